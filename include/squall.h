@@ -1,0 +1,351 @@
+/*  squall.h - the one header a Squall topology author includes
+
+    A topology is a graph of spouts (sources) and bolts (processors) joined by
+    streams of tuples. Authors implement sq_spout_t and sq_bolt_t, describe
+    the graph with sq_topology_t, and export one entry, squall_topology(),
+    from a shared object: the topology package. storm-submit loads the
+    package and runs it, in one process (--local) or on a cluster.
+
+    Conventions: functions returning int return 0 (or a count) on success and
+    -1 on error; sq_last_error() then says what went wrong, on this thread.
+    "Caller owns" means the caller must destroy the value when done.
+*/
+#ifndef SQUALL_H_INCLUDED
+#define SQUALL_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SQUALL_VERSION_MAJOR 0
+#define SQUALL_VERSION_MINOR 1
+#define SQUALL_VERSION_PATCH 0
+
+#define SQ_DEFAULT_STREAM "default"  //  stream used when none is named
+#define SQ_TICK_STREAM "__tick"      //  stream of tick tuples
+#define SQ_SYSTEM_COMPONENT "__system" //  source component of tick tuples
+#define SQ_ACKER_COMPONENT "__acker"   //  component id of the acker tasks
+#define SQ_MAX_FIELDS 255              //  most values one tuple can hold
+
+//  ---------------------------------------------------------------------
+//  Values and tuples
+
+typedef enum {
+    SQ_TYPE_NULL = 0,
+    SQ_TYPE_INT = 1,    //  int64_t
+    SQ_TYPE_DOUBLE = 2, //  double
+    SQ_TYPE_STRING = 3, //  UTF-8 text, length-counted
+    SQ_TYPE_BYTES = 4,  //  opaque bytes, length-counted
+    SQ_TYPE_BOOL = 5
+} sq_type_t;
+
+//  One typed value. Strings and bytes point at memory the value does not
+//  own: when emitting, the runtime copies it before the emit returns.
+typedef struct {
+    sq_type_t type; //  which member of `as` is valid
+    union {
+        int64_t i; //  SQ_TYPE_INT
+        double d;  //  SQ_TYPE_DOUBLE
+        bool b;    //  SQ_TYPE_BOOL
+        struct {
+            const char *ptr; //  first byte (NUL-terminated in tuples)
+            size_t len;      //  length in bytes, without the NUL
+        } s;                 //  SQ_TYPE_STRING and SQ_TYPE_BYTES
+    } as;
+} sq_value_t;
+
+//  Value constructors, for building the values of an emit.
+static inline sq_value_t sq_null (void)
+{
+    sq_value_t v = {.type = SQ_TYPE_NULL};
+    return v;
+}
+static inline sq_value_t sq_int (int64_t i)
+{
+    sq_value_t v = {.type = SQ_TYPE_INT, .as.i = i};
+    return v;
+}
+static inline sq_value_t sq_double (double d)
+{
+    sq_value_t v = {.type = SQ_TYPE_DOUBLE, .as.d = d};
+    return v;
+}
+static inline sq_value_t sq_bool (bool b)
+{
+    sq_value_t v = {.type = SQ_TYPE_BOOL, .as.b = b};
+    return v;
+}
+static inline sq_value_t sq_strn (const char *ptr, size_t len)
+{
+    sq_value_t v = {.type = SQ_TYPE_STRING, .as.s = {ptr, len}};
+    return v;
+}
+//  A NUL-terminated string; NULL becomes the null value.
+sq_value_t sq_str (const char *string);
+static inline sq_value_t sq_bytes (const void *ptr, size_t len)
+{
+    sq_value_t v = {.type = SQ_TYPE_BYTES, .as.s = {(const char *) ptr, len}};
+    return v;
+}
+
+//  Expands to "array, count" for the emit functions:
+//  sq_collector_emit (collector, input, SQ_VALUES (sq_str (word), sq_int (1)));
+#define SQ_VALUES(...)                                                         \
+    ((const sq_value_t[]){__VA_ARGS__}),                                       \
+        (sizeof ((const sq_value_t[]){__VA_ARGS__}) / sizeof (sq_value_t))
+
+//  A tuple received by a bolt. It stays valid until the bolt acks or fails
+//  it; a bolt may keep it past execute() and ack it later.
+typedef struct _sq_tuple_t sq_tuple_t;
+
+//  Number of values in the tuple.
+size_t sq_tuple_size (const sq_tuple_t *self);
+//  The value at index, or NULL when out of range.
+const sq_value_t *sq_tuple_value (const sq_tuple_t *self, size_t index);
+//  Index of a declared field of the tuple's stream, or -1.
+int sq_tuple_field_index (const sq_tuple_t *self, const char *field);
+//  The value of a named field, or NULL when the stream has no such field.
+const sq_value_t *sq_tuple_field (const sq_tuple_t *self, const char *field);
+//  Typed getters: the value at index, or 0 / false / NULL when the index is
+//  out of range or the value has another type. Strings are NUL-terminated.
+int64_t sq_tuple_get_int (const sq_tuple_t *self, size_t index);
+double sq_tuple_get_double (const sq_tuple_t *self, size_t index);
+bool sq_tuple_get_bool (const sq_tuple_t *self, size_t index);
+const char *sq_tuple_get_string (const sq_tuple_t *self, size_t index);
+const void *sq_tuple_get_bytes (const sq_tuple_t *self, size_t index, size_t *len_p);
+//  Typed getters by field name, with the same rules.
+int64_t sq_tuple_field_int (const sq_tuple_t *self, const char *field);
+double sq_tuple_field_double (const sq_tuple_t *self, const char *field);
+const char *sq_tuple_field_string (const sq_tuple_t *self, const char *field);
+//  Stream the tuple was emitted on.
+const char *sq_tuple_stream (const sq_tuple_t *self);
+//  Component id and task id of the emitter.
+const char *sq_tuple_source_component (const sq_tuple_t *self);
+int sq_tuple_source_task (const sq_tuple_t *self);
+//  True for tick tuples (topology.tick.tuple.freq.secs).
+bool sq_tuple_is_tick (const sq_tuple_t *self);
+
+//  ---------------------------------------------------------------------
+//  Configuration, with Storm's key names. Every known key has a type and a
+//  default (see doc/config.md); other keys are free for topologies to use.
+
+typedef struct _sq_config_t sq_config_t;
+
+//  New empty config: every known key reads as its default. Caller owns.
+sq_config_t *sq_config_new (void);
+//  Destroy; NULL-safe; nulls the caller's pointer.
+void sq_config_destroy (sq_config_t **self_p);
+//  Copy of the config. Caller owns.
+sq_config_t *sq_config_dup (const sq_config_t *self);
+//  Copy every key set in source into self, replacing what self had.
+void sq_config_merge (sq_config_t *self, const sq_config_t *source);
+//  Set key from text, parsed by the key's type (known keys) or taken as a
+//  JSON scalar or else as a string (other keys). -1 on a value of the wrong
+//  type, with sq_last_error() naming key, expected type and value.
+int sq_config_set (sq_config_t *self, const char *key, const char *text);
+//  Typed setters; -1 when a known key has another type.
+int sq_config_set_int (sq_config_t *self, const char *key, int64_t value);
+int sq_config_set_double (sq_config_t *self, const char *key, double value);
+int sq_config_set_bool (sq_config_t *self, const char *key, bool value);
+int sq_config_set_string (sq_config_t *self, const char *key, const char *value);
+//  True when the key was set (defaults do not count).
+bool sq_config_has (const sq_config_t *self, const char *key);
+//  Typed getters: the value set, else the key's default, else fallback.
+int64_t sq_config_int (const sq_config_t *self, const char *key, int64_t fallback);
+double sq_config_double (const sq_config_t *self, const char *key, double fallback);
+bool sq_config_bool (const sq_config_t *self, const char *key, bool fallback);
+//  String value; owned by the config, valid until the key is set again.
+const char *sq_config_string (const sq_config_t *self, const char *key, const char *fallback);
+
+//  ---------------------------------------------------------------------
+//  What a running spout or bolt sees.
+
+typedef struct _sq_context_t sq_context_t;
+typedef struct _sq_collector_t sq_collector_t;
+
+//  Task id of this instance (unique in the topology, starting at 1).
+int sq_context_task_id (const sq_context_t *self);
+//  Index of this task among its component's tasks, from 0.
+int sq_context_task_index (const sq_context_t *self);
+//  Component id of this instance.
+const char *sq_context_component_id (const sq_context_t *self);
+//  The task ids of a component are contiguous: its first task id, or -1
+//  for an unknown component; task count in *count_p.
+int sq_context_component_tasks (const sq_context_t *self, const char *component, int *count_p);
+//  The topology's config, with this component's overrides applied.
+const sq_config_t *sq_context_config (const sq_context_t *self);
+//  Name the topology was submitted under.
+const char *sq_context_topology_name (const sq_context_t *self);
+
+//  Emit a tuple from a bolt, anchored to `anchor` (NULL: unanchored), on
+//  the default stream. Returns the number of tasks it was sent to, or -1
+//  (undeclared stream, wrong number of values; see sq_last_error()).
+int sq_collector_emit (sq_collector_t *self, const sq_tuple_t *anchor,
+                       const sq_value_t *values, size_t count);
+//  Same, on a named stream.
+int sq_collector_emit_stream (sq_collector_t *self, const char *stream,
+                              const sq_tuple_t *anchor, const sq_value_t *values,
+                              size_t count);
+//  Emit anchored to several inputs (a multi-anchored tuple).
+int sq_collector_emit_anchored (sq_collector_t *self, const char *stream,
+                                const sq_tuple_t *const *anchors, size_t anchor_count,
+                                const sq_value_t *values, size_t count);
+//  Emit to one task, which must subscribe to the stream with a direct
+//  grouping. From a bolt, anchored to `anchor` (may be NULL); from a spout,
+//  anchor must be NULL and the tuple is untracked.
+int sq_collector_emit_direct (sq_collector_t *self, int task, const char *stream,
+                              const sq_tuple_t *anchor, const sq_value_t *values,
+                              size_t count);
+//  Emit a tracked tuple from a spout: its tree is followed to completion
+//  and the spout's ack(msg_id) or fail(msg_id) is called. stream NULL means
+//  the default stream. Untracked when acking is off (acker executors = 0).
+int sq_collector_emit_tracked (sq_collector_t *self, const char *stream,
+                               uint64_t msg_id, const sq_value_t *values,
+                               size_t count);
+//  Ack an input tuple (bolts). Every input must be acked or failed once;
+//  after that the tuple must not be used.
+void sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input);
+//  Fail an input tuple: its tree fails at once and the spout may replay.
+void sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input);
+//  Report an error from a component; it is logged with the task's identity.
+void sq_collector_report_error (sq_collector_t *self, const char *message);
+
+//  ---------------------------------------------------------------------
+//  Spouts and bolts. A component is a table of callbacks; any callback but
+//  next_tuple / execute may be NULL. Each task gets its own state from
+//  open / prepare; `state_p` starts NULL.
+
+typedef struct _sq_declarer_t sq_declarer_t;
+
+//  Declare an output stream and its comma-separated field names, e.g.
+//  sq_declarer_stream (d, SQ_DEFAULT_STREAM, "word,count").
+void sq_declarer_stream (sq_declarer_t *self, const char *stream, const char *fields);
+//  Shorthand for the default stream.
+void sq_declarer_fields (sq_declarer_t *self, const char *fields);
+
+typedef struct {
+    void (*declare_outputs) (sq_declarer_t *declarer); //  output streams
+    //  Called once per task before anything else; returns 0 or -1 to stop.
+    int (*open) (void **state_p, const sq_context_t *context, sq_collector_t *collector);
+    //  Emit zero or more tuples; must not block. Called again and again.
+    void (*next_tuple) (void *state);
+    void (*ack) (void *state, uint64_t msg_id);  //  tree of msg_id completed
+    void (*fail) (void *state, uint64_t msg_id); //  failed or timed out
+    void (*activate) (void *state);              //  topology activated
+    void (*deactivate) (void *state);            //  no next_tuple until activated
+    void (*close) (void *state);                 //  last call; free state
+} sq_spout_t;
+
+typedef struct {
+    void (*declare_outputs) (sq_declarer_t *declarer); //  output streams
+    //  Called once per task before any execute; returns 0 or -1 to stop.
+    int (*prepare) (void **state_p, const sq_context_t *context, sq_collector_t *collector);
+    //  Process one input; ack or fail it now or later.
+    void (*execute) (void *state, const sq_tuple_t *input);
+    void (*cleanup) (void *state); //  last call; free state
+} sq_bolt_t;
+
+//  ---------------------------------------------------------------------
+//  Topology builder. Mistakes (unknown components, duplicate ids, ...) are
+//  collected and reported by validation, so builder calls need no checks.
+
+typedef struct _sq_topology_t sq_topology_t;
+typedef struct _sq_component_t sq_component_t;
+
+//  New empty topology. Caller owns.
+sq_topology_t *sq_topology_new (void);
+//  Destroy; NULL-safe; nulls the caller's pointer.
+void sq_topology_destroy (sq_topology_t **self_p);
+//  Add a spout with `parallelism` executors (and as many tasks). The
+//  spout table must outlive the topology (a static const is usual).
+sq_component_t *sq_topology_set_spout (sq_topology_t *self, const char *id,
+                                       const sq_spout_t *spout, int parallelism);
+//  Add a bolt with `parallelism` executors (and as many tasks).
+sq_component_t *sq_topology_set_bolt (sq_topology_t *self, const char *id,
+                                      const sq_bolt_t *bolt, int parallelism);
+//  Default config the topology runs with; submit-time config overrides it.
+sq_config_t *sq_topology_config (sq_topology_t *self);
+//  0 when the topology is valid, else -1 and sq_last_error() names the
+//  first problem found.
+int sq_topology_validate (const sq_topology_t *self);
+
+//  Number of tasks (instances), at least the parallelism.
+void sq_component_set_num_tasks (sq_component_t *self, int tasks);
+//  Config overrides for this component only (e.g. its tick frequency).
+sq_config_t *sq_component_config (sq_component_t *self);
+//  Subscribe to `source`'s `stream` (NULL: default) with a grouping.
+void sq_component_shuffle_grouping (sq_component_t *self, const char *source, const char *stream);
+//  Fields grouping on comma-separated fields, e.g. "word" or "user,day".
+void sq_component_fields_grouping (sq_component_t *self, const char *source,
+                                   const char *stream, const char *fields);
+void sq_component_all_grouping (sq_component_t *self, const char *source, const char *stream);
+void sq_component_global_grouping (sq_component_t *self, const char *source, const char *stream);
+void sq_component_direct_grouping (sq_component_t *self, const char *source, const char *stream);
+void sq_component_local_or_shuffle_grouping (sq_component_t *self, const char *source,
+                                             const char *stream);
+void sq_component_none_grouping (sq_component_t *self, const char *source, const char *stream);
+
+//  ---------------------------------------------------------------------
+//  Topology packages: a shared object exporting this function, which fills
+//  in an empty topology. `config` is the submit-time config (read your own
+//  keys from it); return 0, or -1 to refuse.
+#define SQ_TOPOLOGY_ENTRY "squall_topology"
+typedef int (sq_topology_entry_fn) (sq_topology_t *topology, const sq_config_t *config);
+int squall_topology (sq_topology_t *topology, const sq_config_t *config);
+
+//  ---------------------------------------------------------------------
+//  Local mode: run topologies inside this process, as tests do.
+
+typedef struct _sq_local_cluster_t sq_local_cluster_t;
+
+//  Counters of one running topology, summed over its tasks.
+typedef struct {
+    uint64_t spout_emitted;     //  tuples emitted by spouts
+    uint64_t emitted;           //  tuples emitted by all components
+    uint64_t executed;          //  tuples given to bolts' execute
+    uint64_t acked;             //  spout trees completed (spout ack calls)
+    uint64_t failed;            //  spout trees failed (explicit fail)
+    uint64_t timed_out;         //  spout trees timed out
+    uint64_t acker_messages;    //  init/ack/fail messages sent to ackers
+    uint64_t pending;           //  spout trees in flight now
+    uint64_t max_pending;       //  most trees any spout task had in flight
+    uint64_t queued;            //  messages waiting in executor queues now
+    uint64_t max_queued;        //  most messages ever waiting in one queue
+    double complete_latency_ms; //  mean time from spout emit to ack
+} sq_topology_stats_t;
+
+//  New local cluster, running nothing. Caller owns.
+sq_local_cluster_t *sq_local_cluster_new (void);
+//  Kill every topology and destroy; NULL-safe; nulls the caller's pointer.
+void sq_local_cluster_destroy (sq_local_cluster_t **self_p);
+//  Validate and start a topology under `name`. Takes ownership of the
+//  topology (nulls *topology_p) whether or not it starts. `config` (may be
+//  NULL) overrides the topology's own; it is copied. -1 on an invalid
+//  topology or config, a name in use, or a component that fails to open.
+int sq_local_cluster_submit (sq_local_cluster_t *self, const char *name,
+                             const sq_config_t *config, sq_topology_t **topology_p);
+//  Deactivate the spouts, wait `wait_secs` for tuples in flight, then stop
+//  every task (cleanup and close run) and forget the topology. -1 when no
+//  topology has that name.
+int sq_local_cluster_kill (sq_local_cluster_t *self, const char *name, double wait_secs);
+//  Deactivate or activate the spouts of a topology. -1 for an unknown name.
+int sq_local_cluster_deactivate (sq_local_cluster_t *self, const char *name);
+int sq_local_cluster_activate (sq_local_cluster_t *self, const char *name);
+//  Fill *stats for a topology. -1 for an unknown name.
+int sq_local_cluster_stats (sq_local_cluster_t *self, const char *name, sq_topology_stats_t *stats);
+
+//  ---------------------------------------------------------------------
+//  Errors
+
+//  Text of the last error on this thread; never NULL.
+const char *sq_last_error (void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
