@@ -31,6 +31,8 @@ sq_tuple_new (const sq_stream_t *stream, int source_task, int dest_task,
     self->value_count = (uint16_t) value_count;
     self->edge_count = (uint16_t) edge_count;
     self->state = 0;
+    self->held_prev = NULL;
+    self->held_next = NULL;
     self->edges = (sq_edge_t *) ((char *) self + head);
     if (edge_count)
         memcpy (self->edges, edges, edge_count * sizeof (sq_edge_t));

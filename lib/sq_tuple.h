@@ -36,6 +36,8 @@ struct _sq_tuple_t {
     uint16_t value_count;      //  number of values
     uint16_t edge_count;       //  number of trees this tuple belongs to
     uint8_t state;             //  SQ_TUPLE_* flags
+    sq_tuple_t *held_prev;     //  list of tuples a bolt holds past execute
+    sq_tuple_t *held_next;     //  (both NULL when not held)
     sq_edge_t *edges;          //  edge_count edges, inside this allocation
     sq_value_t values[];       //  value_count values; payload bytes follow edges
 };

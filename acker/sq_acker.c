@@ -1,0 +1,42 @@
+/*  sq_acker - what an acker task does with one acking message */
+#include "sq_acker.h"
+#include "sq_error.h"
+#include "sq_ids.h"
+
+#include <assert.h>
+#include <inttypes.h>
+
+int
+sq_acker_handle (sq_ledger_t *ledger, const sq_message_t *message, sq_message_t *reply)
+{
+    assert (ledger);
+    assert (message);
+    assert (reply);
+    if (message->kind != SQ_MSG_ACK_INIT && message->kind != SQ_MSG_ACK_ACK
+        && message->kind != SQ_MSG_ACK_FAIL)
+        return sq_error_set ("acker: not an acking message kind=%" PRIu32, message->kind);
+    //  The spout task is needed to address the reply: a root naming no
+    //  task is as malformed as one with its flag bits set.
+    if (!sq_ledger_root_valid (message->root) || sq_ids_root_task (message->root) == 0)
+        return sq_error_set ("acker: invalid root id kind=%" PRIu32 " root=%016" PRIx64,
+                             message->kind, message->root);
+    int result;
+    if (message->kind == SQ_MSG_ACK_INIT)
+        result = sq_ledger_init (ledger, message->root, message->value);
+    else if (message->kind == SQ_MSG_ACK_ACK)
+        result = sq_ledger_ack (ledger, message->root, message->value);
+    else
+        result = sq_ledger_fail (ledger, message->root);
+    if (result == SQ_LEDGER_NONE || result < 0)
+        return result;
+
+    sq_message_t done = {
+        .kind = result == SQ_LEDGER_COMPLETE ? SQ_MSG_TREE_DONE : SQ_MSG_TREE_FAILED,
+        .task = sq_ids_root_task (message->root),
+        .root = message->root,
+        .value = 0,
+        .tuple = NULL,
+    };
+    *reply = done;
+    return 1;
+}

@@ -1,0 +1,374 @@
+/*  sq_collector - emit, ack and fail for spouts and bolts; the task context
+
+    DESIGN: every tuple sent along an edge of a tuple tree gets a fresh
+    random edge id. A spout's tracked emit creates a root id and tells the
+    acker the XOR of the edge ids it sent. A bolt's anchored emit XORs the
+    new edge id into each anchor's ack_val, and the new tuple carries that
+    edge id for every root of its anchors. Acking an input sends, per root,
+    the input's edge id XOR its ack_val; the acker's entry for the root
+    returns to zero exactly when every edge was both created and acked.
+*/
+#include "sq_runtime.h"
+#include "sq_error.h"
+#include "sq_ids.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SQ_LOCAL_EDGES 32 //  edges built on the stack before using the heap
+
+static void
+s_count (_Atomic uint64_t *counter, uint64_t amount)
+{
+    atomic_store_explicit (counter, atomic_load_explicit (counter, memory_order_relaxed) + amount,
+                           memory_order_relaxed);
+}
+
+//  Ask the acker of root to apply a message.
+static void
+s_tell_acker (sq_task_t *task, sq_message_kind_t kind, uint64_t root, uint64_t value)
+{
+    sq_runtime_t *runtime = task->runtime;
+    sq_message_t message
+        = {.kind = kind, .task = sq_runtime_acker_for (runtime, root), .root = root, .value = value};
+    sq_executor_send (task->executor, &message);
+    s_count (&task->executor->stats.acker_messages, 1);
+}
+
+static sq_outlet_t *
+s_outlet (sq_task_t *task, const char *stream)
+{
+    const char *name = stream ? stream : SQ_DEFAULT_STREAM;
+    for (size_t s = 0; s < task->component->stream_count; s++)
+        if (strcmp (task->outlets[s].stream->name, name) == 0)
+            return &task->outlets[s];
+    return NULL;
+}
+
+//  What one emit call asked for.
+typedef struct {
+    const char *stream;              //  stream name, NULL for default
+    const sq_tuple_t *const *anchors; //  bolts: inputs to anchor to
+    size_t anchor_count;             //  number of anchors
+    bool tracked;                    //  spouts: follow the tree
+    uint64_t msg_id;                 //  spouts: message id of a tracked emit
+    int direct_task;                 //  emit-direct target, 0 for groupings
+} sq_emit_t;
+
+//  Collect the target tasks; returns how many, or -1.
+static int
+s_targets (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emit,
+           const sq_value_t *values, int *targets)
+{
+    size_t count = 0;
+    for (size_t g = 0; g < outlet->grouping_count; g++) {
+        sq_grouping_t *grouping = outlet->groupings[g];
+        bool direct = sq_grouping_type (grouping) == SQ_GROUPING_DIRECT;
+        if (emit->direct_task && direct && sq_grouping_accepts (grouping, emit->direct_task))
+            targets[count++] = emit->direct_task;
+        else if (!emit->direct_task && !direct)
+            count += sq_grouping_choose (grouping, values, targets + count);
+    }
+    if (emit->direct_task && count == 0)
+        return sq_error_set ("task %d of '%s' emits direct to task %d, which does not subscribe "
+                             "to stream '%s' with a direct grouping",
+                             task->task_id, task->component->id, emit->direct_task,
+                             outlet->stream->name);
+    return (int) count;
+}
+
+//  Edges of a tuple anchored to the emit's anchors with edge id `edge`:
+//  one per distinct root; XORs `edge` into every anchor's ack_val.
+static size_t
+s_anchor_edges (const sq_emit_t *emit, uint64_t edge, sq_edge_t *edges)
+{
+    size_t count = 0;
+    for (size_t a = 0; a < emit->anchor_count; a++) {
+        sq_tuple_t *anchor = (sq_tuple_t *) emit->anchors[a];
+        if (!anchor || anchor->edge_count == 0)
+            continue;
+        anchor->ack_val ^= edge;
+        for (size_t e = 0; e < anchor->edge_count; e++) {
+            size_t i = 0;
+            while (i < count && edges[i].root != anchor->edges[e].root)
+                i++;
+            if (i == count)
+                edges[count++] = (sq_edge_t){anchor->edges[e].root, 0};
+            edges[i].edge ^= edge;
+        }
+    }
+    return count;
+}
+
+static int
+s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t count)
+{
+    sq_runtime_t *runtime = task->runtime;
+    const sq_component_t *component = task->component;
+    sq_outlet_t *outlet = s_outlet (task, emit->stream);
+    if (!outlet)
+        return sq_error_set ("'%s' emits on stream '%s', which it does not declare",
+                             component->id, emit->stream ? emit->stream : SQ_DEFAULT_STREAM);
+    if (count != outlet->stream->field_count)
+        return sq_error_set ("'%s' emits %zu values on stream '%s', which declares %zu fields",
+                             component->id, count, outlet->stream->name,
+                             outlet->stream->field_count);
+    int stack_targets[16];
+    int *targets = outlet->max_targets <= 16 ? stack_targets
+                                             : malloc (outlet->max_targets * sizeof (int));
+    int target_count = targets ? s_targets (task, outlet, emit, values, targets)
+                               : sq_error_set ("out of memory");
+    if (target_count < 0) {
+        if (targets != stack_targets)
+            free (targets);
+        return -1;
+    }
+    size_t edge_room = 1;
+    for (size_t a = 0; a < emit->anchor_count; a++)
+        edge_room += emit->anchors[a] ? emit->anchors[a]->edge_count : 0;
+    sq_edge_t stack_edges[SQ_LOCAL_EDGES];
+    sq_edge_t *edges
+        = edge_room <= SQ_LOCAL_EDGES ? stack_edges : malloc (edge_room * sizeof (sq_edge_t));
+    bool tracked = emit->tracked && runtime->acker_count > 0;
+    uint64_t root = tracked ? sq_ids_root (task->task_id) : 0;
+    uint64_t init_xor = 0;
+    for (int t = 0; edges && t < target_count; t++) {
+        size_t edge_count = 0;
+        if (tracked) {
+            edges[0] = (sq_edge_t){root, sq_ids_edge ()};
+            init_xor ^= edges[0].edge;
+            edge_count = 1;
+        }
+        else if (emit->anchor_count && runtime->acker_count)
+            edge_count = s_anchor_edges (emit, sq_ids_edge (), edges);
+        sq_message_t message = {.kind = SQ_MSG_TUPLE, .task = targets[t]};
+        message.tuple = sq_tuple_new (outlet->stream, task->task_id, targets[t], edges, edge_count,
+                                      values, count);
+        if (message.tuple)
+            sq_executor_send (task->executor, &message);
+        else
+            zsys_error ("topology=%s task=%d out of memory emitting; tuple lost", runtime->name,
+                        task->task_id);
+    }
+    if (edges != stack_edges)
+        free (edges);
+    if (targets != stack_targets)
+        free (targets);
+    sq_executor_stats_t *stats = &task->executor->stats;
+    s_count (&stats->emitted, 1);
+    if (component->spout)
+        s_count (&stats->spout_emitted, 1);
+    if (tracked) {
+        uint64_t *entry = sq_rotating_map_insert (task->pending, root);
+        if (entry) {
+            *(sq_pending_t *) sq_idmap_value (entry)
+                = (sq_pending_t){emit->msg_id, sq_runtime_now_ns ()};
+            s_count (&stats->pending, 1);
+            uint64_t in_flight = sq_rotating_map_size (task->pending);
+            if (in_flight > atomic_load_explicit (&stats->max_pending, memory_order_relaxed))
+                atomic_store_explicit (&stats->max_pending, in_flight, memory_order_relaxed);
+        }
+        s_tell_acker (task, SQ_MSG_ACK_INIT, root, init_xor);
+    }
+    else if (emit->tracked) {
+        //  No ackers: acked as soon as emitted (after next_tuple returns).
+        if (task->ack_now_count == task->ack_now_capacity) {
+            size_t capacity = task->ack_now_capacity ? task->ack_now_capacity * 2 : 64;
+            uint64_t *grown = realloc (task->ack_now, capacity * sizeof (uint64_t));
+            if (!grown)
+                return sq_error_set ("out of memory");
+            task->ack_now = grown;
+            task->ack_now_capacity = capacity;
+        }
+        task->ack_now[task->ack_now_count++] = emit->msg_id;
+    }
+    return target_count;
+}
+
+//  Report a misuse of the collector once per task, then stay quiet.
+static int
+s_misuse (sq_collector_t *self)
+{
+    static _Thread_local int reported_task;
+    if (reported_task != self->task->task_id) {
+        reported_task = self->task->task_id;
+        zsys_error ("topology=%s component=%s task=%d: %s", self->task->runtime->name,
+                    self->task->component->id, self->task->task_id, sq_last_error ());
+    }
+    return -1;
+}
+
+static int
+s_emit_checked (sq_collector_t *self, const sq_emit_t *emit, const sq_value_t *values,
+                size_t count)
+{
+    if (self->task->component->spout && emit->anchor_count)
+        sq_error_set ("spout '%s' cannot anchor tuples; use sq_collector_emit_tracked",
+                      self->task->component->id);
+    else if (!self->task->component->spout && emit->tracked)
+        sq_error_set ("bolt '%s' cannot emit tracked tuples; anchor them to inputs",
+                      self->task->component->id);
+    else {
+        int rc = s_emit (self->task, emit, values, count);
+        return rc < 0 ? s_misuse (self) : rc;
+    }
+    return s_misuse (self);
+}
+
+int
+sq_collector_emit (sq_collector_t *self, const sq_tuple_t *anchor, const sq_value_t *values,
+                   size_t count)
+{
+    return sq_collector_emit_stream (self, NULL, anchor, values, count);
+}
+
+int
+sq_collector_emit_stream (sq_collector_t *self, const char *stream, const sq_tuple_t *anchor,
+                          const sq_value_t *values, size_t count)
+{
+    sq_emit_t emit = {.stream = stream, .anchors = &anchor, .anchor_count = anchor != NULL};
+    return s_emit_checked (self, &emit, values, count);
+}
+
+int
+sq_collector_emit_anchored (sq_collector_t *self, const char *stream,
+                            const sq_tuple_t *const *anchors, size_t anchor_count,
+                            const sq_value_t *values, size_t count)
+{
+    sq_emit_t emit = {.stream = stream, .anchors = anchors, .anchor_count = anchor_count};
+    return s_emit_checked (self, &emit, values, count);
+}
+
+int
+sq_collector_emit_direct (sq_collector_t *self, int task, const char *stream,
+                          const sq_tuple_t *anchor, const sq_value_t *values, size_t count)
+{
+    if (task < 1) {
+        sq_error_set ("emit direct to task %d: task ids start at 1", task);
+        return s_misuse (self);
+    }
+    sq_emit_t emit = {
+        .stream = stream, .anchors = &anchor, .anchor_count = anchor != NULL, .direct_task = task};
+    return s_emit_checked (self, &emit, values, count);
+}
+
+int
+sq_collector_emit_tracked (sq_collector_t *self, const char *stream, uint64_t msg_id,
+                           const sq_value_t *values, size_t count)
+{
+    sq_emit_t emit = {.stream = stream, .tracked = true, .msg_id = msg_id};
+    return s_emit_checked (self, &emit, values, count);
+}
+
+//  Mark an input done; free it unless execute() is still running on it.
+static void
+s_release (sq_task_t *task, sq_tuple_t *tuple)
+{
+    tuple->state |= SQ_TUPLE_ACKED;
+    if (tuple->state & SQ_TUPLE_EXECUTING)
+        return;
+    if (tuple->held_prev)
+        tuple->held_prev->held_next = tuple->held_next;
+    else if (task->held == tuple)
+        task->held = tuple->held_next;
+    if (tuple->held_next)
+        tuple->held_next->held_prev = tuple->held_prev;
+    sq_tuple_destroy (&tuple);
+}
+
+//  Checks an input handed to ack or fail; false (and logs) on misuse.
+static bool
+s_valid_input (sq_collector_t *self, const sq_tuple_t *input, const char *verb)
+{
+    if (!input)
+        sq_error_set ("%s of a NULL tuple", verb);
+    else if (self->task->component->spout)
+        sq_error_set ("spouts cannot %s tuples", verb);
+    else if (input->dest_task != self->task->task_id)
+        sq_error_set ("%s of a tuple that belongs to task %d", verb, input->dest_task);
+    else if (input->state & SQ_TUPLE_ACKED)
+        sq_error_set ("%s of a tuple that was already acked or failed", verb);
+    else
+        return true;
+    s_misuse (self);
+    return false;
+}
+
+void
+sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input)
+{
+    if (!s_valid_input (self, input, "ack"))
+        return;
+    sq_tuple_t *tuple = (sq_tuple_t *) input;
+    for (size_t e = 0; e < tuple->edge_count; e++)
+        s_tell_acker (self->task, SQ_MSG_ACK_ACK, tuple->edges[e].root,
+                      tuple->edges[e].edge ^ tuple->ack_val);
+    s_release (self->task, tuple);
+}
+
+void
+sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input)
+{
+    if (!s_valid_input (self, input, "fail"))
+        return;
+    sq_tuple_t *tuple = (sq_tuple_t *) input;
+    for (size_t e = 0; e < tuple->edge_count; e++)
+        s_tell_acker (self->task, SQ_MSG_ACK_FAIL, tuple->edges[e].root, 0);
+    s_release (self->task, tuple);
+}
+
+void
+sq_collector_report_error (sq_collector_t *self, const char *message)
+{
+    zsys_error ("topology=%s component=%s task=%d error: %s", self->task->runtime->name,
+                self->task->component->id, self->task->task_id, message ? message : "");
+}
+
+//  ---------------------------------------------------------------------
+//  Context
+
+int
+sq_context_task_id (const sq_context_t *self)
+{
+    return self->task_id;
+}
+
+int
+sq_context_task_index (const sq_context_t *self)
+{
+    return self->task_index;
+}
+
+const char *
+sq_context_component_id (const sq_context_t *self)
+{
+    return self->component->id;
+}
+
+int
+sq_context_component_tasks (const sq_context_t *self, const char *component, int *count_p)
+{
+    sq_runtime_t *runtime = self->runtime;
+    for (int id = 1; id <= runtime->task_count; id++)
+        if (strcmp (runtime->tasks[id]->component->id, component) == 0) {
+            if (count_p)
+                *count_p = runtime->tasks[id]->component->task_count;
+            return id;
+        }
+    if (count_p)
+        *count_p = 0;
+    return -1;
+}
+
+const sq_config_t *
+sq_context_config (const sq_context_t *self)
+{
+    return self->config;
+}
+
+const char *
+sq_context_topology_name (const sq_context_t *self)
+{
+    return self->runtime->name;
+}

@@ -1,0 +1,608 @@
+/*  sq_config - configuration with Storm's key names
+
+    DESIGN: every way of setting a key (text, typed setter, JSON, file) ends
+    in s_store, which checks a known key's type and stores a JSON value
+    that the config owns alone (copies, never shared references, so configs
+    handed to different threads share no reference counts). Defaults live
+    in one process-wide JSON object built once from the key table's
+    default texts, by the same parser sq_config_set uses; it is never
+    modified after it is built.
+*/
+#include "sq_config.h"
+#include "sq_error.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _sq_config_t {
+    json_t *values; //  object of the keys set: key -> JSON value
+};
+
+//  Keep doc/config.md true to this table.
+static const sq_config_key_t s_keys[] = {
+    {"topology.workers", SQ_CONFIG_INT, "1", "worker processes the topology is spread over"},
+    {"topology.acker.executors", SQ_CONFIG_INT, "1",
+     "executors running acker tasks; 0 turns acking off (at-most-once)"},
+    {"topology.message.timeout.secs", SQ_CONFIG_INT, "30",
+     "seconds a spout tuple's tree may take before it is failed"},
+    {"topology.max.spout.pending", SQ_CONFIG_INT, "0",
+     "most trees in flight per spout task; 0 means no limit"},
+    {"topology.tick.tuple.freq.secs", SQ_CONFIG_INT, "0",
+     "seconds between tick tuples sent to each bolt task; 0 means none"},
+    {"topology.debug", SQ_CONFIG_BOOL, "false", "log every tuple emitted"},
+    {"topology.executor.receive.buffer.size", SQ_CONFIG_INT, "16384",
+     "messages an executor's input queue holds"},
+    {"topology.producer.batch.size", SQ_CONFIG_INT, "256",
+     "tuples gathered into one batch between executors"},
+    {"topology.sleep.spout.wait.strategy.time.ms", SQ_CONFIG_INT, "1",
+     "milliseconds a spout executor sleeps when its spouts have nothing to emit"},
+    {"topology.enable.message.timeouts", SQ_CONFIG_BOOL, "true",
+     "fail trees that time out; false waits for them forever"},
+    {"topology.stats.sample.rate", SQ_CONFIG_DOUBLE, "0.05",
+     "fraction of tuples whose latency is measured for statistics"},
+    {"storm.zookeeper.servers", SQ_CONFIG_STRING_LIST, "127.0.0.1",
+     "hosts of the ZooKeeper ensemble"},
+    {"storm.zookeeper.port", SQ_CONFIG_INT, "2181", "port of the ZooKeeper servers"},
+    {"storm.zookeeper.root", SQ_CONFIG_STRING, "/storm",
+     "ZooKeeper path under which the cluster keeps its state"},
+    {"storm.zookeeper.session.timeout", SQ_CONFIG_INT, "6000",
+     "milliseconds of silence after which ZooKeeper ends a session"},
+    {"storm.zookeeper.connection.timeout", SQ_CONFIG_INT, "5000",
+     "milliseconds allowed for connecting to ZooKeeper"},
+    {"nimbus.host", SQ_CONFIG_STRING, "127.0.0.1", "host nimbus listens on and clients reach"},
+    {"nimbus.port", SQ_CONFIG_INT, "6627", "port of nimbus's ZeroMQ endpoint"},
+    {"nimbus.task.timeout.secs", SQ_CONFIG_INT, "5",
+     "seconds without heartbeats after which nimbus reassigns a worker's executors"},
+    {"nimbus.monitor.freq.secs", SQ_CONFIG_INT, "1",
+     "seconds between nimbus's checks of heartbeats and assignments"},
+    {"supervisor.slots.ports", SQ_CONFIG_INT_LIST, "6700,6701,6702,6703",
+     "ports of a supervisor's worker slots, one worker per port"},
+    {"supervisor.worker.timeout.secs", SQ_CONFIG_INT, "5",
+     "seconds without heartbeats after which a supervisor restarts a worker"},
+    {"supervisor.monitor.frequency.secs", SQ_CONFIG_INT, "1",
+     "seconds between a supervisor's checks of its workers"},
+    {"worker.heartbeat.frequency.secs", SQ_CONFIG_INT, "1",
+     "seconds between a worker's heartbeats"},
+    {"storm.local.dir", SQ_CONFIG_STRING, "storm-local",
+     "directory where daemons keep packages and state"},
+    {"storm.local.hostname", SQ_CONFIG_STRING, "127.0.0.1",
+     "host name a supervisor registers and workers are reached at"},
+};
+
+#define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
+
+//  ---------------------------------------------------------------------
+//  Key table
+
+const sq_config_key_t *
+sq_config_key_at (size_t index)
+{
+    return index < S_KEY_COUNT ? &s_keys[index] : NULL;
+}
+
+const sq_config_key_t *
+sq_config_key_lookup (const char *name)
+{
+    assert (name);
+    for (size_t i = 0; i < S_KEY_COUNT; i++)
+        if (strcmp (s_keys[i].name, name) == 0)
+            return &s_keys[i];
+    return NULL;
+}
+
+const char *
+sq_config_type_name (sq_config_type_t type)
+{
+    switch (type) {
+    case SQ_CONFIG_INT:
+        return "int";
+    case SQ_CONFIG_DOUBLE:
+        return "double";
+    case SQ_CONFIG_BOOL:
+        return "bool";
+    case SQ_CONFIG_STRING:
+        return "string";
+    case SQ_CONFIG_STRING_LIST:
+        return "list of strings";
+    case SQ_CONFIG_INT_LIST:
+        return "list of ints";
+    }
+    return "unknown";
+}
+
+//  What a value of the type is, for error messages.
+static const char *
+s_expects (sq_config_type_t type)
+{
+    switch (type) {
+    case SQ_CONFIG_INT:
+        return "an integer";
+    case SQ_CONFIG_DOUBLE:
+        return "a finite number";
+    case SQ_CONFIG_BOOL:
+        return "true or false";
+    case SQ_CONFIG_STRING:
+        return "a UTF-8 string";
+    case SQ_CONFIG_STRING_LIST:
+        return "a list of UTF-8 strings";
+    case SQ_CONFIG_INT_LIST:
+        return "a list of integers";
+    }
+    return "a value";
+}
+
+//  ---------------------------------------------------------------------
+//  Parsing text
+
+//  Returns text without leading white space; its trimmed length in *len_p.
+static const char *
+s_trim (const char *text, size_t *len_p)
+{
+    while (isspace ((unsigned char) *text))
+        text++;
+    size_t len = strlen (text);
+    while (len && isspace ((unsigned char) text[len - 1]))
+        len--;
+    *len_p = len;
+    return text;
+}
+
+//  Parses the len bytes at text as a decimal integer. Returns 0 or -1.
+static int
+s_parse_int (const char *text, size_t len, json_int_t *value_p)
+{
+    char buffer[32];
+    if (len == 0 || len >= sizeof buffer)
+        return -1;
+    memcpy (buffer, text, len);
+    buffer[len] = 0;
+    if (isspace ((unsigned char) buffer[0]))
+        return -1;
+    char *end;
+    errno = 0;
+    long long value = strtoll (buffer, &end, 10);
+    if (end == buffer || *end || errno == ERANGE)
+        return -1;
+    *value_p = value;
+    return 0;
+}
+
+//  Parses the len bytes at text as a finite number. Returns 0 or -1.
+static int
+s_parse_double (const char *text, size_t len, double *value_p)
+{
+    char buffer[64];
+    if (len == 0 || len >= sizeof buffer)
+        return -1;
+    memcpy (buffer, text, len);
+    buffer[len] = 0;
+    if (isspace ((unsigned char) buffer[0]))
+        return -1;
+    char *end;
+    errno = 0;
+    double value = strtod (buffer, &end);
+    if (end == buffer || *end || !isfinite (value))
+        return -1;
+    *value_p = value;
+    return 0;
+}
+
+//  Parses a comma-separated list of strings or integers. Returns a new
+//  JSON array, or NULL for an empty item or an item that is not an
+//  integer in an integer list.
+static json_t *
+s_parse_list (const char *text, size_t len, sq_config_type_t type)
+{
+    json_t *list = json_array ();
+    if (!list || len == 0)
+        return list;
+    const char *limit = text + len;
+    const char *start = text;
+    while (true) {
+        const char *comma = memchr (start, ',', (size_t) (limit - start));
+        const char *stop = comma ? comma : limit;
+        while (start < stop && isspace ((unsigned char) *start))
+            start++;
+        while (stop > start && isspace ((unsigned char) stop[-1]))
+            stop--;
+        size_t item_len = (size_t) (stop - start);
+        json_t *item = NULL;
+        json_int_t number;
+        if (item_len && type == SQ_CONFIG_STRING_LIST)
+            item = json_stringn (start, item_len);
+        else if (item_len && s_parse_int (start, item_len, &number) == 0)
+            item = json_integer (number);
+        if (!item || json_array_append_new (list, item)) {
+            json_decref (list);
+            return NULL;
+        }
+        if (!comma)
+            break;
+        start = comma + 1;
+    }
+    return list;
+}
+
+//  True when value is of the type; integers pass for doubles.
+static bool
+s_has_type (const json_t *value, sq_config_type_t type)
+{
+    switch (type) {
+    case SQ_CONFIG_INT:
+        return json_is_integer (value);
+    case SQ_CONFIG_DOUBLE:
+        return json_is_number (value);
+    case SQ_CONFIG_BOOL:
+        return json_is_boolean (value);
+    case SQ_CONFIG_STRING:
+        return json_is_string (value);
+    case SQ_CONFIG_STRING_LIST:
+    case SQ_CONFIG_INT_LIST: {
+        if (!json_is_array (value))
+            return false;
+        size_t index;
+        const json_t *item;
+        json_array_foreach (value, index, item) {
+            if (type == SQ_CONFIG_STRING_LIST ? !json_is_string (item) : !json_is_integer (item))
+                return false;
+        }
+        return true;
+    }
+    }
+    return false;
+}
+
+//  Parses text for a value of the type; NULL when it is not one.
+static json_t *
+s_parse_typed (const char *text, sq_config_type_t type)
+{
+    size_t len;
+    const char *trimmed = s_trim (text, &len);
+    json_int_t number;
+    double real;
+    switch (type) {
+    case SQ_CONFIG_INT:
+        return s_parse_int (trimmed, len, &number) ? NULL : json_integer (number);
+    case SQ_CONFIG_DOUBLE:
+        return s_parse_double (trimmed, len, &real) ? NULL : json_real (real);
+    case SQ_CONFIG_BOOL:
+        if (len == 4 && memcmp (trimmed, "true", 4) == 0)
+            return json_true ();
+        if (len == 5 && memcmp (trimmed, "false", 5) == 0)
+            return json_false ();
+        return NULL;
+    case SQ_CONFIG_STRING:
+        return json_string (text);
+    case SQ_CONFIG_STRING_LIST:
+    case SQ_CONFIG_INT_LIST:
+        if (len && trimmed[0] == '[') {
+            json_t *list = json_loadb (trimmed, len, 0, NULL);
+            if (list && !s_has_type (list, type)) {
+                json_decref (list);
+                list = NULL;
+            }
+            return list;
+        }
+        return s_parse_list (trimmed, len, type);
+    }
+    return NULL;
+}
+
+//  A key of a topology's own: a JSON number or boolean when the text is
+//  one, else the text as a string.
+static json_t *
+s_parse_free (const char *text)
+{
+    json_t *value = json_loads (text, JSON_DECODE_ANY, NULL);
+    if (value && (json_is_number (value) || json_is_boolean (value)))
+        return value;
+    json_decref (value);
+    return json_string (text);
+}
+
+//  ---------------------------------------------------------------------
+//  Defaults, built once per process
+
+static json_t *s_default_values; //  known key -> default; never modified once built
+static pthread_once_t s_default_once = PTHREAD_ONCE_INIT;
+
+static void
+s_build_defaults (void)
+{
+    json_t *defaults = json_object ();
+    assert (defaults);
+    for (size_t i = 0; i < S_KEY_COUNT; i++) {
+        json_t *value = s_parse_typed (s_keys[i].default_text, s_keys[i].type);
+        assert (value); //  a default that does not parse is a bug in s_keys
+        json_object_set_new (defaults, s_keys[i].name, value);
+    }
+    s_default_values = defaults;
+}
+
+static const json_t *
+s_default (const char *key)
+{
+    pthread_once (&s_default_once, s_build_defaults);
+    return json_object_get (s_default_values, key);
+}
+
+//  ---------------------------------------------------------------------
+//  Storing
+
+//  Compact JSON text of a value, for error messages, in buffer.
+static const char *
+s_describe (const json_t *value, char *buffer, size_t size)
+{
+    char *text = json_dumps (value, JSON_ENCODE_ANY | JSON_COMPACT);
+    snprintf (buffer, size, "%s", text ? text : "?");
+    if (text && strlen (text) >= size && size > 4)
+        memcpy (buffer + size - 4, "...", 4);
+    free (text);
+    return buffer;
+}
+
+//  Stores value (taking it over) under key, after checking a known key's
+//  type. Returns 0 or -1.
+static int
+s_store (sq_config_t *self, const char *key, json_t *value)
+{
+    assert (self);
+    assert (key);
+    if (!value)
+        return sq_error_set ("config key '%s': out of memory", key);
+    if (!*key) {
+        json_decref (value);
+        return sq_error_set ("config key is empty");
+    }
+    const sq_config_key_t *known = sq_config_key_lookup (key);
+    if (known && !s_has_type (value, known->type)) {
+        char buffer[128];
+        sq_error_set ("config key '%s' expects %s, got %s", key, s_expects (known->type),
+                      s_describe (value, buffer, sizeof buffer));
+        json_decref (value);
+        return -1;
+    }
+    if (known && known->type == SQ_CONFIG_DOUBLE && json_is_integer (value)) {
+        json_t *real = json_real ((double) json_integer_value (value));
+        json_decref (value);
+        if (!real)
+            return sq_error_set ("config key '%s': out of memory", key);
+        value = real;
+    }
+    if (json_object_set_new (self->values, key, value))
+        return sq_error_set ("config key '%s' is not valid UTF-8", key);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Public API (squall.h)
+
+sq_config_t *
+sq_config_new (void)
+{
+    sq_config_t *self = calloc (1, sizeof (sq_config_t));
+    if (!self)
+        return NULL;
+    self->values = json_object ();
+    if (!self->values) {
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+sq_config_destroy (sq_config_t **self_p)
+{
+    if (self_p && *self_p) {
+        json_decref ((*self_p)->values);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+sq_config_t *
+sq_config_dup (const sq_config_t *self)
+{
+    assert (self);
+    sq_config_t *copy = calloc (1, sizeof (sq_config_t));
+    if (!copy)
+        return NULL;
+    copy->values = json_deep_copy (self->values);
+    if (!copy->values) {
+        free (copy);
+        return NULL;
+    }
+    return copy;
+}
+
+void
+sq_config_merge (sq_config_t *self, const sq_config_t *source)
+{
+    assert (self);
+    assert (source);
+    if (self == source)
+        return;
+    const char *key;
+    json_t *value;
+    json_object_foreach (source->values, key, value) {
+        json_t *copy = json_deep_copy (value);
+        if (copy)
+            json_object_set_new (self->values, key, copy);
+    }
+}
+
+int
+sq_config_set (sq_config_t *self, const char *key, const char *text)
+{
+    assert (self);
+    assert (key);
+    if (!text)
+        return sq_error_set ("config key '%s': no value given", key);
+    const sq_config_key_t *known = sq_config_key_lookup (key);
+    json_t *value = known ? s_parse_typed (text, known->type) : s_parse_free (text);
+    if (!value && !known)
+        return sq_error_set ("config key '%s' expects UTF-8 text", key);
+    if (!value)
+        return sq_error_set ("config key '%s' expects %s, got '%s'", key, s_expects (known->type),
+                             text);
+    return s_store (self, key, value);
+}
+
+int
+sq_config_set_int (sq_config_t *self, const char *key, int64_t value)
+{
+    return s_store (self, key, json_integer ((json_int_t) value));
+}
+
+int
+sq_config_set_double (sq_config_t *self, const char *key, double value)
+{
+    assert (key);
+    if (!isfinite (value))
+        return sq_error_set ("config key '%s' expects a finite number, got %g", key, value);
+    return s_store (self, key, json_real (value));
+}
+
+int
+sq_config_set_bool (sq_config_t *self, const char *key, bool value)
+{
+    return s_store (self, key, json_boolean (value));
+}
+
+int
+sq_config_set_string (sq_config_t *self, const char *key, const char *value)
+{
+    assert (key);
+    if (!value)
+        return sq_error_set ("config key '%s': no value given", key);
+    json_t *string = json_string (value);
+    if (!string)
+        return sq_error_set ("config key '%s' expects UTF-8 text", key);
+    return s_store (self, key, string);
+}
+
+bool
+sq_config_has (const sq_config_t *self, const char *key)
+{
+    assert (self);
+    assert (key);
+    return json_object_get (self->values, key) != NULL;
+}
+
+int64_t
+sq_config_int (const sq_config_t *self, const char *key, int64_t fallback)
+{
+    const json_t *value = sq_config_json (self, key);
+    return json_is_integer (value) ? (int64_t) json_integer_value (value) : fallback;
+}
+
+double
+sq_config_double (const sq_config_t *self, const char *key, double fallback)
+{
+    const json_t *value = sq_config_json (self, key);
+    return json_is_number (value) ? json_number_value (value) : fallback;
+}
+
+bool
+sq_config_bool (const sq_config_t *self, const char *key, bool fallback)
+{
+    const json_t *value = sq_config_json (self, key);
+    return json_is_boolean (value) ? json_is_true (value) : fallback;
+}
+
+const char *
+sq_config_string (const sq_config_t *self, const char *key, const char *fallback)
+{
+    const json_t *value = sq_config_json (self, key);
+    return json_is_string (value) ? json_string_value (value) : fallback;
+}
+
+//  ---------------------------------------------------------------------
+//  Internal API (sq_config.h)
+
+const json_t *
+sq_config_json (const sq_config_t *self, const char *key)
+{
+    assert (self);
+    assert (key);
+    const json_t *value = json_object_get (self->values, key);
+    return value ? value : s_default (key);
+}
+
+const json_t *
+sq_config_list (const sq_config_t *self, const char *key)
+{
+    const json_t *value = sq_config_json (self, key);
+    return json_is_array (value) ? value : NULL;
+}
+
+int
+sq_config_set_json (sq_config_t *self, const char *key, const json_t *value)
+{
+    assert (value);
+    return s_store (self, key, json_deep_copy (value));
+}
+
+json_t *
+sq_config_to_json (const sq_config_t *self)
+{
+    assert (self);
+    return json_deep_copy (self->values);
+}
+
+sq_config_t *
+sq_config_from_json (const json_t *json)
+{
+    assert (json);
+    if (!json_is_object (json)) {
+        char buffer[64];
+        sq_error_set ("config expects a JSON object, got %s",
+                      s_describe (json, buffer, sizeof buffer));
+        return NULL;
+    }
+    sq_config_t *self = sq_config_new ();
+    if (!self) {
+        sq_error_set ("config: out of memory");
+        return NULL;
+    }
+    const char *key;
+    const json_t *value;
+    json_object_foreach ((json_t *) json, key, value) {
+        if (sq_config_set_json (self, key, value)) {
+            sq_config_destroy (&self);
+            return NULL;
+        }
+    }
+    return self;
+}
+
+sq_config_t *
+sq_config_load_file (const char *path)
+{
+    assert (path);
+    json_error_t error;
+    json_t *json = json_load_file (path, 0, &error);
+    if (!json) {
+        if (error.line > 0)
+            sq_error_set ("config file '%s': line %d column %d: %s", path, error.line,
+                          error.column, error.text);
+        else
+            sq_error_set ("config file '%s': %s", path, error.text);
+        return NULL;
+    }
+    sq_config_t *self = sq_config_from_json (json);
+    json_decref (json);
+    if (!self) {
+        char reason[512];
+        snprintf (reason, sizeof reason, "%s", sq_last_error ());
+        sq_error_set ("config file '%s': %s", path, reason);
+    }
+    return self;
+}

@@ -1,0 +1,421 @@
+/*  sq_executor - the loop of one executor thread
+
+    An executor runs the tasks of one component. Its loop takes batches of
+    messages from its input queue and hands each to the task it names; what
+    the tasks emit collects in the executor's outbox, one buffer per
+    destination executor, and moves to the destination's queue a batch at a
+    time: when a buffer fills, and whenever the input queue runs dry (so a
+    quiet topology still has low latency).
+
+    DESIGN: backpressure without deadlock. Bolts and ackers wait while a
+    destination queue is full. Spouts never wait: what does not fit stays in
+    their outbox, and while anything is left there (or the spout has
+    topology.max.spout.pending trees in flight) next_tuple is not called.
+    Because spouts always drain their own queue, the ackers that complete
+    trees never wait for long, and a slow bolt slows the spouts down through
+    full queues, with memory bounded by the queue sizes.
+*/
+#include "sq_runtime.h"
+#include "sq_acker.h"
+#include "sq_config.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SQ_POP_MAX 256          //  messages taken from the queue at once
+#define SQ_BOLT_IDLE_WAIT_MS 100 //  longest sleep of an idle bolt or acker
+
+static void
+s_count (_Atomic uint64_t *counter, uint64_t amount)
+{
+    //  One writer per counter: a plain load and store is enough.
+    atomic_store_explicit (counter, atomic_load_explicit (counter, memory_order_relaxed) + amount,
+                           memory_order_relaxed);
+}
+
+//  Move one destination's outbox to its queue. With wait, blocks while the
+//  queue is full; returns true when the buffer is empty afterwards.
+static bool
+s_flush_one (sq_executor_t *self, size_t destination, bool wait)
+{
+    size_t count = self->outbox_count[destination];
+    if (count == 0)
+        return true;
+    sq_message_t *buffer = self->outbox[destination];
+    sq_queue_t *queue = self->runtime->executors[destination]->queue;
+    //  An executor never waits on its own queue: it is the one to drain it.
+    bool may_wait = wait && destination != (size_t) self->index;
+    size_t pushed = sq_queue_push (queue, buffer, count, may_wait);
+    if (pushed < count && may_wait) {
+        //  Closed while waiting: the topology is stopping.
+        for (size_t i = pushed; i < count; i++)
+            sq_tuple_destroy (&buffer[i].tuple);
+        s_count (&self->stats.dropped, count - pushed);
+        pushed = count;
+    }
+    if (pushed && pushed < count)
+        memmove (buffer, buffer + pushed, (count - pushed) * sizeof (sq_message_t));
+    self->outbox_count[destination] = count - pushed;
+    s_count (&self->stats.outbox, (uint64_t) 0 - pushed);
+    return pushed == count;
+}
+
+//  Flush every destination (only those holding a full batch, with
+//  full_only); returns true when no destination is left holding a full
+//  batch or more.
+static bool
+s_flush_all (sq_executor_t *self, bool wait, bool full_only)
+{
+    size_t batch_size = self->runtime->batch_size;
+    bool clear = true;
+    for (size_t d = 0; d < self->runtime->executor_count; d++) {
+        if (full_only && self->outbox_count[d] < batch_size)
+            continue;
+        s_flush_one (self, d, wait);
+        clear &= self->outbox_count[d] < batch_size;
+    }
+    return clear;
+}
+
+void
+sq_executor_send (sq_executor_t *self, const sq_message_t *message)
+{
+    sq_runtime_t *runtime = self->runtime;
+    size_t destination = (size_t) runtime->task_executor[message->task]->index;
+    size_t count = self->outbox_count[destination];
+    if (count == self->outbox_capacity[destination]) {
+        size_t capacity = count ? count * 2 : runtime->batch_size;
+        sq_message_t *grown = realloc (self->outbox[destination], capacity * sizeof (sq_message_t));
+        if (!grown) {
+            zsys_error ("topology=%s task=%d out of memory queueing a message; dropped",
+                        runtime->name, message->task);
+            sq_tuple_t *tuple = message->tuple;
+            sq_tuple_destroy (&tuple);
+            s_count (&self->stats.dropped, 1);
+            return;
+        }
+        self->outbox[destination] = grown;
+        self->outbox_capacity[destination] = capacity;
+    }
+    self->outbox[destination][count] = *message;
+    self->outbox_count[destination] = count + 1;
+    s_count (&self->stats.outbox, 1);
+    //  Spouts keep emitting into the outbox and flush between calls; bolts
+    //  and ackers send a full batch at once, waiting for room if need be.
+    if (count + 1 >= runtime->batch_size && !self->component->spout)
+        s_flush_one (self, destination, true);
+}
+
+//  ---------------------------------------------------------------------
+//  Start-up and shut-down
+
+static int
+s_open_task (sq_task_t *task)
+{
+    const sq_component_t *component = task->component;
+    int rc = 0;
+    if (component->spout && component->spout->open)
+        rc = component->spout->open (&task->state, task, &task->collector);
+    else if (component->bolt && component->bolt->prepare)
+        rc = component->bolt->prepare (&task->state, task, &task->collector);
+    if (rc) {
+        zsys_error ("topology=%s component=%s task=%d failed to %s", task->runtime->name,
+                    component->id, task->task_id, component->spout ? "open" : "prepare");
+        return -1;
+    }
+    task->opened = true;
+    task->active = true;
+    return 0;
+}
+
+//  Open every task, report to the runtime, and wait for the word to run.
+//  Returns false when the topology must not run.
+static bool
+s_start (sq_executor_t *self)
+{
+    int failures = 0;
+    for (size_t t = 0; t < self->task_count; t++)
+        if (s_open_task (self->tasks[t]))
+            failures++;
+    sq_runtime_t *runtime = self->runtime;
+    pthread_mutex_lock (&runtime->start_lock);
+    runtime->open_failures += failures;
+    runtime->prepared++;
+    pthread_cond_broadcast (&runtime->start_cond);
+    while (!runtime->go)
+        pthread_cond_wait (&runtime->start_cond, &runtime->start_lock);
+    pthread_mutex_unlock (&runtime->start_lock);
+    return !atomic_load (&runtime->stopping);
+}
+
+static void
+s_close_task (sq_task_t *task)
+{
+    const sq_component_t *component = task->component;
+    if (task->opened) {
+        if (component->spout && component->spout->close)
+            component->spout->close (task->state);
+        else if (component->bolt && component->bolt->cleanup)
+            component->bolt->cleanup (task->state);
+    }
+    while (task->held) {
+        sq_tuple_t *tuple = task->held;
+        task->held = tuple->held_next;
+        sq_tuple_destroy (&tuple);
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Spouts
+
+//  The spout's ack or fail of a tree it has in flight.
+static void
+s_spout_tree_ended (sq_executor_t *self, sq_task_t *task, uint64_t root, bool completed)
+{
+    uint64_t *entry = task->pending ? sq_rotating_map_find (task->pending, root) : NULL;
+    if (!entry)
+        return; //  already timed out, or a duplicate report
+    sq_pending_t pending = *(sq_pending_t *) sq_idmap_value (entry);
+    sq_rotating_map_remove_entry (task->pending, entry);
+    s_count (&self->stats.pending, (uint64_t) -1);
+    const sq_spout_t *spout = task->component->spout;
+    if (completed) {
+        s_count (&self->stats.acked, 1);
+        s_count (&self->stats.latency_ns_total,
+                 (uint64_t) (sq_runtime_now_ns () - pending.start_ns));
+        if (spout->ack)
+            spout->ack (task->state, pending.msg_id);
+    }
+    else {
+        s_count (&self->stats.failed, 1);
+        if (spout->fail)
+            spout->fail (task->state, pending.msg_id);
+    }
+}
+
+typedef struct {
+    sq_executor_t *executor; //  executor whose task timed out
+    sq_task_t *task;         //  spout task whose trees expired
+} sq_expiry_t;
+
+static void
+s_spout_tree_expired (uint64_t *entry, void *arg)
+{
+    sq_expiry_t *expiry = arg;
+    const sq_pending_t *pending = sq_idmap_value (entry);
+    s_count (&expiry->executor->stats.pending, (uint64_t) -1);
+    s_count (&expiry->executor->stats.timed_out, 1);
+    const sq_spout_t *spout = expiry->task->component->spout;
+    if (spout->fail)
+        spout->fail (expiry->task->state, pending->msg_id);
+}
+
+static void
+s_dispatch_to_spout (sq_executor_t *self, sq_message_t *message)
+{
+    sq_task_t *task = self->runtime->tasks[message->task];
+    if (message->kind == SQ_MSG_TREE_DONE || message->kind == SQ_MSG_TREE_FAILED)
+        s_spout_tree_ended (self, task, message->root, message->kind == SQ_MSG_TREE_DONE);
+    else {
+        sq_tuple_destroy (&message->tuple);
+        s_count (&self->stats.dropped, 1);
+    }
+}
+
+//  Call next_tuple on every task that may emit; returns tuples emitted.
+static uint64_t
+s_spout_emit_round (sq_executor_t *self, bool active)
+{
+    uint64_t before = atomic_load_explicit (&self->stats.spout_emitted, memory_order_relaxed);
+    for (size_t t = 0; t < self->task_count; t++) {
+        sq_task_t *task = self->tasks[t];
+        const sq_spout_t *spout = task->component->spout;
+        if (task->active != active) {
+            task->active = active;
+            if (active && spout->activate)
+                spout->activate (task->state);
+            if (!active && spout->deactivate)
+                spout->deactivate (task->state);
+        }
+        size_t in_flight = task->pending ? sq_rotating_map_size (task->pending) : 0;
+        if (!active || (self->runtime->max_spout_pending
+                        && in_flight >= (size_t) self->runtime->max_spout_pending))
+            continue;
+        spout->next_tuple (task->state);
+        //  Acking is off: tracked tuples count as acked once emitted.
+        for (size_t i = 0; i < task->ack_now_count; i++) {
+            s_count (&self->stats.acked, 1);
+            if (spout->ack)
+                spout->ack (task->state, task->ack_now[i]);
+        }
+        task->ack_now_count = 0;
+    }
+    return atomic_load_explicit (&self->stats.spout_emitted, memory_order_relaxed) - before;
+}
+
+static void
+s_rotate_spout_timeouts (sq_executor_t *self)
+{
+    for (size_t t = 0; t < self->task_count; t++) {
+        sq_task_t *task = self->tasks[t];
+        if (task->pending) {
+            sq_expiry_t expiry = {self, task};
+            sq_rotating_map_rotate (task->pending, s_spout_tree_expired, &expiry);
+        }
+    }
+}
+
+static void
+s_spout_loop (sq_executor_t *self)
+{
+    sq_runtime_t *runtime = self->runtime;
+    sq_message_t inbox[SQ_POP_MAX];
+    while (!atomic_load_explicit (&runtime->stopping, memory_order_relaxed)) {
+        size_t received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, 0);
+        for (size_t i = 0; i < received; i++)
+            s_dispatch_to_spout (self, &inbox[i]);
+        if (runtime->rotation_ns && sq_runtime_now_ns () >= self->next_rotation_ns) {
+            s_rotate_spout_timeouts (self);
+            self->next_rotation_ns = sq_runtime_now_ns () + runtime->rotation_ns;
+        }
+        //  Full batches go out now; a spout whose batches do not fit is
+        //  held back until they do.
+        bool may_emit = s_flush_all (self, false, true);
+        uint64_t emitted = 0;
+        if (may_emit)
+            emitted = s_spout_emit_round (self, atomic_load (&runtime->active));
+        if (emitted == 0 && received == 0) {
+            //  Idle or held back: hand over what is buffered, then sleep
+            //  until an ack arrives or the wait strategy's time passes.
+            s_flush_all (self, false, false);
+            received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, runtime->spout_wait_ms);
+            for (size_t i = 0; i < received; i++)
+                s_dispatch_to_spout (self, &inbox[i]);
+        }
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Bolts and ackers
+
+static void
+s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple)
+{
+    tuple->state |= SQ_TUPLE_EXECUTING;
+    s_count (&self->stats.executed, 1);
+    task->component->bolt->execute (task->state, tuple);
+    tuple->state &= (uint8_t) ~SQ_TUPLE_EXECUTING;
+    if (tuple->state & SQ_TUPLE_ACKED)
+        sq_tuple_destroy (&tuple);
+    else {
+        //  The bolt keeps it to ack later.
+        tuple->held_prev = NULL;
+        tuple->held_next = task->held;
+        if (task->held)
+            task->held->held_prev = tuple;
+        task->held = tuple;
+    }
+}
+
+static void
+s_dispatch_to_bolt (sq_executor_t *self, sq_message_t *message)
+{
+    sq_task_t *task = self->runtime->tasks[message->task];
+    if (message->kind == SQ_MSG_TUPLE && task->component->bolt)
+        s_execute (self, task, message->tuple);
+    else if (task->ledger) {
+        sq_message_t report;
+        int rc = sq_acker_handle (task->ledger, message, &report);
+        if (rc == 1)
+            sq_executor_send (self, &report);
+        else if (rc < 0)
+            s_count (&self->stats.dropped, 1);
+    }
+    else {
+        sq_tuple_destroy (&message->tuple);
+        s_count (&self->stats.dropped, 1);
+    }
+}
+
+static void
+s_send_ticks (sq_executor_t *self)
+{
+    int64_t seconds = self->tick_interval_ns / 1000000000LL;
+    for (size_t t = 0; t < self->task_count; t++) {
+        sq_task_t *task = self->tasks[t];
+        sq_tuple_t *tick = sq_tuple_new (sq_tuple_tick_stream (), 0, task->task_id, NULL, 0,
+                                         &(sq_value_t){.type = SQ_TYPE_INT, .as.i = seconds}, 1);
+        if (tick)
+            s_execute (self, task, tick);
+    }
+}
+
+//  Run timers that are due; returns milliseconds until the next one.
+static int
+s_bolt_timers (sq_executor_t *self)
+{
+    sq_runtime_t *runtime = self->runtime;
+    int64_t now = sq_runtime_now_ns ();
+    int64_t wait_ns = SQ_BOLT_IDLE_WAIT_MS * 1000000LL;
+    if (self->tick_interval_ns) {
+        if (now >= self->next_tick_ns) {
+            s_send_ticks (self);
+            self->next_tick_ns = now + self->tick_interval_ns;
+        }
+        if (self->next_tick_ns - now < wait_ns)
+            wait_ns = self->next_tick_ns - now;
+    }
+    if (self->tasks[0]->ledger && runtime->rotation_ns) {
+        if (now >= self->next_rotation_ns) {
+            for (size_t t = 0; t < self->task_count; t++)
+                sq_ledger_rotate (self->tasks[t]->ledger);
+            self->next_rotation_ns = now + runtime->rotation_ns;
+        }
+        if (self->next_rotation_ns - now < wait_ns)
+            wait_ns = self->next_rotation_ns - now;
+    }
+    return (int) (wait_ns / 1000000LL) + 1;
+}
+
+static void
+s_bolt_loop (sq_executor_t *self)
+{
+    sq_runtime_t *runtime = self->runtime;
+    sq_message_t inbox[SQ_POP_MAX];
+    while (!atomic_load_explicit (&runtime->stopping, memory_order_relaxed)) {
+        int wait_ms = s_bolt_timers (self);
+        size_t received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, 0);
+        if (received == 0) {
+            s_flush_all (self, true, false);
+            received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, wait_ms);
+        }
+        for (size_t i = 0; i < received; i++)
+            s_dispatch_to_bolt (self, &inbox[i]);
+        if (received < SQ_POP_MAX)
+            s_flush_all (self, true, false);
+    }
+}
+
+void *
+sq_executor_run (void *argument)
+{
+    sq_executor_t *self = argument;
+    sq_runtime_t *runtime = self->runtime;
+    int64_t now = sq_runtime_now_ns ();
+    self->next_rotation_ns = now + runtime->rotation_ns;
+    int64_t tick_secs = sq_config_int (self->tasks[0]->config, "topology.tick.tuple.freq.secs", 0);
+    if (self->component->bolt && tick_secs > 0) {
+        self->tick_interval_ns = tick_secs * 1000000000LL;
+        self->next_tick_ns = now + self->tick_interval_ns;
+    }
+    if (s_start (self)) {
+        if (self->component->spout)
+            s_spout_loop (self);
+        else
+            s_bolt_loop (self);
+    }
+    for (size_t t = 0; t < self->task_count; t++)
+        s_close_task (self->tasks[t]);
+    return NULL;
+}

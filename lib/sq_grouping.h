@@ -1,0 +1,49 @@
+/*  sq_grouping - picks the target tasks of one emitted tuple
+
+    One grouping instance serves one emitting task on one subscription, so
+    shuffle state needs no lock. The target component's tasks are the
+    contiguous ids first_task .. first_task + task_count - 1.
+
+    shuffle, none: cycles through a random permutation of the tasks, redrawn
+                   after each cycle, so every task gets an even share.
+    fields:        hash of the selected values' encoded bytes (sq_codec)
+                   modulo the task count: the same values reach the same
+                   task in every process.
+    all:           every task.            global: the lowest task id.
+    direct:        none; the emitter names the task (sq_grouping_accepts).
+    local-or-shuffle: shuffle among the tasks in this process, or among all
+                   tasks when none is local.
+*/
+#ifndef SQ_GROUPING_H_INCLUDED
+#define SQ_GROUPING_H_INCLUDED
+
+#include "sq_topology.h"
+
+typedef struct _sq_grouping_t sq_grouping_t;
+
+//  Where a grouping sends tuples.
+typedef struct {
+    sq_grouping_type_t type;  //  which grouping
+    int first_task;           //  lowest task id of the target component
+    int task_count;           //  number of target tasks
+    const int *field_indices; //  fields grouping: value indices to hash
+    size_t field_count;       //  fields grouping: how many
+    const bool *local;        //  local-or-shuffle: local[i] for task first_task + i,
+                              //  or NULL when every task is local
+} sq_grouping_spec_t;
+
+//  New grouping instance. Copies what it needs from spec. Caller owns.
+sq_grouping_t *sq_grouping_new (const sq_grouping_spec_t *spec);
+//  Destroy; NULL-safe; nulls the caller's pointer.
+void sq_grouping_destroy (sq_grouping_t **self_p);
+//  Fill targets (room for sq_grouping_max_targets) with the task ids for a
+//  tuple with these values; returns how many (0 for direct groupings).
+size_t sq_grouping_choose (sq_grouping_t *self, const sq_value_t *values, int *targets);
+//  Most targets one choice can return.
+size_t sq_grouping_max_targets (const sq_grouping_t *self);
+//  Type of this grouping.
+sq_grouping_type_t sq_grouping_type (const sq_grouping_t *self);
+//  True when task is one of the target tasks.
+bool sq_grouping_accepts (const sq_grouping_t *self, int task);
+
+#endif

@@ -1,0 +1,126 @@
+/*  sq_local_cluster - run topologies inside this process (local mode)
+
+    Storm's LocalCluster for C: submit a topology under a name, let it run,
+    read its counters, kill it. Every executor of every topology runs as a
+    thread of this process; nothing listens on a socket and no ZooKeeper is
+    needed. Calls are not thread-safe: use one cluster from one thread.
+*/
+#include "sq_runtime.h"
+#include "sq_error.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _sq_local_cluster_t {
+    sq_runtime_t **runtimes; //  running topologies
+    size_t runtime_count;    //  how many
+};
+
+sq_local_cluster_t *
+sq_local_cluster_new (void)
+{
+    return calloc (1, sizeof (sq_local_cluster_t));
+}
+
+static sq_runtime_t **
+s_find (sq_local_cluster_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->runtime_count; i++)
+        if (strcmp (self->runtimes[i]->name, name) == 0)
+            return &self->runtimes[i];
+    return NULL;
+}
+
+void
+sq_local_cluster_destroy (sq_local_cluster_t **self_p)
+{
+    if (self_p && *self_p) {
+        sq_local_cluster_t *self = *self_p;
+        for (size_t i = 0; i < self->runtime_count; i++)
+            sq_runtime_destroy (&self->runtimes[i]);
+        free (self->runtimes);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+int
+sq_local_cluster_submit (sq_local_cluster_t *self, const char *name, const sq_config_t *config,
+                         sq_topology_t **topology_p)
+{
+    if (!name || !*name) {
+        sq_topology_destroy (topology_p);
+        return sq_error_set ("a topology needs a name");
+    }
+    if (s_find (self, name)) {
+        sq_topology_destroy (topology_p);
+        return sq_error_set ("a topology named '%s' is already running", name);
+    }
+    sq_runtime_t **grown = realloc (self->runtimes, (self->runtime_count + 1) * sizeof (void *));
+    if (!grown) {
+        sq_topology_destroy (topology_p);
+        return sq_error_set ("out of memory");
+    }
+    self->runtimes = grown;
+    sq_runtime_t *runtime = sq_runtime_new (name, topology_p, config);
+    if (!runtime)
+        return -1;
+    if (sq_runtime_start (runtime)) {
+        char error[512];
+        snprintf (error, sizeof error, "%s", sq_last_error ());
+        sq_runtime_destroy (&runtime);
+        return sq_error_set ("%s", error);
+    }
+    self->runtimes[self->runtime_count++] = runtime;
+    zsys_info ("topology=%s started: %zu executors, %d tasks, %d ackers", name,
+               runtime->executor_count, runtime->task_count, runtime->acker_count);
+    return 0;
+}
+
+int
+sq_local_cluster_kill (sq_local_cluster_t *self, const char *name, double wait_secs)
+{
+    sq_runtime_t **slot = s_find (self, name);
+    if (!slot)
+        return sq_error_set ("no topology named '%s' is running", name);
+    sq_runtime_t *runtime = *slot;
+    sq_runtime_set_active (runtime, false);
+    sq_runtime_drain (runtime, wait_secs);
+    *slot = self->runtimes[--self->runtime_count];
+    sq_runtime_destroy (&runtime);
+    zsys_info ("topology=%s killed", name);
+    return 0;
+}
+
+static int
+s_set_active (sq_local_cluster_t *self, const char *name, bool active)
+{
+    sq_runtime_t **slot = s_find (self, name);
+    if (!slot)
+        return sq_error_set ("no topology named '%s' is running", name);
+    sq_runtime_set_active (*slot, active);
+    return 0;
+}
+
+int
+sq_local_cluster_deactivate (sq_local_cluster_t *self, const char *name)
+{
+    return s_set_active (self, name, false);
+}
+
+int
+sq_local_cluster_activate (sq_local_cluster_t *self, const char *name)
+{
+    return s_set_active (self, name, true);
+}
+
+int
+sq_local_cluster_stats (sq_local_cluster_t *self, const char *name, sq_topology_stats_t *stats)
+{
+    sq_runtime_t **slot = s_find (self, name);
+    if (!slot)
+        return sq_error_set ("no topology named '%s' is running", name);
+    sq_runtime_stats (*slot, stats);
+    return 0;
+}

@@ -1,0 +1,157 @@
+/*  sq_queue - bounded multi-producer, single-consumer queue of messages */
+#include "sq_queue.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct _sq_queue_t {
+    pthread_mutex_t lock;     //  guards everything below
+    pthread_cond_t not_empty; //  signalled when messages arrive
+    pthread_cond_t not_full;  //  signalled when room appears
+    sq_message_t *ring;       //  capacity slots
+    size_t capacity;          //  size of ring
+    size_t head;              //  index of the oldest message
+    size_t depth;             //  messages in the ring
+    size_t max_depth;         //  most messages ever in the ring
+    int waiting_consumers;    //  threads waiting in pop
+    int waiting_producers;    //  threads waiting in push
+    bool closed;              //  set by sq_queue_close
+};
+
+sq_queue_t *
+sq_queue_new (size_t capacity)
+{
+    assert (capacity > 0);
+    sq_queue_t *self = calloc (1, sizeof (sq_queue_t));
+    if (!self)
+        return NULL;
+    self->ring = calloc (capacity, sizeof (sq_message_t));
+    if (!self->ring) {
+        free (self);
+        return NULL;
+    }
+    self->capacity = capacity;
+    pthread_mutex_init (&self->lock, NULL);
+    pthread_condattr_t attributes;
+    pthread_condattr_init (&attributes);
+    pthread_condattr_setclock (&attributes, CLOCK_MONOTONIC);
+    pthread_cond_init (&self->not_empty, &attributes);
+    pthread_cond_init (&self->not_full, &attributes);
+    pthread_condattr_destroy (&attributes);
+    return self;
+}
+
+void
+sq_queue_destroy (sq_queue_t **self_p)
+{
+    if (self_p && *self_p) {
+        sq_queue_t *self = *self_p;
+        for (size_t i = 0; i < self->depth; i++)
+            sq_tuple_destroy (&self->ring[(self->head + i) % self->capacity].tuple);
+        pthread_cond_destroy (&self->not_empty);
+        pthread_cond_destroy (&self->not_full);
+        pthread_mutex_destroy (&self->lock);
+        free (self->ring);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  Copy up to count messages into the ring; returns how many fit.
+static size_t
+s_append (sq_queue_t *self, const sq_message_t *messages, size_t count)
+{
+    size_t room = self->capacity - self->depth;
+    size_t taken = count < room ? count : room;
+    size_t tail = (self->head + self->depth) % self->capacity;
+    size_t first = self->capacity - tail < taken ? self->capacity - tail : taken;
+    memcpy (self->ring + tail, messages, first * sizeof (sq_message_t));
+    memcpy (self->ring, messages + first, (taken - first) * sizeof (sq_message_t));
+    self->depth += taken;
+    if (self->depth > self->max_depth)
+        self->max_depth = self->depth;
+    return taken;
+}
+
+size_t
+sq_queue_push (sq_queue_t *self, const sq_message_t *messages, size_t count, bool wait)
+{
+    size_t pushed = 0;
+    pthread_mutex_lock (&self->lock);
+    while (!self->closed) {
+        size_t taken = s_append (self, messages + pushed, count - pushed);
+        pushed += taken;
+        if (taken && self->waiting_consumers)
+            pthread_cond_signal (&self->not_empty);
+        if (pushed == count || !wait)
+            break;
+        self->waiting_producers++;
+        pthread_cond_wait (&self->not_full, &self->lock);
+        self->waiting_producers--;
+    }
+    pthread_mutex_unlock (&self->lock);
+    return pushed;
+}
+
+size_t
+sq_queue_pop (sq_queue_t *self, sq_message_t *out, size_t max, int timeout_ms)
+{
+    pthread_mutex_lock (&self->lock);
+    if (self->depth == 0 && timeout_ms > 0 && !self->closed) {
+        struct timespec deadline;
+        clock_gettime (CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += timeout_ms / 1000;
+        deadline.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+        self->waiting_consumers++;
+        while (self->depth == 0 && !self->closed)
+            if (pthread_cond_timedwait (&self->not_empty, &self->lock, &deadline) == ETIMEDOUT)
+                break;
+        self->waiting_consumers--;
+    }
+    size_t taken = self->depth < max ? self->depth : max;
+    size_t first = self->capacity - self->head < taken ? self->capacity - self->head : taken;
+    memcpy (out, self->ring + self->head, first * sizeof (sq_message_t));
+    memcpy (out + first, self->ring, (taken - first) * sizeof (sq_message_t));
+    self->head = (self->head + taken) % self->capacity;
+    self->depth -= taken;
+    if (taken && self->waiting_producers)
+        pthread_cond_broadcast (&self->not_full);
+    pthread_mutex_unlock (&self->lock);
+    return taken;
+}
+
+void
+sq_queue_close (sq_queue_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    self->closed = true;
+    pthread_cond_broadcast (&self->not_empty);
+    pthread_cond_broadcast (&self->not_full);
+    pthread_mutex_unlock (&self->lock);
+}
+
+size_t
+sq_queue_depth (sq_queue_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    size_t depth = self->depth;
+    pthread_mutex_unlock (&self->lock);
+    return depth;
+}
+
+size_t
+sq_queue_max_depth (sq_queue_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    size_t max_depth = self->max_depth;
+    pthread_mutex_unlock (&self->lock);
+    return max_depth;
+}

@@ -1,0 +1,386 @@
+/*  sq_runtime - one topology running in this process */
+#include "sq_runtime.h"
+#include "sq_config.h"
+#include "sq_error.h"
+#include "sq_ids.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+//  Timeouts rotate through three buckets: a tree expires between one and
+//  one and a half timeouts after it started.
+#define SQ_TIMEOUT_BUCKETS 3
+
+int64_t
+sq_runtime_now_ns (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+static int
+s_check_config (const sq_config_t *config)
+{
+    static const char *non_negative[] = {
+        "topology.acker.executors",     "topology.message.timeout.secs",
+        "topology.max.spout.pending",   "topology.tick.tuple.freq.secs",
+        "topology.sleep.spout.wait.strategy.time.ms",
+    };
+    for (size_t i = 0; i < sizeof non_negative / sizeof *non_negative; i++)
+        if (sq_config_int (config, non_negative[i], 0) < 0)
+            return sq_error_set ("config key '%s' must not be negative, got %lld", non_negative[i],
+                                 (long long) sq_config_int (config, non_negative[i], 0));
+    static const char *positive[] = {"topology.executor.receive.buffer.size",
+                                     "topology.producer.batch.size"};
+    for (size_t i = 0; i < sizeof positive / sizeof *positive; i++)
+        if (sq_config_int (config, positive[i], 0) < 1)
+            return sq_error_set ("config key '%s' must be at least 1, got %lld", positive[i],
+                                 (long long) sq_config_int (config, positive[i], 0));
+    if (sq_config_int (config, "topology.acker.executors", 0) > SQ_IDS_MAX_TASK / 2)
+        return sq_error_set ("config key 'topology.acker.executors' is too large");
+    return 0;
+}
+
+//  Number each component's tasks and spread them over its executors.
+static int
+s_create_tasks (sq_runtime_t *self)
+{
+    size_t component_count = sq_topology_component_count (self->topology);
+    int next_task = 1;
+    for (size_t i = 0; i < component_count; i++)
+        next_task += sq_topology_component_at (self->topology, i)->task_count;
+    self->task_count = next_task - 1;
+    self->tasks = calloc ((size_t) next_task, sizeof (sq_task_t *));
+    self->task_executor = calloc ((size_t) next_task, sizeof (sq_executor_t *));
+    if (!self->tasks || !self->task_executor)
+        return sq_error_set ("out of memory");
+
+    size_t queue_capacity
+        = (size_t) sq_config_int (self->config, "topology.executor.receive.buffer.size", 16384);
+    next_task = 1;
+    for (size_t i = 0; i < component_count; i++) {
+        sq_component_t *component = sq_topology_component_at (self->topology, i);
+        if (strcmp (component->id, SQ_ACKER_COMPONENT) == 0)
+            self->acker_first_task = next_task;
+        for (int e = 0; e < component->parallelism; e++) {
+            sq_executor_t *executor = calloc (1, sizeof (sq_executor_t));
+            if (!executor)
+                return sq_error_set ("out of memory");
+            self->executors[self->executor_count] = executor;
+            executor->index = (int) self->executor_count++;
+            executor->runtime = self;
+            executor->component = component;
+            executor->queue = sq_queue_new (queue_capacity);
+            int first = component->task_count * e / component->parallelism;
+            int last = component->task_count * (e + 1) / component->parallelism;
+            executor->tasks = calloc ((size_t) (last - first), sizeof (sq_task_t *));
+            if (!executor->queue || !executor->tasks)
+                return sq_error_set ("out of memory");
+            for (int index = first; index < last; index++) {
+                sq_task_t *task = calloc (1, sizeof (sq_task_t));
+                if (!task)
+                    return sq_error_set ("out of memory");
+                task->runtime = self;
+                task->executor = executor;
+                task->component = component;
+                task->task_id = next_task + index;
+                task->task_index = index;
+                task->collector.task = task;
+                task->config = sq_config_dup (self->config);
+                sq_config_merge (task->config, component->config);
+                executor->tasks[executor->task_count++] = task;
+                self->tasks[task->task_id] = task;
+                self->task_executor[task->task_id] = executor;
+            }
+        }
+        next_task += component->task_count;
+    }
+    return 0;
+}
+
+//  First task id of a component.
+static int
+s_first_task (const sq_runtime_t *self, const sq_component_t *component)
+{
+    for (int id = 1; id <= self->task_count; id++)
+        if (self->tasks[id]->component == component)
+            return id;
+    return -1;
+}
+
+//  Give a task one grouping per subscriber of each of its output streams.
+static int
+s_create_outlets (sq_runtime_t *self, sq_task_t *task)
+{
+    const sq_component_t *source = task->component;
+    task->outlets = calloc (source->stream_count ? source->stream_count : 1, sizeof (sq_outlet_t));
+    if (!task->outlets)
+        return sq_error_set ("out of memory");
+    size_t component_count = sq_topology_component_count (self->topology);
+    for (size_t s = 0; s < source->stream_count; s++) {
+        sq_outlet_t *outlet = &task->outlets[s];
+        outlet->stream = source->streams[s];
+        for (size_t c = 0; c < component_count; c++) {
+            sq_component_t *target = sq_topology_component_at (self->topology, c);
+            for (size_t i = 0; i < target->subscription_count; i++) {
+                const sq_subscription_t *input = &target->subscriptions[i];
+                if (strcmp (input->source, source->id) || strcmp (input->stream, outlet->stream->name))
+                    continue;
+                int field_indices[SQ_MAX_FIELDS];
+                size_t field_count = 0;
+                if (input->type == SQ_GROUPING_FIELDS) {
+                    sq_stream_t *grouped = sq_stream_new (source->id, input->stream, input->fields);
+                    for (size_t f = 0; grouped && f < grouped->field_count; f++)
+                        field_indices[field_count++]
+                            = sq_stream_field_index (outlet->stream, grouped->fields[f]);
+                    sq_stream_destroy (&grouped);
+                }
+                sq_grouping_spec_t spec = {
+                    .type = input->type,
+                    .first_task = s_first_task (self, target),
+                    .task_count = target->task_count,
+                    .field_indices = field_indices,
+                    .field_count = field_count,
+                };
+                sq_grouping_t **grown
+                    = realloc (outlet->groupings, (outlet->grouping_count + 1) * sizeof (void *));
+                if (!grown)
+                    return sq_error_set ("out of memory");
+                outlet->groupings = grown;
+                sq_grouping_t *grouping = sq_grouping_new (&spec);
+                if (!grouping)
+                    return sq_error_set ("out of memory");
+                outlet->groupings[outlet->grouping_count++] = grouping;
+                outlet->max_targets += sq_grouping_max_targets (grouping);
+            }
+        }
+    }
+    return 0;
+}
+
+static int
+s_create_task_state (sq_runtime_t *self, sq_task_t *task)
+{
+    if (s_create_outlets (self, task))
+        return -1;
+    if (task->component->spout && self->acker_count) {
+        task->pending = sq_rotating_map_new (SQ_TIMEOUT_BUCKETS, sizeof (sq_pending_t), ~0ULL);
+        if (!task->pending)
+            return sq_error_set ("out of memory");
+    }
+    if (!task->component->spout && !task->component->bolt) {
+        task->ledger = sq_ledger_new (SQ_TIMEOUT_BUCKETS);
+        if (!task->ledger)
+            return sq_error_set ("out of memory");
+    }
+    return 0;
+}
+
+sq_runtime_t *
+sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t *config)
+{
+    sq_topology_t *topology = *topology_p;
+    *topology_p = NULL;
+    if (sq_topology_validate (topology)) {
+        sq_topology_destroy (&topology);
+        return NULL;
+    }
+    sq_config_t *effective = sq_config_dup (sq_topology_config (topology));
+    if (config)
+        sq_config_merge (effective, config);
+    if (s_check_config (effective)) {
+        sq_config_destroy (&effective);
+        sq_topology_destroy (&topology);
+        return NULL;
+    }
+    sq_runtime_t *self = calloc (1, sizeof (sq_runtime_t));
+    if (!self) {
+        sq_config_destroy (&effective);
+        sq_topology_destroy (&topology);
+        sq_error_set ("out of memory");
+        return NULL;
+    }
+    self->name = strdup (name);
+    self->topology = topology;
+    self->config = effective;
+    pthread_mutex_init (&self->start_lock, NULL);
+    pthread_cond_init (&self->start_cond, NULL);
+    atomic_init (&self->active, true);
+    atomic_init (&self->stopping, false);
+
+    int ackers = (int) sq_config_int (effective, "topology.acker.executors", 1);
+    if (ackers > 0)
+        sq_topology_add_acker (topology, ackers);
+    self->acker_count = ackers;
+    self->batch_size = (size_t) sq_config_int (effective, "topology.producer.batch.size", 256);
+    self->max_spout_pending = sq_config_int (effective, "topology.max.spout.pending", 0);
+    self->spout_wait_ms
+        = (int) sq_config_int (effective, "topology.sleep.spout.wait.strategy.time.ms", 1);
+    if (sq_config_bool (effective, "topology.enable.message.timeouts", true))
+        self->rotation_ns = sq_config_int (effective, "topology.message.timeout.secs", 30)
+                            * 1000000000LL / (SQ_TIMEOUT_BUCKETS - 1);
+
+    size_t executor_total = 0;
+    for (size_t i = 0; i < sq_topology_component_count (topology); i++)
+        executor_total += (size_t) sq_topology_component_at (topology, i)->parallelism;
+    self->executors = calloc (executor_total, sizeof (sq_executor_t *));
+    int rc = self->executors ? s_create_tasks (self) : sq_error_set ("out of memory");
+    for (int id = 1; rc == 0 && id <= self->task_count; id++)
+        rc = s_create_task_state (self, self->tasks[id]);
+    for (size_t e = 0; rc == 0 && e < self->executor_count; e++) {
+        sq_executor_t *executor = self->executors[e];
+        executor->outbox = calloc (self->executor_count, sizeof (sq_message_t *));
+        executor->outbox_count = calloc (self->executor_count, sizeof (size_t));
+        executor->outbox_capacity = calloc (self->executor_count, sizeof (size_t));
+        if (!executor->outbox || !executor->outbox_count || !executor->outbox_capacity)
+            rc = sq_error_set ("out of memory");
+    }
+    if (rc) {
+        char error[512];
+        snprintf (error, sizeof error, "%s", sq_last_error ());
+        sq_runtime_destroy (&self);
+        sq_error_set ("%s", error);
+    }
+    return self;
+}
+
+int
+sq_runtime_start (sq_runtime_t *self)
+{
+    for (size_t e = 0; e < self->executor_count; e++) {
+        sq_executor_t *executor = self->executors[e];
+        if (pthread_create (&executor->thread, NULL, sq_executor_run, executor) != 0) {
+            pthread_mutex_lock (&self->start_lock);
+            self->open_failures++;
+            self->prepared += (int) (self->executor_count - e);
+            pthread_mutex_unlock (&self->start_lock);
+            break;
+        }
+        executor->started = true;
+    }
+    pthread_mutex_lock (&self->start_lock);
+    while (self->prepared < (int) self->executor_count)
+        pthread_cond_wait (&self->start_cond, &self->start_lock);
+    int failures = self->open_failures;
+    if (failures)
+        atomic_store (&self->stopping, true);
+    self->go = true;
+    pthread_cond_broadcast (&self->start_cond);
+    pthread_mutex_unlock (&self->start_lock);
+    if (failures)
+        return sq_error_set ("topology '%s': %d task(s) failed to open or prepare; see the log",
+                             self->name, failures);
+    return 0;
+}
+
+void
+sq_runtime_set_active (sq_runtime_t *self, bool active)
+{
+    atomic_store (&self->active, active);
+}
+
+void
+sq_runtime_drain (sq_runtime_t *self, double wait_secs)
+{
+    int64_t deadline = sq_runtime_now_ns () + (int64_t) (wait_secs * 1e9);
+    int quiet_checks = 0;
+    while (quiet_checks < 3 && sq_runtime_now_ns () < deadline) {
+        sq_topology_stats_t stats;
+        sq_runtime_stats (self, &stats);
+        quiet_checks = stats.pending == 0 && stats.queued == 0 ? quiet_checks + 1 : 0;
+        nanosleep (&(struct timespec){0, 10000000}, NULL);
+    }
+}
+
+static void
+s_task_destroy (sq_task_t **task_p)
+{
+    sq_task_t *task = *task_p;
+    if (!task)
+        return;
+    for (size_t s = 0; task->outlets && s < task->component->stream_count; s++) {
+        for (size_t g = 0; g < task->outlets[s].grouping_count; g++)
+            sq_grouping_destroy (&task->outlets[s].groupings[g]);
+        free (task->outlets[s].groupings);
+    }
+    free (task->outlets);
+    sq_rotating_map_destroy (&task->pending);
+    sq_ledger_destroy (&task->ledger);
+    free (task->ack_now);
+    sq_config_destroy (&task->config);
+    free (task);
+    *task_p = NULL;
+}
+
+void
+sq_runtime_destroy (sq_runtime_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sq_runtime_t *self = *self_p;
+    atomic_store (&self->stopping, true);
+    for (size_t e = 0; e < self->executor_count; e++)
+        if (self->executors[e]->queue)
+            sq_queue_close (self->executors[e]->queue);
+    for (size_t e = 0; e < self->executor_count; e++)
+        if (self->executors[e]->started)
+            pthread_join (self->executors[e]->thread, NULL);
+    for (size_t e = 0; e < self->executor_count; e++) {
+        sq_executor_t *executor = self->executors[e];
+        for (size_t d = 0; executor->outbox && d < self->executor_count; d++) {
+            for (size_t m = 0; m < executor->outbox_count[d]; m++)
+                sq_tuple_destroy (&executor->outbox[d][m].tuple);
+            free (executor->outbox[d]);
+        }
+        free (executor->outbox);
+        free (executor->outbox_count);
+        free (executor->outbox_capacity);
+        sq_queue_destroy (&executor->queue);
+        free (executor->tasks);
+        free (executor);
+    }
+    for (int id = 1; self->tasks && id <= self->task_count; id++)
+        s_task_destroy (&self->tasks[id]);
+    free (self->tasks);
+    free (self->task_executor);
+    free (self->executors);
+    pthread_cond_destroy (&self->start_cond);
+    pthread_mutex_destroy (&self->start_lock);
+    sq_topology_destroy (&self->topology);
+    sq_config_destroy (&self->config);
+    free (self->name);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+sq_runtime_stats (sq_runtime_t *self, sq_topology_stats_t *stats)
+{
+    memset (stats, 0, sizeof *stats);
+    uint64_t latency_ns = 0;
+    for (size_t e = 0; e < self->executor_count; e++) {
+        sq_executor_t *executor = self->executors[e];
+        sq_executor_stats_t *counters = &executor->stats;
+        stats->emitted += atomic_load (&counters->emitted);
+        stats->spout_emitted += atomic_load (&counters->spout_emitted);
+        stats->executed += atomic_load (&counters->executed);
+        stats->acked += atomic_load (&counters->acked);
+        stats->failed += atomic_load (&counters->failed);
+        stats->timed_out += atomic_load (&counters->timed_out);
+        stats->acker_messages += atomic_load (&counters->acker_messages);
+        stats->pending += atomic_load (&counters->pending);
+        uint64_t max_pending = atomic_load (&counters->max_pending);
+        if (max_pending > stats->max_pending)
+            stats->max_pending = max_pending;
+        latency_ns += atomic_load (&counters->latency_ns_total);
+        stats->queued += sq_queue_depth (executor->queue) + atomic_load (&counters->outbox);
+        size_t max_depth = sq_queue_max_depth (executor->queue);
+        if (max_depth > stats->max_queued)
+            stats->max_queued = max_depth;
+    }
+    if (stats->acked)
+        stats->complete_latency_ms = (double) latency_ns / 1e6 / (double) stats->acked;
+}

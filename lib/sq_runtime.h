@@ -1,0 +1,155 @@
+/*  sq_runtime - one topology running in this process
+
+    The runtime turns a validated topology into tasks and executors: it
+    numbers the tasks (contiguous ids per component, in the order the
+    components were added, ackers last), gives each executor a bounded input
+    queue and a thread, and gives each task one grouping instance per
+    subscriber of each of its output streams. Local mode runs every executor
+    of a topology in one runtime.
+
+    Executors (sq_executor.c) run the loops; the collector (sq_collector.c)
+    implements emit, ack and fail on top of the structures declared here.
+*/
+#ifndef SQ_RUNTIME_H_INCLUDED
+#define SQ_RUNTIME_H_INCLUDED
+
+#include "sq_grouping.h"
+#include "sq_queue.h"
+#include "sq_rotating_map.h"
+#include "sq_ledger.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+typedef struct _sq_runtime_t sq_runtime_t;
+typedef struct _sq_executor_t sq_executor_t;
+typedef struct _sq_context_t sq_task_t;
+
+//  The subscribers of one output stream of a task.
+typedef struct {
+    const sq_stream_t *stream; //  the output stream
+    sq_grouping_t **groupings; //  one per subscribing bolt
+    size_t grouping_count;     //  number of subscribers
+    size_t max_targets;        //  most tasks one emit can reach
+} sq_outlet_t;
+
+struct _sq_collector_t {
+    sq_task_t *task; //  the task this collector emits for
+};
+
+//  What the spout executor remembers of a tracked tuple in flight.
+typedef struct {
+    uint64_t msg_id;   //  the spout's message id
+    int64_t start_ns;  //  monotonic time of the emit
+} sq_pending_t;
+
+//  A task: one instance of a component. Also the public sq_context_t.
+struct _sq_context_t {
+    sq_runtime_t *runtime;           //  owner
+    sq_executor_t *executor;         //  the executor running this task
+    const sq_component_t *component; //  its component
+    int task_id;                     //  unique task id, from 1
+    int task_index;                  //  index among its component's tasks
+    sq_config_t *config;             //  topology config + component overrides
+    sq_collector_t collector;        //  emits for this task
+    void *state;                     //  from open / prepare
+    bool opened;                     //  open / prepare succeeded
+    sq_outlet_t *outlets;            //  one per output stream of the component
+    sq_rotating_map_t *pending;      //  spouts: root id -> sq_pending_t
+    uint64_t *ack_now;               //  spouts, acking off: msg ids to ack
+    size_t ack_now_count;            //  entries in ack_now
+    size_t ack_now_capacity;         //  room in ack_now
+    bool active;                     //  spouts: activate/deactivate seen last
+    sq_tuple_t *held;                //  bolts: inputs kept past execute
+    sq_ledger_t *ledger;             //  ackers: pending trees
+};
+
+//  Counters of one executor: written by its thread only, read by anyone.
+typedef struct {
+    _Atomic uint64_t emitted;          //  tuples emitted
+    _Atomic uint64_t spout_emitted;    //  of which by spouts
+    _Atomic uint64_t executed;         //  inputs given to execute
+    _Atomic uint64_t acked;            //  spout trees completed
+    _Atomic uint64_t failed;           //  spout trees failed
+    _Atomic uint64_t timed_out;        //  spout trees timed out
+    _Atomic uint64_t acker_messages;   //  messages sent to ackers
+    _Atomic uint64_t pending;          //  spout trees in flight
+    _Atomic uint64_t max_pending;      //  most trees one task had in flight
+    _Atomic uint64_t latency_ns_total; //  sum of complete latencies
+    _Atomic uint64_t dropped;          //  messages dropped (unknown kind, shutdown)
+    _Atomic uint64_t outbox;           //  messages waiting in the outbox
+} sq_executor_stats_t;
+
+struct _sq_executor_t {
+    sq_runtime_t *runtime;       //  owner
+    int index;                   //  index in the runtime's executor list
+    const sq_component_t *component; //  component of every task here
+    sq_task_t **tasks;           //  tasks run by this executor
+    size_t task_count;           //  number of tasks
+    sq_queue_t *queue;           //  input queue
+    pthread_t thread;            //  the executor thread
+    bool started;                //  thread was created
+    sq_message_t **outbox;       //  per destination executor: messages to send
+    size_t *outbox_count;        //  per destination executor: how many
+    size_t *outbox_capacity;     //  per destination executor: room
+    int64_t next_tick_ns;        //  bolts: when the next tick tuple is due
+    int64_t tick_interval_ns;    //  bolts: tick period, 0 for none
+    int64_t next_rotation_ns;    //  spouts and ackers: next timeout rotation
+    sq_executor_stats_t stats;   //  counters
+};
+
+struct _sq_runtime_t {
+    char *name;                      //  topology name
+    sq_topology_t *topology;         //  the topology (owned)
+    sq_config_t *config;             //  effective topology config (owned)
+    sq_task_t **tasks;               //  by task id; tasks[0] unused
+    int task_count;                  //  highest task id
+    sq_executor_t **executors;       //  all executors
+    size_t executor_count;           //  number of executors
+    sq_executor_t **task_executor;   //  by task id: its executor
+    int acker_first_task;            //  first acker task id
+    int acker_count;                 //  acker tasks; 0 when acking is off
+    size_t batch_size;               //  topology.producer.batch.size
+    int64_t rotation_ns;             //  timeout bucket rotation period, 0 = off
+    int64_t max_spout_pending;       //  per spout task, 0 = unlimited
+    int spout_wait_ms;               //  idle spout sleep
+    atomic_bool active;              //  spouts may emit
+    atomic_bool stopping;            //  executors must exit
+    pthread_mutex_t start_lock;      //  guards the start-up fields below
+    pthread_cond_t start_cond;       //  signals start-up progress
+    int prepared;                    //  executors done with open/prepare
+    int open_failures;               //  tasks whose open/prepare failed
+    bool go;                         //  all prepared: run
+};
+
+//  Build the runtime of a validated topology. Takes ownership of the
+//  topology. Returns NULL with sq_last_error() set on failure.
+sq_runtime_t *sq_runtime_new (const char *name, sq_topology_t **topology_p,
+                              const sq_config_t *config);
+//  Start every executor; returns 0 once every task opened, else -1 (and the
+//  runtime has stopped again).
+int sq_runtime_start (sq_runtime_t *self);
+//  Set whether spouts emit (activate / deactivate).
+void sq_runtime_set_active (sq_runtime_t *self, bool active);
+//  Wait up to wait_secs until nothing is pending or queued.
+void sq_runtime_drain (sq_runtime_t *self, double wait_secs);
+//  Stop every executor (cleanup / close run on their threads) and destroy.
+void sq_runtime_destroy (sq_runtime_t **self_p);
+//  Sum the counters.
+void sq_runtime_stats (sq_runtime_t *self, sq_topology_stats_t *stats);
+//  Monotonic clock in nanoseconds.
+int64_t sq_runtime_now_ns (void);
+
+//  Executor loop (sq_executor.c): thread entry, argument an sq_executor_t.
+void *sq_executor_run (void *executor);
+//  Queue a message for its destination task (sq_executor.c).
+void sq_executor_send (sq_executor_t *self, const sq_message_t *message);
+
+//  Task id of the acker that tracks root.
+static inline int
+sq_runtime_acker_for (const sq_runtime_t *self, uint64_t root)
+{
+    return self->acker_first_task + (int) ((root >> 18) % (uint64_t) self->acker_count);
+}
+
+#endif

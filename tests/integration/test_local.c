@@ -1,0 +1,648 @@
+/*  test_local - topologies running in local mode, end to end
+
+    Each test builds a small topology with the public API (or loads an
+    example package), runs it in a local cluster, and checks what Storm
+    users rely on: exact results, at-least-once under failures and silent
+    drops, at-most-once without acking traffic, max spout pending, and
+    backpressure that slows the spout without losing tuples.
+*/
+#include "sq_package.h"
+#include "squall.h"
+
+#include <check.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_MESSAGES 4000
+
+//  What the tests observe; written by executor threads, read by the test.
+static struct {
+    int total;                        //  messages the spout emits (new ones)
+    int emits_per_call;               //  most new messages per next_tuple
+    bool untracked;                   //  emit without message ids
+    _Atomic int acks[MAX_MESSAGES];   //  spout ack calls per message
+    _Atomic int fail_calls;           //  spout fail calls
+    _Atomic int replays;              //  messages emitted again after a fail
+    _Atomic int max_in_flight;        //  most messages the spout saw in flight
+    _Atomic long emitted;             //  spout emits (new and replayed)
+    _Atomic long executed;            //  inputs seen by the last bolt
+    _Atomic int ticks;                //  tick tuples seen
+    _Atomic int wrong_task;           //  direct tuples that reached another task
+    _Atomic int bad_emit_rc;          //  return code of an emit on an undeclared stream
+    int fail_percent;                 //  flaky bolt: inputs failed
+    int drop_percent;                 //  flaky bolt: inputs never acked
+    int sleep_us;                     //  sink bolt: time per input
+} s_probe;
+
+static void
+s_reset_probe (int total)
+{
+    memset (&s_probe, 0, sizeof s_probe);
+    s_probe.total = total;
+    s_probe.emits_per_call = 8;
+}
+
+//  ---------------------------------------------------------------------
+//  Components used by the tests
+
+typedef struct {
+    sq_collector_t *collector; //  where to emit
+    int next;                  //  next new message number
+    int *replay;               //  failed messages to emit again
+    size_t replay_count;       //  how many
+    long acked_or_failed;      //  trees ended, to compute in-flight
+    long tracked;              //  tracked emits
+} numbers_state_t;
+
+static void
+s_declare_number (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "number");
+}
+
+static int
+s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    numbers_state_t *self = calloc (1, sizeof (numbers_state_t));
+    self->collector = collector;
+    self->replay = calloc (MAX_MESSAGES, sizeof (int));
+    *state_p = self;
+    return 0;
+}
+
+static void
+s_numbers_emit (numbers_state_t *self, int number)
+{
+    if (s_probe.untracked)
+        sq_collector_emit (self->collector, NULL, SQ_VALUES (sq_int (number)));
+    else {
+        sq_collector_emit_tracked (self->collector, NULL, (uint64_t) number,
+                                   SQ_VALUES (sq_int (number)));
+        self->tracked++;
+    }
+    atomic_fetch_add (&s_probe.emitted, 1);
+    int in_flight = (int) (self->tracked - self->acked_or_failed);
+    if (in_flight > atomic_load (&s_probe.max_in_flight))
+        atomic_store (&s_probe.max_in_flight, in_flight);
+}
+
+static void
+s_numbers_next (void *state)
+{
+    numbers_state_t *self = state;
+    for (int i = 0; i < s_probe.emits_per_call; i++) {
+        if (self->replay_count) {
+            atomic_fetch_add (&s_probe.replays, 1);
+            s_numbers_emit (self, self->replay[--self->replay_count]);
+        }
+        else if (self->next < s_probe.total)
+            s_numbers_emit (self, self->next++);
+        else
+            return;
+    }
+}
+
+static void
+s_numbers_ack (void *state, uint64_t msg_id)
+{
+    numbers_state_t *self = state;
+    self->acked_or_failed++;
+    if (msg_id < MAX_MESSAGES)
+        atomic_fetch_add (&s_probe.acks[msg_id], 1);
+}
+
+static void
+s_numbers_fail (void *state, uint64_t msg_id)
+{
+    numbers_state_t *self = state;
+    self->acked_or_failed++;
+    atomic_fetch_add (&s_probe.fail_calls, 1);
+    if (self->replay_count < MAX_MESSAGES)
+        self->replay[self->replay_count++] = (int) msg_id;
+}
+
+static void
+s_numbers_close (void *state)
+{
+    numbers_state_t *self = state;
+    free (self->replay);
+    free (self);
+}
+
+static const sq_spout_t s_numbers = {
+    .declare_outputs = s_declare_number,
+    .open = s_numbers_open,
+    .next_tuple = s_numbers_next,
+    .ack = s_numbers_ack,
+    .fail = s_numbers_fail,
+    .close = s_numbers_close,
+};
+
+typedef struct {
+    sq_collector_t *collector; //  where to emit
+    unsigned seed;             //  for rand_r
+} flaky_state_t;
+
+static int
+s_flaky_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    flaky_state_t *self = calloc (1, sizeof (flaky_state_t));
+    self->collector = collector;
+    self->seed = (unsigned) sq_context_task_id (context) * 7919u;
+    *state_p = self;
+    return 0;
+}
+
+//  Fails fail_percent of its inputs, silently drops drop_percent (never
+//  acks them, so they time out), passes the rest on anchored and acks.
+static void
+s_flaky_execute (void *state, const sq_tuple_t *input)
+{
+    flaky_state_t *self = state;
+    int dice = rand_r (&self->seed) % 100;
+    if (dice < s_probe.fail_percent)
+        sq_collector_fail (self->collector, input);
+    else if (dice < s_probe.fail_percent + s_probe.drop_percent)
+        return;
+    else {
+        sq_collector_emit (self->collector, input, SQ_VALUES (sq_int (sq_tuple_get_int (input, 0))));
+        sq_collector_ack (self->collector, input);
+    }
+}
+
+static const sq_bolt_t s_flaky = {
+    .declare_outputs = s_declare_number,
+    .prepare = s_flaky_prepare,
+    .execute = s_flaky_execute,
+    .cleanup = free,
+};
+
+static int
+s_sink_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    *state_p = collector;
+    return 0;
+}
+
+static void
+s_sink_execute (void *state, const sq_tuple_t *input)
+{
+    if (s_probe.sleep_us)
+        usleep ((useconds_t) s_probe.sleep_us);
+    if (sq_tuple_is_tick (input))
+        atomic_fetch_add (&s_probe.ticks, 1);
+    else
+        atomic_fetch_add (&s_probe.executed, 1);
+    sq_collector_ack (state, input);
+}
+
+static const sq_bolt_t s_sink = {.prepare = s_sink_prepare, .execute = s_sink_execute};
+
+//  ---------------------------------------------------------------------
+//  Helpers
+
+static sq_topology_stats_t
+s_stats (sq_local_cluster_t *cluster, const char *name)
+{
+    sq_topology_stats_t stats;
+    ck_assert_int_eq (sq_local_cluster_stats (cluster, name, &stats), 0);
+    return stats;
+}
+
+static int
+s_messages_acked (void)
+{
+    int acked = 0;
+    for (int i = 0; i < s_probe.total; i++)
+        acked += atomic_load (&s_probe.acks[i]) > 0;
+    return acked;
+}
+
+//  Poll until every message was acked at least once, or seconds pass.
+static bool
+s_wait_all_acked (double seconds)
+{
+    for (int waited = 0; waited < seconds * 100; waited++) {
+        if (s_messages_acked () == s_probe.total)
+            return true;
+        usleep (10000);
+    }
+    return false;
+}
+
+static sq_topology_t *
+s_pipeline (int flaky_parallelism)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_component_shuffle_grouping (
+        sq_topology_set_bolt (topology, "flaky", &s_flaky, flaky_parallelism), "numbers", NULL);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "flaky",
+                                   NULL);
+    return topology;
+}
+
+//  ---------------------------------------------------------------------
+//  Tests
+
+START_TEST (test_at_least_once_with_fails_and_drops)
+{
+    s_reset_probe (2000);
+    s_probe.fail_percent = 10;
+    s_probe.drop_percent = 10;
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.message.timeout.secs", 1);
+    sq_config_set_int (config, "topology.acker.executors", 2);
+    sq_topology_t *topology = s_pipeline (2);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "reliable", config, &topology), 0);
+    bool all_acked = s_wait_all_acked (90);
+    sq_topology_stats_t stats = s_stats (cluster, "reliable");
+    ck_assert_msg (all_acked, "only %d of %d messages acked", s_messages_acked (), s_probe.total);
+    ck_assert_uint_gt (stats.failed, 0);    //  explicit fails reached the spout
+    ck_assert_uint_gt (stats.timed_out, 0); //  silent drops timed out
+    ck_assert_int_gt (atomic_load (&s_probe.replays), 0);
+    ck_assert_int_eq (atomic_load (&s_probe.fail_calls), (int) (stats.failed + stats.timed_out));
+    ck_assert_uint_gt (stats.acker_messages, 0);
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "reliable", 0), 0);
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
+START_TEST (test_at_most_once_sends_no_acks)
+{
+    s_reset_probe (2000);
+    s_probe.fail_percent = 10;
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.acker.executors", 0);
+    sq_topology_t *topology = s_pipeline (1);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "lossy", config, &topology), 0);
+    ck_assert (s_wait_all_acked (30));
+    sq_local_cluster_deactivate (cluster, "lossy");
+    usleep (200000);
+    sq_topology_stats_t stats = s_stats (cluster, "lossy");
+    ck_assert_uint_eq (stats.acker_messages, 0);
+    ck_assert_uint_eq (stats.failed, 0);
+    ck_assert_uint_eq (stats.timed_out, 0);
+    ck_assert_int_eq (atomic_load (&s_probe.fail_calls), 0);
+    ck_assert_int_eq (atomic_load (&s_probe.replays), 0);
+    ck_assert_int_eq (atomic_load (&s_probe.emitted), 2000);
+    for (int i = 0; i < s_probe.total; i++)
+        ck_assert_int_eq (atomic_load (&s_probe.acks[i]), 1);
+    //  Failed inputs are lost, as at-most-once allows: fewer reach the sink.
+    ck_assert_int_lt (atomic_load (&s_probe.executed), 2000);
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
+START_TEST (test_max_spout_pending_is_respected)
+{
+    s_reset_probe (1500);
+    s_probe.sleep_us = 100;
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.max.spout.pending", 20);
+    sq_topology_t *topology = s_pipeline (1);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "capped", config, &topology), 0);
+    ck_assert (s_wait_all_acked (60));
+    sq_topology_stats_t stats = s_stats (cluster, "capped");
+    //  The cap is checked before each next_tuple call, as in Storm; a spout
+    //  that emits several tuples per call can pass it by one call's worth.
+    uint64_t limit = 20 + (uint64_t) s_probe.emits_per_call - 1;
+    ck_assert_uint_le (stats.max_pending, limit);
+    ck_assert_uint_ge (stats.max_pending, 10); //  the cap, not something else, was the limit
+    ck_assert_int_le (atomic_load (&s_probe.max_in_flight), (int) limit);
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
+START_TEST (test_backpressure_bounds_queues_and_loses_nothing)
+{
+    s_reset_probe (0);
+    s_probe.total = 1 << 30; //  more than the bolt can take in the time
+    s_probe.untracked = true;
+    s_probe.emits_per_call = 64;
+    s_probe.sleep_us = 20;
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.acker.executors", 0);
+    sq_config_set_int (config, "topology.executor.receive.buffer.size", 1024);
+    sq_config_set_int (config, "topology.producer.batch.size", 64);
+    sq_topology_t *topology = s_pipeline (1);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "slow", config, &topology), 0);
+    //  Everything emitted but not yet executed sits in the queues of the
+    //  flaky bolt and the two sinks, in the batch each of those bolts took
+    //  from its queue (at most 256), or in outboxes (below a batch per
+    //  destination, plus one next_tuple call of the spout).
+    long bound = 3 * 1024 + 3 * 256 + 3 * 64 + 64;
+    for (int sample = 0; sample < 20; sample++) {
+        usleep (100000);
+        sq_topology_stats_t stats = s_stats (cluster, "slow");
+        ck_assert_uint_le (stats.max_queued, 1024);
+        long backlog = atomic_load (&s_probe.emitted) - atomic_load (&s_probe.executed);
+        ck_assert_msg (backlog <= bound, "backlog %ld exceeds %ld", backlog, bound);
+    }
+    sq_local_cluster_deactivate (cluster, "slow");
+    //  Drain: every emitted tuple reaches the sink.
+    for (int waited = 0; waited < 3000; waited++) {
+        if (atomic_load (&s_probe.executed) == atomic_load (&s_probe.emitted))
+            break;
+        usleep (10000);
+    }
+    ck_assert_int_gt (atomic_load (&s_probe.emitted), 10000);
+    ck_assert_int_eq (atomic_load (&s_probe.executed), atomic_load (&s_probe.emitted));
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
+START_TEST (test_tick_tuples_arrive)
+{
+    s_reset_probe (0);
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_component_t *sink = sq_topology_set_bolt (topology, "sink", &s_sink, 1);
+    sq_component_shuffle_grouping (sink, "numbers", NULL);
+    sq_config_set_int (sq_component_config (sink), "topology.tick.tuple.freq.secs", 1);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "ticks", NULL, &topology), 0);
+    usleep (2600000);
+    int ticks = atomic_load (&s_probe.ticks);
+    ck_assert_int_ge (ticks, 2);
+    ck_assert_int_le (ticks, 3);
+    sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
+//  Direct grouping: the spout picks the task; emitting on an undeclared
+//  stream or to a task that is not subscribed direct fails cleanly.
+static int s_direct_first_task;
+static int s_direct_task_count;
+
+static int
+s_direct_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    s_direct_first_task = sq_context_component_tasks (context, "direct", &s_direct_task_count);
+    return s_numbers_open (state_p, context, collector);
+}
+
+static void
+s_direct_next (void *state)
+{
+    numbers_state_t *self = state;
+    if (self->next == 0) {
+        atomic_store (&s_probe.bad_emit_rc,
+                      sq_collector_emit_stream (self->collector, "nope", NULL,
+                                                SQ_VALUES (sq_int (1))));
+        ck_assert_int_eq (sq_collector_emit_direct (self->collector, 1, NULL, NULL,
+                                                    SQ_VALUES (sq_int (0))),
+                          -1); //  task 1 is the spout itself
+    }
+    if (self->next >= s_probe.total)
+        return;
+    int task = s_direct_first_task + self->next % s_direct_task_count;
+    sq_collector_emit_direct (self->collector, task, NULL, NULL, SQ_VALUES (sq_int (task)));
+    self->next++;
+}
+
+static int
+s_direct_check_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    static int task_ids[8];
+    int index = sq_context_task_index (context);
+    task_ids[index] = sq_context_task_id (context);
+    *state_p = &task_ids[index];
+    (void) collector;
+    return 0;
+}
+
+static void
+s_direct_check_execute (void *state, const sq_tuple_t *input)
+{
+    if (sq_tuple_get_int (input, 0) != *(int *) state)
+        atomic_fetch_add (&s_probe.wrong_task, 1);
+    atomic_fetch_add (&s_probe.executed, 1);
+}
+
+START_TEST (test_direct_grouping_and_emit_errors)
+{
+    s_reset_probe (300);
+    static const sq_spout_t direct_spout = {.declare_outputs = s_declare_number,
+                                            .open = s_direct_open,
+                                            .next_tuple = s_direct_next,
+                                            .close = s_numbers_close};
+    static const sq_bolt_t checker
+        = {.prepare = s_direct_check_prepare, .execute = s_direct_check_execute};
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &direct_spout, 1);
+    sq_component_t *direct = sq_topology_set_bolt (topology, "direct", &checker, 3);
+    sq_component_direct_grouping (direct, "numbers", NULL);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "direct", NULL, &topology), 0);
+    for (int waited = 0; waited < 1000 && atomic_load (&s_probe.executed) < 300; waited++)
+        usleep (10000);
+    ck_assert_int_eq (atomic_load (&s_probe.executed), 300);
+    ck_assert_int_eq (atomic_load (&s_probe.wrong_task), 0);
+    ck_assert_int_eq (atomic_load (&s_probe.bad_emit_rc), -1);
+    sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
+//  Multi-anchoring: a joiner holds every even input until the next odd
+//  one and emits one tuple anchored to both.
+typedef struct {
+    sq_collector_t *collector; //  where to emit
+    const sq_tuple_t *held;    //  input waiting for its partner
+} joiner_state_t;
+
+static int
+s_joiner_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    joiner_state_t *self = calloc (1, sizeof (joiner_state_t));
+    self->collector = collector;
+    *state_p = self;
+    return 0;
+}
+
+static void
+s_joiner_execute (void *state, const sq_tuple_t *input)
+{
+    joiner_state_t *self = state;
+    if (!self->held) {
+        self->held = input;
+        return;
+    }
+    const sq_tuple_t *anchors[] = {self->held, input};
+    int64_t sum = sq_tuple_get_int (self->held, 0) + sq_tuple_get_int (input, 0);
+    sq_collector_emit_anchored (self->collector, NULL, anchors, 2, SQ_VALUES (sq_int (sum)));
+    sq_collector_ack (self->collector, self->held);
+    sq_collector_ack (self->collector, input);
+    self->held = NULL;
+}
+
+START_TEST (test_multi_anchored_trees_complete)
+{
+    s_reset_probe (1000);
+    static const sq_bolt_t joiner = {.declare_outputs = s_declare_number,
+                                     .prepare = s_joiner_prepare,
+                                     .execute = s_joiner_execute,
+                                     .cleanup = free};
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_component_global_grouping (sq_topology_set_bolt (topology, "join", &joiner, 1), "numbers",
+                                  NULL);
+    sq_component_all_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "join", NULL);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "join", NULL, &topology), 0);
+    ck_assert (s_wait_all_acked (30));
+    sq_topology_stats_t stats = s_stats (cluster, "join");
+    ck_assert_uint_eq (stats.acked, 1000);
+    ck_assert_uint_eq (stats.failed + stats.timed_out, 0);
+    //  500 joined tuples, each sent to both sink tasks (all grouping).
+    ck_assert_int_eq (atomic_load (&s_probe.executed), 1000);
+    sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
+static int
+s_refuse_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    return -1;
+}
+
+START_TEST (test_open_failure_stops_submit)
+{
+    static const sq_spout_t refusing = {
+        .declare_outputs = s_declare_number, .open = s_refuse_open, .next_tuple = s_numbers_next};
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &refusing, 2);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "refused", NULL, &topology), -1);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "2 task(s) failed to open"));
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "refused", 0), -1);
+    sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
+//  ---------------------------------------------------------------------
+//  The word-count example package, with exact counts over a finite input
+
+typedef struct {
+    char word[32]; //  the word
+    long count;    //  expected occurrences
+    long seen;     //  occurrences in the output file
+} word_count_t;
+
+START_TEST (test_wordcount_package_exact_counts)
+{
+    static const char *vocabulary[] = {"storm", "squall", "tuple", "bolt",   "spout",
+                                       "acker", "stream", "fields", "émoji", "a"};
+    enum { WORDS = 10, LINES = 3000 };
+    word_count_t expected[WORDS];
+    memset (expected, 0, sizeof expected);
+    for (int w = 0; w < WORDS; w++)
+        snprintf (expected[w].word, sizeof expected[w].word, "%s", vocabulary[w]);
+    char input[] = "/tmp/squall-wc-input-XXXXXX";
+    char output[] = "/tmp/squall-wc-output-XXXXXX";
+    int input_fd = mkstemp (input);
+    int output_fd = mkstemp (output);
+    ck_assert_int_ge (input_fd, 0);
+    ck_assert_int_ge (output_fd, 0);
+    close (output_fd);
+    unlink (output);
+    FILE *file = fdopen (input_fd, "w");
+    unsigned seed = 42;
+    const char *separators[] = {" ", "  ", "\t", " \t "};
+    for (int line = 0; line < LINES; line++) {
+        int words = 1 + rand_r (&seed) % 12;
+        for (int i = 0; i < words; i++) {
+            int w = rand_r (&seed) % WORDS;
+            expected[w].count++;
+            fprintf (file, "%s%s", i ? separators[rand_r (&seed) % 4] : "", vocabulary[w]);
+        }
+        fputc ('\n', file);
+    }
+    fclose (file);
+
+    const char *top = getenv ("top_builddir");
+    char path[4096];
+    snprintf (path, sizeof path, "%s/topologies/.libs/wordcount.so", top ? top : ".");
+    sq_package_t *package = sq_package_open (path);
+    ck_assert_msg (package != NULL, "%s", sq_last_error ());
+    sq_config_t *config = sq_config_new ();
+    ck_assert_int_eq (sq_config_set (config, "wordcount.input", input), 0);
+    ck_assert_int_eq (sq_config_set (config, "wordcount.output", output), 0);
+    ck_assert_int_eq (sq_config_set (config, "wordcount.report.secs", "1"), 0);
+    sq_topology_t *topology = sq_package_build (package, config);
+    ck_assert_ptr_nonnull (topology);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "wordcount", config, &topology), 0);
+    sq_topology_stats_t stats = s_stats (cluster, "wordcount");
+    for (int waited = 0; waited < 3000 && stats.acked < LINES; waited++) {
+        usleep (10000);
+        stats = s_stats (cluster, "wordcount");
+    }
+    ck_assert_uint_eq (stats.acked, LINES);
+    ck_assert_uint_eq (stats.spout_emitted, LINES);
+    ck_assert_uint_eq (stats.failed + stats.timed_out, 0);
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "wordcount", 1), 0);
+    sq_local_cluster_destroy (&cluster);
+    sq_package_destroy (&package);
+
+    file = fopen (output, "r");
+    ck_assert_ptr_nonnull (file);
+    char word[64];
+    long count;
+    int lines = 0;
+    while (fscanf (file, "%63[^\t]\t%ld\n", word, &count) == 2) {
+        lines++;
+        bool known = false;
+        for (int w = 0; w < WORDS; w++)
+            if (strcmp (word, expected[w].word) == 0) {
+                known = true;
+                expected[w].seen += count;
+            }
+        ck_assert_msg (known, "unexpected word '%s' in the output", word);
+    }
+    ck_assert (feof (file));
+    fclose (file);
+    ck_assert_int_eq (lines, WORDS);
+    for (int w = 0; w < WORDS; w++)
+        ck_assert_msg (expected[w].seen == expected[w].count, "'%s': counted %ld, expected %ld",
+                       expected[w].word, expected[w].seen, expected[w].count);
+    unlink (input);
+    unlink (output);
+    sq_config_destroy (&config);
+}
+END_TEST
+
+int
+main (void)
+{
+    Suite *suite = suite_create ("local mode");
+    TCase *tcase = tcase_create ("topologies");
+    tcase_set_timeout (tcase, 180);
+    tcase_add_test (tcase, test_wordcount_package_exact_counts);
+    tcase_add_test (tcase, test_at_least_once_with_fails_and_drops);
+    tcase_add_test (tcase, test_at_most_once_sends_no_acks);
+    tcase_add_test (tcase, test_max_spout_pending_is_respected);
+    tcase_add_test (tcase, test_backpressure_bounds_queues_and_loses_nothing);
+    tcase_add_test (tcase, test_tick_tuples_arrive);
+    tcase_add_test (tcase, test_direct_grouping_and_emit_errors);
+    tcase_add_test (tcase, test_multi_anchored_trees_complete);
+    tcase_add_test (tcase, test_open_failure_stops_submit);
+    suite_add_tcase (suite, tcase);
+    SRunner *runner = srunner_create (suite);
+    srunner_run_all (runner, CK_NORMAL);
+    int failed = srunner_ntests_failed (runner);
+    srunner_free (runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,233 @@
+/*  test_topology - invalid topologies, configs and packages fail before
+    anything runs, with one message that names the problem */
+#include "sq_package.h"
+#include "sq_topology.h"
+#include "squall.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+s_declare_word (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "word");
+}
+
+static void
+s_next_tuple (void *state)
+{
+    (void) state;
+}
+
+static void
+s_execute (void *state, const sq_tuple_t *input)
+{
+    (void) state;
+    (void) input;
+}
+
+static const sq_spout_t s_spout = {.declare_outputs = s_declare_word, .next_tuple = s_next_tuple};
+static const sq_bolt_t s_bolt = {.declare_outputs = s_declare_word, .execute = s_execute};
+
+//  Assert the topology is invalid with an error containing `expected`.
+static void
+s_assert_invalid (sq_topology_t *topology, const char *expected)
+{
+    ck_assert_int_eq (sq_topology_validate (topology), -1);
+    ck_assert_msg (strstr (sq_last_error (), expected), "error '%s' does not mention '%s'",
+                   sq_last_error (), expected);
+    //  A local cluster refuses it too, with the same message, running nothing.
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "bad", NULL, &topology), -1);
+    ck_assert_ptr_null (topology);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), expected));
+    sq_topology_stats_t stats;
+    ck_assert_int_eq (sq_local_cluster_stats (cluster, "bad", &stats), -1);
+    sq_local_cluster_destroy (&cluster);
+}
+
+START_TEST (test_valid_topology)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 1);
+    sq_component_t *count = sq_topology_set_bolt (topology, "count", &s_bolt, 2);
+    sq_component_fields_grouping (count, "words", NULL, "word");
+    sq_component_set_num_tasks (count, 4);
+    ck_assert_int_eq (sq_topology_validate (topology), 0);
+    sq_topology_destroy (&topology);
+    ck_assert_ptr_null (topology);
+}
+END_TEST
+
+START_TEST (test_unknown_component)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "count", &s_bolt, 1), "wrods",
+                                   NULL);
+    s_assert_invalid (topology, "unknown component 'wrods'");
+}
+END_TEST
+
+START_TEST (test_unknown_stream)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "count", &s_bolt, 1), "words",
+                                   "errors");
+    s_assert_invalid (topology, "stream 'errors' of 'words'");
+}
+END_TEST
+
+START_TEST (test_fields_grouping_on_undeclared_field)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 1);
+    sq_component_fields_grouping (sq_topology_set_bolt (topology, "count", &s_bolt, 1), "words",
+                                  NULL, "user");
+    s_assert_invalid (topology, "field 'user', which is not declared");
+}
+END_TEST
+
+START_TEST (test_zero_parallelism)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 0);
+    s_assert_invalid (topology, "spout 'words' has parallelism 0");
+}
+END_TEST
+
+START_TEST (test_fewer_tasks_than_executors)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_component_set_num_tasks (sq_topology_set_spout (topology, "words", &s_spout, 3), 2);
+    s_assert_invalid (topology, "2 tasks, fewer than its parallelism 3");
+}
+END_TEST
+
+START_TEST (test_duplicate_component)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 1);
+    sq_topology_set_bolt (topology, "words", &s_bolt, 1);
+    s_assert_invalid (topology, "duplicate component id 'words'");
+}
+END_TEST
+
+START_TEST (test_reserved_and_empty_ids)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "__acker", &s_spout, 1);
+    s_assert_invalid (topology, "'__acker' is reserved");
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "", &s_spout, 1);
+    s_assert_invalid (topology, "empty component id");
+}
+END_TEST
+
+START_TEST (test_missing_callbacks_and_spouts)
+{
+    static const sq_spout_t no_next = {.declare_outputs = s_declare_word};
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &no_next, 1);
+    s_assert_invalid (topology, "no next_tuple");
+    topology = sq_topology_new ();
+    sq_topology_set_bolt (topology, "count", &s_bolt, 1);
+    s_assert_invalid (topology, "no spout");
+    topology = sq_topology_new ();
+    s_assert_invalid (topology, "no components");
+}
+END_TEST
+
+static void
+s_declare_twice (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "word,count,word");
+}
+
+START_TEST (test_repeated_field)
+{
+    static const sq_spout_t repeated = {.declare_outputs = s_declare_twice,
+                                        .next_tuple = s_next_tuple};
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &repeated, 1);
+    s_assert_invalid (topology, "repeated field name");
+}
+END_TEST
+
+START_TEST (test_config_value_of_wrong_type)
+{
+    sq_config_t *config = sq_config_new ();
+    ck_assert_int_eq (sq_config_set (config, "topology.workers", "two"), -1);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "topology.workers"));
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "two"));
+    ck_assert_int_eq (sq_config_set (config, "topology.max.spout.pending", "-5"), 0);
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 1);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "negative", config, &topology), -1);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "topology.max.spout.pending"));
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
+//  Path of a file in the build tree.
+static char *
+s_build_path (const char *relative)
+{
+    const char *top = getenv ("top_builddir");
+    char *path = malloc (4096);
+    snprintf (path, 4096, "%s/%s", top ? top : ".", relative);
+    return path;
+}
+
+START_TEST (test_package_errors)
+{
+    ck_assert_ptr_null (sq_package_open ("/nonexistent/topology.so"));
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "'/nonexistent/topology.so' not found"));
+
+    char text_file[] = "/tmp/squall-not-a-package-XXXXXX";
+    int fd = mkstemp (text_file);
+    ck_assert_int_ge (fd, 0);
+    ck_assert_int_eq (write (fd, "hello\n", 6), 6);
+    close (fd);
+    ck_assert_ptr_null (sq_package_open (text_file));
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "not a loadable shared object"));
+    unlink (text_file);
+
+    //  libsquall itself is a shared object without the entry.
+    char *library = s_build_path (".libs/libsquall.so");
+    ck_assert_ptr_null (sq_package_open (library));
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "does not export squall_topology"));
+    free (library);
+}
+END_TEST
+
+int
+main (void)
+{
+    Suite *suite = suite_create ("topology");
+    TCase *tcase = tcase_create ("validation");
+    tcase_add_test (tcase, test_valid_topology);
+    tcase_add_test (tcase, test_unknown_component);
+    tcase_add_test (tcase, test_unknown_stream);
+    tcase_add_test (tcase, test_fields_grouping_on_undeclared_field);
+    tcase_add_test (tcase, test_zero_parallelism);
+    tcase_add_test (tcase, test_fewer_tasks_than_executors);
+    tcase_add_test (tcase, test_duplicate_component);
+    tcase_add_test (tcase, test_reserved_and_empty_ids);
+    tcase_add_test (tcase, test_missing_callbacks_and_spouts);
+    tcase_add_test (tcase, test_repeated_field);
+    tcase_add_test (tcase, test_config_value_of_wrong_type);
+    tcase_add_test (tcase, test_package_errors);
+    suite_add_tcase (suite, tcase);
+    SRunner *runner = srunner_create (suite);
+    srunner_run_all (runner, CK_NORMAL);
+    int failed = srunner_ntests_failed (runner);
+    srunner_free (runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
