@@ -12,8 +12,8 @@ sq_acker_handle (sq_ledger_t *ledger, const sq_message_t *message, sq_message_t 
     assert (ledger);
     assert (message);
     assert (reply);
-    if (message->kind != SQ_MSG_ACK_INIT && message->kind != SQ_MSG_ACK_ACK
-        && message->kind != SQ_MSG_ACK_FAIL)
+    if (message->kind != SQ_MSG_ACK_INIT && message->kind != SQ_MSG_ACK_ACK &&
+        message->kind != SQ_MSG_ACK_FAIL)
         return sq_error_set ("acker: not an acking message kind=%" PRIu32, message->kind);
     //  The spout task is needed to address the reply: a root naming no
     //  task is as malformed as one with its flag bits set.

@@ -25,7 +25,7 @@ static void
 s_count_expired (uint64_t *entry, void *arg)
 {
     if (!(entry[0] & S_FAILED))
-        (*(size_t *) arg)++;
+        (*(size_t *)arg)++;
 }
 
 //  XOR value into the entry of root and set flags on it, creating the
@@ -42,9 +42,8 @@ s_apply (sq_ledger_t *self, uint64_t root, uint64_t value, uint64_t flags)
             return SQ_LEDGER_NONE;
         entry = sq_rotating_map_insert (self->trees, root);
         if (!entry)
-            return sq_error_set ("ledger: out of memory root=%016" PRIx64
-                                 " pending=%zu",
-                                 root, sq_rotating_map_size (self->trees));
+            return sq_error_set ("ledger: out of memory root=%016" PRIx64 " pending=%zu", root,
+                                 sq_rotating_map_size (self->trees));
     }
     entry[0] |= flags;
     entry[1] ^= value;

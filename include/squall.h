@@ -201,8 +201,10 @@ int sq_collector_emit_direct (sq_collector_t *self, int task, const char *stream
                               const sq_tuple_t *anchor, const sq_value_t *values,
                               size_t count);
 //  Emit a tracked tuple from a spout: its tree is followed to completion
-//  and the spout's ack(msg_id) or fail(msg_id) is called. stream NULL means
-//  the default stream. Untracked when acking is off (acker executors = 0).
+//  and the spout's ack(msg_id) or fail(msg_id) is called. Any msg_id is
+//  allowed, 0 included. stream NULL means the default stream. When acking
+//  is off (topology.acker.executors = 0) nothing is followed: ack(msg_id)
+//  is called right after the current next_tuple returns, and never fail.
 int sq_collector_emit_tracked (sq_collector_t *self, const char *stream,
                                uint64_t msg_id, const sq_value_t *values,
                                size_t count);
@@ -218,6 +220,13 @@ void sq_collector_report_error (sq_collector_t *self, const char *message);
 //  Spouts and bolts. A component is a table of callbacks; any callback but
 //  next_tuple / execute may be NULL. Each task gets its own state from
 //  open / prepare; `state_p` starts NULL.
+//
+//  Threads: all callbacks of one task run on its executor's thread, one at
+//  a time, and never from inside an emit, so task state needs no lock.
+//  Tasks of one component may run on different threads: share nothing
+//  between tasks without locking it. When open or prepare fails (returns
+//  -1), close or cleanup is not called: free what was allocated first.
+//  Strings the context returns live as long as the task.
 
 typedef struct _sq_declarer_t sq_declarer_t;
 

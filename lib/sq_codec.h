@@ -24,16 +24,16 @@
 
 #include "sq_message.h"
 
-#define SQ_CODEC_VERSION 1         //  version byte this build writes and reads
-#define SQ_CODEC_HEADER_SIZE 7     //  magic (2) + version (1) + count (4)
-#define SQ_CODEC_MAX_EDGES 0xFFFF  //  most edges one tuple can carry
+#define SQ_CODEC_VERSION 1            //  version byte this build writes and reads
+#define SQ_CODEC_HEADER_SIZE 7        //  magic (2) + version (1) + count (4)
+#define SQ_CODEC_MAX_EDGES 0xFFFF     //  most edges one tuple can carry
 #define SQ_CODEC_MAX_INDEX 0x7FFFFFFF //  largest task id or stream index
 
 typedef struct _sq_codec_t sq_codec_t;
 
 //  Maps a stream index read off the wire to its schema, or NULL when the
 //  topology has no such stream. Must not fail in any other way.
-typedef const sq_stream_t *(sq_codec_resolve_fn) (int index, void *arg);
+typedef const sq_stream_t *(sq_codec_resolve_fn)(int index, void *arg);
 
 //  New encoder holding an empty batch (header only). NULL when out of
 //  memory. Caller owns.

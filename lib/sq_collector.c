@@ -39,7 +39,9 @@ s_tell_acker (sq_task_t *task, sq_message_kind_t kind, uint64_t root, uint64_t v
 static sq_outlet_t *
 s_outlet (sq_task_t *task, const char *stream)
 {
-    const char *name = stream ? stream : SQ_DEFAULT_STREAM;
+    if (!stream)
+        return task->default_outlet;
+    const char *name = stream;
     for (size_t s = 0; s < task->component->stream_count; s++)
         if (strcmp (task->outlets[s].stream->name, name) == 0)
             return &task->outlets[s];
@@ -351,9 +353,9 @@ sq_context_component_tasks (const sq_context_t *self, const char *component, int
 {
     sq_runtime_t *runtime = self->runtime;
     for (int id = 1; id <= runtime->task_count; id++)
-        if (strcmp (runtime->tasks[id]->component->id, component) == 0) {
+        if (strcmp (runtime->task_component[id]->id, component) == 0) {
             if (count_p)
-                *count_p = runtime->tasks[id]->component->task_count;
+                *count_p = runtime->task_component[id]->task_count;
             return id;
         }
     if (count_p)

@@ -144,10 +144,10 @@ s_expects (sq_config_type_t type)
 static const char *
 s_trim (const char *text, size_t *len_p)
 {
-    while (isspace ((unsigned char) *text))
+    while (isspace ((unsigned char)*text))
         text++;
     size_t len = strlen (text);
-    while (len && isspace ((unsigned char) text[len - 1]))
+    while (len && isspace ((unsigned char)text[len - 1]))
         len--;
     *len_p = len;
     return text;
@@ -162,7 +162,7 @@ s_parse_int (const char *text, size_t len, json_int_t *value_p)
         return -1;
     memcpy (buffer, text, len);
     buffer[len] = 0;
-    if (isspace ((unsigned char) buffer[0]))
+    if (isspace ((unsigned char)buffer[0]))
         return -1;
     char *end;
     errno = 0;
@@ -182,7 +182,7 @@ s_parse_double (const char *text, size_t len, double *value_p)
         return -1;
     memcpy (buffer, text, len);
     buffer[len] = 0;
-    if (isspace ((unsigned char) buffer[0]))
+    if (isspace ((unsigned char)buffer[0]))
         return -1;
     char *end;
     errno = 0;
@@ -205,13 +205,13 @@ s_parse_list (const char *text, size_t len, sq_config_type_t type)
     const char *limit = text + len;
     const char *start = text;
     while (true) {
-        const char *comma = memchr (start, ',', (size_t) (limit - start));
+        const char *comma = memchr (start, ',', (size_t)(limit - start));
         const char *stop = comma ? comma : limit;
-        while (start < stop && isspace ((unsigned char) *start))
+        while (start < stop && isspace ((unsigned char)*start))
             start++;
-        while (stop > start && isspace ((unsigned char) stop[-1]))
+        while (stop > start && isspace ((unsigned char)stop[-1]))
             stop--;
-        size_t item_len = (size_t) (stop - start);
+        size_t item_len = (size_t)(stop - start);
         json_t *item = NULL;
         json_int_t number;
         if (item_len && type == SQ_CONFIG_STRING_LIST)
@@ -248,7 +248,8 @@ s_has_type (const json_t *value, sq_config_type_t type)
             return false;
         size_t index;
         const json_t *item;
-        json_array_foreach (value, index, item) {
+        json_array_foreach (value, index, item)
+        {
             if (type == SQ_CONFIG_STRING_LIST ? !json_is_string (item) : !json_is_integer (item))
                 return false;
         }
@@ -294,17 +295,6 @@ s_parse_typed (const char *text, sq_config_type_t type)
     return NULL;
 }
 
-//  A key of a topology's own: a JSON number or boolean when the text is
-//  one, else the text as a string.
-static json_t *
-s_parse_free (const char *text)
-{
-    json_t *value = json_loads (text, JSON_DECODE_ANY, NULL);
-    if (value && (json_is_number (value) || json_is_boolean (value)))
-        return value;
-    json_decref (value);
-    return json_string (text);
-}
 
 //  ---------------------------------------------------------------------
 //  Defaults, built once per process
@@ -369,7 +359,7 @@ s_store (sq_config_t *self, const char *key, json_t *value)
         return -1;
     }
     if (known && known->type == SQ_CONFIG_DOUBLE && json_is_integer (value)) {
-        json_t *real = json_real ((double) json_integer_value (value));
+        json_t *real = json_real ((double)json_integer_value (value));
         json_decref (value);
         if (!real)
             return sq_error_set ("config key '%s': out of memory", key);
@@ -431,7 +421,8 @@ sq_config_merge (sq_config_t *self, const sq_config_t *source)
         return;
     const char *key;
     json_t *value;
-    json_object_foreach (source->values, key, value) {
+    json_object_foreach (source->values, key, value)
+    {
         json_t *copy = json_deep_copy (value);
         if (copy)
             json_object_set_new (self->values, key, copy);
@@ -446,7 +437,7 @@ sq_config_set (sq_config_t *self, const char *key, const char *text)
     if (!text)
         return sq_error_set ("config key '%s': no value given", key);
     const sq_config_key_t *known = sq_config_key_lookup (key);
-    json_t *value = known ? s_parse_typed (text, known->type) : s_parse_free (text);
+    json_t *value = known ? s_parse_typed (text, known->type) : json_string (text);
     if (!value && !known)
         return sq_error_set ("config key '%s' expects UTF-8 text", key);
     if (!value)
@@ -458,7 +449,7 @@ sq_config_set (sq_config_t *self, const char *key, const char *text)
 int
 sq_config_set_int (sq_config_t *self, const char *key, int64_t value)
 {
-    return s_store (self, key, json_integer ((json_int_t) value));
+    return s_store (self, key, json_integer ((json_int_t)value));
 }
 
 int
@@ -496,25 +487,43 @@ sq_config_has (const sq_config_t *self, const char *key)
     return json_object_get (self->values, key) != NULL;
 }
 
+//  The value of key as the type: as stored, or parsed from text (keys of
+//  topologies' own, set with sq_config_set, are kept as text). NULL when
+//  it is neither. Caller decrefs.
+static json_t *
+s_value_as (const sq_config_t *self, const char *key, sq_config_type_t type)
+{
+    const json_t *value = sq_config_json (self, key);
+    if (json_is_string (value))
+        return s_parse_typed (json_string_value (value), type);
+    return value ? json_incref ((json_t *) value) : NULL;
+}
+
 int64_t
 sq_config_int (const sq_config_t *self, const char *key, int64_t fallback)
 {
-    const json_t *value = sq_config_json (self, key);
-    return json_is_integer (value) ? (int64_t) json_integer_value (value) : fallback;
+    json_t *value = s_value_as (self, key, SQ_CONFIG_INT);
+    int64_t result = json_is_integer (value) ? (int64_t)json_integer_value (value) : fallback;
+    json_decref (value);
+    return result;
 }
 
 double
 sq_config_double (const sq_config_t *self, const char *key, double fallback)
 {
-    const json_t *value = sq_config_json (self, key);
-    return json_is_number (value) ? json_number_value (value) : fallback;
+    json_t *value = s_value_as (self, key, SQ_CONFIG_DOUBLE);
+    double result = json_is_number (value) ? json_number_value (value) : fallback;
+    json_decref (value);
+    return result;
 }
 
 bool
 sq_config_bool (const sq_config_t *self, const char *key, bool fallback)
 {
-    const json_t *value = sq_config_json (self, key);
-    return json_is_boolean (value) ? json_is_true (value) : fallback;
+    json_t *value = s_value_as (self, key, SQ_CONFIG_BOOL);
+    bool result = json_is_boolean (value) ? json_is_true (value) : fallback;
+    json_decref (value);
+    return result;
 }
 
 const char *
@@ -574,7 +583,8 @@ sq_config_from_json (const json_t *json)
     }
     const char *key;
     const json_t *value;
-    json_object_foreach ((json_t *) json, key, value) {
+    json_object_foreach ((json_t *)json, key, value)
+    {
         if (sq_config_set_json (self, key, value)) {
             sq_config_destroy (&self);
             return NULL;
@@ -591,8 +601,8 @@ sq_config_load_file (const char *path)
     json_t *json = json_load_file (path, 0, &error);
     if (!json) {
         if (error.line > 0)
-            sq_error_set ("config file '%s': line %d column %d: %s", path, error.line,
-                          error.column, error.text);
+            sq_error_set ("config file '%s': line %d column %d: %s", path, error.line, error.column,
+                          error.text);
         else
             sq_error_set ("config file '%s': %s", path, error.text);
         return NULL;

@@ -42,11 +42,14 @@ s_flush_one (sq_executor_t *self, size_t destination, bool wait)
     size_t count = self->outbox_count[destination];
     if (count == 0)
         return true;
+    sq_runtime_t *runtime = self->runtime;
     sq_message_t *buffer = self->outbox[destination];
-    sq_queue_t *queue = self->runtime->executors[destination]->queue;
     //  An executor never waits on its own queue: it is the one to drain it.
     bool may_wait = wait && destination != (size_t) self->index;
-    size_t pushed = sq_queue_push (queue, buffer, count, may_wait);
+    size_t pushed
+        = destination == runtime->executor_count
+              ? runtime->remote_send (runtime->remote_arg, buffer, count, may_wait)
+              : sq_queue_push (runtime->executors[destination]->queue, buffer, count, may_wait);
     if (pushed < count && may_wait) {
         //  Closed while waiting: the topology is stopping.
         for (size_t i = pushed; i < count; i++)
@@ -69,7 +72,7 @@ s_flush_all (sq_executor_t *self, bool wait, bool full_only)
 {
     size_t batch_size = self->runtime->batch_size;
     bool clear = true;
-    for (size_t d = 0; d < self->runtime->executor_count; d++) {
+    for (size_t d = 0; d <= self->runtime->executor_count; d++) {
         if (full_only && self->outbox_count[d] < batch_size)
             continue;
         s_flush_one (self, d, wait);
@@ -82,7 +85,8 @@ void
 sq_executor_send (sq_executor_t *self, const sq_message_t *message)
 {
     sq_runtime_t *runtime = self->runtime;
-    size_t destination = (size_t) runtime->task_executor[message->task]->index;
+    sq_executor_t *local = runtime->task_executor[message->task];
+    size_t destination = local ? (size_t) local->index : runtime->executor_count;
     size_t count = self->outbox_count[destination];
     if (count == self->outbox_capacity[destination]) {
         size_t capacity = count ? count * 2 : runtime->batch_size;

@@ -37,7 +37,7 @@ typedef struct _sq_idmap_t sq_idmap_t;
 //  Called for each entry by sq_idmap_foreach; entry points at the stored
 //  key, the value follows. It may change the value and the flag bits but
 //  must not insert into or remove from the map.
-typedef void(sq_idmap_visit_fn) (uint64_t *entry, void *arg);
+typedef void (sq_idmap_visit_fn) (uint64_t *entry, void *arg);
 
 //  The value of an entry: the words right after its stored key.
 static inline void *

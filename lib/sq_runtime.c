@@ -44,18 +44,23 @@ s_check_config (const sq_config_t *config)
     return 0;
 }
 
-//  Number each component's tasks and spread them over its executors.
+//  Number each component's tasks and spread them over its executors;
+//  create the executors and tasks that run here.
 static int
-s_create_tasks (sq_runtime_t *self)
+s_create_tasks (sq_runtime_t *self, const sq_placement_t *placement)
 {
     size_t component_count = sq_topology_component_count (self->topology);
     int next_task = 1;
     for (size_t i = 0; i < component_count; i++)
         next_task += sq_topology_component_at (self->topology, i)->task_count;
     self->task_count = next_task - 1;
+    if (placement && placement->task_count != self->task_count)
+        return sq_error_set ("topology '%s' has %d tasks but its placement names %d", self->name,
+                             self->task_count, placement->task_count);
     self->tasks = calloc ((size_t) next_task, sizeof (sq_task_t *));
     self->task_executor = calloc ((size_t) next_task, sizeof (sq_executor_t *));
-    if (!self->tasks || !self->task_executor)
+    self->task_component = calloc ((size_t) next_task, sizeof (sq_component_t *));
+    if (!self->tasks || !self->task_executor || !self->task_component)
         return sq_error_set ("out of memory");
 
     size_t queue_capacity
@@ -65,17 +70,28 @@ s_create_tasks (sq_runtime_t *self)
         sq_component_t *component = sq_topology_component_at (self->topology, i);
         if (strcmp (component->id, SQ_ACKER_COMPONENT) == 0)
             self->acker_first_task = next_task;
+        for (int index = 0; index < component->task_count; index++)
+            self->task_component[next_task + index] = component;
         for (int e = 0; e < component->parallelism; e++) {
-            sq_executor_t *executor = calloc (1, sizeof (sq_executor_t));
+            int first = component->task_count * e / component->parallelism;
+            int last = component->task_count * (e + 1) / component->parallelism;
+            int local_tasks = 0;
+            for (int index = first; placement && index < last; index++)
+                local_tasks += placement->local[next_task + index];
+            if (placement && local_tasks == 0)
+                continue;
+            if (placement && local_tasks != last - first)
+                return sq_error_set ("the placement splits the executor of tasks %d-%d of '%s'",
+                                     next_task + first, next_task + last - 1, component->id);
+            sq_executor_t *executor = aligned_alloc (64, sizeof (sq_executor_t));
             if (!executor)
                 return sq_error_set ("out of memory");
+            memset (executor, 0, sizeof (sq_executor_t));
             self->executors[self->executor_count] = executor;
             executor->index = (int) self->executor_count++;
             executor->runtime = self;
             executor->component = component;
             executor->queue = sq_queue_new (queue_capacity);
-            int first = component->task_count * e / component->parallelism;
-            int last = component->task_count * (e + 1) / component->parallelism;
             executor->tasks = calloc ((size_t) (last - first), sizeof (sq_task_t *));
             if (!executor->queue || !executor->tasks)
                 return sq_error_set ("out of memory");
@@ -106,7 +122,7 @@ static int
 s_first_task (const sq_runtime_t *self, const sq_component_t *component)
 {
     for (int id = 1; id <= self->task_count; id++)
-        if (self->tasks[id]->component == component)
+        if (self->task_component[id] == component)
             return id;
     return -1;
 }
@@ -123,6 +139,8 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
     for (size_t s = 0; s < source->stream_count; s++) {
         sq_outlet_t *outlet = &task->outlets[s];
         outlet->stream = source->streams[s];
+        if (strcmp (outlet->stream->name, SQ_DEFAULT_STREAM) == 0)
+            task->default_outlet = outlet;
         for (size_t c = 0; c < component_count; c++) {
             sq_component_t *target = sq_topology_component_at (self->topology, c);
             for (size_t i = 0; i < target->subscription_count; i++) {
@@ -138,12 +156,14 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
                             = sq_stream_field_index (outlet->stream, grouped->fields[f]);
                     sq_stream_destroy (&grouped);
                 }
+                int first_task = s_first_task (self, target);
                 sq_grouping_spec_t spec = {
                     .type = input->type,
-                    .first_task = s_first_task (self, target),
+                    .first_task = first_task,
                     .task_count = target->task_count,
                     .field_indices = field_indices,
                     .field_count = field_count,
+                    .local = self->local ? self->local + first_task : NULL,
                 };
                 sq_grouping_t **grown
                     = realloc (outlet->groupings, (outlet->grouping_count + 1) * sizeof (void *));
@@ -181,6 +201,13 @@ s_create_task_state (sq_runtime_t *self, sq_task_t *task)
 
 sq_runtime_t *
 sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t *config)
+{
+    return sq_runtime_new_placed (name, topology_p, config, NULL);
+}
+
+sq_runtime_t *
+sq_runtime_new_placed (const char *name, sq_topology_t **topology_p, const sq_config_t *config,
+                       const sq_placement_t *placement)
 {
     sq_topology_t *topology = *topology_p;
     *topology_p = NULL;
@@ -227,14 +254,27 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
     for (size_t i = 0; i < sq_topology_component_count (topology); i++)
         executor_total += (size_t) sq_topology_component_at (topology, i)->parallelism;
     self->executors = calloc (executor_total, sizeof (sq_executor_t *));
-    int rc = self->executors ? s_create_tasks (self) : sq_error_set ("out of memory");
+    int rc = self->executors ? s_create_tasks (self, placement) : sq_error_set ("out of memory");
+    if (rc == 0 && placement) {
+        self->remote_send = placement->send;
+        self->remote_arg = placement->arg;
+        self->local = malloc ((size_t) (self->task_count + 1) * sizeof (bool));
+        if (self->local)
+            memcpy (self->local, placement->local, (size_t) (self->task_count + 1) * sizeof (bool));
+        else
+            rc = sq_error_set ("out of memory");
+    }
     for (int id = 1; rc == 0 && id <= self->task_count; id++)
-        rc = s_create_task_state (self, self->tasks[id]);
+        if (self->tasks[id])
+            rc = s_create_task_state (self, self->tasks[id]);
+    //  Each executor has an outbox per local executor, and one more for
+    //  the tasks of other processes.
+    size_t destinations = self->executor_count + 1;
     for (size_t e = 0; rc == 0 && e < self->executor_count; e++) {
         sq_executor_t *executor = self->executors[e];
-        executor->outbox = calloc (self->executor_count, sizeof (sq_message_t *));
-        executor->outbox_count = calloc (self->executor_count, sizeof (size_t));
-        executor->outbox_capacity = calloc (self->executor_count, sizeof (size_t));
+        executor->outbox = calloc (destinations, sizeof (sq_message_t *));
+        executor->outbox_count = calloc (destinations, sizeof (size_t));
+        executor->outbox_capacity = calloc (destinations, sizeof (size_t));
         if (!executor->outbox || !executor->outbox_count || !executor->outbox_capacity)
             rc = sq_error_set ("out of memory");
     }
@@ -330,7 +370,7 @@ sq_runtime_destroy (sq_runtime_t **self_p)
             pthread_join (self->executors[e]->thread, NULL);
     for (size_t e = 0; e < self->executor_count; e++) {
         sq_executor_t *executor = self->executors[e];
-        for (size_t d = 0; executor->outbox && d < self->executor_count; d++) {
+        for (size_t d = 0; executor->outbox && d <= self->executor_count; d++) {
             for (size_t m = 0; m < executor->outbox_count[d]; m++)
                 sq_tuple_destroy (&executor->outbox[d][m].tuple);
             free (executor->outbox[d]);
@@ -346,6 +386,8 @@ sq_runtime_destroy (sq_runtime_t **self_p)
         s_task_destroy (&self->tasks[id]);
     free (self->tasks);
     free (self->task_executor);
+    free (self->task_component);
+    free (self->local);
     free (self->executors);
     pthread_cond_destroy (&self->start_cond);
     pthread_mutex_destroy (&self->start_lock);
@@ -354,6 +396,36 @@ sq_runtime_destroy (sq_runtime_t **self_p)
     free (self->name);
     free (self);
     *self_p = NULL;
+}
+
+size_t
+sq_runtime_deliver (sq_runtime_t *self, sq_message_t *messages, size_t count)
+{
+    size_t dropped = 0;
+    size_t start = 0;
+    //  Push runs of messages bound for the same executor together.
+    while (start < count) {
+        int task = messages[start].task;
+        sq_executor_t *executor
+            = task >= 1 && task <= self->task_count ? self->task_executor[task] : NULL;
+        if (!executor) {
+            sq_tuple_destroy (&messages[start].tuple);
+            dropped++;
+            start++;
+            continue;
+        }
+        size_t end = start + 1;
+        while (end < count && messages[end].task >= 1 && messages[end].task <= self->task_count
+               && self->task_executor[messages[end].task] == executor)
+            end++;
+        size_t pushed = sq_queue_push (executor->queue, messages + start, end - start, true);
+        for (size_t i = start + pushed; i < end; i++) {
+            sq_tuple_destroy (&messages[i].tuple);
+            dropped++;
+        }
+        start = end;
+    }
+    return dropped;
 }
 
 void

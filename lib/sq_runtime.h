@@ -55,6 +55,7 @@ struct _sq_context_t {
     void *state;                     //  from open / prepare
     bool opened;                     //  open / prepare succeeded
     sq_outlet_t *outlets;            //  one per output stream of the component
+    sq_outlet_t *default_outlet;     //  the outlet of the default stream, or NULL
     sq_rotating_map_t *pending;      //  spouts: root id -> sq_pending_t
     uint64_t *ack_now;               //  spouts, acking off: msg ids to ack
     size_t ack_now_count;            //  entries in ack_now
@@ -95,18 +96,38 @@ struct _sq_executor_t {
     int64_t next_tick_ns;        //  bolts: when the next tick tuple is due
     int64_t tick_interval_ns;    //  bolts: tick period, 0 for none
     int64_t next_rotation_ns;    //  spouts and ackers: next timeout rotation
-    sq_executor_stats_t stats;   //  counters
+    //  On cache lines of their own: written all the time by this thread,
+    //  they must not share a line with another executor's fields.
+    _Alignas (64) sq_executor_stats_t stats; //  counters
 };
+
+//  Carries messages to tasks that run in other processes. Returns how many
+//  it took; with wait it takes all (blocking while its buffers are full)
+//  unless the runtime is stopping. Called from executor threads.
+typedef size_t (sq_remote_send_fn) (void *arg, const sq_message_t *messages, size_t count,
+                                    bool wait);
+
+//  Where tasks run, for a cluster worker; local mode runs every task.
+typedef struct {
+    const bool *local;       //  local[task_id], ackers included: runs in this process
+    int task_count;          //  entries in local, less the unused local[0]
+    sq_remote_send_fn *send; //  carries messages for the other tasks
+    void *arg;               //  argument of send
+} sq_placement_t;
 
 struct _sq_runtime_t {
     char *name;                      //  topology name
     sq_topology_t *topology;         //  the topology (owned)
     sq_config_t *config;             //  effective topology config (owned)
-    sq_task_t **tasks;               //  by task id; tasks[0] unused
+    sq_task_t **tasks;               //  by task id, NULL for remote tasks; [0] unused
     int task_count;                  //  highest task id
-    sq_executor_t **executors;       //  all executors
-    size_t executor_count;           //  number of executors
-    sq_executor_t **task_executor;   //  by task id: its executor
+    const sq_component_t **task_component; //  by task id: its component
+    sq_executor_t **executors;       //  executors running in this process
+    size_t executor_count;           //  number of executors here
+    sq_executor_t **task_executor;   //  by task id: its executor, NULL when remote
+    bool *local;                     //  by task id: runs here; NULL when all do
+    sq_remote_send_fn *remote_send;  //  carries messages for remote tasks
+    void *remote_arg;                //  argument of remote_send
     int acker_first_task;            //  first acker task id
     int acker_count;                 //  acker tasks; 0 when acking is off
     size_t batch_size;               //  topology.producer.batch.size
@@ -126,6 +147,15 @@ struct _sq_runtime_t {
 //  topology. Returns NULL with sq_last_error() set on failure.
 sq_runtime_t *sq_runtime_new (const char *name, sq_topology_t **topology_p,
                               const sq_config_t *config);
+//  Same, running only the tasks the placement marks local; messages for
+//  other tasks go to placement->send. -1 when the placement does not fit
+//  the topology (task count) or splits an executor.
+sq_runtime_t *sq_runtime_new_placed (const char *name, sq_topology_t **topology_p,
+                                     const sq_config_t *config, const sq_placement_t *placement);
+//  Hand messages that arrived from other processes to their local tasks,
+//  waiting while a queue is full. Messages for unknown or remote tasks are
+//  dropped (their tuples freed); returns how many were dropped.
+size_t sq_runtime_deliver (sq_runtime_t *self, sq_message_t *messages, size_t count);
 //  Start every executor; returns 0 once every task opened, else -1 (and the
 //  runtime has stopped again).
 int sq_runtime_start (sq_runtime_t *self);

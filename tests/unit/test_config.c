@@ -10,7 +10,7 @@
 
 //  Asserts that the last error contains text.
 #define ASSERT_ERROR(text)                                                                         \
-    ck_assert_msg (strstr (sq_last_error (), (text)), "error '%s' lacks '%s'", sq_last_error (),  \
+    ck_assert_msg (strstr (sq_last_error (), (text)), "error '%s' lacks '%s'", sq_last_error (),   \
                    (text))
 
 //  Writes text to a new temporary file; returns its path (caller frees and
@@ -22,7 +22,7 @@ s_temp_file (const char *text)
     int fd = mkstemp (path);
     ck_assert_int_ge (fd, 0);
     size_t len = strlen (text);
-    ck_assert_int_eq (write (fd, text, len), (ssize_t) len);
+    ck_assert_int_eq (write (fd, text, len), (ssize_t)len);
     close (fd);
     return path;
 }
@@ -158,8 +158,9 @@ END_TEST
 START_TEST (test_wrong_types)
 {
     sq_config_t *config = sq_config_new ();
-    const char *bad_ints[] = {"12abc", "", "  ", "1.5", "0x10", "99999999999999999999",
-                              "-99999999999999999999", "- 5", "true", "1 2"};
+    const char *bad_ints[] = {
+        "12abc", "",     "  ", "1.5", "0x10", "99999999999999999999", "-99999999999999999999",
+        "- 5",   "true", "1 2"};
     for (size_t i = 0; i < sizeof bad_ints / sizeof bad_ints[0]; i++) {
         ck_assert_int_eq (sq_config_set (config, "topology.workers", bad_ints[i]), -1);
         char expected[128];
@@ -183,7 +184,8 @@ START_TEST (test_wrong_types)
 
     //  Typed setters on keys of another type.
     ck_assert_int_eq (sq_config_set_string (config, "topology.workers", "3"), -1);
-    ck_assert_str_eq (sq_last_error (), "config key 'topology.workers' expects an integer, got \"3\"");
+    ck_assert_str_eq (sq_last_error (),
+                      "config key 'topology.workers' expects an integer, got \"3\"");
     ck_assert_int_eq (sq_config_set_int (config, "topology.debug", 1), -1);
     ck_assert_str_eq (sq_last_error (), "config key 'topology.debug' expects true or false, got 1");
     ck_assert_int_eq (sq_config_set_double (config, "topology.workers", 2.5), -1);
@@ -216,16 +218,21 @@ START_TEST (test_unknown_keys)
     ck_assert_int_eq (sq_config_set (config, "wordcount.input", "words.txt"), 0);
     ck_assert_str_eq (sq_config_string (config, "wordcount.input", NULL), "words.txt");
     ck_assert_int_eq (sq_config_set (config, "wordcount.limit", "1000"), 0);
+    //  A topology's own keys keep their text and read as any type it parses as.
     ck_assert_int_eq (sq_config_int (config, "wordcount.limit", 0), 1000);
-    ck_assert_ptr_null (sq_config_string (config, "wordcount.limit", NULL));
+    ck_assert_str_eq (sq_config_string (config, "wordcount.limit", NULL), "1000");
+    ck_assert_int_eq (sq_config_set (config, "wordcount.input", "123"), 0);
+    ck_assert_str_eq (sq_config_string (config, "wordcount.input", NULL), "123");
+    ck_assert_int_eq (sq_config_set (config, "wordcount.limit", "12abc"), 0);
+    ck_assert_int_eq (sq_config_int (config, "wordcount.limit", -7), -7);
     ck_assert_int_eq (sq_config_set (config, "wordcount.ratio", "0.75"), 0);
     ck_assert (sq_config_double (config, "wordcount.ratio", 0) == 0.75);
     ck_assert_int_eq (sq_config_int (config, "wordcount.ratio", -1), -1);
     ck_assert_int_eq (sq_config_set (config, "wordcount.verbose", "true"), 0);
     ck_assert (sq_config_bool (config, "wordcount.verbose", false));
-    //  Not a JSON number or boolean: the raw text, untouched.
-    const char *strings[] = {"12abc", "", " spaced ", "null", "[1,2]", "{\"a\":1}", "\"quoted\"",
-                             "007"};
+    //  The raw text, untouched.
+    const char *strings[] = {"12abc", "",          " spaced ",   "null",
+                             "[1,2]", "{\"a\":1}", "\"quoted\"", "007"};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         ck_assert_int_eq (sq_config_set (config, "wordcount.text", strings[i]), 0);
         ck_assert_str_eq (sq_config_string (config, "wordcount.text", NULL), strings[i]);
@@ -266,8 +273,8 @@ START_TEST (test_lists)
     ck_assert_int_eq (sq_config_set (config, "supervisor.slots.ports", "8000"), 0);
     ck_assert_uint_eq (json_array_size (sq_config_list (config, "supervisor.slots.ports")), 1);
 
-    const char *bad_ports[] = {"7000,abc", "7000,,7001", "7000,", "[1,\"2\"]", "[1,2",
-                               "[1.5]", "{\"a\":1}", "99999999999999999999"};
+    const char *bad_ports[] = {"7000,abc", "7000,,7001", "7000,",     "[1,\"2\"]",
+                               "[1,2",     "[1.5]",      "{\"a\":1}", "99999999999999999999"};
     for (size_t i = 0; i < sizeof bad_ports / sizeof bad_ports[0]; i++) {
         ck_assert_int_eq (sq_config_set (config, "supervisor.slots.ports", bad_ports[i]), -1);
         char expected[128];
@@ -280,17 +287,17 @@ START_TEST (test_lists)
     ck_assert_int_eq (sq_config_set (config, "storm.zookeeper.servers", "[1]"), -1);
     ASSERT_ERROR ("expects a list of UTF-8 strings, got '[1]'");
     //  The last good value stays.
-    ck_assert_int_eq (json_integer_value (json_array_get (
-                          sq_config_list (config, "supervisor.slots.ports"), 0)),
-                      8000);
+    ck_assert_int_eq (
+        json_integer_value (json_array_get (sq_config_list (config, "supervisor.slots.ports"), 0)),
+        8000);
 
     //  JSON setter for lists.
     json_t *list = json_pack ("[s,s]", "h1", "h2");
     ck_assert_int_eq (sq_config_set_json (config, "storm.zookeeper.servers", list), 0);
     json_decref (list);
-    ck_assert_str_eq (json_string_value (json_array_get (
-                          sq_config_list (config, "storm.zookeeper.servers"), 1)),
-                      "h2");
+    ck_assert_str_eq (
+        json_string_value (json_array_get (sq_config_list (config, "storm.zookeeper.servers"), 1)),
+        "h2");
     json_t *wrong = json_pack ("[i]", 1);
     ck_assert_int_eq (sq_config_set_json (config, "storm.zookeeper.servers", wrong), -1);
     ASSERT_ERROR ("got [1]");
@@ -315,9 +322,9 @@ START_TEST (test_load_file)
     ck_assert_msg (config != NULL, "%s", sq_last_error ());
     ck_assert_int_eq (sq_config_int (config, "topology.workers", 0), 3);
     ck_assert_uint_eq (json_array_size (sq_config_list (config, "storm.zookeeper.servers")), 2);
-    ck_assert_int_eq (json_integer_value (json_array_get (
-                          sq_config_list (config, "supervisor.slots.ports"), 0)),
-                      6800);
+    ck_assert_int_eq (
+        json_integer_value (json_array_get (sq_config_list (config, "supervisor.slots.ports"), 0)),
+        6800);
     ck_assert (sq_config_double (config, "topology.stats.sample.rate", 0) == 1.0);
     ck_assert (sq_config_bool (config, "topology.debug", false));
     ck_assert_str_eq (sq_config_string (config, "nimbus.host", NULL), "10.1.2.3");

@@ -32,7 +32,7 @@ s_random (void)
 static size_t
 s_below (size_t bound)
 {
-    return (size_t) (s_random () % bound);
+    return (size_t)(s_random () % bound);
 }
 
 static void
@@ -44,7 +44,7 @@ s_setup (void)
 static int
 s_compare_keys (const void *a, const void *b)
 {
-    uint64_t left = *(const uint64_t *) a, right = *(const uint64_t *) b;
+    uint64_t left = *(const uint64_t *)a, right = *(const uint64_t *)b;
     return left < right ? -1 : left > right;
 }
 
@@ -142,7 +142,7 @@ START_TEST (test_random_against_reference)
     uint64_t *keys = s_new_keys (UNIVERSE);
     bool *present = calloc (UNIVERSE, sizeof (bool));
     uint64_t *flags = calloc (UNIVERSE, sizeof (uint64_t));
-    uint64_t(*values)[2] = calloc (UNIVERSE, sizeof *values);
+    uint64_t (*values)[2] = calloc (UNIVERSE, sizeof *values);
     sq_idmap_t *map = sq_idmap_new (16, ~FLAG_MASK);
     size_t size = 0, max_capacity = 0, shrinks = 0;
     for (size_t op = 0; op < OPS; op++) {
@@ -171,8 +171,7 @@ START_TEST (test_random_against_reference)
             values[which][1] = value[1] = s_random ();
             present[which] = true;
             size++;
-        }
-        else if (entry && roll < (growing ? 3u : 8u)) {
+        } else if (entry && roll < (growing ? 3u : 8u)) {
             size_t capacity = sq_idmap_capacity (map);
             if (s_below (2))
                 ck_assert_int_eq (sq_idmap_remove (map, query), 0);
@@ -182,8 +181,7 @@ START_TEST (test_random_against_reference)
                 shrinks++;
             present[which] = false;
             size--;
-        }
-        else if (entry) {
+        } else if (entry) {
             //  Change flag bits in place.
             flags[which] = s_random () & FLAG_MASK;
             entry[0] = (entry[0] & ~FLAG_MASK) | flags[which];
@@ -197,8 +195,7 @@ START_TEST (test_random_against_reference)
                 entry = sq_idmap_find (map, keys[index]);
                 ck_assert (present[index] == (entry != NULL));
                 if (entry)
-                    ck_assert_uint_eq (((uint64_t *) sq_idmap_value (entry))[0],
-                                       values[index][0]);
+                    ck_assert_uint_eq (((uint64_t *)sq_idmap_value (entry))[0], values[index][0]);
             }
         }
     }
@@ -221,25 +218,24 @@ START_TEST (test_backward_shift_small)
     for (int value_size = 0; value_size <= 16; value_size += 8) {
         uint64_t *keys = s_new_keys (UNIVERSE);
         bool present[UNIVERSE] = {false};
-        sq_idmap_t *map = sq_idmap_new ((size_t) value_size, ~0ULL);
+        sq_idmap_t *map = sq_idmap_new ((size_t)value_size, ~0ULL);
         for (size_t op = 0; op < OPS; op++) {
             size_t which = s_below (UNIVERSE);
             if (present[which]) {
                 ck_assert_int_eq (sq_idmap_remove (map, keys[which]), 0);
                 present[which] = false;
-            }
-            else {
+            } else {
                 uint64_t *entry = sq_idmap_insert (map, keys[which]);
                 ck_assert_ptr_nonnull (entry);
                 if (value_size)
-                    *(uint64_t *) sq_idmap_value (entry) = keys[which] ^ 1;
+                    *(uint64_t *)sq_idmap_value (entry) = keys[which] ^ 1;
                 present[which] = true;
             }
             for (size_t index = 0; index < UNIVERSE; index++) {
                 uint64_t *entry = sq_idmap_find (map, keys[index]);
                 ck_assert (present[index] == (entry != NULL));
                 if (entry && value_size)
-                    ck_assert_uint_eq (*(uint64_t *) sq_idmap_value (entry), keys[index] ^ 1);
+                    ck_assert_uint_eq (*(uint64_t *)sq_idmap_value (entry), keys[index] ^ 1);
             }
             s_assert_load (map);
         }
@@ -280,7 +276,7 @@ START_TEST (test_key_mask_flags)
     for (size_t index = 0; index < COUNT; index++) {
         uint64_t *entry = sq_idmap_insert (map, keys[index] | (index % 4));
         ck_assert_uint_eq (entry[0], keys[index] | (index % 4));
-        *(uint64_t *) sq_idmap_value (entry) = index;
+        *(uint64_t *)sq_idmap_value (entry) = index;
     }
     //  Any flag bits in the query find the same entry.
     for (size_t index = 0; index < COUNT; index++)
@@ -308,7 +304,7 @@ START_TEST (test_key_mask_flags)
         }
         ck_assert_ptr_nonnull (entry);
         ck_assert_uint_eq (entry[0], keys[index] | (index % 4) | 0x2);
-        ck_assert_uint_eq (*(uint64_t *) sq_idmap_value (entry), index);
+        ck_assert_uint_eq (*(uint64_t *)sq_idmap_value (entry), index);
     }
     sq_idmap_destroy (&map);
     free (keys);
@@ -318,11 +314,11 @@ END_TEST
 static void
 s_visit_sum (uint64_t *entry, void *arg)
 {
-    uint64_t *sums = (uint64_t *) arg;
+    uint64_t *sums = (uint64_t *)arg;
     sums[0] += entry[0];
-    sums[1] += *(uint64_t *) sq_idmap_value (entry);
+    sums[1] += *(uint64_t *)sq_idmap_value (entry);
     sums[2]++;
-    (*(uint64_t *) sq_idmap_value (entry))++;
+    (*(uint64_t *)sq_idmap_value (entry))++;
 }
 
 START_TEST (test_foreach_and_clear)
@@ -333,7 +329,7 @@ START_TEST (test_foreach_and_clear)
     ck_assert_uint_eq (sums[2], 0);
     uint64_t key_sum = 0, value_sum = 0;
     for (uint64_t key = 100; key < 1100; key++) {
-        *(uint64_t *) sq_idmap_value (sq_idmap_insert (map, key)) = key * 3;
+        *(uint64_t *)sq_idmap_value (sq_idmap_insert (map, key)) = key * 3;
         key_sum += key;
         value_sum += key * 3;
     }
@@ -342,7 +338,7 @@ START_TEST (test_foreach_and_clear)
     ck_assert_uint_eq (sums[1], value_sum);
     ck_assert_uint_eq (sums[2], 1000);
     //  The visit changed every value in place.
-    ck_assert_uint_eq (*(uint64_t *) sq_idmap_value (sq_idmap_find (map, 500)), 1501);
+    ck_assert_uint_eq (*(uint64_t *)sq_idmap_value (sq_idmap_find (map, 500)), 1501);
     size_t bytes_full = sq_idmap_bytes (map);
     sq_idmap_clear (map);
     ck_assert_uint_eq (sq_idmap_size (map), 0);
@@ -350,7 +346,7 @@ START_TEST (test_foreach_and_clear)
     ck_assert_uint_lt (sq_idmap_bytes (map), bytes_full);
     ck_assert_ptr_null (sq_idmap_find (map, 500));
     ck_assert_ptr_nonnull (sq_idmap_insert (map, 500));
-    ck_assert_uint_eq (*(uint64_t *) sq_idmap_value (sq_idmap_find (map, 500)), 0);
+    ck_assert_uint_eq (*(uint64_t *)sq_idmap_value (sq_idmap_find (map, 500)), 0);
     sq_idmap_destroy (&map);
 }
 END_TEST
@@ -392,7 +388,7 @@ typedef struct {
 static void
 s_collect (uint64_t *entry, void *arg)
 {
-    expired_t *expired = (expired_t *) arg;
+    expired_t *expired = (expired_t *)arg;
     ck_assert_uint_lt (expired->count, 64);
     expired->keys[expired->count++] = entry[0];
 }
@@ -414,7 +410,7 @@ START_TEST (test_rotating_basic)
     expired_t expired = {.count = 0};
     //  Keys 1-10 in one bucket, 11-20 in the next, 21-30 in the next.
     for (uint64_t key = 1; key <= 10; key++)
-        *(uint64_t *) sq_idmap_value (sq_rotating_map_insert (map, key)) = key;
+        *(uint64_t *)sq_idmap_value (sq_rotating_map_insert (map, key)) = key;
     ck_assert_uint_eq (sq_rotating_map_rotate (map, s_collect, &expired), 0);
     for (uint64_t key = 11; key <= 20; key++)
         sq_rotating_map_insert (map, key);
@@ -423,7 +419,7 @@ START_TEST (test_rotating_basic)
         sq_rotating_map_insert (map, key);
     ck_assert_uint_eq (sq_rotating_map_size (map), 30);
     //  find and remove reach every bucket.
-    ck_assert_uint_eq (*(uint64_t *) sq_idmap_value (sq_rotating_map_find (map, 4)), 4);
+    ck_assert_uint_eq (*(uint64_t *)sq_idmap_value (sq_rotating_map_find (map, 4)), 4);
     ck_assert_int_eq (sq_rotating_map_remove (map, 3), 0);
     ck_assert_int_eq (sq_rotating_map_remove (map, 3), -1);
     sq_rotating_map_remove_entry (map, sq_rotating_map_find (map, 5));
@@ -462,14 +458,14 @@ typedef struct {
 static void
 s_check_expired (uint64_t *entry, void *arg)
 {
-    expiry_check_t *check = (expiry_check_t *) arg;
+    expiry_check_t *check = (expiry_check_t *)arg;
     //  Find the key by a linear scan: the universe is small.
     size_t which = 0;
     while (which < check->universe && check->keys[which] != (entry[0] & ~FLAG_MASK))
         which++;
     ck_assert_uint_lt (which, check->universe);
     ck_assert_int_eq (check->epoch[which], check->expiring);
-    ck_assert_uint_eq (*(uint64_t *) sq_idmap_value (entry), check->keys[which] >> 2);
+    ck_assert_uint_eq (*(uint64_t *)sq_idmap_value (entry), check->keys[which] >> 2);
     check->epoch[which] = -1;
     check->seen++;
 }
@@ -495,25 +491,22 @@ START_TEST (test_rotating_random)
             ck_assert ((entry != NULL) == (epoch_of[which] >= 0));
             size_t roll = s_below (100);
             if (roll == 0) {
-                expiry_check_t check = {keys, UNIVERSE, epoch_of, epoch - (long) buckets + 1, 0};
+                expiry_check_t check = {keys, UNIVERSE, epoch_of, epoch - (long)buckets + 1, 0};
                 size_t expected = 0;
                 for (size_t index = 0; index < UNIVERSE; index++)
                     if (epoch_of[index] >= 0 && epoch_of[index] == check.expiring)
                         expected++;
-                ck_assert_uint_eq (sq_rotating_map_rotate (map, s_check_expired, &check),
-                                   expected);
+                ck_assert_uint_eq (sq_rotating_map_rotate (map, s_check_expired, &check), expected);
                 ck_assert_uint_eq (check.seen, expected);
                 size -= expected;
                 epoch++;
-            }
-            else if (!entry && roll < 60) {
+            } else if (!entry && roll < 60) {
                 entry = sq_rotating_map_insert (map, keys[which] | (roll & FLAG_MASK));
                 ck_assert_ptr_nonnull (entry);
-                *(uint64_t *) sq_idmap_value (entry) = keys[which] >> 2;
+                *(uint64_t *)sq_idmap_value (entry) = keys[which] >> 2;
                 epoch_of[which] = epoch;
                 size++;
-            }
-            else if (entry && roll < 60) {
+            } else if (entry && roll < 60) {
                 if (roll % 2)
                     ck_assert_int_eq (sq_rotating_map_remove (map, keys[which]), 0);
                 else

@@ -1,0 +1,797 @@
+/*  squall_bench - word count throughput, complete latency and acker memory
+
+    `make bench` runs this program. It prints one line per figure, as
+    `BENCH <name> <value> <unit>`, and explanatory lines that never start
+    with BENCH:
+
+    baseline_words_per_s       plain C word count on one thread: pick a
+                               sentence, split it, count its words in an
+                               open-addressing hash table; no runtime.
+    local_unacked_words_per_s  the same sentences, split and count as a
+                               topology in a local cluster: sentences (1)
+                               -shuffle-> split (1) -fields "word"-> count;
+                               acking off. Words/s are the words the count
+                               bolt executed between two samples taken after
+                               warm-up. local_unacked_ratio is to baseline.
+    local_acked_words_per_s    the same with one acker: tracked sentences,
+                               anchored words, every input acked.
+    local_acked_latency_p50_ms complete latency of the acked topology fed
+    local_acked_latency_p99_ms at half its measured sentence rate. Tuple i
+                               is due at start + i / rate; latency runs from
+                               the due time, not the emit, so a stalled
+                               spout's delay counts (no coordinated omission).
+    acker_bytes_per_pending_tree  ledger memory with 100000 trees pending
+                               under churn.
+
+    DESIGN: the baseline and the three topology runs interleave over a few
+    rounds, and the medians are reported, so a noisy moment of the machine
+    does not decide a figure. The components report through s_probe, one
+    counter per writing task, each on its own cache line. The counts are
+    checked against the counted words at the end so none of the work can be
+    optimized away.
+*/
+#include "squall.h"
+#include "sq_ids.h"
+#include "sq_ledger.h"
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ROUNDS 3                  //  interleaved rounds of (a) and (b)
+#define ROUND_SECS 2.0            //  measured time of each run
+#define WARMUP_SECS 0.5           //  topology time before the first sample
+#define BASELINE_CHECK_EVERY 1024 //  sentences between clock reads
+//  Count tasks. On 2 cores 1 beats 2: the spout, split and count already
+//  share the cores (with the acker, 4 threads), and a second count task
+//  only adds switches and half-empty batches.
+#define COUNT_TASKS 1
+#define LATENCY_WARMUP_SECS 1.0 //  paced run: time before samples count
+#define LATENCY_WINDOW_SECS 4.0 //  paced run: tuples due in this window count
+#define LATENCY_GRACE_SECS 0.5  //  paced run: time for the last acks
+#define LATENCY_BURST_MAX 256   //  most overdue tuples one next_tuple emits
+#define LEDGER_TREES 100000     //  trees kept pending in the ledger
+#define LEDGER_STEPS 150000     //  trees completed (and begun) under churn
+#define LEDGER_ROTATE_EVERY 50000 //  steps between rotations: trees see 2
+#define WORD_SLOTS_INITIAL 64   //  slots of a new word table
+#define CACHE_LINE 64           //  bytes kept between counters of two threads
+
+static const char *s_sentences[] = {
+    "the quick brown fox jumps over the lazy dog",
+    "a stream of tuples flows through every bolt",
+    "rain fell softly on the quiet harbour town",
+    "she counted seven crows on the old fence",
+    "the river does not hurry yet it reaches the sea",
+    "bread rises slowly in a cold kitchen",
+    "nobody remembers who painted the bridge red",
+    "two trains passed each other in the dark",
+    "the lighthouse keeper listened to the fog arriving",
+    "every spout emits sentences and every bolt splits them",
+    "the old clock gained a minute every night",
+    "a paper boat sailed the whole length of the gutter",
+    "stars appear when the town turns its lights down",
+    "the cat refused to leave the warm engine",
+    "snow covered the station but the trains ran on time",
+    "he climbed the same stairs every morning",
+    "the wind carried salt far inland",
+    "the library smelled of dust and rain",
+    "storms gather slowly then break all at once over the hills",
+    "the gardener planted tulips upside down to see what happens",
+    "the baker knows the time",
+};
+#define SENTENCE_COUNT (sizeof (s_sentences) / sizeof (s_sentences[0]))
+
+//  A counter with one writer, alone on its cache line.
+typedef struct {
+    _Alignas (CACHE_LINE) _Atomic uint64_t value; //  the count
+} counter_t;
+
+//  What the components report; written by executor threads, read by main.
+static struct {
+    counter_t sentences;             //  inputs executed by split
+    counter_t words[COUNT_TASKS];    //  inputs executed by each count task
+    _Atomic int64_t counted;         //  words in the count tables, at cleanup
+    int64_t *latencies;              //  paced spout: latency samples, ns
+    size_t latency_capacity;         //  room in latencies
+    size_t latency_count;            //  samples taken
+    uint64_t latency_expected;       //  tuples due in the window
+    _Atomic uint64_t failed;         //  spout fail calls
+} s_probe;
+
+//  ---------------------------------------------------------------------
+//  Helpers
+
+static int64_t
+s_now_ns (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+static void
+s_sleep (double seconds)
+{
+    struct timespec delay = {(time_t) seconds, (long) ((seconds - (time_t) seconds) * 1e9)};
+    while (nanosleep (&delay, &delay) != 0)
+        ;
+}
+
+//  Add to a counter that has one writer: a plain load and store.
+static void
+s_count (_Atomic uint64_t *counter, uint64_t amount)
+{
+    atomic_store_explicit (counter, atomic_load_explicit (counter, memory_order_relaxed) + amount,
+                           memory_order_relaxed);
+}
+
+//  splitmix64: cheap and good enough to pick sentences.
+static uint64_t
+s_random (uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static const char *
+s_pick_sentence (uint64_t *random)
+{
+    return s_sentences[s_random (random) % SENTENCE_COUNT];
+}
+
+static bool
+s_is_space (char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+//  The next word at or after *cursor_p, with its length in *length_p, and
+//  *cursor_p moved past it; NULL when no word is left.
+static const char *
+s_next_word (const char **cursor_p, size_t *length_p)
+{
+    const char *word = *cursor_p;
+    while (s_is_space (*word))
+        word++;
+    if (*word == 0)
+        return NULL;
+    const char *end = word;
+    while (*end && !s_is_space (*end))
+        end++;
+    *length_p = (size_t) (end - word);
+    *cursor_p = end;
+    return word;
+}
+
+static int
+s_compare_doubles (const void *a, const void *b)
+{
+    double x = *(const double *) a;
+    double y = *(const double *) b;
+    return (x > y) - (x < y);
+}
+
+static double
+s_median (double *values, size_t count)
+{
+    qsort (values, count, sizeof (double), s_compare_doubles);
+    return count % 2 ? values[count / 2] : (values[count / 2 - 1] + values[count / 2]) / 2;
+}
+
+static int
+s_compare_int64 (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a;
+    int64_t y = *(const int64_t *) b;
+    return (x > y) - (x < y);
+}
+
+//  Nearest-rank percentile of sorted values, in milliseconds.
+static double
+s_percentile_ms (const int64_t *sorted, size_t count, double percent)
+{
+    size_t rank = (size_t) ((percent / 100.0) * (double) count + 0.999999);
+    size_t index = rank > 0 ? rank - 1 : 0;
+    return count ? (double) sorted[index < count ? index : count - 1] / 1e6 : 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Word table: open addressing, linear probing, at most half full
+
+typedef struct {
+    char *text;     //  the word, NUL-terminated, owned; NULL for a free slot
+    size_t length;  //  bytes in text
+    uint64_t hash;  //  FNV-1a of text
+    int64_t count;  //  occurrences counted
+} word_slot_t;
+
+typedef struct {
+    word_slot_t *slots; //  capacity slots
+    size_t capacity;    //  a power of two
+    size_t size;        //  words held
+} word_table_t;
+
+//  New empty table, or NULL when out of memory. Caller owns.
+static word_table_t *
+s_word_table_new (void)
+{
+    word_table_t *self = calloc (1, sizeof (word_table_t));
+    if (self) {
+        self->capacity = WORD_SLOTS_INITIAL;
+        self->slots = calloc (self->capacity, sizeof (word_slot_t));
+        if (!self->slots) {
+            free (self);
+            self = NULL;
+        }
+    }
+    return self;
+}
+
+static void
+s_word_table_destroy (word_table_t **self_p)
+{
+    if (*self_p) {
+        word_table_t *self = *self_p;
+        for (size_t i = 0; i < self->capacity; i++)
+            free (self->slots[i].text);
+        free (self->slots);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static uint64_t
+s_hash (const char *text, size_t length)
+{
+    uint64_t hash = 0xCBF29CE484222325ULL;
+    for (size_t i = 0; i < length; i++)
+        hash = (hash ^ (unsigned char) text[i]) * 0x100000001B3ULL;
+    return hash;
+}
+
+//  The slot of a word with this hash: its own, or the free one it would take.
+static word_slot_t *
+s_word_table_slot (word_slot_t *slots, size_t capacity, const char *text, size_t length,
+                   uint64_t hash)
+{
+    size_t index = hash & (capacity - 1);
+    while (slots[index].text
+           && (slots[index].hash != hash || slots[index].length != length
+               || memcmp (slots[index].text, text, length) != 0))
+        index = (index + 1) & (capacity - 1);
+    return &slots[index];
+}
+
+//  Double the slots; returns 0, or -1 when out of memory.
+static int
+s_word_table_grow (word_table_t *self)
+{
+    size_t capacity = self->capacity * 2;
+    word_slot_t *slots = calloc (capacity, sizeof (word_slot_t));
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < self->capacity; i++) {
+        word_slot_t *word = &self->slots[i];
+        if (word->text)
+            *s_word_table_slot (slots, capacity, word->text, word->length, word->hash) = *word;
+    }
+    free (self->slots);
+    self->slots = slots;
+    self->capacity = capacity;
+    return 0;
+}
+
+//  Count one occurrence of a word. Returns 0, or -1 when out of memory.
+static int
+s_word_table_count (word_table_t *self, const char *text, size_t length)
+{
+    uint64_t hash = s_hash (text, length);
+    word_slot_t *slot = s_word_table_slot (self->slots, self->capacity, text, length, hash);
+    if (!slot->text) {
+        if ((self->size + 1) * 2 > self->capacity) {
+            if (s_word_table_grow (self) == -1)
+                return -1;
+            slot = s_word_table_slot (self->slots, self->capacity, text, length, hash);
+        }
+        slot->text = strndup (text, length);
+        if (!slot->text)
+            return -1;
+        slot->length = length;
+        slot->hash = hash;
+        self->size++;
+    }
+    slot->count++;
+    return 0;
+}
+
+//  Sum of the counts of every word.
+static int64_t
+s_word_table_total (const word_table_t *self)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < self->capacity; i++)
+        total += self->slots[i].count;
+    return total;
+}
+
+//  ---------------------------------------------------------------------
+//  (a) Baseline: the same work with no runtime, on this thread
+
+//  Words counted per second over `seconds`, or -1 when out of memory.
+static double
+s_baseline (double seconds)
+{
+    word_table_t *table = s_word_table_new ();
+    if (!table)
+        return -1;
+    uint64_t random = (uint64_t) s_now_ns ();
+    int rc = 0;
+    int64_t start = s_now_ns ();
+    int64_t end = start + (int64_t) (seconds * 1e9);
+    int64_t now;
+    do {
+        for (int i = 0; i < BASELINE_CHECK_EVERY; i++) {
+            const char *cursor = s_pick_sentence (&random);
+            const char *word;
+            size_t length;
+            while ((word = s_next_word (&cursor, &length)))
+                rc |= s_word_table_count (table, word, length);
+        }
+        now = s_now_ns ();
+    } while (now < end);
+    int64_t words = s_word_table_total (table);
+    s_word_table_destroy (&table);
+    return rc ? -1 : (double) words / ((double) (now - start) / 1e9);
+}
+
+//  ---------------------------------------------------------------------
+//  Spout "sentences": as fast as the runtime calls it. Config key
+//  bench.tracked: emit tracked sentences (acked runs) or untracked ones.
+
+typedef struct {
+    sq_collector_t *collector; //  where sentences go
+    uint64_t random;           //  generator state for picking sentences
+    bool tracked;              //  emit with message ids
+    uint64_t last_msg_id;      //  msg id of the latest tracked sentence
+} sentences_t;
+
+static void
+s_sentences_declare (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "sentence");
+}
+
+static int
+s_sentences_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    sentences_t *self = calloc (1, sizeof (sentences_t));
+    if (!self)
+        return -1;
+    self->collector = collector;
+    self->random = (uint64_t) s_now_ns ();
+    self->tracked = sq_config_bool (sq_context_config (context), "bench.tracked", false);
+    *state_p = self;
+    return 0;
+}
+
+//  One sentence per call, as a Storm spout would.
+static void
+s_sentences_next (void *state)
+{
+    sentences_t *self = state;
+    sq_value_t sentence = sq_str (s_pick_sentence (&self->random));
+    if (self->tracked)
+        sq_collector_emit_tracked (self->collector, NULL, ++self->last_msg_id, &sentence, 1);
+    else
+        sq_collector_emit (self->collector, NULL, &sentence, 1);
+}
+
+static void
+s_spout_fail (void *state, uint64_t msg_id)
+{
+    atomic_fetch_add (&s_probe.failed, 1);
+}
+
+static const sq_spout_t s_sentences_spout = {
+    .declare_outputs = s_sentences_declare,
+    .open = s_sentences_open,
+    .next_tuple = s_sentences_next,
+    .fail = s_spout_fail,
+    .close = free,
+};
+
+//  ---------------------------------------------------------------------
+//  Spout "sentences", paced: tuple i is due at start + i / bench.rate and
+//  goes out at the first call after that; ack records now - due time.
+
+typedef struct {
+    sq_collector_t *collector; //  where sentences go
+    uint64_t random;           //  generator state for picking sentences
+    double period_ns;          //  time between due times
+    int64_t start_ns;          //  due time of tuple 0; 0 before the first call
+    uint64_t next;             //  next tuple (msg id) to emit
+    uint64_t window_first;     //  first tuple whose latency is sampled
+    uint64_t window_end;       //  first tuple past the sampled window
+} paced_t;
+
+static int
+s_paced_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    paced_t *self = calloc (1, sizeof (paced_t));
+    if (!self)
+        return -1;
+    double rate = sq_config_double (sq_context_config (context), "bench.rate", 1000);
+    self->collector = collector;
+    self->random = (uint64_t) s_now_ns ();
+    self->period_ns = 1e9 / rate;
+    self->window_first = (uint64_t) (LATENCY_WARMUP_SECS * rate);
+    self->window_end = (uint64_t) ((LATENCY_WARMUP_SECS + LATENCY_WINDOW_SECS) * rate);
+    s_probe.latency_expected = self->window_end - self->window_first;
+    *state_p = self;
+    return 0;
+}
+
+static int64_t
+s_paced_due_ns (const paced_t *self, uint64_t msg_id)
+{
+    return self->start_ns + (int64_t) ((double) msg_id * self->period_ns);
+}
+
+//  Emit every tuple that is due, oldest first, at most a burst per call.
+static void
+s_paced_next (void *state)
+{
+    paced_t *self = state;
+    int64_t now = s_now_ns ();
+    if (self->start_ns == 0)
+        self->start_ns = now;
+    for (int burst = 0; burst < LATENCY_BURST_MAX && s_paced_due_ns (self, self->next) <= now;
+         burst++) {
+        sq_value_t sentence = sq_str (s_pick_sentence (&self->random));
+        sq_collector_emit_tracked (self->collector, NULL, self->next++, &sentence, 1);
+    }
+}
+
+static void
+s_paced_ack (void *state, uint64_t msg_id)
+{
+    paced_t *self = state;
+    if (msg_id >= self->window_first && msg_id < self->window_end
+        && s_probe.latency_count < s_probe.latency_capacity)
+        s_probe.latencies[s_probe.latency_count++] = s_now_ns () - s_paced_due_ns (self, msg_id);
+}
+
+static const sq_spout_t s_paced_spout = {
+    .declare_outputs = s_sentences_declare,
+    .open = s_paced_open,
+    .next_tuple = s_paced_next,
+    .ack = s_paced_ack,
+    .fail = s_spout_fail,
+    .close = free,
+};
+
+//  ---------------------------------------------------------------------
+//  Bolt "split": sentence -> words, anchored, then acks. With acking off
+//  the runtime makes anchors and acks free, so both runs use this code.
+
+static void
+s_split_declare (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "word");
+}
+
+static int
+s_split_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    *state_p = collector;
+    return 0;
+}
+
+static void
+s_split_execute (void *state, const sq_tuple_t *input)
+{
+    sq_collector_t *collector = state;
+    const char *cursor = sq_tuple_get_string (input, 0);
+    const char *word;
+    size_t length;
+    while (cursor && (word = s_next_word (&cursor, &length)))
+        sq_collector_emit (collector, input, SQ_VALUES (sq_strn (word, length)));
+    sq_collector_ack (collector, input);
+    s_count (&s_probe.sentences.value, 1);
+}
+
+static const sq_bolt_t s_split_bolt = {
+    .declare_outputs = s_split_declare,
+    .prepare = s_split_prepare,
+    .execute = s_split_execute,
+};
+
+//  ---------------------------------------------------------------------
+//  Bolt "count": counts words, emits nothing, acks
+
+typedef struct {
+    sq_collector_t *collector; //  for acks
+    word_table_t *words;       //  count per word seen by this task
+    _Atomic uint64_t *counter; //  this task's counter in s_probe
+} count_t;
+
+static int
+s_count_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    count_t *self = calloc (1, sizeof (count_t));
+    if (!self)
+        return -1;
+    self->collector = collector;
+    self->words = s_word_table_new ();
+    self->counter = &s_probe.words[sq_context_task_index (context)].value;
+    if (!self->words) {
+        free (self);
+        return -1;
+    }
+    *state_p = self;
+    return 0;
+}
+
+static void
+s_count_execute (void *state, const sq_tuple_t *input)
+{
+    count_t *self = state;
+    const sq_value_t *word = sq_tuple_value (input, 0);
+    if (s_word_table_count (self->words, word->as.s.ptr, word->as.s.len) == 0) {
+        s_count (self->counter, 1);
+        sq_collector_ack (self->collector, input);
+    }
+    else
+        sq_collector_fail (self->collector, input);
+}
+
+static void
+s_count_cleanup (void *state)
+{
+    count_t *self = state;
+    atomic_fetch_add (&s_probe.counted, s_word_table_total (self->words));
+    s_word_table_destroy (&self->words);
+    free (self);
+}
+
+static const sq_bolt_t s_count_bolt = {
+    .prepare = s_count_prepare,
+    .execute = s_count_execute,
+    .cleanup = s_count_cleanup,
+};
+
+//  ---------------------------------------------------------------------
+//  (b) and (c): runs of the topology in the local cluster
+
+static uint64_t
+s_words_counted (void)
+{
+    uint64_t words = 0;
+    for (int t = 0; t < COUNT_TASKS; t++)
+        words += atomic_load (&s_probe.words[t].value);
+    return words;
+}
+
+//  Run the word count with this spout and config for warm-up plus
+//  measured seconds, then kill it. Words and sentences per second of the
+//  measured interval go to *words_p and *sentences_p. Returns 0 or -1.
+static int
+s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *config,
+       double warmup_secs, double measured_secs, double *words_p, double *sentences_p)
+{
+    for (int t = 0; t < COUNT_TASKS; t++)
+        atomic_store (&s_probe.words[t].value, 0);
+    atomic_store (&s_probe.sentences.value, 0);
+    atomic_store (&s_probe.counted, 0);
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "sentences", spout, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "split", &s_split_bolt, 1),
+                                   "sentences", NULL);
+    sq_component_fields_grouping (
+        sq_topology_set_bolt (topology, "count", &s_count_bolt, COUNT_TASKS), "split", NULL,
+        "word");
+    if (sq_local_cluster_submit (cluster, "wordcount", config, &topology) == -1) {
+        fprintf (stderr, "squall_bench: cannot run the topology: %s\n", sq_last_error ());
+        return -1;
+    }
+    s_sleep (warmup_secs);
+    int64_t start = s_now_ns ();
+    uint64_t words = s_words_counted ();
+    uint64_t sentences = atomic_load (&s_probe.sentences.value);
+    s_sleep (measured_secs);
+    int64_t end = s_now_ns ();
+    words = s_words_counted () - words;
+    sentences = atomic_load (&s_probe.sentences.value) - sentences;
+    sq_local_cluster_kill (cluster, "wordcount", 0);
+    //  Every word executed was counted in a table, and nothing else was.
+    if ((uint64_t) atomic_load (&s_probe.counted) != s_words_counted ()) {
+        fprintf (stderr, "squall_bench: count tables hold %" PRId64 " words, count executed %" PRIu64
+                 "\n", atomic_load (&s_probe.counted), s_words_counted ());
+        return -1;
+    }
+    double seconds = (double) (end - start) / 1e9;
+    *words_p = (double) words / seconds;
+    *sentences_p = (double) sentences / seconds;
+    return 0;
+}
+
+static int
+s_run_throughput (sq_local_cluster_t *cluster, bool acked, double *words_p, double *sentences_p)
+{
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.acker.executors", acked ? 1 : 0);
+    sq_config_set_bool (config, "bench.tracked", acked);
+    int rc = s_run (cluster, &s_sentences_spout, config, WARMUP_SECS, ROUND_SECS, words_p,
+                    sentences_p);
+    sq_config_destroy (&config);
+    return rc;
+}
+
+//  Run the acked topology paced at rate sentences/s; latency percentiles
+//  go to *p50_p and *p99_p. Returns 0 or -1.
+static int
+s_run_latency (sq_local_cluster_t *cluster, double rate, double *p50_p, double *p99_p)
+{
+    s_probe.latency_capacity = (size_t) (rate * LATENCY_WINDOW_SECS) + 16;
+    s_probe.latency_count = 0;
+    s_probe.latencies = malloc (s_probe.latency_capacity * sizeof (int64_t));
+    if (!s_probe.latencies) {
+        fprintf (stderr, "squall_bench: out of memory for latency samples\n");
+        return -1;
+    }
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.acker.executors", 1);
+    sq_config_set_double (config, "bench.rate", rate);
+    double words, sentences;
+    int rc = s_run (cluster, &s_paced_spout, config, LATENCY_WARMUP_SECS,
+                    LATENCY_WINDOW_SECS + LATENCY_GRACE_SECS, &words, &sentences);
+    sq_config_destroy (&config);
+    if (rc == 0) {
+        //  Tuples due in the window but never acked took at least the
+        //  grace time; count them as that, not as nothing.
+        size_t missing = s_probe.latency_expected > s_probe.latency_count
+                             ? (size_t) s_probe.latency_expected - s_probe.latency_count
+                             : 0;
+        for (size_t i = 0; i < missing && s_probe.latency_count < s_probe.latency_capacity; i++)
+            s_probe.latencies[s_probe.latency_count++] = (int64_t) (LATENCY_GRACE_SECS * 1e9);
+        qsort (s_probe.latencies, s_probe.latency_count, sizeof (int64_t), s_compare_int64);
+        *p50_p = s_percentile_ms (s_probe.latencies, s_probe.latency_count, 50);
+        *p99_p = s_percentile_ms (s_probe.latencies, s_probe.latency_count, 99);
+        printf ("latency run: %.0f sentences/s offered, %.0f executed by split, %zu samples, "
+                "%zu never acked, max %.3f ms\n",
+                rate, sentences, s_probe.latency_count, missing,
+                s_percentile_ms (s_probe.latencies, s_probe.latency_count, 100));
+    }
+    free (s_probe.latencies);
+    s_probe.latencies = NULL;
+    return rc;
+}
+
+//  ---------------------------------------------------------------------
+//  (d) Acker memory: LEDGER_TREES trees pending under churn
+
+//  A tree of two tuples, as the test spout emitted it.
+typedef struct {
+    uint64_t root;  //  root id
+    uint64_t first; //  edge id of the first tuple
+    uint64_t second; //  edge id of the second tuple
+} tree_t;
+
+//  Ledger bytes per pending tree at the end, or -1 when the ledger went
+//  wrong. Step s completes the tree begun at step s - LEDGER_TREES (ack of
+//  its second tuple), acks the first tuple of the tree begun half as long
+//  ago, and begins a new tree (init); the ledger rotates its buckets every
+//  LEDGER_ROTATE_EVERY steps, so each tree lives through two rotations.
+static double
+s_ledger_bytes_per_tree (void)
+{
+    sq_ledger_t *ledger = sq_ledger_new (SQ_LEDGER_BUCKETS);
+    tree_t *trees = calloc (LEDGER_TREES, sizeof (tree_t));
+    if (!ledger || !trees) {
+        fprintf (stderr, "squall_bench: out of memory for the ledger test\n");
+        sq_ledger_destroy (&ledger);
+        free (trees);
+        return -1;
+    }
+    size_t completed = 0;
+    size_t surprises = 0;
+    size_t expired = 0;
+    size_t operations = 0;
+    int64_t start = s_now_ns ();
+    for (size_t step = 0; step < LEDGER_TREES + LEDGER_STEPS; step++) {
+        tree_t *tree = &trees[step % LEDGER_TREES];
+        if (step >= LEDGER_TREES) {
+            int rc = sq_ledger_ack (ledger, tree->root, tree->second);
+            completed += rc == SQ_LEDGER_COMPLETE;
+            surprises += rc != SQ_LEDGER_COMPLETE;
+            operations++;
+        }
+        if (step >= LEDGER_TREES / 2) {
+            tree_t *middle = &trees[(step - LEDGER_TREES / 2) % LEDGER_TREES];
+            surprises += sq_ledger_ack (ledger, middle->root, middle->first) != SQ_LEDGER_NONE;
+            operations++;
+        }
+        tree->root = sq_ids_root (1);
+        tree->first = sq_ids_edge ();
+        do
+            tree->second = sq_ids_edge ();
+        while (tree->second == tree->first);
+        surprises += sq_ledger_init (ledger, tree->root, tree->first ^ tree->second)
+                     != SQ_LEDGER_NONE;
+        operations++;
+        if ((step + 1) % LEDGER_ROTATE_EVERY == 0)
+            expired += sq_ledger_rotate (ledger);
+    }
+    double seconds = (double) (s_now_ns () - start) / 1e9;
+    size_t pending = sq_ledger_pending (ledger);
+    size_t bytes = sq_ledger_bytes (ledger);
+    printf ("ledger: %zu operations in %.3f s (%.1f M/s), %zu trees completed, %zu pending, "
+            "%zu bytes\n",
+            operations, seconds, (double) operations / seconds / 1e6, completed, pending, bytes);
+    sq_ledger_destroy (&ledger);
+    free (trees);
+    if (surprises || expired || completed != LEDGER_STEPS || pending != LEDGER_TREES) {
+        fprintf (stderr, "squall_bench: ledger went wrong: %zu unexpected results, %zu expired\n",
+                 surprises, expired);
+        return -1;
+    }
+    return (double) bytes / (double) pending;
+}
+
+//  ---------------------------------------------------------------------
+
+int
+main (void)
+{
+    setvbuf (stdout, NULL, _IOLBF, 0);
+    printf ("squall_bench: word count with no runtime (a) and as a local-mode topology, "
+            "acking off and on (b),\n%d interleaved rounds of %.0f s each, medians reported; "
+            "then complete latency at half the acked rate (c) and acker memory (d).\n",
+            ROUNDS, ROUND_SECS);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    double baseline[ROUNDS], unacked[ROUNDS], acked[ROUNDS], acked_sentences[ROUNDS];
+    int rc = 0;
+    for (int round = 0; rc == 0 && round < ROUNDS; round++) {
+        double sentences;
+        baseline[round] = s_baseline (ROUND_SECS);
+        rc = baseline[round] < 0 ? -1 : 0;
+        if (rc == 0)
+            rc = s_run_throughput (cluster, false, &unacked[round], &sentences);
+        if (rc == 0)
+            rc = s_run_throughput (cluster, true, &acked[round], &acked_sentences[round]);
+        if (rc == 0)
+            printf ("round %d: baseline %.0f, unacked %.0f, acked %.0f words/s (%.0f "
+                    "sentences/s)\n",
+                    round + 1, baseline[round], unacked[round], acked[round],
+                    acked_sentences[round]);
+    }
+    if (rc == 0) {
+        double baseline_median = s_median (baseline, ROUNDS);
+        double unacked_median = s_median (unacked, ROUNDS);
+        double acked_median = s_median (acked, ROUNDS);
+        printf ("BENCH baseline_words_per_s %.0f words/s\n", baseline_median);
+        printf ("BENCH local_unacked_words_per_s %.0f words/s\n", unacked_median);
+        printf ("BENCH local_unacked_ratio %.3f ratio\n", unacked_median / baseline_median);
+        printf ("BENCH local_acked_words_per_s %.0f words/s\n", acked_median);
+        printf ("BENCH local_acked_ratio %.3f ratio\n", acked_median / baseline_median);
+        double p50, p99;
+        rc = s_run_latency (cluster, s_median (acked_sentences, ROUNDS) / 2, &p50, &p99);
+        if (rc == 0) {
+            printf ("BENCH local_acked_latency_p50_ms %.3f ms\n", p50);
+            printf ("BENCH local_acked_latency_p99_ms %.3f ms\n", p99);
+        }
+    }
+    if (rc == 0) {
+        double bytes = s_ledger_bytes_per_tree ();
+        rc = bytes < 0 ? -1 : 0;
+        if (rc == 0)
+            printf ("BENCH acker_bytes_per_pending_tree %.1f bytes\n", bytes);
+    }
+    sq_local_cluster_destroy (&cluster);
+    return rc ? EXIT_FAILURE : EXIT_SUCCESS;
+}
