@@ -25,7 +25,7 @@ static void
 s_count_expired (uint64_t *entry, void *arg)
 {
     if (!(entry[0] & S_FAILED))
-        (*(size_t *)arg)++;
+        (*(size_t *) arg)++;
 }
 
 //  XOR value into the entry of root and set flags on it, creating the

@@ -80,16 +80,20 @@ s_targets (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emit,
     return (int) count;
 }
 
-//  Edges of a tuple anchored to the emit's anchors with edge id `edge`:
-//  one per distinct root; XORs `edge` into every anchor's ack_val.
+//  Edges of a new tuple anchored to the emit's anchors, one per distinct
+//  root. Each anchor gets its own edge id, XORed into its ack_val and into
+//  the new tuple's edge for each of its roots: two anchors of one tree
+//  must not share an id, or the ids would cancel and the new tuple would
+//  drop out of its tree.
 static size_t
-s_anchor_edges (const sq_emit_t *emit, uint64_t edge, sq_edge_t *edges)
+s_anchor_edges (const sq_emit_t *emit, sq_edge_t *edges)
 {
     size_t count = 0;
     for (size_t a = 0; a < emit->anchor_count; a++) {
         sq_tuple_t *anchor = (sq_tuple_t *) emit->anchors[a];
         if (!anchor || anchor->edge_count == 0)
             continue;
+        uint64_t edge = sq_ids_edge ();
         anchor->ack_val ^= edge;
         for (size_t e = 0; e < anchor->edge_count; e++) {
             size_t i = 0;
@@ -126,14 +130,28 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
             free (targets);
         return -1;
     }
+    bool tracked = emit->tracked && runtime->acker_count > 0;
+    uint64_t root = 0;
+    uint64_t *pending = NULL;
+    while (tracked && !pending) {
+        //  A root id still in flight comes up again only by a 1 in 2^46
+        //  chance; draw another then.
+        root = sq_ids_root (task->task_id);
+        if (!sq_rotating_map_find (task->pending, root)) {
+            pending = sq_rotating_map_insert (task->pending, root);
+            if (!pending) {
+                if (targets != stack_targets)
+                    free (targets);
+                return sq_error_set ("out of memory tracking a spout tuple");
+            }
+        }
+    }
     size_t edge_room = 1;
     for (size_t a = 0; a < emit->anchor_count; a++)
         edge_room += emit->anchors[a] ? emit->anchors[a]->edge_count : 0;
     sq_edge_t stack_edges[SQ_LOCAL_EDGES];
     sq_edge_t *edges
         = edge_room <= SQ_LOCAL_EDGES ? stack_edges : malloc (edge_room * sizeof (sq_edge_t));
-    bool tracked = emit->tracked && runtime->acker_count > 0;
-    uint64_t root = tracked ? sq_ids_root (task->task_id) : 0;
     uint64_t init_xor = 0;
     for (int t = 0; edges && t < target_count; t++) {
         size_t edge_count = 0;
@@ -143,7 +161,7 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
             edge_count = 1;
         }
         else if (emit->anchor_count && runtime->acker_count)
-            edge_count = s_anchor_edges (emit, sq_ids_edge (), edges);
+            edge_count = s_anchor_edges (emit, edges);
         sq_message_t message = {.kind = SQ_MSG_TUPLE, .task = targets[t]};
         message.tuple = sq_tuple_new (outlet->stream, task->task_id, targets[t], edges, edge_count,
                                       values, count);
@@ -162,15 +180,12 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
     if (component->spout)
         s_count (&stats->spout_emitted, 1);
     if (tracked) {
-        uint64_t *entry = sq_rotating_map_insert (task->pending, root);
-        if (entry) {
-            *(sq_pending_t *) sq_idmap_value (entry)
-                = (sq_pending_t){emit->msg_id, sq_runtime_now_ns ()};
-            s_count (&stats->pending, 1);
-            uint64_t in_flight = sq_rotating_map_size (task->pending);
-            if (in_flight > atomic_load_explicit (&stats->max_pending, memory_order_relaxed))
-                atomic_store_explicit (&stats->max_pending, in_flight, memory_order_relaxed);
-        }
+        *(sq_pending_t *) sq_idmap_value (pending)
+            = (sq_pending_t){emit->msg_id, sq_runtime_now_ns ()};
+        s_count (&stats->pending, 1);
+        uint64_t in_flight = sq_rotating_map_size (task->pending);
+        if (in_flight > atomic_load_explicit (&stats->max_pending, memory_order_relaxed))
+            atomic_store_explicit (&stats->max_pending, in_flight, memory_order_relaxed);
         s_tell_acker (task, SQ_MSG_ACK_INIT, root, init_xor);
     }
     else if (emit->tracked) {

@@ -333,8 +333,10 @@ s_dispatch_to_bolt (sq_executor_t *self, sq_message_t *message)
         int rc = sq_acker_handle (task->ledger, message, &report);
         if (rc == 1)
             sq_executor_send (self, &report);
-        else if (rc < 0)
+        else if (rc < 0) {
+            sq_tuple_destroy (&message->tuple);
             s_count (&self->stats.dropped, 1);
+        }
     }
     else {
         sq_tuple_destroy (&message->tuple);

@@ -38,9 +38,9 @@ static size_t
 s_fastrange (uint64_t hash, size_t range)
 {
 #ifdef __SIZEOF_INT128__
-    return (size_t)(((unsigned __int128)hash * (uint64_t)range) >> 64);
+    return (size_t) (((unsigned __int128) hash * (uint64_t) range) >> 64);
 #else
-    uint64_t range64 = (uint64_t)range;
+    uint64_t range64 = (uint64_t) range;
     uint64_t hash_lo = hash & 0xFFFFFFFFULL, hash_hi = hash >> 32;
     uint64_t range_lo = range64 & 0xFFFFFFFFULL, range_hi = range64 >> 32;
     uint64_t lo_lo = hash_lo * range_lo;
@@ -48,7 +48,7 @@ s_fastrange (uint64_t hash, size_t range)
     uint64_t lo_hi = hash_lo * range_hi;
     uint64_t hi_hi = hash_hi * range_hi;
     uint64_t middle = (lo_lo >> 32) + (hi_lo & 0xFFFFFFFFULL) + lo_hi;
-    return (size_t)(hi_hi + (hi_lo >> 32) + (middle >> 32));
+    return (size_t) (hi_hi + (hi_lo >> 32) + (middle >> 32));
 #endif
 }
 
@@ -164,7 +164,8 @@ sq_idmap_insert (sq_idmap_t *self, uint64_t key)
             self->size++;
             return entry;
         }
-        assert ((entry[0] & self->key_mask) != masked); //  key already present
+        if ((entry[0] & self->key_mask) == masked)
+            return NULL; //  already present
         if (++index == self->capacity)
             index = 0;
     }
@@ -176,7 +177,7 @@ sq_idmap_remove_entry (sq_idmap_t *self, uint64_t *entry)
     assert (self);
     assert (sq_idmap_holds (self, entry));
     assert (entry[0] != 0);
-    size_t hole = (size_t)(entry - self->slots) / self->slot_words;
+    size_t hole = (size_t) (entry - self->slots) / self->slot_words;
     size_t slot_bytes = self->slot_words * sizeof (uint64_t);
     //  Walk the rest of the cluster; an entry whose probe path crosses the
     //  hole moves back into it, and the hole moves to where it was.
@@ -222,8 +223,8 @@ sq_idmap_holds (const sq_idmap_t *self, const uint64_t *entry)
     assert (self);
     if (!self->slots || !entry)
         return false;
-    uintptr_t first = (uintptr_t)self->slots;
-    uintptr_t address = (uintptr_t)entry;
+    uintptr_t first = (uintptr_t) self->slots;
+    uintptr_t address = (uintptr_t) entry;
     size_t slot_bytes = self->slot_words * sizeof (uint64_t);
     return address >= first && address < first + self->capacity * slot_bytes &&
            (address - first) % slot_bytes == 0;

@@ -55,9 +55,9 @@ void sq_idmap_destroy (sq_idmap_t **self_p);
 //  The entry whose masked key equals key & key_mask, or NULL. The flag
 //  bits of key are ignored; a key with a masked part of 0 finds nothing.
 uint64_t *sq_idmap_find (sq_idmap_t *self, uint64_t key);
-//  Add a key that is not in the map (its masked part must be non-zero).
-//  The key is stored as given, flag bits included; the value is zeroed.
-//  Returns the new entry, or NULL when out of memory.
+//  Add a key (its masked part must be non-zero), stored as given, flag
+//  bits included, with a zeroed value. Returns the new entry, or NULL when
+//  the key is already present (the map is unchanged) or out of memory.
 uint64_t *sq_idmap_insert (sq_idmap_t *self, uint64_t key);
 //  Remove the entry of key. Returns 0, or -1 when the key is not present.
 int sq_idmap_remove (sq_idmap_t *self, uint64_t key);

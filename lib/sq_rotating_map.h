@@ -31,8 +31,10 @@ sq_rotating_map_t *sq_rotating_map_new (size_t buckets, size_t value_size, uint6
 void sq_rotating_map_destroy (sq_rotating_map_t **self_p);
 //  The entry of key in any bucket, or NULL.
 uint64_t *sq_rotating_map_find (sq_rotating_map_t *self, uint64_t key);
-//  Add a key that is in no bucket to the newest bucket; value zeroed.
-//  Returns the new entry, or NULL when out of memory.
+//  Add a key to the newest bucket, value zeroed. Returns the new entry, or
+//  NULL when out of memory or when the newest bucket has the key. Only the
+//  newest bucket is checked: a key still held by an older bucket gets a
+//  second entry, which find returns first, until removed.
 uint64_t *sq_rotating_map_insert (sq_rotating_map_t *self, uint64_t key);
 //  Remove the entry of key from whichever bucket holds it. Returns 0, or -1
 //  when the key is not present.

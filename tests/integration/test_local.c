@@ -512,6 +512,54 @@ START_TEST (test_multi_anchored_trees_complete)
 }
 END_TEST
 
+//  A tuple anchored to two inputs of the same tree stays in that tree: when
+//  it fails downstream, the spout hears fail, never ack.
+static void
+s_twice_execute (void *state, const sq_tuple_t *input)
+{
+    joiner_state_t *self = state;
+    for (int copy = 0; copy < 2; copy++)
+        sq_collector_emit (self->collector, input, SQ_VALUES (sq_int (sq_tuple_get_int (input, 0))));
+    sq_collector_ack (self->collector, input);
+}
+
+static void
+s_reject_execute (void *state, const sq_tuple_t *input)
+{
+    sq_collector_fail (state, input);
+}
+
+START_TEST (test_diamond_fails_when_its_joined_tuple_fails)
+{
+    s_reset_probe (200);
+    static const sq_bolt_t twice = {.declare_outputs = s_declare_number,
+                                    .prepare = s_joiner_prepare,
+                                    .execute = s_twice_execute,
+                                    .cleanup = free};
+    static const sq_bolt_t joiner = {.declare_outputs = s_declare_number,
+                                     .prepare = s_joiner_prepare,
+                                     .execute = s_joiner_execute,
+                                     .cleanup = free};
+    static const sq_bolt_t reject = {.prepare = s_sink_prepare, .execute = s_reject_execute};
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "twice", &twice, 1), "numbers",
+                                   NULL);
+    sq_component_global_grouping (sq_topology_set_bolt (topology, "join", &joiner, 1), "twice",
+                                  NULL);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "reject", &reject, 1), "join",
+                                   NULL);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "diamond", NULL, &topology), 0);
+    for (int waited = 0; waited < 3000 && atomic_load (&s_probe.fail_calls) < 200; waited++)
+        usleep (10000);
+    sq_local_cluster_deactivate (cluster, "diamond");
+    ck_assert_int_ge (atomic_load (&s_probe.fail_calls), 200);
+    ck_assert_int_eq (s_messages_acked (), 0);
+    sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
 static int
 s_refuse_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
 {
@@ -638,6 +686,7 @@ main (void)
     tcase_add_test (tcase, test_tick_tuples_arrive);
     tcase_add_test (tcase, test_direct_grouping_and_emit_errors);
     tcase_add_test (tcase, test_multi_anchored_trees_complete);
+    tcase_add_test (tcase, test_diamond_fails_when_its_joined_tuple_fails);
     tcase_add_test (tcase, test_open_failure_stops_submit);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);

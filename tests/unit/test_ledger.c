@@ -18,9 +18,31 @@
 
 #include <check.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+//  Check's ck_assert records every passing check with a system call,
+//  which the hot loops here cannot afford; these call Check only on
+//  failure, naming the expression and both values.
+#define CHECK(expr)                                                                                \
+    do {                                                                                           \
+        if (!(expr))                                                                               \
+            ck_abort_msg ("check failed: %s", #expr);                                              \
+    } while (0)
+#define CHECK_UINT(x, op, y)                                                                       \
+    do {                                                                                           \
+        uintmax_t x_ = (uintmax_t) (x), y_ = (uintmax_t) (y);                                      \
+        if (!(x_ op y_))                                                                           \
+            ck_abort_msg ("check failed: %s %s %s (%ju vs %ju)", #x, #op, #y, x_, y_);             \
+    } while (0)
+#define CHECK_INT(x, op, y)                                                                        \
+    do {                                                                                           \
+        intmax_t x_ = (intmax_t) (x), y_ = (intmax_t) (y);                                         \
+        if (!(x_ op y_))                                                                           \
+            ck_abort_msg ("check failed: %s %s %s (%jd vs %jd)", #x, #op, #y, x_, y_);             \
+    } while (0)
 
 #define MAX_ROOTS 8 //  most trees one simulated tuple belongs to
 
@@ -41,7 +63,7 @@ s_random (void)
 static size_t
 s_below (size_t bound)
 {
-    return (size_t)(s_random () % bound);
+    return (size_t) (s_random () % bound);
 }
 
 static void
@@ -54,7 +76,7 @@ s_setup (void)
 static uint64_t
 s_new_root (void)
 {
-    return sq_ids_root (1 + (int)s_below (SQ_IDS_MAX_TASK));
+    return sq_ids_root (1 + (int) s_below (SQ_IDS_MAX_TASK));
 }
 
 //  ---------------------------------------------------------------------
@@ -69,6 +91,9 @@ typedef struct {
     bool chain;             //  a bolt emits exactly one child (deep chains)
     size_t budget;          //  tuples per group, after which bolts stop emitting
     unsigned multi_percent; //  children anchored to a second input, in %
+    bool one_id;            //  one id shared by both anchors of a child,
+                            //  only when they share no tree (see
+                            //  test_diamond_needs_an_id_per_anchor)
     unsigned fail_permille; //  inputs failed instead of acked, in 1/1000
 } shape_t;
 
@@ -99,7 +124,7 @@ s_push_message (sim_t *sim, uint32_t kind, uint64_t root, uint64_t value)
     if (sim->message_count == sim->message_limit) {
         sim->message_limit = sim->message_limit ? sim->message_limit * 2 : 1024;
         sim->messages = realloc (sim->messages, sim->message_limit * sizeof (sq_message_t));
-        ck_assert_ptr_nonnull (sim->messages);
+        CHECK (sim->messages != NULL);
     }
     sq_message_t message = {.kind = kind, .task = 0, .root = root, .value = value};
     sim->messages[sim->message_count++] = message;
@@ -111,7 +136,7 @@ s_push_root (sim_t *sim, uint64_t root)
     if (sim->root_count == sim->root_limit) {
         sim->root_limit = sim->root_limit ? sim->root_limit * 2 : 256;
         sim->roots = realloc (sim->roots, sim->root_limit * sizeof (uint64_t));
-        ck_assert_ptr_nonnull (sim->roots);
+        CHECK (sim->roots != NULL);
     }
     sim->roots[sim->root_count++] = root;
 }
@@ -130,19 +155,18 @@ s_new_roots (const sim_tuple_t *child, const sim_tuple_t *anchor)
     return count;
 }
 
-//  Anchor child to anchor: a fresh id goes into the anchor's ack value and
-//  into the child's edge for every tree of the anchor.
+//  Anchor child to anchor with edge id `id`: it goes into the anchor's ack
+//  value and into the child's edge for every tree of the anchor.
 static void
-s_anchor (sim_tuple_t *child, sim_tuple_t *anchor)
+s_anchor (sim_tuple_t *child, sim_tuple_t *anchor, uint64_t id)
 {
-    uint64_t id = sq_ids_edge ();
     anchor->ack_val ^= id;
     for (size_t index = 0; index < anchor->edge_count; index++) {
         size_t other = 0;
         while (other < child->edge_count && child->roots[other] != anchor->roots[index])
             other++;
         if (other == child->edge_count) {
-            ck_assert_uint_lt (other, MAX_ROOTS);
+            CHECK_UINT (other, <, MAX_ROOTS);
             child->roots[other] = anchor->roots[index];
             child->edges[other] = 0;
             child->edge_count++;
@@ -157,7 +181,7 @@ s_simulate_group (sim_t *sim, const shape_t *shape, size_t trees)
 {
     size_t limit = 64, count = 0;
     sim_tuple_t *tuples = malloc (limit * sizeof (sim_tuple_t));
-    ck_assert_ptr_nonnull (tuples);
+    CHECK (tuples != NULL);
     //  Spout tuples: each goes to 1 .. spout_fanout tasks, one edge each.
     for (size_t tree = 0; tree < trees; tree++) {
         uint64_t root = s_new_root ();
@@ -168,7 +192,7 @@ s_simulate_group (sim_t *sim, const shape_t *shape, size_t trees)
             if (count == limit) {
                 limit *= 2;
                 tuples = realloc (tuples, limit * sizeof (sim_tuple_t));
-                ck_assert_ptr_nonnull (tuples);
+                CHECK (tuples != NULL);
             }
             sim_tuple_t *tuple = &tuples[count++];
             memset (tuple, 0, sizeof *tuple);
@@ -191,11 +215,14 @@ s_simulate_group (sim_t *sim, const shape_t *shape, size_t trees)
             children = shape->chain ? 1 : s_below (shape->bolt_fanout + 1);
         for (size_t index = 0; index < children; index++) {
             sim_tuple_t child = {.edge_count = 0};
-            s_anchor (&child, &input);
+            uint64_t id = sq_ids_edge ();
+            s_anchor (&child, &input, id);
             if (count > 0 && s_below (100) < shape->multi_percent) {
                 sim_tuple_t *other = &tuples[s_below (count)];
-                if (child.edge_count + s_new_roots (&child, other) <= MAX_ROOTS) {
-                    s_anchor (&child, other);
+                size_t new_roots = s_new_roots (&child, other);
+                bool disjoint = new_roots == other->edge_count;
+                if (child.edge_count + new_roots <= MAX_ROOTS && (disjoint || !shape->one_id)) {
+                    s_anchor (&child, other, shape->one_id ? id : sq_ids_edge ());
                     sim->multi_anchored++;
                 }
             }
@@ -203,7 +230,7 @@ s_simulate_group (sim_t *sim, const shape_t *shape, size_t trees)
             if (count == limit) {
                 limit *= 2;
                 tuples = realloc (tuples, limit * sizeof (sim_tuple_t));
-                ck_assert_ptr_nonnull (tuples);
+                CHECK (tuples != NULL);
             }
             tuples[count++] = child;
             emitted++;
@@ -249,8 +276,8 @@ typedef struct {
 static int
 s_compare_roots (const void *a, const void *b)
 {
-    uint64_t left = ((const root_state_t *)a)->root;
-    uint64_t right = ((const root_state_t *)b)->root;
+    uint64_t left = ((const root_state_t *) a)->root;
+    uint64_t right = ((const root_state_t *) b)->root;
     return left < right ? -1 : left > right;
 }
 
@@ -259,7 +286,7 @@ s_lookup (root_state_t *states, size_t count, uint64_t root)
 {
     root_state_t key = {.root = root};
     root_state_t *state = bsearch (&key, states, count, sizeof (root_state_t), s_compare_roots);
-    ck_assert_ptr_nonnull (state);
+    CHECK (state != NULL);
     return state;
 }
 
@@ -269,12 +296,12 @@ static size_t
 s_deliver (sim_t *sim, bool shuffle)
 {
     root_state_t *states = calloc (sim->root_count, sizeof (root_state_t));
-    ck_assert_ptr_nonnull (states);
+    CHECK (states != NULL);
     for (size_t index = 0; index < sim->root_count; index++)
         states[index].root = sim->roots[index];
     qsort (states, sim->root_count, sizeof (root_state_t), s_compare_roots);
     for (size_t index = 1; index < sim->root_count; index++)
-        ck_assert_uint_ne (states[index].root, states[index - 1].root);
+        CHECK_UINT (states[index].root, !=, states[index - 1].root);
     for (size_t index = 0; index < sim->message_count; index++) {
         root_state_t *state = s_lookup (states, sim->root_count, sim->messages[index].root);
         state->remaining++;
@@ -296,40 +323,40 @@ s_deliver (sim_t *sim, bool shuffle)
         state->remaining--;
         sq_message_t reply = {.kind = 0};
         int rc = sq_acker_handle (ledger, message, &reply);
-        ck_assert_int_ge (rc, 0);
+        CHECK_INT (rc, >=, 0);
         if (rc == 0)
             continue;
-        ck_assert_int_eq (rc, 1);
+        CHECK_INT (rc, ==, 1);
         reports++;
-        ck_assert_uint_eq (reply.root, message->root);
-        ck_assert_int_eq (reply.task, sq_ids_root_task (message->root));
-        ck_assert_ptr_null (reply.tuple);
+        CHECK_UINT (reply.root, ==, message->root);
+        CHECK_INT (reply.task, ==, sq_ids_root_task (message->root));
+        CHECK (reply.tuple == NULL);
         if (reply.kind == SQ_MSG_TREE_DONE) {
             //  Never early, never twice, never for a failed tree.
-            ck_assert (!state->fails);
-            ck_assert (!state->done);
-            ck_assert_uint_eq (state->remaining, 0);
+            CHECK (!state->fails);
+            CHECK (!state->done);
+            CHECK_UINT (state->remaining, ==, 0);
             state->done = true;
         } else {
-            ck_assert_uint_eq (reply.kind, SQ_MSG_TREE_FAILED);
-            ck_assert_uint_eq (message->kind, SQ_MSG_ACK_FAIL);
-            ck_assert (state->fails);
-            ck_assert (!state->failed);
+            CHECK_UINT (reply.kind, ==, SQ_MSG_TREE_FAILED);
+            CHECK_UINT (message->kind, ==, SQ_MSG_ACK_FAIL);
+            CHECK (state->fails);
+            CHECK (!state->failed);
             state->failed = true;
         }
     }
     size_t failed = 0;
     for (size_t index = 0; index < sim->root_count; index++) {
-        ck_assert (states[index].fails ? states[index].failed : states[index].done);
+        CHECK (states[index].fails ? states[index].failed : states[index].done);
         failed += states[index].fails;
     }
-    ck_assert_uint_eq (reports, sim->root_count);
+    CHECK_UINT (reports, ==, sim->root_count);
     //  A failed tree misses the ack of its failed tuple, so its entry stays
     //  until it expires; it is not counted as expired then.
-    ck_assert_uint_eq (sq_ledger_pending (ledger), failed);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, failed);
     for (size_t turn = 0; turn < SQ_LEDGER_BUCKETS; turn++)
-        ck_assert_uint_eq (sq_ledger_rotate (ledger), 0);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 0);
+        CHECK_UINT (sq_ledger_rotate (ledger), ==, 0);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
     sq_ledger_destroy (&ledger);
     free (states);
     return failed;
@@ -345,14 +372,14 @@ START_TEST (test_single_tree)
     uint64_t root = sq_ids_root (7);
     uint64_t a = sq_ids_edge (), b = sq_ids_edge (), c = sq_ids_edge ();
     sq_ledger_t *ledger = sq_ledger_new (3);
-    ck_assert_int_eq (sq_ledger_init (ledger, root, a ^ b), SQ_LEDGER_NONE);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 1);
-    ck_assert_int_eq (sq_ledger_ack (ledger, root, a ^ c), SQ_LEDGER_NONE);
-    ck_assert_int_eq (sq_ledger_ack (ledger, root, b), SQ_LEDGER_NONE);
-    ck_assert_int_eq (sq_ledger_ack (ledger, root, c), SQ_LEDGER_COMPLETE);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 0);
+    CHECK_INT (sq_ledger_init (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 1);
+    CHECK_INT (sq_ledger_ack (ledger, root, a ^ c), ==, SQ_LEDGER_NONE);
+    CHECK_INT (sq_ledger_ack (ledger, root, b), ==, SQ_LEDGER_NONE);
+    CHECK_INT (sq_ledger_ack (ledger, root, c), ==, SQ_LEDGER_COMPLETE);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
     sq_ledger_destroy (&ledger);
-    ck_assert_ptr_null (ledger);
+    CHECK (ledger == NULL);
     sq_ledger_destroy (&ledger);
 }
 END_TEST
@@ -364,18 +391,18 @@ START_TEST (test_acks_before_init)
     sq_ledger_t *ledger = sq_ledger_new (3);
     //  Every ack first: the XOR reaches 0 before the init, which must not
     //  complete the tree.
-    ck_assert_int_eq (sq_ledger_ack (ledger, root, a), SQ_LEDGER_NONE);
-    ck_assert_int_eq (sq_ledger_ack (ledger, root, b), SQ_LEDGER_NONE);
-    ck_assert_int_eq (sq_ledger_ack (ledger, root, a ^ b), SQ_LEDGER_NONE);
-    ck_assert_int_eq (sq_ledger_ack (ledger, root, a ^ b), SQ_LEDGER_NONE);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 1);
-    ck_assert_int_eq (sq_ledger_init (ledger, root, a ^ b), SQ_LEDGER_COMPLETE);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 0);
+    CHECK_INT (sq_ledger_ack (ledger, root, a), ==, SQ_LEDGER_NONE);
+    CHECK_INT (sq_ledger_ack (ledger, root, b), ==, SQ_LEDGER_NONE);
+    CHECK_INT (sq_ledger_ack (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
+    CHECK_INT (sq_ledger_ack (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 1);
+    CHECK_INT (sq_ledger_init (ledger, root, a ^ b), ==, SQ_LEDGER_COMPLETE);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
     //  A spout tuple sent to no task: init of 0 completes at once.
-    ck_assert_int_eq (sq_ledger_init (ledger, root, 0), SQ_LEDGER_COMPLETE);
+    CHECK_INT (sq_ledger_init (ledger, root, 0), ==, SQ_LEDGER_COMPLETE);
     //  An ack of 0 for an unknown root leaves nothing behind.
-    ck_assert_int_eq (sq_ledger_ack (ledger, root, 0), SQ_LEDGER_NONE);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 0);
+    CHECK_INT (sq_ledger_ack (ledger, root, 0), ==, SQ_LEDGER_NONE);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
     sq_ledger_destroy (&ledger);
 }
 END_TEST
@@ -390,16 +417,43 @@ START_TEST (test_interleaved_trees)
         roots[index] = s_new_root ();
         edges[index][0] = sq_ids_edge ();
         edges[index][1] = sq_ids_edge ();
-        ck_assert_int_eq (sq_ledger_ack (ledger, roots[index], edges[index][0]), SQ_LEDGER_NONE);
+        CHECK_INT (sq_ledger_ack (ledger, roots[index], edges[index][0]), ==, SQ_LEDGER_NONE);
     }
     for (size_t index = 0; index < TREES; index++)
-        ck_assert_int_eq (sq_ledger_init (ledger, roots[index], edges[index][0] ^ edges[index][1]),
-                          SQ_LEDGER_NONE);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), TREES);
+        CHECK_INT (sq_ledger_init (ledger, roots[index], edges[index][0] ^ edges[index][1]), ==,
+                   SQ_LEDGER_NONE);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, TREES);
     for (size_t index = TREES; index-- > 0;) {
-        ck_assert_int_eq (sq_ledger_ack (ledger, roots[index], edges[index][1]),
-                          SQ_LEDGER_COMPLETE);
-        ck_assert_uint_eq (sq_ledger_pending (ledger), index);
+        CHECK_INT (sq_ledger_ack (ledger, roots[index], edges[index][1]), ==, SQ_LEDGER_COMPLETE);
+        CHECK_UINT (sq_ledger_pending (ledger), ==, index);
+    }
+    sq_ledger_destroy (&ledger);
+}
+END_TEST
+
+//  A diamond: tuples a and b of one tree are both anchors of c, which has a
+//  child d. Each anchor must get its own edge id. With one id x for both,
+//  c's edge in the tree would be x ^ x = 0: c and its subtree would drop
+//  out of the tree's XOR, and the tree would complete while d is pending.
+START_TEST (test_diamond_needs_an_id_per_anchor)
+{
+    sq_ledger_t *ledger = sq_ledger_new (3);
+    for (int shared = 0; shared < 2; shared++) {
+        uint64_t root = s_new_root ();
+        uint64_t a = sq_ids_edge (), b = sq_ids_edge ();
+        uint64_t x = sq_ids_edge (), y = shared ? x : sq_ids_edge (), d = sq_ids_edge ();
+        uint64_t c = x ^ y; //  c's edge: the XOR of its anchors' ids
+        CHECK_INT (sq_ledger_init (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
+        CHECK_INT (sq_ledger_ack (ledger, root, a ^ x), ==, SQ_LEDGER_NONE);
+        int result = sq_ledger_ack (ledger, root, b ^ y);
+        if (shared) {
+            //  Complete too early: neither c nor d has been acked.
+            CHECK_INT (result, ==, SQ_LEDGER_COMPLETE);
+            continue;
+        }
+        CHECK_INT (result, ==, SQ_LEDGER_NONE);
+        CHECK_INT (sq_ledger_ack (ledger, root, c ^ d), ==, SQ_LEDGER_NONE);
+        CHECK_INT (sq_ledger_ack (ledger, root, d), ==, SQ_LEDGER_COMPLETE);
     }
     sq_ledger_destroy (&ledger);
 }
@@ -413,12 +467,12 @@ START_TEST (test_fanout_trees)
     shape_t shape = {.trees = 2000, .spout_fanout = 4, .bolt_fanout = 4, .budget = 40};
     sim_t sim;
     s_simulate (&sim, &shape);
-    ck_assert_uint_gt (sim.tuples, 20000);
-    ck_assert_uint_eq (s_deliver (&sim, true), 0);
+    CHECK_UINT (sim.tuples, >, 20000);
+    CHECK_UINT (s_deliver (&sim, true), ==, 0);
     s_sim_free (&sim);
     //  The same kind of trees, delivered in the order they were emitted.
     s_simulate (&sim, &shape);
-    ck_assert_uint_eq (s_deliver (&sim, false), 0);
+    CHECK_UINT (s_deliver (&sim, false), ==, 0);
     s_sim_free (&sim);
 }
 END_TEST
@@ -429,12 +483,12 @@ START_TEST (test_deep_chains)
     shape_t shape = {.trees = 1, .spout_fanout = 1, .chain = true, .budget = 20000};
     sim_t sim;
     s_simulate (&sim, &shape);
-    ck_assert_uint_eq (sim.message_count, 20002);
-    ck_assert_uint_eq (s_deliver (&sim, true), 0);
+    CHECK_UINT (sim.message_count, ==, 20002);
+    CHECK_UINT (s_deliver (&sim, true), ==, 0);
     s_sim_free (&sim);
     shape_t many = {.trees = 40, .spout_fanout = 1, .chain = true, .budget = 1000};
     s_simulate (&sim, &many);
-    ck_assert_uint_eq (s_deliver (&sim, true), 0);
+    CHECK_UINT (s_deliver (&sim, true), ==, 0);
     s_sim_free (&sim);
 }
 END_TEST
@@ -446,9 +500,9 @@ START_TEST (test_multi_anchored_diamonds)
         .trees = 1000, .spout_fanout = 3, .bolt_fanout = 3, .budget = 40, .multi_percent = 50};
     sim_t sim;
     s_simulate (&sim, &shape);
-    ck_assert_uint_gt (sim.multi_anchored, 1000);
-    ck_assert_uint_eq (sim.joined, 0);
-    ck_assert_uint_eq (s_deliver (&sim, true), 0);
+    CHECK_UINT (sim.multi_anchored, >, 1000);
+    CHECK_UINT (sim.joined, ==, 0);
+    CHECK_UINT (s_deliver (&sim, true), ==, 0);
     s_sim_free (&sim);
 }
 END_TEST
@@ -456,18 +510,22 @@ END_TEST
 START_TEST (test_joins_across_trees)
 {
     //  Children anchored to tuples of other trees: a tuple belongs to up to
-    //  MAX_ROOTS trees and its ack reaches each of them.
+    //  MAX_ROOTS trees and its ack reaches each of them. Anchors of distinct
+    //  trees may share one edge id (one_id) or have one each.
     shape_t shape = {.trees = 1000,
                      .group = 10,
                      .spout_fanout = 2,
                      .bolt_fanout = 3,
                      .budget = 300,
                      .multi_percent = 40};
-    sim_t sim;
-    s_simulate (&sim, &shape);
-    ck_assert_uint_gt (sim.joined, 1000);
-    ck_assert_uint_eq (s_deliver (&sim, true), 0);
-    s_sim_free (&sim);
+    for (int one_id = 0; one_id < 2; one_id++) {
+        shape.one_id = one_id;
+        sim_t sim;
+        s_simulate (&sim, &shape);
+        CHECK_UINT (sim.joined, >, 1000);
+        CHECK_UINT (s_deliver (&sim, true), ==, 0);
+        s_sim_free (&sim);
+    }
 }
 END_TEST
 
@@ -485,8 +543,8 @@ START_TEST (test_fails_in_trees)
     sim_t sim;
     s_simulate (&sim, &shape);
     size_t failed = s_deliver (&sim, true);
-    ck_assert_uint_gt (failed, 100);
-    ck_assert_uint_lt (failed, sim.root_count);
+    CHECK_UINT (failed, >, 100);
+    CHECK_UINT (failed, <, sim.root_count);
     s_sim_free (&sim);
 }
 END_TEST
@@ -499,14 +557,14 @@ START_TEST (test_fail_after_init)
     uint64_t root = sq_ids_root (3);
     uint64_t a = sq_ids_edge (), b = sq_ids_edge ();
     sq_ledger_t *ledger = sq_ledger_new (3);
-    ck_assert_int_eq (sq_ledger_init (ledger, root, a ^ b), SQ_LEDGER_NONE);
-    ck_assert_int_eq (sq_ledger_ack (ledger, root, a), SQ_LEDGER_NONE);
-    ck_assert_int_eq (sq_ledger_fail (ledger, root), SQ_LEDGER_FAILED);
-    ck_assert_int_eq (sq_ledger_fail (ledger, root), SQ_LEDGER_NONE);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 1);
+    CHECK_INT (sq_ledger_init (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
+    CHECK_INT (sq_ledger_ack (ledger, root, a), ==, SQ_LEDGER_NONE);
+    CHECK_INT (sq_ledger_fail (ledger, root), ==, SQ_LEDGER_FAILED);
+    CHECK_INT (sq_ledger_fail (ledger, root), ==, SQ_LEDGER_NONE);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 1);
     //  The last ack would complete the tree: absorbed, entry dropped.
-    ck_assert_int_eq (sq_ledger_ack (ledger, root, b), SQ_LEDGER_NONE);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 0);
+    CHECK_INT (sq_ledger_ack (ledger, root, b), ==, SQ_LEDGER_NONE);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
     sq_ledger_destroy (&ledger);
 }
 END_TEST
@@ -516,23 +574,23 @@ START_TEST (test_fail_before_init)
     uint64_t root = sq_ids_root (SQ_IDS_MAX_TASK);
     uint64_t a = sq_ids_edge (), b = sq_ids_edge ();
     sq_ledger_t *ledger = sq_ledger_new (3);
-    ck_assert_int_eq (sq_ledger_ack (ledger, root, a), SQ_LEDGER_NONE);
-    ck_assert_int_eq (sq_ledger_fail (ledger, root), SQ_LEDGER_FAILED);
-    ck_assert_int_eq (sq_ledger_ack (ledger, root, b), SQ_LEDGER_NONE);
-    ck_assert_int_eq (sq_ledger_fail (ledger, root), SQ_LEDGER_NONE);
-    ck_assert_int_eq (sq_ledger_init (ledger, root, a ^ b), SQ_LEDGER_NONE);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 0);
+    CHECK_INT (sq_ledger_ack (ledger, root, a), ==, SQ_LEDGER_NONE);
+    CHECK_INT (sq_ledger_fail (ledger, root), ==, SQ_LEDGER_FAILED);
+    CHECK_INT (sq_ledger_ack (ledger, root, b), ==, SQ_LEDGER_NONE);
+    CHECK_INT (sq_ledger_fail (ledger, root), ==, SQ_LEDGER_NONE);
+    CHECK_INT (sq_ledger_init (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
 
     //  A fail as the very first message of a tree.
     root = sq_ids_root (2);
-    ck_assert_int_eq (sq_ledger_fail (ledger, root), SQ_LEDGER_FAILED);
-    ck_assert_int_eq (sq_ledger_init (ledger, root, a), SQ_LEDGER_NONE);
-    ck_assert_int_eq (sq_ledger_fail (ledger, root), SQ_LEDGER_NONE);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 1);
+    CHECK_INT (sq_ledger_fail (ledger, root), ==, SQ_LEDGER_FAILED);
+    CHECK_INT (sq_ledger_init (ledger, root, a), ==, SQ_LEDGER_NONE);
+    CHECK_INT (sq_ledger_fail (ledger, root), ==, SQ_LEDGER_NONE);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 1);
     //  It never completes; it expires without being counted again.
     for (int turn = 0; turn < 3; turn++)
-        ck_assert_uint_eq (sq_ledger_rotate (ledger), 0);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 0);
+        CHECK_UINT (sq_ledger_rotate (ledger), ==, 0);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
     sq_ledger_destroy (&ledger);
 }
 END_TEST
@@ -556,23 +614,23 @@ START_TEST (test_timeouts)
             //  count from 1 here.
             size_t expired = sq_ledger_rotate (ledger);
             size_t rotation = batch + 1;
-            ck_assert_uint_eq (expired, rotation >= buckets ? BATCH : 0);
+            CHECK_UINT (expired, ==, rotation >= buckets ? BATCH : 0);
         }
-        ck_assert_uint_eq (sq_ledger_pending (ledger), (buckets - 1) * BATCH);
+        CHECK_UINT (sq_ledger_pending (ledger), ==, (buckets - 1) * BATCH);
         //  A tree of the oldest live batch still completes; an ack for an
         //  expired tree makes an orphan that never completes.
         uint64_t a = sq_ids_edge (), b = sq_ids_edge ();
         uint64_t root = s_new_root ();
-        ck_assert_int_eq (sq_ledger_init (ledger, root, a ^ b), SQ_LEDGER_NONE);
+        CHECK_INT (sq_ledger_init (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
         for (size_t turn = 0; turn + 1 < buckets; turn++)
             sq_ledger_rotate (ledger);
-        ck_assert_int_eq (sq_ledger_ack (ledger, root, a), SQ_LEDGER_NONE);
-        ck_assert_int_eq (sq_ledger_ack (ledger, root, b), SQ_LEDGER_COMPLETE);
-        ck_assert_int_eq (sq_ledger_ack (ledger, roots[0][0], a), SQ_LEDGER_NONE);
-        ck_assert_uint_eq (sq_ledger_pending (ledger), 1);
+        CHECK_INT (sq_ledger_ack (ledger, root, a), ==, SQ_LEDGER_NONE);
+        CHECK_INT (sq_ledger_ack (ledger, root, b), ==, SQ_LEDGER_COMPLETE);
+        CHECK_INT (sq_ledger_ack (ledger, roots[0][0], a), ==, SQ_LEDGER_NONE);
+        CHECK_UINT (sq_ledger_pending (ledger), ==, 1);
         for (size_t turn = 0; turn < buckets; turn++)
             sq_ledger_rotate (ledger);
-        ck_assert_uint_eq (sq_ledger_pending (ledger), 0);
+        CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
         sq_ledger_destroy (&ledger);
     }
 }
@@ -594,13 +652,13 @@ START_TEST (test_timeouts_random)
                 sq_ledger_init (ledger, root, edge);
                 //  Half of them complete right away.
                 if (index % 2)
-                    ck_assert_int_eq (sq_ledger_ack (ledger, root, edge), SQ_LEDGER_COMPLETE);
+                    CHECK_INT (sq_ledger_ack (ledger, root, edge), ==, SQ_LEDGER_COMPLETE);
             }
         }
         size_t expected = round >= 2 ? (started[round - 2] + 1) / 2 : 0;
-        ck_assert_uint_eq (sq_ledger_rotate (ledger), expected);
+        CHECK_UINT (sq_ledger_rotate (ledger), ==, expected);
     }
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 0);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
     sq_ledger_destroy (&ledger);
 }
 END_TEST
@@ -610,15 +668,18 @@ END_TEST
 
 //  100,000 pending trees under churn: trees complete in random order,
 //  new ones start, buckets rotate and expire what is left. The ledger
-//  holds at most 32 bytes per pending tree all along.
+//  holds at most 32 bytes per pending tree all along. At any number of
+//  trees, it holds at most 32 bytes per tree plus its fixed headers and
+//  one smallest slot array (8 slots of 16 bytes) per bucket.
 START_TEST (test_bytes_per_tree)
 {
     enum { PENDING = 100000, STEPS = 300000, ROTATE_EVERY = 25000 };
     uint64_t *roots = malloc (PENDING * sizeof (uint64_t));
     uint64_t *values = malloc (PENDING * sizeof (uint64_t));
     long *epochs = malloc (PENDING * sizeof (long));
-    ck_assert (roots && values && epochs);
+    CHECK (roots && values && epochs);
     sq_ledger_t *ledger = sq_ledger_new (SQ_LEDGER_BUCKETS);
+    size_t slack = sq_ledger_bytes (ledger) + SQ_LEDGER_BUCKETS * 8 * 16;
     size_t live = 0, completed = 0, expired_total = 0, most_bytes = 0;
     long epoch = 0;
     for (size_t step = 0; step < STEPS; step++) {
@@ -627,23 +688,24 @@ START_TEST (test_bytes_per_tree)
             //  for half the trees, and the other when the tree completes.
             uint64_t root = s_new_root (), edge = sq_ids_edge (), part = sq_ids_edge ();
             if (live % 2)
-                ck_assert_int_eq (sq_ledger_ack (ledger, root, part), SQ_LEDGER_NONE);
-            ck_assert_int_eq (sq_ledger_init (ledger, root, edge ^ part), SQ_LEDGER_NONE);
+                CHECK_INT (sq_ledger_ack (ledger, root, part), ==, SQ_LEDGER_NONE);
+            CHECK_INT (sq_ledger_init (ledger, root, edge ^ part), ==, SQ_LEDGER_NONE);
             if (live % 2 == 0)
-                ck_assert_int_eq (sq_ledger_ack (ledger, root, part), SQ_LEDGER_NONE);
+                CHECK_INT (sq_ledger_ack (ledger, root, part), ==, SQ_LEDGER_NONE);
             roots[live] = root;
             values[live] = edge;
             epochs[live] = epoch;
             live++;
+            CHECK_UINT (sq_ledger_bytes (ledger), <=, 32 * live + slack);
         }
-        ck_assert_uint_eq (sq_ledger_pending (ledger), live);
+        CHECK_UINT (sq_ledger_pending (ledger), ==, live);
         size_t bytes = sq_ledger_bytes (ledger);
-        ck_assert_uint_le (bytes, 32 * live);
+        CHECK_UINT (bytes, <=, 32 * live);
         if (bytes > most_bytes)
             most_bytes = bytes;
         //  Complete one tree at random.
         size_t which = s_below (live);
-        ck_assert_int_eq (sq_ledger_ack (ledger, roots[which], values[which]), SQ_LEDGER_COMPLETE);
+        CHECK_INT (sq_ledger_ack (ledger, roots[which], values[which]), ==, SQ_LEDGER_COMPLETE);
         live--;
         roots[which] = roots[live];
         values[which] = values[live];
@@ -661,17 +723,17 @@ START_TEST (test_bytes_per_tree)
                 } else
                     index++;
             }
-            ck_assert_uint_eq (sq_ledger_rotate (ledger), expected);
+            CHECK_UINT (sq_ledger_rotate (ledger), ==, expected);
             expired_total += expected;
             epoch++;
         }
     }
-    ck_assert_uint_gt (expired_total, 50000);
+    CHECK_UINT (expired_total, >, 50000);
     printf ("test_ledger: %zu completed, %zu expired, at most %.1f bytes per pending tree\n",
-            completed, expired_total, (double)most_bytes / PENDING);
+            completed, expired_total, (double) most_bytes / PENDING);
     for (size_t turn = 0; turn < SQ_LEDGER_BUCKETS; turn++)
         sq_ledger_rotate (ledger);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 0);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
     sq_ledger_destroy (&ledger);
     free (roots);
     free (values);
@@ -691,35 +753,35 @@ START_TEST (test_rejects_bad_messages)
     uint32_t kinds[] = {0, SQ_MSG_TUPLE, SQ_MSG_TREE_DONE, SQ_MSG_TREE_FAILED, 7, 0xFFFFFFFF};
     for (size_t index = 0; index < sizeof kinds / sizeof kinds[0]; index++) {
         sq_message_t message = {.kind = kinds[index], .root = root, .value = 1};
-        ck_assert_int_eq (sq_acker_handle (ledger, &message, &reply), -1);
+        CHECK_INT (sq_acker_handle (ledger, &message, &reply), ==, -1);
     }
     //  Roots no spout makes: 0, flag bits set, no spout task.
-    uint64_t bad_roots[] = {0, root | 1, root | 2, root | 3, root & ~((uint64_t)0xFFFF << 2)};
+    uint64_t bad_roots[] = {0, root | 1, root | 2, root | 3, root & ~((uint64_t) 0xFFFF << 2)};
     for (size_t index = 0; index < sizeof bad_roots / sizeof bad_roots[0]; index++)
         for (uint32_t kind = SQ_MSG_ACK_INIT; kind <= SQ_MSG_ACK_FAIL; kind++) {
             sq_message_t message = {.kind = kind, .root = bad_roots[index], .value = 0};
-            ck_assert_int_eq (sq_acker_handle (ledger, &message, &reply), -1);
+            CHECK_INT (sq_acker_handle (ledger, &message, &reply), ==, -1);
         }
-    ck_assert_uint_eq (reply.kind, 0);
-    ck_assert_uint_eq (sq_ledger_pending (ledger), 0);
-    ck_assert_int_eq (sq_ledger_init (ledger, 0, 1), -1);
-    ck_assert_int_eq (sq_ledger_ack (ledger, root | 1, 1), -1);
-    ck_assert_int_eq (sq_ledger_fail (ledger, root | 2), -1);
-    ck_assert (!sq_ledger_root_valid (0));
-    ck_assert (sq_ledger_root_valid (root));
+    CHECK_UINT (reply.kind, ==, 0);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
+    CHECK_INT (sq_ledger_init (ledger, 0, 1), ==, -1);
+    CHECK_INT (sq_ledger_ack (ledger, root | 1, 1), ==, -1);
+    CHECK_INT (sq_ledger_fail (ledger, root | 2), ==, -1);
+    CHECK (!sq_ledger_root_valid (0));
+    CHECK (sq_ledger_root_valid (root));
 
     //  Random garbage never asserts and never reports a tree it made up
     //  out of an invalid root.
     for (int index = 0; index < 100000; index++) {
-        sq_message_t message = {.kind = (uint32_t)s_below (9),
-                                .task = (int32_t)s_random (),
+        sq_message_t message = {.kind = (uint32_t) s_below (9),
+                                .task = (int32_t) s_random (),
                                 .root = s_random () >> s_below (64),
                                 .value = s_below (4) ? s_random () : 0};
         int rc = sq_acker_handle (ledger, &message, &reply);
-        ck_assert (rc >= -1 && rc <= 1);
+        CHECK (rc >= -1 && rc <= 1);
         if (rc == 1) {
-            ck_assert (sq_ledger_root_valid (message.root));
-            ck_assert_int_gt (reply.task, 0);
+            CHECK (sq_ledger_root_valid (message.root));
+            CHECK_INT (reply.task, >, 0);
         }
     }
     sq_ledger_destroy (&ledger);
@@ -734,18 +796,18 @@ START_TEST (test_acker_replies)
     sq_message_t init = {.kind = SQ_MSG_ACK_INIT, .task = 99, .root = root, .value = edge};
     sq_message_t ack = {.kind = SQ_MSG_ACK_ACK, .task = 99, .root = root, .value = edge};
     sq_message_t fail = {.kind = SQ_MSG_ACK_FAIL, .task = 99, .root = root};
-    ck_assert_int_eq (sq_acker_handle (ledger, &init, &reply), 0);
-    ck_assert_int_eq (sq_acker_handle (ledger, &ack, &reply), 1);
-    ck_assert_uint_eq (reply.kind, SQ_MSG_TREE_DONE);
-    ck_assert_int_eq (reply.task, 42);
-    ck_assert_uint_eq (reply.root, root);
-    ck_assert_uint_eq (reply.value, 0);
-    ck_assert_ptr_null (reply.tuple);
-    ck_assert_int_eq (sq_acker_handle (ledger, &fail, &reply), 1);
-    ck_assert_uint_eq (reply.kind, SQ_MSG_TREE_FAILED);
-    ck_assert_int_eq (reply.task, 42);
-    ck_assert_uint_eq (reply.root, root);
-    ck_assert_int_eq (sq_acker_handle (ledger, &fail, &reply), 0);
+    CHECK_INT (sq_acker_handle (ledger, &init, &reply), ==, 0);
+    CHECK_INT (sq_acker_handle (ledger, &ack, &reply), ==, 1);
+    CHECK_UINT (reply.kind, ==, SQ_MSG_TREE_DONE);
+    CHECK_INT (reply.task, ==, 42);
+    CHECK_UINT (reply.root, ==, root);
+    CHECK_UINT (reply.value, ==, 0);
+    CHECK (reply.tuple == NULL);
+    CHECK_INT (sq_acker_handle (ledger, &fail, &reply), ==, 1);
+    CHECK_UINT (reply.kind, ==, SQ_MSG_TREE_FAILED);
+    CHECK_INT (reply.task, ==, 42);
+    CHECK_UINT (reply.root, ==, root);
+    CHECK_INT (sq_acker_handle (ledger, &fail, &reply), ==, 0);
     sq_ledger_destroy (&ledger);
 }
 END_TEST
@@ -759,6 +821,7 @@ s_suite (void)
     tcase_add_test (tcase, test_single_tree);
     tcase_add_test (tcase, test_acks_before_init);
     tcase_add_test (tcase, test_interleaved_trees);
+    tcase_add_test (tcase, test_diamond_needs_an_id_per_anchor);
     tcase_add_test (tcase, test_fail_after_init);
     tcase_add_test (tcase, test_fail_before_init);
     tcase_add_test (tcase, test_acker_replies);
