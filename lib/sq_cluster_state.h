@@ -10,7 +10,7 @@
     Each record has new/destroy, encode (to a JSON string) and decode (from
     the bytes of a node). Records carry "version": 1.
 
-    DESIGN: ZooKeeper data is outside input: another process, a older or a
+    DESIGN: ZooKeeper data is outside input: another process, an older or a
     newer build, or a person with zkCli may have written it. Decode checks
     every field (presence, type, range) and the record as a whole (no
     overlapping task ranges, no slot used twice), bounds every array, and
@@ -31,13 +31,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SQ_CLUSTER_STATE_VERSION 1        //  the record version this build writes and reads
+#define SQ_CLUSTER_STATE_VERSION 1         //  the record version this build writes and reads
 #define SQ_CLUSTER_MAX_RECORD_SIZE 1048576 //  largest record decoded (ZooKeeper's node limit)
-#define SQ_CLUSTER_MAX_PORTS 1024         //  most slot ports one supervisor offers
-#define SQ_CLUSTER_MAX_WORKERS 4096       //  most workers one topology runs in
-#define SQ_CLUSTER_MAX_EXECUTORS 65535    //  most executors one assignment holds
-#define SQ_CLUSTER_MAX_TASK 65535         //  largest task id (as SQ_IDS_MAX_TASK)
-#define SQ_CLUSTER_MAX_NAME 255           //  longest id, name, host or checksum, in bytes
+#define SQ_CLUSTER_MAX_PORTS 1024          //  most slot ports one supervisor offers
+#define SQ_CLUSTER_MAX_WORKERS 4096        //  most workers one topology runs in
+#define SQ_CLUSTER_MAX_EXECUTORS 65535     //  most executors one assignment holds
+#define SQ_CLUSTER_MAX_TASK 65535          //  largest task id (as SQ_IDS_MAX_TASK)
+#define SQ_CLUSTER_MAX_NAME 255            //  longest id, name, host or checksum, in bytes
 
 //  ---------------------------------------------------------------------
 //  Supervisor info: /supervisors/<id>, an ephemeral node that exists while

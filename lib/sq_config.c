@@ -73,6 +73,10 @@ static const sq_config_key_t s_keys[] = {
      "directory where daemons keep packages and state"},
     {"storm.local.hostname", SQ_CONFIG_STRING, "127.0.0.1",
      "host name a supervisor registers and workers are reached at"},
+    {"supervisor.worker.command", SQ_CONFIG_STRING, "",
+     "program a supervisor runs as a worker; empty means squall-worker next to the supervisor"},
+    {"supervisor.worker.shutdown.sleep.secs", SQ_CONFIG_INT, "3",
+     "seconds a supervisor waits after SIGTERM before it kills a worker with SIGKILL"},
 };
 
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])

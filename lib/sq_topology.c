@@ -13,6 +13,7 @@ struct _sq_topology_t {
     size_t component_count;      //  number of components
     sq_config_t *config;         //  the topology's default config
     char *first_error;           //  first builder mistake, or NULL
+    int stream_count;            //  streams declared so far, for their indices
 };
 
 sq_topology_t *
@@ -188,6 +189,17 @@ sq_declarer_stream (sq_declarer_t *self, const char *stream, const char *fields)
     }
     component->streams = grown;
     component->streams[component->stream_count++] = declared;
+    declared->index = component->topology->stream_count++;
+}
+
+const sq_stream_t *
+sq_topology_stream_at (const sq_topology_t *self, int index)
+{
+    for (size_t c = 0; c < self->component_count; c++)
+        for (size_t s = 0; s < self->components[c]->stream_count; s++)
+            if (self->components[c]->streams[s]->index == index)
+                return self->components[c]->streams[s];
+    return NULL;
 }
 
 void

@@ -56,6 +56,9 @@ sq_component_t *sq_topology_component (const sq_topology_t *self, const char *id
 //  Add the system acker bolt (SQ_ACKER_COMPONENT) with `executors`
 //  executors and tasks; its callbacks are NULL (the runtime runs ackers).
 sq_component_t *sq_topology_add_acker (sq_topology_t *self, int executors);
+//  The stream with this index (streams are numbered from 0 in the order
+//  declared, the same in every process that builds the topology), or NULL.
+const sq_stream_t *sq_topology_stream_at (const sq_topology_t *self, int index);
 //  Output stream of a component by name, or NULL.
 sq_stream_t *sq_component_stream (const sq_component_t *self, const char *stream);
 //  Name of a grouping type, for messages.

@@ -23,9 +23,11 @@
     acker_bytes_per_pending_tree  ledger memory with 100000 trees pending
                                under churn.
 
-    DESIGN: the baseline and the three topology runs interleave over a few
+    DESIGN: the baseline and the two throughput runs interleave over a few
     rounds, and the medians are reported, so a noisy moment of the machine
-    does not decide a figure. The components report through s_probe, one
+    does not decide a figure. Topologies run with the runtime's defaults
+    (batches, queue sizes, no max spout pending); the spout emits one
+    sentence per next_tuple call. The components report through s_probe, one
     counter per writing task, each on its own cache line. The counts are
     checked against the counted words at the end so none of the work can be
     optimized away.
@@ -49,15 +51,17 @@
 //  share the cores (with the acker, 4 threads), and a second count task
 //  only adds switches and half-empty batches.
 #define COUNT_TASKS 1
-#define LATENCY_WARMUP_SECS 1.0 //  paced run: time before samples count
-#define LATENCY_WINDOW_SECS 4.0 //  paced run: tuples due in this window count
-#define LATENCY_GRACE_SECS 0.5  //  paced run: time for the last acks
-#define LATENCY_BURST_MAX 256   //  most overdue tuples one next_tuple emits
-#define LEDGER_TREES 100000     //  trees kept pending in the ledger
-#define LEDGER_STEPS 150000     //  trees completed (and begun) under churn
+#define LATENCY_WARMUP_SECS 1.0   //  paced run: time before samples count
+#define LATENCY_WINDOW_SECS 4.0   //  paced run: tuples due in this window count
+#define LATENCY_GRACE_SECS 0.5    //  paced run: time for the last acks
+#define LATENCY_BURST_MAX 256     //  most overdue tuples one next_tuple emits
+#define LEDGER_TREES 100000       //  trees kept pending in the ledger
+#define LEDGER_STEPS 150000       //  trees completed (and begun) under churn
 #define LEDGER_ROTATE_EVERY 50000 //  steps between rotations: trees see 2
-#define WORD_SLOTS_INITIAL 64   //  slots of a new word table
-#define CACHE_LINE 64           //  bytes kept between counters of two threads
+#define WORD_SLOTS_INITIAL 64     //  slots of a new word table
+#define BUSY_SAMPLE_SECS 0.5      //  time the CPUs are watched before the run
+#define BUSY_QUIET 0.05           //  most CPU use by others on a quiet machine
+#define CACHE_LINE 64             //  bytes kept between counters of two threads
 
 static const char *s_sentences[] = {
     "the quick brown fox jumps over the lazy dog",
@@ -86,19 +90,19 @@ static const char *s_sentences[] = {
 
 //  A counter with one writer, alone on its cache line.
 typedef struct {
-    _Alignas (CACHE_LINE) _Atomic uint64_t value; //  the count
+    _Alignas(CACHE_LINE) _Atomic uint64_t value; //  the count
 } counter_t;
 
 //  What the components report; written by executor threads, read by main.
 static struct {
-    counter_t sentences;             //  inputs executed by split
-    counter_t words[COUNT_TASKS];    //  inputs executed by each count task
-    _Atomic int64_t counted;         //  words in the count tables, at cleanup
-    int64_t *latencies;              //  paced spout: latency samples, ns
-    size_t latency_capacity;         //  room in latencies
-    size_t latency_count;            //  samples taken
-    uint64_t latency_expected;       //  tuples due in the window
-    _Atomic uint64_t failed;         //  spout fail calls
+    counter_t sentences;          //  inputs executed by split
+    counter_t words[COUNT_TASKS]; //  inputs executed by each count task
+    _Atomic int64_t counted;      //  words in the count tables, at cleanup
+    int64_t *latencies;           //  paced spout: latency samples, ns
+    size_t latency_capacity;      //  room in latencies
+    size_t latency_count;         //  samples taken
+    uint64_t latency_expected;    //  tuples due in the window
+    _Atomic uint64_t failed;      //  spout fail calls
 } s_probe;
 
 //  ---------------------------------------------------------------------
@@ -191,23 +195,58 @@ s_compare_int64 (const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-//  Nearest-rank percentile of sorted values, in milliseconds.
+//  Nearest-rank percentile of sorted nanoseconds, in milliseconds.
 static double
-s_percentile_ms (const int64_t *sorted, size_t count, double percent)
+s_percentile_ms (const int64_t *sorted, size_t count, size_t percent)
 {
-    size_t rank = (size_t) ((percent / 100.0) * (double) count + 0.999999);
-    size_t index = rank > 0 ? rank - 1 : 0;
-    return count ? (double) sorted[index < count ? index : count - 1] / 1e6 : 0;
+    size_t rank = (percent * count + 99) / 100;
+    return count ? (double) sorted[rank > 0 ? rank - 1 : 0] / 1e6 : 0;
+}
+
+//  Busy and total CPU time of the machine so far, in clock ticks, from
+//  /proc/stat; false when it cannot be read.
+static bool
+s_cpu_ticks (uint64_t *busy_p, uint64_t *total_p)
+{
+    FILE *file = fopen ("/proc/stat", "r");
+    uint64_t ticks[8] = {0};
+    int fields = file ? fscanf (file,
+                                "cpu %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+                                " %" SCNu64 " %" SCNu64 " %" SCNu64,
+                                &ticks[0], &ticks[1], &ticks[2], &ticks[3], &ticks[4], &ticks[5],
+                                &ticks[6], &ticks[7])
+                      : 0;
+    if (file)
+        fclose (file);
+    *total_p = 0;
+    for (int i = 0; i < 8; i++)
+        *total_p += ticks[i];
+    *busy_p = *total_p - ticks[3] - ticks[4]; //  less idle and iowait
+    return fields == 8;
+}
+
+//  Share of the machine's CPU time in use over the next `seconds` (by
+//  others: this process sleeps meanwhile), or 0 when unknown.
+static double
+s_cpu_busy (double seconds)
+{
+    uint64_t busy_before, total_before, busy_after, total_after;
+    if (!s_cpu_ticks (&busy_before, &total_before))
+        return 0;
+    s_sleep (seconds);
+    if (!s_cpu_ticks (&busy_after, &total_after) || total_after == total_before)
+        return 0;
+    return (double) (busy_after - busy_before) / (double) (total_after - total_before);
 }
 
 //  ---------------------------------------------------------------------
 //  Word table: open addressing, linear probing, at most half full
 
 typedef struct {
-    char *text;     //  the word, NUL-terminated, owned; NULL for a free slot
-    size_t length;  //  bytes in text
-    uint64_t hash;  //  FNV-1a of text
-    int64_t count;  //  occurrences counted
+    char *text;    //  the word, NUL-terminated, owned; NULL for a free slot
+    size_t length; //  bytes in text
+    uint64_t hash; //  FNV-1a of text
+    int64_t count; //  occurrences counted
 } word_slot_t;
 
 typedef struct {
@@ -260,9 +299,8 @@ s_word_table_slot (word_slot_t *slots, size_t capacity, const char *text, size_t
                    uint64_t hash)
 {
     size_t index = hash & (capacity - 1);
-    while (slots[index].text
-           && (slots[index].hash != hash || slots[index].length != length
-               || memcmp (slots[index].text, text, length) != 0))
+    while (slots[index].text && (slots[index].hash != hash || slots[index].length != length ||
+                                 memcmp (slots[index].text, text, length) != 0))
         index = (index + 1) & (capacity - 1);
     return &slots[index];
 }
@@ -461,8 +499,8 @@ static void
 s_paced_ack (void *state, uint64_t msg_id)
 {
     paced_t *self = state;
-    if (msg_id >= self->window_first && msg_id < self->window_end
-        && s_probe.latency_count < s_probe.latency_capacity)
+    if (msg_id >= self->window_first && msg_id < self->window_end &&
+        s_probe.latency_count < s_probe.latency_capacity)
         s_probe.latencies[s_probe.latency_count++] = s_now_ns () - s_paced_due_ns (self, msg_id);
 }
 
@@ -545,8 +583,7 @@ s_count_execute (void *state, const sq_tuple_t *input)
     if (s_word_table_count (self->words, word->as.s.ptr, word->as.s.len) == 0) {
         s_count (self->counter, 1);
         sq_collector_ack (self->collector, input);
-    }
-    else
+    } else
         sq_collector_fail (self->collector, input);
 }
 
@@ -588,6 +625,7 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
         atomic_store (&s_probe.words[t].value, 0);
     atomic_store (&s_probe.sentences.value, 0);
     atomic_store (&s_probe.counted, 0);
+    atomic_store (&s_probe.failed, 0);
     sq_topology_t *topology = sq_topology_new ();
     sq_topology_set_spout (topology, "sentences", spout, 1);
     sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "split", &s_split_bolt, 1),
@@ -608,10 +646,14 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
     words = s_words_counted () - words;
     sentences = atomic_load (&s_probe.sentences.value) - sentences;
     sq_local_cluster_kill (cluster, "wordcount", 0);
+    if (atomic_load (&s_probe.failed))
+        printf ("note: %" PRIu64 " spout trees failed or timed out\n",
+                (uint64_t) atomic_load (&s_probe.failed));
     //  Every word executed was counted in a table, and nothing else was.
     if ((uint64_t) atomic_load (&s_probe.counted) != s_words_counted ()) {
-        fprintf (stderr, "squall_bench: count tables hold %" PRId64 " words, count executed %" PRIu64
-                 "\n", atomic_load (&s_probe.counted), s_words_counted ());
+        fprintf (stderr,
+                 "squall_bench: count tables hold %" PRId64 " words, count executed %" PRIu64 "\n",
+                 atomic_load (&s_probe.counted), s_words_counted ());
         return -1;
     }
     double seconds = (double) (end - start) / 1e9;
@@ -626,8 +668,8 @@ s_run_throughput (sq_local_cluster_t *cluster, bool acked, double *words_p, doub
     sq_config_t *config = sq_config_new ();
     sq_config_set_int (config, "topology.acker.executors", acked ? 1 : 0);
     sq_config_set_bool (config, "bench.tracked", acked);
-    int rc = s_run (cluster, &s_sentences_spout, config, WARMUP_SECS, ROUND_SECS, words_p,
-                    sentences_p);
+    int rc =
+        s_run (cluster, &s_sentences_spout, config, WARMUP_SECS, ROUND_SECS, words_p, sentences_p);
     sq_config_destroy (&config);
     return rc;
 }
@@ -677,8 +719,8 @@ s_run_latency (sq_local_cluster_t *cluster, double rate, double *p50_p, double *
 
 //  A tree of two tuples, as the test spout emitted it.
 typedef struct {
-    uint64_t root;  //  root id
-    uint64_t first; //  edge id of the first tuple
+    uint64_t root;   //  root id
+    uint64_t first;  //  edge id of the first tuple
     uint64_t second; //  edge id of the second tuple
 } tree_t;
 
@@ -721,8 +763,8 @@ s_ledger_bytes_per_tree (void)
         do
             tree->second = sq_ids_edge ();
         while (tree->second == tree->first);
-        surprises += sq_ledger_init (ledger, tree->root, tree->first ^ tree->second)
-                     != SQ_LEDGER_NONE;
+        surprises +=
+            sq_ledger_init (ledger, tree->root, tree->first ^ tree->second) != SQ_LEDGER_NONE;
         operations++;
         if ((step + 1) % LEDGER_ROTATE_EVERY == 0)
             expired += sq_ledger_rotate (ledger);
@@ -753,6 +795,11 @@ main (void)
             "acking off and on (b),\n%d interleaved rounds of %.0f s each, medians reported; "
             "then complete latency at half the acked rate (c) and acker memory (d).\n",
             ROUNDS, ROUND_SECS);
+    double busy = s_cpu_busy (BUSY_SAMPLE_SECS);
+    if (busy > BUSY_QUIET)
+        printf ("note: other work kept the CPUs %.0f%% busy just before the run; it skews the "
+                "figures\n",
+                busy * 100);
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     double baseline[ROUNDS], unacked[ROUNDS], acked[ROUNDS], acked_sentences[ROUNDS];
     int rc = 0;

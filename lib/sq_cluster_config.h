@@ -1,0 +1,23 @@
+/*  sq_cluster_config - the addresses a cluster daemon derives from config
+
+    Nimbus, supervisors, workers and storm-submit all turn the same config
+    keys into a ZooKeeper session and a nimbus endpoint; this is the one
+    place that does it.
+*/
+#ifndef SQ_CLUSTER_CONFIG_H_INCLUDED
+#define SQ_CLUSTER_CONFIG_H_INCLUDED
+
+#include "sq_zk.h"
+#include "squall.h"
+
+//  "host:port,host:port" from storm.zookeeper.servers and
+//  storm.zookeeper.port (a server given as host:port keeps its port).
+//  Caller frees. NULL with sq_last_error() set when the list is empty.
+char *sq_cluster_config_zookeeper (const sq_config_t *config);
+//  Connect to ZooKeeper as the config says (servers, storm.zookeeper.root,
+//  session and connection timeouts). NULL with sq_last_error() set.
+sq_zk_t *sq_cluster_config_connect (const sq_config_t *config);
+//  "tcp://<nimbus.host>:<nimbus.port>". Caller frees.
+char *sq_cluster_config_nimbus (const sq_config_t *config);
+
+#endif

@@ -1,0 +1,37 @@
+/*  sq_control - JSON requests to nimbus over ZeroMQ (doc/control.md)
+
+    The client side of the control protocol, used by storm-submit,
+    supervisors (to download packages) and workers (heartbeats). One
+    request at a time: connect a DEALER, send the request frames, and wait
+    for the reply up to a timeout. Heartbeats are sent without waiting.
+*/
+#ifndef SQ_CONTROL_H_INCLUDED
+#define SQ_CONTROL_H_INCLUDED
+
+#include "squall.h"
+#include <jansson.h>
+
+#define SQ_CONTROL_VERSION 1 //  the "version" of every control message
+
+typedef struct _sq_control_t sq_control_t;
+
+//  New client for the nimbus at endpoint ("tcp://127.0.0.1:6627"). NULL
+//  when out of memory. Caller owns.
+sq_control_t *sq_control_new (const char *endpoint);
+//  Destroy; NULL-safe; nulls the caller's pointer.
+void sq_control_destroy (sq_control_t **self_p);
+//  Send a request (the "version" field is added) with an optional payload
+//  frame, and wait up to timeout_ms for the reply. Returns the reply
+//  object when it says ok (caller decrefs), with the reply's payload frame,
+//  if any, in *payload_p / *payload_size_p (caller frees; pass NULL when
+//  none is expected). Returns NULL when nimbus answers ok: false (with its
+//  error as sq_last_error()), does not answer in time (the error names the
+//  endpoint), or answers something malformed.
+json_t *sq_control_request (sq_control_t *self, json_t *request, const void *payload,
+                            size_t payload_size, int timeout_ms, void **payload_p,
+                            size_t *payload_size_p);
+//  Send a message that gets no reply (heartbeat); never blocks. Returns 0,
+//  or -1 when it could not be queued.
+int sq_control_send (sq_control_t *self, json_t *message);
+
+#endif

@@ -1,0 +1,183 @@
+/*  nimbus_monitor - which workers are alive, from their heartbeats */
+#include "nimbus_monitor.h"
+
+#include <czmq.h>
+#include <string.h>
+
+//  What the monitor knows of one watched slot.
+typedef struct {
+    char *topology_id;      //  the topology whose worker runs there
+    int64_t assigned_at;    //  when the slot was first seen in the assignment
+    int64_t last_heartbeat; //  when its worker last sent a heartbeat; 0 never
+} s_slot_t;
+
+struct _nimbus_monitor_t {
+    int64_t timeout_ms; //  silence after which a worker is dead
+    int64_t started;    //  when the monitor was created
+    zhashx_t *slots;    //  "<id>\n<supervisor>\n<port>" -> s_slot_t
+};
+
+static void
+s_slot_destroy (void **item_p)
+{
+    s_slot_t *slot = *item_p;
+    if (slot) {
+        free (slot->topology_id);
+        free (slot);
+        *item_p = NULL;
+    }
+}
+
+//  The key of a slot. Caller frees.
+static char *
+s_key (const char *topology_id, const char *supervisor_id, int port)
+{
+    return zsys_sprintf ("%s\n%s\n%d", topology_id, supervisor_id, port);
+}
+
+nimbus_monitor_t *
+nimbus_monitor_new (int64_t timeout_ms, int64_t now)
+{
+    nimbus_monitor_t *self = calloc (1, sizeof (nimbus_monitor_t));
+    if (!self)
+        return NULL;
+    self->timeout_ms = timeout_ms;
+    self->started = now;
+    self->slots = zhashx_new ();
+    if (!self->slots) {
+        free (self);
+        return NULL;
+    }
+    zhashx_set_destructor (self->slots, s_slot_destroy);
+    return self;
+}
+
+void
+nimbus_monitor_destroy (nimbus_monitor_t **self_p)
+{
+    assert (self_p);
+    nimbus_monitor_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy (&self->slots);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Forget the slots of topology_id that keep does not hold (NULL: all).
+static void
+s_forget (nimbus_monitor_t *self, const char *topology_id, zhashx_t *keep)
+{
+    //  Keys are removed after the walk, which must not change the table.
+    zlist_t *doomed = zlist_new ();
+    if (!doomed)
+        return;
+    zlist_autofree (doomed);
+    for (s_slot_t *slot = zhashx_first (self->slots); slot; slot = zhashx_next (self->slots)) {
+        const char *key = zhashx_cursor (self->slots);
+        if (strcmp (slot->topology_id, topology_id) == 0 && !(keep && zhashx_lookup (keep, key)))
+            zlist_append (doomed, (void *) key);
+    }
+    for (char *key = zlist_first (doomed); key; key = zlist_next (doomed))
+        zhashx_delete (self->slots, key);
+    zlist_destroy (&doomed);
+}
+
+int
+nimbus_monitor_watch (nimbus_monitor_t *self, const sq_assignment_t *assignment, int64_t now)
+{
+    assert (self);
+    assert (assignment);
+    zhashx_t *keep = zhashx_new ();
+    if (!keep)
+        return -1;
+    int rc = 0;
+    for (size_t w = 0; rc == 0 && w < assignment->worker_count; w++) {
+        const sq_assignment_worker_t *worker = &assignment->workers[w];
+        char *key = s_key (assignment->topology_id, worker->supervisor_id, worker->port);
+        if (!key) {
+            rc = -1;
+            break;
+        }
+        zhashx_insert (keep, key, (void *) 1);
+        if (!zhashx_lookup (self->slots, key)) {
+            s_slot_t *slot = calloc (1, sizeof (s_slot_t));
+            if (slot)
+                slot->topology_id = strdup (assignment->topology_id);
+            if (!slot || !slot->topology_id || zhashx_insert (self->slots, key, slot)) {
+                s_slot_destroy ((void **) &slot);
+                rc = -1;
+            }
+            else
+                slot->assigned_at = now;
+        }
+        free (key);
+    }
+    if (rc == 0)
+        s_forget (self, assignment->topology_id, keep);
+    zhashx_destroy (&keep);
+    return rc;
+}
+
+void
+nimbus_monitor_forget (nimbus_monitor_t *self, const char *topology_id)
+{
+    assert (self);
+    assert (topology_id);
+    s_forget (self, topology_id, NULL);
+}
+
+int
+nimbus_monitor_heartbeat (nimbus_monitor_t *self, const char *topology_id,
+                          const char *supervisor_id, int port, int64_t now)
+{
+    assert (self);
+    char *key = s_key (topology_id, supervisor_id, port);
+    s_slot_t *slot = key ? zhashx_lookup (self->slots, key) : NULL;
+    free (key);
+    if (!slot)
+        return -1;
+    slot->last_heartbeat = now;
+    return 0;
+}
+
+size_t
+nimbus_monitor_dead_slots (nimbus_monitor_t *self, const sq_assignment_t *assignment, int64_t now,
+                           nimbus_slot_t **slots_p)
+{
+    assert (self);
+    assert (assignment);
+    assert (slots_p);
+    *slots_p = NULL;
+    size_t count = 0;
+    for (size_t w = 0; w < assignment->worker_count; w++) {
+        const sq_assignment_worker_t *worker = &assignment->workers[w];
+        char *key = s_key (assignment->topology_id, worker->supervisor_id, worker->port);
+        s_slot_t *slot = key ? zhashx_lookup (self->slots, key) : NULL;
+        free (key);
+        int64_t since = self->started;
+        if (slot && slot->assigned_at > since)
+            since = slot->assigned_at;
+        if (slot && slot->last_heartbeat > since)
+            since = slot->last_heartbeat;
+        if (now - since <= self->timeout_ms)
+            continue;
+        if (!*slots_p)
+            *slots_p = calloc (assignment->worker_count, sizeof (nimbus_slot_t));
+        if (!*slots_p)
+            return 0;
+        (*slots_p)[count++] = (nimbus_slot_t){worker->supervisor_id, worker->port};
+    }
+    return count;
+}
+
+int64_t
+nimbus_monitor_silence (nimbus_monitor_t *self, const char *topology_id, const char *supervisor_id,
+                        int port, int64_t now)
+{
+    assert (self);
+    char *key = s_key (topology_id, supervisor_id, port);
+    s_slot_t *slot = key ? zhashx_lookup (self->slots, key) : NULL;
+    free (key);
+    return slot && slot->last_heartbeat ? now - slot->last_heartbeat : -1;
+}

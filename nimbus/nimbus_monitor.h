@@ -1,0 +1,53 @@
+/*  nimbus_monitor - which workers are alive, from their heartbeats
+
+    Every worker sends nimbus a heartbeat every few seconds
+    (doc/control.md). The monitor keeps, in memory only, the time of the
+    last heartbeat of each watched slot (topology id, supervisor, port) and
+    the time the slot was assigned, and tells which workers have been
+    silent for longer than nimbus.task.timeout.secs: counting from their
+    last heartbeat, or from when their slot was assigned or the monitor
+    was created (nimbus started), whichever is latest, so that neither a
+    new worker nor a restarted nimbus declares anybody dead too early.
+
+    The clock is the caller's (monotonic milliseconds), which keeps the
+    class pure and testable. Heartbeats of slots that are not watched are
+    refused, so memory stays bounded by the assignments whatever workers
+    or strangers send.
+*/
+#ifndef NIMBUS_MONITOR_H_INCLUDED
+#define NIMBUS_MONITOR_H_INCLUDED
+
+#include "nimbus_scheduler.h"
+#include "sq_cluster_state.h"
+
+#include <stdint.h>
+
+typedef struct _nimbus_monitor_t nimbus_monitor_t;
+
+//  New monitor declaring workers dead after timeout_ms of silence, now
+//  being the start of every count. NULL when out of memory. Caller owns.
+nimbus_monitor_t *nimbus_monitor_new (int64_t timeout_ms, int64_t now);
+//  Destroy; NULL-safe; nulls the caller's pointer.
+void nimbus_monitor_destroy (nimbus_monitor_t **self_p);
+//  Watch the slots of an assignment: slots new to it count as assigned
+//  now, slots it no longer has are forgotten. Returns 0, or -1 when out
+//  of memory.
+int nimbus_monitor_watch (nimbus_monitor_t *self, const sq_assignment_t *assignment, int64_t now);
+//  Forget every slot of the topology with this id.
+void nimbus_monitor_forget (nimbus_monitor_t *self, const char *topology_id);
+//  Record a heartbeat of the worker of topology_id on supervisor:port.
+//  Returns 0, or -1 when that slot is not watched (nothing is recorded).
+int nimbus_monitor_heartbeat (nimbus_monitor_t *self, const char *topology_id,
+                              const char *supervisor_id, int port, int64_t now);
+//  The slots of the assignment whose workers are dead at now, into a new
+//  array (caller frees; its supervisor ids are borrowed from the
+//  assignment). Returns their number; *slots_p is NULL when there are
+//  none (or out of memory).
+size_t nimbus_monitor_dead_slots (nimbus_monitor_t *self, const sq_assignment_t *assignment,
+                                  int64_t now, nimbus_slot_t **slots_p);
+//  Milliseconds since the last heartbeat of a watched slot, or -1 when it
+//  never sent one (or is not watched).
+int64_t nimbus_monitor_silence (nimbus_monitor_t *self, const char *topology_id,
+                                const char *supervisor_id, int port, int64_t now);
+
+#endif

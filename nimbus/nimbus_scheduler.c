@@ -1,0 +1,515 @@
+/*  nimbus_scheduler - decide which slot runs each executor of a topology
+
+    One scheduling run works on a table of the free slots, sorted by
+    supervisor id and port (so one supervisor's slots are adjacent), and a
+    table of the executors sorted by first task (so one component's
+    executors are adjacent). Steps: keep what may stay (s_keep), pick the
+    slots (s_choose_slots), rank them round-robin (s_rank_slots), place the
+    executors still without a slot (s_place), write the assignment.
+*/
+#include "nimbus_scheduler.h"
+#include "sq_error.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_NO_SLOT ((size_t) -1) //  placement of an executor without a slot yet
+
+//  A free slot and what this run put on it.
+typedef struct {
+    const sq_supervisor_info_t *supervisor; //  owner of the port
+    size_t supervisor_index;                //  its index in the input, for stable sorting
+    int port;                               //  the slot port
+    size_t group;                           //  index of its supervisor's group
+    bool chosen;                            //  the topology gets a worker here
+    bool kept;                              //  chosen because the current assignment had it
+    size_t load;                            //  executors placed here
+    size_t component_load;                  //  of which of the component being placed
+    size_t order;                           //  position in round-robin order, when chosen
+    size_t rank;                            //  index among its supervisor's chosen slots
+    int worker;                             //  index of its worker in the result
+} s_slot_t;
+
+//  The slots of one supervisor: slots[start, end).
+typedef struct {
+    size_t start;  //  first slot
+    size_t end;    //  past the last slot
+    size_t chosen; //  how many are chosen
+} s_group_t;
+
+//  An executor and the slot it is placed on.
+typedef struct {
+    const nimbus_executor_t *executor; //  the executor (borrowed from the input)
+    size_t slot;                       //  index in the slot table, or S_NO_SLOT
+} s_placement_t;
+
+//  One scheduling run.
+typedef struct {
+    const nimbus_scheduler_input_t *input; //  what we schedule from
+    s_slot_t *slots;                       //  free slots, by supervisor id and port
+    size_t slot_count;                     //  number of free slots
+    s_group_t *groups;                     //  slots per supervisor, by supervisor id
+    size_t group_count;                    //  number of supervisors with free slots
+    s_placement_t *placements;             //  executors, by first task
+    size_t executor_count;                 //  number of executors
+    size_t *ranked;                        //  chosen slots in round-robin order
+    size_t chosen_count;                   //  number of chosen slots
+} s_run_t;
+
+static int
+s_compare_slots (const void *a, const void *b)
+{
+    const s_slot_t *left = a, *right = b;
+    int order = strcmp (left->supervisor->id, right->supervisor->id);
+    if (order == 0)
+        order = (left->port > right->port) - (left->port < right->port);
+    if (order == 0)
+        order = (left->supervisor_index > right->supervisor_index) -
+                (left->supervisor_index < right->supervisor_index);
+    return order;
+}
+
+static int
+s_compare_placements (const void *a, const void *b)
+{
+    const s_placement_t *left = a, *right = b;
+    return (left->executor->first_task > right->executor->first_task) -
+           (left->executor->first_task < right->executor->first_task);
+}
+
+static bool
+s_slot_is_used (const nimbus_scheduler_input_t *input, const char *supervisor_id, int port)
+{
+    for (size_t i = 0; i < input->used_slot_count; i++)
+        if (input->used_slots[i].port == port &&
+            strcmp (input->used_slots[i].supervisor_id, supervisor_id) == 0)
+            return true;
+    return false;
+}
+
+//  Fill the slot and group tables with the free slots. 0 or -1.
+static int
+s_find_free_slots (s_run_t *self)
+{
+    const nimbus_scheduler_input_t *input = self->input;
+    size_t total = 0;
+    for (size_t s = 0; s < input->supervisor_count; s++) {
+        assert (input->supervisors[s]);
+        total += input->supervisors[s]->port_count;
+    }
+    self->slots = calloc (total ? total : 1, sizeof (s_slot_t));
+    self->groups = calloc (total ? total : 1, sizeof (s_group_t));
+    self->ranked = calloc (total ? total : 1, sizeof (size_t));
+    if (!self->slots || !self->groups || !self->ranked)
+        return sq_error_set ("out of memory");
+    for (size_t s = 0; s < input->supervisor_count; s++) {
+        const sq_supervisor_info_t *supervisor = input->supervisors[s];
+        for (size_t p = 0; p < supervisor->port_count; p++) {
+            int port = supervisor->ports[p];
+            if (port < 1 || port > 65535 || s_slot_is_used (input, supervisor->id, port))
+                continue;
+            self->slots[self->slot_count++] = (s_slot_t){
+                .supervisor = supervisor, .supervisor_index = s, .port = port, .worker = -1};
+        }
+    }
+    qsort (self->slots, self->slot_count, sizeof (s_slot_t), s_compare_slots);
+    //  Drop repeats (one supervisor listed twice, or a port listed twice).
+    size_t kept = 0;
+    for (size_t i = 0; i < self->slot_count; i++)
+        if (kept == 0 || self->slots[i].port != self->slots[kept - 1].port ||
+            strcmp (self->slots[i].supervisor->id, self->slots[kept - 1].supervisor->id) != 0)
+            self->slots[kept++] = self->slots[i];
+    self->slot_count = kept;
+    for (size_t i = 0; i < self->slot_count; i++) {
+        if (i == 0 ||
+            strcmp (self->slots[i].supervisor->id, self->slots[i - 1].supervisor->id) != 0)
+            self->groups[self->group_count++] = (s_group_t){.start = i, .end = i};
+        self->slots[i].group = self->group_count - 1;
+        self->groups[self->group_count - 1].end = i + 1;
+    }
+    return 0;
+}
+
+//  Index of the free slot supervisor_id:port, or S_NO_SLOT.
+static size_t
+s_find_slot (const s_run_t *self, const char *supervisor_id, int port)
+{
+    size_t low = 0, high = self->slot_count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        const s_slot_t *slot = &self->slots[middle];
+        int order = strcmp (slot->supervisor->id, supervisor_id);
+        if (order == 0)
+            order = (slot->port > port) - (slot->port < port);
+        if (order == 0)
+            return middle;
+        if (order < 0)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return S_NO_SLOT;
+}
+
+//  Index of the executor with exactly this range, or S_NO_SLOT.
+static size_t
+s_find_executor (const s_run_t *self, sq_task_range_t range)
+{
+    size_t low = 0, high = self->executor_count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        const nimbus_executor_t *executor = self->placements[middle].executor;
+        if (executor->first_task == range.first_task)
+            return executor->last_task == range.last_task ? middle : S_NO_SLOT;
+        if (executor->first_task < range.first_task)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return S_NO_SLOT;
+}
+
+//  Give each chosen slot its rank among its supervisor's chosen slots,
+//  and list the chosen slots in round-robin order: every supervisor's
+//  first slot (by supervisor id), then every second slot, ...
+static void
+s_rank_slots (s_run_t *self)
+{
+    size_t most = 0;
+    for (size_t g = 0; g < self->group_count; g++) {
+        size_t rank = 0;
+        for (size_t i = self->groups[g].start; i < self->groups[g].end; i++)
+            if (self->slots[i].chosen)
+                self->slots[i].rank = rank++;
+        self->groups[g].chosen = rank;
+        if (rank > most)
+            most = rank;
+    }
+    self->chosen_count = 0;
+    for (size_t rank = 0; rank < most; rank++)
+        for (size_t g = 0; g < self->group_count; g++)
+            for (size_t i = self->groups[g].start; i < self->groups[g].end; i++)
+                if (self->slots[i].chosen && self->slots[i].rank == rank) {
+                    self->slots[i].order = self->chosen_count;
+                    self->ranked[self->chosen_count++] = i;
+                }
+}
+
+//  Keep the executors of the current assignment whose slot is still free
+//  to us, on at most `target` slots.
+static void
+s_keep (s_run_t *self, size_t target)
+{
+    const sq_assignment_t *current = self->input->current;
+    if (!current || strcmp (current->topology_id, self->input->topology_id) != 0)
+        return;
+    for (size_t w = 0; w < current->worker_count; w++) {
+        const sq_assignment_worker_t *worker = &current->workers[w];
+        size_t slot = s_find_slot (self, worker->supervisor_id, worker->port);
+        if (slot == S_NO_SLOT)
+            continue; //  its supervisor is gone, or another topology holds the slot
+        for (size_t e = 0; e < worker->executor_count; e++) {
+            size_t index = s_find_executor (self, worker->executors[e]);
+            if (index == S_NO_SLOT || self->placements[index].slot != S_NO_SLOT)
+                continue; //  not an executor of this topology (any more)
+            self->placements[index].slot = slot;
+            self->slots[slot].chosen = self->slots[slot].kept = true;
+            self->slots[slot].load++;
+        }
+    }
+    //  Fewer workers wanted than kept: give up the last kept slots in
+    //  round-robin order; their executors move.
+    s_rank_slots (self);
+    for (size_t i = target; i < self->chosen_count; i++) {
+        s_slot_t *slot = &self->slots[self->ranked[i]];
+        slot->chosen = slot->kept = false;
+        slot->load = 0;
+        for (size_t p = 0; p < self->executor_count; p++)
+            if (self->placements[p].slot == self->ranked[i])
+                self->placements[p].slot = S_NO_SLOT;
+    }
+}
+
+//  Choose slots until there are `target`, or one per executor without a
+//  slot: each time from the supervisor with the fewest chosen slots (ties:
+//  lowest id), its lowest free port.
+static void
+s_choose_slots (s_run_t *self, size_t target)
+{
+    size_t chosen = 0, unplaced = 0;
+    for (size_t g = 0; g < self->group_count; g++) {
+        self->groups[g].chosen = 0;
+        for (size_t i = self->groups[g].start; i < self->groups[g].end; i++)
+            self->groups[g].chosen += self->slots[i].chosen;
+        chosen += self->groups[g].chosen;
+    }
+    for (size_t p = 0; p < self->executor_count; p++)
+        unplaced += self->placements[p].slot == S_NO_SLOT;
+    size_t wanted = chosen < target ? target - chosen : 0;
+    if (wanted > unplaced)
+        wanted = unplaced;
+    while (wanted-- > 0) {
+        s_group_t *best = NULL;
+        for (size_t g = 0; g < self->group_count; g++) {
+            s_group_t *group = &self->groups[g];
+            if (group->chosen < group->end - group->start &&
+                (!best || group->chosen < best->chosen))
+                best = group;
+        }
+        if (!best)
+            break;
+        for (size_t i = best->start; i < best->end; i++)
+            if (!self->slots[i].chosen) {
+                self->slots[i].chosen = true;
+                best->chosen++;
+                break;
+            }
+    }
+}
+
+//  Place each executor without a slot on the chosen slot with the fewest
+//  executors, then the fewest of its component, then earliest in
+//  round-robin order.
+static void
+s_place (s_run_t *self)
+{
+    size_t run_start = 0;
+    while (run_start < self->executor_count) {
+        const char *component = self->placements[run_start].executor->component_id;
+        size_t run_end = run_start + 1;
+        while (run_end < self->executor_count &&
+               strcmp (self->placements[run_end].executor->component_id, component) == 0)
+            run_end++;
+        for (size_t i = 0; i < self->chosen_count; i++)
+            self->slots[self->ranked[i]].component_load = 0;
+        for (size_t p = run_start; p < run_end; p++)
+            if (self->placements[p].slot != S_NO_SLOT)
+                self->slots[self->placements[p].slot].component_load++;
+        for (size_t p = run_start; p < run_end; p++) {
+            if (self->placements[p].slot != S_NO_SLOT)
+                continue;
+            size_t best = self->ranked[0];
+            for (size_t i = 1; i < self->chosen_count; i++) {
+                const s_slot_t *slot = &self->slots[self->ranked[i]];
+                if (slot->load < self->slots[best].load ||
+                    (slot->load == self->slots[best].load &&
+                     slot->component_load < self->slots[best].component_load))
+                    best = self->ranked[i];
+            }
+            self->placements[p].slot = best;
+            self->slots[best].load++;
+            self->slots[best].component_load++;
+        }
+        run_start = run_end;
+    }
+}
+
+//  The assignment of a finished run. Caller owns; NULL on error.
+static sq_assignment_t *
+s_result (s_run_t *self)
+{
+    const nimbus_scheduler_input_t *input = self->input;
+    sq_assignment_t *result = sq_assignment_new (input->topology_name, input->topology_id);
+    if (!result)
+        return NULL;
+    for (size_t i = 0; i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        if (slot->chosen && slot->load > 0) {
+            slot->worker = sq_assignment_add_worker (result, slot->supervisor->id,
+                                                     slot->supervisor->host, slot->port);
+            if (slot->worker < 0) {
+                sq_assignment_destroy (&result);
+                return NULL;
+            }
+        }
+    }
+    for (size_t p = 0; p < self->executor_count; p++) {
+        const nimbus_executor_t *executor = self->placements[p].executor;
+        assert (self->placements[p].slot != S_NO_SLOT);
+        if (sq_assignment_add_executor (result,
+                                        (size_t) self->slots[self->placements[p].slot].worker,
+                                        executor->first_task, executor->last_task)) {
+            sq_assignment_destroy (&result);
+            return NULL;
+        }
+    }
+    const sq_assignment_t *current = input->current;
+    if (!current)
+        result->generation = 1;
+    else if (strcmp (current->topology_id, input->topology_id) == 0 &&
+             sq_assignment_same_placement (result, current))
+        result->generation = current->generation;
+    else
+        result->generation = current->generation + 1;
+    if (sq_assignment_validate (result)) {
+        char reason[400];
+        snprintf (reason, sizeof reason, "%s", sq_last_error ());
+        sq_error_set ("topology '%s': cannot schedule: %s", input->topology_name, reason);
+        sq_assignment_destroy (&result);
+    }
+    return result;
+}
+
+//  Check the executors and sort them into the placement table. 0 or -1.
+static int
+s_load_executors (s_run_t *self)
+{
+    const nimbus_scheduler_input_t *input = self->input;
+    if (input->executor_count == 0)
+        return sq_error_set ("topology '%s' has no executors to schedule", input->topology_name);
+    self->placements = calloc (input->executor_count, sizeof (s_placement_t));
+    if (!self->placements)
+        return sq_error_set ("out of memory");
+    for (size_t i = 0; i < input->executor_count; i++) {
+        const nimbus_executor_t *executor = &input->executors[i];
+        assert (executor->component_id);
+        if (executor->first_task < 1 || executor->first_task > executor->last_task ||
+            executor->last_task > SQ_CLUSTER_MAX_TASK)
+            return sq_error_set ("topology '%s': executor %zu of '%s' has task range [%d, %d]",
+                                 input->topology_name, i, executor->component_id,
+                                 executor->first_task, executor->last_task);
+        self->placements[i] = (s_placement_t){.executor = executor, .slot = S_NO_SLOT};
+    }
+    self->executor_count = input->executor_count;
+    qsort (self->placements, self->executor_count, sizeof (s_placement_t), s_compare_placements);
+    for (size_t i = 1; i < self->executor_count; i++)
+        if (self->placements[i].executor->first_task <= self->placements[i - 1].executor->last_task)
+            return sq_error_set ("topology '%s': executors [%d, %d] and [%d, %d] share tasks",
+                                 input->topology_name, self->placements[i - 1].executor->first_task,
+                                 self->placements[i - 1].executor->last_task,
+                                 self->placements[i].executor->first_task,
+                                 self->placements[i].executor->last_task);
+    return 0;
+}
+
+static sq_assignment_t *
+s_schedule (const nimbus_scheduler_input_t *input, int workers, bool keep)
+{
+    assert (input);
+    assert (input->topology_name);
+    assert (input->topology_id);
+    assert (input->executors || input->executor_count == 0);
+    assert (input->supervisors || input->supervisor_count == 0);
+    assert (input->used_slots || input->used_slot_count == 0);
+    if (workers < 1) {
+        sq_error_set ("topology '%s': workers must be at least 1, got %d", input->topology_name,
+                      workers);
+        return NULL;
+    }
+    s_run_t run = {.input = input};
+    sq_assignment_t *result = NULL;
+    if (s_load_executors (&run) || s_find_free_slots (&run))
+        goto done;
+    if (run.slot_count == 0) {
+        if (input->supervisor_count == 0)
+            sq_error_set ("topology '%s': no free slot: no supervisor is alive",
+                          input->topology_name);
+        else
+            sq_error_set ("topology '%s': no free slot: every slot of the %zu live "
+                          "supervisor(s) is used by other topologies",
+                          input->topology_name, input->supervisor_count);
+        goto done;
+    }
+    size_t target = (size_t) workers;
+    if (target > run.slot_count)
+        target = run.slot_count;
+    if (target > run.executor_count)
+        target = run.executor_count;
+    if (keep)
+        s_keep (&run, target);
+    s_choose_slots (&run, target);
+    s_rank_slots (&run);
+    s_place (&run);
+    result = s_result (&run);
+done:
+    free (run.slots);
+    free (run.groups);
+    free (run.ranked);
+    free (run.placements);
+    return result;
+}
+
+sq_assignment_t *
+nimbus_scheduler_schedule (const nimbus_scheduler_input_t *input)
+{
+    assert (input);
+    return s_schedule (input, input->workers, true);
+}
+
+sq_assignment_t *
+nimbus_scheduler_rebalance (const nimbus_scheduler_input_t *input, int workers)
+{
+    return s_schedule (input, workers, false);
+}
+
+nimbus_executor_t *
+nimbus_scheduler_executors (const sq_topology_t *topology, const sq_config_t *config,
+                            size_t *count_p)
+{
+    assert (topology);
+    assert (count_p);
+    *count_p = 0;
+    if (sq_topology_validate (topology))
+        return NULL;
+    //  The effective config, as sq_runtime_new computes it.
+    sq_config_t *effective = sq_config_dup (sq_topology_config ((sq_topology_t *) topology));
+    if (!effective) {
+        sq_error_set ("out of memory");
+        return NULL;
+    }
+    if (config)
+        sq_config_merge (effective, config);
+    int64_t ackers = sq_config_int (effective, "topology.acker.executors", 1);
+    sq_config_destroy (&effective);
+    if (ackers < 0 || ackers > SQ_CLUSTER_MAX_TASK / 2) {
+        sq_error_set ("config key 'topology.acker.executors' is out of range (0..%d), got %lld",
+                      SQ_CLUSTER_MAX_TASK / 2, (long long) ackers);
+        return NULL;
+    }
+    size_t component_count = sq_topology_component_count (topology);
+    size_t count = (size_t) ackers, names_size = strlen (SQ_ACKER_COMPONENT) + 1;
+    for (size_t i = 0; i < component_count; i++) {
+        const sq_component_t *component = sq_topology_component_at (topology, i);
+        count += (size_t) component->parallelism;
+        names_size += strlen (component->id) + 1;
+    }
+    //  One allocation: the executors, an empty terminator, then the names.
+    nimbus_executor_t *executors = malloc ((count + 1) * sizeof (nimbus_executor_t) + names_size);
+    if (!executors) {
+        sq_error_set ("out of memory");
+        return NULL;
+    }
+    char *names = (char *) (executors + count + 1);
+    size_t index = 0;
+    int next_task = 1;
+    for (size_t i = 0; i < component_count; i++) {
+        const sq_component_t *component = sq_topology_component_at (topology, i);
+        strcpy (names, component->id);
+        for (int e = 0; e < component->parallelism; e++) {
+            int first = component->task_count * e / component->parallelism;
+            int last = component->task_count * (e + 1) / component->parallelism;
+            executors[index++] = (nimbus_executor_t){.component_id = names,
+                                                     .first_task = next_task + first,
+                                                     .last_task = next_task + last - 1};
+        }
+        names += strlen (names) + 1;
+        next_task += component->task_count;
+    }
+    strcpy (names, SQ_ACKER_COMPONENT);
+    for (int e = 0; e < (int) ackers; e++)
+        executors[index++] = (nimbus_executor_t){
+            .component_id = names, .first_task = next_task + e, .last_task = next_task + e};
+    executors[index] = (nimbus_executor_t){.component_id = NULL};
+    *count_p = count;
+    return executors;
+}
+
+void
+nimbus_scheduler_executors_destroy (nimbus_executor_t **executors_p)
+{
+    assert (executors_p);
+    free (*executors_p);
+    *executors_p = NULL;
+}

@@ -1,0 +1,911 @@
+/*  nimbus_server - the nimbus daemon's engine */
+#include "nimbus_server.h"
+#include "nimbus_cluster.h"
+#include "nimbus_monitor.h"
+#include "nimbus_request.h"
+#include "nimbus_scheduler.h"
+#include "nimbus_store.h"
+#include "nimbus_validator.h"
+#include "sq_cluster_config.h"
+#include "sq_config.h"
+#include "sq_error.h"
+#include "sq_sha256.h"
+
+#include <czmq.h>
+#include <string.h>
+#include <time.h>
+
+#define S_RETRY_MS 1000 //  delay before retrying a removal ZooKeeper refused
+
+typedef struct _nimbus_server_t nimbus_server_t;
+
+//  What nimbus keeps in memory about one topology (by submission id).
+typedef struct {
+    nimbus_server_t *server;         //  owner
+    char *name;                      //  topology name
+    char *id;                        //  submission id
+    json_t *executors_json;          //  executors from the validation, or NULL
+    nimbus_executor_t *executors;    //  the same for the scheduler (strings in executors_json)
+    size_t executor_count;           //  number of executors
+    int message_timeout_secs;        //  default wait of kill and rebalance
+    nimbus_validator_t *validator;   //  validation under way, or NULL
+    zmq_pollitem_t validator_item;   //  its pipe, while polled (fd -1 otherwise)
+    int validator_timer;             //  its deadline timer, or -1
+    nimbus_request_t *submit;        //  the submit that waits for the validation, or NULL
+    sq_config_t *submit_config;      //  that submit's config
+    char *checksum;                  //  that submit's package checksum
+    int timer;                       //  kill or rebalance timer, or -1
+    bool removing;                   //  timer removes the killed topology
+    bool rebalancing;                //  timer rebalances the topology
+    int rebalance_workers;           //  workers after the rebalance
+    sq_topology_status_t resume;     //  status after the rebalance
+    bool unschedulable;              //  the last scheduling failed (logged once)
+} s_topology_t;
+
+struct _nimbus_server_t {
+    sq_config_t *config;          //  the daemon's config
+    char *endpoint;               //  tcp://host:port bound
+    zloop_t *loop;                //  the one loop
+    zsock_t *router;              //  control requests come in here
+    nimbus_store_t *store;        //  packages on disk
+    nimbus_cluster_t *cluster;    //  ZooKeeper view
+    nimbus_monitor_t *monitor;    //  heartbeats
+    zhashx_t *topologies;         //  id -> s_topology_t
+    zmq_pollitem_t zk_item;       //  ZooKeeper event descriptor
+    int64_t max_package;          //  nimbus.package.max.bytes
+    int validation_timeout_ms;    //  nimbus.validation.timeout.secs, in ms
+    uint64_t requests;            //  requests received
+    uint64_t malformed;           //  requests that broke the protocol
+    uint64_t stale_heartbeats;    //  heartbeats of slots not assigned
+};
+
+static void s_check_topologies (nimbus_server_t *self);
+
+//  ---------------------------------------------------------------------
+//  Per-topology state
+
+//  Stop polling a validation and drop it.
+static void
+s_stop_validation (s_topology_t *topology)
+{
+    nimbus_server_t *server = topology->server;
+    if (topology->validator_item.fd >= 0)
+        zloop_poller_end (server->loop, &topology->validator_item);
+    topology->validator_item.fd = -1;
+    if (topology->validator_timer >= 0)
+        zloop_timer_end (server->loop, topology->validator_timer);
+    topology->validator_timer = -1;
+    nimbus_validator_destroy (&topology->validator);
+}
+
+static void
+s_topology_destroy (s_topology_t **topology_p)
+{
+    s_topology_t *topology = *topology_p;
+    if (!topology)
+        return;
+    s_stop_validation (topology);
+    if (topology->timer >= 0)
+        zloop_timer_end (topology->server->loop, topology->timer);
+    nimbus_request_destroy (&topology->submit);
+    sq_config_destroy (&topology->submit_config);
+    json_decref (topology->executors_json);
+    free (topology->executors);
+    free (topology->checksum);
+    free (topology->name);
+    free (topology->id);
+    free (topology);
+    *topology_p = NULL;
+}
+
+static void
+s_topology_free (void **item_p)
+{
+    s_topology_destroy ((s_topology_t **) item_p);
+}
+
+//  New state for topology name/id, registered in the server. NULL when
+//  out of memory.
+static s_topology_t *
+s_topology_new (nimbus_server_t *self, const char *name, const char *id)
+{
+    s_topology_t *topology = calloc (1, sizeof (s_topology_t));
+    if (!topology)
+        return NULL;
+    topology->server = self;
+    topology->name = strdup (name);
+    topology->id = strdup (id);
+    topology->validator_item.fd = -1;
+    topology->validator_timer = -1;
+    topology->timer = -1;
+    topology->message_timeout_secs = 30;
+    if (!topology->name || !topology->id || zhashx_insert (self->topologies, id, topology)) {
+        s_topology_destroy (&topology);
+        return NULL;
+    }
+    return topology;
+}
+
+//  Forget a topology's state (destroys it).
+static void
+s_topology_forget (nimbus_server_t *self, s_topology_t *topology)
+{
+    zhashx_delete (self->topologies, topology->id);
+}
+
+//  The state of the topology named name, pending submissions included.
+static s_topology_t *
+s_topology_named (nimbus_server_t *self, const char *name)
+{
+    for (s_topology_t *topology = zhashx_first (self->topologies); topology;
+         topology = zhashx_next (self->topologies))
+        if (strcmp (topology->name, name) == 0)
+            return topology;
+    return NULL;
+}
+
+//  Take the executors of a finished validation.
+static int
+s_topology_set_executors (s_topology_t *topology, nimbus_validator_t *validator)
+{
+    json_t *list = nimbus_validator_executors (validator);
+    size_t count = json_array_size (list);
+    nimbus_executor_t *executors = calloc (count, sizeof (nimbus_executor_t));
+    if (!executors)
+        return sq_error_set ("out of memory");
+    for (size_t i = 0; i < count; i++) {
+        json_t *executor = json_array_get (list, i);
+        executors[i] = (nimbus_executor_t){
+            json_string_value (json_object_get (executor, "component")),
+            (int) json_integer_value (json_object_get (executor, "first_task")),
+            (int) json_integer_value (json_object_get (executor, "last_task"))};
+    }
+    json_decref (topology->executors_json);
+    free (topology->executors);
+    topology->executors_json = json_incref (list);
+    topology->executors = executors;
+    topology->executor_count = count;
+    topology->message_timeout_secs = nimbus_validator_message_timeout (validator);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Validation
+
+static void s_finish_submit (nimbus_server_t *self, s_topology_t *topology);
+
+//  A validation ended: finish the submit waiting for it, or take the
+//  executors of a topology adopted at start.
+static void
+s_validation_done (s_topology_t *topology)
+{
+    nimbus_server_t *self = topology->server;
+    if (topology->submit) {
+        s_finish_submit (self, topology);
+        return;
+    }
+    const char *error = nimbus_validator_error (topology->validator);
+    if (error)
+        zsys_error ("topology=%s id=%s: cannot learn its executors again: %s; it runs on but "
+                    "cannot be rescheduled",
+                    topology->name, topology->id, error);
+    else if (s_topology_set_executors (topology, topology->validator))
+        zsys_error ("topology=%s: %s", topology->name, sq_last_error ());
+    else
+        zsys_info ("topology=%s id=%s: package validated again executors=%zu", topology->name,
+                   topology->id, topology->executor_count);
+    s_stop_validation (topology);
+}
+
+static int
+s_on_validator_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    s_topology_t *topology = arg;
+    if (nimbus_validator_read (topology->validator) == 1) {
+        zloop_poller_end (loop, &topology->validator_item);
+        topology->validator_item.fd = -1;
+        s_validation_done (topology);
+    }
+    return 0;
+}
+
+static int
+s_on_validator_timeout (zloop_t *loop, int timer_id, void *arg)
+{
+    s_topology_t *topology = arg;
+    topology->validator_timer = -1;
+    nimbus_validator_kill (topology->validator, topology->server->validation_timeout_ms);
+    zloop_poller_end (loop, &topology->validator_item);
+    topology->validator_item.fd = -1;
+    s_validation_done (topology);
+    return 0;
+}
+
+//  Start validating the stored package of topology with config.
+static int
+s_start_validation (nimbus_server_t *self, s_topology_t *topology, const sq_config_t *config)
+{
+    char *path = nimbus_store_path (self->store, topology->id);
+    topology->validator = path ? nimbus_validator_new (path, config) : NULL;
+    zstr_free (&path);
+    if (!topology->validator)
+        return -1;
+    topology->validator_item
+        = (zmq_pollitem_t){NULL, nimbus_validator_fd (topology->validator), ZMQ_POLLIN, 0};
+    if (zloop_poller (self->loop, &topology->validator_item, s_on_validator_readable, topology)) {
+        topology->validator_item.fd = -1;
+        nimbus_validator_destroy (&topology->validator);
+        return sq_error_set ("cannot poll the validation of topology '%s'", topology->name);
+    }
+    topology->validator_timer = zloop_timer (self->loop, (size_t) self->validation_timeout_ms, 1,
+                                             s_on_validator_timeout, topology);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Kill, rebalance
+
+//  Delete a killed topology's records and package.
+static int
+s_on_remove (zloop_t *loop, int timer_id, void *arg)
+{
+    s_topology_t *topology = arg;
+    nimbus_server_t *self = topology->server;
+    topology->timer = -1;
+    if (nimbus_cluster_remove (self->cluster, topology->name)) {
+        zsys_warning ("topology=%s: cannot remove it yet: %s", topology->name, sq_last_error ());
+        topology->timer = zloop_timer (loop, S_RETRY_MS, 1, s_on_remove, topology);
+        return 0;
+    }
+    if (nimbus_store_remove (self->store, topology->id))
+        zsys_warning ("topology=%s: %s", topology->name, sq_last_error ());
+    nimbus_monitor_forget (self->monitor, topology->id);
+    zsys_info ("topology=%s id=%s: killed and removed", topology->name, topology->id);
+    s_topology_forget (self, topology);
+    return 0;
+}
+
+//  Arm the removal of a killed topology after wait_secs.
+static void
+s_schedule_removal (s_topology_t *topology, double wait_secs)
+{
+    if (topology->timer >= 0)
+        zloop_timer_end (topology->server->loop, topology->timer);
+    topology->rebalancing = false;
+    topology->removing = true;
+    topology->timer = zloop_timer (topology->server->loop, (size_t) (wait_secs * 1000), 1,
+                                   s_on_remove, topology);
+}
+
+//  The wait of a rebalance is over: reschedule and reactivate.
+static int
+s_on_rebalance (zloop_t *loop, int timer_id, void *arg)
+{
+    s_topology_t *topology = arg;
+    nimbus_server_t *self = topology->server;
+    topology->timer = -1;
+    topology->rebalancing = false;
+    const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, topology->name);
+    if (!record)
+        return 0;
+    const sq_assignment_t *current = nimbus_cluster_assignment (self->cluster, topology->name);
+    int64_t generation = current ? current->generation : 0;
+    sq_assignment_t *assignment
+        = nimbus_cluster_schedule (self->cluster, record, topology->executors,
+                                   topology->executor_count, NULL, 0, topology->rebalance_workers);
+    if (!assignment)
+        zsys_error ("topology=%s: rebalance failed: %s", topology->name, sq_last_error ());
+    else {
+        if (assignment->generation <= generation)
+            assignment->generation = generation + 1;
+        size_t workers = assignment->worker_count;
+        int64_t new_generation = assignment->generation;
+        if (nimbus_cluster_put_assignment (self->cluster, &assignment)
+            || nimbus_cluster_set_workers (self->cluster, topology->name,
+                                           topology->rebalance_workers))
+            zsys_error ("topology=%s: rebalance failed: %s", topology->name, sq_last_error ());
+        else {
+            nimbus_monitor_watch (self->monitor,
+                                  nimbus_cluster_assignment (self->cluster, topology->name),
+                                  zclock_mono ());
+            zsys_info ("topology=%s: rebalanced workers=%zu generation=%lld", topology->name,
+                       workers, (long long) new_generation);
+        }
+    }
+    if (nimbus_cluster_set_status (self->cluster, topology->name, topology->resume))
+        zsys_error ("topology=%s: cannot set its status back to %s: %s", topology->name,
+                    sq_topology_record_status_name (topology->resume), sq_last_error ());
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Verbs. Each answers its request (or, for submit, arranges the answer).
+
+//  The record of the topology a request names, or NULL having answered
+//  the error. With live, a killed topology is refused too.
+static const sq_topology_record_t *
+s_named_topology (nimbus_server_t *self, nimbus_request_t *request, bool live)
+{
+    const char *name = nimbus_request_fields (request)->name;
+    const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, name);
+    if (!record)
+        nimbus_request_reply_error (request, self->router, "no topology named '%s'", name);
+    else if (live && record->status == SQ_TOPOLOGY_KILLED) {
+        nimbus_request_reply_error (request, self->router, "topology '%s' is being killed",
+                                    name);
+        record = NULL;
+    }
+    return record;
+}
+
+static void
+s_submit (nimbus_server_t *self, nimbus_request_t **request_p)
+{
+    nimbus_request_t *request = *request_p;
+    const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, fields->name);
+    size_t size = zframe_size (fields->package);
+    if (record)
+        nimbus_request_reply_error (request, self->router, "topology '%s' is already %s",
+                                    fields->name,
+                                    record->status == SQ_TOPOLOGY_KILLED ? "being killed"
+                                                                         : "running");
+    else if (s_topology_named (self, fields->name))
+        nimbus_request_reply_error (request, self->router, "topology '%s' is being submitted",
+                                    fields->name);
+    else if (!sq_sha256_is_hex (fields->checksum))
+        nimbus_request_reply_error (request, self->router,
+                                    "submit: field 'checksum' must be 64 hex digits (SHA-256)");
+    else if (size == 0 || (int64_t) size > self->max_package)
+        nimbus_request_reply_error (request, self->router,
+                                    "package of %zu bytes refused: it must have 1 to %lld "
+                                    "bytes (nimbus.package.max.bytes)",
+                                    size, (long long) self->max_package);
+    else if (nimbus_cluster_free_slot_count (self->cluster) == 0)
+        nimbus_request_reply_error (request, self->router,
+                                    "not enough free slots: the cluster has 0 free slots "
+                                    "(%zu live supervisors)",
+                                    nimbus_cluster_supervisor_count (self->cluster));
+    else {
+        sq_config_t *config
+            = fields->config ? sq_config_from_json (fields->config) : sq_config_new ();
+        if (!config) {
+            nimbus_request_reply_error (request, self->router, "invalid config: %s",
+                                        sq_last_error ());
+            return;
+        }
+        char *id = zsys_sprintf ("%s-%lld-%08x", fields->name, (long long) time (NULL),
+                                 (unsigned) randof (0x7fffffff));
+        s_topology_t *topology = id ? s_topology_new (self, fields->name, id) : NULL;
+        zstr_free (&id);
+        if (!topology) {
+            sq_config_destroy (&config);
+            nimbus_request_reply_error (request, self->router, "out of memory");
+            return;
+        }
+        if (nimbus_store_put (self->store, topology->id, zframe_data (fields->package), size,
+                              fields->checksum)
+            || s_start_validation (self, topology, config)) {
+            nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
+            nimbus_store_remove (self->store, topology->id);
+            sq_config_destroy (&config);
+            s_topology_forget (self, topology);
+            return;
+        }
+        topology->checksum = strdup (fields->checksum);
+        topology->submit_config = config;
+        topology->submit = request;
+        *request_p = NULL;
+        zsys_info ("topology=%s id=%s: package stored bytes=%zu; validating", topology->name,
+                   topology->id, size);
+    }
+}
+
+//  The validation of a submitted package ended: schedule and answer.
+static void
+s_finish_submit (nimbus_server_t *self, s_topology_t *topology)
+{
+    nimbus_request_t *request = topology->submit;
+    const char *error = nimbus_validator_error (topology->validator);
+    if (error) {
+        zsys_warning ("topology=%s: submit refused: topology invalid: %s", topology->name, error);
+        nimbus_request_reply_error (request, self->router, "topology invalid: %s", error);
+        goto refused;
+    }
+    if (s_topology_set_executors (topology, topology->validator)) {
+        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
+        goto refused;
+    }
+    sq_topology_record_t *record = sq_topology_record_new (
+        topology->name, topology->id, topology->checksum, topology->submit_config);
+    if (!record) {
+        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
+        goto refused;
+    }
+    record->submitted = (int64_t) time (NULL);
+    record->workers = nimbus_validator_workers (topology->validator);
+    sq_assignment_t *assignment = nimbus_cluster_schedule (
+        self->cluster, record, topology->executors, topology->executor_count, NULL, 0, 0);
+    if (!assignment) {
+        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
+        sq_topology_record_destroy (&record);
+        goto refused;
+    }
+    size_t workers = assignment->worker_count;
+    if (nimbus_cluster_add (self->cluster, &record, &assignment)) {
+        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
+        goto refused;
+    }
+    nimbus_monitor_watch (self->monitor, nimbus_cluster_assignment (self->cluster, topology->name),
+                          zclock_mono ());
+    json_t *reply = json_pack ("{s:s}", "id", topology->id);
+    nimbus_request_reply (request, self->router, &reply, NULL, 0);
+    zsys_info ("topology=%s id=%s: submitted workers=%zu executors=%zu", topology->name,
+               topology->id, workers, topology->executor_count);
+    nimbus_request_destroy (&topology->submit);
+    sq_config_destroy (&topology->submit_config);
+    s_stop_validation (topology);
+    return;
+
+refused:
+    nimbus_store_remove (self->store, topology->id);
+    s_topology_forget (self, topology);
+}
+
+//  One line of the list: a topology's summary.
+static json_t *
+s_summary (nimbus_server_t *self, const sq_topology_record_t *record)
+{
+    const sq_assignment_t *assignment = nimbus_cluster_assignment (self->cluster, record->name);
+    if (assignment && strcmp (assignment->topology_id, record->id) != 0)
+        assignment = NULL;
+    size_t tasks = 0;
+    for (size_t w = 0; assignment && w < assignment->worker_count; w++)
+        for (size_t e = 0; e < assignment->workers[w].executor_count; e++)
+            tasks += (size_t) (assignment->workers[w].executors[e].last_task
+                               - assignment->workers[w].executors[e].first_task + 1);
+    s_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+    const char *status = topology && topology->rebalancing
+                             ? "rebalancing"
+                             : sq_topology_record_status_name (record->status);
+    int64_t uptime = (int64_t) time (NULL) - record->submitted;
+    return json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", record->name, "id",
+                      record->id, "status", status, "uptime_secs",
+                      (json_int_t) (uptime > 0 ? uptime : 0), "workers",
+                      (json_int_t) (assignment ? assignment->worker_count : 0), "executors",
+                      (json_int_t) (assignment ? sq_assignment_executor_count (assignment) : 0),
+                      "tasks", (json_int_t) tasks);
+}
+
+static void
+s_list (nimbus_server_t *self, nimbus_request_t *request)
+{
+    json_t *list = json_array ();
+    zlist_t *names = nimbus_cluster_topology_names (self->cluster);
+    for (const char *name = names ? zlist_first (names) : NULL; list && name;
+         name = zlist_next (names))
+        json_array_append_new (list, s_summary (self, nimbus_cluster_topology (self->cluster, name)));
+    zlist_destroy (&names);
+    json_t *reply = list ? json_pack ("{s:o}", "topologies", list) : NULL;
+    if (reply)
+        nimbus_request_reply (request, self->router, &reply, NULL, 0);
+    else
+        nimbus_request_reply_error (request, self->router, "out of memory");
+}
+
+static void
+s_kill (nimbus_server_t *self, nimbus_request_t *request)
+{
+    const sq_topology_record_t *record = s_named_topology (self, request, true);
+    if (!record)
+        return;
+    s_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+    double wait_secs = nimbus_request_fields (request)->wait_secs;
+    if (wait_secs < 0)
+        wait_secs = topology ? topology->message_timeout_secs
+                             : sq_config_int (record->config, "topology.message.timeout.secs", 30);
+    if (!topology)
+        topology = s_topology_new (self, record->name, record->id);
+    if (!topology) {
+        nimbus_request_reply_error (request, self->router, "out of memory");
+        return;
+    }
+    if (nimbus_cluster_set_status (self->cluster, record->name, SQ_TOPOLOGY_KILLED)) {
+        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
+        return;
+    }
+    s_stop_validation (topology);
+    s_schedule_removal (topology, wait_secs);
+    zsys_info ("topology=%s: killed; removal in %g s", topology->name, wait_secs);
+    nimbus_request_reply (request, self->router, NULL, NULL, 0);
+}
+
+static void
+s_set_active (nimbus_server_t *self, nimbus_request_t *request, bool active)
+{
+    const sq_topology_record_t *record = s_named_topology (self, request, true);
+    if (!record)
+        return;
+    s_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+    sq_topology_status_t status = active ? SQ_TOPOLOGY_ACTIVE : SQ_TOPOLOGY_INACTIVE;
+    if (topology && topology->rebalancing)
+        nimbus_request_reply_error (request, self->router,
+                                    "topology '%s' is being rebalanced; try again when it is done",
+                                    record->name);
+    else if (record->status != status
+             && nimbus_cluster_set_status (self->cluster, record->name, status))
+        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
+    else {
+        zsys_info ("topology=%s: %s", record->name, active ? "activated" : "deactivated");
+        nimbus_request_reply (request, self->router, NULL, NULL, 0);
+    }
+}
+
+static void
+s_rebalance (nimbus_server_t *self, nimbus_request_t *request)
+{
+    const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    const sq_topology_record_t *record = s_named_topology (self, request, true);
+    if (!record)
+        return;
+    s_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+    if (topology && topology->rebalancing) {
+        nimbus_request_reply_error (request, self->router, "topology '%s' is being rebalanced",
+                                    record->name);
+        return;
+    }
+    if (!topology || !topology->executors) {
+        nimbus_request_reply_error (request, self->router,
+                                    "topology '%s' cannot be rebalanced yet: nimbus does not "
+                                    "know its executors (its package is being validated again, "
+                                    "or is missing)",
+                                    record->name);
+        return;
+    }
+    sq_topology_status_t resume = record->status;
+    if (record->status == SQ_TOPOLOGY_ACTIVE
+        && nimbus_cluster_set_status (self->cluster, record->name, SQ_TOPOLOGY_INACTIVE)) {
+        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
+        return;
+    }
+    double wait_secs
+        = fields->wait_secs >= 0 ? fields->wait_secs : topology->message_timeout_secs;
+    topology->rebalancing = true;
+    topology->resume = resume;
+    topology->rebalance_workers = fields->workers > 0 ? fields->workers : record->workers;
+    topology->timer = zloop_timer (self->loop, (size_t) (wait_secs * 1000), 1, s_on_rebalance,
+                                   topology);
+    zsys_info ("topology=%s: rebalancing to workers=%d in %g s", record->name,
+               topology->rebalance_workers, wait_secs);
+    nimbus_request_reply (request, self->router, NULL, NULL, 0);
+}
+
+static void
+s_download (nimbus_server_t *self, nimbus_request_t *request)
+{
+    const char *id = nimbus_request_fields (request)->id;
+    if (!nimbus_cluster_topology_by_id (self->cluster, id)) {
+        nimbus_request_reply_error (request, self->router, "no topology with id '%.*s'",
+                                    SQ_CLUSTER_MAX_NAME, id);
+        return;
+    }
+    size_t size;
+    char checksum[SQ_SHA256_HEX_SIZE];
+    void *package = nimbus_store_get (self->store, id, &size, checksum);
+    if (!package) {
+        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
+        return;
+    }
+    json_t *reply = json_pack ("{s:s}", "checksum", checksum);
+    nimbus_request_reply (request, self->router, &reply, package, size);
+    free (package);
+}
+
+static void
+s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
+{
+    const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    if (nimbus_monitor_heartbeat (self->monitor, fields->id, fields->supervisor, fields->port,
+                                  zclock_mono ())) {
+        self->stale_heartbeats++;
+        zsys_debug ("heartbeat of a slot not assigned topology=%s id=%s worker=%s:%d", 
+                    fields->topology, fields->id, fields->supervisor, fields->port);
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  The loop
+
+static int
+s_on_request (zloop_t *loop, zsock_t *router, void *arg)
+{
+    nimbus_server_t *self = arg;
+    nimbus_request_t *request = nimbus_request_recv (router);
+    if (!request)
+        return 0;
+    self->requests++;
+    const char *error = nimbus_request_error (request);
+    if (error) {
+        self->malformed++;
+        zsys_warning ("malformed request sender=%s verb=%.32s malformed=%llu: %s",
+                      nimbus_request_sender (request), nimbus_request_verb_name (request),
+                      (unsigned long long) self->malformed, error);
+        if (nimbus_request_wants_reply (request))
+            nimbus_request_reply_error (request, router, "%s", error);
+        nimbus_request_destroy (&request);
+        return 0;
+    }
+    switch (nimbus_request_fields (request)->verb) {
+    case NIMBUS_VERB_SUBMIT:
+        s_submit (self, &request);
+        break;
+    case NIMBUS_VERB_LIST:
+        s_list (self, request);
+        break;
+    case NIMBUS_VERB_KILL:
+        s_kill (self, request);
+        break;
+    case NIMBUS_VERB_ACTIVATE:
+        s_set_active (self, request, true);
+        break;
+    case NIMBUS_VERB_DEACTIVATE:
+        s_set_active (self, request, false);
+        break;
+    case NIMBUS_VERB_REBALANCE:
+        s_rebalance (self, request);
+        break;
+    case NIMBUS_VERB_DOWNLOAD:
+        s_download (self, request);
+        break;
+    case NIMBUS_VERB_HEARTBEAT:
+        s_heartbeat (self, request);
+        break;
+    default:
+        assert (false);
+    }
+    nimbus_request_destroy (&request);
+    return 0;
+}
+
+//  Adopt a topology found in ZooKeeper: learn its executors again from
+//  its package, or finish killing it.
+static void
+s_adopt (nimbus_server_t *self, const sq_topology_record_t *record)
+{
+    s_topology_t *topology = s_topology_new (self, record->name, record->id);
+    if (!topology) {
+        zsys_error ("topology=%s: out of memory", record->name);
+        return;
+    }
+    topology->message_timeout_secs
+        = (int) sq_config_int (record->config, "topology.message.timeout.secs", 30);
+    if (record->status == SQ_TOPOLOGY_KILLED) {
+        zsys_info ("topology=%s id=%s: was being killed; removal in %d s", record->name,
+                   record->id, topology->message_timeout_secs);
+        s_schedule_removal (topology, topology->message_timeout_secs);
+    }
+    else if (!nimbus_store_has (self->store, record->id))
+        zsys_error ("topology=%s id=%s: its package is missing from this nimbus; it runs on but "
+                    "cannot be rescheduled or downloaded",
+                    record->name, record->id);
+    else if (s_start_validation (self, topology, record->config))
+        zsys_error ("topology=%s: %s", record->name, sq_last_error ());
+    const sq_assignment_t *assignment = nimbus_cluster_assignment (self->cluster, record->name);
+    if (assignment && strcmp (assignment->topology_id, record->id) == 0)
+        nimbus_monitor_watch (self->monitor, assignment, zclock_mono ());
+}
+
+//  Keep one state per topology record: adopt new records (after a
+//  session was renewed, say), forget states whose record is gone.
+static void
+s_sync_topologies (nimbus_server_t *self)
+{
+    zlist_t *names = nimbus_cluster_topology_names (self->cluster);
+    for (const char *name = names ? zlist_first (names) : NULL; name; name = zlist_next (names)) {
+        const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, name);
+        if (!zhashx_lookup (self->topologies, record->id))
+            s_adopt (self, record);
+    }
+    zlist_destroy (&names);
+    zlist_t *ids = zlist_new ();
+    zlist_autofree (ids);
+    for (s_topology_t *topology = zhashx_first (self->topologies); topology;
+         topology = zhashx_next (self->topologies))
+        if (!topology->submit && !nimbus_cluster_topology_by_id (self->cluster, topology->id))
+            zlist_append (ids, topology->id);
+    for (const char *id = zlist_first (ids); id; id = zlist_next (ids)) {
+        s_topology_t *topology = zhashx_lookup (self->topologies, id);
+        zsys_info ("topology=%s id=%s: its record is gone; forgetting it", topology->name, id);
+        nimbus_monitor_forget (self->monitor, id);
+        s_topology_forget (self, topology);
+    }
+    zlist_destroy (&ids);
+}
+
+//  Reschedule one topology when workers died or supervisors left.
+static void
+s_check_topology (nimbus_server_t *self, const sq_topology_record_t *record, int64_t now)
+{
+    s_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+    if (record->status == SQ_TOPOLOGY_KILLED || !topology || !topology->executors
+        || topology->rebalancing)
+        return;
+    const sq_assignment_t *current = nimbus_cluster_assignment (self->cluster, record->name);
+    if (current && strcmp (current->topology_id, record->id) != 0)
+        current = NULL;
+    nimbus_slot_t *dead = NULL;
+    size_t dead_count = current ? nimbus_monitor_dead_slots (self->monitor, current, now, &dead) : 0;
+    size_t lost = 0;
+    for (size_t w = 0; current && w < current->worker_count; w++)
+        lost += !nimbus_cluster_supervisor_alive (self->cluster, current->workers[w].supervisor_id);
+    sq_assignment_t *assignment
+        = nimbus_cluster_schedule (self->cluster, record, topology->executors,
+                                   topology->executor_count, dead, dead_count, 0);
+    free (dead);
+    if (!assignment) {
+        if (!topology->unschedulable)
+            zsys_warning ("topology=%s: cannot move its executors: %s", record->name,
+                          sq_last_error ());
+        topology->unschedulable = true;
+        return;
+    }
+    topology->unschedulable = false;
+    if (current && current->generation == assignment->generation
+        && sq_assignment_same_placement (current, assignment)) {
+        sq_assignment_destroy (&assignment);
+        return;
+    }
+    int64_t generation = assignment->generation;
+    if (nimbus_cluster_put_assignment (self->cluster, &assignment)) {
+        zsys_warning ("topology=%s: cannot write its new assignment: %s", record->name,
+                      sq_last_error ());
+        return;
+    }
+    nimbus_monitor_watch (self->monitor, nimbus_cluster_assignment (self->cluster, record->name),
+                          now);
+    zsys_info ("topology=%s: reassigned dead_workers=%zu lost_workers=%zu generation=%lld",
+               record->name, dead_count, lost, (long long) generation);
+}
+
+static void
+s_check_topologies (nimbus_server_t *self)
+{
+    if (nimbus_cluster_check_session (self->cluster))
+        return;
+    s_sync_topologies (self);
+    int64_t now = zclock_mono ();
+    zlist_t *names = nimbus_cluster_topology_names (self->cluster);
+    for (const char *name = names ? zlist_first (names) : NULL; name; name = zlist_next (names))
+        s_check_topology (self, nimbus_cluster_topology (self->cluster, name), now);
+    zlist_destroy (&names);
+}
+
+static int
+s_on_monitor (zloop_t *loop, int timer_id, void *arg)
+{
+    s_check_topologies ((nimbus_server_t *) arg);
+    return 0;
+}
+
+static int
+s_on_zookeeper (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    nimbus_server_t *self = arg;
+    if (nimbus_cluster_handle_events (self->cluster))
+        s_check_topologies (self);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Construction
+
+nimbus_server_t *
+nimbus_server_new (const sq_config_t *config)
+{
+    assert (config);
+    nimbus_server_t *self = calloc (1, sizeof (nimbus_server_t));
+    if (!self) {
+        sq_error_set ("out of memory");
+        return NULL;
+    }
+    self->zk_item.fd = -1;
+    self->config = sq_config_dup (config);
+    self->topologies = zhashx_new ();
+    self->loop = zloop_new ();
+    if (!self->config || !self->topologies || !self->loop) {
+        sq_error_set ("out of memory");
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
+    zhashx_set_destructor (self->topologies, s_topology_free);
+    self->max_package = sq_config_int (config, "nimbus.package.max.bytes", 100 << 20);
+    int64_t validation_secs = sq_config_int (config, "nimbus.validation.timeout.secs", 30);
+    self->validation_timeout_ms = (int) (validation_secs > 0 ? validation_secs * 1000 : 1000);
+    int64_t timeout_secs = sq_config_int (config, "nimbus.task.timeout.secs", 5);
+    int64_t monitor_secs = sq_config_int (config, "nimbus.monitor.freq.secs", 1);
+
+    self->store = nimbus_store_new (sq_config_string (config, "storm.local.dir", "storm-local"));
+    self->monitor = nimbus_monitor_new (timeout_secs * 1000, zclock_mono ());
+    self->cluster = self->store ? nimbus_cluster_new (config) : NULL;
+    if (!self->store || !self->monitor || !self->cluster) {
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
+    s_sync_topologies (self);
+    zlist_t *keep = zlist_new ();
+    zlist_autofree (keep);
+    for (s_topology_t *topology = zhashx_first (self->topologies); topology;
+         topology = zhashx_next (self->topologies))
+        zlist_append (keep, topology->id);
+    nimbus_store_prune (self->store, keep);
+    zlist_destroy (&keep);
+
+    self->endpoint = sq_cluster_config_nimbus (config);
+    self->router = zsock_new (ZMQ_ROUTER);
+    if (!self->endpoint || !self->router) {
+        sq_error_set ("out of memory");
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
+    zsock_set_linger (self->router, 0);
+    zsock_set_sndtimeo (self->router, 0);
+    zsock_set_maxmsgsize (self->router, (int) (self->max_package < (INT32_MAX / 2)
+                                                   ? 2 * self->max_package
+                                                   : INT32_MAX));
+    if (zsock_bind (self->router, "%s", self->endpoint) < 0) {
+        sq_error_set ("cannot listen on %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
+    self->zk_item = (zmq_pollitem_t){NULL, nimbus_cluster_fd (self->cluster), ZMQ_POLLIN, 0};
+    if (zloop_reader (self->loop, self->router, s_on_request, self)
+        || zloop_poller (self->loop, &self->zk_item, s_on_zookeeper, self)
+        || zloop_timer (self->loop, (size_t) (monitor_secs > 0 ? monitor_secs : 1) * 1000, 0,
+                        s_on_monitor, self)
+               < 0) {
+        sq_error_set ("cannot set up the loop");
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
+    zloop_reader_set_tolerant (self->loop, self->router);
+    zsys_info ("nimbus listening on %s", self->endpoint);
+    return self;
+}
+
+void
+nimbus_server_destroy (nimbus_server_t **self_p)
+{
+    assert (self_p);
+    nimbus_server_t *self = *self_p;
+    if (!self)
+        return;
+    //  States end their timers and pollers: the loop goes last.
+    zhashx_destroy (&self->topologies);
+    zloop_destroy (&self->loop);
+    zsock_destroy (&self->router);
+    nimbus_cluster_destroy (&self->cluster);
+    nimbus_monitor_destroy (&self->monitor);
+    nimbus_store_destroy (&self->store);
+    sq_config_destroy (&self->config);
+    zstr_free (&self->endpoint);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+nimbus_server_run (nimbus_server_t *self)
+{
+    assert (self);
+    int rc = zloop_start (self->loop);
+    zsys_info ("nimbus stopping requests=%llu malformed=%llu stale_heartbeats=%llu",
+               (unsigned long long) self->requests, (unsigned long long) self->malformed,
+               (unsigned long long) self->stale_heartbeats);
+    return rc < 0 ? -1 : 0;
+}
+
+const char *
+nimbus_server_endpoint (nimbus_server_t *self)
+{
+    assert (self);
+    return self->endpoint;
+}

@@ -1,0 +1,192 @@
+/*  supervisor - the Squall supervisor daemon: argv, config and signals only
+
+    supervisor [--config FILE] [-c key=value ...] [--id ID]
+
+    Registers this machine's worker slots in ZooKeeper, runs the workers
+    nimbus assigns to them, and restarts those that die or stop
+    heartbeating (doc/supervisor.md). The id defaults to the host name and
+    the first slot port ("host-6700"), so several supervisors on one
+    machine (with different ports) get different ids.
+
+    Signals arrive through a signalfd polled with the server's ZooKeeper
+    descriptor: SIGCHLD reaps workers, SIGTERM or SIGINT stops every
+    worker, deletes the membership node and exits 0. They are blocked in
+    every thread (ZeroMQ's and ZooKeeper's start later and inherit the
+    mask); workers get an empty mask and default handlers.
+*/
+#include "sq_config.h"
+#include "supervisor_server.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out, "usage: supervisor [--config FILE] [-c key=value ...] [--id ID]\n"
+                  "\n"
+                  "Run the workers nimbus assigns to this machine's slots.\n"
+                  "\n"
+                  "options:\n"
+                  "  --config FILE      read config keys from a JSON file\n"
+                  "  -c key=value       set a config key (repeatable), e.g.\n"
+                  "                     -c supervisor.slots.ports=6700,6701\n"
+                  "  --id ID            supervisor id (default: host name and first slot port)\n"
+                  "  -h, --help         show this help\n"
+                  "  --version          print the version\n");
+}
+
+//  True when id can name a ZooKeeper node and appear in a command line.
+static bool
+s_valid_id (const char *id)
+{
+    size_t length = strlen (id);
+    if (length == 0 || length > 200 || strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
+        return false;
+    for (const char *c = id; *c; c++)
+        if (*c == '/' || (unsigned char) *c <= ' ' || *c == 0x7f)
+            return false;
+    return true;
+}
+
+//  "<host name>-<first slot port>"; caller frees.
+static char *
+s_default_id (const sq_config_t *config)
+{
+    char host[256] = "localhost";
+    if (gethostname (host, sizeof host) != 0)
+        strcpy (host, "localhost");
+    host[sizeof host - 1] = 0;
+    const json_t *ports = sq_config_list (config, "supervisor.slots.ports");
+    json_int_t port = ports ? json_integer_value (json_array_get (ports, 0)) : 0;
+    return zsys_sprintf ("%s-%lld", host, (long long) port);
+}
+
+int
+main (int argc, char *argv[])
+{
+    //  Block the signals before any thread starts, so all threads inherit
+    //  the mask and the signals wait in the signalfd.
+    sigset_t signals;
+    sigemptyset (&signals);
+    sigaddset (&signals, SIGCHLD);
+    sigaddset (&signals, SIGTERM);
+    sigaddset (&signals, SIGINT);
+    sigprocmask (SIG_BLOCK, &signals, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    zsys_init ();
+    zsys_set_logident ("supervisor");
+    zsys_handler_set (NULL);
+
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'f'},
+        {"id", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    sq_config_t *config = sq_config_new ();
+    char *id = NULL;
+    int option;
+    while ((option = getopt_long (argc, argv, "c:h", options, NULL)) != -1) {
+        switch (option) {
+        case 'f': {
+            sq_config_t *loaded = sq_config_load_file (optarg);
+            if (!loaded) {
+                fprintf (stderr, "supervisor: %s\n", sq_last_error ());
+                return 2;
+            }
+            sq_config_merge (config, loaded);
+            sq_config_destroy (&loaded);
+            break;
+        }
+        case 'c': {
+            char *equals = strchr (optarg, '=');
+            if (!equals || equals == optarg) {
+                fprintf (stderr, "supervisor: -c expects key=value, got '%s'\n", optarg);
+                return 2;
+            }
+            *equals = 0;
+            if (sq_config_set (config, optarg, equals + 1)) {
+                fprintf (stderr, "supervisor: %s\n", sq_last_error ());
+                return 2;
+            }
+            break;
+        }
+        case 'i':
+            free (id);
+            id = strdup (optarg);
+            break;
+        case 'h':
+            s_usage (stdout);
+            return 0;
+        case 'V':
+            printf ("supervisor (squall) %s\n", PACKAGE_VERSION);
+            return 0;
+        default:
+            s_usage (stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        s_usage (stderr);
+        return 2;
+    }
+    if (!id)
+        id = s_default_id (config);
+    if (!id || !s_valid_id (id)) {
+        fprintf (stderr, "supervisor: --id '%s' cannot name a ZooKeeper node\n", id ? id : "");
+        return 2;
+    }
+    int signal_fd = signalfd (-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd < 0) {
+        fprintf (stderr, "supervisor: signalfd: %s\n", strerror (errno));
+        return 1;
+    }
+    supervisor_server_t *server = supervisor_server_new (config, id);
+    sq_config_destroy (&config);
+    if (!server) {
+        fprintf (stderr, "supervisor: %s\n", sq_last_error ());
+        zsys_error ("supervisor=%s not started: %s", id, sq_last_error ());
+        free (id);
+        close (signal_fd);
+        return 1;
+    }
+    int zk_fd = supervisor_server_fd (server);
+    zpoller_t *poller = zpoller_new (&signal_fd, &zk_fd, NULL);
+    assert (poller);
+    bool stop = false;
+    while (!stop) {
+        zpoller_wait (poller, supervisor_server_timeout (server));
+        bool children = false;
+        struct signalfd_siginfo info;
+        while (read (signal_fd, &info, sizeof info) == (ssize_t) sizeof info) {
+            if (info.ssi_signo == SIGCHLD)
+                children = true;
+            else {
+                zsys_info ("supervisor=%s received signal=%s", id,
+                           strsignal ((int) info.ssi_signo));
+                stop = true;
+            }
+        }
+        if (children)
+            supervisor_server_reap (server);
+        supervisor_server_handle_zk (server);
+        if (!stop)
+            supervisor_server_tick (server);
+    }
+    supervisor_server_stop (server);
+    zpoller_destroy (&poller);
+    supervisor_server_destroy (&server);
+    close (signal_fd);
+    free (id);
+    return 0;
+}

@@ -1,0 +1,304 @@
+/*  supervisor_packages - topology packages fetched from nimbus */
+#include "supervisor_packages.h"
+#include "sq_cluster_config.h"
+#include "sq_control.h"
+#include "sq_error.h"
+#include "sq_sha256.h"
+#include "supervisor_paths.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_DOWNLOAD_TIMEOUT_MS 10000             //  longest wait for nimbus's answer to a download
+#define S_RETRY_FIRST_MS 1000                   //  back-off after the first failed attempt
+#define S_RETRY_MAX_MS 30000                    //  longest back-off between attempts
+#define S_MAX_PACKAGE_SIZE (512L * 1024 * 1024) //  largest package file checked
+
+//  What the store knows about one topology id.
+typedef struct {
+    char *path;             //  the package file
+    char *checksum;         //  checksum it was verified against, NULL until verified
+    int64_t next_attempt;   //  monotonic ms before which no download is tried
+    int64_t retry_delay_ms; //  back-off after the next failure
+} s_package_t;
+
+struct _supervisor_packages_t {
+    const sq_config_t *config; //  the supervisor's config (borrowed)
+    char *supervisor_id;       //  for logs
+    char *directory;           //  <storm.local.dir>/supervisor/packages
+    char *endpoint;            //  nimbus's control endpoint
+    zhash_t *packages;         //  topology id -> s_package_t
+};
+
+static void
+s_package_destroy (void *item)
+{
+    s_package_t *package = (s_package_t *) item;
+    free (package->path);
+    free (package->checksum);
+    free (package);
+}
+
+supervisor_packages_t *
+supervisor_packages_new (const sq_config_t *config, const char *supervisor_id)
+{
+    assert (config);
+    assert (supervisor_id);
+    supervisor_packages_t *self = calloc (1, sizeof (supervisor_packages_t));
+    if (!self)
+        return NULL;
+    self->config = config;
+    self->supervisor_id = strdup (supervisor_id);
+    char *dir = supervisor_paths_dir (config);
+    self->directory = dir ? zsys_sprintf ("%s/packages", dir) : NULL;
+    free (dir);
+    self->endpoint = sq_cluster_config_nimbus (config);
+    self->packages = zhash_new ();
+    if (!self->supervisor_id || !self->directory || !self->endpoint || !self->packages)
+        supervisor_packages_destroy (&self);
+    return self;
+}
+
+void
+supervisor_packages_destroy (supervisor_packages_t **self_p)
+{
+    assert (self_p);
+    supervisor_packages_t *self = *self_p;
+    if (!self)
+        return;
+    zhash_destroy (&self->packages);
+    free (self->endpoint);
+    free (self->directory);
+    free (self->supervisor_id);
+    free (self);
+    *self_p = NULL;
+}
+
+//  SHA-256 of the file at path, as hex. Returns 0, or -1 with the error
+//  set when it cannot be read (*missing_p tells a file that is not there).
+static int
+s_file_checksum (const char *path, char hex[SQ_SHA256_HEX_SIZE], bool *missing_p)
+{
+    *missing_p = false;
+    FILE *file = fopen (path, "rbe");
+    if (!file) {
+        *missing_p = errno == ENOENT;
+        return sq_error_set ("cannot open package '%s': %s", path, strerror (errno));
+    }
+    sq_sha256_t hash;
+    sq_sha256_init (&hash);
+    unsigned char buffer[65536];
+    size_t got;
+    long total = 0;
+    while ((got = fread (buffer, 1, sizeof buffer, file)) > 0 && total <= S_MAX_PACKAGE_SIZE) {
+        sq_sha256_update (&hash, buffer, got);
+        total += (long) got;
+    }
+    int failed = ferror (file);
+    fclose (file);
+    if (failed)
+        return sq_error_set ("cannot read package '%s'", path);
+    if (total > S_MAX_PACKAGE_SIZE)
+        return sq_error_set ("package '%s' is larger than %ld bytes", path, S_MAX_PACKAGE_SIZE);
+    uint8_t digest[SQ_SHA256_SIZE];
+    sq_sha256_final (&hash, digest);
+    for (int i = 0; i < SQ_SHA256_SIZE; i++)
+        snprintf (hex + 2 * i, 3, "%02x", digest[i]);
+    return 0;
+}
+
+//  Writes size bytes to path through a temporary file renamed into place.
+static int
+s_write_file (const char *path, const void *data, size_t size)
+{
+    char *temporary = zsys_sprintf ("%s.tmp", path);
+    if (!temporary)
+        return sq_error_set ("out of memory");
+    int rc = 0;
+    int fd = open (temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        rc = sq_error_set ("cannot create '%s': %s", temporary, strerror (errno));
+    const char *next = (const char *) data;
+    size_t left = size;
+    while (rc == 0 && left > 0) {
+        ssize_t written = write (fd, next, left);
+        if (written < 0 && errno == EINTR)
+            continue;
+        if (written <= 0)
+            rc = sq_error_set ("cannot write '%s': %s", temporary, strerror (errno));
+        else {
+            next += written;
+            left -= (size_t) written;
+        }
+    }
+    if (fd >= 0 && close (fd) != 0 && rc == 0)
+        rc = sq_error_set ("cannot write '%s': %s", temporary, strerror (errno));
+    if (rc == 0 && rename (temporary, path) != 0)
+        rc = sq_error_set ("cannot rename '%s' to '%s': %s", temporary, path, strerror (errno));
+    if (rc != 0)
+        unlink (temporary);
+    free (temporary);
+    return rc;
+}
+
+//  Asks nimbus for the package, checks it against checksum, and stores it
+//  at path. Returns 0 or -1 with the error set.
+static int
+s_download (supervisor_packages_t *self, const char *topology_id, const char *checksum,
+            const char *path)
+{
+    if (supervisor_paths_make_dirs (self->directory))
+        return -1;
+    sq_control_t *control = sq_control_new (self->endpoint);
+    json_t *request = json_pack ("{s:s, s:s}", "verb", "download", "id", topology_id);
+    if (!control || !request) {
+        sq_control_destroy (&control);
+        json_decref (request);
+        return sq_error_set ("out of memory");
+    }
+    void *payload = NULL;
+    size_t size = 0;
+    json_t *reply =
+        sq_control_request (control, request, NULL, 0, S_DOWNLOAD_TIMEOUT_MS, &payload, &size);
+    json_decref (request);
+    sq_control_destroy (&control);
+    int rc = 0;
+    if (!reply)
+        rc = sq_error_set ("download from nimbus at %s failed: %s", self->endpoint,
+                           sq_last_error ());
+    else if (!payload)
+        rc = sq_error_set ("nimbus at %s sent no package bytes", self->endpoint);
+    else {
+        char hex[SQ_SHA256_HEX_SIZE];
+        sq_sha256_hex (payload, size, hex);
+        if (strcasecmp (hex, checksum) != 0)
+            rc = sq_error_set ("package checksum mismatch: expected %s, got %s", checksum, hex);
+        else
+            rc = s_write_file (path, payload, size);
+    }
+    json_decref (reply);
+    free (payload);
+    if (rc == 0)
+        zsys_info ("supervisor=%s topology-id=%s downloaded package size=%zu path=%s",
+                   self->supervisor_id, topology_id, size, path);
+    return rc;
+}
+
+const char *
+supervisor_packages_get (supervisor_packages_t *self, const char *topology_id, const char *checksum)
+{
+    assert (self);
+    assert (topology_id);
+    assert (checksum);
+    s_package_t *package = (s_package_t *) zhash_lookup (self->packages, topology_id);
+    if (package && package->checksum && strcasecmp (package->checksum, checksum) == 0)
+        return package->path;
+    if (!package) {
+        package = (s_package_t *) calloc (1, sizeof (s_package_t));
+        if (package)
+            package->path = supervisor_paths_package (self->config, topology_id);
+        if (!package || !package->path) {
+            zsys_error ("supervisor=%s topology-id=%s no package: %s", self->supervisor_id,
+                        topology_id, package ? sq_last_error () : "out of memory");
+            if (package)
+                s_package_destroy (package);
+            return NULL;
+        }
+        package->retry_delay_ms = S_RETRY_FIRST_MS;
+        zhash_insert (self->packages, topology_id, package);
+        zhash_freefn (self->packages, topology_id, s_package_destroy);
+    }
+    //  Not verified for this checksum yet: a file on disk from an earlier
+    //  run may do; else download, unless a recent attempt failed.
+    free (package->checksum);
+    package->checksum = NULL;
+    if (!sq_sha256_is_hex (checksum)) {
+        if (zclock_mono () >= package->next_attempt) {
+            zsys_warning ("supervisor=%s topology-id=%s checksum '%.80s' of the topology "
+                          "record is not a hex SHA-256",
+                          self->supervisor_id, topology_id, checksum);
+            package->next_attempt = zclock_mono () + S_RETRY_MAX_MS;
+        }
+        return NULL;
+    }
+    char hex[SQ_SHA256_HEX_SIZE];
+    bool missing;
+    if (s_file_checksum (package->path, hex, &missing) == 0) {
+        if (strcasecmp (hex, checksum) == 0) {
+            package->checksum = strdup (checksum);
+            return package->checksum ? package->path : NULL;
+        }
+        zsys_warning ("supervisor=%s topology-id=%s package on disk has checksum %s, not %s; "
+                      "downloading it again",
+                      self->supervisor_id, topology_id, hex, checksum);
+        unlink (package->path);
+    } else if (!missing)
+        zsys_warning ("supervisor=%s topology-id=%s %s", self->supervisor_id, topology_id,
+                      sq_last_error ());
+    int64_t now = zclock_mono ();
+    if (now < package->next_attempt)
+        return NULL;
+    if (s_download (self, topology_id, checksum, package->path)) {
+        zsys_warning ("supervisor=%s topology-id=%s package not ready, retry in %lld ms: %s",
+                      self->supervisor_id, topology_id, (long long) package->retry_delay_ms,
+                      sq_last_error ());
+        package->next_attempt = zclock_mono () + package->retry_delay_ms;
+        package->retry_delay_ms = package->retry_delay_ms * 2 > S_RETRY_MAX_MS
+                                      ? S_RETRY_MAX_MS
+                                      : package->retry_delay_ms * 2;
+        return NULL;
+    }
+    package->retry_delay_ms = S_RETRY_FIRST_MS;
+    package->next_attempt = 0;
+    package->checksum = strdup (checksum);
+    return package->checksum ? package->path : NULL;
+}
+
+void
+supervisor_packages_retain (supervisor_packages_t *self, zhash_t *keep)
+{
+    assert (self);
+    assert (keep);
+    DIR *dir = opendir (self->directory);
+    if (!dir)
+        return;
+    zlist_t *doomed = zlist_new ();
+    zlist_autofree (doomed);
+    struct dirent *entry;
+    while ((entry = readdir (dir))) {
+        const char *name = entry->d_name;
+        size_t length = strlen (name);
+        //  <id>.so, and <id>.so.tmp left by a crash during a download
+        const char *suffix = length > 3 && strcmp (name + length - 3, ".so") == 0       ? ".so"
+                             : length > 7 && strcmp (name + length - 7, ".so.tmp") == 0 ? ".so.tmp"
+                                                                                        : NULL;
+        if (!suffix)
+            continue;
+        char *id = strndup (name, length - strlen (suffix));
+        if (id && (!zhash_lookup (keep, id) || strcmp (suffix, ".so.tmp") == 0))
+            zlist_append (doomed, (void *) name);
+        free (id);
+    }
+    closedir (dir);
+    for (const char *name = zlist_first (doomed); name; name = zlist_next (doomed)) {
+        char *path = zsys_sprintf ("%s/%s", self->directory, name);
+        if (path && unlink (path) == 0)
+            zsys_info ("supervisor=%s removed unused package path=%s", self->supervisor_id, path);
+        free (path);
+    }
+    zlist_destroy (&doomed);
+    //  Forget what is no longer kept, so a new assignment checks the disk.
+    zlist_t *ids = zhash_keys (self->packages);
+    for (const char *id = ids ? zlist_first (ids) : NULL; id; id = zlist_next (ids))
+        if (!zhash_lookup (keep, id))
+            zhash_delete (self->packages, id);
+    zlist_destroy (&ids);
+}

@@ -1,0 +1,117 @@
+/*  supervisor_paths - where a supervisor and its workers keep their files */
+#include "supervisor_paths.h"
+#include "sq_error.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+//  Longest topology id used as a file name.
+#define S_MAX_NAME 200
+
+static const char *
+s_local_dir (const sq_config_t *config)
+{
+    const char *dir = sq_config_string (config, "storm.local.dir", "storm-local");
+    return dir && *dir ? dir : ".";
+}
+
+char *
+supervisor_paths_dir (const sq_config_t *config)
+{
+    return zsys_sprintf ("%s/supervisor", s_local_dir (config));
+}
+
+char *
+supervisor_paths_worker_dir (const sq_config_t *config, int port)
+{
+    return zsys_sprintf ("%s/supervisor/workers/%d", s_local_dir (config), port);
+}
+
+char *
+supervisor_paths_worker_file (const sq_config_t *config, int port, const char *name)
+{
+    return zsys_sprintf ("%s/supervisor/workers/%d/%s", s_local_dir (config), port, name);
+}
+
+bool
+supervisor_paths_safe_name (const char *name)
+{
+    size_t length = name ? strlen (name) : 0;
+    if (length == 0 || length > S_MAX_NAME || name[0] == '.')
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '.' || *c == '_' || *c == '-'))
+            return false;
+    return true;
+}
+
+char *
+supervisor_paths_package (const sq_config_t *config, const char *topology_id)
+{
+    if (!supervisor_paths_safe_name (topology_id)) {
+        sq_error_set ("topology id '%.64s' cannot name a package file",
+                      topology_id ? topology_id : "");
+        return NULL;
+    }
+    return zsys_sprintf ("%s/supervisor/packages/%s.so", s_local_dir (config), topology_id);
+}
+
+int
+supervisor_paths_make_dirs (const char *path)
+{
+    char *copy = strdup (path);
+    if (!copy)
+        return sq_error_set ("out of memory");
+    //  Create each prefix ending before a '/', then the whole path.
+    for (char *slash = strchr (copy + 1, '/');; slash = strchr (slash + 1, '/')) {
+        if (slash)
+            *slash = 0;
+        if (*copy && mkdir (copy, 0755) != 0 && errno != EEXIST) {
+            sq_error_set ("cannot create directory '%s': %s", copy, strerror (errno));
+            free (copy);
+            return -1;
+        }
+        if (!slash)
+            break;
+        *slash = '/';
+    }
+    free (copy);
+    struct stat info;
+    if (stat (path, &info) != 0 || !S_ISDIR (info.st_mode))
+        return sq_error_set ("'%s' is not a directory", path);
+    return 0;
+}
+
+int
+supervisor_paths_touch_heartbeat (const sq_config_t *config, int port)
+{
+    char *path = supervisor_paths_worker_file (config, port, "heartbeat");
+    if (!path)
+        return sq_error_set ("out of memory");
+    int rc = 0;
+    if (utimensat (AT_FDCWD, path, NULL, 0) != 0) {
+        int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 && errno == ENOENT) {
+            char *dir = supervisor_paths_worker_dir (config, port);
+            if (dir && supervisor_paths_make_dirs (dir) == 0)
+                fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+            free (dir);
+        }
+        if (fd < 0)
+            rc = sq_error_set ("cannot touch heartbeat file '%s': %s", path, strerror (errno));
+        else {
+            if (futimens (fd, NULL) != 0)
+                rc = sq_error_set ("cannot touch heartbeat file '%s': %s", path, strerror (errno));
+            close (fd);
+        }
+    }
+    free (path);
+    return rc;
+}

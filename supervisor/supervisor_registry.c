@@ -1,0 +1,152 @@
+/*  supervisor_registry - the supervisor's membership node in ZooKeeper */
+#include "supervisor_registry.h"
+#include "sq_error.h"
+
+#include <assert.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+struct _supervisor_registry_t {
+    sq_zk_t *zk;     //  session the node lives in (borrowed)
+    char *id;        //  supervisor id
+    char *path;      //  "/supervisors/<id>"
+    char *record;    //  encoded sq_supervisor_info_t, the node's data
+    bool registered; //  the node is believed to exist
+    bool check;      //  an event asks to look at the node again
+};
+
+supervisor_registry_t *
+supervisor_registry_new (sq_zk_t *zk, const sq_supervisor_info_t *info)
+{
+    assert (zk);
+    assert (info);
+    supervisor_registry_t *self = calloc (1, sizeof (supervisor_registry_t));
+    if (!self)
+        return NULL;
+    self->zk = zk;
+    self->id = strdup (info->id);
+    self->path = zsys_sprintf ("/supervisors/%s", info->id);
+    self->record = sq_supervisor_info_encode (info);
+    if (!self->id || !self->path || !self->record)
+        supervisor_registry_destroy (&self);
+    return self;
+}
+
+void
+supervisor_registry_destroy (supervisor_registry_t **self_p)
+{
+    assert (self_p);
+    supervisor_registry_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->id);
+    free (self->path);
+    free (self->record);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+supervisor_registry_register (supervisor_registry_t *self)
+{
+    assert (self);
+    self->registered = false;
+    self->check = false;
+    size_t size = strlen (self->record);
+    int rc = sq_zk_create (self->zk, self->path, self->record, size, true);
+    if (rc == SQ_ZK_NODE_EXISTS) {
+        //  Left by an earlier session of ours (a restart within the session
+        //  timeout), or a second supervisor with our id: take it over.
+        zsys_warning ("supervisor=%s replacing node %s left by an earlier session", self->id,
+                      self->path);
+        rc = sq_zk_delete (self->zk, self->path, false);
+        if (rc == 0 || rc == SQ_ZK_NO_NODE)
+            rc = sq_zk_create (self->zk, self->path, self->record, size, true);
+    }
+    if (rc != 0) {
+        zsys_warning ("supervisor=%s not registered: %s", self->id, sq_last_error ());
+        return -1;
+    }
+    //  The watch reports a deletion by anyone but our session's end.
+    if (!sq_zk_exists (self->zk, self->path, true)) {
+        zsys_warning ("supervisor=%s node %s vanished after its creation: %s", self->id, self->path,
+                      sq_last_error ());
+        return -1;
+    }
+    self->registered = true;
+    zsys_info ("supervisor=%s registered node=%s session=%llx", self->id, self->path,
+               (unsigned long long) sq_zk_session_id (self->zk));
+    return 0;
+}
+
+bool
+supervisor_registry_handle_event (supervisor_registry_t *self, const sq_zk_event_t *event)
+{
+    assert (self);
+    assert (event);
+    if (strcmp (event->path, self->path) != 0)
+        return false;
+    if (event->type == SQ_ZK_DELETED) {
+        zsys_warning ("supervisor=%s node %s was deleted; registering again", self->id, self->path);
+        self->registered = false;
+    } else
+        //  Created or changed by someone else: look again, which re-arms
+        //  the watch.
+        self->check = true;
+    return true;
+}
+
+int
+supervisor_registry_sync (supervisor_registry_t *self)
+{
+    assert (self);
+    if (self->registered && self->check) {
+        self->check = false;
+        char *data = NULL;
+        size_t size = 0;
+        int rc = sq_zk_get (self->zk, self->path, &data, &size, true);
+        if (rc == SQ_ZK_NO_NODE)
+            self->registered = false;
+        else if (rc == 0 && (size != strlen (self->record) || memcmp (data, self->record, size)))
+            zsys_warning ("supervisor=%s node %s was overwritten by another process", self->id,
+                          self->path);
+        else if (rc != 0)
+            self->check = true;
+        free (data);
+    }
+    if (self->registered)
+        return 0;
+    return supervisor_registry_register (self);
+}
+
+bool
+supervisor_registry_registered (supervisor_registry_t *self)
+{
+    assert (self);
+    return self->registered;
+}
+
+int
+supervisor_registry_deregister (supervisor_registry_t *self)
+{
+    assert (self);
+    if (!self->registered)
+        return 0;
+    self->registered = false;
+    int rc = sq_zk_delete (self->zk, self->path, false);
+    if (rc != 0 && rc != SQ_ZK_NO_NODE) {
+        zsys_warning ("supervisor=%s node %s not deleted: %s", self->id, self->path,
+                      sq_last_error ());
+        return -1;
+    }
+    zsys_info ("supervisor=%s deregistered node=%s", self->id, self->path);
+    return 0;
+}
+
+const char *
+supervisor_registry_path (supervisor_registry_t *self)
+{
+    assert (self);
+    return self->path;
+}

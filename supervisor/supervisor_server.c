@@ -1,0 +1,401 @@
+/*  supervisor_server - a supervisor: membership, assignments, packages, workers */
+#include "supervisor_server.h"
+#include "sq_cluster_config.h"
+#include "sq_cluster_state.h"
+#include "sq_config.h"
+#include "sq_error.h"
+#include "sq_zk.h"
+#include "supervisor_assignments.h"
+#include "supervisor_packages.h"
+#include "supervisor_paths.h"
+#include "supervisor_registry.h"
+#include "supervisor_workers.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_RETRY_MS 1000 //  delay before ZooKeeper work that failed is tried again
+
+struct _supervisor_server_t {
+    sq_config_t *config;                   //  effective config, storm.local.dir absolute
+    char *id;                              //  supervisor id
+    int *ports;                            //  slot ports
+    size_t port_count;                     //  number of slot ports
+    sq_zk_t *zk;                           //  ZooKeeper session
+    supervisor_registry_t *registry;       //  our /supervisors node
+    supervisor_assignments_t *assignments; //  what each slot should run
+    supervisor_packages_t *packages;       //  downloaded packages
+    supervisor_workers_t *workers;         //  worker processes
+    int64_t next_zk_retry;                 //  monotonic ms before which failed zk work waits
+    bool stopped;                          //  stop has run
+};
+
+//  Reads supervisor.slots.ports into self. Returns 0 or -1 with the error.
+static int
+s_read_ports (supervisor_server_t *self)
+{
+    const json_t *list = sq_config_list (self->config, "supervisor.slots.ports");
+    size_t count = list ? json_array_size (list) : 0;
+    if (count == 0)
+        return sq_error_set ("config key 'supervisor.slots.ports' lists no port");
+    if (count > SQ_CLUSTER_MAX_PORTS)
+        return sq_error_set ("config key 'supervisor.slots.ports' lists %zu ports, at most %d",
+                             count, SQ_CLUSTER_MAX_PORTS);
+    self->ports = calloc (count, sizeof (int));
+    if (!self->ports)
+        return sq_error_set ("out of memory");
+    for (size_t i = 0; i < count; i++) {
+        json_int_t port = json_integer_value (json_array_get (list, i));
+        if (port < 1 || port > 65535)
+            return sq_error_set ("config key 'supervisor.slots.ports': port %lld is out of "
+                                 "range (1..65535)",
+                                 (long long) port);
+        for (size_t j = 0; j < i; j++)
+            if (self->ports[j] == port)
+                return sq_error_set ("config key 'supervisor.slots.ports' lists port %lld twice",
+                                     (long long) port);
+        self->ports[i] = (int) port;
+    }
+    self->port_count = count;
+    return 0;
+}
+
+//  Creates <storm.local.dir>/supervisor and makes storm.local.dir absolute
+//  in the config, so workers find it whatever their directory.
+static int
+s_prepare_local_dir (supervisor_server_t *self)
+{
+    char *dir = supervisor_paths_dir (self->config);
+    if (!dir)
+        return sq_error_set ("out of memory");
+    int rc = supervisor_paths_make_dirs (dir);
+    free (dir);
+    if (rc)
+        return -1;
+    const char *local = sq_config_string (self->config, "storm.local.dir", "storm-local");
+    char *absolute = realpath (*local ? local : ".", NULL);
+    if (!absolute)
+        return sq_error_set ("config key 'storm.local.dir': cannot resolve '%s': %s", local,
+                             strerror (errno));
+    rc = sq_config_set_string (self->config, "storm.local.dir", absolute);
+    free (absolute);
+    return rc;
+}
+
+//  Writes the effective config as <storm.local.dir>/supervisor/config.json
+//  for the workers; returns its path (caller frees) or NULL.
+static char *
+s_write_config (supervisor_server_t *self)
+{
+    char *dir = supervisor_paths_dir (self->config);
+    char *path = dir ? zsys_sprintf ("%s/config.json", dir) : NULL;
+    char *temporary = path ? zsys_sprintf ("%s.tmp", path) : NULL;
+    json_t *json = sq_config_to_json (self->config);
+    free (dir);
+    if (!temporary || !json) {
+        json_decref (json);
+        free (path);
+        free (temporary);
+        sq_error_set ("out of memory");
+        return NULL;
+    }
+    if (json_dump_file (json, temporary, JSON_INDENT (4) | JSON_SORT_KEYS) != 0 ||
+        rename (temporary, path) != 0) {
+        sq_error_set ("cannot write worker config '%s': %s", path, strerror (errno));
+        unlink (temporary);
+        zstr_free (&path);
+    }
+    json_decref (json);
+    free (temporary);
+    return path;
+}
+
+//  The worker command: supervisor.worker.command, else squall-worker next
+//  to this program; in a build tree (supervisor/supervisor, maybe behind a
+//  libtool wrapper) the one in the parent directory. Caller frees; NULL
+//  with the error set.
+static char *
+s_worker_command (supervisor_server_t *self)
+{
+    const char *configured = sq_config_string (self->config, "supervisor.worker.command", "");
+    if (configured && *configured) {
+        if (access (configured, X_OK) != 0)
+            zsys_warning ("supervisor=%s worker command '%s' is not executable: %s", self->id,
+                          configured, strerror (errno));
+        return strdup (configured);
+    }
+    char dir[PATH_MAX];
+    ssize_t size = readlink ("/proc/self/exe", dir, sizeof dir - 1);
+    if (size <= 0) {
+        sq_error_set ("cannot find this program's path in /proc/self/exe: %s; set "
+                      "supervisor.worker.command",
+                      strerror (errno));
+        return NULL;
+    }
+    dir[size] = 0;
+    *strrchr (dir, '/') = 0; //  the kernel gives an absolute path
+    size_t length = strlen (dir);
+    if (length >= 6 && strcmp (dir + length - 6, "/.libs") == 0)
+        dir[length - 6] = 0;
+    char *command = zsys_sprintf ("%s/squall-worker", dir);
+    char *slash = strrchr (dir, '/');
+    if (command && access (command, X_OK) != 0 && slash && slash != dir) {
+        *slash = 0;
+        char *parent = zsys_sprintf ("%s/squall-worker", dir);
+        if (parent && access (parent, X_OK) == 0) {
+            free (command);
+            command = parent;
+        } else
+            free (parent);
+    }
+    if (command && access (command, X_OK) != 0)
+        zsys_warning ("supervisor=%s worker command '%s' is not executable (%s); set "
+                      "supervisor.worker.command",
+                      self->id, command, strerror (errno));
+    if (!command)
+        sq_error_set ("out of memory");
+    return command;
+}
+
+supervisor_server_t *
+supervisor_server_new (const sq_config_t *config, const char *id)
+{
+    assert (config);
+    assert (id);
+    supervisor_server_t *self = calloc (1, sizeof (supervisor_server_t));
+    if (!self) {
+        sq_error_set ("out of memory");
+        return NULL;
+    }
+    self->config = sq_config_dup (config);
+    self->id = strdup (id);
+    char *config_path = NULL, *command = NULL, *servers = NULL;
+    sq_supervisor_info_t *info = NULL;
+    int rc = self->config && self->id ? 0 : sq_error_set ("out of memory");
+    if (rc == 0)
+        rc = s_read_ports (self);
+    if (rc == 0)
+        rc = s_prepare_local_dir (self);
+    if (rc == 0 && !(config_path = s_write_config (self)))
+        rc = -1;
+    if (rc == 0 && !(command = s_worker_command (self)))
+        rc = -1;
+    if (rc == 0 && !(servers = sq_cluster_config_zookeeper (self->config)))
+        rc = -1;
+    if (rc == 0) {
+        zsys_info ("supervisor=%s connecting zookeeper=%s", id, servers);
+        self->zk = sq_cluster_config_connect (self->config);
+        if (!self->zk)
+            rc = -1;
+    }
+    if (rc == 0) {
+        const char *host = sq_config_string (self->config, "storm.local.hostname", "127.0.0.1");
+        info =
+            sq_supervisor_info_new (id, host, self->ports, self->port_count, (int64_t) time (NULL));
+        self->workers = supervisor_workers_new (self->config, id, self->ports, self->port_count,
+                                                command, config_path);
+        self->registry = info ? supervisor_registry_new (self->zk, info) : NULL;
+        self->assignments =
+            supervisor_assignments_new (self->zk, id, self->ports, self->port_count);
+        self->packages = supervisor_packages_new (self->config, id);
+        if (!self->workers || !self->registry || !self->assignments || !self->packages)
+            rc = sq_error_set ("out of memory");
+    }
+    if (rc == 0) {
+        supervisor_workers_kill_stale (self->workers);
+        zsys_info ("supervisor=%s started host=%s slots=%zu local-dir=%s worker-command=%s "
+                   "session-timeout-ms=%d",
+                   id, info->host, self->port_count,
+                   sq_config_string (self->config, "storm.local.dir", ""), command,
+                   sq_zk_session_timeout (self->zk));
+        if (supervisor_registry_register (self->registry))
+            self->next_zk_retry = zclock_mono () + S_RETRY_MS;
+    }
+    sq_supervisor_info_destroy (&info);
+    free (config_path);
+    free (command);
+    free (servers);
+    if (rc != 0) {
+        //  Keep the error across the destructor's calls.
+        char *error = strdup (sq_last_error ());
+        supervisor_server_destroy (&self);
+        sq_error_set ("%s", error ? error : "out of memory");
+        free (error);
+    }
+    return self;
+}
+
+void
+supervisor_server_destroy (supervisor_server_t **self_p)
+{
+    assert (self_p);
+    supervisor_server_t *self = *self_p;
+    if (!self)
+        return;
+    supervisor_workers_destroy (&self->workers);
+    supervisor_packages_destroy (&self->packages);
+    supervisor_assignments_destroy (&self->assignments);
+    supervisor_registry_destroy (&self->registry);
+    sq_zk_destroy (&self->zk);
+    sq_config_destroy (&self->config);
+    free (self->ports);
+    free (self->id);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+supervisor_server_fd (supervisor_server_t *self)
+{
+    assert (self);
+    return sq_zk_fd (self->zk);
+}
+
+const sq_config_t *
+supervisor_server_config (supervisor_server_t *self)
+{
+    assert (self);
+    return self->config;
+}
+
+int
+supervisor_server_timeout (supervisor_server_t *self)
+{
+    assert (self);
+    int timeout = supervisor_workers_timeout (self->workers);
+    bool zk_work = sq_zk_expired (self->zk) || !supervisor_registry_registered (self->registry) ||
+                   supervisor_assignments_stale (self->assignments);
+    if (zk_work) {
+        int64_t wait = self->next_zk_retry - zclock_mono ();
+        if (wait < timeout)
+            timeout = wait < 0 ? 0 : (int) wait;
+    }
+    return timeout;
+}
+
+void
+supervisor_server_handle_zk (supervisor_server_t *self)
+{
+    assert (self);
+    sq_zk_event_t event;
+    while (sq_zk_next_event (self->zk, &event) == 1) {
+        switch (event.type) {
+        case SQ_ZK_SESSION_EXPIRED:
+            zsys_warning ("supervisor=%s zookeeper session expired; opening a new one", self->id);
+            self->next_zk_retry = 0;
+            break;
+        case SQ_ZK_DISCONNECTED:
+            zsys_warning ("supervisor=%s zookeeper disconnected; workers keep running", self->id);
+            break;
+        case SQ_ZK_CONNECTED:
+            zsys_info ("supervisor=%s zookeeper connected session=%llx", self->id,
+                       (unsigned long long) sq_zk_session_id (self->zk));
+            break;
+        default:
+            if (!supervisor_registry_handle_event (self->registry, &event) &&
+                !supervisor_assignments_handle_event (self->assignments, &event))
+                zsys_debug ("supervisor=%s ignoring zookeeper event=%s path=%s", self->id,
+                            sq_zk_event_type_name (event.type), event.path);
+            break;
+        }
+    }
+}
+
+void
+supervisor_server_reap (supervisor_server_t *self)
+{
+    assert (self);
+    supervisor_workers_reap (self->workers);
+}
+
+//  Renews the session, registers and reads assignments as needed. Returns
+//  true when the view of the assignments changed.
+static bool
+s_sync_zookeeper (supervisor_server_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (now < self->next_zk_retry)
+        return false;
+    if (sq_zk_expired (self->zk)) {
+        if (sq_zk_reconnect (self->zk)) {
+            zsys_warning ("supervisor=%s cannot open a new zookeeper session: %s", self->id,
+                          sq_last_error ());
+            self->next_zk_retry = zclock_mono () + S_RETRY_MS;
+            return false;
+        }
+        zsys_info ("supervisor=%s new zookeeper session=%llx", self->id,
+                   (unsigned long long) sq_zk_session_id (self->zk));
+        supervisor_registry_register (self->registry);
+        supervisor_assignments_invalidate (self->assignments);
+    }
+    bool failed = supervisor_registry_sync (self->registry) != 0;
+    bool stale = supervisor_assignments_stale (self->assignments);
+    bool changed = false;
+    if (stale) {
+        if (supervisor_assignments_sync (self->assignments) == 0)
+            changed = true;
+        else
+            failed = true;
+    }
+    if (failed)
+        self->next_zk_retry = zclock_mono () + S_RETRY_MS;
+    return changed;
+}
+
+void
+supervisor_server_tick (supervisor_server_t *self)
+{
+    assert (self);
+    if (self->stopped)
+        return;
+    supervisor_workers_reap (self->workers);
+    bool changed = s_sync_zookeeper (self);
+    if (supervisor_assignments_ready (self->assignments)) {
+        for (size_t i = 0; i < self->port_count; i++) {
+            const supervisor_slot_t *slot =
+                supervisor_assignments_slot (self->assignments, self->ports[i]);
+            const char *package =
+                slot ? supervisor_packages_get (self->packages, slot->topology_id, slot->checksum)
+                     : NULL;
+            supervisor_workers_want (self->workers, self->ports[i], slot, package);
+        }
+    }
+    supervisor_workers_check (self->workers);
+    if (changed) {
+        //  Packages neither assigned nor in use go.
+        zhash_t *keep = zhash_new ();
+        if (keep) {
+            for (size_t i = 0; i < self->port_count; i++) {
+                const supervisor_slot_t *slot =
+                    supervisor_assignments_slot (self->assignments, self->ports[i]);
+                if (slot)
+                    zhash_insert (keep, slot->topology_id, (void *) "assigned");
+            }
+            supervisor_workers_topology_ids (self->workers, keep);
+            supervisor_packages_retain (self->packages, keep);
+            zhash_destroy (&keep);
+        }
+    }
+}
+
+void
+supervisor_server_stop (supervisor_server_t *self)
+{
+    assert (self);
+    if (self->stopped)
+        return;
+    self->stopped = true;
+    zsys_info ("supervisor=%s stopping workers=%zu", self->id,
+               supervisor_workers_alive (self->workers));
+    supervisor_workers_stop_all (self->workers);
+    if (!sq_zk_expired (self->zk))
+        supervisor_registry_deregister (self->registry);
+    zsys_info ("supervisor=%s stopped", self->id);
+}

@@ -1,0 +1,627 @@
+/*  supervisor_workers - the worker processes of a supervisor's slots */
+#include "supervisor_workers.h"
+#include "sq_error.h"
+#include "supervisor_paths.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_HEALTHY_MS 10000     //  a worker that lived this long starts its back-off afresh
+#define S_BACKOFF_FIRST_MS 250 //  delay before the second restart in a row
+#define S_BACKOFF_MAX_MS 30000 //  longest delay between restarts
+#define S_STALE_WAIT_MS 2000   //  how long kill_stale waits for old workers to go
+#define S_FORK_RETRY_MS 1000   //  delay after fork or setup failed
+#define S_MAX_TIMEOUT_MS 1000  //  longest sleep timeout asks for
+
+//  Life of a slot's process.
+typedef enum {
+    S_IDLE = 0, //  no process
+    S_RUNNING,  //  running as wanted (or about to be told to stop)
+    S_STOPPING, //  SIGTERM sent; SIGKILL at kill_at
+    S_KILLED    //  SIGKILL sent; waiting to reap it
+} s_state_t;
+
+//  One slot: what it should run and what it runs.
+typedef struct {
+    int port;                //  slot port
+    char *want_name;         //  topology the slot should run, NULL for none
+    char *want_id;           //  its topology id
+    int64_t want_generation; //  its assignment generation
+    char *want_package;      //  its package file, NULL while not downloaded
+    s_state_t state;         //  the process's life
+    pid_t pid;               //  process id, 0 when idle
+    char *name;              //  topology the process runs
+    char *id;                //  its topology id
+    int64_t generation;      //  its assignment generation
+    int64_t launched;        //  monotonic ms of the start
+    int64_t kill_at;         //  monotonic ms of the SIGKILL, when stopping
+    int64_t next_start;      //  monotonic ms before which no start happens
+    int failures;            //  exits in a row that came soon after a start
+    bool timed_out;          //  killed for a missing heartbeat
+    char *directory;         //  workers/<port>
+    char *pid_path;          //  workers/<port>/pid
+    char *heartbeat_path;    //  workers/<port>/heartbeat
+    char *log_path;          //  workers/<port>/worker.log
+} s_slot_t;
+
+struct _supervisor_workers_t {
+    const sq_config_t *config; //  the supervisor's config (borrowed)
+    char *supervisor_id;       //  our id, passed to workers and in logs
+    char *command;             //  the worker executable
+    char *config_path;         //  --config of workers
+    s_slot_t *slots;           //  one per slot port
+    size_t slot_count;         //  number of slots
+    int64_t timeout_ms;        //  supervisor.worker.timeout.secs
+    int64_t shutdown_ms;       //  supervisor.worker.shutdown.sleep.secs
+    int64_t monitor_ms;        //  supervisor.monitor.frequency.secs
+    int64_t next_monitor;      //  monotonic ms of the next heartbeat check
+};
+
+static int64_t
+s_seconds_ms (const sq_config_t *config, const char *key, int64_t fallback, int64_t minimum)
+{
+    int64_t secs = sq_config_int (config, key, fallback);
+    if (secs < minimum)
+        secs = minimum;
+    if (secs > 86400)
+        secs = 86400;
+    return secs * 1000;
+}
+
+static void
+s_slot_forget_process (s_slot_t *slot)
+{
+    zstr_free (&slot->name);
+    zstr_free (&slot->id);
+    slot->generation = 0;
+    slot->pid = 0;
+    slot->state = S_IDLE;
+    slot->timed_out = false;
+}
+
+static void
+s_slot_forget_want (s_slot_t *slot)
+{
+    zstr_free (&slot->want_name);
+    zstr_free (&slot->want_id);
+    zstr_free (&slot->want_package);
+    slot->want_generation = 0;
+}
+
+supervisor_workers_t *
+supervisor_workers_new (const sq_config_t *config, const char *supervisor_id, const int *ports,
+                        size_t port_count, const char *command, const char *config_path)
+{
+    assert (config);
+    assert (supervisor_id);
+    assert (ports || port_count == 0);
+    assert (command);
+    assert (config_path);
+    supervisor_workers_t *self = calloc (1, sizeof (supervisor_workers_t));
+    if (!self)
+        return NULL;
+    self->config = config;
+    self->supervisor_id = strdup (supervisor_id);
+    self->command = strdup (command);
+    self->config_path = strdup (config_path);
+    self->slots = calloc (port_count ? port_count : 1, sizeof (s_slot_t));
+    self->slot_count = port_count;
+    self->timeout_ms = s_seconds_ms (config, "supervisor.worker.timeout.secs", 5, 1);
+    self->shutdown_ms = s_seconds_ms (config, "supervisor.worker.shutdown.sleep.secs", 3, 0);
+    self->monitor_ms = s_seconds_ms (config, "supervisor.monitor.frequency.secs", 1, 1);
+    bool ok = self->supervisor_id && self->command && self->config_path && self->slots;
+    for (size_t i = 0; ok && i < port_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        slot->port = ports[i];
+        slot->directory = supervisor_paths_worker_dir (config, ports[i]);
+        slot->pid_path = supervisor_paths_worker_file (config, ports[i], "pid");
+        slot->heartbeat_path = supervisor_paths_worker_file (config, ports[i], "heartbeat");
+        slot->log_path = supervisor_paths_worker_file (config, ports[i], "worker.log");
+        ok = slot->directory && slot->pid_path && slot->heartbeat_path && slot->log_path;
+    }
+    if (!ok)
+        supervisor_workers_destroy (&self);
+    return self;
+}
+
+void
+supervisor_workers_destroy (supervisor_workers_t **self_p)
+{
+    assert (self_p);
+    supervisor_workers_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; self->slots && i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        s_slot_forget_want (slot);
+        s_slot_forget_process (slot);
+        free (slot->directory);
+        free (slot->pid_path);
+        free (slot->heartbeat_path);
+        free (slot->log_path);
+    }
+    free (self->slots);
+    free (self->supervisor_id);
+    free (self->command);
+    free (self->config_path);
+    free (self);
+    *self_p = NULL;
+}
+
+static s_slot_t *
+s_slot_of_port (supervisor_workers_t *self, int port)
+{
+    for (size_t i = 0; i < self->slot_count; i++)
+        if (self->slots[i].port == port)
+            return &self->slots[i];
+    return NULL;
+}
+
+//  Sends signal to the worker's process group, or to the process alone
+//  when the group is gone (it may not have been made yet).
+static void
+s_signal (pid_t pid, int signal)
+{
+    if (pid <= 0)
+        return;
+    if (kill (-pid, signal) != 0)
+        kill (pid, signal);
+}
+
+//  ---------------------------------------------------------------------
+//  Stale workers
+
+//  True when process pid's command line has "--supervisor <id>" and
+//  "--port <port>": one of our workers from an earlier life.
+static bool
+s_is_our_worker (pid_t pid, const char *supervisor_id, int port)
+{
+    char path[64];
+    snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+    FILE *file = fopen (path, "rbe");
+    if (!file)
+        return false;
+    char buffer[8192];
+    size_t size = fread (buffer, 1, sizeof buffer - 1, file);
+    fclose (file);
+    buffer[size] = 0;
+    char port_text[16];
+    snprintf (port_text, sizeof port_text, "%d", port);
+    bool supervisor_matches = false, port_matches = false;
+    const char *previous = NULL;
+    for (size_t at = 0; at < size; at += strlen (buffer + at) + 1) {
+        const char *argument = buffer + at;
+        if (previous && strcmp (previous, "--supervisor") == 0)
+            supervisor_matches |= strcmp (argument, supervisor_id) == 0;
+        if (previous && strcmp (previous, "--port") == 0)
+            port_matches |= strcmp (argument, port_text) == 0;
+        previous = argument;
+    }
+    return supervisor_matches && port_matches;
+}
+
+//  True while pid exists and is not a zombie.
+static bool
+s_process_alive (pid_t pid)
+{
+    char path[64];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "re");
+    if (!file)
+        return false;
+    char buffer[512];
+    size_t size = fread (buffer, 1, sizeof buffer - 1, file);
+    fclose (file);
+    buffer[size] = 0;
+    //  "pid (comm) S ...": the state follows the last ')'.
+    const char *close = strrchr (buffer, ')');
+    return !(close && close[1] == ' ' && (close[2] == 'Z' || close[2] == 'X'));
+}
+
+int
+supervisor_workers_kill_stale (supervisor_workers_t *self)
+{
+    assert (self);
+    pid_t *killed = calloc (self->slot_count ? self->slot_count : 1, sizeof (pid_t));
+    if (!killed)
+        return 0;
+    int count = 0;
+    for (size_t i = 0; i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        FILE *file = fopen (slot->pid_path, "re");
+        if (!file)
+            continue;
+        long pid = 0;
+        int fields = fscanf (file, "%ld", &pid);
+        fclose (file);
+        if (fields == 1 && pid > 1 && pid <= INT32_MAX && (pid_t) pid != getpid () &&
+            s_is_our_worker ((pid_t) pid, self->supervisor_id, slot->port)) {
+            zsys_warning ("supervisor=%s port=%d killing stale worker pid=%ld of an earlier run",
+                          self->supervisor_id, slot->port, pid);
+            s_signal ((pid_t) pid, SIGKILL);
+            killed[count++] = (pid_t) pid;
+        }
+        unlink (slot->pid_path);
+    }
+    int64_t deadline = zclock_mono () + S_STALE_WAIT_MS;
+    for (int i = 0; i < count; i++)
+        while (s_process_alive (killed[i]) && zclock_mono () < deadline)
+            zclock_sleep (10);
+    free (killed);
+    return count;
+}
+
+//  ---------------------------------------------------------------------
+//  Wants
+
+static bool
+s_same (const char *a, const char *b)
+{
+    return a && b ? strcmp (a, b) == 0 : a == b;
+}
+
+void
+supervisor_workers_want (supervisor_workers_t *self, int port, const supervisor_slot_t *want,
+                         const char *package)
+{
+    assert (self);
+    s_slot_t *slot = s_slot_of_port (self, port);
+    assert (slot);
+    if (!want) {
+        s_slot_forget_want (slot);
+        return;
+    }
+    if (s_same (slot->want_name, want->topology_name) &&
+        s_same (slot->want_id, want->topology_id) && slot->want_generation == want->generation &&
+        s_same (slot->want_package, package))
+        return;
+    s_slot_forget_want (slot);
+    slot->want_name = strdup (want->topology_name);
+    slot->want_id = strdup (want->topology_id);
+    slot->want_generation = want->generation;
+    slot->want_package = package ? strdup (package) : NULL;
+    if (!slot->want_name || !slot->want_id || (package && !slot->want_package)) {
+        zsys_error ("supervisor=%s port=%d out of memory", self->supervisor_id, port);
+        s_slot_forget_want (slot);
+    }
+}
+
+//  True when the slot's process runs what the slot should run.
+static bool
+s_runs_wanted (const s_slot_t *slot)
+{
+    return slot->want_name && s_same (slot->name, slot->want_name) &&
+           s_same (slot->id, slot->want_id) && slot->generation == slot->want_generation;
+}
+
+//  ---------------------------------------------------------------------
+//  Starting
+
+//  Writes the pid file through a temporary file renamed into place.
+static void
+s_write_pid_file (supervisor_workers_t *self, s_slot_t *slot)
+{
+    char *temporary = zsys_sprintf ("%s.tmp", slot->pid_path);
+    FILE *file = temporary ? fopen (temporary, "we") : NULL;
+    bool ok = file && fprintf (file, "%d\n", (int) slot->pid) > 0;
+    if (file && fclose (file) != 0)
+        ok = false;
+    if (!ok || rename (temporary, slot->pid_path) != 0) {
+        zsys_warning ("supervisor=%s port=%d cannot write pid file %s: %s", self->supervisor_id,
+                      slot->port, slot->pid_path, strerror (errno));
+        if (temporary)
+            unlink (temporary);
+    }
+    free (temporary);
+}
+
+//  In the child, between fork and exec: only async-signal-safe calls.
+static void
+s_child (int null_fd, int log_fd, const char *command, char **argv, const char *failure)
+{
+    setpgid (0, 0);
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = SIG_DFL;
+    for (int signal = 1; signal < NSIG; signal++)
+        if (signal != SIGKILL && signal != SIGSTOP)
+            sigaction (signal, &action, NULL);
+    sigset_t none;
+    sigemptyset (&none);
+    sigprocmask (SIG_SETMASK, &none, NULL);
+    if (dup2 (null_fd, 0) < 0 || dup2 (log_fd, 1) < 0 || dup2 (log_fd, 2) < 0)
+        _exit (127);
+#ifdef SYS_close_range
+    if (syscall (SYS_close_range, 3U, ~0U, 0U) != 0)
+#endif
+    {
+        long limit = sysconf (_SC_OPEN_MAX);
+        for (long fd = 3; fd < (limit > 0 && limit < 65536 ? limit : 65536); fd++)
+            close ((int) fd);
+    }
+    execv (command, argv);
+    ssize_t ignored = write (2, failure, strlen (failure));
+    (void) ignored;
+    _exit (127);
+}
+
+//  Starts the slot's wanted worker. Returns 0 or -1 (logged; retried later).
+static int
+s_start (supervisor_workers_t *self, s_slot_t *slot)
+{
+    if (supervisor_paths_make_dirs (slot->directory)) {
+        zsys_error ("supervisor=%s port=%d cannot start worker: %s", self->supervisor_id,
+                    slot->port, sq_last_error ());
+        return -1;
+    }
+    //  A heartbeat of the previous worker must not count for this one.
+    unlink (slot->heartbeat_path);
+    int log_fd = open (slot->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+    char port_text[16];
+    snprintf (port_text, sizeof port_text, "%d", slot->port);
+    char *argv[] = {self->command,       "--config", self->config_path, "--topology",
+                    slot->want_name,     "--id",     slot->want_id,     "--supervisor",
+                    self->supervisor_id, "--port",   port_text,         "--package",
+                    slot->want_package,  NULL};
+    char *failure =
+        zsys_sprintf ("supervisor: cannot execute worker command '%s'\n", self->command);
+    pid_t pid = -1;
+    if (log_fd < 0 || null_fd < 0 || !failure)
+        zsys_error ("supervisor=%s port=%d cannot start worker: cannot open %s: %s",
+                    self->supervisor_id, slot->port, log_fd < 0 ? slot->log_path : "/dev/null",
+                    strerror (errno));
+    else {
+        char stamp[64];
+        time_t now = time (NULL);
+        struct tm local;
+        strftime (stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime_r (&now, &local));
+        dprintf (log_fd,
+                 "---- %s supervisor=%s starting worker topology=%s id=%s generation=%lld "
+                 "port=%d\n",
+                 stamp, self->supervisor_id, slot->want_name, slot->want_id,
+                 (long long) slot->want_generation, slot->port);
+        pid = fork ();
+        if (pid == 0)
+            s_child (null_fd, log_fd, self->command, argv, failure);
+        if (pid < 0)
+            zsys_error ("supervisor=%s port=%d cannot fork a worker: %s", self->supervisor_id,
+                        slot->port, strerror (errno));
+    }
+    if (log_fd >= 0)
+        close (log_fd);
+    if (null_fd >= 0)
+        close (null_fd);
+    free (failure);
+    if (pid < 0)
+        return -1;
+    //  Also here, so the group exists before we signal it; fails harmlessly
+    //  once the child has exec'd, after making the group itself.
+    setpgid (pid, pid);
+    slot->pid = pid;
+    slot->state = S_RUNNING;
+    slot->name = strdup (slot->want_name);
+    slot->id = strdup (slot->want_id);
+    slot->generation = slot->want_generation;
+    slot->launched = zclock_mono ();
+    slot->timed_out = false;
+    s_write_pid_file (self, slot);
+    zsys_info ("supervisor=%s port=%d started worker pid=%d topology=%s id=%s generation=%lld",
+               self->supervisor_id, slot->port, (int) pid, slot->want_name, slot->want_id,
+               (long long) slot->want_generation);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Reaping
+
+void
+supervisor_workers_reap (supervisor_workers_t *self)
+{
+    assert (self);
+    int status;
+    pid_t pid;
+    while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
+        s_slot_t *slot = NULL;
+        for (size_t i = 0; i < self->slot_count && !slot; i++)
+            if (self->slots[i].pid == pid)
+                slot = &self->slots[i];
+        if (!slot) {
+            zsys_debug ("supervisor=%s reaped child pid=%d that is not a worker",
+                        self->supervisor_id, (int) pid);
+            continue;
+        }
+        char how[32];
+        if (WIFEXITED (status))
+            snprintf (how, sizeof how, "exit-%d", WEXITSTATUS (status));
+        else if (WIFSIGNALED (status))
+            snprintf (how, sizeof how, "signal-%d", WTERMSIG (status));
+        else
+            snprintf (how, sizeof how, "0x%x", (unsigned) status);
+        int64_t now = zclock_mono ();
+        int64_t lived = now - slot->launched;
+        unlink (slot->pid_path);
+        if (slot->state == S_RUNNING || slot->timed_out) {
+            //  It died on its own, or hung: restart it, backing off when it
+            //  keeps failing soon after its start.
+            slot->failures = lived >= S_HEALTHY_MS ? 1 : slot->failures + 1;
+            int64_t delay = 0;
+            if (slot->failures > 1) {
+                delay = S_BACKOFF_FIRST_MS;
+                for (int i = 2; i < slot->failures && delay < S_BACKOFF_MAX_MS; i++)
+                    delay *= 2;
+                if (delay > S_BACKOFF_MAX_MS)
+                    delay = S_BACKOFF_MAX_MS;
+            }
+            slot->next_start = now + delay;
+            if (s_runs_wanted (slot))
+                zsys_warning ("supervisor=%s port=%d worker exited status=%s pid=%d "
+                              "topology=%s lived-ms=%lld restarting in-ms=%lld",
+                              self->supervisor_id, slot->port, how, (int) pid, slot->name,
+                              (long long) lived, (long long) delay);
+            else
+                zsys_warning ("supervisor=%s port=%d worker exited status=%s pid=%d "
+                              "topology=%s lived-ms=%lld",
+                              self->supervisor_id, slot->port, how, (int) pid, slot->name,
+                              (long long) lived);
+        } else {
+            zsys_info ("supervisor=%s port=%d worker stopped status=%s pid=%d topology=%s",
+                       self->supervisor_id, slot->port, how, (int) pid, slot->name);
+            slot->next_start = now;
+        }
+        s_slot_forget_process (slot);
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Checking
+
+//  True when the worker's heartbeat is older than the timeout, counting
+//  from its start.
+static bool
+s_heartbeat_late (supervisor_workers_t *self, s_slot_t *slot, int64_t now, int64_t *age_p)
+{
+    *age_p = now - slot->launched;
+    if (*age_p <= self->timeout_ms)
+        return false;
+    struct stat info;
+    if (stat (slot->heartbeat_path, &info) != 0)
+        return true;
+    struct timespec wall;
+    clock_gettime (CLOCK_REALTIME, &wall);
+    int64_t age = (int64_t) (wall.tv_sec - info.st_mtim.tv_sec) * 1000 +
+                  (wall.tv_nsec - info.st_mtim.tv_nsec) / 1000000;
+    if (age < *age_p)
+        *age_p = age;
+    return *age_p > self->timeout_ms;
+}
+
+void
+supervisor_workers_check (supervisor_workers_t *self)
+{
+    assert (self);
+    int64_t now = zclock_mono ();
+    bool monitor = now >= self->next_monitor;
+    if (monitor)
+        self->next_monitor = now + self->monitor_ms;
+    for (size_t i = 0; i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        int64_t age;
+        switch (slot->state) {
+        case S_RUNNING:
+            if (!s_runs_wanted (slot)) {
+                zsys_info ("supervisor=%s port=%d stopping worker pid=%d topology=%s id=%s "
+                           "generation=%lld: %s",
+                           self->supervisor_id, slot->port, (int) slot->pid, slot->name, slot->id,
+                           (long long) slot->generation,
+                           !slot->want_name ? "slot unassigned" : "assignment changed");
+                s_signal (slot->pid, SIGTERM);
+                slot->state = S_STOPPING;
+                slot->kill_at = now + self->shutdown_ms;
+            } else if (monitor && s_heartbeat_late (self, slot, now, &age)) {
+                zsys_warning ("supervisor=%s port=%d worker pid=%d topology=%s heartbeat "
+                              "timed out age-ms=%lld timeout-ms=%lld; killing it",
+                              self->supervisor_id, slot->port, (int) slot->pid, slot->name,
+                              (long long) age, (long long) self->timeout_ms);
+                s_signal (slot->pid, SIGKILL);
+                slot->state = S_KILLED;
+                slot->timed_out = true;
+            }
+            break;
+        case S_STOPPING:
+            if (now >= slot->kill_at) {
+                zsys_warning ("supervisor=%s port=%d worker pid=%d topology=%s still running "
+                              "after SIGTERM; sending SIGKILL",
+                              self->supervisor_id, slot->port, (int) slot->pid, slot->name);
+                s_signal (slot->pid, SIGKILL);
+                slot->state = S_KILLED;
+            }
+            break;
+        case S_KILLED:
+            break;
+        case S_IDLE:
+            if (slot->want_name && slot->want_package && now >= slot->next_start &&
+                s_start (self, slot) != 0)
+                slot->next_start = now + S_FORK_RETRY_MS;
+            break;
+        }
+    }
+}
+
+int
+supervisor_workers_timeout (supervisor_workers_t *self)
+{
+    assert (self);
+    int64_t now = zclock_mono ();
+    int64_t due = self->next_monitor;
+    for (size_t i = 0; i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        if (slot->state == S_RUNNING && !s_runs_wanted (slot))
+            due = now;
+        else if (slot->state == S_STOPPING && slot->kill_at < due)
+            due = slot->kill_at;
+        else if (slot->state == S_IDLE && slot->want_name && slot->want_package &&
+                 slot->next_start < due)
+            due = slot->next_start;
+    }
+    int64_t wait = due - now;
+    return wait < 0 ? 0 : wait > S_MAX_TIMEOUT_MS ? S_MAX_TIMEOUT_MS : (int) wait;
+}
+
+void
+supervisor_workers_topology_ids (supervisor_workers_t *self, zhash_t *ids)
+{
+    assert (self);
+    assert (ids);
+    for (size_t i = 0; i < self->slot_count; i++)
+        if (self->slots[i].id)
+            zhash_insert (ids, self->slots[i].id, (void *) "running");
+}
+
+size_t
+supervisor_workers_alive (supervisor_workers_t *self)
+{
+    assert (self);
+    size_t alive = 0;
+    for (size_t i = 0; i < self->slot_count; i++)
+        alive += self->slots[i].state != S_IDLE;
+    return alive;
+}
+
+int
+supervisor_workers_pid (supervisor_workers_t *self, int port)
+{
+    assert (self);
+    s_slot_t *slot = s_slot_of_port (self, port);
+    return slot ? (int) slot->pid : 0;
+}
+
+void
+supervisor_workers_stop_all (supervisor_workers_t *self)
+{
+    assert (self);
+    for (size_t i = 0; i < self->slot_count; i++)
+        s_slot_forget_want (&self->slots[i]);
+    //  check sends SIGTERM to every worker now that none is wanted, then
+    //  SIGKILL at the deadline; reap collects them.
+    int64_t deadline = zclock_mono () + self->shutdown_ms + 2000;
+    supervisor_workers_check (self);
+    while (supervisor_workers_alive (self) > 0 && zclock_mono () < deadline) {
+        zclock_sleep (20);
+        supervisor_workers_reap (self);
+        supervisor_workers_check (self);
+    }
+    if (supervisor_workers_alive (self) > 0)
+        zsys_error ("supervisor=%s %zu workers did not exit after SIGKILL", self->supervisor_id,
+                    supervisor_workers_alive (self));
+}

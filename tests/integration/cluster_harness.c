@@ -1,0 +1,374 @@
+/*  cluster_harness - a whole Squall cluster on this machine, for tests */
+#include "cluster_harness.h"
+#include "sq_error.h"
+#include "zk_server.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HARNESS_MAX_SUPERVISORS 8
+#define HARNESS_MAX_SLOTS 8
+
+typedef struct {
+    pid_t pid;                    //  the supervisor process, 0 when stopped
+    char id[64];                  //  its supervisor id
+    char config[4096];            //  its config file
+    char local_dir[4096];         //  its storm.local.dir
+    int ports[HARNESS_MAX_SLOTS]; //  its slot ports
+} harness_supervisor_t;
+
+struct _cluster_harness_t {
+    char dir[4096];           //  temporary directory of everything
+    zk_server_t *zookeeper;   //  the ZooKeeper server
+    sq_zk_t *zk;              //  a session for the tests
+    pid_t nimbus;             //  the nimbus process, 0 when stopped
+    char nimbus_config[4096]; //  nimbus's config file
+    int nimbus_port;          //  port nimbus listens on
+    harness_supervisor_t supervisors[HARNESS_MAX_SUPERVISORS]; //  the supervisors
+    int supervisor_count;                                      //  how many
+    int slots;                                                 //  slots per supervisor
+};
+
+char *
+cluster_harness_build_path (const char *name)
+{
+    const char *top = getenv ("top_builddir");
+    char *relative = malloc (4096);
+    snprintf (relative, 4096, "%s/%s", top ? top : ".", name);
+    char *absolute = realpath (relative, NULL);
+    free (relative);
+    return absolute;
+}
+
+static int
+s_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET,
+                                  .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+    socklen_t length = sizeof address;
+    int port = -1;
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &address, sizeof address) == 0 &&
+        getsockname (fd, (struct sockaddr *) &address, &length) == 0)
+        port = ntohs (address.sin_port);
+    if (fd >= 0)
+        close (fd);
+    return port;
+}
+
+//  Start a program with its output appended to log; the child dies with
+//  the test process.
+static pid_t
+s_spawn (const char *log, char *const argv[])
+{
+    pid_t pid = fork ();
+    if (pid == 0) {
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2 (fd, STDOUT_FILENO);
+            dup2 (fd, STDERR_FILENO);
+            close (fd);
+        }
+        execv (argv[0], argv);
+        fprintf (stderr, "cannot run %s: %s\n", argv[0], strerror (errno));
+        _exit (127);
+    }
+    return pid;
+}
+
+static void
+s_stop (pid_t *pid_p, int signal)
+{
+    if (*pid_p > 0) {
+        kill (*pid_p, signal);
+        //  A gentle signal gets 10 s before the hard one.
+        for (int waited = 0; signal != SIGKILL && waited < 1000; waited++) {
+            if (waitpid (*pid_p, NULL, WNOHANG) == *pid_p) {
+                *pid_p = 0;
+                return;
+            }
+            usleep (10000);
+        }
+        kill (*pid_p, SIGKILL);
+        waitpid (*pid_p, NULL, 0);
+        *pid_p = 0;
+    }
+}
+
+static int
+s_write_config (const char *path, const char *json)
+{
+    FILE *file = fopen (path, "w");
+    if (!file)
+        return -1;
+    fputs (json, file);
+    fclose (file);
+    return 0;
+}
+
+int
+cluster_harness_start_nimbus (cluster_harness_t *self)
+{
+    char *binary = cluster_harness_build_path ("nimbus");
+    char log[4200];
+    snprintf (log, sizeof log, "%s/nimbus.log", self->dir);
+    char *argv[] = {binary, "--config", self->nimbus_config, NULL};
+    self->nimbus = binary ? s_spawn (log, argv) : -1;
+    free (binary);
+    return self->nimbus > 0 ? 0 : -1;
+}
+
+void
+cluster_harness_stop_nimbus (cluster_harness_t *self, int signal)
+{
+    s_stop (&self->nimbus, signal);
+}
+
+static int
+s_start_supervisor (cluster_harness_t *self, int index)
+{
+    harness_supervisor_t *supervisor = &self->supervisors[index];
+    char *binary = cluster_harness_build_path ("supervisor");
+    char log[4200];
+    snprintf (log, sizeof log, "%s/supervisor-%d.log", self->dir, index);
+    char *argv[] = {binary, "--config", supervisor->config, "--id", supervisor->id, NULL};
+    supervisor->pid = binary ? s_spawn (log, argv) : -1;
+    free (binary);
+    return supervisor->pid > 0 ? 0 : -1;
+}
+
+//  Wait until n supervisors are registered in ZooKeeper.
+static int
+s_wait_registered (cluster_harness_t *self, int n)
+{
+    for (int waited = 0; waited < 300; waited++) {
+        zlist_t *children = NULL;
+        int count = sq_zk_children (self->zk, "/supervisors", &children, false);
+        zlist_destroy (&children);
+        if (count >= n)
+            return 0;
+        usleep (100000);
+    }
+    fprintf (stderr, "cluster_harness: supervisors did not register\n");
+    return -1;
+}
+
+cluster_harness_t *
+cluster_harness_new (int supervisors, int slots)
+{
+    if (supervisors > HARNESS_MAX_SUPERVISORS || slots > HARNESS_MAX_SLOTS)
+        return NULL;
+    cluster_harness_t *self = calloc (1, sizeof (cluster_harness_t));
+    snprintf (self->dir, sizeof self->dir, "%s/squall-cluster-XXXXXX",
+              getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp");
+    if (!mkdtemp (self->dir)) {
+        free (self);
+        return NULL;
+    }
+    self->slots = slots;
+    self->zookeeper = zk_server_new (self->dir);
+    if (!self->zookeeper) {
+        cluster_harness_destroy (&self);
+        return NULL;
+    }
+    self->zk = sq_zk_new (zk_server_endpoint (self->zookeeper), "/storm", 10000, 10000);
+    self->nimbus_port = s_free_port ();
+    char common[2048];
+    snprintf (common, sizeof common,
+              "\"storm.zookeeper.servers\": [\"127.0.0.1\"], \"storm.zookeeper.port\": %d, "
+              "\"storm.zookeeper.root\": \"/storm\", \"nimbus.host\": \"127.0.0.1\", "
+              "\"nimbus.port\": %d, \"storm.local.hostname\": \"127.0.0.1\"",
+              zk_server_port (self->zookeeper), self->nimbus_port);
+    char json[8192];
+    snprintf (self->nimbus_config, sizeof self->nimbus_config, "%s/nimbus.json", self->dir);
+    snprintf (json, sizeof json, "{%s, \"storm.local.dir\": \"%s/nimbus-local\"}\n", common,
+              self->dir);
+    int rc = self->zk ? s_write_config (self->nimbus_config, json) : -1;
+    if (rc == 0)
+        rc = cluster_harness_start_nimbus (self);
+    char *worker = cluster_harness_build_path ("squall-worker");
+    for (int index = 0; rc == 0 && index < supervisors; index++) {
+        harness_supervisor_t *supervisor = &self->supervisors[index];
+        snprintf (supervisor->id, sizeof supervisor->id, "supervisor-%d", index);
+        snprintf (supervisor->config, sizeof supervisor->config, "%s/supervisor-%d.json", self->dir,
+                  index);
+        snprintf (supervisor->local_dir, sizeof supervisor->local_dir, "%s/supervisor-%d-local",
+                  self->dir, index);
+        char ports[256] = "";
+        for (int slot = 0; slot < slots; slot++) {
+            supervisor->ports[slot] = s_free_port ();
+            snprintf (ports + strlen (ports), sizeof ports - strlen (ports), "%s%d",
+                      slot ? "," : "", supervisor->ports[slot]);
+        }
+        snprintf (json, sizeof json,
+                  "{%s, \"storm.local.dir\": \"%s\", \"supervisor.slots.ports\": [%s], "
+                  "\"supervisor.worker.command\": \"%s\"}\n",
+                  common, supervisor->local_dir, ports, worker ? worker : "squall-worker");
+        rc = s_write_config (supervisor->config, json);
+        if (rc == 0)
+            rc = s_start_supervisor (self, index);
+        if (rc == 0)
+            self->supervisor_count++;
+    }
+    free (worker);
+    if (rc == 0)
+        rc = s_wait_registered (self, supervisors);
+    if (rc) {
+        cluster_harness_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+//  SIGKILL every process whose command line mentions dir.
+static void
+s_kill_mentioning (const char *dir)
+{
+    DIR *proc = opendir ("/proc");
+    struct dirent *entry;
+    while (proc && (entry = readdir (proc))) {
+        pid_t pid = (pid_t) atoi (entry->d_name);
+        if (pid <= 0 || pid == getpid ())
+            continue;
+        char path[64], cmdline[8192];
+        snprintf (path, sizeof path, "/proc/%d/cmdline", pid);
+        int fd = open (path, O_RDONLY);
+        if (fd < 0)
+            continue;
+        ssize_t size = read (fd, cmdline, sizeof cmdline - 1);
+        close (fd);
+        for (ssize_t i = 0; i < size; i++)
+            if (cmdline[i] == 0)
+                cmdline[i] = ' ';
+        cmdline[size > 0 ? size : 0] = 0;
+        if (strstr (cmdline, dir) && !strstr (cmdline, "ZooKeeperServerMain"))
+            kill (pid, SIGKILL);
+    }
+    if (proc)
+        closedir (proc);
+}
+
+void
+cluster_harness_destroy (cluster_harness_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    cluster_harness_t *self = *self_p;
+    for (int index = 0; index < self->supervisor_count; index++)
+        s_stop (&self->supervisors[index].pid, SIGKILL);
+    s_stop (&self->nimbus, SIGKILL);
+    s_kill_mentioning (self->dir);
+    sq_zk_destroy (&self->zk);
+    zk_server_destroy (&self->zookeeper);
+    char command[4200];
+    snprintf (command, sizeof command, "rm -rf '%s'", self->dir);
+    if (system (command) != 0)
+        fprintf (stderr, "cluster_harness: could not remove %s\n", self->dir);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+cluster_harness_dir (cluster_harness_t *self)
+{
+    return self->dir;
+}
+
+sq_zk_t *
+cluster_harness_zk (cluster_harness_t *self)
+{
+    return self->zk;
+}
+
+int
+cluster_harness_cli (cluster_harness_t *self, char **output_p, const char *const *args)
+{
+    char *binary = cluster_harness_build_path ("storm-submit");
+    char nimbus[64];
+    snprintf (nimbus, sizeof nimbus, "127.0.0.1:%d", self->nimbus_port);
+    char *argv[64] = {binary, "--nimbus", nimbus};
+    int argc = 3;
+    while (argc < 63 && args[argc - 3])
+        argv[argc] = (char *) args[argc - 3], argc++;
+    argv[argc] = NULL;
+    char log[4200];
+    snprintf (log, sizeof log, "%s/cli-%ld.out", self->dir, (long) random ());
+    pid_t pid = binary ? s_spawn (log, argv) : -1;
+    free (binary);
+    int status = -1;
+    if (pid > 0)
+        waitpid (pid, &status, 0);
+    if (output_p) {
+        FILE *file = fopen (log, "r");
+        *output_p = calloc (1, 65536);
+        if (file) {
+            size_t size = fread (*output_p, 1, 65535, file);
+            (*output_p)[size] = 0;
+            fclose (file);
+        }
+    }
+    unlink (log);
+    return pid > 0 && WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+void
+cluster_harness_stop_supervisor (cluster_harness_t *self, int index, int signal, bool with_workers)
+{
+    harness_supervisor_t *supervisor = &self->supervisors[index];
+    if (with_workers)
+        for (int slot = 0; slot < self->slots; slot++) {
+            pid_t pid = cluster_harness_worker_pid (self, index, slot);
+            if (pid > 0)
+                kill (pid, SIGKILL);
+        }
+    s_stop (&supervisor->pid, signal);
+    if (with_workers)
+        s_kill_mentioning (supervisor->config);
+}
+
+const char *
+cluster_harness_supervisor_id (cluster_harness_t *self, int index)
+{
+    return self->supervisors[index].id;
+}
+
+pid_t
+cluster_harness_worker_pid (cluster_harness_t *self, int index, int slot)
+{
+    char path[4300];
+    snprintf (path, sizeof path, "%s/supervisor/workers/%d/pid", self->supervisors[index].local_dir,
+              self->supervisors[index].ports[slot]);
+    FILE *file = fopen (path, "r");
+    long pid = -1;
+    if (file) {
+        if (fscanf (file, "%ld", &pid) != 1)
+            pid = -1;
+        fclose (file);
+    }
+    return pid > 0 && kill ((pid_t) pid, 0) == 0 ? (pid_t) pid : -1;
+}
+
+int
+cluster_harness_slot_port (cluster_harness_t *self, int index, int slot)
+{
+    return self->supervisors[index].ports[slot];
+}
+
+int
+cluster_harness_nimbus_port (cluster_harness_t *self)
+{
+    return self->nimbus_port;
+}

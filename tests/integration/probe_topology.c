@@ -1,0 +1,211 @@
+/*  probe_topology - a test package whose deliveries a test can audit
+
+    numbers (spout, 1) -shuffle-> relay (4) -fields "number"-> sink (2)
+
+    The spout plays a durable source, like a message queue with committed
+    offsets: it emits the numbers 0 .. probe.messages-1 as tracked tuples
+    and appends each acked number to <probe.dir>/acked.log. A spout that
+    starts again (its worker was killed) reads that log first and emits only
+    the numbers not yet acked, so a test sees at-least-once across crashes
+    by checking that the log holds every number. The sink appends what it
+    receives to <probe.dir>/sink-<task>.log, so duplicates can be counted.
+
+    Config keys: probe.dir (required), probe.messages (1000),
+    probe.per.call (numbers emitted per next_tuple at most, 10).
+*/
+#include <squall.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    sq_collector_t *collector; //  where numbers go
+    FILE *acked_log;           //  <probe.dir>/acked.log, appended
+    bool *acked;               //  acked[n]: n was acked
+    int *replay;               //  failed numbers to emit again
+    int replay_count;          //  how many
+    int messages;              //  numbers to deliver
+    int next;                  //  next number to consider
+    int per_call;              //  most emits per next_tuple
+} numbers_t;
+
+static void
+s_declare_number (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "number");
+}
+
+static FILE *
+s_open_log (const sq_context_t *context, const char *name, const char *mode)
+{
+    const char *dir = sq_config_string (sq_context_config (context), "probe.dir", NULL);
+    if (!dir)
+        return NULL;
+    char path[4096];
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    return fopen (path, mode);
+}
+
+static int
+s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    const sq_config_t *config = sq_context_config (context);
+    numbers_t *self = calloc (1, sizeof (numbers_t));
+    self->collector = collector;
+    self->messages = (int) sq_config_int (config, "probe.messages", 1000);
+    self->per_call = (int) sq_config_int (config, "probe.per.call", 10);
+    self->acked = calloc ((size_t) self->messages, sizeof (bool));
+    self->replay = calloc ((size_t) self->messages, sizeof (int));
+    FILE *previous = s_open_log (context, "acked.log", "r");
+    int number;
+    while (previous && fscanf (previous, "%d\n", &number) == 1)
+        if (number >= 0 && number < self->messages)
+            self->acked[number] = true;
+    if (previous)
+        fclose (previous);
+    self->acked_log = s_open_log (context, "acked.log", "a");
+    if (!self->acked_log) {
+        fprintf (stderr, "probe: config key probe.dir must name a writable directory\n");
+        free (self->acked);
+        free (self->replay);
+        free (self);
+        return -1;
+    }
+    setvbuf (self->acked_log, NULL, _IOLBF, 0);
+    *state_p = self;
+    return 0;
+}
+
+static void
+s_numbers_next (void *state)
+{
+    numbers_t *self = state;
+    for (int emitted = 0; emitted < self->per_call;) {
+        int number;
+        if (self->replay_count)
+            number = self->replay[--self->replay_count];
+        else if (self->next < self->messages)
+            number = self->next++;
+        else
+            return;
+        if (self->acked[number])
+            continue;
+        sq_collector_emit_tracked (self->collector, NULL, (uint64_t) number,
+                                   SQ_VALUES (sq_int (number)));
+        emitted++;
+    }
+}
+
+static void
+s_numbers_ack (void *state, uint64_t msg_id)
+{
+    numbers_t *self = state;
+    if (msg_id < (uint64_t) self->messages && !self->acked[msg_id]) {
+        self->acked[msg_id] = true;
+        fprintf (self->acked_log, "%d\n", (int) msg_id);
+    }
+}
+
+static void
+s_numbers_fail (void *state, uint64_t msg_id)
+{
+    numbers_t *self = state;
+    if (msg_id < (uint64_t) self->messages && self->replay_count < self->messages)
+        self->replay[self->replay_count++] = (int) msg_id;
+}
+
+static void
+s_numbers_close (void *state)
+{
+    numbers_t *self = state;
+    fclose (self->acked_log);
+    free (self->acked);
+    free (self->replay);
+    free (self);
+}
+
+static const sq_spout_t s_numbers = {
+    .declare_outputs = s_declare_number,
+    .open = s_numbers_open,
+    .next_tuple = s_numbers_next,
+    .ack = s_numbers_ack,
+    .fail = s_numbers_fail,
+    .close = s_numbers_close,
+};
+
+static int
+s_relay_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    (void) context;
+    *state_p = collector;
+    return 0;
+}
+
+static void
+s_relay_execute (void *state, const sq_tuple_t *input)
+{
+    sq_collector_emit (state, input, SQ_VALUES (sq_int (sq_tuple_get_int (input, 0))));
+    sq_collector_ack (state, input);
+}
+
+static const sq_bolt_t s_relay = {
+    .declare_outputs = s_declare_number,
+    .prepare = s_relay_prepare,
+    .execute = s_relay_execute,
+};
+
+typedef struct {
+    sq_collector_t *collector; //  acks inputs
+    FILE *log;                 //  <probe.dir>/sink-<task>.log
+} sink_t;
+
+static int
+s_sink_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    char name[64];
+    snprintf (name, sizeof name, "sink-%d.log", sq_context_task_id (context));
+    sink_t *self = calloc (1, sizeof (sink_t));
+    self->collector = collector;
+    self->log = s_open_log (context, name, "a");
+    if (!self->log) {
+        free (self);
+        return -1;
+    }
+    *state_p = self;
+    return 0;
+}
+
+static void
+s_sink_execute (void *state, const sq_tuple_t *input)
+{
+    sink_t *self = state;
+    fprintf (self->log, "%lld\n", (long long) sq_tuple_field_int (input, "number"));
+    sq_collector_ack (self->collector, input);
+}
+
+static void
+s_sink_cleanup (void *state)
+{
+    sink_t *self = state;
+    fclose (self->log);
+    free (self);
+}
+
+static const sq_bolt_t s_sink = {
+    .prepare = s_sink_prepare,
+    .execute = s_sink_execute,
+    .cleanup = s_sink_cleanup,
+};
+
+int
+squall_topology (sq_topology_t *topology, const sq_config_t *config)
+{
+    (void) config;
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "relay", &s_relay, 4), "numbers",
+                                   NULL);
+    sq_component_fields_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "relay",
+                                  NULL, "number");
+    return 0;
+}

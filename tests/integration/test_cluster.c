@@ -1,0 +1,402 @@
+/*  test_cluster - topologies on a real cluster: ZooKeeper, nimbus,
+    supervisors and workers as separate processes on 127.0.0.1
+
+    Each test starts a fresh cluster (cluster_harness), submits with the
+    real storm-submit, and plays an operator's day: exact word counts
+    across workers, kill -9 of a worker, of a supervisor with its workers,
+    of nimbus, kill and rebalance, and garbage sent to the daemons' ports.
+    With acking on, the probe topology's spout logs every acked message;
+    at-least-once means that log ends up holding every message.
+*/
+#include "cluster_harness.h"
+#include "sq_cluster_state.h"
+#include "sq_control.h"
+
+#include <check.h>
+#include <czmq.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PROBE_MESSAGES 3000
+
+static cluster_harness_t *s_cluster;
+static char s_probe_dir[4200];
+
+static void
+s_setup (void)
+{
+    s_cluster = cluster_harness_new (2, 2);
+    ck_assert_msg (s_cluster != NULL, "the cluster did not start");
+    snprintf (s_probe_dir, sizeof s_probe_dir, "%s/probe", cluster_harness_dir (s_cluster));
+    mkdir (s_probe_dir, 0755);
+}
+
+static void
+s_teardown (void)
+{
+    cluster_harness_destroy (&s_cluster);
+}
+
+//  Run storm-submit with the arguments (NULL terminated), assert its exit
+//  status, and return its output (caller frees).
+static char *
+s_cli (int expected, ...)
+{
+    const char *args[32];
+    size_t count = 0;
+    va_list list;
+    va_start (list, expected);
+    const char *arg;
+    while (count < 31 && (arg = va_arg (list, const char *)))
+        args[count++] = arg;
+    va_end (list);
+    args[count] = NULL;
+    char *output = NULL;
+    int status = cluster_harness_cli (s_cluster, &output, args);
+    ck_assert_msg (status == expected, "storm-submit %s exited %d, expected %d: %s", args[0],
+                   status, expected, output);
+    return output;
+}
+
+#define CLI_OK(...) free (s_cli (0, __VA_ARGS__, NULL))
+
+static char *
+s_package (const char *name)
+{
+    char relative[256];
+    snprintf (relative, sizeof relative, "%s.so", name);
+    char *path = cluster_harness_build_path (relative);
+    ck_assert_msg (path != NULL, "package %s not built", name);
+    return path;
+}
+
+//  Distinct messages in the probe's acked log.
+static int
+s_probe_acked (void)
+{
+    static bool seen[PROBE_MESSAGES];
+    memset (seen, 0, sizeof seen);
+    char path[4300];
+    snprintf (path, sizeof path, "%s/acked.log", s_probe_dir);
+    FILE *file = fopen (path, "r");
+    int distinct = 0, number;
+    while (file && fscanf (file, "%d\n", &number) == 1)
+        if (number >= 0 && number < PROBE_MESSAGES && !seen[number]) {
+            seen[number] = true;
+            distinct++;
+        }
+    if (file)
+        fclose (file);
+    return distinct;
+}
+
+static bool
+s_wait_probe_acked (int messages, double seconds)
+{
+    for (int waited = 0; waited < seconds * 10; waited++) {
+        if (s_probe_acked () >= messages)
+            return true;
+        usleep (100000);
+    }
+    return false;
+}
+
+static void
+s_submit_probe (const char *workers, const char *per_call)
+{
+    char *package = s_package ("tests/integration/.libs/probe_topology");
+    char dir[4400], messages[64];
+    snprintf (dir, sizeof dir, "probe.dir=%s", s_probe_dir);
+    snprintf (messages, sizeof messages, "probe.messages=%d", PROBE_MESSAGES);
+    char workers_option[64], per_call_option[64];
+    snprintf (workers_option, sizeof workers_option, "topology.workers=%s", workers);
+    snprintf (per_call_option, sizeof per_call_option, "probe.per.call=%s", per_call);
+    CLI_OK (package, "probe", "-c", dir, "-c", messages, "-c", workers_option, "-c",
+            per_call_option, "-c", "topology.message.timeout.secs=5");
+    free (package);
+}
+
+//  The assignment of a topology as nimbus wrote it, or NULL.
+static sq_assignment_t *
+s_assignment (const char *name)
+{
+    char path[256];
+    snprintf (path, sizeof path, "/assignments/%s", name);
+    char *data = NULL;
+    size_t size = 0;
+    if (sq_zk_get (cluster_harness_zk (s_cluster), path, &data, &size, false) != 0)
+        return NULL;
+    sq_assignment_t *assignment = sq_assignment_decode (data, size);
+    free (data);
+    return assignment;
+}
+
+//  ---------------------------------------------------------------------
+
+START_TEST (test_wordcount_exact_counts_across_workers)
+{
+    enum { LINES = 2000, WORDS = 6 };
+    static const char *vocabulary[WORDS] = {"nimbus", "supervisor", "worker",
+                                            "slot",   "tuple",      "zk"};
+    long expected[WORDS] = {0};
+    char input[4300], output[4300];
+    snprintf (input, sizeof input, "%s/input.txt", cluster_harness_dir (s_cluster));
+    snprintf (output, sizeof output, "%s/counts.tsv", cluster_harness_dir (s_cluster));
+    FILE *file = fopen (input, "w");
+    unsigned seed = 7;
+    for (int line = 0; line < LINES; line++) {
+        int words = 1 + rand_r (&seed) % 8;
+        for (int i = 0; i < words; i++) {
+            int w = rand_r (&seed) % WORDS;
+            expected[w]++;
+            fprintf (file, "%s%s", i ? " " : "", vocabulary[w]);
+        }
+        fputc ('\n', file);
+    }
+    fclose (file);
+    char *package = s_package ("topologies/.libs/wordcount");
+    char input_option[4400], output_option[4400];
+    snprintf (input_option, sizeof input_option, "wordcount.input=%s", input);
+    snprintf (output_option, sizeof output_option, "wordcount.output=%s", output);
+    CLI_OK (package, "wordcount", "-c", input_option, "-c", output_option, "-c",
+            "topology.workers=4", "-c", "topology.acker.executors=2");
+    free (package);
+
+    //  Four workers over both supervisors: the fields grouping crosses them.
+    sq_assignment_t *assignment = s_assignment ("wordcount");
+    ck_assert_ptr_nonnull (assignment);
+    ck_assert_uint_eq (assignment->worker_count, 4);
+    sq_assignment_destroy (&assignment);
+
+    //  Counts are final once every line is acked: nimbus sums the workers'
+    //  heartbeats in `list`.
+    sq_control_t *control = NULL;
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
+              cluster_harness_nimbus_port (s_cluster));
+    control = sq_control_new (endpoint);
+    long acked = 0;
+    for (int waited = 0; waited < 600 && acked < LINES; waited++) {
+        usleep (100000);
+        json_t *reply = sq_control_request (control, json_pack ("{s:s}", "verb", "list"), NULL, 0,
+                                            5000, NULL, NULL);
+        json_t *topologies = reply ? json_object_get (reply, "topologies") : NULL;
+        json_t *first = topologies ? json_array_get (topologies, 0) : NULL;
+        acked = first ? (long) json_integer_value (json_object_get (first, "acked")) : 0;
+        json_decref (reply);
+    }
+    sq_control_destroy (&control);
+    ck_assert_int_eq (acked, LINES);
+    CLI_OK ("kill", "wordcount", "-w", "1");
+    //  The counters write their files when their workers stop.
+    long seen[WORDS] = {0};
+    for (int waited = 0; waited < 300; waited++) {
+        memset (seen, 0, sizeof seen);
+        file = fopen (output, "r");
+        char word[64];
+        long count;
+        int lines = 0;
+        while (file && fscanf (file, "%63[^\t]\t%ld\n", word, &count) == 2) {
+            lines++;
+            for (int w = 0; w < WORDS; w++)
+                if (strcmp (word, vocabulary[w]) == 0)
+                    seen[w] += count;
+        }
+        if (file)
+            fclose (file);
+        if (lines == WORDS)
+            break;
+        usleep (100000);
+    }
+    for (int w = 0; w < WORDS; w++)
+        ck_assert_msg (seen[w] == expected[w], "'%s': counted %ld, expected %ld", vocabulary[w],
+                       seen[w], expected[w]);
+}
+END_TEST
+
+START_TEST (test_worker_kill_loses_nothing)
+{
+    s_submit_probe ("4", "2");
+    ck_assert (s_wait_probe_acked (200, 60));
+    //  kill -9 every worker of the first supervisor, the spout's among them
+    //  or not: the supervisor restarts them and the spout replays.
+    for (int slot = 0; slot < 2; slot++) {
+        pid_t pid = cluster_harness_worker_pid (s_cluster, 0, slot);
+        if (pid > 0)
+            kill (pid, SIGKILL);
+    }
+    int64_t killed_at = zclock_mono ();
+    bool restarted = false;
+    while (!restarted && zclock_mono () - killed_at < 10000) {
+        restarted = cluster_harness_worker_pid (s_cluster, 0, 0) > 0;
+        usleep (50000);
+    }
+    ck_assert_msg (restarted, "the supervisor did not restart its worker");
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+}
+END_TEST
+
+START_TEST (test_supervisor_loss_moves_executors)
+{
+    s_submit_probe ("4", "2");
+    ck_assert (s_wait_probe_acked (200, 60));
+    cluster_harness_stop_supervisor (s_cluster, 0, SIGKILL, true);
+    const char *lost = cluster_harness_supervisor_id (s_cluster, 0);
+    //  Nimbus notices the session end and moves the executors.
+    bool moved = false;
+    for (int waited = 0; waited < 300 && !moved; waited++) {
+        sq_assignment_t *assignment = s_assignment ("probe");
+        moved = assignment && sq_assignment_supervisor_slots (assignment, lost, NULL, 0) == 0;
+        sq_assignment_destroy (&assignment);
+        usleep (100000);
+    }
+    ck_assert_msg (moved, "executors of the lost supervisor were not reassigned");
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+}
+END_TEST
+
+START_TEST (test_nimbus_restart_keeps_processing)
+{
+    s_submit_probe ("2", "1");
+    ck_assert (s_wait_probe_acked (100, 60));
+    cluster_harness_stop_nimbus (s_cluster, SIGKILL);
+    int before = s_probe_acked ();
+    //  Workers go on without nimbus.
+    bool progressed = false;
+    for (int waited = 0; waited < 100 && !progressed; waited++) {
+        progressed = s_probe_acked () > before + 50;
+        usleep (100000);
+    }
+    ck_assert_msg (progressed, "processing stopped while nimbus was down");
+    ck_assert_int_eq (cluster_harness_start_nimbus (s_cluster), 0);
+    sq_assignment_t *before_restart = s_assignment ("probe");
+    char *output = NULL;
+    for (int tries = 0; tries < 50; tries++) {
+        free (output);
+        output = NULL;
+        if (cluster_harness_cli (s_cluster, &output, (const char *[]){"list", NULL}) == 0)
+            break;
+        usleep (200000);
+    }
+    ck_assert_msg (output && strstr (output, "probe"), "list after restart: %s", output);
+    free (output);
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+    sq_assignment_t *after_restart = s_assignment ("probe");
+    ck_assert (sq_assignment_same_placement (before_restart, after_restart));
+    sq_assignment_destroy (&before_restart);
+    sq_assignment_destroy (&after_restart);
+}
+END_TEST
+
+START_TEST (test_kill_frees_slots_and_rebalance_moves_executors)
+{
+    s_submit_probe ("2", "1");
+    sq_assignment_t *assignment = s_assignment ("probe");
+    ck_assert_ptr_nonnull (assignment);
+    ck_assert_uint_eq (assignment->worker_count, 2);
+    sq_assignment_destroy (&assignment);
+    CLI_OK ("rebalance", "probe", "-n", "4", "-w", "1");
+    bool rebalanced = false;
+    for (int waited = 0; waited < 200 && !rebalanced; waited++) {
+        assignment = s_assignment ("probe");
+        rebalanced = assignment && assignment->worker_count == 4;
+        sq_assignment_destroy (&assignment);
+        usleep (100000);
+    }
+    ck_assert_msg (rebalanced, "rebalance did not spread the topology over 4 workers");
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+
+    //  The cluster is full: a second topology has no slot until the first dies.
+    char *package = s_package ("topologies/.libs/wordcount");
+    char *output = s_cli (1, package, "second", NULL);
+    ck_assert_msg (strstr (output, "slot"), "no-slot error: %s", output);
+    free (output);
+    CLI_OK ("kill", "probe", "-w", "0");
+    bool freed = false;
+    for (int waited = 0; waited < 200 && !freed; waited++) {
+        assignment = s_assignment ("probe");
+        freed = assignment == NULL;
+        sq_assignment_destroy (&assignment);
+        usleep (100000);
+    }
+    ck_assert_msg (freed, "kill did not remove the assignment");
+    CLI_OK (package, "second", "-c", "topology.workers=4");
+    free (package);
+}
+END_TEST
+
+START_TEST (test_garbage_is_dropped_and_everyone_keeps_running)
+{
+    s_submit_probe ("4", "1");
+    ck_assert (s_wait_probe_acked (100, 60));
+    int ports[] = {cluster_harness_nimbus_port (s_cluster),
+                   cluster_harness_slot_port (s_cluster, 0, 0),
+                   cluster_harness_slot_port (s_cluster, 1, 1)};
+    unsigned seed = 99;
+    for (size_t p = 0; p < sizeof ports / sizeof *ports; p++) {
+        //  Random bytes as ZeroMQ messages of the socket types peers use...
+        zsock_t *push = zsock_new_push (NULL);
+        zsock_t *dealer = zsock_new_dealer (NULL);
+        zsock_connect (push, "tcp://127.0.0.1:%d", ports[p]);
+        zsock_connect (dealer, "tcp://127.0.0.1:%d", ports[p]);
+        for (int message = 0; message < 50; message++) {
+            char bytes[200];
+            size_t size = (size_t) (rand_r (&seed) % sizeof bytes);
+            for (size_t i = 0; i < size; i++)
+                bytes[i] = (char) rand_r (&seed);
+            zsock_send (p == 0 ? dealer : push, "b", bytes, size);
+        }
+        zclock_sleep (200);
+        zsock_destroy (&push);
+        zsock_destroy (&dealer);
+        //  ...and raw bytes that are not ZeroMQ at all.
+        char command[128];
+        snprintf (command, sizeof command,
+                  "head -c 4096 /dev/urandom > /dev/tcp/127.0.0.1/%d 2>/dev/null", ports[p]);
+        char *argv[] = {"bash", "-c", command, NULL};
+        pid_t pid = fork ();
+        if (pid == 0) {
+            execvp ("bash", argv);
+            _exit (127);
+        }
+        waitpid (pid, NULL, 0);
+    }
+    //  Everyone still serves: nimbus answers, workers run, nothing is lost.
+    char *output = s_cli (0, "list", NULL);
+    ck_assert_ptr_nonnull (strstr (output, "probe"));
+    free (output);
+    ck_assert_int_gt (cluster_harness_worker_pid (s_cluster, 0, 0), 0);
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+}
+END_TEST
+
+int
+main (void)
+{
+    Suite *suite = suite_create ("cluster");
+    TCase *tcase = tcase_create ("operations");
+    tcase_set_timeout (tcase, 300);
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_add_test (tcase, test_wordcount_exact_counts_across_workers);
+    tcase_add_test (tcase, test_worker_kill_loses_nothing);
+    tcase_add_test (tcase, test_supervisor_loss_moves_executors);
+    tcase_add_test (tcase, test_nimbus_restart_keeps_processing);
+    tcase_add_test (tcase, test_kill_frees_slots_and_rebalance_moves_executors);
+    tcase_add_test (tcase, test_garbage_is_dropped_and_everyone_keeps_running);
+    suite_add_tcase (suite, tcase);
+    SRunner *runner = srunner_create (suite);
+    srunner_run_all (runner, CK_NORMAL);
+    int failed = srunner_ntests_failed (runner);
+    srunner_free (runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,328 @@
+/*  worker - one worker process: a slot's share of a topology */
+#include "worker.h"
+#include "sq_cluster_config.h"
+#include "sq_cluster_state.h"
+#include "sq_config.h"
+#include "sq_control.h"
+#include "sq_error.h"
+#include "sq_package.h"
+#include "sq_runtime.h"
+#include "supervisor_paths.h"
+#include "worker_transfer.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WORKER_POLL_MS 200 //  longest wait in the loop
+
+struct _worker_t {
+    sq_config_t *config;                //  the daemon config
+    char *name;                         //  topology name
+    char *id;                           //  topology id
+    char *supervisor_id;                //  our supervisor
+    int port;                           //  our slot port
+    sq_zk_t *zk;                        //  ZooKeeper session
+    sq_package_t *package;              //  the loaded topology package
+    sq_topology_record_t *record;       //  /topologies/<name>, latest seen
+    sq_assignment_t *assignment;        //  /assignments/<name> we started with
+    sq_runtime_t *runtime;              //  our executors
+    worker_transfer_t *transfer;        //  tuples to and from other workers
+    sq_control_t *nimbus;               //  heartbeats go here
+    char *heartbeat_path;               //  file our supervisor watches
+    int64_t started_ms;                 //  monotonic start time
+    int64_t heartbeat_interval_ms;      //  worker.heartbeat.frequency.secs
+    int64_t next_heartbeat_ms;          //  when the next heartbeat is due
+};
+
+//  Read /topologies/<name> (arming a watch); NULL when absent or invalid.
+static sq_topology_record_t *
+s_read_record (worker_t *self)
+{
+    char *path = zsys_sprintf ("/topologies/%s", self->name);
+    char *data = NULL;
+    size_t size = 0;
+    int rc = sq_zk_get (self->zk, path, &data, &size, true);
+    free (path);
+    sq_topology_record_t *record = rc == 0 ? sq_topology_record_decode (data, size) : NULL;
+    if (rc == SQ_ZK_NO_NODE)
+        sq_error_set ("topology '%s' is not in ZooKeeper", self->name);
+    free (data);
+    return record;
+}
+
+//  Read /assignments/<name> (arming a watch); NULL when absent or invalid.
+static sq_assignment_t *
+s_read_assignment (worker_t *self)
+{
+    char *path = zsys_sprintf ("/assignments/%s", self->name);
+    char *data = NULL;
+    size_t size = 0;
+    int rc = sq_zk_get (self->zk, path, &data, &size, true);
+    free (path);
+    sq_assignment_t *assignment = rc == 0 ? sq_assignment_decode (data, size) : NULL;
+    if (rc == SQ_ZK_NO_NODE)
+        sq_error_set ("topology '%s' has no assignment", self->name);
+    free (data);
+    return assignment;
+}
+
+//  Number of tasks of the topology, ackers included, numbered as the
+//  runtime numbers them.
+static int
+s_task_count (const sq_topology_t *topology, const sq_config_t *config)
+{
+    int tasks = (int) sq_config_int (config, "topology.acker.executors", 1);
+    for (size_t i = 0; i < sq_topology_component_count (topology); i++)
+        tasks += sq_topology_component_at (topology, i)->task_count;
+    return tasks;
+}
+
+//  Build the runtime and the transfer for our slot of the assignment.
+static int
+s_start_executors (worker_t *self, sq_topology_t **topology_p)
+{
+    const sq_assignment_worker_t *slot
+        = sq_assignment_find_slot (self->assignment, self->supervisor_id, self->port);
+    if (!slot)
+        return sq_error_set ("the assignment of '%s' has no worker on %s:%d", self->name,
+                             self->supervisor_id, self->port);
+    int task_count = s_task_count (*topology_p, self->record->config);
+    bool *local = calloc ((size_t) task_count + 1, sizeof (bool));
+    char **endpoints = calloc ((size_t) task_count + 1, sizeof (char *));
+    int rc = local && endpoints ? 0 : sq_error_set ("out of memory");
+    for (int task = 1; rc == 0 && task <= task_count; task++) {
+        const sq_assignment_worker_t *owner = sq_assignment_find_task (self->assignment, task);
+        if (!owner)
+            rc = sq_error_set ("the assignment of '%s' gives task %d to no worker", self->name,
+                               task);
+        else if (owner == slot)
+            local[task] = true;
+        else
+            endpoints[task] = zsys_sprintf ("tcp://%s:%d", owner->host, owner->port);
+    }
+    if (rc == 0) {
+        char *bind = zsys_sprintf ("tcp://%s:%d", slot->host, slot->port);
+        self->transfer = worker_transfer_new (bind, (const char *const *) endpoints, task_count,
+                                              self->record->config);
+        free (bind);
+        rc = self->transfer ? 0 : -1;
+    }
+    if (rc == 0) {
+        sq_placement_t placement = {.local = local,
+                                    .task_count = task_count,
+                                    .send = worker_transfer_send,
+                                    .arg = self->transfer};
+        self->runtime
+            = sq_runtime_new_placed (self->name, topology_p, self->record->config, &placement);
+        rc = self->runtime ? 0 : -1;
+    }
+    for (int task = 0; endpoints && task <= task_count; task++)
+        free (endpoints[task]);
+    free (endpoints);
+    free (local);
+    sq_topology_destroy (topology_p);
+    if (rc == 0)
+        rc = worker_transfer_start (self->transfer, self->runtime);
+    if (rc == 0) {
+        sq_runtime_set_active (self->runtime, self->record->status == SQ_TOPOLOGY_ACTIVE);
+        rc = sq_runtime_start (self->runtime);
+    }
+    return rc;
+}
+
+worker_t *
+worker_new (const sq_config_t *config, const worker_identity_t *identity)
+{
+    worker_t *self = calloc (1, sizeof (worker_t));
+    if (!self) {
+        sq_error_set ("out of memory");
+        return NULL;
+    }
+    self->config = sq_config_dup (config);
+    self->name = strdup (identity->topology_name);
+    self->id = strdup (identity->topology_id);
+    self->supervisor_id = strdup (identity->supervisor_id);
+    self->port = identity->port;
+    self->started_ms = zclock_mono ();
+    self->heartbeat_interval_ms
+        = sq_config_int (config, "worker.heartbeat.frequency.secs", 1) * 1000;
+    char *directory = supervisor_paths_worker_dir (config, identity->port);
+    self->heartbeat_path = directory ? zsys_sprintf ("%s/heartbeat", directory) : NULL;
+    free (directory);
+    char *nimbus = sq_cluster_config_nimbus (config);
+    self->nimbus = sq_control_new (nimbus);
+    free (nimbus);
+
+    int rc = self->heartbeat_path && self->nimbus ? 0 : sq_error_set ("out of memory");
+    if (rc == 0) {
+        self->zk = sq_cluster_config_connect (config);
+        rc = self->zk ? 0 : -1;
+    }
+    if (rc == 0) {
+        self->record = s_read_record (self);
+        self->assignment = self->record ? s_read_assignment (self) : NULL;
+        rc = self->assignment ? 0 : -1;
+    }
+    if (rc == 0 && strcmp (self->record->id, self->id) != 0)
+        rc = sq_error_set ("topology '%s' is now submission %s, not %s", self->name,
+                           self->record->id, self->id);
+    if (rc == 0) {
+        self->package = sq_package_open (identity->package_path);
+        rc = self->package ? 0 : -1;
+    }
+    sq_topology_t *topology = NULL;
+    if (rc == 0) {
+        topology = sq_package_build (self->package, self->record->config);
+        rc = topology ? 0 : -1;
+    }
+    if (rc == 0)
+        rc = s_start_executors (self, &topology);
+    if (rc) {
+        char error[512];
+        snprintf (error, sizeof error, "%s", sq_last_error ());
+        worker_destroy (&self);
+        sq_error_set ("%s", error);
+        return NULL;
+    }
+    zsys_info ("worker topology=%s id=%s supervisor=%s port=%d started: %zu executors", self->name,
+               self->id, self->supervisor_id, self->port, self->runtime->executor_count);
+    return self;
+}
+
+void
+worker_destroy (worker_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    worker_t *self = *self_p;
+    if (self->runtime)
+        sq_runtime_set_active (self->runtime, false);
+    //  Executors first: they stop sending; then the transfer threads.
+    sq_runtime_destroy (&self->runtime);
+    worker_transfer_destroy (&self->transfer);
+    sq_package_destroy (&self->package);
+    sq_assignment_destroy (&self->assignment);
+    sq_topology_record_destroy (&self->record);
+    sq_zk_destroy (&self->zk);
+    sq_control_destroy (&self->nimbus);
+    sq_config_destroy (&self->config);
+    free (self->heartbeat_path);
+    free (self->name);
+    free (self->id);
+    free (self->supervisor_id);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_heartbeat (worker_t *self)
+{
+    sq_topology_stats_t stats;
+    sq_runtime_stats (self->runtime, &stats);
+    worker_transfer_stats_t transfer;
+    worker_transfer_stats (self->transfer, &transfer);
+    json_t *message = json_pack (
+        "{s:s, s:s, s:s, s:s, s:i, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I}}",
+        "verb", "heartbeat", "topology", self->name, "id", self->id, "supervisor",
+        self->supervisor_id, "port", self->port, "uptime_secs",
+        (json_int_t) ((zclock_mono () - self->started_ms) / 1000), "stats", "emitted",
+        (json_int_t) stats.emitted, "executed", (json_int_t) stats.executed, "acked",
+        (json_int_t) stats.acked, "failed", (json_int_t) stats.failed, "timed_out",
+        (json_int_t) stats.timed_out, "pending", (json_int_t) stats.pending, "queued",
+        (json_int_t) stats.queued, "complete_latency_ms", stats.complete_latency_ms,
+        "malformed_batches", (json_int_t) transfer.malformed, "undeliverable",
+        (json_int_t) transfer.undeliverable);
+    if (message)
+        sq_control_send (self->nimbus, message);
+    json_decref (message);
+    //  For the supervisor: the file's content is our uptime; its mtime counts.
+    FILE *file = fopen (self->heartbeat_path, "w");
+    if (file) {
+        fprintf (file, "%lld\n", (long long) (zclock_mono () - self->started_ms));
+        fclose (file);
+    }
+}
+
+//  The executors of our slot in an assignment, compared with what we run.
+static bool
+s_same_slot (worker_t *self, const sq_assignment_t *assignment)
+{
+    const sq_assignment_worker_t *now
+        = sq_assignment_find_slot (self->assignment, self->supervisor_id, self->port);
+    const sq_assignment_worker_t *next
+        = sq_assignment_find_slot (assignment, self->supervisor_id, self->port);
+    if (!next || next->executor_count != now->executor_count)
+        return false;
+    for (size_t e = 0; e < now->executor_count; e++)
+        if (now->executors[e].first_task != next->executors[e].first_task
+            || now->executors[e].last_task != next->executors[e].last_task)
+            return false;
+    //  Tasks of other workers may have moved: then our routes are stale too.
+    return sq_assignment_same_placement (self->assignment, assignment);
+}
+
+//  React to a ZooKeeper event; returns 1 to go on, 0 to stop, -1 to have
+//  the supervisor restart us.
+static int
+s_handle_event (worker_t *self, const sq_zk_event_t *event)
+{
+    if (event->type == SQ_ZK_SESSION_EXPIRED) {
+        zsys_warning ("worker topology=%s port=%d: ZooKeeper session expired, reconnecting",
+                      self->name, self->port);
+        if (sq_zk_reconnect (self->zk))
+            return -1;
+    }
+    if (strncmp (event->path, "/topologies/", 12) == 0 || event->type == SQ_ZK_SESSION_EXPIRED) {
+        sq_topology_record_t *record = s_read_record (self);
+        if (!record || strcmp (record->id, self->id) != 0) {
+            sq_topology_record_destroy (&record);
+            zsys_info ("worker topology=%s port=%d: topology gone, stopping", self->name,
+                       self->port);
+            return 0;
+        }
+        if (record->status != self->record->status)
+            zsys_info ("worker topology=%s port=%d: status %s", self->name, self->port,
+                       sq_topology_record_status_name (record->status));
+        sq_topology_record_destroy (&self->record);
+        self->record = record;
+        sq_runtime_set_active (self->runtime, record->status == SQ_TOPOLOGY_ACTIVE);
+    }
+    if (strncmp (event->path, "/assignments/", 13) == 0 || event->type == SQ_ZK_SESSION_EXPIRED) {
+        sq_assignment_t *assignment = s_read_assignment (self);
+        if (!assignment) {
+            zsys_info ("worker topology=%s port=%d: assignment gone, stopping", self->name,
+                       self->port);
+            return 0;
+        }
+        bool same = s_same_slot (self, assignment);
+        sq_assignment_destroy (&assignment);
+        if (!same) {
+            zsys_info ("worker topology=%s port=%d: assignment changed, restarting", self->name,
+                       self->port);
+            return -1;
+        }
+    }
+    return 1;
+}
+
+int
+worker_run (worker_t *self, volatile int *interrupted)
+{
+    int zk_fd = sq_zk_fd (self->zk);
+    zpoller_t *poller = zpoller_new (&zk_fd, NULL);
+    int result = 1;
+    while (result == 1 && !*interrupted) {
+        int64_t now = zclock_mono ();
+        if (now >= self->next_heartbeat_ms) {
+            s_heartbeat (self);
+            self->next_heartbeat_ms = now + self->heartbeat_interval_ms;
+        }
+        zpoller_wait (poller, WORKER_POLL_MS);
+        sq_zk_event_t event;
+        while (result == 1 && sq_zk_next_event (self->zk, &event) == 1)
+            result = s_handle_event (self, &event);
+    }
+    zpoller_destroy (&poller);
+    return result < 0 ? -1 : 0;
+}

@@ -1,0 +1,50 @@
+/*  worker_transfer - carries tuples between worker processes over ZeroMQ
+
+    A worker binds one PULL socket on its slot port and connects one PUSH
+    socket to every other worker of its topology. Messages for tasks in
+    other workers arrive here from the executors (as the runtime's remote
+    send), wait in a bounded queue, and a send thread encodes them into one
+    batch per destination worker (doc/wire.md) and sends each as one
+    ZeroMQ message. A receive thread decodes arriving batches and hands the
+    messages to the local executors.
+
+    DESIGN: backpressure crosses workers through bounded buffers end to
+    end: a full executor queue blocks the receive thread, ZeroMQ's receive
+    and send high-water marks fill, the send thread blocks, the transfer
+    queue fills, and the emitting executors wait. A batch that cannot be
+    sent within the send timeout (its peer is gone) is dropped and every
+    tree its tuples belong to is failed at once, so spouts replay them.
+    A malformed batch is counted, logged and dropped.
+*/
+#ifndef WORKER_TRANSFER_H_INCLUDED
+#define WORKER_TRANSFER_H_INCLUDED
+
+#include "sq_runtime.h"
+
+typedef struct _worker_transfer_t worker_transfer_t;
+
+//  Counters of a transfer; read from any thread.
+typedef struct {
+    uint64_t batches_sent;      //  batches handed to ZeroMQ
+    uint64_t batches_received;  //  well-formed batches received
+    uint64_t malformed;         //  batches dropped as malformed
+    uint64_t undeliverable;     //  messages dropped: peer unreachable or unknown task
+} worker_transfer_stats_t;
+
+//  New transfer bound on endpoint (e.g. "tcp://127.0.0.1:6700").
+//  task_endpoints[id] for id 1..task_count is the endpoint of the worker
+//  running that task, NULL for tasks of this worker. NULL with
+//  sq_last_error() set when the endpoint cannot be bound. Caller owns.
+worker_transfer_t *worker_transfer_new (const char *endpoint, const char *const *task_endpoints,
+                                        int task_count, const sq_config_t *config);
+//  Destroy: stops the threads, drops what is still queued; NULL-safe.
+void worker_transfer_destroy (worker_transfer_t **self_p);
+//  The remote send for sq_placement_t; arg is the transfer.
+size_t worker_transfer_send (void *arg, const sq_message_t *messages, size_t count, bool wait);
+//  Start the threads, delivering received messages to runtime, whose
+//  topology resolves stream indices. Returns 0 or -1.
+int worker_transfer_start (worker_transfer_t *self, sq_runtime_t *runtime);
+//  Copy the counters.
+void worker_transfer_stats (worker_transfer_t *self, worker_transfer_stats_t *stats);
+
+#endif
