@@ -77,6 +77,10 @@ static const sq_config_key_t s_keys[] = {
      "program a supervisor runs as a worker; empty means squall-worker next to the supervisor"},
     {"supervisor.worker.shutdown.sleep.secs", SQ_CONFIG_INT, "3",
      "seconds a supervisor waits after SIGTERM before it kills a worker with SIGKILL"},
+    {"nimbus.package.max.bytes", SQ_CONFIG_INT, "104857600",
+     "largest topology package nimbus accepts, in bytes"},
+    {"nimbus.validation.timeout.secs", SQ_CONFIG_INT, "30",
+     "seconds nimbus allows a submitted package to load, build and validate"},
 };
 
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])

@@ -237,6 +237,8 @@ s_start_validation (nimbus_server_t *self, s_topology_t *topology, const sq_conf
         nimbus_validator_destroy (&topology->validator);
         return sq_error_set ("cannot poll the validation of topology '%s'", topology->name);
     }
+    //  The child closing its pipe reads as an error: the handler takes it.
+    zloop_poller_set_tolerant (self->loop, &topology->validator_item);
     topology->validator_timer = zloop_timer (self->loop, (size_t) self->validation_timeout_ms, 1,
                                              s_on_validator_timeout, topology);
     return 0;

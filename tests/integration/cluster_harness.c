@@ -30,7 +30,7 @@ typedef struct {
 } harness_supervisor_t;
 
 struct _cluster_harness_t {
-    char dir[4096];           //  temporary directory of everything
+    char dir[1024];           //  temporary directory of everything
     zk_server_t *zookeeper;   //  the ZooKeeper server
     sq_zk_t *zk;              //  a session for the tests
     pid_t nimbus;             //  the nimbus process, 0 when stopped

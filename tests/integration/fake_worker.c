@@ -28,7 +28,7 @@
 static bool
 s_exists (const char *dir, const char *name)
 {
-    char path[4096];
+    char path[8192];
     snprintf (path, sizeof path, "%s/%s", dir, name);
     return access (path, F_OK) == 0;
 }
@@ -47,7 +47,7 @@ main (int argc, char *argv[])
         fprintf (stderr, "fake_worker: --config and --port are required\n");
         return 2;
     }
-    char copy[4096], dir[4096], path[4200];
+    char copy[2048], dir[4096], path[8192];
     snprintf (copy, sizeof copy, "%s", config);
     snprintf (dir, sizeof dir, "%s/workers/%s", dirname (copy), port);
 
@@ -60,7 +60,7 @@ main (int argc, char *argv[])
     for (int i = 1; i < argc; i++)
         fprintf (file, "%s\n", argv[i]);
     fclose (file);
-    char final[4200];
+    char final[8192];
     snprintf (final, sizeof final, "%s/argv", dir);
     rename (path, final);
     snprintf (path, sizeof path, "%s/starts", dir);

@@ -1,0 +1,104 @@
+/*  nimbus - the Squall master daemon: argv, config and signals only
+
+    nimbus [--config FILE] [-c key=value ...]
+
+    Serves storm-submit, supervisors and workers on tcp://nimbus.host:
+    nimbus.port (doc/control.md), keeps topology packages under
+    storm.local.dir/nimbus, and schedules topologies through ZooKeeper
+    (storm.zookeeper.*). Exits 0 on SIGINT or SIGTERM (topologies keep
+    running), 1 when it cannot start, 2 on a usage error. The work is done
+    by nimbus_server.
+*/
+#include "nimbus_server.h"
+#include "sq_config.h"
+
+#include <czmq.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out, "usage: nimbus [--config FILE] [-c key=value ...]\n"
+                  "\n"
+                  "Run the Squall master: accept topologies, schedule them over the\n"
+                  "supervisors registered in ZooKeeper, and watch their workers.\n"
+                  "\n"
+                  "options:\n"
+                  "  --config FILE      read config keys from a JSON file\n"
+                  "  -c key=value       set a config key (repeatable), e.g. -c nimbus.port=6627\n"
+                  "  -h, --help         show this help\n"
+                  "  --version          print the version\n");
+}
+
+int
+main (int argc, char *argv[])
+{
+    signal (SIGPIPE, SIG_IGN);
+    zsys_init ();
+    zsys_set_logident ("nimbus");
+    //  czmq's handler sets zsys_interrupted on SIGINT and SIGTERM, which
+    //  ends the server's loop.
+    zsys_catch_interrupts ();
+
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    sq_config_t *config = sq_config_new ();
+    int option;
+    while ((option = getopt_long (argc, argv, "c:h", options, NULL)) != -1) {
+        switch (option) {
+        case 'f': {
+            sq_config_t *loaded = sq_config_load_file (optarg);
+            if (!loaded) {
+                fprintf (stderr, "nimbus: %s\n", sq_last_error ());
+                return 2;
+            }
+            sq_config_merge (config, loaded);
+            sq_config_destroy (&loaded);
+            break;
+        }
+        case 'c': {
+            char *equals = strchr (optarg, '=');
+            if (!equals || equals == optarg) {
+                fprintf (stderr, "nimbus: -c expects key=value, got '%s'\n", optarg);
+                return 2;
+            }
+            *equals = 0;
+            if (sq_config_set (config, optarg, equals + 1)) {
+                fprintf (stderr, "nimbus: %s\n", sq_last_error ());
+                return 2;
+            }
+            break;
+        }
+        case 'h':
+            s_usage (stdout);
+            return 0;
+        case 'V':
+            printf ("nimbus (squall) %s\n", PACKAGE_VERSION);
+            return 0;
+        default:
+            s_usage (stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        s_usage (stderr);
+        return 2;
+    }
+    nimbus_server_t *server = nimbus_server_new (config);
+    sq_config_destroy (&config);
+    if (!server) {
+        zsys_error ("nimbus cannot start: %s", sq_last_error ());
+        return 1;
+    }
+    int rc = nimbus_server_run (server);
+    nimbus_server_destroy (&server);
+    return rc == 0 ? 0 : 1;
+}
