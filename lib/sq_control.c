@@ -159,7 +159,9 @@ s_wait_reply (sq_control_t *self, int64_t request_number, int64_t deadline, int 
         *reply_p = reply;
         return msg;
     }
-    sq_error_set ("nimbus at %s did not answer within %g s", self->endpoint, timeout_ms / 1000.0);
+    sq_error_set ("nimbus at %s did not answer within %g s (is it running, and is the address "
+                  "right?)",
+                  self->endpoint, timeout_ms / 1000.0);
     return NULL;
 }
 

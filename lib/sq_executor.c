@@ -289,7 +289,7 @@ s_spout_loop (sq_executor_t *self)
         uint64_t emitted = 0;
         if (may_emit)
             emitted = s_spout_emit_round (self, atomic_load (&runtime->active));
-        if (emitted == 0 && received == 0) {
+        if (emitted == 0) {
             //  Idle or held back: hand over what is buffered, then sleep
             //  until an ack arrives or the wait strategy's time passes.
             s_flush_all (self, false, false);

@@ -86,6 +86,10 @@ sq_grouping_choose (sq_grouping_t *self, const sq_value_t *values, int *targets)
         targets[0] = self->cycle[self->cycle_next++];
         return 1;
     case SQ_GROUPING_FIELDS: {
+        if (self->task_count == 1) {
+            targets[0] = self->first_task;
+            return 1;
+        }
         uint64_t hash = sq_codec_hash_values (values, self->field_indices, self->field_count);
         targets[0] = self->first_task + (int) (hash % (uint64_t) self->task_count);
         return 1;

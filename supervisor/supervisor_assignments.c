@@ -150,9 +150,10 @@ s_read_topology (supervisor_assignments_t *self, const char *name, sq_topology_r
     size_t size = 0;
     int rc = sq_zk_get (self->zk, path, &data, &size, true);
     if (rc == SQ_ZK_NO_NODE) {
-        //  Watch for its creation; exists may also find it created meanwhile,
-        //  and then its event makes the view stale again.
-        sq_zk_exists (self->zk, path, true);
+        //  Watch for its creation. Created meanwhile, it gets a data watch
+        //  instead, and no event would come: read everything again.
+        if (sq_zk_exists (self->zk, path, true))
+            self->stale = true;
         zsys_warning ("supervisor=%s topology=%s has an assignment but no record at %s",
                       self->supervisor_id, name, path);
         rc = 0;
@@ -239,9 +240,10 @@ s_read_all (supervisor_assignments_t *self, supervisor_slot_t *slots)
     zlist_t *names = NULL;
     int rc = sq_zk_children (self->zk, "/assignments", &names, true);
     if (rc == SQ_ZK_NO_NODE) {
-        //  No topology was ever assigned: watch for the node. When it
-        //  appears meanwhile, its event makes the view stale again.
-        sq_zk_exists (self->zk, "/assignments", true);
+        //  No topology was ever assigned: watch for the node (as above,
+        //  read again when it appeared meanwhile).
+        if (sq_zk_exists (self->zk, "/assignments", true))
+            self->stale = true;
         return 0;
     }
     if (rc < 0)

@@ -34,6 +34,7 @@ struct _supervisor_server_t {
     supervisor_packages_t *packages;       //  downloaded packages
     supervisor_workers_t *workers;         //  worker processes
     int64_t next_zk_retry;                 //  monotonic ms before which failed zk work waits
+    bool retain_pending;                   //  unused packages may wait for deletion
     bool stopped;                          //  stop has run
 };
 
@@ -349,6 +350,39 @@ s_sync_zookeeper (supervisor_server_t *self)
     return changed;
 }
 
+//  Deletes packages neither assigned nor in use. Stays pending while a
+//  worker of a topology that is no longer assigned is still stopping.
+static void
+s_retain_packages (supervisor_server_t *self)
+{
+    zhash_t *keep = zhash_new ();
+    zhash_t *running = zhash_new ();
+    if (!keep || !running) {
+        zhash_destroy (&keep);
+        zhash_destroy (&running);
+        return;
+    }
+    for (size_t i = 0; i < self->port_count; i++) {
+        const supervisor_slot_t *slot =
+            supervisor_assignments_slot (self->assignments, self->ports[i]);
+        if (slot)
+            zhash_insert (keep, slot->topology_id, (void *) "assigned");
+    }
+    supervisor_workers_topology_ids (self->workers, running);
+    bool in_transition = false;
+    for (void *item = zhash_first (running); item; item = zhash_next (running)) {
+        const char *id = zhash_cursor (running);
+        if (!zhash_lookup (keep, id)) {
+            in_transition = true;
+            zhash_insert (keep, id, (void *) "running");
+        }
+    }
+    supervisor_packages_retain (self->packages, keep);
+    self->retain_pending = in_transition;
+    zhash_destroy (&keep);
+    zhash_destroy (&running);
+}
+
 void
 supervisor_server_tick (supervisor_server_t *self)
 {
@@ -368,21 +402,10 @@ supervisor_server_tick (supervisor_server_t *self)
         }
     }
     supervisor_workers_check (self->workers);
-    if (changed) {
-        //  Packages neither assigned nor in use go.
-        zhash_t *keep = zhash_new ();
-        if (keep) {
-            for (size_t i = 0; i < self->port_count; i++) {
-                const supervisor_slot_t *slot =
-                    supervisor_assignments_slot (self->assignments, self->ports[i]);
-                if (slot)
-                    zhash_insert (keep, slot->topology_id, (void *) "assigned");
-            }
-            supervisor_workers_topology_ids (self->workers, keep);
-            supervisor_packages_retain (self->packages, keep);
-            zhash_destroy (&keep);
-        }
-    }
+    if (changed)
+        self->retain_pending = true;
+    if (self->retain_pending)
+        s_retain_packages (self);
 }
 
 void

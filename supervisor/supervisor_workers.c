@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_HEALTHY_MS 10000     //  a worker that lived this long starts its back-off afresh
-#define S_BACKOFF_FIRST_MS 250 //  delay before the second restart in a row
+#define S_HEALTHY_MS 5000      //  a worker that lived this long starts its back-off afresh
+#define S_BACKOFF_FIRST_MS 100 //  delay before the second restart in a row
 #define S_BACKOFF_MAX_MS 30000 //  longest delay between restarts
 #define S_STALE_WAIT_MS 2000   //  how long kill_stale waits for old workers to go
 #define S_FORK_RETRY_MS 1000   //  delay after fork or setup failed

@@ -12,8 +12,8 @@
     stops and restarts workers until the slots run that:
 
     - a worker that exits while wanted is restarted at once, and again
-      after a back-off (250 ms doubling to 30 s) when it keeps dying
-      within 10 s of its start;
+      after a back-off (100 ms doubling to 30 s) when it keeps dying
+      within 5 s of its start;
     - a worker whose heartbeat file is older than
       supervisor.worker.timeout.secs (counted from its start) gets SIGKILL
       and is restarted the same way;

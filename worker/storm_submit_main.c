@@ -2,15 +2,27 @@
 
     storm-submit --local PKG.so NAME [--duration SECS] [--wait SECS]
                  [--config FILE] [-c key=value ...]
+    storm-submit [--nimbus HOST:PORT] [--config FILE] PKG.so NAME [-c key=value ...]
+    storm-submit [--nimbus HOST:PORT] list
+    storm-submit [--nimbus HOST:PORT] kill NAME [-w SECS]
+    storm-submit [--nimbus HOST:PORT] activate NAME
+    storm-submit [--nimbus HOST:PORT] deactivate NAME
+    storm-submit [--nimbus HOST:PORT] rebalance NAME [-n WORKERS] [-w SECS]
 
-    Loads the topology package, builds its topology with the given config,
-    validates it, and runs it in this process until the duration ends or
-    SIGINT/SIGTERM arrives; then deactivates the spouts, waits up to --wait
-    seconds for tuples in flight, and stops.
+    --local loads the topology package, builds its topology with the given
+    config, validates it, and runs it in this process until the duration
+    ends or SIGINT/SIGTERM arrives; then deactivates the spouts, waits up
+    to --wait seconds for tuples in flight, and stops.
+
+    The other forms talk to nimbus (submit_client): at --nimbus, else at
+    nimbus.host:nimbus.port of the config. An error is one line on stderr
+    and exit status 1.
 */
+#include "sq_cluster_config.h"
 #include "sq_config.h"
 #include "sq_package.h"
 #include "squall.h"
+#include "submit_client.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -33,13 +45,26 @@ s_usage (FILE *out)
 {
     fprintf (out,
              "usage: storm-submit --local PKG.so NAME [options]\n"
+             "       storm-submit [--nimbus HOST:PORT] PKG.so NAME [-c key=value ...]\n"
+             "       storm-submit [--nimbus HOST:PORT] list\n"
+             "       storm-submit [--nimbus HOST:PORT] kill NAME [-w SECS]\n"
+             "       storm-submit [--nimbus HOST:PORT] activate NAME\n"
+             "       storm-submit [--nimbus HOST:PORT] deactivate NAME\n"
+             "       storm-submit [--nimbus HOST:PORT] rebalance NAME [-n WORKERS] [-w SECS]\n"
              "\n"
-             "Run the topology in package PKG.so under NAME in this process.\n"
+             "Run the topology in package PKG.so under NAME in this process (--local),\n"
+             "submit it to a cluster, or manage the topologies of a cluster.\n"
              "\n"
              "options:\n"
              "  --local            run in local mode (one process, no cluster)\n"
-             "  --duration SECS    stop after SECS seconds (default: run until Ctrl-C)\n"
-             "  --wait SECS        on stop, wait up to SECS for tuples in flight (default 2)\n"
+             "  --duration SECS    local: stop after SECS seconds (default: run until Ctrl-C)\n"
+             "  -w, --wait SECS    local: on stop, wait up to SECS for tuples in flight\n"
+             "                     (default 2); kill, rebalance: seconds nimbus waits first\n"
+             "                     (default: the topology's topology.message.timeout.secs)\n"
+             "  -n, --workers N    rebalance: spread the topology over N workers\n"
+             "  --nimbus HOST:PORT nimbus to talk to (default: nimbus.host and nimbus.port\n"
+             "                     of the config)\n"
+             "  --timeout SECS     wait up to SECS for nimbus's answers (default 10)\n"
              "  --config FILE      read config keys from a JSON file\n"
              "  -c key=value       set a config key (repeatable), e.g. -c topology.workers=2\n"
              "  -h, --help         show this help\n"
@@ -103,6 +128,50 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
     return rc;
 }
 
+//  Run a cluster command: submit (PKG.so NAME) or a verb and its NAME.
+static int
+s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv,
+               sq_config_t *config, int workers, double wait_secs)
+{
+    const char *verb = argv[0];
+    bool is_list = strcmp (verb, "list") == 0;
+    bool named = strcmp (verb, "kill") == 0 || strcmp (verb, "activate") == 0
+                 || strcmp (verb, "deactivate") == 0 || strcmp (verb, "rebalance") == 0;
+    if ((is_list && argc != 1) || (named && argc != 2) || (!is_list && !named && argc != 2)) {
+        s_usage (stderr);
+        return 2;
+    }
+    submit_client_t *client = submit_client_new (endpoint, timeout_ms);
+    if (!client) {
+        fprintf (stderr, "storm-submit: out of memory\n");
+        return 1;
+    }
+    int rc;
+    char *id = NULL;
+    if (is_list)
+        rc = submit_client_list (client, stdout);
+    else if (strcmp (verb, "kill") == 0)
+        rc = submit_client_kill (client, argv[1], wait_secs);
+    else if (strcmp (verb, "activate") == 0 || strcmp (verb, "deactivate") == 0)
+        rc = submit_client_set_active (client, argv[1], strcmp (verb, "activate") == 0);
+    else if (strcmp (verb, "rebalance") == 0)
+        rc = submit_client_rebalance (client, argv[1], workers, wait_secs);
+    else
+        rc = submit_client_submit (client, argv[0], argv[1], config, &id);
+    if (rc)
+        fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
+    else if (id)
+        printf ("submitted topology '%s' with id %s\n", argv[1], id);
+    else if (named)
+        printf ("topology '%s': %s%s\n", argv[1], verb,
+                strcmp (verb, "kill") == 0 || strcmp (verb, "rebalance") == 0
+                    ? " requested"
+                    : "d");
+    free (id);
+    submit_client_destroy (&client);
+    return rc ? 1 : 0;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -116,14 +185,17 @@ main (int argc, char *argv[])
     static const struct option options[] = {
         {"local", no_argument, NULL, 'l'},          {"duration", required_argument, NULL, 'd'},
         {"wait", required_argument, NULL, 'w'},     {"config", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"nimbus", required_argument, NULL, 'N'},   {"workers", required_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 'T'},  {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
     };
     bool local = false;
-    double duration = 0, wait_secs = 2;
+    double duration = 0, wait_secs = -1, timeout_secs = 10;
+    int workers = 0;
+    char *endpoint = NULL;
     sq_config_t *config = sq_config_new ();
     int option;
-    while ((option = getopt_long (argc, argv, "c:h", options, NULL)) != -1) {
+    while ((option = getopt_long (argc, argv, "c:hw:n:", options, NULL)) != -1) {
         switch (option) {
         case 'l':
             local = true;
@@ -133,6 +205,29 @@ main (int argc, char *argv[])
             break;
         case 'w':
             wait_secs = s_parse_seconds ("--wait", optarg);
+            break;
+        case 'T':
+            timeout_secs = s_parse_seconds ("--timeout", optarg);
+            break;
+        case 'n': {
+            char *end;
+            long value = strtol (optarg, &end, 10);
+            if (*optarg == 0 || *end != 0 || value < 1 || value > 4096) {
+                fprintf (stderr, "storm-submit: -n expects a number of workers (1 to 4096), got "
+                                 "'%s'\n",
+                         optarg);
+                return 2;
+            }
+            workers = (int) value;
+            break;
+        }
+        case 'N':
+            if (!strchr (optarg, ':') || strchr (optarg, ':') == optarg) {
+                fprintf (stderr, "storm-submit: --nimbus expects HOST:PORT, got '%s'\n", optarg);
+                return 2;
+            }
+            free (endpoint);
+            endpoint = zsys_sprintf ("tcp://%s", optarg);
             break;
         case 'f': {
             sq_config_t *loaded = sq_config_load_file (optarg);
@@ -168,16 +263,29 @@ main (int argc, char *argv[])
             return 2;
         }
     }
-    if (argc - optind != 2) {
+    int rc;
+    if (local) {
+        if (argc - optind != 2) {
+            s_usage (stderr);
+            return 2;
+        }
+        rc = s_run_local (argv[optind], argv[optind + 1], config, duration,
+                          wait_secs >= 0 ? wait_secs : 2);
+    }
+    else if (argc - optind < 1) {
         s_usage (stderr);
         return 2;
     }
-    if (!local) {
-        fprintf (stderr, "storm-submit: this build runs topologies in local mode only; add "
-                         "--local\n");
-        return 2;
+    else {
+        //  Nothing to clean up while talking to nimbus: Ctrl-C just ends.
+        signal (SIGINT, SIG_DFL);
+        signal (SIGTERM, SIG_DFL);
+        if (!endpoint)
+            endpoint = sq_cluster_config_nimbus (config);
+        rc = s_run_cluster (endpoint, (int) (timeout_secs * 1000), argc - optind, argv + optind,
+                            config, workers, wait_secs);
     }
-    int rc = s_run_local (argv[optind], argv[optind + 1], config, duration, wait_secs);
+    free (endpoint);
     sq_config_destroy (&config);
     return rc;
 }

@@ -30,7 +30,7 @@ typedef struct {
 } harness_supervisor_t;
 
 struct _cluster_harness_t {
-    char dir[1024];           //  temporary directory of everything
+    char *dir;                //  temporary directory of everything
     zk_server_t *zookeeper;   //  the ZooKeeper server
     sq_zk_t *zk;              //  a session for the tests
     pid_t nimbus;             //  the nimbus process, 0 when stopped
@@ -172,12 +172,14 @@ cluster_harness_new (int supervisors, int slots)
     if (supervisors > HARNESS_MAX_SUPERVISORS || slots > HARNESS_MAX_SLOTS)
         return NULL;
     cluster_harness_t *self = calloc (1, sizeof (cluster_harness_t));
-    snprintf (self->dir, sizeof self->dir, "%s/squall-cluster-XXXXXX",
+    char dir[1024];
+    snprintf (dir, sizeof dir, "%s/squall-cluster-XXXXXX",
               getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp");
-    if (!mkdtemp (self->dir)) {
+    if (!mkdtemp (dir)) {
         free (self);
         return NULL;
     }
+    self->dir = strdup (dir);
     self->slots = slots;
     self->zookeeper = zk_server_new (self->dir);
     if (!self->zookeeper) {
@@ -277,6 +279,7 @@ cluster_harness_destroy (cluster_harness_t **self_p)
     snprintf (command, sizeof command, "rm -rf '%s'", self->dir);
     if (system (command) != 0)
         fprintf (stderr, "cluster_harness: could not remove %s\n", self->dir);
+    free (self->dir);
     free (self);
     *self_p = NULL;
 }

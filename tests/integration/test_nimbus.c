@@ -1,0 +1,912 @@
+/*  test_nimbus - the nimbus daemon against a real ZooKeeper
+
+    main() starts one ZooKeeper server (zk_server) and makes one temporary
+    directory for the suite; each test gets its own ZooKeeper root, its own
+    directory and a free port, and runs the real nimbus binary
+    ($top_builddir/nimbus/nimbus) as a child process with a config file
+    written there. The test plays the rest of the cluster: it registers
+    fake supervisors (ephemeral /supervisors/<id> records written with
+    sq_zk), talks to nimbus with sq_control as storm-submit and workers
+    do, runs the real storm-submit for the CLI, and reads what nimbus
+    wrote to ZooKeeper.
+
+    Cleanup: each test stops nimbus in its teardown; a test that fails or
+    times out dies, and its nimbus with it (PR_SET_PDEATHSIG); main()
+    removes the suite directory at the end. The suite skips (exit 77)
+    without java or the ZooKeeper server jar.
+*/
+#include "sq_cluster_state.h"
+#include "sq_config.h"
+#include "sq_control.h"
+#include "sq_sha256.h"
+#include "sq_zk.h"
+#include "squall.h"
+#include "zk_server.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <czmq.h>
+#include <errno.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WAIT_MS 10000    //  longest wait for something expected
+#define REQUEST_MS 10000 //  how long a request may take
+
+static const char *s_zk_endpoint; //  the suite's ZooKeeper server
+static char s_base[256];          //  the suite's directory
+static pid_t s_main_pid;          //  the process that made s_base
+
+//  One test's world (in the forked test process).
+static char s_dir[512];         //  the test's directory
+static char s_root[64];         //  its ZooKeeper root
+static char s_config[600];      //  nimbus's config file
+static char s_nimbus[64];       //  "tcp://127.0.0.1:<port>"
+static int s_port;              //  nimbus's port
+static pid_t s_nimbus_pid;      //  the nimbus process, 0 when stopped
+static sq_zk_t *s_zk;           //  the test's own ZooKeeper session
+static sq_zk_t *s_supervisor_2; //  a second session, for a second supervisor
+static sq_control_t *s_control; //  a client of nimbus
+
+static long long
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (long long) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static int
+s_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET};
+    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    int port = -1;
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &address, sizeof address) == 0
+        && getsockname (fd, (struct sockaddr *) &address, &length) == 0)
+        port = ntohs (address.sin_port);
+    if (fd >= 0)
+        close (fd);
+    return port;
+}
+
+//  $top_builddir/name, in one of four static buffers used in turn.
+static const char *
+s_build_path (const char *name)
+{
+    static char paths[4][1024];
+    static int next;
+    char *path = paths[next++ % 4];
+    const char *top = getenv ("top_builddir");
+    snprintf (path, sizeof paths[0], "%s/%s", top ? top : ".", name);
+    return path;
+}
+
+static int
+s_remove_entry (const char *path, const struct stat *info, int flag, struct FTW *ftw)
+{
+    remove (path);
+    return 0;
+}
+
+static void
+s_remove_tree (const char *path)
+{
+    for (int attempt = 0; attempt < 20; attempt++) {
+        nftw (path, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        if (access (path, F_OK) != 0)
+            return;
+        usleep (50000);
+    }
+}
+
+static void
+s_write_file (const char *path, const char *text)
+{
+    FILE *file = fopen (path, "w");
+    ck_assert_msg (file, "cannot write %s", path);
+    fputs (text, file);
+    fclose (file);
+}
+
+static void *
+s_read_file (const char *path, size_t *size_p)
+{
+    FILE *file = fopen (path, "rb");
+    ck_assert_msg (file, "cannot read %s", path);
+    fseek (file, 0, SEEK_END);
+    long size = ftell (file);
+    fseek (file, 0, SEEK_SET);
+    void *data = malloc ((size_t) size + 1);
+    ck_assert (fread (data, 1, (size_t) size, file) == (size_t) size);
+    fclose (file);
+    *size_p = (size_t) size;
+    return data;
+}
+
+//  ---------------------------------------------------------------------
+//  nimbus as a child process
+
+//  Start nimbus with the test's config and extra -c options (NULL
+//  terminated, may be NULL), and wait until it answers list.
+static void
+s_start_nimbus (const char *const *extra)
+{
+    const char *binary = s_build_path ("nimbus/nimbus");
+    char *argv[32] = {(char *) binary, "--config", s_config};
+    int argc = 3;
+    for (int i = 0; extra && extra[i] && argc < 29; i++) {
+        argv[argc++] = "-c";
+        argv[argc++] = (char *) extra[i];
+    }
+    argv[argc] = NULL;
+    char log[600];
+    snprintf (log, sizeof log, "%s/nimbus.log", s_dir);
+    pid_t parent = getpid ();
+    pid_t pid = fork ();
+    ck_assert (pid >= 0);
+    if (pid == 0) {
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid () != parent)
+            _exit (127);
+        FILE *out = freopen (log, "a", stdout);
+        if (out)
+            dup2 (fileno (out), 2);
+        execv (binary, argv);
+        _exit (127);
+    }
+    s_nimbus_pid = pid;
+    //  Answers once it is up; the client queues the request until then.
+    sq_control_t *probe = sq_control_new (s_nimbus);
+    json_t *reply = NULL;
+    long long deadline = s_now_ms () + 3 * WAIT_MS;
+    while (!reply && s_now_ms () < deadline) {
+        json_t *request = json_pack ("{s:s}", "verb", "list");
+        reply = sq_control_request (probe, request, NULL, 0, 500, NULL, NULL);
+        json_decref (request);
+        int status;
+        ck_assert_msg (reply || waitpid (pid, &status, WNOHANG) == 0,
+                       "nimbus exited at start: see %s", log);
+    }
+    ck_assert_msg (reply, "nimbus did not answer within %d ms: %s", 3 * WAIT_MS,
+                   sq_last_error ());
+    json_decref (reply);
+    sq_control_destroy (&probe);
+}
+
+//  Stop nimbus with signal (SIGKILL: as in a crash) and reap it.
+static void
+s_stop_nimbus (int signal)
+{
+    if (s_nimbus_pid <= 0)
+        return;
+    kill (s_nimbus_pid, signal);
+    int status;
+    long long deadline = s_now_ms () + WAIT_MS;
+    while (waitpid (s_nimbus_pid, &status, WNOHANG) == 0) {
+        if (s_now_ms () > deadline)
+            kill (s_nimbus_pid, SIGKILL);
+        usleep (10000);
+    }
+    s_nimbus_pid = 0;
+}
+
+static void
+s_kill_nimbus_at_exit (void)
+{
+    if (s_nimbus_pid > 0)
+        kill (s_nimbus_pid, SIGKILL);
+}
+
+//  ---------------------------------------------------------------------
+//  The cluster around nimbus
+
+//  Register a fake supervisor with four slot ports from first_port.
+static void
+s_register_supervisor (sq_zk_t *zk, const char *id, int first_port)
+{
+    int ports[4] = {first_port, first_port + 1, first_port + 2, first_port + 3};
+    sq_supervisor_info_t *info
+        = sq_supervisor_info_new (id, "127.0.0.1", ports, 4, (int64_t) time (NULL));
+    char *data = sq_supervisor_info_encode (info);
+    char path[128];
+    snprintf (path, sizeof path, "/supervisors/%s", id);
+    ck_assert_msg (sq_zk_create (zk, path, data, strlen (data), true) == 0, "%s",
+                   sq_last_error ());
+    free (data);
+    sq_supervisor_info_destroy (&info);
+}
+
+//  The data of a node as a string (caller frees), or NULL when absent.
+static char *
+s_node (const char *path)
+{
+    char *data = NULL;
+    size_t size;
+    int rc = sq_zk_get (s_zk, path, &data, &size, false);
+    ck_assert_msg (rc == 0 || rc == SQ_ZK_NO_NODE, "%s", sq_last_error ());
+    return data;
+}
+
+static sq_topology_record_t *
+s_topology_record (const char *name)
+{
+    char path[128];
+    snprintf (path, sizeof path, "/topologies/%s", name);
+    char *data = s_node (path);
+    sq_topology_record_t *record = data ? sq_topology_record_decode (data, strlen (data)) : NULL;
+    ck_assert_msg (!data || record, "%s", sq_last_error ());
+    free (data);
+    return record;
+}
+
+static sq_assignment_t *
+s_assignment (const char *name)
+{
+    char path[128];
+    snprintf (path, sizeof path, "/assignments/%s", name);
+    char *data = s_node (path);
+    sq_assignment_t *assignment = data ? sq_assignment_decode (data, strlen (data)) : NULL;
+    ck_assert_msg (!data || assignment, "%s", sq_last_error ());
+    free (data);
+    return assignment;
+}
+
+//  Send a request (taken) to nimbus; the reply (caller decrefs) or NULL.
+static json_t *
+s_request (json_t *request, const void *payload, size_t size, void **payload_p,
+           size_t *payload_size_p)
+{
+    ck_assert (request);
+    json_t *reply = sq_control_request (s_control, request, payload, size, REQUEST_MS, payload_p,
+                                        payload_size_p);
+    json_decref (request);
+    return reply;
+}
+
+//  Expect a request to fail with an error containing expected.
+static void
+s_expect_error (json_t *request, const void *payload, size_t size, const char *expected)
+{
+    json_t *reply = s_request (request, payload, size, NULL, NULL);
+    ck_assert_msg (!reply, "nimbus accepted what it should refuse (expected '%s')", expected);
+    ck_assert_msg (strstr (sq_last_error (), expected), "error '%s' lacks '%s'",
+                   sq_last_error (), expected);
+}
+
+//  Submit the package at path as name with config (a JSON object,
+//  taken; NULL for none). Returns the id (caller frees), or NULL with the
+//  error in sq_last_error().
+static char *
+s_submit_file (const char *path, const char *name, json_t *config)
+{
+    size_t size;
+    void *package = s_read_file (path, &size);
+    char checksum[SQ_SHA256_HEX_SIZE];
+    sq_sha256_hex (package, size, checksum);
+    json_t *request = json_pack ("{s:s, s:s, s:o, s:s}", "verb", "submit", "name", name, "config",
+                                 config ? config : json_object (), "checksum", checksum);
+    json_t *reply = s_request (request, package, size, NULL, NULL);
+    free (package);
+    char *id = reply ? strdup (json_string_value (json_object_get (reply, "id"))) : NULL;
+    json_decref (reply);
+    return id;
+}
+
+static const char *
+s_wordcount (void)
+{
+    return s_build_path ("topologies/.libs/wordcount.so");
+}
+
+//  Submit word count as name; assert it was accepted; returns the id.
+static char *
+s_submit_wordcount (const char *name, int workers)
+{
+    char *id = s_submit_file (s_wordcount (), name, json_pack ("{s:i}", "topology.workers",
+                                                               workers));
+    ck_assert_msg (id, "submit failed: %s", sq_last_error ());
+    return id;
+}
+
+//  The list reply's topologies (caller decrefs the reply it holds).
+static json_t *
+s_list (void)
+{
+    json_t *reply = s_request (json_pack ("{s:s}", "verb", "list"), NULL, 0, NULL, NULL);
+    ck_assert_msg (reply, "list failed: %s", sq_last_error ());
+    ck_assert (json_is_array (json_object_get (reply, "topologies")));
+    return reply;
+}
+
+//  The entry of topology name in a list reply, or NULL.
+static json_t *
+s_listed (json_t *reply, const char *name)
+{
+    size_t index;
+    json_t *entry;
+    json_array_foreach (json_object_get (reply, "topologies"), index, entry)
+        if (strcmp (json_string_value (json_object_get (entry, "name")), name) == 0)
+            return entry;
+    return NULL;
+}
+
+//  Run storm-submit against nimbus with args (NULL terminated); returns
+//  its exit status, with its stdout and stderr in *output_p (caller frees).
+static int
+s_cli (char **output_p, const char *const *args)
+{
+    char nimbus[64];
+    snprintf (nimbus, sizeof nimbus, "127.0.0.1:%d", s_port);
+    const char *binary = s_build_path ("storm-submit");
+    char *argv[32] = {(char *) binary, "--nimbus", nimbus, "--timeout", "5"};
+    int argc = 5;
+    for (int i = 0; args[i] && argc < 31; i++)
+        argv[argc++] = (char *) args[i];
+    argv[argc] = NULL;
+    char log[600];
+    snprintf (log, sizeof log, "%s/cli.out", s_dir);
+    pid_t pid = fork ();
+    ck_assert (pid >= 0);
+    if (pid == 0) {
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        FILE *out = freopen (log, "w", stdout);
+        if (out)
+            dup2 (fileno (out), 2);
+        execv (binary, argv);
+        _exit (127);
+    }
+    int status;
+    waitpid (pid, &status, 0);
+    size_t size;
+    *output_p = s_read_file (log, &size);
+    (*output_p)[size] = 0;
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+//  ---------------------------------------------------------------------
+//  Fixture
+
+static void
+s_setup (void)
+{
+    static int counter;
+    snprintf (s_dir, sizeof s_dir, "%s/test-%d-%d", s_base, (int) getpid (), counter++);
+    ck_assert (mkdir (s_dir, 0755) == 0);
+    snprintf (s_root, sizeof s_root, "/nimbus-test-%d-%d", (int) getpid (), counter);
+    s_port = s_free_port ();
+    snprintf (s_nimbus, sizeof s_nimbus, "tcp://127.0.0.1:%d", s_port);
+    const char *colon = strrchr (s_zk_endpoint, ':');
+    char json[2048];
+    snprintf (json, sizeof json,
+              "{\"storm.zookeeper.servers\": [\"127.0.0.1\"], \"storm.zookeeper.port\": %s, "
+              "\"storm.zookeeper.root\": \"%s\", \"nimbus.host\": \"127.0.0.1\", "
+              "\"nimbus.port\": %d, \"storm.local.dir\": \"%s/local\", "
+              "\"nimbus.task.timeout.secs\": 600, \"nimbus.monitor.freq.secs\": 1}\n",
+              colon + 1, s_root, s_port, s_dir);
+    snprintf (s_config, sizeof s_config, "%s/nimbus.json", s_dir);
+    s_write_file (s_config, json);
+    atexit (s_kill_nimbus_at_exit);
+    s_zk = sq_zk_new (s_zk_endpoint, s_root, 10000, 10000);
+    ck_assert_msg (s_zk, "%s", sq_last_error ());
+    s_register_supervisor (s_zk, "sup-1", 6700);
+    s_start_nimbus (NULL);
+    s_control = sq_control_new (s_nimbus);
+    ck_assert (s_control);
+}
+
+static void
+s_teardown (void)
+{
+    sq_control_destroy (&s_control);
+    s_stop_nimbus (SIGTERM);
+    sq_zk_destroy (&s_supervisor_2);
+    sq_zk_destroy (&s_zk);
+}
+
+//  ---------------------------------------------------------------------
+//  Tests
+
+START_TEST (test_submit_and_list)
+{
+    char *id = s_submit_wordcount ("wordcount", 2);
+
+    //  The records nimbus wrote.
+    sq_topology_record_t *record = s_topology_record ("wordcount");
+    ck_assert (record);
+    ck_assert_str_eq (record->id, id);
+    ck_assert_int_eq (record->status, SQ_TOPOLOGY_ACTIVE);
+    ck_assert_int_eq (record->workers, 2);
+    ck_assert_int_eq (sq_config_int (record->config, "topology.workers", 0), 2);
+    sq_assignment_t *assignment = s_assignment ("wordcount");
+    ck_assert (assignment);
+    ck_assert_str_eq (assignment->topology_id, id);
+    ck_assert_int_eq (assignment->generation, 1);
+    ck_assert_int_eq (assignment->worker_count, 2);
+    //  sentences 1 + split 2 + count 2 + report 1 + one acker.
+    ck_assert_int_eq (sq_assignment_executor_count (assignment), 7);
+    for (int task = 1; task <= 7; task++)
+        ck_assert_msg (sq_assignment_find_task (assignment, task), "task %d unassigned", task);
+    ck_assert_str_eq (assignment->workers[0].supervisor_id, "sup-1");
+
+    //  list shows it.
+    json_t *reply = s_list ();
+    json_t *entry = s_listed (reply, "wordcount");
+    ck_assert (entry);
+    ck_assert_str_eq (json_string_value (json_object_get (entry, "id")), id);
+    ck_assert_str_eq (json_string_value (json_object_get (entry, "status")), "active");
+    ck_assert_int_eq (json_integer_value (json_object_get (entry, "workers")), 2);
+    ck_assert_int_eq (json_integer_value (json_object_get (entry, "executors")), 7);
+    ck_assert_int_eq (json_integer_value (json_object_get (entry, "tasks")), 7);
+    json_decref (reply);
+
+    //  Supervisors download the package by id, checksum included.
+    void *package = NULL;
+    size_t size = 0, expected_size;
+    reply = s_request (json_pack ("{s:s, s:s}", "verb", "download", "id", id), NULL, 0, &package,
+                       &size);
+    ck_assert_msg (reply, "download failed: %s", sq_last_error ());
+    void *expected = s_read_file (s_wordcount (), &expected_size);
+    ck_assert_int_eq (size, expected_size);
+    ck_assert_mem_eq (package, expected, size);
+    char checksum[SQ_SHA256_HEX_SIZE];
+    sq_sha256_hex (expected, expected_size, checksum);
+    ck_assert_str_eq (json_string_value (json_object_get (reply, "checksum")), checksum);
+    json_decref (reply);
+    free (package);
+    free (expected);
+
+    //  Deactivate and activate change the record's status.
+    reply = s_request (json_pack ("{s:s, s:s}", "verb", "deactivate", "name", "wordcount"), NULL,
+                       0, NULL, NULL);
+    ck_assert_msg (reply, "%s", sq_last_error ());
+    json_decref (reply);
+    sq_topology_record_destroy (&record);
+    record = s_topology_record ("wordcount");
+    ck_assert_int_eq (record->status, SQ_TOPOLOGY_INACTIVE);
+    reply = s_request (json_pack ("{s:s, s:s}", "verb", "activate", "name", "wordcount"), NULL, 0,
+                       NULL, NULL);
+    ck_assert_msg (reply, "%s", sq_last_error ());
+    json_decref (reply);
+    sq_topology_record_destroy (&record);
+    record = s_topology_record ("wordcount");
+    ck_assert_int_eq (record->status, SQ_TOPOLOGY_ACTIVE);
+
+    //  The CLI: list prints the table, deactivate works by name.
+    char *output;
+    ck_assert_int_eq (s_cli (&output, (const char *[]){"list", NULL}), 0);
+    ck_assert_msg (strstr (output, "NAME") && strstr (output, "wordcount")
+                       && strstr (output, id) && strstr (output, "active"),
+                   "list printed: %s", output);
+    free (output);
+    ck_assert_int_eq (s_cli (&output, (const char *[]){"deactivate", "wordcount", NULL}), 0);
+    free (output);
+    sq_topology_record_destroy (&record);
+    record = s_topology_record ("wordcount");
+    ck_assert_int_eq (record->status, SQ_TOPOLOGY_INACTIVE);
+
+    //  And the CLI's own submit: validates here, then uploads.
+    int status = s_cli (&output, (const char *[]){s_wordcount (), "wc2", "-c",
+                                                  "topology.workers=1", NULL});
+    ck_assert_msg (status == 0 && strstr (output, "submitted topology 'wc2'"),
+                   "submit exited %d and printed: %s", status, output);
+    free (output);
+    sq_assignment_t *second = s_assignment ("wc2");
+    ck_assert (second);
+    ck_assert_int_eq (second->worker_count, 1);
+    //  Its slot is not one of the first topology's.
+    ck_assert (!sq_assignment_find_slot (assignment, second->workers[0].supervisor_id,
+                                         second->workers[0].port));
+    sq_assignment_destroy (&second);
+
+    sq_assignment_destroy (&assignment);
+    sq_topology_record_destroy (&record);
+    free (id);
+}
+END_TEST
+
+START_TEST (test_bad_requests)
+{
+    char *id = s_submit_wordcount ("wordcount", 1);
+    size_t size;
+    void *package = s_read_file (s_wordcount (), &size);
+
+    //  A checksum that does not match the bytes.
+    s_expect_error (json_pack ("{s:s, s:s, s:{}, s:s}", "verb", "submit", "name", "other",
+                               "config", "checksum",
+                               "0000000000000000000000000000000000000000000000000000000000000000"),
+                    package, size, "package checksum mismatch: expected 0000");
+    //  A checksum that is not one.
+    s_expect_error (json_pack ("{s:s, s:s, s:s}", "verb", "submit", "name", "other", "checksum",
+                               "abc"),
+                    package, size, "must be 64 hex digits");
+    //  A package that is not a shared object (text, with its right checksum).
+    char text_path[600];
+    snprintf (text_path, sizeof text_path, "%s/not-a-package.so", s_dir);
+    s_write_file (text_path, "this is not a shared object\n");
+    ck_assert (!s_submit_file (text_path, "text", NULL));
+    ck_assert_msg (strstr (sq_last_error (), "topology invalid")
+                       && strstr (sq_last_error (), "not a loadable shared object"),
+                   "error: %s", sq_last_error ());
+    //  A name in use.
+    ck_assert (!s_submit_file (s_wordcount (), "wordcount", NULL));
+    ck_assert_str_eq (sq_last_error (), "topology 'wordcount' is already running");
+    //  A name that cannot be a node name.
+    s_expect_error (json_pack ("{s:s, s:s}", "verb", "kill", "name", "../etc"), NULL, 0,
+                    "invalid topology name '../etc'");
+    //  A config key of the wrong type.
+    ck_assert (!s_submit_file (s_wordcount (), "typed",
+                               json_pack ("{s:s}", "topology.workers", "two")));
+    ck_assert_msg (strstr (sq_last_error (), "invalid config"), "error: %s", sq_last_error ());
+    //  Unknown verb, missing and mistyped fields, an extra frame.
+    s_expect_error (json_pack ("{s:s}", "verb", "sumbit"), NULL, 0, "unknown verb 'sumbit'");
+    s_expect_error (json_pack ("{s:s}", "verb", "kill"), NULL, 0, "field 'name' is missing");
+    s_expect_error (json_pack ("{s:s, s:s, s:s}", "verb", "kill", "name", "wordcount",
+                               "wait_secs", "soon"),
+                    NULL, 0, "field 'wait_secs' must be a number");
+    s_expect_error (json_pack ("{s:s, s:s, s:i}", "verb", "rebalance", "name", "wordcount",
+                               "workers", 0),
+                    NULL, 0, "field 'workers' must be an integer from 1");
+    s_expect_error (json_pack ("{s:s}", "verb", "list"), "x", 1, "too many frames");
+    s_expect_error (json_pack ("{s:s}", "novel", "list"), NULL, 0, "no 'verb'");
+    s_expect_error (json_pack ("{s:s, s:s}", "verb", "kill", "name", "nope"), NULL, 0,
+                    "no topology named 'nope'");
+    s_expect_error (json_pack ("{s:s, s:s}", "verb", "download", "id", "../../etc/passwd"), NULL,
+                    0, "no topology with id");
+
+    //  Raw frames: malformed JSON, not an object, another version.
+    zsock_t *dealer = zsock_new_dealer (s_nimbus);
+    ck_assert (dealer);
+    zsock_set_rcvtimeo (dealer, REQUEST_MS);
+    const char *raw[][2] = {
+        {"{\"verb\": \"list\", ", "not valid JSON"},
+        {"[1, 2, 3]", "not a JSON object"},
+        {"{\"version\": 2, \"verb\": \"list\"}", "unsupported control protocol version 2"},
+        {"\x01\x02garbage\xff", "not valid JSON"},
+    };
+    for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+        zstr_send (dealer, raw[i][0]);
+        char *answer = zstr_recv (dealer);
+        ck_assert_msg (answer, "no answer to '%s'", raw[i][0]);
+        json_t *reply = json_loads (answer, 0, NULL);
+        ck_assert_msg (reply && json_is_false (json_object_get (reply, "ok"))
+                           && strstr (json_string_value (json_object_get (reply, "error")),
+                                      raw[i][1]),
+                       "answer to '%s': %s", raw[i][0], answer);
+        json_decref (reply);
+        zstr_free (&answer);
+    }
+    //  An empty message, and a heartbeat without its fields: no answer to
+    //  the heartbeat (workers do not read), an answer to the rest.
+    zstr_send (dealer, "{\"version\": 1, \"verb\": \"heartbeat\"}");
+    //  (An empty first frame is a REQ envelope's delimiter, which the
+    //  answer echoes before its JSON.)
+    zstr_send (dealer, "");
+    zmsg_t *msg = zmsg_recv (dealer);
+    ck_assert (msg && zmsg_size (msg) == 2);
+    zframe_t *delimiter = zmsg_pop (msg);
+    ck_assert_int_eq (zframe_size (delimiter), 0);
+    zframe_destroy (&delimiter);
+    char *answer = zmsg_popstr (msg);
+    ck_assert_msg (answer && strstr (answer, "no JSON frame"), "answer: %s", answer);
+    zstr_free (&answer);
+    zmsg_destroy (&msg);
+    zsock_destroy (&dealer);
+
+    //  Bytes that are not ZeroMQ at all: the connection is dropped.
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) s_port)};
+    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    ck_assert (connect (fd, (struct sockaddr *) &address, sizeof address) == 0);
+    char garbage[4096];
+    for (size_t i = 0; i < sizeof garbage; i++)
+        garbage[i] = (char) (i * 7919 % 251);
+    ck_assert (write (fd, "GET / HTTP/1.0\r\n\r\n", 18) == 18);
+    ssize_t written = write (fd, garbage, sizeof garbage);
+    (void) written;
+    usleep (200000);
+    close (fd);
+
+    //  Nimbus serves on: list still works and shows the one topology.
+    json_t *reply = s_list ();
+    ck_assert_int_eq (json_array_size (json_object_get (reply, "topologies")), 1);
+    ck_assert (s_listed (reply, "wordcount"));
+    json_decref (reply);
+    ck_assert (!s_topology_record ("other") && !s_topology_record ("text"));
+
+    //  The CLI reports nimbus's errors on one line and exits 1.
+    char *output;
+    ck_assert_int_eq (s_cli (&output, (const char *[]){"kill", "nope", NULL}), 1);
+    ck_assert_str_eq (output, "storm-submit: no topology named 'nope'\n");
+    free (output);
+    free (package);
+    free (id);
+}
+END_TEST
+
+START_TEST (test_kill)
+{
+    char *id = s_submit_wordcount ("wordcount", 1);
+    char package_path[700];
+    snprintf (package_path, sizeof package_path, "%s/local/nimbus/packages/%s.so", s_dir, id);
+    ck_assert (access (package_path, R_OK) == 0);
+
+    json_t *reply = s_request (json_pack ("{s:s, s:s, s:f}", "verb", "kill", "name", "wordcount",
+                                          "wait_secs", 1.5),
+                               NULL, 0, NULL, NULL);
+    ck_assert_msg (reply, "%s", sq_last_error ());
+    json_decref (reply);
+    //  Killed at once: the record says so, workers deactivate their spouts.
+    sq_topology_record_t *record = s_topology_record ("wordcount");
+    ck_assert (record);
+    ck_assert_int_eq (record->status, SQ_TOPOLOGY_KILLED);
+    sq_topology_record_destroy (&record);
+    reply = s_list ();
+    ck_assert_str_eq (
+        json_string_value (json_object_get (s_listed (reply, "wordcount"), "status")), "killed");
+    json_decref (reply);
+    s_expect_error (json_pack ("{s:s, s:s}", "verb", "kill", "name", "wordcount"), NULL, 0,
+                    "is being killed");
+    s_expect_error (json_pack ("{s:s, s:s}", "verb", "activate", "name", "wordcount"), NULL, 0,
+                    "is being killed");
+
+    //  After the wait, the records and the package are gone.
+    long long deadline = s_now_ms () + WAIT_MS;
+    char *topology = NULL, *assignment = NULL;
+    do {
+        free (topology);
+        free (assignment);
+        usleep (100000);
+        topology = s_node ("/topologies/wordcount");
+        assignment = s_node ("/assignments/wordcount");
+    } while ((topology || assignment) && s_now_ms () < deadline);
+    ck_assert_msg (!topology && !assignment, "records still there after the kill");
+    ck_assert_msg (access (package_path, F_OK) != 0, "package still there after the kill");
+    reply = s_list ();
+    ck_assert_int_eq (json_array_size (json_object_get (reply, "topologies")), 0);
+    json_decref (reply);
+
+    //  The name is free again.
+    free (id);
+    id = s_submit_wordcount ("wordcount", 1);
+    free (id);
+}
+END_TEST
+
+START_TEST (test_restart)
+{
+    char *id = s_submit_wordcount ("wordcount", 2);
+    char *before = s_node ("/assignments/wordcount");
+    ck_assert (before);
+
+    //  A crash: nothing is cleaned up.
+    s_stop_nimbus (SIGKILL);
+    s_start_nimbus (NULL);
+
+    json_t *reply = s_list ();
+    json_t *entry = s_listed (reply, "wordcount");
+    ck_assert (entry);
+    ck_assert_str_eq (json_string_value (json_object_get (entry, "id")), id);
+    ck_assert_str_eq (json_string_value (json_object_get (entry, "status")), "active");
+    ck_assert_int_eq (json_integer_value (json_object_get (entry, "workers")), 2);
+    json_decref (reply);
+
+    //  Some monitor rounds later the assignment is still the same bytes.
+    usleep (2500000);
+    char *after = s_node ("/assignments/wordcount");
+    ck_assert (after);
+    ck_assert_str_eq (after, before);
+    //  The package survived the restart.
+    void *package = NULL;
+    size_t size = 0;
+    reply = s_request (json_pack ("{s:s, s:s}", "verb", "download", "id", id), NULL, 0, &package,
+                       &size);
+    ck_assert_msg (reply && size > 0, "download after restart: %s", sq_last_error ());
+    json_decref (reply);
+    free (package);
+    //  And the restarted nimbus knows the executors again: rebalance works.
+    long long deadline = s_now_ms () + WAIT_MS;
+    while (!(reply = s_request (json_pack ("{s:s, s:s, s:i, s:i}", "verb", "rebalance", "name",
+                                           "wordcount", "workers", 3, "wait_secs", 0),
+                                NULL, 0, NULL, NULL))
+           && strstr (sq_last_error (), "cannot be rebalanced yet") && s_now_ms () < deadline)
+        usleep (100000);
+    ck_assert_msg (reply, "rebalance after restart: %s", sq_last_error ());
+    json_decref (reply);
+    free (before);
+    free (after);
+    free (id);
+}
+END_TEST
+
+START_TEST (test_rebalance)
+{
+    char *id = s_submit_wordcount ("wordcount", 1);
+    sq_assignment_t *before = s_assignment ("wordcount");
+    ck_assert_int_eq (before->worker_count, 1);
+
+    char *output;
+    ck_assert_int_eq (
+        s_cli (&output, (const char *[]){"rebalance", "wordcount", "-n", "3", "-w", "1", NULL}),
+        0);
+    free (output);
+    //  During the wait the spouts are off, and list says why.
+    sq_topology_record_t *record = s_topology_record ("wordcount");
+    ck_assert_int_eq (record->status, SQ_TOPOLOGY_INACTIVE);
+    sq_topology_record_destroy (&record);
+    json_t *reply = s_list ();
+    ck_assert_str_eq (
+        json_string_value (json_object_get (s_listed (reply, "wordcount"), "status")),
+        "rebalancing");
+    json_decref (reply);
+
+    long long deadline = s_now_ms () + WAIT_MS;
+    sq_assignment_t *after = NULL;
+    do {
+        sq_assignment_destroy (&after);
+        usleep (100000);
+        after = s_assignment ("wordcount");
+    } while (after->worker_count != 3 && s_now_ms () < deadline);
+    ck_assert_int_eq (after->worker_count, 3);
+    ck_assert_int_gt (after->generation, before->generation);
+    ck_assert_int_eq (sq_assignment_executor_count (after), 7);
+    //  Back to active, with the new worker count.
+    deadline = s_now_ms () + WAIT_MS;
+    do {
+        sq_topology_record_destroy (&record);
+        usleep (50000);
+        record = s_topology_record ("wordcount");
+    } while (record->status != SQ_TOPOLOGY_ACTIVE && s_now_ms () < deadline);
+    ck_assert_int_eq (record->status, SQ_TOPOLOGY_ACTIVE);
+    ck_assert_int_eq (record->workers, 3);
+    sq_topology_record_destroy (&record);
+    sq_assignment_destroy (&before);
+    sq_assignment_destroy (&after);
+    free (id);
+}
+END_TEST
+
+START_TEST (test_lost_supervisor)
+{
+    s_supervisor_2 = sq_zk_new (s_zk_endpoint, s_root, 10000, 10000);
+    ck_assert (s_supervisor_2);
+    s_register_supervisor (s_supervisor_2, "sup-2", 6800);
+    //  Nimbus sees it through its watch.
+    usleep (500000);
+    char *id = s_submit_wordcount ("wordcount", 2);
+    sq_assignment_t *before = s_assignment ("wordcount");
+    ck_assert_int_eq (before->worker_count, 2);
+    ck_assert_msg (sq_assignment_supervisor_slots (before, "sup-2", NULL, 0) == 1,
+                   "the workers are not spread over both supervisors");
+
+    //  sup-2's session ends: its node goes, and its executors move.
+    sq_zk_destroy (&s_supervisor_2);
+    long long deadline = s_now_ms () + WAIT_MS;
+    sq_assignment_t *after = NULL;
+    do {
+        sq_assignment_destroy (&after);
+        usleep (100000);
+        after = s_assignment ("wordcount");
+    } while (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0) > 0
+             && s_now_ms () < deadline);
+    ck_assert_int_eq (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0), 0);
+    ck_assert_int_eq (sq_assignment_executor_count (after), 7);
+    ck_assert_int_eq (after->generation, before->generation + 1);
+    //  What ran on sup-1 stays where it was.
+    const sq_assignment_worker_t *kept = NULL;
+    for (size_t w = 0; w < before->worker_count; w++)
+        if (strcmp (before->workers[w].supervisor_id, "sup-1") == 0)
+            kept = &before->workers[w];
+    ck_assert (kept);
+    for (size_t e = 0; e < kept->executor_count; e++) {
+        const sq_assignment_worker_t *now
+            = sq_assignment_find_task (after, kept->executors[e].first_task);
+        ck_assert (now && now->port == kept->port && strcmp (now->supervisor_id, "sup-1") == 0);
+    }
+    sq_assignment_destroy (&before);
+    sq_assignment_destroy (&after);
+    free (id);
+}
+END_TEST
+
+START_TEST (test_dead_worker)
+{
+    //  A short task timeout for this test.
+    s_stop_nimbus (SIGTERM);
+    s_start_nimbus ((const char *[]){"nimbus.task.timeout.secs=2", NULL});
+    char *id = s_submit_wordcount ("wordcount", 1);
+    sq_assignment_t *before = s_assignment ("wordcount");
+    ck_assert_int_eq (before->worker_count, 1);
+    int port = before->workers[0].port;
+
+    //  The worker heartbeats: it stays where it is, well past the timeout.
+    long long until = s_now_ms () + 4000;
+    while (s_now_ms () < until) {
+        json_t *heartbeat = json_pack ("{s:s, s:s, s:s, s:s, s:i, s:i, s:{}}", "verb", "heartbeat",
+                                       "topology", "wordcount", "id", id, "supervisor", "sup-1",
+                                       "port", port, "uptime_secs", 1, "stats");
+        ck_assert_int_eq (sq_control_send (s_control, heartbeat), 0);
+        json_decref (heartbeat);
+        usleep (300000);
+    }
+    sq_assignment_t *after = s_assignment ("wordcount");
+    ck_assert_int_eq (after->generation, before->generation);
+    ck_assert_int_eq (after->workers[0].port, port);
+
+    //  It falls silent: its executors move to another slot.
+    long long deadline = s_now_ms () + WAIT_MS;
+    do {
+        sq_assignment_destroy (&after);
+        usleep (100000);
+        after = s_assignment ("wordcount");
+    } while (after->workers[0].port == port && s_now_ms () < deadline);
+    ck_assert_int_ne (after->workers[0].port, port);
+    ck_assert_int_eq (after->worker_count, 1);
+    ck_assert_int_eq (after->generation, before->generation + 1);
+    ck_assert_int_eq (sq_assignment_executor_count (after), 7);
+    sq_assignment_destroy (&before);
+    sq_assignment_destroy (&after);
+    free (id);
+}
+END_TEST
+
+//  ---------------------------------------------------------------------
+
+static void
+s_remove_base (void)
+{
+    if (getpid () == s_main_pid && s_base[0])
+        s_remove_tree (s_base);
+}
+
+int
+main (void)
+{
+    if (!zk_server_available ()) {
+        fprintf (stderr, "test_nimbus: no java or ZooKeeper server jar; skipped\n");
+        return 77;
+    }
+    s_main_pid = getpid ();
+    const char *tmp = getenv ("TMPDIR");
+    snprintf (s_base, sizeof s_base, "%s/test_nimbus-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp (s_base)) {
+        perror ("test_nimbus: mkdtemp");
+        return 1;
+    }
+    atexit (s_remove_base);
+    zk_server_t *zk = zk_server_new (s_base);
+    if (!zk)
+        return 1;
+    s_zk_endpoint = zk_server_endpoint (zk);
+
+    Suite *suite = suite_create ("nimbus");
+    TCase *tcase = tcase_create ("daemon");
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_set_timeout (tcase, 90);
+    tcase_add_test (tcase, test_submit_and_list);
+    tcase_add_test (tcase, test_bad_requests);
+    tcase_add_test (tcase, test_kill);
+    tcase_add_test (tcase, test_restart);
+    tcase_add_test (tcase, test_rebalance);
+    tcase_add_test (tcase, test_lost_supervisor);
+    tcase_add_test (tcase, test_dead_worker);
+    suite_add_tcase (suite, tcase);
+    SRunner *runner = srunner_create (suite);
+    srunner_run_all (runner, CK_NORMAL);
+    int failed = srunner_ntests_failed (runner);
+    srunner_free (runner);
+    zk_server_destroy (&zk);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

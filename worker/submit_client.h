@@ -1,0 +1,42 @@
+/*  submit_client - storm-submit's cluster commands, over the control protocol
+
+    Each command is one request to nimbus (doc/control.md) through
+    sq_control, waiting up to the client's timeout. Submit loads, builds
+    and validates the package here first (the same checks as local mode),
+    so that a broken topology is refused before anything is sent. Errors
+    come back as -1 with sq_last_error() holding nimbus's sentence, or
+    naming the endpoint when nimbus did not answer.
+*/
+#ifndef SUBMIT_CLIENT_H_INCLUDED
+#define SUBMIT_CLIENT_H_INCLUDED
+
+#include "squall.h"
+
+#include <stdio.h>
+
+typedef struct _submit_client_t submit_client_t;
+
+//  New client for the nimbus at endpoint ("tcp://host:port"), waiting up
+//  to timeout_ms for each answer. NULL when out of memory. Caller owns.
+submit_client_t *submit_client_new (const char *endpoint, int timeout_ms);
+//  Destroy; NULL-safe; nulls the caller's pointer.
+void submit_client_destroy (submit_client_t **self_p);
+//  Validate the package at path with config locally, then submit it as
+//  topology name. Returns 0 with the new topology id in *id_p (caller
+//  frees), or -1.
+int submit_client_submit (submit_client_t *self, const char *path, const char *name,
+                          const sq_config_t *config, char **id_p);
+//  Print the topologies as a table (name, id, status, uptime, workers,
+//  executors, tasks) on out. Returns 0 or -1.
+int submit_client_list (submit_client_t *self, FILE *out);
+//  Kill topology name after wait_secs (negative: the topology's
+//  topology.message.timeout.secs). Returns 0 or -1.
+int submit_client_kill (submit_client_t *self, const char *name, double wait_secs);
+//  Activate (active true) or deactivate topology name. Returns 0 or -1.
+int submit_client_set_active (submit_client_t *self, const char *name, bool active);
+//  Rebalance topology name over workers workers (0: as many as now) after
+//  wait_secs (negative: the topology's message timeout). Returns 0 or -1.
+int submit_client_rebalance (submit_client_t *self, const char *name, int workers,
+                             double wait_secs);
+
+#endif
