@@ -32,6 +32,9 @@ s_tell_acker (sq_task_t *task, sq_message_kind_t kind, uint64_t root, uint64_t v
     sq_runtime_t *runtime = task->runtime;
     sq_message_t message
         = {.kind = kind, .task = sq_runtime_acker_for (runtime, root), .root = root, .value = value};
+    //  A bolt acking many inputs of one tree in a row sends one message.
+    if (kind == SQ_MSG_ACK_ACK && sq_executor_merge_ack (task->executor, &message))
+        return;
     sq_executor_send (task->executor, &message);
     s_count (&task->executor->stats.acker_messages, 1);
 }

@@ -81,6 +81,21 @@ s_flush_all (sq_executor_t *self, bool wait, bool full_only)
     return clear;
 }
 
+bool
+sq_executor_merge_ack (sq_executor_t *self, const sq_message_t *message)
+{
+    sq_executor_t *local = self->runtime->task_executor[message->task];
+    size_t destination = local ? (size_t) local->index : self->runtime->executor_count;
+    size_t count = self->outbox_count[destination];
+    if (count == 0)
+        return false;
+    sq_message_t *last = &self->outbox[destination][count - 1];
+    if (last->kind != SQ_MSG_ACK_ACK || last->task != message->task || last->root != message->root)
+        return false;
+    last->value ^= message->value;
+    return true;
+}
+
 void
 sq_executor_send (sq_executor_t *self, const sq_message_t *message)
 {

@@ -174,6 +174,10 @@ int64_t sq_runtime_now_ns (void);
 void *sq_executor_run (void *executor);
 //  Queue a message for its destination task (sq_executor.c).
 void sq_executor_send (sq_executor_t *self, const sq_message_t *message);
+//  When the last message queued for the same acker task is an ack of the
+//  same root, fold this ack into it (XOR is associative, so the acker sees
+//  the same result) and return true; else false, and nothing changes.
+bool sq_executor_merge_ack (sq_executor_t *self, const sq_message_t *message);
 
 //  Task id of the acker that tracks root.
 static inline int

@@ -313,7 +313,10 @@ void
 supervisor_server_reap (supervisor_server_t *self)
 {
     assert (self);
-    supervisor_workers_reap (self->workers);
+    //  A worker may have exited because it saw its assignment change: read
+    //  the assignments before restarting it, so the restart runs the new one.
+    if (supervisor_workers_reap (self->workers) > 0)
+        supervisor_assignments_invalidate (self->assignments);
 }
 
 //  Renews the session, registers and reads assignments as needed. Returns
@@ -389,7 +392,8 @@ supervisor_server_tick (supervisor_server_t *self)
     assert (self);
     if (self->stopped)
         return;
-    supervisor_workers_reap (self->workers);
+    if (supervisor_workers_reap (self->workers) > 0)
+        supervisor_assignments_invalidate (self->assignments);
     bool changed = s_sync_zookeeper (self);
     if (supervisor_assignments_ready (self->assignments)) {
         for (size_t i = 0; i < self->port_count; i++) {

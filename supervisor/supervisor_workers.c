@@ -425,10 +425,11 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
 //  ---------------------------------------------------------------------
 //  Reaping
 
-void
+int
 supervisor_workers_reap (supervisor_workers_t *self)
 {
     assert (self);
+    int unexpected = 0;
     int status;
     pid_t pid;
     while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
@@ -452,6 +453,7 @@ supervisor_workers_reap (supervisor_workers_t *self)
         int64_t lived = now - slot->launched;
         unlink (slot->pid_path);
         if (slot->state == S_RUNNING || slot->timed_out) {
+            unexpected++;
             //  It died on its own, or hung: restart it, backing off when it
             //  keeps failing soon after its start.
             slot->failures = lived >= S_HEALTHY_MS ? 1 : slot->failures + 1;
@@ -481,6 +483,7 @@ supervisor_workers_reap (supervisor_workers_t *self)
         }
         s_slot_forget_process (slot);
     }
+    return unexpected;
 }
 
 //  ---------------------------------------------------------------------

@@ -66,7 +66,9 @@ int supervisor_workers_kill_stale (supervisor_workers_t *self);
 void supervisor_workers_want (supervisor_workers_t *self, int port, const supervisor_slot_t *slot,
                               const char *package);
 //  Reap every child that exited (call on SIGCHLD; harmless otherwise).
-void supervisor_workers_reap (supervisor_workers_t *self);
+//  Returns how many workers exited without being asked to (a worker may
+//  exit because it saw its assignment change before the caller did).
+int supervisor_workers_reap (supervisor_workers_t *self);
 //  Start, stop, kill and check heartbeats as due. Never blocks.
 void supervisor_workers_check (supervisor_workers_t *self);
 //  Milliseconds until check has something to do (0: now), at most 1000.
