@@ -41,8 +41,8 @@ s_connect (sq_control_t *self)
     zsock_set_linger (self->dealer, 0);
     zsock_set_sndtimeo (self->dealer, 0);
     if (zsock_connect (self->dealer, "%s", self->endpoint)) {
-        self->connect_error = zsys_sprintf ("cannot connect to nimbus at '%s': %s",
-                                            self->endpoint, zmq_strerror (zmq_errno ()));
+        self->connect_error = zsys_sprintf ("cannot connect to nimbus at '%s': %s", self->endpoint,
+                                            zmq_strerror (zmq_errno ()));
         zsock_destroy (&self->dealer);
     }
 }
@@ -88,9 +88,8 @@ s_send (sq_control_t *self, json_t *message, int64_t request_number, const void 
     if (!self->dealer)
         return sq_error_set ("%s", self->connect_error);
     json_t *copy = json_copy (message);
-    if (!copy || json_object_set_new (copy, "version", json_integer (SQ_CONTROL_VERSION))
-        || (request_number
-            && json_object_set_new (copy, "request", json_integer (request_number)))) {
+    if (!copy || json_object_set_new (copy, "version", json_integer (SQ_CONTROL_VERSION)) ||
+        (request_number && json_object_set_new (copy, "request", json_integer (request_number)))) {
         json_decref (copy);
         return sq_error_set ("out of memory");
     }
@@ -146,9 +145,9 @@ s_wait_reply (sq_control_t *self, int64_t request_number, int64_t deadline, int 
         }
         zframe_t *frame = zmsg_first (msg);
         json_error_t error;
-        json_t *reply
-            = frame ? json_loadb ((const char *) zframe_data (frame), zframe_size (frame), 0, &error)
-                    : NULL;
+        json_t *reply =
+            frame ? json_loadb ((const char *) zframe_data (frame), zframe_size (frame), 0, &error)
+                  : NULL;
         json_t *number = json_object_get (reply, "request");
         if (json_is_integer (number) && json_integer_value (number) != request_number) {
             //  The late answer to an earlier request: not ours.
@@ -195,8 +194,7 @@ sq_control_request (sq_control_t *self, json_t *request, const void *payload, si
     if (!json_is_integer (version) || json_integer_value (version) != SQ_CONTROL_VERSION) {
         sq_error_set ("nimbus at %s answered with control protocol version %lld; this build "
                       "speaks version %d",
-                      self->endpoint, (long long) json_integer_value (version),
-                      SQ_CONTROL_VERSION);
+                      self->endpoint, (long long) json_integer_value (version), SQ_CONTROL_VERSION);
         goto fail;
     }
     if (!json_is_true (ok)) {

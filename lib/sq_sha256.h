@@ -18,15 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SQ_SHA256_SIZE 32    //  bytes in a digest
+#define SQ_SHA256_SIZE 32     //  bytes in a digest
 #define SQ_SHA256_HEX_SIZE 65 //  chars in a hex digest, with its NUL
 
 //  A hash in progress; initialise with sq_sha256_init.
 typedef struct {
-    uint32_t state[8];  //  the eight working hash words H0..H7
-    uint64_t length;    //  bytes hashed so far
-    uint8_t block[64];  //  bytes of the block being filled
-    size_t block_used;  //  bytes in block
+    uint32_t state[8]; //  the eight working hash words H0..H7
+    uint64_t length;   //  bytes hashed so far
+    uint8_t block[64]; //  bytes of the block being filled
+    size_t block_used; //  bytes in block
 } sq_sha256_t;
 
 //  Start a new hash.

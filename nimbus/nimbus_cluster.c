@@ -7,12 +7,12 @@
 #include <string.h>
 
 struct _nimbus_cluster_t {
-    sq_zk_t *zk;             //  the ZooKeeper session
-    zhashx_t *supervisors;   //  id -> sq_supervisor_info_t, the live supervisors
-    zhashx_t *topologies;    //  name -> sq_topology_record_t
-    zhashx_t *assignments;   //  name -> sq_assignment_t
-    bool session_lost;       //  the session expired and reconnecting failed
-    bool supervisors_stale;  //  re-reading the supervisors failed; try again
+    sq_zk_t *zk;            //  the ZooKeeper session
+    zhashx_t *supervisors;  //  id -> sq_supervisor_info_t, the live supervisors
+    zhashx_t *topologies;   //  name -> sq_topology_record_t
+    zhashx_t *assignments;  //  name -> sq_assignment_t
+    bool session_lost;      //  the session expired and reconnecting failed
+    bool supervisors_stale; //  re-reading the supervisors failed; try again
 };
 
 static void
@@ -84,8 +84,7 @@ s_load_supervisors (nimbus_cluster_t *self)
             zsys_warning ("cluster: ignoring supervisor id=%s: its record names id=%s", id,
                           info->id);
             sq_supervisor_info_destroy (&info);
-        }
-        else if (info) {
+        } else if (info) {
             if (!zhashx_lookup (self->supervisors, id))
                 zsys_info ("cluster: supervisor joined id=%s host=%s slots=%zu", id, info->host,
                            info->port_count);
@@ -112,14 +111,13 @@ s_load_supervisors (nimbus_cluster_t *self)
 //  table keyed by node name. NULL when ZooKeeper could not be read.
 static zhashx_t *
 s_load_records (nimbus_cluster_t *self, const char *parent, zhashx_destructor_fn *destructor,
-                void *(*decode) (const void *, size_t), const char *(*name_of) (void *))
+                void *(*decode) (const void *, size_t), const char *(*name_of) (void *) )
 {
     zlist_t *children = NULL;
     if (sq_zk_children (self->zk, parent, &children, false) < 0)
         return NULL;
     zhashx_t *table = s_table (destructor);
-    for (const char *name = zlist_first (children); table && name;
-         name = zlist_next (children)) {
+    for (const char *name = zlist_first (children); table && name; name = zlist_next (children)) {
         char *path = zsys_sprintf ("%s/%s", parent, name);
         char *data = NULL;
         size_t size = 0;
@@ -131,8 +129,7 @@ s_load_records (nimbus_cluster_t *self, const char *parent, zhashx_destructor_fn
             zsys_warning ("cluster: ignoring node=%s: its record names '%s'", path,
                           name_of (record));
             destructor (&record);
-        }
-        else if (record)
+        } else if (record)
             zhashx_update (table, name, record);
         else if (got != SQ_ZK_NO_NODE) {
             zsys_error ("cluster: cannot read node=%s: %s", path, sq_last_error ());
@@ -413,8 +410,7 @@ nimbus_cluster_add (nimbus_cluster_t *self, sq_topology_record_t **record_p,
     if (rc == 0) {
         zhashx_update (self->topologies, record->name, record);
         zhashx_update (self->assignments, assignment->topology_name, assignment);
-    }
-    else {
+    } else {
         sq_topology_record_destroy (&record);
         sq_assignment_destroy (&assignment);
     }
@@ -523,8 +519,8 @@ nimbus_cluster_schedule (nimbus_cluster_t *self, const sq_topology_record_t *rec
     for (sq_assignment_t *other = zhashx_first (self->assignments); other;
          other = zhashx_next (self->assignments))
         used_capacity += other->worker_count;
-    sq_supervisor_info_t **supervisors
-        = calloc (supervisor_count + 1, sizeof (sq_supervisor_info_t *));
+    sq_supervisor_info_t **supervisors =
+        calloc (supervisor_count + 1, sizeof (sq_supervisor_info_t *));
     nimbus_slot_t *used = calloc (used_capacity + 1, sizeof (nimbus_slot_t));
     if (!supervisors || !used) {
         free (supervisors);
@@ -542,8 +538,8 @@ nimbus_cluster_schedule (nimbus_cluster_t *self, const sq_topology_record_t *rec
         if (strcmp (other->topology_name, name) == 0)
             continue;
         for (size_t w = 0; w < other->worker_count; w++)
-            used[used_count++]
-                = (nimbus_slot_t){other->workers[w].supervisor_id, other->workers[w].port};
+            used[used_count++] =
+                (nimbus_slot_t){other->workers[w].supervisor_id, other->workers[w].port};
     }
     for (size_t d = 0; d < dead_slot_count; d++)
         used[used_count++] = dead_slots[d];

@@ -51,8 +51,7 @@ zlist_t *nimbus_cluster_topology_names (nimbus_cluster_t *self);
 //  or handle_events.
 const sq_topology_record_t *nimbus_cluster_topology (nimbus_cluster_t *self, const char *name);
 //  The record of the topology with submission id, or NULL. Borrowed.
-const sq_topology_record_t *nimbus_cluster_topology_by_id (nimbus_cluster_t *self,
-                                                           const char *id);
+const sq_topology_record_t *nimbus_cluster_topology_by_id (nimbus_cluster_t *self, const char *id);
 //  The assignment of topology name, or NULL. Borrowed, as above.
 const sq_assignment_t *nimbus_cluster_assignment (nimbus_cluster_t *self, const char *name);
 //  True when supervisor id is registered in ZooKeeper.
@@ -90,8 +89,8 @@ int nimbus_cluster_remove (nimbus_cluster_t *self, const char *name);
 //  assignment (caller owns), or NULL with sq_last_error() set.
 sq_assignment_t *nimbus_cluster_schedule (nimbus_cluster_t *self,
                                           const sq_topology_record_t *record,
-                                          const nimbus_executor_t *executors,
-                                          size_t executor_count, const nimbus_slot_t *dead_slots,
-                                          size_t dead_slot_count, int workers);
+                                          const nimbus_executor_t *executors, size_t executor_count,
+                                          const nimbus_slot_t *dead_slots, size_t dead_slot_count,
+                                          int workers);
 
 #endif

@@ -107,8 +107,7 @@ nimbus_monitor_watch (nimbus_monitor_t *self, const sq_assignment_t *assignment,
             if (!slot || !slot->topology_id || zhashx_insert (self->slots, key, slot)) {
                 s_slot_destroy ((void **) &slot);
                 rc = -1;
-            }
-            else
+            } else
                 slot->assigned_at = now;
         }
         free (key);

@@ -19,6 +19,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#define S_MAX_SENDER 32 //  most characters of a sender's routing id in logs
+
 struct _nimbus_request_t {
     zframe_t *routing_id;           //  the sender's routing id
     char *sender;                   //  the routing id in hex, for logs
@@ -34,10 +36,14 @@ static const struct {
     const char *name;   //  verb as on the wire
     nimbus_verb_t verb; //  its value
 } s_verbs[] = {
-    {"submit", NIMBUS_VERB_SUBMIT},       {"list", NIMBUS_VERB_LIST},
-    {"kill", NIMBUS_VERB_KILL},           {"activate", NIMBUS_VERB_ACTIVATE},
-    {"deactivate", NIMBUS_VERB_DEACTIVATE}, {"rebalance", NIMBUS_VERB_REBALANCE},
-    {"download", NIMBUS_VERB_DOWNLOAD},   {"heartbeat", NIMBUS_VERB_HEARTBEAT},
+    {"submit", NIMBUS_VERB_SUBMIT},
+    {"list", NIMBUS_VERB_LIST},
+    {"kill", NIMBUS_VERB_KILL},
+    {"activate", NIMBUS_VERB_ACTIVATE},
+    {"deactivate", NIMBUS_VERB_DEACTIVATE},
+    {"rebalance", NIMBUS_VERB_REBALANCE},
+    {"download", NIMBUS_VERB_DOWNLOAD},
+    {"heartbeat", NIMBUS_VERB_HEARTBEAT},
 };
 
 //  Mark the request malformed. Returns -1.
@@ -83,9 +89,9 @@ s_name (nimbus_request_t *self, const char **name_p)
     size_t length = strlen (name);
     bool safe = length > 0 && length <= NIMBUS_REQUEST_MAX_NAME && name[0] != '.';
     for (size_t i = 0; safe && i < length; i++)
-        safe = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z')
-               || (name[i] >= '0' && name[i] <= '9') || name[i] == '.' || name[i] == '_'
-               || name[i] == '-';
+        safe = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+               (name[i] >= '0' && name[i] <= '9') || name[i] == '.' || name[i] == '_' ||
+               name[i] == '-';
     if (!safe)
         return s_malformed (self,
                             "invalid topology name '%.*s': use 1 to %d letters, digits, '.', '_' "
@@ -102,8 +108,8 @@ s_seconds (nimbus_request_t *self, const char *field, double *value_p)
     json_t *value = json_object_get (self->body, field);
     if (!value)
         return 0;
-    if (!json_is_number (value) || json_number_value (value) < 0
-        || json_number_value (value) > 365 * 86400.0)
+    if (!json_is_number (value) || json_number_value (value) < 0 ||
+        json_number_value (value) > 365 * 86400.0)
         return s_malformed (self, "%s: field '%s' must be a number of seconds (0 or more)",
                             self->verb_name, field);
     *value_p = json_number_value (value);
@@ -112,14 +118,14 @@ s_seconds (nimbus_request_t *self, const char *field, double *value_p)
 
 //  An integer field within [low, high]; optional ones leave *value_p.
 static int
-s_integer (nimbus_request_t *self, const char *field, bool required, long long low,
-           long long high, int *value_p)
+s_integer (nimbus_request_t *self, const char *field, bool required, long long low, long long high,
+           int *value_p)
 {
     json_t *value = json_object_get (self->body, field);
     if (!value && !required)
         return 0;
-    if (!json_is_integer (value) || json_integer_value (value) < low
-        || json_integer_value (value) > high)
+    if (!json_is_integer (value) || json_integer_value (value) < low ||
+        json_integer_value (value) > high)
         return s_malformed (self, "%s: field '%s' must be an integer from %lld to %lld",
                             self->verb_name, field, low, high);
     *value_p = (int) json_integer_value (value);
@@ -158,15 +164,15 @@ s_decode_fields (nimbus_request_t *self, zmsg_t *msg)
     case NIMBUS_VERB_DEACTIVATE:
         return s_name (self, &fields->name);
     case NIMBUS_VERB_REBALANCE:
-        return s_name (self, &fields->name) || s_seconds (self, "wait_secs", &fields->wait_secs)
-               || s_integer (self, "workers", false, 1, SQ_CLUSTER_MAX_WORKERS, &fields->workers);
+        return s_name (self, &fields->name) || s_seconds (self, "wait_secs", &fields->wait_secs) ||
+               s_integer (self, "workers", false, 1, SQ_CLUSTER_MAX_WORKERS, &fields->workers);
     case NIMBUS_VERB_DOWNLOAD:
         return s_string (self, "id", true, &fields->id);
     case NIMBUS_VERB_HEARTBEAT: {
-        if (s_string (self, "topology", true, &fields->topology)
-            || s_string (self, "id", true, &fields->id)
-            || s_string (self, "supervisor", true, &fields->supervisor)
-            || s_integer (self, "port", true, 1, 65535, &fields->port))
+        if (s_string (self, "topology", true, &fields->topology) ||
+            s_string (self, "id", true, &fields->id) ||
+            s_string (self, "supervisor", true, &fields->supervisor) ||
+            s_integer (self, "port", true, 1, 65535, &fields->port))
             return -1;
         json_t *uptime = json_object_get (self->body, "uptime_secs");
         if (uptime && !json_is_number (uptime))
@@ -201,7 +207,8 @@ s_decode (nimbus_request_t *self, zmsg_t *msg)
         return;
     }
     json_error_t error;
-    self->body = json_loadb ((const char *) zframe_data (frame), zframe_size (frame), 0, &error);
+    self->body = json_loadb ((const char *) zframe_data (frame), zframe_size (frame),
+                             JSON_DECODE_ANY, &error);
     if (!self->body) {
         s_malformed (self, "request is not valid JSON: %s at position %d", error.text,
                      error.position);
@@ -222,8 +229,7 @@ s_decode (nimbus_request_t *self, zmsg_t *msg)
         self->verb_name = verb;
     json_t *version = json_object_get (self->body, "version");
     if (!version) {
-        s_malformed (self, "request has no 'version' (this nimbus speaks %d)",
-                     SQ_CONTROL_VERSION);
+        s_malformed (self, "request has no 'version' (this nimbus speaks %d)", SQ_CONTROL_VERSION);
         return;
     }
     if (!json_is_integer (version) || json_integer_value (version) != SQ_CONTROL_VERSION) {
@@ -262,6 +268,9 @@ nimbus_request_recv (zsock_t *router)
     self->verb_name = "?";
     self->routing_id = zmsg_pop (msg);
     self->sender = self->routing_id ? zframe_strhex (self->routing_id) : strdup ("?");
+    //  Routing ids are short unless a peer sent nonsense; logs stay short.
+    if (self->sender && strlen (self->sender) > S_MAX_SENDER)
+        strcpy (self->sender + S_MAX_SENDER - 3, "...");
     if (self->routing_id)
         s_decode (self, msg);
     else

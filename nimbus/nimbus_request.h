@@ -39,19 +39,19 @@ typedef enum {
 //  A decoded request. The strings and JSON values are borrowed from the
 //  request and live as long as it does.
 typedef struct {
-    nimbus_verb_t verb;  //  what it asks, NIMBUS_VERB_UNKNOWN when malformed
-    const char *name;    //  submit, kill, (de)activate, rebalance: topology name
-    const char *id;      //  download, heartbeat: topology id
-    json_t *config;      //  submit: the config object
-    const char *checksum;  //  submit: hex SHA-256 of the package
-    zframe_t *package;     //  submit: the package bytes (frame 2)
-    double wait_secs;      //  kill, rebalance: seconds to wait; -1 when not given
-    int workers;           //  rebalance: new worker count; 0 when not given
-    const char *topology;  //  heartbeat: topology name
+    nimbus_verb_t verb;     //  what it asks, NIMBUS_VERB_UNKNOWN when malformed
+    const char *name;       //  submit, kill, (de)activate, rebalance: topology name
+    const char *id;         //  download, heartbeat: topology id
+    json_t *config;         //  submit: the config object
+    const char *checksum;   //  submit: hex SHA-256 of the package
+    zframe_t *package;      //  submit: the package bytes (frame 2)
+    double wait_secs;       //  kill, rebalance: seconds to wait; -1 when not given
+    int workers;            //  rebalance: new worker count; 0 when not given
+    const char *topology;   //  heartbeat: topology name
     const char *supervisor; //  heartbeat: supervisor id
-    int port;              //  heartbeat: slot port
-    double uptime_secs;    //  heartbeat: the worker's uptime
-    json_t *stats;         //  heartbeat: the worker's counters, or NULL
+    int port;               //  heartbeat: slot port
+    double uptime_secs;     //  heartbeat: the worker's uptime
+    json_t *stats;          //  heartbeat: the worker's counters, or NULL
 } nimbus_request_fields_t;
 
 typedef struct _nimbus_request_t nimbus_request_t;

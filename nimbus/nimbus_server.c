@@ -9,54 +9,59 @@
 #include "sq_cluster_config.h"
 #include "sq_config.h"
 #include "sq_error.h"
+#include "sq_ids.h"
 #include "sq_sha256.h"
 
 #include <czmq.h>
 #include <string.h>
 #include <time.h>
 
-#define S_RETRY_MS 1000 //  delay before retrying a removal ZooKeeper refused
+#define S_RETRY_MS 1000          //  delay before retrying a removal ZooKeeper refused
+#define S_MALFORMED_LOG_LIMIT 10 //  most malformed requests logged in one second
 
 typedef struct _nimbus_server_t nimbus_server_t;
 
 //  What nimbus keeps in memory about one topology (by submission id).
 typedef struct {
-    nimbus_server_t *server;         //  owner
-    char *name;                      //  topology name
-    char *id;                        //  submission id
-    json_t *executors_json;          //  executors from the validation, or NULL
-    nimbus_executor_t *executors;    //  the same for the scheduler (strings in executors_json)
-    size_t executor_count;           //  number of executors
-    int message_timeout_secs;        //  default wait of kill and rebalance
-    nimbus_validator_t *validator;   //  validation under way, or NULL
-    zmq_pollitem_t validator_item;   //  its pipe, while polled (fd -1 otherwise)
-    int validator_timer;             //  its deadline timer, or -1
-    nimbus_request_t *submit;        //  the submit that waits for the validation, or NULL
-    sq_config_t *submit_config;      //  that submit's config
-    char *checksum;                  //  that submit's package checksum
-    int timer;                       //  kill or rebalance timer, or -1
-    bool removing;                   //  timer removes the killed topology
-    bool rebalancing;                //  timer rebalances the topology
-    int rebalance_workers;           //  workers after the rebalance
-    sq_topology_status_t resume;     //  status after the rebalance
-    bool unschedulable;              //  the last scheduling failed (logged once)
+    nimbus_server_t *server;       //  owner
+    char *name;                    //  topology name
+    char *id;                      //  submission id
+    json_t *executors_json;        //  executors from the validation, or NULL
+    nimbus_executor_t *executors;  //  the same for the scheduler (strings in executors_json)
+    size_t executor_count;         //  number of executors
+    int message_timeout_secs;      //  default wait of kill and rebalance
+    nimbus_validator_t *validator; //  validation under way, or NULL
+    zmq_pollitem_t validator_item; //  its pipe, while polled (fd -1 otherwise)
+    int validator_timer;           //  its deadline timer, or -1
+    nimbus_request_t *submit;      //  the submit that waits for the validation, or NULL
+    sq_config_t *submit_config;    //  that submit's config
+    char *checksum;                //  that submit's package checksum
+    int timer;                     //  kill or rebalance timer, or -1
+    bool removing;                 //  timer removes the killed topology
+    bool rebalancing;              //  timer rebalances the topology
+    int rebalance_workers;         //  workers after the rebalance
+    sq_topology_status_t resume;   //  status after the rebalance
+    bool unschedulable;            //  the last scheduling failed (logged once)
 } s_topology_t;
 
 struct _nimbus_server_t {
-    sq_config_t *config;          //  the daemon's config
-    char *endpoint;               //  tcp://host:port bound
-    zloop_t *loop;                //  the one loop
-    zsock_t *router;              //  control requests come in here
-    nimbus_store_t *store;        //  packages on disk
-    nimbus_cluster_t *cluster;    //  ZooKeeper view
-    nimbus_monitor_t *monitor;    //  heartbeats
-    zhashx_t *topologies;         //  id -> s_topology_t
-    zmq_pollitem_t zk_item;       //  ZooKeeper event descriptor
-    int64_t max_package;          //  nimbus.package.max.bytes
-    int validation_timeout_ms;    //  nimbus.validation.timeout.secs, in ms
-    uint64_t requests;            //  requests received
-    uint64_t malformed;           //  requests that broke the protocol
-    uint64_t stale_heartbeats;    //  heartbeats of slots not assigned
+    sq_config_t *config;         //  the daemon's config
+    char *endpoint;              //  tcp://host:port bound
+    zloop_t *loop;               //  the one loop
+    zsock_t *router;             //  control requests come in here
+    nimbus_store_t *store;       //  packages on disk
+    nimbus_cluster_t *cluster;   //  ZooKeeper view
+    nimbus_monitor_t *monitor;   //  heartbeats
+    zhashx_t *topologies;        //  id -> s_topology_t
+    zmq_pollitem_t zk_item;      //  ZooKeeper event descriptor
+    int64_t max_package;         //  nimbus.package.max.bytes
+    int validation_timeout_ms;   //  nimbus.validation.timeout.secs, in ms
+    uint64_t requests;           //  requests received
+    uint64_t malformed;          //  requests that broke the protocol
+    int64_t malformed_second;    //  the second malformed_logged counts in
+    uint64_t malformed_logged;   //  malformed requests logged in that second
+    uint64_t malformed_unlogged; //  malformed requests not logged in that second
+    uint64_t stale_heartbeats;   //  heartbeats of slots not assigned
 };
 
 static void s_check_topologies (nimbus_server_t *self);
@@ -155,10 +160,10 @@ s_topology_set_executors (s_topology_t *topology, nimbus_validator_t *validator)
         return sq_error_set ("out of memory");
     for (size_t i = 0; i < count; i++) {
         json_t *executor = json_array_get (list, i);
-        executors[i] = (nimbus_executor_t){
-            json_string_value (json_object_get (executor, "component")),
-            (int) json_integer_value (json_object_get (executor, "first_task")),
-            (int) json_integer_value (json_object_get (executor, "last_task"))};
+        executors[i] =
+            (nimbus_executor_t){json_string_value (json_object_get (executor, "component")),
+                                (int) json_integer_value (json_object_get (executor, "first_task")),
+                                (int) json_integer_value (json_object_get (executor, "last_task"))};
     }
     json_decref (topology->executors_json);
     free (topology->executors);
@@ -230,8 +235,8 @@ s_start_validation (nimbus_server_t *self, s_topology_t *topology, const sq_conf
     zstr_free (&path);
     if (!topology->validator)
         return -1;
-    topology->validator_item
-        = (zmq_pollitem_t){NULL, nimbus_validator_fd (topology->validator), ZMQ_POLLIN, 0};
+    topology->validator_item =
+        (zmq_pollitem_t){NULL, nimbus_validator_fd (topology->validator), ZMQ_POLLIN, 0};
     if (zloop_poller (self->loop, &topology->validator_item, s_on_validator_readable, topology)) {
         topology->validator_item.fd = -1;
         nimbus_validator_destroy (&topology->validator);
@@ -275,8 +280,8 @@ s_schedule_removal (s_topology_t *topology, double wait_secs)
         zloop_timer_end (topology->server->loop, topology->timer);
     topology->rebalancing = false;
     topology->removing = true;
-    topology->timer = zloop_timer (topology->server->loop, (size_t) (wait_secs * 1000), 1,
-                                   s_on_remove, topology);
+    topology->timer =
+        zloop_timer (topology->server->loop, (size_t) (wait_secs * 1000), 1, s_on_remove, topology);
 }
 
 //  The wait of a rebalance is over: reschedule and reactivate.
@@ -292,9 +297,9 @@ s_on_rebalance (zloop_t *loop, int timer_id, void *arg)
         return 0;
     const sq_assignment_t *current = nimbus_cluster_assignment (self->cluster, topology->name);
     int64_t generation = current ? current->generation : 0;
-    sq_assignment_t *assignment
-        = nimbus_cluster_schedule (self->cluster, record, topology->executors,
-                                   topology->executor_count, NULL, 0, topology->rebalance_workers);
+    sq_assignment_t *assignment =
+        nimbus_cluster_schedule (self->cluster, record, topology->executors,
+                                 topology->executor_count, NULL, 0, topology->rebalance_workers);
     if (!assignment)
         zsys_error ("topology=%s: rebalance failed: %s", topology->name, sq_last_error ());
     else {
@@ -302,9 +307,8 @@ s_on_rebalance (zloop_t *loop, int timer_id, void *arg)
             assignment->generation = generation + 1;
         size_t workers = assignment->worker_count;
         int64_t new_generation = assignment->generation;
-        if (nimbus_cluster_put_assignment (self->cluster, &assignment)
-            || nimbus_cluster_set_workers (self->cluster, topology->name,
-                                           topology->rebalance_workers))
+        if (nimbus_cluster_put_assignment (self->cluster, &assignment) ||
+            nimbus_cluster_set_workers (self->cluster, topology->name, topology->rebalance_workers))
             zsys_error ("topology=%s: rebalance failed: %s", topology->name, sq_last_error ());
         else {
             nimbus_monitor_watch (self->monitor,
@@ -333,8 +337,7 @@ s_named_topology (nimbus_server_t *self, nimbus_request_t *request, bool live)
     if (!record)
         nimbus_request_reply_error (request, self->router, "no topology named '%s'", name);
     else if (live && record->status == SQ_TOPOLOGY_KILLED) {
-        nimbus_request_reply_error (request, self->router, "topology '%s' is being killed",
-                                    name);
+        nimbus_request_reply_error (request, self->router, "topology '%s' is being killed", name);
         record = NULL;
     }
     return record;
@@ -348,10 +351,9 @@ s_submit (nimbus_server_t *self, nimbus_request_t **request_p)
     const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, fields->name);
     size_t size = zframe_size (fields->package);
     if (record)
-        nimbus_request_reply_error (request, self->router, "topology '%s' is already %s",
-                                    fields->name,
-                                    record->status == SQ_TOPOLOGY_KILLED ? "being killed"
-                                                                         : "running");
+        nimbus_request_reply_error (
+            request, self->router, "topology '%s' is already %s", fields->name,
+            record->status == SQ_TOPOLOGY_KILLED ? "being killed" : "running");
     else if (s_topology_named (self, fields->name))
         nimbus_request_reply_error (request, self->router, "topology '%s' is being submitted",
                                     fields->name);
@@ -369,15 +371,15 @@ s_submit (nimbus_server_t *self, nimbus_request_t **request_p)
                                     "(%zu live supervisors)",
                                     nimbus_cluster_supervisor_count (self->cluster));
     else {
-        sq_config_t *config
-            = fields->config ? sq_config_from_json (fields->config) : sq_config_new ();
+        sq_config_t *config =
+            fields->config ? sq_config_from_json (fields->config) : sq_config_new ();
         if (!config) {
             nimbus_request_reply_error (request, self->router, "invalid config: %s",
                                         sq_last_error ());
             return;
         }
         char *id = zsys_sprintf ("%s-%lld-%08x", fields->name, (long long) time (NULL),
-                                 (unsigned) randof (0x7fffffff));
+                                 (unsigned) (sq_ids_random () & 0xffffffff));
         s_topology_t *topology = id ? s_topology_new (self, fields->name, id) : NULL;
         zstr_free (&id);
         if (!topology) {
@@ -386,8 +388,8 @@ s_submit (nimbus_server_t *self, nimbus_request_t **request_p)
             return;
         }
         if (nimbus_store_put (self->store, topology->id, zframe_data (fields->package), size,
-                              fields->checksum)
-            || s_start_validation (self, topology, config)) {
+                              fields->checksum) ||
+            s_start_validation (self, topology, config)) {
             nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
             nimbus_store_remove (self->store, topology->id);
             sq_config_destroy (&config);
@@ -464,17 +466,17 @@ s_summary (nimbus_server_t *self, const sq_topology_record_t *record)
     size_t tasks = 0;
     for (size_t w = 0; assignment && w < assignment->worker_count; w++)
         for (size_t e = 0; e < assignment->workers[w].executor_count; e++)
-            tasks += (size_t) (assignment->workers[w].executors[e].last_task
-                               - assignment->workers[w].executors[e].first_task + 1);
+            tasks += (size_t) (assignment->workers[w].executors[e].last_task -
+                               assignment->workers[w].executors[e].first_task + 1);
     s_topology_t *topology = zhashx_lookup (self->topologies, record->id);
     const char *status = topology && topology->rebalancing
                              ? "rebalancing"
                              : sq_topology_record_status_name (record->status);
     int64_t uptime = (int64_t) time (NULL) - record->submitted;
-    return json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", record->name, "id",
-                      record->id, "status", status, "uptime_secs",
-                      (json_int_t) (uptime > 0 ? uptime : 0), "workers",
-                      (json_int_t) (assignment ? assignment->worker_count : 0), "executors",
+    return json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", record->name, "id", record->id,
+                      "status", status, "uptime_secs", (json_int_t) (uptime > 0 ? uptime : 0),
+                      "workers", (json_int_t) (assignment ? assignment->worker_count : 0),
+                      "executors",
                       (json_int_t) (assignment ? sq_assignment_executor_count (assignment) : 0),
                       "tasks", (json_int_t) tasks);
 }
@@ -486,7 +488,8 @@ s_list (nimbus_server_t *self, nimbus_request_t *request)
     zlist_t *names = nimbus_cluster_topology_names (self->cluster);
     for (const char *name = names ? zlist_first (names) : NULL; list && name;
          name = zlist_next (names))
-        json_array_append_new (list, s_summary (self, nimbus_cluster_topology (self->cluster, name)));
+        json_array_append_new (list,
+                               s_summary (self, nimbus_cluster_topology (self->cluster, name)));
     zlist_destroy (&names);
     json_t *reply = list ? json_pack ("{s:o}", "topologies", list) : NULL;
     if (reply)
@@ -534,8 +537,8 @@ s_set_active (nimbus_server_t *self, nimbus_request_t *request, bool active)
         nimbus_request_reply_error (request, self->router,
                                     "topology '%s' is being rebalanced; try again when it is done",
                                     record->name);
-    else if (record->status != status
-             && nimbus_cluster_set_status (self->cluster, record->name, status))
+    else if (record->status != status &&
+             nimbus_cluster_set_status (self->cluster, record->name, status))
         nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
     else {
         zsys_info ("topology=%s: %s", record->name, active ? "activated" : "deactivated");
@@ -565,18 +568,17 @@ s_rebalance (nimbus_server_t *self, nimbus_request_t *request)
         return;
     }
     sq_topology_status_t resume = record->status;
-    if (record->status == SQ_TOPOLOGY_ACTIVE
-        && nimbus_cluster_set_status (self->cluster, record->name, SQ_TOPOLOGY_INACTIVE)) {
+    if (record->status == SQ_TOPOLOGY_ACTIVE &&
+        nimbus_cluster_set_status (self->cluster, record->name, SQ_TOPOLOGY_INACTIVE)) {
         nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
         return;
     }
-    double wait_secs
-        = fields->wait_secs >= 0 ? fields->wait_secs : topology->message_timeout_secs;
+    double wait_secs = fields->wait_secs >= 0 ? fields->wait_secs : topology->message_timeout_secs;
     topology->rebalancing = true;
     topology->resume = resume;
     topology->rebalance_workers = fields->workers > 0 ? fields->workers : record->workers;
-    topology->timer = zloop_timer (self->loop, (size_t) (wait_secs * 1000), 1, s_on_rebalance,
-                                   topology);
+    topology->timer =
+        zloop_timer (self->loop, (size_t) (wait_secs * 1000), 1, s_on_rebalance, topology);
     zsys_info ("topology=%s: rebalancing to workers=%d in %g s", record->name,
                topology->rebalance_workers, wait_secs);
     nimbus_request_reply (request, self->router, NULL, NULL, 0);
@@ -610,13 +612,35 @@ s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
     if (nimbus_monitor_heartbeat (self->monitor, fields->id, fields->supervisor, fields->port,
                                   zclock_mono ())) {
         self->stale_heartbeats++;
-        zsys_debug ("heartbeat of a slot not assigned topology=%s id=%s worker=%s:%d", 
+        zsys_debug ("heartbeat of a slot not assigned topology=%s id=%s worker=%s:%d",
                     fields->topology, fields->id, fields->supervisor, fields->port);
     }
 }
 
 //  ---------------------------------------------------------------------
 //  The loop
+
+//  Log a malformed request: one line each, but at most
+//  S_MALFORMED_LOG_LIMIT a second, so that a flood cannot flood the log.
+static void
+s_log_malformed (nimbus_server_t *self, nimbus_request_t *request, const char *error)
+{
+    int64_t second = zclock_mono () / 1000;
+    if (second != self->malformed_second) {
+        if (self->malformed_unlogged)
+            zsys_warning ("%llu more malformed requests were not logged",
+                          (unsigned long long) self->malformed_unlogged);
+        self->malformed_second = second;
+        self->malformed_logged = 0;
+        self->malformed_unlogged = 0;
+    }
+    if (self->malformed_logged++ < S_MALFORMED_LOG_LIMIT)
+        zsys_warning ("malformed request sender=%s verb=%.32s malformed=%llu: %s",
+                      nimbus_request_sender (request), nimbus_request_verb_name (request),
+                      (unsigned long long) self->malformed, error);
+    else
+        self->malformed_unlogged++;
+}
 
 static int
 s_on_request (zloop_t *loop, zsock_t *router, void *arg)
@@ -629,9 +653,7 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
     const char *error = nimbus_request_error (request);
     if (error) {
         self->malformed++;
-        zsys_warning ("malformed request sender=%s verb=%.32s malformed=%llu: %s",
-                      nimbus_request_sender (request), nimbus_request_verb_name (request),
-                      (unsigned long long) self->malformed, error);
+        s_log_malformed (self, request, error);
         if (nimbus_request_wants_reply (request))
             nimbus_request_reply_error (request, router, "%s", error);
         nimbus_request_destroy (&request);
@@ -679,14 +701,13 @@ s_adopt (nimbus_server_t *self, const sq_topology_record_t *record)
         zsys_error ("topology=%s: out of memory", record->name);
         return;
     }
-    topology->message_timeout_secs
-        = (int) sq_config_int (record->config, "topology.message.timeout.secs", 30);
+    topology->message_timeout_secs =
+        (int) sq_config_int (record->config, "topology.message.timeout.secs", 30);
     if (record->status == SQ_TOPOLOGY_KILLED) {
-        zsys_info ("topology=%s id=%s: was being killed; removal in %d s", record->name,
-                   record->id, topology->message_timeout_secs);
+        zsys_info ("topology=%s id=%s: was being killed; removal in %d s", record->name, record->id,
+                   topology->message_timeout_secs);
         s_schedule_removal (topology, topology->message_timeout_secs);
-    }
-    else if (!nimbus_store_has (self->store, record->id))
+    } else if (!nimbus_store_has (self->store, record->id))
         zsys_error ("topology=%s id=%s: its package is missing from this nimbus; it runs on but "
                     "cannot be rescheduled or downloaded",
                     record->name, record->id);
@@ -729,20 +750,20 @@ static void
 s_check_topology (nimbus_server_t *self, const sq_topology_record_t *record, int64_t now)
 {
     s_topology_t *topology = zhashx_lookup (self->topologies, record->id);
-    if (record->status == SQ_TOPOLOGY_KILLED || !topology || !topology->executors
-        || topology->rebalancing)
+    if (record->status == SQ_TOPOLOGY_KILLED || !topology || !topology->executors ||
+        topology->rebalancing)
         return;
     const sq_assignment_t *current = nimbus_cluster_assignment (self->cluster, record->name);
     if (current && strcmp (current->topology_id, record->id) != 0)
         current = NULL;
     nimbus_slot_t *dead = NULL;
-    size_t dead_count = current ? nimbus_monitor_dead_slots (self->monitor, current, now, &dead) : 0;
+    size_t dead_count =
+        current ? nimbus_monitor_dead_slots (self->monitor, current, now, &dead) : 0;
     size_t lost = 0;
     for (size_t w = 0; current && w < current->worker_count; w++)
         lost += !nimbus_cluster_supervisor_alive (self->cluster, current->workers[w].supervisor_id);
-    sq_assignment_t *assignment
-        = nimbus_cluster_schedule (self->cluster, record, topology->executors,
-                                   topology->executor_count, dead, dead_count, 0);
+    sq_assignment_t *assignment = nimbus_cluster_schedule (
+        self->cluster, record, topology->executors, topology->executor_count, dead, dead_count, 0);
     free (dead);
     if (!assignment) {
         if (!topology->unschedulable)
@@ -752,8 +773,8 @@ s_check_topology (nimbus_server_t *self, const sq_topology_record_t *record, int
         return;
     }
     topology->unschedulable = false;
-    if (current && current->generation == assignment->generation
-        && sq_assignment_same_placement (current, assignment)) {
+    if (current && current->generation == assignment->generation &&
+        sq_assignment_same_placement (current, assignment)) {
         sq_assignment_destroy (&assignment);
         return;
     }
@@ -851,20 +872,19 @@ nimbus_server_new (const sq_config_t *config)
     }
     zsock_set_linger (self->router, 0);
     zsock_set_sndtimeo (self->router, 0);
-    zsock_set_maxmsgsize (self->router, (int) (self->max_package < (INT32_MAX / 2)
-                                                   ? 2 * self->max_package
-                                                   : INT32_MAX));
+    zsock_set_maxmsgsize (
+        self->router,
+        (int) (self->max_package < (INT32_MAX / 2) ? 2 * self->max_package : INT32_MAX));
     if (zsock_bind (self->router, "%s", self->endpoint) < 0) {
         sq_error_set ("cannot listen on %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
         nimbus_server_destroy (&self);
         return NULL;
     }
     self->zk_item = (zmq_pollitem_t){NULL, nimbus_cluster_fd (self->cluster), ZMQ_POLLIN, 0};
-    if (zloop_reader (self->loop, self->router, s_on_request, self)
-        || zloop_poller (self->loop, &self->zk_item, s_on_zookeeper, self)
-        || zloop_timer (self->loop, (size_t) (monitor_secs > 0 ? monitor_secs : 1) * 1000, 0,
-                        s_on_monitor, self)
-               < 0) {
+    if (zloop_reader (self->loop, self->router, s_on_request, self) ||
+        zloop_poller (self->loop, &self->zk_item, s_on_zookeeper, self) ||
+        zloop_timer (self->loop, (size_t) (monitor_secs > 0 ? monitor_secs : 1) * 1000, 0,
+                     s_on_monitor, self) < 0) {
         sq_error_set ("cannot set up the loop");
         nimbus_server_destroy (&self);
         return NULL;

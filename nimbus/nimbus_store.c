@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_MAX_ID 200              //  longest id the store accepts, in bytes
-#define S_SUFFIX ".so"            //  a package file's suffix
-#define S_TEMP_SUFFIX ".so.tmp"   //  suffix of a package being written
+#define S_MAX_ID 200            //  longest id the store accepts, in bytes
+#define S_SUFFIX ".so"          //  a package file's suffix
+#define S_TEMP_SUFFIX ".so.tmp" //  suffix of a package being written
 
 struct _nimbus_store_t {
     char *dir; //  <storm.local.dir>/nimbus/packages
@@ -44,8 +44,7 @@ nimbus_store_new (const char *local_dir)
         return NULL;
     }
     if (zsys_dir_create ("%s", self->dir)) {
-        sq_error_set ("cannot create the package directory '%s': %s", self->dir,
-                      strerror (errno));
+        sq_error_set ("cannot create the package directory '%s': %s", self->dir, strerror (errno));
         nimbus_store_destroy (&self);
         return NULL;
     }
@@ -85,8 +84,8 @@ nimbus_store_valid_id (const char *id)
     if (!id || !*id || *id == '.' || strlen (id) > S_MAX_ID)
         return false;
     for (const char *c = id; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
-              || *c == '.' || *c == '_' || *c == '-'))
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '.' || *c == '_' || *c == '-'))
             return false;
     return true;
 }
@@ -171,8 +170,7 @@ nimbus_store_get (nimbus_store_t *self, const char *id, size_t *size_p, char che
         if (data && fread (data, 1, size, file) == size) {
             *size_p = size;
             sq_sha256_hex (data, size, checksum);
-        }
-        else {
+        } else {
             free (data);
             data = NULL;
         }
@@ -236,8 +234,8 @@ nimbus_store_prune (nimbus_store_t *self, zlist_t *keep)
         if (!s_ends_with (entry->d_name, S_SUFFIX))
             continue;
         char *id = strndup (entry->d_name, strlen (entry->d_name) - strlen (S_SUFFIX));
-        if (id && nimbus_store_valid_id (id) && !s_listed (keep, id)
-            && nimbus_store_remove (self, id) == 0) {
+        if (id && nimbus_store_valid_id (id) && !s_listed (keep, id) &&
+            nimbus_store_remove (self, id) == 0) {
             zsys_info ("store: removed the package of a topology that is gone id=%s", id);
             removed++;
         }

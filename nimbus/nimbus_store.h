@@ -36,8 +36,7 @@ int nimbus_store_put (nimbus_store_t *self, const char *id, const void *data, si
 //  Read the package of id into a new buffer, its size in *size_p and its
 //  hex SHA-256 into checksum. Returns the buffer (caller frees), or NULL
 //  with sq_last_error() set when there is no such package.
-void *nimbus_store_get (nimbus_store_t *self, const char *id, size_t *size_p,
-                        char checksum[65]);
+void *nimbus_store_get (nimbus_store_t *self, const char *id, size_t *size_p, char checksum[65]);
 //  True when the package of id is stored.
 bool nimbus_store_has (nimbus_store_t *self, const char *id);
 //  Remove the package of id. Returns 0, or -1 when it could not be

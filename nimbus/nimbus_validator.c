@@ -193,8 +193,7 @@ nimbus_validator_fd (nimbus_validator_t *self)
 }
 
 //  Finish with an error (printf-style).
-static void
-s_fail (nimbus_validator_t *self, const char *format, ...)
+static void s_fail (nimbus_validator_t *self, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
 
 static void
@@ -225,12 +224,12 @@ s_check_executors (json_t *executors)
         const char *component = json_string_value (json_object_get (executor, "component"));
         json_t *first = json_object_get (executor, "first_task");
         json_t *last = json_object_get (executor, "last_task");
-        if (!component || !*component || strlen (component) > SQ_CLUSTER_MAX_NAME
-            || !json_is_integer (first) || !json_is_integer (last))
+        if (!component || !*component || strlen (component) > SQ_CLUSTER_MAX_NAME ||
+            !json_is_integer (first) || !json_is_integer (last))
             return "an executor lacks its component or task range";
-        if (json_integer_value (first) != next_task
-            || json_integer_value (last) < json_integer_value (first)
-            || json_integer_value (last) > SQ_CLUSTER_MAX_TASK)
+        if (json_integer_value (first) != next_task ||
+            json_integer_value (last) < json_integer_value (first) ||
+            json_integer_value (last) > SQ_CLUSTER_MAX_TASK)
             return "executor task ranges are not contiguous from task 1 or exceed the task limit";
         next_task = (int) json_integer_value (last) + 1;
     }
@@ -254,17 +253,18 @@ s_finish (nimbus_validator_t *self, int status)
         s_fail (self, "the package crashed the validation process (signal %d: %s)",
                 WTERMSIG (status), strsignal (WTERMSIG (status)));
     else if (!answer || WEXITSTATUS (status) != 0)
-        s_fail (self, "the package ended the validation process (exit status %d) without an "
-                      "answer",
+        s_fail (self,
+                "the package ended the validation process (exit status %d) without an "
+                "answer",
                 WEXITSTATUS (status));
     else if ((problem = s_check_executors (executors)))
         s_fail (self, "the validation process answered nonsense: %s", problem);
-    else if (!json_is_integer (workers) || json_integer_value (workers) < 1
-             || json_integer_value (workers) > SQ_CLUSTER_MAX_WORKERS)
+    else if (!json_is_integer (workers) || json_integer_value (workers) < 1 ||
+             json_integer_value (workers) > SQ_CLUSTER_MAX_WORKERS)
         s_fail (self, "config key 'topology.workers' must be between 1 and %d, got %lld",
                 SQ_CLUSTER_MAX_WORKERS, (long long) json_integer_value (workers));
-    else if (!json_is_integer (timeout) || json_integer_value (timeout) < 0
-             || json_integer_value (timeout) > INT32_MAX)
+    else if (!json_is_integer (timeout) || json_integer_value (timeout) < 0 ||
+             json_integer_value (timeout) > INT32_MAX)
         s_fail (self, "config key 'topology.message.timeout.secs' must not be negative");
     else {
         self->executors = json_incref (executors);

@@ -130,13 +130,13 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
 
 //  Run a cluster command: submit (PKG.so NAME) or a verb and its NAME.
 static int
-s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv,
-               sq_config_t *config, int workers, double wait_secs)
+s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_config_t *config,
+               int workers, double wait_secs)
 {
     const char *verb = argv[0];
     bool is_list = strcmp (verb, "list") == 0;
-    bool named = strcmp (verb, "kill") == 0 || strcmp (verb, "activate") == 0
-                 || strcmp (verb, "deactivate") == 0 || strcmp (verb, "rebalance") == 0;
+    bool named = strcmp (verb, "kill") == 0 || strcmp (verb, "activate") == 0 ||
+                 strcmp (verb, "deactivate") == 0 || strcmp (verb, "rebalance") == 0;
     if ((is_list && argc != 1) || (named && argc != 2) || (!is_list && !named && argc != 2)) {
         s_usage (stderr);
         return 2;
@@ -164,9 +164,7 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv,
         printf ("submitted topology '%s' with id %s\n", argv[1], id);
     else if (named)
         printf ("topology '%s': %s%s\n", argv[1], verb,
-                strcmp (verb, "kill") == 0 || strcmp (verb, "rebalance") == 0
-                    ? " requested"
-                    : "d");
+                strcmp (verb, "kill") == 0 || strcmp (verb, "rebalance") == 0 ? " requested" : "d");
     free (id);
     submit_client_destroy (&client);
     return rc ? 1 : 0;
@@ -183,11 +181,11 @@ main (int argc, char *argv[])
     sigaction (SIGTERM, &action, NULL);
 
     static const struct option options[] = {
-        {"local", no_argument, NULL, 'l'},          {"duration", required_argument, NULL, 'd'},
-        {"wait", required_argument, NULL, 'w'},     {"config", required_argument, NULL, 'f'},
-        {"nimbus", required_argument, NULL, 'N'},   {"workers", required_argument, NULL, 'n'},
-        {"timeout", required_argument, NULL, 'T'},  {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
+        {"local", no_argument, NULL, 'l'},         {"duration", required_argument, NULL, 'd'},
+        {"wait", required_argument, NULL, 'w'},    {"config", required_argument, NULL, 'f'},
+        {"nimbus", required_argument, NULL, 'N'},  {"workers", required_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
     };
     bool local = false;
     double duration = 0, wait_secs = -1, timeout_secs = 10;
@@ -213,8 +211,9 @@ main (int argc, char *argv[])
             char *end;
             long value = strtol (optarg, &end, 10);
             if (*optarg == 0 || *end != 0 || value < 1 || value > 4096) {
-                fprintf (stderr, "storm-submit: -n expects a number of workers (1 to 4096), got "
-                                 "'%s'\n",
+                fprintf (stderr,
+                         "storm-submit: -n expects a number of workers (1 to 4096), got "
+                         "'%s'\n",
                          optarg);
                 return 2;
             }
@@ -271,12 +270,10 @@ main (int argc, char *argv[])
         }
         rc = s_run_local (argv[optind], argv[optind + 1], config, duration,
                           wait_secs >= 0 ? wait_secs : 2);
-    }
-    else if (argc - optind < 1) {
+    } else if (argc - optind < 1) {
         s_usage (stderr);
         return 2;
-    }
-    else {
+    } else {
         //  Nothing to clean up while talking to nimbus: Ctrl-C just ends.
         signal (SIGINT, SIG_DFL);
         signal (SIGTERM, SIG_DFL);

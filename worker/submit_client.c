@@ -50,8 +50,8 @@ s_command (submit_client_t *self, json_t *request)
 {
     if (!request)
         return sq_error_set ("out of memory");
-    json_t *reply = sq_control_request (self->control, request, NULL, 0, self->timeout_ms, NULL,
-                                        NULL);
+    json_t *reply =
+        sq_control_request (self->control, request, NULL, 0, self->timeout_ms, NULL, NULL);
     json_decref (request);
     if (!reply)
         return -1;
@@ -170,9 +170,9 @@ submit_client_list (submit_client_t *self, FILE *out)
 {
     assert (self);
     json_t *request = json_pack ("{s:s}", "verb", "list");
-    json_t *reply = request ? sq_control_request (self->control, request, NULL, 0,
-                                                  self->timeout_ms, NULL, NULL)
-                            : NULL;
+    json_t *reply =
+        request ? sq_control_request (self->control, request, NULL, 0, self->timeout_ms, NULL, NULL)
+                : NULL;
     json_decref (request);
     if (!reply)
         return -1;
@@ -184,7 +184,8 @@ submit_client_list (submit_client_t *self, FILE *out)
     int name_width = 4, id_width = 2;
     size_t index;
     json_t *topology;
-    json_array_foreach (topologies, index, topology) {
+    json_array_foreach (topologies, index, topology)
+    {
         const char *name = json_string_value (json_object_get (topology, "name"));
         const char *id = json_string_value (json_object_get (topology, "id"));
         if (name && (int) strlen (name) > name_width)
@@ -197,7 +198,8 @@ submit_client_list (submit_client_t *self, FILE *out)
     else
         fprintf (out, "%-*s  %-*s  %-11s  %11s  %7s  %9s  %5s\n", name_width, "NAME", id_width,
                  "ID", "STATUS", "UPTIME", "WORKERS", "EXECUTORS", "TASKS");
-    json_array_foreach (topologies, index, topology) {
+    json_array_foreach (topologies, index, topology)
+    {
         const char *name = json_string_value (json_object_get (topology, "name"));
         const char *id = json_string_value (json_object_get (topology, "id"));
         const char *status = json_string_value (json_object_get (topology, "status"));
@@ -228,8 +230,8 @@ int
 submit_client_set_active (submit_client_t *self, const char *name, bool active)
 {
     assert (self);
-    return s_command (self, json_pack ("{s:s, s:s}", "verb", active ? "activate" : "deactivate",
-                                       "name", name));
+    return s_command (
+        self, json_pack ("{s:s, s:s}", "verb", active ? "activate" : "deactivate", "name", name));
 }
 
 int

@@ -41,6 +41,16 @@ struct _cluster_harness_t {
     int slots;                                                 //  slots per supervisor
 };
 
+//  The harness alive in this process, destroyed at exit if a failed test
+//  (which exits without its teardown) left it running.
+static cluster_harness_t *s_live;
+
+static void
+s_destroy_live (void)
+{
+    cluster_harness_destroy (&s_live);
+}
+
 char *
 cluster_harness_build_path (const char *name)
 {
@@ -122,7 +132,7 @@ s_write_config (const char *path, const char *json)
 int
 cluster_harness_start_nimbus (cluster_harness_t *self)
 {
-    char *binary = cluster_harness_build_path ("nimbus");
+    char *binary = cluster_harness_build_path ("nimbus/nimbus");
     char log[4200];
     snprintf (log, sizeof log, "%s/nimbus.log", self->dir);
     char *argv[] = {binary, "--config", self->nimbus_config, NULL};
@@ -141,7 +151,7 @@ static int
 s_start_supervisor (cluster_harness_t *self, int index)
 {
     harness_supervisor_t *supervisor = &self->supervisors[index];
-    char *binary = cluster_harness_build_path ("supervisor");
+    char *binary = cluster_harness_build_path ("supervisor/supervisor");
     char log[4200];
     snprintf (log, sizeof log, "%s/supervisor-%d.log", self->dir, index);
     char *argv[] = {binary, "--config", supervisor->config, "--id", supervisor->id, NULL};
@@ -232,6 +242,11 @@ cluster_harness_new (int supervisors, int slots)
         cluster_harness_destroy (&self);
         return NULL;
     }
+    static bool registered;
+    if (!registered)
+        atexit (s_destroy_live);
+    registered = true;
+    s_live = self;
     return self;
 }
 
@@ -269,6 +284,8 @@ cluster_harness_destroy (cluster_harness_t **self_p)
     if (!self_p || !*self_p)
         return;
     cluster_harness_t *self = *self_p;
+    if (s_live == self)
+        s_live = NULL;
     for (int index = 0; index < self->supervisor_count; index++)
         s_stop (&self->supervisors[index].pid, SIGKILL);
     s_stop (&self->nimbus, SIGKILL);

@@ -12,7 +12,8 @@
 
     Cleanup: each test stops nimbus in its teardown; a test that fails or
     times out dies, and its nimbus with it (PR_SET_PDEATHSIG); main()
-    removes the suite directory at the end. The suite skips (exit 77)
+    removes the suite directory at the end (unless SQ_TEST_KEEP is set, to
+    read nimbus.log in each test's directory). The suite skips (exit 77)
     without java or the ZooKeeper server jar.
 */
 #include "sq_cluster_state.h"
@@ -74,8 +75,8 @@ s_free_port (void)
     address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     socklen_t length = sizeof address;
     int port = -1;
-    if (fd >= 0 && bind (fd, (struct sockaddr *) &address, sizeof address) == 0
-        && getsockname (fd, (struct sockaddr *) &address, &length) == 0)
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &address, sizeof address) == 0 &&
+        getsockname (fd, (struct sockaddr *) &address, &length) == 0)
         port = ntohs (address.sin_port);
     if (fd >= 0)
         close (fd);
@@ -180,8 +181,7 @@ s_start_nimbus (const char *const *extra)
         ck_assert_msg (reply || waitpid (pid, &status, WNOHANG) == 0,
                        "nimbus exited at start: see %s", log);
     }
-    ck_assert_msg (reply, "nimbus did not answer within %d ms: %s", 3 * WAIT_MS,
-                   sq_last_error ());
+    ck_assert_msg (reply, "nimbus did not answer within %d ms: %s", 3 * WAIT_MS, sq_last_error ());
     json_decref (reply);
     sq_control_destroy (&probe);
 }
@@ -218,13 +218,12 @@ static void
 s_register_supervisor (sq_zk_t *zk, const char *id, int first_port)
 {
     int ports[4] = {first_port, first_port + 1, first_port + 2, first_port + 3};
-    sq_supervisor_info_t *info
-        = sq_supervisor_info_new (id, "127.0.0.1", ports, 4, (int64_t) time (NULL));
+    sq_supervisor_info_t *info =
+        sq_supervisor_info_new (id, "127.0.0.1", ports, 4, (int64_t) time (NULL));
     char *data = sq_supervisor_info_encode (info);
     char path[128];
     snprintf (path, sizeof path, "/supervisors/%s", id);
-    ck_assert_msg (sq_zk_create (zk, path, data, strlen (data), true) == 0, "%s",
-                   sq_last_error ());
+    ck_assert_msg (sq_zk_create (zk, path, data, strlen (data), true) == 0, "%s", sq_last_error ());
     free (data);
     sq_supervisor_info_destroy (&info);
 }
@@ -282,8 +281,8 @@ s_expect_error (json_t *request, const void *payload, size_t size, const char *e
 {
     json_t *reply = s_request (request, payload, size, NULL, NULL);
     ck_assert_msg (!reply, "nimbus accepted what it should refuse (expected '%s')", expected);
-    ck_assert_msg (strstr (sq_last_error (), expected), "error '%s' lacks '%s'",
-                   sq_last_error (), expected);
+    ck_assert_msg (strstr (sq_last_error (), expected), "error '%s' lacks '%s'", sq_last_error (),
+                   expected);
 }
 
 //  Submit the package at path as name with config (a JSON object,
@@ -315,8 +314,8 @@ s_wordcount (void)
 static char *
 s_submit_wordcount (const char *name, int workers)
 {
-    char *id = s_submit_file (s_wordcount (), name, json_pack ("{s:i}", "topology.workers",
-                                                               workers));
+    char *id =
+        s_submit_file (s_wordcount (), name, json_pack ("{s:i}", "topology.workers", workers));
     ck_assert_msg (id, "submit failed: %s", sq_last_error ());
     return id;
 }
@@ -337,9 +336,9 @@ s_listed (json_t *reply, const char *name)
 {
     size_t index;
     json_t *entry;
-    json_array_foreach (json_object_get (reply, "topologies"), index, entry)
-        if (strcmp (json_string_value (json_object_get (entry, "name")), name) == 0)
-            return entry;
+    json_array_foreach (json_object_get (reply, "topologies"), index,
+                        entry) if (strcmp (json_string_value (json_object_get (entry, "name")),
+                                           name) == 0) return entry;
     return NULL;
 }
 
@@ -469,8 +468,8 @@ START_TEST (test_submit_and_list)
     free (expected);
 
     //  Deactivate and activate change the record's status.
-    reply = s_request (json_pack ("{s:s, s:s}", "verb", "deactivate", "name", "wordcount"), NULL,
-                       0, NULL, NULL);
+    reply = s_request (json_pack ("{s:s, s:s}", "verb", "deactivate", "name", "wordcount"), NULL, 0,
+                       NULL, NULL);
     ck_assert_msg (reply, "%s", sq_last_error ());
     json_decref (reply);
     sq_topology_record_destroy (&record);
@@ -487,8 +486,8 @@ START_TEST (test_submit_and_list)
     //  The CLI: list prints the table, deactivate works by name.
     char *output;
     ck_assert_int_eq (s_cli (&output, (const char *[]){"list", NULL}), 0);
-    ck_assert_msg (strstr (output, "NAME") && strstr (output, "wordcount")
-                       && strstr (output, id) && strstr (output, "active"),
+    ck_assert_msg (strstr (output, "NAME") && strstr (output, "wordcount") && strstr (output, id) &&
+                       strstr (output, "active"),
                    "list printed: %s", output);
     free (output);
     ck_assert_int_eq (s_cli (&output, (const char *[]){"deactivate", "wordcount", NULL}), 0);
@@ -498,8 +497,8 @@ START_TEST (test_submit_and_list)
     ck_assert_int_eq (record->status, SQ_TOPOLOGY_INACTIVE);
 
     //  And the CLI's own submit: validates here, then uploads.
-    int status = s_cli (&output, (const char *[]){s_wordcount (), "wc2", "-c",
-                                                  "topology.workers=1", NULL});
+    int status =
+        s_cli (&output, (const char *[]){s_wordcount (), "wc2", "-c", "topology.workers=1", NULL});
     ck_assert_msg (status == 0 && strstr (output, "submitted topology 'wc2'"),
                    "submit exited %d and printed: %s", status, output);
     free (output);
@@ -524,21 +523,21 @@ START_TEST (test_bad_requests)
     void *package = s_read_file (s_wordcount (), &size);
 
     //  A checksum that does not match the bytes.
-    s_expect_error (json_pack ("{s:s, s:s, s:{}, s:s}", "verb", "submit", "name", "other",
-                               "config", "checksum",
+    s_expect_error (json_pack ("{s:s, s:s, s:{}, s:s}", "verb", "submit", "name", "other", "config",
+                               "checksum",
                                "0000000000000000000000000000000000000000000000000000000000000000"),
                     package, size, "package checksum mismatch: expected 0000");
     //  A checksum that is not one.
-    s_expect_error (json_pack ("{s:s, s:s, s:s}", "verb", "submit", "name", "other", "checksum",
-                               "abc"),
-                    package, size, "must be 64 hex digits");
+    s_expect_error (
+        json_pack ("{s:s, s:s, s:s}", "verb", "submit", "name", "other", "checksum", "abc"),
+        package, size, "must be 64 hex digits");
     //  A package that is not a shared object (text, with its right checksum).
     char text_path[600];
     snprintf (text_path, sizeof text_path, "%s/not-a-package.so", s_dir);
     s_write_file (text_path, "this is not a shared object\n");
     ck_assert (!s_submit_file (text_path, "text", NULL));
-    ck_assert_msg (strstr (sq_last_error (), "topology invalid")
-                       && strstr (sq_last_error (), "not a loadable shared object"),
+    ck_assert_msg (strstr (sq_last_error (), "topology invalid") &&
+                       strstr (sq_last_error (), "not a loadable shared object"),
                    "error: %s", sq_last_error ());
     //  A name in use.
     ck_assert (!s_submit_file (s_wordcount (), "wordcount", NULL));
@@ -547,24 +546,24 @@ START_TEST (test_bad_requests)
     s_expect_error (json_pack ("{s:s, s:s}", "verb", "kill", "name", "../etc"), NULL, 0,
                     "invalid topology name '../etc'");
     //  A config key of the wrong type.
-    ck_assert (!s_submit_file (s_wordcount (), "typed",
-                               json_pack ("{s:s}", "topology.workers", "two")));
+    ck_assert (
+        !s_submit_file (s_wordcount (), "typed", json_pack ("{s:s}", "topology.workers", "two")));
     ck_assert_msg (strstr (sq_last_error (), "invalid config"), "error: %s", sq_last_error ());
     //  Unknown verb, missing and mistyped fields, an extra frame.
     s_expect_error (json_pack ("{s:s}", "verb", "sumbit"), NULL, 0, "unknown verb 'sumbit'");
     s_expect_error (json_pack ("{s:s}", "verb", "kill"), NULL, 0, "field 'name' is missing");
-    s_expect_error (json_pack ("{s:s, s:s, s:s}", "verb", "kill", "name", "wordcount",
-                               "wait_secs", "soon"),
-                    NULL, 0, "field 'wait_secs' must be a number");
-    s_expect_error (json_pack ("{s:s, s:s, s:i}", "verb", "rebalance", "name", "wordcount",
-                               "workers", 0),
-                    NULL, 0, "field 'workers' must be an integer from 1");
+    s_expect_error (
+        json_pack ("{s:s, s:s, s:s}", "verb", "kill", "name", "wordcount", "wait_secs", "soon"),
+        NULL, 0, "field 'wait_secs' must be a number");
+    s_expect_error (
+        json_pack ("{s:s, s:s, s:i}", "verb", "rebalance", "name", "wordcount", "workers", 0), NULL,
+        0, "field 'workers' must be an integer from 1");
     s_expect_error (json_pack ("{s:s}", "verb", "list"), "x", 1, "too many frames");
     s_expect_error (json_pack ("{s:s}", "novel", "list"), NULL, 0, "no 'verb'");
     s_expect_error (json_pack ("{s:s, s:s}", "verb", "kill", "name", "nope"), NULL, 0,
                     "no topology named 'nope'");
-    s_expect_error (json_pack ("{s:s, s:s}", "verb", "download", "id", "../../etc/passwd"), NULL,
-                    0, "no topology with id");
+    s_expect_error (json_pack ("{s:s, s:s}", "verb", "download", "id", "../../etc/passwd"), NULL, 0,
+                    "no topology with id");
 
     //  Raw frames: malformed JSON, not an object, another version.
     zsock_t *dealer = zsock_new_dealer (s_nimbus);
@@ -581,9 +580,8 @@ START_TEST (test_bad_requests)
         char *answer = zstr_recv (dealer);
         ck_assert_msg (answer, "no answer to '%s'", raw[i][0]);
         json_t *reply = json_loads (answer, 0, NULL);
-        ck_assert_msg (reply && json_is_false (json_object_get (reply, "ok"))
-                           && strstr (json_string_value (json_object_get (reply, "error")),
-                                      raw[i][1]),
+        ck_assert_msg (reply && json_is_false (json_object_get (reply, "ok")) &&
+                           strstr (json_string_value (json_object_get (reply, "error")), raw[i][1]),
                        "answer to '%s': %s", raw[i][0], answer);
         json_decref (reply);
         zstr_free (&answer);
@@ -643,9 +641,9 @@ START_TEST (test_kill)
     snprintf (package_path, sizeof package_path, "%s/local/nimbus/packages/%s.so", s_dir, id);
     ck_assert (access (package_path, R_OK) == 0);
 
-    json_t *reply = s_request (json_pack ("{s:s, s:s, s:f}", "verb", "kill", "name", "wordcount",
-                                          "wait_secs", 1.5),
-                               NULL, 0, NULL, NULL);
+    json_t *reply = s_request (
+        json_pack ("{s:s, s:s, s:f}", "verb", "kill", "name", "wordcount", "wait_secs", 1.5), NULL,
+        0, NULL, NULL);
     ck_assert_msg (reply, "%s", sq_last_error ());
     json_decref (reply);
     //  Killed at once: the record says so, workers deactivate their spouts.
@@ -654,8 +652,8 @@ START_TEST (test_kill)
     ck_assert_int_eq (record->status, SQ_TOPOLOGY_KILLED);
     sq_topology_record_destroy (&record);
     reply = s_list ();
-    ck_assert_str_eq (
-        json_string_value (json_object_get (s_listed (reply, "wordcount"), "status")), "killed");
+    ck_assert_str_eq (json_string_value (json_object_get (s_listed (reply, "wordcount"), "status")),
+                      "killed");
     json_decref (reply);
     s_expect_error (json_pack ("{s:s, s:s}", "verb", "kill", "name", "wordcount"), NULL, 0,
                     "is being killed");
@@ -720,8 +718,8 @@ START_TEST (test_restart)
     long long deadline = s_now_ms () + WAIT_MS;
     while (!(reply = s_request (json_pack ("{s:s, s:s, s:i, s:i}", "verb", "rebalance", "name",
                                            "wordcount", "workers", 3, "wait_secs", 0),
-                                NULL, 0, NULL, NULL))
-           && strstr (sq_last_error (), "cannot be rebalanced yet") && s_now_ms () < deadline)
+                                NULL, 0, NULL, NULL)) &&
+           strstr (sq_last_error (), "cannot be rebalanced yet") && s_now_ms () < deadline)
         usleep (100000);
     ck_assert_msg (reply, "rebalance after restart: %s", sq_last_error ());
     json_decref (reply);
@@ -739,17 +737,15 @@ START_TEST (test_rebalance)
 
     char *output;
     ck_assert_int_eq (
-        s_cli (&output, (const char *[]){"rebalance", "wordcount", "-n", "3", "-w", "1", NULL}),
-        0);
+        s_cli (&output, (const char *[]){"rebalance", "wordcount", "-n", "3", "-w", "1", NULL}), 0);
     free (output);
     //  During the wait the spouts are off, and list says why.
     sq_topology_record_t *record = s_topology_record ("wordcount");
     ck_assert_int_eq (record->status, SQ_TOPOLOGY_INACTIVE);
     sq_topology_record_destroy (&record);
     json_t *reply = s_list ();
-    ck_assert_str_eq (
-        json_string_value (json_object_get (s_listed (reply, "wordcount"), "status")),
-        "rebalancing");
+    ck_assert_str_eq (json_string_value (json_object_get (s_listed (reply, "wordcount"), "status")),
+                      "rebalancing");
     json_decref (reply);
 
     long long deadline = s_now_ms () + WAIT_MS;
@@ -799,8 +795,8 @@ START_TEST (test_lost_supervisor)
         sq_assignment_destroy (&after);
         usleep (100000);
         after = s_assignment ("wordcount");
-    } while (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0) > 0
-             && s_now_ms () < deadline);
+    } while (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0) > 0 &&
+             s_now_ms () < deadline);
     ck_assert_int_eq (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0), 0);
     ck_assert_int_eq (sq_assignment_executor_count (after), 7);
     ck_assert_int_eq (after->generation, before->generation + 1);
@@ -811,8 +807,8 @@ START_TEST (test_lost_supervisor)
             kept = &before->workers[w];
     ck_assert (kept);
     for (size_t e = 0; e < kept->executor_count; e++) {
-        const sq_assignment_worker_t *now
-            = sq_assignment_find_task (after, kept->executors[e].first_task);
+        const sq_assignment_worker_t *now =
+            sq_assignment_find_task (after, kept->executors[e].first_task);
         ck_assert (now && now->port == kept->port && strcmp (now->supervisor_id, "sup-1") == 0);
     }
     sq_assignment_destroy (&before);
@@ -862,12 +858,56 @@ START_TEST (test_dead_worker)
 }
 END_TEST
 
+START_TEST (test_session_expiry)
+{
+    //  A short session, so that freezing nimbus expires it.
+    s_stop_nimbus (SIGTERM);
+    s_start_nimbus ((const char *[]){"storm.zookeeper.session.timeout=1000", NULL});
+    char *id = s_submit_wordcount ("wordcount", 1);
+
+    //  Frozen past its session timeout: ZooKeeper ends the session and its
+    //  watches. A supervisor joins meanwhile.
+    ck_assert_int_eq (kill (s_nimbus_pid, SIGSTOP), 0);
+    usleep (3000000);
+    s_supervisor_2 = sq_zk_new (s_zk_endpoint, s_root, 10000, 10000);
+    ck_assert (s_supervisor_2);
+    s_register_supervisor (s_supervisor_2, "sup-2", 6800);
+    ck_assert_int_eq (kill (s_nimbus_pid, SIGCONT), 0);
+
+    //  Thawed, nimbus opens a new session and reads the cluster again: it
+    //  serves, knows its topology, and follows the supervisors with a new
+    //  watch, so that sup-1 leaving moves the executors to sup-2.
+    json_t *reply = s_list ();
+    ck_assert (s_listed (reply, "wordcount"));
+    json_decref (reply);
+    usleep (1000000);
+    ck_assert_int_eq (sq_zk_delete (s_zk, "/supervisors/sup-1", false), 0);
+    long long deadline = s_now_ms () + WAIT_MS;
+    sq_assignment_t *after = NULL;
+    do {
+        sq_assignment_destroy (&after);
+        usleep (100000);
+        after = s_assignment ("wordcount");
+    } while (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0) == 0
+             && s_now_ms () < deadline);
+    ck_assert_msg (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0) == 1,
+                   "the executors did not move to sup-2 after the session was renewed");
+    ck_assert_str_eq (after->topology_id, id);
+    sq_assignment_destroy (&after);
+    free (id);
+}
+END_TEST
+
 //  ---------------------------------------------------------------------
 
 static void
 s_remove_base (void)
 {
-    if (getpid () == s_main_pid && s_base[0])
+    if (getpid () != s_main_pid || !s_base[0])
+        return;
+    if (getenv ("SQ_TEST_KEEP"))
+        fprintf (stderr, "test_nimbus: SQ_TEST_KEEP: leaving %s\n", s_base);
+    else
         s_remove_tree (s_base);
 }
 
@@ -902,6 +942,7 @@ main (void)
     tcase_add_test (tcase, test_rebalance);
     tcase_add_test (tcase, test_lost_supervisor);
     tcase_add_test (tcase, test_dead_worker);
+    tcase_add_test (tcase, test_session_expiry);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);

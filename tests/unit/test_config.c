@@ -99,7 +99,22 @@ START_TEST (test_key_table)
         sq_config_destroy (&fresh);
         sq_config_destroy (&config);
     }
-    ck_assert_uint_eq (count, 26);
+    ck_assert_uint_ge (count, 26);
+    //  Every key is documented in doc/config.md.
+    const char *top = getenv ("top_srcdir");
+    char path[4096];
+    snprintf (path, sizeof path, "%s/doc/config.md", top ? top : ".");
+    FILE *file = fopen (path, "r");
+    ck_assert_msg (file != NULL, "cannot read %s", path);
+    static char doc[1 << 20];
+    size_t size = fread (doc, 1, sizeof doc - 1, file);
+    doc[size] = 0;
+    fclose (file);
+    for (size_t i = 0; i < count; i++) {
+        char quoted[256];
+        snprintf (quoted, sizeof quoted, "`%s`", sq_config_key_at (i)->name);
+        ck_assert_msg (strstr (doc, quoted), "doc/config.md does not document %s", quoted);
+    }
     ck_assert_ptr_null (sq_config_key_lookup ("wordcount.input"));
     const sq_config_key_t *ports = sq_config_key_lookup ("supervisor.slots.ports");
     ck_assert_str_eq (sq_config_type_name (ports->type), "list of ints");

@@ -50,8 +50,9 @@ START_TEST (test_million_a)
     uint8_t digest[SQ_SHA256_SIZE];
     sq_sha256_final (&hash, digest);
     static const uint8_t expected[SQ_SHA256_SIZE] = {
-        0xcd, 0xc7, 0x6e, 0x5c, 0x99, 0x14, 0xfb, 0x92, 0x81, 0xa1, 0xc7, 0xe2, 0x84, 0xd7, 0x3e, 0x67,
-        0xf1, 0x80, 0x9a, 0x48, 0xa4, 0x97, 0x20, 0x0e, 0x04, 0x6d, 0x39, 0xcc, 0xc7, 0x11, 0x2c, 0xd0};
+        0xcd, 0xc7, 0x6e, 0x5c, 0x99, 0x14, 0xfb, 0x92, 0x81, 0xa1, 0xc7,
+        0xe2, 0x84, 0xd7, 0x3e, 0x67, 0xf1, 0x80, 0x9a, 0x48, 0xa4, 0x97,
+        0x20, 0x0e, 0x04, 0x6d, 0x39, 0xcc, 0xc7, 0x11, 0x2c, 0xd0};
     ck_assert_mem_eq (digest, expected, SQ_SHA256_SIZE);
 }
 END_TEST
@@ -97,13 +98,18 @@ END_TEST
 
 START_TEST (test_is_hex)
 {
-    ck_assert (sq_sha256_is_hex ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-    ck_assert (sq_sha256_is_hex ("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
+    ck_assert (
+        sq_sha256_is_hex ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+    ck_assert (
+        sq_sha256_is_hex ("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"));
     ck_assert (!sq_sha256_is_hex (""));
     ck_assert (!sq_sha256_is_hex ("e3b0"));
-    ck_assert (!sq_sha256_is_hex ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"));
-    ck_assert (!sq_sha256_is_hex ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8555"));
-    ck_assert (!sq_sha256_is_hex ("g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+    ck_assert (
+        !sq_sha256_is_hex ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"));
+    ck_assert (
+        !sq_sha256_is_hex ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8555"));
+    ck_assert (
+        !sq_sha256_is_hex ("g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
 }
 END_TEST
 

@@ -1,0 +1,126 @@
+/*  test_nimbus_monitor - which workers nimbus declares dead, on a fake clock
+
+    The monitor takes the time from its caller, so these tests walk a
+    clock by hand through heartbeats, assignments and timeouts.
+*/
+#include "nimbus_monitor.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TIMEOUT_MS 2000 //  nimbus.task.timeout.secs of the tests
+
+//  An assignment of topology id "wc-1" with one executor per slot.
+static sq_assignment_t *
+s_assignment (const char *slots[][2], size_t count)
+{
+    sq_assignment_t *assignment = sq_assignment_new ("wc", "wc-1");
+    for (size_t i = 0; i < count; i++) {
+        int worker =
+            sq_assignment_add_worker (assignment, slots[i][0], "127.0.0.1", atoi (slots[i][1]));
+        ck_assert_int_ge (worker, 0);
+        ck_assert_int_eq (
+            sq_assignment_add_executor (assignment, (size_t) worker, (int) i + 1, (int) i + 1), 0);
+    }
+    return assignment;
+}
+
+//  The dead slots at now as "sup:port,sup:port" (static buffer).
+static const char *
+s_dead (nimbus_monitor_t *monitor, const sq_assignment_t *assignment, int64_t now)
+{
+    static char text[256];
+    nimbus_slot_t *slots;
+    size_t count = nimbus_monitor_dead_slots (monitor, assignment, now, &slots);
+    text[0] = 0;
+    for (size_t i = 0; i < count; i++)
+        snprintf (text + strlen (text), sizeof text - strlen (text), "%s%s:%d", i ? "," : "",
+                  slots[i].supervisor_id, slots[i].port);
+    free (slots);
+    return text;
+}
+
+START_TEST (test_silence_counts_from_start_and_heartbeats)
+{
+    nimbus_monitor_t *monitor = nimbus_monitor_new (TIMEOUT_MS, 1000);
+    ck_assert (monitor);
+    const char *slots[][2] = {{"sup-1", "6700"}, {"sup-2", "6700"}};
+    sq_assignment_t *assignment = s_assignment (slots, 2);
+    //  Watched long after nimbus started: the count starts at the watch.
+    ck_assert_int_eq (nimbus_monitor_watch (monitor, assignment, 5000), 0);
+    ck_assert_str_eq (s_dead (monitor, assignment, 7000), "");
+    ck_assert_str_eq (s_dead (monitor, assignment, 7001), "sup-1:6700,sup-2:6700");
+    //  A heartbeat keeps its worker alive for the timeout.
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6700, 6500), 0);
+    ck_assert_str_eq (s_dead (monitor, assignment, 7001), "sup-2:6700");
+    ck_assert_str_eq (s_dead (monitor, assignment, 8500), "sup-2:6700");
+    ck_assert_str_eq (s_dead (monitor, assignment, 8501), "sup-1:6700,sup-2:6700");
+    ck_assert_int_eq (nimbus_monitor_silence (monitor, "wc-1", "sup-1", 6700, 8500), 2000);
+    ck_assert_int_eq (nimbus_monitor_silence (monitor, "wc-1", "sup-2", 6700, 8500), -1);
+    sq_assignment_destroy (&assignment);
+    nimbus_monitor_destroy (&monitor);
+    nimbus_monitor_destroy (&monitor);
+}
+END_TEST
+
+START_TEST (test_start_of_nimbus_counts)
+{
+    //  An assignment read at start is watched "now": a restarted nimbus
+    //  gives every worker the full timeout to heartbeat.
+    nimbus_monitor_t *monitor = nimbus_monitor_new (TIMEOUT_MS, 100000);
+    const char *slots[][2] = {{"sup-1", "6700"}};
+    sq_assignment_t *assignment = s_assignment (slots, 1);
+    //  Not even watched: silence counts from the monitor's start.
+    ck_assert_str_eq (s_dead (monitor, assignment, 102000), "");
+    ck_assert_str_eq (s_dead (monitor, assignment, 102001), "sup-1:6700");
+    sq_assignment_destroy (&assignment);
+    nimbus_monitor_destroy (&monitor);
+}
+END_TEST
+
+START_TEST (test_watch_follows_the_assignment)
+{
+    nimbus_monitor_t *monitor = nimbus_monitor_new (TIMEOUT_MS, 0);
+    const char *before_slots[][2] = {{"sup-1", "6700"}, {"sup-2", "6700"}};
+    sq_assignment_t *before = s_assignment (before_slots, 2);
+    ck_assert_int_eq (nimbus_monitor_watch (monitor, before, 0), 0);
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6700, 1000), 0);
+    //  Heartbeats of slots not watched, or of another topology, are refused.
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6701, 1000), -1);
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-2", "sup-1", 6700, 1000), -1);
+
+    //  sup-2's executors moved to sup-3: sup-1 keeps its history, sup-3
+    //  starts its count at the move, sup-2 is forgotten.
+    const char *after_slots[][2] = {{"sup-1", "6700"}, {"sup-3", "6701"}};
+    sq_assignment_t *after = s_assignment (after_slots, 2);
+    ck_assert_int_eq (nimbus_monitor_watch (monitor, after, 2500), 0);
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-2", 6700, 2600), -1);
+    ck_assert_str_eq (s_dead (monitor, after, 3001), "sup-1:6700");
+    ck_assert_str_eq (s_dead (monitor, after, 4501), "sup-1:6700,sup-3:6701");
+
+    //  Forgetting the topology forgets its slots.
+    nimbus_monitor_forget (monitor, "wc-1");
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6700, 5000), -1);
+    sq_assignment_destroy (&before);
+    sq_assignment_destroy (&after);
+    nimbus_monitor_destroy (&monitor);
+}
+END_TEST
+
+int
+main (void)
+{
+    Suite *suite = suite_create ("nimbus_monitor");
+    TCase *tcase = tcase_create ("core");
+    tcase_add_test (tcase, test_silence_counts_from_start_and_heartbeats);
+    tcase_add_test (tcase, test_start_of_nimbus_counts);
+    tcase_add_test (tcase, test_watch_follows_the_assignment);
+    suite_add_tcase (suite, tcase);
+    SRunner *runner = srunner_create (suite);
+    srunner_run_all (runner, CK_NORMAL);
+    int failed = srunner_ntests_failed (runner);
+    srunner_free (runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

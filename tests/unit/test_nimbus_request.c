@@ -1,0 +1,227 @@
+/*  test_nimbus_request - nimbus's decoding of control requests and its replies
+
+    Requests travel over an inproc ROUTER (nimbus's side) and DEALER or REQ
+    (a client's side); each test sends frames, decodes them with
+    nimbus_request_recv and checks the fields or the error, and the reply
+    the client gets.
+*/
+#include "nimbus_request.h"
+
+#include <check.h>
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+static zsock_t *s_router; //  nimbus's side
+static zsock_t *s_dealer; //  a client
+
+static void
+s_setup (void)
+{
+    s_router = zsock_new_router ("inproc://nimbus-request");
+    s_dealer = zsock_new_dealer ("inproc://nimbus-request");
+    ck_assert (s_router && s_dealer);
+    zsock_set_rcvtimeo (s_router, 2000);
+    zsock_set_rcvtimeo (s_dealer, 2000);
+}
+
+static void
+s_teardown (void)
+{
+    zsock_destroy (&s_dealer);
+    zsock_destroy (&s_router);
+}
+
+//  Send frames (NULL terminated, each a string) from the dealer and
+//  decode them on the router.
+static nimbus_request_t *
+s_exchange (const char *first, ...)
+{
+    zmsg_t *msg = zmsg_new ();
+    va_list args;
+    va_start (args, first);
+    for (const char *frame = first; frame; frame = va_arg (args, const char *))
+        zmsg_addstr (msg, frame);
+    va_end (args);
+    ck_assert_int_eq (zmsg_send (&msg, s_dealer), 0);
+    nimbus_request_t *request = nimbus_request_recv (s_router);
+    ck_assert (request);
+    return request;
+}
+
+//  Expect the request to be malformed with an error containing text.
+static void
+s_expect_malformed (nimbus_request_t *request, const char *text)
+{
+    const char *error = nimbus_request_error (request);
+    ck_assert_msg (error && strstr (error, text), "error '%s' lacks '%s'", error, text);
+    ck_assert_int_eq (nimbus_request_fields (request)->verb, NIMBUS_VERB_UNKNOWN);
+}
+
+//  The JSON reply the dealer gets (caller decrefs).
+static json_t *
+s_reply (void)
+{
+    char *text = zstr_recv (s_dealer);
+    ck_assert (text);
+    json_t *reply = json_loads (text, 0, NULL);
+    ck_assert_msg (reply, "reply is not JSON: %s", text);
+    zstr_free (&text);
+    return reply;
+}
+
+START_TEST (test_verbs_and_fields)
+{
+    nimbus_request_t *request =
+        s_exchange ("{\"version\": 1, \"verb\": \"submit\", \"name\": \"wc\", \"config\": "
+                    "{\"topology.workers\": 2}, \"checksum\": \"abc\", \"request\": 7}",
+                    "PACKAGE", NULL);
+    ck_assert_ptr_null (nimbus_request_error (request));
+    const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    ck_assert_int_eq (fields->verb, NIMBUS_VERB_SUBMIT);
+    ck_assert_str_eq (fields->name, "wc");
+    ck_assert_str_eq (fields->checksum, "abc");
+    ck_assert (json_is_object (fields->config));
+    ck_assert_int_eq (zframe_size (fields->package), 7);
+    ck_assert (nimbus_request_wants_reply (request));
+    //  The reply echoes the request number, and carries extra fields.
+    json_t *extra = json_pack ("{s:s}", "id", "wc-1");
+    ck_assert_int_eq (nimbus_request_reply (request, s_router, &extra, NULL, 0), 0);
+    ck_assert_ptr_null (extra);
+    json_t *reply = s_reply ();
+    ck_assert (json_is_true (json_object_get (reply, "ok")));
+    ck_assert_int_eq (json_integer_value (json_object_get (reply, "version")), 1);
+    ck_assert_int_eq (json_integer_value (json_object_get (reply, "request")), 7);
+    ck_assert_str_eq (json_string_value (json_object_get (reply, "id")), "wc-1");
+    json_decref (reply);
+    nimbus_request_destroy (&request);
+    nimbus_request_destroy (&request);
+
+    request = s_exchange ("{\"version\": 1, \"verb\": \"rebalance\", \"name\": \"wc\", "
+                          "\"workers\": 3, \"wait_secs\": 0.5}",
+                          NULL);
+    fields = nimbus_request_fields (request);
+    ck_assert_int_eq (fields->verb, NIMBUS_VERB_REBALANCE);
+    ck_assert_int_eq (fields->workers, 3);
+    ck_assert (fields->wait_secs == 0.5);
+    nimbus_request_destroy (&request);
+
+    request = s_exchange ("{\"version\": 1, \"verb\": \"kill\", \"name\": \"wc\"}", NULL);
+    ck_assert (nimbus_request_fields (request)->wait_secs < 0);
+    nimbus_request_destroy (&request);
+
+    request = s_exchange ("{\"version\": 1, \"verb\": \"heartbeat\", \"topology\": \"wc\", "
+                          "\"id\": \"wc-1\", \"supervisor\": \"s1\", \"port\": 6700, "
+                          "\"uptime_secs\": 12, \"stats\": {\"acked\": 5}}",
+                          NULL);
+    fields = nimbus_request_fields (request);
+    ck_assert_ptr_null (nimbus_request_error (request));
+    ck_assert_int_eq (fields->verb, NIMBUS_VERB_HEARTBEAT);
+    ck_assert_str_eq (fields->supervisor, "s1");
+    ck_assert_int_eq (fields->port, 6700);
+    ck_assert (!nimbus_request_wants_reply (request));
+    nimbus_request_destroy (&request);
+}
+END_TEST
+
+START_TEST (test_malformed)
+{
+    struct {
+        const char *json;     //  frame 1
+        const char *package;  //  frame 2, or NULL
+        const char *expected; //  part of the error
+    } cases[] = {
+        {"{\"version\": 1, \"verb\": \"list\"", NULL, "not valid JSON"},
+        {"\"list\"", NULL, "not a JSON object"},
+        {"{\"verb\": \"list\"}", NULL, "no 'version'"},
+        {"{\"version\": \"1\", \"verb\": \"list\"}", NULL, "unsupported control protocol version"},
+        {"{\"version\": 1}", NULL, "no 'verb'"},
+        {"{\"version\": 1, \"verb\": 3}", NULL, "no 'verb'"},
+        {"{\"version\": 1, \"verb\": \"lsit\"}", NULL, "unknown verb 'lsit'"},
+        {"{\"version\": 1, \"verb\": \"list\", \"request\": \"x\"}", NULL, "'request'"},
+        {"{\"version\": 1, \"verb\": \"list\"}", "x", "too many frames"},
+        {"{\"version\": 1, \"verb\": \"kill\"}", NULL, "field 'name' is missing"},
+        {"{\"version\": 1, \"verb\": \"kill\", \"name\": 3}", NULL, "must be a string"},
+        {"{\"version\": 1, \"verb\": \"kill\", \"name\": \"\"}", NULL, "invalid topology name"},
+        {"{\"version\": 1, \"verb\": \"kill\", \"name\": \".hidden\"}", NULL,
+         "invalid topology name"},
+        {"{\"version\": 1, \"verb\": \"kill\", \"name\": \"a/b\"}", NULL, "invalid topology name"},
+        {"{\"version\": 1, \"verb\": \"kill\", \"name\": \"wc\", \"wait_secs\": -1}", NULL,
+         "wait_secs"},
+        {"{\"version\": 1, \"verb\": \"rebalance\", \"name\": \"wc\", \"workers\": 1.5}", NULL,
+         "workers"},
+        {"{\"version\": 1, \"verb\": \"submit\", \"name\": \"wc\", \"checksum\": \"c\"}", NULL,
+         "package frame is missing"},
+        {"{\"version\": 1, \"verb\": \"submit\", \"name\": \"wc\", \"checksum\": \"c\", "
+         "\"config\": []}",
+         "x", "'config' must be an object"},
+        {"{\"version\": 1, \"verb\": \"download\"}", NULL, "field 'id' is missing"},
+        {"{\"version\": 1, \"verb\": \"heartbeat\", \"topology\": \"wc\", \"id\": \"i\", "
+         "\"supervisor\": \"s\", \"port\": 70000}",
+         NULL, "field 'port'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nimbus_request_t *request = s_exchange (cases[i].json, cases[i].package, NULL);
+        s_expect_malformed (request, cases[i].expected);
+        if (nimbus_request_wants_reply (request)) {
+            ck_assert_int_eq (nimbus_request_reply_error (request, s_router, "%s",
+                                                          nimbus_request_error (request)),
+                              0);
+            json_t *reply = s_reply ();
+            ck_assert (json_is_false (json_object_get (reply, "ok")));
+            ck_assert (
+                strstr (json_string_value (json_object_get (reply, "error")), cases[i].expected));
+            json_decref (reply);
+        }
+        nimbus_request_destroy (&request);
+    }
+    //  A malformed heartbeat still wants no reply.
+    nimbus_request_t *request = s_exchange ("{\"version\": 1, \"verb\": \"heartbeat\"}", NULL);
+    s_expect_malformed (request, "field 'topology' is missing");
+    ck_assert (!nimbus_request_wants_reply (request));
+    nimbus_request_destroy (&request);
+}
+END_TEST
+
+START_TEST (test_req_envelope)
+{
+    //  A REQ client sends an empty delimiter frame; the reply echoes it,
+    //  which is what REQ needs to take it.
+    zsock_t *req = zsock_new_req ("inproc://nimbus-request");
+    zsock_set_rcvtimeo (req, 2000);
+    zstr_send (req, "{\"version\": 1, \"verb\": \"list\"}");
+    nimbus_request_t *request = nimbus_request_recv (s_router);
+    ck_assert_ptr_null (nimbus_request_error (request));
+    ck_assert_int_eq (nimbus_request_fields (request)->verb, NIMBUS_VERB_LIST);
+    ck_assert_int_eq (nimbus_request_reply (request, s_router, NULL, "payload", 7), 0);
+    zmsg_t *msg = zmsg_recv (req);
+    ck_assert (msg);
+    ck_assert_int_eq (zmsg_size (msg), 2);
+    char *json = zmsg_popstr (msg);
+    ck_assert (strstr (json, "\"ok\": true") || strstr (json, "\"ok\":true"));
+    char *payload = zmsg_popstr (msg);
+    ck_assert_str_eq (payload, "payload");
+    zstr_free (&json);
+    zstr_free (&payload);
+    zmsg_destroy (&msg);
+    nimbus_request_destroy (&request);
+    zsock_destroy (&req);
+}
+END_TEST
+
+int
+main (void)
+{
+    Suite *suite = suite_create ("nimbus_request");
+    TCase *tcase = tcase_create ("core");
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_add_test (tcase, test_verbs_and_fields);
+    tcase_add_test (tcase, test_malformed);
+    tcase_add_test (tcase, test_req_envelope);
+    suite_add_tcase (suite, tcase);
+    SRunner *runner = srunner_create (suite);
+    srunner_run_all (runner, CK_NORMAL);
+    int failed = srunner_ntests_failed (runner);
+    srunner_free (runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
