@@ -6,12 +6,15 @@
 
 #include <string.h>
 
+#define S_RECONNECT_PAUSE_MS 10000 //  pause between failed attempts to renew the session
+
 struct _nimbus_cluster_t {
     sq_zk_t *zk;            //  the ZooKeeper session
     zhashx_t *supervisors;  //  id -> sq_supervisor_info_t, the live supervisors
     zhashx_t *topologies;   //  name -> sq_topology_record_t
     zhashx_t *assignments;  //  name -> sq_assignment_t
     bool session_lost;      //  the session expired and reconnecting failed
+    int64_t retry_at;       //  monotonic ms before which no reconnection is tried
     bool supervisors_stale; //  re-reading the supervisors failed; try again
 };
 
@@ -246,6 +249,8 @@ s_reconnect (nimbus_cluster_t *self)
     if (sq_zk_reconnect (self->zk) || s_load (self)) {
         zsys_error ("cluster: cannot renew the ZooKeeper session: %s", sq_last_error ());
         self->session_lost = true;
+        //  Each attempt blocks up to the connection timeout: space them.
+        self->retry_at = zclock_mono () + S_RECONNECT_PAUSE_MS;
         return -1;
     }
     zsys_info ("cluster: new ZooKeeper session=0x%llx; state re-read",
@@ -287,6 +292,8 @@ int
 nimbus_cluster_check_session (nimbus_cluster_t *self)
 {
     assert (self);
+    if ((self->session_lost || sq_zk_expired (self->zk)) && zclock_mono () < self->retry_at)
+        return -1;
     if (self->session_lost || sq_zk_expired (self->zk))
         return s_reconnect (self);
     if (self->supervisors_stale && s_load_supervisors (self))

@@ -9,6 +9,7 @@ typedef struct {
     char *topology_id;      //  the topology whose worker runs there
     int64_t assigned_at;    //  when the slot was first seen in the assignment
     int64_t last_heartbeat; //  when its worker last sent a heartbeat; 0 never
+    json_t *stats;          //  counters of its last heartbeat, or NULL
 } s_slot_t;
 
 struct _nimbus_monitor_t {
@@ -23,6 +24,7 @@ s_slot_destroy (void **item_p)
     s_slot_t *slot = *item_p;
     if (slot) {
         free (slot->topology_id);
+        json_decref (slot->stats);
         free (slot);
         *item_p = NULL;
     }
@@ -128,7 +130,7 @@ nimbus_monitor_forget (nimbus_monitor_t *self, const char *topology_id)
 
 int
 nimbus_monitor_heartbeat (nimbus_monitor_t *self, const char *topology_id,
-                          const char *supervisor_id, int port, int64_t now)
+                          const char *supervisor_id, int port, const json_t *stats, int64_t now)
 {
     assert (self);
     char *key = s_key (topology_id, supervisor_id, port);
@@ -137,7 +139,32 @@ nimbus_monitor_heartbeat (nimbus_monitor_t *self, const char *topology_id,
     if (!slot)
         return -1;
     slot->last_heartbeat = now;
+    json_decref (slot->stats);
+    slot->stats = stats ? json_deep_copy (stats) : NULL;
     return 0;
+}
+
+json_t *
+nimbus_monitor_totals (nimbus_monitor_t *self, const char *topology_id)
+{
+    assert (self);
+    json_t *totals = json_object ();
+    for (s_slot_t *slot = zhashx_first (self->slots); totals && slot;
+         slot = zhashx_next (self->slots)) {
+        if (strcmp (slot->topology_id, topology_id) != 0 || !slot->stats)
+            continue;
+        const char *name;
+        json_t *value;
+        json_object_foreach (slot->stats, name, value) {
+            //  Counters add up; other fields (latencies) are not totals.
+            if (!json_is_integer (value))
+                continue;
+            json_t *sum = json_object_get (totals, name);
+            json_int_t before = sum ? json_integer_value (sum) : 0;
+            json_object_set_new (totals, name, json_integer (before + json_integer_value (value)));
+        }
+    }
+    return totals;
 }
 
 size_t

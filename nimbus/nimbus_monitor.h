@@ -17,6 +17,8 @@
 #ifndef NIMBUS_MONITOR_H_INCLUDED
 #define NIMBUS_MONITOR_H_INCLUDED
 
+#include <jansson.h>
+
 #include "nimbus_scheduler.h"
 #include "sq_cluster_state.h"
 
@@ -35,10 +37,16 @@ void nimbus_monitor_destroy (nimbus_monitor_t **self_p);
 int nimbus_monitor_watch (nimbus_monitor_t *self, const sq_assignment_t *assignment, int64_t now);
 //  Forget every slot of the topology with this id.
 void nimbus_monitor_forget (nimbus_monitor_t *self, const char *topology_id);
-//  Record a heartbeat of the worker of topology_id on supervisor:port.
-//  Returns 0, or -1 when that slot is not watched (nothing is recorded).
+//  Record a heartbeat of the worker of topology_id on supervisor:port,
+//  with its counters (may be NULL; copied). Returns 0, or -1 when that slot
+//  is not watched (nothing is recorded).
 int nimbus_monitor_heartbeat (nimbus_monitor_t *self, const char *topology_id,
-                              const char *supervisor_id, int port, int64_t now);
+                              const char *supervisor_id, int port, const json_t *stats,
+                              int64_t now);
+//  The integer counters of the last heartbeat of each watched slot of the
+//  topology, added up (each worker counts from its own start). Caller
+//  decrefs; NULL when out of memory.
+json_t *nimbus_monitor_totals (nimbus_monitor_t *self, const char *topology_id);
 //  The slots of the assignment whose workers are dead at now, into a new
 //  array (caller frees; its supervisor ids are borrowed from the
 //  assignment). Returns their number; *slots_p is NULL when there are

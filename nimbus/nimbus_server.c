@@ -12,6 +12,7 @@
 #include "sq_ids.h"
 #include "sq_sha256.h"
 
+#include <ctype.h>
 #include <czmq.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +43,7 @@ typedef struct {
     int rebalance_workers;         //  workers after the rebalance
     sq_topology_status_t resume;   //  status after the rebalance
     bool unschedulable;            //  the last scheduling failed (logged once)
+    bool unwritable;               //  the last assignment write failed (logged once)
 } s_topology_t;
 
 struct _nimbus_server_t {
@@ -343,10 +345,11 @@ s_named_topology (nimbus_server_t *self, nimbus_request_t *request, bool live)
     return record;
 }
 
-static void
-s_submit (nimbus_server_t *self, nimbus_request_t **request_p)
+//  Refuse a submit that cannot go on (name taken, bad checksum or size,
+//  no free slot), answering it. Returns true when it refused.
+static bool
+s_submit_refused (nimbus_server_t *self, nimbus_request_t *request)
 {
-    nimbus_request_t *request = *request_p;
     const nimbus_request_fields_t *fields = nimbus_request_fields (request);
     const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, fields->name);
     size_t size = zframe_size (fields->package);
@@ -370,39 +373,56 @@ s_submit (nimbus_server_t *self, nimbus_request_t **request_p)
                                     "not enough free slots: the cluster has 0 free slots "
                                     "(%zu live supervisors)",
                                     nimbus_cluster_supervisor_count (self->cluster));
-    else {
-        sq_config_t *config =
-            fields->config ? sq_config_from_json (fields->config) : sq_config_new ();
-        if (!config) {
-            nimbus_request_reply_error (request, self->router, "invalid config: %s",
-                                        sq_last_error ());
-            return;
-        }
-        char *id = zsys_sprintf ("%s-%lld-%08x", fields->name, (long long) time (NULL),
-                                 (unsigned) (sq_ids_random () & 0xffffffff));
-        s_topology_t *topology = id ? s_topology_new (self, fields->name, id) : NULL;
-        zstr_free (&id);
-        if (!topology) {
-            sq_config_destroy (&config);
-            nimbus_request_reply_error (request, self->router, "out of memory");
-            return;
-        }
-        if (nimbus_store_put (self->store, topology->id, zframe_data (fields->package), size,
-                              fields->checksum) ||
-            s_start_validation (self, topology, config)) {
-            nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
-            nimbus_store_remove (self->store, topology->id);
-            sq_config_destroy (&config);
-            s_topology_forget (self, topology);
-            return;
-        }
-        topology->checksum = strdup (fields->checksum);
-        topology->submit_config = config;
-        topology->submit = request;
-        *request_p = NULL;
-        zsys_info ("topology=%s id=%s: package stored bytes=%zu; validating", topology->name,
-                   topology->id, size);
+    else
+        return false;
+    return true;
+}
+
+//  Store the package and start its validation; s_finish_submit answers
+//  when it ends. Takes the request when it keeps it.
+static void
+s_submit (nimbus_server_t *self, nimbus_request_t **request_p)
+{
+    nimbus_request_t *request = *request_p;
+    if (s_submit_refused (self, request))
+        return;
+    const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    sq_config_t *config = fields->config ? sq_config_from_json (fields->config) : sq_config_new ();
+    if (!config) {
+        nimbus_request_reply_error (request, self->router, "invalid config: %s", sq_last_error ());
+        return;
     }
+    char *id = zsys_sprintf ("%s-%lld-%08x", fields->name, (long long) time (NULL),
+                             (unsigned) (sq_ids_random () & 0xffffffff));
+    s_topology_t *topology = id ? s_topology_new (self, fields->name, id) : NULL;
+    zstr_free (&id);
+    char *checksum = topology ? strdup (fields->checksum) : NULL;
+    if (!checksum) {
+        sq_config_destroy (&config);
+        if (topology)
+            s_topology_forget (self, topology);
+        nimbus_request_reply_error (request, self->router, "out of memory");
+        return;
+    }
+    //  Lowercase, as every component compares checksums.
+    for (char *c = checksum; *c; c++)
+        *c = (char) tolower ((unsigned char) *c);
+    topology->checksum = checksum;
+    size_t size = zframe_size (fields->package);
+    if (nimbus_store_put (self->store, topology->id, zframe_data (fields->package), size,
+                          checksum) ||
+        s_start_validation (self, topology, config)) {
+        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
+        nimbus_store_remove (self->store, topology->id);
+        sq_config_destroy (&config);
+        s_topology_forget (self, topology);
+        return;
+    }
+    topology->submit_config = config;
+    topology->submit = request;
+    *request_p = NULL;
+    zsys_info ("topology=%s id=%s: package stored bytes=%zu; validating", topology->name,
+               topology->id, size);
 }
 
 //  The validation of a submitted package ended: schedule and answer.
@@ -473,12 +493,19 @@ s_summary (nimbus_server_t *self, const sq_topology_record_t *record)
                              ? "rebalancing"
                              : sq_topology_record_status_name (record->status);
     int64_t uptime = (int64_t) time (NULL) - record->submitted;
-    return json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", record->name, "id", record->id,
-                      "status", status, "uptime_secs", (json_int_t) (uptime > 0 ? uptime : 0),
-                      "workers", (json_int_t) (assignment ? assignment->worker_count : 0),
-                      "executors",
-                      (json_int_t) (assignment ? sq_assignment_executor_count (assignment) : 0),
-                      "tasks", (json_int_t) tasks);
+    json_t *totals = nimbus_monitor_totals (self->monitor, record->id);
+    json_t *summary = json_pack (
+        "{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", record->name, "id", record->id, "status",
+        status, "uptime_secs", (json_int_t) (uptime > 0 ? uptime : 0), "workers",
+        (json_int_t) (assignment ? assignment->worker_count : 0), "executors",
+        (json_int_t) (assignment ? sq_assignment_executor_count (assignment) : 0), "tasks",
+        (json_int_t) tasks);
+    //  The workers' counters, from their latest heartbeats: emitted,
+    //  acked, failed, ...
+    if (summary && totals)
+        json_object_update (summary, totals);
+    json_decref (totals);
+    return summary;
 }
 
 static void
@@ -610,7 +637,7 @@ s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
 {
     const nimbus_request_fields_t *fields = nimbus_request_fields (request);
     if (nimbus_monitor_heartbeat (self->monitor, fields->id, fields->supervisor, fields->port,
-                                  zclock_mono ())) {
+                                  fields->stats, zclock_mono ())) {
         self->stale_heartbeats++;
         zsys_debug ("heartbeat of a slot not assigned topology=%s id=%s worker=%s:%d",
                     fields->topology, fields->id, fields->supervisor, fields->port);
@@ -780,10 +807,13 @@ s_check_topology (nimbus_server_t *self, const sq_topology_record_t *record, int
     }
     int64_t generation = assignment->generation;
     if (nimbus_cluster_put_assignment (self->cluster, &assignment)) {
-        zsys_warning ("topology=%s: cannot write its new assignment: %s", record->name,
-                      sq_last_error ());
+        if (!topology->unwritable)
+            zsys_warning ("topology=%s: cannot write its new assignment: %s", record->name,
+                          sq_last_error ());
+        topology->unwritable = true;
         return;
     }
+    topology->unwritable = false;
     nimbus_monitor_watch (self->monitor, nimbus_cluster_assignment (self->cluster, record->name),
                           now);
     zsys_info ("topology=%s: reassigned dead_workers=%zu lost_workers=%zu generation=%lld",

@@ -11,13 +11,23 @@
     receives to <probe.dir>/sink-<task>.log, so duplicates can be counted.
 
     Config keys: probe.dir (required), probe.messages (1000),
-    probe.per.call (numbers emitted per next_tuple at most, 10).
+    probe.per.call (numbers emitted per next_tuple at most, 10),
+    probe.rate (new numbers per second at most; 0, the default: no limit).
 */
 #include <squall.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double
+s_now (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
+}
 
 typedef struct {
     sq_collector_t *collector; //  where numbers go
@@ -28,6 +38,8 @@ typedef struct {
     int messages;              //  numbers to deliver
     int next;                  //  next number to consider
     int per_call;              //  most emits per next_tuple
+    double rate;               //  new numbers per second at most, 0 for no limit
+    double started;            //  monotonic seconds at open
 } numbers_t;
 
 static void
@@ -55,6 +67,8 @@ s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *col
     self->collector = collector;
     self->messages = (int) sq_config_int (config, "probe.messages", 1000);
     self->per_call = (int) sq_config_int (config, "probe.per.call", 10);
+    self->rate = sq_config_double (config, "probe.rate", 0);
+    self->started = s_now ();
     self->acked = calloc ((size_t) self->messages, sizeof (bool));
     self->replay = calloc ((size_t) self->messages, sizeof (int));
     FILE *previous = s_open_log (context, "acked.log", "r");
@@ -85,7 +99,8 @@ s_numbers_next (void *state)
         int number;
         if (self->replay_count)
             number = self->replay[--self->replay_count];
-        else if (self->next < self->messages)
+        else if (self->next < self->messages
+                 && (self->rate <= 0 || self->next < (s_now () - self->started) * self->rate))
             number = self->next++;
         else
             return;

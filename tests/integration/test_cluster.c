@@ -107,7 +107,7 @@ s_wait_probe_acked (int messages, double seconds)
 }
 
 static void
-s_submit_probe (const char *workers, const char *per_call)
+s_submit_probe_at (const char *workers, const char *per_call, const char *rate)
 {
     char *package = s_package ("tests/integration/.libs/probe_topology");
     char dir[4400], messages[64];
@@ -116,9 +116,26 @@ s_submit_probe (const char *workers, const char *per_call)
     char workers_option[64], per_call_option[64];
     snprintf (workers_option, sizeof workers_option, "topology.workers=%s", workers);
     snprintf (per_call_option, sizeof per_call_option, "probe.per.call=%s", per_call);
+    char rate_option[64];
+    snprintf (rate_option, sizeof rate_option, "probe.rate=%s", rate);
     CLI_OK (package, "probe", "-c", dir, "-c", messages, "-c", workers_option, "-c",
-            per_call_option, "-c", "topology.message.timeout.secs=5");
+            per_call_option, "-c", rate_option, "-c", "topology.message.timeout.secs=5");
     free (package);
+}
+
+//  300 new messages a second: faults strike in the middle of the run.
+static void
+s_submit_probe (const char *workers, const char *per_call)
+{
+    s_submit_probe_at (workers, per_call, "300");
+}
+
+//  Assert the run is still going, so the fault that follows hits it.
+static void
+s_assert_mid_run (void)
+{
+    int acked = s_probe_acked ();
+    ck_assert_msg (acked < PROBE_MESSAGES / 2, "the run is not mid-way: %d acked", acked);
 }
 
 //  The assignment of a topology as nimbus wrote it, or NULL.
@@ -223,6 +240,7 @@ START_TEST (test_worker_kill_loses_nothing)
 {
     s_submit_probe ("4", "2");
     ck_assert (s_wait_probe_acked (200, 60));
+    s_assert_mid_run ();
     //  kill -9 every worker of the first supervisor, the spout's among them
     //  or not: the supervisor restarts them and the spout replays.
     for (int slot = 0; slot < 2; slot++) {
@@ -246,6 +264,7 @@ START_TEST (test_supervisor_loss_moves_executors)
 {
     s_submit_probe ("4", "2");
     ck_assert (s_wait_probe_acked (200, 60));
+    s_assert_mid_run ();
     cluster_harness_stop_supervisor (s_cluster, 0, SIGKILL, true);
     const char *lost = cluster_harness_supervisor_id (s_cluster, 0);
     //  Nimbus notices the session end and moves the executors.
@@ -264,8 +283,10 @@ END_TEST
 
 START_TEST (test_nimbus_restart_keeps_processing)
 {
-    s_submit_probe ("2", "1");
+    //  200 messages a second: the run outlasts nimbus's absence.
+    s_submit_probe_at ("2", "1", "200");
     ck_assert (s_wait_probe_acked (100, 60));
+    s_assert_mid_run ();
     cluster_harness_stop_nimbus (s_cluster, SIGKILL);
     int before = s_probe_acked ();
     //  Workers go on without nimbus.
@@ -303,6 +324,7 @@ START_TEST (test_kill_frees_slots_and_rebalance_moves_executors)
     ck_assert_ptr_nonnull (assignment);
     ck_assert_uint_eq (assignment->worker_count, 2);
     sq_assignment_destroy (&assignment);
+    s_assert_mid_run ();
     CLI_OK ("rebalance", "probe", "-n", "4", "-w", "1");
     bool rebalanced = false;
     for (int waited = 0; waited < 200 && !rebalanced; waited++) {
@@ -338,6 +360,7 @@ START_TEST (test_garbage_is_dropped_and_everyone_keeps_running)
 {
     s_submit_probe ("4", "1");
     ck_assert (s_wait_probe_acked (100, 60));
+    s_assert_mid_run ();
     int ports[] = {cluster_harness_nimbus_port (s_cluster),
                    cluster_harness_slot_port (s_cluster, 0, 0),
                    cluster_harness_slot_port (s_cluster, 1, 1)};
@@ -346,6 +369,8 @@ START_TEST (test_garbage_is_dropped_and_everyone_keeps_running)
         //  Random bytes as ZeroMQ messages of the socket types peers use...
         zsock_t *push = zsock_new_push (NULL);
         zsock_t *dealer = zsock_new_dealer (NULL);
+        zsock_set_linger (push, 2000);
+        zsock_set_linger (dealer, 2000);
         zsock_connect (push, "tcp://127.0.0.1:%d", ports[p]);
         zsock_connect (dealer, "tcp://127.0.0.1:%d", ports[p]);
         for (int message = 0; message < 50; message++) {

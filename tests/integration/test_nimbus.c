@@ -888,8 +888,8 @@ START_TEST (test_session_expiry)
         sq_assignment_destroy (&after);
         usleep (100000);
         after = s_assignment ("wordcount");
-    } while (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0) == 0
-             && s_now_ms () < deadline);
+    } while (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0) == 0 &&
+             s_now_ms () < deadline);
     ck_assert_msg (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0) == 1,
                    "the executors did not move to sup-2 after the session was renewed");
     ck_assert_str_eq (after->topology_id, id);

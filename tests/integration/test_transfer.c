@@ -209,6 +209,7 @@ START_TEST (test_tuples_and_acks_cross_workers)
 
     //  Garbage to B's port: counted, dropped, and tuples keep crossing.
     zsock_t *push = zsock_new_push (NULL);
+    zsock_set_linger (push, 2000); //  deliver everything before closing
     zsock_connect (push, "tcp://127.0.0.1:%d", b.port);
     unsigned seed = 5;
     for (int i = 0; i < 100; i++) {

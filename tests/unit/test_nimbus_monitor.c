@@ -53,7 +53,7 @@ START_TEST (test_silence_counts_from_start_and_heartbeats)
     ck_assert_str_eq (s_dead (monitor, assignment, 7000), "");
     ck_assert_str_eq (s_dead (monitor, assignment, 7001), "sup-1:6700,sup-2:6700");
     //  A heartbeat keeps its worker alive for the timeout.
-    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6700, 6500), 0);
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6700, NULL, 6500), 0);
     ck_assert_str_eq (s_dead (monitor, assignment, 7001), "sup-2:6700");
     ck_assert_str_eq (s_dead (monitor, assignment, 8500), "sup-2:6700");
     ck_assert_str_eq (s_dead (monitor, assignment, 8501), "sup-1:6700,sup-2:6700");
@@ -86,23 +86,42 @@ START_TEST (test_watch_follows_the_assignment)
     const char *before_slots[][2] = {{"sup-1", "6700"}, {"sup-2", "6700"}};
     sq_assignment_t *before = s_assignment (before_slots, 2);
     ck_assert_int_eq (nimbus_monitor_watch (monitor, before, 0), 0);
-    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6700, 1000), 0);
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6700, NULL, 1000), 0);
     //  Heartbeats of slots not watched, or of another topology, are refused.
-    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6701, 1000), -1);
-    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-2", "sup-1", 6700, 1000), -1);
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6701, NULL, 1000), -1);
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-2", "sup-1", 6700, NULL, 1000), -1);
 
     //  sup-2's executors moved to sup-3: sup-1 keeps its history, sup-3
     //  starts its count at the move, sup-2 is forgotten.
     const char *after_slots[][2] = {{"sup-1", "6700"}, {"sup-3", "6701"}};
     sq_assignment_t *after = s_assignment (after_slots, 2);
     ck_assert_int_eq (nimbus_monitor_watch (monitor, after, 2500), 0);
-    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-2", 6700, 2600), -1);
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-2", 6700, NULL, 2600), -1);
     ck_assert_str_eq (s_dead (monitor, after, 3001), "sup-1:6700");
     ck_assert_str_eq (s_dead (monitor, after, 4501), "sup-1:6700,sup-3:6701");
 
+    //  The counters of the latest heartbeat of each slot add up.
+    json_t *first = json_pack ("{s:I, s:I, s:f}", "acked", (json_int_t) 10, "failed",
+                               (json_int_t) 1, "complete_latency_ms", 2.5);
+    json_t *second = json_pack ("{s:I}", "acked", (json_int_t) 32);
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6700, first, 2700), 0);
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-3", 6701, second, 2700), 0);
+    json_object_set_new (first, "acked", json_integer (20)); //  copied, not kept
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6700, first, 2800), 0);
+    json_t *totals = nimbus_monitor_totals (monitor, "wc-1");
+    ck_assert_int_eq (json_integer_value (json_object_get (totals, "acked")), 52);
+    ck_assert_int_eq (json_integer_value (json_object_get (totals, "failed")), 1);
+    ck_assert_ptr_null (json_object_get (totals, "complete_latency_ms"));
+    json_decref (totals);
+    totals = nimbus_monitor_totals (monitor, "wc-2");
+    ck_assert_uint_eq (json_object_size (totals), 0);
+    json_decref (totals);
+    json_decref (first);
+    json_decref (second);
+
     //  Forgetting the topology forgets its slots.
     nimbus_monitor_forget (monitor, "wc-1");
-    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6700, 5000), -1);
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6700, NULL, 5000), -1);
     sq_assignment_destroy (&before);
     sq_assignment_destroy (&after);
     nimbus_monitor_destroy (&monitor);
