@@ -495,42 +495,45 @@ sq_config_has (const sq_config_t *self, const char *key)
     return json_object_get (self->values, key) != NULL;
 }
 
-//  The value of key as the type: as stored, or parsed from text (keys of
-//  topologies' own, set with sq_config_set, are kept as text). NULL when
-//  it is neither. Caller decrefs.
+//  A topology's own keys are kept as text: the text parsed as the type,
+//  or NULL when the value is not text. Caller decrefs. Shared values
+//  (defaults) are never touched, so threads may read one config at once.
 static json_t *
-s_value_as (const sq_config_t *self, const char *key, sq_config_type_t type)
+s_parse_text (const json_t *value, sq_config_type_t type)
 {
-    const json_t *value = sq_config_json (self, key);
-    if (json_is_string (value))
-        return s_parse_typed (json_string_value (value), type);
-    return value ? json_incref ((json_t *) value) : NULL;
+    return json_is_string (value) ? s_parse_typed (json_string_value (value), type) : NULL;
 }
 
 int64_t
 sq_config_int (const sq_config_t *self, const char *key, int64_t fallback)
 {
-    json_t *value = s_value_as (self, key, SQ_CONFIG_INT);
-    int64_t result = json_is_integer (value) ? (int64_t)json_integer_value (value) : fallback;
-    json_decref (value);
+    const json_t *value = sq_config_json (self, key);
+    json_t *parsed = s_parse_text (value, SQ_CONFIG_INT);
+    const json_t *number = parsed ? parsed : value;
+    int64_t result = json_is_integer (number) ? (int64_t)json_integer_value (number) : fallback;
+    json_decref (parsed);
     return result;
 }
 
 double
 sq_config_double (const sq_config_t *self, const char *key, double fallback)
 {
-    json_t *value = s_value_as (self, key, SQ_CONFIG_DOUBLE);
-    double result = json_is_number (value) ? json_number_value (value) : fallback;
-    json_decref (value);
+    const json_t *value = sq_config_json (self, key);
+    json_t *parsed = s_parse_text (value, SQ_CONFIG_DOUBLE);
+    const json_t *number = parsed ? parsed : value;
+    double result = json_is_number (number) ? json_number_value (number) : fallback;
+    json_decref (parsed);
     return result;
 }
 
 bool
 sq_config_bool (const sq_config_t *self, const char *key, bool fallback)
 {
-    json_t *value = s_value_as (self, key, SQ_CONFIG_BOOL);
-    bool result = json_is_boolean (value) ? json_is_true (value) : fallback;
-    json_decref (value);
+    const json_t *value = sq_config_json (self, key);
+    json_t *parsed = s_parse_text (value, SQ_CONFIG_BOOL);
+    const json_t *flag = parsed ? parsed : value;
+    bool result = json_is_boolean (flag) ? json_is_true (flag) : fallback;
+    json_decref (parsed);
     return result;
 }
 

@@ -198,7 +198,9 @@ worker_destroy (worker_t **self_p)
     worker_t *self = *self_p;
     if (self->runtime)
         sq_runtime_set_active (self->runtime, false);
-    //  Executors first: they stop sending; then the transfer threads.
+    //  The transfer threads stop first: they deliver into the runtime.
+    if (self->transfer)
+        worker_transfer_stop (self->transfer);
     sq_runtime_destroy (&self->runtime);
     worker_transfer_destroy (&self->transfer);
     sq_package_destroy (&self->package);

@@ -116,13 +116,7 @@ worker_transfer_destroy (worker_transfer_t **self_p)
     if (!self_p || !*self_p)
         return;
     worker_transfer_t *self = *self_p;
-    atomic_store (&self->stopping, true);
-    if (self->outgoing)
-        sq_queue_close (self->outgoing);
-    if (self->started) {
-        pthread_join (self->sender, NULL);
-        pthread_join (self->receiver, NULL);
-    }
+    worker_transfer_stop (self);
     for (size_t p = 0; p < self->peer_count; p++) {
         free (self->peers[p].endpoint);
         zsock_destroy (&self->peers[p].push);
@@ -134,6 +128,19 @@ worker_transfer_destroy (worker_transfer_t **self_p)
     sq_queue_destroy (&self->outgoing);
     free (self);
     *self_p = NULL;
+}
+
+void
+worker_transfer_stop (worker_transfer_t *self)
+{
+    atomic_store (&self->stopping, true);
+    if (self->outgoing)
+        sq_queue_close (self->outgoing);
+    if (self->started) {
+        pthread_join (self->sender, NULL);
+        pthread_join (self->receiver, NULL);
+        self->started = false;
+    }
 }
 
 size_t

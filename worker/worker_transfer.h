@@ -37,6 +37,10 @@ typedef struct {
 //  sq_last_error() set when the endpoint cannot be bound. Caller owns.
 worker_transfer_t *worker_transfer_new (const char *endpoint, const char *const *task_endpoints,
                                         int task_count, const sq_config_t *config);
+//  Stop the threads: nothing more is received or sent, and remote sends
+//  return at once. Call before destroying the runtime the transfer
+//  delivers to. Idempotent.
+void worker_transfer_stop (worker_transfer_t *self);
 //  Destroy: stops the threads, drops what is still queued; NULL-safe.
 void worker_transfer_destroy (worker_transfer_t **self_p);
 //  The remote send for sq_placement_t; arg is the transfer.

@@ -178,6 +178,7 @@ s_start_worker (test_worker_t *worker, bool is_a, int peer_port, sq_config_t *co
 static void
 s_stop_worker (test_worker_t *worker)
 {
+    worker_transfer_stop (worker->transfer);
     sq_runtime_destroy (&worker->runtime);
     worker_transfer_destroy (&worker->transfer);
 }
