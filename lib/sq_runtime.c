@@ -4,6 +4,8 @@
 #include "sq_error.h"
 #include "sq_ids.h"
 
+#include <assert.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,34 +400,20 @@ sq_runtime_destroy (sq_runtime_t **self_p)
     *self_p = NULL;
 }
 
-size_t
-sq_runtime_deliver (sq_runtime_t *self, sq_message_t *messages, size_t count)
+int
+sq_runtime_executor_of (const sq_runtime_t *self, int task)
 {
-    size_t dropped = 0;
-    size_t start = 0;
-    //  Push runs of messages bound for the same executor together.
-    while (start < count) {
-        int task = messages[start].task;
-        sq_executor_t *executor
-            = task >= 1 && task <= self->task_count ? self->task_executor[task] : NULL;
-        if (!executor) {
-            sq_tuple_destroy (&messages[start].tuple);
-            dropped++;
-            start++;
-            continue;
-        }
-        size_t end = start + 1;
-        while (end < count && messages[end].task >= 1 && messages[end].task <= self->task_count
-               && self->task_executor[messages[end].task] == executor)
-            end++;
-        size_t pushed = sq_queue_push (executor->queue, messages + start, end - start, true);
-        for (size_t i = start + pushed; i < end; i++) {
-            sq_tuple_destroy (&messages[i].tuple);
-            dropped++;
-        }
-        start = end;
-    }
-    return dropped;
+    if (task < 1 || task > self->task_count || !self->task_executor[task])
+        return -1;
+    return self->task_executor[task]->index;
+}
+
+size_t
+sq_runtime_push (sq_runtime_t *self, int executor, const sq_message_t *messages, size_t count,
+                 bool wait)
+{
+    assert (executor >= 0 && (size_t) executor < self->executor_count);
+    return sq_queue_push (self->executors[executor]->queue, messages, count, wait);
 }
 
 void

@@ -152,10 +152,15 @@ sq_runtime_t *sq_runtime_new (const char *name, sq_topology_t **topology_p,
 //  the topology (task count) or splits an executor.
 sq_runtime_t *sq_runtime_new_placed (const char *name, sq_topology_t **topology_p,
                                      const sq_config_t *config, const sq_placement_t *placement);
-//  Hand messages that arrived from other processes to their local tasks,
-//  waiting while a queue is full. Messages for unknown or remote tasks are
-//  dropped (their tuples freed); returns how many were dropped.
-size_t sq_runtime_deliver (sq_runtime_t *self, sq_message_t *messages, size_t count);
+//  Index of the executor in this process that runs task, or -1 for a task
+//  that is unknown or runs elsewhere. For handing over messages that
+//  arrived from other processes.
+int sq_runtime_executor_of (const sq_runtime_t *self, int task);
+//  Append messages to the queue of local executor `executor`, all of them
+//  (waiting while it is full) or, without wait, what fits now. Returns how
+//  many were queued; the caller keeps the rest.
+size_t sq_runtime_push (sq_runtime_t *self, int executor, const sq_message_t *messages,
+                        size_t count, bool wait);
 //  Start every executor; returns 0 once every task opened, else -1 (and the
 //  runtime has stopped again).
 int sq_runtime_start (sq_runtime_t *self);

@@ -13,6 +13,15 @@
 #define TRANSFER_HWM 64           //  batches ZeroMQ buffers per socket
 #define TRANSFER_LINGER_MS 0      //  nothing is sent after destroy
 
+//  Messages that arrived for one local executor whose queue was full,
+//  oldest first.
+typedef struct {
+    sq_message_t *messages; //  storage; the waiting ones are [head, head + count)
+    size_t head;            //  index of the oldest waiting message
+    size_t count;           //  messages waiting
+    size_t capacity;        //  room in messages
+} transfer_backlog_t;
+
 //  One other worker of the topology.
 typedef struct {
     char *endpoint;     //  its tcp endpoint
@@ -29,6 +38,10 @@ struct _worker_transfer_t {
     sq_queue_t *outgoing;        //  messages waiting for the send thread
     int send_timeout_ms;         //  how long a batch may wait for its peer
     sq_runtime_t *runtime;       //  receives what arrives
+    transfer_backlog_t *backlogs; //  receive thread: one per local executor
+    size_t backlog_count;        //  number of backlogs
+    size_t backlog_total;        //  receive thread: messages in all backlogs
+    size_t backlog_limit;        //  receive thread: stop reading at this many
     pthread_t sender;            //  send thread
     pthread_t receiver;          //  receive thread
     bool started;                //  threads running
@@ -124,6 +137,13 @@ worker_transfer_destroy (worker_transfer_t **self_p)
     }
     free (self->peers);
     free (self->task_peer);
+    for (size_t e = 0; e < self->backlog_count; e++) {
+        transfer_backlog_t *backlog = &self->backlogs[e];
+        for (size_t m = 0; m < backlog->count; m++)
+            sq_tuple_destroy (&backlog->messages[backlog->head + m].tuple);
+        free (backlog->messages);
+    }
+    free (self->backlogs);
     zsock_destroy (&self->pull);
     sq_queue_destroy (&self->outgoing);
     free (self);
@@ -166,8 +186,10 @@ s_fail_trees (worker_transfer_t *self, const sq_message_t *messages, size_t coun
             sq_message_t fail = {.kind = SQ_MSG_ACK_FAIL,
                                  .task = sq_runtime_acker_for (runtime, root),
                                  .root = root};
-            if (runtime->task_executor[fail.task])
-                sq_runtime_deliver (runtime, &fail, 1);
+            //  Never wait here: the acker's tree times out if this is lost.
+            int executor = sq_runtime_executor_of (runtime, fail.task);
+            if (executor >= 0)
+                sq_runtime_push (runtime, executor, &fail, 1, false);
             else
                 sq_queue_push (self->outgoing, &fail, 1, false);
         }
@@ -244,6 +266,83 @@ s_resolve (int index, void *arg)
     return sq_topology_stream_at (((sq_runtime_t *) arg)->topology, index);
 }
 
+//  Queue a message for its local executor behind those already waiting.
+static int
+s_backlog_append (worker_transfer_t *self, int executor, const sq_message_t *message)
+{
+    transfer_backlog_t *backlog = &self->backlogs[executor];
+    if (backlog->head + backlog->count == backlog->capacity) {
+        if (backlog->head > 0) {
+            memmove (backlog->messages, backlog->messages + backlog->head,
+                     backlog->count * sizeof (sq_message_t));
+            backlog->head = 0;
+        }
+        else {
+            size_t capacity = backlog->capacity ? backlog->capacity * 2 : 256;
+            sq_message_t *grown = realloc (backlog->messages, capacity * sizeof (sq_message_t));
+            if (!grown)
+                return -1;
+            backlog->messages = grown;
+            backlog->capacity = capacity;
+        }
+    }
+    backlog->messages[backlog->head + backlog->count++] = *message;
+    self->backlog_total++;
+    return 0;
+}
+
+//  Hand waiting messages to their executors as far as their queues have
+//  room, never waiting: one full queue must not hold up the others.
+static void
+s_backlog_drain (worker_transfer_t *self)
+{
+    for (size_t e = 0; self->backlog_total && e < self->backlog_count; e++) {
+        transfer_backlog_t *backlog = &self->backlogs[e];
+        if (backlog->count == 0)
+            continue;
+        size_t pushed = sq_runtime_push (self->runtime, (int) e,
+                                         backlog->messages + backlog->head, backlog->count, false);
+        backlog->head += pushed;
+        backlog->count -= pushed;
+        self->backlog_total -= pushed;
+        if (backlog->count == 0)
+            backlog->head = 0;
+    }
+}
+
+//  Decode one batch and queue its messages for their executors.
+static void
+s_receive_batch (worker_transfer_t *self, zmq_msg_t *frame)
+{
+    sq_message_t *messages;
+    size_t count;
+    int rc = sq_codec_decode_batch (zmq_msg_data (frame), zmq_msg_size (frame), s_resolve,
+                                    self->runtime, &messages, &count);
+    if (rc) {
+        uint64_t malformed = atomic_fetch_add (&self->malformed, 1) + 1;
+        //  Log the first few, then one in a thousand.
+        if (malformed <= 10 || malformed % 1000 == 0)
+            zsys_warning ("transfer: dropped malformed batch #%llu of %zu bytes: %s",
+                          (unsigned long long) malformed, zmq_msg_size (frame), sq_last_error ());
+        return;
+    }
+    atomic_fetch_add (&self->batches_received, 1);
+    for (size_t m = 0; m < count; m++) {
+        int executor = sq_runtime_executor_of (self->runtime, messages[m].task);
+        if (executor < 0 || s_backlog_append (self, executor, &messages[m])) {
+            sq_tuple_destroy (&messages[m].tuple);
+            atomic_fetch_add (&self->undeliverable, 1);
+        }
+    }
+    free (messages);
+}
+
+//  DESIGN: the receive thread never waits for one executor's queue. What
+//  does not fit waits in that executor's backlog while messages for the
+//  others go on; only when the backlogs hold backlog_limit messages does
+//  it stop reading, so that ZeroMQ's buffers fill and the senders slow
+//  down. Waiting on one full queue instead would let two workers whose
+//  bolts feed each other stall each other for good.
 static void *
 s_receiver (void *argument)
 {
@@ -252,25 +351,17 @@ s_receiver (void *argument)
     zmq_msg_t frame;
     zmq_msg_init (&frame);
     while (!atomic_load (&self->stopping)) {
-        if (zmq_msg_recv (&frame, handle, 0) < 0)
-            continue; //  timed out: look at the stop flag again
-        sq_message_t *messages;
-        size_t count;
-        int rc = sq_codec_decode_batch (zmq_msg_data (&frame), zmq_msg_size (&frame), s_resolve,
-                                        self->runtime, &messages, &count);
-        if (rc) {
-            uint64_t malformed = atomic_fetch_add (&self->malformed, 1) + 1;
-            //  Log the first few, then one in a thousand.
-            if (malformed <= 10 || malformed % 1000 == 0)
-                zsys_warning ("transfer: dropped malformed batch #%llu of %zu bytes: %s",
-                              (unsigned long long) malformed, zmq_msg_size (&frame),
-                              sq_last_error ());
+        s_backlog_drain (self);
+        if (self->backlog_total >= self->backlog_limit) {
+            zclock_sleep (1);
             continue;
         }
-        atomic_fetch_add (&self->batches_received, 1);
-        size_t dropped = sq_runtime_deliver (self->runtime, messages, count);
-        atomic_fetch_add (&self->undeliverable, dropped);
-        free (messages);
+        zmq_pollitem_t item = {.socket = handle, .events = ZMQ_POLLIN};
+        //  With messages waiting, look at the queues again soon.
+        if (zmq_poll (&item, 1, self->backlog_total ? 1 : TRANSFER_POLL_MS) <= 0)
+            continue;
+        if (zmq_msg_recv (&frame, handle, ZMQ_DONTWAIT) >= 0)
+            s_receive_batch (self, &frame);
     }
     zmq_msg_close (&frame);
     return NULL;
@@ -280,6 +371,13 @@ int
 worker_transfer_start (worker_transfer_t *self, sq_runtime_t *runtime)
 {
     self->runtime = runtime;
+    self->backlogs = calloc (runtime->executor_count ? runtime->executor_count : 1,
+                             sizeof (transfer_backlog_t));
+    if (!self->backlogs)
+        return sq_error_set ("out of memory");
+    self->backlog_count = runtime->executor_count;
+    self->backlog_limit = 4 * (size_t) sq_config_int (
+                                  runtime->config, "topology.executor.receive.buffer.size", 16384);
     if (pthread_create (&self->sender, NULL, s_sender, self) != 0)
         return sq_error_set ("cannot start the transfer send thread");
     if (pthread_create (&self->receiver, NULL, s_receiver, self) != 0) {
