@@ -106,10 +106,11 @@ s_tag_of (sq_type_t type)
     return -1;
 }
 
+//  Every kind but tuples: a task, a root and a value.
 static bool
 s_is_acking (uint32_t kind)
 {
-    return kind >= SQ_MSG_ACK_INIT && kind <= SQ_MSG_TREE_FAILED;
+    return kind >= SQ_MSG_ACK_INIT && kind <= SQ_MSG_BACKPRESSURE;
 }
 
 //  ---------------------------------------------------------------------

@@ -300,7 +300,8 @@ s_spout_loop (sq_executor_t *self)
         }
         //  Full batches go out now; a spout whose batches do not fit is
         //  held back until they do.
-        bool may_emit = s_flush_all (self, false, true);
+        bool may_emit = s_flush_all (self, false, true)
+                        && !atomic_load_explicit (&runtime->throttled, memory_order_relaxed);
         uint64_t emitted = 0;
         if (may_emit)
             emitted = s_spout_emit_round (self, atomic_load (&runtime->active));

@@ -1,8 +1,9 @@
 /*  sq_message - what travels between tasks: tuples and acking messages
 
     Executor queues and the wire carry sq_message_t. A message is a tuple
-    for a task, or one of the acking messages exchanged between spouts,
-    bolts and acker tasks (see doc/acking.md).
+    for a task, one of the acking messages exchanged between spouts, bolts
+    and acker tasks (see doc/acking.md), or a worker's backpressure signal
+    to the other workers (doc/runtime.md).
 */
 #ifndef SQ_MESSAGE_H_INCLUDED
 #define SQ_MESSAGE_H_INCLUDED
@@ -16,6 +17,8 @@ typedef enum {
     SQ_MSG_ACK_FAIL = 4,    //  to acker: tree root failed
     SQ_MSG_TREE_DONE = 5,   //  to spout task: tree root completed
     SQ_MSG_TREE_FAILED = 6, //  to spout task: tree root failed
+    SQ_MSG_BACKPRESSURE = 7, //  between workers: value 1 while the sender is
+                             //  congested, 0 when it is not; task unused (0)
 } sq_message_kind_t;
 
 typedef struct {

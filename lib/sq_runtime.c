@@ -239,6 +239,7 @@ sq_runtime_new_placed (const char *name, sq_topology_t **topology_p, const sq_co
     pthread_cond_init (&self->start_cond, NULL);
     atomic_init (&self->active, true);
     atomic_init (&self->stopping, false);
+    atomic_init (&self->throttled, false);
 
     int ackers = (int) sq_config_int (effective, "topology.acker.executors", 1);
     if (ackers > 0)
@@ -322,6 +323,12 @@ void
 sq_runtime_set_active (sq_runtime_t *self, bool active)
 {
     atomic_store (&self->active, active);
+}
+
+void
+sq_runtime_set_throttled (sq_runtime_t *self, bool throttled)
+{
+    atomic_store (&self->throttled, throttled);
 }
 
 void

@@ -135,6 +135,7 @@ struct _sq_runtime_t {
     int64_t max_spout_pending;       //  per spout task, 0 = unlimited
     int spout_wait_ms;               //  idle spout sleep
     atomic_bool active;              //  spouts may emit
+    atomic_bool throttled;           //  a worker is congested: spouts hold off
     atomic_bool stopping;            //  executors must exit
     pthread_mutex_t start_lock;      //  guards the start-up fields below
     pthread_cond_t start_cond;       //  signals start-up progress
@@ -166,6 +167,9 @@ size_t sq_runtime_push (sq_runtime_t *self, int executor, const sq_message_t *me
 int sq_runtime_start (sq_runtime_t *self);
 //  Set whether spouts emit (activate / deactivate).
 void sq_runtime_set_active (sq_runtime_t *self, bool active);
+//  Hold spouts back (no next_tuple calls) while a worker of the topology
+//  is congested, or let them go again. Any thread.
+void sq_runtime_set_throttled (sq_runtime_t *self, bool throttled);
 //  Wait up to wait_secs until nothing is pending or queued.
 void sq_runtime_drain (sq_runtime_t *self, double wait_secs);
 //  Stop every executor (cleanup / close run on their threads) and destroy.

@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRANSFER_POP_MAX 1024     //  messages the send thread takes at once
+#define TRANSFER_POP_MAX 1024     //  most messages in one batch
 #define TRANSFER_POLL_MS 100      //  how often threads look at the stop flag
 #define TRANSFER_HWM 64           //  batches ZeroMQ buffers per socket
 #define TRANSFER_LINGER_MS 0      //  nothing is sent after destroy
+#define TRANSFER_CONGESTION_MS 1000 //  a congested worker repeats its signal this often
 
 //  Messages that arrived for one local executor whose queue was full,
 //  oldest first.
@@ -22,11 +23,22 @@ typedef struct {
     size_t capacity;        //  room in messages
 } transfer_backlog_t;
 
+//  A peer that said it is congested, and until when that holds unless it
+//  says so again (a peer that died never says it is not).
+typedef struct {
+    uint64_t peer_id; //  the peer's self_id
+    int64_t until;    //  monotonic ms
+} transfer_congestion_t;
+
 //  One other worker of the topology.
 typedef struct {
-    char *endpoint;     //  its tcp endpoint
-    zsock_t *push;      //  connected PUSH socket
-    sq_codec_t *batch;  //  batch under construction for it
+    char *endpoint;         //  its tcp endpoint
+    zsock_t *push;          //  connected PUSH socket
+    sq_queue_t *queue;      //  messages for it, from the executors
+    sq_codec_t *batch;      //  send thread: the encoded batch being sent
+    sq_message_t *pending;  //  send thread: the messages of that batch
+    size_t pending_count;   //  send thread: how many; 0 when no batch is out
+    int64_t waiting_since;  //  send thread: when that batch was first tried
 } transfer_peer_t;
 
 struct _worker_transfer_t {
@@ -35,13 +47,21 @@ struct _worker_transfer_t {
     size_t peer_count;           //  how many
     int *task_peer;              //  by task id: index in peers, -1 when local
     int task_count;              //  highest task id
-    sq_queue_t *outgoing;        //  messages waiting for the send thread
+    size_t queue_capacity;       //  messages each peer's queue holds
     int send_timeout_ms;         //  how long a batch may wait for its peer
+    pthread_mutex_t doorbell_lock; //  guards rung
+    pthread_cond_t doorbell;     //  signalled when messages were queued
+    bool rung;                   //  messages were queued since the send thread looked
     sq_runtime_t *runtime;       //  receives what arrives
     transfer_backlog_t *backlogs; //  receive thread: one per local executor
     size_t backlog_count;        //  number of backlogs
     size_t backlog_total;        //  receive thread: messages in all backlogs
-    size_t backlog_limit;        //  receive thread: stop reading at this many
+    size_t backlog_high;         //  receive thread: congested from this many on
+    uint64_t self_id;            //  names this worker in backpressure signals
+    bool congested;              //  receive thread: our backlogs are too long
+    int64_t announced_at;        //  receive thread: when we last told the peers
+    transfer_congestion_t *congested_peers; //  receive thread: peers that said so
+    size_t congested_peer_count; //  receive thread: how many
     pthread_t sender;            //  send thread
     pthread_t receiver;          //  receive thread
     bool started;                //  threads running
@@ -63,20 +83,20 @@ s_peer_index (worker_transfer_t *self, const char *endpoint)
         return -1;
     self->peers = grown;
     transfer_peer_t *peer = &self->peers[self->peer_count];
-    peer->endpoint = strdup (endpoint);
-    peer->push = zsock_new (ZMQ_PUSH);
-    peer->batch = sq_codec_new ();
-    if (!peer->endpoint || !peer->push || !peer->batch) {
-        free (peer->endpoint);
-        zsock_destroy (&peer->push);
-        sq_codec_destroy (&peer->batch);
+    *peer = (transfer_peer_t){
+        .endpoint = strdup (endpoint),
+        .push = zsock_new (ZMQ_PUSH),
+        .queue = sq_queue_new (self->queue_capacity),
+        .batch = sq_codec_new (),
+        .pending = malloc (TRANSFER_POP_MAX * sizeof (sq_message_t)),
+    };
+    self->peer_count++;
+    if (!peer->endpoint || !peer->push || !peer->queue || !peer->batch || !peer->pending)
         return -1;
-    }
     zsock_set_sndhwm (peer->push, TRANSFER_HWM);
     zsock_set_linger (peer->push, TRANSFER_LINGER_MS);
-    zsock_set_sndtimeo (peer->push, TRANSFER_POLL_MS);
     zsock_connect (peer->push, "%s", endpoint);
-    return (int) self->peer_count++;
+    return (int) self->peer_count - 1;
 }
 
 worker_transfer_t *
@@ -92,18 +112,27 @@ worker_transfer_new (const char *endpoint, const char *const *task_endpoints, in
     self->task_count = task_count;
     self->send_timeout_ms
         = (int) sq_config_int (config, "topology.transfer.send.timeout.ms", 2000);
-    self->outgoing = sq_queue_new (
-        (size_t) sq_config_int (config, "topology.executor.receive.buffer.size", 16384));
+    self->queue_capacity
+        = (size_t) sq_config_int (config, "topology.executor.receive.buffer.size", 16384);
+    pthread_mutex_init (&self->doorbell_lock, NULL);
+    pthread_condattr_t attributes;
+    pthread_condattr_init (&attributes);
+    pthread_condattr_setclock (&attributes, CLOCK_MONOTONIC);
+    pthread_cond_init (&self->doorbell, &attributes);
+    pthread_condattr_destroy (&attributes);
     self->task_peer = calloc ((size_t) task_count + 1, sizeof (int));
     self->pull = zsock_new (ZMQ_PULL);
-    if (!self->outgoing || !self->task_peer || !self->pull) {
+    if (!self->task_peer || !self->pull) {
         worker_transfer_destroy (&self);
         sq_error_set ("out of memory");
         return NULL;
     }
     zsock_set_rcvhwm (self->pull, TRANSFER_HWM);
     zsock_set_linger (self->pull, TRANSFER_LINGER_MS);
-    zsock_set_rcvtimeo (self->pull, TRANSFER_POLL_MS);
+    //  FNV-1a of the endpoint: the same for the life of the slot.
+    self->self_id = 0xcbf29ce484222325ULL;
+    for (const char *c = endpoint; *c; c++)
+        self->self_id = (self->self_id ^ (uint8_t) *c) * 0x100000001b3ULL;
     if (zsock_bind (self->pull, "%s", endpoint) < 0) {
         sq_error_set ("cannot bind the worker port %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         worker_transfer_destroy (&self);
@@ -131,9 +160,14 @@ worker_transfer_destroy (worker_transfer_t **self_p)
     worker_transfer_t *self = *self_p;
     worker_transfer_stop (self);
     for (size_t p = 0; p < self->peer_count; p++) {
-        free (self->peers[p].endpoint);
-        zsock_destroy (&self->peers[p].push);
-        sq_codec_destroy (&self->peers[p].batch);
+        transfer_peer_t *peer = &self->peers[p];
+        for (size_t m = 0; m < peer->pending_count; m++)
+            sq_tuple_destroy (&peer->pending[m].tuple);
+        free (peer->pending);
+        free (peer->endpoint);
+        zsock_destroy (&peer->push);
+        sq_queue_destroy (&peer->queue);
+        sq_codec_destroy (&peer->batch);
     }
     free (self->peers);
     free (self->task_peer);
@@ -144,8 +178,10 @@ worker_transfer_destroy (worker_transfer_t **self_p)
         free (backlog->messages);
     }
     free (self->backlogs);
+    free (self->congested_peers);
     zsock_destroy (&self->pull);
-    sq_queue_destroy (&self->outgoing);
+    pthread_cond_destroy (&self->doorbell);
+    pthread_mutex_destroy (&self->doorbell_lock);
     free (self);
     *self_p = NULL;
 }
@@ -154,8 +190,9 @@ void
 worker_transfer_stop (worker_transfer_t *self)
 {
     atomic_store (&self->stopping, true);
-    if (self->outgoing)
-        sq_queue_close (self->outgoing);
+    for (size_t p = 0; p < self->peer_count; p++)
+        if (self->peers[p].queue)
+            sq_queue_close (self->peers[p].queue);
     if (self->started) {
         pthread_join (self->sender, NULL);
         pthread_join (self->receiver, NULL);
@@ -163,11 +200,45 @@ worker_transfer_stop (worker_transfer_t *self)
     }
 }
 
+static void
+s_ring (worker_transfer_t *self)
+{
+    pthread_mutex_lock (&self->doorbell_lock);
+    self->rung = true;
+    pthread_cond_signal (&self->doorbell);
+    pthread_mutex_unlock (&self->doorbell_lock);
+}
+
+//  Queue messages for their peers, in order. An executor that waits, waits
+//  only for the peer its next message goes to.
 size_t
 worker_transfer_send (void *arg, const sq_message_t *messages, size_t count, bool wait)
 {
     worker_transfer_t *self = arg;
-    return sq_queue_push (self->outgoing, messages, count, wait);
+    size_t done = 0;
+    while (done < count) {
+        int task = messages[done].task;
+        int peer = task >= 1 && task <= self->task_count ? self->task_peer[task] : -1;
+        if (peer < 0) {
+            //  Not a task of another worker: the runtime sent it here by mistake.
+            sq_tuple_t *tuple = messages[done++].tuple;
+            sq_tuple_destroy (&tuple);
+            atomic_fetch_add (&self->undeliverable, 1);
+            continue;
+        }
+        size_t run = 1;
+        while (done + run < count && messages[done + run].task >= 1
+               && messages[done + run].task <= self->task_count
+               && self->task_peer[messages[done + run].task] == peer)
+            run++;
+        size_t pushed = sq_queue_push (self->peers[peer].queue, messages + done, run, wait);
+        done += pushed;
+        if (pushed)
+            s_ring (self);
+        if (pushed < run)
+            break;
+    }
+    return done;
 }
 
 //  ---------------------------------------------------------------------
@@ -191,69 +262,87 @@ s_fail_trees (worker_transfer_t *self, const sq_message_t *messages, size_t coun
             if (executor >= 0)
                 sq_runtime_push (runtime, executor, &fail, 1, false);
             else
-                sq_queue_push (self->outgoing, &fail, 1, false);
+                worker_transfer_send (self, &fail, 1, false);
         }
     }
 }
 
-//  Send one peer's batch, waiting up to the send timeout for room.
+//  The peer's batch is done with: sent, or given up on.
 static void
-s_send_batch (worker_transfer_t *self, transfer_peer_t *peer, sq_message_t *messages,
-              size_t count)
+s_batch_done (transfer_peer_t *peer)
 {
-    sq_codec_reset (peer->batch);
-    if (sq_codec_encode_batch (peer->batch, messages, count)) {
-        zsys_error ("transfer: cannot encode a batch for %s: %s; %zu messages dropped",
-                    peer->endpoint, sq_last_error (), count);
-        atomic_fetch_add (&self->undeliverable, count);
-        return;
+    for (size_t m = 0; m < peer->pending_count; m++)
+        sq_tuple_destroy (&peer->pending[m].tuple);
+    peer->pending_count = 0;
+}
+
+//  Move one peer on: take and encode its next batch if none is out, and
+//  try to send it without waiting. Returns true when something moved.
+static bool
+s_serve_peer (worker_transfer_t *self, transfer_peer_t *peer, int64_t now)
+{
+    if (peer->pending_count == 0) {
+        peer->pending_count = sq_queue_pop (peer->queue, peer->pending, TRANSFER_POP_MAX, 0);
+        if (peer->pending_count == 0)
+            return false;
+        sq_codec_reset (peer->batch);
+        if (sq_codec_encode_batch (peer->batch, peer->pending, peer->pending_count)) {
+            zsys_error ("transfer: cannot encode a batch for %s: %s; %zu messages dropped",
+                        peer->endpoint, sq_last_error (), peer->pending_count);
+            atomic_fetch_add (&self->undeliverable, peer->pending_count);
+            s_batch_done (peer);
+            return true;
+        }
+        peer->waiting_since = now;
     }
     size_t size;
     const uint8_t *data = sq_codec_data (peer->batch, &size);
-    int64_t deadline = zclock_mono () + self->send_timeout_ms;
-    void *handle = zsock_resolve (peer->push);
-    while (zmq_send (handle, data, size, 0) < 0) {
-        if (atomic_load (&self->stopping))
-            return;
-        if (zclock_mono () >= deadline) {
-            zsys_warning ("transfer: worker %s unreachable for %d ms; failing %zu tuples' trees",
-                          peer->endpoint, self->send_timeout_ms, count);
-            s_fail_trees (self, messages, count);
-            atomic_fetch_add (&self->undeliverable, count);
-            return;
-        }
+    if (zmq_send (zsock_resolve (peer->push), data, size, ZMQ_DONTWAIT) >= 0) {
+        atomic_fetch_add (&self->batches_sent, 1);
+        s_batch_done (peer);
+        return true;
     }
-    atomic_fetch_add (&self->batches_sent, 1);
+    if (now - peer->waiting_since < self->send_timeout_ms)
+        return false;
+    zsys_warning ("transfer: worker %s unreachable for %d ms; failing %zu tuples' trees",
+                  peer->endpoint, self->send_timeout_ms, peer->pending_count);
+    s_fail_trees (self, peer->pending, peer->pending_count);
+    atomic_fetch_add (&self->undeliverable, peer->pending_count);
+    s_batch_done (peer);
+    return true;
 }
 
+//  DESIGN: every peer has its own queue and its own batch in flight, and
+//  the send thread never waits on one peer: a slow or dead worker holds up
+//  only the executors that send to it, never the traffic to the others.
 static void *
 s_sender (void *argument)
 {
     worker_transfer_t *self = argument;
-    sq_message_t *taken = malloc (TRANSFER_POP_MAX * sizeof (sq_message_t));
-    sq_message_t *grouped = malloc (TRANSFER_POP_MAX * sizeof (sq_message_t));
-    while (taken && grouped && !atomic_load (&self->stopping)) {
-        size_t count = sq_queue_pop (self->outgoing, taken, TRANSFER_POP_MAX, TRANSFER_POLL_MS);
-        //  One batch per peer, in the order the messages came.
+    while (!atomic_load (&self->stopping)) {
+        int64_t now = zclock_mono ();
+        bool moved = false, stuck = false;
         for (size_t p = 0; p < self->peer_count; p++) {
-            size_t grouped_count = 0;
-            for (size_t m = 0; m < count; m++) {
-                int task = taken[m].task;
-                if (task >= 1 && task <= self->task_count && self->task_peer[task] == (int) p)
-                    grouped[grouped_count++] = taken[m];
-            }
-            if (grouped_count)
-                s_send_batch (self, &self->peers[p], grouped, grouped_count);
+            moved |= s_serve_peer (self, &self->peers[p], now);
+            stuck |= self->peers[p].pending_count > 0;
         }
-        for (size_t m = 0; m < count; m++) {
-            int task = taken[m].task;
-            if (task < 1 || task > self->task_count || self->task_peer[task] < 0)
-                atomic_fetch_add (&self->undeliverable, 1);
-            sq_tuple_destroy (&taken[m].tuple);
+        if (moved)
+            continue;
+        //  Nothing moved: sleep until messages are queued, or for a moment
+        //  when a batch waits for its peer to make room.
+        pthread_mutex_lock (&self->doorbell_lock);
+        if (!self->rung) {
+            struct timespec deadline;
+            clock_gettime (CLOCK_MONOTONIC, &deadline);
+            long wait_ns = stuck ? 1000000L : TRANSFER_POLL_MS * 1000000L;
+            deadline.tv_nsec += wait_ns;
+            deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+            deadline.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait (&self->doorbell, &self->doorbell_lock, &deadline);
         }
+        self->rung = false;
+        pthread_mutex_unlock (&self->doorbell_lock);
     }
-    free (taken);
-    free (grouped);
     return NULL;
 }
 
@@ -310,9 +399,31 @@ s_backlog_drain (worker_transfer_t *self)
     }
 }
 
+//  A peer's backpressure signal: remember or forget that it is congested.
+static void
+s_peer_signal (worker_transfer_t *self, const sq_message_t *signal, int64_t now)
+{
+    size_t i = 0;
+    while (i < self->congested_peer_count && self->congested_peers[i].peer_id != signal->root)
+        i++;
+    if (signal->value && i == self->congested_peer_count) {
+        transfer_congestion_t *grown = realloc (
+            self->congested_peers, (i + 1) * sizeof (transfer_congestion_t));
+        if (!grown)
+            return;
+        self->congested_peers = grown;
+        self->congested_peer_count++;
+        self->congested_peers[i].peer_id = signal->root;
+    }
+    if (signal->value)
+        self->congested_peers[i].until = now + 3 * TRANSFER_CONGESTION_MS;
+    else if (i < self->congested_peer_count)
+        self->congested_peers[i] = self->congested_peers[--self->congested_peer_count];
+}
+
 //  Decode one batch and queue its messages for their executors.
 static void
-s_receive_batch (worker_transfer_t *self, zmq_msg_t *frame)
+s_receive_batch (worker_transfer_t *self, zmq_msg_t *frame, int64_t now)
 {
     sq_message_t *messages;
     size_t count;
@@ -328,6 +439,10 @@ s_receive_batch (worker_transfer_t *self, zmq_msg_t *frame)
     }
     atomic_fetch_add (&self->batches_received, 1);
     for (size_t m = 0; m < count; m++) {
+        if (messages[m].kind == SQ_MSG_BACKPRESSURE) {
+            s_peer_signal (self, &messages[m], now);
+            continue;
+        }
         int executor = sq_runtime_executor_of (self->runtime, messages[m].task);
         if (executor < 0 || s_backlog_append (self, executor, &messages[m])) {
             sq_tuple_destroy (&messages[m].tuple);
@@ -337,12 +452,45 @@ s_receive_batch (worker_transfer_t *self, zmq_msg_t *frame)
     free (messages);
 }
 
-//  DESIGN: the receive thread never waits for one executor's queue. What
-//  does not fit waits in that executor's backlog while messages for the
-//  others go on; only when the backlogs hold backlog_limit messages does
-//  it stop reading, so that ZeroMQ's buffers fill and the senders slow
-//  down. Waiting on one full queue instead would let two workers whose
-//  bolts feed each other stall each other for good.
+//  Work out whether spouts must hold off, here and in the other workers:
+//  tell the peers when our own backlogs cross the high mark (and again
+//  every second while they stay there), or fall back under a quarter of it.
+static void
+s_backpressure (worker_transfer_t *self, int64_t now)
+{
+    bool congested = self->congested ? self->backlog_total > self->backlog_high / 4
+                                     : self->backlog_total >= self->backlog_high;
+    if (congested != self->congested
+        || (congested && now - self->announced_at >= TRANSFER_CONGESTION_MS)) {
+        if (congested != self->congested)
+            zsys_info ("transfer: %s, %zu messages waiting for executors",
+                       congested ? "congested" : "no longer congested", self->backlog_total);
+        self->congested = congested;
+        self->announced_at = now;
+        for (size_t p = 0; p < self->peer_count; p++) {
+            sq_message_t signal
+                = {.kind = SQ_MSG_BACKPRESSURE, .root = self->self_id, .value = congested};
+            //  Straight to the peer's queue; a full queue means the signal
+            //  goes again in a second.
+            sq_queue_push (self->peers[p].queue, &signal, 1, false);
+        }
+        s_ring (self);
+    }
+    size_t i = 0;
+    while (i < self->congested_peer_count)
+        if (self->congested_peers[i].until < now)
+            self->congested_peers[i] = self->congested_peers[--self->congested_peer_count];
+        else
+            i++;
+    sq_runtime_set_throttled (self->runtime, self->congested || self->congested_peer_count > 0);
+}
+
+//  DESIGN: the receive thread never waits for an executor's queue and
+//  never stops reading. What does not fit waits in that executor's backlog
+//  while messages for the others go on, so no worker can stall another
+//  through a shared socket. Memory stays bounded because a worker whose
+//  backlogs grow long tells every worker, and all spouts of the topology
+//  hold off until the backlogs drain (backpressure, as in Storm 2).
 static void *
 s_receiver (void *argument)
 {
@@ -352,16 +500,18 @@ s_receiver (void *argument)
     zmq_msg_init (&frame);
     while (!atomic_load (&self->stopping)) {
         s_backlog_drain (self);
-        if (self->backlog_total >= self->backlog_limit) {
-            zclock_sleep (1);
-            continue;
-        }
+        int64_t now = zclock_mono ();
+        s_backpressure (self, now);
         zmq_pollitem_t item = {.socket = handle, .events = ZMQ_POLLIN};
         //  With messages waiting, look at the queues again soon.
         if (zmq_poll (&item, 1, self->backlog_total ? 1 : TRANSFER_POLL_MS) <= 0)
             continue;
-        if (zmq_msg_recv (&frame, handle, ZMQ_DONTWAIT) >= 0)
-            s_receive_batch (self, &frame);
+        //  Read what is there, but give the backlogs a turn now and then.
+        for (int batch = 0; batch < 16; batch++) {
+            if (zmq_msg_recv (&frame, handle, ZMQ_DONTWAIT) < 0)
+                break;
+            s_receive_batch (self, &frame, now);
+        }
     }
     zmq_msg_close (&frame);
     return NULL;
@@ -376,8 +526,8 @@ worker_transfer_start (worker_transfer_t *self, sq_runtime_t *runtime)
     if (!self->backlogs)
         return sq_error_set ("out of memory");
     self->backlog_count = runtime->executor_count;
-    self->backlog_limit = 4 * (size_t) sq_config_int (
-                                  runtime->config, "topology.executor.receive.buffer.size", 16384);
+    self->backlog_high = 4 * (size_t) sq_config_int (
+                                 runtime->config, "topology.executor.receive.buffer.size", 16384);
     if (pthread_create (&self->sender, NULL, s_sender, self) != 0)
         return sq_error_set ("cannot start the transfer send thread");
     if (pthread_create (&self->receiver, NULL, s_receiver, self) != 0) {
