@@ -225,11 +225,11 @@ s_heartbeat (worker_t *self)
     worker_transfer_stats_t transfer;
     worker_transfer_stats (self->transfer, &transfer);
     json_t *message = json_pack (
-        "{s:s, s:s, s:s, s:s, s:i, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I}}",
+        "{s:s, s:s, s:s, s:s, s:i, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I}}",
         "verb", "heartbeat", "topology", self->name, "id", self->id, "supervisor",
         self->supervisor_id, "port", self->port, "uptime_secs",
-        (json_int_t) ((zclock_mono () - self->started_ms) / 1000), "stats", "emitted",
-        (json_int_t) stats.emitted, "executed", (json_int_t) stats.executed, "acked",
+        (json_int_t) ((zclock_mono () - self->started_ms) / 1000), "stats", "spout_emitted",
+        (json_int_t) stats.spout_emitted, "emitted", (json_int_t) stats.emitted, "executed", (json_int_t) stats.executed, "acked",
         (json_int_t) stats.acked, "failed", (json_int_t) stats.failed, "timed_out",
         (json_int_t) stats.timed_out, "pending", (json_int_t) stats.pending, "queued",
         (json_int_t) stats.queued, "complete_latency_ms", stats.complete_latency_ms,
