@@ -627,3 +627,28 @@ sq_config_load_file (const char *path)
     }
     return self;
 }
+
+int
+sq_config_merge_file (sq_config_t *self, const char *path)
+{
+    sq_config_t *loaded = sq_config_load_file (path);
+    if (!loaded)
+        return -1;
+    sq_config_merge (self, loaded);
+    sq_config_destroy (&loaded);
+    return 0;
+}
+
+int
+sq_config_set_option (sq_config_t *self, const char *option)
+{
+    const char *equals = strchr (option, '=');
+    if (!equals || equals == option)
+        return sq_error_set ("-c expects key=value, got '%s'", option);
+    char *key = strndup (option, (size_t) (equals - option));
+    if (!key)
+        return sq_error_set ("out of memory");
+    int rc = sq_config_set (self, key, equals + 1);
+    free (key);
+    return rc;
+}

@@ -55,6 +55,12 @@ const char *sq_config_type_name (sq_config_type_t type);
 //  names file, line and column), is not an object, or a known key has the
 //  wrong type (the error names file and key). Caller owns.
 sq_config_t *sq_config_load_file (const char *path);
+//  Merge the keys of a JSON config file into self (--config FILE). Returns
+//  0, or -1 with sq_last_error() naming the file and what is wrong with it.
+int sq_config_merge_file (sq_config_t *self, const char *path);
+//  Set one key from "key=value" text (-c key=value). Returns 0, or -1 with
+//  sq_last_error() naming the problem.
+int sq_config_set_option (sq_config_t *self, const char *option);
 //  New config from a JSON object, as sq_config_load_file checks it.
 //  NULL when json is not an object or a known key has the wrong type.
 //  The config copies what it needs. Caller owns.

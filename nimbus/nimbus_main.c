@@ -54,29 +54,13 @@ main (int argc, char *argv[])
     int option;
     while ((option = getopt_long (argc, argv, "c:h", options, NULL)) != -1) {
         switch (option) {
-        case 'f': {
-            sq_config_t *loaded = sq_config_load_file (optarg);
-            if (!loaded) {
-                fprintf (stderr, "nimbus: %s\n", sq_last_error ());
-                return 2;
-            }
-            sq_config_merge (config, loaded);
-            sq_config_destroy (&loaded);
-            break;
-        }
-        case 'c': {
-            char *equals = strchr (optarg, '=');
-            if (!equals || equals == optarg) {
-                fprintf (stderr, "nimbus: -c expects key=value, got '%s'\n", optarg);
-                return 2;
-            }
-            *equals = 0;
-            if (sq_config_set (config, optarg, equals + 1)) {
+        case 'f':
+        case 'c':
+            if ((option == 'f' ? sq_config_merge_file : sq_config_set_option) (config, optarg)) {
                 fprintf (stderr, "nimbus: %s\n", sq_last_error ());
                 return 2;
             }
             break;
-        }
         case 'h':
             s_usage (stdout);
             return 0;
