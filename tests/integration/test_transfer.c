@@ -257,7 +257,6 @@ END_TEST
 int
 main (void)
 {
-    zsys_init ();
     Suite *suite = suite_create ("transfer");
     TCase *tcase = tcase_create ("two workers");
     tcase_set_timeout (tcase, 120);
