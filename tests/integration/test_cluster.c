@@ -198,15 +198,16 @@ START_TEST (test_wordcount_exact_counts_across_workers)
               cluster_harness_nimbus_port (s_cluster));
     control = sq_control_new (endpoint);
     long acked = 0;
+    json_t *list = json_pack ("{s:s}", "verb", "list");
     for (int waited = 0; waited < 600 && acked < LINES; waited++) {
         usleep (100000);
-        json_t *reply = sq_control_request (control, json_pack ("{s:s}", "verb", "list"), NULL, 0,
-                                            5000, NULL, NULL);
+        json_t *reply = sq_control_request (control, list, NULL, 0, 5000, NULL, NULL);
         json_t *topologies = reply ? json_object_get (reply, "topologies") : NULL;
         json_t *first = topologies ? json_array_get (topologies, 0) : NULL;
         acked = first ? (long) json_integer_value (json_object_get (first, "acked")) : 0;
         json_decref (reply);
     }
+    json_decref (list);
     sq_control_destroy (&control);
     ck_assert_int_eq (acked, LINES);
     CLI_OK ("kill", "wordcount", "-w", "1");
