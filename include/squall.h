@@ -25,8 +25,8 @@ extern "C" {
 #define SQUALL_VERSION_MINOR 1
 #define SQUALL_VERSION_PATCH 0
 
-#define SQ_DEFAULT_STREAM "default"  //  stream used when none is named
-#define SQ_TICK_STREAM "__tick"      //  stream of tick tuples
+#define SQ_DEFAULT_STREAM "default"    //  stream used when none is named
+#define SQ_TICK_STREAM "__tick"        //  stream of tick tuples
 #define SQ_SYSTEM_COMPONENT "__system" //  source component of tick tuples
 #define SQ_ACKER_COMPONENT "__acker"   //  component id of the acker tasks
 #define SQ_MAX_FIELDS 255              //  most values one tuple can hold
@@ -59,34 +59,40 @@ typedef struct {
 } sq_value_t;
 
 //  Value constructors, for building the values of an emit.
-static inline sq_value_t sq_null (void)
+static inline sq_value_t
+sq_null (void)
 {
     sq_value_t v = {.type = SQ_TYPE_NULL};
     return v;
 }
-static inline sq_value_t sq_int (int64_t i)
+static inline sq_value_t
+sq_int (int64_t i)
 {
     sq_value_t v = {.type = SQ_TYPE_INT, .as.i = i};
     return v;
 }
-static inline sq_value_t sq_double (double d)
+static inline sq_value_t
+sq_double (double d)
 {
     sq_value_t v = {.type = SQ_TYPE_DOUBLE, .as.d = d};
     return v;
 }
-static inline sq_value_t sq_bool (bool b)
+static inline sq_value_t
+sq_bool (bool b)
 {
     sq_value_t v = {.type = SQ_TYPE_BOOL, .as.b = b};
     return v;
 }
-static inline sq_value_t sq_strn (const char *ptr, size_t len)
+static inline sq_value_t
+sq_strn (const char *ptr, size_t len)
 {
     sq_value_t v = {.type = SQ_TYPE_STRING, .as.s = {ptr, len}};
     return v;
 }
 //  A NUL-terminated string; NULL becomes the null value.
 sq_value_t sq_str (const char *string);
-static inline sq_value_t sq_bytes (const void *ptr, size_t len)
+static inline sq_value_t
+sq_bytes (const void *ptr, size_t len)
 {
     sq_value_t v = {.type = SQ_TYPE_BYTES, .as.s = {(const char *) ptr, len}};
     return v;
@@ -94,8 +100,8 @@ static inline sq_value_t sq_bytes (const void *ptr, size_t len)
 
 //  Expands to "array, count" for the emit functions:
 //  sq_collector_emit (collector, input, SQ_VALUES (sq_str (word), sq_int (1)));
-#define SQ_VALUES(...)                                                         \
-    ((const sq_value_t[]){__VA_ARGS__}),                                       \
+#define SQ_VALUES(...)                                                                             \
+    ((const sq_value_t[]){__VA_ARGS__}),                                                           \
         (sizeof ((const sq_value_t[]){__VA_ARGS__}) / sizeof (sq_value_t))
 
 //  A tuple received by a bolt. It stays valid until the bolt acks or fails
@@ -184,12 +190,11 @@ const char *sq_context_topology_name (const sq_context_t *self);
 //  Emit a tuple from a bolt, anchored to `anchor` (NULL: unanchored), on
 //  the default stream. Returns the number of tasks it was sent to, or -1
 //  (undeclared stream, wrong number of values; see sq_last_error()).
-int sq_collector_emit (sq_collector_t *self, const sq_tuple_t *anchor,
-                       const sq_value_t *values, size_t count);
+int sq_collector_emit (sq_collector_t *self, const sq_tuple_t *anchor, const sq_value_t *values,
+                       size_t count);
 //  Same, on a named stream.
-int sq_collector_emit_stream (sq_collector_t *self, const char *stream,
-                              const sq_tuple_t *anchor, const sq_value_t *values,
-                              size_t count);
+int sq_collector_emit_stream (sq_collector_t *self, const char *stream, const sq_tuple_t *anchor,
+                              const sq_value_t *values, size_t count);
 //  Emit anchored to several inputs (a multi-anchored tuple).
 int sq_collector_emit_anchored (sq_collector_t *self, const char *stream,
                                 const sq_tuple_t *const *anchors, size_t anchor_count,
@@ -198,16 +203,14 @@ int sq_collector_emit_anchored (sq_collector_t *self, const char *stream,
 //  grouping. From a bolt, anchored to `anchor` (may be NULL); from a spout,
 //  anchor must be NULL and the tuple is untracked.
 int sq_collector_emit_direct (sq_collector_t *self, int task, const char *stream,
-                              const sq_tuple_t *anchor, const sq_value_t *values,
-                              size_t count);
+                              const sq_tuple_t *anchor, const sq_value_t *values, size_t count);
 //  Emit a tracked tuple from a spout: its tree is followed to completion
 //  and the spout's ack(msg_id) or fail(msg_id) is called. Any msg_id is
 //  allowed, 0 included. stream NULL means the default stream. When acking
 //  is off (topology.acker.executors = 0) nothing is followed: ack(msg_id)
 //  is called right after the current next_tuple returns, and never fail.
-int sq_collector_emit_tracked (sq_collector_t *self, const char *stream,
-                               uint64_t msg_id, const sq_value_t *values,
-                               size_t count);
+int sq_collector_emit_tracked (sq_collector_t *self, const char *stream, uint64_t msg_id,
+                               const sq_value_t *values, size_t count);
 //  Ack an input tuple (bolts). Every input must be acked or failed once;
 //  after that the tuple must not be used.
 void sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input);
@@ -271,11 +274,11 @@ sq_topology_t *sq_topology_new (void);
 void sq_topology_destroy (sq_topology_t **self_p);
 //  Add a spout with `parallelism` executors (and as many tasks). The
 //  spout table must outlive the topology (a static const is usual).
-sq_component_t *sq_topology_set_spout (sq_topology_t *self, const char *id,
-                                       const sq_spout_t *spout, int parallelism);
+sq_component_t *sq_topology_set_spout (sq_topology_t *self, const char *id, const sq_spout_t *spout,
+                                       int parallelism);
 //  Add a bolt with `parallelism` executors (and as many tasks).
-sq_component_t *sq_topology_set_bolt (sq_topology_t *self, const char *id,
-                                      const sq_bolt_t *bolt, int parallelism);
+sq_component_t *sq_topology_set_bolt (sq_topology_t *self, const char *id, const sq_bolt_t *bolt,
+                                      int parallelism);
 //  Default config the topology runs with; submit-time config overrides it.
 sq_config_t *sq_topology_config (sq_topology_t *self);
 //  0 when the topology is valid, else -1 and sq_last_error() names the
@@ -289,8 +292,8 @@ sq_config_t *sq_component_config (sq_component_t *self);
 //  Subscribe to `source`'s `stream` (NULL: default) with a grouping.
 void sq_component_shuffle_grouping (sq_component_t *self, const char *source, const char *stream);
 //  Fields grouping on comma-separated fields, e.g. "word" or "user,day".
-void sq_component_fields_grouping (sq_component_t *self, const char *source,
-                                   const char *stream, const char *fields);
+void sq_component_fields_grouping (sq_component_t *self, const char *source, const char *stream,
+                                   const char *fields);
 void sq_component_all_grouping (sq_component_t *self, const char *source, const char *stream);
 void sq_component_global_grouping (sq_component_t *self, const char *source, const char *stream);
 void sq_component_direct_grouping (sq_component_t *self, const char *source, const char *stream);
@@ -335,8 +338,8 @@ void sq_local_cluster_destroy (sq_local_cluster_t **self_p);
 //  topology (nulls *topology_p) whether or not it starts. `config` (may be
 //  NULL) overrides the topology's own; it is copied. -1 on an invalid
 //  topology or config, a name in use, or a component that fails to open.
-int sq_local_cluster_submit (sq_local_cluster_t *self, const char *name,
-                             const sq_config_t *config, sq_topology_t **topology_p);
+int sq_local_cluster_submit (sq_local_cluster_t *self, const char *name, const sq_config_t *config,
+                             sq_topology_t **topology_p);
 //  Deactivate the spouts, wait `wait_secs` for tuples in flight, then stop
 //  every task (cleanup and close run) and forget the topology. -1 when no
 //  topology has that name.

@@ -33,10 +33,10 @@ sq_cluster_config_connect (const sq_config_t *config)
     char *servers = sq_cluster_config_zookeeper (config);
     if (!servers)
         return NULL;
-    sq_zk_t *zk = sq_zk_new (
-        servers, sq_config_string (config, "storm.zookeeper.root", "/storm"),
-        (int) sq_config_int (config, "storm.zookeeper.session.timeout", 6000),
-        (int) sq_config_int (config, "storm.zookeeper.connection.timeout", 5000));
+    sq_zk_t *zk =
+        sq_zk_new (servers, sq_config_string (config, "storm.zookeeper.root", "/storm"),
+                   (int) sq_config_int (config, "storm.zookeeper.session.timeout", 6000),
+                   (int) sq_config_int (config, "storm.zookeeper.connection.timeout", 5000));
     free (servers);
     return zk;
 }

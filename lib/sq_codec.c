@@ -53,14 +53,14 @@ static void
 s_put_u32 (uint8_t *target, uint32_t value)
 {
     for (int i = 0; i < 4; i++)
-        target[i] = (uint8_t)(value >> (8 * i));
+        target[i] = (uint8_t) (value >> (8 * i));
 }
 
 static void
 s_put_u64 (uint8_t *target, uint64_t value)
 {
     for (int i = 0; i < 8; i++)
-        target[i] = (uint8_t)(value >> (8 * i));
+        target[i] = (uint8_t) (value >> (8 * i));
 }
 
 //  Writes value as a LEB128 varint into target (room for 10 bytes);
@@ -70,10 +70,10 @@ s_put_varint (uint8_t *target, uint64_t value)
 {
     size_t size = 0;
     while (value >= 0x80) {
-        target[size++] = (uint8_t)(value | 0x80);
+        target[size++] = (uint8_t) (value | 0x80);
         value >>= 7;
     }
-    target[size++] = (uint8_t)value;
+    target[size++] = (uint8_t) value;
     return size;
 }
 
@@ -180,7 +180,7 @@ s_message_bound (const sq_message_t *message)
     if (message->kind != SQ_MSG_TUPLE)
         return bound + S_ACKING_BODY;
     const sq_tuple_t *tuple = message->tuple;
-    bound += 3 * S_VARINT_MAX + 1 + (size_t)tuple->edge_count * S_EDGE_SIZE;
+    bound += 3 * S_VARINT_MAX + 1 + (size_t) tuple->edge_count * S_EDGE_SIZE;
     for (size_t i = 0; i < tuple->value_count; i++) {
         bound += 1 + 8;
         sq_type_t type = tuple->values[i].type;
@@ -195,28 +195,28 @@ static int
 s_check_message (const sq_message_t *message)
 {
     if (message->kind != SQ_MSG_TUPLE && !s_is_acking (message->kind))
-        return sq_error_set ("wire: cannot encode message kind %u", (unsigned)message->kind);
+        return sq_error_set ("wire: cannot encode message kind %u", (unsigned) message->kind);
     if (message->task < 0)
-        return sq_error_set ("wire: cannot encode task %d", (int)message->task);
+        return sq_error_set ("wire: cannot encode task %d", (int) message->task);
     if (message->kind != SQ_MSG_TUPLE)
         return 0;
     const sq_tuple_t *tuple = message->tuple;
     if (!tuple || !tuple->stream)
         return sq_error_set ("wire: tuple message for task %d has no tuple or stream",
-                             (int)message->task);
+                             (int) message->task);
     const sq_stream_t *stream = tuple->stream;
     if (stream->index < 0)
         return sq_error_set ("wire: stream '%s' of '%s' has no wire index", stream->name,
                              stream->component);
     if (tuple->source_task < 0)
-        return sq_error_set ("wire: cannot encode source task %d", (int)tuple->source_task);
+        return sq_error_set ("wire: cannot encode source task %d", (int) tuple->source_task);
     if (tuple->value_count > SQ_MAX_FIELDS || tuple->value_count != stream->field_count)
         return sq_error_set ("wire: tuple on stream '%s' has %u values, the stream %zu fields",
-                             stream->name, (unsigned)tuple->value_count, stream->field_count);
+                             stream->name, (unsigned) tuple->value_count, stream->field_count);
     for (size_t i = 0; i < tuple->value_count; i++) {
         const sq_value_t *value = &tuple->values[i];
         if (s_tag_of (value->type) < 0)
-            return sq_error_set ("wire: value %zu has unknown type %d", i, (int)value->type);
+            return sq_error_set ("wire: value %zu has unknown type %d", i, (int) value->type);
         if ((value->type == SQ_TYPE_STRING || value->type == SQ_TYPE_BYTES) &&
             value->as.s.len > UINT32_MAX)
             return sq_error_set ("wire: value %zu is too long (%zu bytes)", i, value->as.s.len);
@@ -229,12 +229,12 @@ static void
 s_encode_value (sq_codec_t *self, const sq_value_t *value)
 {
     uint8_t *cursor = self->data + self->size;
-    *cursor++ = (uint8_t)s_tag_of (value->type);
+    *cursor++ = (uint8_t) s_tag_of (value->type);
     switch (value->type) {
     case SQ_TYPE_NULL:
         break;
     case SQ_TYPE_INT:
-        s_put_u64 (cursor, (uint64_t)value->as.i);
+        s_put_u64 (cursor, (uint64_t) value->as.i);
         cursor += 8;
         break;
     case SQ_TYPE_DOUBLE:
@@ -252,7 +252,7 @@ s_encode_value (sq_codec_t *self, const sq_value_t *value)
         cursor += value->as.s.len;
         break;
     }
-    self->size = (size_t)(cursor - self->data);
+    self->size = (size_t) (cursor - self->data);
 }
 
 int
@@ -263,32 +263,32 @@ sq_codec_add (sq_codec_t *self, const sq_message_t *message)
     if (s_check_message (message))
         return -1;
     if (self->count == UINT32_MAX)
-        return sq_error_set ("wire: batch already holds %u messages", (unsigned)self->count);
+        return sq_error_set ("wire: batch already holds %u messages", (unsigned) self->count);
     if (s_reserve (self, s_message_bound (message)))
         return -1;
 
     uint8_t *cursor = self->data + self->size;
-    *cursor++ = (uint8_t)message->kind;
-    cursor += s_put_varint (cursor, (uint64_t)message->task);
+    *cursor++ = (uint8_t) message->kind;
+    cursor += s_put_varint (cursor, (uint64_t) message->task);
     if (message->kind == SQ_MSG_TUPLE) {
         const sq_tuple_t *tuple = message->tuple;
-        cursor += s_put_varint (cursor, (uint64_t)tuple->stream->index);
-        cursor += s_put_varint (cursor, (uint64_t)tuple->source_task);
+        cursor += s_put_varint (cursor, (uint64_t) tuple->stream->index);
+        cursor += s_put_varint (cursor, (uint64_t) tuple->source_task);
         cursor += s_put_varint (cursor, tuple->edge_count);
         for (size_t i = 0; i < tuple->edge_count; i++) {
             s_put_u64 (cursor, tuple->edges[i].root);
             s_put_u64 (cursor + 8, tuple->edges[i].edge);
             cursor += S_EDGE_SIZE;
         }
-        *cursor++ = (uint8_t)tuple->value_count;
-        self->size = (size_t)(cursor - self->data);
+        *cursor++ = (uint8_t) tuple->value_count;
+        self->size = (size_t) (cursor - self->data);
         for (size_t i = 0; i < tuple->value_count; i++)
             s_encode_value (self, &tuple->values[i]);
     } else {
         s_put_u64 (cursor, message->root);
         s_put_u64 (cursor + 8, message->value);
         cursor += S_ACKING_BODY;
-        self->size = (size_t)(cursor - self->data);
+        self->size = (size_t) (cursor - self->data);
     }
     self->count++;
     s_put_u32 (self->data + S_COUNT_OFFSET, self->count);
@@ -399,7 +399,7 @@ s_read_u64 (s_reader_t *reader, const char *what, uint64_t *value_p)
         return s_malformed (reader, reader->pos, "truncated %s", what);
     uint64_t value = 0;
     for (int i = 7; i >= 0; i--)
-        value = value << 8 | reader->data[reader->pos + (size_t)i];
+        value = value << 8 | reader->data[reader->pos + (size_t) i];
     reader->pos += 8;
     *value_p = value;
     return 0;
@@ -415,13 +415,13 @@ s_read_varint (s_reader_t *reader, const char *what, uint64_t limit, uint64_t *v
         if (s_left (reader) < 1)
             return s_malformed (reader, reader->pos, "truncated %s", what);
         uint8_t byte = reader->data[reader->pos++];
-        value |= (uint64_t)(byte & 0x7F) << (7 * i);
+        value |= (uint64_t) (byte & 0x7F) << (7 * i);
         if (!(byte & 0x80)) {
             if (byte == 0 && i > 0)
                 return s_malformed (reader, start, "%s not in its shortest form", what);
             if (value > limit)
                 return s_malformed (reader, start, "%s %llu out of range", what,
-                                    (unsigned long long)value);
+                                    (unsigned long long) value);
             *value_p = value;
             return 0;
         }
@@ -446,7 +446,7 @@ s_decode_value (s_reader_t *reader, sq_value_t *value)
     case S_TAG_INT:
         if (s_read_u64 (reader, "int value", &bits))
             return -2;
-        *value = sq_int ((int64_t)bits);
+        *value = sq_int ((int64_t) bits);
         return 0;
     case S_TAG_DOUBLE: {
         if (s_read_u64 (reader, "double value", &bits))
@@ -471,14 +471,14 @@ s_decode_value (s_reader_t *reader, sq_value_t *value)
             return -2;
         if (len > s_left (reader))
             return s_malformed (reader, len_at, "value length %llu beyond the end",
-                                (unsigned long long)len);
-        const char *ptr = (const char *)reader->data + reader->pos;
-        reader->pos += (size_t)len;
-        *value = tag == S_TAG_STRING ? sq_strn (ptr, (size_t)len) : sq_bytes (ptr, (size_t)len);
+                                (unsigned long long) len);
+        const char *ptr = (const char *) reader->data + reader->pos;
+        reader->pos += (size_t) len;
+        *value = tag == S_TAG_STRING ? sq_strn (ptr, (size_t) len) : sq_bytes (ptr, (size_t) len);
         return 0;
     }
     default:
-        return s_malformed (reader, start, "unknown value type %u", (unsigned)tag);
+        return s_malformed (reader, start, "unknown value type %u", (unsigned) tag);
     }
 }
 
@@ -499,9 +499,9 @@ s_decode_tuple (s_decoder_t *decoder, s_reader_t *reader, int task, sq_message_t
     uint64_t index = 0, source = 0, edge_count = 0;
     if (s_read_varint (reader, "stream index", SQ_CODEC_MAX_INDEX, &index))
         return -2;
-    const sq_stream_t *stream = decoder->resolve ((int)index, decoder->resolve_arg);
+    const sq_stream_t *stream = decoder->resolve ((int) index, decoder->resolve_arg);
     if (!stream)
-        return s_malformed (reader, start, "unknown stream index %llu", (unsigned long long)index);
+        return s_malformed (reader, start, "unknown stream index %llu", (unsigned long long) index);
     if (s_read_varint (reader, "source task", SQ_CODEC_MAX_INDEX, &source))
         return -2;
     size_t count_at = reader->pos;
@@ -509,13 +509,13 @@ s_decode_tuple (s_decoder_t *decoder, s_reader_t *reader, int task, sq_message_t
         return -2;
     if (edge_count > s_left (reader) / S_EDGE_SIZE)
         return s_malformed (reader, count_at, "%llu edges cannot fit in %zu bytes",
-                            (unsigned long long)edge_count, s_left (reader));
+                            (unsigned long long) edge_count, s_left (reader));
     if (edge_count > decoder->edge_capacity) {
-        sq_edge_t *edges = realloc (decoder->edges, (size_t)edge_count * sizeof (sq_edge_t));
+        sq_edge_t *edges = realloc (decoder->edges, (size_t) edge_count * sizeof (sq_edge_t));
         if (!edges)
-            return sq_error_set ("wire: out of memory decoding %u edges", (unsigned)edge_count);
+            return sq_error_set ("wire: out of memory decoding %u edges", (unsigned) edge_count);
         decoder->edges = edges;
-        decoder->edge_capacity = (size_t)edge_count;
+        decoder->edge_capacity = (size_t) edge_count;
     }
     //  The count check above guarantees these reads succeed.
     for (size_t i = 0; i < edge_count; i++) {
@@ -528,11 +528,11 @@ s_decode_tuple (s_decoder_t *decoder, s_reader_t *reader, int task, sq_message_t
         return -2;
     if (value_count != stream->field_count)
         return s_malformed (reader, count_at, "%u values for stream '%s' of %zu fields",
-                            (unsigned)value_count, stream->name, stream->field_count);
+                            (unsigned) value_count, stream->name, stream->field_count);
     for (size_t i = 0; i < value_count; i++)
         if (s_decode_value (reader, &decoder->values[i]))
             return -2;
-    message->tuple = sq_tuple_new (stream, (int)source, task, decoder->edges, (size_t)edge_count,
+    message->tuple = sq_tuple_new (stream, (int) source, task, decoder->edges, (size_t) edge_count,
                                    decoder->values, value_count);
     if (!message->tuple)
         return sq_error_set ("wire: out of memory decoding a tuple");
@@ -548,14 +548,14 @@ s_decode_message (s_decoder_t *decoder, s_reader_t *reader, sq_message_t *messag
     if (s_read_u8 (reader, "message kind", &kind))
         return -2;
     if (kind != SQ_MSG_TUPLE && !s_is_acking (kind))
-        return s_malformed (reader, start, "unknown message kind %u", (unsigned)kind);
+        return s_malformed (reader, start, "unknown message kind %u", (unsigned) kind);
     uint64_t task = 0;
     if (s_read_varint (reader, "task", SQ_CODEC_MAX_INDEX, &task))
         return -2;
     message->kind = kind;
-    message->task = (int32_t)task;
+    message->task = (int32_t) task;
     if (kind == SQ_MSG_TUPLE)
-        return s_decode_tuple (decoder, reader, (int)task, message);
+        return s_decode_tuple (decoder, reader, (int) task, message);
     if (s_read_u64 (reader, "root id", &message->root) ||
         s_read_u64 (reader, "acking value", &message->value))
         return -2;
@@ -583,16 +583,16 @@ sq_codec_decode_batch (const uint8_t *data, size_t size, sq_codec_resolve_fn *re
         return -2;
     if (version != SQ_CODEC_VERSION)
         return s_malformed (&reader, 2, "unsupported version %u (this build reads %u)",
-                            (unsigned)version, (unsigned)SQ_CODEC_VERSION);
+                            (unsigned) version, (unsigned) SQ_CODEC_VERSION);
     if (s_left (&reader) < 4)
         return s_malformed (&reader, reader.pos, "truncated header");
     uint32_t count = 0;
     for (int i = 3; i >= 0; i--)
-        count = count << 8 | reader.data[reader.pos + (size_t)i];
+        count = count << 8 | reader.data[reader.pos + (size_t) i];
     reader.pos += 4;
     if (count > s_left (&reader) / S_MIN_MESSAGE)
         return s_malformed (&reader, S_COUNT_OFFSET, "%u messages cannot fit in %zu bytes",
-                            (unsigned)count, s_left (&reader));
+                            (unsigned) count, s_left (&reader));
     if (count == 0) {
         if (s_left (&reader))
             return s_malformed (&reader, reader.pos, "trailing bytes after the last message");
@@ -604,7 +604,7 @@ sq_codec_decode_batch (const uint8_t *data, size_t size, sq_codec_resolve_fn *re
     if (!messages || !decoder) {
         free (messages);
         free (decoder);
-        return sq_error_set ("wire: out of memory decoding %u messages", (unsigned)count);
+        return sq_error_set ("wire: out of memory decoding %u messages", (unsigned) count);
     }
     decoder->resolve = resolve;
     decoder->resolve_arg = resolve_arg;
@@ -678,15 +678,15 @@ sq_codec_hash_values (const sq_value_t *values, const int *indices, size_t count
     uint8_t scratch[10];
     for (size_t i = 0; i < count; i++) {
         assert (!indices || indices[i] >= 0);
-        const sq_value_t *value = &values[indices ? (size_t)indices[i] : i];
+        const sq_value_t *value = &values[indices ? (size_t) indices[i] : i];
         int tag = s_tag_of (value->type);
-        uint8_t tag_byte = (uint8_t)(tag < 0 ? 0xFF : tag);
+        uint8_t tag_byte = (uint8_t) (tag < 0 ? 0xFF : tag);
         hash = s_fnv (hash, &tag_byte, 1);
         switch (value->type) {
         case SQ_TYPE_NULL:
             break;
         case SQ_TYPE_INT:
-            s_put_u64 (scratch, (uint64_t)value->as.i);
+            s_put_u64 (scratch, (uint64_t) value->as.i);
             hash = s_fnv (hash, scratch, 8);
             break;
         case SQ_TYPE_DOUBLE: {

@@ -33,7 +33,7 @@ typedef struct _sq_codec_t sq_codec_t;
 
 //  Maps a stream index read off the wire to its schema, or NULL when the
 //  topology has no such stream. Must not fail in any other way.
-typedef const sq_stream_t *(sq_codec_resolve_fn)(int index, void *arg);
+typedef const sq_stream_t *(sq_codec_resolve_fn) (int index, void *arg);
 
 //  New encoder holding an empty batch (header only). NULL when out of
 //  memory. Caller owns.

@@ -30,8 +30,8 @@ static void
 s_tell_acker (sq_task_t *task, sq_message_kind_t kind, uint64_t root, uint64_t value)
 {
     sq_runtime_t *runtime = task->runtime;
-    sq_message_t message
-        = {.kind = kind, .task = sq_runtime_acker_for (runtime, root), .root = root, .value = value};
+    sq_message_t message = {
+        .kind = kind, .task = sq_runtime_acker_for (runtime, root), .root = root, .value = value};
     //  A bolt acking many inputs of one tree in a row sends one message.
     if (kind == SQ_MSG_ACK_ACK && sq_executor_merge_ack (task->executor, &message))
         return;
@@ -53,12 +53,12 @@ s_outlet (sq_task_t *task, const char *stream)
 
 //  What one emit call asked for.
 typedef struct {
-    const char *stream;              //  stream name, NULL for default
+    const char *stream;               //  stream name, NULL for default
     const sq_tuple_t *const *anchors; //  bolts: inputs to anchor to
-    size_t anchor_count;             //  number of anchors
-    bool tracked;                    //  spouts: follow the tree
-    uint64_t msg_id;                 //  spouts: message id of a tracked emit
-    int direct_task;                 //  emit-direct target, 0 for groupings
+    size_t anchor_count;              //  number of anchors
+    bool tracked;                     //  spouts: follow the tree
+    uint64_t msg_id;                  //  spouts: message id of a tracked emit
+    int direct_task;                  //  emit-direct target, 0 for groupings
 } sq_emit_t;
 
 //  Collect the target tasks; returns how many, or -1.
@@ -117,17 +117,17 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
     const sq_component_t *component = task->component;
     sq_outlet_t *outlet = s_outlet (task, emit->stream);
     if (!outlet)
-        return sq_error_set ("'%s' emits on stream '%s', which it does not declare",
-                             component->id, emit->stream ? emit->stream : SQ_DEFAULT_STREAM);
+        return sq_error_set ("'%s' emits on stream '%s', which it does not declare", component->id,
+                             emit->stream ? emit->stream : SQ_DEFAULT_STREAM);
     if (count != outlet->stream->field_count)
         return sq_error_set ("'%s' emits %zu values on stream '%s', which declares %zu fields",
                              component->id, count, outlet->stream->name,
                              outlet->stream->field_count);
     int stack_targets[16];
-    int *targets = outlet->max_targets <= 16 ? stack_targets
-                                             : malloc (outlet->max_targets * sizeof (int));
-    int target_count = targets ? s_targets (task, outlet, emit, values, targets)
-                               : sq_error_set ("out of memory");
+    int *targets =
+        outlet->max_targets <= 16 ? stack_targets : malloc (outlet->max_targets * sizeof (int));
+    int target_count =
+        targets ? s_targets (task, outlet, emit, values, targets) : sq_error_set ("out of memory");
     if (target_count < 0) {
         if (targets != stack_targets)
             free (targets);
@@ -153,8 +153,8 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
     for (size_t a = 0; a < emit->anchor_count; a++)
         edge_room += emit->anchors[a] ? emit->anchors[a]->edge_count : 0;
     sq_edge_t stack_edges[SQ_LOCAL_EDGES];
-    sq_edge_t *edges
-        = edge_room <= SQ_LOCAL_EDGES ? stack_edges : malloc (edge_room * sizeof (sq_edge_t));
+    sq_edge_t *edges =
+        edge_room <= SQ_LOCAL_EDGES ? stack_edges : malloc (edge_room * sizeof (sq_edge_t));
     uint64_t init_xor = 0;
     for (int t = 0; edges && t < target_count; t++) {
         size_t edge_count = 0;
@@ -162,8 +162,7 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
             edges[0] = (sq_edge_t){root, sq_ids_edge ()};
             init_xor ^= edges[0].edge;
             edge_count = 1;
-        }
-        else if (emit->anchor_count && runtime->acker_count)
+        } else if (emit->anchor_count && runtime->acker_count)
             edge_count = s_anchor_edges (emit, edges);
         sq_message_t message = {.kind = SQ_MSG_TUPLE, .task = targets[t]};
         message.tuple = sq_tuple_new (outlet->stream, task->task_id, targets[t], edges, edge_count,
@@ -183,15 +182,14 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
     if (component->spout)
         s_count (&stats->spout_emitted, 1);
     if (tracked) {
-        *(sq_pending_t *) sq_idmap_value (pending)
-            = (sq_pending_t){emit->msg_id, sq_runtime_now_ns ()};
+        *(sq_pending_t *) sq_idmap_value (pending) =
+            (sq_pending_t){emit->msg_id, sq_runtime_now_ns ()};
         s_count (&stats->pending, 1);
         uint64_t in_flight = sq_rotating_map_size (task->pending);
         if (in_flight > atomic_load_explicit (&stats->max_pending, memory_order_relaxed))
             atomic_store_explicit (&stats->max_pending, in_flight, memory_order_relaxed);
         s_tell_acker (task, SQ_MSG_ACK_INIT, root, init_xor);
-    }
-    else if (emit->tracked) {
+    } else if (emit->tracked) {
         //  No ackers: acked as soon as emitted (after next_tuple returns).
         if (task->ack_now_count == task->ack_now_capacity) {
             size_t capacity = task->ack_now_capacity ? task->ack_now_capacity * 2 : 64;
@@ -220,8 +218,7 @@ s_misuse (sq_collector_t *self)
 }
 
 static int
-s_emit_checked (sq_collector_t *self, const sq_emit_t *emit, const sq_value_t *values,
-                size_t count)
+s_emit_checked (sq_collector_t *self, const sq_emit_t *emit, const sq_value_t *values, size_t count)
 {
     if (self->task->component->spout && emit->anchor_count)
         sq_error_set ("spout '%s' cannot anchor tuples; use sq_collector_emit_tracked",

@@ -152,10 +152,10 @@ s_expects (sq_config_type_t type)
 static const char *
 s_trim (const char *text, size_t *len_p)
 {
-    while (isspace ((unsigned char)*text))
+    while (isspace ((unsigned char) *text))
         text++;
     size_t len = strlen (text);
-    while (len && isspace ((unsigned char)text[len - 1]))
+    while (len && isspace ((unsigned char) text[len - 1]))
         len--;
     *len_p = len;
     return text;
@@ -170,7 +170,7 @@ s_parse_int (const char *text, size_t len, json_int_t *value_p)
         return -1;
     memcpy (buffer, text, len);
     buffer[len] = 0;
-    if (isspace ((unsigned char)buffer[0]))
+    if (isspace ((unsigned char) buffer[0]))
         return -1;
     char *end;
     errno = 0;
@@ -190,7 +190,7 @@ s_parse_double (const char *text, size_t len, double *value_p)
         return -1;
     memcpy (buffer, text, len);
     buffer[len] = 0;
-    if (isspace ((unsigned char)buffer[0]))
+    if (isspace ((unsigned char) buffer[0]))
         return -1;
     char *end;
     errno = 0;
@@ -213,13 +213,13 @@ s_parse_list (const char *text, size_t len, sq_config_type_t type)
     const char *limit = text + len;
     const char *start = text;
     while (true) {
-        const char *comma = memchr (start, ',', (size_t)(limit - start));
+        const char *comma = memchr (start, ',', (size_t) (limit - start));
         const char *stop = comma ? comma : limit;
-        while (start < stop && isspace ((unsigned char)*start))
+        while (start < stop && isspace ((unsigned char) *start))
             start++;
-        while (stop > start && isspace ((unsigned char)stop[-1]))
+        while (stop > start && isspace ((unsigned char) stop[-1]))
             stop--;
-        size_t item_len = (size_t)(stop - start);
+        size_t item_len = (size_t) (stop - start);
         json_t *item = NULL;
         json_int_t number;
         if (item_len && type == SQ_CONFIG_STRING_LIST)
@@ -303,7 +303,6 @@ s_parse_typed (const char *text, sq_config_type_t type)
     return NULL;
 }
 
-
 //  ---------------------------------------------------------------------
 //  Defaults, built once per process
 
@@ -367,7 +366,7 @@ s_store (sq_config_t *self, const char *key, json_t *value)
         return -1;
     }
     if (known && known->type == SQ_CONFIG_DOUBLE && json_is_integer (value)) {
-        json_t *real = json_real ((double)json_integer_value (value));
+        json_t *real = json_real ((double) json_integer_value (value));
         json_decref (value);
         if (!real)
             return sq_error_set ("config key '%s': out of memory", key);
@@ -457,7 +456,7 @@ sq_config_set (sq_config_t *self, const char *key, const char *text)
 int
 sq_config_set_int (sq_config_t *self, const char *key, int64_t value)
 {
-    return s_store (self, key, json_integer ((json_int_t)value));
+    return s_store (self, key, json_integer ((json_int_t) value));
 }
 
 int
@@ -510,7 +509,7 @@ sq_config_int (const sq_config_t *self, const char *key, int64_t fallback)
     const json_t *value = sq_config_json (self, key);
     json_t *parsed = s_parse_text (value, SQ_CONFIG_INT);
     const json_t *number = parsed ? parsed : value;
-    int64_t result = json_is_integer (number) ? (int64_t)json_integer_value (number) : fallback;
+    int64_t result = json_is_integer (number) ? (int64_t) json_integer_value (number) : fallback;
     json_decref (parsed);
     return result;
 }
@@ -594,7 +593,7 @@ sq_config_from_json (const json_t *json)
     }
     const char *key;
     const json_t *value;
-    json_object_foreach ((json_t *)json, key, value)
+    json_object_foreach ((json_t *) json, key, value)
     {
         if (sq_config_set_json (self, key, value)) {
             sq_config_destroy (&self);

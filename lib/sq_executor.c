@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SQ_POP_MAX 256          //  messages taken from the queue at once
+#define SQ_POP_MAX 256           //  messages taken from the queue at once
 #define SQ_BOLT_IDLE_WAIT_MS 100 //  longest sleep of an idle bolt or acker
 
 static void
@@ -46,10 +46,10 @@ s_flush_one (sq_executor_t *self, size_t destination, bool wait)
     sq_message_t *buffer = self->outbox[destination];
     //  An executor never waits on its own queue: it is the one to drain it.
     bool may_wait = wait && destination != (size_t) self->index;
-    size_t pushed
-        = destination == runtime->executor_count
-              ? runtime->remote_send (runtime->remote_arg, buffer, count, may_wait)
-              : sq_queue_push (runtime->executors[destination]->queue, buffer, count, may_wait);
+    size_t pushed =
+        destination == runtime->executor_count
+            ? runtime->remote_send (runtime->remote_arg, buffer, count, may_wait)
+            : sq_queue_push (runtime->executors[destination]->queue, buffer, count, may_wait);
     if (pushed < count && may_wait) {
         //  Closed while waiting: the topology is stopping.
         for (size_t i = pushed; i < count; i++)
@@ -205,8 +205,7 @@ s_spout_tree_ended (sq_executor_t *self, sq_task_t *task, uint64_t root, bool co
                  (uint64_t) (sq_runtime_now_ns () - pending.start_ns));
         if (spout->ack)
             spout->ack (task->state, pending.msg_id);
-    }
-    else {
+    } else {
         s_count (&self->stats.failed, 1);
         if (spout->fail)
             spout->fail (task->state, pending.msg_id);
@@ -258,8 +257,8 @@ s_spout_emit_round (sq_executor_t *self, bool active)
                 spout->deactivate (task->state);
         }
         size_t in_flight = task->pending ? sq_rotating_map_size (task->pending) : 0;
-        if (!active || (self->runtime->max_spout_pending
-                        && in_flight >= (size_t) self->runtime->max_spout_pending))
+        if (!active || (self->runtime->max_spout_pending &&
+                        in_flight >= (size_t) self->runtime->max_spout_pending))
             continue;
         spout->next_tuple (task->state);
         //  Acking is off: tracked tuples count as acked once emitted.
@@ -300,8 +299,8 @@ s_spout_loop (sq_executor_t *self)
         }
         //  Full batches go out now; a spout whose batches do not fit is
         //  held back until they do.
-        bool may_emit = s_flush_all (self, false, true)
-                        && !atomic_load_explicit (&runtime->throttled, memory_order_relaxed);
+        bool may_emit = s_flush_all (self, false, true) &&
+                        !atomic_load_explicit (&runtime->throttled, memory_order_relaxed);
         uint64_t emitted = 0;
         if (may_emit)
             emitted = s_spout_emit_round (self, atomic_load (&runtime->active));
@@ -353,8 +352,7 @@ s_dispatch_to_bolt (sq_executor_t *self, sq_message_t *message)
             sq_tuple_destroy (&message->tuple);
             s_count (&self->stats.dropped, 1);
         }
-    }
-    else {
+    } else {
         sq_tuple_destroy (&message->tuple);
         s_count (&self->stats.dropped, 1);
     }

@@ -32,8 +32,8 @@ s_redraw (sq_grouping_t *self)
 static bool
 s_is_shuffle (sq_grouping_type_t type)
 {
-    return type == SQ_GROUPING_SHUFFLE || type == SQ_GROUPING_NONE
-           || type == SQ_GROUPING_LOCAL_OR_SHUFFLE;
+    return type == SQ_GROUPING_SHUFFLE || type == SQ_GROUPING_NONE ||
+           type == SQ_GROUPING_LOCAL_OR_SHUFFLE;
 }
 
 sq_grouping_t *

@@ -23,8 +23,8 @@ s_seed (void)
         //  threads still differ from each other.
         struct timespec now;
         clock_gettime (CLOCK_MONOTONIC, &now);
-        uint64_t mix = (uint64_t) now.tv_nsec ^ ((uint64_t) now.tv_sec << 32)
-                       ^ (uint64_t) (uintptr_t) &s_state;
+        uint64_t mix = (uint64_t) now.tv_nsec ^ ((uint64_t) now.tv_sec << 32) ^
+                       (uint64_t) (uintptr_t) &s_state;
         for (int i = 0; i < 4; i++) {
             mix += 0x9E3779B97F4A7C15ULL;
             uint64_t z = mix;

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 
 struct _sq_package_t {
-    char *path;                 //  where the package was loaded from
-    void *handle;               //  dlopen handle
+    char *path;                  //  where the package was loaded from
+    void *handle;                //  dlopen handle
     sq_topology_entry_fn *entry; //  the package's squall_topology
 };
 

@@ -27,8 +27,10 @@ static int
 s_check_config (const sq_config_t *config)
 {
     static const char *non_negative[] = {
-        "topology.acker.executors",     "topology.message.timeout.secs",
-        "topology.max.spout.pending",   "topology.tick.tuple.freq.secs",
+        "topology.acker.executors",
+        "topology.message.timeout.secs",
+        "topology.max.spout.pending",
+        "topology.tick.tuple.freq.secs",
         "topology.sleep.spout.wait.strategy.time.ms",
     };
     for (size_t i = 0; i < sizeof non_negative / sizeof *non_negative; i++)
@@ -65,8 +67,8 @@ s_create_tasks (sq_runtime_t *self, const sq_placement_t *placement)
     if (!self->tasks || !self->task_executor || !self->task_component)
         return sq_error_set ("out of memory");
 
-    size_t queue_capacity
-        = (size_t) sq_config_int (self->config, "topology.executor.receive.buffer.size", 16384);
+    size_t queue_capacity =
+        (size_t) sq_config_int (self->config, "topology.executor.receive.buffer.size", 16384);
     next_task = 1;
     for (size_t i = 0; i < component_count; i++) {
         sq_component_t *component = sq_topology_component_at (self->topology, i);
@@ -147,15 +149,16 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
             sq_component_t *target = sq_topology_component_at (self->topology, c);
             for (size_t i = 0; i < target->subscription_count; i++) {
                 const sq_subscription_t *input = &target->subscriptions[i];
-                if (strcmp (input->source, source->id) || strcmp (input->stream, outlet->stream->name))
+                if (strcmp (input->source, source->id) ||
+                    strcmp (input->stream, outlet->stream->name))
                     continue;
                 int field_indices[SQ_MAX_FIELDS];
                 size_t field_count = 0;
                 if (input->type == SQ_GROUPING_FIELDS) {
                     sq_stream_t *grouped = sq_stream_new (source->id, input->stream, input->fields);
                     for (size_t f = 0; grouped && f < grouped->field_count; f++)
-                        field_indices[field_count++]
-                            = sq_stream_field_index (outlet->stream, grouped->fields[f]);
+                        field_indices[field_count++] =
+                            sq_stream_field_index (outlet->stream, grouped->fields[f]);
                     sq_stream_destroy (&grouped);
                 }
                 int first_task = s_first_task (self, target);
@@ -167,8 +170,8 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
                     .field_count = field_count,
                     .local = self->local ? self->local + first_task : NULL,
                 };
-                sq_grouping_t **grown
-                    = realloc (outlet->groupings, (outlet->grouping_count + 1) * sizeof (void *));
+                sq_grouping_t **grown =
+                    realloc (outlet->groupings, (outlet->grouping_count + 1) * sizeof (void *));
                 if (!grown)
                     return sq_error_set ("out of memory");
                 outlet->groupings = grown;
@@ -247,11 +250,11 @@ sq_runtime_new_placed (const char *name, sq_topology_t **topology_p, const sq_co
     self->acker_count = ackers;
     self->batch_size = (size_t) sq_config_int (effective, "topology.producer.batch.size", 256);
     self->max_spout_pending = sq_config_int (effective, "topology.max.spout.pending", 0);
-    self->spout_wait_ms
-        = (int) sq_config_int (effective, "topology.sleep.spout.wait.strategy.time.ms", 1);
+    self->spout_wait_ms =
+        (int) sq_config_int (effective, "topology.sleep.spout.wait.strategy.time.ms", 1);
     if (sq_config_bool (effective, "topology.enable.message.timeouts", true))
-        self->rotation_ns = sq_config_int (effective, "topology.message.timeout.secs", 30)
-                            * 1000000000LL / (SQ_TIMEOUT_BUCKETS - 1);
+        self->rotation_ns = sq_config_int (effective, "topology.message.timeout.secs", 30) *
+                            1000000000LL / (SQ_TIMEOUT_BUCKETS - 1);
 
     size_t executor_total = 0;
     for (size_t i = 0; i < sq_topology_component_count (topology); i++)

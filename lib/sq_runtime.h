@@ -39,8 +39,8 @@ struct _sq_collector_t {
 
 //  What the spout executor remembers of a tracked tuple in flight.
 typedef struct {
-    uint64_t msg_id;   //  the spout's message id
-    int64_t start_ns;  //  monotonic time of the emit
+    uint64_t msg_id;  //  the spout's message id
+    int64_t start_ns; //  monotonic time of the emit
 } sq_pending_t;
 
 //  A task: one instance of a component. Also the public sq_context_t.
@@ -82,23 +82,23 @@ typedef struct {
 } sq_executor_stats_t;
 
 struct _sq_executor_t {
-    sq_runtime_t *runtime;       //  owner
-    int index;                   //  index in the runtime's executor list
+    sq_runtime_t *runtime;           //  owner
+    int index;                       //  index in the runtime's executor list
     const sq_component_t *component; //  component of every task here
-    sq_task_t **tasks;           //  tasks run by this executor
-    size_t task_count;           //  number of tasks
-    sq_queue_t *queue;           //  input queue
-    pthread_t thread;            //  the executor thread
-    bool started;                //  thread was created
-    sq_message_t **outbox;       //  per destination executor: messages to send
-    size_t *outbox_count;        //  per destination executor: how many
-    size_t *outbox_capacity;     //  per destination executor: room
-    int64_t next_tick_ns;        //  bolts: when the next tick tuple is due
-    int64_t tick_interval_ns;    //  bolts: tick period, 0 for none
-    int64_t next_rotation_ns;    //  spouts and ackers: next timeout rotation
+    sq_task_t **tasks;               //  tasks run by this executor
+    size_t task_count;               //  number of tasks
+    sq_queue_t *queue;               //  input queue
+    pthread_t thread;                //  the executor thread
+    bool started;                    //  thread was created
+    sq_message_t **outbox;           //  per destination executor: messages to send
+    size_t *outbox_count;            //  per destination executor: how many
+    size_t *outbox_capacity;         //  per destination executor: room
+    int64_t next_tick_ns;            //  bolts: when the next tick tuple is due
+    int64_t tick_interval_ns;        //  bolts: tick period, 0 for none
+    int64_t next_rotation_ns;        //  spouts and ackers: next timeout rotation
     //  On cache lines of their own: written all the time by this thread,
     //  they must not share a line with another executor's fields.
-    _Alignas (64) sq_executor_stats_t stats; //  counters
+    _Alignas(64) sq_executor_stats_t stats; //  counters
 };
 
 //  Carries messages to tasks that run in other processes. Returns how many
@@ -116,32 +116,32 @@ typedef struct {
 } sq_placement_t;
 
 struct _sq_runtime_t {
-    char *name;                      //  topology name
-    sq_topology_t *topology;         //  the topology (owned)
-    sq_config_t *config;             //  effective topology config (owned)
-    sq_task_t **tasks;               //  by task id, NULL for remote tasks; [0] unused
-    int task_count;                  //  highest task id
+    char *name;                            //  topology name
+    sq_topology_t *topology;               //  the topology (owned)
+    sq_config_t *config;                   //  effective topology config (owned)
+    sq_task_t **tasks;                     //  by task id, NULL for remote tasks; [0] unused
+    int task_count;                        //  highest task id
     const sq_component_t **task_component; //  by task id: its component
-    sq_executor_t **executors;       //  executors running in this process
-    size_t executor_count;           //  number of executors here
-    sq_executor_t **task_executor;   //  by task id: its executor, NULL when remote
-    bool *local;                     //  by task id: runs here; NULL when all do
-    sq_remote_send_fn *remote_send;  //  carries messages for remote tasks
-    void *remote_arg;                //  argument of remote_send
-    int acker_first_task;            //  first acker task id
-    int acker_count;                 //  acker tasks; 0 when acking is off
-    size_t batch_size;               //  topology.producer.batch.size
-    int64_t rotation_ns;             //  timeout bucket rotation period, 0 = off
-    int64_t max_spout_pending;       //  per spout task, 0 = unlimited
-    int spout_wait_ms;               //  idle spout sleep
-    atomic_bool active;              //  spouts may emit
-    atomic_bool throttled;           //  a worker is congested: spouts hold off
-    atomic_bool stopping;            //  executors must exit
-    pthread_mutex_t start_lock;      //  guards the start-up fields below
-    pthread_cond_t start_cond;       //  signals start-up progress
-    int prepared;                    //  executors done with open/prepare
-    int open_failures;               //  tasks whose open/prepare failed
-    bool go;                         //  all prepared: run
+    sq_executor_t **executors;             //  executors running in this process
+    size_t executor_count;                 //  number of executors here
+    sq_executor_t **task_executor;         //  by task id: its executor, NULL when remote
+    bool *local;                           //  by task id: runs here; NULL when all do
+    sq_remote_send_fn *remote_send;        //  carries messages for remote tasks
+    void *remote_arg;                      //  argument of remote_send
+    int acker_first_task;                  //  first acker task id
+    int acker_count;                       //  acker tasks; 0 when acking is off
+    size_t batch_size;                     //  topology.producer.batch.size
+    int64_t rotation_ns;                   //  timeout bucket rotation period, 0 = off
+    int64_t max_spout_pending;             //  per spout task, 0 = unlimited
+    int spout_wait_ms;                     //  idle spout sleep
+    atomic_bool active;                    //  spouts may emit
+    atomic_bool throttled;                 //  a worker is congested: spouts hold off
+    atomic_bool stopping;                  //  executors must exit
+    pthread_mutex_t start_lock;            //  guards the start-up fields below
+    pthread_cond_t start_cond;             //  signals start-up progress
+    int prepared;                          //  executors done with open/prepare
+    int open_failures;                     //  tasks whose open/prepare failed
+    bool go;                               //  all prepared: run
 };
 
 //  Build the runtime of a validated topology. Takes ownership of the

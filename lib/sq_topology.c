@@ -77,8 +77,8 @@ static sq_component_t *
 s_add_component (sq_topology_t *self, const char *id, int parallelism)
 {
     sq_component_t *component = calloc (1, sizeof (sq_component_t));
-    sq_component_t **grown
-        = realloc (self->components, (self->component_count + 1) * sizeof (sq_component_t *));
+    sq_component_t **grown =
+        realloc (self->components, (self->component_count + 1) * sizeof (sq_component_t *));
     if (!component || !grown) {
         free (component);
         s_builder_error (self, "out of memory adding component '%s'", id ? id : "");
@@ -180,8 +180,8 @@ sq_declarer_stream (sq_declarer_t *self, const char *stream, const char *fields)
         sq_stream_destroy (&declared);
         return;
     }
-    sq_stream_t **grown = realloc (component->streams,
-                                   (component->stream_count + 1) * sizeof (sq_stream_t *));
+    sq_stream_t **grown =
+        realloc (component->streams, (component->stream_count + 1) * sizeof (sq_stream_t *));
     if (!grown) {
         sq_stream_destroy (&declared);
         s_builder_error (component->topology, "out of memory declaring '%s'", stream);
@@ -231,8 +231,8 @@ sq_component_config (sq_component_t *self)
 }
 
 static void
-s_subscribe (sq_component_t *self, const char *source, const char *stream,
-             sq_grouping_type_t type, const char *fields)
+s_subscribe (sq_component_t *self, const char *source, const char *stream, sq_grouping_type_t type,
+             const char *fields)
 {
     if (!self)
         return;
@@ -240,8 +240,8 @@ s_subscribe (sq_component_t *self, const char *source, const char *stream,
         s_builder_error (self->topology, "spout '%s' cannot subscribe to streams", self->id);
         return;
     }
-    sq_subscription_t *grown = realloc (self->subscriptions, (self->subscription_count + 1)
-                                                                 * sizeof (sq_subscription_t));
+    sq_subscription_t *grown =
+        realloc (self->subscriptions, (self->subscription_count + 1) * sizeof (sq_subscription_t));
     if (!grown) {
         s_builder_error (self->topology, "out of memory subscribing '%s'", self->id);
         return;

@@ -31,17 +31,17 @@ typedef struct {
 } sq_subscription_t;
 
 struct _sq_component_t {
-    sq_topology_t *topology;           //  owner, for recording builder errors
-    char *id;                          //  component id, unique in the topology
-    const sq_spout_t *spout;           //  callbacks when this is a spout, else NULL
-    const sq_bolt_t *bolt;             //  callbacks when this is a bolt, else NULL
-    int parallelism;                   //  executors
-    int task_count;                    //  tasks (>= parallelism)
-    sq_config_t *config;               //  per-component config overrides
-    sq_stream_t **streams;             //  declared output streams
-    size_t stream_count;               //  number of streams
-    sq_subscription_t *subscriptions;  //  inputs (bolts only)
-    size_t subscription_count;         //  number of inputs
+    sq_topology_t *topology;          //  owner, for recording builder errors
+    char *id;                         //  component id, unique in the topology
+    const sq_spout_t *spout;          //  callbacks when this is a spout, else NULL
+    const sq_bolt_t *bolt;            //  callbacks when this is a bolt, else NULL
+    int parallelism;                  //  executors
+    int task_count;                   //  tasks (>= parallelism)
+    sq_config_t *config;              //  per-component config overrides
+    sq_stream_t **streams;            //  declared output streams
+    size_t stream_count;              //  number of streams
+    sq_subscription_t *subscriptions; //  inputs (bolts only)
+    size_t subscription_count;        //  number of inputs
 };
 
 struct _sq_declarer_t {

@@ -12,9 +12,8 @@ s_has_payload (const sq_value_t *value)
 }
 
 sq_tuple_t *
-sq_tuple_new (const sq_stream_t *stream, int source_task, int dest_task,
-              const sq_edge_t *edges, size_t edge_count, const sq_value_t *values,
-              size_t value_count)
+sq_tuple_new (const sq_stream_t *stream, int source_task, int dest_task, const sq_edge_t *edges,
+              size_t edge_count, const sq_value_t *values, size_t value_count)
 {
     size_t payload = 0;
     for (size_t i = 0; i < value_count; i++)

@@ -45,8 +45,8 @@ struct _sq_tuple_t {
 //  New tuple holding copies of the values and edges. Returns NULL when out
 //  of memory. Caller owns.
 sq_tuple_t *sq_tuple_new (const sq_stream_t *stream, int source_task, int dest_task,
-                          const sq_edge_t *edges, size_t edge_count,
-                          const sq_value_t *values, size_t value_count);
+                          const sq_edge_t *edges, size_t edge_count, const sq_value_t *values,
+                          size_t value_count);
 //  Destroy; NULL-safe; nulls the caller's pointer.
 void sq_tuple_destroy (sq_tuple_t **self_p);
 //  The schema of tick tuples: stream __tick from component __system.

@@ -155,7 +155,8 @@ nimbus_monitor_totals (nimbus_monitor_t *self, const char *topology_id)
             continue;
         const char *name;
         json_t *value;
-        json_object_foreach (slot->stats, name, value) {
+        json_object_foreach (slot->stats, name, value)
+        {
             //  Counters add up; other fields (latencies) are not totals.
             if (!json_is_integer (value))
                 continue;

@@ -494,12 +494,12 @@ s_summary (nimbus_server_t *self, const sq_topology_record_t *record)
                              : sq_topology_record_status_name (record->status);
     int64_t uptime = (int64_t) time (NULL) - record->submitted;
     json_t *totals = nimbus_monitor_totals (self->monitor, record->id);
-    json_t *summary = json_pack (
-        "{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", record->name, "id", record->id, "status",
-        status, "uptime_secs", (json_int_t) (uptime > 0 ? uptime : 0), "workers",
-        (json_int_t) (assignment ? assignment->worker_count : 0), "executors",
-        (json_int_t) (assignment ? sq_assignment_executor_count (assignment) : 0), "tasks",
-        (json_int_t) tasks);
+    json_t *summary =
+        json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "name", record->name, "id", record->id,
+                   "status", status, "uptime_secs", (json_int_t) (uptime > 0 ? uptime : 0),
+                   "workers", (json_int_t) (assignment ? assignment->worker_count : 0), "executors",
+                   (json_int_t) (assignment ? sq_assignment_executor_count (assignment) : 0),
+                   "tasks", (json_int_t) tasks);
     //  The workers' counters, from their latest heartbeats: emitted,
     //  acked, failed, ...
     if (summary && totals)

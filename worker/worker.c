@@ -17,22 +17,22 @@
 #define WORKER_POLL_MS 200 //  longest wait in the loop
 
 struct _worker_t {
-    sq_config_t *config;                //  the daemon config
-    char *name;                         //  topology name
-    char *id;                           //  topology id
-    char *supervisor_id;                //  our supervisor
-    int port;                           //  our slot port
-    sq_zk_t *zk;                        //  ZooKeeper session
-    sq_package_t *package;              //  the loaded topology package
-    sq_topology_record_t *record;       //  /topologies/<name>, latest seen
-    sq_assignment_t *assignment;        //  /assignments/<name> we started with
-    sq_runtime_t *runtime;              //  our executors
-    worker_transfer_t *transfer;        //  tuples to and from other workers
-    sq_control_t *nimbus;               //  heartbeats go here
-    char *heartbeat_path;               //  file our supervisor watches
-    int64_t started_ms;                 //  monotonic start time
-    int64_t heartbeat_interval_ms;      //  worker.heartbeat.frequency.secs
-    int64_t next_heartbeat_ms;          //  when the next heartbeat is due
+    sq_config_t *config;           //  the daemon config
+    char *name;                    //  topology name
+    char *id;                      //  topology id
+    char *supervisor_id;           //  our supervisor
+    int port;                      //  our slot port
+    sq_zk_t *zk;                   //  ZooKeeper session
+    sq_package_t *package;         //  the loaded topology package
+    sq_topology_record_t *record;  //  /topologies/<name>, latest seen
+    sq_assignment_t *assignment;   //  /assignments/<name> we started with
+    sq_runtime_t *runtime;         //  our executors
+    worker_transfer_t *transfer;   //  tuples to and from other workers
+    sq_control_t *nimbus;          //  heartbeats go here
+    char *heartbeat_path;          //  file our supervisor watches
+    int64_t started_ms;            //  monotonic start time
+    int64_t heartbeat_interval_ms; //  worker.heartbeat.frequency.secs
+    int64_t next_heartbeat_ms;     //  when the next heartbeat is due
 };
 
 //  Read /topologies/<name> (arming a watch); NULL when absent or invalid.
@@ -82,8 +82,8 @@ s_task_count (const sq_topology_t *topology, const sq_config_t *config)
 static int
 s_start_executors (worker_t *self, sq_topology_t **topology_p)
 {
-    const sq_assignment_worker_t *slot
-        = sq_assignment_find_slot (self->assignment, self->supervisor_id, self->port);
+    const sq_assignment_worker_t *slot =
+        sq_assignment_find_slot (self->assignment, self->supervisor_id, self->port);
     if (!slot)
         return sq_error_set ("the assignment of '%s' has no worker on %s:%d", self->name,
                              self->supervisor_id, self->port);
@@ -113,8 +113,8 @@ s_start_executors (worker_t *self, sq_topology_t **topology_p)
                                     .task_count = task_count,
                                     .send = worker_transfer_send,
                                     .arg = self->transfer};
-        self->runtime
-            = sq_runtime_new_placed (self->name, topology_p, self->record->config, &placement);
+        self->runtime =
+            sq_runtime_new_placed (self->name, topology_p, self->record->config, &placement);
         rc = self->runtime ? 0 : -1;
     }
     for (int task = 0; endpoints && task <= task_count; task++)
@@ -145,8 +145,8 @@ worker_new (const sq_config_t *config, const worker_identity_t *identity)
     self->supervisor_id = strdup (identity->supervisor_id);
     self->port = identity->port;
     self->started_ms = zclock_mono ();
-    self->heartbeat_interval_ms
-        = sq_config_int (config, "worker.heartbeat.frequency.secs", 1) * 1000;
+    self->heartbeat_interval_ms =
+        sq_config_int (config, "worker.heartbeat.frequency.secs", 1) * 1000;
     char *directory = supervisor_paths_worker_dir (config, identity->port);
     self->heartbeat_path = directory ? zsys_sprintf ("%s/heartbeat", directory) : NULL;
     free (directory);
@@ -229,12 +229,12 @@ s_heartbeat (worker_t *self)
         "verb", "heartbeat", "topology", self->name, "id", self->id, "supervisor",
         self->supervisor_id, "port", self->port, "uptime_secs",
         (json_int_t) ((zclock_mono () - self->started_ms) / 1000), "stats", "spout_emitted",
-        (json_int_t) stats.spout_emitted, "emitted", (json_int_t) stats.emitted, "executed", (json_int_t) stats.executed, "acked",
-        (json_int_t) stats.acked, "failed", (json_int_t) stats.failed, "timed_out",
-        (json_int_t) stats.timed_out, "pending", (json_int_t) stats.pending, "queued",
-        (json_int_t) stats.queued, "complete_latency_ms", stats.complete_latency_ms,
-        "malformed_batches", (json_int_t) transfer.malformed, "undeliverable",
-        (json_int_t) transfer.undeliverable);
+        (json_int_t) stats.spout_emitted, "emitted", (json_int_t) stats.emitted, "executed",
+        (json_int_t) stats.executed, "acked", (json_int_t) stats.acked, "failed",
+        (json_int_t) stats.failed, "timed_out", (json_int_t) stats.timed_out, "pending",
+        (json_int_t) stats.pending, "queued", (json_int_t) stats.queued, "complete_latency_ms",
+        stats.complete_latency_ms, "malformed_batches", (json_int_t) transfer.malformed,
+        "undeliverable", (json_int_t) transfer.undeliverable);
     if (message)
         sq_control_send (self->nimbus, message);
     json_decref (message);
@@ -250,15 +250,15 @@ s_heartbeat (worker_t *self)
 static bool
 s_same_slot (worker_t *self, const sq_assignment_t *assignment)
 {
-    const sq_assignment_worker_t *now
-        = sq_assignment_find_slot (self->assignment, self->supervisor_id, self->port);
-    const sq_assignment_worker_t *next
-        = sq_assignment_find_slot (assignment, self->supervisor_id, self->port);
+    const sq_assignment_worker_t *now =
+        sq_assignment_find_slot (self->assignment, self->supervisor_id, self->port);
+    const sq_assignment_worker_t *next =
+        sq_assignment_find_slot (assignment, self->supervisor_id, self->port);
     if (!next || next->executor_count != now->executor_count)
         return false;
     for (size_t e = 0; e < now->executor_count; e++)
-        if (now->executors[e].first_task != next->executors[e].first_task
-            || now->executors[e].last_task != next->executors[e].last_task)
+        if (now->executors[e].first_task != next->executors[e].first_task ||
+            now->executors[e].last_task != next->executors[e].last_task)
             return false;
     //  Tasks of other workers may have moved: then our routes are stale too.
     return sq_assignment_same_placement (self->assignment, assignment);

@@ -35,9 +35,12 @@ main (int argc, char *argv[])
     sigaction (SIGTERM, &action, NULL);
 
     static const struct option options[] = {
-        {"config", required_argument, NULL, 'f'},     {"topology", required_argument, NULL, 't'},
-        {"id", required_argument, NULL, 'i'},         {"supervisor", required_argument, NULL, 's'},
-        {"port", required_argument, NULL, 'p'},       {"package", required_argument, NULL, 'k'},
+        {"config", required_argument, NULL, 'f'},
+        {"topology", required_argument, NULL, 't'},
+        {"id", required_argument, NULL, 'i'},
+        {"supervisor", required_argument, NULL, 's'},
+        {"port", required_argument, NULL, 'p'},
+        {"package", required_argument, NULL, 'k'},
         {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL;
@@ -67,8 +70,8 @@ main (int argc, char *argv[])
             return 2;
         }
     }
-    if (!config_path || !identity.topology_name || !identity.topology_id
-        || !identity.supervisor_id || identity.port <= 0 || !identity.package_path) {
+    if (!config_path || !identity.topology_name || !identity.topology_id ||
+        !identity.supervisor_id || identity.port <= 0 || !identity.package_path) {
         fprintf (stderr, "usage: squall-worker --config FILE --topology NAME --id ID "
                          "--supervisor ID --port PORT --package PATH\n");
         return 2;

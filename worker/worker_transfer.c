@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRANSFER_POP_MAX 1024     //  most messages in one batch
-#define TRANSFER_POLL_MS 100      //  how often threads look at the stop flag
-#define TRANSFER_HWM 64           //  batches ZeroMQ buffers per socket
-#define TRANSFER_LINGER_MS 0      //  nothing is sent after destroy
+#define TRANSFER_POP_MAX 1024       //  most messages in one batch
+#define TRANSFER_POLL_MS 100        //  how often threads look at the stop flag
+#define TRANSFER_HWM 64             //  batches ZeroMQ buffers per socket
+#define TRANSFER_LINGER_MS 0        //  nothing is sent after destroy
 #define TRANSFER_CONGESTION_MS 1000 //  a congested worker repeats its signal this often
 
 //  Messages that arrived for one local executor whose queue was full,
@@ -32,44 +32,44 @@ typedef struct {
 
 //  One other worker of the topology.
 typedef struct {
-    char *endpoint;         //  its tcp endpoint
-    zsock_t *push;          //  connected PUSH socket
-    sq_queue_t *queue;      //  messages for it, from the executors
-    sq_codec_t *batch;      //  send thread: the encoded batch being sent
-    sq_message_t *pending;  //  send thread: the messages of that batch
-    size_t pending_count;   //  send thread: how many; 0 when no batch is out
-    int64_t waiting_since;  //  send thread: when that batch was first tried
+    char *endpoint;        //  its tcp endpoint
+    zsock_t *push;         //  connected PUSH socket
+    sq_queue_t *queue;     //  messages for it, from the executors
+    sq_codec_t *batch;     //  send thread: the encoded batch being sent
+    sq_message_t *pending; //  send thread: the messages of that batch
+    size_t pending_count;  //  send thread: how many; 0 when no batch is out
+    int64_t waiting_since; //  send thread: when that batch was first tried
 } transfer_peer_t;
 
 struct _worker_transfer_t {
-    zsock_t *pull;               //  bound PULL socket
-    transfer_peer_t *peers;      //  the other workers
-    size_t peer_count;           //  how many
-    int *task_peer;              //  by task id: index in peers, -1 when local
-    int task_count;              //  highest task id
-    size_t queue_capacity;       //  messages each peer's queue holds
-    int send_timeout_ms;         //  how long a batch may wait for its peer
-    pthread_mutex_t doorbell_lock; //  guards rung
-    pthread_cond_t doorbell;     //  signalled when messages were queued
-    bool rung;                   //  messages were queued since the send thread looked
-    sq_runtime_t *runtime;       //  receives what arrives
-    transfer_backlog_t *backlogs; //  receive thread: one per local executor
-    size_t backlog_count;        //  number of backlogs
-    size_t backlog_total;        //  receive thread: messages in all backlogs
-    size_t backlog_high;         //  receive thread: congested from this many on
-    uint64_t self_id;            //  names this worker in backpressure signals
-    bool congested;              //  receive thread: our backlogs are too long
-    int64_t announced_at;        //  receive thread: when we last told the peers
+    zsock_t *pull;                          //  bound PULL socket
+    transfer_peer_t *peers;                 //  the other workers
+    size_t peer_count;                      //  how many
+    int *task_peer;                         //  by task id: index in peers, -1 when local
+    int task_count;                         //  highest task id
+    size_t queue_capacity;                  //  messages each peer's queue holds
+    int send_timeout_ms;                    //  how long a batch may wait for its peer
+    pthread_mutex_t doorbell_lock;          //  guards rung
+    pthread_cond_t doorbell;                //  signalled when messages were queued
+    bool rung;                              //  messages were queued since the send thread looked
+    sq_runtime_t *runtime;                  //  receives what arrives
+    transfer_backlog_t *backlogs;           //  receive thread: one per local executor
+    size_t backlog_count;                   //  number of backlogs
+    size_t backlog_total;                   //  receive thread: messages in all backlogs
+    size_t backlog_high;                    //  receive thread: congested from this many on
+    uint64_t self_id;                       //  names this worker in backpressure signals
+    bool congested;                         //  receive thread: our backlogs are too long
+    int64_t announced_at;                   //  receive thread: when we last told the peers
     transfer_congestion_t *congested_peers; //  receive thread: peers that said so
-    size_t congested_peer_count; //  receive thread: how many
-    pthread_t sender;            //  send thread
-    pthread_t receiver;          //  receive thread
-    bool started;                //  threads running
-    atomic_bool stopping;        //  threads must exit
-    _Atomic uint64_t batches_sent;     //  counters, see worker_transfer_stats_t
-    _Atomic uint64_t batches_received; //
-    _Atomic uint64_t malformed;        //
-    _Atomic uint64_t undeliverable;    //
+    size_t congested_peer_count;            //  receive thread: how many
+    pthread_t sender;                       //  send thread
+    pthread_t receiver;                     //  receive thread
+    bool started;                           //  threads running
+    atomic_bool stopping;                   //  threads must exit
+    _Atomic uint64_t batches_sent;          //  counters, see worker_transfer_stats_t
+    _Atomic uint64_t batches_received;      //
+    _Atomic uint64_t malformed;             //
+    _Atomic uint64_t undeliverable;         //
 };
 
 static int
@@ -78,7 +78,8 @@ s_peer_index (worker_transfer_t *self, const char *endpoint)
     for (size_t p = 0; p < self->peer_count; p++)
         if (strcmp (self->peers[p].endpoint, endpoint) == 0)
             return (int) p;
-    transfer_peer_t *grown = realloc (self->peers, (self->peer_count + 1) * sizeof (transfer_peer_t));
+    transfer_peer_t *grown =
+        realloc (self->peers, (self->peer_count + 1) * sizeof (transfer_peer_t));
     if (!grown)
         return -1;
     self->peers = grown;
@@ -110,10 +111,9 @@ worker_transfer_new (const char *endpoint, const char *const *task_endpoints, in
     }
     atomic_init (&self->stopping, false);
     self->task_count = task_count;
-    self->send_timeout_ms
-        = (int) sq_config_int (config, "topology.transfer.send.timeout.ms", 2000);
-    self->queue_capacity
-        = (size_t) sq_config_int (config, "topology.executor.receive.buffer.size", 16384);
+    self->send_timeout_ms = (int) sq_config_int (config, "topology.transfer.send.timeout.ms", 2000);
+    self->queue_capacity =
+        (size_t) sq_config_int (config, "topology.executor.receive.buffer.size", 16384);
     pthread_mutex_init (&self->doorbell_lock, NULL);
     pthread_condattr_t attributes;
     pthread_condattr_init (&attributes);
@@ -227,9 +227,9 @@ worker_transfer_send (void *arg, const sq_message_t *messages, size_t count, boo
             continue;
         }
         size_t run = 1;
-        while (done + run < count && messages[done + run].task >= 1
-               && messages[done + run].task <= self->task_count
-               && self->task_peer[messages[done + run].task] == peer)
+        while (done + run < count && messages[done + run].task >= 1 &&
+               messages[done + run].task <= self->task_count &&
+               self->task_peer[messages[done + run].task] == peer)
             run++;
         size_t pushed = sq_queue_push (self->peers[peer].queue, messages + done, run, wait);
         done += pushed;
@@ -365,8 +365,7 @@ s_backlog_append (worker_transfer_t *self, int executor, const sq_message_t *mes
             memmove (backlog->messages, backlog->messages + backlog->head,
                      backlog->count * sizeof (sq_message_t));
             backlog->head = 0;
-        }
-        else {
+        } else {
             size_t capacity = backlog->capacity ? backlog->capacity * 2 : 256;
             sq_message_t *grown = realloc (backlog->messages, capacity * sizeof (sq_message_t));
             if (!grown)
@@ -389,8 +388,8 @@ s_backlog_drain (worker_transfer_t *self)
         transfer_backlog_t *backlog = &self->backlogs[e];
         if (backlog->count == 0)
             continue;
-        size_t pushed = sq_runtime_push (self->runtime, (int) e,
-                                         backlog->messages + backlog->head, backlog->count, false);
+        size_t pushed = sq_runtime_push (self->runtime, (int) e, backlog->messages + backlog->head,
+                                         backlog->count, false);
         backlog->head += pushed;
         backlog->count -= pushed;
         self->backlog_total -= pushed;
@@ -407,8 +406,8 @@ s_peer_signal (worker_transfer_t *self, const sq_message_t *signal, int64_t now)
     while (i < self->congested_peer_count && self->congested_peers[i].peer_id != signal->root)
         i++;
     if (signal->value && i == self->congested_peer_count) {
-        transfer_congestion_t *grown = realloc (
-            self->congested_peers, (i + 1) * sizeof (transfer_congestion_t));
+        transfer_congestion_t *grown =
+            realloc (self->congested_peers, (i + 1) * sizeof (transfer_congestion_t));
         if (!grown)
             return;
         self->congested_peers = grown;
@@ -460,16 +459,16 @@ s_backpressure (worker_transfer_t *self, int64_t now)
 {
     bool congested = self->congested ? self->backlog_total > self->backlog_high / 4
                                      : self->backlog_total >= self->backlog_high;
-    if (congested != self->congested
-        || (congested && now - self->announced_at >= TRANSFER_CONGESTION_MS)) {
+    if (congested != self->congested ||
+        (congested && now - self->announced_at >= TRANSFER_CONGESTION_MS)) {
         if (congested != self->congested)
             zsys_info ("transfer: %s, %zu messages waiting for executors",
                        congested ? "congested" : "no longer congested", self->backlog_total);
         self->congested = congested;
         self->announced_at = now;
         for (size_t p = 0; p < self->peer_count; p++) {
-            sq_message_t signal
-                = {.kind = SQ_MSG_BACKPRESSURE, .root = self->self_id, .value = congested};
+            sq_message_t signal = {
+                .kind = SQ_MSG_BACKPRESSURE, .root = self->self_id, .value = congested};
             //  Straight to the peer's queue; a full queue means the signal
             //  goes again in a second.
             sq_queue_push (self->peers[p].queue, &signal, 1, false);
@@ -521,8 +520,8 @@ int
 worker_transfer_start (worker_transfer_t *self, sq_runtime_t *runtime)
 {
     self->runtime = runtime;
-    self->backlogs = calloc (runtime->executor_count ? runtime->executor_count : 1,
-                             sizeof (transfer_backlog_t));
+    self->backlogs =
+        calloc (runtime->executor_count ? runtime->executor_count : 1, sizeof (transfer_backlog_t));
     if (!self->backlogs)
         return sq_error_set ("out of memory");
     self->backlog_count = runtime->executor_count;

@@ -25,10 +25,10 @@ typedef struct _worker_transfer_t worker_transfer_t;
 
 //  Counters of a transfer; read from any thread.
 typedef struct {
-    uint64_t batches_sent;      //  batches handed to ZeroMQ
-    uint64_t batches_received;  //  well-formed batches received
-    uint64_t malformed;         //  batches dropped as malformed
-    uint64_t undeliverable;     //  messages dropped: peer unreachable or unknown task
+    uint64_t batches_sent;     //  batches handed to ZeroMQ
+    uint64_t batches_received; //  well-formed batches received
+    uint64_t malformed;        //  batches dropped as malformed
+    uint64_t undeliverable;    //  messages dropped: peer unreachable or unknown task
 } worker_transfer_stats_t;
 
 //  New transfer bound on endpoint (e.g. "tcp://127.0.0.1:6700").

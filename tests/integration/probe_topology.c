@@ -99,8 +99,8 @@ s_numbers_next (void *state)
         int number;
         if (self->replay_count)
             number = self->replay[--self->replay_count];
-        else if (self->next < self->messages
-                 && (self->rate <= 0 || self->next < (s_now () - self->started) * self->rate))
+        else if (self->next < self->messages &&
+                 (self->rate <= 0 || self->next < (s_now () - self->started) * self->rate))
             number = self->next++;
         else
             return;

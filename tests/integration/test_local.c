@@ -21,21 +21,21 @@
 
 //  What the tests observe; written by executor threads, read by the test.
 static struct {
-    int total;                        //  messages the spout emits (new ones)
-    int emits_per_call;               //  most new messages per next_tuple
-    bool untracked;                   //  emit without message ids
-    _Atomic int acks[MAX_MESSAGES];   //  spout ack calls per message
-    _Atomic int fail_calls;           //  spout fail calls
-    _Atomic int replays;              //  messages emitted again after a fail
-    _Atomic int max_in_flight;        //  most messages the spout saw in flight
-    _Atomic long emitted;             //  spout emits (new and replayed)
-    _Atomic long executed;            //  inputs seen by the last bolt
-    _Atomic int ticks;                //  tick tuples seen
-    _Atomic int wrong_task;           //  direct tuples that reached another task
-    _Atomic int bad_emit_rc;          //  return code of an emit on an undeclared stream
-    int fail_percent;                 //  flaky bolt: inputs failed
-    int drop_percent;                 //  flaky bolt: inputs never acked
-    int sleep_us;                     //  sink bolt: time per input
+    int total;                      //  messages the spout emits (new ones)
+    int emits_per_call;             //  most new messages per next_tuple
+    bool untracked;                 //  emit without message ids
+    _Atomic int acks[MAX_MESSAGES]; //  spout ack calls per message
+    _Atomic int fail_calls;         //  spout fail calls
+    _Atomic int replays;            //  messages emitted again after a fail
+    _Atomic int max_in_flight;      //  most messages the spout saw in flight
+    _Atomic long emitted;           //  spout emits (new and replayed)
+    _Atomic long executed;          //  inputs seen by the last bolt
+    _Atomic int ticks;              //  tick tuples seen
+    _Atomic int wrong_task;         //  direct tuples that reached another task
+    _Atomic int bad_emit_rc;        //  return code of an emit on an undeclared stream
+    int fail_percent;               //  flaky bolt: inputs failed
+    int drop_percent;               //  flaky bolt: inputs never acked
+    int sleep_us;                   //  sink bolt: time per input
 } s_probe;
 
 static void
@@ -98,8 +98,7 @@ s_numbers_next (void *state)
         if (self->replay_count) {
             atomic_fetch_add (&s_probe.replays, 1);
             s_numbers_emit (self, self->replay[--self->replay_count]);
-        }
-        else if (self->next < s_probe.total)
+        } else if (self->next < s_probe.total)
             s_numbers_emit (self, self->next++);
         else
             return;
@@ -169,7 +168,8 @@ s_flaky_execute (void *state, const sq_tuple_t *input)
     else if (dice < s_probe.fail_percent + s_probe.drop_percent)
         return;
     else {
-        sq_collector_emit (self->collector, input, SQ_VALUES (sq_int (sq_tuple_get_int (input, 0))));
+        sq_collector_emit (self->collector, input,
+                           SQ_VALUES (sq_int (sq_tuple_get_int (input, 0))));
         sq_collector_ack (self->collector, input);
     }
 }
@@ -399,12 +399,11 @@ s_direct_next (void *state)
 {
     numbers_state_t *self = state;
     if (self->next == 0) {
-        atomic_store (&s_probe.bad_emit_rc,
-                      sq_collector_emit_stream (self->collector, "nope", NULL,
-                                                SQ_VALUES (sq_int (1))));
-        ck_assert_int_eq (sq_collector_emit_direct (self->collector, 1, NULL, NULL,
-                                                    SQ_VALUES (sq_int (0))),
-                          -1); //  task 1 is the spout itself
+        atomic_store (&s_probe.bad_emit_rc, sq_collector_emit_stream (self->collector, "nope", NULL,
+                                                                      SQ_VALUES (sq_int (1))));
+        ck_assert_int_eq (
+            sq_collector_emit_direct (self->collector, 1, NULL, NULL, SQ_VALUES (sq_int (0))),
+            -1); //  task 1 is the spout itself
     }
     if (self->next >= s_probe.total)
         return;
@@ -439,8 +438,8 @@ START_TEST (test_direct_grouping_and_emit_errors)
                                             .open = s_direct_open,
                                             .next_tuple = s_direct_next,
                                             .close = s_numbers_close};
-    static const sq_bolt_t checker
-        = {.prepare = s_direct_check_prepare, .execute = s_direct_check_execute};
+    static const sq_bolt_t checker = {.prepare = s_direct_check_prepare,
+                                      .execute = s_direct_check_execute};
     sq_topology_t *topology = sq_topology_new ();
     sq_topology_set_spout (topology, "numbers", &direct_spout, 1);
     sq_component_t *direct = sq_topology_set_bolt (topology, "direct", &checker, 3);
@@ -519,7 +518,8 @@ s_twice_execute (void *state, const sq_tuple_t *input)
 {
     joiner_state_t *self = state;
     for (int copy = 0; copy < 2; copy++)
-        sq_collector_emit (self->collector, input, SQ_VALUES (sq_int (sq_tuple_get_int (input, 0))));
+        sq_collector_emit (self->collector, input,
+                           SQ_VALUES (sq_int (sq_tuple_get_int (input, 0))));
     sq_collector_ack (self->collector, input);
 }
 
@@ -591,7 +591,7 @@ typedef struct {
 
 START_TEST (test_wordcount_package_exact_counts)
 {
-    static const char *vocabulary[] = {"storm", "squall", "tuple", "bolt",   "spout",
+    static const char *vocabulary[] = {"storm", "squall", "tuple",  "bolt",  "spout",
                                        "acker", "stream", "fields", "émoji", "a"};
     enum { WORDS = 10, LINES = 3000 };
     word_count_t expected[WORDS];

@@ -22,9 +22,9 @@
 
 #define MESSAGES 5000
 
-static _Atomic int s_acked;      //  spout ack calls
-static _Atomic int s_failed;     //  spout fail calls
-static _Atomic int s_sunk;       //  tuples the sinks executed
+static _Atomic int s_acked;  //  spout ack calls
+static _Atomic int s_failed; //  spout fail calls
+static _Atomic int s_sunk;   //  tuples the sinks executed
 
 typedef struct {
     sq_collector_t *collector; //  where to emit
@@ -53,7 +53,7 @@ static void
 s_numbers_next (void *state)
 {
     numbers_t *self = state;
-    int number = self->replay_count ? self->replay[--self->replay_count]
+    int number = self->replay_count      ? self->replay[--self->replay_count]
                  : self->next < MESSAGES ? self->next++
                                          : -1;
     if (number >= 0)
@@ -104,8 +104,8 @@ s_relay_execute (void *state, const sq_tuple_t *input)
     sq_collector_ack (state, input);
 }
 
-static const sq_bolt_t s_relay
-    = {.declare_outputs = s_declare_number, .prepare = s_keep_collector, .execute = s_relay_execute};
+static const sq_bolt_t s_relay = {
+    .declare_outputs = s_declare_number, .prepare = s_keep_collector, .execute = s_relay_execute};
 
 static void
 s_sink_execute (void *state, const sq_tuple_t *input)
@@ -121,8 +121,8 @@ s_topology (void)
 {
     sq_topology_t *topology = sq_topology_new ();
     sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
-    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "relay", &s_relay, 2),
-                                   "numbers", NULL);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "relay", &s_relay, 2), "numbers",
+                                   NULL);
     sq_component_fields_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "relay",
                                   NULL, "number");
     sq_config_set_int (sq_topology_config (topology), "topology.message.timeout.secs", 2);
@@ -144,7 +144,8 @@ static int
 s_free_port (void)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+    struct sockaddr_in address = {.sin_family = AF_INET,
+                                  .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
     socklen_t length = sizeof address;
     ck_assert_int_eq (bind (fd, (struct sockaddr *) &address, sizeof address), 0);
     ck_assert_int_eq (getsockname (fd, (struct sockaddr *) &address, &length), 0);
@@ -199,8 +200,7 @@ START_TEST (test_tuples_and_acks_cross_workers)
     test_worker_t a = {.port = s_free_port ()}, b = {.port = s_free_port ()};
     s_start_worker (&b, false, a.port, config);
     s_start_worker (&a, true, b.port, config);
-    ck_assert_msg (s_wait_acked (MESSAGES, 60), "acked %d of %d", atomic_load (&s_acked),
-                   MESSAGES);
+    ck_assert_msg (s_wait_acked (MESSAGES, 60), "acked %d of %d", atomic_load (&s_acked), MESSAGES);
     ck_assert_int_eq (atomic_load (&s_failed), 0);
     ck_assert_int_eq (atomic_load (&s_sunk), MESSAGES);
     worker_transfer_stats_t stats;

@@ -17,7 +17,7 @@ static sq_stream_t *s_streams[STREAM_COUNT]; //  index i holds stream i
 static const sq_stream_t *
 s_resolve (int index, void *arg)
 {
-    (void)arg;
+    (void) arg;
     return index >= 0 && index < STREAM_COUNT ? s_streams[index] : NULL;
 }
 
@@ -31,7 +31,7 @@ s_setup (void)
     char fields[255 * 6] = "";
     size_t used = 0;
     for (int i = 0; i < 255; i++)
-        used += (size_t)snprintf (fields + used, sizeof fields - used, "%sf%d", i ? "," : "", i);
+        used += (size_t) snprintf (fields + used, sizeof fields - used, "%sf%d", i ? "," : "", i);
     s_streams[3] = sq_stream_new ("wide", "wide", fields);
     s_streams[4] = sq_stream_new ("empty", "nothing", "");
     for (int i = 0; i < STREAM_COUNT; i++) {
@@ -157,7 +157,7 @@ s_round_trip (sq_message_t *messages, size_t count)
 static void
 s_assert_malformed (const uint8_t *data, size_t size, const char *expected_error)
 {
-    sq_message_t *decoded = (sq_message_t *)1;
+    sq_message_t *decoded = (sq_message_t *) 1;
     size_t count = 99;
     int rc = sq_codec_decode_batch (data, size, s_resolve, NULL, &decoded, &count);
     ck_assert_int_eq (rc, -2);
@@ -276,7 +276,7 @@ START_TEST (test_edges)
 {
     sq_edge_t edges[300];
     for (int i = 0; i < 300; i++)
-        edges[i] = (sq_edge_t){.root = UINT64_MAX - (uint64_t)i, .edge = (uint64_t)i * 0x9e37};
+        edges[i] = (sq_edge_t){.root = UINT64_MAX - (uint64_t) i, .edge = (uint64_t) i * 0x9e37};
     sq_message_t messages[4];
     messages[0] = s_tuple_message (1, s_streams[0], 2, NULL, 0, SQ_VALUES (sq_str ("none")));
     messages[1] = s_tuple_message (1, s_streams[0], 2, edges, 1, SQ_VALUES (sq_str ("one")));
@@ -308,16 +308,16 @@ START_TEST (test_many_messages)
     for (size_t i = 0; i < count; i++) {
         uint64_t r = s_random (&state);
         if (r % 3 == 0) {
-            messages[i] = (sq_message_t){.kind = (uint32_t)(SQ_MSG_ACK_INIT + r % 5),
-                                         .task = (int32_t)(r % 1000),
+            messages[i] = (sq_message_t){.kind = (uint32_t) (SQ_MSG_ACK_INIT + r % 5),
+                                         .task = (int32_t) (r % 1000),
                                          .root = s_random (&state),
                                          .value = s_random (&state)};
             continue;
         }
-        snprintf (word, sizeof word, "word-%llu", (unsigned long long)(r % 100000));
+        snprintf (word, sizeof word, "word-%llu", (unsigned long long) (r % 100000));
         sq_edge_t edge = {s_random (&state), s_random (&state)};
-        messages[i] = s_tuple_message ((int)(r % 70000), s_streams[1], (int)(i % 50), &edge, r % 2,
-                                       SQ_VALUES (sq_str (word), sq_int ((int64_t)r)));
+        messages[i] = s_tuple_message ((int) (r % 70000), s_streams[1], (int) (i % 50), &edge,
+                                       r % 2, SQ_VALUES (sq_str (word), sq_int ((int64_t) r)));
     }
     s_round_trip (messages, count);
     free (messages);
@@ -330,7 +330,7 @@ START_TEST (test_empty_batch)
     size_t size;
     const uint8_t *data = sq_codec_data (codec, &size);
     ck_assert_uint_eq (size, SQ_CODEC_HEADER_SIZE);
-    sq_message_t *decoded = (sq_message_t *)1;
+    sq_message_t *decoded = (sq_message_t *) 1;
     size_t count = 99;
     ck_assert_int_eq (sq_codec_decode_batch (data, size, s_resolve, NULL, &decoded, &count), 0);
     ck_assert_ptr_null (decoded);
@@ -402,7 +402,7 @@ START_TEST (test_encoder_rejects)
         s_tuple_message (1, s_streams[0], 1, NULL, 0, SQ_VALUES (sq_str ("a"), sq_int (1)));
     ck_assert_int_eq (sq_codec_add (codec, &wrong_count), -1);
     sq_message_t bad_type = s_tuple_message (1, s_streams[0], 1, NULL, 0, SQ_VALUES (sq_int (1)));
-    bad_type.tuple->values[0].type = (sq_type_t)17;
+    bad_type.tuple->values[0].type = (sq_type_t) 17;
     ck_assert_int_eq (sq_codec_add (codec, &bad_type), -1);
 
     //  A failed run leaves the batch as it was, all or none.
@@ -479,7 +479,7 @@ START_TEST (test_bit_flips)
     for (size_t i = 0; i < size; i++)
         for (int bit = 0; bit < 8; bit++) {
             memcpy (copy, batch, size);
-            copy[i] ^= (uint8_t)(1 << bit);
+            copy[i] ^= (uint8_t) (1 << bit);
             if (s_decode_anything (copy, size) == 0)
                 decoded++;
             else
@@ -502,7 +502,7 @@ START_TEST (test_random_garbage)
     for (int round = 0; round < 5000; round++) {
         size_t size = s_random (&state) % 512;
         for (size_t i = 0; i < size; i++)
-            buffer[i] = (uint8_t)s_random (&state);
+            buffer[i] = (uint8_t) s_random (&state);
         //  Most rounds start with a valid header or a valid prefix, so the
         //  garbage reaches the message decoder.
         int mode = round % 3;
@@ -511,7 +511,7 @@ START_TEST (test_random_garbage)
             prefix = size;
         memcpy (buffer, sample, prefix);
         if (mode == 1 && size >= SQ_CODEC_HEADER_SIZE) { //  a small count, to go deep
-            buffer[3] = (uint8_t)(s_random (&state) % 8);
+            buffer[3] = (uint8_t) (s_random (&state) % 8);
             buffer[4] = buffer[5] = buffer[6] = 0;
         }
         s_decode_anything (buffer, size);
@@ -520,10 +520,10 @@ START_TEST (test_random_garbage)
     for (int round = 0; round < 2000; round++) {
         size_t size = sample_size;
         memcpy (buffer, sample, size);
-        int changes = 1 + (int)(s_random (&state) % 4);
+        int changes = 1 + (int) (s_random (&state) % 4);
         for (int i = 0; i < changes; i++)
             buffer[SQ_CODEC_HEADER_SIZE + s_random (&state) % (size - SQ_CODEC_HEADER_SIZE)] =
-                (uint8_t)s_random (&state);
+                (uint8_t) s_random (&state);
         s_decode_anything (buffer, size);
     }
     free (buffer);

@@ -22,7 +22,7 @@ s_temp_file (const char *text)
     int fd = mkstemp (path);
     ck_assert_int_ge (fd, 0);
     size_t len = strlen (text);
-    ck_assert_int_eq (write (fd, text, len), (ssize_t)len);
+    ck_assert_int_eq (write (fd, text, len), (ssize_t) len);
     close (fd);
     return path;
 }

@@ -123,8 +123,8 @@ END_TEST
 START_TEST (test_local_or_shuffle_prefers_local_tasks)
 {
     bool local[] = {false, true, false, true};
-    sq_grouping_spec_t spec
-        = {.type = SQ_GROUPING_LOCAL_OR_SHUFFLE, .first_task = 1, .task_count = 4, .local = local};
+    sq_grouping_spec_t spec = {
+        .type = SQ_GROUPING_LOCAL_OR_SHUFFLE, .first_task = 1, .task_count = 4, .local = local};
     sq_grouping_t *grouping = sq_grouping_new (&spec);
     int hits[5] = {0};
     for (int i = 0; i < 100; i++) {
@@ -137,8 +137,10 @@ START_TEST (test_local_or_shuffle_prefers_local_tasks)
     sq_grouping_destroy (&grouping);
 
     bool none_local[] = {false, false};
-    spec = (sq_grouping_spec_t){
-        .type = SQ_GROUPING_LOCAL_OR_SHUFFLE, .first_task = 1, .task_count = 2, .local = none_local};
+    spec = (sq_grouping_spec_t){.type = SQ_GROUPING_LOCAL_OR_SHUFFLE,
+                                .first_task = 1,
+                                .task_count = 2,
+                                .local = none_local};
     grouping = sq_grouping_new (&spec);
     int seen[3] = {0};
     for (int i = 0; i < 10; i++) {

@@ -58,8 +58,8 @@ s_words_open (void **state_p, const sq_context_t *context, sq_collector_t *colle
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
     self->collector = collector;
-    self->random = ((uint64_t)now.tv_sec << 30) ^ (uint64_t)now.tv_nsec ^
-                   ((uint64_t)sq_context_task_id (context) << 52);
+    self->random = ((uint64_t) now.tv_sec << 30) ^ (uint64_t) now.tv_nsec ^
+                   ((uint64_t) sq_context_task_id (context) << 52);
     *state_p = self;
     return 0;
 }
@@ -185,7 +185,7 @@ static const sq_bolt_t s_exclaim_printing_bolt = {
 int
 squall_topology (sq_topology_t *topology, const sq_config_t *config)
 {
-    (void)config;
+    (void) config;
     sq_topology_set_spout (topology, "words", &s_words_spout, 2);
     sq_component_t *exclaim1 = sq_topology_set_bolt (topology, "exclaim1", &s_exclaim_bolt, 3);
     sq_component_shuffle_grouping (exclaim1, "words", NULL);

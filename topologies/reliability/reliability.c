@@ -66,7 +66,7 @@ s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *col
     const sq_config_t *config = sq_context_config (context);
     int64_t max_messages = sq_config_int (config, "reliability.max.messages", 0);
     self->collector = collector;
-    self->max_messages = max_messages > 0 ? (uint64_t)max_messages : 0;
+    self->max_messages = max_messages > 0 ? (uint64_t) max_messages : 0;
     clock_gettime (CLOCK_MONOTONIC, &self->print_at);
     self->print_at.tv_sec += PRINT_SECS;
     *state_p = self;
@@ -87,7 +87,7 @@ static bool
 s_numbers_emit (numbers_t *self, uint64_t number)
 {
     if (sq_collector_emit_tracked (self->collector, NULL, number,
-                                   SQ_VALUES (sq_int ((int64_t)number))) == -1) {
+                                   SQ_VALUES (sq_int ((int64_t) number))) == -1) {
         sq_collector_report_error (self->collector, sq_last_error ());
         return false;
     }
@@ -127,7 +127,7 @@ static void
 s_numbers_ack (void *state, uint64_t msg_id)
 {
     numbers_t *self = state;
-    (void)msg_id;
+    (void) msg_id;
     self->acked++;
     self->pending--;
 }
@@ -210,8 +210,8 @@ s_flaky_prepare (void **state_p, const sq_context_t *context, sq_collector_t *co
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
     self->collector = collector;
-    self->random = ((uint64_t)now.tv_sec << 30) ^ (uint64_t)now.tv_nsec ^
-                   ((uint64_t)sq_context_task_id (context) << 52);
+    self->random = ((uint64_t) now.tv_sec << 30) ^ (uint64_t) now.tv_nsec ^
+                   ((uint64_t) sq_context_task_id (context) << 52);
     self->fail_percent = fail_percent;
     *state_p = self;
     return 0;
@@ -221,7 +221,7 @@ static void
 s_flaky_execute (void *state, const sq_tuple_t *input)
 {
     flaky_t *self = state;
-    if ((int64_t)(s_random (&self->random) % 100) < self->fail_percent)
+    if ((int64_t) (s_random (&self->random) % 100) < self->fail_percent)
         sq_collector_fail (self->collector, input);
     else {
         sq_collector_emit (self->collector, input,
@@ -249,7 +249,7 @@ static const sq_bolt_t s_flaky_bolt = {
 static int
 s_sink_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
 {
-    (void)context;
+    (void) context;
     *state_p = collector;
     return 0;
 }
@@ -271,7 +271,7 @@ static const sq_bolt_t s_sink_bolt = {
 int
 squall_topology (sq_topology_t *topology, const sq_config_t *config)
 {
-    (void)config;
+    (void) config;
     //  Cap the numbers in flight, so "pending" stays readable
     if (sq_config_set_int (sq_topology_config (topology), "topology.max.spout.pending",
                            MAX_PENDING_DEFAULT) == -1) {

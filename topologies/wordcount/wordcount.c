@@ -79,8 +79,8 @@ s_seed (const sq_context_t *context)
 {
     struct timespec now;
     clock_gettime (CLOCK_REALTIME, &now);
-    return ((uint64_t)now.tv_sec << 30) ^ (uint64_t)now.tv_nsec ^
-           ((uint64_t)sq_context_task_id (context) << 52);
+    return ((uint64_t) now.tv_sec << 30) ^ (uint64_t) now.tv_nsec ^
+           ((uint64_t) sq_context_task_id (context) << 52);
 }
 
 //  ---------------------------------------------------------------------
@@ -140,7 +140,7 @@ s_hash (const char *text)
 {
     uint64_t hash = 0xCBF29CE484222325ULL;
     for (; *text; text++)
-        hash = (hash ^ (unsigned char)*text) * 0x100000001B3ULL;
+        hash = (hash ^ (unsigned char) *text) * 0x100000001B3ULL;
     return hash;
 }
 
@@ -284,7 +284,7 @@ s_sentences_load (sentences_t *self, const char *path)
     char *end = self->text + size;
     while (self->line_count < line_count) {
         self->lines[self->line_count++] = cursor;
-        char *newline = memchr (cursor, '\n', (size_t)(end - cursor));
+        char *newline = memchr (cursor, '\n', (size_t) (end - cursor));
         if (!newline)
             break;
         *newline = 0;
@@ -345,8 +345,8 @@ s_sentences_open (void **state_p, const sq_context_t *context, sq_collector_t *c
         //  With several spout tasks, task i emits lines i, i + n, i + 2n, ...
         int tasks = 1;
         sq_context_component_tasks (context, sq_context_component_id (context), &tasks);
-        self->line_next = (size_t)sq_context_task_index (context);
-        self->line_step = tasks > 0 ? (size_t)tasks : 1;
+        self->line_next = (size_t) sq_context_task_index (context);
+        self->line_step = tasks > 0 ? (size_t) tasks : 1;
         if (s_sentences_load (self, input) == -1) {
             s_sentences_destroy (&self);
             return -1;
@@ -499,7 +499,7 @@ s_split_declare (sq_declarer_t *declarer)
 static int
 s_split_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
 {
-    (void)context;
+    (void) context;
     *state_p = collector;
     return 0;
 }
@@ -593,7 +593,7 @@ s_count_execute (void *state, const sq_tuple_t *input)
 static int
 s_count_write_word (word_t *word, void *arg)
 {
-    return fprintf ((FILE *)arg, "%s\t%" PRId64 "\n", word->text, word->count) < 0 ? -1 : 0;
+    return fprintf ((FILE *) arg, "%s\t%" PRId64 "\n", word->text, word->count) < 0 ? -1 : 0;
 }
 
 //  Append this task's counts to the output file. Other count tasks append
@@ -664,7 +664,7 @@ typedef struct {
 static int
 s_report_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
 {
-    (void)context;
+    (void) context;
     report_t *self = calloc (1, sizeof (report_t));
     if (!self)
         return -1;
@@ -728,8 +728,8 @@ s_report_print (const top_t *top)
     int width = 0;
     for (size_t i = 0; i < top->size; i++) {
         size_t length = strlen (top->ranks[i].word->text);
-        if (length > (size_t)width)
-            width = length < 40 ? (int)length : 40;
+        if (length > (size_t) width)
+            width = length < 40 ? (int) length : 40;
     }
     flockfile (stdout);
     printf ("top words at %s\n", stamp);
