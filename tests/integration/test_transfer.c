@@ -25,6 +25,9 @@
 static _Atomic int s_acked;  //  spout ack calls
 static _Atomic int s_failed; //  spout fail calls
 static _Atomic int s_sunk;   //  tuples the sinks executed
+static _Atomic int s_emitted; //  tuples the spout emitted
+static bool s_flood;          //  spout: untracked numbers without end
+static int s_sink_sleep_us;   //  sink: time per input
 
 typedef struct {
     sq_collector_t *collector; //  where to emit
@@ -53,6 +56,12 @@ static void
 s_numbers_next (void *state)
 {
     numbers_t *self = state;
+    if (s_flood) {
+        for (int i = 0; i < 64; i++)
+            sq_collector_emit (self->collector, NULL, SQ_VALUES (sq_int (self->next++)));
+        atomic_fetch_add (&s_emitted, 64);
+        return;
+    }
     int number = self->replay_count      ? self->replay[--self->replay_count]
                  : self->next < MESSAGES ? self->next++
                                          : -1;
@@ -110,6 +119,8 @@ static const sq_bolt_t s_relay = {
 static void
 s_sink_execute (void *state, const sq_tuple_t *input)
 {
+    if (s_sink_sleep_us)
+        usleep ((useconds_t) s_sink_sleep_us);
     atomic_fetch_add (&s_sunk, 1);
     sq_collector_ack (state, input);
 }
@@ -254,6 +265,48 @@ START_TEST (test_unreachable_peer_fails_trees)
 }
 END_TEST
 
+START_TEST (test_slow_bolts_hold_back_the_spout_of_another_worker)
+{
+    atomic_store (&s_sunk, 0);
+    atomic_store (&s_emitted, 0);
+    s_flood = true;
+    s_sink_sleep_us = 50;
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.executor.receive.buffer.size", 1024);
+    sq_config_set_int (config, "topology.producer.batch.size", 64);
+    test_worker_t a = {.port = s_free_port ()}, b = {.port = s_free_port ()};
+    s_start_worker (&b, false, a.port, config);
+    s_start_worker (&a, true, b.port, config);
+    //  What the spout emitted but no sink executed yet sits in bounded
+    //  places: executor queues and outboxes, the peer queues, ZeroMQ's
+    //  buffers, and the receive backlogs, which stop the spout (through the
+    //  backpressure signal) at 4 x 1024 messages. Without backpressure the
+    //  spout would be millions ahead within seconds.
+    long most_ahead = 0;
+    for (int sample = 0; sample < 30; sample++) {
+        zclock_sleep (100);
+        long ahead = atomic_load (&s_emitted) - atomic_load (&s_sunk);
+        if (ahead > most_ahead)
+            most_ahead = ahead;
+    }
+    ck_assert_msg (most_ahead < 100000, "the spout ran %ld tuples ahead of the sinks", most_ahead);
+    ck_assert_int_gt (atomic_load (&s_emitted), 5000);
+    //  Nothing is lost: once the spout stops, the sinks catch up exactly.
+    sq_runtime_set_active (a.runtime, false);
+    for (int waited = 0; waited < 6000; waited++) {
+        if (atomic_load (&s_sunk) == atomic_load (&s_emitted))
+            break;
+        zclock_sleep (10);
+    }
+    ck_assert_int_eq (atomic_load (&s_sunk), atomic_load (&s_emitted));
+    s_stop_worker (&a);
+    s_stop_worker (&b);
+    sq_config_destroy (&config);
+    s_flood = false;
+    s_sink_sleep_us = 0;
+}
+END_TEST
+
 int
 main (void)
 {
@@ -262,6 +315,7 @@ main (void)
     tcase_set_timeout (tcase, 120);
     tcase_add_test (tcase, test_tuples_and_acks_cross_workers);
     tcase_add_test (tcase, test_unreachable_peer_fails_trees);
+    tcase_add_test (tcase, test_slow_bolts_hold_back_the_spout_of_another_worker);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
