@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRANSFER_POP_MAX 1024       //  most messages in one batch
+#define TRANSFER_POP_MAX 256       //  most messages in one batch
 #define TRANSFER_POLL_MS 100        //  how often threads look at the stop flag
-#define TRANSFER_HWM 64             //  batches ZeroMQ buffers per socket
+#define TRANSFER_HWM 16            //  batches ZeroMQ buffers per socket
+#define TRANSFER_TCP_BUFFER 262144 //  bytes the kernel buffers per connection
 #define TRANSFER_LINGER_MS 0        //  nothing is sent after destroy
 #define TRANSFER_CONGESTION_MS 1000 //  a congested worker repeats its signal this often
 
@@ -94,7 +95,12 @@ s_peer_index (worker_transfer_t *self, const char *endpoint)
     self->peer_count++;
     if (!peer->endpoint || !peer->push || !peer->queue || !peer->batch || !peer->pending)
         return -1;
+    //  Small buffers all along, so that what is in flight between two
+    //  workers stays small and backpressure takes hold fast.
     zsock_set_sndhwm (peer->push, TRANSFER_HWM);
+    zsock_set_sndbuf (peer->push, TRANSFER_TCP_BUFFER);
+    //  A peer that starts later (or again) is reached within milliseconds.
+    zsock_set_reconnect_ivl (peer->push, 10);
     zsock_set_linger (peer->push, TRANSFER_LINGER_MS);
     zsock_connect (peer->push, "%s", endpoint);
     return (int) self->peer_count - 1;
@@ -128,6 +134,7 @@ worker_transfer_new (const char *endpoint, const char *const *task_endpoints, in
         return NULL;
     }
     zsock_set_rcvhwm (self->pull, TRANSFER_HWM);
+    zsock_set_rcvbuf (self->pull, TRANSFER_TCP_BUFFER);
     zsock_set_linger (self->pull, TRANSFER_LINGER_MS);
     //  FNV-1a of the endpoint: the same for the life of the slot.
     self->self_id = 0xcbf29ce484222325ULL;
