@@ -1,6 +1,7 @@
 /*  cluster_harness - a whole Squall cluster on this machine, for tests */
 #include "cluster_harness.h"
 #include "sq_error.h"
+#include "test_processes.h"
 #include "zk_server.h"
 
 #include <dirent.h>
@@ -60,22 +61,6 @@ cluster_harness_build_path (const char *name)
     char *absolute = realpath (relative, NULL);
     free (relative);
     return absolute;
-}
-
-static int
-s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET,
-                                  .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
-    socklen_t length = sizeof address;
-    int port = -1;
-    if (fd >= 0 && bind (fd, (struct sockaddr *) &address, sizeof address) == 0 &&
-        getsockname (fd, (struct sockaddr *) &address, &length) == 0)
-        port = ntohs (address.sin_port);
-    if (fd >= 0)
-        close (fd);
-    return port;
 }
 
 //  Start a program with its output appended to log; the child dies with
@@ -197,7 +182,7 @@ cluster_harness_new (int supervisors, int slots)
         return NULL;
     }
     self->zk = sq_zk_new (zk_server_endpoint (self->zookeeper), "/storm", 10000, 10000);
-    self->nimbus_port = s_free_port ();
+    self->nimbus_port = test_processes_free_port ();
     char common[2048];
     snprintf (common, sizeof common,
               "\"storm.zookeeper.servers\": [\"127.0.0.1\"], \"storm.zookeeper.port\": %d, "
@@ -221,7 +206,7 @@ cluster_harness_new (int supervisors, int slots)
                   self->dir, index);
         char ports[256] = "";
         for (int slot = 0; slot < slots; slot++) {
-            supervisor->ports[slot] = s_free_port ();
+            supervisor->ports[slot] = test_processes_free_port ();
             snprintf (ports + strlen (ports), sizeof ports - strlen (ports), "%s%d",
                       slot ? "," : "", supervisor->ports[slot]);
         }
@@ -250,34 +235,6 @@ cluster_harness_new (int supervisors, int slots)
     return self;
 }
 
-//  SIGKILL every process whose command line mentions dir.
-static void
-s_kill_mentioning (const char *dir)
-{
-    DIR *proc = opendir ("/proc");
-    struct dirent *entry;
-    while (proc && (entry = readdir (proc))) {
-        pid_t pid = (pid_t) atoi (entry->d_name);
-        if (pid <= 0 || pid == getpid ())
-            continue;
-        char path[64], cmdline[8192];
-        snprintf (path, sizeof path, "/proc/%d/cmdline", pid);
-        int fd = open (path, O_RDONLY);
-        if (fd < 0)
-            continue;
-        ssize_t size = read (fd, cmdline, sizeof cmdline - 1);
-        close (fd);
-        for (ssize_t i = 0; i < size; i++)
-            if (cmdline[i] == 0)
-                cmdline[i] = ' ';
-        cmdline[size > 0 ? size : 0] = 0;
-        if (strstr (cmdline, dir) && !strstr (cmdline, "ZooKeeperServerMain"))
-            kill (pid, SIGKILL);
-    }
-    if (proc)
-        closedir (proc);
-}
-
 void
 cluster_harness_destroy (cluster_harness_t **self_p)
 {
@@ -289,7 +246,7 @@ cluster_harness_destroy (cluster_harness_t **self_p)
     for (int index = 0; index < self->supervisor_count; index++)
         s_stop (&self->supervisors[index].pid, SIGKILL);
     s_stop (&self->nimbus, SIGKILL);
-    s_kill_mentioning (self->dir);
+    test_processes_kill_mentioning (self->dir, "ZooKeeperServerMain");
     sq_zk_destroy (&self->zk);
     zk_server_destroy (&self->zookeeper);
     char command[4200];
@@ -356,7 +313,7 @@ cluster_harness_stop_supervisor (cluster_harness_t *self, int index, int signal,
         }
     s_stop (&supervisor->pid, signal);
     if (with_workers)
-        s_kill_mentioning (supervisor->config);
+        test_processes_kill_mentioning (supervisor->config, NULL);
 }
 
 const char *

@@ -22,6 +22,7 @@
 #include "sq_sha256.h"
 #include "sq_zk.h"
 #include "squall.h"
+#include "test_processes.h"
 #include "zk_server.h"
 
 #include <arpa/inet.h>
@@ -58,30 +59,6 @@ static pid_t s_nimbus_pid;      //  the nimbus process, 0 when stopped
 static sq_zk_t *s_zk;           //  the test's own ZooKeeper session
 static sq_zk_t *s_supervisor_2; //  a second session, for a second supervisor
 static sq_control_t *s_control; //  a client of nimbus
-
-static long long
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (long long) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static int
-s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    int port = -1;
-    if (fd >= 0 && bind (fd, (struct sockaddr *) &address, sizeof address) == 0 &&
-        getsockname (fd, (struct sockaddr *) &address, &length) == 0)
-        port = ntohs (address.sin_port);
-    if (fd >= 0)
-        close (fd);
-    return port;
-}
 
 //  $top_builddir/name, in one of four static buffers used in turn.
 static const char *
@@ -172,8 +149,8 @@ s_start_nimbus (const char *const *extra)
     //  Answers once it is up; the client queues the request until then.
     sq_control_t *probe = sq_control_new (s_nimbus);
     json_t *reply = NULL;
-    long long deadline = s_now_ms () + 3 * WAIT_MS;
-    while (!reply && s_now_ms () < deadline) {
+    long long deadline = test_processes_now_ms () + 3 * WAIT_MS;
+    while (!reply && test_processes_now_ms () < deadline) {
         json_t *request = json_pack ("{s:s}", "verb", "list");
         reply = sq_control_request (probe, request, NULL, 0, 500, NULL, NULL);
         json_decref (request);
@@ -194,9 +171,9 @@ s_stop_nimbus (int signal)
         return;
     kill (s_nimbus_pid, signal);
     int status;
-    long long deadline = s_now_ms () + WAIT_MS;
+    long long deadline = test_processes_now_ms () + WAIT_MS;
     while (waitpid (s_nimbus_pid, &status, WNOHANG) == 0) {
-        if (s_now_ms () > deadline)
+        if (test_processes_now_ms () > deadline)
             kill (s_nimbus_pid, SIGKILL);
         usleep (10000);
     }
@@ -385,7 +362,7 @@ s_setup (void)
     snprintf (s_dir, sizeof s_dir, "%s/test-%d-%d", s_base, (int) getpid (), counter++);
     ck_assert (mkdir (s_dir, 0755) == 0);
     snprintf (s_root, sizeof s_root, "/nimbus-test-%d-%d", (int) getpid (), counter);
-    s_port = s_free_port ();
+    s_port = test_processes_free_port ();
     snprintf (s_nimbus, sizeof s_nimbus, "tcp://127.0.0.1:%d", s_port);
     const char *colon = strrchr (s_zk_endpoint, ':');
     char json[2048];
@@ -661,7 +638,7 @@ START_TEST (test_kill)
                     "is being killed");
 
     //  After the wait, the records and the package are gone.
-    long long deadline = s_now_ms () + WAIT_MS;
+    long long deadline = test_processes_now_ms () + WAIT_MS;
     char *topology = NULL, *assignment = NULL;
     do {
         free (topology);
@@ -669,7 +646,7 @@ START_TEST (test_kill)
         usleep (100000);
         topology = s_node ("/topologies/wordcount");
         assignment = s_node ("/assignments/wordcount");
-    } while ((topology || assignment) && s_now_ms () < deadline);
+    } while ((topology || assignment) && test_processes_now_ms () < deadline);
     ck_assert_msg (!topology && !assignment, "records still there after the kill");
     ck_assert_msg (access (package_path, F_OK) != 0, "package still there after the kill");
     reply = s_list ();
@@ -715,11 +692,11 @@ START_TEST (test_restart)
     json_decref (reply);
     free (package);
     //  And the restarted nimbus knows the executors again: rebalance works.
-    long long deadline = s_now_ms () + WAIT_MS;
+    long long deadline = test_processes_now_ms () + WAIT_MS;
     while (!(reply = s_request (json_pack ("{s:s, s:s, s:i, s:i}", "verb", "rebalance", "name",
                                            "wordcount", "workers", 3, "wait_secs", 0),
                                 NULL, 0, NULL, NULL)) &&
-           strstr (sq_last_error (), "cannot be rebalanced yet") && s_now_ms () < deadline)
+           strstr (sq_last_error (), "cannot be rebalanced yet") && test_processes_now_ms () < deadline)
         usleep (100000);
     ck_assert_msg (reply, "rebalance after restart: %s", sq_last_error ());
     json_decref (reply);
@@ -748,23 +725,23 @@ START_TEST (test_rebalance)
                       "rebalancing");
     json_decref (reply);
 
-    long long deadline = s_now_ms () + WAIT_MS;
+    long long deadline = test_processes_now_ms () + WAIT_MS;
     sq_assignment_t *after = NULL;
     do {
         sq_assignment_destroy (&after);
         usleep (100000);
         after = s_assignment ("wordcount");
-    } while (after->worker_count != 3 && s_now_ms () < deadline);
+    } while (after->worker_count != 3 && test_processes_now_ms () < deadline);
     ck_assert_int_eq (after->worker_count, 3);
     ck_assert_int_gt (after->generation, before->generation);
     ck_assert_int_eq (sq_assignment_executor_count (after), 7);
     //  Back to active, with the new worker count.
-    deadline = s_now_ms () + WAIT_MS;
+    deadline = test_processes_now_ms () + WAIT_MS;
     do {
         sq_topology_record_destroy (&record);
         usleep (50000);
         record = s_topology_record ("wordcount");
-    } while (record->status != SQ_TOPOLOGY_ACTIVE && s_now_ms () < deadline);
+    } while (record->status != SQ_TOPOLOGY_ACTIVE && test_processes_now_ms () < deadline);
     ck_assert_int_eq (record->status, SQ_TOPOLOGY_ACTIVE);
     ck_assert_int_eq (record->workers, 3);
     sq_topology_record_destroy (&record);
@@ -789,14 +766,14 @@ START_TEST (test_lost_supervisor)
 
     //  sup-2's session ends: its node goes, and its executors move.
     sq_zk_destroy (&s_supervisor_2);
-    long long deadline = s_now_ms () + WAIT_MS;
+    long long deadline = test_processes_now_ms () + WAIT_MS;
     sq_assignment_t *after = NULL;
     do {
         sq_assignment_destroy (&after);
         usleep (100000);
         after = s_assignment ("wordcount");
     } while (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0) > 0 &&
-             s_now_ms () < deadline);
+             test_processes_now_ms () < deadline);
     ck_assert_int_eq (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0), 0);
     ck_assert_int_eq (sq_assignment_executor_count (after), 7);
     ck_assert_int_eq (after->generation, before->generation + 1);
@@ -828,8 +805,8 @@ START_TEST (test_dead_worker)
     int port = before->workers[0].port;
 
     //  The worker heartbeats: it stays where it is, well past the timeout.
-    long long until = s_now_ms () + 4000;
-    while (s_now_ms () < until) {
+    long long until = test_processes_now_ms () + 4000;
+    while (test_processes_now_ms () < until) {
         json_t *heartbeat = json_pack ("{s:s, s:s, s:s, s:s, s:i, s:i, s:{}}", "verb", "heartbeat",
                                        "topology", "wordcount", "id", id, "supervisor", "sup-1",
                                        "port", port, "uptime_secs", 1, "stats");
@@ -842,12 +819,12 @@ START_TEST (test_dead_worker)
     ck_assert_int_eq (after->workers[0].port, port);
 
     //  It falls silent: its executors move to another slot.
-    long long deadline = s_now_ms () + WAIT_MS;
+    long long deadline = test_processes_now_ms () + WAIT_MS;
     do {
         sq_assignment_destroy (&after);
         usleep (100000);
         after = s_assignment ("wordcount");
-    } while (after->workers[0].port == port && s_now_ms () < deadline);
+    } while (after->workers[0].port == port && test_processes_now_ms () < deadline);
     ck_assert_int_ne (after->workers[0].port, port);
     ck_assert_int_eq (after->worker_count, 1);
     ck_assert_int_eq (after->generation, before->generation + 1);
@@ -882,14 +859,14 @@ START_TEST (test_session_expiry)
     json_decref (reply);
     usleep (1000000);
     ck_assert_int_eq (sq_zk_delete (s_zk, "/supervisors/sup-1", false), 0);
-    long long deadline = s_now_ms () + WAIT_MS;
+    long long deadline = test_processes_now_ms () + WAIT_MS;
     sq_assignment_t *after = NULL;
     do {
         sq_assignment_destroy (&after);
         usleep (100000);
         after = s_assignment ("wordcount");
     } while (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0) == 0 &&
-             s_now_ms () < deadline);
+             test_processes_now_ms () < deadline);
     ck_assert_msg (sq_assignment_supervisor_slots (after, "sup-2", NULL, 0) == 1,
                    "the executors did not move to sup-2 after the session was renewed");
     ck_assert_str_eq (after->topology_id, id);

@@ -22,6 +22,7 @@
 #include "sq_sha256.h"
 #include "sq_zk.h"
 #include "squall.h"
+#include "test_processes.h"
 #include "zk_server.h"
 
 #include <arpa/inet.h>
@@ -54,30 +55,6 @@ static char s_base[256];        //  the suite's directory
 static char *s_supervisor_bin;  //  the supervisor under test
 static char *s_fake_worker_bin; //  the worker stand-in
 static pid_t s_main_pid;        //  the process that made s_base (not a forked test)
-
-static long long
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (long long) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static int
-s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    int port = -1;
-    if (fd >= 0 && bind (fd, (struct sockaddr *) &address, sizeof address) == 0 &&
-        getsockname (fd, (struct sockaddr *) &address, &length) == 0)
-        port = ntohs (address.sin_port);
-    if (fd >= 0)
-        close (fd);
-    return port;
-}
 
 //  Contents of a file as a new string, or NULL.
 static char *
@@ -208,8 +185,8 @@ s_dump_log (env_t *env)
 //  supervisor's log and fails with the message.
 #define WAIT_UNTIL(env, cond, timeout_ms, ...)                                                     \
     do {                                                                                           \
-        long long deadline_ = s_now_ms () + (timeout_ms);                                          \
-        while (!(cond) && s_now_ms () < deadline_)                                                 \
+        long long deadline_ = test_processes_now_ms () + (timeout_ms);                                          \
+        while (!(cond) && test_processes_now_ms () < deadline_)                                                 \
             usleep (20 * 1000);                                                                    \
         if (!(cond)) {                                                                             \
             s_dump_log (env);                                                                      \
@@ -229,8 +206,8 @@ s_env_init (env_t *env, const char *name)
     snprintf (env->root, sizeof env->root, "/%s", name);
     snprintf (env->id, sizeof env->id, "sup-%s", name);
     snprintf (env->node, sizeof env->node, "/supervisors/%s", env->id);
-    env->ports[0] = s_free_port ();
-    env->ports[1] = s_free_port ();
+    env->ports[0] = test_processes_free_port ();
+    env->ports[1] = test_processes_free_port ();
     ck_assert (env->ports[0] > 0 && env->ports[1] > 0 && env->ports[0] != env->ports[1]);
     pthread_mutex_init (&env->nimbus.lock, NULL);
     env->nimbus.package = strdup ("package bytes of wc-1-1000\n");
@@ -293,13 +270,13 @@ s_start (env_t *env)
 static int
 s_wait_exit (env_t *env, int timeout_ms)
 {
-    long long deadline = s_now_ms () + timeout_ms;
+    long long deadline = test_processes_now_ms () + timeout_ms;
     int status = -1;
     while (true) {
         pid_t done = waitpid (env->pid, &status, WNOHANG);
         if (done == env->pid)
             break;
-        if (s_now_ms () >= deadline) {
+        if (test_processes_now_ms () >= deadline) {
             kill (env->pid, SIGKILL);
             waitpid (env->pid, NULL, 0);
             status = -1;
@@ -537,11 +514,11 @@ START_TEST (test_worker_lifecycle)
     int pid1 = s_running_worker (&env, p0);
 
     //  kill -9: back within RESTART_LIMIT_MS, without a new download.
-    long long killed = s_now_ms ();
+    long long killed = test_processes_now_ms ();
     ck_assert_int_eq (kill (pid1, SIGKILL), 0);
     WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0 && s_running_worker (&env, p0) != pid1,
                 WAIT_MS, "worker not restarted after kill -9");
-    long long took = s_now_ms () - killed;
+    long long took = test_processes_now_ms () - killed;
     ck_assert_msg (took <= RESTART_LIMIT_MS, "restart took %lld ms", took);
     ck_assert_int_eq (s_downloads (&env), 1);
     ck_assert (s_log_has (&env, "worker exited status=signal-9"));
@@ -550,11 +527,11 @@ START_TEST (test_worker_lifecycle)
     //  A worker that stops heartbeating is killed after the timeout and
     //  restarted; not before.
     s_touch_worker_file (&env, p0, "hang");
-    long long hung = s_now_ms ();
+    long long hung = test_processes_now_ms ();
     WAIT_UNTIL (&env, s_running_worker (&env, p0) != pid2, WAIT_MS, "hung worker not killed");
     s_remove_worker_file (&env, p0, "hang");
-    ck_assert_msg (s_now_ms () - hung >= WORKER_TIMEOUT_S * 1000 - 300, "killed after %lld ms",
-                   s_now_ms () - hung);
+    ck_assert_msg (test_processes_now_ms () - hung >= WORKER_TIMEOUT_S * 1000 - 300, "killed after %lld ms",
+                   test_processes_now_ms () - hung);
     ck_assert (!s_alive (pid2));
     ck_assert (s_log_has (&env, "heartbeat timed out"));
     WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0, WAIT_MS, "hung worker not restarted");
@@ -636,10 +613,10 @@ START_TEST (test_sigkill_and_stale_workers)
     //  kill -9: the node stays until the session times out; the worker
     //  outlives its supervisor.
     s_stop (&env, SIGKILL);
-    long long killed = s_now_ms ();
+    long long killed = test_processes_now_ms ();
     ck_assert (s_registered (&env));
     WAIT_UNTIL (&env, !s_registered (&env), SESSION_MS + WAIT_MS, "node outlived its session");
-    long long took = s_now_ms () - killed;
+    long long took = test_processes_now_ms () - killed;
     ck_assert_msg (took >= SESSION_MS / 2, "node went after %lld ms", took);
     ck_assert (s_alive (pid1));
 
@@ -749,28 +726,7 @@ s_cleanup_base (void)
     if (!*s_base || getpid () != s_main_pid)
         return;
     for (int round = 0; round < 3; round++) {
-        DIR *proc = opendir ("/proc");
-        struct dirent *entry;
-        while (proc && (entry = readdir (proc))) {
-            int pid = atoi (entry->d_name);
-            if (pid <= 0 || pid == getpid ())
-                continue;
-            char path[64], cmdline[8192];
-            snprintf (path, sizeof path, "/proc/%d/cmdline", pid);
-            int fd = open (path, O_RDONLY);
-            if (fd < 0)
-                continue;
-            ssize_t size = read (fd, cmdline, sizeof cmdline - 1);
-            close (fd);
-            for (ssize_t i = 0; i < size; i++)
-                if (cmdline[i] == 0)
-                    cmdline[i] = ' ';
-            cmdline[size > 0 ? size : 0] = 0;
-            if (strstr (cmdline, s_base))
-                kill (pid, SIGKILL);
-        }
-        if (proc)
-            closedir (proc);
+        test_processes_kill_mentioning (s_base, NULL);
         usleep (100 * 1000);
     }
     char command[512];

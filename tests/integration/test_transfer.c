@@ -9,6 +9,7 @@
     the tuples it cannot receive, so the spout replays them.
 */
 #include "sq_runtime.h"
+#include "test_processes.h"
 #include "worker_transfer.h"
 
 #include <check.h>
@@ -151,19 +152,6 @@ typedef struct {
     int port;                    //  its port
 } test_worker_t;
 
-static int
-s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET,
-                                  .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
-    socklen_t length = sizeof address;
-    ck_assert_int_eq (bind (fd, (struct sockaddr *) &address, sizeof address), 0);
-    ck_assert_int_eq (getsockname (fd, (struct sockaddr *) &address, &length), 0);
-    close (fd);
-    return ntohs (address.sin_port);
-}
-
 //  Only the spout and the acker on A: everything the spout emits crosses.
 static const bool s_spout_on_a[TASKS + 1] = {false, true, false, false, false, false, true};
 
@@ -218,7 +206,7 @@ START_TEST (test_tuples_and_acks_cross_workers)
     atomic_store (&s_acked, 0);
     atomic_store (&s_sunk, 0);
     sq_config_t *config = sq_config_new ();
-    test_worker_t a = {.port = s_free_port ()}, b = {.port = s_free_port ()};
+    test_worker_t a = {.port = test_processes_free_port ()}, b = {.port = test_processes_free_port ()};
     s_start_worker (&b, false, a.port, config);
     s_start_worker (&a, true, b.port, config);
     ck_assert_msg (s_wait_acked (MESSAGES, 60), "acked %d of %d", atomic_load (&s_acked), MESSAGES);
@@ -262,9 +250,9 @@ START_TEST (test_unreachable_peer_fails_trees)
     atomic_store (&s_failed, 0);
     sq_config_t *config = sq_config_new ();
     sq_config_set_int (config, "topology.transfer.send.timeout.ms", 300);
-    test_worker_t a = {.port = s_free_port ()};
+    test_worker_t a = {.port = test_processes_free_port ()};
     //  Worker B never starts: what A sends to it cannot be delivered.
-    s_start_worker (&a, true, s_free_port (), config);
+    s_start_worker (&a, true, test_processes_free_port (), config);
     for (int waited = 0; waited < 3000 && atomic_load (&s_failed) < 10; waited++)
         zclock_sleep (10);
     //  Every tree needs worker B (relay task 3 or sink task 5 or both are
@@ -284,7 +272,7 @@ START_TEST (test_slow_bolts_on_one_worker_hold_back_the_spout_on_another)
     sq_config_t *config = sq_config_new ();
     sq_config_set_int (config, "topology.executor.receive.buffer.size", 1024);
     sq_config_set_int (config, "topology.producer.batch.size", 64);
-    test_worker_t a = {.port = s_free_port ()}, b = {.port = s_free_port ()};
+    test_worker_t a = {.port = test_processes_free_port ()}, b = {.port = test_processes_free_port ()};
     s_start_placed_worker (&b, false, a.port, config, s_spout_on_a);
     s_start_placed_worker (&a, true, b.port, config, s_spout_on_a);
     //  What the spout emitted but no sink executed yet sits in bounded

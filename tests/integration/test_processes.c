@@ -1,0 +1,64 @@
+/*  test_processes - ports, clock and clean-up for integration tests */
+#include "test_processes.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+int
+test_processes_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET};
+    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    int port = -1;
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &address, sizeof address) == 0
+        && getsockname (fd, (struct sockaddr *) &address, &length) == 0)
+        port = ntohs (address.sin_port);
+    if (fd >= 0)
+        close (fd);
+    return port;
+}
+
+long long
+test_processes_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (long long) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+void
+test_processes_kill_mentioning (const char *text, const char *spare)
+{
+    DIR *proc = opendir ("/proc");
+    struct dirent *entry;
+    while (proc && (entry = readdir (proc))) {
+        pid_t pid = (pid_t) atoi (entry->d_name);
+        if (pid <= 0 || pid == getpid ())
+            continue;
+        char path[64], cmdline[8192];
+        snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+        int fd = open (path, O_RDONLY);
+        if (fd < 0)
+            continue;
+        ssize_t size = read (fd, cmdline, sizeof cmdline - 1);
+        close (fd);
+        for (ssize_t i = 0; i < size; i++)
+            if (cmdline[i] == 0)
+                cmdline[i] = ' ';
+        cmdline[size > 0 ? size : 0] = 0;
+        if (strstr (cmdline, text) && !(spare && strstr (cmdline, spare)))
+            kill (pid, SIGKILL);
+    }
+    if (proc)
+        closedir (proc);
+}
