@@ -122,7 +122,9 @@ sq_queue_pop (sq_queue_t *self, sq_message_t *out, size_t max, int timeout_ms)
     memcpy (out + first, self->ring, (taken - first) * sizeof (sq_message_t));
     self->head = (self->head + taken) % self->capacity;
     self->depth -= taken;
-    if (taken && self->waiting_producers)
+    //  Wake waiting producers only once a good share of the queue is free,
+    //  so that they move a lot at once instead of a little at a time.
+    if (taken && self->waiting_producers && self->depth <= self->capacity / 2)
         pthread_cond_broadcast (&self->not_full);
     pthread_mutex_unlock (&self->lock);
     return taken;
