@@ -494,45 +494,48 @@ sq_config_has (const sq_config_t *self, const char *key)
     return json_object_get (self->values, key) != NULL;
 }
 
-//  A topology's own keys are kept as text: the text parsed as the type,
-//  or NULL when the value is not text. Caller decrefs. Shared values
-//  (defaults) are never touched, so threads may read one config at once.
-static json_t *
-s_parse_text (const json_t *value, sq_config_type_t type)
+//  A value as a typed getter sees it: as stored, or, for a topology's own
+//  keys (kept as text), the text parsed as the type. Shared values (the
+//  defaults) are never touched, so threads may read one config at once.
+typedef struct {
+    const json_t *value; //  what the getter reads; NULL when unset
+    json_t *parsed;      //  owned parse of text, to decref; or NULL
+} s_reading_t;
+
+static s_reading_t
+s_read (const sq_config_t *self, const char *key, sq_config_type_t type)
 {
-    return json_is_string (value) ? s_parse_typed (json_string_value (value), type) : NULL;
+    const json_t *value = sq_config_json (self, key);
+    json_t *parsed =
+        json_is_string (value) ? s_parse_typed (json_string_value (value), type) : NULL;
+    return (s_reading_t){parsed ? parsed : value, parsed};
 }
 
 int64_t
 sq_config_int (const sq_config_t *self, const char *key, int64_t fallback)
 {
-    const json_t *value = sq_config_json (self, key);
-    json_t *parsed = s_parse_text (value, SQ_CONFIG_INT);
-    const json_t *number = parsed ? parsed : value;
-    int64_t result = json_is_integer (number) ? (int64_t) json_integer_value (number) : fallback;
-    json_decref (parsed);
+    s_reading_t reading = s_read (self, key, SQ_CONFIG_INT);
+    int64_t result =
+        json_is_integer (reading.value) ? json_integer_value (reading.value) : fallback;
+    json_decref (reading.parsed);
     return result;
 }
 
 double
 sq_config_double (const sq_config_t *self, const char *key, double fallback)
 {
-    const json_t *value = sq_config_json (self, key);
-    json_t *parsed = s_parse_text (value, SQ_CONFIG_DOUBLE);
-    const json_t *number = parsed ? parsed : value;
-    double result = json_is_number (number) ? json_number_value (number) : fallback;
-    json_decref (parsed);
+    s_reading_t reading = s_read (self, key, SQ_CONFIG_DOUBLE);
+    double result = json_is_number (reading.value) ? json_number_value (reading.value) : fallback;
+    json_decref (reading.parsed);
     return result;
 }
 
 bool
 sq_config_bool (const sq_config_t *self, const char *key, bool fallback)
 {
-    const json_t *value = sq_config_json (self, key);
-    json_t *parsed = s_parse_text (value, SQ_CONFIG_BOOL);
-    const json_t *flag = parsed ? parsed : value;
-    bool result = json_is_boolean (flag) ? json_is_true (flag) : fallback;
-    json_decref (parsed);
+    s_reading_t reading = s_read (self, key, SQ_CONFIG_BOOL);
+    bool result = json_is_boolean (reading.value) ? json_is_true (reading.value) : fallback;
+    json_decref (reading.parsed);
     return result;
 }
 
