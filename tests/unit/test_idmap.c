@@ -6,6 +6,7 @@
 */
 #include "sq_idmap.h"
 #include "sq_rotating_map.h"
+#include "test_random.h"
 
 #include <check.h>
 #include <inttypes.h>
@@ -38,25 +39,6 @@
 #define FLAG_MASK 0x3ULL //  flag bits the tests keep in stored keys
 
 static uint64_t s_seed = 0x5eed5eed12345678ULL;
-static uint64_t s_rng;
-
-//  SplitMix64: a small, seedable generator for reproducible tests.
-static uint64_t
-s_random (void)
-{
-    uint64_t z = (s_rng += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-//  Uniform in [0, bound).
-static size_t
-s_below (size_t bound)
-{
-    return (size_t) (s_random () % bound);
-}
-
 static void
 s_setup (void)
 {

@@ -15,6 +15,7 @@
 #include "sq_acker.h"
 #include "sq_ids.h"
 #include "sq_ledger.h"
+#include "test_random.h"
 
 #include <check.h>
 #include <inttypes.h>
@@ -47,25 +48,6 @@
 #define MAX_ROOTS 8 //  most trees one simulated tuple belongs to
 
 static uint64_t s_seed = 0xac4e12ed5eed0001ULL;
-static uint64_t s_rng;
-
-//  SplitMix64: a small, seedable generator for the simulation's choices.
-static uint64_t
-s_random (void)
-{
-    uint64_t z = (s_rng += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-//  Uniform in [0, bound).
-static size_t
-s_below (size_t bound)
-{
-    return (size_t) (s_random () % bound);
-}
-
 static void
 s_setup (void)
 {
