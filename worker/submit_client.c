@@ -196,8 +196,9 @@ submit_client_list (submit_client_t *self, FILE *out)
     if (json_array_size (topologies) == 0)
         fprintf (out, "no topologies running\n");
     else
-        fprintf (out, "%-*s  %-*s  %-11s  %11s  %7s  %9s  %5s\n", name_width, "NAME", id_width,
-                 "ID", "STATUS", "UPTIME", "WORKERS", "EXECUTORS", "TASKS");
+        fprintf (out, "%-*s  %-*s  %-11s  %11s  %7s  %9s  %5s  %12s  %12s  %9s\n", name_width,
+                 "NAME", id_width, "ID", "STATUS", "UPTIME", "WORKERS", "EXECUTORS", "TASKS",
+                 "EMITTED", "ACKED", "FAILED");
     json_array_foreach (topologies, index, topology)
     {
         const char *name = json_string_value (json_object_get (topology, "name"));
@@ -206,11 +207,17 @@ submit_client_list (submit_client_t *self, FILE *out)
         char uptime[32];
         s_format_uptime (json_integer_value (json_object_get (topology, "uptime_secs")), uptime,
                          sizeof uptime);
-        fprintf (out, "%-*s  %-*s  %-11s  %11s  %7lld  %9lld  %5lld\n", name_width,
-                 name ? name : "?", id_width, id ? id : "?", status ? status : "?", uptime,
-                 (long long) json_integer_value (json_object_get (topology, "workers")),
+        //  Counters come from the workers' latest heartbeats, each since
+        //  its worker started; a failed count includes timeouts.
+        fprintf (out, "%-*s  %-*s  %-11s  %11s  %7lld  %9lld  %5lld  %12lld  %12lld  %9lld\n",
+                 name_width, name ? name : "?", id_width, id ? id : "?", status ? status : "?",
+                 uptime, (long long) json_integer_value (json_object_get (topology, "workers")),
                  (long long) json_integer_value (json_object_get (topology, "executors")),
-                 (long long) json_integer_value (json_object_get (topology, "tasks")));
+                 (long long) json_integer_value (json_object_get (topology, "tasks")),
+                 (long long) json_integer_value (json_object_get (topology, "emitted")),
+                 (long long) json_integer_value (json_object_get (topology, "acked")),
+                 (long long) (json_integer_value (json_object_get (topology, "failed")) +
+                              json_integer_value (json_object_get (topology, "timed_out"))));
     }
     json_decref (reply);
     return 0;
