@@ -649,6 +649,25 @@ sq_zk_exists (sq_zk_t *self, const char *path, bool watch)
 }
 
 int
+sq_zk_owner (sq_zk_t *self, const char *path, int64_t *owner_p)
+{
+    assert (self);
+    assert (owner_p);
+    if (s_check_session (self, "owner", path))
+        return -1;
+    char *full = s_full_path (self, "owner", path);
+    if (!full)
+        return -1;
+    struct Stat stat;
+    int rc = zoo_exists (self->handle, full, 0, &stat);
+    int result = rc == ZOK ? 0 : s_error (self, "owner", full, rc);
+    if (rc == ZOK)
+        *owner_p = stat.ephemeralOwner;
+    free (full);
+    return result;
+}
+
+int
 sq_zk_fd (sq_zk_t *self)
 {
     assert (self);

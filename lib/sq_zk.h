@@ -109,6 +109,10 @@ int sq_zk_delete (sq_zk_t *self, const char *path, bool recursive);
 //  and failure must be told apart.
 bool sq_zk_exists (sq_zk_t *self, const char *path, bool watch);
 
+//  Session that owns an ephemeral node, into *owner_p (0 for a persistent
+//  node). Returns 0, SQ_ZK_NO_NODE, or -1.
+int sq_zk_owner (sq_zk_t *self, const char *path, int64_t *owner_p);
+
 //  Descriptor that is readable while events are queued, to poll for input
 //  with the owner's sockets: zpoller_add (poller, &fd) or a zloop_poller
 //  item with .fd. Never read it; call sq_zk_next_event. It stays the same

@@ -10,7 +10,9 @@
 
     Signals arrive through a signalfd polled with the server's ZooKeeper
     descriptor: SIGCHLD reaps workers, SIGTERM or SIGINT stops every
-    worker, deletes the membership node and exits 0. They are blocked in
+    worker, deletes the membership node and exits 0. When another
+    supervisor with the same id takes the membership node over, this one
+    stops its workers and exits 1. Signals are blocked in
     every thread (ZeroMQ's and ZooKeeper's start later and inherit the
     mask); workers get an empty mask and default handlers.
 */
@@ -166,11 +168,14 @@ main (int argc, char *argv[])
         supervisor_server_handle_zk (server);
         if (!stop)
             supervisor_server_tick (server);
+        if (supervisor_server_superseded (server))
+            stop = true;
     }
+    bool superseded = supervisor_server_superseded (server);
     supervisor_server_stop (server);
     zpoller_destroy (&poller);
     supervisor_server_destroy (&server);
     close (signal_fd);
     free (id);
-    return 0;
+    return superseded ? 1 : 0;
 }

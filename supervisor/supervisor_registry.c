@@ -14,6 +14,7 @@ struct _supervisor_registry_t {
     char *record;    //  encoded sq_supervisor_info_t, the node's data
     bool registered; //  the node is believed to exist
     bool check;      //  an event asks to look at the node again
+    bool deleted;    //  the watch saw the node deleted while our session lived
 };
 
 supervisor_registry_t *
@@ -53,6 +54,7 @@ supervisor_registry_register (supervisor_registry_t *self)
     assert (self);
     self->registered = false;
     self->check = false;
+    self->deleted = false;
     size_t size = strlen (self->record);
     int rc = sq_zk_create (self->zk, self->path, self->record, size, true);
     if (rc == SQ_ZK_NODE_EXISTS) {
@@ -88,12 +90,30 @@ supervisor_registry_handle_event (supervisor_registry_t *self, const sq_zk_event
     if (strcmp (event->path, self->path) != 0)
         return false;
     if (event->type == SQ_ZK_DELETED) {
-        zsys_warning ("supervisor=%s node %s was deleted; registering again", self->id, self->path);
+        zsys_warning ("supervisor=%s node %s was deleted", self->id, self->path);
         self->registered = false;
+        self->deleted = true;
     } else
         //  Created or changed by someone else: look again, which re-arms
         //  the watch.
         self->check = true;
+    return true;
+}
+
+//  True when the node that was deleted under our live session is back,
+//  owned by another live session: a second supervisor with our id replaced
+//  it. Taking it back would only make the two replace each other forever.
+static bool
+s_taken_over (supervisor_registry_t *self)
+{
+    int64_t owner = 0;
+    if (sq_zk_owner (self->zk, self->path, &owner) != 0)
+        return false;
+    if (owner == 0 || owner == sq_zk_session_id (self->zk))
+        return false;
+    zsys_error ("supervisor=%s another supervisor with this id took over node %s (session=%llx); "
+                "give each supervisor its own id",
+                self->id, self->path, (unsigned long long) owner);
     return true;
 }
 
@@ -117,6 +137,8 @@ supervisor_registry_sync (supervisor_registry_t *self)
     }
     if (self->registered)
         return 0;
+    if (self->deleted && s_taken_over (self))
+        return SUPERVISOR_REGISTRY_TAKEN_OVER;
     return supervisor_registry_register (self);
 }
 

@@ -36,6 +36,7 @@ struct _supervisor_server_t {
     int64_t next_zk_retry;                 //  monotonic ms before which failed zk work waits
     bool retain_pending;                   //  unused packages may wait for deletion
     bool stopped;                          //  stop has run
+    bool superseded;                       //  a supervisor with our id took over
 };
 
 //  Reads supervisor.slots.ports into self. Returns 0 or -1 with the error.
@@ -339,7 +340,12 @@ s_sync_zookeeper (supervisor_server_t *self)
         supervisor_registry_register (self->registry);
         supervisor_assignments_invalidate (self->assignments);
     }
-    bool failed = supervisor_registry_sync (self->registry) != 0;
+    int registered = supervisor_registry_sync (self->registry);
+    if (registered == SUPERVISOR_REGISTRY_TAKEN_OVER) {
+        self->superseded = true;
+        return false;
+    }
+    bool failed = registered != 0;
     bool stale = supervisor_assignments_stale (self->assignments);
     bool changed = false;
     if (stale) {
@@ -410,6 +416,13 @@ supervisor_server_tick (supervisor_server_t *self)
         self->retain_pending = true;
     if (self->retain_pending)
         s_retain_packages (self);
+}
+
+bool
+supervisor_server_superseded (supervisor_server_t *self)
+{
+    assert (self);
+    return self->superseded;
 }
 
 void

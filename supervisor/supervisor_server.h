@@ -50,6 +50,9 @@ void supervisor_server_reap (supervisor_server_t *self);
 //  Do what is due: renew the session, register, re-read assignments,
 //  fetch packages, start, stop and check workers.
 void supervisor_server_tick (supervisor_server_t *self);
+//  True when another supervisor with our id took over our membership
+//  node: this one should stop, and exit with an error.
+bool supervisor_server_superseded (supervisor_server_t *self);
 //  Shut down: stop every worker (SIGTERM, then SIGKILL), delete the
 //  membership node. Blocks up to supervisor.worker.shutdown.sleep.secs
 //  and a little more.

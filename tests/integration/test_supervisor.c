@@ -171,6 +171,7 @@ typedef struct {
     sq_zk_t *zk;            //  the test's session (nimbus's view)
     nimbus_state_t nimbus;  //  what the fake nimbus serves
     zactor_t *nimbus_actor; //  the fake nimbus
+    int nimbus_port;        //  the port it answers on
 } env_t;
 
 static void
@@ -193,6 +194,8 @@ s_dump_log (env_t *env)
             ck_abort_msg (__VA_ARGS__);                                                            \
         }                                                                                          \
     } while (0)
+
+static void s_write_config (env_t *env);
 
 static void
 s_env_init (env_t *env, const char *name)
@@ -217,7 +220,16 @@ s_env_init (env_t *env, const char *name)
     int nimbus_port = port ? atoi (port) : -1;
     free (port);
     ck_assert_int_gt (nimbus_port, 0);
+    env->nimbus_port = nimbus_port;
+    s_write_config (env);
+    env->zk = sq_zk_new (s_endpoint, env->root, 10000, 5000);
+    ck_assert_msg (env->zk != NULL, "cannot connect: %s", sq_last_error ());
+}
 
+//  Writes the supervisor's config file from env.
+static void
+s_write_config (env_t *env)
+{
     char json[4096];
     snprintf (json, sizeof json,
               "{\n"
@@ -234,11 +246,9 @@ s_env_init (env_t *env, const char *name)
               "  \"supervisor.worker.shutdown.sleep.secs\": %d,\n"
               "  \"supervisor.worker.command\": \"%s\"\n"
               "}\n",
-              s_endpoint, env->root, SESSION_MS, env->local, nimbus_port, env->ports[0],
+              s_endpoint, env->root, SESSION_MS, env->local, env->nimbus_port, env->ports[0],
               env->ports[1], WORKER_TIMEOUT_S, SHUTDOWN_SLEEP_S, s_fake_worker_bin);
     s_write_file (env->config, json);
-    env->zk = sq_zk_new (s_endpoint, env->root, 10000, 5000);
-    ck_assert_msg (env->zk != NULL, "cannot connect: %s", sq_last_error ());
 }
 
 //  Starts the supervisor; it dies with this process's main thread.
@@ -648,6 +658,43 @@ START_TEST (test_sigkill_and_stale_workers)
 }
 END_TEST
 
+START_TEST (test_second_supervisor_with_the_same_id_takes_over)
+{
+    env_t first, second;
+    s_env_init (&first, "duplicate-first");
+    s_start (&first);
+    WAIT_UNTIL (&first, s_registered (&first), WAIT_MS, "supervisor did not register");
+    int64_t first_owner = 0;
+    ck_assert_int_eq (sq_zk_owner (first.zk, first.node, &first_owner), 0);
+
+    //  A second supervisor with the same id in the same cluster (a copied
+    //  config, or a restart while the old process still runs): the newer
+    //  one takes the node, and the older one steps aside for good instead
+    //  of taking it back (the two would flap, and nimbus would reassign
+    //  their slots at every flap).
+    s_env_init (&second, "duplicate-second");
+    snprintf (second.root, sizeof second.root, "%s", first.root);
+    snprintf (second.id, sizeof second.id, "%s", first.id);
+    s_write_config (&second);
+    s_start (&second);
+    int status = s_wait_exit (&first, WAIT_MS);
+    if (status == -1)
+        s_dump_log (&first);
+    ck_assert_msg (status != -1, "the superseded supervisor keeps running");
+    ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) != 0, "status %d", status);
+    ck_assert (s_log_has (&first, "took over"));
+    int64_t owner = 0;
+    ck_assert_int_eq (sq_zk_owner (first.zk, first.node, &owner), 0);
+    ck_assert (owner != 0 && owner != first_owner);
+    ck_assert (s_alive (second.pid));
+
+    status = s_stop (&second, SIGTERM);
+    ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "status %d", status);
+    s_env_destroy (&second);
+    s_env_destroy (&first);
+}
+END_TEST
+
 START_TEST (test_session_expiry)
 {
     env_t env;
@@ -786,6 +833,7 @@ main (void)
     tcase_add_test (tcase, test_worker_lifecycle);
     tcase_add_test (tcase, test_sigterm_stops_workers);
     tcase_add_test (tcase, test_sigkill_and_stale_workers);
+    tcase_add_test (tcase, test_second_supervisor_with_the_same_id_takes_over);
     tcase_add_test (tcase, test_session_expiry);
     tcase_add_test (tcase, test_bad_input_and_killed_topology);
     suite_add_tcase (suite, tcase);
