@@ -752,6 +752,52 @@ s_worker_has_executor (const sq_assignment_worker_t *worker, sq_task_range_t ran
 }
 
 bool
+sq_assignment_worker_same_executors (const sq_assignment_worker_t *self,
+                                     const sq_assignment_worker_t *other)
+{
+    assert (self);
+    assert (other);
+    if (self->executor_count != other->executor_count)
+        return false;
+    for (size_t e = 0; e < self->executor_count; e++)
+        if (!s_worker_has_executor (other, self->executors[e]))
+            return false;
+    return true;
+}
+
+static int
+s_compare_task_ranges (const void *a, const void *b)
+{
+    const sq_task_range_t *left = a, *right = b;
+    return (left->first_task > right->first_task) - (left->first_task < right->first_task);
+}
+
+char *
+sq_assignment_worker_executors_text (const sq_assignment_worker_t *self)
+{
+    assert (self);
+    size_t count = self->executor_count;
+    sq_task_range_t *sorted = malloc ((count ? count : 1) * sizeof *sorted);
+    //  Two numbers of at most 11 characters, a dash and a comma a range.
+    char *text = malloc (count * 24 + 1);
+    if (!sorted || !text) {
+        free (sorted);
+        free (text);
+        return NULL;
+    }
+    if (count)
+        memcpy (sorted, self->executors, count * sizeof *sorted);
+    qsort (sorted, count, sizeof *sorted, s_compare_task_ranges);
+    size_t length = 0;
+    text[0] = 0;
+    for (size_t e = 0; e < count; e++)
+        length += (size_t) snprintf (text + length, 25, "%s%d-%d", e ? "," : "",
+                                     sorted[e].first_task, sorted[e].last_task);
+    free (sorted);
+    return text;
+}
+
+bool
 sq_assignment_same_placement (const sq_assignment_t *self, const sq_assignment_t *other)
 {
     assert (self);
@@ -763,11 +809,8 @@ sq_assignment_same_placement (const sq_assignment_t *self, const sq_assignment_t
         const sq_assignment_worker_t *theirs =
             sq_assignment_find_slot (other, mine->supervisor_id, mine->port);
         if (!theirs || strcmp (mine->host, theirs->host) != 0 ||
-            mine->executor_count != theirs->executor_count)
+            !sq_assignment_worker_same_executors (mine, theirs))
             return false;
-        for (size_t e = 0; e < mine->executor_count; e++)
-            if (!s_worker_has_executor (theirs, mine->executors[e]))
-                return false;
     }
     return true;
 }

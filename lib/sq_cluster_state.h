@@ -162,6 +162,13 @@ size_t sq_assignment_supervisor_slots (const sq_assignment_t *self, const char *
                                        int *ports, size_t max);
 //  Total number of executors over all workers.
 size_t sq_assignment_executor_count (const sq_assignment_t *self);
+//  True when both workers run the same executors, in any order.
+bool sq_assignment_worker_same_executors (const sq_assignment_worker_t *self,
+                                          const sq_assignment_worker_t *other);
+//  A worker's executors as text, "first-last" ranges in task order joined
+//  by commas ("1-1,4-5"): equal texts mean the same executors. NULL when
+//  out of memory. Caller owns (free).
+char *sq_assignment_worker_executors_text (const sq_assignment_worker_t *self);
 //  True when both assign the same executors to the same slots (hosts too),
 //  in any order; names, ids and generations are not compared.
 bool sq_assignment_same_placement (const sq_assignment_t *self, const sq_assignment_t *other);

@@ -25,6 +25,7 @@ s_slot_clear (supervisor_slot_t *slot)
     free (slot->topology_name);
     free (slot->topology_id);
     free (slot->checksum);
+    free (slot->executors);
     int port = slot->port;
     memset (slot, 0, sizeof *slot);
     slot->port = port;
@@ -224,7 +225,9 @@ s_apply_assignment (supervisor_assignments_t *self, const char *name,
             slot->topology_id = strdup (assignment->topology_id);
             slot->checksum = strdup (record->package_checksum);
             slot->generation = assignment->generation;
-            if (!slot->topology_name || !slot->topology_id || !slot->checksum) {
+            slot->executors = sq_assignment_worker_executors_text (worker);
+            if (!slot->topology_name || !slot->topology_id || !slot->checksum ||
+                !slot->executors) {
                 sq_topology_record_destroy (&record);
                 return sq_error_set ("out of memory");
             }
@@ -277,8 +280,8 @@ s_same_slot (const supervisor_slot_t *a, const supervisor_slot_t *b)
     if (!a->topology_name || !b->topology_name)
         return !a->topology_name && !b->topology_name;
     return strcmp (a->topology_name, b->topology_name) == 0 &&
-           strcmp (a->topology_id, b->topology_id) == 0 && a->generation == b->generation &&
-           strcmp (a->checksum, b->checksum) == 0;
+           strcmp (a->topology_id, b->topology_id) == 0 &&
+           strcmp (a->executors, b->executors) == 0 && strcmp (a->checksum, b->checksum) == 0;
 }
 
 int
@@ -309,9 +312,10 @@ supervisor_assignments_sync (supervisor_assignments_t *self)
         if (s_same_slot (&self->slots[i], now))
             continue;
         if (now->topology_name)
-            zsys_info ("supervisor=%s port=%d assigned topology=%s id=%s generation=%lld",
+            zsys_info ("supervisor=%s port=%d assigned topology=%s id=%s generation=%lld "
+                       "executors=%s",
                        self->supervisor_id, now->port, now->topology_name, now->topology_id,
-                       (long long) now->generation);
+                       (long long) now->generation, now->executors);
         else
             zsys_info ("supervisor=%s port=%d unassigned", self->supervisor_id, now->port);
     }

@@ -4,7 +4,9 @@
     topology and /topologies/<name> (sq_topology_record_t) with its id,
     status and package checksum. This class watches both and answers, per
     slot port of this supervisor, what should run there: a topology name,
-    its id, the assignment's generation and the package checksum.
+    its id, the executors of the slot and the package checksum. Other
+    workers' moves (a new generation that leaves this slot's executors be)
+    do not change a slot: its worker follows them in place.
 
     DESIGN: a ZooKeeper event about /assignments or anything under
     /assignments or /topologies marks the view stale; sync then reads the
@@ -35,6 +37,7 @@ typedef struct {
     char *topology_name; //  topology assigned to the slot
     char *topology_id;   //  id of its submission
     int64_t generation;  //  generation of the assignment
+    char *executors;     //  the slot's executors (sq_assignment_worker_executors_text)
     char *checksum;      //  package checksum from the topology record
 } supervisor_slot_t;
 

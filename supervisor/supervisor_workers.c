@@ -36,13 +36,13 @@ typedef struct {
     int port;                //  slot port
     char *want_name;         //  topology the slot should run, NULL for none
     char *want_id;           //  its topology id
-    int64_t want_generation; //  its assignment generation
+    char *want_executors;    //  its executors (sq_assignment_worker_executors_text)
     char *want_package;      //  its package file, NULL while not downloaded
     s_state_t state;         //  the process's life
     pid_t pid;               //  process id, 0 when idle
     char *name;              //  topology the process runs
     char *id;                //  its topology id
-    int64_t generation;      //  its assignment generation
+    char *executors;         //  its executors
     int64_t launched;        //  monotonic ms of the start
     int64_t kill_at;         //  monotonic ms of the SIGKILL, when stopping
     int64_t next_start;      //  monotonic ms before which no start happens
@@ -83,7 +83,7 @@ s_slot_forget_process (s_slot_t *slot)
 {
     zstr_free (&slot->name);
     zstr_free (&slot->id);
-    slot->generation = 0;
+    zstr_free (&slot->executors);
     slot->pid = 0;
     slot->state = S_IDLE;
     slot->timed_out = false;
@@ -95,7 +95,7 @@ s_slot_forget_want (s_slot_t *slot)
     zstr_free (&slot->want_name);
     zstr_free (&slot->want_id);
     zstr_free (&slot->want_package);
-    slot->want_generation = 0;
+    zstr_free (&slot->want_executors);
 }
 
 supervisor_workers_t *
@@ -282,15 +282,16 @@ supervisor_workers_want (supervisor_workers_t *self, int port, const supervisor_
         return;
     }
     if (s_same (slot->want_name, want->topology_name) &&
-        s_same (slot->want_id, want->topology_id) && slot->want_generation == want->generation &&
+        s_same (slot->want_id, want->topology_id) && s_same (slot->want_executors, want->executors) &&
         s_same (slot->want_package, package))
         return;
     s_slot_forget_want (slot);
     slot->want_name = strdup (want->topology_name);
     slot->want_id = strdup (want->topology_id);
-    slot->want_generation = want->generation;
+    slot->want_executors = strdup (want->executors);
     slot->want_package = package ? strdup (package) : NULL;
-    if (!slot->want_name || !slot->want_id || (package && !slot->want_package)) {
+    if (!slot->want_name || !slot->want_id || !slot->want_executors ||
+        (package && !slot->want_package)) {
         zsys_error ("supervisor=%s port=%d out of memory", self->supervisor_id, port);
         s_slot_forget_want (slot);
     }
@@ -301,7 +302,7 @@ static bool
 s_runs_wanted (const s_slot_t *slot)
 {
     return slot->want_name && s_same (slot->name, slot->want_name) &&
-           s_same (slot->id, slot->want_id) && slot->generation == slot->want_generation;
+           s_same (slot->id, slot->want_id) && s_same (slot->executors, slot->want_executors);
 }
 
 //  ---------------------------------------------------------------------
@@ -387,10 +388,10 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
         struct tm local;
         strftime (stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime_r (&now, &local));
         dprintf (log_fd,
-                 "---- %s supervisor=%s starting worker topology=%s id=%s generation=%lld "
+                 "---- %s supervisor=%s starting worker topology=%s id=%s executors=%s "
                  "port=%d\n",
-                 stamp, self->supervisor_id, slot->want_name, slot->want_id,
-                 (long long) slot->want_generation, slot->port);
+                 stamp, self->supervisor_id, slot->want_name, slot->want_id, slot->want_executors,
+                 slot->port);
         pid = fork ();
         if (pid == 0)
             s_child (null_fd, log_fd, self->command, argv, failure);
@@ -412,13 +413,13 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
     slot->state = S_RUNNING;
     slot->name = strdup (slot->want_name);
     slot->id = strdup (slot->want_id);
-    slot->generation = slot->want_generation;
+    slot->executors = strdup (slot->want_executors);
     slot->launched = zclock_mono ();
     slot->timed_out = false;
     s_write_pid_file (self, slot);
-    zsys_info ("supervisor=%s port=%d started worker pid=%d topology=%s id=%s generation=%lld",
+    zsys_info ("supervisor=%s port=%d started worker pid=%d topology=%s id=%s executors=%s",
                self->supervisor_id, slot->port, (int) pid, slot->want_name, slot->want_id,
-               (long long) slot->want_generation);
+               slot->want_executors);
     return 0;
 }
 
@@ -524,9 +525,9 @@ supervisor_workers_check (supervisor_workers_t *self)
         case S_RUNNING:
             if (!s_runs_wanted (slot)) {
                 zsys_info ("supervisor=%s port=%d stopping worker pid=%d topology=%s id=%s "
-                           "generation=%lld: %s",
+                           "executors=%s: %s",
                            self->supervisor_id, slot->port, (int) slot->pid, slot->name, slot->id,
-                           (long long) slot->generation,
+                           slot->executors,
                            !slot->want_name ? "slot unassigned" : "assignment changed");
                 s_signal (slot->pid, SIGTERM);
                 slot->state = S_STOPPING;

@@ -18,9 +18,10 @@
       supervisor.worker.timeout.secs (counted from its start) gets SIGKILL
       and is restarted the same way;
     - a worker whose slot is no longer assigned to its topology, or whose
-      assignment changed generation, gets SIGTERM, then SIGKILL after
+      slot's executors changed, gets SIGTERM, then SIGKILL after
       supervisor.worker.shutdown.sleep.secs; the new one starts once the
-      old one has been reaped.
+      old one has been reaped. A new assignment that moves only other
+      workers' executors leaves it running (it updates its routes).
 
     Workers outlive a supervisor killed with SIGKILL (as in Storm). The
     next supervisor of the same slots kills them at its start

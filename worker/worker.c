@@ -27,6 +27,7 @@ struct _worker_t {
     sq_topology_record_t *record;  //  /topologies/<name>, latest seen
     sq_assignment_t *assignment;   //  /assignments/<name> we started with
     sq_runtime_t *runtime;         //  our executors
+    int task_count;                //  tasks of the topology, ackers included
     worker_transfer_t *transfer;   //  tuples to and from other workers
     sq_control_t *nimbus;          //  heartbeats go here
     char *heartbeat_path;          //  file our supervisor watches
@@ -78,30 +79,60 @@ s_task_count (const sq_topology_t *topology, const sq_config_t *config)
     return tasks;
 }
 
+static void s_endpoints_destroy (char ***endpoints_p, int task_count);
+
+//  The routes of an assignment: endpoints[task] is the endpoint of the
+//  worker running task, NULL for tasks of our slot; local[task] (when
+//  local is not NULL) says which are ours. Returns the endpoints (free
+//  with s_endpoints_destroy), or NULL with sq_last_error() set.
+static char **
+s_endpoints_new (worker_t *self, const sq_assignment_t *assignment, int task_count, bool *local)
+{
+    const sq_assignment_worker_t *slot =
+        sq_assignment_find_slot (assignment, self->supervisor_id, self->port);
+    if (!slot) {
+        sq_error_set ("the assignment of '%s' has no worker on %s:%d", self->name,
+                      self->supervisor_id, self->port);
+        return NULL;
+    }
+    char **endpoints = calloc ((size_t) task_count + 1, sizeof (char *));
+    int rc = endpoints ? 0 : sq_error_set ("out of memory");
+    for (int task = 1; rc == 0 && task <= task_count; task++) {
+        const sq_assignment_worker_t *owner = sq_assignment_find_task (assignment, task);
+        if (!owner)
+            rc = sq_error_set ("the assignment of '%s' gives task %d to no worker", self->name,
+                               task);
+        else if (owner != slot)
+            endpoints[task] = zsys_sprintf ("tcp://%s:%d", owner->host, owner->port);
+        if (local)
+            local[task] = owner == slot;
+    }
+    if (rc)
+        s_endpoints_destroy (&endpoints, task_count);
+    return endpoints;
+}
+
+static void
+s_endpoints_destroy (char ***endpoints_p, int task_count)
+{
+    for (int task = 0; *endpoints_p && task <= task_count; task++)
+        free ((*endpoints_p)[task]);
+    free (*endpoints_p);
+    *endpoints_p = NULL;
+}
+
 //  Build the runtime and the transfer for our slot of the assignment.
 static int
 s_start_executors (worker_t *self, sq_topology_t **topology_p)
 {
-    const sq_assignment_worker_t *slot =
-        sq_assignment_find_slot (self->assignment, self->supervisor_id, self->port);
-    if (!slot)
-        return sq_error_set ("the assignment of '%s' has no worker on %s:%d", self->name,
-                             self->supervisor_id, self->port);
-    int task_count = s_task_count (*topology_p, self->record->config);
+    self->task_count = s_task_count (*topology_p, self->record->config);
+    int task_count = self->task_count;
     bool *local = calloc ((size_t) task_count + 1, sizeof (bool));
-    char **endpoints = calloc ((size_t) task_count + 1, sizeof (char *));
-    int rc = local && endpoints ? 0 : sq_error_set ("out of memory");
-    for (int task = 1; rc == 0 && task <= task_count; task++) {
-        const sq_assignment_worker_t *owner = sq_assignment_find_task (self->assignment, task);
-        if (!owner)
-            rc = sq_error_set ("the assignment of '%s' gives task %d to no worker", self->name,
-                               task);
-        else if (owner == slot)
-            local[task] = true;
-        else
-            endpoints[task] = zsys_sprintf ("tcp://%s:%d", owner->host, owner->port);
-    }
+    char **endpoints = local ? s_endpoints_new (self, self->assignment, task_count, local) : NULL;
+    int rc = endpoints ? 0 : -1;
     if (rc == 0) {
+        const sq_assignment_worker_t *slot =
+            sq_assignment_find_slot (self->assignment, self->supervisor_id, self->port);
         char *bind = zsys_sprintf ("tcp://%s:%d", slot->host, slot->port);
         self->transfer = worker_transfer_new (bind, (const char *const *) endpoints, task_count,
                                               self->record->config);
@@ -117,9 +148,7 @@ s_start_executors (worker_t *self, sq_topology_t **topology_p)
             sq_runtime_new_placed (self->name, topology_p, self->record->config, &placement);
         rc = self->runtime ? 0 : -1;
     }
-    for (int task = 0; endpoints && task <= task_count; task++)
-        free (endpoints[task]);
-    free (endpoints);
+    s_endpoints_destroy (&endpoints, task_count);
     free (local);
     sq_topology_destroy (topology_p);
     if (rc == 0)
@@ -246,22 +275,37 @@ s_heartbeat (worker_t *self)
     }
 }
 
-//  The executors of our slot in an assignment, compared with what we run.
-static bool
-s_same_slot (worker_t *self, const sq_assignment_t *assignment)
+//  Follow a new assignment: nothing to do when it places every executor as
+//  before; routes updated in place when only other workers' executors
+//  moved. Returns 0, or -1 when our slot's executors changed (or the
+//  routes cannot be updated): then the supervisor must start us anew.
+static int
+s_follow_assignment (worker_t *self, sq_assignment_t **assignment_p)
 {
+    sq_assignment_t *assignment = *assignment_p;
+    if (sq_assignment_same_placement (self->assignment, assignment))
+        return 0;
     const sq_assignment_worker_t *now =
         sq_assignment_find_slot (self->assignment, self->supervisor_id, self->port);
     const sq_assignment_worker_t *next =
         sq_assignment_find_slot (assignment, self->supervisor_id, self->port);
-    if (!next || next->executor_count != now->executor_count)
-        return false;
-    for (size_t e = 0; e < now->executor_count; e++)
-        if (now->executors[e].first_task != next->executors[e].first_task ||
-            now->executors[e].last_task != next->executors[e].last_task)
-            return false;
-    //  Tasks of other workers may have moved: then our routes are stale too.
-    return sq_assignment_same_placement (self->assignment, assignment);
+    if (!next || strcmp (now->host, next->host) != 0 ||
+        !sq_assignment_worker_same_executors (now, next))
+        return sq_error_set ("the executors of this slot changed");
+    char **endpoints = s_endpoints_new (self, assignment, self->task_count, NULL);
+    int rc = endpoints ? worker_transfer_reroute (self->transfer, (const char *const *) endpoints,
+                                                  self->task_count)
+                       : -1;
+    s_endpoints_destroy (&endpoints, self->task_count);
+    if (rc == 0) {
+        zsys_info ("worker topology=%s port=%d: other workers moved (generation %lld); routes "
+                   "updated",
+                   self->name, self->port, (long long) assignment->generation);
+        sq_assignment_destroy (&self->assignment);
+        self->assignment = assignment;
+        *assignment_p = NULL;
+    }
+    return rc;
 }
 
 //  React to a ZooKeeper event; returns 1 to go on, 0 to stop, -1 to have
@@ -297,11 +341,11 @@ s_handle_event (worker_t *self, const sq_zk_event_t *event)
                        self->port);
             return 0;
         }
-        bool same = s_same_slot (self, assignment);
+        int rc = s_follow_assignment (self, &assignment);
         sq_assignment_destroy (&assignment);
-        if (!same) {
-            zsys_info ("worker topology=%s port=%d: assignment changed, restarting", self->name,
-                       self->port);
+        if (rc) {
+            zsys_info ("worker topology=%s port=%d: assignment changed (%s), restarting",
+                       self->name, self->port, sq_last_error ());
             return -1;
         }
     }

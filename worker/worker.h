@@ -6,8 +6,10 @@
     tuples to and from the other workers (worker_transfer), and reports:
     heartbeats to nimbus over ZeroMQ and a heartbeat file for its
     supervisor. It follows the topology's status (activate, deactivate) and
-    exits when its slot's assignment changes or goes away, so that the
-    supervisor starts the worker the new assignment asks for.
+    the moves of other workers' executors (routing to their new workers),
+    and exits when its own slot's executors change or its assignment goes
+    away, so that the supervisor starts the worker the new assignment asks
+    for.
 */
 #ifndef WORKER_H_INCLUDED
 #define WORKER_H_INCLUDED

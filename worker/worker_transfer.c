@@ -44,9 +44,10 @@ typedef struct {
 
 struct _worker_transfer_t {
     zsock_t *pull;                          //  bound PULL socket
-    transfer_peer_t *peers;                 //  the other workers
-    size_t peer_count;                      //  how many
-    int *task_peer;                         //  by task id: index in peers, -1 when local
+    transfer_peer_t *peers;                 //  the other workers, room for peer_capacity
+    size_t peer_capacity;                   //  peers never moves: threads index it
+    _Atomic size_t peer_count;              //  how many; grows when reroute finds new ones
+    _Atomic int *task_peer;                 //  by task id: index in peers, -1 when local
     int task_count;                         //  highest task id
     size_t queue_capacity;                  //  messages each peer's queue holds
     int send_timeout_ms;                    //  how long a batch may wait for its peer
@@ -73,18 +74,32 @@ struct _worker_transfer_t {
     _Atomic uint64_t undeliverable;         //
 };
 
+static void
+s_peer_free (transfer_peer_t *peer)
+{
+    for (size_t m = 0; m < peer->pending_count; m++)
+        sq_tuple_destroy (&peer->pending[m].tuple);
+    free (peer->pending);
+    free (peer->endpoint);
+    zsock_destroy (&peer->push);
+    sq_queue_destroy (&peer->queue);
+    sq_codec_destroy (&peer->batch);
+}
+
+//  Index of the peer at endpoint, connecting a new one when there is none.
+//  Only the owner's thread adds peers; a new one is complete before the
+//  count that shows it to the other threads grows. -1 when out of memory
+//  or out of room.
 static int
 s_peer_index (worker_transfer_t *self, const char *endpoint)
 {
-    for (size_t p = 0; p < self->peer_count; p++)
+    size_t count = atomic_load (&self->peer_count);
+    for (size_t p = 0; p < count; p++)
         if (strcmp (self->peers[p].endpoint, endpoint) == 0)
             return (int) p;
-    transfer_peer_t *grown =
-        realloc (self->peers, (self->peer_count + 1) * sizeof (transfer_peer_t));
-    if (!grown)
+    if (count == self->peer_capacity)
         return -1;
-    self->peers = grown;
-    transfer_peer_t *peer = &self->peers[self->peer_count];
+    transfer_peer_t *peer = &self->peers[count];
     *peer = (transfer_peer_t){
         .endpoint = strdup (endpoint),
         .push = zsock_new (ZMQ_PUSH),
@@ -92,9 +107,10 @@ s_peer_index (worker_transfer_t *self, const char *endpoint)
         .batch = sq_codec_new (),
         .pending = malloc (TRANSFER_POP_MAX * sizeof (sq_message_t)),
     };
-    self->peer_count++;
-    if (!peer->endpoint || !peer->push || !peer->queue || !peer->batch || !peer->pending)
+    if (!peer->endpoint || !peer->push || !peer->queue || !peer->batch || !peer->pending) {
+        s_peer_free (peer);
         return -1;
+    }
     //  Small buffers all along, so that what is in flight between two
     //  workers stays small and backpressure takes hold fast.
     zsock_set_sndhwm (peer->push, TRANSFER_HWM);
@@ -103,7 +119,27 @@ s_peer_index (worker_transfer_t *self, const char *endpoint)
     zsock_set_reconnect_ivl (peer->push, 10);
     zsock_set_linger (peer->push, TRANSFER_LINGER_MS);
     zsock_connect (peer->push, "%s", endpoint);
-    return (int) self->peer_count - 1;
+    atomic_store (&self->peer_count, count + 1);
+    return (int) count;
+}
+
+//  Point every remote task at its worker's peer. Returns 0, or -1 when a
+//  task would change between local and remote, or a peer cannot be added.
+static int
+s_route (worker_transfer_t *self, const char *const *task_endpoints, bool initial)
+{
+    for (int task = 1; task <= self->task_count; task++) {
+        int now = atomic_load (&self->task_peer[task]);
+        bool remote = task_endpoints[task] != NULL;
+        if (!initial && remote != (now >= 0))
+            return sq_error_set ("task %d would move %s this worker", task,
+                                 remote ? "away from" : "into");
+        int peer = remote ? s_peer_index (self, task_endpoints[task]) : -1;
+        if (remote && peer < 0)
+            return sq_error_set ("cannot add a connection to %s", task_endpoints[task]);
+        atomic_store (&self->task_peer[task], peer);
+    }
+    return 0;
 }
 
 worker_transfer_t *
@@ -126,9 +162,14 @@ worker_transfer_new (const char *endpoint, const char *const *task_endpoints, in
     pthread_condattr_setclock (&attributes, CLOCK_MONOTONIC);
     pthread_cond_init (&self->doorbell, &attributes);
     pthread_condattr_destroy (&attributes);
-    self->task_peer = calloc ((size_t) task_count + 1, sizeof (int));
+    self->task_peer = calloc ((size_t) task_count + 1, sizeof (_Atomic int));
+    //  Room for every task on a worker of its own, and as many again for
+    //  workers that later reroutes bring; past that a reroute fails and
+    //  the worker is restarted instead.
+    self->peer_capacity = 2 * (size_t) task_count + 2;
+    self->peers = calloc (self->peer_capacity, sizeof (transfer_peer_t));
     self->pull = zsock_new (ZMQ_PULL);
-    if (!self->task_peer || !self->pull) {
+    if (!self->task_peer || !self->peers || !self->pull) {
         worker_transfer_destroy (&self);
         sq_error_set ("out of memory");
         return NULL;
@@ -145,18 +186,20 @@ worker_transfer_new (const char *endpoint, const char *const *task_endpoints, in
         worker_transfer_destroy (&self);
         return NULL;
     }
-    for (int task = 1; task <= task_count; task++) {
-        self->task_peer[task] = -1;
-        if (task_endpoints[task]) {
-            self->task_peer[task] = s_peer_index (self, task_endpoints[task]);
-            if (self->task_peer[task] < 0) {
-                worker_transfer_destroy (&self);
-                sq_error_set ("out of memory");
-                return NULL;
-            }
-        }
+    if (s_route (self, task_endpoints, true)) {
+        worker_transfer_destroy (&self);
+        return NULL;
     }
     return self;
+}
+
+int
+worker_transfer_reroute (worker_transfer_t *self, const char *const *task_endpoints,
+                         int task_count)
+{
+    if (task_count != self->task_count)
+        return sq_error_set ("the topology has %d tasks, not %d", self->task_count, task_count);
+    return s_route (self, task_endpoints, false);
 }
 
 void
@@ -166,16 +209,8 @@ worker_transfer_destroy (worker_transfer_t **self_p)
         return;
     worker_transfer_t *self = *self_p;
     worker_transfer_stop (self);
-    for (size_t p = 0; p < self->peer_count; p++) {
-        transfer_peer_t *peer = &self->peers[p];
-        for (size_t m = 0; m < peer->pending_count; m++)
-            sq_tuple_destroy (&peer->pending[m].tuple);
-        free (peer->pending);
-        free (peer->endpoint);
-        zsock_destroy (&peer->push);
-        sq_queue_destroy (&peer->queue);
-        sq_codec_destroy (&peer->batch);
-    }
+    for (size_t p = 0; p < atomic_load (&self->peer_count); p++)
+        s_peer_free (&self->peers[p]);
     free (self->peers);
     free (self->task_peer);
     for (size_t e = 0; e < self->backlog_count; e++) {
@@ -197,9 +232,8 @@ void
 worker_transfer_stop (worker_transfer_t *self)
 {
     atomic_store (&self->stopping, true);
-    for (size_t p = 0; p < self->peer_count; p++)
-        if (self->peers[p].queue)
-            sq_queue_close (self->peers[p].queue);
+    for (size_t p = 0; p < atomic_load (&self->peer_count); p++)
+        sq_queue_close (self->peers[p].queue);
     if (self->started) {
         pthread_join (self->sender, NULL);
         pthread_join (self->receiver, NULL);
@@ -225,7 +259,7 @@ worker_transfer_send (void *arg, const sq_message_t *messages, size_t count, boo
     size_t done = 0;
     while (done < count) {
         int task = messages[done].task;
-        int peer = task >= 1 && task <= self->task_count ? self->task_peer[task] : -1;
+        int peer = task >= 1 && task <= self->task_count ? atomic_load (&self->task_peer[task]) : -1;
         if (peer < 0) {
             //  Not a task of another worker: the runtime sent it here by mistake.
             sq_tuple_t *tuple = messages[done++].tuple;
@@ -236,7 +270,7 @@ worker_transfer_send (void *arg, const sq_message_t *messages, size_t count, boo
         size_t run = 1;
         while (done + run < count && messages[done + run].task >= 1 &&
                messages[done + run].task <= self->task_count &&
-               self->task_peer[messages[done + run].task] == peer)
+               atomic_load (&self->task_peer[messages[done + run].task]) == peer)
             run++;
         size_t pushed = sq_queue_push (self->peers[peer].queue, messages + done, run, wait);
         done += pushed;
@@ -329,7 +363,8 @@ s_sender (void *argument)
     while (!atomic_load (&self->stopping)) {
         int64_t now = zclock_mono ();
         bool moved = false, stuck = false;
-        for (size_t p = 0; p < self->peer_count; p++) {
+        size_t peer_count = atomic_load (&self->peer_count);
+        for (size_t p = 0; p < peer_count; p++) {
             moved |= s_serve_peer (self, &self->peers[p], now);
             stuck |= self->peers[p].pending_count > 0;
         }
@@ -473,7 +508,7 @@ s_backpressure (worker_transfer_t *self, int64_t now)
                        congested ? "congested" : "no longer congested", self->backlog_total);
         self->congested = congested;
         self->announced_at = now;
-        for (size_t p = 0; p < self->peer_count; p++) {
+        for (size_t p = 0; p < atomic_load (&self->peer_count); p++) {
             sq_message_t signal = {
                 .kind = SQ_MSG_BACKPRESSURE, .root = self->self_id, .value = congested};
             //  Straight to the peer's queue; a full queue means the signal

@@ -8,6 +8,9 @@
     ZeroMQ message. A receive thread decodes arriving batches and hands the
     messages to the local executors.
 
+    When nimbus moves other workers' executors, reroute points their tasks
+    at the new workers while everything keeps running.
+
     DESIGN: backpressure crosses workers through bounded buffers end to
     end: a full executor queue blocks the receive thread, ZeroMQ's receive
     and send high-water marks fill, the send thread blocks, the transfer
@@ -37,6 +40,14 @@ typedef struct {
 //  sq_last_error() set when the endpoint cannot be bound. Caller owns.
 worker_transfer_t *worker_transfer_new (const char *endpoint, const char *const *task_endpoints,
                                         int task_count, const sq_config_t *config);
+//  Follow a new assignment that leaves this worker's executors where they
+//  are: task_endpoints as for new (the same task_count; the same tasks
+//  local). Messages for a moved task go to its new worker from now on;
+//  those already queued for the old one go there, or fail their trees when
+//  it does not answer. Call from the thread that created the transfer.
+//  Returns 0, or -1 with sq_last_error() set (then restart the worker).
+int worker_transfer_reroute (worker_transfer_t *self, const char *const *task_endpoints,
+                             int task_count);
 //  Stop the threads: nothing more is received or sent, and remote sends
 //  return at once. Call before destroying the runtime the transfer
 //  delivers to. Idempotent.

@@ -261,11 +261,32 @@ START_TEST (test_worker_kill_loses_nothing)
 }
 END_TEST
 
+//  Index of the slot of supervisor index that the assignment of `name`
+//  uses, or -1.
+static int
+s_assigned_slot (const char *name, int index)
+{
+    sq_assignment_t *assignment = s_assignment (name);
+    int port = 0, slot = -1;
+    if (assignment && sq_assignment_supervisor_slots (
+                          assignment, cluster_harness_supervisor_id (s_cluster, index), &port, 1))
+        for (int candidate = 0; candidate < 2; candidate++)
+            if (cluster_harness_slot_port (s_cluster, index, candidate) == port)
+                slot = candidate;
+    sq_assignment_destroy (&assignment);
+    return slot;
+}
+
 START_TEST (test_supervisor_loss_moves_executors)
 {
-    s_submit_probe ("4", "2");
+    //  Two workers, one on each supervisor, and a free slot on each.
+    s_submit_probe ("2", "2");
     ck_assert (s_wait_probe_acked (200, 60));
     s_assert_mid_run ();
+    int survivor_slot = s_assigned_slot ("probe", 1);
+    ck_assert_int_ge (survivor_slot, 0);
+    pid_t survivor = cluster_harness_worker_pid (s_cluster, 1, survivor_slot);
+    ck_assert_int_gt (survivor, 0);
     cluster_harness_stop_supervisor (s_cluster, 0, SIGKILL, true);
     const char *lost = cluster_harness_supervisor_id (s_cluster, 0);
     //  Nimbus notices the session end and moves the executors.
@@ -279,6 +300,10 @@ START_TEST (test_supervisor_loss_moves_executors)
     ck_assert_msg (moved, "executors of the lost supervisor were not reassigned");
     ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
                    s_probe_acked (), PROBE_MESSAGES);
+    //  The surviving worker kept its executors, so it kept running and
+    //  only rerouted to the moved ones.
+    ck_assert_msg (cluster_harness_worker_pid (s_cluster, 1, survivor_slot) == survivor,
+                   "the surviving worker was restarted");
 }
 END_TEST
 

@@ -384,7 +384,8 @@ s_remove_worker_file (env_t *env, int port, const char *name)
 
 //  Writes /topologies/<name> (status, checksum of the package the fake
 //  nimbus serves now) and /assignments/<name> with one worker per port of
-//  ports[0..count).
+//  ports[0..count), the worker on ports[i] running task generation + i: a
+//  new generation gives every slot other executors.
 static void
 s_assign (env_t *env, const char *name, const char *topology_id, int64_t generation,
           sq_topology_status_t status, const int *ports, int count)
@@ -409,8 +410,8 @@ s_assign (env_t *env, const char *name, const char *topology_id, int64_t generat
     for (int i = 0; i < count; i++) {
         int worker = sq_assignment_add_worker (assignment, env->id, "127.0.0.1", ports[i]);
         ck_assert_int_ge (worker, 0);
-        ck_assert_int_eq (sq_assignment_add_executor (assignment, (size_t) worker, i + 1, i + 1),
-                          0);
+        int task = (int) generation + i;
+        ck_assert_int_eq (sq_assignment_add_executor (assignment, (size_t) worker, task, task), 0);
     }
     text = sq_assignment_encode (assignment);
     path = zsys_sprintf ("/assignments/%s", name);
@@ -558,6 +559,25 @@ START_TEST (test_worker_lifecycle)
     ck_assert (!s_alive (pid3));
     ck_assert_int_eq (s_worker_starts (&env, p0), starts + 1);
     int pid4 = s_running_worker (&env, p0);
+
+    //  A new generation that moves only another supervisor's executors
+    //  leaves the worker running: it follows such moves in place.
+    sq_assignment_t *moved = sq_assignment_new ("wc", "wc-1-1000");
+    ck_assert_ptr_nonnull (moved);
+    moved->generation = 7;
+    ck_assert_int_eq (sq_assignment_add_worker (moved, env.id, "127.0.0.1", p0), 0);
+    ck_assert_int_eq (sq_assignment_add_executor (moved, 0, 2, 2), 0);
+    ck_assert_int_eq (sq_assignment_add_worker (moved, "elsewhere", "127.0.0.2", 7000), 1);
+    ck_assert_int_eq (sq_assignment_add_executor (moved, 1, 3, 3), 0);
+    char *text = sq_assignment_encode (moved);
+    ck_assert_int_eq (sq_zk_set (env.zk, "/assignments/wc", text, strlen (text)), 0);
+    free (text);
+    sq_assignment_destroy (&moved);
+    //  Nothing should happen, so there is no event to wait for: give the
+    //  supervisor a few of its monitor rounds to get it wrong.
+    usleep (3 * 1000 * 1000);
+    ck_assert_int_eq (s_running_worker (&env, p0), pid4);
+    ck_assert_int_eq (s_worker_starts (&env, p0), starts + 1);
 
     //  Moved to the other slot: p0 stops, p1 starts.
     s_assign (&env, "wc", "wc-1-1000", 3, SQ_TOPOLOGY_ACTIVE, &p1, 1);

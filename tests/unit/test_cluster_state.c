@@ -224,6 +224,36 @@ START_TEST (test_assignment_lookups)
 }
 END_TEST
 
+START_TEST (test_worker_executors_compare_as_sets)
+{
+    sq_assignment_t *assignment = sq_assignment_new ("wc", "wc-1");
+    ck_assert_int_eq (sq_assignment_add_worker (assignment, "sup-a", "a", 6700), 0);
+    ck_assert_int_eq (sq_assignment_add_executor (assignment, 0, 7, 8), 0);
+    ck_assert_int_eq (sq_assignment_add_executor (assignment, 0, 1, 1), 0);
+    ck_assert_int_eq (sq_assignment_add_worker (assignment, "sup-b", "b", 6700), 1);
+    ck_assert_int_eq (sq_assignment_add_executor (assignment, 1, 1, 1), 0);
+    ck_assert_int_eq (sq_assignment_add_executor (assignment, 1, 7, 8), 0);
+    ck_assert_int_eq (sq_assignment_add_worker (assignment, "sup-c", "c", 6700), 2);
+    ck_assert_int_eq (sq_assignment_add_executor (assignment, 2, 1, 1), 0);
+    ck_assert_int_eq (sq_assignment_add_executor (assignment, 2, 7, 7), 0);
+    const sq_assignment_worker_t *a = &assignment->workers[0], *b = &assignment->workers[1],
+                                 *c = &assignment->workers[2];
+    //  Order does not matter; ranges must match exactly.
+    ck_assert (sq_assignment_worker_same_executors (a, b));
+    ck_assert (!sq_assignment_worker_same_executors (a, c));
+    char *text_a = sq_assignment_worker_executors_text (a);
+    char *text_b = sq_assignment_worker_executors_text (b);
+    char *text_c = sq_assignment_worker_executors_text (c);
+    ck_assert_str_eq (text_a, "1-1,7-8");
+    ck_assert_str_eq (text_b, "1-1,7-8");
+    ck_assert_str_eq (text_c, "1-1,7-7");
+    free (text_a);
+    free (text_b);
+    free (text_c);
+    sq_assignment_destroy (&assignment);
+}
+END_TEST
+
 START_TEST (test_validate_built_assignment)
 {
     sq_assignment_t *assignment = s_sample_assignment ();
@@ -511,6 +541,7 @@ main (void)
     tcase_add_test (tcase, test_topology_round_trip);
     tcase_add_test (tcase, test_assignment_round_trip);
     tcase_add_test (tcase, test_assignment_lookups);
+    tcase_add_test (tcase, test_worker_executors_compare_as_sets);
     tcase_add_test (tcase, test_validate_built_assignment);
     tcase_add_loop_test (tcase, test_malformed_records, 0,
                          (int) (sizeof s_bad_records / sizeof *s_bad_records));
