@@ -7,12 +7,18 @@
     and appends each acked number to <probe.dir>/acked.log. A spout that
     starts again (its worker was killed) reads that log first and emits only
     the numbers not yet acked, so a test sees at-least-once across crashes
-    by checking that the log holds every number. The sink appends what it
-    receives to <probe.dir>/sink-<task>.log, so duplicates can be counted.
+    by checking that the log holds every number. The spout also keeps the
+    highest number it has emitted in <probe.dir>/emitted (rewritten at most
+    ten times a second), so a test can tell which numbers went out before a
+    moment. The sink appends what it receives to <probe.dir>/sink-<task>.log,
+    so duplicates can be counted.
 
     Config keys: probe.dir (required), probe.messages (1000),
     probe.per.call (numbers emitted per next_tuple at most, 10),
-    probe.rate (new numbers per second at most; 0, the default: no limit).
+    probe.rate (numbers per second at most, not counting replays of failed
+    ones; 0, the default: no limit). A restarted spout skips the numbers
+    already acked at once, so it is back at the head of the stream as soon
+    as it has emitted the ones its predecessor left unacked.
 */
 #include <squall.h>
 
@@ -37,9 +43,13 @@ typedef struct {
     int replay_count;          //  how many
     int messages;              //  numbers to deliver
     int next;                  //  next number to consider
+    int fresh;                 //  numbers emitted from next since open
     int per_call;              //  most emits per next_tuple
     double rate;               //  new numbers per second at most, 0 for no limit
     double started;            //  monotonic seconds at open
+    char *emitted_path;        //  <probe.dir>/emitted
+    char *emitted_temporary;   //  where it is written before the rename
+    double emitted_written;    //  monotonic seconds of the last rewrite
 } numbers_t;
 
 static void
@@ -48,15 +58,44 @@ s_declare_number (sq_declarer_t *declarer)
     sq_declarer_fields (declarer, "number");
 }
 
-static FILE *
-s_open_log (const sq_context_t *context, const char *name, const char *mode)
+//  <probe.dir>/name, or NULL when probe.dir is not set. Caller frees.
+static char *
+s_probe_path (const sq_context_t *context, const char *name)
 {
     const char *dir = sq_config_string (sq_context_config (context), "probe.dir", NULL);
     if (!dir)
         return NULL;
-    char path[4096];
-    snprintf (path, sizeof path, "%s/%s", dir, name);
-    return fopen (path, mode);
+    size_t size = strlen (dir) + strlen (name) + 2;
+    char *path = malloc (size);
+    if (path)
+        snprintf (path, size, "%s/%s", dir, name);
+    return path;
+}
+
+static FILE *
+s_open_log (const sq_context_t *context, const char *name, const char *mode)
+{
+    char *path = s_probe_path (context, name);
+    FILE *file = path ? fopen (path, mode) : NULL;
+    free (path);
+    return file;
+}
+
+//  Rewrite <probe.dir>/emitted with the highest number emitted, through a
+//  file renamed into place so that readers never see half a number.
+static void
+s_write_emitted (numbers_t *self)
+{
+    double now = s_now ();
+    if (now - self->emitted_written < 0.1)
+        return;
+    self->emitted_written = now;
+    FILE *file = fopen (self->emitted_temporary, "w");
+    if (!file)
+        return;
+    fprintf (file, "%d\n", self->next - 1);
+    if (fclose (file) == 0)
+        rename (self->emitted_temporary, self->emitted_path);
 }
 
 static int
@@ -79,8 +118,16 @@ s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *col
     if (previous)
         fclose (previous);
     self->acked_log = s_open_log (context, "acked.log", "a");
-    if (!self->acked_log) {
+    char name[64];
+    snprintf (name, sizeof name, "emitted.%d", sq_context_task_id (context));
+    self->emitted_temporary = s_probe_path (context, name);
+    self->emitted_path = s_probe_path (context, "emitted");
+    if (!self->acked_log || !self->emitted_temporary || !self->emitted_path) {
         fprintf (stderr, "probe: config key probe.dir must name a writable directory\n");
+        if (self->acked_log)
+            fclose (self->acked_log);
+        free (self->emitted_temporary);
+        free (self->emitted_path);
         free (self->acked);
         free (self->replay);
         free (self);
@@ -91,25 +138,38 @@ s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *col
     return 0;
 }
 
+//  The next number to emit: a failed one first, else the next one not
+//  acked yet while the rate allows; -1 for none now.
+static int
+s_pick_number (numbers_t *self)
+{
+    if (self->replay_count)
+        return self->replay[--self->replay_count];
+    while (self->next < self->messages && self->acked[self->next])
+        self->next++;
+    if (self->next < self->messages &&
+        (self->rate <= 0 || self->fresh < (s_now () - self->started) * self->rate)) {
+        self->fresh++;
+        return self->next++;
+    }
+    return -1;
+}
+
 static void
 s_numbers_next (void *state)
 {
     numbers_t *self = state;
     for (int emitted = 0; emitted < self->per_call;) {
-        int number;
-        if (self->replay_count)
-            number = self->replay[--self->replay_count];
-        else if (self->next < self->messages &&
-                 (self->rate <= 0 || self->next < (s_now () - self->started) * self->rate))
-            number = self->next++;
-        else
-            return;
+        int number = s_pick_number (self);
+        if (number < 0)
+            break;
         if (self->acked[number])
             continue;
         sq_collector_emit_tracked (self->collector, NULL, (uint64_t) number,
                                    SQ_VALUES (sq_int (number)));
         emitted++;
     }
+    s_write_emitted (self);
 }
 
 static void
@@ -135,6 +195,8 @@ s_numbers_close (void *state)
 {
     numbers_t *self = state;
     fclose (self->acked_log);
+    free (self->emitted_temporary);
+    free (self->emitted_path);
     free (self->acked);
     free (self->replay);
     free (self);
