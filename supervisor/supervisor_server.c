@@ -211,7 +211,7 @@ supervisor_server_new (const sq_config_t *config, const char *id)
             rc = sq_error_set ("out of memory");
     }
     if (rc == 0) {
-        supervisor_workers_kill_stale (self->workers);
+        supervisor_workers_adopt (self->workers);
         zsys_info ("supervisor=%s started host=%s slots=%zu local-dir=%s worker-command=%s "
                    "session-timeout-ms=%d",
                    id, info->host, self->port_count,
@@ -410,8 +410,10 @@ supervisor_server_tick (supervisor_server_t *self)
                      : NULL;
             supervisor_workers_want (self->workers, self->ports[i], slot, package);
         }
+        //  Not before the assignments were read once: until then adopted
+        //  workers would look unwanted.
+        supervisor_workers_check (self->workers);
     }
-    supervisor_workers_check (self->workers);
     if (changed)
         self->retain_pending = true;
     if (self->retain_pending)

@@ -19,7 +19,7 @@
 #define S_HEALTHY_MS 5000      //  a worker that lived this long starts its back-off afresh
 #define S_BACKOFF_FIRST_MS 100 //  delay before the second restart in a row
 #define S_BACKOFF_MAX_MS 30000 //  longest delay between restarts
-#define S_STALE_WAIT_MS 2000   //  how long kill_stale waits for old workers to go
+#define S_STALE_WAIT_MS 2000   //  how long adopt waits for the workers it kills to go
 #define S_FORK_RETRY_MS 1000   //  delay after fork or setup failed
 #define S_MAX_TIMEOUT_MS 1000  //  longest sleep timeout asks for
 
@@ -48,8 +48,10 @@ typedef struct {
     int64_t next_start;      //  monotonic ms before which no start happens
     int failures;            //  exits in a row that came soon after a start
     bool timed_out;          //  killed for a missing heartbeat
+    bool adopted;            //  started by an earlier run: not our child, watched in /proc
     char *directory;         //  workers/<port>
     char *pid_path;          //  workers/<port>/pid
+    char *slot_path;         //  workers/<port>/slot: what the process runs
     char *heartbeat_path;    //  workers/<port>/heartbeat
     char *log_path;          //  workers/<port>/worker.log
 } s_slot_t;
@@ -87,6 +89,7 @@ s_slot_forget_process (s_slot_t *slot)
     slot->pid = 0;
     slot->state = S_IDLE;
     slot->timed_out = false;
+    slot->adopted = false;
 }
 
 static void
@@ -125,9 +128,11 @@ supervisor_workers_new (const sq_config_t *config, const char *supervisor_id, co
         slot->port = ports[i];
         slot->directory = supervisor_paths_worker_dir (config, ports[i]);
         slot->pid_path = supervisor_paths_worker_file (config, ports[i], "pid");
+        slot->slot_path = supervisor_paths_worker_file (config, ports[i], "slot");
         slot->heartbeat_path = supervisor_paths_worker_file (config, ports[i], "heartbeat");
         slot->log_path = supervisor_paths_worker_file (config, ports[i], "worker.log");
-        ok = slot->directory && slot->pid_path && slot->heartbeat_path && slot->log_path;
+        ok = slot->directory && slot->pid_path && slot->slot_path && slot->heartbeat_path &&
+             slot->log_path;
     }
     if (!ok)
         supervisor_workers_destroy (&self);
@@ -147,6 +152,7 @@ supervisor_workers_destroy (supervisor_workers_t **self_p)
         s_slot_forget_process (slot);
         free (slot->directory);
         free (slot->pid_path);
+        free (slot->slot_path);
         free (slot->heartbeat_path);
         free (slot->log_path);
     }
@@ -228,14 +234,45 @@ s_process_alive (pid_t pid)
     return !(close && close[1] == ' ' && (close[2] == 'Z' || close[2] == 'X'));
 }
 
+//  Reads what the slot file says the slot's process runs into the
+//  slot (name, id, executors: one a line). Returns 0, or -1 when the file
+//  is missing or incomplete.
+static int
+s_read_slot_file (s_slot_t *slot)
+{
+    FILE *file = fopen (slot->slot_path, "re");
+    if (!file)
+        return -1;
+    char *lines[3] = {NULL, NULL, NULL};
+    size_t sizes[3] = {0, 0, 0};
+    int complete = 0;
+    for (int i = 0; i < 3; i++) {
+        ssize_t length = getline (&lines[i], &sizes[i], file);
+        if (length > 1 && lines[i][length - 1] == '\n') {
+            lines[i][length - 1] = 0;
+            complete++;
+        }
+    }
+    fclose (file);
+    if (complete == 3) {
+        slot->name = lines[0];
+        slot->id = lines[1];
+        slot->executors = lines[2];
+        return 0;
+    }
+    for (int i = 0; i < 3; i++)
+        free (lines[i]);
+    return -1;
+}
+
 int
-supervisor_workers_kill_stale (supervisor_workers_t *self)
+supervisor_workers_adopt (supervisor_workers_t *self)
 {
     assert (self);
     pid_t *killed = calloc (self->slot_count ? self->slot_count : 1, sizeof (pid_t));
     if (!killed)
         return 0;
-    int count = 0;
+    int count = 0, adopted = 0;
     for (size_t i = 0; i < self->slot_count; i++) {
         s_slot_t *slot = &self->slots[i];
         FILE *file = fopen (slot->pid_path, "re");
@@ -244,13 +281,28 @@ supervisor_workers_kill_stale (supervisor_workers_t *self)
         long pid = 0;
         int fields = fscanf (file, "%ld", &pid);
         fclose (file);
-        if (fields == 1 && pid > 1 && pid <= INT32_MAX && (pid_t) pid != getpid () &&
-            s_is_our_worker ((pid_t) pid, self->supervisor_id, slot->port)) {
-            zsys_warning ("supervisor=%s port=%d killing stale worker pid=%ld of an earlier run",
-                          self->supervisor_id, slot->port, pid);
-            s_signal ((pid_t) pid, SIGKILL);
-            killed[count++] = (pid_t) pid;
+        if (fields != 1 || pid <= 1 || pid > INT32_MAX || (pid_t) pid == getpid () ||
+            !s_is_our_worker ((pid_t) pid, self->supervisor_id, slot->port)) {
+            unlink (slot->pid_path);
+            continue;
         }
+        if (s_read_slot_file (slot) == 0) {
+            slot->pid = (pid_t) pid;
+            slot->state = S_RUNNING;
+            slot->adopted = true;
+            slot->launched = zclock_mono ();
+            zsys_info ("supervisor=%s port=%d adopting worker pid=%ld of an earlier run "
+                       "topology=%s id=%s executors=%s",
+                       self->supervisor_id, slot->port, pid, slot->name, slot->id,
+                       slot->executors);
+            adopted++;
+            continue;
+        }
+        zsys_warning ("supervisor=%s port=%d killing worker pid=%ld of an earlier run: %s "
+                      "does not say what it runs",
+                      self->supervisor_id, slot->port, pid, slot->slot_path);
+        s_signal ((pid_t) pid, SIGKILL);
+        killed[count++] = (pid_t) pid;
         unlink (slot->pid_path);
     }
     int64_t deadline = zclock_mono () + S_STALE_WAIT_MS;
@@ -258,7 +310,7 @@ supervisor_workers_kill_stale (supervisor_workers_t *self)
         while (s_process_alive (killed[i]) && zclock_mono () < deadline)
             zclock_sleep (10);
     free (killed);
-    return count;
+    return adopted;
 }
 
 //  ---------------------------------------------------------------------
@@ -308,22 +360,38 @@ s_runs_wanted (const s_slot_t *slot)
 //  ---------------------------------------------------------------------
 //  Starting
 
-//  Writes the pid file through a temporary file renamed into place.
+//  Writes text to path through a temporary file renamed into place, so
+//  that a reader never sees half of it.
 static void
-s_write_pid_file (supervisor_workers_t *self, s_slot_t *slot)
+s_write_file (supervisor_workers_t *self, s_slot_t *slot, const char *path, const char *text)
 {
-    char *temporary = zsys_sprintf ("%s.tmp", slot->pid_path);
+    char *temporary = zsys_sprintf ("%s.tmp", path);
     FILE *file = temporary ? fopen (temporary, "we") : NULL;
-    bool ok = file && fprintf (file, "%d\n", (int) slot->pid) > 0;
+    bool ok = file && fputs (text, file) >= 0;
     if (file && fclose (file) != 0)
         ok = false;
-    if (!ok || rename (temporary, slot->pid_path) != 0) {
-        zsys_warning ("supervisor=%s port=%d cannot write pid file %s: %s", self->supervisor_id,
-                      slot->port, slot->pid_path, strerror (errno));
+    if (!ok || rename (temporary, path) != 0) {
+        zsys_warning ("supervisor=%s port=%d cannot write %s: %s", self->supervisor_id,
+                      slot->port, path, strerror (errno));
         if (temporary)
             unlink (temporary);
     }
     free (temporary);
+}
+
+//  Records the started worker for a later run of the supervisor (adopt):
+//  what it runs in the slot file, then its pid in the pid file.
+static void
+s_record_worker (supervisor_workers_t *self, s_slot_t *slot)
+{
+    char *what = zsys_sprintf ("%s\n%s\n%s\n", slot->name, slot->id, slot->executors);
+    char *pid = zsys_sprintf ("%d\n", (int) slot->pid);
+    if (what && pid) {
+        s_write_file (self, slot, slot->slot_path, what);
+        s_write_file (self, slot, slot->pid_path, pid);
+    }
+    free (what);
+    free (pid);
 }
 
 //  In the child, between fork and exec: only async-signal-safe calls.
@@ -416,7 +484,7 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
     slot->executors = strdup (slot->want_executors);
     slot->launched = zclock_mono ();
     slot->timed_out = false;
-    s_write_pid_file (self, slot);
+    s_record_worker (self, slot);
     zsys_info ("supervisor=%s port=%d started worker pid=%d topology=%s id=%s executors=%s",
                self->supervisor_id, slot->port, (int) pid, slot->want_name, slot->want_id,
                slot->want_executors);
@@ -425,6 +493,46 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
 
 //  ---------------------------------------------------------------------
 //  Reaping
+
+//  The slot's process is gone (how: its exit status, as text): restart it
+//  when it should still run, backing off when it keeps failing soon after
+//  its start. Returns true when it was not asked to stop.
+static bool
+s_slot_exited (supervisor_workers_t *self, s_slot_t *slot, const char *how)
+{
+    int64_t now = zclock_mono ();
+    int64_t lived = now - slot->launched;
+    bool unexpected = slot->state == S_RUNNING || slot->timed_out;
+    unlink (slot->pid_path);
+    if (unexpected) {
+        slot->failures = lived >= S_HEALTHY_MS ? 1 : slot->failures + 1;
+        int64_t delay = 0;
+        if (slot->failures > 1) {
+            delay = S_BACKOFF_FIRST_MS;
+            for (int i = 2; i < slot->failures && delay < S_BACKOFF_MAX_MS; i++)
+                delay *= 2;
+            if (delay > S_BACKOFF_MAX_MS)
+                delay = S_BACKOFF_MAX_MS;
+        }
+        slot->next_start = now + delay;
+        if (s_runs_wanted (slot))
+            zsys_warning ("supervisor=%s port=%d worker exited status=%s pid=%d "
+                          "topology=%s lived-ms=%lld restarting in-ms=%lld",
+                          self->supervisor_id, slot->port, how, (int) slot->pid, slot->name,
+                          (long long) lived, (long long) delay);
+        else
+            zsys_warning ("supervisor=%s port=%d worker exited status=%s pid=%d "
+                          "topology=%s lived-ms=%lld",
+                          self->supervisor_id, slot->port, how, (int) slot->pid, slot->name,
+                          (long long) lived);
+    } else {
+        zsys_info ("supervisor=%s port=%d worker stopped status=%s pid=%d topology=%s",
+                   self->supervisor_id, slot->port, how, (int) slot->pid, slot->name);
+        slot->next_start = now;
+    }
+    s_slot_forget_process (slot);
+    return unexpected;
+}
 
 int
 supervisor_workers_reap (supervisor_workers_t *self)
@@ -436,7 +544,7 @@ supervisor_workers_reap (supervisor_workers_t *self)
     while ((pid = waitpid (-1, &status, WNOHANG)) > 0) {
         s_slot_t *slot = NULL;
         for (size_t i = 0; i < self->slot_count && !slot; i++)
-            if (self->slots[i].pid == pid)
+            if (self->slots[i].pid == pid && !self->slots[i].adopted)
                 slot = &self->slots[i];
         if (!slot) {
             zsys_debug ("supervisor=%s reaped child pid=%d that is not a worker",
@@ -450,39 +558,17 @@ supervisor_workers_reap (supervisor_workers_t *self)
             snprintf (how, sizeof how, "signal-%d", WTERMSIG (status));
         else
             snprintf (how, sizeof how, "0x%x", (unsigned) status);
-        int64_t now = zclock_mono ();
-        int64_t lived = now - slot->launched;
-        unlink (slot->pid_path);
-        if (slot->state == S_RUNNING || slot->timed_out) {
-            unexpected++;
-            //  It died on its own, or hung: restart it, backing off when it
-            //  keeps failing soon after its start.
-            slot->failures = lived >= S_HEALTHY_MS ? 1 : slot->failures + 1;
-            int64_t delay = 0;
-            if (slot->failures > 1) {
-                delay = S_BACKOFF_FIRST_MS;
-                for (int i = 2; i < slot->failures && delay < S_BACKOFF_MAX_MS; i++)
-                    delay *= 2;
-                if (delay > S_BACKOFF_MAX_MS)
-                    delay = S_BACKOFF_MAX_MS;
-            }
-            slot->next_start = now + delay;
-            if (s_runs_wanted (slot))
-                zsys_warning ("supervisor=%s port=%d worker exited status=%s pid=%d "
-                              "topology=%s lived-ms=%lld restarting in-ms=%lld",
-                              self->supervisor_id, slot->port, how, (int) pid, slot->name,
-                              (long long) lived, (long long) delay);
-            else
-                zsys_warning ("supervisor=%s port=%d worker exited status=%s pid=%d "
-                              "topology=%s lived-ms=%lld",
-                              self->supervisor_id, slot->port, how, (int) pid, slot->name,
-                              (long long) lived);
-        } else {
-            zsys_info ("supervisor=%s port=%d worker stopped status=%s pid=%d topology=%s",
-                       self->supervisor_id, slot->port, how, (int) pid, slot->name);
-            slot->next_start = now;
-        }
-        s_slot_forget_process (slot);
+        unexpected += s_slot_exited (self, slot, how);
+    }
+    //  Adopted workers are not our children: their end shows in /proc only
+    //  (a process of the same pid started since is not ours: its command
+    //  line differs).
+    for (size_t i = 0; i < self->slot_count; i++) {
+        s_slot_t *slot = &self->slots[i];
+        if (slot->adopted && slot->state != S_IDLE &&
+            !(s_process_alive (slot->pid) &&
+              s_is_our_worker (slot->pid, self->supervisor_id, slot->port)))
+            unexpected += s_slot_exited (self, slot, "unknown");
     }
     return unexpected;
 }

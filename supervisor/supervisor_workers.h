@@ -23,12 +23,17 @@
       old one has been reaped. A new assignment that moves only other
       workers' executors leaves it running (it updates its routes).
 
-    Workers outlive a supervisor killed with SIGKILL (as in Storm). The
-    next supervisor of the same slots kills them at its start
-    (kill_stale): a process recorded in a slot's pid file whose command
-    line names this supervisor and that port.
+    Workers outlive a supervisor killed with SIGKILL (as in Storm), and
+    the next supervisor of the same slots adopts them (adopt): a process
+    recorded in a slot's pid file whose command line names this supervisor
+    and that port, and whose slot file (workers/<port>/slot: topology name,
+    id and executors, one a line) says what it runs. It is then treated as
+    if this run had started it: kept while wanted, stopped when not,
+    killed when its heartbeat is late. Not being our child, its end is
+    seen in /proc by reap. A recorded worker without a readable slot file
+    is killed.
 
-    DESIGN: the class never blocks but in kill_stale and stop_all; the
+    DESIGN: the class never blocks but in adopt and stop_all; the
     owner calls reap when SIGCHLD arrives and check when timeout says so.
     Signals go to the worker's process group, so helpers a worker started
     go with it. Everything the child does between fork and exec is
@@ -57,16 +62,18 @@ supervisor_workers_t *supervisor_workers_new (const sq_config_t *config, const c
 //  Destroy. Workers still running are left running (call stop_all first
 //  to stop them). NULL-safe; nulls the caller's pointer.
 void supervisor_workers_destroy (supervisor_workers_t **self_p);
-//  Kill (SIGKILL) workers of our slots left by an earlier run of this
-//  supervisor, as recorded in their pid files, and wait up to 2 s for them
-//  to go. Returns how many were killed.
-int supervisor_workers_kill_stale (supervisor_workers_t *self);
+//  Adopt the workers of our slots left running by an earlier run of this
+//  supervisor, as recorded in their pid and slot files; kill (SIGKILL) those
+//  whose slot file is missing and wait up to 2 s for them to go. Call once,
+//  before the first want. Returns how many were adopted.
+int supervisor_workers_adopt (supervisor_workers_t *self);
 //  Say what slot port should run: slot (NULL: nothing), from the package
 //  file at package (NULL: not downloaded yet, so nothing new starts).
 //  Copies what it needs. Takes effect in check.
 void supervisor_workers_want (supervisor_workers_t *self, int port, const supervisor_slot_t *slot,
                               const char *package);
-//  Reap every child that exited (call on SIGCHLD; harmless otherwise).
+//  Reap every child that exited, and notice adopted workers that are gone
+//  (call on SIGCHLD, and now and then for the adopted ones).
 //  Returns how many workers exited without being asked to (a worker may
 //  exit because it saw its assignment change before the caller did).
 int supervisor_workers_reap (supervisor_workers_t *self);

@@ -629,7 +629,7 @@ START_TEST (test_sigterm_stops_workers)
 }
 END_TEST
 
-START_TEST (test_sigkill_and_stale_workers)
+START_TEST (test_sigkill_and_adopted_workers)
 {
     env_t env;
     s_env_init (&env, "sigkill");
@@ -650,27 +650,48 @@ START_TEST (test_sigkill_and_stale_workers)
     ck_assert_msg (took >= SESSION_MS / 2, "node went after %lld ms", took);
     ck_assert (s_alive (pid1));
 
-    //  The next supervisor of the slots kills the stale worker and starts
-    //  its own.
+    //  The next supervisor of the slots adopts the worker: it keeps
+    //  running, watched as if this run had started it.
     s_start (&env);
     WAIT_UNTIL (&env, s_registered (&env), WAIT_MS, "supervisor did not register again");
-    WAIT_UNTIL (&env, !s_alive (pid1), WAIT_MS, "stale worker not killed");
-    ck_assert (s_log_has (&env, "killing stale worker"));
+    WAIT_UNTIL (&env, s_log_has (&env, "adopting worker"), WAIT_MS, "worker not adopted");
+    ck_assert (s_alive (pid1));
+    ck_assert_int_eq (s_running_worker (&env, p0), pid1);
+    ck_assert_int_eq (s_worker_starts (&env, p0), 1);
+
+    //  An adopted worker is not the supervisor's child; its death is
+    //  noticed all the same, and it is restarted.
+    kill (pid1, SIGKILL);
     WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0 && s_running_worker (&env, p0) != pid1,
-                WAIT_MS, "no new worker");
+                WAIT_MS, "adopted worker not restarted after it died");
     int pid2 = s_running_worker (&env, p0);
 
+    //  A worker whose record does not say what it runs is killed.
+    s_stop (&env, SIGKILL);
+    s_remove_worker_file (&env, p0, "slot");
+    s_start (&env);
+    WAIT_UNTIL (&env, !s_alive (pid2), WAIT_MS, "unrecorded worker not killed");
+    ck_assert (s_log_has (&env, "does not say what it runs"));
+    WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0 && s_running_worker (&env, p0) != pid2,
+                WAIT_MS, "no new worker");
+    int pid3 = s_running_worker (&env, p0);
+
     //  Restarted within the session timeout: the new supervisor replaces
-    //  the node the dead session still holds, and keeps it after that
-    //  session expires.
+    //  the node the dead session still holds, keeps it after that session
+    //  expires, and adopts the worker again.
     s_stop (&env, SIGKILL);
     ck_assert (s_registered (&env));
     s_start (&env);
     WAIT_UNTIL (&env, s_log_has (&env, "replacing node"), WAIT_MS, "node not replaced");
-    WAIT_UNTIL (&env, !s_alive (pid2), WAIT_MS, "stale worker not killed");
     usleep ((SESSION_MS + 2000) * 1000);
     ck_assert (s_registered (&env));
-    WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0, WAIT_MS, "no worker after restart");
+    ck_assert_int_eq (s_running_worker (&env, p0), pid3);
+
+    //  An adopted worker that is no longer wanted is stopped.
+    s_assign (&env, "wc", "wc-1-1000", 2, SQ_TOPOLOGY_ACTIVE, &env.ports[1], 1);
+    WAIT_UNTIL (&env, !s_alive (pid3), WAIT_MS, "unwanted adopted worker not stopped");
+    WAIT_UNTIL (&env, s_running_worker (&env, env.ports[1]) > 0, WAIT_MS,
+                "no worker on the new slot");
 
     int status = s_stop (&env, SIGTERM);
     ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "status %d", status);
@@ -852,7 +873,7 @@ main (void)
     tcase_add_test (tcase, test_registration_and_sigterm);
     tcase_add_test (tcase, test_worker_lifecycle);
     tcase_add_test (tcase, test_sigterm_stops_workers);
-    tcase_add_test (tcase, test_sigkill_and_stale_workers);
+    tcase_add_test (tcase, test_sigkill_and_adopted_workers);
     tcase_add_test (tcase, test_second_supervisor_with_the_same_id_takes_over);
     tcase_add_test (tcase, test_session_expiry);
     tcase_add_test (tcase, test_bad_input_and_killed_topology);
