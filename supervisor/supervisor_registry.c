@@ -15,7 +15,14 @@ struct _supervisor_registry_t {
     bool registered; //  the node is believed to exist
     bool check;      //  an event asks to look at the node again
     bool deleted;    //  the watch saw the node deleted while our session lived
+    int64_t deleted_at;      //  monotonic ms of that deletion
+    int64_t deleted_session; //  the session it happened in
 };
+
+//  How long a supervisor whose node was deleted under it waits before it
+//  creates the node again: time for a second supervisor with its id, which
+//  deletes the node to replace it, to create its own.
+#define S_TAKEOVER_GRACE_MS 1000
 
 supervisor_registry_t *
 supervisor_registry_new (sq_zk_t *zk, const sq_supervisor_info_t *info)
@@ -48,16 +55,26 @@ supervisor_registry_destroy (supervisor_registry_t **self_p)
     *self_p = NULL;
 }
 
+//  True when our node was deleted by someone else in the current session
+//  and we have not registered since.
+static bool
+s_deleted_in_this_session (supervisor_registry_t *self)
+{
+    return self->deleted && self->deleted_session == sq_zk_session_id (self->zk);
+}
+
 int
 supervisor_registry_register (supervisor_registry_t *self)
 {
     assert (self);
     self->registered = false;
     self->check = false;
-    self->deleted = false;
+    //  Seen deleted in this session: the node that is there now is not a
+    //  leftover of ours, so it is not ours to replace.
+    bool may_replace = !s_deleted_in_this_session (self);
     size_t size = strlen (self->record);
     int rc = sq_zk_create (self->zk, self->path, self->record, size, true);
-    if (rc == SQ_ZK_NODE_EXISTS) {
+    if (rc == SQ_ZK_NODE_EXISTS && may_replace) {
         //  Left by an earlier session of ours (a restart within the session
         //  timeout), or a second supervisor with our id: take it over.
         zsys_warning ("supervisor=%s replacing node %s left by an earlier session", self->id,
@@ -77,6 +94,7 @@ supervisor_registry_register (supervisor_registry_t *self)
         return -1;
     }
     self->registered = true;
+    self->deleted = false;
     zsys_info ("supervisor=%s registered node=%s session=%llx", self->id, self->path,
                (unsigned long long) sq_zk_session_id (self->zk));
     return 0;
@@ -93,6 +111,8 @@ supervisor_registry_handle_event (supervisor_registry_t *self, const sq_zk_event
         zsys_warning ("supervisor=%s node %s was deleted", self->id, self->path);
         self->registered = false;
         self->deleted = true;
+        self->deleted_at = zclock_mono ();
+        self->deleted_session = sq_zk_session_id (self->zk);
     } else
         //  Created or changed by someone else: look again, which re-arms
         //  the watch.
@@ -137,8 +157,12 @@ supervisor_registry_sync (supervisor_registry_t *self)
     }
     if (self->registered)
         return 0;
-    if (self->deleted && s_taken_over (self))
-        return SUPERVISOR_REGISTRY_TAKEN_OVER;
+    if (s_deleted_in_this_session (self)) {
+        if (s_taken_over (self))
+            return SUPERVISOR_REGISTRY_TAKEN_OVER;
+        if (zclock_mono () - self->deleted_at < S_TAKEOVER_GRACE_MS)
+            return -1;
+    }
     return supervisor_registry_register (self);
 }
 
