@@ -407,9 +407,35 @@ sq_topology_record_encode (const sq_topology_record_t *self)
         s_set (root, "config", config, &rc);
         s_set (root, "submitted", json_integer (self->submitted), &rc);
         s_set (root, "workers", json_integer (self->workers), &rc);
+        if (self->rebalance_workers > 0) {
+            json_t *rebalance = json_object ();
+            if (rebalance) {
+                s_set (rebalance, "workers", json_integer (self->rebalance_workers), &rc);
+                s_set (rebalance, "resume",
+                       json_string (sq_topology_record_status_name (self->rebalance_resume)),
+                       &rc);
+                s_set (rebalance, "due", json_integer (self->rebalance_due), &rc);
+            }
+            s_set (root, "rebalance", rebalance, &rc);
+        }
     } else
         json_decref (config);
     return s_dump (S_TOPOLOGY, root, rc);
+}
+
+//  The status called name, as field `field` of a topology record: any
+//  status, or with killed false only active and inactive. -1 (with the
+//  error set) for another name.
+static int
+s_status_of_name (const char *field, const char *name, bool killed)
+{
+    size_t count = killed ? sizeof s_status_names / sizeof *s_status_names : 2;
+    for (size_t i = 0; i < count; i++)
+        if (strcmp (name, s_status_names[i]) == 0)
+            return (int) i;
+    sq_error_set ("%s: field '%s' must be \"active\"%s \"inactive\"%s, got \"%s\"", S_TOPOLOGY,
+                  field, killed ? "," : " or", killed ? " or \"killed\"" : "", name);
+    return -1;
 }
 
 sq_topology_record_t *
@@ -432,15 +458,24 @@ sq_topology_record_decode (const void *data, size_t size)
         s_get_integer (S_TOPOLOGY, root, "", "submitted", 0, INT64_MAX, &submitted) ||
         s_get_integer (S_TOPOLOGY, root, "", "workers", 1, SQ_CLUSTER_MAX_WORKERS, &workers))
         goto done;
-    int status = -1;
-    for (size_t i = 0; i < sizeof s_status_names / sizeof *s_status_names; i++)
-        if (strcmp (status_name, s_status_names[i]) == 0)
-            status = (int) i;
-    if (status < 0) {
-        sq_error_set ("%s: field 'status' must be \"active\", \"inactive\" or \"killed\", "
-                      "got \"%s\"",
-                      S_TOPOLOGY, status_name);
+    int status = s_status_of_name ("status", status_name, true);
+    if (status < 0)
         goto done;
+    long long rebalance_workers = 0, rebalance_due = 0;
+    int rebalance_resume = SQ_TOPOLOGY_ACTIVE;
+    json_t *rebalance = json_object_get (root, "rebalance");
+    if (rebalance) {
+        const char *resume_name;
+        if (!s_member (S_TOPOLOGY, root, "", "rebalance", JSON_OBJECT, path) ||
+            s_get_integer (S_TOPOLOGY, rebalance, "rebalance", "workers", 1,
+                           SQ_CLUSTER_MAX_WORKERS, &rebalance_workers) ||
+            s_get_name (S_TOPOLOGY, rebalance, "rebalance", "resume", S_TEXT, &resume_name) ||
+            s_get_integer (S_TOPOLOGY, rebalance, "rebalance", "due", 0, INT64_MAX,
+                           &rebalance_due))
+            goto done;
+        rebalance_resume = s_status_of_name ("rebalance.resume", resume_name, false);
+        if (rebalance_resume < 0)
+            goto done;
     }
     config = sq_config_from_json (config_json);
     if (!config) {
@@ -454,6 +489,9 @@ sq_topology_record_decode (const void *data, size_t size)
         self->status = (sq_topology_status_t) status;
         self->submitted = (int64_t) submitted;
         self->workers = (int) workers;
+        self->rebalance_workers = (int) rebalance_workers;
+        self->rebalance_resume = (sq_topology_status_t) rebalance_resume;
+        self->rebalance_due = (int64_t) rebalance_due;
     }
 done:
     sq_config_destroy (&config);

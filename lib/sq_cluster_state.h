@@ -68,7 +68,9 @@ sq_supervisor_info_t *sq_supervisor_info_decode (const void *data, size_t size);
 
 //  ---------------------------------------------------------------------
 //  Topology record: /topologies/<name>, written by nimbus on submit and on
-//  every status change.
+//  every status change. While a rebalance waits, the record says so (an
+//  optional "rebalance" object), so that a nimbus started meanwhile
+//  finishes it.
 
 typedef enum {
     SQ_TOPOLOGY_ACTIVE = 0,   //  running, spouts emit
@@ -84,6 +86,9 @@ typedef struct {
     sq_config_t *config;         //  the topology's config, as submitted
     int64_t submitted;           //  unix time (seconds) of the submission
     int workers;                 //  workers requested (topology.workers, or a rebalance)
+    int rebalance_workers;       //  during a rebalance: workers after it; 0 when none runs
+    sq_topology_status_t rebalance_resume; //  during a rebalance: status after it
+    int64_t rebalance_due;                 //  during a rebalance: unix time (ms) it is due
 } sq_topology_record_t;
 
 //  New active topology record; copies the strings and the config (NULL:

@@ -453,15 +453,41 @@ nimbus_cluster_set_status (nimbus_cluster_t *self, const char *name, sq_topology
 }
 
 int
-nimbus_cluster_set_workers (nimbus_cluster_t *self, const char *name, int workers)
+nimbus_cluster_begin_rebalance (nimbus_cluster_t *self, const char *name, int workers,
+                                int64_t due_ms)
+{
+    assert (self);
+    assert (workers > 0);
+    sq_topology_record_t *record = zhashx_lookup (self->topologies, name);
+    assert (record);
+    assert (record->status != SQ_TOPOLOGY_KILLED);
+    sq_topology_record_t before = *record;
+    record->rebalance_resume = record->status;
+    record->status = SQ_TOPOLOGY_INACTIVE;
+    record->rebalance_workers = workers;
+    record->rebalance_due = due_ms;
+    if (s_write_topology (self, record)) {
+        *record = before;
+        return -1;
+    }
+    return 0;
+}
+
+int
+nimbus_cluster_end_rebalance (nimbus_cluster_t *self, const char *name)
 {
     assert (self);
     sq_topology_record_t *record = zhashx_lookup (self->topologies, name);
     assert (record);
-    int old = record->workers;
-    record->workers = workers;
+    assert (record->rebalance_workers > 0);
+    sq_topology_record_t before = *record;
+    record->status = record->rebalance_resume;
+    record->workers = record->rebalance_workers;
+    record->rebalance_workers = 0;
+    record->rebalance_resume = SQ_TOPOLOGY_ACTIVE;
+    record->rebalance_due = 0;
     if (s_write_topology (self, record)) {
-        record->workers = old;
+        *record = before;
         return -1;
     }
     return 0;

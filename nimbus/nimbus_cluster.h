@@ -71,8 +71,15 @@ int nimbus_cluster_add (nimbus_cluster_t *self, sq_topology_record_t **record_p,
 //  as it was) with sq_last_error() set.
 int nimbus_cluster_set_status (nimbus_cluster_t *self, const char *name,
                                sq_topology_status_t status);
-//  Write a topology's new worker count. Returns 0 or -1, as above.
-int nimbus_cluster_set_workers (nimbus_cluster_t *self, const char *name, int workers);
+//  Start a rebalance of a topology that is not being killed: it goes
+//  inactive, and its record notes the workers it will have, the status it
+//  had (to resume) and when the rebalance is due (unix time, ms), so that a
+//  nimbus started meanwhile can finish it. Returns 0 or -1, as above.
+int nimbus_cluster_begin_rebalance (nimbus_cluster_t *self, const char *name, int workers,
+                                    int64_t due_ms);
+//  End the rebalance the record notes: the noted status and worker count
+//  are written and the note goes. Returns 0 or -1, as above.
+int nimbus_cluster_end_rebalance (nimbus_cluster_t *self, const char *name);
 //  Write an assignment (for a topology that exists). Takes ownership and
 //  nulls the pointer. Returns 0, or -1 with sq_last_error() set.
 int nimbus_cluster_put_assignment (nimbus_cluster_t *self, sq_assignment_t **assignment_p);

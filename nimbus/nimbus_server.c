@@ -39,9 +39,7 @@ typedef struct {
     char *checksum;                //  that submit's package checksum
     int timer;                     //  kill or rebalance timer, or -1
     bool removing;                 //  timer removes the killed topology
-    bool rebalancing;              //  timer rebalances the topology
-    int rebalance_workers;         //  workers after the rebalance
-    sq_topology_status_t resume;   //  status after the rebalance
+    bool rebalancing;              //  timer rebalances the topology (as its record notes)
     bool unschedulable;            //  the last scheduling failed (logged once)
     bool unwritable;               //  the last assignment write failed (logged once)
 } s_topology_t;
@@ -286,44 +284,76 @@ s_schedule_removal (s_topology_t *topology, double wait_secs)
         zloop_timer (topology->server->loop, (size_t) (wait_secs * 1000), 1, s_on_remove, topology);
 }
 
-//  The wait of a rebalance is over: reschedule and reactivate.
+//  Give a topology the fresh assignment its record's rebalance asks for,
+//  and end the rebalance. Returns 0, or -1 when ZooKeeper could not be
+//  written (the rebalance stays, to be tried again).
 static int
-s_on_rebalance (zloop_t *loop, int timer_id, void *arg)
+s_rebalance_now (nimbus_server_t *self, s_topology_t *topology,
+                 const sq_topology_record_t *record)
 {
-    s_topology_t *topology = arg;
-    nimbus_server_t *self = topology->server;
-    topology->timer = -1;
-    topology->rebalancing = false;
-    const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, topology->name);
-    if (!record)
-        return 0;
     const sq_assignment_t *current = nimbus_cluster_assignment (self->cluster, topology->name);
     int64_t generation = current ? current->generation : 0;
     sq_assignment_t *assignment =
         nimbus_cluster_schedule (self->cluster, record, topology->executors,
-                                 topology->executor_count, NULL, 0, topology->rebalance_workers);
+                                 topology->executor_count, NULL, 0, record->rebalance_workers);
     if (!assignment)
+        //  No room, say: the topology keeps its placement; the monitor
+        //  moves it towards the new worker count when it can.
         zsys_error ("topology=%s: rebalance failed: %s", topology->name, sq_last_error ());
     else {
         if (assignment->generation <= generation)
             assignment->generation = generation + 1;
         size_t workers = assignment->worker_count;
         int64_t new_generation = assignment->generation;
-        if (nimbus_cluster_put_assignment (self->cluster, &assignment) ||
-            nimbus_cluster_set_workers (self->cluster, topology->name, topology->rebalance_workers))
-            zsys_error ("topology=%s: rebalance failed: %s", topology->name, sq_last_error ());
-        else {
-            nimbus_monitor_watch (self->monitor,
-                                  nimbus_cluster_assignment (self->cluster, topology->name),
-                                  zclock_mono ());
-            zsys_info ("topology=%s: rebalanced workers=%zu generation=%lld", topology->name,
-                       workers, (long long) new_generation);
+        if (nimbus_cluster_put_assignment (self->cluster, &assignment)) {
+            zsys_error ("topology=%s: rebalance not written: %s", topology->name,
+                        sq_last_error ());
+            return -1;
         }
+        nimbus_monitor_watch (self->monitor,
+                              nimbus_cluster_assignment (self->cluster, topology->name),
+                              zclock_mono ());
+        zsys_info ("topology=%s: rebalanced workers=%zu generation=%lld", topology->name, workers,
+                   (long long) new_generation);
     }
-    if (nimbus_cluster_set_status (self->cluster, topology->name, topology->resume))
-        zsys_error ("topology=%s: cannot set its status back to %s: %s", topology->name,
-                    sq_topology_record_status_name (topology->resume), sq_last_error ());
+    if (nimbus_cluster_end_rebalance (self->cluster, topology->name)) {
+        zsys_error ("topology=%s: cannot end its rebalance: %s", topology->name, sq_last_error ());
+        return -1;
+    }
     return 0;
+}
+
+//  The wait of a rebalance is over: reschedule and restore the status.
+//  Tried again a second later while nimbus does not know the executors
+//  yet (after a restart, the package is being validated again) or
+//  ZooKeeper cannot be written.
+static int
+s_on_rebalance (zloop_t *loop, int timer_id, void *arg)
+{
+    s_topology_t *topology = arg;
+    nimbus_server_t *self = topology->server;
+    topology->timer = -1;
+    const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, topology->name);
+    if (!record || record->rebalance_workers == 0 || record->status == SQ_TOPOLOGY_KILLED) {
+        topology->rebalancing = false;
+        return 0;
+    }
+    if (!topology->executors || s_rebalance_now (self, topology, record)) {
+        topology->timer = zloop_timer (loop, S_RETRY_MS, 1, s_on_rebalance, topology);
+        return 0;
+    }
+    topology->rebalancing = false;
+    return 0;
+}
+
+//  Arm the end of the rebalance a topology's record notes, when it is due.
+static void
+s_schedule_rebalance (s_topology_t *topology, const sq_topology_record_t *record)
+{
+    int64_t wait_ms = record->rebalance_due - zclock_time ();
+    topology->rebalancing = true;
+    topology->timer = zloop_timer (topology->server->loop, (size_t) (wait_ms > 1 ? wait_ms : 1),
+                                   1, s_on_rebalance, topology);
 }
 
 //  ---------------------------------------------------------------------
@@ -594,20 +624,16 @@ s_rebalance (nimbus_server_t *self, nimbus_request_t *request)
                                     record->name);
         return;
     }
-    sq_topology_status_t resume = record->status;
-    if (record->status == SQ_TOPOLOGY_ACTIVE &&
-        nimbus_cluster_set_status (self->cluster, record->name, SQ_TOPOLOGY_INACTIVE)) {
+    double wait_secs = fields->wait_secs >= 0 ? fields->wait_secs : topology->message_timeout_secs;
+    int workers = fields->workers > 0 ? fields->workers : record->workers;
+    int64_t due = zclock_time () + (int64_t) (wait_secs * 1000);
+    if (nimbus_cluster_begin_rebalance (self->cluster, record->name, workers, due)) {
         nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
         return;
     }
-    double wait_secs = fields->wait_secs >= 0 ? fields->wait_secs : topology->message_timeout_secs;
-    topology->rebalancing = true;
-    topology->resume = resume;
-    topology->rebalance_workers = fields->workers > 0 ? fields->workers : record->workers;
-    topology->timer =
-        zloop_timer (self->loop, (size_t) (wait_secs * 1000), 1, s_on_rebalance, topology);
-    zsys_info ("topology=%s: rebalancing to workers=%d in %g s", record->name,
-               topology->rebalance_workers, wait_secs);
+    s_schedule_rebalance (topology, record);
+    zsys_info ("topology=%s: rebalancing to workers=%d in %g s", record->name, workers,
+               wait_secs);
     nimbus_request_reply (request, self->router, NULL, NULL, 0);
 }
 
@@ -740,6 +766,11 @@ s_adopt (nimbus_server_t *self, const sq_topology_record_t *record)
                     record->name, record->id);
     else if (s_start_validation (self, topology, record->config))
         zsys_error ("topology=%s: %s", record->name, sq_last_error ());
+    if (record->status != SQ_TOPOLOGY_KILLED && record->rebalance_workers > 0) {
+        zsys_info ("topology=%s id=%s: was being rebalanced; finishing that", record->name,
+                   record->id);
+        s_schedule_rebalance (topology, record);
+    }
     const sq_assignment_t *assignment = nimbus_cluster_assignment (self->cluster, record->name);
     if (assignment && strcmp (assignment->topology_id, record->id) == 0)
         nimbus_monitor_watch (self->monitor, assignment, zclock_mono ());

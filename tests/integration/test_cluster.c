@@ -138,20 +138,29 @@ s_assert_mid_run (void)
     ck_assert_msg (acked < PROBE_MESSAGES / 2, "the run is not mid-way: %d acked", acked);
 }
 
+//  The data of the node folder/name, or NULL. Caller frees.
+static char *
+s_node_data (const char *folder, const char *name, size_t *size_p)
+{
+    char path[256];
+    snprintf (path, sizeof path, "/%s/%s", folder, name);
+    char *data = NULL;
+    if (sq_zk_get (cluster_harness_zk (s_cluster), path, &data, size_p, false) != 0)
+        return NULL;
+    return data;
+}
+
 //  The assignment of a topology as nimbus wrote it, or NULL.
 static sq_assignment_t *
 s_assignment (const char *name)
 {
-    char path[256];
-    snprintf (path, sizeof path, "/assignments/%s", name);
-    char *data = NULL;
     size_t size = 0;
-    if (sq_zk_get (cluster_harness_zk (s_cluster), path, &data, &size, false) != 0)
-        return NULL;
-    sq_assignment_t *assignment = sq_assignment_decode (data, size);
+    char *data = s_node_data ("assignments", name, &size);
+    sq_assignment_t *assignment = data ? sq_assignment_decode (data, size) : NULL;
     free (data);
     return assignment;
 }
+
 
 //  ---------------------------------------------------------------------
 
@@ -382,6 +391,53 @@ START_TEST (test_kill_frees_slots_and_rebalance_moves_executors)
 }
 END_TEST
 
+//  True when the topology record of name has every text of has and none
+//  of lacks (both NULL terminated).
+static bool
+s_record_says (const char *name, const char *const *has, const char *const *lacks)
+{
+    size_t size = 0;
+    char *data = s_node_data ("topologies", name, &size);
+    bool says = data != NULL;
+    for (size_t i = 0; says && has[i]; i++)
+        says = strstr (data, has[i]) != NULL;
+    for (size_t i = 0; says && lacks[i]; i++)
+        says = strstr (data, lacks[i]) == NULL;
+    free (data);
+    return says;
+}
+
+START_TEST (test_rebalance_survives_nimbus_restart)
+{
+    s_submit_probe ("2", "1");
+    ck_assert (s_wait_probe_acked (100, 60));
+    s_assert_mid_run ();
+    CLI_OK ("rebalance", "probe", "-n", "4", "-w", "3");
+    //  Nimbus dies during the wait and comes back after the rebalance was
+    //  due; the record told what was going on.
+    cluster_harness_stop_nimbus (s_cluster, SIGKILL);
+    const char *const pending[] = {"\"status\":\"inactive\"", "\"rebalance\":{", "\"workers\":4",
+                                   NULL};
+    const char *const nothing[] = {NULL};
+    ck_assert (s_record_says ("probe", pending, nothing));
+    sleep (4);
+    ck_assert_int_eq (cluster_harness_start_nimbus (s_cluster), 0);
+    const char *const done[] = {"\"status\":\"active\"", "\"workers\":4", NULL};
+    const char *const no_rebalance[] = {"\"rebalance\"", NULL};
+    bool finished = false;
+    for (int waited = 0; waited < 300 && !finished; waited++) {
+        sq_assignment_t *assignment = s_assignment ("probe");
+        finished = assignment && assignment->worker_count == 4 &&
+                   s_record_says ("probe", done, no_rebalance);
+        sq_assignment_destroy (&assignment);
+        usleep (100000);
+    }
+    ck_assert_msg (finished, "the restarted nimbus did not finish the rebalance");
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+}
+END_TEST
+
 START_TEST (test_garbage_is_dropped_and_everyone_keeps_running)
 {
     s_submit_probe ("4", "1");
@@ -443,6 +499,7 @@ main (void)
     tcase_add_test (tcase, test_supervisor_loss_moves_executors);
     tcase_add_test (tcase, test_nimbus_restart_keeps_processing);
     tcase_add_test (tcase, test_kill_frees_slots_and_rebalance_moves_executors);
+    tcase_add_test (tcase, test_rebalance_survives_nimbus_restart);
     tcase_add_test (tcase, test_garbage_is_dropped_and_everyone_keeps_running);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);

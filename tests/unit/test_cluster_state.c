@@ -106,8 +106,23 @@ START_TEST (test_topology_round_trip)
     ck_assert_int_eq (copy->workers, 5);
     ck_assert_int_eq (sq_config_int (copy->config, "topology.acker.executors", 0), 2);
     ck_assert_str_eq (sq_config_string (copy->config, "wordcount.input", ""), "/data/words.txt");
+    ck_assert_int_eq (copy->rebalance_workers, 0);
+    ck_assert_ptr_null (strstr (text, "rebalance"));
     char *again = sq_topology_record_encode (copy);
     ck_assert_str_eq (again, text);
+
+    //  A rebalance in progress travels with the record.
+    record->rebalance_workers = 4;
+    record->rebalance_resume = SQ_TOPOLOGY_ACTIVE;
+    record->rebalance_due = 1700000123456;
+    char *rebalancing = sq_topology_record_encode (record);
+    sq_topology_record_t *pending = sq_topology_record_decode (rebalancing, strlen (rebalancing));
+    ck_assert_ptr_nonnull (pending);
+    ck_assert_int_eq (pending->rebalance_workers, 4);
+    ck_assert_int_eq (pending->rebalance_resume, SQ_TOPOLOGY_ACTIVE);
+    ck_assert_int_eq (pending->rebalance_due, 1700000123456);
+    free (rebalancing);
+    sq_topology_record_destroy (&pending);
 
     ck_assert_str_eq (sq_topology_record_status_name (SQ_TOPOLOGY_KILLED), "killed");
     ck_assert_str_eq (sq_topology_record_status_name ((sq_topology_status_t) 9), "unknown");
@@ -302,6 +317,14 @@ static const s_bad_record_t s_bad_records[] = {
     {S_SUPERVISOR, "{\"version\":2," SUP_OK "}",
      "supervisor info: field 'version' is 2; this build reads version 1 only"},
     {S_TOPOLOGY, "{\"version\":0," TOPO_OK "}", "topology record: field 'version' is 0"},
+    {S_TOPOLOGY, TOPO TOPO_OK ",\"rebalance\":7}",
+     "topology record: field 'rebalance' must be an object, got an integer"},
+    {S_TOPOLOGY, TOPO TOPO_OK ",\"rebalance\":{\"workers\":0,\"resume\":\"active\",\"due\":1}}",
+     "topology record: field 'rebalance.workers' is out of range"},
+    {S_TOPOLOGY, TOPO TOPO_OK ",\"rebalance\":{\"workers\":2,\"resume\":\"killed\",\"due\":1}}",
+     "topology record: field 'rebalance.resume' must be \"active\" or \"inactive\", got \"killed\""},
+    {S_TOPOLOGY, TOPO TOPO_OK ",\"rebalance\":{\"workers\":2,\"resume\":\"active\"}}",
+     "topology record: field 'rebalance.due' is missing"},
     {S_SUPERVISOR, "{\"version\":-1," SUP_OK "}", "field 'version' is out of range"},
     {S_SUPERVISOR, SUP SUP_OK ",\"id\":\"s2\"}", "supervisor info: not valid JSON: duplicate"},
     {S_SUPERVISOR, SUP "\"id\":\"a\\u0000b\",\"host\":\"h\",\"ports\":[],\"started\":1}",
