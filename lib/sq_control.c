@@ -115,11 +115,25 @@ s_send (sq_control_t *self, json_t *message, int64_t request_number, const void 
 }
 
 //  Wait for the reply to request_number until deadline (monotonic ms).
+//  The "request" number a reply's JSON frame carries, or -1 when it has
+//  none (a malformed reply is taken as the answer, and refused as such).
+static int64_t
+s_reply_number (zmsg_t *msg)
+{
+    zframe_t *frame = zmsg_first (msg);
+    json_t *reply =
+        frame ? json_loadb ((const char *) zframe_data (frame), zframe_size (frame), 0, NULL)
+              : NULL;
+    json_t *number = json_object_get (reply, "request");
+    int64_t value = json_is_integer (number) ? (int64_t) json_integer_value (number) : -1;
+    json_decref (reply);
+    return value;
+}
+
 //  Returns the reply's frames (an empty delimiter frame removed), or NULL
 //  on timeout or interruption with the error set.
 static zmsg_t *
-s_wait_reply (sq_control_t *self, int64_t request_number, int64_t deadline, int timeout_ms,
-              json_t **reply_p)
+s_wait_reply (sq_control_t *self, int64_t request_number, int64_t deadline, int timeout_ms)
 {
     while (true) {
         int64_t remaining = deadline - zclock_mono ();
@@ -143,19 +157,12 @@ s_wait_reply (sq_control_t *self, int64_t request_number, int64_t deadline, int 
             first = zmsg_pop (msg);
             zframe_destroy (&first);
         }
-        zframe_t *frame = zmsg_first (msg);
-        json_error_t error;
-        json_t *reply =
-            frame ? json_loadb ((const char *) zframe_data (frame), zframe_size (frame), 0, &error)
-                  : NULL;
-        json_t *number = json_object_get (reply, "request");
-        if (json_is_integer (number) && json_integer_value (number) != request_number) {
+        int64_t number = s_reply_number (msg);
+        if (number >= 0 && number != request_number) {
             //  The late answer to an earlier request: not ours.
-            json_decref (reply);
             zmsg_destroy (&msg);
             continue;
         }
-        *reply_p = reply;
         return msg;
     }
     sq_error_set ("nimbus at %s did not answer within %g s (is it running, and is the address "
@@ -178,23 +185,43 @@ sq_control_request (sq_control_t *self, json_t *request, const void *payload, si
     int64_t deadline = zclock_mono () + (timeout_ms > 0 ? timeout_ms : 0);
     if (s_send (self, request, request_number, payload, payload_size))
         return NULL;
-    json_t *reply = NULL;
-    zmsg_t *msg = s_wait_reply (self, request_number, deadline, timeout_ms, &reply);
+    zmsg_t *msg = s_wait_reply (self, request_number, deadline, timeout_ms);
     if (!msg) {
         //  Nothing of this exchange may reach the next request.
         s_connect (self);
         return NULL;
     }
+    json_t *reply = sq_control_reply_decode (&msg, self->endpoint, payload_p, payload_size_p);
+    if (reply)
+        json_object_del (reply, "request");
+    return reply;
+}
+
+json_t *
+sq_control_reply_decode (zmsg_t **msg_p, const char *endpoint, void **payload_p,
+                         size_t *payload_size_p)
+{
+    assert (msg_p && *msg_p);
+    zmsg_t *msg = *msg_p;
+    *msg_p = NULL;
+    if (payload_p)
+        *payload_p = NULL;
+    if (payload_size_p)
+        *payload_size_p = 0;
+    zframe_t *frame = zmsg_first (msg);
+    json_t *reply =
+        frame ? json_loadb ((const char *) zframe_data (frame), zframe_size (frame), 0, NULL)
+              : NULL;
     json_t *version = json_object_get (reply, "version");
     json_t *ok = json_object_get (reply, "ok");
     if (!json_is_object (reply) || !json_is_boolean (ok) || zmsg_size (msg) > S_MAX_FRAMES - 1) {
-        sq_error_set ("malformed reply from nimbus at %s", self->endpoint);
+        sq_error_set ("malformed reply from nimbus at %s", endpoint);
         goto fail;
     }
     if (!json_is_integer (version) || json_integer_value (version) != SQ_CONTROL_VERSION) {
         sq_error_set ("nimbus at %s answered with control protocol version %lld; this build "
                       "speaks version %d",
-                      self->endpoint, (long long) json_integer_value (version), SQ_CONTROL_VERSION);
+                      endpoint, (long long) json_integer_value (version), SQ_CONTROL_VERSION);
         goto fail;
     }
     if (!json_is_true (ok)) {
@@ -202,7 +229,7 @@ sq_control_request (sq_control_t *self, json_t *request, const void *payload, si
         sq_error_set ("%s", error ? error : "nimbus refused the request without saying why");
         goto fail;
     }
-    zframe_t *frame = zmsg_next (msg);
+    frame = zmsg_next (msg);
     if (frame && payload_p) {
         *payload_p = malloc (zframe_size (frame) ? zframe_size (frame) : 1);
         if (!*payload_p) {
@@ -214,7 +241,6 @@ sq_control_request (sq_control_t *self, json_t *request, const void *payload, si
             *payload_size_p = zframe_size (frame);
     }
     zmsg_destroy (&msg);
-    json_object_del (reply, "request");
     return reply;
 
 fail:

@@ -9,6 +9,7 @@
 #define SQ_CONTROL_H_INCLUDED
 
 #include "squall.h"
+#include <czmq.h>
 #include <jansson.h>
 
 #define SQ_CONTROL_VERSION 1 //  the "version" of every control message
@@ -30,6 +31,12 @@ void sq_control_destroy (sq_control_t **self_p);
 json_t *sq_control_request (sq_control_t *self, json_t *request, const void *payload,
                             size_t payload_size, int timeout_ms, void **payload_p,
                             size_t *payload_size_p);
+//  Decode a reply's frames (the delimiter removed): the JSON frame and an
+//  optional payload frame. Takes ownership of the message and nulls the
+//  caller's pointer. Returns what sq_control_request returns (errors name
+//  endpoint), the "request" field kept.
+json_t *sq_control_reply_decode (zmsg_t **msg_p, const char *endpoint, void **payload_p,
+                                 size_t *payload_size_p);
 //  Send a message that gets no reply (heartbeat); never blocks. Returns 0,
 //  or -1 when it could not be queued.
 int sq_control_send (sq_control_t *self, json_t *message);

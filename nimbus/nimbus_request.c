@@ -258,8 +258,15 @@ nimbus_request_recv (zsock_t *router)
 {
     assert (router);
     zmsg_t *msg = zmsg_recv (router);
-    if (!msg)
-        return NULL;
+    return msg ? nimbus_request_decode (&msg) : NULL;
+}
+
+nimbus_request_t *
+nimbus_request_decode (zmsg_t **msg_p)
+{
+    assert (msg_p && *msg_p);
+    zmsg_t *msg = *msg_p;
+    *msg_p = NULL;
     nimbus_request_t *self = calloc (1, sizeof (nimbus_request_t));
     if (!self) {
         zmsg_destroy (&msg);

@@ -60,6 +60,11 @@ typedef struct _nimbus_request_t nimbus_request_t;
 //  request (caller owns), also when malformed (see nimbus_request_error);
 //  NULL when no message could be received.
 nimbus_request_t *nimbus_request_recv (zsock_t *router);
+//  Decode a message as the ROUTER socket delivers it (routing id first);
+//  takes ownership of the message and nulls the caller's pointer. Returns
+//  the request (caller owns), also when malformed; NULL only when out of
+//  memory.
+nimbus_request_t *nimbus_request_decode (zmsg_t **msg_p);
 //  Destroy; NULL-safe; nulls the caller's pointer.
 void nimbus_request_destroy (nimbus_request_t **self_p);
 //  NULL for a well-formed request, else what is wrong with it (owned by
