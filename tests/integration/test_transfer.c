@@ -263,6 +263,40 @@ START_TEST (test_unreachable_peer_fails_trees)
 }
 END_TEST
 
+START_TEST (test_reroute_sends_moved_tasks_to_their_new_worker)
+{
+    atomic_store (&s_acked, 0);
+    atomic_store (&s_failed, 0);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.transfer.send.timeout.ms", 300);
+    //  A starts with B's tasks on a worker that is gone: their trees fail.
+    test_worker_t a = {.port = test_processes_free_port ()}, b = {.port = test_processes_free_port ()};
+    s_start_worker (&a, true, test_processes_free_port (), config);
+    for (int waited = 0; waited < 3000 && atomic_load (&s_failed) < 10; waited++)
+        zclock_sleep (10);
+    ck_assert_int_ge (atomic_load (&s_failed), 10);
+
+    //  B's tasks move to a new worker; A follows while its executors send.
+    s_start_worker (&b, false, a.port, config);
+    char moved[64];
+    snprintf (moved, sizeof moved, "tcp://127.0.0.1:%d", b.port);
+    const char *endpoints[TASKS + 1] = {NULL};
+    for (int task = 1; task <= TASKS; task++)
+        endpoints[task] = s_on_a[task] ? NULL : moved;
+    ck_assert_int_eq (worker_transfer_reroute (a.transfer, endpoints, TASKS), 0);
+    ck_assert_msg (s_wait_acked (MESSAGES, 60), "acked %d of %d", atomic_load (&s_acked), MESSAGES);
+
+    //  A task of A's own cannot be routed away, nor the task count change.
+    endpoints[1] = moved;
+    ck_assert_int_eq (worker_transfer_reroute (a.transfer, endpoints, TASKS), -1);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "task 1"));
+    ck_assert_int_eq (worker_transfer_reroute (a.transfer, endpoints, TASKS + 1), -1);
+    s_stop_worker (&a);
+    s_stop_worker (&b);
+    sq_config_destroy (&config);
+}
+END_TEST
+
 START_TEST (test_slow_bolts_on_one_worker_hold_back_the_spout_on_another)
 {
     atomic_store (&s_sunk, 0);
@@ -313,6 +347,7 @@ main (void)
     tcase_set_timeout (tcase, 120);
     tcase_add_test (tcase, test_tuples_and_acks_cross_workers);
     tcase_add_test (tcase, test_unreachable_peer_fails_trees);
+    tcase_add_test (tcase, test_reroute_sends_moved_tasks_to_their_new_worker);
     tcase_add_test (tcase, test_slow_bolts_on_one_worker_hold_back_the_spout_on_another);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
