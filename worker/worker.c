@@ -79,7 +79,15 @@ s_task_count (const sq_topology_t *topology, const sq_config_t *config)
     return tasks;
 }
 
-static void s_endpoints_destroy (char ***endpoints_p, int task_count);
+//  Free endpoints made by s_endpoints_new and null the pointer.
+static void
+s_endpoints_destroy (char ***endpoints_p, int task_count)
+{
+    for (int task = 0; *endpoints_p && task <= task_count; task++)
+        free ((*endpoints_p)[task]);
+    free (*endpoints_p);
+    *endpoints_p = NULL;
+}
 
 //  The routes of an assignment: endpoints[task] is the endpoint of the
 //  worker running task, NULL for tasks of our slot; local[task] (when
@@ -112,14 +120,6 @@ s_endpoints_new (worker_t *self, const sq_assignment_t *assignment, int task_cou
     return endpoints;
 }
 
-static void
-s_endpoints_destroy (char ***endpoints_p, int task_count)
-{
-    for (int task = 0; *endpoints_p && task <= task_count; task++)
-        free ((*endpoints_p)[task]);
-    free (*endpoints_p);
-    *endpoints_p = NULL;
-}
 
 //  Build the runtime and the transfer for our slot of the assignment.
 static int
