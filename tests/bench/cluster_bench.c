@@ -13,6 +13,7 @@
       (kill -9 of it and its workers) until they are acked again elsewhere.
 */
 #include "cluster_harness.h"
+#include "test_processes.h"
 #include "sq_cluster_state.h"
 #include "sq_control.h"
 #include "sq_package.h"
@@ -239,6 +240,8 @@ int
 main (void)
 {
     setenv ("top_builddir", ".", 0);
+    if (!test_processes_suite_dir ("cluster_bench"))
+        return 1;
     char *wordcount = cluster_harness_build_path ("topologies/.libs/wordcount.so");
     char *probe = cluster_harness_build_path ("tests/integration/.libs/probe_topology.so");
     if (!wordcount || !probe) {

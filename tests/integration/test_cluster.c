@@ -9,6 +9,7 @@
     at-least-once means that log ends up holding every message.
 */
 #include "cluster_harness.h"
+#include "test_processes.h"
 #include "sq_cluster_state.h"
 #include "sq_control.h"
 
@@ -490,6 +491,10 @@ END_TEST
 int
 main (void)
 {
+    //  Every cluster of the suite lives in it, so nothing a failed test
+    //  leaves (its workers outlive their supervisors) survives the suite.
+    if (!test_processes_suite_dir ("test_cluster"))
+        return 99;
     Suite *suite = suite_create ("cluster");
     TCase *tcase = tcase_create ("operations");
     tcase_set_timeout (tcase, 300);

@@ -2,6 +2,7 @@
 #include "test_processes.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -61,4 +62,46 @@ test_processes_kill_mentioning (const char *text, const char *spare)
     }
     if (proc)
         closedir (proc);
+}
+
+static char s_suite_dir[512]; //  the suite's directory, "" before there is one
+static pid_t s_suite_pid;     //  the process that made it (not a forked test)
+
+//  At exit of the process that made it: kill what is left, remove it.
+static void
+s_sweep_suite_dir (void)
+{
+    if (!*s_suite_dir || getpid () != s_suite_pid)
+        return;
+    //  A few rounds: a supervisor killed in one may have started a worker.
+    for (int round = 0; round < 3; round++) {
+        test_processes_kill_mentioning (s_suite_dir, NULL);
+        usleep (100 * 1000);
+    }
+    char command[600];
+    snprintf (command, sizeof command, "rm -rf '%s'", s_suite_dir);
+    if (system (command) != 0)
+        fprintf (stderr, "test_processes: could not remove %s\n", s_suite_dir);
+    *s_suite_dir = 0;
+}
+
+const char *
+test_processes_suite_dir (const char *name)
+{
+    if (*s_suite_dir)
+        return s_suite_dir;
+    const char *tmp = getenv ("TMPDIR");
+    char pattern[512];
+    snprintf (pattern, sizeof pattern, "%s/%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+    char *real = mkdtemp (pattern) ? realpath (pattern, NULL) : NULL;
+    if (!real) {
+        fprintf (stderr, "test_processes: cannot make %s: %s\n", pattern, strerror (errno));
+        return NULL;
+    }
+    snprintf (s_suite_dir, sizeof s_suite_dir, "%s", real);
+    free (real);
+    s_suite_pid = getpid ();
+    atexit (s_sweep_suite_dir);
+    setenv ("TMPDIR", s_suite_dir, 1);
+    return s_suite_dir;
 }

@@ -54,7 +54,6 @@ static const char *s_endpoint;  //  the suite's ZooKeeper server
 static char s_base[256];        //  the suite's directory
 static char *s_supervisor_bin;  //  the supervisor under test
 static char *s_fake_worker_bin; //  the worker stand-in
-static pid_t s_main_pid;        //  the process that made s_base (not a forked test)
 
 //  Contents of a file as a new string, or NULL.
 static char *
@@ -806,24 +805,6 @@ END_TEST
 
 //  ---------------------------------------------------------------------
 
-//  Kills every process whose command line mentions dir (supervisors and
-//  workers a failed test left), then removes dir.
-static void
-s_cleanup_base (void)
-{
-    if (!*s_base || getpid () != s_main_pid)
-        return;
-    for (int round = 0; round < 3; round++) {
-        test_processes_kill_mentioning (s_base, NULL);
-        usleep (100 * 1000);
-    }
-    char command[512];
-    snprintf (command, sizeof command, "rm -rf '%s'", s_base);
-    if (system (command) != 0)
-        fprintf (stderr, "test_supervisor: could not remove %s\n", s_base);
-    *s_base = 0;
-}
-
 static char *
 s_build_path (const char *name)
 {
@@ -850,18 +831,10 @@ main (void)
                  getenv ("top_builddir") ? getenv ("top_builddir") : "(unset)");
         return 99;
     }
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (s_base, sizeof s_base, "%s/test_supervisor-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    char *made = mkdtemp (s_base);
-    char *real = made ? realpath (s_base, NULL) : NULL;
-    if (!real) {
-        fprintf (stderr, "test_supervisor: cannot make %s: %s\n", s_base, strerror (errno));
+    const char *base = test_processes_suite_dir ("test_supervisor");
+    if (!base)
         return 99;
-    }
-    snprintf (s_base, sizeof s_base, "%s", real);
-    free (real);
-    s_main_pid = getpid ();
-    atexit (s_cleanup_base);
+    snprintf (s_base, sizeof s_base, "%s", base);
     zk_server_t *server = zk_server_new (NULL);
     if (!server)
         return 99;
@@ -883,7 +856,6 @@ main (void)
     int failed = srunner_ntests_failed (runner);
     srunner_free (runner);
     zk_server_destroy (&server);
-    s_cleanup_base ();
     free (s_supervisor_bin);
     free (s_fake_worker_bin);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
