@@ -33,10 +33,26 @@ sq_cluster_config_connect (const sq_config_t *config)
     char *servers = sq_cluster_config_zookeeper (config);
     if (!servers)
         return NULL;
-    sq_zk_t *zk =
-        sq_zk_new (servers, sq_config_string (config, "storm.zookeeper.root", "/storm"),
-                   (int) sq_config_int (config, "storm.zookeeper.session.timeout", 6000),
-                   (int) sq_config_int (config, "storm.zookeeper.connection.timeout", 5000));
+    int64_t retries = sq_config_int (config, "storm.zookeeper.retry.times", 5);
+    int64_t wait_ms = sq_config_int (config, "storm.zookeeper.retry.interval", 1000);
+    int64_t ceiling_ms =
+        sq_config_int (config, "storm.zookeeper.retry.intervalceiling.millis", 30000);
+    //  Nonsense (negative) settings mean: no retry, no wait.
+    retries = retries > 0 ? retries : 0;
+    ceiling_ms = ceiling_ms > 0 ? ceiling_ms : 0;
+    wait_ms = wait_ms > 0 ? (wait_ms < ceiling_ms ? wait_ms : ceiling_ms) : 0;
+    sq_zk_t *zk = NULL;
+    for (int64_t attempt = 0; !zk && attempt <= retries; attempt++) {
+        if (attempt > 0) {
+            zsys_warning ("%s; trying again in %lld ms (retry %lld of %lld)", sq_last_error (),
+                          (long long) wait_ms, (long long) attempt, (long long) retries);
+            zclock_sleep ((int) wait_ms);
+            wait_ms = wait_ms * 2 < ceiling_ms ? wait_ms * 2 : ceiling_ms;
+        }
+        zk = sq_zk_new (servers, sq_config_string (config, "storm.zookeeper.root", "/storm"),
+                        (int) sq_config_int (config, "storm.zookeeper.session.timeout", 6000),
+                        (int) sq_config_int (config, "storm.zookeeper.connection.timeout", 5000));
+    }
     free (servers);
     return zk;
 }

@@ -15,7 +15,12 @@
 //  Caller frees. NULL with sq_last_error() set when the list is empty.
 char *sq_cluster_config_zookeeper (const sq_config_t *config);
 //  Connect to ZooKeeper as the config says (servers, storm.zookeeper.root,
-//  session and connection timeouts). NULL with sq_last_error() set.
+//  session and connection timeouts), trying again as Storm does
+//  (storm.zookeeper.retry.times more attempts, waiting
+//  storm.zookeeper.retry.interval ms, doubling up to
+//  storm.zookeeper.retry.intervalceiling.millis; each failure logged), so
+//  that a daemon started while ZooKeeper restarts waits for it. Blocks
+//  meanwhile. NULL with sq_last_error() set when every attempt failed.
 sq_zk_t *sq_cluster_config_connect (const sq_config_t *config);
 //  "tcp://<nimbus.host>:<nimbus.port>". Caller frees.
 char *sq_cluster_config_nimbus (const sq_config_t *config);

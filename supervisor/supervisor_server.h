@@ -29,10 +29,10 @@ typedef struct _supervisor_server_t supervisor_server_t;
 //  Start a supervisor with id (a ZooKeeper node name) and config (copied):
 //  check the slot ports, make storm.local.dir absolute and create
 //  <storm.local.dir>/supervisor, write config.json there for the workers,
-//  find the worker command, connect to ZooKeeper, kill stale workers of
-//  an earlier run, and register. NULL when the config is unusable or
-//  ZooKeeper cannot be reached, with sq_last_error() saying why. Caller
-//  owns.
+//  find the worker command, connect to ZooKeeper (waiting for it as the
+//  storm.zookeeper.retry.* keys say), adopt the workers of an earlier run,
+//  and register. NULL when the config is unusable or ZooKeeper cannot be
+//  reached, with sq_last_error() saying why. Caller owns.
 supervisor_server_t *supervisor_server_new (const sq_config_t *config, const char *id);
 //  Destroy: close the ZooKeeper session (so the node goes at once) and
 //  free. Call stop first to stop the workers. NULL-safe; nulls the

@@ -1,6 +1,7 @@
 /*  cluster_harness - a whole Squall cluster on this machine, for tests */
 #include "cluster_harness.h"
 #include "sq_error.h"
+#include "squall.h"
 #include "test_processes.h"
 #include "zk_server.h"
 
@@ -145,19 +146,40 @@ s_start_supervisor (cluster_harness_t *self, int index)
     return supervisor->pid > 0 ? 0 : -1;
 }
 
-//  Wait until n supervisors are registered in ZooKeeper.
+//  Copy the file at path to stderr, framed by its name.
+static void
+s_print_file (const char *path)
+{
+    fprintf (stderr, "---- %s\n", path);
+    FILE *file = fopen (path, "r");
+    char line[1024];
+    while (file && fgets (line, sizeof line, file))
+        fputs (line, stderr);
+    if (file)
+        fclose (file);
+    fprintf (stderr, "---- end of %s\n", path);
+}
+
+//  Wait until n supervisors are registered in ZooKeeper; else show why.
 static int
 s_wait_registered (cluster_harness_t *self, int n)
 {
+    int count = 0;
     for (int waited = 0; waited < 300; waited++) {
         zlist_t *children = NULL;
-        int count = sq_zk_children (self->zk, "/supervisors", &children, false);
+        count = sq_zk_children (self->zk, "/supervisors", &children, false);
         zlist_destroy (&children);
         if (count >= n)
             return 0;
         usleep (100000);
     }
-    fprintf (stderr, "cluster_harness: supervisors did not register\n");
+    fprintf (stderr, "cluster_harness: %d of %d supervisors registered in 30 s (%s)\n", count, n,
+             count < 0 ? sq_last_error () : "see their logs");
+    for (int index = 0; index < self->supervisor_count; index++) {
+        char log[4200];
+        snprintf (log, sizeof log, "%s/supervisor-%d.log", self->dir, index);
+        s_print_file (log);
+    }
     return -1;
 }
 

@@ -735,6 +735,30 @@ START_TEST (test_second_supervisor_with_the_same_id_takes_over)
 }
 END_TEST
 
+START_TEST (test_start_waits_for_zookeeper)
+{
+    //  A ZooKeeper server of its own, down when the supervisor starts.
+    zk_server_t *late = zk_server_new (NULL);
+    ck_assert_ptr_nonnull (late);
+    const char *suite_endpoint = s_endpoint;
+    s_endpoint = zk_server_endpoint (late);
+    env_t env;
+    s_env_init (&env, "late-zookeeper");
+    s_endpoint = suite_endpoint;
+    ck_assert_int_eq (zk_server_stop (late), 0);
+    s_start (&env);
+    WAIT_UNTIL (&env, s_log_has (&env, "trying again"), WAIT_MS, "no retry while ZooKeeper is down");
+    ck_assert (s_alive (env.pid));
+    ck_assert_int_eq (zk_server_start (late), 0);
+    WAIT_UNTIL (&env, s_registered (&env), 4 * WAIT_MS, "supervisor did not register once "
+                                                         "ZooKeeper was up");
+    int status = s_stop (&env, SIGTERM);
+    ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "status %d", status);
+    s_env_destroy (&env);
+    zk_server_destroy (&late);
+}
+END_TEST
+
 START_TEST (test_session_expiry)
 {
     env_t env;
@@ -848,6 +872,7 @@ main (void)
     tcase_add_test (tcase, test_sigterm_stops_workers);
     tcase_add_test (tcase, test_sigkill_and_adopted_workers);
     tcase_add_test (tcase, test_second_supervisor_with_the_same_id_takes_over);
+    tcase_add_test (tcase, test_start_waits_for_zookeeper);
     tcase_add_test (tcase, test_session_expiry);
     tcase_add_test (tcase, test_bad_input_and_killed_topology);
     suite_add_tcase (suite, tcase);
