@@ -2,6 +2,7 @@
 #include "nimbus_monitor.h"
 
 #include <czmq.h>
+#include <limits.h>
 #include <string.h>
 
 //  What the monitor knows of one watched slot.
@@ -160,9 +161,14 @@ nimbus_monitor_totals (nimbus_monitor_t *self, const char *topology_id)
             //  Counters add up; other fields (latencies) are not totals.
             if (!json_is_integer (value))
                 continue;
+            //  Workers send what they like: a sum that does not fit holds
+            //  at the end it ran past.
             json_t *sum = json_object_get (totals, name);
-            json_int_t before = sum ? json_integer_value (sum) : 0;
-            json_object_set_new (totals, name, json_integer (before + json_integer_value (value)));
+            json_int_t total = sum ? json_integer_value (sum) : 0;
+            json_int_t add = json_integer_value (value);
+            if (__builtin_add_overflow (total, add, &total))
+                total = add > 0 ? LLONG_MAX : LLONG_MIN;
+            json_object_set_new (totals, name, json_integer (total));
         }
     }
     return totals;

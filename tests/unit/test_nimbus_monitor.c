@@ -6,6 +6,7 @@
 #include "nimbus_monitor.h"
 
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,31 @@ START_TEST (test_watch_follows_the_assignment)
 }
 END_TEST
 
+START_TEST (test_totals_hold_at_the_ends)
+{
+    //  Counters come from workers, whatever they send: sums that do not
+    //  fit hold at the largest (or smallest) integer (found by
+    //  fuzz_request).
+    nimbus_monitor_t *monitor = nimbus_monitor_new (TIMEOUT_MS, 0);
+    const char *slots[][2] = {{"sup-1", "6700"}, {"sup-1", "6701"}, {"sup-2", "6700"}};
+    sq_assignment_t *assignment = s_assignment (slots, 3);
+    ck_assert_int_eq (nimbus_monitor_watch (monitor, assignment, 0), 0);
+    json_t *stats =
+        json_pack ("{s:I, s:I}", "acked", (json_int_t) LLONG_MAX, "failed", (json_int_t) LLONG_MIN);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq (
+            nimbus_monitor_heartbeat (monitor, "wc-1", slots[i][0], atoi (slots[i][1]), stats, 100),
+            0);
+    json_t *totals = nimbus_monitor_totals (monitor, "wc-1");
+    ck_assert (json_integer_value (json_object_get (totals, "acked")) == LLONG_MAX);
+    ck_assert (json_integer_value (json_object_get (totals, "failed")) == LLONG_MIN);
+    json_decref (totals);
+    json_decref (stats);
+    sq_assignment_destroy (&assignment);
+    nimbus_monitor_destroy (&monitor);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -136,6 +162,7 @@ main (void)
     tcase_add_test (tcase, test_silence_counts_from_start_and_heartbeats);
     tcase_add_test (tcase, test_start_of_nimbus_counts);
     tcase_add_test (tcase, test_watch_follows_the_assignment);
+    tcase_add_test (tcase, test_totals_hold_at_the_ends);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
