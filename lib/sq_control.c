@@ -226,7 +226,8 @@ sq_control_reply_decode (zmsg_t **msg_p, const char *endpoint, void **payload_p,
     }
     if (!json_is_true (ok)) {
         const char *error = json_string_value (json_object_get (reply, "error"));
-        sq_error_set ("%s", error ? error : "nimbus refused the request without saying why");
+        sq_error_set ("%s", error && *error ? error
+                                            : "nimbus refused the request without saying why");
         goto fail;
     }
     frame = zmsg_next (msg);

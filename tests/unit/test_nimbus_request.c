@@ -3,9 +3,10 @@
     Requests travel over an inproc ROUTER (nimbus's side) and DEALER or REQ
     (a client's side); each test sends frames, decodes them with
     nimbus_request_recv and checks the fields or the error, and the reply
-    the client gets.
+    the client gets; and how a client (sq_control) reads replies.
 */
 #include "nimbus_request.h"
+#include "sq_control.h"
 
 #include <check.h>
 #include <czmq.h>
@@ -209,6 +210,39 @@ START_TEST (test_req_envelope)
 }
 END_TEST
 
+//  The reply a client decodes from the single JSON frame text.
+static json_t *
+s_client_decodes (const char *text, void **payload_p)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, text);
+    size_t size = 0;
+    return sq_control_reply_decode (&msg, "tcp://nimbus:6627", payload_p, &size);
+}
+
+START_TEST (test_client_reads_replies)
+{
+    void *payload = NULL;
+    json_t *reply = s_client_decodes ("{\"version\": 1, \"ok\": true, \"id\": \"wc-1\"}", &payload);
+    ck_assert_ptr_nonnull (reply);
+    ck_assert_str_eq (json_string_value (json_object_get (reply, "id")), "wc-1");
+    ck_assert_ptr_null (payload);
+    json_decref (reply);
+    ck_assert_ptr_null (s_client_decodes ("{\"version\": 1, \"ok\": false, \"error\": \"no such "
+                                          "topology\"}",
+                                          &payload));
+    ck_assert_str_eq (sq_last_error (), "no such topology");
+    //  An empty reason reads as none (found by helper-10's reply fuzzer).
+    ck_assert_ptr_null (
+        s_client_decodes ("{\"version\": 1, \"ok\": false, \"error\": \"\"}", &payload));
+    ck_assert_str_eq (sq_last_error (), "nimbus refused the request without saying why");
+    ck_assert_ptr_null (s_client_decodes ("{\"version\": 2, \"ok\": true}", &payload));
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "version 2"));
+    ck_assert_ptr_null (s_client_decodes ("[1]", &payload));
+    ck_assert_str_eq (sq_last_error (), "malformed reply from nimbus at tcp://nimbus:6627");
+}
+END_TEST
+
 int
 main (void)
 {
@@ -218,6 +252,7 @@ main (void)
     tcase_add_test (tcase, test_verbs_and_fields);
     tcase_add_test (tcase, test_malformed);
     tcase_add_test (tcase, test_req_envelope);
+    tcase_add_test (tcase, test_client_reads_replies);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
