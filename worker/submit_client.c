@@ -1,5 +1,6 @@
 /*  submit_client - storm-submit's cluster commands, over the control protocol */
 #include "submit_client.h"
+#include "submit_list.h"
 #include "sq_config.h"
 #include "sq_control.h"
 #include "sq_error.h"
@@ -147,24 +148,6 @@ submit_client_submit (submit_client_t *self, const char *path, const char *name,
     return *id_p ? 0 : sq_error_set ("nimbus accepted the topology without naming its id");
 }
 
-//  "45s", "12m03s", "2h05m00s", "3d02h05m00s".
-static void
-s_format_uptime (json_int_t secs, char *text, size_t size)
-{
-    json_int_t days = secs / 86400, hours = secs / 3600 % 24, minutes = secs / 60 % 60;
-    json_int_t seconds = secs % 60;
-    if (days)
-        snprintf (text, size, "%lldd%02lldh%02lldm%02llds", (long long) days, (long long) hours,
-                  (long long) minutes, (long long) seconds);
-    else if (hours)
-        snprintf (text, size, "%lldh%02lldm%02llds", (long long) hours, (long long) minutes,
-                  (long long) seconds);
-    else if (minutes)
-        snprintf (text, size, "%lldm%02llds", (long long) minutes, (long long) seconds);
-    else
-        snprintf (text, size, "%llds", (long long) seconds);
-}
-
 int
 submit_client_list (submit_client_t *self, FILE *out)
 {
@@ -176,51 +159,9 @@ submit_client_list (submit_client_t *self, FILE *out)
     json_decref (request);
     if (!reply)
         return -1;
-    json_t *topologies = json_object_get (reply, "topologies");
-    if (!json_is_array (topologies)) {
-        json_decref (reply);
-        return sq_error_set ("nimbus answered list without a topology list");
-    }
-    int name_width = 4, id_width = 2;
-    size_t index;
-    json_t *topology;
-    json_array_foreach (topologies, index, topology)
-    {
-        const char *name = json_string_value (json_object_get (topology, "name"));
-        const char *id = json_string_value (json_object_get (topology, "id"));
-        if (name && (int) strlen (name) > name_width)
-            name_width = (int) strlen (name);
-        if (id && (int) strlen (id) > id_width)
-            id_width = (int) strlen (id);
-    }
-    if (json_array_size (topologies) == 0)
-        fprintf (out, "no topologies running\n");
-    else
-        fprintf (out, "%-*s  %-*s  %-11s  %11s  %7s  %9s  %5s  %12s  %12s  %9s\n", name_width,
-                 "NAME", id_width, "ID", "STATUS", "UPTIME", "WORKERS", "EXECUTORS", "TASKS",
-                 "EMITTED", "ACKED", "FAILED");
-    json_array_foreach (topologies, index, topology)
-    {
-        const char *name = json_string_value (json_object_get (topology, "name"));
-        const char *id = json_string_value (json_object_get (topology, "id"));
-        const char *status = json_string_value (json_object_get (topology, "status"));
-        char uptime[32];
-        s_format_uptime (json_integer_value (json_object_get (topology, "uptime_secs")), uptime,
-                         sizeof uptime);
-        //  Counters come from the workers' latest heartbeats, each since
-        //  its worker started; a failed count includes timeouts.
-        fprintf (out, "%-*s  %-*s  %-11s  %11s  %7lld  %9lld  %5lld  %12lld  %12lld  %9lld\n",
-                 name_width, name ? name : "?", id_width, id ? id : "?", status ? status : "?",
-                 uptime, (long long) json_integer_value (json_object_get (topology, "workers")),
-                 (long long) json_integer_value (json_object_get (topology, "executors")),
-                 (long long) json_integer_value (json_object_get (topology, "tasks")),
-                 (long long) json_integer_value (json_object_get (topology, "emitted")),
-                 (long long) json_integer_value (json_object_get (topology, "acked")),
-                 (long long) (json_integer_value (json_object_get (topology, "failed")) +
-                              json_integer_value (json_object_get (topology, "timed_out"))));
-    }
+    int rc = submit_list_print (reply, out);
     json_decref (reply);
-    return 0;
+    return rc;
 }
 
 int
