@@ -531,9 +531,9 @@ s_summary (nimbus_server_t *self, const sq_topology_record_t *record)
                    (json_int_t) (assignment ? sq_assignment_executor_count (assignment) : 0),
                    "tasks", (json_int_t) tasks);
     //  The workers' counters, from their latest heartbeats: emitted,
-    //  acked, failed, ...
+    //  acked, failed, ... Workers name them: none replaces a field above.
     if (summary && totals)
-        json_object_update (summary, totals);
+        json_object_update_missing (summary, totals);
     json_decref (totals);
     return summary;
 }
