@@ -556,6 +556,9 @@ START_TEST (test_worker_lifecycle)
     WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0 && s_running_worker (&env, p0) != pid3,
                 WAIT_MS, "worker not replaced after a new generation");
     ck_assert (!s_alive (pid3));
+    //  The new worker notes its start a moment after its pid file appears.
+    WAIT_UNTIL (&env, s_worker_starts (&env, p0) >= starts + 1, WAIT_MS,
+                "the new worker did not start");
     ck_assert_int_eq (s_worker_starts (&env, p0), starts + 1);
     int pid4 = s_running_worker (&env, p0);
 
