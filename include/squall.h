@@ -21,6 +21,14 @@
 extern "C" {
 #endif
 
+//  Marks what libsquall exports: everything this header declares, and
+//  nothing else (the library is built with -fvisibility=hidden).
+#if defined(__GNUC__)
+#define SQ_EXPORT __attribute__ ((visibility ("default")))
+#else
+#define SQ_EXPORT
+#endif
+
 #define SQUALL_VERSION_MAJOR 0
 #define SQUALL_VERSION_MINOR 1
 #define SQUALL_VERSION_PATCH 0
@@ -90,7 +98,7 @@ sq_strn (const char *ptr, size_t len)
     return v;
 }
 //  A NUL-terminated string; NULL becomes the null value.
-sq_value_t sq_str (const char *string);
+SQ_EXPORT sq_value_t sq_str (const char *string);
 static inline sq_value_t
 sq_bytes (const void *ptr, size_t len)
 {
@@ -109,31 +117,31 @@ sq_bytes (const void *ptr, size_t len)
 typedef struct _sq_tuple_t sq_tuple_t;
 
 //  Number of values in the tuple.
-size_t sq_tuple_size (const sq_tuple_t *self);
+SQ_EXPORT size_t sq_tuple_size (const sq_tuple_t *self);
 //  The value at index, or NULL when out of range.
-const sq_value_t *sq_tuple_value (const sq_tuple_t *self, size_t index);
+SQ_EXPORT const sq_value_t *sq_tuple_value (const sq_tuple_t *self, size_t index);
 //  Index of a declared field of the tuple's stream, or -1.
-int sq_tuple_field_index (const sq_tuple_t *self, const char *field);
+SQ_EXPORT int sq_tuple_field_index (const sq_tuple_t *self, const char *field);
 //  The value of a named field, or NULL when the stream has no such field.
-const sq_value_t *sq_tuple_field (const sq_tuple_t *self, const char *field);
+SQ_EXPORT const sq_value_t *sq_tuple_field (const sq_tuple_t *self, const char *field);
 //  Typed getters: the value at index, or 0 / false / NULL when the index is
 //  out of range or the value has another type. Strings are NUL-terminated.
-int64_t sq_tuple_get_int (const sq_tuple_t *self, size_t index);
-double sq_tuple_get_double (const sq_tuple_t *self, size_t index);
-bool sq_tuple_get_bool (const sq_tuple_t *self, size_t index);
-const char *sq_tuple_get_string (const sq_tuple_t *self, size_t index);
-const void *sq_tuple_get_bytes (const sq_tuple_t *self, size_t index, size_t *len_p);
+SQ_EXPORT int64_t sq_tuple_get_int (const sq_tuple_t *self, size_t index);
+SQ_EXPORT double sq_tuple_get_double (const sq_tuple_t *self, size_t index);
+SQ_EXPORT bool sq_tuple_get_bool (const sq_tuple_t *self, size_t index);
+SQ_EXPORT const char *sq_tuple_get_string (const sq_tuple_t *self, size_t index);
+SQ_EXPORT const void *sq_tuple_get_bytes (const sq_tuple_t *self, size_t index, size_t *len_p);
 //  Typed getters by field name, with the same rules.
-int64_t sq_tuple_field_int (const sq_tuple_t *self, const char *field);
-double sq_tuple_field_double (const sq_tuple_t *self, const char *field);
-const char *sq_tuple_field_string (const sq_tuple_t *self, const char *field);
+SQ_EXPORT int64_t sq_tuple_field_int (const sq_tuple_t *self, const char *field);
+SQ_EXPORT double sq_tuple_field_double (const sq_tuple_t *self, const char *field);
+SQ_EXPORT const char *sq_tuple_field_string (const sq_tuple_t *self, const char *field);
 //  Stream the tuple was emitted on.
-const char *sq_tuple_stream (const sq_tuple_t *self);
+SQ_EXPORT const char *sq_tuple_stream (const sq_tuple_t *self);
 //  Component id and task id of the emitter.
-const char *sq_tuple_source_component (const sq_tuple_t *self);
-int sq_tuple_source_task (const sq_tuple_t *self);
+SQ_EXPORT const char *sq_tuple_source_component (const sq_tuple_t *self);
+SQ_EXPORT int sq_tuple_source_task (const sq_tuple_t *self);
 //  True for tick tuples (topology.tick.tuple.freq.secs).
-bool sq_tuple_is_tick (const sq_tuple_t *self);
+SQ_EXPORT bool sq_tuple_is_tick (const sq_tuple_t *self);
 
 //  ---------------------------------------------------------------------
 //  Configuration, with Storm's key names. Every known key has a type and a
@@ -142,30 +150,31 @@ bool sq_tuple_is_tick (const sq_tuple_t *self);
 typedef struct _sq_config_t sq_config_t;
 
 //  New empty config: every known key reads as its default. Caller owns.
-sq_config_t *sq_config_new (void);
+SQ_EXPORT sq_config_t *sq_config_new (void);
 //  Destroy; NULL-safe; nulls the caller's pointer.
-void sq_config_destroy (sq_config_t **self_p);
+SQ_EXPORT void sq_config_destroy (sq_config_t **self_p);
 //  Copy of the config. Caller owns.
-sq_config_t *sq_config_dup (const sq_config_t *self);
+SQ_EXPORT sq_config_t *sq_config_dup (const sq_config_t *self);
 //  Copy every key set in source into self, replacing what self had.
-void sq_config_merge (sq_config_t *self, const sq_config_t *source);
+SQ_EXPORT void sq_config_merge (sq_config_t *self, const sq_config_t *source);
 //  Set key from text, parsed by the key's type (known keys) or taken as a
 //  JSON scalar or else as a string (other keys). -1 on a value of the wrong
 //  type, with sq_last_error() naming key, expected type and value.
-int sq_config_set (sq_config_t *self, const char *key, const char *text);
+SQ_EXPORT int sq_config_set (sq_config_t *self, const char *key, const char *text);
 //  Typed setters; -1 when a known key has another type.
-int sq_config_set_int (sq_config_t *self, const char *key, int64_t value);
-int sq_config_set_double (sq_config_t *self, const char *key, double value);
-int sq_config_set_bool (sq_config_t *self, const char *key, bool value);
-int sq_config_set_string (sq_config_t *self, const char *key, const char *value);
+SQ_EXPORT int sq_config_set_int (sq_config_t *self, const char *key, int64_t value);
+SQ_EXPORT int sq_config_set_double (sq_config_t *self, const char *key, double value);
+SQ_EXPORT int sq_config_set_bool (sq_config_t *self, const char *key, bool value);
+SQ_EXPORT int sq_config_set_string (sq_config_t *self, const char *key, const char *value);
 //  True when the key was set (defaults do not count).
-bool sq_config_has (const sq_config_t *self, const char *key);
+SQ_EXPORT bool sq_config_has (const sq_config_t *self, const char *key);
 //  Typed getters: the value set, else the key's default, else fallback.
-int64_t sq_config_int (const sq_config_t *self, const char *key, int64_t fallback);
-double sq_config_double (const sq_config_t *self, const char *key, double fallback);
-bool sq_config_bool (const sq_config_t *self, const char *key, bool fallback);
+SQ_EXPORT int64_t sq_config_int (const sq_config_t *self, const char *key, int64_t fallback);
+SQ_EXPORT double sq_config_double (const sq_config_t *self, const char *key, double fallback);
+SQ_EXPORT bool sq_config_bool (const sq_config_t *self, const char *key, bool fallback);
 //  String value; owned by the config, valid until the key is set again.
-const char *sq_config_string (const sq_config_t *self, const char *key, const char *fallback);
+SQ_EXPORT const char *sq_config_string (const sq_config_t *self, const char *key,
+                                        const char *fallback);
 
 //  ---------------------------------------------------------------------
 //  What a running spout or bolt sees.
@@ -174,50 +183,53 @@ typedef struct _sq_context_t sq_context_t;
 typedef struct _sq_collector_t sq_collector_t;
 
 //  Task id of this instance (unique in the topology, starting at 1).
-int sq_context_task_id (const sq_context_t *self);
+SQ_EXPORT int sq_context_task_id (const sq_context_t *self);
 //  Index of this task among its component's tasks, from 0.
-int sq_context_task_index (const sq_context_t *self);
+SQ_EXPORT int sq_context_task_index (const sq_context_t *self);
 //  Component id of this instance.
-const char *sq_context_component_id (const sq_context_t *self);
+SQ_EXPORT const char *sq_context_component_id (const sq_context_t *self);
 //  The task ids of a component are contiguous: its first task id, or -1
 //  for an unknown component; task count in *count_p.
-int sq_context_component_tasks (const sq_context_t *self, const char *component, int *count_p);
+SQ_EXPORT int sq_context_component_tasks (const sq_context_t *self, const char *component,
+                                          int *count_p);
 //  The topology's config, with this component's overrides applied.
-const sq_config_t *sq_context_config (const sq_context_t *self);
+SQ_EXPORT const sq_config_t *sq_context_config (const sq_context_t *self);
 //  Name the topology was submitted under.
-const char *sq_context_topology_name (const sq_context_t *self);
+SQ_EXPORT const char *sq_context_topology_name (const sq_context_t *self);
 
 //  Emit a tuple from a bolt, anchored to `anchor` (NULL: unanchored), on
 //  the default stream. Returns the number of tasks it was sent to, or -1
 //  (undeclared stream, wrong number of values; see sq_last_error()).
-int sq_collector_emit (sq_collector_t *self, const sq_tuple_t *anchor, const sq_value_t *values,
-                       size_t count);
+SQ_EXPORT int sq_collector_emit (sq_collector_t *self, const sq_tuple_t *anchor,
+                                 const sq_value_t *values, size_t count);
 //  Same, on a named stream.
-int sq_collector_emit_stream (sq_collector_t *self, const char *stream, const sq_tuple_t *anchor,
-                              const sq_value_t *values, size_t count);
+SQ_EXPORT int sq_collector_emit_stream (sq_collector_t *self, const char *stream,
+                                        const sq_tuple_t *anchor, const sq_value_t *values,
+                                        size_t count);
 //  Emit anchored to several inputs (a multi-anchored tuple).
-int sq_collector_emit_anchored (sq_collector_t *self, const char *stream,
-                                const sq_tuple_t *const *anchors, size_t anchor_count,
-                                const sq_value_t *values, size_t count);
+SQ_EXPORT int sq_collector_emit_anchored (sq_collector_t *self, const char *stream,
+                                          const sq_tuple_t *const *anchors, size_t anchor_count,
+                                          const sq_value_t *values, size_t count);
 //  Emit to one task, which must subscribe to the stream with a direct
 //  grouping. From a bolt, anchored to `anchor` (may be NULL); from a spout,
 //  anchor must be NULL and the tuple is untracked.
-int sq_collector_emit_direct (sq_collector_t *self, int task, const char *stream,
-                              const sq_tuple_t *anchor, const sq_value_t *values, size_t count);
+SQ_EXPORT int sq_collector_emit_direct (sq_collector_t *self, int task, const char *stream,
+                                        const sq_tuple_t *anchor, const sq_value_t *values,
+                                        size_t count);
 //  Emit a tracked tuple from a spout: its tree is followed to completion
 //  and the spout's ack(msg_id) or fail(msg_id) is called. Any msg_id is
 //  allowed, 0 included. stream NULL means the default stream. When acking
 //  is off (topology.acker.executors = 0) nothing is followed: ack(msg_id)
 //  is called right after the current next_tuple returns, and never fail.
-int sq_collector_emit_tracked (sq_collector_t *self, const char *stream, uint64_t msg_id,
-                               const sq_value_t *values, size_t count);
+SQ_EXPORT int sq_collector_emit_tracked (sq_collector_t *self, const char *stream, uint64_t msg_id,
+                                         const sq_value_t *values, size_t count);
 //  Ack an input tuple (bolts). Every input must be acked or failed once;
 //  after that the tuple must not be used.
-void sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input);
+SQ_EXPORT void sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input);
 //  Fail an input tuple: its tree fails at once and the spout may replay.
-void sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input);
+SQ_EXPORT void sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input);
 //  Report an error from a component; it is logged with the task's identity.
-void sq_collector_report_error (sq_collector_t *self, const char *message);
+SQ_EXPORT void sq_collector_report_error (sq_collector_t *self, const char *message);
 
 //  ---------------------------------------------------------------------
 //  Spouts and bolts. A component is a table of callbacks; any callback but
@@ -235,9 +247,9 @@ typedef struct _sq_declarer_t sq_declarer_t;
 
 //  Declare an output stream and its comma-separated field names, e.g.
 //  sq_declarer_stream (d, SQ_DEFAULT_STREAM, "word,count").
-void sq_declarer_stream (sq_declarer_t *self, const char *stream, const char *fields);
+SQ_EXPORT void sq_declarer_stream (sq_declarer_t *self, const char *stream, const char *fields);
 //  Shorthand for the default stream.
-void sq_declarer_fields (sq_declarer_t *self, const char *fields);
+SQ_EXPORT void sq_declarer_fields (sq_declarer_t *self, const char *fields);
 
 typedef struct {
     void (*declare_outputs) (sq_declarer_t *declarer); //  output streams
@@ -269,37 +281,42 @@ typedef struct _sq_topology_t sq_topology_t;
 typedef struct _sq_component_t sq_component_t;
 
 //  New empty topology. Caller owns.
-sq_topology_t *sq_topology_new (void);
+SQ_EXPORT sq_topology_t *sq_topology_new (void);
 //  Destroy; NULL-safe; nulls the caller's pointer.
-void sq_topology_destroy (sq_topology_t **self_p);
+SQ_EXPORT void sq_topology_destroy (sq_topology_t **self_p);
 //  Add a spout with `parallelism` executors (and as many tasks). The
 //  spout table must outlive the topology (a static const is usual).
-sq_component_t *sq_topology_set_spout (sq_topology_t *self, const char *id, const sq_spout_t *spout,
-                                       int parallelism);
+SQ_EXPORT sq_component_t *sq_topology_set_spout (sq_topology_t *self, const char *id,
+                                                 const sq_spout_t *spout, int parallelism);
 //  Add a bolt with `parallelism` executors (and as many tasks).
-sq_component_t *sq_topology_set_bolt (sq_topology_t *self, const char *id, const sq_bolt_t *bolt,
-                                      int parallelism);
+SQ_EXPORT sq_component_t *sq_topology_set_bolt (sq_topology_t *self, const char *id,
+                                                const sq_bolt_t *bolt, int parallelism);
 //  Default config the topology runs with; submit-time config overrides it.
-sq_config_t *sq_topology_config (sq_topology_t *self);
+SQ_EXPORT sq_config_t *sq_topology_config (sq_topology_t *self);
 //  0 when the topology is valid, else -1 and sq_last_error() names the
 //  first problem found.
-int sq_topology_validate (const sq_topology_t *self);
+SQ_EXPORT int sq_topology_validate (const sq_topology_t *self);
 
 //  Number of tasks (instances), at least the parallelism.
-void sq_component_set_num_tasks (sq_component_t *self, int tasks);
+SQ_EXPORT void sq_component_set_num_tasks (sq_component_t *self, int tasks);
 //  Config overrides for this component only (e.g. its tick frequency).
-sq_config_t *sq_component_config (sq_component_t *self);
+SQ_EXPORT sq_config_t *sq_component_config (sq_component_t *self);
 //  Subscribe to `source`'s `stream` (NULL: default) with a grouping.
-void sq_component_shuffle_grouping (sq_component_t *self, const char *source, const char *stream);
+SQ_EXPORT void sq_component_shuffle_grouping (sq_component_t *self, const char *source,
+                                              const char *stream);
 //  Fields grouping on comma-separated fields, e.g. "word" or "user,day".
-void sq_component_fields_grouping (sq_component_t *self, const char *source, const char *stream,
-                                   const char *fields);
-void sq_component_all_grouping (sq_component_t *self, const char *source, const char *stream);
-void sq_component_global_grouping (sq_component_t *self, const char *source, const char *stream);
-void sq_component_direct_grouping (sq_component_t *self, const char *source, const char *stream);
-void sq_component_local_or_shuffle_grouping (sq_component_t *self, const char *source,
+SQ_EXPORT void sq_component_fields_grouping (sq_component_t *self, const char *source,
+                                             const char *stream, const char *fields);
+SQ_EXPORT void sq_component_all_grouping (sq_component_t *self, const char *source,
+                                          const char *stream);
+SQ_EXPORT void sq_component_global_grouping (sq_component_t *self, const char *source,
                                              const char *stream);
-void sq_component_none_grouping (sq_component_t *self, const char *source, const char *stream);
+SQ_EXPORT void sq_component_direct_grouping (sq_component_t *self, const char *source,
+                                             const char *stream);
+SQ_EXPORT void sq_component_local_or_shuffle_grouping (sq_component_t *self, const char *source,
+                                                       const char *stream);
+SQ_EXPORT void sq_component_none_grouping (sq_component_t *self, const char *source,
+                                           const char *stream);
 
 //  ---------------------------------------------------------------------
 //  Topology packages: a shared object exporting this function, which fills
@@ -307,7 +324,7 @@ void sq_component_none_grouping (sq_component_t *self, const char *source, const
 //  keys from it); return 0, or -1 to refuse.
 #define SQ_TOPOLOGY_ENTRY "squall_topology"
 typedef int (sq_topology_entry_fn) (sq_topology_t *topology, const sq_config_t *config);
-int squall_topology (sq_topology_t *topology, const sq_config_t *config);
+SQ_EXPORT int squall_topology (sq_topology_t *topology, const sq_config_t *config);
 
 //  ---------------------------------------------------------------------
 //  Local mode: run topologies inside this process, as tests do.
@@ -331,30 +348,31 @@ typedef struct {
 } sq_topology_stats_t;
 
 //  New local cluster, running nothing. Caller owns.
-sq_local_cluster_t *sq_local_cluster_new (void);
+SQ_EXPORT sq_local_cluster_t *sq_local_cluster_new (void);
 //  Kill every topology and destroy; NULL-safe; nulls the caller's pointer.
-void sq_local_cluster_destroy (sq_local_cluster_t **self_p);
+SQ_EXPORT void sq_local_cluster_destroy (sq_local_cluster_t **self_p);
 //  Validate and start a topology under `name`. Takes ownership of the
 //  topology (nulls *topology_p) whether or not it starts. `config` (may be
 //  NULL) overrides the topology's own; it is copied. -1 on an invalid
 //  topology or config, a name in use, or a component that fails to open.
-int sq_local_cluster_submit (sq_local_cluster_t *self, const char *name, const sq_config_t *config,
-                             sq_topology_t **topology_p);
+SQ_EXPORT int sq_local_cluster_submit (sq_local_cluster_t *self, const char *name,
+                                       const sq_config_t *config, sq_topology_t **topology_p);
 //  Deactivate the spouts, wait `wait_secs` for tuples in flight, then stop
 //  every task (cleanup and close run) and forget the topology. -1 when no
 //  topology has that name.
-int sq_local_cluster_kill (sq_local_cluster_t *self, const char *name, double wait_secs);
+SQ_EXPORT int sq_local_cluster_kill (sq_local_cluster_t *self, const char *name, double wait_secs);
 //  Deactivate or activate the spouts of a topology. -1 for an unknown name.
-int sq_local_cluster_deactivate (sq_local_cluster_t *self, const char *name);
-int sq_local_cluster_activate (sq_local_cluster_t *self, const char *name);
+SQ_EXPORT int sq_local_cluster_deactivate (sq_local_cluster_t *self, const char *name);
+SQ_EXPORT int sq_local_cluster_activate (sq_local_cluster_t *self, const char *name);
 //  Fill *stats for a topology. -1 for an unknown name.
-int sq_local_cluster_stats (sq_local_cluster_t *self, const char *name, sq_topology_stats_t *stats);
+SQ_EXPORT int sq_local_cluster_stats (sq_local_cluster_t *self, const char *name,
+                                      sq_topology_stats_t *stats);
 
 //  ---------------------------------------------------------------------
 //  Errors
 
 //  Text of the last error on this thread; never NULL.
-const char *sq_last_error (void);
+SQ_EXPORT const char *sq_last_error (void);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,7 @@
 #include "supervisor_assignments.h"
 #include "sq_cluster_state.h"
 #include "sq_error.h"
-#include "supervisor_paths.h"
+#include "sq_slot_paths.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -182,8 +182,7 @@ s_apply_assignment (supervisor_assignments_t *self, const char *name,
         zsys_warning ("supervisor=%s topology=%s assignment names topology '%s'; using the "
                       "node name",
                       self->supervisor_id, name, assignment->topology_name);
-    if (!supervisor_paths_safe_name (name) ||
-        !supervisor_paths_safe_name (assignment->topology_id)) {
+    if (!sq_slot_paths_safe_name (name) || !sq_slot_paths_safe_name (assignment->topology_id)) {
         zsys_warning ("supervisor=%s topology=%s ignoring assignment: topology name or id '%s' "
                       "cannot be a file name",
                       self->supervisor_id, name, assignment->topology_id);
@@ -226,8 +225,7 @@ s_apply_assignment (supervisor_assignments_t *self, const char *name,
             slot->checksum = strdup (record->package_checksum);
             slot->generation = assignment->generation;
             slot->executors = sq_assignment_worker_executors_text (worker);
-            if (!slot->topology_name || !slot->topology_id || !slot->checksum ||
-                !slot->executors) {
+            if (!slot->topology_name || !slot->topology_id || !slot->checksum || !slot->executors) {
                 sq_topology_record_destroy (&record);
                 return sq_error_set ("out of memory");
             }

@@ -4,7 +4,7 @@
 #include "sq_control.h"
 #include "sq_error.h"
 #include "sq_sha256.h"
-#include "supervisor_paths.h"
+#include "sq_slot_paths.h"
 
 #include <assert.h>
 #include <dirent.h>
@@ -57,7 +57,7 @@ supervisor_packages_new (const sq_config_t *config, const char *supervisor_id)
         return NULL;
     self->config = config;
     self->supervisor_id = strdup (supervisor_id);
-    char *dir = supervisor_paths_dir (config);
+    char *dir = sq_slot_paths_dir (config);
     self->directory = dir ? zsys_sprintf ("%s/packages", dir) : NULL;
     free (dir);
     self->endpoint = sq_cluster_config_nimbus (config);
@@ -155,7 +155,7 @@ static int
 s_download (supervisor_packages_t *self, const char *topology_id, const char *checksum,
             const char *path)
 {
-    if (supervisor_paths_make_dirs (self->directory))
+    if (sq_slot_paths_make_dirs (self->directory))
         return -1;
     sq_control_t *control = sq_control_new (self->endpoint);
     json_t *request = json_pack ("{s:s, s:s}", "verb", "download", "id", topology_id);
@@ -204,7 +204,7 @@ supervisor_packages_get (supervisor_packages_t *self, const char *topology_id, c
     if (!package) {
         package = (s_package_t *) calloc (1, sizeof (s_package_t));
         if (package)
-            package->path = supervisor_paths_package (self->config, topology_id);
+            package->path = sq_slot_paths_package (self->config, topology_id);
         if (!package || !package->path) {
             zsys_error ("supervisor=%s topology-id=%s no package: %s", self->supervisor_id,
                         topology_id, package ? sq_last_error () : "out of memory");

@@ -8,13 +8,13 @@
 #include <string.h>
 
 struct _supervisor_registry_t {
-    sq_zk_t *zk;     //  session the node lives in (borrowed)
-    char *id;        //  supervisor id
-    char *path;      //  "/supervisors/<id>"
-    char *record;    //  encoded sq_supervisor_info_t, the node's data
-    bool registered; //  the node is believed to exist
-    bool check;      //  an event asks to look at the node again
-    bool deleted;    //  the watch saw the node deleted while our session lived
+    sq_zk_t *zk;             //  session the node lives in (borrowed)
+    char *id;                //  supervisor id
+    char *path;              //  "/supervisors/<id>"
+    char *record;            //  encoded sq_supervisor_info_t, the node's data
+    bool registered;         //  the node is believed to exist
+    bool check;              //  an event asks to look at the node again
+    bool deleted;            //  the watch saw the node deleted while our session lived
     int64_t deleted_at;      //  monotonic ms of that deletion
     int64_t deleted_session; //  the session it happened in
 };

@@ -7,7 +7,7 @@
 #include "sq_zk.h"
 #include "supervisor_assignments.h"
 #include "supervisor_packages.h"
-#include "supervisor_paths.h"
+#include "sq_slot_paths.h"
 #include "supervisor_registry.h"
 #include "supervisor_workers.h"
 
@@ -74,10 +74,10 @@ s_read_ports (supervisor_server_t *self)
 static int
 s_prepare_local_dir (supervisor_server_t *self)
 {
-    char *dir = supervisor_paths_dir (self->config);
+    char *dir = sq_slot_paths_dir (self->config);
     if (!dir)
         return sq_error_set ("out of memory");
-    int rc = supervisor_paths_make_dirs (dir);
+    int rc = sq_slot_paths_make_dirs (dir);
     free (dir);
     if (rc)
         return -1;
@@ -96,7 +96,7 @@ s_prepare_local_dir (supervisor_server_t *self)
 static char *
 s_write_config (supervisor_server_t *self)
 {
-    char *dir = supervisor_paths_dir (self->config);
+    char *dir = sq_slot_paths_dir (self->config);
     char *path = dir ? zsys_sprintf ("%s/config.json", dir) : NULL;
     char *temporary = path ? zsys_sprintf ("%s.tmp", path) : NULL;
     json_t *json = sq_config_to_json (self->config);

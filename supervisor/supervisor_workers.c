@@ -1,7 +1,7 @@
 /*  supervisor_workers - the worker processes of a supervisor's slots */
 #include "supervisor_workers.h"
 #include "sq_error.h"
-#include "supervisor_paths.h"
+#include "sq_slot_paths.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -33,27 +33,27 @@ typedef enum {
 
 //  One slot: what it should run and what it runs.
 typedef struct {
-    int port;                //  slot port
-    char *want_name;         //  topology the slot should run, NULL for none
-    char *want_id;           //  its topology id
-    char *want_executors;    //  its executors (sq_assignment_worker_executors_text)
-    char *want_package;      //  its package file, NULL while not downloaded
-    s_state_t state;         //  the process's life
-    pid_t pid;               //  process id, 0 when idle
-    char *name;              //  topology the process runs
-    char *id;                //  its topology id
-    char *executors;         //  its executors
-    int64_t launched;        //  monotonic ms of the start
-    int64_t kill_at;         //  monotonic ms of the SIGKILL, when stopping
-    int64_t next_start;      //  monotonic ms before which no start happens
-    int failures;            //  exits in a row that came soon after a start
-    bool timed_out;          //  killed for a missing heartbeat
-    bool adopted;            //  started by an earlier run: not our child, watched in /proc
-    char *directory;         //  workers/<port>
-    char *pid_path;          //  workers/<port>/pid
-    char *slot_path;         //  workers/<port>/slot: what the process runs
-    char *heartbeat_path;    //  workers/<port>/heartbeat
-    char *log_path;          //  workers/<port>/worker.log
+    int port;             //  slot port
+    char *want_name;      //  topology the slot should run, NULL for none
+    char *want_id;        //  its topology id
+    char *want_executors; //  its executors (sq_assignment_worker_executors_text)
+    char *want_package;   //  its package file, NULL while not downloaded
+    s_state_t state;      //  the process's life
+    pid_t pid;            //  process id, 0 when idle
+    char *name;           //  topology the process runs
+    char *id;             //  its topology id
+    char *executors;      //  its executors
+    int64_t launched;     //  monotonic ms of the start
+    int64_t kill_at;      //  monotonic ms of the SIGKILL, when stopping
+    int64_t next_start;   //  monotonic ms before which no start happens
+    int failures;         //  exits in a row that came soon after a start
+    bool timed_out;       //  killed for a missing heartbeat
+    bool adopted;         //  started by an earlier run: not our child, watched in /proc
+    char *directory;      //  workers/<port>
+    char *pid_path;       //  workers/<port>/pid
+    char *slot_path;      //  workers/<port>/slot: what the process runs
+    char *heartbeat_path; //  workers/<port>/heartbeat
+    char *log_path;       //  workers/<port>/worker.log
 } s_slot_t;
 
 struct _supervisor_workers_t {
@@ -126,11 +126,11 @@ supervisor_workers_new (const sq_config_t *config, const char *supervisor_id, co
     for (size_t i = 0; ok && i < port_count; i++) {
         s_slot_t *slot = &self->slots[i];
         slot->port = ports[i];
-        slot->directory = supervisor_paths_worker_dir (config, ports[i]);
-        slot->pid_path = supervisor_paths_worker_file (config, ports[i], "pid");
-        slot->slot_path = supervisor_paths_worker_file (config, ports[i], "slot");
-        slot->heartbeat_path = supervisor_paths_worker_file (config, ports[i], "heartbeat");
-        slot->log_path = supervisor_paths_worker_file (config, ports[i], "worker.log");
+        slot->directory = sq_slot_paths_worker_dir (config, ports[i]);
+        slot->pid_path = sq_slot_paths_worker_file (config, ports[i], "pid");
+        slot->slot_path = sq_slot_paths_worker_file (config, ports[i], "slot");
+        slot->heartbeat_path = sq_slot_paths_worker_file (config, ports[i], "heartbeat");
+        slot->log_path = sq_slot_paths_worker_file (config, ports[i], "worker.log");
         ok = slot->directory && slot->pid_path && slot->slot_path && slot->heartbeat_path &&
              slot->log_path;
     }
@@ -293,8 +293,7 @@ supervisor_workers_adopt (supervisor_workers_t *self)
             slot->launched = zclock_mono ();
             zsys_info ("supervisor=%s port=%d adopting worker pid=%ld of an earlier run "
                        "topology=%s id=%s executors=%s",
-                       self->supervisor_id, slot->port, pid, slot->name, slot->id,
-                       slot->executors);
+                       self->supervisor_id, slot->port, pid, slot->name, slot->id, slot->executors);
             adopted++;
             continue;
         }
@@ -334,8 +333,8 @@ supervisor_workers_want (supervisor_workers_t *self, int port, const supervisor_
         return;
     }
     if (s_same (slot->want_name, want->topology_name) &&
-        s_same (slot->want_id, want->topology_id) && s_same (slot->want_executors, want->executors) &&
-        s_same (slot->want_package, package))
+        s_same (slot->want_id, want->topology_id) &&
+        s_same (slot->want_executors, want->executors) && s_same (slot->want_package, package))
         return;
     s_slot_forget_want (slot);
     slot->want_name = strdup (want->topology_name);
@@ -371,8 +370,8 @@ s_write_file (supervisor_workers_t *self, s_slot_t *slot, const char *path, cons
     if (file && fclose (file) != 0)
         ok = false;
     if (!ok || rename (temporary, path) != 0) {
-        zsys_warning ("supervisor=%s port=%d cannot write %s: %s", self->supervisor_id,
-                      slot->port, path, strerror (errno));
+        zsys_warning ("supervisor=%s port=%d cannot write %s: %s", self->supervisor_id, slot->port,
+                      path, strerror (errno));
         if (temporary)
             unlink (temporary);
     }
@@ -428,7 +427,7 @@ s_child (int null_fd, int log_fd, const char *command, char **argv, const char *
 static int
 s_start (supervisor_workers_t *self, s_slot_t *slot)
 {
-    if (supervisor_paths_make_dirs (slot->directory)) {
+    if (sq_slot_paths_make_dirs (slot->directory)) {
         zsys_error ("supervisor=%s port=%d cannot start worker: %s", self->supervisor_id,
                     slot->port, sq_last_error ());
         return -1;

@@ -7,7 +7,7 @@
 #include "sq_error.h"
 #include "sq_package.h"
 #include "sq_runtime.h"
-#include "supervisor_paths.h"
+#include "sq_slot_paths.h"
 #include "worker_transfer.h"
 
 #include <czmq.h>
@@ -120,7 +120,6 @@ s_endpoints_new (worker_t *self, const sq_assignment_t *assignment, int task_cou
     return endpoints;
 }
 
-
 //  Build the runtime and the transfer for our slot of the assignment.
 static int
 s_start_executors (worker_t *self, sq_topology_t **topology_p)
@@ -176,7 +175,7 @@ worker_new (const sq_config_t *config, const worker_identity_t *identity)
     self->started_ms = zclock_mono ();
     self->heartbeat_interval_ms =
         sq_config_int (config, "worker.heartbeat.frequency.secs", 1) * 1000;
-    char *directory = supervisor_paths_worker_dir (config, identity->port);
+    char *directory = sq_slot_paths_worker_dir (config, identity->port);
     self->heartbeat_path = directory ? zsys_sprintf ("%s/heartbeat", directory) : NULL;
     free (directory);
     char *nimbus = sq_cluster_config_nimbus (config);

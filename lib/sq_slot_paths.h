@@ -1,4 +1,4 @@
-/*  supervisor_paths - where a supervisor and its workers keep their files
+/*  sq_slot_paths - where a supervisor and its workers keep their files
 
     Everything a supervisor writes lives under <storm.local.dir>/supervisor:
 
@@ -8,38 +8,39 @@
       workers/<port>/heartbeat  touched by that worker; its mtime is the heartbeat
       workers/<port>/worker.log the worker's stdout and stderr, appended
 
-    Workers include this header too (squall-worker links supervisor_paths.c),
-    so both sides agree on the paths. doc/supervisor.md describes the files.
+    It lives in lib/ because both sides use it: the supervisor lays the
+    files out and the worker writes its own, so they agree on the paths.
+    doc/supervisor.md describes the files.
 */
-#ifndef SUPERVISOR_PATHS_H_INCLUDED
-#define SUPERVISOR_PATHS_H_INCLUDED
+#ifndef SQ_SLOT_PATHS_H_INCLUDED
+#define SQ_SLOT_PATHS_H_INCLUDED
 
 #include "squall.h"
 
 #include <stdbool.h>
 
 //  <storm.local.dir>/supervisor. NULL when out of memory. Caller frees.
-char *supervisor_paths_dir (const sq_config_t *config);
+char *sq_slot_paths_dir (const sq_config_t *config);
 //  <storm.local.dir>/supervisor/workers/<port>: the directory of the worker
 //  on slot port. NULL when out of memory. Caller frees.
-char *supervisor_paths_worker_dir (const sq_config_t *config, int port);
+char *sq_slot_paths_worker_dir (const sq_config_t *config, int port);
 //  <worker dir>/<name> for a file of the worker on slot port ("heartbeat",
 //  "pid", "worker.log"). NULL when out of memory. Caller frees.
-char *supervisor_paths_worker_file (const sq_config_t *config, int port, const char *name);
+char *sq_slot_paths_worker_file (const sq_config_t *config, int port, const char *name);
 //  <storm.local.dir>/supervisor/packages/<topology_id>.so. NULL, with
 //  sq_last_error() set, when topology_id cannot be a file name (empty,
 //  longer than 200 bytes, starting with '.', or holding anything but
 //  letters, digits, '.', '_' and '-'): ids come from ZooKeeper, which is
 //  outside input. Caller frees.
-char *supervisor_paths_package (const sq_config_t *config, const char *topology_id);
+char *sq_slot_paths_package (const sq_config_t *config, const char *topology_id);
 //  True when name is safe as one path component by the rule above.
-bool supervisor_paths_safe_name (const char *name);
+bool sq_slot_paths_safe_name (const char *name);
 //  Create directory path and its missing parents (mode 0755). Returns 0, or
 //  -1 with sq_last_error() naming the directory and the reason.
-int supervisor_paths_make_dirs (const char *path);
+int sq_slot_paths_make_dirs (const char *path);
 //  Worker side: touch the heartbeat file of the worker on slot port
 //  (create it, with its directory, when missing; set its mtime to now).
 //  Returns 0, or -1 with sq_last_error() set.
-int supervisor_paths_touch_heartbeat (const sq_config_t *config, int port);
+int sq_slot_paths_touch_heartbeat (const sq_config_t *config, int port);
 
 #endif

@@ -1,5 +1,5 @@
-/*  supervisor_paths - where a supervisor and its workers keep their files */
-#include "supervisor_paths.h"
+/*  sq_slot_paths - where a supervisor and its workers keep their files */
+#include "sq_slot_paths.h"
 #include "sq_error.h"
 
 #include <assert.h>
@@ -22,25 +22,25 @@ s_local_dir (const sq_config_t *config)
 }
 
 char *
-supervisor_paths_dir (const sq_config_t *config)
+sq_slot_paths_dir (const sq_config_t *config)
 {
     return zsys_sprintf ("%s/supervisor", s_local_dir (config));
 }
 
 char *
-supervisor_paths_worker_dir (const sq_config_t *config, int port)
+sq_slot_paths_worker_dir (const sq_config_t *config, int port)
 {
     return zsys_sprintf ("%s/supervisor/workers/%d", s_local_dir (config), port);
 }
 
 char *
-supervisor_paths_worker_file (const sq_config_t *config, int port, const char *name)
+sq_slot_paths_worker_file (const sq_config_t *config, int port, const char *name)
 {
     return zsys_sprintf ("%s/supervisor/workers/%d/%s", s_local_dir (config), port, name);
 }
 
 bool
-supervisor_paths_safe_name (const char *name)
+sq_slot_paths_safe_name (const char *name)
 {
     size_t length = name ? strlen (name) : 0;
     if (length == 0 || length > S_MAX_NAME || name[0] == '.')
@@ -53,9 +53,9 @@ supervisor_paths_safe_name (const char *name)
 }
 
 char *
-supervisor_paths_package (const sq_config_t *config, const char *topology_id)
+sq_slot_paths_package (const sq_config_t *config, const char *topology_id)
 {
-    if (!supervisor_paths_safe_name (topology_id)) {
+    if (!sq_slot_paths_safe_name (topology_id)) {
         sq_error_set ("topology id '%.64s' cannot name a package file",
                       topology_id ? topology_id : "");
         return NULL;
@@ -64,7 +64,7 @@ supervisor_paths_package (const sq_config_t *config, const char *topology_id)
 }
 
 int
-supervisor_paths_make_dirs (const char *path)
+sq_slot_paths_make_dirs (const char *path)
 {
     char *copy = strdup (path);
     if (!copy)
@@ -90,17 +90,17 @@ supervisor_paths_make_dirs (const char *path)
 }
 
 int
-supervisor_paths_touch_heartbeat (const sq_config_t *config, int port)
+sq_slot_paths_touch_heartbeat (const sq_config_t *config, int port)
 {
-    char *path = supervisor_paths_worker_file (config, port, "heartbeat");
+    char *path = sq_slot_paths_worker_file (config, port, "heartbeat");
     if (!path)
         return sq_error_set ("out of memory");
     int rc = 0;
     if (utimensat (AT_FDCWD, path, NULL, 0) != 0) {
         int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0 && errno == ENOENT) {
-            char *dir = supervisor_paths_worker_dir (config, port);
-            if (dir && supervisor_paths_make_dirs (dir) == 0)
+            char *dir = sq_slot_paths_worker_dir (config, port);
+            if (dir && sq_slot_paths_make_dirs (dir) == 0)
                 fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
             free (dir);
         }
