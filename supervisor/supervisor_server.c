@@ -2,6 +2,7 @@
 #include "supervisor_server.h"
 #include "sq_cluster_config.h"
 #include "sq_cluster_state.h"
+#include "sq_supervisor_info.h"
 #include "sq_config.h"
 #include "sq_error.h"
 #include "sq_zk.h"

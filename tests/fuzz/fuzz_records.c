@@ -6,7 +6,9 @@
     never a crash, hang or leak. Built with libFuzzer by `make fuzz`, and
     replayed over tests/fuzz/corpus/records by `make check`.
 */
-#include "sq_cluster_state.h"
+#include "sq_assignment.h"
+#include "sq_supervisor_info.h"
+#include "sq_topology_record.h"
 
 #include <stdlib.h>
 #include <string.h>
