@@ -22,7 +22,8 @@
 #define NIMBUS_CLUSTER_H_INCLUDED
 
 #include "nimbus_scheduler.h"
-#include "sq_cluster_state.h"
+#include "sq_assignment.h"
+#include "sq_topology_record.h"
 
 #include <czmq.h>
 

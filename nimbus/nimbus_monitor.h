@@ -20,7 +20,7 @@
 #include <jansson.h>
 
 #include "nimbus_scheduler.h"
-#include "sq_cluster_state.h"
+#include "sq_assignment.h"
 
 #include <stdint.h>
 

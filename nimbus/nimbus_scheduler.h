@@ -29,7 +29,8 @@
 #ifndef NIMBUS_SCHEDULER_H_INCLUDED
 #define NIMBUS_SCHEDULER_H_INCLUDED
 
-#include "sq_cluster_state.h"
+#include "sq_assignment.h"
+#include "sq_supervisor_info.h"
 #include "sq_topology.h"
 
 //  One executor: a range of task ids of one component.

@@ -5,6 +5,7 @@
 #include "nimbus_request.h"
 #include "nimbus_scheduler.h"
 #include "nimbus_store.h"
+#include "nimbus_topology.h"
 #include "nimbus_validator.h"
 #include "sq_cluster_config.h"
 #include "sq_config.h"
@@ -12,7 +13,6 @@
 #include "sq_ids.h"
 #include "sq_sha256.h"
 
-#include <ctype.h>
 #include <czmq.h>
 #include <string.h>
 #include <time.h>
@@ -22,28 +22,6 @@
 
 typedef struct _nimbus_server_t nimbus_server_t;
 
-//  What nimbus keeps in memory about one topology (by submission id).
-typedef struct {
-    nimbus_server_t *server;       //  owner
-    char *name;                    //  topology name
-    char *id;                      //  submission id
-    json_t *executors_json;        //  executors from the validation, or NULL
-    nimbus_executor_t *executors;  //  the same for the scheduler (strings in executors_json)
-    size_t executor_count;         //  number of executors
-    int message_timeout_secs;      //  default wait of kill and rebalance
-    nimbus_validator_t *validator; //  validation under way, or NULL
-    zmq_pollitem_t validator_item; //  its pipe, while polled (fd -1 otherwise)
-    int validator_timer;           //  its deadline timer, or -1
-    nimbus_request_t *submit;      //  the submit that waits for the validation, or NULL
-    sq_config_t *submit_config;    //  that submit's config
-    char *checksum;                //  that submit's package checksum
-    int timer;                     //  kill or rebalance timer, or -1
-    bool removing;                 //  timer removes the killed topology
-    bool rebalancing;              //  timer rebalances the topology (as its record notes)
-    bool unschedulable;            //  the last scheduling failed (logged once)
-    bool unwritable;               //  the last assignment write failed (logged once)
-} s_topology_t;
-
 struct _nimbus_server_t {
     sq_config_t *config;         //  the daemon's config
     char *endpoint;              //  tcp://host:port bound
@@ -52,7 +30,7 @@ struct _nimbus_server_t {
     nimbus_store_t *store;       //  packages on disk
     nimbus_cluster_t *cluster;   //  ZooKeeper view
     nimbus_monitor_t *monitor;   //  heartbeats
-    zhashx_t *topologies;        //  id -> s_topology_t
+    zhashx_t *topologies;        //  id -> nimbus_topology_t
     zmq_pollitem_t zk_item;      //  ZooKeeper event descriptor
     int64_t max_package;         //  nimbus.package.max.bytes
     int validation_timeout_ms;   //  nimbus.validation.timeout.secs, in ms
@@ -64,260 +42,145 @@ struct _nimbus_server_t {
     uint64_t stale_heartbeats;   //  heartbeats of slots not assigned
 };
 
-static void s_check_topologies (nimbus_server_t *self);
+static void s_on_topology (nimbus_topology_t *topology, nimbus_topology_event_t event, void *arg);
 
 //  ---------------------------------------------------------------------
-//  Per-topology state
-
-//  Stop polling a validation and drop it.
-static void
-s_stop_validation (s_topology_t *topology)
-{
-    nimbus_server_t *server = topology->server;
-    if (topology->validator_item.fd >= 0)
-        zloop_poller_end (server->loop, &topology->validator_item);
-    topology->validator_item.fd = -1;
-    if (topology->validator_timer >= 0)
-        zloop_timer_end (server->loop, topology->validator_timer);
-    topology->validator_timer = -1;
-    nimbus_validator_destroy (&topology->validator);
-}
-
-static void
-s_topology_destroy (s_topology_t **topology_p)
-{
-    s_topology_t *topology = *topology_p;
-    if (!topology)
-        return;
-    s_stop_validation (topology);
-    if (topology->timer >= 0)
-        zloop_timer_end (topology->server->loop, topology->timer);
-    nimbus_request_destroy (&topology->submit);
-    sq_config_destroy (&topology->submit_config);
-    json_decref (topology->executors_json);
-    free (topology->executors);
-    free (topology->checksum);
-    free (topology->name);
-    free (topology->id);
-    free (topology);
-    *topology_p = NULL;
-}
+//  Topology states (nimbus_topology), by submission id
 
 static void
 s_topology_free (void **item_p)
 {
-    s_topology_destroy ((s_topology_t **) item_p);
+    nimbus_topology_destroy ((nimbus_topology_t **) item_p);
 }
 
 //  New state for topology name/id, registered in the server. NULL when
 //  out of memory.
-static s_topology_t *
+static nimbus_topology_t *
 s_topology_new (nimbus_server_t *self, const char *name, const char *id)
 {
-    s_topology_t *topology = calloc (1, sizeof (s_topology_t));
-    if (!topology)
-        return NULL;
-    topology->server = self;
-    topology->name = strdup (name);
-    topology->id = strdup (id);
-    topology->validator_item.fd = -1;
-    topology->validator_timer = -1;
-    topology->timer = -1;
-    topology->message_timeout_secs = 30;
-    if (!topology->name || !topology->id || zhashx_insert (self->topologies, id, topology)) {
-        s_topology_destroy (&topology);
-        return NULL;
-    }
+    nimbus_topology_t *topology = nimbus_topology_new (name, id, self->loop, s_on_topology, self);
+    if (topology && zhashx_insert (self->topologies, id, topology))
+        nimbus_topology_destroy (&topology);
     return topology;
 }
 
 //  Forget a topology's state (destroys it).
 static void
-s_topology_forget (nimbus_server_t *self, s_topology_t *topology)
+s_topology_forget (nimbus_server_t *self, nimbus_topology_t *topology)
 {
-    zhashx_delete (self->topologies, topology->id);
+    zhashx_delete (self->topologies, nimbus_topology_id (topology));
 }
 
 //  The state of the topology named name, pending submissions included.
-static s_topology_t *
+static nimbus_topology_t *
 s_topology_named (nimbus_server_t *self, const char *name)
 {
-    for (s_topology_t *topology = zhashx_first (self->topologies); topology;
+    for (nimbus_topology_t *topology = zhashx_first (self->topologies); topology;
          topology = zhashx_next (self->topologies))
-        if (strcmp (topology->name, name) == 0)
+        if (strcmp (nimbus_topology_name (topology), name) == 0)
             return topology;
     return NULL;
-}
-
-//  Take the executors of a finished validation.
-static int
-s_topology_set_executors (s_topology_t *topology, nimbus_validator_t *validator)
-{
-    json_t *list = nimbus_validator_executors (validator);
-    size_t count = json_array_size (list);
-    nimbus_executor_t *executors = calloc (count, sizeof (nimbus_executor_t));
-    if (!executors)
-        return sq_error_set ("out of memory");
-    for (size_t i = 0; i < count; i++) {
-        json_t *executor = json_array_get (list, i);
-        executors[i] =
-            (nimbus_executor_t){json_string_value (json_object_get (executor, "component")),
-                                (int) json_integer_value (json_object_get (executor, "first_task")),
-                                (int) json_integer_value (json_object_get (executor, "last_task"))};
-    }
-    json_decref (topology->executors_json);
-    free (topology->executors);
-    topology->executors_json = json_incref (list);
-    topology->executors = executors;
-    topology->executor_count = count;
-    topology->message_timeout_secs = nimbus_validator_message_timeout (validator);
-    return 0;
 }
 
 //  ---------------------------------------------------------------------
 //  Validation
 
-static void s_finish_submit (nimbus_server_t *self, s_topology_t *topology);
+static void s_finish_submit (nimbus_server_t *self, nimbus_topology_t *topology);
 
 //  A validation ended: finish the submit waiting for it, or take the
 //  executors of a topology adopted at start.
 static void
-s_validation_done (s_topology_t *topology)
+s_validation_done (nimbus_server_t *self, nimbus_topology_t *topology)
 {
-    nimbus_server_t *self = topology->server;
-    if (topology->submit) {
+    if (nimbus_topology_submit (topology)) {
         s_finish_submit (self, topology);
         return;
     }
-    const char *error = nimbus_validator_error (topology->validator);
+    const char *name = nimbus_topology_name (topology);
+    const char *id = nimbus_topology_id (topology);
+    const char *error = nimbus_validator_error (nimbus_topology_validator (topology));
+    size_t executor_count;
     if (error)
         zsys_error ("topology=%s id=%s: cannot learn its executors again: %s; it runs on but "
                     "cannot be rescheduled",
-                    topology->name, topology->id, error);
-    else if (s_topology_set_executors (topology, topology->validator))
-        zsys_error ("topology=%s: %s", topology->name, sq_last_error ());
-    else
-        zsys_info ("topology=%s id=%s: package validated again executors=%zu", topology->name,
-                   topology->id, topology->executor_count);
-    s_stop_validation (topology);
-}
-
-static int
-s_on_validator_readable (zloop_t *loop, zmq_pollitem_t *item, void *arg)
-{
-    s_topology_t *topology = arg;
-    if (nimbus_validator_read (topology->validator) == 1) {
-        zloop_poller_end (loop, &topology->validator_item);
-        topology->validator_item.fd = -1;
-        s_validation_done (topology);
+                    name, id, error);
+    else if (nimbus_topology_take_executors (topology))
+        zsys_error ("topology=%s: %s", name, sq_last_error ());
+    else {
+        nimbus_topology_executors (topology, &executor_count);
+        zsys_info ("topology=%s id=%s: package validated again executors=%zu", name, id,
+                   executor_count);
     }
-    return 0;
-}
-
-static int
-s_on_validator_timeout (zloop_t *loop, int timer_id, void *arg)
-{
-    s_topology_t *topology = arg;
-    topology->validator_timer = -1;
-    nimbus_validator_kill (topology->validator, topology->server->validation_timeout_ms);
-    zloop_poller_end (loop, &topology->validator_item);
-    topology->validator_item.fd = -1;
-    s_validation_done (topology);
-    return 0;
+    nimbus_topology_stop_validation (topology);
 }
 
 //  Start validating the stored package of topology with config.
 static int
-s_start_validation (nimbus_server_t *self, s_topology_t *topology, const sq_config_t *config)
+s_start_validation (nimbus_server_t *self, nimbus_topology_t *topology, const sq_config_t *config)
 {
-    char *path = nimbus_store_path (self->store, topology->id);
-    topology->validator = path ? nimbus_validator_new (path, config) : NULL;
+    char *path = nimbus_store_path (self->store, nimbus_topology_id (topology));
+    int rc =
+        path ? nimbus_topology_validate (topology, path, config, self->validation_timeout_ms) : -1;
     zstr_free (&path);
-    if (!topology->validator)
-        return -1;
-    topology->validator_item =
-        (zmq_pollitem_t){NULL, nimbus_validator_fd (topology->validator), ZMQ_POLLIN, 0};
-    if (zloop_poller (self->loop, &topology->validator_item, s_on_validator_readable, topology)) {
-        topology->validator_item.fd = -1;
-        nimbus_validator_destroy (&topology->validator);
-        return sq_error_set ("cannot poll the validation of topology '%s'", topology->name);
-    }
-    //  The child closing its pipe reads as an error: the handler takes it.
-    zloop_poller_set_tolerant (self->loop, &topology->validator_item);
-    topology->validator_timer = zloop_timer (self->loop, (size_t) self->validation_timeout_ms, 1,
-                                             s_on_validator_timeout, topology);
-    return 0;
+    return rc;
 }
 
 //  ---------------------------------------------------------------------
 //  Kill, rebalance
 
-//  Delete a killed topology's records and package.
-static int
-s_on_remove (zloop_t *loop, int timer_id, void *arg)
-{
-    s_topology_t *topology = arg;
-    nimbus_server_t *self = topology->server;
-    topology->timer = -1;
-    if (nimbus_cluster_remove (self->cluster, topology->name)) {
-        zsys_warning ("topology=%s: cannot remove it yet: %s", topology->name, sq_last_error ());
-        topology->timer = zloop_timer (loop, S_RETRY_MS, 1, s_on_remove, topology);
-        return 0;
-    }
-    if (nimbus_store_remove (self->store, topology->id))
-        zsys_warning ("topology=%s: %s", topology->name, sq_last_error ());
-    nimbus_monitor_forget (self->monitor, topology->id);
-    zsys_info ("topology=%s id=%s: killed and removed", topology->name, topology->id);
-    s_topology_forget (self, topology);
-    return 0;
-}
-
-//  Arm the removal of a killed topology after wait_secs.
+//  The wait of a kill is over: delete the topology's records and package.
+//  Tried again a second later while ZooKeeper refuses.
 static void
-s_schedule_removal (s_topology_t *topology, double wait_secs)
+s_remove (nimbus_server_t *self, nimbus_topology_t *topology)
 {
-    if (topology->timer >= 0)
-        zloop_timer_end (topology->server->loop, topology->timer);
-    topology->rebalancing = false;
-    topology->removing = true;
-    topology->timer =
-        zloop_timer (topology->server->loop, (size_t) (wait_secs * 1000), 1, s_on_remove, topology);
+    const char *name = nimbus_topology_name (topology);
+    const char *id = nimbus_topology_id (topology);
+    if (nimbus_cluster_remove (self->cluster, name)) {
+        zsys_warning ("topology=%s: cannot remove it yet: %s", name, sq_last_error ());
+        nimbus_topology_schedule_removal (topology, S_RETRY_MS / 1000.0);
+        return;
+    }
+    if (nimbus_store_remove (self->store, id))
+        zsys_warning ("topology=%s: %s", name, sq_last_error ());
+    nimbus_monitor_forget (self->monitor, id);
+    zsys_info ("topology=%s id=%s: killed and removed", name, id);
+    s_topology_forget (self, topology);
 }
 
 //  Give a topology the fresh assignment its record's rebalance asks for,
 //  and end the rebalance. Returns 0, or -1 when ZooKeeper could not be
 //  written (the rebalance stays, to be tried again).
 static int
-s_rebalance_now (nimbus_server_t *self, s_topology_t *topology,
+s_rebalance_now (nimbus_server_t *self, nimbus_topology_t *topology,
                  const sq_topology_record_t *record)
 {
-    const sq_assignment_t *current = nimbus_cluster_assignment (self->cluster, topology->name);
+    const char *name = nimbus_topology_name (topology);
+    const sq_assignment_t *current = nimbus_cluster_assignment (self->cluster, name);
     int64_t generation = current ? current->generation : 0;
-    sq_assignment_t *assignment =
-        nimbus_cluster_schedule (self->cluster, record, topology->executors,
-                                 topology->executor_count, NULL, 0, record->rebalance_workers);
+    size_t executor_count;
+    const nimbus_executor_t *executors = nimbus_topology_executors (topology, &executor_count);
+    sq_assignment_t *assignment = nimbus_cluster_schedule (
+        self->cluster, record, executors, executor_count, NULL, 0, record->rebalance_workers);
     if (!assignment)
         //  No room, say: the topology keeps its placement; the monitor
         //  moves it towards the new worker count when it can.
-        zsys_error ("topology=%s: rebalance failed: %s", topology->name, sq_last_error ());
+        zsys_error ("topology=%s: rebalance failed: %s", name, sq_last_error ());
     else {
         if (assignment->generation <= generation)
             assignment->generation = generation + 1;
         size_t workers = assignment->worker_count;
         int64_t new_generation = assignment->generation;
         if (nimbus_cluster_put_assignment (self->cluster, &assignment)) {
-            zsys_error ("topology=%s: rebalance not written: %s", topology->name,
-                        sq_last_error ());
+            zsys_error ("topology=%s: rebalance not written: %s", name, sq_last_error ());
             return -1;
         }
-        nimbus_monitor_watch (self->monitor,
-                              nimbus_cluster_assignment (self->cluster, topology->name),
+        nimbus_monitor_watch (self->monitor, nimbus_cluster_assignment (self->cluster, name),
                               zclock_mono ());
-        zsys_info ("topology=%s: rebalanced workers=%zu generation=%lld", topology->name, workers,
+        zsys_info ("topology=%s: rebalanced workers=%zu generation=%lld", name, workers,
                    (long long) new_generation);
     }
-    if (nimbus_cluster_end_rebalance (self->cluster, topology->name)) {
-        zsys_error ("topology=%s: cannot end its rebalance: %s", topology->name, sq_last_error ());
+    if (nimbus_cluster_end_rebalance (self->cluster, name)) {
+        zsys_error ("topology=%s: cannot end its rebalance: %s", name, sq_last_error ());
         return -1;
     }
     return 0;
@@ -327,33 +190,47 @@ s_rebalance_now (nimbus_server_t *self, s_topology_t *topology,
 //  Tried again a second later while nimbus does not know the executors
 //  yet (after a restart, the package is being validated again) or
 //  ZooKeeper cannot be written.
-static int
-s_on_rebalance (zloop_t *loop, int timer_id, void *arg)
+static void
+s_end_rebalance (nimbus_server_t *self, nimbus_topology_t *topology)
 {
-    s_topology_t *topology = arg;
-    nimbus_server_t *self = topology->server;
-    topology->timer = -1;
-    const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, topology->name);
+    const sq_topology_record_t *record =
+        nimbus_cluster_topology (self->cluster, nimbus_topology_name (topology));
     if (!record || record->rebalance_workers == 0 || record->status == SQ_TOPOLOGY_KILLED) {
-        topology->rebalancing = false;
-        return 0;
+        nimbus_topology_end_rebalance (topology);
+        return;
     }
-    if (!topology->executors || s_rebalance_now (self, topology, record)) {
-        topology->timer = zloop_timer (loop, S_RETRY_MS, 1, s_on_rebalance, topology);
-        return 0;
+    size_t executor_count;
+    if (!nimbus_topology_executors (topology, &executor_count) ||
+        s_rebalance_now (self, topology, record)) {
+        nimbus_topology_schedule_rebalance (topology, S_RETRY_MS);
+        return;
     }
-    topology->rebalancing = false;
-    return 0;
+    nimbus_topology_end_rebalance (topology);
 }
 
 //  Arm the end of the rebalance a topology's record notes, when it is due.
 static void
-s_schedule_rebalance (s_topology_t *topology, const sq_topology_record_t *record)
+s_schedule_rebalance (nimbus_topology_t *topology, const sq_topology_record_t *record)
 {
-    int64_t wait_ms = record->rebalance_due - zclock_time ();
-    topology->rebalancing = true;
-    topology->timer = zloop_timer (topology->server->loop, (size_t) (wait_ms > 1 ? wait_ms : 1),
-                                   1, s_on_rebalance, topology);
+    nimbus_topology_schedule_rebalance (topology, record->rebalance_due - zclock_time ());
+}
+
+//  A topology's validation or timer ended.
+static void
+s_on_topology (nimbus_topology_t *topology, nimbus_topology_event_t event, void *arg)
+{
+    nimbus_server_t *self = arg;
+    switch (event) {
+    case NIMBUS_TOPOLOGY_VALIDATED:
+        s_validation_done (self, topology);
+        break;
+    case NIMBUS_TOPOLOGY_REMOVAL_DUE:
+        s_remove (self, topology);
+        break;
+    case NIMBUS_TOPOLOGY_REBALANCE_DUE:
+        s_end_rebalance (self, topology);
+        break;
+    }
 }
 
 //  ---------------------------------------------------------------------
@@ -424,62 +301,61 @@ s_submit (nimbus_server_t *self, nimbus_request_t **request_p)
     }
     char *id = zsys_sprintf ("%s-%lld-%08x", fields->name, (long long) time (NULL),
                              (unsigned) (sq_ids_random () & 0xffffffff));
-    s_topology_t *topology = id ? s_topology_new (self, fields->name, id) : NULL;
+    nimbus_topology_t *topology = id ? s_topology_new (self, fields->name, id) : NULL;
     zstr_free (&id);
-    char *checksum = topology ? strdup (fields->checksum) : NULL;
-    if (!checksum) {
+    if (!topology || nimbus_topology_set_checksum (topology, fields->checksum)) {
         sq_config_destroy (&config);
         if (topology)
             s_topology_forget (self, topology);
         nimbus_request_reply_error (request, self->router, "out of memory");
         return;
     }
-    //  Lowercase, as every component compares checksums.
-    for (char *c = checksum; *c; c++)
-        *c = (char) tolower ((unsigned char) *c);
-    topology->checksum = checksum;
+    const char *name = nimbus_topology_name (topology);
+    const char *topology_id = nimbus_topology_id (topology);
     size_t size = zframe_size (fields->package);
-    if (nimbus_store_put (self->store, topology->id, zframe_data (fields->package), size,
-                          checksum) ||
+    if (nimbus_store_put (self->store, topology_id, zframe_data (fields->package), size,
+                          nimbus_topology_checksum (topology)) ||
         s_start_validation (self, topology, config)) {
         nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
-        nimbus_store_remove (self->store, topology->id);
+        nimbus_store_remove (self->store, topology_id);
         sq_config_destroy (&config);
         s_topology_forget (self, topology);
         return;
     }
-    topology->submit_config = config;
-    topology->submit = request;
-    *request_p = NULL;
-    zsys_info ("topology=%s id=%s: package stored bytes=%zu; validating", topology->name,
-               topology->id, size);
+    nimbus_topology_hold_submit (topology, request_p, &config);
+    zsys_info ("topology=%s id=%s: package stored bytes=%zu; validating", name, topology_id, size);
 }
 
 //  The validation of a submitted package ended: schedule and answer.
 static void
-s_finish_submit (nimbus_server_t *self, s_topology_t *topology)
+s_finish_submit (nimbus_server_t *self, nimbus_topology_t *topology)
 {
-    nimbus_request_t *request = topology->submit;
-    const char *error = nimbus_validator_error (topology->validator);
+    nimbus_request_t *request = nimbus_topology_submit (topology);
+    nimbus_validator_t *validator = nimbus_topology_validator (topology);
+    const char *name = nimbus_topology_name (topology);
+    const char *id = nimbus_topology_id (topology);
+    const char *error = nimbus_validator_error (validator);
     if (error) {
-        zsys_warning ("topology=%s: submit refused: topology invalid: %s", topology->name, error);
+        zsys_warning ("topology=%s: submit refused: topology invalid: %s", name, error);
         nimbus_request_reply_error (request, self->router, "topology invalid: %s", error);
         goto refused;
     }
-    if (s_topology_set_executors (topology, topology->validator)) {
+    if (nimbus_topology_take_executors (topology)) {
         nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
         goto refused;
     }
     sq_topology_record_t *record = sq_topology_record_new (
-        topology->name, topology->id, topology->checksum, topology->submit_config);
+        name, id, nimbus_topology_checksum (topology), nimbus_topology_submit_config (topology));
     if (!record) {
         nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
         goto refused;
     }
     record->submitted = (int64_t) time (NULL);
-    record->workers = nimbus_validator_workers (topology->validator);
-    sq_assignment_t *assignment = nimbus_cluster_schedule (
-        self->cluster, record, topology->executors, topology->executor_count, NULL, 0, 0);
+    record->workers = nimbus_validator_workers (validator);
+    size_t executor_count;
+    const nimbus_executor_t *executors = nimbus_topology_executors (topology, &executor_count);
+    sq_assignment_t *assignment =
+        nimbus_cluster_schedule (self->cluster, record, executors, executor_count, NULL, 0, 0);
     if (!assignment) {
         nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
         sq_topology_record_destroy (&record);
@@ -490,19 +366,17 @@ s_finish_submit (nimbus_server_t *self, s_topology_t *topology)
         nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
         goto refused;
     }
-    nimbus_monitor_watch (self->monitor, nimbus_cluster_assignment (self->cluster, topology->name),
+    nimbus_monitor_watch (self->monitor, nimbus_cluster_assignment (self->cluster, name),
                           zclock_mono ());
-    json_t *reply = json_pack ("{s:s}", "id", topology->id);
+    json_t *reply = json_pack ("{s:s}", "id", id);
     nimbus_request_reply (request, self->router, &reply, NULL, 0);
-    zsys_info ("topology=%s id=%s: submitted workers=%zu executors=%zu", topology->name,
-               topology->id, workers, topology->executor_count);
-    nimbus_request_destroy (&topology->submit);
-    sq_config_destroy (&topology->submit_config);
-    s_stop_validation (topology);
+    zsys_info ("topology=%s id=%s: submitted workers=%zu executors=%zu", name, id, workers,
+               executor_count);
+    nimbus_topology_end_submit (topology);
     return;
 
 refused:
-    nimbus_store_remove (self->store, topology->id);
+    nimbus_store_remove (self->store, id);
     s_topology_forget (self, topology);
 }
 
@@ -518,8 +392,8 @@ s_summary (nimbus_server_t *self, const sq_topology_record_t *record)
         for (size_t e = 0; e < assignment->workers[w].executor_count; e++)
             tasks += (size_t) (assignment->workers[w].executors[e].last_task -
                                assignment->workers[w].executors[e].first_task + 1);
-    s_topology_t *topology = zhashx_lookup (self->topologies, record->id);
-    const char *status = topology && topology->rebalancing
+    nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+    const char *status = topology && nimbus_topology_rebalancing (topology)
                              ? "rebalancing"
                              : sq_topology_record_status_name (record->status);
     int64_t uptime = (int64_t) time (NULL) - record->submitted;
@@ -561,10 +435,10 @@ s_kill (nimbus_server_t *self, nimbus_request_t *request)
     const sq_topology_record_t *record = s_named_topology (self, request, true);
     if (!record)
         return;
-    s_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+    nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
     double wait_secs = nimbus_request_fields (request)->wait_secs;
     if (wait_secs < 0)
-        wait_secs = topology ? topology->message_timeout_secs
+        wait_secs = topology ? nimbus_topology_message_timeout (topology)
                              : sq_config_int (record->config, "topology.message.timeout.secs", 30);
     if (!topology)
         topology = s_topology_new (self, record->name, record->id);
@@ -576,9 +450,9 @@ s_kill (nimbus_server_t *self, nimbus_request_t *request)
         nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
         return;
     }
-    s_stop_validation (topology);
-    s_schedule_removal (topology, wait_secs);
-    zsys_info ("topology=%s: killed; removal in %g s", topology->name, wait_secs);
+    nimbus_topology_stop_validation (topology);
+    nimbus_topology_schedule_removal (topology, wait_secs);
+    zsys_info ("topology=%s: killed; removal in %g s", record->name, wait_secs);
     nimbus_request_reply (request, self->router, NULL, NULL, 0);
 }
 
@@ -588,9 +462,9 @@ s_set_active (nimbus_server_t *self, nimbus_request_t *request, bool active)
     const sq_topology_record_t *record = s_named_topology (self, request, true);
     if (!record)
         return;
-    s_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+    nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
     sq_topology_status_t status = active ? SQ_TOPOLOGY_ACTIVE : SQ_TOPOLOGY_INACTIVE;
-    if (topology && topology->rebalancing)
+    if (topology && nimbus_topology_rebalancing (topology))
         nimbus_request_reply_error (request, self->router,
                                     "topology '%s' is being rebalanced; try again when it is done",
                                     record->name);
@@ -610,13 +484,14 @@ s_rebalance (nimbus_server_t *self, nimbus_request_t *request)
     const sq_topology_record_t *record = s_named_topology (self, request, true);
     if (!record)
         return;
-    s_topology_t *topology = zhashx_lookup (self->topologies, record->id);
-    if (topology && topology->rebalancing) {
+    nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+    if (topology && nimbus_topology_rebalancing (topology)) {
         nimbus_request_reply_error (request, self->router, "topology '%s' is being rebalanced",
                                     record->name);
         return;
     }
-    if (!topology || !topology->executors) {
+    size_t executor_count;
+    if (!topology || !nimbus_topology_executors (topology, &executor_count)) {
         nimbus_request_reply_error (request, self->router,
                                     "topology '%s' cannot be rebalanced yet: nimbus does not "
                                     "know its executors (its package is being validated again, "
@@ -624,7 +499,8 @@ s_rebalance (nimbus_server_t *self, nimbus_request_t *request)
                                     record->name);
         return;
     }
-    double wait_secs = fields->wait_secs >= 0 ? fields->wait_secs : topology->message_timeout_secs;
+    double wait_secs =
+        fields->wait_secs >= 0 ? fields->wait_secs : nimbus_topology_message_timeout (topology);
     int workers = fields->workers > 0 ? fields->workers : record->workers;
     int64_t due = zclock_time () + (int64_t) (wait_secs * 1000);
     if (nimbus_cluster_begin_rebalance (self->cluster, record->name, workers, due)) {
@@ -632,8 +508,7 @@ s_rebalance (nimbus_server_t *self, nimbus_request_t *request)
         return;
     }
     s_schedule_rebalance (topology, record);
-    zsys_info ("topology=%s: rebalancing to workers=%d in %g s", record->name, workers,
-               wait_secs);
+    zsys_info ("topology=%s: rebalancing to workers=%d in %g s", record->name, workers, wait_secs);
     nimbus_request_reply (request, self->router, NULL, NULL, 0);
 }
 
@@ -749,17 +624,17 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
 static void
 s_adopt (nimbus_server_t *self, const sq_topology_record_t *record)
 {
-    s_topology_t *topology = s_topology_new (self, record->name, record->id);
+    nimbus_topology_t *topology = s_topology_new (self, record->name, record->id);
     if (!topology) {
         zsys_error ("topology=%s: out of memory", record->name);
         return;
     }
-    topology->message_timeout_secs =
-        (int) sq_config_int (record->config, "topology.message.timeout.secs", 30);
+    nimbus_topology_set_message_timeout (
+        topology, (int) sq_config_int (record->config, "topology.message.timeout.secs", 30));
     if (record->status == SQ_TOPOLOGY_KILLED) {
         zsys_info ("topology=%s id=%s: was being killed; removal in %d s", record->name, record->id,
-                   topology->message_timeout_secs);
-        s_schedule_removal (topology, topology->message_timeout_secs);
+                   nimbus_topology_message_timeout (topology));
+        nimbus_topology_schedule_removal (topology, nimbus_topology_message_timeout (topology));
     } else if (!nimbus_store_has (self->store, record->id))
         zsys_error ("topology=%s id=%s: its package is missing from this nimbus; it runs on but "
                     "cannot be rescheduled or downloaded",
@@ -790,13 +665,15 @@ s_sync_topologies (nimbus_server_t *self)
     zlist_destroy (&names);
     zlist_t *ids = zlist_new ();
     zlist_autofree (ids);
-    for (s_topology_t *topology = zhashx_first (self->topologies); topology;
+    for (nimbus_topology_t *topology = zhashx_first (self->topologies); topology;
          topology = zhashx_next (self->topologies))
-        if (!topology->submit && !nimbus_cluster_topology_by_id (self->cluster, topology->id))
-            zlist_append (ids, topology->id);
+        if (!nimbus_topology_submit (topology) &&
+            !nimbus_cluster_topology_by_id (self->cluster, nimbus_topology_id (topology)))
+            zlist_append (ids, (char *) nimbus_topology_id (topology)); //  autofree: copied
     for (const char *id = zlist_first (ids); id; id = zlist_next (ids)) {
-        s_topology_t *topology = zhashx_lookup (self->topologies, id);
-        zsys_info ("topology=%s id=%s: its record is gone; forgetting it", topology->name, id);
+        nimbus_topology_t *topology = zhashx_lookup (self->topologies, id);
+        zsys_info ("topology=%s id=%s: its record is gone; forgetting it",
+                   nimbus_topology_name (topology), id);
         nimbus_monitor_forget (self->monitor, id);
         s_topology_forget (self, topology);
     }
@@ -807,9 +684,12 @@ s_sync_topologies (nimbus_server_t *self)
 static void
 s_check_topology (nimbus_server_t *self, const sq_topology_record_t *record, int64_t now)
 {
-    s_topology_t *topology = zhashx_lookup (self->topologies, record->id);
-    if (record->status == SQ_TOPOLOGY_KILLED || !topology || !topology->executors ||
-        topology->rebalancing)
+    nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+    size_t executor_count;
+    const nimbus_executor_t *executors =
+        topology ? nimbus_topology_executors (topology, &executor_count) : NULL;
+    if (record->status == SQ_TOPOLOGY_KILLED || !executors ||
+        nimbus_topology_rebalancing (topology))
         return;
     const sq_assignment_t *current = nimbus_cluster_assignment (self->cluster, record->name);
     if (current && strcmp (current->topology_id, record->id) != 0)
@@ -820,17 +700,16 @@ s_check_topology (nimbus_server_t *self, const sq_topology_record_t *record, int
     size_t lost = 0;
     for (size_t w = 0; current && w < current->worker_count; w++)
         lost += !nimbus_cluster_supervisor_alive (self->cluster, current->workers[w].supervisor_id);
-    sq_assignment_t *assignment = nimbus_cluster_schedule (
-        self->cluster, record, topology->executors, topology->executor_count, dead, dead_count, 0);
+    sq_assignment_t *assignment = nimbus_cluster_schedule (self->cluster, record, executors,
+                                                           executor_count, dead, dead_count, 0);
     free (dead);
     if (!assignment) {
-        if (!topology->unschedulable)
+        if (nimbus_topology_note_unschedulable (topology, true))
             zsys_warning ("topology=%s: cannot move its executors: %s", record->name,
                           sq_last_error ());
-        topology->unschedulable = true;
         return;
     }
-    topology->unschedulable = false;
+    nimbus_topology_note_unschedulable (topology, false);
     if (current && current->generation == assignment->generation &&
         sq_assignment_same_placement (current, assignment)) {
         sq_assignment_destroy (&assignment);
@@ -838,13 +717,12 @@ s_check_topology (nimbus_server_t *self, const sq_topology_record_t *record, int
     }
     int64_t generation = assignment->generation;
     if (nimbus_cluster_put_assignment (self->cluster, &assignment)) {
-        if (!topology->unwritable)
+        if (nimbus_topology_note_unwritable (topology, true))
             zsys_warning ("topology=%s: cannot write its new assignment: %s", record->name,
                           sq_last_error ());
-        topology->unwritable = true;
         return;
     }
-    topology->unwritable = false;
+    nimbus_topology_note_unwritable (topology, false);
     nimbus_monitor_watch (self->monitor, nimbus_cluster_assignment (self->cluster, record->name),
                           now);
     zsys_info ("topology=%s: reassigned dead_workers=%zu lost_workers=%zu generation=%lld",
@@ -918,9 +796,9 @@ nimbus_server_new (const sq_config_t *config)
     s_sync_topologies (self);
     zlist_t *keep = zlist_new ();
     zlist_autofree (keep);
-    for (s_topology_t *topology = zhashx_first (self->topologies); topology;
+    for (nimbus_topology_t *topology = zhashx_first (self->topologies); topology;
          topology = zhashx_next (self->topologies))
-        zlist_append (keep, topology->id);
+        zlist_append (keep, (char *) nimbus_topology_id (topology)); //  autofree: copied
     nimbus_store_prune (self->store, keep);
     zlist_destroy (&keep);
 

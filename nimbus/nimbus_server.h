@@ -12,9 +12,11 @@
     requests and sends replies, nimbus_store keeps packages on disk,
     nimbus_validator checks a package in a child process, nimbus_cluster
     holds the ZooKeeper view and writes records, nimbus_monitor tracks
-    heartbeats, nimbus_scheduler places executors. This class keeps, per
-    topology, what ZooKeeper does not hold (its executors, pending timers,
-    a submit waiting for its validation) and wires the parts together. At
+    heartbeats, nimbus_scheduler places executors, nimbus_topology keeps,
+    per topology, what ZooKeeper does not hold (its executors, its pending
+    timer, a submit waiting for its validation). This class serves the
+    verbs, reacts to the topologies' validations and timers, and wires the
+    parts together. At
     start it adopts every topology found in ZooKeeper and re-validates its
     stored package to learn its executors again, so a restarted nimbus
     carries on where the last one stopped.

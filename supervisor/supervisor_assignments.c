@@ -1,6 +1,7 @@
 /*  supervisor_assignments - which worker each slot of this supervisor runs */
 #include "supervisor_assignments.h"
-#include "sq_cluster_state.h"
+#include "sq_assignment.h"
+#include "sq_topology_record.h"
 #include "sq_error.h"
 #include "sq_slot_paths.h"
 

@@ -8,8 +8,8 @@
     the first slot port ("host-6700"), so several supervisors on one
     machine (with different ports) get different ids.
 
-    Signals arrive through a signalfd polled with the server's ZooKeeper
-    descriptor: SIGCHLD reaps workers, SIGTERM or SIGINT stops every
+    Signals arrive through a signalfd that the server's loop polls with its
+    ZooKeeper descriptor: SIGCHLD reaps workers, SIGTERM or SIGINT stops every
     worker, deletes the membership node and exits 0. When another
     supervisor with the same id takes the membership node over, this one
     stops its workers and exits 1. Signals are blocked in
@@ -19,7 +19,6 @@
 #include "sq_config.h"
 #include "supervisor_server.h"
 
-#include <assert.h>
 #include <czmq.h>
 #include <errno.h>
 #include <getopt.h>
@@ -146,36 +145,9 @@ main (int argc, char *argv[])
         close (signal_fd);
         return 1;
     }
-    int zk_fd = supervisor_server_fd (server);
-    zpoller_t *poller = zpoller_new (&signal_fd, &zk_fd, NULL);
-    assert (poller);
-    bool stop = false;
-    while (!stop) {
-        zpoller_wait (poller, supervisor_server_timeout (server));
-        bool children = false;
-        struct signalfd_siginfo info;
-        while (read (signal_fd, &info, sizeof info) == (ssize_t) sizeof info) {
-            if (info.ssi_signo == SIGCHLD)
-                children = true;
-            else {
-                zsys_info ("supervisor=%s received signal=%s", id,
-                           strsignal ((int) info.ssi_signo));
-                stop = true;
-            }
-        }
-        if (children)
-            supervisor_server_reap (server);
-        supervisor_server_handle_zk (server);
-        if (!stop)
-            supervisor_server_tick (server);
-        if (supervisor_server_superseded (server))
-            stop = true;
-    }
-    bool superseded = supervisor_server_superseded (server);
-    supervisor_server_stop (server);
-    zpoller_destroy (&poller);
+    int rc = supervisor_server_run (server, signal_fd);
     supervisor_server_destroy (&server);
     close (signal_fd);
     free (id);
-    return superseded ? 1 : 0;
+    return rc == 0 ? 0 : 1;
 }

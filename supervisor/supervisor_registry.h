@@ -18,7 +18,7 @@
 #ifndef SUPERVISOR_REGISTRY_H_INCLUDED
 #define SUPERVISOR_REGISTRY_H_INCLUDED
 
-#include "sq_cluster_state.h"
+#include "sq_supervisor_info.h"
 #include "sq_zk.h"
 
 #include <stdbool.h>

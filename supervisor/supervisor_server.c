@@ -2,6 +2,7 @@
 #include "supervisor_server.h"
 #include "sq_cluster_config.h"
 #include "sq_cluster_state.h"
+#include "sq_supervisor_info.h"
 #include "sq_config.h"
 #include "sq_error.h"
 #include "sq_zk.h"
@@ -15,9 +16,11 @@
 #include <czmq.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -253,13 +256,6 @@ supervisor_server_destroy (supervisor_server_t **self_p)
     *self_p = NULL;
 }
 
-int
-supervisor_server_fd (supervisor_server_t *self)
-{
-    assert (self);
-    return sq_zk_fd (self->zk);
-}
-
 const sq_config_t *
 supervisor_server_config (supervisor_server_t *self)
 {
@@ -267,10 +263,10 @@ supervisor_server_config (supervisor_server_t *self)
     return self->config;
 }
 
-int
-supervisor_server_timeout (supervisor_server_t *self)
+//  Milliseconds until s_tick has something to do (0 to 1000).
+static int
+s_timeout (supervisor_server_t *self)
 {
-    assert (self);
     int timeout = supervisor_workers_timeout (self->workers);
     bool zk_work = sq_zk_expired (self->zk) || !supervisor_registry_registered (self->registry) ||
                    supervisor_assignments_stale (self->assignments);
@@ -282,10 +278,10 @@ supervisor_server_timeout (supervisor_server_t *self)
     return timeout;
 }
 
-void
-supervisor_server_handle_zk (supervisor_server_t *self)
+//  Takes the queued ZooKeeper events.
+static void
+s_handle_zk (supervisor_server_t *self)
 {
-    assert (self);
     sq_zk_event_t event;
     while (sq_zk_next_event (self->zk, &event) == 1) {
         switch (event.type) {
@@ -310,10 +306,10 @@ supervisor_server_handle_zk (supervisor_server_t *self)
     }
 }
 
-void
-supervisor_server_reap (supervisor_server_t *self)
+//  Reaps exited workers (on SIGCHLD).
+static void
+s_reap (supervisor_server_t *self)
 {
-    assert (self);
     //  A worker may have exited because it saw its assignment change: read
     //  the assignments before restarting it, so the restart runs the new one.
     if (supervisor_workers_reap (self->workers) > 0)
@@ -392,10 +388,11 @@ s_retain_packages (supervisor_server_t *self)
     zhash_destroy (&running);
 }
 
-void
-supervisor_server_tick (supervisor_server_t *self)
+//  Does what is due: renews the session, registers, re-reads the
+//  assignments, fetches packages, starts, stops and checks workers.
+static void
+s_tick (supervisor_server_t *self)
 {
-    assert (self);
     if (self->stopped)
         return;
     if (supervisor_workers_reap (self->workers) > 0)
@@ -420,17 +417,12 @@ supervisor_server_tick (supervisor_server_t *self)
         s_retain_packages (self);
 }
 
-bool
-supervisor_server_superseded (supervisor_server_t *self)
+//  Shuts down: stops every worker (SIGTERM, then SIGKILL), deletes the
+//  membership node. Blocks up to supervisor.worker.shutdown.sleep.secs
+//  and a little more.
+static void
+s_stop (supervisor_server_t *self)
 {
-    assert (self);
-    return self->superseded;
-}
-
-void
-supervisor_server_stop (supervisor_server_t *self)
-{
-    assert (self);
     if (self->stopped)
         return;
     self->stopped = true;
@@ -440,4 +432,38 @@ supervisor_server_stop (supervisor_server_t *self)
     if (!sq_zk_expired (self->zk))
         supervisor_registry_deregister (self->registry);
     zsys_info ("supervisor=%s stopped", self->id);
+}
+
+int
+supervisor_server_run (supervisor_server_t *self, int signal_fd)
+{
+    assert (self);
+    int zk_fd = sq_zk_fd (self->zk);
+    zpoller_t *poller = zpoller_new (&signal_fd, &zk_fd, NULL);
+    assert (poller);
+    bool stop = false;
+    while (!stop) {
+        zpoller_wait (poller, s_timeout (self));
+        bool children = false;
+        struct signalfd_siginfo info;
+        while (read (signal_fd, &info, sizeof info) == (ssize_t) sizeof info) {
+            if (info.ssi_signo == SIGCHLD)
+                children = true;
+            else {
+                zsys_info ("supervisor=%s received signal=%s", self->id,
+                           strsignal ((int) info.ssi_signo));
+                stop = true;
+            }
+        }
+        if (children)
+            s_reap (self);
+        s_handle_zk (self);
+        if (!stop)
+            s_tick (self);
+        if (self->superseded)
+            stop = true;
+    }
+    s_stop (self);
+    zpoller_destroy (&poller);
+    return self->superseded ? -1 : 0;
 }

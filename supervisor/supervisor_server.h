@@ -4,13 +4,11 @@
     ZooKeeper (supervisor_registry), follows the assignments of its slots
     (supervisor_assignments), fetches the packages they need
     (supervisor_packages), and runs one worker process per assigned slot
-    (supervisor_workers). supervisor_main.c owns argv, config and signals,
-    and drives the server from its poll loop:
-
-        poll the signal descriptor and supervisor_server_fd for up to
-        supervisor_server_timeout ms; on SIGCHLD call
-        supervisor_server_reap; then supervisor_server_handle_zk and
-        supervisor_server_tick; on SIGTERM call supervisor_server_stop.
+    (supervisor_workers). supervisor_main.c owns argv, config and signals;
+    supervisor_server_run is the loop: it polls the signal descriptor main
+    gives it and the ZooKeeper descriptor, reaps workers on SIGCHLD, takes
+    ZooKeeper events, does what is due, and on SIGTERM or SIGINT stops
+    every worker and deletes the membership node.
 
     DESIGN: one thread does everything; nothing blocks but ZooKeeper calls,
     a package download and a session renewal, each bounded by a timeout.
@@ -35,28 +33,17 @@ typedef struct _supervisor_server_t supervisor_server_t;
 //  reached, with sq_last_error() saying why. Caller owns.
 supervisor_server_t *supervisor_server_new (const sq_config_t *config, const char *id);
 //  Destroy: close the ZooKeeper session (so the node goes at once) and
-//  free. Call stop first to stop the workers. NULL-safe; nulls the
+//  free. Run stops the workers before it returns. NULL-safe; nulls the
 //  caller's pointer.
 void supervisor_server_destroy (supervisor_server_t **self_p);
-//  Descriptor that is readable when ZooKeeper events wait (for the poll
-//  loop); owned by the server.
-int supervisor_server_fd (supervisor_server_t *self);
-//  Milliseconds until tick has something to do (0 to 1000).
-int supervisor_server_timeout (supervisor_server_t *self);
-//  Take the queued ZooKeeper events.
-void supervisor_server_handle_zk (supervisor_server_t *self);
-//  Reap exited workers (on SIGCHLD).
-void supervisor_server_reap (supervisor_server_t *self);
-//  Do what is due: renew the session, register, re-read assignments,
-//  fetch packages, start, stop and check workers.
-void supervisor_server_tick (supervisor_server_t *self);
-//  True when another supervisor with our id took over our membership
-//  node: this one should stop, and exit with an error.
-bool supervisor_server_superseded (supervisor_server_t *self);
-//  Shut down: stop every worker (SIGTERM, then SIGKILL), delete the
-//  membership node. Blocks up to supervisor.worker.shutdown.sleep.secs
-//  and a little more.
-void supervisor_server_stop (supervisor_server_t *self);
+//  Serve until a signal other than SIGCHLD arrives on signal_fd (a
+//  non-blocking signalfd the caller owns, for SIGCHLD, SIGTERM and SIGINT)
+//  or another supervisor with our id takes over our membership node; then
+//  stop every worker (SIGTERM, then SIGKILL, blocking up to
+//  supervisor.worker.shutdown.sleep.secs and a little more) and delete the
+//  membership node. Returns 0 when a signal stopped it, -1 when it was
+//  superseded (the daemon should exit with an error).
+int supervisor_server_run (supervisor_server_t *self, int signal_fd);
 //  The effective config (storm.local.dir absolute). Owned by the server.
 const sq_config_t *supervisor_server_config (supervisor_server_t *self);
 

@@ -1,7 +1,8 @@
 /*  worker - one worker process: a slot's share of a topology */
 #include "worker.h"
 #include "sq_cluster_config.h"
-#include "sq_cluster_state.h"
+#include "sq_assignment.h"
+#include "sq_topology_record.h"
 #include "sq_config.h"
 #include "sq_control.h"
 #include "sq_error.h"

@@ -14,7 +14,7 @@
 */
 #include "cluster_harness.h"
 #include "test_processes.h"
-#include "sq_cluster_state.h"
+#include "sq_assignment.h"
 #include "sq_control.h"
 #include "sq_package.h"
 #include "squall.h"

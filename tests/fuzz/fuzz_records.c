@@ -1,12 +1,15 @@
 /*  fuzz_records - fuzz target for the cluster records read from ZooKeeper
 
     The bytes are decoded as a supervisor record, a topology record and an
-    assignment (lib/sq_cluster_state.h). Each must be refused cleanly or
-    decode to a record that encodes and decodes again to the same thing;
-    never a crash, hang or leak. Built with libFuzzer by `make fuzz`, and
+    assignment (lib/sq_supervisor_info.h, lib/sq_topology_record.h,
+    lib/sq_assignment.h). Each must be refused cleanly or decode to a
+    record that encodes and decodes again to the same thing; never a
+    crash, hang or leak. Built with libFuzzer by `make fuzz`, and
     replayed over tests/fuzz/corpus/records by `make check`.
 */
-#include "sq_cluster_state.h"
+#include "sq_assignment.h"
+#include "sq_supervisor_info.h"
+#include "sq_topology_record.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 */
 #include "cluster_harness.h"
 #include "test_processes.h"
-#include "sq_cluster_state.h"
+#include "sq_assignment.h"
 #include "sq_control.h"
 
 #include <check.h>

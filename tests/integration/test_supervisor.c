@@ -17,7 +17,9 @@
     the directory is removed. The suite skips (exit 77) without java or
     the ZooKeeper server jar.
 */
-#include "sq_cluster_state.h"
+#include "sq_assignment.h"
+#include "sq_supervisor_info.h"
+#include "sq_topology_record.h"
 #include "sq_config.h"
 #include "sq_sha256.h"
 #include "sq_zk.h"

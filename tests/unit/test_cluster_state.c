@@ -1,6 +1,9 @@
 /*  test_cluster_state - ZooKeeper records survive a round trip, and every
     malformed record is refused with a message naming the record and field */
+#include "sq_assignment.h"
 #include "sq_cluster_state.h"
+#include "sq_supervisor_info.h"
+#include "sq_topology_record.h"
 #include "squall.h"
 
 #include <check.h>
