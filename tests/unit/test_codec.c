@@ -153,14 +153,15 @@ s_round_trip (sq_message_t *messages, size_t count)
         sq_tuple_destroy (&messages[i].tuple);
 }
 
-//  Decodes bytes that must be rejected; checks -2 and nothing returned.
+//  Decodes bytes that must be rejected; checks SQ_EMALFORMED and nothing
+//  returned.
 static void
 s_assert_malformed (const uint8_t *data, size_t size, const char *expected_error)
 {
     sq_message_t *decoded = (sq_message_t *) 1;
     size_t count = 99;
     int rc = sq_codec_decode_batch (data, size, s_resolve, NULL, &decoded, &count);
-    ck_assert_int_eq (rc, -2);
+    ck_assert_int_eq (rc, SQ_EMALFORMED);
     ck_assert_ptr_null (decoded);
     ck_assert_uint_eq (count, 0);
     if (expected_error)
@@ -168,7 +169,8 @@ s_assert_malformed (const uint8_t *data, size_t size, const char *expected_error
                        sq_last_error (), expected_error);
 }
 
-//  Decodes bytes that may or may not be valid: never anything but 0 or -2.
+//  Decodes bytes that may or may not be valid: never anything but 0 or
+//  SQ_EMALFORMED.
 //  What decodes must encode back to the same bytes (one encoding per batch).
 //  Returns the decoder's return code.
 static int
@@ -177,8 +179,8 @@ s_decode_anything (const uint8_t *data, size_t size)
     sq_message_t *decoded;
     size_t count;
     int rc = sq_codec_decode_batch (data, size, s_resolve, NULL, &decoded, &count);
-    ck_assert (rc == 0 || rc == -2);
-    if (rc == -2) {
+    ck_assert (rc == 0 || rc == SQ_EMALFORMED);
+    if (rc == SQ_EMALFORMED) {
         ck_assert_ptr_null (decoded);
         return rc;
     }
