@@ -548,6 +548,8 @@ s_decode_message (s_decoder_t *decoder, s_reader_t *reader, sq_message_t *messag
     uint8_t kind = 0;
     if (s_read_u8 (reader, "message kind", &kind))
         return SQ_EMALFORMED;
+    //  Checked before the rest is read, so an older build refuses a kind
+    //  added later instead of misreading it (doc/wire.md, Versions).
     if (kind != SQ_MSG_TUPLE && !s_is_acking (kind))
         return s_malformed (reader, start, "unknown message kind %u", (unsigned) kind);
     uint64_t task = 0;

@@ -14,7 +14,9 @@
     the bytes left, and builds tuples with sq_tuple_new. Malformed input is
     never asserted on: it returns SQ_EMALFORMED with sq_last_error()
     naming the problem and its byte offset, after freeing whatever it had
-    built.
+    built. A message kind or value type tag it does not know is malformed
+    too, found before anything that depends on it is read: that is why a
+    new kind or type can join the current version (doc/wire.md, Versions).
 
     The same file holds the fields-grouping hash, because it hashes the
     values' wire encoding: every process, whatever its build or platform,
