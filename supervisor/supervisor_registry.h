@@ -11,9 +11,10 @@
     node deleted (someone removed it) the owner calls sync, which creates it
     again a second later, unless another live session owns it by then: a
     second supervisor with the same id replaced it (the newest wins), and
-    sync says so, for the owner to stop. Only a node left by an earlier
-    session is replaced, never one that appeared after ours was deleted. After a session expiry the owner reconnects and
-    calls register: the old session's node is gone with it.
+    sync says so (SQ_ETAKENOVER), for the owner to stop. Only a node left
+    by an earlier session is replaced, never one that appeared after ours
+    was deleted. After a session expiry the owner reconnects and calls
+    register: the old session's node is gone with it.
 */
 #ifndef SUPERVISOR_REGISTRY_H_INCLUDED
 #define SUPERVISOR_REGISTRY_H_INCLUDED

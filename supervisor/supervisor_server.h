@@ -10,14 +10,16 @@
         poll the signal descriptor and supervisor_server_fd for up to
         supervisor_server_timeout ms; on SIGCHLD call
         supervisor_server_reap; then supervisor_server_handle_zk and
-        supervisor_server_tick; on SIGTERM call supervisor_server_stop.
+        supervisor_server_tick; on SIGTERM, or once
+        supervisor_server_superseded, call supervisor_server_stop.
 
     DESIGN: one thread does everything; nothing blocks but ZooKeeper calls,
-    a package download and a session renewal, each bounded by a timeout.
-    While ZooKeeper is unreachable the workers keep running as last
-    assigned; when the session expires the server opens a new one,
-    registers again and re-reads the assignments, and only then stops
-    workers whose slots nimbus gave away meanwhile.
+    a package download and a session renewal, each bounded by a timeout,
+    and the waits for workers to exit at start (stale workers of an earlier
+    run) and at stop. While ZooKeeper is unreachable the workers keep
+    running as last assigned; when the session expires the server opens a
+    new one, registers again and re-reads the assignments, and only then
+    stops workers whose slots nimbus gave away meanwhile.
 */
 #ifndef SUPERVISOR_SERVER_H_INCLUDED
 #define SUPERVISOR_SERVER_H_INCLUDED
