@@ -159,7 +159,8 @@ supervisor_registry_sync (supervisor_registry_t *self)
         return 0;
     if (s_deleted_in_this_session (self)) {
         if (s_taken_over (self))
-            return SQ_ETAKENOVER;
+            return sq_error_set_code (SQ_ETAKENOVER, "supervisor=%s node %s taken over", self->id,
+                                      self->path);
         if (zclock_mono () - self->deleted_at < S_TAKEOVER_GRACE_MS)
             return -1;
     }

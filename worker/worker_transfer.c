@@ -471,7 +471,7 @@ s_receive_batch (worker_transfer_t *self, zmq_msg_t *frame, int64_t now)
     int rc = sq_codec_decode_batch (zmq_msg_data (frame), zmq_msg_size (frame), s_resolve,
                                     self->runtime, &messages, &count);
     if (rc == SQ_ENOMEM) {
-        //  Lost like a batch whose peer is gone; its trees time out.
+        //  Not malformed, only lost: its trees time out and are replayed.
         zsys_error ("transfer: dropped a batch of %zu bytes: %s", zmq_msg_size (frame),
                     sq_last_error ());
         return;
