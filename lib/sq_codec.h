@@ -1,9 +1,9 @@
 /*  sq_codec - the binary wire format for batches of messages between workers
 
     A worker sends the messages for one peer worker as batches, one ZeroMQ
-    message per batch. This class encodes sq_message_t (tuples and acking
-    messages) into a batch and decodes a batch back into messages. The
-    format is written down as a grammar in doc/wire.md.
+    message per batch. This class encodes sq_message_t (tuples, acking
+    messages, backpressure signals) into a batch and decodes a batch back
+    into messages. The format is written down as a grammar in doc/wire.md.
 
     DESIGN: an sq_codec_t is an encoder: a growable byte buffer holding one
     batch under construction. Messages are appended one at a time (or a run
