@@ -2,7 +2,8 @@
 
     The acker task (component __acker) receives SQ_MSG_ACK_INIT from
     spouts and SQ_MSG_ACK_ACK / SQ_MSG_ACK_FAIL from bolts, all addressed
-    to it by hash(root) % ackers. It applies each to its ledger and, when a
+    to it by the random bits of the root id modulo the number of ackers
+    (sq_runtime_acker_for). It applies each to its ledger and, when a
     tree completes or fails, sends SQ_MSG_TREE_DONE or SQ_MSG_TREE_FAILED
     straight to the spout task named in the root id. Timeouts are the
     caller's: it calls sq_ledger_rotate on a timer (see doc/acking.md).

@@ -16,7 +16,7 @@
 
     The other forms talk to nimbus (submit_client): at --nimbus, else at
     nimbus.host:nimbus.port of the config. An error is one line on stderr
-    and exit status 1.
+    and exit status 1; a usage error exits 2.
 */
 #include "sq_cluster_config.h"
 #include "sq_config.h"

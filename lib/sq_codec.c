@@ -369,8 +369,8 @@ s_left (const s_reader_t *reader)
     return reader->size - reader->pos;
 }
 
-//  Names the problem and its offset; returns -2. Every reader returns 0,
-//  or -2 through here.
+//  Names the problem and its offset; returns SQ_EMALFORMED. Every reader
+//  returns 0, or SQ_EMALFORMED through here.
 static int __attribute__ ((format (printf, 3, 4)))
 s_malformed (const s_reader_t *reader, size_t offset, const char *format, ...)
 {
@@ -379,8 +379,8 @@ s_malformed (const s_reader_t *reader, size_t offset, const char *format, ...)
     va_start (args, format);
     vsnprintf (what, sizeof what, format, args);
     va_end (args);
-    sq_error_set ("wire: malformed batch: %s at byte %zu of %zu", what, offset, reader->size);
-    return -2;
+    return sq_error_set_code (SQ_EMALFORMED, "wire: malformed batch: %s at byte %zu of %zu", what,
+                              offset, reader->size);
 }
 
 static int
@@ -436,7 +436,7 @@ s_decode_value (s_reader_t *reader, sq_value_t *value)
     size_t start = reader->pos;
     uint8_t tag = 0;
     if (s_read_u8 (reader, "value type", &tag))
-        return -2;
+        return SQ_EMALFORMED;
     uint64_t bits = 0;
     uint8_t byte = 0;
     switch (tag) {
@@ -445,12 +445,12 @@ s_decode_value (s_reader_t *reader, sq_value_t *value)
         return 0;
     case S_TAG_INT:
         if (s_read_u64 (reader, "int value", &bits))
-            return -2;
+            return SQ_EMALFORMED;
         *value = sq_int ((int64_t) bits);
         return 0;
     case S_TAG_DOUBLE: {
         if (s_read_u64 (reader, "double value", &bits))
-            return -2;
+            return SQ_EMALFORMED;
         double d;
         memcpy (&d, &bits, sizeof d);
         *value = sq_double (d);
@@ -458,7 +458,7 @@ s_decode_value (s_reader_t *reader, sq_value_t *value)
     }
     case S_TAG_BOOL:
         if (s_read_u8 (reader, "bool value", &byte))
-            return -2;
+            return SQ_EMALFORMED;
         if (byte > 1)
             return s_malformed (reader, reader->pos - 1, "bool value neither 0 nor 1");
         *value = sq_bool (byte == 1);
@@ -468,7 +468,7 @@ s_decode_value (s_reader_t *reader, sq_value_t *value)
         size_t len_at = reader->pos;
         uint64_t len = 0;
         if (s_read_varint (reader, "value length", UINT32_MAX, &len))
-            return -2;
+            return SQ_EMALFORMED;
         if (len > s_left (reader))
             return s_malformed (reader, len_at, "value length %llu beyond the end",
                                 (unsigned long long) len);
@@ -498,22 +498,23 @@ s_decode_tuple (s_decoder_t *decoder, s_reader_t *reader, int task, sq_message_t
     size_t start = reader->pos;
     uint64_t index = 0, source = 0, edge_count = 0;
     if (s_read_varint (reader, "stream index", SQ_CODEC_MAX_INDEX, &index))
-        return -2;
+        return SQ_EMALFORMED;
     const sq_stream_t *stream = decoder->resolve ((int) index, decoder->resolve_arg);
     if (!stream)
         return s_malformed (reader, start, "unknown stream index %llu", (unsigned long long) index);
     if (s_read_varint (reader, "source task", SQ_CODEC_MAX_INDEX, &source))
-        return -2;
+        return SQ_EMALFORMED;
     size_t count_at = reader->pos;
     if (s_read_varint (reader, "edge count", SQ_CODEC_MAX_EDGES, &edge_count))
-        return -2;
+        return SQ_EMALFORMED;
     if (edge_count > s_left (reader) / S_EDGE_SIZE)
         return s_malformed (reader, count_at, "%llu edges cannot fit in %zu bytes",
                             (unsigned long long) edge_count, s_left (reader));
     if (edge_count > decoder->edge_capacity) {
         sq_edge_t *edges = realloc (decoder->edges, (size_t) edge_count * sizeof (sq_edge_t));
         if (!edges)
-            return sq_error_set ("wire: out of memory decoding %u edges", (unsigned) edge_count);
+            return sq_error_set_code (SQ_ENOMEM, "wire: out of memory decoding %u edges",
+                                      (unsigned) edge_count);
         decoder->edges = edges;
         decoder->edge_capacity = (size_t) edge_count;
     }
@@ -525,17 +526,17 @@ s_decode_tuple (s_decoder_t *decoder, s_reader_t *reader, int task, sq_message_t
     count_at = reader->pos;
     uint8_t value_count = 0;
     if (s_read_u8 (reader, "value count", &value_count))
-        return -2;
+        return SQ_EMALFORMED;
     if (value_count != stream->field_count)
         return s_malformed (reader, count_at, "%u values for stream '%s' of %zu fields",
                             (unsigned) value_count, stream->name, stream->field_count);
     for (size_t i = 0; i < value_count; i++)
         if (s_decode_value (reader, &decoder->values[i]))
-            return -2;
+            return SQ_EMALFORMED;
     message->tuple = sq_tuple_new (stream, (int) source, task, decoder->edges, (size_t) edge_count,
                                    decoder->values, value_count);
     if (!message->tuple)
-        return sq_error_set ("wire: out of memory decoding a tuple");
+        return sq_error_set_code (SQ_ENOMEM, "wire: out of memory decoding a tuple");
     return 0;
 }
 
@@ -546,19 +547,21 @@ s_decode_message (s_decoder_t *decoder, s_reader_t *reader, sq_message_t *messag
     size_t start = reader->pos;
     uint8_t kind = 0;
     if (s_read_u8 (reader, "message kind", &kind))
-        return -2;
+        return SQ_EMALFORMED;
+    //  Checked before the rest is read, so an older build refuses a kind
+    //  added later instead of misreading it (doc/wire.md, Versions).
     if (kind != SQ_MSG_TUPLE && !s_is_acking (kind))
         return s_malformed (reader, start, "unknown message kind %u", (unsigned) kind);
     uint64_t task = 0;
     if (s_read_varint (reader, "task", SQ_CODEC_MAX_INDEX, &task))
-        return -2;
+        return SQ_EMALFORMED;
     message->kind = kind;
     message->task = (int32_t) task;
     if (kind == SQ_MSG_TUPLE)
         return s_decode_tuple (decoder, reader, (int) task, message);
     if (s_read_u64 (reader, "root id", &message->root) ||
         s_read_u64 (reader, "acking value", &message->value))
-        return -2;
+        return SQ_EMALFORMED;
     return 0;
 }
 
@@ -576,11 +579,11 @@ sq_codec_decode_batch (const uint8_t *data, size_t size, sq_codec_resolve_fn *re
     s_reader_t reader = {data, size, 0};
     uint8_t magic_0 = 0, magic_1 = 0, version = 0;
     if (s_read_u8 (&reader, "header", &magic_0) || s_read_u8 (&reader, "header", &magic_1))
-        return -2;
+        return SQ_EMALFORMED;
     if (magic_0 != S_MAGIC_0 || magic_1 != S_MAGIC_1)
         return s_malformed (&reader, 0, "bad magic (not a Squall batch)");
     if (s_read_u8 (&reader, "header", &version))
-        return -2;
+        return SQ_EMALFORMED;
     if (version != SQ_CODEC_VERSION)
         return s_malformed (&reader, 2, "unsupported version %u (this build reads %u)",
                             (unsigned) version, (unsigned) SQ_CODEC_VERSION);
@@ -604,7 +607,8 @@ sq_codec_decode_batch (const uint8_t *data, size_t size, sq_codec_resolve_fn *re
     if (!messages || !decoder) {
         free (messages);
         free (decoder);
-        return sq_error_set ("wire: out of memory decoding %u messages", (unsigned) count);
+        return sq_error_set_code (SQ_ENOMEM, "wire: out of memory decoding %u messages",
+                                  (unsigned) count);
     }
     decoder->resolve = resolve;
     decoder->resolve_arg = resolve_arg;

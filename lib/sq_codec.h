@@ -1,9 +1,9 @@
 /*  sq_codec - the binary wire format for batches of messages between workers
 
     A worker sends the messages for one peer worker as batches, one ZeroMQ
-    message per batch. This class encodes sq_message_t (tuples and acking
-    messages) into a batch and decodes a batch back into messages. The
-    format is written down as a grammar in doc/wire.md.
+    message per batch. This class encodes sq_message_t (tuples, acking
+    messages, backpressure signals) into a batch and decodes a batch back
+    into messages. The format is written down as a grammar in doc/wire.md.
 
     DESIGN: an sq_codec_t is an encoder: a growable byte buffer holding one
     batch under construction. Messages are appended one at a time (or a run
@@ -12,8 +12,11 @@
     batch. Decoding needs no object: it reads from the received bytes,
     checks every read against the end of the input and every count against
     the bytes left, and builds tuples with sq_tuple_new. Malformed input is
-    never asserted on: it returns -2 with sq_last_error() naming the
-    problem and its byte offset, after freeing whatever it had built.
+    never asserted on: it returns SQ_EMALFORMED with sq_last_error()
+    naming the problem and its byte offset, after freeing whatever it had
+    built. A message kind or value type tag it does not know is malformed
+    too, found before anything that depends on it is read: that is why a
+    new kind or type can join the current version (doc/wire.md, Versions).
 
     The same file holds the fields-grouping hash, because it hashes the
     values' wire encoding: every process, whatever its build or platform,
@@ -22,6 +25,7 @@
 #ifndef SQ_CODEC_H_INCLUDED
 #define SQ_CODEC_H_INCLUDED
 
+#include "sq_error.h"
 #include "sq_message.h"
 
 #define SQ_CODEC_VERSION 1            //  version byte this build writes and reads
@@ -63,11 +67,11 @@ void sq_codec_reset (sq_codec_t *self);
 //  Decode one batch. On success returns 0, stores a new array of the
 //  messages in *messages_p (NULL when the batch is empty) and their number
 //  in *count_p; caller owns both the array and the messages' tuples (free
-//  them with sq_codec_messages_destroy). Returns -2 on malformed input and
-//  -1 when out of memory, with sq_last_error() saying what and where, and
-//  *messages_p NULL, *count_p 0. Decoded tuples belong to the stream that
-//  resolve (called with resolve_arg) returns for their stream index; their
-//  dest_task is the message's task.
+//  them with sq_codec_messages_destroy). Returns SQ_EMALFORMED on malformed
+//  input and SQ_ENOMEM when out of memory, with sq_last_error() saying what
+//  and where, and *messages_p NULL, *count_p 0. Decoded tuples belong to
+//  the stream that resolve (called with resolve_arg) returns for their
+//  stream index; their dest_task is the message's task.
 int sq_codec_decode_batch (const uint8_t *data, size_t size, sq_codec_resolve_fn *resolve,
                            void *resolve_arg, sq_message_t **messages_p, size_t *count_p);
 //  Destroy the tuples of count messages and the array that holds them, as

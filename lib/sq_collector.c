@@ -2,11 +2,12 @@
 
     DESIGN: every tuple sent along an edge of a tuple tree gets a fresh
     random edge id. A spout's tracked emit creates a root id and tells the
-    acker the XOR of the edge ids it sent. A bolt's anchored emit XORs the
-    new edge id into each anchor's ack_val, and the new tuple carries that
-    edge id for every root of its anchors. Acking an input sends, per root,
-    the input's edge id XOR its ack_val; the acker's entry for the root
-    returns to zero exactly when every edge was both created and acked.
+    acker the XOR of the edge ids it sent. A bolt's anchored emit draws a
+    fresh edge id per anchor and XORs it into that anchor's ack_val; the
+    new tuple carries, for each root of its anchors, the XOR of the ids of
+    its anchors in that tree. Acking an input sends, per root, the input's
+    edge id XOR its ack_val; the acker's entry for the root returns to zero
+    exactly when every edge was both created and acked.
 */
 #include "sq_runtime.h"
 #include "sq_error.h"

@@ -9,8 +9,10 @@
 
     DESIGN: backpressure without deadlock. Bolts and ackers wait while a
     destination queue is full. Spouts never wait: what does not fit stays in
-    their outbox, and while anything is left there (or the spout has
-    topology.max.spout.pending trees in flight) next_tuple is not called.
+    their outbox, and while a full batch or more is left there for some
+    destination (or the spout has topology.max.spout.pending trees in
+    flight, or a worker of the topology reports congestion) next_tuple is
+    not called.
     Because spouts always drain their own queue, the ackers that complete
     trees never wait for long, and a slow bolt slows the spouts down through
     full queues, with memory bounded by the queue sizes.

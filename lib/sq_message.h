@@ -4,6 +4,11 @@
     for a task, one of the acking messages exchanged between spouts, bolts
     and acker tasks (see doc/acking.md), or a worker's backpressure signal
     to the other workers (doc/runtime.md).
+
+    The codec writes these kind numbers as they are, so they belong to the
+    wire format (doc/wire.md) and never change. A new kind takes the next
+    number and is added to the codec and the grammar under the same wire
+    version, because decoders that do not know it reject it.
 */
 #ifndef SQ_MESSAGE_H_INCLUDED
 #define SQ_MESSAGE_H_INCLUDED

@@ -5,6 +5,7 @@
       config.json               the supervisor's effective config, for its workers
       packages/<id>.so          topology packages, one per topology id
       workers/<port>/pid        process id of the worker on slot <port>
+      workers/<port>/slot       what that worker runs: topology name, id, executors
       workers/<port>/heartbeat  touched by that worker; its mtime is the heartbeat
       workers/<port>/worker.log the worker's stdout and stderr, appended
 
@@ -25,7 +26,7 @@ char *sq_slot_paths_dir (const sq_config_t *config);
 //  on slot port. NULL when out of memory. Caller frees.
 char *sq_slot_paths_worker_dir (const sq_config_t *config, int port);
 //  <worker dir>/<name> for a file of the worker on slot port ("heartbeat",
-//  "pid", "worker.log"). NULL when out of memory. Caller frees.
+//  "pid", "slot", "worker.log"). NULL when out of memory. Caller frees.
 char *sq_slot_paths_worker_file (const sq_config_t *config, int port, const char *name);
 //  <storm.local.dir>/supervisor/packages/<topology_id>.so. NULL, with
 //  sq_last_error() set, when topology_id cannot be a file name (empty,

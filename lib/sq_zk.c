@@ -371,14 +371,10 @@ s_full_path (sq_zk_t *self, const char *operation, const char *path)
 static int
 s_error (sq_zk_t *self, const char *operation, const char *full, int rc)
 {
-    if (rc == ZNONODE) {
-        sq_error_set ("ZooKeeper %s %s: no such node", operation, full);
-        return SQ_ZK_NO_NODE;
-    }
-    if (rc == ZNODEEXISTS) {
-        sq_error_set ("ZooKeeper %s %s: node exists", operation, full);
-        return SQ_ZK_NODE_EXISTS;
-    }
+    if (rc == ZNONODE)
+        return sq_error_set_code (SQ_ENONODE, "ZooKeeper %s %s: no such node", operation, full);
+    if (rc == ZNODEEXISTS)
+        return sq_error_set_code (SQ_ENODEEXISTS, "ZooKeeper %s %s: node exists", operation, full);
     if (!self->handle || sq_zk_expired (self))
         sq_error_set ("ZooKeeper %s %s failed: no session with %s (expired; reconnect)", operation,
                       full, self->servers);

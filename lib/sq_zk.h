@@ -25,11 +25,14 @@
     Return codes: 0 (or a count) on success, -1 on error with
     sq_last_error() naming the operation, the full path and ZooKeeper's own
     reason. Two outcomes that callers routinely branch on have their own
-    codes: SQ_ZK_NO_NODE and SQ_ZK_NODE_EXISTS (sq_last_error() is set for
-    them too).
+    codes from sq_error.h: SQ_ENONODE (the node, or for a create a parent,
+    does not exist) and SQ_ENODEEXISTS (a create found the node already
+    there); sq_last_error() is set for them too.
 */
 #ifndef SQ_ZK_H_INCLUDED
 #define SQ_ZK_H_INCLUDED
+
+#include "sq_error.h"
 
 #include <czmq.h>
 #include <stdbool.h>
@@ -37,12 +40,6 @@
 #include <stdint.h>
 
 typedef struct _sq_zk_t sq_zk_t;
-
-//  Distinct return codes (anything else negative is -1: an error).
-enum {
-    SQ_ZK_NO_NODE = -2,    //  the node (or, for create, a parent) does not exist
-    SQ_ZK_NODE_EXISTS = -3 //  create found the node already there
-};
 
 //  What an event reports.
 typedef enum {
@@ -78,7 +75,7 @@ void sq_zk_destroy (sq_zk_t **self_p);
 //  Create a node holding len bytes of data (data may be NULL when len is 0),
 //  ephemeral (deleted when this session ends) or persistent. Missing
 //  parents, the root included, are created persistent and empty. Returns 0,
-//  SQ_ZK_NODE_EXISTS, or -1.
+//  SQ_ENODEEXISTS, or -1.
 int sq_zk_create (sq_zk_t *self, const char *path, const void *data, size_t len, bool ephemeral);
 
 //  Replace a node's data, creating the node (persistent, with parents) when
@@ -88,19 +85,19 @@ int sq_zk_set (sq_zk_t *self, const char *path, const void *data, size_t len);
 //  Read a node's data into a new buffer: *data_p gets the bytes followed by
 //  a NUL that len does not count, *len_p their number. Caller owns *data_p
 //  and frees it. With watch, arms a one-shot watch that reports CHANGED or
-//  DELETED. Returns 0, SQ_ZK_NO_NODE (no watch is armed then), or -1; on
+//  DELETED. Returns 0, SQ_ENONODE (no watch is armed then), or -1; on
 //  failure *data_p is NULL.
 int sq_zk_get (sq_zk_t *self, const char *path, char **data_p, size_t *len_p, bool watch);
 
 //  List a node's children (names, not paths), sorted, into a new list of
 //  strings. Caller owns *children_p and destroys it. With watch, arms a
 //  one-shot watch that reports CHILDREN or DELETED. Returns the number of
-//  children, SQ_ZK_NO_NODE or -1; on failure *children_p is NULL.
+//  children, SQ_ENONODE or -1; on failure *children_p is NULL.
 int sq_zk_children (sq_zk_t *self, const char *path, zlist_t **children_p, bool watch);
 
 //  Delete a node; with recursive, its descendants first (nodes that others
 //  delete meanwhile are fine). Without recursive, a node with children is
-//  an error. Returns 0, SQ_ZK_NO_NODE, or -1.
+//  an error. Returns 0, SQ_ENONODE, or -1.
 int sq_zk_delete (sq_zk_t *self, const char *path, bool recursive);
 
 //  True when the node exists. With watch, arms a one-shot watch that
@@ -110,7 +107,7 @@ int sq_zk_delete (sq_zk_t *self, const char *path, bool recursive);
 bool sq_zk_exists (sq_zk_t *self, const char *path, bool watch);
 
 //  Session that owns an ephemeral node, into *owner_p (0 for a persistent
-//  node). Returns 0, SQ_ZK_NO_NODE, or -1.
+//  node). Returns 0, SQ_ENONODE, or -1.
 int sq_zk_owner (sq_zk_t *self, const char *path, int64_t *owner_p);
 
 //  Descriptor that is readable while events are queued, to poll for input

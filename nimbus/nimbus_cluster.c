@@ -53,7 +53,7 @@ s_make_roots (nimbus_cluster_t *self)
     static const char *roots[] = {"/supervisors", "/topologies", "/assignments"};
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
         int rc = sq_zk_create (self->zk, roots[i], NULL, 0, false);
-        if (rc != 0 && rc != SQ_ZK_NODE_EXISTS)
+        if (rc != 0 && rc != SQ_ENODEEXISTS)
             return -1;
     }
     return 0;
@@ -66,7 +66,7 @@ s_load_supervisors (nimbus_cluster_t *self)
 {
     zlist_t *children = NULL;
     int rc = sq_zk_children (self->zk, "/supervisors", &children, true);
-    if (rc == SQ_ZK_NO_NODE) {
+    if (rc == SQ_ENONODE) {
         //  Someone deleted it: make it again, and watch the new one.
         if (s_make_roots (self))
             return -1;
@@ -134,7 +134,7 @@ s_load_records (nimbus_cluster_t *self, const char *parent, zhashx_destructor_fn
             destructor (&record);
         } else if (record)
             zhashx_update (table, name, record);
-        else if (got != SQ_ZK_NO_NODE) {
+        else if (got != SQ_ENONODE) {
             zsys_error ("cluster: cannot read node=%s: %s", path, sq_last_error ());
             zhashx_destroy (&table);
         }
@@ -522,11 +522,11 @@ nimbus_cluster_remove (nimbus_cluster_t *self, const char *name)
         sq_error_set ("out of memory");
     else {
         rc = sq_zk_delete (self->zk, assignment_path, false);
-        if (rc == 0 || rc == SQ_ZK_NO_NODE) {
+        if (rc == 0 || rc == SQ_ENONODE) {
             zhashx_delete (self->assignments, name);
             rc = sq_zk_delete (self->zk, topology_path, false);
         }
-        if (rc == 0 || rc == SQ_ZK_NO_NODE) {
+        if (rc == 0 || rc == SQ_ENONODE) {
             zhashx_delete (self->topologies, name);
             rc = 0;
         }

@@ -6,8 +6,9 @@
     nimbus.port (doc/control.md), keeps topology packages under
     storm.local.dir/nimbus, and schedules topologies through ZooKeeper
     (storm.zookeeper.*). Exits 0 on SIGINT or SIGTERM (topologies keep
-    running), 1 when it cannot start, 2 on a usage error. The work is done
-    by nimbus_server.
+    running), 1 when it cannot start or its loop fails, 2 on a usage error
+    or a config file or -c option it cannot use. The work is done by
+    nimbus_server.
 */
 #include "nimbus_server.h"
 #include "sq_config.h"

@@ -1,13 +1,15 @@
 /*  nimbus_monitor - which workers are alive, from their heartbeats
 
     Every worker sends nimbus a heartbeat every few seconds
-    (doc/control.md). The monitor keeps, in memory only, the time of the
-    last heartbeat of each watched slot (topology id, supervisor, port) and
-    the time the slot was assigned, and tells which workers have been
-    silent for longer than nimbus.task.timeout.secs: counting from their
-    last heartbeat, or from when their slot was assigned or the monitor
-    was created (nimbus started), whichever is latest, so that neither a
-    new worker nor a restarted nimbus declares anybody dead too early.
+    (doc/control.md). The monitor keeps, in memory only, the time and the
+    counters of the last heartbeat of each watched slot (topology id,
+    supervisor, port) and the time the slot was assigned; it adds the
+    counters up per topology (for `storm-submit list`) and tells which
+    workers have been silent for longer than nimbus.task.timeout.secs:
+    counting from their last heartbeat, or from when their slot was
+    assigned or the monitor was created (nimbus started), whichever is
+    latest, so that neither a new worker nor a restarted nimbus declares
+    anybody dead too early.
 
     The clock is the caller's (monotonic milliseconds), which keeps the
     class pure and testable. Heartbeats of slots that are not watched are

@@ -151,7 +151,7 @@ s_read_topology (supervisor_assignments_t *self, const char *name, sq_topology_r
     char *data = NULL;
     size_t size = 0;
     int rc = sq_zk_get (self->zk, path, &data, &size, true);
-    if (rc == SQ_ZK_NO_NODE) {
+    if (rc == SQ_ENONODE) {
         //  Watch for its creation. Created meanwhile, it gets a data watch
         //  instead, and no event would come: read everything again.
         if (sq_zk_exists (self->zk, path, true))
@@ -241,7 +241,7 @@ s_read_all (supervisor_assignments_t *self, supervisor_slot_t *slots)
 {
     zlist_t *names = NULL;
     int rc = sq_zk_children (self->zk, "/assignments", &names, true);
-    if (rc == SQ_ZK_NO_NODE) {
+    if (rc == SQ_ENONODE) {
         //  No topology was ever assigned: watch for the node (as above,
         //  read again when it appeared meanwhile).
         if (sq_zk_exists (self->zk, "/assignments", true))
@@ -255,7 +255,7 @@ s_read_all (supervisor_assignments_t *self, supervisor_slot_t *slots)
         char *data = NULL;
         size_t size = 0;
         rc = path ? sq_zk_get (self->zk, path, &data, &size, true) : -1;
-        if (rc == SQ_ZK_NO_NODE)
+        if (rc == SQ_ENONODE)
             rc = 0; //  deleted since the listing; the children watch tells
         else if (rc == 0) {
             sq_assignment_t *assignment = sq_assignment_decode (data, size);

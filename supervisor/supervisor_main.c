@@ -12,9 +12,11 @@
     ZooKeeper descriptor: SIGCHLD reaps workers, SIGTERM or SIGINT stops every
     worker, deletes the membership node and exits 0. When another
     supervisor with the same id takes the membership node over, this one
-    stops its workers and exits 1. Signals are blocked in
-    every thread (ZeroMQ's and ZooKeeper's start later and inherit the
-    mask); workers get an empty mask and default handlers.
+    stops its workers and exits 1, leaving the node to the other. Exit
+    status 1 also means it could not start; 2 is a usage error (an option,
+    config or id it cannot use). Signals are blocked in every thread
+    (ZeroMQ's and ZooKeeper's start later and inherit the mask); workers
+    get an empty mask and default handlers.
 */
 #include "sq_config.h"
 #include "supervisor_server.h"

@@ -74,13 +74,13 @@ supervisor_registry_register (supervisor_registry_t *self)
     bool may_replace = !s_deleted_in_this_session (self);
     size_t size = strlen (self->record);
     int rc = sq_zk_create (self->zk, self->path, self->record, size, true);
-    if (rc == SQ_ZK_NODE_EXISTS && may_replace) {
+    if (rc == SQ_ENODEEXISTS && may_replace) {
         //  Left by an earlier session of ours (a restart within the session
         //  timeout), or a second supervisor with our id: take it over.
         zsys_warning ("supervisor=%s replacing node %s left by an earlier session", self->id,
                       self->path);
         rc = sq_zk_delete (self->zk, self->path, false);
-        if (rc == 0 || rc == SQ_ZK_NO_NODE)
+        if (rc == 0 || rc == SQ_ENONODE)
             rc = sq_zk_create (self->zk, self->path, self->record, size, true);
     }
     if (rc != 0) {
@@ -146,7 +146,7 @@ supervisor_registry_sync (supervisor_registry_t *self)
         char *data = NULL;
         size_t size = 0;
         int rc = sq_zk_get (self->zk, self->path, &data, &size, true);
-        if (rc == SQ_ZK_NO_NODE)
+        if (rc == SQ_ENONODE)
             self->registered = false;
         else if (rc == 0 && (size != strlen (self->record) || memcmp (data, self->record, size)))
             zsys_warning ("supervisor=%s node %s was overwritten by another process", self->id,
@@ -159,7 +159,8 @@ supervisor_registry_sync (supervisor_registry_t *self)
         return 0;
     if (s_deleted_in_this_session (self)) {
         if (s_taken_over (self))
-            return SUPERVISOR_REGISTRY_TAKEN_OVER;
+            return sq_error_set_code (SQ_ETAKENOVER, "supervisor=%s node %s taken over", self->id,
+                                      self->path);
         if (zclock_mono () - self->deleted_at < S_TAKEOVER_GRACE_MS)
             return -1;
     }
@@ -181,7 +182,7 @@ supervisor_registry_deregister (supervisor_registry_t *self)
         return 0;
     self->registered = false;
     int rc = sq_zk_delete (self->zk, self->path, false);
-    if (rc != 0 && rc != SQ_ZK_NO_NODE) {
+    if (rc != 0 && rc != SQ_ENONODE) {
         zsys_warning ("supervisor=%s node %s not deleted: %s", self->id, self->path,
                       sq_last_error ());
         return -1;

@@ -11,22 +11,21 @@
     node deleted (someone removed it) the owner calls sync, which creates it
     again a second later, unless another live session owns it by then: a
     second supervisor with the same id replaced it (the newest wins), and
-    sync says so, for the owner to stop. Only a node left by an earlier
-    session is replaced, never one that appeared after ours was deleted. After a session expiry the owner reconnects and
-    calls register: the old session's node is gone with it.
+    sync says so (SQ_ETAKENOVER), for the owner to stop. Only a node left
+    by an earlier session is replaced, never one that appeared after ours
+    was deleted. After a session expiry the owner reconnects and calls
+    register: the old session's node is gone with it.
 */
 #ifndef SUPERVISOR_REGISTRY_H_INCLUDED
 #define SUPERVISOR_REGISTRY_H_INCLUDED
 
+#include "sq_error.h"
 #include "sq_supervisor_info.h"
 #include "sq_zk.h"
 
 #include <stdbool.h>
 
 typedef struct _supervisor_registry_t supervisor_registry_t;
-
-//  What sync returns when another supervisor with our id took the node.
-#define SUPERVISOR_REGISTRY_TAKEN_OVER -2
 
 //  New registry for the supervisor described by info, using the session zk
 //  (borrowed; it must outlive the registry). Copies what it needs from
@@ -43,9 +42,8 @@ int supervisor_registry_register (supervisor_registry_t *self);
 //  (then the node is checked again on the next sync).
 bool supervisor_registry_handle_event (supervisor_registry_t *self, const sq_zk_event_t *event);
 //  Register again when the node went missing or an earlier attempt failed.
-//  Returns 0 when registered, -1 when not (yet), and
-//  SUPERVISOR_REGISTRY_TAKEN_OVER (logged) when a second supervisor with
-//  our id owns the node now.
+//  Returns 0 when registered, -1 when not (yet), and SQ_ETAKENOVER
+//  (logged) when a second supervisor with our id owns the node now.
 int supervisor_registry_sync (supervisor_registry_t *self);
 //  True while the node is believed to exist.
 bool supervisor_registry_registered (supervisor_registry_t *self);

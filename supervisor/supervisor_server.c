@@ -337,7 +337,7 @@ s_sync_zookeeper (supervisor_server_t *self)
         supervisor_assignments_invalidate (self->assignments);
     }
     int registered = supervisor_registry_sync (self->registry);
-    if (registered == SUPERVISOR_REGISTRY_TAKEN_OVER) {
+    if (registered == SQ_ETAKENOVER) {
         self->superseded = true;
         return false;
     }

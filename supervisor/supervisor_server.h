@@ -7,15 +7,17 @@
     (supervisor_workers). supervisor_main.c owns argv, config and signals;
     supervisor_server_run is the loop: it polls the signal descriptor main
     gives it and the ZooKeeper descriptor, reaps workers on SIGCHLD, takes
-    ZooKeeper events, does what is due, and on SIGTERM or SIGINT stops
-    every worker and deletes the membership node.
+    ZooKeeper events, does what is due, and on SIGTERM or SIGINT, or once
+    another supervisor with its id has taken over, stops every worker
+    (waiting for them to exit) and deletes the membership node.
 
     DESIGN: one thread does everything; nothing blocks but ZooKeeper calls,
-    a package download and a session renewal, each bounded by a timeout.
-    While ZooKeeper is unreachable the workers keep running as last
-    assigned; when the session expires the server opens a new one,
-    registers again and re-reads the assignments, and only then stops
-    workers whose slots nimbus gave away meanwhile.
+    a package download and a session renewal, each bounded by a timeout,
+    and the waits for workers to exit at start (stale workers of an earlier
+    run) and at stop. While ZooKeeper is unreachable the workers keep
+    running as last assigned; when the session expires the server opens a
+    new one, registers again and re-reads the assignments, and only then
+    stops workers whose slots nimbus gave away meanwhile.
 */
 #ifndef SUPERVISOR_SERVER_H_INCLUDED
 #define SUPERVISOR_SERVER_H_INCLUDED

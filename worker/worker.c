@@ -47,7 +47,7 @@ s_read_record (worker_t *self)
     int rc = sq_zk_get (self->zk, path, &data, &size, true);
     free (path);
     sq_topology_record_t *record = rc == 0 ? sq_topology_record_decode (data, size) : NULL;
-    if (rc == SQ_ZK_NO_NODE)
+    if (rc == SQ_ENONODE)
         sq_error_set ("topology '%s' is not in ZooKeeper", self->name);
     free (data);
     return record;
@@ -63,7 +63,7 @@ s_read_assignment (worker_t *self)
     int rc = sq_zk_get (self->zk, path, &data, &size, true);
     free (path);
     sq_assignment_t *assignment = rc == 0 ? sq_assignment_decode (data, size) : NULL;
-    if (rc == SQ_ZK_NO_NODE)
+    if (rc == SQ_ENONODE)
         sq_error_set ("topology '%s' has no assignment", self->name);
     free (data);
     return assignment;

@@ -3,8 +3,10 @@
     squall-worker --config FILE --topology NAME --id TOPOLOGY_ID
                   --supervisor SUPERVISOR_ID --port PORT --package PATH
 
-    Exit status 0: stopped on request or because the topology went away;
-    1: could not start, or must be restarted (the assignment changed).
+    Exit status 0: stopped on request or because the topology or its
+    assignment went away; 1: could not start, or must be restarted (its
+    slot's executors changed, or the ZooKeeper session could not be
+    renewed); 2: a usage error.
 */
 #include "sq_config.h"
 #include "worker.h"

@@ -470,6 +470,12 @@ s_receive_batch (worker_transfer_t *self, zmq_msg_t *frame, int64_t now)
     size_t count;
     int rc = sq_codec_decode_batch (zmq_msg_data (frame), zmq_msg_size (frame), s_resolve,
                                     self->runtime, &messages, &count);
+    if (rc == SQ_ENOMEM) {
+        //  Not malformed, only lost: its trees time out and are replayed.
+        zsys_error ("transfer: dropped a batch of %zu bytes: %s", zmq_msg_size (frame),
+                    sq_last_error ());
+        return;
+    }
     if (rc) {
         uint64_t malformed = atomic_fetch_add (&self->malformed, 1) + 1;
         //  Log the first few, then one in a thousand.

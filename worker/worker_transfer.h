@@ -3,21 +3,28 @@
     A worker binds one PULL socket on its slot port and connects one PUSH
     socket to every other worker of its topology. Messages for tasks in
     other workers arrive here from the executors (as the runtime's remote
-    send), wait in a bounded queue, and a send thread encodes them into one
-    batch per destination worker (doc/wire.md) and sends each as one
-    ZeroMQ message. A receive thread decodes arriving batches and hands the
+    send) and wait in a bounded queue per destination worker; a send
+    thread encodes them into batches for that worker (doc/wire.md) and
+    sends each as one ZeroMQ message. A receive thread decodes arriving batches and hands the
     messages to the local executors.
 
     When nimbus moves other workers' executors, reroute points their tasks
     at the new workers while everything keeps running.
 
-    DESIGN: backpressure crosses workers through bounded buffers end to
-    end: a full executor queue blocks the receive thread, ZeroMQ's receive
-    and send high-water marks fill, the send thread blocks, the transfer
-    queue fills, and the emitting executors wait. A batch that cannot be
-    sent within the send timeout (its peer is gone) is dropped and every
-    tree its tuples belong to is failed at once, so spouts replay them.
-    A malformed batch is counted, logged and dropped.
+    DESIGN: no thread of the transfer ever waits on one peer or one
+    executor. Each peer has its own bounded queue and one batch in flight,
+    sent without waiting: while a peer's ZeroMQ buffers are full only its
+    batch waits, its queue fills, and only the bolts and ackers that emit
+    to it wait (spouts never do). The receive thread never stops reading
+    either: what does not fit in an executor's queue waits in that
+    executor's backlog. When the backlogs pass four times
+    topology.executor.receive.buffer.size messages, the worker sends every
+    peer a backpressure signal (wire kind 7) and every spout of the
+    topology holds off until they are down to a quarter of that
+    (doc/runtime.md). A batch that cannot be sent within the send timeout
+    (its peer is gone) is dropped and every tree its tuples belong to is
+    failed at once, so spouts replay them. A malformed batch is counted,
+    logged and dropped.
 */
 #ifndef WORKER_TRANSFER_H_INCLUDED
 #define WORKER_TRANSFER_H_INCLUDED

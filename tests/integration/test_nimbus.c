@@ -214,7 +214,7 @@ s_node (const char *path)
     char *data = NULL;
     size_t size;
     int rc = sq_zk_get (s_zk, path, &data, &size, false);
-    ck_assert_msg (rc == 0 || rc == SQ_ZK_NO_NODE, "%s", sq_last_error ());
+    ck_assert_msg (rc == 0 || rc == SQ_ENONODE, "%s", sq_last_error ());
     return data;
 }
 

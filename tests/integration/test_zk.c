@@ -124,7 +124,7 @@ START_TEST (test_create_get_set)
     ck_assert_ptr_null (plain);
     sq_zk_destroy (&plain); //  NULL-safe
 
-    ck_assert_int_eq (sq_zk_create (zk, "/topologies/wc", "x", 1, false), SQ_ZK_NODE_EXISTS);
+    ck_assert_int_eq (sq_zk_create (zk, "/topologies/wc", "x", 1, false), SQ_ENODEEXISTS);
     ASSERT_ERROR ("/t_basic/storm/topologies/wc");
     ASSERT_ERROR ("exists");
 
@@ -167,17 +167,17 @@ START_TEST (test_missing_and_invalid)
     sq_zk_t *zk = s_connect (s_endpoint, "/t_missing/");
     char *data = (char *) "untouched";
     size_t len = 99;
-    ck_assert_int_eq (sq_zk_get (zk, "/assignments/nope", &data, &len, false), SQ_ZK_NO_NODE);
+    ck_assert_int_eq (sq_zk_get (zk, "/assignments/nope", &data, &len, false), SQ_ENONODE);
     ck_assert_ptr_null (data);
     ck_assert_uint_eq (len, 0);
     ASSERT_ERROR ("get /t_missing/assignments/nope");
     ASSERT_ERROR ("no such node");
 
     zlist_t *children = (zlist_t *) &len;
-    ck_assert_int_eq (sq_zk_children (zk, "/nope", &children, false), SQ_ZK_NO_NODE);
+    ck_assert_int_eq (sq_zk_children (zk, "/nope", &children, false), SQ_ENONODE);
     ck_assert_ptr_null (children);
-    ck_assert_int_eq (sq_zk_delete (zk, "/nope", false), SQ_ZK_NO_NODE);
-    ck_assert_int_eq (sq_zk_delete (zk, "/nope", true), SQ_ZK_NO_NODE);
+    ck_assert_int_eq (sq_zk_delete (zk, "/nope", false), SQ_ENONODE);
+    ck_assert_int_eq (sq_zk_delete (zk, "/nope", true), SQ_ENONODE);
     ck_assert (!sq_zk_exists (zk, "/nope", false));
 
     //  Malformed paths are errors, not crashes.

@@ -153,14 +153,15 @@ s_round_trip (sq_message_t *messages, size_t count)
         sq_tuple_destroy (&messages[i].tuple);
 }
 
-//  Decodes bytes that must be rejected; checks -2 and nothing returned.
+//  Decodes bytes that must be rejected; checks SQ_EMALFORMED and nothing
+//  returned.
 static void
 s_assert_malformed (const uint8_t *data, size_t size, const char *expected_error)
 {
     sq_message_t *decoded = (sq_message_t *) 1;
     size_t count = 99;
     int rc = sq_codec_decode_batch (data, size, s_resolve, NULL, &decoded, &count);
-    ck_assert_int_eq (rc, -2);
+    ck_assert_int_eq (rc, SQ_EMALFORMED);
     ck_assert_ptr_null (decoded);
     ck_assert_uint_eq (count, 0);
     if (expected_error)
@@ -168,7 +169,8 @@ s_assert_malformed (const uint8_t *data, size_t size, const char *expected_error
                        sq_last_error (), expected_error);
 }
 
-//  Decodes bytes that may or may not be valid: never anything but 0 or -2.
+//  Decodes bytes that may or may not be valid: never anything but 0 or
+//  SQ_EMALFORMED.
 //  What decodes must encode back to the same bytes (one encoding per batch).
 //  Returns the decoder's return code.
 static int
@@ -177,8 +179,8 @@ s_decode_anything (const uint8_t *data, size_t size)
     sq_message_t *decoded;
     size_t count;
     int rc = sq_codec_decode_batch (data, size, s_resolve, NULL, &decoded, &count);
-    ck_assert (rc == 0 || rc == -2);
-    if (rc == -2) {
+    ck_assert (rc == 0 || rc == SQ_EMALFORMED);
+    if (rc == SQ_EMALFORMED) {
         ck_assert_ptr_null (decoded);
         return rc;
     }
@@ -604,6 +606,44 @@ END_TEST
 //  ---------------------------------------------------------------------
 //  Fields-grouping hash
 
+//  doc/wire.md, Versions: a new message kind or value type joins version 1
+//  because a decoder rejects the whole batch when it meets a kind or type
+//  tag it does not know, before reading anything that depends on it. Every
+//  byte this build does not know must be refused so, even behind a good
+//  message and with the bytes that follow laid out as a known kind's.
+START_TEST (test_unknown_kinds_and_types)
+{
+    //  A good tuple (task 1, stream 0, one null value), then an acking
+    //  message's bytes under the kind being tried, at byte 14.
+    uint8_t batch[] = {'S', 'Q', 1, 2, 0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 7, 1,
+                       1,   2,   3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0};
+    sq_message_t *decoded;
+    size_t count;
+    ck_assert_int_eq (
+        sq_codec_decode_batch (batch, sizeof batch, s_resolve, NULL, &decoded, &count), 0);
+    ck_assert_uint_eq (count, 2);
+    ck_assert_uint_eq (decoded[1].kind, SQ_MSG_BACKPRESSURE);
+    sq_codec_messages_destroy (&decoded, count);
+    for (unsigned kind = 0; kind <= 0xff; kind++) {
+        if (kind >= SQ_MSG_TUPLE && kind <= SQ_MSG_BACKPRESSURE)
+            continue;
+        batch[14] = (uint8_t) kind;
+        char error[64];
+        snprintf (error, sizeof error, "unknown message kind %u at byte 14", kind);
+        s_assert_malformed (batch, sizeof batch, error);
+    }
+    //  One tuple whose value's type tag is at byte 13, eight bytes after it
+    //  as an int or a double would have.
+    uint8_t tuple[] = {'S', 'Q', 1, 1, 0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+    for (unsigned tag = 6; tag <= 0xff; tag++) {
+        tuple[13] = (uint8_t) tag;
+        char error[64];
+        snprintf (error, sizeof error, "unknown value type %u at byte 13", tag);
+        s_assert_malformed (tuple, sizeof tuple, error);
+    }
+}
+END_TEST
+
 START_TEST (test_hash_known_values)
 {
     //  Computed once by this implementation (and checked against a model
@@ -712,6 +752,7 @@ s_suite (void)
     tcase_add_test (hostile, test_random_garbage);
     tcase_add_test (hostile, test_header_errors);
     tcase_add_test (hostile, test_message_errors);
+    tcase_add_test (hostile, test_unknown_kinds_and_types);
     suite_add_tcase (suite, hostile);
 
     TCase *hash = tcase_create ("hash");
