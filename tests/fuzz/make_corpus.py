@@ -17,11 +17,13 @@ CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 SEPARATOR = b"\n\0\n"  # fuzz_control.c cuts frames here
 
 
-def write(target, name, data):
-    if isinstance(data, str):
-        data = data.encode()
-    with open(os.path.join(CORPUS, target, name), "wb") as file:
-        file.write(data)
+def write(target, prefix, seeds):
+    """Writes each seed of the name -> bytes (or text) map as prefix + name."""
+    for name, data in seeds.items():
+        if isinstance(data, str):
+            data = data.encode()
+        with open(os.path.join(CORPUS, target, prefix + name), "wb") as file:
+            file.write(data)
 
 
 # ---------------------------------------------------------------------
@@ -130,8 +132,7 @@ def codec():
             tuple_message(i, i % 3, i % 5, [string("w%d" % i), integer(i), null()][:i % 3 + 1])
             for i in range(100)]),
     }
-    for name, data in good.items():
-        write("codec", "batch-" + name, data)
+    write("codec", "batch-", good)
 
     int_message = tuple_message(1, 0, 0, [integer(5)])
     double_message = tuple_message(1, 0, 0, [double(0.5)])
@@ -167,8 +168,7 @@ def codec():
         "string-one-byte-short": batch(tuple_message(1, 0, 0, [string("hello")]))[:-1],
         "second-message-truncated": header(2) + ONE + ONE[:-3],
     }
-    for name, data in bad.items():
-        write("codec", "bad-" + name, data)
+    write("codec", "bad-", bad)
 
 
 # ---------------------------------------------------------------------
@@ -193,8 +193,7 @@ def config():
                              '"nimbus.port": 9223372036854775807}',
         "whitespace-around.json": ' \n\t{"topology.workers": 4}\n\n',
     }
-    for name, text in json_seeds.items():
-        write("config", "json-" + name, text)
+    write("config", "json-", json_seeds)
     option_seeds = {
         "bool-true": "topology.debug=true",
         "bool-false": "topology.enable.message.timeouts=false",
@@ -207,8 +206,7 @@ def config():
         "own-key-utf8": "my.key=gr\u00fc\u00dfe",
         "second-line-ignored": "topology.workers=2\nthis line is not read",
     }
-    for name, text in option_seeds.items():
-        write("config", "option-" + name, text)
+    write("config", "option-", option_seeds)
     bad = {
         "json-array.json": "[1, 2]",
         "json-number.json": "42",
@@ -224,8 +222,7 @@ def config():
         "option-invalid-utf8": b"my.key=\xff\xfe",
         "empty-input": "",
     }
-    for name, text in bad.items():
-        write("config", "bad-" + name, text)
+    write("config", "bad-", bad)
 
 
 # ---------------------------------------------------------------------
@@ -281,8 +278,7 @@ def records():
         "bad-assignment-no-executors.json": assignment % (1, worker % ("s1", 6700, "[]")),
         "bad-version-missing.json": '{"id":"sup-a","host":"h","ports":[],"started":0}',
     }
-    for name, text in seeds.items():
-        write("records", name, text)
+    write("records", "", seeds)
 
 
 # ---------------------------------------------------------------------
@@ -353,8 +349,7 @@ def control():
         "bad-reply-error-empty": '{"version":1,"ok":false,"error":""}',
         "bad-reply-three-frames": SEPARATOR.join([b'{"version":1,"ok":true}', b"a", b"b"]),
     }
-    for name, data in seeds.items():
-        write("control", name, data)
+    write("control", "", seeds)
 
 
 if __name__ == "__main__":
