@@ -56,14 +56,16 @@ s_read_file (const char *path, size_t *size_p)
     return data;
 }
 
-//  In the child: runs the target over a guarded copy of the input, then
+//  In the child: runs the target over a guarded copy of the input (and
+//  frees data, so that LeakSanitizer sees only the target's leaks), then
 //  compares its verdict with the one the file's name promises. Returns
 //  the child's exit status: 0, or S_REPORTED with the failure printed.
 static int
-s_replay_one (const char *name, const uint8_t *data, size_t size)
+s_replay_one (const char *name, uint8_t *data, size_t size)
 {
     alarm (S_INPUT_SECONDS);
     const uint8_t *copy = test_guard_copy (data, size);
+    free (data);
     LLVMFuzzerTestOneInput (copy, size);
     test_guard_free (&copy, size);
     const char *verdict = fuzz_verdict[0] ? fuzz_verdict : "bad";
@@ -100,7 +102,7 @@ s_replay_file (const char *dir, const char *name)
     pid_t child = fork ();
     if (child == 0)
         exit (s_replay_one (name, data, size)); //  exit, not _exit: LeakSanitizer runs
-    free (data);
+    free (data);                                //  the parent's copy
     int status = 0;
     if (child < 0 || waitpid (child, &status, 0) != child) {
         printf ("FAIL %s/%s: cannot run a child: %s\n", FUZZ_CORPUS, name, strerror (errno));
@@ -117,8 +119,8 @@ s_replay_file (const char *dir, const char *name)
                 WTERMSIG (status), strsignal (WTERMSIG (status)),
                 WTERMSIG (status) == SIGALRM ? ": took too long" : "");
     else
-        printf ("FAIL %s/%s (%zu bytes): exit status %d\n", FUZZ_CORPUS, name, size,
-                WEXITSTATUS (status));
+        printf ("FAIL %s/%s (%zu bytes): exit status %d (a sanitizer's report above?)\n",
+                FUZZ_CORPUS, name, size, WEXITSTATUS (status));
     return false;
 }
 
