@@ -1,5 +1,6 @@
 /*  test_codec - the wire codec: round trips, hostile input, the grouping hash */
 #include "sq_codec.h"
+#include "test_guard.h"
 
 #include <check.h>
 #include <float.h>
@@ -137,10 +138,12 @@ s_round_trip (sq_message_t *messages, size_t count)
     ck_assert_int_eq (sq_codec_encode_batch (codec, messages, count), 0);
     ck_assert_uint_eq (sq_codec_count (codec), count);
     size_t size;
-    const uint8_t *data = sq_codec_data (codec, &size);
+    const uint8_t *encoded = sq_codec_data (codec, &size);
+    const uint8_t *data = test_guard_copy (encoded, size);
     sq_message_t *decoded;
     size_t decoded_count;
     int rc = sq_codec_decode_batch (data, size, s_resolve, NULL, &decoded, &decoded_count);
+    test_guard_free (&data, size); //  the decoded tuples own their bytes
     ck_assert_msg (rc == 0, "decode failed: %s", sq_last_error ());
     ck_assert_uint_eq (decoded_count, count);
     for (size_t i = 0; i < count; i++)
@@ -153,35 +156,58 @@ s_round_trip (sq_message_t *messages, size_t count)
         sq_tuple_destroy (&messages[i].tuple);
 }
 
-//  Decodes bytes that must be rejected; checks SQ_EMALFORMED and nothing
-//  returned.
+//  The last decode error must name a place inside the input it was given:
+//  "... at byte N of M" with N <= M and M the input's size. A decoder that
+//  read past the end reports a place past it (or faults on the guard page
+//  first).
+static void
+s_assert_offset_inside (size_t size)
+{
+    const char *error = sq_last_error ();
+    const char *at = strstr (error, " at byte ");
+    ck_assert_msg (at, "error '%s' names no offset", error);
+    unsigned long long offset = 0, total = 0;
+    ck_assert_msg (sscanf (at, " at byte %llu of %llu", &offset, &total) == 2,
+                   "error '%s' names no 'at byte N of M'", error);
+    ck_assert_msg (total == size && offset <= size, "error '%s' for an input of %zu bytes", error,
+                   size);
+}
+
+//  Decodes a guarded copy (test_guard.h) of bytes that must be rejected;
+//  checks SQ_EMALFORMED, nothing returned, and an error naming a place inside them.
 static void
 s_assert_malformed (const uint8_t *data, size_t size, const char *expected_error)
 {
+    const uint8_t *copy = test_guard_copy (data, size);
     sq_message_t *decoded = (sq_message_t *) 1;
     size_t count = 99;
-    int rc = sq_codec_decode_batch (data, size, s_resolve, NULL, &decoded, &count);
+    int rc = sq_codec_decode_batch (copy, size, s_resolve, NULL, &decoded, &count);
+    test_guard_free (&copy, size);
     ck_assert_int_eq (rc, SQ_EMALFORMED);
     ck_assert_ptr_null (decoded);
     ck_assert_uint_eq (count, 0);
+    s_assert_offset_inside (size);
     if (expected_error)
         ck_assert_msg (strstr (sq_last_error (), expected_error), "error '%s' lacks '%s'",
                        sq_last_error (), expected_error);
 }
 
-//  Decodes bytes that may or may not be valid: never anything but 0 or
-//  SQ_EMALFORMED.
-//  What decodes must encode back to the same bytes (one encoding per batch).
-//  Returns the decoder's return code.
+//  Decodes a guarded copy of bytes that may or may not be valid: never
+//  anything but 0 or SQ_EMALFORMED, never a read past the end. What decodes must
+//  encode back to the same bytes (one encoding per batch); what does not
+//  must say where. Returns the decoder's return code.
 static int
 s_decode_anything (const uint8_t *data, size_t size)
 {
+    const uint8_t *copy = test_guard_copy (data, size);
     sq_message_t *decoded;
     size_t count;
-    int rc = sq_codec_decode_batch (data, size, s_resolve, NULL, &decoded, &count);
+    int rc = sq_codec_decode_batch (copy, size, s_resolve, NULL, &decoded, &count);
+    test_guard_free (&copy, size); //  the decoded tuples own their bytes
     ck_assert (rc == 0 || rc == SQ_EMALFORMED);
     if (rc == SQ_EMALFORMED) {
         ck_assert_ptr_null (decoded);
+        s_assert_offset_inside (size);
         return rc;
     }
     sq_codec_t *codec = sq_codec_new ();
@@ -459,15 +485,18 @@ START_TEST (test_truncation)
 {
     size_t size;
     uint8_t *batch = s_sample_batch (&size);
-    s_decode_anything (batch, size); //  sanity: the whole batch is fine
-    for (size_t cut = 0; cut < size; cut++) {
-        //  A copy of exactly cut bytes, so ASAN sees any read past it.
-        uint8_t *copy = malloc (cut ? cut : 1);
-        memcpy (copy, batch, cut);
-        s_assert_malformed (copy, cut, "at byte");
-        free (copy);
-    }
-    s_assert_malformed (NULL, 0, "truncated header");
+    ck_assert_int_eq (s_decode_anything (batch, size), 0); //  the whole batch is fine
+    //  Every prefix, decoded from a guarded copy: a read past the cut
+    //  faults, with or without a sanitizer.
+    for (size_t cut = 0; cut < size; cut++)
+        s_assert_malformed (batch, cut, "at byte");
+    //  No bytes at all, not even a buffer.
+    sq_message_t *decoded = (sq_message_t *) 1;
+    size_t count = 99;
+    ck_assert_int_eq (sq_codec_decode_batch (NULL, 0, s_resolve, NULL, &decoded, &count),
+                      SQ_EMALFORMED);
+    ck_assert_ptr_null (decoded);
+    ck_assert_str_eq (sq_last_error (), "wire: malformed batch: truncated header at byte 0 of 0");
     free (batch);
 }
 END_TEST
