@@ -20,6 +20,7 @@
 
 #define MAX_MESSAGES 4000
 #define TIMED_MESSAGES 5 //  dropped messages whose timeouts are timed
+#define TIMED_TICKS 4    //  tick tuples whose arrival is timed
 
 //  What the tests observe; written by executor threads, read by the test.
 static struct {
@@ -32,6 +33,8 @@ static struct {
     _Atomic int max_in_flight;      //  most messages the spout saw in flight
     _Atomic long emitted;           //  spout emits (new and replayed)
     _Atomic long executed;          //  inputs seen by the last bolt
+    _Atomic long flaky_inputs;      //  inputs seen by the flaky bolt
+    _Atomic long flaky_passed;      //  inputs the flaky bolt passed on
     _Atomic int ticks;              //  tick tuples seen
     _Atomic int wrong_task;         //  direct tuples that reached another task
     _Atomic int bad_emit_rc;        //  return code of an emit on an undeclared stream
@@ -40,6 +43,7 @@ static struct {
     int sleep_us;                   //  sink bolt: time per input
     _Atomic int64_t emit_ns[TIMED_MESSAGES]; //  timed spout: monotonic time of each emit
     _Atomic int64_t fail_ns[TIMED_MESSAGES]; //  timed spout: monotonic time of its fail
+    _Atomic int64_t tick_ns[TIMED_TICKS];    //  sink: monotonic time of the first ticks
 } s_probe;
 
 static void
@@ -179,13 +183,15 @@ s_flaky_execute (void *state, const sq_tuple_t *input)
     int dice = rand_r (&self->seed) % 100;
     if (dice < s_probe.fail_percent)
         sq_collector_fail (self->collector, input);
-    else if (dice < s_probe.fail_percent + s_probe.drop_percent)
-        return;
-    else {
+    else if (dice >= s_probe.fail_percent + s_probe.drop_percent) {
         sq_collector_emit (self->collector, input,
                            SQ_VALUES (sq_int (sq_tuple_get_int (input, 0))));
+        atomic_fetch_add (&s_probe.flaky_passed, 1);
         sq_collector_ack (self->collector, input);
     }
+    //  Counted last, so that a test that sees every input counted also
+    //  sees every one passed on.
+    atomic_fetch_add (&s_probe.flaky_inputs, 1);
 }
 
 static const sq_bolt_t s_flaky = {
@@ -207,9 +213,11 @@ s_sink_execute (void *state, const sq_tuple_t *input)
 {
     if (s_probe.sleep_us)
         usleep ((useconds_t) s_probe.sleep_us);
-    if (sq_tuple_is_tick (input))
-        atomic_fetch_add (&s_probe.ticks, 1);
-    else
+    if (sq_tuple_is_tick (input)) {
+        int tick = atomic_fetch_add (&s_probe.ticks, 1);
+        if (tick < TIMED_TICKS)
+            atomic_store (&s_probe.tick_ns[tick], s_now_ns ());
+    } else
         atomic_fetch_add (&s_probe.executed, 1);
     sq_collector_ack (state, input);
 }
@@ -299,7 +307,15 @@ START_TEST (test_at_most_once_sends_no_acks)
     ck_assert_int_eq (sq_local_cluster_submit (cluster, "lossy", config, &topology), 0);
     ck_assert (s_wait_all_acked (30));
     sq_local_cluster_deactivate (cluster, "lossy");
-    usleep (200000);
+    //  Drained: the flaky bolt saw every message and the sink every one it
+    //  passed on. Nothing more can happen after that.
+    int64_t deadline = s_now_ns () + 30 * NS_PER_S;
+    while ((atomic_load (&s_probe.flaky_inputs) < 2000 ||
+            atomic_load (&s_probe.executed) < atomic_load (&s_probe.flaky_passed)) &&
+           s_now_ns () < deadline)
+        usleep (10000);
+    ck_assert_int_eq (atomic_load (&s_probe.flaky_inputs), 2000);
+    ck_assert_int_eq (atomic_load (&s_probe.executed), atomic_load (&s_probe.flaky_passed));
     sq_topology_stats_t stats = s_stats (cluster, "lossy");
     ck_assert_uint_eq (stats.acker_messages, 0);
     ck_assert_uint_eq (stats.failed, 0);
@@ -388,11 +404,18 @@ START_TEST (test_tick_tuples_arrive)
     sq_config_set_int (sq_component_config (sink), "topology.tick.tuple.freq.secs", 1);
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     ck_assert_int_eq (sq_local_cluster_submit (cluster, "ticks", NULL, &topology), 0);
-    usleep (2600000);
-    int ticks = atomic_load (&s_probe.ticks);
-    ck_assert_int_ge (ticks, 2);
-    ck_assert_int_le (ticks, 3);
+    int64_t deadline = s_now_ns () + 30 * NS_PER_S;
+    while (atomic_load (&s_probe.ticks) < TIMED_TICKS && s_now_ns () < deadline)
+        usleep (10000);
     sq_local_cluster_destroy (&cluster);
+    ck_assert_int_ge (atomic_load (&s_probe.ticks), TIMED_TICKS);
+    //  One a second: never sooner, and late only by a loaded machine's
+    //  scheduling delay.
+    for (int tick = 1; tick < TIMED_TICKS; tick++) {
+        double gap = (double) (s_probe.tick_ns[tick] - s_probe.tick_ns[tick - 1]) / NS_PER_S;
+        ck_assert_msg (gap >= 0.9 && gap < 1.5, "tick %d came %.3f s after the one before", tick,
+                       gap);
+    }
 }
 END_TEST
 
@@ -467,6 +490,7 @@ START_TEST (test_message_timeout_fires_between_t_and_2t)
     sq_local_cluster_destroy (&cluster);
     sq_config_destroy (&config);
     ck_assert_int_eq (atomic_load (&s_probe.executed), TIMED_MESSAGES);
+    double shortest = 1e9, longest = 0;
     for (int message = 0; message < TIMED_MESSAGES; message++) {
         int64_t emitted = atomic_load (&s_probe.emit_ns[message]);
         int64_t failed = atomic_load (&s_probe.fail_ns[message]);
@@ -474,6 +498,8 @@ START_TEST (test_message_timeout_fires_between_t_and_2t)
         ck_assert_msg (failed > 0, "message %d: no fail() within %d s of its emit", message,
                        2 * TIMEOUT_S);
         double delay = (double) (failed - emitted) / NS_PER_S;
+        shortest = delay < shortest ? delay : shortest;
+        longest = delay > longest ? delay : longest;
         ck_assert_msg (delay >= TIMEOUT_S, "message %d failed %.3f s after its emit, before %d s",
                        message, delay, TIMEOUT_S);
         ck_assert_msg (delay < 2 * TIMEOUT_S, "message %d failed %.3f s after its emit, not before %d s",
@@ -481,6 +507,8 @@ START_TEST (test_message_timeout_fires_between_t_and_2t)
     }
     ck_assert_int_eq (atomic_load (&s_probe.fail_calls), TIMED_MESSAGES);
     ck_assert_int_eq (s_messages_acked (), 0);
+    printf ("timeouts: %d messages failed %.3f to %.3f s after their emits (T = %d s)\n",
+            TIMED_MESSAGES, shortest, longest, TIMEOUT_S);
 }
 END_TEST
 
