@@ -134,8 +134,7 @@ s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *col
     snprintf (name, sizeof name, "emitted.%d", sq_context_task_id (context));
     self->emitted_temporary = s_probe_path (context, name);
     self->emitted_path = s_probe_path (context, "emitted");
-    if (!self->acked_log || !self->failed_log || !self->emitted_temporary ||
-        !self->emitted_path) {
+    if (!self->acked_log || !self->failed_log || !self->emitted_temporary || !self->emitted_path) {
         fprintf (stderr, "probe: config key probe.dir must name a writable directory\n");
         if (self->acked_log)
             fclose (self->acked_log);

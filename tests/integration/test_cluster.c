@@ -111,8 +111,8 @@ s_wait_probe_acked (int messages, double seconds)
 //  drop_every > 0 its sink drops the first delivery of every drop_every-th
 //  number (see probe_topology.c).
 static void
-s_submit_probe_timed (const char *workers, const char *per_call, const char *rate,
-                      int timeout_secs, int drop_every)
+s_submit_probe_timed (const char *workers, const char *per_call, const char *rate, int timeout_secs,
+                      int drop_every)
 {
     char *package = s_package ("tests/integration/.libs/probe_topology");
     char dir[4400], messages[64];
@@ -515,8 +515,8 @@ START_TEST (test_garbage_is_dropped_and_everyone_keeps_running)
     for (int index = 0; index < 2; index++)
         for (int slot = 0; slot < 2; slot++) {
             workers[index][slot] = cluster_harness_worker_pid (s_cluster, index, slot);
-            ck_assert_msg (workers[index][slot] > 0, "no worker on slot %d of supervisor %d",
-                           slot, index);
+            ck_assert_msg (workers[index][slot] > 0, "no worker on slot %d of supervisor %d", slot,
+                           index);
         }
     int ports[] = {cluster_harness_nimbus_port (s_cluster),
                    cluster_harness_slot_port (s_cluster, 0, 0),

@@ -422,8 +422,8 @@ END_TEST
 //  Message timeouts: a spout that stamps each emit and each fail() with the
 //  monotonic clock, in front of a bolt that drops every input, so that
 //  each tree ends by timing out.
-#define TIMEOUT_S 2                   //  topology.message.timeout.secs
-#define TIMED_SPACING_NS 350000000LL  //  between emits, so they meet rotations at other phases
+#define TIMEOUT_S 2                  //  topology.message.timeout.secs
+#define TIMED_SPACING_NS 350000000LL //  between emits, so they meet rotations at other phases
 
 static void
 s_timed_next (void *state)
@@ -502,8 +502,9 @@ START_TEST (test_message_timeout_fires_between_t_and_2t)
         longest = delay > longest ? delay : longest;
         ck_assert_msg (delay >= TIMEOUT_S, "message %d failed %.3f s after its emit, before %d s",
                        message, delay, TIMEOUT_S);
-        ck_assert_msg (delay < 2 * TIMEOUT_S, "message %d failed %.3f s after its emit, not before %d s",
-                       message, delay, 2 * TIMEOUT_S);
+        ck_assert_msg (delay < 2 * TIMEOUT_S,
+                       "message %d failed %.3f s after its emit, not before %d s", message, delay,
+                       2 * TIMEOUT_S);
     }
     ck_assert_int_eq (atomic_load (&s_probe.fail_calls), TIMED_MESSAGES);
     ck_assert_int_eq (s_messages_acked (), 0);
