@@ -670,6 +670,16 @@ sq_zk_fd (sq_zk_t *self)
     return self->pipe[0];
 }
 
+size_t
+sq_zk_event_count (sq_zk_t *self)
+{
+    assert (self);
+    pthread_mutex_lock (&self->mutex);
+    size_t count = zlist_size (self->events);
+    pthread_mutex_unlock (&self->mutex);
+    return count;
+}
+
 int
 sq_zk_next_event (sq_zk_t *self, sq_zk_event_t *event)
 {

@@ -121,6 +121,9 @@ int sq_zk_fd (sq_zk_t *self);
 //  the next call or destroy.
 int sq_zk_next_event (sq_zk_t *self, sq_zk_event_t *event);
 
+//  Number of events queued and not taken yet (for tests and monitoring).
+size_t sq_zk_event_count (sq_zk_t *self);
+
 //  True once ZooKeeper has reported the session expired, and while there
 //  is no session because sq_zk_reconnect failed: every call but
 //  sq_zk_reconnect and sq_zk_destroy then fails.

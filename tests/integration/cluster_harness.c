@@ -357,7 +357,7 @@ cluster_harness_worker_pid (cluster_harness_t *self, int index, int slot)
             pid = -1;
         fclose (file);
     }
-    return pid > 0 && kill ((pid_t) pid, 0) == 0 ? (pid_t) pid : -1;
+    return test_processes_alive ((int) pid) ? (pid_t) pid : -1;
 }
 
 int

@@ -43,7 +43,7 @@ void cluster_harness_stop_supervisor (cluster_harness_t *self, int index, int si
 //  Id of supervisor index, as registered in ZooKeeper.
 const char *cluster_harness_supervisor_id (cluster_harness_t *self, int index);
 //  Pid of the worker supervisor index runs on its slot number `slot`
-//  (from 0), or -1 when none runs.
+//  (from 0), or -1 when none runs (a zombie does not run).
 pid_t cluster_harness_worker_pid (cluster_harness_t *self, int index, int slot);
 //  Port of slot number `slot` of supervisor index.
 int cluster_harness_slot_port (cluster_harness_t *self, int index, int slot);

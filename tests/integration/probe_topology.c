@@ -13,10 +13,18 @@
     moment. The sink appends what it receives to <probe.dir>/sink-<task>.log,
     so duplicates can be counted.
 
+    To time message timeouts, the sink can drop the first delivery of every
+    probe.drop.every-th number (never acking it, so its tree times out;
+    the fields grouping brings the replay to the same sink task, which then
+    takes it), and the spout appends to <probe.dir>/failed.log, for every
+    fail() call, the number and the seconds since its latest emit, measured
+    with the monotonic clock.
+
     Config keys: probe.dir (required), probe.messages (1000),
     probe.per.call (numbers emitted per next_tuple at most, 10),
     probe.rate (numbers per second at most, not counting replays of failed
-    ones; 0, the default: no limit). A restarted spout skips the numbers
+    ones; 0, the default: no limit), probe.drop.every (0, the default:
+    the sink drops nothing). A restarted spout skips the numbers
     already acked at once, so it is back at the head of the stream as soon
     as it has emitted the ones its predecessor left unacked.
 */
@@ -38,6 +46,8 @@ s_now (void)
 typedef struct {
     sq_collector_t *collector; //  where numbers go
     FILE *acked_log;           //  <probe.dir>/acked.log, appended
+    FILE *failed_log;          //  <probe.dir>/failed.log, appended
+    double *emitted_at;        //  emitted_at[n]: monotonic seconds of n's latest emit
     bool *acked;               //  acked[n]: n was acked
     int *replay;               //  failed numbers to emit again
     int replay_count;          //  how many
@@ -118,14 +128,19 @@ s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *col
     if (previous)
         fclose (previous);
     self->acked_log = s_open_log (context, "acked.log", "a");
+    self->failed_log = s_open_log (context, "failed.log", "a");
+    self->emitted_at = calloc ((size_t) self->messages, sizeof (double));
     char name[64];
     snprintf (name, sizeof name, "emitted.%d", sq_context_task_id (context));
     self->emitted_temporary = s_probe_path (context, name);
     self->emitted_path = s_probe_path (context, "emitted");
-    if (!self->acked_log || !self->emitted_temporary || !self->emitted_path) {
+    if (!self->acked_log || !self->failed_log || !self->emitted_temporary || !self->emitted_path) {
         fprintf (stderr, "probe: config key probe.dir must name a writable directory\n");
         if (self->acked_log)
             fclose (self->acked_log);
+        if (self->failed_log)
+            fclose (self->failed_log);
+        free (self->emitted_at);
         free (self->emitted_temporary);
         free (self->emitted_path);
         free (self->acked);
@@ -134,6 +149,7 @@ s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *col
         return -1;
     }
     setvbuf (self->acked_log, NULL, _IOLBF, 0);
+    setvbuf (self->failed_log, NULL, _IOLBF, 0);
     *state_p = self;
     return 0;
 }
@@ -167,6 +183,7 @@ s_numbers_next (void *state)
             continue;
         sq_collector_emit_tracked (self->collector, NULL, (uint64_t) number,
                                    SQ_VALUES (sq_int (number)));
+        self->emitted_at[number] = s_now ();
         emitted++;
     }
     s_write_emitted (self);
@@ -186,7 +203,10 @@ static void
 s_numbers_fail (void *state, uint64_t msg_id)
 {
     numbers_t *self = state;
-    if (msg_id < (uint64_t) self->messages && self->replay_count < self->messages)
+    if (msg_id >= (uint64_t) self->messages)
+        return;
+    fprintf (self->failed_log, "%d %.6f\n", (int) msg_id, s_now () - self->emitted_at[msg_id]);
+    if (self->replay_count < self->messages)
         self->replay[self->replay_count++] = (int) msg_id;
 }
 
@@ -195,6 +215,8 @@ s_numbers_close (void *state)
 {
     numbers_t *self = state;
     fclose (self->acked_log);
+    fclose (self->failed_log);
+    free (self->emitted_at);
     free (self->emitted_temporary);
     free (self->emitted_path);
     free (self->acked);
@@ -235,6 +257,9 @@ static const sq_bolt_t s_relay = {
 typedef struct {
     sq_collector_t *collector; //  acks inputs
     FILE *log;                 //  <probe.dir>/sink-<task>.log
+    int messages;              //  probe.messages
+    int drop_every;            //  probe.drop.every, 0 for none
+    bool *dropped;             //  dropped[n]: the first delivery of n was dropped
 } sink_t;
 
 static int
@@ -242,10 +267,17 @@ s_sink_prepare (void **state_p, const sq_context_t *context, sq_collector_t *col
 {
     char name[64];
     snprintf (name, sizeof name, "sink-%d.log", sq_context_task_id (context));
+    const sq_config_t *config = sq_context_config (context);
     sink_t *self = calloc (1, sizeof (sink_t));
     self->collector = collector;
+    self->messages = (int) sq_config_int (config, "probe.messages", 1000);
+    self->drop_every = (int) sq_config_int (config, "probe.drop.every", 0);
+    self->dropped = calloc ((size_t) self->messages, sizeof (bool));
     self->log = s_open_log (context, name, "a");
-    if (!self->log) {
+    if (!self->log || !self->dropped) {
+        if (self->log)
+            fclose (self->log);
+        free (self->dropped);
         free (self);
         return -1;
     }
@@ -257,7 +289,13 @@ static void
 s_sink_execute (void *state, const sq_tuple_t *input)
 {
     sink_t *self = state;
-    fprintf (self->log, "%lld\n", (long long) sq_tuple_field_int (input, "number"));
+    int64_t number = sq_tuple_field_int (input, "number");
+    if (self->drop_every > 0 && number >= 0 && number < self->messages &&
+        number % self->drop_every == 0 && !self->dropped[number]) {
+        self->dropped[number] = true;
+        return; //  never acked: the tree times out
+    }
+    fprintf (self->log, "%lld\n", (long long) number);
     sq_collector_ack (self->collector, input);
 }
 
@@ -266,6 +304,7 @@ s_sink_cleanup (void *state)
 {
     sink_t *self = state;
     fclose (self->log);
+    free (self->dropped);
     free (self);
 }
 

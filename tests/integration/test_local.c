@@ -11,6 +11,7 @@
 
 #include <check.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 #include <unistd.h>
 
 #define MAX_MESSAGES 4000
+#define TIMED_MESSAGES 5 //  dropped messages whose timeouts are timed
+#define TIMED_TICKS 4    //  tick tuples whose arrival is timed
 
 //  What the tests observe; written by executor threads, read by the test.
 static struct {
@@ -30,12 +33,17 @@ static struct {
     _Atomic int max_in_flight;      //  most messages the spout saw in flight
     _Atomic long emitted;           //  spout emits (new and replayed)
     _Atomic long executed;          //  inputs seen by the last bolt
+    _Atomic long flaky_inputs;      //  inputs seen by the flaky bolt
+    _Atomic long flaky_passed;      //  inputs the flaky bolt passed on
     _Atomic int ticks;              //  tick tuples seen
     _Atomic int wrong_task;         //  direct tuples that reached another task
     _Atomic int bad_emit_rc;        //  return code of an emit on an undeclared stream
     int fail_percent;               //  flaky bolt: inputs failed
     int drop_percent;               //  flaky bolt: inputs never acked
     int sleep_us;                   //  sink bolt: time per input
+    _Atomic int64_t emit_ns[TIMED_MESSAGES]; //  timed spout: monotonic time of each emit
+    _Atomic int64_t fail_ns[TIMED_MESSAGES]; //  timed spout: monotonic time of its fail
+    _Atomic int64_t tick_ns[TIMED_TICKS];    //  sink: monotonic time of the first ticks
 } s_probe;
 
 static void
@@ -44,6 +52,16 @@ s_reset_probe (int total)
     memset (&s_probe, 0, sizeof s_probe);
     s_probe.total = total;
     s_probe.emits_per_call = 8;
+}
+
+#define NS_PER_S 1000000000LL //  nanoseconds in a second
+
+static int64_t
+s_now_ns (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * NS_PER_S + now.tv_nsec;
 }
 
 //  ---------------------------------------------------------------------
@@ -165,13 +183,15 @@ s_flaky_execute (void *state, const sq_tuple_t *input)
     int dice = rand_r (&self->seed) % 100;
     if (dice < s_probe.fail_percent)
         sq_collector_fail (self->collector, input);
-    else if (dice < s_probe.fail_percent + s_probe.drop_percent)
-        return;
-    else {
+    else if (dice >= s_probe.fail_percent + s_probe.drop_percent) {
         sq_collector_emit (self->collector, input,
                            SQ_VALUES (sq_int (sq_tuple_get_int (input, 0))));
+        atomic_fetch_add (&s_probe.flaky_passed, 1);
         sq_collector_ack (self->collector, input);
     }
+    //  Counted last, so that a test that sees every input counted also
+    //  sees every one passed on.
+    atomic_fetch_add (&s_probe.flaky_inputs, 1);
 }
 
 static const sq_bolt_t s_flaky = {
@@ -193,9 +213,11 @@ s_sink_execute (void *state, const sq_tuple_t *input)
 {
     if (s_probe.sleep_us)
         usleep ((useconds_t) s_probe.sleep_us);
-    if (sq_tuple_is_tick (input))
-        atomic_fetch_add (&s_probe.ticks, 1);
-    else
+    if (sq_tuple_is_tick (input)) {
+        int tick = atomic_fetch_add (&s_probe.ticks, 1);
+        if (tick < TIMED_TICKS)
+            atomic_store (&s_probe.tick_ns[tick], s_now_ns ());
+    } else
         atomic_fetch_add (&s_probe.executed, 1);
     sq_collector_ack (state, input);
 }
@@ -285,7 +307,15 @@ START_TEST (test_at_most_once_sends_no_acks)
     ck_assert_int_eq (sq_local_cluster_submit (cluster, "lossy", config, &topology), 0);
     ck_assert (s_wait_all_acked (30));
     sq_local_cluster_deactivate (cluster, "lossy");
-    usleep (200000);
+    //  Drained: the flaky bolt saw every message and the sink every one it
+    //  passed on. Nothing more can happen after that.
+    int64_t deadline = s_now_ns () + 30 * NS_PER_S;
+    while ((atomic_load (&s_probe.flaky_inputs) < 2000 ||
+            atomic_load (&s_probe.executed) < atomic_load (&s_probe.flaky_passed)) &&
+           s_now_ns () < deadline)
+        usleep (10000);
+    ck_assert_int_eq (atomic_load (&s_probe.flaky_inputs), 2000);
+    ck_assert_int_eq (atomic_load (&s_probe.executed), atomic_load (&s_probe.flaky_passed));
     sq_topology_stats_t stats = s_stats (cluster, "lossy");
     ck_assert_uint_eq (stats.acker_messages, 0);
     ck_assert_uint_eq (stats.failed, 0);
@@ -374,11 +404,112 @@ START_TEST (test_tick_tuples_arrive)
     sq_config_set_int (sq_component_config (sink), "topology.tick.tuple.freq.secs", 1);
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     ck_assert_int_eq (sq_local_cluster_submit (cluster, "ticks", NULL, &topology), 0);
-    usleep (2600000);
-    int ticks = atomic_load (&s_probe.ticks);
-    ck_assert_int_ge (ticks, 2);
-    ck_assert_int_le (ticks, 3);
+    int64_t deadline = s_now_ns () + 30 * NS_PER_S;
+    while (atomic_load (&s_probe.ticks) < TIMED_TICKS && s_now_ns () < deadline)
+        usleep (10000);
     sq_local_cluster_destroy (&cluster);
+    ck_assert_int_ge (atomic_load (&s_probe.ticks), TIMED_TICKS);
+    //  One a second: never sooner, and late only by a loaded machine's
+    //  scheduling delay.
+    for (int tick = 1; tick < TIMED_TICKS; tick++) {
+        double gap = (double) (s_probe.tick_ns[tick] - s_probe.tick_ns[tick - 1]) / NS_PER_S;
+        ck_assert_msg (gap >= 0.9 && gap < 1.5, "tick %d came %.3f s after the one before", tick,
+                       gap);
+    }
+}
+END_TEST
+
+//  Message timeouts: a spout that stamps each emit and each fail() with the
+//  monotonic clock, in front of a bolt that drops every input, so that
+//  each tree ends by timing out.
+#define TIMEOUT_S 2                  //  topology.message.timeout.secs
+#define TIMED_SPACING_NS 350000000LL //  between emits, so they meet rotations at other phases
+
+static void
+s_timed_next (void *state)
+{
+    numbers_state_t *self = state;
+    if (self->next >= TIMED_MESSAGES)
+        return;
+    if (self->next > 0 &&
+        s_now_ns () < atomic_load (&s_probe.emit_ns[self->next - 1]) + TIMED_SPACING_NS)
+        return;
+    sq_collector_emit_tracked (self->collector, NULL, (uint64_t) self->next,
+                               SQ_VALUES (sq_int (self->next)));
+    //  Stamped once the tree is registered, so no timeout can look early.
+    atomic_store (&s_probe.emit_ns[self->next], s_now_ns ());
+    self->next++;
+}
+
+static void
+s_timed_fail (void *state, uint64_t msg_id)
+{
+    int64_t now = s_now_ns ();
+    if (msg_id < TIMED_MESSAGES)
+        atomic_store (&s_probe.fail_ns[msg_id], now);
+    atomic_fetch_add (&s_probe.fail_calls, 1);
+}
+
+static void
+s_drop_execute (void *state, const sq_tuple_t *input)
+{
+    atomic_fetch_add (&s_probe.executed, 1); //  and never acked
+}
+
+//  Storm's promise, as doc/ states it: a tuple not acked fails between T
+//  and 1.5T after its emit. Asserted with room for a loaded machine: not
+//  before T, and before 2T.
+START_TEST (test_message_timeout_fires_between_t_and_2t)
+{
+    s_reset_probe (TIMED_MESSAGES);
+    static const sq_spout_t timed = {.declare_outputs = s_declare_number,
+                                     .open = s_numbers_open,
+                                     .next_tuple = s_timed_next,
+                                     .ack = s_numbers_ack,
+                                     .fail = s_timed_fail,
+                                     .close = s_numbers_close};
+    static const sq_bolt_t dropper = {.prepare = s_sink_prepare, .execute = s_drop_execute};
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "timed", &timed, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "drop", &dropper, 1), "timed",
+                                   NULL);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.message.timeout.secs", TIMEOUT_S);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "timeouts", config, &topology), 0);
+    //  Wait for every fail(), but no longer than 2T (and a little, for
+    //  the polling) after the last emit: a later fail() is wrong anyway.
+    const int64_t limit_ns = 2 * TIMEOUT_S * NS_PER_S;
+    int64_t give_up = s_now_ns () + 60 * NS_PER_S;
+    while (atomic_load (&s_probe.fail_calls) < TIMED_MESSAGES && s_now_ns () < give_up) {
+        int64_t last_emit = atomic_load (&s_probe.emit_ns[TIMED_MESSAGES - 1]);
+        if (last_emit && s_now_ns () > last_emit + limit_ns + NS_PER_S / 5)
+            break;
+        usleep (10000);
+    }
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+    ck_assert_int_eq (atomic_load (&s_probe.executed), TIMED_MESSAGES);
+    double shortest = 1e9, longest = 0;
+    for (int message = 0; message < TIMED_MESSAGES; message++) {
+        int64_t emitted = atomic_load (&s_probe.emit_ns[message]);
+        int64_t failed = atomic_load (&s_probe.fail_ns[message]);
+        ck_assert_msg (emitted > 0, "message %d was never emitted", message);
+        ck_assert_msg (failed > 0, "message %d: no fail() within %d s of its emit", message,
+                       2 * TIMEOUT_S);
+        double delay = (double) (failed - emitted) / NS_PER_S;
+        shortest = delay < shortest ? delay : shortest;
+        longest = delay > longest ? delay : longest;
+        ck_assert_msg (delay >= TIMEOUT_S, "message %d failed %.3f s after its emit, before %d s",
+                       message, delay, TIMEOUT_S);
+        ck_assert_msg (delay < 2 * TIMEOUT_S,
+                       "message %d failed %.3f s after its emit, not before %d s", message, delay,
+                       2 * TIMEOUT_S);
+    }
+    ck_assert_int_eq (atomic_load (&s_probe.fail_calls), TIMED_MESSAGES);
+    ck_assert_int_eq (s_messages_acked (), 0);
+    printf ("timeouts: %d messages failed %.3f to %.3f s after their emits (T = %d s)\n",
+            TIMED_MESSAGES, shortest, longest, TIMEOUT_S);
 }
 END_TEST
 
@@ -684,6 +815,7 @@ main (void)
     tcase_add_test (tcase, test_max_spout_pending_is_respected);
     tcase_add_test (tcase, test_backpressure_bounds_queues_and_loses_nothing);
     tcase_add_test (tcase, test_tick_tuples_arrive);
+    tcase_add_test (tcase, test_message_timeout_fires_between_t_and_2t);
     tcase_add_test (tcase, test_direct_grouping_and_emit_errors);
     tcase_add_test (tcase, test_multi_anchored_trees_complete);
     tcase_add_test (tcase, test_diamond_fails_when_its_joined_tuple_fails);

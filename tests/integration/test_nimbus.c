@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,7 @@ s_read_file (const char *path, size_t *size_p)
     void *data = malloc ((size_t) size + 1);
     ck_assert (fread (data, 1, (size_t) size, file) == (size_t) size);
     fclose (file);
+    ((char *) data)[size] = 0; //  so that text files can be searched
     *size_p = (size_t) size;
     return data;
 }
@@ -193,6 +195,25 @@ s_kill_nimbus_at_exit (void)
 //  The cluster around nimbus
 
 //  Register a fake supervisor with four slot ports from first_port.
+//  True once nimbus's log (of every start in this test) holds text;
+//  polls until WAIT_MS pass.
+static bool
+s_nimbus_logged (const char *text)
+{
+    char path[600];
+    snprintf (path, sizeof path, "%s/nimbus.log", s_dir);
+    long long deadline = test_processes_now_ms () + WAIT_MS;
+    while (true) {
+        size_t size;
+        char *log = s_read_file (path, &size);
+        bool found = strstr (log, text) != NULL;
+        free (log);
+        if (found || test_processes_now_ms () >= deadline)
+            return found;
+        usleep (20000);
+    }
+}
+
 static void
 s_register_supervisor (sq_zk_t *zk, const char *id, int first_port)
 {
@@ -582,7 +603,7 @@ START_TEST (test_bad_requests)
     zmsg_destroy (&msg);
     zsock_destroy (&dealer);
 
-    //  Bytes that are not ZeroMQ at all: the connection is dropped.
+    //  Bytes that are not ZeroMQ at all.
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) s_port)};
     address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
@@ -593,8 +614,17 @@ START_TEST (test_bad_requests)
     ck_assert (write (fd, "GET / HTTP/1.0\r\n\r\n", 18) == 18);
     ssize_t written = write (fd, garbage, sizeof garbage);
     (void) written;
-    usleep (200000);
+    //  Hang up once nimbus's ZeroMQ engine has taken the connection (it
+    //  sends its greeting); nimbus must survive what it then reads.
+    bool greeted = false;
+    long long deadline = test_processes_now_ms () + WAIT_MS;
+    while (!greeted && test_processes_now_ms () < deadline) {
+        struct pollfd item = {fd, POLLIN, 0};
+        char bytes[64];
+        greeted = poll (&item, 1, 100) == 1 && read (fd, bytes, sizeof bytes) > 0;
+    }
     close (fd);
+    ck_assert_msg (greeted, "nimbus did not answer a TCP connection");
 
     //  Nimbus serves on: list still works and shows the one topology.
     json_t *reply = s_list ();
@@ -759,7 +789,7 @@ START_TEST (test_lost_supervisor)
     ck_assert (s_supervisor_2);
     s_register_supervisor (s_supervisor_2, "sup-2", 6800);
     //  Nimbus sees it through its watch.
-    usleep (500000);
+    ck_assert_msg (s_nimbus_logged ("supervisor joined id=sup-2"), "nimbus did not see sup-2");
     char *id = s_submit_wordcount ("wordcount", 2);
     sq_assignment_t *before = s_assignment ("wordcount");
     ck_assert_int_eq (before->worker_count, 2);
@@ -868,7 +898,7 @@ START_TEST (test_session_expiry)
     json_t *reply = s_list ();
     ck_assert (s_listed (reply, "wordcount"));
     json_decref (reply);
-    usleep (1000000);
+    ck_assert_msg (s_nimbus_logged ("state re-read"), "nimbus did not open a new session");
     ck_assert_int_eq (sq_zk_delete (s_zk, "/supervisors/sup-1", false), 0);
     long long deadline = test_processes_now_ms () + WAIT_MS;
     sq_assignment_t *after = NULL;

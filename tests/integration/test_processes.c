@@ -37,6 +37,24 @@ test_processes_now_ms (void)
     return (long long) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
+bool
+test_processes_alive (int pid)
+{
+    if (pid <= 0)
+        return false;
+    char path[64], buffer[512];
+    snprintf (path, sizeof path, "/proc/%d/stat", pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return false;
+    size_t size = fread (buffer, 1, sizeof buffer - 1, file);
+    fclose (file);
+    buffer[size] = 0;
+    //  The state follows the command name, which is in parentheses.
+    const char *close = strrchr (buffer, ')');
+    return !(close && (close[2] == 'Z' || close[2] == 'X'));
+}
+
 void
 test_processes_kill_mentioning (const char *text, const char *spare)
 {

@@ -6,10 +6,15 @@
 #ifndef TEST_PROCESSES_H_INCLUDED
 #define TEST_PROCESSES_H_INCLUDED
 
+#include <stdbool.h>
+
 //  A TCP port on 127.0.0.1 that nothing listens on now, or -1.
 int test_processes_free_port (void);
 //  Monotonic clock in milliseconds.
 long long test_processes_now_ms (void);
+//  True while pid runs and is not a zombie (kill (pid, 0) also succeeds
+//  for a process that died and was not reaped yet).
+bool test_processes_alive (int pid);
 //  SIGKILL every process (but this one) whose command line contains text,
 //  for instance a test's temporary directory. Processes whose command line
 //  also contains `spare` (may be NULL) are left alone.

@@ -85,24 +85,6 @@ s_write_file (const char *path, const char *text)
     fclose (file);
 }
 
-//  True while pid runs and is not a zombie.
-static bool
-s_alive (int pid)
-{
-    if (pid <= 0)
-        return false;
-    char path[64], buffer[512];
-    snprintf (path, sizeof path, "/proc/%d/stat", pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return false;
-    size_t size = fread (buffer, 1, sizeof buffer - 1, file);
-    fclose (file);
-    buffer[size] = 0;
-    const char *close = strrchr (buffer, ')');
-    return !(close && (close[2] == 'Z' || close[2] == 'X'));
-}
-
 //  ---------------------------------------------------------------------
 //  The fake nimbus: a ROUTER answering `download` with the package bytes
 
@@ -339,7 +321,7 @@ static int
 s_running_worker (env_t *env, int port)
 {
     int pid = s_worker_pid (env, port);
-    return s_alive (pid) ? pid : 0;
+    return test_processes_alive (pid) ? pid : 0;
 }
 
 //  Lines in the slot's `starts` file: how many workers started there.
@@ -544,7 +526,7 @@ START_TEST (test_worker_lifecycle)
     s_remove_worker_file (&env, p0, "hang");
     ck_assert_msg (test_processes_now_ms () - hung >= WORKER_TIMEOUT_S * 1000 - 300, "killed after %lld ms",
                    test_processes_now_ms () - hung);
-    ck_assert (!s_alive (pid2));
+    ck_assert (!test_processes_alive (pid2));
     ck_assert (s_log_has (&env, "heartbeat timed out"));
     WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0, WAIT_MS, "hung worker not restarted");
     int pid3 = s_running_worker (&env, p0);
@@ -557,7 +539,7 @@ START_TEST (test_worker_lifecycle)
     s_assign (&env, "wc", "wc-1-1000", 2, SQ_TOPOLOGY_ACTIVE, &p0, 1);
     WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0 && s_running_worker (&env, p0) != pid3,
                 WAIT_MS, "worker not replaced after a new generation");
-    ck_assert (!s_alive (pid3));
+    ck_assert (!test_processes_alive (pid3));
     //  The new worker notes its start a moment after its pid file appears.
     WAIT_UNTIL (&env, s_worker_starts (&env, p0) >= starts + 1, WAIT_MS,
                 "the new worker did not start");
@@ -586,13 +568,13 @@ START_TEST (test_worker_lifecycle)
     //  Moved to the other slot: p0 stops, p1 starts.
     s_assign (&env, "wc", "wc-1-1000", 3, SQ_TOPOLOGY_ACTIVE, &p1, 1);
     WAIT_UNTIL (&env, s_running_worker (&env, p1) > 0, WAIT_MS, "worker not started on p1");
-    WAIT_UNTIL (&env, !s_alive (pid4) && s_worker_pid (&env, p0) == 0, WAIT_MS,
+    WAIT_UNTIL (&env, !test_processes_alive (pid4) && s_worker_pid (&env, p0) == 0, WAIT_MS,
                 "worker on p0 not stopped");
     int pid5 = s_running_worker (&env, p1);
 
     //  Assignment removed: the worker goes, and so does the package.
     ck_assert_int_eq (sq_zk_delete (env.zk, "/assignments/wc", false), 0);
-    WAIT_UNTIL (&env, !s_alive (pid5) && s_worker_pid (&env, p1) == 0, WAIT_MS,
+    WAIT_UNTIL (&env, !test_processes_alive (pid5) && s_worker_pid (&env, p1) == 0, WAIT_MS,
                 "worker not stopped after its assignment went");
     WAIT_UNTIL (&env, access (package_path, F_OK) != 0, WAIT_MS, "unused package kept");
     free (package_path);
@@ -625,8 +607,8 @@ START_TEST (test_sigterm_stops_workers)
 
     int status = s_stop (&env, SIGTERM);
     ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "status %d", status);
-    ck_assert (!s_alive (pid0));
-    ck_assert (!s_alive (pid1));
+    ck_assert (!test_processes_alive (pid0));
+    ck_assert (!test_processes_alive (pid1));
     ck_assert (!s_registered (&env));
     ck_assert (s_log_has (&env, "sending SIGKILL"));
     s_env_destroy (&env);
@@ -652,14 +634,14 @@ START_TEST (test_sigkill_and_adopted_workers)
     WAIT_UNTIL (&env, !s_registered (&env), SESSION_MS + WAIT_MS, "node outlived its session");
     long long took = test_processes_now_ms () - killed;
     ck_assert_msg (took >= SESSION_MS / 2, "node went after %lld ms", took);
-    ck_assert (s_alive (pid1));
+    ck_assert (test_processes_alive (pid1));
 
     //  The next supervisor of the slots adopts the worker: it keeps
     //  running, watched as if this run had started it.
     s_start (&env);
     WAIT_UNTIL (&env, s_registered (&env), WAIT_MS, "supervisor did not register again");
     WAIT_UNTIL (&env, s_log_has (&env, "adopting worker"), WAIT_MS, "worker not adopted");
-    ck_assert (s_alive (pid1));
+    ck_assert (test_processes_alive (pid1));
     ck_assert_int_eq (s_running_worker (&env, p0), pid1);
     ck_assert_int_eq (s_worker_starts (&env, p0), 1);
 
@@ -674,7 +656,7 @@ START_TEST (test_sigkill_and_adopted_workers)
     s_stop (&env, SIGKILL);
     s_remove_worker_file (&env, p0, "slot");
     s_start (&env);
-    WAIT_UNTIL (&env, !s_alive (pid2), WAIT_MS, "unrecorded worker not killed");
+    WAIT_UNTIL (&env, !test_processes_alive (pid2), WAIT_MS, "unrecorded worker not killed");
     ck_assert (s_log_has (&env, "does not say what it runs"));
     WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0 && s_running_worker (&env, p0) != pid2,
                 WAIT_MS, "no new worker");
@@ -693,7 +675,7 @@ START_TEST (test_sigkill_and_adopted_workers)
 
     //  An adopted worker that is no longer wanted is stopped.
     s_assign (&env, "wc", "wc-1-1000", 2, SQ_TOPOLOGY_ACTIVE, &env.ports[1], 1);
-    WAIT_UNTIL (&env, !s_alive (pid3), WAIT_MS, "unwanted adopted worker not stopped");
+    WAIT_UNTIL (&env, !test_processes_alive (pid3), WAIT_MS, "unwanted adopted worker not stopped");
     WAIT_UNTIL (&env, s_running_worker (&env, env.ports[1]) > 0, WAIT_MS,
                 "no worker on the new slot");
 
@@ -731,7 +713,7 @@ START_TEST (test_second_supervisor_with_the_same_id_takes_over)
     int64_t owner = 0;
     ck_assert_int_eq (sq_zk_owner (first.zk, first.node, &owner), 0);
     ck_assert (owner != 0 && owner != first_owner);
-    ck_assert (s_alive (second.pid));
+    ck_assert (test_processes_alive (second.pid));
 
     status = s_stop (&second, SIGTERM);
     ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "status %d", status);
@@ -753,7 +735,7 @@ START_TEST (test_start_waits_for_zookeeper)
     ck_assert_int_eq (zk_server_stop (late), 0);
     s_start (&env);
     WAIT_UNTIL (&env, s_log_has (&env, "trying again"), WAIT_MS, "no retry while ZooKeeper is down");
-    ck_assert (s_alive (env.pid));
+    ck_assert (test_processes_alive (env.pid));
     ck_assert_int_eq (zk_server_start (late), 0);
     WAIT_UNTIL (&env, s_registered (&env), 4 * WAIT_MS, "supervisor did not register once "
                                                          "ZooKeeper was up");
@@ -823,7 +805,7 @@ START_TEST (test_bad_input_and_killed_topology)
 
     //  A killed topology's workers stop, though its assignment remains.
     s_assign (&env, "wc", "wc-1-1000", 1, SQ_TOPOLOGY_KILLED, &p0, 1);
-    WAIT_UNTIL (&env, !s_alive (pid) && s_worker_pid (&env, p0) == 0, WAIT_MS,
+    WAIT_UNTIL (&env, !test_processes_alive (pid) && s_worker_pid (&env, p0) == 0, WAIT_MS,
                 "worker of a killed topology still runs");
 
     int status = s_stop (&env, SIGTERM);

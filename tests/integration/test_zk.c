@@ -320,9 +320,9 @@ START_TEST (test_data_watch)
     ck_assert_int_eq (sq_zk_set (writer, "/assignments/other", "6", 1), 0);
     ck_assert (sq_zk_exists (writer, "/assignments/other", false));
     long long deadline = s_now_ms () + EVENT_MS;
-    while (s_quiet (watcher, 10) && s_now_ms () < deadline)
-        ;
-    usleep (200 * 1000); //  let the second event land behind the first
+    while (sq_zk_event_count (watcher) < 2 && s_now_ms () < deadline)
+        usleep (5000);
+    ck_assert_uint_eq (sq_zk_event_count (watcher), 2);
     sq_zk_event_t event;
     ck_assert_int_eq (sq_zk_next_event (watcher, &event), 1);
     ck_assert_int_eq (event.type, SQ_ZK_CHANGED);
