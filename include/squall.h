@@ -200,6 +200,17 @@ SQ_EXPORT const char *sq_context_topology_name (const sq_context_t *self);
 //  Emit a tuple from a bolt, anchored to `anchor` (NULL: unanchored), on
 //  the default stream. Returns the number of tasks it was sent to, or -1
 //  (undeclared stream, wrong number of values; see sq_last_error()).
+//
+//  Wrong emits are programming errors, where Storm throws: an emit on a
+//  stream the component does not declare, with the wrong number of values,
+//  a regular emit onto a direct stream (or onto a stream some bolt
+//  subscribes to with a direct grouping), a direct emit onto a stream not
+//  declared direct or to a task that does not subscribe to it directly.
+//  Each returns -1 at once and sends nothing, with sq_last_error() naming
+//  the component, the stream and the mistake; the task goes on running, so
+//  check the result. The first wrong emit of each task is also logged at
+//  error level; later ones are not (a spout repeating one mistake in every
+//  next_tuple would flood the log).
 SQ_EXPORT int sq_collector_emit (sq_collector_t *self, const sq_tuple_t *anchor,
                                  const sq_value_t *values, size_t count);
 //  Same, on a named stream.
@@ -210,12 +221,18 @@ SQ_EXPORT int sq_collector_emit_stream (sq_collector_t *self, const char *stream
 SQ_EXPORT int sq_collector_emit_anchored (sq_collector_t *self, const char *stream,
                                           const sq_tuple_t *const *anchors, size_t anchor_count,
                                           const sq_value_t *values, size_t count);
-//  Emit to one task, which must subscribe to the stream with a direct
-//  grouping. From a bolt, anchored to `anchor` (may be NULL); from a spout,
-//  anchor must be NULL and the tuple is untracked.
+//  Emit to one task, on a stream declared with sq_declarer_direct_stream;
+//  the task must subscribe to it with a direct grouping. From a bolt,
+//  anchored to `anchor` (may be NULL); from a spout, anchor must be NULL
+//  and the tuple is untracked (see sq_collector_emit_direct_tracked).
 SQ_EXPORT int sq_collector_emit_direct (sq_collector_t *self, int task, const char *stream,
                                         const sq_tuple_t *anchor, const sq_value_t *values,
                                         size_t count);
+//  A spout's tracked emit to one task: sq_collector_emit_direct's rules
+//  plus sq_collector_emit_tracked's message id and ack / fail calls.
+SQ_EXPORT int sq_collector_emit_direct_tracked (sq_collector_t *self, int task, const char *stream,
+                                                uint64_t msg_id, const sq_value_t *values,
+                                                size_t count);
 //  Emit a tracked tuple from a spout: its tree is followed to completion
 //  and the spout's ack(msg_id) or fail(msg_id) is called. Any msg_id is
 //  allowed, 0 included. stream NULL means the default stream. When acking
@@ -246,10 +263,16 @@ SQ_EXPORT void sq_collector_report_error (sq_collector_t *self, const char *mess
 typedef struct _sq_declarer_t sq_declarer_t;
 
 //  Declare an output stream and its comma-separated field names, e.g.
-//  sq_declarer_stream (d, SQ_DEFAULT_STREAM, "word,count").
+//  sq_declarer_stream (d, SQ_DEFAULT_STREAM, "word,count"). Stream ids
+//  starting with "__" are reserved for the system (validation refuses them).
 SQ_EXPORT void sq_declarer_stream (sq_declarer_t *self, const char *stream, const char *fields);
 //  Shorthand for the default stream.
 SQ_EXPORT void sq_declarer_fields (sq_declarer_t *self, const char *fields);
+//  Declare a direct stream (Storm's declareStream (id, true, fields)): its
+//  tuples go only to the task an emit names (sq_collector_emit_direct),
+//  among the bolts subscribed with a direct grouping.
+SQ_EXPORT void sq_declarer_direct_stream (sq_declarer_t *self, const char *stream,
+                                          const char *fields);
 
 typedef struct {
     void (*declare_outputs) (sq_declarer_t *declarer); //  output streams

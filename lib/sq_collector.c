@@ -62,6 +62,24 @@ typedef struct {
     int direct_task;                  //  emit-direct target, 0 for groupings
 } sq_emit_t;
 
+//  A regular emit onto a stream that a bolt subscribes to with a direct
+//  grouping, which Storm refuses too. Names that bolt; returns -1.
+static int
+s_direct_subscriber_error (sq_task_t *task, const sq_outlet_t *outlet,
+                           const sq_grouping_t *grouping)
+{
+    const char *subscriber = "a bolt";
+    for (int id = 1; id <= task->runtime->task_count; id++)
+        if (sq_grouping_accepts (grouping, id)) {
+            subscriber = task->runtime->task_component[id]->id;
+            break;
+        }
+    return sq_error_set ("'%s' emits on stream '%s' without a target task, but '%s' subscribes "
+                         "to it with a direct grouping: declare the stream with "
+                         "sq_declarer_direct_stream and emit with sq_collector_emit_direct",
+                         task->component->id, outlet->stream->name, subscriber);
+}
+
 //  Collect the target tasks; returns how many, or -1.
 static int
 s_targets (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emit,
@@ -75,6 +93,8 @@ s_targets (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emit,
             targets[count++] = emit->direct_task;
         else if (!emit->direct_task && !direct)
             count += sq_grouping_choose (grouping, values, targets + count);
+        else if (!emit->direct_task)
+            return s_direct_subscriber_error (task, outlet, grouping);
     }
     if (emit->direct_task && count == 0)
         return sq_error_set ("task %d of '%s' emits direct to task %d, which does not subscribe "
@@ -120,6 +140,16 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
     if (!outlet)
         return sq_error_set ("'%s' emits on stream '%s', which it does not declare", component->id,
                              emit->stream ? emit->stream : SQ_DEFAULT_STREAM);
+    //  Storm's declareStream (id, direct, fields): a direct stream takes
+    //  only direct emits, and only a direct stream takes them.
+    if (outlet->stream->direct && !emit->direct_task)
+        return sq_error_set ("'%s' emits on stream '%s' without a target task, but the stream is "
+                             "declared direct: emit with sq_collector_emit_direct",
+                             component->id, outlet->stream->name);
+    if (!outlet->stream->direct && emit->direct_task)
+        return sq_error_set ("'%s' emits direct on stream '%s', which is not declared direct: "
+                             "declare it with sq_declarer_direct_stream",
+                             component->id, outlet->stream->name);
     if (count != outlet->stream->field_count)
         return sq_error_set ("'%s' emits %zu values on stream '%s', which declares %zu fields",
                              component->id, count, outlet->stream->name,
@@ -258,17 +288,33 @@ sq_collector_emit_anchored (sq_collector_t *self, const char *stream,
     return s_emit_checked (self, &emit, values, count);
 }
 
+//  An emit to one task (emit->direct_task).
+static int
+s_emit_direct (sq_collector_t *self, const sq_emit_t *emit, const sq_value_t *values, size_t count)
+{
+    if (emit->direct_task < 1) {
+        sq_error_set ("'%s' emits direct to task %d: task ids start at 1",
+                      self->task->component->id, emit->direct_task);
+        return s_misuse (self);
+    }
+    return s_emit_checked (self, emit, values, count);
+}
+
 int
 sq_collector_emit_direct (sq_collector_t *self, int task, const char *stream,
                           const sq_tuple_t *anchor, const sq_value_t *values, size_t count)
 {
-    if (task < 1) {
-        sq_error_set ("emit direct to task %d: task ids start at 1", task);
-        return s_misuse (self);
-    }
     sq_emit_t emit = {
         .stream = stream, .anchors = &anchor, .anchor_count = anchor != NULL, .direct_task = task};
-    return s_emit_checked (self, &emit, values, count);
+    return s_emit_direct (self, &emit, values, count);
+}
+
+int
+sq_collector_emit_direct_tracked (sq_collector_t *self, int task, const char *stream,
+                                  uint64_t msg_id, const sq_value_t *values, size_t count)
+{
+    sq_emit_t emit = {.stream = stream, .tracked = true, .msg_id = msg_id, .direct_task = task};
+    return s_emit_direct (self, &emit, values, count);
 }
 
 int

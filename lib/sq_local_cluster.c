@@ -7,6 +7,7 @@
 */
 #include "sq_runtime.h"
 #include "sq_error.h"
+#include "sq_topology.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -49,9 +50,9 @@ int
 sq_local_cluster_submit (sq_local_cluster_t *self, const char *name, const sq_config_t *config,
                          sq_topology_t **topology_p)
 {
-    if (!name || !*name) {
+    if (sq_topology_check_name (name)) {
         sq_topology_destroy (topology_p);
-        return sq_error_set ("a topology needs a name");
+        return -1;
     }
     if (s_find (self, name)) {
         sq_topology_destroy (topology_p);

@@ -152,16 +152,50 @@ sq_topology_component (const sq_topology_t *self, const char *id)
     return NULL;
 }
 
+int
+sq_topology_check_name (const char *name)
+{
+    size_t length = name ? strlen (name) : 0;
+    if (length == 0)
+        return sq_error_set ("invalid topology name '': a topology needs a name");
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char) name[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '_' || c == '-')
+            continue;
+        //  Printed only when printable: the message stays one clean line.
+        if (c >= 0x20 && c < 0x7f)
+            return sq_error_set ("invalid topology name '%s': '%c' is not allowed; use 1 to %d "
+                                 "letters, digits, '_' or '-'",
+                                 name, c, SQ_TOPOLOGY_MAX_NAME);
+        return sq_error_set ("invalid topology name: byte 0x%02x at offset %zu is not allowed; "
+                             "use 1 to %d letters, digits, '_' or '-'",
+                             c, i, SQ_TOPOLOGY_MAX_NAME);
+    }
+    if (length > SQ_TOPOLOGY_MAX_NAME)
+        return sq_error_set ("invalid topology name '%.32s...': %zu bytes; at most %d", name,
+                             length, SQ_TOPOLOGY_MAX_NAME);
+    return 0;
+}
+
 //  ---------------------------------------------------------------------
 //  Component builder calls
 
-void
-sq_declarer_stream (sq_declarer_t *self, const char *stream, const char *fields)
+//  Declare a stream, direct or not.
+static void
+s_declare (sq_declarer_t *self, const char *stream, const char *fields, bool direct)
 {
     sq_component_t *component = self->component;
     if (!stream || !*stream) {
         s_builder_error (component->topology, "component '%s' declares a stream with no name",
                          component->id);
+        return;
+    }
+    if (strncmp (stream, "__", 2) == 0) {
+        s_builder_error (component->topology,
+                         "stream id '%s' of '%s' is reserved: ids starting with '__' are "
+                         "Squall's own",
+                         stream, component->id);
         return;
     }
     if (sq_component_stream (component, stream)) {
@@ -190,6 +224,19 @@ sq_declarer_stream (sq_declarer_t *self, const char *stream, const char *fields)
     component->streams = grown;
     component->streams[component->stream_count++] = declared;
     declared->index = component->topology->stream_count++;
+    declared->direct = direct;
+}
+
+void
+sq_declarer_stream (sq_declarer_t *self, const char *stream, const char *fields)
+{
+    s_declare (self, stream, fields, false);
+}
+
+void
+sq_declarer_direct_stream (sq_declarer_t *self, const char *stream, const char *fields)
+{
+    s_declare (self, stream, fields, true);
 }
 
 const sq_stream_t *
@@ -324,6 +371,21 @@ sq_grouping_type_name (sq_grouping_type_t type)
 //  ---------------------------------------------------------------------
 //  Validation
 
+//  The declared fields of stream as "a, b, c" ("none" for no fields),
+//  cut short with "..." when they do not fit.
+static void
+s_join_fields (const sq_stream_t *stream, char *text, size_t size)
+{
+    snprintf (text, size, "%s", stream->field_count ? "" : "none");
+    size_t used = strlen (text);
+    for (size_t f = 0; f < stream->field_count && used < size; f++) {
+        int written = snprintf (text + used, size - used, "%s%s", f ? ", " : "", stream->fields[f]);
+        used += written > 0 ? (size_t) written : 0;
+    }
+    if (used >= size && size > 4)
+        memcpy (text + size - 4, "...", 4);
+}
+
 static int
 s_validate_subscription (const sq_topology_t *self, const sq_component_t *bolt,
                          const sq_subscription_t *input)
@@ -347,12 +409,13 @@ s_validate_subscription (const sq_topology_t *self, const sq_component_t *bolt,
     }
     int rc = 0;
     for (size_t i = 0; i < grouped->field_count && rc == 0; i++)
-        if (sq_stream_field_index (stream, grouped->fields[i]) < 0)
+        if (sq_stream_field_index (stream, grouped->fields[i]) < 0) {
+            char declared[256];
+            s_join_fields (stream, declared, sizeof declared);
             rc = sq_error_set ("bolt '%s' groups stream '%s' of '%s' on field '%s', which is "
-                               "not declared (fields: %s%s)",
-                               bolt->id, input->stream, source->id, grouped->fields[i],
-                               stream->field_count ? "" : "none",
-                               stream->field_count ? input->fields : "");
+                               "not declared (it declares: %s)",
+                               bolt->id, input->stream, source->id, grouped->fields[i], declared);
+        }
     sq_stream_destroy (&grouped);
     return rc;
 }

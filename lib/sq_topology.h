@@ -48,6 +48,15 @@ struct _sq_declarer_t {
     sq_component_t *component; //  component whose outputs are being declared
 };
 
+//  Longest topology name, in bytes.
+#define SQ_TOPOLOGY_MAX_NAME 128
+
+//  0 when name may name a topology, else -1 and sq_last_error() names the
+//  first offending character. The one rule of local mode and nimbus:
+//  Storm's (no '/', '.', ':' or '\\'), narrowed to what is safe as a
+//  ZooKeeper node name, a file name and part of a topology id: 1 to
+//  SQ_TOPOLOGY_MAX_NAME ASCII letters, digits, '_' and '-'.
+int sq_topology_check_name (const char *name);
 //  Number of components, and the component at index (in the order added).
 size_t sq_topology_component_count (const sq_topology_t *self);
 sq_component_t *sq_topology_component_at (const sq_topology_t *self, size_t index);

@@ -17,6 +17,7 @@ typedef struct {
     char **fields;      //  field names, field_count of them
     size_t field_count; //  number of fields every tuple carries
     int index;          //  stream number in the topology, used on the wire
+    bool direct;        //  declared direct: only direct emits go onto it
 } sq_stream_t;
 
 //  Place of a tuple in one tuple tree.

@@ -15,6 +15,8 @@
 #include "nimbus_request.h"
 #include "sq_cluster_state.h"
 #include "sq_control.h"
+#include "sq_error.h"
+#include "sq_topology.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -79,13 +81,18 @@ s_string (nimbus_request_t *self, const char *field, bool required, const char *
 }
 
 //  A topology name: it becomes a ZooKeeper node name and part of file
-//  names, so only a safe alphabet is accepted.
+//  names, so only a safe alphabet is accepted. A submitted name follows
+//  the rule of local mode (sq_topology_check_name); the other verbs accept
+//  the older, wider alphabet too ('.' inside a name), so that topologies
+//  submitted before the rule stay reachable.
 static int
-s_name (nimbus_request_t *self, const char **name_p)
+s_name (nimbus_request_t *self, bool submit, const char **name_p)
 {
     if (s_string (self, "name", true, name_p))
         return -1;
     const char *name = *name_p;
+    if (submit)
+        return sq_topology_check_name (name) ? s_malformed (self, "%s", sq_last_error ()) : 0;
     size_t length = strlen (name);
     bool safe = length > 0 && length <= NIMBUS_REQUEST_MAX_NAME && name[0] != '.';
     for (size_t i = 0; safe && i < length; i++)
@@ -146,7 +153,8 @@ s_decode_fields (nimbus_request_t *self, zmsg_t *msg)
                             self->verb_name);
     switch (fields->verb) {
     case NIMBUS_VERB_SUBMIT:
-        if (s_name (self, &fields->name) || s_string (self, "checksum", true, &fields->checksum))
+        if (s_name (self, true, &fields->name) ||
+            s_string (self, "checksum", true, &fields->checksum))
             return -1;
         fields->config = json_object_get (self->body, "config");
         if (fields->config && !json_is_object (fields->config))
@@ -159,12 +167,14 @@ s_decode_fields (nimbus_request_t *self, zmsg_t *msg)
     case NIMBUS_VERB_LIST:
         return 0;
     case NIMBUS_VERB_KILL:
-        return s_name (self, &fields->name) || s_seconds (self, "wait_secs", &fields->wait_secs);
+        return s_name (self, false, &fields->name) ||
+               s_seconds (self, "wait_secs", &fields->wait_secs);
     case NIMBUS_VERB_ACTIVATE:
     case NIMBUS_VERB_DEACTIVATE:
-        return s_name (self, &fields->name);
+        return s_name (self, false, &fields->name);
     case NIMBUS_VERB_REBALANCE:
-        return s_name (self, &fields->name) || s_seconds (self, "wait_secs", &fields->wait_secs) ||
+        return s_name (self, false, &fields->name) ||
+               s_seconds (self, "wait_secs", &fields->wait_secs) ||
                s_integer (self, "workers", false, 1, SQ_CLUSTER_MAX_WORKERS, &fields->workers);
     case NIMBUS_VERB_DOWNLOAD:
         return s_string (self, "id", true, &fields->id);

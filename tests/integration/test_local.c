@@ -562,10 +562,16 @@ s_direct_check_execute (void *state, const sq_tuple_t *input)
     atomic_fetch_add (&s_probe.executed, 1);
 }
 
+static void
+s_declare_direct_number (sq_declarer_t *declarer)
+{
+    sq_declarer_direct_stream (declarer, SQ_DEFAULT_STREAM, "number");
+}
+
 START_TEST (test_direct_grouping_and_emit_errors)
 {
     s_reset_probe (300);
-    static const sq_spout_t direct_spout = {.declare_outputs = s_declare_number,
+    static const sq_spout_t direct_spout = {.declare_outputs = s_declare_direct_number,
                                             .open = s_direct_open,
                                             .next_tuple = s_direct_next,
                                             .close = s_numbers_close};
@@ -582,6 +588,127 @@ START_TEST (test_direct_grouping_and_emit_errors)
     ck_assert_int_eq (atomic_load (&s_probe.executed), 300);
     ck_assert_int_eq (atomic_load (&s_probe.wrong_task), 0);
     ck_assert_int_eq (atomic_load (&s_probe.bad_emit_rc), -1);
+    sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
+//  Direct streams (Storm's declareStream (id, true, fields)): only direct
+//  emits may go onto a stream declared direct, and only onto one; a
+//  regular emit onto a stream a bolt subscribes to with a direct grouping
+//  is refused too. Each wrong emit returns -1 at once with an error naming
+//  component, stream and mistake. A spout's direct emit can be tracked.
+#define DIRECT_MISTAKES 3
+
+static struct {
+    int rc[DIRECT_MISTAKES];          //  return code of each wrong emit
+    char error[DIRECT_MISTAKES][256]; //  sq_last_error() after it
+    _Atomic bool done;                //  the fields above are written
+} s_mistakes;
+
+static void
+s_declare_picked_and_default (sq_declarer_t *declarer)
+{
+    sq_declarer_direct_stream (declarer, "picked", "number");
+    sq_declarer_fields (declarer, "number");
+}
+
+static void
+s_mistake (int index, int rc)
+{
+    s_mistakes.rc[index] = rc;
+    snprintf (s_mistakes.error[index], sizeof s_mistakes.error[index], "%s", sq_last_error ());
+}
+
+static void
+s_picking_next (void *state)
+{
+    numbers_state_t *self = state;
+    if (self->next == 0 && !atomic_load (&s_mistakes.done)) {
+        s_mistake (
+            0, sq_collector_emit_stream (self->collector, "picked", NULL, SQ_VALUES (sq_int (0))));
+        s_mistake (1, sq_collector_emit_direct (self->collector, s_direct_first_task, NULL, NULL,
+                                                SQ_VALUES (sq_int (0))));
+        s_mistake (2, sq_collector_emit (self->collector, NULL, SQ_VALUES (sq_int (0))));
+        atomic_store (&s_mistakes.done, true);
+    }
+    if (self->next >= s_probe.total)
+        return;
+    int task = s_direct_first_task + self->next % s_direct_task_count;
+    if (sq_collector_emit_direct_tracked (self->collector, task, "picked", (uint64_t) self->next,
+                                          SQ_VALUES (sq_int (task))) == 1)
+        self->next++;
+}
+
+typedef struct {
+    sq_collector_t *collector; //  where to ack
+    int task_id;               //  this task
+} picked_state_t;
+
+static int
+s_picked_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    picked_state_t *self = calloc (1, sizeof (picked_state_t));
+    self->collector = collector;
+    self->task_id = sq_context_task_id (context);
+    *state_p = self;
+    return 0;
+}
+
+static void
+s_picked_execute (void *state, const sq_tuple_t *input)
+{
+    picked_state_t *self = state;
+    if (sq_tuple_get_int (input, 0) != self->task_id)
+        atomic_fetch_add (&s_probe.wrong_task, 1);
+    atomic_fetch_add (&s_probe.executed, 1);
+    sq_collector_ack (self->collector, input);
+}
+
+//  Assert the wrong emit `index` returned -1 with an error holding `a` and `b`.
+static void
+s_assert_mistake (int index, const char *a, const char *b)
+{
+    ck_assert_int_eq (s_mistakes.rc[index], -1);
+    ck_assert_msg (strstr (s_mistakes.error[index], a) && strstr (s_mistakes.error[index], b),
+                   "error '%s' lacks '%s' or '%s'", s_mistakes.error[index], a, b);
+}
+
+START_TEST (test_direct_streams_and_tracked_direct_emits)
+{
+    s_reset_probe (200);
+    memset (&s_mistakes, 0, sizeof s_mistakes);
+    static const sq_spout_t picking = {.declare_outputs = s_declare_picked_and_default,
+                                       .open = s_direct_open,
+                                       .next_tuple = s_picking_next,
+                                       .ack = s_numbers_ack,
+                                       .fail = s_numbers_fail,
+                                       .close = s_numbers_close};
+    static const sq_bolt_t picked = {
+        .prepare = s_picked_prepare, .execute = s_picked_execute, .cleanup = free};
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &picking, 1);
+    sq_component_direct_grouping (sq_topology_set_bolt (topology, "direct", &picked, 3), "numbers",
+                                  "picked");
+    //  A direct grouping on a stream not declared direct: Storm accepts the
+    //  topology and refuses the regular emit.
+    sq_component_direct_grouping (sq_topology_set_bolt (topology, "undeclared", &picked, 1),
+                                  "numbers", NULL);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "picked", NULL, &topology), 0);
+    sq_topology_stats_t stats = {0};
+    for (int waited = 0; waited < 1000 && stats.acked < 200; waited++) {
+        usleep (10000);
+        ck_assert_int_eq (sq_local_cluster_stats (cluster, "picked", &stats), 0);
+    }
+    ck_assert_uint_eq (stats.acked, 200);
+    ck_assert_int_eq (atomic_load (&s_probe.executed), 200);
+    ck_assert_int_eq (atomic_load (&s_probe.wrong_task), 0);
+    for (int i = 0; i < 200; i++)
+        ck_assert_int_eq (atomic_load (&s_probe.acks[i]), 1);
+    ck_assert (atomic_load (&s_mistakes.done));
+    s_assert_mistake (0, "'numbers' emits on stream 'picked'", "declared direct");
+    s_assert_mistake (1, "'numbers' emits direct on stream 'default'", "not declared direct");
+    s_assert_mistake (2, "'numbers' emits on stream 'default'", "'undeclared' subscribes");
     sq_local_cluster_destroy (&cluster);
 }
 END_TEST
@@ -817,6 +944,7 @@ main (void)
     tcase_add_test (tcase, test_tick_tuples_arrive);
     tcase_add_test (tcase, test_message_timeout_fires_between_t_and_2t);
     tcase_add_test (tcase, test_direct_grouping_and_emit_errors);
+    tcase_add_test (tcase, test_direct_streams_and_tracked_direct_emits);
     tcase_add_test (tcase, test_multi_anchored_trees_complete);
     tcase_add_test (tcase, test_diamond_fails_when_its_joined_tuple_fails);
     tcase_add_test (tcase, test_open_failure_stops_submit);

@@ -22,6 +22,7 @@
 #include "sq_config.h"
 #include "sq_control.h"
 #include "sq_sha256.h"
+#include "sq_topology.h"
 #include "sq_zk.h"
 #include "squall.h"
 #include "test_processes.h"
@@ -545,6 +546,15 @@ START_TEST (test_bad_requests)
     //  A name that cannot be a node name.
     s_expect_error (json_pack ("{s:s, s:s}", "verb", "kill", "name", "../etc"), NULL, 0,
                     "invalid topology name '../etc'");
+    //  Storm's rule for submitted names, with local mode's message.
+    const char *names[] = {"test/aaa", "a.b", "a:b", "a\\b"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char expected[256];
+        ck_assert_int_eq (sq_topology_check_name (names[i]), -1);
+        snprintf (expected, sizeof expected, "%s", sq_last_error ());
+        ck_assert (!s_submit_file (s_wordcount (), names[i], NULL));
+        ck_assert_str_eq (sq_last_error (), expected);
+    }
     //  A config key of the wrong type.
     ck_assert (
         !s_submit_file (s_wordcount (), "typed", json_pack ("{s:s}", "topology.workers", "two")));

@@ -82,13 +82,108 @@ START_TEST (test_unknown_stream)
 }
 END_TEST
 
+static void
+s_declare_word_and_count (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "word, count");
+}
+
+//  The message lists the fields the stream declares, not the grouping's.
 START_TEST (test_fields_grouping_on_undeclared_field)
 {
+    static const sq_spout_t counts = {.declare_outputs = s_declare_word_and_count,
+                                      .next_tuple = s_next_tuple};
     sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &counts, 1);
+    sq_component_fields_grouping (sq_topology_set_bolt (topology, "count", &s_bolt, 1), "words",
+                                  NULL, "word,user");
+    s_assert_invalid (topology, "field 'user', which is not declared (it declares: word, count)");
+    topology = sq_topology_new ();
     sq_topology_set_spout (topology, "words", &s_spout, 1);
     sq_component_fields_grouping (sq_topology_set_bolt (topology, "count", &s_bolt, 1), "words",
                                   NULL, "user");
-    s_assert_invalid (topology, "field 'user', which is not declared");
+    s_assert_invalid (topology, "field 'user', which is not declared (it declares: word)");
+}
+END_TEST
+
+static void
+s_declare_ordinary_streams (sq_declarer_t *declarer)
+{
+    sq_declarer_stream (declarer, "_x", "word");
+    sq_declarer_stream (declarer, "a__b", "word");
+}
+
+static void
+s_declare_system_stream (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "word");
+    sq_declarer_stream (declarer, "__metrics", "value");
+}
+
+//  Stream ids starting with "__" are the system's, as component ids are.
+START_TEST (test_reserved_stream_id)
+{
+    static const sq_spout_t reserved = {.declare_outputs = s_declare_system_stream,
+                                        .next_tuple = s_next_tuple};
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &reserved, 1);
+    s_assert_invalid (topology, "stream id '__metrics' of 'words' is reserved");
+    //  "_x" and "a__b" are ordinary ids.
+    static const sq_spout_t ordinary = {.declare_outputs = s_declare_ordinary_streams,
+                                        .next_tuple = s_next_tuple};
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &ordinary, 1);
+    ck_assert_int_eq (sq_topology_validate (topology), 0);
+    sq_topology_destroy (&topology);
+}
+END_TEST
+
+//  A valid topology, for the name tests.
+static sq_topology_t *
+s_valid_topology (void)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 1);
+    return topology;
+}
+
+//  Storm's rule: no '/', '.', ':' or '\\' in a topology name. Local mode
+//  refuses them before anything runs, naming the character.
+START_TEST (test_topology_names)
+{
+    const char *names[][2] = {
+        {"test/aaa", "'/'"}, {"a.b", "'.'"}, {"a:b", "':'"},       {"a\\b", "'\\'"},
+        {"..", "'.'"},       {"a b", "' '"}, {"", "needs a name"},
+    };
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        sq_topology_t *topology = s_valid_topology ();
+        ck_assert_int_eq (sq_local_cluster_submit (cluster, names[i][0], NULL, &topology), -1);
+        ck_assert_ptr_null (topology);
+        ck_assert_msg (strstr (sq_last_error (), "invalid topology name") &&
+                           strstr (sq_last_error (), names[i][1]),
+                       "name '%s': error '%s' does not name %s", names[i][0], sq_last_error (),
+                       names[i][1]);
+        sq_topology_stats_t stats;
+        ck_assert_int_eq (sq_local_cluster_stats (cluster, names[i][0], &stats), -1);
+    }
+    //  A control character is named by its code, not printed.
+    sq_topology_t *topology = s_valid_topology ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "a\nb", NULL, &topology), -1);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "byte 0x0a"));
+    ck_assert_ptr_null (strchr (sq_last_error (), '\n'));
+    //  Too long.
+    char long_name[200];
+    memset (long_name, 'a', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = 0;
+    topology = s_valid_topology ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, long_name, NULL, &topology), -1);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "at most 128"));
+    //  Letters, digits, '_' and '-' are fine.
+    topology = s_valid_topology ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "Word_Count-2", NULL, &topology), 0);
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "Word_Count-2", 0), 0);
+    sq_local_cluster_destroy (&cluster);
 }
 END_TEST
 
@@ -216,6 +311,8 @@ main (void)
     tcase_add_test (tcase, test_unknown_component);
     tcase_add_test (tcase, test_unknown_stream);
     tcase_add_test (tcase, test_fields_grouping_on_undeclared_field);
+    tcase_add_test (tcase, test_reserved_stream_id);
+    tcase_add_test (tcase, test_topology_names);
     tcase_add_test (tcase, test_zero_parallelism);
     tcase_add_test (tcase, test_fewer_tasks_than_executors);
     tcase_add_test (tcase, test_duplicate_component);
