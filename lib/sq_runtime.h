@@ -1,8 +1,8 @@
 /*  sq_runtime - one topology running in this process
 
     The runtime turns a validated topology into tasks and executors: it
-    numbers the tasks (contiguous ids per component, in the order the
-    components were added, ackers last), gives each executor a bounded input
+    numbers the tasks (sq_task_layout: contiguous ids per component, in the
+    order the components were added, ackers last), gives each executor a bounded input
     queue and a thread, and gives each task one grouping instance per
     subscriber of each of its output streams. Local mode runs every executor
     of a topology in one runtime.
@@ -16,6 +16,7 @@
 #include "sq_grouping.h"
 #include "sq_queue.h"
 #include "sq_rotating_map.h"
+#include "sq_task_layout.h"
 #include "sq_ledger.h"
 
 #include <pthread.h>
@@ -119,6 +120,7 @@ struct _sq_runtime_t {
     char *name;                            //  topology name
     sq_topology_t *topology;               //  the topology (owned)
     sq_config_t *config;                   //  effective topology config (owned)
+    sq_task_layout_t *layout;              //  task ids and executors, all processes' (owned)
     sq_task_t **tasks;                     //  by task id, NULL for remote tasks; [0] unused
     int task_count;                        //  highest task id
     const sq_component_t **task_component; //  by task id: its component

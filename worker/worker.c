@@ -7,6 +7,7 @@
 #include "sq_error.h"
 #include "sq_package.h"
 #include "sq_runtime.h"
+#include "sq_task_layout.h"
 #include "supervisor_paths.h"
 #include "worker_transfer.h"
 
@@ -68,17 +69,6 @@ s_read_assignment (worker_t *self)
     return assignment;
 }
 
-//  Number of tasks of the topology, ackers included, numbered as the
-//  runtime numbers them.
-static int
-s_task_count (const sq_topology_t *topology, const sq_config_t *config)
-{
-    int tasks = (int) sq_config_int (config, "topology.acker.executors", 1);
-    for (size_t i = 0; i < sq_topology_component_count (topology); i++)
-        tasks += sq_topology_component_at (topology, i)->task_count;
-    return tasks;
-}
-
 //  Free endpoints made by s_endpoints_new and null the pointer.
 static void
 s_endpoints_destroy (char ***endpoints_p, int task_count)
@@ -120,12 +110,18 @@ s_endpoints_new (worker_t *self, const sq_assignment_t *assignment, int task_cou
     return endpoints;
 }
 
-
 //  Build the runtime and the transfer for our slot of the assignment.
 static int
 s_start_executors (worker_t *self, sq_topology_t **topology_p)
 {
-    self->task_count = s_task_count (*topology_p, self->record->config);
+    //  Numbered as the runtime will number them, ackers included.
+    sq_task_layout_t *layout = sq_task_layout_from_config (*topology_p, self->record->config);
+    if (!layout) {
+        sq_topology_destroy (topology_p);
+        return -1;
+    }
+    self->task_count = layout->task_count;
+    sq_task_layout_destroy (&layout);
     int task_count = self->task_count;
     bool *local = calloc ((size_t) task_count + 1, sizeof (bool));
     char **endpoints = local ? s_endpoints_new (self, self->assignment, task_count, local) : NULL;
