@@ -177,24 +177,21 @@ s_create_task_state (sq_runtime_t *self, sq_task_t *task)
         if (!task->pending)
             return sq_error_set ("out of memory");
     }
-    if (!task->component->spout && !task->component->bolt) {
-        task->ledger = sq_ledger_new (SQ_TIMEOUT_BUCKETS);
-        if (!task->ledger)
+    const sq_system_task_t *system = task->component->system;
+    if (system) {
+        task->system_state = system->create (task->config, SQ_TIMEOUT_BUCKETS);
+        if (!task->system_state)
             return sq_error_set ("out of memory");
     }
     return 0;
 }
 
 sq_runtime_t *
-sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t *config)
+sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t *config,
+                const sq_runtime_options_t *options)
 {
-    return sq_runtime_new_placed (name, topology_p, config, NULL);
-}
-
-sq_runtime_t *
-sq_runtime_new_placed (const char *name, sq_topology_t **topology_p, const sq_config_t *config,
-                       const sq_placement_t *placement)
-{
+    const sq_placement_t *placement = options ? options->placement : NULL;
+    const sq_system_task_t *acker = options ? options->acker : NULL;
     sq_topology_t *topology = *topology_p;
     *topology_p = NULL;
     if (sq_topology_validate (topology)) {
@@ -230,8 +227,12 @@ sq_runtime_new_placed (const char *name, sq_topology_t **topology_p, const sq_co
     self->layout =
         sq_task_layout_new (topology, sq_config_int (effective, "topology.acker.executors", 1));
     int rc = self->layout ? 0 : -1;
+    if (rc == 0 && self->layout->acker_count > 0 && !acker)
+        rc = sq_error_set ("topology '%s': topology.acker.executors is %d but this runtime was "
+                           "given no acker; set it to 0 to run without acking",
+                           name, self->layout->acker_count);
     if (rc == 0 && self->layout->acker_count > 0 &&
-        !sq_topology_add_acker (topology, self->layout->acker_count))
+        !sq_topology_add_acker (topology, self->layout->acker_count, acker))
         rc = sq_error_set ("out of memory");
     if (rc == 0) {
         assert (sq_topology_component_count (topology) == self->layout->component_count);
@@ -347,7 +348,8 @@ s_task_destroy (sq_task_t **task_p)
     }
     free (task->outlets);
     sq_rotating_map_destroy (&task->pending);
-    sq_ledger_destroy (&task->ledger);
+    if (task->component->system)
+        task->component->system->destroy (&task->system_state);
     free (task->ack_now);
     sq_config_destroy (&task->config);
     free (task);

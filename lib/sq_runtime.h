@@ -16,8 +16,8 @@
 #include "sq_grouping.h"
 #include "sq_queue.h"
 #include "sq_rotating_map.h"
+#include "sq_system_task.h"
 #include "sq_task_layout.h"
-#include "sq_ledger.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -63,7 +63,7 @@ struct _sq_context_t {
     size_t ack_now_capacity;         //  room in ack_now
     bool active;                     //  spouts: activate/deactivate seen last
     sq_tuple_t *held;                //  bolts: inputs kept past execute
-    sq_ledger_t *ledger;             //  ackers: pending trees
+    void *system_state;              //  system tasks (ackers): state of component->system
 };
 
 //  Counters of one executor: written by its thread only, read by anyone.
@@ -146,15 +146,21 @@ struct _sq_runtime_t {
     bool go;                               //  all prepared: run
 };
 
+//  What whoever assembles a runtime (local mode, a worker) supplies.
+typedef struct {
+    const sq_placement_t *placement; //  tasks run here and the way to the others; NULL: all here
+    const sq_system_task_t *acker;   //  runs the acker tasks (acker/sq_acker.h); NULL: none
+} sq_runtime_options_t;
+
 //  Build the runtime of a validated topology. Takes ownership of the
-//  topology. Returns NULL with sq_last_error() set on failure.
+//  topology; options (may be NULL) are borrowed, and options->acker must
+//  outlive the runtime. With a placement, runs only the tasks it marks
+//  local, and messages for other tasks go to placement->send. Returns NULL
+//  with sq_last_error() set on failure: an invalid topology or config, a
+//  placement that does not fit the topology (task count) or splits an
+//  executor, or acking on (topology.acker.executors > 0) with no acker.
 sq_runtime_t *sq_runtime_new (const char *name, sq_topology_t **topology_p,
-                              const sq_config_t *config);
-//  Same, running only the tasks the placement marks local; messages for
-//  other tasks go to placement->send. -1 when the placement does not fit
-//  the topology (task count) or splits an executor.
-sq_runtime_t *sq_runtime_new_placed (const char *name, sq_topology_t **topology_p,
-                                     const sq_config_t *config, const sq_placement_t *placement);
+                              const sq_config_t *config, const sq_runtime_options_t *options);
 //  Index of the executor in this process that runs task, or -1 for a task
 //  that is unknown or runs elsewhere. For handing over messages that
 //  arrived from other processes.

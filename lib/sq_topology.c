@@ -2,6 +2,7 @@
 #include "sq_topology.h"
 #include "sq_error.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,9 +120,13 @@ sq_topology_set_bolt (sq_topology_t *self, const char *id, const sq_bolt_t *bolt
 }
 
 sq_component_t *
-sq_topology_add_acker (sq_topology_t *self, int executors)
+sq_topology_add_acker (sq_topology_t *self, int executors, const sq_system_task_t *acker)
 {
-    return s_add_component (self, SQ_ACKER_COMPONENT, executors);
+    assert (acker);
+    sq_component_t *component = s_add_component (self, SQ_ACKER_COMPONENT, executors);
+    if (component)
+        component->system = acker;
+    return component;
 }
 
 sq_config_t *

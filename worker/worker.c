@@ -1,5 +1,6 @@
 /*  worker - one worker process: a slot's share of a topology */
 #include "worker.h"
+#include "sq_acker.h"
 #include "sq_cluster_config.h"
 #include "sq_cluster_state.h"
 #include "sq_config.h"
@@ -140,8 +141,8 @@ s_start_executors (worker_t *self, sq_topology_t **topology_p)
                                     .task_count = task_count,
                                     .send = worker_transfer_send,
                                     .arg = self->transfer};
-        self->runtime =
-            sq_runtime_new_placed (self->name, topology_p, self->record->config, &placement);
+        sq_runtime_options_t options = {.placement = &placement, .acker = sq_acker_task ()};
+        self->runtime = sq_runtime_new (self->name, topology_p, self->record->config, &options);
         rc = self->runtime ? 0 : -1;
     }
     s_endpoints_destroy (&endpoints, task_count);
