@@ -2,10 +2,11 @@
 
     The runtime turns a validated topology into tasks and executors: it
     numbers the tasks (sq_task_layout: contiguous ids per component, in the
-    order the components were added, ackers last), gives each executor a bounded input
-    queue and a thread, and gives each task one grouping instance per
-    subscriber of each of its output streams. Local mode runs every executor
-    of a topology in one runtime.
+    order the components were added, ackers last), gives each executor a
+    bounded input queue and a thread, and gives each task one grouping
+    instance per subscriber of each of its output streams. Local mode runs
+    every executor of a topology in one runtime. Acker tasks run the
+    sq_system_task_t that whoever assembles the runtime hands in.
 
     Executors (sq_executor.c) run the loops; the collector (sq_collector.c)
     implements emit, ack and fail on top of the structures declared here.
