@@ -40,3 +40,41 @@ sq_acker_handle (sq_ledger_t *ledger, const sq_message_t *message, sq_message_t 
     *reply = done;
     return 1;
 }
+
+//  The system task's calls: the state of an acker task is its ledger.
+
+static void *
+s_create (const sq_config_t *config, size_t timeout_buckets)
+{
+    (void) config;
+    return sq_ledger_new (timeout_buckets);
+}
+
+static void
+s_destroy (void **state_p)
+{
+    sq_ledger_t *ledger = *state_p;
+    sq_ledger_destroy (&ledger);
+    *state_p = NULL;
+}
+
+static int
+s_handle (void *state, const sq_message_t *message, sq_message_t *report)
+{
+    return sq_acker_handle (state, message, report);
+}
+
+static void
+s_rotate (void *state)
+{
+    sq_ledger_rotate (state);
+}
+
+static const sq_system_task_t s_acker_task = {
+    .create = s_create, .destroy = s_destroy, .handle = s_handle, .rotate = s_rotate};
+
+const sq_system_task_t *
+sq_acker_task (void)
+{
+    return &s_acker_task;
+}

@@ -7,12 +7,16 @@
     tree completes or fails, sends SQ_MSG_TREE_DONE or SQ_MSG_TREE_FAILED
     straight to the spout task named in the root id. Timeouts are the
     caller's: it calls sq_ledger_rotate on a timer (see doc/acking.md).
+
+    The runtime knows the acker only as a system task (sq_system_task.h):
+    whoever assembles a runtime passes sq_acker_task () in its options.
 */
 #ifndef SQ_ACKER_H_INCLUDED
 #define SQ_ACKER_H_INCLUDED
 
 #include "sq_ledger.h"
 #include "sq_message.h"
+#include "sq_system_task.h"
 
 //  Apply one incoming message to the ledger. Returns 1 and fills *reply
 //  (for the spout task; no tuple) when the message completed or failed its
@@ -21,5 +25,9 @@
 //  of memory); sq_last_error says which, and the caller counts and drops
 //  it. Never takes ownership of message or of its tuple.
 int sq_acker_handle (sq_ledger_t *ledger, const sq_message_t *message, sq_message_t *reply);
+//  The acker as a system task, for sq_runtime_options_t: one ledger per
+//  task, sq_acker_handle per message, sq_ledger_rotate per rotation.
+//  Static: never destroy it.
+const sq_system_task_t *sq_acker_task (void);
 
 #endif

@@ -2,6 +2,7 @@
 #include "sq_assignment.h"
 #include "sq_cluster_state.h"
 #include "sq_error.h"
+#include "sq_task_layout.h"
 
 #include <assert.h>
 #include <jansson.h>
@@ -211,11 +212,11 @@ sq_assignment_validate (const sq_assignment_t *self)
         for (size_t e = 0; e < worker->executor_count; e++) {
             const sq_task_range_t *range = &worker->executors[e];
             snprintf (path, sizeof path, "workers[%zu].executors[%zu]", w, e);
-            if (range->first_task < 1 || range->last_task > SQ_CLUSTER_MAX_TASK)
+            if (range->first_task < 1 || range->last_task > SQ_TASK_LAYOUT_MAX_TASK)
                 return sq_error_set ("%s: field '%s' ([%d, %d]) is out of range: task ids run "
                                      "from 1 to %d",
                                      S_ASSIGNMENT, path, range->first_task, range->last_task,
-                                     SQ_CLUSTER_MAX_TASK);
+                                     SQ_TASK_LAYOUT_MAX_TASK);
             if (range->first_task > range->last_task)
                 return sq_error_set ("%s: field '%s' ([%d, %d]) is reversed: the first task "
                                      "comes after the last",
@@ -450,7 +451,7 @@ s_decode_worker (sq_assignment_t *self, json_t *workers, size_t index, size_t *t
                                                     JSON_INTEGER, end_path);
             if (!end ||
                 sq_cluster_state_check_integer (S_ASSIGNMENT, end_path, json_integer_value (end), 1,
-                                                SQ_CLUSTER_MAX_TASK))
+                                                SQ_TASK_LAYOUT_MAX_TASK))
                 return -1;
             ends[i] = json_integer_value (end);
         }

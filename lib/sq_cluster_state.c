@@ -8,6 +8,7 @@
 */
 #include "sq_cluster_state.h"
 #include "sq_error.h"
+#include "sq_task_layout.h"
 
 #include <assert.h>
 #include <jansson.h>

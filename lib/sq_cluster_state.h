@@ -40,7 +40,6 @@
 #define SQ_CLUSTER_MAX_PORTS 1024          //  most slot ports one supervisor offers
 #define SQ_CLUSTER_MAX_WORKERS 4096        //  most workers one topology runs in
 #define SQ_CLUSTER_MAX_EXECUTORS 65535     //  most executors one assignment holds
-#define SQ_CLUSTER_MAX_TASK 65535          //  largest task id (as SQ_IDS_MAX_TASK)
 #define SQ_CLUSTER_MAX_NAME 255            //  longest id, name, host or checksum, in bytes
 
 #define SQ_CLUSTER_PATH_MAX 160 //  room for a field path such as "workers[4095].executors[65534]"

@@ -18,7 +18,6 @@
     full queues, with memory bounded by the queue sizes.
 */
 #include "sq_runtime.h"
-#include "sq_acker.h"
 #include "sq_config.h"
 
 #include <czmq.h>
@@ -345,9 +344,9 @@ s_dispatch_to_bolt (sq_executor_t *self, sq_message_t *message)
     sq_task_t *task = self->runtime->tasks[message->task];
     if (message->kind == SQ_MSG_TUPLE && task->component->bolt)
         s_execute (self, task, message->tuple);
-    else if (task->ledger) {
+    else if (task->system_state) {
         sq_message_t report;
-        int rc = sq_acker_handle (task->ledger, message, &report);
+        int rc = self->component->system->handle (task->system_state, message, &report);
         if (rc == 1)
             sq_executor_send (self, &report);
         else if (rc < 0) {
@@ -388,10 +387,11 @@ s_bolt_timers (sq_executor_t *self)
         if (self->next_tick_ns - now < wait_ns)
             wait_ns = self->next_tick_ns - now;
     }
-    if (self->tasks[0]->ledger && runtime->rotation_ns) {
+    const sq_system_task_t *system = self->component->system;
+    if (system && runtime->rotation_ns) {
         if (now >= self->next_rotation_ns) {
             for (size_t t = 0; t < self->task_count; t++)
-                sq_ledger_rotate (self->tasks[t]->ledger);
+                system->rotate (self->tasks[t]->system_state);
             self->next_rotation_ns = now + runtime->rotation_ns;
         }
         if (self->next_rotation_ns - now < wait_ns)

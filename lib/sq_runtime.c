@@ -2,7 +2,7 @@
 #include "sq_runtime.h"
 #include "sq_config.h"
 #include "sq_error.h"
-#include "sq_ids.h"
+#include "sq_task_layout.h"
 
 #include <assert.h>
 
@@ -43,92 +43,73 @@ s_check_config (const sq_config_t *config)
         if (sq_config_int (config, positive[i], 0) < 1)
             return sq_error_set ("config key '%s' must be at least 1, got %lld", positive[i],
                                  (long long) sq_config_int (config, positive[i], 0));
-    if (sq_config_int (config, "topology.acker.executors", 0) > SQ_IDS_MAX_TASK / 2)
-        return sq_error_set ("config key 'topology.acker.executors' is too large");
     return 0;
 }
 
-//  Number each component's tasks and spread them over its executors;
-//  create the executors and tasks that run here.
+//  Create the executors and tasks that run here, numbered by the layout.
 static int
 s_create_tasks (sq_runtime_t *self, const sq_placement_t *placement)
 {
-    size_t component_count = sq_topology_component_count (self->topology);
-    int next_task = 1;
-    for (size_t i = 0; i < component_count; i++)
-        next_task += sq_topology_component_at (self->topology, i)->task_count;
-    self->task_count = next_task - 1;
+    const sq_task_layout_t *layout = self->layout;
+    self->task_count = layout->task_count;
     if (placement && placement->task_count != self->task_count)
         return sq_error_set ("topology '%s' has %d tasks but its placement names %d", self->name,
                              self->task_count, placement->task_count);
-    self->tasks = calloc ((size_t) next_task, sizeof (sq_task_t *));
-    self->task_executor = calloc ((size_t) next_task, sizeof (sq_executor_t *));
-    self->task_component = calloc ((size_t) next_task, sizeof (sq_component_t *));
-    if (!self->tasks || !self->task_executor || !self->task_component)
+    size_t ids = (size_t) self->task_count + 1;
+    self->tasks = calloc (ids, sizeof (sq_task_t *));
+    self->task_executor = calloc (ids, sizeof (sq_executor_t *));
+    self->task_component = calloc (ids, sizeof (sq_component_t *));
+    self->executors =
+        calloc (layout->executor_count ? layout->executor_count : 1, sizeof (sq_executor_t *));
+    if (!self->tasks || !self->task_executor || !self->task_component || !self->executors)
         return sq_error_set ("out of memory");
 
     size_t queue_capacity =
         (size_t) sq_config_int (self->config, "topology.executor.receive.buffer.size", 16384);
-    next_task = 1;
-    for (size_t i = 0; i < component_count; i++) {
-        sq_component_t *component = sq_topology_component_at (self->topology, i);
-        if (strcmp (component->id, SQ_ACKER_COMPONENT) == 0)
-            self->acker_first_task = next_task;
-        for (int index = 0; index < component->task_count; index++)
-            self->task_component[next_task + index] = component;
-        for (int e = 0; e < component->parallelism; e++) {
-            int first = component->task_count * e / component->parallelism;
-            int last = component->task_count * (e + 1) / component->parallelism;
-            int local_tasks = 0;
-            for (int index = first; placement && index < last; index++)
-                local_tasks += placement->local[next_task + index];
-            if (placement && local_tasks == 0)
-                continue;
-            if (placement && local_tasks != last - first)
-                return sq_error_set ("the placement splits the executor of tasks %d-%d of '%s'",
-                                     next_task + first, next_task + last - 1, component->id);
-            sq_executor_t *executor = aligned_alloc (64, sizeof (sq_executor_t));
-            if (!executor)
-                return sq_error_set ("out of memory");
-            memset (executor, 0, sizeof (sq_executor_t));
-            self->executors[self->executor_count] = executor;
-            executor->index = (int) self->executor_count++;
-            executor->runtime = self;
-            executor->component = component;
-            executor->queue = sq_queue_new (queue_capacity);
-            executor->tasks = calloc ((size_t) (last - first), sizeof (sq_task_t *));
-            if (!executor->queue || !executor->tasks)
-                return sq_error_set ("out of memory");
-            for (int index = first; index < last; index++) {
-                sq_task_t *task = calloc (1, sizeof (sq_task_t));
-                if (!task)
-                    return sq_error_set ("out of memory");
-                task->runtime = self;
-                task->executor = executor;
-                task->component = component;
-                task->task_id = next_task + index;
-                task->task_index = index;
-                task->collector.task = task;
-                task->config = sq_config_dup (self->config);
-                sq_config_merge (task->config, component->config);
-                executor->tasks[executor->task_count++] = task;
-                self->tasks[task->task_id] = task;
-                self->task_executor[task->task_id] = executor;
-            }
+    for (size_t e = 0; e < layout->executor_count; e++) {
+        const sq_task_layout_executor_t *range = &layout->executors[e];
+        sq_component_t *component = sq_topology_component_at (self->topology, range->component);
+        int component_first = layout->components[range->component].first_task;
+        int local_tasks = 0;
+        for (int id = range->first_task; id <= range->last_task; id++) {
+            self->task_component[id] = component;
+            local_tasks += placement ? placement->local[id] : 1;
         }
-        next_task += component->task_count;
+        if (local_tasks == 0)
+            continue;
+        if (local_tasks != range->last_task - range->first_task + 1)
+            return sq_error_set ("the placement splits the executor of tasks %d-%d of '%s'",
+                                 range->first_task, range->last_task, component->id);
+        sq_executor_t *executor = aligned_alloc (64, sizeof (sq_executor_t));
+        if (!executor)
+            return sq_error_set ("out of memory");
+        memset (executor, 0, sizeof (sq_executor_t));
+        self->executors[self->executor_count] = executor;
+        executor->index = (int) self->executor_count++;
+        executor->runtime = self;
+        executor->component = component;
+        executor->queue = sq_queue_new (queue_capacity);
+        executor->tasks = calloc ((size_t) local_tasks, sizeof (sq_task_t *));
+        if (!executor->queue || !executor->tasks)
+            return sq_error_set ("out of memory");
+        for (int id = range->first_task; id <= range->last_task; id++) {
+            sq_task_t *task = calloc (1, sizeof (sq_task_t));
+            if (!task)
+                return sq_error_set ("out of memory");
+            task->runtime = self;
+            task->executor = executor;
+            task->component = component;
+            task->task_id = id;
+            task->task_index = id - component_first;
+            task->collector.task = task;
+            task->config = sq_config_dup (self->config);
+            sq_config_merge (task->config, component->config);
+            executor->tasks[executor->task_count++] = task;
+            self->tasks[id] = task;
+            self->task_executor[id] = executor;
+        }
     }
     return 0;
-}
-
-//  First task id of a component.
-static int
-s_first_task (const sq_runtime_t *self, const sq_component_t *component)
-{
-    for (int id = 1; id <= self->task_count; id++)
-        if (self->task_component[id] == component)
-            return id;
-    return -1;
 }
 
 //  Give a task one grouping per subscriber of each of its output streams.
@@ -161,7 +142,7 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
                             sq_stream_field_index (outlet->stream, grouped->fields[f]);
                     sq_stream_destroy (&grouped);
                 }
-                int first_task = s_first_task (self, target);
+                int first_task = self->layout->components[c].first_task;
                 sq_grouping_spec_t spec = {
                     .type = input->type,
                     .first_task = first_task,
@@ -196,24 +177,21 @@ s_create_task_state (sq_runtime_t *self, sq_task_t *task)
         if (!task->pending)
             return sq_error_set ("out of memory");
     }
-    if (!task->component->spout && !task->component->bolt) {
-        task->ledger = sq_ledger_new (SQ_TIMEOUT_BUCKETS);
-        if (!task->ledger)
+    const sq_system_task_t *system = task->component->system;
+    if (system) {
+        task->system_state = system->create (task->config, SQ_TIMEOUT_BUCKETS);
+        if (!task->system_state)
             return sq_error_set ("out of memory");
     }
     return 0;
 }
 
 sq_runtime_t *
-sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t *config)
+sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t *config,
+                const sq_runtime_options_t *options)
 {
-    return sq_runtime_new_placed (name, topology_p, config, NULL);
-}
-
-sq_runtime_t *
-sq_runtime_new_placed (const char *name, sq_topology_t **topology_p, const sq_config_t *config,
-                       const sq_placement_t *placement)
-{
+    const sq_placement_t *placement = options ? options->placement : NULL;
+    const sq_system_task_t *acker = options ? options->acker : NULL;
     sq_topology_t *topology = *topology_p;
     *topology_p = NULL;
     if (sq_topology_validate (topology)) {
@@ -244,10 +222,23 @@ sq_runtime_new_placed (const char *name, sq_topology_t **topology_p, const sq_co
     atomic_init (&self->stopping, false);
     atomic_init (&self->throttled, false);
 
-    int ackers = (int) sq_config_int (effective, "topology.acker.executors", 1);
-    if (ackers > 0)
-        sq_topology_add_acker (topology, ackers);
-    self->acker_count = ackers;
+    //  Numbered before the acker component is added: the layout puts the
+    //  ackers last, where sq_topology_add_acker appends their component.
+    self->layout =
+        sq_task_layout_new (topology, sq_config_int (effective, "topology.acker.executors", 1));
+    int rc = self->layout ? 0 : -1;
+    if (rc == 0 && self->layout->acker_count > 0 && !acker)
+        rc = sq_error_set ("topology '%s': topology.acker.executors is %d but this runtime was "
+                           "given no acker; set it to 0 to run without acking",
+                           name, self->layout->acker_count);
+    if (rc == 0 && self->layout->acker_count > 0 &&
+        !sq_topology_add_acker (topology, self->layout->acker_count, acker))
+        rc = sq_error_set ("out of memory");
+    if (rc == 0) {
+        assert (sq_topology_component_count (topology) == self->layout->component_count);
+        self->acker_first_task = self->layout->acker_first_task;
+        self->acker_count = self->layout->acker_count;
+    }
     self->batch_size = (size_t) sq_config_int (effective, "topology.producer.batch.size", 256);
     self->max_spout_pending = sq_config_int (effective, "topology.max.spout.pending", 0);
     self->spout_wait_ms =
@@ -256,11 +247,8 @@ sq_runtime_new_placed (const char *name, sq_topology_t **topology_p, const sq_co
         self->rotation_ns = sq_config_int (effective, "topology.message.timeout.secs", 30) *
                             1000000000LL / (SQ_TIMEOUT_BUCKETS - 1);
 
-    size_t executor_total = 0;
-    for (size_t i = 0; i < sq_topology_component_count (topology); i++)
-        executor_total += (size_t) sq_topology_component_at (topology, i)->parallelism;
-    self->executors = calloc (executor_total, sizeof (sq_executor_t *));
-    int rc = self->executors ? s_create_tasks (self, placement) : sq_error_set ("out of memory");
+    if (rc == 0)
+        rc = s_create_tasks (self, placement);
     if (rc == 0 && placement) {
         self->remote_send = placement->send;
         self->remote_arg = placement->arg;
@@ -360,7 +348,8 @@ s_task_destroy (sq_task_t **task_p)
     }
     free (task->outlets);
     sq_rotating_map_destroy (&task->pending);
-    sq_ledger_destroy (&task->ledger);
+    if (task->component->system)
+        task->component->system->destroy (&task->system_state);
     free (task->ack_now);
     sq_config_destroy (&task->config);
     free (task);
@@ -401,6 +390,7 @@ sq_runtime_destroy (sq_runtime_t **self_p)
     free (self->task_component);
     free (self->local);
     free (self->executors);
+    sq_task_layout_destroy (&self->layout);
     pthread_cond_destroy (&self->start_cond);
     pthread_mutex_destroy (&self->start_lock);
     sq_topology_destroy (&self->topology);

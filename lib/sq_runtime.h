@@ -1,11 +1,12 @@
 /*  sq_runtime - one topology running in this process
 
     The runtime turns a validated topology into tasks and executors: it
-    numbers the tasks (contiguous ids per component, in the order the
-    components were added, ackers last), gives each executor a bounded input
-    queue and a thread, and gives each task one grouping instance per
-    subscriber of each of its output streams. Local mode runs every executor
-    of a topology in one runtime.
+    numbers the tasks (sq_task_layout: contiguous ids per component, in the
+    order the components were added, ackers last), gives each executor a
+    bounded input queue and a thread, and gives each task one grouping
+    instance per subscriber of each of its output streams. Local mode runs
+    every executor of a topology in one runtime. Acker tasks run the
+    sq_system_task_t that whoever assembles the runtime hands in.
 
     Executors (sq_executor.c) run the loops; the collector (sq_collector.c)
     implements emit, ack and fail on top of the structures declared here.
@@ -16,7 +17,8 @@
 #include "sq_grouping.h"
 #include "sq_queue.h"
 #include "sq_rotating_map.h"
-#include "sq_ledger.h"
+#include "sq_system_task.h"
+#include "sq_task_layout.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -62,7 +64,7 @@ struct _sq_context_t {
     size_t ack_now_capacity;         //  room in ack_now
     bool active;                     //  spouts: activate/deactivate seen last
     sq_tuple_t *held;                //  bolts: inputs kept past execute
-    sq_ledger_t *ledger;             //  ackers: pending trees
+    void *system_state;              //  system tasks (ackers): state of component->system
 };
 
 //  Counters of one executor: written by its thread only, read by anyone.
@@ -119,6 +121,7 @@ struct _sq_runtime_t {
     char *name;                            //  topology name
     sq_topology_t *topology;               //  the topology (owned)
     sq_config_t *config;                   //  effective topology config (owned)
+    sq_task_layout_t *layout;              //  task ids and executors, all processes' (owned)
     sq_task_t **tasks;                     //  by task id, NULL for remote tasks; [0] unused
     int task_count;                        //  highest task id
     const sq_component_t **task_component; //  by task id: its component
@@ -144,15 +147,21 @@ struct _sq_runtime_t {
     bool go;                               //  all prepared: run
 };
 
+//  What whoever assembles a runtime (local mode, a worker) supplies.
+typedef struct {
+    const sq_placement_t *placement; //  tasks run here and the way to the others; NULL: all here
+    const sq_system_task_t *acker;   //  runs the acker tasks (acker/sq_acker.h); NULL: none
+} sq_runtime_options_t;
+
 //  Build the runtime of a validated topology. Takes ownership of the
-//  topology. Returns NULL with sq_last_error() set on failure.
+//  topology; options (may be NULL) are borrowed, and options->acker must
+//  outlive the runtime. With a placement, runs only the tasks it marks
+//  local, and messages for other tasks go to placement->send. Returns NULL
+//  with sq_last_error() set on failure: an invalid topology or config, a
+//  placement that does not fit the topology (task count) or splits an
+//  executor, or acking on (topology.acker.executors > 0) with no acker.
 sq_runtime_t *sq_runtime_new (const char *name, sq_topology_t **topology_p,
-                              const sq_config_t *config);
-//  Same, running only the tasks the placement marks local; messages for
-//  other tasks go to placement->send. -1 when the placement does not fit
-//  the topology (task count) or splits an executor.
-sq_runtime_t *sq_runtime_new_placed (const char *name, sq_topology_t **topology_p,
-                                     const sq_config_t *config, const sq_placement_t *placement);
+                              const sq_config_t *config, const sq_runtime_options_t *options);
 //  Index of the executor in this process that runs task, or -1 for a task
 //  that is unknown or runs elsewhere. For handing over messages that
 //  arrived from other processes.

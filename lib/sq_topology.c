@@ -1,8 +1,8 @@
 /*  sq_topology - the topology builder and its validation */
 #include "sq_topology.h"
 #include "sq_error.h"
-#include "sq_ids.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,9 +120,13 @@ sq_topology_set_bolt (sq_topology_t *self, const char *id, const sq_bolt_t *bolt
 }
 
 sq_component_t *
-sq_topology_add_acker (sq_topology_t *self, int executors)
+sq_topology_add_acker (sq_topology_t *self, int executors, const sq_system_task_t *acker)
 {
-    return s_add_component (self, SQ_ACKER_COMPONENT, executors);
+    assert (acker);
+    sq_component_t *component = s_add_component (self, SQ_ACKER_COMPONENT, executors);
+    if (component)
+        component->system = acker;
+    return component;
 }
 
 sq_config_t *
@@ -459,19 +463,14 @@ sq_topology_validate (const sq_topology_t *self)
     if (self->component_count == 0)
         return sq_error_set ("the topology has no components");
     bool has_spout = false;
-    long total_tasks = 0;
     for (size_t i = 0; i < self->component_count; i++) {
         const sq_component_t *component = self->components[i];
         if (s_validate_component (self, component, i))
             return -1;
         has_spout |= component->spout != NULL;
-        total_tasks += component->task_count;
     }
     if (!has_spout)
         return sq_error_set ("the topology has no spout");
-    //  Leave room for the acker tasks the runtime adds.
-    if (total_tasks > SQ_IDS_MAX_TASK / 2)
-        return sq_error_set ("the topology has %ld tasks; at most %d are supported", total_tasks,
-                             SQ_IDS_MAX_TASK / 2);
+    //  The task id limit, ackers included, is sq_task_layout_new's check.
     return 0;
 }

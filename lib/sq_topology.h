@@ -10,6 +10,7 @@
 #ifndef SQ_TOPOLOGY_H_INCLUDED
 #define SQ_TOPOLOGY_H_INCLUDED
 
+#include "sq_system_task.h"
 #include "sq_tuple.h"
 
 typedef enum {
@@ -35,6 +36,7 @@ struct _sq_component_t {
     char *id;                         //  component id, unique in the topology
     const sq_spout_t *spout;          //  callbacks when this is a spout, else NULL
     const sq_bolt_t *bolt;            //  callbacks when this is a bolt, else NULL
+    const sq_system_task_t *system;   //  runs its tasks when this is the runtime's own
     int parallelism;                  //  executors
     int task_count;                   //  tasks (>= parallelism)
     sq_config_t *config;              //  per-component config overrides
@@ -63,8 +65,11 @@ sq_component_t *sq_topology_component_at (const sq_topology_t *self, size_t inde
 //  Component by id, or NULL.
 sq_component_t *sq_topology_component (const sq_topology_t *self, const char *id);
 //  Add the system acker bolt (SQ_ACKER_COMPONENT) with `executors`
-//  executors and tasks; its callbacks are NULL (the runtime runs ackers).
-sq_component_t *sq_topology_add_acker (sq_topology_t *self, int executors);
+//  executors and tasks, run by `acker` (borrowed; it must outlive the
+//  topology); its spout and bolt callbacks are NULL. NULL when out of
+//  memory.
+sq_component_t *sq_topology_add_acker (sq_topology_t *self, int executors,
+                                       const sq_system_task_t *acker);
 //  The stream with this index (streams are numbered from 0 in the order
 //  declared, the same in every process that builds the topology), or NULL.
 const sq_stream_t *sq_topology_stream_at (const sq_topology_t *self, int index);

@@ -9,6 +9,7 @@
 */
 #include "nimbus_scheduler.h"
 #include "sq_error.h"
+#include "sq_task_layout.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -366,7 +367,7 @@ s_load_executors (s_run_t *self)
         const nimbus_executor_t *executor = &input->executors[i];
         assert (executor->component_id);
         if (executor->first_task < 1 || executor->first_task > executor->last_task ||
-            executor->last_task > SQ_CLUSTER_MAX_TASK)
+            executor->last_task > SQ_TASK_LAYOUT_MAX_TASK)
             return sq_error_set ("topology '%s': executor %zu of '%s' has task range [%d, %d]",
                                  input->topology_name, i, executor->component_id,
                                  executor->first_task, executor->last_task);
@@ -453,56 +454,33 @@ nimbus_scheduler_executors (const sq_topology_t *topology, const sq_config_t *co
     *count_p = 0;
     if (sq_topology_validate (topology))
         return NULL;
-    //  The effective config, as sq_runtime_new computes it.
-    sq_config_t *effective = sq_config_dup (sq_topology_config ((sq_topology_t *) topology));
-    if (!effective) {
-        sq_error_set ("out of memory");
+    sq_task_layout_t *layout = sq_task_layout_from_config (topology, config);
+    if (!layout)
         return NULL;
-    }
-    if (config)
-        sq_config_merge (effective, config);
-    int64_t ackers = sq_config_int (effective, "topology.acker.executors", 1);
-    sq_config_destroy (&effective);
-    if (ackers < 0 || ackers > SQ_CLUSTER_MAX_TASK / 2) {
-        sq_error_set ("config key 'topology.acker.executors' is out of range (0..%d), got %lld",
-                      SQ_CLUSTER_MAX_TASK / 2, (long long) ackers);
-        return NULL;
-    }
-    size_t component_count = sq_topology_component_count (topology);
-    size_t count = (size_t) ackers, names_size = strlen (SQ_ACKER_COMPONENT) + 1;
-    for (size_t i = 0; i < component_count; i++) {
-        const sq_component_t *component = sq_topology_component_at (topology, i);
-        count += (size_t) component->parallelism;
-        names_size += strlen (component->id) + 1;
-    }
+    size_t count = layout->executor_count, names_size = 0;
+    for (size_t c = 0; c < layout->component_count; c++)
+        names_size += strlen (layout->components[c].component_id) + 1;
     //  One allocation: the executors, an empty terminator, then the names.
     nimbus_executor_t *executors = malloc ((count + 1) * sizeof (nimbus_executor_t) + names_size);
     if (!executors) {
+        sq_task_layout_destroy (&layout);
         sq_error_set ("out of memory");
         return NULL;
     }
     char *names = (char *) (executors + count + 1);
-    size_t index = 0;
-    int next_task = 1;
-    for (size_t i = 0; i < component_count; i++) {
-        const sq_component_t *component = sq_topology_component_at (topology, i);
-        strcpy (names, component->id);
-        for (int e = 0; e < component->parallelism; e++) {
-            int first = component->task_count * e / component->parallelism;
-            int last = component->task_count * (e + 1) / component->parallelism;
-            executors[index++] = (nimbus_executor_t){.component_id = names,
-                                                     .first_task = next_task + first,
-                                                     .last_task = next_task + last - 1};
-        }
+    for (size_t c = 0; c < layout->component_count; c++) {
+        const sq_task_layout_component_t *component = &layout->components[c];
+        strcpy (names, component->component_id);
+        for (size_t e = component->first_executor;
+             e < component->first_executor + component->executor_count; e++)
+            executors[e] = (nimbus_executor_t){.component_id = names,
+                                               .first_task = layout->executors[e].first_task,
+                                               .last_task = layout->executors[e].last_task};
         names += strlen (names) + 1;
-        next_task += component->task_count;
     }
-    strcpy (names, SQ_ACKER_COMPONENT);
-    for (int e = 0; e < (int) ackers; e++)
-        executors[index++] = (nimbus_executor_t){
-            .component_id = names, .first_task = next_task + e, .last_task = next_task + e};
-    executors[index] = (nimbus_executor_t){.component_id = NULL};
+    executors[count] = (nimbus_executor_t){.component_id = NULL};
     *count_p = count;
+    sq_task_layout_destroy (&layout);
     return executors;
 }
 

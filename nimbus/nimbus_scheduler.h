@@ -61,16 +61,18 @@ typedef struct {
 } nimbus_scheduler_input_t;
 
 //  The executors of a topology, numbered as the runtime numbers them
-//  (lib/sq_runtime.c): task ids are contiguous per component in the order
-//  the components were added, from 1; executor e of a component with T
-//  tasks and P executors runs its tasks [T*e/P, T*(e+1)/P); then come the
-//  topology.acker.executors acker executors (component SQ_ACKER_COMPONENT),
-//  one task each. config (may be NULL) overrides the topology's own config,
-//  as at submit. The topology must validate; it is not changed. Returns the
-//  executors in task order and their number in *count_p, or NULL with
-//  sq_last_error() set (invalid topology or acker count, out of memory).
-//  Caller owns: destroy with nimbus_scheduler_executors_destroy (the
-//  component ids live in the same allocation).
+//  (sq_task_layout.h, which both use): task ids are contiguous per
+//  component in the order the components were added, from 1; executor e
+//  of a component with T tasks and P executors runs its tasks
+//  [T*e/P, T*(e+1)/P); then come the topology.acker.executors acker
+//  executors (component SQ_ACKER_COMPONENT), one task each; at most
+//  SQ_TASK_LAYOUT_MAX_TASK tasks in all. config (may be NULL) overrides
+//  the topology's own config, as at submit. The topology must validate; it
+//  is not changed. Returns the executors in task order and their number in
+//  *count_p, or NULL with sq_last_error() set (invalid topology or acker
+//  count, too many tasks, out of memory). Caller owns: destroy with
+//  nimbus_scheduler_executors_destroy (the component ids live in the same
+//  allocation).
 nimbus_executor_t *nimbus_scheduler_executors (const sq_topology_t *topology,
                                                const sq_config_t *config, size_t *count_p);
 //  Destroy an executor list from nimbus_scheduler_executors; NULL-safe;

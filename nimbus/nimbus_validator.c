@@ -5,6 +5,7 @@
 #include "sq_config.h"
 #include "sq_error.h"
 #include "sq_package.h"
+#include "sq_task_layout.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -229,7 +230,7 @@ s_check_executors (json_t *executors)
             return "an executor lacks its component or task range";
         if (json_integer_value (first) != next_task ||
             json_integer_value (last) < json_integer_value (first) ||
-            json_integer_value (last) > SQ_CLUSTER_MAX_TASK)
+            json_integer_value (last) > SQ_TASK_LAYOUT_MAX_TASK)
             return "executor task ranges are not contiguous from task 1 or exceed the task limit";
         next_task = (int) json_integer_value (last) + 1;
     }

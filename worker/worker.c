@@ -1,5 +1,6 @@
 /*  worker - one worker process: a slot's share of a topology */
 #include "worker.h"
+#include "sq_acker.h"
 #include "sq_cluster_config.h"
 #include "sq_assignment.h"
 #include "sq_topology_record.h"
@@ -9,6 +10,7 @@
 #include "sq_package.h"
 #include "sq_runtime.h"
 #include "sq_slot_paths.h"
+#include "sq_task_layout.h"
 #include "worker_transfer.h"
 
 #include <czmq.h>
@@ -69,17 +71,6 @@ s_read_assignment (worker_t *self)
     return assignment;
 }
 
-//  Number of tasks of the topology, ackers included, numbered as the
-//  runtime numbers them.
-static int
-s_task_count (const sq_topology_t *topology, const sq_config_t *config)
-{
-    int tasks = (int) sq_config_int (config, "topology.acker.executors", 1);
-    for (size_t i = 0; i < sq_topology_component_count (topology); i++)
-        tasks += sq_topology_component_at (topology, i)->task_count;
-    return tasks;
-}
-
 //  Free endpoints made by s_endpoints_new and null the pointer.
 static void
 s_endpoints_destroy (char ***endpoints_p, int task_count)
@@ -125,7 +116,14 @@ s_endpoints_new (worker_t *self, const sq_assignment_t *assignment, int task_cou
 static int
 s_start_executors (worker_t *self, sq_topology_t **topology_p)
 {
-    self->task_count = s_task_count (*topology_p, self->record->config);
+    //  Numbered as the runtime will number them, ackers included.
+    sq_task_layout_t *layout = sq_task_layout_from_config (*topology_p, self->record->config);
+    if (!layout) {
+        sq_topology_destroy (topology_p);
+        return -1;
+    }
+    self->task_count = layout->task_count;
+    sq_task_layout_destroy (&layout);
     int task_count = self->task_count;
     bool *local = calloc ((size_t) task_count + 1, sizeof (bool));
     char **endpoints = local ? s_endpoints_new (self, self->assignment, task_count, local) : NULL;
@@ -144,8 +142,8 @@ s_start_executors (worker_t *self, sq_topology_t **topology_p)
                                     .task_count = task_count,
                                     .send = worker_transfer_send,
                                     .arg = self->transfer};
-        self->runtime =
-            sq_runtime_new_placed (self->name, topology_p, self->record->config, &placement);
+        sq_runtime_options_t options = {.placement = &placement, .acker = sq_acker_task ()};
+        self->runtime = sq_runtime_new (self->name, topology_p, self->record->config, &options);
         rc = self->runtime ? 0 : -1;
     }
     s_endpoints_destroy (&endpoints, task_count);

@@ -8,6 +8,7 @@
     tuples keep flowing, and that a peer that is gone fails the trees of
     the tuples it cannot receive, so the spout replays them.
 */
+#include "sq_acker.h"
 #include "sq_runtime.h"
 #include "test_processes.h"
 #include "worker_transfer.h"
@@ -173,7 +174,8 @@ s_start_placed_worker (test_worker_t *worker, bool is_a, int peer_port, sq_confi
     sq_placement_t placement = {
         .local = local, .task_count = TASKS, .send = worker_transfer_send, .arg = worker->transfer};
     sq_topology_t *topology = s_topology ();
-    worker->runtime = sq_runtime_new_placed (is_a ? "a" : "b", &topology, config, &placement);
+    sq_runtime_options_t options = {.placement = &placement, .acker = sq_acker_task ()};
+    worker->runtime = sq_runtime_new (is_a ? "a" : "b", &topology, config, &options);
     ck_assert_msg (worker->runtime != NULL, "%s", sq_last_error ());
     ck_assert_int_eq (worker_transfer_start (worker->transfer, worker->runtime), 0);
     ck_assert_int_eq (sq_runtime_start (worker->runtime), 0);

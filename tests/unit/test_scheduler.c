@@ -1,6 +1,7 @@
 /*  test_scheduler - nimbus spreads executors evenly over free slots, keeps
     survivors in place when a supervisor dies, and says so when it cannot */
 #include "nimbus_scheduler.h"
+#include "sq_acker.h"
 #include "sq_runtime.h"
 #include "squall.h"
 
@@ -203,7 +204,8 @@ START_TEST (test_executors_match_runtime)
     sq_config_t *config = sq_config_new ();
     sq_config_set_int (config, "topology.acker.executors", 3);
     sq_topology_t *topology = s_topology ();
-    sq_runtime_t *runtime = sq_runtime_new ("wordcount", &topology, config);
+    sq_runtime_options_t options = {.acker = sq_acker_task ()};
+    sq_runtime_t *runtime = sq_runtime_new ("wordcount", &topology, config, &options);
     ck_assert_ptr_nonnull (runtime);
     ck_assert_uint_eq (runtime->executor_count, count);
     for (size_t e = 0; e < count; e++) {
@@ -214,6 +216,11 @@ START_TEST (test_executors_match_runtime)
                           executors[e].last_task);
     }
     sq_runtime_destroy (&runtime);
+    //  With acking on, whoever assembles a runtime must hand it an acker.
+    topology = s_topology ();
+    ck_assert_ptr_null (sq_runtime_new ("wordcount", &topology, config, NULL));
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "given no acker"));
+    ck_assert_ptr_null (topology);
     sq_config_destroy (&config);
     nimbus_scheduler_executors_destroy (&executors);
     ck_assert_ptr_null (executors);

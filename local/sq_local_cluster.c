@@ -4,9 +4,16 @@
     read its counters, kill it. Every executor of every topology runs as a
     thread of this process; nothing listens on a socket and no ZooKeeper is
     needed. Calls are not thread-safe: use one cluster from one thread.
+
+    DESIGN: local mode assembles runtimes, so it lives beside them rather
+    than in lib/: it is what joins the runtime (lib/) and the acker
+    (acker/), handing the acker in as the runtime's system task, as the
+    worker does in a cluster. lib/ itself never refers to acker/. Its
+    object still goes into libsquall, which serves topology authors both.
 */
-#include "sq_runtime.h"
+#include "sq_acker.h"
 #include "sq_error.h"
+#include "sq_runtime.h"
 #include "sq_topology.h"
 
 #include <czmq.h>
@@ -64,7 +71,8 @@ sq_local_cluster_submit (sq_local_cluster_t *self, const char *name, const sq_co
         return sq_error_set ("out of memory");
     }
     self->runtimes = grown;
-    sq_runtime_t *runtime = sq_runtime_new (name, topology_p, config);
+    sq_runtime_options_t options = {.acker = sq_acker_task ()};
+    sq_runtime_t *runtime = sq_runtime_new (name, topology_p, config, &options);
     if (!runtime)
         return -1;
     if (sq_runtime_start (runtime)) {
