@@ -8,9 +8,25 @@
 #         writes DIR/zoo.cfg (data in DIR/data, listening on ADDRESS:PORT)
 #         and sets the array ZOOKEEPER_COMMAND to the server's command line
 #         (Debian's zookeeper package)
+#     zookeeper_missing
+#         prints why no server can start here (no java on the PATH, or no
+#         server jar) and returns 0; returns 1, printing nothing, when both
+#         are there
 #     zookeeper_wait ADDRESS PORT [RUN ...]
 #         waits up to 30 s until the server answers `srvr`, probing through
 #         RUN when given (ip netns exec NS, say); returns 1 when it does not
+
+ZOOKEEPER_JAR=/usr/share/java/zookeeper.jar
+
+zookeeper_missing() {
+    if ! command -v java >/dev/null; then
+        echo "no java on the PATH (install the Debian package zookeeper, which brings one)"
+    elif [ ! -r "$ZOOKEEPER_JAR" ]; then
+        echo "no ZooKeeper server jar ($ZOOKEEPER_JAR; install the Debian package zookeeper)"
+    else
+        return 1
+    fi
+}
 
 zookeeper_prepare() {
     local dir=$1 address=$2 port=$3
@@ -18,7 +34,7 @@ zookeeper_prepare() {
     printf '%s\n' "tickTime=2000" "dataDir=$dir/data" "clientPort=$port" \
         "clientPortAddress=$address" "admin.enableServer=false" >"$dir/zoo.cfg"
     ZOOKEEPER_COMMAND=(java -Xmx256m
-        -cp /usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar
+        -cp "$ZOOKEEPER_JAR":/usr/share/java/slf4j-simple.jar
         org.apache.zookeeper.server.ZooKeeperServerMain "$dir/zoo.cfg")
 }
 

@@ -8,10 +8,10 @@
     starts again (its worker was killed) reads that log first and emits only
     the numbers not yet acked, so a test sees at-least-once across crashes
     by checking that the log holds every number. The spout also keeps the
-    highest number it has emitted in <probe.dir>/emitted (rewritten at most
-    ten times a second), so a test can tell which numbers went out before a
-    moment. The sink appends what it receives to <probe.dir>/sink-<task>.log,
-    so duplicates can be counted.
+    highest number it has emitted in <probe.dir>/emitted (rewritten when it
+    changes, at most every probe.emitted.every seconds), so a test can tell
+    which numbers went out before a moment. The sink appends what it
+    receives to <probe.dir>/sink-<task>.log, so duplicates can be counted.
 
     To time message timeouts, the sink can drop the first delivery of every
     probe.drop.every-th number (never acking it, so its tree times out;
@@ -24,9 +24,11 @@
     probe.per.call (numbers emitted per next_tuple at most, 10),
     probe.rate (numbers per second at most, not counting replays of failed
     ones; 0, the default: no limit), probe.drop.every (0, the default:
-    the sink drops nothing). A restarted spout skips the numbers
-    already acked at once, so it is back at the head of the stream as soon
-    as it has emitted the ones its predecessor left unacked.
+    the sink drops nothing), probe.emitted.every (0.1; 0 rewrites
+    <probe.dir>/emitted at every new number, for a test that must know what
+    is in flight now). A restarted spout skips the numbers already acked at
+    once, so it is back at the head of the stream as soon as it has emitted
+    the ones its predecessor left unacked.
 */
 #include <squall.h>
 
@@ -60,6 +62,8 @@ typedef struct {
     char *emitted_path;        //  <probe.dir>/emitted
     char *emitted_temporary;   //  where it is written before the rename
     double emitted_written;    //  monotonic seconds of the last rewrite
+    double emitted_every;      //  seconds between rewrites at most
+    int emitted_last;          //  number written there last, -2 for none yet
 } numbers_t;
 
 static void
@@ -97,15 +101,15 @@ static void
 s_write_emitted (numbers_t *self)
 {
     double now = s_now ();
-    if (now - self->emitted_written < 0.1)
+    if (self->next - 1 == self->emitted_last || now - self->emitted_written < self->emitted_every)
         return;
     self->emitted_written = now;
     FILE *file = fopen (self->emitted_temporary, "w");
     if (!file)
         return;
     fprintf (file, "%d\n", self->next - 1);
-    if (fclose (file) == 0)
-        rename (self->emitted_temporary, self->emitted_path);
+    if (fclose (file) == 0 && rename (self->emitted_temporary, self->emitted_path) == 0)
+        self->emitted_last = self->next - 1;
 }
 
 static int
@@ -117,6 +121,8 @@ s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *col
     self->messages = (int) sq_config_int (config, "probe.messages", 1000);
     self->per_call = (int) sq_config_int (config, "probe.per.call", 10);
     self->rate = sq_config_double (config, "probe.rate", 0);
+    self->emitted_every = sq_config_double (config, "probe.emitted.every", 0.1);
+    self->emitted_last = -2;
     self->started = s_now ();
     self->acked = calloc ((size_t) self->messages, sizeof (bool));
     self->replay = calloc ((size_t) self->messages, sizeof (int));

@@ -13,8 +13,9 @@
     Cleanup: each test stops nimbus in its teardown; a test that fails or
     times out dies, and its nimbus with it (PR_SET_PDEATHSIG); main()
     removes the suite directory at the end (unless SQ_TEST_KEEP is set, to
-    read nimbus.log in each test's directory). The suite skips (exit 77)
-    without java or the ZooKeeper server jar.
+    read nimbus.log in each test's directory). Without java or the
+    ZooKeeper server jar the suite skips (exit 77), or fails when every
+    suite must run (zk_server_skip).
 */
 #include "sq_assignment.h"
 #include "sq_supervisor_info.h"
@@ -942,10 +943,9 @@ s_remove_base (void)
 int
 main (void)
 {
-    if (!zk_server_available ()) {
-        fprintf (stderr, "test_nimbus: no java or ZooKeeper server jar; skipped\n");
-        return 77;
-    }
+    const char *missing = zk_server_missing ();
+    if (missing)
+        return zk_server_skip ("test_nimbus", missing);
     s_main_pid = getpid ();
     const char *tmp = getenv ("TMPDIR");
     snprintf (s_base, sizeof s_base, "%s/test_nimbus-XXXXXX", tmp && *tmp ? tmp : "/tmp");

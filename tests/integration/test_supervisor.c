@@ -14,8 +14,9 @@
     Cleanup: each test stops what it started; whatever a failing test
     leaves behind (supervisors, workers) is killed by main() at the end,
     which finds them by the suite directory on their command lines, and
-    the directory is removed. The suite skips (exit 77) without java or
-    the ZooKeeper server jar.
+    the directory is removed. Without java or the ZooKeeper
+    server jar the suite skips (exit 77), or fails when every suite must
+    run (zk_server_skip).
 */
 #include "sq_assignment.h"
 #include "sq_supervisor_info.h"
@@ -828,11 +829,9 @@ s_build_path (const char *name)
 int
 main (void)
 {
-    if (!zk_server_available ()) {
-        fprintf (stderr, "test_supervisor: no ZooKeeper server or java here (install the "
-                         "Debian package zookeeper); skipping\n");
-        return 77;
-    }
+    const char *missing = zk_server_missing ();
+    if (missing)
+        return zk_server_skip ("test_supervisor", missing);
     s_supervisor_bin = s_build_path ("supervisor/supervisor");
     s_fake_worker_bin = s_build_path ("tests/integration/fake_worker");
     if (!s_supervisor_bin || !s_fake_worker_bin) {

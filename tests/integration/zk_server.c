@@ -359,28 +359,68 @@ s_remove_stale (const char *parent_dir)
     closedir (dir);
 }
 
-bool
-zk_server_available (void)
+//  True when java names a program that can be run: a path that is
+//  executable, or a name found on the PATH.
+static bool
+s_java_found (const char *java)
 {
-    const char *classpath = getenv ("SQ_ZK_CLASSPATH");
-    if (!(classpath && *classpath) && access (S_SERVER_JAR, R_OK) != 0)
-        return false;
-    const char *java = getenv ("SQ_ZK_JAVA");
-    if (java && *java)
-        return strchr (java, '/') ? access (java, X_OK) == 0 : true;
+    if (strchr (java, '/'))
+        return access (java, X_OK) == 0;
     const char *path = getenv ("PATH");
     if (!path)
         return false;
     char *dirs = strdup (path);
+    if (!dirs)
+        return false;
     bool found = false;
     for (char *save = NULL, *dir = strtok_r (dirs, ":", &save); dir && !found;
          dir = strtok_r (NULL, ":", &save)) {
         char candidate[4096];
-        snprintf (candidate, sizeof candidate, "%s/java", dir);
+        snprintf (candidate, sizeof candidate, "%s/%s", dir, java);
         found = access (candidate, X_OK) == 0;
     }
     free (dirs);
     return found;
+}
+
+const char *
+zk_server_missing (void)
+{
+    const char *classpath = getenv ("SQ_ZK_CLASSPATH");
+    if (!(classpath && *classpath) && access (S_SERVER_JAR, R_OK) != 0)
+        return "no ZooKeeper server jar (" S_SERVER_JAR "; install the Debian package "
+               "zookeeper, or set SQ_ZK_CLASSPATH)";
+    const char *java = getenv ("SQ_ZK_JAVA");
+    if (java && *java)
+        return s_java_found (java) ? NULL : "SQ_ZK_JAVA names no program that can be run";
+    return s_java_found ("java") ? NULL
+                                 : "no java on the PATH (install the Debian package zookeeper, "
+                                   "which brings one, or set SQ_ZK_JAVA)";
+}
+
+//  True when a suite that cannot run must fail rather than skip.
+static bool
+s_every_suite_required (void)
+{
+    const char *require = getenv ("SQUALL_REQUIRE_ALL");
+    if (require && *require)
+        return strcmp (require, "0") != 0;
+    const char *ci = getenv ("CI");
+    return ci && (strcmp (ci, "true") == 0 || strcmp (ci, "1") == 0);
+}
+
+int
+zk_server_skip (const char *suite, const char *reason)
+{
+    if (s_every_suite_required ()) {
+        fprintf (stderr,
+                 "%s: cannot run: %s; FAILED, as every suite must run here "
+                 "(SQUALL_REQUIRE_ALL=1, or CI=true)\n",
+                 suite, reason);
+        return 99;
+    }
+    fprintf (stderr, "%s: cannot run: %s; skipped\n", suite, reason);
+    return 77;
 }
 
 zk_server_t *

@@ -28,9 +28,17 @@
 
 typedef struct _zk_server_t zk_server_t;
 
-//  True when a java binary and the ZooKeeper server jar can be found, so a
-//  suite can skip (exit 77) instead of failing on machines without them.
-bool zk_server_available (void);
+//  Why no server can be started here: NULL when a java binary and the
+//  ZooKeeper server jar can be found, else a sentence naming what is
+//  missing. Static; do not free.
+const char *zk_server_missing (void);
+
+//  The exit status of suite, which cannot run for reason (from
+//  zk_server_missing): 77, skipped, on a developer's machine; 99, a hard
+//  error for the test driver, when every suite must run: SQUALL_REQUIRE_ALL
+//  is 1, or it is unset and CI is true (SQUALL_REQUIRE_ALL=0 skips even
+//  then). Prints the suite, the reason and the verdict on stderr.
+int zk_server_skip (const char *suite, const char *reason);
 
 //  Start a server on a free 127.0.0.1 port with a new directory under
 //  parent_dir (NULL: $TMPDIR, else /tmp) and wait up to 30 s until it
