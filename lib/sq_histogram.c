@@ -181,6 +181,29 @@ sq_histogram_subtract (sq_histogram_t *dest, const sq_histogram_t *later,
     return 0;
 }
 
+void
+sq_histogram_add_bucket (sq_histogram_t *self, size_t index, uint64_t count)
+{
+    assert (self && index < SQ_HISTOGRAM_BUCKETS);
+    s_store (&self->buckets[index], s_add_saturating (s_load (&self->buckets[index]), count));
+    s_store (&self->count, s_add_saturating (s_load (&self->count), count));
+}
+
+void
+sq_histogram_add_sum (sq_histogram_t *self, uint64_t sum, uint64_t max)
+{
+    assert (self);
+    s_store (&self->sum, s_add_saturating (s_load (&self->sum), sum));
+    if (max > s_load (&self->max))
+        s_store (&self->max, max);
+}
+
+size_t
+sq_histogram_bytes (void)
+{
+    return sizeof (sq_histogram_t);
+}
+
 uint64_t
 sq_histogram_count (const sq_histogram_t *self)
 {

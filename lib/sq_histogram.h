@@ -68,6 +68,14 @@ void sq_histogram_merge (sq_histogram_t *dest, const sq_histogram_t *source);
 //  the top of dest's highest non-empty bucket, capped at later's max.
 int sq_histogram_subtract (sq_histogram_t *dest, const sq_histogram_t *later,
                            const sq_histogram_t *earlier);
+//  Add count values to bucket index and to the count, saturating: for
+//  rebuilding a histogram from its non-empty buckets.
+void sq_histogram_add_bucket (sq_histogram_t *self, size_t index, uint64_t count);
+//  Add sum to the sum (saturating) and raise max to at least max: the
+//  rest of such a rebuild.
+void sq_histogram_add_sum (sq_histogram_t *self, uint64_t sum, uint64_t max);
+//  Heap bytes one histogram owns (fixed).
+size_t sq_histogram_bytes (void);
 //  Number of values recorded.
 uint64_t sq_histogram_count (const sq_histogram_t *self);
 //  Sum of the values recorded, nanoseconds (saturating).
