@@ -301,7 +301,7 @@ sq_prometheus_family (sq_prometheus_t *self, const char *name, sq_prometheus_typ
     rc = rc || s_append_string (self, "# TYPE ") || s_append_string (self, stem) ||
          s_append_string (self, " ") || s_append_string (self, type_names[type]) ||
          s_append_string (self, "\n");
-    return rc ? -1 : 0;
+    return rc ? SQ_ENOMEM : 0;
 }
 
 //  Writes `<family><suffix>{labels[,le="<le>"]} ` (no braces without
@@ -332,10 +332,11 @@ int
 sq_prometheus_counter (sq_prometheus_t *self, const char *const *labels, uint64_t value)
 {
     assert (self);
-    if (s_check_sample (self, SQ_PROMETHEUS_COUNTER, labels))
-        return -1;
+    int rc = s_check_sample (self, SQ_PROMETHEUS_COUNTER, labels);
+    if (rc)
+        return rc;
     if (s_append_name (self, "", labels, NULL) || s_append_format (self, "%" PRIu64 "\n", value))
-        return -1;
+        return SQ_ENOMEM;
     return 0;
 }
 
@@ -358,13 +359,14 @@ int
 sq_prometheus_gauge (sq_prometheus_t *self, const char *const *labels, double value)
 {
     assert (self);
-    if (s_check_sample (self, SQ_PROMETHEUS_GAUGE, labels))
-        return -1;
+    int rc = s_check_sample (self, SQ_PROMETHEUS_GAUGE, labels);
+    if (rc)
+        return rc;
     char text[40];
     s_format_double (text, sizeof text, value);
     if (s_append_name (self, "", labels, NULL) || s_append_string (self, text) ||
         s_append_string (self, "\n"))
-        return -1;
+        return SQ_ENOMEM;
     return 0;
 }
 
@@ -385,15 +387,16 @@ sq_prometheus_histogram (sq_prometheus_t *self, const char *const *labels,
                          const sq_histogram_t *histogram)
 {
     assert (self && histogram);
-    if (s_check_sample (self, SQ_PROMETHEUS_HISTOGRAM, labels))
-        return -1;
+    int rc = s_check_sample (self, SQ_PROMETHEUS_HISTOGRAM, labels);
+    if (rc)
+        return rc;
     char le[32];
     for (size_t index = 0; index < SQ_PROMETHEUS_LE_BOUNDS; index++) {
         uint64_t bound = sq_prometheus_le_bound (index);
         s_format_seconds (le, sizeof le, bound);
         if (s_append_name (self, "_bucket", labels, le) ||
             s_append_format (self, "%" PRIu64 "\n", sq_histogram_count_at_most (histogram, bound)))
-            return -1;
+            return SQ_ENOMEM;
     }
     //  +Inf is every bucket: the same total the finite bounds were cut
     //  from, even in a snapshot whose count field lags its buckets.
@@ -405,6 +408,6 @@ sq_prometheus_histogram (sq_prometheus_t *self, const char *const *labels,
         s_append_name (self, "_sum", labels, NULL) || s_append_string (self, sum) ||
         s_append_string (self, "\n") || s_append_name (self, "_count", labels, NULL) ||
         s_append_format (self, "%" PRIu64 "\n", count))
-        return -1;
+        return SQ_ENOMEM;
     return 0;
 }

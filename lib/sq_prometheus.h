@@ -55,20 +55,20 @@ sq_prometheus_t *sq_prometheus_new (void);
 //  Destroy; NULL-safe; nulls the caller's pointer.
 void sq_prometheus_destroy (sq_prometheus_t **self_p);
 //  Start a family: write its `# HELP` (when help is not NULL) and
-//  `# TYPE` lines. Returns 0, or -1 when the name breaks the rules or
-//  was written before.
+//  `# TYPE` lines. Returns 0, -1 when the name breaks the rules or was
+//  written before, or SQ_ENOMEM.
 int sq_prometheus_family (sq_prometheus_t *self, const char *name, sq_prometheus_type_t type,
                           const char *help);
 //  Write a sample of the current family, which must be a counter. labels
 //  is NULL or a NULL-terminated list of name, value, name, value, ...
-//  Returns 0 or -1.
+//  Returns 0, -1 when a rule is broken, or SQ_ENOMEM.
 int sq_prometheus_counter (sq_prometheus_t *self, const char *const *labels, uint64_t value);
 //  Write a sample of the current family, which must be a gauge. NaN and
-//  infinities are written as NaN, +Inf, -Inf. Returns 0 or -1.
+//  infinities are written as NaN, +Inf, -Inf. Returns 0, -1 or SQ_ENOMEM.
 int sq_prometheus_gauge (sq_prometheus_t *self, const char *const *labels, double value);
 //  Write the `_bucket`, `_sum` and `_count` lines of one histogram (in
 //  nanoseconds) of the current family, which must be a histogram.
-//  Returns 0 or -1.
+//  Returns 0, -1 or SQ_ENOMEM.
 int sq_prometheus_histogram (sq_prometheus_t *self, const char *const *labels,
                              const sq_histogram_t *histogram);
 //  The text written so far, NUL-terminated. Owned by the writer; valid
