@@ -39,7 +39,8 @@ struct _nimbus_windows_t {
     bool histogram;                    //  a histogram source, else a counter
     bool started;                      //  a snapshot was added
     uint64_t last_ms;                  //  latest time seen
-    uint64_t restarts;                 //  snapshots below their predecessor
+    uint64_t restarts;                 //  restarts seen
+    uint64_t uptime_ms;                //  source's uptime at the last snapshot
     uint64_t origin_ms;                //  when the first increment began to accrue
     uint64_t previous;                 //  counter: last cumulative value
     uint64_t total;                    //  counter: all increments, saturating
@@ -152,14 +153,24 @@ s_accrued_from (const nimbus_windows_t *self, uint64_t now_ms, uint64_t uptime_m
     return now_ms - (uptime_ms < now_ms ? uptime_ms : now_ms);
 }
 
-//  Records a snapshot's time, and the first one's start of accrual.
+//  Is a snapshot with this uptime from a source that restarted since the
+//  last one? Uptime only grows within one run of a source.
+static bool
+s_younger (const nimbus_windows_t *self, uint64_t uptime_ms)
+{
+    return self->started && uptime_ms < self->uptime_ms;
+}
+
+//  Records a snapshot's time and uptime, and the first one's start of
+//  accrual.
 static void
-s_advance (nimbus_windows_t *self, uint64_t now_ms, uint64_t from)
+s_advance (nimbus_windows_t *self, uint64_t now_ms, uint64_t from, uint64_t uptime_ms)
 {
     if (!self->started)
         self->origin_ms = from;
     self->started = true;
     self->last_ms = now_ms;
+    self->uptime_ms = uptime_ms;
 }
 
 uint64_t
@@ -168,11 +179,12 @@ nimbus_windows_add_counter (nimbus_windows_t *self, uint64_t now_ms, uint64_t up
 {
     assert (self && !self->histogram);
     bool first = !self->started;
+    bool younger = s_younger (self, uptime_ms);
     now_ms = s_time (self, now_ms);
     uint64_t from = s_accrued_from (self, now_ms, uptime_ms);
-    s_advance (self, now_ms, from);
+    s_advance (self, now_ms, from, uptime_ms);
     uint64_t increment = cumulative;
-    if (!first && cumulative >= self->previous)
+    if (!first && !younger && cumulative >= self->previous)
         increment = cumulative - self->previous;
     else if (!first)
         self->restarts++;
@@ -244,7 +256,8 @@ nimbus_windows_add_histogram (nimbus_windows_t *self, uint64_t now_ms, uint64_t 
     now_ms = s_time (self, now_ms);
     uint64_t from = s_accrued_from (self, now_ms, uptime_ms);
     bool restart = false;
-    if (!self->started || sq_histogram_subtract (increment, cumulative, self->last) != 0) {
+    if (!self->started || s_younger (self, uptime_ms) ||
+        sq_histogram_subtract (increment, cumulative, self->last) != 0) {
         sq_histogram_snapshot (increment, cumulative);
         restart = self->started;
     }
@@ -265,7 +278,7 @@ nimbus_windows_add_histogram (nimbus_windows_t *self, uint64_t now_ms, uint64_t 
         }
         placed[window] = true;
     }
-    s_advance (self, now_ms, from);
+    s_advance (self, now_ms, from, uptime_ms);
     self->restarts += restart;
     for (int window = 0; window < TIMED_WINDOWS; window++) {
         if (!placed[window])

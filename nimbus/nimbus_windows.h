@@ -10,9 +10,10 @@
     Increments. Each snapshot minus the previous one is an increment,
     received at the snapshot's time. A snapshot below the previous one (a
     counter that went backwards, a histogram with any bucket, its count or
-    its sum lower) means the source restarted: the snapshot itself is the
-    increment, never a negative one. The first snapshot is an increment
-    too, accrued over the source's uptime, which the caller passes along.
+    its sum lower), or with a shorter uptime than the previous one, means
+    the source restarted: the snapshot itself is the increment, never a
+    negative one. The first snapshot is an increment too, accrued over the
+    source's uptime, which the caller passes with every snapshot.
 
     Windows. Each window is a ring of 60 slots of window / 60 (10 s, 180 s,
     1440 s); an increment lands in the slot of its time. The value of a
@@ -94,7 +95,8 @@ void nimbus_windows_histogram (nimbus_windows_t *self, nimbus_window_t window, u
 //  When the window counts nothing: the window's length, or the time since
 //  the source's start if shorter. 0 before the first snapshot.
 uint64_t nimbus_windows_span_ms (nimbus_windows_t *self, nimbus_window_t window, uint64_t now_ms);
-//  Number of restarts seen (snapshots below their predecessor).
+//  Number of restarts seen (snapshots below their predecessor, or with a
+//  shorter uptime).
 uint64_t nimbus_windows_restarts (const nimbus_windows_t *self);
 //  Heap bytes owned.
 size_t nimbus_windows_bytes (const nimbus_windows_t *self);

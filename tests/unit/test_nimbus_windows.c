@@ -77,9 +77,15 @@ START_TEST (test_counter_restart)
     ck_assert_uint_eq (nimbus_windows_add_counter (windows, T0 + 9 * SEC, 5 * SEC, 45), 15);
     ck_assert_uint_eq (nimbus_windows_counter (windows, NIMBUS_WINDOW_10M, T0 + 9 * SEC), 145);
     ck_assert_uint_eq (nimbus_windows_counter (windows, NIMBUS_WINDOW_ALL, T0 + 9 * SEC), 145);
+    //  A shorter uptime is a restart even when the value grew: the new
+    //  run's 60 is the increment, not 60 - 45.
+    ck_assert_uint_eq (nimbus_windows_add_counter (windows, T0 + 9 * SEC, SEC, 60), 60);
+    ck_assert_uint_eq (nimbus_windows_restarts (windows), 2);
+    ck_assert_uint_eq (nimbus_windows_add_counter (windows, T0 + 9 * SEC, 4 * SEC, 65), 5);
+    ck_assert_uint_eq (nimbus_windows_counter (windows, NIMBUS_WINDOW_10M, T0 + 9 * SEC), 210);
     //  A clock that steps back is read as the last time seen.
-    ck_assert_uint_eq (nimbus_windows_add_counter (windows, T0, 6 * SEC, 50), 5);
-    ck_assert_uint_eq (nimbus_windows_counter (windows, NIMBUS_WINDOW_10M, T0), 150);
+    ck_assert_uint_eq (nimbus_windows_add_counter (windows, T0, 6 * SEC, 70), 5);
+    ck_assert_uint_eq (nimbus_windows_counter (windows, NIMBUS_WINDOW_10M, T0), 215);
     ck_assert_uint_eq (nimbus_windows_span_ms (windows, NIMBUS_WINDOW_ALL, T0), 9 * SEC);
     nimbus_windows_destroy (&windows);
 }
@@ -165,6 +171,13 @@ START_TEST (test_capacity_from_histogram_windows)
     nimbus_windows_histogram (windows, NIMBUS_WINDOW_ALL, now + 10 * SEC, window);
     ck_assert_uint_eq (sq_histogram_count (window), 90001);
     ck_assert_uint_eq (sq_histogram_bucket (window, 7), 1);
+    //  Restarted again, and already past the old counts: the uptime says so.
+    for (int tuple = 0; tuple < 5; tuple++)
+        sq_histogram_record (cumulative, 7);
+    ck_assert_int_eq (nimbus_windows_add_histogram (windows, now + 20 * SEC, 0, cumulative), 0);
+    ck_assert_uint_eq (nimbus_windows_restarts (windows), 2);
+    nimbus_windows_histogram (windows, NIMBUS_WINDOW_ALL, now + 20 * SEC, window);
+    ck_assert_uint_eq (sq_histogram_bucket (window, 7), 7);
     sq_histogram_destroy (&cumulative);
     sq_histogram_destroy (&window);
     nimbus_windows_destroy (&windows);
