@@ -13,8 +13,8 @@ struct _sq_grouping_t {
     sq_grouping_type_t type;            //  which grouping
     int first_task;                     //  lowest target task id
     int task_count;                     //  number of target tasks
-    int *field_indices;                 //  fields grouping: value indices to hash
-    size_t field_count;                 //  fields grouping: how many
+    int *field_indices;                 //  fields, partial key: value indices to hash
+    size_t field_count;                 //  fields, partial key: how many
     int *cycle;                         //  shuffle: task ids in the current permutation
     size_t cycle_size;                  //  shuffle: number of task ids in cycle
     size_t cycle_next;                  //  shuffle: next position in cycle
@@ -82,6 +82,8 @@ sq_grouping_new (const sq_grouping_spec_t *spec)
     snprintf (name, sizeof name, "'%s' on stream '%s' of '%s'", spec->target ? spec->target : "?",
               spec->stream ? spec->stream : "?", spec->source ? spec->source : "?");
     self->name = strdup (name);
+    //  Arrays get one spare element, so that none is a malloc (0), which
+    //  may return NULL and read as out of memory.
     bool keyed = spec->type == SQ_GROUPING_FIELDS || spec->type == SQ_GROUPING_PARTIAL_KEY;
     if (keyed) {
         self->field_indices = malloc (spec->field_count * sizeof (int) + 1);

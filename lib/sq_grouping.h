@@ -33,8 +33,8 @@ typedef struct {
     sq_grouping_type_t type;            //  which grouping
     int first_task;                     //  lowest task id of the target component
     int task_count;                     //  number of target tasks
-    const int *field_indices;           //  fields grouping: value indices to hash
-    size_t field_count;                 //  fields grouping: how many
+    const int *field_indices;           //  fields, partial key: value indices to hash
+    size_t field_count;                 //  fields, partial key: how many
     const bool *local;                  //  local-or-shuffle: local[i] for task first_task + i,
                                         //  or NULL when every task is local
     const sq_custom_grouping_t *custom; //  custom: the callbacks

@@ -419,7 +419,8 @@ s_custom_choose (void *state, int task_id, const sq_value_t *values, size_t coun
     self->last_task_id = task_id;
     self->last_value = values[0].as.i;
     self->last_count = count;
-    for (int i = 0; i < self->reply_count && i < 8; i++)
+    //  Writes no more than the room it has, but may claim more.
+    for (int i = 0; i < self->reply_count && i < (int) self->target_count; i++)
         chosen[i] = self->reply[i];
     return self->reply_count;
 }
