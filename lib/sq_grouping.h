@@ -1,8 +1,10 @@
 /*  sq_grouping - picks the target tasks of one emitted tuple
 
     One grouping instance serves one emitting task on one subscription, so
-    shuffle state needs no lock. The target component's tasks are the
-    contiguous ids first_task .. first_task + task_count - 1.
+    its state needs no lock. The target component's tasks are the
+    contiguous ids first_task .. first_task + task_count - 1. Each kind of
+    grouping has a file of its own behind this interface
+    (sq_grouping_kinds.h); a bolt without tasks gets no tuple from any.
 
     shuffle, none: cycles through a random permutation of the tasks, redrawn
                    after each cycle, so every task gets an even share.
