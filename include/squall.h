@@ -296,6 +296,26 @@ typedef struct {
     void (*cleanup) (void *state); //  last call; free state
 } sq_bolt_t;
 
+//  A custom grouping (Storm's CustomStreamGrouping): callbacks that pick the
+//  target tasks of each tuple. Every emitting task gets its own instance
+//  for each subscription using the grouping, with its own `state` (starts
+//  NULL), so the callbacks need no lock. prepare runs once per instance
+//  before the emitting task's open / prepare; choose runs on the emitting
+//  task's thread, inside its emits; cleanup runs after the task stopped.
+//  Only choose is required. The table must outlive the topology.
+typedef struct {
+    //  The emitting task's context, the stream, and the subscribing
+    //  component's task ids (Storm's targetTasks); returns 0 or -1 to stop.
+    int (*prepare) (void **state_p, const sq_context_t *context, const char *stream,
+                    const int *target_tasks, size_t target_count);
+    //  Write into `chosen` (room for target_count ids) the tasks that get
+    //  the tuple emitted by task_id with these values; return how many, 0
+    //  for none. -1, more than target_count, or a task not among the target
+    //  tasks fails the emit (it returns -1 and sends nothing).
+    int (*choose) (void *state, int task_id, const sq_value_t *values, size_t count, int *chosen);
+    void (*cleanup) (void *state); //  last call; free state
+} sq_custom_grouping_t;
+
 //  ---------------------------------------------------------------------
 //  Topology builder. Mistakes (unknown components, duplicate ids, ...) are
 //  collected and reported by validation, so builder calls need no checks.
@@ -340,6 +360,15 @@ SQ_EXPORT void sq_component_local_or_shuffle_grouping (sq_component_t *self, con
                                                        const char *stream);
 SQ_EXPORT void sq_component_none_grouping (sq_component_t *self, const char *source,
                                            const char *stream);
+//  Partial key grouping (Storm's partialKeyGrouping) on comma-separated
+//  fields: two fixed hashes of the values pick two candidate tasks, and
+//  each emitting task sends to the one it has sent fewer tuples so far.
+SQ_EXPORT void sq_component_partial_key_grouping (sq_component_t *self, const char *source,
+                                                  const char *stream, const char *fields);
+//  Custom grouping: `grouping` picks the tasks (see sq_custom_grouping_t).
+SQ_EXPORT void sq_component_custom_grouping (sq_component_t *self, const char *source,
+                                             const char *stream,
+                                             const sq_custom_grouping_t *grouping);
 
 //  ---------------------------------------------------------------------
 //  Topology packages: a shared object exporting this function, which fills

@@ -135,7 +135,7 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
                     continue;
                 int field_indices[SQ_MAX_FIELDS];
                 size_t field_count = 0;
-                if (input->type == SQ_GROUPING_FIELDS) {
+                if (input->type == SQ_GROUPING_FIELDS || input->type == SQ_GROUPING_PARTIAL_KEY) {
                     sq_stream_t *grouped = sq_stream_new (source->id, input->stream, input->fields);
                     for (size_t f = 0; grouped && f < grouped->field_count; f++)
                         field_indices[field_count++] =
@@ -150,6 +150,13 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
                     .field_indices = field_indices,
                     .field_count = field_count,
                     .local = self->local ? self->local + first_task : NULL,
+                    .custom = input->custom,
+                    .context = task,
+                    .source_task = task->task_id,
+                    .value_count = outlet->stream->field_count,
+                    .source = source->id,
+                    .stream = outlet->stream->name,
+                    .target = target->id,
                 };
                 sq_grouping_t **grown =
                     realloc (outlet->groupings, (outlet->grouping_count + 1) * sizeof (void *));
@@ -158,7 +165,7 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
                 outlet->groupings = grown;
                 sq_grouping_t *grouping = sq_grouping_new (&spec);
                 if (!grouping)
-                    return sq_error_set ("out of memory");
+                    return -1; //  sq_grouping_new said why
                 outlet->groupings[outlet->grouping_count++] = grouping;
                 outlet->max_targets += sq_grouping_max_targets (grouping);
             }

@@ -1,6 +1,8 @@
 /*  probe_topology - a test package whose deliveries a test can audit
 
     numbers (spout, 1) -shuffle-> relay (4) -fields "number"-> sink (2)
+    and, with probe.groupings set, also from relay:
+        -custom (number % 2)-> custom (2)   -partial key "number"-> partial (2)
 
     The spout plays a durable source, like a message queue with committed
     offsets: it emits the numbers 0 .. probe.messages-1 as tracked tuples
@@ -26,9 +28,10 @@
     ones; 0, the default: no limit), probe.drop.every (0, the default:
     the sink drops nothing), probe.emitted.every (0.1; 0 rewrites
     <probe.dir>/emitted at every new number, for a test that must know what
-    is in flight now). A restarted spout skips the numbers already acked at
-    once, so it is back at the head of the stream as soon as it has emitted
-    the ones its predecessor left unacked.
+    is in flight now), probe.groupings (false: add the custom and partial
+    key bolts, which log like the sink). A restarted spout skips the numbers
+    already acked at once, so it is back at the head of the stream as soon
+    as it has emitted the ones its predecessor left unacked.
 */
 #include <squall.h>
 
@@ -320,14 +323,69 @@ static const sq_bolt_t s_sink = {
     .cleanup = s_sink_cleanup,
 };
 
+//  Custom grouping: number n goes to target task n % target count.
+typedef struct {
+    int *targets; //  the target task ids
+    size_t count; //  how many
+} by_number_t;
+
+static int
+s_by_number_prepare (void **state_p, const sq_context_t *context, const char *stream,
+                     const int *target_tasks, size_t target_count)
+{
+    (void) context;
+    (void) stream;
+    by_number_t *self = calloc (1, sizeof (by_number_t));
+    int *targets = malloc (target_count * sizeof (int));
+    if (!self || !targets || target_count == 0) {
+        free (self);
+        free (targets);
+        return -1;
+    }
+    memcpy (targets, target_tasks, target_count * sizeof (int));
+    self->targets = targets;
+    self->count = target_count;
+    *state_p = self;
+    return 0;
+}
+
+static int
+s_by_number_choose (void *state, int task_id, const sq_value_t *values, size_t count, int *chosen)
+{
+    (void) task_id;
+    (void) count;
+    by_number_t *self = state;
+    chosen[0] = self->targets[(uint64_t) values[0].as.i % self->count];
+    return 1;
+}
+
+static void
+s_by_number_cleanup (void *state)
+{
+    by_number_t *self = state;
+    free (self->targets);
+    free (self);
+}
+
+static const sq_custom_grouping_t s_by_number = {
+    .prepare = s_by_number_prepare,
+    .choose = s_by_number_choose,
+    .cleanup = s_by_number_cleanup,
+};
+
 int
 squall_topology (sq_topology_t *topology, const sq_config_t *config)
 {
-    (void) config;
     sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
     sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "relay", &s_relay, 4), "numbers",
                                    NULL);
     sq_component_fields_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "relay",
                                   NULL, "number");
+    if (sq_config_bool (config, "probe.groupings", false)) {
+        sq_component_custom_grouping (sq_topology_set_bolt (topology, "custom", &s_sink, 2),
+                                      "relay", NULL, &s_by_number);
+        sq_component_partial_key_grouping (sq_topology_set_bolt (topology, "partial", &s_sink, 2),
+                                           "relay", NULL, "number");
+    }
     return 0;
 }
