@@ -5,7 +5,7 @@
       config.json               the supervisor's effective config, for its workers
       packages/<id>.so          topology packages, one per topology id
       workers/<port>/pid        process id of the worker on slot <port>
-      workers/<port>/heartbeat  touched by that worker; its mtime is the heartbeat
+      workers/<port>/heartbeat  rewritten by that worker; its mtime is the heartbeat
       workers/<port>/worker.log the worker's stdout and stderr, appended
 
     Workers include this header too (squall-worker links supervisor_paths.c),
@@ -37,9 +37,5 @@ bool supervisor_paths_safe_name (const char *name);
 //  Create directory path and its missing parents (mode 0755). Returns 0, or
 //  -1 with sq_last_error() naming the directory and the reason.
 int supervisor_paths_make_dirs (const char *path);
-//  Worker side: touch the heartbeat file of the worker on slot port
-//  (create it, with its directory, when missing; set its mtime to now).
-//  Returns 0, or -1 with sq_last_error() set.
-int supervisor_paths_touch_heartbeat (const sq_config_t *config, int port);
 
 #endif
