@@ -17,6 +17,7 @@
     mask); workers get an empty mask and default handlers.
 */
 #include "sq_config.h"
+#include "sq_coverage.h"
 #include "supervisor_server.h"
 
 #include <assert.h>
@@ -172,6 +173,8 @@ main (int argc, char *argv[])
             stop = true;
     }
     bool superseded = supervisor_server_superseded (server);
+    //  Stopping waits for the workers: a test may kill us meanwhile.
+    SQ_COVERAGE_FLUSH ();
     supervisor_server_stop (server);
     zpoller_destroy (&poller);
     supervisor_server_destroy (&server);
