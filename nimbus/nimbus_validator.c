@@ -87,6 +87,7 @@ s_child_answer (const sq_topology_t *topology, const sq_config_t *config)
 static void
 s_child (int fd, const char *path, const sq_config_t *config)
 {
+    SQ_COVERAGE_FORKED ();
     prctl (PR_SET_PDEATHSIG, SIGKILL);
     alarm (S_CHILD_ALARM_SECS);
     json_t *answer = NULL;

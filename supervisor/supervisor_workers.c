@@ -1,5 +1,6 @@
 /*  supervisor_workers - the worker processes of a supervisor's slots */
 #include "supervisor_workers.h"
+#include "sq_coverage.h"
 #include "sq_error.h"
 #include "supervisor_paths.h"
 
@@ -394,10 +395,13 @@ s_record_worker (supervisor_workers_t *self, s_slot_t *slot)
     free (pid);
 }
 
-//  In the child, between fork and exec: only async-signal-safe calls.
+//  In the child, between fork and exec: only async-signal-safe calls (but
+//  for coverage builds' counters: libgcov writes files with malloc and
+//  stdio, which glibc makes usable again in a forked child).
 static void
 s_child (int null_fd, int log_fd, const char *command, char **argv, const char *failure)
 {
+    SQ_COVERAGE_FORKED ();
     setpgid (0, 0);
     struct sigaction action;
     memset (&action, 0, sizeof action);
@@ -418,9 +422,11 @@ s_child (int null_fd, int log_fd, const char *command, char **argv, const char *
         for (long fd = 3; fd < (limit > 0 && limit < 65536 ? limit : 65536); fd++)
             close ((int) fd);
     }
+    SQ_COVERAGE_FLUSH ();
     execv (command, argv);
     ssize_t ignored = write (2, failure, strlen (failure));
     (void) ignored;
+    SQ_COVERAGE_FLUSH ();
     _exit (127);
 }
 
