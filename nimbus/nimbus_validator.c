@@ -87,7 +87,6 @@ s_child_answer (const sq_topology_t *topology, const sq_config_t *config)
 static void
 s_child (int fd, const char *path, const sq_config_t *config)
 {
-    SQ_COVERAGE_FORKED ();
     prctl (PR_SET_PDEATHSIG, SIGKILL);
     alarm (S_CHILD_ALARM_SECS);
     json_t *answer = NULL;
@@ -135,6 +134,7 @@ nimbus_validator_new (const char *path, const sq_config_t *config)
         return NULL;
     }
     if (pid == 0) {
+        SQ_COVERAGE_FORKED ();
         close (fds[0]);
         s_child (fds[1], path, config);
     }

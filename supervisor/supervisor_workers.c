@@ -401,7 +401,6 @@ s_record_worker (supervisor_workers_t *self, s_slot_t *slot)
 static void
 s_child (int null_fd, int log_fd, const char *command, char **argv, const char *failure)
 {
-    SQ_COVERAGE_FORKED ();
     setpgid (0, 0);
     struct sigaction action;
     memset (&action, 0, sizeof action);
@@ -467,8 +466,10 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
                  stamp, self->supervisor_id, slot->want_name, slot->want_id, slot->want_executors,
                  slot->port);
         pid = fork ();
-        if (pid == 0)
+        if (pid == 0) {
+            SQ_COVERAGE_FORKED ();
             s_child (null_fd, log_fd, self->command, argv, failure);
+        }
         if (pid < 0)
             zsys_error ("supervisor=%s port=%d cannot fork a worker: %s", self->supervisor_id,
                         slot->port, strerror (errno));
