@@ -192,6 +192,7 @@ main (int argc, char *argv[])
     int workers = 0;
     char *endpoint = NULL;
     sq_config_t *config = sq_config_new ();
+    int rc = 0;
     int option;
     while ((option = getopt_long (argc, argv, "c:hw:n:", options, NULL)) != -1) {
         switch (option) {
@@ -215,7 +216,8 @@ main (int argc, char *argv[])
                          "storm-submit: -n expects a number of workers (1 to 4096), got "
                          "'%s'\n",
                          optarg);
-                return 2;
+                rc = 2;
+                goto done;
             }
             workers = (int) value;
             break;
@@ -223,7 +225,8 @@ main (int argc, char *argv[])
         case 'N':
             if (!strchr (optarg, ':') || strchr (optarg, ':') == optarg) {
                 fprintf (stderr, "storm-submit: --nimbus expects HOST:PORT, got '%s'\n", optarg);
-                return 2;
+                rc = 2;
+                goto done;
             }
             free (endpoint);
             endpoint = zsys_sprintf ("tcp://%s", optarg);
@@ -232,32 +235,29 @@ main (int argc, char *argv[])
         case 'c':
             if ((option == 'f' ? sq_config_merge_file : sq_config_set_option) (config, optarg)) {
                 fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
-                return 2;
+                rc = 2;
+                goto done;
             }
             break;
         case 'h':
             s_usage (stdout);
-            return 0;
+            goto done;
         case 'V':
             printf ("storm-submit (squall) %s\n", PACKAGE_VERSION);
-            return 0;
+            goto done;
         default:
             s_usage (stderr);
-            return 2;
+            rc = 2;
+            goto done;
         }
     }
-    int rc;
-    if (local) {
-        if (argc - optind != 2) {
-            s_usage (stderr);
-            return 2;
-        }
+    if (local ? argc - optind != 2 : argc - optind < 1) {
+        s_usage (stderr);
+        rc = 2;
+    } else if (local)
         rc = s_run_local (argv[optind], argv[optind + 1], config, duration,
                           wait_secs >= 0 ? wait_secs : 2);
-    } else if (argc - optind < 1) {
-        s_usage (stderr);
-        return 2;
-    } else {
+    else {
         //  Nothing to clean up while talking to nimbus: Ctrl-C just ends.
         signal (SIGINT, SIG_DFL);
         signal (SIGTERM, SIG_DFL);
@@ -266,6 +266,7 @@ main (int argc, char *argv[])
         rc = s_run_cluster (endpoint, (int) (timeout_secs * 1000), argc - optind, argv + optind,
                             config, workers, wait_secs);
     }
+done:
     free (endpoint);
     sq_config_destroy (&config);
     return rc;

@@ -654,6 +654,65 @@ START_TEST (test_bad_requests)
 }
 END_TEST
 
+//  A package whose squall_topology() never returns: nimbus answers other
+//  requests while it validates, refuses the submit once
+//  nimbus.validation.timeout.secs is over (2 s here), and serves on.
+START_TEST (test_validation_timeout)
+{
+    s_stop_nimbus (SIGTERM);
+    s_start_nimbus ((const char *[]){"nimbus.validation.timeout.secs=2", NULL});
+    size_t size;
+    void *package = s_read_file (s_build_path ("tests/integration/.libs/bad_topology.so"), &size);
+    char checksum[SQ_SHA256_HEX_SIZE];
+    sq_sha256_hex (package, size, checksum);
+    json_t *request =
+        json_pack ("{s:i, s:s, s:s, s:{s:s}, s:s}", "version", 1, "verb", "submit", "name", "stuck",
+                   "config", "bad.behaviour", "hang", "checksum", checksum);
+    char *text = json_dumps (request, JSON_COMPACT);
+    json_decref (request);
+    //  The submit goes on a socket of its own, so it can wait while the
+    //  test's client asks for the list.
+    zsock_t *dealer = zsock_new_dealer (s_nimbus);
+    ck_assert (dealer);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, text);
+    zmsg_addmem (msg, package, size);
+    long long sent = test_processes_now_ms ();
+    ck_assert (zmsg_send (&msg, dealer) == 0);
+    free (text);
+    free (package);
+
+    json_t *reply = s_list ();
+    ck_assert_msg (!(zsock_events (dealer) & ZMQ_POLLIN),
+                   "the submit was answered before the list");
+    ck_assert (!s_listed (reply, "stuck"));
+    json_decref (reply);
+
+    zsock_set_rcvtimeo (dealer, WAIT_MS);
+    char *answer = zstr_recv (dealer);
+    long long waited = test_processes_now_ms () - sent;
+    ck_assert_msg (answer, "no answer to the submit within %d ms", WAIT_MS);
+    reply = json_loads (answer, 0, NULL);
+    const char *error = json_string_value (json_object_get (reply, "error"));
+    ck_assert_msg (json_is_false (json_object_get (reply, "ok")) && error &&
+                       strstr (error, "the package took longer than 2 s to build and validate"),
+                   "answer: %s", answer);
+    ck_assert_msg (waited >= 2000, "refused after %lld ms, before the timeout", waited);
+    json_decref (reply);
+    zstr_free (&answer);
+    zsock_destroy (&dealer);
+
+    //  Nothing of it stayed, and nimbus serves on: the name is free and a
+    //  good package goes through.
+    ck_assert (!s_topology_record ("stuck"));
+    char *id = s_submit_wordcount ("stuck", 1);
+    reply = s_list ();
+    ck_assert (s_listed (reply, "stuck"));
+    json_decref (reply);
+    free (id);
+}
+END_TEST
+
 START_TEST (test_kill)
 {
     char *id = s_submit_wordcount ("wordcount", 1);
@@ -965,6 +1024,7 @@ main (void)
     tcase_set_timeout (tcase, 90);
     tcase_add_test (tcase, test_submit_and_list);
     tcase_add_test (tcase, test_bad_requests);
+    tcase_add_test (tcase, test_validation_timeout);
     tcase_add_test (tcase, test_kill);
     tcase_add_test (tcase, test_restart);
     tcase_add_test (tcase, test_rebalance);
