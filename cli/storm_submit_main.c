@@ -267,8 +267,13 @@ main (int argc, char *argv[])
     }
     int rc;
     if (local) {
-        //  Nothing could activate it: a local run takes no commands.
-        if (argc - optind != 2 || submit_options.initial_status != SQ_INITIAL_STATUS_ACTIVE) {
+        if (submit_options.initial_status != SQ_INITIAL_STATUS_ACTIVE) {
+            //  Nothing could activate it: a local run takes no commands.
+            fprintf (stderr, "storm-submit: --inactive is for cluster submits: nothing can "
+                             "activate a local run\n");
+            return 2;
+        }
+        if (argc - optind != 2) {
             s_usage (stderr);
             return 2;
         }
