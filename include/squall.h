@@ -409,11 +409,32 @@ SQ_EXPORT void sq_local_cluster_destroy (sq_local_cluster_t **self_p);
 //  topology or config, a name in use, or a component that fails to open.
 SQ_EXPORT int sq_local_cluster_submit (sq_local_cluster_t *self, const char *name,
                                        const sq_config_t *config, sq_topology_t **topology_p);
+//  How a topology starts (Storm's TopologyInitialStatus).
+typedef enum {
+    SQ_INITIAL_STATUS_ACTIVE = 0,  //  spouts are activated and emit at once (the default)
+    SQ_INITIAL_STATUS_INACTIVE = 1 //  no activate, no next_tuple until activated
+} sq_initial_status_t;
+
+//  Options of a submit (Storm's SubmitOptions). All zero: Storm's defaults.
+typedef struct {
+    sq_initial_status_t initial_status; //  active or inactive at start
+} sq_submit_options_t;
+
+//  sq_local_cluster_submit with options (Storm's submitTopologyWithOpts);
+//  options NULL means the defaults. Submitted inactive, the topology's
+//  tasks open (or prepare) but no spout's next_tuple (nor activate) is
+//  called until sq_local_cluster_activate.
+SQ_EXPORT int sq_local_cluster_submit_with_options (sq_local_cluster_t *self, const char *name,
+                                                    const sq_config_t *config,
+                                                    sq_topology_t **topology_p,
+                                                    const sq_submit_options_t *options);
 //  Deactivate the spouts, wait `wait_secs` for tuples in flight, then stop
 //  every task (cleanup and close run) and forget the topology. -1 when no
 //  topology has that name.
 SQ_EXPORT int sq_local_cluster_kill (sq_local_cluster_t *self, const char *name, double wait_secs);
-//  Deactivate or activate the spouts of a topology. -1 for an unknown name.
+//  Deactivate or activate the spouts of a topology. Each spout task's
+//  deactivate (activate) is called once, on its executor's thread, before
+//  it stops (resumes) calling next_tuple. -1 for an unknown name.
 SQ_EXPORT int sq_local_cluster_deactivate (sq_local_cluster_t *self, const char *name);
 SQ_EXPORT int sq_local_cluster_activate (sq_local_cluster_t *self, const char *name);
 //  Fill *stats for a topology. -1 for an unknown name.

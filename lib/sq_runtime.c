@@ -23,9 +23,14 @@ sq_runtime_now_ns (void)
     return (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec;
 }
 
+//  Check the config keys the runtime reads; component names the component
+//  whose overrides the config includes, NULL for the topology's own.
 static int
-s_check_config (const sq_config_t *config)
+s_check_config (const sq_config_t *config, const char *component)
 {
+    char owner[200] = "";
+    if (component)
+        snprintf (owner, sizeof owner, " (component '%s')", component);
     static const char *non_negative[] = {
         "topology.acker.executors",
         "topology.message.timeout.secs",
@@ -35,14 +40,36 @@ s_check_config (const sq_config_t *config)
     };
     for (size_t i = 0; i < sizeof non_negative / sizeof *non_negative; i++)
         if (sq_config_int (config, non_negative[i], 0) < 0)
-            return sq_error_set ("config key '%s' must not be negative, got %lld", non_negative[i],
+            return sq_error_set ("config key '%s'%s must not be negative, got %lld",
+                                 non_negative[i], owner,
                                  (long long) sq_config_int (config, non_negative[i], 0));
     static const char *positive[] = {"topology.executor.receive.buffer.size",
                                      "topology.producer.batch.size"};
     for (size_t i = 0; i < sizeof positive / sizeof *positive; i++)
         if (sq_config_int (config, positive[i], 0) < 1)
-            return sq_error_set ("config key '%s' must be at least 1, got %lld", positive[i],
-                                 (long long) sq_config_int (config, positive[i], 0));
+            return sq_error_set ("config key '%s'%s must be at least 1, got %lld", positive[i],
+                                 owner, (long long) sq_config_int (config, positive[i], 0));
+    return 0;
+}
+
+//  Check the effective config, and every component's overrides over it
+//  (tasks run with those: topology.max.spout.pending, ticks).
+static int
+s_check_configs (const sq_topology_t *topology, const sq_config_t *effective)
+{
+    if (s_check_config (effective, NULL))
+        return -1;
+    for (size_t c = 0; c < sq_topology_component_count (topology); c++) {
+        const sq_component_t *component = sq_topology_component_at (topology, c);
+        sq_config_t *merged = sq_config_dup (effective);
+        if (!merged)
+            return sq_error_set ("out of memory");
+        sq_config_merge (merged, component->config);
+        int rc = s_check_config (merged, component->id);
+        sq_config_destroy (&merged);
+        if (rc)
+            return -1;
+    }
     return 0;
 }
 
@@ -104,6 +131,8 @@ s_create_tasks (sq_runtime_t *self, const sq_placement_t *placement)
             task->collector.task = task;
             task->config = sq_config_dup (self->config);
             sq_config_merge (task->config, component->config);
+            //  The component's own value wins over the topology's, as in Storm.
+            task->max_spout_pending = sq_config_int (task->config, "topology.max.spout.pending", 0);
             executor->tasks[executor->task_count++] = task;
             self->tasks[id] = task;
             self->task_executor[id] = executor;
@@ -208,7 +237,7 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
     sq_config_t *effective = sq_config_dup (sq_topology_config (topology));
     if (config)
         sq_config_merge (effective, config);
-    if (s_check_config (effective)) {
+    if (s_check_configs (topology, effective)) {
         sq_config_destroy (&effective);
         sq_topology_destroy (&topology);
         return NULL;
@@ -247,7 +276,6 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
         self->acker_count = self->layout->acker_count;
     }
     self->batch_size = (size_t) sq_config_int (effective, "topology.producer.batch.size", 256);
-    self->max_spout_pending = sq_config_int (effective, "topology.max.spout.pending", 0);
     self->spout_wait_ms =
         (int) sq_config_int (effective, "topology.sleep.spout.wait.strategy.time.ms", 1);
     if (sq_config_bool (effective, "topology.enable.message.timeouts", true))

@@ -14,6 +14,10 @@
     changes, at most every probe.emitted.every seconds), so a test can tell
     which numbers went out before a moment. The sink appends what it
     receives to <probe.dir>/sink-<task>.log, so duplicates can be counted.
+    It appends its lifecycle to <probe.dir>/spout.log, one word a line:
+    "open", "activate", "deactivate", and "next" for the first next_tuple
+    call after each of those, so a test sees when (and whether) the spout
+    was activated and called.
 
     To time message timeouts, the sink can drop the first delivery of every
     probe.drop.every-th number (never acking it, so its tree times out;
@@ -52,6 +56,8 @@ typedef struct {
     sq_collector_t *collector; //  where numbers go
     FILE *acked_log;           //  <probe.dir>/acked.log, appended
     FILE *failed_log;          //  <probe.dir>/failed.log, appended
+    FILE *spout_log;           //  <probe.dir>/spout.log, appended
+    bool called;               //  next_tuple called since the last spout.log event
     double *emitted_at;        //  emitted_at[n]: monotonic seconds of n's latest emit
     bool *acked;               //  acked[n]: n was acked
     int *replay;               //  failed numbers to emit again
@@ -138,17 +144,21 @@ s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *col
         fclose (previous);
     self->acked_log = s_open_log (context, "acked.log", "a");
     self->failed_log = s_open_log (context, "failed.log", "a");
+    self->spout_log = s_open_log (context, "spout.log", "a");
     self->emitted_at = calloc ((size_t) self->messages, sizeof (double));
     char name[64];
     snprintf (name, sizeof name, "emitted.%d", sq_context_task_id (context));
     self->emitted_temporary = s_probe_path (context, name);
     self->emitted_path = s_probe_path (context, "emitted");
-    if (!self->acked_log || !self->failed_log || !self->emitted_temporary || !self->emitted_path) {
+    if (!self->acked_log || !self->failed_log || !self->spout_log || !self->emitted_temporary ||
+        !self->emitted_path) {
         fprintf (stderr, "probe: config key probe.dir must name a writable directory\n");
         if (self->acked_log)
             fclose (self->acked_log);
         if (self->failed_log)
             fclose (self->failed_log);
+        if (self->spout_log)
+            fclose (self->spout_log);
         free (self->emitted_at);
         free (self->emitted_temporary);
         free (self->emitted_path);
@@ -159,6 +169,8 @@ s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *col
     }
     setvbuf (self->acked_log, NULL, _IOLBF, 0);
     setvbuf (self->failed_log, NULL, _IOLBF, 0);
+    setvbuf (self->spout_log, NULL, _IOLBF, 0);
+    fprintf (self->spout_log, "open\n");
     *state_p = self;
     return 0;
 }
@@ -184,6 +196,9 @@ static void
 s_numbers_next (void *state)
 {
     numbers_t *self = state;
+    if (!self->called)
+        fprintf (self->spout_log, "next\n");
+    self->called = true;
     for (int emitted = 0; emitted < self->per_call;) {
         int number = s_pick_number (self);
         if (number < 0)
@@ -219,12 +234,33 @@ s_numbers_fail (void *state, uint64_t msg_id)
         self->replay[self->replay_count++] = (int) msg_id;
 }
 
+//  Log a status change the spout was told of.
+static void
+s_numbers_status (numbers_t *self, const char *event)
+{
+    fprintf (self->spout_log, "%s\n", event);
+    self->called = false;
+}
+
+static void
+s_numbers_activate (void *state)
+{
+    s_numbers_status (state, "activate");
+}
+
+static void
+s_numbers_deactivate (void *state)
+{
+    s_numbers_status (state, "deactivate");
+}
+
 static void
 s_numbers_close (void *state)
 {
     numbers_t *self = state;
     fclose (self->acked_log);
     fclose (self->failed_log);
+    fclose (self->spout_log);
     free (self->emitted_at);
     free (self->emitted_temporary);
     free (self->emitted_path);
@@ -239,6 +275,8 @@ static const sq_spout_t s_numbers = {
     .next_tuple = s_numbers_next,
     .ack = s_numbers_ack,
     .fail = s_numbers_fail,
+    .activate = s_numbers_activate,
+    .deactivate = s_numbers_deactivate,
     .close = s_numbers_close,
 };
 

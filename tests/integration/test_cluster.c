@@ -4,7 +4,8 @@
     Each test starts a fresh cluster (cluster_harness), submits with the
     real storm-submit, and plays an operator's day: exact word counts
     across workers, kill -9 of a worker, of a supervisor with its workers,
-    of nimbus, kill and rebalance, and garbage sent to the daemons' ports.
+    of nimbus, kill and rebalance, and garbage sent to the daemons' ports;
+    and (case "status") a topology submitted inactive, then activated.
     With acking on, the probe topology's spout logs every acked message;
     at-least-once means that log ends up holding every message.
 */
@@ -638,6 +639,83 @@ START_TEST (test_custom_and_partial_key_groupings_across_workers)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  Topology status: submitted inactive, activated, deactivated
+
+//  The probe spout's lifecycle log (see probe_topology.c) into text.
+static void
+s_spout_log (char *text, size_t size)
+{
+    char path[4300];
+    snprintf (path, sizeof path, "%s/spout.log", s_probe_dir);
+    FILE *file = fopen (path, "r");
+    size_t length = file ? fread (text, 1, size - 1, file) : 0;
+    text[length] = 0;
+    if (file)
+        fclose (file);
+}
+
+//  Poll until the spout's log reads expected, or seconds pass.
+static bool
+s_wait_spout_log (const char *expected, double seconds)
+{
+    char text[512];
+    for (int waited = 0; waited < seconds * 20; waited++) {
+        s_spout_log (text, sizeof text);
+        if (strcmp (text, expected) == 0)
+            return true;
+        usleep (50000);
+    }
+    return false;
+}
+
+//  How long the test watches a spout that must not be called: an active
+//  one is called within milliseconds of its open.
+#define INACTIVE_WATCH_SECS 2
+
+START_TEST (test_submitted_inactive_emits_only_once_activated)
+{
+    char *package = s_package ("tests/integration/.libs/probe_topology");
+    char dir[4400], messages[64];
+    snprintf (dir, sizeof dir, "probe.dir=%s", s_probe_dir);
+    snprintf (messages, sizeof messages, "probe.messages=%d", PROBE_MESSAGES);
+    char *output = s_cli (0, package, "probe", "--inactive", "-c", dir, "-c", messages, "-c",
+                          "topology.workers=2", "-c", "probe.rate=300", NULL);
+    ck_assert_msg (strstr (output, "(inactive)"), "submit said: %s", output);
+    free (output);
+    free (package);
+    const char *const inactive[] = {"\"inactive\"", NULL}, *const nothing[] = {NULL};
+    ck_assert (s_record_says ("probe", inactive, nothing));
+    //  The worker starts and opens the spout, which is then left alone.
+    char text[512];
+    ck_assert_msg (s_wait_spout_log ("open\n", 60), "spout log: %s",
+                   (s_spout_log (text, sizeof text), text));
+    for (int waited = 0; waited < INACTIVE_WATCH_SECS * 20; waited++) {
+        s_spout_log (text, sizeof text);
+        ck_assert_str_eq (text, "open\n");
+        usleep (50000);
+    }
+    ck_assert_int_eq (s_probe_acked (), 0);
+    output = s_cli (0, "list", NULL);
+    ck_assert_msg (strstr (output, "inactive"), "list said: %s", output);
+    free (output);
+
+    //  Activated: activate comes first, then next_tuple, and numbers flow.
+    CLI_OK ("activate", "probe");
+    ck_assert_msg (s_wait_spout_log ("open\nactivate\nnext\n", 30), "spout log: %s",
+                   (s_spout_log (text, sizeof text), text));
+    ck_assert (s_wait_probe_acked (100, 60));
+    CLI_OK ("deactivate", "probe");
+    ck_assert_msg (s_wait_spout_log ("open\nactivate\nnext\ndeactivate\n", 30), "spout log: %s",
+                   (s_spout_log (text, sizeof text), text));
+    CLI_OK ("activate", "probe");
+    ck_assert_msg (s_wait_spout_log ("open\nactivate\nnext\ndeactivate\nactivate\nnext\n", 30),
+                   "spout log: %s", (s_spout_log (text, sizeof text), text));
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -664,6 +742,11 @@ main (void)
     tcase_add_checked_fixture (groupings, s_setup, s_teardown);
     tcase_add_test (groupings, test_custom_and_partial_key_groupings_across_workers);
     suite_add_tcase (suite, groupings);
+    TCase *status = tcase_create ("status");
+    tcase_set_timeout (status, 300);
+    tcase_add_checked_fixture (status, s_setup, s_teardown);
+    tcase_add_test (status, test_submitted_inactive_emits_only_once_activated);
+    suite_add_tcase (suite, status);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
     int failed = srunner_ntests_failed (runner);

@@ -26,23 +26,23 @@
 
 //  What the tests observe; written by executor threads, read by the test.
 static struct {
-    int total;                      //  messages the spout emits (new ones)
-    int emits_per_call;             //  most new messages per next_tuple
-    bool untracked;                 //  emit without message ids
-    _Atomic int acks[MAX_MESSAGES]; //  spout ack calls per message
-    _Atomic int fail_calls;         //  spout fail calls
-    _Atomic int replays;            //  messages emitted again after a fail
-    _Atomic int max_in_flight;      //  most messages the spout saw in flight
-    _Atomic long emitted;           //  spout emits (new and replayed)
-    _Atomic long executed;          //  inputs seen by the last bolt
-    _Atomic long flaky_inputs;      //  inputs seen by the flaky bolt
-    _Atomic long flaky_passed;      //  inputs the flaky bolt passed on
-    _Atomic int ticks;              //  tick tuples seen
-    _Atomic int wrong_task;         //  direct tuples that reached another task
-    _Atomic int bad_emit_rc;        //  return code of an emit on an undeclared stream
-    int fail_percent;               //  flaky bolt: inputs failed
-    int drop_percent;               //  flaky bolt: inputs never acked
-    int sleep_us;                   //  sink bolt: time per input
+    int total;                               //  messages the spout emits (new ones)
+    int emits_per_call;                      //  most new messages per next_tuple
+    bool untracked;                          //  emit without message ids
+    _Atomic int acks[MAX_MESSAGES];          //  spout ack calls per message
+    _Atomic int fail_calls;                  //  spout fail calls
+    _Atomic int replays;                     //  messages emitted again after a fail
+    _Atomic int max_in_flight;               //  most messages the spout saw in flight
+    _Atomic long emitted;                    //  spout emits (new and replayed)
+    _Atomic long executed;                   //  inputs seen by the last bolt
+    _Atomic long flaky_inputs;               //  inputs seen by the flaky bolt
+    _Atomic long flaky_passed;               //  inputs the flaky bolt passed on
+    _Atomic int ticks;                       //  tick tuples seen
+    _Atomic int wrong_task;                  //  direct tuples that reached another task
+    _Atomic int bad_emit_rc;                 //  return code of an emit on an undeclared stream
+    int fail_percent;                        //  flaky bolt: inputs failed
+    int drop_percent;                        //  flaky bolt: inputs never acked
+    int sleep_us;                            //  sink bolt: time per input
     _Atomic int64_t emit_ns[TIMED_MESSAGES]; //  timed spout: monotonic time of each emit
     _Atomic int64_t fail_ns[TIMED_MESSAGES]; //  timed spout: monotonic time of its fail
     _Atomic int64_t tick_ns[TIMED_TICKS];    //  sink: monotonic time of the first ticks
@@ -840,6 +840,217 @@ START_TEST (test_open_failure_stops_submit)
 }
 END_TEST
 
+START_TEST (test_component_max_spout_pending_overrides_topology)
+{
+    //  The spout's own 20 wins over the submitted 1000, as in Storm.
+    s_reset_probe (1500);
+    s_probe.sleep_us = 100;
+    sq_topology_t *topology = sq_topology_new ();
+    sq_component_t *spout = sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_config_set_int (sq_component_config (spout), "topology.max.spout.pending", 20);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 1), "numbers",
+                                   NULL);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.max.spout.pending", 1000);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "capped", config, &topology), 0);
+    ck_assert (s_wait_all_acked (60));
+    sq_topology_stats_t stats = s_stats (cluster, "capped");
+    uint64_t limit = 20 + (uint64_t) s_probe.emits_per_call - 1;
+    ck_assert_uint_le (stats.max_pending, limit);
+    ck_assert_uint_ge (stats.max_pending, 10);
+    ck_assert_int_le (atomic_load (&s_probe.max_in_flight), (int) limit);
+
+    //  A negative value in a component's config is refused like the
+    //  topology's, naming the component.
+    topology = sq_topology_new ();
+    spout = sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_config_set_int (sq_component_config (spout), "topology.max.spout.pending", -1);
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "refused", NULL, &topology), -1);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "component 'numbers'"));
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
+//  A spout that records its lifecycle in s_events: 'o' open, 'a'
+//  activate, 'n' the first next_tuple after open or a status change, 'd'
+//  deactivate, 'c' close; and counts next_tuple calls made while it was
+//  not activated, which Storm never makes.
+#define MAX_EVENTS 32
+static _Atomic int s_events[MAX_EVENTS];
+static _Atomic int s_event_count;
+static _Atomic int s_calls_while_inactive;
+static _Atomic long s_next_calls;
+
+typedef struct {
+    bool activated; //  activate seen, no deactivate since
+    bool called;    //  next_tuple called since the last event
+} lifecycle_t;
+
+static void
+s_event (int event)
+{
+    int index = atomic_load (&s_event_count);
+    if (index < MAX_EVENTS) {
+        atomic_store (&s_events[index], event);
+        atomic_store (&s_event_count, index + 1);
+    }
+}
+
+//  The events so far, as a string.
+static void
+s_events_text (char *text)
+{
+    int count = atomic_load (&s_event_count);
+    for (int i = 0; i < count; i++)
+        text[i] = (char) atomic_load (&s_events[i]);
+    text[count] = 0;
+}
+
+//  Poll until the events read `expected`, or seconds pass; true when they do.
+static bool
+s_wait_events (const char *expected, double seconds)
+{
+    char text[MAX_EVENTS + 1];
+    int64_t deadline = s_now_ns () + (int64_t) (seconds * NS_PER_S);
+    do {
+        s_events_text (text);
+        if (strcmp (text, expected) == 0)
+            return true;
+        usleep (2000);
+    } while (s_now_ns () < deadline);
+    return false;
+}
+
+static int
+s_lifecycle_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    *state_p = calloc (1, sizeof (lifecycle_t));
+    s_event ('o');
+    return 0;
+}
+
+static void
+s_lifecycle_next (void *state)
+{
+    lifecycle_t *self = state;
+    atomic_fetch_add (&s_next_calls, 1);
+    if (!self->activated)
+        atomic_fetch_add (&s_calls_while_inactive, 1);
+    if (!self->called)
+        s_event ('n');
+    self->called = true;
+}
+
+//  Record a status change the spout was told of.
+static void
+s_lifecycle_status (lifecycle_t *self, bool activated)
+{
+    self->activated = activated;
+    self->called = false;
+    s_event (activated ? 'a' : 'd');
+}
+
+static void
+s_lifecycle_activate (void *state)
+{
+    s_lifecycle_status (state, true);
+}
+
+static void
+s_lifecycle_deactivate (void *state)
+{
+    s_lifecycle_status (state, false);
+}
+
+static void
+s_lifecycle_close (void *state)
+{
+    free (state);
+    s_event ('c');
+}
+
+static const sq_spout_t s_lifecycle = {
+    .declare_outputs = s_declare_number,
+    .open = s_lifecycle_open,
+    .next_tuple = s_lifecycle_next,
+    .activate = s_lifecycle_activate,
+    .deactivate = s_lifecycle_deactivate,
+    .close = s_lifecycle_close,
+};
+
+static sq_topology_t *
+s_lifecycle_topology (void)
+{
+    atomic_store (&s_event_count, 0);
+    atomic_store (&s_calls_while_inactive, 0);
+    atomic_store (&s_next_calls, 0);
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "lifecycle", &s_lifecycle, 1);
+    return topology;
+}
+
+#define EVENT_WAIT_SECS 10 //  longest wait for a spout to see a status change
+
+START_TEST (test_activate_before_first_next_tuple_and_after_each_deactivate)
+{
+    sq_topology_t *topology = s_lifecycle_topology ();
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "lifecycle", NULL, &topology), 0);
+    char text[MAX_EVENTS + 1];
+    ck_assert_msg (s_wait_events ("oan", EVENT_WAIT_SECS), "events %s",
+                   (s_events_text (text), text));
+    ck_assert_int_eq (sq_local_cluster_deactivate (cluster, "lifecycle"), 0);
+    ck_assert_msg (s_wait_events ("oand", EVENT_WAIT_SECS), "events %s",
+                   (s_events_text (text), text));
+    ck_assert_int_eq (sq_local_cluster_activate (cluster, "lifecycle"), 0);
+    ck_assert_msg (s_wait_events ("oandan", EVENT_WAIT_SECS), "events %s",
+                   (s_events_text (text), text));
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "lifecycle", 0.1), 0);
+    s_events_text (text);
+    ck_assert_msg (strcmp (text, "oandandc") == 0, "events %s", text);
+    ck_assert_int_eq (atomic_load (&s_calls_while_inactive), 0);
+    sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
+//  How long a test watches an inactive spout for a next_tuple call that
+//  must not come: an active spout is called within milliseconds.
+#define INACTIVE_WATCH_NS (NS_PER_S / 2)
+
+START_TEST (test_submitted_inactive_calls_no_next_tuple_until_activated)
+{
+    sq_topology_t *topology = s_lifecycle_topology ();
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    sq_submit_options_t options = {.initial_status = SQ_INITIAL_STATUS_INACTIVE};
+    ck_assert_int_eq (
+        sq_local_cluster_submit_with_options (cluster, "dormant", NULL, &topology, &options), 0);
+    //  Open ran before the submit returned; then nothing, however long.
+    int64_t until = s_now_ns () + INACTIVE_WATCH_NS;
+    while (s_now_ns () < until && atomic_load (&s_next_calls) == 0)
+        usleep (5000);
+    ck_assert_int_eq (atomic_load (&s_next_calls), 0);
+    char text[MAX_EVENTS + 1];
+    s_events_text (text);
+    ck_assert_str_eq (text, "o");
+    //  Deactivating what was never activated calls nothing (Storm's rule).
+    ck_assert_int_eq (sq_local_cluster_deactivate (cluster, "dormant"), 0);
+    ck_assert_int_eq (sq_local_cluster_activate (cluster, "dormant"), 0);
+    ck_assert_msg (s_wait_events ("oan", EVENT_WAIT_SECS), "events %s",
+                   (s_events_text (text), text));
+    ck_assert_int_eq (atomic_load (&s_calls_while_inactive), 0);
+    //  An unknown initial status is refused, and nothing runs.
+    topology = s_lifecycle_topology ();
+    options.initial_status = (sq_initial_status_t) 7;
+    ck_assert_int_eq (
+        sq_local_cluster_submit_with_options (cluster, "odd", NULL, &topology, &options), -1);
+    ck_assert_ptr_null (topology);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "initial status"));
+    sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
 //  ---------------------------------------------------------------------
 //  The word-count example package, with exact counts over a finite input
 
@@ -1164,6 +1375,9 @@ main (void)
     tcase_add_test (tcase, test_diamond_fails_when_its_joined_tuple_fails);
     tcase_add_test (tcase, test_open_failure_stops_submit);
     tcase_add_test (tcase, test_custom_and_partial_key_groupings);
+    tcase_add_test (tcase, test_component_max_spout_pending_overrides_topology);
+    tcase_add_test (tcase, test_activate_before_first_next_tuple_and_after_each_deactivate);
+    tcase_add_test (tcase, test_submitted_inactive_calls_no_next_tuple_until_activated);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);

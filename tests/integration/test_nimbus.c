@@ -498,12 +498,24 @@ START_TEST (test_submit_and_list)
     record = s_topology_record ("wordcount");
     ck_assert_int_eq (record->status, SQ_TOPOLOGY_INACTIVE);
 
-    //  And the CLI's own submit: validates here, then uploads.
-    int status =
-        s_cli (&output, (const char *[]){s_wordcount (), "wc2", "-c", "topology.workers=1", NULL});
-    ck_assert_msg (status == 0 && strstr (output, "submitted topology 'wc2'"),
+    //  And the CLI's own submit: validates here, then uploads; with
+    //  --inactive (control protocol version 2) the topology starts inactive.
+    ck_assert_int_eq (s_cli (&output, (const char *[]){"list", "--inactive", NULL}), 2);
+    free (output);
+    int status = s_cli (&output, (const char *[]){s_wordcount (), "wc2", "--inactive", "-c",
+                                                  "topology.workers=1", NULL});
+    ck_assert_msg (status == 0 && strstr (output, "submitted topology 'wc2'") &&
+                       strstr (output, "(inactive)"),
                    "submit exited %d and printed: %s", status, output);
     free (output);
+    sq_topology_record_destroy (&record);
+    record = s_topology_record ("wc2");
+    ck_assert_int_eq (record->status, SQ_TOPOLOGY_INACTIVE);
+    ck_assert_int_eq (s_cli (&output, (const char *[]){"activate", "wc2", NULL}), 0);
+    free (output);
+    sq_topology_record_destroy (&record);
+    record = s_topology_record ("wc2");
+    ck_assert_int_eq (record->status, SQ_TOPOLOGY_ACTIVE);
     sq_assignment_t *second = s_assignment ("wc2");
     ck_assert (second);
     ck_assert_int_eq (second->worker_count, 1);
@@ -583,7 +595,7 @@ START_TEST (test_bad_requests)
     const char *raw[][2] = {
         {"{\"verb\": \"list\", ", "not valid JSON"},
         {"[1, 2, 3]", "not a JSON object"},
-        {"{\"version\": 2, \"verb\": \"list\"}", "unsupported control protocol version 2"},
+        {"{\"version\": 3, \"verb\": \"list\"}", "unsupported control protocol version 3"},
         {"\x01\x02garbage\xff", "not valid JSON"},
     };
     for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
