@@ -1068,6 +1068,21 @@ START_TEST (test_components_without_tasks)
     ck_assert_uint_eq (stats.failed + stats.timed_out, 0);
     ck_assert_int_eq (atomic_load (&s_system.started), 0);
     ck_assert_int_eq (atomic_load (&s_system.executed), 0);
+
+    //  A tree whose only receiver has no tasks completes at once.
+    s_reset_probe (200);
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    idle = sq_topology_set_bolt (topology, "idle", &s_never_bolt, 1);
+    sq_component_shuffle_grouping (idle, "numbers", NULL);
+    sq_component_set_num_tasks (idle, 0);
+    cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "no-receiver", NULL, &topology), 0);
+    ck_assert (s_wait_all_acked (60));
+    stats = s_stats (cluster, "no-receiver");
+    sq_local_cluster_destroy (&cluster);
+    ck_assert_uint_eq (stats.failed + stats.timed_out, 0);
+    ck_assert_int_eq (atomic_load (&s_system.started), 0);
 }
 END_TEST
 
