@@ -73,6 +73,8 @@ s_builder_error (sq_topology_t *self, const char *format, ...)
     self->first_error = strdup (text);
 }
 
+static void s_declare_implicit_streams (sq_component_t *component);
+
 static sq_component_t *
 s_add_component (sq_topology_t *self, const char *id, int parallelism)
 {
@@ -92,51 +94,6 @@ s_add_component (sq_topology_t *self, const char *id, int parallelism)
     component->task_count = parallelism;
     component->config = sq_config_new ();
     return component;
-}
-
-//  Add a stream to a component's outputs, with the checks every stream
-//  gets, the system's own ones included.
-static void
-s_add_stream (sq_component_t *component, const char *stream, const char *fields, bool direct)
-{
-    if (sq_component_stream (component, stream)) {
-        s_builder_error (component->topology, "component '%s' declares stream '%s' twice",
-                         component->id, stream);
-        return;
-    }
-    sq_stream_t *declared = sq_stream_new (component->id, stream, fields ? fields : "");
-    if (!declared) {
-        s_builder_error (component->topology, "%s", sq_last_error ());
-        return;
-    }
-    if (declared->field_count > SQ_MAX_FIELDS) {
-        s_builder_error (component->topology, "stream '%s' of '%s' has %zu fields; at most %d",
-                         stream, component->id, declared->field_count, SQ_MAX_FIELDS);
-        sq_stream_destroy (&declared);
-        return;
-    }
-    sq_stream_t **grown =
-        realloc (component->streams, (component->stream_count + 1) * sizeof (sq_stream_t *));
-    if (!grown) {
-        sq_stream_destroy (&declared);
-        s_builder_error (component->topology, "out of memory declaring '%s'", stream);
-        return;
-    }
-    component->streams = grown;
-    component->streams[component->stream_count++] = declared;
-    declared->index = component->topology->stream_count++;
-    declared->direct = direct;
-}
-
-//  The streams Storm declares on every component (StormCommon's
-//  addSystemStreams and addMetricStreams), with Storm's fields. Declared
-//  after the component's own, so that a bolt may subscribe to them as in
-//  Storm. Squall's runtime emits nothing on them (doc/runtime.md).
-static void
-s_declare_implicit_streams (sq_component_t *component)
-{
-    s_add_stream (component, SQ_SYSTEM_STREAM, "event", false);
-    s_add_stream (component, SQ_METRICS_STREAM, "task-info, data-points", false);
 }
 
 sq_component_t *
@@ -232,9 +189,10 @@ sq_topology_check_name (const char *name)
 //  ---------------------------------------------------------------------
 //  Component builder calls
 
-//  Declare a stream of the component's own, direct or not.
+//  Declare a stream, direct or not. Only the system's own declarations
+//  (system) may use the reserved ids.
 static void
-s_declare (sq_declarer_t *self, const char *stream, const char *fields, bool direct)
+s_declare (sq_declarer_t *self, const char *stream, const char *fields, bool direct, bool system)
 {
     sq_component_t *component = self->component;
     if (!stream || !*stream) {
@@ -242,14 +200,52 @@ s_declare (sq_declarer_t *self, const char *stream, const char *fields, bool dir
                          component->id);
         return;
     }
-    if (strncmp (stream, "__", 2) == 0) {
+    if (strncmp (stream, "__", 2) == 0 && !system) {
         s_builder_error (component->topology,
                          "stream id '%s' of '%s' is reserved: ids starting with '__' are "
                          "Squall's own",
                          stream, component->id);
         return;
     }
-    s_add_stream (component, stream, fields, direct);
+    if (sq_component_stream (component, stream)) {
+        s_builder_error (component->topology, "component '%s' declares stream '%s' twice",
+                         component->id, stream);
+        return;
+    }
+    sq_stream_t *declared = sq_stream_new (component->id, stream, fields ? fields : "");
+    if (!declared) {
+        s_builder_error (component->topology, "%s", sq_last_error ());
+        return;
+    }
+    if (declared->field_count > SQ_MAX_FIELDS) {
+        s_builder_error (component->topology, "stream '%s' of '%s' has %zu fields; at most %d",
+                         stream, component->id, declared->field_count, SQ_MAX_FIELDS);
+        sq_stream_destroy (&declared);
+        return;
+    }
+    sq_stream_t **grown =
+        realloc (component->streams, (component->stream_count + 1) * sizeof (sq_stream_t *));
+    if (!grown) {
+        sq_stream_destroy (&declared);
+        s_builder_error (component->topology, "out of memory declaring '%s'", stream);
+        return;
+    }
+    component->streams = grown;
+    component->streams[component->stream_count++] = declared;
+    declared->index = component->topology->stream_count++;
+    declared->direct = direct;
+}
+
+//  The streams Storm declares on every component (StormCommon's
+//  addSystemStreams and addMetricStreams), with Storm's fields. Declared
+//  after the component's own, so that a bolt may subscribe to them as in
+//  Storm. Squall's runtime emits nothing on them (doc/runtime.md).
+static void
+s_declare_implicit_streams (sq_component_t *component)
+{
+    sq_declarer_t declarer = {component};
+    s_declare (&declarer, SQ_SYSTEM_STREAM, "event", false, true);
+    s_declare (&declarer, SQ_METRICS_STREAM, "task-info, data-points", false, true);
 }
 
 //  The streams of the __system component, which Storm declares with its
@@ -279,13 +275,13 @@ s_system_component_stream (const char *stream)
 void
 sq_declarer_stream (sq_declarer_t *self, const char *stream, const char *fields)
 {
-    s_declare (self, stream, fields, false);
+    s_declare (self, stream, fields, false, false);
 }
 
 void
 sq_declarer_direct_stream (sq_declarer_t *self, const char *stream, const char *fields)
 {
-    s_declare (self, stream, fields, true);
+    s_declare (self, stream, fields, true, false);
 }
 
 const sq_stream_t *
