@@ -193,7 +193,8 @@ SQ_EXPORT int sq_context_task_index (const sq_context_t *self);
 //  Component id of this instance.
 SQ_EXPORT const char *sq_context_component_id (const sq_context_t *self);
 //  The task ids of a component are contiguous: its first task id, or -1
-//  for an unknown component; task count in *count_p.
+//  for an unknown component or one with no tasks; task count in *count_p
+//  (0 for both).
 SQ_EXPORT int sq_context_component_tasks (const sq_context_t *self, const char *component,
                                           int *count_p);
 //  The topology's config, with this component's overrides applied.

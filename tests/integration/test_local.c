@@ -941,6 +941,8 @@ static struct {
     _Atomic bool tick_names_ok; //  its component is __system and stream __tick
     _Atomic int executed;       //  tuples the watching bolt executed
     _Atomic int started;        //  open or prepare calls of components with no tasks
+    _Atomic int idle_first;     //  first task id of "idle", as the context tells a bolt
+    _Atomic int idle_count;     //  its task count, as the context tells a bolt
 } s_system;
 
 static void
@@ -1035,6 +1037,19 @@ s_never_next (void *state)
     atomic_fetch_add (&s_system.started, 1);
 }
 
+//  A sink that asks its context about the component without tasks.
+static int
+s_asking_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    int count = -1;
+    atomic_store (&s_system.idle_first, sq_context_component_tasks (context, "idle", &count));
+    atomic_store (&s_system.idle_count, count);
+    *state_p = collector;
+    return 0;
+}
+
+static const sq_bolt_t s_asking_sink = {.prepare = s_asking_prepare, .execute = s_sink_execute};
+
 static const sq_spout_t s_never_spout = {
     .declare_outputs = s_declare_number, .open = s_never_open, .next_tuple = s_never_next};
 static const sq_bolt_t s_never_bolt = {
@@ -1053,7 +1068,7 @@ START_TEST (test_components_without_tasks)
     sq_component_t *idle = sq_topology_set_bolt (topology, "idle", &s_never_bolt, 2);
     sq_component_shuffle_grouping (idle, "numbers", NULL);
     sq_component_set_num_tasks (idle, 0);
-    sq_component_t *sink = sq_topology_set_bolt (topology, "sink", &s_sink, 2);
+    sq_component_t *sink = sq_topology_set_bolt (topology, "sink", &s_asking_sink, 2);
     sq_component_fields_grouping (sink, "numbers", NULL, "number");
     sq_component_shuffle_grouping (sink, "idle", NULL);
     sq_component_shuffle_grouping (sink, "ghost", NULL);
@@ -1068,6 +1083,10 @@ START_TEST (test_components_without_tasks)
     ck_assert_uint_eq (stats.failed + stats.timed_out, 0);
     ck_assert_int_eq (atomic_load (&s_system.started), 0);
     ck_assert_int_eq (atomic_load (&s_system.executed), 0);
+    int idle_first = atomic_load (&s_system.idle_first),
+        idle_count = atomic_load (&s_system.idle_count);
+    ck_assert_int_eq (idle_first, -1);
+    ck_assert_int_eq (idle_count, 0);
 
     //  A tree whose only receiver has no tasks completes at once.
     s_reset_probe (200);
