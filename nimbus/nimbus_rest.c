@@ -78,6 +78,8 @@ s_split (const char *path, s_segment_t *segments, size_t *count_p, nimbus_rest_r
 {
     if (path[0] != '/')
         return s_refuse (route, 400, "the path must start with '/'");
+    if (strcmp (path, "/") == 0)
+        return s_refuse (route, 404, "no such path: the API is under /api/v1/");
     size_t count = 0;
     const char *start = path + 1;
     while (true) {
