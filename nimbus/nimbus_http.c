@@ -8,8 +8,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define S_RUNS_PER_WAKE 16              //  most MHD_run calls in one wake of the loop
-#define S_MAX_TIMER_MS (60 * 60 * 1000) //  longest wait armed for libmicrohttpd's timeout
+#define S_RUNS_PER_WAKE 16  //  most MHD_run calls in one wake of the loop
+#define S_MAX_TIMER_MS 1000 //  longest wait between two runs of the daemon
+#define S_LOG_LIMIT 10      //  most libmicrohttpd messages logged in one second
 #define S_OUT_OF_MEMORY                                                                            \
     "{\"error\":\"500 Internal Server Error\",\"errorMessage\":\"out of memory\"}"
 
@@ -24,6 +25,9 @@ struct _nimbus_http_t {
     size_t max_body;                 //  largest body accepted
     int port;                        //  port listened on
     uint64_t requests;               //  requests answered
+    int64_t log_second;              //  the second log_count counts in
+    uint64_t log_count;              //  messages of libmicrohttpd in that second
+    uint64_t log_dropped;            //  those of them not logged
 };
 
 //  What libmicrohttpd keeps per request between the calls of s_on_access.
@@ -194,9 +198,26 @@ s_no_unescape (void *arg, struct MHD_Connection *connection, char *text)
     return strlen (text);
 }
 
+//  Log libmicrohttpd's messages (one per malformed request, say): one
+//  line each, but at most S_LOG_LIMIT a second, so that a hostile peer
+//  cannot flood the log.
 static void
 s_on_log (void *arg, const char *format, va_list args)
 {
+    nimbus_http_t *self = arg;
+    int64_t second = zclock_mono () / 1000;
+    if (second != self->log_second) {
+        if (self->log_dropped)
+            zsys_warning ("ui: %llu more messages were not logged",
+                          (unsigned long long) self->log_dropped);
+        self->log_second = second;
+        self->log_count = 0;
+        self->log_dropped = 0;
+    }
+    if (self->log_count++ >= S_LOG_LIMIT) {
+        self->log_dropped++;
+        return;
+    }
     char line[512];
     vsnprintf (line, sizeof line, format, args);
     size_t length = strlen (line);
@@ -208,14 +229,28 @@ s_on_log (void *arg, const char *format, va_list args)
 //  ---------------------------------------------------------------------
 //  The loop
 
+//  Connections the daemon holds now.
+static unsigned
+s_connections (nimbus_http_t *self)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info ? info->num_connections : 0;
+}
+
 //  Let libmicrohttpd work until it has nothing ready, then arm its timer.
+//  A run that closed connections is followed by another: at the
+//  connection limit the daemon stops polling its listening socket, and it
+//  polls it again only at the start of its next run.
 static void
 s_run (nimbus_http_t *self)
 {
     for (int run = 0; run < S_RUNS_PER_WAKE; run++) {
+        unsigned before = s_connections (self);
         MHD_run (self->daemon);
         MHD_UNSIGNED_LONG_LONG timeout;
-        if (MHD_get_timeout (self->daemon, &timeout) != MHD_YES || timeout > 0)
+        if (s_connections (self) >= before &&
+            (MHD_get_timeout (self->daemon, &timeout) != MHD_YES || timeout > 0))
             break;
     }
     s_arm_timer (self);
@@ -230,7 +265,9 @@ s_on_timer (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-//  Arm a one-shot timer for the timeout libmicrohttpd asks for, if any.
+//  Arm a one-shot timer for the timeout libmicrohttpd asks for, and at
+//  most S_MAX_TIMER_MS away even when it asks for none, so that a state
+//  the daemon leaves without a wakeup (see s_run) lasts a second at most.
 static void
 s_arm_timer (nimbus_http_t *self)
 {
@@ -240,7 +277,7 @@ s_arm_timer (nimbus_http_t *self)
     }
     MHD_UNSIGNED_LONG_LONG timeout;
     if (MHD_get_timeout (self->daemon, &timeout) != MHD_YES)
-        return;
+        timeout = S_MAX_TIMER_MS;
     size_t wait_ms = timeout < 1 ? 1 : timeout > S_MAX_TIMER_MS ? S_MAX_TIMER_MS : (size_t) timeout;
     self->timer_id = zloop_timer (self->loop, wait_ms, 1, s_on_timer, self);
 }
@@ -308,12 +345,12 @@ nimbus_http_new (const nimbus_http_options_t *options, zloop_t *loop,
     if (address.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     self->daemon = MHD_start_daemon (
-        flags, (uint16_t) options->port, NULL, NULL, s_on_access, self, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *) &address, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned) 1,
-        MHD_OPTION_CONNECTION_LIMIT, options->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        options->connection_memory, MHD_OPTION_CONNECTION_TIMEOUT, options->timeout_secs,
-        MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, self, MHD_OPTION_UNESCAPE_CALLBACK,
-        s_no_unescape, self, MHD_OPTION_EXTERNAL_LOGGER, s_on_log, self, MHD_OPTION_END);
+        flags, (uint16_t) options->port, NULL, NULL, s_on_access, self, MHD_OPTION_EXTERNAL_LOGGER,
+        s_on_log, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &address,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned) 1, MHD_OPTION_CONNECTION_LIMIT,
+        options->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT, options->connection_memory,
+        MHD_OPTION_CONNECTION_TIMEOUT, options->timeout_secs, MHD_OPTION_NOTIFY_COMPLETED,
+        s_on_completed, self, MHD_OPTION_UNESCAPE_CALLBACK, s_no_unescape, self, MHD_OPTION_END);
     if (!self->daemon) {
         sq_error_set ("cannot listen on %s:%d for HTTP (ui.host, ui.port): %s", options->host,
                       options->port, strerror (errno));

@@ -20,8 +20,13 @@
     listening socket and every connection, and that one descriptor is
     polled by nimbus's zloop (zloop_poller). When it is readable, or when
     the timeout libmicrohttpd asks for is due (a one-shot zloop timer,
-    re-armed after every run), the loop calls MHD_run, which reads,
-    parses, calls the handler and writes without blocking. So the
+    re-armed after every run, at most a second away), the loop calls
+    MHD_run, which reads, parses, calls the handler and writes without
+    blocking. A run that closed connections is followed by another one at
+    once: at its connection limit libmicrohttpd stops polling its
+    listening socket and polls it again only at the start of a run, which
+    nothing else would trigger (a test found nimbus deaf for good after
+    more idle connections than the limit came and went). So the
     handler reads nimbus's state on nimbus's own thread, with no locks,
     and a slow or silent peer costs one descriptor and a little memory,
     never a blocked loop.
@@ -81,7 +86,7 @@ const char *nimbus_http_request_method (const nimbus_http_request_t *request);
 //  Its path, without the query, still percent-encoded. Borrowed.
 const char *nimbus_http_request_path (const nimbus_http_request_t *request);
 //  The raw (percent-encoded) value of query parameter key: NULL when the
-//  query has no such key, "" when it has no value. Borrowed.
+//  query has no such key or gives it no value ("?sys"). Borrowed.
 const char *nimbus_http_request_query (const nimbus_http_request_t *request, const char *key);
 //  Its body and its size in *size_p (NULL and 0 when it has none). The
 //  body ends with a NUL byte not counted in the size. Borrowed.
