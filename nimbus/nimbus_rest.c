@@ -472,6 +472,23 @@ s_topology_stats (const nimbus_rest_view_t *view, const sq_topology_record_t *re
     return stats;
 }
 
+//  The executor starting at first_task, or NULL. Executors come in task
+//  order (nimbus_scheduler_executors): a binary search, so that a topology
+//  of many executors costs nimbus's loop little per request.
+static const nimbus_executor_t *
+s_find_executor (const nimbus_executor_t *executors, size_t count, int first_task)
+{
+    size_t low = 0, high = count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (executors[middle].first_task < first_task)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low < count && executors[low].first_task == first_task ? &executors[low] : NULL;
+}
+
 //  The workers of an assignment, Storm's way; components of the
 //  executors given are counted per worker (system ones with sys).
 static json_t *
@@ -483,16 +500,15 @@ s_workers (const sq_topology_record_t *record, const sq_assignment_t *assignment
         const sq_assignment_worker_t *worker = &assignment->workers[w];
         json_t *tasks = json_object ();
         for (size_t e = 0; tasks && e < worker->executor_count; e++) {
-            for (size_t x = 0; x < executor_count; x++) {
-                if (executors[x].first_task != worker->executors[e].first_task ||
-                    (!sys && s_is_system (executors[x].component_id)))
-                    continue;
-                const char *component = executors[x].component_id;
-                json_int_t before = json_integer_value (json_object_get (tasks, component));
-                json_object_set_new (
-                    tasks, component,
-                    json_integer (before + executors[x].last_task - executors[x].first_task + 1));
-            }
+            const nimbus_executor_t *executor =
+                s_find_executor (executors, executor_count, worker->executors[e].first_task);
+            if (!executor || (!sys && s_is_system (executor->component_id)))
+                continue;
+            const char *component = executor->component_id;
+            json_int_t before = json_integer_value (json_object_get (tasks, component));
+            json_object_set_new (
+                tasks, component,
+                json_integer (before + executor->last_task - executor->first_task + 1));
         }
         json_t *entry =
             tasks ? json_pack ("{s:s, s:s, s:i, s:s, s:s, s:I, s:o}", "supervisorId",
@@ -533,8 +549,12 @@ s_set_components (json_t *answer, const nimbus_executor_t *executors, size_t cou
         if ((x > 0 && strcmp (executors[x - 1].component_id, component) == 0) ||
             (!sys && s_is_system (component)))
             continue; //  executors of a component are contiguous: one entry each
-        json_int_t executor_count, task_count;
-        s_component_counts (executors, count, component, &executor_count, &task_count);
+        //  The component's executors are the run that starts here.
+        json_int_t executor_count = 0, task_count = 0;
+        for (size_t y = x; y < count && strcmp (executors[y].component_id, component) == 0; y++) {
+            executor_count++;
+            task_count += executors[y].last_task - executors[y].first_task + 1;
+        }
         bool spout = strcmp (s_component_type (components, component), "spout") == 0;
         json_array_append_new (spout ? spouts : bolts,
                                json_pack ("{s:s, s:I, s:I}", spout ? "spoutId" : "boltId",

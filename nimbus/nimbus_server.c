@@ -711,13 +711,17 @@ s_start_http (nimbus_server_t *self)
         zsys_info ("nimbus serves no REST API (ui.port is negative)");
         return;
     }
+    if (port > 65535) {
+        zsys_error ("nimbus serves no REST API: ui.port %lld is not a port", (long long) port);
+        return;
+    }
     int64_t connections = sq_config_int (config, "ui.max.connections", 64);
     int64_t memory = sq_config_int (config, "ui.connection.memory.bytes", 32768);
     int64_t timeout = sq_config_int (config, "ui.connection.timeout.secs", 10);
     int64_t body = sq_config_int (config, "ui.max.request.bytes", 16384);
     nimbus_http_options_t options = {
         .host = sq_config_string (config, "ui.host", "127.0.0.1"),
-        .port = port > 65535 ? -1 : (int) port,
+        .port = (int) port,
         .max_connections = (unsigned) (connections < 1        ? 1
                                        : connections > 100000 ? 100000
                                                               : connections),
