@@ -4,13 +4,19 @@
     values: these tests feed it Storm's paths, wrong methods and hostile
     paths (broken escapes, encoded slashes and NULs, dot segments, empty
     segments, very long ids and paths) and check the handler, parameters
-    or refusal it names. The small pure helpers (Storm's durations, its
-    error and action bodies, rebalance options) are checked too.
+    or refusal it names. A randomized test assembles paths from Storm's
+    segments and hostile pieces and checks what every decision must hold
+    (reproducible with SQ_TEST_SEED). The small pure helpers (Storm's
+    durations, its error and action bodies, rebalance options) are checked
+    too.
 */
 #include "nimbus_rest.h"
 #include "sq_error.h"
+#include "test_random.h"
 
 #include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,9 +270,169 @@ START_TEST (test_helpers)
 }
 END_TEST
 
+static uint64_t s_seed = 0x7e57ae5700000001ULL; //  SQ_TEST_SEED replays a run
+
+//  True when text has no byte below 0x20 and no 0x7f.
+static bool
+s_printable (const char *text)
+{
+    for (const unsigned char *c = (const unsigned char *) text; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return false;
+    return true;
+}
+
+//  A random piece of pieces, or a run of up to 300 bytes (in a static
+//  buffer) one time in 40.
+static const char *
+s_piece (const char *const *pieces, size_t count)
+{
+    static char run[301];
+    if (s_below (40) > 0)
+        return pieces[s_below (count)];
+    size_t length = s_below (sizeof run);
+    memset (run, 'y', length);
+    run[length] = 0;
+    return run;
+}
+
+//  Random paths from Storm's segments and hostile pieces: the router
+//  never reads past its input, and every decision is coherent: a routed
+//  request has a method its handler takes, ids within the limit without
+//  control characters, parameters in range; a refused one a 4xx status
+//  and a reason.
+START_TEST (test_random_paths)
+{
+    static const char *pieces[] = {"api",
+                                   "v1",
+                                   "topology",
+                                   "cluster",
+                                   "summary",
+                                   "component",
+                                   "kill",
+                                   "rebalance",
+                                   "activate",
+                                   "deactivate",
+                                   "visualization",
+                                   "metrics",
+                                   "nimbus",
+                                   "supervisor",
+                                   "configuration",
+                                   "wc-1-2",
+                                   "0",
+                                   "30",
+                                   "999999999",
+                                   "..",
+                                   ".",
+                                   "%2e%2e",
+                                   "%2F",
+                                   "%00",
+                                   "%",
+                                   "%4",
+                                   "%zz",
+                                   "%41",
+                                   "%C3%B6",
+                                   "\x7f",
+                                   "\t",
+                                   "",
+                                   "a b",
+                                   "__acker",
+                                   "?",
+                                   "#"};
+    static const char *templates[] = {"/api/v1/topology/%s",
+                                      "/api/v1/topology/%s/component/%s",
+                                      "/api/v1/topology/%s/kill/%s",
+                                      "/api/v1/topology/%s/rebalance/%s",
+                                      "/api/v1/topology/%s/%s",
+                                      "/api/v1/%s/summary%s",
+                                      "/%s%s",
+                                      "/api/v1/cluster/%s%s"};
+    static const char *methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "", "get"};
+    static const char *values[] = {NULL,  "",          "1",   "0",  "true",
+                                   "600", ":all-time", "%3A", "-1", "x"};
+    s_rng = s_seed;
+    char path[8 * 3200];
+    int routed = 0, refused[6] = {0}; //  refused by status: 400, 404, 405, 414, other
+    for (int round = 0; round < 20000; round++) {
+        size_t length = 0;
+        if (s_below (2) == 0) {
+            //  Half the rounds: a Storm path with random pieces in its
+            //  holes, which the router mostly takes.
+            const char *template = templates[s_below (sizeof templates / sizeof templates[0])];
+            const char *hole_1 = s_piece (pieces, sizeof pieces / sizeof pieces[0]);
+            const char *hole_2 = s_piece (pieces, sizeof pieces / sizeof pieces[0]);
+            length = (size_t) snprintf (path, sizeof path, template, hole_1, hole_2);
+        } else {
+            //  The other half: any sequence of pieces, slashes mostly
+            //  between them, now and then a long run.
+            size_t segments = s_below (8);
+            for (size_t i = 0; i < segments; i++) {
+                if (s_below (10) > 0)
+                    path[length++] = '/';
+                if (s_below (50) == 0) {
+                    size_t run = s_below (3000);
+                    memset (path + length, 'x', run);
+                    length += run;
+                } else {
+                    const char *piece = s_piece (pieces, sizeof pieces / sizeof pieces[0]);
+                    memcpy (path + length, piece, strlen (piece));
+                    length += strlen (piece);
+                }
+            }
+        }
+        path[length] = 0;
+        const char *method = methods[s_below (sizeof methods / sizeof methods[0])];
+        const char *window = values[s_below (sizeof values / sizeof values[0])];
+        const char *sys = values[s_below (sizeof values / sizeof values[0])];
+        nimbus_rest_route_t route;
+        int status = nimbus_rest_route (method, path, window, sys, &route);
+        ck_assert_int_eq (status, route.status);
+        if (status != 200) {
+            ck_assert_msg (status >= 400 && status < 500 && route.error && *route.error,
+                           "seed 0x%016" PRIx64 " round %d: %s %s", s_seed, round, method, path);
+            ck_assert_int_eq (route.handler, NIMBUS_REST_NONE);
+            ck_assert ((status == 405) == (route.allow != NULL));
+            refused[status == 400   ? 0
+                    : status == 404 ? 1
+                    : status == 405 ? 2
+                    : status == 414 ? 3
+                                    : 4]++;
+            continue;
+        }
+        ck_assert_int_ne (route.handler, NIMBUS_REST_NONE);
+        bool post = route.handler == NIMBUS_REST_ACTIVATE ||
+                    route.handler == NIMBUS_REST_DEACTIVATE ||
+                    route.handler == NIMBUS_REST_REBALANCE || route.handler == NIMBUS_REST_KILL;
+        ck_assert_msg (post ? strcmp (method, "POST") == 0
+                            : strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0,
+                       "%s %s routed", method, path);
+        ck_assert (strlen (route.topology_id) <= NIMBUS_REST_MAX_ID);
+        ck_assert (strlen (route.component_id) <= NIMBUS_REST_MAX_ID);
+        ck_assert (s_printable (route.topology_id) && s_printable (route.component_id));
+        ck_assert (strcmp (route.topology_id, "..") != 0 && strcmp (route.topology_id, ".") != 0);
+        ck_assert (route.wait_secs >= 0 && route.wait_secs <= 604800);
+        ck_assert (route.window_secs >= 0);
+        ck_assert (length <= NIMBUS_REST_MAX_PATH);
+        routed++;
+    }
+    //  The draw reaches every outcome, not only the easy refusals.
+    printf ("test_random_paths: routed=%d 400=%d 404=%d 405=%d 414=%d\n", routed, refused[0],
+            refused[1], refused[2], refused[3]);
+    fflush (stdout);
+    ck_assert_int_ge (routed, 50);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_ge (refused[i], 10);
+    ck_assert_int_eq (refused[4], 0);
+}
+END_TEST
+
 int
 main (void)
 {
+    const char *seed = getenv ("SQ_TEST_SEED");
+    if (seed)
+        s_seed = strtoull (seed, NULL, 0);
+    printf ("test_nimbus_rest: SQ_TEST_SEED=0x%016" PRIx64 "\n", s_seed);
     Suite *suite = suite_create ("nimbus_rest");
     TCase *tcase = tcase_create ("route");
     tcase_add_test (tcase, test_storm_paths);
@@ -276,6 +442,7 @@ main (void)
     tcase_add_test (tcase, test_hostile_paths);
     tcase_add_test (tcase, test_long_ids_and_paths);
     tcase_add_test (tcase, test_helpers);
+    tcase_add_test (tcase, test_random_paths);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
