@@ -245,6 +245,13 @@ SQ_EXPORT int sq_collector_emit_tracked (sq_collector_t *self, const char *strea
 SQ_EXPORT void sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input);
 //  Fail an input tuple: its tree fails at once and the spout may replay.
 SQ_EXPORT void sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input);
+//  Push the timeout of the input's tuple trees back (Storm's resetTimeout),
+//  for a bolt still working on an input it has not acked: each tree
+//  expires a full topology.message.timeout.secs (up to 1.5 times it) from
+//  now instead of from its spout emit, at the acker and at the spout. Call
+//  it again before that time passes to keep going. No effect on a tree
+//  that already failed, completed or timed out, nor when acking is off.
+SQ_EXPORT void sq_collector_reset_timeout (sq_collector_t *self, const sq_tuple_t *input);
 //  Report an error from a component; it is logged with the task's identity.
 SQ_EXPORT void sq_collector_report_error (sq_collector_t *self, const char *message);
 
@@ -362,7 +369,7 @@ typedef struct {
     uint64_t acked;             //  spout trees completed (spout ack calls)
     uint64_t failed;            //  spout trees failed (explicit fail)
     uint64_t timed_out;         //  spout trees timed out
-    uint64_t acker_messages;    //  init/ack/fail messages sent to ackers
+    uint64_t acker_messages;    //  init/ack/fail/reset messages sent to ackers
     uint64_t pending;           //  spout trees in flight now
     uint64_t max_pending;       //  most trees any spout task had in flight
     uint64_t queued;            //  messages waiting in executor queues now

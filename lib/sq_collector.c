@@ -383,6 +383,16 @@ sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input)
 }
 
 void
+sq_collector_reset_timeout (sq_collector_t *self, const sq_tuple_t *input)
+{
+    if (!s_valid_input (self, input, "reset timeout"))
+        return;
+    //  Each acker passes the reset on to the spout task (sq_acker.c).
+    for (size_t e = 0; e < input->edge_count; e++)
+        s_tell_acker (self->task, SQ_MSG_RESET_TIMEOUT, input->edges[e].root, 0);
+}
+
+void
 sq_collector_report_error (sq_collector_t *self, const char *message)
 {
     zsys_error ("topology=%s component=%s task=%d error: %s", self->task->runtime->name,

@@ -236,7 +236,12 @@ s_dispatch_to_spout (sq_executor_t *self, sq_message_t *message)
     sq_task_t *task = self->runtime->tasks[message->task];
     if (message->kind == SQ_MSG_TREE_DONE || message->kind == SQ_MSG_TREE_FAILED)
         s_spout_tree_ended (self, task, message->root, message->kind == SQ_MSG_TREE_DONE);
-    else {
+    else if (message->kind == SQ_MSG_RESET_TIMEOUT) {
+        //  The acker moved its entry to its newest bucket: do the same, so
+        //  the spout does not time the tree out on its own clock.
+        if (task->pending)
+            sq_rotating_map_refresh (task->pending, message->root);
+    } else {
         sq_tuple_destroy (&message->tuple);
         s_count (&self->stats.dropped, 1);
     }
