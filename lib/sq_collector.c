@@ -387,9 +387,14 @@ sq_collector_reset_timeout (sq_collector_t *self, const sq_tuple_t *input)
 {
     if (!s_valid_input (self, input, "reset timeout"))
         return;
-    //  Each acker passes the reset on to the spout task (sq_acker.c).
-    for (size_t e = 0; e < input->edge_count; e++)
-        s_tell_acker (self->task, SQ_MSG_RESET_TIMEOUT, input->edges[e].root, 0);
+    //  Each acker passes the reset on to the spout task (sq_acker.c). Sent
+    //  at once: the bolt is likely in the middle of a long execute.
+    for (size_t e = 0; e < input->edge_count; e++) {
+        uint64_t root = input->edges[e].root;
+        s_tell_acker (self->task, SQ_MSG_RESET_TIMEOUT, root, 0);
+        sq_executor_flush_for (self->task->executor,
+                               sq_runtime_acker_for (self->task->runtime, root));
+    }
 }
 
 void

@@ -82,6 +82,13 @@ s_flush_all (sq_executor_t *self, bool wait, bool full_only)
     return clear;
 }
 
+void
+sq_executor_flush_for (sq_executor_t *self, int task)
+{
+    sq_executor_t *local = self->runtime->task_executor[task];
+    s_flush_one (self, local ? (size_t) local->index : self->runtime->executor_count, true);
+}
+
 bool
 sq_executor_merge_ack (sq_executor_t *self, const sq_message_t *message)
 {

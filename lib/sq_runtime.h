@@ -192,6 +192,10 @@ int64_t sq_runtime_now_ns (void);
 void *sq_executor_run (void *executor);
 //  Queue a message for its destination task (sq_executor.c).
 void sq_executor_send (sq_executor_t *self, const sq_message_t *message);
+//  Hand what is queued for task's executor (or for the remote side) over
+//  now rather than at the end of the batch, waiting for room: a reset
+//  timeout sent from inside a long execute must not wait for it to return.
+void sq_executor_flush_for (sq_executor_t *self, int task);
 //  When the last message queued for the same acker task is an ack of the
 //  same root, fold this ack into it (XOR is associative, so the acker sees
 //  the same result) and return true; else false, and nothing changes.

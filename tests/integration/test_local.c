@@ -930,6 +930,156 @@ START_TEST (test_wordcount_package_exact_counts)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  Reset timeout (Storm's OutputCollector.resetTimeout): a bolt holds its
+//  one input for 2.5 T. In topology "reset-on" it calls
+//  sq_collector_reset_timeout every T/2 meanwhile, and the tree is acked;
+//  in "reset-off" it does not, and the tree times out while still held.
+//  Both run at once in one local cluster.
+#define RESET_T_S 2                                  //  topology.message.timeout.secs
+#define RESET_HOLD_NS (5 * RESET_T_S * NS_PER_S / 2) //  how long the bolt holds its input
+
+//  Written by executor threads, read by the test; [0] "reset-off", [1] "reset-on".
+static struct {
+    _Atomic int64_t emit_ns[2]; //  spout: its one tracked emit
+    _Atomic int64_t ack_ns[2];  //  spout: ack() of it
+    _Atomic int64_t fail_ns[2]; //  spout: fail() of it
+    _Atomic int acks[2];        //  spout: ack() calls
+    _Atomic int fails[2];       //  spout: fail() calls
+    _Atomic int resets[2];      //  bolt: reset_timeout calls
+    _Atomic int64_t held_ns[2]; //  bolt: when it acked, after holding the input
+} s_reset;
+
+typedef struct {
+    sq_collector_t *collector; //  where to emit
+    int tree;                  //  0: no resets, 1: resets ("test.reset.tree")
+    bool emitted;              //  spout: its one tuple went out
+    int64_t every_ns;          //  bolt: reset period, 0 for none
+} reset_state_t;
+
+static int
+s_reset_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    reset_state_t *self = calloc (1, sizeof (reset_state_t));
+    self->collector = collector;
+    self->tree = (int) sq_config_int (sq_context_config (context), "test.reset.tree", 0);
+    self->every_ns = self->tree ? RESET_T_S * NS_PER_S / 2 : 0;
+    *state_p = self;
+    return 0;
+}
+
+static void
+s_reset_next (void *state)
+{
+    reset_state_t *self = state;
+    if (self->emitted)
+        return;
+    sq_collector_emit_tracked (self->collector, NULL, (uint64_t) self->tree,
+                               SQ_VALUES (sq_int (self->tree)));
+    atomic_store (&s_reset.emit_ns[self->tree], s_now_ns ());
+    self->emitted = true;
+}
+
+static void
+s_reset_ack (void *state, uint64_t msg_id)
+{
+    atomic_store (&s_reset.ack_ns[msg_id], s_now_ns ());
+    atomic_fetch_add (&s_reset.acks[msg_id], 1);
+}
+
+static void
+s_reset_fail (void *state, uint64_t msg_id)
+{
+    atomic_store (&s_reset.fail_ns[msg_id], s_now_ns ());
+    atomic_fetch_add (&s_reset.fails[msg_id], 1);
+}
+
+//  Slow work on one input, pushing its timeout back every every_ns.
+static void
+s_reset_execute (void *state, const sq_tuple_t *input)
+{
+    reset_state_t *self = state;
+    int64_t now = s_now_ns (), end = now + RESET_HOLD_NS;
+    while (now < end) {
+        int64_t nap = self->every_ns && self->every_ns < end - now ? self->every_ns : end - now;
+        usleep ((useconds_t) (nap / 1000));
+        now = s_now_ns ();
+        if (self->every_ns && now < end) {
+            sq_collector_reset_timeout (self->collector, input);
+            atomic_fetch_add (&s_reset.resets[self->tree], 1);
+        }
+    }
+    atomic_store (&s_reset.held_ns[self->tree], now);
+    sq_collector_ack (self->collector, input);
+}
+
+START_TEST (test_reset_timeout_keeps_a_slow_tree_alive)
+{
+    memset (&s_reset, 0, sizeof s_reset);
+    static const sq_spout_t spout = {.declare_outputs = s_declare_number,
+                                     .open = s_reset_open,
+                                     .next_tuple = s_reset_next,
+                                     .ack = s_reset_ack,
+                                     .fail = s_reset_fail,
+                                     .close = free};
+    static const sq_bolt_t bolt = {
+        .prepare = s_reset_open, .execute = s_reset_execute, .cleanup = free};
+    static const char *names[2] = {"reset-off", "reset-on"};
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    for (int tree = 0; tree < 2; tree++) {
+        sq_topology_t *topology = sq_topology_new ();
+        sq_topology_set_spout (topology, "slow", &spout, 1);
+        sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "hold", &bolt, 1), "slow",
+                                       NULL);
+        sq_config_t *config = sq_config_new ();
+        sq_config_set_int (config, "topology.message.timeout.secs", RESET_T_S);
+        sq_config_set_int (config, "test.reset.tree", tree);
+        ck_assert_int_eq (sq_local_cluster_submit (cluster, names[tree], config, &topology), 0);
+        sq_config_destroy (&config);
+    }
+    //  Until both bolts let go and "reset-on" heard its outcome.
+    int64_t give_up = s_now_ns () + 60 * NS_PER_S;
+    while ((!atomic_load (&s_reset.held_ns[0]) || !atomic_load (&s_reset.held_ns[1]) ||
+            atomic_load (&s_reset.acks[1]) + atomic_load (&s_reset.fails[1]) == 0) &&
+           s_now_ns () < give_up)
+        usleep (10000);
+    sq_topology_stats_t on = s_stats (cluster, "reset-on");
+    //  Let the late ack of "reset-off" reach the acker and the spout.
+    sq_local_cluster_kill (cluster, "reset-off", 10);
+    sq_local_cluster_destroy (&cluster);
+
+    int64_t emitted = atomic_load (&s_reset.emit_ns[1]);
+    int64_t held = atomic_load (&s_reset.held_ns[1]);
+    ck_assert_msg (emitted && held, "reset-on: the bolt never finished");
+    ck_assert_int_ge (held - emitted, RESET_HOLD_NS);
+    ck_assert_int_ge (atomic_load (&s_reset.resets[1]), 4);
+    ck_assert_msg (atomic_load (&s_reset.fails[1]) == 0,
+                   "reset-on: fail() %.3f s after the emit, though reset every %.1f s",
+                   (double) (atomic_load (&s_reset.fail_ns[1]) - emitted) / NS_PER_S,
+                   RESET_T_S / 2.0);
+    ck_assert_int_eq (atomic_load (&s_reset.acks[1]), 1);
+    ck_assert_int_ge (atomic_load (&s_reset.ack_ns[1]), held);
+    ck_assert_uint_eq (on.acked, 1);
+    ck_assert_uint_eq (on.failed + on.timed_out, 0);
+
+    emitted = atomic_load (&s_reset.emit_ns[0]);
+    held = atomic_load (&s_reset.held_ns[0]);
+    int64_t failed = atomic_load (&s_reset.fail_ns[0]);
+    ck_assert_int_eq (atomic_load (&s_reset.fails[0]), 1);
+    ck_assert_int_eq (atomic_load (&s_reset.acks[0]), 0);
+    ck_assert_int_eq (atomic_load (&s_reset.resets[0]), 0);
+    ck_assert_int_ge (failed - emitted, RESET_T_S * NS_PER_S);
+    ck_assert_int_lt (failed - emitted, 2 * RESET_T_S * NS_PER_S);
+    ck_assert_int_lt (failed, held);
+    printf ("reset timeout: held %.2f s; with %d resets acked %.3f s after the emit; without, "
+            "failed after %.3f s (T = %d s)\n",
+            (double) RESET_HOLD_NS / NS_PER_S, atomic_load (&s_reset.resets[1]),
+            (double) (atomic_load (&s_reset.ack_ns[1]) - atomic_load (&s_reset.emit_ns[1])) /
+                NS_PER_S,
+            (double) (failed - emitted) / NS_PER_S, RESET_T_S);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -948,6 +1098,7 @@ main (void)
     tcase_add_test (tcase, test_multi_anchored_trees_complete);
     tcase_add_test (tcase, test_diamond_fails_when_its_joined_tuple_fails);
     tcase_add_test (tcase, test_open_failure_stops_submit);
+    tcase_add_test (tcase, test_reset_timeout_keeps_a_slow_tree_alive);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
