@@ -12,6 +12,7 @@
 #include "sq_runtime.h"
 #include "sq_error.h"
 #include "sq_ids.h"
+#include "sq_task_hook.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -204,6 +205,8 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
             zsys_error ("topology=%s task=%d out of memory emitting; tuple lost", runtime->name,
                         task->task_id);
     }
+    if (task->hook_count)
+        sq_task_hooks_emit (task, outlet->stream->name, values, count, targets, target_count);
     if (edges != stack_edges)
         free (edges);
     if (targets != stack_targets)
@@ -368,6 +371,8 @@ sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input)
     for (size_t e = 0; e < tuple->edge_count; e++)
         s_tell_acker (self->task, SQ_MSG_ACK_ACK, tuple->edges[e].root,
                       tuple->edges[e].edge ^ tuple->ack_val);
+    if (self->task->hook_count)
+        sq_task_hooks_bolt_done (self->task, tuple, sq_runtime_now_ns () - tuple->execute_ns, true);
     s_release (self->task, tuple);
 }
 
@@ -379,6 +384,9 @@ sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input)
     sq_tuple_t *tuple = (sq_tuple_t *) input;
     for (size_t e = 0; e < tuple->edge_count; e++)
         s_tell_acker (self->task, SQ_MSG_ACK_FAIL, tuple->edges[e].root, 0);
+    if (self->task->hook_count)
+        sq_task_hooks_bolt_done (self->task, tuple, sq_runtime_now_ns () - tuple->execute_ns,
+                                 false);
     s_release (self->task, tuple);
 }
 

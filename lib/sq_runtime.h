@@ -45,6 +45,12 @@ typedef struct {
     int64_t start_ns; //  monotonic time of the emit
 } sq_pending_t;
 
+//  One task hook: its table and its state (sq_task_hook.h).
+typedef struct {
+    const sq_task_hook_t *hook; //  callbacks; outlives the task
+    void *state;                //  the hook's own state
+} sq_hook_slot_t;
+
 //  A task: one instance of a component. Also the public sq_context_t.
 struct _sq_context_t {
     sq_runtime_t *runtime;           //  owner
@@ -65,6 +71,8 @@ struct _sq_context_t {
     bool active;                     //  spouts: activate/deactivate seen last
     sq_tuple_t *held;                //  bolts: inputs kept past execute
     void *system_state;              //  system tasks (ackers): state of component->system
+    sq_hook_slot_t *hooks;           //  task hooks, in the order added
+    size_t hook_count;               //  number of hooks; 0 (no cost) in most tasks
 };
 
 //  Counters of one executor: written by its thread only, read by anyone.

@@ -35,6 +35,7 @@ static struct {
     _Atomic long executed;          //  inputs seen by the last bolt
     _Atomic long flaky_inputs;      //  inputs seen by the flaky bolt
     _Atomic long flaky_passed;      //  inputs the flaky bolt passed on
+    _Atomic long flaky_failed;      //  inputs the flaky bolt failed
     _Atomic int ticks;              //  tick tuples seen
     _Atomic int wrong_task;         //  direct tuples that reached another task
     _Atomic int bad_emit_rc;        //  return code of an emit on an undeclared stream
@@ -181,9 +182,10 @@ s_flaky_execute (void *state, const sq_tuple_t *input)
 {
     flaky_state_t *self = state;
     int dice = rand_r (&self->seed) % 100;
-    if (dice < s_probe.fail_percent)
+    if (dice < s_probe.fail_percent) {
         sq_collector_fail (self->collector, input);
-    else if (dice >= s_probe.fail_percent + s_probe.drop_percent) {
+        atomic_fetch_add (&s_probe.flaky_failed, 1);
+    } else if (dice >= s_probe.fail_percent + s_probe.drop_percent) {
         sq_collector_emit (self->collector, input,
                            SQ_VALUES (sq_int (sq_tuple_get_int (input, 0))));
         atomic_fetch_add (&s_probe.flaky_passed, 1);
@@ -1080,6 +1082,238 @@ START_TEST (test_reset_timeout_keeps_a_slow_tree_alive)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  Task hooks: test_counting_hook, named in topology.auto.task.hooks, runs
+//  on every spout and bolt task and counts what it sees; the sink also adds
+//  a hook of its own from prepare. What the hooks count must match what
+//  the topology counts itself.
+#define HOOKED_SLEEP_US 300 //  the hooked sink's time per input
+
+//  Written by executor threads, read by the test.
+static struct {
+    _Atomic long prepares;       //  config hook: prepare calls
+    _Atomic long cleanups;       //  config hook: cleanup calls
+    _Atomic long emits;          //  config hook: emits seen
+    _Atomic long emit_targets;   //  config hook: out tasks over all emits
+    _Atomic long spout_acks;     //  config hook: spout_ack calls
+    _Atomic long spout_fails;    //  config hook: spout_fail calls
+    _Atomic int64_t complete_ns; //  config hook: sum of complete latencies
+    _Atomic long executes;       //  config hook: bolt_execute calls
+    _Atomic long slow_executes;  //  of which, sink executes lasting the sink's sleep
+    _Atomic long bolt_acks;      //  config hook: bolt_ack calls
+    _Atomic long slow_acks;      //  of which, sink acks after the sink's sleep
+    _Atomic long bolt_fails;     //  config hook: bolt_fail calls
+    _Atomic long sink_executes;  //  sink's own hook: bolt_execute calls
+    _Atomic long sink_cleanups;  //  sink's own hook: cleanup calls
+    _Atomic int late_add_rc;     //  sq_context_add_task_hook from execute
+} s_hooked;
+
+typedef struct {
+    bool sink; //  the task is a sink task
+} counting_hook_t;
+
+static int
+s_counting_prepare (void **state_p, const sq_context_t *context)
+{
+    ck_assert_ptr_null (*state_p);
+    counting_hook_t *self = calloc (1, sizeof (counting_hook_t));
+    self->sink = strcmp (sq_context_component_id (context), "sink") == 0;
+    *state_p = self;
+    atomic_fetch_add (&s_hooked.prepares, 1);
+    return 0;
+}
+
+static void
+s_counting_emit (void *state, const sq_hook_emit_t *emit)
+{
+    atomic_fetch_add (&s_hooked.emits, 1);
+    atomic_fetch_add (&s_hooked.emit_targets, (long) emit->out_task_count);
+    ck_assert_int_eq ((int) emit->value_count, 1);
+}
+
+static void
+s_counting_spout_ack (void *state, uint64_t msg_id, double latency_ms)
+{
+    atomic_fetch_add (&s_hooked.spout_acks, 1);
+    atomic_fetch_add (&s_hooked.complete_ns, (int64_t) (latency_ms * 1e6 + 0.5));
+}
+
+static void
+s_counting_spout_fail (void *state, uint64_t msg_id, double latency_ms)
+{
+    atomic_fetch_add (&s_hooked.spout_fails, 1);
+}
+
+static void
+s_counting_execute (void *state, const sq_tuple_t *input, double latency_ms)
+{
+    counting_hook_t *self = state;
+    atomic_fetch_add (&s_hooked.executes, 1);
+    if (self->sink && latency_ms >= HOOKED_SLEEP_US / 1000.0)
+        atomic_fetch_add (&s_hooked.slow_executes, 1);
+}
+
+static void
+s_counting_bolt_ack (void *state, const sq_tuple_t *input, double latency_ms)
+{
+    counting_hook_t *self = state;
+    atomic_fetch_add (&s_hooked.bolt_acks, 1);
+    if (self->sink && latency_ms >= HOOKED_SLEEP_US / 1000.0)
+        atomic_fetch_add (&s_hooked.slow_acks, 1);
+}
+
+static void
+s_counting_bolt_fail (void *state, const sq_tuple_t *input, double latency_ms)
+{
+    atomic_fetch_add (&s_hooked.bolt_fails, 1);
+}
+
+static void
+s_counting_cleanup (void *state)
+{
+    free (state);
+    atomic_fetch_add (&s_hooked.cleanups, 1);
+}
+
+//  Exported (the test links with -export-dynamic) for dlsym to find.
+SQ_EXPORT const sq_task_hook_t test_counting_hook = {.prepare = s_counting_prepare,
+                                                     .emit = s_counting_emit,
+                                                     .spout_ack = s_counting_spout_ack,
+                                                     .spout_fail = s_counting_spout_fail,
+                                                     .bolt_execute = s_counting_execute,
+                                                     .bolt_ack = s_counting_bolt_ack,
+                                                     .bolt_fail = s_counting_bolt_fail,
+                                                     .cleanup = s_counting_cleanup};
+
+static void
+s_sink_hook_execute (void *state, const sq_tuple_t *input, double latency_ms)
+{
+    atomic_fetch_add (&s_hooked.sink_executes, 1);
+}
+
+static void
+s_sink_hook_cleanup (void *state)
+{
+    atomic_fetch_add (&s_hooked.sink_cleanups, 1);
+}
+
+typedef struct {
+    sq_collector_t *collector;   //  where to ack
+    const sq_context_t *context; //  to try a late hook
+    bool tried;                  //  tried it
+} hooked_sink_t;
+
+static int
+s_hooked_sink_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    static const sq_task_hook_t own = {.bolt_execute = s_sink_hook_execute,
+                                       .cleanup = s_sink_hook_cleanup};
+    hooked_sink_t *self = calloc (1, sizeof (hooked_sink_t));
+    self->collector = collector;
+    self->context = context;
+    *state_p = self;
+    return sq_context_add_task_hook (context, &own, NULL);
+}
+
+static void
+s_hooked_sink_execute (void *state, const sq_tuple_t *input)
+{
+    hooked_sink_t *self = state;
+    static const sq_task_hook_t late = {.bolt_execute = s_sink_hook_execute};
+    if (!self->tried) {
+        self->tried = true;
+        atomic_store (&s_hooked.late_add_rc, sq_context_add_task_hook (self->context, &late, NULL));
+    }
+    usleep (HOOKED_SLEEP_US);
+    atomic_fetch_add (&s_probe.executed, 1);
+    sq_collector_ack (self->collector, input);
+}
+
+//  True once what the hooks saw matches the topology's own counts.
+static bool
+s_hooks_agree (const sq_topology_stats_t *stats)
+{
+    return atomic_load (&s_hooked.emits) == (long) stats->emitted &&
+           atomic_load (&s_hooked.spout_acks) == (long) stats->acked &&
+           atomic_load (&s_hooked.spout_fails) == (long) (stats->failed + stats->timed_out) &&
+           atomic_load (&s_hooked.executes) == (long) stats->executed &&
+           atomic_load (&s_hooked.bolt_acks) ==
+               atomic_load (&s_probe.flaky_passed) + atomic_load (&s_probe.executed) &&
+           atomic_load (&s_hooked.bolt_fails) == atomic_load (&s_probe.flaky_failed);
+}
+
+START_TEST (test_task_hooks_see_what_the_topology_counts)
+{
+    s_reset_probe (400);
+    memset (&s_hooked, 0, sizeof s_hooked);
+    atomic_store (&s_hooked.late_add_rc, 99);
+    s_probe.fail_percent = 10;
+    s_probe.drop_percent = 5;
+    static const sq_bolt_t sink = {
+        .prepare = s_hooked_sink_prepare, .execute = s_hooked_sink_execute, .cleanup = free};
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "flaky", &s_flaky, 2), "numbers",
+                                   NULL);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "sink", &sink, 2), "flaky",
+                                   NULL);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.message.timeout.secs", 1);
+    ck_assert_int_eq (sq_config_set (config, "topology.auto.task.hooks", "test_counting_hook"), 0);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "hooked", config, &topology), 0);
+    ck_assert (s_wait_all_acked (90));
+    //  Every message acked: nothing new is emitted; let the last hook
+    //  calls land (each follows the count it is compared with).
+    sq_topology_stats_t stats = s_stats (cluster, "hooked");
+    int64_t give_up = s_now_ns () + 20 * NS_PER_S;
+    while (!s_hooks_agree (&stats) && s_now_ns () < give_up) {
+        usleep (10000);
+        stats = s_stats (cluster, "hooked");
+    }
+    ck_assert_int_eq (atomic_load (&s_hooked.emits), stats.emitted);
+    ck_assert_int_eq (atomic_load (&s_hooked.spout_acks), stats.acked);
+    ck_assert_int_ge (stats.acked, 400);
+    ck_assert_int_eq (atomic_load (&s_hooked.spout_fails), stats.failed + stats.timed_out);
+    ck_assert_int_eq (atomic_load (&s_hooked.spout_fails), atomic_load (&s_probe.fail_calls));
+    ck_assert_int_gt (stats.failed, 0);
+    ck_assert_int_gt (stats.timed_out, 0);
+    ck_assert_int_eq (atomic_load (&s_hooked.executes), stats.executed);
+    ck_assert_int_eq (atomic_load (&s_hooked.bolt_acks),
+                      atomic_load (&s_probe.flaky_passed) + atomic_load (&s_probe.executed));
+    ck_assert_int_eq (atomic_load (&s_hooked.bolt_fails), atomic_load (&s_probe.flaky_failed));
+    //  Spout emits reach one flaky task each, flaky emits one sink task.
+    ck_assert_int_eq (atomic_load (&s_hooked.emit_targets), stats.emitted);
+    //  Latencies: the spout's are the ones the stats average; the sink's
+    //  execute and process latencies cover its sleep.
+    double hook_mean_ms = (double) atomic_load (&s_hooked.complete_ns) / 1e6 / (double) stats.acked;
+    ck_assert_double_eq_tol (hook_mean_ms, stats.complete_latency_ms, 1e-3);
+    ck_assert_int_eq (atomic_load (&s_hooked.slow_executes), atomic_load (&s_probe.executed));
+    ck_assert_int_eq (atomic_load (&s_hooked.slow_acks), atomic_load (&s_probe.executed));
+    ck_assert_int_eq (atomic_load (&s_hooked.sink_executes), atomic_load (&s_probe.executed));
+    ck_assert_int_eq (atomic_load (&s_hooked.late_add_rc), -1);
+    printf ("task hooks: %ld emits, %ld spout acks (mean %.3f ms), %ld spout fails, %ld "
+            "executes, %ld bolt acks, %ld bolt fails\n",
+            atomic_load (&s_hooked.emits), atomic_load (&s_hooked.spout_acks), hook_mean_ms,
+            atomic_load (&s_hooked.spout_fails), atomic_load (&s_hooked.executes),
+            atomic_load (&s_hooked.bolt_acks), atomic_load (&s_hooked.bolt_fails));
+    sq_local_cluster_destroy (&cluster);
+    //  One config hook per spout and bolt task (1 + 2 + 2), all cleaned up.
+    ck_assert_int_eq (atomic_load (&s_hooked.prepares), 5);
+    ck_assert_int_eq (atomic_load (&s_hooked.cleanups), 5);
+    ck_assert_int_eq (atomic_load (&s_hooked.sink_cleanups), 2);
+
+    //  A name that no one exports fails the submit.
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    ck_assert_int_eq (sq_config_set (config, "topology.auto.task.hooks", "no_such_hook"), 0);
+    cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "unhooked", config, &topology), -1);
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -1099,6 +1333,7 @@ main (void)
     tcase_add_test (tcase, test_diamond_fails_when_its_joined_tuple_fails);
     tcase_add_test (tcase, test_open_failure_stops_submit);
     tcase_add_test (tcase, test_reset_timeout_keeps_a_slow_tree_alive);
+    tcase_add_test (tcase, test_task_hooks_see_what_the_topology_counts);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
