@@ -372,7 +372,7 @@ sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input)
         s_tell_acker (self->task, SQ_MSG_ACK_ACK, tuple->edges[e].root,
                       tuple->edges[e].edge ^ tuple->ack_val);
     if (self->task->hook_count)
-        sq_task_hooks_bolt_done (self->task, tuple, sq_runtime_now_ns () - tuple->execute_ns, true);
+        sq_task_hooks_bolt_done (self->task, tuple, true);
     s_release (self->task, tuple);
 }
 
@@ -385,8 +385,7 @@ sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input)
     for (size_t e = 0; e < tuple->edge_count; e++)
         s_tell_acker (self->task, SQ_MSG_ACK_FAIL, tuple->edges[e].root, 0);
     if (self->task->hook_count)
-        sq_task_hooks_bolt_done (self->task, tuple, sq_runtime_now_ns () - tuple->execute_ns,
-                                 false);
+        sq_task_hooks_bolt_done (self->task, tuple, false);
     s_release (self->task, tuple);
 }
 

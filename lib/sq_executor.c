@@ -351,22 +351,13 @@ s_spout_loop (sq_executor_t *self)
 //  ---------------------------------------------------------------------
 //  Bolts and ackers
 
-//  execute, timed for the task's hooks.
-static void
-s_execute_hooked (sq_task_t *task, sq_tuple_t *tuple)
-{
-    tuple->execute_ns = sq_runtime_now_ns ();
-    task->component->bolt->execute (task->state, tuple);
-    sq_task_hooks_bolt_execute (task, tuple, sq_runtime_now_ns () - tuple->execute_ns);
-}
-
 static void
 s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple)
 {
     tuple->state |= SQ_TUPLE_EXECUTING;
     s_count (&self->stats.executed, 1);
     if (task->hook_count)
-        s_execute_hooked (task, tuple);
+        sq_task_hooks_execute (task, tuple);
     else
         task->component->bolt->execute (task->state, tuple);
     tuple->state &= (uint8_t) ~SQ_TUPLE_EXECUTING;

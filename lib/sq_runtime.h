@@ -73,6 +73,8 @@ struct _sq_context_t {
     void *system_state;              //  system tasks (ackers): state of component->system
     sq_hook_slot_t *hooks;           //  task hooks, in the order added
     size_t hook_count;               //  number of hooks; 0 (no cost) in most tasks
+    int64_t hook_execute_ns;         //  with hooks: start of the execute running now
+    sq_idmap_t *hook_held;           //  with hooks: held input -> its execute's start
 };
 
 //  Counters of one executor: written by its thread only, read by anyone.

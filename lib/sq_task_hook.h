@@ -4,8 +4,14 @@
     calls the sq_task_hooks_* notifiers only when the task has a hook
     (`if (task->hook_count)` at each call site), so a task without hooks
     pays one predictable branch per event and reads no clock for them.
-    Latencies passed in are monotonic nanoseconds (sq_runtime_now_ns);
-    hooks get milliseconds. All calls come from the task's executor thread.
+    Latencies are measured with sq_runtime_now_ns, in nanoseconds; hooks
+    get milliseconds. All calls come from the task's executor thread.
+
+    DESIGN: a bolt's process latency runs from the start of the input's
+    execute to its ack or fail. Tuples carry no time (that would cost every
+    task 8 bytes per tuple): the start of the execute running now is in the
+    task, and an input the bolt keeps past execute has its start in a
+    side map (hook_held) until it is acked or failed.
 */
 #ifndef SQ_TASK_HOOK_H_INCLUDED
 #define SQ_TASK_HOOK_H_INCLUDED
@@ -24,9 +30,12 @@ void sq_task_hooks_emit (sq_task_t *task, const char *stream, const sq_value_t *
                          size_t value_count, const int *out_tasks, int out_task_count);
 //  A spout tree ended: acked (spout_ack) or failed or timed out (spout_fail).
 void sq_task_hooks_spout_done (sq_task_t *task, uint64_t msg_id, int64_t latency_ns, bool acked);
-void sq_task_hooks_bolt_execute (sq_task_t *task, const sq_tuple_t *input, int64_t latency_ns);
-//  A bolt acked (bolt_ack) or failed (bolt_fail) an input.
-void sq_task_hooks_bolt_done (sq_task_t *task, const sq_tuple_t *input, int64_t latency_ns,
-                              bool acked);
+//  Run the bolt's execute on input, timed, then bolt_execute. Remembers
+//  the start of an input the bolt keeps past execute, for its process
+//  latency.
+void sq_task_hooks_execute (sq_task_t *task, sq_tuple_t *input);
+//  A bolt acked (bolt_ack) or failed (bolt_fail) an input, which has not
+//  been released yet: process latency from the start of its execute.
+void sq_task_hooks_bolt_done (sq_task_t *task, const sq_tuple_t *input, bool acked);
 
 #endif

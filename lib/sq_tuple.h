@@ -39,7 +39,6 @@ struct _sq_tuple_t {
     uint8_t state;             //  SQ_TUPLE_* flags
     sq_tuple_t *held_prev;     //  list of tuples a bolt holds past execute
     sq_tuple_t *held_next;     //  (both NULL when not held)
-    int64_t execute_ns;        //  bolts with task hooks: when its execute began
     sq_edge_t *edges;          //  edge_count edges, inside this allocation
     sq_value_t values[];       //  value_count values; payload bytes follow edges
 };
