@@ -12,6 +12,7 @@
 #include "sq_runtime.h"
 #include "sq_error.h"
 #include "sq_ids.h"
+#include "sq_task_hook.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -208,6 +209,8 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
             zsys_error ("topology=%s task=%d out of memory emitting; tuple lost", runtime->name,
                         task->task_id);
     }
+    if (task->hook_count)
+        sq_task_hooks_emit (task, outlet->stream->name, values, count, targets, target_count);
     if (edges != stack_edges)
         free (edges);
     if (targets != stack_targets)
@@ -372,6 +375,8 @@ sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input)
     for (size_t e = 0; e < tuple->edge_count; e++)
         s_tell_acker (self->task, SQ_MSG_ACK_ACK, tuple->edges[e].root,
                       tuple->edges[e].edge ^ tuple->ack_val);
+    if (self->task->hook_count)
+        sq_task_hooks_bolt_done (self->task, tuple, true);
     s_release (self->task, tuple);
 }
 
@@ -383,7 +388,24 @@ sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input)
     sq_tuple_t *tuple = (sq_tuple_t *) input;
     for (size_t e = 0; e < tuple->edge_count; e++)
         s_tell_acker (self->task, SQ_MSG_ACK_FAIL, tuple->edges[e].root, 0);
+    if (self->task->hook_count)
+        sq_task_hooks_bolt_done (self->task, tuple, false);
     s_release (self->task, tuple);
+}
+
+void
+sq_collector_reset_timeout (sq_collector_t *self, const sq_tuple_t *input)
+{
+    if (!s_valid_input (self, input, "reset timeout"))
+        return;
+    //  Each acker passes the reset on to the spout task (sq_acker.c). Sent
+    //  at once: the bolt is likely in the middle of a long execute.
+    for (size_t e = 0; e < input->edge_count; e++) {
+        uint64_t root = input->edges[e].root;
+        s_tell_acker (self->task, SQ_MSG_RESET_TIMEOUT, root, 0);
+        sq_executor_flush_for (self->task->executor,
+                               sq_runtime_acker_for (self->task->runtime, root));
+    }
 }
 
 void

@@ -19,6 +19,7 @@
 */
 #include "sq_runtime.h"
 #include "sq_config.h"
+#include "sq_task_hook.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -82,6 +83,13 @@ s_flush_all (sq_executor_t *self, bool wait, bool full_only)
     return clear;
 }
 
+void
+sq_executor_flush_for (sq_executor_t *self, int task)
+{
+    sq_executor_t *local = self->runtime->task_executor[task];
+    s_flush_one (self, local ? (size_t) local->index : self->runtime->executor_count, true);
+}
+
 bool
 sq_executor_merge_ack (sq_executor_t *self, const sq_message_t *message)
 {
@@ -135,6 +143,11 @@ s_open_task (sq_task_t *task)
 {
     const sq_component_t *component = task->component;
     int rc = 0;
+    if (!component->system && sq_task_hooks_add_from_config (task)) {
+        zsys_error ("topology=%s component=%s task=%d: %s", task->runtime->name, component->id,
+                    task->task_id, sq_last_error ());
+        return -1;
+    }
     if (component->spout && component->spout->open)
         rc = component->spout->open (&task->state, task, &task->collector);
     else if (component->bolt && component->bolt->prepare)
@@ -172,6 +185,10 @@ static void
 s_close_task (sq_task_t *task)
 {
     const sq_component_t *component = task->component;
+    //  Hooks first, as in Storm: the component's close may free what a
+    //  hook it added points at.
+    if (task->hooks)
+        sq_task_hooks_cleanup (task);
     if (task->opened) {
         if (component->spout && component->spout->close)
             component->spout->close (task->state);
@@ -199,10 +216,11 @@ s_spout_tree_ended (sq_executor_t *self, sq_task_t *task, uint64_t root, bool co
     sq_rotating_map_remove_entry (task->pending, entry);
     s_count (&self->stats.pending, (uint64_t) -1);
     const sq_spout_t *spout = task->component->spout;
+    int64_t latency_ns = 0;
     if (completed) {
+        latency_ns = sq_runtime_now_ns () - pending.start_ns;
         s_count (&self->stats.acked, 1);
-        s_count (&self->stats.latency_ns_total,
-                 (uint64_t) (sq_runtime_now_ns () - pending.start_ns));
+        s_count (&self->stats.latency_ns_total, (uint64_t) latency_ns);
         if (spout->ack)
             spout->ack (task->state, pending.msg_id);
     } else {
@@ -210,6 +228,10 @@ s_spout_tree_ended (sq_executor_t *self, sq_task_t *task, uint64_t root, bool co
         if (spout->fail)
             spout->fail (task->state, pending.msg_id);
     }
+    if (task->hook_count)
+        sq_task_hooks_spout_done (task, pending.msg_id,
+                                  completed ? latency_ns : sq_runtime_now_ns () - pending.start_ns,
+                                  completed);
 }
 
 typedef struct {
@@ -227,6 +249,9 @@ s_spout_tree_expired (uint64_t *entry, void *arg)
     const sq_spout_t *spout = expiry->task->component->spout;
     if (spout->fail)
         spout->fail (expiry->task->state, pending->msg_id);
+    if (expiry->task->hook_count)
+        sq_task_hooks_spout_done (expiry->task, pending->msg_id,
+                                  sq_runtime_now_ns () - pending->start_ns, false);
 }
 
 static void
@@ -235,7 +260,12 @@ s_dispatch_to_spout (sq_executor_t *self, sq_message_t *message)
     sq_task_t *task = self->runtime->tasks[message->task];
     if (message->kind == SQ_MSG_TREE_DONE || message->kind == SQ_MSG_TREE_FAILED)
         s_spout_tree_ended (self, task, message->root, message->kind == SQ_MSG_TREE_DONE);
-    else {
+    else if (message->kind == SQ_MSG_RESET_TIMEOUT) {
+        //  The acker moved its entry to its newest bucket: do the same, so
+        //  the spout does not time the tree out on its own clock.
+        if (task->pending)
+            sq_rotating_map_refresh (task->pending, message->root);
+    } else {
         sq_tuple_destroy (&message->tuple);
         s_count (&self->stats.dropped, 1);
     }
@@ -279,6 +309,8 @@ s_spout_emit_round (sq_executor_t *self)
             s_count (&self->stats.acked, 1);
             if (spout->ack)
                 spout->ack (task->state, task->ack_now[i]);
+            if (task->hook_count)
+                sq_task_hooks_spout_done (task, task->ack_now[i], 0, true);
         }
         task->ack_now_count = 0;
     }
@@ -341,7 +373,10 @@ s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple)
 {
     tuple->state |= SQ_TUPLE_EXECUTING;
     s_count (&self->stats.executed, 1);
-    task->component->bolt->execute (task->state, tuple);
+    if (task->hook_count)
+        sq_task_hooks_execute (task, tuple);
+    else
+        task->component->bolt->execute (task->state, tuple);
     tuple->state &= (uint8_t) ~SQ_TUPLE_EXECUTING;
     if (tuple->state & SQ_TUPLE_ACKED)
         sq_tuple_destroy (&tuple);
