@@ -5,6 +5,8 @@
 
 #include <assert.h>
 #include <inttypes.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 
 int
 sq_acker_handle (sq_ledger_t *ledger, const sq_message_t *message, sq_message_t *reply)
@@ -48,37 +50,115 @@ sq_acker_handle (sq_ledger_t *ledger, const sq_message_t *message, sq_message_t 
     return 1;
 }
 
-//  The system task's calls: the state of an acker task is its ledger.
+//  The system task's calls: the state of an acker task is its ledger and
+//  its blame counts (see sq_ledger.h's DESIGN), written by the task's
+//  thread only and read by any: relaxed atomics, no read-modify-write.
 
-static void *
-s_create (const sq_config_t *config, size_t timeout_buckets)
+typedef struct {
+    sq_ledger_t *ledger;                      //  pending trees
+    int task_count;                           //  tasks of the topology
+    int task_bits;                            //  task field of edge ids
+    _Atomic uint64_t *timeouts_held;          //  by task id: expired trees it held
+    _Atomic uint64_t *fails_by;               //  by task id: trees it failed
+    _Atomic uint64_t timeouts_unattributed;   //  expired trees naming no one task
+    _Atomic uint64_t fails_unattributed;      //  fails naming no task
+} s_acker_t;
+
+static void
+s_bump (_Atomic uint64_t *counter)
 {
-    (void) config;
-    return sq_ledger_new (timeout_buckets);
+    atomic_store_explicit (counter, atomic_load_explicit (counter, memory_order_relaxed) + 1,
+                           memory_order_relaxed);
 }
 
 static void
 s_destroy (void **state_p)
 {
-    sq_ledger_t *ledger = *state_p;
-    sq_ledger_destroy (&ledger);
+    s_acker_t *self = *state_p;
+    if (self) {
+        sq_ledger_destroy (&self->ledger);
+        free (self->timeouts_held);
+        free (self->fails_by);
+        free (self);
+    }
     *state_p = NULL;
+}
+
+static void *
+s_create (const sq_config_t *config, size_t timeout_buckets, int task_count)
+{
+    (void) config;
+    assert (task_count >= 0);
+    void *state = calloc (1, sizeof (s_acker_t));
+    s_acker_t *self = state;
+    if (!self)
+        return NULL;
+    self->task_count = task_count;
+    self->task_bits = sq_ids_task_bits (task_count);
+    self->ledger = sq_ledger_new (timeout_buckets);
+    self->timeouts_held = calloc ((size_t) task_count + 1, sizeof (_Atomic uint64_t));
+    self->fails_by = calloc ((size_t) task_count + 1, sizeof (_Atomic uint64_t));
+    if (!self->ledger || !self->timeouts_held || !self->fails_by)
+        s_destroy (&state);
+    return state;
 }
 
 static int
 s_handle (void *state, const sq_message_t *message, sq_message_t *report)
 {
-    return sq_acker_handle (state, message, report);
+    s_acker_t *self = state;
+    int rc = sq_acker_handle (self->ledger, message, report);
+    //  The first fail of a tree is the one reported: blame its sender.
+    if (rc == 1 && message->kind == SQ_MSG_ACK_FAIL) {
+        uint64_t task = message->value;
+        if (task >= 1 && task <= (uint64_t) self->task_count)
+            s_bump (&self->fails_by[task]);
+        else
+            s_bump (&self->fails_unattributed);
+    }
+    return rc;
+}
+
+//  A tree expired: blame the task its one outstanding edge names.
+static void
+s_expired (void *arg, uint64_t root, uint64_t residual, bool init_seen)
+{
+    (void) root;
+    s_acker_t *self = arg;
+    int task = init_seen ? sq_ids_edge_task (residual, self->task_bits) : 0;
+    if (task >= 1 && task <= self->task_count)
+        s_bump (&self->timeouts_held[task]);
+    else
+        s_bump (&self->timeouts_unattributed);
 }
 
 static void
 s_rotate (void *state)
 {
-    sq_ledger_rotate (state);
+    s_acker_t *self = state;
+    sq_ledger_rotate_each (self->ledger, s_expired, self);
 }
 
-static const sq_system_task_t s_acker_task = {
-    .create = s_create, .destroy = s_destroy, .handle = s_handle, .rotate = s_rotate};
+static void
+s_blame (void *state, sq_blame_t *blame)
+{
+    s_acker_t *self = state;
+    for (int id = 1; id <= self->task_count && id <= blame->task_count; id++) {
+        blame->timeouts_held[id] +=
+            atomic_load_explicit (&self->timeouts_held[id], memory_order_relaxed);
+        blame->fails_by[id] += atomic_load_explicit (&self->fails_by[id], memory_order_relaxed);
+    }
+    blame->timeouts_unattributed +=
+        atomic_load_explicit (&self->timeouts_unattributed, memory_order_relaxed);
+    blame->fails_unattributed +=
+        atomic_load_explicit (&self->fails_unattributed, memory_order_relaxed);
+}
+
+static const sq_system_task_t s_acker_task = {.create = s_create,
+                                              .destroy = s_destroy,
+                                              .handle = s_handle,
+                                              .rotate = s_rotate,
+                                              .blame = s_blame};
 
 const sq_system_task_t *
 sq_acker_task (void)

@@ -28,7 +28,11 @@
 //  message or of its tuple.
 int sq_acker_handle (sq_ledger_t *ledger, const sq_message_t *message, sq_message_t *reply);
 //  The acker as a system task, for sq_runtime_options_t: one ledger per
-//  task, sq_acker_handle per message, sq_ledger_rotate per rotation.
+//  task, sq_acker_handle per message, sq_ledger_rotate per rotation, and
+//  blame counts (sq_blame_t): each expired tree goes to the task its one
+//  outstanding edge names, or to timeouts_unattributed; each failed tree
+//  to the task its fail message names (in value), or to
+//  fails_unattributed.
 //  Static: never destroy it.
 const sq_system_task_t *sq_acker_task (void);
 

@@ -20,12 +20,24 @@ struct _sq_ledger_t {
     sq_rotating_map_t *trees; //  root -> XOR, flags in the key's low bits
 };
 
+//  What one rotation counts and reports.
+typedef struct {
+    size_t expired;                //  entries not already reported failed
+    sq_ledger_expired_fn *report;  //  told of each, or NULL
+    void *arg;                     //  report's argument
+} s_rotation_t;
+
 //  Counts expired entries that were not already reported failed.
 static void
 s_count_expired (uint64_t *entry, void *arg)
 {
-    if (!(entry[0] & S_FAILED))
-        (*(size_t *) arg)++;
+    s_rotation_t *rotation = arg;
+    if (entry[0] & S_FAILED)
+        return;
+    rotation->expired++;
+    if (rotation->report)
+        rotation->report (rotation->arg, entry[0] & ~S_FLAGS, entry[1],
+                          (entry[0] & S_INIT_SEEN) != 0);
 }
 
 //  XOR value into the entry of root and set flags on it, creating the
@@ -138,10 +150,16 @@ sq_ledger_reset (sq_ledger_t *self, uint64_t root)
 size_t
 sq_ledger_rotate (sq_ledger_t *self)
 {
+    return sq_ledger_rotate_each (self, NULL, NULL);
+}
+
+size_t
+sq_ledger_rotate_each (sq_ledger_t *self, sq_ledger_expired_fn *expired, void *arg)
+{
     assert (self);
-    size_t expired = 0;
-    sq_rotating_map_rotate (self->trees, s_count_expired, &expired);
-    return expired;
+    s_rotation_t rotation = {.expired = 0, .report = expired, .arg = arg};
+    sq_rotating_map_rotate (self->trees, s_count_expired, &rotation);
+    return rotation.expired;
 }
 
 size_t

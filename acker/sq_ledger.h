@@ -18,6 +18,28 @@
     expires. A reset of a tree's timeout moves its entry to the newest
     bucket: same 16 bytes, in another bucket. Not thread safe: one ledger
     per acker task.
+
+    DESIGN (why a tree failed): naming the task that held a tree that timed
+    out costs the ledger no byte. Every edge id carries the task it was sent
+    to and an 8-bit check (sq_ids.h), and an entry's XOR is, at any time,
+    the XOR of the edge ids still outstanding (sent and not yet acked). A
+    tuple dropped or stuck at one task, the common way a tree times out,
+    leaves exactly one outstanding edge: the XOR then IS that edge id, its
+    check holds, and its task field names the holder. With several edges
+    outstanding the check holds only by a 1 in 256 chance (and the named
+    task must also be one of the topology's): the acker counts those trees
+    as unattributed, and misnames a tree with at most that probability.
+    The acker reads the XOR when the entry expires (sq_ledger_rotate_each)
+    and counts per task in its own state, bounded by the task count
+    (acker/sq_acker.c). Explicit fails name their task in the fail message.
+    The price is randomness: an edge id keeps 56 - w random bits (w, the
+    task field, is 1 .. 16 bits, the fewest holding the topology's task
+    ids; 40 at worst), so a tree with edges still outstanding looks
+    complete by chance with probability at most 2^-(56-w) per message
+    applied (2^-40 ~ 9.1e-13 for 65535 tasks; 2^-49 ~ 1.8e-15 for up to
+    127 tasks), against 2^-64 with bare random ids. An alternative, a task
+    id stored per entry, would name only one task (not the holder) and
+    would need 2 more bytes per tree, past the 16-byte slot.
 */
 #ifndef SQ_LEDGER_H_INCLUDED
 #define SQ_LEDGER_H_INCLUDED
@@ -64,6 +86,13 @@ int sq_ledger_reset (sq_ledger_t *self, uint64_t root);
 //  Expire the oldest bucket of entries. Returns the number of trees
 //  forgotten, not counting trees already reported failed.
 size_t sq_ledger_rotate (sq_ledger_t *self);
+//  What sq_ledger_rotate_each reports for each tree it forgets that was
+//  not reported failed: its root, the XOR of the values received (the XOR
+//  of the edge ids outstanding, once init_seen) and whether the spout's
+//  init had arrived.
+typedef void (sq_ledger_expired_fn) (void *arg, uint64_t root, uint64_t residual, bool init_seen);
+//  sq_ledger_rotate, calling expired (if not NULL) for each tree counted.
+size_t sq_ledger_rotate_each (sq_ledger_t *self, sq_ledger_expired_fn *expired, void *arg);
 //  Entries held: pending trees, including failed ones not yet dropped.
 size_t sq_ledger_pending (const sq_ledger_t *self);
 //  Heap bytes the ledger owns.

@@ -8,6 +8,10 @@
     its anchors in that tree. Acking an input sends, per root, the input's
     edge id XOR its ack_val; the acker's entry for the root returns to zero
     exactly when every edge was both created and acked.
+
+    Each edge id also names the task the tuple goes to (sq_ids.h), and a
+    fail tells the acker which task failed: that is how the acker names
+    the task that held a tree that timed out or failed (doc/acking.md).
 */
 #include "sq_runtime.h"
 #include "sq_error.h"
@@ -115,14 +119,14 @@ s_targets (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emit,
 //  must not share an id, or the ids would cancel and the new tuple would
 //  drop out of its tree.
 static size_t
-s_anchor_edges (const sq_emit_t *emit, sq_edge_t *edges)
+s_anchor_edges (const sq_emit_t *emit, int target, int task_bits, sq_edge_t *edges)
 {
     size_t count = 0;
     for (size_t a = 0; a < emit->anchor_count; a++) {
         sq_tuple_t *anchor = (sq_tuple_t *) emit->anchors[a];
         if (!anchor || anchor->edge_count == 0)
             continue;
-        uint64_t edge = sq_ids_edge ();
+        uint64_t edge = sq_ids_edge (target, task_bits);
         anchor->ack_val ^= edge;
         for (size_t e = 0; e < anchor->edge_count; e++) {
             size_t i = 0;
@@ -195,11 +199,11 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
     for (int t = 0; edges && t < target_count; t++) {
         size_t edge_count = 0;
         if (tracked) {
-            edges[0] = (sq_edge_t){root, sq_ids_edge ()};
+            edges[0] = (sq_edge_t){root, sq_ids_edge (targets[t], runtime->edge_task_bits)};
             init_xor ^= edges[0].edge;
             edge_count = 1;
         } else if (emit->anchor_count && runtime->acker_count)
-            edge_count = s_anchor_edges (emit, edges);
+            edge_count = s_anchor_edges (emit, targets[t], runtime->edge_task_bits, edges);
         sq_message_t message = {.kind = SQ_MSG_TUPLE, .task = targets[t]};
         message.tuple = sq_tuple_new (outlet->stream, task->task_id, targets[t], edges, edge_count,
                                       values, count);
@@ -386,8 +390,10 @@ sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input)
     if (!s_valid_input (self, input, "fail"))
         return;
     sq_tuple_t *tuple = (sq_tuple_t *) input;
+    //  The value names the failing task, for the acker's blame counts.
     for (size_t e = 0; e < tuple->edge_count; e++)
-        s_tell_acker (self->task, SQ_MSG_ACK_FAIL, tuple->edges[e].root, 0);
+        s_tell_acker (self->task, SQ_MSG_ACK_FAIL, tuple->edges[e].root,
+                      (uint64_t) self->task->task_id);
     if (self->task->hook_count)
         sq_task_hooks_bolt_done (self->task, tuple, false);
     s_release (self->task, tuple);

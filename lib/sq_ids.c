@@ -54,14 +54,42 @@ sq_ids_random (void)
     return result;
 }
 
-uint64_t
-sq_ids_edge (void)
+#define S_CHECK_FACTOR 0x9E3779B97F4A7C15ULL //  odd: the check's multiplier
+
+//  The check of an edge id's upper 56 bits (its low 8 bits zero).
+static inline uint64_t
+s_check (uint64_t upper)
 {
-    uint64_t id;
-    do
-        id = sq_ids_random ();
-    while (id == 0);
-    return id;
+    return (upper * S_CHECK_FACTOR) >> (64 - SQ_IDS_CHECK_BITS);
+}
+
+int
+sq_ids_task_bits (int task_count)
+{
+    int bits = 1;
+    while (bits < 16 && (task_count >> bits) > 0)
+        bits++;
+    return bits;
+}
+
+uint64_t
+sq_ids_edge (int target_task, int task_bits)
+{
+    assert (task_bits >= 1 && task_bits <= 16);
+    assert (target_task > 0 && target_task < (1 << task_bits));
+    int shift = SQ_IDS_CHECK_BITS + task_bits;
+    uint64_t upper = (sq_ids_random () << shift) | ((uint64_t) target_task << SQ_IDS_CHECK_BITS);
+    return upper | s_check (upper);
+}
+
+int
+sq_ids_edge_task (uint64_t value, int task_bits)
+{
+    assert (task_bits >= 1 && task_bits <= 16);
+    uint64_t upper = value & ~((1ULL << SQ_IDS_CHECK_BITS) - 1);
+    if ((value ^ upper) != s_check (upper))
+        return 0;
+    return (int) ((value >> SQ_IDS_CHECK_BITS) & ((1ULL << task_bits) - 1));
 }
 
 uint64_t

@@ -9,6 +9,19 @@
     1-0 are zero, left free for the acker ledger's flags. Any acker can thus
     tell the spout of a tree from its root alone, even when an ack arrives
     before the tree's init.
+
+    DESIGN: an edge id also names the task the tuple was sent to, so that
+    the acker can name the task holding a tree that times out (see
+    doc/acking.md, "Why a tree failed"). From the low bits up: an 8-bit
+    check, then a task field of w bits holding the target task, then 56 - w
+    random bits, where w = sq_ids_task_bits (task count) is the fewest bits
+    that hold every task id of the topology (1 .. 16); every process of a
+    topology knows its task count, so all agree on w. The check is the top 8
+    bits of the product of the other 56 bits with an odd constant: a fixed
+    hash, so a single edge id always passes it, while the XOR of several
+    edge ids passes it only by a 1 in 256 chance. Ids are never 0 since a
+    task id is never 0. Making one costs a shift, an OR and a multiply more
+    than a bare random number.
 */
 #ifndef SQ_IDS_H_INCLUDED
 #define SQ_IDS_H_INCLUDED
@@ -17,8 +30,18 @@
 
 #define SQ_IDS_MAX_TASK 0xFFFF //  largest task id a root id can carry
 
-//  Random non-zero 64-bit edge id.
-uint64_t sq_ids_edge (void);
+#define SQ_IDS_CHECK_BITS 8 //  low bits of an edge id that check the others
+
+//  Bits of the task field of edge ids in a topology of task_count tasks:
+//  the fewest that hold task_count, at least 1 and at most 16.
+int sq_ids_task_bits (int task_count);
+//  Random non-zero edge id for a tuple sent to target_task (1 .. 2^task_bits - 1),
+//  task_bits from sq_ids_task_bits.
+uint64_t sq_ids_edge (int target_task, int task_bits);
+//  When value is one edge id (its check holds), the task it was sent to;
+//  else 0. Never 0 for an id from sq_ids_edge; for the XOR of several ids,
+//  non-zero with probability 1/256 (SQ_IDS_CHECK_BITS).
+int sq_ids_edge_task (uint64_t value, int task_bits);
 //  Random root id owned by spout_task (1 .. SQ_IDS_MAX_TASK).
 uint64_t sq_ids_root (int spout_task);
 //  The spout task encoded in a root id.

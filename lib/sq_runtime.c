@@ -79,6 +79,7 @@ s_create_tasks (sq_runtime_t *self, const sq_placement_t *placement)
 {
     const sq_task_layout_t *layout = self->layout;
     self->task_count = layout->task_count;
+    self->edge_task_bits = sq_ids_task_bits (self->task_count);
     if (placement && placement->task_count != self->task_count)
         return sq_error_set ("topology '%s' has %d tasks but its placement names %d", self->name,
                              self->task_count, placement->task_count);
@@ -218,7 +219,7 @@ s_create_task_state (sq_runtime_t *self, sq_task_t *task)
     }
     const sq_system_task_t *system = task->component->system;
     if (system) {
-        task->system_state = system->create (task->config, SQ_TIMEOUT_BUCKETS);
+        task->system_state = system->create (task->config, SQ_TIMEOUT_BUCKETS, self->task_count);
         if (!task->system_state)
             return sq_error_set ("out of memory");
     }
@@ -481,4 +482,56 @@ sq_runtime_stats (sq_runtime_t *self, sq_topology_stats_t *stats)
     }
     if (stats->acked)
         stats->complete_latency_ms = (double) latency_ns / 1e6 / (double) stats->acked;
+}
+
+sq_blame_t *
+sq_runtime_blame (sq_runtime_t *self)
+{
+    assert (self);
+    sq_blame_t *blame = calloc (1, sizeof (sq_blame_t));
+    size_t entries = (size_t) self->task_count + 1;
+    if (blame) {
+        blame->task_count = self->task_count;
+        blame->timeouts_held = calloc (entries, sizeof (uint64_t));
+        blame->fails_by = calloc (entries, sizeof (uint64_t));
+    }
+    if (!blame || !blame->timeouts_held || !blame->fails_by) {
+        sq_blame_destroy (&blame);
+        sq_error_set ("out of memory");
+        return NULL;
+    }
+    for (int id = 1; id <= self->task_count; id++) {
+        sq_task_t *task = self->tasks[id];
+        const sq_system_task_t *system = task ? task->component->system : NULL;
+        if (system && system->blame && task->system_state)
+            system->blame (task->system_state, blame);
+    }
+    return blame;
+}
+
+void
+sq_blame_destroy (sq_blame_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        free ((*self_p)->timeouts_held);
+        free ((*self_p)->fails_by);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+void
+sq_runtime_component_blame (const sq_runtime_t *self, const sq_blame_t *blame,
+                            const char *component, uint64_t *timeouts_held, uint64_t *fails)
+{
+    assert (self);
+    assert (blame);
+    *timeouts_held = 0;
+    *fails = 0;
+    for (int id = 1; id <= self->task_count && id <= blame->task_count; id++)
+        if (strcmp (self->task_component[id]->id, component) == 0) {
+            *timeouts_held += blame->timeouts_held[id];
+            *fails += blame->fails_by[id];
+        }
 }

@@ -135,6 +135,7 @@ struct _sq_runtime_t {
     sq_task_layout_t *layout;              //  task ids and executors, all processes' (owned)
     sq_task_t **tasks;                     //  by task id, NULL for remote tasks; [0] unused
     int task_count;                        //  highest task id
+    int edge_task_bits;                    //  task field of edge ids (sq_ids_task_bits)
     const sq_component_t **task_component; //  by task id: its component
     sq_executor_t **executors;             //  executors running in this process
     size_t executor_count;                 //  number of executors here
@@ -197,6 +198,17 @@ void sq_runtime_drain (sq_runtime_t *self, double wait_secs);
 void sq_runtime_destroy (sq_runtime_t **self_p);
 //  Sum the counters.
 void sq_runtime_stats (sq_runtime_t *self, sq_topology_stats_t *stats);
+//  Why trees failed, summed over the acker tasks that run here: a new
+//  sq_blame_t (sq_system_task.h) sized for the topology's tasks, all zero
+//  without ackers. Any thread. Returns NULL when out of memory.
+sq_blame_t *sq_runtime_blame (sq_runtime_t *self);
+//  Destroy a blame from sq_runtime_blame; NULL-safe; nulls the pointer.
+void sq_blame_destroy (sq_blame_t **self_p);
+//  Sum blame's per-task counts over the tasks of component (none for an
+//  unknown name) into *timeouts_held and *fails.
+void sq_runtime_component_blame (const sq_runtime_t *self, const sq_blame_t *blame,
+                                 const char *component, uint64_t *timeouts_held,
+                                 uint64_t *fails);
 //  Monotonic clock in nanoseconds.
 int64_t sq_runtime_now_ns (void);
 

@@ -16,7 +16,13 @@
     (local/sq_local_cluster.c) and the worker (worker/worker.c) pass it on.
     As in Storm, where the acker is a bolt fed over system streams.
 
-    All calls for one task come from the thread of its executor.
+    A system task may also count why trees failed (sq_blame_t): the acker
+    names, for each tree that timed out or failed, the task that held or
+    failed it (doc/acking.md, "Why a tree failed"); the runtime sums the
+    counts of its tasks (sq_runtime_blame) for stats and metrics.
+
+    All calls for one task come from the thread of its executor, except
+    blame, which any thread may call while the task runs.
 */
 #ifndef SQ_SYSTEM_TASK_H_INCLUDED
 #define SQ_SYSTEM_TASK_H_INCLUDED
@@ -24,12 +30,24 @@
 #include "sq_message.h"
 
 #include <stddef.h>
+#include <stdint.h>
+
+//  Why trees failed, by task id. Arrays have task_count + 1 entries; [0]
+//  is unused.
+typedef struct {
+    int task_count;                 //  tasks of the topology (highest task id)
+    uint64_t *timeouts_held;        //  by task: trees that timed out while it held them
+    uint64_t *fails_by;             //  by task: trees it failed (sq_collector_fail)
+    uint64_t timeouts_unattributed; //  trees that timed out with no one task to name
+    uint64_t fails_unattributed;    //  failed trees whose fail named no task
+} sq_blame_t;
 
 typedef struct {
     //  New state for one task, from its config (topology config with the
-    //  component's overrides). What the state remembers expires after
-    //  timeout_buckets calls of rotate. Returns NULL when out of memory.
-    void *(*create) (const sq_config_t *config, size_t timeout_buckets);
+    //  component's overrides), in a topology of task_count tasks. What the
+    //  state remembers expires after timeout_buckets calls of rotate.
+    //  Returns NULL when out of memory.
+    void *(*create) (const sq_config_t *config, size_t timeout_buckets, int task_count);
     //  Destroy a state from create; NULL-safe; nulls the caller's pointer.
     void (*destroy) (void **state_p);
     //  Apply one message for the task. Returns 1 and fills *report (a
@@ -43,6 +61,9 @@ typedef struct {
     //  topology.message.timeout.secs / (timeout_buckets - 1) when timeouts
     //  are on.
     void (*rotate) (void *state);
+    //  Optional (NULL: counts nothing): add what the state counted into
+    //  blame, whose task_count is the one create was given. Any thread.
+    void (*blame) (void *state, sq_blame_t *blame);
 } sq_system_task_t;
 
 #endif

@@ -11,6 +11,7 @@
     worker does in a cluster. lib/ itself never refers to acker/. Its
     object still goes into libsquall, which serves topology authors both.
 */
+#include "sq_local_cluster.h"
 #include "sq_acker.h"
 #include "sq_error.h"
 #include "sq_runtime.h"
@@ -148,4 +149,11 @@ sq_local_cluster_stats (sq_local_cluster_t *self, const char *name, sq_topology_
         return sq_error_set ("no topology named '%s' is running", name);
     sq_runtime_stats (*slot, stats);
     return 0;
+}
+
+sq_runtime_t *
+sq_local_cluster_runtime (sq_local_cluster_t *self, const char *name)
+{
+    sq_runtime_t **slot = s_find (self, name);
+    return slot ? *slot : NULL;
 }

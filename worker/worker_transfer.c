@@ -295,9 +295,11 @@ s_fail_trees (worker_transfer_t *self, const sq_message_t *messages, size_t coun
         const sq_tuple_t *tuple = messages[m].tuple;
         for (size_t e = 0; tuple && runtime->acker_count && e < tuple->edge_count; e++) {
             uint64_t root = tuple->edges[e].root;
+            //  Blamed on the task the tuple could not reach.
             sq_message_t fail = {.kind = SQ_MSG_ACK_FAIL,
                                  .task = sq_runtime_acker_for (runtime, root),
-                                 .root = root};
+                                 .root = root,
+                                 .value = (uint64_t) messages[m].task};
             //  Never wait here: the acker's tree times out if this is lost.
             int executor = sq_runtime_executor_of (runtime, fail.task);
             if (executor >= 0)

@@ -179,7 +179,7 @@ s_simulate_group (sim_t *sim, const shape_t *shape, size_t trees)
             sim_tuple_t *tuple = &tuples[count++];
             memset (tuple, 0, sizeof *tuple);
             tuple->roots[0] = root;
-            tuple->edges[0] = sq_ids_edge ();
+            tuple->edges[0] = sq_ids_edge (1, 16);
             tuple->edge_count = 1;
             init ^= tuple->edges[0];
         }
@@ -197,14 +197,14 @@ s_simulate_group (sim_t *sim, const shape_t *shape, size_t trees)
             children = shape->chain ? 1 : s_below (shape->bolt_fanout + 1);
         for (size_t index = 0; index < children; index++) {
             sim_tuple_t child = {.edge_count = 0};
-            uint64_t id = sq_ids_edge ();
+            uint64_t id = sq_ids_edge (1, 16);
             s_anchor (&child, &input, id);
             if (count > 0 && s_below (100) < shape->multi_percent) {
                 sim_tuple_t *other = &tuples[s_below (count)];
                 size_t new_roots = s_new_roots (&child, other);
                 bool disjoint = new_roots == other->edge_count;
                 if (child.edge_count + new_roots <= MAX_ROOTS && (disjoint || !shape->one_id)) {
-                    s_anchor (&child, other, shape->one_id ? id : sq_ids_edge ());
+                    s_anchor (&child, other, shape->one_id ? id : sq_ids_edge (1, 16));
                     sim->multi_anchored++;
                 }
             }
@@ -352,7 +352,7 @@ START_TEST (test_single_tree)
     //  Spout emits root to two tasks (edges a, b); the bolt of a emits c
     //  anchored to a; the bolts of b and c emit nothing.
     uint64_t root = sq_ids_root (7);
-    uint64_t a = sq_ids_edge (), b = sq_ids_edge (), c = sq_ids_edge ();
+    uint64_t a = sq_ids_edge (1, 16), b = sq_ids_edge (1, 16), c = sq_ids_edge (1, 16);
     sq_ledger_t *ledger = sq_ledger_new (3);
     CHECK_INT (sq_ledger_init (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
     CHECK_UINT (sq_ledger_pending (ledger), ==, 1);
@@ -369,7 +369,7 @@ END_TEST
 START_TEST (test_acks_before_init)
 {
     uint64_t root = sq_ids_root (1);
-    uint64_t a = sq_ids_edge (), b = sq_ids_edge ();
+    uint64_t a = sq_ids_edge (1, 16), b = sq_ids_edge (1, 16);
     sq_ledger_t *ledger = sq_ledger_new (3);
     //  Every ack first: the XOR reaches 0 before the init, which must not
     //  complete the tree.
@@ -397,8 +397,8 @@ START_TEST (test_interleaved_trees)
     sq_ledger_t *ledger = sq_ledger_new (3);
     for (size_t index = 0; index < TREES; index++) {
         roots[index] = s_new_root ();
-        edges[index][0] = sq_ids_edge ();
-        edges[index][1] = sq_ids_edge ();
+        edges[index][0] = sq_ids_edge (1, 16);
+        edges[index][1] = sq_ids_edge (1, 16);
         CHECK_INT (sq_ledger_ack (ledger, roots[index], edges[index][0]), ==, SQ_LEDGER_NONE);
     }
     for (size_t index = 0; index < TREES; index++)
@@ -422,8 +422,8 @@ START_TEST (test_diamond_needs_an_id_per_anchor)
     sq_ledger_t *ledger = sq_ledger_new (3);
     for (int shared = 0; shared < 2; shared++) {
         uint64_t root = s_new_root ();
-        uint64_t a = sq_ids_edge (), b = sq_ids_edge ();
-        uint64_t x = sq_ids_edge (), y = shared ? x : sq_ids_edge (), d = sq_ids_edge ();
+        uint64_t a = sq_ids_edge (1, 16), b = sq_ids_edge (1, 16);
+        uint64_t x = sq_ids_edge (1, 16), y = shared ? x : sq_ids_edge (1, 16), d = sq_ids_edge (1, 16);
         uint64_t c = x ^ y; //  c's edge: the XOR of its anchors' ids
         CHECK_INT (sq_ledger_init (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
         CHECK_INT (sq_ledger_ack (ledger, root, a ^ x), ==, SQ_LEDGER_NONE);
@@ -537,7 +537,7 @@ END_TEST
 START_TEST (test_fail_after_init)
 {
     uint64_t root = sq_ids_root (3);
-    uint64_t a = sq_ids_edge (), b = sq_ids_edge ();
+    uint64_t a = sq_ids_edge (1, 16), b = sq_ids_edge (1, 16);
     sq_ledger_t *ledger = sq_ledger_new (3);
     CHECK_INT (sq_ledger_init (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
     CHECK_INT (sq_ledger_ack (ledger, root, a), ==, SQ_LEDGER_NONE);
@@ -554,7 +554,7 @@ END_TEST
 START_TEST (test_fail_before_init)
 {
     uint64_t root = sq_ids_root (SQ_IDS_MAX_TASK);
-    uint64_t a = sq_ids_edge (), b = sq_ids_edge ();
+    uint64_t a = sq_ids_edge (1, 16), b = sq_ids_edge (1, 16);
     sq_ledger_t *ledger = sq_ledger_new (3);
     CHECK_INT (sq_ledger_ack (ledger, root, a), ==, SQ_LEDGER_NONE);
     CHECK_INT (sq_ledger_fail (ledger, root), ==, SQ_LEDGER_FAILED);
@@ -590,7 +590,7 @@ START_TEST (test_timeouts)
         for (size_t batch = 0; batch < buckets + 1; batch++) {
             for (size_t index = 0; index < BATCH; index++) {
                 roots[batch][index] = s_new_root ();
-                sq_ledger_init (ledger, roots[batch][index], sq_ids_edge ());
+                sq_ledger_init (ledger, roots[batch][index], sq_ids_edge (1, 16));
             }
             //  Batch b expires at rotation b + buckets; rotation numbers
             //  count from 1 here.
@@ -601,7 +601,7 @@ START_TEST (test_timeouts)
         CHECK_UINT (sq_ledger_pending (ledger), ==, (buckets - 1) * BATCH);
         //  A tree of the oldest live batch still completes; an ack for an
         //  expired tree makes an orphan that never completes.
-        uint64_t a = sq_ids_edge (), b = sq_ids_edge ();
+        uint64_t a = sq_ids_edge (1, 16), b = sq_ids_edge (1, 16);
         uint64_t root = s_new_root ();
         CHECK_INT (sq_ledger_init (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
         for (size_t turn = 0; turn + 1 < buckets; turn++)
@@ -630,7 +630,7 @@ START_TEST (test_timeouts_random)
             started[round] = s_below (2000);
             for (size_t index = 0; index < started[round]; index++) {
                 uint64_t root = s_new_root ();
-                uint64_t edge = sq_ids_edge ();
+                uint64_t edge = sq_ids_edge (1, 16);
                 sq_ledger_init (ledger, root, edge);
                 //  Half of them complete right away.
                 if (index % 2)
@@ -668,7 +668,7 @@ START_TEST (test_bytes_per_tree)
         while (live < PENDING) {
             //  A tree of two edges; one ack arrives now, before the init
             //  for half the trees, and the other when the tree completes.
-            uint64_t root = s_new_root (), edge = sq_ids_edge (), part = sq_ids_edge ();
+            uint64_t root = s_new_root (), edge = sq_ids_edge (1, 16), part = sq_ids_edge (1, 16);
             if (live % 2)
                 CHECK_INT (sq_ledger_ack (ledger, root, part), ==, SQ_LEDGER_NONE);
             CHECK_INT (sq_ledger_init (ledger, root, edge ^ part), ==, SQ_LEDGER_NONE);
@@ -732,7 +732,7 @@ START_TEST (test_reset_timeout)
 {
     for (size_t buckets = 2; buckets <= 5; buckets++) {
         sq_ledger_t *ledger = sq_ledger_new (buckets);
-        uint64_t a = sq_ids_edge (), b = sq_ids_edge ();
+        uint64_t a = sq_ids_edge (1, 16), b = sq_ids_edge (1, 16);
         uint64_t root = s_new_root ();
         CHECK_INT (sq_ledger_init (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
         CHECK_INT (sq_ledger_ack (ledger, root, a), ==, SQ_LEDGER_NONE);
@@ -797,7 +797,7 @@ START_TEST (test_reset_many)
     size_t slack = sq_ledger_bytes (ledger) + SQ_LEDGER_BUCKETS * 8 * 16;
     for (size_t index = 0; index < TREES; index++) {
         roots[index] = s_new_root ();
-        CHECK_INT (sq_ledger_init (ledger, roots[index], sq_ids_edge ()), ==, SQ_LEDGER_NONE);
+        CHECK_INT (sq_ledger_init (ledger, roots[index], sq_ids_edge (1, 16)), ==, SQ_LEDGER_NONE);
     }
     size_t expired = 0;
     for (size_t round = 0; round < 4 * SQ_LEDGER_BUCKETS; round++) {
@@ -869,7 +869,7 @@ END_TEST
 START_TEST (test_acker_replies)
 {
     sq_ledger_t *ledger = sq_ledger_new (3);
-    uint64_t root = sq_ids_root (42), edge = sq_ids_edge ();
+    uint64_t root = sq_ids_root (42), edge = sq_ids_edge (1, 16);
     sq_message_t reply = {.kind = 0};
     sq_message_t init = {.kind = SQ_MSG_ACK_INIT, .task = 99, .root = root, .value = edge};
     sq_message_t ack = {.kind = SQ_MSG_ACK_ACK, .task = 99, .root = root, .value = edge};
