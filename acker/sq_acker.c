@@ -62,6 +62,7 @@ typedef struct {
     _Atomic uint64_t *fails_by;               //  by task id: trees it failed
     _Atomic uint64_t timeouts_unattributed;   //  expired trees naming no one task
     _Atomic uint64_t fails_unattributed;      //  fails naming no task
+    _Atomic uint64_t expired_without_init;    //  entries expired before their init
 } s_acker_t;
 
 static void
@@ -125,7 +126,13 @@ s_expired (void *arg, uint64_t root, uint64_t residual, bool init_seen)
 {
     (void) root;
     s_acker_t *self = arg;
-    int task = init_seen ? sq_ids_edge_task (residual, self->task_bits) : 0;
+    //  No init: late acks of a tree that expired already (counted then),
+    //  or a tree whose init was lost, whose XOR names nothing.
+    if (!init_seen) {
+        s_bump (&self->expired_without_init);
+        return;
+    }
+    int task = sq_ids_edge_task (residual, self->task_bits);
     if (task >= 1 && task <= self->task_count)
         s_bump (&self->timeouts_held[task]);
     else
@@ -152,6 +159,8 @@ s_blame (void *state, sq_blame_t *blame)
         atomic_load_explicit (&self->timeouts_unattributed, memory_order_relaxed);
     blame->fails_unattributed +=
         atomic_load_explicit (&self->fails_unattributed, memory_order_relaxed);
+    blame->expired_without_init +=
+        atomic_load_explicit (&self->expired_without_init, memory_order_relaxed);
 }
 
 static const sq_system_task_t s_acker_task = {.create = s_create,

@@ -30,7 +30,8 @@ int sq_acker_handle (sq_ledger_t *ledger, const sq_message_t *message, sq_messag
 //  The acker as a system task, for sq_runtime_options_t: one ledger per
 //  task, sq_acker_handle per message, sq_ledger_rotate per rotation, and
 //  blame counts (sq_blame_t): each expired tree goes to the task its one
-//  outstanding edge names, or to timeouts_unattributed; each failed tree
+//  outstanding edge names, or to timeouts_unattributed (or, when its init
+//  never came, to expired_without_init); each failed tree
 //  to the task its fail message names (in value), or to
 //  fails_unattributed.
 //  Static: never destroy it.

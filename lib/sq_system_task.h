@@ -40,6 +40,8 @@ typedef struct {
     uint64_t *fails_by;             //  by task: trees it failed (sq_collector_fail)
     uint64_t timeouts_unattributed; //  trees that timed out with no one task to name
     uint64_t fails_unattributed;    //  failed trees whose fail named no task
+    uint64_t expired_without_init;  //  entries gone before their spout's init came: acks
+                                    //  of trees already expired, or whose init was lost
 } sq_blame_t;
 
 typedef struct {

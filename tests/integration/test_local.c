@@ -8,6 +8,7 @@
     and partial key groupings delivering exactly the expected tuples.
 */
 #include "sq_grouping.h"
+#include "sq_local_cluster.h"
 #include "sq_package.h"
 #include "squall.h"
 
@@ -1950,6 +1951,248 @@ START_TEST (test_task_hooks_see_what_the_topology_counts)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  Why trees failed: a spout emits each number once (no replay); "dropper"
+//  silently drops the numbers it is told to, "failer" fails others,
+//  "staller" sleeps past the message timeout on some. The ackers must name
+//  the component, with the count, through sq_runtime_blame.
+
+#define BLAME_N 1000         //  numbers emitted
+#define BLAME_TIMEOUT_S 2    //  topology.message.timeout.secs
+#define STALL_N 20           //  numbers emitted in the stall test
+#define STALL_US 2500000     //  staller's sleep: past T·1.5, when the acker expires
+#define STALLED(n) ((n) % 10 == 5)
+#define DROPPED(n) ((n) % 50 == 7)
+#define FAILED(n) ((n) % 40 == 3 && !DROPPED (n))
+
+static struct {
+    int total;             //  numbers to emit
+    _Atomic int acked;     //  spout ack calls
+    _Atomic int failed;    //  spout fail calls (fails and timeouts)
+} s_once_probe;
+
+typedef struct {
+    sq_collector_t *collector; //  where to emit
+    int next;                  //  next number
+} once_state_t;
+
+static int
+s_once_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    once_state_t *self = calloc (1, sizeof (once_state_t));
+    if (!self)
+        return -1;
+    self->collector = collector;
+    *state_p = self;
+    return 0;
+}
+
+static void
+s_once_next (void *state)
+{
+    once_state_t *self = state;
+    for (int i = 0; i < 16 && self->next < s_once_probe.total; i++, self->next++)
+        sq_collector_emit_tracked (self->collector, NULL, (uint64_t) self->next,
+                                   SQ_VALUES (sq_int (self->next)));
+}
+
+static void
+s_once_ack (void *state, uint64_t msg_id)
+{
+    atomic_fetch_add (&s_once_probe.acked, 1);
+}
+
+static void
+s_once_fail (void *state, uint64_t msg_id)
+{
+    atomic_fetch_add (&s_once_probe.failed, 1);
+}
+
+static const sq_spout_t s_once = {
+    .declare_outputs = s_declare_number,
+    .open = s_once_open,
+    .next_tuple = s_once_next,
+    .ack = s_once_ack,
+    .fail = s_once_fail,
+    .close = free,
+};
+
+//  Passes its input on anchored and acks it.
+static void
+s_pass_on (sq_collector_t *collector, const sq_tuple_t *input)
+{
+    sq_collector_emit (collector, input, SQ_VALUES (sq_int (sq_tuple_get_int (input, 0))));
+    sq_collector_ack (collector, input);
+}
+
+static void
+s_dropper_execute (void *state, const sq_tuple_t *input)
+{
+    if (!DROPPED (sq_tuple_get_int (input, 0)))
+        s_pass_on (state, input);
+}
+
+static void
+s_failer_execute (void *state, const sq_tuple_t *input)
+{
+    if (FAILED (sq_tuple_get_int (input, 0)))
+        sq_collector_fail (state, input);
+    else
+        s_pass_on (state, input);
+}
+
+static void
+s_staller_execute (void *state, const sq_tuple_t *input)
+{
+    if (STALLED (sq_tuple_get_int (input, 0)))
+        usleep (STALL_US);
+    sq_collector_ack (state, input);
+}
+
+static const sq_bolt_t s_dropper = {
+    .declare_outputs = s_declare_number, .prepare = s_sink_prepare, .execute = s_dropper_execute};
+static const sq_bolt_t s_failer = {
+    .declare_outputs = s_declare_number, .prepare = s_sink_prepare, .execute = s_failer_execute};
+static const sq_bolt_t s_staller = {.prepare = s_sink_prepare, .execute = s_staller_execute};
+
+//  Poll until the spout has heard of every tree, or seconds pass.
+static bool
+s_wait_once_done (double seconds)
+{
+    for (int waited = 0; waited < seconds * 100; waited++) {
+        if (atomic_load (&s_once_probe.acked) + atomic_load (&s_once_probe.failed) >=
+            s_once_probe.total)
+            return true;
+        usleep (10000);
+    }
+    return false;
+}
+
+//  What the ackers blame on component, summed over its tasks.
+typedef struct {
+    uint64_t held;                  //  timeouts held
+    uint64_t fails;                 //  fails
+    uint64_t timeouts_unattributed; //  topology-wide
+    uint64_t fails_unattributed;    //  topology-wide
+} blamed_t;
+
+static blamed_t
+s_blamed (sq_local_cluster_t *cluster, const char *name, const char *component)
+{
+    sq_runtime_t *runtime = sq_local_cluster_runtime (cluster, name);
+    ck_assert_ptr_nonnull (runtime);
+    sq_blame_t *blame = sq_runtime_blame (runtime);
+    ck_assert_ptr_nonnull (blame);
+    blamed_t blamed = {.timeouts_unattributed = blame->timeouts_unattributed,
+                       .fails_unattributed = blame->fails_unattributed};
+    sq_runtime_component_blame (runtime, blame, component, &blamed.held, &blamed.fails);
+    sq_blame_destroy (&blame);
+    return blamed;
+}
+
+//  Poll until component is blamed for at least held timeouts and fails
+//  fails, or seconds pass; returns what it is blamed for then.
+static blamed_t
+s_wait_blamed (sq_local_cluster_t *cluster, const char *name, const char *component,
+               uint64_t held, uint64_t fails, double seconds)
+{
+    blamed_t blamed = s_blamed (cluster, name, component);
+    for (int waited = 0; waited < seconds * 100 && (blamed.held < held || blamed.fails < fails);
+         waited++) {
+        usleep (10000);
+        blamed = s_blamed (cluster, name, component);
+    }
+    return blamed;
+}
+
+START_TEST (test_acker_names_the_dropping_and_the_failing_bolt)
+{
+    s_reset_probe (BLAME_N);
+    memset (&s_once_probe, 0, sizeof s_once_probe);
+    s_once_probe.total = BLAME_N;
+    int dropped = 0, failed = 0;
+    for (int n = 0; n < BLAME_N; n++) {
+        dropped += DROPPED (n);
+        failed += FAILED (n);
+    }
+    ck_assert_int_eq (dropped, 20);
+    ck_assert_int_eq (failed, 25);
+
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "once", &s_once, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "dropper", &s_dropper, 2),
+                                   "once", NULL);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "failer", &s_failer, 2),
+                                   "dropper", NULL);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "failer",
+                                   NULL);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.message.timeout.secs", BLAME_TIMEOUT_S);
+    sq_config_set_int (config, "topology.acker.executors", 2);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "blame", config, &topology), 0);
+
+    ck_assert (s_wait_once_done (30));
+    ck_assert_int_eq (atomic_load (&s_once_probe.acked), BLAME_N - dropped - failed);
+    ck_assert_int_eq (atomic_load (&s_once_probe.failed), dropped + failed);
+    //  The spout and the ackers time trees out on their own clocks: wait
+    //  for the ackers' counts, then check that they are exact.
+    blamed_t dropper =
+        s_wait_blamed (cluster, "blame", "dropper", (uint64_t) dropped, 0, 3 * BLAME_TIMEOUT_S);
+    blamed_t failer =
+        s_wait_blamed (cluster, "blame", "failer", 0, (uint64_t) failed, 3 * BLAME_TIMEOUT_S);
+    blamed_t sink = s_blamed (cluster, "blame", "sink");
+    blamed_t once = s_blamed (cluster, "blame", "once");
+    printf ("blame: dropper held %llu timeouts (dropped %d), failer failed %llu (failed %d)\n",
+            (unsigned long long) dropper.held, dropped, (unsigned long long) failer.fails, failed);
+    ck_assert_uint_eq (dropper.held, (uint64_t) dropped);
+    ck_assert_uint_eq (dropper.fails, 0);
+    ck_assert_uint_eq (failer.fails, (uint64_t) failed);
+    ck_assert_uint_eq (failer.held, 0);
+    ck_assert_uint_eq (sink.held + sink.fails + once.held + once.fails, 0);
+    ck_assert_uint_eq (sink.timeouts_unattributed, 0);
+    ck_assert_uint_eq (sink.fails_unattributed, 0);
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "blame", 0), 0);
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
+START_TEST (test_acker_names_the_stalling_bolt)
+{
+    memset (&s_once_probe, 0, sizeof s_once_probe);
+    s_once_probe.total = STALL_N;
+    int stalled = 0;
+    for (int n = 0; n < STALL_N; n++)
+        stalled += STALLED (n);
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "once", &s_once, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "staller", &s_staller, 1),
+                                   "once", NULL);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.message.timeout.secs", 1);
+    sq_config_set_int (config, "topology.acker.executors", 1);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "stall", config, &topology), 0);
+
+    //  Each stalled number holds its tree past the timeout (and the trees
+    //  queued behind it wait at the staller too): all are the staller's.
+    ck_assert (s_wait_once_done (30));
+    ck_assert_int_ge (atomic_load (&s_once_probe.failed), stalled);
+    blamed_t staller = s_wait_blamed (cluster, "stall", "staller", (uint64_t) stalled, 0, 5);
+    blamed_t once = s_blamed (cluster, "stall", "once");
+    printf ("blame: staller held %llu timeouts (%d stalled; the spout saw %d time out)\n",
+            (unsigned long long) staller.held, stalled, atomic_load (&s_once_probe.failed));
+    ck_assert_uint_ge (staller.held, (uint64_t) stalled);
+    ck_assert_uint_le (staller.held, STALL_N);
+    ck_assert_uint_eq (staller.fails + once.held + once.fails, 0);
+    ck_assert_uint_eq (staller.timeouts_unattributed, 0);
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "stall", 0), 0);
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -1975,6 +2218,11 @@ main (void)
     tcase_add_test (tcase, test_reset_timeout_keeps_a_slow_tree_alive);
     tcase_add_test (tcase, test_task_hooks_see_what_the_topology_counts);
     suite_add_tcase (suite, tcase);
+    TCase *blame = tcase_create ("blame");
+    tcase_set_timeout (blame, 120);
+    tcase_add_test (blame, test_acker_names_the_dropping_and_the_failing_bolt);
+    tcase_add_test (blame, test_acker_names_the_stalling_bolt);
+    suite_add_tcase (suite, blame);
     TCase *system = tcase_create ("system");
     tcase_set_timeout (system, 120);
     tcase_add_test (system, test_ticks_come_from_the_system_task);
