@@ -770,9 +770,9 @@ s_ledger_bytes_per_tree (void)
             operations++;
         }
         tree->root = sq_ids_root (1);
-        tree->first = sq_ids_edge ();
+        tree->first = sq_ids_edge (2, 7);
         do
-            tree->second = sq_ids_edge ();
+            tree->second = sq_ids_edge (3, 7);
         while (tree->second == tree->first);
         surprises +=
             sq_ledger_init (ledger, tree->root, tree->first ^ tree->second) != SQ_LEDGER_NONE;
