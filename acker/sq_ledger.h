@@ -37,9 +37,11 @@
     ids; 40 at worst), so a tree with edges still outstanding looks
     complete by chance with probability at most 2^-(56-w) per message
     applied (2^-40 ~ 9.1e-13 for 65535 tasks; 2^-49 ~ 1.8e-15 for up to
-    127 tasks), against 2^-64 with bare random ids. An alternative, a task
-    id stored per entry, would name only one task (not the holder) and
-    would need 2 more bytes per tree, past the 16-byte slot.
+    127 tasks), against 2^-64 with bare random ids. Rejected
+    alternatives: a task id stored in the entry (the last task heard from)
+    would name a task that did its part, not the holder, and cost bytes
+    past the 16-byte slot; a fixed 16-bit task field would keep only 40
+    random bits in every topology, where most need 7 task bits or fewer.
 */
 #ifndef SQ_LEDGER_H_INCLUDED
 #define SQ_LEDGER_H_INCLUDED
