@@ -385,6 +385,8 @@ sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input)
 void
 sq_collector_report_error (sq_collector_t *self, const char *message)
 {
+    sq_executor_metrics_error (self->task->executor->metrics, self->task->task_id, zclock_time (),
+                               message);
     zsys_error ("topology=%s component=%s task=%d error: %s", self->task->runtime->name,
                 self->task->component->id, self->task->task_id, message ? message : "");
 }
@@ -435,4 +437,32 @@ const char *
 sq_context_topology_name (const sq_context_t *self)
 {
     return self->runtime->name;
+}
+
+static sq_metric_t *
+s_register (const sq_context_t *self, const char *name, sq_metric_type_t type)
+{
+    sq_metric_t *metric = sq_executor_metrics_register (self->executor->metrics, name, type);
+    if (!metric)
+        zsys_error ("topology=%s component=%s task=%d: %s", self->runtime->name,
+                    self->component->id, self->task_id, sq_last_error ());
+    return metric;
+}
+
+sq_metric_t *
+sq_context_register_counter (const sq_context_t *self, const char *name)
+{
+    return s_register (self, name, SQ_METRIC_COUNTER);
+}
+
+sq_metric_t *
+sq_context_register_gauge (const sq_context_t *self, const char *name)
+{
+    return s_register (self, name, SQ_METRIC_GAUGE);
+}
+
+sq_metric_t *
+sq_context_register_histogram (const sq_context_t *self, const char *name)
+{
+    return s_register (self, name, SQ_METRIC_HISTOGRAM);
 }

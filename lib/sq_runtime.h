@@ -14,6 +14,7 @@
 #ifndef SQ_RUNTIME_H_INCLUDED
 #define SQ_RUNTIME_H_INCLUDED
 
+#include "sq_executor_metrics.h"
 #include "sq_grouping.h"
 #include "sq_queue.h"
 #include "sq_rotating_map.h"
@@ -98,6 +99,10 @@ struct _sq_executor_t {
     int64_t next_tick_ns;            //  bolts: when the next tick tuple is due
     int64_t tick_interval_ns;        //  bolts: tick period, 0 for none
     int64_t next_rotation_ns;        //  spouts and ackers: next timeout rotation
+    sq_executor_metrics_t *metrics;  //  its metrics (owned); user metrics even when off
+    bool metrics_on;                 //  topology.metrics.enabled: record per tuple
+    const sq_stream_t **inputs;      //  per input number: the source stream's schema
+    size_t input_count;              //  number of inputs
     //  On cache lines of their own: written all the time by this thread,
     //  they must not share a line with another executor's fields.
     _Alignas(64) sq_executor_stats_t stats; //  counters
@@ -145,6 +150,8 @@ struct _sq_runtime_t {
     int prepared;                          //  executors done with open/prepare
     int open_failures;                     //  tasks whose open/prepare failed
     bool go;                               //  all prepared: run
+    sq_executor_metrics_t **summaries;     //  per component: merged snapshots of the last summary
+    size_t summary_count;                  //  entries in summaries
 };
 
 //  What whoever assembles a runtime (local mode, a worker) supplies.
@@ -185,6 +192,16 @@ void sq_runtime_drain (sq_runtime_t *self, double wait_secs);
 void sq_runtime_destroy (sq_runtime_t **self_p);
 //  Sum the counters.
 void sq_runtime_stats (sq_runtime_t *self, sq_topology_stats_t *stats);
+//  The metrics of every executor here, as a heartbeat's `metrics` object
+//  (doc/metrics.md): executors are added while the text stays within
+//  max_bytes, the rest are counted in `omitted`. Any thread. NULL when
+//  out of memory. Caller decrefs.
+json_t *sq_runtime_metrics (sq_runtime_t *self, size_t max_bytes);
+//  Per-component summary rows (sq_local_cluster_component_metrics), in
+//  component order, system components left out; strings borrowed from
+//  snapshots kept in the runtime until the next call. Returns the number
+//  of components, or -1 when out of memory. Any one thread at a time.
+int sq_runtime_component_metrics (sq_runtime_t *self, sq_component_metrics_t *rows, size_t max);
 //  Monotonic clock in nanoseconds.
 int64_t sq_runtime_now_ns (void);
 

@@ -1,0 +1,481 @@
+/*  test_executor_metrics - sq_executor_metrics: exact counts per stream
+    and input, held times, the error ring, user metrics and their cap,
+    snapshots taken while a writer runs, merge, the summary row and the
+    JSON form with hostile inputs.
+*/
+#include "squall.h"
+#include "sq_error.h"
+#include "sq_executor_metrics.h"
+#include "sq_histogram.h"
+
+#include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const s_streams[] = {"default", "words"};
+static const char *const s_sources[] = {"spout", "split"};
+static const char *const s_source_streams[] = {"default", "words"};
+
+static sq_executor_metrics_t *
+s_bolt (void)
+{
+    sq_executor_metrics_shape_t shape = {.component = "count",
+                                         .first_task = 3,
+                                         .last_task = 4,
+                                         .streams = s_streams,
+                                         .stream_count = 2,
+                                         .input_components = s_sources,
+                                         .input_streams = s_source_streams,
+                                         .input_count = 2,
+                                         .queue_capacity = 1024,
+                                         .created_ns = 1000};
+    sq_executor_metrics_t *metrics = sq_executor_metrics_new (&shape);
+    ck_assert_ptr_nonnull (metrics);
+    return metrics;
+}
+
+static sq_executor_metrics_t *
+s_spout (void)
+{
+    sq_executor_metrics_shape_t shape = {.component = "spout",
+                                         .spout = true,
+                                         .first_task = 1,
+                                         .last_task = 1,
+                                         .streams = s_streams,
+                                         .stream_count = 2,
+                                         .queue_capacity = 64,
+                                         .created_ns = 0};
+    sq_executor_metrics_t *metrics = sq_executor_metrics_new (&shape);
+    ck_assert_ptr_nonnull (metrics);
+    return metrics;
+}
+
+START_TEST (test_exact_counts)
+{
+    sq_executor_metrics_t *bolt = s_bolt ();
+    for (int i = 0; i < 1000; i++) {
+        sq_executor_metrics_executed (bolt, (size_t) (i % 2), 1000 + (uint64_t) i);
+        if (i % 10 == 0)
+            sq_executor_metrics_failed (bolt, (size_t) (i % 2));
+        else
+            sq_executor_metrics_acked (bolt, (size_t) (i % 2), 2000);
+        sq_executor_metrics_emitted (bolt, 1, 3);
+    }
+    sq_executor_metrics_emitted (bolt, 0, 0);
+    sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (bolt, 17, 1000 + 5000000);
+    ck_assert_ptr_nonnull (copy);
+    ck_assert_uint_eq (sq_executor_metrics_input_executed (copy, 0), 500);
+    ck_assert_uint_eq (sq_executor_metrics_input_executed (copy, 1), 500);
+    //  Every tenth input (all on input 0) failed.
+    ck_assert_uint_eq (sq_executor_metrics_input_acked (copy, 0), 400);
+    ck_assert_uint_eq (sq_executor_metrics_input_acked (copy, 1), 500);
+    ck_assert_uint_eq (sq_executor_metrics_input_failed (copy, 0), 100);
+    ck_assert_uint_eq (sq_executor_metrics_input_failed (copy, 1), 0);
+    ck_assert_uint_eq (sq_executor_metrics_stream_emitted (copy, 1), 1000);
+    ck_assert_uint_eq (sq_executor_metrics_stream_transferred (copy, 1), 3000);
+    ck_assert_uint_eq (sq_executor_metrics_stream_emitted (copy, 0), 1);
+    ck_assert_uint_eq (sq_executor_metrics_stream_transferred (copy, 0), 0);
+
+    sq_component_metrics_t row;
+    sq_executor_metrics_summary (copy, &row);
+    ck_assert_str_eq (row.component, "count");
+    ck_assert (!row.spout);
+    ck_assert_uint_eq (row.executed, 1000);
+    ck_assert_uint_eq (row.acked, 900);
+    ck_assert_uint_eq (row.failed, 100);
+    ck_assert_uint_eq (row.emitted, 1001);
+    ck_assert_uint_eq (row.transferred, 3000);
+    //  Execute latencies 1000..1999 ns: sum 1,499,500 ns over 5 ms of uptime.
+    ck_assert_double_eq_tol (row.capacity, 1499500.0 / 5000000.0, 1e-9);
+    ck_assert_double_eq_tol (row.execute_p50_ms, 0.0015, 0.0015 / 64);
+    ck_assert_double_eq_tol (row.process_p99_ms, 0.002, 0.002 / 64);
+    sq_executor_metrics_destroy (&copy);
+    sq_executor_metrics_destroy (&bolt);
+    ck_assert_ptr_null (bolt);
+    sq_executor_metrics_destroy (&bolt);
+}
+END_TEST
+
+START_TEST (test_spout_streams)
+{
+    sq_executor_metrics_t *spout = s_spout ();
+    for (int i = 0; i < 100; i++)
+        sq_executor_metrics_emitted (spout, 0, 2);
+    for (int i = 0; i < 90; i++)
+        sq_executor_metrics_spout_acked (spout, 0, 1000000);
+    for (int i = 0; i < 7; i++)
+        sq_executor_metrics_spout_failed (spout, 0);
+    for (int i = 0; i < 3; i++)
+        sq_executor_metrics_spout_timed_out (spout, 0);
+    sq_executor_metrics_emitted (spout, 1, 1);
+    sq_executor_metrics_spout_timed_out (spout, 1);
+    sq_executor_metrics_held (spout, SQ_METRICS_HELD_PENDING, 5);
+    sq_executor_metrics_held (spout, SQ_METRICS_HELD_PENDING, 6);
+    sq_executor_metrics_held (spout, SQ_METRICS_HELD_INACTIVE, 100);
+    sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (spout, 0, 10);
+    ck_assert_uint_eq (sq_executor_metrics_stream_acked (copy, 0), 90);
+    ck_assert_uint_eq (sq_executor_metrics_stream_failed (copy, 0), 7);
+    ck_assert_uint_eq (sq_executor_metrics_stream_timed_out (copy, 0), 3);
+    ck_assert_uint_eq (sq_executor_metrics_stream_timed_out (copy, 1), 1);
+    ck_assert_uint_eq (sq_executor_metrics_held_ns (copy, SQ_METRICS_HELD_PENDING), 11);
+    ck_assert_uint_eq (sq_executor_metrics_held_ns (copy, SQ_METRICS_HELD_BACKPRESSURE), 0);
+    ck_assert_uint_eq (sq_executor_metrics_held_ns (copy, SQ_METRICS_HELD_INACTIVE), 100);
+    sq_component_metrics_t row;
+    sq_executor_metrics_summary (copy, &row);
+    ck_assert (row.spout);
+    ck_assert_uint_eq (row.emitted, 101);
+    ck_assert_uint_eq (row.transferred, 201);
+    ck_assert_uint_eq (row.acked, 90);
+    ck_assert_uint_eq (row.failed, 7);
+    ck_assert_uint_eq (row.timed_out, 4);
+    ck_assert_double_eq_tol (row.complete_p50_ms, 1.0, 1.0 / 64);
+    ck_assert_double_eq (row.capacity, 0.0);
+    sq_executor_metrics_destroy (&copy);
+    sq_executor_metrics_destroy (&spout);
+}
+END_TEST
+
+START_TEST (test_error_ring)
+{
+    sq_executor_metrics_t *bolt = s_bolt ();
+    char text[600];
+    memset (text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = 0;
+    sq_executor_metrics_error (bolt, 3, 1, text);
+    for (int i = 2; i <= 25; i++) {
+        char message[32];
+        snprintf (message, sizeof message, "error %d", i);
+        sq_executor_metrics_error (bolt, 3 + i % 2, i, message);
+    }
+    sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (bolt, 0, 0);
+    ck_assert_uint_eq (sq_executor_metrics_error_count (copy), SQ_METRICS_ERRORS);
+    json_t *json = sq_executor_metrics_encode (copy);
+    ck_assert_ptr_nonnull (json);
+    ck_assert_int_eq (json_integer_value (json_object_get (json, "errors_total")), 25);
+    json_t *errors = json_object_get (json, "errors");
+    ck_assert_uint_eq (json_array_size (errors), SQ_METRICS_ERRORS);
+    //  Latest first: 25 down to 16.
+    for (size_t e = 0; e < SQ_METRICS_ERRORS; e++) {
+        json_t *error = json_array_get (errors, e);
+        int64_t time = 25 - (int64_t) e;
+        ck_assert_int_eq (json_integer_value (json_object_get (error, "time_ms")), time);
+        ck_assert_int_eq (json_integer_value (json_object_get (error, "task")), 3 + time % 2);
+    }
+    ck_assert_int_eq (sq_executor_metrics_check (json), 0);
+    json_decref (json);
+
+    //  A long text is cut.
+    sq_executor_metrics_t *fresh = s_bolt ();
+    sq_executor_metrics_error (fresh, 3, 7, text);
+    sq_executor_metrics_t *one = sq_executor_metrics_snapshot (fresh, 0, 0);
+    json = sq_executor_metrics_encode (one);
+    const char *kept = json_string_value (
+        json_object_get (json_array_get (json_object_get (json, "errors"), 0), "error"));
+    ck_assert_uint_eq (strlen (kept), SQ_METRICS_ERROR_BYTES);
+    json_decref (json);
+
+    //  Merging keeps the latest of both, by time.
+    ck_assert_int_eq (sq_executor_metrics_merge (one, copy), 0);
+    ck_assert_uint_eq (sq_executor_metrics_error_count (one), SQ_METRICS_ERRORS);
+    json = sq_executor_metrics_encode (one);
+    ck_assert_int_eq (json_integer_value (json_object_get (json, "errors_total")), 26);
+    errors = json_object_get (json, "errors");
+    ck_assert_int_eq (json_integer_value (json_object_get (json_array_get (errors, 0), "time_ms")),
+                      25);
+    ck_assert_int_eq (json_integer_value (json_object_get (json_array_get (errors, 9), "time_ms")),
+                      16);
+    json_decref (json);
+    sq_executor_metrics_destroy (&one);
+    sq_executor_metrics_destroy (&fresh);
+    sq_executor_metrics_destroy (&copy);
+    sq_executor_metrics_destroy (&bolt);
+}
+END_TEST
+
+START_TEST (test_user_metrics)
+{
+    sq_executor_metrics_t *bolt = s_bolt ();
+    sq_metric_t *counter = sq_executor_metrics_register (bolt, "words.seen", SQ_METRIC_COUNTER);
+    ck_assert_ptr_nonnull (counter);
+    ck_assert_ptr_eq (sq_executor_metrics_register (bolt, "words.seen", SQ_METRIC_COUNTER),
+                      counter);
+    ck_assert_ptr_null (sq_executor_metrics_register (bolt, "words.seen", SQ_METRIC_GAUGE));
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "already registered as a counter"));
+    ck_assert_ptr_null (sq_executor_metrics_register (bolt, "", SQ_METRIC_COUNTER));
+    ck_assert_ptr_null (sq_executor_metrics_register (bolt, "a b", SQ_METRIC_COUNTER));
+    ck_assert_ptr_null (sq_executor_metrics_register (bolt, "quote\"", SQ_METRIC_COUNTER));
+    char long_name[SQ_METRICS_NAME_MAX + 2];
+    memset (long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = 0;
+    ck_assert_ptr_null (sq_executor_metrics_register (bolt, long_name, SQ_METRIC_COUNTER));
+    long_name[SQ_METRICS_NAME_MAX] = 0;
+    ck_assert_ptr_nonnull (sq_executor_metrics_register (bolt, long_name, SQ_METRIC_COUNTER));
+
+    sq_metric_t *gauge = sq_executor_metrics_register (bolt, "queue:depth", SQ_METRIC_GAUGE);
+    sq_metric_t *histogram = sq_executor_metrics_register (bolt, "lookup-ns", SQ_METRIC_HISTOGRAM);
+    ck_assert_ptr_nonnull (gauge);
+    ck_assert_ptr_nonnull (histogram);
+    sq_metric_inc (counter, 5);
+    sq_metric_inc (counter, 7);
+    sq_metric_set (gauge, 2.5);
+    for (uint64_t v = 1; v <= 100; v++)
+        sq_metric_record (histogram, v);
+    //  Up to the cap, then a clear error.
+    for (size_t u = sq_executor_metrics_user_count (bolt); u < SQ_METRICS_USER_MAX; u++) {
+        char name[32];
+        snprintf (name, sizeof name, "extra_%zu", u);
+        ck_assert_ptr_nonnull (sq_executor_metrics_register (bolt, name, SQ_METRIC_COUNTER));
+    }
+    ck_assert_ptr_null (sq_executor_metrics_register (bolt, "one_more", SQ_METRIC_COUNTER));
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "at most 32 user metrics"));
+
+    sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (bolt, 0, 0);
+    json_t *json = sq_executor_metrics_encode (copy);
+    json_t *user = json_object_get (json, "user");
+    ck_assert_uint_eq (json_array_size (user), SQ_METRICS_USER_MAX);
+    json_t *first = json_array_get (user, 0);
+    ck_assert_str_eq (json_string_value (json_object_get (first, "name")), "words.seen");
+    ck_assert_str_eq (json_string_value (json_object_get (first, "type")), "counter");
+    ck_assert_int_eq (json_integer_value (json_object_get (first, "value")), 12);
+    json_t *third = json_array_get (user, 2);
+    ck_assert_double_eq (json_real_value (json_object_get (third, "value")), 2.5);
+    json_t *fourth = json_array_get (user, 3);
+    sq_histogram_t *decoded = sq_histogram_new ();
+    ck_assert_int_eq (sq_histogram_decode (decoded, json_object_get (fourth, "value")), 0);
+    ck_assert_uint_eq (sq_histogram_count (decoded), 100);
+    ck_assert_uint_eq (sq_histogram_sum (decoded), 5050);
+    sq_histogram_destroy (&decoded);
+    ck_assert_int_eq (sq_executor_metrics_check (json), 0);
+
+    //  Merging two executors adds counters and histograms.
+    ck_assert_int_eq (sq_executor_metrics_merge (copy, copy), 0);
+    json_decref (json);
+    json = sq_executor_metrics_encode (copy);
+    first = json_array_get (json_object_get (json, "user"), 0);
+    ck_assert_int_eq (json_integer_value (json_object_get (first, "value")), 24);
+    json_decref (json);
+    sq_executor_metrics_destroy (&copy);
+    sq_executor_metrics_destroy (&bolt);
+}
+END_TEST
+
+//  A writer thread records while the test takes snapshots.
+typedef struct {
+    sq_executor_metrics_t *metrics; //  written
+    atomic_bool stop;               //  set by the reader
+    uint64_t written;               //  executes recorded, once stopped
+} s_writer_t;
+
+static void *
+s_writer (void *argument)
+{
+    s_writer_t *writer = argument;
+    uint64_t written = 0;
+    while (!atomic_load (&writer->stop) || written < 100000) {
+        sq_executor_metrics_executed (writer->metrics, 0, written % 5000);
+        sq_executor_metrics_emitted (writer->metrics, 0, 2);
+        written++;
+    }
+    writer->written = written;
+    return NULL;
+}
+
+START_TEST (test_snapshot_while_writing)
+{
+    s_writer_t writer = {.metrics = s_bolt ()};
+    pthread_t thread;
+    ck_assert_int_eq (pthread_create (&thread, NULL, s_writer, &writer), 0);
+    uint64_t last = 0;
+    for (int round = 0; round < 50; round++) {
+        sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (writer.metrics, 0, 0);
+        uint64_t executed = sq_executor_metrics_input_executed (copy, 0);
+        uint64_t transferred = sq_executor_metrics_stream_transferred (copy, 0);
+        ck_assert_uint_ge (executed, last); //  counters never go back
+        last = executed;
+        //  The JSON form of a snapshot is always valid: histogram counts add up.
+        json_t *json = sq_executor_metrics_encode (copy);
+        ck_assert_int_eq (sq_executor_metrics_check (json), 0);
+        json_decref (json);
+        //  Streams are copied before inputs, and the writer counts the
+        //  execute before the emit, so the copy has no emit without its execute.
+        ck_assert_uint_le (transferred, 2 * executed);
+        sq_executor_metrics_destroy (&copy);
+    }
+    atomic_store (&writer.stop, true);
+    pthread_join (thread, NULL);
+    sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (writer.metrics, 0, 0);
+    ck_assert_uint_eq (sq_executor_metrics_input_executed (copy, 0), writer.written);
+    ck_assert_uint_eq (sq_executor_metrics_stream_transferred (copy, 0), 2 * writer.written);
+    sq_executor_metrics_destroy (&copy);
+    sq_executor_metrics_destroy (&writer.metrics);
+}
+END_TEST
+
+START_TEST (test_merge_shapes)
+{
+    sq_executor_metrics_t *a = s_bolt ();
+    sq_executor_metrics_t *spout = s_spout ();
+    sq_executor_metrics_executed (a, 0, 10);
+    sq_executor_metrics_t *one = sq_executor_metrics_snapshot (a, 5, 2000);
+    sq_executor_metrics_t *two = sq_executor_metrics_snapshot (a, 7, 3000);
+    sq_executor_metrics_t *other = sq_executor_metrics_snapshot (spout, 0, 0);
+    ck_assert_int_eq (sq_executor_metrics_merge (one, other), -1);
+    ck_assert_int_eq (sq_executor_metrics_merge (one, two), 0);
+    ck_assert_uint_eq (sq_executor_metrics_input_executed (one, 0), 2);
+    json_t *json = sq_executor_metrics_encode (one);
+    json_t *queue = json_object_get (json, "queue");
+    ck_assert_int_eq (json_integer_value (json_object_get (queue, "population")), 12);
+    ck_assert_int_eq (json_integer_value (json_object_get (queue, "capacity")), 2048);
+    ck_assert_int_eq (json_integer_value (json_object_get (json, "uptime_ns")), 2000);
+    json_decref (json);
+    sq_executor_metrics_destroy (&one);
+    sq_executor_metrics_destroy (&two);
+    sq_executor_metrics_destroy (&other);
+    sq_executor_metrics_destroy (&spout);
+    sq_executor_metrics_destroy (&a);
+}
+END_TEST
+
+//  A valid report of one spout and one bolt executor.
+static json_t *
+s_report (void)
+{
+    sq_executor_metrics_t *bolt = s_bolt (), *spout = s_spout ();
+    sq_executor_metrics_executed (bolt, 0, 100);
+    sq_executor_metrics_spout_acked (spout, 0, 100);
+    sq_executor_metrics_t *b = sq_executor_metrics_snapshot (bolt, 0, 0);
+    sq_executor_metrics_t *s = sq_executor_metrics_snapshot (spout, 0, 0);
+    json_t *report =
+        json_pack ("{s:i, s:[o, o], s:i}", "v", 1, "executors", sq_executor_metrics_encode (s),
+                   sq_executor_metrics_encode (b), "omitted", 0);
+    sq_executor_metrics_destroy (&b);
+    sq_executor_metrics_destroy (&s);
+    sq_executor_metrics_destroy (&bolt);
+    sq_executor_metrics_destroy (&spout);
+    ck_assert_ptr_nonnull (report);
+    ck_assert_int_eq (sq_executor_metrics_check_report (report), 0);
+    return report;
+}
+
+//  Applies one change to a valid report and expects it refused.
+static void
+s_expect_refused (const char *path_json, const char *expected)
+{
+    json_t *report = s_report ();
+    json_error_t error;
+    json_t *change = json_loads (path_json, 0, &error);
+    ck_assert_ptr_nonnull (change);
+    //  change: {"at": "report" | "spout" | "bolt" | "stream" | "input", "set": {...}, "del": k}
+    const char *at = json_string_value (json_object_get (change, "at"));
+    json_t *target = report;
+    json_t *executors = json_object_get (report, "executors");
+    if (strcmp (at, "spout") == 0)
+        target = json_array_get (executors, 0);
+    else if (strcmp (at, "bolt") == 0)
+        target = json_array_get (executors, 1);
+    else if (strcmp (at, "stream") == 0)
+        target = json_array_get (json_object_get (json_array_get (executors, 0), "streams"), 0);
+    else if (strcmp (at, "input") == 0)
+        target = json_array_get (json_object_get (json_array_get (executors, 1), "inputs"), 0);
+    json_t *set = json_object_get (change, "set");
+    if (set)
+        json_object_update (target, set);
+    json_t *del = json_object_get (change, "del");
+    if (del)
+        json_object_del (target, json_string_value (del));
+    int rc = sq_executor_metrics_check_report (report);
+    if (rc != SQ_EMALFORMED)
+        ck_abort_msg ("accepted: %s", path_json);
+    if (!strstr (sq_last_error (), expected))
+        ck_abort_msg ("%s: error '%s' does not mention '%s'", path_json, sq_last_error (),
+                      expected);
+    json_decref (change);
+    json_decref (report);
+}
+
+START_TEST (test_hostile_json)
+{
+    ck_assert_int_eq (sq_executor_metrics_check_report (NULL), SQ_EMALFORMED);
+    s_expect_refused ("{\"at\":\"report\",\"set\":{\"v\":2}}", "'v' must be 1");
+    s_expect_refused ("{\"at\":\"report\",\"set\":{\"v\":\"1\"}}", "'v' must be 1");
+    s_expect_refused ("{\"at\":\"report\",\"del\":\"omitted\"}", "'omitted' is missing");
+    s_expect_refused ("{\"at\":\"report\",\"set\":{\"executors\":{}}}", "must be an array");
+    s_expect_refused ("{\"at\":\"report\",\"set\":{\"executors\":[1]}}", "must be an object");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"spout\":1}}", "'spout'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"tasks\":[2,1]}}", "'tasks'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"tasks\":[0,1]}}", "'tasks'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"tasks\":[1]}}", "'tasks'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"component\":\"\"}}", "'component'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"component\":7}}", "'component'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"uptime_ns\":-1}}", "'uptime_ns'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"uptime_ns\":1.5}}", "'uptime_ns'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"queue\":[]}}", "'queue'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"queue\":{\"population\":1}}}", "'capacity'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"held_ns\":{\"max_pending\":0,"
+                      "\"backpressure\":0,\"inactive\":\"x\"}}}",
+                      "'inactive'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"errors\":[{\"time_ms\":1,\"task\":1,"
+                      "\"error\":5}]}}",
+                      "'error'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"user\":[{\"name\":\"a b\",\"type\":"
+                      "\"counter\",\"value\":1}]}}",
+                      "'name'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"user\":[{\"name\":\"a\",\"type\":"
+                      "\"timer\",\"value\":1}]}}",
+                      "'type'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"user\":[{\"name\":\"a\",\"type\":"
+                      "\"histogram\",\"value\":{\"v\":1,\"count\":2,\"sum\":0,\"max\":0,"
+                      "\"b\":[0,1]}}]}}",
+                      "'value'");
+    s_expect_refused ("{\"at\":\"stream\",\"del\":\"timed_out\"}", "'timed_out' is missing");
+    s_expect_refused ("{\"at\":\"stream\",\"set\":{\"complete_latency\":{\"v\":9}}}",
+                      "'complete_latency'");
+    s_expect_refused ("{\"at\":\"input\",\"set\":{\"executed\":-3}}", "'executed'");
+    s_expect_refused ("{\"at\":\"input\",\"set\":{\"execute_latency\":[]}}", "'execute_latency'");
+
+    //  Too many entries.
+    json_t *report = s_report ();
+    json_t *executor = json_array_get (json_object_get (report, "executors"), 0);
+    json_t *errors = json_object_get (executor, "errors");
+    for (int e = 0; e <= SQ_METRICS_ERRORS; e++)
+        json_array_append_new (errors,
+                               json_pack ("{s:i, s:i, s:s}", "time_ms", 1, "task", 1, "error", ""));
+    ck_assert_int_eq (sq_executor_metrics_check_report (report), SQ_EMALFORMED);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "(at most 10)"));
+    json_decref (report);
+
+    //  A string too long.
+    report = s_report ();
+    executor = json_array_get (json_object_get (report, "executors"), 0);
+    char id[SQ_METRICS_ID_MAX + 2];
+    memset (id, 'c', sizeof id - 1);
+    id[sizeof id - 1] = 0;
+    json_object_set_new (executor, "component", json_string (id));
+    ck_assert_int_eq (sq_executor_metrics_check_report (report), SQ_EMALFORMED);
+    json_decref (report);
+}
+END_TEST
+
+int
+main (void)
+{
+    Suite *suite = suite_create ("executor_metrics");
+    TCase *tc = tcase_create ("core");
+    tcase_set_timeout (tc, 60);
+    tcase_add_test (tc, test_exact_counts);
+    tcase_add_test (tc, test_spout_streams);
+    tcase_add_test (tc, test_error_ring);
+    tcase_add_test (tc, test_user_metrics);
+    tcase_add_test (tc, test_snapshot_while_writing);
+    tcase_add_test (tc, test_merge_shapes);
+    tcase_add_test (tc, test_hostile_json);
+    suite_add_tcase (suite, tc);
+    SRunner *runner = srunner_create (suite);
+    srunner_run_all (runner, CK_NORMAL);
+    int failed = srunner_ntests_failed (runner);
+    srunner_free (runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
