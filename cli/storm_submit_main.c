@@ -2,7 +2,8 @@
 
     storm-submit --local PKG.so NAME [--duration SECS] [--wait SECS]
                  [--config FILE] [-c key=value ...]
-    storm-submit [--nimbus HOST:PORT] [--config FILE] PKG.so NAME [-c key=value ...]
+    storm-submit [--nimbus HOST:PORT] [--config FILE] PKG.so NAME [--inactive]
+                 [-c key=value ...]
     storm-submit [--nimbus HOST:PORT] list
     storm-submit [--nimbus HOST:PORT] kill NAME [-w SECS]
     storm-submit [--nimbus HOST:PORT] activate NAME
@@ -17,8 +18,10 @@
     stand when the spouts are deactivated.
 
     The other forms talk to nimbus (submit_client): at --nimbus, else at
-    nimbus.host:nimbus.port of the config. An error is one line on stderr
-    and exit status 1; a usage error exits 2.
+    nimbus.host:nimbus.port of the config. --inactive submits the topology
+    inactive (Storm's TopologyInitialStatus.INACTIVE): its workers start
+    and open their tasks, but no spout emits until `activate NAME`. An
+    error is one line on stderr and exit status 1; a usage error exits 2.
 */
 #include "sq_cluster_config.h"
 #include "sq_config.h"
@@ -50,7 +53,8 @@ s_usage (FILE *out)
 {
     fprintf (out,
              "usage: storm-submit --local PKG.so NAME [options]\n"
-             "       storm-submit [--nimbus HOST:PORT] PKG.so NAME [-c key=value ...]\n"
+             "       storm-submit [--nimbus HOST:PORT] PKG.so NAME [--inactive]\n"
+             "                    [-c key=value ...]\n"
              "       storm-submit [--nimbus HOST:PORT] list\n"
              "       storm-submit [--nimbus HOST:PORT] kill NAME [-w SECS]\n"
              "       storm-submit [--nimbus HOST:PORT] activate NAME\n"
@@ -67,6 +71,8 @@ s_usage (FILE *out)
              "                     (default 2); kill, rebalance: seconds nimbus waits first\n"
              "                     (default: the topology's topology.message.timeout.secs)\n"
              "  -n, --workers N    rebalance: spread the topology over N workers\n"
+             "  --inactive         submit: start the topology inactive (no spout emits\n"
+             "                     until 'storm-submit activate NAME')\n"
              "  --nimbus HOST:PORT nimbus to talk to (default: nimbus.host and nimbus.port\n"
              "                     of the config)\n"
              "  --timeout SECS     wait up to SECS for nimbus's answers (default 10)\n"
@@ -143,13 +149,15 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
 //  Run a cluster command: submit (PKG.so NAME) or a verb and its NAME.
 static int
 s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_config_t *config,
-               int workers, double wait_secs)
+               int workers, double wait_secs, const sq_submit_options_t *options)
 {
     const char *verb = argv[0];
     bool is_list = strcmp (verb, "list") == 0;
     bool named = strcmp (verb, "kill") == 0 || strcmp (verb, "activate") == 0 ||
                  strcmp (verb, "deactivate") == 0 || strcmp (verb, "rebalance") == 0;
-    if ((is_list && argc != 1) || (named && argc != 2) || (!is_list && !named && argc != 2)) {
+    bool is_submit = !is_list && !named;
+    if ((is_list && argc != 1) || (named && argc != 2) || (is_submit && argc != 2) ||
+        (!is_submit && options->initial_status != SQ_INITIAL_STATUS_ACTIVE)) {
         s_usage (stderr);
         return 2;
     }
@@ -169,11 +177,12 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
     else if (strcmp (verb, "rebalance") == 0)
         rc = submit_client_rebalance (client, argv[1], workers, wait_secs);
     else
-        rc = submit_client_submit (client, argv[0], argv[1], config, &id);
+        rc = submit_client_submit (client, argv[0], argv[1], config, options, &id);
     if (rc)
         fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
     else if (id)
-        printf ("submitted topology '%s' with id %s\n", argv[1], id);
+        printf ("submitted topology '%s' with id %s%s\n", argv[1], id,
+                options->initial_status == SQ_INITIAL_STATUS_INACTIVE ? " (inactive)" : "");
     else if (named)
         printf ("topology '%s': %s%s\n", argv[1], verb,
                 strcmp (verb, "kill") == 0 || strcmp (verb, "rebalance") == 0 ? " requested" : "d");
@@ -193,22 +202,33 @@ main (int argc, char *argv[])
     sigaction (SIGTERM, &action, NULL);
 
     static const struct option options[] = {
-        {"local", no_argument, NULL, 'l'},         {"duration", required_argument, NULL, 'd'},
-        {"wait", required_argument, NULL, 'w'},    {"config", required_argument, NULL, 'f'},
-        {"nimbus", required_argument, NULL, 'N'},  {"workers", required_argument, NULL, 'n'},
-        {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+        {"local", no_argument, NULL, 'l'},
+        {"duration", required_argument, NULL, 'd'},
+        {"wait", required_argument, NULL, 'w'},
+        {"config", required_argument, NULL, 'f'},
+        {"nimbus", required_argument, NULL, 'N'},
+        {"workers", required_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"inactive", no_argument, NULL, 'i'},
+        {NULL, 0, NULL, 0},
     };
     bool local = false;
     double duration = 0, wait_secs = -1, timeout_secs = 10;
     int workers = 0;
+    sq_submit_options_t submit_options = {.initial_status = SQ_INITIAL_STATUS_ACTIVE};
     char *endpoint = NULL;
     sq_config_t *config = sq_config_new ();
+    int rc = 0;
     int option;
     while ((option = getopt_long (argc, argv, "c:hw:n:", options, NULL)) != -1) {
         switch (option) {
         case 'l':
             local = true;
+            break;
+        case 'i':
+            submit_options.initial_status = SQ_INITIAL_STATUS_INACTIVE;
             break;
         case 'd':
             duration = s_parse_seconds ("--duration", optarg);
@@ -227,7 +247,8 @@ main (int argc, char *argv[])
                          "storm-submit: -n expects a number of workers (1 to 4096), got "
                          "'%s'\n",
                          optarg);
-                return 2;
+                rc = 2;
+                goto done;
             }
             workers = (int) value;
             break;
@@ -235,7 +256,8 @@ main (int argc, char *argv[])
         case 'N':
             if (!strchr (optarg, ':') || strchr (optarg, ':') == optarg) {
                 fprintf (stderr, "storm-submit: --nimbus expects HOST:PORT, got '%s'\n", optarg);
-                return 2;
+                rc = 2;
+                goto done;
             }
             free (endpoint);
             endpoint = zsys_sprintf ("tcp://%s", optarg);
@@ -244,40 +266,43 @@ main (int argc, char *argv[])
         case 'c':
             if ((option == 'f' ? sq_config_merge_file : sq_config_set_option) (config, optarg)) {
                 fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
-                return 2;
+                rc = 2;
+                goto done;
             }
             break;
         case 'h':
             s_usage (stdout);
-            return 0;
+            goto done;
         case 'V':
             printf ("storm-submit (squall) %s\n", PACKAGE_VERSION);
-            return 0;
+            goto done;
         default:
             s_usage (stderr);
-            return 2;
+            rc = 2;
+            goto done;
         }
     }
-    int rc;
-    if (local) {
-        if (argc - optind != 2) {
-            s_usage (stderr);
-            return 2;
-        }
+    if (local && submit_options.initial_status != SQ_INITIAL_STATUS_ACTIVE) {
+        //  Nothing could activate it: a local run takes no commands.
+        fprintf (stderr, "storm-submit: --inactive is for cluster submits: nothing can "
+                         "activate a local run\n");
+        rc = 2;
+    } else if (local ? argc - optind != 2 : argc - optind < 1) {
+        s_usage (stderr);
+        rc = 2;
+    } else if (local)
         rc = s_run_local (argv[optind], argv[optind + 1], config, duration,
                           wait_secs >= 0 ? wait_secs : 2);
-    } else if (argc - optind < 1) {
-        s_usage (stderr);
-        return 2;
-    } else {
+    else {
         //  Nothing to clean up while talking to nimbus: Ctrl-C just ends.
         signal (SIGINT, SIG_DFL);
         signal (SIGTERM, SIG_DFL);
         if (!endpoint)
             endpoint = sq_cluster_config_nimbus (config);
         rc = s_run_cluster (endpoint, (int) (timeout_secs * 1000), argc - optind, argv + optind,
-                            config, workers, wait_secs);
+                            config, workers, wait_secs, &submit_options);
     }
+done:
     free (endpoint);
     sq_config_destroy (&config);
     return rc;

@@ -118,7 +118,7 @@ s_read_file (const char *path, size_t *size_p)
 
 int
 submit_client_submit (submit_client_t *self, const char *path, const char *name,
-                      const sq_config_t *config, char **id_p)
+                      const sq_config_t *config, const sq_submit_options_t *options, char **id_p)
 {
     assert (self);
     assert (id_p);
@@ -133,6 +133,14 @@ submit_client_submit (submit_client_t *self, const char *path, const char *name,
     sq_sha256_hex (package, size, checksum);
     json_t *request = json_pack ("{s:s, s:s, s:o, s:s}", "verb", "submit", "name", name, "config",
                                  sq_config_to_json (config), "checksum", checksum);
+    //  Only a field of version 2 makes the request version 2: an older
+    //  nimbus refuses it rather than start the topology active.
+    if (request && options && options->initial_status == SQ_INITIAL_STATUS_INACTIVE &&
+        (json_object_set_new (request, "version", json_integer (2)) ||
+         json_object_set_new (request, "initial_status", json_string ("inactive")))) {
+        json_decref (request);
+        request = NULL;
+    }
     json_t *reply = request ? sq_control_request (self->control, request, package, size,
                                                   self->timeout_ms, NULL, NULL)
                             : NULL;

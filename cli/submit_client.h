@@ -22,10 +22,12 @@ submit_client_t *submit_client_new (const char *endpoint, int timeout_ms);
 //  Destroy; NULL-safe; nulls the caller's pointer.
 void submit_client_destroy (submit_client_t **self_p);
 //  Validate the package at path with config locally, then submit it as
-//  topology name. Returns 0 with the new topology id in *id_p (caller
-//  frees), or -1.
+//  topology name, with options (NULL: the defaults; an inactive initial
+//  status is sent as protocol version 2). Returns 0 with the new topology
+//  id in *id_p (caller frees), or -1.
 int submit_client_submit (submit_client_t *self, const char *path, const char *name,
-                          const sq_config_t *config, char **id_p);
+                          const sq_config_t *config, const sq_submit_options_t *options,
+                          char **id_p);
 //  Print the topologies as a table (name, id, status, uptime, workers,
 //  executors, tasks) on out. Returns 0 or -1.
 int submit_client_list (submit_client_t *self, FILE *out);

@@ -325,6 +325,26 @@ typedef struct {
     void (*cleanup) (void *state); //  last call; free state
 } sq_bolt_t;
 
+//  A custom grouping (Storm's CustomStreamGrouping): callbacks that pick the
+//  target tasks of each tuple. Every emitting task gets its own instance
+//  for each subscription using the grouping, with its own `state` (starts
+//  NULL), so the callbacks need no lock. prepare runs once per instance
+//  before the emitting task's open / prepare; choose runs on the emitting
+//  task's thread, inside its emits; cleanup runs after the task stopped.
+//  Only choose is required. The table must outlive the topology.
+typedef struct {
+    //  The emitting task's context, the stream, and the subscribing
+    //  component's task ids (Storm's targetTasks); returns 0 or -1 to stop.
+    int (*prepare) (void **state_p, const sq_context_t *context, const char *stream,
+                    const int *target_tasks, size_t target_count);
+    //  Write into `chosen` (room for target_count ids) the tasks that get
+    //  the tuple emitted by task_id with these values; return how many, 0
+    //  for none. -1, more than target_count, or a task not among the target
+    //  tasks fails the emit (it returns -1 and sends nothing).
+    int (*choose) (void *state, int task_id, const sq_value_t *values, size_t count, int *chosen);
+    void (*cleanup) (void *state); //  last call; free state
+} sq_custom_grouping_t;
+
 //  ---------------------------------------------------------------------
 //  Topology builder. Mistakes (unknown components, duplicate ids, ...) are
 //  collected and reported by validation, so builder calls need no checks.
@@ -369,6 +389,15 @@ SQ_EXPORT void sq_component_local_or_shuffle_grouping (sq_component_t *self, con
                                                        const char *stream);
 SQ_EXPORT void sq_component_none_grouping (sq_component_t *self, const char *source,
                                            const char *stream);
+//  Partial key grouping (Storm's partialKeyGrouping) on comma-separated
+//  fields: two fixed hashes of the values pick two candidate tasks, and
+//  each emitting task sends to the one it has sent fewer tuples so far.
+SQ_EXPORT void sq_component_partial_key_grouping (sq_component_t *self, const char *source,
+                                                  const char *stream, const char *fields);
+//  Custom grouping: `grouping` picks the tasks (see sq_custom_grouping_t).
+SQ_EXPORT void sq_component_custom_grouping (sq_component_t *self, const char *source,
+                                             const char *stream,
+                                             const sq_custom_grouping_t *grouping);
 
 //  ---------------------------------------------------------------------
 //  Topology packages: a shared object exporting this function, which fills
@@ -409,11 +438,32 @@ SQ_EXPORT void sq_local_cluster_destroy (sq_local_cluster_t **self_p);
 //  topology or config, a name in use, or a component that fails to open.
 SQ_EXPORT int sq_local_cluster_submit (sq_local_cluster_t *self, const char *name,
                                        const sq_config_t *config, sq_topology_t **topology_p);
+//  How a topology starts (Storm's TopologyInitialStatus).
+typedef enum {
+    SQ_INITIAL_STATUS_ACTIVE = 0,  //  spouts are activated and emit at once (the default)
+    SQ_INITIAL_STATUS_INACTIVE = 1 //  no activate, no next_tuple until activated
+} sq_initial_status_t;
+
+//  Options of a submit (Storm's SubmitOptions). All zero: Storm's defaults.
+typedef struct {
+    sq_initial_status_t initial_status; //  active or inactive at start
+} sq_submit_options_t;
+
+//  sq_local_cluster_submit with options (Storm's submitTopologyWithOpts);
+//  options NULL means the defaults. Submitted inactive, the topology's
+//  tasks open (or prepare) but no spout's next_tuple (nor activate) is
+//  called until sq_local_cluster_activate.
+SQ_EXPORT int sq_local_cluster_submit_with_options (sq_local_cluster_t *self, const char *name,
+                                                    const sq_config_t *config,
+                                                    sq_topology_t **topology_p,
+                                                    const sq_submit_options_t *options);
 //  Deactivate the spouts, wait `wait_secs` for tuples in flight, then stop
 //  every task (cleanup and close run) and forget the topology. -1 when no
 //  topology has that name.
 SQ_EXPORT int sq_local_cluster_kill (sq_local_cluster_t *self, const char *name, double wait_secs);
-//  Deactivate or activate the spouts of a topology. -1 for an unknown name.
+//  Deactivate or activate the spouts of a topology. Each spout task's
+//  deactivate (activate) is called once, on its executor's thread, before
+//  it stops (resumes) calling next_tuple. -1 for an unknown name.
 SQ_EXPORT int sq_local_cluster_deactivate (sq_local_cluster_t *self, const char *name);
 SQ_EXPORT int sq_local_cluster_activate (sq_local_cluster_t *self, const char *name);
 //  Fill *stats for a topology. -1 for an unknown name.

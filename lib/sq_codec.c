@@ -674,11 +674,10 @@ s_finish (uint64_t hash)
     return hash;
 }
 
-uint64_t
-sq_codec_hash_values (const sq_value_t *values, const int *indices, size_t count)
+static uint64_t
+s_hash_values (uint64_t hash, const sq_value_t *values, const int *indices, size_t count)
 {
     assert (values || count == 0);
-    uint64_t hash = S_FNV_OFFSET;
     uint8_t scratch[10];
     for (size_t i = 0; i < count; i++) {
         assert (!indices || indices[i] >= 0);
@@ -713,4 +712,19 @@ sq_codec_hash_values (const sq_value_t *values, const int *indices, size_t count
         }
     }
     return s_finish (hash);
+}
+
+uint64_t
+sq_codec_hash_values (const sq_value_t *values, const int *indices, size_t count)
+{
+    return s_hash_values (S_FNV_OFFSET, values, indices, count);
+}
+
+uint64_t
+sq_codec_hash_values_seeded (const sq_value_t *values, const int *indices, size_t count,
+                             uint64_t seed)
+{
+    uint8_t seed_bytes[8];
+    s_put_u64 (seed_bytes, seed);
+    return s_hash_values (s_fnv (S_FNV_OFFSET, seed_bytes, 8), values, indices, count);
 }

@@ -85,5 +85,9 @@ void sq_codec_messages_destroy (sq_message_t **messages_p, size_t count);
 //  seedless: the same in every process and on every platform. Doubles are
 //  normalized first: -0.0 hashes as 0.0 and every NaN alike.
 uint64_t sq_codec_hash_values (const sq_value_t *values, const int *indices, size_t count);
+//  The same hash with the 8 bytes of seed (little-endian) fed first: a
+//  family of fixed hashes, one per seed, for the partial key grouping.
+uint64_t sq_codec_hash_values_seeded (const sq_value_t *values, const int *indices, size_t count,
+                                      uint64_t seed);
 
 #endif

@@ -91,8 +91,12 @@ s_targets (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emit,
         bool direct = sq_grouping_type (grouping) == SQ_GROUPING_DIRECT;
         if (emit->direct_task && direct && sq_grouping_accepts (grouping, emit->direct_task))
             targets[count++] = emit->direct_task;
-        else if (!emit->direct_task && !direct)
-            count += sq_grouping_choose (grouping, values, targets + count);
+        else if (!emit->direct_task && !direct) {
+            int chosen = sq_grouping_choose (grouping, values, targets + count);
+            if (chosen < 0)
+                return -1;
+            count += (size_t) chosen;
+        }
         else if (!emit->direct_task)
             return s_direct_subscriber_error (task, outlet, grouping);
     }

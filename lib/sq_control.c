@@ -88,7 +88,10 @@ s_send (sq_control_t *self, json_t *message, int64_t request_number, const void 
     if (!self->dealer)
         return sq_error_set ("%s", self->connect_error);
     json_t *copy = json_copy (message);
-    if (!copy || json_object_set_new (copy, "version", json_integer (SQ_CONTROL_VERSION)) ||
+    bool versioned = copy && json_object_get (copy, "version");
+    if (!copy ||
+        (!versioned &&
+         json_object_set_new (copy, "version", json_integer (SQ_CONTROL_VERSION_MIN))) ||
         (request_number && json_object_set_new (copy, "request", json_integer (request_number)))) {
         json_decref (copy);
         return sq_error_set ("out of memory");
@@ -218,16 +221,18 @@ sq_control_reply_decode (zmsg_t **msg_p, const char *endpoint, void **payload_p,
         sq_error_set ("malformed reply from nimbus at %s", endpoint);
         goto fail;
     }
-    if (!json_is_integer (version) || json_integer_value (version) != SQ_CONTROL_VERSION) {
+    if (!json_is_integer (version) || json_integer_value (version) < SQ_CONTROL_VERSION_MIN ||
+        json_integer_value (version) > SQ_CONTROL_VERSION) {
         sq_error_set ("nimbus at %s answered with control protocol version %lld; this build "
-                      "speaks version %d",
-                      endpoint, (long long) json_integer_value (version), SQ_CONTROL_VERSION);
+                      "speaks versions %d to %d",
+                      endpoint, (long long) json_integer_value (version), SQ_CONTROL_VERSION_MIN,
+                      SQ_CONTROL_VERSION);
         goto fail;
     }
     if (!json_is_true (ok)) {
         const char *error = json_string_value (json_object_get (reply, "error"));
-        sq_error_set ("%s", error && *error ? error
-                                            : "nimbus refused the request without saying why");
+        sq_error_set ("%s",
+                      error && *error ? error : "nimbus refused the request without saying why");
         goto fail;
     }
     frame = zmsg_next (msg);

@@ -12,7 +12,11 @@
 #include <czmq.h>
 #include <jansson.h>
 
-#define SQ_CONTROL_VERSION 1 //  the "version" of every control message
+//  Protocol versions (doc/control.md): a message carries the lowest
+//  version that defines every field it uses, and nimbus answers in the
+//  version of the request. Version 2 added submit's "initial_status".
+#define SQ_CONTROL_VERSION 2     //  newest version this build speaks
+#define SQ_CONTROL_VERSION_MIN 1 //  oldest version this build speaks; the default
 
 typedef struct _sq_control_t sq_control_t;
 
@@ -21,13 +25,16 @@ typedef struct _sq_control_t sq_control_t;
 sq_control_t *sq_control_new (const char *endpoint);
 //  Destroy; NULL-safe; nulls the caller's pointer.
 void sq_control_destroy (sq_control_t **self_p);
-//  Send a request (the "version" field is added) with an optional payload
+//  Send a request (with "version" SQ_CONTROL_VERSION_MIN added unless it
+//  has one: set a higher one when using a field that version added) with
+//  an optional payload
 //  frame, and wait up to timeout_ms for the reply. Returns the reply
 //  object when it says ok (caller decrefs), with the reply's payload frame,
 //  if any, in *payload_p / *payload_size_p (caller frees; pass NULL when
 //  none is expected). Returns NULL when nimbus answers ok: false (with its
 //  error as sq_last_error()), does not answer in time (the error names the
-//  endpoint), or answers something malformed.
+//  endpoint), or answers something malformed (or in a version this build
+//  does not speak).
 json_t *sq_control_request (sq_control_t *self, json_t *request, const void *payload,
                             size_t payload_size, int timeout_ms, void **payload_p,
                             size_t *payload_size_p);

@@ -145,7 +145,6 @@ s_open_task (sq_task_t *task)
         return -1;
     }
     task->opened = true;
-    task->active = true;
     return 0;
 }
 
@@ -242,24 +241,37 @@ s_dispatch_to_spout (sq_executor_t *self, sq_message_t *message)
     }
 }
 
+//  Follow the topology's status, as Storm's spout executor does: each
+//  task's activate is called once when the status turns active (the first
+//  time before its first next_tuple), its deactivate once when it turns
+//  inactive after an activate. A topology that starts inactive sees no
+//  call until it is activated.
+static void
+s_spout_follow_status (sq_executor_t *self, bool active)
+{
+    for (size_t t = 0; t < self->task_count; t++) {
+        sq_task_t *task = self->tasks[t];
+        const sq_spout_t *spout = task->component->spout;
+        if (task->active == active)
+            continue;
+        task->active = active;
+        if (active && spout->activate)
+            spout->activate (task->state);
+        if (!active && spout->deactivate)
+            spout->deactivate (task->state);
+    }
+}
+
 //  Call next_tuple on every task that may emit; returns tuples emitted.
 static uint64_t
-s_spout_emit_round (sq_executor_t *self, bool active)
+s_spout_emit_round (sq_executor_t *self)
 {
     uint64_t before = atomic_load_explicit (&self->stats.spout_emitted, memory_order_relaxed);
     for (size_t t = 0; t < self->task_count; t++) {
         sq_task_t *task = self->tasks[t];
         const sq_spout_t *spout = task->component->spout;
-        if (task->active != active) {
-            task->active = active;
-            if (active && spout->activate)
-                spout->activate (task->state);
-            if (!active && spout->deactivate)
-                spout->deactivate (task->state);
-        }
         size_t in_flight = task->pending ? sq_rotating_map_size (task->pending) : 0;
-        if (!active || (self->runtime->max_spout_pending &&
-                        in_flight >= (size_t) self->runtime->max_spout_pending))
+        if (task->max_spout_pending && in_flight >= (size_t) task->max_spout_pending)
             continue;
         spout->next_tuple (task->state);
         //  Acking is off: tracked tuples count as acked once emitted.
@@ -298,13 +310,15 @@ s_spout_loop (sq_executor_t *self)
             s_rotate_spout_timeouts (self);
             self->next_rotation_ns = sq_runtime_now_ns () + runtime->rotation_ns;
         }
+        bool active = atomic_load (&runtime->active);
+        s_spout_follow_status (self, active);
         //  Full batches go out now; a spout whose batches do not fit is
         //  held back until they do.
-        bool may_emit = s_flush_all (self, false, true) &&
+        bool may_emit = s_flush_all (self, false, true) && active &&
                         !atomic_load_explicit (&runtime->throttled, memory_order_relaxed);
         uint64_t emitted = 0;
         if (may_emit)
-            emitted = s_spout_emit_round (self, atomic_load (&runtime->active));
+            emitted = s_spout_emit_round (self);
         if (emitted == 0) {
             //  Idle or held back: hand over what is buffered, then sleep
             //  until an ack arrives or the wait strategy's time passes.
@@ -314,6 +328,9 @@ s_spout_loop (sq_executor_t *self)
                 s_dispatch_to_spout (self, &inbox[i]);
         }
     }
+    //  Stopped after a deactivation (a kill): deactivate comes before close.
+    if (!atomic_load (&runtime->active))
+        s_spout_follow_status (self, false);
 }
 
 //  ---------------------------------------------------------------------

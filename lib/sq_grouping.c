@@ -1,65 +1,92 @@
-/*  sq_grouping - picks the target tasks of one emitted tuple */
-#include "sq_grouping.h"
-#include "sq_codec.h"
-#include "sq_ids.h"
+/*  sq_grouping - picks the target tasks of one emitted tuple: what every
+    grouping shares, and the all, global and direct groupings */
+#include "sq_grouping_kinds.h"
+#include "sq_error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct _sq_grouping_t {
-    sq_grouping_type_t type; //  which grouping
-    int first_task;          //  lowest target task id
-    int task_count;          //  number of target tasks
-    int *field_indices;      //  fields grouping: value indices to hash
-    size_t field_count;      //  fields grouping: how many
-    int *cycle;              //  shuffle: task ids in the current permutation
-    size_t cycle_size;       //  shuffle: number of task ids in cycle
-    size_t cycle_next;       //  shuffle: next position in cycle
-};
-
-static void
-s_redraw (sq_grouping_t *self)
+static int
+s_all_choose (sq_grouping_t *self, const sq_value_t *values, int *targets)
 {
-    for (size_t i = self->cycle_size - 1; i > 0; i--) {
-        size_t j = (size_t) (sq_ids_random () % (i + 1));
-        int swap = self->cycle[i];
-        self->cycle[i] = self->cycle[j];
-        self->cycle[j] = swap;
-    }
-    self->cycle_next = 0;
+    (void) values;
+    for (int i = 0; i < self->task_count; i++)
+        targets[i] = self->first_task + i;
+    return self->task_count;
 }
 
-static bool
-s_is_shuffle (sq_grouping_type_t type)
+static const sq_grouping_kind_t s_all_kind = {.choose = s_all_choose};
+
+static int
+s_global_choose (sq_grouping_t *self, const sq_value_t *values, int *targets)
 {
-    return type == SQ_GROUPING_SHUFFLE || type == SQ_GROUPING_NONE ||
-           type == SQ_GROUPING_LOCAL_OR_SHUFFLE;
+    (void) values;
+    targets[0] = self->first_task;
+    return self->task_count ? 1 : 0; //  0 for a bolt without tasks
+}
+
+static const sq_grouping_kind_t s_global_kind = {.choose = s_global_choose};
+
+//  Direct: the emitter names the task (sq_grouping_accepts checks it).
+static int
+s_direct_choose (sq_grouping_t *self, const sq_value_t *values, int *targets)
+{
+    (void) self;
+    (void) values;
+    (void) targets;
+    return 0;
+}
+
+static const sq_grouping_kind_t s_direct_kind = {.choose = s_direct_choose};
+
+static const sq_grouping_kind_t *
+s_kind (sq_grouping_type_t type)
+{
+    switch (type) {
+    case SQ_GROUPING_SHUFFLE:
+    case SQ_GROUPING_NONE:
+    case SQ_GROUPING_LOCAL_OR_SHUFFLE:
+        return &sq_grouping_shuffle_kind;
+    case SQ_GROUPING_FIELDS:
+        return &sq_grouping_fields_kind;
+    case SQ_GROUPING_PARTIAL_KEY:
+        return &sq_grouping_partial_key_kind;
+    case SQ_GROUPING_ALL:
+        return &s_all_kind;
+    case SQ_GROUPING_GLOBAL:
+        return &s_global_kind;
+    case SQ_GROUPING_DIRECT:
+        return &s_direct_kind;
+    case SQ_GROUPING_CUSTOM:
+        return &sq_grouping_custom_kind;
+    }
+    return NULL;
 }
 
 sq_grouping_t *
 sq_grouping_new (const sq_grouping_spec_t *spec)
 {
     sq_grouping_t *self = calloc (1, sizeof (sq_grouping_t));
-    if (!self)
+    if (!self) {
+        sq_error_set ("out of memory");
         return NULL;
+    }
     self->type = spec->type;
+    self->kind = s_kind (spec->type);
     self->first_task = spec->first_task;
     self->task_count = spec->task_count;
-    if (spec->type == SQ_GROUPING_FIELDS) {
-        self->field_indices = malloc (spec->field_count * sizeof (int));
-        memcpy (self->field_indices, spec->field_indices, spec->field_count * sizeof (int));
-        self->field_count = spec->field_count;
-    }
-    if (s_is_shuffle (spec->type)) {
-        self->cycle = malloc ((size_t) spec->task_count * sizeof (int));
-        for (int i = 0; i < spec->task_count; i++)
-            if (spec->type != SQ_GROUPING_LOCAL_OR_SHUFFLE || !spec->local || spec->local[i])
-                self->cycle[self->cycle_size++] = spec->first_task + i;
-        if (self->cycle_size == 0)
-            for (int i = 0; i < spec->task_count; i++)
-                self->cycle[self->cycle_size++] = spec->first_task + i;
-        s_redraw (self);
-    }
+    char name[512];
+    snprintf (name, sizeof name, "'%s' on stream '%s' of '%s'", spec->target ? spec->target : "?",
+              spec->stream ? spec->stream : "?", spec->source ? spec->source : "?");
+    self->name = strdup (name);
+    int rc = self->name ? 0 : sq_error_set ("out of memory");
+    if (rc == 0 && !self->kind)
+        rc = sq_error_set ("unknown grouping type %d", (int) spec->type);
+    if (rc == 0 && self->kind->init)
+        rc = self->kind->init (self, spec);
+    if (rc)
+        sq_grouping_destroy (&self);
     return self;
 }
 
@@ -67,50 +94,26 @@ void
 sq_grouping_destroy (sq_grouping_t **self_p)
 {
     if (self_p && *self_p) {
-        free ((*self_p)->field_indices);
-        free ((*self_p)->cycle);
-        free (*self_p);
+        sq_grouping_t *self = *self_p;
+        if (self->kind && self->kind->destroy)
+            self->kind->destroy (self);
+        free (self->name);
+        free (self);
         *self_p = NULL;
     }
 }
 
-size_t
+int
 sq_grouping_choose (sq_grouping_t *self, const sq_value_t *values, int *targets)
 {
-    switch (self->type) {
-    case SQ_GROUPING_SHUFFLE:
-    case SQ_GROUPING_NONE:
-    case SQ_GROUPING_LOCAL_OR_SHUFFLE:
-        if (self->cycle_next == self->cycle_size)
-            s_redraw (self);
-        targets[0] = self->cycle[self->cycle_next++];
-        return 1;
-    case SQ_GROUPING_FIELDS: {
-        if (self->task_count == 1) {
-            targets[0] = self->first_task;
-            return 1;
-        }
-        uint64_t hash = sq_codec_hash_values (values, self->field_indices, self->field_count);
-        targets[0] = self->first_task + (int) (hash % (uint64_t) self->task_count);
-        return 1;
-    }
-    case SQ_GROUPING_ALL:
-        for (int i = 0; i < self->task_count; i++)
-            targets[i] = self->first_task + i;
-        return (size_t) self->task_count;
-    case SQ_GROUPING_GLOBAL:
-        targets[0] = self->first_task;
-        return 1;
-    case SQ_GROUPING_DIRECT:
-        return 0;
-    }
-    return 0;
+    return self->kind->choose (self, values, targets);
 }
 
 size_t
 sq_grouping_max_targets (const sq_grouping_t *self)
 {
-    return self->type == SQ_GROUPING_ALL ? (size_t) self->task_count : 1;
+    bool many = self->type == SQ_GROUPING_ALL || self->type == SQ_GROUPING_CUSTOM;
+    return many ? (size_t) self->task_count : 1;
 }
 
 sq_grouping_type_t

@@ -23,9 +23,14 @@ sq_runtime_now_ns (void)
     return (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec;
 }
 
+//  Check the config keys the runtime reads; component names the component
+//  whose overrides the config includes, NULL for the topology's own.
 static int
-s_check_config (const sq_config_t *config)
+s_check_config (const sq_config_t *config, const char *component)
 {
+    char owner[200] = "";
+    if (component)
+        snprintf (owner, sizeof owner, " (component '%s')", component);
     static const char *non_negative[] = {
         "topology.acker.executors",
         "topology.message.timeout.secs",
@@ -35,14 +40,36 @@ s_check_config (const sq_config_t *config)
     };
     for (size_t i = 0; i < sizeof non_negative / sizeof *non_negative; i++)
         if (sq_config_int (config, non_negative[i], 0) < 0)
-            return sq_error_set ("config key '%s' must not be negative, got %lld", non_negative[i],
+            return sq_error_set ("config key '%s'%s must not be negative, got %lld",
+                                 non_negative[i], owner,
                                  (long long) sq_config_int (config, non_negative[i], 0));
     static const char *positive[] = {"topology.executor.receive.buffer.size",
                                      "topology.producer.batch.size"};
     for (size_t i = 0; i < sizeof positive / sizeof *positive; i++)
         if (sq_config_int (config, positive[i], 0) < 1)
-            return sq_error_set ("config key '%s' must be at least 1, got %lld", positive[i],
-                                 (long long) sq_config_int (config, positive[i], 0));
+            return sq_error_set ("config key '%s'%s must be at least 1, got %lld", positive[i],
+                                 owner, (long long) sq_config_int (config, positive[i], 0));
+    return 0;
+}
+
+//  Check the effective config, and every component's overrides over it
+//  (tasks run with those: topology.max.spout.pending, ticks).
+static int
+s_check_configs (const sq_topology_t *topology, const sq_config_t *effective)
+{
+    if (s_check_config (effective, NULL))
+        return -1;
+    for (size_t c = 0; c < sq_topology_component_count (topology); c++) {
+        const sq_component_t *component = sq_topology_component_at (topology, c);
+        sq_config_t *merged = sq_config_dup (effective);
+        if (!merged)
+            return sq_error_set ("out of memory");
+        sq_config_merge (merged, component->config);
+        int rc = s_check_config (merged, component->id);
+        sq_config_destroy (&merged);
+        if (rc)
+            return -1;
+    }
     return 0;
 }
 
@@ -154,6 +181,8 @@ s_create_tasks (sq_runtime_t *self, const sq_placement_t *placement)
             task->collector.task = task;
             task->config = sq_config_dup (self->config);
             sq_config_merge (task->config, component->config);
+            //  The component's own value wins over the topology's, as in Storm.
+            task->max_spout_pending = sq_config_int (task->config, "topology.max.spout.pending", 0);
             executor->tasks[executor->task_count++] = task;
             self->tasks[id] = task;
             self->task_executor[id] = executor;
@@ -187,7 +216,7 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
                     continue;
                 int field_indices[SQ_MAX_FIELDS];
                 size_t field_count = 0;
-                if (input->type == SQ_GROUPING_FIELDS) {
+                if (input->type == SQ_GROUPING_FIELDS || input->type == SQ_GROUPING_PARTIAL_KEY) {
                     sq_stream_t *grouped = sq_stream_new (source->id, input->stream, input->fields);
                     for (size_t f = 0; grouped && f < grouped->field_count; f++)
                         field_indices[field_count++] =
@@ -202,6 +231,13 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
                     .field_indices = field_indices,
                     .field_count = field_count,
                     .local = self->local ? self->local + first_task : NULL,
+                    .custom = input->custom,
+                    .context = task,
+                    .source_task = task->task_id,
+                    .value_count = outlet->stream->field_count,
+                    .source = source->id,
+                    .stream = outlet->stream->name,
+                    .target = target->id,
                 };
                 sq_grouping_t **grown =
                     realloc (outlet->groupings, (outlet->grouping_count + 1) * sizeof (void *));
@@ -210,7 +246,7 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
                 outlet->groupings = grown;
                 sq_grouping_t *grouping = sq_grouping_new (&spec);
                 if (!grouping)
-                    return sq_error_set ("out of memory");
+                    return -1; //  sq_grouping_new said why
                 outlet->groupings[outlet->grouping_count++] = grouping;
                 outlet->max_targets += sq_grouping_max_targets (grouping);
             }
@@ -253,7 +289,7 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
     sq_config_t *effective = sq_config_dup (sq_topology_config (topology));
     if (config)
         sq_config_merge (effective, config);
-    if (s_check_config (effective)) {
+    if (s_check_configs (topology, effective)) {
         sq_config_destroy (&effective);
         sq_topology_destroy (&topology);
         return NULL;
@@ -292,7 +328,6 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
         self->acker_count = self->layout->acker_count;
     }
     self->batch_size = (size_t) sq_config_int (effective, "topology.producer.batch.size", 256);
-    self->max_spout_pending = sq_config_int (effective, "topology.max.spout.pending", 0);
     self->spout_wait_ms =
         (int) sq_config_int (effective, "topology.sleep.spout.wait.strategy.time.ms", 1);
     if (sq_config_bool (effective, "topology.enable.message.timeouts", true))

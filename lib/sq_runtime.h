@@ -63,7 +63,8 @@ struct _sq_context_t {
     uint64_t *ack_now;               //  spouts, acking off: msg ids to ack
     size_t ack_now_count;            //  entries in ack_now
     size_t ack_now_capacity;         //  room in ack_now
-    bool active;                     //  spouts: activate/deactivate seen last
+    int64_t max_spout_pending;       //  spouts: trees in flight at most, 0 = unlimited
+    bool active;                     //  spouts: activated (activate called, no deactivate since)
     sq_tuple_t *held;                //  bolts: inputs kept past execute
     void *system_state;              //  system tasks (ackers): state of component->system
 };
@@ -140,7 +141,6 @@ struct _sq_runtime_t {
     int acker_count;                       //  acker tasks; 0 when acking is off
     size_t batch_size;                     //  topology.producer.batch.size
     int64_t rotation_ns;                   //  timeout bucket rotation period, 0 = off
-    int64_t max_spout_pending;             //  per spout task, 0 = unlimited
     int spout_wait_ms;                     //  idle spout sleep
     atomic_bool active;                    //  spouts may emit
     atomic_bool throttled;                 //  a worker is congested: spouts hold off
@@ -181,7 +181,9 @@ size_t sq_runtime_push (sq_runtime_t *self, int executor, const sq_message_t *me
 //  Start every executor; returns 0 once every task opened, else -1 (and the
 //  runtime has stopped again).
 int sq_runtime_start (sq_runtime_t *self);
-//  Set whether spouts emit (activate / deactivate).
+//  Set whether spouts emit (activate / deactivate). A runtime starts
+//  active; set it inactive before sq_runtime_start to start with no
+//  next_tuple call (a topology submitted inactive). Any thread.
 void sq_runtime_set_active (sq_runtime_t *self, bool active);
 //  Hold spouts back (no next_tuple calls) while a worker of the topology
 //  is congested, or let them go again. Any thread.

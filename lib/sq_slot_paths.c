@@ -5,11 +5,9 @@
 #include <assert.h>
 #include <czmq.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 //  Longest topology id used as a file name.
 #define S_MAX_NAME 200
@@ -87,31 +85,4 @@ sq_slot_paths_make_dirs (const char *path)
     if (stat (path, &info) != 0 || !S_ISDIR (info.st_mode))
         return sq_error_set ("'%s' is not a directory", path);
     return 0;
-}
-
-int
-sq_slot_paths_touch_heartbeat (const sq_config_t *config, int port)
-{
-    char *path = sq_slot_paths_worker_file (config, port, "heartbeat");
-    if (!path)
-        return sq_error_set ("out of memory");
-    int rc = 0;
-    if (utimensat (AT_FDCWD, path, NULL, 0) != 0) {
-        int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0 && errno == ENOENT) {
-            char *dir = sq_slot_paths_worker_dir (config, port);
-            if (dir && sq_slot_paths_make_dirs (dir) == 0)
-                fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-            free (dir);
-        }
-        if (fd < 0)
-            rc = sq_error_set ("cannot touch heartbeat file '%s': %s", path, strerror (errno));
-        else {
-            if (futimens (fd, NULL) != 0)
-                rc = sq_error_set ("cannot touch heartbeat file '%s': %s", path, strerror (errno));
-            close (fd);
-        }
-    }
-    free (path);
-    return rc;
 }

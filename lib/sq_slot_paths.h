@@ -6,7 +6,7 @@
       packages/<id>.so          topology packages, one per topology id
       workers/<port>/pid        process id of the worker on slot <port>
       workers/<port>/slot       what that worker runs: topology name, id, executors
-      workers/<port>/heartbeat  touched by that worker; its mtime is the heartbeat
+      workers/<port>/heartbeat  rewritten by that worker; its mtime is the heartbeat
       workers/<port>/worker.log the worker's stdout and stderr, appended
 
     It lives in lib/ because both sides use it: the supervisor lays the
@@ -39,9 +39,5 @@ bool sq_slot_paths_safe_name (const char *name);
 //  Create directory path and its missing parents (mode 0755). Returns 0, or
 //  -1 with sq_last_error() naming the directory and the reason.
 int sq_slot_paths_make_dirs (const char *path);
-//  Worker side: touch the heartbeat file of the worker on slot port
-//  (create it, with its directory, when missing; set its mtime to now).
-//  Returns 0, or -1 with sq_last_error() set.
-int sq_slot_paths_touch_heartbeat (const sq_config_t *config, int port);
 
 #endif

@@ -281,21 +281,21 @@ sq_component_config (sq_component_t *self)
     return self->config;
 }
 
-static void
+static sq_subscription_t *
 s_subscribe (sq_component_t *self, const char *source, const char *stream, sq_grouping_type_t type,
              const char *fields)
 {
     if (!self)
-        return;
+        return NULL;
     if (!self->bolt) {
         s_builder_error (self->topology, "spout '%s' cannot subscribe to streams", self->id);
-        return;
+        return NULL;
     }
     sq_subscription_t *grown =
         realloc (self->subscriptions, (self->subscription_count + 1) * sizeof (sq_subscription_t));
     if (!grown) {
         s_builder_error (self->topology, "out of memory subscribing '%s'", self->id);
-        return;
+        return NULL;
     }
     self->subscriptions = grown;
     self->subscriptions[self->subscription_count++] = (sq_subscription_t){
@@ -304,6 +304,7 @@ s_subscribe (sq_component_t *self, const char *source, const char *stream, sq_gr
         .type = type,
         .fields = fields ? strdup (fields) : NULL,
     };
+    return &self->subscriptions[self->subscription_count - 1];
 }
 
 void
@@ -350,6 +351,22 @@ sq_component_none_grouping (sq_component_t *self, const char *source, const char
     s_subscribe (self, source, stream, SQ_GROUPING_NONE, NULL);
 }
 
+void
+sq_component_partial_key_grouping (sq_component_t *self, const char *source, const char *stream,
+                                   const char *fields)
+{
+    s_subscribe (self, source, stream, SQ_GROUPING_PARTIAL_KEY, fields ? fields : "");
+}
+
+void
+sq_component_custom_grouping (sq_component_t *self, const char *source, const char *stream,
+                              const sq_custom_grouping_t *grouping)
+{
+    sq_subscription_t *input = s_subscribe (self, source, stream, SQ_GROUPING_CUSTOM, NULL);
+    if (input)
+        input->custom = grouping;
+}
+
 const char *
 sq_grouping_type_name (sq_grouping_type_t type)
 {
@@ -368,6 +385,10 @@ sq_grouping_type_name (sq_grouping_type_t type)
         return "local-or-shuffle";
     case SQ_GROUPING_NONE:
         return "none";
+    case SQ_GROUPING_PARTIAL_KEY:
+        return "partial-key";
+    case SQ_GROUPING_CUSTOM:
+        return "custom";
     }
     return "unknown";
 }
@@ -403,13 +424,16 @@ s_validate_subscription (const sq_topology_t *self, const sq_component_t *bolt,
         return sq_error_set ("bolt '%s' subscribes to stream '%s' of '%s', which '%s' does "
                              "not declare",
                              bolt->id, input->stream, source->id, source->id);
-    if (input->type != SQ_GROUPING_FIELDS)
+    if (input->type == SQ_GROUPING_CUSTOM && (!input->custom || !input->custom->choose))
+        return sq_error_set ("bolt '%s' has a custom grouping on '%s' with no choose callback",
+                             bolt->id, source->id);
+    if (input->type != SQ_GROUPING_FIELDS && input->type != SQ_GROUPING_PARTIAL_KEY)
         return 0;
     sq_stream_t *grouped = sq_stream_new (source->id, input->stream, input->fields);
     if (!grouped || grouped->field_count == 0) {
         sq_stream_destroy (&grouped);
-        return sq_error_set ("bolt '%s' has a fields grouping on '%s' with no fields", bolt->id,
-                             source->id);
+        return sq_error_set ("bolt '%s' has a %s grouping on '%s' with no fields", bolt->id,
+                             sq_grouping_type_name (input->type), source->id);
     }
     int rc = 0;
     for (size_t i = 0; i < grouped->field_count && rc == 0; i++)

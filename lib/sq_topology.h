@@ -21,14 +21,17 @@ typedef enum {
     SQ_GROUPING_DIRECT,
     SQ_GROUPING_LOCAL_OR_SHUFFLE,
     SQ_GROUPING_NONE,
+    SQ_GROUPING_PARTIAL_KEY,
+    SQ_GROUPING_CUSTOM,
 } sq_grouping_type_t;
 
 //  One input of a bolt: which stream it reads and how it is grouped.
 typedef struct {
-    char *source;            //  id of the emitting component
-    char *stream;            //  stream id
-    sq_grouping_type_t type; //  grouping
-    char *fields;            //  comma-separated fields (fields grouping), else NULL
+    char *source;                       //  id of the emitting component
+    char *stream;                       //  stream id
+    sq_grouping_type_t type;            //  grouping
+    char *fields;                       //  comma-separated fields (fields, partial key), else NULL
+    const sq_custom_grouping_t *custom; //  custom grouping's callbacks, else NULL
 } sq_subscription_t;
 
 struct _sq_component_t {

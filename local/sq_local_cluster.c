@@ -57,6 +57,20 @@ int
 sq_local_cluster_submit (sq_local_cluster_t *self, const char *name, const sq_config_t *config,
                          sq_topology_t **topology_p)
 {
+    return sq_local_cluster_submit_with_options (self, name, config, topology_p, NULL);
+}
+
+int
+sq_local_cluster_submit_with_options (sq_local_cluster_t *self, const char *name,
+                                      const sq_config_t *config, sq_topology_t **topology_p,
+                                      const sq_submit_options_t *options)
+{
+    bool inactive = options && options->initial_status == SQ_INITIAL_STATUS_INACTIVE;
+    if (options && !inactive && options->initial_status != SQ_INITIAL_STATUS_ACTIVE) {
+        sq_topology_destroy (topology_p);
+        return sq_error_set ("topology '%s': unknown initial status %d", name,
+                             (int) options->initial_status);
+    }
     if (sq_topology_check_name (name)) {
         sq_topology_destroy (topology_p);
         return -1;
@@ -71,10 +85,11 @@ sq_local_cluster_submit (sq_local_cluster_t *self, const char *name, const sq_co
         return sq_error_set ("out of memory");
     }
     self->runtimes = grown;
-    sq_runtime_options_t options = {.acker = sq_acker_task ()};
-    sq_runtime_t *runtime = sq_runtime_new (name, topology_p, config, &options);
+    sq_runtime_options_t runtime_options = {.acker = sq_acker_task ()};
+    sq_runtime_t *runtime = sq_runtime_new (name, topology_p, config, &runtime_options);
     if (!runtime)
         return -1;
+    sq_runtime_set_active (runtime, !inactive);
     if (sq_runtime_start (runtime)) {
         char error[512];
         snprintf (error, sizeof error, "%s", sq_last_error ());
@@ -82,8 +97,9 @@ sq_local_cluster_submit (sq_local_cluster_t *self, const char *name, const sq_co
         return sq_error_set ("%s", error);
     }
     self->runtimes[self->runtime_count++] = runtime;
-    zsys_info ("topology=%s started: %zu executors, %d tasks, %d ackers", name,
-               runtime->executor_count, runtime->task_count, runtime->acker_count);
+    zsys_info ("topology=%s started%s: %zu executors, %d tasks, %d ackers", name,
+               inactive ? " inactive" : "", runtime->executor_count, runtime->task_count,
+               runtime->acker_count);
     return 0;
 }
 

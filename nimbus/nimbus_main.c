@@ -12,6 +12,7 @@
 */
 #include "nimbus_server.h"
 #include "sq_config.h"
+#include "sq_coverage.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -84,6 +85,8 @@ main (int argc, char *argv[])
         return 1;
     }
     int rc = nimbus_server_run (server);
+    //  Asked to stop: a test may kill us should the shutdown hang.
+    SQ_COVERAGE_FLUSH ();
     nimbus_server_destroy (&server);
     return rc == 0 ? 0 : 1;
 }

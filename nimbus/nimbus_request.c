@@ -5,8 +5,9 @@
       request   = [ delimiter ] json [ package ]
       delimiter = empty frame            ; sent by REQ clients, echoed back
       json      = JSON object, at most NIMBUS_REQUEST_MAX_JSON bytes:
-                  "version": 1, "verb": string, optional "request": integer
-                  (echoed in the reply), and the verb's fields
+                  "version": 1 or 2, "verb": string, optional "request":
+                  integer (echoed in the reply), and the verb's fields
+                  (submit's "initial_status" needs version 2)
       package   = the package bytes      ; submit only
 
     Field types and ranges are in s_decode_fields; doc/control.md lists
@@ -30,6 +31,7 @@ struct _nimbus_request_t {
     bool delimiter;                 //  the sender sent an empty delimiter frame (REQ)
     json_t *body;                   //  the JSON object, NULL when there was none
     json_t *number;                 //  the "request" number to echo, or NULL
+    int version;                    //  the request's protocol version; replies use it
     const char *verb_name;          //  "verb" as sent, "?" when absent
     char *error;                    //  what is malformed, or NULL
     nimbus_request_fields_t fields; //  the decoded fields
@@ -140,6 +142,25 @@ s_integer (nimbus_request_t *self, const char *field, bool required, long long l
     return 0;
 }
 
+//  Submit's optional "initial_status" (protocol version 2): "active" or
+//  "inactive"; *inactive_p true for the latter.
+static int
+s_initial_status (nimbus_request_t *self, bool *inactive_p)
+{
+    json_t *value = json_object_get (self->body, "initial_status");
+    *inactive_p = false;
+    if (!value)
+        return 0;
+    if (self->version < 2)
+        return s_malformed (self, "submit: field 'initial_status' needs \"version\": 2");
+    const char *status = json_string_value (value);
+    if (!status || (strcmp (status, "active") != 0 && strcmp (status, "inactive") != 0))
+        return s_malformed (self,
+                            "submit: field 'initial_status' must be \"active\" or \"inactive\"");
+    *inactive_p = strcmp (status, "inactive") == 0;
+    return 0;
+}
+
 //  Decode the fields of the verb.
 static int
 s_decode_fields (nimbus_request_t *self, zmsg_t *msg)
@@ -156,6 +177,8 @@ s_decode_fields (nimbus_request_t *self, zmsg_t *msg)
     case NIMBUS_VERB_SUBMIT:
         if (s_name (self, true, &fields->name) ||
             s_string (self, "checksum", true, &fields->checksum))
+            return -1;
+        if (s_initial_status (self, &fields->inactive))
             return -1;
         fields->config = json_object_get (self->body, "config");
         if (fields->config && !json_is_object (fields->config))
@@ -243,16 +266,20 @@ s_decode (nimbus_request_t *self, zmsg_t *msg)
         self->verb_name = verb;
     json_t *version = json_object_get (self->body, "version");
     if (!version) {
-        s_malformed (self, "request has no 'version' (this nimbus speaks %d)", SQ_CONTROL_VERSION);
+        s_malformed (self, "request has no 'version' (this nimbus speaks %d to %d)",
+                     SQ_CONTROL_VERSION_MIN, SQ_CONTROL_VERSION);
         return;
     }
-    if (!json_is_integer (version) || json_integer_value (version) != SQ_CONTROL_VERSION) {
+    if (!json_is_integer (version) || json_integer_value (version) < SQ_CONTROL_VERSION_MIN ||
+        json_integer_value (version) > SQ_CONTROL_VERSION) {
         char *text = json_dumps (version, JSON_ENCODE_ANY | JSON_COMPACT);
-        s_malformed (self, "unsupported control protocol version %.32s (this nimbus speaks %d)",
-                     text ? text : "?", SQ_CONTROL_VERSION);
+        s_malformed (self,
+                     "unsupported control protocol version %.32s (this nimbus speaks %d to %d)",
+                     text ? text : "?", SQ_CONTROL_VERSION_MIN, SQ_CONTROL_VERSION);
         free (text);
         return;
     }
+    self->version = (int) json_integer_value (version);
     if (!verb) {
         s_malformed (self, "request has no 'verb' string");
         return;
@@ -287,6 +314,7 @@ nimbus_request_decode (zmsg_t **msg_p)
         return NULL;
     }
     self->verb_name = "?";
+    self->version = SQ_CONTROL_VERSION_MIN;
     self->routing_id = zmsg_pop (msg);
     self->sender = self->routing_id ? zframe_strhex (self->routing_id) : strdup ("?");
     //  Routing ids are short unless a peer sent nonsense; logs stay short.
@@ -381,7 +409,7 @@ nimbus_request_reply (nimbus_request_t *self, zsock_t *router, json_t **extra_p,
                       const void *payload, size_t payload_size)
 {
     assert (self);
-    json_t *reply = json_pack ("{s:i, s:b}", "version", SQ_CONTROL_VERSION, "ok", 1);
+    json_t *reply = json_pack ("{s:i, s:b}", "version", self->version, "ok", 1);
     if (reply && extra_p && *extra_p)
         json_object_update (reply, *extra_p);
     if (extra_p) {
@@ -399,7 +427,7 @@ nimbus_request_reply_error (nimbus_request_t *self, zsock_t *router, const char 
     va_start (args, format);
     char *error = zsys_vprintf (format, args);
     va_end (args);
-    json_t *reply = json_pack ("{s:i, s:b, s:s}", "version", SQ_CONTROL_VERSION, "ok", 0, "error",
+    json_t *reply = json_pack ("{s:i, s:b, s:s}", "version", self->version, "ok", 0, "error",
                                error ? error : "out of memory");
     free (error);
     return s_send (self, router, reply, NULL, 0);

@@ -44,6 +44,7 @@ typedef struct {
     const char *id;         //  download, heartbeat: topology id
     json_t *config;         //  submit: the config object
     const char *checksum;   //  submit: hex SHA-256 of the package
+    bool inactive;          //  submit: "initial_status": "inactive" (version 2)
     zframe_t *package;      //  submit: the package bytes (frame 2)
     double wait_secs;       //  kill, rebalance: seconds to wait; -1 when not given
     int workers;            //  rebalance: new worker count; 0 when not given
@@ -80,13 +81,15 @@ const char *nimbus_request_sender (nimbus_request_t *self);
 //  True when the sender expects a reply: anything that is not a
 //  heartbeat, malformed or not.
 bool nimbus_request_wants_reply (nimbus_request_t *self);
-//  Send {"version": 1, "ok": true} with the fields of extra (may be NULL;
-//  takes ownership and nulls it) and an optional payload frame. Returns
-//  0, or -1 when the reply could not be queued (the sender is gone or
-//  does not read).
+//  Send {"version": V, "ok": true}, V the request's version (or, when it
+//  had none this nimbus speaks, SQ_CONTROL_VERSION_MIN), with the fields
+//  of extra (may be NULL; takes ownership and nulls it) and an optional
+//  payload frame. Returns 0, or -1 when the reply could not be queued (the
+//  sender is gone or does not read).
 int nimbus_request_reply (nimbus_request_t *self, zsock_t *router, json_t **extra_p,
                           const void *payload, size_t payload_size);
-//  Send {"version": 1, "ok": false, "error": <formatted>}. Returns 0 or -1.
+//  Send {"version": V, "ok": false, "error": <formatted>}, V as for
+//  nimbus_request_reply. Returns 0 or -1.
 int nimbus_request_reply_error (nimbus_request_t *self, zsock_t *router, const char *format, ...)
     __attribute__ ((format (printf, 3, 4)));
 

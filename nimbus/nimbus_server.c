@@ -352,6 +352,8 @@ s_finish_submit (nimbus_server_t *self, nimbus_topology_t *topology)
     }
     record->submitted = (int64_t) time (NULL);
     record->workers = nimbus_validator_workers (validator);
+    if (nimbus_request_fields (request)->inactive)
+        record->status = SQ_TOPOLOGY_INACTIVE;
     size_t executor_count;
     const nimbus_executor_t *executors = nimbus_topology_executors (topology, &executor_count);
     sq_assignment_t *assignment =
@@ -370,8 +372,9 @@ s_finish_submit (nimbus_server_t *self, nimbus_topology_t *topology)
                           zclock_mono ());
     json_t *reply = json_pack ("{s:s}", "id", id);
     nimbus_request_reply (request, self->router, &reply, NULL, 0);
-    zsys_info ("topology=%s id=%s: submitted workers=%zu executors=%zu", name, id, workers,
-               executor_count);
+    zsys_info ("topology=%s id=%s: submitted workers=%zu executors=%zu status=%s", name, id,
+               workers, executor_count,
+               nimbus_request_fields (request)->inactive ? "inactive" : "active");
     nimbus_topology_end_submit (topology);
     return;
 

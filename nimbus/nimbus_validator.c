@@ -3,6 +3,7 @@
 #include "nimbus_scheduler.h"
 #include "sq_cluster_state.h"
 #include "sq_config.h"
+#include "sq_coverage.h"
 #include "sq_error.h"
 #include "sq_package.h"
 #include "sq_task_layout.h"
@@ -101,6 +102,7 @@ s_child (int fd, const char *path, const sq_config_t *config)
         s_write_all (fd, text);
     //  _exit: no atexit handlers, no destructors of the package or of
     //  the libraries whose threads stayed behind in the parent.
+    SQ_COVERAGE_FLUSH ();
     _exit (text ? 0 : 1);
 }
 
@@ -133,6 +135,7 @@ nimbus_validator_new (const char *path, const sq_config_t *config)
         return NULL;
     }
     if (pid == 0) {
+        SQ_COVERAGE_FORKED ();
         close (fds[0]);
         s_child (fds[1], path, config);
     }

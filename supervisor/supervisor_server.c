@@ -4,6 +4,7 @@
 #include "sq_cluster_state.h"
 #include "sq_supervisor_info.h"
 #include "sq_config.h"
+#include "sq_coverage.h"
 #include "sq_error.h"
 #include "sq_zk.h"
 #include "supervisor_assignments.h"
@@ -463,6 +464,8 @@ supervisor_server_run (supervisor_server_t *self, int signal_fd)
         if (self->superseded)
             stop = true;
     }
+    //  Stopping waits for the workers: a test may kill us meanwhile.
+    SQ_COVERAGE_FLUSH ();
     s_stop (self);
     zpoller_destroy (&poller);
     return self->superseded ? -1 : 0;

@@ -1,5 +1,6 @@
 /*  supervisor_workers - the worker processes of a supervisor's slots */
 #include "supervisor_workers.h"
+#include "sq_coverage.h"
 #include "sq_error.h"
 #include "sq_slot_paths.h"
 
@@ -393,7 +394,9 @@ s_record_worker (supervisor_workers_t *self, s_slot_t *slot)
     free (pid);
 }
 
-//  In the child, between fork and exec: only async-signal-safe calls.
+//  In the child, between fork and exec: only async-signal-safe calls (but
+//  for coverage builds' counters: libgcov writes files with malloc and
+//  stdio, which glibc makes usable again in a forked child).
 static void
 s_child (int null_fd, int log_fd, const char *command, char **argv, const char *failure)
 {
@@ -417,9 +420,11 @@ s_child (int null_fd, int log_fd, const char *command, char **argv, const char *
         for (long fd = 3; fd < (limit > 0 && limit < 65536 ? limit : 65536); fd++)
             close ((int) fd);
     }
+    SQ_COVERAGE_FLUSH ();
     execv (command, argv);
     ssize_t ignored = write (2, failure, strlen (failure));
     (void) ignored;
+    SQ_COVERAGE_FLUSH ();
     _exit (127);
 }
 
@@ -460,8 +465,10 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
                  stamp, self->supervisor_id, slot->want_name, slot->want_id, slot->want_executors,
                  slot->port);
         pid = fork ();
-        if (pid == 0)
+        if (pid == 0) {
+            SQ_COVERAGE_FORKED ();
             s_child (null_fd, log_fd, self->command, argv, failure);
+        }
         if (pid < 0)
             zsys_error ("supervisor=%s port=%d cannot fork a worker: %s", self->supervisor_id,
                         slot->port, strerror (errno));

@@ -9,6 +9,7 @@
     renewed); 2: a usage error.
 */
 #include "sq_config.h"
+#include "sq_coverage.h"
 #include "worker.h"
 
 #include <czmq.h>
@@ -90,6 +91,8 @@ main (int argc, char *argv[])
                     identity.port, sq_last_error ());
     else {
         rc = worker_run (worker, &s_interrupted) == 0 ? 0 : 1;
+        //  Asked to stop: the supervisor kills us should the shutdown hang.
+        SQ_COVERAGE_FLUSH ();
         worker_destroy (&worker);
     }
     sq_config_destroy (&config);

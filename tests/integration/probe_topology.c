@@ -1,6 +1,8 @@
 /*  probe_topology - a test package whose deliveries a test can audit
 
     numbers (spout, 1) -shuffle-> relay (4) -fields "number"-> sink (2)
+    and, with probe.groupings set, also from relay:
+        -custom (number % 2)-> custom (2)   -partial key "number"-> partial (2)
 
     The spout plays a durable source, like a message queue with committed
     offsets: it emits the numbers 0 .. probe.messages-1 as tracked tuples
@@ -12,6 +14,10 @@
     changes, at most every probe.emitted.every seconds), so a test can tell
     which numbers went out before a moment. The sink appends what it
     receives to <probe.dir>/sink-<task>.log, so duplicates can be counted.
+    It appends its lifecycle to <probe.dir>/spout.log, one word a line:
+    "open", "activate", "deactivate", and "next" for the first next_tuple
+    call after each of those, so a test sees when (and whether) the spout
+    was activated and called.
 
     To time message timeouts, the sink can drop the first delivery of every
     probe.drop.every-th number (never acking it, so its tree times out;
@@ -26,9 +32,10 @@
     ones; 0, the default: no limit), probe.drop.every (0, the default:
     the sink drops nothing), probe.emitted.every (0.1; 0 rewrites
     <probe.dir>/emitted at every new number, for a test that must know what
-    is in flight now). A restarted spout skips the numbers already acked at
-    once, so it is back at the head of the stream as soon as it has emitted
-    the ones its predecessor left unacked.
+    is in flight now), probe.groupings (false: add the custom and partial
+    key bolts, which log like the sink). A restarted spout skips the numbers
+    already acked at once, so it is back at the head of the stream as soon
+    as it has emitted the ones its predecessor left unacked.
 */
 #include <squall.h>
 
@@ -49,6 +56,8 @@ typedef struct {
     sq_collector_t *collector; //  where numbers go
     FILE *acked_log;           //  <probe.dir>/acked.log, appended
     FILE *failed_log;          //  <probe.dir>/failed.log, appended
+    FILE *spout_log;           //  <probe.dir>/spout.log, appended
+    bool called;               //  next_tuple called since the last spout.log event
     double *emitted_at;        //  emitted_at[n]: monotonic seconds of n's latest emit
     bool *acked;               //  acked[n]: n was acked
     int *replay;               //  failed numbers to emit again
@@ -135,17 +144,21 @@ s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *col
         fclose (previous);
     self->acked_log = s_open_log (context, "acked.log", "a");
     self->failed_log = s_open_log (context, "failed.log", "a");
+    self->spout_log = s_open_log (context, "spout.log", "a");
     self->emitted_at = calloc ((size_t) self->messages, sizeof (double));
     char name[64];
     snprintf (name, sizeof name, "emitted.%d", sq_context_task_id (context));
     self->emitted_temporary = s_probe_path (context, name);
     self->emitted_path = s_probe_path (context, "emitted");
-    if (!self->acked_log || !self->failed_log || !self->emitted_temporary || !self->emitted_path) {
+    if (!self->acked_log || !self->failed_log || !self->spout_log || !self->emitted_temporary ||
+        !self->emitted_path) {
         fprintf (stderr, "probe: config key probe.dir must name a writable directory\n");
         if (self->acked_log)
             fclose (self->acked_log);
         if (self->failed_log)
             fclose (self->failed_log);
+        if (self->spout_log)
+            fclose (self->spout_log);
         free (self->emitted_at);
         free (self->emitted_temporary);
         free (self->emitted_path);
@@ -156,6 +169,8 @@ s_numbers_open (void **state_p, const sq_context_t *context, sq_collector_t *col
     }
     setvbuf (self->acked_log, NULL, _IOLBF, 0);
     setvbuf (self->failed_log, NULL, _IOLBF, 0);
+    setvbuf (self->spout_log, NULL, _IOLBF, 0);
+    fprintf (self->spout_log, "open\n");
     *state_p = self;
     return 0;
 }
@@ -181,6 +196,9 @@ static void
 s_numbers_next (void *state)
 {
     numbers_t *self = state;
+    if (!self->called)
+        fprintf (self->spout_log, "next\n");
+    self->called = true;
     for (int emitted = 0; emitted < self->per_call;) {
         int number = s_pick_number (self);
         if (number < 0)
@@ -216,12 +234,33 @@ s_numbers_fail (void *state, uint64_t msg_id)
         self->replay[self->replay_count++] = (int) msg_id;
 }
 
+//  Log a status change the spout was told of.
+static void
+s_numbers_status (numbers_t *self, const char *event)
+{
+    fprintf (self->spout_log, "%s\n", event);
+    self->called = false;
+}
+
+static void
+s_numbers_activate (void *state)
+{
+    s_numbers_status (state, "activate");
+}
+
+static void
+s_numbers_deactivate (void *state)
+{
+    s_numbers_status (state, "deactivate");
+}
+
 static void
 s_numbers_close (void *state)
 {
     numbers_t *self = state;
     fclose (self->acked_log);
     fclose (self->failed_log);
+    fclose (self->spout_log);
     free (self->emitted_at);
     free (self->emitted_temporary);
     free (self->emitted_path);
@@ -236,6 +275,8 @@ static const sq_spout_t s_numbers = {
     .next_tuple = s_numbers_next,
     .ack = s_numbers_ack,
     .fail = s_numbers_fail,
+    .activate = s_numbers_activate,
+    .deactivate = s_numbers_deactivate,
     .close = s_numbers_close,
 };
 
@@ -320,14 +361,69 @@ static const sq_bolt_t s_sink = {
     .cleanup = s_sink_cleanup,
 };
 
+//  Custom grouping: number n goes to target task n % target count.
+typedef struct {
+    int *targets; //  the target task ids
+    size_t count; //  how many
+} by_number_t;
+
+static int
+s_by_number_prepare (void **state_p, const sq_context_t *context, const char *stream,
+                     const int *target_tasks, size_t target_count)
+{
+    (void) context;
+    (void) stream;
+    by_number_t *self = calloc (1, sizeof (by_number_t));
+    int *targets = malloc (target_count * sizeof (int));
+    if (!self || !targets || target_count == 0) {
+        free (self);
+        free (targets);
+        return -1;
+    }
+    memcpy (targets, target_tasks, target_count * sizeof (int));
+    self->targets = targets;
+    self->count = target_count;
+    *state_p = self;
+    return 0;
+}
+
+static int
+s_by_number_choose (void *state, int task_id, const sq_value_t *values, size_t count, int *chosen)
+{
+    (void) task_id;
+    (void) count;
+    by_number_t *self = state;
+    chosen[0] = self->targets[(uint64_t) values[0].as.i % self->count];
+    return 1;
+}
+
+static void
+s_by_number_cleanup (void *state)
+{
+    by_number_t *self = state;
+    free (self->targets);
+    free (self);
+}
+
+static const sq_custom_grouping_t s_by_number = {
+    .prepare = s_by_number_prepare,
+    .choose = s_by_number_choose,
+    .cleanup = s_by_number_cleanup,
+};
+
 int
 squall_topology (sq_topology_t *topology, const sq_config_t *config)
 {
-    (void) config;
     sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
     sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "relay", &s_relay, 4), "numbers",
                                    NULL);
     sq_component_fields_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "relay",
                                   NULL, "number");
+    if (sq_config_bool (config, "probe.groupings", false)) {
+        sq_component_custom_grouping (sq_topology_set_bolt (topology, "custom", &s_sink, 2),
+                                      "relay", NULL, &s_by_number);
+        sq_component_partial_key_grouping (sq_topology_set_bolt (topology, "partial", &s_sink, 2),
+                                           "relay", NULL, "number");
+    }
     return 0;
 }

@@ -4,7 +4,8 @@
     Each test starts a fresh cluster (cluster_harness), submits with the
     real storm-submit, and plays an operator's day: exact word counts
     across workers, kill -9 of a worker, of a supervisor with its workers,
-    of nimbus, kill and rebalance, and garbage sent to the daemons' ports.
+    of nimbus, kill and rebalance, and garbage sent to the daemons' ports;
+    and (case "status") a topology submitted inactive, then activated.
     With acking on, the probe topology's spout logs every acked message;
     at-least-once means that log ends up holding every message.
 */
@@ -12,6 +13,7 @@
 #include "test_processes.h"
 #include "sq_assignment.h"
 #include "sq_control.h"
+#include "sq_grouping.h"
 
 #include <check.h>
 #include <czmq.h>
@@ -109,10 +111,11 @@ s_wait_probe_acked (int messages, double seconds)
 
 //  Submit the probe topology with message timeout T = timeout_secs; with
 //  drop_every > 0 its sink drops the first delivery of every drop_every-th
-//  number (see probe_topology.c).
+//  number (see probe_topology.c); `extra` is one more config option
+//  ("key=value").
 static void
-s_submit_probe_timed (const char *workers, const char *per_call, const char *rate, int timeout_secs,
-                      int drop_every)
+s_submit_probe_with (const char *workers, const char *per_call, const char *rate, int timeout_secs,
+                     int drop_every, const char *extra)
 {
     char *package = s_package ("tests/integration/.libs/probe_topology");
     char dir[4400], messages[64];
@@ -127,14 +130,15 @@ s_submit_probe_timed (const char *workers, const char *per_call, const char *rat
               timeout_secs);
     snprintf (drop_option, sizeof drop_option, "probe.drop.every=%d", drop_every);
     CLI_OK (package, "probe", "-c", dir, "-c", messages, "-c", workers_option, "-c",
-            per_call_option, "-c", rate_option, "-c", timeout_option, "-c", drop_option);
+            per_call_option, "-c", rate_option, "-c", timeout_option, "-c", drop_option, "-c",
+            extra);
     free (package);
 }
 
 static void
 s_submit_probe_at (const char *workers, const char *per_call, const char *rate)
 {
-    s_submit_probe_timed (workers, per_call, rate, 5, 0);
+    s_submit_probe_with (workers, per_call, rate, 5, 0, "probe.groupings=false");
 }
 
 //  300 new messages a second: faults strike in the middle of the run.
@@ -174,7 +178,6 @@ s_assignment (const char *name)
     free (data);
     return assignment;
 }
-
 
 //  ---------------------------------------------------------------------
 
@@ -300,7 +303,7 @@ START_TEST (test_message_timeout_fires_between_t_and_2t)
     //  Two workers, so that the dropped tuples cross processes; the 30
     //  dropped numbers go out over the 10 s of the run, at every phase of
     //  the timeout rotation.
-    s_submit_probe_timed ("2", "2", "300", TIMEOUT_S, DROP_EVERY);
+    s_submit_probe_with ("2", "2", "300", TIMEOUT_S, DROP_EVERY, "probe.groupings=false");
     ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
                    s_probe_acked (), PROBE_MESSAGES);
     char path[4300];
@@ -567,6 +570,152 @@ START_TEST (test_garbage_is_dropped_and_everyone_keeps_running)
 }
 END_TEST
 
+//  Custom and partial key groupings across workers. Workers rebuild the
+//  topology from the package, so both groupings run in every process; the
+//  probe's extra bolts log what they receive, and the logs must show every
+//  number at the task its grouping allows.
+START_TEST (test_custom_and_partial_key_groupings_across_workers)
+{
+    s_submit_probe_with ("2", "10", "0", 5, 0, "probe.groupings=true");
+    sq_assignment_t *assignment = s_assignment ("probe");
+    ck_assert_ptr_nonnull (assignment);
+    ck_assert_uint_eq (assignment->worker_count, 2);
+    //  Both groupings cross processes: each worker runs relay tasks (2-5)
+    //  and custom or partial tasks (8-11) are in both workers.
+    for (size_t w = 0; w < 2; w++) {
+        bool relay = false, grouped = false;
+        for (int task = 2; task <= 11; task++)
+            if (sq_assignment_find_task (assignment, task) == &assignment->workers[w]) {
+                relay |= task <= 5;
+                grouped |= task >= 8;
+            }
+        ck_assert (relay && grouped);
+    }
+    sq_assignment_destroy (&assignment);
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+    //  The bolts close their logs when their workers stop.
+    CLI_OK ("kill", "probe", "-w", "1");
+    //  Task ids follow the order components were added: numbers 1, relay
+    //  2-5, sink 6-7, custom 8-9 (number n at 8 + n % 2), partial 10-11
+    //  (number n at 10 + one of its two candidates).
+    static bool custom_seen[PROBE_MESSAGES], partial_seen[PROBE_MESSAGES];
+    int custom = 0, partial = 0, misplaced = 0;
+    for (int waited = 0; waited < 300 && (custom < PROBE_MESSAGES || partial < PROBE_MESSAGES);
+         waited++) {
+        usleep (100000);
+        memset (custom_seen, 0, sizeof custom_seen);
+        memset (partial_seen, 0, sizeof partial_seen);
+        custom = partial = misplaced = 0;
+        for (int task = 8; task <= 11; task++) {
+            char path[4400];
+            snprintf (path, sizeof path, "%s/sink-%d.log", s_probe_dir, task);
+            FILE *file = fopen (path, "r");
+            int number;
+            while (file && fscanf (file, "%d\n", &number) == 1) {
+                if (number < 0 || number >= PROBE_MESSAGES) {
+                    misplaced++;
+                    continue;
+                }
+                int index = 0, first, second;
+                sq_value_t value = sq_int (number);
+                sq_grouping_partial_key_candidates (&value, &index, 1, 2, &first, &second);
+                if (task < 10 && task == 8 + number % 2) {
+                    custom += !custom_seen[number];
+                    custom_seen[number] = true;
+                } else if (task >= 10 && (task == 10 + first || task == 10 + second)) {
+                    partial += !partial_seen[number];
+                    partial_seen[number] = true;
+                } else
+                    misplaced++;
+            }
+            if (file)
+                fclose (file);
+        }
+    }
+    ck_assert_int_eq (misplaced, 0);
+    ck_assert_int_eq (custom, PROBE_MESSAGES);
+    ck_assert_int_eq (partial, PROBE_MESSAGES);
+}
+END_TEST
+
+//  ---------------------------------------------------------------------
+//  Topology status: submitted inactive, activated, deactivated
+
+//  The probe spout's lifecycle log (see probe_topology.c) into text.
+static void
+s_spout_log (char *text, size_t size)
+{
+    char path[4300];
+    snprintf (path, sizeof path, "%s/spout.log", s_probe_dir);
+    FILE *file = fopen (path, "r");
+    size_t length = file ? fread (text, 1, size - 1, file) : 0;
+    text[length] = 0;
+    if (file)
+        fclose (file);
+}
+
+//  Poll until the spout's log reads expected, or seconds pass.
+static bool
+s_wait_spout_log (const char *expected, double seconds)
+{
+    char text[512];
+    for (int waited = 0; waited < seconds * 20; waited++) {
+        s_spout_log (text, sizeof text);
+        if (strcmp (text, expected) == 0)
+            return true;
+        usleep (50000);
+    }
+    return false;
+}
+
+//  How long the test watches a spout that must not be called: an active
+//  one is called within milliseconds of its open.
+#define INACTIVE_WATCH_SECS 2
+
+START_TEST (test_submitted_inactive_emits_only_once_activated)
+{
+    char *package = s_package ("tests/integration/.libs/probe_topology");
+    char dir[4400], messages[64];
+    snprintf (dir, sizeof dir, "probe.dir=%s", s_probe_dir);
+    snprintf (messages, sizeof messages, "probe.messages=%d", PROBE_MESSAGES);
+    char *output = s_cli (0, package, "probe", "--inactive", "-c", dir, "-c", messages, "-c",
+                          "topology.workers=2", "-c", "probe.rate=300", NULL);
+    ck_assert_msg (strstr (output, "(inactive)"), "submit said: %s", output);
+    free (output);
+    free (package);
+    const char *const inactive[] = {"\"inactive\"", NULL}, *const nothing[] = {NULL};
+    ck_assert (s_record_says ("probe", inactive, nothing));
+    //  The worker starts and opens the spout, which is then left alone.
+    char text[512];
+    ck_assert_msg (s_wait_spout_log ("open\n", 60), "spout log: %s",
+                   (s_spout_log (text, sizeof text), text));
+    for (int waited = 0; waited < INACTIVE_WATCH_SECS * 20; waited++) {
+        s_spout_log (text, sizeof text);
+        ck_assert_str_eq (text, "open\n");
+        usleep (50000);
+    }
+    ck_assert_int_eq (s_probe_acked (), 0);
+    output = s_cli (0, "list", NULL);
+    ck_assert_msg (strstr (output, "inactive"), "list said: %s", output);
+    free (output);
+
+    //  Activated: activate comes first, then next_tuple, and numbers flow.
+    CLI_OK ("activate", "probe");
+    ck_assert_msg (s_wait_spout_log ("open\nactivate\nnext\n", 30), "spout log: %s",
+                   (s_spout_log (text, sizeof text), text));
+    ck_assert (s_wait_probe_acked (100, 60));
+    CLI_OK ("deactivate", "probe");
+    ck_assert_msg (s_wait_spout_log ("open\nactivate\nnext\ndeactivate\n", 30), "spout log: %s",
+                   (s_spout_log (text, sizeof text), text));
+    CLI_OK ("activate", "probe");
+    ck_assert_msg (s_wait_spout_log ("open\nactivate\nnext\ndeactivate\nactivate\nnext\n", 30),
+                   "spout log: %s", (s_spout_log (text, sizeof text), text));
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -587,6 +736,17 @@ main (void)
     tcase_add_test (tcase, test_rebalance_survives_nimbus_restart);
     tcase_add_test (tcase, test_garbage_is_dropped_and_everyone_keeps_running);
     suite_add_tcase (suite, tcase);
+    //  Its own case, so that CK_RUN_CASE=groupings runs it alone.
+    TCase *groupings = tcase_create ("groupings");
+    tcase_set_timeout (groupings, 300);
+    tcase_add_checked_fixture (groupings, s_setup, s_teardown);
+    tcase_add_test (groupings, test_custom_and_partial_key_groupings_across_workers);
+    suite_add_tcase (suite, groupings);
+    TCase *status = tcase_create ("status");
+    tcase_set_timeout (status, 300);
+    tcase_add_checked_fixture (status, s_setup, s_teardown);
+    tcase_add_test (status, test_submitted_inactive_emits_only_once_activated);
+    suite_add_tcase (suite, status);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
     int failed = srunner_ntests_failed (runner);

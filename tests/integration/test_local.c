@@ -4,8 +4,10 @@
     example package), runs it in a local cluster, and checks what Storm
     users rely on: exact results, at-least-once under failures and silent
     drops, at-most-once without acking traffic, max spout pending, and
-    backpressure that slows the spout without losing tuples.
+    backpressure that slows the spout without losing tuples, and custom
+    and partial key groupings delivering exactly the expected tuples.
 */
+#include "sq_grouping.h"
 #include "sq_package.h"
 #include "squall.h"
 
@@ -24,23 +26,23 @@
 
 //  What the tests observe; written by executor threads, read by the test.
 static struct {
-    int total;                      //  messages the spout emits (new ones)
-    int emits_per_call;             //  most new messages per next_tuple
-    bool untracked;                 //  emit without message ids
-    _Atomic int acks[MAX_MESSAGES]; //  spout ack calls per message
-    _Atomic int fail_calls;         //  spout fail calls
-    _Atomic int replays;            //  messages emitted again after a fail
-    _Atomic int max_in_flight;      //  most messages the spout saw in flight
-    _Atomic long emitted;           //  spout emits (new and replayed)
-    _Atomic long executed;          //  inputs seen by the last bolt
-    _Atomic long flaky_inputs;      //  inputs seen by the flaky bolt
-    _Atomic long flaky_passed;      //  inputs the flaky bolt passed on
-    _Atomic int ticks;              //  tick tuples seen
-    _Atomic int wrong_task;         //  direct tuples that reached another task
-    _Atomic int bad_emit_rc;        //  return code of an emit on an undeclared stream
-    int fail_percent;               //  flaky bolt: inputs failed
-    int drop_percent;               //  flaky bolt: inputs never acked
-    int sleep_us;                   //  sink bolt: time per input
+    int total;                               //  messages the spout emits (new ones)
+    int emits_per_call;                      //  most new messages per next_tuple
+    bool untracked;                          //  emit without message ids
+    _Atomic int acks[MAX_MESSAGES];          //  spout ack calls per message
+    _Atomic int fail_calls;                  //  spout fail calls
+    _Atomic int replays;                     //  messages emitted again after a fail
+    _Atomic int max_in_flight;               //  most messages the spout saw in flight
+    _Atomic long emitted;                    //  spout emits (new and replayed)
+    _Atomic long executed;                   //  inputs seen by the last bolt
+    _Atomic long flaky_inputs;               //  inputs seen by the flaky bolt
+    _Atomic long flaky_passed;               //  inputs the flaky bolt passed on
+    _Atomic int ticks;                       //  tick tuples seen
+    _Atomic int wrong_task;                  //  direct tuples that reached another task
+    _Atomic int bad_emit_rc;                 //  return code of an emit on an undeclared stream
+    int fail_percent;                        //  flaky bolt: inputs failed
+    int drop_percent;                        //  flaky bolt: inputs never acked
+    int sleep_us;                            //  sink bolt: time per input
     _Atomic int64_t emit_ns[TIMED_MESSAGES]; //  timed spout: monotonic time of each emit
     _Atomic int64_t fail_ns[TIMED_MESSAGES]; //  timed spout: monotonic time of its fail
     _Atomic int64_t tick_ns[TIMED_TICKS];    //  sink: monotonic time of the first ticks
@@ -838,6 +840,217 @@ START_TEST (test_open_failure_stops_submit)
 }
 END_TEST
 
+START_TEST (test_component_max_spout_pending_overrides_topology)
+{
+    //  The spout's own 20 wins over the submitted 1000, as in Storm.
+    s_reset_probe (1500);
+    s_probe.sleep_us = 100;
+    sq_topology_t *topology = sq_topology_new ();
+    sq_component_t *spout = sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_config_set_int (sq_component_config (spout), "topology.max.spout.pending", 20);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 1), "numbers",
+                                   NULL);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.max.spout.pending", 1000);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "capped", config, &topology), 0);
+    ck_assert (s_wait_all_acked (60));
+    sq_topology_stats_t stats = s_stats (cluster, "capped");
+    uint64_t limit = 20 + (uint64_t) s_probe.emits_per_call - 1;
+    ck_assert_uint_le (stats.max_pending, limit);
+    ck_assert_uint_ge (stats.max_pending, 10);
+    ck_assert_int_le (atomic_load (&s_probe.max_in_flight), (int) limit);
+
+    //  A negative value in a component's config is refused like the
+    //  topology's, naming the component.
+    topology = sq_topology_new ();
+    spout = sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_config_set_int (sq_component_config (spout), "topology.max.spout.pending", -1);
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "refused", NULL, &topology), -1);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "component 'numbers'"));
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
+//  A spout that records its lifecycle in s_events: 'o' open, 'a'
+//  activate, 'n' the first next_tuple after open or a status change, 'd'
+//  deactivate, 'c' close; and counts next_tuple calls made while it was
+//  not activated, which Storm never makes.
+#define MAX_EVENTS 32
+static _Atomic int s_events[MAX_EVENTS];
+static _Atomic int s_event_count;
+static _Atomic int s_calls_while_inactive;
+static _Atomic long s_next_calls;
+
+typedef struct {
+    bool activated; //  activate seen, no deactivate since
+    bool called;    //  next_tuple called since the last event
+} lifecycle_t;
+
+static void
+s_event (int event)
+{
+    int index = atomic_load (&s_event_count);
+    if (index < MAX_EVENTS) {
+        atomic_store (&s_events[index], event);
+        atomic_store (&s_event_count, index + 1);
+    }
+}
+
+//  The events so far, as a string.
+static void
+s_events_text (char *text)
+{
+    int count = atomic_load (&s_event_count);
+    for (int i = 0; i < count; i++)
+        text[i] = (char) atomic_load (&s_events[i]);
+    text[count] = 0;
+}
+
+//  Poll until the events read `expected`, or seconds pass; true when they do.
+static bool
+s_wait_events (const char *expected, double seconds)
+{
+    char text[MAX_EVENTS + 1];
+    int64_t deadline = s_now_ns () + (int64_t) (seconds * NS_PER_S);
+    do {
+        s_events_text (text);
+        if (strcmp (text, expected) == 0)
+            return true;
+        usleep (2000);
+    } while (s_now_ns () < deadline);
+    return false;
+}
+
+static int
+s_lifecycle_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    *state_p = calloc (1, sizeof (lifecycle_t));
+    s_event ('o');
+    return 0;
+}
+
+static void
+s_lifecycle_next (void *state)
+{
+    lifecycle_t *self = state;
+    atomic_fetch_add (&s_next_calls, 1);
+    if (!self->activated)
+        atomic_fetch_add (&s_calls_while_inactive, 1);
+    if (!self->called)
+        s_event ('n');
+    self->called = true;
+}
+
+//  Record a status change the spout was told of.
+static void
+s_lifecycle_status (lifecycle_t *self, bool activated)
+{
+    self->activated = activated;
+    self->called = false;
+    s_event (activated ? 'a' : 'd');
+}
+
+static void
+s_lifecycle_activate (void *state)
+{
+    s_lifecycle_status (state, true);
+}
+
+static void
+s_lifecycle_deactivate (void *state)
+{
+    s_lifecycle_status (state, false);
+}
+
+static void
+s_lifecycle_close (void *state)
+{
+    free (state);
+    s_event ('c');
+}
+
+static const sq_spout_t s_lifecycle = {
+    .declare_outputs = s_declare_number,
+    .open = s_lifecycle_open,
+    .next_tuple = s_lifecycle_next,
+    .activate = s_lifecycle_activate,
+    .deactivate = s_lifecycle_deactivate,
+    .close = s_lifecycle_close,
+};
+
+static sq_topology_t *
+s_lifecycle_topology (void)
+{
+    atomic_store (&s_event_count, 0);
+    atomic_store (&s_calls_while_inactive, 0);
+    atomic_store (&s_next_calls, 0);
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "lifecycle", &s_lifecycle, 1);
+    return topology;
+}
+
+#define EVENT_WAIT_SECS 10 //  longest wait for a spout to see a status change
+
+START_TEST (test_activate_before_first_next_tuple_and_after_each_deactivate)
+{
+    sq_topology_t *topology = s_lifecycle_topology ();
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "lifecycle", NULL, &topology), 0);
+    char text[MAX_EVENTS + 1];
+    ck_assert_msg (s_wait_events ("oan", EVENT_WAIT_SECS), "events %s",
+                   (s_events_text (text), text));
+    ck_assert_int_eq (sq_local_cluster_deactivate (cluster, "lifecycle"), 0);
+    ck_assert_msg (s_wait_events ("oand", EVENT_WAIT_SECS), "events %s",
+                   (s_events_text (text), text));
+    ck_assert_int_eq (sq_local_cluster_activate (cluster, "lifecycle"), 0);
+    ck_assert_msg (s_wait_events ("oandan", EVENT_WAIT_SECS), "events %s",
+                   (s_events_text (text), text));
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "lifecycle", 0.1), 0);
+    s_events_text (text);
+    ck_assert_msg (strcmp (text, "oandandc") == 0, "events %s", text);
+    ck_assert_int_eq (atomic_load (&s_calls_while_inactive), 0);
+    sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
+//  How long a test watches an inactive spout for a next_tuple call that
+//  must not come: an active spout is called within milliseconds.
+#define INACTIVE_WATCH_NS (NS_PER_S / 2)
+
+START_TEST (test_submitted_inactive_calls_no_next_tuple_until_activated)
+{
+    sq_topology_t *topology = s_lifecycle_topology ();
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    sq_submit_options_t options = {.initial_status = SQ_INITIAL_STATUS_INACTIVE};
+    ck_assert_int_eq (
+        sq_local_cluster_submit_with_options (cluster, "dormant", NULL, &topology, &options), 0);
+    //  Open ran before the submit returned; then nothing, however long.
+    int64_t until = s_now_ns () + INACTIVE_WATCH_NS;
+    while (s_now_ns () < until && atomic_load (&s_next_calls) == 0)
+        usleep (5000);
+    ck_assert_int_eq (atomic_load (&s_next_calls), 0);
+    char text[MAX_EVENTS + 1];
+    s_events_text (text);
+    ck_assert_str_eq (text, "o");
+    //  Deactivating what was never activated calls nothing (Storm's rule).
+    ck_assert_int_eq (sq_local_cluster_deactivate (cluster, "dormant"), 0);
+    ck_assert_int_eq (sq_local_cluster_activate (cluster, "dormant"), 0);
+    ck_assert_msg (s_wait_events ("oan", EVENT_WAIT_SECS), "events %s",
+                   (s_events_text (text), text));
+    ck_assert_int_eq (atomic_load (&s_calls_while_inactive), 0);
+    //  An unknown initial status is refused, and nothing runs.
+    topology = s_lifecycle_topology ();
+    options.initial_status = (sq_initial_status_t) 7;
+    ck_assert_int_eq (
+        sq_local_cluster_submit_with_options (cluster, "odd", NULL, &topology, &options), -1);
+    ck_assert_ptr_null (topology);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "initial status"));
+    sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
 //  ---------------------------------------------------------------------
 //  The word-count example package, with exact counts over a finite input
 
@@ -930,6 +1143,219 @@ START_TEST (test_wordcount_package_exact_counts)
 }
 END_TEST
 
+//  Custom and partial key groupings. The spout's custom grouping sends
+//  each odd number n to target task n % 3 of "pick" and even numbers
+//  nowhere (their trees complete at once); a second custom grouping, on
+//  stream "bad", picks the spout's own task, which must fail that emit.
+//  "pick" re-emits every number under the one key "hot", partial-key
+//  grouped over the 4 tasks of "count".
+static struct {
+    _Atomic int prepares;        //  custom prepare calls
+    _Atomic int cleanups;        //  custom cleanup calls
+    _Atomic int bad_values;      //  choose calls with the wrong value count
+    _Atomic int wrong_pick;      //  numbers "pick" got on the wrong task
+    _Atomic int count_hits[4];   //  tuples each "count" task executed
+    _Atomic int victim_executed; //  tuples the "bad" stream delivered
+    _Atomic int bad_rc;          //  return code of the bad custom emit
+    char bad_error[256];         //  its sq_last_error ()
+    int target_tasks[3];         //  target tasks "pick" was prepared with
+    char stream[32];             //  stream given to that prepare
+} s_grouped;
+
+typedef struct {
+    int targets[4]; //  target tasks given to prepare
+    size_t count;   //  how many
+    bool wrong;     //  choose the emitting task, which is no target
+} by_number_state_t;
+
+static int
+s_by_number_prepare (void **state_p, const sq_context_t *context, const char *stream,
+                     const int *target_tasks, size_t target_count)
+{
+    by_number_state_t *self = calloc (1, sizeof (by_number_state_t));
+    if (!self || target_count > 4 || strcmp (sq_context_component_id (context), "numbers")) {
+        free (self);
+        return -1;
+    }
+    memcpy (self->targets, target_tasks, target_count * sizeof (int));
+    self->count = target_count;
+    self->wrong = strcmp (stream, "bad") == 0;
+    if (!self->wrong) {
+        memcpy (s_grouped.target_tasks, target_tasks, target_count * sizeof (int));
+        snprintf (s_grouped.stream, sizeof s_grouped.stream, "%s", stream);
+    }
+    atomic_fetch_add (&s_grouped.prepares, 1);
+    *state_p = self;
+    return 0;
+}
+
+static int
+s_by_number_choose (void *state, int task_id, const sq_value_t *values, size_t count, int *chosen)
+{
+    by_number_state_t *self = state;
+    if (count != 1)
+        atomic_fetch_add (&s_grouped.bad_values, 1);
+    if (self->wrong) {
+        chosen[0] = task_id;
+        return 1;
+    }
+    int64_t number = values[0].as.i;
+    if (number % 2 == 0)
+        return 0;
+    chosen[0] = self->targets[number % (int64_t) self->count];
+    return 1;
+}
+
+static void
+s_by_number_cleanup (void *state)
+{
+    atomic_fetch_add (&s_grouped.cleanups, 1);
+    free (state);
+}
+
+static const sq_custom_grouping_t s_by_number = {
+    .prepare = s_by_number_prepare, .choose = s_by_number_choose, .cleanup = s_by_number_cleanup};
+
+static void
+s_declare_number_and_bad (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "number");
+    sq_declarer_stream (declarer, "bad", "number");
+}
+
+static void
+s_grouped_spout_next (void *state)
+{
+    numbers_state_t *self = state;
+    if (self->next == 0 && atomic_load (&s_grouped.bad_rc) == 0) {
+        int rc = sq_collector_emit_tracked (self->collector, "bad", 0, SQ_VALUES (sq_int (1)));
+        snprintf (s_grouped.bad_error, sizeof s_grouped.bad_error, "%s", sq_last_error ());
+        atomic_store (&s_grouped.bad_rc, rc);
+    }
+    s_numbers_next (state);
+}
+
+typedef struct {
+    sq_collector_t *collector; //  where to emit
+    int index;                 //  task index
+} indexed_state_t;
+
+static int
+s_indexed_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    indexed_state_t *self = calloc (1, sizeof (indexed_state_t));
+    if (!self)
+        return -1;
+    self->collector = collector;
+    self->index = sq_context_task_index (context);
+    *state_p = self;
+    return 0;
+}
+
+static void
+s_declare_key_number (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "key,number");
+}
+
+static void
+s_pick_execute (void *state, const sq_tuple_t *input)
+{
+    indexed_state_t *self = state;
+    int64_t number = sq_tuple_get_int (input, 0);
+    if (number % 2 == 0 || number % 3 != self->index)
+        atomic_fetch_add (&s_grouped.wrong_pick, 1);
+    sq_collector_emit (self->collector, input, SQ_VALUES (sq_str ("hot"), sq_int (number)));
+    sq_collector_ack (self->collector, input);
+}
+
+static void
+s_count_execute (void *state, const sq_tuple_t *input)
+{
+    indexed_state_t *self = state;
+    if (self->index < 4)
+        atomic_fetch_add (&s_grouped.count_hits[self->index], 1);
+    sq_collector_ack (self->collector, input);
+}
+
+static void
+s_victim_execute (void *state, const sq_tuple_t *input)
+{
+    indexed_state_t *self = state;
+    atomic_fetch_add (&s_grouped.victim_executed, 1);
+    sq_collector_ack (self->collector, input);
+}
+
+START_TEST (test_custom_and_partial_key_groupings)
+{
+    s_reset_probe (1200);
+    memset (&s_grouped, 0, sizeof s_grouped);
+    static const sq_spout_t spout = {.declare_outputs = s_declare_number_and_bad,
+                                     .open = s_numbers_open,
+                                     .next_tuple = s_grouped_spout_next,
+                                     .ack = s_numbers_ack,
+                                     .fail = s_numbers_fail,
+                                     .close = s_numbers_close};
+    static const sq_bolt_t pick = {.declare_outputs = s_declare_key_number,
+                                   .prepare = s_indexed_prepare,
+                                   .execute = s_pick_execute,
+                                   .cleanup = free};
+    static const sq_bolt_t count = {
+        .prepare = s_indexed_prepare, .execute = s_count_execute, .cleanup = free};
+    static const sq_bolt_t victim = {
+        .prepare = s_indexed_prepare, .execute = s_victim_execute, .cleanup = free};
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &spout, 1);
+    sq_component_custom_grouping (sq_topology_set_bolt (topology, "pick", &pick, 3), "numbers",
+                                  NULL, &s_by_number);
+    sq_component_partial_key_grouping (sq_topology_set_bolt (topology, "count", &count, 4), "pick",
+                                       NULL, "key");
+    sq_component_custom_grouping (sq_topology_set_bolt (topology, "victim", &victim, 1), "numbers",
+                                  "bad", &s_by_number);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "grouped", NULL, &topology), 0);
+    //  One instance per emitting task and subscription, prepared before
+    //  anything runs, with the subscriber's task ids (2, 3, 4: the spout
+    //  is task 1).
+    ck_assert_int_eq (atomic_load (&s_grouped.prepares), 2);
+    ck_assert_str_eq (s_grouped.stream, "default");
+    ck_assert_int_eq (s_grouped.target_tasks[0], 2);
+    ck_assert_int_eq (s_grouped.target_tasks[2], 4);
+    ck_assert (s_wait_all_acked (30));
+    int executed = 0;
+    for (int waited = 0; waited < 1000 && executed < 600; waited++) {
+        executed = 0;
+        for (int t = 0; t < 4; t++)
+            executed += atomic_load (&s_grouped.count_hits[t]);
+        if (executed < 600)
+            usleep (10000);
+    }
+    sq_topology_stats_t stats = s_stats (cluster, "grouped");
+    ck_assert_uint_eq (stats.acked, 1200); //  even numbers' trees had no edges
+    ck_assert_uint_eq (stats.failed + stats.timed_out, 0);
+    ck_assert_int_eq (atomic_load (&s_grouped.wrong_pick), 0);
+    ck_assert_int_eq (atomic_load (&s_grouped.bad_values), 0);
+    //  The bad choice failed its emit, named the subscription, sent nothing.
+    ck_assert_int_eq (atomic_load (&s_grouped.bad_rc), -1);
+    ck_assert_str_eq (s_grouped.bad_error,
+                      "the custom grouping of 'victim' on stream 'bad' of 'numbers' chose task 1, "
+                      "which is not one of its target tasks 9-9");
+    ck_assert_int_eq (atomic_load (&s_grouped.victim_executed), 0);
+    //  Each "pick" task got 200 odd numbers and sent them all under key
+    //  "hot", alternating between the key's two candidates: 100 to each
+    //  from each of the 3 tasks, and nothing to the other two tasks.
+    int index = 0, first, second;
+    sq_value_t key = sq_str ("hot");
+    sq_grouping_partial_key_candidates (&key, &index, 1, 4, &first, &second);
+    ck_assert_int_ne (first, second);
+    for (int t = 0; t < 4; t++)
+        ck_assert_int_eq (atomic_load (&s_grouped.count_hits[t]),
+                          t == first || t == second ? 300 : 0);
+    sq_local_cluster_destroy (&cluster);
+    ck_assert_int_eq (atomic_load (&s_grouped.cleanups), 2);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -948,6 +1374,10 @@ main (void)
     tcase_add_test (tcase, test_multi_anchored_trees_complete);
     tcase_add_test (tcase, test_diamond_fails_when_its_joined_tuple_fails);
     tcase_add_test (tcase, test_open_failure_stops_submit);
+    tcase_add_test (tcase, test_custom_and_partial_key_groupings);
+    tcase_add_test (tcase, test_component_max_spout_pending_overrides_topology);
+    tcase_add_test (tcase, test_activate_before_first_next_tuple_and_after_each_deactivate);
+    tcase_add_test (tcase, test_submitted_inactive_calls_no_next_tuple_until_activated);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);

@@ -498,12 +498,24 @@ START_TEST (test_submit_and_list)
     record = s_topology_record ("wordcount");
     ck_assert_int_eq (record->status, SQ_TOPOLOGY_INACTIVE);
 
-    //  And the CLI's own submit: validates here, then uploads.
-    int status =
-        s_cli (&output, (const char *[]){s_wordcount (), "wc2", "-c", "topology.workers=1", NULL});
-    ck_assert_msg (status == 0 && strstr (output, "submitted topology 'wc2'"),
+    //  And the CLI's own submit: validates here, then uploads; with
+    //  --inactive (control protocol version 2) the topology starts inactive.
+    ck_assert_int_eq (s_cli (&output, (const char *[]){"list", "--inactive", NULL}), 2);
+    free (output);
+    int status = s_cli (&output, (const char *[]){s_wordcount (), "wc2", "--inactive", "-c",
+                                                  "topology.workers=1", NULL});
+    ck_assert_msg (status == 0 && strstr (output, "submitted topology 'wc2'") &&
+                       strstr (output, "(inactive)"),
                    "submit exited %d and printed: %s", status, output);
     free (output);
+    sq_topology_record_destroy (&record);
+    record = s_topology_record ("wc2");
+    ck_assert_int_eq (record->status, SQ_TOPOLOGY_INACTIVE);
+    ck_assert_int_eq (s_cli (&output, (const char *[]){"activate", "wc2", NULL}), 0);
+    free (output);
+    sq_topology_record_destroy (&record);
+    record = s_topology_record ("wc2");
+    ck_assert_int_eq (record->status, SQ_TOPOLOGY_ACTIVE);
     sq_assignment_t *second = s_assignment ("wc2");
     ck_assert (second);
     ck_assert_int_eq (second->worker_count, 1);
@@ -583,7 +595,7 @@ START_TEST (test_bad_requests)
     const char *raw[][2] = {
         {"{\"verb\": \"list\", ", "not valid JSON"},
         {"[1, 2, 3]", "not a JSON object"},
-        {"{\"version\": 2, \"verb\": \"list\"}", "unsupported control protocol version 2"},
+        {"{\"version\": 3, \"verb\": \"list\"}", "unsupported control protocol version 3"},
         {"\x01\x02garbage\xff", "not valid JSON"},
     };
     for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
@@ -650,6 +662,65 @@ START_TEST (test_bad_requests)
     ck_assert_str_eq (output, "storm-submit: no topology named 'nope'\n");
     free (output);
     free (package);
+    free (id);
+}
+END_TEST
+
+//  A package whose squall_topology() never returns: nimbus answers other
+//  requests while it validates, refuses the submit once
+//  nimbus.validation.timeout.secs is over (2 s here), and serves on.
+START_TEST (test_validation_timeout)
+{
+    s_stop_nimbus (SIGTERM);
+    s_start_nimbus ((const char *[]){"nimbus.validation.timeout.secs=2", NULL});
+    size_t size;
+    void *package = s_read_file (s_build_path ("tests/integration/.libs/bad_topology.so"), &size);
+    char checksum[SQ_SHA256_HEX_SIZE];
+    sq_sha256_hex (package, size, checksum);
+    json_t *request =
+        json_pack ("{s:i, s:s, s:s, s:{s:s}, s:s}", "version", 1, "verb", "submit", "name", "stuck",
+                   "config", "bad.behaviour", "hang", "checksum", checksum);
+    char *text = json_dumps (request, JSON_COMPACT);
+    json_decref (request);
+    //  The submit goes on a socket of its own, so it can wait while the
+    //  test's client asks for the list.
+    zsock_t *dealer = zsock_new_dealer (s_nimbus);
+    ck_assert (dealer);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, text);
+    zmsg_addmem (msg, package, size);
+    long long sent = test_processes_now_ms ();
+    ck_assert (zmsg_send (&msg, dealer) == 0);
+    free (text);
+    free (package);
+
+    json_t *reply = s_list ();
+    ck_assert_msg (!(zsock_events (dealer) & ZMQ_POLLIN),
+                   "the submit was answered before the list");
+    ck_assert (!s_listed (reply, "stuck"));
+    json_decref (reply);
+
+    zsock_set_rcvtimeo (dealer, WAIT_MS);
+    char *answer = zstr_recv (dealer);
+    long long waited = test_processes_now_ms () - sent;
+    ck_assert_msg (answer, "no answer to the submit within %d ms", WAIT_MS);
+    reply = json_loads (answer, 0, NULL);
+    const char *error = json_string_value (json_object_get (reply, "error"));
+    ck_assert_msg (json_is_false (json_object_get (reply, "ok")) && error &&
+                       strstr (error, "the package took longer than 2 s to build and validate"),
+                   "answer: %s", answer);
+    ck_assert_msg (waited >= 2000, "refused after %lld ms, before the timeout", waited);
+    json_decref (reply);
+    zstr_free (&answer);
+    zsock_destroy (&dealer);
+
+    //  Nothing of it stayed, and nimbus serves on: the name is free and a
+    //  good package goes through.
+    ck_assert (!s_topology_record ("stuck"));
+    char *id = s_submit_wordcount ("stuck", 1);
+    reply = s_list ();
+    ck_assert (s_listed (reply, "stuck"));
+    json_decref (reply);
     free (id);
 }
 END_TEST
@@ -965,6 +1036,7 @@ main (void)
     tcase_set_timeout (tcase, 90);
     tcase_add_test (tcase, test_submit_and_list);
     tcase_add_test (tcase, test_bad_requests);
+    tcase_add_test (tcase, test_validation_timeout);
     tcase_add_test (tcase, test_kill);
     tcase_add_test (tcase, test_restart);
     tcase_add_test (tcase, test_rebalance);

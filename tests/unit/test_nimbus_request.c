@@ -86,6 +86,7 @@ START_TEST (test_verbs_and_fields)
     ck_assert_str_eq (fields->checksum, "abc");
     ck_assert (json_is_object (fields->config));
     ck_assert_int_eq (zframe_size (fields->package), 7);
+    ck_assert (!fields->inactive);
     ck_assert (nimbus_request_wants_reply (request));
     //  The reply echoes the request number, and carries extra fields.
     json_t *extra = json_pack ("{s:s}", "id", "wc-1");
@@ -98,6 +99,24 @@ START_TEST (test_verbs_and_fields)
     ck_assert_str_eq (json_string_value (json_object_get (reply, "id")), "wc-1");
     json_decref (reply);
     nimbus_request_destroy (&request);
+    nimbus_request_destroy (&request);
+
+    //  Version 2: a submit may start inactive, and the reply speaks version 2.
+    request = s_exchange ("{\"version\": 2, \"verb\": \"submit\", \"name\": \"wc\", "
+                          "\"checksum\": \"abc\", \"initial_status\": \"inactive\"}",
+                          "PACKAGE", NULL);
+    ck_assert_ptr_null (nimbus_request_error (request));
+    ck_assert (nimbus_request_fields (request)->inactive);
+    ck_assert_int_eq (nimbus_request_reply (request, s_router, NULL, NULL, 0), 0);
+    reply = s_reply ();
+    ck_assert_int_eq (json_integer_value (json_object_get (reply, "version")), 2);
+    json_decref (reply);
+    nimbus_request_destroy (&request);
+    request = s_exchange ("{\"version\": 2, \"verb\": \"submit\", \"name\": \"wc\", "
+                          "\"checksum\": \"abc\", \"initial_status\": \"active\"}",
+                          "PACKAGE", NULL);
+    ck_assert_ptr_null (nimbus_request_error (request));
+    ck_assert (!nimbus_request_fields (request)->inactive);
     nimbus_request_destroy (&request);
 
     request = s_exchange ("{\"version\": 1, \"verb\": \"rebalance\", \"name\": \"wc\", "
@@ -138,6 +157,13 @@ START_TEST (test_malformed)
         {"\"list\"", NULL, "not a JSON object"},
         {"{\"verb\": \"list\"}", NULL, "no 'version'"},
         {"{\"version\": \"1\", \"verb\": \"list\"}", NULL, "unsupported control protocol version"},
+        {"{\"version\": 3, \"verb\": \"list\"}", NULL, "version 3 (this nimbus speaks 1 to 2)"},
+        {"{\"version\": 1, \"verb\": \"submit\", \"name\": \"wc\", \"checksum\": \"c\", "
+         "\"initial_status\": \"inactive\"}",
+         "x", "'initial_status' needs \"version\": 2"},
+        {"{\"version\": 2, \"verb\": \"submit\", \"name\": \"wc\", \"checksum\": \"c\", "
+         "\"initial_status\": \"paused\"}",
+         "x", "'initial_status' must be \"active\" or \"inactive\""},
         {"{\"version\": 1}", NULL, "no 'verb'"},
         {"{\"version\": 1, \"verb\": 3}", NULL, "no 'verb'"},
         {"{\"version\": 1, \"verb\": \"lsit\"}", NULL, "unknown verb 'lsit'"},
@@ -372,8 +398,12 @@ START_TEST (test_client_reads_replies)
     ck_assert_ptr_null (
         s_client_decodes ("{\"version\": 1, \"ok\": false, \"error\": \"\"}", &payload));
     ck_assert_str_eq (sq_last_error (), "nimbus refused the request without saying why");
-    ck_assert_ptr_null (s_client_decodes ("{\"version\": 2, \"ok\": true}", &payload));
-    ck_assert_ptr_nonnull (strstr (sq_last_error (), "version 2"));
+    //  Version 2 replies are read; a version this build does not speak is not.
+    reply = s_client_decodes ("{\"version\": 2, \"ok\": true}", &payload);
+    ck_assert_ptr_nonnull (reply);
+    json_decref (reply);
+    ck_assert_ptr_null (s_client_decodes ("{\"version\": 3, \"ok\": true}", &payload));
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "version 3"));
     ck_assert_ptr_null (s_client_decodes ("[1]", &payload));
     ck_assert_str_eq (sq_last_error (), "malformed reply from nimbus at tcp://nimbus:6627");
 }

@@ -187,6 +187,76 @@ START_TEST (test_topology_names)
 }
 END_TEST
 
+static int
+s_refuse_prepare (void **state_p, const sq_context_t *context, const char *stream,
+                  const int *target_tasks, size_t target_count)
+{
+    (void) state_p;
+    (void) context;
+    (void) stream;
+    (void) target_tasks;
+    (void) target_count;
+    return -1;
+}
+
+static int
+s_choose_none (void *state, int task_id, const sq_value_t *values, size_t count, int *chosen)
+{
+    (void) state;
+    (void) task_id;
+    (void) values;
+    (void) count;
+    (void) chosen;
+    return 0;
+}
+
+START_TEST (test_partial_key_and_custom_grouping_mistakes)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 1);
+    sq_component_partial_key_grouping (sq_topology_set_bolt (topology, "count", &s_bolt, 1),
+                                       "words", NULL, "user");
+    s_assert_invalid (topology, "field 'user', which is not declared");
+
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 1);
+    sq_component_partial_key_grouping (sq_topology_set_bolt (topology, "count", &s_bolt, 1),
+                                       "words", NULL, NULL);
+    s_assert_invalid (topology,
+                      "bolt 'count' has a partial-key grouping on 'words' with no fields");
+
+    static const sq_custom_grouping_t no_choose = {.prepare = s_refuse_prepare};
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 1);
+    sq_component_custom_grouping (sq_topology_set_bolt (topology, "count", &s_bolt, 1), "words",
+                                  NULL, &no_choose);
+    s_assert_invalid (topology, "bolt 'count' has a custom grouping on 'words' with no choose");
+
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 1);
+    sq_component_custom_grouping (sq_topology_set_bolt (topology, "count", &s_bolt, 1), "words",
+                                  NULL, NULL);
+    s_assert_invalid (topology, "bolt 'count' has a custom grouping on 'words' with no choose");
+
+    //  A prepare that fails stops the submit, naming the subscription.
+    static const sq_custom_grouping_t refusing = {.prepare = s_refuse_prepare,
+                                                  .choose = s_choose_none};
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 1);
+    sq_component_custom_grouping (sq_topology_set_bolt (topology, "count", &s_bolt, 1), "words",
+                                  NULL, &refusing);
+    ck_assert_int_eq (sq_topology_validate (topology), 0);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "refused", NULL, &topology), -1);
+    ck_assert_str_eq (sq_last_error (),
+                      "the custom grouping of 'count' on stream 'default' of 'words' failed to "
+                      "prepare");
+    sq_topology_stats_t stats;
+    ck_assert_int_eq (sq_local_cluster_stats (cluster, "refused", &stats), -1);
+    sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
 START_TEST (test_zero_parallelism)
 {
     sq_topology_t *topology = sq_topology_new ();
@@ -313,6 +383,7 @@ main (void)
     tcase_add_test (tcase, test_fields_grouping_on_undeclared_field);
     tcase_add_test (tcase, test_reserved_stream_id);
     tcase_add_test (tcase, test_topology_names);
+    tcase_add_test (tcase, test_partial_key_and_custom_grouping_mistakes);
     tcase_add_test (tcase, test_zero_parallelism);
     tcase_add_test (tcase, test_fewer_tasks_than_executors);
     tcase_add_test (tcase, test_duplicate_component);

@@ -1,0 +1,57 @@
+/*  bad_topology - a test package whose squall_topology() goes wrong on request
+
+    The config key bad.behaviour says how:
+      hang     never returns, like a package stuck while it builds: nimbus
+               must give up on it after nimbus.validation.timeout.secs
+      invalid  builds a topology whose bolt reads from a component that
+               does not exist, so validation refuses it
+    Any other value, or none, refuses to build (returns -1).
+*/
+#include <squall.h>
+
+#include <string.h>
+#include <unistd.h>
+
+static void
+s_next_tuple (void *state)
+{
+    (void) state;
+}
+
+static void
+s_declare_line (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "line");
+}
+
+static void
+s_execute (void *state, const sq_tuple_t *input)
+{
+    (void) state;
+    (void) input;
+}
+
+static const sq_spout_t s_quiet_spout = {
+    .declare_outputs = s_declare_line,
+    .next_tuple = s_next_tuple,
+};
+
+static const sq_bolt_t s_idle_bolt = {
+    .execute = s_execute,
+};
+
+int
+squall_topology (sq_topology_t *topology, const sq_config_t *config)
+{
+    const char *behaviour = sq_config_string (config, "bad.behaviour", "");
+    if (strcmp (behaviour, "hang") == 0)
+        while (true)
+            pause ();
+    if (strcmp (behaviour, "invalid") == 0) {
+        sq_topology_set_spout (topology, "lines", &s_quiet_spout, 1);
+        sq_component_t *bolt = sq_topology_set_bolt (topology, "sink", &s_idle_bolt, 1);
+        sq_component_shuffle_grouping (bolt, "no-such-spout", NULL);
+        return 0;
+    }
+    return -1;
+}
