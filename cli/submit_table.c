@@ -31,19 +31,17 @@ submit_table_print (const sq_component_metrics_t *rows, size_t count, FILE *out)
         const sq_component_metrics_t *row = &rows[r];
         char timed_out[24], executed[24], execute[48], process[48], complete[48], capacity[24];
         bool bolt = !row->spout;
-        fprintf (out, "%-20s %4d %12llu %12llu %12llu %10llu %10s %12s %19s %19s %19s %8s\n",
-                 row->component, row->executors, (unsigned long long) row->emitted,
-                 (unsigned long long) row->transferred, (unsigned long long) row->acked,
-                 (unsigned long long) row->failed,
-                 s_count (timed_out, sizeof timed_out, row->spout, row->timed_out),
-                 s_count (executed, sizeof executed, bolt, row->executed),
-                 s_latency (execute, sizeof execute, bolt, row->execute_p50_ms,
-                            row->execute_p99_ms),
-                 s_latency (process, sizeof process, bolt, row->process_p50_ms,
-                            row->process_p99_ms),
-                 s_latency (complete, sizeof complete, row->spout, row->complete_p50_ms,
-                            row->complete_p99_ms),
-                 bolt ? (snprintf (capacity, sizeof capacity, "%.3f", row->capacity), capacity)
-                      : "-");
+        fprintf (
+            out, "%-20s %4d %12llu %12llu %12llu %10llu %10s %12s %19s %19s %19s %8s\n",
+            row->component, row->executors, (unsigned long long) row->emitted,
+            (unsigned long long) row->transferred, (unsigned long long) row->acked,
+            (unsigned long long) row->failed,
+            s_count (timed_out, sizeof timed_out, row->spout, row->timed_out),
+            s_count (executed, sizeof executed, bolt, row->executed),
+            s_latency (execute, sizeof execute, bolt, row->execute_p50_ms, row->execute_p99_ms),
+            s_latency (process, sizeof process, bolt, row->process_p50_ms, row->process_p99_ms),
+            s_latency (complete, sizeof complete, row->spout, row->complete_p50_ms,
+                       row->complete_p99_ms),
+            bolt ? (snprintf (capacity, sizeof capacity, "%.3f", row->capacity), capacity) : "-");
     }
 }

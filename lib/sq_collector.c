@@ -96,8 +96,7 @@ s_targets (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emit,
             if (chosen < 0)
                 return -1;
             count += (size_t) chosen;
-        }
-        else if (!emit->direct_task)
+        } else if (!emit->direct_task)
             return s_direct_subscriber_error (task, outlet, grouping);
     }
     if (emit->direct_task && count == 0)
@@ -212,13 +211,17 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
         free (edges);
     if (targets != stack_targets)
         free (targets);
-    sq_executor_stats_t *stats = &task->executor->stats;
+    sq_executor_t *executor = task->executor;
+    uint32_t stream = (uint32_t) (outlet - task->outlets);
+    if (executor->metrics_on)
+        sq_executor_metrics_emitted (executor->metrics, stream, (uint64_t) target_count);
+    sq_executor_stats_t *stats = &executor->stats;
     s_count (&stats->emitted, 1);
     if (component->spout)
         s_count (&stats->spout_emitted, 1);
     if (tracked) {
         *(sq_pending_t *) sq_idmap_value (pending) =
-            (sq_pending_t){emit->msg_id, sq_runtime_now_ns ()};
+            (sq_pending_t){emit->msg_id, sq_runtime_now_ns (), stream};
         s_count (&stats->pending, 1);
         uint64_t in_flight = sq_rotating_map_size (task->pending);
         if (in_flight > atomic_load_explicit (&stats->max_pending, memory_order_relaxed))
@@ -235,6 +238,8 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
             task->ack_now_capacity = capacity;
         }
         task->ack_now[task->ack_now_count++] = emit->msg_id;
+        if (executor->metrics_on)
+            sq_executor_metrics_spout_acked (executor->metrics, stream, 0);
     }
     return target_count;
 }
@@ -372,6 +377,15 @@ sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input)
     for (size_t e = 0; e < tuple->edge_count; e++)
         s_tell_acker (self->task, SQ_MSG_ACK_ACK, tuple->edges[e].root,
                       tuple->edges[e].edge ^ tuple->ack_val);
+    //  An ack inside execute is timed when execute returns (sq_executor.c),
+    //  with the clock read that ends the execute.
+    sq_executor_t *executor = self->task->executor;
+    if (executor->metrics_on && !(tuple->state & SQ_TUPLE_EXECUTING)) {
+        int number = sq_executor_input (executor, tuple->stream);
+        if (number >= 0)
+            sq_executor_metrics_acked (executor->metrics, (size_t) number,
+                                       (uint64_t) (sq_runtime_now_ns () - tuple->execute_ns));
+    }
     s_release (self->task, tuple);
 }
 
@@ -383,6 +397,11 @@ sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input)
     sq_tuple_t *tuple = (sq_tuple_t *) input;
     for (size_t e = 0; e < tuple->edge_count; e++)
         s_tell_acker (self->task, SQ_MSG_ACK_FAIL, tuple->edges[e].root, 0);
+    tuple->state |= SQ_TUPLE_FAILED;
+    sq_executor_t *executor = self->task->executor;
+    int number = executor->metrics_on ? sq_executor_input (executor, tuple->stream) : -1;
+    if (number >= 0)
+        sq_executor_metrics_failed (executor->metrics, (size_t) number);
     s_release (self->task, tuple);
 }
 

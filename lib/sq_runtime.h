@@ -44,6 +44,7 @@ struct _sq_collector_t {
 typedef struct {
     uint64_t msg_id;  //  the spout's message id
     int64_t start_ns; //  monotonic time of the emit
+    uint32_t stream;  //  number of the stream it was emitted on (metrics)
 } sq_pending_t;
 
 //  A task: one instance of a component. Also the public sq_context_t.
@@ -215,6 +216,17 @@ void sq_executor_send (sq_executor_t *self, const sq_message_t *message);
 //  same root, fold this ack into it (XOR is associative, so the acker sees
 //  the same result) and return true; else false, and nothing changes.
 bool sq_executor_merge_ack (sq_executor_t *self, const sq_message_t *message);
+
+//  Number of the executor's input that stream (a source's schema) is, or
+//  -1 (tick tuples): a pointer comparison per input, no string.
+static inline int
+sq_executor_input (const sq_executor_t *self, const sq_stream_t *stream)
+{
+    for (size_t i = 0; i < self->input_count; i++)
+        if (self->inputs[i] == stream)
+            return (int) i;
+    return -1;
+}
 
 //  Task id of the acker that tracks root.
 static inline int
