@@ -15,14 +15,6 @@
 //  one and a half timeouts after it started.
 #define SQ_TIMEOUT_BUCKETS 3
 
-int64_t
-sq_runtime_now_ns (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec;
-}
-
 //  Check the config keys the runtime reads; component names the component
 //  whose overrides the config includes, NULL for the topology's own.
 static int
@@ -278,6 +270,7 @@ sq_runtime_t *
 sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t *config,
                 const sq_runtime_options_t *options)
 {
+    sq_clock_init ();
     const sq_placement_t *placement = options ? options->placement : NULL;
     const sq_system_task_t *acker = options ? options->acker : NULL;
     sq_topology_t *topology = *topology_p;

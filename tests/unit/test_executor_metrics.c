@@ -4,6 +4,7 @@
     JSON form with hostile inputs.
 */
 #include "squall.h"
+#include "sq_clock.h"
 #include "sq_error.h"
 #include "sq_executor_metrics.h"
 #include "sq_histogram.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const s_streams[] = {"default", "words"};
 static const char *const s_sources[] = {"spout", "split"};
@@ -459,6 +461,35 @@ START_TEST (test_hostile_json)
 }
 END_TEST
 
+static int64_t
+s_monotonic_ns (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+//  The metrics clock never goes back and keeps CLOCK_MONOTONIC's pace.
+START_TEST (test_clock)
+{
+    sq_clock_init ();
+    sq_clock_init ();
+    int64_t previous = sq_clock_ns ();
+    for (int i = 0; i < 1000000; i++) {
+        int64_t now = sq_clock_ns ();
+        ck_assert_int_ge (now, previous);
+        previous = now;
+    }
+    int64_t clock_start = sq_clock_ns (), mono_start = s_monotonic_ns ();
+    nanosleep (&(struct timespec){0, 200000000}, NULL);
+    int64_t clock_span = sq_clock_ns () - clock_start, mono_span = s_monotonic_ns () - mono_start;
+    //  Within 0.1% (and 50 us for the reads themselves, on a busy machine).
+    ck_assert_int_lt (llabs (clock_span - mono_span), mono_span / 1000 + 50000);
+    //  And on the same scale as CLOCK_MONOTONIC, near enough to log beside it.
+    ck_assert_int_lt (llabs (sq_clock_ns () - s_monotonic_ns ()), 10000000);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -472,6 +503,7 @@ main (void)
     tcase_add_test (tc, test_snapshot_while_writing);
     tcase_add_test (tc, test_merge_shapes);
     tcase_add_test (tc, test_hostile_json);
+    tcase_add_test (tc, test_clock);
     suite_add_tcase (suite, tc);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
