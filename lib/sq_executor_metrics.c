@@ -578,59 +578,43 @@ sq_executor_metrics_summary (const sq_executor_metrics_t *self, sq_component_met
 }
 
 uint64_t
-sq_executor_metrics_stream_emitted (const sq_executor_metrics_t *self, size_t stream)
+sq_executor_metrics_stream_count (const sq_executor_metrics_t *self, size_t stream,
+                                  sq_metrics_count_t which)
 {
     assert (stream < self->stream_count);
-    return s_load (&self->streams[stream].emitted);
+    const s_stream_t *entry = &self->streams[stream];
+    switch (which) {
+    case SQ_METRICS_EMITTED:
+        return s_load (&entry->emitted);
+    case SQ_METRICS_TRANSFERRED:
+        return s_load (&entry->transferred);
+    case SQ_METRICS_ACKED:
+        return s_load (&entry->acked);
+    case SQ_METRICS_FAILED:
+        return s_load (&entry->failed);
+    case SQ_METRICS_TIMED_OUT:
+        return s_load (&entry->timed_out);
+    default:
+        return 0;
+    }
 }
 
 uint64_t
-sq_executor_metrics_stream_transferred (const sq_executor_metrics_t *self, size_t stream)
-{
-    assert (stream < self->stream_count);
-    return s_load (&self->streams[stream].transferred);
-}
-
-uint64_t
-sq_executor_metrics_stream_acked (const sq_executor_metrics_t *self, size_t stream)
-{
-    assert (stream < self->stream_count);
-    return s_load (&self->streams[stream].acked);
-}
-
-uint64_t
-sq_executor_metrics_stream_failed (const sq_executor_metrics_t *self, size_t stream)
-{
-    assert (stream < self->stream_count);
-    return s_load (&self->streams[stream].failed);
-}
-
-uint64_t
-sq_executor_metrics_stream_timed_out (const sq_executor_metrics_t *self, size_t stream)
-{
-    assert (stream < self->stream_count);
-    return s_load (&self->streams[stream].timed_out);
-}
-
-uint64_t
-sq_executor_metrics_input_executed (const sq_executor_metrics_t *self, size_t input)
+sq_executor_metrics_input_count (const sq_executor_metrics_t *self, size_t input,
+                                 sq_metrics_count_t which)
 {
     assert (input < self->input_count);
-    return s_load (&self->inputs[input].executed);
-}
-
-uint64_t
-sq_executor_metrics_input_acked (const sq_executor_metrics_t *self, size_t input)
-{
-    assert (input < self->input_count);
-    return s_load (&self->inputs[input].acked);
-}
-
-uint64_t
-sq_executor_metrics_input_failed (const sq_executor_metrics_t *self, size_t input)
-{
-    assert (input < self->input_count);
-    return s_load (&self->inputs[input].failed);
+    const s_input_t *entry = &self->inputs[input];
+    switch (which) {
+    case SQ_METRICS_EXECUTED:
+        return s_load (&entry->executed);
+    case SQ_METRICS_ACKED:
+        return s_load (&entry->acked);
+    case SQ_METRICS_FAILED:
+        return s_load (&entry->failed);
+    default:
+        return 0;
+    }
 }
 
 uint64_t

@@ -127,15 +127,23 @@ int sq_executor_metrics_merge (sq_executor_metrics_t *dest, const sq_executor_me
 const char *sq_executor_metrics_component (const sq_executor_metrics_t *self);
 //  Fill a per-component summary row (its strings are borrowed from self).
 void sq_executor_metrics_summary (const sq_executor_metrics_t *self, sq_component_metrics_t *row);
-//  Figures by number, for tests and summaries; stream / input in range.
-uint64_t sq_executor_metrics_stream_emitted (const sq_executor_metrics_t *self, size_t stream);
-uint64_t sq_executor_metrics_stream_transferred (const sq_executor_metrics_t *self, size_t stream);
-uint64_t sq_executor_metrics_stream_acked (const sq_executor_metrics_t *self, size_t stream);
-uint64_t sq_executor_metrics_stream_failed (const sq_executor_metrics_t *self, size_t stream);
-uint64_t sq_executor_metrics_stream_timed_out (const sq_executor_metrics_t *self, size_t stream);
-uint64_t sq_executor_metrics_input_executed (const sq_executor_metrics_t *self, size_t input);
-uint64_t sq_executor_metrics_input_acked (const sq_executor_metrics_t *self, size_t input);
-uint64_t sq_executor_metrics_input_failed (const sq_executor_metrics_t *self, size_t input);
+//  Which count sq_executor_metrics_stream_count / _input_count return.
+typedef enum {
+    SQ_METRICS_EMITTED,     //  streams
+    SQ_METRICS_TRANSFERRED, //  streams
+    SQ_METRICS_ACKED,       //  spout streams, inputs
+    SQ_METRICS_FAILED,      //  spout streams, inputs
+    SQ_METRICS_TIMED_OUT,   //  spout streams
+    SQ_METRICS_EXECUTED     //  inputs
+} sq_metrics_count_t;
+
+//  A count of an output stream (in range); 0 for a count streams lack.
+uint64_t sq_executor_metrics_stream_count (const sq_executor_metrics_t *self, size_t stream,
+                                           sq_metrics_count_t which);
+//  A count of an input (in range); 0 for a count inputs lack.
+uint64_t sq_executor_metrics_input_count (const sq_executor_metrics_t *self, size_t input,
+                                          sq_metrics_count_t which);
+//  Spouts: time held back for reason, nanoseconds.
 uint64_t sq_executor_metrics_held_ns (const sq_executor_metrics_t *self, sq_metrics_held_t reason);
 //  Number of errors kept.
 size_t sq_executor_metrics_error_count (const sq_executor_metrics_t *self);

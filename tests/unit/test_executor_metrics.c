@@ -69,17 +69,17 @@ START_TEST (test_exact_counts)
     sq_executor_metrics_emitted (bolt, 0, 0);
     sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (bolt, 17, 1000 + 5000000);
     ck_assert_ptr_nonnull (copy);
-    ck_assert_uint_eq (sq_executor_metrics_input_executed (copy, 0), 500);
-    ck_assert_uint_eq (sq_executor_metrics_input_executed (copy, 1), 500);
+    ck_assert_uint_eq (sq_executor_metrics_input_count (copy, 0, SQ_METRICS_EXECUTED), 500);
+    ck_assert_uint_eq (sq_executor_metrics_input_count (copy, 1, SQ_METRICS_EXECUTED), 500);
     //  Every tenth input (all on input 0) failed.
-    ck_assert_uint_eq (sq_executor_metrics_input_acked (copy, 0), 400);
-    ck_assert_uint_eq (sq_executor_metrics_input_acked (copy, 1), 500);
-    ck_assert_uint_eq (sq_executor_metrics_input_failed (copy, 0), 100);
-    ck_assert_uint_eq (sq_executor_metrics_input_failed (copy, 1), 0);
-    ck_assert_uint_eq (sq_executor_metrics_stream_emitted (copy, 1), 1000);
-    ck_assert_uint_eq (sq_executor_metrics_stream_transferred (copy, 1), 3000);
-    ck_assert_uint_eq (sq_executor_metrics_stream_emitted (copy, 0), 1);
-    ck_assert_uint_eq (sq_executor_metrics_stream_transferred (copy, 0), 0);
+    ck_assert_uint_eq (sq_executor_metrics_input_count (copy, 0, SQ_METRICS_ACKED), 400);
+    ck_assert_uint_eq (sq_executor_metrics_input_count (copy, 1, SQ_METRICS_ACKED), 500);
+    ck_assert_uint_eq (sq_executor_metrics_input_count (copy, 0, SQ_METRICS_FAILED), 100);
+    ck_assert_uint_eq (sq_executor_metrics_input_count (copy, 1, SQ_METRICS_FAILED), 0);
+    ck_assert_uint_eq (sq_executor_metrics_stream_count (copy, 1, SQ_METRICS_EMITTED), 1000);
+    ck_assert_uint_eq (sq_executor_metrics_stream_count (copy, 1, SQ_METRICS_TRANSFERRED), 3000);
+    ck_assert_uint_eq (sq_executor_metrics_stream_count (copy, 0, SQ_METRICS_EMITTED), 1);
+    ck_assert_uint_eq (sq_executor_metrics_stream_count (copy, 0, SQ_METRICS_TRANSFERRED), 0);
 
     sq_component_metrics_t row;
     sq_executor_metrics_summary (copy, &row);
@@ -118,10 +118,10 @@ START_TEST (test_spout_streams)
     sq_executor_metrics_held (spout, SQ_METRICS_HELD_PENDING, 6);
     sq_executor_metrics_held (spout, SQ_METRICS_HELD_INACTIVE, 100);
     sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (spout, 0, 10);
-    ck_assert_uint_eq (sq_executor_metrics_stream_acked (copy, 0), 90);
-    ck_assert_uint_eq (sq_executor_metrics_stream_failed (copy, 0), 7);
-    ck_assert_uint_eq (sq_executor_metrics_stream_timed_out (copy, 0), 3);
-    ck_assert_uint_eq (sq_executor_metrics_stream_timed_out (copy, 1), 1);
+    ck_assert_uint_eq (sq_executor_metrics_stream_count (copy, 0, SQ_METRICS_ACKED), 90);
+    ck_assert_uint_eq (sq_executor_metrics_stream_count (copy, 0, SQ_METRICS_FAILED), 7);
+    ck_assert_uint_eq (sq_executor_metrics_stream_count (copy, 0, SQ_METRICS_TIMED_OUT), 3);
+    ck_assert_uint_eq (sq_executor_metrics_stream_count (copy, 1, SQ_METRICS_TIMED_OUT), 1);
     ck_assert_uint_eq (sq_executor_metrics_held_ns (copy, SQ_METRICS_HELD_PENDING), 11);
     ck_assert_uint_eq (sq_executor_metrics_held_ns (copy, SQ_METRICS_HELD_BACKPRESSURE), 0);
     ck_assert_uint_eq (sq_executor_metrics_held_ns (copy, SQ_METRICS_HELD_INACTIVE), 100);
@@ -293,8 +293,8 @@ START_TEST (test_snapshot_while_writing)
     uint64_t last = 0;
     for (int round = 0; round < 50; round++) {
         sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (writer.metrics, 0, 0);
-        uint64_t executed = sq_executor_metrics_input_executed (copy, 0);
-        uint64_t transferred = sq_executor_metrics_stream_transferred (copy, 0);
+        uint64_t executed = sq_executor_metrics_input_count (copy, 0, SQ_METRICS_EXECUTED);
+        uint64_t transferred = sq_executor_metrics_stream_count (copy, 0, SQ_METRICS_TRANSFERRED);
         ck_assert_uint_ge (executed, last); //  counters never go back
         last = executed;
         //  The JSON form of a snapshot is always valid: histogram counts add up.
@@ -309,8 +309,10 @@ START_TEST (test_snapshot_while_writing)
     atomic_store (&writer.stop, true);
     pthread_join (thread, NULL);
     sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (writer.metrics, 0, 0);
-    ck_assert_uint_eq (sq_executor_metrics_input_executed (copy, 0), writer.written);
-    ck_assert_uint_eq (sq_executor_metrics_stream_transferred (copy, 0), 2 * writer.written);
+    ck_assert_uint_eq (sq_executor_metrics_input_count (copy, 0, SQ_METRICS_EXECUTED),
+                       writer.written);
+    ck_assert_uint_eq (sq_executor_metrics_stream_count (copy, 0, SQ_METRICS_TRANSFERRED),
+                       2 * writer.written);
     sq_executor_metrics_destroy (&copy);
     sq_executor_metrics_destroy (&writer.metrics);
 }
@@ -326,7 +328,7 @@ START_TEST (test_merge_shapes)
     sq_executor_metrics_t *other = sq_executor_metrics_snapshot (spout, 0, 0);
     ck_assert_int_eq (sq_executor_metrics_merge (one, other), -1);
     ck_assert_int_eq (sq_executor_metrics_merge (one, two), 0);
-    ck_assert_uint_eq (sq_executor_metrics_input_executed (one, 0), 2);
+    ck_assert_uint_eq (sq_executor_metrics_input_count (one, 0, SQ_METRICS_EXECUTED), 2);
     json_t *json = sq_executor_metrics_encode (one);
     json_t *queue = json_object_get (json, "queue");
     ck_assert_int_eq (json_integer_value (json_object_get (queue, "population")), 12);
