@@ -384,7 +384,9 @@ sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input)
         int number = sq_executor_input (executor, tuple->stream);
         if (number >= 0)
             sq_executor_metrics_acked (executor->metrics, (size_t) number,
-                                       (uint64_t) (sq_runtime_now_ns () - tuple->execute_ns));
+                                       tuple->state & SQ_TUPLE_TIMED
+                                           ? (uint64_t) (sq_runtime_now_ns () - tuple->execute_ns)
+                                           : SQ_METRICS_UNTIMED);
     }
     s_release (self->task, tuple);
 }

@@ -373,34 +373,59 @@ s_spout_loop (sq_executor_t *self)
 //  ---------------------------------------------------------------------
 //  Bolts and ackers
 
-//  The metrics of one execute that began at start and ended at end. An
-//  input acked inside its execute is timed to the end of the execute.
+//  The metrics of one execute: latency end - start when the tuple was
+//  timed. An input acked inside its execute is timed to the end of it.
 static void
 s_executed (sq_executor_t *self, const sq_tuple_t *tuple, int64_t start, int64_t end)
 {
     int number = sq_executor_input (self, tuple->stream);
     if (number < 0)
         return; //  tick tuples have no input
-    sq_executor_metrics_executed (self->metrics, (size_t) number, (uint64_t) (end - start));
+    uint64_t latency = tuple->state & SQ_TUPLE_TIMED ? (uint64_t) (end > start ? end - start : 0)
+                                                     : SQ_METRICS_UNTIMED;
+    sq_executor_metrics_executed (self->metrics, (size_t) number, latency);
     if ((tuple->state & (SQ_TUPLE_ACKED | SQ_TUPLE_FAILED)) == SQ_TUPLE_ACKED)
-        sq_executor_metrics_acked (self->metrics, (size_t) number, (uint64_t) (end - start));
+        sq_executor_metrics_acked (self->metrics, (size_t) number, latency);
 }
 
-//  Run execute on an input. With metrics on, *clock is the time the
-//  previous execute of the batch ended (0: read the clock), and becomes
-//  the time this one ends: one clock read per input.
+//  Whether to time this execute: all of them, or one in sample_span on
+//  average, at random intervals (no clock read for the others).
+static bool
+s_time_this (sq_executor_t *self)
+{
+    if (self->time_all)
+        return true;
+    if (--self->sample_countdown)
+        return false;
+    uint64_t x = self->sample_random;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    self->sample_random = x;
+    self->sample_countdown = 1 + (uint32_t) (x % (2 * (uint64_t) self->sample_span - 1));
+    return true;
+}
+
+//  Run execute on an input. When every execute is timed, *clock is the
+//  time the previous execute of the batch ended (0: read the clock), and
+//  becomes the time this one ends: one clock read per input.
 static void
 s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple, int64_t *clock)
 {
     tuple->state |= SQ_TUPLE_EXECUTING;
     s_count (&self->stats.executed, 1);
-    if (self->metrics_on)
+    bool timed = self->metrics_on && s_time_this (self);
+    if (timed) {
+        tuple->state |= SQ_TUPLE_TIMED;
         tuple->execute_ns = *clock ? *clock : sq_runtime_now_ns ();
+    }
     task->component->bolt->execute (task->state, tuple);
     tuple->state &= (uint8_t) ~SQ_TUPLE_EXECUTING;
     if (self->metrics_on) {
-        *clock = sq_runtime_now_ns ();
-        s_executed (self, tuple, tuple->execute_ns, *clock);
+        int64_t end = timed ? sq_runtime_now_ns () : 0;
+        if (self->time_all)
+            *clock = end;
+        s_executed (self, tuple, tuple->execute_ns, end);
     }
     if (tuple->state & SQ_TUPLE_ACKED)
         sq_tuple_destroy (&tuple);

@@ -58,18 +58,19 @@ struct _sq_metric_t {
 };
 
 struct _sq_executor_metrics_t {
-    char *component;         //  component id
-    bool spout;              //  a spout's metrics
-    int first_task;          //  first task id
-    int last_task;           //  last task id
-    s_stream_t *streams;     //  per output stream
-    size_t stream_count;     //  number of streams
-    s_input_t *inputs;       //  per input
-    size_t input_count;      //  number of inputs
-    size_t queue_capacity;   //  receive queue capacity, messages
-    size_t queue_population; //  snapshots: messages queued when taken
-    int64_t created_ns;      //  monotonic time the executor was made
-    int64_t uptime_ns;       //  snapshots: time from created to the snapshot
+    char *component;            //  component id
+    bool spout;                 //  a spout's metrics
+    int first_task;             //  first task id
+    int last_task;              //  last task id
+    s_stream_t *streams;        //  per output stream
+    size_t stream_count;        //  number of streams
+    s_input_t *inputs;          //  per input
+    size_t input_count;         //  number of inputs
+    size_t queue_capacity;      //  receive queue capacity, messages
+    size_t queue_population;    //  snapshots: messages queued when taken
+    int64_t created_ns;         //  monotonic time the executor was made
+    int64_t uptime_ns;          //  snapshots: time from created to the snapshot
+    double latency_sample_rate; //  fraction of executes timed
     _Atomic uint64_t held_ns[SQ_METRICS_HELD_REASONS]; //  spouts: time held back, per reason
     pthread_mutex_t error_lock;                        //  guards the error fields
     s_error_t errors[SQ_METRICS_ERRORS];               //  ring of the latest errors
@@ -111,6 +112,9 @@ sq_executor_metrics_new (const sq_executor_metrics_shape_t *shape)
     self->last_task = shape->last_task;
     self->queue_capacity = shape->queue_capacity;
     self->created_ns = shape->created_ns;
+    self->latency_sample_rate = shape->latency_sample_rate > 0 && shape->latency_sample_rate < 1
+                                    ? shape->latency_sample_rate
+                                    : 1.0;
     self->streams = calloc (shape->stream_count + 1, sizeof (s_stream_t));
     self->inputs = calloc (shape->input_count + 1, sizeof (s_input_t));
     self->user = calloc (SQ_METRICS_USER_MAX, sizeof (sq_metric_t));
@@ -202,7 +206,8 @@ sq_executor_metrics_executed (sq_executor_metrics_t *self, size_t input, uint64_
 {
     assert (input < self->input_count);
     s_add (&self->inputs[input].executed, 1);
-    sq_histogram_record (self->inputs[input].execute_latency, execute_ns);
+    if (execute_ns != SQ_METRICS_UNTIMED)
+        sq_histogram_record (self->inputs[input].execute_latency, execute_ns);
 }
 
 void
@@ -210,7 +215,8 @@ sq_executor_metrics_acked (sq_executor_metrics_t *self, size_t input, uint64_t p
 {
     assert (input < self->input_count);
     s_add (&self->inputs[input].acked, 1);
-    sq_histogram_record (self->inputs[input].process_latency, process_ns);
+    if (process_ns != SQ_METRICS_UNTIMED)
+        sq_histogram_record (self->inputs[input].process_latency, process_ns);
 }
 
 void
@@ -357,7 +363,7 @@ s_same_shape (const sq_executor_metrics_t *self)
         sq_executor_metrics_shape_t shape = {
             self->component,   self->spout,          self->first_task, self->last_task,
             streams,           self->stream_count,   components,       sources,
-            self->input_count, self->queue_capacity, self->created_ns};
+            self->input_count, self->queue_capacity, self->created_ns, self->latency_sample_rate};
         copy = sq_executor_metrics_new (&shape);
     }
     free (streams);
@@ -561,8 +567,11 @@ sq_executor_metrics_summary (const sq_executor_metrics_t *self, sq_component_met
     if (execute) {
         row->execute_p50_ms = s_ms (sq_histogram_quantile (execute, 0.5));
         row->execute_p99_ms = s_ms (sq_histogram_quantile (execute, 0.99));
+        //  Executed x mean execute latency: with sampling, the mean is the
+        //  sampled executes'.
         if (self->uptime_ns > 0)
-            row->capacity = (double) sq_histogram_sum (execute) / (double) self->uptime_ns;
+            row->capacity =
+                (double) row->executed * sq_histogram_mean (execute) / (double) self->uptime_ns;
     }
     if (process) {
         row->process_p50_ms = s_ms (sq_histogram_quantile (process, 0.5));
@@ -735,6 +744,7 @@ sq_executor_metrics_encode (const sq_executor_metrics_t *self)
         s_set (json, "spout", json_boolean (self->spout)) &&
         s_set (json, "tasks", json_pack ("[i, i]", self->first_task, self->last_task)) &&
         s_set_int (json, "uptime_ns", (uint64_t) self->uptime_ns) &&
+        s_set (json, "latency_sample_rate", json_real (self->latency_sample_rate)) &&
         s_set (json, "queue",
                json_pack ("{s:I, s:I}", "population", s_int (self->queue_population), "capacity",
                           s_int (self->queue_capacity))) &&
@@ -906,6 +916,10 @@ s_check_executor (const json_t *json, sq_histogram_t *scratch)
         json_integer_value (json_array_get (tasks, 1)) <
             json_integer_value (json_array_get (tasks, 0)))
         return s_bad ("must be [first, last] task ids, 1 <= first <= last", "tasks");
+    const json_t *rate = json_object_get (json, "latency_sample_rate");
+    if (rate &&
+        (!json_is_number (rate) || !(json_number_value (rate) > 0) || json_number_value (rate) > 1))
+        return s_bad ("must be a number in (0, 1]", "latency_sample_rate");
     const json_t *queue = json_object_get (json, "queue");
     if (!json_is_object (queue))
         return s_bad ("must be an object", "queue");

@@ -42,6 +42,7 @@
 #define SQ_METRICS_ID_MAX 256         //  longest component or stream id in the JSON form
 #define SQ_METRICS_LIST_MAX 1024      //  most streams or inputs per executor in the JSON form
 #define SQ_METRICS_EXECUTORS_MAX 4096 //  most executors in one heartbeat's metrics
+#define SQ_METRICS_UNTIMED UINT64_MAX //  an execute or ack counted but not timed (sampling)
 
 typedef struct _sq_executor_metrics_t sq_executor_metrics_t;
 
@@ -66,6 +67,7 @@ typedef struct {
     size_t input_count;                  //  number of inputs
     size_t queue_capacity;               //  messages the receive queue holds
     int64_t created_ns;                  //  monotonic time the executor was made
+    double latency_sample_rate;          //  fraction of executes timed, (0, 1]; 0 means 1
 } sq_executor_metrics_shape_t;
 
 //  New metrics of that shape, all zero (ids are copied). NULL when out of
@@ -86,9 +88,11 @@ void sq_executor_metrics_spout_acked (sq_executor_metrics_t *self, size_t stream
 void sq_executor_metrics_spout_failed (sq_executor_metrics_t *self, size_t stream);
 //  Spouts: a tree of stream timed out.
 void sq_executor_metrics_spout_timed_out (sq_executor_metrics_t *self, size_t stream);
-//  Bolts: execute ran for execute_ns on an input.
+//  Bolts: execute ran for execute_ns on an input (SQ_METRICS_UNTIMED: it
+//  was not timed, only counted).
 void sq_executor_metrics_executed (sq_executor_metrics_t *self, size_t input, uint64_t execute_ns);
-//  Bolts: an input was acked process_ns after its execute began.
+//  Bolts: an input was acked process_ns after its execute began
+//  (SQ_METRICS_UNTIMED: not timed, only counted).
 void sq_executor_metrics_acked (sq_executor_metrics_t *self, size_t input, uint64_t process_ns);
 //  Bolts: an input was failed.
 void sq_executor_metrics_failed (sq_executor_metrics_t *self, size_t input);

@@ -65,6 +65,17 @@ s_check_configs (const sq_topology_t *topology, const sq_config_t *effective)
     return 0;
 }
 
+//  topology.stats.sample.rate, kept within (0, 1]: the fraction of
+//  executes whose latency is measured.
+static double
+s_sample_rate (const sq_config_t *config)
+{
+    double rate = sq_config_double (config, "topology.stats.sample.rate", 0.05);
+    if (!(rate > 0))
+        return 1.0 / 1024;
+    return rate > 1 ? 1 : rate;
+}
+
 //  Give an executor its metrics: output streams in declaration order,
 //  inputs in subscription order, each input keyed by its source's schema
 //  so that a tuple's stream pointer names its input.
@@ -103,10 +114,16 @@ s_create_metrics (sq_runtime_t *self, sq_executor_t *executor)
             .input_count = inputs,
             .queue_capacity = (size_t) sq_config_int (
                 self->config, "topology.executor.receive.buffer.size", 16384),
-            .created_ns = sq_runtime_now_ns ()};
+            .created_ns = sq_runtime_now_ns (),
+            .latency_sample_rate = s_sample_rate (executor->tasks[0]->config)};
         executor->metrics = sq_executor_metrics_new (&shape);
-        executor->metrics_on =
-            sq_config_bool (executor->tasks[0]->config, "topology.metrics.enabled", true);
+        const sq_config_t *config = executor->tasks[0]->config;
+        executor->metrics_on = sq_config_bool (config, "topology.metrics.enabled", true);
+        executor->time_all = shape.latency_sample_rate >= 1;
+        executor->sample_span =
+            executor->time_all ? 1 : (uint32_t) (1.0 / shape.latency_sample_rate + 0.5);
+        executor->sample_random = 0x9e3779b97f4a7c15ULL * (uint64_t) shape.first_task;
+        executor->sample_countdown = 1;
         rc = executor->metrics ? 0 : -1;
     }
     free (streams);

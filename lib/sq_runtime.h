@@ -104,6 +104,10 @@ struct _sq_executor_t {
     int64_t next_rotation_ns;        //  spouts and ackers: next timeout rotation
     sq_executor_metrics_t *metrics;  //  its metrics (owned); user metrics even when off
     bool metrics_on;                 //  topology.metrics.enabled: record per tuple
+    bool time_all;                   //  topology.stats.sample.rate >= 1: time every execute
+    uint32_t sample_span;            //  otherwise: executes between timed ones average this
+    uint32_t sample_countdown;       //  executes until the next timed one
+    uint64_t sample_random;          //  xorshift state drawing the countdowns
     const sq_stream_t **inputs;      //  per input number: the source stream's schema
     size_t input_count;              //  number of inputs
     //  On cache lines of their own: written all the time by this thread,

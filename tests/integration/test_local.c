@@ -1540,6 +1540,9 @@ START_TEST (test_metrics_exact_per_stream_and_input)
     s_reset_probe (0);
     sq_config_t *config = sq_config_new ();
     sq_config_set_int (config, "topology.message.timeout.secs", 1);
+    //  Time every execute (the default samples 5%), so that latency counts
+    //  equal the counts they time.
+    sq_config_set_double (config, "topology.stats.sample.rate", 1.0);
     sq_topology_t *topology = s_metrics_topology ();
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     ck_assert_int_eq (sq_local_cluster_submit (cluster, "metrics", config, &topology), 0);

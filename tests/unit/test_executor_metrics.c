@@ -101,6 +101,37 @@ START_TEST (test_exact_counts)
 }
 END_TEST
 
+//  Sampled latencies: untimed executes and acks count, their latency not.
+START_TEST (test_untimed_count_only)
+{
+    sq_executor_metrics_t *bolt = s_bolt ();
+    for (int i = 0; i < 100; i++) {
+        uint64_t latency = i % 20 == 0 ? 500 : SQ_METRICS_UNTIMED;
+        sq_executor_metrics_executed (bolt, 0, latency);
+        sq_executor_metrics_acked (bolt, 0, latency);
+    }
+    sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (bolt, 0, 1000 + 1000000);
+    ck_assert_uint_eq (sq_executor_metrics_input_count (copy, 0, SQ_METRICS_EXECUTED), 100);
+    ck_assert_uint_eq (sq_executor_metrics_input_count (copy, 0, SQ_METRICS_ACKED), 100);
+    json_t *json = sq_executor_metrics_encode (copy);
+    json_t *input = json_array_get (json_object_get (json, "inputs"), 0);
+    ck_assert_int_eq (
+        json_integer_value (json_object_get (json_object_get (input, "execute_latency"), "count")),
+        5);
+    ck_assert_int_eq (
+        json_integer_value (json_object_get (json_object_get (input, "process_latency"), "count")),
+        5);
+    ck_assert_int_eq (sq_executor_metrics_check (json), 0);
+    json_decref (json);
+    //  Capacity: 100 executes of 500 ns (the sampled mean) in 1 ms.
+    sq_component_metrics_t row;
+    sq_executor_metrics_summary (copy, &row);
+    ck_assert_double_eq_tol (row.capacity, 0.05, 1e-9);
+    sq_executor_metrics_destroy (&copy);
+    sq_executor_metrics_destroy (&bolt);
+}
+END_TEST
+
 START_TEST (test_spout_streams)
 {
     sq_executor_metrics_t *spout = s_spout ();
@@ -499,6 +530,7 @@ main (void)
     TCase *tc = tcase_create ("core");
     tcase_set_timeout (tc, 60);
     tcase_add_test (tc, test_exact_counts);
+    tcase_add_test (tc, test_untimed_count_only);
     tcase_add_test (tc, test_spout_streams);
     tcase_add_test (tc, test_error_ring);
     tcase_add_test (tc, test_user_metrics);
