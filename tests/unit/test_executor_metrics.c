@@ -446,6 +446,10 @@ START_TEST (test_hostile_json)
     s_expect_refused ("{\"at\":\"spout\",\"set\":{\"component\":\"\"}}", "'component'");
     s_expect_refused ("{\"at\":\"spout\",\"set\":{\"component\":7}}", "'component'");
     s_expect_refused ("{\"at\":\"spout\",\"set\":{\"uptime_ns\":-1}}", "'uptime_ns'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"latency_sample_rate\":0}}",
+                      "'latency_sample_rate'");
+    s_expect_refused ("{\"at\":\"bolt\",\"set\":{\"latency_sample_rate\":1.5}}",
+                      "'latency_sample_rate'");
     s_expect_refused ("{\"at\":\"spout\",\"set\":{\"uptime_ns\":1.5}}", "'uptime_ns'");
     s_expect_refused ("{\"at\":\"spout\",\"set\":{\"queue\":[]}}", "'queue'");
     s_expect_refused ("{\"at\":\"spout\",\"set\":{\"queue\":{\"population\":1}}}", "'capacity'");
