@@ -1469,7 +1469,8 @@ s_metrics_topology (void)
 }
 
 //  Sum of an integer field over the executors of component: at the
-//  executor itself (list NULL), or in the entry of list ("streams",
+//  executor itself (list NULL), in its object member list ("held_ns"), or
+//  in the entry of list ("streams",
 //  "inputs", "user") whose key_name is key, or in that entry's object
 //  member sub (e.g. a histogram's "count").
 static long
@@ -1483,8 +1484,9 @@ s_metric_sum (const json_t *report, const char *component, const char *list, con
     {
         if (strcmp (json_string_value (json_object_get (executor, "component")), component))
             continue;
-        if (!list) {
-            sum += (long) json_integer_value (json_object_get (executor, field));
+        const json_t *members = list ? json_object_get (executor, list) : executor;
+        if (json_is_object (members)) {
+            sum += (long) json_integer_value (json_object_get (members, field));
             continue;
         }
         json_array_foreach (json_object_get (executor, list), i, entry)
@@ -1618,6 +1620,21 @@ START_TEST (test_metrics_exact_per_stream_and_input)
     ck_assert_uint_eq (rows[2].executed, (uint64_t) passed);
     ck_assert (rows[2].capacity >= 0 && rows[2].capacity <= 1.0);
     ck_assert_int_eq (sq_local_cluster_component_metrics (cluster, "nope", rows, 8), -1);
+
+    //  A deactivated spout's time counts as held back while inactive, and
+    //  only then.
+    report = s_metrics_report (cluster, "metrics");
+    ck_assert_int_eq (s_metric_sum (report, "source", "held_ns", NULL, NULL, "inactive", NULL), 0);
+    json_decref (report);
+    ck_assert_int_eq (sq_local_cluster_deactivate (cluster, "metrics"), 0);
+    long inactive = 0;
+    for (int waited = 0; waited < 500 && inactive < 20000000; waited++) {
+        usleep (10000);
+        report = s_metrics_report (cluster, "metrics");
+        inactive = s_metric_sum (report, "source", "held_ns", NULL, NULL, "inactive", NULL);
+        json_decref (report);
+    }
+    ck_assert_int_ge (inactive, 20000000);
     ck_assert_int_eq (sq_local_cluster_kill (cluster, "metrics", 0), 0);
     sq_local_cluster_destroy (&cluster);
     sq_config_destroy (&config);
