@@ -36,6 +36,9 @@ extern "C" {
 #define SQ_DEFAULT_STREAM "default"    //  stream used when none is named
 #define SQ_TICK_STREAM "__tick"        //  stream of tick tuples
 #define SQ_SYSTEM_COMPONENT "__system" //  source component of tick tuples
+#define SQ_SYSTEM_TASK_ID (-1)         //  source task of tick tuples (Storm's system task)
+#define SQ_SYSTEM_STREAM "__system"    //  implicit stream of every component (doc/runtime.md)
+#define SQ_METRICS_STREAM "__metrics"  //  implicit stream of every component (doc/runtime.md)
 #define SQ_ACKER_COMPONENT "__acker"   //  component id of the acker tasks
 #define SQ_MAX_FIELDS 255              //  most values one tuple can hold
 
@@ -137,7 +140,8 @@ SQ_EXPORT double sq_tuple_field_double (const sq_tuple_t *self, const char *fiel
 SQ_EXPORT const char *sq_tuple_field_string (const sq_tuple_t *self, const char *field);
 //  Stream the tuple was emitted on.
 SQ_EXPORT const char *sq_tuple_stream (const sq_tuple_t *self);
-//  Component id and task id of the emitter.
+//  Component id and task id of the emitter: SQ_SYSTEM_COMPONENT and
+//  SQ_SYSTEM_TASK_ID for tick tuples, as in Storm.
 SQ_EXPORT const char *sq_tuple_source_component (const sq_tuple_t *self);
 SQ_EXPORT int sq_tuple_source_task (const sq_tuple_t *self);
 //  True for tick tuples (topology.tick.tuple.freq.secs).
@@ -189,7 +193,8 @@ SQ_EXPORT int sq_context_task_index (const sq_context_t *self);
 //  Component id of this instance.
 SQ_EXPORT const char *sq_context_component_id (const sq_context_t *self);
 //  The task ids of a component are contiguous: its first task id, or -1
-//  for an unknown component; task count in *count_p.
+//  for an unknown component or one with no tasks; task count in *count_p
+//  (0 for both).
 SQ_EXPORT int sq_context_component_tasks (const sq_context_t *self, const char *component,
                                           int *count_p);
 //  The topology's config, with this component's overrides applied.
@@ -369,7 +374,9 @@ SQ_EXPORT sq_config_t *sq_topology_config (sq_topology_t *self);
 //  first problem found.
 SQ_EXPORT int sq_topology_validate (const sq_topology_t *self);
 
-//  Number of tasks (instances), at least the parallelism.
+//  Number of tasks (instances): at least the parallelism, or 0 (as Storm
+//  allows) for a component that runs nowhere: no executor, no open or
+//  prepare, and what is emitted to it is dropped.
 SQ_EXPORT void sq_component_set_num_tasks (sq_component_t *self, int tasks);
 //  Config overrides for this component only (e.g. its tick frequency).
 SQ_EXPORT sq_config_t *sq_component_config (sq_component_t *self);

@@ -89,6 +89,17 @@ static const sq_config_key_t s_keys[] = {
      "largest topology package nimbus accepts, in bytes"},
     {"nimbus.validation.timeout.secs", SQ_CONFIG_INT, "30",
      "seconds nimbus allows a submitted package to load, build and validate"},
+    {"ui.host", SQ_CONFIG_STRING, "127.0.0.1",
+     "address nimbus serves Storm's UI REST API and /metrics on"},
+    {"ui.port", SQ_CONFIG_INT, "8080",
+     "port of the REST API; 0 picks a free port, a negative port turns it off"},
+    {"ui.max.connections", SQ_CONFIG_INT, "64", "most HTTP connections open at once"},
+    {"ui.connection.timeout.secs", SQ_CONFIG_INT, "10",
+     "seconds of silence after which nimbus closes an HTTP connection"},
+    {"ui.connection.memory.bytes", SQ_CONFIG_INT, "32768",
+     "bytes an HTTP connection may use for its request line and headers"},
+    {"ui.max.request.bytes", SQ_CONFIG_INT, "16384",
+     "largest HTTP request body accepted, in bytes"},
 };
 
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])

@@ -466,8 +466,9 @@ s_send_ticks (sq_executor_t *self)
     int64_t seconds = self->tick_interval_ns / 1000000000LL;
     for (size_t t = 0; t < self->task_count; t++) {
         sq_task_t *task = self->tasks[t];
-        sq_tuple_t *tick = sq_tuple_new (sq_tuple_tick_stream (), 0, task->task_id, NULL, 0,
-                                         &(sq_value_t){.type = SQ_TYPE_INT, .as.i = seconds}, 1);
+        sq_tuple_t *tick =
+            sq_tuple_new (sq_tuple_tick_stream (), SQ_SYSTEM_TASK_ID, task->task_id, NULL, 0,
+                          &(sq_value_t){.type = SQ_TYPE_INT, .as.i = seconds}, 1);
         int64_t clock = 0;
         if (tick)
             s_execute (self, task, tick, &clock);

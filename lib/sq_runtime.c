@@ -223,6 +223,9 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
                 if (strcmp (input->source, source->id) ||
                     strcmp (input->stream, outlet->stream->name))
                     continue;
+                //  Storm sends nothing to a component without tasks.
+                if (target->task_count == 0)
+                    continue;
                 int field_indices[SQ_MAX_FIELDS];
                 size_t field_count = 0;
                 if (input->type == SQ_GROUPING_FIELDS || input->type == SQ_GROUPING_PARTIAL_KEY) {

@@ -23,11 +23,14 @@ s_check_counts (const sq_topology_t *topology, int64_t ackers, size_t *executors
         if (component->parallelism < 1)
             return sq_error_set ("component '%s' has parallelism %d; it must be at least 1",
                                  component->id, component->parallelism);
-        if (component->task_count < component->parallelism)
+        if (component->task_count < 0)
+            return sq_error_set ("component '%s' has %d tasks; it must not be negative",
+                                 component->id, component->task_count);
+        if (component->task_count > 0 && component->task_count < component->parallelism)
             return sq_error_set ("component '%s' has %d tasks, fewer than its parallelism %d",
                                  component->id, component->task_count, component->parallelism);
         tasks += component->task_count;
-        executors += component->parallelism;
+        executors += component->task_count ? component->parallelism : 0;
     }
     if (ackers > SQ_TASK_LAYOUT_MAX_TASK || tasks + ackers > SQ_TASK_LAYOUT_MAX_TASK)
         return sq_error_set ("the topology needs %lld task ids (%lld for its components, %lld "
@@ -84,7 +87,9 @@ sq_task_layout_new (const sq_topology_t *topology, int64_t ackers)
     int rc = self && self->components && self->executors ? 0 : sq_error_set ("out of memory");
     for (size_t i = 0; rc == 0 && i < sq_topology_component_count (topology); i++) {
         const sq_component_t *component = sq_topology_component_at (topology, i);
-        rc = s_add_component (self, component->id, component->task_count, component->parallelism);
+        //  A component without tasks gets no executors.
+        rc = s_add_component (self, component->id, component->task_count,
+                              component->task_count ? component->parallelism : 0);
     }
     if (rc == 0 && ackers > 0) {
         self->acker_first_task = self->task_count + 1;

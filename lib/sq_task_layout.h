@@ -10,7 +10,9 @@
        in the order the topology added them.
     2. Executor e (from 0) of a component with T tasks and P executors runs
        the component's tasks with index T*e/P up to, not including,
-       T*(e+1)/P: seven tasks over three executors give 0-1, 2-3, 4-6.
+       T*(e+1)/P: seven tasks over three executors give 0-1, 2-3, 4-6. A
+       component with no tasks (as Storm allows) has no executors and
+       takes no ids.
     3. The acker tasks come last, one executor each, with the highest ids.
     4. No task id is above SQ_TASK_LAYOUT_MAX_TASK, ackers included.
 */
@@ -59,8 +61,9 @@ typedef struct {
 //  added, each with its task and executor counts; nothing else is read, and
 //  the topology need not have been validated) followed by `ackers` acker
 //  tasks. Returns NULL with sq_last_error() set when a count is out of
-//  range (executors < 1, tasks < executors, ackers < 0), when the task ids
-//  would pass SQ_TASK_LAYOUT_MAX_TASK, or when out of memory. Caller owns.
+//  range (executors < 1, tasks < 0, 0 < tasks < executors, ackers < 0),
+//  when the task ids would pass SQ_TASK_LAYOUT_MAX_TASK, or when out of
+//  memory. Caller owns.
 sq_task_layout_t *sq_task_layout_new (const sq_topology_t *topology, int64_t ackers);
 //  Destroy; NULL-safe; nulls the caller's pointer.
 void sq_task_layout_destroy (sq_task_layout_t **self_p);

@@ -73,6 +73,8 @@ s_builder_error (sq_topology_t *self, const char *format, ...)
     self->first_error = strdup (text);
 }
 
+static void s_declare_implicit_streams (sq_component_t *component);
+
 static sq_component_t *
 s_add_component (sq_topology_t *self, const char *id, int parallelism)
 {
@@ -103,6 +105,7 @@ sq_topology_set_spout (sq_topology_t *self, const char *id, const sq_spout_t *sp
         component->spout = spout;
         if (spout && spout->declare_outputs)
             spout->declare_outputs (&(sq_declarer_t){component});
+        s_declare_implicit_streams (component);
     }
     return component;
 }
@@ -115,6 +118,7 @@ sq_topology_set_bolt (sq_topology_t *self, const char *id, const sq_bolt_t *bolt
         component->bolt = bolt;
         if (bolt && bolt->declare_outputs)
             bolt->declare_outputs (&(sq_declarer_t){component});
+        s_declare_implicit_streams (component);
     }
     return component;
 }
@@ -185,9 +189,10 @@ sq_topology_check_name (const char *name)
 //  ---------------------------------------------------------------------
 //  Component builder calls
 
-//  Declare a stream, direct or not.
+//  Declare a stream, direct or not. Only the system's own declarations
+//  (system) may use the reserved ids.
 static void
-s_declare (sq_declarer_t *self, const char *stream, const char *fields, bool direct)
+s_declare (sq_declarer_t *self, const char *stream, const char *fields, bool direct, bool system)
 {
     sq_component_t *component = self->component;
     if (!stream || !*stream) {
@@ -195,7 +200,7 @@ s_declare (sq_declarer_t *self, const char *stream, const char *fields, bool dir
                          component->id);
         return;
     }
-    if (strncmp (stream, "__", 2) == 0) {
+    if (strncmp (stream, "__", 2) == 0 && !system) {
         s_builder_error (component->topology,
                          "stream id '%s' of '%s' is reserved: ids starting with '__' are "
                          "Squall's own",
@@ -231,16 +236,52 @@ s_declare (sq_declarer_t *self, const char *stream, const char *fields, bool dir
     declared->direct = direct;
 }
 
+//  The streams Storm declares on every component (StormCommon's
+//  addSystemStreams and addMetricStreams), with Storm's fields. Declared
+//  after the component's own, so that a bolt may subscribe to them as in
+//  Storm. Squall's runtime emits nothing on them (doc/runtime.md).
+static void
+s_declare_implicit_streams (sq_component_t *component)
+{
+    sq_declarer_t declarer = {component};
+    s_declare (&declarer, SQ_SYSTEM_STREAM, "event", false, true);
+    s_declare (&declarer, SQ_METRICS_STREAM, "task-info, data-points", false, true);
+}
+
+//  The streams of the __system component, which Storm declares with its
+//  system bolt: ticks, metrics ticks and credential changes. They have no
+//  wire index: Squall makes only ticks, and only for the executor's own
+//  tasks, so nothing on them crosses the wire.
+static char *s_interval_field[] = {"interval"};
+static char *s_creds_field[] = {"creds"};
+static const sq_stream_t s_system_component_streams[] = {
+    {SQ_SYSTEM_COMPONENT, "__metrics_tick", s_interval_field, 1, -1, false},
+    {SQ_SYSTEM_COMPONENT, "__credentials", s_creds_field, 1, -1, false},
+};
+
+//  A stream of the __system component by id, or NULL.
+static const sq_stream_t *
+s_system_component_stream (const char *stream)
+{
+    if (strcmp (stream, SQ_TICK_STREAM) == 0)
+        return sq_tuple_tick_stream ();
+    size_t count = sizeof s_system_component_streams / sizeof s_system_component_streams[0];
+    for (size_t i = 0; i < count; i++)
+        if (strcmp (s_system_component_streams[i].name, stream) == 0)
+            return &s_system_component_streams[i];
+    return NULL;
+}
+
 void
 sq_declarer_stream (sq_declarer_t *self, const char *stream, const char *fields)
 {
-    s_declare (self, stream, fields, false);
+    s_declare (self, stream, fields, false, false);
 }
 
 void
 sq_declarer_direct_stream (sq_declarer_t *self, const char *stream, const char *fields)
 {
-    s_declare (self, stream, fields, true);
+    s_declare (self, stream, fields, true, false);
 }
 
 const sq_stream_t *
@@ -415,25 +456,31 @@ static int
 s_validate_subscription (const sq_topology_t *self, const sq_component_t *bolt,
                          const sq_subscription_t *input)
 {
-    const sq_component_t *source = sq_topology_component (self, input->source);
-    if (!source)
-        return sq_error_set ("bolt '%s' subscribes to unknown component '%s'", bolt->id,
-                             input->source);
-    const sq_stream_t *stream = sq_component_stream (source, input->stream);
+    //  The __system component is Storm's too: it is not in the topology,
+    //  but its streams may be subscribed to.
+    const char *source = input->source;
+    const sq_component_t *component = sq_topology_component (self, source);
+    const sq_stream_t *stream = NULL;
+    if (component)
+        stream = sq_component_stream (component, input->stream);
+    else if (strcmp (source, SQ_SYSTEM_COMPONENT) == 0)
+        stream = s_system_component_stream (input->stream);
+    else
+        return sq_error_set ("bolt '%s' subscribes to unknown component '%s'", bolt->id, source);
     if (!stream)
         return sq_error_set ("bolt '%s' subscribes to stream '%s' of '%s', which '%s' does "
                              "not declare",
-                             bolt->id, input->stream, source->id, source->id);
+                             bolt->id, input->stream, source, source);
     if (input->type == SQ_GROUPING_CUSTOM && (!input->custom || !input->custom->choose))
         return sq_error_set ("bolt '%s' has a custom grouping on '%s' with no choose callback",
-                             bolt->id, source->id);
+                             bolt->id, source);
     if (input->type != SQ_GROUPING_FIELDS && input->type != SQ_GROUPING_PARTIAL_KEY)
         return 0;
-    sq_stream_t *grouped = sq_stream_new (source->id, input->stream, input->fields);
+    sq_stream_t *grouped = sq_stream_new (source, input->stream, input->fields);
     if (!grouped || grouped->field_count == 0) {
         sq_stream_destroy (&grouped);
         return sq_error_set ("bolt '%s' has a %s grouping on '%s' with no fields", bolt->id,
-                             sq_grouping_type_name (input->type), source->id);
+                             sq_grouping_type_name (input->type), source);
     }
     int rc = 0;
     for (size_t i = 0; i < grouped->field_count && rc == 0; i++)
@@ -442,7 +489,7 @@ s_validate_subscription (const sq_topology_t *self, const sq_component_t *bolt,
             s_join_fields (stream, declared, sizeof declared);
             rc = sq_error_set ("bolt '%s' groups stream '%s' of '%s' on field '%s', which is "
                                "not declared (it declares: %s)",
-                               bolt->id, input->stream, source->id, grouped->fields[i], declared);
+                               bolt->id, input->stream, source, grouped->fields[i], declared);
         }
     sq_stream_destroy (&grouped);
     return rc;
@@ -470,7 +517,11 @@ s_validate_component (const sq_topology_t *self, const sq_component_t *component
     if (component->parallelism < 1)
         return sq_error_set ("%s '%s' has parallelism %d; it must be at least 1", kind,
                              component->id, component->parallelism);
-    if (component->task_count < component->parallelism)
+    //  No tasks at all is allowed, as in Storm: the component runs nowhere.
+    if (component->task_count < 0)
+        return sq_error_set ("%s '%s' has %d tasks; it must not be negative", kind, component->id,
+                             component->task_count);
+    if (component->task_count > 0 && component->task_count < component->parallelism)
         return sq_error_set ("%s '%s' has %d tasks, fewer than its parallelism %d", kind,
                              component->id, component->task_count, component->parallelism);
     for (size_t i = 0; i < component->subscription_count; i++)

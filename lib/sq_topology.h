@@ -41,7 +41,7 @@ struct _sq_component_t {
     const sq_bolt_t *bolt;            //  callbacks when this is a bolt, else NULL
     const sq_system_task_t *system;   //  runs its tasks when this is the runtime's own
     int parallelism;                  //  executors
-    int task_count;                   //  tasks (>= parallelism)
+    int task_count;                   //  tasks (>= parallelism, or 0: runs nowhere)
     sq_config_t *config;              //  per-component config overrides
     sq_stream_t **streams;            //  declared output streams
     size_t stream_count;              //  number of streams

@@ -59,7 +59,7 @@ sq_tuple_destroy (sq_tuple_t **self_p)
     }
 }
 
-static char *s_tick_fields[] = {"freq"};
+static char *s_tick_fields[] = {"rate_secs"}; //  Storm's name for the period
 static const sq_stream_t s_tick_stream = {
     .component = SQ_SYSTEM_COMPONENT,
     .name = SQ_TICK_STREAM,

@@ -33,7 +33,7 @@ typedef struct {
 
 struct _sq_tuple_t {
     const sq_stream_t *stream; //  schema; NULL only while being decoded
-    int32_t source_task;       //  emitting task, 0 for tick tuples
+    int32_t source_task;       //  emitting task, SQ_SYSTEM_TASK_ID for tick tuples
     int32_t dest_task;         //  receiving task
     uint64_t ack_val;          //  XOR of edge ids emitted anchored to this tuple
     uint16_t value_count;      //  number of values
@@ -53,7 +53,8 @@ sq_tuple_t *sq_tuple_new (const sq_stream_t *stream, int source_task, int dest_t
                           size_t value_count);
 //  Destroy; NULL-safe; nulls the caller's pointer.
 void sq_tuple_destroy (sq_tuple_t **self_p);
-//  The schema of tick tuples: stream __tick from component __system.
+//  The schema of tick tuples: stream __tick from component __system, one
+//  field, rate_secs (the period in seconds), as in Storm.
 const sq_stream_t *sq_tuple_tick_stream (void);
 
 //  Stream schema: new with comma-separated fields; NULL when a field name

@@ -301,18 +301,26 @@ nimbus_cluster_check_session (nimbus_cluster_t *self)
     return 0;
 }
 
+//  The keys of table, sorted, copied into a new list. NULL when out of
+//  memory.
+static zlist_t *
+s_sorted_keys (zhashx_t *table)
+{
+    zlist_t *keys = zlist_new ();
+    if (!keys)
+        return NULL;
+    zlist_autofree (keys);
+    for (void *item = zhashx_first (table); item; item = zhashx_next (table))
+        zlist_append (keys, (void *) zhashx_cursor (table));
+    zlist_sort (keys, (zlist_compare_fn *) strcmp);
+    return keys;
+}
+
 zlist_t *
 nimbus_cluster_topology_names (nimbus_cluster_t *self)
 {
     assert (self);
-    zlist_t *names = zlist_new ();
-    if (!names)
-        return NULL;
-    zlist_autofree (names);
-    for (void *item = zhashx_first (self->topologies); item; item = zhashx_next (self->topologies))
-        zlist_append (names, (void *) zhashx_cursor (self->topologies));
-    zlist_sort (names, (zlist_compare_fn *) strcmp);
-    return names;
+    return s_sorted_keys (self->topologies);
 }
 
 const sq_topology_record_t *
@@ -345,6 +353,20 @@ nimbus_cluster_supervisor_alive (nimbus_cluster_t *self, const char *id)
 {
     assert (self);
     return zhashx_lookup (self->supervisors, id) != NULL;
+}
+
+zlist_t *
+nimbus_cluster_supervisor_ids (nimbus_cluster_t *self)
+{
+    assert (self);
+    return s_sorted_keys (self->supervisors);
+}
+
+const sq_supervisor_info_t *
+nimbus_cluster_supervisor (nimbus_cluster_t *self, const char *id)
+{
+    assert (self);
+    return zhashx_lookup (self->supervisors, id);
 }
 
 size_t

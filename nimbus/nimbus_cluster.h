@@ -57,6 +57,11 @@ const sq_topology_record_t *nimbus_cluster_topology_by_id (nimbus_cluster_t *sel
 const sq_assignment_t *nimbus_cluster_assignment (nimbus_cluster_t *self, const char *name);
 //  True when supervisor id is registered in ZooKeeper.
 bool nimbus_cluster_supervisor_alive (nimbus_cluster_t *self, const char *id);
+//  Ids of the live supervisors, sorted. Caller destroys the list.
+zlist_t *nimbus_cluster_supervisor_ids (nimbus_cluster_t *self);
+//  The record of live supervisor id, or NULL. Borrowed until the next
+//  handle_events.
+const sq_supervisor_info_t *nimbus_cluster_supervisor (nimbus_cluster_t *self, const char *id);
 //  Number of live supervisors.
 size_t nimbus_cluster_supervisor_count (nimbus_cluster_t *self);
 //  Number of slots of live supervisors that no assignment uses.

@@ -3,7 +3,8 @@
     nimbus [--config FILE] [-c key=value ...]
 
     Serves storm-submit, supervisors and workers on tcp://nimbus.host:
-    nimbus.port (doc/control.md), keeps topology packages under
+    nimbus.port (doc/control.md), Storm's UI REST API on
+    http://ui.host:ui.port (doc/metrics.md), keeps topology packages under
     storm.local.dir/nimbus, and schedules topologies through ZooKeeper
     (storm.zookeeper.*). Exits 0 on SIGINT or SIGTERM (topologies keep
     running), 1 when it cannot start or its loop fails, 2 on a usage error

@@ -64,8 +64,9 @@ typedef struct {
 //  (sq_task_layout.h, which both use): task ids are contiguous per
 //  component in the order the components were added, from 1; executor e
 //  of a component with T tasks and P executors runs its tasks
-//  [T*e/P, T*(e+1)/P); then come the topology.acker.executors acker
-//  executors (component SQ_ACKER_COMPONENT), one task each; at most
+//  [T*e/P, T*(e+1)/P), and one with no tasks has no executor; then come
+//  the topology.acker.executors acker executors (component
+//  SQ_ACKER_COMPONENT), one task each; at most
 //  SQ_TASK_LAYOUT_MAX_TASK tasks in all. config (may be NULL) overrides
 //  the topology's own config, as at submit. The topology must validate; it
 //  is not changed. Returns the executors in task order and their number in

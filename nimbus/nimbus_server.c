@@ -1,8 +1,10 @@
 /*  nimbus_server - the nimbus daemon's engine */
 #include "nimbus_server.h"
 #include "nimbus_cluster.h"
+#include "nimbus_http.h"
 #include "nimbus_monitor.h"
 #include "nimbus_request.h"
+#include "nimbus_rest.h"
 #include "nimbus_scheduler.h"
 #include "nimbus_store.h"
 #include "nimbus_topology.h"
@@ -14,6 +16,7 @@
 #include "sq_sha256.h"
 
 #include <czmq.h>
+#include <stdarg.h>
 #include <string.h>
 #include <time.h>
 
@@ -40,6 +43,8 @@ struct _nimbus_server_t {
     uint64_t malformed_logged;   //  malformed requests logged in that second
     uint64_t malformed_unlogged; //  malformed requests not logged in that second
     uint64_t stale_heartbeats;   //  heartbeats of slots not assigned
+    nimbus_http_t *http;         //  Storm's UI REST API, or NULL when off
+    int64_t started;             //  unix time (seconds) nimbus started
 };
 
 static void s_on_topology (nimbus_topology_t *topology, nimbus_topology_event_t event, void *arg);
@@ -237,18 +242,14 @@ s_on_topology (nimbus_topology_t *topology, nimbus_topology_event_t event, void 
 //  Verbs. Each answers its request (or, for submit, arranges the answer).
 
 //  The record of the topology a request names, or NULL having answered
-//  the error. With live, a killed topology is refused too.
+//  the error.
 static const sq_topology_record_t *
-s_named_topology (nimbus_server_t *self, nimbus_request_t *request, bool live)
+s_named_topology (nimbus_server_t *self, nimbus_request_t *request)
 {
     const char *name = nimbus_request_fields (request)->name;
     const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, name);
     if (!record)
         nimbus_request_reply_error (request, self->router, "no topology named '%s'", name);
-    else if (live && record->status == SQ_TOPOLOGY_KILLED) {
-        nimbus_request_reply_error (request, self->router, "topology '%s' is being killed", name);
-        record = NULL;
-    }
     return record;
 }
 
@@ -432,87 +433,133 @@ s_list (nimbus_server_t *self, nimbus_request_t *request)
         nimbus_request_reply_error (request, self->router, "out of memory");
 }
 
-static void
-s_kill (nimbus_server_t *self, nimbus_request_t *request)
+//  What an action on a topology (kill, activate, deactivate, rebalance)
+//  came to. The control protocol's verbs and the REST API's POST actions
+//  both run these.
+#define S_DONE 0      //  done
+#define S_REFUSED 1   //  the topology's state forbids it; sq_last_error() says why
+#define S_FAILED (-1) //  ZooKeeper or memory failed; sq_last_error() says why
+
+//  Refuse an action (printf-style). Returns S_REFUSED.
+static int s_refuse (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
+static int
+s_refuse (const char *format, ...)
 {
-    const sq_topology_record_t *record = s_named_topology (self, request, true);
-    if (!record)
-        return;
+    va_list args;
+    va_start (args, format);
+    char *text = zsys_vprintf (format, args);
+    va_end (args);
+    sq_error_set ("%s", text ? text : "refused");
+    zstr_free (&text);
+    return S_REFUSED;
+}
+
+//  Answer a verb with what its action came to.
+static void
+s_reply_outcome (nimbus_server_t *self, nimbus_request_t *request, int outcome)
+{
+    if (outcome == S_DONE)
+        nimbus_request_reply (request, self->router, NULL, NULL, 0);
+    else
+        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
+}
+
+//  Kill the topology of record: its status becomes killed at once, its
+//  records and package go after wait_secs (negative: its message
+//  timeout).
+static int
+s_kill_topology (nimbus_server_t *self, const sq_topology_record_t *record, double wait_secs)
+{
+    if (record->status == SQ_TOPOLOGY_KILLED)
+        return s_refuse ("topology '%s' is being killed", record->name);
     nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
-    double wait_secs = nimbus_request_fields (request)->wait_secs;
     if (wait_secs < 0)
         wait_secs = topology ? nimbus_topology_message_timeout (topology)
                              : sq_config_int (record->config, "topology.message.timeout.secs", 30);
     if (!topology)
         topology = s_topology_new (self, record->name, record->id);
-    if (!topology) {
-        nimbus_request_reply_error (request, self->router, "out of memory");
-        return;
-    }
-    if (nimbus_cluster_set_status (self->cluster, record->name, SQ_TOPOLOGY_KILLED)) {
-        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
-        return;
-    }
+    if (!topology)
+        return sq_error_set ("out of memory");
+    if (nimbus_cluster_set_status (self->cluster, record->name, SQ_TOPOLOGY_KILLED))
+        return S_FAILED;
     nimbus_topology_stop_validation (topology);
     nimbus_topology_schedule_removal (topology, wait_secs);
     zsys_info ("topology=%s: killed; removal in %g s", record->name, wait_secs);
-    nimbus_request_reply (request, self->router, NULL, NULL, 0);
+    return S_DONE;
+}
+
+//  Activate or deactivate the topology of record.
+static int
+s_activate_topology (nimbus_server_t *self, const sq_topology_record_t *record, bool active)
+{
+    if (record->status == SQ_TOPOLOGY_KILLED)
+        return s_refuse ("topology '%s' is being killed", record->name);
+    nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+    sq_topology_status_t status = active ? SQ_TOPOLOGY_ACTIVE : SQ_TOPOLOGY_INACTIVE;
+    if (topology && nimbus_topology_rebalancing (topology))
+        return s_refuse ("topology '%s' is being rebalanced; try again when it is done",
+                         record->name);
+    if (record->status != status && nimbus_cluster_set_status (self->cluster, record->name, status))
+        return S_FAILED;
+    zsys_info ("topology=%s: %s", record->name, active ? "activated" : "deactivated");
+    return S_DONE;
+}
+
+//  Rebalance the topology of record over workers workers (0: as many as
+//  it has) after wait_secs (negative: its message timeout).
+static int
+s_rebalance_topology (nimbus_server_t *self, const sq_topology_record_t *record, double wait_secs,
+                      int workers)
+{
+    if (record->status == SQ_TOPOLOGY_KILLED)
+        return s_refuse ("topology '%s' is being killed", record->name);
+    nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+    if (topology && nimbus_topology_rebalancing (topology))
+        return s_refuse ("topology '%s' is being rebalanced", record->name);
+    size_t executor_count;
+    if (!topology || !nimbus_topology_executors (topology, &executor_count))
+        return s_refuse ("topology '%s' cannot be rebalanced yet: nimbus does not know its "
+                         "executors (its package is being validated again, or is missing)",
+                         record->name);
+    if (wait_secs < 0)
+        wait_secs = nimbus_topology_message_timeout (topology);
+    if (workers <= 0)
+        workers = record->workers;
+    int64_t due = zclock_time () + (int64_t) (wait_secs * 1000);
+    if (nimbus_cluster_begin_rebalance (self->cluster, record->name, workers, due))
+        return S_FAILED;
+    s_schedule_rebalance (topology, record);
+    zsys_info ("topology=%s: rebalancing to workers=%d in %g s", record->name, workers, wait_secs);
+    return S_DONE;
+}
+
+static void
+s_kill (nimbus_server_t *self, nimbus_request_t *request)
+{
+    const sq_topology_record_t *record = s_named_topology (self, request);
+    if (record)
+        s_reply_outcome (
+            self, request,
+            s_kill_topology (self, record, nimbus_request_fields (request)->wait_secs));
 }
 
 static void
 s_set_active (nimbus_server_t *self, nimbus_request_t *request, bool active)
 {
-    const sq_topology_record_t *record = s_named_topology (self, request, true);
-    if (!record)
-        return;
-    nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
-    sq_topology_status_t status = active ? SQ_TOPOLOGY_ACTIVE : SQ_TOPOLOGY_INACTIVE;
-    if (topology && nimbus_topology_rebalancing (topology))
-        nimbus_request_reply_error (request, self->router,
-                                    "topology '%s' is being rebalanced; try again when it is done",
-                                    record->name);
-    else if (record->status != status &&
-             nimbus_cluster_set_status (self->cluster, record->name, status))
-        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
-    else {
-        zsys_info ("topology=%s: %s", record->name, active ? "activated" : "deactivated");
-        nimbus_request_reply (request, self->router, NULL, NULL, 0);
-    }
+    const sq_topology_record_t *record = s_named_topology (self, request);
+    if (record)
+        s_reply_outcome (self, request, s_activate_topology (self, record, active));
 }
 
 static void
 s_rebalance (nimbus_server_t *self, nimbus_request_t *request)
 {
     const nimbus_request_fields_t *fields = nimbus_request_fields (request);
-    const sq_topology_record_t *record = s_named_topology (self, request, true);
-    if (!record)
-        return;
-    nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
-    if (topology && nimbus_topology_rebalancing (topology)) {
-        nimbus_request_reply_error (request, self->router, "topology '%s' is being rebalanced",
-                                    record->name);
-        return;
-    }
-    size_t executor_count;
-    if (!topology || !nimbus_topology_executors (topology, &executor_count)) {
-        nimbus_request_reply_error (request, self->router,
-                                    "topology '%s' cannot be rebalanced yet: nimbus does not "
-                                    "know its executors (its package is being validated again, "
-                                    "or is missing)",
-                                    record->name);
-        return;
-    }
-    double wait_secs =
-        fields->wait_secs >= 0 ? fields->wait_secs : nimbus_topology_message_timeout (topology);
-    int workers = fields->workers > 0 ? fields->workers : record->workers;
-    int64_t due = zclock_time () + (int64_t) (wait_secs * 1000);
-    if (nimbus_cluster_begin_rebalance (self->cluster, record->name, workers, due)) {
-        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
-        return;
-    }
-    s_schedule_rebalance (topology, record);
-    zsys_info ("topology=%s: rebalancing to workers=%d in %g s", record->name, workers, wait_secs);
-    nimbus_request_reply (request, self->router, NULL, NULL, 0);
+    const sq_topology_record_t *record = s_named_topology (self, request);
+    if (record)
+        s_reply_outcome (self, request,
+                         s_rebalance_topology (self, record, fields->wait_secs, fields->workers));
 }
 
 static void
@@ -548,6 +595,157 @@ s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
     } else if (fields->metrics)
         nimbus_monitor_store_metrics (self->monitor, fields->id, fields->supervisor, fields->port,
                                       fields->metrics);
+}
+
+//  ---------------------------------------------------------------------
+//  Storm's UI REST API (nimbus_rest) over HTTP (nimbus_http)
+
+//  What the REST answers read, now.
+static void
+s_view (nimbus_server_t *self, nimbus_rest_view_t *view)
+{
+    *view = (nimbus_rest_view_t){
+        .cluster = self->cluster,
+        .monitor = self->monitor,
+        .topologies = self->topologies,
+        .config = self->config,
+        .nimbus_host = sq_config_string (self->config, "nimbus.host", "127.0.0.1"),
+        .nimbus_port = (int) sq_config_int (self->config, "nimbus.port", 6627),
+        .started = self->started,
+        .now = (int64_t) time (NULL),
+        .now_mono = zclock_mono (),
+        .requests = self->requests,
+        .malformed = self->malformed,
+        .stale_heartbeats = self->stale_heartbeats,
+        .http_requests = self->http ? nimbus_http_requests (self->http) : 0,
+    };
+}
+
+//  Run a POST action through the code the control verbs use; returns
+//  Storm's answer and its status in *status_p.
+static json_t *
+s_http_action (nimbus_server_t *self, const nimbus_http_request_t *request,
+               const nimbus_rest_route_t *route, int *status_p)
+{
+    const sq_topology_record_t *record =
+        nimbus_cluster_topology_by_id (self->cluster, route->topology_id);
+    if (!record) {
+        *status_p = 404;
+        return nimbus_rest_error (404, "no topology with that id");
+    }
+    const char *operation = NULL;
+    int outcome = S_DONE;
+    int workers = 0;
+    size_t size;
+    const char *body = nimbus_http_request_body (request, &size);
+    switch (route->handler) {
+    case NIMBUS_REST_ACTIVATE:
+    case NIMBUS_REST_DEACTIVATE:
+        operation = route->handler == NIMBUS_REST_ACTIVATE ? "activate" : "deactivate";
+        outcome = s_activate_topology (self, record, route->handler == NIMBUS_REST_ACTIVATE);
+        break;
+    case NIMBUS_REST_KILL:
+        operation = "kill";
+        outcome = s_kill_topology (self, record, route->wait_secs);
+        break;
+    case NIMBUS_REST_REBALANCE:
+        operation = "rebalance";
+        if (nimbus_rest_rebalance_options (body, size, &workers)) {
+            *status_p = 400;
+            return nimbus_rest_error (400, sq_last_error ());
+        }
+        outcome = s_rebalance_topology (self, record, route->wait_secs, workers);
+        break;
+    default:
+        assert (false);
+    }
+    *status_p = outcome == S_DONE ? 200 : outcome == S_REFUSED ? 409 : 503;
+    return outcome == S_DONE ? nimbus_rest_action (operation, route->topology_id)
+                             : nimbus_rest_error (*status_p, sq_last_error ());
+}
+
+static void
+s_on_http (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void *arg)
+{
+    nimbus_server_t *self = arg;
+    nimbus_rest_route_t route;
+    nimbus_rest_route (nimbus_http_request_method (request), nimbus_http_request_path (request),
+                       nimbus_http_request_query (request, "window"),
+                       nimbus_http_request_query (request, "sys"), &route);
+    nimbus_rest_view_t view;
+    s_view (self, &view);
+    int status = route.status;
+    json_t *answer = NULL;
+    switch (route.handler) {
+    case NIMBUS_REST_NONE:
+        answer = nimbus_rest_error (route.status, route.error);
+        reply->allow = route.allow;
+        break;
+    case NIMBUS_REST_METRICS: {
+        char *text = nimbus_rest_metrics (&view);
+        if (text) {
+            nimbus_http_reply_text (reply, 200, "text/plain; version=0.0.4; charset=utf-8", text,
+                                    strlen (text));
+            free (text);
+            return;
+        }
+        break; //  out of memory: nimbus_http_reply_json answers 500
+    }
+    case NIMBUS_REST_ACTIVATE:
+    case NIMBUS_REST_DEACTIVATE:
+    case NIMBUS_REST_REBALANCE:
+    case NIMBUS_REST_KILL:
+        answer = s_http_action (self, request, &route, &status);
+        break;
+    default:
+        answer = nimbus_rest_answer (&view, &route, &status);
+    }
+    nimbus_http_reply_json (reply, status, &answer);
+}
+
+//  Serve the REST API on ui.host:ui.port unless ui.port is negative. A
+//  port that cannot be had is logged and leaves nimbus without it: the
+//  control protocol matters more than the UI (as in Storm, where the UI
+//  is a daemon apart).
+static void
+s_start_http (nimbus_server_t *self)
+{
+    const sq_config_t *config = self->config;
+    int64_t port = sq_config_int (config, "ui.port", 8080);
+    if (port < 0) {
+        zsys_info ("nimbus serves no REST API (ui.port is negative)");
+        return;
+    }
+    if (port > 65535) {
+        zsys_error ("nimbus serves no REST API: ui.port %lld is not a port", (long long) port);
+        return;
+    }
+    int64_t connections = sq_config_int (config, "ui.max.connections", 64);
+    int64_t memory = sq_config_int (config, "ui.connection.memory.bytes", 32768);
+    int64_t timeout = sq_config_int (config, "ui.connection.timeout.secs", 10);
+    int64_t body = sq_config_int (config, "ui.max.request.bytes", 16384);
+    nimbus_http_options_t options = {
+        .host = sq_config_string (config, "ui.host", "127.0.0.1"),
+        .port = (int) port,
+        .max_connections = (unsigned) (connections < 1        ? 1
+                                       : connections > 100000 ? 100000
+                                                              : connections),
+        .connection_memory = (size_t) (memory < 4096        ? 4096
+                                       : memory > (1 << 24) ? (1 << 24)
+                                                            : memory),
+        .timeout_secs = (unsigned) (timeout < 1       ? 1
+                                    : timeout > 86400 ? 86400
+                                                      : timeout),
+        .max_body = (size_t) (body < 0           ? 0
+                              : body > (1 << 24) ? (1 << 24)
+                                                 : body),
+    };
+    self->http = nimbus_http_new (&options, self->loop, s_on_http, self);
+    if (self->http)
+        zsys_info ("nimbus serving Storm's UI REST API on http://%s:%d/api/v1/", options.host,
+                   nimbus_http_port (self->http));
+    else
+        zsys_error ("nimbus serves no REST API: %s", sq_last_error ());
 }
 
 //  ---------------------------------------------------------------------
@@ -776,6 +974,7 @@ nimbus_server_new (const sq_config_t *config)
         return NULL;
     }
     self->zk_item.fd = -1;
+    self->started = (int64_t) time (NULL);
     self->config = sq_config_dup (config);
     self->topologies = zhashx_new ();
     self->loop = zloop_new ();
@@ -835,6 +1034,7 @@ nimbus_server_new (const sq_config_t *config)
     }
     zloop_reader_set_tolerant (self->loop, self->router);
     zsys_info ("nimbus listening on %s", self->endpoint);
+    s_start_http (self);
     return self;
 }
 
@@ -845,7 +1045,9 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     nimbus_server_t *self = *self_p;
     if (!self)
         return;
-    //  States end their timers and pollers: the loop goes last.
+    //  States and the HTTP server end their timers and pollers: the loop
+    //  goes last.
+    nimbus_http_destroy (&self->http);
     zhashx_destroy (&self->topologies);
     zloop_destroy (&self->loop);
     zsock_destroy (&self->router);
@@ -863,9 +1065,11 @@ nimbus_server_run (nimbus_server_t *self)
 {
     assert (self);
     int rc = zloop_start (self->loop);
-    zsys_info ("nimbus stopping requests=%llu malformed=%llu stale_heartbeats=%llu",
+    zsys_info ("nimbus stopping requests=%llu malformed=%llu stale_heartbeats=%llu "
+               "http_requests=%llu",
                (unsigned long long) self->requests, (unsigned long long) self->malformed,
-               (unsigned long long) self->stale_heartbeats);
+               (unsigned long long) self->stale_heartbeats,
+               (unsigned long long) (self->http ? nimbus_http_requests (self->http) : 0));
     return rc < 0 ? -1 : 0;
 }
 

@@ -22,6 +22,7 @@ struct _nimbus_topology_t {
     nimbus_topology_handler_fn *handler; //  told when the validation or the timer ends
     void *handler_arg;                   //  its argument
     json_t *executors_json;              //  executors from the validation, or NULL
+    json_t *components;                  //  component kinds and inputs from it, or NULL
     nimbus_executor_t *executors;        //  the same for the scheduler (strings in executors_json)
     size_t executor_count;               //  number of executors
     int message_timeout_secs;            //  default wait of kill and rebalance
@@ -77,6 +78,7 @@ nimbus_topology_destroy (nimbus_topology_t **self_p)
     nimbus_request_destroy (&self->submit);
     sq_config_destroy (&self->submit_config);
     json_decref (self->executors_json);
+    json_decref (self->components);
     free (self->executors);
     free (self->checksum);
     free (self->name);
@@ -106,6 +108,13 @@ nimbus_topology_executors (nimbus_topology_t *self, size_t *count_p)
     assert (count_p);
     *count_p = self->executor_count;
     return self->executors;
+}
+
+const json_t *
+nimbus_topology_components (nimbus_topology_t *self)
+{
+    assert (self);
+    return self->components;
 }
 
 int
@@ -200,6 +209,8 @@ nimbus_topology_take_executors (nimbus_topology_t *self)
     }
     json_decref (self->executors_json);
     free (self->executors);
+    json_decref (self->components);
+    self->components = json_incref (nimbus_validator_components (self->validator));
     self->executors_json = json_incref (list);
     self->executors = executors;
     self->executor_count = count;

@@ -57,6 +57,10 @@ const char *nimbus_topology_id (nimbus_topology_t *self);
 //  in *count_p; NULL (count 0) while nimbus does not know them. Borrowed:
 //  valid until the next nimbus_topology_take_executors.
 const nimbus_executor_t *nimbus_topology_executors (nimbus_topology_t *self, size_t *count_p);
+//  Its components' kinds and inputs, as the last validation taken found
+//  them (nimbus_validator_components), or NULL while nimbus does not know
+//  them. Borrowed, as the executors.
+const json_t *nimbus_topology_components (nimbus_topology_t *self);
 //  Its topology.message.timeout.secs: the default wait of kill and
 //  rebalance.
 int nimbus_topology_message_timeout (nimbus_topology_t *self);

@@ -7,6 +7,7 @@
 #include "sq_error.h"
 #include "sq_package.h"
 #include "sq_task_layout.h"
+#include "sq_topology.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -29,6 +30,7 @@ struct _nimbus_validator_t {
     bool done;                //  the validation is over
     char *error;              //  why the package is invalid, or NULL
     json_t *executors;        //  when valid: the checked executor list
+    json_t *components;       //  when valid: the checked component kinds and inputs
     int workers;              //  when valid: effective topology.workers
     int message_timeout_secs; //  when valid: effective topology.message.timeout.secs
 };
@@ -51,6 +53,33 @@ s_write_all (int fd, const char *text)
     }
 }
 
+//  Each component's kind and inputs, by component id (for the REST API's
+//  spouts, bolts and visualization). NULL when out of memory.
+static json_t *
+s_child_components (const sq_topology_t *topology)
+{
+    json_t *components = json_object ();
+    size_t count = sq_topology_component_count (topology);
+    for (size_t c = 0; components && c < count; c++) {
+        const sq_component_t *component = sq_topology_component_at (topology, c);
+        json_t *inputs = json_array ();
+        for (size_t i = 0; inputs && i < component->subscription_count; i++) {
+            const sq_subscription_t *input = &component->subscriptions[i];
+            if (json_array_append_new (inputs,
+                                       json_pack ("{s:s, s:s, s:s}", "component", input->source,
+                                                  "stream", input->stream, "grouping",
+                                                  sq_grouping_type_name (input->type))))
+                json_decref (inputs), inputs = NULL;
+        }
+        json_t *entry = inputs ? json_pack ("{s:s, s:o}", "type",
+                                            component->spout ? "spout" : "bolt", "inputs", inputs)
+                               : NULL;
+        if (!entry || json_object_set_new (components, component->id, entry))
+            json_decref (components), components = NULL;
+    }
+    return components;
+}
+
 //  The answer of a valid topology, or NULL with sq_last_error() set.
 static json_t *
 s_child_answer (const sq_topology_t *topology, const sq_config_t *config)
@@ -70,14 +99,17 @@ s_child_answer (const sq_topology_t *topology, const sq_config_t *config)
     sq_config_t *effective = sq_config_dup (sq_topology_config ((sq_topology_t *) topology));
     if (effective && config)
         sq_config_merge (effective, config);
+    json_t *components = s_child_components (topology);
     json_t *answer = NULL;
-    if (list && effective)
+    if (list && effective && components)
         answer = json_pack (
-            "{s:o, s:I, s:I}", "executors", list, "workers",
+            "{s:o, s:o, s:I, s:I}", "executors", list, "components", components, "workers",
             (json_int_t) sq_config_int (effective, "topology.workers", 1), "message_timeout_secs",
             (json_int_t) sq_config_int (effective, "topology.message.timeout.secs", 30));
-    else
+    else {
         json_decref (list);
+        json_decref (components);
+    }
     sq_config_destroy (&effective);
     if (!answer)
         sq_error_set ("out of memory");
@@ -185,6 +217,7 @@ nimbus_validator_destroy (nimbus_validator_t **self_p)
     free (self->answer);
     free (self->error);
     json_decref (self->executors);
+    json_decref (self->components);
     free (self);
     *self_p = NULL;
 }
@@ -212,6 +245,8 @@ s_fail (nimbus_validator_t *self, const char *format, ...)
         self->error = strdup ("out of memory");
     json_decref (self->executors);
     self->executors = NULL;
+    json_decref (self->components);
+    self->components = NULL;
     self->done = true;
 }
 
@@ -240,6 +275,46 @@ s_check_executors (json_t *executors)
     return NULL;
 }
 
+//  Check the component list of a valid answer against its executors; NULL
+//  when fine, else why not.
+static const char *
+s_check_components (json_t *components, json_t *executors)
+{
+    if (!json_is_object (components) || json_object_size (components) > SQ_CLUSTER_MAX_EXECUTORS)
+        return "no component list, or too long a one";
+    const char *id;
+    json_t *component;
+    json_object_foreach (components, id, component)
+    {
+        const char *type = json_string_value (json_object_get (component, "type"));
+        json_t *inputs = json_object_get (component, "inputs");
+        if (strlen (id) > SQ_CLUSTER_MAX_NAME || !type ||
+            (strcmp (type, "spout") != 0 && strcmp (type, "bolt") != 0) ||
+            !json_is_array (inputs) || json_array_size (inputs) > SQ_CLUSTER_MAX_EXECUTORS)
+            return "a component lacks its type or inputs";
+        size_t i;
+        json_t *input;
+        json_array_foreach (inputs, i, input)
+        {
+            const char *fields[] = {"component", "stream", "grouping"};
+            for (size_t f = 0; f < 3; f++) {
+                const char *text = json_string_value (json_object_get (input, fields[f]));
+                if (!text || strlen (text) > SQ_CLUSTER_MAX_NAME)
+                    return "a component's input lacks its component, stream or grouping";
+            }
+        }
+    }
+    size_t e;
+    json_t *executor;
+    json_array_foreach (executors, e, executor)
+    {
+        const char *name = json_string_value (json_object_get (executor, "component"));
+        if (strcmp (name, SQ_ACKER_COMPONENT) != 0 && !json_object_get (components, name))
+            return "an executor's component is not in the component list";
+    }
+    return NULL;
+}
+
 //  The child is gone and its pipe closed: judge what it said.
 static void
 s_finish (nimbus_validator_t *self, int status)
@@ -250,6 +325,7 @@ s_finish (nimbus_validator_t *self, int status)
     json_t *executors = json_object_get (answer, "executors");
     json_t *workers = json_object_get (answer, "workers");
     json_t *timeout = json_object_get (answer, "message_timeout_secs");
+    json_t *components = json_object_get (answer, "components");
     const char *problem = NULL;
     if (reason)
         s_fail (self, "%s", reason);
@@ -261,7 +337,8 @@ s_finish (nimbus_validator_t *self, int status)
                 "the package ended the validation process (exit status %d) without an "
                 "answer",
                 WEXITSTATUS (status));
-    else if ((problem = s_check_executors (executors)))
+    else if ((problem = s_check_executors (executors)) ||
+             (problem = s_check_components (components, executors)))
         s_fail (self, "the validation process answered nonsense: %s", problem);
     else if (!json_is_integer (workers) || json_integer_value (workers) < 1 ||
              json_integer_value (workers) > SQ_CLUSTER_MAX_WORKERS)
@@ -272,6 +349,7 @@ s_finish (nimbus_validator_t *self, int status)
         s_fail (self, "config key 'topology.message.timeout.secs' must not be negative");
     else {
         self->executors = json_incref (executors);
+        self->components = json_incref (components);
         self->workers = (int) json_integer_value (workers);
         self->message_timeout_secs = (int) json_integer_value (timeout);
         self->done = true;
@@ -355,6 +433,13 @@ nimbus_validator_executors (nimbus_validator_t *self)
     assert (self);
     assert (self->done && !self->error);
     return self->executors;
+}
+
+json_t *
+nimbus_validator_components (nimbus_validator_t *self)
+{
+    assert (self);
+    return self->components;
 }
 
 int

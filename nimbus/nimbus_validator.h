@@ -19,6 +19,8 @@
 
     The child's answer on the pipe is one JSON object:
       {"executors": [{"component": "split", "first_task": 3, "last_task": 4}, ...],
+       "components": {"split": {"type": "bolt", "inputs": [{"component": "spout",
+                      "stream": "default", "grouping": "shuffle"}]}, ...},
        "workers": 2, "message_timeout_secs": 30}
     or {"error": "<why the package is invalid>"}.
 */
@@ -57,6 +59,10 @@ const char *nimbus_validator_error (nimbus_validator_t *self);
 //  contiguous from task 1). Borrowed: valid until destroy; json_incref to
 //  keep it.
 json_t *nimbus_validator_executors (nimbus_validator_t *self);
+//  When done and valid: each component's kind and inputs, as a JSON
+//  object {id: {"type": "spout" or "bolt", "inputs": [{"component",
+//  "stream", "grouping"}]}}, checked. Borrowed, as above.
+json_t *nimbus_validator_components (nimbus_validator_t *self);
 //  When done and valid: the effective topology.workers (at least 1).
 int nimbus_validator_workers (nimbus_validator_t *self);
 //  When done and valid: the effective topology.message.timeout.secs.

@@ -365,7 +365,7 @@ def control():
             '"port":6700,"metrics":' + METRICS.replace('"count":1,', '"count":2,') + '}',
             delimiter=False),
         "bad-download-no-id": request('{"version":1,"verb":"download"}'),
-        "bad-reply-version-2": '{"version":2,"ok":true}',
+        "bad-reply-version-3": '{"version":3,"ok":true}',
         "bad-reply-ok-not-boolean": '{"version":1,"ok":1}',
         "bad-reply-error-empty": '{"version":1,"ok":false,"error":""}',
         "bad-reply-three-frames": SEPARATOR.join([b'{"version":1,"ok":true}', b"a", b"b"]),

@@ -38,6 +38,7 @@ struct _cluster_harness_t {
     pid_t nimbus;             //  the nimbus process, 0 when stopped
     char nimbus_config[4096]; //  nimbus's config file
     int nimbus_port;          //  port nimbus listens on
+    int ui_port;              //  port of nimbus's REST API (ui.port)
     harness_supervisor_t supervisors[HARNESS_MAX_SUPERVISORS]; //  the supervisors
     int supervisor_count;                                      //  how many
     int slots;                                                 //  slots per supervisor
@@ -205,6 +206,7 @@ cluster_harness_new (int supervisors, int slots)
     }
     self->zk = sq_zk_new (zk_server_endpoint (self->zookeeper), "/storm", 10000, 10000);
     self->nimbus_port = test_processes_free_port ();
+    self->ui_port = test_processes_free_port ();
     char common[2048];
     snprintf (common, sizeof common,
               "\"storm.zookeeper.servers\": [\"127.0.0.1\"], \"storm.zookeeper.port\": %d, "
@@ -213,8 +215,9 @@ cluster_harness_new (int supervisors, int slots)
               zk_server_port (self->zookeeper), self->nimbus_port);
     char json[8192];
     snprintf (self->nimbus_config, sizeof self->nimbus_config, "%s/nimbus.json", self->dir);
-    snprintf (json, sizeof json, "{%s, \"storm.local.dir\": \"%s/nimbus-local\"}\n", common,
-              self->dir);
+    snprintf (json, sizeof json,
+              "{%s, \"storm.local.dir\": \"%s/nimbus-local\", \"ui.port\": %d}\n", common,
+              self->dir, self->ui_port);
     int rc = self->zk ? s_write_config (self->nimbus_config, json) : -1;
     if (rc == 0)
         rc = cluster_harness_start_nimbus (self);
@@ -370,4 +373,10 @@ int
 cluster_harness_nimbus_port (cluster_harness_t *self)
 {
     return self->nimbus_port;
+}
+
+int
+cluster_harness_ui_port (cluster_harness_t *self)
+{
+    return self->ui_port;
 }

@@ -49,6 +49,8 @@ pid_t cluster_harness_worker_pid (cluster_harness_t *self, int index, int slot);
 int cluster_harness_slot_port (cluster_harness_t *self, int index, int slot);
 //  Port nimbus listens on.
 int cluster_harness_nimbus_port (cluster_harness_t *self);
+//  Port of nimbus's HTTP server (Storm's UI REST API, /metrics).
+int cluster_harness_ui_port (cluster_harness_t *self);
 //  Path of a binary in the build tree ($top_builddir/name). Caller frees.
 char *cluster_harness_build_path (const char *name);
 

@@ -1668,6 +1668,181 @@ START_TEST (test_metrics_off_records_nothing_per_tuple)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  System streams, the system task and components without tasks
+
+//  What the system tests observe; written by executor threads.
+static struct {
+    _Atomic int ticks;          //  tick tuples seen
+    _Atomic int tick_task;      //  source task of the first tick
+    _Atomic int64_t tick_rate;  //  its rate_secs field
+    _Atomic bool tick_names_ok; //  its component is __system and stream __tick
+    _Atomic int executed;       //  tuples the watching bolt executed
+    _Atomic int started;        //  open or prepare calls of components with no tasks
+    _Atomic int idle_first;     //  first task id of "idle", as the context tells a bolt
+    _Atomic int idle_count;     //  its task count, as the context tells a bolt
+} s_system;
+
+static void
+s_ticked_execute (void *state, const sq_tuple_t *input)
+{
+    if (sq_tuple_is_tick (input) && atomic_fetch_add (&s_system.ticks, 1) == 0) {
+        atomic_store (&s_system.tick_task, sq_tuple_source_task (input));
+        atomic_store (&s_system.tick_rate, sq_tuple_field_int (input, "rate_secs"));
+        atomic_store (&s_system.tick_names_ok,
+                      strcmp (sq_tuple_source_component (input), SQ_SYSTEM_COMPONENT) == 0 &&
+                          strcmp (sq_tuple_stream (input), SQ_TICK_STREAM) == 0);
+    }
+    sq_collector_ack (state, input);
+}
+
+static const sq_bolt_t s_ticked = {.prepare = s_sink_prepare, .execute = s_ticked_execute};
+
+//  Storm's tick tuples come from component __system, stream __tick, task
+//  -1 (its system task id), with one field, rate_secs.
+START_TEST (test_ticks_come_from_the_system_task)
+{
+    s_reset_probe (0);
+    memset (&s_system, 0, sizeof s_system);
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_component_t *ticked = sq_topology_set_bolt (topology, "ticked", &s_ticked, 1);
+    sq_component_shuffle_grouping (ticked, "numbers", NULL);
+    sq_config_set_int (sq_component_config (ticked), "topology.tick.tuple.freq.secs", 1);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "system-ticks", NULL, &topology), 0);
+    int64_t deadline = s_now_ns () + 30 * NS_PER_S;
+    while (atomic_load (&s_system.ticks) == 0 && s_now_ns () < deadline)
+        usleep (10000);
+    sq_local_cluster_destroy (&cluster);
+    //  Executor threads are joined: plain reads from here.
+    int ticks = atomic_load (&s_system.ticks), tick_task = atomic_load (&s_system.tick_task);
+    ck_assert_int_gt (ticks, 0);
+    ck_assert_int_eq (SQ_SYSTEM_TASK_ID, -1);
+    ck_assert_int_eq (tick_task, SQ_SYSTEM_TASK_ID);
+    ck_assert (atomic_load (&s_system.tick_names_ok));
+    int64_t tick_rate = atomic_load (&s_system.tick_rate);
+    ck_assert_int_eq (tick_rate, 1);
+}
+END_TEST
+
+static void
+s_watch_execute (void *state, const sq_tuple_t *input)
+{
+    atomic_fetch_add (&s_system.executed, 1);
+    sq_collector_ack (state, input);
+}
+
+static const sq_bolt_t s_watch = {.prepare = s_sink_prepare, .execute = s_watch_execute};
+
+//  A bolt may subscribe to the streams Storm declares on every component;
+//  Squall's runtime emits nothing on them (doc/runtime.md).
+START_TEST (test_bolt_subscribes_to_system_streams)
+{
+    s_reset_probe (300);
+    memset (&s_system, 0, sizeof s_system);
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 1), "numbers",
+                                   NULL);
+    sq_component_t *watch = sq_topology_set_bolt (topology, "watch", &s_watch, 1);
+    sq_component_shuffle_grouping (watch, "numbers", "__system");
+    sq_component_fields_grouping (watch, "sink", "__system", "event");
+    sq_component_all_grouping (watch, "numbers", "__metrics");
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_msg (sq_local_cluster_submit (cluster, "system-streams", NULL, &topology) == 0,
+                   "submit: %s", sq_last_error ());
+    ck_assert (s_wait_all_acked (60));
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "system-streams", 5), 0);
+    sq_local_cluster_destroy (&cluster);
+    ck_assert_int_eq (atomic_load (&s_probe.executed), 300);
+    ck_assert_int_eq (atomic_load (&s_system.executed), 0);
+}
+END_TEST
+
+static int
+s_never_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    atomic_fetch_add (&s_system.started, 1);
+    *state_p = collector;
+    return 0;
+}
+
+static void
+s_never_next (void *state)
+{
+    (void) state;
+    atomic_fetch_add (&s_system.started, 1);
+}
+
+//  A sink that asks its context about the component without tasks.
+static int
+s_asking_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    int count = -1;
+    atomic_store (&s_system.idle_first, sq_context_component_tasks (context, "idle", &count));
+    atomic_store (&s_system.idle_count, count);
+    *state_p = collector;
+    return 0;
+}
+
+static const sq_bolt_t s_asking_sink = {.prepare = s_asking_prepare, .execute = s_sink_execute};
+
+static const sq_spout_t s_never_spout = {
+    .declare_outputs = s_declare_number, .open = s_never_open, .next_tuple = s_never_next};
+static const sq_bolt_t s_never_bolt = {
+    .declare_outputs = s_declare_number, .prepare = s_never_open, .execute = s_watch_execute};
+
+//  Components with no tasks (Storm's setNumTasks (0)) run nothing, and
+//  what is sent to them is dropped, as Storm drops it: trees through the
+//  other subscribers complete.
+START_TEST (test_components_without_tasks)
+{
+    s_reset_probe (500);
+    memset (&s_system, 0, sizeof s_system);
+    sq_topology_t *topology = sq_topology_new ();
+    sq_component_set_num_tasks (sq_topology_set_spout (topology, "ghost", &s_never_spout, 2), 0);
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_component_t *idle = sq_topology_set_bolt (topology, "idle", &s_never_bolt, 2);
+    sq_component_shuffle_grouping (idle, "numbers", NULL);
+    sq_component_set_num_tasks (idle, 0);
+    sq_component_t *sink = sq_topology_set_bolt (topology, "sink", &s_asking_sink, 2);
+    sq_component_fields_grouping (sink, "numbers", NULL, "number");
+    sq_component_shuffle_grouping (sink, "idle", NULL);
+    sq_component_shuffle_grouping (sink, "ghost", NULL);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_msg (sq_local_cluster_submit (cluster, "no-tasks", NULL, &topology) == 0,
+                   "submit: %s", sq_last_error ());
+    ck_assert (s_wait_all_acked (60));
+    sq_topology_stats_t stats = s_stats (cluster, "no-tasks");
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "no-tasks", 5), 0);
+    sq_local_cluster_destroy (&cluster);
+    ck_assert_int_eq (atomic_load (&s_probe.executed), 500);
+    ck_assert_uint_eq (stats.failed + stats.timed_out, 0);
+    ck_assert_int_eq (atomic_load (&s_system.started), 0);
+    ck_assert_int_eq (atomic_load (&s_system.executed), 0);
+    int idle_first = atomic_load (&s_system.idle_first),
+        idle_count = atomic_load (&s_system.idle_count);
+    ck_assert_int_eq (idle_first, -1);
+    ck_assert_int_eq (idle_count, 0);
+
+    //  A tree whose only receiver has no tasks completes at once.
+    s_reset_probe (200);
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    idle = sq_topology_set_bolt (topology, "idle", &s_never_bolt, 1);
+    sq_component_shuffle_grouping (idle, "numbers", NULL);
+    sq_component_set_num_tasks (idle, 0);
+    cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "no-receiver", NULL, &topology), 0);
+    ck_assert (s_wait_all_acked (60));
+    stats = s_stats (cluster, "no-receiver");
+    sq_local_cluster_destroy (&cluster);
+    ck_assert_uint_eq (stats.failed + stats.timed_out, 0);
+    ck_assert_int_eq (atomic_load (&s_system.started), 0);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -1693,6 +1868,12 @@ main (void)
     tcase_add_test (tcase, test_metrics_exact_per_stream_and_input);
     tcase_add_test (tcase, test_metrics_off_records_nothing_per_tuple);
     suite_add_tcase (suite, tcase);
+    TCase *system = tcase_create ("system");
+    tcase_set_timeout (system, 120);
+    tcase_add_test (system, test_ticks_come_from_the_system_task);
+    tcase_add_test (system, test_bolt_subscribes_to_system_streams);
+    tcase_add_test (system, test_components_without_tasks);
+    suite_add_tcase (suite, system);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
     int failed = srunner_ntests_failed (runner);

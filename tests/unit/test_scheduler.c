@@ -254,6 +254,73 @@ START_TEST (test_executors_match_runtime)
 }
 END_TEST
 
+//  Sends nothing: the placement test never starts the runtime.
+static size_t
+s_send_nowhere (void *arg, const sq_message_t *messages, size_t count, bool wait)
+{
+    (void) arg;
+    (void) messages;
+    (void) wait;
+    return count;
+}
+
+//  words (2 executors) -> idle (2 executors, no tasks); words -> count (2).
+static sq_topology_t *
+s_idle_topology (void)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 2);
+    sq_component_t *idle = sq_topology_set_bolt (topology, "idle", &s_bolt, 2);
+    sq_component_shuffle_grouping (idle, "words", NULL);
+    sq_component_set_num_tasks (idle, 0);
+    sq_component_t *count = sq_topology_set_bolt (topology, "count", &s_bolt, 2);
+    sq_component_fields_grouping (count, "words", NULL, "word");
+    return topology;
+}
+
+//  A component with no tasks (Storm's setNumTasks (0)) gets no executor
+//  from nimbus, the ids after it follow on, and every worker of the
+//  assignment builds its runtime from the same numbering.
+START_TEST (test_component_without_tasks)
+{
+    sq_topology_t *topology = s_idle_topology ();
+    s_cluster_t cluster = {0};
+    cluster.executors = nimbus_scheduler_executors (topology, NULL, &cluster.executor_count);
+    sq_topology_destroy (&topology);
+    ck_assert_ptr_nonnull (cluster.executors);
+    //  words 1-2, count 3-4, one acker 5.
+    ck_assert_uint_eq (cluster.executor_count, 5);
+    for (size_t e = 0; e < cluster.executor_count; e++)
+        ck_assert_str_ne (cluster.executors[e].component_id, "idle");
+    ck_assert_str_eq (cluster.executors[2].component_id, "count");
+    ck_assert_int_eq (cluster.executors[2].first_task, 3);
+    ck_assert_int_eq (cluster.executors[4].first_task, 5);
+
+    s_add_supervisor (&cluster, "sup-a", 2);
+    nimbus_scheduler_input_t input = s_input (&cluster, 2, NULL);
+    sq_assignment_t *assignment = nimbus_scheduler_schedule (&input);
+    ck_assert_ptr_nonnull (assignment);
+    s_assert_complete (assignment, &cluster);
+    for (size_t w = 0; w < assignment->worker_count; w++) {
+        const sq_assignment_worker_t *worker = &assignment->workers[w];
+        bool local[6] = {false};
+        for (size_t e = 0; e < worker->executor_count; e++)
+            for (int task = worker->executors[e].first_task; task <= worker->executors[e].last_task;
+                 task++)
+                local[task] = true;
+        sq_placement_t placement = {.local = local, .task_count = 5, .send = s_send_nowhere};
+        sq_runtime_options_t options = {.placement = &placement, .acker = sq_acker_task ()};
+        topology = s_idle_topology ();
+        sq_runtime_t *runtime = sq_runtime_new ("idle", &topology, NULL, &options);
+        ck_assert_msg (runtime, "worker %zu: %s", w, sq_last_error ());
+        ck_assert_uint_eq (runtime->executor_count, worker->executor_count);
+        sq_runtime_destroy (&runtime);
+    }
+    sq_assignment_destroy (&assignment);
+    s_cluster_destroy (&cluster);
+}
+END_TEST
+
 START_TEST (test_even_spread)
 {
     s_cluster_t cluster = {0};
@@ -630,6 +697,7 @@ main (void)
     Suite *suite = suite_create ("scheduler");
     TCase *tcase = tcase_create ("scheduler");
     tcase_add_test (tcase, test_executors_match_runtime);
+    tcase_add_test (tcase, test_component_without_tasks);
     tcase_add_test (tcase, test_even_spread);
     tcase_add_test (tcase, test_respects_used_slots);
     tcase_add_test (tcase, test_workers_beyond_free_slots);

@@ -197,6 +197,37 @@ START_TEST (test_bad_counts)
 }
 END_TEST
 
+//  A component with no tasks (Storm's setNumTasks (0)) takes no task ids
+//  and gets no executors, whatever its parallelism; the next component's
+//  ids follow on.
+START_TEST (test_zero_tasks)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    s_add (topology, "first", 2, 2);
+    s_add (topology, "idle", 3, 0);
+    s_add (topology, "last", 1, 1);
+    sq_task_layout_t *layout = sq_task_layout_new (topology, 1);
+    ck_assert_ptr_nonnull (layout);
+    ck_assert_int_eq (layout->task_count, 4);
+    ck_assert_uint_eq (layout->component_count, 4);
+    ck_assert_uint_eq (layout->executor_count, 4);
+    const sq_task_layout_component_t *idle = &layout->components[1];
+    ck_assert_str_eq (idle->component_id, "idle");
+    ck_assert_int_eq (idle->task_count, 0);
+    ck_assert_uint_eq (idle->executor_count, 0);
+    ck_assert_uint_eq (idle->first_executor, 2);
+    s_assert_executor (layout, 1, "first", 2, 2);
+    s_assert_executor (layout, 2, "last", 3, 3);
+    s_assert_executor (layout, 3, SQ_ACKER_COMPONENT, 4, 4);
+    ck_assert_int_eq (layout->acker_first_task, 4);
+    sq_task_layout_destroy (&layout);
+    //  Negative task counts are still refused.
+    s_add (topology, "negative", 1, -2);
+    s_assert_error (topology, 1, "component 'negative' has -2 tasks");
+    sq_topology_destroy (&topology);
+}
+END_TEST
+
 START_TEST (test_acker_count_from_config)
 {
     sq_topology_t *topology = sq_topology_new ();
@@ -235,6 +266,7 @@ main (void)
     tcase_add_test (tc, test_limit);
     tcase_add_test (tc, test_bad_counts);
     tcase_add_test (tc, test_acker_count_from_config);
+    tcase_add_test (tc, test_zero_tasks);
     suite_add_tcase (suite, tc);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);

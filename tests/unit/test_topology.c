@@ -138,6 +138,12 @@ START_TEST (test_reserved_stream_id)
 }
 END_TEST
 
+static void
+s_declare_own_system (sq_declarer_t *declarer)
+{
+    sq_declarer_stream (declarer, "__system", "event");
+}
+
 //  A valid topology, for the name tests.
 static sq_topology_t *
 s_valid_topology (void)
@@ -273,6 +279,84 @@ START_TEST (test_fewer_tasks_than_executors)
 }
 END_TEST
 
+//  A component may have no tasks, as in Storm (setNumTasks (0)): it gets
+//  no executors and validates whatever its parallelism. Negative counts
+//  are still refused.
+START_TEST (test_zero_tasks)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_spout, 1);
+    sq_component_t *idle = sq_topology_set_bolt (topology, "idle", &s_bolt, 3);
+    sq_component_shuffle_grouping (idle, "words", NULL);
+    sq_component_set_num_tasks (idle, 0);
+    sq_component_t *after = sq_topology_set_bolt (topology, "after", &s_bolt, 1);
+    sq_component_fields_grouping (after, "idle", NULL, "word");
+    ck_assert_int_eq (sq_topology_validate (topology), 0);
+    sq_topology_destroy (&topology);
+
+    topology = sq_topology_new ();
+    sq_component_set_num_tasks (sq_topology_set_spout (topology, "words", &s_spout, 1), -1);
+    s_assert_invalid (topology, "spout 'words' has -1 tasks");
+}
+END_TEST
+
+//  Storm declares streams of its own on every component, which a bolt may
+//  subscribe to: __system ("event") and __metrics ("task-info",
+//  "data-points"); and the __system component has __tick ("rate_secs"),
+//  __metrics_tick ("interval") and __credentials ("creds").
+START_TEST (test_implicit_system_streams)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "sp", &s_spout, 1);
+    sq_component_t *watch = sq_topology_set_bolt (topology, "watch", &s_bolt, 1);
+    sq_component_shuffle_grouping (watch, "sp", "__system");
+    sq_component_fields_grouping (watch, "sp", "__metrics", "task-info, data-points");
+    sq_component_t *other = sq_topology_set_bolt (topology, "other", &s_bolt, 1);
+    sq_component_fields_grouping (other, "watch", "__system", "event");
+    sq_component_all_grouping (other, SQ_SYSTEM_COMPONENT, SQ_TICK_STREAM);
+    sq_component_shuffle_grouping (other, SQ_SYSTEM_COMPONENT, "__metrics_tick");
+    sq_component_shuffle_grouping (other, SQ_SYSTEM_COMPONENT, "__credentials");
+    ck_assert_int_eq (sq_topology_validate (topology), 0);
+    const sq_stream_t *system =
+        sq_component_stream (sq_topology_component (topology, "watch"), "__system");
+    ck_assert_ptr_nonnull (system);
+    ck_assert_uint_eq (system->field_count, 1);
+    ck_assert_str_eq (system->fields[0], "event");
+    const sq_stream_t *metrics =
+        sq_component_stream (sq_topology_component (topology, "sp"), "__metrics");
+    ck_assert_ptr_nonnull (metrics);
+    ck_assert_uint_eq (metrics->field_count, 2);
+    ck_assert_str_eq (metrics->fields[1], "data-points");
+    ck_assert_str_eq (sq_tuple_tick_stream ()->fields[0], "rate_secs");
+    sq_topology_destroy (&topology);
+
+    //  A wrong field lists the fields Storm gives the stream.
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "sp", &s_spout, 1);
+    sq_component_fields_grouping (sq_topology_set_bolt (topology, "watch", &s_bolt, 1), "sp",
+                                  "__system", "events");
+    s_assert_invalid (topology, "field 'events', which is not declared (it declares: event)");
+    //  Storm's acking streams are not streams in Squall (acking travels as
+    //  system messages), and __system has only the streams above.
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "sp", &s_spout, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "watch", &s_bolt, 1), "sp",
+                                   "__ack_init");
+    s_assert_invalid (topology, "stream '__ack_init' of 'sp', which 'sp' does not declare");
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "sp", &s_spout, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "watch", &s_bolt, 1),
+                                   SQ_SYSTEM_COMPONENT, "__system");
+    s_assert_invalid (topology, "stream '__system' of '__system', which '__system' does not");
+    //  The implicit streams are the system's: a component cannot declare them.
+    static const sq_spout_t own_system = {.declare_outputs = s_declare_own_system,
+                                          .next_tuple = s_next_tuple};
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "sp", &own_system, 1);
+    s_assert_invalid (topology, "stream id '__system' of 'sp' is reserved");
+}
+END_TEST
+
 START_TEST (test_duplicate_component)
 {
     sq_topology_t *topology = sq_topology_new ();
@@ -386,6 +470,8 @@ main (void)
     tcase_add_test (tcase, test_partial_key_and_custom_grouping_mistakes);
     tcase_add_test (tcase, test_zero_parallelism);
     tcase_add_test (tcase, test_fewer_tasks_than_executors);
+    tcase_add_test (tcase, test_zero_tasks);
+    tcase_add_test (tcase, test_implicit_system_streams);
     tcase_add_test (tcase, test_duplicate_component);
     tcase_add_test (tcase, test_reserved_and_empty_ids);
     tcase_add_test (tcase, test_missing_callbacks_and_spouts);

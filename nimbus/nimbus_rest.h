@@ -1,0 +1,116 @@
+/*  nimbus_rest - Storm's UI REST API on nimbus: routing and answers
+
+    Two halves. The router, nimbus_rest_route, is a pure function of a
+    request's method, raw path and query values: it decodes the path one
+    segment at a time and names the handler and its parameters, or the
+    4xx status and message a bad request gets. It never sees a socket, so
+    it is unit-tested with hostile paths (tests/unit/test_nimbus_rest.c).
+    The answers, nimbus_rest_*, build Storm's JSON (Storm's field names;
+    Squall's extra fields are additions) from what nimbus knows, given as
+    a nimbus_rest_view_t of borrowed parts. The POST actions are not here:
+    they change nimbus's state, so nimbus_server runs them through the
+    code its control protocol's verbs use and answers with
+    nimbus_rest_action.
+
+    doc/metrics.md lists every endpoint and which of Storm's fields are
+    filled today.
+*/
+#ifndef NIMBUS_REST_H_INCLUDED
+#define NIMBUS_REST_H_INCLUDED
+
+#include "nimbus_cluster.h"
+#include "nimbus_monitor.h"
+#include "squall.h"
+
+#include <czmq.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#define NIMBUS_REST_MAX_PATH 2048 //  longest raw path routed (longer: 414)
+#define NIMBUS_REST_MAX_ID 255    //  longest decoded topology or component id
+
+//  What a request asks for.
+typedef enum {
+    NIMBUS_REST_NONE,                  //  nothing: the route's status says why
+    NIMBUS_REST_CLUSTER_CONFIGURATION, //  GET /api/v1/cluster/configuration
+    NIMBUS_REST_CLUSTER_SUMMARY,       //  GET /api/v1/cluster/summary
+    NIMBUS_REST_NIMBUS_SUMMARY,        //  GET /api/v1/nimbus/summary
+    NIMBUS_REST_SUPERVISOR_SUMMARY,    //  GET /api/v1/supervisor/summary
+    NIMBUS_REST_TOPOLOGY_SUMMARY,      //  GET /api/v1/topology/summary
+    NIMBUS_REST_TOPOLOGY,              //  GET /api/v1/topology/:id
+    NIMBUS_REST_COMPONENT,             //  GET /api/v1/topology/:id/component/:component
+    NIMBUS_REST_VISUALIZATION,         //  GET /api/v1/topology/:id/visualization
+    NIMBUS_REST_ACTIVATE,              //  POST /api/v1/topology/:id/activate
+    NIMBUS_REST_DEACTIVATE,            //  POST /api/v1/topology/:id/deactivate
+    NIMBUS_REST_REBALANCE,             //  POST /api/v1/topology/:id/rebalance/:wait
+    NIMBUS_REST_KILL,                  //  POST /api/v1/topology/:id/kill/:wait
+    NIMBUS_REST_METRICS,               //  GET /metrics (Prometheus text)
+} nimbus_rest_handler_t;
+
+//  The router's decision.
+typedef struct {
+    nimbus_rest_handler_t handler;             //  what to run; NONE when refused
+    int status;                                //  200, or the HTTP status of the refusal
+    const char *error;                         //  when refused: why (static text)
+    const char *allow;                         //  on 405: the methods the path takes
+    char topology_id[NIMBUS_REST_MAX_ID + 1];  //  decoded :id, or ""
+    char component_id[NIMBUS_REST_MAX_ID + 1]; //  decoded :component, or ""
+    int wait_secs;                             //  :wait of rebalance and kill
+    int window_secs;                           //  window parameter; 0 for all time
+    bool sys;                                  //  sys parameter: show system components
+} nimbus_rest_route_t;
+
+//  Route a request: method ("GET", ...), its raw path (percent-encoded,
+//  without the query), and the raw values of its window and sys query
+//  parameters (NULL when absent). Fills *route and returns its status
+//  (200 when routed; 400, 404, 405 or 414 when refused).
+int nimbus_rest_route (const char *method, const char *path, const char *window, const char *sys,
+                       nimbus_rest_route_t *route);
+
+//  Read the body of POST .../rebalance/:wait: empty, or Storm's
+//  {"rebalanceOptions": {"numWorkers": N}}. Sets *workers_p to N, or 0
+//  when not given. Returns 0, or -1 with sq_last_error() saying why the
+//  body is refused (not JSON, numWorkers out of 1..SQ_CLUSTER_MAX_WORKERS,
+//  or "executors", which Squall cannot change).
+int nimbus_rest_rebalance_options (const char *body, size_t size, int *workers_p);
+
+//  Storm's error body: {"error": "<status> <reason>", "errorMessage":
+//  message}. NULL when out of memory. Caller owns.
+json_t *nimbus_rest_error (int status, const char *message);
+
+//  Storm's reply to a POST action: {"topologyOperation": operation,
+//  "topologyId": id, "status": "success"}. NULL when out of memory.
+json_t *nimbus_rest_action (const char *operation, const char *topology_id);
+
+//  Storm's way of writing a duration: "1d 2h 3m 4s", leading zero units
+//  left out ("5s", "10m 0s"). Writes into text (size bytes); returns text.
+char *nimbus_rest_pretty_duration (int64_t secs, char *text, size_t size);
+
+//  What the answers read. Every pointer is borrowed.
+typedef struct {
+    nimbus_cluster_t *cluster; //  the ZooKeeper view
+    nimbus_monitor_t *monitor; //  heartbeats
+    zhashx_t *topologies;      //  id -> nimbus_topology_t
+    const sq_config_t *config; //  nimbus's config
+    const char *nimbus_host;   //  nimbus.host
+    int nimbus_port;           //  nimbus.port
+    int64_t started;           //  unix time (seconds) nimbus started
+    int64_t now;               //  unix time (seconds) of the request
+    int64_t now_mono;          //  the monitor's clock (monotonic ms) now
+    uint64_t requests;         //  control requests received
+    uint64_t malformed;        //  control requests that broke the protocol
+    uint64_t stale_heartbeats; //  heartbeats of slots not assigned
+    uint64_t http_requests;    //  HTTP requests answered before this one
+} nimbus_rest_view_t;
+
+//  The answer to a routed GET, into *status_p (200, or 404 when the
+//  topology or component is unknown). NULL when out of memory. Caller
+//  owns. Not for METRICS (nimbus_rest_metrics) nor the POST actions.
+json_t *nimbus_rest_answer (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
+                            int *status_p);
+
+//  GET /metrics: what nimbus knows, in Prometheus's text format (0.0.4).
+//  NULL when out of memory. Caller frees.
+char *nimbus_rest_metrics (const nimbus_rest_view_t *view);
+
+#endif
