@@ -13,7 +13,7 @@ sq_acker_handle (sq_ledger_t *ledger, const sq_message_t *message, sq_message_t 
     assert (message);
     assert (reply);
     if (message->kind != SQ_MSG_ACK_INIT && message->kind != SQ_MSG_ACK_ACK &&
-        message->kind != SQ_MSG_ACK_FAIL)
+        message->kind != SQ_MSG_ACK_FAIL && message->kind != SQ_MSG_RESET_TIMEOUT)
         return sq_error_set ("acker: not an acking message kind=%" PRIu32, message->kind);
     //  The spout task is needed to address the reply: a root naming no
     //  task is as malformed as one with its flag bits set.
@@ -25,13 +25,20 @@ sq_acker_handle (sq_ledger_t *ledger, const sq_message_t *message, sq_message_t 
         result = sq_ledger_init (ledger, message->root, message->value);
     else if (message->kind == SQ_MSG_ACK_ACK)
         result = sq_ledger_ack (ledger, message->root, message->value);
-    else
+    else if (message->kind == SQ_MSG_ACK_FAIL)
         result = sq_ledger_fail (ledger, message->root);
+    else
+        result = sq_ledger_reset (ledger, message->root);
     if (result == SQ_LEDGER_NONE || result < 0)
         return result;
 
+    //  A reset goes on to the spout, whose own pending map times the tree
+    //  out too (as Storm's acker passes __ack_reset_timeout on).
+    sq_message_kind_t kind = result == SQ_LEDGER_COMPLETE ? SQ_MSG_TREE_DONE
+                             : result == SQ_LEDGER_FAILED ? SQ_MSG_TREE_FAILED
+                                                          : SQ_MSG_RESET_TIMEOUT;
     sq_message_t done = {
-        .kind = result == SQ_LEDGER_COMPLETE ? SQ_MSG_TREE_DONE : SQ_MSG_TREE_FAILED,
+        .kind = kind,
         .task = sq_ids_root_task (message->root),
         .root = message->root,
         .value = 0,

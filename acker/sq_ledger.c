@@ -122,6 +122,19 @@ sq_ledger_fail (sq_ledger_t *self, uint64_t root)
     return SQ_LEDGER_FAILED;
 }
 
+int
+sq_ledger_reset (sq_ledger_t *self, uint64_t root)
+{
+    assert (self);
+    if (!sq_ledger_root_valid (root))
+        return sq_error_set ("ledger: invalid root id root=%016" PRIx64, root);
+    uint64_t *entry = sq_rotating_map_find (self->trees, root);
+    if (!entry || (entry[0] & S_FAILED))
+        return SQ_LEDGER_NONE;
+    sq_rotating_map_refresh (self->trees, root);
+    return SQ_LEDGER_RESET;
+}
+
 size_t
 sq_ledger_rotate (sq_ledger_t *self)
 {

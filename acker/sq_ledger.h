@@ -15,7 +15,9 @@
     N-th rotation after its first message. A failed tree is reported once
     and its entry kept, marked failed, so that its later messages are
     absorbed silently; it goes when its XOR would complete it or when it
-    expires. Not thread safe: one ledger per acker task.
+    expires. A reset of a tree's timeout moves its entry to the newest
+    bucket: same 16 bytes, in another bucket. Not thread safe: one ledger
+    per acker task.
 */
 #ifndef SQ_LEDGER_H_INCLUDED
 #define SQ_LEDGER_H_INCLUDED
@@ -31,6 +33,7 @@ typedef enum {
     SQ_LEDGER_NONE = 0,     //  nothing to report: pending, or absorbed
     SQ_LEDGER_COMPLETE = 1, //  tree completed: tell the spout (reported once)
     SQ_LEDGER_FAILED = 2,   //  tree failed: tell the spout (reported once)
+    SQ_LEDGER_RESET = 3,    //  timeout pushed back: tell the spout too
 } sq_ledger_result_t;
 
 #define SQ_LEDGER_BUCKETS 3 //  default bucket count, as in Storm
@@ -52,6 +55,12 @@ int sq_ledger_ack (sq_ledger_t *self, uint64_t root, uint64_t value);
 //  A fail for root. Returns SQ_LEDGER_FAILED for the first fail of a
 //  pending or unknown root, then SQ_LEDGER_NONE; -1 on an invalid root.
 int sq_ledger_fail (sq_ledger_t *self, uint64_t root);
+//  A bolt's reset of root's timeout: the root's entry moves to the newest
+//  bucket, so it expires `buckets` rotations from now, as if just made.
+//  Returns SQ_LEDGER_RESET when it moved; SQ_LEDGER_NONE, changing nothing,
+//  for a root with no entry (unknown, completed or expired: a reset never
+//  creates one) or one already reported failed; -1 on an invalid root.
+int sq_ledger_reset (sq_ledger_t *self, uint64_t root);
 //  Expire the oldest bucket of entries. Returns the number of trees
 //  forgotten, not counting trees already reported failed.
 size_t sq_ledger_rotate (sq_ledger_t *self);

@@ -250,6 +250,13 @@ SQ_EXPORT int sq_collector_emit_tracked (sq_collector_t *self, const char *strea
 SQ_EXPORT void sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input);
 //  Fail an input tuple: its tree fails at once and the spout may replay.
 SQ_EXPORT void sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input);
+//  Push the timeout of the input's tuple trees back (Storm's resetTimeout),
+//  for a bolt still working on an input it has not acked: each tree
+//  expires a full topology.message.timeout.secs (up to 1.5 times it) from
+//  now instead of from its spout emit, at the acker and at the spout. Call
+//  it again before that time passes to keep going. No effect on a tree
+//  that already failed, completed or timed out, nor when acking is off.
+SQ_EXPORT void sq_collector_reset_timeout (sq_collector_t *self, const sq_tuple_t *input);
 //  Report an error from a component; it is logged with the task's identity.
 SQ_EXPORT void sq_collector_report_error (sq_collector_t *self, const char *message);
 
@@ -351,6 +358,66 @@ typedef struct {
 } sq_custom_grouping_t;
 
 //  ---------------------------------------------------------------------
+//  Task hooks (Storm's ITaskHook): callbacks that watch what one task does,
+//  for metrics or tracing without changing the component. A hook is a
+//  table of callbacks, any of them NULL, that must outlive the task (a
+//  static const is usual), and a state pointer of its own. Hooks run on the
+//  task's executor thread, right after the event, in the order they were
+//  added; they must not block, emit, ack or fail. Latencies are in
+//  milliseconds of the monotonic clock. A task with no hook pays one
+//  predictable branch per event.
+//
+//  Two ways to add one: from a component's open or prepare, with
+//  sq_context_add_task_hook; or from config, naming exported hook tables in
+//  topology.auto.task.hooks (Storm's key; C has no classes to name, so a
+//  name is the symbol of a `const sq_task_hook_t` the topology package
+//  exports, looked up with dlsym in the package, then in the program and
+//  the libraries loaded globally). Config hooks are added to every spout
+//  and bolt task (not the ackers) before its open or prepare runs, with a
+//  NULL state, so their prepare usually allocates it. A name that cannot
+//  be found fails the task's start, and with it the submit.
+
+//  What an emit hook sees of one emit.
+typedef struct {
+    const char *stream;       //  stream emitted on
+    const sq_value_t *values; //  the values emitted (valid during the call)
+    size_t value_count;       //  number of values
+    int task;                 //  emitting task
+    const int *out_tasks;     //  tasks the tuple was sent to
+    size_t out_task_count;    //  number of them (0: no subscriber took it)
+} sq_hook_emit_t;
+
+typedef struct {
+    //  Called once when the hook is added; *state_p holds the state given
+    //  to sq_context_add_task_hook (NULL for config hooks) and may be set.
+    //  Returns 0, or -1 to refuse (the hook is not added).
+    int (*prepare) (void **state_p, const sq_context_t *context);
+    //  Every emit of the task (spouts and bolts), after it was sent.
+    void (*emit) (void *state, const sq_hook_emit_t *emit);
+    //  A spout's tree completed (ack called): time from emit to ack.
+    void (*spout_ack) (void *state, uint64_t msg_id, double complete_latency_ms);
+    //  A spout's tree failed or timed out (fail called): time since emit.
+    void (*spout_fail) (void *state, uint64_t msg_id, double fail_latency_ms);
+    //  A bolt's execute returned for input (tick tuples included): time
+    //  spent in execute. The input is readable during the call, even when
+    //  execute acked it.
+    void (*bolt_execute) (void *state, const sq_tuple_t *input, double execute_latency_ms);
+    //  A bolt acked input: time from the start of its execute to the ack.
+    //  Called before the ack releases it, so the input is still readable.
+    void (*bolt_ack) (void *state, const sq_tuple_t *input, double process_latency_ms);
+    //  A bolt failed input: time from the start of its execute to the fail.
+    void (*bolt_fail) (void *state, const sq_tuple_t *input, double fail_latency_ms);
+    //  Last call, before the component's own close or cleanup: free state.
+    void (*cleanup) (void *state);
+} sq_task_hook_t;
+
+//  Add a hook to this task, from the component's open or prepare (Storm's
+//  TopologyContext.addTaskHook); calls its prepare. Returns 0, or -1 when
+//  the task is already running or prepare refused.
+SQ_EXPORT int sq_context_add_task_hook (const sq_context_t *self, const sq_task_hook_t *hook,
+                                        void *state);
+
+//  ---------------------------------------------------------------------
 //  Topology builder. Mistakes (unknown components, duplicate ids, ...) are
 //  collected and reported by validation, so builder calls need no checks.
 
@@ -427,7 +494,7 @@ typedef struct {
     uint64_t acked;             //  spout trees completed (spout ack calls)
     uint64_t failed;            //  spout trees failed (explicit fail)
     uint64_t timed_out;         //  spout trees timed out
-    uint64_t acker_messages;    //  init/ack/fail messages sent to ackers
+    uint64_t acker_messages;    //  init/ack/fail/reset messages sent to ackers
     uint64_t pending;           //  spout trees in flight now
     uint64_t max_pending;       //  most trees any spout task had in flight
     uint64_t queued;            //  messages waiting in executor queues now

@@ -110,7 +110,7 @@ s_tag_of (sq_type_t type)
 static bool
 s_is_acking (uint32_t kind)
 {
-    return kind >= SQ_MSG_ACK_INIT && kind <= SQ_MSG_BACKPRESSURE;
+    return kind >= SQ_MSG_ACK_INIT && kind <= SQ_MSG_RESET_TIMEOUT;
 }
 
 //  ---------------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include "sq_runtime.h"
 #include "sq_error.h"
 #include "sq_ids.h"
+#include "sq_task_hook.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -207,6 +208,8 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
             zsys_error ("topology=%s task=%d out of memory emitting; tuple lost", runtime->name,
                         task->task_id);
     }
+    if (task->hook_count)
+        sq_task_hooks_emit (task, outlet->stream->name, values, count, targets, target_count);
     if (edges != stack_edges)
         free (edges);
     if (targets != stack_targets)
@@ -368,6 +371,39 @@ s_valid_input (sq_collector_t *self, const sq_tuple_t *input, const char *verb)
     return false;
 }
 
+//  The hooks and metrics of an input acked or failed, with one clock read
+//  for both, from the start of its execute. The metrics time an ack made
+//  inside execute when execute returns (sq_executor.c), with the clock
+//  read that ends it.
+static void
+s_input_done (sq_task_t *task, sq_tuple_t *tuple, bool acked)
+{
+    sq_executor_t *executor = task->executor;
+    if (!acked)
+        tuple->state |= SQ_TUPLE_FAILED;
+    bool executing = tuple->state & SQ_TUPLE_EXECUTING;
+    bool timed = tuple->state & SQ_TUPLE_TIMED;
+    int64_t latency_ns = 0;
+    //  A start is kept when hooks or the metrics timed the execute.
+    if (task->hook_count || timed) {
+        int64_t start = sq_executor_take_start (task, tuple);
+        bool needed = task->hook_count || (acked && !executing);
+        if (start && needed)
+            latency_ns = sq_runtime_now_ns () - start;
+    }
+    if (task->hook_count)
+        sq_task_hooks_bolt_done (task, tuple, acked, latency_ns);
+    int number = executor->metrics_on ? sq_executor_input (executor, tuple->stream) : -1;
+    if (number < 0)
+        return;
+    if (!acked)
+        sq_executor_metrics_failed (executor->metrics, (size_t) number);
+    else if (!executing)
+        sq_executor_metrics_acked (executor->metrics, (size_t) number,
+                                   timed ? (uint64_t) (latency_ns > 0 ? latency_ns : 0)
+                                         : SQ_METRICS_UNTIMED);
+}
+
 void
 sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input)
 {
@@ -377,17 +413,7 @@ sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input)
     for (size_t e = 0; e < tuple->edge_count; e++)
         s_tell_acker (self->task, SQ_MSG_ACK_ACK, tuple->edges[e].root,
                       tuple->edges[e].edge ^ tuple->ack_val);
-    //  An ack inside execute is timed when execute returns (sq_executor.c),
-    //  with the clock read that ends the execute.
-    sq_executor_t *executor = self->task->executor;
-    if (executor->metrics_on && !(tuple->state & SQ_TUPLE_EXECUTING)) {
-        int number = sq_executor_input (executor, tuple->stream);
-        if (number >= 0)
-            sq_executor_metrics_acked (executor->metrics, (size_t) number,
-                                       tuple->state & SQ_TUPLE_TIMED
-                                           ? (uint64_t) (sq_runtime_now_ns () - tuple->execute_ns)
-                                           : SQ_METRICS_UNTIMED);
-    }
+    s_input_done (self->task, tuple, true);
     s_release (self->task, tuple);
 }
 
@@ -399,12 +425,23 @@ sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input)
     sq_tuple_t *tuple = (sq_tuple_t *) input;
     for (size_t e = 0; e < tuple->edge_count; e++)
         s_tell_acker (self->task, SQ_MSG_ACK_FAIL, tuple->edges[e].root, 0);
-    tuple->state |= SQ_TUPLE_FAILED;
-    sq_executor_t *executor = self->task->executor;
-    int number = executor->metrics_on ? sq_executor_input (executor, tuple->stream) : -1;
-    if (number >= 0)
-        sq_executor_metrics_failed (executor->metrics, (size_t) number);
+    s_input_done (self->task, tuple, false);
     s_release (self->task, tuple);
+}
+
+void
+sq_collector_reset_timeout (sq_collector_t *self, const sq_tuple_t *input)
+{
+    if (!s_valid_input (self, input, "reset timeout"))
+        return;
+    //  Each acker passes the reset on to the spout task (sq_acker.c). Sent
+    //  at once: the bolt is likely in the middle of a long execute.
+    for (size_t e = 0; e < input->edge_count; e++) {
+        uint64_t root = input->edges[e].root;
+        s_tell_acker (self->task, SQ_MSG_RESET_TIMEOUT, root, 0);
+        sq_executor_flush_for (self->task->executor,
+                               sq_runtime_acker_for (self->task->runtime, root));
+    }
 }
 
 void

@@ -19,6 +19,7 @@
 */
 #include "sq_runtime.h"
 #include "sq_config.h"
+#include "sq_task_hook.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -82,6 +83,13 @@ s_flush_all (sq_executor_t *self, bool wait, bool full_only)
     return clear;
 }
 
+void
+sq_executor_flush_for (sq_executor_t *self, int task)
+{
+    sq_executor_t *local = self->runtime->task_executor[task];
+    s_flush_one (self, local ? (size_t) local->index : self->runtime->executor_count, true);
+}
+
 bool
 sq_executor_merge_ack (sq_executor_t *self, const sq_message_t *message)
 {
@@ -135,6 +143,11 @@ s_open_task (sq_task_t *task)
 {
     const sq_component_t *component = task->component;
     int rc = 0;
+    if (!component->system && sq_task_hooks_add_from_config (task)) {
+        zsys_error ("topology=%s component=%s task=%d: %s", task->runtime->name, component->id,
+                    task->task_id, sq_last_error ());
+        return -1;
+    }
     if (component->spout && component->spout->open)
         rc = component->spout->open (&task->state, task, &task->collector);
     else if (component->bolt && component->bolt->prepare)
@@ -172,6 +185,10 @@ static void
 s_close_task (sq_task_t *task)
 {
     const sq_component_t *component = task->component;
+    //  Hooks first, as in Storm: the component's close may free what a
+    //  hook it added points at.
+    if (task->hooks)
+        sq_task_hooks_cleanup (task);
     if (task->opened) {
         if (component->spout && component->spout->close)
             component->spout->close (task->state);
@@ -199,12 +216,13 @@ s_spout_tree_ended (sq_executor_t *self, sq_task_t *task, uint64_t root, bool co
     sq_rotating_map_remove_entry (task->pending, entry);
     s_count (&self->stats.pending, (uint64_t) -1);
     const sq_spout_t *spout = task->component->spout;
+    int64_t latency_ns = 0;
     if (completed) {
-        uint64_t latency_ns = (uint64_t) (sq_runtime_now_ns () - pending.start_ns);
+        latency_ns = sq_runtime_now_ns () - pending.start_ns;
         s_count (&self->stats.acked, 1);
-        s_count (&self->stats.latency_ns_total, latency_ns);
+        s_count (&self->stats.latency_ns_total, (uint64_t) latency_ns);
         if (self->metrics_on)
-            sq_executor_metrics_spout_acked (self->metrics, pending.stream, latency_ns);
+            sq_executor_metrics_spout_acked (self->metrics, pending.stream, (uint64_t) latency_ns);
         if (spout->ack)
             spout->ack (task->state, pending.msg_id);
     } else {
@@ -214,6 +232,10 @@ s_spout_tree_ended (sq_executor_t *self, sq_task_t *task, uint64_t root, bool co
         if (spout->fail)
             spout->fail (task->state, pending.msg_id);
     }
+    if (task->hook_count)
+        sq_task_hooks_spout_done (task, pending.msg_id,
+                                  completed ? latency_ns : sq_runtime_now_ns () - pending.start_ns,
+                                  completed);
 }
 
 typedef struct {
@@ -233,6 +255,9 @@ s_spout_tree_expired (uint64_t *entry, void *arg)
     const sq_spout_t *spout = expiry->task->component->spout;
     if (spout->fail)
         spout->fail (expiry->task->state, pending->msg_id);
+    if (expiry->task->hook_count)
+        sq_task_hooks_spout_done (expiry->task, pending->msg_id,
+                                  sq_runtime_now_ns () - pending->start_ns, false);
 }
 
 static void
@@ -241,7 +266,12 @@ s_dispatch_to_spout (sq_executor_t *self, sq_message_t *message)
     sq_task_t *task = self->runtime->tasks[message->task];
     if (message->kind == SQ_MSG_TREE_DONE || message->kind == SQ_MSG_TREE_FAILED)
         s_spout_tree_ended (self, task, message->root, message->kind == SQ_MSG_TREE_DONE);
-    else {
+    else if (message->kind == SQ_MSG_RESET_TIMEOUT) {
+        //  The acker moved its entry to its newest bucket: do the same, so
+        //  the spout does not time the tree out on its own clock.
+        if (task->pending)
+            sq_rotating_map_refresh (task->pending, message->root);
+    } else {
         sq_tuple_destroy (&message->tuple);
         s_count (&self->stats.dropped, 1);
     }
@@ -288,6 +318,8 @@ s_spout_emit_round (sq_executor_t *self, size_t *called)
             s_count (&self->stats.acked, 1);
             if (spout->ack)
                 spout->ack (task->state, task->ack_now[i]);
+            if (task->hook_count)
+                sq_task_hooks_spout_done (task, task->ack_now[i], 0, true);
         }
         task->ack_now_count = 0;
     }
@@ -406,37 +438,73 @@ s_time_this (sq_executor_t *self)
     return true;
 }
 
-//  Run execute on an input. When every execute is timed, *clock is the
-//  time the previous execute of the batch ended (0: read the clock), and
-//  becomes the time this one ends: one clock read per input.
+//  Run execute on an input. The clock is read around it when the metrics
+//  time it or the task has hooks, once for both. *clock is the time the
+//  previous execute of the batch ended (0: unknown, read the clock), and
+//  becomes the time this one ended (0 when untimed): back to back, one
+//  clock read per input.
 static void
 s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple, int64_t *clock)
 {
     tuple->state |= SQ_TUPLE_EXECUTING;
     s_count (&self->stats.executed, 1);
     bool timed = self->metrics_on && s_time_this (self);
-    if (timed) {
-        tuple->state |= SQ_TUPLE_TIMED;
-        tuple->execute_ns = *clock ? *clock : sq_runtime_now_ns ();
+    bool clocked = timed || task->hook_count;
+    int64_t start = 0;
+    if (clocked) {
+        start = *clock ? *clock : sq_runtime_now_ns ();
+        task->execute_ns = start;
     }
+    if (timed)
+        tuple->state |= SQ_TUPLE_TIMED;
     task->component->bolt->execute (task->state, tuple);
     tuple->state &= (uint8_t) ~SQ_TUPLE_EXECUTING;
-    if (self->metrics_on) {
-        int64_t end = timed ? sq_runtime_now_ns () : 0;
-        if (self->time_all)
-            *clock = end;
-        s_executed (self, tuple, tuple->execute_ns, end);
-    }
+    int64_t end = clocked ? sq_runtime_now_ns () : 0;
+    *clock = end;
+    if (task->hook_count)
+        sq_task_hooks_executed (task, tuple, end - start);
+    if (self->metrics_on)
+        s_executed (self, tuple, start, end);
     if (tuple->state & SQ_TUPLE_ACKED)
         sq_tuple_destroy (&tuple);
     else {
-        //  The bolt keeps it to ack later.
+        //  The bolt keeps it to ack later: remember when its execute began,
+        //  for its process latency.
+        if (clocked)
+            sq_executor_remember_start (task, tuple, start);
         tuple->held_prev = NULL;
         tuple->held_next = task->held;
         if (task->held)
             task->held->held_prev = tuple;
         task->held = tuple;
     }
+}
+
+void
+sq_executor_remember_start (sq_task_t *task, const sq_tuple_t *tuple, int64_t start_ns)
+{
+    //  Out of memory, its process latency reads 0.
+    if (!task->held_starts)
+        task->held_starts = sq_idmap_new (sizeof (int64_t), ~(uint64_t) 0);
+    uint64_t *entry = task->held_starts
+                          ? sq_idmap_insert (task->held_starts, (uint64_t) (uintptr_t) tuple)
+                          : NULL;
+    if (entry)
+        *(int64_t *) sq_idmap_value (entry) = start_ns;
+}
+
+int64_t
+sq_executor_take_start (sq_task_t *task, const sq_tuple_t *tuple)
+{
+    if (tuple->state & SQ_TUPLE_EXECUTING)
+        return task->execute_ns;
+    uint64_t *entry =
+        task->held_starts ? sq_idmap_find (task->held_starts, (uint64_t) (uintptr_t) tuple) : NULL;
+    if (!entry)
+        return 0;
+    int64_t start = *(int64_t *) sq_idmap_value (entry);
+    sq_idmap_remove_entry (task->held_starts, entry);
+    return start;
 }
 
 static void

@@ -16,14 +16,16 @@
 #include "sq_tuple.h"
 
 typedef enum {
-    SQ_MSG_TUPLE = 1,        //  tuple for task; tuple is set and owned
-    SQ_MSG_ACK_INIT = 2,     //  to acker: spout emitted root, value = XOR of its edges
-    SQ_MSG_ACK_ACK = 3,      //  to acker: value = input edge ^ edges emitted anchored to it
-    SQ_MSG_ACK_FAIL = 4,     //  to acker: tree root failed
-    SQ_MSG_TREE_DONE = 5,    //  to spout task: tree root completed
-    SQ_MSG_TREE_FAILED = 6,  //  to spout task: tree root failed
-    SQ_MSG_BACKPRESSURE = 7, //  between workers: value 1 while the sender is
-                             //  congested, 0 when it is not; task unused (0)
+    SQ_MSG_TUPLE = 1,         //  tuple for task; tuple is set and owned
+    SQ_MSG_ACK_INIT = 2,      //  to acker: spout emitted root, value = XOR of its edges
+    SQ_MSG_ACK_ACK = 3,       //  to acker: value = input edge ^ edges emitted anchored to it
+    SQ_MSG_ACK_FAIL = 4,      //  to acker: tree root failed
+    SQ_MSG_TREE_DONE = 5,     //  to spout task: tree root completed
+    SQ_MSG_TREE_FAILED = 6,   //  to spout task: tree root failed
+    SQ_MSG_BACKPRESSURE = 7,  //  between workers: value 1 while the sender is
+                              //  congested, 0 when it is not; task unused (0)
+    SQ_MSG_RESET_TIMEOUT = 8, //  to acker: a bolt pushes root's timeout back;
+                              //  to spout task: the acker passes it on
 } sq_message_kind_t;
 
 typedef struct {

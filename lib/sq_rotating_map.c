@@ -13,6 +13,7 @@
 struct _sq_rotating_map_t {
     sq_idmap_t **buckets; //  bucket_count buckets, newest first
     size_t bucket_count;  //  number of buckets, at least 2
+    size_t value_size;    //  bytes of value after each key
 };
 
 sq_rotating_map_t *
@@ -28,6 +29,7 @@ sq_rotating_map_new (size_t buckets, size_t value_size, uint64_t key_mask)
         return NULL;
     }
     self->bucket_count = buckets;
+    self->value_size = value_size;
     for (size_t index = 0; index < buckets; index++) {
         self->buckets[index] = sq_idmap_new (value_size, key_mask);
         if (!self->buckets[index]) {
@@ -69,6 +71,26 @@ sq_rotating_map_insert (sq_rotating_map_t *self, uint64_t key)
 {
     assert (self);
     return sq_idmap_insert (self->buckets[0], key);
+}
+
+uint64_t *
+sq_rotating_map_refresh (sq_rotating_map_t *self, uint64_t key)
+{
+    assert (self);
+    uint64_t *entry = sq_idmap_find (self->buckets[0], key);
+    for (size_t index = 1; !entry && index < self->bucket_count; index++) {
+        uint64_t *old = sq_idmap_find (self->buckets[index], key);
+        if (!old)
+            continue;
+        //  Insert first: the old bucket keeps the entry if this fails.
+        //  The two buckets are separate arrays, so old stays valid.
+        entry = sq_idmap_insert (self->buckets[0], old[0]);
+        if (!entry)
+            return old;
+        memcpy (sq_idmap_value (entry), sq_idmap_value (old), self->value_size);
+        sq_idmap_remove_entry (self->buckets[index], old);
+    }
+    return entry;
 }
 
 int

@@ -36,6 +36,12 @@ uint64_t *sq_rotating_map_find (sq_rotating_map_t *self, uint64_t key);
 //  newest bucket is checked: a key still held by an older bucket gets a
 //  second entry, which find returns first, until removed.
 uint64_t *sq_rotating_map_insert (sq_rotating_map_t *self, uint64_t key);
+//  Move the entry of key into the newest bucket, so that its age counts
+//  again from now (Storm's RotatingMap.put of a key it holds). Returns the
+//  entry, value and flag bits unchanged, or NULL when the key is not
+//  present (nothing is added). Out of memory, the entry stays where it was
+//  and that entry is returned. Entry pointers into the map may move.
+uint64_t *sq_rotating_map_refresh (sq_rotating_map_t *self, uint64_t key);
 //  Remove the entry of key from whichever bucket holds it. Returns 0, or -1
 //  when the key is not present.
 int sq_rotating_map_remove (sq_rotating_map_t *self, uint64_t key);

@@ -448,6 +448,7 @@ s_task_destroy (sq_task_t **task_p)
     }
     free (task->outlets);
     sq_rotating_map_destroy (&task->pending);
+    sq_idmap_destroy (&task->held_starts);
     if (task->component->system)
         task->component->system->destroy (&task->system_state);
     free (task->ack_now);

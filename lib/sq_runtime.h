@@ -48,6 +48,12 @@ typedef struct {
     uint32_t stream;  //  number of the stream it was emitted on (metrics)
 } sq_pending_t;
 
+//  One task hook: its table and its state (sq_task_hook.h).
+typedef struct {
+    const sq_task_hook_t *hook; //  callbacks; outlives the task
+    void *state;                //  the hook's own state
+} sq_hook_slot_t;
+
 //  A task: one instance of a component. Also the public sq_context_t.
 struct _sq_context_t {
     sq_runtime_t *runtime;           //  owner
@@ -69,6 +75,10 @@ struct _sq_context_t {
     bool active;                     //  spouts: activated (activate called, no deactivate since)
     sq_tuple_t *held;                //  bolts: inputs kept past execute
     void *system_state;              //  system tasks (ackers): state of component->system
+    sq_hook_slot_t *hooks;           //  task hooks, in the order added
+    size_t hook_count;               //  number of hooks; 0 (no cost) in most tasks
+    int64_t execute_ns;              //  timed (hooks, metrics): start of the execute running now
+    sq_idmap_t *held_starts;         //  timed inputs held past execute -> their execute's start
 };
 
 //  Counters of one executor: written by its thread only, read by anyone.
@@ -220,8 +230,19 @@ sq_runtime_now_ns (void)
 
 //  Executor loop (sq_executor.c): thread entry, argument an sq_executor_t.
 void *sq_executor_run (void *executor);
+//  Remember when the execute of an input the bolt keeps began (its
+//  process latency is measured from there; sq_executor.c).
+void sq_executor_remember_start (sq_task_t *task, const sq_tuple_t *tuple, int64_t start_ns);
+//  The start of the execute of an input being acked or failed: the
+//  running execute's, or the one remembered (and forgotten now), or 0 when
+//  it was not timed.
+int64_t sq_executor_take_start (sq_task_t *task, const sq_tuple_t *tuple);
 //  Queue a message for its destination task (sq_executor.c).
 void sq_executor_send (sq_executor_t *self, const sq_message_t *message);
+//  Hand what is queued for task's executor (or for the remote side) over
+//  now rather than at the end of the batch, waiting for room: a reset
+//  timeout sent from inside a long execute must not wait for it to return.
+void sq_executor_flush_for (sq_executor_t *self, int task);
 //  When the last message queued for the same acker task is an ack of the
 //  same root, fold this ack into it (XOR is associative, so the acker sees
 //  the same result) and return true; else false, and nothing changes.

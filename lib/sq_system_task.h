@@ -3,11 +3,12 @@
     Some components are not written by the topology's author: the runtime
     adds them (today the acker, SQ_ACKER_COMPONENT) and feeds their tasks
     system messages rather than tuples (sq_message.h: SQ_MSG_ACK_INIT,
-    SQ_MSG_ACK_ACK, SQ_MSG_ACK_FAIL for an acker). The runtime knows only
-    this interface: each task gets its own state, every message addressed
-    to the task goes to handle, whose optional report (for an acker, a
-    tree's completion or failure) the runtime sends on to the task it
-    names, and the state's timeout buckets rotate on the runtime's clock.
+    SQ_MSG_ACK_ACK, SQ_MSG_ACK_FAIL and SQ_MSG_RESET_TIMEOUT for an acker).
+    The runtime knows only this interface: each task gets its own state,
+    every message addressed to the task goes to handle, whose optional
+    report (for an acker, a tree's completion or failure, or a timeout
+    reset to pass on) the runtime sends on to the task it names, and the
+    state's timeout buckets rotate on the runtime's clock.
 
     DESIGN: whoever assembles a runtime hands the implementation in
     (sq_runtime_options_t), so libsquall's runtime has no link to the

@@ -29,7 +29,7 @@ typedef struct {
 #define SQ_TUPLE_ACKED 0x01     //  acked or failed by its bolt
 #define SQ_TUPLE_EXECUTING 0x02 //  inside execute(); freed on return if acked
 #define SQ_TUPLE_FAILED 0x04    //  with SQ_TUPLE_ACKED: it was failed, not acked
-#define SQ_TUPLE_TIMED 0x08     //  its execute was timed (execute_ns is its start)
+#define SQ_TUPLE_TIMED 0x08     //  its execute was timed for the metrics
 
 struct _sq_tuple_t {
     const sq_stream_t *stream; //  schema; NULL only while being decoded
@@ -41,7 +41,6 @@ struct _sq_tuple_t {
     uint8_t state;             //  SQ_TUPLE_* flags
     sq_tuple_t *held_prev;     //  list of tuples a bolt holds past execute
     sq_tuple_t *held_next;     //  (both NULL when not held)
-    int64_t execute_ns;        //  bolts with task hooks: when its execute began
     sq_edge_t *edges;          //  edge_count edges, inside this allocation
     sq_value_t values[];       //  value_count values; payload bytes follow edges
 };

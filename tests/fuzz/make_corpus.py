@@ -141,6 +141,7 @@ def codec():
         "tree-done": batch(acking(5, 2**31 - 1, 42, 0)),
         "tree-failed": batch(acking(6, 0, 43, 0)),
         "backpressure": batch(acking(7, 0, 0, 1)),
+        "reset-timeout": batch(acking(8, 200, 0x0102030405060708, 0)),
         "hundred-mixed-messages": batch(*[
             acking(2 + i % 6, i, i * 7919, i) if i % 3 == 0 else
             tuple_message(i, i % 3, i % 5, [string("w%d" % i), integer(i), null()][:i % 3 + 1])
@@ -161,7 +162,7 @@ def codec():
         "count-0-with-a-message": header(0) + ONE,
         "trailing-byte": batch(ONE) + b"\x00",
         "kind-0": header(1) + b"\x00" + ONE[1:],
-        "kind-8": header(1) + b"\x08" + ONE[1:],
+        "kind-9": header(1) + b"\x09" + ONE[1:],
         "stream-3-unknown": batch(tuple_message(1, 3, 0, [null(), null(), null()])),
         "value-count-mismatch": batch(tuple_message(1, 0, 0, [null(), null()])),
         "value-type-6": batch(tuple_message(1, 0, 0, [b"\x06"])),

@@ -51,6 +51,10 @@ main (int argc, char *argv[])
     snprintf (copy, sizeof copy, "%s", config);
     snprintf (dir, sizeof dir, "%s/workers/%s", dirname (copy), port);
 
+    //  Before argv appears: the test takes argv as the sign that this worker
+    //  is set up, and may send SIGTERM right after.
+    if (s_exists (dir, "ignore-term"))
+        signal (SIGTERM, SIG_IGN);
     snprintf (path, sizeof path, "%s/argv.tmp", dir);
     FILE *file = fopen (path, "w");
     if (!file) {
@@ -69,8 +73,6 @@ main (int argc, char *argv[])
         fprintf (file, "%d\n", (int) getpid ());
         fclose (file);
     }
-    if (s_exists (dir, "ignore-term"))
-        signal (SIGTERM, SIG_IGN);
     printf ("fake_worker pid=%d port=%s started\n", (int) getpid (), port);
     fflush (stdout);
 

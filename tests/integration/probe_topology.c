@@ -26,6 +26,15 @@
     fail() call, the number and the seconds since its latest emit, measured
     with the monotonic clock.
 
+    For Storm's resetTimeout, the sink can hold the first delivery of every
+    probe.hold.every-th number inside execute for probe.hold.secs,
+    calling sq_collector_reset_timeout every probe.reset.secs meanwhile
+    (0: never), then ack it. For task hooks, the package exports
+    probe_counting_hook (name it in topology.auto.task.hooks): each task's
+    hook counts what it sees and, at cleanup, writes one line to
+    <probe.dir>/hooks-<task>.log: component, emits, emit targets, spout
+    acks, spout fails, executes, bolt acks, bolt fails.
+
     Config keys: probe.dir (required), probe.messages (1000),
     probe.per.call (numbers emitted per next_tuple at most, 10),
     probe.rate (numbers per second at most, not counting replays of failed
@@ -307,6 +316,9 @@ typedef struct {
     int messages;              //  probe.messages
     int drop_every;            //  probe.drop.every, 0 for none
     bool *dropped;             //  dropped[n]: the first delivery of n was dropped
+    int hold_every;            //  probe.hold.every, 0 for none
+    double hold_secs;          //  probe.hold.secs
+    double reset_secs;         //  probe.reset.secs, 0 for no resets
 } sink_t;
 
 static int
@@ -319,6 +331,9 @@ s_sink_prepare (void **state_p, const sq_context_t *context, sq_collector_t *col
     self->collector = collector;
     self->messages = (int) sq_config_int (config, "probe.messages", 1000);
     self->drop_every = (int) sq_config_int (config, "probe.drop.every", 0);
+    self->hold_every = (int) sq_config_int (config, "probe.hold.every", 0);
+    self->hold_secs = sq_config_double (config, "probe.hold.secs", 0);
+    self->reset_secs = sq_config_double (config, "probe.reset.secs", 0);
     self->dropped = calloc ((size_t) self->messages, sizeof (bool));
     self->log = s_open_log (context, name, "a");
     if (!self->log || !self->dropped) {
@@ -341,6 +356,20 @@ s_sink_execute (void *state, const sq_tuple_t *input)
         number % self->drop_every == 0 && !self->dropped[number]) {
         self->dropped[number] = true;
         return; //  never acked: the tree times out
+    }
+    if (self->hold_every > 0 && number >= 0 && number < self->messages &&
+        number % self->hold_every == 0 && !self->dropped[number]) {
+        self->dropped[number] = true;
+        //  Slow work, pushing the tree's timeout back as it goes.
+        double end = s_now () + self->hold_secs;
+        for (double now = s_now (); now < end; now = s_now ()) {
+            double nap =
+                self->reset_secs > 0 && self->reset_secs < end - now ? self->reset_secs : end - now;
+            struct timespec pause = {(time_t) nap, (long) ((nap - (double) (time_t) nap) * 1e9)};
+            nanosleep (&pause, NULL);
+            if (self->reset_secs > 0)
+                sq_collector_reset_timeout (self->collector, input);
+        }
     }
     fprintf (self->log, "%lld\n", (long long) number);
     sq_collector_ack (self->collector, input);
@@ -387,6 +416,37 @@ s_by_number_prepare (void **state_p, const sq_context_t *context, const char *st
     return 0;
 }
 
+//  ---------------------------------------------------------------------
+//  probe_counting_hook: counts per task, written at cleanup.
+
+typedef struct {
+    FILE *log;          //  <probe.dir>/hooks-<task>.log
+    char component[32]; //  the task's component id
+    long emits;         //  emit calls
+    long emit_targets;  //  out tasks over all emits
+    long spout_acks;    //  spout_ack calls
+    long spout_fails;   //  spout_fail calls
+    long executes;      //  bolt_execute calls
+    long bolt_acks;     //  bolt_ack calls
+    long bolt_fails;    //  bolt_fail calls
+} hook_counts_t;
+
+static int
+s_hook_prepare (void **state_p, const sq_context_t *context)
+{
+    hook_counts_t *self = calloc (1, sizeof (hook_counts_t));
+    char name[64];
+    snprintf (name, sizeof name, "hooks-%d.log", sq_context_task_id (context));
+    self->log = s_open_log (context, name, "w");
+    if (!self->log) {
+        free (self);
+        return -1;
+    }
+    snprintf (self->component, sizeof self->component, "%s", sq_context_component_id (context));
+    *state_p = self;
+    return 0;
+}
+
 static int
 s_by_number_choose (void *state, int task_id, const sq_value_t *values, size_t count, int *chosen)
 {
@@ -410,6 +470,64 @@ static const sq_custom_grouping_t s_by_number = {
     .choose = s_by_number_choose,
     .cleanup = s_by_number_cleanup,
 };
+
+static void
+s_hook_emit (void *state, const sq_hook_emit_t *emit)
+{
+    hook_counts_t *self = state;
+    self->emits++;
+    self->emit_targets += (long) emit->out_task_count;
+}
+
+static void
+s_hook_spout_ack (void *state, uint64_t msg_id, double latency_ms)
+{
+    ((hook_counts_t *) state)->spout_acks++;
+}
+
+static void
+s_hook_spout_fail (void *state, uint64_t msg_id, double latency_ms)
+{
+    ((hook_counts_t *) state)->spout_fails++;
+}
+
+static void
+s_hook_execute (void *state, const sq_tuple_t *input, double latency_ms)
+{
+    ((hook_counts_t *) state)->executes++;
+}
+
+static void
+s_hook_bolt_ack (void *state, const sq_tuple_t *input, double latency_ms)
+{
+    ((hook_counts_t *) state)->bolt_acks++;
+}
+
+static void
+s_hook_bolt_fail (void *state, const sq_tuple_t *input, double latency_ms)
+{
+    ((hook_counts_t *) state)->bolt_fails++;
+}
+
+static void
+s_hook_cleanup (void *state)
+{
+    hook_counts_t *self = state;
+    fprintf (self->log, "%s %ld %ld %ld %ld %ld %ld %ld\n", self->component, self->emits,
+             self->emit_targets, self->spout_acks, self->spout_fails, self->executes,
+             self->bolt_acks, self->bolt_fails);
+    fclose (self->log);
+    free (self);
+}
+
+SQ_EXPORT const sq_task_hook_t probe_counting_hook = {.prepare = s_hook_prepare,
+                                                      .emit = s_hook_emit,
+                                                      .spout_ack = s_hook_spout_ack,
+                                                      .spout_fail = s_hook_spout_fail,
+                                                      .bolt_execute = s_hook_execute,
+                                                      .bolt_ack = s_hook_bolt_ack,
+                                                      .bolt_fail = s_hook_bolt_fail,
+                                                      .cleanup = s_hook_cleanup};
 
 int
 squall_topology (sq_topology_t *topology, const sq_config_t *config)

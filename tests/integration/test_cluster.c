@@ -716,6 +716,101 @@ START_TEST (test_submitted_inactive_emits_only_once_activated)
 }
 END_TEST
 
+//  Storm parity on a cluster (issue 9, items 11 and 13). The probe's sink
+//  holds numbers 0, 1000 and 2000 for 2.5 T each and resets their timeout
+//  every T/2, the reset crossing workers to the acker and on to the spout:
+//  none of them may fail. The probe's exported hook, named in
+//  topology.auto.task.hooks, counts per task what it sees; once the
+//  topology is killed its counts must match the probe's own logs.
+START_TEST (test_reset_timeout_and_task_hooks_across_workers)
+{
+    enum { TIMEOUT_S = 2, HOLD_EVERY = 1000, TASKS = 7 }; //  spout 1, relay 2-5, sink 6-7
+    char *package = s_package ("tests/integration/.libs/probe_topology");
+    char dir[4400], messages[64], timeout[64];
+    snprintf (dir, sizeof dir, "probe.dir=%s", s_probe_dir);
+    snprintf (messages, sizeof messages, "probe.messages=%d", PROBE_MESSAGES);
+    snprintf (timeout, sizeof timeout, "topology.message.timeout.secs=%d", TIMEOUT_S);
+    CLI_OK (package, "probe", "-c", dir, "-c", messages, "-c", "topology.workers=2", "-c",
+            "probe.rate=300", "-c", timeout, "-c", "probe.hold.every=1000", "-c",
+            "probe.hold.secs=5", "-c", "probe.reset.secs=1", "-c",
+            "topology.auto.task.hooks=probe_counting_hook");
+    free (package);
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 180), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+    //  Trees queued behind a held tuple may time out; the held ones not.
+    char path[4300];
+    snprintf (path, sizeof path, "%s/failed.log", s_probe_dir);
+    FILE *file = fopen (path, "r");
+    ck_assert_ptr_nonnull (file);
+    int number;
+    long fails = 0;
+    double delay;
+    while (fscanf (file, "%d %lf\n", &number, &delay) == 2) {
+        ck_assert_msg (number % HOLD_EVERY != 0,
+                       "held message %d failed %.3f s after its emit despite its resets", number,
+                       delay);
+        fails++;
+    }
+    fclose (file);
+    CLI_OK ("kill", "probe", "-w", "1");
+
+    //  Hook counts, summed per component, once every task wrote its line.
+    enum { NUMBERS, RELAY, SINK };
+    long counts[3][7];
+    bool complete = false;
+    for (int waited = 0; waited < 300 && !complete; waited++) {
+        memset (counts, 0, sizeof counts);
+        complete = true;
+        for (int task = 1; task <= TASKS; task++) {
+            snprintf (path, sizeof path, "%s/hooks-%d.log", s_probe_dir, task);
+            file = fopen (path, "r");
+            char component[32];
+            long c[7];
+            if (!file || fscanf (file, "%31s %ld %ld %ld %ld %ld %ld %ld", component, &c[0], &c[1],
+                                 &c[2], &c[3], &c[4], &c[5], &c[6]) != 8)
+                complete = false;
+            else {
+                int which = strcmp (component, "numbers") == 0 ? NUMBERS
+                            : strcmp (component, "relay") == 0 ? RELAY
+                                                               : SINK;
+                for (int k = 0; k < 7; k++)
+                    counts[which][k] += c[k];
+            }
+            if (file)
+                fclose (file);
+        }
+        if (!complete)
+            usleep (100000);
+    }
+    ck_assert_msg (complete, "not every task's hook wrote its counts");
+    //  Columns: emits, emit targets, spout acks, spout fails, executes,
+    //  bolt acks, bolt fails.
+    long sink_lines = 0;
+    for (int task = 6; task <= 7; task++) {
+        snprintf (path, sizeof path, "%s/sink-%d.log", s_probe_dir, task);
+        file = fopen (path, "r");
+        while (file && fscanf (file, "%d\n", &number) == 1)
+            sink_lines++;
+        if (file)
+            fclose (file);
+    }
+    ck_assert_int_eq (counts[NUMBERS][2], PROBE_MESSAGES);
+    ck_assert_int_eq (counts[NUMBERS][3], fails);
+    ck_assert_int_eq (counts[NUMBERS][0], PROBE_MESSAGES + fails);
+    ck_assert_int_eq (counts[NUMBERS][1], counts[NUMBERS][0]);
+    ck_assert_int_eq (counts[RELAY][4], counts[NUMBERS][0]);
+    ck_assert_int_eq (counts[RELAY][5], counts[RELAY][4]);
+    ck_assert_int_eq (counts[RELAY][0], counts[RELAY][4]);
+    ck_assert_int_eq (counts[SINK][4], counts[RELAY][1]);
+    ck_assert_int_eq (counts[SINK][5], sink_lines);
+    ck_assert_int_eq (counts[SINK][5], counts[SINK][4]);
+    ck_assert_int_eq (counts[RELAY][6] + counts[SINK][6], 0);
+    printf ("cluster parity: %d acked, %ld fails (none held), hooks saw %ld spout emits, %ld "
+            "relay and %ld sink executes\n",
+            PROBE_MESSAGES, fails, counts[NUMBERS][0], counts[RELAY][4], counts[SINK][4]);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -747,6 +842,12 @@ main (void)
     tcase_add_checked_fixture (status, s_setup, s_teardown);
     tcase_add_test (status, test_submitted_inactive_emits_only_once_activated);
     suite_add_tcase (suite, status);
+    //  A case of its own: CK_RUN_CASE=parity runs just it.
+    tcase = tcase_create ("parity");
+    tcase_set_timeout (tcase, 300);
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_add_test (tcase, test_reset_timeout_and_task_hooks_across_workers);
+    suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
     int failed = srunner_ntests_failed (runner);

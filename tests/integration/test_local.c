@@ -39,6 +39,7 @@ static struct {
     _Atomic long executed;                   //  inputs seen by the last bolt
     _Atomic long flaky_inputs;               //  inputs seen by the flaky bolt
     _Atomic long flaky_passed;               //  inputs the flaky bolt passed on
+    _Atomic long flaky_failed;               //  inputs the flaky bolt failed
     _Atomic int ticks;                       //  tick tuples seen
     _Atomic int wrong_task;                  //  direct tuples that reached another task
     _Atomic int bad_emit_rc;                 //  return code of an emit on an undeclared stream
@@ -185,9 +186,10 @@ s_flaky_execute (void *state, const sq_tuple_t *input)
 {
     flaky_state_t *self = state;
     int dice = rand_r (&self->seed) % 100;
-    if (dice < s_probe.fail_percent)
+    if (dice < s_probe.fail_percent) {
         sq_collector_fail (self->collector, input);
-    else if (dice >= s_probe.fail_percent + s_probe.drop_percent) {
+        atomic_fetch_add (&s_probe.flaky_failed, 1);
+    } else if (dice >= s_probe.fail_percent + s_probe.drop_percent) {
         sq_collector_emit (self->collector, input,
                            SQ_VALUES (sq_int (sq_tuple_get_int (input, 0))));
         atomic_fetch_add (&s_probe.flaky_passed, 1);
@@ -1254,6 +1256,44 @@ s_indexed_prepare (void **state_p, const sq_context_t *context, sq_collector_t *
     return 0;
 }
 
+//  ---------------------------------------------------------------------
+//  Reset timeout (Storm's OutputCollector.resetTimeout): a bolt holds its
+//  one input for 2.5 T. In topology "reset-on" it calls
+//  sq_collector_reset_timeout every T/2 meanwhile, and the tree is acked;
+//  in "reset-off" it does not, and the tree times out while still held.
+//  Both run at once in one local cluster.
+#define RESET_T_S 2                                  //  topology.message.timeout.secs
+#define RESET_HOLD_NS (5 * RESET_T_S * NS_PER_S / 2) //  how long the bolt holds its input
+
+//  Written by executor threads, read by the test; [0] "reset-off", [1] "reset-on".
+static struct {
+    _Atomic int64_t emit_ns[2]; //  spout: its one tracked emit
+    _Atomic int64_t ack_ns[2];  //  spout: ack() of it
+    _Atomic int64_t fail_ns[2]; //  spout: fail() of it
+    _Atomic int acks[2];        //  spout: ack() calls
+    _Atomic int fails[2];       //  spout: fail() calls
+    _Atomic int resets[2];      //  bolt: reset_timeout calls
+    _Atomic int64_t held_ns[2]; //  bolt: when it acked, after holding the input
+} s_reset;
+
+typedef struct {
+    sq_collector_t *collector; //  where to emit
+    int tree;                  //  0: no resets, 1: resets ("test.reset.tree")
+    bool emitted;              //  spout: its one tuple went out
+    int64_t every_ns;          //  bolt: reset period, 0 for none
+} reset_state_t;
+
+static int
+s_reset_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    reset_state_t *self = calloc (1, sizeof (reset_state_t));
+    self->collector = collector;
+    self->tree = (int) sq_config_int (sq_context_config (context), "test.reset.tree", 0);
+    self->every_ns = self->tree ? RESET_T_S * NS_PER_S / 2 : 0;
+    *state_p = self;
+    return 0;
+}
+
 static void
 s_declare_key_number (sq_declarer_t *declarer)
 {
@@ -1355,6 +1395,118 @@ START_TEST (test_custom_and_partial_key_groupings)
                           t == first || t == second ? 300 : 0);
     sq_local_cluster_destroy (&cluster);
     ck_assert_int_eq (atomic_load (&s_grouped.cleanups), 2);
+}
+END_TEST
+
+static void
+s_reset_next (void *state)
+{
+    reset_state_t *self = state;
+    if (self->emitted)
+        return;
+    sq_collector_emit_tracked (self->collector, NULL, (uint64_t) self->tree,
+                               SQ_VALUES (sq_int (self->tree)));
+    atomic_store (&s_reset.emit_ns[self->tree], s_now_ns ());
+    self->emitted = true;
+}
+
+static void
+s_reset_ack (void *state, uint64_t msg_id)
+{
+    atomic_store (&s_reset.ack_ns[msg_id], s_now_ns ());
+    atomic_fetch_add (&s_reset.acks[msg_id], 1);
+}
+
+static void
+s_reset_fail (void *state, uint64_t msg_id)
+{
+    atomic_store (&s_reset.fail_ns[msg_id], s_now_ns ());
+    atomic_fetch_add (&s_reset.fails[msg_id], 1);
+}
+
+//  Slow work on one input, pushing its timeout back every every_ns.
+static void
+s_reset_execute (void *state, const sq_tuple_t *input)
+{
+    reset_state_t *self = state;
+    int64_t now = s_now_ns (), end = now + RESET_HOLD_NS;
+    while (now < end) {
+        int64_t nap = self->every_ns && self->every_ns < end - now ? self->every_ns : end - now;
+        usleep ((useconds_t) (nap / 1000));
+        now = s_now_ns ();
+        if (self->every_ns && now < end) {
+            sq_collector_reset_timeout (self->collector, input);
+            atomic_fetch_add (&s_reset.resets[self->tree], 1);
+        }
+    }
+    atomic_store (&s_reset.held_ns[self->tree], now);
+    sq_collector_ack (self->collector, input);
+}
+
+START_TEST (test_reset_timeout_keeps_a_slow_tree_alive)
+{
+    memset (&s_reset, 0, sizeof s_reset);
+    static const sq_spout_t spout = {.declare_outputs = s_declare_number,
+                                     .open = s_reset_open,
+                                     .next_tuple = s_reset_next,
+                                     .ack = s_reset_ack,
+                                     .fail = s_reset_fail,
+                                     .close = free};
+    static const sq_bolt_t bolt = {
+        .prepare = s_reset_open, .execute = s_reset_execute, .cleanup = free};
+    static const char *names[2] = {"reset-off", "reset-on"};
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    for (int tree = 0; tree < 2; tree++) {
+        sq_topology_t *topology = sq_topology_new ();
+        sq_topology_set_spout (topology, "slow", &spout, 1);
+        sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "hold", &bolt, 1), "slow",
+                                       NULL);
+        sq_config_t *config = sq_config_new ();
+        sq_config_set_int (config, "topology.message.timeout.secs", RESET_T_S);
+        sq_config_set_int (config, "test.reset.tree", tree);
+        ck_assert_int_eq (sq_local_cluster_submit (cluster, names[tree], config, &topology), 0);
+        sq_config_destroy (&config);
+    }
+    //  Until both bolts let go and "reset-on" heard its outcome.
+    int64_t give_up = s_now_ns () + 60 * NS_PER_S;
+    while ((!atomic_load (&s_reset.held_ns[0]) || !atomic_load (&s_reset.held_ns[1]) ||
+            atomic_load (&s_reset.acks[1]) + atomic_load (&s_reset.fails[1]) == 0) &&
+           s_now_ns () < give_up)
+        usleep (10000);
+    sq_topology_stats_t on = s_stats (cluster, "reset-on");
+    //  Let the late ack of "reset-off" reach the acker and the spout.
+    sq_local_cluster_kill (cluster, "reset-off", 10);
+    sq_local_cluster_destroy (&cluster);
+
+    int64_t emitted = atomic_load (&s_reset.emit_ns[1]);
+    int64_t held = atomic_load (&s_reset.held_ns[1]);
+    ck_assert_msg (emitted && held, "reset-on: the bolt never finished");
+    ck_assert_int_ge (held - emitted, RESET_HOLD_NS);
+    ck_assert_int_ge (atomic_load (&s_reset.resets[1]), 4);
+    ck_assert_msg (atomic_load (&s_reset.fails[1]) == 0,
+                   "reset-on: fail() %.3f s after the emit, though reset every %.1f s",
+                   (double) (atomic_load (&s_reset.fail_ns[1]) - emitted) / NS_PER_S,
+                   RESET_T_S / 2.0);
+    ck_assert_int_eq (atomic_load (&s_reset.acks[1]), 1);
+    ck_assert_int_ge (atomic_load (&s_reset.ack_ns[1]), held);
+    ck_assert_uint_eq (on.acked, 1);
+    ck_assert_uint_eq (on.failed + on.timed_out, 0);
+
+    emitted = atomic_load (&s_reset.emit_ns[0]);
+    held = atomic_load (&s_reset.held_ns[0]);
+    int64_t failed = atomic_load (&s_reset.fail_ns[0]);
+    ck_assert_int_eq (atomic_load (&s_reset.fails[0]), 1);
+    ck_assert_int_eq (atomic_load (&s_reset.acks[0]), 0);
+    ck_assert_int_eq (atomic_load (&s_reset.resets[0]), 0);
+    ck_assert_int_ge (failed - emitted, RESET_T_S * NS_PER_S);
+    ck_assert_int_lt (failed - emitted, 2 * RESET_T_S * NS_PER_S);
+    ck_assert_int_lt (failed, held);
+    printf ("reset timeout: held %.2f s; with %d resets acked %.3f s after the emit; without, "
+            "failed after %.3f s (T = %d s)\n",
+            (double) RESET_HOLD_NS / NS_PER_S, atomic_load (&s_reset.resets[1]),
+            (double) (atomic_load (&s_reset.ack_ns[1]) - atomic_load (&s_reset.emit_ns[1])) /
+                NS_PER_S,
+            (double) (failed - emitted) / NS_PER_S, RESET_T_S);
 }
 END_TEST
 
@@ -1843,6 +1995,273 @@ START_TEST (test_components_without_tasks)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  Task hooks: test_counting_hook, named in topology.auto.task.hooks, runs
+//  on every spout and bolt task and counts what it sees; the sink also adds
+//  a hook of its own from prepare. What the hooks count must match what
+//  the topology counts itself.
+#define HOOKED_SLEEP_US 300 //  the hooked sink's time per input
+
+//  Written by executor threads, read by the test.
+static struct {
+    _Atomic long prepares;       //  config hook: prepare calls
+    _Atomic long cleanups;       //  config hook: cleanup calls
+    _Atomic long emits;          //  config hook: emits seen
+    _Atomic long emit_targets;   //  config hook: out tasks over all emits
+    _Atomic long spout_acks;     //  config hook: spout_ack calls
+    _Atomic long spout_fails;    //  config hook: spout_fail calls
+    _Atomic int64_t complete_ns; //  config hook: sum of complete latencies
+    _Atomic long executes;       //  config hook: bolt_execute calls
+    _Atomic long slow_executes;  //  of which, sink executes lasting the sink's sleep
+    _Atomic long bolt_acks;      //  config hook: bolt_ack calls
+    _Atomic long slow_acks;      //  of which, sink acks after the sink's sleep
+    _Atomic long held_slow_acks; //  of which, acks of held inputs after two sleeps
+    _Atomic long bolt_fails;     //  config hook: bolt_fail calls
+    _Atomic long sink_executes;  //  sink's own hook: bolt_execute calls
+    _Atomic long sink_cleanups;  //  sink's own hook: cleanup calls
+    _Atomic int late_add_rc;     //  sq_context_add_task_hook from execute
+    _Atomic long held;           //  sink: inputs held past execute
+    _Atomic long held_acks;      //  of which, acked since
+} s_hooked;
+
+typedef struct {
+    bool sink; //  the task is a sink task
+} counting_hook_t;
+
+static int
+s_counting_prepare (void **state_p, const sq_context_t *context)
+{
+    ck_assert_ptr_null (*state_p);
+    counting_hook_t *self = calloc (1, sizeof (counting_hook_t));
+    self->sink = strcmp (sq_context_component_id (context), "sink") == 0;
+    *state_p = self;
+    atomic_fetch_add (&s_hooked.prepares, 1);
+    return 0;
+}
+
+static void
+s_counting_emit (void *state, const sq_hook_emit_t *emit)
+{
+    atomic_fetch_add (&s_hooked.emits, 1);
+    atomic_fetch_add (&s_hooked.emit_targets, (long) emit->out_task_count);
+    ck_assert_int_eq ((int) emit->value_count, 1);
+}
+
+static void
+s_counting_spout_ack (void *state, uint64_t msg_id, double latency_ms)
+{
+    atomic_fetch_add (&s_hooked.spout_acks, 1);
+    atomic_fetch_add (&s_hooked.complete_ns, (int64_t) (latency_ms * 1e6 + 0.5));
+}
+
+static void
+s_counting_spout_fail (void *state, uint64_t msg_id, double latency_ms)
+{
+    atomic_fetch_add (&s_hooked.spout_fails, 1);
+}
+
+static void
+s_counting_execute (void *state, const sq_tuple_t *input, double latency_ms)
+{
+    counting_hook_t *self = state;
+    atomic_fetch_add (&s_hooked.executes, 1);
+    if (self->sink && latency_ms >= HOOKED_SLEEP_US / 1000.0)
+        atomic_fetch_add (&s_hooked.slow_executes, 1);
+}
+
+static void
+s_counting_bolt_ack (void *state, const sq_tuple_t *input, double latency_ms)
+{
+    counting_hook_t *self = state;
+    atomic_fetch_add (&s_hooked.bolt_acks, 1);
+    if (!self->sink || sq_tuple_is_tick (input))
+        return;
+    if (latency_ms >= HOOKED_SLEEP_US / 1000.0)
+        atomic_fetch_add (&s_hooked.slow_acks, 1);
+    if (sq_tuple_get_int (input, 0) % 2 == 0 && latency_ms >= 2 * HOOKED_SLEEP_US / 1000.0 &&
+        latency_ms < 60000)
+        atomic_fetch_add (&s_hooked.held_slow_acks, 1);
+}
+
+static void
+s_counting_bolt_fail (void *state, const sq_tuple_t *input, double latency_ms)
+{
+    atomic_fetch_add (&s_hooked.bolt_fails, 1);
+}
+
+static void
+s_counting_cleanup (void *state)
+{
+    free (state);
+    atomic_fetch_add (&s_hooked.cleanups, 1);
+}
+
+//  Exported (the test links with -export-dynamic) for dlsym to find.
+SQ_EXPORT const sq_task_hook_t test_counting_hook = {.prepare = s_counting_prepare,
+                                                     .emit = s_counting_emit,
+                                                     .spout_ack = s_counting_spout_ack,
+                                                     .spout_fail = s_counting_spout_fail,
+                                                     .bolt_execute = s_counting_execute,
+                                                     .bolt_ack = s_counting_bolt_ack,
+                                                     .bolt_fail = s_counting_bolt_fail,
+                                                     .cleanup = s_counting_cleanup};
+
+static void
+s_sink_hook_execute (void *state, const sq_tuple_t *input, double latency_ms)
+{
+    atomic_fetch_add (&s_hooked.sink_executes, 1);
+}
+
+static void
+s_sink_hook_cleanup (void *state)
+{
+    atomic_fetch_add (&s_hooked.sink_cleanups, 1);
+}
+
+typedef struct {
+    sq_collector_t *collector;   //  where to ack
+    const sq_context_t *context; //  to try a late hook
+    bool tried;                  //  tried it
+    const sq_tuple_t *held;      //  an even input kept until the next execute
+} hooked_sink_t;
+
+static int
+s_hooked_sink_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    static const sq_task_hook_t own = {.bolt_execute = s_sink_hook_execute,
+                                       .cleanup = s_sink_hook_cleanup};
+    hooked_sink_t *self = calloc (1, sizeof (hooked_sink_t));
+    self->collector = collector;
+    self->context = context;
+    *state_p = self;
+    return sq_context_add_task_hook (context, &own, NULL);
+}
+
+static void
+s_hooked_sink_execute (void *state, const sq_tuple_t *input)
+{
+    hooked_sink_t *self = state;
+    static const sq_task_hook_t late = {.bolt_execute = s_sink_hook_execute};
+    if (!self->tried) {
+        self->tried = true;
+        atomic_store (&s_hooked.late_add_rc, sq_context_add_task_hook (self->context, &late, NULL));
+    }
+    //  Even numbers are held and acked in the next execute (tick tuples
+    //  included), after its sleep: their process latency covers two.
+    usleep (HOOKED_SLEEP_US);
+    if (self->held) {
+        sq_collector_ack (self->collector, self->held);
+        atomic_fetch_add (&s_hooked.held_acks, 1);
+        self->held = NULL;
+    }
+    if (sq_tuple_is_tick (input)) {
+        atomic_fetch_add (&s_probe.ticks, 1);
+        sq_collector_ack (self->collector, input);
+        return;
+    }
+    atomic_fetch_add (&s_probe.executed, 1);
+    if (sq_tuple_get_int (input, 0) % 2 == 0) {
+        self->held = input;
+        atomic_fetch_add (&s_hooked.held, 1);
+    } else
+        sq_collector_ack (self->collector, input);
+}
+
+static long
+s_spout_acks (void)
+{
+    long acks = 0;
+    for (int i = 0; i < s_probe.total; i++)
+        acks += atomic_load (&s_probe.acks[i]);
+    return acks;
+}
+
+START_TEST (test_task_hooks_see_what_the_topology_counts)
+{
+    s_reset_probe (400);
+    memset (&s_hooked, 0, sizeof s_hooked);
+    atomic_store (&s_hooked.late_add_rc, 99);
+    s_probe.fail_percent = 10;
+    s_probe.drop_percent = 5;
+    static const sq_bolt_t sink = {
+        .prepare = s_hooked_sink_prepare, .execute = s_hooked_sink_execute, .cleanup = free};
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "flaky", &s_flaky, 2), "numbers",
+                                   NULL);
+    sq_component_t *sinks = sq_topology_set_bolt (topology, "sink", &sink, 2);
+    sq_component_shuffle_grouping (sinks, "flaky", NULL);
+    //  Ticks release the inputs a sink task holds when no other input comes.
+    sq_config_set_int (sq_component_config (sinks), "topology.tick.tuple.freq.secs", 1);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.message.timeout.secs", 1);
+    ck_assert_int_eq (sq_config_set (config, "topology.auto.task.hooks", "test_counting_hook"), 0);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "hooked", config, &topology), 0);
+    ck_assert (s_wait_all_acked (90));
+    //  Every message acked: the spout emits no more and its trees are all
+    //  done. Let the last spout hook calls land (each follows the count it
+    //  is compared with), then read the topology's figures.
+    sq_topology_stats_t stats = s_stats (cluster, "hooked");
+    int64_t give_up = s_now_ns () + 20 * NS_PER_S;
+    while ((atomic_load (&s_hooked.spout_acks) != (long) stats.acked ||
+            atomic_load (&s_hooked.spout_fails) != (long) (stats.failed + stats.timed_out)) &&
+           s_now_ns () < give_up) {
+        usleep (10000);
+        stats = s_stats (cluster, "hooked");
+    }
+    ck_assert_int_eq (atomic_load (&s_hooked.spout_acks), stats.acked);
+    ck_assert_int_eq (atomic_load (&s_hooked.spout_fails), stats.failed + stats.timed_out);
+    ck_assert_int_ge (stats.acked, 400);
+    ck_assert_int_gt (stats.failed, 0);
+    ck_assert_int_gt (stats.timed_out, 0);
+    //  The complete latencies hooks saw are the ones the stats average.
+    double hook_mean_ms = (double) atomic_load (&s_hooked.complete_ns) / 1e6 / (double) stats.acked;
+    ck_assert_double_eq_tol (hook_mean_ms, stats.complete_latency_ms, 1e-3);
+    //  Stopped, every count holds still (ticks stop too).
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "hooked", 2), 0);
+    long executed = atomic_load (&s_probe.executed), ticks = atomic_load (&s_probe.ticks);
+    long holding = atomic_load (&s_hooked.held) - atomic_load (&s_hooked.held_acks);
+    ck_assert_int_eq (atomic_load (&s_hooked.spout_acks), s_spout_acks ());
+    ck_assert_int_eq (atomic_load (&s_hooked.spout_fails), atomic_load (&s_probe.fail_calls));
+    ck_assert_int_eq (atomic_load (&s_hooked.emits),
+                      atomic_load (&s_probe.emitted) + atomic_load (&s_probe.flaky_passed));
+    //  Spout emits reach one flaky task each, flaky emits one sink task.
+    ck_assert_int_eq (atomic_load (&s_hooked.emit_targets), atomic_load (&s_hooked.emits));
+    ck_assert_int_eq (atomic_load (&s_hooked.executes),
+                      atomic_load (&s_probe.flaky_inputs) + executed + ticks);
+    ck_assert_int_eq (atomic_load (&s_hooked.bolt_acks),
+                      atomic_load (&s_probe.flaky_passed) + executed - holding + ticks);
+    ck_assert_int_eq (atomic_load (&s_hooked.bolt_fails), atomic_load (&s_probe.flaky_failed));
+    //  The sink sleeps in every execute and acks after its sleep; what it
+    //  holds, it acks after the sleep of a later execute.
+    ck_assert_int_eq (atomic_load (&s_hooked.slow_executes), executed + ticks);
+    ck_assert_int_eq (atomic_load (&s_hooked.slow_acks), executed - holding);
+    ck_assert_int_gt (atomic_load (&s_hooked.held_acks), 100);
+    ck_assert_int_eq (atomic_load (&s_hooked.held_slow_acks), atomic_load (&s_hooked.held_acks));
+    ck_assert_int_eq (atomic_load (&s_hooked.sink_executes), executed + ticks);
+    ck_assert_int_eq (atomic_load (&s_hooked.late_add_rc), -1);
+    //  One config hook per spout and bolt task (1 + 2 + 2), all cleaned up.
+    ck_assert_int_eq (atomic_load (&s_hooked.prepares), 5);
+    ck_assert_int_eq (atomic_load (&s_hooked.cleanups), 5);
+    ck_assert_int_eq (atomic_load (&s_hooked.sink_cleanups), 2);
+    printf ("task hooks: %ld emits, %ld spout acks (mean %.3f ms), %ld spout fails, %ld "
+            "executes, %ld bolt acks (%ld held), %ld bolt fails\n",
+            atomic_load (&s_hooked.emits), atomic_load (&s_hooked.spout_acks), hook_mean_ms,
+            atomic_load (&s_hooked.spout_fails), atomic_load (&s_hooked.executes),
+            atomic_load (&s_hooked.bolt_acks), atomic_load (&s_hooked.held_acks),
+            atomic_load (&s_hooked.bolt_fails));
+
+    //  A name that no one exports fails the submit.
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    ck_assert_int_eq (sq_config_set (config, "topology.auto.task.hooks", "no_such_hook"), 0);
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "unhooked", config, &topology), -1);
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -1867,6 +2286,8 @@ main (void)
     tcase_add_test (tcase, test_submitted_inactive_calls_no_next_tuple_until_activated);
     tcase_add_test (tcase, test_metrics_exact_per_stream_and_input);
     tcase_add_test (tcase, test_metrics_off_records_nothing_per_tuple);
+    tcase_add_test (tcase, test_reset_timeout_keeps_a_slow_tree_alive);
+    tcase_add_test (tcase, test_task_hooks_see_what_the_topology_counts);
     suite_add_tcase (suite, tcase);
     TCase *system = tcase_create ("system");
     tcase_set_timeout (system, 120);

@@ -322,6 +322,8 @@ START_TEST (test_acking_messages)
         {.kind = SQ_MSG_ACK_FAIL, .task = 3, .root = 0x8000000000000000ULL},
         {.kind = SQ_MSG_TREE_DONE, .task = 0x7fffffff, .root = 42},
         {.kind = SQ_MSG_TREE_FAILED, .task = 0, .root = 43},
+        {.kind = SQ_MSG_BACKPRESSURE, .task = 0, .root = 44, .value = 1},
+        {.kind = SQ_MSG_RESET_TIMEOUT, .task = 65535, .root = 0xfffffffffffffffcULL},
     };
     s_round_trip (messages, sizeof messages / sizeof messages[0]);
 }
@@ -336,7 +338,7 @@ START_TEST (test_many_messages)
     for (size_t i = 0; i < count; i++) {
         uint64_t r = s_random (&state);
         if (r % 3 == 0) {
-            messages[i] = (sq_message_t){.kind = (uint32_t) (SQ_MSG_ACK_INIT + r % 5),
+            messages[i] = (sq_message_t){.kind = (uint32_t) (SQ_MSG_ACK_INIT + r % 7),
                                          .task = (int32_t) (r % 1000),
                                          .root = s_random (&state),
                                          .value = s_random (&state)};
@@ -399,6 +401,37 @@ START_TEST (test_golden_bytes)
     ck_assert (memcmp (data, expected, size) == 0);
     sq_codec_destroy (&codec);
     sq_tuple_destroy (&messages[0].tuple);
+}
+END_TEST
+
+//  The second example of doc/wire.md: kind 8, added to version 1 after
+//  its first release, laid out as every acking message.
+START_TEST (test_golden_reset_timeout)
+{
+    sq_message_t message = {
+        .kind = SQ_MSG_RESET_TIMEOUT, .task = 200, .root = 0x0102030405060708ULL, .value = 0};
+    sq_codec_t *codec = sq_codec_new ();
+    ck_assert_int_eq (sq_codec_encode_batch (codec, &message, 1), 0);
+    static const uint8_t expected[] = {
+        'S',  'Q',  0x01, 0x01, 0x00, 0x00, 0x00,       //  header: v1, 1 message
+        0x08, 0xc8, 0x01,                               //  RESET_TIMEOUT, task 200
+        0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, //  root
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //  value 0
+    };
+    size_t size;
+    const uint8_t *data = sq_codec_data (codec, &size);
+    ck_assert_uint_eq (size, sizeof expected);
+    ck_assert (memcmp (data, expected, size) == 0);
+    sq_message_t *decoded;
+    size_t count;
+    ck_assert_int_eq (
+        sq_codec_decode_batch (expected, sizeof expected, s_resolve, NULL, &decoded, &count), 0);
+    ck_assert_uint_eq (count, 1);
+    ck_assert_uint_eq (decoded[0].kind, SQ_MSG_RESET_TIMEOUT);
+    ck_assert_int_eq (decoded[0].task, 200);
+    ck_assert_uint_eq (decoded[0].root, message.root);
+    sq_codec_messages_destroy (&decoded, count);
+    sq_codec_destroy (&codec);
 }
 END_TEST
 
@@ -654,7 +687,7 @@ START_TEST (test_unknown_kinds_and_types)
     ck_assert_uint_eq (decoded[1].kind, SQ_MSG_BACKPRESSURE);
     sq_codec_messages_destroy (&decoded, count);
     for (unsigned kind = 0; kind <= 0xff; kind++) {
-        if (kind >= SQ_MSG_TUPLE && kind <= SQ_MSG_BACKPRESSURE)
+        if (kind >= SQ_MSG_TUPLE && kind <= SQ_MSG_RESET_TIMEOUT)
             continue;
         batch[14] = (uint8_t) kind;
         char error[64];
@@ -770,6 +803,7 @@ s_suite (void)
     tcase_add_test (round_trip, test_many_messages);
     tcase_add_test (round_trip, test_empty_batch);
     tcase_add_test (round_trip, test_golden_bytes);
+    tcase_add_test (round_trip, test_golden_reset_timeout);
     tcase_add_test (round_trip, test_encoder_rejects);
     tcase_add_test (round_trip, test_detach_and_reset);
     suite_add_tcase (suite, round_trip);

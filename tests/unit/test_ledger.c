@@ -723,6 +723,100 @@ START_TEST (test_bytes_per_tree)
 }
 END_TEST
 
+//  A reset moves a pending tree's entry into the newest bucket: it then
+//  expires `buckets` rotations after the reset, not after its init, and
+//  can be pushed back again and again. A reset creates nothing: not for an
+//  unknown root, nor one that completed or expired (no resurrection), and
+//  it does not extend a tree already reported failed.
+START_TEST (test_reset_timeout)
+{
+    for (size_t buckets = 2; buckets <= 5; buckets++) {
+        sq_ledger_t *ledger = sq_ledger_new (buckets);
+        uint64_t a = sq_ids_edge (), b = sq_ids_edge ();
+        uint64_t root = s_new_root ();
+        CHECK_INT (sq_ledger_init (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
+        CHECK_INT (sq_ledger_ack (ledger, root, a), ==, SQ_LEDGER_NONE);
+        //  Three timeouts' worth of rotations, reset before each expiry.
+        for (size_t round = 0; round < 3; round++) {
+            for (size_t turn = 0; turn + 1 < buckets; turn++)
+                CHECK_UINT (sq_ledger_rotate (ledger), ==, 0);
+            CHECK_INT (sq_ledger_reset (ledger, root), ==, SQ_LEDGER_RESET);
+            CHECK_UINT (sq_ledger_pending (ledger), ==, 1);
+        }
+        //  The XOR came through the moves: the last ack completes it.
+        CHECK_INT (sq_ledger_ack (ledger, root, b), ==, SQ_LEDGER_COMPLETE);
+        CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
+
+        //  Completed, unknown: nothing to move, nothing made.
+        size_t bytes = sq_ledger_bytes (ledger);
+        CHECK_INT (sq_ledger_reset (ledger, root), ==, SQ_LEDGER_NONE);
+        CHECK_INT (sq_ledger_reset (ledger, s_new_root ()), ==, SQ_LEDGER_NONE);
+        CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
+        CHECK_UINT (sq_ledger_bytes (ledger), ==, bytes);
+
+        //  Expires exactly `buckets` rotations after its last reset; then
+        //  a reset finds nothing and brings nothing back.
+        root = s_new_root ();
+        CHECK_INT (sq_ledger_init (ledger, root, a), ==, SQ_LEDGER_NONE);
+        for (size_t turn = 0; turn + 1 < buckets; turn++)
+            sq_ledger_rotate (ledger);
+        CHECK_INT (sq_ledger_reset (ledger, root), ==, SQ_LEDGER_RESET);
+        for (size_t turn = 0; turn + 1 < buckets; turn++)
+            CHECK_UINT (sq_ledger_rotate (ledger), ==, 0);
+        CHECK_UINT (sq_ledger_rotate (ledger), ==, 1);
+        CHECK_INT (sq_ledger_reset (ledger, root), ==, SQ_LEDGER_NONE);
+        CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
+
+        //  Failed: reported, absorbed, and gone on its original schedule.
+        root = s_new_root ();
+        CHECK_INT (sq_ledger_init (ledger, root, a), ==, SQ_LEDGER_NONE);
+        for (size_t turn = 0; turn + 1 < buckets; turn++)
+            sq_ledger_rotate (ledger);
+        CHECK_INT (sq_ledger_fail (ledger, root), ==, SQ_LEDGER_FAILED);
+        CHECK_INT (sq_ledger_reset (ledger, root), ==, SQ_LEDGER_NONE);
+        CHECK_UINT (sq_ledger_pending (ledger), ==, 1);
+        sq_ledger_rotate (ledger);
+        CHECK_UINT (sq_ledger_pending (ledger), ==, 0);
+
+        CHECK_INT (sq_ledger_reset (ledger, 0), ==, -1);
+        CHECK_INT (sq_ledger_reset (ledger, root | 2), ==, -1);
+        sq_ledger_destroy (&ledger);
+    }
+}
+END_TEST
+
+//  Many trees, half of them reset before every rotation: the reset half
+//  all stay, the rest expire on time, and moving entries between buckets
+//  keeps the ledger within its 32 bytes per pending tree.
+START_TEST (test_reset_many)
+{
+    enum { TREES = 20000 };
+    uint64_t *roots = malloc (TREES * sizeof (uint64_t));
+    CHECK (roots);
+    sq_ledger_t *ledger = sq_ledger_new (SQ_LEDGER_BUCKETS);
+    size_t slack = sq_ledger_bytes (ledger) + SQ_LEDGER_BUCKETS * 8 * 16;
+    for (size_t index = 0; index < TREES; index++) {
+        roots[index] = s_new_root ();
+        CHECK_INT (sq_ledger_init (ledger, roots[index], sq_ids_edge ()), ==, SQ_LEDGER_NONE);
+    }
+    size_t expired = 0;
+    for (size_t round = 0; round < 4 * SQ_LEDGER_BUCKETS; round++) {
+        for (size_t index = 0; index < TREES; index += 2)
+            CHECK_INT (sq_ledger_reset (ledger, roots[index]), ==, SQ_LEDGER_RESET);
+        size_t pending = sq_ledger_pending (ledger);
+        CHECK_UINT (sq_ledger_bytes (ledger), <=, 32 * pending + slack);
+        expired += sq_ledger_rotate (ledger);
+    }
+    CHECK_UINT (expired, ==, TREES / 2);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, TREES / 2);
+    for (size_t index = 1; index < TREES; index += 2)
+        CHECK_INT (sq_ledger_reset (ledger, roots[index]), ==, SQ_LEDGER_NONE);
+    CHECK_UINT (sq_ledger_pending (ledger), ==, TREES / 2);
+    sq_ledger_destroy (&ledger);
+    free (roots);
+}
+END_TEST
+
 //  ---------------------------------------------------------------------
 //  Bad input
 
@@ -738,10 +832,12 @@ START_TEST (test_rejects_bad_messages)
         CHECK_INT (sq_acker_handle (ledger, &message, &reply), ==, -1);
     }
     //  Roots no spout makes: 0, flag bits set, no spout task.
+    uint32_t acker_kinds[] = {SQ_MSG_ACK_INIT, SQ_MSG_ACK_ACK, SQ_MSG_ACK_FAIL,
+                              SQ_MSG_RESET_TIMEOUT};
     uint64_t bad_roots[] = {0, root | 1, root | 2, root | 3, root & ~((uint64_t) 0xFFFF << 2)};
     for (size_t index = 0; index < sizeof bad_roots / sizeof bad_roots[0]; index++)
-        for (uint32_t kind = SQ_MSG_ACK_INIT; kind <= SQ_MSG_ACK_FAIL; kind++) {
-            sq_message_t message = {.kind = kind, .root = bad_roots[index], .value = 0};
+        for (size_t k = 0; k < sizeof acker_kinds / sizeof acker_kinds[0]; k++) {
+            sq_message_t message = {.kind = acker_kinds[k], .root = bad_roots[index]};
             CHECK_INT (sq_acker_handle (ledger, &message, &reply), ==, -1);
         }
     CHECK_UINT (reply.kind, ==, 0);
@@ -778,7 +874,16 @@ START_TEST (test_acker_replies)
     sq_message_t init = {.kind = SQ_MSG_ACK_INIT, .task = 99, .root = root, .value = edge};
     sq_message_t ack = {.kind = SQ_MSG_ACK_ACK, .task = 99, .root = root, .value = edge};
     sq_message_t fail = {.kind = SQ_MSG_ACK_FAIL, .task = 99, .root = root};
+    sq_message_t reset = {.kind = SQ_MSG_RESET_TIMEOUT, .task = 99, .root = root};
+    //  A reset before the init finds no entry: nothing to pass on.
+    CHECK_INT (sq_acker_handle (ledger, &reset, &reply), ==, 0);
     CHECK_INT (sq_acker_handle (ledger, &init, &reply), ==, 0);
+    //  A pending tree's reset goes on to its spout task.
+    CHECK_INT (sq_acker_handle (ledger, &reset, &reply), ==, 1);
+    CHECK_UINT (reply.kind, ==, SQ_MSG_RESET_TIMEOUT);
+    CHECK_INT (reply.task, ==, 42);
+    CHECK_UINT (reply.root, ==, root);
+    CHECK (reply.tuple == NULL);
     CHECK_INT (sq_acker_handle (ledger, &ack, &reply), ==, 1);
     CHECK_UINT (reply.kind, ==, SQ_MSG_TREE_DONE);
     CHECK_INT (reply.task, ==, 42);
@@ -790,6 +895,7 @@ START_TEST (test_acker_replies)
     CHECK_INT (reply.task, ==, 42);
     CHECK_UINT (reply.root, ==, root);
     CHECK_INT (sq_acker_handle (ledger, &fail, &reply), ==, 0);
+    CHECK_INT (sq_acker_handle (ledger, &reset, &reply), ==, 0);
     sq_ledger_destroy (&ledger);
 }
 END_TEST
@@ -822,6 +928,8 @@ s_suite (void)
     tcase_add_test (tcase, test_timeouts);
     tcase_add_test (tcase, test_timeouts_random);
     tcase_add_test (tcase, test_bytes_per_tree);
+    tcase_add_test (tcase, test_reset_timeout);
+    tcase_add_test (tcase, test_reset_many);
     suite_add_tcase (suite, tcase);
     return suite;
 }
