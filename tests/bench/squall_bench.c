@@ -27,7 +27,8 @@
                                one run with metrics on and one off (which
                                goes first alternates), the median of the
                                rounds' ratios. At least 0.97 is the aim.
-                               `squall_bench metrics` runs only this figure.
+                               `squall_bench metrics [RATE]` runs only this
+                               figure (RATE: topology.stats.sample.rate).
     histogram_record_ns        one sq_histogram_record on one thread, the
                                executor's per-tuple cost of a latency
                                histogram: median of 5 runs of 4 M records
@@ -121,6 +122,7 @@ static struct {
     uint64_t latency_expected;    //  tuples due in the window
     _Atomic uint64_t failed;      //  spout fail calls
     double cpu_secs;              //  CPU time the process used in the last measured run
+    double sample_rate;           //  topology.stats.sample.rate to run with; 0: the default
 } s_probe;
 
 //  ---------------------------------------------------------------------
@@ -702,6 +704,8 @@ s_run_throughput (sq_local_cluster_t *cluster, bool acked, bool metrics, double 
     sq_config_set_int (config, "topology.acker.executors", acked ? 1 : 0);
     sq_config_set_bool (config, "bench.tracked", acked);
     sq_config_set_bool (config, "topology.metrics.enabled", metrics);
+    if (s_probe.sample_rate > 0)
+        sq_config_set_double (config, "topology.stats.sample.rate", s_probe.sample_rate);
     int rc = s_run (cluster, &s_sentences_spout, config, WARMUP_SECS, measured_secs, words_p,
                     sentences_p);
     sq_config_destroy (&config);
@@ -884,10 +888,15 @@ s_histogram_record_ns (void)
 
 //  ---------------------------------------------------------------------
 
-//  Only the metrics_overhead_ratio figure (`squall_bench metrics`).
+//  Only the metrics_overhead_ratio figure (`squall_bench metrics [RATE]`,
+//  RATE the topology.stats.sample.rate to run with).
 static int
-s_metrics_only (void)
+s_metrics_only (const char *rate)
 {
+    if (rate) {
+        s_probe.sample_rate = atof (rate);
+        printf ("topology.stats.sample.rate %g\n", s_probe.sample_rate);
+    }
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     double ratio = s_metrics_overhead (cluster);
     if (ratio >= 0)
@@ -901,7 +910,7 @@ main (int argc, char *argv[])
 {
     setvbuf (stdout, NULL, _IOLBF, 0);
     if (argc > 1 && strcmp (argv[1], "metrics") == 0)
-        return s_metrics_only ();
+        return s_metrics_only (argc > 2 ? argv[2] : NULL);
     printf ("squall_bench: word count with no runtime (a) and as a local-mode topology, "
             "acking off and on (b),\n%d interleaved rounds of %.0f s each, medians reported; "
             "then complete latency at half the acked rate (c) and acker memory (d).\n",
