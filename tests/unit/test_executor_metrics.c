@@ -8,6 +8,7 @@
 #include "sq_error.h"
 #include "sq_executor_metrics.h"
 #include "sq_histogram.h"
+#include "sq_runtime.h"
 
 #include <check.h>
 #include <pthread.h>
@@ -527,6 +528,68 @@ START_TEST (test_clock)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  A runtime's report (what a worker puts in its heartbeat) stays within
+//  its byte budget, counting the executors left out.
+
+static void
+s_declare_word (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "word");
+}
+
+static void
+s_nothing (void *state)
+{
+    (void) state;
+}
+
+static void
+s_execute_nothing (void *state, const sq_tuple_t *input)
+{
+    (void) state;
+    (void) input;
+}
+
+static const sq_spout_t s_idle_spout = {.declare_outputs = s_declare_word, .next_tuple = s_nothing};
+static const sq_bolt_t s_idle_bolt = {.execute = s_execute_nothing};
+
+START_TEST (test_report_size_bound)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "words", &s_idle_spout, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "sink", &s_idle_bolt, 3),
+                                   "words", NULL);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.acker.executors", 0);
+    sq_runtime_t *runtime = sq_runtime_new ("bound", &topology, config, NULL);
+    ck_assert_ptr_nonnull (runtime);
+    json_t *all = sq_runtime_metrics (runtime, SIZE_MAX);
+    ck_assert_int_eq (sq_executor_metrics_check_report (all), 0);
+    json_t *executors = json_object_get (all, "executors");
+    ck_assert_uint_eq (json_array_size (executors), 4);
+    ck_assert_int_eq (json_integer_value (json_object_get (all, "omitted")), 0);
+    char *first = json_dumps (json_array_get (executors, 0), JSON_COMPACT);
+    size_t budget = 64 + strlen (first) + 1;
+    free (first);
+    json_t *bounded = sq_runtime_metrics (runtime, budget);
+    ck_assert_int_eq (sq_executor_metrics_check_report (bounded), 0);
+    ck_assert_uint_eq (json_array_size (json_object_get (bounded, "executors")), 1);
+    ck_assert_int_eq (json_integer_value (json_object_get (bounded, "omitted")), 3);
+    char *text = json_dumps (json_object_get (bounded, "executors"), JSON_COMPACT);
+    ck_assert_uint_le (strlen (text), budget);
+    free (text);
+    json_t *none = sq_runtime_metrics (runtime, 10);
+    ck_assert_uint_eq (json_array_size (json_object_get (none, "executors")), 0);
+    ck_assert_int_eq (json_integer_value (json_object_get (none, "omitted")), 4);
+    json_decref (none);
+    json_decref (bounded);
+    json_decref (all);
+    sq_runtime_destroy (&runtime);
+    sq_config_destroy (&config);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -542,6 +605,7 @@ main (void)
     tcase_add_test (tc, test_merge_shapes);
     tcase_add_test (tc, test_hostile_json);
     tcase_add_test (tc, test_clock);
+    tcase_add_test (tc, test_report_size_bound);
     suite_add_tcase (suite, tc);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
