@@ -20,6 +20,9 @@
                                is due at start + i / rate; latency runs from
                                the due time, not the emit, so a stalled
                                spout's delay counts (no coordinated omission).
+                               SQUALL_BENCH_LATENCY_RATE=N feeds N sentences/s
+                               instead: the same load for two builds compared
+                               side by side, whatever their throughput.
     acker_bytes_per_pending_tree  ledger memory with 100000 trees pending
                                under churn.
     metrics_overhead_ratio     acked words/s with topology.metrics.enabled
@@ -948,7 +951,10 @@ main (int argc, char *argv[])
         printf ("BENCH local_acked_words_per_s %.0f words/s\n", acked_median);
         printf ("BENCH local_acked_ratio %.3f ratio\n", acked_median / baseline_median);
         double p50, p99;
-        rc = s_run_latency (cluster, s_median (acked_sentences, ROUNDS) / 2, &p50, &p99);
+        const char *fixed_rate = getenv ("SQUALL_BENCH_LATENCY_RATE");
+        double rate = fixed_rate && atof (fixed_rate) > 0 ? atof (fixed_rate)
+                                                          : s_median (acked_sentences, ROUNDS) / 2;
+        rc = s_run_latency (cluster, rate, &p50, &p99);
         if (rc == 0) {
             printf ("BENCH local_acked_latency_p50_ms %.3f ms\n", p50);
             printf ("BENCH local_acked_latency_p99_ms %.3f ms\n", p99);
