@@ -45,6 +45,7 @@ typedef struct {
 
 //  One reported error.
 typedef struct {
+    uint64_t seq;                          //  order kept, from 1; 0: a free slot
     int64_t time_ms;                       //  wall clock, milliseconds since 1970
     int task;                              //  task that reported it
     char text[SQ_METRICS_ERROR_BYTES + 1]; //  the message, cut to fit
@@ -73,8 +74,9 @@ struct _sq_executor_metrics_t {
     double latency_sample_rate; //  fraction of executes timed
     _Atomic uint64_t held_ns[SQ_METRICS_HELD_REASONS]; //  spouts: time held back, per reason
     pthread_mutex_t error_lock;                        //  guards the error fields
-    s_error_t errors[SQ_METRICS_ERRORS];               //  ring of the latest errors
-    size_t error_next;                                 //  ring slot the next error goes to
+    s_error_t *errors;                                 //  SQ_METRICS_ERRORS slots per task
+    size_t error_slots;                                //  slots in errors
+    uint64_t error_seq;                                //  errors kept so far: their order
     uint64_t error_total;                              //  errors ever reported
     sq_metric_t *user;                                 //  SQ_METRICS_USER_MAX slots
     _Atomic size_t user_count;                         //  slots in use
@@ -118,7 +120,11 @@ sq_executor_metrics_new (const sq_executor_metrics_shape_t *shape)
     self->streams = calloc (shape->stream_count + 1, sizeof (s_stream_t));
     self->inputs = calloc (shape->input_count + 1, sizeof (s_input_t));
     self->user = calloc (SQ_METRICS_USER_MAX, sizeof (sq_metric_t));
-    bool ok = self->component && self->streams && self->inputs && self->user;
+    int tasks =
+        shape->last_task >= shape->first_task ? shape->last_task - shape->first_task + 1 : 1;
+    self->error_slots = (size_t) tasks * SQ_METRICS_ERRORS;
+    self->errors = calloc (self->error_slots, sizeof (s_error_t));
+    bool ok = self->component && self->streams && self->inputs && self->user && self->errors;
     for (size_t s = 0; ok && s < shape->stream_count; s++) {
         s_stream_t *stream = &self->streams[self->stream_count++];
         stream->id = strdup (shape->streams[s]);
@@ -160,6 +166,7 @@ sq_executor_metrics_destroy (sq_executor_metrics_t **self_p)
     for (size_t u = 0; u < users; u++)
         sq_histogram_destroy (&self->user[u].histogram);
     pthread_mutex_destroy (&self->error_lock);
+    free (self->errors);
     free (self->user);
     free (self->streams);
     free (self->inputs);
@@ -233,15 +240,35 @@ sq_executor_metrics_held (sq_executor_metrics_t *self, sq_metrics_held_t reason,
     s_add (&self->held_ns[reason], held_ns);
 }
 
-//  Keep one error in the ring; the caller holds the lock.
+//  Keep one error: in a free slot while its task has fewer than
+//  SQ_METRICS_ERRORS (there is one then: each task has that many slots),
+//  else over its task's oldest. The caller holds the lock.
 static void
 s_keep_error (sq_executor_metrics_t *self, int task, int64_t time_ms, const char *message)
 {
-    s_error_t *error = &self->errors[self->error_next];
+    s_error_t *free_slot = NULL, *oldest_of_task = NULL, *oldest = NULL;
+    size_t of_task = 0;
+    for (size_t e = 0; e < self->error_slots; e++) {
+        s_error_t *slot = &self->errors[e];
+        if (!slot->seq) {
+            free_slot = free_slot ? free_slot : slot;
+            continue;
+        }
+        if (!oldest || slot->seq < oldest->seq)
+            oldest = slot;
+        if (slot->task == task) {
+            of_task++;
+            if (!oldest_of_task || slot->seq < oldest_of_task->seq)
+                oldest_of_task = slot;
+        }
+    }
+    s_error_t *error = of_task >= SQ_METRICS_ERRORS ? oldest_of_task : free_slot;
+    if (!error)
+        error = oldest_of_task ? oldest_of_task : oldest; //  a task not of this executor
+    error->seq = ++self->error_seq;
     error->time_ms = time_ms;
     error->task = task;
     snprintf (error->text, sizeof error->text, "%s", message ? message : "");
-    self->error_next = (self->error_next + 1) % SQ_METRICS_ERRORS;
 }
 
 void
@@ -401,8 +428,8 @@ sq_executor_metrics_snapshot (sq_executor_metrics_t *self, size_t queue_populati
     for (int r = 0; r < SQ_METRICS_HELD_REASONS; r++)
         s_store (&copy->held_ns[r], s_load (&self->held_ns[r]));
     pthread_mutex_lock (&self->error_lock);
-    memcpy (copy->errors, self->errors, sizeof self->errors);
-    copy->error_next = self->error_next;
+    memcpy (copy->errors, self->errors, self->error_slots * sizeof (s_error_t));
+    copy->error_seq = self->error_seq;
     copy->error_total = self->error_total;
     pthread_mutex_unlock (&self->error_lock);
     size_t users = atomic_load_explicit (&self->user_count, memory_order_acquire);
@@ -437,21 +464,29 @@ s_same_shape_as (const sq_executor_metrics_t *a, const sq_executor_metrics_t *b)
     return true;
 }
 
-//  The i-th latest error of a snapshot (0 = latest), or NULL.
-static const s_error_t *
-s_error_at (const sq_executor_metrics_t *self, size_t i)
-{
-    uint64_t kept = self->error_total < SQ_METRICS_ERRORS ? self->error_total : SQ_METRICS_ERRORS;
-    if (i >= kept)
-        return NULL;
-    return &self->errors[(self->error_next + SQ_METRICS_ERRORS - 1 - i) % SQ_METRICS_ERRORS];
-}
-
+//  Latest first: by time, then by the order kept.
 static int
 s_later_first (const void *a, const void *b)
 {
-    int64_t x = ((const s_error_t *) a)->time_ms, y = ((const s_error_t *) b)->time_ms;
-    return (x < y) - (x > y);
+    const s_error_t *x = *(const s_error_t *const *) a, *y = *(const s_error_t *const *) b;
+    if (x->time_ms != y->time_ms)
+        return (x->time_ms < y->time_ms) - (x->time_ms > y->time_ms);
+    return (x->seq < y->seq) - (x->seq > y->seq);
+}
+
+//  The errors kept, latest first, into a new array of their number
+//  (*count_p). NULL when there are none or out of memory. Caller frees.
+static const s_error_t **
+s_errors_sorted (const sq_executor_metrics_t *self, size_t *count_p)
+{
+    *count_p = 0;
+    const s_error_t **sorted = calloc (self->error_slots + 1, sizeof (s_error_t *));
+    for (size_t e = 0; sorted && e < self->error_slots; e++)
+        if (self->errors[e].seq)
+            sorted[(*count_p)++] = &self->errors[e];
+    if (sorted)
+        qsort (sorted, *count_p, sizeof (s_error_t *), s_later_first);
+    return sorted;
 }
 
 int
@@ -490,18 +525,20 @@ sq_executor_metrics_merge (sq_executor_metrics_t *dest, const sq_executor_metric
         dest->first_task = source->first_task;
     if (source->last_task > dest->last_task)
         dest->last_task = source->last_task;
-    //  Errors: the latest SQ_METRICS_ERRORS of both, by time.
-    s_error_t both[2 * SQ_METRICS_ERRORS];
-    size_t count = 0;
-    for (size_t i = 0; s_error_at (dest, i); i++)
-        both[count++] = *s_error_at (dest, i);
-    for (size_t i = 0; s_error_at (source, i); i++)
-        both[count++] = *s_error_at (source, i);
-    qsort (both, count, sizeof (s_error_t), s_later_first);
-    size_t kept = count < SQ_METRICS_ERRORS ? count : SQ_METRICS_ERRORS;
-    for (size_t e = 0; e < kept; e++)
-        dest->errors[kept - 1 - e] = both[e]; //  the ring runs oldest to latest
-    dest->error_next = kept % SQ_METRICS_ERRORS;
+    //  Errors: both sets (their tasks differ), in slots added for them.
+    s_error_t *grown =
+        realloc (dest->errors, (dest->error_slots + source->error_slots) * sizeof (s_error_t));
+    if (!grown)
+        return sq_error_set ("out of memory");
+    dest->errors = grown;
+    for (size_t e = 0; e < source->error_slots; e++) {
+        s_error_t *slot = &dest->errors[dest->error_slots + e];
+        *slot = source->errors[e];
+        if (slot->seq)
+            slot->seq += dest->error_seq;
+    }
+    dest->error_slots += source->error_slots;
+    dest->error_seq += source->error_seq;
     dest->error_total += source->error_total;
     size_t users = atomic_load (&source->user_count);
     for (size_t u = 0; u < users; u++) {
@@ -636,7 +673,10 @@ sq_executor_metrics_held_ns (const sq_executor_metrics_t *self, sq_metrics_held_
 size_t
 sq_executor_metrics_error_count (const sq_executor_metrics_t *self)
 {
-    return self->error_total < SQ_METRICS_ERRORS ? (size_t) self->error_total : SQ_METRICS_ERRORS;
+    size_t count = 0;
+    for (size_t e = 0; e < self->error_slots; e++)
+        count += self->errors[e].seq != 0;
+    return count;
 }
 
 size_t
@@ -730,12 +770,14 @@ sq_executor_metrics_encode (const sq_executor_metrics_t *self)
         ok = json_array_append_new (streams, s_encode_stream (self, &self->streams[s])) == 0;
     for (size_t i = 0; ok && i < self->input_count; i++)
         ok = json_array_append_new (inputs, s_encode_input (&self->inputs[i])) == 0;
-    for (size_t e = 0; ok && s_error_at (self, e); e++) {
-        const s_error_t *error = s_error_at (self, e);
-        ok = json_array_append_new (errors, json_pack ("{s:I, s:i, s:s}", "time_ms",
-                                                       (json_int_t) error->time_ms, "task",
-                                                       error->task, "error", error->text)) == 0;
-    }
+    size_t error_count;
+    const s_error_t **sorted = ok ? s_errors_sorted (self, &error_count) : NULL;
+    ok = ok && sorted;
+    for (size_t e = 0; ok && e < error_count; e++)
+        ok = json_array_append_new (
+                 errors, json_pack ("{s:I, s:i, s:s}", "time_ms", (json_int_t) sorted[e]->time_ms,
+                                    "task", sorted[e]->task, "error", sorted[e]->text)) == 0;
+    free (sorted);
     size_t users = atomic_load (&self->user_count);
     for (size_t u = 0; ok && u < users; u++)
         ok = json_array_append_new (user, s_encode_user (&self->user[u])) == 0;
@@ -863,12 +905,15 @@ s_check_input (const json_t *input, sq_histogram_t *scratch)
 }
 
 static int
-s_check_error (const json_t *error)
+s_check_error (const json_t *error, json_int_t first_task, json_int_t last_task)
 {
     if (!json_is_object (error))
         return s_bad ("entries must be objects", "errors");
     if (s_check_count (error, "time_ms") || s_check_count (error, "task"))
         return -1;
+    json_int_t task = json_integer_value (json_object_get (error, "task"));
+    if (task < first_task || task > last_task)
+        return s_bad ("must be one of the executor's tasks", "task");
     const json_t *text = json_object_get (error, "error");
     if (!json_is_string (text) || json_string_length (text) > SQ_METRICS_ERROR_BYTES)
         return sq_error_set_code (SQ_EMALFORMED,
@@ -899,6 +944,17 @@ s_check_user (const json_t *metric, sq_histogram_t *scratch)
     return s_bad ("must be \"counter\", \"gauge\" or \"histogram\"", "type");
 }
 
+//  Most errors an executor of tasks first..last keeps: SQ_METRICS_ERRORS
+//  per task, within SQ_METRICS_LIST_MAX.
+static size_t
+s_errors_max (json_int_t first, json_int_t last)
+{
+    json_int_t tasks = last - first + 1;
+    if (tasks > SQ_METRICS_LIST_MAX / SQ_METRICS_ERRORS)
+        return SQ_METRICS_LIST_MAX;
+    return (size_t) tasks * SQ_METRICS_ERRORS;
+}
+
 //  The checks of one executor, with a scratch histogram.
 static int
 s_check_executor (const json_t *json, sq_histogram_t *scratch)
@@ -916,6 +972,8 @@ s_check_executor (const json_t *json, sq_histogram_t *scratch)
         json_integer_value (json_array_get (tasks, 1)) <
             json_integer_value (json_array_get (tasks, 0)))
         return s_bad ("must be [first, last] task ids, 1 <= first <= last", "tasks");
+    json_int_t first = json_integer_value (json_array_get (tasks, 0));
+    json_int_t last = json_integer_value (json_array_get (tasks, 1));
     const json_t *rate = json_object_get (json, "latency_sample_rate");
     if (rate &&
         (!json_is_number (rate) || !(json_number_value (rate) > 0) || json_number_value (rate) > 1))
@@ -935,7 +993,7 @@ s_check_executor (const json_t *json, sq_histogram_t *scratch)
     const json_t *streams, *inputs, *errors, *user;
     if (s_check_array (json, "streams", SQ_METRICS_LIST_MAX, &streams) ||
         s_check_array (json, "inputs", SQ_METRICS_LIST_MAX, &inputs) ||
-        s_check_array (json, "errors", SQ_METRICS_ERRORS, &errors) ||
+        s_check_array (json, "errors", s_errors_max (first, last), &errors) ||
         s_check_array (json, "user", SQ_METRICS_USER_MAX, &user))
         return -1;
     size_t index;
@@ -943,7 +1001,7 @@ s_check_executor (const json_t *json, sq_histogram_t *scratch)
     json_array_foreach (streams, index,
                         entry) if (s_check_stream (entry, json_is_true (spout), scratch)) return -1;
     json_array_foreach (inputs, index, entry) if (s_check_input (entry, scratch)) return -1;
-    json_array_foreach (errors, index, entry) if (s_check_error (entry)) return -1;
+    json_array_foreach (errors, index, entry) if (s_check_error (entry, first, last)) return -1;
     json_array_foreach (user, index, entry) if (s_check_user (entry, scratch)) return -1;
     return 0;
 }

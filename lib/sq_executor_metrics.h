@@ -4,9 +4,9 @@
     spouts also acked, failed, timed out and the complete latency), per
     input component:stream (executed, acked, failed, execute latency,
     process latency), how long a spout was held back (max spout pending,
-    backpressure, inactive), the last SQ_METRICS_ERRORS errors its tasks
-    reported, and the user metrics its tasks registered (counters, gauges,
-    histograms). Latencies are sq_histogram distributions.
+    backpressure, inactive), the last SQ_METRICS_ERRORS errors each of its
+    tasks reported, and the user metrics its tasks registered (counters,
+    gauges, histograms). Latencies are sq_histogram distributions.
 
     DESIGN: one writer, the executor's thread. Streams and inputs are
     numbered when the metrics are made (the component's output streams in
@@ -35,7 +35,7 @@
 #include <stdint.h>
 
 #define SQ_METRICS_VERSION 1          //  version of the JSON form
-#define SQ_METRICS_ERRORS 10          //  errors kept per executor, latest first out
+#define SQ_METRICS_ERRORS 10          //  errors kept per task
 #define SQ_METRICS_ERROR_BYTES 256    //  longest error text kept, bytes
 #define SQ_METRICS_USER_MAX 32        //  user metrics per executor
 #define SQ_METRICS_NAME_MAX 64        //  longest user metric name, bytes
@@ -100,7 +100,8 @@ void sq_executor_metrics_failed (sq_executor_metrics_t *self, size_t input);
 void sq_executor_metrics_held (sq_executor_metrics_t *self, sq_metrics_held_t reason,
                                uint64_t held_ns);
 //  A task reported an error at wall-clock time_ms (any thread; locks).
-//  Keeps the last SQ_METRICS_ERRORS, text cut at SQ_METRICS_ERROR_BYTES.
+//  Keeps the last SQ_METRICS_ERRORS of each task, text cut at
+//  SQ_METRICS_ERROR_BYTES.
 void sq_executor_metrics_error (sq_executor_metrics_t *self, int task, int64_t time_ms,
                                 const char *message);
 
@@ -123,7 +124,7 @@ sq_executor_metrics_t *sq_executor_metrics_snapshot (sq_executor_metrics_t *self
                                                      size_t queue_population, int64_t now_ns);
 //  Add source's figures into dest, of the same component and shape
 //  (executors of one component): counters, histograms, held times, queue
-//  population and capacity, the latest errors, user metrics by name (as
+//  population and capacity, the errors of both, user metrics by name (as
 //  many as fit), the task range widened, the longer uptime kept. Both must
 //  be snapshots. Returns 0, or -1 when the shapes differ or out of memory.
 int sq_executor_metrics_merge (sq_executor_metrics_t *dest, const sq_executor_metrics_t *source);

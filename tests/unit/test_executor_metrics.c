@@ -184,15 +184,17 @@ START_TEST (test_error_ring)
         snprintf (message, sizeof message, "error %d", i);
         sq_executor_metrics_error (bolt, 3 + i % 2, i, message);
     }
+    //  Each task keeps its last 10: task 3 those of 6, 8 .. 24, task 4 those
+    //  of 7, 9 .. 25.
     sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (bolt, 0, 0);
-    ck_assert_uint_eq (sq_executor_metrics_error_count (copy), SQ_METRICS_ERRORS);
+    ck_assert_uint_eq (sq_executor_metrics_error_count (copy), 2 * SQ_METRICS_ERRORS);
     json_t *json = sq_executor_metrics_encode (copy);
     ck_assert_ptr_nonnull (json);
     ck_assert_int_eq (json_integer_value (json_object_get (json, "errors_total")), 25);
     json_t *errors = json_object_get (json, "errors");
-    ck_assert_uint_eq (json_array_size (errors), SQ_METRICS_ERRORS);
-    //  Latest first: 25 down to 16.
-    for (size_t e = 0; e < SQ_METRICS_ERRORS; e++) {
+    ck_assert_uint_eq (json_array_size (errors), 2 * SQ_METRICS_ERRORS);
+    //  Latest first: 25 down to 6.
+    for (size_t e = 0; e < 2 * SQ_METRICS_ERRORS; e++) {
         json_t *error = json_array_get (errors, e);
         int64_t time = 25 - (int64_t) e;
         ck_assert_int_eq (json_integer_value (json_object_get (error, "time_ms")), time);
@@ -200,6 +202,25 @@ START_TEST (test_error_ring)
     }
     ck_assert_int_eq (sq_executor_metrics_check (json), 0);
     json_decref (json);
+
+    //  A task that reports many errors does not push out another's.
+    for (int i = 100; i < 130; i++)
+        sq_executor_metrics_error (bolt, 4, i, "flood");
+    sq_executor_metrics_t *flooded = sq_executor_metrics_snapshot (bolt, 0, 0);
+    json = sq_executor_metrics_encode (flooded);
+    errors = json_object_get (json, "errors");
+    ck_assert_uint_eq (json_array_size (errors), 2 * SQ_METRICS_ERRORS);
+    for (size_t e = 0; e < 2 * SQ_METRICS_ERRORS; e++) {
+        json_t *error = json_array_get (errors, e);
+        int64_t time = json_integer_value (json_object_get (error, "time_ms"));
+        int task = (int) json_integer_value (json_object_get (error, "task"));
+        if (e < SQ_METRICS_ERRORS)
+            ck_assert (task == 4 && time == 129 - (int64_t) e);
+        else
+            ck_assert (task == 3 && time == 24 - 2 * (int64_t) (e - SQ_METRICS_ERRORS));
+    }
+    json_decref (json);
+    sq_executor_metrics_destroy (&flooded);
 
     //  A long text is cut.
     sq_executor_metrics_t *fresh = s_bolt ();
@@ -211,16 +232,16 @@ START_TEST (test_error_ring)
     ck_assert_uint_eq (strlen (kept), SQ_METRICS_ERROR_BYTES);
     json_decref (json);
 
-    //  Merging keeps the latest of both, by time.
+    //  Merging keeps the errors of both, latest first.
     ck_assert_int_eq (sq_executor_metrics_merge (one, copy), 0);
-    ck_assert_uint_eq (sq_executor_metrics_error_count (one), SQ_METRICS_ERRORS);
+    ck_assert_uint_eq (sq_executor_metrics_error_count (one), 2 * SQ_METRICS_ERRORS + 1);
     json = sq_executor_metrics_encode (one);
     ck_assert_int_eq (json_integer_value (json_object_get (json, "errors_total")), 26);
     errors = json_object_get (json, "errors");
     ck_assert_int_eq (json_integer_value (json_object_get (json_array_get (errors, 0), "time_ms")),
                       25);
-    ck_assert_int_eq (json_integer_value (json_object_get (json_array_get (errors, 9), "time_ms")),
-                      16);
+    ck_assert_int_eq (json_integer_value (json_object_get (json_array_get (errors, 20), "time_ms")),
+                      6);
     json_decref (json);
     sq_executor_metrics_destroy (&one);
     sq_executor_metrics_destroy (&fresh);
@@ -460,6 +481,9 @@ START_TEST (test_hostile_json)
     s_expect_refused ("{\"at\":\"spout\",\"set\":{\"errors\":[{\"time_ms\":1,\"task\":1,"
                       "\"error\":5}]}}",
                       "'error'");
+    s_expect_refused ("{\"at\":\"spout\",\"set\":{\"errors\":[{\"time_ms\":1,\"task\":2,"
+                      "\"error\":\"\"}]}}",
+                      "'task' must be one of the executor's tasks");
     s_expect_refused ("{\"at\":\"spout\",\"set\":{\"user\":[{\"name\":\"a b\",\"type\":"
                       "\"counter\",\"value\":1}]}}",
                       "'name'");
