@@ -13,7 +13,9 @@
     --local loads the topology package, builds its topology with the given
     config, validates it, and runs it in this process until the duration
     ends or SIGINT/SIGTERM arrives; then deactivates the spouts, waits up
-    to --wait seconds for tuples in flight, and stops.
+    to --wait seconds for tuples in flight, and stops. It prints the
+    topology's totals and a per-component table (submit_table) as they
+    stand when the spouts are deactivated.
 
     The other forms talk to nimbus (submit_client): at --nimbus, else at
     nimbus.host:nimbus.port of the config. --inactive submits the topology
@@ -26,6 +28,7 @@
 #include "sq_package.h"
 #include "squall.h"
 #include "submit_client.h"
+#include "submit_table.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -33,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define SUBMIT_TABLE_ROWS 256 //  components the end-of-run table shows
 
 static volatile sig_atomic_t s_interrupted;
 
@@ -101,6 +106,13 @@ s_report (sq_local_cluster_t *cluster, const char *name, double seconds)
             (unsigned long long) stats.emitted, (unsigned long long) stats.acked,
             (unsigned long long) stats.failed, (unsigned long long) stats.timed_out,
             stats.complete_latency_ms);
+    sq_component_metrics_t rows[SUBMIT_TABLE_ROWS];
+    int count = sq_local_cluster_component_metrics (cluster, name, rows, SUBMIT_TABLE_ROWS);
+    if (count > 0)
+        submit_table_print (rows, count < SUBMIT_TABLE_ROWS ? (size_t) count : SUBMIT_TABLE_ROWS,
+                            stdout);
+    if (count > SUBMIT_TABLE_ROWS)
+        printf ("(%d more components not shown)\n", count - SUBMIT_TABLE_ROWS);
 }
 
 static int

@@ -261,6 +261,35 @@ SQ_EXPORT void sq_collector_reset_timeout (sq_collector_t *self, const sq_tuple_
 SQ_EXPORT void sq_collector_report_error (sq_collector_t *self, const char *message);
 
 //  ---------------------------------------------------------------------
+//  User metrics (Storm's metrics v2 registerCounter / Gauge / Histogram).
+//  A task registers them in open or prepare (or later, on its own thread)
+//  and updates them on its own thread only; the worker reports them with
+//  the built-in metrics (doc/metrics.md). Tasks of one executor that
+//  register the same name share one metric. At most 32 per executor.
+
+typedef struct _sq_metric_t sq_metric_t;
+
+typedef enum {
+    SQ_METRIC_COUNTER,  //  a count that only grows: sq_metric_inc
+    SQ_METRIC_GAUGE,    //  a value set now and then: sq_metric_set
+    SQ_METRIC_HISTOGRAM //  a distribution of non-negative values: sq_metric_record
+} sq_metric_type_t;
+
+//  Register (or find) a metric of this task's executor. The name has 1 to
+//  64 letters, digits, '_', '.', ':' or '-'. Returns NULL, with
+//  sq_last_error() set, for a bad name, a name registered with another
+//  type, or one metric too many. The metric lives as long as the task.
+SQ_EXPORT sq_metric_t *sq_context_register_counter (const sq_context_t *self, const char *name);
+SQ_EXPORT sq_metric_t *sq_context_register_gauge (const sq_context_t *self, const char *name);
+SQ_EXPORT sq_metric_t *sq_context_register_histogram (const sq_context_t *self, const char *name);
+//  Add amount to a counter.
+SQ_EXPORT void sq_metric_inc (sq_metric_t *self, uint64_t amount);
+//  Set a gauge.
+SQ_EXPORT void sq_metric_set (sq_metric_t *self, double value);
+//  Record a value (e.g. nanoseconds) in a histogram.
+SQ_EXPORT void sq_metric_record (sq_metric_t *self, uint64_t value);
+
+//  ---------------------------------------------------------------------
 //  Spouts and bolts. A component is a table of callbacks; any callback but
 //  next_tuple / execute may be NULL. Each task gets its own state from
 //  open / prepare; `state_p` starts NULL.
@@ -514,6 +543,41 @@ SQ_EXPORT int sq_local_cluster_activate (sq_local_cluster_t *self, const char *n
 //  Fill *stats for a topology. -1 for an unknown name.
 SQ_EXPORT int sq_local_cluster_stats (sq_local_cluster_t *self, const char *name,
                                       sq_topology_stats_t *stats);
+
+//  One component's metrics in a local topology, summed over its executors
+//  (Storm's UI columns). Latencies in milliseconds; 0 when nothing was
+//  measured.
+typedef struct {
+    const char *component;  //  component id (valid until the next call)
+    bool spout;             //  a spout (complete latency) or a bolt
+    int executors;          //  executors of the component
+    uint64_t emitted;       //  tuples emitted, all streams
+    uint64_t transferred;   //  tuples sent to tasks (one emit may reach several)
+    uint64_t acked;         //  spouts: trees completed; bolts: inputs acked
+    uint64_t failed;        //  spouts: trees failed explicitly; bolts: inputs failed
+    uint64_t timed_out;     //  spouts: trees timed out
+    uint64_t executed;      //  bolts: inputs executed
+    double execute_p50_ms;  //  bolts: execute latency, median
+    double execute_p99_ms;  //  bolts: execute latency, 99th percentile
+    double process_p50_ms;  //  bolts: execute start to ack, median
+    double process_p99_ms;  //  bolts: execute start to ack, 99th percentile
+    double complete_p50_ms; //  spouts: emit to tree completion, median
+    double complete_p99_ms; //  spouts: emit to tree completion, 99th percentile
+    double capacity;        //  bolts: time spent in execute / run time, busiest executor
+    uint64_t errors;        //  errors reported (the last few are kept)
+} sq_component_metrics_t;
+
+//  Per-component metrics of a running topology, in the order the
+//  components were added (system components left out), into rows (at most
+//  max). Returns the number of components (which may exceed max), or -1
+//  for an unknown name or when out of memory. Strings in rows live until
+//  the next call on this cluster.
+SQ_EXPORT int sq_local_cluster_component_metrics (sq_local_cluster_t *self, const char *name,
+                                                  sq_component_metrics_t *rows, size_t max);
+//  Every executor's metrics, as the JSON text a worker puts in its
+//  heartbeat (doc/metrics.md). NULL for an unknown name or when out of
+//  memory. Caller frees (free()).
+SQ_EXPORT char *sq_local_cluster_metrics_json (sq_local_cluster_t *self, const char *name);
 
 //  ---------------------------------------------------------------------
 //  Errors

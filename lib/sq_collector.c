@@ -101,8 +101,7 @@ s_targets (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emit,
             if (chosen < 0)
                 return -1;
             count += (size_t) chosen;
-        }
-        else if (!emit->direct_task)
+        } else if (!emit->direct_task)
             return s_direct_subscriber_error (task, outlet, grouping);
     }
     if (emit->direct_task && count == 0)
@@ -219,13 +218,17 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
         free (edges);
     if (targets != stack_targets)
         free (targets);
-    sq_executor_stats_t *stats = &task->executor->stats;
+    sq_executor_t *executor = task->executor;
+    uint32_t stream = (uint32_t) (outlet - task->outlets);
+    if (executor->metrics_on)
+        sq_executor_metrics_emitted (executor->metrics, stream, (uint64_t) target_count);
+    sq_executor_stats_t *stats = &executor->stats;
     s_count (&stats->emitted, 1);
     if (component->spout)
         s_count (&stats->spout_emitted, 1);
     if (tracked) {
         *(sq_pending_t *) sq_idmap_value (pending) =
-            (sq_pending_t){emit->msg_id, sq_runtime_now_ns ()};
+            (sq_pending_t){emit->msg_id, sq_runtime_now_ns (), stream};
         s_count (&stats->pending, 1);
         uint64_t in_flight = sq_rotating_map_size (task->pending);
         if (in_flight > atomic_load_explicit (&stats->max_pending, memory_order_relaxed))
@@ -242,6 +245,8 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
             task->ack_now_capacity = capacity;
         }
         task->ack_now[task->ack_now_count++] = emit->msg_id;
+        if (executor->metrics_on)
+            sq_executor_metrics_spout_acked (executor->metrics, stream, 0);
     }
     return target_count;
 }
@@ -370,6 +375,39 @@ s_valid_input (sq_collector_t *self, const sq_tuple_t *input, const char *verb)
     return false;
 }
 
+//  The hooks and metrics of an input acked or failed, with one clock read
+//  for both, from the start of its execute. The metrics time an ack made
+//  inside execute when execute returns (sq_executor.c), with the clock
+//  read that ends it.
+static void
+s_input_done (sq_task_t *task, sq_tuple_t *tuple, bool acked)
+{
+    sq_executor_t *executor = task->executor;
+    if (!acked)
+        tuple->state |= SQ_TUPLE_FAILED;
+    bool executing = tuple->state & SQ_TUPLE_EXECUTING;
+    bool timed = tuple->state & SQ_TUPLE_TIMED;
+    int64_t latency_ns = 0;
+    //  A start is kept when hooks or the metrics timed the execute.
+    if (task->hook_count || timed) {
+        int64_t start = sq_executor_take_start (task, tuple);
+        bool needed = task->hook_count || (acked && !executing);
+        if (start && needed)
+            latency_ns = sq_runtime_now_ns () - start;
+    }
+    if (task->hook_count)
+        sq_task_hooks_bolt_done (task, tuple, acked, latency_ns);
+    int number = executor->metrics_on ? sq_executor_input (executor, tuple->stream) : -1;
+    if (number < 0)
+        return;
+    if (!acked)
+        sq_executor_metrics_failed (executor->metrics, (size_t) number);
+    else if (!executing)
+        sq_executor_metrics_acked (executor->metrics, (size_t) number,
+                                   timed ? (uint64_t) (latency_ns > 0 ? latency_ns : 0)
+                                         : SQ_METRICS_UNTIMED);
+}
+
 void
 sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input)
 {
@@ -379,8 +417,7 @@ sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input)
     for (size_t e = 0; e < tuple->edge_count; e++)
         s_tell_acker (self->task, SQ_MSG_ACK_ACK, tuple->edges[e].root,
                       tuple->edges[e].edge ^ tuple->ack_val);
-    if (self->task->hook_count)
-        sq_task_hooks_bolt_done (self->task, tuple, true);
+    s_input_done (self->task, tuple, true);
     s_release (self->task, tuple);
 }
 
@@ -394,8 +431,7 @@ sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input)
     for (size_t e = 0; e < tuple->edge_count; e++)
         s_tell_acker (self->task, SQ_MSG_ACK_FAIL, tuple->edges[e].root,
                       (uint64_t) self->task->task_id);
-    if (self->task->hook_count)
-        sq_task_hooks_bolt_done (self->task, tuple, false);
+    s_input_done (self->task, tuple, false);
     s_release (self->task, tuple);
 }
 
@@ -417,6 +453,8 @@ sq_collector_reset_timeout (sq_collector_t *self, const sq_tuple_t *input)
 void
 sq_collector_report_error (sq_collector_t *self, const char *message)
 {
+    sq_executor_metrics_error (self->task->executor->metrics, self->task->task_id, zclock_time (),
+                               message);
     zsys_error ("topology=%s component=%s task=%d error: %s", self->task->runtime->name,
                 self->task->component->id, self->task->task_id, message ? message : "");
 }
@@ -467,4 +505,32 @@ const char *
 sq_context_topology_name (const sq_context_t *self)
 {
     return self->runtime->name;
+}
+
+static sq_metric_t *
+s_register (const sq_context_t *self, const char *name, sq_metric_type_t type)
+{
+    sq_metric_t *metric = sq_executor_metrics_register (self->executor->metrics, name, type);
+    if (!metric)
+        zsys_error ("topology=%s component=%s task=%d: %s", self->runtime->name,
+                    self->component->id, self->task_id, sq_last_error ());
+    return metric;
+}
+
+sq_metric_t *
+sq_context_register_counter (const sq_context_t *self, const char *name)
+{
+    return s_register (self, name, SQ_METRIC_COUNTER);
+}
+
+sq_metric_t *
+sq_context_register_gauge (const sq_context_t *self, const char *name)
+{
+    return s_register (self, name, SQ_METRIC_GAUGE);
+}
+
+sq_metric_t *
+sq_context_register_histogram (const sq_context_t *self, const char *name)
+{
+    return s_register (self, name, SQ_METRIC_HISTOGRAM);
 }

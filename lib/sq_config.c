@@ -44,6 +44,8 @@ static const sq_config_key_t s_keys[] = {
      "milliseconds a spout executor sleeps when its spouts have nothing to emit"},
     {"topology.enable.message.timeouts", SQ_CONFIG_BOOL, "true",
      "fail trees that time out; false waits for them forever"},
+    {"topology.metrics.enabled", SQ_CONFIG_BOOL, "true",
+     "record per-stream and per-input metrics and latencies in every executor"},
     {"topology.stats.sample.rate", SQ_CONFIG_DOUBLE, "0.05",
      "fraction of tuples whose latency is measured for statistics"},
     {"topology.auto.task.hooks", SQ_CONFIG_STRING_LIST, "",

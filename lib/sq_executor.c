@@ -221,10 +221,14 @@ s_spout_tree_ended (sq_executor_t *self, sq_task_t *task, uint64_t root, bool co
         latency_ns = sq_runtime_now_ns () - pending.start_ns;
         s_count (&self->stats.acked, 1);
         s_count (&self->stats.latency_ns_total, (uint64_t) latency_ns);
+        if (self->metrics_on)
+            sq_executor_metrics_spout_acked (self->metrics, pending.stream, (uint64_t) latency_ns);
         if (spout->ack)
             spout->ack (task->state, pending.msg_id);
     } else {
         s_count (&self->stats.failed, 1);
+        if (self->metrics_on)
+            sq_executor_metrics_spout_failed (self->metrics, pending.stream);
         if (spout->fail)
             spout->fail (task->state, pending.msg_id);
     }
@@ -246,6 +250,8 @@ s_spout_tree_expired (uint64_t *entry, void *arg)
     const sq_pending_t *pending = sq_idmap_value (entry);
     s_count (&expiry->executor->stats.pending, (uint64_t) -1);
     s_count (&expiry->executor->stats.timed_out, 1);
+    if (expiry->executor->metrics_on)
+        sq_executor_metrics_spout_timed_out (expiry->executor->metrics, pending->stream);
     const sq_spout_t *spout = expiry->task->component->spout;
     if (spout->fail)
         spout->fail (expiry->task->state, pending->msg_id);
@@ -292,10 +298,12 @@ s_spout_follow_status (sq_executor_t *self, bool active)
     }
 }
 
-//  Call next_tuple on every task that may emit; returns tuples emitted.
+//  Call next_tuple on every task that may emit; returns tuples emitted,
+//  and in *called the number of tasks not held back by max spout pending.
 static uint64_t
-s_spout_emit_round (sq_executor_t *self)
+s_spout_emit_round (sq_executor_t *self, size_t *called)
 {
+    *called = 0;
     uint64_t before = atomic_load_explicit (&self->stats.spout_emitted, memory_order_relaxed);
     for (size_t t = 0; t < self->task_count; t++) {
         sq_task_t *task = self->tasks[t];
@@ -303,6 +311,7 @@ s_spout_emit_round (sq_executor_t *self)
         size_t in_flight = task->pending ? sq_rotating_map_size (task->pending) : 0;
         if (task->max_spout_pending && in_flight >= (size_t) task->max_spout_pending)
             continue;
+        (*called)++;
         spout->next_tuple (task->state);
         //  Acking is off: tracked tuples count as acked once emitted.
         for (size_t i = 0; i < task->ack_now_count; i++) {
@@ -329,11 +338,32 @@ s_rotate_spout_timeouts (sq_executor_t *self)
     }
 }
 
+//  Time a spout is held back, by reason: the clock is read only while
+//  held and when that ends, never while the spout emits freely.
+typedef struct {
+    int reason;    //  sq_metrics_held_t, or -1 while not held
+    int64_t since; //  when the time not yet counted began
+} sq_held_t;
+
+static void
+s_spout_held (sq_executor_t *self, sq_held_t *held, int reason)
+{
+    if (reason < 0 && held->reason < 0)
+        return;
+    int64_t now = sq_runtime_now_ns ();
+    if (held->reason >= 0)
+        sq_executor_metrics_held (self->metrics, (sq_metrics_held_t) held->reason,
+                                  (uint64_t) (now - held->since));
+    held->reason = reason;
+    held->since = now;
+}
+
 static void
 s_spout_loop (sq_executor_t *self)
 {
     sq_runtime_t *runtime = self->runtime;
     sq_message_t inbox[SQ_POP_MAX];
+    sq_held_t held = {-1, 0};
     while (!atomic_load_explicit (&runtime->stopping, memory_order_relaxed)) {
         size_t received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, 0);
         for (size_t i = 0; i < received; i++)
@@ -346,11 +376,18 @@ s_spout_loop (sq_executor_t *self)
         s_spout_follow_status (self, active);
         //  Full batches go out now; a spout whose batches do not fit is
         //  held back until they do.
-        bool may_emit = s_flush_all (self, false, true) && active &&
-                        !atomic_load_explicit (&runtime->throttled, memory_order_relaxed);
+        bool clear = s_flush_all (self, false, true) &&
+                     !atomic_load_explicit (&runtime->throttled, memory_order_relaxed);
         uint64_t emitted = 0;
-        if (may_emit)
-            emitted = s_spout_emit_round (self);
+        size_t called = 0;
+        if (clear && active)
+            emitted = s_spout_emit_round (self, &called);
+        if (self->metrics_on)
+            s_spout_held (self, &held,
+                          !active                           ? SQ_METRICS_HELD_INACTIVE
+                          : !clear                          ? SQ_METRICS_HELD_BACKPRESSURE
+                          : called == 0 && self->task_count ? SQ_METRICS_HELD_PENDING
+                                                            : -1);
         if (emitted == 0) {
             //  Idle or held back: hand over what is buffered, then sleep
             //  until an ack arrives or the wait strategy's time passes.
@@ -368,20 +405,73 @@ s_spout_loop (sq_executor_t *self)
 //  ---------------------------------------------------------------------
 //  Bolts and ackers
 
+//  The metrics of one execute: latency end - start when the tuple was
+//  timed. An input acked inside its execute is timed to the end of it.
 static void
-s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple)
+s_executed (sq_executor_t *self, const sq_tuple_t *tuple, int64_t start, int64_t end)
+{
+    int number = sq_executor_input (self, tuple->stream);
+    if (number < 0)
+        return; //  tick tuples have no input
+    uint64_t latency = tuple->state & SQ_TUPLE_TIMED ? (uint64_t) (end > start ? end - start : 0)
+                                                     : SQ_METRICS_UNTIMED;
+    sq_executor_metrics_executed (self->metrics, (size_t) number, latency);
+    if ((tuple->state & (SQ_TUPLE_ACKED | SQ_TUPLE_FAILED)) == SQ_TUPLE_ACKED)
+        sq_executor_metrics_acked (self->metrics, (size_t) number, latency);
+}
+
+//  Whether to time this execute: all of them, or one in sample_span on
+//  average, at random intervals (no clock read for the others).
+static bool
+s_time_this (sq_executor_t *self)
+{
+    if (self->time_all)
+        return true;
+    if (--self->sample_countdown)
+        return false;
+    uint64_t x = self->sample_random;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    self->sample_random = x;
+    self->sample_countdown = 1 + (uint32_t) (x % (2 * (uint64_t) self->sample_span - 1));
+    return true;
+}
+
+//  Run execute on an input. The clock is read around it when the metrics
+//  time it or the task has hooks, once for both. *clock is the time the
+//  previous execute of the batch ended (0: unknown, read the clock), and
+//  becomes the time this one ended (0 when untimed): back to back, one
+//  clock read per input.
+static void
+s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple, int64_t *clock)
 {
     tuple->state |= SQ_TUPLE_EXECUTING;
     s_count (&self->stats.executed, 1);
-    if (task->hook_count)
-        sq_task_hooks_execute (task, tuple);
-    else
-        task->component->bolt->execute (task->state, tuple);
+    bool timed = self->metrics_on && s_time_this (self);
+    bool clocked = timed || task->hook_count;
+    int64_t start = 0;
+    if (clocked) {
+        start = *clock ? *clock : sq_runtime_now_ns ();
+        task->execute_ns = start;
+    }
+    if (timed)
+        tuple->state |= SQ_TUPLE_TIMED;
+    task->component->bolt->execute (task->state, tuple);
     tuple->state &= (uint8_t) ~SQ_TUPLE_EXECUTING;
+    int64_t end = clocked ? sq_runtime_now_ns () : 0;
+    *clock = end;
+    if (task->hook_count)
+        sq_task_hooks_executed (task, tuple, end - start);
+    if (self->metrics_on)
+        s_executed (self, tuple, start, end);
     if (tuple->state & SQ_TUPLE_ACKED)
         sq_tuple_destroy (&tuple);
     else {
-        //  The bolt keeps it to ack later.
+        //  The bolt keeps it to ack later: remember when its execute began,
+        //  for its process latency.
+        if (clocked)
+            sq_executor_remember_start (task, tuple, start);
         tuple->held_prev = NULL;
         tuple->held_next = task->held;
         if (task->held)
@@ -390,12 +480,39 @@ s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple)
     }
 }
 
+void
+sq_executor_remember_start (sq_task_t *task, const sq_tuple_t *tuple, int64_t start_ns)
+{
+    //  Out of memory, its process latency reads 0.
+    if (!task->held_starts)
+        task->held_starts = sq_idmap_new (sizeof (int64_t), ~(uint64_t) 0);
+    uint64_t *entry = task->held_starts
+                          ? sq_idmap_insert (task->held_starts, (uint64_t) (uintptr_t) tuple)
+                          : NULL;
+    if (entry)
+        *(int64_t *) sq_idmap_value (entry) = start_ns;
+}
+
+int64_t
+sq_executor_take_start (sq_task_t *task, const sq_tuple_t *tuple)
+{
+    if (tuple->state & SQ_TUPLE_EXECUTING)
+        return task->execute_ns;
+    uint64_t *entry =
+        task->held_starts ? sq_idmap_find (task->held_starts, (uint64_t) (uintptr_t) tuple) : NULL;
+    if (!entry)
+        return 0;
+    int64_t start = *(int64_t *) sq_idmap_value (entry);
+    sq_idmap_remove_entry (task->held_starts, entry);
+    return start;
+}
+
 static void
-s_dispatch_to_bolt (sq_executor_t *self, sq_message_t *message)
+s_dispatch_to_bolt (sq_executor_t *self, sq_message_t *message, int64_t *clock)
 {
     sq_task_t *task = self->runtime->tasks[message->task];
     if (message->kind == SQ_MSG_TUPLE && task->component->bolt)
-        s_execute (self, task, message->tuple);
+        s_execute (self, task, message->tuple, clock);
     else if (task->system_state) {
         sq_message_t report;
         int rc = self->component->system->handle (task->system_state, message, &report);
@@ -420,8 +537,9 @@ s_send_ticks (sq_executor_t *self)
         sq_tuple_t *tick =
             sq_tuple_new (sq_tuple_tick_stream (), SQ_SYSTEM_TASK_ID, task->task_id, NULL, 0,
                           &(sq_value_t){.type = SQ_TYPE_INT, .as.i = seconds}, 1);
+        int64_t clock = 0;
         if (tick)
-            s_execute (self, task, tick);
+            s_execute (self, task, tick, &clock);
     }
 }
 
@@ -465,8 +583,9 @@ s_bolt_loop (sq_executor_t *self)
             s_flush_all (self, true, false);
             received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, wait_ms);
         }
+        int64_t clock = 0; //  a batch's executes share their clock reads
         for (size_t i = 0; i < received; i++)
-            s_dispatch_to_bolt (self, &inbox[i]);
+            s_dispatch_to_bolt (self, &inbox[i], &clock);
         if (received < SQ_POP_MAX)
             s_flush_all (self, true, false);
     }

@@ -15,14 +15,6 @@
 //  one and a half timeouts after it started.
 #define SQ_TIMEOUT_BUCKETS 3
 
-int64_t
-sq_runtime_now_ns (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec;
-}
-
 //  Check the config keys the runtime reads; component names the component
 //  whose overrides the config includes, NULL for the topology's own.
 static int
@@ -71,6 +63,73 @@ s_check_configs (const sq_topology_t *topology, const sq_config_t *effective)
             return -1;
     }
     return 0;
+}
+
+//  topology.stats.sample.rate, kept within (0, 1]: the fraction of
+//  executes whose latency is measured.
+static double
+s_sample_rate (const sq_config_t *config)
+{
+    double rate = sq_config_double (config, "topology.stats.sample.rate", 0.05);
+    if (!(rate > 0))
+        return 1.0 / 1024;
+    return rate > 1 ? 1 : rate;
+}
+
+//  Give an executor its metrics: output streams in declaration order,
+//  inputs in subscription order, each input keyed by its source's schema
+//  so that a tuple's stream pointer names its input.
+static int
+s_create_metrics (sq_runtime_t *self, sq_executor_t *executor)
+{
+    const sq_component_t *component = executor->component;
+    size_t inputs = component->subscription_count;
+    const char **streams = calloc (component->stream_count + 1, sizeof (char *));
+    const char **sources = calloc (inputs + 1, sizeof (char *));
+    const char **source_streams = calloc (inputs + 1, sizeof (char *));
+    executor->inputs = calloc (inputs + 1, sizeof (sq_stream_t *));
+    int rc = streams && sources && source_streams && executor->inputs ? 0 : -1;
+    for (size_t s = 0; rc == 0 && s < component->stream_count; s++)
+        streams[s] = component->streams[s]->name;
+    for (size_t i = 0; rc == 0 && i < inputs; i++) {
+        const sq_subscription_t *input = &component->subscriptions[i];
+        sources[i] = input->source;
+        source_streams[i] = input->stream;
+        const sq_component_t *source = sq_topology_component (self->topology, input->source);
+        for (size_t s = 0; source && s < source->stream_count; s++)
+            if (strcmp (source->streams[s]->name, input->stream) == 0)
+                executor->inputs[i] = source->streams[s];
+    }
+    executor->input_count = inputs;
+    if (rc == 0) {
+        sq_executor_metrics_shape_t shape = {
+            .component = component->id,
+            .spout = component->spout != NULL,
+            .first_task = executor->tasks[0]->task_id,
+            .last_task = executor->tasks[executor->task_count - 1]->task_id,
+            .streams = streams,
+            .stream_count = component->stream_count,
+            .input_components = sources,
+            .input_streams = source_streams,
+            .input_count = inputs,
+            .queue_capacity = (size_t) sq_config_int (
+                self->config, "topology.executor.receive.buffer.size", 16384),
+            .created_ns = sq_runtime_now_ns (),
+            .latency_sample_rate = s_sample_rate (executor->tasks[0]->config)};
+        executor->metrics = sq_executor_metrics_new (&shape);
+        const sq_config_t *config = executor->tasks[0]->config;
+        executor->metrics_on = sq_config_bool (config, "topology.metrics.enabled", true);
+        executor->time_all = shape.latency_sample_rate >= 1;
+        executor->sample_span =
+            executor->time_all ? 1 : (uint32_t) (1.0 / shape.latency_sample_rate + 0.5);
+        executor->sample_random = 0x9e3779b97f4a7c15ULL * (uint64_t) shape.first_task;
+        executor->sample_countdown = 1;
+        rc = executor->metrics ? 0 : -1;
+    }
+    free (streams);
+    free (sources);
+    free (source_streams);
+    return rc ? sq_error_set ("out of memory") : 0;
 }
 
 //  Create the executors and tasks that run here, numbered by the layout.
@@ -138,6 +197,8 @@ s_create_tasks (sq_runtime_t *self, const sq_placement_t *placement)
             self->tasks[id] = task;
             self->task_executor[id] = executor;
         }
+        if (s_create_metrics (self, executor))
+            return -1;
     }
     return 0;
 }
@@ -230,6 +291,7 @@ sq_runtime_t *
 sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t *config,
                 const sq_runtime_options_t *options)
 {
+    sq_clock_init ();
     const sq_placement_t *placement = options ? options->placement : NULL;
     const sq_system_task_t *acker = options ? options->acker : NULL;
     sq_topology_t *topology = *topology_p;
@@ -387,6 +449,7 @@ s_task_destroy (sq_task_t **task_p)
     }
     free (task->outlets);
     sq_rotating_map_destroy (&task->pending);
+    sq_idmap_destroy (&task->held_starts);
     if (task->component->system)
         task->component->system->destroy (&task->system_state);
     free (task->ack_now);
@@ -419,6 +482,8 @@ sq_runtime_destroy (sq_runtime_t **self_p)
         free (executor->outbox_count);
         free (executor->outbox_capacity);
         sq_queue_destroy (&executor->queue);
+        sq_executor_metrics_destroy (&executor->metrics);
+        free (executor->inputs);
         free (executor->tasks);
         free (executor);
     }
@@ -429,6 +494,9 @@ sq_runtime_destroy (sq_runtime_t **self_p)
     free (self->task_component);
     free (self->local);
     free (self->executors);
+    for (size_t c = 0; c < self->summary_count; c++)
+        sq_executor_metrics_destroy (&self->summaries[c]);
+    free (self->summaries);
     sq_task_layout_destroy (&self->layout);
     pthread_cond_destroy (&self->start_cond);
     pthread_mutex_destroy (&self->start_lock);
@@ -534,4 +602,99 @@ sq_runtime_component_blame (const sq_runtime_t *self, const sq_blame_t *blame,
             *timeouts_held += blame->timeouts_held[id];
             *fails += blame->fails_by[id];
         }
+}
+
+//  A snapshot of one executor's metrics, now.
+static sq_executor_metrics_t *
+s_snapshot (sq_executor_t *executor)
+{
+    return sq_executor_metrics_snapshot (executor->metrics, sq_queue_depth (executor->queue),
+                                         sq_runtime_now_ns ());
+}
+
+json_t *
+sq_runtime_metrics (sq_runtime_t *self, size_t max_bytes)
+{
+    json_t *executors = json_array ();
+    json_t *report = executors
+                         ? json_pack ("{s:i, s:o}", "v", SQ_METRICS_VERSION, "executors", executors)
+                         : NULL;
+    if (!report)
+        return NULL;
+    size_t used = 64, omitted = 0;
+    for (size_t e = 0; e < self->executor_count; e++) {
+        sq_executor_metrics_t *snapshot = s_snapshot (self->executors[e]);
+        json_t *json = snapshot ? sq_executor_metrics_encode (snapshot) : NULL;
+        sq_executor_metrics_destroy (&snapshot);
+        char *text = json ? json_dumps (json, JSON_COMPACT) : NULL;
+        size_t size = text ? strlen (text) + 1 : 0;
+        free (text);
+        if (!json || used + size > max_bytes || json_array_append_new (executors, json)) {
+            if (json && used + size > max_bytes)
+                json_decref (json);
+            omitted++;
+            continue;
+        }
+        used += size;
+    }
+    if (json_object_set_new (report, "omitted", json_integer ((json_int_t) omitted))) {
+        json_decref (report);
+        return NULL;
+    }
+    return report;
+}
+
+int
+sq_runtime_component_metrics (sq_runtime_t *self, sq_component_metrics_t *rows, size_t max)
+{
+    for (size_t c = 0; c < self->summary_count; c++)
+        sq_executor_metrics_destroy (&self->summaries[c]);
+    self->summary_count = 0;
+    size_t components = sq_topology_component_count (self->topology);
+    if (!self->summaries) {
+        self->summaries = calloc (components + 1, sizeof (sq_executor_metrics_t *));
+        if (!self->summaries)
+            return sq_error_set ("out of memory");
+    }
+    int count = 0;
+    for (size_t c = 0; c < components; c++) {
+        const sq_component_t *component = sq_topology_component_at (self->topology, c);
+        if (component->system)
+            continue;
+        sq_executor_metrics_t *sum = NULL;
+        int executors = 0;
+        double busiest = 0; //  Storm's component capacity: its busiest executor's
+        for (size_t e = 0; e < self->executor_count; e++) {
+            if (self->executors[e]->component != component)
+                continue;
+            sq_executor_metrics_t *snapshot = s_snapshot (self->executors[e]);
+            if (!snapshot)
+                return sq_error_set ("out of memory");
+            sq_component_metrics_t one;
+            sq_executor_metrics_summary (snapshot, &one);
+            if (one.capacity > busiest)
+                busiest = one.capacity;
+            if (!sum)
+                sum = snapshot;
+            else {
+                int rc = sq_executor_metrics_merge (sum, snapshot);
+                sq_executor_metrics_destroy (&snapshot);
+                if (rc) {
+                    sq_executor_metrics_destroy (&sum);
+                    return -1;
+                }
+            }
+            executors++;
+        }
+        if (!sum)
+            continue; //  no executor here (0 tasks, or all remote)
+        self->summaries[self->summary_count++] = sum;
+        if ((size_t) count < max) {
+            sq_executor_metrics_summary (sum, &rows[count]);
+            rows[count].executors = executors;
+            rows[count].capacity = busiest;
+        }
+        count++;
+    }
+    return count;
 }

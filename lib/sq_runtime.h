@@ -14,6 +14,8 @@
 #ifndef SQ_RUNTIME_H_INCLUDED
 #define SQ_RUNTIME_H_INCLUDED
 
+#include "sq_clock.h"
+#include "sq_executor_metrics.h"
 #include "sq_grouping.h"
 #include "sq_queue.h"
 #include "sq_rotating_map.h"
@@ -43,6 +45,7 @@ struct _sq_collector_t {
 typedef struct {
     uint64_t msg_id;  //  the spout's message id
     int64_t start_ns; //  monotonic time of the emit
+    uint32_t stream;  //  number of the stream it was emitted on (metrics)
 } sq_pending_t;
 
 //  One task hook: its table and its state (sq_task_hook.h).
@@ -74,8 +77,8 @@ struct _sq_context_t {
     void *system_state;              //  system tasks (ackers): state of component->system
     sq_hook_slot_t *hooks;           //  task hooks, in the order added
     size_t hook_count;               //  number of hooks; 0 (no cost) in most tasks
-    int64_t hook_execute_ns;         //  with hooks: start of the execute running now
-    sq_idmap_t *hook_held;           //  with hooks: held input -> its execute's start
+    int64_t execute_ns;              //  timed (hooks, metrics): start of the execute running now
+    sq_idmap_t *held_starts;         //  timed inputs held past execute -> their execute's start
 };
 
 //  Counters of one executor: written by its thread only, read by anyone.
@@ -109,6 +112,14 @@ struct _sq_executor_t {
     int64_t next_tick_ns;            //  bolts: when the next tick tuple is due
     int64_t tick_interval_ns;        //  bolts: tick period, 0 for none
     int64_t next_rotation_ns;        //  spouts and ackers: next timeout rotation
+    sq_executor_metrics_t *metrics;  //  its metrics (owned); user metrics even when off
+    bool metrics_on;                 //  topology.metrics.enabled: record per tuple
+    bool time_all;                   //  topology.stats.sample.rate >= 1: time every execute
+    uint32_t sample_span;            //  otherwise: executes between timed ones average this
+    uint32_t sample_countdown;       //  executes until the next timed one
+    uint64_t sample_random;          //  xorshift state drawing the countdowns
+    const sq_stream_t **inputs;      //  per input number: the source stream's schema
+    size_t input_count;              //  number of inputs
     //  On cache lines of their own: written all the time by this thread,
     //  they must not share a line with another executor's fields.
     _Alignas(64) sq_executor_stats_t stats; //  counters
@@ -156,6 +167,8 @@ struct _sq_runtime_t {
     int prepared;                          //  executors done with open/prepare
     int open_failures;                     //  tasks whose open/prepare failed
     bool go;                               //  all prepared: run
+    sq_executor_metrics_t **summaries;     //  per component: merged snapshots of the last summary
+    size_t summary_count;                  //  entries in summaries
 };
 
 //  What whoever assembles a runtime (local mode, a worker) supplies.
@@ -209,11 +222,33 @@ void sq_blame_destroy (sq_blame_t **self_p);
 void sq_runtime_component_blame (const sq_runtime_t *self, const sq_blame_t *blame,
                                  const char *component, uint64_t *timeouts_held,
                                  uint64_t *fails);
-//  Monotonic clock in nanoseconds.
-int64_t sq_runtime_now_ns (void);
+//  The metrics of every executor here, as a heartbeat's `metrics` object
+//  (doc/metrics.md): executors are added while the text stays within
+//  max_bytes, the rest are counted in `omitted`. Any thread. NULL when
+//  out of memory. Caller decrefs.
+json_t *sq_runtime_metrics (sq_runtime_t *self, size_t max_bytes);
+//  Per-component summary rows (sq_local_cluster_component_metrics), in
+//  component order, system components left out; strings borrowed from
+//  snapshots kept in the runtime until the next call. Returns the number
+//  of components, or -1 when out of memory. Any one thread at a time.
+int sq_runtime_component_metrics (sq_runtime_t *self, sq_component_metrics_t *rows, size_t max);
+//  Monotonic clock in nanoseconds: sq_clock_ns, cheap enough to time every
+//  execute. Runtime times are compared only with each other.
+static inline int64_t
+sq_runtime_now_ns (void)
+{
+    return sq_clock_ns ();
+}
 
 //  Executor loop (sq_executor.c): thread entry, argument an sq_executor_t.
 void *sq_executor_run (void *executor);
+//  Remember when the execute of an input the bolt keeps began (its
+//  process latency is measured from there; sq_executor.c).
+void sq_executor_remember_start (sq_task_t *task, const sq_tuple_t *tuple, int64_t start_ns);
+//  The start of the execute of an input being acked or failed: the
+//  running execute's, or the one remembered (and forgotten now), or 0 when
+//  it was not timed.
+int64_t sq_executor_take_start (sq_task_t *task, const sq_tuple_t *tuple);
 //  Queue a message for its destination task (sq_executor.c).
 void sq_executor_send (sq_executor_t *self, const sq_message_t *message);
 //  Hand what is queued for task's executor (or for the remote side) over
@@ -224,6 +259,17 @@ void sq_executor_flush_for (sq_executor_t *self, int task);
 //  same root, fold this ack into it (XOR is associative, so the acker sees
 //  the same result) and return true; else false, and nothing changes.
 bool sq_executor_merge_ack (sq_executor_t *self, const sq_message_t *message);
+
+//  Number of the executor's input that stream (a source's schema) is, or
+//  -1 (tick tuples): a pointer comparison per input, no string.
+static inline int
+sq_executor_input (const sq_executor_t *self, const sq_stream_t *stream)
+{
+    for (size_t i = 0; i < self->input_count; i++)
+        if (self->inputs[i] == stream)
+            return (int) i;
+    return -1;
+}
 
 //  Task id of the acker that tracks root.
 static inline int

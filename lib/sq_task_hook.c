@@ -91,7 +91,6 @@ sq_task_hooks_cleanup (sq_task_t *task)
             task->hooks[h].hook->cleanup (task->hooks[h].state);
     free (task->hooks);
     task->hooks = NULL;
-    sq_idmap_destroy (&task->hook_held);
 }
 
 static double
@@ -127,40 +126,17 @@ sq_task_hooks_spout_done (sq_task_t *task, uint64_t msg_id, int64_t latency_ns, 
 }
 
 void
-sq_task_hooks_execute (sq_task_t *task, sq_tuple_t *input)
+sq_task_hooks_executed (sq_task_t *task, const sq_tuple_t *input, int64_t latency_ns)
 {
-    int64_t start_ns = sq_runtime_now_ns ();
-    task->hook_execute_ns = start_ns;
-    task->component->bolt->execute (task->state, input);
-    double latency_ms = s_ms (sq_runtime_now_ns () - start_ns);
+    double latency_ms = s_ms (latency_ns);
     for (size_t h = 0; h < task->hook_count; h++)
         if (task->hooks[h].hook->bolt_execute)
             task->hooks[h].hook->bolt_execute (task->hooks[h].state, input, latency_ms);
-    if (input->state & SQ_TUPLE_ACKED)
-        return;
-    //  Held past execute. Out of memory, its process latency reads 0.
-    if (!task->hook_held)
-        task->hook_held = sq_idmap_new (sizeof (int64_t), ~(uint64_t) 0);
-    uint64_t *entry =
-        task->hook_held ? sq_idmap_insert (task->hook_held, (uint64_t) (uintptr_t) input) : NULL;
-    if (entry)
-        *(int64_t *) sq_idmap_value (entry) = start_ns;
 }
 
 void
-sq_task_hooks_bolt_done (sq_task_t *task, const sq_tuple_t *input, bool acked)
+sq_task_hooks_bolt_done (sq_task_t *task, const sq_tuple_t *input, bool acked, int64_t latency_ns)
 {
-    int64_t now = sq_runtime_now_ns ();
-    int64_t latency_ns = 0;
-    if (input->state & SQ_TUPLE_EXECUTING)
-        latency_ns = now - task->hook_execute_ns;
-    else if (task->hook_held) {
-        uint64_t *entry = sq_idmap_find (task->hook_held, (uint64_t) (uintptr_t) input);
-        if (entry) {
-            latency_ns = now - *(int64_t *) sq_idmap_value (entry);
-            sq_idmap_remove_entry (task->hook_held, entry);
-        }
-    }
     for (size_t h = 0; h < task->hook_count; h++) {
         const sq_task_hook_t *hook = task->hooks[h].hook;
         void (*call) (void *, const sq_tuple_t *, double) =

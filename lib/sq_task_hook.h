@@ -11,7 +11,9 @@
     execute to its ack or fail. Tuples carry no time (that would cost every
     task 8 bytes per tuple): the start of the execute running now is in the
     task, and an input the bolt keeps past execute has its start in a
-    side map (hook_held) until it is acked or failed.
+    side map (held_starts, sq_executor.c) until it is acked or failed. The
+    executor reads the clock around an execute once for hooks and metrics
+    alike, and hands the hooks their latencies.
 */
 #ifndef SQ_TASK_HOOK_H_INCLUDED
 #define SQ_TASK_HOOK_H_INCLUDED
@@ -30,12 +32,11 @@ void sq_task_hooks_emit (sq_task_t *task, const char *stream, const sq_value_t *
                          size_t value_count, const int *out_tasks, int out_task_count);
 //  A spout tree ended: acked (spout_ack) or failed or timed out (spout_fail).
 void sq_task_hooks_spout_done (sq_task_t *task, uint64_t msg_id, int64_t latency_ns, bool acked);
-//  Run the bolt's execute on input, timed, then bolt_execute. Remembers
-//  the start of an input the bolt keeps past execute, for its process
-//  latency.
-void sq_task_hooks_execute (sq_task_t *task, sq_tuple_t *input);
+//  The bolt's execute returned for input after latency_ns (bolt_execute).
+void sq_task_hooks_executed (sq_task_t *task, const sq_tuple_t *input, int64_t latency_ns);
 //  A bolt acked (bolt_ack) or failed (bolt_fail) an input, which has not
-//  been released yet: process latency from the start of its execute.
-void sq_task_hooks_bolt_done (sq_task_t *task, const sq_tuple_t *input, bool acked);
+//  been released yet, latency_ns after the start of its execute.
+void sq_task_hooks_bolt_done (sq_task_t *task, const sq_tuple_t *input, bool acked,
+                              int64_t latency_ns);
 
 #endif

@@ -157,3 +157,29 @@ sq_local_cluster_runtime (sq_local_cluster_t *self, const char *name)
     sq_runtime_t **slot = s_find (self, name);
     return slot ? *slot : NULL;
 }
+
+int
+sq_local_cluster_component_metrics (sq_local_cluster_t *self, const char *name,
+                                    sq_component_metrics_t *rows, size_t max)
+{
+    sq_runtime_t **slot = s_find (self, name);
+    if (!slot)
+        return sq_error_set ("no topology named '%s' is running", name);
+    return sq_runtime_component_metrics (*slot, rows, max);
+}
+
+char *
+sq_local_cluster_metrics_json (sq_local_cluster_t *self, const char *name)
+{
+    sq_runtime_t **slot = s_find (self, name);
+    if (!slot) {
+        sq_error_set ("no topology named '%s' is running", name);
+        return NULL;
+    }
+    json_t *report = sq_runtime_metrics (*slot, SIZE_MAX);
+    char *text = report ? json_dumps (report, JSON_COMPACT) : NULL;
+    json_decref (report);
+    if (!text)
+        sq_error_set ("out of memory");
+    return text;
+}

@@ -11,6 +11,7 @@ typedef struct {
     int64_t assigned_at;    //  when the slot was first seen in the assignment
     int64_t last_heartbeat; //  when its worker last sent a heartbeat; 0 never
     json_t *stats;          //  counters of its last heartbeat, or NULL
+    json_t *metrics;        //  executors' metrics of its last heartbeat that had them, or NULL
 } s_slot_t;
 
 struct _nimbus_monitor_t {
@@ -26,6 +27,7 @@ s_slot_destroy (void **item_p)
     if (slot) {
         free (slot->topology_id);
         json_decref (slot->stats);
+        json_decref (slot->metrics);
         free (slot);
         *item_p = NULL;
     }
@@ -143,6 +145,63 @@ nimbus_monitor_heartbeat (nimbus_monitor_t *self, const char *topology_id,
     json_decref (slot->stats);
     slot->stats = stats ? json_deep_copy (stats) : NULL;
     return 0;
+}
+
+//  The watched slot of a worker, or NULL.
+static s_slot_t *
+s_slot (nimbus_monitor_t *self, const char *topology_id, const char *supervisor_id, int port)
+{
+    char *key = s_key (topology_id, supervisor_id, port);
+    s_slot_t *slot = key ? zhashx_lookup (self->slots, key) : NULL;
+    free (key);
+    return slot;
+}
+
+int
+nimbus_monitor_store_metrics (nimbus_monitor_t *self, const char *topology_id,
+                              const char *supervisor_id, int port, json_t *metrics)
+{
+    assert (self);
+    assert (metrics);
+    s_slot_t *slot = s_slot (self, topology_id, supervisor_id, port);
+    if (!slot)
+        return -1;
+    json_decref (slot->metrics);
+    slot->metrics = json_incref (metrics);
+    return 0;
+}
+
+const json_t *
+nimbus_monitor_metrics (nimbus_monitor_t *self, const char *topology_id, const char *supervisor_id,
+                        int port)
+{
+    assert (self);
+    s_slot_t *slot = s_slot (self, topology_id, supervisor_id, port);
+    return slot ? slot->metrics : NULL;
+}
+
+json_t *
+nimbus_monitor_topology_metrics (nimbus_monitor_t *self, const char *topology_id)
+{
+    assert (self);
+    json_t *workers = json_array ();
+    for (s_slot_t *slot = zhashx_first (self->slots); workers && slot;
+         slot = zhashx_next (self->slots)) {
+        if (strcmp (slot->topology_id, topology_id) != 0 || !slot->metrics)
+            continue;
+        //  The key is "<id>\n<supervisor>\n<port>"; ids hold no newline.
+        const char *key = zhashx_cursor (self->slots);
+        const char *supervisor = strchr (key, '\n') + 1;
+        const char *port = strrchr (key, '\n') + 1;
+        json_t *worker = json_pack ("{s:s%, s:i, s:O}", "supervisor", supervisor,
+                                    (size_t) (port - 1 - supervisor), "port", atoi (port),
+                                    "metrics", slot->metrics);
+        if (!worker || json_array_append_new (workers, worker)) {
+            json_decref (workers);
+            return NULL;
+        }
+    }
+    return workers;
 }
 
 json_t *

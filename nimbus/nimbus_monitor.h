@@ -3,7 +3,8 @@
     Every worker sends nimbus a heartbeat every few seconds
     (doc/control.md). The monitor keeps, in memory only, the time and the
     counters of the last heartbeat of each watched slot (topology id,
-    supervisor, port) and the time the slot was assigned; it adds the
+    supervisor, port), the latest executor metrics it sent, and the time
+    the slot was assigned; it adds the
     counters up per topology (for `storm-submit list`) and tells which
     workers have been silent for longer than nimbus.task.timeout.secs:
     counting from their last heartbeat, or from when their slot was
@@ -45,6 +46,21 @@ void nimbus_monitor_forget (nimbus_monitor_t *self, const char *topology_id);
 int nimbus_monitor_heartbeat (nimbus_monitor_t *self, const char *topology_id,
                               const char *supervisor_id, int port, const json_t *stats,
                               int64_t now);
+//  Keep the `metrics` object of a heartbeat of a watched slot (checked by
+//  nimbus_request; a reference is taken, nothing copied), replacing the
+//  one before: the latest snapshot of each worker, in memory only.
+//  Returns 0, or -1 when the slot is not watched.
+int nimbus_monitor_store_metrics (nimbus_monitor_t *self, const char *topology_id,
+                                  const char *supervisor_id, int port, json_t *metrics);
+//  The latest metrics object of a watched slot, or NULL when it sent none
+//  (or is not watched). Borrowed: valid until that slot's next heartbeat
+//  with metrics or until it is forgotten.
+const json_t *nimbus_monitor_metrics (nimbus_monitor_t *self, const char *topology_id,
+                                      const char *supervisor_id, int port);
+//  The latest metrics of every watched slot of the topology that sent
+//  some: an array of {"supervisor": id, "port": n, "metrics": object}.
+//  Caller decrefs; NULL when out of memory.
+json_t *nimbus_monitor_topology_metrics (nimbus_monitor_t *self, const char *topology_id);
 //  The integer counters of the last heartbeat of each watched slot of the
 //  topology, added up (each worker counts from its own start). Caller
 //  decrefs; NULL when out of memory.

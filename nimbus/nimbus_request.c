@@ -17,6 +17,7 @@
 #include "sq_cluster_state.h"
 #include "sq_control.h"
 #include "sq_error.h"
+#include "sq_executor_metrics.h"
 #include "sq_topology.h"
 
 #include <stdarg.h>
@@ -214,6 +215,9 @@ s_decode_fields (nimbus_request_t *self, zmsg_t *msg)
         fields->stats = json_object_get (self->body, "stats");
         if (fields->stats && !json_is_object (fields->stats))
             return s_malformed (self, "heartbeat: field 'stats' must be an object");
+        fields->metrics = json_object_get (self->body, "metrics");
+        if (fields->metrics && sq_executor_metrics_check_report (fields->metrics))
+            return s_malformed (self, "heartbeat: field 'metrics': %s", sq_last_error ());
         return 0;
     }
     default:

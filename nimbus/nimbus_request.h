@@ -53,6 +53,7 @@ typedef struct {
     int port;               //  heartbeat: slot port
     double uptime_secs;     //  heartbeat: the worker's uptime
     json_t *stats;          //  heartbeat: the worker's counters, or NULL
+    json_t *metrics;        //  heartbeat: its executors' metrics (checked), or NULL
 } nimbus_request_fields_t;
 
 typedef struct _nimbus_request_t nimbus_request_t;

@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WORKER_POLL_MS 200 //  longest wait in the loop
+#define WORKER_POLL_MS 200                    //  longest wait in the loop
+#define WORKER_METRICS_MAX_BYTES (512 * 1024) //  metrics in one heartbeat, JSON bytes
 
 struct _worker_t {
     sq_config_t *config;           //  the daemon config
@@ -262,6 +263,10 @@ s_heartbeat (worker_t *self)
         (json_int_t) stats.pending, "queued", (json_int_t) stats.queued, "complete_latency_ms",
         stats.complete_latency_ms, "malformed_batches", (json_int_t) transfer.malformed,
         "undeliverable", (json_int_t) transfer.undeliverable);
+    //  The executors' metrics, within half the 1 MiB a request may have.
+    json_t *metrics = message ? sq_runtime_metrics (self->runtime, WORKER_METRICS_MAX_BYTES) : NULL;
+    if (metrics)
+        json_object_set_new (message, "metrics", metrics);
     if (message)
         sq_control_send (self->nimbus, message);
     json_decref (message);

@@ -25,6 +25,14 @@
                                side by side, whatever their throughput.
     acker_bytes_per_pending_tree  ledger memory with 100000 trees pending
                                under churn.
+    metrics_overhead_ratio     acked words/s with topology.metrics.enabled
+                               true over false: METRICS_ROUNDS rounds, each
+                               one run with metrics on and one off (which
+                               goes first alternates), the median words/s
+                               on over the median off (as the other figures,
+                               medians of rounds). At least 0.97 is the aim.
+                               `squall_bench metrics [RATE]` runs only this
+                               figure (RATE: topology.stats.sample.rate).
     histogram_record_ns        one sq_histogram_record on one thread, the
                                executor's per-tuple cost of a latency
                                histogram: median of 5 runs of 4 M records
@@ -49,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define ROUNDS 3                  //  interleaved rounds of (a) and (b)
@@ -66,6 +75,8 @@
 #define LEDGER_TREES 100000       //  trees kept pending in the ledger
 #define LEDGER_STEPS 150000       //  trees completed (and begun) under churn
 #define LEDGER_ROTATE_EVERY 50000 //  steps between rotations: trees see 2
+#define METRICS_ROUNDS 15         //  rounds of metrics on / off runs
+#define METRICS_ROUND_SECS 1.0    //  measured time of each of those runs
 #define HISTOGRAM_RUNS 5          //  timed runs of sq_histogram_record
 #define HISTOGRAM_RECORDS 4000000 //  records per run
 #define HISTOGRAM_VALUES 4096     //  latencies cycled through (a power of 2)
@@ -114,10 +125,22 @@ static struct {
     size_t latency_count;         //  samples taken
     uint64_t latency_expected;    //  tuples due in the window
     _Atomic uint64_t failed;      //  spout fail calls
+    double cpu_secs;              //  CPU time the process used in the last measured run
+    double sample_rate;           //  topology.stats.sample.rate to run with; 0: the default
 } s_probe;
 
 //  ---------------------------------------------------------------------
 //  Helpers
+
+//  CPU seconds (user and system) this process used so far.
+static double
+s_cpu_secs (void)
+{
+    struct rusage usage;
+    getrusage (RUSAGE_SELF, &usage);
+    return (double) usage.ru_utime.tv_sec + (double) usage.ru_utime.tv_usec / 1e6 +
+           (double) usage.ru_stime.tv_sec + (double) usage.ru_stime.tv_usec / 1e6;
+}
 
 static int64_t
 s_now_ns (void)
@@ -650,10 +673,12 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
     }
     s_sleep (warmup_secs);
     int64_t start = s_now_ns ();
+    double cpu_start = s_cpu_secs ();
     uint64_t words = s_words_counted ();
     uint64_t sentences = atomic_load (&s_probe.sentences.value);
     s_sleep (measured_secs);
     int64_t end = s_now_ns ();
+    s_probe.cpu_secs = s_cpu_secs () - cpu_start;
     words = s_words_counted () - words;
     sentences = atomic_load (&s_probe.sentences.value) - sentences;
     sq_local_cluster_kill (cluster, "wordcount", 0);
@@ -673,16 +698,56 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
     return 0;
 }
 
+//  Throughput for measured_secs, acking on or off, executor metrics on or
+//  off (on is the default topologies run with).
 static int
-s_run_throughput (sq_local_cluster_t *cluster, bool acked, double *words_p, double *sentences_p)
+s_run_throughput (sq_local_cluster_t *cluster, bool acked, bool metrics, double measured_secs,
+                  double *words_p, double *sentences_p)
 {
     sq_config_t *config = sq_config_new ();
     sq_config_set_int (config, "topology.acker.executors", acked ? 1 : 0);
     sq_config_set_bool (config, "bench.tracked", acked);
-    int rc =
-        s_run (cluster, &s_sentences_spout, config, WARMUP_SECS, ROUND_SECS, words_p, sentences_p);
+    sq_config_set_bool (config, "topology.metrics.enabled", metrics);
+    if (s_probe.sample_rate > 0)
+        sq_config_set_double (config, "topology.stats.sample.rate", s_probe.sample_rate);
+    int rc = s_run (cluster, &s_sentences_spout, config, WARMUP_SECS, measured_secs, words_p,
+                    sentences_p);
     sq_config_destroy (&config);
     return rc;
+}
+
+//  The metrics_overhead_ratio figure: the median over the rounds of acked
+//  words/s with metrics on over the median with them off. Returns the
+//  ratio, or -1.
+static double
+s_metrics_overhead (sq_local_cluster_t *cluster)
+{
+    double on[METRICS_ROUNDS], off[METRICS_ROUNDS], ratios[METRICS_ROUNDS], sentences;
+    double cpu_ratios[METRICS_ROUNDS], words_per_cpu[2];
+    for (int round = 0; round < METRICS_ROUNDS; round++) {
+        //  Alternate which goes first, so a drift of the machine does not
+        //  favour one side.
+        bool on_first = round % 2 == 0;
+        for (int run = 0; run < 2; run++) {
+            bool metrics = (run == 0) == on_first;
+            if (s_run_throughput (cluster, true, metrics, METRICS_ROUND_SECS,
+                                  metrics ? &on[round] : &off[round], &sentences))
+                return -1;
+            words_per_cpu[metrics] =
+                (metrics ? on[round] : off[round]) * METRICS_ROUND_SECS / s_probe.cpu_secs;
+        }
+        ratios[round] = on[round] / off[round];
+        cpu_ratios[round] = words_per_cpu[1] / words_per_cpu[0];
+        printf ("metrics round %d: on %.0f, off %.0f words/s, ratio %.3f (words per CPU "
+                "second: ratio %.3f)\n",
+                round + 1, on[round], off[round], ratios[round], cpu_ratios[round]);
+    }
+    double on_median = s_median (on, METRICS_ROUNDS), off_median = s_median (off, METRICS_ROUNDS);
+    printf ("metrics medians: on %.0f, off %.0f words/s; median of the rounds' ratios %.3f, of "
+            "their ratios of words per CPU second %.3f\n",
+            on_median, off_median, s_median (ratios, METRICS_ROUNDS),
+            s_median (cpu_ratios, METRICS_ROUNDS));
+    return on_median / off_median;
 }
 
 //  Run the acked topology paced at rate sentences/s; latency percentiles
@@ -830,10 +895,29 @@ s_histogram_record_ns (void)
 
 //  ---------------------------------------------------------------------
 
+//  Only the metrics_overhead_ratio figure (`squall_bench metrics [RATE]`,
+//  RATE the topology.stats.sample.rate to run with).
+static int
+s_metrics_only (const char *rate)
+{
+    if (rate) {
+        s_probe.sample_rate = atof (rate);
+        printf ("topology.stats.sample.rate %g\n", s_probe.sample_rate);
+    }
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    double ratio = s_metrics_overhead (cluster);
+    if (ratio >= 0)
+        printf ("BENCH metrics_overhead_ratio %.3f ratio\n", ratio);
+    sq_local_cluster_destroy (&cluster);
+    return ratio < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 int
-main (void)
+main (int argc, char *argv[])
 {
     setvbuf (stdout, NULL, _IOLBF, 0);
+    if (argc > 1 && strcmp (argv[1], "metrics") == 0)
+        return s_metrics_only (argc > 2 ? argv[2] : NULL);
     printf ("squall_bench: word count with no runtime (a) and as a local-mode topology, "
             "acking off and on (b),\n%d interleaved rounds of %.0f s each, medians reported; "
             "then complete latency at half the acked rate (c) and acker memory (d).\n",
@@ -851,9 +935,10 @@ main (void)
         baseline[round] = s_baseline (ROUND_SECS);
         rc = baseline[round] < 0 ? -1 : 0;
         if (rc == 0)
-            rc = s_run_throughput (cluster, false, &unacked[round], &sentences);
+            rc = s_run_throughput (cluster, false, true, ROUND_SECS, &unacked[round], &sentences);
         if (rc == 0)
-            rc = s_run_throughput (cluster, true, &acked[round], &acked_sentences[round]);
+            rc = s_run_throughput (cluster, true, true, ROUND_SECS, &acked[round],
+                                   &acked_sentences[round]);
         if (rc == 0)
             printf ("round %d: baseline %.0f, unacked %.0f, acked %.0f words/s (%.0f "
                     "sentences/s)\n",
@@ -884,6 +969,12 @@ main (void)
         rc = bytes < 0 ? -1 : 0;
         if (rc == 0)
             printf ("BENCH acker_bytes_per_pending_tree %.1f bytes\n", bytes);
+    }
+    if (rc == 0) {
+        double ratio = s_metrics_overhead (cluster);
+        rc = ratio < 0 ? -1 : 0;
+        if (rc == 0)
+            printf ("BENCH metrics_overhead_ratio %.3f ratio\n", ratio);
     }
     if (rc == 0) {
         double nanos = s_histogram_record_ns ();

@@ -26,6 +26,20 @@ def write(target, prefix, seeds):
             file.write(data)
 
 
+# A heartbeat's metrics object (doc/metrics.md): one bolt executor that
+# executed one tuple in 1500 ns (bucket 206 of sq_histogram's layout).
+HISTOGRAM_1500 = '{"v":1,"count":1,"sum":1500,"max":1500,"b":[206,1]}'
+HISTOGRAM_EMPTY = '{"v":1,"count":0,"sum":0,"max":0,"b":[]}'
+METRICS = (
+    '{"v":1,"omitted":0,"executors":[{"component":"split","spout":false,"tasks":[2,3],'
+    '"uptime_ns":1000,"queue":{"population":0,"capacity":16},'
+    '"held_ns":{"max_pending":0,"backpressure":0,"inactive":0},"errors_total":0,'
+    '"streams":[{"stream":"default","emitted":1,"transferred":2}],'
+    '"inputs":[{"component":"spout","stream":"default","executed":1,"acked":0,"failed":0,'
+    '"execute_latency":' + HISTOGRAM_1500 + ',"process_latency":' + HISTOGRAM_EMPTY + '}],'
+    '"errors":[],"user":[]}]}')
+
+
 # ---------------------------------------------------------------------
 # codec: fuzz_codec.c resolves stream 0 (1 field), 1 (2 fields), 2 (3 fields)
 
@@ -314,6 +328,9 @@ def control():
         "heartbeat-minimal": request(
             '{"version":1,"verb":"heartbeat","topology":"t","id":"t-1","supervisor":"s",'
             '"port":1}', delimiter=False),
+        "heartbeat-metrics": request(
+            '{"version":1,"verb":"heartbeat","topology":"t","id":"t-1","supervisor":"s",'
+            '"port":6700,"metrics":' + METRICS + '}', delimiter=False),
         "download-any-id": request('{"version":1,"verb":"download","id":"x"}'),
         "reply-empty-payload": '{"version":1,"ok":true}'.encode() + SEPARATOR,
         "reply-minimal": '{"version":1,"ok":true}',
@@ -344,6 +361,10 @@ def control():
         "bad-heartbeat-stats-array": request(
             '{"version":1,"verb":"heartbeat","topology":"t","id":"t-1","supervisor":"s",'
             '"port":6700,"stats":[]}', delimiter=False),
+        "bad-heartbeat-metrics-count": request(
+            '{"version":1,"verb":"heartbeat","topology":"t","id":"t-1","supervisor":"s",'
+            '"port":6700,"metrics":' + METRICS.replace('"count":1,', '"count":2,') + '}',
+            delimiter=False),
         "bad-download-no-id": request('{"version":1,"verb":"download"}'),
         "bad-reply-version-3": '{"version":3,"ok":true}',
         "bad-reply-ok-not-boolean": '{"version":1,"ok":1}',

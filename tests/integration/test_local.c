@@ -5,7 +5,8 @@
     users rely on: exact results, at-least-once under failures and silent
     drops, at-most-once without acking traffic, max spout pending, and
     backpressure that slows the spout without losing tuples, and custom
-    and partial key groupings delivering exactly the expected tuples.
+    and partial key groupings delivering exactly the expected tuples, and
+    exact per-stream and per-input metrics (sq_local_cluster_metrics_json).
 */
 #include "sq_grouping.h"
 #include "sq_local_cluster.h"
@@ -13,6 +14,7 @@
 #include "squall.h"
 
 #include <check.h>
+#include <jansson.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1510,6 +1512,316 @@ START_TEST (test_reset_timeout_keeps_a_slow_tree_alive)
 END_TEST
 
 //  ---------------------------------------------------------------------
+//  Metrics: a topology whose every count the test knows
+
+#define METRICS_N 300   //  tracked tuples the source emits on "default"
+#define METRICS_SIDE 40 //  tracked tuples it emits on "side"
+#define METRICS_K 30    //  of the N, failed by the judge (number % 10 == 0)
+#define METRICS_D 30    //  of the N, dropped silently by the judge (number % 10 == 1)
+
+typedef struct {
+    sq_collector_t *collector; //  where to emit
+    int next;                  //  next number
+} metrics_source_t;
+
+static void
+s_declare_two_streams (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "number");
+    sq_declarer_stream (declarer, "side", "number");
+}
+
+static int
+s_metrics_source_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    metrics_source_t *self = calloc (1, sizeof (metrics_source_t));
+    self->collector = collector;
+    *state_p = self;
+    return 0;
+}
+
+//  Emits N numbers on "default", then SIDE on "side", each once; fails
+//  and timeouts are not replayed.
+static void
+s_metrics_source_next (void *state)
+{
+    metrics_source_t *self = state;
+    if (self->next < METRICS_N)
+        sq_collector_emit_tracked (self->collector, NULL, (uint64_t) self->next,
+                                   SQ_VALUES (sq_int (self->next)));
+    else if (self->next < METRICS_N + METRICS_SIDE)
+        sq_collector_emit_tracked (self->collector, "side", (uint64_t) self->next,
+                                   SQ_VALUES (sq_int (self->next)));
+    else
+        return;
+    self->next++;
+}
+
+static const sq_spout_t s_metrics_source = {
+    .declare_outputs = s_declare_two_streams,
+    .open = s_metrics_source_open,
+    .next_tuple = s_metrics_source_next,
+    .close = free,
+};
+
+typedef struct {
+    sq_collector_t *collector; //  where to emit
+    sq_metric_t *judged;       //  user counter: inputs seen
+    sq_metric_t *last;         //  user gauge: last number seen
+} judge_state_t;
+
+static int
+s_judge_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    judge_state_t *self = calloc (1, sizeof (judge_state_t));
+    self->collector = collector;
+    self->judged = sq_context_register_counter (context, "judged");
+    self->last = sq_context_register_gauge (context, "last");
+    *state_p = self;
+    return self->judged && self->last ? 0 : -1;
+}
+
+//  "side" inputs are acked; "default" ones are failed (number % 10 == 0,
+//  with an error reported), dropped (== 1) or passed on anchored and acked.
+static void
+s_judge_execute (void *state, const sq_tuple_t *input)
+{
+    judge_state_t *self = state;
+    int64_t number = sq_tuple_get_int (input, 0);
+    sq_metric_inc (self->judged, 1);
+    sq_metric_set (self->last, (double) number);
+    if (number >= METRICS_N)
+        sq_collector_ack (self->collector, input);
+    else if (number % 10 == 0) {
+        sq_collector_report_error (self->collector, "number ends in 0");
+        sq_collector_fail (self->collector, input);
+    } else if (number % 10 != 1) {
+        sq_collector_emit (self->collector, input, SQ_VALUES (sq_int (number)));
+        sq_collector_ack (self->collector, input);
+    }
+}
+
+static const sq_bolt_t s_judge = {
+    .declare_outputs = s_declare_number,
+    .prepare = s_judge_prepare,
+    .execute = s_judge_execute,
+    .cleanup = free,
+};
+
+static sq_topology_t *
+s_metrics_topology (void)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "source", &s_metrics_source, 1);
+    sq_component_t *judge = sq_topology_set_bolt (topology, "judge", &s_judge, 2);
+    sq_component_shuffle_grouping (judge, "source", NULL);
+    sq_component_shuffle_grouping (judge, "source", "side");
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 1), "judge",
+                                   NULL);
+    return topology;
+}
+
+//  Sum of an integer field over the executors of component: at the
+//  executor itself (list NULL), in its object member list ("held_ns"), or
+//  in the entry of list ("streams",
+//  "inputs", "user") whose key_name is key, or in that entry's object
+//  member sub (e.g. a histogram's "count").
+static long
+s_metric_sum (const json_t *report, const char *component, const char *list, const char *key_name,
+              const char *key, const char *field, const char *sub)
+{
+    long sum = 0;
+    size_t e, i;
+    const json_t *executor, *entry;
+    json_array_foreach (json_object_get (report, "executors"), e, executor)
+    {
+        if (strcmp (json_string_value (json_object_get (executor, "component")), component))
+            continue;
+        const json_t *members = list ? json_object_get (executor, list) : executor;
+        if (json_is_object (members)) {
+            sum += (long) json_integer_value (json_object_get (members, field));
+            continue;
+        }
+        json_array_foreach (json_object_get (executor, list), i, entry)
+        {
+            if (strcmp (json_string_value (json_object_get (entry, key_name)), key))
+                continue;
+            const json_t *value = json_object_get (entry, field);
+            sum += (long) json_integer_value (sub ? json_object_get (value, sub) : value);
+        }
+    }
+    return sum;
+}
+
+static long
+s_stream (const json_t *report, const char *component, const char *stream, const char *field)
+{
+    return s_metric_sum (report, component, "streams", "stream", stream, field, NULL);
+}
+
+//  An input is named by its source component; each test input has one stream.
+static long
+s_input (const json_t *report, const char *component, const char *source_stream, const char *field)
+{
+    return s_metric_sum (report, component, "inputs", "stream", source_stream, field, NULL);
+}
+
+static json_t *
+s_metrics_report (sq_local_cluster_t *cluster, const char *name)
+{
+    char *text = sq_local_cluster_metrics_json (cluster, name);
+    ck_assert_ptr_nonnull (text);
+    json_t *report = json_loads (text, 0, NULL);
+    free (text);
+    ck_assert_ptr_nonnull (report);
+    return report;
+}
+
+//  True once every tree has ended at the spout and the sink executed all.
+static bool
+s_metrics_settled (const json_t *report)
+{
+    long ended = 0;
+    const char *fields[] = {"acked", "failed", "timed_out"};
+    for (int f = 0; f < 3; f++)
+        ended += s_stream (report, "source", "default", fields[f]) +
+                 s_stream (report, "source", "side", fields[f]);
+    return ended == METRICS_N + METRICS_SIDE &&
+           s_input (report, "sink", "default", "acked") == METRICS_N - METRICS_K - METRICS_D;
+}
+
+START_TEST (test_metrics_exact_per_stream_and_input)
+{
+    s_reset_probe (0);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.message.timeout.secs", 1);
+    //  Time every execute (the default samples 5%), so that latency counts
+    //  equal the counts they time.
+    sq_config_set_double (config, "topology.stats.sample.rate", 1.0);
+    sq_topology_t *topology = s_metrics_topology ();
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "metrics", config, &topology), 0);
+    //  Drops time out 1 to 2 s after their emit; allow far more.
+    json_t *report = s_metrics_report (cluster, "metrics");
+    for (int waited = 0; waited < 3000 && !s_metrics_settled (report); waited++) {
+        usleep (10000);
+        json_decref (report);
+        report = s_metrics_report (cluster, "metrics");
+    }
+    long passed = METRICS_N - METRICS_K - METRICS_D;
+    //  The source, per stream: emitted, transferred, and each tree's end.
+    ck_assert_int_eq (s_stream (report, "source", "default", "emitted"), METRICS_N);
+    ck_assert_int_eq (s_stream (report, "source", "default", "transferred"), METRICS_N);
+    ck_assert_int_eq (s_stream (report, "source", "default", "acked"), passed);
+    ck_assert_int_eq (s_stream (report, "source", "default", "failed"), METRICS_K);
+    ck_assert_int_eq (s_stream (report, "source", "default", "timed_out"), METRICS_D);
+    ck_assert_int_eq (s_metric_sum (report, "source", "streams", "stream", "default",
+                                    "complete_latency", "count"),
+                      passed);
+    ck_assert_int_eq (s_stream (report, "source", "side", "emitted"), METRICS_SIDE);
+    ck_assert_int_eq (s_stream (report, "source", "side", "acked"), METRICS_SIDE);
+    ck_assert_int_eq (s_stream (report, "source", "side", "failed"), 0);
+    ck_assert_int_eq (s_stream (report, "source", "side", "timed_out"), 0);
+    ck_assert_int_eq (
+        s_metric_sum (report, "source", "streams", "stream", "side", "complete_latency", "count"),
+        METRICS_SIDE);
+    //  The judge, per input (source:default, source:side) and its output.
+    ck_assert_int_eq (s_input (report, "judge", "default", "executed"), METRICS_N);
+    ck_assert_int_eq (s_input (report, "judge", "default", "acked"), passed);
+    ck_assert_int_eq (s_input (report, "judge", "default", "failed"), METRICS_K);
+    ck_assert_int_eq (s_input (report, "judge", "side", "executed"), METRICS_SIDE);
+    ck_assert_int_eq (s_input (report, "judge", "side", "acked"), METRICS_SIDE);
+    ck_assert_int_eq (s_input (report, "judge", "side", "failed"), 0);
+    ck_assert_int_eq (
+        s_metric_sum (report, "judge", "inputs", "stream", "default", "execute_latency", "count"),
+        METRICS_N);
+    ck_assert_int_eq (
+        s_metric_sum (report, "judge", "inputs", "stream", "default", "process_latency", "count"),
+        passed);
+    ck_assert_int_eq (
+        s_metric_sum (report, "judge", "inputs", "stream", "side", "execute_latency", "count"),
+        METRICS_SIDE);
+    ck_assert_int_eq (s_stream (report, "judge", "default", "emitted"), passed);
+    ck_assert_int_eq (s_stream (report, "judge", "default", "transferred"), passed);
+    //  The sink.
+    ck_assert_int_eq (s_input (report, "sink", "default", "executed"), passed);
+    ck_assert_int_eq (s_input (report, "sink", "default", "failed"), 0);
+    ck_assert_int_eq (
+        s_metric_sum (report, "sink", "inputs", "stream", "default", "execute_latency", "count"),
+        passed);
+    //  Errors and user metrics of the judge, summed over its two executors.
+    ck_assert_int_eq (s_metric_sum (report, "judge", NULL, NULL, NULL, "errors_total", NULL),
+                      METRICS_K);
+    ck_assert_int_eq (s_metric_sum (report, "judge", "user", "name", "judged", "value", NULL),
+                      METRICS_N + METRICS_SIDE);
+    json_decref (report);
+
+    //  The summary rows storm-submit --local prints.
+    sq_component_metrics_t rows[8];
+    ck_assert_int_eq (sq_local_cluster_component_metrics (cluster, "metrics", rows, 8), 3);
+    ck_assert_str_eq (rows[0].component, "source");
+    ck_assert (rows[0].spout);
+    ck_assert_uint_eq (rows[0].emitted, METRICS_N + METRICS_SIDE);
+    ck_assert_uint_eq (rows[0].acked, (uint64_t) passed + METRICS_SIDE);
+    ck_assert_uint_eq (rows[0].failed, METRICS_K);
+    ck_assert_uint_eq (rows[0].timed_out, METRICS_D);
+    ck_assert_str_eq (rows[1].component, "judge");
+    ck_assert_int_eq (rows[1].executors, 2);
+    ck_assert_uint_eq (rows[1].executed, METRICS_N + METRICS_SIDE);
+    ck_assert_uint_eq (rows[1].failed, METRICS_K);
+    ck_assert_uint_eq (rows[1].errors, METRICS_K);
+    ck_assert_uint_eq (rows[2].executed, (uint64_t) passed);
+    ck_assert (rows[2].capacity >= 0 && rows[2].capacity <= 1.0);
+    ck_assert_int_eq (sq_local_cluster_component_metrics (cluster, "nope", rows, 8), -1);
+
+    //  A deactivated spout's time counts as held back while inactive, and
+    //  only then.
+    report = s_metrics_report (cluster, "metrics");
+    ck_assert_int_eq (s_metric_sum (report, "source", "held_ns", NULL, NULL, "inactive", NULL), 0);
+    json_decref (report);
+    ck_assert_int_eq (sq_local_cluster_deactivate (cluster, "metrics"), 0);
+    long inactive = 0;
+    for (int waited = 0; waited < 500 && inactive < 20000000; waited++) {
+        usleep (10000);
+        report = s_metrics_report (cluster, "metrics");
+        inactive = s_metric_sum (report, "source", "held_ns", NULL, NULL, "inactive", NULL);
+        json_decref (report);
+    }
+    ck_assert_int_ge (inactive, 20000000);
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "metrics", 0), 0);
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
+START_TEST (test_metrics_off_records_nothing_per_tuple)
+{
+    s_reset_probe (0);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_bool (config, "topology.metrics.enabled", false);
+    sq_topology_t *topology = s_metrics_topology ();
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "quiet", config, &topology), 0);
+    //  The totals still count: wait for every input the sink gets.
+    long passed = METRICS_N - METRICS_K - METRICS_D;
+    for (int waited = 0; waited < 3000 && atomic_load (&s_probe.executed) < passed; waited++)
+        usleep (10000);
+    ck_assert_int_eq (atomic_load (&s_probe.executed), passed);
+    json_t *report = s_metrics_report (cluster, "quiet");
+    ck_assert_int_eq (s_stream (report, "source", "default", "emitted"), 0);
+    ck_assert_int_eq (s_input (report, "judge", "default", "executed"), 0);
+    ck_assert_int_eq (s_input (report, "sink", "default", "executed"), 0);
+    //  User metrics are the component's own: they still count.
+    ck_assert_int_eq (s_metric_sum (report, "judge", "user", "name", "judged", "value", NULL),
+                      METRICS_N + METRICS_SIDE);
+    json_decref (report);
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "quiet", 0), 0);
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
+//  ---------------------------------------------------------------------
 //  System streams, the system task and components without tasks
 
 //  What the system tests observe; written by executor threads.
@@ -2215,6 +2527,8 @@ main (void)
     tcase_add_test (tcase, test_component_max_spout_pending_overrides_topology);
     tcase_add_test (tcase, test_activate_before_first_next_tuple_and_after_each_deactivate);
     tcase_add_test (tcase, test_submitted_inactive_calls_no_next_tuple_until_activated);
+    tcase_add_test (tcase, test_metrics_exact_per_stream_and_input);
+    tcase_add_test (tcase, test_metrics_off_records_nothing_per_tuple);
     tcase_add_test (tcase, test_reset_timeout_keeps_a_slow_tree_alive);
     tcase_add_test (tcase, test_task_hooks_see_what_the_topology_counts);
     suite_add_tcase (suite, tcase);

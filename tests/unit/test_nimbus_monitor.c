@@ -66,6 +66,40 @@ START_TEST (test_silence_counts_from_start_and_heartbeats)
 }
 END_TEST
 
+START_TEST (test_latest_metrics_per_worker)
+{
+    nimbus_monitor_t *monitor = nimbus_monitor_new (TIMEOUT_MS, 0);
+    const char *slots[][2] = {{"sup-1", "6700"}, {"sup-2", "6701"}};
+    sq_assignment_t *assignment = s_assignment (slots, 2);
+    ck_assert_int_eq (nimbus_monitor_watch (monitor, assignment, 0), 0);
+    json_t *first = json_pack ("{s:i, s:[], s:i}", "v", 1, "executors", "omitted", 1);
+    json_t *second = json_pack ("{s:i, s:[], s:i}", "v", 1, "executors", "omitted", 2);
+    ck_assert_ptr_null (nimbus_monitor_metrics (monitor, "wc-1", "sup-1", 6700));
+    ck_assert_int_eq (nimbus_monitor_store_metrics (monitor, "wc-1", "sup-1", 6700, first), 0);
+    ck_assert_int_eq (nimbus_monitor_store_metrics (monitor, "wc-1", "sup-1", 6700, second), 0);
+    //  The latest replaces the one before; unwatched slots keep nothing.
+    ck_assert_ptr_eq (nimbus_monitor_metrics (monitor, "wc-1", "sup-1", 6700), second);
+    ck_assert_int_eq (nimbus_monitor_store_metrics (monitor, "wc-1", "sup-3", 6700, first), -1);
+    ck_assert_ptr_null (nimbus_monitor_metrics (monitor, "wc-1", "sup-3", 6700));
+    ck_assert_ptr_null (nimbus_monitor_metrics (monitor, "wc-1", "sup-2", 6701));
+    json_t *workers = nimbus_monitor_topology_metrics (monitor, "wc-1");
+    ck_assert_uint_eq (json_array_size (workers), 1);
+    json_t *worker = json_array_get (workers, 0);
+    ck_assert_str_eq (json_string_value (json_object_get (worker, "supervisor")), "sup-1");
+    ck_assert_int_eq (json_integer_value (json_object_get (worker, "port")), 6700);
+    ck_assert_ptr_eq (json_object_get (worker, "metrics"), second);
+    json_decref (workers);
+    //  Forgetting the topology drops them.
+    nimbus_monitor_forget (monitor, "wc-1");
+    ck_assert_ptr_null (nimbus_monitor_metrics (monitor, "wc-1", "sup-1", 6700));
+    ck_assert_int_eq (second->refcount, 1);
+    json_decref (first);
+    json_decref (second);
+    sq_assignment_destroy (&assignment);
+    nimbus_monitor_destroy (&monitor);
+}
+END_TEST
+
 START_TEST (test_start_of_nimbus_counts)
 {
     //  An assignment read at start is watched "now": a restarted nimbus
@@ -161,6 +195,7 @@ main (void)
     TCase *tcase = tcase_create ("core");
     tcase_add_test (tcase, test_silence_counts_from_start_and_heartbeats);
     tcase_add_test (tcase, test_start_of_nimbus_counts);
+    tcase_add_test (tcase, test_latest_metrics_per_worker);
     tcase_add_test (tcase, test_watch_follows_the_assignment);
     tcase_add_test (tcase, test_totals_hold_at_the_ends);
     suite_add_tcase (suite, tcase);

@@ -7,9 +7,11 @@
 */
 #include "nimbus_request.h"
 #include "sq_control.h"
+#include "sq_executor_metrics.h"
 
 #include <check.h>
 #include <czmq.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,6 +212,140 @@ START_TEST (test_malformed)
 }
 END_TEST
 
+//  A heartbeat carrying metrics (a JSON text, inserted as is).
+static nimbus_request_t *
+s_heartbeat_with (const char *metrics)
+{
+    char *text = zsys_sprintf ("{\"version\": 1, \"verb\": \"heartbeat\", \"topology\": "
+                               "\"wc\", \"id\": \"wc-1\", \"supervisor\": \"s1\", "
+                               "\"port\": 6700, \"metrics\": %s}",
+                               metrics);
+    nimbus_request_t *request = s_exchange (text, NULL);
+    zstr_free (&text);
+    return request;
+}
+
+//  The JSON text of a valid metrics object: one bolt executor, with what
+//  the metrics class itself encodes. Caller frees.
+static char *
+s_valid_metrics (void)
+{
+    const char *streams[] = {"default"}, *sources[] = {"spout"}, *source_streams[] = {"default"};
+    sq_executor_metrics_shape_t shape = {.component = "split",
+                                         .first_task = 2,
+                                         .last_task = 3,
+                                         .streams = streams,
+                                         .stream_count = 1,
+                                         .input_components = sources,
+                                         .input_streams = source_streams,
+                                         .input_count = 1,
+                                         .queue_capacity = 16};
+    sq_executor_metrics_t *metrics = sq_executor_metrics_new (&shape);
+    sq_executor_metrics_executed (metrics, 0, 1500);
+    sq_executor_metrics_acked (metrics, 0, 1600);
+    sq_executor_metrics_emitted (metrics, 0, 2);
+    sq_executor_metrics_error (metrics, 2, 1700000000000, "bad input");
+    sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (metrics, 3, 1000);
+    json_t *report = json_pack ("{s:i, s:[o], s:i}", "v", 1, "executors",
+                                sq_executor_metrics_encode (copy), "omitted", 0);
+    char *text = json_dumps (report, JSON_COMPACT);
+    json_decref (report);
+    sq_executor_metrics_destroy (&copy);
+    sq_executor_metrics_destroy (&metrics);
+    ck_assert (text);
+    return text;
+}
+
+//  The valid metrics text with its first `from` replaced by `to`. Caller frees.
+static char *
+s_changed_metrics (const char *from, const char *to)
+{
+    char *valid = s_valid_metrics ();
+    char *at = strstr (valid, from);
+    ck_assert_msg (at, "'%s' not in %s", from, valid);
+    *at = 0;
+    char *text = zsys_sprintf ("%s%s%s", valid, to, at + strlen (from));
+    free (valid);
+    return text;
+}
+
+START_TEST (test_heartbeat_metrics)
+{
+    char *valid = s_valid_metrics ();
+    nimbus_request_t *request = s_heartbeat_with (valid);
+    ck_assert_ptr_null (nimbus_request_error (request));
+    const json_t *metrics = nimbus_request_fields (request)->metrics;
+    ck_assert (json_is_object (metrics));
+    json_t *executor = json_array_get (json_object_get (metrics, "executors"), 0);
+    ck_assert_str_eq (json_string_value (json_object_get (executor, "component")), "split");
+    nimbus_request_destroy (&request);
+    free (valid);
+
+    //  Hostile metrics objects: each refused with a precise error, never a reply.
+    struct {
+        const char *from;     //  text of the valid object to replace
+        const char *to;       //  by this
+        const char *expected; //  part of the error
+    } cases[] = {
+        {"{\"v\":1", "{\"v\":2", "'v' must be 1"},
+        {"\"omitted\":0", "\"omitted\":-1", "'omitted'"},
+        {"\"executors\":[", "\"executors\":[7,", "an executor must be an object"},
+        {"\"component\":\"split\"", "\"component\":[]", "'component'"},
+        {"\"tasks\":[2,3]", "\"tasks\":[3,2]", "'tasks'"},
+        {"\"tasks\":[2,3]", "\"tasks\":[2,3,4]", "'tasks'"},
+        {"\"executed\":1", "\"executed\":1e300", "'executed'"},
+        {"\"executed\":1", "\"executed\":\"1\"", "'executed'"},
+        {"\"transferred\":2", "\"transferred\":-2", "'transferred'"},
+        {"\"population\":3", "\"population\":null", "'population'"},
+        {"\"spout\":false", "\"spout\":\"no\"", "'spout'"},
+        {"\"streams\":[", "\"streams\":[[],", "entries must be objects"},
+        {"\"inputs\":[", "\"inputs\":7,\"x\":[", "'inputs' must be an array"},
+        {"\"count\":1", "\"count\":2", "'execute_latency'"},
+        {"\"b\":[", "\"b\":[5000,", "'execute_latency'"},
+        {"\"error\":\"bad input\"", "\"error\":{}", "'error'"},
+        {"\"user\":[]", "\"user\":[{\"name\":\"x\",\"type\":\"gauge\",\"value\":\"hi\"}]",
+         "'value'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = s_changed_metrics (cases[i].from, cases[i].to);
+        request = s_heartbeat_with (text);
+        s_expect_malformed (request, cases[i].expected);
+        s_expect_malformed (request, "heartbeat: field 'metrics'");
+        ck_assert (!nimbus_request_wants_reply (request));
+        nimbus_request_destroy (&request);
+        free (text);
+    }
+    //  Not an object at all.
+    request = s_heartbeat_with ("[1,2]");
+    s_expect_malformed (request, "metrics: must be an object");
+    nimbus_request_destroy (&request);
+
+    //  Too many executors, though each is tiny and the frame is small.
+    size_t room = 64 + 3 * (SQ_METRICS_EXECUTORS_MAX + 1);
+    char *many = malloc (room);
+    size_t used = (size_t) snprintf (many, room, "{\"v\":1,\"omitted\":0,\"executors\":[");
+    for (int e = 0; e <= SQ_METRICS_EXECUTORS_MAX; e++)
+        used += (size_t) snprintf (many + used, room - used, "%s{}", e ? "," : "");
+    snprintf (many + used, room - used, "]}");
+    request = s_heartbeat_with (many);
+    s_expect_malformed (request, "(at most 4096)");
+    nimbus_request_destroy (&request);
+    free (many);
+
+    //  A component id longer than any the runtime allows.
+    char long_id[SQ_METRICS_ID_MAX + 8];
+    memset (long_id, 'x', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = 0;
+    char *quoted = zsys_sprintf ("\"component\":\"%s\"", long_id);
+    char *text = s_changed_metrics ("\"component\":\"split\"", quoted);
+    request = s_heartbeat_with (text);
+    s_expect_malformed (request, "'component' must be a string of 1 to 256 bytes");
+    nimbus_request_destroy (&request);
+    free (text);
+    zstr_free (&quoted);
+}
+END_TEST
+
 START_TEST (test_req_envelope)
 {
     //  A REQ client sends an empty delimiter frame; the reply echoes it,
@@ -281,6 +417,7 @@ main (void)
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
     tcase_add_test (tcase, test_verbs_and_fields);
     tcase_add_test (tcase, test_malformed);
+    tcase_add_test (tcase, test_heartbeat_metrics);
     tcase_add_test (tcase, test_req_envelope);
     tcase_add_test (tcase, test_client_reads_replies);
     suite_add_tcase (suite, tcase);
