@@ -565,6 +565,8 @@ typedef struct {
     double complete_p99_ms; //  spouts: emit to tree completion, 99th percentile
     double capacity;        //  bolts: time spent in execute / run time, busiest executor
     uint64_t errors;        //  errors reported (the last few are kept)
+    uint64_t timeouts_held; //  trees that timed out while a task of it held them
+    uint64_t fails_blamed;  //  trees whose first fail came from a task of it
 } sq_component_metrics_t;
 
 //  Per-component metrics of a running topology, in the order the

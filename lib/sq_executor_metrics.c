@@ -1017,6 +1017,40 @@ sq_executor_metrics_check (const json_t *json)
     return rc ? SQ_EMALFORMED : 0;
 }
 
+//  A `blame` list: at most SQ_METRICS_BLAME_MAX [task, count] pairs, task
+//  1 .. 65535, count non-negative.
+static int
+s_check_blame_pairs (const json_t *blame, const char *key)
+{
+    const json_t *pairs;
+    if (s_check_array (blame, key, SQ_METRICS_BLAME_MAX, &pairs))
+        return -1;
+    size_t index;
+    const json_t *pair;
+    json_array_foreach (pairs, index, pair) {
+        const json_t *task = json_array_get (pair, 0), *count = json_array_get (pair, 1);
+        if (!json_is_array (pair) || json_array_size (pair) != 2 || !json_is_integer (task) ||
+            json_integer_value (task) < 1 || json_integer_value (task) > SQ_METRICS_BLAME_MAX ||
+            !json_is_integer (count) || json_integer_value (count) < 0)
+            return s_bad ("must hold [task, count] pairs, task 1 .. 65535", key);
+    }
+    return 0;
+}
+
+//  The optional `blame` object of a report (the ackers' counts).
+static int
+s_check_blame (const json_t *blame)
+{
+    if (!json_is_object (blame))
+        return s_bad ("must be an object", "blame");
+    if (s_check_blame_pairs (blame, "timeouts_held") || s_check_blame_pairs (blame, "fails_by") ||
+        s_check_count (blame, "timeouts_unattributed") ||
+        s_check_count (blame, "fails_unattributed") ||
+        s_check_count (blame, "expired_without_init"))
+        return -1;
+    return 0;
+}
+
 int
 sq_executor_metrics_check_report (const json_t *json)
 {
@@ -1026,6 +1060,9 @@ sq_executor_metrics_check_report (const json_t *json)
     if (!json_is_integer (version) || json_integer_value (version) != SQ_METRICS_VERSION)
         return sq_error_set_code (SQ_EMALFORMED, "metrics: 'v' must be %d", SQ_METRICS_VERSION);
     if (s_check_count (json, "omitted"))
+        return SQ_EMALFORMED;
+    const json_t *blame = json_object_get (json, "blame");
+    if (blame && s_check_blame (blame))
         return SQ_EMALFORMED;
     const json_t *executors;
     if (s_check_array (json, "executors", SQ_METRICS_EXECUTORS_MAX, &executors))

@@ -43,6 +43,7 @@
 #define SQ_METRICS_LIST_MAX 1024      //  most streams or inputs per executor in the JSON form
 #define SQ_METRICS_EXECUTORS_MAX 4096 //  most executors in one heartbeat's metrics
 #define SQ_METRICS_UNTIMED UINT64_MAX //  an execute or ack counted but not timed (sampling)
+#define SQ_METRICS_BLAME_MAX 65535    //  most [task, count] pairs in a report's blame lists
 
 typedef struct _sq_executor_metrics_t sq_executor_metrics_t;
 
@@ -163,7 +164,8 @@ json_t *sq_executor_metrics_encode (const sq_executor_metrics_t *self);
 //  sq_last_error() naming the first problem.
 int sq_executor_metrics_check (const json_t *json);
 //  Check a heartbeat's `metrics` object: {"v": 1, "executors": [...],
-//  "omitted": N}. Returns 0, or SQ_EMALFORMED as above.
+//  "omitted": N} and, from a worker running ackers, "blame": {...}
+//  (doc/metrics.md). Returns 0, or SQ_EMALFORMED as above.
 int sq_executor_metrics_check_report (const json_t *json);
 
 #endif

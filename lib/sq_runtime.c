@@ -612,6 +612,52 @@ s_snapshot (sq_executor_t *executor)
                                          sq_runtime_now_ns ());
 }
 
+//  [[task, count], ...] for the non-zero counts of tasks 1 .. task_count.
+static json_t *
+s_blame_pairs (const uint64_t *counts, int task_count)
+{
+    json_t *pairs = json_array ();
+    for (int id = 1; pairs && id <= task_count; id++)
+        if (counts[id] &&
+            json_array_append_new (pairs, json_pack ("[i, I]", id, (json_int_t) counts[id]))) {
+            json_decref (pairs);
+            pairs = NULL;
+        }
+    return pairs;
+}
+
+//  The heartbeat's `blame` object: what the ackers here counted (see
+//  doc/metrics.md). NULL when out of memory.
+static json_t *
+s_blame_json (sq_runtime_t *self)
+{
+    sq_blame_t *blame = sq_runtime_blame (self);
+    if (!blame)
+        return NULL;
+    json_t *held = s_blame_pairs (blame->timeouts_held, blame->task_count);
+    json_t *fails = s_blame_pairs (blame->fails_by, blame->task_count);
+    json_t *json = NULL;
+    if (held && fails)
+        json = json_pack ("{s:O, s:O, s:I, s:I, s:I}", "timeouts_held", held, "fails_by", fails,
+                          "timeouts_unattributed", (json_int_t) blame->timeouts_unattributed,
+                          "fails_unattributed", (json_int_t) blame->fails_unattributed,
+                          "expired_without_init", (json_int_t) blame->expired_without_init);
+    json_decref (held);
+    json_decref (fails);
+    sq_blame_destroy (&blame);
+    return json;
+}
+
+//  True when an acker task runs in this process.
+static bool
+s_runs_ackers (const sq_runtime_t *self)
+{
+    for (int a = 0; a < self->acker_count; a++)
+        if (self->tasks[self->acker_first_task + a])
+            return true;
+    return false;
+}
+
 json_t *
 sq_runtime_metrics (sq_runtime_t *self, size_t max_bytes)
 {
@@ -622,6 +668,17 @@ sq_runtime_metrics (sq_runtime_t *self, size_t max_bytes)
     if (!report)
         return NULL;
     size_t used = 64, omitted = 0;
+    //  The ackers' blame goes first: a few bytes per task at most.
+    if (s_runs_ackers (self)) {
+        json_t *blame = s_blame_json (self);
+        char *text = blame ? json_dumps (blame, JSON_COMPACT) : NULL;
+        used += text ? strlen (text) + 16 : 0;
+        free (text);
+        if (!blame || json_object_set_new (report, "blame", blame)) {
+            json_decref (report);
+            return NULL;
+        }
+    }
     for (size_t e = 0; e < self->executor_count; e++) {
         sq_executor_metrics_t *snapshot = s_snapshot (self->executors[e]);
         json_t *json = snapshot ? sq_executor_metrics_encode (snapshot) : NULL;
@@ -656,6 +713,11 @@ sq_runtime_component_metrics (sq_runtime_t *self, sq_component_metrics_t *rows, 
         if (!self->summaries)
             return sq_error_set ("out of memory");
     }
+    //  What the ackers here blame on each component (all of them in local
+    //  mode; a cluster worker sees only its own ackers' counts).
+    sq_blame_t *blame = sq_runtime_blame (self);
+    if (!blame)
+        return -1;
     int count = 0;
     for (size_t c = 0; c < components; c++) {
         const sq_component_t *component = sq_topology_component_at (self->topology, c);
@@ -668,8 +730,10 @@ sq_runtime_component_metrics (sq_runtime_t *self, sq_component_metrics_t *rows, 
             if (self->executors[e]->component != component)
                 continue;
             sq_executor_metrics_t *snapshot = s_snapshot (self->executors[e]);
-            if (!snapshot)
+            if (!snapshot) {
+                sq_blame_destroy (&blame);
                 return sq_error_set ("out of memory");
+            }
             sq_component_metrics_t one;
             sq_executor_metrics_summary (snapshot, &one);
             if (one.capacity > busiest)
@@ -681,6 +745,7 @@ sq_runtime_component_metrics (sq_runtime_t *self, sq_component_metrics_t *rows, 
                 sq_executor_metrics_destroy (&snapshot);
                 if (rc) {
                     sq_executor_metrics_destroy (&sum);
+                    sq_blame_destroy (&blame);
                     return -1;
                 }
             }
@@ -693,8 +758,11 @@ sq_runtime_component_metrics (sq_runtime_t *self, sq_component_metrics_t *rows, 
             sq_executor_metrics_summary (sum, &rows[count]);
             rows[count].executors = executors;
             rows[count].capacity = busiest;
+            sq_runtime_component_blame (self, blame, component->id, &rows[count].timeouts_held,
+                                        &rows[count].fails_blamed);
         }
         count++;
     }
+    sq_blame_destroy (&blame);
     return count;
 }

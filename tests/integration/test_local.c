@@ -8,6 +8,7 @@
     and partial key groupings delivering exactly the expected tuples, and
     exact per-stream and per-input metrics (sq_local_cluster_metrics_json).
 */
+#include "sq_executor_metrics.h"
 #include "sq_grouping.h"
 #include "sq_local_cluster.h"
 #include "sq_package.h"
@@ -2417,6 +2418,47 @@ s_wait_blamed (sq_local_cluster_t *cluster, const char *name, const char *compon
     return blamed;
 }
 
+//  The same counts in the component rows and in the heartbeat's metrics
+//  object, whose blame lists name tasks of dropper and failer only.
+static void
+s_check_blame_metrics (sq_local_cluster_t *cluster, const char *name, uint64_t dropped,
+                       uint64_t failed)
+{
+    sq_component_metrics_t rows[8];
+    int count = sq_local_cluster_component_metrics (cluster, name, rows, 8);
+    ck_assert_int_eq (count, 4);
+    for (int r = 0; r < count; r++) {
+        bool is_dropper = strcmp (rows[r].component, "dropper") == 0;
+        bool is_failer = strcmp (rows[r].component, "failer") == 0;
+        ck_assert_uint_eq (rows[r].timeouts_held, is_dropper ? dropped : 0);
+        ck_assert_uint_eq (rows[r].fails_blamed, is_failer ? failed : 0);
+    }
+    char *text = sq_local_cluster_metrics_json (cluster, name);
+    ck_assert_ptr_nonnull (text);
+    json_t *report = json_loads (text, 0, NULL);
+    free (text);
+    ck_assert_ptr_nonnull (report);
+    ck_assert_int_eq (sq_executor_metrics_check_report (report), 0);
+    sq_runtime_t *runtime = sq_local_cluster_runtime (cluster, name);
+    json_t *blame = json_object_get (report, "blame");
+    const char *lists[2] = {"timeouts_held", "fails_by"};
+    const char *culprits[2] = {"dropper", "failer"};
+    uint64_t expected[2] = {dropped, failed};
+    for (int l = 0; l < 2; l++) {
+        uint64_t sum = 0;
+        size_t index;
+        json_t *pair;
+        json_array_foreach (json_object_get (blame, lists[l]), index, pair) {
+            json_int_t task = json_integer_value (json_array_get (pair, 0));
+            ck_assert_str_eq (runtime->task_component[task]->id, culprits[l]);
+            sum += (uint64_t) json_integer_value (json_array_get (pair, 1));
+        }
+        ck_assert_uint_eq (sum, expected[l]);
+    }
+    ck_assert_int_eq (json_integer_value (json_object_get (blame, "timeouts_unattributed")), 0);
+    json_decref (report);
+}
+
 START_TEST (test_acker_names_the_dropping_and_the_failing_bolt)
 {
     s_reset_probe (BLAME_N);
@@ -2464,6 +2506,7 @@ START_TEST (test_acker_names_the_dropping_and_the_failing_bolt)
     ck_assert_uint_eq (sink.held + sink.fails + once.held + once.fails, 0);
     ck_assert_uint_eq (sink.timeouts_unattributed, 0);
     ck_assert_uint_eq (sink.fails_unattributed, 0);
+    s_check_blame_metrics (cluster, "blame", (uint64_t) dropped, (uint64_t) failed);
     ck_assert_int_eq (sq_local_cluster_kill (cluster, "blame", 0), 0);
     sq_local_cluster_destroy (&cluster);
     sq_config_destroy (&config);

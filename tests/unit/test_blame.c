@@ -8,10 +8,13 @@
     hand-built trees whose culprits they know.
 */
 #include "sq_acker.h"
+#include "sq_error.h"
+#include "sq_executor_metrics.h"
 #include "sq_ids.h"
 #include "sq_ledger.h"
 
 #include <check.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +249,56 @@ START_TEST (test_fails_are_blamed_on_the_failing_task)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  The blame object of a heartbeat's metrics, as hostile input
+
+//  Check a report whose blame is the given JSON text.
+static int
+s_check_blame_text (const char *blame)
+{
+    char text[512];
+    snprintf (text, sizeof text, "{\"v\": %d, \"executors\": [], \"omitted\": 0, \"blame\": %s}",
+              SQ_METRICS_VERSION, blame);
+    json_t *report = json_loads (text, 0, NULL);
+    ck_assert_ptr_nonnull (report);
+    int rc = sq_executor_metrics_check_report (report);
+    json_decref (report);
+    return rc;
+}
+
+START_TEST (test_report_blame_is_checked)
+{
+    const char *good = "{\"timeouts_held\": [[3, 7], [65535, 1]], \"fails_by\": [], "
+                       "\"timeouts_unattributed\": 2, \"fails_unattributed\": 0, "
+                       "\"expired_without_init\": 5}";
+    ck_assert_int_eq (s_check_blame_text (good), 0);
+    const char *bad[] = {
+        "[]",
+        "{\"timeouts_held\": [[0, 7]], \"fails_by\": [], \"timeouts_unattributed\": 0, "
+        "\"fails_unattributed\": 0, \"expired_without_init\": 0}",
+        "{\"timeouts_held\": [[65536, 7]], \"fails_by\": [], \"timeouts_unattributed\": 0, "
+        "\"fails_unattributed\": 0, \"expired_without_init\": 0}",
+        "{\"timeouts_held\": [[3, -1]], \"fails_by\": [], \"timeouts_unattributed\": 0, "
+        "\"fails_unattributed\": 0, \"expired_without_init\": 0}",
+        "{\"timeouts_held\": [[3, 1, 2]], \"fails_by\": [], \"timeouts_unattributed\": 0, "
+        "\"fails_unattributed\": 0, \"expired_without_init\": 0}",
+        "{\"timeouts_held\": [3], \"fails_by\": [], \"timeouts_unattributed\": 0, "
+        "\"fails_unattributed\": 0, \"expired_without_init\": 0}",
+        "{\"timeouts_held\": [[\"3\", 1]], \"fails_by\": [], \"timeouts_unattributed\": 0, "
+        "\"fails_unattributed\": 0, \"expired_without_init\": 0}",
+        "{\"timeouts_held\": [], \"timeouts_unattributed\": 0, \"fails_unattributed\": 0, "
+        "\"expired_without_init\": 0}",
+        "{\"timeouts_held\": [], \"fails_by\": [], \"timeouts_unattributed\": -1, "
+        "\"fails_unattributed\": 0, \"expired_without_init\": 0}",
+        "{\"timeouts_held\": [], \"fails_by\": [], \"timeouts_unattributed\": 0, "
+        "\"fails_unattributed\": 0}",
+    };
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
+        if (s_check_blame_text (bad[b]) != SQ_EMALFORMED)
+            ck_abort_msg ("accepted blame %s", bad[b]);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -261,6 +314,7 @@ main (void)
     tcase_add_test (tcase, test_a_stalling_task_is_named);
     tcase_add_test (tcase, test_several_outstanding_edges_are_unattributed);
     tcase_add_test (tcase, test_fails_are_blamed_on_the_failing_task);
+    tcase_add_test (tcase, test_report_blame_is_checked);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
