@@ -1037,6 +1037,29 @@ s_check_blame_pairs (const json_t *blame, const char *key)
     return 0;
 }
 
+//  Sum of the counts of a checked blame list for tasks first .. last.
+static uint64_t
+s_blame_sum (const json_t *pairs, int first, int last)
+{
+    uint64_t sum = 0;
+    size_t index;
+    const json_t *pair;
+    json_array_foreach (pairs, index, pair) {
+        json_int_t task = json_integer_value (json_array_get (pair, 0));
+        if (task >= first && task <= last)
+            sum += (uint64_t) json_integer_value (json_array_get (pair, 1));
+    }
+    return sum;
+}
+
+void
+sq_executor_metrics_blame_add (const json_t *blame, int first_task, int last_task,
+                               uint64_t *timeouts_held, uint64_t *fails)
+{
+    *timeouts_held += s_blame_sum (json_object_get (blame, "timeouts_held"), first_task, last_task);
+    *fails += s_blame_sum (json_object_get (blame, "fails_by"), first_task, last_task);
+}
+
 //  The optional `blame` object of a report (the ackers' counts).
 static int
 s_check_blame (const json_t *blame)

@@ -163,6 +163,11 @@ json_t *sq_executor_metrics_encode (const sq_executor_metrics_t *self);
 //  histograms (sq_histogram_decode). Returns 0, or SQ_EMALFORMED with
 //  sq_last_error() naming the first problem.
 int sq_executor_metrics_check (const json_t *json);
+//  Add to *timeouts_held and *fails the counts a checked `blame` object
+//  (sq_executor_metrics_check_report) gives tasks first_task .. last_task:
+//  for nimbus, one executor's share of one worker's ackers' counts.
+void sq_executor_metrics_blame_add (const json_t *blame, int first_task, int last_task,
+                                    uint64_t *timeouts_held, uint64_t *fails);
 //  Check a heartbeat's `metrics` object: {"v": 1, "executors": [...],
 //  "omitted": N} and, from a worker running ackers, "blame": {...}
 //  (doc/metrics.md). Returns 0, or SQ_EMALFORMED as above.

@@ -299,6 +299,27 @@ START_TEST (test_report_blame_is_checked)
 }
 END_TEST
 
+//  One executor's share of a worker's blame: the pairs of its tasks only.
+START_TEST (test_report_blame_adds_up_per_executor)
+{
+    json_t *blame = json_loads ("{\"timeouts_held\": [[2, 5], [3, 7], [9, 100]], "
+                                "\"fails_by\": [[3, 4], [4, 1]], \"timeouts_unattributed\": 0, "
+                                "\"fails_unattributed\": 0, \"expired_without_init\": 0}",
+                                0, NULL);
+    ck_assert_ptr_nonnull (blame);
+    uint64_t held = 1, fails = 2; //  added to, not set
+    sq_executor_metrics_blame_add (blame, 3, 4, &held, &fails);
+    ck_assert_uint_eq (held, 1 + 7);
+    ck_assert_uint_eq (fails, 2 + 4 + 1);
+    held = fails = 0;
+    sq_executor_metrics_blame_add (blame, 5, 8, &held, &fails);
+    ck_assert_uint_eq (held + fails, 0);
+    sq_executor_metrics_blame_add (NULL, 1, 9, &held, &fails); //  a report without blame
+    ck_assert_uint_eq (held + fails, 0);
+    json_decref (blame);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -315,6 +336,7 @@ main (void)
     tcase_add_test (tcase, test_several_outstanding_edges_are_unattributed);
     tcase_add_test (tcase, test_fails_are_blamed_on_the_failing_task);
     tcase_add_test (tcase, test_report_blame_is_checked);
+    tcase_add_test (tcase, test_report_blame_adds_up_per_executor);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
