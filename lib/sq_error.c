@@ -4,18 +4,30 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char s_last_error[512] = "no error";
 
 //  Text for a code not in the table; per thread, like the last error.
 static _Thread_local char s_unknown[48];
 
+//  Formats into a buffer of its own first: the arguments may point into
+//  s_last_error itself (a message that wraps the previous one), and
+//  vsnprintf may not write where it reads.
+static void
+s_set (const char *format, va_list args)
+{
+    char text[sizeof s_last_error];
+    vsnprintf (text, sizeof text, format, args);
+    memcpy (s_last_error, text, sizeof text);
+}
+
 int
 sq_error_set (const char *format, ...)
 {
     va_list args;
     va_start (args, format);
-    vsnprintf (s_last_error, sizeof s_last_error, format, args);
+    s_set (format, args);
     va_end (args);
     return SQ_EFAIL;
 }
@@ -25,7 +37,7 @@ sq_error_set_code (int code, const char *format, ...)
 {
     va_list args;
     va_start (args, format);
-    vsnprintf (s_last_error, sizeof s_last_error, format, args);
+    s_set (format, args);
     va_end (args);
     return code;
 }

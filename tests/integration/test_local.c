@@ -2559,8 +2559,6 @@ main (void)
     tcase_add_test (tcase, test_at_most_once_sends_no_acks);
     tcase_add_test (tcase, test_max_spout_pending_is_respected);
     tcase_add_test (tcase, test_backpressure_bounds_queues_and_loses_nothing);
-    tcase_add_test (tcase, test_tick_tuples_arrive);
-    tcase_add_test (tcase, test_message_timeout_fires_between_t_and_2t);
     tcase_add_test (tcase, test_direct_grouping_and_emit_errors);
     tcase_add_test (tcase, test_direct_streams_and_tracked_direct_emits);
     tcase_add_test (tcase, test_multi_anchored_trees_complete);
@@ -2572,10 +2570,20 @@ main (void)
     tcase_add_test (tcase, test_submitted_inactive_calls_no_next_tuple_until_activated);
     tcase_add_test (tcase, test_metrics_exact_per_stream_and_input);
     tcase_add_test (tcase, test_metrics_off_records_nothing_per_tuple);
-    tcase_add_test (tcase, test_reset_timeout_keeps_a_slow_tree_alive);
     tcase_add_test (tcase, test_task_hooks_see_what_the_topology_counts);
     suite_add_tcase (suite, tcase);
+    //  Tests that measure time or hang on timeouts (here and "blame"): make
+    //  memcheck leaves them out
+    //  (CK_EXCLUDE_TAGS=timing), as valgrind runs everything many times slower.
+    TCase *timing = tcase_create ("timing");
+    tcase_set_tags (timing, "timing");
+    tcase_set_timeout (timing, 180);
+    tcase_add_test (timing, test_tick_tuples_arrive);
+    tcase_add_test (timing, test_message_timeout_fires_between_t_and_2t);
+    tcase_add_test (timing, test_reset_timeout_keeps_a_slow_tree_alive);
+    suite_add_tcase (suite, timing);
     TCase *blame = tcase_create ("blame");
+    tcase_set_tags (blame, "timing");
     tcase_set_timeout (blame, 120);
     tcase_add_test (blame, test_acker_names_the_dropping_and_the_failing_bolt);
     tcase_add_test (blame, test_acker_names_the_stalling_bolt);
