@@ -1,0 +1,601 @@
+/*  nimbus_metrics - the heartbeats' executor metrics, folded into windows
+
+    A topology holds its executors in a table keyed "<first task>\n<component>";
+    an executor holds its output streams and its inputs in lists (a few
+    each, so a linear search is cheap), and each of those holds one
+    nimbus_windows per figure. Windows are made when a source is first
+    seen, so a failed allocation drops the source whole and the next
+    snapshot tries again.
+*/
+#include "nimbus_metrics.h"
+
+#include <czmq.h>
+#include <string.h>
+
+#define HELD_KINDS 3 //  max pending, backpressure, inactive
+
+//  Counter figures of an output stream, in snapshot key order.
+static const char *const s_stream_counters[] = {"emitted", "transferred", "acked", "failed",
+                                                "timed_out"};
+#define STREAM_COUNTERS 5
+//  Counter figures of an input.
+static const char *const s_input_counters[] = {"executed", "acked", "failed"};
+#define INPUT_COUNTERS 3
+static const char *const s_held_kinds[HELD_KINDS] = {"max_pending", "backpressure", "inactive"};
+
+typedef struct {
+    char *component;                             //  inputs: the source component; else NULL
+    char *stream;                                //  the stream
+    nimbus_windows_t *counters[STREAM_COUNTERS]; //  per s_stream_counters or s_input_counters
+    nimbus_windows_t *latency[2];                //  complete; or execute, process
+} s_source_t;
+
+typedef struct {
+    char *component;                    //  the component
+    int first_task;                     //  its task range
+    int last_task;                      //  its task range
+    bool spout;                         //  a spout, else a bolt
+    uint64_t uptime_ms;                 //  at the latest snapshot
+    uint64_t population;                //  receive queue, latest
+    uint64_t capacity;                  //  receive queue size, latest
+    nimbus_windows_t *errors;           //  errors_total
+    nimbus_windows_t *held[HELD_KINDS]; //  held_ns per kind
+    //  The "why trees failed" counts (timeouts held per component) fold
+    //  here too when the snapshot carries them: one nimbus_windows each.
+    json_t *last_errors; //  the latest snapshot's errors array
+    zlistx_t *streams;   //  s_source_t: output streams
+    zlistx_t *inputs;    //  s_source_t: inputs
+} s_executor_t;
+
+typedef struct {
+    zhashx_t *executors; //  "<first task>\n<component>" -> s_executor_t
+    size_t sources;      //  streams + inputs kept
+    uint64_t refused;    //  figures refused by the caps
+} s_topology_t;
+
+struct _nimbus_metrics_t {
+    zhashx_t *topologies; //  id -> s_topology_t
+};
+
+static void
+s_source_destroy (void **item_p)
+{
+    s_source_t *source = *item_p;
+    if (!source)
+        return;
+    free (source->component);
+    free (source->stream);
+    for (int c = 0; c < STREAM_COUNTERS; c++)
+        nimbus_windows_destroy (&source->counters[c]);
+    nimbus_windows_destroy (&source->latency[0]);
+    nimbus_windows_destroy (&source->latency[1]);
+    free (source);
+    *item_p = NULL;
+}
+
+static void
+s_executor_destroy (void **item_p)
+{
+    s_executor_t *executor = *item_p;
+    if (!executor)
+        return;
+    free (executor->component);
+    nimbus_windows_destroy (&executor->errors);
+    for (int k = 0; k < HELD_KINDS; k++)
+        nimbus_windows_destroy (&executor->held[k]);
+    json_decref (executor->last_errors);
+    zlistx_destroy (&executor->streams);
+    zlistx_destroy (&executor->inputs);
+    free (executor);
+    *item_p = NULL;
+}
+
+static void
+s_topology_destroy (void **item_p)
+{
+    s_topology_t *topology = *item_p;
+    if (!topology)
+        return;
+    zhashx_destroy (&topology->executors);
+    free (topology);
+    *item_p = NULL;
+}
+
+nimbus_metrics_t *
+nimbus_metrics_new (void)
+{
+    nimbus_metrics_t *self = calloc (1, sizeof (nimbus_metrics_t));
+    if (!self)
+        return NULL;
+    self->topologies = zhashx_new ();
+    if (!self->topologies) {
+        free (self);
+        return NULL;
+    }
+    zhashx_set_destructor (self->topologies, s_topology_destroy);
+    return self;
+}
+
+void
+nimbus_metrics_destroy (nimbus_metrics_t **self_p)
+{
+    assert (self_p);
+    nimbus_metrics_t *self = *self_p;
+    if (!self)
+        return;
+    zhashx_destroy (&self->topologies);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+nimbus_metrics_forget (nimbus_metrics_t *self, const char *topology_id)
+{
+    assert (self && topology_id);
+    zhashx_delete (self->topologies, topology_id);
+}
+
+static s_topology_t *
+s_topology (nimbus_metrics_t *self, const char *topology_id)
+{
+    return zhashx_lookup (self->topologies, topology_id);
+}
+
+uint64_t
+nimbus_metrics_refused (nimbus_metrics_t *self, const char *topology_id)
+{
+    assert (self);
+    s_topology_t *topology = s_topology (self, topology_id);
+    return topology ? topology->refused : 0;
+}
+
+size_t
+nimbus_metrics_sources (nimbus_metrics_t *self, const char *topology_id)
+{
+    assert (self);
+    s_topology_t *topology = s_topology (self, topology_id);
+    return topology ? topology->sources : 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Folding
+
+static uint64_t
+s_count (const json_t *object, const char *key)
+{
+    json_int_t value = json_integer_value (json_object_get (object, key));
+    return value > 0 ? (uint64_t) value : 0;
+}
+
+//  New windows, all of them or none.
+static int
+s_windows (nimbus_windows_t **windows, size_t count, bool histogram)
+{
+    for (size_t w = 0; w < count; w++) {
+        windows[w] = nimbus_windows_new (histogram);
+        if (!windows[w]) {
+            while (w-- > 0)
+                nimbus_windows_destroy (&windows[w]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static s_topology_t *
+s_topology_require (nimbus_metrics_t *self, const char *topology_id)
+{
+    s_topology_t *topology = s_topology (self, topology_id);
+    if (topology)
+        return topology;
+    topology = calloc (1, sizeof (s_topology_t));
+    if (topology)
+        topology->executors = zhashx_new ();
+    if (!topology || !topology->executors ||
+        zhashx_insert (self->topologies, topology_id, topology)) {
+        s_topology_destroy ((void **) &topology);
+        return NULL;
+    }
+    zhashx_set_destructor (topology->executors, s_executor_destroy);
+    return topology;
+}
+
+//  The executor of a snapshot entry, made when new; NULL when refused or
+//  out of memory.
+static s_executor_t *
+s_executor_require (s_topology_t *topology, const json_t *entry)
+{
+    const char *component = json_string_value (json_object_get (entry, "component"));
+    const json_t *tasks = json_object_get (entry, "tasks");
+    int first = (int) json_integer_value (json_array_get (tasks, 0));
+    int last = (int) json_integer_value (json_array_get (tasks, 1));
+    if (!component)
+        return NULL;
+    char *key = zsys_sprintf ("%d\n%s", first, component);
+    if (!key)
+        return NULL;
+    s_executor_t *executor = zhashx_lookup (topology->executors, key);
+    if (!executor && zhashx_size (topology->executors) >= NIMBUS_METRICS_MAX_EXECUTORS)
+        topology->refused++;
+    else if (!executor) {
+        executor = calloc (1, sizeof (s_executor_t));
+        bool made = executor && (executor->component = strdup (component)) &&
+                    (executor->streams = zlistx_new ()) && (executor->inputs = zlistx_new ()) &&
+                    s_windows (&executor->errors, 1, false) == 0;
+        if (made && s_windows (executor->held, HELD_KINDS, false) == 0)
+            made = zhashx_insert (topology->executors, key, executor) == 0;
+        else
+            made = false;
+        if (!made)
+            s_executor_destroy ((void **) &executor);
+        else {
+            zlistx_set_destructor (executor->streams, s_source_destroy);
+            zlistx_set_destructor (executor->inputs, s_source_destroy);
+            executor->first_task = first;
+            executor->last_task = last;
+        }
+    }
+    free (key);
+    return executor;
+}
+
+static bool
+s_same (const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp (a, b) == 0);
+}
+
+//  The source of a stream (component NULL) or input in list, made when
+//  new; NULL when refused or out of memory.
+static s_source_t *
+s_source_require (s_topology_t *topology, zlistx_t *list, const char *component, const char *stream,
+                  bool input)
+{
+    for (s_source_t *source = zlistx_first (list); source; source = zlistx_next (list))
+        if (s_same (source->component, component) && strcmp (source->stream, stream) == 0)
+            return source;
+    if (topology->sources >= NIMBUS_METRICS_MAX_SOURCES) {
+        topology->refused++;
+        return NULL;
+    }
+    s_source_t *source = calloc (1, sizeof (s_source_t));
+    bool made = source && (source->stream = strdup (stream)) &&
+                (!component || (source->component = strdup (component))) &&
+                s_windows (source->counters, input ? INPUT_COUNTERS : STREAM_COUNTERS, false) == 0;
+    if (made && s_windows (source->latency, input ? 2 : 1, true) == 0)
+        made = zlistx_add_end (list, source) != NULL;
+    else
+        made = false;
+    if (!made) {
+        s_source_destroy ((void **) &source);
+        return NULL;
+    }
+    topology->sources++;
+    return source;
+}
+
+//  Fold a snapshot histogram into windows. Returns 0 or -1.
+static int
+s_fold_histogram (nimbus_windows_t *windows, const json_t *json, uint64_t now_ms,
+                  uint64_t uptime_ms, sq_histogram_t *scratch)
+{
+    if (!windows || !json)
+        return 0;
+    if (sq_histogram_decode (scratch, json))
+        return 0; //  checked already; a stranger's form is skipped
+    return nimbus_windows_add_histogram (windows, now_ms, uptime_ms, scratch);
+}
+
+static int
+s_fold_executor (s_topology_t *topology, s_executor_t *executor, const json_t *entry,
+                 uint64_t now_ms, sq_histogram_t *scratch)
+{
+    uint64_t uptime_ms = s_count (entry, "uptime_ns") / 1000000;
+    executor->spout = json_is_true (json_object_get (entry, "spout"));
+    executor->uptime_ms = uptime_ms;
+    const json_t *queue = json_object_get (entry, "queue");
+    executor->population = s_count (queue, "population");
+    executor->capacity = s_count (queue, "capacity");
+    nimbus_windows_add_counter (executor->errors, now_ms, uptime_ms,
+                                s_count (entry, "errors_total"));
+    const json_t *held = json_object_get (entry, "held_ns");
+    for (int k = 0; k < HELD_KINDS; k++)
+        nimbus_windows_add_counter (executor->held[k], now_ms, uptime_ms,
+                                    s_count (held, s_held_kinds[k]));
+    json_t *errors = json_object_get (entry, "errors");
+    json_decref (executor->last_errors);
+    executor->last_errors = json_incref (errors);
+
+    int rc = 0;
+    size_t i;
+    json_t *item;
+    json_array_foreach (json_object_get (entry, "streams"), i, item)
+    {
+        const char *stream = json_string_value (json_object_get (item, "stream"));
+        s_source_t *source =
+            stream ? s_source_require (topology, executor->streams, NULL, stream, false) : NULL;
+        if (!source)
+            continue;
+        for (int c = 0; c < STREAM_COUNTERS; c++)
+            nimbus_windows_add_counter (source->counters[c], now_ms, uptime_ms,
+                                        s_count (item, s_stream_counters[c]));
+        rc |= s_fold_histogram (source->latency[0], json_object_get (item, "complete_latency"),
+                                now_ms, uptime_ms, scratch);
+    }
+    json_array_foreach (json_object_get (entry, "inputs"), i, item)
+    {
+        const char *component = json_string_value (json_object_get (item, "component"));
+        const char *stream = json_string_value (json_object_get (item, "stream"));
+        s_source_t *source = component && stream ? s_source_require (topology, executor->inputs,
+                                                                     component, stream, true)
+                                                 : NULL;
+        if (!source)
+            continue;
+        for (int c = 0; c < INPUT_COUNTERS; c++)
+            nimbus_windows_add_counter (source->counters[c], now_ms, uptime_ms,
+                                        s_count (item, s_input_counters[c]));
+        rc |= s_fold_histogram (source->latency[0], json_object_get (item, "execute_latency"),
+                                now_ms, uptime_ms, scratch);
+        rc |= s_fold_histogram (source->latency[1], json_object_get (item, "process_latency"),
+                                now_ms, uptime_ms, scratch);
+    }
+    return rc;
+}
+
+int
+nimbus_metrics_fold (nimbus_metrics_t *self, const char *topology_id, const json_t *metrics,
+                     uint64_t now_ms)
+{
+    assert (self && topology_id);
+    const json_t *executors = json_object_get (metrics, "executors");
+    if (!json_is_array (executors))
+        return 0;
+    s_topology_t *topology = s_topology_require (self, topology_id);
+    sq_histogram_t *scratch = sq_histogram_new ();
+    if (!topology || !scratch) {
+        sq_histogram_destroy (&scratch);
+        return -1;
+    }
+    int rc = 0;
+    size_t i;
+    json_t *entry;
+    json_array_foreach (executors, i, entry)
+    {
+        s_executor_t *executor = s_executor_require (topology, entry);
+        if (executor)
+            rc |= s_fold_executor (topology, executor, entry, now_ms, scratch);
+    }
+    sq_histogram_destroy (&scratch);
+    return rc ? -1 : 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Reading
+
+int
+nimbus_metrics_stats_init (nimbus_metrics_stats_t *stats)
+{
+    assert (stats);
+    *stats = (nimbus_metrics_stats_t){0};
+    stats->complete_latency = sq_histogram_new ();
+    stats->execute_latency = sq_histogram_new ();
+    stats->process_latency = sq_histogram_new ();
+    if (stats->complete_latency && stats->execute_latency && stats->process_latency)
+        return 0;
+    nimbus_metrics_stats_free (stats);
+    return -1;
+}
+
+void
+nimbus_metrics_stats_free (nimbus_metrics_stats_t *stats)
+{
+    assert (stats);
+    sq_histogram_destroy (&stats->complete_latency);
+    sq_histogram_destroy (&stats->execute_latency);
+    sq_histogram_destroy (&stats->process_latency);
+}
+
+static bool
+s_is_system (const char *id)
+{
+    return id && strncmp (id, "__", 2) == 0;
+}
+
+static uint64_t
+s_add (uint64_t a, uint64_t b)
+{
+    return a + b < a ? UINT64_MAX : a + b;
+}
+
+//  Does the filter take this executor?
+static bool
+s_takes_executor (const nimbus_metrics_filter_t *filter, const s_executor_t *executor)
+{
+    if (filter->component && strcmp (filter->component, executor->component) != 0)
+        return false;
+    if (filter->first_task && filter->first_task != executor->first_task)
+        return false;
+    return filter->sys || !s_is_system (executor->component);
+}
+
+//  Does the filter take this source (inputs: component not NULL)?
+static bool
+s_takes_source (const nimbus_metrics_filter_t *filter, const s_source_t *source)
+{
+    if (!filter->sys && (s_is_system (source->stream) || s_is_system (source->component)))
+        return false;
+    if (source->component) {
+        if (filter->stream)
+            return false;
+        if (filter->input_component && strcmp (filter->input_component, source->component) != 0)
+            return false;
+        return !filter->input_stream || strcmp (filter->input_stream, source->stream) == 0;
+    }
+    if (filter->input_component)
+        return false;
+    return !filter->stream || strcmp (filter->stream, source->stream) == 0;
+}
+
+void
+nimbus_metrics_stats (nimbus_metrics_t *self, const char *topology_id,
+                      const nimbus_metrics_filter_t *filter, nimbus_window_t window,
+                      uint64_t now_ms, nimbus_metrics_stats_t *stats)
+{
+    assert (self && filter && stats && stats->complete_latency);
+    sq_histogram_t *complete = stats->complete_latency;
+    sq_histogram_t *execute = stats->execute_latency;
+    sq_histogram_t *process = stats->process_latency;
+    *stats = (nimbus_metrics_stats_t){
+        .complete_latency = complete, .execute_latency = execute, .process_latency = process};
+    sq_histogram_reset (complete);
+    sq_histogram_reset (execute);
+    sq_histogram_reset (process);
+    s_topology_t *topology = s_topology (self, topology_id);
+    sq_histogram_t *one = topology ? sq_histogram_new () : NULL;
+    sq_histogram_t *mine = topology ? sq_histogram_new () : NULL;
+    for (s_executor_t *executor = one && mine ? zhashx_first (topology->executors) : NULL; executor;
+         executor = zhashx_next (topology->executors)) {
+        if (!s_takes_executor (filter, executor))
+            continue;
+        stats->executors++;
+        stats->queue_population = s_add (stats->queue_population, executor->population);
+        stats->queue_capacity = s_add (stats->queue_capacity, executor->capacity);
+        if (executor->uptime_ms > stats->uptime_ms)
+            stats->uptime_ms = executor->uptime_ms;
+        stats->errors =
+            s_add (stats->errors, nimbus_windows_counter (executor->errors, window, now_ms));
+        for (int k = 0; k < HELD_KINDS; k++)
+            stats->held_ns[k] = s_add (stats->held_ns[k],
+                                       nimbus_windows_counter (executor->held[k], window, now_ms));
+        uint64_t span = nimbus_windows_span_ms (executor->errors, window, now_ms);
+        if (span > stats->span_ms)
+            stats->span_ms = span;
+        for (s_source_t *source = zlistx_first (executor->streams); source;
+             source = zlistx_next (executor->streams)) {
+            if (!s_takes_source (filter, source))
+                continue;
+            uint64_t value[STREAM_COUNTERS];
+            for (int c = 0; c < STREAM_COUNTERS; c++)
+                value[c] = nimbus_windows_counter (source->counters[c], window, now_ms);
+            stats->emitted = s_add (stats->emitted, value[0]);
+            stats->transferred = s_add (stats->transferred, value[1]);
+            stats->acked = s_add (stats->acked, value[2]);
+            stats->failed = s_add (stats->failed, value[3]);
+            stats->timed_out = s_add (stats->timed_out, value[4]);
+            nimbus_windows_histogram (source->latency[0], window, now_ms, one);
+            sq_histogram_merge (complete, one);
+        }
+        //  Capacity is the executor's: all its inputs, whatever the filter.
+        uint64_t executed_all = 0;
+        sq_histogram_reset (mine);
+        for (s_source_t *source = zlistx_first (executor->inputs); source;
+             source = zlistx_next (executor->inputs)) {
+            uint64_t executed = nimbus_windows_counter (source->counters[0], window, now_ms);
+            nimbus_windows_histogram (source->latency[0], window, now_ms, one);
+            executed_all = s_add (executed_all, executed);
+            sq_histogram_merge (mine, one);
+            if (!s_takes_source (filter, source))
+                continue;
+            sq_histogram_merge (execute, one);
+            stats->executed = s_add (stats->executed, executed);
+            stats->acked =
+                s_add (stats->acked, nimbus_windows_counter (source->counters[1], window, now_ms));
+            stats->failed =
+                s_add (stats->failed, nimbus_windows_counter (source->counters[2], window, now_ms));
+            nimbus_windows_histogram (source->latency[1], window, now_ms, one);
+            sq_histogram_merge (process, one);
+        }
+        double capacity = nimbus_windows_capacity (executed_all, sq_histogram_mean (mine), span);
+        if (capacity > stats->capacity)
+            stats->capacity = capacity;
+    }
+    sq_histogram_destroy (&one);
+    sq_histogram_destroy (&mine);
+}
+
+json_t *
+nimbus_metrics_keys (nimbus_metrics_t *self, const char *topology_id, const char *component,
+                     bool inputs, bool sys)
+{
+    assert (self && component);
+    json_t *keys = json_array ();
+    s_topology_t *topology = s_topology (self, topology_id);
+    for (s_executor_t *executor = keys && topology ? zhashx_first (topology->executors) : NULL;
+         executor; executor = zhashx_next (topology->executors)) {
+        if (strcmp (executor->component, component) != 0)
+            continue;
+        zlistx_t *list = inputs ? executor->inputs : executor->streams;
+        for (s_source_t *source = zlistx_first (list); source; source = zlistx_next (list)) {
+            if (!sys && (s_is_system (source->stream) || s_is_system (source->component)))
+                continue;
+            json_t *key = inputs ? json_pack ("[s, s]", source->component, source->stream)
+                                 : json_string (source->stream);
+            bool known = false;
+            size_t i;
+            json_t *other;
+            json_array_foreach (keys, i, other) known |= json_equal (other, key);
+            if (known)
+                json_decref (key);
+            else if (json_array_append_new (keys, key)) {
+                json_decref (keys);
+                return NULL;
+            }
+        }
+    }
+    return keys;
+}
+
+static int
+s_newest_first (const void *a, const void *b)
+{
+    json_int_t ta = json_integer_value (json_object_get (*(json_t *const *) a, "time_ms"));
+    json_int_t tb = json_integer_value (json_object_get (*(json_t *const *) b, "time_ms"));
+    return ta < tb ? 1 : ta > tb ? -1 : 0;
+}
+
+json_t *
+nimbus_metrics_errors (nimbus_metrics_t *self, const char *topology_id, const char *component,
+                       size_t limit)
+{
+    assert (self && component);
+    s_topology_t *topology = s_topology (self, topology_id);
+    size_t total = 0;
+    for (s_executor_t *executor = topology ? zhashx_first (topology->executors) : NULL; executor;
+         executor = zhashx_next (topology->executors))
+        if (strcmp (executor->component, component) == 0)
+            total += json_array_size (executor->last_errors);
+    json_t **all = calloc (total ? total : 1, sizeof (json_t *));
+    json_t *errors = all ? json_array () : NULL;
+    if (!errors) {
+        free (all);
+        return NULL;
+    }
+    size_t count = 0;
+    for (s_executor_t *executor = topology ? zhashx_first (topology->executors) : NULL; executor;
+         executor = zhashx_next (topology->executors)) {
+        if (strcmp (executor->component, component) != 0)
+            continue;
+        size_t i;
+        json_t *error;
+        json_array_foreach (executor->last_errors, i, error) all[count++] = error;
+    }
+    qsort (all, count, sizeof (json_t *), s_newest_first);
+    for (size_t e = 0; e < count && e < limit; e++)
+        json_array_append (errors, all[e]);
+    free (all);
+    return errors;
+}
+
+json_t *
+nimbus_metrics_executors (nimbus_metrics_t *self, const char *topology_id)
+{
+    assert (self);
+    json_t *executors = json_array ();
+    s_topology_t *topology = s_topology (self, topology_id);
+    for (s_executor_t *executor = executors && topology ? zhashx_first (topology->executors) : NULL;
+         executor; executor = zhashx_next (topology->executors))
+        json_array_append_new (executors,
+                               json_pack ("[s, i, i, b]", executor->component, executor->first_task,
+                                          executor->last_task, executor->spout));
+    return executors;
+}
