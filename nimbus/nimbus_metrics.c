@@ -415,6 +415,8 @@ s_takes_executor (const nimbus_metrics_filter_t *filter, const s_executor_t *exe
         return false;
     if (filter->first_task && filter->first_task != executor->first_task)
         return false;
+    if (filter->spouts && !executor->spout)
+        return false;
     return filter->sys || !s_is_system (executor->component);
 }
 

@@ -47,6 +47,7 @@ typedef struct {
     const char *input_component; //  only inputs from it (outputs skipped); NULL all
     const char *input_stream;    //  with input_component: only this stream; NULL all
     bool sys;                    //  count system components and streams ("__...")
+    bool spouts;                 //  only spouts' executors
 } nimbus_metrics_filter_t;
 
 //  The sum of the sources a filter selects, over one window.
