@@ -8,6 +8,7 @@
     snapshot tries again.
 */
 #include "nimbus_metrics.h"
+#include "sq_error.h"
 
 #include <czmq.h>
 #include <string.h>
@@ -600,4 +601,151 @@ nimbus_metrics_executors (nimbus_metrics_t *self, const char *topology_id)
                                json_pack ("[s, i, i, b]", executor->component, executor->first_task,
                                           executor->last_task, executor->spout));
     return executors;
+}
+
+//  ---------------------------------------------------------------------
+//  Prometheus
+
+//  What a family shows: an output stream's or an input's figure (counter
+//  or histogram), or an executor's.
+typedef enum { S_STREAM, S_INPUT, S_EXECUTOR } s_scope_t;
+
+static const struct {
+    const char *name;          //  family name (counters get _total)
+    sq_prometheus_type_t type; //  counter, gauge or histogram
+    s_scope_t scope;           //  what it is per
+    int figure;                //  counter or latency index; executor: which figure
+    bool spouts;               //  only spouts' streams
+    const char *help;          //  its meaning
+} s_families[] = {
+    {"squall_stream_emitted_tuples", SQ_PROMETHEUS_COUNTER, S_STREAM, 0, false,
+     "Tuples emitted on the stream by the executor."},
+    {"squall_stream_transferred_tuples", SQ_PROMETHEUS_COUNTER, S_STREAM, 1, false,
+     "Tuples sent to tasks on the stream by the executor."},
+    {"squall_stream_acked_trees", SQ_PROMETHEUS_COUNTER, S_STREAM, 2, true,
+     "Spout tuple trees completed."},
+    {"squall_stream_failed_trees", SQ_PROMETHEUS_COUNTER, S_STREAM, 3, true,
+     "Spout tuple trees failed explicitly (timeouts apart)."},
+    {"squall_stream_timed_out_trees", SQ_PROMETHEUS_COUNTER, S_STREAM, 4, true,
+     "Spout tuple trees timed out."},
+    {"squall_stream_complete_latency_seconds", SQ_PROMETHEUS_HISTOGRAM, S_STREAM, 0, true,
+     "Time from a spout's emit to its tree's completion."},
+    {"squall_input_executed_tuples", SQ_PROMETHEUS_COUNTER, S_INPUT, 0, false,
+     "Tuples of the input given to the bolt's execute."},
+    {"squall_input_acked_tuples", SQ_PROMETHEUS_COUNTER, S_INPUT, 1, false,
+     "Tuples of the input the bolt acked."},
+    {"squall_input_failed_tuples", SQ_PROMETHEUS_COUNTER, S_INPUT, 2, false,
+     "Tuples of the input the bolt failed."},
+    {"squall_input_execute_latency_seconds", SQ_PROMETHEUS_HISTOGRAM, S_INPUT, 0, false,
+     "Time the bolt's execute took per tuple of the input."},
+    {"squall_input_process_latency_seconds", SQ_PROMETHEUS_HISTOGRAM, S_INPUT, 1, false,
+     "Time from a tuple's arrival to its ack."},
+    {"squall_executor_errors", SQ_PROMETHEUS_COUNTER, S_EXECUTOR, 0, false,
+     "Errors the executor's tasks reported."},
+    {"squall_executor_held_seconds", SQ_PROMETHEUS_GAUGE, S_EXECUTOR, 1, true,
+     "Seconds the spout was held back, by reason (max pending, backpressure, inactive)."},
+    {"squall_executor_receive_queue_population", SQ_PROMETHEUS_GAUGE, S_EXECUTOR, 2, false,
+     "Messages in the receive queue at the latest heartbeat."},
+    {"squall_executor_receive_queue_capacity", SQ_PROMETHEUS_GAUGE, S_EXECUTOR, 3, false,
+     "Size of the receive queue."},
+    {"squall_executor_capacity_ratio", SQ_PROMETHEUS_GAUGE, S_EXECUTOR, 4, false,
+     "Storm's capacity over the last 10 minutes: share of the time spent executing."},
+    {"squall_executor_uptime_seconds", SQ_PROMETHEUS_GAUGE, S_EXECUTOR, 5, false,
+     "Executor uptime at the latest heartbeat."},
+};
+
+//  Samples of family f for one executor, labels filled up to the task.
+static int
+s_write_executor (sq_prometheus_t *out, size_t f, s_executor_t *executor, const char **labels,
+                  uint64_t now_ms, sq_histogram_t *scratch)
+{
+    int rc = 0;
+    if (s_families[f].spouts && !executor->spout)
+        return 0;
+    if (s_families[f].scope == S_EXECUTOR) {
+        if (s_families[f].figure == 0)
+            return sq_prometheus_counter (
+                out, labels, nimbus_windows_counter (executor->errors, NIMBUS_WINDOW_ALL, now_ms));
+        if (s_families[f].figure == 1) {
+            for (int k = 0; rc == 0 && k < HELD_KINDS; k++) {
+                labels[6] = "reason";
+                labels[7] = s_held_kinds[k];
+                rc = sq_prometheus_gauge (
+                    out, labels,
+                    nimbus_windows_counter (executor->held[k], NIMBUS_WINDOW_ALL, now_ms) / 1e9);
+            }
+            return rc;
+        }
+        double value = (double) executor->population;
+        if (s_families[f].figure == 3)
+            value = (double) executor->capacity;
+        else if (s_families[f].figure == 5)
+            value = (double) executor->uptime_ms / 1000.0;
+        else if (s_families[f].figure == 4) {
+            uint64_t executed = 0;
+            sq_histogram_t *one = sq_histogram_new ();
+            if (!one)
+                return SQ_ENOMEM;
+            sq_histogram_reset (scratch);
+            for (s_source_t *source = zlistx_first (executor->inputs); source;
+                 source = zlistx_next (executor->inputs)) {
+                executed = s_add (executed, nimbus_windows_counter (source->counters[0],
+                                                                    NIMBUS_WINDOW_10M, now_ms));
+                nimbus_windows_histogram (source->latency[0], NIMBUS_WINDOW_10M, now_ms, one);
+                sq_histogram_merge (scratch, one);
+            }
+            sq_histogram_destroy (&one);
+            value = nimbus_windows_capacity (
+                executed, sq_histogram_mean (scratch),
+                nimbus_windows_span_ms (executor->errors, NIMBUS_WINDOW_10M, now_ms));
+        }
+        return sq_prometheus_gauge (out, labels, value);
+    }
+    bool input = s_families[f].scope == S_INPUT;
+    zlistx_t *list = input ? executor->inputs : executor->streams;
+    for (s_source_t *source = zlistx_first (list); rc == 0 && source; source = zlistx_next (list)) {
+        labels[6] = "stream";
+        labels[7] = source->stream;
+        labels[8] = input ? "source_component" : NULL;
+        labels[9] = input ? source->component : NULL;
+        if (s_families[f].type == SQ_PROMETHEUS_HISTOGRAM) {
+            nimbus_windows_histogram (source->latency[s_families[f].figure], NIMBUS_WINDOW_ALL,
+                                      now_ms, scratch);
+            rc = sq_prometheus_histogram (out, labels, scratch);
+        } else
+            rc = sq_prometheus_counter (
+                out, labels,
+                nimbus_windows_counter (source->counters[s_families[f].figure], NIMBUS_WINDOW_ALL,
+                                        now_ms));
+    }
+    return rc;
+}
+
+int
+nimbus_metrics_prometheus (nimbus_metrics_t *self, sq_prometheus_t *out, const json_t *names,
+                           uint64_t now_ms)
+{
+    assert (self && out);
+    sq_histogram_t *scratch = sq_histogram_new ();
+    if (!scratch)
+        return SQ_ENOMEM;
+    int rc = 0;
+    for (size_t f = 0; rc == 0 && f < sizeof s_families / sizeof s_families[0]; f++) {
+        rc = sq_prometheus_family (out, s_families[f].name, s_families[f].type, s_families[f].help);
+        for (s_topology_t *topology = zhashx_first (self->topologies); rc == 0 && topology;
+             topology = zhashx_next (self->topologies)) {
+            const char *id = zhashx_cursor (self->topologies);
+            const char *name = json_string_value (json_object_get (names, id));
+            for (s_executor_t *executor = zhashx_first (topology->executors); rc == 0 && executor;
+                 executor = zhashx_next (topology->executors)) {
+                char task[32];
+                snprintf (task, sizeof task, "%d-%d", executor->first_task, executor->last_task);
+                const char *labels[11] = {"topology",          name ? name : id, "component",
+                                          executor->component, "task",           task};
+                rc = s_write_executor (out, f, executor, labels, now_ms, scratch);
+            }
+        }
+    }
+    sq_histogram_destroy (&scratch);
+    return rc;
 }

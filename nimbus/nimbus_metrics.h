@@ -28,6 +28,7 @@
 
 #include "nimbus_windows.h"
 #include "sq_histogram.h"
+#include "sq_prometheus.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -111,5 +112,13 @@ json_t *nimbus_metrics_errors (nimbus_metrics_t *self, const char *topology_id,
 //  first_task, last_task, spout] arrays. Caller decrefs; NULL when out of
 //  memory.
 json_t *nimbus_metrics_executors (nimbus_metrics_t *self, const char *topology_id);
+//  Write the per executor, stream and input families in Prometheus text
+//  into out, all time (counters never go back, whatever the workers'
+//  restarts), labelled topology (its name from names, an object id ->
+//  name; the id when absent there), component, task (the executor's task
+//  range "first-last"), and stream and source_component where they
+//  apply. Returns 0, or what sq_prometheus returned (-1, SQ_ENOMEM).
+int nimbus_metrics_prometheus (nimbus_metrics_t *self, sq_prometheus_t *out, const json_t *names,
+                               uint64_t now_ms);
 
 #endif

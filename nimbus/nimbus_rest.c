@@ -1295,7 +1295,22 @@ nimbus_rest_metrics (const nimbus_rest_view_t *view)
             s_topology_sample (out, s_topology_metrics[f].name, name, value);
         }
     }
+    //  The executors' metrics, per stream and input: the topologies' names
+    //  label them.
+    json_t *ids = json_object ();
+    for (const char *name = names ? zlist_first (names) : NULL; ids && name;
+         name = zlist_next (names))
+        json_object_set_new (ids, nimbus_cluster_topology (view->cluster, name)->id,
+                             json_string (name));
     zlist_destroy (&names);
+    sq_prometheus_t *writer = ids ? sq_prometheus_new () : NULL;
+    if (writer && nimbus_metrics_prometheus (nimbus_monitor_windows (view->monitor), writer, ids,
+                                             (uint64_t) view->now_mono) == 0)
+        zchunk_extend (out, sq_prometheus_text (writer), sq_prometheus_size (writer));
+    else
+        zsys_warning ("GET /metrics: the executors' metrics are left out: %s", sq_last_error ());
+    sq_prometheus_destroy (&writer);
+    json_decref (ids);
     zchunk_extend (out, "", 1);
     char *text = strdup ((char *) zchunk_data (out));
     zchunk_destroy (&out);

@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define SEC 1000ULL           //  milliseconds in a second
 #define T0 (1000000ULL * SEC) //  fake monotonic clock at the test's start
@@ -224,6 +225,51 @@ START_TEST (test_source_cap)
 }
 END_TEST
 
+//  The Prometheus families: all-time counters per stream and input, with
+//  the topology's name, the executor's tasks and the stream as labels;
+//  latencies in seconds. A worker restart never makes a counter go back.
+START_TEST (test_prometheus)
+{
+    nimbus_metrics_t *metrics = nimbus_metrics_new ();
+    s_fold (metrics, "t-1", s_snapshot (60, 100, 90, 4, 6, 100), T0);
+    s_fold (metrics, "t-1", s_snapshot (5, 30, 20, 1, 0, 30), T0 + 10 * SEC);
+    sq_prometheus_t *out = sq_prometheus_new ();
+    json_t *names = json_pack ("{s:s}", "t-1", "probe");
+    ck_assert_int_eq (nimbus_metrics_prometheus (metrics, out, names, T0 + 10 * SEC), 0);
+    const char *text = sq_prometheus_text (out);
+    const char *expected[] = {
+        "squall_stream_emitted_tuples_total{topology=\"probe\",component=\"numbers\",task=\"1-1\","
+        "stream=\"default\"} 130\n",
+        "squall_stream_acked_trees_total{topology=\"probe\",component=\"numbers\",task=\"1-1\","
+        "stream=\"default\"} 110\n",
+        "squall_stream_failed_trees_total{topology=\"probe\",component=\"numbers\",task=\"1-1\","
+        "stream=\"default\"} 5\n",
+        "squall_stream_timed_out_trees_total{topology=\"probe\",component=\"numbers\","
+        "task=\"1-1\",stream=\"default\"} 6\n",
+        "squall_input_executed_tuples_total{topology=\"probe\",component=\"sink\",task=\"2-3\","
+        "stream=\"default\",source_component=\"numbers\"} 130\n",
+        "squall_input_failed_tuples_total{topology=\"probe\",component=\"sink\",task=\"2-3\","
+        "stream=\"default\",source_component=\"numbers\"} 5\n",
+        "squall_input_execute_latency_seconds_count{topology=\"probe\",component=\"sink\","
+        "task=\"2-3\",stream=\"default\",source_component=\"numbers\"} 130\n",
+        "squall_executor_errors_total{topology=\"probe\",component=\"sink\",task=\"2-3\"} 2\n",
+        "squall_executor_receive_queue_population{topology=\"probe\",component=\"sink\","
+        "task=\"2-3\"} 5\n",
+        "squall_executor_uptime_seconds{topology=\"probe\",component=\"numbers\",task=\"1-1\"} "
+        "5\n",
+    };
+    for (size_t e = 0; e < sizeof expected / sizeof expected[0]; e++)
+        ck_assert_msg (strstr (text, expected[e]), "missing: %s in\n%s", expected[e], text);
+    //  Spout-only families leave bolts out; one TYPE line per family.
+    ck_assert_ptr_null (strstr (text, "squall_stream_acked_trees_total{topology=\"probe\","
+                                      "component=\"sink\""));
+    ck_assert_ptr_nonnull (strstr (text, "# TYPE squall_stream_emitted_tuples_total counter\n"));
+    json_decref (names);
+    sq_prometheus_destroy (&out);
+    nimbus_metrics_destroy (&metrics);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -234,6 +280,7 @@ main (void)
     tcase_add_test (tc, test_restart);
     tcase_add_test (tc, test_forget);
     tcase_add_test (tc, test_source_cap);
+    tcase_add_test (tc, test_prometheus);
     suite_add_tcase (suite, tc);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
