@@ -28,7 +28,7 @@ typedef struct {
     char *component;                             //  inputs: the source component; else NULL
     char *stream;                                //  the stream
     nimbus_windows_t *counters[STREAM_COUNTERS]; //  per s_stream_counters or s_input_counters
-    nimbus_windows_t *latency[2];                //  complete; or execute, process
+    nimbus_windows_t *latency[2]; //  spouts' streams: complete; inputs: execute, process
 } s_source_t;
 
 typedef struct {
@@ -250,7 +250,7 @@ s_same (const char *a, const char *b)
 //  new; NULL when refused or out of memory.
 static s_source_t *
 s_source_require (s_topology_t *topology, zlistx_t *list, const char *component, const char *stream,
-                  bool input)
+                  bool input, int histograms)
 {
     for (s_source_t *source = zlistx_first (list); source; source = zlistx_next (list))
         if (s_same (source->component, component) && strcmp (source->stream, stream) == 0)
@@ -263,7 +263,7 @@ s_source_require (s_topology_t *topology, zlistx_t *list, const char *component,
     bool made = source && (source->stream = strdup (stream)) &&
                 (!component || (source->component = strdup (component))) &&
                 s_windows (source->counters, input ? INPUT_COUNTERS : STREAM_COUNTERS, false) == 0;
-    if (made && s_windows (source->latency, input ? 2 : 1, true) == 0)
+    if (made && s_windows (source->latency, (size_t) histograms, true) == 0)
         made = zlistx_add_end (list, source) != NULL;
     else
         made = false;
@@ -313,8 +313,9 @@ s_fold_executor (s_topology_t *topology, s_executor_t *executor, const json_t *e
     json_array_foreach (json_object_get (entry, "streams"), i, item)
     {
         const char *stream = json_string_value (json_object_get (item, "stream"));
-        s_source_t *source =
-            stream ? s_source_require (topology, executor->streams, NULL, stream, false) : NULL;
+        s_source_t *source = stream ? s_source_require (topology, executor->streams, NULL, stream,
+                                                        false, executor->spout ? 1 : 0)
+                                    : NULL;
         if (!source)
             continue;
         for (int c = 0; c < STREAM_COUNTERS; c++)
@@ -328,7 +329,7 @@ s_fold_executor (s_topology_t *topology, s_executor_t *executor, const json_t *e
         const char *component = json_string_value (json_object_get (item, "component"));
         const char *stream = json_string_value (json_object_get (item, "stream"));
         s_source_t *source = component && stream ? s_source_require (topology, executor->inputs,
-                                                                     component, stream, true)
+                                                                     component, stream, true, 2)
                                                  : NULL;
         if (!source)
             continue;
@@ -485,8 +486,10 @@ nimbus_metrics_stats (nimbus_metrics_t *self, const char *topology_id,
             stats->acked = s_add (stats->acked, value[2]);
             stats->failed = s_add (stats->failed, value[3]);
             stats->timed_out = s_add (stats->timed_out, value[4]);
-            nimbus_windows_histogram (source->latency[0], window, now_ms, one);
-            sq_histogram_merge (complete, one);
+            if (source->latency[0]) {
+                nimbus_windows_histogram (source->latency[0], window, now_ms, one);
+                sq_histogram_merge (complete, one);
+            }
         }
         //  Capacity is the executor's: all its inputs, whatever the filter.
         uint64_t executed_all = 0;
@@ -708,6 +711,8 @@ s_write_executor (sq_prometheus_t *out, size_t f, s_executor_t *executor, const 
         labels[7] = source->stream;
         labels[8] = input ? "source_component" : NULL;
         labels[9] = input ? source->component : NULL;
+        if (s_families[f].type == SQ_PROMETHEUS_HISTOGRAM && !source->latency[s_families[f].figure])
+            continue; //  a bolt's output streams have no complete latency
         if (s_families[f].type == SQ_PROMETHEUS_HISTOGRAM) {
             nimbus_windows_histogram (source->latency[s_families[f].figure], NIMBUS_WINDOW_ALL,
                                       now_ms, scratch);
