@@ -752,5 +752,16 @@ nimbus_metrics_prometheus (nimbus_metrics_t *self, sq_prometheus_t *out, const j
         }
     }
     sq_histogram_destroy (&scratch);
+    if (rc == 0)
+        rc = sq_prometheus_family (out, "squall_topology_metrics_refused", SQ_PROMETHEUS_COUNTER,
+                                   "Heartbeat figures nimbus did not keep: the topology has "
+                                   "more streams, inputs or executors than its caps.");
+    for (s_topology_t *topology = zhashx_first (self->topologies); rc == 0 && topology;
+         topology = zhashx_next (self->topologies)) {
+        const char *id = zhashx_cursor (self->topologies);
+        const char *name = json_string_value (json_object_get (names, id));
+        const char *labels[] = {"topology", name ? name : id, NULL};
+        rc = sq_prometheus_counter (out, labels, topology->refused);
+    }
     return rc;
 }

@@ -220,6 +220,12 @@ START_TEST (test_source_cap)
     nimbus_metrics_filter_t all = {0};
     nimbus_metrics_stats (metrics, "t-1", &all, NIMBUS_WINDOW_ALL, T0, &stats);
     ck_assert_uint_eq (stats.emitted, NIMBUS_METRICS_MAX_SOURCES);
+    sq_prometheus_t *out = sq_prometheus_new ();
+    ck_assert_int_eq (nimbus_metrics_prometheus (metrics, out, NULL, T0), 0);
+    ck_assert_ptr_nonnull (
+        strstr (sq_prometheus_text (out),
+                "\nsquall_topology_metrics_refused_total{topology=\"t-1\"} 10\n"));
+    sq_prometheus_destroy (&out);
     nimbus_metrics_stats_free (&stats);
     nimbus_metrics_destroy (&metrics);
 }
