@@ -15,9 +15,10 @@ typedef struct {
 } s_slot_t;
 
 struct _nimbus_monitor_t {
-    int64_t timeout_ms; //  silence after which a worker is dead
-    int64_t started;    //  when the monitor was created
-    zhashx_t *slots;    //  "<id>\n<supervisor>\n<port>" -> s_slot_t
+    int64_t timeout_ms;        //  silence after which a worker is dead
+    int64_t started;           //  when the monitor was created
+    zhashx_t *slots;           //  "<id>\n<supervisor>\n<port>" -> s_slot_t
+    nimbus_metrics_t *windows; //  the metrics' windows per topology
 };
 
 static void
@@ -49,7 +50,10 @@ nimbus_monitor_new (int64_t timeout_ms, int64_t now)
     self->timeout_ms = timeout_ms;
     self->started = now;
     self->slots = zhashx_new ();
-    if (!self->slots) {
+    self->windows = nimbus_metrics_new ();
+    if (!self->slots || !self->windows) {
+        zhashx_destroy (&self->slots);
+        nimbus_metrics_destroy (&self->windows);
         free (self);
         return NULL;
     }
@@ -65,6 +69,7 @@ nimbus_monitor_destroy (nimbus_monitor_t **self_p)
     if (!self)
         return;
     zhashx_destroy (&self->slots);
+    nimbus_metrics_destroy (&self->windows);
     free (self);
     *self_p = NULL;
 }
@@ -129,6 +134,14 @@ nimbus_monitor_forget (nimbus_monitor_t *self, const char *topology_id)
     assert (self);
     assert (topology_id);
     s_forget (self, topology_id, NULL);
+    nimbus_metrics_forget (self->windows, topology_id);
+}
+
+nimbus_metrics_t *
+nimbus_monitor_windows (nimbus_monitor_t *self)
+{
+    assert (self);
+    return self->windows;
 }
 
 int

@@ -3,7 +3,8 @@
     Every worker sends nimbus a heartbeat every few seconds
     (doc/control.md). The monitor keeps, in memory only, the time and the
     counters of the last heartbeat of each watched slot (topology id,
-    supervisor, port), the latest executor metrics it sent, and the time
+    supervisor, port), the latest executor metrics it sent (and, in a
+    nimbus_metrics it owns, their windows per executor), and the time
     the slot was assigned; it adds the
     counters up per topology (for `storm-submit list`) and tells which
     workers have been silent for longer than nimbus.task.timeout.secs:
@@ -22,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "nimbus_metrics.h"
 #include "nimbus_scheduler.h"
 #include "sq_assignment.h"
 
@@ -57,6 +59,10 @@ int nimbus_monitor_store_metrics (nimbus_monitor_t *self, const char *topology_i
 //  with metrics or until it is forgotten.
 const json_t *nimbus_monitor_metrics (nimbus_monitor_t *self, const char *topology_id,
                                       const char *supervisor_id, int port);
+//  The windows the heartbeats' metrics are folded into
+//  (nimbus_metrics_fold); nimbus_monitor_forget forgets a topology's.
+//  Owned by the monitor.
+nimbus_metrics_t *nimbus_monitor_windows (nimbus_monitor_t *self);
 //  The latest metrics of every watched slot of the topology that sent
 //  some: an array of {"supervisor": id, "port": n, "metrics": object}.
 //  Caller decrefs; NULL when out of memory.

@@ -453,23 +453,204 @@ s_executor_id (const nimbus_executor_t *executor)
     return json_string (text);
 }
 
-//  The heartbeat counters as Storm's topologyStats: one entry, all time.
-static json_t *
-s_topology_stats (const nimbus_rest_view_t *view, const sq_topology_record_t *record)
+//  ---------------------------------------------------------------------
+//  Metrics: the heartbeats' executor metrics, per window (nimbus_metrics)
+
+//  The window a route asks for: Storm's windows by their seconds (600,
+//  10800, 86400); another number takes the shortest window at least that
+//  long, beyond a day all time.
+static nimbus_window_t
+s_window (const nimbus_rest_route_t *route)
 {
-    json_t *totals = nimbus_monitor_totals (view->monitor, record->id);
-    if (!totals)
-        return NULL;
-    json_int_t failed = json_integer_value (json_object_get (totals, "failed"));
-    json_int_t timed_out = json_integer_value (json_object_get (totals, "timed_out"));
-    json_t *stats =
-        json_pack ("[{s:s, s:s, s:I, s:I, s:I, s:I, s:I}]", "windowPretty", "All time", "window",
-                   ":all-time", "emitted", json_integer_value (json_object_get (totals, "emitted")),
-                   "acked", json_integer_value (json_object_get (totals, "acked")), "failed",
-                   failed + timed_out, "timedOut", timed_out, "executed",
-                   json_integer_value (json_object_get (totals, "executed")));
-    json_decref (totals);
-    return stats;
+    if (route->window_secs <= 0)
+        return NIMBUS_WINDOW_ALL;
+    for (nimbus_window_t w = NIMBUS_WINDOW_10M; w < NIMBUS_WINDOW_ALL; w++)
+        if ((uint64_t) route->window_secs * 1000 <= nimbus_windows_length_ms (w))
+            return w;
+    return NIMBUS_WINDOW_ALL;
+}
+
+//  Storm's window and windowPretty of a window.
+static void
+s_set_window_names (json_t *object, nimbus_window_t window)
+{
+    char pretty[64] = "All time";
+    if (window != NIMBUS_WINDOW_ALL)
+        nimbus_rest_pretty_duration ((int64_t) (nimbus_windows_length_ms (window) / 1000), pretty,
+                                     sizeof pretty);
+    json_object_set_new (object, "window", json_string (nimbus_windows_name (window)));
+    json_object_set_new (object, "windowPretty", json_string (pretty));
+}
+
+//  Storm writes latencies and capacity as strings with 3 decimals.
+static json_t *
+s_decimal (double value)
+{
+    char text[64];
+    snprintf (text, sizeof text, "%.3f", value);
+    return json_string (text);
+}
+
+//  A latency as Storm's mean in milliseconds (key), plus Squall's
+//  keyP50, keyP99 and keyMax from the histogram.
+static void
+s_set_latency (json_t *object, const char *key, const sq_histogram_t *histogram)
+{
+    char name[64];
+    json_object_set_new (object, key, s_decimal (sq_histogram_mean (histogram) / 1e6));
+    snprintf (name, sizeof name, "%sP50", key);
+    json_object_set_new (object, name,
+                         s_decimal ((double) sq_histogram_quantile (histogram, 0.5) / 1e6));
+    snprintf (name, sizeof name, "%sP99", key);
+    json_object_set_new (object, name,
+                         s_decimal ((double) sq_histogram_quantile (histogram, 0.99) / 1e6));
+    snprintf (name, sizeof name, "%sMax", key);
+    json_object_set_new (object, name, s_decimal ((double) sq_histogram_max (histogram) / 1e6));
+}
+
+//  Storm's counters and latencies of a spout's or a bolt's stats, and
+//  Squall's additions: timedOut (Storm's failed counts fails plus
+//  timeouts), the latency quantiles, the spout's held seconds and the
+//  receive queue.
+static void
+s_set_stats (json_t *object, const nimbus_metrics_stats_t *stats, bool spout)
+{
+    json_object_set_new (object, "emitted", json_integer ((json_int_t) stats->emitted));
+    json_object_set_new (object, "transferred", json_integer ((json_int_t) stats->transferred));
+    json_object_set_new (object, "acked", json_integer ((json_int_t) stats->acked));
+    json_object_set_new (object, "failed",
+                         json_integer ((json_int_t) (stats->failed + stats->timed_out)));
+    if (spout) {
+        json_object_set_new (object, "timedOut", json_integer ((json_int_t) stats->timed_out));
+        s_set_latency (object, "completeLatency", stats->complete_latency);
+        json_object_set_new (object, "heldSecs",
+                             json_pack ("{s:f, s:f, s:f}", "maxPending", stats->held_ns[0] / 1e9,
+                                        "backpressure", stats->held_ns[1] / 1e9, "inactive",
+                                        stats->held_ns[2] / 1e9));
+    } else {
+        json_object_set_new (object, "executed", json_integer ((json_int_t) stats->executed));
+        s_set_latency (object, "executeLatency", stats->execute_latency);
+        s_set_latency (object, "processLatency", stats->process_latency);
+        json_object_set_new (object, "capacity", s_decimal (stats->capacity));
+    }
+    //  The "why trees failed" counts (timeouts held by the component)
+    //  join here, as Squall additions, when the snapshot carries them.
+    json_object_set_new (object, "receiveQueuePopulation",
+                         json_integer ((json_int_t) stats->queue_population));
+    json_object_set_new (
+        object, "receiveQueuePercentFull",
+        json_real (stats->queue_capacity
+                       ? 100.0 * (double) stats->queue_population / (double) stats->queue_capacity
+                       : 0.0));
+}
+
+//  Add up the sources filter selects over window into stats; false when
+//  out of memory (stats then not initialised).
+static bool
+s_stats (const nimbus_rest_view_t *view, const char *topology_id,
+         const nimbus_metrics_filter_t *filter, nimbus_window_t window,
+         nimbus_metrics_stats_t *stats)
+{
+    if (nimbus_metrics_stats_init (stats))
+        return false;
+    nimbus_metrics_stats (nimbus_monitor_windows (view->monitor), topology_id, filter, window,
+                          (uint64_t) view->now_mono, stats);
+    return true;
+}
+
+//  A component id as Storm's encoded ids write it: percent-encoded but for
+//  letters, digits and -_.~.
+static json_t *
+s_encoded (const char *id)
+{
+    char text[3 * NIMBUS_REST_MAX_ID + 1];
+    size_t at = 0;
+    for (const unsigned char *c = (const unsigned char *) id; *c && at + 4 <= sizeof text; c++) {
+        if (isalnum (*c) || strchr ("-_.~", *c))
+            text[at++] = (char) *c;
+        else
+            at += (size_t) snprintf (text + at, 4, "%%%02X", *c);
+    }
+    text[at] = 0;
+    return json_string (text);
+}
+
+//  Storm's topologyStats: one entry per window, spouts' trees and every
+//  component's emitted and transferred; Squall adds timedOut and executed.
+static json_t *
+s_topology_stats (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
+                  const sq_topology_record_t *record)
+{
+    json_t *entries = json_array ();
+    for (nimbus_window_t w = 0; entries && w < NIMBUS_WINDOW_COUNT; w++) {
+        nimbus_metrics_stats_t all, spouts;
+        nimbus_metrics_filter_t filter = {.sys = route->sys};
+        if (!s_stats (view, record->id, &filter, w, &all))
+            break;
+        filter.spouts = true;
+        if (!s_stats (view, record->id, &filter, w, &spouts)) {
+            nimbus_metrics_stats_free (&all);
+            break;
+        }
+        json_t *entry = json_object ();
+        if (entry) {
+            s_set_window_names (entry, w);
+            s_set_stats (entry, &spouts, true);
+            json_object_set_new (entry, "emitted", json_integer ((json_int_t) all.emitted));
+            json_object_set_new (entry, "transferred", json_integer ((json_int_t) all.transferred));
+            json_object_set_new (entry, "executed", json_integer ((json_int_t) all.executed));
+        }
+        nimbus_metrics_stats_free (&all);
+        nimbus_metrics_stats_free (&spouts);
+        if (json_array_append_new (entries, entry))
+            json_decref (entries), entries = NULL;
+    }
+    return entries;
+}
+
+//  Storm's error fields of an error record ({"time_ms", "task", "error"}):
+//  errorTime (ms), errorLapsedSecs, errorHost and errorPort of the worker
+//  running the task; Squall adds errorTask.
+static void
+s_set_error (json_t *object, const nimbus_rest_view_t *view, const sq_assignment_t *assignment,
+             const json_t *error, const char *text_key)
+{
+    json_int_t time_ms = json_integer_value (json_object_get (error, "time_ms"));
+    json_int_t task = json_integer_value (json_object_get (error, "task"));
+    json_object_set_new (object, text_key, json_incref (json_object_get (error, "error")));
+    json_object_set_new (object, "errorTime", json_integer (time_ms));
+    json_int_t lapsed = view->now - time_ms / 1000;
+    json_object_set_new (object, "errorLapsedSecs", json_integer (lapsed > 0 ? lapsed : 0));
+    json_object_set_new (object, "errorTask", json_integer (task));
+    const sq_assignment_worker_t *worker =
+        assignment ? sq_assignment_find_task (assignment, (int) task) : NULL;
+    if (worker) {
+        json_object_set_new (object, "errorHost", json_string (worker->host));
+        json_object_set_new (object, "errorPort", json_integer (worker->port));
+    }
+}
+
+//  A component's stats over the route's window, into entry, with its last
+//  error (Storm's lastError and the error fields; "" when none).
+static void
+s_set_component_stats (json_t *entry, const nimbus_rest_view_t *view,
+                       const nimbus_rest_route_t *route, const sq_topology_record_t *record,
+                       const char *component, bool spout)
+{
+    nimbus_metrics_stats_t stats;
+    nimbus_metrics_filter_t filter = {.component = component, .sys = route->sys};
+    if (s_stats (view, record->id, &filter, s_window (route), &stats)) {
+        s_set_stats (entry, &stats, spout);
+        nimbus_metrics_stats_free (&stats);
+    }
+    json_t *errors =
+        nimbus_metrics_errors (nimbus_monitor_windows (view->monitor), record->id, component, 1);
+    if (json_array_size (errors))
+        s_set_error (entry, view, s_assignment (view, record), json_array_get (errors, 0),
+                     "lastError");
+    else
+        json_object_set_new (entry, "lastError", json_string (""));
+    json_decref (errors);
 }
 
 //  The executor starting at first_task, or NULL. Executors come in task
@@ -539,9 +720,11 @@ s_component_counts (const nimbus_executor_t *executors, size_t count, const char
 //  Storm's spouts and bolts arrays, with what nimbus knows of each
 //  component: its executors and tasks.
 static void
-s_set_components (json_t *answer, const nimbus_executor_t *executors, size_t count,
-                  const json_t *components, bool sys)
+s_set_components (json_t *answer, const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
+                  const sq_topology_record_t *record, const nimbus_executor_t *executors,
+                  size_t count, const json_t *components)
 {
+    bool sys = route->sys;
     json_t *spouts = json_array ();
     json_t *bolts = json_array ();
     for (size_t x = 0; spouts && bolts && x < count; x++) {
@@ -556,10 +739,15 @@ s_set_components (json_t *answer, const nimbus_executor_t *executors, size_t cou
             task_count += executors[y].last_task - executors[y].first_task + 1;
         }
         bool spout = strcmp (s_component_type (components, component), "spout") == 0;
-        json_array_append_new (spout ? spouts : bolts,
-                               json_pack ("{s:s, s:I, s:I}", spout ? "spoutId" : "boltId",
-                                          component, "executors", executor_count, "tasks",
-                                          task_count));
+        json_t *entry = json_pack ("{s:s, s:s, s:I, s:I}", spout ? "spoutId" : "boltId", component,
+                                   spout ? "encodedSpoutId" : "encodedBoltId", component,
+                                   "executors", executor_count, "tasks", task_count);
+        if (entry) {
+            json_object_set_new (entry, spout ? "encodedSpoutId" : "encodedBoltId",
+                                 s_encoded (component));
+            s_set_component_stats (entry, view, route, record, component, spout);
+        }
+        json_array_append_new (spout ? spouts : bolts, entry);
     }
     json_object_set_new (answer, "spouts", spouts);
     json_object_set_new (answer, "bolts", bolts);
@@ -595,8 +783,8 @@ s_topology (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
         json_integer (sq_config_int (record->config, "topology.message.timeout.secs", 30)));
     json_object_set_new (answer, "debug",
                          json_boolean (sq_config_bool (record->config, "topology.debug", false)));
-    json_object_set_new (answer, "topologyStats", s_topology_stats (view, record));
-    s_set_components (answer, executors, count, s_components (view, record), route->sys);
+    json_object_set_new (answer, "topologyStats", s_topology_stats (view, route, record));
+    s_set_components (answer, view, route, record, executors, count, s_components (view, record));
     json_object_set_new (
         answer, "workers",
         s_workers (record, s_assignment (view, record), executors, count, route->sys));
@@ -605,6 +793,108 @@ s_topology (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
         json_object_set_new (configuration, "storm.id", json_string (record->id));
     json_object_set_new (answer, "configuration", configuration);
     return answer;
+}
+
+//  Storm's spoutSummary or boltStats: the component's stats per window.
+static json_t *
+s_component_windows (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
+                     const char *topology_id, const char *component, bool spout)
+{
+    json_t *entries = json_array ();
+    for (nimbus_window_t w = 0; entries && w < NIMBUS_WINDOW_COUNT; w++) {
+        nimbus_metrics_stats_t stats;
+        nimbus_metrics_filter_t filter = {.component = component, .sys = route->sys};
+        if (!s_stats (view, topology_id, &filter, w, &stats))
+            break;
+        json_t *entry = json_object ();
+        if (entry) {
+            s_set_window_names (entry, w);
+            s_set_stats (entry, &stats, spout);
+        }
+        nimbus_metrics_stats_free (&stats);
+        if (json_array_append_new (entries, entry))
+            json_decref (entries), entries = NULL;
+    }
+    return entries;
+}
+
+//  Storm's outputStats (per stream) or, when inputs, inputStats (per
+//  input component and stream) of a component over the route's window.
+static json_t *
+s_component_streams (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
+                     const char *topology_id, const char *component, bool spout, bool inputs)
+{
+    nimbus_metrics_t *metrics = nimbus_monitor_windows (view->monitor);
+    json_t *keys = nimbus_metrics_keys (metrics, topology_id, component, inputs, route->sys);
+    json_t *entries = keys ? json_array () : NULL;
+    size_t i;
+    json_t *key;
+    json_array_foreach (keys, i, key)
+    {
+        if (!entries)
+            break;
+        nimbus_metrics_filter_t filter = {.component = component, .sys = route->sys};
+        if (inputs) {
+            filter.input_component = json_string_value (json_array_get (key, 0));
+            filter.input_stream = json_string_value (json_array_get (key, 1));
+        } else
+            filter.stream = json_string_value (key);
+        nimbus_metrics_stats_t stats;
+        if (!s_stats (view, topology_id, &filter, s_window (route), &stats))
+            break;
+        json_t *entry = json_object ();
+        if (entry && inputs) {
+            json_object_set_new (entry, "component", json_string (filter.input_component));
+            json_object_set_new (entry, "encodedComponentId", s_encoded (filter.input_component));
+            json_object_set_new (entry, "stream", json_string (filter.input_stream));
+            json_object_set_new (entry, "executed", json_integer ((json_int_t) stats.executed));
+            json_object_set_new (entry, "acked", json_integer ((json_int_t) stats.acked));
+            json_object_set_new (entry, "failed", json_integer ((json_int_t) stats.failed));
+            s_set_latency (entry, "executeLatency", stats.execute_latency);
+            s_set_latency (entry, "processLatency", stats.process_latency);
+        } else if (entry) {
+            json_object_set_new (entry, "stream", json_string (filter.stream));
+            json_object_set_new (entry, "emitted", json_integer ((json_int_t) stats.emitted));
+            json_object_set_new (entry, "transferred",
+                                 json_integer ((json_int_t) stats.transferred));
+            if (spout) {
+                json_object_set_new (entry, "acked", json_integer ((json_int_t) stats.acked));
+                json_object_set_new (entry, "failed",
+                                     json_integer ((json_int_t) (stats.failed + stats.timed_out)));
+                json_object_set_new (entry, "timedOut",
+                                     json_integer ((json_int_t) stats.timed_out));
+                s_set_latency (entry, "completeLatency", stats.complete_latency);
+            }
+        }
+        nimbus_metrics_stats_free (&stats);
+        if (json_array_append_new (entries, entry))
+            json_decref (entries), entries = NULL;
+    }
+    json_decref (keys);
+    return entries;
+}
+
+//  Storm's componentErrors: the latest errors of the component's tasks,
+//  newest first (at most 10 per task, as the workers keep them).
+static json_t *
+s_component_errors (const nimbus_rest_view_t *view, const sq_topology_record_t *record,
+                    const char *component)
+{
+    json_t *errors = nimbus_metrics_errors (nimbus_monitor_windows (view->monitor), record->id,
+                                            component, SIZE_MAX);
+    json_t *entries = errors ? json_array () : NULL;
+    size_t i;
+    json_t *error;
+    json_array_foreach (errors, i, error)
+    {
+        json_t *entry = json_object ();
+        if (entry)
+            s_set_error (entry, view, s_assignment (view, record), error, "error");
+        if (!entries || json_array_append_new (entries, entry))
+            break;
+    }
+    json_decref (errors);
+    return entries;
 }
 
 static json_t *
@@ -620,6 +910,8 @@ s_component (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
         return nimbus_rest_error (404, "no component with that id in this topology (or nimbus "
                                        "does not know its components yet)");
     }
+    const json_t *components = s_components (view, record);
+    bool spout = strcmp (s_component_type (components, route->component_id), "spout") == 0;
     const sq_assignment_t *assignment = s_assignment (view, record);
     json_t *executor_stats = json_array ();
     for (size_t x = 0; executor_stats && x < count; x++) {
@@ -628,6 +920,20 @@ s_component (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
         const sq_assignment_worker_t *worker =
             assignment ? sq_assignment_find_task (assignment, executors[x].first_task) : NULL;
         json_t *entry = json_pack ("{s:o}", "id", s_executor_id (&executors[x]));
+        if (entry) {
+            json_object_set_new (entry, "encodedId", json_incref (json_object_get (entry, "id")));
+            nimbus_metrics_stats_t stats;
+            nimbus_metrics_filter_t filter = {.component = route->component_id,
+                                              .first_task = executors[x].first_task,
+                                              .sys = route->sys};
+            if (s_stats (view, record->id, &filter, s_window (route), &stats)) {
+                s_set_stats (entry, &stats, spout);
+                if (stats.executors)
+                    s_set_uptime (entry, "uptime", "uptimeSeconds",
+                                  (int64_t) (stats.uptime_ms / 1000));
+                nimbus_metrics_stats_free (&stats);
+            }
+        }
         if (entry && worker) {
             json_object_set_new (entry, "host", json_string (worker->host));
             json_object_set_new (entry, "port", json_integer (worker->port));
@@ -636,16 +942,26 @@ s_component (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
         if (json_array_append_new (executor_stats, entry))
             json_decref (executor_stats), executor_stats = NULL;
     }
-    const json_t *components = s_components (view, record);
     json_t *answer = json_pack (
-        "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:b, s:[], s:o}", "id", route->component_id,
+        "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:b, s:b, s:o, s:o}", "id", route->component_id,
         "name", record->name, "topologyId", record->id, "topologyStatus", s_status (view, record),
-        "componentType", s_component_type (components, route->component_id), "executors",
-        executor_count, "tasks", task_count, "debug",
-        sq_config_bool (record->config, "topology.debug", false), "schedulerDisplayResource", 0,
-        "componentErrors", "executorStats", executor_stats);
-    if (answer)
-        s_set_window (answer, route);
+        "componentType", spout ? "spout" : "bolt", "executors", executor_count, "tasks", task_count,
+        "debug", sq_config_bool (record->config, "topology.debug", false),
+        "schedulerDisplayResource", 0, "componentErrors",
+        s_component_errors (view, record, route->component_id), "executorStats", executor_stats);
+    if (!answer)
+        return NULL;
+    s_set_window (answer, route);
+    json_object_set_new (answer, "encodedId", s_encoded (route->component_id));
+    json_object_set_new (answer, spout ? "spoutSummary" : "boltStats",
+                         s_component_windows (view, route, record->id, route->component_id, spout));
+    json_object_set_new (
+        answer, "outputStats",
+        s_component_streams (view, route, record->id, route->component_id, spout, false));
+    if (!spout)
+        json_object_set_new (
+            answer, "inputStats",
+            s_component_streams (view, route, record->id, route->component_id, spout, true));
     return answer;
 }
 
@@ -678,10 +994,25 @@ s_visualization (const nimbus_rest_view_t *view, const nimbus_rest_route_t *rout
                                    ":sani-stream", stream, ":grouping",
                                    json_string_value (json_object_get (input, "grouping"))));
         }
-        json_object_set_new (answer, id,
-                             json_pack ("{s:s, s:o}", ":type",
-                                        json_string_value (json_object_get (component, "type")),
-                                        ":inputs", inputs ? inputs : json_array ()));
+        json_t *entry = json_pack ("{s:s, s:o}", ":type",
+                                   json_string_value (json_object_get (component, "type")),
+                                   ":inputs", inputs ? inputs : json_array ());
+        //  Storm's :capacity, :latency (mean ms: execute for bolts,
+        //  complete for spouts) and :transferred over the route's window.
+        nimbus_metrics_stats_t stats;
+        nimbus_metrics_filter_t filter = {.component = id, .sys = route->sys};
+        if (entry && s_stats (view, record->id, &filter, s_window (route), &stats)) {
+            bool spout = strcmp (s_component_type (components, id), "spout") == 0;
+            json_object_set_new (entry, ":capacity", json_real (stats.capacity));
+            json_object_set_new (entry, ":latency",
+                                 json_real (sq_histogram_mean (spout ? stats.complete_latency
+                                                                     : stats.execute_latency) /
+                                            1e6));
+            json_object_set_new (entry, ":transferred",
+                                 json_integer ((json_int_t) stats.transferred));
+            nimbus_metrics_stats_free (&stats);
+        }
+        json_object_set_new (answer, id, entry);
     }
     return answer;
 }
@@ -964,7 +1295,22 @@ nimbus_rest_metrics (const nimbus_rest_view_t *view)
             s_topology_sample (out, s_topology_metrics[f].name, name, value);
         }
     }
+    //  The executors' metrics, per stream and input: the topologies' names
+    //  label them.
+    json_t *ids = json_object ();
+    for (const char *name = names ? zlist_first (names) : NULL; ids && name;
+         name = zlist_next (names))
+        json_object_set_new (ids, nimbus_cluster_topology (view->cluster, name)->id,
+                             json_string (name));
     zlist_destroy (&names);
+    sq_prometheus_t *writer = ids ? sq_prometheus_new () : NULL;
+    if (writer && nimbus_metrics_prometheus (nimbus_monitor_windows (view->monitor), writer, ids,
+                                             (uint64_t) view->now_mono) == 0)
+        zchunk_extend (out, sq_prometheus_text (writer), sq_prometheus_size (writer));
+    else
+        zsys_warning ("GET /metrics: the executors' metrics are left out: %s", sq_last_error ());
+    sq_prometheus_destroy (&writer);
+    json_decref (ids);
     zchunk_extend (out, "", 1);
     char *text = strdup ((char *) zchunk_data (out));
     zchunk_destroy (&out);

@@ -592,9 +592,14 @@ s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
         self->stale_heartbeats++;
         zsys_debug ("heartbeat of a slot not assigned topology=%s id=%s worker=%s:%d",
                     fields->topology, fields->id, fields->supervisor, fields->port);
-    } else if (fields->metrics)
+    } else if (fields->metrics) {
         nimbus_monitor_store_metrics (self->monitor, fields->id, fields->supervisor, fields->port,
                                       fields->metrics);
+        if (nimbus_metrics_fold (nimbus_monitor_windows (self->monitor), fields->id,
+                                 fields->metrics, (uint64_t) zclock_mono ()))
+            zsys_warning ("topology id=%s: out of memory folding a heartbeat's metrics",
+                          fields->id);
+    }
 }
 
 //  ---------------------------------------------------------------------

@@ -15,7 +15,12 @@
 #include "sq_control.h"
 #include "sq_grouping.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <czmq.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -811,6 +816,140 @@ START_TEST (test_reset_timeout_and_task_hooks_across_workers)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  Metrics in nimbus's REST API and /metrics
+
+//  GET path from nimbus's HTTP port (HTTP/1.0: nimbus closes when done);
+//  the body, or NULL when no 200 answer came within 10 s. Caller frees.
+static char *
+s_ui_get (const char *path)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    ck_assert (fd >= 0);
+    struct timeval timeout = {10, 0};
+    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    struct sockaddr_in address = {.sin_family = AF_INET,
+                                  .sin_port =
+                                      htons ((uint16_t) cluster_harness_ui_port (s_cluster)),
+                                  .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+    char *request = zsys_sprintf ("GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    zchunk_t *answer = zchunk_new (NULL, 1 << 16);
+    if (connect (fd, (struct sockaddr *) &address, sizeof address) == 0 &&
+        send (fd, request, strlen (request), MSG_NOSIGNAL) == (ssize_t) strlen (request)) {
+        char buffer[4096];
+        ssize_t got;
+        while ((got = recv (fd, buffer, sizeof buffer, 0)) > 0)
+            zchunk_extend (answer, buffer, (size_t) got);
+    }
+    close (fd);
+    zstr_free (&request);
+    zchunk_extend (answer, "", 1);
+    const char *text = (const char *) zchunk_data (answer);
+    const char *body = strstr (text, "\r\n\r\n");
+    char *result = strncmp (text, "HTTP/1.1 200 ", 13) == 0 && body ? strdup (body + 4) : NULL;
+    zchunk_destroy (&answer);
+    return result;
+}
+
+//  GET path as JSON, or NULL. Caller decrefs.
+static json_t *
+s_ui_json (const char *path)
+{
+    char *body = s_ui_get (path);
+    json_t *json = body ? json_loads (body, 0, NULL) : NULL;
+    free (body);
+    return json;
+}
+
+//  The integer key of the entry of array whose field id_key is id, or -1.
+static json_int_t
+s_field (json_t *array, const char *id_key, const char *id, const char *key)
+{
+    size_t index;
+    json_t *entry;
+    json_array_foreach (array, index, entry)
+    {
+        if (strcmp (json_string_value (json_object_get (entry, id_key)) ?: "", id) == 0)
+            return json_is_integer (json_object_get (entry, key))
+                       ? json_integer_value (json_object_get (entry, key))
+                       : -1;
+    }
+    return -1;
+}
+
+//  The probe spout emits exactly PROBE_MESSAGES numbers; the sink drops
+//  the first delivery of every DROP_EVERY-th, whose trees time out and
+//  are emitted again. Nimbus's REST API and /metrics, fed by the workers'
+//  heartbeats, must end with exactly those counts.
+START_TEST (test_metrics_rest_and_prometheus)
+{
+    enum { DROP_EVERY = 100, DROPPED = PROBE_MESSAGES / DROP_EVERY };
+    s_submit_probe_with ("2", "2", "600", 3, DROP_EVERY, "probe.groupings=false");
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+    sq_assignment_t *assignment = s_assignment ("probe");
+    ck_assert_ptr_nonnull (assignment);
+    char path[512];
+    snprintf (path, sizeof path, "/api/v1/topology/%s", assignment->topology_id);
+    //  Heartbeats come every few seconds: poll until the spout's last
+    //  acks have reached nimbus.
+    json_t *answer = NULL;
+    json_t *spouts = NULL, *bolts = NULL;
+    long long deadline = test_processes_now_ms () + 30000;
+    while (test_processes_now_ms () < deadline) {
+        json_decref (answer);
+        answer = s_ui_json (path);
+        spouts = json_object_get (answer, "spouts");
+        bolts = json_object_get (answer, "bolts");
+        if (s_field (spouts, "spoutId", "numbers", "acked") == PROBE_MESSAGES &&
+            s_field (bolts, "boltId", "sink", "executed") == PROBE_MESSAGES + DROPPED)
+            break;
+        usleep (200000);
+    }
+    ck_assert_msg (answer, "no answer from %s", path);
+    ck_assert_int_eq (s_field (spouts, "spoutId", "numbers", "acked"), PROBE_MESSAGES);
+    ck_assert_int_eq (s_field (spouts, "spoutId", "numbers", "emitted"), PROBE_MESSAGES + DROPPED);
+    ck_assert_int_eq (s_field (spouts, "spoutId", "numbers", "timedOut"), DROPPED);
+    ck_assert_int_eq (s_field (spouts, "spoutId", "numbers", "failed"), DROPPED);
+    ck_assert_int_eq (s_field (bolts, "boltId", "sink", "executed"), PROBE_MESSAGES + DROPPED);
+    ck_assert_int_eq (s_field (bolts, "boltId", "sink", "acked"), PROBE_MESSAGES);
+    ck_assert_int_eq (s_field (bolts, "boltId", "sink", "failed"), 0);
+    ck_assert_int_eq (s_field (bolts, "boltId", "relay", "executed"), PROBE_MESSAGES + DROPPED);
+    //  The run took less than 10 minutes: the 600 s window holds it all.
+    json_t *stats = json_object_get (answer, "topologyStats");
+    ck_assert_int_eq (s_field (stats, "window", "600", "acked"), PROBE_MESSAGES);
+    ck_assert_int_eq (s_field (stats, "window", ":all-time", "timedOut"), DROPPED);
+    json_decref (answer);
+
+    //  The spout's executor, as /metrics labels it.
+    snprintf (path, sizeof path, "/api/v1/topology/%s/component/numbers", assignment->topology_id);
+    answer = s_ui_json (path);
+    const char *id = json_string_value (
+        json_object_get (json_array_get (json_object_get (answer, "executorStats"), 0), "id"));
+    int first = 0, last = 0;
+    ck_assert_msg (id && sscanf (id, "[%d-%d]", &first, &last) == 2, "no executor id");
+    char task[64];
+    snprintf (task, sizeof task, "%d-%d", first, last);
+    json_decref (answer);
+
+    char *text = s_ui_get ("/metrics");
+    ck_assert_ptr_nonnull (text);
+    char line[256];
+    snprintf (line, sizeof line,
+              "squall_stream_acked_trees_total{topology=\"probe\",component=\"numbers\","
+              "task=\"%s\",stream=\"default\"} %d\n",
+              task, PROBE_MESSAGES);
+    ck_assert_msg (strstr (text, line), "/metrics lacks %s", line);
+    snprintf (line, sizeof line,
+              "squall_stream_timed_out_trees_total{topology=\"probe\",component=\"numbers\","
+              "task=\"%s\",stream=\"default\"} %d\n",
+              task, DROPPED);
+    ck_assert_msg (strstr (text, line), "/metrics lacks %s", line);
+    free (text);
+    sq_assignment_destroy (&assignment);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -847,6 +986,12 @@ main (void)
     tcase_set_timeout (tcase, 300);
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
     tcase_add_test (tcase, test_reset_timeout_and_task_hooks_across_workers);
+    suite_add_tcase (suite, tcase);
+    //  CK_RUN_CASE=metrics runs just it.
+    tcase = tcase_create ("metrics");
+    tcase_set_timeout (tcase, 300);
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_add_test (tcase, test_metrics_rest_and_prometheus);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);

@@ -24,6 +24,7 @@
 #include "sq_topology_record.h"
 #include "sq_config.h"
 #include "sq_control.h"
+#include "sq_histogram.h"
 #include "sq_sha256.h"
 #include "sq_topology.h"
 #include "sq_zk.h"
@@ -1293,6 +1294,187 @@ START_TEST (test_rest_answers)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  Metrics carried by heartbeats, in the REST answers and /metrics
+
+//  A histogram's JSON form holding count values of value_ns each.
+static json_t *
+s_latencies (int count, uint64_t value_ns)
+{
+    sq_histogram_t *histogram = sq_histogram_new ();
+    for (int v = 0; v < count; v++)
+        sq_histogram_record (histogram, value_ns);
+    json_t *json = sq_histogram_encode (histogram);
+    sq_histogram_destroy (&histogram);
+    return json;
+}
+
+//  A heartbeat's metrics: the spout "sentences" (tasks spout_task) and
+//  the first "split" executor (tasks split_first..split_last), up for
+//  uptime_secs, with the cumulative counts given; error: one error of the
+//  spout's task, or none.
+static json_t *
+s_metrics (int spout_task, int split_first, int split_last, int uptime_secs, int emitted, int acked,
+           int failed, int timed_out, bool error)
+{
+    json_t *errors =
+        error ? json_pack ("[{s:I, s:i, s:s}]", "time_ms", (json_int_t) time (NULL) * 1000, "task",
+                           spout_task, "error", "spout trouble")
+              : json_array ();
+    json_t *spout = json_pack (
+        "{s:s, s:b, s:[i,i], s:I, s:i, s:{s:i, s:i}, s:{s:i, s:i, s:i}, s:[{s:s, s:i, s:i, s:i, "
+        "s:i, s:i, s:o}], s:[], s:o, s:[]}",
+        "component", "sentences", "spout", 1, "tasks", spout_task, spout_task, "uptime_ns",
+        (json_int_t) uptime_secs * 1000000000, "errors_total", error ? 1 : 0, "queue", "population",
+        0, "capacity", 1024, "held_ns", "max_pending", 0, "backpressure", 0, "inactive", 0,
+        "streams", "stream", "default", "emitted", emitted, "transferred", emitted, "acked", acked,
+        "failed", failed, "timed_out", timed_out, "complete_latency", s_latencies (acked, 2000000),
+        "inputs", "errors", errors, "user");
+    json_t *split = json_pack (
+        "{s:s, s:b, s:[i,i], s:I, s:i, s:{s:i, s:i}, s:{s:i, s:i, s:i}, s:[], s:[{s:s, s:s, s:i, "
+        "s:i, s:i, s:o, s:o}], s:[], s:[]}",
+        "component", "split", "spout", 0, "tasks", split_first, split_last, "uptime_ns",
+        (json_int_t) uptime_secs * 1000000000, "errors_total", 0, "queue", "population", 2,
+        "capacity", 1024, "held_ns", "max_pending", 0, "backpressure", 0, "inactive", 0, "streams",
+        "inputs", "component", "sentences", "stream", "default", "executed", emitted, "acked",
+        emitted - 1, "failed", 1, "execute_latency", s_latencies (emitted, 1000000),
+        "process_latency", s_latencies (emitted, 1000000), "errors", "user");
+    ck_assert (spout && split);
+    return json_pack ("{s:i, s:i, s:[o, o]}", "v", 1, "omitted", 0, "executors", spout, split);
+}
+
+//  The first and last task of the first executor of component.
+static void
+s_executor_tasks (const char *id, const char *component, int *first_p, int *last_p)
+{
+    char path[512];
+    snprintf (path, sizeof path, "/api/v1/topology/%s/component/%s", id, component);
+    json_t *answer = s_http_get (path);
+    const char *executor =
+        s_string (json_array_get (json_object_get (answer, "executorStats"), 0), "id");
+    ck_assert_int_eq (sscanf (executor, "[%d-%d]", first_p, last_p), 2);
+    json_decref (answer);
+}
+
+//  The :all-time entry of a topology's topologyStats.
+static json_int_t
+s_all_time (const char *id, const char *key)
+{
+    char path[512];
+    snprintf (path, sizeof path, "/api/v1/topology/%s", id);
+    json_t *answer = s_http_get (path);
+    json_t *stats = s_entry (json_object_get (answer, "topologyStats"), "window", ":all-time");
+    json_int_t value = stats ? s_int (stats, key) : -1;
+    json_decref (answer);
+    return value;
+}
+
+//  Send a heartbeat with metrics until the topology's all-time emitted
+//  is expected (heartbeats are not answered; resending the same
+//  cumulative counts adds nothing).
+static void
+s_send_metrics_until (const char *id, int port, json_t *metrics, json_int_t expected)
+{
+    long long deadline = test_processes_now_ms () + 10000;
+    json_int_t seen = -1;
+    while (seen != expected && test_processes_now_ms () < deadline) {
+        json_t *heartbeat = json_pack ("{s:s, s:s, s:s, s:s, s:i, s:i, s:O}", "verb", "heartbeat",
+                                       "topology", "wordcount", "id", id, "supervisor", "sup-1",
+                                       "port", port, "uptime_secs", 1, "metrics", metrics);
+        ck_assert_int_eq (sq_control_send (s_control, heartbeat), 0);
+        json_decref (heartbeat);
+        seen = s_all_time (id, "emitted");
+        if (seen != expected)
+            usleep (100000);
+    }
+    ck_assert_int_eq (seen, expected);
+}
+
+//  Heartbeats with metrics from the one worker of word count, then the
+//  same worker restarted: the REST answers and /metrics hold the exact
+//  sums, the restart adding to them, never subtracting.
+START_TEST (test_rest_metrics)
+{
+    char *id = s_submit_wordcount ("wordcount", 1);
+    sq_assignment_t *assignment = s_assignment ("wordcount");
+    int port = assignment->workers[0].port;
+    int spout_task, spout_last, split_first, split_last;
+    s_executor_tasks (id, "sentences", &spout_task, &spout_last);
+    s_executor_tasks (id, "split", &split_first, &split_last);
+
+    json_t *metrics = s_metrics (spout_task, split_first, split_last, 10, 40, 30, 3, 2, true);
+    s_send_metrics_until (id, port, metrics, 40);
+    json_decref (metrics);
+    char path[512];
+    snprintf (path, sizeof path, "/api/v1/topology/%s/component/sentences", id);
+    json_t *answer = s_http_get (path);
+    json_t *errors = json_object_get (answer, "componentErrors");
+    ck_assert_int_eq (json_array_size (errors), 1);
+    ck_assert_str_eq (s_string (json_array_get (errors, 0), "error"), "spout trouble");
+    ck_assert_int_eq (s_int (json_array_get (errors, 0), "errorPort"), port);
+    json_decref (answer);
+
+    //  The worker restarted: its counts start again from 0.
+    metrics = s_metrics (spout_task, split_first, split_last, 3, 10, 9, 1, 0, false);
+    s_send_metrics_until (id, port, metrics, 50);
+    json_decref (metrics);
+
+    snprintf (path, sizeof path, "/api/v1/topology/%s", id);
+    answer = s_http_get (path);
+    json_t *stats = json_object_get (answer, "topologyStats");
+    ck_assert_int_eq (json_array_size (stats), 4);
+    const char *windows[] = {"600", "10800", "86400", ":all-time"};
+    for (size_t w = 0; w < 4; w++) {
+        json_t *entry = s_entry (stats, "window", windows[w]);
+        ck_assert_msg (entry, "no topologyStats entry for window %s", windows[w]);
+        ck_assert_int_eq (s_int (entry, "emitted"), 50);
+        ck_assert_int_eq (s_int (entry, "acked"), 39);
+        ck_assert_int_eq (s_int (entry, "failed"), 6); //  fails plus timeouts
+        ck_assert_int_eq (s_int (entry, "timedOut"), 2);
+        ck_assert_str_eq (s_string (entry, "completeLatency"), "2.000");
+    }
+    json_t *spout = s_entry (json_object_get (answer, "spouts"), "spoutId", "sentences");
+    ck_assert_int_eq (s_int (spout, "emitted"), 50);
+    ck_assert_int_eq (s_int (spout, "acked"), 39);
+    ck_assert_int_eq (s_int (spout, "failed"), 6);
+    ck_assert_int_eq (s_int (spout, "timedOut"), 2);
+    json_t *split = s_entry (json_object_get (answer, "bolts"), "boltId", "split");
+    ck_assert_int_eq (s_int (split, "executed"), 50);
+    ck_assert_int_eq (s_int (split, "acked"), 48);
+    ck_assert_int_eq (s_int (split, "failed"), 2);
+    ck_assert_str_eq (s_string (split, "executeLatency"), "1.000");
+    s_string (split, "capacity");
+    json_decref (answer);
+
+    snprintf (path, sizeof path, "/api/v1/topology/%s/component/split?window=600", id);
+    answer = s_http_get (path);
+    json_t *input = json_array_get (json_object_get (answer, "inputStats"), 0);
+    ck_assert_str_eq (s_string (input, "component"), "sentences");
+    ck_assert_str_eq (s_string (input, "stream"), "default");
+    ck_assert_int_eq (s_int (input, "executed"), 50);
+    ck_assert_int_eq (s_int (input, "failed"), 2);
+    ck_assert_int_eq (json_array_size (json_object_get (answer, "boltStats")), 4);
+    json_decref (answer);
+
+    char *text;
+    const char *request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    ck_assert_int_eq (s_http_raw (request, strlen (request), &text), 200);
+    char *line = zsys_sprintf ("\nsquall_stream_emitted_tuples_total{topology=\"wordcount\","
+                               "component=\"sentences\",task=\"%d-%d\",stream=\"default\"} 50\n",
+                               spout_task, spout_last);
+    ck_assert_msg (strstr (text, line), "/metrics lacks %s: %s", line, text);
+    zstr_free (&line);
+    line = zsys_sprintf ("\nsquall_stream_timed_out_trees_total{topology=\"wordcount\","
+                         "component=\"sentences\",task=\"%d-%d\",stream=\"default\"} 2\n",
+                         spout_task, spout_last);
+    ck_assert_msg (strstr (text, line), "/metrics lacks %s: %s", line, text);
+    zstr_free (&line);
+    free (text);
+    sq_assignment_destroy (&assignment);
+    free (id);
+}
+END_TEST
+
 //  The POST actions change what the control verbs change.
 START_TEST (test_rest_actions)
 {
@@ -1495,6 +1677,7 @@ main (void)
     tcase_add_test (tcase, test_dead_worker);
     tcase_add_test (tcase, test_session_expiry);
     tcase_add_test (tcase, test_rest_answers);
+    tcase_add_test (tcase, test_rest_metrics);
     tcase_add_test (tcase, test_rest_actions);
     tcase_add_test (tcase, test_rest_hostile);
     suite_add_tcase (suite, tcase);

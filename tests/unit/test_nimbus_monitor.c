@@ -89,8 +89,19 @@ START_TEST (test_latest_metrics_per_worker)
     ck_assert_int_eq (json_integer_value (json_object_get (worker, "port")), 6700);
     ck_assert_ptr_eq (json_object_get (worker, "metrics"), second);
     json_decref (workers);
-    //  Forgetting the topology drops them.
+    //  Its windows: one executor's stream, folded.
+    json_t *folded = json_pack (
+        "{s:i, s:i, s:[{s:s, s:b, s:[i,i], s:i, s:i, s:[{s:s, s:i, s:i}], s:[], s:[], s:[]}]}", "v",
+        1, "omitted", 0, "executors", "component", "split", "spout", 0, "tasks", 2, 3, "uptime_ns",
+        1000000000, "errors_total", 0, "streams", "stream", "default", "emitted", 9, "transferred",
+        9, "inputs", "errors", "user");
+    nimbus_metrics_t *windows = nimbus_monitor_windows (monitor);
+    ck_assert_int_eq (nimbus_metrics_fold (windows, "wc-1", folded, 1000), 0);
+    ck_assert_uint_eq (nimbus_metrics_sources (windows, "wc-1"), 1);
+    json_decref (folded);
+    //  Forgetting the topology drops them, and its windows.
     nimbus_monitor_forget (monitor, "wc-1");
+    ck_assert_uint_eq (nimbus_metrics_sources (windows, "wc-1"), 0);
     ck_assert_ptr_null (nimbus_monitor_metrics (monitor, "wc-1", "sup-1", 6700));
     ck_assert_int_eq (second->refcount, 1);
     json_decref (first);
