@@ -251,9 +251,11 @@ s_add_executor (json_t *counts, const json_t *executor)
             rc = s_add (component, *field, json_integer_value (json_object_get (item, *field)));
     }
     json_array_foreach (json_object_get (executor, "inputs"), index, item)
+    {
         for (const char **field = (const char *[]){"acked", "failed", "executed", NULL};
              !rc && *field; field++)
             rc = s_add (component, *field, json_integer_value (json_object_get (item, *field)));
+    }
     return rc ? -1 : 0;
 }
 
@@ -269,10 +271,12 @@ nimbus_monitor_component_counts (nimbus_monitor_t *self, const char *topology_id
         size_t index;
         json_t *executor;
         json_array_foreach (json_object_get (slot->metrics, "executors"), index, executor)
+        {
             if (s_add_executor (counts, executor)) {
                 json_decref (counts);
                 return NULL;
             }
+        }
     }
     return counts;
 }

@@ -460,10 +460,10 @@ s_metrics (nimbus_server_t *self, nimbus_request_t *request)
     {
         if (!counts || json_object_get (counts, id))
             continue;
-        json_t *zero = json_pack ("{s:b, s:i, s:i, s:{}, s:{}, s:i, s:i, s:i, s:i}", "spout",
-                                  s_is_spout (component),
-                                  "executors", 0, "tasks", 0, "emitted", "transferred", "acked",
-                                  0, "failed", 0, "timed_out", 0, "executed", 0);
+        json_t *zero =
+            json_pack ("{s:b, s:i, s:i, s:{}, s:{}, s:i, s:i, s:i, s:i}", "spout",
+                       s_is_spout (component), "executors", 0, "tasks", 0, "emitted", "transferred",
+                       "acked", 0, "failed", 0, "timed_out", 0, "executed", 0);
         if (!zero || json_object_set_new (counts, id, zero)) {
             json_decref (counts);
             counts = NULL;

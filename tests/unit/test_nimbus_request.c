@@ -369,8 +369,8 @@ START_TEST (test_metrics_verb)
     request = s_exchange ("{\"version\": 1, \"verb\": \"metrics\", \"name\": \"../x\"}", NULL);
     s_expect_malformed (request, "invalid topology name");
     nimbus_request_destroy (&request);
-    request = s_exchange ("{\"version\": 1, \"verb\": \"metrics\", \"name\": \"wc\"}", "PACKAGE",
-                          NULL);
+    request =
+        s_exchange ("{\"version\": 1, \"verb\": \"metrics\", \"name\": \"wc\"}", "PACKAGE", NULL);
     s_expect_malformed (request, "metrics: too many frames");
     nimbus_request_destroy (&request);
 }
