@@ -9,6 +9,8 @@
     storm-submit [--nimbus HOST:PORT] activate NAME
     storm-submit [--nimbus HOST:PORT] deactivate NAME
     storm-submit [--nimbus HOST:PORT] rebalance NAME [-n WORKERS] [-w SECS]
+    storm-submit [--nimbus HOST:PORT] monitor NAME [-m COMPONENT] [-i SECS]
+                 [-s STREAM] [-w emitted|transferred] [--count N]
 
     --local loads the topology package, builds its topology with the given
     config, validates it, and runs it in this process until the duration
@@ -20,14 +22,19 @@
     The other forms talk to nimbus (submit_client): at --nimbus, else at
     nimbus.host:nimbus.port of the config. --inactive submits the topology
     inactive (Storm's TopologyInitialStatus.INACTIVE): its workers start
-    and open their tasks, but no spout emits until `activate NAME`. An
-    error is one line on stderr and exit status 1; a usage error exits 2.
+    and open their tasks, but no spout emits until `activate NAME`.
+    monitor (Storm's `storm monitor`) asks nimbus for the topology's counts
+    every -i seconds (default 4) and prints each component's throughput
+    over the interval (submit_monitor) until Ctrl-C, or --count refreshes.
+    An error is one line on stderr and exit status 1; a usage error
+    exits 2.
 */
 #include "sq_cluster_config.h"
 #include "sq_config.h"
 #include "sq_package.h"
 #include "squall.h"
 #include "submit_client.h"
+#include "submit_monitor.h"
 #include "submit_table.h"
 
 #include <czmq.h>
@@ -38,6 +45,16 @@
 #include <string.h>
 
 #define SUBMIT_TABLE_ROWS 256 //  components the end-of-run table shows
+
+//  What the options of a cluster command asked for.
+typedef struct {
+    int workers;                      //  rebalance: -n, 0 when not given
+    const char *wait;                 //  -w as given: seconds, or monitor's watch item
+    sq_submit_options_t submit;       //  submit: --inactive
+    submit_monitor_options_t monitor; //  monitor: -m, -s, -w
+    double interval_secs;             //  monitor: -i
+    long count;                       //  monitor: --count, 0 to run until Ctrl-C
+} s_arguments_t;
 
 static volatile sig_atomic_t s_interrupted;
 
@@ -60,6 +77,8 @@ s_usage (FILE *out)
              "       storm-submit [--nimbus HOST:PORT] activate NAME\n"
              "       storm-submit [--nimbus HOST:PORT] deactivate NAME\n"
              "       storm-submit [--nimbus HOST:PORT] rebalance NAME [-n WORKERS] [-w SECS]\n"
+             "       storm-submit [--nimbus HOST:PORT] monitor NAME [-m COMPONENT] [-i SECS]\n"
+             "                    [-s STREAM] [-w emitted|transferred] [--count N]\n"
              "\n"
              "Run the topology in package PKG.so under NAME in this process (--local),\n"
              "submit it to a cluster, or manage the topologies of a cluster.\n"
@@ -71,6 +90,13 @@ s_usage (FILE *out)
              "                     (default 2); kill, rebalance: seconds nimbus waits first\n"
              "                     (default: the topology's topology.message.timeout.secs)\n"
              "  -n, --workers N    rebalance: spread the topology over N workers\n"
+             "  -w emitted|transferred\n"
+             "                     monitor: the count to watch (default emitted)\n"
+             "  -m COMPONENT       monitor: show only this component (default: all\n"
+             "                     but system components)\n"
+             "  -i SECS            monitor: seconds between refreshes (default 4)\n"
+             "  -s STREAM          monitor: the stream to watch (default \"default\")\n"
+             "  --count N          monitor: stop after N refreshes (default: at Ctrl-C)\n"
              "  --inactive         submit: start the topology inactive (no spout emits\n"
              "                     until 'storm-submit activate NAME')\n"
              "  --nimbus HOST:PORT nimbus to talk to (default: nimbus.host and nimbus.port\n"
@@ -146,21 +172,67 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
     return rc;
 }
 
+//  Monitor topology name: a baseline, then a refresh every interval until
+//  Ctrl-C (which ends the process) or count refreshes. Returns 0 or -1.
+static int
+s_monitor (submit_client_t *client, const char *name, const s_arguments_t *arguments)
+{
+    submit_monitor_t *monitor = submit_monitor_new (name, &arguments->monitor);
+    if (!monitor) {
+        fprintf (stderr, "storm-submit: out of memory\n");
+        return -1;
+    }
+    int rc = 0;
+    for (long refresh = 0; rc == 0 && (arguments->count == 0 || refresh <= arguments->count);
+         refresh++) {
+        if (refresh > 0)
+            zclock_sleep ((int) (arguments->interval_secs * 1000));
+        json_t *reply;
+        rc = submit_client_metrics (client, name, &reply);
+        if (rc == 0)
+            rc = submit_monitor_update (monitor, reply, zclock_mono (), stdout);
+        json_decref (reply);
+        //  A pipe gets each refresh as it is printed.
+        fflush (stdout);
+    }
+    submit_monitor_destroy (&monitor);
+    return rc;
+}
+
 //  Run a cluster command: submit (PKG.so NAME) or a verb and its NAME.
 static int
 s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_config_t *config,
-               int workers, double wait_secs, const sq_submit_options_t *options)
+               s_arguments_t *arguments)
 {
     const char *verb = argv[0];
     bool is_list = strcmp (verb, "list") == 0;
+    bool is_monitor = strcmp (verb, "monitor") == 0;
     bool named = strcmp (verb, "kill") == 0 || strcmp (verb, "activate") == 0 ||
-                 strcmp (verb, "deactivate") == 0 || strcmp (verb, "rebalance") == 0;
+                 strcmp (verb, "deactivate") == 0 || strcmp (verb, "rebalance") == 0 || is_monitor;
     bool is_submit = !is_list && !named;
+    bool monitor_options = arguments->monitor.component || arguments->interval_secs > 0 ||
+                           arguments->count > 0 || arguments->monitor.stream;
     if ((is_list && argc != 1) || (named && argc != 2) || (is_submit && argc != 2) ||
-        (!is_submit && options->initial_status != SQ_INITIAL_STATUS_ACTIVE)) {
+        (!is_submit && arguments->submit.initial_status != SQ_INITIAL_STATUS_ACTIVE) ||
+        (!is_monitor && monitor_options)) {
         s_usage (stderr);
         return 2;
     }
+    double wait_secs = -1;
+    if (is_monitor) {
+        const char *watch = arguments->wait ? arguments->wait : "emitted";
+        if (strcmp (watch, "emitted") != 0 && strcmp (watch, "transferred") != 0) {
+            fprintf (stderr, "storm-submit: monitor: -w expects emitted or transferred, got '%s'\n",
+                     watch);
+            return 2;
+        }
+        arguments->monitor.transferred = strcmp (watch, "transferred") == 0;
+        if (!arguments->monitor.stream)
+            arguments->monitor.stream = "default";
+        if (arguments->interval_secs <= 0)
+            arguments->interval_secs = 4;
+    } else if (arguments->wait)
+        wait_secs = s_parse_seconds ("--wait", arguments->wait);
     submit_client_t *client = submit_client_new (endpoint, timeout_ms);
     if (!client) {
         fprintf (stderr, "storm-submit: out of memory\n");
@@ -170,20 +242,23 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
     char *id = NULL;
     if (is_list)
         rc = submit_client_list (client, stdout);
+    else if (is_monitor)
+        rc = s_monitor (client, argv[1], arguments);
     else if (strcmp (verb, "kill") == 0)
         rc = submit_client_kill (client, argv[1], wait_secs);
     else if (strcmp (verb, "activate") == 0 || strcmp (verb, "deactivate") == 0)
         rc = submit_client_set_active (client, argv[1], strcmp (verb, "activate") == 0);
     else if (strcmp (verb, "rebalance") == 0)
-        rc = submit_client_rebalance (client, argv[1], workers, wait_secs);
+        rc = submit_client_rebalance (client, argv[1], arguments->workers, wait_secs);
     else
-        rc = submit_client_submit (client, argv[0], argv[1], config, options, &id);
+        rc = submit_client_submit (client, argv[0], argv[1], config, &arguments->submit, &id);
     if (rc)
         fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
     else if (id)
         printf ("submitted topology '%s' with id %s%s\n", argv[1], id,
-                options->initial_status == SQ_INITIAL_STATUS_INACTIVE ? " (inactive)" : "");
-    else if (named)
+                arguments->submit.initial_status == SQ_INITIAL_STATUS_INACTIVE ? " (inactive)"
+                                                                               : "");
+    else if (named && !is_monitor)
         printf ("topology '%s': %s%s\n", argv[1], verb,
                 strcmp (verb, "kill") == 0 || strcmp (verb, "rebalance") == 0 ? " requested" : "d");
     free (id);
@@ -202,39 +277,62 @@ main (int argc, char *argv[])
     sigaction (SIGTERM, &action, NULL);
 
     static const struct option options[] = {
-        {"local", no_argument, NULL, 'l'},
-        {"duration", required_argument, NULL, 'd'},
-        {"wait", required_argument, NULL, 'w'},
-        {"config", required_argument, NULL, 'f'},
-        {"nimbus", required_argument, NULL, 'N'},
-        {"workers", required_argument, NULL, 'n'},
-        {"timeout", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {"inactive", no_argument, NULL, 'i'},
-        {NULL, 0, NULL, 0},
+        {"local", no_argument, NULL, 'l'},         {"duration", required_argument, NULL, 'd'},
+        {"wait", required_argument, NULL, 'w'},    {"config", required_argument, NULL, 'f'},
+        {"nimbus", required_argument, NULL, 'N'},  {"workers", required_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {"inactive", no_argument, NULL, 'I'},
+        {"count", required_argument, NULL, 'C'},   {NULL, 0, NULL, 0},
     };
     bool local = false;
-    double duration = 0, wait_secs = -1, timeout_secs = 10;
-    int workers = 0;
-    sq_submit_options_t submit_options = {.initial_status = SQ_INITIAL_STATUS_ACTIVE};
+    double duration = 0, timeout_secs = 10;
+    s_arguments_t arguments = {.submit = {.initial_status = SQ_INITIAL_STATUS_ACTIVE}};
     char *endpoint = NULL;
     sq_config_t *config = sq_config_new ();
     int rc = 0;
     int option;
-    while ((option = getopt_long (argc, argv, "c:hw:n:", options, NULL)) != -1) {
+    while ((option = getopt_long (argc, argv, "c:hw:n:m:i:s:", options, NULL)) != -1) {
         switch (option) {
         case 'l':
             local = true;
             break;
-        case 'i':
-            submit_options.initial_status = SQ_INITIAL_STATUS_INACTIVE;
+        case 'I':
+            arguments.submit.initial_status = SQ_INITIAL_STATUS_INACTIVE;
             break;
+        case 'm':
+            arguments.monitor.component = optarg;
+            break;
+        case 's':
+            arguments.monitor.stream = optarg;
+            break;
+        case 'i':
+            arguments.interval_secs = s_parse_seconds ("-i", optarg);
+            if (arguments.interval_secs <= 0 || arguments.interval_secs > 86400) {
+                fprintf (stderr, "storm-submit: -i expects 0 < SECS <= 86400, got '%s'\n", optarg);
+                rc = 2;
+                goto done;
+            }
+            break;
+        case 'C': {
+            char *end;
+            long value = strtol (optarg, &end, 10);
+            if (*optarg == 0 || *end != 0 || value < 1) {
+                fprintf (stderr,
+                         "storm-submit: --count expects a number of refreshes (1 or "
+                         "more), got '%s'\n",
+                         optarg);
+                rc = 2;
+                goto done;
+            }
+            arguments.count = value;
+            break;
+        }
         case 'd':
             duration = s_parse_seconds ("--duration", optarg);
             break;
         case 'w':
-            wait_secs = s_parse_seconds ("--wait", optarg);
+            //  Seconds, or monitor's watch item: read with the verb.
+            arguments.wait = optarg;
             break;
         case 'T':
             timeout_secs = s_parse_seconds ("--timeout", optarg);
@@ -250,7 +348,7 @@ main (int argc, char *argv[])
                 rc = 2;
                 goto done;
             }
-            workers = (int) value;
+            arguments.workers = (int) value;
             break;
         }
         case 'N':
@@ -282,7 +380,7 @@ main (int argc, char *argv[])
             goto done;
         }
     }
-    if (local && submit_options.initial_status != SQ_INITIAL_STATUS_ACTIVE) {
+    if (local && arguments.submit.initial_status != SQ_INITIAL_STATUS_ACTIVE) {
         //  Nothing could activate it: a local run takes no commands.
         fprintf (stderr, "storm-submit: --inactive is for cluster submits: nothing can "
                          "activate a local run\n");
@@ -292,7 +390,7 @@ main (int argc, char *argv[])
         rc = 2;
     } else if (local)
         rc = s_run_local (argv[optind], argv[optind + 1], config, duration,
-                          wait_secs >= 0 ? wait_secs : 2);
+                          arguments.wait ? s_parse_seconds ("--wait", arguments.wait) : 2);
     else {
         //  Nothing to clean up while talking to nimbus: Ctrl-C just ends.
         signal (SIGINT, SIG_DFL);
@@ -300,7 +398,7 @@ main (int argc, char *argv[])
         if (!endpoint)
             endpoint = sq_cluster_config_nimbus (config);
         rc = s_run_cluster (endpoint, (int) (timeout_secs * 1000), argc - optind, argv + optind,
-                            config, workers, wait_secs, &submit_options);
+                            config, &arguments);
     }
 done:
     free (endpoint);

@@ -173,6 +173,21 @@ submit_client_list (submit_client_t *self, FILE *out)
 }
 
 int
+submit_client_metrics (submit_client_t *self, const char *name, json_t **reply_p)
+{
+    assert (self);
+    assert (reply_p);
+    json_t *request = json_pack ("{s:s, s:s}", "verb", "metrics", "name", name);
+    *reply_p =
+        request ? sq_control_request (self->control, request, NULL, 0, self->timeout_ms, NULL, NULL)
+                : NULL;
+    if (!request)
+        sq_error_set ("out of memory");
+    json_decref (request);
+    return *reply_p ? 0 : -1;
+}
+
+int
 submit_client_kill (submit_client_t *self, const char *name, double wait_secs)
 {
     assert (self);

@@ -12,6 +12,7 @@
 
 #include "squall.h"
 
+#include <jansson.h>
 #include <stdio.h>
 
 typedef struct _submit_client_t submit_client_t;
@@ -28,9 +29,11 @@ void submit_client_destroy (submit_client_t **self_p);
 int submit_client_submit (submit_client_t *self, const char *path, const char *name,
                           const sq_config_t *config, const sq_submit_options_t *options,
                           char **id_p);
-//  Print the topologies as a table (name, id, status, uptime, workers,
-//  executors, tasks) on out. Returns 0 or -1.
+//  Print the topologies as a table (submit_list) on out. Returns 0 or -1.
 int submit_client_list (submit_client_t *self, FILE *out);
+//  The counts per component of topology name (the metrics verb): nimbus's
+//  reply into *reply_p (caller decrefs). Returns 0 or -1.
+int submit_client_metrics (submit_client_t *self, const char *name, json_t **reply_p);
 //  Kill topology name after wait_secs (negative: the topology's
 //  topology.message.timeout.secs). Returns 0 or -1.
 int submit_client_kill (submit_client_t *self, const char *name, double wait_secs);

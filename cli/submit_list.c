@@ -2,7 +2,6 @@
 #include "submit_list.h"
 #include "sq_error.h"
 
-#include <limits.h>
 #include <string.h>
 
 //  "45s", "12m03s", "2h05m00s", "3d02h05m00s".
@@ -22,6 +21,16 @@ s_format_uptime (json_int_t secs, char *text, size_t size)
     else
         snprintf (text, size, "%llds", (long long) seconds);
 }
+
+//  The counters shown, in their order: fields of a list reply.
+static const struct {
+    const char *field; //  the reply's field
+    const char *title; //  the column's title
+    int width;         //  the column's width
+} s_counters[] = {
+    {"emitted", "EMITTED", 12}, {"executed", "EXECUTED", 12},  {"acked", "ACKED", 12},
+    {"failed", "FAILED", 9},    {"timed_out", "TIMED_OUT", 9}, {"pending", "PENDING", 7},
+};
 
 int
 submit_list_print (const json_t *reply, FILE *out)
@@ -43,10 +52,13 @@ submit_list_print (const json_t *reply, FILE *out)
     }
     if (json_array_size (topologies) == 0)
         fprintf (out, "no topologies running\n");
-    else
-        fprintf (out, "%-*s  %-*s  %-11s  %11s  %7s  %9s  %5s  %12s  %12s  %9s\n", name_width,
-                 "NAME", id_width, "ID", "STATUS", "UPTIME", "WORKERS", "EXECUTORS", "TASKS",
-                 "EMITTED", "ACKED", "FAILED");
+    else {
+        fprintf (out, "%-*s  %-*s  %-11s  %11s  %7s  %9s  %5s", name_width, "NAME", id_width, "ID",
+                 "STATUS", "UPTIME", "WORKERS", "EXECUTORS", "TASKS");
+        for (size_t i = 0; i < sizeof s_counters / sizeof s_counters[0]; i++)
+            fprintf (out, "  %*s", s_counters[i].width, s_counters[i].title);
+        fprintf (out, "\n");
+    }
     json_array_foreach (topologies, index, topology)
     {
         const char *name = json_string_value (json_object_get (topology, "name"));
@@ -55,22 +67,18 @@ submit_list_print (const json_t *reply, FILE *out)
         char uptime[32];
         s_format_uptime (json_integer_value (json_object_get (topology, "uptime_secs")), uptime,
                          sizeof uptime);
-        //  Counters come from the workers' latest heartbeats, each since
-        //  its worker started; a failed count includes timeouts, and holds
-        //  at the integer's ends when the sum does not fit.
-        json_int_t timed_out = json_integer_value (json_object_get (topology, "timed_out"));
-        json_int_t failed;
-        if (__builtin_add_overflow (json_integer_value (json_object_get (topology, "failed")),
-                                    timed_out, &failed))
-            failed = timed_out > 0 ? LLONG_MAX : LLONG_MIN;
-        fprintf (out, "%-*s  %-*s  %-11s  %11s  %7lld  %9lld  %5lld  %12lld  %12lld  %9lld\n",
-                 name_width, name ? name : "?", id_width, id ? id : "?", status ? status : "?",
-                 uptime, (long long) json_integer_value (json_object_get (topology, "workers")),
+        fprintf (out, "%-*s  %-*s  %-11s  %11s  %7lld  %9lld  %5lld", name_width, name ? name : "?",
+                 id_width, id ? id : "?", status ? status : "?", uptime,
+                 (long long) json_integer_value (json_object_get (topology, "workers")),
                  (long long) json_integer_value (json_object_get (topology, "executors")),
-                 (long long) json_integer_value (json_object_get (topology, "tasks")),
-                 (long long) json_integer_value (json_object_get (topology, "emitted")),
-                 (long long) json_integer_value (json_object_get (topology, "acked")),
-                 (long long) failed);
+                 (long long) json_integer_value (json_object_get (topology, "tasks")));
+        //  Counters come from the workers' latest heartbeats, each since
+        //  its worker started; failed are explicit fails, timeouts apart.
+        for (size_t i = 0; i < sizeof s_counters / sizeof s_counters[0]; i++)
+            fprintf (
+                out, "  %*lld", s_counters[i].width,
+                (long long) json_integer_value (json_object_get (topology, s_counters[i].field)));
+        fprintf (out, "\n");
     }
     return 0;
 }

@@ -12,7 +12,8 @@
 #include <stdio.h>
 
 //  Print the topologies of a list reply as a table (name, id, status,
-//  uptime, workers, executors, tasks, emitted, acked, failed) on out.
+//  uptime, workers, executors, tasks, and the counters emitted, executed,
+//  acked, failed, timed out and pending) on out.
 //  Returns 0, or -1 with the error set when the reply has no topology
 //  list.
 int submit_list_print (const json_t *reply, FILE *out);

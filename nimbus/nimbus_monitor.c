@@ -217,6 +217,83 @@ nimbus_monitor_topology_metrics (nimbus_monitor_t *self, const char *topology_id
     return workers;
 }
 
+//  Add the integer field of from to the integer field name of to (a
+//  missing field counts 0), holding at the largest integer.
+static int
+s_add (json_t *to, const char *name, json_int_t add)
+{
+    json_int_t total = json_integer_value (json_object_get (to, name));
+    if (__builtin_add_overflow (total, add, &total))
+        total = LLONG_MAX;
+    return json_object_set_new (to, name, json_integer (total));
+}
+
+//  Add one executor of a checked metrics snapshot to the counts.
+static int
+s_add_executor (json_t *counts, const json_t *executor)
+{
+    const char *id = json_string_value (json_object_get (executor, "component"));
+    json_t *component = json_object_get (counts, id);
+    if (!component) {
+        component = json_pack ("{s:O, s:{}, s:{}}", "spout", json_object_get (executor, "spout"),
+                               "emitted", "transferred");
+        if (!component || json_object_set_new (counts, id, component))
+            return -1;
+        for (const char **field = (const char *[]){"acked", "failed", "timed_out", "executed",
+                                                   "executors", "tasks", NULL};
+             *field; field++)
+            if (json_object_set_new (component, *field, json_integer (0)))
+                return -1;
+    }
+    json_t *tasks = json_object_get (executor, "tasks");
+    int rc = s_add (component, "executors", 1) ||
+             s_add (component, "tasks",
+                    json_integer_value (json_array_get (tasks, 1)) -
+                        json_integer_value (json_array_get (tasks, 0)) + 1);
+    size_t index;
+    json_t *item;
+    json_array_foreach (json_object_get (executor, "streams"), index, item)
+    {
+        const char *stream = json_string_value (json_object_get (item, "stream"));
+        rc = rc || s_add (json_object_get (component, "emitted"), stream,
+                          json_integer_value (json_object_get (item, "emitted")));
+        rc = rc || s_add (json_object_get (component, "transferred"), stream,
+                          json_integer_value (json_object_get (item, "transferred")));
+        for (const char **field = (const char *[]){"acked", "failed", "timed_out", NULL};
+             !rc && *field; field++)
+            rc = s_add (component, *field, json_integer_value (json_object_get (item, *field)));
+    }
+    json_array_foreach (json_object_get (executor, "inputs"), index, item)
+    {
+        for (const char **field = (const char *[]){"acked", "failed", "executed", NULL};
+             !rc && *field; field++)
+            rc = s_add (component, *field, json_integer_value (json_object_get (item, *field)));
+    }
+    return rc ? -1 : 0;
+}
+
+json_t *
+nimbus_monitor_component_counts (nimbus_monitor_t *self, const char *topology_id)
+{
+    assert (self);
+    json_t *counts = json_object ();
+    for (s_slot_t *slot = zhashx_first (self->slots); counts && slot;
+         slot = zhashx_next (self->slots)) {
+        if (strcmp (slot->topology_id, topology_id) != 0 || !slot->metrics)
+            continue;
+        size_t index;
+        json_t *executor;
+        json_array_foreach (json_object_get (slot->metrics, "executors"), index, executor)
+        {
+            if (s_add_executor (counts, executor)) {
+                json_decref (counts);
+                return NULL;
+            }
+        }
+    }
+    return counts;
+}
+
 json_t *
 nimbus_monitor_totals (nimbus_monitor_t *self, const char *topology_id)
 {

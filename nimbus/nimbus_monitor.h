@@ -67,6 +67,16 @@ nimbus_metrics_t *nimbus_monitor_windows (nimbus_monitor_t *self);
 //  some: an array of {"supervisor": id, "port": n, "metrics": object}.
 //  Caller decrefs; NULL when out of memory.
 json_t *nimbus_monitor_topology_metrics (nimbus_monitor_t *self, const char *topology_id);
+//  The counts of each component of the topology, added up over the latest
+//  metrics of every watched slot: an object of component id ->
+//  {"spout": boolean, "executors": n, "tasks": n,
+//   "emitted": {stream: n}, "transferred": {stream: n},
+//   "acked": n, "failed": n, "timed_out": n, "executed": n}
+//  (a spout's acked, failed and timed_out are its trees', from its
+//  streams; a bolt's acked, failed and executed are over its inputs; each
+//  worker counts from its own start; sums hold at the largest integer).
+//  Caller decrefs; NULL when out of memory.
+json_t *nimbus_monitor_component_counts (nimbus_monitor_t *self, const char *topology_id);
 //  The integer counters of the last heartbeat of each watched slot of the
 //  topology, added up (each worker counts from its own start). Caller
 //  decrefs; NULL when out of memory.

@@ -49,6 +49,7 @@ static const struct {
     {"rebalance", NIMBUS_VERB_REBALANCE},
     {"download", NIMBUS_VERB_DOWNLOAD},
     {"heartbeat", NIMBUS_VERB_HEARTBEAT},
+    {"metrics", NIMBUS_VERB_METRICS},
 };
 
 //  Mark the request malformed. Returns -1.
@@ -195,6 +196,7 @@ s_decode_fields (nimbus_request_t *self, zmsg_t *msg)
                s_seconds (self, "wait_secs", &fields->wait_secs);
     case NIMBUS_VERB_ACTIVATE:
     case NIMBUS_VERB_DEACTIVATE:
+    case NIMBUS_VERB_METRICS:
         return s_name (self, false, &fields->name);
     case NIMBUS_VERB_REBALANCE:
         return s_name (self, false, &fields->name) ||

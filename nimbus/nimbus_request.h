@@ -33,14 +33,15 @@ typedef enum {
     NIMBUS_VERB_DEACTIVATE,  //  stop a topology's spouts
     NIMBUS_VERB_REBALANCE,   //  reschedule a topology, maybe over another worker count
     NIMBUS_VERB_DOWNLOAD,    //  send a topology's package
-    NIMBUS_VERB_HEARTBEAT    //  a worker is alive (no reply)
+    NIMBUS_VERB_HEARTBEAT,   //  a worker is alive (no reply)
+    NIMBUS_VERB_METRICS      //  a topology's counts per component
 } nimbus_verb_t;
 
 //  A decoded request. The strings and JSON values are borrowed from the
 //  request and live as long as it does.
 typedef struct {
     nimbus_verb_t verb;     //  what it asks, NIMBUS_VERB_UNKNOWN when malformed
-    const char *name;       //  submit, kill, (de)activate, rebalance: topology name
+    const char *name;       //  submit, kill, (de)activate, rebalance, metrics: topology name
     const char *id;         //  download, heartbeat: topology id
     json_t *config;         //  submit: the config object
     const char *checksum;   //  submit: hex SHA-256 of the package

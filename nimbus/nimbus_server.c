@@ -433,6 +433,51 @@ s_list (nimbus_server_t *self, nimbus_request_t *request)
         nimbus_request_reply_error (request, self->router, "out of memory");
 }
 
+//  True when a component of nimbus_validator_components is a spout.
+static bool
+s_is_spout (const json_t *component)
+{
+    const char *type = json_string_value (json_object_get (component, "type"));
+    return type && strcmp (type, "spout") == 0;
+}
+
+//  The counts of each component of a named topology, from its workers'
+//  latest metrics. Components the last validation found are listed even
+//  before any worker reported them (with zero counts), so that a client
+//  can tell a component that exists from one that does not.
+static void
+s_metrics (nimbus_server_t *self, nimbus_request_t *request)
+{
+    const sq_topology_record_t *record = s_named_topology (self, request);
+    if (!record)
+        return;
+    json_t *counts = nimbus_monitor_component_counts (self->monitor, record->id);
+    nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+    const json_t *known = topology ? nimbus_topology_components (topology) : NULL;
+    const char *id;
+    json_t *component;
+    json_object_foreach ((json_t *) known, id, component)
+    {
+        if (!counts || json_object_get (counts, id))
+            continue;
+        json_t *zero =
+            json_pack ("{s:b, s:i, s:i, s:{}, s:{}, s:i, s:i, s:i, s:i}", "spout",
+                       s_is_spout (component), "executors", 0, "tasks", 0, "emitted", "transferred",
+                       "acked", 0, "failed", 0, "timed_out", 0, "executed", 0);
+        if (!zero || json_object_set_new (counts, id, zero)) {
+            json_decref (counts);
+            counts = NULL;
+        }
+    }
+    json_t *reply = counts ? json_pack ("{s:s, s:s, s:o}", "name", record->name, "id", record->id,
+                                        "components", counts)
+                           : NULL;
+    if (reply)
+        nimbus_request_reply (request, self->router, &reply, NULL, 0);
+    else
+        nimbus_request_reply_error (request, self->router, "out of memory");
+}
+
 //  What an action on a topology (kill, activate, deactivate, rebalance)
 //  came to. The control protocol's verbs and the REST API's POST actions
 //  both run these.
@@ -819,6 +864,9 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         break;
     case NIMBUS_VERB_HEARTBEAT:
         s_heartbeat (self, request);
+        break;
+    case NIMBUS_VERB_METRICS:
+        s_metrics (self, request);
         break;
     default:
         assert (false);

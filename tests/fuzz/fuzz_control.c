@@ -57,6 +57,7 @@ s_check_request (nimbus_request_t *request)
     case NIMBUS_VERB_ACTIVATE:
     case NIMBUS_VERB_DEACTIVATE:
     case NIMBUS_VERB_REBALANCE:
+    case NIMBUS_VERB_METRICS:
         FUZZ_REQUIRE (fields->name && strlen (fields->name) <= NIMBUS_REQUEST_MAX_NAME,
                       "an accepted request for a topology names it within the limit");
         break;

@@ -332,6 +332,7 @@ def control():
             '{"version":1,"verb":"heartbeat","topology":"t","id":"t-1","supervisor":"s",'
             '"port":6700,"metrics":' + METRICS + '}', delimiter=False),
         "download-any-id": request('{"version":1,"verb":"download","id":"x"}'),
+        "metrics-request": request('{"version":1,"verb":"metrics","name":"wordcount"}'),
         "reply-empty-payload": '{"version":1,"ok":true}'.encode() + SEPARATOR,
         "reply-minimal": '{"version":1,"ok":true}',
         # One message, two readings: as a request the reply frame is the
@@ -366,6 +367,7 @@ def control():
             '"port":6700,"metrics":' + METRICS.replace('"count":1,', '"count":2,') + '}',
             delimiter=False),
         "bad-download-no-id": request('{"version":1,"verb":"download"}'),
+        "bad-metrics-no-name": request('{"version":1,"verb":"metrics"}'),
         "bad-reply-version-3": '{"version":3,"ok":true}',
         "bad-reply-ok-not-boolean": '{"version":1,"ok":1}',
         "bad-reply-error-empty": '{"version":1,"ok":false,"error":""}',

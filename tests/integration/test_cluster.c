@@ -721,6 +721,84 @@ START_TEST (test_submitted_inactive_emits_only_once_activated)
 }
 END_TEST
 
+//  The largest throughput `monitor` printed on a line of component
+//  (columns: topology, component, executors, stream, time-diff ms, count,
+//  throughput/s, ...), and the number of such lines in *lines_p; -1 when
+//  none.
+static double
+s_monitor_throughput (const char *output, const char *component, int *lines_p)
+{
+    double best = -1;
+    *lines_p = 0;
+    for (const char *line = output; line && *line;
+         line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL) {
+        char topology[64], name[64], stream[64], count[32], rate[32];
+        long executors, diff_ms;
+        if (sscanf (line, "%63s %63s %ld %63s %ld %31s %31s", topology, name, &executors, stream,
+                    &diff_ms, count, rate) != 7 ||
+            strcmp (name, component) != 0)
+            continue;
+        (*lines_p)++;
+        //  "-": a worker restarted in that interval; no rate.
+        double value = strcmp (rate, "-") == 0 ? -1 : atof (rate);
+        ck_assert_msg (value >= 0 || strcmp (rate, "-") == 0, "negative rate in: %.200s", line);
+        ck_assert_msg (diff_ms > 0, "no time difference in: %.200s", line);
+        if (value > best)
+            best = value;
+    }
+    return best;
+}
+
+//  storm-submit monitor (issue 10, item 6): per-component throughput from
+//  the workers' heartbeats, refreshed every second; --count stops it.
+//  Errors name an unknown topology or component.
+START_TEST (test_monitor_shows_throughput_per_component)
+{
+    //  100 numbers a second for 30 seconds: the topology emits throughout.
+    s_submit_probe_at ("2", "1", "100");
+    ck_assert (s_wait_probe_acked (50, 60));
+    char *output = s_cli (0, "monitor", "probe", "-m", "numbers", "-i", "1", "--count", "4", NULL);
+    int lines;
+    double rate = s_monitor_throughput (output, "numbers", &lines);
+    ck_assert_msg (strstr (output, "THROUGHPUT/S") && lines == 4, "monitor printed:\n%s", output);
+    ck_assert_msg (rate > 0, "no throughput in:\n%s", output);
+    ck_assert_msg (!strstr (output, "  relay "), "-m numbers showed relay:\n%s", output);
+    free (output);
+    //  Every component, on the transferred count.
+    output = s_cli (0, "monitor", "probe", "-i", "1", "--count", "2", "-w", "transferred", NULL);
+    ck_assert_msg (strstr (output, "TRANSFERRED"), "monitor printed:\n%s", output);
+    for (const char *component = "numbers"; component;
+         component = strcmp (component, "numbers") == 0 ? "relay"
+                     : strcmp (component, "relay") == 0 ? "sink"
+                                                        : NULL) {
+        s_monitor_throughput (output, component, &lines);
+        ck_assert_msg (lines == 2, "%s: %d lines in:\n%s", component, lines, output);
+    }
+    ck_assert_msg (!strstr (output, "__acker"), "system component shown:\n%s", output);
+    free (output);
+
+    output = s_cli (1, "monitor", "nosuch", "-i", "1", "--count", "1", NULL);
+    ck_assert_msg (strstr (output, "no topology named 'nosuch'"), "monitor said: %s", output);
+    free (output);
+    output = s_cli (1, "monitor", "probe", "-m", "nosuch", "-i", "1", "--count", "1", NULL);
+    ck_assert_msg (strstr (output, "topology 'probe' has no component 'nosuch'"),
+                   "monitor said: %s", output);
+    free (output);
+    output = s_cli (2, "monitor", "probe", "-w", "executed", NULL);
+    ck_assert_msg (strstr (output, "-w expects emitted or transferred"), "monitor said: %s",
+                   output);
+    free (output);
+
+    //  list: the counters as columns.
+    output = s_cli (0, "list", NULL);
+    ck_assert_msg (strstr (output, "EMITTED") && strstr (output, "ACKED") &&
+                       strstr (output, "FAILED") && strstr (output, "TIMED_OUT") &&
+                       strstr (output, "probe"),
+                   "list said:\n%s", output);
+    free (output);
+}
+END_TEST
+
 //  Storm parity on a cluster (issue 9, items 11 and 13). The probe's sink
 //  holds numbers 0, 1000 and 2000 for 2.5 T each and resets their timeout
 //  every T/2, the reset crossing workers to the acker and on to the spout:
@@ -992,6 +1070,12 @@ main (void)
     tcase_set_timeout (tcase, 300);
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
     tcase_add_test (tcase, test_metrics_rest_and_prometheus);
+    suite_add_tcase (suite, tcase);
+    //  A case of its own: CK_RUN_CASE=monitor runs just it.
+    tcase = tcase_create ("monitor");
+    tcase_set_timeout (tcase, 300);
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_add_test (tcase, test_monitor_shows_throughput_per_component);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);

@@ -111,6 +111,70 @@ START_TEST (test_latest_metrics_per_worker)
 }
 END_TEST
 
+//  One count of a component of nimbus_monitor_component_counts; path is
+//  "field" or "field/stream".
+static json_int_t
+s_count (const json_t *counts, const char *component, const char *field, const char *stream)
+{
+    const json_t *value = json_object_get (json_object_get (counts, component), field);
+    if (stream)
+        value = json_object_get (value, stream);
+    ck_assert_msg (json_is_integer (value), "%s %s %s missing", component, field,
+                   stream ? stream : "");
+    return json_integer_value (value);
+}
+
+START_TEST (test_component_counts_add_up_workers)
+{
+    nimbus_monitor_t *monitor = nimbus_monitor_new (TIMEOUT_MS, 0);
+    const char *slots[][2] = {{"sup-1", "6700"}, {"sup-2", "6701"}};
+    sq_assignment_t *assignment = s_assignment (slots, 2);
+    ck_assert_int_eq (nimbus_monitor_watch (monitor, assignment, 0), 0);
+    json_t *one = json_loads (
+        "{\"v\": 1, \"omitted\": 0, \"executors\": [{\"component\": \"spout\", \"spout\": true, "
+        "\"tasks\": [1, 1], \"streams\": [{\"stream\": \"default\", \"emitted\": 10, "
+        "\"transferred\": 9, \"acked\": 6, \"failed\": 1, \"timed_out\": 2}], \"inputs\": []}]}",
+        0, NULL);
+    json_t *two = json_loads (
+        "{\"v\": 1, \"omitted\": 0, \"executors\": [{\"component\": \"spout\", \"spout\": true, "
+        "\"tasks\": [2, 3], \"streams\": [{\"stream\": \"default\", \"emitted\": 5, "
+        "\"transferred\": 5, \"acked\": 4, \"failed\": 0, \"timed_out\": 1}], \"inputs\": []}, "
+        "{\"component\": \"count\", \"spout\": false, \"tasks\": [4, 4], \"streams\": "
+        "[{\"stream\": \"totals\", \"emitted\": 3, \"transferred\": 0}], \"inputs\": "
+        "[{\"component\": \"spout\", \"stream\": \"default\", \"executed\": 12, \"acked\": 11, "
+        "\"failed\": 1}, {\"component\": \"spout\", \"stream\": \"other\", \"executed\": 2, "
+        "\"acked\": 2, \"failed\": 0}]}]}",
+        0, NULL);
+    ck_assert (one && two);
+    ck_assert_int_eq (nimbus_monitor_store_metrics (monitor, "wc-1", "sup-1", 6700, one), 0);
+    ck_assert_int_eq (nimbus_monitor_store_metrics (monitor, "wc-1", "sup-2", 6701, two), 0);
+    json_t *counts = nimbus_monitor_component_counts (monitor, "wc-1");
+    ck_assert_uint_eq (json_object_size (counts), 2);
+    ck_assert (json_is_true (json_object_get (json_object_get (counts, "spout"), "spout")));
+    ck_assert_int_eq (s_count (counts, "spout", "executors", NULL), 2);
+    ck_assert_int_eq (s_count (counts, "spout", "tasks", NULL), 3);
+    ck_assert_int_eq (s_count (counts, "spout", "emitted", "default"), 15);
+    ck_assert_int_eq (s_count (counts, "spout", "transferred", "default"), 14);
+    ck_assert_int_eq (s_count (counts, "spout", "acked", NULL), 10);
+    ck_assert_int_eq (s_count (counts, "spout", "failed", NULL), 1);
+    ck_assert_int_eq (s_count (counts, "spout", "timed_out", NULL), 3);
+    ck_assert (json_is_false (json_object_get (json_object_get (counts, "count"), "spout")));
+    ck_assert_int_eq (s_count (counts, "count", "emitted", "totals"), 3);
+    ck_assert_int_eq (s_count (counts, "count", "executed", NULL), 14);
+    ck_assert_int_eq (s_count (counts, "count", "acked", NULL), 13);
+    ck_assert_int_eq (s_count (counts, "count", "failed", NULL), 1);
+    json_decref (counts);
+    //  Another topology has none.
+    counts = nimbus_monitor_component_counts (monitor, "other-1");
+    ck_assert_uint_eq (json_object_size (counts), 0);
+    json_decref (counts);
+    json_decref (one);
+    json_decref (two);
+    sq_assignment_destroy (&assignment);
+    nimbus_monitor_destroy (&monitor);
+}
+END_TEST
+
 START_TEST (test_start_of_nimbus_counts)
 {
     //  An assignment read at start is watched "now": a restarted nimbus
@@ -207,6 +271,7 @@ main (void)
     tcase_add_test (tcase, test_silence_counts_from_start_and_heartbeats);
     tcase_add_test (tcase, test_start_of_nimbus_counts);
     tcase_add_test (tcase, test_latest_metrics_per_worker);
+    tcase_add_test (tcase, test_component_counts_add_up_workers);
     tcase_add_test (tcase, test_watch_follows_the_assignment);
     tcase_add_test (tcase, test_totals_hold_at_the_ends);
     suite_add_tcase (suite, tcase);

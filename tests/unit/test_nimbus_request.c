@@ -346,6 +346,36 @@ START_TEST (test_heartbeat_metrics)
 }
 END_TEST
 
+START_TEST (test_metrics_verb)
+{
+    //  Any version nimbus speaks: an older nimbus answers "unknown verb".
+    nimbus_request_t *request =
+        s_exchange ("{\"version\": 1, \"verb\": \"metrics\", \"name\": \"wordcount\"}", NULL);
+    ck_assert_ptr_null (nimbus_request_error (request));
+    ck_assert_int_eq (nimbus_request_fields (request)->verb, NIMBUS_VERB_METRICS);
+    ck_assert_str_eq (nimbus_request_fields (request)->name, "wordcount");
+    ck_assert (nimbus_request_wants_reply (request));
+    nimbus_request_destroy (&request);
+    request = s_exchange ("{\"version\": 2, \"verb\": \"metrics\", \"name\": \"old.name\"}", NULL);
+    ck_assert_ptr_null (nimbus_request_error (request));
+    nimbus_request_destroy (&request);
+
+    request = s_exchange ("{\"version\": 1, \"verb\": \"metrics\"}", NULL);
+    s_expect_malformed (request, "metrics: field 'name' is missing");
+    nimbus_request_destroy (&request);
+    request = s_exchange ("{\"version\": 1, \"verb\": \"metrics\", \"name\": 7}", NULL);
+    s_expect_malformed (request, "metrics: field 'name' must be a string");
+    nimbus_request_destroy (&request);
+    request = s_exchange ("{\"version\": 1, \"verb\": \"metrics\", \"name\": \"../x\"}", NULL);
+    s_expect_malformed (request, "invalid topology name");
+    nimbus_request_destroy (&request);
+    request =
+        s_exchange ("{\"version\": 1, \"verb\": \"metrics\", \"name\": \"wc\"}", "PACKAGE", NULL);
+    s_expect_malformed (request, "metrics: too many frames");
+    nimbus_request_destroy (&request);
+}
+END_TEST
+
 START_TEST (test_req_envelope)
 {
     //  A REQ client sends an empty delimiter frame; the reply echoes it,
@@ -418,6 +448,7 @@ main (void)
     tcase_add_test (tcase, test_verbs_and_fields);
     tcase_add_test (tcase, test_malformed);
     tcase_add_test (tcase, test_heartbeat_metrics);
+    tcase_add_test (tcase, test_metrics_verb);
     tcase_add_test (tcase, test_req_envelope);
     tcase_add_test (tcase, test_client_reads_replies);
     suite_add_tcase (suite, tcase);
