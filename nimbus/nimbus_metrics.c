@@ -23,6 +23,9 @@ static const char *const s_stream_counters[] = {"emitted", "transferred", "acked
 static const char *const s_input_counters[] = {"executed", "acked", "failed"};
 #define INPUT_COUNTERS 3
 static const char *const s_held_kinds[HELD_KINDS] = {"max_pending", "backpressure", "inactive"};
+#define BLAME_KINDS 2 //  timeouts held, fails caused
+//  The `blame` object's pair lists, per kind.
+static const char *const s_blame_lists[BLAME_KINDS] = {"timeouts_held", "fails_by"};
 
 typedef struct {
     char *component;                             //  inputs: the source component; else NULL
@@ -41,15 +44,23 @@ typedef struct {
     uint64_t capacity;                  //  receive queue size, latest
     nimbus_windows_t *errors;           //  errors_total
     nimbus_windows_t *held[HELD_KINDS]; //  held_ns per kind
-    //  The "why trees failed" counts (timeouts held per component) fold
-    //  here too when the snapshot carries them: one nimbus_windows each.
-    json_t *last_errors; //  the latest snapshot's errors array
-    zlistx_t *streams;   //  s_source_t: output streams
-    zlistx_t *inputs;    //  s_source_t: inputs
+    json_t *last_errors;                //  the latest snapshot's errors array
+    zlistx_t *streams;                  //  s_source_t: output streams
+    zlistx_t *inputs;                   //  s_source_t: inputs
 } s_executor_t;
+
+//  One culprit task's counts from one worker's ackers (doc/acking.md,
+//  "Why a tree failed"): the ackers count per culprit task whichever
+//  worker it runs in, so each worker's cumulative counts are a source of
+//  their own, keyed by that worker's lowest acker task.
+typedef struct {
+    int task;                              //  the culprit task
+    nimbus_windows_t *counts[BLAME_KINDS]; //  timeouts held, fails caused
+} s_blame_t;
 
 typedef struct {
     zhashx_t *executors; //  "<first task>\n<component>" -> s_executor_t
+    zhashx_t *blame;     //  "<acker task>\n<culprit task>" -> s_blame_t
     size_t sources;      //  streams + inputs kept
     uint64_t refused;    //  figures refused by the caps
 } s_topology_t;
@@ -92,12 +103,25 @@ s_executor_destroy (void **item_p)
 }
 
 static void
+s_blame_destroy (void **item_p)
+{
+    s_blame_t *blame = *item_p;
+    if (!blame)
+        return;
+    for (int k = 0; k < BLAME_KINDS; k++)
+        nimbus_windows_destroy (&blame->counts[k]);
+    free (blame);
+    *item_p = NULL;
+}
+
+static void
 s_topology_destroy (void **item_p)
 {
     s_topology_t *topology = *item_p;
     if (!topology)
         return;
     zhashx_destroy (&topology->executors);
+    zhashx_destroy (&topology->blame);
     free (topology);
     *item_p = NULL;
 }
@@ -190,14 +214,17 @@ s_topology_require (nimbus_metrics_t *self, const char *topology_id)
     if (topology)
         return topology;
     topology = calloc (1, sizeof (s_topology_t));
-    if (topology)
+    if (topology) {
         topology->executors = zhashx_new ();
-    if (!topology || !topology->executors ||
+        topology->blame = zhashx_new ();
+    }
+    if (!topology || !topology->executors || !topology->blame ||
         zhashx_insert (self->topologies, topology_id, topology)) {
         s_topology_destroy ((void **) &topology);
         return NULL;
     }
     zhashx_set_destructor (topology->executors, s_executor_destroy);
+    zhashx_set_destructor (topology->blame, s_blame_destroy);
     return topology;
 }
 
@@ -344,6 +371,74 @@ s_fold_executor (s_topology_t *topology, s_executor_t *executor, const json_t *e
     return rc;
 }
 
+//  The culprit task's windows for the worker whose lowest acker task is
+//  acker, made when new; NULL when refused or out of memory.
+static s_blame_t *
+s_blame_require (s_topology_t *topology, int acker, int task)
+{
+    char key[32];
+    snprintf (key, sizeof key, "%d\n%d", acker, task);
+    s_blame_t *blame = zhashx_lookup (topology->blame, key);
+    if (blame)
+        return blame;
+    if (zhashx_size (topology->blame) >= NIMBUS_METRICS_MAX_BLAME) {
+        topology->refused++;
+        return NULL;
+    }
+    blame = calloc (1, sizeof (s_blame_t));
+    if (!blame || s_windows (blame->counts, BLAME_KINDS, false) ||
+        zhashx_insert (topology->blame, key, blame)) {
+        s_blame_destroy ((void **) &blame);
+        return NULL;
+    }
+    blame->task = task;
+    return blame;
+}
+
+//  Fold the snapshot's `blame` object, if any: its ackers' uptime is the
+//  longest of its acker executors'. Returns 0, or -1 when out of memory.
+static int
+s_fold_blame (s_topology_t *topology, const json_t *metrics, uint64_t now_ms)
+{
+    const json_t *blame = json_object_get (metrics, "blame");
+    if (!json_is_object (blame))
+        return 0;
+    int acker = 0;
+    uint64_t uptime_ms = 0;
+    size_t i;
+    json_t *entry;
+    json_array_foreach (json_object_get (metrics, "executors"), i, entry)
+    {
+        const char *component = json_string_value (json_object_get (entry, "component"));
+        if (!component || strcmp (component, "__acker") != 0)
+            continue;
+        int first = (int) json_integer_value (json_array_get (json_object_get (entry, "tasks"), 0));
+        if (acker == 0 || first < acker)
+            acker = first;
+        uint64_t uptime = s_count (entry, "uptime_ns") / 1000000;
+        if (uptime > uptime_ms)
+            uptime_ms = uptime;
+    }
+    int rc = 0;
+    for (int k = 0; k < BLAME_KINDS; k++) {
+        json_t *pair;
+        json_array_foreach (json_object_get (blame, s_blame_lists[k]), i, pair)
+        {
+            json_int_t task = json_integer_value (json_array_get (pair, 0));
+            json_int_t count = json_integer_value (json_array_get (pair, 1));
+            if (task < 1 || task > 65535 || count < 0)
+                continue; //  checked already; skipped all the same
+            s_blame_t *windows = s_blame_require (topology, acker, (int) task);
+            if (windows)
+                nimbus_windows_add_counter (windows->counts[k], now_ms, uptime_ms,
+                                            (uint64_t) count);
+            else
+                rc = -1;
+        }
+    }
+    return rc;
+}
+
 int
 nimbus_metrics_fold (nimbus_metrics_t *self, const char *topology_id, const json_t *metrics,
                      uint64_t now_ms)
@@ -368,6 +463,7 @@ nimbus_metrics_fold (nimbus_metrics_t *self, const char *topology_id, const json
             rc |= s_fold_executor (topology, executor, entry, now_ms, scratch);
     }
     sq_histogram_destroy (&scratch);
+    rc |= s_fold_blame (topology, metrics, now_ms);
     return rc ? -1 : 0;
 }
 
@@ -474,6 +570,15 @@ nimbus_metrics_stats (nimbus_metrics_t *self, const char *topology_id,
         uint64_t span = nimbus_windows_span_ms (executor->errors, window, now_ms);
         if (span > stats->span_ms)
             stats->span_ms = span;
+        for (s_blame_t *blame = zhashx_first (topology->blame); blame;
+             blame = zhashx_next (topology->blame)) {
+            if (blame->task < executor->first_task || blame->task > executor->last_task)
+                continue;
+            stats->timeouts_held = s_add (
+                stats->timeouts_held, nimbus_windows_counter (blame->counts[0], window, now_ms));
+            stats->fails_blamed = s_add (stats->fails_blamed,
+                                         nimbus_windows_counter (blame->counts[1], window, now_ms));
+        }
         for (s_source_t *source = zlistx_first (executor->streams); source;
              source = zlistx_next (executor->streams)) {
             if (!s_takes_source (filter, source))
@@ -726,6 +831,52 @@ s_write_executor (sq_prometheus_t *out, size_t f, s_executor_t *executor, const 
     return rc;
 }
 
+static const struct {
+    const char *name; //  family name (a counter: gets _total)
+    const char *help; //  its meaning
+} s_blame_families[BLAME_KINDS] = {
+    {"squall_timeouts_held", "Tuple trees that timed out while the task held them (all ackers)."},
+    {"squall_fails_blamed", "Tuple trees whose first fail came from the task (all ackers)."},
+};
+
+//  The blame family of kind k: one sample per task of every executor that
+//  sent metrics, summed over every worker's ackers; tasks of no known
+//  executor have no component and are left out.
+static int
+s_write_blame (nimbus_metrics_t *self, sq_prometheus_t *out, const json_t *names, int k,
+               uint64_t now_ms)
+{
+    int rc = sq_prometheus_family (out, s_blame_families[k].name, SQ_PROMETHEUS_COUNTER,
+                                   s_blame_families[k].help);
+    uint64_t *per_task = calloc (65536, sizeof (uint64_t));
+    if (!per_task)
+        return SQ_ENOMEM;
+    for (s_topology_t *topology = zhashx_first (self->topologies); rc == 0 && topology;
+         topology = zhashx_next (self->topologies)) {
+        const char *id = zhashx_cursor (self->topologies);
+        const char *name = json_string_value (json_object_get (names, id));
+        memset (per_task, 0, 65536 * sizeof (uint64_t));
+        for (s_blame_t *blame = zhashx_first (topology->blame); blame;
+             blame = zhashx_next (topology->blame))
+            per_task[blame->task] =
+                s_add (per_task[blame->task],
+                       nimbus_windows_counter (blame->counts[k], NIMBUS_WINDOW_ALL, now_ms));
+        for (s_executor_t *executor = zhashx_first (topology->executors); rc == 0 && executor;
+             executor = zhashx_next (topology->executors))
+            for (int task = executor->first_task;
+                 rc == 0 && task <= executor->last_task && task >= 1 && task <= 65535; task++) {
+                char label[16];
+                snprintf (label, sizeof label, "%d", task);
+                const char *labels[] = {
+                    "topology", name ? name : id, "component", executor->component, "task", label,
+                    NULL};
+                rc = sq_prometheus_counter (out, labels, per_task[task]);
+            }
+    }
+    free (per_task);
+    return rc;
+}
+
 int
 nimbus_metrics_prometheus (nimbus_metrics_t *self, sq_prometheus_t *out, const json_t *names,
                            uint64_t now_ms)
@@ -752,6 +903,8 @@ nimbus_metrics_prometheus (nimbus_metrics_t *self, sq_prometheus_t *out, const j
         }
     }
     sq_histogram_destroy (&scratch);
+    for (int k = 0; rc == 0 && k < BLAME_KINDS; k++)
+        rc = s_write_blame (self, out, names, k, now_ms);
     if (rc == 0)
         rc = sq_prometheus_family (out, "squall_topology_metrics_refused", SQ_PROMETHEUS_COUNTER,
                                    "Heartbeat figures nimbus did not keep: the topology has "

@@ -37,6 +37,7 @@
 
 #define NIMBUS_METRICS_MAX_SOURCES 512   //  output streams + inputs kept per topology
 #define NIMBUS_METRICS_MAX_EXECUTORS 512 //  executors kept per topology
+#define NIMBUS_METRICS_MAX_BLAME 4096    //  [worker's ackers, culprit task] pairs kept per topology
 
 typedef struct _nimbus_metrics_t nimbus_metrics_t;
 
@@ -61,6 +62,8 @@ typedef struct {
     uint64_t executed;                //  bolts: inputs given to execute
     uint64_t errors;                  //  errors reported
     uint64_t held_ns[3];              //  spouts held: max pending, backpressure, inactive
+    uint64_t timeouts_held;           //  trees timed out while a selected task held them
+    uint64_t fails_blamed;            //  trees whose first fail came from a selected task
     uint64_t queue_population;        //  latest receive queue population, summed
     uint64_t queue_capacity;          //  latest receive queue capacity, summed
     uint64_t uptime_ms;               //  longest uptime of the executors

@@ -510,8 +510,8 @@ s_set_latency (json_t *object, const char *key, const sq_histogram_t *histogram)
 
 //  Storm's counters and latencies of a spout's or a bolt's stats, and
 //  Squall's additions: timedOut (Storm's failed counts fails plus
-//  timeouts), the latency quantiles, the spout's held seconds and the
-//  receive queue.
+//  timeouts), the latency quantiles, the spout's held seconds, the
+//  receive queue and the ackers' timeouts held and fails blamed.
 static void
 s_set_stats (json_t *object, const nimbus_metrics_stats_t *stats, bool spout)
 {
@@ -533,8 +533,10 @@ s_set_stats (json_t *object, const nimbus_metrics_stats_t *stats, bool spout)
         s_set_latency (object, "processLatency", stats->process_latency);
         json_object_set_new (object, "capacity", s_decimal (stats->capacity));
     }
-    //  The "why trees failed" counts (timeouts held by the component)
-    //  join here, as Squall additions, when the snapshot carries them.
+    //  Why trees failed, from every worker's ackers: summed over the
+    //  selected executors' tasks (doc/metrics.md).
+    json_object_set_new (object, "timeoutsHeld", json_integer ((json_int_t) stats->timeouts_held));
+    json_object_set_new (object, "failsBlamed", json_integer ((json_int_t) stats->fails_blamed));
     json_object_set_new (object, "receiveQueuePopulation",
                          json_integer ((json_int_t) stats->queue_population));
     json_object_set_new (

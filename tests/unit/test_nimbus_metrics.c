@@ -1,6 +1,7 @@
 /*  test_nimbus_metrics - heartbeat metrics folded into windows, with a
     fake clock: exact sums per component, stream and input, an executor
-    restart, the sys filter, the source cap and forgetting a topology.
+    restart, the sys filter, the source cap, forgetting a topology and the
+    ackers' blame counts per component, executor and task.
 */
 #include "nimbus_metrics.h"
 
@@ -276,6 +277,88 @@ START_TEST (test_prometheus)
 }
 END_TEST
 
+//  A worker's snapshot with an acker executor [acker-acker] up for
+//  uptime_secs and its ackers' blame object from held and fails (JSON
+//  pair lists); executors: the worker's other executors (stolen), or NULL.
+static json_t *
+s_blame_snapshot (json_t *executors, int acker, uint64_t uptime_secs, const char *held,
+                  const char *fails)
+{
+    json_t *snapshot =
+        executors ? executors : json_pack ("{s:i, s:i, s:[]}", "v", 1, "omitted", 0, "executors");
+    json_t *entry =
+        json_pack ("{s:s, s:b, s:[i,i], s:I}", "component", "__acker", "spout", 0, "tasks", acker,
+                   acker, "uptime_ns", (json_int_t) (uptime_secs * 1000000000ULL));
+    json_t *blame =
+        json_pack ("{s:o, s:o, s:i, s:i, s:i}", "timeouts_held", json_loads (held, 0, NULL),
+                   "fails_by", json_loads (fails, 0, NULL), "timeouts_unattributed", 0,
+                   "fails_unattributed", 0, "expired_without_init", 0);
+    ck_assert_ptr_nonnull (snapshot);
+    ck_assert_ptr_nonnull (entry);
+    ck_assert_ptr_nonnull (blame);
+    json_array_append_new (json_object_get (snapshot, "executors"), entry);
+    json_object_set_new (snapshot, "blame", blame);
+    return snapshot;
+}
+
+//  Two workers' ackers blame the sink's tasks 2 and 3: a component's and
+//  an executor's counts are the sums over both workers, each worker's
+//  cumulative counts windowed on their own; /metrics shows them per task.
+START_TEST (test_blame)
+{
+    nimbus_metrics_t *metrics = nimbus_metrics_new ();
+    ck_assert_ptr_nonnull (metrics);
+    s_fold (metrics, "t-1",
+            s_blame_snapshot (s_snapshot (3600, 100, 90, 4, 6, 100), 4, 3600, "[[2, 3], [3, 1]]",
+                              "[[3, 2]]"),
+            T0);
+    s_fold (metrics, "t-1", s_blame_snapshot (NULL, 5, 3600, "[[2, 4]]", "[]"), T0);
+    //  Worker A again, 10 s on: task 2 held two more.
+    s_fold (metrics, "t-1",
+            s_blame_snapshot (s_snapshot (3610, 150, 135, 6, 9, 150), 4, 3610, "[[2, 5], [3, 1]]",
+                              "[[3, 2]]"),
+            T0 + 10 * SEC);
+
+    nimbus_metrics_stats_t stats;
+    ck_assert_int_eq (nimbus_metrics_stats_init (&stats), 0);
+    nimbus_metrics_filter_t sink = {.component = "sink"};
+    nimbus_metrics_stats (metrics, "t-1", &sink, NIMBUS_WINDOW_ALL, T0 + 10 * SEC, &stats);
+    ck_assert_uint_eq (stats.timeouts_held, 10); //  5 + 1 from A, 4 from B
+    ck_assert_uint_eq (stats.fails_blamed, 2);
+    nimbus_metrics_stats (metrics, "t-1", &sink, NIMBUS_WINDOW_10M, T0 + 10 * SEC, &stats);
+    ck_assert_uint_eq (stats.timeouts_held, 2); //  the first snapshots accrued over an hour
+    ck_assert_uint_eq (stats.fails_blamed, 0);
+    nimbus_metrics_filter_t executor = {.component = "sink", .first_task = 2};
+    nimbus_metrics_stats (metrics, "t-1", &executor, NIMBUS_WINDOW_ALL, T0 + 10 * SEC, &stats);
+    ck_assert_uint_eq (stats.timeouts_held, 10);
+    nimbus_metrics_filter_t spout = {.component = "numbers"};
+    nimbus_metrics_stats (metrics, "t-1", &spout, NIMBUS_WINDOW_ALL, T0 + 10 * SEC, &stats);
+    ck_assert_uint_eq (stats.timeouts_held, 0);
+    ck_assert_uint_eq (stats.fails_blamed, 0);
+    nimbus_metrics_stats_free (&stats);
+
+    //  Worker B's ackers restart and count again from 1.
+    s_fold (metrics, "t-1", s_blame_snapshot (NULL, 5, 5, "[[3, 1]]", "[]"), T0 + 20 * SEC);
+    sq_prometheus_t *out = sq_prometheus_new ();
+    json_t *names = json_pack ("{s:s}", "t-1", "probe");
+    ck_assert_int_eq (nimbus_metrics_prometheus (metrics, out, names, T0 + 20 * SEC), 0);
+    const char *text = sq_prometheus_text (out);
+    const char *expected[] = {
+        "squall_timeouts_held_total{topology=\"probe\",component=\"sink\",task=\"2\"} 9\n",
+        "squall_timeouts_held_total{topology=\"probe\",component=\"sink\",task=\"3\"} 2\n",
+        "squall_timeouts_held_total{topology=\"probe\",component=\"numbers\",task=\"1\"} 0\n",
+        "squall_fails_blamed_total{topology=\"probe\",component=\"sink\",task=\"3\"} 2\n",
+        "squall_fails_blamed_total{topology=\"probe\",component=\"sink\",task=\"2\"} 0\n",
+        "# TYPE squall_timeouts_held_total counter\n",
+    };
+    for (size_t e = 0; e < sizeof expected / sizeof expected[0]; e++)
+        ck_assert_msg (strstr (text, expected[e]), "missing: %s in\n%s", expected[e], text);
+    json_decref (names);
+    sq_prometheus_destroy (&out);
+    nimbus_metrics_destroy (&metrics);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -287,6 +370,7 @@ main (void)
     tcase_add_test (tc, test_forget);
     tcase_add_test (tc, test_source_cap);
     tcase_add_test (tc, test_prometheus);
+    tcase_add_test (tc, test_blame);
     suite_add_tcase (suite, tc);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
