@@ -128,7 +128,10 @@ s_print_line (submit_monitor_t *self, const char *id, const json_t *now, const j
     for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
         s_print_rate (known, s_count (before, rates[i].field, NULL),
                       s_count (now, rates[i].field, NULL), seconds, rates[i].width, out);
-    fprintf (out, "\n");
+    //  The ackers' counts as they stand ("-" here means no rate, so a
+    //  spout, which the ackers rarely blame, shows its count too).
+    fprintf (out, "  %13lld  %12lld\n", (long long) s_count (now, "timeouts_held", NULL),
+             (long long) s_count (now, "fails_blamed", NULL));
 }
 
 int
@@ -162,11 +165,11 @@ submit_monitor_update (submit_monitor_t *self, const json_t *reply, int64_t now_
     int64_t elapsed_ms = now_ms - self->previous_ms;
     if (self->previous && elapsed_ms > 0) {
         if (!self->headed)
-            fprintf (out, "%-*s  %-*s  %9s  %-*s  %12s  %11s  %12s  %10s  %10s  %11s\n",
+            fprintf (out, "%-*s  %-*s  %9s  %-*s  %12s  %11s  %12s  %10s  %10s  %11s  %13s  %12s\n",
                      s_name_width (self), "TOPOLOGY", component_width, "COMPONENT", "EXECUTORS",
                      stream_width, "STREAM", "TIME-DIFF MS",
                      self->transferred ? "TRANSFERRED" : "EMITTED", "THROUGHPUT/S", "ACKED/S",
-                     "FAILED/S", "TIMED-OUT/S");
+                     "FAILED/S", "TIMED-OUT/S", "TIMEOUTS-HELD", "FAILS-BLAMED");
         self->headed = true;
         for (size_t i = 0; i < count; i++)
             s_print_line (self, ids[i], json_object_get (components, ids[i]),

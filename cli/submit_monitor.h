@@ -5,7 +5,9 @@
     doc/control.md) every interval, and prints, per component, what it
     emitted (or transferred) on one stream over the interval and that
     count per second, with the acked, failed and timed-out tuples per
-    second.
+    second, and the trees timed out while its tasks held them
+    and the trees they failed first, as the ackers count them (totals,
+    not rates: the ackers' sums as they stand).
 
     This class is the arithmetic and the printing, without sockets or
     clocks: the caller hands it each reply with the time it came. The

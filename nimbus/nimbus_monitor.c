@@ -1,5 +1,6 @@
 /*  nimbus_monitor - which workers are alive, from their heartbeats */
 #include "nimbus_monitor.h"
+#include "sq_executor_metrics.h"
 
 #include <czmq.h>
 #include <limits.h>
@@ -228,9 +229,10 @@ s_add (json_t *to, const char *name, json_int_t add)
     return json_object_set_new (to, name, json_integer (total));
 }
 
-//  Add one executor of a checked metrics snapshot to the counts.
+//  Add one executor of a checked metrics snapshot to the counts, with its
+//  tasks' share of blames (the topology's workers' `blame` objects).
 static int
-s_add_executor (json_t *counts, const json_t *executor)
+s_add_executor (json_t *counts, const json_t *executor, const json_t *blames)
 {
     const char *id = json_string_value (json_object_get (executor, "component"));
     json_t *component = json_object_get (counts, id);
@@ -239,8 +241,9 @@ s_add_executor (json_t *counts, const json_t *executor)
                                "emitted", "transferred");
         if (!component || json_object_set_new (counts, id, component))
             return -1;
-        for (const char **field = (const char *[]){"acked", "failed", "timed_out", "executed",
-                                                   "executors", "tasks", NULL};
+        for (const char **field =
+                 (const char *[]){"acked", "failed", "timed_out", "executed", "executors", "tasks",
+                                  "timeouts_held", "fails_blamed", NULL};
              *field; field++)
             if (json_object_set_new (component, *field, json_integer (0)))
                 return -1;
@@ -252,6 +255,13 @@ s_add_executor (json_t *counts, const json_t *executor)
                         json_integer_value (json_array_get (tasks, 0)) + 1);
     size_t index;
     json_t *item;
+    uint64_t held = 0, fails = 0;
+    json_array_foreach (blames, index, item) sq_executor_metrics_blame_add (
+        item, (int) json_integer_value (json_array_get (tasks, 0)),
+        (int) json_integer_value (json_array_get (tasks, 1)), &held, &fails);
+    rc = rc || s_add (component, "timeouts_held", held > LLONG_MAX ? LLONG_MAX : (json_int_t) held);
+    rc =
+        rc || s_add (component, "fails_blamed", fails > LLONG_MAX ? LLONG_MAX : (json_int_t) fails);
     json_array_foreach (json_object_get (executor, "streams"), index, item)
     {
         const char *stream = json_string_value (json_object_get (item, "stream"));
@@ -277,7 +287,19 @@ nimbus_monitor_component_counts (nimbus_monitor_t *self, const char *topology_id
 {
     assert (self);
     json_t *counts = json_object ();
-    for (s_slot_t *slot = zhashx_first (self->slots); counts && slot;
+    //  The ackers count per culprit task, whatever worker runs it: every
+    //  worker's blame counts for every executor.
+    json_t *blames = json_array ();
+    for (s_slot_t *slot = zhashx_first (self->slots); blames && slot;
+         slot = zhashx_next (self->slots)) {
+        json_t *blame = json_object_get (slot->metrics, "blame");
+        if (strcmp (slot->topology_id, topology_id) == 0 && blame &&
+            json_array_append (blames, blame)) {
+            json_decref (blames);
+            blames = NULL;
+        }
+    }
+    for (s_slot_t *slot = zhashx_first (self->slots); counts && blames && slot;
          slot = zhashx_next (self->slots)) {
         if (strcmp (slot->topology_id, topology_id) != 0 || !slot->metrics)
             continue;
@@ -285,12 +307,18 @@ nimbus_monitor_component_counts (nimbus_monitor_t *self, const char *topology_id
         json_t *executor;
         json_array_foreach (json_object_get (slot->metrics, "executors"), index, executor)
         {
-            if (s_add_executor (counts, executor)) {
+            if (s_add_executor (counts, executor, blames)) {
                 json_decref (counts);
-                return NULL;
+                counts = NULL;
+                break;
             }
         }
     }
+    if (!blames) {
+        json_decref (counts);
+        counts = NULL;
+    }
+    json_decref (blames);
     return counts;
 }
 

@@ -71,10 +71,13 @@ json_t *nimbus_monitor_topology_metrics (nimbus_monitor_t *self, const char *top
 //  metrics of every watched slot: an object of component id ->
 //  {"spout": boolean, "executors": n, "tasks": n,
 //   "emitted": {stream: n}, "transferred": {stream: n},
-//   "acked": n, "failed": n, "timed_out": n, "executed": n}
+//   "acked": n, "failed": n, "timed_out": n, "executed": n,
+//   "timeouts_held": n, "fails_blamed": n}
 //  (a spout's acked, failed and timed_out are its trees', from its
-//  streams; a bolt's acked, failed and executed are over its inputs; each
-//  worker counts from its own start; sums hold at the largest integer).
+//  streams; a bolt's acked, failed and executed are over its inputs;
+//  timeouts_held and fails_blamed are what every worker's ackers blame on
+//  the component's tasks; each worker counts from its own start; sums
+//  hold at the largest integer).
 //  Caller decrefs; NULL when out of memory.
 json_t *nimbus_monitor_component_counts (nimbus_monitor_t *self, const char *topology_id);
 //  The integer counters of the last heartbeat of each watched slot of the

@@ -133,7 +133,8 @@ START_TEST (test_component_counts_add_up_workers)
     json_t *one = json_loads (
         "{\"v\": 1, \"omitted\": 0, \"executors\": [{\"component\": \"spout\", \"spout\": true, "
         "\"tasks\": [1, 1], \"streams\": [{\"stream\": \"default\", \"emitted\": 10, "
-        "\"transferred\": 9, \"acked\": 6, \"failed\": 1, \"timed_out\": 2}], \"inputs\": []}]}",
+        "\"transferred\": 9, \"acked\": 6, \"failed\": 1, \"timed_out\": 2}], \"inputs\": []}], "
+        "\"blame\": {\"timeouts_held\": [[4, 3]], \"fails_by\": [[4, 1]]}}",
         0, NULL);
     json_t *two = json_loads (
         "{\"v\": 1, \"omitted\": 0, \"executors\": [{\"component\": \"spout\", \"spout\": true, "
@@ -143,7 +144,8 @@ START_TEST (test_component_counts_add_up_workers)
         "[{\"stream\": \"totals\", \"emitted\": 3, \"transferred\": 0}], \"inputs\": "
         "[{\"component\": \"spout\", \"stream\": \"default\", \"executed\": 12, \"acked\": 11, "
         "\"failed\": 1}, {\"component\": \"spout\", \"stream\": \"other\", \"executed\": 2, "
-        "\"acked\": 2, \"failed\": 0}]}]}",
+        "\"acked\": 2, \"failed\": 0}]}], \"blame\": {\"timeouts_held\": [[4, 2], [2, 1]], "
+        "\"fails_by\": []}}",
         0, NULL);
     ck_assert (one && two);
     ck_assert_int_eq (nimbus_monitor_store_metrics (monitor, "wc-1", "sup-1", 6700, one), 0);
@@ -163,6 +165,12 @@ START_TEST (test_component_counts_add_up_workers)
     ck_assert_int_eq (s_count (counts, "count", "executed", NULL), 14);
     ck_assert_int_eq (s_count (counts, "count", "acked", NULL), 13);
     ck_assert_int_eq (s_count (counts, "count", "failed", NULL), 1);
+    //  Each worker's ackers blame tasks of any worker: task 4 (count) is
+    //  blamed by both, task 2 (spout) by the second only.
+    ck_assert_int_eq (s_count (counts, "count", "timeouts_held", NULL), 5);
+    ck_assert_int_eq (s_count (counts, "count", "fails_blamed", NULL), 1);
+    ck_assert_int_eq (s_count (counts, "spout", "timeouts_held", NULL), 1);
+    ck_assert_int_eq (s_count (counts, "spout", "fails_blamed", NULL), 0);
     json_decref (counts);
     //  Another topology has none.
     counts = nimbus_monitor_component_counts (monitor, "other-1");

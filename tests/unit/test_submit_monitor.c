@@ -156,6 +156,33 @@ START_TEST (test_watch_transferred_and_other_stream)
 }
 END_TEST
 
+//  The ackers' counts are shown as they stand, not as rates.
+START_TEST (test_timeouts_held_and_fails_blamed_columns)
+{
+    submit_monitor_options_t options = {.stream = "default"};
+    submit_monitor_t *monitor = submit_monitor_new ("wc", &options);
+    int rc;
+    free (s_update (monitor, s_reply (0, 0, 0, 0), 0, &rc));
+    json_t *reply = s_reply (0, 0, 0, 0);
+    json_t *split = json_object_get (json_object_get (reply, "components"), "split");
+    json_object_set_new (split, "timeouts_held", json_integer (37));
+    json_object_set_new (split, "fails_blamed", json_integer (5));
+    char *text = s_update (monitor, reply, 1000, &rc);
+    ck_assert_int_eq (rc, 0);
+    ck_assert_msg (strstr (text, "  TIMEOUTS-HELD  FAILS-BLAMED\n"), "header in:\n%s", text);
+    const char *line = s_line (text, "split");
+    size_t length = line ? strlen (line) : 0;
+    ck_assert_msg (length > 29 && strcmp (line + length - 29, "             37             5") == 0,
+                   "bolt line: %s", line);
+    line = s_line (text, "sentences");
+    length = line ? strlen (line) : 0;
+    ck_assert_msg (length > 29 && strcmp (line + length - 29, "              0             0") == 0,
+                   "spout line: %s", line);
+    free (text);
+    submit_monitor_destroy (&monitor);
+}
+END_TEST
+
 START_TEST (test_unknown_component_and_bad_replies)
 {
     submit_monitor_options_t options = {.component = "nosuch", .stream = "default"};
@@ -198,6 +225,7 @@ main (void)
     tcase_add_test (tcase, test_worker_restart_gives_no_negative_rate);
     tcase_add_test (tcase, test_watch_transferred_and_other_stream);
     tcase_add_test (tcase, test_unknown_component_and_bad_replies);
+    tcase_add_test (tcase, test_timeouts_held_and_fails_blamed_columns);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
