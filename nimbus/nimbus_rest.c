@@ -601,6 +601,11 @@ s_topology_stats (const nimbus_rest_view_t *view, const nimbus_rest_route_t *rou
             json_object_set_new (entry, "emitted", json_integer ((json_int_t) all.emitted));
             json_object_set_new (entry, "transferred", json_integer ((json_int_t) all.transferred));
             json_object_set_new (entry, "executed", json_integer ((json_int_t) all.executed));
+            //  The ackers blame any component's tasks, not only spouts'.
+            json_object_set_new (entry, "timeoutsHeld",
+                                 json_integer ((json_int_t) all.timeouts_held));
+            json_object_set_new (entry, "failsBlamed",
+                                 json_integer ((json_int_t) all.fails_blamed));
         }
         nimbus_metrics_stats_free (&all);
         nimbus_metrics_stats_free (&spouts);
