@@ -9,6 +9,7 @@
 */
 #include "nimbus_metrics.h"
 #include "sq_error.h"
+#include "squall.h"
 
 #include <czmq.h>
 #include <string.h>
@@ -410,7 +411,7 @@ s_fold_blame (s_topology_t *topology, const json_t *metrics, uint64_t now_ms)
     json_array_foreach (json_object_get (metrics, "executors"), i, entry)
     {
         const char *component = json_string_value (json_object_get (entry, "component"));
-        if (!component || strcmp (component, "__acker") != 0)
+        if (!component || strcmp (component, SQ_ACKER_COMPONENT) != 0)
             continue;
         int first = (int) json_integer_value (json_array_get (json_object_get (entry, "tasks"), 0));
         if (acker == 0 || first < acker)

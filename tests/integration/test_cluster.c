@@ -958,7 +958,8 @@ s_field (json_t *array, const char *id_key, const char *id, const char *key)
 //  The probe spout emits exactly PROBE_MESSAGES numbers; the sink drops
 //  the first delivery of every DROP_EVERY-th, whose trees time out and
 //  are emitted again. Nimbus's REST API and /metrics, fed by the workers'
-//  heartbeats, must end with exactly those counts.
+//  heartbeats, must end with exactly those counts, and the ackers' blame
+//  must name the sink as holding exactly the DROPPED timed-out trees.
 START_TEST (test_metrics_rest_and_prometheus)
 {
     enum { DROP_EVERY = 100, DROPPED = PROBE_MESSAGES / DROP_EVERY };
@@ -980,7 +981,8 @@ START_TEST (test_metrics_rest_and_prometheus)
         spouts = json_object_get (answer, "spouts");
         bolts = json_object_get (answer, "bolts");
         if (s_field (spouts, "spoutId", "numbers", "acked") == PROBE_MESSAGES &&
-            s_field (bolts, "boltId", "sink", "executed") == PROBE_MESSAGES + DROPPED)
+            s_field (bolts, "boltId", "sink", "executed") == PROBE_MESSAGES + DROPPED &&
+            s_field (bolts, "boltId", "sink", "timeoutsHeld") == DROPPED)
             break;
         usleep (200000);
     }
@@ -993,10 +995,32 @@ START_TEST (test_metrics_rest_and_prometheus)
     ck_assert_int_eq (s_field (bolts, "boltId", "sink", "acked"), PROBE_MESSAGES);
     ck_assert_int_eq (s_field (bolts, "boltId", "sink", "failed"), 0);
     ck_assert_int_eq (s_field (bolts, "boltId", "relay", "executed"), PROBE_MESSAGES + DROPPED);
+    //  The culprit: the sink held every timed-out tree; nobody failed one.
+    ck_assert_int_eq (s_field (bolts, "boltId", "sink", "timeoutsHeld"), DROPPED);
+    ck_assert_int_eq (s_field (bolts, "boltId", "sink", "failsBlamed"), 0);
+    ck_assert_int_eq (s_field (bolts, "boltId", "relay", "timeoutsHeld"), 0);
+    ck_assert_int_eq (s_field (spouts, "spoutId", "numbers", "timeoutsHeld"), 0);
     //  The run took less than 10 minutes: the 600 s window holds it all.
     json_t *stats = json_object_get (answer, "topologyStats");
     ck_assert_int_eq (s_field (stats, "window", "600", "acked"), PROBE_MESSAGES);
     ck_assert_int_eq (s_field (stats, "window", ":all-time", "timedOut"), DROPPED);
+    ck_assert_int_eq (s_field (stats, "window", ":all-time", "timeoutsHeld"), DROPPED);
+    json_decref (answer);
+
+    //  The sink's page: per window and summed over its executors.
+    snprintf (path, sizeof path, "/api/v1/topology/%s/component/sink", assignment->topology_id);
+    answer = s_ui_json (path);
+    ck_assert_msg (answer, "no answer from %s", path);
+    json_t *windows = json_object_get (answer, "boltStats");
+    ck_assert_int_eq (s_field (windows, "window", "600", "timeoutsHeld"), DROPPED);
+    ck_assert_int_eq (s_field (windows, "window", ":all-time", "timeoutsHeld"), DROPPED);
+    ck_assert_int_eq (s_field (windows, "window", ":all-time", "failsBlamed"), 0);
+    json_int_t held = 0;
+    size_t index;
+    json_t *executor;
+    json_array_foreach (json_object_get (answer, "executorStats"), index, executor) held +=
+        json_integer_value (json_object_get (executor, "timeoutsHeld"));
+    ck_assert_int_eq (held, DROPPED);
     json_decref (answer);
 
     //  The spout's executor, as /metrics labels it.
@@ -1023,6 +1047,18 @@ START_TEST (test_metrics_rest_and_prometheus)
               "task=\"%s\",stream=\"default\"} %d\n",
               task, DROPPED);
     ck_assert_msg (strstr (text, line), "/metrics lacks %s", line);
+    //  The sink's tasks' timeouts held add up to the drops.
+    const char *prefix = "squall_timeouts_held_total{topology=\"probe\",component=\"sink\",task=\"";
+    long long sink_held = 0;
+    int sink_tasks = 0;
+    for (const char *at = strstr (text, prefix); at; at = strstr (at + 1, prefix)) {
+        const char *value = strstr (at, "} ");
+        ck_assert_ptr_nonnull (value);
+        sink_held += atoll (value + 2);
+        sink_tasks++;
+    }
+    ck_assert_int_gt (sink_tasks, 0);
+    ck_assert_int_eq (sink_held, DROPPED);
     free (text);
     sq_assignment_destroy (&assignment);
 }
