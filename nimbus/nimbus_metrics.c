@@ -397,7 +397,10 @@ s_blame_require (s_topology_t *topology, int acker, int task)
 }
 
 //  Fold the snapshot's `blame` object, if any: its ackers' uptime is the
-//  longest of its acker executors'. Returns 0, or -1 when out of memory.
+//  longest of its acker executors'. A snapshot whose acker executors were
+//  left out (the size cap) is keyed 0 with uptime 0: two such workers
+//  would share windows, which then count a restart where there was none.
+//  Returns 0, or -1 when out of memory.
 static int
 s_fold_blame (s_topology_t *topology, const json_t *metrics, uint64_t now_ms)
 {
@@ -429,12 +432,13 @@ s_fold_blame (s_topology_t *topology, const json_t *metrics, uint64_t now_ms)
             json_int_t count = json_integer_value (json_array_get (pair, 1));
             if (task < 1 || task > 65535 || count < 0)
                 continue; //  checked already; skipped all the same
+            uint64_t refused = topology->refused;
             s_blame_t *windows = s_blame_require (topology, acker, (int) task);
             if (windows)
                 nimbus_windows_add_counter (windows->counts[k], now_ms, uptime_ms,
                                             (uint64_t) count);
-            else
-                rc = -1;
+            else if (topology->refused == refused)
+                rc = -1; //  out of memory, not the cap
         }
     }
     return rc;

@@ -11,6 +11,15 @@
     restart rule. The readers add sources up over a filter (a component,
     an executor, a stream, an input) for one window.
 
+    The ackers' `blame` object (doc/metrics.md, "Why trees failed") is
+    folded per worker and culprit task: each worker's ackers count, from
+    their own start, the trees any task held when they timed out and the
+    fails it caused first, so a worker is keyed by its lowest acker task
+    and its ackers' uptime is the restart rule. An executor's (and so a
+    component's) timeouts held and fails blamed are the sum over every
+    worker of the tasks of its range; at most NIMBUS_METRICS_MAX_BLAME
+    [worker, task] pairs per topology, the rest refused.
+
     In memory only: a restarted nimbus starts every window again, and
     nimbus_metrics_forget drops a killed topology's windows. Bounded: at
     most NIMBUS_METRICS_MAX_SOURCES output streams plus inputs per

@@ -355,6 +355,20 @@ START_TEST (test_blame)
         ck_assert_msg (strstr (text, expected[e]), "missing: %s in\n%s", expected[e], text);
     json_decref (names);
     sq_prometheus_destroy (&out);
+
+    //  The cap: a third worker blaming more tasks than fit is refused the
+    //  rest: 4 [worker, task] pairs are kept already (tasks 2 and 3 from
+    //  each of the first two workers), so its last 4 tasks do not fit.
+    char *held = calloc (NIMBUS_METRICS_MAX_BLAME * 16 + 8, 1);
+    ck_assert_ptr_nonnull (held);
+    size_t at = (size_t) sprintf (held, "[");
+    for (int task = 1; task <= NIMBUS_METRICS_MAX_BLAME; task++)
+        at += (size_t) sprintf (held + at, "%s[%d, 1]", task > 1 ? ", " : "", task);
+    sprintf (held + at, "]");
+    uint64_t refused = nimbus_metrics_refused (metrics, "t-1");
+    s_fold (metrics, "t-1", s_blame_snapshot (NULL, 6, 5, held, "[]"), T0 + 30 * SEC);
+    ck_assert_uint_eq (nimbus_metrics_refused (metrics, "t-1") - refused, 4);
+    free (held);
     nimbus_metrics_destroy (&metrics);
 }
 END_TEST
