@@ -24,7 +24,9 @@
     the fields grouping brings the replay to the same sink task, which then
     takes it), and the spout appends to <probe.dir>/failed.log, for every
     fail() call, the number and the seconds since its latest emit, measured
-    with the monotonic clock.
+    with the monotonic clock. Likewise the sink can fail the first delivery
+    of every number n with n % probe.fail.every == 1 (an explicit fail,
+    which the ackers blame on the sink; the replay is then taken).
 
     For Storm's resetTimeout, the sink can hold the first delivery of every
     probe.hold.every-th number inside execute for probe.hold.secs,
@@ -39,7 +41,8 @@
     probe.per.call (numbers emitted per next_tuple at most, 10),
     probe.rate (numbers per second at most, not counting replays of failed
     ones; 0, the default: no limit), probe.drop.every (0, the default:
-    the sink drops nothing), probe.emitted.every (0.1; 0 rewrites
+    the sink drops nothing), probe.fail.every (0, the default: the sink
+    fails nothing), probe.emitted.every (0.1; 0 rewrites
     <probe.dir>/emitted at every new number, for a test that must know what
     is in flight now), probe.groupings (false: add the custom and partial
     key bolts, which log like the sink). A restarted spout skips the numbers
@@ -315,7 +318,9 @@ typedef struct {
     FILE *log;                 //  <probe.dir>/sink-<task>.log
     int messages;              //  probe.messages
     int drop_every;            //  probe.drop.every, 0 for none
-    bool *dropped;             //  dropped[n]: the first delivery of n was dropped
+    int fail_every;            //  probe.fail.every, 0 for none
+    bool *dropped;             //  dropped[n]: the first delivery of n was dropped,
+                               //  failed or held
     int hold_every;            //  probe.hold.every, 0 for none
     double hold_secs;          //  probe.hold.secs
     double reset_secs;         //  probe.reset.secs, 0 for no resets
@@ -331,6 +336,7 @@ s_sink_prepare (void **state_p, const sq_context_t *context, sq_collector_t *col
     self->collector = collector;
     self->messages = (int) sq_config_int (config, "probe.messages", 1000);
     self->drop_every = (int) sq_config_int (config, "probe.drop.every", 0);
+    self->fail_every = (int) sq_config_int (config, "probe.fail.every", 0);
     self->hold_every = (int) sq_config_int (config, "probe.hold.every", 0);
     self->hold_secs = sq_config_double (config, "probe.hold.secs", 0);
     self->reset_secs = sq_config_double (config, "probe.reset.secs", 0);
@@ -356,6 +362,12 @@ s_sink_execute (void *state, const sq_tuple_t *input)
         number % self->drop_every == 0 && !self->dropped[number]) {
         self->dropped[number] = true;
         return; //  never acked: the tree times out
+    }
+    if (self->fail_every > 0 && number >= 0 && number < self->messages &&
+        number % self->fail_every == 1 && !self->dropped[number]) {
+        self->dropped[number] = true;
+        sq_collector_fail (self->collector, input);
+        return;
     }
     if (self->hold_every > 0 && number >= 0 && number < self->messages &&
         number % self->hold_every == 0 && !self->dropped[number]) {
