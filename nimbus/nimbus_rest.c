@@ -512,8 +512,8 @@ s_set_latency (json_t *object, const char *key, const sq_histogram_t *histogram)
 //  Squall's additions: timedOut (Storm's failed counts fails plus
 //  timeouts), the latency quantiles, the spout's held seconds and the
 //  receive queue.
-static void
-s_set_stats (json_t *object, const nimbus_metrics_stats_t *stats, bool spout)
+void
+nimbus_rest_set_stats (json_t *object, const nimbus_metrics_stats_t *stats, bool spout)
 {
     json_object_set_new (object, "emitted", json_integer ((json_int_t) stats->emitted));
     json_object_set_new (object, "transferred", json_integer ((json_int_t) stats->transferred));
@@ -560,8 +560,8 @@ s_stats (const nimbus_rest_view_t *view, const char *topology_id,
 
 //  A component id as Storm's encoded ids write it: percent-encoded but for
 //  letters, digits and -_.~.
-static json_t *
-s_encoded (const char *id)
+json_t *
+nimbus_rest_encoded (const char *id)
 {
     char text[3 * NIMBUS_REST_MAX_ID + 1];
     size_t at = 0;
@@ -595,7 +595,7 @@ s_topology_stats (const nimbus_rest_view_t *view, const nimbus_rest_route_t *rou
         json_t *entry = json_object ();
         if (entry) {
             s_set_window_names (entry, w);
-            s_set_stats (entry, &spouts, true);
+            nimbus_rest_set_stats (entry, &spouts, true);
             json_object_set_new (entry, "emitted", json_integer ((json_int_t) all.emitted));
             json_object_set_new (entry, "transferred", json_integer ((json_int_t) all.transferred));
             json_object_set_new (entry, "executed", json_integer ((json_int_t) all.executed));
@@ -640,7 +640,7 @@ s_set_component_stats (json_t *entry, const nimbus_rest_view_t *view,
     nimbus_metrics_stats_t stats;
     nimbus_metrics_filter_t filter = {.component = component, .sys = route->sys};
     if (s_stats (view, record->id, &filter, s_window (route), &stats)) {
-        s_set_stats (entry, &stats, spout);
+        nimbus_rest_set_stats (entry, &stats, spout);
         nimbus_metrics_stats_free (&stats);
     }
     json_t *errors =
@@ -744,7 +744,7 @@ s_set_components (json_t *answer, const nimbus_rest_view_t *view, const nimbus_r
                                    "executors", executor_count, "tasks", task_count);
         if (entry) {
             json_object_set_new (entry, spout ? "encodedSpoutId" : "encodedBoltId",
-                                 s_encoded (component));
+                                 nimbus_rest_encoded (component));
             s_set_component_stats (entry, view, route, record, component, spout);
         }
         json_array_append_new (spout ? spouts : bolts, entry);
@@ -754,8 +754,8 @@ s_set_components (json_t *answer, const nimbus_rest_view_t *view, const nimbus_r
 }
 
 //  Storm's window and windowHint fields.
-static void
-s_set_window (json_t *answer, const nimbus_rest_route_t *route)
+void
+nimbus_rest_set_window (json_t *answer, const nimbus_rest_route_t *route)
 {
     char window[32];
     char hint[64] = "All time";
@@ -777,7 +777,7 @@ s_topology (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
         return NULL;
     size_t count;
     const nimbus_executor_t *executors = s_executors (view, record, &count);
-    s_set_window (answer, route);
+    nimbus_rest_set_window (answer, route);
     json_object_set_new (
         answer, "msgTimeout",
         json_integer (sq_config_int (record->config, "topology.message.timeout.secs", 30)));
@@ -809,7 +809,7 @@ s_component_windows (const nimbus_rest_view_t *view, const nimbus_rest_route_t *
         json_t *entry = json_object ();
         if (entry) {
             s_set_window_names (entry, w);
-            s_set_stats (entry, &stats, spout);
+            nimbus_rest_set_stats (entry, &stats, spout);
         }
         nimbus_metrics_stats_free (&stats);
         if (json_array_append_new (entries, entry))
@@ -845,7 +845,7 @@ s_component_streams (const nimbus_rest_view_t *view, const nimbus_rest_route_t *
         json_t *entry = json_object ();
         if (entry && inputs) {
             json_object_set_new (entry, "component", json_string (filter.input_component));
-            json_object_set_new (entry, "encodedComponentId", s_encoded (filter.input_component));
+            json_object_set_new (entry, "encodedComponentId", nimbus_rest_encoded (filter.input_component));
             json_object_set_new (entry, "stream", json_string (filter.input_stream));
             json_object_set_new (entry, "executed", json_integer ((json_int_t) stats.executed));
             json_object_set_new (entry, "acked", json_integer ((json_int_t) stats.acked));
@@ -927,7 +927,7 @@ s_component (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
                                               .first_task = executors[x].first_task,
                                               .sys = route->sys};
             if (s_stats (view, record->id, &filter, s_window (route), &stats)) {
-                s_set_stats (entry, &stats, spout);
+                nimbus_rest_set_stats (entry, &stats, spout);
                 if (stats.executors)
                     s_set_uptime (entry, "uptime", "uptimeSeconds",
                                   (int64_t) (stats.uptime_ms / 1000));
@@ -951,8 +951,8 @@ s_component (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
         s_component_errors (view, record, route->component_id), "executorStats", executor_stats);
     if (!answer)
         return NULL;
-    s_set_window (answer, route);
-    json_object_set_new (answer, "encodedId", s_encoded (route->component_id));
+    nimbus_rest_set_window (answer, route);
+    json_object_set_new (answer, "encodedId", nimbus_rest_encoded (route->component_id));
     json_object_set_new (answer, spout ? "spoutSummary" : "boltStats",
                          s_component_windows (view, route, record->id, route->component_id, spout));
     json_object_set_new (

@@ -86,6 +86,20 @@ json_t *nimbus_rest_action (const char *operation, const char *topology_id);
 //  left out ("5s", "10m 0s"). Writes into text (size bytes); returns text.
 char *nimbus_rest_pretty_duration (int64_t secs, char *text, size_t size);
 
+//  The builders the answers share with other servers of the same API
+//  (storm-submit --local --ui-port, cli/submit_ui), so that both write
+//  Storm's fields the same way.
+
+//  Storm's counters and latencies of a spout's (spout) or a bolt's stats
+//  into object, with Squall's additions (timedOut, latency quantiles, the
+//  spout's heldSecs, the receive queue).
+void nimbus_rest_set_stats (json_t *object, const nimbus_metrics_stats_t *stats, bool spout);
+//  A component id as Storm's encoded ids write it (percent-encoded but
+//  for letters, digits and -_.~). NULL when out of memory.
+json_t *nimbus_rest_encoded (const char *id);
+//  Storm's window and windowHint fields of the route into answer.
+void nimbus_rest_set_window (json_t *answer, const nimbus_rest_route_t *route);
+
 //  What the answers read. Every pointer is borrowed.
 typedef struct {
     nimbus_cluster_t *cluster; //  the ZooKeeper view
