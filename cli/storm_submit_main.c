@@ -318,12 +318,18 @@ main (int argc, char *argv[])
     sigaction (SIGTERM, &action, NULL);
 
     static const struct option options[] = {
-        {"local", no_argument, NULL, 'l'},         {"duration", required_argument, NULL, 'd'},
-        {"wait", required_argument, NULL, 'w'},    {"config", required_argument, NULL, 'f'},
-        {"nimbus", required_argument, NULL, 'N'},  {"workers", required_argument, NULL, 'n'},
-        {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},       {"inactive", no_argument, NULL, 'I'},
-        {"count", required_argument, NULL, 'C'},   {"ui-port", required_argument, NULL, 'U'},
+        {"local", no_argument, NULL, 'l'},
+        {"duration", required_argument, NULL, 'd'},
+        {"wait", required_argument, NULL, 'w'},
+        {"config", required_argument, NULL, 'f'},
+        {"nimbus", required_argument, NULL, 'N'},
+        {"workers", required_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"inactive", no_argument, NULL, 'I'},
+        {"count", required_argument, NULL, 'C'},
+        {"ui-port", required_argument, NULL, 'U'},
         {NULL, 0, NULL, 0},
     };
     bool local = false;

@@ -11,11 +11,11 @@
 #include <string.h>
 
 struct _submit_ui_t {
-    nimbus_http_t *http;          //  the server
-    nimbus_metrics_t *metrics;    //  the run's metrics, folded before each answer
-    sq_local_cluster_t *cluster;  //  the local cluster (borrowed)
-    const char *name;             //  the topology's name, also its id (borrowed)
-    int64_t started;              //  unix time (seconds) the server started
+    nimbus_http_t *http;         //  the server
+    nimbus_metrics_t *metrics;   //  the run's metrics, folded before each answer
+    sq_local_cluster_t *cluster; //  the local cluster (borrowed)
+    const char *name;            //  the topology's name, also its id (borrowed)
+    int64_t started;             //  unix time (seconds) the server started
 };
 
 //  Fold the run's latest metrics; false when they cannot be read.
@@ -102,10 +102,10 @@ s_set_components (submit_ui_t *self, json_t *answer, const nimbus_rest_route_t *
         json_int_t executor_count, task_count;
         bool spout;
         s_counts (self, component, &executor_count, &task_count, &spout);
-        json_t *entry = json_pack ("{s:s, s:o, s:I, s:I, s:s}", spout ? "spoutId" : "boltId",
-                                   component, spout ? "encodedSpoutId" : "encodedBoltId",
-                                   nimbus_rest_encoded (component), "executors", executor_count,
-                                   "tasks", task_count, "lastError", "");
+        json_t *entry =
+            json_pack ("{s:s, s:o, s:I, s:I, s:s}", spout ? "spoutId" : "boltId", component,
+                       spout ? "encodedSpoutId" : "encodedBoltId", nimbus_rest_encoded (component),
+                       "executors", executor_count, "tasks", task_count, "lastError", "");
         nimbus_metrics_stats_t stats;
         nimbus_metrics_filter_t filter = {.component = component, .sys = route->sys};
         if (entry && s_stats (self, &filter, NIMBUS_WINDOW_ALL, &stats)) {
@@ -160,12 +160,11 @@ s_component (submit_ui_t *self, const nimbus_rest_route_t *route, int *status_p)
         *status_p = 404;
         return nimbus_rest_error (404, "no component with that id in this topology");
     }
-    json_t *answer = json_pack ("{s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:I}", "id",
-                                route->component_id, "encodedId",
-                                nimbus_rest_encoded (route->component_id), "name", self->name,
-                                "topologyId", self->name, "topologyStatus", "ACTIVE",
-                                "componentType", spout ? "spout" : "bolt", "executors", executors,
-                                "tasks", tasks);
+    json_t *answer =
+        json_pack ("{s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:I}", "id", route->component_id,
+                   "encodedId", nimbus_rest_encoded (route->component_id), "name", self->name,
+                   "topologyId", self->name, "topologyStatus", "ACTIVE", "componentType",
+                   spout ? "spout" : "bolt", "executors", executors, "tasks", tasks);
     if (!answer)
         return NULL;
     nimbus_rest_route_t all_time = *route;
@@ -179,9 +178,9 @@ s_component (submit_ui_t *self, const nimbus_rest_route_t *route, int *status_p)
         nimbus_metrics_stats_free (&stats);
     }
     json_object_set_new (answer, spout ? "spoutSummary" : "boltStats", json_pack ("[o?]", entry));
-    json_object_set_new (answer, "componentErrors",
-                         nimbus_metrics_errors (self->metrics, self->name, route->component_id,
-                                                SIZE_MAX));
+    json_object_set_new (
+        answer, "componentErrors",
+        nimbus_metrics_errors (self->metrics, self->name, route->component_id, SIZE_MAX));
     return answer;
 }
 
@@ -204,10 +203,10 @@ s_handle (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void
 {
     submit_ui_t *self = (submit_ui_t *) arg;
     nimbus_rest_route_t route;
-    int status = nimbus_rest_route (nimbus_http_request_method (request),
-                                    nimbus_http_request_path (request),
-                                    nimbus_http_request_query (request, "window"),
-                                    nimbus_http_request_query (request, "sys"), &route);
+    int status =
+        nimbus_rest_route (nimbus_http_request_method (request), nimbus_http_request_path (request),
+                           nimbus_http_request_query (request, "window"),
+                           nimbus_http_request_query (request, "sys"), &route);
     json_t *answer = NULL;
     if (status == 200 && !s_refresh (self)) {
         status = 503;

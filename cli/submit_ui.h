@@ -27,8 +27,7 @@ typedef struct _submit_ui_t submit_ui_t;
 //  Serve topology name of cluster (both borrowed: they must outlive the
 //  server) on 127.0.0.1:port from loop (borrowed). NULL with
 //  sq_last_error() set when the port cannot be used. Caller owns.
-submit_ui_t *submit_ui_new (zloop_t *loop, int port, sq_local_cluster_t *cluster,
-                            const char *name);
+submit_ui_t *submit_ui_new (zloop_t *loop, int port, sq_local_cluster_t *cluster, const char *name);
 //  Stop serving and free; NULL-safe; nulls the caller's pointer.
 void submit_ui_destroy (submit_ui_t **self_p);
 //  The port served (the one picked when port was 0).

@@ -845,7 +845,8 @@ s_component_streams (const nimbus_rest_view_t *view, const nimbus_rest_route_t *
         json_t *entry = json_object ();
         if (entry && inputs) {
             json_object_set_new (entry, "component", json_string (filter.input_component));
-            json_object_set_new (entry, "encodedComponentId", nimbus_rest_encoded (filter.input_component));
+            json_object_set_new (entry, "encodedComponentId",
+                                 nimbus_rest_encoded (filter.input_component));
             json_object_set_new (entry, "stream", json_string (filter.input_stream));
             json_object_set_new (entry, "executed", json_integer ((json_int_t) stats.executed));
             json_object_set_new (entry, "acked", json_integer ((json_int_t) stats.acked));
