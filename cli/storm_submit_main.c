@@ -317,21 +317,18 @@ main (int argc, char *argv[])
     sigaction (SIGINT, &action, NULL);
     sigaction (SIGTERM, &action, NULL);
 
+    //  Two options a line, as before --ui-port made their number odd.
+    // clang-format off
     static const struct option options[] = {
-        {"local", no_argument, NULL, 'l'},
-        {"duration", required_argument, NULL, 'd'},
-        {"wait", required_argument, NULL, 'w'},
-        {"config", required_argument, NULL, 'f'},
-        {"nimbus", required_argument, NULL, 'N'},
-        {"workers", required_argument, NULL, 'n'},
-        {"timeout", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {"inactive", no_argument, NULL, 'I'},
-        {"count", required_argument, NULL, 'C'},
-        {"ui-port", required_argument, NULL, 'U'},
+        {"local", no_argument, NULL, 'l'},         {"duration", required_argument, NULL, 'd'},
+        {"wait", required_argument, NULL, 'w'},    {"config", required_argument, NULL, 'f'},
+        {"nimbus", required_argument, NULL, 'N'},  {"workers", required_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},       {"inactive", no_argument, NULL, 'I'},
+        {"count", required_argument, NULL, 'C'},   {"ui-port", required_argument, NULL, 'U'},
         {NULL, 0, NULL, 0},
     };
+    // clang-format on
     bool local = false;
     double duration = 0, timeout_secs = 10;
     int ui_port = -1; //  --ui-port; -1: no REST API

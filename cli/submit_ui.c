@@ -32,17 +32,14 @@ s_refresh (submit_ui_t *self)
     return rc == 0;
 }
 
-//  The sum of what filter selects, all time, into stats; false when out
-//  of memory.
-static bool
-s_stats (submit_ui_t *self, const nimbus_metrics_filter_t *filter, nimbus_window_t window,
-         nimbus_metrics_stats_t *stats)
+//  Where nimbus_rest's builders read the run's metrics, now.
+static nimbus_rest_source_t
+s_source (submit_ui_t *self)
 {
-    if (nimbus_metrics_stats_init (stats))
-        return false;
-    nimbus_metrics_stats (self->metrics, self->name, filter, window, (uint64_t) zclock_mono (),
-                          stats);
-    return true;
+    return (nimbus_rest_source_t){.metrics = self->metrics,
+                                  .topology_id = self->name,
+                                  .now = zclock_time () / 1000,
+                                  .now_ms = (uint64_t) zclock_mono ()};
 }
 
 //  Executors and tasks of component (every component when NULL), and
@@ -81,11 +78,12 @@ s_topology_summary (submit_ui_t *self, int64_t now)
                       (json_int_t) (now - self->started), "schedulerDisplayResource", 0);
 }
 
-//  Storm's spouts and bolts arrays: one entry per component, all time
-//  (a component's executors need not come one after the other).
+//  Storm's spouts and bolts arrays: one entry per component (a
+//  component's executors need not come one after the other).
 static void
 s_set_components (submit_ui_t *self, json_t *answer, const nimbus_rest_route_t *route)
 {
+    nimbus_rest_source_t source = s_source (self);
     json_t *spouts = json_array ();
     json_t *bolts = json_array ();
     json_t *executors = nimbus_metrics_executors (self->metrics, self->name);
@@ -103,15 +101,11 @@ s_set_components (submit_ui_t *self, json_t *answer, const nimbus_rest_route_t *
         bool spout;
         s_counts (self, component, &executor_count, &task_count, &spout);
         json_t *entry =
-            json_pack ("{s:s, s:o, s:I, s:I, s:s}", spout ? "spoutId" : "boltId", component,
+            json_pack ("{s:s, s:o, s:I, s:I}", spout ? "spoutId" : "boltId", component,
                        spout ? "encodedSpoutId" : "encodedBoltId", nimbus_rest_encoded (component),
-                       "executors", executor_count, "tasks", task_count, "lastError", "");
-        nimbus_metrics_stats_t stats;
-        nimbus_metrics_filter_t filter = {.component = component, .sys = route->sys};
-        if (entry && s_stats (self, &filter, NIMBUS_WINDOW_ALL, &stats)) {
-            nimbus_rest_set_stats (entry, &stats, spout);
-            nimbus_metrics_stats_free (&stats);
-        }
+                       "executors", executor_count, "tasks", task_count);
+        if (entry)
+            nimbus_rest_set_component_stats (entry, &source, route, component, spout);
         json_array_append_new (spout ? spouts : bolts, entry);
     }
     json_decref (seen);
@@ -126,26 +120,9 @@ s_topology (submit_ui_t *self, const nimbus_rest_route_t *route, int64_t now)
     json_t *answer = s_topology_summary (self, now);
     if (!answer)
         return NULL;
-    nimbus_rest_route_t all_time = *route;
-    all_time.window_secs = 0;
-    nimbus_rest_set_window (answer, &all_time);
-    nimbus_metrics_stats_t all, spouts;
-    nimbus_metrics_filter_t filter = {.sys = route->sys};
-    json_t *stats = json_object ();
-    if (stats && s_stats (self, &filter, NIMBUS_WINDOW_ALL, &all)) {
-        filter.spouts = true;
-        if (s_stats (self, &filter, NIMBUS_WINDOW_ALL, &spouts)) {
-            json_object_set_new (stats, "window", json_string (":all-time"));
-            json_object_set_new (stats, "windowPretty", json_string ("All time"));
-            nimbus_rest_set_stats (stats, &spouts, true);
-            json_object_set_new (stats, "emitted", json_integer ((json_int_t) all.emitted));
-            json_object_set_new (stats, "transferred", json_integer ((json_int_t) all.transferred));
-            json_object_set_new (stats, "executed", json_integer ((json_int_t) all.executed));
-            nimbus_metrics_stats_free (&spouts);
-        }
-        nimbus_metrics_stats_free (&all);
-    }
-    json_object_set_new (answer, "topologyStats", json_pack ("[o?]", stats));
+    nimbus_rest_set_window (answer, route);
+    nimbus_rest_source_t source = s_source (self);
+    json_object_set_new (answer, "topologyStats", nimbus_rest_topology_stats (&source, route));
     s_set_components (self, answer, route);
     return answer;
 }
@@ -167,20 +144,19 @@ s_component (submit_ui_t *self, const nimbus_rest_route_t *route, int *status_p)
                    spout ? "spout" : "bolt", "executors", executors, "tasks", tasks);
     if (!answer)
         return NULL;
-    nimbus_rest_route_t all_time = *route;
-    all_time.window_secs = 0;
-    nimbus_rest_set_window (answer, &all_time);
-    nimbus_metrics_stats_t stats;
-    nimbus_metrics_filter_t filter = {.component = route->component_id, .sys = route->sys};
-    json_t *entry = json_pack ("{s:s, s:s}", "window", ":all-time", "windowPretty", "All time");
-    if (entry && s_stats (self, &filter, NIMBUS_WINDOW_ALL, &stats)) {
-        nimbus_rest_set_stats (entry, &stats, spout);
-        nimbus_metrics_stats_free (&stats);
-    }
-    json_object_set_new (answer, spout ? "spoutSummary" : "boltStats", json_pack ("[o?]", entry));
-    json_object_set_new (
-        answer, "componentErrors",
-        nimbus_metrics_errors (self->metrics, self->name, route->component_id, SIZE_MAX));
+    nimbus_rest_source_t source = s_source (self);
+    const char *component = route->component_id;
+    nimbus_rest_set_window (answer, route);
+    json_object_set_new (answer, spout ? "spoutSummary" : "boltStats",
+                         nimbus_rest_component_windows (&source, route, component, spout));
+    json_object_set_new (answer, "outputStats",
+                         nimbus_rest_component_streams (&source, route, component, spout, false));
+    if (!spout)
+        json_object_set_new (
+            answer, "inputStats",
+            nimbus_rest_component_streams (&source, route, component, spout, true));
+    json_object_set_new (answer, "componentErrors",
+                         nimbus_rest_component_errors (&source, component));
     return answer;
 }
 

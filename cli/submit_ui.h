@@ -11,9 +11,13 @@
     DESIGN: no copy of nimbus's server. nimbus_http serves (on the caller's
     zloop), nimbus_rest_route routes, and before each answer the local
     cluster's heartbeat-format metrics are folded into a nimbus_metrics,
-    which nimbus_rest's builders read: the field names are nimbus's by
-    construction. Only the all-time window has figures worth reading
-    (the run is one process's life); the others are filled the same way.
+    which nimbus_rest's builders read (a nimbus_rest_source_t without an
+    assignment: no hosts or ports): the field names and the window and
+    sys parameters are nimbus's by construction. The windows start with
+    the server, so for a run shorter than ten minutes every window holds
+    the whole run. Not served: nimbus's and the supervisors' summaries,
+    the cluster configuration, visualization, and a topology's workers and
+    configuration, and a component's executorStats (404, or left out).
 */
 #ifndef SUBMIT_UI_H_INCLUDED
 #define SUBMIT_UI_H_INCLUDED

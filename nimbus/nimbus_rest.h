@@ -20,6 +20,7 @@
 
 #include "nimbus_cluster.h"
 #include "nimbus_monitor.h"
+#include "sq_assignment.h"
 #include "squall.h"
 
 #include <czmq.h>
@@ -99,6 +100,47 @@ void nimbus_rest_set_stats (json_t *object, const nimbus_metrics_stats_t *stats,
 json_t *nimbus_rest_encoded (const char *id);
 //  Storm's window and windowHint fields of the route into answer.
 void nimbus_rest_set_window (json_t *answer, const nimbus_rest_route_t *route);
+//  The window a route asks for (Storm's windows by their seconds; another
+//  number takes the shortest window at least that long; 0 all time).
+nimbus_window_t nimbus_rest_window (const nimbus_rest_route_t *route);
+
+//  Where the per-component answers read one topology's executor metrics.
+//  Every pointer is borrowed.
+typedef struct {
+    nimbus_metrics_t *metrics;         //  the executors' metrics, in windows
+    const char *topology_id;           //  the topology's id in metrics
+    const sq_assignment_t *assignment; //  where its tasks run (error hosts), or NULL
+    int64_t now;                       //  unix time (seconds) of the request
+    uint64_t now_ms;                   //  metrics' clock (monotonic ms) now
+} nimbus_rest_source_t;
+
+//  Add up into stats (initialised here) the sources filter selects over
+//  window. False when out of memory (stats then not initialised).
+bool nimbus_rest_stats (const nimbus_rest_source_t *source, const nimbus_metrics_filter_t *filter,
+                        nimbus_window_t window, nimbus_metrics_stats_t *stats);
+//  Storm's topologyStats: one entry per window. NULL when out of memory.
+//  Caller owns.
+json_t *nimbus_rest_topology_stats (const nimbus_rest_source_t *source,
+                                    const nimbus_rest_route_t *route);
+//  A component's stats over the route's window into entry (a spouts or
+//  bolts entry of /topology/:id), with its lastError ("" when none).
+void nimbus_rest_set_component_stats (json_t *entry, const nimbus_rest_source_t *source,
+                                      const nimbus_rest_route_t *route, const char *component,
+                                      bool spout);
+//  Storm's spoutSummary (spout) or boltStats of a component: its stats
+//  per window. NULL when out of memory. Caller owns.
+json_t *nimbus_rest_component_windows (const nimbus_rest_source_t *source,
+                                       const nimbus_rest_route_t *route, const char *component,
+                                       bool spout);
+//  Storm's outputStats (per stream) or, when inputs, inputStats (per input
+//  component and stream) of a component over the route's window. NULL
+//  when out of memory. Caller owns.
+json_t *nimbus_rest_component_streams (const nimbus_rest_source_t *source,
+                                       const nimbus_rest_route_t *route, const char *component,
+                                       bool spout, bool inputs);
+//  Storm's componentErrors: the component's latest errors, newest first.
+//  NULL when out of memory. Caller owns.
+json_t *nimbus_rest_component_errors (const nimbus_rest_source_t *source, const char *component);
 
 //  What the answers read. Every pointer is borrowed.
 typedef struct {

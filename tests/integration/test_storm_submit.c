@@ -342,6 +342,15 @@ START_TEST (test_ui_port)
     ck_assert_msg (window, "no boltStats");
     ck_assert_int_eq (s_int (window, "executed"), 3);
     ck_assert_int_eq (s_int (window, "emitted"), 8);
+    json_t *output =
+        http_client_entry (json_object_get (answer, "outputStats"), "stream", "default");
+    json_t *from_spout =
+        http_client_entry (json_object_get (answer, "inputStats"), "component", "sentences");
+    ck_assert_msg (output && from_spout, "no default outputStats or sentences inputStats");
+    ck_assert_int_eq (s_int (output, "emitted"), 8);
+    ck_assert_int_eq (s_int (from_spout, "executed"), 3);
+    ck_assert_msg (json_is_array (json_object_get (answer, "componentErrors")),
+                   "no componentErrors");
     json_decref (answer);
 
     //  Refusals: JSON errors, the run goes on.
