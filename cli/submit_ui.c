@@ -72,10 +72,13 @@ s_topology_summary (submit_ui_t *self, int64_t now)
     json_int_t executors, tasks;
     bool spout;
     s_counts (self, NULL, &executors, &tasks, &spout);
-    return json_pack ("{s:s, s:s, s:s, s:I, s:i, s:I, s:i, s:I, s:b}", "id", self->name, "name",
-                      self->name, "status", "ACTIVE", "tasksTotal", tasks, "workersTotal", 1,
-                      "executorsTotal", executors, "replicationCount", 1, "uptimeSeconds",
-                      (json_int_t) (now - self->started), "schedulerDisplayResource", 0);
+    json_t *summary =
+        json_pack ("{s:s, s:s, s:s, s:I, s:i, s:I, s:i, s:b}", "id", self->name, "name", self->name,
+                   "status", "ACTIVE", "tasksTotal", tasks, "workersTotal", 1, "executorsTotal",
+                   executors, "replicationCount", 1, "schedulerDisplayResource", 0);
+    if (summary)
+        nimbus_rest_set_uptime (summary, "uptime", "uptimeSeconds", now - self->started);
+    return summary;
 }
 
 //  Storm's spouts and bolts arrays: one entry per component (a

@@ -343,8 +343,8 @@ nimbus_rest_pretty_duration (int64_t secs, char *text, size_t size)
 }
 
 //  Set key to a pretty duration and keySeconds to secs on object.
-static void
-s_set_uptime (json_t *object, const char *key, const char *seconds_key, int64_t secs)
+void
+nimbus_rest_set_uptime (json_t *object, const char *key, const char *seconds_key, int64_t secs)
 {
     char text[64];
     json_object_set_new (object, key,
@@ -407,7 +407,7 @@ s_topology_summary (const nimbus_rest_view_t *view, const sq_topology_record_t *
         (json_int_t) (assignment ? sq_assignment_executor_count (assignment) : 0),
         "replicationCount", 1, "schedulerDisplayResource", 0);
     if (summary)
-        s_set_uptime (summary, "uptime", "uptimeSeconds", view->now - record->submitted);
+        nimbus_rest_set_uptime (summary, "uptime", "uptimeSeconds", view->now - record->submitted);
     return summary;
 }
 
@@ -953,8 +953,8 @@ s_component (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
             if (s_stats (view, record->id, &filter, nimbus_rest_window (route), &stats)) {
                 nimbus_rest_set_stats (entry, &stats, spout);
                 if (stats.executors)
-                    s_set_uptime (entry, "uptime", "uptimeSeconds",
-                                  (int64_t) (stats.uptime_ms / 1000));
+                    nimbus_rest_set_uptime (entry, "uptime", "uptimeSeconds",
+                                            (int64_t) (stats.uptime_ms / 1000));
                 nimbus_metrics_stats_free (&stats);
             }
         }
@@ -1107,7 +1107,8 @@ s_cluster_summary (const nimbus_rest_view_t *view)
         "slotsFree", (json_int_t) (slots - used), "executorsTotal", (json_int_t) executors,
         "tasksTotal", (json_int_t) tasks, "schedulerDisplayResource", 0);
     if (answer)
-        s_set_uptime (answer, "nimbusUptime", "nimbusUptimeSeconds", view->now - view->started);
+        nimbus_rest_set_uptime (answer, "nimbusUptime", "nimbusUptimeSeconds",
+                                view->now - view->started);
     return answer;
 }
 
@@ -1136,7 +1137,7 @@ s_supervisor_summary (const nimbus_rest_view_t *view)
                        "slotsTotal", (json_int_t) info->port_count, "slotsUsed",
                        (json_int_t) s_supervisor_slots_used (view, id), "version", PACKAGE_VERSION);
         if (entry)
-            s_set_uptime (entry, "uptime", "uptimeSeconds", view->now - info->started);
+            nimbus_rest_set_uptime (entry, "uptime", "uptimeSeconds", view->now - info->started);
         if (json_array_append_new (supervisors, entry))
             json_decref (supervisors), supervisors = NULL;
     }

@@ -100,6 +100,10 @@ void nimbus_rest_set_stats (json_t *object, const nimbus_metrics_stats_t *stats,
 json_t *nimbus_rest_encoded (const char *id);
 //  Storm's window and windowHint fields of the route into answer.
 void nimbus_rest_set_window (json_t *answer, const nimbus_rest_route_t *route);
+//  Set key to secs as a pretty duration ("1h 2m 3s") and seconds_key to
+//  secs (0 when negative) on object, Storm's pair of uptime fields.
+void nimbus_rest_set_uptime (json_t *object, const char *key, const char *seconds_key,
+                             int64_t secs);
 //  The window a route asks for (Storm's windows by their seconds; another
 //  number takes the shortest window at least that long; 0 all time).
 nimbus_window_t nimbus_rest_window (const nimbus_rest_route_t *route);
