@@ -272,8 +272,8 @@ s_int (const json_t *object, const char *key)
 
 //  --ui-port: while the word count over three lines (3 sentences, 8
 //  words) runs, its REST API answers with those counts under nimbus's
-//  field names; unknown ids get 404, POST actions 405, and a busy port
-//  ends the run with status 1.
+//  field names; unknown ids get 404, bad requests 400, POST actions 405,
+//  and a busy port ends the run with status 1.
 START_TEST (test_ui_port)
 {
     char *input = s_write_input ("ui.input");
@@ -361,6 +361,10 @@ START_TEST (test_ui_port)
     json_decref (answer);
     ck_assert_int_eq (s_get (port, "/api/v1/nimbus/summary", &answer), 404);
     json_decref (answer);
+    ck_assert_int_eq (s_get (port, "/api/v1/topology/wc-ui/../x", &answer), 400);
+    json_decref (answer);
+    const char garbage[] = "\x01\x02 not http at all\r\n\r\n";
+    ck_assert_int_eq (http_client_raw (port, garbage, sizeof garbage - 1, REQUEST_MS, NULL), 400);
     char *reply;
     ck_assert_int_eq (http_client_request (port, "POST", "/api/v1/topology/wc-ui/kill/0", NULL,
                                            REQUEST_MS, &reply),
