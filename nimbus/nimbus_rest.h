@@ -7,7 +7,10 @@
     it is unit-tested with hostile paths (tests/unit/test_nimbus_rest.c).
     The answers, nimbus_rest_*, build Storm's JSON (Storm's field names;
     Squall's extra fields are additions) from what nimbus knows, given as
-    a nimbus_rest_view_t of borrowed parts. The POST actions are not here:
+    a nimbus_rest_view_t of borrowed parts; the per-component builders
+    read one topology's metrics through a nimbus_rest_source_t, so that
+    storm-submit --ui-port (cli/submit_ui) answers a local run with the
+    same code. The POST actions are not here:
     they change nimbus's state, so nimbus_server runs them through the
     code its control protocol's verbs use and answers with
     nimbus_rest_action.
