@@ -1,7 +1,7 @@
 /*  storm-submit - the Squall command line: argv, config and signals only
 
     storm-submit --local PKG.so NAME [--duration SECS] [--wait SECS]
-                 [--config FILE] [-c key=value ...]
+                 [--ui-port PORT] [--config FILE] [-c key=value ...]
     storm-submit [--nimbus HOST:PORT] [--config FILE] PKG.so NAME [--inactive]
                  [-c key=value ...]
     storm-submit [--nimbus HOST:PORT] list
@@ -17,7 +17,9 @@
     ends or SIGINT/SIGTERM arrives; then deactivates the spouts, waits up
     to --wait seconds for tuples in flight, and stops. It prints the
     topology's totals and a per-component table (submit_table) as they
-    stand when the spouts are deactivated.
+    stand when the spouts are deactivated. With --ui-port it serves, while
+    the run lasts, Storm's UI REST API for the topology on 127.0.0.1:PORT
+    (submit_ui; the wait then runs a zloop that also serves HTTP).
 
     The other forms talk to nimbus (submit_client): at --nimbus, else at
     nimbus.host:nimbus.port of the config. --inactive submits the topology
@@ -36,6 +38,7 @@
 #include "submit_client.h"
 #include "submit_monitor.h"
 #include "submit_table.h"
+#include "submit_ui.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -89,6 +92,8 @@ s_usage (FILE *out)
              "  -w, --wait SECS    local: on stop, wait up to SECS for tuples in flight\n"
              "                     (default 2); kill, rebalance: seconds nimbus waits first\n"
              "                     (default: the topology's topology.message.timeout.secs)\n"
+             "  --ui-port PORT     local: serve Storm's UI REST API and /metrics on\n"
+             "                     127.0.0.1:PORT while the run lasts (0: a free port)\n"
              "  -n, --workers N    rebalance: spread the topology over N workers\n"
              "  -w emitted|transferred\n"
              "                     monitor: the count to watch (default emitted)\n"
@@ -141,9 +146,46 @@ s_report (sq_local_cluster_t *cluster, const char *name, double seconds)
         printf ("(%d more components not shown)\n", count - SUBMIT_TABLE_ROWS);
 }
 
+//  Until the run's duration is over or a signal came: end the loop.
+static int
+s_on_tick (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop, (void) timer_id;
+    const int64_t *end = (const int64_t *) arg;
+    return s_interrupted || (*end > 0 && zclock_mono () >= *end) ? -1 : 0;
+}
+
+//  Wait until the duration is over (duration <= 0: until a signal),
+//  serving the REST API on ui_port meanwhile when it is 0 or more.
+//  Returns 0, or -1 when the port cannot be served.
+static int
+s_wait (sq_local_cluster_t *cluster, const char *name, double duration, int ui_port)
+{
+    int64_t end = duration > 0 ? zclock_mono () + (int64_t) (duration * 1000) : 0;
+    if (ui_port < 0) {
+        while (!s_interrupted && (end == 0 || zclock_mono () < end))
+            zclock_sleep (50);
+        return 0;
+    }
+    zloop_t *loop = zloop_new ();
+    submit_ui_t *ui = loop ? submit_ui_new (loop, ui_port, cluster, name) : NULL;
+    if (!ui) {
+        fprintf (stderr, "storm-submit: --ui-port %d: %s\n", ui_port, sq_last_error ());
+        zloop_destroy (&loop);
+        return -1;
+    }
+    printf ("storm-submit: REST API on http://127.0.0.1:%d/api/v1/\n", submit_ui_port (ui));
+    fflush (stdout);
+    zloop_timer (loop, 50, 0, s_on_tick, &end);
+    zloop_start (loop);
+    submit_ui_destroy (&ui);
+    zloop_destroy (&loop);
+    return 0;
+}
+
 static int
 s_run_local (const char *path, const char *name, sq_config_t *config, double duration,
-             double wait_secs)
+             double wait_secs, int ui_port)
 {
     sq_package_t *package = sq_package_open (path);
     if (!package) {
@@ -159,13 +201,12 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
         fprintf (stderr, "storm-submit: topology '%s' not started: %s\n", name, sq_last_error ());
     else {
         int64_t start = zclock_mono ();
-        while (!s_interrupted && (duration <= 0 || zclock_mono () - start < duration * 1000))
-            zclock_sleep (50);
+        rc = s_wait (cluster, name, duration, ui_port) ? 1 : 0;
         double ran = (double) (zclock_mono () - start) / 1000.0;
         sq_local_cluster_deactivate (cluster, name);
-        s_report (cluster, name, ran);
+        if (rc == 0)
+            s_report (cluster, name, ran);
         sq_local_cluster_kill (cluster, name, wait_secs);
-        rc = 0;
     }
     sq_local_cluster_destroy (&cluster);
     sq_package_destroy (&package);
@@ -276,16 +317,21 @@ main (int argc, char *argv[])
     sigaction (SIGINT, &action, NULL);
     sigaction (SIGTERM, &action, NULL);
 
+    //  Two options a line, as before --ui-port made their number odd.
+    // clang-format off
     static const struct option options[] = {
         {"local", no_argument, NULL, 'l'},         {"duration", required_argument, NULL, 'd'},
         {"wait", required_argument, NULL, 'w'},    {"config", required_argument, NULL, 'f'},
         {"nimbus", required_argument, NULL, 'N'},  {"workers", required_argument, NULL, 'n'},
         {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},       {"inactive", no_argument, NULL, 'I'},
-        {"count", required_argument, NULL, 'C'},   {NULL, 0, NULL, 0},
+        {"count", required_argument, NULL, 'C'},   {"ui-port", required_argument, NULL, 'U'},
+        {NULL, 0, NULL, 0},
     };
+    // clang-format on
     bool local = false;
     double duration = 0, timeout_secs = 10;
+    int ui_port = -1; //  --ui-port; -1: no REST API
     s_arguments_t arguments = {.submit = {.initial_status = SQ_INITIAL_STATUS_ACTIVE}};
     char *endpoint = NULL;
     sq_config_t *config = sq_config_new ();
@@ -325,6 +371,18 @@ main (int argc, char *argv[])
                 goto done;
             }
             arguments.count = value;
+            break;
+        }
+        case 'U': {
+            char *end;
+            long value = strtol (optarg, &end, 10);
+            if (*optarg == 0 || *end != 0 || value < 0 || value > 65535) {
+                fprintf (stderr, "storm-submit: --ui-port expects a port (0 to 65535), got '%s'\n",
+                         optarg);
+                rc = 2;
+                goto done;
+            }
+            ui_port = (int) value;
             break;
         }
         case 'd':
@@ -390,7 +448,7 @@ main (int argc, char *argv[])
         rc = 2;
     } else if (local)
         rc = s_run_local (argv[optind], argv[optind + 1], config, duration,
-                          arguments.wait ? s_parse_seconds ("--wait", arguments.wait) : 2);
+                          arguments.wait ? s_parse_seconds ("--wait", arguments.wait) : 2, ui_port);
     else {
         //  Nothing to clean up while talking to nimbus: Ctrl-C just ends.
         signal (SIGINT, SIG_DFL);

@@ -305,7 +305,7 @@ s_resolve (const char *host, int port, struct sockaddr_storage *address, socklen
     struct addrinfo *found = NULL;
     int rc = getaddrinfo (host, service, &hints, &found);
     if (rc != 0)
-        return sq_error_set ("ui.host '%s': %s", host, gai_strerror (rc));
+        return sq_error_set ("host '%s': %s", host, gai_strerror (rc));
     const struct addrinfo *pick = found;
     for (const struct addrinfo *info = found; info; info = info->ai_next)
         if (info->ai_family == AF_INET) {
@@ -324,7 +324,7 @@ nimbus_http_new (const nimbus_http_options_t *options, zloop_t *loop,
 {
     assert (options && options->host && loop && handler);
     if (options->port < 0 || options->port > 65535) {
-        sq_error_set ("ui.port %d is not a port", options->port);
+        sq_error_set ("%d is not a port", options->port);
         return NULL;
     }
     struct sockaddr_storage address;
@@ -352,8 +352,8 @@ nimbus_http_new (const nimbus_http_options_t *options, zloop_t *loop,
         MHD_OPTION_CONNECTION_TIMEOUT, options->timeout_secs, MHD_OPTION_NOTIFY_COMPLETED,
         s_on_completed, self, MHD_OPTION_UNESCAPE_CALLBACK, s_no_unescape, self, MHD_OPTION_END);
     if (!self->daemon) {
-        sq_error_set ("cannot listen on %s:%d for HTTP (ui.host, ui.port): %s", options->host,
-                      options->port, strerror (errno));
+        sq_error_set ("cannot listen on %s:%d for HTTP: %s", options->host, options->port,
+                      strerror (errno));
         nimbus_http_destroy (&self);
         return NULL;
     }

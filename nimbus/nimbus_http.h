@@ -5,7 +5,8 @@
     thread of the loop, with its method, its raw path (still
     percent-encoded: the router decodes each segment itself, so an
     encoded "/" cannot split a segment), its query and its body; the
-    handler fills a reply.
+    handler fills a reply. storm-submit --local --ui-port serves a local
+    run with it too (cli/submit_ui), on that process's own zloop.
 
     Limits against hostile peers (each a config key, doc/config.md): at
     most max_connections open connections (further ones are accepted and

@@ -702,6 +702,20 @@ nimbus_metrics_errors (nimbus_metrics_t *self, const char *topology_id, const ch
     return errors;
 }
 
+json_t *
+nimbus_metrics_executors (nimbus_metrics_t *self, const char *topology_id)
+{
+    assert (self);
+    json_t *executors = json_array ();
+    s_topology_t *topology = s_topology (self, topology_id);
+    for (s_executor_t *executor = executors && topology ? zhashx_first (topology->executors) : NULL;
+         executor; executor = zhashx_next (topology->executors))
+        json_array_append_new (executors,
+                               json_pack ("[s, i, i, b]", executor->component, executor->first_task,
+                                          executor->last_task, executor->spout));
+    return executors;
+}
+
 //  ---------------------------------------------------------------------
 //  Prometheus
 

@@ -120,6 +120,10 @@ json_t *nimbus_metrics_keys (nimbus_metrics_t *self, const char *topology_id, co
 //  Caller decrefs; NULL when out of memory.
 json_t *nimbus_metrics_errors (nimbus_metrics_t *self, const char *topology_id,
                                const char *component, size_t limit);
+//  The executors of the topology that sent metrics, as [component,
+//  first_task, last_task, spout] arrays. Caller decrefs; NULL when out of
+//  memory.
+json_t *nimbus_metrics_executors (nimbus_metrics_t *self, const char *topology_id);
 //  Write the per executor, stream and input families in Prometheus text
 //  into out, all time (counters never go back, whatever the workers'
 //  restarts), labelled topology (its name from names, an object id ->

@@ -343,8 +343,8 @@ nimbus_rest_pretty_duration (int64_t secs, char *text, size_t size)
 }
 
 //  Set key to a pretty duration and keySeconds to secs on object.
-static void
-s_set_uptime (json_t *object, const char *key, const char *seconds_key, int64_t secs)
+void
+nimbus_rest_set_uptime (json_t *object, const char *key, const char *seconds_key, int64_t secs)
 {
     char text[64];
     json_object_set_new (object, key,
@@ -407,7 +407,7 @@ s_topology_summary (const nimbus_rest_view_t *view, const sq_topology_record_t *
         (json_int_t) (assignment ? sq_assignment_executor_count (assignment) : 0),
         "replicationCount", 1, "schedulerDisplayResource", 0);
     if (summary)
-        s_set_uptime (summary, "uptime", "uptimeSeconds", view->now - record->submitted);
+        nimbus_rest_set_uptime (summary, "uptime", "uptimeSeconds", view->now - record->submitted);
     return summary;
 }
 
@@ -459,8 +459,8 @@ s_executor_id (const nimbus_executor_t *executor)
 //  The window a route asks for: Storm's windows by their seconds (600,
 //  10800, 86400); another number takes the shortest window at least that
 //  long, beyond a day all time.
-static nimbus_window_t
-s_window (const nimbus_rest_route_t *route)
+nimbus_window_t
+nimbus_rest_window (const nimbus_rest_route_t *route)
 {
     if (route->window_secs <= 0)
         return NIMBUS_WINDOW_ALL;
@@ -512,8 +512,8 @@ s_set_latency (json_t *object, const char *key, const sq_histogram_t *histogram)
 //  Squall's additions: timedOut (Storm's failed counts fails plus
 //  timeouts), the latency quantiles, the spout's held seconds, the
 //  receive queue and the ackers' timeouts held and fails blamed.
-static void
-s_set_stats (json_t *object, const nimbus_metrics_stats_t *stats, bool spout)
+void
+nimbus_rest_set_stats (json_t *object, const nimbus_metrics_stats_t *stats, bool spout)
 {
     json_object_set_new (object, "emitted", json_integer ((json_int_t) stats->emitted));
     json_object_set_new (object, "transferred", json_integer ((json_int_t) stats->transferred));
@@ -548,22 +548,45 @@ s_set_stats (json_t *object, const nimbus_metrics_stats_t *stats, bool spout)
 
 //  Add up the sources filter selects over window into stats; false when
 //  out of memory (stats then not initialised).
+bool
+nimbus_rest_stats (const nimbus_rest_source_t *source, const nimbus_metrics_filter_t *filter,
+                   nimbus_window_t window, nimbus_metrics_stats_t *stats)
+{
+    if (nimbus_metrics_stats_init (stats))
+        return false;
+    nimbus_metrics_stats (source->metrics, source->topology_id, filter, window, source->now_ms,
+                          stats);
+    return true;
+}
+
+//  The metrics source of a topology nimbus knows (record), now.
+static nimbus_rest_source_t
+s_source (const nimbus_rest_view_t *view, const sq_topology_record_t *record)
+{
+    return (nimbus_rest_source_t){.metrics = nimbus_monitor_windows (view->monitor),
+                                  .topology_id = record->id,
+                                  .assignment = s_assignment (view, record),
+                                  .now = view->now,
+                                  .now_ms = (uint64_t) view->now_mono};
+}
+
+//  nimbus_rest_stats of the heartbeats' metrics, now.
 static bool
 s_stats (const nimbus_rest_view_t *view, const char *topology_id,
          const nimbus_metrics_filter_t *filter, nimbus_window_t window,
          nimbus_metrics_stats_t *stats)
 {
-    if (nimbus_metrics_stats_init (stats))
-        return false;
-    nimbus_metrics_stats (nimbus_monitor_windows (view->monitor), topology_id, filter, window,
-                          (uint64_t) view->now_mono, stats);
-    return true;
+    nimbus_rest_source_t source = {.metrics = nimbus_monitor_windows (view->monitor),
+                                   .topology_id = topology_id,
+                                   .now = view->now,
+                                   .now_ms = (uint64_t) view->now_mono};
+    return nimbus_rest_stats (&source, filter, window, stats);
 }
 
 //  A component id as Storm's encoded ids write it: percent-encoded but for
 //  letters, digits and -_.~.
-static json_t *
-s_encoded (const char *id)
+json_t *
+nimbus_rest_encoded (const char *id)
 {
     char text[3 * NIMBUS_REST_MAX_ID + 1];
     size_t at = 0;
@@ -579,25 +602,24 @@ s_encoded (const char *id)
 
 //  Storm's topologyStats: one entry per window, spouts' trees and every
 //  component's emitted and transferred; Squall adds timedOut and executed.
-static json_t *
-s_topology_stats (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
-                  const sq_topology_record_t *record)
+json_t *
+nimbus_rest_topology_stats (const nimbus_rest_source_t *source, const nimbus_rest_route_t *route)
 {
     json_t *entries = json_array ();
     for (nimbus_window_t w = 0; entries && w < NIMBUS_WINDOW_COUNT; w++) {
         nimbus_metrics_stats_t all, spouts;
         nimbus_metrics_filter_t filter = {.sys = route->sys};
-        if (!s_stats (view, record->id, &filter, w, &all))
+        if (!nimbus_rest_stats (source, &filter, w, &all))
             break;
         filter.spouts = true;
-        if (!s_stats (view, record->id, &filter, w, &spouts)) {
+        if (!nimbus_rest_stats (source, &filter, w, &spouts)) {
             nimbus_metrics_stats_free (&all);
             break;
         }
         json_t *entry = json_object ();
         if (entry) {
             s_set_window_names (entry, w);
-            s_set_stats (entry, &spouts, true);
+            nimbus_rest_set_stats (entry, &spouts, true);
             json_object_set_new (entry, "emitted", json_integer ((json_int_t) all.emitted));
             json_object_set_new (entry, "transferred", json_integer ((json_int_t) all.transferred));
             json_object_set_new (entry, "executed", json_integer ((json_int_t) all.executed));
@@ -619,14 +641,15 @@ s_topology_stats (const nimbus_rest_view_t *view, const nimbus_rest_route_t *rou
 //  errorTime (ms), errorLapsedSecs, errorHost and errorPort of the worker
 //  running the task; Squall adds errorTask.
 static void
-s_set_error (json_t *object, const nimbus_rest_view_t *view, const sq_assignment_t *assignment,
-             const json_t *error, const char *text_key)
+s_set_error (json_t *object, const nimbus_rest_source_t *source, const json_t *error,
+             const char *text_key)
 {
+    const sq_assignment_t *assignment = source->assignment;
     json_int_t time_ms = json_integer_value (json_object_get (error, "time_ms"));
     json_int_t task = json_integer_value (json_object_get (error, "task"));
     json_object_set_new (object, text_key, json_incref (json_object_get (error, "error")));
     json_object_set_new (object, "errorTime", json_integer (time_ms));
-    json_int_t lapsed = view->now - time_ms / 1000;
+    json_int_t lapsed = source->now - time_ms / 1000;
     json_object_set_new (object, "errorLapsedSecs", json_integer (lapsed > 0 ? lapsed : 0));
     json_object_set_new (object, "errorTask", json_integer (task));
     const sq_assignment_worker_t *worker =
@@ -639,22 +662,20 @@ s_set_error (json_t *object, const nimbus_rest_view_t *view, const sq_assignment
 
 //  A component's stats over the route's window, into entry, with its last
 //  error (Storm's lastError and the error fields; "" when none).
-static void
-s_set_component_stats (json_t *entry, const nimbus_rest_view_t *view,
-                       const nimbus_rest_route_t *route, const sq_topology_record_t *record,
-                       const char *component, bool spout)
+void
+nimbus_rest_set_component_stats (json_t *entry, const nimbus_rest_source_t *source,
+                                 const nimbus_rest_route_t *route, const char *component,
+                                 bool spout)
 {
     nimbus_metrics_stats_t stats;
     nimbus_metrics_filter_t filter = {.component = component, .sys = route->sys};
-    if (s_stats (view, record->id, &filter, s_window (route), &stats)) {
-        s_set_stats (entry, &stats, spout);
+    if (nimbus_rest_stats (source, &filter, nimbus_rest_window (route), &stats)) {
+        nimbus_rest_set_stats (entry, &stats, spout);
         nimbus_metrics_stats_free (&stats);
     }
-    json_t *errors =
-        nimbus_metrics_errors (nimbus_monitor_windows (view->monitor), record->id, component, 1);
+    json_t *errors = nimbus_metrics_errors (source->metrics, source->topology_id, component, 1);
     if (json_array_size (errors))
-        s_set_error (entry, view, s_assignment (view, record), json_array_get (errors, 0),
-                     "lastError");
+        s_set_error (entry, source, json_array_get (errors, 0), "lastError");
     else
         json_object_set_new (entry, "lastError", json_string (""));
     json_decref (errors);
@@ -732,6 +753,7 @@ s_set_components (json_t *answer, const nimbus_rest_view_t *view, const nimbus_r
                   size_t count, const json_t *components)
 {
     bool sys = route->sys;
+    nimbus_rest_source_t source = s_source (view, record);
     json_t *spouts = json_array ();
     json_t *bolts = json_array ();
     for (size_t x = 0; spouts && bolts && x < count; x++) {
@@ -751,8 +773,8 @@ s_set_components (json_t *answer, const nimbus_rest_view_t *view, const nimbus_r
                                    "executors", executor_count, "tasks", task_count);
         if (entry) {
             json_object_set_new (entry, spout ? "encodedSpoutId" : "encodedBoltId",
-                                 s_encoded (component));
-            s_set_component_stats (entry, view, route, record, component, spout);
+                                 nimbus_rest_encoded (component));
+            nimbus_rest_set_component_stats (entry, &source, route, component, spout);
         }
         json_array_append_new (spout ? spouts : bolts, entry);
     }
@@ -761,8 +783,8 @@ s_set_components (json_t *answer, const nimbus_rest_view_t *view, const nimbus_r
 }
 
 //  Storm's window and windowHint fields.
-static void
-s_set_window (json_t *answer, const nimbus_rest_route_t *route)
+void
+nimbus_rest_set_window (json_t *answer, const nimbus_rest_route_t *route)
 {
     char window[32];
     char hint[64] = "All time";
@@ -782,15 +804,16 @@ s_topology (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
     json_t *answer = s_topology_summary (view, record);
     if (!answer)
         return NULL;
+    nimbus_rest_source_t source = s_source (view, record);
     size_t count;
     const nimbus_executor_t *executors = s_executors (view, record, &count);
-    s_set_window (answer, route);
+    nimbus_rest_set_window (answer, route);
     json_object_set_new (
         answer, "msgTimeout",
         json_integer (sq_config_int (record->config, "topology.message.timeout.secs", 30)));
     json_object_set_new (answer, "debug",
                          json_boolean (sq_config_bool (record->config, "topology.debug", false)));
-    json_object_set_new (answer, "topologyStats", s_topology_stats (view, route, record));
+    json_object_set_new (answer, "topologyStats", nimbus_rest_topology_stats (&source, route));
     s_set_components (answer, view, route, record, executors, count, s_components (view, record));
     json_object_set_new (
         answer, "workers",
@@ -803,20 +826,20 @@ s_topology (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
 }
 
 //  Storm's spoutSummary or boltStats: the component's stats per window.
-static json_t *
-s_component_windows (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
-                     const char *topology_id, const char *component, bool spout)
+json_t *
+nimbus_rest_component_windows (const nimbus_rest_source_t *source, const nimbus_rest_route_t *route,
+                               const char *component, bool spout)
 {
     json_t *entries = json_array ();
     for (nimbus_window_t w = 0; entries && w < NIMBUS_WINDOW_COUNT; w++) {
         nimbus_metrics_stats_t stats;
         nimbus_metrics_filter_t filter = {.component = component, .sys = route->sys};
-        if (!s_stats (view, topology_id, &filter, w, &stats))
+        if (!nimbus_rest_stats (source, &filter, w, &stats))
             break;
         json_t *entry = json_object ();
         if (entry) {
             s_set_window_names (entry, w);
-            s_set_stats (entry, &stats, spout);
+            nimbus_rest_set_stats (entry, &stats, spout);
         }
         nimbus_metrics_stats_free (&stats);
         if (json_array_append_new (entries, entry))
@@ -827,12 +850,12 @@ s_component_windows (const nimbus_rest_view_t *view, const nimbus_rest_route_t *
 
 //  Storm's outputStats (per stream) or, when inputs, inputStats (per
 //  input component and stream) of a component over the route's window.
-static json_t *
-s_component_streams (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
-                     const char *topology_id, const char *component, bool spout, bool inputs)
+json_t *
+nimbus_rest_component_streams (const nimbus_rest_source_t *source, const nimbus_rest_route_t *route,
+                               const char *component, bool spout, bool inputs)
 {
-    nimbus_metrics_t *metrics = nimbus_monitor_windows (view->monitor);
-    json_t *keys = nimbus_metrics_keys (metrics, topology_id, component, inputs, route->sys);
+    json_t *keys =
+        nimbus_metrics_keys (source->metrics, source->topology_id, component, inputs, route->sys);
     json_t *entries = keys ? json_array () : NULL;
     size_t i;
     json_t *key;
@@ -847,12 +870,13 @@ s_component_streams (const nimbus_rest_view_t *view, const nimbus_rest_route_t *
         } else
             filter.stream = json_string_value (key);
         nimbus_metrics_stats_t stats;
-        if (!s_stats (view, topology_id, &filter, s_window (route), &stats))
+        if (!nimbus_rest_stats (source, &filter, nimbus_rest_window (route), &stats))
             break;
         json_t *entry = json_object ();
         if (entry && inputs) {
             json_object_set_new (entry, "component", json_string (filter.input_component));
-            json_object_set_new (entry, "encodedComponentId", s_encoded (filter.input_component));
+            json_object_set_new (entry, "encodedComponentId",
+                                 nimbus_rest_encoded (filter.input_component));
             json_object_set_new (entry, "stream", json_string (filter.input_stream));
             json_object_set_new (entry, "executed", json_integer ((json_int_t) stats.executed));
             json_object_set_new (entry, "acked", json_integer ((json_int_t) stats.acked));
@@ -883,12 +907,11 @@ s_component_streams (const nimbus_rest_view_t *view, const nimbus_rest_route_t *
 
 //  Storm's componentErrors: the latest errors of the component's tasks,
 //  newest first (at most 10 per task, as the workers keep them).
-static json_t *
-s_component_errors (const nimbus_rest_view_t *view, const sq_topology_record_t *record,
-                    const char *component)
+json_t *
+nimbus_rest_component_errors (const nimbus_rest_source_t *source, const char *component)
 {
-    json_t *errors = nimbus_metrics_errors (nimbus_monitor_windows (view->monitor), record->id,
-                                            component, SIZE_MAX);
+    json_t *errors =
+        nimbus_metrics_errors (source->metrics, source->topology_id, component, SIZE_MAX);
     json_t *entries = errors ? json_array () : NULL;
     size_t i;
     json_t *error;
@@ -896,7 +919,7 @@ s_component_errors (const nimbus_rest_view_t *view, const sq_topology_record_t *
     {
         json_t *entry = json_object ();
         if (entry)
-            s_set_error (entry, view, s_assignment (view, record), error, "error");
+            s_set_error (entry, source, error, "error");
         if (!entries || json_array_append_new (entries, entry))
             break;
     }
@@ -920,6 +943,7 @@ s_component (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
     const json_t *components = s_components (view, record);
     bool spout = strcmp (s_component_type (components, route->component_id), "spout") == 0;
     const sq_assignment_t *assignment = s_assignment (view, record);
+    nimbus_rest_source_t source = s_source (view, record);
     json_t *executor_stats = json_array ();
     for (size_t x = 0; executor_stats && x < count; x++) {
         if (strcmp (executors[x].component_id, route->component_id) != 0)
@@ -933,11 +957,11 @@ s_component (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
             nimbus_metrics_filter_t filter = {.component = route->component_id,
                                               .first_task = executors[x].first_task,
                                               .sys = route->sys};
-            if (s_stats (view, record->id, &filter, s_window (route), &stats)) {
-                s_set_stats (entry, &stats, spout);
+            if (s_stats (view, record->id, &filter, nimbus_rest_window (route), &stats)) {
+                nimbus_rest_set_stats (entry, &stats, spout);
                 if (stats.executors)
-                    s_set_uptime (entry, "uptime", "uptimeSeconds",
-                                  (int64_t) (stats.uptime_ms / 1000));
+                    nimbus_rest_set_uptime (entry, "uptime", "uptimeSeconds",
+                                            (int64_t) (stats.uptime_ms / 1000));
                 nimbus_metrics_stats_free (&stats);
             }
         }
@@ -955,20 +979,22 @@ s_component (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
         "componentType", spout ? "spout" : "bolt", "executors", executor_count, "tasks", task_count,
         "debug", sq_config_bool (record->config, "topology.debug", false),
         "schedulerDisplayResource", 0, "componentErrors",
-        s_component_errors (view, record, route->component_id), "executorStats", executor_stats);
+        nimbus_rest_component_errors (&source, route->component_id), "executorStats",
+        executor_stats);
     if (!answer)
         return NULL;
-    s_set_window (answer, route);
-    json_object_set_new (answer, "encodedId", s_encoded (route->component_id));
-    json_object_set_new (answer, spout ? "spoutSummary" : "boltStats",
-                         s_component_windows (view, route, record->id, route->component_id, spout));
+    nimbus_rest_set_window (answer, route);
+    json_object_set_new (answer, "encodedId", nimbus_rest_encoded (route->component_id));
+    json_object_set_new (
+        answer, spout ? "spoutSummary" : "boltStats",
+        nimbus_rest_component_windows (&source, route, route->component_id, spout));
     json_object_set_new (
         answer, "outputStats",
-        s_component_streams (view, route, record->id, route->component_id, spout, false));
+        nimbus_rest_component_streams (&source, route, route->component_id, spout, false));
     if (!spout)
         json_object_set_new (
             answer, "inputStats",
-            s_component_streams (view, route, record->id, route->component_id, spout, true));
+            nimbus_rest_component_streams (&source, route, route->component_id, spout, true));
     return answer;
 }
 
@@ -1008,7 +1034,7 @@ s_visualization (const nimbus_rest_view_t *view, const nimbus_rest_route_t *rout
         //  complete for spouts) and :transferred over the route's window.
         nimbus_metrics_stats_t stats;
         nimbus_metrics_filter_t filter = {.component = id, .sys = route->sys};
-        if (entry && s_stats (view, record->id, &filter, s_window (route), &stats)) {
+        if (entry && s_stats (view, record->id, &filter, nimbus_rest_window (route), &stats)) {
             bool spout = strcmp (s_component_type (components, id), "spout") == 0;
             json_object_set_new (entry, ":capacity", json_real (stats.capacity));
             json_object_set_new (entry, ":latency",
@@ -1088,7 +1114,8 @@ s_cluster_summary (const nimbus_rest_view_t *view)
         "slotsFree", (json_int_t) (slots - used), "executorsTotal", (json_int_t) executors,
         "tasksTotal", (json_int_t) tasks, "schedulerDisplayResource", 0);
     if (answer)
-        s_set_uptime (answer, "nimbusUptime", "nimbusUptimeSeconds", view->now - view->started);
+        nimbus_rest_set_uptime (answer, "nimbusUptime", "nimbusUptimeSeconds",
+                                view->now - view->started);
     return answer;
 }
 
@@ -1117,7 +1144,7 @@ s_supervisor_summary (const nimbus_rest_view_t *view)
                        "slotsTotal", (json_int_t) info->port_count, "slotsUsed",
                        (json_int_t) s_supervisor_slots_used (view, id), "version", PACKAGE_VERSION);
         if (entry)
-            s_set_uptime (entry, "uptime", "uptimeSeconds", view->now - info->started);
+            nimbus_rest_set_uptime (entry, "uptime", "uptimeSeconds", view->now - info->started);
         if (json_array_append_new (supervisors, entry))
             json_decref (supervisors), supervisors = NULL;
     }

@@ -7,7 +7,10 @@
     it is unit-tested with hostile paths (tests/unit/test_nimbus_rest.c).
     The answers, nimbus_rest_*, build Storm's JSON (Storm's field names;
     Squall's extra fields are additions) from what nimbus knows, given as
-    a nimbus_rest_view_t of borrowed parts. The POST actions are not here:
+    a nimbus_rest_view_t of borrowed parts; the per-component builders
+    read one topology's metrics through a nimbus_rest_source_t, so that
+    storm-submit --ui-port (cli/submit_ui) answers a local run with the
+    same code. The POST actions are not here:
     they change nimbus's state, so nimbus_server runs them through the
     code its control protocol's verbs use and answers with
     nimbus_rest_action.
@@ -20,6 +23,7 @@
 
 #include "nimbus_cluster.h"
 #include "nimbus_monitor.h"
+#include "sq_assignment.h"
 #include "squall.h"
 
 #include <czmq.h>
@@ -85,6 +89,65 @@ json_t *nimbus_rest_action (const char *operation, const char *topology_id);
 //  Storm's way of writing a duration: "1d 2h 3m 4s", leading zero units
 //  left out ("5s", "10m 0s"). Writes into text (size bytes); returns text.
 char *nimbus_rest_pretty_duration (int64_t secs, char *text, size_t size);
+
+//  The builders the answers share with other servers of the same API
+//  (storm-submit --local --ui-port, cli/submit_ui), so that both write
+//  Storm's fields the same way.
+
+//  Storm's counters and latencies of a spout's (spout) or a bolt's stats
+//  into object, with Squall's additions (timedOut, latency quantiles, the
+//  spout's heldSecs, the receive queue).
+void nimbus_rest_set_stats (json_t *object, const nimbus_metrics_stats_t *stats, bool spout);
+//  A component id as Storm's encoded ids write it (percent-encoded but
+//  for letters, digits and -_.~). NULL when out of memory.
+json_t *nimbus_rest_encoded (const char *id);
+//  Storm's window and windowHint fields of the route into answer.
+void nimbus_rest_set_window (json_t *answer, const nimbus_rest_route_t *route);
+//  Set key to secs as a pretty duration ("1h 2m 3s") and seconds_key to
+//  secs (0 when negative) on object, Storm's pair of uptime fields.
+void nimbus_rest_set_uptime (json_t *object, const char *key, const char *seconds_key,
+                             int64_t secs);
+//  The window a route asks for (Storm's windows by their seconds; another
+//  number takes the shortest window at least that long; 0 all time).
+nimbus_window_t nimbus_rest_window (const nimbus_rest_route_t *route);
+
+//  Where the per-component answers read one topology's executor metrics.
+//  Every pointer is borrowed.
+typedef struct {
+    nimbus_metrics_t *metrics;         //  the executors' metrics, in windows
+    const char *topology_id;           //  the topology's id in metrics
+    const sq_assignment_t *assignment; //  where its tasks run (error hosts), or NULL
+    int64_t now;                       //  unix time (seconds) of the request
+    uint64_t now_ms;                   //  metrics' clock (monotonic ms) now
+} nimbus_rest_source_t;
+
+//  Add up into stats (initialised here) the sources filter selects over
+//  window. False when out of memory (stats then not initialised).
+bool nimbus_rest_stats (const nimbus_rest_source_t *source, const nimbus_metrics_filter_t *filter,
+                        nimbus_window_t window, nimbus_metrics_stats_t *stats);
+//  Storm's topologyStats: one entry per window. NULL when out of memory.
+//  Caller owns.
+json_t *nimbus_rest_topology_stats (const nimbus_rest_source_t *source,
+                                    const nimbus_rest_route_t *route);
+//  A component's stats over the route's window into entry (a spouts or
+//  bolts entry of /topology/:id), with its lastError ("" when none).
+void nimbus_rest_set_component_stats (json_t *entry, const nimbus_rest_source_t *source,
+                                      const nimbus_rest_route_t *route, const char *component,
+                                      bool spout);
+//  Storm's spoutSummary (spout) or boltStats of a component: its stats
+//  per window. NULL when out of memory. Caller owns.
+json_t *nimbus_rest_component_windows (const nimbus_rest_source_t *source,
+                                       const nimbus_rest_route_t *route, const char *component,
+                                       bool spout);
+//  Storm's outputStats (per stream) or, when inputs, inputStats (per input
+//  component and stream) of a component over the route's window. NULL
+//  when out of memory. Caller owns.
+json_t *nimbus_rest_component_streams (const nimbus_rest_source_t *source,
+                                       const nimbus_rest_route_t *route, const char *component,
+                                       bool spout, bool inputs);
+//  Storm's componentErrors: the component's latest errors, newest first.
+//  NULL when out of memory. Caller owns.
+json_t *nimbus_rest_component_errors (const nimbus_rest_source_t *source, const char *component);
 
 //  What the answers read. Every pointer is borrowed.
 typedef struct {

@@ -795,7 +795,7 @@ s_start_http (nimbus_server_t *self)
         zsys_info ("nimbus serving Storm's UI REST API on http://%s:%d/api/v1/", options.host,
                    nimbus_http_port (self->http));
     else
-        zsys_error ("nimbus serves no REST API: %s", sq_last_error ());
+        zsys_error ("nimbus serves no REST API (ui.host, ui.port): %s", sq_last_error ());
 }
 
 //  ---------------------------------------------------------------------

@@ -29,6 +29,7 @@
 #include "sq_topology.h"
 #include "sq_zk.h"
 #include "squall.h"
+#include "http_client.h"
 #include "test_processes.h"
 #include "zk_server.h"
 
@@ -388,59 +389,17 @@ s_cli (char **output_p, const char *const *args)
 static int
 s_http_connect (void)
 {
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    ck_assert (fd >= 0);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) s_ui_port)};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    ck_assert_msg (connect (fd, (struct sockaddr *) &address, sizeof address) == 0,
-                   "cannot connect to ui.port %d: %s", s_ui_port, strerror (errno));
+    int fd = http_client_connect (s_ui_port);
+    ck_assert_msg (fd >= 0, "cannot connect to ui.port %d: %s", s_ui_port, strerror (errno));
     return fd;
 }
 
-//  Send size bytes of raw on a new connection, then read until nimbus
-//  closes it or REQUEST_MS pass. Returns the HTTP status of the answer (0
-//  when none came); the whole answer goes to *answer_p (caller frees) when
-//  answer_p is not NULL.
+//  Send size bytes of raw to nimbus's HTTP port (http_client_raw, at most
+//  REQUEST_MS); the answer's status, 0 when none came.
 static int
 s_http_raw (const char *raw, size_t size, char **answer_p)
 {
-    int fd = s_http_connect ();
-    //  Nimbus may answer and close before it read everything (413, 431):
-    //  a failed send is not an error, the answer says what happened.
-    for (size_t sent = 0; sent < size;) {
-        ssize_t written = send (fd, raw + sent, size - sent, MSG_NOSIGNAL);
-        if (written <= 0)
-            break;
-        sent += (size_t) written;
-    }
-    size_t capacity = 1 << 16, used = 0;
-    char *answer = malloc (capacity + 1);
-    ck_assert (answer);
-    long long deadline = test_processes_now_ms () + REQUEST_MS;
-    while (test_processes_now_ms () < deadline) {
-        struct pollfd item = {fd, POLLIN, 0};
-        if (poll (&item, 1, (int) (deadline - test_processes_now_ms ())) <= 0)
-            break;
-        if (used == capacity) {
-            capacity *= 2;
-            answer = realloc (answer, capacity + 1);
-            ck_assert (answer);
-        }
-        ssize_t got = recv (fd, answer + used, capacity - used, 0);
-        if (got <= 0)
-            break;
-        used += (size_t) got;
-    }
-    close (fd);
-    answer[used] = 0;
-    int status = 0;
-    if (sscanf (answer, "HTTP/1.%*d %d", &status) != 1)
-        status = 0;
-    if (answer_p)
-        *answer_p = answer;
-    else
-        free (answer);
-    return status;
+    return http_client_raw (s_ui_port, raw, size, REQUEST_MS, answer_p);
 }
 
 //  Send method path with body (may be NULL) and return the status; the
@@ -448,18 +407,15 @@ s_http_raw (const char *raw, size_t size, char **answer_p)
 static int
 s_http (const char *method, const char *path, const char *body, json_t **json_p)
 {
-    char *request = zsys_sprintf ("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                                  "Content-Length: %zu\r\n\r\n%s",
-                                  method, path, body ? strlen (body) : 0, body ? body : "");
     char *answer;
-    int status = s_http_raw (request, strlen (request), &answer);
-    zstr_free (&request);
+    int status = http_client_request (s_ui_port, method, path, body, REQUEST_MS, &answer);
+    ck_assert (answer);
     ck_assert_msg (status > 0, "%s %s: no HTTP answer: '%s'", method, path, answer);
     ck_assert_msg (strstr (answer, "\r\nContent-Type: application/json\r\n"), "%s %s: not JSON: %s",
                    method, path, answer);
-    const char *start = strstr (answer, "\r\n\r\n");
+    const char *start = http_client_body (answer);
     json_error_t error;
-    *json_p = start ? json_loads (start + 4, 0, &error) : NULL;
+    *json_p = start ? json_loads (start, 0, &error) : NULL;
     ck_assert_msg (*json_p, "%s %s: the body is not JSON: %s", method, path, answer);
     free (answer);
     return status;
@@ -493,21 +449,6 @@ s_string (json_t *object, const char *key)
     const char *value = json_string_value (json_object_get (object, key));
     ck_assert_msg (value, "field '%s' is not a string", key);
     return value;
-}
-
-//  The entry of array whose field key is value, or NULL.
-static json_t *
-s_entry (json_t *array, const char *key, const char *value)
-{
-    size_t index;
-    json_t *entry;
-    json_array_foreach (array, index, entry)
-    {
-        const char *text = json_string_value (json_object_get (entry, key));
-        if (text && strcmp (text, value) == 0)
-            return entry;
-    }
-    return NULL;
 }
 
 //  Expect method path (body may be NULL) to get status with Storm's JSON
@@ -1180,7 +1121,7 @@ START_TEST (test_rest_answers)
 
     answer = s_http_get ("/api/v1/supervisor/summary");
     ck_assert_int_eq (json_array_size (json_object_get (answer, "supervisors")), 1);
-    json_t *supervisor = s_entry (json_object_get (answer, "supervisors"), "id", "sup-1");
+    json_t *supervisor = http_client_entry (json_object_get (answer, "supervisors"), "id", "sup-1");
     ck_assert (supervisor);
     ck_assert_str_eq (s_string (supervisor, "host"), "127.0.0.1");
     ck_assert_int_eq (s_int (supervisor, "slotsTotal"), 4);
@@ -1189,7 +1130,7 @@ START_TEST (test_rest_answers)
 
     answer = s_http_get ("/api/v1/topology/summary");
     ck_assert_int_eq (json_array_size (json_object_get (answer, "topologies")), 1);
-    json_t *summary = s_entry (json_object_get (answer, "topologies"), "id", id);
+    json_t *summary = http_client_entry (json_object_get (answer, "topologies"), "id", id);
     ck_assert (summary);
     ck_assert_str_eq (s_string (summary, "name"), "wordcount");
     ck_assert_str_eq (s_string (summary, "status"), "ACTIVE");
@@ -1209,12 +1150,12 @@ START_TEST (test_rest_answers)
     json_t *spouts = json_object_get (answer, "spouts");
     json_t *bolts = json_object_get (answer, "bolts");
     ck_assert_int_eq (json_array_size (spouts), 1);
-    ck_assert_int_eq (s_int (s_entry (spouts, "spoutId", "sentences"), "executors"), 1);
+    ck_assert_int_eq (s_int (http_client_entry (spouts, "spoutId", "sentences"), "executors"), 1);
     ck_assert_int_eq (json_array_size (bolts), 3);
-    ck_assert_int_eq (s_int (s_entry (bolts, "boltId", "split"), "executors"), 2);
-    ck_assert_int_eq (s_int (s_entry (bolts, "boltId", "count"), "tasks"), 2);
-    ck_assert_int_eq (s_int (s_entry (bolts, "boltId", "report"), "executors"), 1);
-    ck_assert_ptr_null (s_entry (bolts, "boltId", SQ_ACKER_COMPONENT));
+    ck_assert_int_eq (s_int (http_client_entry (bolts, "boltId", "split"), "executors"), 2);
+    ck_assert_int_eq (s_int (http_client_entry (bolts, "boltId", "count"), "tasks"), 2);
+    ck_assert_int_eq (s_int (http_client_entry (bolts, "boltId", "report"), "executors"), 1);
+    ck_assert_ptr_null (http_client_entry (bolts, "boltId", SQ_ACKER_COMPONENT));
     json_t *workers = json_object_get (answer, "workers");
     ck_assert_int_eq (json_array_size (workers), 2);
     json_int_t executors = 0;
@@ -1234,7 +1175,7 @@ START_TEST (test_rest_answers)
     answer = s_http_get (path);
     ck_assert_str_eq (s_string (answer, "window"), "600");
     ck_assert_str_eq (s_string (answer, "windowHint"), "10m 0s");
-    ck_assert (s_entry (json_object_get (answer, "bolts"), "boltId", SQ_ACKER_COMPONENT));
+    ck_assert (http_client_entry (json_object_get (answer, "bolts"), "boltId", SQ_ACKER_COMPONENT));
     json_decref (answer);
 
     //  A component, and its executors' places.
@@ -1363,7 +1304,8 @@ s_all_time (const char *id, const char *key)
     char path[512];
     snprintf (path, sizeof path, "/api/v1/topology/%s", id);
     json_t *answer = s_http_get (path);
-    json_t *stats = s_entry (json_object_get (answer, "topologyStats"), "window", ":all-time");
+    json_t *stats =
+        http_client_entry (json_object_get (answer, "topologyStats"), "window", ":all-time");
     json_int_t value = stats ? s_int (stats, key) : -1;
     json_decref (answer);
     return value;
@@ -1425,7 +1367,7 @@ START_TEST (test_rest_metrics)
     ck_assert_int_eq (json_array_size (stats), 4);
     const char *windows[] = {"600", "10800", "86400", ":all-time"};
     for (size_t w = 0; w < 4; w++) {
-        json_t *entry = s_entry (stats, "window", windows[w]);
+        json_t *entry = http_client_entry (stats, "window", windows[w]);
         ck_assert_msg (entry, "no topologyStats entry for window %s", windows[w]);
         ck_assert_int_eq (s_int (entry, "emitted"), 50);
         ck_assert_int_eq (s_int (entry, "acked"), 39);
@@ -1433,12 +1375,12 @@ START_TEST (test_rest_metrics)
         ck_assert_int_eq (s_int (entry, "timedOut"), 2);
         ck_assert_str_eq (s_string (entry, "completeLatency"), "2.000");
     }
-    json_t *spout = s_entry (json_object_get (answer, "spouts"), "spoutId", "sentences");
+    json_t *spout = http_client_entry (json_object_get (answer, "spouts"), "spoutId", "sentences");
     ck_assert_int_eq (s_int (spout, "emitted"), 50);
     ck_assert_int_eq (s_int (spout, "acked"), 39);
     ck_assert_int_eq (s_int (spout, "failed"), 6);
     ck_assert_int_eq (s_int (spout, "timedOut"), 2);
-    json_t *split = s_entry (json_object_get (answer, "bolts"), "boltId", "split");
+    json_t *split = http_client_entry (json_object_get (answer, "bolts"), "boltId", "split");
     ck_assert_int_eq (s_int (split, "executed"), 50);
     ck_assert_int_eq (s_int (split, "acked"), 48);
     ck_assert_int_eq (s_int (split, "failed"), 2);

@@ -8,8 +8,11 @@
     a file that is not one, a package that refuses to build, a topology
     that does not validate, bad arguments), each a clear message and a
     nonzero exit status. The failing packages come from
-    tests/integration/bad_topology.c.
+    tests/integration/bad_topology.c. test_ui_port fetches the REST API a
+    run serves with --ui-port (http_client) and checks it against the
+    word count's known figures.
 */
+#include "http_client.h"
 #include "test_processes.h"
 
 #include <check.h>
@@ -18,11 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define RUN_MS 60000 //  longest a storm-submit run may take
+#define RUN_MS 60000     //  longest a storm-submit run may take
+#define REQUEST_MS 10000 //  longest an HTTP request may take
 
 static const char *s_dir; //  the suite's directory
 
@@ -140,6 +146,19 @@ s_expect_failure (const char *tag, const char *const *args, int status, const ch
     free (name);
 }
 
+//  Write the word count's input, three lines (3 sentences, 8 words), to
+//  <suite dir>/name; its path (caller frees).
+static char *
+s_write_input (const char *name)
+{
+    char *input = s_file (name);
+    FILE *file = fopen (input, "w");
+    ck_assert (file);
+    fputs ("the cat sat\nthe dog sat\nthe end\n", file);
+    fclose (file);
+    return input;
+}
+
 //  True when the latest report in text shows word with count.
 static bool
 s_reported (const char *text, const char *word, long count)
@@ -169,11 +188,7 @@ s_reported (const char *text, const char *word, long count)
 //  counts the three lines and no failure.
 START_TEST (test_wordcount)
 {
-    char *input = s_file ("wordcount.input"), *output = s_file ("wordcount.output");
-    FILE *file = fopen (input, "w");
-    ck_assert (file);
-    fputs ("the cat sat\nthe dog sat\nthe end\n", file);
-    fclose (file);
+    char *input = s_write_input ("wordcount.input"), *output = s_file ("wordcount.output");
     char *input_option = NULL, *output_option = NULL;
     ck_assert (asprintf (&input_option, "wordcount.input=%s", input) > 0);
     ck_assert (asprintf (&output_option, "wordcount.output=%s", output) > 0);
@@ -232,6 +247,174 @@ START_TEST (test_duration)
 }
 END_TEST
 
+//  GET path from 127.0.0.1:port: the status, and the JSON body into
+//  *json_p (NULL when there is none or it is not JSON; caller decrefs).
+static int
+s_get (int port, const char *path, json_t **json_p)
+{
+    char *answer;
+    int status = http_client_request (port, "GET", path, NULL, REQUEST_MS, &answer);
+    ck_assert (answer);
+    const char *body = http_client_body (answer);
+    *json_p = body ? json_loads (body, 0, NULL) : NULL;
+    free (answer);
+    return status;
+}
+
+//  The integer at key of object; fails the test when it is not one.
+static json_int_t
+s_int (const json_t *object, const char *key)
+{
+    json_t *value = json_object_get (object, key);
+    ck_assert_msg (json_is_integer (value), "field '%s' is not an integer", key);
+    return json_integer_value (value);
+}
+
+//  --ui-port: while the word count over three lines (3 sentences, 8
+//  words) runs, its REST API answers with those counts under nimbus's
+//  field names; unknown ids get 404, bad requests 400, POST actions 405,
+//  and a busy port ends the run with status 1.
+START_TEST (test_ui_port)
+{
+    char *input = s_write_input ("ui.input");
+    char *input_option = NULL, *port_text = NULL;
+    ck_assert (asprintf (&input_option, "wordcount.input=%s", input) > 0);
+    int port = test_processes_free_port ();
+    ck_assert (port > 0);
+    ck_assert (asprintf (&port_text, "%d", port) > 0);
+    char *package = s_built ("topologies/.libs/wordcount.so");
+    pid_t pid = s_start ("ui", (const char *[]){"--local", package, "wc-ui", "-c", input_option,
+                                                "--ui-port", port_text, NULL});
+
+    //  Poll the topology until every word reached the report bolt.
+    long long deadline = test_processes_now_ms () + RUN_MS;
+    json_t *topology = NULL;
+    while (test_processes_now_ms () < deadline && waitpid (pid, NULL, WNOHANG) == 0) {
+        json_decref (topology);
+        topology = NULL;
+        if (s_get (port, "/api/v1/topology/wc-ui", &topology) == 200 && topology &&
+            json_integer_value (json_object_get (
+                http_client_entry (json_object_get (topology, "bolts"), "boltId", "report"),
+                "executed")) == 8)
+            break;
+        usleep (50000);
+    }
+    char *text = topology ? json_dumps (topology, JSON_COMPACT) : NULL;
+    json_t *spout =
+        http_client_entry (json_object_get (topology, "spouts"), "spoutId", "sentences");
+    json_t *bolts = json_object_get (topology, "bolts");
+    ck_assert_msg (spout && json_array_size (bolts) == 3, "spouts and bolts: %s", text);
+    ck_assert_int_eq (s_int (spout, "emitted"), 3);
+    ck_assert_int_eq (s_int (spout, "acked"), 3);
+    ck_assert_int_eq (s_int (spout, "failed"), 0);
+    json_t *split = http_client_entry (bolts, "boltId", "split");
+    json_t *count = http_client_entry (bolts, "boltId", "count");
+    ck_assert_msg (split && count, "bolts: %s", text);
+    ck_assert_int_eq (s_int (split, "executed"), 3);
+    ck_assert_int_eq (s_int (split, "emitted"), 8);
+    ck_assert_int_eq (s_int (split, "executors"), 2);
+    ck_assert_int_eq (s_int (count, "executed"), 8);
+    json_t *stats = json_array_get (json_object_get (topology, "topologyStats"), 0);
+    ck_assert_msg (stats, "no topologyStats: %s", text);
+    ck_assert_int_eq (s_int (stats, "acked"), 3);
+    ck_assert_int_eq (s_int (stats, "failed"), 0);
+    ck_assert_str_eq (json_string_value (json_object_get (topology, "window")), ":all-time");
+    json_int_t executors = s_int (topology, "executorsTotal");
+    free (text);
+    json_decref (topology);
+
+    json_t *answer;
+    ck_assert_int_eq (s_get (port, "/api/v1/cluster/summary", &answer), 200);
+    ck_assert (answer);
+    ck_assert_int_eq (s_int (answer, "topologies"), 1);
+    ck_assert_int_eq (s_int (answer, "executorsTotal"), executors);
+    json_decref (answer);
+    ck_assert_int_eq (s_get (port, "/api/v1/topology/summary", &answer), 200);
+    json_t *summary = json_array_get (json_object_get (answer, "topologies"), 0);
+    ck_assert_msg (summary && json_array_size (json_object_get (answer, "topologies")) == 1,
+                   "topology summary");
+    ck_assert_str_eq (json_string_value (json_object_get (summary, "id")), "wc-ui");
+    ck_assert_str_eq (json_string_value (json_object_get (summary, "status")), "ACTIVE");
+    json_decref (answer);
+    ck_assert_int_eq (s_get (port, "/api/v1/topology/wc-ui/component/split", &answer), 200);
+    ck_assert_str_eq (json_string_value (json_object_get (answer, "componentType")), "bolt");
+    json_t *window = json_array_get (json_object_get (answer, "boltStats"), 0);
+    ck_assert_msg (window, "no boltStats");
+    ck_assert_int_eq (s_int (window, "executed"), 3);
+    ck_assert_int_eq (s_int (window, "emitted"), 8);
+    json_t *output =
+        http_client_entry (json_object_get (answer, "outputStats"), "stream", "default");
+    json_t *from_spout =
+        http_client_entry (json_object_get (answer, "inputStats"), "component", "sentences");
+    ck_assert_msg (output && from_spout, "no default outputStats or sentences inputStats");
+    ck_assert_int_eq (s_int (output, "emitted"), 8);
+    ck_assert_int_eq (s_int (from_spout, "executed"), 3);
+    ck_assert_msg (json_is_array (json_object_get (answer, "componentErrors")),
+                   "no componentErrors");
+    json_decref (answer);
+
+    //  Refusals: JSON errors, the run goes on.
+    ck_assert_int_eq (s_get (port, "/api/v1/topology/other", &answer), 404);
+    ck_assert_msg (json_object_get (answer, "errorMessage"), "404 without errorMessage");
+    json_decref (answer);
+    ck_assert_int_eq (s_get (port, "/api/v1/topology/wc-ui/component/nope", &answer), 404);
+    json_decref (answer);
+    ck_assert_int_eq (s_get (port, "/api/v1/nimbus/summary", &answer), 404);
+    json_decref (answer);
+    ck_assert_int_eq (s_get (port, "/api/v1/topology/wc-ui/../x", &answer), 400);
+    json_decref (answer);
+    const char garbage[] = "\x01\x02 not http at all\r\n\r\n";
+    ck_assert_int_eq (http_client_raw (port, garbage, sizeof garbage - 1, REQUEST_MS, NULL), 400);
+    char *reply;
+    ck_assert_int_eq (http_client_request (port, "POST", "/api/v1/topology/wc-ui/kill/0", NULL,
+                                           REQUEST_MS, &reply),
+                      405);
+    free (reply);
+
+    //  Prometheus: the spout's emitted tuples on its default stream.
+    ck_assert_int_eq (http_client_request (port, "GET", "/metrics", NULL, REQUEST_MS, &reply), 200);
+    ck_assert_msg (strstr (reply, "\nsquall_stream_emitted_tuples_total{topology=\"wc-ui\","
+                                  "component=\"sentences\",task=\"1-1\",stream=\"default\"} 3\n"),
+                   "/metrics: %s", reply);
+    free (reply);
+
+    kill (pid, SIGTERM);
+    ck_assert_int_eq (s_wait (pid), 0);
+    char *out = s_contents ("ui.out");
+    ck_assert_msg (strstr (out, "REST API on http://127.0.0.1:") &&
+                       strstr (out, "topology wc-ui ran ") && strstr (out, "spout tuples 3,"),
+                   "output: %s", out);
+    free (out);
+    //  Once the run ended nothing listens on the port.
+    ck_assert_int_eq (http_client_request (port, "GET", "/metrics", NULL, REQUEST_MS, &reply), 0);
+    free (reply);
+
+    //  A port in use: status 1 and one line that names it.
+    int busy = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
+    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    int reuse = 1; //  the run's closed connections may leave the port in TIME_WAIT
+    ck_assert (
+        busy >= 0 && setsockopt (busy, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse) == 0 &&
+        bind (busy, (struct sockaddr *) &address, sizeof address) == 0 && listen (busy, 1) == 0);
+    char *expected = NULL;
+    ck_assert (asprintf (&expected, "--ui-port %d: ", port) > 0);
+    s_expect_failure ("ui-busy",
+                      (const char *[]){"--local", package, "busy", "-c", input_option, "--ui-port",
+                                       port_text, NULL},
+                      1, expected);
+    close (busy);
+    s_expect_failure ("ui-word",
+                      (const char *[]){"--local", package, "x", "--ui-port", "web", NULL}, 2,
+                      "--ui-port expects a port (0 to 65535), got 'web'");
+    free (expected);
+    free (package);
+    free (port_text);
+    free (input_option);
+    free (input);
+}
+END_TEST
+
 START_TEST (test_errors)
 {
     char *missing = s_file ("no-such-package.so");
@@ -281,6 +464,7 @@ main (void)
     tcase_set_timeout (tcase, 120);
     tcase_add_test (tcase, test_wordcount);
     tcase_add_test (tcase, test_duration);
+    tcase_add_test (tcase, test_ui_port);
     tcase_add_test (tcase, test_errors);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);

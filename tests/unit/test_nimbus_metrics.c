@@ -140,6 +140,9 @@ START_TEST (test_fold_exact)
     ck_assert_str_eq (json_string_value (json_object_get (json_array_get (errors, 0), "error")),
                       "boom");
     json_decref (errors);
+    json_t *executors = nimbus_metrics_executors (metrics, "t-1");
+    ck_assert_uint_eq (json_array_size (executors), 2);
+    json_decref (executors);
 
     nimbus_metrics_stats_free (&stats);
     nimbus_metrics_destroy (&metrics);
