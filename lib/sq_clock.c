@@ -2,10 +2,12 @@
 #include "sq_clock.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#define CALIBRATION_NS 5000000LL //  time the counter is measured against
+#define CALIBRATION_NS 20000000LL //  time the counter is measured against
+#define BRACKET_TRIES 16          //  reads of each end, the tightest kept
 
 sq_clock_calibration_t sq_clock_calibration;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
@@ -34,19 +36,41 @@ s_tsc_is_steady (void)
     return steady;
 }
 
+#if defined(__x86_64__)
+//  One end of the calibration: a counter read with the monotonic time it
+//  was taken at. Each try brackets the counter between two monotonic reads
+//  and the tightest bracket wins, so a preemption (a busy machine,
+//  valgrind) between the reads cannot skew the rate.
+static void
+s_read_pair (uint64_t *counter_p, int64_t *ns_p)
+{
+    int64_t tightest = INT64_MAX;
+    for (int i = 0; i < BRACKET_TRIES; i++) {
+        int64_t before = s_monotonic_ns ();
+        uint64_t counter = __rdtsc ();
+        int64_t after = s_monotonic_ns ();
+        if (after - before < tightest) {
+            tightest = after - before;
+            *counter_p = counter;
+            *ns_p = before + (after - before) / 2;
+        }
+    }
+}
+#endif
+
 static void
 s_calibrate (void)
 {
 #if defined(__x86_64__)
     if (!s_tsc_is_steady ())
         return;
-    int64_t start_ns = s_monotonic_ns ();
-    uint64_t start = __rdtsc ();
+    uint64_t start, end;
+    int64_t start_ns, end_ns;
+    s_read_pair (&start, &start_ns);
     struct timespec pause = {0, CALIBRATION_NS};
     while (nanosleep (&pause, &pause) != 0)
         ;
-    int64_t end_ns = s_monotonic_ns ();
-    uint64_t end = __rdtsc ();
+    s_read_pair (&end, &end_ns);
     if (end <= start || end_ns <= start_ns)
         return;
     sq_clock_calibration.mult =

@@ -6,7 +6,8 @@
     in every power state (constant_tsc and nonstop_tsc in /proc/cpuinfo),
     sq_clock_ns reads the counter instead (about 12 ns) and scales it to
     nanoseconds with a factor measured once per process against
-    CLOCK_MONOTONIC (sq_clock_init, which sleeps 5 ms the first time).
+    CLOCK_MONOTONIC (sq_clock_init, which sleeps 20 ms the first time and
+    keeps the tightest of 16 bracketed reads at each end).
     Elsewhere it is clock_gettime (CLOCK_MONOTONIC).
 
     Its values are nanoseconds on a monotonic scale of their own, close
