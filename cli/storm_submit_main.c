@@ -42,6 +42,7 @@
 
 #include <czmq.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,16 +308,39 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
     return rc ? 1 : 0;
 }
 
-int
-main (int argc, char *argv[])
-{
-    zsys_init ();
-    zsys_set_logident ("storm-submit");
-    zsys_handler_set (NULL);
-    struct sigaction action = {.sa_handler = s_on_signal};
-    sigaction (SIGINT, &action, NULL);
-    sigaction (SIGTERM, &action, NULL);
+//  Everything the command line asked for.
+typedef struct {
+    bool local;              //  --local
+    double duration;         //  --duration, 0 to run until Ctrl-C
+    double timeout_secs;     //  --timeout: how long to wait for nimbus
+    int ui_port;             //  --ui-port; -1: no REST API
+    char *endpoint;          //  --nimbus as tcp://HOST:PORT, or NULL
+    sq_config_t *config;     //  -c and --config
+    s_arguments_t arguments; //  what a cluster command reads
+} s_options_t;
 
+//  *value_p = text as an integer from low to high. Returns 0, or -1 after
+//  saying on stderr that option expects what.
+static int
+s_parse_integer (const char *option, const char *text, long low, long high, const char *what,
+                 long *value_p)
+{
+    char *end;
+    long value = strtol (text, &end, 10);
+    if (*text == 0 || *end != 0 || value < low || value > high) {
+        fprintf (stderr, "storm-submit: %s expects %s, got '%s'\n", option, what, text);
+        return -1;
+    }
+    *value_p = value;
+    return 0;
+}
+
+//  Reads the options into self (from argv[1] to argv[optind - 1]).
+//  Returns 0 to go on, 1 when done (help, version) and 2 on a usage error,
+//  which it has reported.
+static int
+s_parse_options (int argc, char *argv[], s_options_t *self)
+{
     //  Two options a line, as before --ui-port made their number odd.
     // clang-format off
     static const struct option options[] = {
@@ -329,137 +353,129 @@ main (int argc, char *argv[])
         {NULL, 0, NULL, 0},
     };
     // clang-format on
-    bool local = false;
-    double duration = 0, timeout_secs = 10;
-    int ui_port = -1; //  --ui-port; -1: no REST API
-    s_arguments_t arguments = {.submit = {.initial_status = SQ_INITIAL_STATUS_ACTIVE}};
-    char *endpoint = NULL;
-    sq_config_t *config = sq_config_new ();
-    int rc = 0;
+    s_arguments_t *arguments = &self->arguments;
+    long value;
     int option;
     while ((option = getopt_long (argc, argv, "c:hw:n:m:i:s:", options, NULL)) != -1) {
         switch (option) {
         case 'l':
-            local = true;
+            self->local = true;
             break;
         case 'I':
-            arguments.submit.initial_status = SQ_INITIAL_STATUS_INACTIVE;
+            arguments->submit.initial_status = SQ_INITIAL_STATUS_INACTIVE;
             break;
         case 'm':
-            arguments.monitor.component = optarg;
+            arguments->monitor.component = optarg;
             break;
         case 's':
-            arguments.monitor.stream = optarg;
+            arguments->monitor.stream = optarg;
             break;
         case 'i':
-            arguments.interval_secs = s_parse_seconds ("-i", optarg);
-            if (arguments.interval_secs <= 0 || arguments.interval_secs > 86400) {
+            arguments->interval_secs = s_parse_seconds ("-i", optarg);
+            if (arguments->interval_secs <= 0 || arguments->interval_secs > 86400) {
                 fprintf (stderr, "storm-submit: -i expects 0 < SECS <= 86400, got '%s'\n", optarg);
-                rc = 2;
-                goto done;
+                return 2;
             }
             break;
-        case 'C': {
-            char *end;
-            long value = strtol (optarg, &end, 10);
-            if (*optarg == 0 || *end != 0 || value < 1) {
-                fprintf (stderr,
-                         "storm-submit: --count expects a number of refreshes (1 or "
-                         "more), got '%s'\n",
-                         optarg);
-                rc = 2;
-                goto done;
-            }
-            arguments.count = value;
+        case 'C':
+            if (s_parse_integer ("--count", optarg, 1, LONG_MAX,
+                                 "a number of refreshes (1 or more)", &value))
+                return 2;
+            arguments->count = value;
             break;
-        }
-        case 'U': {
-            char *end;
-            long value = strtol (optarg, &end, 10);
-            if (*optarg == 0 || *end != 0 || value < 0 || value > 65535) {
-                fprintf (stderr, "storm-submit: --ui-port expects a port (0 to 65535), got '%s'\n",
-                         optarg);
-                rc = 2;
-                goto done;
-            }
-            ui_port = (int) value;
+        case 'U':
+            if (s_parse_integer ("--ui-port", optarg, 0, 65535, "a port (0 to 65535)", &value))
+                return 2;
+            self->ui_port = (int) value;
             break;
-        }
         case 'd':
-            duration = s_parse_seconds ("--duration", optarg);
+            self->duration = s_parse_seconds ("--duration", optarg);
             break;
         case 'w':
             //  Seconds, or monitor's watch item: read with the verb.
-            arguments.wait = optarg;
+            arguments->wait = optarg;
             break;
         case 'T':
-            timeout_secs = s_parse_seconds ("--timeout", optarg);
+            self->timeout_secs = s_parse_seconds ("--timeout", optarg);
             break;
-        case 'n': {
-            char *end;
-            long value = strtol (optarg, &end, 10);
-            if (*optarg == 0 || *end != 0 || value < 1 || value > 4096) {
-                fprintf (stderr,
-                         "storm-submit: -n expects a number of workers (1 to 4096), got "
-                         "'%s'\n",
-                         optarg);
-                rc = 2;
-                goto done;
-            }
-            arguments.workers = (int) value;
+        case 'n':
+            if (s_parse_integer ("-n", optarg, 1, 4096, "a number of workers (1 to 4096)", &value))
+                return 2;
+            arguments->workers = (int) value;
             break;
-        }
         case 'N':
             if (!strchr (optarg, ':') || strchr (optarg, ':') == optarg) {
                 fprintf (stderr, "storm-submit: --nimbus expects HOST:PORT, got '%s'\n", optarg);
-                rc = 2;
-                goto done;
+                return 2;
             }
-            free (endpoint);
-            endpoint = zsys_sprintf ("tcp://%s", optarg);
+            free (self->endpoint);
+            self->endpoint = zsys_sprintf ("tcp://%s", optarg);
             break;
         case 'f':
         case 'c':
-            if ((option == 'f' ? sq_config_merge_file : sq_config_set_option) (config, optarg)) {
+            if ((option == 'f' ? sq_config_merge_file : sq_config_set_option) (self->config,
+                                                                               optarg)) {
                 fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
-                rc = 2;
-                goto done;
+                return 2;
             }
             break;
         case 'h':
             s_usage (stdout);
-            goto done;
+            return 1;
         case 'V':
             printf ("storm-submit (squall) %s\n", PACKAGE_VERSION);
-            goto done;
+            return 1;
         default:
             s_usage (stderr);
-            rc = 2;
-            goto done;
+            return 2;
         }
     }
-    if (local && arguments.submit.initial_status != SQ_INITIAL_STATUS_ACTIVE) {
+    if (self->local && arguments->submit.initial_status != SQ_INITIAL_STATUS_ACTIVE) {
         //  Nothing could activate it: a local run takes no commands.
         fprintf (stderr, "storm-submit: --inactive is for cluster submits: nothing can "
                          "activate a local run\n");
-        rc = 2;
-    } else if (local ? argc - optind != 2 : argc - optind < 1) {
+        return 2;
+    }
+    if (self->local ? argc - optind != 2 : argc - optind < 1) {
         s_usage (stderr);
-        rc = 2;
-    } else if (local)
-        rc = s_run_local (argv[optind], argv[optind + 1], config, duration,
-                          arguments.wait ? s_parse_seconds ("--wait", arguments.wait) : 2, ui_port);
-    else {
+        return 2;
+    }
+    return 0;
+}
+
+int
+main (int argc, char *argv[])
+{
+    zsys_init ();
+    zsys_set_logident ("storm-submit");
+    zsys_handler_set (NULL);
+    struct sigaction action = {.sa_handler = s_on_signal};
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+
+    s_options_t options = {
+        .timeout_secs = 10,
+        .ui_port = -1,
+        .config = sq_config_new (),
+        .arguments = {.submit = {.initial_status = SQ_INITIAL_STATUS_ACTIVE}},
+    };
+    int rc = s_parse_options (argc, argv, &options);
+    if (rc == 1)
+        rc = 0;
+    else if (rc == 0 && options.local) {
+        const char *wait = options.arguments.wait;
+        rc = s_run_local (argv[optind], argv[optind + 1], options.config, options.duration,
+                          wait ? s_parse_seconds ("--wait", wait) : 2, options.ui_port);
+    } else if (rc == 0) {
         //  Nothing to clean up while talking to nimbus: Ctrl-C just ends.
         signal (SIGINT, SIG_DFL);
         signal (SIGTERM, SIG_DFL);
-        if (!endpoint)
-            endpoint = sq_cluster_config_nimbus (config);
-        rc = s_run_cluster (endpoint, (int) (timeout_secs * 1000), argc - optind, argv + optind,
-                            config, &arguments);
+        if (!options.endpoint)
+            options.endpoint = sq_cluster_config_nimbus (options.config);
+        rc = s_run_cluster (options.endpoint, (int) (options.timeout_secs * 1000), argc - optind,
+                            argv + optind, options.config, &options.arguments);
     }
-done:
-    free (endpoint);
-    sq_config_destroy (&config);
+    free (options.endpoint);
+    sq_config_destroy (&options.config);
     return rc;
 }
