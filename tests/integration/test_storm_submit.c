@@ -286,7 +286,8 @@ START_TEST (test_ui_port)
     pid_t pid = s_start ("ui", (const char *[]){"--local", package, "wc-ui", "-c", input_option,
                                                 "--ui-port", port_text, NULL});
 
-    //  Poll the topology until every word reached the report bolt.
+    //  Poll the topology until every word reached the report bolt and the
+    //  spout heard of every tree's end (the acks come after the executes).
     long long deadline = test_processes_now_ms () + RUN_MS;
     json_t *topology = NULL;
     while (test_processes_now_ms () < deadline && waitpid (pid, NULL, WNOHANG) == 0) {
@@ -295,7 +296,10 @@ START_TEST (test_ui_port)
         if (s_get (port, "/api/v1/topology/wc-ui", &topology) == 200 && topology &&
             json_integer_value (json_object_get (
                 http_client_entry (json_object_get (topology, "bolts"), "boltId", "report"),
-                "executed")) == 8)
+                "executed")) == 8 &&
+            json_integer_value (json_object_get (
+                http_client_entry (json_object_get (topology, "spouts"), "spoutId", "sentences"),
+                "acked")) == 3)
             break;
         usleep (50000);
     }
