@@ -513,6 +513,30 @@ START_TEST (test_rebalance_survives_nimbus_restart)
 }
 END_TEST
 
+//  The lines of supervisor index's log that contain text, joined by " | "
+//  into buffer (cut to its size): for failure messages.
+static const char *
+s_supervisor_lines (int index, const char *text, char *buffer, size_t size)
+{
+    char path[4300];
+    snprintf (path, sizeof path, "%s/supervisor-%d.log", cluster_harness_dir (s_cluster), index);
+    buffer[0] = 0;
+    FILE *file = fopen (path, "r");
+    char line[1024];
+    size_t length = 0;
+    while (file && fgets (line, sizeof line, file))
+        if (strstr (line, text) && length + 4 < size) {
+            line[strcspn (line, "\n")] = 0;
+            length += (size_t) snprintf (buffer + length, size - length, "%s%s",
+                                         length ? " | " : "", line);
+            if (length >= size)
+                length = size - 1;
+        }
+    if (file)
+        fclose (file);
+    return buffer[0] ? buffer : "(nothing logged)";
+}
+
 START_TEST (test_garbage_is_dropped_and_everyone_keeps_running)
 {
     s_submit_probe ("4", "1");
@@ -567,11 +591,14 @@ START_TEST (test_garbage_is_dropped_and_everyone_keeps_running)
     ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
                    s_probe_acked (), PROBE_MESSAGES);
     //  No worker crashed and was restarted: the same processes still run.
+    //  A failure quotes what the supervisor logged about its workers' ends.
+    char why[2048];
     for (int index = 0; index < 2; index++)
         for (int slot = 0; slot < 2; slot++)
             ck_assert_msg (cluster_harness_worker_pid (s_cluster, index, slot) ==
                                workers[index][slot],
-                           "the worker on slot %d of supervisor %d was replaced", slot, index);
+                           "the worker on slot %d of supervisor %d was replaced: %s", slot, index,
+                           s_supervisor_lines (index, "worker exited", why, sizeof why));
 }
 END_TEST
 
