@@ -123,16 +123,31 @@ sq_histogram_snapshot (sq_histogram_t *dest, const sq_histogram_t *source)
 {
     assert (dest && source && dest != source);
     //  Records that land during the copy may show in sum and max but not
-    //  in the buckets (or the reverse); the count is the buckets' own total.
-    s_store (&dest->sum, s_load (&source->sum));
-    s_store (&dest->max, s_load (&source->max));
+    //  in the buckets (or the reverse); the count is the buckets' own
+    //  total, and max is kept inside the highest bucket copied, so the
+    //  snapshot is a histogram the decoder accepts (a heartbeat carrying
+    //  one it refused would be dropped whole).
     uint64_t count = 0;
+    size_t highest = SQ_HISTOGRAM_BUCKETS;
     for (size_t index = 0; index < SQ_HISTOGRAM_BUCKETS; index++) {
         uint64_t value = s_load (&source->buckets[index]);
         s_store (&dest->buckets[index], value);
         count = s_add_saturating (count, value);
+        if (value)
+            highest = index;
     }
     s_store (&dest->count, count);
+    uint64_t max = 0, sum = 0;
+    if (count) {
+        max = s_load (&source->max);
+        if (max < sq_histogram_bucket_low (highest))
+            max = sq_histogram_bucket_low (highest);
+        if (max > sq_histogram_bucket_high (highest))
+            max = sq_histogram_bucket_high (highest);
+        sum = s_load (&source->sum);
+    }
+    s_store (&dest->max, max);
+    s_store (&dest->sum, sum);
 }
 
 void
