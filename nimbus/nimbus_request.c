@@ -34,6 +34,7 @@ struct _nimbus_request_t {
     int version;                    //  the request's protocol version; replies use it
     const char *verb_name;          //  "verb" as sent, "?" when absent
     char *error;                    //  what is malformed, or NULL
+    char *metrics_refused;          //  heartbeat: why its metrics were dropped, or NULL
     nimbus_request_fields_t fields; //  the decoded fields
 };
 
@@ -217,9 +218,15 @@ s_decode_fields (nimbus_request_t *self, zmsg_t *msg)
         fields->stats = json_object_get (self->body, "stats");
         if (fields->stats && !json_is_object (fields->stats))
             return s_malformed (self, "heartbeat: field 'stats' must be an object");
+        //  Bad metrics cost the metrics, never the liveness: a worker whose
+        //  report nimbus cannot read is still alive and keeps its slot.
         fields->metrics = json_object_get (self->body, "metrics");
-        if (fields->metrics && sq_executor_metrics_check_report (fields->metrics))
-            return s_malformed (self, "heartbeat: field 'metrics': %s", sq_last_error ());
+        if (fields->metrics && sq_executor_metrics_check_report (fields->metrics)) {
+            fields->metrics = NULL;
+            self->metrics_refused = zsys_sprintf ("heartbeat: field 'metrics': %s",
+                                                  sq_last_error ());
+            fields->metrics_refused = self->metrics_refused;
+        }
         return 0;
     }
     default:
@@ -342,6 +349,7 @@ nimbus_request_destroy (nimbus_request_t **self_p)
     zstr_free (&self->sender);
     json_decref (self->body);
     free (self->error);
+    zstr_free (&self->metrics_refused);
     free (self);
     *self_p = NULL;
 }

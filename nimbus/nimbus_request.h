@@ -55,6 +55,7 @@ typedef struct {
     double uptime_secs;     //  heartbeat: the worker's uptime
     json_t *stats;          //  heartbeat: the worker's counters, or NULL
     json_t *metrics;        //  heartbeat: its executors' metrics (checked), or NULL
+    const char *metrics_refused; //  heartbeat: why its metrics were dropped, or NULL
 } nimbus_request_fields_t;
 
 typedef struct _nimbus_request_t nimbus_request_t;

@@ -628,10 +628,17 @@ s_download (nimbus_server_t *self, nimbus_request_t *request)
     free (package);
 }
 
+static void s_log_malformed (nimbus_server_t *self, nimbus_request_t *request,
+                             const char *error);
+
 static void
 s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
 {
     const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    if (fields->metrics_refused) {
+        self->malformed++;
+        s_log_malformed (self, request, fields->metrics_refused);
+    }
     if (nimbus_monitor_heartbeat (self->monitor, fields->id, fields->supervisor, fields->port,
                                   fields->stats, zclock_mono ())) {
         self->stale_heartbeats++;

@@ -67,6 +67,8 @@ s_check_request (nimbus_request_t *request)
     case NIMBUS_VERB_HEARTBEAT:
         FUZZ_REQUIRE (fields->id && fields->topology && fields->supervisor && fields->port > 0,
                       "an accepted heartbeat has id, topology, supervisor and port");
+        FUZZ_REQUIRE (!(fields->metrics && fields->metrics_refused),
+                      "a heartbeat's metrics are either taken or dropped with a reason");
         break;
     case NIMBUS_VERB_LIST:
         break;

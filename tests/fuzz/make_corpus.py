@@ -362,7 +362,8 @@ def control():
         "bad-heartbeat-stats-array": request(
             '{"version":1,"verb":"heartbeat","topology":"t","id":"t-1","supervisor":"s",'
             '"port":6700,"stats":[]}', delimiter=False),
-        "bad-heartbeat-metrics-count": request(
+        # Metrics that break their grammar are dropped; the heartbeat counts.
+        "heartbeat-metrics-count-dropped": request(
             '{"version":1,"verb":"heartbeat","topology":"t","id":"t-1","supervisor":"s",'
             '"port":6700,"metrics":' + METRICS.replace('"count":1,', '"count":2,') + '}',
             delimiter=False),

@@ -61,6 +61,22 @@ s_expect_malformed (nimbus_request_t *request, const char *text)
     ck_assert_int_eq (nimbus_request_fields (request)->verb, NIMBUS_VERB_UNKNOWN);
 }
 
+//  Expect a heartbeat whose metrics were dropped with an error containing
+//  text, while the heartbeat itself (the worker's liveness) was taken.
+static void
+s_expect_metrics_refused (nimbus_request_t *request, const char *text)
+{
+    ck_assert_ptr_null (nimbus_request_error (request));
+    const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    ck_assert_int_eq (fields->verb, NIMBUS_VERB_HEARTBEAT);
+    ck_assert_ptr_null (fields->metrics);
+    ck_assert_msg (fields->metrics_refused && strstr (fields->metrics_refused, text),
+                   "refusal '%s' lacks '%s'", fields->metrics_refused, text);
+    ck_assert_msg (strstr (fields->metrics_refused, "heartbeat: field 'metrics'"),
+                   "refusal '%s' does not name the field", fields->metrics_refused);
+    ck_assert_int_eq (fields->port, 6700);
+}
+
 //  The JSON reply the dealer gets (caller decrefs).
 static json_t *
 s_reply (void)
@@ -274,6 +290,7 @@ START_TEST (test_heartbeat_metrics)
     char *valid = s_valid_metrics ();
     nimbus_request_t *request = s_heartbeat_with (valid);
     ck_assert_ptr_null (nimbus_request_error (request));
+    ck_assert_ptr_null (nimbus_request_fields (request)->metrics_refused);
     const json_t *metrics = nimbus_request_fields (request)->metrics;
     ck_assert (json_is_object (metrics));
     json_t *executor = json_array_get (json_object_get (metrics, "executors"), 0);
@@ -281,7 +298,8 @@ START_TEST (test_heartbeat_metrics)
     nimbus_request_destroy (&request);
     free (valid);
 
-    //  Hostile metrics objects: each refused with a precise error, never a reply.
+    //  Hostile metrics objects: each dropped with a precise error, never a
+    //  reply, while the heartbeat itself still counts.
     struct {
         const char *from;     //  text of the valid object to replace
         const char *to;       //  by this
@@ -309,15 +327,14 @@ START_TEST (test_heartbeat_metrics)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *text = s_changed_metrics (cases[i].from, cases[i].to);
         request = s_heartbeat_with (text);
-        s_expect_malformed (request, cases[i].expected);
-        s_expect_malformed (request, "heartbeat: field 'metrics'");
+        s_expect_metrics_refused (request, cases[i].expected);
         ck_assert (!nimbus_request_wants_reply (request));
         nimbus_request_destroy (&request);
         free (text);
     }
     //  Not an object at all.
     request = s_heartbeat_with ("[1,2]");
-    s_expect_malformed (request, "metrics: must be an object");
+    s_expect_metrics_refused (request, "metrics: must be an object");
     nimbus_request_destroy (&request);
 
     //  Too many executors, though each is tiny and the frame is small.
@@ -328,7 +345,7 @@ START_TEST (test_heartbeat_metrics)
         used += (size_t) snprintf (many + used, room - used, "%s{}", e ? "," : "");
     snprintf (many + used, room - used, "]}");
     request = s_heartbeat_with (many);
-    s_expect_malformed (request, "(at most 4096)");
+    s_expect_metrics_refused (request, "(at most 4096)");
     nimbus_request_destroy (&request);
     free (many);
 
@@ -339,7 +356,7 @@ START_TEST (test_heartbeat_metrics)
     char *quoted = zsys_sprintf ("\"component\":\"%s\"", long_id);
     char *text = s_changed_metrics ("\"component\":\"split\"", quoted);
     request = s_heartbeat_with (text);
-    s_expect_malformed (request, "'component' must be a string of 1 to 256 bytes");
+    s_expect_metrics_refused (request, "'component' must be a string of 1 to 256 bytes");
     nimbus_request_destroy (&request);
     free (text);
     zstr_free (&quoted);
