@@ -2,6 +2,7 @@
 #include "sq_cluster_config.h"
 #include "sq_config.h"
 #include "sq_error.h"
+#include "sq_zk_auth.h"
 
 #include <czmq.h>
 #include <string.h>
@@ -30,9 +31,18 @@ sq_cluster_config_zookeeper (const sq_config_t *config)
 sq_zk_t *
 sq_cluster_config_connect (const sq_config_t *config)
 {
+    char *digest = NULL;
+    if (sq_zk_auth_from_config (config, &digest))
+        return NULL; //  a config error: no retry mends it
+    if (!digest)
+        zsys_warning ("ZooKeeper without authentication: anyone who reaches it can read and "
+                      "change this cluster's state (set storm.zookeeper.auth.scheme; see "
+                      "doc/security.md)");
     char *servers = sq_cluster_config_zookeeper (config);
-    if (!servers)
+    if (!servers) {
+        sq_zk_auth_free (&digest);
         return NULL;
+    }
     int64_t retries = sq_config_int (config, "storm.zookeeper.retry.times", 5);
     int64_t wait_ms = sq_config_int (config, "storm.zookeeper.retry.interval", 1000);
     int64_t ceiling_ms =
@@ -49,10 +59,12 @@ sq_cluster_config_connect (const sq_config_t *config)
             zclock_sleep ((int) wait_ms);
             wait_ms = wait_ms * 2 < ceiling_ms ? wait_ms * 2 : ceiling_ms;
         }
-        zk = sq_zk_new (servers, sq_config_string (config, "storm.zookeeper.root", "/storm"),
-                        (int) sq_config_int (config, "storm.zookeeper.session.timeout", 6000),
-                        (int) sq_config_int (config, "storm.zookeeper.connection.timeout", 5000));
+        zk = sq_zk_new_auth (
+            servers, sq_config_string (config, "storm.zookeeper.root", "/storm"),
+            (int) sq_config_int (config, "storm.zookeeper.session.timeout", 6000),
+            (int) sq_config_int (config, "storm.zookeeper.connection.timeout", 5000), digest);
     }
+    sq_zk_auth_free (&digest);
     free (servers);
     return zk;
 }

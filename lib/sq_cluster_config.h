@@ -19,8 +19,12 @@ char *sq_cluster_config_zookeeper (const sq_config_t *config);
 //  (storm.zookeeper.retry.times more attempts, waiting
 //  storm.zookeeper.retry.interval ms, doubling up to
 //  storm.zookeeper.retry.intervalceiling.millis; each failure logged), so
-//  that a daemon started while ZooKeeper restarts waits for it. Blocks
-//  meanwhile. NULL with sq_last_error() set when every attempt failed.
+//  that a daemon started while ZooKeeper restarts waits for it. With
+//  storm.zookeeper.auth.* set (sq_zk_auth), the session authenticates and
+//  creates nodes only its identity may use; without, it warns that the
+//  cluster's state is open to anyone. Blocks meanwhile. NULL with
+//  sq_last_error() set when every attempt failed or the auth config is
+//  wrong (then without retrying).
 sq_zk_t *sq_cluster_config_connect (const sq_config_t *config);
 //  "tcp://<nimbus.host>:<nimbus.port>". Caller frees.
 char *sq_cluster_config_nimbus (const sq_config_t *config);

@@ -8,6 +8,14 @@
     when the queue was empty, writes one byte to a pipe. sq_zk_next_event
     reads that byte back when it takes the last event, so the pipe is
     readable exactly while events are queued.
+
+    With credentials (sq_zk_new_auth), s_connect adds them to every new
+    session with zoo_add_auth before it returns, so no call of the owner
+    ever goes out unauthenticated; the client itself sends them again when
+    it reconnects within a session. Nodes are then created with ZooKeeper's
+    "auth" ACL (ZOO_CREATOR_ALL_ACL), which the server turns into the one
+    digest identity of the session with every permission: no SHA-1 of the
+    password needs computing here.
 */
 //  THREADED declares the synchronous calls of zookeeper_mt. The C client
 //  (3.6 and later) also declares its own zsock_t and zcert_t, which clash
@@ -56,6 +64,8 @@ struct _sq_zk_t {
     bool was_connected;     //  a connect happened since the handle was created
     bool expired;           //  the session expired (or its auth failed)
     zlist_t *events;        //  queued s_event_t, oldest first
+    char *digest;           //  "user:password" added to every session, NULL for none
+    int auth_rc;            //  result of the last zoo_add_auth, 1 while it runs
 };
 
 //  Most seconds between two copies of the same ZooKeeper log message.
@@ -213,8 +223,47 @@ s_close (sq_zk_t *self)
         zookeeper_close (handle);
 }
 
+//  Completion of zoo_add_auth: records its result. Runs on the completion
+//  thread.
+static void
+s_auth_done (int rc, const void *data)
+{
+    sq_zk_t *self = (sq_zk_t *) data;
+    pthread_mutex_lock (&self->mutex);
+    self->auth_rc = rc;
+    pthread_cond_broadcast (&self->changed);
+    pthread_mutex_unlock (&self->mutex);
+}
+
+//  Adds the digest credentials to the new session and waits, until
+//  deadline, for the server to take them. On failure closes the session.
+//  Returns 0 or -1. Owner thread only.
+static int
+s_authenticate (sq_zk_t *self, const struct timespec *deadline)
+{
+    pthread_mutex_lock (&self->mutex);
+    self->auth_rc = 1;
+    int rc = zoo_add_auth (self->handle, "digest", self->digest, (int) strlen (self->digest),
+                           s_auth_done, self);
+    if (rc == ZOK)
+        while (self->auth_rc == 1 && !self->expired)
+            if (pthread_cond_timedwait (&self->changed, &self->mutex, deadline) == ETIMEDOUT)
+                break;
+    if (rc == ZOK)
+        rc = self->auth_rc == 1 ? ZOPERATIONTIMEOUT : self->auth_rc;
+    if (rc == ZOK && self->expired)
+        rc = ZAUTHFAILED;
+    pthread_mutex_unlock (&self->mutex);
+    if (rc == ZOK)
+        return 0;
+    s_close (self);
+    return sq_error_set ("cannot authenticate to ZooKeeper at %s with scheme digest: %s",
+                         self->servers, zerror (rc));
+}
+
 //  Opens a session and waits until it is connected or the connect timeout
-//  passes. Returns 0 or -1. Owner thread only.
+//  passes, then adds the credentials, if any. Returns 0 or -1. Owner
+//  thread only.
 static int
 s_connect (sq_zk_t *self)
 {
@@ -246,6 +295,8 @@ s_connect (sq_zk_t *self)
     bool refused = self->expired;
     self->connecting = false;
     pthread_mutex_unlock (&self->mutex);
+    if (connected && self->digest)
+        return s_authenticate (self, &deadline);
     if (!connected) {
         s_close (self);
         if (refused)
@@ -260,6 +311,13 @@ s_connect (sq_zk_t *self)
 
 sq_zk_t *
 sq_zk_new (const char *servers, const char *root, int session_timeout_ms, int connect_timeout_ms)
+{
+    return sq_zk_new_auth (servers, root, session_timeout_ms, connect_timeout_ms, NULL);
+}
+
+sq_zk_t *
+sq_zk_new_auth (const char *servers, const char *root, int session_timeout_ms,
+                int connect_timeout_ms, const char *digest)
 {
     assert (servers);
     if (session_timeout_ms <= 0 || connect_timeout_ms <= 0) {
@@ -294,6 +352,7 @@ sq_zk_new (const char *servers, const char *root, int session_timeout_ms, int co
     }
     self->session_timeout_ms = session_timeout_ms;
     self->connect_timeout_ms = connect_timeout_ms;
+    self->digest = digest ? strdup (digest) : NULL;
     pthread_mutex_init (&self->mutex, NULL);
     pthread_condattr_t attributes;
     pthread_condattr_init (&attributes);
@@ -301,7 +360,7 @@ sq_zk_new (const char *servers, const char *root, int session_timeout_ms, int co
     pthread_cond_init (&self->changed, &attributes);
     pthread_condattr_destroy (&attributes);
 
-    if (!self->servers || !self->root || !self->events) {
+    if (!self->servers || !self->root || !self->events || (digest && !self->digest)) {
         sq_error_set ("out of memory");
         sq_zk_destroy (&self);
         return NULL;
@@ -338,6 +397,10 @@ sq_zk_destroy (sq_zk_t **self_p)
             close (self->pipe[1]);
         pthread_cond_destroy (&self->changed);
         pthread_mutex_destroy (&self->mutex);
+        if (self->digest) {
+            explicit_bzero (self->digest, strlen (self->digest));
+            free (self->digest);
+        }
         free (self->event_path);
         free (self->servers);
         free (self->root);
@@ -375,13 +438,26 @@ s_error (sq_zk_t *self, const char *operation, const char *full, int rc)
         return sq_error_set_code (SQ_ENONODE, "ZooKeeper %s %s: no such node", operation, full);
     if (rc == ZNODEEXISTS)
         return sq_error_set_code (SQ_ENODEEXISTS, "ZooKeeper %s %s: node exists", operation, full);
-    if (!self->handle || sq_zk_expired (self))
+    if (rc == ZNOAUTH)
+        sq_error_set ("ZooKeeper %s %s failed: not authorized (the node's ACL does not admit %s; "
+                      "see storm.zookeeper.auth.scheme and storm.zookeeper.auth.payload.file)",
+                      operation, full,
+                      self->digest ? "this client's digest identity" : "unauthenticated clients");
+    else if (!self->handle || sq_zk_expired (self))
         sq_error_set ("ZooKeeper %s %s failed: no session with %s (expired; reconnect)", operation,
                       full, self->servers);
     else
         sq_error_set ("ZooKeeper %s %s failed: %s (servers %s)", operation, full, zerror (rc),
                       self->servers);
     return -1;
+}
+
+//  The ACL of every node this client creates: only its own digest identity
+//  with credentials, anyone (insecure) without.
+static const struct ACL_vector *
+s_acl (sq_zk_t *self)
+{
+    return self->digest ? &ZOO_CREATOR_ALL_ACL : &ZOO_OPEN_ACL_UNSAFE;
 }
 
 //  Creates every missing ancestor of full, persistent and empty. Returns a
@@ -395,8 +471,7 @@ s_create_parents (sq_zk_t *self, const char *full)
     int rc = ZOK;
     for (char *slash = strchr (prefix + 1, '/'); slash; slash = strchr (slash + 1, '/')) {
         *slash = '\0';
-        rc = zoo_create (self->handle, prefix, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, NULL,
-                         0);
+        rc = zoo_create (self->handle, prefix, NULL, -1, s_acl (self), ZOO_PERSISTENT, NULL, 0);
         *slash = '/';
         if (rc == ZNODEEXISTS)
             rc = ZOK;
@@ -414,13 +489,11 @@ s_create (sq_zk_t *self, const char *full, const void *data, size_t len, bool ep
     const char *value = len ? data : NULL;
     int value_len = len ? (int) len : -1;
     int flags = ephemeral ? ZOO_EPHEMERAL : ZOO_PERSISTENT;
-    int rc =
-        zoo_create (self->handle, full, value, value_len, &ZOO_OPEN_ACL_UNSAFE, flags, NULL, 0);
+    int rc = zoo_create (self->handle, full, value, value_len, s_acl (self), flags, NULL, 0);
     if (rc == ZNONODE) {
         rc = s_create_parents (self, full);
         if (rc == ZOK)
-            rc = zoo_create (self->handle, full, value, value_len, &ZOO_OPEN_ACL_UNSAFE, flags,
-                             NULL, 0);
+            rc = zoo_create (self->handle, full, value, value_len, s_acl (self), flags, NULL, 0);
     }
     return rc;
 }
@@ -660,6 +733,74 @@ sq_zk_owner (sq_zk_t *self, const char *path, int64_t *owner_p)
     if (rc == ZOK)
         *owner_p = stat.ephemeralOwner;
     free (full);
+    return result;
+}
+
+//  True when acl is one digest identity with every permission, as
+//  ZOO_CREATOR_ALL_ACL becomes for a session with digest credentials.
+static bool
+s_acl_is_private (const struct ACL_vector *acl)
+{
+    return acl->count == 1 && acl->data[0].perms == ZOO_PERM_ALL && acl->data[0].id.scheme &&
+           strcmp (acl->data[0].id.scheme, "digest") == 0;
+}
+
+//  Gives full and its descendants this session's ACL, counting in
+//  *changed_p the nodes whose ACL was another; *failed_p gets a copy of
+//  the path that failed. A node deleted meanwhile is not an error.
+//  Returns a ZooKeeper code.
+static int
+s_protect (sq_zk_t *self, const char *full, int *changed_p, char **failed_p)
+{
+    struct ACL_vector acl = {0, NULL};
+    struct Stat stat;
+    int rc = zoo_get_acl (self->handle, full, &acl, &stat);
+    if (rc == ZOK) {
+        if (!s_acl_is_private (&acl))
+            (*changed_p)++;
+        deallocate_ACL_vector (&acl);
+        //  Set even an ACL that looks right: one of another identity
+        //  refuses the change, and that must not pass unnoticed.
+        rc = zoo_set_acl (self->handle, full, -1, s_acl (self));
+    }
+    struct String_vector names = {0, NULL};
+    if (rc == ZOK)
+        rc = zoo_get_children (self->handle, full, 0, &names);
+    if (rc != ZOK && !*failed_p)
+        *failed_p = strdup (full);
+    for (int i = 0; rc == ZOK && i < names.count; i++) {
+        char *child = zsys_sprintf ("%s/%s", full, names.data[i]);
+        rc = child ? s_protect (self, child, changed_p, failed_p) : ZSYSTEMERROR;
+        if (rc == ZNONODE) {
+            rc = ZOK;
+            zstr_free (failed_p);
+        }
+        zstr_free (&child);
+    }
+    deallocate_String_vector (&names);
+    return rc;
+}
+
+int
+sq_zk_protect (sq_zk_t *self)
+{
+    assert (self);
+    if (!self->digest)
+        return 0;
+    if (s_check_session (self, "protect", "/"))
+        return -1;
+    if (*self->root == '\0')
+        return sq_error_set ("ZooKeeper protect: with credentials, storm.zookeeper.root must "
+                             "name a node of Squall's own, not ZooKeeper's root /");
+    int rc = s_create (self, self->root, NULL, 0, false);
+    if (rc == ZNODEEXISTS)
+        rc = ZOK;
+    int changed = 0;
+    char *failed = NULL;
+    if (rc == ZOK)
+        rc = s_protect (self, self->root, &changed, &failed);
+    int result = rc == ZOK ? changed : s_error (self, "protect", failed ? failed : self->root, rc);
+    free (failed);
     return result;
 }
 

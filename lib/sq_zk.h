@@ -22,6 +22,13 @@
     opens a new session, after which the owner re-creates its ephemeral
     nodes and re-arms its watches.
 
+    Security: a client made with sq_zk_new_auth authenticates every
+    session it opens with ZooKeeper's digest scheme, and every node it
+    creates (parents and the root included) gets an ACL that admits only
+    that digest identity, with every permission. Without credentials nodes
+    are open to anyone who can reach ZooKeeper (world:anyone), as before:
+    insecure, for tests and single-user machines.
+
     Return codes: 0 (or a count) on success, -1 on error with
     sq_last_error() naming the operation, the full path and ZooKeeper's own
     reason. Two outcomes that callers routinely branch on have their own
@@ -68,6 +75,13 @@ typedef struct {
 sq_zk_t *sq_zk_new (const char *servers, const char *root, int session_timeout_ms,
                     int connect_timeout_ms);
 
+//  sq_zk_new with digest credentials, "user:password" (NULL for none, as
+//  sq_zk_new): they are added to every session before any call, and every
+//  node created gets an ACL of only that identity. The client keeps a
+//  copy, wiped at destroy. Also NULL when the server does not take them.
+sq_zk_t *sq_zk_new_auth (const char *servers, const char *root, int session_timeout_ms,
+                         int connect_timeout_ms, const char *digest);
+
 //  Close the session (its ephemeral nodes go at once) and free everything,
 //  including queued events. NULL-safe; nulls the caller's pointer.
 void sq_zk_destroy (sq_zk_t **self_p);
@@ -109,6 +123,15 @@ bool sq_zk_exists (sq_zk_t *self, const char *path, bool watch);
 //  Session that owns an ephemeral node, into *owner_p (0 for a persistent
 //  node). Returns 0, SQ_ENONODE, or -1.
 int sq_zk_owner (sq_zk_t *self, const char *path, int64_t *owner_p);
+
+//  With credentials: create the root when missing and give the root and
+//  every node under it the ACL of this client's identity, whatever ACL
+//  they had (nodes made before auth was configured are open to anyone).
+//  Returns the number of nodes whose ACL was not a single digest identity
+//  with every permission, or -1 (a node of another identity refuses the
+//  change: sq_last_error() names it). Without credentials does nothing and
+//  returns 0. The root must not be ZooKeeper's own "/".
+int sq_zk_protect (sq_zk_t *self);
 
 //  Descriptor that is readable while events are queued, to poll for input
 //  with the owner's sockets: zpoller_add (poller, &fd) or a zloop_poller

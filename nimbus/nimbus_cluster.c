@@ -191,6 +191,20 @@ s_load (nimbus_cluster_t *self)
     return s_load_supervisors (self);
 }
 
+//  With ZooKeeper credentials: the root and every node under it admit
+//  only Squall's identity, also nodes made while auth was off. Returns 0
+//  or -1 (a node nimbus cannot take over).
+static int
+s_protect (nimbus_cluster_t *self)
+{
+    int changed = sq_zk_protect (self->zk);
+    if (changed > 0)
+        zsys_warning ("cluster: %d ZooKeeper nodes had an ACL open to others; now only Squall's "
+                      "digest identity may use them",
+                      changed);
+    return changed < 0 ? -1 : 0;
+}
+
 nimbus_cluster_t *
 nimbus_cluster_new (const sq_config_t *config)
 {
@@ -209,7 +223,7 @@ nimbus_cluster_new (const sq_config_t *config)
         return NULL;
     }
     self->zk = sq_cluster_config_connect (config);
-    if (!self->zk || s_load (self)) {
+    if (!self->zk || s_protect (self) || s_load (self)) {
         nimbus_cluster_destroy (&self);
         return NULL;
     }

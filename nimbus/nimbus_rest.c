@@ -7,6 +7,7 @@
 #include "sq_error.h"
 #include "sq_supervisor_info.h"
 #include "sq_topology_record.h"
+#include "sq_zk_auth.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -819,6 +820,7 @@ s_topology (const nimbus_rest_view_t *view, const nimbus_rest_route_t *route,
         answer, "workers",
         s_workers (record, s_assignment (view, record), executors, count, route->sys));
     json_t *configuration = sq_config_to_json (record->config);
+    sq_zk_auth_redact (configuration);
     if (configuration)
         json_object_set_new (configuration, "storm.id", json_string (record->id));
     json_object_set_new (answer, "configuration", configuration);
@@ -1176,8 +1178,11 @@ nimbus_rest_answer (const nimbus_rest_view_t *view, const nimbus_rest_route_t *r
     assert (view && route && status_p);
     *status_p = 200;
     switch (route->handler) {
-    case NIMBUS_REST_CLUSTER_CONFIGURATION:
-        return sq_config_to_json (view->config);
+    case NIMBUS_REST_CLUSTER_CONFIGURATION: {
+        json_t *configuration = sq_config_to_json (view->config);
+        sq_zk_auth_redact (configuration); //  never show the ZooKeeper password
+        return configuration;
+    }
     case NIMBUS_REST_CLUSTER_SUMMARY:
         return s_cluster_summary (view);
     case NIMBUS_REST_NIMBUS_SUMMARY:
