@@ -5,9 +5,11 @@
 #include <assert.h>
 #include <czmq.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 //  Longest topology id used as a file name.
 #define S_MAX_NAME 200
@@ -71,7 +73,7 @@ sq_slot_paths_make_dirs (const char *path)
     for (char *slash = strchr (copy + 1, '/');; slash = strchr (slash + 1, '/')) {
         if (slash)
             *slash = 0;
-        if (*copy && mkdir (copy, 0755) != 0 && errno != EEXIST) {
+        if (*copy && mkdir (copy, 0700) != 0 && errno != EEXIST) {
             sq_error_set ("cannot create directory '%s': %s", copy, strerror (errno));
             free (copy);
             return -1;
@@ -84,5 +86,26 @@ sq_slot_paths_make_dirs (const char *path)
     struct stat info;
     if (stat (path, &info) != 0 || !S_ISDIR (info.st_mode))
         return sq_error_set ("'%s' is not a directory", path);
+    if ((info.st_mode & 0077) && chmod (path, 0700) != 0)
+        return sq_error_set ("cannot make directory '%s' private (mode 0700): %s", path,
+                             strerror (errno));
     return 0;
+}
+
+FILE *
+sq_slot_paths_fopen_private (const char *path, const char *mode_text)
+{
+    assert (path);
+    assert (mode_text && (*mode_text == 'w' || *mode_text == 'a'));
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (*mode_text == 'a' ? O_APPEND : O_TRUNC);
+    int fd = open (path, flags, 0600);
+    if (fd < 0)
+        return NULL;
+    FILE *file = fchmod (fd, 0600) == 0 ? fdopen (fd, mode_text) : NULL;
+    if (!file) {
+        int error = errno;
+        close (fd);
+        errno = error;
+    }
+    return file;
 }

@@ -12,6 +12,11 @@
     It lives in lib/ because both sides use it: the supervisor lays the
     files out and the worker writes its own, so they agree on the paths.
     doc/supervisor.md describes the files.
+
+    Nothing here is for other users: the directories Squall makes are
+    0700 and the files it writes 0600 (packages hold a user's code, the
+    config may name credentials, logs show data). The daemons also set
+    umask 077 at start, so files made through other paths follow.
 */
 #ifndef SQ_SLOT_PATHS_H_INCLUDED
 #define SQ_SLOT_PATHS_H_INCLUDED
@@ -19,6 +24,7 @@
 #include "squall.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 //  <storm.local.dir>/supervisor. NULL when out of memory. Caller frees.
 char *sq_slot_paths_dir (const sq_config_t *config);
@@ -36,8 +42,14 @@ char *sq_slot_paths_worker_file (const sq_config_t *config, int port, const char
 char *sq_slot_paths_package (const sq_config_t *config, const char *topology_id);
 //  True when name is safe as one path component by the rule above.
 bool sq_slot_paths_safe_name (const char *name);
-//  Create directory path and its missing parents (mode 0755). Returns 0, or
-//  -1 with sq_last_error() naming the directory and the reason.
+//  Create directory path and its missing parents (mode 0700), and make
+//  path itself 0700 when it existed with a wider mode. Returns 0, or -1
+//  with sq_last_error() naming the directory and the reason.
 int sq_slot_paths_make_dirs (const char *path);
+//  Open path for writing, truncated, as only its owner may read it: a new
+//  file is created 0600, an existing one is made 0600. mode_text is
+//  fdopen's ("w" or "a", "e" is added). NULL with errno set on failure.
+//  Caller closes.
+FILE *sq_slot_paths_fopen_private (const char *path, const char *mode_text);
 
 #endif

@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 static void
@@ -41,6 +42,9 @@ int
 main (int argc, char *argv[])
 {
     signal (SIGPIPE, SIG_IGN);
+    //  Files and directories made without an explicit mode are private
+    //  too (packages, logs, configs: doc/security.md).
+    umask (077);
     zsys_init ();
     zsys_set_logident ("nimbus");
     //  czmq's handler sets zsys_interrupted on SIGINT and SIGTERM, which

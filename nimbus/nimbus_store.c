@@ -2,6 +2,7 @@
 #include "nimbus_store.h"
 #include "sq_error.h"
 #include "sq_sha256.h"
+#include "sq_slot_paths.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,8 +44,8 @@ nimbus_store_new (const char *local_dir)
         nimbus_store_destroy (&self);
         return NULL;
     }
-    if (zsys_dir_create ("%s", self->dir)) {
-        sq_error_set ("cannot create the package directory '%s': %s", self->dir, strerror (errno));
+    //  Packages are users' code: only nimbus's user reads them (0700).
+    if (sq_slot_paths_make_dirs (self->dir)) {
         nimbus_store_destroy (&self);
         return NULL;
     }
@@ -102,7 +103,7 @@ nimbus_store_path (nimbus_store_t *self, const char *id)
 static int
 s_write_file (const char *path, const void *data, size_t size)
 {
-    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return sq_error_set ("cannot create '%s': %s", path, strerror (errno));
     const char *bytes = data;

@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -85,6 +86,9 @@ main (int argc, char *argv[])
     sigaddset (&signals, SIGINT);
     sigprocmask (SIG_BLOCK, &signals, NULL);
     signal (SIGPIPE, SIG_IGN);
+    //  Files and directories made without an explicit mode are private
+    //  too (packages, logs, configs: doc/security.md).
+    umask (077);
     zsys_init ();
     zsys_set_logident ("supervisor");
     zsys_handler_set (NULL);

@@ -123,7 +123,7 @@ s_write_file (const char *path, const void *data, size_t size)
     if (!temporary)
         return sq_error_set ("out of memory");
     int rc = 0;
-    int fd = open (temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open (temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         rc = sq_error_set ("cannot create '%s': %s", temporary, strerror (errno));
     const char *next = (const char *) data;

@@ -112,8 +112,12 @@ s_write_config (supervisor_server_t *self)
         sq_error_set ("out of memory");
         return NULL;
     }
-    if (json_dump_file (json, temporary, JSON_INDENT (4) | JSON_SORT_KEYS) != 0 ||
-        rename (temporary, path) != 0) {
+    //  0600: the config may name credentials (storm.zookeeper.auth.*).
+    FILE *file = sq_slot_paths_fopen_private (temporary, "w");
+    int rc = file ? json_dumpf (json, file, JSON_INDENT (4) | JSON_SORT_KEYS) : -1;
+    if (file && fclose (file) != 0)
+        rc = -1;
+    if (rc != 0 || rename (temporary, path) != 0) {
         sq_error_set ("cannot write worker config '%s': %s", path, strerror (errno));
         unlink (temporary);
         zstr_free (&path);

@@ -366,7 +366,7 @@ static void
 s_write_file (supervisor_workers_t *self, s_slot_t *slot, const char *path, const char *text)
 {
     char *temporary = zsys_sprintf ("%s.tmp", path);
-    FILE *file = temporary ? fopen (temporary, "we") : NULL;
+    FILE *file = temporary ? sq_slot_paths_fopen_private (temporary, "w") : NULL;
     bool ok = file && fputs (text, file) >= 0;
     if (file && fclose (file) != 0)
         ok = false;
@@ -439,7 +439,7 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
     }
     //  A heartbeat of the previous worker must not count for this one.
     unlink (slot->heartbeat_path);
-    int log_fd = open (slot->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int log_fd = open (slot->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     int null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
     char port_text[16];
     snprintf (port_text, sizeof port_text, "%d", slot->port);

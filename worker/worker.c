@@ -271,7 +271,7 @@ s_heartbeat (worker_t *self)
         sq_control_send (self->nimbus, message);
     json_decref (message);
     //  For the supervisor: the file's content is our uptime; its mtime counts.
-    FILE *file = fopen (self->heartbeat_path, "w");
+    FILE *file = sq_slot_paths_fopen_private (self->heartbeat_path, "w");
     if (file) {
         fprintf (file, "%lld\n", (long long) (zclock_mono () - self->started_ms));
         fclose (file);

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 static volatile int s_interrupted;
 
@@ -30,6 +31,9 @@ s_on_signal (int signal)
 int
 main (int argc, char *argv[])
 {
+    //  Files and directories made without an explicit mode are private
+    //  too (packages, logs, configs: doc/security.md).
+    umask (077);
     zsys_init ();
     zsys_set_logident ("squall-worker");
     zsys_handler_set (NULL);

@@ -42,6 +42,8 @@ struct _cluster_harness_t {
     harness_supervisor_t supervisors[HARNESS_MAX_SUPERVISORS]; //  the supervisors
     int supervisor_count;                                      //  how many
     int slots;                                                 //  slots per supervisor
+    char *zk_digest;          //  "user:password" of ZooKeeper auth, NULL without
+    char nimbus_local[4096];  //  nimbus's storm.local.dir
 };
 
 //  The harness alive in this process, destroyed at exit if a failed test
@@ -73,7 +75,7 @@ s_spawn (const char *log, char *const argv[])
     pid_t pid = fork ();
     if (pid == 0) {
         prctl (PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (fd >= 0) {
             dup2 (fd, STDOUT_FILENO);
             dup2 (fd, STDERR_FILENO);
@@ -105,14 +107,41 @@ s_stop (pid_t *pid_p, int signal)
     }
 }
 
+//  Writes text to a new file only its owner may read (configs may name
+//  credentials; as the daemons write theirs).
 static int
 s_write_config (const char *path, const char *json)
 {
-    FILE *file = fopen (path, "w");
-    if (!file)
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *file = fd >= 0 ? fdopen (fd, "w") : NULL;
+    if (!file) {
+        if (fd >= 0)
+            close (fd);
         return -1;
-    fputs (json, file);
-    fclose (file);
+    }
+    int rc = fputs (json, file) >= 0 ? 0 : -1;
+    if (fclose (file) != 0)
+        rc = -1;
+    return rc;
+}
+
+//  A random digest for ZooKeeper auth, written to <dir>/zk-auth; the
+//  config keys naming it into common (appended). Returns 0 or -1.
+static int
+s_make_zk_auth (cluster_harness_t *self, char *common, size_t size)
+{
+    zuuid_t *uuid = zuuid_new ();
+    self->zk_digest = uuid ? zsys_sprintf ("squall:%s", zuuid_str (uuid)) : NULL;
+    zuuid_destroy (&uuid);
+    char path[4200];
+    snprintf (path, sizeof path, "%s/zk-auth", self->dir);
+    if (!self->zk_digest || s_write_config (path, self->zk_digest) != 0)
+        return -1;
+    size_t used = strlen (common);
+    snprintf (common + used, size - used,
+              ", \"storm.zookeeper.auth.scheme\": \"digest\", "
+              "\"storm.zookeeper.auth.payload.file\": \"%s\"",
+              path);
     return 0;
 }
 
@@ -187,6 +216,14 @@ s_wait_registered (cluster_harness_t *self, int n)
 cluster_harness_t *
 cluster_harness_new (int supervisors, int slots)
 {
+    const char *auth = getenv ("SQUALL_HARNESS_ZK_AUTH");
+    cluster_harness_options_t options = {.zk_auth = auth && strcmp (auth, "1") == 0};
+    return cluster_harness_new_with (supervisors, slots, &options);
+}
+
+cluster_harness_t *
+cluster_harness_new_with (int supervisors, int slots, const cluster_harness_options_t *options)
+{
     if (supervisors > HARNESS_MAX_SUPERVISORS || slots > HARNESS_MAX_SLOTS)
         return NULL;
     cluster_harness_t *self = calloc (1, sizeof (cluster_harness_t));
@@ -204,20 +241,30 @@ cluster_harness_new (int supervisors, int slots)
         cluster_harness_destroy (&self);
         return NULL;
     }
-    self->zk = sq_zk_new (zk_server_endpoint (self->zookeeper), "/storm", 10000, 10000);
     self->nimbus_port = test_processes_free_port ();
     self->ui_port = test_processes_free_port ();
-    char common[2048];
+    char common[8192];
     snprintf (common, sizeof common,
               "\"storm.zookeeper.servers\": [\"127.0.0.1\"], \"storm.zookeeper.port\": %d, "
               "\"storm.zookeeper.root\": \"/storm\", \"nimbus.host\": \"127.0.0.1\", "
               "\"nimbus.port\": %d, \"storm.local.hostname\": \"127.0.0.1\"",
               zk_server_port (self->zookeeper), self->nimbus_port);
+    if (options && options->zk_session_timeout_ms > 0) {
+        size_t used = strlen (common);
+        snprintf (common + used, sizeof common - used,
+                  ", \"storm.zookeeper.session.timeout\": %d", options->zk_session_timeout_ms);
+    }
+    if (options && options->zk_auth && s_make_zk_auth (self, common, sizeof common) != 0) {
+        cluster_harness_destroy (&self);
+        return NULL;
+    }
+    self->zk = sq_zk_new_auth (zk_server_endpoint (self->zookeeper), "/storm", 10000, 10000,
+                               self->zk_digest);
     char json[8192];
     snprintf (self->nimbus_config, sizeof self->nimbus_config, "%s/nimbus.json", self->dir);
-    snprintf (json, sizeof json,
-              "{%s, \"storm.local.dir\": \"%s/nimbus-local\", \"ui.port\": %d}\n", common,
-              self->dir, self->ui_port);
+    snprintf (self->nimbus_local, sizeof self->nimbus_local, "%s/nimbus-local", self->dir);
+    snprintf (json, sizeof json, "{%s, \"storm.local.dir\": \"%s\", \"ui.port\": %d}\n",
+              common, self->nimbus_local, self->ui_port);
     int rc = self->zk ? s_write_config (self->nimbus_config, json) : -1;
     if (rc == 0)
         rc = cluster_harness_start_nimbus (self);
@@ -279,6 +326,7 @@ cluster_harness_destroy (cluster_harness_t **self_p)
     if (system (command) != 0)
         fprintf (stderr, "cluster_harness: could not remove %s\n", self->dir);
     free (self->dir);
+    free (self->zk_digest);
     free (self);
     *self_p = NULL;
 }
@@ -379,4 +427,40 @@ int
 cluster_harness_ui_port (cluster_harness_t *self)
 {
     return self->ui_port;
+}
+
+const char *
+cluster_harness_zk_digest (cluster_harness_t *self)
+{
+    return self->zk_digest;
+}
+
+const char *
+cluster_harness_zk_endpoint (cluster_harness_t *self)
+{
+    return zk_server_endpoint (self->zookeeper);
+}
+
+pid_t
+cluster_harness_nimbus_pid (cluster_harness_t *self)
+{
+    return self->nimbus;
+}
+
+pid_t
+cluster_harness_supervisor_pid (cluster_harness_t *self, int index)
+{
+    return self->supervisors[index].pid;
+}
+
+const char *
+cluster_harness_local_dir (cluster_harness_t *self, int index)
+{
+    return index < 0 ? self->nimbus_local : self->supervisors[index].local_dir;
+}
+
+const char *
+cluster_harness_zk_dir (cluster_harness_t *self)
+{
+    return zk_server_dir (self->zookeeper);
 }

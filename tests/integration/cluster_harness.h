@@ -18,10 +18,35 @@
 
 typedef struct _cluster_harness_t cluster_harness_t;
 
+//  What a cluster runs with beyond the defaults (all false: as before).
+typedef struct {
+    bool zk_auth; //  ZooKeeper digest auth: a random user:password in <dir>/zk-auth (0600)
+                  //  named by every daemon's config, so every Squall znode is private
+    int zk_session_timeout_ms; //  storm.zookeeper.session.timeout of the daemons, 0: default
+} cluster_harness_options_t;
+
 //  Start ZooKeeper, nimbus and `supervisors` supervisors of `slots` slots
 //  each, and wait until every supervisor has registered. NULL (with the
-//  reason on stderr) on failure. Caller owns.
+//  reason on stderr) on failure. Caller owns. With SQUALL_HARNESS_ZK_AUTH=1
+//  in the environment the cluster runs with zk_auth (to run any suite so).
 cluster_harness_t *cluster_harness_new (int supervisors, int slots);
+//  cluster_harness_new with options (NULL for the defaults, the
+//  environment aside).
+cluster_harness_t *cluster_harness_new_with (int supervisors, int slots,
+                                             const cluster_harness_options_t *options);
+//  The "user:password" the daemons authenticate to ZooKeeper with, NULL
+//  without zk_auth. Owned by the harness.
+const char *cluster_harness_zk_digest (cluster_harness_t *self);
+//  The cluster's ZooKeeper endpoint, "127.0.0.1:PORT".
+const char *cluster_harness_zk_endpoint (cluster_harness_t *self);
+//  The ZooKeeper server's directory (its log is zookeeper.log there).
+const char *cluster_harness_zk_dir (cluster_harness_t *self);
+//  Pid of nimbus, 0 while it is stopped.
+pid_t cluster_harness_nimbus_pid (cluster_harness_t *self);
+//  Pid of supervisor index, 0 while it is stopped.
+pid_t cluster_harness_supervisor_pid (cluster_harness_t *self, int index);
+//  storm.local.dir of nimbus and of supervisor index (-1 for nimbus).
+const char *cluster_harness_local_dir (cluster_harness_t *self, int index);
 //  Kill everything, remove the directory, free. NULL-safe.
 void cluster_harness_destroy (cluster_harness_t **self_p);
 //  The temporary directory (tests may put their files there).
