@@ -301,6 +301,32 @@ s_piece (const char *const *pieces, size_t count)
 //  request has a method its handler takes, ids within the limit without
 //  control characters, parameters in range; a refused one a 4xx status
 //  and a reason.
+//  Nimbus's config is served, but never the ZooKeeper password.
+START_TEST (test_configuration_hides_zookeeper_password)
+{
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_string (config, "storm.zookeeper.auth.scheme", "digest");
+    sq_config_set_string (config, "storm.zookeeper.auth.payload", "squall:s3cret");
+    sq_config_set_int (config, "nimbus.port", 7000);
+    nimbus_rest_view_t view = {.config = config};
+    nimbus_rest_route_t route = s_route ("GET", "/api/v1/cluster/configuration", NULL, NULL);
+    int status = 0;
+    json_t *answer = nimbus_rest_answer (&view, &route, &status);
+    ck_assert_int_eq (status, 200);
+    char *text = json_dumps (answer, JSON_COMPACT);
+    ck_assert_msg (!strstr (text, "s3cret"), "the password is shown: %s", text);
+    ck_assert_str_eq (json_string_value (json_object_get (answer, "storm.zookeeper.auth.payload")),
+                      "########");
+    ck_assert_int_eq (json_integer_value (json_object_get (answer, "nimbus.port")), 7000);
+    free (text);
+    json_decref (answer);
+    //  The config itself keeps it: the daemon still authenticates.
+    ck_assert_str_eq (sq_config_string (config, "storm.zookeeper.auth.payload", ""),
+                      "squall:s3cret");
+    sq_config_destroy (&config);
+}
+END_TEST
+
 START_TEST (test_random_paths)
 {
     static const char *pieces[] = {"api",
@@ -443,6 +469,7 @@ main (void)
     tcase_add_test (tcase, test_long_ids_and_paths);
     tcase_add_test (tcase, test_helpers);
     tcase_add_test (tcase, test_random_paths);
+    tcase_add_test (tcase, test_configuration_hides_zookeeper_password);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
