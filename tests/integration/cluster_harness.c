@@ -137,6 +137,7 @@ s_make_zk_auth (cluster_harness_t *self, char *common, size_t size)
     snprintf (path, sizeof path, "%s/zk-auth", self->dir);
     if (!self->zk_digest || s_write_config (path, self->zk_digest) != 0)
         return -1;
+    fprintf (stderr, "cluster_harness: ZooKeeper digest auth on (%s)\n", path);
     size_t used = strlen (common);
     snprintf (common + used, size - used,
               ", \"storm.zookeeper.auth.scheme\": \"digest\", "
