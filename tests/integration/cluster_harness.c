@@ -42,8 +42,8 @@ struct _cluster_harness_t {
     harness_supervisor_t supervisors[HARNESS_MAX_SUPERVISORS]; //  the supervisors
     int supervisor_count;                                      //  how many
     int slots;                                                 //  slots per supervisor
-    char *zk_digest;          //  "user:password" of ZooKeeper auth, NULL without
-    char nimbus_local[4096];  //  nimbus's storm.local.dir
+    char *zk_digest;         //  "user:password" of ZooKeeper auth, NULL without
+    char nimbus_local[4096]; //  nimbus's storm.local.dir
 };
 
 //  The harness alive in this process, destroyed at exit if a failed test
@@ -252,8 +252,8 @@ cluster_harness_new_with (int supervisors, int slots, const cluster_harness_opti
               zk_server_port (self->zookeeper), self->nimbus_port);
     if (options && options->zk_session_timeout_ms > 0) {
         size_t used = strlen (common);
-        snprintf (common + used, sizeof common - used,
-                  ", \"storm.zookeeper.session.timeout\": %d", options->zk_session_timeout_ms);
+        snprintf (common + used, sizeof common - used, ", \"storm.zookeeper.session.timeout\": %d",
+                  options->zk_session_timeout_ms);
     }
     if (options && options->zk_auth && s_make_zk_auth (self, common, sizeof common) != 0) {
         cluster_harness_destroy (&self);
@@ -264,8 +264,8 @@ cluster_harness_new_with (int supervisors, int slots, const cluster_harness_opti
     char json[8192];
     snprintf (self->nimbus_config, sizeof self->nimbus_config, "%s/nimbus.json", self->dir);
     snprintf (self->nimbus_local, sizeof self->nimbus_local, "%s/nimbus-local", self->dir);
-    snprintf (json, sizeof json, "{%s, \"storm.local.dir\": \"%s\", \"ui.port\": %d}\n",
-              common, self->nimbus_local, self->ui_port);
+    snprintf (json, sizeof json, "{%s, \"storm.local.dir\": \"%s\", \"ui.port\": %d}\n", common,
+              self->nimbus_local, self->ui_port);
     int rc = self->zk ? s_write_config (self->nimbus_config, json) : -1;
     if (rc == 0)
         rc = cluster_harness_start_nimbus (self);

@@ -138,9 +138,8 @@ static zhandle_t *
 s_client (const char *digest)
 {
     zoo_set_debug_level (ZOO_LOG_LEVEL_ERROR);
-    zhandle_t *handle =
-        zookeeper_init (cluster_harness_zk_endpoint (s_cluster), s_quiet_watcher, 10000, NULL,
-                        NULL, 0);
+    zhandle_t *handle = zookeeper_init (cluster_harness_zk_endpoint (s_cluster), s_quiet_watcher,
+                                        10000, NULL, NULL, 0);
     ck_assert_ptr_nonnull (handle);
     long long deadline = test_processes_now_ms () + 10000;
     while (zoo_state (handle) != ZOO_CONNECTED_STATE && test_processes_now_ms () < deadline)

@@ -222,9 +222,9 @@ END_TEST
 
 START_TEST (test_redact)
 {
-    json_t *config = json_pack ("{s:s, s:s, s:i}", "storm.zookeeper.auth.payload", "squall:s3cret",
-                                "storm.zookeeper.auth.payload.file", "/etc/squall/zk",
-                                "nimbus.port", 6627);
+    json_t *config =
+        json_pack ("{s:s, s:s, s:i}", "storm.zookeeper.auth.payload", "squall:s3cret",
+                   "storm.zookeeper.auth.payload.file", "/etc/squall/zk", "nimbus.port", 6627);
     sq_zk_auth_redact (config);
     ck_assert_str_eq (json_string_value (json_object_get (config, "storm.zookeeper.auth.payload")),
                       "########");
