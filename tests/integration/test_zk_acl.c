@@ -117,6 +117,26 @@ s_wait_file_holds (const char *path, const char *text, double seconds)
     return false;
 }
 
+//  Wait up to seconds for the file at path to contain text n times.
+static bool
+s_wait_count (const char *path, const char *text, int n, double seconds)
+{
+    long long deadline = test_processes_now_ms () + (long long) (seconds * 1000);
+    while (test_processes_now_ms () < deadline) {
+        int count = 0;
+        FILE *file = fopen (path, "r");
+        char line[4096];
+        while (file && fgets (line, sizeof line, file))
+            count += strstr (line, text) != NULL;
+        if (file)
+            fclose (file);
+        if (count >= n)
+            return true;
+        usleep (50000);
+    }
+    return false;
+}
+
 //  ---------------------------------------------------------------------
 //  A plain ZooKeeper client, as a hostile user would write one
 
@@ -289,6 +309,27 @@ START_TEST (test_nimbus_takes_over_open_nodes)
     s_assert_private (owner, "/storm/supervisors");
     s_assert_refused (anonymous, "no credentials", "/storm/left-over");
     s_assert_refused (anonymous, "no credentials", "/storm/supervisors");
+
+    //  A node nimbus may not re-ACL (anyone may read it, nobody may do
+    //  more) keeps nimbus from starting, named in its log; once it is
+    //  removed, nimbus starts.
+    struct ACL read_only_entry = {ZOO_PERM_READ, {(char *) "world", (char *) "anyone"}};
+    struct ACL_vector read_only = {1, &read_only_entry};
+    ck_assert_int_eq (zoo_create (owner, "/storm/squatted", "x", 1, &read_only, 0, NULL, 0), ZOK);
+    cluster_harness_stop_nimbus (s_cluster, SIGTERM);
+    ck_assert_int_eq (cluster_harness_start_nimbus (s_cluster), 0);
+    ck_assert (
+        s_wait_file_holds (log, "ZooKeeper protect /storm/squatted failed: not authorized", 30));
+    pid_t nimbus = cluster_harness_nimbus_pid (s_cluster);
+    long long deadline = test_processes_now_ms () + 30000;
+    while (test_processes_alive (nimbus) && test_processes_now_ms () < deadline)
+        usleep (50000);
+    ck_assert_msg (!test_processes_alive (nimbus), "nimbus runs on a root it cannot protect");
+    cluster_harness_stop_nimbus (s_cluster, SIGKILL); //  reaps it
+    ck_assert_int_eq (zoo_delete (owner, "/storm/squatted", -1), ZOK);
+    ck_assert_int_eq (cluster_harness_start_nimbus (s_cluster), 0);
+    //  Started three times now: at setup, after the take-over, and here.
+    ck_assert (s_wait_count (log, "cluster: connected to ZooKeeper", 3, 30));
     zookeeper_close (owner);
     zookeeper_close (anonymous);
 }
