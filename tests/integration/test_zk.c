@@ -546,6 +546,73 @@ START_TEST (test_server_restart_keeps_session)
 }
 END_TEST
 
+//  With credentials every node is private to that identity, also after
+//  a new session; sq_zk_protect takes over what was open.
+START_TEST (test_digest_auth_and_protect)
+{
+    const char *root = "/test-auth";
+    sq_zk_t *owner = sq_zk_new_auth (s_endpoint, root, SESSION_MS, CONNECT_MS, "squall:right");
+    ck_assert_msg (owner != NULL, "cannot connect: %s", sq_last_error ());
+    sq_zk_t *anonymous = s_connect (s_endpoint, root);
+    sq_zk_t *guesser = sq_zk_new_auth (s_endpoint, root, SESSION_MS, CONNECT_MS, "squall:wrong");
+    ck_assert_ptr_nonnull (guesser);
+
+    ck_assert_int_eq (sq_zk_create (owner, "/a/b", "data", 4, false), 0);
+    char *data = NULL;
+    size_t len = 0;
+    ck_assert_int_eq (sq_zk_get (owner, "/a/b", &data, &len, false), 0);
+    ck_assert_str_eq (data, "data");
+    free (data);
+    //  The root and the parent made on the way are private too.
+    const char *paths[] = {"/", "/a", "/a/b"};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_int_eq (sq_zk_get (anonymous, paths[i], &data, &len, false), -1);
+        ASSERT_ERROR ("not authorized");
+        ASSERT_ERROR ("unauthenticated clients");
+        ck_assert_int_eq (sq_zk_get (guesser, paths[i], &data, &len, false), -1);
+        ASSERT_ERROR ("this client's digest identity");
+    }
+    ck_assert_int_eq (sq_zk_set (anonymous, "/a/b", "forged", 6), -1);
+    ck_assert_int_eq (sq_zk_create (guesser, "/a/c", NULL, 0, false), -1);
+    ck_assert_int_eq (sq_zk_delete (anonymous, "/a", true), -1);
+
+    //  A new session authenticates again before any call: creating needs
+    //  an authenticated identity, reading needs this one.
+    ck_assert_int_eq (sq_zk_reconnect (owner), 0);
+    ck_assert_int_eq (sq_zk_create (owner, "/a/d", NULL, 0, true), 0);
+    ck_assert_int_eq (sq_zk_get (owner, "/a/b", &data, &len, false), 0);
+    free (data);
+    ck_assert_int_eq (sq_zk_get (anonymous, "/a/d", &data, &len, false), -1);
+
+    //  Protect: nothing open yet, then an open node made by a client
+    //  without credentials where it may (its own root) is taken over.
+    ck_assert_int_eq (sq_zk_protect (owner), 0);
+    ck_assert_int_eq (sq_zk_protect (anonymous), 0); //  no credentials: nothing to do
+    sq_zk_t *open_owner = sq_zk_new (s_endpoint, "/test-auth-open", SESSION_MS, CONNECT_MS);
+    ck_assert_ptr_nonnull (open_owner);
+    ck_assert_int_eq (sq_zk_create (open_owner, "/x/y", NULL, 0, false), 0);
+    sq_zk_t *taker =
+        sq_zk_new_auth (s_endpoint, "/test-auth-open", SESSION_MS, CONNECT_MS, "squall:right");
+    ck_assert_ptr_nonnull (taker);
+    ck_assert_int_eq (sq_zk_protect (taker), 3); //  the root, /x and /x/y
+    ck_assert_int_eq (sq_zk_protect (taker), 0); //  all private now
+    ck_assert_int_eq (sq_zk_get (open_owner, "/x/y", &data, &len, false), -1);
+    ASSERT_ERROR ("not authorized");
+    //  With credentials, the root must be a node of Squall's own.
+    sq_zk_t *whole = sq_zk_new_auth (s_endpoint, "/", SESSION_MS, CONNECT_MS, "squall:right");
+    ck_assert_ptr_nonnull (whole);
+    ck_assert_int_eq (sq_zk_protect (whole), -1);
+    ASSERT_ERROR ("not ZooKeeper's root /");
+
+    sq_zk_destroy (&whole);
+    sq_zk_destroy (&taker);
+    sq_zk_destroy (&open_owner);
+    sq_zk_destroy (&guesser);
+    sq_zk_destroy (&anonymous);
+    sq_zk_destroy (&owner);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -569,6 +636,7 @@ main (void)
     tcase_add_test (tcase, test_connect_fails_in_time);
     tcase_add_test (tcase, test_session_expiry_and_reconnect);
     tcase_add_test (tcase, test_server_restart_keeps_session);
+    tcase_add_test (tcase, test_digest_auth_and_protect);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
