@@ -546,6 +546,35 @@ START_TEST (test_server_restart_keeps_session)
 }
 END_TEST
 
+//  A connection lost and regained within the session keeps its identity:
+//  the client sends the credentials again by itself.
+START_TEST (test_server_restart_keeps_auth)
+{
+    zk_server_t *server = zk_server_new (NULL);
+    ck_assert_ptr_nonnull (server);
+    sq_zk_t *zk =
+        sq_zk_new_auth (zk_server_endpoint (server), "/storm", SESSION_MS, 1500, "squall:right");
+    ck_assert_msg (zk != NULL, "cannot connect: %s", sq_last_error ());
+    int64_t session = sq_zk_session_id (zk);
+    ck_assert_int_eq (sq_zk_set (zk, "/topologies/wc", "t", 1), 0);
+    ck_assert_int_eq (zk_server_stop (server), 0);
+    ck_assert (s_wait_event (zk, SQ_ZK_DISCONNECTED, "", EVENT_MS));
+    ck_assert_int_eq (zk_server_start (server), 0);
+    ck_assert (s_wait_event (zk, SQ_ZK_CONNECTED, "", SESSION_MS + EVENT_MS));
+    ck_assert (sq_zk_session_id (zk) == session);
+    s_assert_data (zk, "/topologies/wc", "t");
+    ck_assert_int_eq (sq_zk_create (zk, "/topologies/wc2", "u", 1, false), 0);
+    sq_zk_t *anonymous = s_connect (zk_server_endpoint (server), "/storm");
+    char *data = NULL;
+    size_t len = 0;
+    ck_assert_int_eq (sq_zk_get (anonymous, "/topologies/wc2", &data, &len, false), -1);
+    ASSERT_ERROR ("not authorized");
+    sq_zk_destroy (&anonymous);
+    sq_zk_destroy (&zk);
+    zk_server_destroy (&server);
+}
+END_TEST
+
 //  With credentials every node is private to that identity, also after
 //  a new session; sq_zk_protect takes over what was open.
 START_TEST (test_digest_auth_and_protect)
@@ -637,6 +666,7 @@ main (void)
     tcase_add_test (tcase, test_session_expiry_and_reconnect);
     tcase_add_test (tcase, test_server_restart_keeps_session);
     tcase_add_test (tcase, test_digest_auth_and_protect);
+    tcase_add_test (tcase, test_server_restart_keeps_auth);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
