@@ -73,8 +73,9 @@ s_read_ports (supervisor_server_t *self)
     return 0;
 }
 
-//  Creates <storm.local.dir>/supervisor and makes storm.local.dir absolute
-//  in the config, so workers find it whatever their directory.
+//  Creates <storm.local.dir>/supervisor and makes storm.local.dir (and
+//  storm.zookeeper.auth.payload.file) absolute in the config, so workers
+//  find them whatever their directory.
 static int
 s_prepare_local_dir (supervisor_server_t *self)
 {
@@ -91,6 +92,13 @@ s_prepare_local_dir (supervisor_server_t *self)
         return sq_error_set ("config key 'storm.local.dir': cannot resolve '%s': %s", local,
                              strerror (errno));
     rc = sq_config_set_string (self->config, "storm.local.dir", absolute);
+    free (absolute);
+    //  The same for the ZooKeeper payload file; a missing one stays as it
+    //  is, to be refused with its reason when the supervisor connects.
+    const char *payload = sq_config_string (self->config, "storm.zookeeper.auth.payload.file", "");
+    absolute = rc == 0 && payload && *payload ? realpath (payload, NULL) : NULL;
+    if (absolute)
+        rc = sq_config_set_string (self->config, "storm.zookeeper.auth.payload.file", absolute);
     free (absolute);
     return rc;
 }
