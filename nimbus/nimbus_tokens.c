@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -187,6 +188,34 @@ nimbus_tokens_count (nimbus_tokens_t *self)
 {
     assert (self);
     return zhashx_size (self->principals);
+}
+
+char *
+nimbus_tokens_mint (const char *principal)
+{
+    assert (principal);
+    size_t length = strlen (principal);
+    bool valid = length > 0 && length <= NIMBUS_TOKENS_MAX_PRINCIPAL;
+    for (size_t i = 0; valid && i < length; i++)
+        valid = s_principal_char (principal[i]);
+    if (!valid) {
+        sq_error_set ("invalid principal name '%.*s': use 1 to %d letters, digits, '.', '_', "
+                      "'@' or '-'",
+                      NIMBUS_TOKENS_MAX_PRINCIPAL + 8, principal, NIMBUS_TOKENS_MAX_PRINCIPAL);
+        return NULL;
+    }
+    unsigned char random[32];
+    if (getrandom (random, sizeof random, 0) != (ssize_t) sizeof random) {
+        sq_error_set ("no randomness for a token: %s", strerror (errno));
+        return NULL;
+    }
+    char token[2 * sizeof random + 1];
+    for (size_t i = 0; i < sizeof random; i++)
+        snprintf (token + 2 * i, 3, "%02x", random[i]);
+    char *line = zsys_sprintf ("%s %s\n", token, principal);
+    if (!line)
+        sq_error_set ("out of memory");
+    return line;
 }
 
 const char *

@@ -45,6 +45,11 @@ nimbus_tokens_t *nimbus_tokens_parse (const char *text, size_t size, const char 
 void nimbus_tokens_destroy (nimbus_tokens_t **self_p);
 //  Number of tokens.
 size_t nimbus_tokens_count (nimbus_tokens_t *self);
+//  A new binding line for principal: "TOKEN PRINCIPAL\n", the token 64
+//  hex digits of the kernel's randomness. NULL with sq_last_error() set
+//  when principal is not a valid name or no randomness could be had.
+//  Caller frees.
+char *nimbus_tokens_mint (const char *principal);
 //  The principal of an Authorization header's value ("Bearer TOKEN"; the
 //  scheme in any case), or NULL when the header is NULL, not a bearer
 //  token, or the token is unknown. Borrowed from self.

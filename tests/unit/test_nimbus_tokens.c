@@ -184,6 +184,34 @@ START_TEST (test_load_files)
 }
 END_TEST
 
+START_TEST (test_mint)
+{
+    char *first = nimbus_tokens_mint ("alice");
+    char *second = nimbus_tokens_mint ("alice");
+    ck_assert_msg (first && second, "%s", sq_last_error ());
+    ck_assert_uint_eq (strlen (first), 64 + strlen (" alice\n"));
+    ck_assert_str_ne (first, second);
+    //  What it mints, the file takes, and the header finds.
+    size_t size = strlen (first) + strlen (second);
+    char *both = malloc (size + 1);
+    snprintf (both, size + 1, "%s%s", first, second);
+    nimbus_tokens_t *tokens = nimbus_tokens_parse (both, size, "minted");
+    ck_assert_msg (tokens, "%s", sq_last_error ());
+    ck_assert_uint_eq (nimbus_tokens_count (tokens), 2);
+    char header[128];
+    snprintf (header, sizeof header, "Bearer %.64s", second);
+    ck_assert_str_eq (nimbus_tokens_principal (tokens, header), "alice");
+    nimbus_tokens_destroy (&tokens);
+    free (both);
+    free (first);
+    free (second);
+    ck_assert_ptr_null (nimbus_tokens_mint (""));
+    ck_assert_ptr_null (nimbus_tokens_mint ("al ice"));
+    ck_assert_ptr_null (nimbus_tokens_mint ("alice\nbob"));
+    ck_assert (strstr (sq_last_error (), "invalid principal name"));
+}
+END_TEST
+
 int
 main (void)
 {
@@ -193,6 +221,7 @@ main (void)
     tcase_add_test (tc, test_parse_and_resolve);
     tcase_add_test (tc, test_hostile_texts);
     tcase_add_test (tc, test_load_files);
+    tcase_add_test (tc, test_mint);
     suite_add_tcase (suite, tc);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
