@@ -18,7 +18,8 @@
     counted in /metrics and logged once per peer; a key without a name
     gets nothing; REST actions answer 401 without or with an unknown token,
     403 to a non-owner's token and 200 to the owner's; nimbus refuses to
-    start with a tokens file others can read.
+    start with a tokens file others can read, or with a non-loopback
+    ui.host (0.0.0.0) without tokens, whose GETs then need a token.
 */
 #include "cluster_harness.h"
 #include "http_client.h"
@@ -551,8 +552,25 @@ START_TEST (test_rest_tokens)
     ck_assert (s_logged ("is open to its group or others (mode 0644): make it 0600"));
     cluster_harness_stop_nimbus (s_cluster, SIGKILL);
     ck_assert_int_eq (chmod (s_tokens, 0600), 0);
+
+    //  A non-loopback ui.host without tokens: nimbus refuses to start...
+    s_configure_nimbus (json_pack ("{s:s, s:s}", "ui.host", "0.0.0.0", "ui.tokens.file", ""));
+    ck_assert_int_eq (cluster_harness_start_nimbus (s_cluster), 0);
+    ck_assert (s_logged ("nimbus cannot start: ui.host 0.0.0.0 is not a loopback address"));
+    cluster_harness_stop_nimbus (s_cluster, SIGKILL);
+    //  ...and with them, its GETs need a token too.
+    s_configure_nimbus (json_pack ("{s:s}", "ui.tokens.file", s_tokens));
     ck_assert_int_eq (cluster_harness_start_nimbus (s_cluster), 0);
     s_wait_nimbus ();
+    s_expect_http_error ("GET", "/api/v1/cluster/summary", NULL, 401,
+                         "'Authorization: Bearer TOKEN' header");
+    s_expect_http_error ("GET", "/metrics", "unknown-0123456789abcdef0123456789abcdef", 401,
+                         "unknown bearer token");
+    ck_assert_int_eq (s_http ("GET", "/api/v1/cluster/summary", TOKEN_ALICE, &answer), 200);
+    free (answer);
+    ck_assert_int_eq (s_http ("GET", "/metrics", TOKEN_ALICE, &answer), 200);
+    ck_assert (strstr (answer, "\nsquall_nimbus_unauthorized_total 2\n"));
+    free (answer);
 }
 END_TEST
 
