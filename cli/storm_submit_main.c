@@ -11,6 +11,10 @@
     storm-submit [--nimbus HOST:PORT] rebalance NAME [-n WORKERS] [-w SECS]
     storm-submit [--nimbus HOST:PORT] monitor NAME [-m COMPONENT] [-i SECS]
                  [-s STREAM] [-w emitted|transferred] [--count N]
+    storm-submit token PRINCIPAL
+
+    token prints a new 'TOKEN PRINCIPAL' line for nimbus's ui.tokens.file
+    (nimbus_tokens_mint; doc/security.md) and talks to no one.
 
     --local loads the topology package, builds its topology with the given
     config, validates it, and runs it in this process until the duration
@@ -31,6 +35,7 @@
     An error is one line on stderr and exit status 1; a usage error
     exits 2.
 */
+#include "nimbus_tokens.h"
 #include "sq_cluster_config.h"
 #include "sq_config.h"
 #include "sq_package.h"
@@ -83,6 +88,7 @@ s_usage (FILE *out)
              "       storm-submit [--nimbus HOST:PORT] rebalance NAME [-n WORKERS] [-w SECS]\n"
              "       storm-submit [--nimbus HOST:PORT] monitor NAME [-m COMPONENT] [-i SECS]\n"
              "                    [-s STREAM] [-w emitted|transferred] [--count N]\n"
+             "       storm-submit token PRINCIPAL   (a line for nimbus's ui.tokens.file)\n"
              "\n"
              "Run the topology in package PKG.so under NAME in this process (--local),\n"
              "submit it to a cluster, or manage the topologies of a cluster.\n"
@@ -443,6 +449,25 @@ s_parse_options (int argc, char *argv[], s_options_t *self)
     return 0;
 }
 
+//  storm-submit token PRINCIPAL: print a new bearer token line to append
+//  to nimbus's ui.tokens.file (doc/security.md). Returns the exit status.
+static int
+s_token (int argc, char **argv)
+{
+    if (argc != 2) {
+        s_usage (stderr);
+        return 2;
+    }
+    char *line = nimbus_tokens_mint (argv[1]);
+    if (!line) {
+        fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
+        return 1;
+    }
+    fputs (line, stdout);
+    free (line);
+    return 0;
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -462,6 +487,8 @@ main (int argc, char *argv[])
     int rc = s_parse_options (argc, argv, &options);
     if (rc == 1)
         rc = 0;
+    else if (rc == 0 && !options.local && strcmp (argv[optind], "token") == 0)
+        rc = s_token (argc - optind, argv + optind);
     else if (rc == 0 && options.local) {
         const char *wait = options.arguments.wait;
         rc = s_run_local (argv[optind], argv[optind + 1], options.config, options.duration,

@@ -108,6 +108,24 @@ static const sq_config_key_t s_keys[] = {
      "bytes an HTTP connection may use for its request line and headers"},
     {"ui.max.request.bytes", SQ_CONFIG_INT, "16384",
      "largest HTTP request body accepted, in bytes"},
+    //  Authorization (nimbus_authorizer, doc/security.md)
+    {"nimbus.admins", SQ_CONFIG_STRING_LIST, "", "principals that may do everything on nimbus"},
+    {"nimbus.users", SQ_CONFIG_STRING_LIST, "",
+     "principals that may submit topologies; empty means every authenticated principal"},
+    {"nimbus.supervisor.users", SQ_CONFIG_STRING_LIST, "",
+     "principals that may download any topology's package (the supervisors)"},
+    {"topology.users", SQ_CONFIG_STRING_LIST, "",
+     "principals that may do to the topology what its owner may"},
+    {"topology.submitter.user", SQ_CONFIG_STRING, "",
+     "principal that submitted the topology (its owner); nimbus writes it"},
+    {"ui.tokens.file", SQ_CONFIG_STRING, "",
+     "file of 'TOKEN PRINCIPAL' lines for the REST API's bearer tokens; mode 0600"},
+    {"squall.curve.secret.key.file", SQ_CONFIG_STRING, "",
+     "this process's secret CURVE certificate (its identity)"},
+    {"squall.curve.allowed.dir", SQ_CONFIG_STRING, "",
+     "directory of the public CURVE certificates nimbus accepts; their name is the principal"},
+    {"squall.insecure", SQ_CONFIG_BOOL, "false",
+     "allow a daemon to serve a non-loopback address without keys or tokens"},
 };
 
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])

@@ -38,6 +38,7 @@ struct _nimbus_http_request_t {
     char *body;                        //  body received so far, NUL-terminated
     size_t size;                       //  bytes in body
     bool too_large;                    //  the body outgrew max_body: answer 413
+    char peer[64];                     //  the client's address, for logs
 };
 
 static void s_arm_timer (nimbus_http_t *self);
@@ -106,6 +107,8 @@ s_queue (struct MHD_Connection *connection, nimbus_http_reply_t *reply)
     MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (reply->allow)
         MHD_add_response_header (response, MHD_HTTP_HEADER_ALLOW, reply->allow);
+    if (reply->authenticate)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, reply->authenticate);
     enum MHD_Result rc = MHD_queue_response (connection, (unsigned) reply->status, response);
     MHD_destroy_response (response);
     return rc;
@@ -130,6 +133,21 @@ s_too_large (nimbus_http_t *self, struct MHD_Connection *connection)
 //  ---------------------------------------------------------------------
 //  libmicrohttpd's callbacks
 
+//  The client's address of connection as text into peer ("?" when
+//  unknown).
+static void
+s_peer_text (struct MHD_Connection *connection, char *peer, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info (connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *address = info ? info->client_addr : NULL;
+    socklen_t length = !address                        ? 0
+                       : address->sa_family == AF_INET ? sizeof (struct sockaddr_in)
+                                                       : sizeof (struct sockaddr_in6);
+    if (!address || getnameinfo (address, length, peer, size, NULL, 0, NI_NUMERICHOST) != 0)
+        snprintf (peer, size, "?");
+}
+
 //  Called by libmicrohttpd with the request's headers first (*state_p is
 //  NULL), then with each piece of body, then once more with none.
 static enum MHD_Result
@@ -150,6 +168,7 @@ s_on_access (void *arg, struct MHD_Connection *connection, const char *url, cons
         request->connection = connection;
         request->method = method;
         request->path = url;
+        s_peer_text (connection, request->peer, sizeof request->peer);
         *state_p = request;
         return MHD_YES;
     }
@@ -434,4 +453,18 @@ nimbus_http_request_body (const nimbus_http_request_t *request, size_t *size_p)
     assert (request && size_p);
     *size_p = request->size;
     return request->body;
+}
+
+const char *
+nimbus_http_request_header (const nimbus_http_request_t *request, const char *name)
+{
+    assert (request && name);
+    return MHD_lookup_connection_value (request->connection, MHD_HEADER_KIND, name);
+}
+
+const char *
+nimbus_http_request_peer (const nimbus_http_request_t *request)
+{
+    assert (request);
+    return request->peer;
 }

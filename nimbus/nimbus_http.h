@@ -62,6 +62,7 @@ typedef struct {
     size_t size;              //  bytes in body
     const char *content_type; //  static string, e.g. "application/json"
     const char *allow;        //  static Allow header for a 405, or NULL
+    const char *authenticate; //  static WWW-Authenticate header for a 401, or NULL
 } nimbus_http_reply_t;
 
 //  Answer request into reply (which comes zeroed). Called on the loop's
@@ -92,6 +93,13 @@ const char *nimbus_http_request_query (const nimbus_http_request_t *request, con
 //  Its body and its size in *size_p (NULL and 0 when it has none). The
 //  body ends with a NUL byte not counted in the size. Borrowed.
 const char *nimbus_http_request_body (const nimbus_http_request_t *request, size_t *size_p);
+
+//  The value of request header name (any case), or NULL when absent.
+//  Borrowed.
+const char *nimbus_http_request_header (const nimbus_http_request_t *request, const char *name);
+//  The client's address as text ("127.0.0.1", "::1"; "?" when unknown),
+//  for logs. Borrowed.
+const char *nimbus_http_request_peer (const nimbus_http_request_t *request);
 
 //  Reply status with the JSON value (taken; nulls the caller's pointer) as
 //  body, "application/json". When json is NULL or cannot be encoded, the

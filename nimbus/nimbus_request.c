@@ -36,6 +36,7 @@ struct _nimbus_request_t {
     char *error;                    //  what is malformed, or NULL
     char *metrics_refused;          //  heartbeat: why its metrics were dropped, or NULL
     nimbus_request_fields_t fields; //  the decoded fields
+    char *peer_key;                 //  the peer's CURVE public key (User-Id), or NULL
 };
 
 static const struct {
@@ -311,6 +312,19 @@ nimbus_request_recv (zsock_t *router)
     return msg ? nimbus_request_decode (&msg) : NULL;
 }
 
+//  The User-Id a ZAP handler gave the connection, from the frames of
+//  its message (libzmq puts it on every frame received), copied; NULL
+//  when there is none (no CURVE) or it is empty.
+static char *
+s_peer_key (zframe_t *routing_id, zmsg_t *msg)
+{
+    const char *key = routing_id ? zframe_meta (routing_id, "User-Id") : NULL;
+    zframe_t *frame = zmsg_first (msg);
+    if (!key && frame)
+        key = zframe_meta (frame, "User-Id");
+    return key && *key ? strndup (key, 64) : NULL;
+}
+
 nimbus_request_t *
 nimbus_request_decode (zmsg_t **msg_p)
 {
@@ -325,6 +339,7 @@ nimbus_request_decode (zmsg_t **msg_p)
     self->verb_name = "?";
     self->version = SQ_CONTROL_VERSION_MIN;
     self->routing_id = zmsg_pop (msg);
+    self->peer_key = s_peer_key (self->routing_id, msg);
     self->sender = self->routing_id ? zframe_strhex (self->routing_id) : strdup ("?");
     //  Routing ids are short unless a peer sent nonsense; logs stay short.
     if (self->sender && strlen (self->sender) > S_MAX_SENDER)
@@ -350,6 +365,7 @@ nimbus_request_destroy (nimbus_request_t **self_p)
     json_decref (self->body);
     free (self->error);
     zstr_free (&self->metrics_refused);
+    free (self->peer_key);
     free (self);
     *self_p = NULL;
 }
@@ -441,4 +457,11 @@ nimbus_request_reply_error (nimbus_request_t *self, zsock_t *router, const char 
                                error ? error : "out of memory");
     free (error);
     return s_send (self, router, reply, NULL, 0);
+}
+
+const char *
+nimbus_request_peer_key (nimbus_request_t *self)
+{
+    assert (self);
+    return self->peer_key;
 }

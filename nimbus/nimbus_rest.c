@@ -290,6 +290,10 @@ s_reason (int status)
         return "OK";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
@@ -1312,6 +1316,9 @@ nimbus_rest_metrics (const nimbus_rest_view_t *view)
               "Heartbeats of slots that are not assigned.", view->stale_heartbeats);
     s_metric (out, "squall_nimbus_http_requests_total", "counter",
               "HTTP requests nimbus answered before this one.", view->http_requests);
+    s_metric (out, "squall_nimbus_unauthorized_total", "counter",
+              "Control and REST requests refused: no or unknown credentials, or not authorized.",
+              view->unauthorized);
 
     zlist_t *names = nimbus_cluster_topology_names (view->cluster);
     size_t families = sizeof s_topology_metrics / sizeof s_topology_metrics[0];

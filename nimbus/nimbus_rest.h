@@ -164,6 +164,7 @@ typedef struct {
     uint64_t malformed;        //  control requests that broke the protocol
     uint64_t stale_heartbeats; //  heartbeats of slots not assigned
     uint64_t http_requests;    //  HTTP requests answered before this one
+    uint64_t unauthorized;     //  requests refused as not authenticated or not authorized
 } nimbus_rest_view_t;
 
 //  The answer to a routed GET, into *status_p (200, or 404 when the

@@ -1,12 +1,16 @@
 /*  nimbus_server - the nimbus daemon's engine */
 #include "nimbus_server.h"
+#include "nimbus_authorizer.h"
 #include "nimbus_cluster.h"
 #include "nimbus_http.h"
 #include "nimbus_monitor.h"
+#include "nimbus_principals.h"
+#include "nimbus_refusals.h"
 #include "nimbus_request.h"
 #include "nimbus_rest.h"
 #include "nimbus_scheduler.h"
 #include "nimbus_store.h"
+#include "nimbus_tokens.h"
 #include "nimbus_topology.h"
 #include "nimbus_validator.h"
 #include "sq_cluster_config.h"
@@ -15,6 +19,7 @@
 #include "sq_ids.h"
 #include "sq_sha256.h"
 
+#include <arpa/inet.h>
 #include <czmq.h>
 #include <stdarg.h>
 #include <string.h>
@@ -22,6 +27,7 @@
 
 #define S_RETRY_MS 1000          //  delay before retrying a removal ZooKeeper refused
 #define S_MALFORMED_LOG_LIMIT 10 //  most malformed requests logged in one second
+#define S_REFUSED_PEERS 1024     //  peers whose first refusal is remembered as logged
 
 typedef struct _nimbus_server_t nimbus_server_t;
 
@@ -45,6 +51,14 @@ struct _nimbus_server_t {
     uint64_t stale_heartbeats;   //  heartbeats of slots not assigned
     nimbus_http_t *http;         //  Storm's UI REST API, or NULL when off
     int64_t started;             //  unix time (seconds) nimbus started
+
+    nimbus_authorizer_t *authorizer; //  who may do what (nimbus.admins, ...)
+    nimbus_principals_t *principals; //  CURVE key -> principal, NULL without CURVE
+    nimbus_refusals_t *refusals;     //  refused requests, first of each peer logged
+    nimbus_tokens_t *tokens;         //  the REST API's bearer tokens, or NULL
+    bool http_open;                  //  REST actions need no token (as before tokens)
+    bool http_gets_need_token;       //  GETs need a token too (non-loopback ui.host)
+    zactor_t *auth;                  //  zauth: the ZAP handler of CURVE, or NULL
 };
 
 static void s_on_topology (nimbus_topology_t *topology, nimbus_topology_event_t event, void *arg);
@@ -253,6 +267,89 @@ s_named_topology (nimbus_server_t *self, nimbus_request_t *request)
     return record;
 }
 
+//  ---------------------------------------------------------------------
+//  Authorization (nimbus_authorizer; doc/security.md)
+
+//  Count a refusal of peer; log it when it is the peer's first (so a
+//  flood of refused requests is one line per peer).
+static void
+s_note_refusal (nimbus_server_t *self, const char *peer, const char *text)
+{
+    if (nimbus_refusals_note (self->refusals, peer))
+        zsys_warning ("refused peer=%s: %s (its further refusals are counted in "
+                      "squall_nimbus_unauthorized_total, not logged)",
+                      peer, text);
+}
+
+//  Refuse a control request: count, log once per peer, answer text.
+static void
+s_refuse_request (nimbus_server_t *self, nimbus_request_t *request, const char *peer,
+                  const char *text)
+{
+    s_note_refusal (self, peer, text);
+    nimbus_request_reply_error (request, self->router, "%s", text);
+}
+
+//  True when principal may do action on the topology of record (NULL:
+//  submit and list).
+static bool
+s_permits (nimbus_server_t *self, const char *principal, nimbus_action_t action,
+           const sq_topology_record_t *record)
+{
+    const sq_config_t *config = record ? record->config : NULL;
+    return nimbus_authorizer_permits (self->authorizer, principal, action,
+                                      nimbus_authorizer_owner (config), config);
+}
+
+//  Refuse a request of principal for action on record (NULL for submit),
+//  answering "not authorized: ...".
+static void
+s_refuse_action (nimbus_server_t *self, nimbus_request_t *request, const char *principal,
+                 nimbus_action_t action, const sq_topology_record_t *record)
+{
+    char *text =
+        nimbus_authorizer_refusal (principal, action, record ? record->name : NULL,
+                                   record ? nimbus_authorizer_owner (record->config) : NULL);
+    s_refuse_request (self, request, principal, text ? text : "not authorized");
+    zstr_free (&text);
+}
+
+//  The principal of a request into *principal_p: the name of the allowed
+//  certificate whose key the peer authenticated with (NULL without CURVE:
+//  no authentication). Returns -1 having refused the request when its
+//  key names nobody.
+static int
+s_principal (nimbus_server_t *self, nimbus_request_t *request, const char **principal_p)
+{
+    const char *key = nimbus_request_peer_key (request);
+    *principal_p = NULL;
+    if (!key)
+        return 0;
+    *principal_p = self->principals ? nimbus_principals_name (self->principals, key) : NULL;
+    if (*principal_p)
+        return 0;
+    char *text = zsys_sprintf ("not authorized: key %.64s is not the key of a named certificate "
+                               "in squall.curve.allowed.dir",
+                               key);
+    s_refuse_request (self, request, key, text ? text : "not authorized");
+    zstr_free (&text);
+    return -1;
+}
+
+//  The record of the topology a request names when principal may do
+//  action on it; else NULL having answered the error or the refusal.
+static const sq_topology_record_t *
+s_permitted_topology (nimbus_server_t *self, nimbus_request_t *request, const char *principal,
+                      nimbus_action_t action)
+{
+    const sq_topology_record_t *record = s_named_topology (self, request);
+    if (record && !s_permits (self, principal, action, record)) {
+        s_refuse_action (self, request, principal, action, record);
+        return NULL;
+    }
+    return record;
+}
+
 //  Refuse a submit that cannot go on (name taken, bad checksum or size,
 //  no free slot), answering it. Returns true when it refused.
 static bool
@@ -286,16 +383,36 @@ s_submit_refused (nimbus_server_t *self, nimbus_request_t *request)
     return true;
 }
 
+//  The config of a submit: the client's, with the owner nimbus records
+//  (topology.submitter.user = principal) in place of whatever the client
+//  wrote there; without a principal, without any. NULL when invalid.
+static sq_config_t *
+s_submit_config (const json_t *sent, const char *principal)
+{
+    json_t *json = sent ? json_copy ((json_t *) sent) : json_object ();
+    if (json)
+        json_object_del (json, "topology.submitter.user");
+    sq_config_t *config = json ? sq_config_from_json (json) : NULL;
+    json_decref (json);
+    if (config && principal && sq_config_set_string (config, "topology.submitter.user", principal))
+        sq_config_destroy (&config);
+    return config;
+}
+
 //  Store the package and start its validation; s_finish_submit answers
 //  when it ends. Takes the request when it keeps it.
 static void
-s_submit (nimbus_server_t *self, nimbus_request_t **request_p)
+s_submit (nimbus_server_t *self, nimbus_request_t **request_p, const char *principal)
 {
     nimbus_request_t *request = *request_p;
+    if (!s_permits (self, principal, NIMBUS_ACTION_SUBMIT, NULL)) {
+        s_refuse_action (self, request, principal, NIMBUS_ACTION_SUBMIT, NULL);
+        return;
+    }
     if (s_submit_refused (self, request))
         return;
     const nimbus_request_fields_t *fields = nimbus_request_fields (request);
-    sq_config_t *config = fields->config ? sq_config_from_json (fields->config) : sq_config_new ();
+    sq_config_t *config = s_submit_config (fields->config, principal);
     if (!config) {
         nimbus_request_reply_error (request, self->router, "invalid config: %s", sq_last_error ());
         return;
@@ -416,15 +533,18 @@ s_summary (nimbus_server_t *self, const sq_topology_record_t *record)
     return summary;
 }
 
+//  The list shows a principal only the topologies it may view.
 static void
-s_list (nimbus_server_t *self, nimbus_request_t *request)
+s_list (nimbus_server_t *self, nimbus_request_t *request, const char *principal)
 {
     json_t *list = json_array ();
     zlist_t *names = nimbus_cluster_topology_names (self->cluster);
     for (const char *name = names ? zlist_first (names) : NULL; list && name;
-         name = zlist_next (names))
-        json_array_append_new (list,
-                               s_summary (self, nimbus_cluster_topology (self->cluster, name)));
+         name = zlist_next (names)) {
+        const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, name);
+        if (s_permits (self, principal, NIMBUS_ACTION_VIEW, record))
+            json_array_append_new (list, s_summary (self, record));
+    }
     zlist_destroy (&names);
     json_t *reply = list ? json_pack ("{s:o}", "topologies", list) : NULL;
     if (reply)
@@ -446,9 +566,10 @@ s_is_spout (const json_t *component)
 //  before any worker reported them (with zero counts), so that a client
 //  can tell a component that exists from one that does not.
 static void
-s_metrics (nimbus_server_t *self, nimbus_request_t *request)
+s_metrics (nimbus_server_t *self, nimbus_request_t *request, const char *principal)
 {
-    const sq_topology_record_t *record = s_named_topology (self, request);
+    const sq_topology_record_t *record =
+        s_permitted_topology (self, request, principal, NIMBUS_ACTION_VIEW);
     if (!record)
         return;
     json_t *counts = nimbus_monitor_component_counts (self->monitor, record->id);
@@ -580,9 +701,10 @@ s_rebalance_topology (nimbus_server_t *self, const sq_topology_record_t *record,
 }
 
 static void
-s_kill (nimbus_server_t *self, nimbus_request_t *request)
+s_kill (nimbus_server_t *self, nimbus_request_t *request, const char *principal)
 {
-    const sq_topology_record_t *record = s_named_topology (self, request);
+    const sq_topology_record_t *record =
+        s_permitted_topology (self, request, principal, NIMBUS_ACTION_KILL);
     if (record)
         s_reply_outcome (
             self, request,
@@ -590,30 +712,37 @@ s_kill (nimbus_server_t *self, nimbus_request_t *request)
 }
 
 static void
-s_set_active (nimbus_server_t *self, nimbus_request_t *request, bool active)
+s_set_active (nimbus_server_t *self, nimbus_request_t *request, const char *principal, bool active)
 {
-    const sq_topology_record_t *record = s_named_topology (self, request);
+    const sq_topology_record_t *record = s_permitted_topology (
+        self, request, principal, active ? NIMBUS_ACTION_ACTIVATE : NIMBUS_ACTION_DEACTIVATE);
     if (record)
         s_reply_outcome (self, request, s_activate_topology (self, record, active));
 }
 
 static void
-s_rebalance (nimbus_server_t *self, nimbus_request_t *request)
+s_rebalance (nimbus_server_t *self, nimbus_request_t *request, const char *principal)
 {
     const nimbus_request_fields_t *fields = nimbus_request_fields (request);
-    const sq_topology_record_t *record = s_named_topology (self, request);
+    const sq_topology_record_t *record =
+        s_permitted_topology (self, request, principal, NIMBUS_ACTION_REBALANCE);
     if (record)
         s_reply_outcome (self, request,
                          s_rebalance_topology (self, record, fields->wait_secs, fields->workers));
 }
 
 static void
-s_download (nimbus_server_t *self, nimbus_request_t *request)
+s_download (nimbus_server_t *self, nimbus_request_t *request, const char *principal)
 {
     const char *id = nimbus_request_fields (request)->id;
-    if (!nimbus_cluster_topology_by_id (self->cluster, id)) {
+    const sq_topology_record_t *record = nimbus_cluster_topology_by_id (self->cluster, id);
+    if (!record) {
         nimbus_request_reply_error (request, self->router, "no topology with id '%.*s'",
                                     SQ_CLUSTER_MAX_NAME, id);
+        return;
+    }
+    if (!s_permits (self, principal, NIMBUS_ACTION_DOWNLOAD, record)) {
+        s_refuse_action (self, request, principal, NIMBUS_ACTION_DOWNLOAD, record);
         return;
     }
     size_t size;
@@ -675,6 +804,7 @@ s_view (nimbus_server_t *self, nimbus_rest_view_t *view)
         .malformed = self->malformed,
         .stale_heartbeats = self->stale_heartbeats,
         .http_requests = self->http ? nimbus_http_requests (self->http) : 0,
+        .unauthorized = nimbus_refusals_total (self->refusals),
     };
 }
 
@@ -682,13 +812,26 @@ s_view (nimbus_server_t *self, nimbus_rest_view_t *view)
 //  Storm's answer and its status in *status_p.
 static json_t *
 s_http_action (nimbus_server_t *self, const nimbus_http_request_t *request,
-               const nimbus_rest_route_t *route, int *status_p)
+               const nimbus_rest_route_t *route, const char *principal, int *status_p)
 {
     const sq_topology_record_t *record =
         nimbus_cluster_topology_by_id (self->cluster, route->topology_id);
     if (!record) {
         *status_p = 404;
         return nimbus_rest_error (404, "no topology with that id");
+    }
+    nimbus_action_t action = route->handler == NIMBUS_REST_ACTIVATE     ? NIMBUS_ACTION_ACTIVATE
+                             : route->handler == NIMBUS_REST_DEACTIVATE ? NIMBUS_ACTION_DEACTIVATE
+                             : route->handler == NIMBUS_REST_KILL       ? NIMBUS_ACTION_KILL
+                                                                        : NIMBUS_ACTION_REBALANCE;
+    if (!s_permits (self, principal, action, record)) {
+        char *text = nimbus_authorizer_refusal (principal, action, record->name,
+                                                nimbus_authorizer_owner (record->config));
+        s_note_refusal (self, principal, text ? text : "not authorized");
+        *status_p = 403;
+        json_t *answer = nimbus_rest_error (403, text ? text : "not authorized");
+        zstr_free (&text);
+        return answer;
     }
     const char *operation = NULL;
     int outcome = S_DONE;
@@ -721,6 +864,38 @@ s_http_action (nimbus_server_t *self, const nimbus_http_request_t *request,
                              : nimbus_rest_error (*status_p, sq_last_error ());
 }
 
+//  True for the POST actions (kill, activate, ...).
+static bool
+s_http_is_action (const nimbus_rest_route_t *route)
+{
+    return route->handler == NIMBUS_REST_ACTIVATE || route->handler == NIMBUS_REST_DEACTIVATE ||
+           route->handler == NIMBUS_REST_REBALANCE || route->handler == NIMBUS_REST_KILL;
+}
+
+//  The principal of an HTTP request's bearer token into *principal_p
+//  (NULL when the request needs none). Returns NULL, or the 401 answer
+//  (caller owns) when it needs a token and has no known one.
+static json_t *
+s_http_authenticate (nimbus_server_t *self, const nimbus_http_request_t *request,
+                     const nimbus_rest_route_t *route, const char **principal_p)
+{
+    *principal_p = NULL;
+    if (s_http_is_action (route) ? self->http_open : !self->http_gets_need_token)
+        return NULL;
+    const char *header = nimbus_http_request_header (request, "Authorization");
+    *principal_p = self->tokens ? nimbus_tokens_principal (self->tokens, header) : NULL;
+    if (*principal_p)
+        return NULL;
+    const char *text = !self->tokens
+                           ? "this nimbus takes no REST actions: ui.tokens.file is not set"
+                       : header ? "unknown bearer token"
+                                : "an 'Authorization: Bearer TOKEN' header is required";
+    char peer[96];
+    snprintf (peer, sizeof peer, "http client %s", nimbus_http_request_peer (request));
+    s_note_refusal (self, peer, text);
+    return nimbus_rest_error (401, text);
+}
+
 static void
 s_on_http (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void *arg)
 {
@@ -729,10 +904,16 @@ s_on_http (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, voi
     nimbus_rest_route (nimbus_http_request_method (request), nimbus_http_request_path (request),
                        nimbus_http_request_query (request, "window"),
                        nimbus_http_request_query (request, "sys"), &route);
+    const char *principal;
+    json_t *answer = s_http_authenticate (self, request, &route, &principal);
+    if (answer) {
+        reply->authenticate = "Bearer";
+        nimbus_http_reply_json (reply, 401, &answer);
+        return;
+    }
     nimbus_rest_view_t view;
     s_view (self, &view);
     int status = route.status;
-    json_t *answer = NULL;
     switch (route.handler) {
     case NIMBUS_REST_NONE:
         answer = nimbus_rest_error (route.status, route.error);
@@ -752,7 +933,7 @@ s_on_http (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, voi
     case NIMBUS_REST_DEACTIVATE:
     case NIMBUS_REST_REBALANCE:
     case NIMBUS_REST_KILL:
-        answer = s_http_action (self, request, &route, &status);
+        answer = s_http_action (self, request, &route, principal, &status);
         break;
     default:
         answer = nimbus_rest_answer (&view, &route, &status);
@@ -847,33 +1028,40 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         nimbus_request_destroy (&request);
         return 0;
     }
-    switch (nimbus_request_fields (request)->verb) {
+    //  Heartbeats prove their topology with its own key (not here).
+    const char *principal = NULL;
+    nimbus_verb_t verb = nimbus_request_fields (request)->verb;
+    if (verb != NIMBUS_VERB_HEARTBEAT && s_principal (self, request, &principal)) {
+        nimbus_request_destroy (&request);
+        return 0;
+    }
+    switch (verb) {
     case NIMBUS_VERB_SUBMIT:
-        s_submit (self, &request);
+        s_submit (self, &request, principal);
         break;
     case NIMBUS_VERB_LIST:
-        s_list (self, request);
+        s_list (self, request, principal);
         break;
     case NIMBUS_VERB_KILL:
-        s_kill (self, request);
+        s_kill (self, request, principal);
         break;
     case NIMBUS_VERB_ACTIVATE:
-        s_set_active (self, request, true);
+        s_set_active (self, request, principal, true);
         break;
     case NIMBUS_VERB_DEACTIVATE:
-        s_set_active (self, request, false);
+        s_set_active (self, request, principal, false);
         break;
     case NIMBUS_VERB_REBALANCE:
-        s_rebalance (self, request);
+        s_rebalance (self, request, principal);
         break;
     case NIMBUS_VERB_DOWNLOAD:
-        s_download (self, request);
+        s_download (self, request, principal);
         break;
     case NIMBUS_VERB_HEARTBEAT:
         s_heartbeat (self, request);
         break;
     case NIMBUS_VERB_METRICS:
-        s_metrics (self, request);
+        s_metrics (self, request, principal);
         break;
     default:
         assert (false);
@@ -1022,7 +1210,94 @@ s_on_zookeeper (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 }
 
 //  ---------------------------------------------------------------------
+//  CURVE on the control socket
+//
+//  NOTE for the lead: the minimal server side of CURVE, so that
+//  authorization can be tested with real keys; sec-curve's lib/sq_curve
+//  is the real thing, and should take this function's place (keeping
+//  self->principals, which maps the User-Id keys to names).
+
+//  When squall.curve.secret.key.file and squall.curve.allowed.dir are set,
+//  make the control socket a CURVE server that accepts the keys of the
+//  certificates in that directory (zauth) and learn their names. Returns
+//  0 (also when both are unset: no CURVE), or -1 with the error set.
+static int
+s_curve_server (nimbus_server_t *self)
+{
+    const char *secret = sq_config_string (self->config, "squall.curve.secret.key.file", "");
+    const char *allowed = sq_config_string (self->config, "squall.curve.allowed.dir", "");
+    if (!*secret && !*allowed)
+        return 0;
+    if (!*secret || !*allowed)
+        return sq_error_set ("CURVE needs both squall.curve.secret.key.file and "
+                             "squall.curve.allowed.dir");
+    zcert_t *cert = zcert_load (secret);
+    if (!cert || zcert_secret_txt (cert)[0] == 0 ||
+        strcmp (zcert_secret_txt (cert), "0000000000000000000000000000000000000000") == 0) {
+        zcert_destroy (&cert);
+        return sq_error_set ("cannot load the secret CURVE certificate %s "
+                             "(squall.curve.secret.key.file)",
+                             secret);
+    }
+    self->principals = nimbus_principals_new (allowed);
+    self->auth = self->principals ? zactor_new (zauth, NULL) : NULL;
+    if (!self->auth || zstr_sendx (self->auth, "CURVE", allowed, NULL) || zsock_wait (self->auth)) {
+        zcert_destroy (&cert);
+        return self->principals ? sq_error_set ("cannot start the ZAP handler (zauth)") : -1;
+    }
+    zcert_apply (cert, self->router);
+    zsock_set_curve_server (self->router, 1);
+    zcert_destroy (&cert);
+    zsys_info ("nimbus: CURVE on, %zu named keys in %s", nimbus_principals_count (self->principals),
+               allowed);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
 //  Construction
+
+//  True when host is a loopback address (127.0.0.0/8, ::1, localhost).
+static bool
+s_is_loopback (const char *host)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (strcmp (host, "localhost") == 0)
+        return true;
+    if (inet_pton (AF_INET, host, &v4) == 1)
+        return (ntohl (v4.s_addr) >> 24) == 127;
+    return inet_pton (AF_INET6, host, &v6) == 1 && IN6_IS_ADDR_LOOPBACK (&v6);
+}
+
+//  Set up who may use the REST API: load ui.tokens.file, and refuse a
+//  non-loopback ui.host without tokens unless squall.insecure. Returns 0
+//  or -1 with the error set.
+static int
+s_http_access (nimbus_server_t *self)
+{
+    const sq_config_t *config = self->config;
+    const char *path = sq_config_string (config, "ui.tokens.file", "");
+    if (*path && !(self->tokens = nimbus_tokens_load (path)))
+        return -1;
+    const char *host = sq_config_string (config, "ui.host", "127.0.0.1");
+    bool loopback = s_is_loopback (host);
+    bool insecure = sq_config_bool (config, "squall.insecure", false);
+    if (sq_config_int (config, "ui.port", 8080) >= 0 && !loopback && !insecure && !self->tokens)
+        return sq_error_set ("ui.host %s is not a loopback address: set ui.tokens.file "
+                             "(doc/security.md), or squall.insecure: true to serve it open",
+                             host);
+    if (!loopback && insecure && !self->tokens)
+        zsys_warning ("squall.insecure: the REST API on %s takes actions from anyone who "
+                      "reaches it",
+                      host);
+    //  Actions need a token once anything is secured: tokens are set, or
+    //  control clients authenticate (CURVE), or the API is on the network.
+    self->http_open = !self->tokens && !self->principals && (loopback || insecure);
+    self->http_gets_need_token = !loopback && !insecure;
+    if (self->tokens)
+        zsys_info ("nimbus: %zu REST tokens from %s", nimbus_tokens_count (self->tokens), path);
+    return 0;
+}
 
 nimbus_server_t *
 nimbus_server_new (const sq_config_t *config)
@@ -1044,6 +1319,13 @@ nimbus_server_new (const sq_config_t *config)
         return NULL;
     }
     zhashx_set_destructor (self->topologies, s_topology_free);
+    self->authorizer = nimbus_authorizer_new (config);
+    self->refusals = nimbus_refusals_new (S_REFUSED_PEERS);
+    if (!self->authorizer || !self->refusals) {
+        sq_error_set ("out of memory");
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
     self->max_package = sq_config_int (config, "nimbus.package.max.bytes", 100 << 20);
     int64_t validation_secs = sq_config_int (config, "nimbus.validation.timeout.secs", 30);
     self->validation_timeout_ms = (int) (validation_secs > 0 ? validation_secs * 1000 : 1000);
@@ -1078,6 +1360,10 @@ nimbus_server_new (const sq_config_t *config)
     zsock_set_maxmsgsize (
         self->router,
         (int) (self->max_package < (INT32_MAX / 2) ? 2 * self->max_package : INT32_MAX));
+    if (s_curve_server (self) || s_http_access (self)) {
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
     if (zsock_bind (self->router, "%s", self->endpoint) < 0) {
         sq_error_set ("cannot listen on %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
         nimbus_server_destroy (&self);
@@ -1111,6 +1397,11 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     zhashx_destroy (&self->topologies);
     zloop_destroy (&self->loop);
     zsock_destroy (&self->router);
+    zactor_destroy (&self->auth);
+    nimbus_principals_destroy (&self->principals);
+    nimbus_tokens_destroy (&self->tokens);
+    nimbus_refusals_destroy (&self->refusals);
+    nimbus_authorizer_destroy (&self->authorizer);
     nimbus_cluster_destroy (&self->cluster);
     nimbus_monitor_destroy (&self->monitor);
     nimbus_store_destroy (&self->store);
@@ -1126,9 +1417,10 @@ nimbus_server_run (nimbus_server_t *self)
     assert (self);
     int rc = zloop_start (self->loop);
     zsys_info ("nimbus stopping requests=%llu malformed=%llu stale_heartbeats=%llu "
-               "http_requests=%llu",
+               "unauthorized=%llu http_requests=%llu",
                (unsigned long long) self->requests, (unsigned long long) self->malformed,
                (unsigned long long) self->stale_heartbeats,
+               (unsigned long long) nimbus_refusals_total (self->refusals),
                (unsigned long long) (self->http ? nimbus_http_requests (self->http) : 0));
     return rc < 0 ? -1 : 0;
 }
