@@ -192,6 +192,8 @@ var sqGraph = (function () {
                 sq.svg("text", { class: "detail", x: 8, y: 34 }, detail),
             ])));
         });
+        if (!nodes.length)
+            nodeLayer.appendChild(sq.svg("text", { x: PAD, y: PAD + 30, class: "detail" }, "no components known yet (nimbus validates the package after a restart)"));
         svg.replaceChildren(defs, edgeLayer, nodeLayer);
     }
 
