@@ -126,6 +126,8 @@ static const sq_config_key_t s_keys[] = {
      "directory of the public CURVE certificates nimbus accepts; their name is the principal"},
     {"squall.insecure", SQ_CONFIG_BOOL, "false",
      "allow a daemon to serve a non-loopback address without keys or tokens"},
+    {"ui.dir", SQ_CONFIG_STRING, "",
+     "directory nimbus reads its web UI's files from; empty means where make install put them"},
 };
 
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])

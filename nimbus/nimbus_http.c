@@ -104,7 +104,14 @@ s_queue (struct MHD_Connection *connection, nimbus_http_reply_t *reply)
     reply->body = NULL;
     MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
                              reply->content_type ? reply->content_type : "application/json");
-    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL,
+                             reply->cache_control ? reply->cache_control : "no-store");
+    MHD_add_response_header (response, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff");
+    if (reply->etag)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_ETAG, reply->etag);
+    if (reply->security_policy)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY,
+                                 reply->security_policy);
     if (reply->allow)
         MHD_add_response_header (response, MHD_HTTP_HEADER_ALLOW, reply->allow);
     if (reply->authenticate)
@@ -448,18 +455,18 @@ nimbus_http_request_query (const nimbus_http_request_t *request, const char *key
 }
 
 const char *
+nimbus_http_request_header (const nimbus_http_request_t *request, const char *name)
+{
+    assert (request && name);
+    return MHD_lookup_connection_value (request->connection, MHD_HEADER_KIND, name);
+}
+
+const char *
 nimbus_http_request_body (const nimbus_http_request_t *request, size_t *size_p)
 {
     assert (request && size_p);
     *size_p = request->size;
     return request->body;
-}
-
-const char *
-nimbus_http_request_header (const nimbus_http_request_t *request, const char *name)
-{
-    assert (request && name);
-    return MHD_lookup_connection_value (request->connection, MHD_HEADER_KIND, name);
 }
 
 const char *

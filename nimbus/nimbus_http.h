@@ -57,12 +57,15 @@ typedef struct _nimbus_http_request_t nimbus_http_request_t;
 
 //  What the handler answers; nimbus_http_reply_* fill it.
 typedef struct {
-    int status;               //  HTTP status code
-    char *body;               //  body (malloc'ed; the server frees it)
-    size_t size;              //  bytes in body
-    const char *content_type; //  static string, e.g. "application/json"
-    const char *allow;        //  static Allow header for a 405, or NULL
-    const char *authenticate; //  static WWW-Authenticate header for a 401, or NULL
+    int status;                  //  HTTP status code
+    char *body;                  //  body (malloc'ed; the server frees it)
+    size_t size;                 //  bytes in body
+    const char *content_type;    //  static string, e.g. "application/json"
+    const char *allow;           //  static Allow header for a 405, or NULL
+    const char *authenticate;    //  static WWW-Authenticate header for a 401, or NULL
+    const char *cache_control;   //  Cache-Control (static), or NULL for no-store
+    const char *etag;            //  ETag header (outlives the call), or NULL
+    const char *security_policy; //  Content-Security-Policy (static), or NULL
 } nimbus_http_reply_t;
 
 //  Answer request into reply (which comes zeroed). Called on the loop's
@@ -90,13 +93,13 @@ const char *nimbus_http_request_path (const nimbus_http_request_t *request);
 //  The raw (percent-encoded) value of query parameter key: NULL when the
 //  query has no such key or gives it no value ("?sys"). Borrowed.
 const char *nimbus_http_request_query (const nimbus_http_request_t *request, const char *key);
+//  The value of its header name (case-insensitive); NULL when it has
+//  none. Borrowed.
+const char *nimbus_http_request_header (const nimbus_http_request_t *request, const char *name);
 //  Its body and its size in *size_p (NULL and 0 when it has none). The
 //  body ends with a NUL byte not counted in the size. Borrowed.
 const char *nimbus_http_request_body (const nimbus_http_request_t *request, size_t *size_p);
 
-//  The value of request header name (any case), or NULL when absent.
-//  Borrowed.
-const char *nimbus_http_request_header (const nimbus_http_request_t *request, const char *name);
 //  The client's address as text ("127.0.0.1", "::1"; "?" when unknown),
 //  for logs. Borrowed.
 const char *nimbus_http_request_peer (const nimbus_http_request_t *request);
