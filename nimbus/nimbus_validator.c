@@ -1,5 +1,6 @@
 /*  nimbus_validator - validates a topology package in a child process */
 #include "nimbus_validator.h"
+#include "nimbus_sandbox.h"
 #include "nimbus_scheduler.h"
 #include "sq_cluster_state.h"
 #include "sq_config.h"
@@ -33,6 +34,7 @@ struct _nimbus_validator_t {
     json_t *components;       //  when valid: the checked component kinds and inputs
     int workers;              //  when valid: effective topology.workers
     int message_timeout_secs; //  when valid: effective topology.message.timeout.secs
+    char *scratch;            //  the child's scratch directory, removed at the end
 };
 
 //  ---------------------------------------------------------------------
@@ -116,12 +118,12 @@ s_child_answer (const sq_topology_t *topology, const sq_config_t *config)
     return answer;
 }
 
-//  Validate and answer on fd; never returns.
+//  Validate and answer on fd (in the sandbox's prisoner, arg being the
+//  submit's config); never returns.
 static void
-s_child (int fd, const char *path, const sq_config_t *config)
+s_child (int fd, const char *path, void *arg)
 {
-    prctl (PR_SET_PDEATHSIG, SIGKILL);
-    alarm (S_CHILD_ALARM_SECS);
+    const sq_config_t *config = arg;
     json_t *answer = NULL;
     sq_package_t *package = sq_package_open (path);
     sq_topology_t *topology = package ? sq_package_build (package, config) : NULL;
@@ -142,34 +144,43 @@ s_child (int fd, const char *path, const sq_config_t *config)
 //  The parent
 
 nimbus_validator_t *
-nimbus_validator_new (const char *path, const sq_config_t *config)
+nimbus_validator_new (const char *path, const sq_config_t *config, nimbus_sandbox_t *sandbox)
 {
     assert (path);
     assert (config);
+    assert (sandbox);
     nimbus_validator_t *self = calloc (1, sizeof (nimbus_validator_t));
     if (!self) {
         sq_error_set ("out of memory");
         return NULL;
     }
     self->fd = -1;
-    int fds[2];
-    if (pipe2 (fds, O_CLOEXEC)) {
-        sq_error_set ("cannot start a validation: pipe: %s", strerror (errno));
+    self->scratch = nimbus_sandbox_make_scratch (sandbox);
+    if (!self->scratch) {
         free (self);
         return NULL;
     }
+    int fds[2];
+    if (pipe2 (fds, O_CLOEXEC)) {
+        sq_error_set ("cannot start a validation: pipe: %s", strerror (errno));
+        nimbus_validator_destroy (&self);
+        return NULL;
+    }
+    pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid < 0) {
         sq_error_set ("cannot start a validation: fork: %s", strerror (errno));
         close (fds[0]);
         close (fds[1]);
-        free (self);
+        nimbus_validator_destroy (&self);
         return NULL;
     }
     if (pid == 0) {
         SQ_COVERAGE_FORKED ();
         close (fds[0]);
-        s_child (fds[1], path, config);
+        alarm (S_CHILD_ALARM_SECS);
+        nimbus_sandbox_run (sandbox, parent, self->scratch, fds[1], path, s_child,
+                            (void *) config);
     }
     close (fds[1]);
     fcntl (fds[0], F_SETFL, fcntl (fds[0], F_GETFL) | O_NONBLOCK);
@@ -185,8 +196,12 @@ s_reap (nimbus_validator_t *self, bool kill_first)
     int status = 0;
     if (self->pid <= 0)
         return status;
-    if (kill_first)
+    //  The child leads its own process group: end the group, the
+    //  package's own children with it.
+    if (kill_first) {
+        kill (-self->pid, SIGKILL);
         kill (self->pid, SIGKILL);
+    }
     //  A child that closed its pipe is usually exiting: give it a moment
     //  to finish before killing it.
     pid_t rc = 0;
@@ -196,6 +211,7 @@ s_reap (nimbus_validator_t *self, bool kill_first)
             zclock_sleep (1);
     }
     if (rc <= 0) {
+        kill (-self->pid, SIGKILL);
         kill (self->pid, SIGKILL);
         while (waitpid (self->pid, &status, 0) < 0 && errno == EINTR)
             ;
@@ -218,6 +234,8 @@ nimbus_validator_destroy (nimbus_validator_t **self_p)
     free (self->error);
     json_decref (self->executors);
     json_decref (self->components);
+    nimbus_sandbox_remove_scratch (self->scratch);
+    zstr_free (&self->scratch);
     free (self);
     *self_p = NULL;
 }
