@@ -40,7 +40,7 @@ typedef struct _nimbus_sandbox_t nimbus_sandbox_t;
 
 //  What the prisoner runs: validate the package at path and write its
 //  JSON answer on answer_fd, then _exit. Never returns.
-typedef void(nimbus_sandbox_fn) (int answer_fd, const char *path, void *arg);
+typedef void (nimbus_sandbox_fn) (int answer_fd, const char *path, void *arg);
 
 //  The sandbox nimbus's config asks for (nimbus.validation.* keys), with
 //  what this machine supports probed. NULL with sq_last_error() set when
@@ -63,7 +63,10 @@ void nimbus_sandbox_remove_scratch (const char *scratch);
 //  build the walls, run fn in the prisoner on package_path, and write
 //  the answer (the prisoner's, or an error) on answer_fd. Never returns.
 void nimbus_sandbox_run (const nimbus_sandbox_t *self, pid_t parent_pid, const char *scratch,
-                         int answer_fd, const char *package_path, nimbus_sandbox_fn *fn,
-                         void *arg) __attribute__ ((noreturn));
+                         int answer_fd, const char *package_path, nimbus_sandbox_fn *fn, void *arg)
+    __attribute__ ((noreturn));
+//  Write all of text to fd (an answer pipe), retrying short writes; gives
+//  up silently on an error (the reader then sees no answer).
+void nimbus_sandbox_write (int fd, const char *text);
 
 #endif

@@ -125,10 +125,9 @@ static int
 s_start_validation (nimbus_server_t *self, nimbus_topology_t *topology, const sq_config_t *config)
 {
     char *path = nimbus_store_path (self->store, nimbus_topology_id (topology));
-    int rc =
-        path ? nimbus_topology_validate (topology, path, config, self->sandbox,
-                                         self->validation_timeout_ms)
-             : -1;
+    int rc = path ? nimbus_topology_validate (topology, path, config, self->sandbox,
+                                              self->validation_timeout_ms)
+                  : -1;
     zstr_free (&path);
     return rc;
 }

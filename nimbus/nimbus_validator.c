@@ -40,21 +40,6 @@ struct _nimbus_validator_t {
 //  ---------------------------------------------------------------------
 //  The child
 
-//  Write all of text to fd.
-static void
-s_write_all (int fd, const char *text)
-{
-    size_t size = strlen (text), done = 0;
-    while (done < size) {
-        ssize_t written = write (fd, text + done, size - done);
-        if (written < 0 && errno == EINTR)
-            continue;
-        if (written < 0)
-            return;
-        done += (size_t) written;
-    }
-}
-
 //  Each component's kind and inputs, by component id (for the REST API's
 //  spouts, bolts and visualization). NULL when out of memory.
 static json_t *
@@ -133,7 +118,7 @@ s_child (int fd, const char *path, void *arg)
         answer = json_pack ("{s:s}", "error", sq_last_error ());
     char *text = answer ? json_dumps (answer, JSON_COMPACT) : NULL;
     if (text)
-        s_write_all (fd, text);
+        nimbus_sandbox_write (fd, text);
     //  _exit: no atexit handlers, no destructors of the package or of
     //  the libraries whose threads stayed behind in the parent.
     SQ_COVERAGE_FLUSH ();
@@ -179,8 +164,7 @@ nimbus_validator_new (const char *path, const sq_config_t *config, nimbus_sandbo
         SQ_COVERAGE_FORKED ();
         close (fds[0]);
         alarm (S_CHILD_ALARM_SECS);
-        nimbus_sandbox_run (sandbox, parent, self->scratch, fds[1], path, s_child,
-                            (void *) config);
+        nimbus_sandbox_run (sandbox, parent, self->scratch, fds[1], path, s_child, (void *) config);
     }
     close (fds[1]);
     fcntl (fds[0], F_SETFL, fcntl (fds[0], F_GETFL) | O_NONBLOCK);

@@ -22,6 +22,18 @@ typedef struct _cluster_harness_t cluster_harness_t;
 //  each, and wait until every supervisor has registered. NULL (with the
 //  reason on stderr) on failure. Caller owns.
 cluster_harness_t *cluster_harness_new (int supervisors, int slots);
+//  What cluster_harness_new_with changes from the defaults.
+typedef struct {
+    const char *nimbus_config; //  more members of nimbus's JSON config ("\"k\": v, ..."), or NULL
+    const char *supervisor_config; //  more members of each supervisor's config, or NULL
+    const char *nimbus_user; //  run nimbus as this user (setpriv; the test must be root), or NULL
+} cluster_harness_options_t;
+
+//  cluster_harness_new with options (NULL: none).
+cluster_harness_t *cluster_harness_new_with (int supervisors, int slots,
+                                             const cluster_harness_options_t *options);
+//  Pid of nimbus, or 0 when stopped.
+pid_t cluster_harness_nimbus_pid (cluster_harness_t *self);
 //  Kill everything, remove the directory, free. NULL-safe.
 void cluster_harness_destroy (cluster_harness_t **self_p);
 //  The temporary directory (tests may put their files there).
