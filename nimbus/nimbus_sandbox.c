@@ -301,8 +301,10 @@ s_refuse (int fd, const char *format, ...)
     va_end (args);
     json_t *answer = json_pack ("{s:s}", "error", why);
     char *text = answer ? json_dumps (answer, JSON_COMPACT) : NULL;
-    if (text && write (fd, text, strlen (text)) < 0)
-        free (text);
+    if (text)
+        nimbus_sandbox_write (fd, text);
+    free (text);
+    json_decref (answer);
     SQ_COVERAGE_FLUSH ();
     _exit (0);
 }
@@ -473,7 +475,7 @@ s_package_copy (const char *package_path, char *path, size_t size)
 static void
 s_mount_scratch (const nimbus_sandbox_t *self, const char *scratch)
 {
-    if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    if (mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
         return;
     char options[128];
     snprintf (options, sizeof options, "size=%dm,nr_inodes=%d,mode=0700,uid=%u,gid=%u",
@@ -625,8 +627,13 @@ nimbus_sandbox_run (const nimbus_sandbox_t *self, pid_t parent_pid, const char *
         char *text = refusal ? json_dumps (refusal, JSON_COMPACT) : NULL;
         if (text)
             nimbus_sandbox_write (S_ANSWER_FD, text);
+        free (text);
+        json_decref (refusal);
+        zstr_free (&why);
     } else
         nimbus_sandbox_write (S_ANSWER_FD, answer);
+    json_decref (parsed);
+    free (answer);
     SQ_COVERAGE_FLUSH ();
     _exit (0);
 }
