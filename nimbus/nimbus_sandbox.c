@@ -10,7 +10,11 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <linux/audit.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -49,6 +53,15 @@
 #define S_LL_NET_CONNECT_TCP (1ULL << 1)
 #define S_LL_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0) //  ABI 6
 #define S_LL_SCOPE_SIGNAL (1ULL << 1)
+
+//  The architectures the seccomp filter knows (little-endian: it reads the
+//  low half of a 64-bit argument at its offset).
+#if defined(__x86_64__)
+#define S_AUDIT_ARCH AUDIT_ARCH_X86_64
+#define S_X32_SYSCALL_BIT 0x40000000U
+#elif defined(__aarch64__)
+#define S_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
 
 typedef struct {
     uint64_t handled_access_fs;  //  file system rights denied unless a rule allows them
@@ -203,8 +216,8 @@ nimbus_sandbox_new (const sq_config_t *config)
     self->landlock_abi = abi > 0 ? (int) abi : 0;
     self->summary = zsys_sprintf (
         "validation runs as %s (uid %u)%s, in its own session; namespaces: %s%s%s%s%s%s; "
-        "Landlock: %s; limits: cpu %d s, memory %d MB, files of %d MB, %d open files, "
-        "%d processes",
+        "Landlock: %s; seccomp: %s; limits: cpu %d s, memory %d MB, files of %d MB, "
+        "%d open files, %d processes",
         self->root ? self->user : "nimbus's own user", (unsigned) self->uid,
         self->root ? "" : " (nimbus is not root: nimbus.validation.user is not used)",
         self->namespaces ? "" : "none (the kernel refuses them)",
@@ -218,6 +231,11 @@ nimbus_sandbox_new (const sq_config_t *config)
         : self->landlock_abi >= 1 ? "writes only to scratch (TCP, signals: kernel too old)"
                                   : "none (the kernel has no Landlock: writes are bounded by the "
                                     "user's rights only)",
+#ifdef S_AUDIT_ARCH
+        "signals to itself only",
+#else
+        "none (an architecture the filter does not know)",
+#endif
         self->cpu_secs, self->memory_mb, self->file_size_mb, self->open_files, self->processes);
     if (!self->summary) {
         sq_error_set ("out of memory");
@@ -388,6 +406,52 @@ s_landlock (int abi)
     return rc;
 }
 
+#ifdef S_AUDIT_ARCH
+//  A seccomp filter that lets the process signal only the process self
+//  (itself, as its children inherit it): kill, tgkill and the sigqueue
+//  calls fail with EPERM for any other target (a group, -1, another pid),
+//  tkill and pidfd_send_signal always. A wall of its own for kernels
+//  without Landlock's signal scope or PID namespaces. 0 or -1.
+static int
+s_seccomp_signals (pid_t self)
+{
+    enum { S_ALLOW = 13, S_DENY = 12, S_CHECK = 10 }; //  instruction indexes below
+    struct sock_filter filter[] = {
+        /*  0 */ BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, arch)),
+        /*  1 */ BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, S_AUDIT_ARCH, 1, 0),
+        /*  2 */ BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        /*  3 */ BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, nr)),
+#ifdef S_X32_SYSCALL_BIT
+        /*  4 */ BPF_JUMP (BPF_JMP | BPF_JGE | BPF_K, S_X32_SYSCALL_BIT, S_DENY - 5, 0),
+#else
+        /*  4 */ BPF_JUMP (BPF_JMP | BPF_JA, 0, 0, 0),
+#endif
+        /*  5 */ BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, __NR_kill, S_CHECK - 6, 0),
+        /*  6 */ BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, __NR_tgkill, S_CHECK - 7, 0),
+        /*  7 */ BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigqueueinfo, S_CHECK - 8, 0),
+        /*  8 */ BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_tgsigqueueinfo, S_CHECK - 9, 0),
+        /*  9 */ BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, __NR_tkill, S_DENY - 10, S_ALLOW - 10),
+        /* 10 */ BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, args[0])),
+        /* 11 */ BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, (uint32_t) self, S_ALLOW - 12, 0),
+        /* 12 */ BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+        /* 13 */ BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    //  pidfd_send_signal (424) has one number on every architecture.
+    struct sock_filter pidfd[] = {
+        BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, nr)),
+        BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, 424, 0, 1),
+        BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+        BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog program = {sizeof filter / sizeof filter[0], filter};
+    struct sock_fprog second = {sizeof pidfd / sizeof pidfd[0], pidfd};
+    if (syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0 ||
+        syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &second) != 0)
+        return -1;
+    return 0;
+}
+#endif
+
 //  In the prisoner: finish the walls, then run fn. Never returns.
 static void
 s_prisoner (const nimbus_sandbox_t *self, int namespaces, const char *scratch, int fd,
@@ -424,6 +488,11 @@ s_prisoner (const nimbus_sandbox_t *self, int namespaces, const char *scratch, i
         s_refuse (fd, "cannot set no_new_privs: %s", strerror (errno));
     if (self->landlock_abi > 0 && s_landlock (self->landlock_abi) != 0)
         s_refuse (fd, "cannot confine the validation process with Landlock: %s", strerror (errno));
+#ifdef S_AUDIT_ARCH
+    if (s_seccomp_signals (getpid ()) != 0)
+        s_refuse (fd, "cannot confine the validation process's signals with seccomp: %s",
+                  strerror (errno));
+#endif
     fn (fd, path, arg);
     _exit (1);
 }

@@ -28,9 +28,12 @@ s_answer_ids (int fd, const char *path, void *arg)
 {
     (void) path;
     (void) arg;
-    char text[128];
-    snprintf (text, sizeof text, "{\"uid\": %d, \"pid\": %d, \"ppid\": %d}", (int) getuid (),
-              (int) getpid (), (int) getppid ());
+    char text[256];
+    int group = kill (0, 0) == 0 ? 0 : errno;
+    int itself = kill (getpid (), 0) == 0 ? 0 : errno;
+    snprintf (text, sizeof text,
+              "{\"uid\": %d, \"pid\": %d, \"ppid\": %d, \"group\": %d, \"itself\": %d}",
+              (int) getuid (), (int) getpid (), (int) getppid (), group, itself);
     nimbus_sandbox_write (fd, text);
     _exit (0);
 }
@@ -160,8 +163,8 @@ START_TEST (test_bad_config)
 END_TEST
 
 //  The prisoner's answer passes unchanged; it is its PID namespace's
-//  first process (when the kernel allows one) and runs as the
-//  validation user.
+//  first process (when the kernel allows one), runs as the validation
+//  user, and may signal only itself (seccomp).
 START_TEST (test_answer_and_identity)
 {
     nimbus_sandbox_t *sandbox = s_sandbox (NULL);
@@ -172,6 +175,10 @@ START_TEST (test_answer_and_identity)
         ck_assert_int_eq (json_integer_value (json_object_get (answer, "pid")), 1);
         ck_assert_int_eq (json_integer_value (json_object_get (answer, "ppid")), 0);
     }
+    //  It may signal itself, not its process group (the keeper's).
+    ck_assert_int_eq (json_integer_value (json_object_get (answer, "itself")), 0);
+    if (strstr (nimbus_sandbox_summary (sandbox), "seccomp: signals to itself only"))
+        ck_assert_int_eq (json_integer_value (json_object_get (answer, "group")), EPERM);
     json_decref (answer);
     nimbus_sandbox_destroy (&sandbox);
 }
