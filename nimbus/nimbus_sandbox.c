@@ -648,6 +648,16 @@ nimbus_sandbox_run (const nimbus_sandbox_t *self, pid_t parent_pid, const char *
     if (getppid () != parent_pid)
         _exit (1); //  nimbus died before the line above
     setsid ();
+    //  Nimbus's handlers and blocked signals are nimbus's affair.
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = SIG_DFL;
+    for (int signal = 1; signal < NSIG; signal++)
+        if (signal != SIGKILL && signal != SIGSTOP)
+            sigaction (signal, &action, NULL);
+    sigset_t none;
+    sigemptyset (&none);
+    sigprocmask (SIG_SETMASK, &none, NULL);
     if (s_keep_only (answer_fd) != 0)
         s_refuse (answer_fd, "cannot set up the validation process's descriptors: %s",
                   strerror (errno));
