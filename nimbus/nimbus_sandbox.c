@@ -145,8 +145,10 @@ s_enter_namespaces (bool root)
         int flags = s_namespace_sets[i] | (root ? 0 : CLONE_NEWUSER);
         if (unshare (flags) != 0)
             continue;
-        if (!root && s_map_user (uid, gid) != 0)
-            return flags; //  entered, but the prisoner's ids stay unmapped
+        //  Should the map fail, the prisoner runs as the overflow user
+        //  (nobody) of the namespace: walled no less.
+        if (!root)
+            s_map_user (uid, gid);
         return flags;
     }
     return 0;
