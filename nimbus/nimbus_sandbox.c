@@ -1,5 +1,6 @@
 /*  nimbus_sandbox - the walls around a package's validation process */
 #include "nimbus_sandbox.h"
+#include "sq_child.h"
 #include "sq_config.h"
 #include "sq_coverage.h"
 #include "sq_error.h"
@@ -307,6 +308,18 @@ nimbus_sandbox_remove_scratch (const char *scratch)
 //  ---------------------------------------------------------------------
 //  The prisoner
 
+//  Writes {"error": why} on fd.
+static void
+s_write_error (int fd, const char *why)
+{
+    json_t *answer = json_pack ("{s:s}", "error", why);
+    char *text = answer ? json_dumps (answer, JSON_COMPACT) : NULL;
+    if (text)
+        nimbus_sandbox_write (fd, text);
+    free (text);
+    json_decref (answer);
+}
+
 //  Answers {"error": why} on fd and leaves: a wall could not be built.
 static void s_refuse (int fd, const char *format, ...) __attribute__ ((format (printf, 2, 3)))
 __attribute__ ((noreturn));
@@ -319,12 +332,7 @@ s_refuse (int fd, const char *format, ...)
     va_start (args, format);
     vsnprintf (why, sizeof why, format, args);
     va_end (args);
-    json_t *answer = json_pack ("{s:s}", "error", why);
-    char *text = answer ? json_dumps (answer, JSON_COMPACT) : NULL;
-    if (text)
-        nimbus_sandbox_write (fd, text);
-    free (text);
-    json_decref (answer);
+    s_write_error (fd, why);
     SQ_COVERAGE_FLUSH ();
     _exit (0);
 }
@@ -651,15 +659,7 @@ nimbus_sandbox_run (const nimbus_sandbox_t *self, pid_t parent_pid, const char *
         _exit (1); //  nimbus died before the line above
     setsid ();
     //  Nimbus's handlers and blocked signals are nimbus's affair.
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    action.sa_handler = SIG_DFL;
-    for (int signal = 1; signal < NSIG; signal++)
-        if (signal != SIGKILL && signal != SIGSTOP)
-            sigaction (signal, &action, NULL);
-    sigset_t none;
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
+    sq_child_reset_signals ();
     if (s_keep_only (answer_fd) != 0)
         s_refuse (answer_fd, "cannot set up the validation process's descriptors: %s",
                   strerror (errno));
@@ -704,12 +704,7 @@ nimbus_sandbox_run (const nimbus_sandbox_t *self, pid_t parent_pid, const char *
     else if (!WIFEXITED (status) || WEXITSTATUS (status) != 0 || !parsed || reason)
         why = s_explain (self, status, &usage, start_kb, reason);
     if (why) {
-        json_t *refusal = json_pack ("{s:s}", "error", why);
-        char *text = refusal ? json_dumps (refusal, JSON_COMPACT) : NULL;
-        if (text)
-            nimbus_sandbox_write (S_ANSWER_FD, text);
-        free (text);
-        json_decref (refusal);
+        s_write_error (S_ANSWER_FD, why);
         zstr_free (&why);
     } else
         nimbus_sandbox_write (S_ANSWER_FD, answer);

@@ -1,5 +1,6 @@
 /*  supervisor_workers - the worker processes of a supervisor's slots */
 #include "supervisor_workers.h"
+#include "sq_child.h"
 #include "sq_coverage.h"
 #include "sq_error.h"
 #include "sq_slot_paths.h"
@@ -427,15 +428,7 @@ s_child (int null_fd, int log_fd, const char *command, char **argv, const char *
         (void) ignored;
         _exit (126);
     }
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    action.sa_handler = SIG_DFL;
-    for (int signal = 1; signal < NSIG; signal++)
-        if (signal != SIGKILL && signal != SIGSTOP)
-            sigaction (signal, &action, NULL);
-    sigset_t none;
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
+    sq_child_reset_signals ();
     if (dup2 (null_fd, 0) < 0 || dup2 (log_fd, 1) < 0 || dup2 (log_fd, 2) < 0)
         _exit (127);
 #ifdef SYS_close_range
