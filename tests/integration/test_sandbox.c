@@ -164,11 +164,39 @@ s_attack_all (void)
     ck_assert_int_eq (s_count_named ("escape.child"), 0);
 }
 
+//  True when the file dir/name (of the test's cluster) contains text.
+static bool
+s_file_says (const char *name, const char *text)
+{
+    char path[4400];
+    snprintf (path, sizeof path, "%s/%s", cluster_harness_dir (s_cluster), name);
+    FILE *file = fopen (path, "r");
+    static char content[1 << 20];
+    size_t size = file ? fread (content, 1, sizeof content - 1, file) : 0;
+    content[size] = 0;
+    if (file)
+        fclose (file);
+    return strstr (content, text) != NULL;
+}
+
+//  s_file_says, waiting up to WAIT_MS for the text to be written.
+static bool
+s_file_comes_to_say (const char *name, const char *text)
+{
+    long long deadline = test_processes_now_ms () + WAIT_MS;
+    while (!s_file_says (name, text) && test_processes_now_ms () < deadline)
+        usleep (20000);
+    return s_file_says (name, text);
+}
+
 START_TEST (test_root_nimbus_survives_hostile_packages)
 {
     cluster_harness_options_t options = {S_LIMITS, NULL, NULL};
     s_cluster = cluster_harness_new_with (1, 1, &options);
     ck_assert (s_cluster);
+    //  Its supervisor is root without supervisor.run.worker.as.user.
+    ck_assert (s_file_comes_to_say ("supervisor-0.log", "workers will run as root"));
+    ck_assert (s_file_comes_to_say ("nimbus.log", "validation runs as nobody (uid 65534)"));
     s_attack_all ();
     cluster_harness_destroy (&s_cluster);
 }
@@ -179,6 +207,8 @@ START_TEST (test_unprivileged_nimbus_survives_hostile_packages)
     cluster_harness_options_t options = {S_LIMITS, NULL, "nobody"};
     s_cluster = cluster_harness_new_with (1, 1, &options);
     ck_assert (s_cluster);
+    ck_assert (
+        s_file_comes_to_say ("nimbus.log", "validation runs as nimbus's own user (uid 65534)"));
     s_attack_all ();
     cluster_harness_destroy (&s_cluster);
 }
@@ -255,25 +285,20 @@ START_TEST (test_worker_runs_as_submitter)
     ck_assert_msg (status == 0, "submit: %s", output);
     free (output);
     const char *expected = "topology.submitter.user 'no-such-user-x' is not a user of this machine";
+    //  The slot the topology got says why in its worker.log.
+    char logs[2][128];
+    for (int slot = 0; slot < 2; slot++)
+        snprintf (logs[slot], sizeof logs[slot],
+                  "supervisor-0-local/supervisor/workers/%d/worker.log",
+                  cluster_harness_slot_port (s_cluster, 0, slot));
     bool found = false;
     deadline = test_processes_now_ms () + WAIT_MS;
-    while (!found && test_processes_now_ms () < deadline) {
-        for (int slot = 0; slot < 2 && !found; slot++) {
-            char path[4400], text[8192] = "";
-            snprintf (path, sizeof path, "%s/supervisor-0-local/supervisor/workers/%d/worker.log",
-                      cluster_harness_dir (s_cluster),
-                      cluster_harness_slot_port (s_cluster, 0, slot));
-            FILE *file = fopen (path, "r");
-            size_t size = file ? fread (text, 1, sizeof text - 1, file) : 0;
-            text[size] = 0;
-            if (file)
-                fclose (file);
-            found = strstr (text, expected) != NULL;
-        }
-        if (!found)
-            usleep (50000);
-    }
+    while (!(found = s_file_says (logs[0], expected) || s_file_says (logs[1], expected)) &&
+           test_processes_now_ms () < deadline)
+        usleep (50000);
     ck_assert_msg (found, "no worker.log says '%s'", expected);
+    ck_assert (s_file_says ("supervisor-0.log", expected));
+    ck_assert (!s_file_says ("supervisor-0.log", "workers will run as root"));
     for (int slot = 0; slot < 2; slot++)
         ck_assert_int_le (cluster_harness_worker_pid (s_cluster, 0, slot), 0);
     free (package);
