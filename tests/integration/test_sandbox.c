@@ -312,6 +312,17 @@ main (void)
 {
     if (geteuid () != 0)
         return zk_server_skip ("test_sandbox", "the sandbox tests switch users: they need root");
+#ifdef __SANITIZE_ADDRESS__
+    //  In an AddressSanitizer build (nimbus and the package alike), the
+    //  allocator that reaches the memory limit otherwise hangs in its own
+    //  error report (seen: the prisoner waiting on a futex until the
+    //  validation timeout); with this it returns NULL as malloc would.
+    const char *asan = getenv ("ASAN_OPTIONS");
+    char options[1024];
+    snprintf (options, sizeof options, "%s%sallocator_may_return_null=1", asan ? asan : "",
+              asan && *asan ? ":" : "");
+    setenv ("ASAN_OPTIONS", options, 1);
+#endif
     const char *dir = test_processes_suite_dir ("test_sandbox");
     //  Nimbus as nobody, and workers as the test's account, reach the
     //  clusters' directories inside.
