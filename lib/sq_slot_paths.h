@@ -8,6 +8,9 @@
       workers/<port>/slot       what that worker runs: topology name, id, executors
       workers/<port>/heartbeat  rewritten by that worker; its mtime is the heartbeat
       workers/<port>/worker.log the worker's stdout and stderr, appended
+      workers/<port>/package.so, config.json
+                                copies for a worker run as its submitter
+                                (supervisor.run.worker.as.user)
 
     It lives in lib/ because both sides use it: the supervisor lays the
     files out and the worker writes its own, so they agree on the paths.

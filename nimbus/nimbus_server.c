@@ -48,6 +48,7 @@ struct _nimbus_server_t {
     zmq_pollitem_t zk_item;      //  ZooKeeper event descriptor
     int64_t max_package;         //  nimbus.package.max.bytes
     int validation_timeout_ms;   //  nimbus.validation.timeout.secs, in ms
+    nimbus_sandbox_t *sandbox;   //  the walls around validations
     uint64_t requests;           //  requests received
     uint64_t malformed;          //  requests that broke the protocol
     int64_t malformed_second;    //  the second malformed_logged counts in
@@ -144,8 +145,9 @@ static int
 s_start_validation (nimbus_server_t *self, nimbus_topology_t *topology, const sq_config_t *config)
 {
     char *path = nimbus_store_path (self->store, nimbus_topology_id (topology));
-    int rc =
-        path ? nimbus_topology_validate (topology, path, config, self->validation_timeout_ms) : -1;
+    int rc = path ? nimbus_topology_validate (topology, path, config, self->sandbox,
+                                              self->validation_timeout_ms)
+                  : -1;
     zstr_free (&path);
     return rc;
 }
@@ -1351,6 +1353,12 @@ nimbus_server_new (const sq_config_t *config)
     self->max_package = sq_config_int (config, "nimbus.package.max.bytes", 100 << 20);
     int64_t validation_secs = sq_config_int (config, "nimbus.validation.timeout.secs", 30);
     self->validation_timeout_ms = (int) (validation_secs > 0 ? validation_secs * 1000 : 1000);
+    self->sandbox = nimbus_sandbox_new (config);
+    if (!self->sandbox) {
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
+    zsys_info ("nimbus: %s", nimbus_sandbox_summary (self->sandbox));
     int64_t timeout_secs = sq_config_int (config, "nimbus.task.timeout.secs", 5);
     int64_t monitor_secs = sq_config_int (config, "nimbus.monitor.freq.secs", 1);
 
@@ -1428,6 +1436,7 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     nimbus_cluster_destroy (&self->cluster);
     nimbus_monitor_destroy (&self->monitor);
     nimbus_store_destroy (&self->store);
+    nimbus_sandbox_destroy (&self->sandbox);
     sq_config_destroy (&self->config);
     zstr_free (&self->endpoint);
     free (self);

@@ -160,12 +160,12 @@ s_on_validator_timeout (zloop_t *loop, int timer_id, void *arg)
 
 int
 nimbus_topology_validate (nimbus_topology_t *self, const char *path, const sq_config_t *config,
-                          int timeout_ms)
+                          nimbus_sandbox_t *sandbox, int timeout_ms)
 {
     assert (self);
     assert (path);
     assert (!self->validator);
-    self->validator = nimbus_validator_new (path, config);
+    self->validator = nimbus_validator_new (path, config, sandbox);
     if (!self->validator)
         return -1;
     self->validator_item =

@@ -67,12 +67,12 @@ int nimbus_topology_message_timeout (nimbus_topology_t *self);
 //  Set that timeout (read from the topology's record at adoption).
 void nimbus_topology_set_message_timeout (nimbus_topology_t *self, int secs);
 
-//  Start validating the package at path with config (copied) in a child;
-//  the handler hears NIMBUS_TOPOLOGY_VALIDATED when it ends, or when
-//  timeout_ms passed (the child is then killed). Returns 0, or -1 with
-//  sq_last_error() set.
+//  Start validating the package at path with config (copied) in a child
+//  inside sandbox (nimbus_validator_new); the handler hears
+//  NIMBUS_TOPOLOGY_VALIDATED when it ends, or when timeout_ms passed (the
+//  child is then killed). Returns 0, or -1 with sq_last_error() set.
 int nimbus_topology_validate (nimbus_topology_t *self, const char *path, const sq_config_t *config,
-                              int timeout_ms);
+                              nimbus_sandbox_t *sandbox, int timeout_ms);
 //  The validation under way or just ended, or NULL. Borrowed: valid until
 //  nimbus_topology_stop_validation.
 nimbus_validator_t *nimbus_topology_validator (nimbus_topology_t *self);

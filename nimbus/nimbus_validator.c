@@ -1,5 +1,6 @@
 /*  nimbus_validator - validates a topology package in a child process */
 #include "nimbus_validator.h"
+#include "nimbus_sandbox.h"
 #include "nimbus_scheduler.h"
 #include "sq_cluster_state.h"
 #include "sq_config.h"
@@ -14,7 +15,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,25 +33,11 @@ struct _nimbus_validator_t {
     json_t *components;       //  when valid: the checked component kinds and inputs
     int workers;              //  when valid: effective topology.workers
     int message_timeout_secs; //  when valid: effective topology.message.timeout.secs
+    char *scratch;            //  the child's scratch directory, removed at the end
 };
 
 //  ---------------------------------------------------------------------
 //  The child
-
-//  Write all of text to fd.
-static void
-s_write_all (int fd, const char *text)
-{
-    size_t size = strlen (text), done = 0;
-    while (done < size) {
-        ssize_t written = write (fd, text + done, size - done);
-        if (written < 0 && errno == EINTR)
-            continue;
-        if (written < 0)
-            return;
-        done += (size_t) written;
-    }
-}
 
 //  Each component's kind and inputs, by component id (for the REST API's
 //  spouts, bolts and visualization). NULL when out of memory.
@@ -116,12 +102,12 @@ s_child_answer (const sq_topology_t *topology, const sq_config_t *config)
     return answer;
 }
 
-//  Validate and answer on fd; never returns.
+//  Validate and answer on fd (in the sandbox's prisoner, arg being the
+//  submit's config); never returns.
 static void
-s_child (int fd, const char *path, const sq_config_t *config)
+s_child (int fd, const char *path, void *arg)
 {
-    prctl (PR_SET_PDEATHSIG, SIGKILL);
-    alarm (S_CHILD_ALARM_SECS);
+    const sq_config_t *config = arg;
     json_t *answer = NULL;
     sq_package_t *package = sq_package_open (path);
     sq_topology_t *topology = package ? sq_package_build (package, config) : NULL;
@@ -131,7 +117,7 @@ s_child (int fd, const char *path, const sq_config_t *config)
         answer = json_pack ("{s:s}", "error", sq_last_error ());
     char *text = answer ? json_dumps (answer, JSON_COMPACT) : NULL;
     if (text)
-        s_write_all (fd, text);
+        nimbus_sandbox_write (fd, text);
     //  _exit: no atexit handlers, no destructors of the package or of
     //  the libraries whose threads stayed behind in the parent.
     SQ_COVERAGE_FLUSH ();
@@ -142,34 +128,42 @@ s_child (int fd, const char *path, const sq_config_t *config)
 //  The parent
 
 nimbus_validator_t *
-nimbus_validator_new (const char *path, const sq_config_t *config)
+nimbus_validator_new (const char *path, const sq_config_t *config, nimbus_sandbox_t *sandbox)
 {
     assert (path);
     assert (config);
+    assert (sandbox);
     nimbus_validator_t *self = calloc (1, sizeof (nimbus_validator_t));
     if (!self) {
         sq_error_set ("out of memory");
         return NULL;
     }
     self->fd = -1;
-    int fds[2];
-    if (pipe2 (fds, O_CLOEXEC)) {
-        sq_error_set ("cannot start a validation: pipe: %s", strerror (errno));
+    self->scratch = nimbus_sandbox_make_scratch (sandbox);
+    if (!self->scratch) {
         free (self);
         return NULL;
     }
+    int fds[2];
+    if (pipe2 (fds, O_CLOEXEC)) {
+        sq_error_set ("cannot start a validation: pipe: %s", strerror (errno));
+        nimbus_validator_destroy (&self);
+        return NULL;
+    }
+    pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid < 0) {
         sq_error_set ("cannot start a validation: fork: %s", strerror (errno));
         close (fds[0]);
         close (fds[1]);
-        free (self);
+        nimbus_validator_destroy (&self);
         return NULL;
     }
     if (pid == 0) {
         SQ_COVERAGE_FORKED ();
         close (fds[0]);
-        s_child (fds[1], path, config);
+        alarm (S_CHILD_ALARM_SECS);
+        nimbus_sandbox_run (sandbox, parent, self->scratch, fds[1], path, s_child, (void *) config);
     }
     close (fds[1]);
     fcntl (fds[0], F_SETFL, fcntl (fds[0], F_GETFL) | O_NONBLOCK);
@@ -185,8 +179,12 @@ s_reap (nimbus_validator_t *self, bool kill_first)
     int status = 0;
     if (self->pid <= 0)
         return status;
-    if (kill_first)
+    //  The child leads its own process group: end the group, the
+    //  package's own children with it.
+    if (kill_first) {
+        kill (-self->pid, SIGKILL);
         kill (self->pid, SIGKILL);
+    }
     //  A child that closed its pipe is usually exiting: give it a moment
     //  to finish before killing it.
     pid_t rc = 0;
@@ -196,6 +194,7 @@ s_reap (nimbus_validator_t *self, bool kill_first)
             zclock_sleep (1);
     }
     if (rc <= 0) {
+        kill (-self->pid, SIGKILL);
         kill (self->pid, SIGKILL);
         while (waitpid (self->pid, &status, 0) < 0 && errno == EINTR)
             ;
@@ -218,6 +217,8 @@ nimbus_validator_destroy (nimbus_validator_t **self_p)
     free (self->error);
     json_decref (self->executors);
     json_decref (self->components);
+    nimbus_sandbox_remove_scratch (self->scratch);
+    zstr_free (&self->scratch);
     free (self);
     *self_p = NULL;
 }

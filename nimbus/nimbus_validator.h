@@ -13,9 +13,11 @@
     DESIGN: the validation is asynchronous so that nimbus's loop keeps
     serving: the caller polls nimbus_validator_fd with its sockets, calls
     nimbus_validator_read whenever it is readable until it reports the end,
-    and kills validations that outlive their deadline. The child only uses
-    its own memory after fork (no sockets, no ZooKeeper), leaves with
-    _exit, and dies with nimbus (PR_SET_PDEATHSIG).
+    and kills validations that outlive their deadline. The child builds
+    the sandbox's walls (nimbus_sandbox: another user, namespaces, limits,
+    Landlock, a scratch directory) and loads the package in a grandchild;
+    it only uses its own memory after fork (no sockets, no ZooKeeper),
+    leaves with _exit, and dies with nimbus (PR_SET_PDEATHSIG).
 
     The child's answer on the pipe is one JSON object:
       {"executors": [{"component": "split", "first_task": 3, "last_task": 4}, ...],
@@ -27,6 +29,7 @@
 #ifndef NIMBUS_VALIDATOR_H_INCLUDED
 #define NIMBUS_VALIDATOR_H_INCLUDED
 
+#include "nimbus_sandbox.h"
 #include "squall.h"
 
 #include <jansson.h>
@@ -35,9 +38,11 @@
 typedef struct _nimbus_validator_t nimbus_validator_t;
 
 //  Start validating the package at path with the submit-time config
-//  (copied into the child) in a new child process. NULL with
-//  sq_last_error() set when no child could be started. Caller owns.
-nimbus_validator_t *nimbus_validator_new (const char *path, const sq_config_t *config);
+//  (copied into the child) in a new child process, inside sandbox
+//  (borrowed; used only now). NULL with sq_last_error() set when no child
+//  could be started. Caller owns.
+nimbus_validator_t *nimbus_validator_new (const char *path, const sq_config_t *config,
+                                          nimbus_sandbox_t *sandbox);
 //  Kill the child if it still runs, reap it, free everything. NULL-safe;
 //  nulls the caller's pointer.
 void nimbus_validator_destroy (nimbus_validator_t **self_p);

@@ -1,6 +1,7 @@
 /*  supervisor_assignments - which worker each slot of this supervisor runs */
 #include "supervisor_assignments.h"
 #include "sq_assignment.h"
+#include "sq_config.h"
 #include "sq_topology_record.h"
 #include "sq_error.h"
 #include "sq_slot_paths.h"
@@ -26,6 +27,7 @@ s_slot_clear (supervisor_slot_t *slot)
     free (slot->topology_name);
     free (slot->topology_id);
     free (slot->checksum);
+    free (slot->submitter);
     free (slot->executors);
     int port = slot->port;
     memset (slot, 0, sizeof *slot);
@@ -224,6 +226,10 @@ s_apply_assignment (supervisor_assignments_t *self, const char *name,
             slot->topology_name = strdup (name);
             slot->topology_id = strdup (assignment->topology_id);
             slot->checksum = strdup (record->package_checksum);
+            //  Written by nimbus at submit: the same for the whole id.
+            const char *submitter =
+                sq_config_string (record->config, "topology.submitter.user", NULL);
+            slot->submitter = submitter ? strdup (submitter) : NULL;
             slot->generation = assignment->generation;
             slot->executors = sq_assignment_worker_executors_text (worker);
             if (!slot->topology_name || !slot->topology_id || !slot->checksum || !slot->executors) {

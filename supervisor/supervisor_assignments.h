@@ -39,6 +39,7 @@ typedef struct {
     int64_t generation;  //  generation of the assignment
     char *executors;     //  the slot's executors (sq_assignment_worker_executors_text)
     char *checksum;      //  package checksum from the topology record
+    char *submitter;     //  its config's topology.submitter.user, or NULL
 } supervisor_slot_t;
 
 typedef struct _supervisor_assignments_t supervisor_assignments_t;

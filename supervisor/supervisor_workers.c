@@ -1,8 +1,10 @@
 /*  supervisor_workers - the worker processes of a supervisor's slots */
 #include "supervisor_workers.h"
+#include "sq_child.h"
 #include "sq_coverage.h"
 #include "sq_error.h"
 #include "sq_slot_paths.h"
+#include "sq_user.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -39,6 +41,8 @@ typedef struct {
     char *want_id;        //  its topology id
     char *want_executors; //  its executors (sq_assignment_worker_executors_text)
     char *want_package;   //  its package file, NULL while not downloaded
+    char *want_user;      //  its topology.submitter.user, or NULL
+    char *refused;        //  why the wanted worker cannot start (logged once), or NULL
     s_state_t state;      //  the process's life
     pid_t pid;            //  process id, 0 when idle
     char *name;           //  topology the process runs
@@ -68,6 +72,7 @@ struct _supervisor_workers_t {
     int64_t shutdown_ms;       //  supervisor.worker.shutdown.sleep.secs
     int64_t monitor_ms;        //  supervisor.monitor.frequency.secs
     int64_t next_monitor;      //  monotonic ms of the next heartbeat check
+    bool as_user;              //  supervisor.run.worker.as.user: workers run as their submitter
 };
 
 static int64_t
@@ -98,6 +103,8 @@ s_slot_forget_want (s_slot_t *slot)
 {
     zstr_free (&slot->want_name);
     zstr_free (&slot->want_id);
+    zstr_free (&slot->want_user);
+    zstr_free (&slot->refused);
     zstr_free (&slot->want_package);
     zstr_free (&slot->want_executors);
 }
@@ -123,6 +130,17 @@ supervisor_workers_new (const sq_config_t *config, const char *supervisor_id, co
     self->timeout_ms = s_seconds_ms (config, "supervisor.worker.timeout.secs", 5, 1);
     self->shutdown_ms = s_seconds_ms (config, "supervisor.worker.shutdown.sleep.secs", 3, 0);
     self->monitor_ms = s_seconds_ms (config, "supervisor.monitor.frequency.secs", 1, 1);
+    self->as_user = sq_config_bool (config, "supervisor.run.worker.as.user", false);
+    if (self->as_user && geteuid () != 0)
+        zsys_warning ("supervisor=%s supervisor.run.worker.as.user is set but the supervisor "
+                      "is not root: it cannot switch users, and will start no worker",
+                      supervisor_id);
+    else if (!self->as_user && geteuid () == 0)
+        zsys_warning ("supervisor=%s runs as root without supervisor.run.worker.as.user: "
+                      "workers will run as root, and so will every package submitted to the "
+                      "cluster; set supervisor.run.worker.as.user or run the supervisor as "
+                      "an unprivileged user",
+                      supervisor_id);
     bool ok = self->supervisor_id && self->command && self->config_path && self->slots;
     for (size_t i = 0; ok && i < port_count; i++) {
         s_slot_t *slot = &self->slots[i];
@@ -335,15 +353,17 @@ supervisor_workers_want (supervisor_workers_t *self, int port, const supervisor_
     }
     if (s_same (slot->want_name, want->topology_name) &&
         s_same (slot->want_id, want->topology_id) &&
-        s_same (slot->want_executors, want->executors) && s_same (slot->want_package, package))
+        s_same (slot->want_executors, want->executors) && s_same (slot->want_package, package) &&
+        s_same (slot->want_user, want->submitter))
         return;
     s_slot_forget_want (slot);
     slot->want_name = strdup (want->topology_name);
     slot->want_id = strdup (want->topology_id);
     slot->want_executors = strdup (want->executors);
     slot->want_package = package ? strdup (package) : NULL;
+    slot->want_user = want->submitter ? strdup (want->submitter) : NULL;
     if (!slot->want_name || !slot->want_id || !slot->want_executors ||
-        (package && !slot->want_package)) {
+        (package && !slot->want_package) || (want->submitter && !slot->want_user)) {
         zsys_error ("supervisor=%s port=%d out of memory", self->supervisor_id, port);
         s_slot_forget_want (slot);
     }
@@ -398,18 +418,17 @@ s_record_worker (supervisor_workers_t *self, s_slot_t *slot)
 //  for coverage builds' counters: libgcov writes files with malloc and
 //  stdio, which glibc makes usable again in a forked child).
 static void
-s_child (int null_fd, int log_fd, const char *command, char **argv, const char *failure)
+s_child (int null_fd, int log_fd, const char *command, char **argv, const char *failure,
+         const sq_user_t *user)
 {
     setpgid (0, 0);
-    struct sigaction action;
-    memset (&action, 0, sizeof action);
-    action.sa_handler = SIG_DFL;
-    for (int signal = 1; signal < NSIG; signal++)
-        if (signal != SIGKILL && signal != SIGSTOP)
-            sigaction (signal, &action, NULL);
-    sigset_t none;
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
+    if (user && sq_user_become (user) != 0) {
+        const char *why = "supervisor: cannot switch the worker to its submitter's user\n";
+        ssize_t ignored = write (log_fd, why, strlen (why));
+        (void) ignored;
+        _exit (126);
+    }
+    sq_child_reset_signals ();
     if (dup2 (null_fd, 0) < 0 || dup2 (log_fd, 1) < 0 || dup2 (log_fd, 2) < 0)
         _exit (127);
 #ifdef SYS_close_range
@@ -428,6 +447,99 @@ s_child (int null_fd, int log_fd, const char *command, char **argv, const char *
     _exit (127);
 }
 
+//  The wanted worker of the slot cannot start, because why: say so once,
+//  in the supervisor's log and in the slot's worker.log.
+static void
+s_refuse (supervisor_workers_t *self, s_slot_t *slot, const char *why)
+{
+    if (s_same (slot->refused, why))
+        return;
+    zstr_free (&slot->refused);
+    slot->refused = strdup (why);
+    zsys_error ("supervisor=%s port=%d refuses to start a worker for topology=%s id=%s: %s",
+                self->supervisor_id, slot->port, slot->want_name, slot->want_id, why);
+    int fd = open (slot->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd >= 0) {
+        dprintf (fd, "---- supervisor=%s refuses to start a worker for topology=%s id=%s: %s\n",
+                 self->supervisor_id, slot->want_name, slot->want_id, why);
+        close (fd);
+    }
+}
+
+//  Copies the file at from to a new file at to (replacing it) that only
+//  user may read. 0, or -1 with the error set.
+static int
+s_copy_for (const char *from, const char *to, const sq_user_t *user)
+{
+    int in = open (from, O_RDONLY | O_CLOEXEC);
+    unlink (to);
+    int out = open (to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+    char buffer[65536];
+    ssize_t got = in >= 0 && out >= 0 ? 0 : -1;
+    while (got >= 0 && (got = read (in, buffer, sizeof buffer)) > 0)
+        if (write (out, buffer, (size_t) got) != got)
+            got = -1;
+    int rc = got == 0 && fchown (out, sq_user_uid (user), sq_user_gid (user)) == 0 ? 0 : -1;
+    if (rc)
+        sq_error_set ("cannot copy %s to %s for user %s: %s", from, to, sq_user_name (user),
+                      strerror (errno));
+    if (in >= 0)
+        close (in);
+    if (out >= 0)
+        close (out);
+    return rc;
+}
+
+//  With supervisor.run.worker.as.user: the account the slot's worker runs
+//  as, its package and config copied into the slot's directory for it
+//  (the copies' paths in *package_p and *config_p, caller frees), and its
+//  heartbeat file made its own. NULL, the slot refused, when the topology
+//  names no account the supervisor may switch to.
+static sq_user_t *
+s_prepare_user (supervisor_workers_t *self, s_slot_t *slot, char **package_p, char **config_p)
+{
+    char *why = NULL;
+    sq_user_t *user = NULL;
+    if (geteuid () != 0)
+        why = zsys_sprintf ("supervisor.run.worker.as.user is set but the supervisor is not "
+                            "root, so it cannot switch users");
+    else if (!slot->want_user || !*slot->want_user)
+        why = zsys_sprintf ("the topology's config has no topology.submitter.user to run it as "
+                            "(supervisor.run.worker.as.user is set)");
+    else if (!(user = sq_user_lookup (slot->want_user)))
+        why = zsys_sprintf ("topology.submitter.user '%s' is not a user of this machine",
+                            slot->want_user);
+    else if (sq_user_uid (user) == 0)
+        why = zsys_sprintf ("topology.submitter.user '%s' is root: no worker runs as root "
+                            "under supervisor.run.worker.as.user",
+                            slot->want_user);
+    *package_p = why ? NULL : sq_slot_paths_worker_file (self->config, slot->port, "package.so");
+    *config_p = why ? NULL : sq_slot_paths_worker_file (self->config, slot->port, "config.json");
+    if (!why && (!*package_p || !*config_p))
+        why = zsys_sprintf ("out of memory");
+    if (!why && (s_copy_for (slot->want_package, *package_p, user) ||
+                 s_copy_for (self->config_path, *config_p, user)))
+        why = zsys_sprintf ("%s", sq_last_error ());
+    //  The worker rewrites its heartbeat in place: the file is its own,
+    //  the directory stays the supervisor's (a directory the worker owned
+    //  would let it swap the supervisor's files for links).
+    int heartbeat = why ? -1
+                        : open (slot->heartbeat_path,
+                                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (!why && (heartbeat < 0 || fchown (heartbeat, sq_user_uid (user), sq_user_gid (user))))
+        why = zsys_sprintf ("cannot make %s: %s", slot->heartbeat_path, strerror (errno));
+    if (heartbeat >= 0)
+        close (heartbeat);
+    if (why) {
+        s_refuse (self, slot, why);
+        zstr_free (&why);
+        zstr_free (package_p);
+        zstr_free (config_p);
+        sq_user_destroy (&user);
+    }
+    return user;
+}
+
 //  Starts the slot's wanted worker. Returns 0 or -1 (logged; retried later).
 static int
 s_start (supervisor_workers_t *self, s_slot_t *slot)
@@ -439,14 +551,30 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
     }
     //  A heartbeat of the previous worker must not count for this one.
     unlink (slot->heartbeat_path);
-    int log_fd = open (slot->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    char *package = NULL, *config = NULL;
+    sq_user_t *user = self->as_user ? s_prepare_user (self, slot, &package, &config) : NULL;
+    if (self->as_user && !user)
+        return -1;
+    zstr_free (&slot->refused);
+    int log_fd =
+        open (slot->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     int null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
     char port_text[16];
     snprintf (port_text, sizeof port_text, "%d", slot->port);
-    char *argv[] = {self->command,       "--config", self->config_path, "--topology",
-                    slot->want_name,     "--id",     slot->want_id,     "--supervisor",
-                    self->supervisor_id, "--port",   port_text,         "--package",
-                    slot->want_package,  NULL};
+    char *argv[] = {self->command,
+                    "--config",
+                    config ? config : self->config_path,
+                    "--topology",
+                    slot->want_name,
+                    "--id",
+                    slot->want_id,
+                    "--supervisor",
+                    self->supervisor_id,
+                    "--port",
+                    port_text,
+                    "--package",
+                    package ? package : slot->want_package,
+                    NULL};
     char *failure =
         zsys_sprintf ("supervisor: cannot execute worker command '%s'\n", self->command);
     pid_t pid = -1;
@@ -467,7 +595,7 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
         pid = fork ();
         if (pid == 0) {
             SQ_COVERAGE_FORKED ();
-            s_child (null_fd, log_fd, self->command, argv, failure);
+            s_child (null_fd, log_fd, self->command, argv, failure, user);
         }
         if (pid < 0)
             zsys_error ("supervisor=%s port=%d cannot fork a worker: %s", self->supervisor_id,
@@ -478,6 +606,11 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
     if (null_fd >= 0)
         close (null_fd);
     free (failure);
+    zstr_free (&package);
+    zstr_free (&config);
+    bool as_user = user != NULL;
+    uid_t uid = user ? sq_user_uid (user) : geteuid ();
+    sq_user_destroy (&user);
     if (pid < 0)
         return -1;
     //  Also here, so the group exists before we signal it; fails harmlessly
@@ -491,9 +624,10 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
     slot->launched = zclock_mono ();
     slot->timed_out = false;
     s_record_worker (self, slot);
-    zsys_info ("supervisor=%s port=%d started worker pid=%d topology=%s id=%s executors=%s",
+    zsys_info ("supervisor=%s port=%d started worker pid=%d topology=%s id=%s executors=%s "
+               "uid=%u%s",
                self->supervisor_id, slot->port, (int) pid, slot->want_name, slot->want_id,
-               slot->want_executors);
+               slot->want_executors, (unsigned) uid, as_user ? " (topology.submitter.user)" : "");
     return 0;
 }
 

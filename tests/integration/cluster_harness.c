@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ struct _cluster_harness_t {
     int slots;                                                 //  slots per supervisor
     char *zk_digest;         //  "user:password" of ZooKeeper auth, NULL without
     char nimbus_local[4096]; //  nimbus's storm.local.dir
+    char *nimbus_user; //  user nimbus runs as (cluster_harness_options_t), or NULL
 };
 
 //  The harness alive in this process, destroyed at exit if a failed test
@@ -152,8 +154,17 @@ cluster_harness_start_nimbus (cluster_harness_t *self)
     char *binary = cluster_harness_build_path ("nimbus/nimbus");
     char log[4200];
     snprintf (log, sizeof log, "%s/nimbus.log", self->dir);
+    struct passwd *entry = self->nimbus_user ? getpwnam (self->nimbus_user) : NULL;
+    char reuid[64], regid[64];
+    snprintf (reuid, sizeof reuid, "--reuid=%u", entry ? (unsigned) entry->pw_uid : 0U);
+    snprintf (regid, sizeof regid, "--regid=%u", entry ? (unsigned) entry->pw_gid : 0U);
+    char tmpdir[4200];
+    snprintf (tmpdir, sizeof tmpdir, "TMPDIR=%s/nimbus-local", self->dir);
+    char *as_user[] = {"/usr/bin/env", tmpdir,           "/usr/bin/setpriv",  reuid,
+                       regid,          "--clear-groups", "--pdeathsig=KILL",  "--",
+                       binary,         "--config",       self->nimbus_config, NULL};
     char *argv[] = {binary, "--config", self->nimbus_config, NULL};
-    self->nimbus = binary ? s_spawn (log, argv) : -1;
+    self->nimbus = binary ? s_spawn (log, self->nimbus_user ? as_user : argv) : -1;
     free (binary);
     return self->nimbus > 0 ? 0 : -1;
 }
@@ -222,9 +233,28 @@ cluster_harness_new (int supervisors, int slots)
     return cluster_harness_new_with (supervisors, slots, &options);
 }
 
+//  Lets user run nimbus in dir: reach dir, own nimbus's local dir.
+static int
+s_prepare_nimbus_user (const char *dir, const char *user)
+{
+    struct passwd *entry = getpwnam (user);
+    char local[4200];
+    snprintf (local, sizeof local, "%s/nimbus-local", dir);
+    if (!entry || chmod (dir, 0711) != 0 || mkdir (local, 0700) != 0 ||
+        chown (local, entry->pw_uid, entry->pw_gid) != 0) {
+        fprintf (stderr, "cluster_harness: cannot prepare %s for user %s: %s\n", local, user,
+                 entry ? strerror (errno) : "no such user");
+        return -1;
+    }
+    return 0;
+}
+
 cluster_harness_t *
 cluster_harness_new_with (int supervisors, int slots, const cluster_harness_options_t *options)
 {
+    cluster_harness_options_t none = {0};
+    if (!options)
+        options = &none;
     if (supervisors > HARNESS_MAX_SUPERVISORS || slots > HARNESS_MAX_SLOTS)
         return NULL;
     cluster_harness_t *self = calloc (1, sizeof (cluster_harness_t));
@@ -237,6 +267,11 @@ cluster_harness_new_with (int supervisors, int slots, const cluster_harness_opti
     }
     self->dir = strdup (dir);
     self->slots = slots;
+    self->nimbus_user = options->nimbus_user ? strdup (options->nimbus_user) : NULL;
+    if (self->nimbus_user && s_prepare_nimbus_user (self->dir, self->nimbus_user)) {
+        cluster_harness_destroy (&self);
+        return NULL;
+    }
     self->zookeeper = zk_server_new (self->dir);
     if (!self->zookeeper) {
         cluster_harness_destroy (&self);
@@ -264,8 +299,9 @@ cluster_harness_new_with (int supervisors, int slots, const cluster_harness_opti
     char json[8192];
     snprintf (self->nimbus_config, sizeof self->nimbus_config, "%s/nimbus.json", self->dir);
     snprintf (self->nimbus_local, sizeof self->nimbus_local, "%s/nimbus-local", self->dir);
-    snprintf (json, sizeof json, "{%s, \"storm.local.dir\": \"%s\", \"ui.port\": %d}\n", common,
-              self->nimbus_local, self->ui_port);
+    snprintf (json, sizeof json, "{%s, \"storm.local.dir\": \"%s\", \"ui.port\": %d%s%s}\n", common,
+              self->nimbus_local, self->ui_port, options->nimbus_config ? ", " : "",
+              options->nimbus_config ? options->nimbus_config : "");
     int rc = self->zk ? s_write_config (self->nimbus_config, json) : -1;
     if (rc == 0)
         rc = cluster_harness_start_nimbus (self);
@@ -285,8 +321,10 @@ cluster_harness_new_with (int supervisors, int slots, const cluster_harness_opti
         }
         snprintf (json, sizeof json,
                   "{%s, \"storm.local.dir\": \"%s\", \"supervisor.slots.ports\": [%s], "
-                  "\"supervisor.worker.command\": \"%s\"}\n",
-                  common, supervisor->local_dir, ports, worker ? worker : "squall-worker");
+                  "\"supervisor.worker.command\": \"%s\"%s%s}\n",
+                  common, supervisor->local_dir, ports, worker ? worker : "squall-worker",
+                  options->supervisor_config ? ", " : "",
+                  options->supervisor_config ? options->supervisor_config : "");
         rc = s_write_config (supervisor->config, json);
         if (rc == 0)
             rc = s_start_supervisor (self, index);
@@ -328,6 +366,7 @@ cluster_harness_destroy (cluster_harness_t **self_p)
         fprintf (stderr, "cluster_harness: could not remove %s\n", self->dir);
     free (self->dir);
     free (self->zk_digest);
+    free (self->nimbus_user);
     free (self);
     *self_p = NULL;
 }

@@ -23,6 +23,9 @@ typedef struct {
     bool zk_auth; //  ZooKeeper digest auth: a random user:password in <dir>/zk-auth (0600)
                   //  named by every daemon's config, so every Squall znode is private
     int zk_session_timeout_ms; //  storm.zookeeper.session.timeout of the daemons, 0: default
+    const char *nimbus_config; //  more members of nimbus's JSON config ("\"k\": v, ..."), or NULL
+    const char *supervisor_config; //  more members of each supervisor's config, or NULL
+    const char *nimbus_user; //  run nimbus as this user (setpriv; the test must be root), or NULL
 } cluster_harness_options_t;
 
 //  Start ZooKeeper, nimbus and `supervisors` supervisors of `slots` slots
