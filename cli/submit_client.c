@@ -32,6 +32,13 @@ submit_client_new (const char *endpoint, int timeout_ms)
     return self;
 }
 
+int
+submit_client_set_curve (submit_client_t *self, const sq_curve_t *curve)
+{
+    assert (self);
+    return sq_control_set_curve (self->control, curve);
+}
+
 void
 submit_client_destroy (submit_client_t **self_p)
 {

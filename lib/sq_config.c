@@ -102,6 +102,16 @@ static const sq_config_key_t s_keys[] = {
      "bytes an HTTP connection may use for its request line and headers"},
     {"ui.max.request.bytes", SQ_CONFIG_INT, "16384",
      "largest HTTP request body accepted, in bytes"},
+    {"squall.curve.secret.key.file", SQ_CONFIG_STRING, "",
+     "this process's own CURVE secret certificate; empty means no CURVE"},
+    {"squall.curve.server.public.key.file", SQ_CONFIG_STRING, "",
+     "nimbus's public CURVE certificate, for nimbus's clients"},
+    {"squall.curve.allowed.dir", SQ_CONFIG_STRING, "",
+     "directory of the public certificates nimbus accepts"},
+    {"squall.insecure", SQ_CONFIG_BOOL, "false",
+     "let a daemon bind a non-loopback address without keys"},
+    {"storm.messaging.max.message.bytes", SQ_CONFIG_INT, "16777216",
+     "largest message a worker accepts from another worker, in bytes"},
 };
 
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
