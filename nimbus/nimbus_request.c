@@ -28,6 +28,7 @@
 struct _nimbus_request_t {
     zframe_t *routing_id;           //  the sender's routing id
     char *sender;                   //  the routing id in hex, for logs
+    char *user_id;                  //  the peer's CURVE public key (User-Id), or NULL
     bool delimiter;                 //  the sender sent an empty delimiter frame (REQ)
     json_t *body;                   //  the JSON object, NULL when there was none
     json_t *number;                 //  the "request" number to echo, or NULL
@@ -329,6 +330,10 @@ nimbus_request_decode (zmsg_t **msg_p)
     //  Routing ids are short unless a peer sent nonsense; logs stay short.
     if (self->sender && strlen (self->sender) > S_MAX_SENDER)
         strcpy (self->sender + S_MAX_SENDER - 3, "...");
+    //  libzmq marks every frame of a CURVE peer with its User-Id.
+    const char *user_id = zmsg_first (msg) ? zframe_meta (zmsg_first (msg), "User-Id") : NULL;
+    if (user_id && *user_id)
+        self->user_id = strdup (user_id);
     if (self->routing_id)
         s_decode (self, msg);
     else
@@ -347,6 +352,7 @@ nimbus_request_destroy (nimbus_request_t **self_p)
     zframe_destroy (&self->routing_id);
     zframe_destroy (&self->fields.package);
     zstr_free (&self->sender);
+    zstr_free (&self->user_id);
     json_decref (self->body);
     free (self->error);
     zstr_free (&self->metrics_refused);
@@ -373,6 +379,13 @@ nimbus_request_verb_name (nimbus_request_t *self)
 {
     assert (self);
     return self->verb_name;
+}
+
+const char *
+nimbus_request_user_id (nimbus_request_t *self)
+{
+    assert (self);
+    return self->user_id;
 }
 
 const char *

@@ -11,6 +11,8 @@
 #include "nimbus_validator.h"
 #include "sq_cluster_config.h"
 #include "sq_config.h"
+#include "sq_curve.h"
+#include "sq_curve_auth.h"
 #include "sq_error.h"
 #include "sq_ids.h"
 #include "sq_sha256.h"
@@ -22,6 +24,8 @@
 
 #define S_RETRY_MS 1000          //  delay before retrying a removal ZooKeeper refused
 #define S_MALFORMED_LOG_LIMIT 10 //  most malformed requests logged in one second
+#define S_REFUSED_LOG_MAX 1024   //  peers whose refused heartbeats are logged one by one
+#define S_JSON_ROOM (1 << 20)    //  bytes a submit may have beyond its package
 
 typedef struct _nimbus_server_t nimbus_server_t;
 
@@ -45,6 +49,11 @@ struct _nimbus_server_t {
     uint64_t stale_heartbeats;   //  heartbeats of slots not assigned
     nimbus_http_t *http;         //  Storm's UI REST API, or NULL when off
     int64_t started;             //  unix time (seconds) nimbus started
+    sq_curve_t *curve;           //  own CURVE keys, or NULL when unsecured
+    sq_curve_auth_t *auth;       //  who may connect, or NULL when unsecured
+    zhashx_t *topology_keys;     //  topology id -> its zcert_t key pair (secured)
+    uint64_t heartbeats_refused; //  heartbeats not signed by their topology's key
+    zhashx_t *refused_logged;    //  User-Ids whose refused heartbeats were logged
 };
 
 static void s_on_topology (nimbus_topology_t *topology, nimbus_topology_event_t event, void *arg);
@@ -69,11 +78,65 @@ s_topology_new (nimbus_server_t *self, const char *name, const char *id)
     return topology;
 }
 
-//  Forget a topology's state (destroys it).
+//  ---------------------------------------------------------------------
+//  Topology keys: each topology of a secured nimbus has a CURVE key pair
+//  its workers use towards nimbus and among themselves.
+
+//  Allow a topology key pair (taken) and keep it.
+static int
+s_key_keep (nimbus_server_t *self, const char *id, zcert_t **cert_p)
+{
+    char *name = zsys_sprintf ("topology/%s", id);
+    int rc = name ? sq_curve_auth_allow (self->auth, zcert_public_txt (*cert_p), name)
+                  : sq_error_set ("out of memory");
+    free (name);
+    if (rc == 0 && zhashx_insert (self->topology_keys, id, *cert_p) == 0)
+        *cert_p = NULL;
+    zcert_destroy (cert_p);
+    return rc;
+}
+
+//  Make and store the key pair of a new topology. 0 or -1.
+static int
+s_key_make (nimbus_server_t *self, const char *id)
+{
+    if (!self->curve)
+        return 0;
+    zcert_t *cert = zcert_new ();
+    if (!cert)
+        return sq_error_set ("cannot make a key pair for topology %s", id);
+    zcert_set_meta (cert, "name", "topology/%s", id);
+    if (nimbus_store_put_key (self->store, id, cert)) {
+        zcert_destroy (&cert);
+        return -1;
+    }
+    return s_key_keep (self, id, &cert);
+}
+
+//  Load the stored key pair of an adopted topology.
+static void
+s_key_adopt (nimbus_server_t *self, const char *name, const char *id)
+{
+    if (!self->curve || zhashx_lookup (self->topology_keys, id))
+        return;
+    zcert_t *cert = nimbus_store_get_key (self->store, id);
+    if (!cert || s_key_keep (self, id, &cert))
+        zsys_error ("topology=%s id=%s: no CURVE key pair (%s): its workers cannot reach this "
+                    "secured nimbus; kill and submit it again",
+                    name, id, cert ? sq_last_error () : "none stored");
+}
+
+//  Forget a topology's state (destroys it) and its key.
 static void
 s_topology_forget (nimbus_server_t *self, nimbus_topology_t *topology)
 {
-    zhashx_delete (self->topologies, nimbus_topology_id (topology));
+    const char *id = nimbus_topology_id (topology);
+    zcert_t *cert = self->curve ? zhashx_lookup (self->topology_keys, id) : NULL;
+    if (cert) {
+        sq_curve_auth_forget (self->auth, zcert_public_txt (cert));
+        zhashx_delete (self->topology_keys, id);
+    }
+    zhashx_delete (self->topologies, id);
 }
 
 //  The state of the topology named name, pending submissions included.
@@ -316,7 +379,7 @@ s_submit (nimbus_server_t *self, nimbus_request_t **request_p)
     size_t size = zframe_size (fields->package);
     if (nimbus_store_put (self->store, topology_id, zframe_data (fields->package), size,
                           nimbus_topology_checksum (topology)) ||
-        s_start_validation (self, topology, config)) {
+        s_key_make (self, topology_id) || s_start_validation (self, topology, config)) {
         nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
         nimbus_store_remove (self->store, topology_id);
         sq_config_destroy (&config);
@@ -624,6 +687,14 @@ s_download (nimbus_server_t *self, nimbus_request_t *request)
         return;
     }
     json_t *reply = json_pack ("{s:s}", "checksum", checksum);
+    //  The topology's key pair goes to its supervisors with the package,
+    //  only ever over CURVE.
+    zcert_t *key = nimbus_request_user_id (request) && self->topology_keys
+                       ? zhashx_lookup (self->topology_keys, id) : NULL;
+    if (reply && key)
+        json_object_update_new (reply, json_pack ("{s:s, s:s}", "topology_public_key",
+                                                  zcert_public_txt (key), "topology_secret_key",
+                                                  zcert_secret_txt (key)));
     nimbus_request_reply (request, self->router, &reply, package, size);
     free (package);
 }
@@ -631,10 +702,38 @@ s_download (nimbus_server_t *self, nimbus_request_t *request)
 static void s_log_malformed (nimbus_server_t *self, nimbus_request_t *request,
                              const char *error);
 
+//  On a secured nimbus a heartbeat for topology T counts only when it
+//  came with T's key. Returns true when it refused (counted, logged once
+//  per peer).
+static bool
+s_heartbeat_refused (nimbus_server_t *self, nimbus_request_t *request)
+{
+    if (!self->curve)
+        return false;
+    const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    zcert_t *key = zhashx_lookup (self->topology_keys, fields->id);
+    const char *user_id = nimbus_request_user_id (request);
+    if (key && user_id && strcmp (user_id, zcert_public_txt (key)) == 0)
+        return false;
+    self->heartbeats_refused++;
+    const char *peer = user_id ? user_id : "(none)";
+    if (!zhashx_lookup (self->refused_logged, peer) &&
+        zhashx_size (self->refused_logged) < S_REFUSED_LOG_MAX) {
+        zhashx_insert (self->refused_logged, peer, "");
+        zsys_warning ("heartbeat refused: key %s is not the key of topology id=%.200s "
+                      "worker=%.200s:%d heartbeats_refused=%llu",
+                      peer, fields->id, fields->supervisor, fields->port,
+                      (unsigned long long) self->heartbeats_refused);
+    }
+    return true;
+}
+
 static void
 s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
 {
     const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    if (s_heartbeat_refused (self, request))
+        return;
     if (fields->metrics_refused) {
         self->malformed++;
         s_log_malformed (self, request, fields->metrics_refused);
@@ -674,6 +773,8 @@ s_view (nimbus_server_t *self, nimbus_rest_view_t *view)
         .requests = self->requests,
         .malformed = self->malformed,
         .stale_heartbeats = self->stale_heartbeats,
+        .heartbeats_refused = self->heartbeats_refused,
+        .connections_refused = self->auth ? sq_curve_auth_refused (self->auth) : 0,
         .http_requests = self->http ? nimbus_http_requests (self->http) : 0,
     };
 }
@@ -892,6 +993,7 @@ s_adopt (nimbus_server_t *self, const sq_topology_record_t *record)
         zsys_error ("topology=%s: out of memory", record->name);
         return;
     }
+    s_key_adopt (self, record->name, record->id);
     nimbus_topology_set_message_timeout (
         topology, (int) sq_config_int (record->config, "topology.message.timeout.secs", 30));
     if (record->status == SQ_TOPOLOGY_KILLED) {
@@ -1024,6 +1126,32 @@ s_on_zookeeper (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 //  ---------------------------------------------------------------------
 //  Construction
 
+//  Load the keys and start the authenticator, or check that running
+//  without may be allowed. 0 or -1 with the error set.
+static int
+s_secure (nimbus_server_t *self)
+{
+    const sq_config_t *config = self->config;
+    if (sq_curve_from_config (config, false, &self->curve))
+        return -1;
+    if (sq_curve_check_secure (config, "nimbus", sq_config_string (config, "nimbus.host", ""),
+                               self->curve != NULL))
+        return -1;
+    if (!self->curve)
+        return 0;
+    const char *allowed = sq_config_string (config, "squall.curve.allowed.dir", "");
+    if (!allowed || !*allowed)
+        return sq_error_set ("squall.curve.secret.key.file is set but squall.curve.allowed.dir "
+                             "is not: nimbus would accept no user nor supervisor");
+    self->auth = sq_curve_auth_new (allowed, "nimbus");
+    self->topology_keys = zhashx_new ();
+    self->refused_logged = zhashx_new ();
+    if (!self->auth || !self->topology_keys || !self->refused_logged)
+        return self->auth ? sq_error_set ("out of memory") : -1;
+    zhashx_set_destructor (self->topology_keys, (zhashx_destructor_fn *) zcert_destroy);
+    return 0;
+}
+
 nimbus_server_t *
 nimbus_server_new (const sq_config_t *config)
 {
@@ -1050,6 +1178,10 @@ nimbus_server_new (const sq_config_t *config)
     int64_t timeout_secs = sq_config_int (config, "nimbus.task.timeout.secs", 5);
     int64_t monitor_secs = sq_config_int (config, "nimbus.monitor.freq.secs", 1);
 
+    if (s_secure (self)) {
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
     self->store = nimbus_store_new (sq_config_string (config, "storm.local.dir", "storm-local"));
     self->monitor = nimbus_monitor_new (timeout_secs * 1000, zclock_mono ());
     self->cluster = self->store ? nimbus_cluster_new (config) : NULL;
@@ -1075,9 +1207,13 @@ nimbus_server_new (const sq_config_t *config)
     }
     zsock_set_linger (self->router, 0);
     zsock_set_sndtimeo (self->router, 0);
-    zsock_set_maxmsgsize (
-        self->router,
-        (int) (self->max_package < (INT32_MAX / 2) ? 2 * self->max_package : INT32_MAX));
+    //  The largest legitimate frame is a submit's package; its JSON frame
+    //  is small. A larger frame disconnects its sender at its header.
+    zsock_set_maxmsgsize (self->router, (int) (self->max_package < INT32_MAX - S_JSON_ROOM
+                                                   ? self->max_package + S_JSON_ROOM
+                                                   : INT32_MAX));
+    if (self->curve)
+        sq_curve_apply_server (self->curve, self->router);
     if (zsock_bind (self->router, "%s", self->endpoint) < 0) {
         sq_error_set ("cannot listen on %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
         nimbus_server_destroy (&self);
@@ -1093,7 +1229,8 @@ nimbus_server_new (const sq_config_t *config)
         return NULL;
     }
     zloop_reader_set_tolerant (self->loop, self->router);
-    zsys_info ("nimbus listening on %s", self->endpoint);
+    zsys_info ("nimbus listening on %s (%s)", self->endpoint,
+               self->curve ? "CURVE: authenticated and encrypted" : "plain: no CURVE keys");
     s_start_http (self);
     return self;
 }
@@ -1114,6 +1251,10 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     nimbus_cluster_destroy (&self->cluster);
     nimbus_monitor_destroy (&self->monitor);
     nimbus_store_destroy (&self->store);
+    zhashx_destroy (&self->topology_keys);
+    zhashx_destroy (&self->refused_logged);
+    sq_curve_auth_destroy (&self->auth);
+    sq_curve_destroy (&self->curve);
     sq_config_destroy (&self->config);
     zstr_free (&self->endpoint);
     free (self);
@@ -1126,9 +1267,11 @@ nimbus_server_run (nimbus_server_t *self)
     assert (self);
     int rc = zloop_start (self->loop);
     zsys_info ("nimbus stopping requests=%llu malformed=%llu stale_heartbeats=%llu "
-               "http_requests=%llu",
+               "heartbeats_refused=%llu connections_refused=%llu http_requests=%llu",
                (unsigned long long) self->requests, (unsigned long long) self->malformed,
                (unsigned long long) self->stale_heartbeats,
+               (unsigned long long) self->heartbeats_refused,
+               (unsigned long long) (self->auth ? sq_curve_auth_refused (self->auth) : 0),
                (unsigned long long) (self->http ? nimbus_http_requests (self->http) : 0));
     return rc < 0 ? -1 : 0;
 }

@@ -1,5 +1,7 @@
 /*  supervisor_workers - the worker processes of a supervisor's slots */
 #include "supervisor_workers.h"
+#include "supervisor_packages.h"
+#include "sq_curve.h"
 #include "sq_coverage.h"
 #include "sq_error.h"
 #include "sq_slot_paths.h"
@@ -428,11 +430,31 @@ s_child (int null_fd, int log_fd, const char *command, char **argv, const char *
     _exit (127);
 }
 
+//  Give the worker its topology's key pair: <worker dir>/topology.key_secret
+//  (0600) from the copy beside the package, or no file when the package
+//  has none (an unsecured cluster). 0 or -1 with the error set.
+static int
+s_give_key (s_slot_t *slot)
+{
+    char *source = supervisor_packages_key_path (slot->want_package);
+    char *target = zsys_sprintf ("%s/topology.key_secret", slot->directory);
+    int rc = source && target ? 0 : sq_error_set ("out of memory");
+    if (rc == 0 && access (source, F_OK) == 0) {
+        zcert_t *cert = sq_curve_load_cert (source, true);
+        rc = cert ? sq_curve_save_secret (cert, target) : -1;
+        zcert_destroy (&cert);
+    } else if (rc == 0 && unlink (target) != 0 && errno != ENOENT)
+        rc = sq_error_set ("cannot remove '%s': %s", target, strerror (errno));
+    free (source);
+    free (target);
+    return rc;
+}
+
 //  Starts the slot's wanted worker. Returns 0 or -1 (logged; retried later).
 static int
 s_start (supervisor_workers_t *self, s_slot_t *slot)
 {
-    if (sq_slot_paths_make_dirs (slot->directory)) {
+    if (sq_slot_paths_make_dirs (slot->directory) || s_give_key (slot)) {
         zsys_error ("supervisor=%s port=%d cannot start worker: %s", self->supervisor_id,
                     slot->port, sq_last_error ());
         return -1;
