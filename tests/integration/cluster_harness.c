@@ -1,5 +1,8 @@
 /*  cluster_harness - a whole Squall cluster on this machine, for tests */
 #include "cluster_harness.h"
+#include "sq_control.h"
+#include "sq_config.h"
+#include "sq_curve.h"
 #include "sq_error.h"
 #include "squall.h"
 #include "test_processes.h"
@@ -42,6 +45,8 @@ struct _cluster_harness_t {
     harness_supervisor_t supervisors[HARNESS_MAX_SUPERVISORS]; //  the supervisors
     int supervisor_count;                                      //  how many
     int slots;                                                 //  slots per supervisor
+    bool secure;              //  CURVE on every link, keys under <dir>/keys
+    char client_config[4096]; //  storm-submit's --config when secure
 };
 
 //  The harness alive in this process, destroyed at exit if a failed test
@@ -184,8 +189,46 @@ s_wait_registered (cluster_harness_t *self, int n)
     return -1;
 }
 
+//  Make the key pair of principal name in <dir>/keys, its public cert
+//  also in <dir>/allowed when allowed. Returns the config keys naming
+//  them (secret and nimbus's public), for a JSON object (caller frees),
+//  or NULL.
+static char *
+s_make_key (cluster_harness_t *self, const char *name, bool allowed)
+{
+    char *keys = zsys_sprintf ("%s/keys", self->dir);
+    if (!keys || sq_curve_keygen (keys, name)) {
+        fprintf (stderr, "cluster_harness: %s\n", sq_last_error ());
+        free (keys);
+        return NULL;
+    }
+    int rc = 0;
+    if (allowed) {
+        char *from = zsys_sprintf ("%s/%s", keys, name);
+        char *to = zsys_sprintf ("%s/allowed/%s", self->dir, name);
+        zcert_t *cert = from ? sq_curve_load_cert (from, false) : NULL;
+        rc = cert && to ? zcert_save_public (cert, to) : -1;
+        zcert_destroy (&cert);
+        free (from);
+        free (to);
+    }
+    char *json = rc ? NULL
+                    : zsys_sprintf (", \"squall.curve.secret.key.file\": \"%s/%s_secret\", "
+                                    "\"squall.curve.server.public.key.file\": \"%s/nimbus\", "
+                                    "\"squall.curve.allowed.dir\": \"%s/allowed\"",
+                                    keys, name, keys, self->dir);
+    free (keys);
+    return json;
+}
+
 cluster_harness_t *
 cluster_harness_new (int supervisors, int slots)
+{
+    return cluster_harness_new_with (supervisors, slots, false);
+}
+
+cluster_harness_t *
+cluster_harness_new_with (int supervisors, int slots, bool secure)
 {
     if (supervisors > HARNESS_MAX_SUPERVISORS || slots > HARNESS_MAX_SLOTS)
         return NULL;
@@ -199,6 +242,17 @@ cluster_harness_new (int supervisors, int slots)
     }
     self->dir = strdup (dir);
     self->slots = slots;
+    self->secure = secure;
+    char allowed[1100];
+    snprintf (allowed, sizeof allowed, "%s/allowed", dir);
+    //  Config keys of nimbus, of the client ("operator"), of a supervisor.
+    char *nimbus_keys = NULL, *client_keys = NULL, *supervisor_keys = NULL;
+    if (secure && (mkdir (allowed, 0700) || !(nimbus_keys = s_make_key (self, "nimbus", false)) ||
+                   !(client_keys = s_make_key (self, "operator", true)))) {
+        free (nimbus_keys);
+        cluster_harness_destroy (&self);
+        return NULL;
+    }
     self->zookeeper = zk_server_new (self->dir);
     if (!self->zookeeper) {
         cluster_harness_destroy (&self);
@@ -213,12 +267,17 @@ cluster_harness_new (int supervisors, int slots)
               "\"storm.zookeeper.root\": \"/storm\", \"nimbus.host\": \"127.0.0.1\", "
               "\"nimbus.port\": %d, \"storm.local.hostname\": \"127.0.0.1\"",
               zk_server_port (self->zookeeper), self->nimbus_port);
-    char json[8192];
+    char json[16384];
     snprintf (self->nimbus_config, sizeof self->nimbus_config, "%s/nimbus.json", self->dir);
     snprintf (json, sizeof json,
-              "{%s, \"storm.local.dir\": \"%s/nimbus-local\", \"ui.port\": %d}\n", common,
-              self->dir, self->ui_port);
+              "{%s, \"storm.local.dir\": \"%s/nimbus-local\", \"ui.port\": %d%s}\n", common,
+              self->dir, self->ui_port, nimbus_keys ? nimbus_keys : "");
     int rc = self->zk ? s_write_config (self->nimbus_config, json) : -1;
+    if (rc == 0 && secure) {
+        snprintf (self->client_config, sizeof self->client_config, "%s/client.json", self->dir);
+        snprintf (json, sizeof json, "{%s}\n", client_keys + 2);
+        rc = s_write_config (self->client_config, json);
+    }
     if (rc == 0)
         rc = cluster_harness_start_nimbus (self);
     char *worker = cluster_harness_build_path ("squall-worker");
@@ -235,17 +294,26 @@ cluster_harness_new (int supervisors, int slots)
             snprintf (ports + strlen (ports), sizeof ports - strlen (ports), "%s%d",
                       slot ? "," : "", supervisor->ports[slot]);
         }
+        free (supervisor_keys);
+        supervisor_keys = secure ? s_make_key (self, supervisor->id, true) : NULL;
+        if (secure && !supervisor_keys)
+            rc = -1;
         snprintf (json, sizeof json,
                   "{%s, \"storm.local.dir\": \"%s\", \"supervisor.slots.ports\": [%s], "
-                  "\"supervisor.worker.command\": \"%s\"}\n",
-                  common, supervisor->local_dir, ports, worker ? worker : "squall-worker");
-        rc = s_write_config (supervisor->config, json);
+                  "\"supervisor.worker.command\": \"%s\"%s}\n",
+                  common, supervisor->local_dir, ports, worker ? worker : "squall-worker",
+                  supervisor_keys ? supervisor_keys : "");
+        if (rc == 0)
+            rc = s_write_config (supervisor->config, json);
         if (rc == 0)
             rc = s_start_supervisor (self, index);
         if (rc == 0)
             self->supervisor_count++;
     }
     free (worker);
+    free (nimbus_keys);
+    free (client_keys);
+    free (supervisor_keys);
     if (rc == 0)
         rc = s_wait_registered (self, supervisors);
     if (rc) {
@@ -301,10 +369,11 @@ cluster_harness_cli (cluster_harness_t *self, char **output_p, const char *const
     char *binary = cluster_harness_build_path ("storm-submit");
     char nimbus[64];
     snprintf (nimbus, sizeof nimbus, "127.0.0.1:%d", self->nimbus_port);
-    char *argv[64] = {binary, "--nimbus", nimbus};
-    int argc = 3;
-    while (argc < 63 && args[argc - 3])
-        argv[argc] = (char *) args[argc - 3], argc++;
+    char *argv[64] = {binary, "--nimbus", nimbus, "--config", self->client_config};
+    int first = self->secure ? 5 : 3;
+    int argc = first;
+    while (argc < 63 && args[argc - first])
+        argv[argc] = (char *) args[argc - first], argc++;
     argv[argc] = NULL;
     char log[4200];
     snprintf (log, sizeof log, "%s/cli-%ld.out", self->dir, (long) random ());
@@ -373,6 +442,24 @@ int
 cluster_harness_nimbus_port (cluster_harness_t *self)
 {
     return self->nimbus_port;
+}
+
+sq_control_t *
+cluster_harness_control (cluster_harness_t *self)
+{
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", self->nimbus_port);
+    sq_control_t *control = sq_control_new (endpoint);
+    if (!control || !self->secure)
+        return control;
+    sq_config_t *config = sq_config_load_file (self->client_config);
+    sq_curve_t *curve = NULL;
+    if (!config || sq_curve_from_config (config, true, &curve) ||
+        sq_control_set_curve (control, curve))
+        sq_control_destroy (&control);
+    sq_curve_destroy (&curve);
+    sq_config_destroy (&config);
+    return control;
 }
 
 int

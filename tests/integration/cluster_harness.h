@@ -12,6 +12,7 @@
 #ifndef CLUSTER_HARNESS_H_INCLUDED
 #define CLUSTER_HARNESS_H_INCLUDED
 
+#include "sq_control.h"
 #include "sq_zk.h"
 #include <stdbool.h>
 #include <sys/types.h>
@@ -22,6 +23,11 @@ typedef struct _cluster_harness_t cluster_harness_t;
 //  each, and wait until every supervisor has registered. NULL (with the
 //  reason on stderr) on failure. Caller owns.
 cluster_harness_t *cluster_harness_new (int supervisors, int slots);
+//  The same; with secure, every link runs CURVE (doc/security.md): key
+//  pairs for nimbus, each supervisor and the principal "operator" (the
+//  one storm-submit and cluster_harness_control use) in <dir>/keys, the
+//  public certs nimbus accepts in <dir>/allowed.
+cluster_harness_t *cluster_harness_new_with (int supervisors, int slots, bool secure);
 //  Kill everything, remove the directory, free. NULL-safe.
 void cluster_harness_destroy (cluster_harness_t **self_p);
 //  The temporary directory (tests may put their files there).
@@ -47,6 +53,9 @@ const char *cluster_harness_supervisor_id (cluster_harness_t *self, int index);
 pid_t cluster_harness_worker_pid (cluster_harness_t *self, int index, int slot);
 //  Port of slot number `slot` of supervisor index.
 int cluster_harness_slot_port (cluster_harness_t *self, int index, int slot);
+//  A control client of nimbus, keyed as "operator" on a secure cluster.
+//  NULL when out of memory or the keys cannot be read. Caller owns.
+sq_control_t *cluster_harness_control (cluster_harness_t *self);
 //  Port nimbus listens on.
 int cluster_harness_nimbus_port (cluster_harness_t *self);
 //  Port of nimbus's HTTP server (Storm's UI REST API, /metrics).
