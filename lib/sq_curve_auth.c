@@ -15,6 +15,8 @@ typedef struct {
     char *label;              //  process name for log lines
     _Atomic uint64_t refused; //  handshakes refused (written by the actor)
     _Atomic bool started;     //  the actor bound the ZAP endpoint
+    _Atomic uint64_t failed;      //  handshakes failed on watched sockets
+    _Atomic uint64_t disconnects; //  connections ended on watched sockets
 } s_shared_t;
 
 struct _sq_curve_auth_t {
@@ -31,7 +33,28 @@ typedef struct {
     zhashx_t *keys;          //  run-time key -> principal name
     zhashx_t *logged;        //  refused keys already logged
     bool logged_overflowed;  //  said that further refusals go unlogged
+    zpoller_t *poller;       //  pipe, handler and the monitors
+    zlist_t *monitors;       //  zsock_t: events of the watched sockets
 } s_actor_t;
+
+//  Count one event of a watched socket: two frames, the first the event
+//  number (16 bits) and its value (32 bits), the second the endpoint.
+static void
+s_monitor_event (s_actor_t *self, zsock_t *monitor)
+{
+    zmsg_t *event = zmsg_recv (monitor);
+    zframe_t *frame = event ? zmsg_first (event) : NULL;
+    if (frame && zframe_size (frame) == 6) {
+        uint16_t number;
+        memcpy (&number, zframe_data (frame), sizeof number);
+        if (number & (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH))
+            atomic_fetch_add (&self->shared->failed, 1);
+        if (number & ZMQ_EVENT_DISCONNECTED)
+            atomic_fetch_add (&self->shared->disconnects, 1);
+    }
+    zmsg_destroy (&event);
+}
 
 //  Encode one ZMTP property (RFC 37 metadata) into buffer, which has
 //  room. Returns its size.
@@ -150,6 +173,15 @@ s_command (s_actor_t *self)
     else if (command && strcmp (command, "ALLOW") == 0 && key && name) {
         zhashx_update (self->keys, key, name);
         zsock_signal (self->pipe, 0);
+    } else if (command && strcmp (command, "WATCH") == 0 && key) {
+        //  key is the monitor's endpoint here.
+        zsock_t *monitor = zsock_new_pair (NULL);
+        if (monitor && zsock_connect (monitor, "%s", key) == 0 &&
+            zpoller_add (self->poller, monitor) == 0)
+            zlist_append (self->monitors, monitor);
+        else
+            zsock_destroy (&monitor);
+        zsock_signal (self->pipe, 0);
     } else if (command && strcmp (command, "FORGET") == 0 && key) {
         zhashx_delete (self->keys, key);
         zhashx_delete (self->logged, key);
@@ -180,15 +212,22 @@ s_actor (zsock_t *pipe, void *arg)
               zsock_bind (self.handler, S_ZAP_ENDPOINT) == 0;
     atomic_store (&self.shared->started, ok);
     zsock_signal (pipe, 0);
-    zpoller_t *poller = ok ? zpoller_new (pipe, self.handler, NULL) : NULL;
-    while (poller) {
-        void *which = zpoller_wait (poller, -1);
+    self.monitors = zlist_new ();
+    self.poller = ok && self.monitors ? zpoller_new (pipe, self.handler, NULL) : NULL;
+    while (self.poller) {
+        void *which = zpoller_wait (self.poller, -1);
         if (which == self.handler)
             s_authenticate (&self);
-        else if (which != pipe || s_command (&self))
+        else if (which && which != pipe)
+            s_monitor_event (&self, which);
+        else if (!which || s_command (&self))
             break;
     }
-    zpoller_destroy (&poller);
+    zpoller_destroy (&self.poller);
+    for (zsock_t *monitor = self.monitors ? zlist_first (self.monitors) : NULL; monitor;
+         monitor = zlist_next (self.monitors))
+        zsock_destroy (&monitor);
+    zlist_destroy (&self.monitors);
     if (ok)
         zsock_unbind (self.handler, S_ZAP_ENDPOINT);
     zsock_destroy (&self.handler);
@@ -208,6 +247,8 @@ sq_curve_auth_new (const char *directory, const char *label)
     }
     atomic_init (&self->state.refused, 0);
     atomic_init (&self->state.started, false);
+    atomic_init (&self->state.failed, 0);
+    atomic_init (&self->state.disconnects, 0);
     self->state.label = strdup (label);
     self->state.directory = directory ? strdup (directory) : NULL;
     if (self->state.label && (!directory || self->state.directory))
@@ -260,4 +301,35 @@ sq_curve_auth_refused (sq_curve_auth_t *self)
 {
     assert (self);
     return atomic_load (&self->state.refused);
+}
+
+int
+sq_curve_auth_watch (sq_curve_auth_t *self, zsock_t *sock)
+{
+    assert (self);
+    assert (sock);
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "inproc://sq-curve-auth-watch-%p", (void *) sock);
+    if (zmq_socket_monitor (zsock_resolve (sock), endpoint,
+                            ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED) != 0)
+        return sq_error_set ("cannot watch a socket: %s", zmq_strerror (zmq_errno ()));
+    if (zstr_sendx (self->actor, "WATCH", endpoint, NULL) || zsock_wait (self->actor))
+        return sq_error_set ("the CURVE authenticator is gone");
+    return 0;
+}
+
+uint64_t
+sq_curve_auth_handshakes_failed (sq_curve_auth_t *self)
+{
+    assert (self);
+    return atomic_load (&self->state.failed);
+}
+
+uint64_t
+sq_curve_auth_disconnects (sq_curve_auth_t *self)
+{
+    assert (self);
+    return atomic_load (&self->state.disconnects);
 }

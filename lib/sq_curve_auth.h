@@ -10,8 +10,11 @@
 
     DESIGN: a zactor bound to inproc://zeromq.zap.01 (RFC 27), so one per
     process (one ZeroMQ context). The owner changes the run-time keys
-    through the actor's pipe, and reads the refusal count, an atomic the
-    actor alone writes.
+    through the actor's pipe, and reads the counts, atomics the actor
+    alone writes. The actor also reads the event monitors of the sockets
+    it is asked to watch (zmq_socket_monitor), to count failed handshakes
+    (which clients without keys cause before any ZAP request) and dropped
+    connections.
 */
 #ifndef SQ_CURVE_AUTH_H_INCLUDED
 #define SQ_CURVE_AUTH_H_INCLUDED
@@ -34,7 +37,18 @@ void sq_curve_auth_destroy (sq_curve_auth_t **self_p);
 int sq_curve_auth_allow (sq_curve_auth_t *self, const char *public_key, const char *name);
 //  Stop allowing a key allow added (directory keys stay).
 void sq_curve_auth_forget (sq_curve_auth_t *self, const char *public_key);
-//  Handshakes refused so far. Any thread.
+//  Handshakes refused so far (keys not allowed). Any thread.
 uint64_t sq_curve_auth_refused (sq_curve_auth_t *self);
+//  Count the failed handshakes and ended connections of sock (a server
+//  socket of the owner's thread; call before it is handed to another).
+//  Returns 0, or -1 with sq_last_error() set.
+int sq_curve_auth_watch (sq_curve_auth_t *self, zsock_t *sock);
+//  Handshakes that failed on watched sockets: clients without keys, with
+//  another mechanism or a key not allowed. Any thread.
+uint64_t sq_curve_auth_handshakes_failed (sq_curve_auth_t *self);
+//  Connections of watched sockets that ended: peers that left, and peers
+//  dropped for a message over the socket's size limit or a broken
+//  protocol. Any thread.
+uint64_t sq_curve_auth_disconnects (sq_curve_auth_t *self);
 
 #endif

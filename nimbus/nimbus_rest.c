@@ -1309,8 +1309,10 @@ nimbus_rest_metrics (const nimbus_rest_view_t *view)
               "Heartbeats refused: not sent with their topology's CURVE key.",
               view->heartbeats_refused);
     s_metric (out, "squall_nimbus_connections_refused_total", "counter",
-              "CURVE handshakes refused: the client's key is not allowed.",
+              "Handshakes refused: clients without keys or with a key not allowed.",
               view->connections_refused);
+    s_metric (out, "squall_nimbus_disconnects_total", "counter",
+              "Control connections that ended, oversized messages included.", view->disconnects);
     s_metric (out, "squall_nimbus_http_requests_total", "counter",
               "HTTP requests nimbus answered before this one.", view->http_requests);
 

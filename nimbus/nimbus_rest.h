@@ -164,7 +164,8 @@ typedef struct {
     uint64_t malformed;        //  control requests that broke the protocol
     uint64_t stale_heartbeats; //  heartbeats of slots not assigned
     uint64_t heartbeats_refused;  //  heartbeats without their topology's key
-    uint64_t connections_refused; //  CURVE handshakes with a key not allowed
+    uint64_t connections_refused; //  CURVE handshakes that failed (secured nimbus)
+    uint64_t disconnects;         //  control connections that ended (secured nimbus)
     uint64_t http_requests;    //  HTTP requests answered before this one
 } nimbus_rest_view_t;
 

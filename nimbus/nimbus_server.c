@@ -774,7 +774,8 @@ s_view (nimbus_server_t *self, nimbus_rest_view_t *view)
         .malformed = self->malformed,
         .stale_heartbeats = self->stale_heartbeats,
         .heartbeats_refused = self->heartbeats_refused,
-        .connections_refused = self->auth ? sq_curve_auth_refused (self->auth) : 0,
+        .connections_refused = self->auth ? sq_curve_auth_handshakes_failed (self->auth) : 0,
+        .disconnects = self->auth ? sq_curve_auth_disconnects (self->auth) : 0,
         .http_requests = self->http ? nimbus_http_requests (self->http) : 0,
     };
 }
@@ -1219,6 +1220,10 @@ nimbus_server_new (const sq_config_t *config)
         nimbus_server_destroy (&self);
         return NULL;
     }
+    if (self->auth && sq_curve_auth_watch (self->auth, self->router)) {
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
     self->zk_item = (zmq_pollitem_t){NULL, nimbus_cluster_fd (self->cluster), ZMQ_POLLIN, 0};
     if (zloop_reader (self->loop, self->router, s_on_request, self) ||
         zloop_poller (self->loop, &self->zk_item, s_on_zookeeper, self) ||
@@ -1271,7 +1276,7 @@ nimbus_server_run (nimbus_server_t *self)
                (unsigned long long) self->requests, (unsigned long long) self->malformed,
                (unsigned long long) self->stale_heartbeats,
                (unsigned long long) self->heartbeats_refused,
-               (unsigned long long) (self->auth ? sq_curve_auth_refused (self->auth) : 0),
+               (unsigned long long) (self->auth ? sq_curve_auth_handshakes_failed (self->auth) : 0),
                (unsigned long long) (self->http ? nimbus_http_requests (self->http) : 0));
     return rc < 0 ? -1 : 0;
 }

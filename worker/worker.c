@@ -158,6 +158,8 @@ s_start_executors (worker_t *self, sq_topology_t **topology_p)
     s_endpoints_destroy (&endpoints, task_count);
     free (local);
     sq_topology_destroy (topology_p);
+    if (rc == 0 && self->auth)
+        rc = worker_transfer_watch (self->transfer, self->auth);
     if (rc == 0)
         rc = worker_transfer_start (self->transfer, self->runtime);
     if (rc == 0) {
@@ -280,8 +282,11 @@ worker_destroy (worker_t **self_p)
     sq_zk_destroy (&self->zk);
     sq_control_destroy (&self->nimbus);
     if (self->auth)
-        zsys_info ("worker topology=%s port=%d: transfer connections refused=%llu", self->name,
-                   self->port, (unsigned long long) sq_curve_auth_refused (self->auth));
+        zsys_info ("worker topology=%s port=%d: transfer handshakes refused=%llu "
+                   "disconnects=%llu",
+                   self->name, self->port,
+                   (unsigned long long) sq_curve_auth_handshakes_failed (self->auth),
+                   (unsigned long long) sq_curve_auth_disconnects (self->auth));
     sq_curve_auth_destroy (&self->auth);
     sq_curve_destroy (&self->curve);
     sq_config_destroy (&self->config);

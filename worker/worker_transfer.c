@@ -1,6 +1,7 @@
 /*  worker_transfer - carries tuples between worker processes over ZeroMQ */
 #include "worker_transfer.h"
 #include "sq_curve.h"
+#include "sq_curve_auth.h"
 #include "sq_codec.h"
 #include "sq_config.h"
 #include "sq_error.h"
@@ -203,6 +204,14 @@ worker_transfer_new (const char *endpoint, const char *const *task_endpoints, in
         return NULL;
     }
     return self;
+}
+
+int
+worker_transfer_watch (worker_transfer_t *self, sq_curve_auth_t *auth)
+{
+    assert (self);
+    assert (!self->started);
+    return sq_curve_auth_watch (auth, self->pull);
 }
 
 int

@@ -33,6 +33,7 @@
 
 typedef struct _worker_transfer_t worker_transfer_t;
 typedef struct _sq_curve_t sq_curve_t;
+typedef struct _sq_curve_auth_t sq_curve_auth_t;
 
 //  Counters of a transfer; read from any thread.
 typedef struct {
@@ -53,6 +54,10 @@ typedef struct {
 worker_transfer_t *worker_transfer_new (const char *endpoint, const char *const *task_endpoints,
                                         int task_count, const sq_config_t *config,
                                         const sq_curve_t *curve);
+//  Count the failed handshakes and dropped connections of the bound
+//  socket in auth (sq_curve_auth_watch); before worker_transfer_start.
+//  Returns 0 or -1 with sq_last_error() set.
+int worker_transfer_watch (worker_transfer_t *self, sq_curve_auth_t *auth);
 //  Follow a new assignment that leaves this worker's executors where they
 //  are: task_endpoints as for new (the same task_count; the same tasks
 //  local). Messages for a moved task go to its new worker from now on;
