@@ -6,7 +6,8 @@
     is refused and counted. A principal nimbus knows cannot forge the
     heartbeat of a topology's worker: only that topology's key may send
     it; the refusal is counted in /metrics. The workers' own heartbeats,
-    sent with the topology key, keep being taken.
+    sent with the topology key, keep being taken. A stranger that knows a
+    worker's public key cannot connect to it.
 */
 #include "cluster_harness.h"
 #include "http_client.h"
@@ -190,6 +191,45 @@ START_TEST (test_forged_heartbeat_is_refused_and_counted)
     if (file)
         fclose (file);
     ck_assert_int_eq (lines, 1);
+
+    //  A stranger that knows the worker's public key (the topology's)
+    //  sends it frames: refused at the handshake, logged by the worker,
+    //  which keeps running.
+    int slot = cluster_harness_worker_pid (s_cluster, 0, 0) > 0 ? 0 : 1;
+    pid_t worker = cluster_harness_worker_pid (s_cluster, 0, slot);
+    ck_assert_int_gt (worker, 0);
+    port = cluster_harness_slot_port (s_cluster, 0, slot);
+    char key_path[4400];
+    snprintf (key_path, sizeof key_path, "%s/nimbus-local/nimbus/packages/%s.key_secret",
+              cluster_harness_dir (s_cluster), id);
+    zcert_t *topology_key = sq_curve_load_cert (key_path, true);
+    ck_assert_ptr_nonnull (topology_key);
+    zcert_t *stranger = zcert_new ();
+    zsock_t *push = zsock_new_push (NULL);
+    zsock_set_linger (push, 0);
+    zcert_apply (stranger, push);
+    zsock_set_curve_serverkey (push, zcert_public_txt (topology_key));
+    zsock_connect (push, "tcp://127.0.0.1:%d", port);
+    zsock_send (push, "b", "SQ\x01injected", (size_t) 11);
+    snprintf (log, sizeof log, "%s/supervisor-0-local/supervisor/workers/%d/worker.log",
+              cluster_harness_dir (s_cluster), port);
+    char needle[128];
+    snprintf (needle, sizeof needle, "connection refused: key %s", zcert_public_txt (stranger));
+    bool refused = false;
+    for (int waited = 0; waited < 100 && !refused; waited++) {
+        file = fopen (log, "r");
+        while (file && !refused && fgets (line, sizeof line, file))
+            refused = strstr (line, needle) != NULL;
+        if (file)
+            fclose (file);
+        if (!refused)
+            usleep (100000);
+    }
+    zsock_destroy (&push);
+    zcert_destroy (&stranger);
+    zcert_destroy (&topology_key);
+    ck_assert_msg (refused, "the worker did not log the refusal of the stranger's key");
+    ck_assert_int_eq (cluster_harness_worker_pid (s_cluster, 0, slot), worker);
 }
 END_TEST
 
