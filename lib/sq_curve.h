@@ -44,7 +44,8 @@ void sq_curve_apply_server (const sq_curve_t *self, zsock_t *sock);
 void sq_curve_apply_client (const sq_curve_t *self, zsock_t *sock);
 
 //  Load the certificate in path (a zcert file; for a _secret file both
-//  keys). need_secret: refuse a file without a secret key. NULL with
+//  keys; for DIR/NAME, DIR/NAME_secret when that exists, as zcert_load
+//  does). need_secret: refuse a file without a secret key. NULL with
 //  sq_last_error() naming the file. Caller owns.
 zcert_t *sq_curve_load_cert (const char *path, bool need_secret);
 //  Save a new key pair for principal name in directory (created 0700 if

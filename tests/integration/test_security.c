@@ -233,6 +233,50 @@ START_TEST (test_forged_heartbeat_is_refused_and_counted)
 }
 END_TEST
 
+//  Run binary with --config holding json (and extra arguments); its exit
+//  status, its output in output.
+static int
+s_run_daemon (const char *binary_name, const char *json, const char *extra, char *output,
+              size_t size)
+{
+    char config[4300];
+    snprintf (config, sizeof config, "%s/daemon.json", test_processes_suite_dir ("test_security"));
+    FILE *file = fopen (config, "w");
+    ck_assert_ptr_nonnull (file);
+    fputs (json, file);
+    fclose (file);
+    char *binary = cluster_harness_build_path (binary_name);
+    ck_assert_ptr_nonnull (binary);
+    char command[9000];
+    snprintf (command, sizeof command, "timeout 20 %s --config %s %s 2>&1", binary, config, extra);
+    free (binary);
+    FILE *pipe = popen (command, "r");
+    size_t got = pipe ? fread (output, 1, size - 1, pipe) : 0;
+    output[got] = 0;
+    int status = pipe ? pclose (pipe) : -1;
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+START_TEST (test_daemons_refuse_routable_addresses_without_keys)
+{
+    char json[2048], output[8192];
+    snprintf (json, sizeof json,
+              "{\"nimbus.host\": \"0.0.0.0\", \"nimbus.port\": %d, \"ui.port\": -1, "
+              "\"storm.local.dir\": \"%s/nimbus\"}\n",
+              test_processes_free_port (), test_processes_suite_dir ("test_security"));
+    ck_assert_int_eq (s_run_daemon ("nimbus/nimbus", json, "", output, sizeof output), 1);
+    ck_assert_msg (strstr (output, "not a loopback address, without keys"), "nimbus: %s", output);
+    snprintf (json, sizeof json,
+              "{\"storm.local.hostname\": \"10.1.2.3\", \"storm.local.dir\": "
+              "\"%s/supervisor\"}\n",
+              test_processes_suite_dir ("test_security"));
+    ck_assert_int_eq (
+        s_run_daemon ("supervisor/supervisor", json, "--id s1", output, sizeof output), 1);
+    ck_assert_msg (strstr (output, "not a loopback address, without keys"), "supervisor: %s",
+                   output);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -244,6 +288,9 @@ main (void)
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
     tcase_add_test (tcase, test_unkeyed_and_unknown_clients_get_nothing);
     tcase_add_test (tcase, test_forged_heartbeat_is_refused_and_counted);
+    suite_add_tcase (suite, tcase);
+    tcase = tcase_create ("defaults");
+    tcase_add_test (tcase, test_daemons_refuse_routable_addresses_without_keys);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
