@@ -180,8 +180,7 @@ sq_curve_keygen (const char *directory, const char *name)
     if (!public_path || !secret_path)
         rc = sq_error_set ("out of memory");
     else if (access (public_path, F_OK) == 0 || access (secret_path, F_OK) == 0)
-        rc = sq_error_set ("'%s' or its _secret file exists already; not overwritten",
-                           public_path);
+        rc = sq_error_set ("'%s' or its _secret file exists already; not overwritten", public_path);
     zcert_t *cert = rc == 0 ? zcert_new () : NULL;
     if (rc == 0 && !cert)
         rc = sq_error_set ("cannot make a key pair");
@@ -202,8 +201,7 @@ sq_curve_host_is_loopback (const char *host)
 {
     if (!host)
         return false;
-    if (strcmp (host, "localhost") == 0 || strcmp (host, "::1") == 0 ||
-        strcmp (host, "[::1]") == 0)
+    if (strcmp (host, "localhost") == 0 || strcmp (host, "::1") == 0 || strcmp (host, "[::1]") == 0)
         return true;
     //  127.0.0.0/8, written as a dotted quad of digits only.
     if (strncmp (host, "127.", 4) != 0)
@@ -219,8 +217,7 @@ sq_curve_host_is_loopback (const char *host)
 }
 
 int
-sq_curve_check_secure (const sq_config_t *config, const char *daemon, const char *host,
-                       bool keyed)
+sq_curve_check_secure (const sq_config_t *config, const char *daemon, const char *host, bool keyed)
 {
     assert (config);
     assert (daemon);

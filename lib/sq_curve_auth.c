@@ -11,10 +11,10 @@
 
 //  What the owner and the actor share.
 typedef struct {
-    char *directory;          //  allowed public certs, or NULL
-    char *label;              //  process name for log lines
-    _Atomic uint64_t refused; //  handshakes refused (written by the actor)
-    _Atomic bool started;     //  the actor bound the ZAP endpoint
+    char *directory;              //  allowed public certs, or NULL
+    char *label;                  //  process name for log lines
+    _Atomic uint64_t refused;     //  handshakes refused (written by the actor)
+    _Atomic bool started;         //  the actor bound the ZAP endpoint
     _Atomic uint64_t failed;      //  handshakes failed on watched sockets
     _Atomic uint64_t disconnects; //  connections ended on watched sockets
 } s_shared_t;
@@ -26,15 +26,15 @@ struct _sq_curve_auth_t {
 
 //  The actor's own state.
 typedef struct {
-    s_shared_t *shared;      //  owner's part
-    zsock_t *pipe;           //  commands from the owner
-    zsock_t *handler;        //  ZAP requests from libzmq
-    zcertstore_t *store;     //  the allowed directory, or NULL
-    zhashx_t *keys;          //  run-time key -> principal name
-    zhashx_t *logged;        //  refused keys already logged
-    bool logged_overflowed;  //  said that further refusals go unlogged
-    zpoller_t *poller;       //  pipe, handler and the monitors
-    zlist_t *monitors;       //  zsock_t: events of the watched sockets
+    s_shared_t *shared;     //  owner's part
+    zsock_t *pipe;          //  commands from the owner
+    zsock_t *handler;       //  ZAP requests from libzmq
+    zcertstore_t *store;    //  the allowed directory, or NULL
+    zhashx_t *keys;         //  run-time key -> principal name
+    zhashx_t *logged;       //  refused keys already logged
+    bool logged_overflowed; //  said that further refusals go unlogged
+    zpoller_t *poller;      //  pipe, handler and the monitors
+    zlist_t *monitors;      //  zsock_t: events of the watched sockets
 } s_actor_t;
 
 //  Count one event of a watched socket: two frames, the first the event
@@ -75,8 +75,8 @@ s_property (byte *buffer, const char *name, const char *value)
 
 //  Send the ZAP reply. user_id and name only when allowed.
 static void
-s_reply (s_actor_t *self, zframe_t *version, zframe_t *sequence, bool allowed,
-         const char *user_id, const char *name)
+s_reply (s_actor_t *self, zframe_t *version, zframe_t *sequence, bool allowed, const char *user_id,
+         const char *name)
 {
     zmsg_t *reply = zmsg_new ();
     if (!reply)
@@ -207,8 +207,7 @@ s_actor (zsock_t *pipe, void *arg)
     }
     if (self.shared->directory)
         self.store = zcertstore_new (self.shared->directory);
-    bool ok = self.handler && self.keys && self.logged &&
-              (!self.shared->directory || self.store) &&
+    bool ok = self.handler && self.keys && self.logged && (!self.shared->directory || self.store) &&
               zsock_bind (self.handler, S_ZAP_ENDPOINT) == 0;
     atomic_store (&self.shared->started, ok);
     zsock_signal (pipe, 0);

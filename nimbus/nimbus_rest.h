@@ -163,10 +163,13 @@ typedef struct {
     uint64_t requests;         //  control requests received
     uint64_t malformed;        //  control requests that broke the protocol
     uint64_t stale_heartbeats; //  heartbeats of slots not assigned
+
+    //  Security (doc/security.md); 0 on an unsecured nimbus.
     uint64_t heartbeats_refused;  //  heartbeats without their topology's key
-    uint64_t connections_refused; //  CURVE handshakes that failed (secured nimbus)
-    uint64_t disconnects;         //  control connections that ended (secured nimbus)
-    uint64_t http_requests;    //  HTTP requests answered before this one
+    uint64_t connections_refused; //  CURVE handshakes that failed
+    uint64_t disconnects;         //  control connections that ended
+
+    uint64_t http_requests; //  HTTP requests answered before this one
 } nimbus_rest_view_t;
 
 //  The answer to a routed GET, into *status_p (200, or 404 when the

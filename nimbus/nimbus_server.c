@@ -690,7 +690,8 @@ s_download (nimbus_server_t *self, nimbus_request_t *request)
     //  The topology's key pair goes to its supervisors with the package,
     //  only ever over CURVE.
     zcert_t *key = nimbus_request_user_id (request) && self->topology_keys
-                       ? zhashx_lookup (self->topology_keys, id) : NULL;
+                       ? zhashx_lookup (self->topology_keys, id)
+                       : NULL;
     if (reply && key)
         json_object_update_new (reply, json_pack ("{s:s, s:s}", "topology_public_key",
                                                   zcert_public_txt (key), "topology_secret_key",

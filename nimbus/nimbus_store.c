@@ -16,6 +16,7 @@
 #define S_MAX_ID 200            //  longest id the store accepts, in bytes
 #define S_SUFFIX ".so"          //  a package file's suffix
 #define S_TEMP_SUFFIX ".so.tmp" //  suffix of a package being written
+
 #define S_KEY_SUFFIX ".key_secret" //  suffix of a topology's CURVE key pair
 
 struct _nimbus_store_t {

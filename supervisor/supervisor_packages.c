@@ -173,11 +173,13 @@ s_save_key (supervisor_packages_t *self, json_t *reply, const char *path)
         return sq_error_set ("nimbus at %s sent no valid topology key pair with the package",
                              self->endpoint);
     byte public_bytes[32], secret_bytes[32];
-    zcert_t *cert = zmq_z85_decode (public_bytes, public_key) && zmq_z85_decode (secret_bytes, secret_key)
-                        ? zcert_new_from (public_bytes, secret_bytes)
-                        : NULL;
+    zcert_t *cert =
+        zmq_z85_decode (public_bytes, public_key) && zmq_z85_decode (secret_bytes, secret_key)
+            ? zcert_new_from (public_bytes, secret_bytes)
+            : NULL;
     char *key_path = supervisor_packages_key_path (path);
-    int rc = cert && key_path ? sq_curve_save_secret (cert, key_path) : sq_error_set ("out of memory");
+    int rc =
+        cert && key_path ? sq_curve_save_secret (cert, key_path) : sq_error_set ("out of memory");
     zcert_destroy (&cert);
     free (key_path);
     return rc;

@@ -139,10 +139,10 @@ s_start_executors (worker_t *self, sq_topology_t **topology_p)
         char *bind = zsys_sprintf ("tcp://%s:%d", slot->host, slot->port);
         rc = bind ? sq_curve_check_secure (self->config, "worker", slot->host, self->curve != NULL)
                   : sq_error_set ("out of memory");
-        self->transfer = rc == 0 ? worker_transfer_new (bind, (const char *const *) endpoints,
-                                                        task_count, self->record->config,
-                                                        self->curve)
-                                 : NULL;
+        self->transfer = rc == 0
+                             ? worker_transfer_new (bind, (const char *const *) endpoints,
+                                                    task_count, self->record->config, self->curve)
+                             : NULL;
         free (bind);
         rc = self->transfer ? 0 : -1;
     }

@@ -89,15 +89,16 @@ START_TEST (test_unkeyed_and_unknown_clients_get_nothing)
     ck_assert_msg (reply == NULL, "a client without keys got an answer");
     ck_assert_ptr_nonnull (strstr (sq_last_error (), "did not answer"));
     sq_control_destroy (&plain);
-    long long refused = s_wait_metric ("squall_nimbus_connections_refused_total",
-                                       refused_before + 1, 10);
+    long long refused =
+        s_wait_metric ("squall_nimbus_connections_refused_total", refused_before + 1, 10);
     ck_assert_int_gt (refused, refused_before);
     refused_before = refused;
 
     //  A key pair of its own and nimbus's public key, but a key nimbus
     //  does not know: refused at the handshake, and counted.
     char nimbus_public[4300];
-    snprintf (nimbus_public, sizeof nimbus_public, "%s/keys/nimbus", cluster_harness_dir (s_cluster));
+    snprintf (nimbus_public, sizeof nimbus_public, "%s/keys/nimbus",
+              cluster_harness_dir (s_cluster));
     zcert_t *server = sq_curve_load_cert (nimbus_public, false);
     ck_assert_ptr_nonnull (server);
     zcert_t *stranger = zcert_new ();
@@ -109,12 +110,12 @@ START_TEST (test_unkeyed_and_unknown_clients_get_nothing)
     reply = s_list (unknown, 1500);
     ck_assert_msg (reply == NULL, "a client with an unknown key got an answer");
     sq_control_destroy (&unknown);
-    ck_assert_int_gt (s_wait_metric ("squall_nimbus_connections_refused_total", refused_before + 1,
-                                     10),
-                      refused_before);
+    ck_assert_int_gt (
+        s_wait_metric ("squall_nimbus_connections_refused_total", refused_before + 1, 10),
+        refused_before);
 
     //  The principal nimbus knows is answered.
-    sq_control_t *operator = cluster_harness_control (s_cluster);
+    sq_control_t *operator= cluster_harness_control (s_cluster);
     reply = s_list (operator, 5000);
     ck_assert_msg (reply != NULL, "the operator got no answer: %s", sq_last_error ());
     json_decref (reply);
@@ -147,7 +148,7 @@ START_TEST (test_forged_heartbeat_is_refused_and_counted)
     free (package);
 
     //  The workers' heartbeats (topology key) are taken: counts show up.
-    sq_control_t *operator = cluster_harness_control (s_cluster);
+    sq_control_t *operator= cluster_harness_control (s_cluster);
     char id[256] = "";
     long long emitted = 0;
     for (int waited = 0; waited < 600 && emitted == 0; waited++) {
@@ -166,10 +167,10 @@ START_TEST (test_forged_heartbeat_is_refused_and_counted)
 
     //  The operator (a key nimbus knows) forges one of them.
     int port = cluster_harness_slot_port (s_cluster, 0, 0);
-    json_t *heartbeat = json_pack (
-        "{s:s, s:s, s:s, s:s, s:i, s:i, s:{s:I}}", "verb", "heartbeat", "topology", "exclaim",
-        "id", id, "supervisor", cluster_harness_supervisor_id (s_cluster, 0), "port", port,
-        "uptime_secs", 1, "stats", "failed", (json_int_t) 999999999);
+    json_t *heartbeat =
+        json_pack ("{s:s, s:s, s:s, s:s, s:i, s:i, s:{s:I}}", "verb", "heartbeat", "topology",
+                   "exclaim", "id", id, "supervisor", cluster_harness_supervisor_id (s_cluster, 0),
+                   "port", port, "uptime_secs", 1, "stats", "failed", (json_int_t) 999999999);
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq (sq_control_send (operator, heartbeat), 0);
     json_decref (heartbeat);

@@ -114,8 +114,8 @@ START_TEST (test_keys_from_config)
     //  A secret key file that is only public is refused.
     char public_only[400];
     snprintf (public_only, sizeof public_only, "%s/nimbus.pub", s_dir);
-    zcert_t *cert = sq_curve_load_cert (option + strlen ("squall.curve.server.public.key.file="),
-                                        false);
+    zcert_t *cert =
+        sq_curve_load_cert (option + strlen ("squall.curve.server.public.key.file="), false);
     ck_assert_int_eq (zcert_save_public (cert, public_only), 0);
     zcert_destroy (&cert);
     snprintf (option, sizeof option, "squall.curve.secret.key.file=%s", public_only);
