@@ -11,6 +11,8 @@
     storm-submit [--nimbus HOST:PORT] rebalance NAME [-n WORKERS] [-w SECS]
     storm-submit [--nimbus HOST:PORT] monitor NAME [-m COMPONENT] [-i SECS]
                  [-s STREAM] [-w emitted|transferred] [--count N]
+    storm-submit keygen NAME [--dir DIR]
+
     storm-submit token PRINCIPAL
 
     token prints a new 'TOKEN PRINCIPAL' line for nimbus's ui.tokens.file
@@ -32,12 +34,17 @@
     monitor (Storm's `storm monitor`) asks nimbus for the topology's counts
     every -i seconds (default 4) and prints each component's throughput
     over the interval (submit_monitor) until Ctrl-C, or --count refreshes.
+    keygen makes a CURVE key pair for principal NAME (doc/security.md):
+    DIR/NAME (public) and DIR/NAME_secret (0600), DIR defaulting to ".".
+    A cluster command talks CURVE when the config names keys
+    (squall.curve.secret.key.file, squall.curve.server.public.key.file).
     An error is one line on stderr and exit status 1; a usage error
     exits 2.
 */
 #include "nimbus_tokens.h"
 #include "sq_cluster_config.h"
 #include "sq_config.h"
+#include "sq_curve.h"
 #include "sq_package.h"
 #include "squall.h"
 #include "submit_client.h"
@@ -89,6 +96,7 @@ s_usage (FILE *out)
              "       storm-submit [--nimbus HOST:PORT] monitor NAME [-m COMPONENT] [-i SECS]\n"
              "                    [-s STREAM] [-w emitted|transferred] [--count N]\n"
              "       storm-submit token PRINCIPAL   (a line for nimbus's ui.tokens.file)\n"
+             "       storm-submit keygen NAME [--dir DIR]\n"
              "\n"
              "Run the topology in package PKG.so under NAME in this process (--local),\n"
              "submit it to a cluster, or manage the topologies of a cluster.\n"
@@ -114,6 +122,7 @@ s_usage (FILE *out)
              "  --nimbus HOST:PORT nimbus to talk to (default: nimbus.host and nimbus.port\n"
              "                     of the config)\n"
              "  --timeout SECS     wait up to SECS for nimbus's answers (default 10)\n"
+             "  --dir DIR          keygen: directory of the key files (default .)\n"
              "  --config FILE      read config keys from a JSON file\n"
              "  -c key=value       set a config key (repeatable), e.g. -c topology.workers=2\n"
              "  -h, --help         show this help\n"
@@ -281,11 +290,19 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
             arguments->interval_secs = 4;
     } else if (arguments->wait)
         wait_secs = s_parse_seconds ("--wait", arguments->wait);
-    submit_client_t *client = submit_client_new (endpoint, timeout_ms);
-    if (!client) {
-        fprintf (stderr, "storm-submit: out of memory\n");
+    sq_curve_t *curve = NULL;
+    if (sq_curve_from_config (config, true, &curve)) {
+        fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
         return 1;
     }
+    submit_client_t *client = submit_client_new (endpoint, timeout_ms);
+    if (!client || submit_client_set_curve (client, curve)) {
+        fprintf (stderr, "storm-submit: out of memory\n");
+        submit_client_destroy (&client);
+        sq_curve_destroy (&curve);
+        return 1;
+    }
+    sq_curve_destroy (&curve);
     int rc;
     char *id = NULL;
     if (is_list)
@@ -321,6 +338,7 @@ typedef struct {
     double timeout_secs;     //  --timeout: how long to wait for nimbus
     int ui_port;             //  --ui-port; -1: no REST API
     char *endpoint;          //  --nimbus as tcp://HOST:PORT, or NULL
+    const char *key_dir;     //  keygen: --dir
     sq_config_t *config;     //  -c and --config
     s_arguments_t arguments; //  what a cluster command reads
 } s_options_t;
@@ -356,6 +374,7 @@ s_parse_options (int argc, char *argv[], s_options_t *self)
         {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},       {"inactive", no_argument, NULL, 'I'},
         {"count", required_argument, NULL, 'C'},   {"ui-port", required_argument, NULL, 'U'},
+        {"dir", required_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
     // clang-format on
@@ -388,6 +407,9 @@ s_parse_options (int argc, char *argv[], s_options_t *self)
                                  "a number of refreshes (1 or more)", &value))
                 return 2;
             arguments->count = value;
+            break;
+        case 'D':
+            self->key_dir = optarg;
             break;
         case 'U':
             if (s_parse_integer ("--ui-port", optarg, 0, 65535, "a port (0 to 65535)", &value))
@@ -493,6 +515,17 @@ main (int argc, char *argv[])
         const char *wait = options.arguments.wait;
         rc = s_run_local (argv[optind], argv[optind + 1], options.config, options.duration,
                           wait ? s_parse_seconds ("--wait", wait) : 2, options.ui_port);
+    } else if (rc == 0 && strcmp (argv[optind], "keygen") == 0) {
+        if (argc - optind != 2) {
+            s_usage (stderr);
+            rc = 2;
+        } else if (sq_curve_keygen (options.key_dir ? options.key_dir : ".", argv[optind + 1])) {
+            fprintf (stderr, "storm-submit: keygen: %s\n", sq_last_error ());
+            rc = 1;
+        } else
+            printf ("wrote %s/%s (public) and %s/%s_secret (secret, mode 0600)\n",
+                    options.key_dir ? options.key_dir : ".", argv[optind + 1],
+                    options.key_dir ? options.key_dir : ".", argv[optind + 1]);
     } else if (rc == 0) {
         //  Nothing to clean up while talking to nimbus: Ctrl-C just ends.
         signal (SIGINT, SIG_DFL);

@@ -32,6 +32,13 @@ submit_client_new (const char *endpoint, int timeout_ms)
     return self;
 }
 
+int
+submit_client_set_curve (submit_client_t *self, const sq_curve_t *curve)
+{
+    assert (self);
+    return sq_control_set_curve (self->control, curve);
+}
+
 void
 submit_client_destroy (submit_client_t **self_p)
 {
@@ -133,6 +140,11 @@ submit_client_submit (submit_client_t *self, const char *path, const char *name,
     sq_sha256_hex (package, size, checksum);
     json_t *request = json_pack ("{s:s, s:s, s:o, s:s}", "verb", "submit", "name", name, "config",
                                  sq_config_to_json (config), "checksum", checksum);
+    //  The client's own key files are not the topology's business.
+    json_t *topology_config = json_object_get (request, "config");
+    json_object_del (topology_config, "squall.curve.secret.key.file");
+    json_object_del (topology_config, "squall.curve.server.public.key.file");
+    json_object_del (topology_config, "squall.curve.allowed.dir");
     //  Only a field of version 2 makes the request version 2: an older
     //  nimbus refuses it rather than start the topology active.
     if (request && options && options->initial_status == SQ_INITIAL_STATUS_INACTIVE &&

@@ -16,10 +16,14 @@
 #include <stdio.h>
 
 typedef struct _submit_client_t submit_client_t;
+typedef struct _sq_curve_t sq_curve_t;
 
 //  New client for the nimbus at endpoint ("tcp://host:port"), waiting up
 //  to timeout_ms for each answer. NULL when out of memory. Caller owns.
 submit_client_t *submit_client_new (const char *endpoint, int timeout_ms);
+//  Talk CURVE with a copy of curve's keys (NULL: plain). Returns 0, or -1
+//  when out of memory.
+int submit_client_set_curve (submit_client_t *self, const sq_curve_t *curve);
 //  Destroy; NULL-safe; nulls the caller's pointer.
 void submit_client_destroy (submit_client_t **self_p);
 //  Validate the package at path with config locally, then submit it as

@@ -138,8 +138,12 @@ static const sq_config_key_t s_keys[] = {
      "this process's secret CURVE certificate (its identity)"},
     {"squall.curve.allowed.dir", SQ_CONFIG_STRING, "",
      "directory of the public CURVE certificates nimbus accepts; their name is the principal"},
+    {"squall.curve.server.public.key.file", SQ_CONFIG_STRING, "",
+     "nimbus's public CURVE certificate, for nimbus's clients"},
     {"squall.insecure", SQ_CONFIG_BOOL, "false",
      "allow a daemon to serve a non-loopback address without keys or tokens"},
+    {"storm.messaging.max.message.bytes", SQ_CONFIG_INT, "16777216",
+     "largest message a worker accepts from another worker, in bytes"},
     {"ui.dir", SQ_CONFIG_STRING, "",
      "directory nimbus reads its web UI's files from; empty means where make install put them"},
 };

@@ -10,6 +10,7 @@
     Sends never block (send timeout 0): a full queue is an error.
 */
 #include "sq_control.h"
+#include "sq_curve.h"
 #include "sq_error.h"
 
 #include <czmq.h>
@@ -23,6 +24,7 @@ struct _sq_control_t {
     zsock_t *dealer;      //  socket connected to it; NULL after a failed connect
     char *connect_error;  //  why the last connect failed, or NULL
     int64_t next_request; //  number of the next request, from 1
+    sq_curve_t *curve;    //  CURVE keys for the link, or NULL for none
 };
 
 //  (Re)create the socket. On failure dealer stays NULL and connect_error
@@ -40,6 +42,8 @@ s_connect (sq_control_t *self)
     }
     zsock_set_linger (self->dealer, 0);
     zsock_set_sndtimeo (self->dealer, 0);
+    if (self->curve)
+        sq_curve_apply_client (self->curve, self->dealer);
     if (zsock_connect (self->dealer, "%s", self->endpoint)) {
         self->connect_error = zsys_sprintf ("cannot connect to nimbus at '%s': %s", self->endpoint,
                                             zmq_strerror (zmq_errno ()));
@@ -73,9 +77,24 @@ sq_control_destroy (sq_control_t **self_p)
         return;
     zsock_destroy (&self->dealer);
     zstr_free (&self->connect_error);
+    sq_curve_destroy (&self->curve);
     free (self->endpoint);
     free (self);
     *self_p = NULL;
+}
+
+int
+sq_control_set_curve (sq_control_t *self, const sq_curve_t *curve)
+{
+    assert (self);
+    sq_curve_destroy (&self->curve);
+    if (curve) {
+        self->curve = sq_curve_dup (curve);
+        if (!self->curve)
+            return sq_error_set ("out of memory");
+    }
+    s_connect (self);
+    return 0;
 }
 
 //  Queue the frames of a message without blocking. Returns 0 or -1.

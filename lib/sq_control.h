@@ -19,10 +19,15 @@
 #define SQ_CONTROL_VERSION_MIN 1 //  oldest version this build speaks; the default
 
 typedef struct _sq_control_t sq_control_t;
+typedef struct _sq_curve_t sq_curve_t;
 
 //  New client for the nimbus at endpoint ("tcp://127.0.0.1:6627"). NULL
 //  when out of memory. Caller owns.
 sq_control_t *sq_control_new (const char *endpoint);
+//  Talk CURVE from now on with a copy of curve's keys (own key pair and
+//  nimbus's public key), or plain ZeroMQ when curve is NULL; the
+//  connection is made again. Returns 0, or -1 when out of memory.
+int sq_control_set_curve (sq_control_t *self, const sq_curve_t *curve);
 //  Destroy; NULL-safe; nulls the caller's pointer.
 void sq_control_destroy (sq_control_t **self_p);
 //  Send a request (with "version" SQ_CONTROL_VERSION_MIN added unless it

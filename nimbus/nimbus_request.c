@@ -36,7 +36,7 @@ struct _nimbus_request_t {
     char *error;                    //  what is malformed, or NULL
     char *metrics_refused;          //  heartbeat: why its metrics were dropped, or NULL
     nimbus_request_fields_t fields; //  the decoded fields
-    char *peer_key;                 //  the peer's CURVE public key (User-Id), or NULL
+    char *user_id;                  //  the peer's CURVE public key (User-Id), or NULL
 };
 
 static const struct {
@@ -224,8 +224,8 @@ s_decode_fields (nimbus_request_t *self, zmsg_t *msg)
         fields->metrics = json_object_get (self->body, "metrics");
         if (fields->metrics && sq_executor_metrics_check_report (fields->metrics)) {
             fields->metrics = NULL;
-            self->metrics_refused = zsys_sprintf ("heartbeat: field 'metrics': %s",
-                                                  sq_last_error ());
+            self->metrics_refused =
+                zsys_sprintf ("heartbeat: field 'metrics': %s", sq_last_error ());
             fields->metrics_refused = self->metrics_refused;
         }
         return 0;
@@ -316,7 +316,7 @@ nimbus_request_recv (zsock_t *router)
 //  its message (libzmq puts it on every frame received), copied; NULL
 //  when there is none (no CURVE) or it is empty.
 static char *
-s_peer_key (zframe_t *routing_id, zmsg_t *msg)
+s_user_id (zframe_t *routing_id, zmsg_t *msg)
 {
     const char *key = routing_id ? zframe_meta (routing_id, "User-Id") : NULL;
     zframe_t *frame = zmsg_first (msg);
@@ -339,7 +339,7 @@ nimbus_request_decode (zmsg_t **msg_p)
     self->verb_name = "?";
     self->version = SQ_CONTROL_VERSION_MIN;
     self->routing_id = zmsg_pop (msg);
-    self->peer_key = s_peer_key (self->routing_id, msg);
+    self->user_id = s_user_id (self->routing_id, msg);
     self->sender = self->routing_id ? zframe_strhex (self->routing_id) : strdup ("?");
     //  Routing ids are short unless a peer sent nonsense; logs stay short.
     if (self->sender && strlen (self->sender) > S_MAX_SENDER)
@@ -365,7 +365,7 @@ nimbus_request_destroy (nimbus_request_t **self_p)
     json_decref (self->body);
     free (self->error);
     zstr_free (&self->metrics_refused);
-    free (self->peer_key);
+    free (self->user_id);
     free (self);
     *self_p = NULL;
 }
@@ -389,6 +389,13 @@ nimbus_request_verb_name (nimbus_request_t *self)
 {
     assert (self);
     return self->verb_name;
+}
+
+const char *
+nimbus_request_user_id (nimbus_request_t *self)
+{
+    assert (self);
+    return self->user_id;
 }
 
 const char *
@@ -457,11 +464,4 @@ nimbus_request_reply_error (nimbus_request_t *self, zsock_t *router, const char 
                                error ? error : "out of memory");
     free (error);
     return s_send (self, router, reply, NULL, 0);
-}
-
-const char *
-nimbus_request_peer_key (nimbus_request_t *self)
-{
-    assert (self);
-    return self->peer_key;
 }

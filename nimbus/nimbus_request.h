@@ -80,10 +80,9 @@ const nimbus_request_fields_t *nimbus_request_fields (nimbus_request_t *self);
 const char *nimbus_request_verb_name (nimbus_request_t *self);
 //  The sender, for logs: the routing id in hex. Borrowed.
 const char *nimbus_request_sender (nimbus_request_t *self);
-//  The CURVE public key (Z85) the sender authenticated with: the
-//  User-Id metadata ZAP gave its connection. NULL without CURVE (no
-//  principal). Borrowed.
-const char *nimbus_request_peer_key (nimbus_request_t *self);
+//  The sender's CURVE public key (Z85, the frames' User-Id), or NULL when
+//  it did not come over CURVE. Borrowed.
+const char *nimbus_request_user_id (nimbus_request_t *self);
 //  True when the sender expects a reply: anything that is not a
 //  heartbeat, malformed or not.
 bool nimbus_request_wants_reply (nimbus_request_t *self);

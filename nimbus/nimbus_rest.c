@@ -1314,6 +1314,14 @@ nimbus_rest_metrics (const nimbus_rest_view_t *view)
               "Control protocol requests that broke the protocol.", view->malformed);
     s_metric (out, "squall_nimbus_stale_heartbeats_total", "counter",
               "Heartbeats of slots that are not assigned.", view->stale_heartbeats);
+    s_metric (out, "squall_nimbus_heartbeats_refused_total", "counter",
+              "Heartbeats refused: not sent with their topology's CURVE key.",
+              view->heartbeats_refused);
+    s_metric (out, "squall_nimbus_connections_refused_total", "counter",
+              "Handshakes refused: clients without keys or with a key not allowed.",
+              view->connections_refused);
+    s_metric (out, "squall_nimbus_disconnects_total", "counter",
+              "Control connections that ended, oversized messages included.", view->disconnects);
     s_metric (out, "squall_nimbus_http_requests_total", "counter",
               "HTTP requests nimbus answered before this one.", view->http_requests);
     s_metric (out, "squall_nimbus_unauthorized_total", "counter",

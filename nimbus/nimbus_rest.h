@@ -163,8 +163,14 @@ typedef struct {
     uint64_t requests;         //  control requests received
     uint64_t malformed;        //  control requests that broke the protocol
     uint64_t stale_heartbeats; //  heartbeats of slots not assigned
-    uint64_t http_requests;    //  HTTP requests answered before this one
-    uint64_t unauthorized;     //  requests refused as not authenticated or not authorized
+
+    //  Security (doc/security.md); 0 on an unsecured nimbus.
+    uint64_t heartbeats_refused;  //  heartbeats without their topology's key
+    uint64_t connections_refused; //  CURVE handshakes that failed
+    uint64_t disconnects;         //  control connections that ended
+
+    uint64_t http_requests; //  HTTP requests answered before this one
+    uint64_t unauthorized;  //  requests refused as not authenticated or not authorized
 } nimbus_rest_view_t;
 
 //  The answer to a routed GET, into *status_p (200, or 404 when the

@@ -16,6 +16,8 @@
 #include "nimbus_validator.h"
 #include "sq_cluster_config.h"
 #include "sq_config.h"
+#include "sq_curve.h"
+#include "sq_curve_auth.h"
 #include "sq_error.h"
 #include "sq_ids.h"
 #include "sq_sha256.h"
@@ -33,6 +35,7 @@
 #define S_RETRY_MS 1000          //  delay before retrying a removal ZooKeeper refused
 #define S_MALFORMED_LOG_LIMIT 10 //  most malformed requests logged in one second
 #define S_REFUSED_PEERS 1024     //  peers whose first refusal is remembered as logged
+#define S_JSON_ROOM (1 << 20)    //  bytes a submit may have beyond its package
 
 typedef struct _nimbus_server_t nimbus_server_t;
 
@@ -65,7 +68,10 @@ struct _nimbus_server_t {
     nimbus_tokens_t *tokens;         //  the REST API's bearer tokens, or NULL
     bool http_open;                  //  REST actions need no token (as before tokens)
     bool http_gets_need_token;       //  GETs need a token too (non-loopback ui.host)
-    zactor_t *auth;                  //  zauth: the ZAP handler of CURVE, or NULL
+    sq_curve_t *curve;               //  own CURVE keys, or NULL when unsecured
+    sq_curve_auth_t *auth;           //  who may connect, or NULL when unsecured
+    zhashx_t *topology_keys;         //  topology id -> its zcert_t key pair (secured)
+    uint64_t heartbeats_refused;     //  heartbeats not signed by their topology's key
 };
 
 static void s_on_topology (nimbus_topology_t *topology, nimbus_topology_event_t event, void *arg);
@@ -90,11 +96,65 @@ s_topology_new (nimbus_server_t *self, const char *name, const char *id)
     return topology;
 }
 
-//  Forget a topology's state (destroys it).
+//  ---------------------------------------------------------------------
+//  Topology keys: each topology of a secured nimbus has a CURVE key pair
+//  its workers use towards nimbus and among themselves.
+
+//  Allow a topology key pair (taken) and keep it.
+static int
+s_key_keep (nimbus_server_t *self, const char *id, zcert_t **cert_p)
+{
+    char *name = zsys_sprintf ("topology/%s", id);
+    int rc = name ? sq_curve_auth_allow (self->auth, zcert_public_txt (*cert_p), name)
+                  : sq_error_set ("out of memory");
+    free (name);
+    if (rc == 0 && zhashx_insert (self->topology_keys, id, *cert_p) == 0)
+        *cert_p = NULL;
+    zcert_destroy (cert_p);
+    return rc;
+}
+
+//  Make and store the key pair of a new topology. 0 or -1.
+static int
+s_key_make (nimbus_server_t *self, const char *id)
+{
+    if (!self->curve)
+        return 0;
+    zcert_t *cert = zcert_new ();
+    if (!cert)
+        return sq_error_set ("cannot make a key pair for topology %s", id);
+    zcert_set_meta (cert, "name", "topology/%s", id);
+    if (nimbus_store_put_key (self->store, id, cert)) {
+        zcert_destroy (&cert);
+        return -1;
+    }
+    return s_key_keep (self, id, &cert);
+}
+
+//  Load the stored key pair of an adopted topology.
+static void
+s_key_adopt (nimbus_server_t *self, const char *name, const char *id)
+{
+    if (!self->curve || zhashx_lookup (self->topology_keys, id))
+        return;
+    zcert_t *cert = nimbus_store_get_key (self->store, id);
+    if (!cert || s_key_keep (self, id, &cert))
+        zsys_error ("topology=%s id=%s: no CURVE key pair (%s): its workers cannot reach this "
+                    "secured nimbus; kill and submit it again",
+                    name, id, cert ? sq_last_error () : "none stored");
+}
+
+//  Forget a topology's state (destroys it) and its key.
 static void
 s_topology_forget (nimbus_server_t *self, nimbus_topology_t *topology)
 {
-    zhashx_delete (self->topologies, nimbus_topology_id (topology));
+    const char *id = nimbus_topology_id (topology);
+    zcert_t *cert = self->curve ? zhashx_lookup (self->topology_keys, id) : NULL;
+    if (cert) {
+        sq_curve_auth_forget (self->auth, zcert_public_txt (cert));
+        zhashx_delete (self->topology_keys, id);
+    }
+    zhashx_delete (self->topologies, id);
 }
 
 //  The state of the topology named name, pending submissions included.
@@ -329,7 +389,7 @@ s_refuse_action (nimbus_server_t *self, nimbus_request_t *request, const char *p
 static int
 s_principal (nimbus_server_t *self, nimbus_request_t *request, const char **principal_p)
 {
-    const char *key = nimbus_request_peer_key (request);
+    const char *key = nimbus_request_user_id (request);
     *principal_p = NULL;
     if (!key)
         return 0;
@@ -441,7 +501,7 @@ s_submit (nimbus_server_t *self, nimbus_request_t **request_p, const char *princ
     size_t size = zframe_size (fields->package);
     if (nimbus_store_put (self->store, topology_id, zframe_data (fields->package), size,
                           nimbus_topology_checksum (topology)) ||
-        s_start_validation (self, topology, config)) {
+        s_key_make (self, topology_id) || s_start_validation (self, topology, config)) {
         nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
         nimbus_store_remove (self->store, topology_id);
         sq_config_destroy (&config);
@@ -761,16 +821,51 @@ s_download (nimbus_server_t *self, nimbus_request_t *request, const char *princi
         return;
     }
     json_t *reply = json_pack ("{s:s}", "checksum", checksum);
+    //  The topology's key pair goes to its supervisors with the package,
+    //  only ever over CURVE.
+    zcert_t *key = nimbus_request_user_id (request) && self->topology_keys
+                       ? zhashx_lookup (self->topology_keys, id)
+                       : NULL;
+    if (reply && key)
+        json_object_update_new (reply, json_pack ("{s:s, s:s}", "topology_public_key",
+                                                  zcert_public_txt (key), "topology_secret_key",
+                                                  zcert_secret_txt (key)));
     nimbus_request_reply (request, self->router, &reply, package, size);
     free (package);
 }
 
 static void s_log_malformed (nimbus_server_t *self, nimbus_request_t *request, const char *error);
 
+//  On a secured nimbus a heartbeat for topology T counts only when it
+//  came with T's key. Returns true when it refused (counted, logged once
+//  per peer).
+static bool
+s_heartbeat_refused (nimbus_server_t *self, nimbus_request_t *request)
+{
+    if (!self->curve)
+        return false;
+    const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    zcert_t *key = zhashx_lookup (self->topology_keys, fields->id);
+    const char *user_id = nimbus_request_user_id (request);
+    if (key && user_id && strcmp (user_id, zcert_public_txt (key)) == 0)
+        return false;
+    self->heartbeats_refused++;
+    const char *peer = user_id ? user_id : "(none)";
+    if (nimbus_refusals_note (self->refusals, peer)) {
+        zsys_warning ("heartbeat refused: key %s is not the key of topology id=%.200s "
+                      "worker=%.200s:%d heartbeats_refused=%llu",
+                      peer, fields->id, fields->supervisor, fields->port,
+                      (unsigned long long) self->heartbeats_refused);
+    }
+    return true;
+}
+
 static void
 s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
 {
     const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    if (s_heartbeat_refused (self, request))
+        return;
     if (fields->metrics_refused) {
         self->malformed++;
         s_log_malformed (self, request, fields->metrics_refused);
@@ -810,6 +905,9 @@ s_view (nimbus_server_t *self, nimbus_rest_view_t *view)
         .requests = self->requests,
         .malformed = self->malformed,
         .stale_heartbeats = self->stale_heartbeats,
+        .heartbeats_refused = self->heartbeats_refused,
+        .connections_refused = self->auth ? sq_curve_auth_handshakes_failed (self->auth) : 0,
+        .disconnects = self->auth ? sq_curve_auth_disconnects (self->auth) : 0,
         .http_requests = self->http ? nimbus_http_requests (self->http) : 0,
         .unauthorized = nimbus_refusals_total (self->refusals),
     };
@@ -1104,6 +1202,7 @@ s_adopt (nimbus_server_t *self, const sq_topology_record_t *record)
         zsys_error ("topology=%s: out of memory", record->name);
         return;
     }
+    s_key_adopt (self, record->name, record->id);
     nimbus_topology_set_message_timeout (
         topology, (int) sq_config_int (record->config, "topology.message.timeout.secs", 30));
     if (record->status == SQ_TOPOLOGY_KILLED) {
@@ -1234,64 +1333,7 @@ s_on_zookeeper (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 }
 
 //  ---------------------------------------------------------------------
-//  CURVE on the control socket
-//
-//  NOTE for the lead: the minimal server side of CURVE, so that
-//  authorization can be tested with real keys; sec-curve's lib/sq_curve
-//  is the real thing, and should take this function's place (keeping
-//  self->principals, which maps the User-Id keys to names).
-
-//  When squall.curve.secret.key.file and squall.curve.allowed.dir are set,
-//  make the control socket a CURVE server that accepts the keys of the
-//  certificates in that directory (zauth) and learn their names. Returns
-//  0 (also when both are unset: no CURVE), or -1 with the error set.
-static int
-s_curve_server (nimbus_server_t *self)
-{
-    const char *secret = sq_config_string (self->config, "squall.curve.secret.key.file", "");
-    const char *allowed = sq_config_string (self->config, "squall.curve.allowed.dir", "");
-    if (!*secret && !*allowed)
-        return 0;
-    if (!*secret || !*allowed)
-        return sq_error_set ("CURVE needs both squall.curve.secret.key.file and "
-                             "squall.curve.allowed.dir");
-    zcert_t *cert = zcert_load (secret);
-    if (!cert || zcert_secret_txt (cert)[0] == 0 ||
-        strcmp (zcert_secret_txt (cert), "0000000000000000000000000000000000000000") == 0) {
-        zcert_destroy (&cert);
-        return sq_error_set ("cannot load the secret CURVE certificate %s "
-                             "(squall.curve.secret.key.file)",
-                             secret);
-    }
-    self->principals = nimbus_principals_new (allowed);
-    self->auth = self->principals ? zactor_new (zauth, NULL) : NULL;
-    if (!self->auth || zstr_sendx (self->auth, "CURVE", allowed, NULL) || zsock_wait (self->auth)) {
-        zcert_destroy (&cert);
-        return self->principals ? sq_error_set ("cannot start the ZAP handler (zauth)") : -1;
-    }
-    zcert_apply (cert, self->router);
-    zsock_set_curve_server (self->router, 1);
-    zcert_destroy (&cert);
-    zsys_info ("nimbus: CURVE on, %zu named keys in %s", nimbus_principals_count (self->principals),
-               allowed);
-    return 0;
-}
-
-//  ---------------------------------------------------------------------
 //  Construction
-
-//  True when host is a loopback address (127.0.0.0/8, ::1, localhost).
-static bool
-s_is_loopback (const char *host)
-{
-    struct in_addr v4;
-    struct in6_addr v6;
-    if (strcmp (host, "localhost") == 0)
-        return true;
-    if (inet_pton (AF_INET, host, &v4) == 1)
-        return (ntohl (v4.s_addr) >> 24) == 127;
-    return inet_pton (AF_INET6, host, &v6) == 1 && IN6_IS_ADDR_LOOPBACK (&v6);
-}
 
 //  Set up who may use the REST API: load ui.tokens.file, and refuse a
 //  non-loopback ui.host without tokens unless squall.insecure. Returns 0
@@ -1304,7 +1346,7 @@ s_http_access (nimbus_server_t *self)
     if (*path && !(self->tokens = nimbus_tokens_load (path)))
         return -1;
     const char *host = sq_config_string (config, "ui.host", "127.0.0.1");
-    bool loopback = s_is_loopback (host);
+    bool loopback = sq_curve_host_is_loopback (host);
     bool insecure = sq_config_bool (config, "squall.insecure", false);
     if (sq_config_int (config, "ui.port", 8080) >= 0 && !loopback && !insecure && !self->tokens)
         return sq_error_set ("ui.host %s is not a loopback address: set ui.tokens.file "
@@ -1320,6 +1362,32 @@ s_http_access (nimbus_server_t *self)
     self->http_gets_need_token = !loopback && !insecure;
     if (self->tokens)
         zsys_info ("nimbus: %zu REST tokens from %s", nimbus_tokens_count (self->tokens), path);
+    return 0;
+}
+
+//  Load the keys and start the authenticator, or check that running
+//  without may be allowed. 0 or -1 with the error set.
+static int
+s_secure (nimbus_server_t *self)
+{
+    const sq_config_t *config = self->config;
+    if (sq_curve_from_config (config, false, &self->curve))
+        return -1;
+    if (sq_curve_check_secure (config, "nimbus", sq_config_string (config, "nimbus.host", ""),
+                               self->curve != NULL))
+        return -1;
+    if (!self->curve)
+        return 0;
+    const char *allowed = sq_config_string (config, "squall.curve.allowed.dir", "");
+    if (!allowed || !*allowed)
+        return sq_error_set ("squall.curve.secret.key.file is set but squall.curve.allowed.dir "
+                             "is not: nimbus would accept no user nor supervisor");
+    self->auth = sq_curve_auth_new (allowed, "nimbus");
+    self->topology_keys = zhashx_new ();
+    self->principals = self->auth ? nimbus_principals_new (allowed) : NULL;
+    if (!self->auth || !self->principals || !self->topology_keys)
+        return self->auth ? sq_error_set ("out of memory") : -1;
+    zhashx_set_destructor (self->topology_keys, (zhashx_destructor_fn *) zcert_destroy);
     return 0;
 }
 
@@ -1362,6 +1430,10 @@ nimbus_server_new (const sq_config_t *config)
     int64_t timeout_secs = sq_config_int (config, "nimbus.task.timeout.secs", 5);
     int64_t monitor_secs = sq_config_int (config, "nimbus.monitor.freq.secs", 1);
 
+    if (s_secure (self)) {
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
     self->store = nimbus_store_new (sq_config_string (config, "storm.local.dir", "storm-local"));
     self->monitor = nimbus_monitor_new (timeout_secs * 1000, zclock_mono ());
     self->cluster = self->store ? nimbus_cluster_new (config) : NULL;
@@ -1387,15 +1459,23 @@ nimbus_server_new (const sq_config_t *config)
     }
     zsock_set_linger (self->router, 0);
     zsock_set_sndtimeo (self->router, 0);
-    zsock_set_maxmsgsize (
-        self->router,
-        (int) (self->max_package < (INT32_MAX / 2) ? 2 * self->max_package : INT32_MAX));
-    if (s_curve_server (self) || s_http_access (self)) {
+    //  The largest legitimate frame is a submit's package; its JSON frame
+    //  is small. A larger frame disconnects its sender at its header.
+    zsock_set_maxmsgsize (self->router, (int) (self->max_package < INT32_MAX - S_JSON_ROOM
+                                                   ? self->max_package + S_JSON_ROOM
+                                                   : INT32_MAX));
+    if (self->curve)
+        sq_curve_apply_server (self->curve, self->router);
+    if (s_http_access (self)) {
         nimbus_server_destroy (&self);
         return NULL;
     }
     if (zsock_bind (self->router, "%s", self->endpoint) < 0) {
         sq_error_set ("cannot listen on %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
+    if (self->auth && sq_curve_auth_watch (self->auth, self->router)) {
         nimbus_server_destroy (&self);
         return NULL;
     }
@@ -1409,7 +1489,8 @@ nimbus_server_new (const sq_config_t *config)
         return NULL;
     }
     zloop_reader_set_tolerant (self->loop, self->router);
-    zsys_info ("nimbus listening on %s", self->endpoint);
+    zsys_info ("nimbus listening on %s (%s)", self->endpoint,
+               self->curve ? "CURVE: authenticated and encrypted" : "plain: no CURVE keys");
     s_start_http (self);
     return self;
 }
@@ -1428,7 +1509,6 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     zhashx_destroy (&self->topologies);
     zloop_destroy (&self->loop);
     zsock_destroy (&self->router);
-    zactor_destroy (&self->auth);
     nimbus_principals_destroy (&self->principals);
     nimbus_tokens_destroy (&self->tokens);
     nimbus_refusals_destroy (&self->refusals);
@@ -1437,6 +1517,9 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     nimbus_monitor_destroy (&self->monitor);
     nimbus_store_destroy (&self->store);
     nimbus_sandbox_destroy (&self->sandbox);
+    zhashx_destroy (&self->topology_keys);
+    sq_curve_auth_destroy (&self->auth);
+    sq_curve_destroy (&self->curve);
     sq_config_destroy (&self->config);
     zstr_free (&self->endpoint);
     free (self);
@@ -1449,10 +1532,13 @@ nimbus_server_run (nimbus_server_t *self)
     assert (self);
     int rc = zloop_start (self->loop);
     zsys_info ("nimbus stopping requests=%llu malformed=%llu stale_heartbeats=%llu "
-               "unauthorized=%llu http_requests=%llu",
+               "unauthorized=%llu heartbeats_refused=%llu connections_refused=%llu "
+               "http_requests=%llu",
                (unsigned long long) self->requests, (unsigned long long) self->malformed,
                (unsigned long long) self->stale_heartbeats,
                (unsigned long long) nimbus_refusals_total (self->refusals),
+               (unsigned long long) self->heartbeats_refused,
+               (unsigned long long) (self->auth ? sq_curve_auth_handshakes_failed (self->auth) : 0),
                (unsigned long long) (self->http ? nimbus_http_requests (self->http) : 0));
     return rc < 0 ? -1 : 0;
 }

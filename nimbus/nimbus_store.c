@@ -1,5 +1,6 @@
 /*  nimbus_store - topology packages on nimbus's disk */
 #include "nimbus_store.h"
+#include "sq_curve.h"
 #include "sq_error.h"
 #include "sq_sha256.h"
 #include "sq_slot_paths.h"
@@ -16,6 +17,8 @@
 #define S_MAX_ID 200            //  longest id the store accepts, in bytes
 #define S_SUFFIX ".so"          //  a package file's suffix
 #define S_TEMP_SUFFIX ".so.tmp" //  suffix of a package being written
+
+#define S_KEY_SUFFIX ".key_secret" //  suffix of a topology's CURVE key pair
 
 struct _nimbus_store_t {
     char *dir; //  <storm.local.dir>/nimbus/packages
@@ -202,13 +205,42 @@ nimbus_store_remove (nimbus_store_t *self, const char *id)
     if (!nimbus_store_valid_id (id))
         return 0;
     char *path = nimbus_store_path (self, id);
+    char *key = zsys_sprintf ("%s/%s%s", self->dir, id, S_KEY_SUFFIX);
     int rc = 0;
-    if (!path)
+    if (!path || !key)
         rc = sq_error_set ("out of memory");
     else if (unlink (path) && errno != ENOENT)
         rc = sq_error_set ("cannot remove '%s': %s", path, strerror (errno));
+    else if (unlink (key) && errno != ENOENT)
+        rc = sq_error_set ("cannot remove '%s': %s", key, strerror (errno));
+    zstr_free (&path);
+    zstr_free (&key);
+    return rc;
+}
+
+int
+nimbus_store_put_key (nimbus_store_t *self, const char *id, zcert_t *cert)
+{
+    assert (self);
+    assert (cert);
+    if (!nimbus_store_valid_id (id))
+        return sq_error_set ("invalid topology id");
+    char *path = zsys_sprintf ("%s/%s%s", self->dir, id, S_KEY_SUFFIX);
+    int rc = path ? sq_curve_save_secret (cert, path) : sq_error_set ("out of memory");
     zstr_free (&path);
     return rc;
+}
+
+zcert_t *
+nimbus_store_get_key (nimbus_store_t *self, const char *id)
+{
+    assert (self);
+    if (!nimbus_store_valid_id (id))
+        return NULL;
+    char *path = zsys_sprintf ("%s/%s%s", self->dir, id, S_KEY_SUFFIX);
+    zcert_t *cert = path && access (path, F_OK) == 0 ? sq_curve_load_cert (path, true) : NULL;
+    zstr_free (&path);
+    return cert;
 }
 
 //  True when keep holds the string id.

@@ -5,7 +5,8 @@
     is killed, and serves it to supervisors from there. A package is
     written under a temporary name and renamed into place, so a reader
     (or a nimbus restarted after a crash) never sees half a file, and it
-    is only kept when its bytes match the SHA-256 the submitter sent.
+    is only kept when its bytes match the SHA-256 the submitter sent. On a
+    secured nimbus each topology's CURVE key pair sits beside its package.
 */
 #ifndef NIMBUS_STORE_H_INCLUDED
 #define NIMBUS_STORE_H_INCLUDED
@@ -39,8 +40,15 @@ int nimbus_store_put (nimbus_store_t *self, const char *id, const void *data, si
 void *nimbus_store_get (nimbus_store_t *self, const char *id, size_t *size_p, char checksum[65]);
 //  True when the package of id is stored.
 bool nimbus_store_has (nimbus_store_t *self, const char *id);
-//  Remove the package of id. Returns 0, or -1 when it could not be
-//  removed (a missing package is not an error).
+//  Keep cert (both keys) as the CURVE key pair of topology id, in
+//  <id>.key_secret beside its package, mode 0600. Returns 0, or -1 with
+//  sq_last_error() set.
+int nimbus_store_put_key (nimbus_store_t *self, const char *id, zcert_t *cert);
+//  The key pair of topology id, or NULL when it has none (submitted to an
+//  unsecured nimbus) or it cannot be read. Caller owns.
+zcert_t *nimbus_store_get_key (nimbus_store_t *self, const char *id);
+//  Remove the package of id and its key pair. Returns 0, or -1 when it
+//  could not be removed (a missing package is not an error).
 int nimbus_store_remove (nimbus_store_t *self, const char *id);
 //  Remove every stored package whose id is not in keep (a list of
 //  strings): the leftovers of topologies killed while nimbus was down.

@@ -2,6 +2,7 @@
 #include "supervisor_packages.h"
 #include "sq_cluster_config.h"
 #include "sq_control.h"
+#include "sq_curve.h"
 #include "sq_error.h"
 #include "sq_sha256.h"
 #include "sq_slot_paths.h"
@@ -36,6 +37,7 @@ struct _supervisor_packages_t {
     char *directory;           //  <storm.local.dir>/supervisor/packages
     char *endpoint;            //  nimbus's control endpoint
     zhash_t *packages;         //  topology id -> s_package_t
+    sq_curve_t *curve;         //  CURVE keys towards nimbus, or NULL when unsecured
 };
 
 static void
@@ -62,7 +64,8 @@ supervisor_packages_new (const sq_config_t *config, const char *supervisor_id)
     free (dir);
     self->endpoint = sq_cluster_config_nimbus (config);
     self->packages = zhash_new ();
-    if (!self->supervisor_id || !self->directory || !self->endpoint || !self->packages)
+    if (!self->supervisor_id || !self->directory || !self->endpoint || !self->packages ||
+        sq_curve_from_config (config, true, &self->curve))
         supervisor_packages_destroy (&self);
     return self;
 }
@@ -75,6 +78,7 @@ supervisor_packages_destroy (supervisor_packages_t **self_p)
     if (!self)
         return;
     zhash_destroy (&self->packages);
+    sq_curve_destroy (&self->curve);
     free (self->endpoint);
     free (self->directory);
     free (self->supervisor_id);
@@ -149,6 +153,51 @@ s_write_file (const char *path, const void *data, size_t size)
     return rc;
 }
 
+char *
+supervisor_packages_key_path (const char *package_path)
+{
+    assert (package_path);
+    return zsys_sprintf ("%s.key_secret", package_path);
+}
+
+//  Keep the topology key pair a download's reply carries beside the
+//  package (0600). A secured nimbus always sends one. 0 or -1.
+static int
+s_save_key (supervisor_packages_t *self, json_t *reply, const char *path)
+{
+    const char *public_key = json_string_value (json_object_get (reply, "topology_public_key"));
+    const char *secret_key = json_string_value (json_object_get (reply, "topology_secret_key"));
+    if (!self->curve)
+        return 0;
+    if (!public_key || !secret_key || strlen (public_key) != 40 || strlen (secret_key) != 40)
+        return sq_error_set ("nimbus at %s sent no valid topology key pair with the package",
+                             self->endpoint);
+    byte public_bytes[32], secret_bytes[32];
+    zcert_t *cert =
+        zmq_z85_decode (public_bytes, public_key) && zmq_z85_decode (secret_bytes, secret_key)
+            ? zcert_new_from (public_bytes, secret_bytes)
+            : NULL;
+    char *key_path = supervisor_packages_key_path (path);
+    int rc =
+        cert && key_path ? sq_curve_save_secret (cert, key_path) : sq_error_set ("out of memory");
+    zcert_destroy (&cert);
+    free (key_path);
+    return rc;
+}
+
+//  True when a secured supervisor lacks the key pair of the package at
+//  path (then the package is downloaded again, with its key).
+static bool
+s_key_missing (supervisor_packages_t *self, const char *path)
+{
+    if (!self->curve)
+        return false;
+    char *key_path = supervisor_packages_key_path (path);
+    bool missing = !key_path || access (key_path, R_OK) != 0;
+    free (key_path);
+    return missing;
+}
+
 //  Asks nimbus for the package, checks it against checksum, and stores it
 //  at path. Returns 0 or -1 with the error set.
 static int
@@ -159,7 +208,7 @@ s_download (supervisor_packages_t *self, const char *topology_id, const char *ch
         return -1;
     sq_control_t *control = sq_control_new (self->endpoint);
     json_t *request = json_pack ("{s:s, s:s}", "verb", "download", "id", topology_id);
-    if (!control || !request) {
+    if (!control || !request || sq_control_set_curve (control, self->curve)) {
         sq_control_destroy (&control);
         json_decref (request);
         return sq_error_set ("out of memory");
@@ -182,6 +231,8 @@ s_download (supervisor_packages_t *self, const char *topology_id, const char *ch
         if (strcasecmp (hex, checksum) != 0)
             rc = sq_error_set ("package checksum mismatch: expected %s, got %s", checksum, hex);
         else
+            rc = s_save_key (self, reply, path);
+        if (rc == 0)
             rc = s_write_file (path, payload, size);
     }
     json_decref (reply);
@@ -232,7 +283,7 @@ supervisor_packages_get (supervisor_packages_t *self, const char *topology_id, c
     char hex[SQ_SHA256_HEX_SIZE];
     bool missing;
     if (s_file_checksum (package->path, hex, &missing) == 0) {
-        if (strcasecmp (hex, checksum) == 0) {
+        if (strcasecmp (hex, checksum) == 0 && !s_key_missing (self, package->path)) {
             package->checksum = strdup (checksum);
             return package->checksum ? package->path : NULL;
         }
@@ -276,10 +327,13 @@ supervisor_packages_retain (supervisor_packages_t *self, zhash_t *keep)
     while ((entry = readdir (dir))) {
         const char *name = entry->d_name;
         size_t length = strlen (name);
-        //  <id>.so, and <id>.so.tmp left by a crash during a download
+        //  <id>.so, its <id>.so.key_secret, and <id>.so.tmp left by a crash
+        //  during a download
         const char *suffix = length > 3 && strcmp (name + length - 3, ".so") == 0       ? ".so"
                              : length > 7 && strcmp (name + length - 7, ".so.tmp") == 0 ? ".so.tmp"
-                                                                                        : NULL;
+                             : length > 14 && strcmp (name + length - 14, ".so.key_secret") == 0
+                                 ? ".so.key_secret"
+                                 : NULL;
         if (!suffix)
             continue;
         char *id = strndup (name, length - strlen (suffix));

@@ -41,6 +41,9 @@ void supervisor_packages_destroy (supervisor_packages_t **self_p);
 //  valid until the store is destroyed or retain removes the package.
 const char *supervisor_packages_get (supervisor_packages_t *self, const char *topology_id,
                                      const char *checksum);
+//  Where the topology key pair of the package at package_path is kept
+//  (secured clusters: nimbus sends it with the package). Caller frees.
+char *supervisor_packages_key_path (const char *package_path);
 //  Delete the packages (on disk and in memory) of topology ids that are
 //  not keys of keep (values ignored).
 void supervisor_packages_retain (supervisor_packages_t *self, zhash_t *keep);

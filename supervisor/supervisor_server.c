@@ -4,6 +4,7 @@
 #include "sq_cluster_state.h"
 #include "sq_supervisor_info.h"
 #include "sq_config.h"
+#include "sq_curve.h"
 #include "sq_coverage.h"
 #include "sq_error.h"
 #include "sq_zk.h"
@@ -103,6 +104,21 @@ s_prepare_local_dir (supervisor_server_t *self)
     return rc;
 }
 
+//  The supervisor's keys must load; without keys its workers must bind
+//  loopback only, or squall.insecure be set. 0 or -1 with the error set.
+static int
+s_check_keys (supervisor_server_t *self)
+{
+    sq_curve_t *curve = NULL;
+    if (sq_curve_from_config (self->config, true, &curve))
+        return -1;
+    int rc = sq_curve_check_secure (self->config, "supervisor (its workers)",
+                                    sq_config_string (self->config, "storm.local.hostname", ""),
+                                    curve != NULL);
+    sq_curve_destroy (&curve);
+    return rc;
+}
+
 //  Writes the effective config as <storm.local.dir>/supervisor/config.json
 //  for the workers; returns its path (caller frees) or NULL.
 static char *
@@ -113,6 +129,9 @@ s_write_config (supervisor_server_t *self)
     char *temporary = path ? zsys_sprintf ("%s.tmp", path) : NULL;
     json_t *json = sq_config_to_json (self->config);
     free (dir);
+    //  Workers have their topology's keys, not the supervisor's.
+    json_object_del (json, "squall.curve.secret.key.file");
+    json_object_del (json, "squall.curve.allowed.dir");
     if (!temporary || !json) {
         json_decref (json);
         free (path);
@@ -199,6 +218,8 @@ supervisor_server_new (const sq_config_t *config, const char *id)
     int rc = self->config && self->id ? 0 : sq_error_set ("out of memory");
     if (rc == 0)
         rc = s_read_ports (self);
+    if (rc == 0)
+        rc = s_check_keys (self);
     if (rc == 0)
         rc = s_prepare_local_dir (self);
     if (rc == 0 && !(config_path = s_write_config (self)))

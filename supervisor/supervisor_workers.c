@@ -1,6 +1,8 @@
 /*  supervisor_workers - the worker processes of a supervisor's slots */
 #include "supervisor_workers.h"
 #include "sq_child.h"
+#include "supervisor_packages.h"
+#include "sq_curve.h"
 #include "sq_coverage.h"
 #include "sq_error.h"
 #include "sq_slot_paths.h"
@@ -490,6 +492,28 @@ s_copy_for (const char *from, const char *to, const sq_user_t *user)
     return rc;
 }
 
+//  Let other users pass through (not list) the worker's directory and the
+//  three above it (workers/, supervisor/, storm.local.dir), which Squall
+//  makes 0700: a worker running as its submitter reads its files there.
+//  0, or -1 with the error set.
+static int
+s_let_workers_reach (const char *directory)
+{
+    char *path = strdup (directory);
+    int rc = path ? 0 : sq_error_set ("out of memory");
+    for (int level = 0; rc == 0 && level < 4; level++) {
+        struct stat info;
+        if (stat (path, &info) != 0 || chmod (path, (info.st_mode & 07777) | 0011) != 0)
+            rc = sq_error_set ("cannot let workers reach '%s': %s", path, strerror (errno));
+        char *slash = strrchr (path, '/');
+        if (!slash || slash == path)
+            break;
+        *slash = 0;
+    }
+    free (path);
+    return rc;
+}
+
 //  With supervisor.run.worker.as.user: the account the slot's worker runs
 //  as, its package and config copied into the slot's directory for it
 //  (the copies' paths in *package_p and *config_p, caller frees), and its
@@ -513,6 +537,8 @@ s_prepare_user (supervisor_workers_t *self, s_slot_t *slot, char **package_p, ch
         why = zsys_sprintf ("topology.submitter.user '%s' is root: no worker runs as root "
                             "under supervisor.run.worker.as.user",
                             slot->want_user);
+    if (!why && s_let_workers_reach (slot->directory))
+        why = zsys_sprintf ("%s", sq_last_error ());
     *package_p = why ? NULL : sq_slot_paths_worker_file (self->config, slot->port, "package.so");
     *config_p = why ? NULL : sq_slot_paths_worker_file (self->config, slot->port, "config.json");
     if (!why && (!*package_p || !*config_p))
@@ -540,6 +566,30 @@ s_prepare_user (supervisor_workers_t *self, s_slot_t *slot, char **package_p, ch
     return user;
 }
 
+//  Give the worker its topology's key pair: <worker dir>/topology.key_secret
+//  (0600, owned by user when the worker runs as one) from the copy beside
+//  the package, or no file when the package has none (an unsecured
+//  cluster). 0 or -1 with the error set.
+static int
+s_give_key (s_slot_t *slot, const sq_user_t *user)
+{
+    char *source = supervisor_packages_key_path (slot->want_package);
+    char *target = zsys_sprintf ("%s/topology.key_secret", slot->directory);
+    int rc = source && target ? 0 : sq_error_set ("out of memory");
+    if (rc == 0 && access (source, F_OK) == 0) {
+        zcert_t *cert = sq_curve_load_cert (source, true);
+        rc = cert ? sq_curve_save_secret (cert, target) : -1;
+        zcert_destroy (&cert);
+        if (rc == 0 && user && chown (target, sq_user_uid (user), sq_user_gid (user)))
+            rc = sq_error_set ("cannot give '%s' to user %s: %s", target, sq_user_name (user),
+                               strerror (errno));
+    } else if (rc == 0 && unlink (target) != 0 && errno != ENOENT)
+        rc = sq_error_set ("cannot remove '%s': %s", target, strerror (errno));
+    free (source);
+    free (target);
+    return rc;
+}
+
 //  Starts the slot's wanted worker. Returns 0 or -1 (logged; retried later).
 static int
 s_start (supervisor_workers_t *self, s_slot_t *slot)
@@ -555,6 +605,14 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
     sq_user_t *user = self->as_user ? s_prepare_user (self, slot, &package, &config) : NULL;
     if (self->as_user && !user)
         return -1;
+    if (s_give_key (slot, user)) {
+        zsys_error ("supervisor=%s port=%d cannot start worker: %s", self->supervisor_id,
+                    slot->port, sq_last_error ());
+        zstr_free (&package);
+        zstr_free (&config);
+        sq_user_destroy (&user);
+        return -1;
+    }
     zstr_free (&slot->refused);
     int log_fd =
         open (slot->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -1,5 +1,7 @@
 /*  worker - one worker process: a slot's share of a topology */
 #include "worker.h"
+#include "sq_curve.h"
+#include "sq_curve_auth.h"
 #include "sq_acker.h"
 #include "sq_cluster_config.h"
 #include "sq_assignment.h"
@@ -38,6 +40,8 @@ struct _worker_t {
     int64_t started_ms;            //  monotonic start time
     int64_t heartbeat_interval_ms; //  worker.heartbeat.frequency.secs
     int64_t next_heartbeat_ms;     //  when the next heartbeat is due
+    sq_curve_t *curve;             //  the topology's key pair, or NULL: unsecured
+    sq_curve_auth_t *auth;         //  lets in only that key, or NULL: unsecured
 };
 
 //  Read /topologies/<name> (arming a watch); NULL when absent or invalid.
@@ -133,8 +137,12 @@ s_start_executors (worker_t *self, sq_topology_t **topology_p)
         const sq_assignment_worker_t *slot =
             sq_assignment_find_slot (self->assignment, self->supervisor_id, self->port);
         char *bind = zsys_sprintf ("tcp://%s:%d", slot->host, slot->port);
-        self->transfer = worker_transfer_new (bind, (const char *const *) endpoints, task_count,
-                                              self->record->config);
+        rc = bind ? sq_curve_check_secure (self->config, "worker", slot->host, self->curve != NULL)
+                  : sq_error_set ("out of memory");
+        self->transfer = rc == 0
+                             ? worker_transfer_new (bind, (const char *const *) endpoints,
+                                                    task_count, self->record->config, self->curve)
+                             : NULL;
         free (bind);
         rc = self->transfer ? 0 : -1;
     }
@@ -150,12 +158,47 @@ s_start_executors (worker_t *self, sq_topology_t **topology_p)
     s_endpoints_destroy (&endpoints, task_count);
     free (local);
     sq_topology_destroy (topology_p);
+    if (rc == 0 && self->auth)
+        rc = worker_transfer_watch (self->transfer, self->auth);
     if (rc == 0)
         rc = worker_transfer_start (self->transfer, self->runtime);
     if (rc == 0) {
         sq_runtime_set_active (self->runtime, self->record->status == SQ_TOPOLOGY_ACTIVE);
         rc = sq_runtime_start (self->runtime);
     }
+    return rc;
+}
+
+//  On a secured cluster (squall.curve.server.public.key.file set) the
+//  worker's keys are its topology's: the supervisor left them in
+//  <worker dir>/topology.key_secret. They sign heartbeats to nimbus and
+//  are the only keys the transfer socket lets in. 0 or -1.
+static int
+s_load_keys (worker_t *self, const char *directory)
+{
+    const char *server = sq_config_string (self->config, "squall.curve.server.public.key.file", "");
+    if (!server || !*server)
+        return 0;
+    char *path = zsys_sprintf ("%s/topology.key_secret", directory);
+    zcert_t *cert = path ? sq_curve_load_cert (path, true) : NULL;
+    free (path);
+    zcert_t *server_cert = cert ? sq_curve_load_cert (server, false) : NULL;
+    zcert_t *own = server_cert ? zcert_dup (cert) : NULL;
+    sq_curve_t *nimbus = own ? sq_curve_new (&own, zcert_public_txt (server_cert)) : NULL;
+    zcert_destroy (&server_cert);
+    self->curve = nimbus ? sq_curve_new (&cert, NULL) : NULL;
+    zcert_destroy (&cert);
+    char *name = zsys_sprintf ("topology/%s", self->id);
+    int rc = self->curve && name ? 0 : -1;
+    if (rc == 0)
+        rc = sq_control_set_curve (self->nimbus, nimbus);
+    if (rc == 0) {
+        self->auth = sq_curve_auth_new (NULL, "worker transfer");
+        rc = self->auth ? sq_curve_auth_allow (self->auth, sq_curve_public_key (self->curve), name)
+                        : -1;
+    }
+    sq_curve_destroy (&nimbus);
+    free (name);
     return rc;
 }
 
@@ -177,12 +220,14 @@ worker_new (const sq_config_t *config, const worker_identity_t *identity)
         sq_config_int (config, "worker.heartbeat.frequency.secs", 1) * 1000;
     char *directory = sq_slot_paths_worker_dir (config, identity->port);
     self->heartbeat_path = directory ? zsys_sprintf ("%s/heartbeat", directory) : NULL;
-    free (directory);
     char *nimbus = sq_cluster_config_nimbus (config);
     self->nimbus = sq_control_new (nimbus);
     free (nimbus);
 
     int rc = self->heartbeat_path && self->nimbus ? 0 : sq_error_set ("out of memory");
+    if (rc == 0)
+        rc = s_load_keys (self, directory);
+    free (directory);
     if (rc == 0) {
         self->zk = sq_cluster_config_connect (config);
         rc = self->zk ? 0 : -1;
@@ -236,6 +281,14 @@ worker_destroy (worker_t **self_p)
     sq_topology_record_destroy (&self->record);
     sq_zk_destroy (&self->zk);
     sq_control_destroy (&self->nimbus);
+    if (self->auth)
+        zsys_info ("worker topology=%s port=%d: transfer handshakes refused=%llu "
+                   "disconnects=%llu",
+                   self->name, self->port,
+                   (unsigned long long) sq_curve_auth_handshakes_failed (self->auth),
+                   (unsigned long long) sq_curve_auth_disconnects (self->auth));
+    sq_curve_auth_destroy (&self->auth);
+    sq_curve_destroy (&self->curve);
     sq_config_destroy (&self->config);
     free (self->heartbeat_path);
     free (self->name);

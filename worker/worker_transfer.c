@@ -1,5 +1,7 @@
 /*  worker_transfer - carries tuples between worker processes over ZeroMQ */
 #include "worker_transfer.h"
+#include "sq_curve.h"
+#include "sq_curve_auth.h"
 #include "sq_codec.h"
 #include "sq_config.h"
 #include "sq_error.h"
@@ -44,6 +46,7 @@ typedef struct {
 
 struct _worker_transfer_t {
     zsock_t *pull;                          //  bound PULL socket
+    sq_curve_t *curve;                      //  the topology's keys, or NULL: plain
     transfer_peer_t *peers;                 //  the other workers, room for peer_capacity
     size_t peer_capacity;                   //  peers never moves: threads index it
     _Atomic size_t peer_count;              //  how many; grows when reroute finds new ones
@@ -118,6 +121,8 @@ s_peer_index (worker_transfer_t *self, const char *endpoint)
     //  A peer that starts later (or again) is reached within milliseconds.
     zsock_set_reconnect_ivl (peer->push, 10);
     zsock_set_linger (peer->push, TRANSFER_LINGER_MS);
+    if (self->curve)
+        sq_curve_apply_client (self->curve, peer->push);
     zsock_connect (peer->push, "%s", endpoint);
     atomic_store (&self->peer_count, count + 1);
     return (int) count;
@@ -144,7 +149,7 @@ s_route (worker_transfer_t *self, const char *const *task_endpoints, bool initia
 
 worker_transfer_t *
 worker_transfer_new (const char *endpoint, const char *const *task_endpoints, int task_count,
-                     const sq_config_t *config)
+                     const sq_config_t *config, const sq_curve_t *curve)
 {
     worker_transfer_t *self = calloc (1, sizeof (worker_transfer_t));
     if (!self) {
@@ -169,7 +174,8 @@ worker_transfer_new (const char *endpoint, const char *const *task_endpoints, in
     self->peer_capacity = 2 * (size_t) task_count + 2;
     self->peers = calloc (self->peer_capacity, sizeof (transfer_peer_t));
     self->pull = zsock_new (ZMQ_PULL);
-    if (!self->task_peer || !self->peers || !self->pull) {
+    self->curve = curve ? sq_curve_dup (curve) : NULL;
+    if (!self->task_peer || !self->peers || !self->pull || (curve && !self->curve)) {
         worker_transfer_destroy (&self);
         sq_error_set ("out of memory");
         return NULL;
@@ -177,6 +183,13 @@ worker_transfer_new (const char *endpoint, const char *const *task_endpoints, in
     zsock_set_rcvhwm (self->pull, TRANSFER_HWM);
     zsock_set_rcvbuf (self->pull, TRANSFER_TCP_BUFFER);
     zsock_set_linger (self->pull, TRANSFER_LINGER_MS);
+    //  A peer that declares a larger message is disconnected at its header.
+    int64_t max_message = sq_config_int (config, "storm.messaging.max.message.bytes", 16 << 20);
+    zsock_set_maxmsgsize (self->pull, (int) (max_message < 1024        ? 1024
+                                             : max_message > INT32_MAX ? INT32_MAX
+                                                                       : max_message));
+    if (self->curve)
+        sq_curve_apply_server (self->curve, self->pull);
     //  FNV-1a of the endpoint: the same for the life of the slot.
     self->self_id = 0xcbf29ce484222325ULL;
     for (const char *c = endpoint; *c; c++)
@@ -191,6 +204,14 @@ worker_transfer_new (const char *endpoint, const char *const *task_endpoints, in
         return NULL;
     }
     return self;
+}
+
+int
+worker_transfer_watch (worker_transfer_t *self, sq_curve_auth_t *auth)
+{
+    assert (self);
+    assert (!self->started);
+    return sq_curve_auth_watch (auth, self->pull);
 }
 
 int
@@ -222,6 +243,7 @@ worker_transfer_destroy (worker_transfer_t **self_p)
     free (self->backlogs);
     free (self->congested_peers);
     zsock_destroy (&self->pull);
+    sq_curve_destroy (&self->curve);
     pthread_cond_destroy (&self->doorbell);
     pthread_mutex_destroy (&self->doorbell_lock);
     free (self);

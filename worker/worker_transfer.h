@@ -32,6 +32,8 @@
 #include "sq_runtime.h"
 
 typedef struct _worker_transfer_t worker_transfer_t;
+typedef struct _sq_curve_t sq_curve_t;
+typedef struct _sq_curve_auth_t sq_curve_auth_t;
 
 //  Counters of a transfer; read from any thread.
 typedef struct {
@@ -44,9 +46,18 @@ typedef struct {
 //  New transfer bound on endpoint (e.g. "tcp://127.0.0.1:6700").
 //  task_endpoints[id] for id 1..task_count is the endpoint of the worker
 //  running that task, NULL for tasks of this worker. NULL with
-//  sq_last_error() set when the endpoint cannot be bound. Caller owns.
+//  sq_last_error() set when the endpoint cannot be bound. curve: the
+//  topology's key pair (copied), used as CURVE server key of the bound
+//  socket and client key towards the peers; NULL for plain ZeroMQ. The
+//  bound socket refuses messages over storm.messaging.max.message.bytes.
+//  Caller owns.
 worker_transfer_t *worker_transfer_new (const char *endpoint, const char *const *task_endpoints,
-                                        int task_count, const sq_config_t *config);
+                                        int task_count, const sq_config_t *config,
+                                        const sq_curve_t *curve);
+//  Count the failed handshakes and dropped connections of the bound
+//  socket in auth (sq_curve_auth_watch); before worker_transfer_start.
+//  Returns 0 or -1 with sq_last_error() set.
+int worker_transfer_watch (worker_transfer_t *self, sq_curve_auth_t *auth);
 //  Follow a new assignment that leaves this worker's executors where they
 //  are: task_endpoints as for new (the same task_count; the same tasks
 //  local). Messages for a moved task go to its new worker from now on;

@@ -8,6 +8,10 @@
       local; words are counted from the runtime's counters: the topology
       executes S + 2W tuples for S sentences and W words (split, count and
       report each take their share), so W = (executed - spout tuples) / 2;
+    - the acked word count on a secured cluster (CURVE on every link,
+      doc/security.md) and on an unsecured one, measured in turns in the
+      same run, as the median of the runs' secured / unsecured ratios;
+      CLUSTER_BENCH_ONLY=secure in the environment runs only this part;
     - seconds from kill -9 of the worker running the probe topology's spout
       until messages are acked again, and from the loss of its supervisor
       (kill -9 of it and its workers) until they are acked again elsewhere.
@@ -26,8 +30,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define WARM_UP_MS 4000  //  before the first sample of a throughput run
-#define MEASURE_MS 8000  //  between the two samples
+#define WARM_UP_MS 4000 //  before the first sample of a throughput run
+#define MEASURE_MS 8000 //  between the two samples
 
 //  Counters of a running word count: tuples executed and spout tuples.
 typedef struct {
@@ -39,9 +43,8 @@ typedef struct {
 static double
 s_words_per_s (const bench_sample_t *first, const bench_sample_t *last)
 {
-    double words = ((last->executed - last->spout_emitted)
-                    - (first->executed - first->spout_emitted))
-                   / 2;
+    double words =
+        ((last->executed - last->spout_emitted) - (first->executed - first->spout_emitted)) / 2;
     return words * 1000.0 / (double) (last->at_ms - first->at_ms);
 }
 
@@ -94,8 +97,8 @@ s_cluster_sample (sq_control_t *control, const char *name, bench_sample_t *sampl
         json_t *entry = json_array_get (topologies, i);
         if (strcmp (json_string_value (json_object_get (entry, "name")), name) == 0) {
             sample->executed = (double) json_integer_value (json_object_get (entry, "executed"));
-            sample->spout_emitted
-                = (double) json_integer_value (json_object_get (entry, "spout_emitted"));
+            sample->spout_emitted =
+                (double) json_integer_value (json_object_get (entry, "spout_emitted"));
             sample->at_ms = zclock_mono ();
             found = true;
         }
@@ -124,8 +127,9 @@ s_cluster_words_per_s (cluster_harness_t *cluster, sq_control_t *control, const 
 {
     char ackers_option[64];
     snprintf (ackers_option, sizeof ackers_option, "topology.acker.executors=%d", ackers);
-    const char *submit[] = {package, name, "-c", "topology.workers=2", "-c", ackers_option, "-c",
-                            "wordcount.report.secs=3600", NULL};
+    const char *submit[] = {package, name,          "-c", "topology.workers=2",
+                            "-c",    ackers_option, "-c", "wordcount.report.secs=3600",
+                            NULL};
     char *output = NULL;
     if (cluster_harness_cli (cluster, &output, submit) != 0) {
         fprintf (stderr, "cluster_bench: submit failed: %s\n", output ? output : "");
@@ -183,13 +187,14 @@ s_spout_slot (cluster_harness_t *cluster, int supervisors, int slots, int *index
         return false;
     sq_assignment_t *assignment = sq_assignment_decode (data, size);
     free (data);
-    const sq_assignment_worker_t *worker
-        = assignment ? sq_assignment_find_task (assignment, 1) : NULL;
+    const sq_assignment_worker_t *worker =
+        assignment ? sq_assignment_find_task (assignment, 1) : NULL;
     bool found = false;
     for (int index = 0; worker && index < supervisors && !found; index++)
         for (int slot = 0; slot < slots && !found; slot++)
-            if (strcmp (cluster_harness_supervisor_id (cluster, index), worker->supervisor_id) == 0
-                && cluster_harness_slot_port (cluster, index, slot) == worker->port) {
+            if (strcmp (cluster_harness_supervisor_id (cluster, index), worker->supervisor_id) ==
+                    0 &&
+                cluster_harness_slot_port (cluster, index, slot) == worker->port) {
                 *index_p = index;
                 *slot_p = slot;
                 found = true;
@@ -209,13 +214,17 @@ s_recovery (const char *probe_package, double *worker_s, double *supervisor_s)
     char dir[4200], acked_log[4300];
     snprintf (dir, sizeof dir, "probe.dir=%s", cluster_harness_dir (cluster));
     snprintf (acked_log, sizeof acked_log, "%s/acked.log", cluster_harness_dir (cluster));
-    const char *submit[] = {probe_package, "probe", "-c", dir, "-c", "probe.messages=1000000",
-                            "-c", "probe.rate=2000", "-c", "topology.workers=2", "-c",
-                            "topology.message.timeout.secs=5", NULL};
+    const char *submit[] = {probe_package, "probe",
+                            "-c",          dir,
+                            "-c",          "probe.messages=1000000",
+                            "-c",          "probe.rate=2000",
+                            "-c",          "topology.workers=2",
+                            "-c",          "topology.message.timeout.secs=5",
+                            NULL};
     int index, slot;
-    if (cluster_harness_cli (cluster, NULL, submit) == 0
-        && s_ms_until_acked (acked_log, zclock_mono (), 30000) >= 0
-        && s_spout_slot (cluster, 2, 2, &index, &slot)) {
+    if (cluster_harness_cli (cluster, NULL, submit) == 0 &&
+        s_ms_until_acked (acked_log, zclock_mono (), 30000) >= 0 &&
+        s_spout_slot (cluster, 2, 2, &index, &slot)) {
         zclock_sleep (1000);
         pid_t pid = cluster_harness_worker_pid (cluster, index, slot);
         int64_t killed_at = zclock_mono ();
@@ -236,6 +245,50 @@ s_recovery (const char *probe_package, double *worker_s, double *supervisor_s)
     cluster_harness_destroy (&cluster);
 }
 
+#define SECURE_RUNS 3 //  secured / unsecured pairs whose median ratio is reported
+
+static int
+s_compare_doubles (const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+//  Median over SECURE_RUNS of secured / unsecured acked throughput, each
+//  pair measured one after the other on two clusters alive side by side.
+//  0 when a cluster did not start or a run measured nothing.
+static double
+s_secure_ratio (const char *wordcount)
+{
+    cluster_harness_t *plain = cluster_harness_new_with (1, 2, NULL);
+    cluster_harness_t *secure =
+        plain ? cluster_harness_new_with (1, 2, &(cluster_harness_options_t){.secure = true})
+              : NULL;
+    sq_control_t *plain_control = plain ? cluster_harness_control (plain) : NULL;
+    sq_control_t *secure_control = secure ? cluster_harness_control (secure) : NULL;
+    double ratios[SECURE_RUNS] = {0};
+    int runs = 0;
+    for (int run = 0; secure_control && plain_control && run < SECURE_RUNS; run++) {
+        char plain_name[32], secure_name[32];
+        snprintf (plain_name, sizeof plain_name, "wcp%d", run);
+        snprintf (secure_name, sizeof secure_name, "wcs%d", run);
+        double unsecured = s_cluster_words_per_s (plain, plain_control, wordcount, plain_name, 1);
+        double secured = s_cluster_words_per_s (secure, secure_control, wordcount, secure_name, 1);
+        printf ("cluster_bench: run %d acked words/s unsecured %.0f secured %.0f\n", run + 1,
+                unsecured, secured);
+        if (unsecured > 0 && secured > 0)
+            ratios[runs++] = secured / unsecured;
+    }
+    sq_control_destroy (&plain_control);
+    sq_control_destroy (&secure_control);
+    cluster_harness_destroy (&secure);
+    cluster_harness_destroy (&plain);
+    if (runs < SECURE_RUNS)
+        return 0;
+    qsort (ratios, SECURE_RUNS, sizeof ratios[0], s_compare_doubles);
+    return ratios[SECURE_RUNS / 2];
+}
+
 int
 main (void)
 {
@@ -247,6 +300,12 @@ main (void)
     if (!wordcount || !probe) {
         fprintf (stderr, "cluster_bench: build the packages first (make all check)\n");
         return 1;
+    }
+    if (getenv ("CLUSTER_BENCH_ONLY") && strcmp (getenv ("CLUSTER_BENCH_ONLY"), "secure") == 0) {
+        printf ("BENCH cluster_acked_secure_ratio %.3f ratio\n", s_secure_ratio (wordcount));
+        free (wordcount);
+        free (probe);
+        return 0;
     }
     printf ("cluster_bench: word count in local mode and on 2 workers of a local cluster "
             "(%d s after %d s warm-up), then recovery times with the probe topology\n",
@@ -266,6 +325,7 @@ main (void)
         sq_control_destroy (&control);
         cluster_harness_destroy (&cluster);
     }
+    double secure_ratio = s_secure_ratio (wordcount);
     double worker_s, supervisor_s;
     s_recovery (probe, &worker_s, &supervisor_s);
 
@@ -277,6 +337,7 @@ main (void)
             local_unacked > 0 ? cluster_unacked / local_unacked : 0);
     printf ("BENCH cluster_acked_ratio_to_local %.3f ratio\n",
             local_acked > 0 ? cluster_acked / local_acked : 0);
+    printf ("BENCH cluster_acked_secure_ratio %.3f ratio\n", secure_ratio);
     printf ("cluster_bench: recovery is from kill -9 until the spout's acked log grows again; "
             "a lost supervisor is noticed when its ZooKeeper session expires "
             "(storm.zookeeper.session.timeout, 6000 ms by default)\n");

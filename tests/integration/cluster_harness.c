@@ -1,5 +1,8 @@
 /*  cluster_harness - a whole Squall cluster on this machine, for tests */
 #include "cluster_harness.h"
+#include "sq_control.h"
+#include "sq_config.h"
+#include "sq_curve.h"
 #include "sq_error.h"
 #include "squall.h"
 #include "test_processes.h"
@@ -43,9 +46,11 @@ struct _cluster_harness_t {
     harness_supervisor_t supervisors[HARNESS_MAX_SUPERVISORS]; //  the supervisors
     int supervisor_count;                                      //  how many
     int slots;                                                 //  slots per supervisor
-    char *zk_digest;         //  "user:password" of ZooKeeper auth, NULL without
-    char nimbus_local[4096]; //  nimbus's storm.local.dir
-    char *nimbus_user; //  user nimbus runs as (cluster_harness_options_t), or NULL
+    char *zk_digest;          //  "user:password" of ZooKeeper auth, NULL without
+    char nimbus_local[4096];  //  nimbus's storm.local.dir
+    char *nimbus_user;        //  user nimbus runs as (cluster_harness_options_t), or NULL
+    bool secure;              //  CURVE on every link, keys under <dir>/keys
+    char client_config[4096]; //  storm-submit's --config when secure
 };
 
 //  The harness alive in this process, destroyed at exit if a failed test
@@ -164,6 +169,13 @@ cluster_harness_start_nimbus (cluster_harness_t *self)
                        regid,          "--clear-groups", "--pdeathsig=KILL",  "--",
                        binary,         "--config",       self->nimbus_config, NULL};
     char *argv[] = {binary, "--config", self->nimbus_config, NULL};
+    //  Its config is private (0600): nimbus's own user must own it.
+    if (entry && chown (self->nimbus_config, entry->pw_uid, entry->pw_gid) != 0) {
+        fprintf (stderr, "cluster_harness: cannot give %s to %s: %s\n", self->nimbus_config,
+                 self->nimbus_user, strerror (errno));
+        free (binary);
+        return -1;
+    }
     self->nimbus = binary ? s_spawn (log, self->nimbus_user ? as_user : argv) : -1;
     free (binary);
     return self->nimbus > 0 ? 0 : -1;
@@ -225,6 +237,38 @@ s_wait_registered (cluster_harness_t *self, int n)
     return -1;
 }
 
+//  Make the key pair of principal name in <dir>/keys, its public cert
+//  also in <dir>/allowed when allowed. Returns the config keys naming
+//  them (secret and nimbus's public), for a JSON object (caller frees),
+//  or NULL.
+static char *
+s_make_key (cluster_harness_t *self, const char *name, bool allowed)
+{
+    char *keys = zsys_sprintf ("%s/keys", self->dir);
+    if (!keys || sq_curve_keygen (keys, name)) {
+        fprintf (stderr, "cluster_harness: %s\n", sq_last_error ());
+        free (keys);
+        return NULL;
+    }
+    int rc = 0;
+    if (allowed) {
+        char *from = zsys_sprintf ("%s/%s", keys, name);
+        char *to = zsys_sprintf ("%s/allowed/%s", self->dir, name);
+        zcert_t *cert = from ? sq_curve_load_cert (from, false) : NULL;
+        rc = cert && to ? zcert_save_public (cert, to) : -1;
+        zcert_destroy (&cert);
+        free (from);
+        free (to);
+    }
+    char *json = rc ? NULL
+                    : zsys_sprintf (", \"squall.curve.secret.key.file\": \"%s/%s_secret\", "
+                                    "\"squall.curve.server.public.key.file\": \"%s/nimbus\", "
+                                    "\"squall.curve.allowed.dir\": \"%s/allowed\"",
+                                    keys, name, keys, self->dir);
+    free (keys);
+    return json;
+}
+
 cluster_harness_t *
 cluster_harness_new (int supervisors, int slots)
 {
@@ -255,6 +299,7 @@ cluster_harness_new_with (int supervisors, int slots, const cluster_harness_opti
     cluster_harness_options_t none = {0};
     if (!options)
         options = &none;
+    bool secure = options->secure;
     if (supervisors > HARNESS_MAX_SUPERVISORS || slots > HARNESS_MAX_SLOTS)
         return NULL;
     cluster_harness_t *self = calloc (1, sizeof (cluster_harness_t));
@@ -269,6 +314,17 @@ cluster_harness_new_with (int supervisors, int slots, const cluster_harness_opti
     self->slots = slots;
     self->nimbus_user = options->nimbus_user ? strdup (options->nimbus_user) : NULL;
     if (self->nimbus_user && s_prepare_nimbus_user (self->dir, self->nimbus_user)) {
+        cluster_harness_destroy (&self);
+        return NULL;
+    }
+    self->secure = secure;
+    char allowed[1100];
+    snprintf (allowed, sizeof allowed, "%s/allowed", dir);
+    //  Config keys of nimbus, of the client ("operator"), of a supervisor.
+    char *nimbus_keys = NULL, *client_keys = NULL, *supervisor_keys = NULL;
+    if (secure && (mkdir (allowed, 0700) || !(nimbus_keys = s_make_key (self, "nimbus", false)) ||
+                   !(client_keys = s_make_key (self, "operator", true)))) {
+        free (nimbus_keys);
         cluster_harness_destroy (&self);
         return NULL;
     }
@@ -296,13 +352,27 @@ cluster_harness_new_with (int supervisors, int slots, const cluster_harness_opti
     }
     self->zk = sq_zk_new_auth (zk_server_endpoint (self->zookeeper), "/storm", 10000, 10000,
                                self->zk_digest);
-    char json[8192];
+    char json[16384];
     snprintf (self->nimbus_config, sizeof self->nimbus_config, "%s/nimbus.json", self->dir);
     snprintf (self->nimbus_local, sizeof self->nimbus_local, "%s/nimbus-local", self->dir);
-    snprintf (json, sizeof json, "{%s, \"storm.local.dir\": \"%s\", \"ui.port\": %d%s%s}\n", common,
-              self->nimbus_local, self->ui_port, options->nimbus_config ? ", " : "",
+    //  A secured nimbus lets the supervisors download packages.
+    char supervisor_users[64 * HARNESS_MAX_SUPERVISORS + 64] = "";
+    for (int index = 0; secure && index < supervisors; index++)
+        snprintf (supervisor_users + strlen (supervisor_users),
+                  sizeof supervisor_users - strlen (supervisor_users), "%s\"supervisor-%d\"",
+                  index ? ", " : ", \"nimbus.supervisor.users\": [", index);
+    if (secure && supervisors > 0)
+        strcat (supervisor_users, "]");
+    snprintf (json, sizeof json, "{%s, \"storm.local.dir\": \"%s\", \"ui.port\": %d%s%s%s%s}\n",
+              common, self->nimbus_local, self->ui_port, nimbus_keys ? nimbus_keys : "",
+              supervisor_users, options->nimbus_config ? ", " : "",
               options->nimbus_config ? options->nimbus_config : "");
     int rc = self->zk ? s_write_config (self->nimbus_config, json) : -1;
+    if (rc == 0 && secure) {
+        snprintf (self->client_config, sizeof self->client_config, "%s/client.json", self->dir);
+        snprintf (json, sizeof json, "{%s}\n", client_keys + 2);
+        rc = s_write_config (self->client_config, json);
+    }
     if (rc == 0)
         rc = cluster_harness_start_nimbus (self);
     char *worker = cluster_harness_build_path ("squall-worker");
@@ -319,19 +389,27 @@ cluster_harness_new_with (int supervisors, int slots, const cluster_harness_opti
             snprintf (ports + strlen (ports), sizeof ports - strlen (ports), "%s%d",
                       slot ? "," : "", supervisor->ports[slot]);
         }
+        free (supervisor_keys);
+        supervisor_keys = secure ? s_make_key (self, supervisor->id, true) : NULL;
+        if (secure && !supervisor_keys)
+            rc = -1;
         snprintf (json, sizeof json,
                   "{%s, \"storm.local.dir\": \"%s\", \"supervisor.slots.ports\": [%s], "
-                  "\"supervisor.worker.command\": \"%s\"%s%s}\n",
+                  "\"supervisor.worker.command\": \"%s\"%s%s%s}\n",
                   common, supervisor->local_dir, ports, worker ? worker : "squall-worker",
-                  options->supervisor_config ? ", " : "",
+                  supervisor_keys ? supervisor_keys : "", options->supervisor_config ? ", " : "",
                   options->supervisor_config ? options->supervisor_config : "");
-        rc = s_write_config (supervisor->config, json);
+        if (rc == 0)
+            rc = s_write_config (supervisor->config, json);
         if (rc == 0)
             rc = s_start_supervisor (self, index);
         if (rc == 0)
             self->supervisor_count++;
     }
     free (worker);
+    free (nimbus_keys);
+    free (client_keys);
+    free (supervisor_keys);
     if (rc == 0)
         rc = s_wait_registered (self, supervisors);
     if (rc) {
@@ -383,16 +461,18 @@ cluster_harness_zk (cluster_harness_t *self)
     return self->zk;
 }
 
-int
-cluster_harness_cli (cluster_harness_t *self, char **output_p, const char *const *args)
+//  Run storm-submit with client config (NULL: none) and args.
+static int
+s_cli (cluster_harness_t *self, const char *config, char **output_p, const char *const *args)
 {
     char *binary = cluster_harness_build_path ("storm-submit");
     char nimbus[64];
     snprintf (nimbus, sizeof nimbus, "127.0.0.1:%d", self->nimbus_port);
-    char *argv[64] = {binary, "--nimbus", nimbus};
-    int argc = 3;
-    while (argc < 63 && args[argc - 3])
-        argv[argc] = (char *) args[argc - 3], argc++;
+    char *argv[64] = {binary, "--nimbus", nimbus, "--config", (char *) config};
+    int first = config ? 5 : 3;
+    int argc = first;
+    while (argc < 63 && args[argc - first])
+        argv[argc] = (char *) args[argc - first], argc++;
     argv[argc] = NULL;
     char log[4200];
     snprintf (log, sizeof log, "%s/cli-%ld.out", self->dir, (long) random ());
@@ -412,6 +492,30 @@ cluster_harness_cli (cluster_harness_t *self, char **output_p, const char *const
     }
     unlink (log);
     return pid > 0 && WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+int
+cluster_harness_cli (cluster_harness_t *self, char **output_p, const char *const *args)
+{
+    return s_cli (self, self->secure ? self->client_config : NULL, output_p, args);
+}
+
+int
+cluster_harness_cli_as (cluster_harness_t *self, const char *principal, char **output_p,
+                        const char *const *args)
+{
+    char config[4200];
+    snprintf (config, sizeof config, "%s/client-%s.json", self->dir, principal);
+    if (access (config, F_OK) != 0) {
+        char *keys = self->secure ? s_make_key (self, principal, true) : NULL;
+        char *json = keys ? zsys_sprintf ("{%s}\n", keys + 2) : NULL;
+        int rc = json ? s_write_config (config, json) : -1;
+        free (keys);
+        free (json);
+        if (rc)
+            return -1;
+    }
+    return s_cli (self, config, output_p, args);
 }
 
 void
@@ -461,6 +565,24 @@ int
 cluster_harness_nimbus_port (cluster_harness_t *self)
 {
     return self->nimbus_port;
+}
+
+sq_control_t *
+cluster_harness_control (cluster_harness_t *self)
+{
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", self->nimbus_port);
+    sq_control_t *control = sq_control_new (endpoint);
+    if (!control || !self->secure)
+        return control;
+    sq_config_t *config = sq_config_load_file (self->client_config);
+    sq_curve_t *curve = NULL;
+    if (!config || sq_curve_from_config (config, true, &curve) ||
+        sq_control_set_curve (control, curve))
+        sq_control_destroy (&control);
+    sq_curve_destroy (&curve);
+    sq_config_destroy (&config);
+    return control;
 }
 
 int

@@ -12,6 +12,7 @@
 #ifndef CLUSTER_HARNESS_H_INCLUDED
 #define CLUSTER_HARNESS_H_INCLUDED
 
+#include "sq_control.h"
 #include "sq_zk.h"
 #include <stdbool.h>
 #include <sys/types.h>
@@ -26,6 +27,9 @@ typedef struct {
     const char *nimbus_config; //  more members of nimbus's JSON config ("\"k\": v, ..."), or NULL
     const char *supervisor_config; //  more members of each supervisor's config, or NULL
     const char *nimbus_user; //  run nimbus as this user (setpriv; the test must be root), or NULL
+    bool secure; //  CURVE on every link (doc/security.md): key pairs for nimbus, each supervisor
+                 //  and the principal "operator" (storm-submit's, cluster_harness_control's)
+                 //  in <dir>/keys; the public certs nimbus accepts in <dir>/allowed
 } cluster_harness_options_t;
 
 //  Start ZooKeeper, nimbus and `supervisors` supervisors of `slots` slots
@@ -60,6 +64,11 @@ sq_zk_t *cluster_harness_zk (cluster_harness_t *self);
 //  terminated); its stdout and stderr in *output_p (caller frees; may be
 //  NULL). Returns its exit status, or -1 when it did not exit normally.
 int cluster_harness_cli (cluster_harness_t *self, char **output_p, const char *const *args);
+//  The same as principal: on a secure cluster, with a key pair of that
+//  name (made at the first call, its public cert allowed by nimbus).
+//  -1 on a cluster without security or when the key cannot be made.
+int cluster_harness_cli_as (cluster_harness_t *self, const char *principal, char **output_p,
+                            const char *const *args);
 //  Signal nimbus (e.g. SIGKILL) and reap it.
 void cluster_harness_stop_nimbus (cluster_harness_t *self, int signal);
 //  Start nimbus again after a stop. Returns 0 or -1.
@@ -75,6 +84,9 @@ const char *cluster_harness_supervisor_id (cluster_harness_t *self, int index);
 pid_t cluster_harness_worker_pid (cluster_harness_t *self, int index, int slot);
 //  Port of slot number `slot` of supervisor index.
 int cluster_harness_slot_port (cluster_harness_t *self, int index, int slot);
+//  A control client of nimbus, keyed as "operator" on a secure cluster.
+//  NULL when out of memory or the keys cannot be read. Caller owns.
+sq_control_t *cluster_harness_control (cluster_harness_t *self);
 //  Port nimbus listens on.
 int cluster_harness_nimbus_port (cluster_harness_t *self);
 //  Port of nimbus's HTTP server (Storm's UI REST API, /metrics).

@@ -36,12 +36,25 @@ static cluster_harness_t *s_cluster;
 static char s_probe_dir[4200];
 
 static void
-s_setup (void)
+s_setup_with (bool secure)
 {
-    s_cluster = cluster_harness_new (2, 2);
+    s_cluster = cluster_harness_new_with (2, 2, &(cluster_harness_options_t){.secure = secure});
     ck_assert_msg (s_cluster != NULL, "the cluster did not start");
     snprintf (s_probe_dir, sizeof s_probe_dir, "%s/probe", cluster_harness_dir (s_cluster));
     mkdir (s_probe_dir, 0755);
+}
+
+static void
+s_setup (void)
+{
+    s_setup_with (false);
+}
+
+//  CURVE on every link (doc/security.md).
+static void
+s_setup_secure (void)
+{
+    s_setup_with (true);
 }
 
 static void
@@ -223,11 +236,8 @@ START_TEST (test_wordcount_exact_counts_across_workers)
 
     //  Counts are final once every line is acked: nimbus sums the workers'
     //  heartbeats in `list`.
-    sq_control_t *control = NULL;
-    char endpoint[64];
-    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
-              cluster_harness_nimbus_port (s_cluster));
-    control = sq_control_new (endpoint);
+    sq_control_t *control = cluster_harness_control (s_cluster);
+    ck_assert_ptr_nonnull (control);
     long acked = 0;
     json_t *list = json_pack ("{s:s}", "verb", "list");
     for (int waited = 0; waited < 600 && acked < LINES; waited++) {
@@ -1140,6 +1150,13 @@ main (void)
     tcase_set_timeout (tcase, 300);
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
     tcase_add_test (tcase, test_reset_timeout_and_task_hooks_across_workers);
+    suite_add_tcase (suite, tcase);
+    //  The same with CURVE on every link: CK_RUN_CASE=secure.
+    tcase = tcase_create ("secure");
+    tcase_set_timeout (tcase, 300);
+    tcase_add_checked_fixture (tcase, s_setup_secure, s_teardown);
+    tcase_add_test (tcase, test_wordcount_exact_counts_across_workers);
+    tcase_add_test (tcase, test_worker_kill_loses_nothing);
     suite_add_tcase (suite, tcase);
     //  CK_RUN_CASE=metrics runs just it.
     tcase = tcase_create ("metrics");

@@ -524,6 +524,38 @@ s_teardown (void)
 //  ---------------------------------------------------------------------
 //  Tests
 
+//  Three unfinished messages that declare 200 MB each, more than a
+//  package may have (nimbus.package.max.bytes, 100 MB, plus room for the
+//  JSON): nimbus disconnects each at its header, holds nothing of them,
+//  and keeps serving.
+START_TEST (test_oversized_frames_are_dropped)
+{
+    long before = test_processes_rss_kb ((int) s_nimbus_pid);
+    ck_assert_int_gt (before, 0);
+    int fds[3];
+    size_t total = 0;
+    for (int i = 0; i < 3; i++) {
+        size_t sent = 0;
+        fds[i] = test_processes_zmtp_frame (s_port, "DEALER", 200 * 1000 * 1000, 190 * 1000 * 1000,
+                                            &sent);
+        ck_assert_int_ge (fds[i], 0);
+        total += sent;
+    }
+    for (int i = 0; i < 3; i++) {
+        ck_assert_msg (test_processes_closed_by_peer (fds[i], 5000),
+                       "nimbus kept connection %d open", i);
+        close (fds[i]);
+    }
+    long after = test_processes_rss_kb ((int) s_nimbus_pid);
+    ck_assert_msg (total < (64 << 20), "nimbus took %zu bytes of the frames", total);
+    ck_assert_msg (after - before < 64 * 1024, "nimbus's RSS grew from %ld to %ld KiB", before,
+                   after);
+    json_t *reply = s_list ();
+    ck_assert_ptr_nonnull (reply);
+    json_decref (reply);
+}
+END_TEST
+
 START_TEST (test_submit_and_list)
 {
     char *id = s_submit_wordcount ("wordcount", 2);
@@ -1715,6 +1747,7 @@ main (void)
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
     tcase_set_timeout (tcase, 90);
     tcase_add_test (tcase, test_submit_and_list);
+    tcase_add_test (tcase, test_oversized_frames_are_dropped);
     tcase_add_test (tcase, test_bad_requests);
     tcase_add_test (tcase, test_validation_timeout);
     tcase_add_test (tcase, test_kill);

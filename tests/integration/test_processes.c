@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,4 +123,85 @@ test_processes_suite_dir (const char *name)
     atexit (s_sweep_suite_dir);
     setenv ("TMPDIR", s_suite_dir, 1);
     return s_suite_dir;
+}
+
+int
+test_processes_zmtp_frame (int port, const char *socket_type, uint64_t declared, size_t max_send,
+                           size_t *sent_p)
+{
+    *sent_p = 0;
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
+    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    if (fd < 0 || connect (fd, (struct sockaddr *) &address, sizeof address) != 0) {
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    struct timeval timeout = {.tv_sec = 2};
+    setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    //  Greeting (64 bytes): signature, version 3.0, mechanism NULL, client.
+    unsigned char greeting[64] = {0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0};
+    memcpy (greeting + 12, "NULL", 4);
+    //  READY command with the Socket-Type property.
+    unsigned char ready[64];
+    size_t type_size = strlen (socket_type);
+    size_t body = 6 + 1 + 11 + 4 + type_size;
+    ready[0] = 0x04;
+    ready[1] = (unsigned char) body;
+    memcpy (ready + 2, "\x05READY\x0bSocket-Type", 18);
+    ready[20] = ready[21] = ready[22] = 0;
+    ready[23] = (unsigned char) type_size;
+    memcpy (ready + 24, socket_type, type_size);
+    //  A long message frame's header: flags, then the size in 8 bytes.
+    unsigned char header[9] = {0x02};
+    for (int i = 0; i < 8; i++)
+        header[1 + i] = (unsigned char) (declared >> (56 - 8 * i));
+    if (send (fd, greeting, sizeof greeting, MSG_NOSIGNAL) != (ssize_t) sizeof greeting ||
+        send (fd, ready, 2 + body, MSG_NOSIGNAL) != (ssize_t) (2 + body) ||
+        send (fd, header, sizeof header, MSG_NOSIGNAL) != (ssize_t) sizeof header)
+        return fd;
+    static char chunk[1 << 20];
+    memset (chunk, 'x', sizeof chunk);
+    while (*sent_p < max_send) {
+        size_t want = max_send - *sent_p < sizeof chunk ? max_send - *sent_p : sizeof chunk;
+        ssize_t sent = send (fd, chunk, want, MSG_NOSIGNAL);
+        if (sent <= 0)
+            break;
+        *sent_p += (size_t) sent;
+    }
+    return fd;
+}
+
+bool
+test_processes_closed_by_peer (int fd, int timeout_ms)
+{
+    long long deadline = test_processes_now_ms () + timeout_ms;
+    char buffer[4096];
+    while (test_processes_now_ms () < deadline) {
+        struct pollfd item = {.fd = fd, .events = POLLIN};
+        int ready = poll (&item, 1, (int) (deadline - test_processes_now_ms ()));
+        if (ready <= 0)
+            continue;
+        ssize_t got = recv (fd, buffer, sizeof buffer, MSG_DONTWAIT);
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+            return true;
+    }
+    return false;
+}
+
+long
+test_processes_rss_kb (int pid)
+{
+    char path[64];
+    snprintf (path, sizeof path, "/proc/%d/status", pid);
+    FILE *file = fopen (path, "r");
+    char line[256];
+    long kb = -1;
+    while (file && fgets (line, sizeof line, file))
+        if (strncmp (line, "VmRSS:", 6) == 0)
+            kb = atol (line + 6);
+    if (file)
+        fclose (file);
+    return kb;
 }

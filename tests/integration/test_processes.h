@@ -7,6 +7,8 @@
 #define TEST_PROCESSES_H_INCLUDED
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 //  A TCP port on 127.0.0.1 that nothing listens on now, or -1.
 int test_processes_free_port (void);
@@ -19,6 +21,20 @@ bool test_processes_alive (int pid);
 //  for instance a test's temporary directory. Processes whose command line
 //  also contains `spare` (may be NULL) are left alone.
 void test_processes_kill_mentioning (const char *text, const char *spare);
+
+//  Speak ZeroMQ by hand to 127.0.0.1:port as a peer of socket_type
+//  ("PUSH", "DEALER"; ZMTP 3.0, NULL mechanism): greet, then declare one
+//  message of `declared` bytes and send up to max_send bytes of it (less
+//  when the server closes first), leaving the message unfinished. Returns
+//  the connection (caller closes) with the bytes of the message sent in
+//  *sent_p, or -1 when it cannot connect.
+int test_processes_zmtp_frame (int port, const char *socket_type, uint64_t declared,
+                               size_t max_send, size_t *sent_p);
+//  True when the server closes the connection fd within timeout_ms
+//  (whatever it sent before is read and ignored).
+bool test_processes_closed_by_peer (int fd, int timeout_ms);
+//  Resident memory of process pid in KiB (VmRSS), or -1.
+long test_processes_rss_kb (int pid);
 
 //  The suite's directory, made on the first call under $TMPDIR (or /tmp)
 //  as <name>-XXXXXX, and set as TMPDIR so that what the tests make goes

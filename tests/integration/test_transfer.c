@@ -9,6 +9,8 @@
     the tuples it cannot receive, so the spout replays them.
 */
 #include "sq_acker.h"
+#include "sq_curve.h"
+#include "sq_curve_auth.h"
 #include "sq_runtime.h"
 #include "test_processes.h"
 #include "worker_transfer.h"
@@ -30,6 +32,7 @@ static _Atomic int s_sunk;   //  tuples the sinks executed
 static _Atomic int s_emitted; //  tuples the spout emitted
 static bool s_flood;          //  spout: untracked numbers without end
 static int s_sink_sleep_us;   //  sink: time per input
+static sq_curve_t *s_curve;   //  the topology's key pair when secured, else NULL
 
 typedef struct {
     sq_collector_t *collector; //  where to emit
@@ -169,7 +172,7 @@ s_start_placed_worker (test_worker_t *worker, bool is_a, int peer_port, sq_confi
         local[task] = on_a[task] == is_a;
         endpoints[task] = local[task] ? NULL : peer;
     }
-    worker->transfer = worker_transfer_new (endpoint, endpoints, TASKS, config);
+    worker->transfer = worker_transfer_new (endpoint, endpoints, TASKS, config, s_curve);
     ck_assert_msg (worker->transfer != NULL, "%s", sq_last_error ());
     sq_placement_t placement = {
         .local = local, .task_count = TASKS, .send = worker_transfer_send, .arg = worker->transfer};
@@ -240,6 +243,100 @@ START_TEST (test_tuples_and_acks_cross_workers)
         zclock_sleep (10);
     }
     ck_assert_uint_eq (stats.malformed, 100);
+    s_stop_worker (&a);
+    s_stop_worker (&b);
+    sq_config_destroy (&config);
+}
+END_TEST
+
+//  Send 100 frames of garbage to port from a PUSH socket set up by
+//  prepare (NULL: plain), and close it once they are sent or refused.
+static void
+s_send_garbage (int port, zcert_t *own, const char *server_key)
+{
+    zsock_t *push = zsock_new_push (NULL);
+    zsock_set_linger (push, 2000);
+    if (own) {
+        zcert_apply (own, push);
+        zsock_set_curve_serverkey (push, server_key);
+    }
+    zsock_connect (push, "tcp://127.0.0.1:%d", port);
+    for (int i = 0; i < 100; i++)
+        zsock_send (push, "b", "SQ\x01garbage", (size_t) 10);
+    zsock_destroy (&push);
+}
+
+START_TEST (test_secured_transfer_lets_in_only_the_topology_key)
+{
+    atomic_store (&s_acked, 0);
+    atomic_store (&s_sunk, 0);
+    //  The key pair both workers share, the only one their ZAP handler
+    //  (one per process, as in a worker) lets in.
+    zcert_t *key = zcert_new ();
+    zcert_t *copy = zcert_dup (key);
+    s_curve = sq_curve_new (&copy, NULL);
+    sq_curve_auth_t *auth = sq_curve_auth_new (NULL, "test transfer");
+    ck_assert_ptr_nonnull (auth);
+    ck_assert_int_eq (sq_curve_auth_allow (auth, zcert_public_txt (key), "topology/test"), 0);
+    sq_config_t *config = sq_config_new ();
+    test_worker_t a = {.port = test_processes_free_port ()}, b = {.port = test_processes_free_port ()};
+    s_start_worker (&b, false, a.port, config);
+    s_start_worker (&a, true, b.port, config);
+    ck_assert_msg (s_wait_acked (MESSAGES, 60), "acked %d of %d", atomic_load (&s_acked), MESSAGES);
+    ck_assert_int_eq (atomic_load (&s_sunk), MESSAGES);
+    ck_assert_uint_eq (sq_curve_auth_refused (auth), 0);
+
+    //  Frames from a peer without keys, and from one with a key of its
+    //  own that knows the worker's public key: refused at the handshake.
+    s_send_garbage (b.port, NULL, NULL);
+    zcert_t *stranger = zcert_new ();
+    s_send_garbage (b.port, stranger, zcert_public_txt (key));
+    zcert_destroy (&stranger);
+    for (int waited = 0; waited < 500 && sq_curve_auth_refused (auth) < 1; waited++)
+        zclock_sleep (10);
+    ck_assert_uint_ge (sq_curve_auth_refused (auth), 1);
+    //  The same frames with the topology key do reach the decoder (which
+    //  drops them as malformed): exactly those 100, none of the others.
+    s_send_garbage (b.port, key, zcert_public_txt (key));
+    worker_transfer_stats_t stats;
+    for (int waited = 0; waited < 500; waited++) {
+        worker_transfer_stats (b.transfer, &stats);
+        if (stats.malformed >= 100)
+            break;
+        zclock_sleep (10);
+    }
+    ck_assert_uint_eq (stats.malformed, 100);
+    ck_assert_int_eq (atomic_load (&s_sunk), MESSAGES);
+    s_stop_worker (&a);
+    s_stop_worker (&b);
+    sq_curve_destroy (&s_curve);
+    sq_curve_auth_destroy (&auth);
+    zcert_destroy (&key);
+    sq_config_destroy (&config);
+}
+END_TEST
+
+START_TEST (test_frame_declaring_4_gb_is_dropped_at_its_header)
+{
+    atomic_store (&s_acked, 0);
+    sq_config_t *config = sq_config_new ();
+    test_worker_t a = {.port = test_processes_free_port ()}, b = {.port = test_processes_free_port ()};
+    s_start_worker (&b, false, a.port, config);
+    s_start_worker (&a, true, b.port, config);
+    ck_assert_msg (s_wait_acked (100, 60), "acked %d", atomic_load (&s_acked));
+    long before = test_processes_rss_kb ((int) getpid ());
+    //  4 GB declared, up to 256 MB sent: the worker (here, this process)
+    //  disconnects at the header (storm.messaging.max.message.bytes).
+    size_t sent = 0;
+    int fd = test_processes_zmtp_frame (b.port, "PUSH", 4ULL << 30, 256 << 20, &sent);
+    ck_assert_int_ge (fd, 0);
+    ck_assert_msg (test_processes_closed_by_peer (fd, 5000), "the worker kept the connection");
+    close (fd);
+    long after = test_processes_rss_kb ((int) getpid ());
+    ck_assert_msg (sent < (64 << 20), "the worker took %zu bytes of the frame", sent);
+    ck_assert_msg (after - before < 64 * 1024, "RSS grew from %ld to %ld KiB", before, after);
+    //  Tuples keep crossing.
+    ck_assert_msg (s_wait_acked (MESSAGES, 60), "acked %d of %d", atomic_load (&s_acked), MESSAGES);
     s_stop_worker (&a);
     s_stop_worker (&b);
     sq_config_destroy (&config);
@@ -349,6 +446,8 @@ main (void)
     tcase_set_timeout (tcase, 120);
     tcase_add_test (tcase, test_tuples_and_acks_cross_workers);
     tcase_add_test (tcase, test_unreachable_peer_fails_trees);
+    tcase_add_test (tcase, test_secured_transfer_lets_in_only_the_topology_key);
+    tcase_add_test (tcase, test_frame_declaring_4_gb_is_dropped_at_its_header);
     tcase_add_test (tcase, test_reroute_sends_moved_tasks_to_their_new_worker);
     tcase_add_test (tcase, test_slow_bolts_on_one_worker_hold_back_the_spout_on_another);
     suite_add_tcase (suite, tcase);

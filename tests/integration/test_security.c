@@ -1,0 +1,301 @@
+/*  test_security - a cluster with CURVE on every link, attacked from outside
+
+    A real ZooKeeper, nimbus, supervisor and workers (cluster_harness,
+    secure), each its own process on 127.0.0.1. A client without keys, or
+    with a key nimbus does not know, gets no answer at all: the handshake
+    is refused and counted. A principal nimbus knows cannot forge the
+    heartbeat of a topology's worker: only that topology's key may send
+    it; the refusal is counted in /metrics. The workers' own heartbeats,
+    sent with the topology key, keep being taken. A stranger that knows a
+    worker's public key cannot connect to it.
+*/
+#include "cluster_harness.h"
+#include "http_client.h"
+#include "sq_control.h"
+#include "sq_curve.h"
+#include "sq_error.h"
+#include "test_processes.h"
+
+#include <check.h>
+#include <czmq.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static cluster_harness_t *s_cluster;
+
+static void
+s_setup (void)
+{
+    s_cluster = cluster_harness_new_with (1, 2, &(cluster_harness_options_t){.secure = true});
+    ck_assert_msg (s_cluster != NULL, "the cluster did not start");
+}
+
+static void
+s_teardown (void)
+{
+    cluster_harness_destroy (&s_cluster);
+}
+
+//  The value of a counter in nimbus's /metrics, or -1 when absent.
+static long long
+s_metric (const char *name)
+{
+    char *answer = NULL;
+    http_client_request (cluster_harness_ui_port (s_cluster), "GET", "/metrics", NULL, 5000,
+                         &answer);
+    char needle[256];
+    snprintf (needle, sizeof needle, "\n%s ", name);
+    const char *line = answer ? strstr (answer, needle) : NULL;
+    long long value = line ? atoll (line + strlen (needle)) : -1;
+    free (answer);
+    return value;
+}
+
+//  Poll /metrics until counter name reaches at least minimum.
+static long long
+s_wait_metric (const char *name, long long minimum, int seconds)
+{
+    long long value = -1;
+    for (int waited = 0; waited < seconds * 10; waited++) {
+        value = s_metric (name);
+        if (value >= minimum)
+            break;
+        usleep (100000);
+    }
+    return value;
+}
+
+static json_t *
+s_list (sq_control_t *control, int timeout_ms)
+{
+    json_t *list = json_pack ("{s:s}", "verb", "list");
+    json_t *reply = sq_control_request (control, list, NULL, 0, timeout_ms, NULL, NULL);
+    json_decref (list);
+    return reply;
+}
+
+START_TEST (test_unkeyed_and_unknown_clients_get_nothing)
+{
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
+              cluster_harness_nimbus_port (s_cluster));
+    //  No keys at all: the handshake fails, and is counted.
+    long long refused_before = s_wait_metric ("squall_nimbus_connections_refused_total", 0, 10);
+    ck_assert_int_ge (refused_before, 0);
+    sq_control_t *plain = sq_control_new (endpoint);
+    json_t *reply = s_list (plain, 1500);
+    ck_assert_msg (reply == NULL, "a client without keys got an answer");
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "did not answer"));
+    sq_control_destroy (&plain);
+    long long refused =
+        s_wait_metric ("squall_nimbus_connections_refused_total", refused_before + 1, 10);
+    ck_assert_int_gt (refused, refused_before);
+    refused_before = refused;
+
+    //  A key pair of its own and nimbus's public key, but a key nimbus
+    //  does not know: refused at the handshake, and counted.
+    char nimbus_public[4300];
+    snprintf (nimbus_public, sizeof nimbus_public, "%s/keys/nimbus",
+              cluster_harness_dir (s_cluster));
+    zcert_t *server = sq_curve_load_cert (nimbus_public, false);
+    ck_assert_ptr_nonnull (server);
+    zcert_t *stranger = zcert_new ();
+    sq_curve_t *curve = sq_curve_new (&stranger, zcert_public_txt (server));
+    zcert_destroy (&server);
+    sq_control_t *unknown = sq_control_new (endpoint);
+    ck_assert_int_eq (sq_control_set_curve (unknown, curve), 0);
+    sq_curve_destroy (&curve);
+    reply = s_list (unknown, 1500);
+    ck_assert_msg (reply == NULL, "a client with an unknown key got an answer");
+    sq_control_destroy (&unknown);
+    ck_assert_int_gt (
+        s_wait_metric ("squall_nimbus_connections_refused_total", refused_before + 1, 10),
+        refused_before);
+
+    //  The principal nimbus knows is answered.
+    sq_control_t *operator= cluster_harness_control (s_cluster);
+    reply = s_list (operator, 5000);
+    ck_assert_msg (reply != NULL, "the operator got no answer: %s", sq_last_error ());
+    json_decref (reply);
+    sq_control_destroy (&operator);
+    //  storm-submit without keys gets no answer either.
+    char *binary = cluster_harness_build_path ("storm-submit");
+    char command[4400];
+    snprintf (command, sizeof command, "%s --nimbus 127.0.0.1:%d --timeout 1 list 2>&1", binary,
+              cluster_harness_nimbus_port (s_cluster));
+    free (binary);
+    FILE *pipe = popen (command, "r");
+    char output[1024] = "";
+    size_t size = pipe ? fread (output, 1, sizeof output - 1, pipe) : 0;
+    output[size] = 0;
+    int status = pipe ? pclose (pipe) : -1;
+    ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 1, "storm-submit: %s", output);
+    ck_assert_ptr_nonnull (strstr (output, "did not answer"));
+}
+END_TEST
+
+START_TEST (test_forged_heartbeat_is_refused_and_counted)
+{
+    char *package = cluster_harness_build_path ("topologies/.libs/exclamation.so");
+    ck_assert_ptr_nonnull (package);
+    const char *args[] = {package, "exclaim", NULL};
+    char *output = NULL;
+    int status = cluster_harness_cli (s_cluster, &output, args);
+    ck_assert_msg (status == 0, "submit failed: %s", output);
+    free (output);
+    free (package);
+
+    //  The workers' heartbeats (topology key) are taken: counts show up.
+    sq_control_t *operator= cluster_harness_control (s_cluster);
+    char id[256] = "";
+    long long emitted = 0;
+    for (int waited = 0; waited < 600 && emitted == 0; waited++) {
+        json_t *reply = s_list (operator, 5000);
+        json_t *entry = json_array_get (json_object_get (reply, "topologies"), 0);
+        if (entry) {
+            snprintf (id, sizeof id, "%s", json_string_value (json_object_get (entry, "id")));
+            emitted = json_integer_value (json_object_get (entry, "emitted"));
+        }
+        json_decref (reply);
+        if (emitted == 0)
+            usleep (100000);
+    }
+    ck_assert_msg (emitted > 0, "no heartbeat of the workers was taken");
+    ck_assert_int_eq (s_metric ("squall_nimbus_heartbeats_refused_total"), 0);
+
+    //  The operator (a key nimbus knows) forges one of them.
+    int port = cluster_harness_slot_port (s_cluster, 0, 0);
+    json_t *heartbeat =
+        json_pack ("{s:s, s:s, s:s, s:s, s:i, s:i, s:{s:I}}", "verb", "heartbeat", "topology",
+                   "exclaim", "id", id, "supervisor", cluster_harness_supervisor_id (s_cluster, 0),
+                   "port", port, "uptime_secs", 1, "stats", "failed", (json_int_t) 999999999);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq (sq_control_send (operator, heartbeat), 0);
+    json_decref (heartbeat);
+    ck_assert_int_ge (s_wait_metric ("squall_nimbus_heartbeats_refused_total", 3, 10), 3);
+    json_t *reply = s_list (operator, 5000);
+    json_t *entry = json_array_get (json_object_get (reply, "topologies"), 0);
+    ck_assert_ptr_nonnull (entry);
+    ck_assert_int_lt (json_integer_value (json_object_get (entry, "failed")), 999999999);
+    json_decref (reply);
+    sq_control_destroy (&operator);
+    //  Logged once for that peer, not once per heartbeat.
+    char log[4300];
+    snprintf (log, sizeof log, "%s/nimbus.log", cluster_harness_dir (s_cluster));
+    FILE *file = fopen (log, "r");
+    char line[2048];
+    int lines = 0;
+    while (file && fgets (line, sizeof line, file))
+        lines += strstr (line, "heartbeat refused") != NULL;
+    if (file)
+        fclose (file);
+    ck_assert_int_eq (lines, 1);
+
+    //  A stranger that knows the worker's public key (the topology's)
+    //  sends it frames: refused at the handshake, logged by the worker,
+    //  which keeps running.
+    int slot = cluster_harness_worker_pid (s_cluster, 0, 0) > 0 ? 0 : 1;
+    pid_t worker = cluster_harness_worker_pid (s_cluster, 0, slot);
+    ck_assert_int_gt (worker, 0);
+    port = cluster_harness_slot_port (s_cluster, 0, slot);
+    char key_path[4400];
+    snprintf (key_path, sizeof key_path, "%s/nimbus-local/nimbus/packages/%s.key_secret",
+              cluster_harness_dir (s_cluster), id);
+    zcert_t *topology_key = sq_curve_load_cert (key_path, true);
+    ck_assert_ptr_nonnull (topology_key);
+    zcert_t *stranger = zcert_new ();
+    zsock_t *push = zsock_new_push (NULL);
+    zsock_set_linger (push, 0);
+    zcert_apply (stranger, push);
+    zsock_set_curve_serverkey (push, zcert_public_txt (topology_key));
+    zsock_connect (push, "tcp://127.0.0.1:%d", port);
+    zsock_send (push, "b", "SQ\x01injected", (size_t) 11);
+    snprintf (log, sizeof log, "%s/supervisor-0-local/supervisor/workers/%d/worker.log",
+              cluster_harness_dir (s_cluster), port);
+    char needle[128];
+    snprintf (needle, sizeof needle, "connection refused: key %s", zcert_public_txt (stranger));
+    bool refused = false;
+    for (int waited = 0; waited < 100 && !refused; waited++) {
+        file = fopen (log, "r");
+        while (file && !refused && fgets (line, sizeof line, file))
+            refused = strstr (line, needle) != NULL;
+        if (file)
+            fclose (file);
+        if (!refused)
+            usleep (100000);
+    }
+    zsock_destroy (&push);
+    zcert_destroy (&stranger);
+    zcert_destroy (&topology_key);
+    ck_assert_msg (refused, "the worker did not log the refusal of the stranger's key");
+    ck_assert_int_eq (cluster_harness_worker_pid (s_cluster, 0, slot), worker);
+}
+END_TEST
+
+//  Run binary with --config holding json (and extra arguments); its exit
+//  status, its output in output.
+static int
+s_run_daemon (const char *binary_name, const char *json, const char *extra, char *output,
+              size_t size)
+{
+    char config[4300];
+    snprintf (config, sizeof config, "%s/daemon.json", test_processes_suite_dir ("test_security"));
+    FILE *file = fopen (config, "w");
+    ck_assert_ptr_nonnull (file);
+    fputs (json, file);
+    fclose (file);
+    char *binary = cluster_harness_build_path (binary_name);
+    ck_assert_ptr_nonnull (binary);
+    char command[9000];
+    snprintf (command, sizeof command, "timeout 20 %s --config %s %s 2>&1", binary, config, extra);
+    free (binary);
+    FILE *pipe = popen (command, "r");
+    size_t got = pipe ? fread (output, 1, size - 1, pipe) : 0;
+    output[got] = 0;
+    int status = pipe ? pclose (pipe) : -1;
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+START_TEST (test_daemons_refuse_routable_addresses_without_keys)
+{
+    char json[2048], output[8192];
+    snprintf (json, sizeof json,
+              "{\"nimbus.host\": \"0.0.0.0\", \"nimbus.port\": %d, \"ui.port\": -1, "
+              "\"storm.local.dir\": \"%s/nimbus\"}\n",
+              test_processes_free_port (), test_processes_suite_dir ("test_security"));
+    ck_assert_int_eq (s_run_daemon ("nimbus/nimbus", json, "", output, sizeof output), 1);
+    ck_assert_msg (strstr (output, "not a loopback address, without keys"), "nimbus: %s", output);
+    snprintf (json, sizeof json,
+              "{\"storm.local.hostname\": \"10.1.2.3\", \"storm.local.dir\": "
+              "\"%s/supervisor\"}\n",
+              test_processes_suite_dir ("test_security"));
+    ck_assert_int_eq (
+        s_run_daemon ("supervisor/supervisor", json, "--id s1", output, sizeof output), 1);
+    ck_assert_msg (strstr (output, "not a loopback address, without keys"), "supervisor: %s",
+                   output);
+}
+END_TEST
+
+int
+main (void)
+{
+    if (!test_processes_suite_dir ("test_security"))
+        return 99;
+    Suite *suite = suite_create ("security");
+    TCase *tcase = tcase_create ("curve");
+    tcase_set_timeout (tcase, 120);
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_add_test (tcase, test_unkeyed_and_unknown_clients_get_nothing);
+    tcase_add_test (tcase, test_forged_heartbeat_is_refused_and_counted);
+    suite_add_tcase (suite, tcase);
+    tcase = tcase_create ("defaults");
+    tcase_add_test (tcase, test_daemons_refuse_routable_addresses_without_keys);
+    suite_add_tcase (suite, tcase);
+    SRunner *runner = srunner_create (suite);
+    srunner_run_all (runner, CK_NORMAL);
+    int failed = srunner_ntests_failed (runner);
+    srunner_free (runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
