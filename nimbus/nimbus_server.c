@@ -1,6 +1,7 @@
 /*  nimbus_server - the nimbus daemon's engine */
 #include "nimbus_server.h"
 #include "nimbus_cluster.h"
+#include "nimbus_history.h"
 #include "nimbus_http.h"
 #include "nimbus_monitor.h"
 #include "nimbus_request.h"
@@ -45,6 +46,7 @@ struct _nimbus_server_t {
     uint64_t stale_heartbeats;   //  heartbeats of slots not assigned
     nimbus_http_t *http;         //  Storm's UI REST API, or NULL when off
     int64_t started;             //  unix time (seconds) nimbus started
+    nimbus_history_t *history;   //  each topology's last points (the UI's plots)
 };
 
 static void s_on_topology (nimbus_topology_t *topology, nimbus_topology_event_t event, void *arg);
@@ -73,6 +75,7 @@ s_topology_new (nimbus_server_t *self, const char *name, const char *id)
 static void
 s_topology_forget (nimbus_server_t *self, nimbus_topology_t *topology)
 {
+    nimbus_history_forget (self->history, nimbus_topology_id (topology));
     zhashx_delete (self->topologies, nimbus_topology_id (topology));
 }
 
@@ -675,6 +678,7 @@ s_view (nimbus_server_t *self, nimbus_rest_view_t *view)
         .malformed = self->malformed,
         .stale_heartbeats = self->stale_heartbeats,
         .http_requests = self->http ? nimbus_http_requests (self->http) : 0,
+        .history = self->history,
     };
 }
 
@@ -1012,6 +1016,28 @@ s_on_monitor (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  Add a point to the history of every topology nimbus runs.
+static int
+s_on_history (zloop_t *loop, int timer_id, void *arg)
+{
+    nimbus_server_t *self = arg;
+    zlist_t *names = nimbus_cluster_topology_names (self->cluster);
+    for (const char *name = names ? zlist_first (names) : NULL; name; name = zlist_next (names)) {
+        const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, name);
+        if (record->status == SQ_TOPOLOGY_KILLED || !zhashx_lookup (self->topologies, record->id))
+            continue;
+        nimbus_rest_source_t source = {.metrics = nimbus_monitor_windows (self->monitor),
+                                       .topology_id = record->id,
+                                       .now = (int64_t) time (NULL),
+                                       .now_ms = (uint64_t) zclock_mono ()};
+        if (nimbus_history_sample (self->history, &source))
+            zsys_warning ("topology=%s id=%s: out of memory sampling its history", name,
+                          record->id);
+    }
+    zlist_destroy (&names);
+    return 0;
+}
+
 static int
 s_on_zookeeper (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -1038,7 +1064,8 @@ nimbus_server_new (const sq_config_t *config)
     self->config = sq_config_dup (config);
     self->topologies = zhashx_new ();
     self->loop = zloop_new ();
-    if (!self->config || !self->topologies || !self->loop) {
+    self->history = nimbus_history_new ();
+    if (!self->config || !self->topologies || !self->loop || !self->history) {
         sq_error_set ("out of memory");
         nimbus_server_destroy (&self);
         return NULL;
@@ -1087,7 +1114,8 @@ nimbus_server_new (const sq_config_t *config)
     if (zloop_reader (self->loop, self->router, s_on_request, self) ||
         zloop_poller (self->loop, &self->zk_item, s_on_zookeeper, self) ||
         zloop_timer (self->loop, (size_t) (monitor_secs > 0 ? monitor_secs : 1) * 1000, 0,
-                     s_on_monitor, self) < 0) {
+                     s_on_monitor, self) < 0 ||
+        zloop_timer (self->loop, NIMBUS_HISTORY_INTERVAL_SECS * 1000, 0, s_on_history, self) < 0) {
         sq_error_set ("cannot set up the loop");
         nimbus_server_destroy (&self);
         return NULL;
@@ -1109,6 +1137,7 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     //  goes last.
     nimbus_http_destroy (&self->http);
     zhashx_destroy (&self->topologies);
+    nimbus_history_destroy (&self->history);
     zloop_destroy (&self->loop);
     zsock_destroy (&self->router);
     nimbus_cluster_destroy (&self->cluster);
