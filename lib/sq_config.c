@@ -102,6 +102,8 @@ static const sq_config_key_t s_keys[] = {
      "bytes an HTTP connection may use for its request line and headers"},
     {"ui.max.request.bytes", SQ_CONFIG_INT, "16384",
      "largest HTTP request body accepted, in bytes"},
+    {"ui.dir", SQ_CONFIG_STRING, "",
+     "directory nimbus reads its web UI's files from; empty means where make install put them"},
 };
 
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])

@@ -103,7 +103,14 @@ s_queue (struct MHD_Connection *connection, nimbus_http_reply_t *reply)
     reply->body = NULL;
     MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
                              reply->content_type ? reply->content_type : "application/json");
-    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL,
+                             reply->cache_control ? reply->cache_control : "no-store");
+    MHD_add_response_header (response, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff");
+    if (reply->etag)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_ETAG, reply->etag);
+    if (reply->security_policy)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY,
+                                 reply->security_policy);
     if (reply->allow)
         MHD_add_response_header (response, MHD_HTTP_HEADER_ALLOW, reply->allow);
     enum MHD_Result rc = MHD_queue_response (connection, (unsigned) reply->status, response);
@@ -426,6 +433,13 @@ nimbus_http_request_query (const nimbus_http_request_t *request, const char *key
 {
     assert (request && key);
     return MHD_lookup_connection_value (request->connection, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *
+nimbus_http_request_header (const nimbus_http_request_t *request, const char *name)
+{
+    assert (request && name);
+    return MHD_lookup_connection_value (request->connection, MHD_HEADER_KIND, name);
 }
 
 const char *

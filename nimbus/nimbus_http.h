@@ -62,6 +62,9 @@ typedef struct {
     size_t size;              //  bytes in body
     const char *content_type; //  static string, e.g. "application/json"
     const char *allow;        //  static Allow header for a 405, or NULL
+    const char *cache_control;   //  Cache-Control (static), or NULL for no-store
+    const char *etag;            //  ETag header (outlives the call), or NULL
+    const char *security_policy; //  Content-Security-Policy (static), or NULL
 } nimbus_http_reply_t;
 
 //  Answer request into reply (which comes zeroed). Called on the loop's
@@ -89,6 +92,9 @@ const char *nimbus_http_request_path (const nimbus_http_request_t *request);
 //  The raw (percent-encoded) value of query parameter key: NULL when the
 //  query has no such key or gives it no value ("?sys"). Borrowed.
 const char *nimbus_http_request_query (const nimbus_http_request_t *request, const char *key);
+//  The value of its header name (case-insensitive); NULL when it has
+//  none. Borrowed.
+const char *nimbus_http_request_header (const nimbus_http_request_t *request, const char *name);
 //  Its body and its size in *size_p (NULL and 0 when it has none). The
 //  body ends with a NUL byte not counted in the size. Borrowed.
 const char *nimbus_http_request_body (const nimbus_http_request_t *request, size_t *size_p);

@@ -3,6 +3,7 @@
 #include "nimbus_cluster.h"
 #include "nimbus_history.h"
 #include "nimbus_http.h"
+#include "nimbus_ui_files.h"
 #include "nimbus_monitor.h"
 #include "nimbus_request.h"
 #include "nimbus_rest.h"
@@ -20,6 +21,10 @@
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
+
+#ifndef NIMBUS_UI_DIR
+#error "the build defines NIMBUS_UI_DIR, where the web UI's files install"
+#endif
 
 #define S_RETRY_MS 1000          //  delay before retrying a removal ZooKeeper refused
 #define S_MALFORMED_LOG_LIMIT 10 //  most malformed requests logged in one second
@@ -45,6 +50,7 @@ struct _nimbus_server_t {
     uint64_t malformed_unlogged; //  malformed requests not logged in that second
     uint64_t stale_heartbeats;   //  heartbeats of slots not assigned
     nimbus_http_t *http;         //  Storm's UI REST API, or NULL when off
+    nimbus_ui_files_t *ui_files; //  the web UI's files (ui.dir), or NULL when not served
     int64_t started;             //  unix time (seconds) nimbus started
     nimbus_history_t *history;   //  each topology's last points (the UI's plots)
 };
@@ -729,8 +735,14 @@ static void
 s_on_http (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void *arg)
 {
     nimbus_server_t *self = arg;
+    const char *path = nimbus_http_request_path (request);
+    if (self->ui_files && nimbus_ui_files_claims (self->ui_files, path)) {
+        nimbus_ui_files_answer (self->ui_files, nimbus_http_request_method (request), path,
+                                nimbus_http_request_header (request, "If-None-Match"), reply);
+        return;
+    }
     nimbus_rest_route_t route;
-    nimbus_rest_route (nimbus_http_request_method (request), nimbus_http_request_path (request),
+    nimbus_rest_route (nimbus_http_request_method (request), path,
                        nimbus_http_request_query (request, "window"),
                        nimbus_http_request_query (request, "sys"), &route);
     nimbus_rest_view_t view;
@@ -801,7 +813,17 @@ s_start_http (nimbus_server_t *self)
                               : body > (1 << 24) ? (1 << 24)
                                                  : body),
     };
+    //  The web UI's files, read once (ui.dir; the build says where they
+    //  install). Without them the REST API is served all the same.
+    const char *ui_dir = sq_config_string (config, "ui.dir", "");
+    self->ui_files = nimbus_ui_files_new (*ui_dir ? ui_dir : NIMBUS_UI_DIR);
+    if (!self->ui_files)
+        zsys_warning ("nimbus serves no web UI: %s", sq_last_error ());
     self->http = nimbus_http_new (&options, self->loop, s_on_http, self);
+    if (self->http && self->ui_files)
+        zsys_info ("nimbus serving its web UI on http://%s:%d/ (%zu files, %zu bytes)",
+                   options.host, nimbus_http_port (self->http),
+                   nimbus_ui_files_count (self->ui_files), nimbus_ui_files_bytes (self->ui_files));
     if (self->http)
         zsys_info ("nimbus serving Storm's UI REST API on http://%s:%d/api/v1/", options.host,
                    nimbus_http_port (self->http));
@@ -1136,6 +1158,7 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     //  States and the HTTP server end their timers and pollers: the loop
     //  goes last.
     nimbus_http_destroy (&self->http);
+    nimbus_ui_files_destroy (&self->ui_files);
     zhashx_destroy (&self->topologies);
     nimbus_history_destroy (&self->history);
     zloop_destroy (&self->loop);
