@@ -57,11 +57,11 @@ typedef struct _nimbus_http_request_t nimbus_http_request_t;
 
 //  What the handler answers; nimbus_http_reply_* fill it.
 typedef struct {
-    int status;               //  HTTP status code
-    char *body;               //  body (malloc'ed; the server frees it)
-    size_t size;              //  bytes in body
-    const char *content_type; //  static string, e.g. "application/json"
-    const char *allow;        //  static Allow header for a 405, or NULL
+    int status;                  //  HTTP status code
+    char *body;                  //  body (malloc'ed; the server frees it)
+    size_t size;                 //  bytes in body
+    const char *content_type;    //  static string, e.g. "application/json"
+    const char *allow;           //  static Allow header for a 405, or NULL
     const char *cache_control;   //  Cache-Control (static), or NULL for no-store
     const char *etag;            //  ETag header (outlives the call), or NULL
     const char *security_policy; //  Content-Security-Policy (static), or NULL

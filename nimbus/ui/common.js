@@ -34,7 +34,10 @@ var sq = (function () {
     function request(method, path, body) {
         var init = { method: method, headers: headers(body !== undefined ? { "Content-Type": "application/json" } : {}) };
         if (body !== undefined) init.body = JSON.stringify(body);
-        return fetch(path, init).then(function (response) {
+        return fetch(path, init).catch(function (error) {
+            //  fetch rejects only when nimbus cannot be reached.
+            throw new Error("cannot reach nimbus (" + error.message + "); trying again");
+        }).then(function (response) {
             return response.text().then(function (text) {
                 var data = null;
                 try {

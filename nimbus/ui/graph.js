@@ -18,7 +18,7 @@
 "use strict";
 
 var sqGraph = (function () {
-    var NODE_W = 156, NODE_H = 48, COL_GAP = 120, ROW_GAP = 26, PAD = 14;
+    var NODE_W = 172, NODE_H = 44, COL_GAP = 110, ROW_GAP = 26, PAD = 14;
 
     //  Cycles broken: the set of edges (indexes) that go back to a node on
     //  the depth-first path.
@@ -127,7 +127,11 @@ var sqGraph = (function () {
                 at[id] = { x: PAD + c * (NODE_W + COL_GAP), y: top + i * (NODE_H + ROW_GAP) };
             });
         });
+        //  Natural size, shrunk by the style sheet (max-width) when wider
+        //  than the page.
         svg.setAttribute("viewBox", "0 0 " + Math.max(width, 300) + " " + height);
+        svg.setAttribute("width", String(Math.max(width, 300)));
+        svg.setAttribute("height", String(height));
         svg.setAttribute("data-nodes", String(nodes.length));
         svg.setAttribute("data-edges", String(edges.length));
         var defs = sq.svg("defs", {}, sq.svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "10", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" },
@@ -184,10 +188,12 @@ var sqGraph = (function () {
             nodeLayer.appendChild(sq.svg("g", attrs, sq.svg("a", { href: node.href }, [
                 sq.svg("title", {}, title),
                 sq.svg("rect", rectAttrs),
-                sq.svg("text", { class: "name", x: 8, y: 18 }, name),
-                sq.svg("text", { class: "detail", x: 8, y: 36 }, detail),
+                sq.svg("text", { class: "name", x: 8, y: 17 }, name),
+                sq.svg("text", { class: "detail", x: 8, y: 34 }, detail),
             ])));
         });
+        if (!nodes.length)
+            nodeLayer.appendChild(sq.svg("text", { x: PAD, y: PAD + 30, class: "detail" }, "no components known yet (nimbus validates the package after a restart)"));
         svg.replaceChildren(defs, edgeLayer, nodeLayer);
     }
 

@@ -21,6 +21,14 @@ var sqPlot = (function () {
         return 10 * base;
     }
 
+    //  An axis label: 12500 -> "12.5k", 0.25 -> "0.25".
+    function tick(v) {
+        var units = [[1e9, "G"], [1e6, "M"], [1e3, "k"]];
+        for (var i = 0; i < units.length; i++)
+            if (v >= units[i][0]) return String(parseFloat((v / units[i][0]).toPrecision(3))) + units[i][1];
+        return String(parseFloat(v.toPrecision(3)));
+    }
+
     function draw(svg, plot) {
         var W = Math.max(200, Math.round(svg.clientWidth || svg.getBoundingClientRect().width || 400));
         var H = Math.max(80, Math.round(svg.clientHeight || 120));
@@ -45,7 +53,7 @@ var sqPlot = (function () {
         for (var i = 0; i <= 2; i++) {
             var v = (top * i) / 2, yy = y(v);
             grid.appendChild(sq.svg("line", { x1: LEFT, x2: W - RIGHT, y1: yy, y2: yy }));
-            axis.appendChild(sq.svg("text", { x: LEFT - 4, y: yy + 3, "text-anchor": "end" }, sq.short(v)));
+            axis.appendChild(sq.svg("text", { x: LEFT - 4, y: yy + 3, "text-anchor": "end" }, tick(v)));
         }
         for (var back = 0; back * 120000 <= span; back++) {
             var t = plot.to - back * 120000, xx = x(t);

@@ -364,6 +364,7 @@
             if (answers[1].status === 200 && answers[1].data) visualization = answers[1].data;
             if (visualization) drawGraph(last, visualization);
             sq.refreshed();
+            if (!performance.getEntriesByName("squall-rendered").length) performance.mark("squall-rendered");
             return pollRates(last).then(function () {
                 if (visualization) drawGraph(last, visualization);
             });

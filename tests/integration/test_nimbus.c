@@ -82,6 +82,18 @@ s_build_path (const char *name)
     return path;
 }
 
+//  The web UI's files of the source tree ($top_srcdir/nimbus/ui), absolute.
+static const char *
+s_ui_dir (void)
+{
+    static char path[PATH_MAX];
+    char relative[PATH_MAX];
+    const char *top = getenv ("top_srcdir");
+    snprintf (relative, sizeof relative, "%s/nimbus/ui", top ? top : ".");
+    ck_assert_msg (realpath (relative, path), "no %s: %s", relative, strerror (errno));
+    return path;
+}
+
 static int
 s_remove_entry (const char *path, const struct stat *info, int flag, struct FTW *ftw)
 {
@@ -480,14 +492,15 @@ s_setup (void)
     s_ui_port = test_processes_free_port ();
     snprintf (s_nimbus, sizeof s_nimbus, "tcp://127.0.0.1:%d", s_port);
     const char *colon = strrchr (s_zk_endpoint, ':');
-    char json[2048];
+    char json[8192];
     snprintf (json, sizeof json,
               "{\"storm.zookeeper.servers\": [\"127.0.0.1\"], \"storm.zookeeper.port\": %s, "
               "\"storm.zookeeper.root\": \"%s\", \"nimbus.host\": \"127.0.0.1\", "
               "\"nimbus.port\": %d, \"storm.local.dir\": \"%s/local\", "
               "\"nimbus.task.timeout.secs\": 600, \"nimbus.monitor.freq.secs\": 1, "
-              "\"ui.port\": %d, \"ui.connection.timeout.secs\": 2, \"ui.max.connections\": 48}\n",
-              colon + 1, s_root, s_port, s_dir, s_ui_port);
+              "\"ui.port\": %d, \"ui.connection.timeout.secs\": 2, \"ui.max.connections\": 48, "
+              "\"ui.dir\": \"%s\"}\n",
+              colon + 1, s_root, s_port, s_dir, s_ui_port, s_ui_dir ());
     snprintf (s_config, sizeof s_config, "%s/nimbus.json", s_dir);
     s_write_file (s_config, json);
     atexit (s_kill_nimbus_at_exit);
@@ -1498,6 +1511,88 @@ END_TEST
 //  Hostile HTTP gets 4xx answers or a closed connection, idle
 //  connections are closed after ui.connection.timeout.secs and do not
 //  stop others from being served, and the control port serves on.
+//  GET or HEAD path with extra headers (may be ""); the status, and the
+//  whole answer in *answer_p (caller frees).
+static int
+s_http_plain (const char *method, const char *path, const char *headers, char **answer_p)
+{
+    char raw[2048];
+    snprintf (raw, sizeof raw, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sConnection: close\r\n\r\n",
+              method, path, headers);
+    int status = s_http_raw (raw, strlen (raw), answer_p);
+    ck_assert_msg (status > 0, "%s %s: no HTTP answer", method, path);
+    return status;
+}
+
+//  The value of header name in a whole answer, copied into value.
+static const char *
+s_header (const char *answer, const char *name, char *value, size_t size)
+{
+    char key[64];
+    snprintf (key, sizeof key, "\r\n%s: ", name);
+    const char *start = strstr (answer, key);
+    ck_assert_msg (start, "no %s header in %s", name, answer);
+    start += strlen (key);
+    size_t length = strcspn (start, "\r\n");
+    ck_assert (length < size);
+    memcpy (value, start, length);
+    value[length] = 0;
+    return value;
+}
+
+START_TEST (test_web_ui)
+{
+    //  The pages and their files, from ui.dir, beside the API.
+    char *answer;
+    ck_assert_int_eq (s_http_plain ("GET", "/", "", &answer), 200);
+    ck_assert_ptr_nonnull (strstr (answer, "\r\nContent-Type: text/html; charset=utf-8\r\n"));
+    ck_assert_ptr_nonnull (strstr (answer, "\r\nCache-Control: no-cache\r\n"));
+    ck_assert_ptr_nonnull (strstr (answer, "\r\nContent-Security-Policy: default-src 'self'"));
+    ck_assert_ptr_nonnull (strstr (http_client_body (answer), "id=\"topologies\""));
+    char etag[64];
+    s_header (answer, "ETag", etag, sizeof etag);
+    free (answer);
+    const char *pages[] = {"/topology.html", "/component.html", "/ui/common.js", "/ui/squall.css"};
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_int_eq (s_http_plain ("GET", pages[i], "", &answer), 200);
+        ck_assert (strlen (http_client_body (answer)) > 100);
+        free (answer);
+    }
+    //  Revalidation: the same tag gets 304 and no body; HEAD no body either.
+    char condition[128];
+    snprintf (condition, sizeof condition, "If-None-Match: %s\r\n", etag);
+    ck_assert_int_eq (s_http_plain ("GET", "/", condition, &answer), 304);
+    const char *body = http_client_body (answer);
+    ck_assert (!body || !*body);
+    free (answer);
+    ck_assert_int_eq (s_http_plain ("HEAD", "/ui/topology.js", "", &answer), 200);
+    body = http_client_body (answer);
+    ck_assert (!body || !*body);
+    free (answer);
+    //  Paths that climb out of ui.dir, over the wire: nothing but 404.
+    const char *hostile[] = {"/ui/../../README.md",     "/ui/%2e%2e/%2e%2e/README.md",
+                             "/ui/..%2f..%2fREADME.md", "/ui/..%2F..%2Fconfigure.ac",
+                             "/ui//etc/passwd",         "/ui/%2fetc%2fpasswd",
+                             "/ui/../nimbus_server.c",  "/ui/Makemodule.am",
+                             "/ui/index.html%00.js",    "/ui/./index.html"};
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        int status = s_http_plain ("GET", hostile[i], "", &answer);
+        ck_assert_msg (status == 404 || status == 400, "GET %s: %d", hostile[i], status);
+        ck_assert_ptr_null (strstr (answer, "AC_INIT"));
+        ck_assert_ptr_null (strstr (answer, "root:"));
+        ck_assert_ptr_null (strstr (answer, "nimbus_server"));
+        free (answer);
+    }
+    ck_assert_int_eq (s_http_plain ("POST", "/ui/common.js", "", &answer), 405);
+    ck_assert_ptr_nonnull (strstr (answer, "\r\nAllow: GET, HEAD\r\n"));
+    free (answer);
+    //  The API is still the API.
+    json_t *summary = s_http_get ("/api/v1/cluster/summary");
+    json_decref (summary);
+    s_http_error ("GET", "/api/v1/nothing", NULL, 404);
+}
+END_TEST
+
 START_TEST (test_rest_hostile)
 {
     //  Garbage instead of a request line.
@@ -1622,6 +1717,7 @@ main (void)
     tcase_add_test (tcase, test_rest_metrics);
     tcase_add_test (tcase, test_rest_actions);
     tcase_add_test (tcase, test_rest_hostile);
+    tcase_add_test (tcase, test_web_ui);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
