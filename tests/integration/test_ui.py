@@ -319,7 +319,8 @@ def screenshot(driver, path):
     height = driver.execute_script(
         "return Math.max.apply(null, Array.from(document.body.children).map(function (e) {"
         "  return e.getBoundingClientRect().bottom + window.scrollY; })) + 16;")
-    driver.set_window_size(1280, min(max(int(height), 300), 1600))
+    chrome = driver.execute_script("return window.outerHeight - window.innerHeight")
+    driver.set_window_size(1280, min(max(int(height), 300), 1600) + int(chrome))
     try:
         driver.save_screenshot(path)
     finally:
