@@ -24,11 +24,11 @@ typedef struct {
     uint64_t acked;                                       //  its acked
     uint64_t failed;                                      //  its failed
     sq_histogram_t *latency;                              //  its complete latency
-    sq_histogram_t *interval;                             //  scratch: latency in between
 } s_topology_t;
 
 struct _nimbus_history_t {
-    zhashx_t *topologies; //  topology id -> s_topology_t
+    zhashx_t *topologies;     //  topology id -> s_topology_t
+    sq_histogram_t *interval; //  scratch: the latencies between two samples
 };
 
 static void
@@ -37,7 +37,6 @@ s_topology_destroy (void **item_p)
     s_topology_t *topology = *item_p;
     if (topology) {
         sq_histogram_destroy (&topology->latency);
-        sq_histogram_destroy (&topology->interval);
         free (topology);
         *item_p = NULL;
     }
@@ -50,8 +49,9 @@ nimbus_history_new (void)
     if (!self)
         return NULL;
     self->topologies = zhashx_new ();
-    if (!self->topologies) {
-        free (self);
+    self->interval = sq_histogram_new ();
+    if (!self->topologies || !self->interval) {
+        nimbus_history_destroy (&self);
         return NULL;
     }
     zhashx_set_destructor (self->topologies, s_topology_destroy);
@@ -65,6 +65,7 @@ nimbus_history_destroy (nimbus_history_t **self_p)
     nimbus_history_t *self = *self_p;
     if (self) {
         zhashx_destroy (&self->topologies);
+        sq_histogram_destroy (&self->interval);
         free (self);
         *self_p = NULL;
     }
@@ -81,9 +82,7 @@ s_topology (nimbus_history_t *self, const char *topology_id)
     if (!topology)
         return NULL;
     topology->latency = sq_histogram_new ();
-    topology->interval = sq_histogram_new ();
-    if (!topology->latency || !topology->interval ||
-        zhashx_insert (self->topologies, topology_id, topology)) {
+    if (!topology->latency || zhashx_insert (self->topologies, topology_id, topology)) {
         void *item = topology;
         s_topology_destroy (&item);
         return NULL;
@@ -132,12 +131,12 @@ nimbus_history_add (nimbus_history_t *self, const char *topology_id, uint64_t no
     }
     //  The latencies recorded in between: the difference of the two
     //  all-time histograms, or the whole of the later one after a reset.
-    sq_histogram_reset (topology->interval);
+    sq_histogram_reset (self->interval);
     if (sample->complete_latency &&
-        sq_histogram_subtract (topology->interval, sample->complete_latency, topology->latency))
-        sq_histogram_merge (topology->interval, sample->complete_latency);
-    point.complete_p50_ms = s_quantile_ms (topology->interval, 0.5);
-    point.complete_p99_ms = s_quantile_ms (topology->interval, 0.99);
+        sq_histogram_subtract (self->interval, sample->complete_latency, topology->latency))
+        sq_histogram_merge (self->interval, sample->complete_latency);
+    point.complete_p50_ms = s_quantile_ms (self->interval, 0.5);
+    point.complete_p99_ms = s_quantile_ms (self->interval, 0.99);
     if (span_ms > 0) {
         topology->points[topology->next] = point;
         topology->next = (topology->next + 1) % NIMBUS_HISTORY_POINTS;
