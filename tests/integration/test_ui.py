@@ -438,6 +438,21 @@ def check_plot_updates(driver, cluster, topology_id):
     poll("the throughput plot draws the history's points", points_match, deadline=30)
 
 
+def check_component_page(driver, cluster, topology_id, component):
+    """A bolt's page: as many executor, input and output rows as the REST
+    answer has entries."""
+    driver.get(cluster.url(f"/component.html?topology={topology_id}&id={component}"))
+    answer = cluster.rest(f"/api/v1/topology/{topology_id}/component/{component}")
+    expected = {"executors": len(answer["executorStats"]), "inputs": len(answer["inputStats"]),
+                "outputs": len(answer["outputStats"])}
+    check(all(expected.values()), f"REST component {component}: {expected}")
+
+    def rows():
+        return {table: len(css(driver, f"table#{table} tbody tr")) for table in expected}
+    poll(f"component page rows {expected}", lambda: rows() == expected, deadline=20)
+    check(css(driver, "#errors"), "no #errors on the component page")
+
+
 def deactivate(driver, cluster, topology_id):
     """Through the button and the confirmation; REST says INACTIVE."""
     click(driver, "#action-deactivate", "click #action-deactivate")
@@ -615,6 +630,9 @@ def main(argv):
         screenshot(driver, os.path.join(out, "ui-topology.png"))
         if mode == "--screenshots":
             return 0
+        check_component_page(driver, cluster, topology_id, "relay")
+        log("component page: its executors, inputs and outputs")
+        driver.get(cluster.url(f"/topology.html?id={topology_id}"))
         deactivate(driver, cluster, topology_id)
         log("deactivate button: REST status INACTIVE")
         check_numbers(driver, cluster, topology_id)
