@@ -8,13 +8,14 @@ supervisor, submits the probe topology (tests/integration/probe_topology.c,
 REST API answers (the history endpoint included), then drives headless
 Chromium through chromedriver (Debian's chromium, chromium-driver and
 python3-selenium) over the pages, with the DOM hooks of the UI contract
-(doc/metrics.md, "Web UI"):
+(doc/metrics.md, "Web UI"; what it checks: doc/testing.md):
 
   - the cluster page lists the topology and the supervisor;
   - the topology page's graph has one node per spout and bolt of the REST
     answer, and one edge per input;
   - a plot redraws by itself (its data-updated changes) and draws the
     history's points;
+  - a bolt's component page has a row per executor, input and output;
   - the deactivate button, once confirmed, makes the REST status INACTIVE;
   - with the topology inactive and its counters still, every number of
     the spouts and bolts tables equals the REST answer's;
