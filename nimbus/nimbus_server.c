@@ -637,8 +637,7 @@ s_download (nimbus_server_t *self, nimbus_request_t *request)
     free (package);
 }
 
-static void s_log_malformed (nimbus_server_t *self, nimbus_request_t *request,
-                             const char *error);
+static void s_log_malformed (nimbus_server_t *self, nimbus_request_t *request, const char *error);
 
 static void
 s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
@@ -738,6 +737,7 @@ s_on_http (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, voi
     const char *path = nimbus_http_request_path (request);
     if (self->ui_files && nimbus_ui_files_claims (self->ui_files, path)) {
         nimbus_ui_files_answer (self->ui_files, nimbus_http_request_method (request), path,
+                                nimbus_http_request_query (request, "v"),
                                 nimbus_http_request_header (request, "If-None-Match"), reply);
         return;
     }

@@ -74,6 +74,15 @@ s_name_allowed (const char *name)
     return true;
 }
 
+//  The file's ETag from its bytes.
+static void
+s_set_etag (s_file_t *file)
+{
+    char hex[SQ_SHA256_HEX_SIZE];
+    sq_sha256_hex (file->data, file->size, hex);
+    snprintf (file->etag, sizeof file->etag, "\"%.*s\"", S_ETAG_DIGITS, hex);
+}
+
 //  Read the regular file name of the directory open as dir_fd into file.
 //  Returns 0, 1 when the file is not a regular one (left out), or -1
 //  with sq_last_error() set. budget is the bytes still allowed.
@@ -118,9 +127,77 @@ s_read (int dir_fd, const char *name, size_t budget, s_file_t *file)
     snprintf (file->name, sizeof file->name, "%s", name);
     file->data = data;
     file->size = size;
-    char hex[SQ_SHA256_HEX_SIZE];
-    sq_sha256_hex (data, size, hex);
-    snprintf (file->etag, sizeof file->etag, "\"%.*s\"", S_ETAG_DIGITS, hex);
+    s_set_etag (file);
+    return 0;
+}
+
+static const s_file_t *s_lookup (nimbus_ui_files_t *self, const char *name);
+
+//  The length of the name of a kept file (not a page: pages change here)
+//  that text starts with, followed by a '"'; 0 when text does not start so.
+static size_t
+s_linked_name (nimbus_ui_files_t *self, const char *text)
+{
+    char name[NIMBUS_UI_FILES_MAX_NAME + 1];
+    size_t length = 0;
+    while (length < NIMBUS_UI_FILES_MAX_NAME && text[length] && text[length] != '"') {
+        name[length] = text[length];
+        length++;
+    }
+    if (length == 0 || text[length] != '"')
+        return 0;
+    name[length] = 0;
+    const s_file_t *file = s_lookup (self, name);
+    return file && !file->page ? length : 0;
+}
+
+//  Point every "/ui/<name>" of a page that names a kept file at that
+//  file's version, "/ui/<name>?v=<its ETag's digits>", and give the page
+//  its new ETag. Returns 0, or -1 with sq_last_error() set when the pages
+//  grow past the budget or memory runs out.
+static int
+s_version_links (nimbus_ui_files_t *self, s_file_t *page)
+{
+    static const char prefix[] = "\"/ui/";
+    size_t links = 0;
+    for (const char *at = strstr (page->data, prefix); at; at = strstr (at + 1, prefix))
+        if (s_linked_name (self, at + strlen (prefix)))
+            links++;
+    if (links == 0)
+        return 0;
+    size_t growth = links * (3 + S_ETAG_DIGITS); //  "?v=" and the digits
+    if (self->bytes + growth > NIMBUS_UI_FILES_MAX_BYTES)
+        return sq_error_set ("%s: the UI's files pass %d bytes", page->name,
+                             NIMBUS_UI_FILES_MAX_BYTES);
+    char *data = malloc (page->size + growth + 1);
+    if (!data)
+        return sq_error_set ("%s: out of memory", page->name);
+    size_t size = 0;
+    const char *from = page->data;
+    for (const char *at = strstr (from, prefix); at; at = strstr (at + 1, prefix)) {
+        size_t length = s_linked_name (self, at + strlen (prefix));
+        if (!length)
+            continue;
+        const char *end = at + strlen (prefix) + length;
+        memcpy (data + size, from, (size_t) (end - from));
+        size += (size_t) (end - from);
+        //  The linked file's ETag without its quotes.
+        char name[NIMBUS_UI_FILES_MAX_NAME + 1];
+        memcpy (name, at + strlen (prefix), length);
+        name[length] = 0;
+        const s_file_t *file = s_lookup (self, name);
+        size += (size_t) sprintf (data + size, "?v=%.*s", S_ETAG_DIGITS, file->etag + 1);
+        from = end;
+    }
+    size_t rest = page->size - (size_t) (from - page->data);
+    memcpy (data + size, from, rest);
+    size += rest;
+    data[size] = 0;
+    free (page->data);
+    page->data = data;
+    self->bytes += size - page->size;
+    page->size = size;
+    s_set_etag (page);
     return 0;
 }
 
@@ -174,6 +251,10 @@ nimbus_ui_files_new (const char *dir)
         }
     }
     closedir (listing); //  closes dir_fd
+    //  Pages last: their links name the other files' final versions.
+    for (size_t i = 0; rc == 0 && i < self->count; i++)
+        if (self->files[i].page)
+            rc = s_version_links (self, &self->files[i]);
     if (rc == 0 && !nimbus_ui_files_claims (self, "/index.html"))
         rc = sq_error_set ("ui.dir %s: no index.html", dir);
     if (rc)
@@ -267,7 +348,7 @@ s_etag_matches (const char *header, const char *etag)
 
 int
 nimbus_ui_files_answer (nimbus_ui_files_t *self, const char *method, const char *path,
-                        const char *if_none_match, nimbus_http_reply_t *reply)
+                        const char *version, const char *if_none_match, nimbus_http_reply_t *reply)
 {
     assert (self && method && path && reply);
     const char *text_type = "text/plain; charset=utf-8";
@@ -289,7 +370,10 @@ nimbus_ui_files_answer (nimbus_ui_files_t *self, const char *method, const char 
         nimbus_http_reply_text (reply, 200, file->content_type, file->data, file->size);
     if (reply->status == 200 || reply->status == 304) {
         reply->etag = file->etag;
-        reply->cache_control = NIMBUS_UI_FILES_CACHE;
+        //  The address of this very version may be cached for good.
+        bool current = version && strlen (version) == S_ETAG_DIGITS &&
+                       strncmp (version, file->etag + 1, S_ETAG_DIGITS) == 0;
+        reply->cache_control = current ? NIMBUS_UI_FILES_CACHE_VERSION : NIMBUS_UI_FILES_CACHE;
         if (file->page)
             reply->security_policy = NIMBUS_UI_FILES_POLICY;
     }

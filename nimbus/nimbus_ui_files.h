@@ -10,6 +10,14 @@
     hidden files, other names) is left out and logged. At most
     NIMBUS_UI_FILES_MAX files of NIMBUS_UI_FILES_MAX_BYTES in all.
 
+    The pages' links to the other files ("/ui/common.js") are rewritten
+    once, at load, to name their version ("/ui/common.js?v=<the file's
+    ETag digits>"): such an address always means the same bytes, so it is
+    cached for a year and a warm page load asks nothing for its scripts
+    and styles, while the pages themselves (and any unversioned address)
+    are revalidated on every load, so a new nimbus/ui takes effect at
+    once.
+
     A request is answered from that list only: its raw path is compared
     with the names kept, never joined to the directory, so no path a peer
     sends can reach another file ("..", "%2e%2e", "%2F" and the like
@@ -30,6 +38,7 @@
 #define NIMBUS_UI_FILES_MAX_BYTES (4 << 20) //  most bytes kept, all files together
 #define NIMBUS_UI_FILES_MAX_NAME 64         //  longest file name kept
 #define NIMBUS_UI_FILES_CACHE "no-cache"    //  Cache-Control: revalidate with the ETag
+#define NIMBUS_UI_FILES_CACHE_VERSION "public, max-age=31536000, immutable" //  ?v=<current>
 #define NIMBUS_UI_FILES_POLICY                                                                     \
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "               \
     "frame-ancestors 'none'; form-action 'none'"
@@ -56,8 +65,12 @@ bool nimbus_ui_files_claims (nimbus_ui_files_t *self, const char *path);
 //  file, its Content-Type, Cache-Control and ETag; 304 with no body when
 //  if_none_match (the If-None-Match header, or NULL) names its ETag; 404
 //  when no file kept has that name; 405 (Allow: GET, HEAD) for a method
-//  other than GET or HEAD. Returns the status.
+//  other than GET or HEAD. version is the request's v parameter (or
+//  NULL): when it is the file's current version (its ETag's digits, as
+//  the pages' links carry it) the answer may be cached for a year, else
+//  it must be revalidated (no-cache). Returns the status.
 int nimbus_ui_files_answer (nimbus_ui_files_t *self, const char *method, const char *path,
-                            const char *if_none_match, nimbus_http_reply_t *reply);
+                            const char *version, const char *if_none_match,
+                            nimbus_http_reply_t *reply);
 
 #endif

@@ -4,7 +4,8 @@
     header, the stats, spouts, bolts, workers, configuration and errors;
     GET .../visualization (10-minute window, for capacity) and each bolt's
     GET .../component/:bolt (all time: executed per input, whose growth
-    between two polls is the rate of that edge) draw the graph. Every
+    between two polls is the rate of that edge; not for more than 40
+    bolts) draw the graph. Every
     10 s: GET .../history feeds the plots; while nimbus has no history
     (404), the plots use the page's own polls of the all-time totals since
     it opened. The plots are redrawn every 5 s. The actions POST Storm's
@@ -193,10 +194,14 @@
     }
 
     //  Rates of the edges into each bolt, from its all-time executed per
-    //  input between this poll and the last.
+    //  input between this poll and the last: one request per bolt, so a
+    //  topology of more than MAX_RATE_BOLTS bolts gets no rates (its
+    //  edges show the grouping alone) rather than a flood of requests.
+    var MAX_RATE_BOLTS = 40;
     function pollRates(t) {
         var now = Date.now();
         var bolts = (t.bolts || []).map(function (c) { return c.boltId; });
+        if (bolts.length > MAX_RATE_BOLTS) return Promise.resolve();
         return Promise.all(bolts.map(function (bolt) {
             return sq.get(base + "/component/" + sq.seg(bolt) + "?window=" + encodeURIComponent(":all-time")).then(function (answer) {
                 if (answer.status !== 200 || !answer.data) return;

@@ -1551,6 +1551,16 @@ START_TEST (test_web_ui)
     ck_assert_ptr_nonnull (strstr (http_client_body (answer), "id=\"topologies\""));
     char etag[64];
     s_header (answer, "ETag", etag, sizeof etag);
+    //  The page links its script at its version, which may be cached for
+    //  good; the bare address is revalidated.
+    const char *link = strstr (http_client_body (answer), "/ui/common.js?v=");
+    ck_assert_msg (link, "no versioned link in %s", answer);
+    char versioned[64];
+    snprintf (versioned, sizeof versioned, "%.*s", (int) strlen ("/ui/common.js?v=") + 16, link);
+    free (answer);
+    ck_assert_int_eq (s_http_plain ("GET", versioned, "", &answer), 200);
+    ck_assert_ptr_nonnull (
+        strstr (answer, "\r\nCache-Control: public, max-age=31536000, immutable\r\n"));
     free (answer);
     const char *pages[] = {"/topology.html", "/component.html", "/ui/common.js", "/ui/squall.css"};
     for (size_t i = 0; i < 4; i++) {

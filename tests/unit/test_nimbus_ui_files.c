@@ -13,6 +13,7 @@
 */
 #include "nimbus_ui_files.h"
 #include "sq_error.h"
+#include "sq_sha256.h"
 #include "squall.h"
 #include "test_random.h"
 
@@ -101,7 +102,7 @@ s_answer (nimbus_ui_files_t *files, const char *method, const char *path, const 
           nimbus_http_reply_t *reply)
 {
     *reply = (nimbus_http_reply_t){0};
-    int status = nimbus_ui_files_answer (files, method, path, etag, reply);
+    int status = nimbus_ui_files_answer (files, method, path, NULL, etag, reply);
     ck_assert_int_eq (status, reply->status);
     ck_assert_ptr_nonnull (reply->body);
     ck_assert_ptr_nonnull (reply->content_type);
@@ -286,6 +287,70 @@ START_TEST (test_methods_and_etags)
 }
 END_TEST
 
+//  The ETag of path, without its quotes, into digits (17 bytes).
+static void
+s_version (nimbus_ui_files_t *files, const char *path, char *digits)
+{
+    nimbus_http_reply_t reply;
+    ck_assert_int_eq (s_answer (files, "GET", path, NULL, &reply), 200);
+    snprintf (digits, 17, "%s", reply.etag + 1);
+    free (reply.body);
+}
+
+START_TEST (test_versioned_links)
+{
+    s_tree_t tree;
+    s_tree_new (&tree);
+    //  Links to kept files get their version; links to what is not kept,
+    //  to pages, or not closed by a quote stay as they are.
+    s_put (tree.dir, "linked.html",
+           "<script src=\"/ui/app.js\" defer></script>"
+           "<link rel=\"stylesheet\" href=\"/ui/squall.css\">"
+           "<script src=\"/ui/missing.js\"></script>"
+           "<a href=\"/ui/topology.html\">t</a>"
+           "<script src=\"/ui/app.js?x\"></script>"
+           "<script src=\"/ui/app.js\"></script>\"/ui/");
+    nimbus_ui_files_t *files = nimbus_ui_files_new (tree.dir);
+    ck_assert_ptr_nonnull (files);
+    char app[17], style[17];
+    s_version (files, "/ui/app.js", app);
+    s_version (files, "/ui/squall.css", style);
+    char expected[1024];
+    snprintf (expected, sizeof expected,
+              "<script src=\"/ui/app.js?v=%s\" defer></script>"
+              "<link rel=\"stylesheet\" href=\"/ui/squall.css?v=%s\">"
+              "<script src=\"/ui/missing.js\"></script>"
+              "<a href=\"/ui/topology.html\">t</a>"
+              "<script src=\"/ui/app.js?x\"></script>"
+              "<script src=\"/ui/app.js?v=%s\"></script>\"/ui/",
+              app, style, app);
+    s_served (files, "/linked.html", expected, "text/html; charset=utf-8");
+    ck_assert_uint_eq (nimbus_ui_files_bytes (files), strlen (S_INDEX) + strlen (S_TOPOLOGY) +
+                                                          strlen (S_SCRIPT) + strlen (S_STYLE) +
+                                                          strlen (expected));
+    //  The page's ETag is that of what it serves.
+    nimbus_http_reply_t reply;
+    ck_assert_int_eq (s_answer (files, "GET", "/linked.html", NULL, &reply), 200);
+    char hex[SQ_SHA256_HEX_SIZE];
+    sq_sha256_hex (expected, strlen (expected), hex);
+    ck_assert_int_eq (strncmp (reply.etag + 1, hex, 16), 0);
+    free (reply.body);
+    //  The current version may be cached for good; another one, or none,
+    //  is revalidated.
+    const char *versions[] = {app, "0000000000000000", "", style, NULL};
+    for (size_t i = 0; i < 5; i++) {
+        reply = (nimbus_http_reply_t){0};
+        ck_assert_int_eq (
+            nimbus_ui_files_answer (files, "GET", "/ui/app.js", versions[i], NULL, &reply), 200);
+        ck_assert_str_eq (reply.cache_control,
+                          i == 0 ? NIMBUS_UI_FILES_CACHE_VERSION : NIMBUS_UI_FILES_CACHE);
+        free (reply.body);
+    }
+    nimbus_ui_files_destroy (&files);
+    s_tree_destroy (&tree);
+}
+END_TEST
+
 START_TEST (test_limits)
 {
     //  No such directory, a file instead of one.
@@ -413,6 +478,7 @@ main (void)
     tcase_add_test (tcase, test_served);
     tcase_add_test (tcase, test_hostile_paths);
     tcase_add_test (tcase, test_methods_and_etags);
+    tcase_add_test (tcase, test_versioned_links);
     tcase_add_test (tcase, test_limits);
     tcase_add_test (tcase, test_random_paths);
     suite_add_tcase (suite, tcase);
