@@ -1,5 +1,6 @@
 /*  submit_ui - Storm's UI REST API for one local run (--ui-port) */
 #include "submit_ui.h"
+#include "nimbus_history.h"
 #include "nimbus_http.h"
 #include "nimbus_metrics.h"
 #include "nimbus_rest.h"
@@ -16,6 +17,9 @@ struct _submit_ui_t {
     sq_local_cluster_t *cluster; //  the local cluster (borrowed)
     const char *name;            //  the topology's name, also its id (borrowed)
     int64_t started;             //  unix time (seconds) the server started
+    nimbus_history_t *history;   //  the run's last points (/history)
+    zloop_t *loop;               //  the run's loop (borrowed)
+    int timer;                   //  the history's sampling timer, or -1
 };
 
 //  Fold the run's latest metrics; false when they cannot be read.
@@ -40,6 +44,17 @@ s_source (submit_ui_t *self)
                                   .topology_id = self->name,
                                   .now = zclock_time () / 1000,
                                   .now_ms = (uint64_t) zclock_mono ()};
+}
+
+//  Add a point to the run's history, as nimbus does for its topologies.
+static int
+s_on_sample (zloop_t *loop, int timer_id, void *arg)
+{
+    submit_ui_t *self = (submit_ui_t *) arg;
+    nimbus_rest_source_t source = s_source (self);
+    if (!s_refresh (self) || nimbus_history_sample (self->history, &source))
+        zsys_warning ("--ui-port: no history point now (metrics unreadable or out of memory)");
+    return 0;
 }
 
 //  Executors and tasks of component (every component when NULL), and
@@ -212,7 +227,8 @@ s_handle (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void
         answer = json_pack ("{s:[o?], s:b}", "topologies",
                             s_topology_summary (self, zclock_time () / 1000),
                             "schedulerDisplayResource", 0);
-    else if ((route.handler == NIMBUS_REST_TOPOLOGY || route.handler == NIMBUS_REST_COMPONENT) &&
+    else if ((route.handler == NIMBUS_REST_TOPOLOGY || route.handler == NIMBUS_REST_COMPONENT ||
+              route.handler == NIMBUS_REST_HISTORY) &&
              strcmp (route.topology_id, self->name) != 0) {
         status = 404;
         answer = nimbus_rest_error (404, "no topology with that id");
@@ -220,6 +236,8 @@ s_handle (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void
         answer = s_topology (self, &route, zclock_time () / 1000);
     else if (route.handler == NIMBUS_REST_COMPONENT)
         answer = s_component (self, &route, &status);
+    else if (route.handler == NIMBUS_REST_HISTORY)
+        answer = nimbus_history_answer (self->history, self->name);
     else if (route.handler == NIMBUS_REST_ACTIVATE || route.handler == NIMBUS_REST_DEACTIVATE ||
              route.handler == NIMBUS_REST_REBALANCE || route.handler == NIMBUS_REST_KILL) {
         status = 405;
@@ -244,16 +262,22 @@ submit_ui_new (zloop_t *loop, int port, sq_local_cluster_t *cluster, const char 
     self->cluster = cluster;
     self->name = name;
     self->started = zclock_time () / 1000;
+    self->loop = loop;
+    self->timer = -1;
     self->metrics = nimbus_metrics_new ();
+    self->history = nimbus_history_new ();
     nimbus_http_options_t options = {.host = "127.0.0.1",
                                      .port = port,
                                      .max_connections = 16,
                                      .connection_memory = 16384,
                                      .timeout_secs = 10,
                                      .max_body = 4096};
-    self->http = self->metrics ? nimbus_http_new (&options, loop, s_handle, self) : NULL;
-    if (!self->http) {
-        if (!self->metrics)
+    self->http =
+        self->metrics && self->history ? nimbus_http_new (&options, loop, s_handle, self) : NULL;
+    if (self->http)
+        self->timer = zloop_timer (loop, NIMBUS_HISTORY_INTERVAL_SECS * 1000, 0, s_on_sample, self);
+    if (!self->http || self->timer < 0) {
+        if (!self->metrics || !self->history || self->http)
             sq_error_set ("out of memory");
         submit_ui_destroy (&self);
     }
@@ -266,8 +290,11 @@ submit_ui_destroy (submit_ui_t **self_p)
     assert (self_p);
     submit_ui_t *self = *self_p;
     if (self) {
+        if (self->timer >= 0)
+            zloop_timer_end (self->loop, self->timer);
         nimbus_http_destroy (&self->http);
         nimbus_metrics_destroy (&self->metrics);
+        nimbus_history_destroy (&self->history);
         free (self);
         *self_p = NULL;
     }

@@ -3,8 +3,9 @@
     storm-submit --local --ui-port PORT serves, on 127.0.0.1:PORT while
     the run lasts, the read-only part of nimbus's REST API that one local
     topology has: /api/v1/cluster/summary, /api/v1/topology/summary,
-    /api/v1/topology/:id, /api/v1/topology/:id/component/:component and
-    GET /metrics. The topology's id is its name. Other routes nimbus
+    /api/v1/topology/:id, /api/v1/topology/:id/component/:component,
+    /api/v1/topology/:id/history (sampled every 10 s on the caller's loop,
+    as nimbus does) and GET /metrics. The topology's id is its name. Other routes nimbus
     knows answer 404 (no nimbus, supervisors or visualization here), and
     its POST actions 405: a local run takes no commands.
 

@@ -1,5 +1,6 @@
 /*  nimbus_rest - Storm's UI REST API on nimbus: routing and answers */
 #include "nimbus_rest.h"
+#include "nimbus_history.h"
 #include "nimbus_topology.h"
 #include "sq_assignment.h"
 #include "sq_cluster_state.h"
@@ -139,6 +140,8 @@ s_match (const s_segment_t *s, size_t count)
         return NIMBUS_REST_TOPOLOGY;
     if (count == 5 && s_is (&s[4], "visualization"))
         return NIMBUS_REST_VISUALIZATION;
+    if (count == 5 && s_is (&s[4], "history"))
+        return NIMBUS_REST_HISTORY;
     if (count == 5 && s_is (&s[4], "activate"))
         return NIMBUS_REST_ACTIVATE;
     if (count == 5 && s_is (&s[4], "deactivate"))
@@ -1211,6 +1214,10 @@ nimbus_rest_answer (const nimbus_rest_view_t *view, const nimbus_rest_route_t *r
         return s_component (view, route, record, status_p);
     case NIMBUS_REST_VISUALIZATION:
         return s_visualization (view, route, record);
+    case NIMBUS_REST_HISTORY:
+        return view->history ? nimbus_history_answer (view->history, record->id)
+                             : json_pack ("{s:s, s:i, s:[]}", "topologyId", record->id,
+                                          "intervalSecs", NIMBUS_HISTORY_INTERVAL_SECS, "points");
     default:
         assert (false); //  POST actions and /metrics are not answered here
         return NULL;

@@ -49,6 +49,7 @@ typedef enum {
     NIMBUS_REST_REBALANCE,             //  POST /api/v1/topology/:id/rebalance/:wait
     NIMBUS_REST_KILL,                  //  POST /api/v1/topology/:id/kill/:wait
     NIMBUS_REST_METRICS,               //  GET /metrics (Prometheus text)
+    NIMBUS_REST_HISTORY,               //  GET /api/v1/topology/:id/history
 } nimbus_rest_handler_t;
 
 //  The router's decision.
@@ -149,6 +150,8 @@ json_t *nimbus_rest_component_streams (const nimbus_rest_source_t *source,
 //  NULL when out of memory. Caller owns.
 json_t *nimbus_rest_component_errors (const nimbus_rest_source_t *source, const char *component);
 
+typedef struct _nimbus_history_t nimbus_history_t;
+
 //  What the answers read. Every pointer is borrowed.
 typedef struct {
     nimbus_cluster_t *cluster; //  the ZooKeeper view
@@ -171,6 +174,7 @@ typedef struct {
 
     uint64_t http_requests; //  HTTP requests answered before this one
     uint64_t unauthorized;  //  requests refused as not authenticated or not authorized
+    nimbus_history_t *history; //  the topologies' last points, or NULL
 } nimbus_rest_view_t;
 
 //  The answer to a routed GET, into *status_p (200, or 404 when the

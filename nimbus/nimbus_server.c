@@ -2,6 +2,7 @@
 #include "nimbus_server.h"
 #include "nimbus_authorizer.h"
 #include "nimbus_cluster.h"
+#include "nimbus_history.h"
 #include "nimbus_http.h"
 #include "nimbus_ui_files.h"
 #include "nimbus_monitor.h"
@@ -72,6 +73,7 @@ struct _nimbus_server_t {
     sq_curve_auth_t *auth;           //  who may connect, or NULL when unsecured
     zhashx_t *topology_keys;         //  topology id -> its zcert_t key pair (secured)
     uint64_t heartbeats_refused;     //  heartbeats not signed by their topology's key
+    nimbus_history_t *history;       //  each topology's last points (the UI's plots)
 };
 
 static void s_on_topology (nimbus_topology_t *topology, nimbus_topology_event_t event, void *arg);
@@ -154,6 +156,7 @@ s_topology_forget (nimbus_server_t *self, nimbus_topology_t *topology)
         sq_curve_auth_forget (self->auth, zcert_public_txt (cert));
         zhashx_delete (self->topology_keys, id);
     }
+    nimbus_history_forget (self->history, id);
     zhashx_delete (self->topologies, id);
 }
 
@@ -910,6 +913,7 @@ s_view (nimbus_server_t *self, nimbus_rest_view_t *view)
         .disconnects = self->auth ? sq_curve_auth_disconnects (self->auth) : 0,
         .http_requests = self->http ? nimbus_http_requests (self->http) : 0,
         .unauthorized = nimbus_refusals_total (self->refusals),
+        .history = self->history,
     };
 }
 
@@ -1323,6 +1327,28 @@ s_on_monitor (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  Add a point to the history of every topology nimbus runs.
+static int
+s_on_history (zloop_t *loop, int timer_id, void *arg)
+{
+    nimbus_server_t *self = arg;
+    zlist_t *names = nimbus_cluster_topology_names (self->cluster);
+    for (const char *name = names ? zlist_first (names) : NULL; name; name = zlist_next (names)) {
+        const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, name);
+        if (record->status == SQ_TOPOLOGY_KILLED || !zhashx_lookup (self->topologies, record->id))
+            continue;
+        nimbus_rest_source_t source = {.metrics = nimbus_monitor_windows (self->monitor),
+                                       .topology_id = record->id,
+                                       .now = (int64_t) time (NULL),
+                                       .now_ms = (uint64_t) zclock_mono ()};
+        if (nimbus_history_sample (self->history, &source))
+            zsys_warning ("topology=%s id=%s: out of memory sampling its history", name,
+                          record->id);
+    }
+    zlist_destroy (&names);
+    return 0;
+}
+
 static int
 s_on_zookeeper (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -1405,7 +1431,8 @@ nimbus_server_new (const sq_config_t *config)
     self->config = sq_config_dup (config);
     self->topologies = zhashx_new ();
     self->loop = zloop_new ();
-    if (!self->config || !self->topologies || !self->loop) {
+    self->history = nimbus_history_new ();
+    if (!self->config || !self->topologies || !self->loop || !self->history) {
         sq_error_set ("out of memory");
         nimbus_server_destroy (&self);
         return NULL;
@@ -1483,7 +1510,8 @@ nimbus_server_new (const sq_config_t *config)
     if (zloop_reader (self->loop, self->router, s_on_request, self) ||
         zloop_poller (self->loop, &self->zk_item, s_on_zookeeper, self) ||
         zloop_timer (self->loop, (size_t) (monitor_secs > 0 ? monitor_secs : 1) * 1000, 0,
-                     s_on_monitor, self) < 0) {
+                     s_on_monitor, self) < 0 ||
+        zloop_timer (self->loop, NIMBUS_HISTORY_INTERVAL_SECS * 1000, 0, s_on_history, self) < 0) {
         sq_error_set ("cannot set up the loop");
         nimbus_server_destroy (&self);
         return NULL;
@@ -1507,6 +1535,7 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     nimbus_http_destroy (&self->http);
     nimbus_ui_files_destroy (&self->ui_files);
     zhashx_destroy (&self->topologies);
+    nimbus_history_destroy (&self->history);
     zloop_destroy (&self->loop);
     zsock_destroy (&self->router);
     nimbus_principals_destroy (&self->principals);

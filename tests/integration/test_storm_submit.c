@@ -357,7 +357,28 @@ START_TEST (test_ui_port)
                    "no componentErrors");
     json_decref (answer);
 
+    //  The history: a point 10 s into the run, over the run so far (its
+    //  3 trees, all acked before the point).
+    json_t *points = NULL;
+    deadline = test_processes_now_ms () + 25000;
+    while (test_processes_now_ms () < deadline) {
+        ck_assert_int_eq (s_get (port, "/api/v1/topology/wc-ui/history", &answer), 200);
+        points = json_object_get (answer, "points");
+        if (json_array_size (points) > 0)
+            break;
+        json_decref (answer);
+        usleep (200 * 1000);
+    }
+    ck_assert_msg (json_array_size (points) > 0, "no history point in 25 s");
+    ck_assert_int_eq (s_int (answer, "intervalSecs"), 10);
+    json_t *point = json_array_get (points, 0);
+    double acked = json_real_value (json_object_get (point, "acked"));
+    ck_assert_msg (acked > 0 && acked <= 3, "acked %f trees/s in the first point", acked);
+    json_decref (answer);
+
     //  Refusals: JSON errors, the run goes on.
+    ck_assert_int_eq (s_get (port, "/api/v1/topology/other/history", &answer), 404);
+    json_decref (answer);
     ck_assert_int_eq (s_get (port, "/api/v1/topology/other", &answer), 404);
     ck_assert_msg (json_object_get (answer, "errorMessage"), "404 without errorMessage");
     json_decref (answer);

@@ -57,6 +57,7 @@ START_TEST (test_storm_paths)
         {"GET", "/api/v1/topology/wc-1-2", NIMBUS_REST_TOPOLOGY},
         {"GET", "/api/v1/topology/wc-1-2/component/split", NIMBUS_REST_COMPONENT},
         {"GET", "/api/v1/topology/wc-1-2/visualization", NIMBUS_REST_VISUALIZATION},
+        {"GET", "/api/v1/topology/wc-1-2/history", NIMBUS_REST_HISTORY},
         {"POST", "/api/v1/topology/wc-1-2/activate", NIMBUS_REST_ACTIVATE},
         {"POST", "/api/v1/topology/wc-1-2/deactivate", NIMBUS_REST_DEACTIVATE},
         {"POST", "/api/v1/topology/wc-1-2/rebalance/0", NIMBUS_REST_REBALANCE},
@@ -127,6 +128,7 @@ START_TEST (test_wrong_methods)
     s_refused ("DELETE", "/api/v1/topology/t", 405);
     s_refused ("PUT", "/metrics", 405);
     s_refused ("GET", "/api/v1/topology/t/activate", 405);
+    s_refused ("POST", "/api/v1/topology/t/history", 405);
     //  An unknown path is 404 whatever the method.
     s_refused ("DELETE", "/api/v1/nothing", 404);
 }
@@ -340,6 +342,7 @@ START_TEST (test_random_paths)
                                    "activate",
                                    "deactivate",
                                    "visualization",
+                                   "history",
                                    "metrics",
                                    "nimbus",
                                    "supervisor",
