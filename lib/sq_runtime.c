@@ -541,9 +541,9 @@ sq_runtime_set_trace_rate (sq_runtime_t *self, double rate)
 }
 
 json_t *
-sq_runtime_traces (sq_runtime_t *self, size_t max_events)
+sq_runtime_traces (sq_runtime_t *self, size_t max_events, size_t max_bytes)
 {
-    return self->traces ? sq_trace_buffer_take (self->traces, max_events) : NULL;
+    return self->traces ? sq_trace_buffer_take (self->traces, max_events, max_bytes) : NULL;
 }
 
 //  Fill events[] with the events of tuple, one per traced tree; returns

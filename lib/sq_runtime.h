@@ -211,10 +211,11 @@ void sq_runtime_set_throttled (sq_runtime_t *self, bool throttled);
 //  Set the fraction of spout trees traced (topology.trace.sample.rate;
 //  0 turns tracing off). Any thread.
 void sq_runtime_set_trace_rate (sq_runtime_t *self, double rate);
-//  Take the trace events recorded since the last call, at most max_events,
-//  as a heartbeat's traces section (sq_trace_buffer_take). NULL when there
-//  are none. Any thread. Caller owns.
-json_t *sq_runtime_traces (sq_runtime_t *self, size_t max_events);
+//  Take the trace events recorded since the last call, at most max_events
+//  and max_bytes of JSON, as a heartbeat's traces section
+//  (sq_trace_buffer_take). NULL when there are none. Any thread. Caller
+//  owns.
+json_t *sq_runtime_traces (sq_runtime_t *self, size_t max_events, size_t max_bytes);
 //  Record event kind of tuple, at time ms, for each of its trees that is
 //  traced at threshold; an emit (SQ_TRACE_EMIT) marks the tuple
 //  SQ_TUPLE_TRACED when one is. Called only when tracing is on.

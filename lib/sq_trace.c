@@ -135,32 +135,42 @@ s_event_json (const sq_trace_event_t *event)
 }
 
 json_t *
-sq_trace_buffer_take (sq_trace_buffer_t *self, size_t max_events)
+sq_trace_buffer_take (sq_trace_buffer_t *self, size_t max_events, size_t max_bytes)
 {
+    json_t *events = json_array ();
+    if (!events)
+        return NULL;
+    size_t used = 64; //  the envelope
     pthread_mutex_lock (&self->lock);
-    size_t count = self->size < max_events ? self->size : max_events;
+    //  Built under the lock (a heartbeat's worth, once a second): events
+    //  that do not fit stay for the next report.
+    while (json_array_size (events) < max_events && self->size) {
+        json_t *event = s_event_json (&self->events[self->head]);
+        char *text = event ? json_dumps (event, JSON_COMPACT) : NULL;
+        size_t size = text ? strlen (text) + 1 : 0;
+        free (text);
+        if (event && used + size > max_bytes) {
+            json_decref (event);
+            break;
+        }
+        //  Out of memory, the event is lost rather than kept forever.
+        if (!size || json_array_append_new (events, event))
+            self->lost++;
+        else
+            event = NULL;
+        json_decref (event);
+        used += size;
+        self->head = (self->head + 1) % self->capacity;
+        self->size--;
+    }
     uint64_t lost = self->lost;
-    sq_trace_event_t *taken = count ? malloc (count * sizeof (sq_trace_event_t)) : NULL;
-    for (size_t i = 0; taken && i < count; i++)
-        taken[i] = self->events[(self->head + i) % self->capacity];
-    //  Taken even when out of memory: the buffer must not stay full.
-    self->head = (self->head + count) % self->capacity;
-    self->size -= count;
     self->lost = 0;
     pthread_mutex_unlock (&self->lock);
-    if (count == 0 && lost == 0)
+    if (json_array_size (events) == 0 && lost == 0) {
+        json_decref (events);
         return NULL;
-    json_t *events = json_array ();
-    json_t *report = events ? json_pack ("{s:i, s:I, s:o}", "v", 1, "lost", (json_int_t) lost,
-                                         "events", events)
-                            : NULL;
-    for (size_t i = 0; report && i < count; i++)
-        if (!taken || json_array_append_new (events, s_event_json (&taken[i]))) {
-            json_decref (report);
-            report = NULL;
-        }
-    free (taken);
-    return report;
+    }
+    return json_pack ("{s:i, s:I, s:o}", "v", 1, "lost", (json_int_t) lost, "events", events);
 }
 
 //  ---------------------------------------------------------------------

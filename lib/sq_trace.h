@@ -36,6 +36,7 @@
 
 #define SQ_TRACE_BUFFER_EVENTS 4096 //  events a runtime keeps until a report takes them
 #define SQ_TRACE_REPORT_EVENTS 1024 //  events in one report (heartbeat) at most
+#define SQ_TRACE_REPORT_BYTES (256 * 1024) //  JSON bytes of one report at most
 #define SQ_TRACE_MAX_TREES 100      //  trees a store keeps per topology
 #define SQ_TRACE_MAX_HOPS 64        //  hops a store keeps per tree
 #define SQ_TRACE_MAX_ID 256         //  longest component or stream id in a report
@@ -103,12 +104,12 @@ void sq_trace_buffer_destroy (sq_trace_buffer_t **self_p);
 void sq_trace_buffer_add (sq_trace_buffer_t *self, const sq_trace_event_t *events, size_t count);
 //  Events held now.
 size_t sq_trace_buffer_size (sq_trace_buffer_t *self);
-//  Take (remove) the oldest events, at most max_events, as a report:
-//  {"v": 1, "lost": n, "events": [...]} (doc/control.md), lost counting
-//  the events overwritten since the last take. NULL when there is nothing
-//  to report, or when out of memory (the events are then lost). Caller
-//  owns.
-json_t *sq_trace_buffer_take (sq_trace_buffer_t *self, size_t max_events);
+//  Take (remove) the oldest events, at most max_events and max_bytes of
+//  compact JSON, as a report: {"v": 1, "lost": n, "events": [...]}
+//  (doc/control.md), lost counting the events overwritten (or lost to
+//  memory) since the last take. Events that do not fit stay. NULL when
+//  there is nothing to report, or when out of memory. Caller owns.
+json_t *sq_trace_buffer_take (sq_trace_buffer_t *self, size_t max_events, size_t max_bytes);
 
 //  0 when report follows the grammar of a heartbeat's traces section
 //  (doc/control.md), else -1 with sq_last_error() saying where it breaks.

@@ -23,6 +23,7 @@
 
 #include "nimbus_cluster.h"
 #include "nimbus_monitor.h"
+#include "nimbus_traces.h"
 #include "sq_assignment.h"
 #include "squall.h"
 
@@ -49,6 +50,8 @@ typedef enum {
     NIMBUS_REST_REBALANCE,             //  POST /api/v1/topology/:id/rebalance/:wait
     NIMBUS_REST_KILL,                  //  POST /api/v1/topology/:id/kill/:wait
     NIMBUS_REST_METRICS,               //  GET /metrics (Prometheus text)
+    NIMBUS_REST_TRACES,                //  GET /api/v1/topology/:id/traces
+    NIMBUS_REST_DEBUG,                 //  POST .../debug/enable/:pct, .../debug/disable
 } nimbus_rest_handler_t;
 
 //  The router's decision.
@@ -62,6 +65,7 @@ typedef struct {
     int wait_secs;                             //  :wait of rebalance and kill
     int window_secs;                           //  window parameter; 0 for all time
     bool sys;                                  //  sys parameter: show system components
+    double sample_pct;                         //  debug: trace sample percentage, 0 .. 100
 } nimbus_rest_route_t;
 
 //  Route a request: method ("GET", ...), its raw path (percent-encoded,
@@ -164,6 +168,7 @@ typedef struct {
     uint64_t malformed;        //  control requests that broke the protocol
     uint64_t stale_heartbeats; //  heartbeats of slots not assigned
     uint64_t http_requests;    //  HTTP requests answered before this one
+    nimbus_traces_t *traces;   //  sampled trees, or NULL (none)
 } nimbus_rest_view_t;
 
 //  The answer to a routed GET, into *status_p (200, or 404 when the

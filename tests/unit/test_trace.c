@@ -106,7 +106,7 @@ START_TEST (test_buffer_bounds)
 {
     sq_trace_buffer_t *buffer = sq_trace_buffer_new (8);
     ck_assert_ptr_nonnull (buffer);
-    ck_assert_ptr_null (sq_trace_buffer_take (buffer, 100));
+    ck_assert_ptr_null (sq_trace_buffer_take (buffer, 100, SIZE_MAX));
     for (int n = 0; n < 20; n++) {
         sq_trace_event_t event = s_event (n);
         sq_trace_buffer_add (buffer, &event, 1);
@@ -114,7 +114,7 @@ START_TEST (test_buffer_bounds)
     }
     ck_assert_uint_eq (sq_trace_buffer_size (buffer), 8);
     //  The oldest 12 were overwritten; a take of 5 gets events 12 .. 16.
-    json_t *report = sq_trace_buffer_take (buffer, 5);
+    json_t *report = sq_trace_buffer_take (buffer, 5, SIZE_MAX);
     ck_assert_ptr_nonnull (report);
     ck_assert_int_eq (sq_trace_check_report (report), 0);
     ck_assert_int_eq (json_integer_value (json_object_get (report, "lost")), 12);
@@ -125,21 +125,31 @@ START_TEST (test_buffer_bounds)
                              1000.0 + 12 + i);
     json_decref (report);
     ck_assert_uint_eq (sq_trace_buffer_size (buffer), 3);
-    report = sq_trace_buffer_take (buffer, 100);
+    report = sq_trace_buffer_take (buffer, 100, SIZE_MAX);
     ck_assert_int_eq (json_integer_value (json_object_get (report, "lost")), 0);
     ck_assert_uint_eq (json_array_size (json_object_get (report, "events")), 3);
     json_decref (report);
-    ck_assert_ptr_null (sq_trace_buffer_take (buffer, 100));
+    ck_assert_ptr_null (sq_trace_buffer_take (buffer, 100, SIZE_MAX));
     //  A report never holds more than the take allows, however many wait.
     sq_trace_buffer_t *big = sq_trace_buffer_new (SQ_TRACE_BUFFER_EVENTS);
     for (int n = 0; n < SQ_TRACE_BUFFER_EVENTS * 2; n++) {
         sq_trace_event_t event = s_event (n);
         sq_trace_buffer_add (big, &event, 1);
     }
-    report = sq_trace_buffer_take (big, SQ_TRACE_REPORT_EVENTS);
+    report = sq_trace_buffer_take (big, SQ_TRACE_REPORT_EVENTS, SIZE_MAX);
     ck_assert_uint_eq (json_array_size (json_object_get (report, "events")),
                        SQ_TRACE_REPORT_EVENTS);
     ck_assert_int_eq (sq_trace_check_report (report), 0);
+    json_decref (report);
+    //  And never more bytes than allowed: the rest waits for the next take.
+    size_t before = sq_trace_buffer_size (big);
+    report = sq_trace_buffer_take (big, SQ_TRACE_REPORT_EVENTS, 4096);
+    char *text = json_dumps (report, JSON_COMPACT);
+    ck_assert_uint_le (strlen (text), 4096);
+    size_t taken = json_array_size (json_object_get (report, "events"));
+    ck_assert_uint_gt (taken, 0);
+    ck_assert_uint_eq (sq_trace_buffer_size (big), before - taken);
+    free (text);
     json_decref (report);
     sq_trace_buffer_destroy (&big);
     sq_trace_buffer_destroy (&buffer);
