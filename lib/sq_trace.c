@@ -327,6 +327,7 @@ typedef struct {
     double outcome_ms;   //  when the spout saw it end
     double latency_ms;   //  complete latency when acked
     double first_ms;     //  earliest time seen
+    double spout_ms;     //  earliest emit by the spout task, NAN until seen
     s_hop_t *hops;       //  hops, at most max_hops
     size_t hop_count;    //  hops held
     size_t hops_dropped; //  hops past max_hops
@@ -414,6 +415,7 @@ s_tree (sq_trace_store_t *self, uint64_t root)
     tree->first_ms = S_UNKNOWN;
     tree->outcome_ms = S_UNKNOWN;
     tree->latency_ms = S_UNKNOWN;
+    tree->spout_ms = S_UNKNOWN;
     return tree;
 }
 
@@ -485,10 +487,14 @@ s_fold (sq_trace_store_t *self, const json_t *event, const char *worker)
         return tree->spout ? 0 : -1;
     }
     s_parse_hex (json_string_value (json_object_get (event, "edge")), &edge);
-    //  The spout's own emits name it before any outcome does.
-    if (!tree->spout && kind == SQ_TRACE_EMIT &&
+    //  The spout's own emits start the tree, and name the spout before
+    //  any outcome does.
+    if (kind == SQ_TRACE_EMIT &&
         json_integer_value (json_object_get (event, "from")) == sq_ids_root_task (root)) {
-        tree->spout = strdup (json_string_value (json_object_get (event, "fromComponent")));
+        if (!(tree->spout_ms <= ms))
+            tree->spout_ms = ms;
+        if (!tree->spout)
+            tree->spout = strdup (json_string_value (json_object_get (event, "fromComponent")));
         if (!tree->spout)
             return -1;
     }
@@ -585,10 +591,17 @@ s_compare_hops (const void *a, const void *b)
     return x < y ? -1 : x > y ? 1 : 0;
 }
 
+//  When a tree started: its spout's emit, else the earliest time known.
+static double
+s_tree_start (const s_tree_t *tree)
+{
+    return isnan (tree->spout_ms) ? tree->first_ms : tree->spout_ms;
+}
+
 static json_t *
 s_tree_json (s_tree_t *tree)
 {
-    double start = tree->first_ms;
+    double start = s_tree_start (tree);
     char root[17];
     s_hex (tree->root, root);
     qsort (tree->hops, tree->hop_count, sizeof (s_hop_t), s_compare_hops);
@@ -693,8 +706,9 @@ s_compare_trees (const void *a, const void *b)
 {
     const s_tree_t *x = *(s_tree_t *const *) a, *y = *(s_tree_t *const *) b;
     //  Newest first: by start time, then by the order they were seen.
-    if (x->first_ms != y->first_ms)
-        return x->first_ms > y->first_ms ? -1 : 1;
+    double x_start = s_tree_start (x), y_start = s_tree_start (y);
+    if (x_start != y_start)
+        return x_start > y_start ? -1 : 1;
     return x->seen > y->seen ? -1 : x->seen < y->seen ? 1 : 0;
 }
 
