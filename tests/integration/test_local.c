@@ -2460,6 +2460,31 @@ s_check_blame_metrics (sq_local_cluster_t *cluster, const char *name, uint64_t d
     json_decref (report);
 }
 
+//  once -> dropper -> failer -> sink, two tasks per bolt.
+static sq_topology_t *
+s_blame_topology (void)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "once", &s_once, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "dropper", &s_dropper, 2),
+                                   "once", NULL);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "failer", &s_failer, 2),
+                                   "dropper", NULL);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "failer",
+                                   NULL);
+    return topology;
+}
+
+//  Its config: a short message timeout, two ackers.
+static sq_config_t *
+s_blame_config (void)
+{
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.message.timeout.secs", BLAME_TIMEOUT_S);
+    sq_config_set_int (config, "topology.acker.executors", 2);
+    return config;
+}
+
 START_TEST (test_acker_names_the_dropping_and_the_failing_bolt)
 {
     s_reset_probe (BLAME_N);
@@ -2473,17 +2498,8 @@ START_TEST (test_acker_names_the_dropping_and_the_failing_bolt)
     ck_assert_int_eq (dropped, 20);
     ck_assert_int_eq (failed, 25);
 
-    sq_topology_t *topology = sq_topology_new ();
-    sq_topology_set_spout (topology, "once", &s_once, 1);
-    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "dropper", &s_dropper, 2),
-                                   "once", NULL);
-    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "failer", &s_failer, 2),
-                                   "dropper", NULL);
-    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "failer",
-                                   NULL);
-    sq_config_t *config = sq_config_new ();
-    sq_config_set_int (config, "topology.message.timeout.secs", BLAME_TIMEOUT_S);
-    sq_config_set_int (config, "topology.acker.executors", 2);
+    sq_topology_t *topology = s_blame_topology ();
+    sq_config_t *config = s_blame_config ();
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     ck_assert_int_eq (sq_local_cluster_submit (cluster, "blame", config, &topology), 0);
 
@@ -2563,17 +2579,8 @@ s_traced_run (double rate, int total)
     s_reset_probe (total);
     memset (&s_once_probe, 0, sizeof s_once_probe);
     s_once_probe.total = total;
-    sq_topology_t *topology = sq_topology_new ();
-    sq_topology_set_spout (topology, "once", &s_once, 1);
-    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "dropper", &s_dropper, 2),
-                                   "once", NULL);
-    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "failer", &s_failer, 2),
-                                   "dropper", NULL);
-    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "failer",
-                                   NULL);
-    sq_config_t *config = sq_config_new ();
-    sq_config_set_int (config, "topology.message.timeout.secs", BLAME_TIMEOUT_S);
-    sq_config_set_int (config, "topology.acker.executors", 2);
+    sq_topology_t *topology = s_blame_topology ();
+    sq_config_t *config = s_blame_config ();
     sq_config_set_double (config, "topology.trace.sample.rate", rate);
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     ck_assert_int_eq (sq_local_cluster_submit (cluster, "traced", config, &topology), 0);
