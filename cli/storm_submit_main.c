@@ -318,8 +318,7 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
         arguments->monitor.component || arguments->interval_secs > 0 || arguments->monitor.stream;
     if ((is_list && argc != 1) || (named && argc != 2) || (is_submit && argc != 2) ||
         (!is_submit && arguments->submit.initial_status != SQ_INITIAL_STATUS_ACTIVE) ||
-        (!is_monitor && monitor_options) ||
-        (!is_monitor && !is_trace && arguments->count > 0) ||
+        (!is_monitor && monitor_options) || (!is_monitor && !is_trace && arguments->count > 0) ||
         (is_trace && arguments->count > 100) || (!is_trace && arguments->sample_pct >= 0)) {
         s_usage (stderr);
         return 2;
@@ -454,8 +453,9 @@ s_parse_options (int argc, char *argv[], s_options_t *self)
             char *end;
             double pct = strtod (optarg, &end);
             if (*optarg == 0 || *end != 0 || !(pct >= 0 && pct <= 100)) {
-                fprintf (stderr, "storm-submit: --sample expects a percentage (0 to 100), got "
-                                 "'%s'\n",
+                fprintf (stderr,
+                         "storm-submit: --sample expects a percentage (0 to 100), got "
+                         "'%s'\n",
                          optarg);
                 return 2;
             }

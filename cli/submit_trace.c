@@ -45,8 +45,7 @@ s_print_hop (const json_t *hop, FILE *out)
              s_ms (start, at, sizeof at, "+"), s_text (hop, "fromComponent"),
              (long long) json_integer_value (json_object_get (hop, "fromTask")),
              s_text (hop, "component"),
-             (long long) json_integer_value (json_object_get (hop, "task")),
-             s_text (hop, "stream"),
+             (long long) json_integer_value (json_object_get (hop, "task")), s_text (hop, "stream"),
              json_is_string (json_object_get (hop, "worker")) ? s_text (hop, "worker") : "-",
              s_ms (execute - emit, latency, sizeof latency, ""),
              s_ms (execute - enqueue, wait, sizeof wait, ""), s_text (hop, "outcome"),
@@ -63,8 +62,7 @@ s_print_tree (const json_t *trace, FILE *out)
         struct tm utc;
         gmtime_r (&secs, &utc);
         size_t length = strftime (when, sizeof when, "%Y-%m-%d %H:%M:%S", &utc);
-        snprintf (when + length, sizeof when - length, ".%03d UTC",
-                  (int) fmod (start, 1000.0));
+        snprintf (when + length, sizeof when - length, ".%03d UTC", (int) fmod (start, 1000.0));
     }
     const char *status = s_text (trace, "status");
     fprintf (out, "tree %s from %s:%lld at %s: %s", s_text (trace, "rootId"),

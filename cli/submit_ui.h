@@ -4,9 +4,10 @@
     the run lasts, the read-only part of nimbus's REST API that one local
     topology has: /api/v1/cluster/summary, /api/v1/topology/summary,
     /api/v1/topology/:id, /api/v1/topology/:id/component/:component,
-    /api/v1/topology/:id/traces (sampled tuple trees) and GET /metrics. The topology's id is its name. Other routes nimbus
-    knows answer 404 (no nimbus, supervisors or visualization here), and
-    its POST actions 405: a local run takes no commands.
+    /api/v1/topology/:id/traces (sampled tuple trees) and GET /metrics.
+    The topology's id is its name. Other routes nimbus knows answer 404
+    (no nimbus, supervisors or visualization here), and its POST actions
+    405: a local run takes no commands.
 
     DESIGN: no copy of nimbus's server. nimbus_http serves (on the caller's
     zloop), nimbus_rest_route routes, and before each answer the local

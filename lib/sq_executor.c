@@ -235,7 +235,8 @@ s_spout_tree_ended (sq_executor_t *self, sq_task_t *task, uint64_t root, bool co
     s_count (&self->stats.pending, (uint64_t) -1);
     const sq_spout_t *spout = task->component->spout;
     int64_t latency_ns = 0;
-    uint64_t threshold = atomic_load_explicit (&self->runtime->trace_threshold, memory_order_relaxed);
+    uint64_t threshold =
+        atomic_load_explicit (&self->runtime->trace_threshold, memory_order_relaxed);
     if (threshold && sq_trace_sampled (root, threshold))
         s_trace_outcome (self->runtime, task, root, completed ? SQ_TRACE_ACKED : SQ_TRACE_FAILED,
                          sq_runtime_now_ns () - pending.start_ns);

@@ -318,9 +318,8 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
     self->name = strdup (name);
     self->topology = topology;
     self->traces = sq_trace_buffer_new (SQ_TRACE_BUFFER_EVENTS);
-    atomic_init (&self->trace_threshold,
-                 sq_trace_threshold (
-                     sq_config_double (effective, "topology.trace.sample.rate", 0)));
+    atomic_init (&self->trace_threshold, sq_trace_threshold (sq_config_double (
+                                             effective, "topology.trace.sample.rate", 0)));
     self->config = effective;
     pthread_mutex_init (&self->start_lock, NULL);
     pthread_cond_init (&self->start_cond, NULL);
@@ -557,9 +556,10 @@ s_tuple_events (sq_runtime_t *self, const sq_tuple_t *tuple, sq_trace_kind_t kin
     for (size_t e = 0; e < tuple->edge_count && count < SQ_TRACE_TUPLE_EVENTS; e++) {
         if (!sq_trace_sampled (tuple->edges[e].root, threshold))
             continue;
-        const sq_component_t *from = tuple->source_task >= 1 && tuple->source_task <= self->task_count
-                                         ? self->task_component[tuple->source_task]
-                                         : NULL;
+        const sq_component_t *from =
+            tuple->source_task >= 1 && tuple->source_task <= self->task_count
+                ? self->task_component[tuple->source_task]
+                : NULL;
         events[count++] = (sq_trace_event_t){
             .root = tuple->edges[e].root,
             .edge = tuple->edges[e].edge,

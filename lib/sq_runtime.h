@@ -241,8 +241,7 @@ void sq_blame_destroy (sq_blame_t **self_p);
 //  Sum blame's per-task counts over the tasks of component (none for an
 //  unknown name) into *timeouts_held and *fails.
 void sq_runtime_component_blame (const sq_runtime_t *self, const sq_blame_t *blame,
-                                 const char *component, uint64_t *timeouts_held,
-                                 uint64_t *fails);
+                                 const char *component, uint64_t *timeouts_held, uint64_t *fails);
 //  The metrics of every executor here, as a heartbeat's `metrics` object
 //  (doc/metrics.md): executors are added while the text stays within
 //  max_bytes, the rest are counted in `omitted`. Any thread. NULL when

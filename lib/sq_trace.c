@@ -11,11 +11,11 @@
 #include <string.h>
 #include <time.h>
 
-#define S_MAX_MS 1e15        //  largest time a report may carry (year 33658)
+#define S_MAX_MS 1e15         //  largest time a report may carry (year 33658)
 #define S_MAX_LATENCY_MS 1e12 //  largest complete latency a report may carry
 
-static const char *s_kind_names[] = {"emit",  "enqueue", "execute", "ack",
-                                     "fail",  "acked",   "failed",  "timedOut"};
+static const char *s_kind_names[] = {"emit", "enqueue", "execute", "ack",
+                                     "fail", "acked",   "failed",  "timedOut"};
 #define S_KIND_COUNT (sizeof s_kind_names / sizeof *s_kind_names)
 
 uint64_t
@@ -115,9 +115,9 @@ s_event_json (const sq_trace_event_t *event)
 {
     char root[17], edge[17];
     s_hex (event->root, root);
-    json_t *json = json_pack ("{s:s, s:s, s:f, s:i, s:s}", "k", s_kind_names[event->kind], "root",
-                              root, "ms", event->ms, "task", (int) event->task, "component",
-                              event->component);
+    json_t *json =
+        json_pack ("{s:s, s:s, s:f, s:i, s:s}", "k", s_kind_names[event->kind], "root", root, "ms",
+                   event->ms, "task", (int) event->task, "component", event->component);
     if (!json)
         return NULL;
     int rc = 0;
@@ -215,8 +215,7 @@ s_check_id (const json_t *event, const char *key)
 {
     const json_t *value = json_object_get (event, key);
     size_t length = json_is_string (value) ? json_string_length (value) : 0;
-    return length >= 1 && length <= SQ_TRACE_MAX_ID &&
-           strlen (json_string_value (value)) == length;
+    return length >= 1 && length <= SQ_TRACE_MAX_ID && strlen (json_string_value (value)) == length;
 }
 
 static bool
@@ -473,7 +472,7 @@ s_fold (sq_trace_store_t *self, const json_t *event, const char *worker)
         tree->first_ms = ms;
     const char *component = json_string_value (json_object_get (event, "component"));
     if (kind >= SQ_TRACE_ACKED) {
-        tree->status = kind == SQ_TRACE_ACKED ? S_ACKED
+        tree->status = kind == SQ_TRACE_ACKED    ? S_ACKED
                        : kind == SQ_TRACE_FAILED ? S_FAILED
                                                  : S_TIMED_OUT;
         tree->outcome_ms = ms;
@@ -545,10 +544,9 @@ s_hop_json (const s_hop_t *hop, double start)
     json_t *json = json_pack (
         "{s:s, s:i, s:s?, s:s, s:i, s:s, s:o, s:o, s:o, s:o, s:s}", "component", hop->component,
         "task", hop->task, "worker", hop->worker, "fromComponent", hop->from_component, "fromTask",
-        hop->from_task, "stream", hop->stream, "emitMs", s_relative (hop->emit, start),
-        "enqueueMs", s_relative (hop->enqueue, start), "executeMs",
-        s_relative (hop->execute, start), "doneMs", s_relative (hop->done, start), "outcome",
-        s_status_names[hop->outcome]);
+        hop->from_task, "stream", hop->stream, "emitMs", s_relative (hop->emit, start), "enqueueMs",
+        s_relative (hop->enqueue, start), "executeMs", s_relative (hop->execute, start), "doneMs",
+        s_relative (hop->done, start), "outcome", s_status_names[hop->outcome]);
     return json;
 }
 
@@ -560,16 +558,15 @@ s_stopped_at (const s_tree_t *tree)
     json_t *stopped = json_array ();
     for (size_t h = 0; stopped && h < tree->hop_count; h++) {
         const s_hop_t *hop = &tree->hops[h];
-        const char *reason = hop->outcome == S_FAILED ? "failed by the bolt"
-                             : isnan (hop->execute)
-                                 ? (isnan (hop->enqueue) ? "emitted, never arrived"
-                                                         : "queued, never executed")
-                             : hop->outcome == S_PENDING ? "executed, never acked"
-                                                         : NULL;
-        if (reason && json_array_append_new (stopped,
-                                             json_pack ("{s:s, s:i, s:s}", "component",
-                                                        hop->component, "task", hop->task,
-                                                        "reason", reason))) {
+        const char *reason =
+            hop->outcome == S_FAILED ? "failed by the bolt"
+            : isnan (hop->execute)
+                ? (isnan (hop->enqueue) ? "emitted, never arrived" : "queued, never executed")
+            : hop->outcome == S_PENDING ? "executed, never acked"
+                                        : NULL;
+        if (reason && json_array_append_new (stopped, json_pack ("{s:s, s:i, s:s}", "component",
+                                                                 hop->component, "task", hop->task,
+                                                                 "reason", reason))) {
             json_decref (stopped);
             stopped = NULL;
         }
@@ -612,13 +609,13 @@ s_tree_json (s_tree_t *tree)
             hops = NULL;
         }
     bool stopped = tree->status == S_FAILED || tree->status == S_TIMED_OUT;
-    json_t *json = json_pack (
-        "{s:s, s:s?, s:i, s:f, s:s, s:o, s:o*, s:o*, s:I}", "rootId", root, "spout", tree->spout,
-        "spoutTask", sq_ids_root_task (tree->root), "startMs", start, "status",
-        s_status_names[tree->status], "completeMs",
-        isnan (tree->latency_ms) ? json_null () : json_real (tree->latency_ms), "hops", hops,
-        "stoppedAt", stopped ? s_stopped_at (tree) : json_array (), "hopsDropped",
-        (json_int_t) tree->hops_dropped);
+    json_t *json =
+        json_pack ("{s:s, s:s?, s:i, s:f, s:s, s:o, s:o*, s:o*, s:I}", "rootId", root, "spout",
+                   tree->spout, "spoutTask", sq_ids_root_task (tree->root), "startMs", start,
+                   "status", s_status_names[tree->status], "completeMs",
+                   isnan (tree->latency_ms) ? json_null () : json_real (tree->latency_ms), "hops",
+                   hops, "stoppedAt", stopped ? s_stopped_at (tree) : json_array (), "hopsDropped",
+                   (json_int_t) tree->hops_dropped);
     return json;
 }
 
@@ -665,7 +662,8 @@ s_edges_json (sq_trace_store_t *self)
                     strcmp (edges[e].to, hop->component) || strcmp (edges[e].stream, hop->stream)))
                 e++;
             if (e == edge_count)
-                edges[edge_count++] = (s_edge_t){hop->from_component, hop->component, hop->stream, NULL, 0};
+                edges[edge_count++] =
+                    (s_edge_t){hop->from_component, hop->component, hop->stream, NULL, 0};
         }
     for (size_t e = 0; json && e < edge_count; e++) {
         edges[e].latencies = values + used;
@@ -684,13 +682,13 @@ s_edges_json (sq_trace_store_t *self)
         json_t *entry = json_pack (
             "{s:s, s:s, s:s, s:I, s:o, s:o}", "from", edge->from, "to", edge->to, "stream",
             edge->stream, "count", (json_int_t) edge->count, "p50Ms",
-            edge->count ? json_real (round (s_quantile (edge->latencies, edge->count, 0.5) * 1000) /
-                                     1000)
-                        : json_null (),
+            edge->count
+                ? json_real (round (s_quantile (edge->latencies, edge->count, 0.5) * 1000) / 1000)
+                : json_null (),
             "p99Ms",
-            edge->count ? json_real (
-                              round (s_quantile (edge->latencies, edge->count, 0.99) * 1000) / 1000)
-                        : json_null ());
+            edge->count
+                ? json_real (round (s_quantile (edge->latencies, edge->count, 0.99) * 1000) / 1000)
+                : json_null ());
         if (json_array_append_new (json, entry)) {
             json_decref (json);
             json = NULL;

@@ -34,13 +34,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SQ_TRACE_BUFFER_EVENTS 4096 //  events a runtime keeps until a report takes them
-#define SQ_TRACE_REPORT_EVENTS 1024 //  events in one report (heartbeat) at most
+#define SQ_TRACE_BUFFER_EVENTS 4096        //  events a runtime keeps until a report takes them
+#define SQ_TRACE_REPORT_EVENTS 1024        //  events in one report (heartbeat) at most
 #define SQ_TRACE_REPORT_BYTES (256 * 1024) //  JSON bytes of one report at most
-#define SQ_TRACE_MAX_TREES 100      //  trees a store keeps per topology
-#define SQ_TRACE_MAX_HOPS 64        //  hops a store keeps per tree
-#define SQ_TRACE_MAX_ID 256         //  longest component or stream id in a report
-#define SQ_TRACE_ALWAYS (1ULL << 53) //  threshold of rate 1: every tree
+#define SQ_TRACE_MAX_TREES 100             //  trees a store keeps per topology
+#define SQ_TRACE_MAX_HOPS 64               //  hops a store keeps per tree
+#define SQ_TRACE_MAX_ID 256                //  longest component or stream id in a report
+#define SQ_TRACE_ALWAYS (1ULL << 53)       //  threshold of rate 1: every tree
 
 //  What happened.
 typedef enum {

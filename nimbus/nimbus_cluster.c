@@ -484,9 +484,9 @@ nimbus_cluster_set_trace_rate (nimbus_cluster_t *self, const char *name, double 
     assert (record);
     sq_config_t *before = sq_config_dup (record->config);
     json_t *value = json_real (rate);
-    int rc = before && value ? sq_config_set_json (record->config, "topology.trace.sample.rate",
-                                                   value)
-                             : sq_error_set ("out of memory");
+    int rc = before && value
+                 ? sq_config_set_json (record->config, "topology.trace.sample.rate", value)
+                 : sq_error_set ("out of memory");
     json_decref (value);
     if (rc == 0 && s_write_topology (self, record)) {
         sq_config_destroy (&record->config);

@@ -226,16 +226,15 @@ s_decode_fields (nimbus_request_t *self, zmsg_t *msg)
         fields->metrics = json_object_get (self->body, "metrics");
         if (fields->metrics && sq_executor_metrics_check_report (fields->metrics)) {
             fields->metrics = NULL;
-            self->metrics_refused = zsys_sprintf ("heartbeat: field 'metrics': %s",
-                                                  sq_last_error ());
+            self->metrics_refused =
+                zsys_sprintf ("heartbeat: field 'metrics': %s", sq_last_error ());
             fields->metrics_refused = self->metrics_refused;
         }
         //  Bad traces cost the traces only, as bad metrics do.
         fields->traces = json_object_get (self->body, "traces");
         if (fields->traces && sq_trace_check_report (fields->traces)) {
             fields->traces = NULL;
-            self->traces_refused =
-                zsys_sprintf ("heartbeat: field 'traces': %s", sq_last_error ());
+            self->traces_refused = zsys_sprintf ("heartbeat: field 'traces': %s", sq_last_error ());
             fields->traces_refused = self->traces_refused;
         }
         return 0;

@@ -41,21 +41,21 @@ typedef enum {
 //  A decoded request. The strings and JSON values are borrowed from the
 //  request and live as long as it does.
 typedef struct {
-    nimbus_verb_t verb;     //  what it asks, NIMBUS_VERB_UNKNOWN when malformed
-    const char *name;       //  submit, kill, (de)activate, rebalance, metrics: topology name
-    const char *id;         //  download, heartbeat: topology id
-    json_t *config;         //  submit: the config object
-    const char *checksum;   //  submit: hex SHA-256 of the package
-    bool inactive;          //  submit: "initial_status": "inactive" (version 2)
-    zframe_t *package;      //  submit: the package bytes (frame 2)
-    double wait_secs;       //  kill, rebalance: seconds to wait; -1 when not given
-    int workers;            //  rebalance: new worker count; 0 when not given
-    const char *topology;   //  heartbeat: topology name
-    const char *supervisor; //  heartbeat: supervisor id
-    int port;               //  heartbeat: slot port
-    double uptime_secs;     //  heartbeat: the worker's uptime
-    json_t *stats;          //  heartbeat: the worker's counters, or NULL
-    json_t *metrics;        //  heartbeat: its executors' metrics (checked), or NULL
+    nimbus_verb_t verb;          //  what it asks, NIMBUS_VERB_UNKNOWN when malformed
+    const char *name;            //  submit, kill, (de)activate, rebalance, metrics: topology name
+    const char *id;              //  download, heartbeat: topology id
+    json_t *config;              //  submit: the config object
+    const char *checksum;        //  submit: hex SHA-256 of the package
+    bool inactive;               //  submit: "initial_status": "inactive" (version 2)
+    zframe_t *package;           //  submit: the package bytes (frame 2)
+    double wait_secs;            //  kill, rebalance: seconds to wait; -1 when not given
+    int workers;                 //  rebalance: new worker count; 0 when not given
+    const char *topology;        //  heartbeat: topology name
+    const char *supervisor;      //  heartbeat: supervisor id
+    int port;                    //  heartbeat: slot port
+    double uptime_secs;          //  heartbeat: the worker's uptime
+    json_t *stats;               //  heartbeat: the worker's counters, or NULL
+    json_t *metrics;             //  heartbeat: its executors' metrics (checked), or NULL
     const char *metrics_refused; //  heartbeat: why its metrics were dropped, or NULL
     json_t *traces;              //  heartbeat: events of traced trees (checked), or NULL
     const char *traces_refused;  //  heartbeat: why its traces were dropped, or NULL

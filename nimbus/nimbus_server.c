@@ -631,8 +631,7 @@ s_download (nimbus_server_t *self, nimbus_request_t *request)
     free (package);
 }
 
-static void s_log_malformed (nimbus_server_t *self, nimbus_request_t *request,
-                             const char *error);
+static void s_log_malformed (nimbus_server_t *self, nimbus_request_t *request, const char *error);
 
 //  Keep a heartbeat's trace events, when its slot is assigned; the
 //  worker is named by its host and port.

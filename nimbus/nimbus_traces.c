@@ -41,8 +41,7 @@ nimbus_traces_destroy (nimbus_traces_t **self_p)
 }
 
 int
-nimbus_traces_add (nimbus_traces_t *self, const char *id, const json_t *report,
-                   const char *worker)
+nimbus_traces_add (nimbus_traces_t *self, const char *id, const json_t *report, const char *worker)
 {
     sq_trace_store_t *store = zhashx_lookup (self->stores, id);
     if (!store) {

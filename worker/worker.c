@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WORKER_POLL_MS 200                    //  longest wait in the loop
-#define WORKER_METRICS_MAX_BYTES (512 * 1024) //  metrics in one heartbeat, JSON bytes
+#define WORKER_POLL_MS 200                             //  longest wait in the loop
+#define WORKER_METRICS_MAX_BYTES (512 * 1024)          //  metrics in one heartbeat, JSON bytes
 #define WORKER_TRACE_RATE "topology.trace.sample.rate" //  the record's key we follow
 
 struct _worker_t {
@@ -270,7 +270,8 @@ s_heartbeat (worker_t *self)
         json_object_set_new (message, "metrics", metrics);
     //  Events of traced trees since the last heartbeat (none when off).
     json_t *traces =
-        message ? sq_runtime_traces (self->runtime, SQ_TRACE_REPORT_EVENTS, SQ_TRACE_REPORT_BYTES) : NULL;
+        message ? sq_runtime_traces (self->runtime, SQ_TRACE_REPORT_EVENTS, SQ_TRACE_REPORT_BYTES)
+                : NULL;
     if (traces)
         json_object_set_new (message, "traces", traces);
     if (message)

@@ -776,8 +776,8 @@ s_trace_overhead (sq_local_cluster_t *cluster, double *off_p, double *sampled_p)
         for (int run = 0; run < 2; run++) {
             int sampled = (run + round) % 2; //  0: off, 1: sampled
             s_probe.trace_rate = sampled ? TRACE_SAMPLED_RATE : 0;
-            int rc = s_run_throughput (cluster, true, true, TRACE_ROUND_SECS,
-                                       &runs[sampled][round], &sentences);
+            int rc = s_run_throughput (cluster, true, true, TRACE_ROUND_SECS, &runs[sampled][round],
+                                       &sentences);
             s_probe.trace_rate = 0;
             if (rc)
                 return -1;

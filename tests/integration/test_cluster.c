@@ -1202,12 +1202,10 @@ START_TEST (test_traces_across_workers)
     json_decref (answer);
 
     char debug[512];
-    snprintf (debug, sizeof debug, "/api/v1/topology/%s/debug/enable/50",
-              assignment->topology_id);
+    snprintf (debug, sizeof debug, "/api/v1/topology/%s/debug/enable/50", assignment->topology_id);
     char *reply = NULL;
-    int status =
-        http_client_request (cluster_harness_ui_port (s_cluster), "POST", debug, NULL, 10000,
-                             &reply);
+    int status = http_client_request (cluster_harness_ui_port (s_cluster), "POST", debug, NULL,
+                                      10000, &reply);
     ck_assert_msg (status == 200, "POST %s: %d %s", debug, status, reply);
     ck_assert (strstr (http_client_body (reply), "\"debug\""));
     free (reply);

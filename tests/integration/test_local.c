@@ -2271,18 +2271,18 @@ END_TEST
 //  "staller" sleeps past the message timeout on some. The ackers must name
 //  the component, with the count, through sq_runtime_blame.
 
-#define BLAME_N 1000         //  numbers emitted
-#define BLAME_TIMEOUT_S 2    //  topology.message.timeout.secs
-#define STALL_N 20           //  numbers emitted in the stall test
-#define STALL_US 2500000     //  staller's sleep: past T·1.5, when the acker expires
+#define BLAME_N 1000      //  numbers emitted
+#define BLAME_TIMEOUT_S 2 //  topology.message.timeout.secs
+#define STALL_N 20        //  numbers emitted in the stall test
+#define STALL_US 2500000  //  staller's sleep: past T·1.5, when the acker expires
 #define STALLED(n) ((n) % 10 == 5)
 #define DROPPED(n) ((n) % 50 == 7)
 #define FAILED(n) ((n) % 40 == 3 && !DROPPED (n))
 
 static struct {
-    int total;             //  numbers to emit
-    _Atomic int acked;     //  spout ack calls
-    _Atomic int failed;    //  spout fail calls (fails and timeouts)
+    int total;          //  numbers to emit
+    _Atomic int acked;  //  spout ack calls
+    _Atomic int failed; //  spout fail calls (fails and timeouts)
 } s_once_probe;
 
 typedef struct {
@@ -2407,8 +2407,8 @@ s_blamed (sq_local_cluster_t *cluster, const char *name, const char *component)
 //  Poll until component is blamed for at least held timeouts and fails
 //  fails, or seconds pass; returns what it is blamed for then.
 static blamed_t
-s_wait_blamed (sq_local_cluster_t *cluster, const char *name, const char *component,
-               uint64_t held, uint64_t fails, double seconds)
+s_wait_blamed (sq_local_cluster_t *cluster, const char *name, const char *component, uint64_t held,
+               uint64_t fails, double seconds)
 {
     blamed_t blamed = s_blamed (cluster, name, component);
     for (int waited = 0; waited < seconds * 100 && (blamed.held < held || blamed.fails < fails);
@@ -2449,7 +2449,8 @@ s_check_blame_metrics (sq_local_cluster_t *cluster, const char *name, uint64_t d
         uint64_t sum = 0;
         size_t index;
         json_t *pair;
-        json_array_foreach (json_object_get (blame, lists[l]), index, pair) {
+        json_array_foreach (json_object_get (blame, lists[l]), index, pair)
+        {
             json_int_t task = json_integer_value (json_array_get (pair, 0));
             ck_assert_str_eq (runtime->task_component[task]->id, culprits[l]);
             sum += (uint64_t) json_integer_value (json_array_get (pair, 1));
@@ -2720,8 +2721,8 @@ START_TEST (test_traces_show_every_hop_and_where_trees_stopped)
             ck_assert_uint_eq (json_array_size (stopped), 1);
             json_t *where = json_array_get (stopped, 0);
             ck_assert_str_eq (json_string_value (json_object_get (where, "component")), "dropper");
-            ck_assert (strstr (json_string_value (json_object_get (where, "reason")),
-                               "never acked"));
+            ck_assert (
+                strstr (json_string_value (json_object_get (where, "reason")), "never acked"));
         }
     }
     printf ("traces: %d acked, %d failed by the failer, %d dropped (expected %d, %d, %d)\n", acked,

@@ -298,9 +298,9 @@ s_heartbeat_traces (const char *traces, const char *metrics)
     return request;
 }
 
-#define S_TRACES                                                                                \
-    "{\"v\":1,\"lost\":3,\"events\":[{\"k\":\"execute\",\"root\":\"00000000000c0004\","       \
-    "\"edge\":\"00000000000000ff\",\"ms\":1.5e12,\"task\":3,\"component\":\"split\","         \
+#define S_TRACES                                                                                   \
+    "{\"v\":1,\"lost\":3,\"events\":[{\"k\":\"execute\",\"root\":\"00000000000c0004\","            \
+    "\"edge\":\"00000000000000ff\",\"ms\":1.5e12,\"task\":3,\"component\":\"split\","              \
     "\"from\":1,\"fromComponent\":\"spout\",\"stream\":\"default\"}]}"
 
 START_TEST (test_heartbeat_traces)
@@ -315,7 +315,9 @@ START_TEST (test_heartbeat_traces)
     nimbus_request_destroy (&request);
     //  Bad traces cost the traces, not the heartbeat nor its metrics.
     static const char *bad[] = {
-        "[]", "{\"v\":1,\"lost\":0}", "{\"v\":1,\"lost\":0,\"events\":[{\"k\":\"emit\"}]}",
+        "[]",
+        "{\"v\":1,\"lost\":0}",
+        "{\"v\":1,\"lost\":0,\"events\":[{\"k\":\"emit\"}]}",
         "{\"v\":1,\"lost\":0,\"events\":[{\"k\":\"acked\",\"root\":\"00000000000c0004\","
         "\"ms\":1,\"task\":1,\"component\":\"s\",\"latencyMs\":\"fast\"}]}",
     };
@@ -357,8 +359,8 @@ START_TEST (test_trace_verb)
     static const char *bad[] = {"\"sample_pct\": -1", "\"sample_pct\": 100.5",
                                 "\"sample_pct\": \"5\"", "\"limit\": 0", "\"limit\": 101"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        char *text = zsys_sprintf ("{\"version\": 1, \"verb\": \"trace\", \"name\": \"wc\", %s}",
-                                   bad[i]);
+        char *text =
+            zsys_sprintf ("{\"version\": 1, \"verb\": \"trace\", \"name\": \"wc\", %s}", bad[i]);
         request = s_exchange (text, NULL);
         s_expect_malformed (request, "trace: field");
         nimbus_request_destroy (&request);

@@ -89,7 +89,8 @@ START_TEST (test_storm_paths)
     ck_assert_double_eq (route.sample_pct, 100);
     route = s_route ("POST", "/api/v1/topology/wc-1-2/debug/disable", NULL, NULL);
     ck_assert_double_eq (route.sample_pct, 0);
-    const char *bad_pcts[] = {"100.5", "-1", "1e2", "abc", ".", "1..2", "%00", "5%25", "12345678901"};
+    const char *bad_pcts[] = {"100.5", "-1",  "1e2",  "abc",        ".",
+                              "1..2",  "%00", "5%25", "12345678901"};
     for (size_t i = 0; i < sizeof bad_pcts / sizeof *bad_pcts; i++) {
         char path[128];
         snprintf (path, sizeof path, "/api/v1/topology/t/debug/enable/%s", bad_pcts[i]);

@@ -61,8 +61,8 @@ START_TEST (test_sampling_fraction)
         //  fair sampler misses about once in 1.7 million runs.
         double mean = ROOTS * p, sigma = sqrt (ROOTS * p * (1 - p));
         if (fabs ((double) hits - mean) > 5 * sigma)
-            ck_abort_msg ("rate %g: %zu of %d roots traced, expected %.0f +- %.0f", p, hits,
-                          ROOTS, mean, 5 * sigma);
+            ck_abort_msg ("rate %g: %zu of %d roots traced, expected %.0f +- %.0f", p, hits, ROOTS,
+                          mean, 5 * sigma);
     }
     //  Sequential roots (a poor generator, or one spout's ids) fare as well.
     size_t hits = 0;
@@ -174,8 +174,8 @@ s_report_of (const char *event)
     return report;
 }
 
-#define S_GOOD_HOP                                                                              \
-    "'k': 'emit', 'root': '00000000000c0004', 'edge': '00000000000000ff', 'ms': 1.5e12, "        \
+#define S_GOOD_HOP                                                                                 \
+    "'k': 'emit', 'root': '00000000000c0004', 'edge': '00000000000000ff', 'ms': 1.5e12, "          \
     "'task': 3, 'component': 'split', 'from': 1, 'fromComponent': 'spout', 'stream': 'default'"
 
 START_TEST (test_check_report)
@@ -330,9 +330,10 @@ START_TEST (test_store_assembles)
     s_add (worker_a, "execute", good, 0x44, t + 42, 3, "split", 1, "spout");
     s_add (worker_a, "ack", good, 0x44, t + 43, 3, "split", 1, "spout");
     s_add (worker_a, "acked", good, 0, t + 44, 1, "spout", 0, NULL);
-    json_object_set_new (json_array_get (json_object_get (worker_a, "events"),
-                                         json_array_size (json_object_get (worker_a, "events")) - 1),
-                         "latencyMs", json_real (4.0));
+    json_object_set_new (
+        json_array_get (json_object_get (worker_a, "events"),
+                        json_array_size (json_object_get (worker_a, "events")) - 1),
+        "latencyMs", json_real (4.0));
     ck_assert_int_eq (sq_trace_check_report (worker_a), 0);
     ck_assert_int_eq (sq_trace_check_report (worker_b), 0);
     ck_assert_int_eq (sq_trace_store_add (store, worker_b, "hostb:6701"), 0);
@@ -342,10 +343,9 @@ START_TEST (test_store_assembles)
     ck_assert_str_eq (json_string_value (json_object_get (answer, "topologyId")), "wc-1");
     ck_assert_uint_eq (json_array_size (json_object_get (answer, "traces")), 3);
     //  Newest first.
-    ck_assert_str_eq (
-        json_string_value (json_object_get (json_array_get (json_object_get (answer, "traces"), 0),
-                                            "rootId")),
-        "0000000000340004");
+    ck_assert_str_eq (json_string_value (json_object_get (
+                          json_array_get (json_object_get (answer, "traces"), 0), "rootId")),
+                      "0000000000340004");
 
     json_t *trace = s_trace_of (answer, failed);
     ck_assert_str_eq (json_string_value (json_object_get (trace, "status")), "failed");
@@ -371,9 +371,10 @@ START_TEST (test_store_assembles)
     ck_assert_double_eq (json_number_value (json_object_get (second, "doneMs")), 9);
     json_t *stopped = json_object_get (trace, "stoppedAt");
     ck_assert_uint_eq (json_array_size (stopped), 1);
-    ck_assert_str_eq (json_string_value (json_object_get (json_array_get (stopped, 0), "component")),
-                      "count");
-    ck_assert_int_eq (json_integer_value (json_object_get (json_array_get (stopped, 0), "task")), 5);
+    ck_assert_str_eq (
+        json_string_value (json_object_get (json_array_get (stopped, 0), "component")), "count");
+    ck_assert_int_eq (json_integer_value (json_object_get (json_array_get (stopped, 0), "task")),
+                      5);
     ck_assert (strstr (json_string_value (json_object_get (json_array_get (stopped, 0), "reason")),
                        "failed"));
 
@@ -429,8 +430,8 @@ START_TEST (test_store_bounds)
     json_t *report = s_empty_report ();
     //  Five trees, seen one after the other: the first two go.
     for (int n = 1; n <= 5; n++)
-        s_add (report, "emit", s_root ((uint64_t) n, 2), 0x10 + (uint64_t) n, 1000.0 * n, 4,
-               "bolt", 2, "spout");
+        s_add (report, "emit", s_root ((uint64_t) n, 2), 0x10 + (uint64_t) n, 1000.0 * n, 4, "bolt",
+               2, "spout");
     //  The last tree gets four hops; two are kept.
     for (int h = 0; h < 3; h++)
         s_add (report, "execute", s_root (5, 2), 0x100 + (uint64_t) h, 5001.0 + h, 4, "bolt", 2,
@@ -443,8 +444,7 @@ START_TEST (test_store_bounds)
     for (size_t i = 0; i < 3; i++) {
         json_t *trace = json_array_get (traces, i);
         char expected[17];
-        snprintf (expected, sizeof expected, "%016llx",
-                  (unsigned long long) s_root (5 - i, 2));
+        snprintf (expected, sizeof expected, "%016llx", (unsigned long long) s_root (5 - i, 2));
         ck_assert_str_eq (json_string_value (json_object_get (trace, "rootId")), expected);
         ck_assert_uint_le (json_array_size (json_object_get (trace, "hops")), 2);
     }
