@@ -274,15 +274,43 @@ s_int (const json_t *object, const char *key)
 //  words) runs, its REST API answers with those counts under nimbus's
 //  field names; unknown ids get 404, bad requests 400, POST actions 405,
 //  and a busy port ends the run with status 1.
+//  What a word count run with --ui-port needs.
+typedef struct {
+    char *input;        //  the input file, three lines
+    char *input_option; //  wordcount.input=<input>
+    int port;           //  a free port
+    char *port_text;    //  the port, as text
+    char *package;      //  the word count package
+} ui_run_t;
+
+//  Write <input_name> and pick a free port.
+static ui_run_t
+s_ui_run (const char *input_name)
+{
+    ui_run_t run = {.input = s_write_input (input_name),
+                    .port = test_processes_free_port (),
+                    .package = s_built ("topologies/.libs/wordcount.so")};
+    ck_assert (asprintf (&run.input_option, "wordcount.input=%s", run.input) > 0);
+    ck_assert (run.port > 0);
+    ck_assert (asprintf (&run.port_text, "%d", run.port) > 0);
+    return run;
+}
+
+static void
+s_ui_run_free (ui_run_t *run)
+{
+    free (run->input);
+    free (run->input_option);
+    free (run->port_text);
+    free (run->package);
+}
+
 START_TEST (test_ui_port)
 {
-    char *input = s_write_input ("ui.input");
-    char *input_option = NULL, *port_text = NULL;
-    ck_assert (asprintf (&input_option, "wordcount.input=%s", input) > 0);
-    int port = test_processes_free_port ();
-    ck_assert (port > 0);
-    ck_assert (asprintf (&port_text, "%d", port) > 0);
-    char *package = s_built ("topologies/.libs/wordcount.so");
+    ui_run_t run = s_ui_run ("ui.input");
+    const char *input_option = run.input_option, *port_text = run.port_text;
+    const char *package = run.package;
+    int port = run.port;
     pid_t pid = s_start ("ui", (const char *[]){"--local", package, "wc-ui", "-c", input_option,
                                                 "--ui-port", port_text, NULL});
 
@@ -412,10 +440,7 @@ START_TEST (test_ui_port)
                       (const char *[]){"--local", package, "x", "--ui-port", "web", NULL}, 2,
                       "--ui-port expects a port (0 to 65535), got 'web'");
     free (expected);
-    free (package);
-    free (port_text);
-    free (input_option);
-    free (input);
+    s_ui_run_free (&run);
 }
 END_TEST
 
@@ -441,16 +466,12 @@ s_has_hop (const json_t *trace, const char *component)
 //  the trees and the hop latency per edge.
 START_TEST (test_local_traces)
 {
-    char *input = s_write_input ("trace.input");
-    char *input_option = NULL, *port_text = NULL;
-    ck_assert (asprintf (&input_option, "wordcount.input=%s", input) > 0);
-    int port = test_processes_free_port ();
-    ck_assert (port > 0);
-    ck_assert (asprintf (&port_text, "%d", port) > 0);
-    char *package = s_built ("topologies/.libs/wordcount.so");
-    pid_t pid = s_start (
-        "trace", (const char *[]){"--local", package, "wc-trace", "-c", input_option, "-c",
-                                  "topology.trace.sample.rate=1", "--ui-port", port_text, NULL});
+    ui_run_t run = s_ui_run ("trace.input");
+    int port = run.port;
+    pid_t pid =
+        s_start ("trace", (const char *[]){"--local", run.package, "wc-trace", "-c",
+                                           run.input_option, "-c", "topology.trace.sample.rate=1",
+                                           "--ui-port", run.port_text, NULL});
     //  Poll until the three trees are acked with a hop into every bolt.
     long long deadline = test_processes_now_ms () + RUN_MS;
     json_t *answer = NULL;
@@ -497,10 +518,7 @@ START_TEST (test_local_traces)
             strstr (out, "sentences:1 -> split:") && strstr (out, "hop latency per edge"),
         "output: %s", out);
     free (out);
-    free (package);
-    free (port_text);
-    free (input_option);
-    free (input);
+    s_ui_run_free (&run);
 }
 END_TEST
 
