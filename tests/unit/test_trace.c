@@ -237,7 +237,8 @@ START_TEST (test_check_report)
     memset (long_id, 'x', sizeof long_id - 1);
     long_id[sizeof long_id - 1] = 0;
     json_t *report = s_report_of ("{" S_GOOD_HOP "}");
-    json_t *event = json_array_get (json_object_get (report, "events"), 0);
+    //  Ours too: the events array it sits in is replaced below.
+    json_t *event = json_incref (json_array_get (json_object_get (report, "events"), 0));
     json_object_set_new (event, "component", json_string (long_id));
     ck_assert_int_eq (sq_trace_check_report (report), -1);
     long_id[SQ_TRACE_MAX_ID] = 0;
@@ -257,6 +258,7 @@ START_TEST (test_check_report)
     json_object_set_new (report, "events", many);
     ck_assert_int_eq (sq_trace_check_report (report), -1);
     ck_assert (strstr (sq_last_error (), "at most"));
+    json_decref (event);
     json_decref (report);
     ck_assert_int_eq (sq_trace_check_report (NULL), -1);
 }
