@@ -579,11 +579,17 @@ void
 sq_runtime_trace_tuple (sq_runtime_t *self, sq_tuple_t *tuple, sq_trace_kind_t kind,
                         uint64_t threshold)
 {
+    //  Most tuples are in no traced tree: no clock read for them.
+    bool traced = false;
+    for (size_t e = 0; e < tuple->edge_count && !traced; e++)
+        traced = sq_trace_sampled (tuple->edges[e].root, threshold);
+    if (!traced)
+        return;
     sq_trace_event_t events[SQ_TRACE_TUPLE_EVENTS];
     size_t count = s_tuple_events (self, tuple, kind, threshold, sq_trace_now_ms (), events);
-    if (count && kind == SQ_TRACE_EMIT)
+    if (kind == SQ_TRACE_EMIT)
         tuple->state |= SQ_TUPLE_TRACED;
-    if (count && self->traces)
+    if (self->traces)
         sq_trace_buffer_add (self->traces, events, count);
 }
 

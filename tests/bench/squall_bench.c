@@ -771,7 +771,7 @@ s_metrics_overhead (sq_local_cluster_t *cluster)
 static int
 s_trace_overhead (sq_local_cluster_t *cluster, double *off_p, double *sampled_p)
 {
-    double runs[2][TRACE_ROUNDS], sentences;
+    double runs[2][TRACE_ROUNDS], per_cpu[2][TRACE_ROUNDS], sentences;
     for (int round = 0; round < TRACE_ROUNDS; round++) {
         for (int run = 0; run < 2; run++) {
             int sampled = (run + round) % 2; //  0: off, 1: sampled
@@ -781,12 +781,19 @@ s_trace_overhead (sq_local_cluster_t *cluster, double *off_p, double *sampled_p)
             s_probe.trace_rate = 0;
             if (rc)
                 return -1;
+            per_cpu[sampled][round] = runs[sampled][round] * TRACE_ROUND_SECS / s_probe.cpu_secs;
         }
-        printf ("trace round %d: off %.0f, sampled %.0f words/s, ratio %.3f\n", round + 1,
-                runs[0][round], runs[1][round], runs[0][round] / runs[1][round]);
+        printf ("trace round %d: off %.0f, sampled %.0f words/s, ratio %.3f (words per CPU "
+                "second: ratio %.3f)\n",
+                round + 1, runs[0][round], runs[1][round], runs[0][round] / runs[1][round],
+                per_cpu[0][round] / per_cpu[1][round]);
     }
     *off_p = s_median (runs[0], TRACE_ROUNDS);
     *sampled_p = s_median (runs[1], TRACE_ROUNDS);
+    printf ("trace medians: off %.0f, sampled %.0f words/s; words per CPU second: off %.0f, "
+            "sampled %.0f\n",
+            *off_p, *sampled_p, s_median (per_cpu[0], TRACE_ROUNDS),
+            s_median (per_cpu[1], TRACE_ROUNDS));
     return 0;
 }
 
