@@ -600,7 +600,7 @@ sq_runtime_push_traced (sq_runtime_t *self, sq_queue_t *queue, const sq_message_
     uint64_t threshold = atomic_load_explicit (&self->trace_threshold, memory_order_relaxed);
     //  Events are made before the push (the receiver may free a tuple as
     //  soon as it is queued) and kept only for the messages pushed.
-    size_t traced = 0;
+    size_t slots = 0; //  events the traced tuples can make at most
     for (size_t i = 0; i < count; i++) {
         sq_tuple_t *tuple = messages[i].kind == SQ_MSG_TUPLE ? messages[i].tuple : NULL;
         if (tuple && mark && tuple->stream && tuple->edge_count) {
@@ -608,13 +608,17 @@ sq_runtime_push_traced (sq_runtime_t *self, sq_queue_t *queue, const sq_message_
                 if (sq_trace_sampled (tuple->edges[e].root, threshold))
                     tuple->state |= SQ_TUPLE_TRACED;
         }
-        traced += tuple && (tuple->state & SQ_TUPLE_TRACED);
+        if (tuple && (tuple->state & SQ_TUPLE_TRACED))
+            slots += tuple->edge_count < SQ_TRACE_TUPLE_EVENTS ? tuple->edge_count
+                                                               : SQ_TRACE_TUPLE_EVENTS;
     }
-    if (!traced || !self->traces)
+    if (!slots || !self->traces)
         return sq_queue_push (queue, messages, count, wait);
-    sq_trace_event_t *events = malloc (traced * SQ_TRACE_TUPLE_EVENTS * sizeof (sq_trace_event_t));
+    sq_trace_event_t *events = malloc (slots * sizeof (sq_trace_event_t));
     size_t *ends = malloc (count * sizeof (size_t)); //  events of messages[0 .. i] end at ends[i]
     size_t made = 0;
+    //  The time the batch is handed over: the receiver may execute a
+    //  tuple before the push returns, so no later clock read would do.
     double now = sq_trace_now_ms ();
     for (size_t i = 0; events && ends && i < count; i++) {
         sq_tuple_t *tuple = messages[i].kind == SQ_MSG_TUPLE ? messages[i].tuple : NULL;
