@@ -619,83 +619,75 @@ s_tree_json (s_tree_t *tree)
     return json;
 }
 
-//  One edge of the graph: the hop latencies of its hops.
+//  A hop with both an emit and an execute time, for the edge latencies.
 typedef struct {
-    const char *from;   //  emitting component
-    const char *to;     //  receiving component
-    const char *stream; //  stream
-    double *latencies;  //  execute - emit of each hop with both
-    size_t count;       //  latencies held
-} s_edge_t;
+    const s_hop_t *hop; //  the hop
+    double latency;     //  its execute - emit
+} s_timed_hop_t;
 
+//  Order by edge (from, to, stream), then by latency.
 static int
-s_compare_doubles (const void *a, const void *b)
+s_compare_timed_hops (const void *a, const void *b)
 {
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y ? 1 : 0;
+    const s_timed_hop_t *x = a, *y = b;
+    int rc = strcmp (x->hop->from_component, y->hop->from_component);
+    if (!rc)
+        rc = strcmp (x->hop->component, y->hop->component);
+    if (!rc)
+        rc = strcmp (x->hop->stream, y->hop->stream);
+    if (!rc)
+        rc = x->latency < y->latency ? -1 : x->latency > y->latency;
+    return rc;
 }
 
-//  The nearest-rank quantile q of sorted values.
-static double
-s_quantile (const double *sorted, size_t count, double q)
+static bool
+s_same_edge (const s_hop_t *x, const s_hop_t *y)
+{
+    return !strcmp (x->from_component, y->from_component) && !strcmp (x->component, y->component) &&
+           !strcmp (x->stream, y->stream);
+}
+
+//  The nearest-rank quantile q of count sorted latencies, rounded to us.
+static json_t *
+s_quantile (const s_timed_hop_t *sorted, size_t count, double q)
 {
     size_t rank = (size_t) ceil (q * (double) count);
-    return sorted[rank ? rank - 1 : 0];
+    return json_real (round (sorted[rank ? rank - 1 : 0].latency * 1000) / 1000);
 }
 
-//  Per edge (from, to, stream): hop latency (execute start - emit) p50/p99.
+//  Per edge (from, to, stream): hop latency (execute start - emit) p50 and
+//  p99 over the hops timed at both ends. Sorting keeps it n log n in the
+//  hops held, whatever names a worker reported.
 static json_t *
 s_edges_json (sq_trace_store_t *self)
 {
-    size_t most = self->max_trees * self->max_hops;
-    s_edge_t *edges = calloc (most, sizeof (s_edge_t));
-    double *values = calloc (most, sizeof (double));
-    json_t *json = edges && values ? json_array () : NULL;
-    size_t edge_count = 0, used = 0;
-    //  Gather: each edge's values sit together, edge after edge.
+    s_timed_hop_t *timed = calloc (self->max_trees * self->max_hops, sizeof (s_timed_hop_t));
+    json_t *json = timed ? json_array () : NULL;
+    size_t count = 0;
     for (size_t t = 0; json && t < self->max_trees; t++)
         for (size_t h = 0; h < self->trees[t].hop_count; h++) {
             const s_hop_t *hop = &self->trees[t].hops[h];
-            size_t e = 0;
-            while (e < edge_count &&
-                   (strcmp (edges[e].from, hop->from_component) ||
-                    strcmp (edges[e].to, hop->component) || strcmp (edges[e].stream, hop->stream)))
-                e++;
-            if (e == edge_count)
-                edges[edge_count++] =
-                    (s_edge_t){hop->from_component, hop->component, hop->stream, NULL, 0};
+            if (!isnan (hop->emit) && !isnan (hop->execute))
+                timed[count++] = (s_timed_hop_t){hop, hop->execute - hop->emit};
         }
-    for (size_t e = 0; json && e < edge_count; e++) {
-        edges[e].latencies = values + used;
-        for (size_t t = 0; t < self->max_trees; t++)
-            for (size_t h = 0; h < self->trees[t].hop_count; h++) {
-                const s_hop_t *hop = &self->trees[t].hops[h];
-                if (isnan (hop->emit) || isnan (hop->execute) ||
-                    strcmp (edges[e].from, hop->from_component) ||
-                    strcmp (edges[e].to, hop->component) || strcmp (edges[e].stream, hop->stream))
-                    continue;
-                edges[e].latencies[edges[e].count++] = hop->execute - hop->emit;
-            }
-        used += edges[e].count;
-        qsort (edges[e].latencies, edges[e].count, sizeof (double), s_compare_doubles);
-        s_edge_t *edge = &edges[e];
-        json_t *entry = json_pack (
-            "{s:s, s:s, s:s, s:I, s:o, s:o}", "from", edge->from, "to", edge->to, "stream",
-            edge->stream, "count", (json_int_t) edge->count, "p50Ms",
-            edge->count
-                ? json_real (round (s_quantile (edge->latencies, edge->count, 0.5) * 1000) / 1000)
-                : json_null (),
-            "p99Ms",
-            edge->count
-                ? json_real (round (s_quantile (edge->latencies, edge->count, 0.99) * 1000) / 1000)
-                : json_null ());
+    if (json)
+        qsort (timed, count, sizeof (s_timed_hop_t), s_compare_timed_hops);
+    for (size_t first = 0, next; json && first < count; first = next) {
+        next = first + 1;
+        while (next < count && s_same_edge (timed[first].hop, timed[next].hop))
+            next++;
+        const s_hop_t *hop = timed[first].hop;
+        json_t *entry =
+            json_pack ("{s:s, s:s, s:s, s:I, s:o, s:o}", "from", hop->from_component, "to",
+                       hop->component, "stream", hop->stream, "count", (json_int_t) (next - first),
+                       "p50Ms", s_quantile (timed + first, next - first, 0.5), "p99Ms",
+                       s_quantile (timed + first, next - first, 0.99));
         if (json_array_append_new (json, entry)) {
             json_decref (json);
             json = NULL;
         }
     }
-    free (edges);
-    free (values);
+    free (timed);
     return json;
 }
 

@@ -464,6 +464,42 @@ START_TEST (test_store_bounds)
 }
 END_TEST
 
+START_TEST (test_store_edge_quantiles)
+{
+    //  One edge, 100 hops of latencies 1 .. 100 ms (in a scrambled order),
+    //  and a second edge of one hop: nearest-rank p50 50, p99 99.
+    sq_trace_store_t *store = sq_trace_store_new (100, 2);
+    json_t *report = s_empty_report ();
+    for (int n = 1; n <= 100; n++) {
+        int latency = 1 + (n * 37) % 100;
+        uint64_t root = s_root ((uint64_t) n, 1);
+        s_add (report, "emit", root, 0x10, 1000.0 * n, 2, "bolt", 1, "spout");
+        s_add (report, "execute", root, 0x10, 1000.0 * n + latency, 2, "bolt", 1, "spout");
+    }
+    s_add (report, "emit", s_root (100, 1), 0x20, 1e6, 3, "sink", 2, "bolt");
+    s_add (report, "execute", s_root (100, 1), 0x20, 1e6 + 0.25, 3, "sink", 2, "bolt");
+    ck_assert_int_eq (sq_trace_check_report (report), 0);
+    ck_assert_int_eq (sq_trace_store_add (store, report, "local"), 0);
+    json_t *answer = sq_trace_store_json (store, "t", 1, 1);
+    json_t *edges = json_object_get (answer, "edges");
+    ck_assert_uint_eq (json_array_size (edges), 2);
+    //  Edges come sorted by from, to and stream.
+    json_t *edge = json_array_get (edges, 1);
+    ck_assert_str_eq (json_string_value (json_object_get (edge, "to")), "bolt");
+    ck_assert_int_eq (json_integer_value (json_object_get (edge, "count")), 100);
+    ck_assert_double_eq (json_number_value (json_object_get (edge, "p50Ms")), 50);
+    ck_assert_double_eq (json_number_value (json_object_get (edge, "p99Ms")), 99);
+    edge = json_array_get (edges, 0);
+    ck_assert_str_eq (json_string_value (json_object_get (edge, "from")), "bolt");
+    ck_assert_int_eq (json_integer_value (json_object_get (edge, "count")), 1);
+    ck_assert_double_eq (json_number_value (json_object_get (edge, "p50Ms")), 0.25);
+    ck_assert_double_eq (json_number_value (json_object_get (edge, "p99Ms")), 0.25);
+    json_decref (answer);
+    json_decref (report);
+    sq_trace_store_destroy (&store);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -477,6 +513,7 @@ main (void)
     tcase_add_test (tc, test_check_report);
     tcase_add_test (tc, test_store_assembles);
     tcase_add_test (tc, test_store_bounds);
+    tcase_add_test (tc, test_store_edge_quantiles);
     suite_add_tcase (suite, tc);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
