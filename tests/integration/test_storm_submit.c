@@ -552,6 +552,13 @@ START_TEST (test_errors)
                       "--duration expects a number of seconds, got 'soon'");
     s_expect_failure ("option", (const char *[]){"--local", bad, "x", "-c", "novalue", NULL}, 2,
                       "-c expects key=value, got 'novalue'");
+    //  trace's options, refused before anything talks to nimbus.
+    s_expect_failure ("sample-200", (const char *[]){"trace", "wc", "--sample", "200", NULL}, 2,
+                      "--sample expects a percentage (0 to 100), got '200'");
+    s_expect_failure ("sample-list", (const char *[]){"list", "--sample", "5", NULL}, 2, "usage:");
+    s_expect_failure ("off-kill", (const char *[]){"kill", "wc", "--off", NULL}, 2, "usage:");
+    s_expect_failure ("trace-count", (const char *[]){"trace", "wc", "--count", "101", NULL}, 2,
+                      "usage:");
     free (missing);
     free (text);
     free (bad);
