@@ -11,6 +11,8 @@
     storm-submit [--nimbus HOST:PORT] rebalance NAME [-n WORKERS] [-w SECS]
     storm-submit [--nimbus HOST:PORT] monitor NAME [-m COMPONENT] [-i SECS]
                  [-s STREAM] [-w emitted|transferred] [--count N]
+    storm-submit [--nimbus HOST:PORT] trace NAME [--sample PCT | --off] [--count N]
+
     storm-submit keygen NAME [--dir DIR]
 
     storm-submit token PRINCIPAL
@@ -38,6 +40,11 @@
     DIR/NAME (public) and DIR/NAME_secret (0600), DIR defaulting to ".".
     A cluster command talks CURVE when the config names keys
     (squall.curve.secret.key.file, squall.curve.server.public.key.file).
+
+    trace prints the topology's latest sampled tuple trees as timelines
+    (submit_trace), at most --count (default 20); --sample sets the
+    percentage of spout trees traced, --off stops tracing. A local run
+    with topology.trace.sample.rate above 0 prints its trees at the end.
     An error is one line on stderr and exit status 1; a usage error
     exits 2.
 */
@@ -45,11 +52,13 @@
 #include "sq_cluster_config.h"
 #include "sq_config.h"
 #include "sq_curve.h"
+#include "sq_local_cluster.h"
 #include "sq_package.h"
 #include "squall.h"
 #include "submit_client.h"
 #include "submit_monitor.h"
 #include "submit_table.h"
+#include "submit_trace.h"
 #include "submit_ui.h"
 
 #include <czmq.h>
@@ -61,6 +70,7 @@
 #include <string.h>
 
 #define SUBMIT_TABLE_ROWS 256 //  components the end-of-run table shows
+#define S_LOCAL_TRACES 5      //  sampled trees a local run prints at its end
 
 //  What the options of a cluster command asked for.
 typedef struct {
@@ -70,6 +80,7 @@ typedef struct {
     submit_monitor_options_t monitor; //  monitor: -m, -s, -w
     double interval_secs;             //  monitor: -i
     long count;                       //  monitor: --count, 0 to run until Ctrl-C
+    double sample_pct;                //  trace: --sample (0 with --off), -1 when not given
 } s_arguments_t;
 
 static volatile sig_atomic_t s_interrupted;
@@ -97,6 +108,8 @@ s_usage (FILE *out)
              "                    [-s STREAM] [-w emitted|transferred] [--count N]\n"
              "       storm-submit token PRINCIPAL   (a line for nimbus's ui.tokens.file)\n"
              "       storm-submit keygen NAME [--dir DIR]\n"
+             "       storm-submit [--nimbus HOST:PORT] trace NAME [--sample PCT | --off]\n"
+             "                    [--count N]\n"
              "\n"
              "Run the topology in package PKG.so under NAME in this process (--local),\n"
              "submit it to a cluster, or manage the topologies of a cluster.\n"
@@ -116,7 +129,10 @@ s_usage (FILE *out)
              "                     but system components)\n"
              "  -i SECS            monitor: seconds between refreshes (default 4)\n"
              "  -s STREAM          monitor: the stream to watch (default \"default\")\n"
-             "  --count N          monitor: stop after N refreshes (default: at Ctrl-C)\n"
+             "  --count N          monitor: stop after N refreshes (default: at Ctrl-C);\n"
+             "                     trace: show at most N trees (1 to 100, default 20)\n"
+             "  --sample PCT       trace: trace PCT percent of spout trees from now on\n"
+             "  --off              trace: stop tracing (as --sample 0)\n"
              "  --inactive         submit: start the topology inactive (no spout emits\n"
              "                     until 'storm-submit activate NAME')\n"
              "  --nimbus HOST:PORT nimbus to talk to (default: nimbus.host and nimbus.port\n"
@@ -139,6 +155,26 @@ s_parse_seconds (const char *option, const char *text)
         exit (2);
     }
     return value;
+}
+
+//  The run's sampled trees, when it traced some, once the trees in
+//  flight had up to wait_secs to end (the spouts are deactivated).
+static void
+s_report_traces (sq_local_cluster_t *cluster, const char *name, sq_trace_store_t *store,
+                 double wait_secs)
+{
+    sq_runtime_t *runtime = sq_local_cluster_runtime (cluster, name);
+    double rate = runtime ? sq_config_double (runtime->config, "topology.trace.sample.rate", 0) : 0;
+    if (!(rate > 0))
+        return;
+    sq_runtime_drain (runtime, wait_secs);
+    submit_trace_fold_local (cluster, name, store);
+    json_t *answer = sq_trace_store_json (store, name, rate * 100, S_LOCAL_TRACES);
+    if (answer) {
+        printf ("\n");
+        submit_trace_print (answer, stdout);
+    }
+    json_decref (answer);
 }
 
 static void
@@ -175,7 +211,8 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
 //  serving the REST API on ui_port meanwhile when it is 0 or more.
 //  Returns 0, or -1 when the port cannot be served.
 static int
-s_wait (sq_local_cluster_t *cluster, const char *name, double duration, int ui_port)
+s_wait (sq_local_cluster_t *cluster, const char *name, double duration, int ui_port,
+        sq_trace_store_t *traces)
 {
     int64_t end = duration > 0 ? zclock_mono () + (int64_t) (duration * 1000) : 0;
     if (ui_port < 0) {
@@ -190,6 +227,7 @@ s_wait (sq_local_cluster_t *cluster, const char *name, double duration, int ui_p
         zloop_destroy (&loop);
         return -1;
     }
+    submit_ui_set_traces (ui, traces);
     printf ("storm-submit: REST API on http://127.0.0.1:%d/api/v1/\n", submit_ui_port (ui));
     fflush (stdout);
     zloop_timer (loop, 50, 0, s_on_tick, &end);
@@ -211,19 +249,26 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
     int rc = 1;
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     sq_topology_t *topology = sq_package_build (package, config);
-    if (!topology)
+    sq_trace_store_t *traces = sq_trace_store_new (SQ_TRACE_MAX_TREES, SQ_TRACE_MAX_HOPS);
+    if (!traces)
+        fprintf (stderr, "storm-submit: out of memory\n");
+    else if (!topology)
         fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
     else if (sq_local_cluster_submit (cluster, name, config, &topology))
         fprintf (stderr, "storm-submit: topology '%s' not started: %s\n", name, sq_last_error ());
     else {
         int64_t start = zclock_mono ();
-        rc = s_wait (cluster, name, duration, ui_port) ? 1 : 0;
+        rc = s_wait (cluster, name, duration, ui_port, traces) ? 1 : 0;
         double ran = (double) (zclock_mono () - start) / 1000.0;
         sq_local_cluster_deactivate (cluster, name);
-        if (rc == 0)
+        if (rc == 0) {
             s_report (cluster, name, ran);
+            s_report_traces (cluster, name, traces, wait_secs);
+        }
         sq_local_cluster_kill (cluster, name, wait_secs);
     }
+    sq_topology_destroy (&topology);
+    sq_trace_store_destroy (&traces);
     sq_local_cluster_destroy (&cluster);
     sq_package_destroy (&package);
     return rc;
@@ -256,6 +301,23 @@ s_monitor (submit_client_t *client, const char *name, const s_arguments_t *argum
     return rc;
 }
 
+//  Print topology name's sampled trees, after setting its trace rate when
+//  asked. Returns 0 or -1.
+static int
+s_trace (submit_client_t *client, const char *name, const s_arguments_t *arguments)
+{
+    json_t *reply;
+    int limit = arguments->count > 0 ? (int) arguments->count : 20;
+    if (submit_client_trace (client, name, arguments->sample_pct, limit, &reply))
+        return -1;
+    if (arguments->sample_pct >= 0)
+        printf ("topology '%s': tracing %g%% of spout trees from now on\n", name,
+                arguments->sample_pct);
+    int rc = submit_trace_print (reply, stdout);
+    json_decref (reply);
+    return rc ? sq_error_set ("nimbus's answer is not an object") : 0;
+}
+
 //  Run a cluster command: submit (PKG.so NAME) or a verb and its NAME.
 static int
 s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_config_t *config,
@@ -264,14 +326,17 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
     const char *verb = argv[0];
     bool is_list = strcmp (verb, "list") == 0;
     bool is_monitor = strcmp (verb, "monitor") == 0;
+    bool is_trace = strcmp (verb, "trace") == 0;
     bool named = strcmp (verb, "kill") == 0 || strcmp (verb, "activate") == 0 ||
-                 strcmp (verb, "deactivate") == 0 || strcmp (verb, "rebalance") == 0 || is_monitor;
+                 strcmp (verb, "deactivate") == 0 || strcmp (verb, "rebalance") == 0 ||
+                 is_monitor || is_trace;
     bool is_submit = !is_list && !named;
-    bool monitor_options = arguments->monitor.component || arguments->interval_secs > 0 ||
-                           arguments->count > 0 || arguments->monitor.stream;
+    bool monitor_options =
+        arguments->monitor.component || arguments->interval_secs > 0 || arguments->monitor.stream;
     if ((is_list && argc != 1) || (named && argc != 2) || (is_submit && argc != 2) ||
         (!is_submit && arguments->submit.initial_status != SQ_INITIAL_STATUS_ACTIVE) ||
-        (!is_monitor && monitor_options)) {
+        (!is_monitor && monitor_options) || (!is_monitor && !is_trace && arguments->count > 0) ||
+        (is_trace && arguments->count > 100) || (!is_trace && arguments->sample_pct >= 0)) {
         s_usage (stderr);
         return 2;
     }
@@ -309,6 +374,8 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
         rc = submit_client_list (client, stdout);
     else if (is_monitor)
         rc = s_monitor (client, argv[1], arguments);
+    else if (is_trace)
+        rc = s_trace (client, argv[1], arguments);
     else if (strcmp (verb, "kill") == 0)
         rc = submit_client_kill (client, argv[1], wait_secs);
     else if (strcmp (verb, "activate") == 0 || strcmp (verb, "deactivate") == 0)
@@ -323,7 +390,7 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
         printf ("submitted topology '%s' with id %s%s\n", argv[1], id,
                 arguments->submit.initial_status == SQ_INITIAL_STATUS_INACTIVE ? " (inactive)"
                                                                                : "");
-    else if (named && !is_monitor)
+    else if (named && !is_monitor && !is_trace)
         printf ("topology '%s': %s%s\n", argv[1], verb,
                 strcmp (verb, "kill") == 0 || strcmp (verb, "rebalance") == 0 ? " requested" : "d");
     free (id);
@@ -374,7 +441,8 @@ s_parse_options (int argc, char *argv[], s_options_t *self)
         {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},       {"inactive", no_argument, NULL, 'I'},
         {"count", required_argument, NULL, 'C'},   {"ui-port", required_argument, NULL, 'U'},
-        {"dir", required_argument, NULL, 'D'},
+        {"dir", required_argument, NULL, 'D'},     {"sample", required_argument, NULL, 'S'},
+        {"off", no_argument, NULL, 'O'},
         {NULL, 0, NULL, 0},
     };
     // clang-format on
@@ -410,6 +478,22 @@ s_parse_options (int argc, char *argv[], s_options_t *self)
             break;
         case 'D':
             self->key_dir = optarg;
+            break;
+        case 'S': {
+            char *end;
+            double pct = strtod (optarg, &end);
+            if (*optarg == 0 || *end != 0 || !(pct >= 0 && pct <= 100)) {
+                fprintf (stderr,
+                         "storm-submit: --sample expects a percentage (0 to 100), got "
+                         "'%s'\n",
+                         optarg);
+                return 2;
+            }
+            arguments->sample_pct = pct;
+            break;
+        }
+        case 'O':
+            arguments->sample_pct = 0;
             break;
         case 'U':
             if (s_parse_integer ("--ui-port", optarg, 0, 65535, "a port (0 to 65535)", &value))
@@ -504,7 +588,7 @@ main (int argc, char *argv[])
         .timeout_secs = 10,
         .ui_port = -1,
         .config = sq_config_new (),
-        .arguments = {.submit = {.initial_status = SQ_INITIAL_STATUS_ACTIVE}},
+        .arguments = {.submit = {.initial_status = SQ_INITIAL_STATUS_ACTIVE}, .sample_pct = -1},
     };
     int rc = s_parse_options (argc, argv, &options);
     if (rc == 1)

@@ -184,12 +184,11 @@ submit_client_list (submit_client_t *self, FILE *out)
     return rc;
 }
 
-int
-submit_client_metrics (submit_client_t *self, const char *name, json_t **reply_p)
+//  Send request (taken; NULL: out of memory) and put nimbus's reply into
+//  *reply_p. Returns 0 or -1.
+static int
+s_ask (submit_client_t *self, json_t *request, json_t **reply_p)
 {
-    assert (self);
-    assert (reply_p);
-    json_t *request = json_pack ("{s:s, s:s}", "verb", "metrics", "name", name);
     *reply_p =
         request ? sq_control_request (self->control, request, NULL, 0, self->timeout_ms, NULL, NULL)
                 : NULL;
@@ -197,6 +196,26 @@ submit_client_metrics (submit_client_t *self, const char *name, json_t **reply_p
         sq_error_set ("out of memory");
     json_decref (request);
     return *reply_p ? 0 : -1;
+}
+
+int
+submit_client_metrics (submit_client_t *self, const char *name, json_t **reply_p)
+{
+    assert (self);
+    assert (reply_p);
+    return s_ask (self, json_pack ("{s:s, s:s}", "verb", "metrics", "name", name), reply_p);
+}
+
+int
+submit_client_trace (submit_client_t *self, const char *name, double sample_pct, int limit,
+                     json_t **reply_p)
+{
+    assert (self);
+    assert (reply_p);
+    json_t *request = json_pack ("{s:s, s:s, s:i}", "verb", "trace", "name", name, "limit", limit);
+    if (request && sample_pct >= 0)
+        json_object_set_new (request, "sample_pct", json_real (sample_pct));
+    return s_ask (self, request, reply_p);
 }
 
 int

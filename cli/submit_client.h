@@ -38,6 +38,11 @@ int submit_client_list (submit_client_t *self, FILE *out);
 //  The counts per component of topology name (the metrics verb): nimbus's
 //  reply into *reply_p (caller decrefs). Returns 0 or -1.
 int submit_client_metrics (submit_client_t *self, const char *name, json_t **reply_p);
+//  The sampled trees of topology name (the trace verb), at most limit,
+//  after setting its trace sample percentage to sample_pct when that is 0
+//  or more: nimbus's reply into *reply_p (caller decrefs). Returns 0 or -1.
+int submit_client_trace (submit_client_t *self, const char *name, double sample_pct, int limit,
+                         json_t **reply_p);
 //  Kill topology name after wait_secs (negative: the topology's
 //  topology.message.timeout.secs). Returns 0 or -1.
 int submit_client_kill (submit_client_t *self, const char *name, double wait_secs);

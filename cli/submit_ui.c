@@ -4,8 +4,11 @@
 #include "nimbus_http.h"
 #include "nimbus_metrics.h"
 #include "nimbus_rest.h"
+#include "sq_config.h"
 #include "sq_error.h"
+#include "sq_local_cluster.h"
 #include "sq_prometheus.h"
+#include "submit_trace.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@ struct _submit_ui_t {
     nimbus_history_t *history;   //  the run's last points (/history)
     zloop_t *loop;               //  the run's loop (borrowed)
     int timer;                   //  the history's sampling timer, or -1
+    sq_trace_store_t *traces;    //  the run's sampled trees (borrowed), or NULL
 };
 
 //  Fold the run's latest metrics; false when they cannot be read.
@@ -192,6 +196,16 @@ s_prometheus (submit_ui_t *self)
     return text;
 }
 
+//  The run's sampled trees, with what was traced since the last answer.
+static json_t *
+s_traces (submit_ui_t *self)
+{
+    submit_trace_fold_local (self->cluster, self->name, self->traces);
+    sq_runtime_t *runtime = sq_local_cluster_runtime (self->cluster, self->name);
+    double rate = runtime ? sq_config_double (runtime->config, "topology.trace.sample.rate", 0) : 0;
+    return sq_trace_store_json (self->traces, self->name, rate * 100, SQ_TRACE_MAX_TREES);
+}
+
 static void
 s_handle (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void *arg)
 {
@@ -228,7 +242,8 @@ s_handle (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void
                             s_topology_summary (self, zclock_time () / 1000),
                             "schedulerDisplayResource", 0);
     else if ((route.handler == NIMBUS_REST_TOPOLOGY || route.handler == NIMBUS_REST_COMPONENT ||
-              route.handler == NIMBUS_REST_HISTORY) &&
+              route.handler == NIMBUS_REST_HISTORY ||
+              route.handler == NIMBUS_REST_TRACES) &&
              strcmp (route.topology_id, self->name) != 0) {
         status = 404;
         answer = nimbus_rest_error (404, "no topology with that id");
@@ -238,8 +253,11 @@ s_handle (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void
         answer = s_component (self, &route, &status);
     else if (route.handler == NIMBUS_REST_HISTORY)
         answer = nimbus_history_answer (self->history, self->name);
+    else if (route.handler == NIMBUS_REST_TRACES && self->traces)
+        answer = s_traces (self);
     else if (route.handler == NIMBUS_REST_ACTIVATE || route.handler == NIMBUS_REST_DEACTIVATE ||
-             route.handler == NIMBUS_REST_REBALANCE || route.handler == NIMBUS_REST_KILL) {
+             route.handler == NIMBUS_REST_REBALANCE || route.handler == NIMBUS_REST_KILL ||
+             route.handler == NIMBUS_REST_DEBUG) {
         status = 405;
         reply->allow = "";
         answer = nimbus_rest_error (405, "a local run takes no commands");
@@ -305,4 +323,11 @@ submit_ui_port (submit_ui_t *self)
 {
     assert (self);
     return nimbus_http_port (self->http);
+}
+
+void
+submit_ui_set_traces (submit_ui_t *self, sq_trace_store_t *store)
+{
+    assert (self);
+    self->traces = store;
 }

@@ -5,7 +5,8 @@
     topology has: /api/v1/cluster/summary, /api/v1/topology/summary,
     /api/v1/topology/:id, /api/v1/topology/:id/component/:component,
     /api/v1/topology/:id/history (sampled every 10 s on the caller's loop,
-    as nimbus does) and GET /metrics. The topology's id is its name. Other routes nimbus
+    as nimbus does), /api/v1/topology/:id/traces (sampled tuple trees) and
+    GET /metrics. The topology's id is its name. Other routes nimbus
     knows answer 404 (no nimbus, supervisors or visualization here), and
     its POST actions 405: a local run takes no commands.
 
@@ -24,6 +25,7 @@
 #define SUBMIT_UI_H_INCLUDED
 
 #include "squall.h"
+#include "sq_trace.h"
 
 #include <czmq.h>
 
@@ -35,6 +37,10 @@ typedef struct _submit_ui_t submit_ui_t;
 submit_ui_t *submit_ui_new (zloop_t *loop, int port, sq_local_cluster_t *cluster, const char *name);
 //  Stop serving and free; NULL-safe; nulls the caller's pointer.
 void submit_ui_destroy (submit_ui_t **self_p);
+//  Serve GET /api/v1/topology/:id/traces from store (borrowed; it must
+//  outlive the server), into which the run's trace events are folded
+//  before each answer. Without a store, that route answers 404.
+void submit_ui_set_traces (submit_ui_t *self, sq_trace_store_t *store);
 //  The port served (the one picked when port was 0).
 int submit_ui_port (submit_ui_t *self);
 

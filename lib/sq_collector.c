@@ -195,6 +195,7 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
     sq_edge_t *edges =
         edge_room <= SQ_LOCAL_EDGES ? stack_edges : malloc (edge_room * sizeof (sq_edge_t));
     uint64_t init_xor = 0;
+    uint64_t trace = atomic_load_explicit (&runtime->trace_threshold, memory_order_relaxed);
     for (int t = 0; edges && t < target_count; t++) {
         size_t edge_count = 0;
         if (tracked) {
@@ -206,6 +207,8 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
         sq_message_t message = {.kind = SQ_MSG_TUPLE, .task = targets[t]};
         message.tuple = sq_tuple_new (outlet->stream, task->task_id, targets[t], edges, edge_count,
                                       values, count);
+        if (message.tuple && trace && edge_count)
+            sq_runtime_trace_tuple (runtime, message.tuple, SQ_TRACE_EMIT, trace);
         if (message.tuple)
             sq_executor_send (task->executor, &message);
         else
@@ -375,6 +378,15 @@ s_valid_input (sq_collector_t *self, const sq_tuple_t *input, const char *verb)
     return false;
 }
 
+//  Record the ack or fail of a traced input.
+static void
+s_trace_done (sq_task_t *task, sq_tuple_t *tuple, bool acked)
+{
+    uint64_t threshold =
+        atomic_load_explicit (&task->runtime->trace_threshold, memory_order_relaxed);
+    sq_runtime_trace_tuple (task->runtime, tuple, acked ? SQ_TRACE_ACK : SQ_TRACE_FAIL, threshold);
+}
+
 //  The hooks and metrics of an input acked or failed, with one clock read
 //  for both, from the start of its execute. The metrics time an ack made
 //  inside execute when execute returns (sq_executor.c), with the clock
@@ -417,6 +429,8 @@ sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input)
     for (size_t e = 0; e < tuple->edge_count; e++)
         s_tell_acker (self->task, SQ_MSG_ACK_ACK, tuple->edges[e].root,
                       tuple->edges[e].edge ^ tuple->ack_val);
+    if (tuple->state & SQ_TUPLE_TRACED)
+        s_trace_done (self->task, tuple, true);
     s_input_done (self->task, tuple, true);
     s_release (self->task, tuple);
 }
@@ -431,6 +445,8 @@ sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input)
     for (size_t e = 0; e < tuple->edge_count; e++)
         s_tell_acker (self->task, SQ_MSG_ACK_FAIL, tuple->edges[e].root,
                       (uint64_t) self->task->task_id);
+    if (tuple->state & SQ_TUPLE_TRACED)
+        s_trace_done (self->task, tuple, false);
     s_input_done (self->task, tuple, false);
     s_release (self->task, tuple);
 }

@@ -48,6 +48,8 @@ static const sq_config_key_t s_keys[] = {
      "record per-stream and per-input metrics and latencies in every executor"},
     {"topology.stats.sample.rate", SQ_CONFIG_DOUBLE, "0.05",
      "fraction of tuples whose latency is measured for statistics"},
+    {"topology.trace.sample.rate", SQ_CONFIG_DOUBLE, "0",
+     "fraction of spout trees whose hops are traced; 0 turns tracing off"},
     {"topology.auto.task.hooks", SQ_CONFIG_STRING_LIST, "",
      "exported sq_task_hook_t tables added to every spout and bolt task"},
     {"storm.zookeeper.servers", SQ_CONFIG_STRING_LIST, "127.0.0.1",

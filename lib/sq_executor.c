@@ -48,10 +48,14 @@ s_flush_one (sq_executor_t *self, size_t destination, bool wait)
     sq_message_t *buffer = self->outbox[destination];
     //  An executor never waits on its own queue: it is the one to drain it.
     bool may_wait = wait && destination != (size_t) self->index;
-    size_t pushed =
-        destination == runtime->executor_count
-            ? runtime->remote_send (runtime->remote_arg, buffer, count, may_wait)
-            : sq_queue_push (runtime->executors[destination]->queue, buffer, count, may_wait);
+    size_t pushed;
+    if (destination == runtime->executor_count)
+        pushed = runtime->remote_send (runtime->remote_arg, buffer, count, may_wait);
+    else if (atomic_load_explicit (&runtime->trace_threshold, memory_order_relaxed))
+        pushed = sq_runtime_push_traced (runtime, runtime->executors[destination]->queue, buffer,
+                                         count, may_wait, false);
+    else
+        pushed = sq_queue_push (runtime->executors[destination]->queue, buffer, count, may_wait);
     if (pushed < count && may_wait) {
         //  Closed while waiting: the topology is stopping.
         for (size_t i = pushed; i < count; i++)
@@ -205,6 +209,20 @@ s_close_task (sq_task_t *task)
 //  ---------------------------------------------------------------------
 //  Spouts
 
+//  Record the end of a traced tree, as its spout sees it.
+static void
+s_trace_outcome (sq_runtime_t *runtime, sq_task_t *task, uint64_t root, sq_trace_kind_t kind,
+                 int64_t latency_ns)
+{
+    sq_trace_event_t event = {.root = root,
+                              .ms = sq_trace_now_ms (),
+                              .latency_ms = (double) latency_ns / 1e6,
+                              .component = task->component->id,
+                              .task = task->task_id,
+                              .kind = kind};
+    sq_trace_buffer_add (runtime->traces, &event, 1);
+}
+
 //  The spout's ack or fail of a tree it has in flight.
 static void
 s_spout_tree_ended (sq_executor_t *self, sq_task_t *task, uint64_t root, bool completed)
@@ -217,6 +235,11 @@ s_spout_tree_ended (sq_executor_t *self, sq_task_t *task, uint64_t root, bool co
     s_count (&self->stats.pending, (uint64_t) -1);
     const sq_spout_t *spout = task->component->spout;
     int64_t latency_ns = 0;
+    uint64_t threshold =
+        atomic_load_explicit (&self->runtime->trace_threshold, memory_order_relaxed);
+    if (threshold && sq_trace_sampled (root, threshold))
+        s_trace_outcome (self->runtime, task, root, completed ? SQ_TRACE_ACKED : SQ_TRACE_FAILED,
+                         sq_runtime_now_ns () - pending.start_ns);
     if (completed) {
         latency_ns = sq_runtime_now_ns () - pending.start_ns;
         s_count (&self->stats.acked, 1);
@@ -248,6 +271,11 @@ s_spout_tree_expired (uint64_t *entry, void *arg)
 {
     sq_expiry_t *expiry = arg;
     const sq_pending_t *pending = sq_idmap_value (entry);
+    sq_runtime_t *runtime = expiry->executor->runtime;
+    uint64_t threshold = atomic_load_explicit (&runtime->trace_threshold, memory_order_relaxed);
+    if (threshold && sq_trace_sampled (*entry, threshold))
+        s_trace_outcome (runtime, expiry->task, *entry, SQ_TRACE_TIMED_OUT,
+                         sq_runtime_now_ns () - pending->start_ns);
     s_count (&expiry->executor->stats.pending, (uint64_t) -1);
     s_count (&expiry->executor->stats.timed_out, 1);
     if (expiry->executor->metrics_on)
@@ -448,6 +476,10 @@ s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple, int64_t *clo
 {
     tuple->state |= SQ_TUPLE_EXECUTING;
     s_count (&self->stats.executed, 1);
+    if (tuple->state & SQ_TUPLE_TRACED)
+        sq_runtime_trace_tuple (
+            self->runtime, tuple, SQ_TRACE_EXECUTE,
+            atomic_load_explicit (&self->runtime->trace_threshold, memory_order_relaxed));
     bool timed = self->metrics_on && s_time_this (self);
     bool clocked = timed || task->hook_count;
     int64_t start = 0;

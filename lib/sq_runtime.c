@@ -317,6 +317,9 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
     }
     self->name = strdup (name);
     self->topology = topology;
+    self->traces = sq_trace_buffer_new (SQ_TRACE_BUFFER_EVENTS);
+    atomic_init (&self->trace_threshold, sq_trace_threshold (sq_config_double (
+                                             effective, "topology.trace.sample.rate", 0)));
     self->config = effective;
     pthread_mutex_init (&self->start_lock, NULL);
     pthread_cond_init (&self->start_cond, NULL);
@@ -502,6 +505,7 @@ sq_runtime_destroy (sq_runtime_t **self_p)
     pthread_mutex_destroy (&self->start_lock);
     sq_topology_destroy (&self->topology);
     sq_config_destroy (&self->config);
+    sq_trace_buffer_destroy (&self->traces);
     free (self->name);
     free (self);
     *self_p = NULL;
@@ -520,7 +524,114 @@ sq_runtime_push (sq_runtime_t *self, int executor, const sq_message_t *messages,
                  bool wait)
 {
     assert (executor >= 0 && (size_t) executor < self->executor_count);
-    return sq_queue_push (self->executors[executor]->queue, messages, count, wait);
+    sq_queue_t *queue = self->executors[executor]->queue;
+    if (atomic_load_explicit (&self->trace_threshold, memory_order_relaxed))
+        return sq_runtime_push_traced (self, queue, messages, count, wait, true);
+    return sq_queue_push (queue, messages, count, wait);
+}
+
+//  ---------------------------------------------------------------------
+//  Tracing (sq_trace.h): the hot paths test one word before coming here.
+
+void
+sq_runtime_set_trace_rate (sq_runtime_t *self, double rate)
+{
+    atomic_store (&self->trace_threshold, sq_trace_threshold (rate));
+}
+
+json_t *
+sq_runtime_traces (sq_runtime_t *self, size_t max_events, size_t max_bytes)
+{
+    return self->traces ? sq_trace_buffer_take (self->traces, max_events, max_bytes) : NULL;
+}
+
+//  Fill events[] with the events of tuple, one per traced tree; returns
+//  how many (at most SQ_TRACE_TUPLE_EVENTS).
+#define SQ_TRACE_TUPLE_EVENTS 8 //  traced trees of one tuple recorded at most
+static size_t
+s_tuple_events (sq_runtime_t *self, const sq_tuple_t *tuple, sq_trace_kind_t kind,
+                uint64_t threshold, double ms, sq_trace_event_t *events)
+{
+    size_t count = 0;
+    for (size_t e = 0; e < tuple->edge_count && count < SQ_TRACE_TUPLE_EVENTS; e++) {
+        if (!sq_trace_sampled (tuple->edges[e].root, threshold))
+            continue;
+        const sq_component_t *from =
+            tuple->source_task >= 1 && tuple->source_task <= self->task_count
+                ? self->task_component[tuple->source_task]
+                : NULL;
+        events[count++] = (sq_trace_event_t){
+            .root = tuple->edges[e].root,
+            .edge = tuple->edges[e].edge,
+            .ms = ms,
+            .component = self->task_component[tuple->dest_task]->id,
+            .from_component = from ? from->id : "?",
+            .stream = tuple->stream->name,
+            .task = tuple->dest_task,
+            .from_task = tuple->source_task,
+            .kind = kind,
+        };
+    }
+    return count;
+}
+
+void
+sq_runtime_trace_tuple (sq_runtime_t *self, sq_tuple_t *tuple, sq_trace_kind_t kind,
+                        uint64_t threshold)
+{
+    //  Most tuples are in no traced tree: no clock read for them.
+    bool traced = false;
+    for (size_t e = 0; e < tuple->edge_count && !traced; e++)
+        traced = sq_trace_sampled (tuple->edges[e].root, threshold);
+    if (!traced)
+        return;
+    sq_trace_event_t events[SQ_TRACE_TUPLE_EVENTS];
+    size_t count = s_tuple_events (self, tuple, kind, threshold, sq_trace_now_ms (), events);
+    if (kind == SQ_TRACE_EMIT)
+        tuple->state |= SQ_TUPLE_TRACED;
+    if (self->traces)
+        sq_trace_buffer_add (self->traces, events, count);
+}
+
+size_t
+sq_runtime_push_traced (sq_runtime_t *self, sq_queue_t *queue, const sq_message_t *messages,
+                        size_t count, bool wait, bool mark)
+{
+    uint64_t threshold = atomic_load_explicit (&self->trace_threshold, memory_order_relaxed);
+    //  Events are made before the push (the receiver may free a tuple as
+    //  soon as it is queued) and kept only for the messages pushed.
+    size_t slots = 0; //  events the traced tuples can make at most
+    for (size_t i = 0; i < count; i++) {
+        sq_tuple_t *tuple = messages[i].kind == SQ_MSG_TUPLE ? messages[i].tuple : NULL;
+        if (tuple && mark && tuple->stream && tuple->edge_count) {
+            for (size_t e = 0; e < tuple->edge_count; e++)
+                if (sq_trace_sampled (tuple->edges[e].root, threshold))
+                    tuple->state |= SQ_TUPLE_TRACED;
+        }
+        if (tuple && (tuple->state & SQ_TUPLE_TRACED))
+            slots += tuple->edge_count < SQ_TRACE_TUPLE_EVENTS ? tuple->edge_count
+                                                               : SQ_TRACE_TUPLE_EVENTS;
+    }
+    if (!slots || !self->traces)
+        return sq_queue_push (queue, messages, count, wait);
+    sq_trace_event_t *events = malloc (slots * sizeof (sq_trace_event_t));
+    size_t *ends = malloc (count * sizeof (size_t)); //  events of messages[0 .. i] end at ends[i]
+    size_t made = 0;
+    //  The time the batch is handed over: the receiver may execute a
+    //  tuple before the push returns, so no later clock read would do.
+    double now = sq_trace_now_ms ();
+    for (size_t i = 0; events && ends && i < count; i++) {
+        sq_tuple_t *tuple = messages[i].kind == SQ_MSG_TUPLE ? messages[i].tuple : NULL;
+        if (tuple && (tuple->state & SQ_TUPLE_TRACED))
+            made += s_tuple_events (self, tuple, SQ_TRACE_ENQUEUE, threshold, now, events + made);
+        ends[i] = made;
+    }
+    size_t pushed = sq_queue_push (queue, messages, count, wait);
+    if (events && ends && pushed)
+        sq_trace_buffer_add (self->traces, events, ends[pushed - 1]);
+    free (events);
+    free (ends);
+    return pushed;
 }
 
 void

@@ -21,6 +21,7 @@
 #include "sq_rotating_map.h"
 #include "sq_system_task.h"
 #include "sq_task_layout.h"
+#include "sq_trace.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -169,6 +170,8 @@ struct _sq_runtime_t {
     bool go;                               //  all prepared: run
     sq_executor_metrics_t **summaries;     //  per component: merged snapshots of the last summary
     size_t summary_count;                  //  entries in summaries
+    _Atomic uint64_t trace_threshold;      //  sq_trace_threshold of the sample rate; 0: off
+    sq_trace_buffer_t *traces;             //  events of traced trees, until reported
 };
 
 //  What whoever assembles a runtime (local mode, a worker) supplies.
@@ -205,6 +208,24 @@ void sq_runtime_set_active (sq_runtime_t *self, bool active);
 //  Hold spouts back (no next_tuple calls) while a worker of the topology
 //  is congested, or let them go again. Any thread.
 void sq_runtime_set_throttled (sq_runtime_t *self, bool throttled);
+//  Set the fraction of spout trees traced (topology.trace.sample.rate;
+//  0 turns tracing off). Any thread.
+void sq_runtime_set_trace_rate (sq_runtime_t *self, double rate);
+//  Take the trace events recorded since the last call, at most max_events
+//  and max_bytes of JSON, as a heartbeat's traces section
+//  (sq_trace_buffer_take). NULL when there are none. Any thread. Caller
+//  owns.
+json_t *sq_runtime_traces (sq_runtime_t *self, size_t max_events, size_t max_bytes);
+//  Record event kind of tuple, at time ms, for each of its trees that is
+//  traced at threshold; an emit (SQ_TRACE_EMIT) marks the tuple
+//  SQ_TUPLE_TRACED when one is. Called only when tracing is on.
+void sq_runtime_trace_tuple (sq_runtime_t *self, sq_tuple_t *tuple, sq_trace_kind_t kind,
+                             uint64_t threshold);
+//  sq_queue_push with tracing on: records the enqueue of the traced tuples
+//  that were pushed. With mark (tuples from other processes), first marks
+//  the tuples whose tree is traced (SQ_TUPLE_TRACED).
+size_t sq_runtime_push_traced (sq_runtime_t *self, sq_queue_t *queue, const sq_message_t *messages,
+                               size_t count, bool wait, bool mark);
 //  Wait up to wait_secs until nothing is pending or queued.
 void sq_runtime_drain (sq_runtime_t *self, double wait_secs);
 //  Stop every executor (cleanup / close run on their threads) and destroy.
@@ -220,8 +241,7 @@ void sq_blame_destroy (sq_blame_t **self_p);
 //  Sum blame's per-task counts over the tasks of component (none for an
 //  unknown name) into *timeouts_held and *fails.
 void sq_runtime_component_blame (const sq_runtime_t *self, const sq_blame_t *blame,
-                                 const char *component, uint64_t *timeouts_held,
-                                 uint64_t *fails);
+                                 const char *component, uint64_t *timeouts_held, uint64_t *fails);
 //  The metrics of every executor here, as a heartbeat's `metrics` object
 //  (doc/metrics.md): executors are added while the text stays within
 //  max_bytes, the rest are counted in `omitted`. Any thread. NULL when

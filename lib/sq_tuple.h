@@ -30,6 +30,7 @@ typedef struct {
 #define SQ_TUPLE_EXECUTING 0x02 //  inside execute(); freed on return if acked
 #define SQ_TUPLE_FAILED 0x04    //  with SQ_TUPLE_ACKED: it was failed, not acked
 #define SQ_TUPLE_TIMED 0x08     //  its execute was timed for the metrics
+#define SQ_TUPLE_TRACED 0x10    //  one of its trees is traced (sq_trace.h)
 
 struct _sq_tuple_t {
     const sq_stream_t *stream; //  schema; NULL only while being decoded

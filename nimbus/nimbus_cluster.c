@@ -1,6 +1,7 @@
 /*  nimbus_cluster - nimbus's view of the cluster state in ZooKeeper */
 #include "nimbus_cluster.h"
 #include "sq_cluster_config.h"
+#include "sq_config.h"
 #include "sq_error.h"
 #include "sq_zk.h"
 
@@ -486,6 +487,29 @@ nimbus_cluster_set_status (nimbus_cluster_t *self, const char *name, sq_topology
         return -1;
     }
     return 0;
+}
+
+int
+nimbus_cluster_set_trace_rate (nimbus_cluster_t *self, const char *name, double rate)
+{
+    assert (self);
+    assert (rate >= 0 && rate <= 1);
+    sq_topology_record_t *record = zhashx_lookup (self->topologies, name);
+    assert (record);
+    sq_config_t *before = sq_config_dup (record->config);
+    json_t *value = json_real (rate);
+    int rc = before && value
+                 ? sq_config_set_json (record->config, "topology.trace.sample.rate", value)
+                 : sq_error_set ("out of memory");
+    json_decref (value);
+    if (rc == 0 && s_write_topology (self, record)) {
+        sq_config_destroy (&record->config);
+        record->config = before;
+        before = NULL;
+        rc = -1;
+    }
+    sq_config_destroy (&before);
+    return rc;
 }
 
 int

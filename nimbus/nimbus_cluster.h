@@ -77,6 +77,10 @@ int nimbus_cluster_add (nimbus_cluster_t *self, sq_topology_record_t **record_p,
 //  as it was) with sq_last_error() set.
 int nimbus_cluster_set_status (nimbus_cluster_t *self, const char *name,
                                sq_topology_status_t status);
+//  Write a topology's trace sample rate (its config's
+//  topology.trace.sample.rate, 0 .. 1), which its workers follow. Returns
+//  0 or -1, as above.
+int nimbus_cluster_set_trace_rate (nimbus_cluster_t *self, const char *name, double rate);
 //  Start a rebalance of a topology that is not being killed: it goes
 //  inactive, and its record notes the workers it will have, the status it
 //  had (to resume) and when the rebalance is due (unix time, ms), so that a

@@ -19,6 +19,7 @@
 #include "sq_error.h"
 #include "sq_executor_metrics.h"
 #include "sq_topology.h"
+#include "sq_trace.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct _nimbus_request_t {
     const char *verb_name;          //  "verb" as sent, "?" when absent
     char *error;                    //  what is malformed, or NULL
     char *metrics_refused;          //  heartbeat: why its metrics were dropped, or NULL
+    char *traces_refused;           //  heartbeat: why its traces were dropped, or NULL
     nimbus_request_fields_t fields; //  the decoded fields
     char *user_id;                  //  the peer's CURVE public key (User-Id), or NULL
 };
@@ -52,6 +54,7 @@ static const struct {
     {"download", NIMBUS_VERB_DOWNLOAD},
     {"heartbeat", NIMBUS_VERB_HEARTBEAT},
     {"metrics", NIMBUS_VERB_METRICS},
+    {"trace", NIMBUS_VERB_TRACE},
 };
 
 //  Mark the request malformed. Returns -1.
@@ -228,7 +231,25 @@ s_decode_fields (nimbus_request_t *self, zmsg_t *msg)
                 zsys_sprintf ("heartbeat: field 'metrics': %s", sq_last_error ());
             fields->metrics_refused = self->metrics_refused;
         }
+        //  Bad traces cost the traces only, as bad metrics do.
+        fields->traces = json_object_get (self->body, "traces");
+        if (fields->traces && sq_trace_check_report (fields->traces)) {
+            fields->traces = NULL;
+            self->traces_refused = zsys_sprintf ("heartbeat: field 'traces': %s", sq_last_error ());
+            fields->traces_refused = self->traces_refused;
+        }
         return 0;
+    }
+    case NIMBUS_VERB_TRACE: {
+        fields->sample_pct = -1;
+        json_t *pct = json_object_get (self->body, "sample_pct");
+        if (pct && (!json_is_number (pct) || !(json_number_value (pct) >= 0) ||
+                    json_number_value (pct) > 100))
+            return s_malformed (self, "trace: field 'sample_pct' must be a number from 0 to 100");
+        if (pct)
+            fields->sample_pct = json_number_value (pct);
+        return s_name (self, false, &fields->name) ||
+               s_integer (self, "limit", false, 1, SQ_TRACE_MAX_TREES, &fields->limit);
     }
     default:
         return s_malformed (self, "unknown verb");
@@ -366,6 +387,7 @@ nimbus_request_destroy (nimbus_request_t **self_p)
     free (self->error);
     zstr_free (&self->metrics_refused);
     free (self->user_id);
+    zstr_free (&self->traces_refused);
     free (self);
     *self_p = NULL;
 }

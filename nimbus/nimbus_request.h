@@ -34,28 +34,33 @@ typedef enum {
     NIMBUS_VERB_REBALANCE,   //  reschedule a topology, maybe over another worker count
     NIMBUS_VERB_DOWNLOAD,    //  send a topology's package
     NIMBUS_VERB_HEARTBEAT,   //  a worker is alive (no reply)
-    NIMBUS_VERB_METRICS      //  a topology's counts per component
+    NIMBUS_VERB_METRICS,     //  a topology's counts per component
+    NIMBUS_VERB_TRACE        //  a topology's sampled trees; may set its trace rate
 } nimbus_verb_t;
 
 //  A decoded request. The strings and JSON values are borrowed from the
 //  request and live as long as it does.
 typedef struct {
-    nimbus_verb_t verb;     //  what it asks, NIMBUS_VERB_UNKNOWN when malformed
-    const char *name;       //  submit, kill, (de)activate, rebalance, metrics: topology name
-    const char *id;         //  download, heartbeat: topology id
-    json_t *config;         //  submit: the config object
-    const char *checksum;   //  submit: hex SHA-256 of the package
-    bool inactive;          //  submit: "initial_status": "inactive" (version 2)
-    zframe_t *package;      //  submit: the package bytes (frame 2)
-    double wait_secs;       //  kill, rebalance: seconds to wait; -1 when not given
-    int workers;            //  rebalance: new worker count; 0 when not given
-    const char *topology;   //  heartbeat: topology name
-    const char *supervisor; //  heartbeat: supervisor id
-    int port;               //  heartbeat: slot port
-    double uptime_secs;     //  heartbeat: the worker's uptime
-    json_t *stats;          //  heartbeat: the worker's counters, or NULL
-    json_t *metrics;        //  heartbeat: its executors' metrics (checked), or NULL
+    nimbus_verb_t verb;          //  what it asks, NIMBUS_VERB_UNKNOWN when malformed
+    const char *name;            //  submit, kill, (de)activate, rebalance, metrics: topology name
+    const char *id;              //  download, heartbeat: topology id
+    json_t *config;              //  submit: the config object
+    const char *checksum;        //  submit: hex SHA-256 of the package
+    bool inactive;               //  submit: "initial_status": "inactive" (version 2)
+    zframe_t *package;           //  submit: the package bytes (frame 2)
+    double wait_secs;            //  kill, rebalance: seconds to wait; -1 when not given
+    int workers;                 //  rebalance: new worker count; 0 when not given
+    const char *topology;        //  heartbeat: topology name
+    const char *supervisor;      //  heartbeat: supervisor id
+    int port;                    //  heartbeat: slot port
+    double uptime_secs;          //  heartbeat: the worker's uptime
+    json_t *stats;               //  heartbeat: the worker's counters, or NULL
+    json_t *metrics;             //  heartbeat: its executors' metrics (checked), or NULL
     const char *metrics_refused; //  heartbeat: why its metrics were dropped, or NULL
+    json_t *traces;              //  heartbeat: events of traced trees (checked), or NULL
+    const char *traces_refused;  //  heartbeat: why its traces were dropped, or NULL
+    double sample_pct;           //  trace: new trace sample percentage; -1 when not given
+    int limit;                   //  trace: most trees in the reply; 0 when not given
 } nimbus_request_fields_t;
 
 typedef struct _nimbus_request_t nimbus_request_t;

@@ -13,7 +13,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#define S_MAX_SEGMENTS 6                //  segments of the longest route
+#define S_MAX_SEGMENTS 7                //  segments of the longest route
 #define S_MAX_PARAMETER 32              //  longest decoded query value or :wait read
 #define S_MAX_WAIT_SECS (7 * 24 * 3600) //  longest :wait of kill and rebalance
 
@@ -146,6 +146,14 @@ s_match (const s_segment_t *s, size_t count)
         return NIMBUS_REST_ACTIVATE;
     if (count == 5 && s_is (&s[4], "deactivate"))
         return NIMBUS_REST_DEACTIVATE;
+    if (count == 5 && s_is (&s[4], "traces"))
+        return NIMBUS_REST_TRACES;
+    //  Storm's debug route: .../debug/enable/:pct, .../debug/disable[/:pct]
+    if ((count == 7 && s_is (&s[4], "debug") && s_is (&s[5], "enable")) ||
+        ((count == 6 || count == 7) && s_is (&s[4], "debug") && s_is (&s[5], "disable")))
+        return NIMBUS_REST_DEBUG;
+    if (count != 6)
+        return NIMBUS_REST_NONE;
     if (count == 6 && s_is (&s[4], "component"))
         return NIMBUS_REST_COMPONENT;
     if (count == 6 && s_is (&s[4], "rebalance"))
@@ -167,6 +175,28 @@ s_count (const char *text)
         if (!isdigit ((unsigned char) text[i]))
             return -1;
     return atoi (text);
+}
+
+//  Read a percentage, 0 to 100 with at most 6 decimals, from text
+//  (decoded); -1 when it is not one.
+static double
+s_percent (const char *text)
+{
+    size_t length = strlen (text), digits = 0, dots = 0;
+    if (length == 0 || length > 10)
+        return -1;
+    for (size_t i = 0; i < length; i++) {
+        if (text[i] == '.')
+            dots++;
+        else if (isdigit ((unsigned char) text[i]))
+            digits++;
+        else
+            return -1;
+    }
+    if (dots > 1 || digits == 0)
+        return -1;
+    double value = strtod (text, NULL);
+    return value <= 100 ? value : -1;
 }
 
 //  Decode a raw query value into out (S_MAX_PARAMETER + 1 bytes); false
@@ -222,7 +252,8 @@ nimbus_rest_route (const char *method, const char *path, const char *window, con
     if (handler == NIMBUS_REST_NONE)
         return s_refuse (route, 404, "no such path");
     bool post = handler == NIMBUS_REST_ACTIVATE || handler == NIMBUS_REST_DEACTIVATE ||
-                handler == NIMBUS_REST_REBALANCE || handler == NIMBUS_REST_KILL;
+                handler == NIMBUS_REST_REBALANCE || handler == NIMBUS_REST_KILL ||
+                handler == NIMBUS_REST_DEBUG;
     bool allowed = post ? strcmp (method, "POST") == 0
                         : strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0;
     if (!allowed) {
@@ -247,6 +278,11 @@ nimbus_rest_route (const char *method, const char *path, const char *window, con
         if (route->wait_secs < 0 || route->wait_secs > S_MAX_WAIT_SECS)
             return s_refuse (route, 400,
                              "the wait time must be a number of seconds, at most 604800");
+    }
+    if (handler == NIMBUS_REST_DEBUG && s_is (&segments[5], "enable")) {
+        route->sample_pct = segments[6].too_long ? -1 : s_percent (segments[6].text);
+        if (route->sample_pct < 0)
+            return s_refuse (route, 400, "the sample percentage must be a number from 0 to 100");
     }
     if (s_query (window, sys, route))
         return route->status;
@@ -1218,6 +1254,14 @@ nimbus_rest_answer (const nimbus_rest_view_t *view, const nimbus_rest_route_t *r
         return view->history ? nimbus_history_answer (view->history, record->id)
                              : json_pack ("{s:s, s:i, s:[]}", "topologyId", record->id,
                                           "intervalSecs", NIMBUS_HISTORY_INTERVAL_SECS, "points");
+    case NIMBUS_REST_TRACES:
+        if (view->traces)
+            return nimbus_traces_json (
+                view->traces, record->id,
+                sq_config_double (record->config, "topology.trace.sample.rate", 0) * 100,
+                SQ_TRACE_MAX_TREES);
+        *status_p = 404;
+        return nimbus_rest_error (404, "this server keeps no traces");
     default:
         assert (false); //  POST actions and /metrics are not answered here
         return NULL;

@@ -23,6 +23,7 @@
 
 #include "nimbus_cluster.h"
 #include "nimbus_monitor.h"
+#include "nimbus_traces.h"
 #include "sq_assignment.h"
 #include "squall.h"
 
@@ -50,6 +51,8 @@ typedef enum {
     NIMBUS_REST_KILL,                  //  POST /api/v1/topology/:id/kill/:wait
     NIMBUS_REST_METRICS,               //  GET /metrics (Prometheus text)
     NIMBUS_REST_HISTORY,               //  GET /api/v1/topology/:id/history
+    NIMBUS_REST_TRACES,                //  GET /api/v1/topology/:id/traces
+    NIMBUS_REST_DEBUG,                 //  POST .../debug/enable/:pct, .../debug/disable
 } nimbus_rest_handler_t;
 
 //  The router's decision.
@@ -63,6 +66,7 @@ typedef struct {
     int wait_secs;                             //  :wait of rebalance and kill
     int window_secs;                           //  window parameter; 0 for all time
     bool sys;                                  //  sys parameter: show system components
+    double sample_pct;                         //  debug: trace sample percentage, 0 .. 100
 } nimbus_rest_route_t;
 
 //  Route a request: method ("GET", ...), its raw path (percent-encoded,
@@ -175,6 +179,7 @@ typedef struct {
     uint64_t http_requests; //  HTTP requests answered before this one
     uint64_t unauthorized;  //  requests refused as not authenticated or not authorized
     nimbus_history_t *history; //  the topologies' last points, or NULL
+    nimbus_traces_t *traces;   //  sampled trees, or NULL (none)
 } nimbus_rest_view_t;
 
 //  The answer to a routed GET, into *status_p (200, or 404 when the

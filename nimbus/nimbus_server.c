@@ -14,6 +14,7 @@
 #include "nimbus_store.h"
 #include "nimbus_tokens.h"
 #include "nimbus_topology.h"
+#include "nimbus_traces.h"
 #include "nimbus_validator.h"
 #include "sq_cluster_config.h"
 #include "sq_config.h"
@@ -74,6 +75,7 @@ struct _nimbus_server_t {
     zhashx_t *topology_keys;         //  topology id -> its zcert_t key pair (secured)
     uint64_t heartbeats_refused;     //  heartbeats not signed by their topology's key
     nimbus_history_t *history;       //  each topology's last points (the UI's plots)
+    nimbus_traces_t *traces;         //  sampled trees of each topology, from heartbeats
 };
 
 static void s_on_topology (nimbus_topology_t *topology, nimbus_topology_event_t event, void *arg);
@@ -157,6 +159,7 @@ s_topology_forget (nimbus_server_t *self, nimbus_topology_t *topology)
         zhashx_delete (self->topology_keys, id);
     }
     nimbus_history_forget (self->history, id);
+    nimbus_traces_forget (self->traces, id);
     zhashx_delete (self->topologies, id);
 }
 
@@ -863,6 +866,69 @@ s_heartbeat_refused (nimbus_server_t *self, nimbus_request_t *request)
     return true;
 }
 
+//  Keep a heartbeat's trace events, when its slot is assigned; the
+//  worker is named by its host and port.
+static void
+s_store_traces (nimbus_server_t *self, const nimbus_request_fields_t *fields)
+{
+    const sq_topology_record_t *record = nimbus_cluster_topology_by_id (self->cluster, fields->id);
+    const sq_assignment_t *assignment =
+        record ? nimbus_cluster_assignment (self->cluster, record->name) : NULL;
+    const sq_assignment_worker_t *slot =
+        assignment ? sq_assignment_find_slot (assignment, fields->supervisor, fields->port) : NULL;
+    if (!slot)
+        return;
+    char worker[300];
+    snprintf (worker, sizeof worker, "%s:%d", slot->host, slot->port);
+    if (nimbus_traces_add (self->traces, fields->id, fields->traces, worker))
+        zsys_warning ("topology id=%s: out of memory keeping a heartbeat's traces", fields->id);
+}
+
+//  The trace sample percentage of a topology record.
+static double
+s_sample_pct (const sq_topology_record_t *record)
+{
+    return sq_config_double (record->config, "topology.trace.sample.rate", 0) * 100;
+}
+
+//  Set the trace sample percentage of the topology of record (0 .. 100).
+static int
+s_trace_topology (nimbus_server_t *self, const sq_topology_record_t *record, double pct)
+{
+    if (record->status == SQ_TOPOLOGY_KILLED)
+        return s_refuse ("topology '%s' is being killed", record->name);
+    if (nimbus_cluster_set_trace_rate (self->cluster, record->name, pct / 100))
+        return S_FAILED;
+    zsys_info ("topology=%s: trace sample rate %g%%", record->name, pct);
+    return S_DONE;
+}
+
+//  A topology's sampled trees, after setting its trace rate when asked.
+static void
+s_trace (nimbus_server_t *self, nimbus_request_t *request, const char *principal)
+{
+    const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    //  Reading a topology's trees is viewing it; changing its rate is
+    //  Storm's debug action.
+    const sq_topology_record_t *record = s_permitted_topology (
+        self, request, principal,
+        fields->sample_pct >= 0 ? NIMBUS_ACTION_DEBUG : NIMBUS_ACTION_VIEW);
+    if (!record)
+        return;
+    if (fields->sample_pct >= 0 && s_trace_topology (self, record, fields->sample_pct) != S_DONE) {
+        nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
+        return;
+    }
+    json_t *reply = nimbus_traces_json (self->traces, record->id, s_sample_pct (record),
+                                        fields->limit ? (size_t) fields->limit : 20);
+    if (reply)
+        json_object_set_new (reply, "name", json_string (record->name));
+    if (reply)
+        nimbus_request_reply (request, self->router, &reply, NULL, 0);
+    else
+        nimbus_request_reply_error (request, self->router, "out of memory");
+}
+
 static void
 s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
 {
@@ -872,6 +938,10 @@ s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
     if (fields->metrics_refused) {
         self->malformed++;
         s_log_malformed (self, request, fields->metrics_refused);
+    }
+    if (fields->traces_refused) {
+        self->malformed++;
+        s_log_malformed (self, request, fields->traces_refused);
     }
     if (nimbus_monitor_heartbeat (self->monitor, fields->id, fields->supervisor, fields->port,
                                   fields->stats, zclock_mono ())) {
@@ -886,6 +956,8 @@ s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
             zsys_warning ("topology id=%s: out of memory folding a heartbeat's metrics",
                           fields->id);
     }
+    if (fields->traces)
+        s_store_traces (self, fields);
 }
 
 //  ---------------------------------------------------------------------
@@ -914,6 +986,7 @@ s_view (nimbus_server_t *self, nimbus_rest_view_t *view)
         .http_requests = self->http ? nimbus_http_requests (self->http) : 0,
         .unauthorized = nimbus_refusals_total (self->refusals),
         .history = self->history,
+        .traces = self->traces,
     };
 }
 
@@ -932,6 +1005,7 @@ s_http_action (nimbus_server_t *self, const nimbus_http_request_t *request,
     nimbus_action_t action = route->handler == NIMBUS_REST_ACTIVATE     ? NIMBUS_ACTION_ACTIVATE
                              : route->handler == NIMBUS_REST_DEACTIVATE ? NIMBUS_ACTION_DEACTIVATE
                              : route->handler == NIMBUS_REST_KILL       ? NIMBUS_ACTION_KILL
+                             : route->handler == NIMBUS_REST_DEBUG      ? NIMBUS_ACTION_DEBUG
                                                                         : NIMBUS_ACTION_REBALANCE;
     if (!s_permits (self, principal, action, record)) {
         char *text = nimbus_authorizer_refusal (principal, action, record->name,
@@ -965,6 +1039,10 @@ s_http_action (nimbus_server_t *self, const nimbus_http_request_t *request,
         }
         outcome = s_rebalance_topology (self, record, route->wait_secs, workers);
         break;
+    case NIMBUS_REST_DEBUG:
+        operation = "debug";
+        outcome = s_trace_topology (self, record, route->sample_pct);
+        break;
     default:
         assert (false);
     }
@@ -978,7 +1056,8 @@ static bool
 s_http_is_action (const nimbus_rest_route_t *route)
 {
     return route->handler == NIMBUS_REST_ACTIVATE || route->handler == NIMBUS_REST_DEACTIVATE ||
-           route->handler == NIMBUS_REST_REBALANCE || route->handler == NIMBUS_REST_KILL;
+           route->handler == NIMBUS_REST_REBALANCE || route->handler == NIMBUS_REST_KILL ||
+           route->handler == NIMBUS_REST_DEBUG;
 }
 
 //  The principal of an HTTP request's bearer token into *principal_p
@@ -1049,6 +1128,7 @@ s_on_http (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, voi
     case NIMBUS_REST_DEACTIVATE:
     case NIMBUS_REST_REBALANCE:
     case NIMBUS_REST_KILL:
+    case NIMBUS_REST_DEBUG:
         answer = s_http_action (self, request, &route, principal, &status);
         break;
     default:
@@ -1188,6 +1268,9 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         break;
     case NIMBUS_VERB_METRICS:
         s_metrics (self, request, principal);
+        break;
+    case NIMBUS_VERB_TRACE:
+        s_trace (self, request, principal);
         break;
     default:
         assert (false);
@@ -1463,8 +1546,9 @@ nimbus_server_new (const sq_config_t *config)
     }
     self->store = nimbus_store_new (sq_config_string (config, "storm.local.dir", "storm-local"));
     self->monitor = nimbus_monitor_new (timeout_secs * 1000, zclock_mono ());
+    self->traces = nimbus_traces_new ();
     self->cluster = self->store ? nimbus_cluster_new (config) : NULL;
-    if (!self->store || !self->monitor || !self->cluster) {
+    if (!self->store || !self->monitor || !self->traces || !self->cluster) {
         nimbus_server_destroy (&self);
         return NULL;
     }
@@ -1544,6 +1628,7 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     nimbus_authorizer_destroy (&self->authorizer);
     nimbus_cluster_destroy (&self->cluster);
     nimbus_monitor_destroy (&self->monitor);
+    nimbus_traces_destroy (&self->traces);
     nimbus_store_destroy (&self->store);
     nimbus_sandbox_destroy (&self->sandbox);
     zhashx_destroy (&self->topology_keys);

@@ -19,8 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WORKER_POLL_MS 200                    //  longest wait in the loop
-#define WORKER_METRICS_MAX_BYTES (512 * 1024) //  metrics in one heartbeat, JSON bytes
+#define WORKER_POLL_MS 200                             //  longest wait in the loop
+#define WORKER_METRICS_MAX_BYTES (512 * 1024)          //  metrics in one heartbeat, JSON bytes
+#define WORKER_TRACE_RATE "topology.trace.sample.rate" //  the record's key we follow
 
 struct _worker_t {
     sq_config_t *config;           //  the daemon config
@@ -320,6 +321,12 @@ s_heartbeat (worker_t *self)
     json_t *metrics = message ? sq_runtime_metrics (self->runtime, WORKER_METRICS_MAX_BYTES) : NULL;
     if (metrics)
         json_object_set_new (message, "metrics", metrics);
+    //  Events of traced trees since the last heartbeat (none when off).
+    json_t *traces =
+        message ? sq_runtime_traces (self->runtime, SQ_TRACE_REPORT_EVENTS, SQ_TRACE_REPORT_BYTES)
+                : NULL;
+    if (traces)
+        json_object_set_new (message, "traces", traces);
     if (message)
         sq_control_send (self->nimbus, message);
     json_decref (message);
@@ -389,6 +396,11 @@ s_handle_event (worker_t *self, const sq_zk_event_t *event)
         sq_topology_record_destroy (&self->record);
         self->record = record;
         sq_runtime_set_active (self->runtime, record->status == SQ_TOPOLOGY_ACTIVE);
+        //  Nimbus writes the trace rate into the record's config (storm-submit
+        //  trace, the REST debug route); absent, the topology's own stands.
+        if (sq_config_json (record->config, WORKER_TRACE_RATE))
+            sq_runtime_set_trace_rate (self->runtime,
+                                       sq_config_double (record->config, WORKER_TRACE_RATE, 0));
     }
     if (strncmp (event->path, "/assignments/", 13) == 0 || event->type == SQ_ZK_SESSION_EXPIRED) {
         sq_assignment_t *assignment = s_read_assignment (self);

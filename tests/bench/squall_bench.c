@@ -33,6 +33,16 @@
                                medians of rounds). At least 0.97 is the aim.
                                `squall_bench metrics [RATE]` runs only this
                                figure (RATE: topology.stats.sample.rate).
+    trace_off_words_per_s      acked words/s with tracing off
+    trace_sampled_words_per_s  (topology.trace.sample.rate 0) and with 1% of
+    trace_off_ratio            trees traced (0.01): TRACE_ROUNDS rounds of
+                               one run each (which goes first alternates),
+                               medians of the rounds; the ratio is off over
+                               sampled (above 1: what tracing 1% costs).
+                               Tracing off costs one predictable branch per
+                               emit, flush and spout tree end, present in
+                               both runs. `squall_bench trace` runs only
+                               these figures.
     histogram_record_ns        one sq_histogram_record on one thread, the
                                executor's per-tuple cost of a latency
                                histogram: median of 5 runs of 4 M records
@@ -77,6 +87,9 @@
 #define LEDGER_ROTATE_EVERY 50000 //  steps between rotations: trees see 2
 #define METRICS_ROUNDS 15         //  rounds of metrics on / off runs
 #define METRICS_ROUND_SECS 1.0    //  measured time of each of those runs
+#define TRACE_ROUNDS 9            //  rounds of tracing off / sampled runs
+#define TRACE_ROUND_SECS 1.0      //  measured time of each of those runs
+#define TRACE_SAMPLED_RATE 0.01   //  topology.trace.sample.rate of the sampled runs
 #define HISTOGRAM_RUNS 5          //  timed runs of sq_histogram_record
 #define HISTOGRAM_RECORDS 4000000 //  records per run
 #define HISTOGRAM_VALUES 4096     //  latencies cycled through (a power of 2)
@@ -127,6 +140,7 @@ static struct {
     _Atomic uint64_t failed;      //  spout fail calls
     double cpu_secs;              //  CPU time the process used in the last measured run
     double sample_rate;           //  topology.stats.sample.rate to run with; 0: the default
+    double trace_rate;            //  topology.trace.sample.rate to run with
 } s_probe;
 
 //  ---------------------------------------------------------------------
@@ -710,6 +724,7 @@ s_run_throughput (sq_local_cluster_t *cluster, bool acked, bool metrics, double 
     sq_config_set_bool (config, "topology.metrics.enabled", metrics);
     if (s_probe.sample_rate > 0)
         sq_config_set_double (config, "topology.stats.sample.rate", s_probe.sample_rate);
+    sq_config_set_double (config, "topology.trace.sample.rate", s_probe.trace_rate);
     int rc = s_run (cluster, &s_sentences_spout, config, WARMUP_SECS, measured_secs, words_p,
                     sentences_p);
     sq_config_destroy (&config);
@@ -748,6 +763,51 @@ s_metrics_overhead (sq_local_cluster_t *cluster)
             on_median, off_median, s_median (ratios, METRICS_ROUNDS),
             s_median (cpu_ratios, METRICS_ROUNDS));
     return on_median / off_median;
+}
+
+//  The trace figures: acked words/s with tracing off and with 1% of trees
+//  traced, alternating which runs first, medians over the rounds into
+//  *off_p and *sampled_p. Returns 0 or -1.
+static int
+s_trace_overhead (sq_local_cluster_t *cluster, double *off_p, double *sampled_p)
+{
+    double runs[2][TRACE_ROUNDS], per_cpu[2][TRACE_ROUNDS], sentences;
+    for (int round = 0; round < TRACE_ROUNDS; round++) {
+        for (int run = 0; run < 2; run++) {
+            int sampled = (run + round) % 2; //  0: off, 1: sampled
+            s_probe.trace_rate = sampled ? TRACE_SAMPLED_RATE : 0;
+            int rc = s_run_throughput (cluster, true, true, TRACE_ROUND_SECS, &runs[sampled][round],
+                                       &sentences);
+            s_probe.trace_rate = 0;
+            if (rc)
+                return -1;
+            per_cpu[sampled][round] = runs[sampled][round] * TRACE_ROUND_SECS / s_probe.cpu_secs;
+        }
+        printf ("trace round %d: off %.0f, sampled %.0f words/s, ratio %.3f (words per CPU "
+                "second: ratio %.3f)\n",
+                round + 1, runs[0][round], runs[1][round], runs[0][round] / runs[1][round],
+                per_cpu[0][round] / per_cpu[1][round]);
+    }
+    *off_p = s_median (runs[0], TRACE_ROUNDS);
+    *sampled_p = s_median (runs[1], TRACE_ROUNDS);
+    printf ("trace medians: off %.0f, sampled %.0f words/s; words per CPU second: off %.0f, "
+            "sampled %.0f\n",
+            *off_p, *sampled_p, s_median (per_cpu[0], TRACE_ROUNDS),
+            s_median (per_cpu[1], TRACE_ROUNDS));
+    return 0;
+}
+
+//  Print the trace figures; returns 0 or -1.
+static int
+s_print_trace_overhead (sq_local_cluster_t *cluster)
+{
+    double off, sampled;
+    if (s_trace_overhead (cluster, &off, &sampled))
+        return -1;
+    printf ("BENCH trace_off_words_per_s %.0f words/s\n", off);
+    printf ("BENCH trace_sampled_words_per_s %.0f words/s\n", sampled);
+    printf ("BENCH trace_off_ratio %.3f ratio\n", off / sampled);
+    return 0;
 }
 
 //  Run the acked topology paced at rate sentences/s; latency percentiles
@@ -918,6 +978,12 @@ main (int argc, char *argv[])
     setvbuf (stdout, NULL, _IOLBF, 0);
     if (argc > 1 && strcmp (argv[1], "metrics") == 0)
         return s_metrics_only (argc > 2 ? argv[2] : NULL);
+    if (argc > 1 && strcmp (argv[1], "trace") == 0) {
+        sq_local_cluster_t *cluster = sq_local_cluster_new ();
+        int rc = s_print_trace_overhead (cluster);
+        sq_local_cluster_destroy (&cluster);
+        return rc ? EXIT_FAILURE : EXIT_SUCCESS;
+    }
     printf ("squall_bench: word count with no runtime (a) and as a local-mode topology, "
             "acking off and on (b),\n%d interleaved rounds of %.0f s each, medians reported; "
             "then complete latency at half the acked rate (c) and acker memory (d).\n",
@@ -976,6 +1042,8 @@ main (int argc, char *argv[])
         if (rc == 0)
             printf ("BENCH metrics_overhead_ratio %.3f ratio\n", ratio);
     }
+    if (rc == 0)
+        rc = s_print_trace_overhead (cluster);
     if (rc == 0) {
         double nanos = s_histogram_record_ns ();
         rc = nanos < 0 ? -1 : 0;

@@ -58,6 +58,7 @@ s_check_request (nimbus_request_t *request)
     case NIMBUS_VERB_DEACTIVATE:
     case NIMBUS_VERB_REBALANCE:
     case NIMBUS_VERB_METRICS:
+    case NIMBUS_VERB_TRACE:
         FUZZ_REQUIRE (fields->name && strlen (fields->name) <= NIMBUS_REQUEST_MAX_NAME,
                       "an accepted request for a topology names it within the limit");
         break;
@@ -69,6 +70,8 @@ s_check_request (nimbus_request_t *request)
                       "an accepted heartbeat has id, topology, supervisor and port");
         FUZZ_REQUIRE (!(fields->metrics && fields->metrics_refused),
                       "a heartbeat's metrics are either taken or dropped with a reason");
+        FUZZ_REQUIRE (!(fields->traces && fields->traces_refused),
+                      "a heartbeat's traces are either taken or dropped with a reason");
         break;
     case NIMBUS_VERB_LIST:
         break;

@@ -303,6 +303,14 @@ def records():
 
 ROUTING_ID = b"\x00\x6b\x8b\x45\x67"
 
+# A heartbeat's traces section (doc/control.md): one hop event and the
+# tree's outcome.
+TRACES = ('{"v":1,"lost":0,"events":['
+          '{"k":"emit","root":"00000000000c0004","edge":"00000000000000ff","ms":1.5e12,'
+          '"task":3,"component":"split","from":1,"fromComponent":"spout","stream":"default"},'
+          '{"k":"acked","root":"00000000000c0004","ms":1.5e12,"task":1,"component":"spout",'
+          '"latencyMs":2.5}]}')
+
 
 def request(body, *extra, delimiter=True):
     frames = [ROUTING_ID] + ([b""] if delimiter else []) + [body.encode()] + list(extra)
@@ -367,6 +375,28 @@ def control():
             '{"version":1,"verb":"heartbeat","topology":"t","id":"t-1","supervisor":"s",'
             '"port":6700,"metrics":' + METRICS.replace('"count":1,', '"count":2,') + '}',
             delimiter=False),
+        # Traces (doc/control.md): kept, or dropped with the heartbeat kept.
+        "heartbeat-traces": request(
+            '{"version":1,"verb":"heartbeat","topology":"t","id":"t-1","supervisor":"s",'
+            '"port":6700,"traces":' + TRACES + '}', delimiter=False),
+        "heartbeat-traces-root-upper-case-dropped": request(
+            '{"version":1,"verb":"heartbeat","topology":"t","id":"t-1","supervisor":"s",'
+            '"port":6700,"traces":' + TRACES.replace("00000000000c0004", "00000000000C0004")
+            + '}', delimiter=False),
+        "heartbeat-traces-task-0-dropped": request(
+            '{"version":1,"verb":"heartbeat","topology":"t","id":"t-1","supervisor":"s",'
+            '"port":6700,"traces":' + TRACES.replace('"task":3', '"task":0') + '}',
+            delimiter=False),
+        "heartbeat-traces-not-object-dropped": request(
+            '{"version":1,"verb":"heartbeat","topology":"t","id":"t-1","supervisor":"s",'
+            '"port":6700,"traces":[]}', delimiter=False),
+        "trace-request": request('{"version":1,"verb":"trace","name":"wordcount"}'),
+        "trace-sample-off-limit-100": request(
+            '{"version":1,"verb":"trace","name":"wc","sample_pct":0,"limit":100}'),
+        "bad-trace-sample-pct-101": request(
+            '{"version":1,"verb":"trace","name":"wc","sample_pct":101}'),
+        "bad-trace-limit-0": request('{"version":1,"verb":"trace","name":"wc","limit":0}'),
+        "bad-trace-no-name": request('{"version":1,"verb":"trace","sample_pct":1}'),
         "bad-download-no-id": request('{"version":1,"verb":"download"}'),
         "bad-metrics-no-name": request('{"version":1,"verb":"metrics"}'),
         "bad-reply-version-3": '{"version":3,"ok":true}',

@@ -10,6 +10,7 @@
     at-least-once means that log ends up holding every message.
 */
 #include "cluster_harness.h"
+#include "http_client.h"
 #include "test_processes.h"
 #include "sq_assignment.h"
 #include "sq_control.h"
@@ -1114,6 +1115,149 @@ START_TEST (test_metrics_rest_and_prometheus)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  Tuple tracing across workers
+
+//  An acked tree of traces whose hops reach relay and sink, each on a
+//  worker "127.0.0.1:port", times in order; NULL when there is none.
+static json_t *
+s_whole_tree (json_t *traces)
+{
+    size_t t, h;
+    json_t *trace, *hop;
+    json_array_foreach (traces, t, trace)
+    {
+        if (strcmp (json_string_value (json_object_get (trace, "status")) ?: "", "acked"))
+            continue;
+        bool relay = false, sink = false, ordered = true;
+        json_array_foreach (json_object_get (trace, "hops"), h, hop)
+        {
+            const char *component = json_string_value (json_object_get (hop, "component")) ?: "";
+            const char *worker = json_string_value (json_object_get (hop, "worker")) ?: "";
+            json_t *emit = json_object_get (hop, "emitMs");
+            json_t *execute = json_object_get (hop, "executeMs");
+            json_t *done = json_object_get (hop, "doneMs");
+            ordered &= strncmp (worker, "127.0.0.1:", 10) == 0 && json_is_number (emit) &&
+                       json_is_number (execute) && json_is_number (done) &&
+                       json_number_value (execute) >= json_number_value (emit) &&
+                       json_number_value (done) >= json_number_value (execute);
+            relay |= strcmp (component, "relay") == 0;
+            sink |= strcmp (component, "sink") == 0;
+        }
+        if (relay && sink && ordered)
+            return trace;
+    }
+    return NULL;
+}
+
+//  True when a tree of traces has hops executed on two workers.
+static bool
+s_crosses_workers (json_t *traces)
+{
+    size_t t, h;
+    json_t *trace, *hop;
+    json_array_foreach (traces, t, trace)
+    {
+        const char *first = NULL;
+        json_array_foreach (json_object_get (trace, "hops"), h, hop)
+        {
+            const char *worker = json_string_value (json_object_get (hop, "worker"));
+            if (worker && first && strcmp (worker, first) != 0)
+                return true;
+            first = first ? first : worker;
+        }
+    }
+    return false;
+}
+
+//  A failed tree of traces that says it stopped at the sink, which
+//  failed it; NULL when there is none.
+static json_t *
+s_tree_failed_at_sink (json_t *traces)
+{
+    size_t t;
+    json_t *trace;
+    json_array_foreach (traces, t, trace)
+    {
+        if (strcmp (json_string_value (json_object_get (trace, "status")) ?: "", "failed"))
+            continue;
+        json_t *where = json_array_get (json_object_get (trace, "stoppedAt"), 0);
+        if (strcmp (json_string_value (json_object_get (where, "component")) ?: "", "sink") == 0 &&
+            strstr (json_string_value (json_object_get (where, "reason")) ?: "", "failed"))
+            return trace;
+    }
+    return NULL;
+}
+
+//  The probe runs over two workers with tracing off; the REST debug route
+//  turns it on at run time (through the topology's record in ZooKeeper),
+//  and the traces endpoint then shows whole trees whose hops name their
+//  workers, and a tree the sink failed stopping at the sink; storm-submit
+//  trace --off turns it off again and prints the same trees.
+START_TEST (test_traces_across_workers)
+{
+    enum { FAIL_EVERY = 150 };
+    char fail_option[64];
+    snprintf (fail_option, sizeof fail_option, "probe.fail.every=%d", FAIL_EVERY);
+    s_submit_probe_with ("2", "1", "100", 5, 0, fail_option);
+    ck_assert (s_wait_probe_acked (50, 60));
+    sq_assignment_t *assignment = s_assignment ("probe");
+    ck_assert_ptr_nonnull (assignment);
+    char path[512];
+    snprintf (path, sizeof path, "/api/v1/topology/%s/traces", assignment->topology_id);
+    json_t *answer = s_ui_json (path);
+    ck_assert_msg (answer, "no answer from %s", path);
+    ck_assert_double_eq (json_number_value (json_object_get (answer, "samplePct")), 0);
+    ck_assert_uint_eq (json_array_size (json_object_get (answer, "traces")), 0);
+    json_decref (answer);
+
+    char debug[512];
+    snprintf (debug, sizeof debug, "/api/v1/topology/%s/debug/enable/50", assignment->topology_id);
+    char *reply = NULL;
+    int status = http_client_request (cluster_harness_ui_port (s_cluster), "POST", debug, NULL,
+                                      10000, &reply);
+    ck_assert_msg (status == 200, "POST %s: %d %s", debug, status, reply);
+    ck_assert (strstr (http_client_body (reply), "\"debug\""));
+    free (reply);
+
+    json_t *whole = NULL, *failed = NULL;
+    long long deadline = test_processes_now_ms () + 60000;
+    answer = NULL;
+    while (test_processes_now_ms () < deadline && !(whole && failed)) {
+        json_decref (answer);
+        answer = s_ui_json (path);
+        json_t *traces = json_object_get (answer, "traces");
+        whole = s_whole_tree (traces);
+        failed = s_tree_failed_at_sink (traces);
+        if (!(whole && failed))
+            usleep (250000);
+    }
+    ck_assert_msg (answer, "no answer from %s", path);
+    ck_assert_double_eq (json_number_value (json_object_get (answer, "samplePct")), 50);
+    ck_assert_msg (whole, "no acked tree with every hop on a worker");
+    ck_assert_msg (failed, "no failed tree stopping at the sink");
+    ck_assert_msg (s_crosses_workers (json_object_get (answer, "traces")),
+                   "no tree crosses from one worker to the other");
+    ck_assert_str_eq (json_string_value (json_object_get (whole, "spout")), "numbers");
+    printf ("trace: %zu trees held; an acked one of %zu hops, a failed one of %zu\n",
+            json_array_size (json_object_get (answer, "traces")),
+            json_array_size (json_object_get (whole, "hops")),
+            json_array_size (json_object_get (failed, "hops")));
+    ck_assert_uint_ge (json_array_size (json_object_get (answer, "edges")), 2);
+    json_decref (answer);
+
+    char *output = s_cli (0, "trace", "probe", "--off", NULL);
+    ck_assert_msg (strstr (output, "tracing 0% of spout trees from now on"), "%s", output);
+    ck_assert_msg (strstr (output, "numbers:"), "no hop in %s", output);
+    ck_assert_msg (strstr (output, "hop latency per edge"), "no edges in %s", output);
+    free (output);
+    answer = s_ui_json (path);
+    ck_assert_double_eq (json_number_value (json_object_get (answer, "samplePct")), 0);
+    json_decref (answer);
+    sq_assignment_destroy (&assignment);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -1163,6 +1307,12 @@ main (void)
     tcase_set_timeout (tcase, 300);
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
     tcase_add_test (tcase, test_metrics_rest_and_prometheus);
+    suite_add_tcase (suite, tcase);
+    //  CK_RUN_CASE=trace runs just it.
+    tcase = tcase_create ("trace");
+    tcase_set_timeout (tcase, 300);
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_add_test (tcase, test_traces_across_workers);
     suite_add_tcase (suite, tcase);
     //  A case of its own: CK_RUN_CASE=monitor runs just it.
     tcase = tcase_create ("monitor");

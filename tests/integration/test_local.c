@@ -12,6 +12,7 @@
 #include "sq_grouping.h"
 #include "sq_local_cluster.h"
 #include "sq_package.h"
+#include "sq_trace.h"
 #include "squall.h"
 
 #include <check.h>
@@ -2270,18 +2271,18 @@ END_TEST
 //  "staller" sleeps past the message timeout on some. The ackers must name
 //  the component, with the count, through sq_runtime_blame.
 
-#define BLAME_N 1000         //  numbers emitted
-#define BLAME_TIMEOUT_S 2    //  topology.message.timeout.secs
-#define STALL_N 20           //  numbers emitted in the stall test
-#define STALL_US 2500000     //  staller's sleep: past T·1.5, when the acker expires
+#define BLAME_N 1000      //  numbers emitted
+#define BLAME_TIMEOUT_S 2 //  topology.message.timeout.secs
+#define STALL_N 20        //  numbers emitted in the stall test
+#define STALL_US 2500000  //  staller's sleep: past T·1.5, when the acker expires
 #define STALLED(n) ((n) % 10 == 5)
 #define DROPPED(n) ((n) % 50 == 7)
 #define FAILED(n) ((n) % 40 == 3 && !DROPPED (n))
 
 static struct {
-    int total;             //  numbers to emit
-    _Atomic int acked;     //  spout ack calls
-    _Atomic int failed;    //  spout fail calls (fails and timeouts)
+    int total;          //  numbers to emit
+    _Atomic int acked;  //  spout ack calls
+    _Atomic int failed; //  spout fail calls (fails and timeouts)
 } s_once_probe;
 
 typedef struct {
@@ -2406,8 +2407,8 @@ s_blamed (sq_local_cluster_t *cluster, const char *name, const char *component)
 //  Poll until component is blamed for at least held timeouts and fails
 //  fails, or seconds pass; returns what it is blamed for then.
 static blamed_t
-s_wait_blamed (sq_local_cluster_t *cluster, const char *name, const char *component,
-               uint64_t held, uint64_t fails, double seconds)
+s_wait_blamed (sq_local_cluster_t *cluster, const char *name, const char *component, uint64_t held,
+               uint64_t fails, double seconds)
 {
     blamed_t blamed = s_blamed (cluster, name, component);
     for (int waited = 0; waited < seconds * 100 && (blamed.held < held || blamed.fails < fails);
@@ -2448,7 +2449,8 @@ s_check_blame_metrics (sq_local_cluster_t *cluster, const char *name, uint64_t d
         uint64_t sum = 0;
         size_t index;
         json_t *pair;
-        json_array_foreach (json_object_get (blame, lists[l]), index, pair) {
+        json_array_foreach (json_object_get (blame, lists[l]), index, pair)
+        {
             json_int_t task = json_integer_value (json_array_get (pair, 0));
             ck_assert_str_eq (runtime->task_component[task]->id, culprits[l]);
             sum += (uint64_t) json_integer_value (json_array_get (pair, 1));
@@ -2457,6 +2459,31 @@ s_check_blame_metrics (sq_local_cluster_t *cluster, const char *name, uint64_t d
     }
     ck_assert_int_eq (json_integer_value (json_object_get (blame, "timeouts_unattributed")), 0);
     json_decref (report);
+}
+
+//  once -> dropper -> failer -> sink, two tasks per bolt.
+static sq_topology_t *
+s_blame_topology (void)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "once", &s_once, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "dropper", &s_dropper, 2),
+                                   "once", NULL);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "failer", &s_failer, 2),
+                                   "dropper", NULL);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "failer",
+                                   NULL);
+    return topology;
+}
+
+//  Its config: a short message timeout, two ackers.
+static sq_config_t *
+s_blame_config (void)
+{
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.message.timeout.secs", BLAME_TIMEOUT_S);
+    sq_config_set_int (config, "topology.acker.executors", 2);
+    return config;
 }
 
 START_TEST (test_acker_names_the_dropping_and_the_failing_bolt)
@@ -2472,17 +2499,8 @@ START_TEST (test_acker_names_the_dropping_and_the_failing_bolt)
     ck_assert_int_eq (dropped, 20);
     ck_assert_int_eq (failed, 25);
 
-    sq_topology_t *topology = sq_topology_new ();
-    sq_topology_set_spout (topology, "once", &s_once, 1);
-    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "dropper", &s_dropper, 2),
-                                   "once", NULL);
-    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "failer", &s_failer, 2),
-                                   "dropper", NULL);
-    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "failer",
-                                   NULL);
-    sq_config_t *config = sq_config_new ();
-    sq_config_set_int (config, "topology.message.timeout.secs", BLAME_TIMEOUT_S);
-    sq_config_set_int (config, "topology.acker.executors", 2);
+    sq_topology_t *topology = s_blame_topology ();
+    sq_config_t *config = s_blame_config ();
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     ck_assert_int_eq (sq_local_cluster_submit (cluster, "blame", config, &topology), 0);
 
@@ -2548,6 +2566,192 @@ START_TEST (test_acker_names_the_stalling_bolt)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  Tracing: every tree sampled at rate 1, none at 0
+
+#define TRACE_N 200 //  numbers emitted in the trace tests
+
+//  Run once -> dropper -> failer -> sink at trace rate until the spout has
+//  heard of every tree, folding the trace events into a store as they
+//  come (so the runtime's buffer never overflows). Returns the store.
+static sq_trace_store_t *
+s_traced_run (double rate, int total)
+{
+    s_reset_probe (total);
+    memset (&s_once_probe, 0, sizeof s_once_probe);
+    s_once_probe.total = total;
+    sq_topology_t *topology = s_blame_topology ();
+    sq_config_t *config = s_blame_config ();
+    sq_config_set_double (config, "topology.trace.sample.rate", rate);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "traced", config, &topology), 0);
+    sq_runtime_t *runtime = sq_local_cluster_runtime (cluster, "traced");
+    sq_trace_store_t *store = sq_trace_store_new ((size_t) total, SQ_TRACE_MAX_HOPS);
+    ck_assert_ptr_nonnull (store);
+    //  Until every tree ended at the spout (the dropped ones time out),
+    //  then once more for what the last ones recorded.
+    bool done = false;
+    for (int waited = 0; !done && waited < 3000; waited++) {
+        done = atomic_load (&s_once_probe.acked) + atomic_load (&s_once_probe.failed) >= total;
+        json_t *report;
+        while ((report = sq_runtime_traces (runtime, SQ_TRACE_REPORT_EVENTS, SIZE_MAX))) {
+            ck_assert_int_eq (sq_trace_check_report (report), 0);
+            ck_assert_int_eq (json_integer_value (json_object_get (report, "lost")), 0);
+            ck_assert_int_eq (sq_trace_store_add (store, report, "local"), 0);
+            json_decref (report);
+        }
+        if (!done)
+            usleep (10000);
+    }
+    ck_assert (done);
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "traced", 0), 0);
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+    return store;
+}
+
+//  The hop of trace from component `from` to component `to`, or NULL.
+static json_t *
+s_hop_between (json_t *trace, const char *from, const char *to)
+{
+    size_t i;
+    json_t *hop;
+    json_array_foreach (json_object_get (trace, "hops"), i, hop)
+    {
+        if (strcmp (json_string_value (json_object_get (hop, "fromComponent")), from) == 0 &&
+            strcmp (json_string_value (json_object_get (hop, "component")), to) == 0)
+            return hop;
+    }
+    return NULL;
+}
+
+static double
+s_ms_of (json_t *hop, const char *key)
+{
+    json_t *value = json_object_get (hop, key);
+    ck_assert_msg (json_is_number (value), "%s is not a number", key);
+    return json_number_value (value);
+}
+
+//  A hop that arrived and executed: its times in order, on "local".
+static void
+s_check_executed_hop (json_t *hop)
+{
+    ck_assert_str_eq (json_string_value (json_object_get (hop, "worker")), "local");
+    double emit = s_ms_of (hop, "emitMs"), enqueue = s_ms_of (hop, "enqueueMs");
+    double execute = s_ms_of (hop, "executeMs");
+    ck_assert (emit >= 0);
+    ck_assert (enqueue >= emit);
+    ck_assert (execute >= enqueue);
+}
+
+//  The outcome of a hop ("acked", "failed" or "pending"); "" for none.
+static const char *
+s_outcome (json_t *hop)
+{
+    const char *outcome = json_string_value (json_object_get (hop, "outcome"));
+    return outcome ? outcome : "";
+}
+
+START_TEST (test_traces_show_every_hop_and_where_trees_stopped)
+{
+    int dropped = 0, failed = 0;
+    for (int n = 0; n < TRACE_N; n++) {
+        dropped += DROPPED (n);
+        failed += FAILED (n);
+    }
+    sq_trace_store_t *store = s_traced_run (1.0, TRACE_N);
+    json_t *answer = sq_trace_store_json (store, "traced", 100, TRACE_N);
+    ck_assert_ptr_nonnull (answer);
+    json_t *traces = json_object_get (answer, "traces");
+    //  Rate 1: every tree was traced.
+    ck_assert_uint_eq (json_array_size (traces), TRACE_N);
+    int acked = 0, failed_here = 0, dropped_here = 0;
+    size_t i;
+    json_t *trace;
+    json_array_foreach (traces, i, trace)
+    {
+        const char *status = json_string_value (json_object_get (trace, "status"));
+        ck_assert_str_eq (json_string_value (json_object_get (trace, "spout")), "once");
+        json_t *hops = json_object_get (trace, "hops");
+        json_t *first = s_hop_between (trace, "once", "dropper");
+        ck_assert_ptr_nonnull (first);
+        s_check_executed_hop (first);
+        ck_assert_double_eq (s_ms_of (first, "emitMs"), 0);
+        json_t *second = s_hop_between (trace, "dropper", "failer");
+        json_t *third = s_hop_between (trace, "failer", "sink");
+        json_t *stopped = json_object_get (trace, "stoppedAt");
+        //  Hops in time order: each one's emit after the previous execute.
+        for (size_t h = 1; h < json_array_size (hops); h++)
+            ck_assert (s_ms_of (json_array_get (hops, h), "emitMs") >=
+                       s_ms_of (json_array_get (hops, h - 1), "executeMs"));
+        if (strcmp (status, "acked") == 0) {
+            //  A hop for every component it passed, all acked.
+            acked++;
+            ck_assert_uint_eq (json_array_size (hops), 3);
+            ck_assert_ptr_nonnull (second);
+            ck_assert_ptr_nonnull (third);
+            ck_assert (json_array_get (hops, 0) == first && json_array_get (hops, 2) == third);
+            for (size_t h = 0; h < 3; h++) {
+                json_t *hop = json_array_get (hops, h);
+                s_check_executed_hop (hop);
+                ck_assert_str_eq (s_outcome (hop), "acked");
+                ck_assert (s_ms_of (hop, "doneMs") >= s_ms_of (hop, "executeMs"));
+            }
+            ck_assert (json_is_number (json_object_get (trace, "completeMs")));
+            ck_assert_uint_eq (json_array_size (stopped), 0);
+        } else if (second && strcmp (s_outcome (second), "failed") == 0) {
+            //  Failed by the failer: the tree says so, and names it.
+            failed_here++;
+            ck_assert_str_eq (status, "failed");
+            ck_assert_uint_eq (json_array_size (hops), 2);
+            ck_assert_ptr_null (third);
+            s_check_executed_hop (second);
+            ck_assert_uint_eq (json_array_size (stopped), 1);
+            json_t *where = json_array_get (stopped, 0);
+            ck_assert_str_eq (json_string_value (json_object_get (where, "component")), "failer");
+            ck_assert (strstr (json_string_value (json_object_get (where, "reason")), "failed"));
+        } else {
+            //  Dropped by the dropper: executed there, never acked; the
+            //  tree timed out (the spout's clock) or failed (the acker's).
+            dropped_here++;
+            ck_assert (strcmp (status, "timedOut") == 0 || strcmp (status, "failed") == 0);
+            ck_assert_uint_eq (json_array_size (hops), 1);
+            ck_assert_str_eq (s_outcome (first), "pending");
+            ck_assert_uint_eq (json_array_size (stopped), 1);
+            json_t *where = json_array_get (stopped, 0);
+            ck_assert_str_eq (json_string_value (json_object_get (where, "component")), "dropper");
+            ck_assert (
+                strstr (json_string_value (json_object_get (where, "reason")), "never acked"));
+        }
+    }
+    printf ("traces: %d acked, %d failed by the failer, %d dropped (expected %d, %d, %d)\n", acked,
+            failed_here, dropped_here, TRACE_N - failed - dropped, failed, dropped);
+    ck_assert_int_eq (acked, TRACE_N - failed - dropped);
+    ck_assert_int_eq (failed_here, failed);
+    ck_assert_int_eq (dropped_here, dropped);
+    //  Every edge has hop latencies.
+    json_t *edges = json_object_get (answer, "edges");
+    ck_assert_uint_eq (json_array_size (edges), 3);
+    json_t *edge;
+    json_array_foreach (edges, i, edge)
+    {
+        ck_assert_int_gt (json_integer_value (json_object_get (edge, "count")), 0);
+        ck_assert (s_ms_of (edge, "p99Ms") >= s_ms_of (edge, "p50Ms"));
+    }
+    json_decref (answer);
+    sq_trace_store_destroy (&store);
+}
+END_TEST
+
+START_TEST (test_traces_off_records_nothing)
+{
+    sq_trace_store_t *store = s_traced_run (0, 50);
+    ck_assert_uint_eq (sq_trace_store_size (store), 0);
+    sq_trace_store_destroy (&store);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -2588,6 +2792,13 @@ main (void)
     tcase_add_test (blame, test_acker_names_the_dropping_and_the_failing_bolt);
     tcase_add_test (blame, test_acker_names_the_stalling_bolt);
     suite_add_tcase (suite, blame);
+    //  Not tagged timing: it waits for timeouts but measures no time, so
+    //  make memcheck runs the tracing code too.
+    TCase *trace = tcase_create ("trace");
+    tcase_set_timeout (trace, 120);
+    tcase_add_test (trace, test_traces_show_every_hop_and_where_trees_stopped);
+    tcase_add_test (trace, test_traces_off_records_nothing);
+    suite_add_tcase (suite, trace);
     TCase *system = tcase_create ("system");
     tcase_set_timeout (system, 120);
     tcase_add_test (system, test_ticks_come_from_the_system_task);

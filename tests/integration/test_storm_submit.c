@@ -274,15 +274,43 @@ s_int (const json_t *object, const char *key)
 //  words) runs, its REST API answers with those counts under nimbus's
 //  field names; unknown ids get 404, bad requests 400, POST actions 405,
 //  and a busy port ends the run with status 1.
+//  What a word count run with --ui-port needs.
+typedef struct {
+    char *input;        //  the input file, three lines
+    char *input_option; //  wordcount.input=<input>
+    int port;           //  a free port
+    char *port_text;    //  the port, as text
+    char *package;      //  the word count package
+} ui_run_t;
+
+//  Write <input_name> and pick a free port.
+static ui_run_t
+s_ui_run (const char *input_name)
+{
+    ui_run_t run = {.input = s_write_input (input_name),
+                    .port = test_processes_free_port (),
+                    .package = s_built ("topologies/.libs/wordcount.so")};
+    ck_assert (asprintf (&run.input_option, "wordcount.input=%s", run.input) > 0);
+    ck_assert (run.port > 0);
+    ck_assert (asprintf (&run.port_text, "%d", run.port) > 0);
+    return run;
+}
+
+static void
+s_ui_run_free (ui_run_t *run)
+{
+    free (run->input);
+    free (run->input_option);
+    free (run->port_text);
+    free (run->package);
+}
+
 START_TEST (test_ui_port)
 {
-    char *input = s_write_input ("ui.input");
-    char *input_option = NULL, *port_text = NULL;
-    ck_assert (asprintf (&input_option, "wordcount.input=%s", input) > 0);
-    int port = test_processes_free_port ();
-    ck_assert (port > 0);
-    ck_assert (asprintf (&port_text, "%d", port) > 0);
-    char *package = s_built ("topologies/.libs/wordcount.so");
+    ui_run_t run = s_ui_run ("ui.input");
+    const char *input_option = run.input_option, *port_text = run.port_text;
+    const char *package = run.package;
+    int port = run.port;
     pid_t pid = s_start ("ui", (const char *[]){"--local", package, "wc-ui", "-c", input_option,
                                                 "--ui-port", port_text, NULL});
 
@@ -433,10 +461,85 @@ START_TEST (test_ui_port)
                       (const char *[]){"--local", package, "x", "--ui-port", "web", NULL}, 2,
                       "--ui-port expects a port (0 to 65535), got 'web'");
     free (expected);
-    free (package);
-    free (port_text);
-    free (input_option);
-    free (input);
+    s_ui_run_free (&run);
+}
+END_TEST
+
+//  True when trace has a hop into component, executed on "local".
+static bool
+s_has_hop (const json_t *trace, const char *component)
+{
+    size_t i;
+    json_t *hop;
+    json_array_foreach (json_object_get (trace, "hops"), i, hop)
+    {
+        if (strcmp (json_string_value (json_object_get (hop, "component")) ?: "", component) == 0 &&
+            strcmp (json_string_value (json_object_get (hop, "worker")) ?: "", "local") == 0 &&
+            json_is_number (json_object_get (hop, "executeMs")))
+            return true;
+    }
+    return false;
+}
+
+//  A local run tracing every tree: the traces endpoint of --ui-port shows
+//  the three sentences' trees, each acked with a hop into every bolt; the
+//  debug route is refused like the other POSTs; at its end the run prints
+//  the trees and the hop latency per edge.
+START_TEST (test_local_traces)
+{
+    ui_run_t run = s_ui_run ("trace.input");
+    int port = run.port;
+    pid_t pid =
+        s_start ("trace", (const char *[]){"--local", run.package, "wc-trace", "-c",
+                                           run.input_option, "-c", "topology.trace.sample.rate=1",
+                                           "--ui-port", run.port_text, NULL});
+    //  Poll until the three trees are acked with a hop into every bolt.
+    long long deadline = test_processes_now_ms () + RUN_MS;
+    json_t *answer = NULL;
+    size_t whole = 0;
+    while (whole < 3 && test_processes_now_ms () < deadline && waitpid (pid, NULL, WNOHANG) == 0) {
+        json_decref (answer);
+        answer = NULL;
+        whole = 0;
+        if (s_get (port, "/api/v1/topology/wc-trace/traces", &answer) == 200 && answer) {
+            size_t i;
+            json_t *trace;
+            json_array_foreach (json_object_get (answer, "traces"), i, trace)
+            {
+                whole += strcmp (json_string_value (json_object_get (trace, "status")) ?: "",
+                                 "acked") == 0 &&
+                         s_has_hop (trace, "split") && s_has_hop (trace, "count") &&
+                         s_has_hop (trace, "report");
+            }
+        }
+        if (whole < 3)
+            usleep (50000);
+    }
+    ck_assert_msg (answer, "no traces answer");
+    char *text = json_dumps (answer, JSON_COMPACT);
+    ck_assert_msg (whole == 3, "%zu whole trees: %s", whole, text);
+    ck_assert_uint_eq (json_array_size (json_object_get (answer, "traces")), 3);
+    ck_assert_double_eq (json_number_value (json_object_get (answer, "samplePct")), 100);
+    ck_assert_uint_eq (json_array_size (json_object_get (answer, "edges")), 3);
+    free (text);
+    json_decref (answer);
+    ck_assert_int_eq (s_get (port, "/api/v1/topology/other/traces", &answer), 404);
+    json_decref (answer);
+    char *reply;
+    ck_assert_int_eq (http_client_request (port, "POST", "/api/v1/topology/wc-trace/debug/enable/5",
+                                           NULL, REQUEST_MS, &reply),
+                      405);
+    free (reply);
+
+    kill (pid, SIGTERM);
+    ck_assert_int_eq (s_wait (pid), 0);
+    char *out = s_contents ("trace.out");
+    ck_assert_msg (
+        strstr (out, "topology wc-trace: tracing 100% of spout trees; 3 sampled trees") &&
+            strstr (out, "sentences:1 -> split:") && strstr (out, "hop latency per edge"),
+        "output: %s", out);
+    free (out);
+    s_ui_run_free (&run);
 }
 END_TEST
 
@@ -470,6 +573,13 @@ START_TEST (test_errors)
                       "--duration expects a number of seconds, got 'soon'");
     s_expect_failure ("option", (const char *[]){"--local", bad, "x", "-c", "novalue", NULL}, 2,
                       "-c expects key=value, got 'novalue'");
+    //  trace's options, refused before anything talks to nimbus.
+    s_expect_failure ("sample-200", (const char *[]){"trace", "wc", "--sample", "200", NULL}, 2,
+                      "--sample expects a percentage (0 to 100), got '200'");
+    s_expect_failure ("sample-list", (const char *[]){"list", "--sample", "5", NULL}, 2, "usage:");
+    s_expect_failure ("off-kill", (const char *[]){"kill", "wc", "--off", NULL}, 2, "usage:");
+    s_expect_failure ("trace-count", (const char *[]){"trace", "wc", "--count", "101", NULL}, 2,
+                      "usage:");
     free (missing);
     free (text);
     free (bad);
@@ -490,6 +600,7 @@ main (void)
     tcase_add_test (tcase, test_wordcount);
     tcase_add_test (tcase, test_duration);
     tcase_add_test (tcase, test_ui_port);
+    tcase_add_test (tcase, test_local_traces);
     tcase_add_test (tcase, test_errors);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);

@@ -285,6 +285,90 @@ s_changed_metrics (const char *from, const char *to)
     return text;
 }
 
+//  A heartbeat carrying traces and, optionally, metrics (JSON texts).
+static nimbus_request_t *
+s_heartbeat_traces (const char *traces, const char *metrics)
+{
+    char *text = zsys_sprintf ("{\"version\": 1, \"verb\": \"heartbeat\", \"topology\": "
+                               "\"wc\", \"id\": \"wc-1\", \"supervisor\": \"s1\", "
+                               "\"port\": 6700, \"traces\": %s%s%s}",
+                               traces, metrics ? ", \"metrics\": " : "", metrics ? metrics : "");
+    nimbus_request_t *request = s_exchange (text, NULL);
+    zstr_free (&text);
+    return request;
+}
+
+#define S_TRACES                                                                                   \
+    "{\"v\":1,\"lost\":3,\"events\":[{\"k\":\"execute\",\"root\":\"00000000000c0004\","            \
+    "\"edge\":\"00000000000000ff\",\"ms\":1.5e12,\"task\":3,\"component\":\"split\","              \
+    "\"from\":1,\"fromComponent\":\"spout\",\"stream\":\"default\"}]}"
+
+START_TEST (test_heartbeat_traces)
+{
+    char *metrics = s_valid_metrics ();
+    nimbus_request_t *request = s_heartbeat_traces (S_TRACES, metrics);
+    ck_assert_ptr_null (nimbus_request_error (request));
+    const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    ck_assert (json_is_object (fields->traces));
+    ck_assert_ptr_null (fields->traces_refused);
+    ck_assert (json_is_object (fields->metrics));
+    nimbus_request_destroy (&request);
+    //  Bad traces cost the traces, not the heartbeat nor its metrics.
+    static const char *bad[] = {
+        "[]",
+        "{\"v\":1,\"lost\":0}",
+        "{\"v\":1,\"lost\":0,\"events\":[{\"k\":\"emit\"}]}",
+        "{\"v\":1,\"lost\":0,\"events\":[{\"k\":\"acked\",\"root\":\"00000000000c0004\","
+        "\"ms\":1,\"task\":1,\"component\":\"s\",\"latencyMs\":\"fast\"}]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        request = s_heartbeat_traces (bad[i], metrics);
+        ck_assert_ptr_null (nimbus_request_error (request));
+        fields = nimbus_request_fields (request);
+        ck_assert_int_eq (fields->verb, NIMBUS_VERB_HEARTBEAT);
+        ck_assert_ptr_null (fields->traces);
+        ck_assert_msg (fields->traces_refused &&
+                           strstr (fields->traces_refused, "heartbeat: field 'traces'"),
+                       "%s: refusal '%s'", bad[i], fields->traces_refused);
+        ck_assert (json_is_object (fields->metrics));
+        nimbus_request_destroy (&request);
+    }
+    free (metrics);
+}
+END_TEST
+
+START_TEST (test_trace_verb)
+{
+    nimbus_request_t *request = s_exchange ("{\"version\": 1, \"verb\": \"trace\", "
+                                            "\"name\": \"wc\"}",
+                                            NULL);
+    const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    ck_assert_int_eq (fields->verb, NIMBUS_VERB_TRACE);
+    ck_assert_str_eq (fields->name, "wc");
+    ck_assert (fields->sample_pct < 0);
+    ck_assert_int_eq (fields->limit, 0);
+    nimbus_request_destroy (&request);
+    request = s_exchange ("{\"version\": 1, \"verb\": \"trace\", \"name\": \"wc\", "
+                          "\"sample_pct\": 0.5, \"limit\": 7}",
+                          NULL);
+    fields = nimbus_request_fields (request);
+    ck_assert_int_eq (fields->verb, NIMBUS_VERB_TRACE);
+    ck_assert_double_eq (fields->sample_pct, 0.5);
+    ck_assert_int_eq (fields->limit, 7);
+    nimbus_request_destroy (&request);
+    static const char *bad[] = {"\"sample_pct\": -1", "\"sample_pct\": 100.5",
+                                "\"sample_pct\": \"5\"", "\"limit\": 0", "\"limit\": 101"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *text =
+            zsys_sprintf ("{\"version\": 1, \"verb\": \"trace\", \"name\": \"wc\", %s}", bad[i]);
+        request = s_exchange (text, NULL);
+        s_expect_malformed (request, "trace: field");
+        nimbus_request_destroy (&request);
+        zstr_free (&text);
+    }
+}
+END_TEST
+
 START_TEST (test_heartbeat_metrics)
 {
     char *valid = s_valid_metrics ();
@@ -465,6 +549,8 @@ main (void)
     tcase_add_test (tcase, test_verbs_and_fields);
     tcase_add_test (tcase, test_malformed);
     tcase_add_test (tcase, test_heartbeat_metrics);
+    tcase_add_test (tcase, test_heartbeat_traces);
+    tcase_add_test (tcase, test_trace_verb);
     tcase_add_test (tcase, test_metrics_verb);
     tcase_add_test (tcase, test_req_envelope);
     tcase_add_test (tcase, test_client_reads_replies);

@@ -63,6 +63,10 @@ START_TEST (test_storm_paths)
         {"POST", "/api/v1/topology/wc-1-2/rebalance/0", NIMBUS_REST_REBALANCE},
         {"POST", "/api/v1/topology/wc-1-2/kill/30", NIMBUS_REST_KILL},
         {"GET", "/metrics", NIMBUS_REST_METRICS},
+        {"GET", "/api/v1/topology/wc-1-2/traces", NIMBUS_REST_TRACES},
+        {"POST", "/api/v1/topology/wc-1-2/debug/enable/10", NIMBUS_REST_DEBUG},
+        {"POST", "/api/v1/topology/wc-1-2/debug/disable", NIMBUS_REST_DEBUG},
+        {"POST", "/api/v1/topology/wc-1-2/debug/disable/10", NIMBUS_REST_DEBUG},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         nimbus_rest_route_t route = s_route (cases[i].method, cases[i].path, NULL, NULL);
@@ -79,6 +83,25 @@ START_TEST (test_storm_paths)
     ck_assert_int_eq (route.wait_secs, 30);
     route = s_route ("POST", "/api/v1/topology/wc-1-2/rebalance/0", NULL, NULL);
     ck_assert_int_eq (route.wait_secs, 0);
+    route = s_route ("POST", "/api/v1/topology/wc-1-2/debug/enable/0.5", NULL, NULL);
+    ck_assert_double_eq (route.sample_pct, 0.5);
+    ck_assert_str_eq (route.topology_id, "wc-1-2");
+    route = s_route ("POST", "/api/v1/topology/wc-1-2/debug/enable/100", NULL, NULL);
+    ck_assert_double_eq (route.sample_pct, 100);
+    route = s_route ("POST", "/api/v1/topology/wc-1-2/debug/disable", NULL, NULL);
+    ck_assert_double_eq (route.sample_pct, 0);
+    const char *bad_pcts[] = {"100.5", "-1",  "1e2",  "abc",        ".",
+                              "1..2",  "%00", "5%25", "12345678901"};
+    for (size_t i = 0; i < sizeof bad_pcts / sizeof *bad_pcts; i++) {
+        char path[128];
+        snprintf (path, sizeof path, "/api/v1/topology/t/debug/enable/%s", bad_pcts[i]);
+        s_refused ("POST", path, 400);
+    }
+    s_refused ("POST", "/api/v1/topology/t/debug/enable", 404);
+    s_refused ("POST", "/api/v1/topology/t/debug/maybe/5", 404);
+    s_refused ("GET", "/api/v1/topology/t/debug/enable/5", 405);
+    s_refused ("POST", "/api/v1/topology/t/traces", 405);
+    s_refused ("GET", "/api/v1/topology/t/traces/x", 404);
     //  The summaries win over ids of the same name, as in Storm.
     route = s_route ("GET", "/api/v1/topology/summary", NULL, NULL);
     ck_assert_str_eq (route.topology_id, "");
