@@ -13,7 +13,8 @@
 #         server jar) and returns 0; returns 1, printing nothing, when both
 #         are there
 #     zookeeper_wait ADDRESS PORT [RUN ...]
-#         waits up to 30 s until the server answers `srvr`, probing through
+#         waits until the server answers `srvr` (150 probes 0.2 s apart, each
+#         given at most 2 s), probing through
 #         RUN when given (ip netns exec NS, say); returns 1 when it does not
 
 ZOOKEEPER_JAR=/usr/share/java/zookeeper.jar
@@ -42,7 +43,10 @@ zookeeper_wait() {
     local address=$1 port=$2 attempt
     shift 2
     for attempt in $(seq 150); do
-        if "$@" bash -c "exec 3<>/dev/tcp/$address/$port && printf srvr >&3 && grep -q Mode <&3" \
+        #   timeout: a server that accepts and never answers (seen once, a
+        #   chaos run beside another) must not hang the probe for good.
+        if "$@" timeout 2 bash -c \
+            "exec 3<>/dev/tcp/$address/$port && printf srvr >&3 && grep -q Mode <&3" \
             2>/dev/null; then
             return 0
         fi
