@@ -14,7 +14,10 @@
     alone writes. The actor also reads the event monitors of the sockets
     it is asked to watch (zmq_socket_monitor), to count failed handshakes
     (which clients without keys cause before any ZAP request) and dropped
-    connections.
+    connections. From the accepts and ends it keeps the open connections
+    of each peer address (sq_connections); with limits set, a handshake
+    from an address that has more open, or while more are open in all,
+    is refused, counted apart and logged once per address.
 */
 #ifndef SQ_CURVE_AUTH_H_INCLUDED
 #define SQ_CURVE_AUTH_H_INCLUDED
@@ -50,5 +53,15 @@ uint64_t sq_curve_auth_handshakes_failed (sq_curve_auth_t *self);
 //  dropped for a message over the socket's size limit or a broken
 //  protocol. Any thread.
 uint64_t sq_curve_auth_disconnects (sq_curve_auth_t *self);
+
+//  Refuse handshakes from a peer address with more than per_address
+//  connections open on the watched sockets (its own included), or while
+//  more than total are open in all; 0 for no limit. Returns 0, or -1
+//  with sq_last_error() set.
+int sq_curve_auth_limit (sq_curve_auth_t *self, size_t per_address, size_t total);
+//  Handshakes refused for the limits. Any thread.
+uint64_t sq_curve_auth_over_limit (sq_curve_auth_t *self);
+//  Connections of watched sockets open now, as last counted. Any thread.
+size_t sq_curve_auth_open (sq_curve_auth_t *self);
 
 #endif
