@@ -1373,6 +1373,11 @@ nimbus_rest_metrics (const nimbus_rest_view_t *view)
               view->connections_refused);
     s_metric (out, "squall_nimbus_disconnects_total", "counter",
               "Control connections that ended, oversized messages included.", view->disconnects);
+    s_metric (out, "squall_nimbus_connections_over_limit_total", "counter",
+              "Handshakes refused: the peer address or nimbus had too many connections open.",
+              view->connections_over_limit);
+    s_metric (out, "squall_nimbus_connections_open", "gauge",
+              "Control connections open now (accepted, not yet ended).", view->connections_open);
     s_metric (out, "squall_nimbus_http_requests_total", "counter",
               "HTTP requests nimbus answered before this one.", view->http_requests);
     s_metric (out, "squall_nimbus_unauthorized_total", "counter",

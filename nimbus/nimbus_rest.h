@@ -172,12 +172,14 @@ typedef struct {
     uint64_t stale_heartbeats; //  heartbeats of slots not assigned
 
     //  Security (doc/security.md); 0 on an unsecured nimbus.
-    uint64_t heartbeats_refused;  //  heartbeats without their topology's key
-    uint64_t connections_refused; //  CURVE handshakes that failed
-    uint64_t disconnects;         //  control connections that ended
+    uint64_t heartbeats_refused;     //  heartbeats without their topology's key
+    uint64_t connections_refused;    //  CURVE handshakes that failed
+    uint64_t disconnects;            //  control connections that ended
+    uint64_t connections_over_limit; //  handshakes refused for the connection limits
+    uint64_t connections_open;       //  control connections open now
 
-    uint64_t http_requests; //  HTTP requests answered before this one
-    uint64_t unauthorized;  //  requests refused as not authenticated or not authorized
+    uint64_t http_requests;    //  HTTP requests answered before this one
+    uint64_t unauthorized;     //  requests refused as not authenticated or not authorized
     nimbus_history_t *history; //  the topologies' last points, or NULL
     nimbus_traces_t *traces;   //  sampled trees, or NULL (none)
 } nimbus_rest_view_t;

@@ -910,9 +910,9 @@ s_trace (nimbus_server_t *self, nimbus_request_t *request, const char *principal
     const nimbus_request_fields_t *fields = nimbus_request_fields (request);
     //  Reading a topology's trees is viewing it; changing its rate is
     //  Storm's debug action.
-    const sq_topology_record_t *record = s_permitted_topology (
-        self, request, principal,
-        fields->sample_pct >= 0 ? NIMBUS_ACTION_DEBUG : NIMBUS_ACTION_VIEW);
+    const sq_topology_record_t *record =
+        s_permitted_topology (self, request, principal,
+                              fields->sample_pct >= 0 ? NIMBUS_ACTION_DEBUG : NIMBUS_ACTION_VIEW);
     if (!record)
         return;
     if (fields->sample_pct >= 0 && s_trace_topology (self, record, fields->sample_pct) != S_DONE) {
@@ -983,6 +983,8 @@ s_view (nimbus_server_t *self, nimbus_rest_view_t *view)
         .heartbeats_refused = self->heartbeats_refused,
         .connections_refused = self->auth ? sq_curve_auth_handshakes_failed (self->auth) : 0,
         .disconnects = self->auth ? sq_curve_auth_disconnects (self->auth) : 0,
+        .connections_over_limit = self->auth ? sq_curve_auth_over_limit (self->auth) : 0,
+        .connections_open = self->auth ? sq_curve_auth_open (self->auth) : 0,
         .http_requests = self->http ? nimbus_http_requests (self->http) : 0,
         .unauthorized = nimbus_refusals_total (self->refusals),
         .history = self->history,
@@ -1570,6 +1572,10 @@ nimbus_server_new (const sq_config_t *config)
     }
     zsock_set_linger (self->router, 0);
     zsock_set_sndtimeo (self->router, 0);
+    //  Each peer's pipe holds at most this many received messages; when
+    //  full, libzmq stops reading that connection (doc/security.md).
+    int64_t hwm = sq_config_int (config, "nimbus.zmq.rcvhwm", 4);
+    zsock_set_rcvhwm (self->router, (int) (hwm > 0 && hwm < INT32_MAX ? hwm : 4));
     //  The largest legitimate frame is a submit's package; its JSON frame
     //  is small. A larger frame disconnects its sender at its header.
     zsock_set_maxmsgsize (self->router, (int) (self->max_package < INT32_MAX - S_JSON_ROOM
@@ -1586,7 +1592,11 @@ nimbus_server_new (const sq_config_t *config)
         nimbus_server_destroy (&self);
         return NULL;
     }
-    if (self->auth && sq_curve_auth_watch (self->auth, self->router)) {
+    int64_t per_peer = sq_config_int (config, "nimbus.max.connections.per.peer", 32);
+    int64_t connections = sq_config_int (config, "nimbus.max.connections", 1024);
+    if (self->auth && (sq_curve_auth_watch (self->auth, self->router) ||
+                       sq_curve_auth_limit (self->auth, per_peer > 0 ? (size_t) per_peer : 0,
+                                            connections > 0 ? (size_t) connections : 0))) {
         nimbus_server_destroy (&self);
         return NULL;
     }
@@ -1647,12 +1657,13 @@ nimbus_server_run (nimbus_server_t *self)
     int rc = zloop_start (self->loop);
     zsys_info ("nimbus stopping requests=%llu malformed=%llu stale_heartbeats=%llu "
                "unauthorized=%llu heartbeats_refused=%llu connections_refused=%llu "
-               "http_requests=%llu",
+               "connections_over_limit=%llu http_requests=%llu",
                (unsigned long long) self->requests, (unsigned long long) self->malformed,
                (unsigned long long) self->stale_heartbeats,
                (unsigned long long) nimbus_refusals_total (self->refusals),
                (unsigned long long) self->heartbeats_refused,
                (unsigned long long) (self->auth ? sq_curve_auth_handshakes_failed (self->auth) : 0),
+               (unsigned long long) (self->auth ? sq_curve_auth_over_limit (self->auth) : 0),
                (unsigned long long) (self->http ? nimbus_http_requests (self->http) : 0));
     return rc < 0 ? -1 : 0;
 }

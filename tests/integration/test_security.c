@@ -7,10 +7,14 @@
     heartbeat of a topology's worker: only that topology's key may send
     it; the refusal is counted in /metrics. The workers' own heartbeats,
     sent with the topology key, keep being taken. A stranger that knows a
-    worker's public key cannot connect to it.
+    worker's public key cannot connect to it. A principal nimbus knows
+    cannot hold more connections than nimbus.max.connections.per.peer
+    allows its address: the others get no answer, are counted, and logged
+    once; clients from other addresses keep being answered.
 */
 #include "cluster_harness.h"
 #include "http_client.h"
+#include "sq_config.h"
 #include "sq_control.h"
 #include "sq_curve.h"
 #include "sq_error.h"
@@ -29,6 +33,19 @@ static void
 s_setup (void)
 {
     s_cluster = cluster_harness_new_with (1, 2, &(cluster_harness_options_t){.secure = true});
+    ck_assert_msg (s_cluster != NULL, "the cluster did not start");
+}
+
+#define S_PER_PEER 3 //  nimbus.max.connections.per.peer of the limits' nimbus
+#define S_TRIES 6    //  connections mallory opens
+
+static void
+s_setup_limits (void)
+{
+    cluster_harness_options_t options = {
+        .secure = true,
+        .nimbus_config = "\"nimbus.max.connections.per.peer\": 3, \"nimbus.max.connections\": 64"};
+    s_cluster = cluster_harness_new_with (1, 1, &options);
     ck_assert_msg (s_cluster != NULL, "the cluster did not start");
 }
 
@@ -65,6 +82,19 @@ s_wait_metric (const char *name, long long minimum, int seconds)
         usleep (100000);
     }
     return value;
+}
+
+//  Poll /metrics until sample name is exactly value; its last value.
+static long long
+s_wait_exact (const char *name, long long value, int seconds)
+{
+    long long now = -1;
+    for (int waited = 0; waited < seconds * 10 && now != value; waited++) {
+        now = s_metric (name);
+        if (now != value)
+            usleep (100000);
+    }
+    return now;
 }
 
 static json_t *
@@ -258,6 +288,108 @@ s_run_daemon (const char *binary_name, const char *json, const char *extra, char
     return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
 }
 
+//  True when a list request on control is answered within timeout_ms.
+static bool
+s_answered (sq_control_t *control, int timeout_ms)
+{
+    json_t *list = json_pack ("{s:s}", "verb", "list");
+    json_t *reply = sq_control_request (control, list, NULL, 0, timeout_ms, NULL, NULL);
+    json_decref (list);
+    bool answered = reply != NULL;
+    json_decref (reply);
+    return answered;
+}
+
+//  Lines of nimbus's log that contain text.
+static int
+s_log_lines (const char *text)
+{
+    char path[4200];
+    snprintf (path, sizeof path, "%s/nimbus.log", cluster_harness_dir (s_cluster));
+    FILE *file = fopen (path, "r");
+    ck_assert_ptr_nonnull (file);
+    char line[4096];
+    int count = 0;
+    while (fgets (line, sizeof line, file))
+        count += strstr (line, text) != NULL;
+    fclose (file);
+    return count;
+}
+
+//  A control client keyed as mallory, connecting from 127.0.0.2.
+static sq_control_t *
+s_mallory (const sq_curve_t *curve)
+{
+    char endpoint[96];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.2:0;127.0.0.1:%d",
+              cluster_harness_nimbus_port (s_cluster));
+    sq_control_t *control = sq_control_new (endpoint);
+    ck_assert_ptr_nonnull (control);
+    ck_assert_int_eq (sq_control_set_curve (control, curve), 0);
+    return control;
+}
+
+START_TEST (test_connections_over_the_limit_get_nothing)
+{
+    //  Make mallory's keys (nimbus accepts them) and load them.
+    char *output = NULL;
+    ck_assert_msg (cluster_harness_cli_as (s_cluster, "mallory", &output,
+                                           (const char *const[]){"list", NULL}) == 0,
+                   "storm-submit list as mallory: %s", output ? output : "");
+    free (output);
+    char path[4200];
+    snprintf (path, sizeof path, "%s/client-mallory.json", cluster_harness_dir (s_cluster));
+    sq_config_t *config = sq_config_load_file (path);
+    ck_assert_ptr_nonnull (config);
+    sq_curve_t *curve = NULL;
+    ck_assert_int_eq (sq_curve_from_config (config, true, &curve), 0);
+    ck_assert_ptr_nonnull (curve);
+    sq_config_destroy (&config);
+
+    long long open_before = s_wait_metric ("squall_nimbus_connections_open", 0, 10);
+    ck_assert_int_ge (open_before, 0);
+    ck_assert_int_eq (s_metric ("squall_nimbus_connections_over_limit_total"), 0);
+
+    sq_control_t *mallory[S_TRIES];
+    for (int i = 0; i < S_TRIES; i++) {
+        mallory[i] = s_mallory (curve);
+        bool answered = s_answered (mallory[i], i < S_PER_PEER ? 5000 : 1500);
+        ck_assert_msg (answered == (i < S_PER_PEER), "connection %d of mallory: %s", i,
+                       answered ? "answered over the limit" : sq_last_error ());
+    }
+    //  Each refused connection was refused at least once (libzmq retries).
+    long long over =
+        s_wait_metric ("squall_nimbus_connections_over_limit_total", S_TRIES - S_PER_PEER, 10);
+    ck_assert_int_ge (over, S_TRIES - S_PER_PEER);
+    ck_assert_int_ge (s_metric ("squall_nimbus_connections_refused_total"), over);
+    //  One log line for the address, however many refusals.
+    ck_assert_int_eq (s_log_lines ("connections open from 127.0.0.2"), 1);
+
+    //  A client from another address is answered meanwhile.
+    sq_control_t *operator= cluster_harness_control (s_cluster);
+    ck_assert_msg (s_answered (operator, 5000), "the operator got no answer: %s", sq_last_error ());
+    sq_control_destroy (&operator);
+
+    //  Mallory closes a connection it was allowed and the ones refused:
+    //  a new connection of it is answered, and the count comes back.
+    for (int i = S_PER_PEER - 1; i < S_TRIES; i++)
+        sq_control_destroy (&mallory[i]);
+    ck_assert_int_eq (
+        s_wait_exact ("squall_nimbus_connections_open", open_before + S_PER_PEER - 1, 10),
+        open_before + S_PER_PEER - 1);
+    sq_control_t *again = s_mallory (curve);
+    ck_assert_msg (s_answered (again, 5000), "mallory's connection under the limit: %s",
+                   sq_last_error ());
+    sq_control_destroy (&again);
+    for (int i = 0; i < S_PER_PEER - 1; i++)
+        sq_control_destroy (&mallory[i]);
+    ck_assert_int_eq (s_wait_exact ("squall_nimbus_connections_open", open_before, 10),
+                      open_before);
+    ck_assert_int_eq (s_log_lines ("connections open from 127.0.0.2"), 1);
+    sq_curve_destroy (&curve);
+}
+END_TEST
+
 START_TEST (test_daemons_refuse_routable_addresses_without_keys)
 {
     char json[2048], output[8192];
@@ -289,6 +421,11 @@ main (void)
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
     tcase_add_test (tcase, test_unkeyed_and_unknown_clients_get_nothing);
     tcase_add_test (tcase, test_forged_heartbeat_is_refused_and_counted);
+    suite_add_tcase (suite, tcase);
+    tcase = tcase_create ("limits");
+    tcase_set_timeout (tcase, 120);
+    tcase_add_checked_fixture (tcase, s_setup_limits, s_teardown);
+    tcase_add_test (tcase, test_connections_over_the_limit_get_nothing);
     suite_add_tcase (suite, tcase);
     tcase = tcase_create ("defaults");
     tcase_add_test (tcase, test_daemons_refuse_routable_addresses_without_keys);
