@@ -10,7 +10,10 @@
     worker's public key cannot connect to it. A principal nimbus knows
     cannot hold more connections than nimbus.max.connections.per.peer
     allows its address: the others get no answer, are counted, and logged
-    once; clients from other addresses keep being answered.
+    once; clients from other addresses keep being answered. Unfinished
+    frames it starts on many connections (a CURVE client written by hand
+    here, since libzmq sends only whole frames) hold at most what its
+    allowed connections may: nimbus's memory stays under that bound.
 */
 #include "cluster_harness.h"
 #include "http_client.h"
@@ -20,8 +23,12 @@
 #include "sq_error.h"
 #include "test_processes.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <czmq.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <sys/socket.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +51,8 @@ s_setup_limits (void)
 {
     cluster_harness_options_t options = {
         .secure = true,
-        .nimbus_config = "\"nimbus.max.connections.per.peer\": 3, \"nimbus.max.connections\": 64"};
+        .nimbus_config = "\"nimbus.max.connections.per.peer\": 3, \"nimbus.max.connections\": 64, "
+                         "\"nimbus.package.max.bytes\": 8388608"};
     s_cluster = cluster_harness_new_with (1, 1, &options);
     ck_assert_msg (s_cluster != NULL, "the cluster did not start");
 }
@@ -390,6 +398,255 @@ START_TEST (test_connections_over_the_limit_get_nothing)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  A CURVE client written by hand (RFC 23 and 26), to start a frame and
+//  never finish it, which libzmq does not do.
+
+#define S_MAX_FRAME ((8 << 20) + (1 << 20)) //  nimbus's ZMQ_MAXMSGSIZE in the limits' cluster
+
+//  Read exactly size bytes; 0 or -1.
+static int
+s_read_all (int fd, void *buffer, size_t size)
+{
+    for (size_t got = 0; got < size;) {
+        ssize_t n = recv (fd, (char *) buffer + got, size - got, 0);
+        if (n <= 0)
+            return -1;
+        got += (size_t) n;
+    }
+    return 0;
+}
+
+//  Read one ZMTP frame of at most capacity bytes into body; its size or -1.
+static ssize_t
+s_read_frame (int fd, unsigned char *body, size_t capacity)
+{
+    unsigned char flags;
+    unsigned char size_bytes[8] = {0};
+    if (s_read_all (fd, &flags, 1) || s_read_all (fd, size_bytes, (flags & 0x02) ? 8 : 1))
+        return -1;
+    uint64_t size = 0;
+    for (int i = 0; i < ((flags & 0x02) ? 8 : 1); i++)
+        size = (size << 8) | size_bytes[i];
+    if (size > capacity || s_read_all (fd, body, (size_t) size))
+        return -1;
+    return (ssize_t) size;
+}
+
+//  Send a command frame (short or long).
+static int
+s_send_command (int fd, const unsigned char *body, size_t size)
+{
+    unsigned char header[9] = {size > 255 ? 0x06 : 0x04};
+    size_t header_size = 2;
+    if (size > 255) {
+        for (int i = 0; i < 8; i++)
+            header[1 + i] = (unsigned char) ((uint64_t) size >> (56 - 8 * i));
+        header_size = 9;
+    } else
+        header[1] = (unsigned char) size;
+    return send (fd, header, header_size, MSG_NOSIGNAL) == (ssize_t) header_size &&
+                   send (fd, body, size, MSG_NOSIGNAL) == (ssize_t) size
+               ? 0
+               : -1;
+}
+
+//  The CURVE handshake as a DEALER with key pair cert towards server's
+//  public key; 0 when nimbus answered READY, -1 when it refused.
+static int
+s_curve_handshake (int fd, zcert_t *cert, const unsigned char *server)
+{
+    unsigned char greeting[64] = {0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0};
+    memcpy (greeting + 12, "CURVE", 5);
+    if (send (fd, greeting, sizeof greeting, MSG_NOSIGNAL) != (ssize_t) sizeof greeting ||
+        s_read_all (fd, greeting, sizeof greeting))
+        return -1;
+    unsigned char transient[32], transient_secret[32];
+    crypto_box_keypair (transient, transient_secret);
+    unsigned char nonce[24];
+    unsigned char zeros[64] = {0};
+
+    //  HELLO: version, padding, transient key, short nonce, box of zeros.
+    unsigned char hello[200] = "\x05HELLO\x01\x00";
+    memcpy (hello + 80, transient, 32);
+    unsigned char short_nonce[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    memcpy (hello + 112, short_nonce, 8);
+    memcpy (nonce, "CurveZMQHELLO---", 16);
+    memcpy (nonce + 16, short_nonce, 8);
+    if (crypto_box_easy (hello + 120, zeros, 64, nonce, server, transient_secret) ||
+        s_send_command (fd, hello, sizeof hello))
+        return -1;
+
+    //  WELCOME: long nonce, box of the server's transient key and cookie.
+    unsigned char welcome[168];
+    unsigned char opened[128];
+    if (s_read_frame (fd, welcome, sizeof welcome) != 168 || memcmp (welcome, "\x07WELCOME", 8))
+        return -1;
+    memcpy (nonce, "WELCOME-", 8);
+    memcpy (nonce + 8, welcome + 8, 16);
+    if (crypto_box_open_easy (opened, welcome + 24, 144, nonce, server, transient_secret))
+        return -1;
+    const unsigned char *server_transient = opened;
+    const unsigned char *cookie = opened + 32;
+
+    //  INITIATE: cookie, short nonce, box of our key, the vouch, metadata.
+    unsigned char vouch_plain[64];
+    memcpy (vouch_plain, transient, 32);
+    memcpy (vouch_plain + 32, server, 32);
+    unsigned char plain[32 + 16 + 80 + 22];
+    memcpy (plain, zcert_public_key (cert), 32);
+    memcpy (nonce, "VOUCH---", 8);
+    randombytes_buf (nonce + 8, 16);
+    memcpy (plain + 32, nonce + 8, 16);
+    if (crypto_box_easy (plain + 48, vouch_plain, 64, nonce, server_transient,
+                         zcert_secret_key (cert)))
+        return -1;
+    memcpy (plain + 128,
+            "\x0bSocket-Type\x00\x00\x00\x06"
+            "DEALER",
+            22);
+    unsigned char initiate[9 + 96 + 8 + sizeof plain + 16];
+    memcpy (initiate, "\x08INITIATE", 9);
+    memcpy (initiate + 9, cookie, 96);
+    short_nonce[7] = 2;
+    memcpy (initiate + 105, short_nonce, 8);
+    memcpy (nonce, "CurveZMQINITIATE", 16);
+    memcpy (nonce + 16, short_nonce, 8);
+    if (crypto_box_easy (initiate + 113, plain, sizeof plain, nonce, server_transient,
+                         transient_secret) ||
+        s_send_command (fd, initiate, sizeof initiate))
+        return -1;
+    unsigned char ready[256];
+    ssize_t size = s_read_frame (fd, ready, sizeof ready);
+    return size > 6 && memcmp (ready, "\x05READY", 6) == 0 ? 0 : -1;
+}
+
+//  Connect from 127.0.0.2 as cert, and when nimbus lets the handshake
+//  through, start a message frame that declares declared bytes and send
+//  send_size of them. The descriptor (the caller closes it), or -1 when
+//  the connection failed; *sent_p: the frame's bytes sent.
+static int
+s_unfinished_frame (zcert_t *cert, const unsigned char *server, uint64_t declared, size_t send_size,
+                    size_t *sent_p)
+{
+    *sent_p = 0;
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in source = {.sin_family = AF_INET};
+    source.sin_addr.s_addr = htonl (0x7f000002);
+    struct sockaddr_in where = {.sin_family = AF_INET,
+                                .sin_port =
+                                    htons ((uint16_t) cluster_harness_nimbus_port (s_cluster))};
+    where.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    struct timeval timeout = {.tv_sec = 5};
+    if (fd < 0 || bind (fd, (struct sockaddr *) &source, sizeof source) ||
+        setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) ||
+        setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) ||
+        connect (fd, (struct sockaddr *) &where, sizeof where)) {
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    if (s_curve_handshake (fd, cert, server))
+        return fd;
+    unsigned char header[9] = {0x02};
+    for (int i = 0; i < 8; i++)
+        header[1 + i] = (unsigned char) (declared >> (56 - 8 * i));
+    if (send (fd, header, sizeof header, MSG_NOSIGNAL) != (ssize_t) sizeof header)
+        return fd;
+    static char chunk[1 << 16];
+    memset (chunk, 'x', sizeof chunk);
+    while (*sent_p < send_size) {
+        size_t want = send_size - *sent_p < sizeof chunk ? send_size - *sent_p : sizeof chunk;
+        ssize_t sent = send (fd, chunk, want, MSG_NOSIGNAL);
+        if (sent <= 0)
+            break;
+        *sent_p += (size_t) sent;
+    }
+    return fd;
+}
+
+#define S_FRAME_TRIES 10 //  unfinished frames mallory starts
+
+//  Mallory's key pair and nimbus's public key, from the config
+//  cluster_harness_cli_as wrote for mallory.
+static zcert_t *
+s_mallory_cert (zcert_t **server_p)
+{
+    char path[4200];
+    snprintf (path, sizeof path, "%s/client-mallory.json", cluster_harness_dir (s_cluster));
+    sq_config_t *config = sq_config_load_file (path);
+    ck_assert_ptr_nonnull (config);
+    zcert_t *cert =
+        sq_curve_load_cert (sq_config_string (config, "squall.curve.secret.key.file", ""), true);
+    *server_p = sq_curve_load_cert (
+        sq_config_string (config, "squall.curve.server.public.key.file", ""), false);
+    sq_config_destroy (&config);
+    ck_assert_ptr_nonnull (cert);
+    ck_assert_ptr_nonnull (*server_p);
+    return cert;
+}
+
+//  Unfinished frames on more connections than mallory may have: nimbus
+//  holds at most what the allowed ones sent, and keeps serving.
+START_TEST (test_unfinished_frames_are_bounded_per_peer)
+{
+    ck_assert_int_eq (sodium_init () >= 0, 1);
+    char *output = NULL;
+    ck_assert_msg (cluster_harness_cli_as (s_cluster, "mallory", &output,
+                                           (const char *const[]){"list", NULL}) == 0,
+                   "storm-submit list as mallory: %s", output ? output : "");
+    free (output);
+    zcert_t *server = NULL;
+    zcert_t *cert = s_mallory_cert (&server);
+    int nimbus = (int) cluster_harness_nimbus_pid (s_cluster);
+    long before = test_processes_rss_kb (nimbus);
+    ck_assert_int_gt (before, 0);
+
+    //  Each allowed connection may hold one frame of at most S_MAX_FRAME
+    //  being received, nothing of it before it is whole; every frame
+    //  sent here stays unfinished. Bound: S_PER_PEER such frames.
+    const size_t send_size = 8 << 20;
+    const long bound_kb = (long) S_PER_PEER * (S_MAX_FRAME / 1024) + 8 * 1024; //  + 8 MiB slack
+    int fds[S_FRAME_TRIES];
+    int started = 0;
+    size_t total = 0;
+    for (int i = 0; i < S_FRAME_TRIES; i++) {
+        size_t sent = 0;
+        fds[i] = s_unfinished_frame (cert, zcert_public_key (server), S_MAX_FRAME - 4096, send_size,
+                                     &sent);
+        ck_assert_int_ge (fds[i], 0);
+        started += sent == send_size;
+        total += sent;
+    }
+    ck_assert_int_eq (started, S_PER_PEER);
+    ck_assert_uint_eq (total, S_PER_PEER * send_size);
+    //  The attempt was larger than the bound: the limit is what held.
+    ck_assert_int_gt ((long) (S_FRAME_TRIES * (send_size / 1024)), bound_kb);
+    //  Wait until nimbus has read what was sent (its memory grows by it).
+    long grown = 0;
+    for (int waited = 0; waited < 100; waited++) {
+        grown = test_processes_rss_kb (nimbus) - before;
+        if (grown >= (long) (S_PER_PEER * send_size / 1024) * 9 / 10)
+            break;
+        usleep (100000);
+    }
+    ck_assert_msg (grown >= (long) (S_PER_PEER * send_size / 1024) * 9 / 10,
+                   "nimbus's RSS grew by %ld KiB only: did it read the frames?", grown);
+    ck_assert_msg (grown <= bound_kb, "nimbus's RSS grew by %ld KiB, over the bound of %ld KiB",
+                   grown, bound_kb);
+    printf ("unfinished frames: %d connections tried, %d let in, %zu bytes sent; nimbus's RSS "
+            "grew by %ld KiB (bound %ld KiB)\n",
+            S_FRAME_TRIES, started, total, grown, bound_kb);
+    for (int i = 0; i < S_FRAME_TRIES; i++)
+        close (fds[i]);
+    sq_control_t *operator= cluster_harness_control (s_cluster);
+    ck_assert_msg (s_answered (operator, 5000), "the operator got no answer: %s", sq_last_error ());
+    sq_control_destroy (&operator);
+    zcert_destroy (&cert);
+    zcert_destroy (&server);
+}
+END_TEST
+
 START_TEST (test_daemons_refuse_routable_addresses_without_keys)
 {
     char json[2048], output[8192];
@@ -426,6 +683,7 @@ main (void)
     tcase_set_timeout (tcase, 120);
     tcase_add_checked_fixture (tcase, s_setup_limits, s_teardown);
     tcase_add_test (tcase, test_connections_over_the_limit_get_nothing);
+    tcase_add_test (tcase, test_unfinished_frames_are_bounded_per_peer);
     suite_add_tcase (suite, tcase);
     tcase = tcase_create ("defaults");
     tcase_add_test (tcase, test_daemons_refuse_routable_addresses_without_keys);
