@@ -22,8 +22,8 @@ test_processes_free_port (void)
     address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     socklen_t length = sizeof address;
     int port = -1;
-    if (fd >= 0 && bind (fd, (struct sockaddr *) &address, sizeof address) == 0
-        && getsockname (fd, (struct sockaddr *) &address, &length) == 0)
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &address, sizeof address) == 0 &&
+        getsockname (fd, (struct sockaddr *) &address, &length) == 0)
         port = ntohs (address.sin_port);
     if (fd >= 0)
         close (fd);
@@ -153,24 +153,32 @@ test_processes_zmtp_frame (int port, const char *socket_type, uint64_t declared,
     ready[20] = ready[21] = ready[22] = 0;
     ready[23] = (unsigned char) type_size;
     memcpy (ready + 24, socket_type, type_size);
+    if (send (fd, greeting, sizeof greeting, MSG_NOSIGNAL) == (ssize_t) sizeof greeting &&
+        send (fd, ready, 2 + body, MSG_NOSIGNAL) == (ssize_t) (2 + body))
+        test_processes_start_frame (fd, declared, max_send, sent_p);
+    return fd;
+}
+
+int
+test_processes_start_frame (int fd, uint64_t declared, size_t max_send, size_t *sent_p)
+{
+    *sent_p = 0;
     //  A long message frame's header: flags, then the size in 8 bytes.
     unsigned char header[9] = {0x02};
     for (int i = 0; i < 8; i++)
         header[1 + i] = (unsigned char) (declared >> (56 - 8 * i));
-    if (send (fd, greeting, sizeof greeting, MSG_NOSIGNAL) != (ssize_t) sizeof greeting ||
-        send (fd, ready, 2 + body, MSG_NOSIGNAL) != (ssize_t) (2 + body) ||
-        send (fd, header, sizeof header, MSG_NOSIGNAL) != (ssize_t) sizeof header)
-        return fd;
+    if (send (fd, header, sizeof header, MSG_NOSIGNAL) != (ssize_t) sizeof header)
+        return -1;
     static char chunk[1 << 20];
     memset (chunk, 'x', sizeof chunk);
     while (*sent_p < max_send) {
         size_t want = max_send - *sent_p < sizeof chunk ? max_send - *sent_p : sizeof chunk;
         ssize_t sent = send (fd, chunk, want, MSG_NOSIGNAL);
         if (sent <= 0)
-            break;
+            return -1;
         *sent_p += (size_t) sent;
     }
-    return fd;
+    return 0;
 }
 
 bool

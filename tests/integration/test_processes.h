@@ -30,6 +30,11 @@ void test_processes_kill_mentioning (const char *text, const char *spare);
 //  *sent_p, or -1 when it cannot connect.
 int test_processes_zmtp_frame (int port, const char *socket_type, uint64_t declared,
                                size_t max_send, size_t *sent_p);
+//  On a connection whose handshake is done (fd), declare one message
+//  frame of `declared` bytes and send up to max_send bytes of it, as
+//  test_processes_zmtp_frame does. 0, or -1 when a send failed first;
+//  the bytes of the message sent in *sent_p.
+int test_processes_start_frame (int fd, uint64_t declared, size_t max_send, size_t *sent_p);
 //  True when the server closes the connection fd within timeout_ms
 //  (whatever it sent before is read and ignored).
 bool test_processes_closed_by_peer (int fd, int timeout_ms);
