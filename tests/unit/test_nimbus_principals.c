@@ -112,7 +112,6 @@ END_TEST
 int
 main (void)
 {
-    zsys_init ();
     Suite *suite = suite_create ("nimbus_principals");
     TCase *tc = tcase_create ("core");
     tcase_add_checked_fixture (tc, s_setup, s_teardown);

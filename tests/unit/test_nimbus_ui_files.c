@@ -472,7 +472,6 @@ main (void)
     if (seed)
         s_seed = strtoull (seed, NULL, 0);
     printf ("test_nimbus_ui_files: SQ_TEST_SEED=0x%016" PRIx64 "\n", s_seed);
-    zsys_init ();
     Suite *suite = suite_create ("nimbus_ui_files");
     TCase *tcase = tcase_create ("files");
     tcase_add_test (tcase, test_served);
