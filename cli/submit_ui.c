@@ -220,10 +220,9 @@ s_handle (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void
         return;
     }
     nimbus_rest_route_t route;
-    int status =
-        nimbus_rest_route (nimbus_http_request_method (request), path,
-                           nimbus_http_request_query (request, "window"),
-                           nimbus_http_request_query (request, "sys"), &route);
+    int status = nimbus_rest_route (nimbus_http_request_method (request), path,
+                                    nimbus_http_request_query (request, "window"),
+                                    nimbus_http_request_query (request, "sys"), &route);
     json_t *answer = NULL;
     if (status == 200 && !s_refresh (self)) {
         status = 503;
@@ -251,8 +250,7 @@ s_handle (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void
                             s_topology_summary (self, zclock_time () / 1000),
                             "schedulerDisplayResource", 0);
     else if ((route.handler == NIMBUS_REST_TOPOLOGY || route.handler == NIMBUS_REST_COMPONENT ||
-              route.handler == NIMBUS_REST_HISTORY ||
-              route.handler == NIMBUS_REST_TRACES) &&
+              route.handler == NIMBUS_REST_HISTORY || route.handler == NIMBUS_REST_TRACES) &&
              strcmp (route.topology_id, self->name) != 0) {
         status = 404;
         answer = nimbus_rest_error (404, "no topology with that id");

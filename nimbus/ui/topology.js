@@ -59,7 +59,7 @@
         document.getElementById("workers-total").textContent = sq.count(t.workersTotal);
         document.getElementById("executors-total").textContent = sq.count(t.executorsTotal);
         document.getElementById("tasks-total").textContent = sq.count(t.tasksTotal);
-        document.getElementById("msg-timeout").textContent = t.msgTimeout + " s";
+        document.getElementById("msg-timeout").textContent = t.msgTimeout === undefined ? "–" : t.msgTimeout + " s";
         document.getElementById("topology-id").textContent = t.id;
         document.querySelectorAll(".window-hint").forEach(function (node) {
             node.textContent = "window: " + t.windowHint;

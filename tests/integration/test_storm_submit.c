@@ -433,8 +433,8 @@ START_TEST (test_ui_port)
     ck_assert_int_eq (http_client_request (port, "GET", "/", NULL, REQUEST_MS, &reply), 200);
     ck_assert_msg (strstr (reply, "id=\"topologies\""), "/: %.200s", reply);
     free (reply);
-    ck_assert_int_eq (
-        http_client_request (port, "GET", "/topology.html", NULL, REQUEST_MS, &reply), 200);
+    ck_assert_int_eq (http_client_request (port, "GET", "/topology.html", NULL, REQUEST_MS, &reply),
+                      200);
     ck_assert_msg (strstr (reply, "id=\"topology-graph\""), "/topology.html: %.200s", reply);
     free (reply);
     ck_assert_int_eq (

@@ -459,35 +459,47 @@ def switch_tracing(driver, cluster, topology_id, pct):
          lambda: traces(cluster, topology_id)["samplePct"] == pct, deadline=20)
 
 
-def open_tree(driver, cluster, topology_id, status):
+def open_tree(driver, cluster, topology_id, status, against_rest=True):
     """Open the timeline of a sampled tree of that status listed in
     #traces; once the timeline has one row per hop of the REST answer's
-    tree, each with a bar, returns that tree (REST's)."""
+    tree, each with a bar, returns that tree (REST's). A tree that left
+    REST's kept trees meanwhile (nimbus keeps the newest) makes it choose
+    another. Without against_rest: once the timeline has rows."""
     item = f'#traces [data-root-id][data-status="{status}"]'
-    root = poll(f"a {status} tree listed in #traces",
-                lambda: attributes(driver, item, "data-root-id"), deadline=45)[0][0]
-    click(driver, f'#traces [data-root-id="{root}"]', f"click tree {root}")
     seen = {}
 
-    def matches():
-        tree = next((t for t in traces(cluster, topology_id)["traces"] if t["rootId"] == root), None)
+    def matches(root):
         shown = driver.execute_script(
             "var box = document.querySelector('#timeline');"
             "if (!box || box.getAttribute('data-root-id') !== arguments[0]) return null;"
             "return Array.from(box.querySelectorAll('g.hop')).map(function (g) {"
             "  return [g.getAttribute('data-component'), g.getAttribute('data-task'),"
             "          g.querySelectorAll('rect').length]; });", root)
+        if not against_rest:
+            return {"rootId": root} if shown else None
+        tree = next((t for t in traces(cluster, topology_id)["traces"] if t["rootId"] == root), None)
         seen.update(tree=tree, shown=shown)
-        if tree is None or shown is None:
+        if tree is None:
+            return "gone"
+        if shown is None:
             return None
         hops = sorted((h["component"], str(h["task"])) for h in tree["hops"])
         rows = sorted((component, task) for component, task, _ in shown)
         return tree if hops and hops == rows and all(bars >= 1 for _, _, bars in shown) else None
-    try:
-        return poll(f"the timeline of tree {root}: one row with a bar per REST hop", matches,
-                    deadline=20)
-    except Failure as failure:
-        raise Failure(f"{failure}; REST {seen.get('tree')}, page {seen.get('shown')}")
+
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        root = poll(f"a {status} tree listed in #traces",
+                    lambda: attributes(driver, item, "data-root-id"), deadline=45)[0][0]
+        click(driver, f'#traces [data-root-id="{root}"]', f"click tree {root}")
+        try:
+            tree = poll(f"the timeline of tree {root}: one row with a bar per REST hop",
+                        lambda: matches(root), deadline=20)
+        except Failure as failure:
+            raise Failure(f"{failure}; REST {seen.get('tree')}, page {seen.get('shown')}")
+        if tree != "gone":
+            return tree
+    raise Failure(f"every {status} tree chosen left REST's kept trees before its timeline was read")
 
 
 def check_tracing(driver, cluster, topology_id):
@@ -705,7 +717,7 @@ def main(argv):
         if mode == "--screenshots":
             # Tracing on, a tree's timeline open.
             switch_tracing(driver, cluster, topology_id, 1)
-            open_tree(driver, cluster, topology_id, "acked")
+            open_tree(driver, cluster, topology_id, "acked", against_rest=False)
             driver.execute_script("window.scrollTo(0, 0)")
             screenshot(driver, os.path.join(out, "ui-topology.png"))
             return 0
