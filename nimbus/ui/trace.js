@@ -7,7 +7,9 @@
     opens its timeline), the timeline #timeline of the chosen tree (one
     row per hop: light from emit to enqueue, mid from enqueue to execute,
     dark from execute to done; a hop not done runs to the end of the tree
-    in red when the tree failed or timed out, amber while pending; the
+    in red when the tree failed or timed out, amber while pending,
+    outlined when the tree was acked (the hop ran, nimbus has not heard
+    its times yet); the
     places it stopped are marked and listed; hops nimbus did not keep,
     hopsDropped, are counted), and table#edge-latency
     (hop latency p50/p99 per edge). sqTrace.edgeStats() gives the same
@@ -107,13 +109,16 @@ var sqTrace = (function () {
         var stopped = {};
         (t.stoppedAt || []).forEach(function (s) { stopped[s.component + "|" + s.task] = s.reason; });
         var failedTree = t.status === "failed" || t.status === "timedOut";
+        //  In an acked tree every hop ran: one not done is one nimbus has
+        //  not heard of yet (another worker's heartbeat), not one pending.
+        var ackedTree = t.status === "acked";
         var parts = [sq.svg("text", { class: "row-label", x: 0, y: 12, "font-weight": "600" },
             "tree " + t.rootId + " from " + spoutName(t) + ": " + t.status + (known(t.completeMs) ? " in " + sq.ms(t.completeMs) + " ms" : "")),
             sq.svg("text", { class: "row-label", x: W - 10, y: 12, "text-anchor": "end" }, sq.ms(end) + " ms")];
         hops.forEach(function (h, i) {
             var y = TOP + i * ROW;
             var row = sq.svg("g", { class: "hop", "data-component": h.component, "data-task": h.task, "data-outcome": h.outcome });
-            var where = known(h.worker) ? h.worker : "not executed yet";
+            var where = known(h.worker) ? h.worker : ackedTree ? "not reported yet" : "not executed yet";
             var at = function (v) { return known(v) ? sq.ms(v) : "–"; };
             var tip = h.component + "[" + h.task + "] on " + where + (h.fromComponent ? " from " + h.fromComponent + "[" + h.fromTask + "]" : "") + ", stream " + h.stream +
                 "\nemit " + at(h.emitMs) + ", enqueue " + at(h.enqueueMs) + ", execute " + at(h.executeMs) + ", done " + at(h.doneMs) + " ms; " + h.outcome;
@@ -130,7 +135,7 @@ var sqTrace = (function () {
                 bar(h.outcome === "failed" ? "bar-execute failed" : "bar-execute", h.executeMs, h.doneMs);
             } else {
                 //  Not done: open from the last thing known of it.
-                bar(failedTree ? "bar-open failed" : "bar-open", first(h.executeMs, h.enqueueMs, h.emitMs), end);
+                bar(failedTree ? "bar-open failed" : ackedTree ? "bar-unreported" : "bar-open", first(h.executeMs, h.enqueueMs, h.emitMs), end);
             }
             var reason = stopped[h.component + "|" + h.task];
             if (reason !== undefined) {
@@ -144,7 +149,7 @@ var sqTrace = (function () {
             return el("div", { class: "outcome-failed", "data-stopped": s.component + "[" + s.task + "]" }, "stopped at " + s.component + "[" + s.task + "]: " + s.reason);
         });
         if (t.hopsDropped > 0) notes.push(el("div", { class: "hint", "data-hops-dropped": t.hopsDropped }, t.hopsDropped + " more hops of this tree were not kept (nimbus keeps a bounded number per tree)"));
-        box.replaceChildren.apply(box, [svg].concat(notes, [el("div", { class: "legend" }, "emit→enqueue (light), queued (mid), executing→done (dark); open bars: not done (red: the tree failed or timed out)")]));
+        box.replaceChildren.apply(box, [svg].concat(notes, [el("div", { class: "legend" }, "emit→enqueue (light), queued (mid), executing→done (dark); open bars: not done (red: the tree failed or timed out; outlined: the tree was acked, the hop's times not reported yet)")]));
     }
 
     function showEdges(list) {

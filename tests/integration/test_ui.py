@@ -459,12 +459,12 @@ def switch_tracing(driver, cluster, topology_id, pct):
          lambda: traces(cluster, topology_id)["samplePct"] == pct, deadline=20)
 
 
-def open_tree(driver, cluster, topology_id, status, against_rest=True):
+def open_tree(driver, cluster, topology_id, status):
     """Open the timeline of a sampled tree of that status listed in
     #traces; once the timeline has one row per hop of the REST answer's
     tree, each with a bar, returns that tree (REST's). A tree that left
     REST's kept trees meanwhile (nimbus keeps the newest) makes it choose
-    another. Without against_rest: once the timeline has rows."""
+    another."""
     item = f'#traces [data-root-id][data-status="{status}"]'
     seen = {}
 
@@ -475,8 +475,6 @@ def open_tree(driver, cluster, topology_id, status, against_rest=True):
             "return Array.from(box.querySelectorAll('g.hop')).map(function (g) {"
             "  return [g.getAttribute('data-component'), g.getAttribute('data-task'),"
             "          g.querySelectorAll('rect').length]; });", root)
-        if not against_rest:
-            return {"rootId": root} if shown else None
         tree = next((t for t in traces(cluster, topology_id)["traces"] if t["rootId"] == root), None)
         seen.update(tree=tree, shown=shown)
         if tree is None:
@@ -500,6 +498,25 @@ def open_tree(driver, cluster, topology_id, status, against_rest=True):
         if tree != "gone":
             return tree
     raise Failure(f"every {status} tree chosen left REST's kept trees before its timeline was read")
+
+
+def open_complete_tree(driver, cluster, topology_id):
+    """Open the timeline of an acked tree every hop of which nimbus heard
+    done, the shortest of those listed (for the README's picture)."""
+    def listed_complete():
+        listed = {r for r, in attributes(driver, '#traces [data-root-id][data-status="acked"]',
+                                          "data-root-id")}
+        complete = [tree for tree in traces(cluster, topology_id)["traces"]
+                    if tree["rootId"] in listed and tree["status"] == "acked" and
+                    len(tree["hops"]) >= 4 and
+                    all(h["doneMs"] is not None and h["worker"] for h in tree["hops"])]
+        # The shortest, so that its whole timeline fits the picture.
+        return min(complete, key=lambda tree: len(tree["hops"]))["rootId"] if complete else None
+    root = poll("an acked tree with every hop done listed in #traces", listed_complete,
+                deadline=45, interval=1)
+    click(driver, f'#traces [data-root-id="{root}"]', f"click tree {root}")
+    poll(f"the timeline of tree {root}", lambda: attributes(
+        driver, f'#timeline[data-root-id="{root}"] g.hop', "data-component"), deadline=20)
 
 
 def check_tracing(driver, cluster, topology_id):
@@ -683,10 +700,12 @@ def main(argv):
         cluster.start()
         if mode == "--screenshots":
             # The word count, its trees in flight bounded (the latency a
-            # reader sees is then not that of full queues).
+            # reader sees is then not that of full queues) and few enough
+            # that nimbus still keeps a tree sampled at 1% when the other
+            # worker's heartbeat brings its hops (it keeps the newest 100).
             name = "wordcount"
             cluster.submit(os.path.join("topologies", ".libs", "wordcount.so"), name,
-                           "topology.workers=2", "topology.max.spout.pending=200")
+                           "topology.workers=2", "topology.max.spout.pending=10")
         else:
             # The probe at a gentle rate, some trees failed (the machine is shared).
             name = "probe"
@@ -717,7 +736,7 @@ def main(argv):
         if mode == "--screenshots":
             # Tracing on, a tree's timeline open.
             switch_tracing(driver, cluster, topology_id, 1)
-            open_tree(driver, cluster, topology_id, "acked", against_rest=False)
+            open_complete_tree(driver, cluster, topology_id)
             driver.execute_script("window.scrollTo(0, 0)")
             screenshot(driver, os.path.join(out, "ui-topology.png"))
             return 0
