@@ -208,11 +208,12 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
 }
 
 //  Wait until the duration is over (duration <= 0: until a signal),
-//  serving the REST API on ui_port meanwhile when it is 0 or more.
-//  Returns 0, or -1 when the port cannot be served.
+//  serving the REST API and the web UI (from ui_dir) on ui_port
+//  meanwhile when it is 0 or more. Returns 0, or -1 when the port cannot
+//  be served.
 static int
 s_wait (sq_local_cluster_t *cluster, const char *name, double duration, int ui_port,
-        sq_trace_store_t *traces)
+        const char *ui_dir, sq_trace_store_t *traces)
 {
     int64_t end = duration > 0 ? zclock_mono () + (int64_t) (duration * 1000) : 0;
     if (ui_port < 0) {
@@ -221,14 +222,16 @@ s_wait (sq_local_cluster_t *cluster, const char *name, double duration, int ui_p
         return 0;
     }
     zloop_t *loop = zloop_new ();
-    submit_ui_t *ui = loop ? submit_ui_new (loop, ui_port, cluster, name) : NULL;
+    submit_ui_t *ui = loop ? submit_ui_new (loop, ui_port, cluster, name, ui_dir) : NULL;
     if (!ui) {
         fprintf (stderr, "storm-submit: --ui-port %d: %s\n", ui_port, sq_last_error ());
         zloop_destroy (&loop);
         return -1;
     }
     submit_ui_set_traces (ui, traces);
-    printf ("storm-submit: REST API on http://127.0.0.1:%d/api/v1/\n", submit_ui_port (ui));
+    printf ("storm-submit: REST API on http://127.0.0.1:%d/api/v1/, web UI on "
+            "http://127.0.0.1:%d/\n",
+            submit_ui_port (ui), submit_ui_port (ui));
     fflush (stdout);
     zloop_timer (loop, 50, 0, s_on_tick, &end);
     zloop_start (loop);
@@ -258,7 +261,10 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
         fprintf (stderr, "storm-submit: topology '%s' not started: %s\n", name, sq_last_error ());
     else {
         int64_t start = zclock_mono ();
-        rc = s_wait (cluster, name, duration, ui_port, traces) ? 1 : 0;
+        rc = s_wait (cluster, name, duration, ui_port, sq_config_string (config, "ui.dir", ""),
+                     traces)
+                 ? 1
+                 : 0;
         double ran = (double) (zclock_mono () - start) / 1000.0;
         sq_local_cluster_deactivate (cluster, name);
         if (rc == 0) {

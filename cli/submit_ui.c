@@ -1,9 +1,10 @@
-/*  submit_ui - Storm's UI REST API for one local run (--ui-port) */
+/*  submit_ui - Storm's UI REST API and web UI for one local run (--ui-port) */
 #include "submit_ui.h"
 #include "nimbus_history.h"
 #include "nimbus_http.h"
 #include "nimbus_metrics.h"
 #include "nimbus_rest.h"
+#include "nimbus_ui_files.h"
 #include "sq_config.h"
 #include "sq_error.h"
 #include "sq_local_cluster.h"
@@ -24,6 +25,7 @@ struct _submit_ui_t {
     zloop_t *loop;               //  the run's loop (borrowed)
     int timer;                   //  the history's sampling timer, or -1
     sq_trace_store_t *traces;    //  the run's sampled trees (borrowed), or NULL
+    nimbus_ui_files_t *ui_files; //  the web UI's files (ui.dir), or NULL when not served
 };
 
 //  Fold the run's latest metrics; false when they cannot be read.
@@ -210,11 +212,17 @@ static void
 s_handle (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void *arg)
 {
     submit_ui_t *self = (submit_ui_t *) arg;
+    const char *path = nimbus_http_request_path (request);
+    if (self->ui_files && nimbus_ui_files_claims (self->ui_files, path)) {
+        nimbus_ui_files_answer (self->ui_files, nimbus_http_request_method (request), path,
+                                nimbus_http_request_query (request, "v"),
+                                nimbus_http_request_header (request, "If-None-Match"), reply);
+        return;
+    }
     nimbus_rest_route_t route;
-    int status =
-        nimbus_rest_route (nimbus_http_request_method (request), nimbus_http_request_path (request),
-                           nimbus_http_request_query (request, "window"),
-                           nimbus_http_request_query (request, "sys"), &route);
+    int status = nimbus_rest_route (nimbus_http_request_method (request), path,
+                                    nimbus_http_request_query (request, "window"),
+                                    nimbus_http_request_query (request, "sys"), &route);
     json_t *answer = NULL;
     if (status == 200 && !s_refresh (self)) {
         status = 503;
@@ -242,8 +250,7 @@ s_handle (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void
                             s_topology_summary (self, zclock_time () / 1000),
                             "schedulerDisplayResource", 0);
     else if ((route.handler == NIMBUS_REST_TOPOLOGY || route.handler == NIMBUS_REST_COMPONENT ||
-              route.handler == NIMBUS_REST_HISTORY ||
-              route.handler == NIMBUS_REST_TRACES) &&
+              route.handler == NIMBUS_REST_HISTORY || route.handler == NIMBUS_REST_TRACES) &&
              strcmp (route.topology_id, self->name) != 0) {
         status = 404;
         answer = nimbus_rest_error (404, "no topology with that id");
@@ -269,7 +276,8 @@ s_handle (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void
 }
 
 submit_ui_t *
-submit_ui_new (zloop_t *loop, int port, sq_local_cluster_t *cluster, const char *name)
+submit_ui_new (zloop_t *loop, int port, sq_local_cluster_t *cluster, const char *name,
+               const char *ui_dir)
 {
     assert (loop && cluster && name);
     submit_ui_t *self = (submit_ui_t *) calloc (1, sizeof (submit_ui_t));
@@ -298,7 +306,12 @@ submit_ui_new (zloop_t *loop, int port, sq_local_cluster_t *cluster, const char 
         if (!self->metrics || !self->history || self->http)
             sq_error_set ("out of memory");
         submit_ui_destroy (&self);
+        return NULL;
     }
+    //  The pages, as nimbus serves them; without them, the REST API alone.
+    self->ui_files = nimbus_ui_files_new (ui_dir && *ui_dir ? ui_dir : NIMBUS_UI_DIR);
+    if (!self->ui_files)
+        zsys_warning ("--ui-port serves no web UI: %s", sq_last_error ());
     return self;
 }
 
@@ -313,6 +326,7 @@ submit_ui_destroy (submit_ui_t **self_p)
         nimbus_http_destroy (&self->http);
         nimbus_metrics_destroy (&self->metrics);
         nimbus_history_destroy (&self->history);
+        nimbus_ui_files_destroy (&self->ui_files);
         free (self);
         *self_p = NULL;
     }

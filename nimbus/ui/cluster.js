@@ -1,6 +1,8 @@
 /*  cluster.js - the cluster page: nimbus, supervisors with their slots,
     topologies; refreshed every 5 s from /api/v1/cluster/summary,
-    /nimbus/summary, /supervisor/summary and /topology/summary. */
+    /nimbus/summary, /supervisor/summary and /topology/summary. A local
+    run (storm-submit --local --ui-port) has no nimbus and no
+    supervisors: those two answer 404, and the page says so. */
 "use strict";
 
 (function () {
@@ -11,22 +13,23 @@
     }
 
     function showNimbus(cluster, nimbus) {
-        var n = (nimbus.nimbuses || [])[0] || {};
-        document.getElementById("nimbus").replaceChildren(
-            fact("nimbus", (n.host || "?") + ":" + (n.port || "?")),
-            fact("status", n.status || "?"),
-            fact("version", cluster.stormVersion || n.version || "?"),
-            fact("uptime", cluster.nimbusUptime || n.nimbusUpTime || "?"),
+        var n = nimbus ? (nimbus.nimbuses || [])[0] || {} : null;
+        var node = document.getElementById("nimbus");
+        node.replaceChildren.apply(node, [
+            n ? fact("nimbus", (n.host || "?") + ":" + (n.port || "?")) : fact("nimbus", "none: a local run (storm-submit --local)"),
+            n ? fact("status", n.status || "?") : null,
+            fact("version", cluster.stormVersion || (n && n.version) || "?"),
+            n ? fact("uptime", cluster.nimbusUptime || n.nimbusUpTime || "?") : null,
             fact("supervisors", sq.count(cluster.supervisors)),
             fact("slots used", sq.count(cluster.slotsUsed) + " / " + sq.count(cluster.slotsTotal)),
             fact("topologies", sq.count(cluster.topologies)),
             fact("executors", sq.count(cluster.executorsTotal)),
-            fact("tasks", sq.count(cluster.tasksTotal))
-        );
+            fact("tasks", sq.count(cluster.tasksTotal)),
+        ].filter(Boolean));
     }
 
     function showSupervisors(answer) {
-        sq.fill("supervisors", (answer.supervisors || []).map(function (s) {
+        sq.fill("supervisors", (answer ? answer.supervisors || [] : []).map(function (s) {
             var used = sq.num(s.slotsUsed), total = sq.num(s.slotsTotal);
             var bar = el("span", { class: "meter", title: used + " of " + total + " slots used" }, el("span"));
             bar.firstChild.style.width = (total > 0 ? Math.round((100 * Math.min(used, total)) / total) : 0) + "%";
@@ -37,7 +40,7 @@
                 el("td", { "data-field": "slots", "data-used": used, "data-total": total }, [bar, used + " / " + total]),
                 el("td", {}, s.version || ""),
             ]);
-        }), "no supervisor has registered");
+        }), answer ? "no supervisor has registered" : "none: a local run has no supervisors");
     }
 
     function showTopologies(answer) {
@@ -61,14 +64,15 @@
             sq.get("/api/v1/supervisor/summary"),
             sq.get("/api/v1/topology/summary"),
         ]).then(function (answers) {
-            var bad = answers.filter(function (a) { return a.status !== 200 || !a.data; });
+            //  Nimbus and the supervisors may be absent (404: a local run).
+            var bad = answers.filter(function (a, i) { return (a.status !== 200 || !a.data) && !((i === 1 || i === 2) && a.status === 404); });
             if (bad.length) {
                 sq.banner("nimbus answered " + bad[0].status + (bad[0].data && bad[0].data.errorMessage ? ": " + bad[0].data.errorMessage : ""));
                 return;
             }
             sq.banner("");
-            showNimbus(answers[0].data, answers[1].data);
-            showSupervisors(answers[2].data);
+            showNimbus(answers[0].data, answers[1].status === 200 ? answers[1].data : null);
+            showSupervisors(answers[2].status === 200 ? answers[2].data : null);
             showTopologies(answers[3].data);
             sq.refreshed();
         });

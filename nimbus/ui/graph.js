@@ -100,13 +100,15 @@ var sqGraph = (function () {
         return columns;
     }
 
+    //  Grouping and rate, either left out when not known (a local run
+    //  has no groupings to tell).
     function label(edge) {
-        var rate = edge.rate === null || edge.rate === undefined ? "" : " · " + sq.short(edge.rate) + "/s";
-        return (edge.grouping || "?") + rate;
+        var rate = edge.rate === null || edge.rate === undefined ? "" : sq.short(edge.rate) + "/s";
+        return [edge.grouping, rate].filter(Boolean).join(" · ") || "?";
     }
 
     function tooltip(edge) {
-        var lines = [edge.from + " → " + edge.to, "stream " + edge.stream + ", " + (edge.grouping || "?") + " grouping"];
+        var lines = [edge.from + " → " + edge.to, "stream " + edge.stream + (edge.grouping ? ", " + edge.grouping + " grouping" : "")];
         if (edge.rate !== null && edge.rate !== undefined) lines.push(sq.short(edge.rate) + " tuples/s" + (edge.rateHint ? " (" + edge.rateHint + ")" : ""));
         if (edge.hop) lines.push("hop latency p50 " + sq.ms(edge.hop.p50Ms) + " ms, p99 " + sq.ms(edge.hop.p99Ms) + " ms (" + edge.hop.count + " traced)");
         return lines.join("\n");

@@ -1,11 +1,13 @@
 /*  plot.js - small line plots over a time range, in SVG
 
     sqPlot.draw(svg, {from, to (ms), unit, series: [{name, colour,
-    points: [[time ms, value or null], ...]}]}) redraws svg: a y axis from
-    0 to a round maximum, x ticks every 2 minutes back from `to`, a line
-    per series (broken where a value is null) and a legend with each
-    series' latest value. Sets data-points (time points drawn, the most
-    of any series) and data-updated (Date.now() of this redraw).
+    points: [[time ms, value or null], ...]}]}, measured) redraws svg: a y
+    axis from 0 to a round maximum, x ticks every 2 minutes back from
+    `to`, a line per series (broken where a value is null) and a legend
+    with each series' latest value. measured (optional) is the size to
+    draw at, as sqPlot.size(svg) read it before any plot was redrawn.
+    Sets data-points (time points drawn, the most of any series) and
+    data-updated (Date.now() of this redraw).
 */
 "use strict";
 
@@ -29,9 +31,16 @@ var sqPlot = (function () {
         return String(parseFloat(v.toPrecision(3)));
     }
 
-    function draw(svg, plot) {
-        var W = Math.max(200, Math.round(svg.clientWidth || svg.getBoundingClientRect().width || 400));
-        var H = Math.max(80, Math.round(svg.clientHeight || 120));
+    //  The size of svg to draw at, [width, height]: read every plot's size
+    //  first, then draw them all, so the page is laid out once, not once a
+    //  plot.
+    function size(svg) {
+        return [Math.max(200, Math.round(svg.clientWidth || 400)), Math.max(80, Math.round(svg.clientHeight || 120))];
+    }
+
+    function draw(svg, plot, measured) {
+        var wh = measured || size(svg);
+        var W = wh[0], H = wh[1];
         svg.setAttribute("viewBox", "0 0 " + W + " " + H);
         var span = Math.max(1, plot.to - plot.from);
         var max = 0, drawn = 0;
@@ -96,5 +105,5 @@ var sqPlot = (function () {
         svg.setAttribute("data-updated", String(Date.now()));
     }
 
-    return { draw: draw };
+    return { draw: draw, size: size };
 })();

@@ -10,6 +10,19 @@
     (404), the plots use the page's own polls of the all-time totals since
     it opened. The plots are redrawn every 5 s. The actions POST Storm's
     routes after a confirmation dialog.
+
+    Speed: the page asks everything it needs at once (topology,
+    visualization, history and traces in parallel), draws the graph as
+    soon as the two answers it needs are in and lets the browser paint it
+    before the tables are built; the per-bolt requests for the edge rates
+    go out after that and redraw the graph when they are in. Nothing reads
+    the layout between writes (the plots measure their sizes first).
+
+    A local run (storm-submit --local --ui-port) has no visualization
+    (404): the graph is then drawn from the spouts and bolts tables and
+    the bolts' inputs (the per-bolt answers), without groupings. It takes
+    no commands: when /api/v1/nimbus/summary answers 404 or an action
+    answers 405, the action buttons are disabled and say why.
 */
 "use strict";
 
@@ -24,6 +37,8 @@
     var own = []; //  the page's own points: {time, emitted, acked, failed, p50, p99}
     var history = null; //  the latest /history answer, or null when there is none
     var historyMissing = false; //  /history answered 404
+    var inputsOf = {}; //  bolt -> [{component, stream}] from its component answer
+    var noCommands = false; //  the server takes no commands (a local run)
 
     function componentHref(name) {
         return "/component.html?topology=" + encodeURIComponent(id) + "&id=" + encodeURIComponent(name);
@@ -44,7 +59,7 @@
         document.getElementById("workers-total").textContent = sq.count(t.workersTotal);
         document.getElementById("executors-total").textContent = sq.count(t.executorsTotal);
         document.getElementById("tasks-total").textContent = sq.count(t.tasksTotal);
-        document.getElementById("msg-timeout").textContent = t.msgTimeout + " s";
+        document.getElementById("msg-timeout").textContent = t.msgTimeout === undefined ? "–" : t.msgTimeout + " s";
         document.getElementById("topology-id").textContent = t.id;
         document.querySelectorAll(".window-hint").forEach(function (node) {
             node.textContent = "window: " + t.windowHint;
@@ -54,6 +69,17 @@
         document.getElementById("action-deactivate").disabled = killed || t.status === "INACTIVE";
         document.getElementById("action-rebalance").disabled = killed || t.status === "REBALANCING";
         document.getElementById("action-kill").disabled = killed;
+        if (noCommands) showNoCommands();
+    }
+
+    //  The server takes no commands: every action button disabled, saying why.
+    function showNoCommands() {
+        noCommands = true;
+        document.querySelectorAll(".actions button").forEach(function (button) {
+            button.disabled = true;
+            button.title = "this server takes no commands (a local run: storm-submit --local)";
+        });
+        sqTrace.fixed();
     }
 
     function countCell(field, value) {
@@ -172,6 +198,21 @@
     //  ------------------------------------------------------------------
     //  The graph
 
+    //  What the visualization would say, from the topology answer and the
+    //  bolts' inputs: for a server without /visualization (a local run).
+    function visualizationOf(t) {
+        var v = {};
+        (t.spouts || []).forEach(function (c) {
+            v[c.spoutId] = { ":type": "spout", ":capacity": 0, ":latency": c.completeLatency, ":inputs": [] };
+        });
+        (t.bolts || []).forEach(function (c) {
+            v[c.boltId] = { ":type": "bolt", ":capacity": sq.num(c.capacity), ":latency": c.executeLatency, ":inputs": (inputsOf[c.boltId] || []).map(function (input) {
+                return { ":component": input.component, ":stream": input.stream, ":grouping": null };
+            }) };
+        });
+        return v;
+    }
+
     function drawGraph(t, visualization) {
         var parallel = {};
         (t.spouts || []).forEach(function (c) { parallel[c.spoutId] = c; });
@@ -205,6 +246,9 @@
         return Promise.all(bolts.map(function (bolt) {
             return sq.get(base + "/component/" + sq.seg(bolt) + "?window=" + encodeURIComponent(":all-time")).then(function (answer) {
                 if (answer.status !== 200 || !answer.data) return;
+                inputsOf[bolt] = (answer.data.inputStats || []).map(function (input) {
+                    return { component: input.component, stream: input.stream };
+                });
                 (answer.data.inputStats || []).forEach(function (input) {
                     var key = input.component + "|" + bolt + "|" + input.stream;
                     var executed = sq.num(input.executed);
@@ -255,14 +299,16 @@
 
     function drawPlots() {
         var to = Date.now(), from = to - 10 * 60 * 1000;
+        var plots = ["plot-throughput", "plot-latency", "plot-failures"].map(function (name) { return document.getElementById(name); });
+        var sizes = plots.map(sqPlot.size);
         var points = plotPoints();
         function series(name, field, colour) {
             return { name: name, colour: colour, points: points.map(function (p) { return [p.time, p[field] === null || p[field] === undefined ? null : sq.num(p[field])]; }) };
         }
         var empty = history ? "no points yet" : "collecting (a point every 5 s while this page is open)";
-        sqPlot.draw(document.getElementById("plot-throughput"), { title: "throughput", unit: "tuples/s", from: from, to: to, empty: empty, series: [series("emitted", "emitted", "#1f5f99"), series("acked", "acked", "#2e7d32")] });
-        sqPlot.draw(document.getElementById("plot-latency"), { title: "complete latency", unit: "ms", from: from, to: to, empty: empty, series: [series("p50", "p50", "#1f5f99"), series("p99", "p99", "#c62828")] });
-        sqPlot.draw(document.getElementById("plot-failures"), { title: "failures (failed + timed out)", unit: "trees/s", from: from, to: to, empty: empty, series: [series("failed", "failed", "#c62828")] });
+        sqPlot.draw(plots[0], { title: "throughput", unit: "tuples/s", from: from, to: to, empty: empty, series: [series("emitted", "emitted", "#1f5f99"), series("acked", "acked", "#2e7d32")] }, sizes[0]);
+        sqPlot.draw(plots[1], { title: "complete latency", unit: "ms", from: from, to: to, empty: empty, series: [series("p50", "p50", "#1f5f99"), series("p99", "p99", "#c62828")] }, sizes[1]);
+        sqPlot.draw(plots[2], { title: "failures (failed + timed out)", unit: "trees/s", from: from, to: to, empty: empty, series: [series("failed", "failed", "#c62828")] }, sizes[2]);
         document.getElementById("plot-source").textContent = history
             ? "nimbus's history, a point every " + history.intervalSecs + " s"
             : historyMissing ? "this page's own polls since it opened (nimbus keeps no history); latency: 10-minute quantiles" : "";
@@ -277,6 +323,7 @@
                 history = null;
                 historyMissing = answer.status === 404 || answer.status === 405;
             }
+            if (started) drawPlots();
         });
     }
 
@@ -326,6 +373,11 @@
         var action = actions[name];
         var body = action.body ? action.body() : undefined;
         sq.post(action.path(), body).then(function (answer) {
+            if (answer.status === 405) {
+                showNoCommands();
+                sq.banner(name + ": this server takes no commands (a local run)");
+                return;
+            }
             if (answer.status === 200) sq.banner("");
             else sq.banner(name + " refused: " + answer.status + (answer.data && answer.data.errorMessage ? ": " + answer.data.errorMessage : ""));
             return refresh();
@@ -346,7 +398,33 @@
     //  ------------------------------------------------------------------
     //  Refresh
 
-    var visualization = null;
+    var started = false; //  the plots and the commands check are under way
+
+    //  Once the first answers are drawn: the plots every 5 s, and whether
+    //  this server takes commands (a local run has no nimbus).
+    function start() {
+        started = true;
+        sq.every(5000, function () { drawPlots(); });
+        sq.get("/api/v1/nimbus/summary").then(function (answer) {
+            if (answer.status === 404) showNoCommands();
+        }, function () {});
+    }
+
+    var visualization = null; //  the latest /visualization answer
+    var noVisualization = false; //  /visualization answered 404: drawn from the tables
+
+    function graph() {
+        if (!last) return;
+        if (visualization) drawGraph(last, visualization);
+        else if (noVisualization) drawGraph(last, visualizationOf(last));
+    }
+
+    //  The next frame, once the browser painted what was drawn.
+    function painted() {
+        return new Promise(function (resolve) {
+            requestAnimationFrame(function () { setTimeout(resolve, 0); });
+        });
+    }
 
     function refresh() {
         var w = encodeURIComponent(windowChoice.value);
@@ -358,21 +436,25 @@
             }
             sq.banner("");
             last = t.data;
-            showHeader(last);
-            showStats(last);
-            showSpouts(last);
-            showBolts(last);
-            showWorkers(last);
-            showConfiguration(last);
-            showErrors(last);
-            keepOwnPoint(last);
             if (answers[1].status === 200 && answers[1].data) visualization = answers[1].data;
-            if (visualization) drawGraph(last, visualization);
-            sq.refreshed();
+            noVisualization = answers[1].status === 404;
+            //  The graph first: it is what the page is looked at for.
+            showHeader(last);
+            graph();
             if (!performance.getEntriesByName("squall-rendered").length) performance.mark("squall-rendered");
-            return pollRates(last).then(function () {
-                if (visualization) drawGraph(last, visualization);
-            });
+            var rates = pollRates(last);
+            return painted().then(function () {
+                showStats(last);
+                showSpouts(last);
+                showBolts(last);
+                showWorkers(last);
+                showConfiguration(last);
+                showErrors(last);
+                keepOwnPoint(last);
+                sq.refreshed();
+                if (!started) start();
+                return rates;
+            }).then(graph);
         });
     }
 
@@ -382,14 +464,11 @@
     }
     document.getElementById("crumb-name").textContent = id;
     windowChoice.addEventListener("change", refresh);
-    sqTrace.start(base, function () {
-        if (last && visualization) drawGraph(last, visualization);
-    });
     sq.every(5000, refresh);
+    sqTrace.start(base, graph);
     sq.every(10000, function () {
         //  Asked once more only while nimbus has one: a 404 stays a 404.
         return historyMissing ? null : pollHistory();
     });
-    sq.every(5000, function () { drawPlots(); });
     window.addEventListener("resize", drawPlots);
 })();

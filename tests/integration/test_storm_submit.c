@@ -273,7 +273,8 @@ s_int (const json_t *object, const char *key)
 //  --ui-port: while the word count over three lines (3 sentences, 8
 //  words) runs, its REST API answers with those counts under nimbus's
 //  field names; unknown ids get 404, bad requests 400, POST actions 405,
-//  and a busy port ends the run with status 1.
+//  and a busy port ends the run with status 1. The web UI's pages are
+//  served from ui.dir as nimbus serves them.
 //  What a word count run with --ui-port needs.
 typedef struct {
     char *input;        //  the input file, three lines
@@ -281,6 +282,7 @@ typedef struct {
     int port;           //  a free port
     char *port_text;    //  the port, as text
     char *package;      //  the word count package
+    char *ui_dir;       //  ui.dir=<the source tree's nimbus/ui>
 } ui_run_t;
 
 //  Write <input_name> and pick a free port.
@@ -293,6 +295,8 @@ s_ui_run (const char *input_name)
     ck_assert (asprintf (&run.input_option, "wordcount.input=%s", run.input) > 0);
     ck_assert (run.port > 0);
     ck_assert (asprintf (&run.port_text, "%d", run.port) > 0);
+    const char *src = getenv ("top_srcdir");
+    ck_assert (asprintf (&run.ui_dir, "ui.dir=%s/nimbus/ui", src ? src : ".") > 0);
     return run;
 }
 
@@ -303,6 +307,7 @@ s_ui_run_free (ui_run_t *run)
     free (run->input_option);
     free (run->port_text);
     free (run->package);
+    free (run->ui_dir);
 }
 
 START_TEST (test_ui_port)
@@ -312,7 +317,7 @@ START_TEST (test_ui_port)
     const char *package = run.package;
     int port = run.port;
     pid_t pid = s_start ("ui", (const char *[]){"--local", package, "wc-ui", "-c", input_option,
-                                                "--ui-port", port_text, NULL});
+                                                "-c", run.ui_dir, "--ui-port", port_text, NULL});
 
     //  Poll the topology until every word reached the report bolt and the
     //  spout heard of every tree's end (the acks come after the executes).
@@ -424,6 +429,21 @@ START_TEST (test_ui_port)
                       405);
     free (reply);
 
+    //  The web UI's pages and their scripts, as nimbus serves them.
+    ck_assert_int_eq (http_client_request (port, "GET", "/", NULL, REQUEST_MS, &reply), 200);
+    ck_assert_msg (strstr (reply, "id=\"topologies\""), "/: %.200s", reply);
+    free (reply);
+    ck_assert_int_eq (http_client_request (port, "GET", "/topology.html", NULL, REQUEST_MS, &reply),
+                      200);
+    ck_assert_msg (strstr (reply, "id=\"topology-graph\""), "/topology.html: %.200s", reply);
+    free (reply);
+    ck_assert_int_eq (
+        http_client_request (port, "GET", "/ui/topology.js", NULL, REQUEST_MS, &reply), 200);
+    free (reply);
+    ck_assert_int_eq (http_client_request (port, "GET", "/nope.html", NULL, REQUEST_MS, &reply),
+                      404);
+    free (reply);
+
     //  Prometheus: the spout's emitted tuples on its default stream.
     ck_assert_int_eq (http_client_request (port, "GET", "/metrics", NULL, REQUEST_MS, &reply), 200);
     ck_assert_msg (strstr (reply, "\nsquall_stream_emitted_tuples_total{topology=\"wc-ui\","
@@ -434,7 +454,7 @@ START_TEST (test_ui_port)
     kill (pid, SIGTERM);
     ck_assert_int_eq (s_wait (pid), 0);
     char *out = s_contents ("ui.out");
-    ck_assert_msg (strstr (out, "REST API on http://127.0.0.1:") &&
+    ck_assert_msg (strstr (out, "REST API on http://127.0.0.1:") && strstr (out, "web UI on ") &&
                        strstr (out, "topology wc-ui ran ") && strstr (out, "spout tuples 3,"),
                    "output: %s", out);
     free (out);

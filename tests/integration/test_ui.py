@@ -15,6 +15,11 @@ python3-selenium) over the pages, with the DOM hooks of the UI contract
     answer, and one edge per input;
   - a plot redraws by itself (its data-updated changes) and draws the
     history's points;
+  - tracing, switched on from the page's #trace-switch, changes the REST
+    samplePct; a sampled tree then shows in #traces and its timeline has
+    one row (with its bars) per hop of the REST answer; a failed tree's
+    timeline lists where it stopped as the REST stoppedAt does; the edge
+    latency table lists edges of the graph; switched off, samplePct is 0;
   - a bolt's component page has a row per executor, input and output;
   - the deactivate button, once confirmed, makes the REST status INACTIVE;
   - with the topology inactive and its counters still, every number of
@@ -75,6 +80,7 @@ try:
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
 except ImportError:
     # Debian's python3-selenium is for Debian's python3: another python3
     # first on the PATH (pyenv, a venv) does not see it.
@@ -439,6 +445,103 @@ def check_plot_updates(driver, cluster, topology_id):
     poll("the throughput plot draws the history's points", points_match, deadline=30)
 
 
+def traces(cluster, topology_id):
+    return cluster.rest(f"/api/v1/topology/{topology_id}/traces")
+
+
+def switch_tracing(driver, cluster, topology_id, pct):
+    """Choose pct on the page's #trace-switch; REST's samplePct follows."""
+    def choose():
+        Select(css(driver, "#trace-switch")[0]).select_by_value(str(pct))
+        return True
+    poll(f"choose {pct}% on #trace-switch", choose, deadline=10)
+    poll(f"REST samplePct {pct} after the page's switch",
+         lambda: traces(cluster, topology_id)["samplePct"] == pct, deadline=20)
+
+
+def open_tree(driver, cluster, topology_id, status):
+    """Open the timeline of a sampled tree of that status listed in
+    #traces; once the timeline has one row per hop of the REST answer's
+    tree, each with a bar, returns that tree (REST's). A tree that left
+    REST's kept trees meanwhile (nimbus keeps the newest) makes it choose
+    another."""
+    item = f'#traces [data-root-id][data-status="{status}"]'
+    seen = {}
+
+    def matches(root):
+        shown = driver.execute_script(
+            "var box = document.querySelector('#timeline');"
+            "if (!box || box.getAttribute('data-root-id') !== arguments[0]) return null;"
+            "return Array.from(box.querySelectorAll('g.hop')).map(function (g) {"
+            "  return [g.getAttribute('data-component'), g.getAttribute('data-task'),"
+            "          g.querySelectorAll('rect').length]; });", root)
+        tree = next((t for t in traces(cluster, topology_id)["traces"] if t["rootId"] == root), None)
+        seen.update(tree=tree, shown=shown)
+        if tree is None:
+            return "gone"
+        if shown is None:
+            return None
+        hops = sorted((h["component"], str(h["task"])) for h in tree["hops"])
+        rows = sorted((component, task) for component, task, _ in shown)
+        return tree if hops and hops == rows and all(bars >= 1 for _, _, bars in shown) else None
+
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        root = poll(f"a {status} tree listed in #traces",
+                    lambda: attributes(driver, item, "data-root-id"), deadline=45)[0][0]
+        click(driver, f'#traces [data-root-id="{root}"]', f"click tree {root}")
+        try:
+            tree = poll(f"the timeline of tree {root}: one row with a bar per REST hop",
+                        lambda: matches(root), deadline=20)
+        except Failure as failure:
+            raise Failure(f"{failure}; REST {seen.get('tree')}, page {seen.get('shown')}")
+        if tree != "gone":
+            return tree
+    raise Failure(f"every {status} tree chosen left REST's kept trees before its timeline was read")
+
+
+def open_complete_tree(driver, cluster, topology_id):
+    """Open the timeline of an acked tree every hop of which nimbus heard
+    done, the shortest of those listed (for the README's picture)."""
+    def listed_complete():
+        listed = {r for r, in attributes(driver, '#traces [data-root-id][data-status="acked"]',
+                                          "data-root-id")}
+        complete = [tree for tree in traces(cluster, topology_id)["traces"]
+                    if tree["rootId"] in listed and tree["status"] == "acked" and
+                    len(tree["hops"]) >= 4 and
+                    all(h["doneMs"] is not None and h["worker"] for h in tree["hops"])]
+        # The shortest, so that its whole timeline fits the picture.
+        return min(complete, key=lambda tree: len(tree["hops"]))["rootId"] if complete else None
+    root = poll("an acked tree with every hop done listed in #traces", listed_complete,
+                deadline=45, interval=1)
+    click(driver, f'#traces [data-root-id="{root}"]', f"click tree {root}")
+    poll(f"the timeline of tree {root}", lambda: attributes(
+        driver, f'#timeline[data-root-id="{root}"] g.hop', "data-component"), deadline=20)
+
+
+def check_tracing(driver, cluster, topology_id):
+    """Tracing switched on from the page: an acked tree's timeline, then a
+    failed one's with where it stopped, and the edge latency table."""
+    check(traces(cluster, topology_id)["samplePct"] == 0, "tracing is not off by default")
+    switch_tracing(driver, cluster, topology_id, 1)
+    tree = open_tree(driver, cluster, topology_id, "acked")
+    log(f"tracing: acked tree {tree['rootId']}, {len(tree['hops'])} hops in its timeline")
+    # The probe fails one tree in 50: sampling one in ten finds some.
+    switch_tracing(driver, cluster, topology_id, 10)
+    tree = open_tree(driver, cluster, topology_id, "failed")
+    stopped = sorted(f"{s['component']}[{s['task']}]" for s in tree["stoppedAt"])
+    shown = sorted(a for a, in attributes(driver, "#timeline [data-stopped]", "data-stopped"))
+    check(stopped and shown == stopped, f"failed tree {tree['rootId']}: page lists stops {shown}, "
+          f"REST stoppedAt {stopped}")
+    log(f"tracing: failed tree {tree['rootId']} stopped at {', '.join(stopped)}")
+    visualization = cluster.rest(f"/api/v1/topology/{topology_id}/visualization")
+    inputs = {(i[":component"], target)
+              for target, entry in visualization.items() for i in entry[":inputs"]}
+    rows = poll("table#edge-latency filled", lambda: attributes(
+        driver, "table#edge-latency tr[data-from]", "data-from", "data-to"), deadline=20)
+    check({tuple(r) for r in rows} <= inputs, f"edge latency rows {rows}, graph edges {inputs}")
+
+
 def check_component_page(driver, cluster, topology_id, component):
     """A bolt's page: as many executor, input and output rows as the REST
     answer has entries."""
@@ -597,10 +700,12 @@ def main(argv):
         cluster.start()
         if mode == "--screenshots":
             # The word count, its trees in flight bounded (the latency a
-            # reader sees is then not that of full queues).
+            # reader sees is then not that of full queues) and few enough
+            # that nimbus still keeps a tree sampled at 1% when the other
+            # worker's heartbeat brings its hops (it keeps the newest 100).
             name = "wordcount"
             cluster.submit(os.path.join("topologies", ".libs", "wordcount.so"), name,
-                           "topology.workers=2", "topology.max.spout.pending=200")
+                           "topology.workers=2", "topology.max.spout.pending=10")
         else:
             # The probe at a gentle rate, some trees failed (the machine is shared).
             name = "probe"
@@ -628,9 +733,17 @@ def main(argv):
         log("topology page: one node per component, one edge per input")
         check_plot_updates(driver, cluster, topology_id)
         log("topology page: the throughput plot redraws and draws the history")
-        screenshot(driver, os.path.join(out, "ui-topology.png"))
         if mode == "--screenshots":
+            # Tracing on, a tree's timeline open.
+            switch_tracing(driver, cluster, topology_id, 1)
+            open_complete_tree(driver, cluster, topology_id)
+            driver.execute_script("window.scrollTo(0, 0)")
+            screenshot(driver, os.path.join(out, "ui-topology.png"))
             return 0
+        check_tracing(driver, cluster, topology_id)
+        screenshot(driver, os.path.join(out, "ui-topology.png"))
+        switch_tracing(driver, cluster, topology_id, 0)
+        log("tracing: switched off from the page, REST samplePct 0")
         check_component_page(driver, cluster, topology_id, "relay")
         log("component page: its executors, inputs and outputs")
         driver.get(cluster.url(f"/topology.html?id={topology_id}"))
