@@ -333,11 +333,14 @@ typedef struct {
 } s_tree_t;
 
 struct _sq_trace_store_t {
-    s_tree_t *trees;  //  max_trees slots
-    size_t max_trees; //  slots
-    size_t max_hops;  //  hops per tree at most
-    size_t size;      //  slots in use
-    uint64_t seen;    //  trees seen so far
+    s_tree_t *trees;      //  max_trees slots
+    size_t max_trees;     //  slots
+    size_t max_hops;      //  hops per tree at most
+    size_t size;          //  slots in use
+    uint64_t seen;        //  trees seen so far
+    uint64_t *evicted;    //  roots of the last max_trees trees replaced (a ring)
+    size_t evicted_next;  //  where the next replaced root goes
+    uint64_t late_events; //  events of a replaced tree, dropped
 };
 
 sq_trace_store_t *
@@ -345,9 +348,13 @@ sq_trace_store_new (size_t max_trees, size_t max_hops)
 {
     assert (max_trees > 0 && max_hops > 0);
     sq_trace_store_t *self = calloc (1, sizeof (sq_trace_store_t));
-    if (self)
+    if (self) {
         self->trees = calloc (max_trees, sizeof (s_tree_t));
-    if (!self || !self->trees) {
+        self->evicted = calloc (max_trees, sizeof (uint64_t));
+    }
+    if (!self || !self->trees || !self->evicted) {
+        if (self)
+            free (self->trees);
         free (self);
         return NULL;
     }
@@ -380,6 +387,7 @@ sq_trace_store_destroy (sq_trace_store_t **self_p)
     for (size_t t = 0; t < self->max_trees; t++)
         s_tree_clear (&self->trees[t]);
     free (self->trees);
+    free (self->evicted);
     free (self);
     *self_p = NULL;
 }
@@ -390,7 +398,10 @@ sq_trace_store_size (sq_trace_store_t *self)
     return self->size;
 }
 
-//  The tree of root, made (replacing the one seen first when full) if new.
+//  The tree of root, made (replacing the one seen first when full) if new;
+//  NULL for a root replaced lately: the late hops of a tree that is gone
+//  (other workers report after the spout's) must not start it again as a
+//  stub that pushes out a live tree in turn.
 static s_tree_t *
 s_tree (sq_trace_store_t *self, uint64_t root)
 {
@@ -404,11 +415,17 @@ s_tree (sq_trace_store_t *self, uint64_t root)
         else if (!oldest || tree->seen < oldest->seen)
             oldest = tree;
     }
+    for (size_t e = 0; e < self->max_trees; e++)
+        if (self->evicted[e] == root)
+            return NULL;
     s_tree_t *tree = free_slot ? free_slot : oldest;
     if (free_slot)
         self->size++;
-    else
+    else {
+        self->evicted[self->evicted_next] = tree->root;
+        self->evicted_next = (self->evicted_next + 1) % self->max_trees;
         s_tree_clear (tree);
+    }
     tree->root = root;
     tree->seen = self->seen++;
     tree->first_ms = S_UNKNOWN;
@@ -468,6 +485,10 @@ s_fold (sq_trace_store_t *self, const json_t *event, const char *worker)
     s_parse_hex (json_string_value (json_object_get (event, "root")), &root);
     double ms = json_number_value (json_object_get (event, "ms"));
     s_tree_t *tree = s_tree (self, root);
+    if (!tree) {
+        self->late_events++;
+        return 0;
+    }
     if (!(tree->first_ms <= ms))
         tree->first_ms = ms;
     const char *component = json_string_value (json_object_get (event, "component"));
@@ -726,6 +747,7 @@ sq_trace_store_json (sq_trace_store_t *self, const char *topology_id, double sam
         json_decref (traces);
         return NULL;
     }
-    return json_pack ("{s:s, s:f, s:o, s:o}", "topologyId", topology_id, "samplePct", sample_pct,
-                      "traces", traces, "edges", edges);
+    return json_pack ("{s:s, s:f, s:I, s:o, s:o}", "topologyId", topology_id, "samplePct",
+                      sample_pct, "lateEvents", (json_int_t) self->late_events, "traces", traces,
+                      "edges", edges);
 }

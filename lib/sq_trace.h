@@ -128,7 +128,9 @@ sq_trace_store_t *sq_trace_store_new (size_t max_trees, size_t max_hops);
 void sq_trace_store_destroy (sq_trace_store_t **self_p);
 //  Fold a report that passed sq_trace_check_report, from worker ("host:port"
 //  or "local"). A tree not seen before replaces the one seen first when
-//  the store is full; hops past max_hops are counted, not kept. Returns 0,
+//  the store is full; the events of one of the last max_trees trees
+//  replaced are dropped and counted (lateEvents); hops past max_hops are
+//  counted, not kept. Returns 0,
 //  or -1 when out of memory (part of the report may be lost).
 int sq_trace_store_add (sq_trace_store_t *self, const json_t *report, const char *worker);
 //  Trees held now.

@@ -454,10 +454,26 @@ START_TEST (test_store_bounds)
     ck_assert_uint_eq (json_array_size (json_object_get (newest, "hops")), 2);
     ck_assert_int_eq (json_integer_value (json_object_get (newest, "hopsDropped")), 2);
     ck_assert_double_eq (json_number_value (json_object_get (answer, "samplePct")), 50.0);
+    ck_assert_int_eq (json_integer_value (json_object_get (answer, "lateEvents")), 0);
     json_decref (answer);
     //  max_trees in the answer.
     answer = sq_trace_store_json (store, "t", 50.0, 1);
     ck_assert_uint_eq (json_array_size (json_object_get (answer, "traces")), 1);
+    json_decref (answer);
+    json_decref (report);
+    //  A late hop of a tree replaced (another worker reports after the
+    //  spout's) is dropped and counted: it pushes no live tree out.
+    report = s_empty_report ();
+    s_add (report, "execute", s_root (1, 2), 0x200, 1500.0, 4, "bolt", 2, "spout");
+    ck_assert_int_eq (sq_trace_store_add (store, report, "local"), 0);
+    answer = sq_trace_store_json (store, "t", 50.0, 100);
+    traces = json_object_get (answer, "traces");
+    ck_assert_uint_eq (json_array_size (traces), 3);
+    char oldest_kept[17];
+    snprintf (oldest_kept, sizeof oldest_kept, "%016llx", (unsigned long long) s_root (3, 2));
+    ck_assert_str_eq (json_string_value (json_object_get (json_array_get (traces, 2), "rootId")),
+                      oldest_kept);
+    ck_assert_int_eq (json_integer_value (json_object_get (answer, "lateEvents")), 1);
     json_decref (answer);
     json_decref (report);
     sq_trace_store_destroy (&store);
