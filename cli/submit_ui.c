@@ -213,12 +213,8 @@ s_handle (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, void
 {
     submit_ui_t *self = (submit_ui_t *) arg;
     const char *path = nimbus_http_request_path (request);
-    if (self->ui_files && nimbus_ui_files_claims (self->ui_files, path)) {
-        nimbus_ui_files_answer (self->ui_files, nimbus_http_request_method (request), path,
-                                nimbus_http_request_query (request, "v"),
-                                nimbus_http_request_header (request, "If-None-Match"), reply);
+    if (nimbus_ui_files_serve (self->ui_files, request, reply))
         return;
-    }
     nimbus_rest_route_t route;
     int status = nimbus_rest_route (nimbus_http_request_method (request), path,
                                     nimbus_http_request_query (request, "window"),

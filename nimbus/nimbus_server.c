@@ -1091,12 +1091,8 @@ s_on_http (const nimbus_http_request_t *request, nimbus_http_reply_t *reply, voi
 {
     nimbus_server_t *self = arg;
     const char *path = nimbus_http_request_path (request);
-    if (self->ui_files && nimbus_ui_files_claims (self->ui_files, path)) {
-        nimbus_ui_files_answer (self->ui_files, nimbus_http_request_method (request), path,
-                                nimbus_http_request_query (request, "v"),
-                                nimbus_http_request_header (request, "If-None-Match"), reply);
+    if (nimbus_ui_files_serve (self->ui_files, request, reply))
         return;
-    }
     nimbus_rest_route_t route;
     nimbus_rest_route (nimbus_http_request_method (request), path,
                        nimbus_http_request_query (request, "window"),

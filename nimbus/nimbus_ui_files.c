@@ -379,3 +379,17 @@ nimbus_ui_files_answer (nimbus_ui_files_t *self, const char *method, const char 
     }
     return reply->status;
 }
+
+bool
+nimbus_ui_files_serve (nimbus_ui_files_t *self, const nimbus_http_request_t *request,
+                       nimbus_http_reply_t *reply)
+{
+    assert (request && reply);
+    const char *path = nimbus_http_request_path (request);
+    if (!self || !nimbus_ui_files_claims (self, path))
+        return false;
+    nimbus_ui_files_answer (self, nimbus_http_request_method (request), path,
+                            nimbus_http_request_query (request, "v"),
+                            nimbus_http_request_header (request, "If-None-Match"), reply);
+    return true;
+}

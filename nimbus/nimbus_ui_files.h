@@ -73,4 +73,11 @@ int nimbus_ui_files_answer (nimbus_ui_files_t *self, const char *method, const c
                             const char *version, const char *if_none_match,
                             nimbus_http_reply_t *reply);
 
+//  What an HTTP server calls first: when self (may be NULL: no UI) claims
+//  the request's path, answer it into reply (nimbus_ui_files_answer, with
+//  the request's v parameter and If-None-Match header) and return true;
+//  else false, and the server routes the request on.
+bool nimbus_ui_files_serve (nimbus_ui_files_t *self, const nimbus_http_request_t *request,
+                            nimbus_http_reply_t *reply);
+
 #endif
