@@ -13,7 +13,8 @@
     highest number it has emitted in <probe.dir>/emitted (rewritten when it
     changes, at most every probe.emitted.every seconds), so a test can tell
     which numbers went out before a moment. The sink appends what it
-    receives to <probe.dir>/sink-<task>.log, so duplicates can be counted.
+    receives to <probe.dir>/sink-<task>.log, and flushes the line before it
+    acks, so a number acked is a number stored; duplicates can be counted.
     It appends its lifecycle to <probe.dir>/spout.log, one word a line:
     "open", "activate", "deactivate", and "next" for the first next_tuple
     call after each of those, so a test sees when (and whether) the spout
@@ -383,8 +384,13 @@ s_sink_execute (void *state, const sq_tuple_t *input)
                 sq_collector_reset_timeout (self->collector, input);
         }
     }
-    fprintf (self->log, "%lld\n", (long long) number);
-    sq_collector_ack (self->collector, input);
+    //  Durable before acked: the line reaches the kernel (a kill -9 of the
+    //  worker cannot take it back) before the tree may complete; a number
+    //  that could not be written is failed and comes again.
+    if (fprintf (self->log, "%lld\n", (long long) number) < 0 || fflush (self->log) != 0)
+        sq_collector_fail (self->collector, input);
+    else
+        sq_collector_ack (self->collector, input);
 }
 
 static void

@@ -97,14 +97,13 @@ s_package (const char *name)
     return path;
 }
 
-//  Distinct messages in the probe's acked log.
+//  Count the distinct messages in the probe's log `name` into seen and
+//  return how many were new.
 static int
-s_probe_acked (void)
+s_probe_log_distinct (const char *name, bool *seen)
 {
-    static bool seen[PROBE_MESSAGES];
-    memset (seen, 0, sizeof seen);
     char path[4300];
-    snprintf (path, sizeof path, "%s/acked.log", s_probe_dir);
+    snprintf (path, sizeof path, "%s/%s", s_probe_dir, name);
     FILE *file = fopen (path, "r");
     int distinct = 0, number;
     while (file && fscanf (file, "%d\n", &number) == 1)
@@ -117,6 +116,26 @@ s_probe_acked (void)
     return distinct;
 }
 
+//  Distinct messages in the probe's acked log: what the spout saw acked.
+static int
+s_probe_acked (void)
+{
+    static bool seen[PROBE_MESSAGES];
+    memset (seen, 0, sizeof seen);
+    return s_probe_log_distinct ("acked.log", seen);
+}
+
+//  Distinct messages in the logs of the sink (tasks 6 and 7): what was
+//  delivered. The sink writes a line before it acks it, so a message acked
+//  and in no sink log was lost.
+static int
+s_probe_stored (void)
+{
+    static bool seen[PROBE_MESSAGES];
+    memset (seen, 0, sizeof seen);
+    return s_probe_log_distinct ("sink-6.log", seen) + s_probe_log_distinct ("sink-7.log", seen);
+}
+
 static bool
 s_wait_probe_acked (int messages, double seconds)
 {
@@ -126,6 +145,18 @@ s_wait_probe_acked (int messages, double seconds)
         usleep (100000);
     }
     return false;
+}
+
+//  Wait up to `seconds` for every message to be acked at the spout, then
+//  check each is in a sink log: lost counts what no sink holds.
+static void
+s_assert_probe_complete (double seconds)
+{
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, seconds), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+    int stored = s_probe_stored ();
+    ck_assert_msg (stored == PROBE_MESSAGES, "lost %d of %d acked messages: in no sink log",
+                   PROBE_MESSAGES - stored, PROBE_MESSAGES);
 }
 
 //  Submit the probe topology with message timeout T = timeout_secs; with
@@ -305,8 +336,7 @@ START_TEST (test_worker_kill_loses_nothing)
         usleep (50000);
     }
     ck_assert_msg (restarted, "the supervisor did not restart both workers");
-    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
-                   s_probe_acked (), PROBE_MESSAGES);
+    s_assert_probe_complete (120);
 }
 END_TEST
 
@@ -320,8 +350,7 @@ START_TEST (test_message_timeout_fires_between_t_and_2t)
     //  dropped numbers go out over the 10 s of the run, at every phase of
     //  the timeout rotation.
     s_submit_probe_with ("2", "2", "300", TIMEOUT_S, DROP_EVERY, "probe.groupings=false");
-    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
-                   s_probe_acked (), PROBE_MESSAGES);
+    s_assert_probe_complete (120);
     char path[4300];
     snprintf (path, sizeof path, "%s/failed.log", s_probe_dir);
     FILE *file = fopen (path, "r");
@@ -389,8 +418,7 @@ START_TEST (test_supervisor_loss_moves_executors)
         usleep (100000);
     }
     ck_assert_msg (moved, "executors of the lost supervisor were not reassigned");
-    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
-                   s_probe_acked (), PROBE_MESSAGES);
+    s_assert_probe_complete (120);
     //  The surviving worker kept its executors, so it kept running and
     //  only rerouted to the moved ones.
     ck_assert_msg (cluster_harness_worker_pid (s_cluster, 1, survivor_slot) == survivor,
@@ -428,8 +456,7 @@ START_TEST (test_nimbus_restart_keeps_processing)
     }
     ck_assert_msg (output && strstr (output, "probe"), "list after restart: %s", output);
     free (output);
-    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
-                   s_probe_acked (), PROBE_MESSAGES);
+    s_assert_probe_complete (120);
     sq_assignment_t *after_restart = s_assignment ("probe");
     ck_assert (sq_assignment_same_placement (before_restart, after_restart));
     sq_assignment_destroy (&before_restart);
@@ -455,8 +482,7 @@ START_TEST (test_kill_frees_slots_and_rebalance_moves_executors)
         usleep (100000);
     }
     ck_assert_msg (rebalanced, "rebalance did not spread the topology over 4 workers");
-    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
-                   s_probe_acked (), PROBE_MESSAGES);
+    s_assert_probe_complete (120);
 
     //  The cluster is full: a second topology has no slot until the first dies.
     char *package = s_package ("topologies/.libs/wordcount");
@@ -519,8 +545,7 @@ START_TEST (test_rebalance_survives_nimbus_restart)
         usleep (100000);
     }
     ck_assert_msg (finished, "the restarted nimbus did not finish the rebalance");
-    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
-                   s_probe_acked (), PROBE_MESSAGES);
+    s_assert_probe_complete (120);
 }
 END_TEST
 
@@ -599,8 +624,7 @@ START_TEST (test_garbage_is_dropped_and_everyone_keeps_running)
     char *output = s_cli (0, "list", NULL);
     ck_assert_ptr_nonnull (strstr (output, "probe"));
     free (output);
-    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
-                   s_probe_acked (), PROBE_MESSAGES);
+    s_assert_probe_complete (120);
     //  No worker crashed and was restarted: the same processes still run.
     //  A failure quotes what the supervisor logged about its workers' ends.
     char why[2048];
@@ -635,8 +659,7 @@ START_TEST (test_custom_and_partial_key_groupings_across_workers)
         ck_assert (relay && grouped);
     }
     sq_assignment_destroy (&assignment);
-    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
-                   s_probe_acked (), PROBE_MESSAGES);
+    s_assert_probe_complete (120);
     //  The bolts close their logs when their workers stop.
     CLI_OK ("kill", "probe", "-w", "1");
     //  Task ids follow the order components were added: numbers 1, relay
@@ -754,8 +777,7 @@ START_TEST (test_submitted_inactive_emits_only_once_activated)
     CLI_OK ("activate", "probe");
     ck_assert_msg (s_wait_spout_log ("open\nactivate\nnext\ndeactivate\nactivate\nnext\n", 30),
                    "spout log: %s", (s_spout_log (text, sizeof text), text));
-    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
-                   s_probe_acked (), PROBE_MESSAGES);
+    s_assert_probe_complete (120);
 }
 END_TEST
 
@@ -856,8 +878,7 @@ START_TEST (test_reset_timeout_and_task_hooks_across_workers)
             "probe.hold.secs=5", "-c", "probe.reset.secs=1", "-c",
             "topology.auto.task.hooks=probe_counting_hook");
     free (package);
-    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 180), "only %d of %d messages acked",
-                   s_probe_acked (), PROBE_MESSAGES);
+    s_assert_probe_complete (180);
     //  Trees queued behind a held tuple may time out; the held ones not.
     char path[4300];
     snprintf (path, sizeof path, "%s/failed.log", s_probe_dir);
@@ -1012,8 +1033,7 @@ START_TEST (test_metrics_rest_and_prometheus)
     char fail_option[64];
     snprintf (fail_option, sizeof fail_option, "probe.fail.every=%d", FAIL_EVERY);
     s_submit_probe_with ("2", "2", "600", 3, DROP_EVERY, fail_option);
-    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
-                   s_probe_acked (), PROBE_MESSAGES);
+    s_assert_probe_complete (120);
     sq_assignment_t *assignment = s_assignment ("probe");
     ck_assert_ptr_nonnull (assignment);
     char path[512];
