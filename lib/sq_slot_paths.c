@@ -39,6 +39,15 @@ sq_slot_paths_worker_file (const sq_config_t *config, int port, const char *name
     return zsys_sprintf ("%s/supervisor/workers/%d/%s", s_local_dir (config), port, name);
 }
 
+char *
+sq_slot_paths_worker_log (const sq_config_t *config, int port, const char *topology_id)
+{
+    const char *log_dir = sq_config_string (config, "storm.log.dir", "");
+    if (log_dir && *log_dir && sq_slot_paths_safe_name (topology_id))
+        return zsys_sprintf ("%s/workers-artifacts/%s/%d/worker.log", log_dir, topology_id, port);
+    return sq_slot_paths_worker_file (config, port, "worker.log");
+}
+
 bool
 sq_slot_paths_safe_name (const char *name)
 {

@@ -8,6 +8,7 @@
       workers/<port>/slot       what that worker runs: topology name, id, executors
       workers/<port>/heartbeat  rewritten by that worker; its mtime is the heartbeat
       workers/<port>/worker.log the worker's stdout and stderr, appended
+                                (without storm.log.dir; see sq_log_file)
       workers/<port>/package.so, config.json
                                 copies for a worker run as its submitter
                                 (supervisor.run.worker.as.user)
@@ -37,6 +38,12 @@ char *sq_slot_paths_worker_dir (const sq_config_t *config, int port);
 //  <worker dir>/<name> for a file of the worker on slot port ("heartbeat",
 //  "pid", "slot", "worker.log"). NULL when out of memory. Caller frees.
 char *sq_slot_paths_worker_file (const sq_config_t *config, int port, const char *name);
+//  Where the worker of topology_id on slot port logs: with storm.log.dir
+//  set, <storm.log.dir>/workers-artifacts/<topology_id>/<port>/worker.log
+//  (one file per topology and port, Storm's layout); without it, or for a
+//  topology id that cannot be a file name, the slot's worker.log. NULL
+//  when out of memory. Caller frees.
+char *sq_slot_paths_worker_log (const sq_config_t *config, int port, const char *topology_id);
 //  <storm.local.dir>/supervisor/packages/<topology_id>.so. NULL, with
 //  sq_last_error() set, when topology_id cannot be a file name (empty,
 //  longer than 200 bytes, starting with '.', or holding anything but

@@ -14,6 +14,7 @@
 #include "nimbus_server.h"
 #include "sq_config.h"
 #include "sq_coverage.h"
+#include "sq_log_file.h"
 
 #include <czmq.h>
 #include <getopt.h>
@@ -83,15 +84,23 @@ main (int argc, char *argv[])
         s_usage (stderr);
         return 2;
     }
+    sq_log_file_t *log = NULL;
+    if (sq_log_file_start (config, "nimbus.log", &log)) {
+        fprintf (stderr, "nimbus: %s\n", sq_last_error ());
+        sq_config_destroy (&config);
+        return 1;
+    }
     nimbus_server_t *server = nimbus_server_new (config);
     sq_config_destroy (&config);
     if (!server) {
         zsys_error ("nimbus cannot start: %s", sq_last_error ());
+        sq_log_file_destroy (&log);
         return 1;
     }
     int rc = nimbus_server_run (server);
     //  Asked to stop: a test may kill us should the shutdown hang.
     SQ_COVERAGE_FLUSH ();
     nimbus_server_destroy (&server);
+    sq_log_file_destroy (&log);
     return rc == 0 ? 0 : 1;
 }

@@ -19,6 +19,7 @@
     get an empty mask and default handlers.
 */
 #include "sq_config.h"
+#include "sq_log_file.h"
 #include "supervisor_server.h"
 
 #include <czmq.h>
@@ -142,17 +143,22 @@ main (int argc, char *argv[])
         fprintf (stderr, "supervisor: signalfd: %s\n", strerror (errno));
         return 1;
     }
-    supervisor_server_t *server = supervisor_server_new (config, id);
+    sq_log_file_t *log = NULL;
+    supervisor_server_t *server = NULL;
+    if (sq_log_file_start (config, "supervisor.log", &log) == 0)
+        server = supervisor_server_new (config, id);
     sq_config_destroy (&config);
     if (!server) {
         fprintf (stderr, "supervisor: %s\n", sq_last_error ());
         zsys_error ("supervisor=%s not started: %s", id, sq_last_error ());
+        sq_log_file_destroy (&log);
         free (id);
         close (signal_fd);
         return 1;
     }
     int rc = supervisor_server_run (server, signal_fd);
     supervisor_server_destroy (&server);
+    sq_log_file_destroy (&log);
     close (signal_fd);
     free (id);
     return rc == 0 ? 0 : 1;

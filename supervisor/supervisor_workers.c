@@ -60,7 +60,7 @@ typedef struct {
     char *pid_path;       //  workers/<port>/pid
     char *slot_path;      //  workers/<port>/slot: what the process runs
     char *heartbeat_path; //  workers/<port>/heartbeat
-    char *log_path;       //  workers/<port>/worker.log
+    char *log_path;       //  the log of the last worker started or refused
 } s_slot_t;
 
 struct _supervisor_workers_t {
@@ -449,8 +449,30 @@ s_child (int null_fd, int log_fd, const char *command, char **argv, const char *
     _exit (127);
 }
 
+//  Point slot->log_path at the log of the wanted worker (one per topology
+//  and port under storm.log.dir, else the slot's worker.log) and make its
+//  directory. Returns 0, or -1 with the error set.
+static int
+s_slot_log_path (supervisor_workers_t *self, s_slot_t *slot)
+{
+    char *path = sq_slot_paths_worker_log (self->config, slot->port, slot->want_id);
+    if (!path)
+        return sq_error_set ("out of memory");
+    free (slot->log_path);
+    slot->log_path = path;
+    char *directory = strdup (path);
+    char *slash = directory ? strrchr (directory, '/') : NULL;
+    if (slash)
+        *slash = 0;
+    int rc = !directory ? sq_error_set ("out of memory")
+             : slash    ? sq_slot_paths_make_dirs (directory)
+                        : 0;
+    free (directory);
+    return rc;
+}
+
 //  The wanted worker of the slot cannot start, because why: say so once,
-//  in the supervisor's log and in the slot's worker.log.
+//  in the supervisor's log and in the worker's log.
 static void
 s_refuse (supervisor_workers_t *self, s_slot_t *slot, const char *why)
 {
@@ -460,7 +482,9 @@ s_refuse (supervisor_workers_t *self, s_slot_t *slot, const char *why)
     slot->refused = strdup (why);
     zsys_error ("supervisor=%s port=%d refuses to start a worker for topology=%s id=%s: %s",
                 self->supervisor_id, slot->port, slot->want_name, slot->want_id, why);
-    int fd = open (slot->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (s_slot_log_path (self, slot))
+        return;
+    int fd = open (slot->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) {
         dprintf (fd, "---- supervisor=%s refuses to start a worker for topology=%s id=%s: %s\n",
                  self->supervisor_id, slot->want_name, slot->want_id, why);
@@ -614,8 +638,9 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
         return -1;
     }
     zstr_free (&slot->refused);
-    int log_fd =
-        open (slot->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int log_fd = s_slot_log_path (self, slot) ? -1
+                 : open (slot->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                         0600);
     int null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
     char port_text[16];
     snprintf (port_text, sizeof port_text, "%d", slot->port);

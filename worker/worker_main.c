@@ -10,6 +10,8 @@
 */
 #include "sq_config.h"
 #include "sq_coverage.h"
+#include "sq_log_file.h"
+#include "sq_slot_paths.h"
 #include "worker.h"
 
 #include <czmq.h>
@@ -26,6 +28,26 @@ s_on_signal (int signal)
 {
     (void) signal;
     s_interrupted = 1;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: squall-worker --config FILE --topology NAME --id TOPOLOGY_ID\n"
+             "                     --supervisor ID --port PORT --package PATH\n"
+             "Run one worker of a topology: its executors on slot PORT. A supervisor\n"
+             "starts workers; running one by hand is for debugging.\n"
+             "\n"
+             "options:\n"
+             "  --config FILE      the supervisor's effective config (JSON)\n"
+             "  --topology NAME    the topology's name\n"
+             "  --id TOPOLOGY_ID   the topology's id\n"
+             "  --supervisor ID    the supervisor that started the worker\n"
+             "  --port PORT        the slot port the worker listens on\n"
+             "  --package PATH     the topology package\n"
+             "  -h, --help         show this help\n"
+             "  --version          print the version\n");
 }
 
 int
@@ -48,12 +70,14 @@ main (int argc, char *argv[])
         {"supervisor", required_argument, NULL, 's'},
         {"port", required_argument, NULL, 'p'},
         {"package", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL;
     worker_identity_t identity = {0};
     int option;
-    while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
+    while ((option = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (option) {
         case 'f':
             config_path = optarg;
@@ -73,14 +97,20 @@ main (int argc, char *argv[])
         case 'k':
             identity.package_path = optarg;
             break;
+        case 'h':
+            s_usage (stdout);
+            return 0;
+        case 'V':
+            printf ("squall-worker (squall) %s\n", PACKAGE_VERSION);
+            return 0;
         default:
+            s_usage (stderr);
             return 2;
         }
     }
-    if (!config_path || !identity.topology_name || !identity.topology_id ||
+    if (optind != argc || !config_path || !identity.topology_name || !identity.topology_id ||
         !identity.supervisor_id || identity.port <= 0 || !identity.package_path) {
-        fprintf (stderr, "usage: squall-worker --config FILE --topology NAME --id ID "
-                         "--supervisor ID --port PORT --package PATH\n");
+        s_usage (stderr);
         return 2;
     }
     sq_config_t *config = sq_config_load_file (config_path);
@@ -88,6 +118,17 @@ main (int argc, char *argv[])
         zsys_error ("%s", sq_last_error ());
         return 1;
     }
+    //  The supervisor opened the log for us; taking it over by name lets it
+    //  rotate. A worker that cannot (another user's directory) keeps
+    //  writing to what it was given.
+    sq_log_file_t *log = NULL;
+    char *log_path = sq_config_string (config, "storm.log.dir", "")[0]
+                         ? sq_slot_paths_worker_log (config, identity.port, identity.topology_id)
+                         : NULL;
+    if (log_path && !(log = sq_log_file_new (log_path, config)))
+        zsys_warning ("worker topology=%s port=%d: its log will not rotate: %s",
+                      identity.topology_name, identity.port, sq_last_error ());
+    free (log_path);
     worker_t *worker = worker_new (config, &identity);
     int rc = 1;
     if (!worker)
@@ -100,5 +141,6 @@ main (int argc, char *argv[])
         worker_destroy (&worker);
     }
     sq_config_destroy (&config);
+    sq_log_file_destroy (&log);
     return rc;
 }

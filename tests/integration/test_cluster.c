@@ -27,6 +27,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <glob.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -62,6 +63,32 @@ static void
 s_teardown (void)
 {
     cluster_harness_destroy (&s_cluster);
+}
+
+static char s_log_dir[64]; //  storm.log.dir of the "logs" cluster
+
+//  Every daemon and worker logs under a storm.log.dir of its own.
+static void
+s_setup_logs (void)
+{
+    snprintf (s_log_dir, sizeof s_log_dir, "/tmp/squall-test-logs-XXXXXX");
+    ck_assert_ptr_nonnull (mkdtemp (s_log_dir));
+    char member[128];
+    snprintf (member, sizeof member, "\"storm.log.dir\": \"%s\"", s_log_dir);
+    s_cluster = cluster_harness_new_with (
+        1, 2, &(cluster_harness_options_t){.nimbus_config = member, .supervisor_config = member});
+    ck_assert_msg (s_cluster != NULL, "the cluster did not start");
+    snprintf (s_probe_dir, sizeof s_probe_dir, "%s/probe", cluster_harness_dir (s_cluster));
+    mkdir (s_probe_dir, 0755);
+}
+
+static void
+s_teardown_logs (void)
+{
+    cluster_harness_destroy (&s_cluster);
+    char command[128];
+    snprintf (command, sizeof command, "rm -rf '%s'", s_log_dir);
+    ck_assert_int_eq (system (command), 0);
 }
 
 //  Run storm-submit with the arguments (NULL terminated), assert its exit
@@ -230,6 +257,47 @@ s_assignment (const char *name)
 }
 
 //  ---------------------------------------------------------------------
+
+//  True when the file at path holds needle (reads at most 64 KiB).
+static bool
+s_file_has (const char *path, const char *needle)
+{
+    static char text[65536];
+    FILE *file = fopen (path, "r");
+    size_t got = file ? fread (text, 1, sizeof text - 1, file) : 0;
+    if (file)
+        fclose (file);
+    text[got] = 0;
+    return strstr (text, needle) != NULL;
+}
+
+//  With storm.log.dir: nimbus.log, supervisor.log and one worker.log per
+//  topology and port under workers-artifacts/<topology id>/<port>/, each
+//  private to its owner.
+START_TEST (test_logs_go_under_storm_log_dir)
+{
+    s_submit_probe ("2", "2");
+    ck_assert (s_wait_probe_acked (100, 60));
+    char path[256];
+    snprintf (path, sizeof path, "%s/nimbus.log", s_log_dir);
+    ck_assert_msg (s_file_has (path, "probe"), "nimbus.log does not name the topology");
+    snprintf (path, sizeof path, "%s/supervisor.log", s_log_dir);
+    ck_assert_msg (s_file_has (path, "probe"), "supervisor.log does not name the topology");
+    snprintf (path, sizeof path, "%s/workers-artifacts/probe-*/*/worker.log", s_log_dir);
+    glob_t found;
+    ck_assert_int_eq (glob (path, 0, NULL, &found), 0);
+    ck_assert_uint_eq (found.gl_pathc, 2);
+    for (size_t i = 0; i < found.gl_pathc; i++) {
+        ck_assert_msg (s_file_has (found.gl_pathv[i], "starting worker topology=probe"),
+                       "%s lacks the supervisor's start line", found.gl_pathv[i]);
+        struct stat info;
+        ck_assert_int_eq (stat (found.gl_pathv[i], &info), 0);
+        ck_assert_int_eq (info.st_mode & 0777, 0600);
+    }
+    globfree (&found);
+    CLI_OK ("kill", "probe", "-w", "1");
+}
+END_TEST
 
 START_TEST (test_wordcount_exact_counts_across_workers)
 {
@@ -1323,6 +1391,12 @@ main (void)
     tcase_add_test (tcase, test_worker_kill_loses_nothing);
     suite_add_tcase (suite, tcase);
     //  CK_RUN_CASE=metrics runs just it.
+    tcase = tcase_create ("logs");
+    tcase_set_timeout (tcase, 240);
+    tcase_add_checked_fixture (tcase, s_setup_logs, s_teardown_logs);
+    tcase_add_test (tcase, test_logs_go_under_storm_log_dir);
+    suite_add_tcase (suite, tcase);
+
     tcase = tcase_create ("metrics");
     tcase_set_timeout (tcase, 300);
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
