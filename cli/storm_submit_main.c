@@ -56,6 +56,7 @@
 #include "sq_package.h"
 #include "squall.h"
 #include "submit_client.h"
+#include "submit_isolation.h"
 #include "submit_monitor.h"
 #include "submit_table.h"
 #include "submit_trace.h"
@@ -137,7 +138,8 @@ s_usage (FILE *out)
              "                     until 'storm-submit activate NAME')\n"
              "  --nimbus HOST:PORT nimbus to talk to (default: nimbus.host and nimbus.port\n"
              "                     of the config)\n"
-             "  --timeout SECS     wait up to SECS for nimbus's answers (default 10)\n"
+             "  --timeout SECS     wait up to SECS for nimbus's answers, and for the\n"
+             "                     package to build its topology (default 10)\n"
              "  --dir DIR          keygen: directory of the key files (default .)\n"
              "  --config FILE      read config keys from a JSON file\n"
              "  -c key=value       set a config key (repeatable), e.g. -c topology.workers=2\n"
@@ -242,8 +244,15 @@ s_wait (sq_local_cluster_t *cluster, const char *name, double duration, int ui_p
 
 static int
 s_run_local (const char *path, const char *name, sq_config_t *config, double duration,
-             double wait_secs, int ui_port)
+             double wait_secs, int ui_port, int timeout_ms)
 {
+    //  The package's code runs here below, in this process: first see
+    //  that it builds and validates in a child, where a crash, a loop or
+    //  an exit() there cannot take storm-submit with it.
+    if (submit_isolation_check (path, config, timeout_ms)) {
+        fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
+        return 1;
+    }
     sq_package_t *package = sq_package_open (path);
     if (!package) {
         fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
@@ -604,7 +613,8 @@ main (int argc, char *argv[])
     else if (rc == 0 && options.local) {
         const char *wait = options.arguments.wait;
         rc = s_run_local (argv[optind], argv[optind + 1], options.config, options.duration,
-                          wait ? s_parse_seconds ("--wait", wait) : 2, options.ui_port);
+                          wait ? s_parse_seconds ("--wait", wait) : 2, options.ui_port,
+                          (int) (options.timeout_secs * 1000));
     } else if (rc == 0 && strcmp (argv[optind], "keygen") == 0) {
         if (argc - optind != 2) {
             s_usage (stderr);

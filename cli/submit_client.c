@@ -1,10 +1,10 @@
 /*  submit_client - storm-submit's cluster commands, over the control protocol */
 #include "submit_client.h"
+#include "submit_isolation.h"
 #include "submit_list.h"
 #include "sq_config.h"
 #include "sq_control.h"
 #include "sq_error.h"
-#include "sq_package.h"
 #include "sq_sha256.h"
 
 #include <czmq.h>
@@ -67,25 +67,6 @@ s_command (submit_client_t *self, json_t *request)
     return 0;
 }
 
-//  Check the package here: it must load, build and validate.
-static int
-s_validate_locally (const char *path, const sq_config_t *config)
-{
-    sq_package_t *package = sq_package_open (path);
-    if (!package)
-        return -1;
-    sq_topology_t *topology = sq_package_build (package, config);
-    int rc = topology ? sq_topology_validate (topology) : -1;
-    if (rc && topology) {
-        char error[400];
-        snprintf (error, sizeof error, "%s", sq_last_error ());
-        sq_error_set ("topology invalid: %s", error);
-    }
-    sq_topology_destroy (&topology);
-    sq_package_destroy (&package);
-    return rc;
-}
-
 //  Read a whole file into a new buffer. NULL with sq_last_error() set.
 static void *
 s_read_file (const char *path, size_t *size_p)
@@ -130,7 +111,8 @@ submit_client_submit (submit_client_t *self, const char *path, const char *name,
     assert (self);
     assert (id_p);
     *id_p = NULL;
-    if (s_validate_locally (path, config))
+    //  Check the package here first: it must load, build and validate.
+    if (submit_isolation_check (path, config, self->timeout_ms))
         return -1;
     size_t size;
     void *package = s_read_file (path, &size);

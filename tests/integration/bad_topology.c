@@ -5,10 +5,14 @@
                must give up on it after nimbus.validation.timeout.secs
       invalid  builds a topology whose bolt reads from a component that
                does not exist, so validation refuses it
+      crash    dies of SIGSEGV, like a package with a bad pointer
+      exit     calls exit(0), like a package that quits on an error
     Any other value, or none, refuses to build (returns -1).
 */
 #include <squall.h>
 
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -47,6 +51,10 @@ squall_topology (sq_topology_t *topology, const sq_config_t *config)
     if (strcmp (behaviour, "hang") == 0)
         while (true)
             pause ();
+    if (strcmp (behaviour, "crash") == 0)
+        raise (SIGSEGV);
+    if (strcmp (behaviour, "exit") == 0)
+        exit (0);
     if (strcmp (behaviour, "invalid") == 0) {
         sq_topology_set_spout (topology, "lines", &s_quiet_spout, 1);
         sq_component_t *bolt = sq_topology_set_bolt (topology, "sink", &s_idle_bolt, 1);

@@ -581,10 +581,26 @@ START_TEST (test_errors)
                       "refused to build its topology");
     s_expect_failure ("invalid",
                       (const char *[]){"--local", bad, "bad", "-c", "bad.behaviour=invalid", NULL},
-                      1, "topology 'bad' not started: ");
+                      1, "topology invalid: ");
     char *err = s_contents ("invalid.err");
     ck_assert_msg (strstr (err, "no-such-spout"), "the error does not name the source: %s", err);
     free (err);
+    //  The package's code runs in a child first: its crash, exit or loop
+    //  is one error, not storm-submit's end.
+    s_expect_failure ("crash",
+                      (const char *[]){"--local", bad, "bad", "-c", "bad.behaviour=crash", NULL},
+                      1, "crashed while building its topology: signal 11");
+    s_expect_failure ("exit",
+                      (const char *[]){"--local", bad, "bad", "-c", "bad.behaviour=exit", NULL}, 1,
+                      "exited with status 0 while building its topology");
+    s_expect_failure ("hang",
+                      (const char *[]){"--local", bad, "bad", "--timeout", "1", "-c",
+                                       "bad.behaviour=hang", NULL},
+                      1, "building its topology did not end within 1.0 s");
+    s_expect_failure ("submit-crash",
+                      (const char *[]){bad, "bad", "--nimbus", "127.0.0.1:1", "-c",
+                                       "bad.behaviour=crash", NULL},
+                      1, "crashed while building its topology: signal 11");
 
     //  Arguments: status 2 with the usage or the reason.
     s_expect_failure ("one-argument", (const char *[]){"--local", bad, NULL}, 2, "usage:");

@@ -1,0 +1,110 @@
+/*  submit_isolation - a package's own code, run where it cannot harm storm-submit */
+#include "submit_isolation.h"
+
+#include "sq_child.h"
+#include "sq_error.h"
+#include "sq_package.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define S_MAX_ANSWER 4096 //  most bytes read of the child's answer
+
+//  The child: check the package and write 'O', or 'E' and the error, on
+//  fd; then leave at once, running none of the package's exit handlers.
+static void
+s_check_in_child (int fd, const char *path, const sq_config_t *config)
+{
+    sq_child_reset_signals ();
+    sq_package_t *package = sq_package_open (path);
+    sq_topology_t *topology = package ? sq_package_build (package, config) : NULL;
+    int rc = topology ? sq_topology_validate (topology) : -1;
+    char answer[S_MAX_ANSWER];
+    int length = rc == 0 ? snprintf (answer, sizeof answer, "O")
+                 : topology ? snprintf (answer, sizeof answer, "Etopology invalid: %s",
+                                        sq_last_error ())
+                            : snprintf (answer, sizeof answer, "E%s", sq_last_error ());
+    if (length >= (int) sizeof answer)
+        length = (int) sizeof answer - 1;
+    ssize_t written = write (fd, answer, (size_t) length);
+    (void) written;
+    _exit (0);
+}
+
+//  Read the child's answer until it closes the pipe or the deadline
+//  (monotonic ms) passes. Returns the bytes read, -1 at the deadline.
+static int
+s_read_answer (int fd, char *answer, size_t size, int64_t deadline)
+{
+    size_t got = 0;
+    while (true) {
+        int64_t left = deadline - zclock_mono ();
+        if (left <= 0)
+            return -1;
+        struct pollfd item = {.fd = fd, .events = POLLIN};
+        int ready = poll (&item, 1, (int) left);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready == 0)
+            return -1;
+        if (ready < 0)
+            break;
+        ssize_t bytes = read (fd, answer + got, size - 1 - got);
+        if (bytes < 0 && errno == EINTR)
+            continue;
+        if (bytes <= 0 || (got += (size_t) bytes) == size - 1)
+            break;
+    }
+    answer[got] = 0;
+    return (int) got;
+}
+
+int
+submit_isolation_check (const char *path, const sq_config_t *config, int timeout_ms)
+{
+    assert (path);
+    int fds[2];
+    if (pipe2 (fds, O_CLOEXEC))
+        return sq_error_set ("cannot check package '%s': pipe: %s", path, strerror (errno));
+    fflush (stdout);
+    fflush (stderr);
+    pid_t pid = fork ();
+    if (pid < 0) {
+        close (fds[0]);
+        close (fds[1]);
+        return sq_error_set ("cannot check package '%s': fork: %s", path, strerror (errno));
+    }
+    if (pid == 0) {
+        close (fds[0]);
+        s_check_in_child (fds[1], path, config);
+    }
+    close (fds[1]);
+    char answer[S_MAX_ANSWER];
+    int got = s_read_answer (fds[0], answer, sizeof answer, zclock_mono () + timeout_ms);
+    close (fds[0]);
+    if (got < 0)
+        kill (pid, SIGKILL);
+    int status = 0;
+    while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (got < 0)
+        return sq_error_set ("package '%s': building its topology did not end within %.1f s "
+                             "(squall_topology() loops or blocks?); stopped it",
+                             path, timeout_ms / 1000.0);
+    if (got > 0 && answer[0] == 'O')
+        return 0;
+    if (got > 0 && answer[0] == 'E')
+        return sq_error_set ("%s", answer + 1);
+    if (WIFSIGNALED (status))
+        return sq_error_set ("package '%s' crashed while building its topology: signal %d (%s)",
+                             path, WTERMSIG (status), strsignal (WTERMSIG (status)));
+    return sq_error_set ("package '%s' exited with status %d while building its topology "
+                         "(its code called exit()?)",
+                         path, WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+}
