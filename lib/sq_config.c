@@ -128,7 +128,7 @@ static const sq_config_key_t s_keys[] = {
     {"ui.host", SQ_CONFIG_STRING, "127.0.0.1",
      "address nimbus serves Storm's UI REST API and /metrics on"},
     {"ui.port", SQ_CONFIG_INT, "8080",
-     "port of the REST API; 0 picks a free port, a negative port turns it off"},
+     "port of the REST API; 0 picks a free port, -1 turns it off"},
     {"ui.max.connections", SQ_CONFIG_INT, "64", "most HTTP connections open at once"},
     {"ui.connection.timeout.secs", SQ_CONFIG_INT, "10",
      "seconds of silence after which nimbus closes an HTTP connection"},
@@ -164,6 +164,62 @@ static const sq_config_key_t s_keys[] = {
 
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 
+//  The values each numeric key of the table accepts, bounds included (for
+//  a list, each element). Every numeric key is here (test_config checks),
+//  and doc/config.md lists the ranges.
+typedef struct {
+    const char *name; //  a key of s_keys of type int, double or int list
+    double min;       //  smallest value accepted
+    double max;       //  largest value accepted
+} s_range_t;
+
+static const s_range_t s_ranges[] = {
+    {"topology.workers", 1, 4096},
+    {"topology.acker.executors", 0, 10000},
+    {"topology.message.timeout.secs", 1, 604800},
+    {"topology.max.spout.pending", 0, 100000000},
+    {"topology.tick.tuple.freq.secs", 0, 86400},
+    {"topology.executor.receive.buffer.size", 2, 16777216},
+    {"topology.producer.batch.size", 1, 65536},
+    {"topology.sleep.spout.wait.strategy.time.ms", 0, 10000},
+    {"topology.stats.sample.rate", 0, 1},
+    {"topology.trace.sample.rate", 0, 1},
+    {"storm.zookeeper.port", 1, 65535},
+    {"storm.zookeeper.session.timeout", 1, 600000},
+    {"storm.zookeeper.connection.timeout", 1, 600000},
+    {"storm.zookeeper.retry.times", 0, 1000},
+    {"storm.zookeeper.retry.interval", 1, 600000},
+    {"storm.zookeeper.retry.intervalceiling.millis", 1, 3600000},
+    {"nimbus.port", 1, 65535},
+    {"nimbus.task.timeout.secs", 1, 86400},
+    {"nimbus.monitor.freq.secs", 1, 3600},
+    {"supervisor.slots.ports", 1, 65535},
+    {"supervisor.worker.timeout.secs", 1, 86400},
+    {"supervisor.monitor.frequency.secs", 1, 3600},
+    {"worker.heartbeat.frequency.secs", 1, 3600},
+    {"squall.log.max.mb", 1, 1048576},
+    {"squall.log.backups", 0, 99},
+    {"supervisor.worker.shutdown.sleep.secs", 0, 3600},
+    {"nimbus.package.max.bytes", 1, 536870912},
+    {"nimbus.max.connections.per.peer", 0, 1000000},
+    {"nimbus.max.connections", 0, 1000000},
+    {"nimbus.zmq.rcvhwm", 1, 1000000},
+    {"nimbus.validation.timeout.secs", 1, 3600},
+    {"nimbus.validation.cpu.secs", 1, 3600},
+    {"nimbus.validation.memory.mb", 1, 1048576},
+    {"nimbus.validation.file.size.mb", 1, 1048576},
+    {"nimbus.validation.open.files", 1, 1048576},
+    {"nimbus.validation.processes", 1, 65536},
+    {"ui.port", -1, 65535},
+    {"ui.max.connections", 1, 100000},
+    {"ui.connection.timeout.secs", 1, 3600},
+    {"ui.connection.memory.bytes", 1024, 16777216},
+    {"ui.max.request.bytes", 1, 16777216},
+    {"storm.messaging.max.message.bytes", 1024, 1073741824},
+};
+
+#define S_RANGE_COUNT (sizeof s_ranges / sizeof s_ranges[0])
+
 //  ---------------------------------------------------------------------
 //  Key table
 
@@ -181,6 +237,21 @@ sq_config_key_lookup (const char *name)
         if (strcmp (s_keys[i].name, name) == 0)
             return &s_keys[i];
     return NULL;
+}
+
+bool
+sq_config_key_range (const char *name, double *min_p, double *max_p)
+{
+    assert (name);
+    for (size_t i = 0; i < S_RANGE_COUNT; i++)
+        if (strcmp (s_ranges[i].name, name) == 0) {
+            if (min_p)
+                *min_p = s_ranges[i].min;
+            if (max_p)
+                *max_p = s_ranges[i].max;
+            return true;
+        }
+    return false;
 }
 
 const char *
@@ -423,8 +494,30 @@ s_describe (const json_t *value, char *buffer, size_t size)
     return buffer;
 }
 
+//  True, with the error set, when a number of value (the value, or an
+//  element of a list) lies outside key's range.
+static bool
+s_out_of_range (const char *key, const json_t *value)
+{
+    double min, max;
+    if (!sq_config_key_range (key, &min, &max))
+        return false;
+    size_t count = json_is_array (value) ? json_array_size (value) : 1;
+    for (size_t i = 0; i < count; i++) {
+        const json_t *number = json_is_array (value) ? json_array_get (value, i) : value;
+        double got = json_number_value (number);
+        if (got < min || got > max) {
+            char buffer[64];
+            sq_error_set ("config key '%s' must be between %.15g and %.15g, got %s", key, min, max,
+                          s_describe (number, buffer, sizeof buffer));
+            return true;
+        }
+    }
+    return false;
+}
+
 //  Stores value (taking it over) under key, after checking a known key's
-//  type. Returns 0 or -1.
+//  type and range. Returns 0 or -1.
 static int
 s_store (sq_config_t *self, const char *key, json_t *value)
 {
@@ -441,6 +534,10 @@ s_store (sq_config_t *self, const char *key, json_t *value)
         char buffer[128];
         sq_error_set ("config key '%s' expects %s, got %s", key, s_expects (known->type),
                       s_describe (value, buffer, sizeof buffer));
+        json_decref (value);
+        return -1;
+    }
+    if (known && s_out_of_range (key, value)) {
         json_decref (value);
         return -1;
     }

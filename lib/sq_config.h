@@ -40,6 +40,10 @@ typedef struct {
     const char *doc;          //  one-line meaning
 } sq_config_key_t;
 
+//  The range a numeric known key accepts, bounds included (for a list,
+//  each element), in *min_p and *max_p (either may be NULL). False for a
+//  key without one (not numeric, or not known).
+bool sq_config_key_range (const char *name, double *min_p, double *max_p);
 //  The known key at index (0, 1, ...), or NULL past the last one; for
 //  iterating the table. The entry is static.
 const sq_config_key_t *sq_config_key_at (size_t index);

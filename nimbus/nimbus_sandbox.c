@@ -101,18 +101,6 @@ static const int s_namespace_sets[] = {
 //  ---------------------------------------------------------------------
 //  Set up (in nimbus)
 
-//  A positive int config key into *value_p; -1 with the error set when not.
-static int
-s_positive (const sq_config_t *config, const char *key, int fallback, int maximum, int *value_p)
-{
-    int64_t value = sq_config_int (config, key, fallback);
-    if (value < 1 || value > maximum)
-        return sq_error_set ("config key '%s' must be between 1 and %d, got %lld", key, maximum,
-                             (long long) value);
-    *value_p = (int) value;
-    return 0;
-}
-
 //  Maps the current user to itself in a new user namespace. 0 or -1.
 static int
 s_map_user (uid_t uid, gid_t gid)
@@ -191,15 +179,17 @@ nimbus_sandbox_new (const sq_config_t *config)
         return NULL;
     }
     self->user = strdup (sq_config_string (config, "nimbus.validation.user", "nobody"));
-    if (!self->user ||
-        s_positive (config, "nimbus.validation.cpu.secs", 10, 3600, &self->cpu_secs) ||
-        s_positive (config, "nimbus.validation.memory.mb", 256, 1 << 20, &self->memory_mb) ||
-        s_positive (config, "nimbus.validation.file.size.mb", 16, 1 << 20, &self->file_size_mb) ||
-        s_positive (config, "nimbus.validation.open.files", 64, 1 << 20, &self->open_files) ||
-        s_positive (config, "nimbus.validation.processes", 8, 1 << 16, &self->processes)) {
+    if (!self->user) {
         nimbus_sandbox_destroy (&self);
+        sq_error_set ("out of memory");
         return NULL;
     }
+    //  The config refused values outside each key's range (sq_config).
+    self->cpu_secs = (int) sq_config_int (config, "nimbus.validation.cpu.secs", 10);
+    self->memory_mb = (int) sq_config_int (config, "nimbus.validation.memory.mb", 256);
+    self->file_size_mb = (int) sq_config_int (config, "nimbus.validation.file.size.mb", 16);
+    self->open_files = (int) sq_config_int (config, "nimbus.validation.open.files", 64);
+    self->processes = (int) sq_config_int (config, "nimbus.validation.processes", 8);
     self->root = geteuid () == 0;
     self->uid = geteuid ();
     self->gid = getegid ();

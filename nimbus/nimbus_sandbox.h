@@ -43,9 +43,9 @@ typedef struct _nimbus_sandbox_t nimbus_sandbox_t;
 typedef void (nimbus_sandbox_fn) (int answer_fd, const char *path, void *arg);
 
 //  The sandbox nimbus's config asks for (nimbus.validation.* keys), with
-//  what this machine supports probed. NULL with sq_last_error() set when
-//  a limit is not positive or, nimbus being root, nimbus.validation.user
-//  names no local account. Caller owns.
+//  what this machine supports probed (the config holds each limit within
+//  its key's range). NULL with sq_last_error() set when, nimbus being
+//  root, nimbus.validation.user names no local account or root. Caller owns.
 nimbus_sandbox_t *nimbus_sandbox_new (const sq_config_t *config);
 //  Free. NULL-safe; nulls the caller's pointer.
 void nimbus_sandbox_destroy (nimbus_sandbox_t **self_p);

@@ -204,8 +204,8 @@ def config():
         "escaped-strings.json": '{"a\\"b": "line\\nbreak \\u00e9"}',
         "duplicate-key.json": '{"topology.workers": 1, "topology.workers": 3}',
         "empty-lists.json": '{"storm.zookeeper.servers": [], "supervisor.slots.ports": []}',
-        "int-extremes.json": '{"topology.workers": -9223372036854775808, '
-                             '"nimbus.port": 9223372036854775807}',
+        "int-range-bounds.json": '{"topology.workers": 1, "nimbus.port": 65535, '
+                                 '"ui.port": -1, "topology.stats.sample.rate": 0}',
         "whitespace-around.json": ' \n\t{"topology.workers": 4}\n\n',
     }
     write("config", "json-", json_seeds)
@@ -216,7 +216,7 @@ def config():
         "string": "storm.zookeeper.root=/squall",
         "string-empty": "supervisor.worker.command=",
         "string-list": "storm.zookeeper.servers=zk1,zk2,zk3",
-        "int-negative": "topology.max.spout.pending=-1",
+        "int-negative": "ui.port=-1",
         "own-key-with-equals": "my.key=a=b=c",
         "own-key-utf8": "my.key=gr\u00fc\u00dfe",
         "second-line-ignored": "topology.workers=2\nthis line is not read",
@@ -232,6 +232,12 @@ def config():
         "option-no-equals": "topology.workers",
         "option-int-not-number": "topology.workers=four",
         "option-int-overflow": "topology.workers=99999999999999999999",
+        "option-int-below-range": "topology.max.spout.pending=-1",
+        "option-int-above-range": "nimbus.port=70000",
+        "option-double-above-range": "topology.stats.sample.rate=1.5",
+        "option-int-list-element-out-of-range": "supervisor.slots.ports=6700,0",
+        "json-int-extremes.json": '{"topology.workers": -9223372036854775808, '
+                                  '"nimbus.port": 9223372036854775807}',
         "option-bool-maybe": "topology.debug=maybe",
         "option-int-list-with-text": "supervisor.slots.ports=6700,x",
         "option-invalid-utf8": b"my.key=\xff\xfe",

@@ -111,9 +111,26 @@ START_TEST (test_key_table)
     doc[size] = 0;
     fclose (file);
     for (size_t i = 0; i < count; i++) {
+        const sq_config_key_t *key = sq_config_key_at (i);
         char quoted[256];
-        snprintf (quoted, sizeof quoted, "`%s`", sq_config_key_at (i)->name);
+        snprintf (quoted, sizeof quoted, "`%s`", key->name);
         ck_assert_msg (strstr (doc, quoted), "doc/config.md does not document %s", quoted);
+        //  Every numeric key has a range, its default within it, listed in
+        //  the doc's table of ranges.
+        bool numeric = key->type == SQ_CONFIG_INT || key->type == SQ_CONFIG_DOUBLE ||
+                       key->type == SQ_CONFIG_INT_LIST;
+        double min = 0, max = 0;
+        ck_assert_msg (sq_config_key_range (key->name, &min, &max) == numeric,
+                       "%s: a range only and always for a numeric key", key->name);
+        if (!numeric)
+            continue;
+        sq_config_t *config = sq_config_new ();
+        ck_assert_msg (sq_config_set (config, key->name, key->default_text) == 0,
+                       "%s: the default is out of its range: %s", key->name, sq_last_error ());
+        sq_config_destroy (&config);
+        char row[300];
+        snprintf (row, sizeof row, "| `%s` | %.15g to %.15g |", key->name, min, max);
+        ck_assert_msg (strstr (doc, row), "doc/config.md lacks the range row %s", row);
     }
     ck_assert_ptr_null (sq_config_key_lookup ("wordcount.input"));
     const sq_config_key_t *ports = sq_config_key_lookup ("supervisor.slots.ports");
@@ -124,17 +141,50 @@ START_TEST (test_key_table)
 }
 END_TEST
 
+//  Out of range through every way of setting a key: refused with the key,
+//  the range and the value; the bounds are accepted; the old value stays.
+START_TEST (test_ranges)
+{
+    sq_config_t *config = sq_config_new ();
+    ck_assert_int_eq (sq_config_set (config, "nimbus.port", "65535"), 0);
+    ck_assert_int_eq (sq_config_set (config, "nimbus.port", "70000"), -1);
+    ck_assert_str_eq (sq_last_error (), "config key 'nimbus.port' must be between 1 and 65535, got 70000");
+    ck_assert_int_eq (sq_config_int (config, "nimbus.port", 0), 65535);
+    ck_assert_int_eq (sq_config_set_int (config, "topology.workers", 0), -1);
+    ck_assert_str_eq (sq_last_error (), "config key 'topology.workers' must be between 1 and 4096, got 0");
+    ck_assert_int_eq (sq_config_set_int (config, "topology.workers", 99999999999), -1);
+    ck_assert_int_eq (sq_config_set_option (config, "topology.message.timeout.secs=0"), -1);
+    ck_assert_str_eq (sq_last_error (),
+                      "config key 'topology.message.timeout.secs' must be between 1 and 604800, got 0");
+    ck_assert_int_eq (sq_config_set_option (config, "storm.zookeeper.session.timeout=-5"), -1);
+    ck_assert_int_eq (sq_config_set_double (config, "topology.stats.sample.rate", 1.5), -1);
+    ck_assert_str_eq (sq_last_error (),
+                      "config key 'topology.stats.sample.rate' must be between 0 and 1, got 1.5");
+    ck_assert_int_eq (sq_config_set_double (config, "topology.stats.sample.rate", 0), 0);
+    ck_assert_int_eq (sq_config_set (config, "supervisor.slots.ports", "6700,0"), -1);
+    ck_assert_str_eq (sq_last_error (),
+                      "config key 'supervisor.slots.ports' must be between 1 and 65535, got 0");
+    json_t *json = json_pack ("{s:i}", "ui.port", -2);
+    sq_config_t *loaded = sq_config_from_json (json);
+    ck_assert_ptr_null (loaded);
+    ck_assert_str_eq (sq_last_error (), "config key 'ui.port' must be between -1 and 65535, got -2");
+    json_decref (json);
+    //  Keys of the topology's own have no range.
+    ck_assert_int_eq (sq_config_set_int (config, "wordcount.limit", -70000), 0);
+    sq_config_destroy (&config);
+}
+END_TEST
+
 START_TEST (test_set_each_type)
 {
     sq_config_t *config = sq_config_new ();
     ck_assert_int_eq (sq_config_set (config, "topology.workers", "4"), 0);
     ck_assert_int_eq (sq_config_int (config, "topology.workers", -1), 4);
     ck_assert (sq_config_has (config, "topology.workers"));
-    ck_assert_int_eq (sq_config_set (config, "topology.workers", " -12 "), 0);
-    ck_assert_int_eq (sq_config_int (config, "topology.workers", 0), -12);
-    ck_assert_int_eq (sq_config_set (config, "topology.max.spout.pending", "9223372036854775807"),
-                      0);
-    ck_assert_int_eq (sq_config_int (config, "topology.max.spout.pending", 0), INT64_MAX);
+    ck_assert_int_eq (sq_config_set (config, "ui.port", " -1 "), 0);
+    ck_assert_int_eq (sq_config_int (config, "ui.port", 0), -1);
+    ck_assert_int_eq (sq_config_set (config, "my.own.key", "9223372036854775807"), 0);
+    ck_assert_int_eq (sq_config_int (config, "my.own.key", 0), INT64_MAX);
 
     ck_assert_int_eq (sq_config_set (config, "topology.stats.sample.rate", "0.5"), 0);
     ck_assert (sq_config_double (config, "topology.stats.sample.rate", 0) == 0.5);
@@ -466,6 +516,7 @@ s_suite (void)
     tcase_add_test (tcase, test_defaults);
     tcase_add_test (tcase, test_key_table);
     tcase_add_test (tcase, test_set_each_type);
+    tcase_add_test (tcase, test_ranges);
     tcase_add_test (tcase, test_wrong_types);
     tcase_add_test (tcase, test_unknown_keys);
     tcase_add_test (tcase, test_lists);
