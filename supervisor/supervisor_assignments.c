@@ -230,6 +230,8 @@ s_apply_assignment (supervisor_assignments_t *self, const char *name,
             const char *submitter =
                 sq_config_string (record->config, "topology.submitter.user", NULL);
             slot->submitter = submitter ? strdup (submitter) : NULL;
+            slot->max_heap_mb =
+                sq_config_int (record->config, "topology.worker.max.heap.size.mb", 768);
             slot->generation = assignment->generation;
             slot->executors = sq_assignment_worker_executors_text (worker);
             if (!slot->topology_name || !slot->topology_id || !slot->checksum || !slot->executors) {

@@ -40,6 +40,7 @@ typedef struct {
     char *executors;     //  the slot's executors (sq_assignment_worker_executors_text)
     char *checksum;      //  package checksum from the topology record
     char *submitter;     //  its config's topology.submitter.user, or NULL
+    int64_t max_heap_mb; //  its config's topology.worker.max.heap.size.mb
 } supervisor_slot_t;
 
 typedef struct _supervisor_assignments_t supervisor_assignments_t;

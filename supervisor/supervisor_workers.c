@@ -44,6 +44,7 @@ typedef struct {
     char *want_executors; //  its executors (sq_assignment_worker_executors_text)
     char *want_package;   //  its package file, NULL while not downloaded
     char *want_user;      //  its topology.submitter.user, or NULL
+    int64_t want_max_mb;  //  its topology.worker.max.heap.size.mb: resident memory allowed
     char *refused;        //  why the wanted worker cannot start (logged once), or NULL
     s_state_t state;      //  the process's life
     pid_t pid;            //  process id, 0 when idle
@@ -356,7 +357,7 @@ supervisor_workers_want (supervisor_workers_t *self, int port, const supervisor_
     if (s_same (slot->want_name, want->topology_name) &&
         s_same (slot->want_id, want->topology_id) &&
         s_same (slot->want_executors, want->executors) && s_same (slot->want_package, package) &&
-        s_same (slot->want_user, want->submitter))
+        s_same (slot->want_user, want->submitter) && slot->want_max_mb == want->max_heap_mb)
         return;
     s_slot_forget_want (slot);
     slot->want_name = strdup (want->topology_name);
@@ -364,6 +365,7 @@ supervisor_workers_want (supervisor_workers_t *self, int port, const supervisor_
     slot->want_executors = strdup (want->executors);
     slot->want_package = package ? strdup (package) : NULL;
     slot->want_user = want->submitter ? strdup (want->submitter) : NULL;
+    slot->want_max_mb = want->max_heap_mb;
     if (!slot->want_name || !slot->want_id || !slot->want_executors ||
         (package && !slot->want_package) || (want->submitter && !slot->want_user)) {
         zsys_error ("supervisor=%s port=%d out of memory", self->supervisor_id, port);
@@ -819,6 +821,43 @@ s_heartbeat_late (supervisor_workers_t *self, s_slot_t *slot, int64_t now, int64
     return *age_p > self->timeout_ms;
 }
 
+//  True when the worker's resident memory, in *resident_mb_p, is over
+//  what its topology allows (topology.worker.max.heap.size.mb).
+static bool
+s_over_memory (const s_slot_t *slot, int64_t *resident_mb_p)
+{
+    char path[64];
+    snprintf (path, sizeof path, "/proc/%d/statm", (int) slot->pid);
+    FILE *file = fopen (path, "re");
+    long long size = 0, resident = 0;
+    bool read = file && fscanf (file, "%lld %lld", &size, &resident) == 2;
+    if (file)
+        fclose (file);
+    *resident_mb_p = read ? resident * (sysconf (_SC_PAGESIZE) / 1024) / 1024 : 0;
+    return read && slot->want_max_mb > 0 && *resident_mb_p > slot->want_max_mb;
+}
+
+//  Kill the slot's worker for using resident_mb of memory, over its
+//  topology's limit; say so in the supervisor's log and the worker's.
+static void
+s_kill_over_memory (supervisor_workers_t *self, s_slot_t *slot, int64_t resident_mb)
+{
+    char why[160];
+    snprintf (why, sizeof why,
+              "resident memory %lld MB is over topology.worker.max.heap.size.mb=%lld",
+              (long long) resident_mb, (long long) slot->want_max_mb);
+    zsys_error ("supervisor=%s port=%d worker pid=%d topology=%s killed: %s", self->supervisor_id,
+                slot->port, (int) slot->pid, slot->name, why);
+    int fd = open (slot->log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0) {
+        dprintf (fd, "---- supervisor=%s killed the worker: %s\n", self->supervisor_id, why);
+        close (fd);
+    }
+    s_signal (slot->pid, SIGKILL);
+    slot->state = S_KILLED;
+    slot->timed_out = true;
+}
+
 void
 supervisor_workers_check (supervisor_workers_t *self)
 {
@@ -829,7 +868,7 @@ supervisor_workers_check (supervisor_workers_t *self)
         self->next_monitor = now + self->monitor_ms;
     for (size_t i = 0; i < self->slot_count; i++) {
         s_slot_t *slot = &self->slots[i];
-        int64_t age;
+        int64_t age, resident_mb;
         switch (slot->state) {
         case S_RUNNING:
             if (!s_runs_wanted (slot)) {
@@ -849,7 +888,8 @@ supervisor_workers_check (supervisor_workers_t *self)
                 s_signal (slot->pid, SIGKILL);
                 slot->state = S_KILLED;
                 slot->timed_out = true;
-            }
+            } else if (monitor && s_over_memory (slot, &resident_mb))
+                s_kill_over_memory (self, slot, resident_mb);
             break;
         case S_STOPPING:
             if (now >= slot->kill_at) {

@@ -46,7 +46,9 @@
     fails nothing), probe.emitted.every (0.1; 0 rewrites
     <probe.dir>/emitted at every new number, for a test that must know what
     is in flight now), probe.groupings (false: add the custom and partial
-    key bolts, which log like the sink). A restarted spout skips the numbers
+    key bolts, which log like the sink), probe.hog.mb (0: each relay task
+    allocates and touches this many MB in prepare, to go over a worker's
+    memory limit). A restarted spout skips the numbers
     already acked at once, so it is back at the head of the stream as soon
     as it has emitted the ones its predecessor left unacked.
 */
@@ -296,7 +298,11 @@ static const sq_spout_t s_numbers = {
 static int
 s_relay_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
 {
-    (void) context;
+    //  Held for the task's life: the worker's resident memory grows by it.
+    static char *s_hog;
+    int64_t hog_mb = sq_config_int (sq_context_config (context), "probe.hog.mb", 0);
+    if (hog_mb > 0 && !s_hog && (s_hog = malloc ((size_t) hog_mb << 20)))
+        memset (s_hog, 1, (size_t) hog_mb << 20);
     *state_p = collector;
     return 0;
 }

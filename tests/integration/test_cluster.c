@@ -274,6 +274,37 @@ s_file_has (const char *path, const char *needle)
 //  With storm.log.dir: nimbus.log, supervisor.log and one worker.log per
 //  topology and port under workers-artifacts/<topology id>/<port>/, each
 //  private to its owner.
+//  A worker over topology.worker.max.heap.size.mb is killed by its
+//  supervisor, which says why in its log and in the worker's, and started
+//  again (to be killed again while the topology asks for too much).
+START_TEST (test_worker_over_memory_limit_is_killed)
+{
+    char *package = s_package ("tests/integration/.libs/probe_topology");
+    char dir[4400];
+    snprintf (dir, sizeof dir, "probe.dir=%s", s_probe_dir);
+    CLI_OK (package, "hog", "-c", dir, "-c", "topology.workers=1", "-c",
+            "topology.worker.max.heap.size.mb=64", "-c", "probe.hog.mb=160", "-c",
+            "probe.groupings=false");
+    free (package);
+    //  The worker runs under either supervisor.
+    char paths[2][4400];
+    for (int i = 0; i < 2; i++)
+        snprintf (paths[i], sizeof paths[i], "%s/supervisor-%d.log",
+                  cluster_harness_dir (s_cluster), i);
+    int killer = -1;
+    for (int waited = 0; waited < 600 && killer < 0; waited++) {
+        for (int i = 0; i < 2 && killer < 0; i++)
+            if (s_file_has (paths[i], "topology=hog killed: resident memory"))
+                killer = i;
+        if (killer < 0)
+            usleep (100000);
+    }
+    ck_assert_msg (killer >= 0, "no supervisor killed the worker over its memory limit");
+    ck_assert (s_file_has (paths[killer], "over topology.worker.max.heap.size.mb=64"));
+    CLI_OK ("kill", "hog", "-w", "1");
+}
+END_TEST
+
 START_TEST (test_logs_go_under_storm_log_dir)
 {
     s_submit_probe ("2", "2");
@@ -1391,6 +1422,12 @@ main (void)
     tcase_add_test (tcase, test_worker_kill_loses_nothing);
     suite_add_tcase (suite, tcase);
     //  CK_RUN_CASE=metrics runs just it.
+    tcase = tcase_create ("memory");
+    tcase_set_timeout (tcase, 240);
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_add_test (tcase, test_worker_over_memory_limit_is_killed);
+    suite_add_tcase (suite, tcase);
+
     tcase = tcase_create ("logs");
     tcase_set_timeout (tcase, 240);
     tcase_add_checked_fixture (tcase, s_setup_logs, s_teardown_logs);
