@@ -20,6 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  storm.local.dir's default: $(localstatedir)/lib/squall, absolute, so a
+//  daemon finds its state whatever directory it was started from.
+#ifndef SQUALL_LOCAL_DIR
+#error "lib/Makemodule.am defines SQUALL_LOCAL_DIR"
+#endif
+
 struct _sq_config_t {
     json_t *values; //  object of the keys set: key -> JSON value
 };
@@ -87,7 +93,7 @@ static const sq_config_key_t s_keys[] = {
      "seconds between a supervisor's checks of its workers"},
     {"worker.heartbeat.frequency.secs", SQ_CONFIG_INT, "1",
      "seconds between a worker's heartbeats"},
-    {"storm.local.dir", SQ_CONFIG_STRING, "storm-local",
+    {"storm.local.dir", SQ_CONFIG_STRING, SQUALL_LOCAL_DIR,
      "directory where daemons keep packages and state"},
     {"storm.log.dir", SQ_CONFIG_STRING, "",
      "directory of the daemons' and workers' log files; empty means stderr"},

@@ -17,7 +17,7 @@
 static const char *
 s_local_dir (const sq_config_t *config)
 {
-    const char *dir = sq_config_string (config, "storm.local.dir", "storm-local");
+    const char *dir = sq_config_string (config, "storm.local.dir", NULL);
     return dir && *dir ? dir : ".";
 }
 

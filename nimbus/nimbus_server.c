@@ -1542,7 +1542,7 @@ nimbus_server_new (const sq_config_t *config)
         nimbus_server_destroy (&self);
         return NULL;
     }
-    self->store = nimbus_store_new (sq_config_string (config, "storm.local.dir", "storm-local"));
+    self->store = nimbus_store_new (sq_config_string (config, "storm.local.dir", NULL));
     self->monitor = nimbus_monitor_new (timeout_secs * 1000, zclock_mono ());
     self->traces = nimbus_traces_new ();
     self->cluster = self->store ? nimbus_cluster_new (config) : NULL;

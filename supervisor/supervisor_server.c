@@ -87,7 +87,7 @@ s_prepare_local_dir (supervisor_server_t *self)
     free (dir);
     if (rc)
         return -1;
-    const char *local = sq_config_string (self->config, "storm.local.dir", "storm-local");
+    const char *local = sq_config_string (self->config, "storm.local.dir", NULL);
     char *absolute = realpath (*local ? local : ".", NULL);
     if (!absolute)
         return sq_error_set ("config key 'storm.local.dir': cannot resolve '%s': %s", local,

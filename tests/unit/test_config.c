@@ -53,7 +53,9 @@ START_TEST (test_defaults)
     ck_assert_str_eq (sq_config_string (config, "storm.zookeeper.root", NULL), "/storm");
     ck_assert_str_eq (sq_config_string (config, "nimbus.host", NULL), "127.0.0.1");
     ck_assert_int_eq (sq_config_int (config, "nimbus.port", -1), 6627);
-    ck_assert_str_eq (sq_config_string (config, "storm.local.dir", NULL), "storm-local");
+    //  Absolute, whatever the daemon's working directory.
+    const char *local_dir = sq_config_string (config, "storm.local.dir", NULL);
+    ck_assert_msg (local_dir[0] == '/' && strstr (local_dir, "/lib/squall"), "%s", local_dir);
 
     const json_t *servers = sq_config_list (config, "storm.zookeeper.servers");
     ck_assert_uint_eq (json_array_size (servers), 1);
