@@ -1,6 +1,6 @@
 /*  storm-submit - the Squall command line: argv, config and signals only
 
-    storm-submit --local PKG.so NAME [--duration SECS] [--wait SECS]
+    storm-submit --local PKG.so NAME [--duration SECS] [--until-idle] [--wait SECS]
                  [--ui-port PORT] [--config FILE] [-c key=value ...]
     storm-submit [--nimbus HOST:PORT] [--config FILE] PKG.so NAME [--inactive]
                  [-c key=value ...]
@@ -56,6 +56,7 @@
 #include "sq_package.h"
 #include "squall.h"
 #include "submit_client.h"
+#include "submit_idle.h"
 #include "submit_isolation.h"
 #include "submit_monitor.h"
 #include "submit_table.h"
@@ -118,6 +119,8 @@ s_usage (FILE *out)
              "options:\n"
              "  --local            run in local mode (one process, no cluster)\n"
              "  --duration SECS    local: stop after SECS seconds (default: run until Ctrl-C)\n"
+             "  --until-idle       local: stop once no spout emitted and no tuple was in\n"
+             "                     flight for 2 s (every spout ran dry, every tree done)\n"
              "  -w, --wait SECS    local: on stop, wait up to SECS for tuples in flight\n"
              "                     (default 2); kill, rebalance: seconds nimbus waits first\n"
              "                     (default: the topology's topology.message.timeout.secs)\n"
@@ -200,27 +203,64 @@ s_report (sq_local_cluster_t *cluster, const char *name, double seconds)
         printf ("(%d more components not shown)\n", count - SUBMIT_TABLE_ROWS);
 }
 
-//  Until the run's duration is over or a signal came: end the loop.
+#define S_IDLE_QUIET_MS 2000 //  --until-idle: quiet this long ends the run
+
+//  What ends a local run besides a signal.
+typedef struct {
+    int64_t deadline;            //  monotonic ms of --duration's end, 0 for none
+    submit_idle_t *idle;         //  --until-idle's watch, or NULL
+    sq_local_cluster_t *cluster; //  the run
+    const char *name;            //  its topology
+} s_run_end_t;
+
+//  True when the run must end now.
+static bool
+s_run_over (s_run_end_t *end)
+{
+    int64_t now = zclock_mono ();
+    if (s_interrupted || (end->deadline > 0 && now >= end->deadline))
+        return true;
+    sq_topology_stats_t stats;
+    if (end->idle && sq_local_cluster_stats (end->cluster, end->name, &stats) == 0 &&
+        submit_idle_update (end->idle, &stats, now)) {
+        printf ("storm-submit: no spout emitted and no tuple was in flight for %d s: "
+                "ending the run (--until-idle)\n",
+                S_IDLE_QUIET_MS / 1000);
+        return true;
+    }
+    return false;
+}
+
+//  Until the run is over: end the loop.
 static int
 s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
     (void) loop, (void) timer_id;
-    const int64_t *end = (const int64_t *) arg;
-    return s_interrupted || (*end > 0 && zclock_mono () >= *end) ? -1 : 0;
+    return s_run_over ((s_run_end_t *) arg) ? -1 : 0;
 }
 
-//  Wait until the duration is over (duration <= 0: until a signal),
-//  serving the REST API and the web UI (from ui_dir) on ui_port
-//  meanwhile when it is 0 or more. Returns 0, or -1 when the port cannot
-//  be served.
+//  Wait until the duration is over (duration <= 0: until a signal), or
+//  with until_idle until the run is idle, serving the REST API and the
+//  web UI (from ui_dir) on ui_port meanwhile when it is 0 or more.
+//  Returns 0, or -1 when the port cannot be served.
 static int
-s_wait (sq_local_cluster_t *cluster, const char *name, double duration, int ui_port,
-        const char *ui_dir, sq_trace_store_t *traces)
+s_wait (sq_local_cluster_t *cluster, const char *name, double duration, bool until_idle,
+        int ui_port, const char *ui_dir, sq_trace_store_t *traces)
 {
-    int64_t end = duration > 0 ? zclock_mono () + (int64_t) (duration * 1000) : 0;
+    s_run_end_t end = {
+        .deadline = duration > 0 ? zclock_mono () + (int64_t) (duration * 1000) : 0,
+        .idle = until_idle ? submit_idle_new (S_IDLE_QUIET_MS) : NULL,
+        .cluster = cluster,
+        .name = name,
+    };
+    if (until_idle && !end.idle) {
+        fprintf (stderr, "storm-submit: out of memory\n");
+        return -1;
+    }
     if (ui_port < 0) {
-        while (!s_interrupted && (end == 0 || zclock_mono () < end))
+        while (!s_run_over (&end))
             zclock_sleep (50);
+        submit_idle_destroy (&end.idle);
         return 0;
     }
     zloop_t *loop = zloop_new ();
@@ -228,6 +268,7 @@ s_wait (sq_local_cluster_t *cluster, const char *name, double duration, int ui_p
     if (!ui) {
         fprintf (stderr, "storm-submit: --ui-port %d: %s\n", ui_port, sq_last_error ());
         zloop_destroy (&loop);
+        submit_idle_destroy (&end.idle);
         return -1;
     }
     submit_ui_set_traces (ui, traces);
@@ -239,12 +280,13 @@ s_wait (sq_local_cluster_t *cluster, const char *name, double duration, int ui_p
     zloop_start (loop);
     submit_ui_destroy (&ui);
     zloop_destroy (&loop);
+    submit_idle_destroy (&end.idle);
     return 0;
 }
 
 static int
 s_run_local (const char *path, const char *name, sq_config_t *config, double duration,
-             double wait_secs, int ui_port, int timeout_ms)
+             bool until_idle, double wait_secs, int ui_port, int timeout_ms)
 {
     //  The package's code runs here below, in this process: first see
     //  that it builds and validates in a child, where a crash, a loop or
@@ -270,7 +312,8 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
         fprintf (stderr, "storm-submit: topology '%s' not started: %s\n", name, sq_last_error ());
     else {
         int64_t start = zclock_mono ();
-        rc = s_wait (cluster, name, duration, ui_port, sq_config_string (config, "ui.dir", ""),
+        rc = s_wait (cluster, name, duration, until_idle, ui_port,
+                     sq_config_string (config, "ui.dir", ""),
                      traces)
                  ? 1
                  : 0;
@@ -417,6 +460,7 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
 typedef struct {
     bool local;              //  --local
     double duration;         //  --duration, 0 to run until Ctrl-C
+    bool until_idle;         //  --until-idle: end when the run has nothing left to do
     double timeout_secs;     //  --timeout: how long to wait for nimbus
     int ui_port;             //  --ui-port; -1: no REST API
     char *endpoint;          //  --nimbus as tcp://HOST:PORT, or NULL
@@ -451,6 +495,7 @@ s_parse_options (int argc, char *argv[], s_options_t *self)
     // clang-format off
     static const struct option options[] = {
         {"local", no_argument, NULL, 'l'},         {"duration", required_argument, NULL, 'd'},
+        {"until-idle", no_argument, NULL, 'Y'},
         {"wait", required_argument, NULL, 'w'},    {"config", required_argument, NULL, 'f'},
         {"nimbus", required_argument, NULL, 'N'},  {"workers", required_argument, NULL, 'n'},
         {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
@@ -517,6 +562,9 @@ s_parse_options (int argc, char *argv[], s_options_t *self)
             break;
         case 'd':
             self->duration = s_parse_seconds ("--duration", optarg);
+            break;
+        case 'Y':
+            self->until_idle = true;
             break;
         case 'w':
             //  Seconds, or monitor's watch item: read with the verb.
@@ -613,6 +661,7 @@ main (int argc, char *argv[])
     else if (rc == 0 && options.local) {
         const char *wait = options.arguments.wait;
         rc = s_run_local (argv[optind], argv[optind + 1], options.config, options.duration,
+                          options.until_idle,
                           wait ? s_parse_seconds ("--wait", wait) : 2, options.ui_port,
                           (int) (options.timeout_secs * 1000));
     } else if (rc == 0 && strcmp (argv[optind], "keygen") == 0) {

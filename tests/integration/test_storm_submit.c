@@ -563,6 +563,28 @@ START_TEST (test_local_traces)
 }
 END_TEST
 
+//  --until-idle: the word count's spout runs dry after its three lines;
+//  the run ends by itself, with every tree done.
+START_TEST (test_until_idle)
+{
+    char *input = s_write_input ("idle.input");
+    char *input_option = NULL;
+    ck_assert (asprintf (&input_option, "wordcount.input=%s", input) > 0);
+    char *package = s_built ("topologies/.libs/wordcount.so");
+    ck_assert_int_eq (s_run ("idle", (const char *[]){"--local", package, "wc", "-c", input_option,
+                                                       "--until-idle", NULL}),
+                      0);
+    char *out = s_contents ("idle.out");
+    ck_assert_msg (strstr (out, "ending the run (--until-idle)") &&
+                       strstr (out, "spout tuples 3,") && strstr (out, "acked 3,"),
+                   "output: %s", out);
+    free (out);
+    free (package);
+    free (input_option);
+    free (input);
+}
+END_TEST
+
 START_TEST (test_errors)
 {
     char *missing = s_file ("no-such-package.so");
@@ -634,6 +656,7 @@ main (void)
     TCase *tcase = tcase_create ("local");
     tcase_set_timeout (tcase, 120);
     tcase_add_test (tcase, test_wordcount);
+    tcase_add_test (tcase, test_until_idle);
     tcase_add_test (tcase, test_duration);
     tcase_add_test (tcase, test_ui_port);
     tcase_add_test (tcase, test_local_traces);
