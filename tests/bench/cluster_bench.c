@@ -339,8 +339,8 @@ main (void)
             local_acked > 0 ? cluster_acked / local_acked : 0);
     printf ("BENCH cluster_acked_secure_ratio %.3f ratio\n", secure_ratio);
     printf ("cluster_bench: recovery is from kill -9 until the spout's acked log grows again; "
-            "a lost supervisor is noticed when its ZooKeeper session expires "
-            "(storm.zookeeper.session.timeout, 6000 ms by default)\n");
+            "a lost supervisor is noticed by its heartbeats to nimbus and its workers' "
+            "(nimbus.supervisor.timeout.secs, 2 by default)\n");
     printf ("BENCH worker_recovery_s %.2f s\n", worker_s);
     printf ("BENCH supervisor_recovery_s %.2f s\n", supervisor_s);
     free (wordcount);
