@@ -14,7 +14,8 @@
       CLUSTER_BENCH_ONLY=secure in the environment runs only this part;
     - seconds from kill -9 of the worker running the probe topology's spout
       until messages are acked again, and from the loss of its supervisor
-      (kill -9 of it and its workers) until they are acked again elsewhere.
+      (kill -9 of it and its workers) until they are acked again elsewhere;
+      CLUSTER_BENCH_ONLY=recovery runs only this part.
 */
 #include "cluster_harness.h"
 #include "test_processes.h"
@@ -303,6 +304,15 @@ main (void)
     }
     if (getenv ("CLUSTER_BENCH_ONLY") && strcmp (getenv ("CLUSTER_BENCH_ONLY"), "secure") == 0) {
         printf ("BENCH cluster_acked_secure_ratio %.3f ratio\n", s_secure_ratio (wordcount));
+        free (wordcount);
+        free (probe);
+        return 0;
+    }
+    if (getenv ("CLUSTER_BENCH_ONLY") && strcmp (getenv ("CLUSTER_BENCH_ONLY"), "recovery") == 0) {
+        double worker_s, supervisor_s;
+        s_recovery (probe, &worker_s, &supervisor_s);
+        printf ("BENCH worker_recovery_s %.2f s\n", worker_s);
+        printf ("BENCH supervisor_recovery_s %.2f s\n", supervisor_s);
         free (wordcount);
         free (probe);
         return 0;
