@@ -14,6 +14,9 @@
       and after a quiet window (SCALE_BENCH_ZK_SECONDS, 60 by default):
       every create, set, delete and session is one transaction; scaled to
       a minute.
+
+    SCALE_BENCH_ONLY=local runs only the first figure, =cluster only the
+    other two.
 */
 #include "cluster_harness.h"
 #include "test_processes.h"
