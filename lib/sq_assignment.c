@@ -123,6 +123,33 @@ s_compare_slots (const void *a, const void *b)
     return order ? order : (left->port > right->port) - (left->port < right->port);
 }
 
+//  Sort ranges[0, count) by first task. Large records go by buckets
+//  indexed by first task (linear: a record may hold tens of thousands of
+//  executors); qsort when a first task repeats or memory is short, which
+//  orders them the same way.
+static void
+s_sort_ranges (s_placed_range_t *ranges, size_t count)
+{
+    size_t *bucket = count > 1024 ? calloc (SQ_TASK_LAYOUT_MAX_TASK + 1, sizeof *bucket) : NULL;
+    s_placed_range_t *sorted = bucket ? malloc (count * sizeof *sorted) : NULL;
+    bool repeats = false;
+    for (size_t i = 0; sorted && i < count && !repeats; i++) {
+        int first = ranges[i].first_task;
+        repeats = bucket[first] != 0;
+        bucket[first] = i + 1;
+    }
+    if (sorted && !repeats) {
+        size_t next = 0;
+        for (size_t task = 0; task <= SQ_TASK_LAYOUT_MAX_TASK; task++)
+            if (bucket[task])
+                sorted[next++] = ranges[bucket[task] - 1];
+        memcpy (ranges, sorted, count * sizeof *sorted);
+    } else
+        qsort (ranges, count, sizeof *ranges, s_compare_ranges);
+    free (bucket);
+    free (sorted);
+}
+
 //  No slot twice, no task in two executors. 0 or -1.
 static int
 s_check_disjoint (const sq_assignment_t *self, size_t executor_total)
@@ -151,7 +178,7 @@ s_check_disjoint (const sq_assignment_t *self, size_t executor_total)
         for (size_t e = 0; e < self->workers[w].executor_count; e++)
             ranges[count++] = (s_placed_range_t){self->workers[w].executors[e].first_task,
                                                  self->workers[w].executors[e].last_task, w, e};
-    qsort (ranges, count, sizeof *ranges, s_compare_ranges);
+    s_sort_ranges (ranges, count);
     for (size_t i = 1; i < count; i++) {
         const s_placed_range_t *previous = &ranges[i - 1], *range = &ranges[i];
         if (range->first_task <= previous->last_task) {
@@ -211,16 +238,15 @@ sq_assignment_validate (const sq_assignment_t *self)
                                  S_ASSIGNMENT, w);
         for (size_t e = 0; e < worker->executor_count; e++) {
             const sq_task_range_t *range = &worker->executors[e];
-            snprintf (path, sizeof path, "workers[%zu].executors[%zu]", w, e);
             if (range->first_task < 1 || range->last_task > SQ_TASK_LAYOUT_MAX_TASK)
-                return sq_error_set ("%s: field '%s' ([%d, %d]) is out of range: task ids run "
-                                     "from 1 to %d",
-                                     S_ASSIGNMENT, path, range->first_task, range->last_task,
+                return sq_error_set ("%s: field 'workers[%zu].executors[%zu]' ([%d, %d]) is out "
+                                     "of range: task ids run from 1 to %d",
+                                     S_ASSIGNMENT, w, e, range->first_task, range->last_task,
                                      SQ_TASK_LAYOUT_MAX_TASK);
             if (range->first_task > range->last_task)
-                return sq_error_set ("%s: field '%s' ([%d, %d]) is reversed: the first task "
-                                     "comes after the last",
-                                     S_ASSIGNMENT, path, range->first_task, range->last_task);
+                return sq_error_set ("%s: field 'workers[%zu].executors[%zu]' ([%d, %d]) is "
+                                     "reversed: the first task comes after the last",
+                                     S_ASSIGNMENT, w, e, range->first_task, range->last_task);
         }
         executor_total += worker->executor_count;
     }
@@ -302,25 +328,42 @@ s_worker_has_executor (const sq_assignment_worker_t *worker, sq_task_range_t ran
     return false;
 }
 
+static int
+s_compare_task_ranges (const void *a, const void *b)
+{
+    const sq_task_range_t *left = a, *right = b;
+    return (left->first_task > right->first_task) - (left->first_task < right->first_task);
+}
+
 bool
 sq_assignment_worker_same_executors (const sq_assignment_worker_t *self,
                                      const sq_assignment_worker_t *other)
 {
     assert (self);
     assert (other);
-    if (self->executor_count != other->executor_count)
+    size_t count = self->executor_count;
+    if (count != other->executor_count)
         return false;
-    for (size_t e = 0; e < self->executor_count; e++)
-        if (!s_worker_has_executor (other, self->executors[e]))
-            return false;
-    return true;
-}
-
-static int
-s_compare_task_ranges (const void *a, const void *b)
-{
-    const sq_task_range_t *left = a, *right = b;
-    return (left->first_task > right->first_task) - (left->first_task < right->first_task);
+    //  Sorted copies compared in one pass: a worker may run thousands.
+    sq_task_range_t *mine = malloc ((count ? count : 1) * sizeof *mine);
+    sq_task_range_t *theirs = malloc ((count ? count : 1) * sizeof *theirs);
+    bool same = true;
+    if (mine && theirs) {
+        if (count) {
+            memcpy (mine, self->executors, count * sizeof *mine);
+            memcpy (theirs, other->executors, count * sizeof *theirs);
+        }
+        qsort (mine, count, sizeof *mine, s_compare_task_ranges);
+        qsort (theirs, count, sizeof *theirs, s_compare_task_ranges);
+        for (size_t e = 0; e < count && same; e++)
+            same = mine[e].first_task == theirs[e].first_task &&
+                   mine[e].last_task == theirs[e].last_task;
+    } else //  out of memory: the slow way
+        for (size_t e = 0; e < count && same; e++)
+            same = s_worker_has_executor (other, self->executors[e]);
+    free (mine);
+    free (theirs);
+    return same;
 }
 
 char *
@@ -348,6 +391,20 @@ sq_assignment_worker_executors_text (const sq_assignment_worker_t *self)
     return text;
 }
 
+//  The workers of an assignment sorted by slot, or NULL when out of memory.
+static const sq_assignment_worker_t **
+s_workers_by_slot (const sq_assignment_t *self)
+{
+    const sq_assignment_worker_t **workers =
+        malloc ((self->worker_count ? self->worker_count : 1) * sizeof *workers);
+    if (!workers)
+        return NULL;
+    for (size_t w = 0; w < self->worker_count; w++)
+        workers[w] = &self->workers[w];
+    qsort (workers, self->worker_count, sizeof *workers, s_compare_slots);
+    return workers;
+}
+
 bool
 sq_assignment_same_placement (const sq_assignment_t *self, const sq_assignment_t *other)
 {
@@ -355,15 +412,23 @@ sq_assignment_same_placement (const sq_assignment_t *self, const sq_assignment_t
     assert (other);
     if (self->worker_count != other->worker_count)
         return false;
-    for (size_t w = 0; w < self->worker_count; w++) {
-        const sq_assignment_worker_t *mine = &self->workers[w];
-        const sq_assignment_worker_t *theirs =
-            sq_assignment_find_slot (other, mine->supervisor_id, mine->port);
-        if (!theirs || strcmp (mine->host, theirs->host) != 0 ||
-            !sq_assignment_worker_same_executors (mine, theirs))
-            return false;
+    //  Both sorted by slot and compared pairwise: thousands of workers.
+    const sq_assignment_worker_t **mine = s_workers_by_slot (self);
+    const sq_assignment_worker_t **theirs = s_workers_by_slot (other);
+    bool same = true;
+    for (size_t w = 0; w < self->worker_count && same; w++) {
+        const sq_assignment_worker_t *left = mine ? mine[w] : &self->workers[w];
+        const sq_assignment_worker_t *right =
+            theirs && mine ? theirs[w]
+                           : sq_assignment_find_slot (other, left->supervisor_id, left->port);
+        same = right && left->port == right->port &&
+               strcmp (left->supervisor_id, right->supervisor_id) == 0 &&
+               strcmp (left->host, right->host) == 0 &&
+               sq_assignment_worker_same_executors (left, right);
     }
-    return true;
+    free (mine);
+    free (theirs);
+    return same;
 }
 
 char *

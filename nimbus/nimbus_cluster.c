@@ -17,6 +17,7 @@ struct _nimbus_cluster_t {
     bool session_lost;      //  the session expired and reconnecting failed
     int64_t retry_at;       //  monotonic ms before which no reconnection is tried
     bool supervisors_stale; //  re-reading the supervisors failed; try again
+    zhashx_t *lost;         //  id -> "lost": registered, but lost by their heartbeats
 };
 
 static void
@@ -218,7 +219,8 @@ nimbus_cluster_new (const sq_config_t *config)
     self->supervisors = s_table (s_supervisor_destroy);
     self->topologies = s_table (s_topology_destroy);
     self->assignments = s_table (s_assignment_destroy);
-    if (!self->supervisors || !self->topologies || !self->assignments) {
+    self->lost = s_table (NULL);
+    if (!self->supervisors || !self->topologies || !self->assignments || !self->lost) {
         sq_error_set ("out of memory");
         nimbus_cluster_destroy (&self);
         return NULL;
@@ -246,6 +248,7 @@ nimbus_cluster_destroy (nimbus_cluster_t **self_p)
     zhashx_destroy (&self->supervisors);
     zhashx_destroy (&self->topologies);
     zhashx_destroy (&self->assignments);
+    zhashx_destroy (&self->lost);
     free (self);
     *self_p = NULL;
 }
@@ -382,6 +385,26 @@ nimbus_cluster_supervisor (nimbus_cluster_t *self, const char *id)
 {
     assert (self);
     return zhashx_lookup (self->supervisors, id);
+}
+
+int
+nimbus_cluster_set_supervisor_lost (nimbus_cluster_t *self, const char *id, bool lost)
+{
+    assert (self);
+    assert (id);
+    if (!lost)
+        zhashx_delete (self->lost, id);
+    else if (!zhashx_lookup (self->lost, id) && zhashx_insert (self->lost, id, (void *) "lost"))
+        return sq_error_set ("out of memory");
+    return 0;
+}
+
+bool
+nimbus_cluster_supervisor_lost (nimbus_cluster_t *self, const char *id)
+{
+    assert (self);
+    assert (id);
+    return zhashx_lookup (self->lost, id) != NULL;
 }
 
 size_t
@@ -624,7 +647,8 @@ nimbus_cluster_schedule (nimbus_cluster_t *self, const sq_topology_record_t *rec
     size_t count = 0;
     for (sq_supervisor_info_t *info = zhashx_first (self->supervisors); info;
          info = zhashx_next (self->supervisors))
-        supervisors[count++] = info;
+        if (!zhashx_lookup (self->lost, info->id))
+            supervisors[count++] = info;
     size_t used_count = 0;
     for (sq_assignment_t *other = zhashx_first (self->assignments); other;
          other = zhashx_next (self->assignments)) {

@@ -62,6 +62,13 @@ zlist_t *nimbus_cluster_supervisor_ids (nimbus_cluster_t *self);
 //  The record of live supervisor id, or NULL. Borrowed until the next
 //  handle_events.
 const sq_supervisor_info_t *nimbus_cluster_supervisor (nimbus_cluster_t *self, const char *id);
+//  Mark a registered supervisor lost (its heartbeats and its workers'
+//  stopped: nimbus_liveness), or no longer lost. A lost supervisor gets no
+//  executors from nimbus_cluster_schedule, so its executors move. Returns
+//  0, or -1 when out of memory.
+int nimbus_cluster_set_supervisor_lost (nimbus_cluster_t *self, const char *id, bool lost);
+//  True when supervisor id is marked lost.
+bool nimbus_cluster_supervisor_lost (nimbus_cluster_t *self, const char *id);
 //  Number of live supervisors.
 size_t nimbus_cluster_supervisor_count (nimbus_cluster_t *self);
 //  Number of slots of live supervisors that no assignment uses.
@@ -98,9 +105,10 @@ int nimbus_cluster_put_assignment (nimbus_cluster_t *self, sq_assignment_t **ass
 int nimbus_cluster_remove (nimbus_cluster_t *self, const char *name);
 
 //  Schedule the executors of the topology of record (in the view or
-//  about to be added) over the live supervisors' slots that other
-//  topologies leave free, for record->workers workers, keeping its current
-//  assignment where it can; slots in dead_slots are treated as taken, so
+//  about to be added) over the live supervisors' slots (not those marked
+//  lost) that other topologies leave free, for record->workers workers,
+//  keeping its current assignment where it can; slots in dead_slots are
+//  treated as taken, so
 //  their executors move. With workers > 0, rebalance over that many
 //  workers instead, ignoring the current placement. Returns the new
 //  assignment (caller owns), or NULL with sq_last_error() set.

@@ -391,3 +391,28 @@ nimbus_monitor_silence (nimbus_monitor_t *self, const char *topology_id, const c
     free (key);
     return slot && slot->last_heartbeat ? now - slot->last_heartbeat : -1;
 }
+
+int64_t
+nimbus_monitor_supervisor_silence (nimbus_monitor_t *self, const char *supervisor_id, int64_t now)
+{
+    assert (self);
+    assert (supervisor_id);
+    size_t length = strlen (supervisor_id);
+    int64_t latest = -1;
+    for (s_slot_t *slot = zhashx_first (self->slots); slot; slot = zhashx_next (self->slots)) {
+        //  The key is "<id>\n<supervisor>\n<port>"; the id has no newline.
+        const char *key = zhashx_cursor (self->slots);
+        const char *supervisor = strchr (key, '\n');
+        if (!supervisor || strncmp (supervisor + 1, supervisor_id, length) != 0 ||
+            supervisor[1 + length] != '\n')
+            continue;
+        int64_t heard = self->started;
+        if (slot->assigned_at > heard)
+            heard = slot->assigned_at;
+        if (slot->last_heartbeat > heard)
+            heard = slot->last_heartbeat;
+        if (heard > latest)
+            latest = heard;
+    }
+    return latest < 0 ? -1 : now - latest;
+}

@@ -94,5 +94,10 @@ size_t nimbus_monitor_dead_slots (nimbus_monitor_t *self, const sq_assignment_t 
 //  never sent one (or is not watched).
 int64_t nimbus_monitor_silence (nimbus_monitor_t *self, const char *topology_id,
                                 const char *supervisor_id, int port, int64_t now);
+//  Milliseconds since anything was heard of the workers on supervisor_id:
+//  the latest of the monitor's start and, over its watched slots, their
+//  assignment and last heartbeat; -1 when none of its slots is watched.
+int64_t nimbus_monitor_supervisor_silence (nimbus_monitor_t *self, const char *supervisor_id,
+                                           int64_t now);
 
 #endif

@@ -55,6 +55,7 @@ static const struct {
     {"heartbeat", NIMBUS_VERB_HEARTBEAT},
     {"metrics", NIMBUS_VERB_METRICS},
     {"trace", NIMBUS_VERB_TRACE},
+    {"supervisor_heartbeat", NIMBUS_VERB_SUPERVISOR},
 };
 
 //  Mark the request malformed. Returns -1.
@@ -209,6 +210,8 @@ s_decode_fields (nimbus_request_t *self, zmsg_t *msg)
                s_integer (self, "workers", false, 1, SQ_CLUSTER_MAX_WORKERS, &fields->workers);
     case NIMBUS_VERB_DOWNLOAD:
         return s_string (self, "id", true, &fields->id);
+    case NIMBUS_VERB_SUPERVISOR:
+        return s_string (self, "supervisor", true, &fields->supervisor);
     case NIMBUS_VERB_HEARTBEAT: {
         if (s_string (self, "topology", true, &fields->topology) ||
             s_string (self, "id", true, &fields->id) ||
@@ -431,7 +434,8 @@ bool
 nimbus_request_wants_reply (nimbus_request_t *self)
 {
     assert (self);
-    return self->routing_id && strcmp (self->verb_name, "heartbeat") != 0;
+    return self->routing_id && strcmp (self->verb_name, "heartbeat") != 0 &&
+           strcmp (self->verb_name, "supervisor_heartbeat") != 0;
 }
 
 //  Send the reply object (taken) and payload to the sender.

@@ -35,7 +35,8 @@ typedef enum {
     NIMBUS_VERB_DOWNLOAD,    //  send a topology's package
     NIMBUS_VERB_HEARTBEAT,   //  a worker is alive (no reply)
     NIMBUS_VERB_METRICS,     //  a topology's counts per component
-    NIMBUS_VERB_TRACE        //  a topology's sampled trees; may set its trace rate
+    NIMBUS_VERB_TRACE,       //  a topology's sampled trees; may set its trace rate
+    NIMBUS_VERB_SUPERVISOR   //  supervisor_heartbeat: a supervisor is alive (no reply)
 } nimbus_verb_t;
 
 //  A decoded request. The strings and JSON values are borrowed from the
@@ -51,7 +52,7 @@ typedef struct {
     double wait_secs;            //  kill, rebalance: seconds to wait; -1 when not given
     int workers;                 //  rebalance: new worker count; 0 when not given
     const char *topology;        //  heartbeat: topology name
-    const char *supervisor;      //  heartbeat: supervisor id
+    const char *supervisor;      //  heartbeat, supervisor_heartbeat: supervisor id
     int port;                    //  heartbeat: slot port
     double uptime_secs;          //  heartbeat: the worker's uptime
     json_t *stats;               //  heartbeat: the worker's counters, or NULL

@@ -5,6 +5,7 @@
 #include "nimbus_history.h"
 #include "nimbus_http.h"
 #include "nimbus_ui_files.h"
+#include "nimbus_liveness.h"
 #include "nimbus_monitor.h"
 #include "nimbus_principals.h"
 #include "nimbus_refusals.h"
@@ -35,6 +36,7 @@
 #endif
 
 #define S_RETRY_MS 1000          //  delay before retrying a removal ZooKeeper refused
+#define S_LIVENESS_CHECK_MS 100  //  between checks for supervisors lost by their heartbeats
 #define S_MALFORMED_LOG_LIMIT 10 //  most malformed requests logged in one second
 #define S_REFUSED_PEERS 1024     //  peers whose first refusal is remembered as logged
 #define S_JSON_ROOM (1 << 20)    //  bytes a submit may have beyond its package
@@ -49,6 +51,7 @@ struct _nimbus_server_t {
     nimbus_store_t *store;       //  packages on disk
     nimbus_cluster_t *cluster;   //  ZooKeeper view
     nimbus_monitor_t *monitor;   //  heartbeats
+    nimbus_liveness_t *liveness; //  supervisors' heartbeats
     zhashx_t *topologies;        //  id -> nimbus_topology_t
     zmq_pollitem_t zk_item;      //  ZooKeeper event descriptor
     int64_t max_package;         //  nimbus.package.max.bytes
@@ -960,6 +963,40 @@ s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
         s_store_traces (self, fields);
 }
 
+//  A supervisor's heartbeat: only of a supervisor registered in ZooKeeper
+//  (memory stays bounded), and on a secured nimbus only from a named
+//  principal that may act as a supervisor (nimbus.supervisor.users, or an
+//  admin). Never answered, refusals included.
+static void
+s_supervisor_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
+{
+    const char *id = nimbus_request_fields (request)->supervisor;
+    const char *key = nimbus_request_user_id (request);
+    const char *principal =
+        key && self->principals ? nimbus_principals_name (self->principals, key) : NULL;
+    if (key && (!principal || !nimbus_authorizer_permits (self->authorizer, principal,
+                                                          NIMBUS_ACTION_DOWNLOAD, NULL, NULL))) {
+        self->heartbeats_refused++;
+        zsys_debug ("supervisor heartbeat refused: key %.64s may not act as a supervisor", key);
+        return;
+    }
+    if (!nimbus_cluster_supervisor_alive (self->cluster, id)) {
+        self->stale_heartbeats++;
+        zsys_debug ("heartbeat of a supervisor not registered supervisor=%.200s", id);
+        return;
+    }
+    int64_t now = zclock_mono ();
+    int64_t silence = nimbus_liveness_silence (self->liveness, id, now);
+    if (nimbus_liveness_heartbeat (self->liveness, id, now))
+        zsys_warning ("supervisor=%s: out of memory recording its heartbeat", id);
+    if (nimbus_cluster_supervisor_lost (self->cluster, id)) {
+        nimbus_cluster_set_supervisor_lost (self->cluster, id, false);
+        zsys_info ("supervisor=%s heartbeats again after %lld ms; its slots are free for "
+                   "scheduling",
+                   id, (long long) silence);
+    }
+}
+
 //  ---------------------------------------------------------------------
 //  Storm's UI REST API (nimbus_rest) over HTTP (nimbus_http)
 
@@ -1235,7 +1272,8 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
     //  Heartbeats prove their topology with its own key (not here).
     const char *principal = NULL;
     nimbus_verb_t verb = nimbus_request_fields (request)->verb;
-    if (verb != NIMBUS_VERB_HEARTBEAT && s_principal (self, request, &principal)) {
+    if (verb != NIMBUS_VERB_HEARTBEAT && verb != NIMBUS_VERB_SUPERVISOR &&
+        s_principal (self, request, &principal)) {
         nimbus_request_destroy (&request);
         return 0;
     }
@@ -1269,6 +1307,9 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         break;
     case NIMBUS_VERB_TRACE:
         s_trace (self, request, principal);
+        break;
+    case NIMBUS_VERB_SUPERVISOR:
+        s_supervisor_heartbeat (self, request);
         break;
     default:
         assert (false);
@@ -1408,6 +1449,43 @@ s_on_monitor (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  Mark supervisors lost whose heartbeats stopped and whose workers went
+//  silent too (nimbus.supervisor.timeout.secs), and move their executors;
+//  forget supervisors that left ZooKeeper. A supervisor that is only slow
+//  (stopped for a while, its workers still heartbeating) loses nothing.
+static int
+s_on_liveness (zloop_t *loop, int timer_id, void *arg)
+{
+    nimbus_server_t *self = arg;
+    int64_t now = zclock_mono (), timeout = nimbus_liveness_timeout (self->liveness);
+    bool lost_one = false;
+    zlist_t *ids = nimbus_liveness_ids (self->liveness);
+    for (const char *id = ids ? zlist_first (ids) : NULL; id; id = zlist_next (ids)) {
+        if (!nimbus_cluster_supervisor_alive (self->cluster, id)) {
+            nimbus_liveness_forget (self->liveness, id);
+            nimbus_cluster_set_supervisor_lost (self->cluster, id, false);
+            continue;
+        }
+        if (nimbus_cluster_supervisor_lost (self->cluster, id) ||
+            !nimbus_liveness_silent (self->liveness, id, now))
+            continue;
+        int64_t workers = nimbus_monitor_supervisor_silence (self->monitor, id, now);
+        if (workers >= 0 && workers <= timeout)
+            continue;
+        if (nimbus_cluster_set_supervisor_lost (self->cluster, id, true) == 0) {
+            zsys_warning ("supervisor=%s lost: no heartbeat for %lld ms, none from its workers "
+                          "for %lld ms; moving its executors",
+                          id, (long long) nimbus_liveness_silence (self->liveness, id, now),
+                          (long long) workers);
+            lost_one = true;
+        }
+    }
+    zlist_destroy (&ids);
+    if (lost_one)
+        s_check_topologies (self);
+    return 0;
+}
+
 //  Add a point to the history of every topology nimbus runs.
 static int
 s_on_history (zloop_t *loop, int timer_id, void *arg)
@@ -1544,9 +1622,12 @@ nimbus_server_new (const sq_config_t *config)
     }
     self->store = nimbus_store_new (sq_config_string (config, "storm.local.dir", NULL));
     self->monitor = nimbus_monitor_new (timeout_secs * 1000, zclock_mono ());
+    double supervisor_secs = sq_config_double (config, "nimbus.supervisor.timeout.secs", 2);
+    self->liveness = nimbus_liveness_new (
+        supervisor_secs >= 0.1 ? (int64_t) (supervisor_secs * 1000) : S_LIVENESS_CHECK_MS);
     self->traces = nimbus_traces_new ();
     self->cluster = self->store ? nimbus_cluster_new (config) : NULL;
-    if (!self->store || !self->monitor || !self->traces || !self->cluster) {
+    if (!self->store || !self->monitor || !self->liveness || !self->traces || !self->cluster) {
         nimbus_server_destroy (&self);
         return NULL;
     }
@@ -1601,7 +1682,8 @@ nimbus_server_new (const sq_config_t *config)
         zloop_poller (self->loop, &self->zk_item, s_on_zookeeper, self) ||
         zloop_timer (self->loop, (size_t) (monitor_secs > 0 ? monitor_secs : 1) * 1000, 0,
                      s_on_monitor, self) < 0 ||
-        zloop_timer (self->loop, NIMBUS_HISTORY_INTERVAL_SECS * 1000, 0, s_on_history, self) < 0) {
+        zloop_timer (self->loop, NIMBUS_HISTORY_INTERVAL_SECS * 1000, 0, s_on_history, self) < 0 ||
+        zloop_timer (self->loop, S_LIVENESS_CHECK_MS, 0, s_on_liveness, self) < 0) {
         sq_error_set ("cannot set up the loop");
         nimbus_server_destroy (&self);
         return NULL;
@@ -1634,6 +1716,7 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     nimbus_authorizer_destroy (&self->authorizer);
     nimbus_cluster_destroy (&self->cluster);
     nimbus_monitor_destroy (&self->monitor);
+    nimbus_liveness_destroy (&self->liveness);
     nimbus_traces_destroy (&self->traces);
     nimbus_store_destroy (&self->store);
     nimbus_sandbox_destroy (&self->sandbox);

@@ -4,6 +4,7 @@
 #include "sq_cluster_state.h"
 #include "sq_supervisor_info.h"
 #include "sq_config.h"
+#include "sq_control.h"
 #include "sq_curve.h"
 #include "sq_coverage.h"
 #include "sq_error.h"
@@ -39,6 +40,9 @@ struct _supervisor_server_t {
     supervisor_packages_t *packages;       //  downloaded packages
     supervisor_workers_t *workers;         //  worker processes
     int64_t next_zk_retry;                 //  monotonic ms before which failed zk work waits
+    sq_control_t *nimbus;                  //  our heartbeats go here
+    int64_t heartbeat_interval_ms;         //  supervisor.heartbeat.frequency.secs
+    int64_t next_heartbeat_ms;             //  monotonic ms when the next heartbeat is due
     bool retain_pending;                   //  unused packages may wait for deletion
     bool stopped;                          //  stop has run
     bool superseded;                       //  a supervisor with our id took over
@@ -201,6 +205,48 @@ s_worker_command (supervisor_server_t *self)
     return command;
 }
 
+//  The client our heartbeats to nimbus go through (doc/control.md,
+//  "supervisor_heartbeat"), over CURVE when the cluster is secured.
+//  Returns 0 or -1 with the error.
+static int
+s_connect_nimbus (supervisor_server_t *self)
+{
+    double secs = sq_config_double (self->config, "supervisor.heartbeat.frequency.secs", 0.5);
+    if (!(secs >= 0.01 && secs <= 3600))
+        return sq_error_set ("config key 'supervisor.heartbeat.frequency.secs' must be from "
+                             "0.01 to 3600, got %g",
+                             secs);
+    self->heartbeat_interval_ms = (int64_t) (secs * 1000);
+    char *endpoint = sq_cluster_config_nimbus (self->config);
+    sq_curve_t *curve = NULL;
+    int rc = endpoint ? 0 : sq_error_set ("out of memory");
+    if (rc == 0)
+        rc = sq_curve_from_config (self->config, true, &curve);
+    if (rc == 0 && !(self->nimbus = sq_control_new (endpoint)))
+        rc = sq_error_set ("out of memory");
+    if (rc == 0 && curve)
+        rc = sq_control_set_curve (self->nimbus, curve);
+    sq_curve_destroy (&curve);
+    free (endpoint);
+    return rc;
+}
+
+//  Tell nimbus we are alive, when it is time; it never blocks (a nimbus
+//  that is away gets the heartbeats queued, up to the socket's limit).
+static void
+s_heartbeat (supervisor_server_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (now < self->next_heartbeat_ms)
+        return;
+    self->next_heartbeat_ms = now + self->heartbeat_interval_ms;
+    json_t *message =
+        json_pack ("{s:s, s:s}", "verb", "supervisor_heartbeat", "supervisor", self->id);
+    if (!message || sq_control_send (self->nimbus, message))
+        zsys_debug ("supervisor=%s heartbeat to nimbus not sent", self->id);
+    json_decref (message);
+}
+
 supervisor_server_t *
 supervisor_server_new (const sq_config_t *config, const char *id)
 {
@@ -220,6 +266,8 @@ supervisor_server_new (const sq_config_t *config, const char *id)
         rc = s_read_ports (self);
     if (rc == 0)
         rc = s_check_keys (self);
+    if (rc == 0)
+        rc = s_connect_nimbus (self);
     if (rc == 0)
         rc = s_prepare_local_dir (self);
     if (rc == 0 && !(config_path = s_write_config (self)))
@@ -282,6 +330,7 @@ supervisor_server_destroy (supervisor_server_t **self_p)
     supervisor_packages_destroy (&self->packages);
     supervisor_assignments_destroy (&self->assignments);
     supervisor_registry_destroy (&self->registry);
+    sq_control_destroy (&self->nimbus);
     sq_zk_destroy (&self->zk);
     sq_config_destroy (&self->config);
     free (self->ports);
@@ -302,6 +351,9 @@ static int
 s_timeout (supervisor_server_t *self)
 {
     int timeout = supervisor_workers_timeout (self->workers);
+    int64_t heartbeat = self->next_heartbeat_ms - zclock_mono ();
+    if (heartbeat < timeout)
+        timeout = heartbeat < 0 ? 0 : (int) heartbeat;
     bool zk_work = sq_zk_expired (self->zk) || !supervisor_registry_registered (self->registry) ||
                    supervisor_assignments_stale (self->assignments);
     if (zk_work) {
@@ -429,6 +481,7 @@ s_tick (supervisor_server_t *self)
 {
     if (self->stopped)
         return;
+    s_heartbeat (self);
     if (supervisor_workers_reap (self->workers) > 0)
         supervisor_assignments_invalidate (self->assignments);
     bool changed = s_sync_zookeeper (self);

@@ -14,7 +14,8 @@
       CLUSTER_BENCH_ONLY=secure in the environment runs only this part;
     - seconds from kill -9 of the worker running the probe topology's spout
       until messages are acked again, and from the loss of its supervisor
-      (kill -9 of it and its workers) until they are acked again elsewhere.
+      (kill -9 of it and its workers) until they are acked again elsewhere;
+      CLUSTER_BENCH_ONLY=recovery runs only this part.
 */
 #include "cluster_harness.h"
 #include "test_processes.h"
@@ -307,6 +308,15 @@ main (void)
         free (probe);
         return 0;
     }
+    if (getenv ("CLUSTER_BENCH_ONLY") && strcmp (getenv ("CLUSTER_BENCH_ONLY"), "recovery") == 0) {
+        double worker_s, supervisor_s;
+        s_recovery (probe, &worker_s, &supervisor_s);
+        printf ("BENCH worker_recovery_s %.2f s\n", worker_s);
+        printf ("BENCH supervisor_recovery_s %.2f s\n", supervisor_s);
+        free (wordcount);
+        free (probe);
+        return 0;
+    }
     printf ("cluster_bench: word count in local mode and on 2 workers of a local cluster "
             "(%d s after %d s warm-up), then recovery times with the probe topology\n",
             MEASURE_MS / 1000, WARM_UP_MS / 1000);
@@ -339,8 +349,8 @@ main (void)
             local_acked > 0 ? cluster_acked / local_acked : 0);
     printf ("BENCH cluster_acked_secure_ratio %.3f ratio\n", secure_ratio);
     printf ("cluster_bench: recovery is from kill -9 until the spout's acked log grows again; "
-            "a lost supervisor is noticed when its ZooKeeper session expires "
-            "(storm.zookeeper.session.timeout, 6000 ms by default)\n");
+            "a lost supervisor is noticed by its heartbeats to nimbus and its workers' "
+            "(nimbus.supervisor.timeout.secs, 2 by default)\n");
     printf ("BENCH worker_recovery_s %.2f s\n", worker_s);
     printf ("BENCH supervisor_recovery_s %.2f s\n", supervisor_s);
     free (wordcount);

@@ -73,6 +73,9 @@ s_check_request (nimbus_request_t *request)
         FUZZ_REQUIRE (!(fields->traces && fields->traces_refused),
                       "a heartbeat's traces are either taken or dropped with a reason");
         break;
+    case NIMBUS_VERB_SUPERVISOR:
+        FUZZ_REQUIRE (fields->supervisor, "an accepted supervisor heartbeat names the supervisor");
+        break;
     case NIMBUS_VERB_LIST:
         break;
     case NIMBUS_VERB_UNKNOWN:

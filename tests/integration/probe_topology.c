@@ -45,10 +45,11 @@
     the sink drops nothing), probe.fail.every (0, the default: the sink
     fails nothing), probe.emitted.every (0.1; 0 rewrites
     <probe.dir>/emitted at every new number, for a test that must know what
-    is in flight now), probe.groupings (false: add the custom and partial
-    key bolts, which log like the sink), probe.hog.mb (0: each relay task
-    allocates and touches this many MB in prepare, to go over a worker's
-    memory limit). A restarted spout skips the numbers
+    is in flight now), probe.relay.executors (4: relay's executors),
+    probe.groupings (false: add the custom and partial key bolts, which log
+    like the sink), probe.hog.mb (0: each relay task allocates and touches
+    this many MB in prepare, to go over a worker's memory limit). A
+    restarted spout skips the numbers
     already acked at once, so it is back at the head of the stream as soon
     as it has emitted the ones its predecessor left unacked.
 */
@@ -556,9 +557,14 @@ SQ_EXPORT const sq_task_hook_t probe_counting_hook = {.prepare = s_hook_prepare,
 int
 squall_topology (sq_topology_t *topology, const sq_config_t *config)
 {
+    int64_t relays = sq_config_int (config, "probe.relay.executors", 4);
+    if (relays < 1 || relays > 60000) {
+        fprintf (stderr, "probe: probe.relay.executors must be from 1 to 60000\n");
+        return -1;
+    }
     sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
-    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "relay", &s_relay, 4), "numbers",
-                                   NULL);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "relay", &s_relay, (int) relays),
+                                   "numbers", NULL);
     sq_component_fields_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "relay",
                                   NULL, "number");
     if (sq_config_bool (config, "probe.groupings", false)) {

@@ -271,6 +271,32 @@ START_TEST (test_totals_hold_at_the_ends)
 }
 END_TEST
 
+//  What nimbus heard last of a supervisor's workers: the latest of its
+//  slots' assignment and heartbeats, and of the monitor's start.
+START_TEST (test_supervisor_silence_is_its_latest_worker)
+{
+    nimbus_monitor_t *monitor = nimbus_monitor_new (TIMEOUT_MS, 1000);
+    ck_assert (monitor);
+    const char *slots[][2] = {{"sup-1", "6700"}, {"sup-1", "6701"}, {"sup-10", "6700"}};
+    sq_assignment_t *assignment = s_assignment (slots, 3);
+    ck_assert_int_eq (nimbus_monitor_supervisor_silence (monitor, "sup-1", 3000), -1);
+    ck_assert_int_eq (nimbus_monitor_watch (monitor, assignment, 2000), 0);
+    ck_assert_int_eq (nimbus_monitor_supervisor_silence (monitor, "sup-1", 3000), 1000);
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6701, NULL, 4000), 0);
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-1", 6700, NULL, 3500), 0);
+    ck_assert_int_eq (nimbus_monitor_supervisor_silence (monitor, "sup-1", 5000), 1000);
+    //  "sup-10" is another supervisor: its worker does not speak for "sup-1".
+    ck_assert_int_eq (nimbus_monitor_heartbeat (monitor, "wc-1", "sup-10", 6700, NULL, 4900), 0);
+    ck_assert_int_eq (nimbus_monitor_supervisor_silence (monitor, "sup-1", 5000), 1000);
+    ck_assert_int_eq (nimbus_monitor_supervisor_silence (monitor, "sup-10", 5000), 100);
+    ck_assert_int_eq (nimbus_monitor_supervisor_silence (monitor, "sup", 5000), -1);
+    nimbus_monitor_forget (monitor, "wc-1");
+    ck_assert_int_eq (nimbus_monitor_supervisor_silence (monitor, "sup-1", 5000), -1);
+    sq_assignment_destroy (&assignment);
+    nimbus_monitor_destroy (&monitor);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -282,6 +308,7 @@ main (void)
     tcase_add_test (tcase, test_component_counts_add_up_workers);
     tcase_add_test (tcase, test_watch_follows_the_assignment);
     tcase_add_test (tcase, test_totals_hold_at_the_ends);
+    tcase_add_test (tcase, test_supervisor_silence_is_its_latest_worker);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);

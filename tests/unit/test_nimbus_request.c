@@ -337,6 +337,28 @@ START_TEST (test_heartbeat_traces)
 }
 END_TEST
 
+//  A supervisor's heartbeat names the supervisor and gets no reply.
+START_TEST (test_supervisor_heartbeat_verb)
+{
+    nimbus_request_t *request = s_exchange ("{\"version\": 1, \"verb\": \"supervisor_heartbeat\", "
+                                            "\"supervisor\": \"sup-1\"}",
+                                            NULL);
+    const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    ck_assert_int_eq (fields->verb, NIMBUS_VERB_SUPERVISOR);
+    ck_assert_str_eq (fields->supervisor, "sup-1");
+    ck_assert (!nimbus_request_wants_reply (request));
+    nimbus_request_destroy (&request);
+    request = s_exchange ("{\"version\": 1, \"verb\": \"supervisor_heartbeat\"}", NULL);
+    s_expect_malformed (request, "supervisor_heartbeat: field 'supervisor' is missing");
+    nimbus_request_destroy (&request);
+    request = s_exchange ("{\"version\": 1, \"verb\": \"supervisor_heartbeat\", "
+                          "\"supervisor\": 7}",
+                          NULL);
+    s_expect_malformed (request, "supervisor_heartbeat: field 'supervisor' must be a string");
+    nimbus_request_destroy (&request);
+}
+END_TEST
+
 START_TEST (test_trace_verb)
 {
     nimbus_request_t *request = s_exchange ("{\"version\": 1, \"verb\": \"trace\", "
@@ -551,6 +573,7 @@ main (void)
     tcase_add_test (tcase, test_heartbeat_metrics);
     tcase_add_test (tcase, test_heartbeat_traces);
     tcase_add_test (tcase, test_trace_verb);
+    tcase_add_test (tcase, test_supervisor_heartbeat_verb);
     tcase_add_test (tcase, test_metrics_verb);
     tcase_add_test (tcase, test_req_envelope);
     tcase_add_test (tcase, test_client_reads_replies);

@@ -6,6 +6,7 @@
 #include "squall.h"
 
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -691,6 +692,150 @@ START_TEST (test_deterministic)
 }
 END_TEST
 
+//  A small deterministic pseudo-random sequence, so the pinned scenarios
+//  below are the same on every machine.
+static uint32_t
+s_next_random (uint32_t *state)
+{
+    *state = *state * 1103515245u + 12345u;
+    return (*state >> 16) & 0x7fff;
+}
+
+//  FNV-1a over text, continuing from hash.
+static uint64_t
+s_hash_text (uint64_t hash, const char *text)
+{
+    for (const char *c = text; *c; c++) {
+        hash ^= (unsigned char) *c;
+        hash *= 1099511628211ull;
+    }
+    return hash;
+}
+
+//  Fold an assignment (slots, executors per slot, generation) into hash.
+static uint64_t
+s_hash_assignment (uint64_t hash, const sq_assignment_t *assignment)
+{
+    char line[128];
+    snprintf (line, sizeof line, "gen=%lld;", (long long) assignment->generation);
+    hash = s_hash_text (hash, line);
+    for (size_t w = 0; w < assignment->worker_count; w++) {
+        const sq_assignment_worker_t *worker = &assignment->workers[w];
+        snprintf (line, sizeof line, "%s:%d=", worker->supervisor_id, worker->port);
+        hash = s_hash_text (hash, line);
+        char *text = sq_assignment_worker_executors_text (worker);
+        ck_assert_ptr_nonnull (text);
+        hash = s_hash_text (s_hash_text (hash, text), ";");
+        free (text);
+    }
+    return hash;
+}
+
+//  One pseudo-random scenario: supervisors with scattered ports, slots held
+//  by other topologies, components of various sizes; a fresh schedule, a
+//  reschedule after a supervisor dies and another joins with a new worker
+//  count, a reschedule of that unchanged, and a rebalance. Returns the
+//  hash of the four results.
+static uint64_t
+s_pinned_scenario (uint32_t seed)
+{
+    uint32_t random = seed;
+    sq_supervisor_info_t *supervisors[12];
+    nimbus_slot_t used[24];
+    char ids[12][16];
+    size_t supervisor_count = 2 + s_next_random (&random) % 9, used_count = 0;
+    for (size_t s = 0; s < supervisor_count; s++) {
+        int ports[8], port = 6700 + (int) (s_next_random (&random) % 3);
+        size_t port_count = 1 + s_next_random (&random) % 6;
+        for (size_t p = 0; p < port_count; p++) {
+            ports[p] = port;
+            port += 1 + (int) (s_next_random (&random) % 2);
+        }
+        snprintf (ids[s], sizeof ids[s], "sup-%02u", (unsigned) (s_next_random (&random) % 90));
+        supervisors[s] = sq_supervisor_info_new (ids[s], "host", ports, port_count, 1);
+        if (s_next_random (&random) % 3 == 0 && used_count < 24)
+            used[used_count++] = (nimbus_slot_t){ids[s], ports[0]};
+    }
+    //  Components c0, c1, ... of 1 to 12 executors, some of several tasks.
+    nimbus_executor_t executors[200];
+    static const char *components[] = {"c0", "c1", "c2", "c3", "c4", "c5", "c6"};
+    size_t component_count = 1 + s_next_random (&random) % 7, executor_count = 0;
+    int task = 1;
+    for (size_t c = 0; c < component_count; c++) {
+        size_t count = 1 + s_next_random (&random) % 12;
+        for (size_t e = 0; e < count; e++) {
+            int tasks = 1 + (int) (s_next_random (&random) % 3 == 0);
+            executors[executor_count++] =
+                (nimbus_executor_t){components[c], task, task + tasks - 1};
+            task += tasks;
+        }
+    }
+    nimbus_scheduler_input_t input = {.topology_name = "pinned",
+                                      .topology_id = "pinned-1",
+                                      .executors = executors,
+                                      .executor_count = executor_count,
+                                      .workers = 1 + (int) (s_next_random (&random) % 16),
+                                      .supervisors = supervisors,
+                                      .supervisor_count = supervisor_count,
+                                      .used_slots = used,
+                                      .used_slot_count = used_count};
+    uint64_t hash = 14695981039346656037ull;
+    sq_assignment_t *fresh = nimbus_scheduler_schedule (&input);
+    if (!fresh) {
+        hash = s_hash_text (hash, "none");
+        goto done;
+    }
+    hash = s_hash_assignment (hash, fresh);
+    //  A supervisor dies (its ports stay listed as used nowhere), one joins.
+    size_t dead = s_next_random (&random) % supervisor_count;
+    sq_supervisor_info_destroy (&supervisors[dead]);
+    int joined_ports[] = {6700, 6701, 6702};
+    supervisors[dead] = sq_supervisor_info_new ("sup-new", "host", joined_ports, 3, 1);
+    for (size_t u = 0; u < used_count; u++)
+        if (strcmp (used[u].supervisor_id, ids[dead]) == 0)
+            used[u] = (nimbus_slot_t){"sup-new", 6702};
+    input.current = fresh;
+    input.workers = 1 + (int) (s_next_random (&random) % 16);
+    sq_assignment_t *moved = nimbus_scheduler_schedule (&input);
+    ck_assert_ptr_nonnull (moved);
+    hash = s_hash_assignment (hash, moved);
+    input.current = moved;
+    sq_assignment_t *again = nimbus_scheduler_schedule (&input);
+    ck_assert_ptr_nonnull (again);
+    ck_assert_int_eq (again->generation, moved->generation);
+    ck_assert (sq_assignment_same_placement (again, moved));
+    hash = s_hash_assignment (hash, again);
+    sq_assignment_t *rebalanced =
+        nimbus_scheduler_rebalance (&input, 1 + (int) (s_next_random (&random) % 16));
+    ck_assert_ptr_nonnull (rebalanced);
+    hash = s_hash_assignment (hash, rebalanced);
+    sq_assignment_destroy (&moved);
+    sq_assignment_destroy (&again);
+    sq_assignment_destroy (&rebalanced);
+done:
+    sq_assignment_destroy (&fresh);
+    for (size_t s = 0; s < supervisor_count; s++)
+        sq_supervisor_info_destroy (&supervisors[s]);
+    return hash;
+}
+
+//  The placement rules (doc/cluster.md) pinned: these hashes were recorded
+//  from the scheduler before it was made near-linear; any change to where
+//  an executor lands, fresh, after a loss, unchanged or rebalanced, shows.
+START_TEST (test_pinned_placements)
+{
+    uint64_t hash = 14695981039346656037ull;
+    for (uint32_t seed = 1; seed <= 300; seed++) {
+        char line[32];
+        snprintf (line, sizeof line, "%016llx", (unsigned long long) s_pinned_scenario (seed));
+        hash = s_hash_text (hash, line);
+    }
+    char text[32];
+    snprintf (text, sizeof text, "%016llx", (unsigned long long) hash);
+    ck_assert_str_eq (text, "751428b6460fb0e1");
+}
+END_TEST
+
 int
 main (void)
 {
@@ -706,6 +851,7 @@ main (void)
     tcase_add_test (tcase, test_rebalance);
     tcase_add_test (tcase, test_no_free_slot);
     tcase_add_test (tcase, test_deterministic);
+    tcase_add_test (tcase, test_pinned_placements);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);

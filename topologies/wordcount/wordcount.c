@@ -18,6 +18,7 @@
         wordcount.output=FILE       count tasks append their final counts
                                     to FILE on cleanup, word<TAB>count
         wordcount.report.secs=N     how often report prints the top 10 (2)
+        wordcount.count.executors=N count's executors, 1 to 256 (2)
 */
 #include <squall.h>
 
@@ -32,6 +33,8 @@
 #include <unistd.h>
 
 #define REPORT_SECS_DEFAULT 2      //  wordcount.report.secs when not set
+#define COUNT_EXECUTORS_DEFAULT 2  //  wordcount.count.executors when not set
+#define COUNT_EXECUTORS_MAX 256    //  most wordcount.count.executors
 #define PENDING_BUCKETS_INITIAL 64 //  buckets of a new pending table
 #define WORD_BUCKETS_INITIAL 256   //  buckets of a new word table
 #define TOP_SIZE 10                //  words the report prints
@@ -793,10 +796,17 @@ squall_topology (sq_topology_t *topology, const sq_config_t *config)
                  report_secs);
         return -1;
     }
+    int64_t counts = sq_config_int (config, "wordcount.count.executors", COUNT_EXECUTORS_DEFAULT);
+    if (counts < 1 || counts > COUNT_EXECUTORS_MAX) {
+        fprintf (stderr,
+                 "wordcount: wordcount.count.executors must be from 1 to %d, not %" PRId64 "\n",
+                 COUNT_EXECUTORS_MAX, counts);
+        return -1;
+    }
     sq_topology_set_spout (topology, "sentences", &s_sentences_spout, 1);
     sq_component_t *split = sq_topology_set_bolt (topology, "split", &s_split_bolt, 2);
     sq_component_shuffle_grouping (split, "sentences", NULL);
-    sq_component_t *count = sq_topology_set_bolt (topology, "count", &s_count_bolt, 2);
+    sq_component_t *count = sq_topology_set_bolt (topology, "count", &s_count_bolt, (int) counts);
     sq_component_fields_grouping (count, "split", NULL, "word");
     sq_component_t *report = sq_topology_set_bolt (topology, "report", &s_report_bolt, 1);
     sq_component_global_grouping (report, "count", NULL);
