@@ -566,40 +566,24 @@ s_bad_bolt (const char *kind, const char *reason, int timeout_secs)
     s_assert_children_gone ();
 }
 
-START_TEST (test_bad_malformed)
-{
-    s_bad_bolt ("malformed", "malformed JSON", 10);
-}
-END_TEST
+//  The misbehaviours of scripted_child.py's bad mode, and what the error
+//  must say.
+static const struct {
+    const char *kind;   //  scripted_child.py bad KIND
+    const char *reason; //  part of the error (as the metrics' JSON has it)
+    int timeout_secs;   //  topology.subprocess.timeout.secs
+} s_bad_kinds[] = {
+    {"malformed", "malformed JSON", 10},
+    {"noend", "in the middle of a message (no \\\"end\\\" line)", 10},
+    {"unknown", "unknown command 'dance'", 10},
+    {"silent", "(topology.subprocess.timeout.secs is 1)", 1},
+    {"oversized", "message longer than 16777216 bytes", 10},
+    {"exit", "exited with status 3", 10},
+};
 
-START_TEST (test_bad_no_end)
+START_TEST (test_bad_bolt)
 {
-    s_bad_bolt ("noend", "closed its stdout in the middle of a message (no \\\"end\\\" line)",
-                10);
-}
-END_TEST
-
-START_TEST (test_bad_unknown_command)
-{
-    s_bad_bolt ("unknown", "unknown command 'dance'", 10);
-}
-END_TEST
-
-START_TEST (test_bad_silent)
-{
-    s_bad_bolt ("silent", "topology.subprocess.timeout.secs", 1);
-}
-END_TEST
-
-START_TEST (test_bad_oversized)
-{
-    s_bad_bolt ("oversized", "longer than", 10);
-}
-END_TEST
-
-START_TEST (test_bad_exit)
-{
-    s_bad_bolt ("exit", "exited with status 3", 10);
+    s_bad_bolt (s_bad_kinds[_i].kind, s_bad_kinds[_i].reason, s_bad_kinds[_i].timeout_secs);
 }
 END_TEST
 
@@ -756,12 +740,8 @@ main (void)
     TCase *failures = tcase_create ("failures");
     tcase_add_checked_fixture (failures, s_setup, s_teardown);
     tcase_set_timeout (failures, 120);
-    tcase_add_test (failures, test_bad_malformed);
-    tcase_add_test (failures, test_bad_no_end);
-    tcase_add_test (failures, test_bad_unknown_command);
-    tcase_add_test (failures, test_bad_silent);
-    tcase_add_test (failures, test_bad_oversized);
-    tcase_add_test (failures, test_bad_exit);
+    tcase_add_loop_test (failures, test_bad_bolt, 0,
+                         (int) (sizeof s_bad_kinds / sizeof s_bad_kinds[0]));
     tcase_add_test (failures, test_bad_handshake);
     tcase_add_test (failures, test_missing_program);
     tcase_add_test (failures, test_bad_spout);
