@@ -12,11 +12,13 @@
     exactly once in the end. Local mode throughout; test_cluster_shell
     runs a shell bolt on a real cluster.
 */
+#include "cluster_harness.h"
 #include "squall.h"
 
 #include <check.h>
 #include <czmq.h>
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <jansson.h>
 #include <signal.h>
@@ -50,7 +52,7 @@ static struct {
 } s_probe;
 
 static char s_dir[64];         //  the test's scratch directory
-static char s_transcript[128]; //  the child's transcript
+static char s_transcript[4400]; //  the child's transcript
 static char s_child[512];      //  path of scripted_child.py
 
 static void
@@ -724,6 +726,102 @@ START_TEST (test_spout_child_dies)
 }
 END_TEST
 
+
+//  ---------------------------------------------------------------------
+//  A real cluster
+
+#define CLUSTER_MESSAGES 2000
+
+//  Distinct numbers in the probe's acked log (probe_topology.c).
+static int
+s_probe_acked (const char *probe_dir)
+{
+    static bool seen[CLUSTER_MESSAGES];
+    memset (seen, 0, sizeof seen);
+    char path[4300];
+    snprintf (path, sizeof path, "%s/acked.log", probe_dir);
+    FILE *file = fopen (path, "r");
+    int distinct = 0, number;
+    while (file && fscanf (file, "%d\n", &number) == 1)
+        if (number >= 0 && number < CLUSTER_MESSAGES && !seen[number]) {
+            seen[number] = true;
+            distinct++;
+        }
+    if (file)
+        fclose (file);
+    return distinct;
+}
+
+static bool
+s_wait_probe_acked (const char *probe_dir, int messages, double seconds)
+{
+    int64_t deadline = s_now_ns () + (int64_t) (seconds * NS_PER_S);
+    while (s_probe_acked (probe_dir) < messages) {
+        if (s_now_ns () > deadline)
+            return false;
+        usleep (100000);
+    }
+    return true;
+}
+
+START_TEST (test_cluster_shell_child_killed)
+{
+    //  The probe topology with its relay a shell bolt (4 tasks over 2
+    //  workers). One child is killed mid-run: its worker exits with the
+    //  error, the supervisor restarts it, the trees in flight fail and
+    //  replay, and every number is acked in the end.
+    cluster_harness_t *cluster = cluster_harness_new (1, 2);
+    ck_assert_msg (cluster != NULL, "the cluster did not start");
+    char probe_dir[4200];
+    snprintf (probe_dir, sizeof probe_dir, "%s/probe", cluster_harness_dir (cluster));
+    mkdir (probe_dir, 0755);
+    snprintf (s_transcript, sizeof s_transcript, "%s/shell-transcript", probe_dir);
+    char child[PATH_MAX];
+    ck_assert_ptr_nonnull (realpath (s_child, child));
+    char *package = cluster_harness_build_path ("tests/integration/.libs/probe_topology.so");
+    char dir_option[4300], shell_option[PATH_MAX + 32], messages_option[64];
+    snprintf (dir_option, sizeof dir_option, "probe.dir=%s", probe_dir);
+    snprintf (shell_option, sizeof shell_option, "probe.shell.relay=%s", child);
+    snprintf (messages_option, sizeof messages_option, "probe.messages=%d", CLUSTER_MESSAGES);
+    const char *args[] = {package, "shellprobe", "-c", dir_option, "-c", shell_option,
+                          "-c", messages_option, "-c", "topology.workers=2", "-c",
+                          "probe.rate=200", "-c", "topology.message.timeout.secs=5", NULL};
+    char *output = NULL;
+    int status = cluster_harness_cli (cluster, &output, args);
+    ck_assert_msg (status == 0, "storm-submit exited %d: %s", status, output);
+    free (output);
+    free (package);
+    ck_assert_msg (s_wait_events ("handshake", 4, 60), "the 4 relay children did not start");
+    ck_assert (s_wait_probe_acked (probe_dir, 200, 60));
+    ck_assert_msg (s_probe_acked (probe_dir) < CLUSTER_MESSAGES / 2, "the run is not mid-way");
+    pid_t workers[2] = {cluster_harness_worker_pid (cluster, 0, 0),
+                        cluster_harness_worker_pid (cluster, 0, 1)};
+    json_t *handshake = s_first_event ("handshake");
+    int pid = (int) json_integer_value (json_object_get (handshake, "pid"));
+    json_decref (handshake);
+    ck_assert_int_eq (kill (pid, SIGKILL), 0);
+    //  The worker that ran it exits and is replaced; its children (the
+    //  other relay tasks there too) start again.
+    ck_assert_msg (s_wait_events ("handshake", 6, 60), "no relay child was restarted");
+    int64_t deadline = s_now_ns () + 30 * NS_PER_S;
+    bool replaced = false;
+    while (!replaced && s_now_ns () < deadline) {
+        for (int slot = 0; slot < 2; slot++) {
+            pid_t now = cluster_harness_worker_pid (cluster, 0, slot);
+            replaced = replaced || (now > 0 && now != workers[slot]);
+        }
+        usleep (50000);
+    }
+    ck_assert_msg (replaced, "no worker was restarted");
+    ck_assert_msg (s_wait_probe_acked (probe_dir, CLUSTER_MESSAGES, 150),
+                   "only %d of %d numbers acked", s_probe_acked (probe_dir), CLUSTER_MESSAGES);
+    ck_assert (s_process_gone (pid));
+    cluster_harness_destroy (&cluster);
+    //  Every child the workers started is gone with them.
+    s_assert_children_gone ();
+}
+END_TEST
+
 int
 main (void)
 {
@@ -748,6 +846,11 @@ main (void)
     tcase_add_test (failures, test_bolt_child_killed);
     tcase_add_test (failures, test_spout_child_dies);
     suite_add_tcase (suite, failures);
+    TCase *cluster = tcase_create ("cluster");
+    tcase_add_checked_fixture (cluster, s_setup, s_teardown);
+    tcase_set_timeout (cluster, 300);
+    tcase_add_test (cluster, test_cluster_shell_child_killed);
+    suite_add_tcase (suite, cluster);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
     int failed = srunner_ntests_failed (runner);

@@ -14,6 +14,8 @@ count what the child did. MODE picks the behaviour:
                        after emitting that many.
   split                bolt: emits each word of a sentence, anchored, and
                        acks the input.
+  relay                bolt: emits each input's values unchanged, anchored,
+                       and acks it.
   protocol             bolt: every bolt message once per input (emit with
                        task ids, direct emit, log at each level, error,
                        metrics) then ack, or fail for the value "fail-me".
@@ -177,6 +179,17 @@ def run_split():
         send({"command": "ack", "id": message["id"]})
 
 
+def run_relay():
+    while True:
+        message = next_message()
+        if is_heartbeat(message):
+            send({"command": "sync"})
+            continue
+        send({"command": "emit", "anchors": [message["id"]], "tuple": message["tuple"],
+              "need_task_ids": False})
+        send({"command": "ack", "id": message["id"]})
+
+
 def run_protocol(setup):
     context = setup["context"]
     sinks = sorted(int(task) for task, component in context["task->component"].items()
@@ -228,6 +241,8 @@ def main():
         run_words()
     elif MODE == "split":
         run_split()
+    elif MODE == "relay":
+        run_relay()
     elif MODE == "protocol":
         run_protocol(setup)
     else:
