@@ -732,24 +732,10 @@ END_TEST
 
 #define CLUSTER_MESSAGES 2000
 
-//  Distinct numbers in the probe's acked log (probe_topology.c).
 static int
 s_probe_acked (const char *probe_dir)
 {
-    static bool seen[CLUSTER_MESSAGES];
-    memset (seen, 0, sizeof seen);
-    char path[4300];
-    snprintf (path, sizeof path, "%s/acked.log", probe_dir);
-    FILE *file = fopen (path, "r");
-    int distinct = 0, number;
-    while (file && fscanf (file, "%d\n", &number) == 1)
-        if (number >= 0 && number < CLUSTER_MESSAGES && !seen[number]) {
-            seen[number] = true;
-            distinct++;
-        }
-    if (file)
-        fclose (file);
-    return distinct;
+    return cluster_harness_probe_acked (probe_dir, CLUSTER_MESSAGES);
 }
 
 static bool
