@@ -373,6 +373,21 @@ s_context_json (sq_shell_t *self)
     return context;
 }
 
+//  The handshake's "conf": every key set, and the defaults of the known
+//  keys not set, as Storm sends its whole config. The ZooKeeper password
+//  stays out: a child has no use for it.
+static json_t *
+s_conf_json (const sq_config_t *config)
+{
+    json_t *conf = sq_config_to_json (config);
+    const sq_config_key_t *key;
+    for (size_t i = 0; conf && (key = sq_config_key_at (i)); i++)
+        if (!json_object_get (conf, key->name) && sq_config_json (config, key->name))
+            json_object_set (conf, key->name, (json_t *) sq_config_json (config, key->name));
+    json_object_del (conf, "storm.zookeeper.auth.payload");
+    return conf;
+}
+
 //  Start a child and do the handshake. Returns 0, or -1 (the child, if
 //  any, failed; the back-off is set).
 static int
@@ -387,7 +402,7 @@ s_start_child (sq_shell_t *self)
     if (!self->reader)
         return s_child_failed (self, "out of memory");
     json_t *setup = json_object ();
-    json_object_set_new (setup, "conf", sq_config_to_json (task->config));
+    json_object_set_new (setup, "conf", s_conf_json (task->config));
     json_object_set_new (setup, "pidDir", json_string (self->pid_dir));
     json_object_set_new (setup, "context", s_context_json (self));
     int rc = s_send (self, setup);

@@ -409,6 +409,10 @@ START_TEST (test_bolt_protocol)
     ck_assert_int_eq (json_integer_value (json_object_get (
                           json_object_get (setup, "conf"), "topology.subprocess.timeout.secs")),
                       10);
+    //  Defaults come too, as Storm sends its whole config.
+    ck_assert_int_eq (json_integer_value (json_object_get (json_object_get (setup, "conf"),
+                                                           "topology.shellbolt.max.pending")),
+                      100);
     char pid_file[256];
     snprintf (pid_file, sizeof pid_file, "%s/%d",
               json_string_value (json_object_get (setup, "pidDir")), pid);
