@@ -51,9 +51,9 @@ static struct {
     _Atomic int fail_word;          //  words sink: message number to fail once (0: none)
 } s_probe;
 
-static char s_dir[64];         //  the test's scratch directory
+static char s_dir[64];          //  the test's scratch directory
 static char s_transcript[4400]; //  the child's transcript
-static char s_child[512];      //  path of scripted_child.py
+static char s_child[512];       //  path of scripted_child.py
 
 static void
 s_setup (void)
@@ -290,11 +290,11 @@ s_source_close (void *state)
 }
 
 static const sq_spout_t s_source = {.declare_outputs = s_declare_value,
-                                     .open = s_source_open,
-                                     .next_tuple = s_source_next,
-                                     .ack = s_source_ack,
-                                     .fail = s_source_fail,
-                                     .close = s_source_close};
+                                    .open = s_source_open,
+                                    .next_tuple = s_source_next,
+                                    .ack = s_source_ack,
+                                    .fail = s_source_fail,
+                                    .close = s_source_close};
 
 typedef struct {
     sq_collector_t *collector; //  for acks
@@ -406,8 +406,8 @@ START_TEST (test_bolt_protocol)
     ck_assert_ptr_nonnull (handshake);
     json_t *setup = json_object_get (handshake, "setup");
     int pid = (int) json_integer_value (json_object_get (handshake, "pid"));
-    ck_assert_int_eq (json_integer_value (json_object_get (
-                          json_object_get (setup, "conf"), "topology.subprocess.timeout.secs")),
+    ck_assert_int_eq (json_integer_value (json_object_get (json_object_get (setup, "conf"),
+                                                           "topology.subprocess.timeout.secs")),
                       10);
     //  Defaults come too, as Storm sends its whole config.
     ck_assert_int_eq (json_integer_value (json_object_get (json_object_get (setup, "conf"),
@@ -730,7 +730,6 @@ START_TEST (test_spout_child_dies)
 }
 END_TEST
 
-
 //  ---------------------------------------------------------------------
 //  A real cluster
 
@@ -773,9 +772,14 @@ START_TEST (test_cluster_shell_child_killed)
     snprintf (dir_option, sizeof dir_option, "probe.dir=%s", probe_dir);
     snprintf (shell_option, sizeof shell_option, "probe.shell.relay=%s", child);
     snprintf (messages_option, sizeof messages_option, "probe.messages=%d", CLUSTER_MESSAGES);
-    const char *args[] = {package, "shellprobe", "-c", dir_option, "-c", shell_option,
-                          "-c", messages_option, "-c", "topology.workers=2", "-c",
-                          "probe.rate=200", "-c", "topology.message.timeout.secs=5", NULL};
+    const char *args[] = {package, "shellprobe",
+                          "-c",    dir_option,
+                          "-c",    shell_option,
+                          "-c",    messages_option,
+                          "-c",    "topology.workers=2",
+                          "-c",    "probe.rate=200",
+                          "-c",    "topology.message.timeout.secs=5",
+                          NULL};
     char *output = NULL;
     int status = cluster_harness_cli (cluster, &output, args);
     ck_assert_msg (status == 0, "storm-submit exited %d: %s", status, output);
