@@ -50,6 +50,7 @@
 #define SQ_SHELL_READ_CHUNK 16384       //  bytes read from the child at once
 #define SQ_SHELL_BUSY_WAIT_MS 1         //  idle wait while the child holds work
 #define SQ_SHELL_HANDSHAKE_MIN_MS 30000 //  least time a child has to answer the handshake
+#define SQ_SHELL_MAX_OUT (64u << 20)    //  most bytes waiting for a child that does not read
 
 typedef struct {
     sq_task_t *task;               //  the task this shell serves
@@ -98,6 +99,10 @@ s_send (sq_shell_t *self, const json_t *message)
     char *text = sq_multilang_encode (message, &size);
     if (!text)
         return sq_error_set ("out of memory encoding a message");
+    if (self->out_size + size > SQ_SHELL_MAX_OUT) {
+        free (text);
+        return sq_error_set ("it does not read its stdin (%zu bytes wait for it)", self->out_size);
+    }
     if (self->out_size + size > self->out_capacity) {
         size_t capacity = self->out_capacity ? self->out_capacity : 4096;
         while (capacity < self->out_size + size)
@@ -886,6 +891,8 @@ s_bolt_execute (void *state, const sq_tuple_t *input)
             sq_idmap_remove_entry (self->inputs, entry);
         json_decref (message);
         sq_collector_fail (collector, input);
+        if (entry && message)
+            s_child_failed (self, "%s", sq_last_error ());
         return;
     }
     json_decref (message);
