@@ -13,6 +13,7 @@
     runs a shell bolt on a real cluster.
 */
 #include "cluster_harness.h"
+#include "sq_topology.h"
 #include "squall.h"
 
 #include <check.h>
@@ -490,9 +491,24 @@ END_TEST
 START_TEST (test_spout_protocol)
 {
     s_probe.fail_word = 5;
+    //  The child runs in the topology's resources directory: a relative
+    //  script path is found there.
+    char copy[128];
+    snprintf (copy, sizeof copy, "%s/child.py", s_dir);
+    FILE *from = fopen (s_child, "r"), *to = fopen (copy, "w");
+    ck_assert (from && to);
+    char chunk[4096];
+    size_t size;
+    while ((size = fread (chunk, 1, sizeof chunk, from)) > 0)
+        ck_assert_int_eq (fwrite (chunk, 1, size, to), size);
+    fclose (from);
+    fclose (to);
     sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_resources_dir (topology, s_dir);
+    ck_assert_str_eq (sq_topology_resources_dir (topology), s_dir);
     const char *args[6];
     s_child_args (args, "words", "20", NULL);
+    args[0] = "child.py";
     sq_shell_spout (topology, "words", "python3", args, "word", 1);
     sq_component_t *sink = sq_topology_set_bolt (topology, "sink", &s_sink, 2);
     sq_component_shuffle_grouping (sink, "words", NULL);
@@ -500,6 +516,11 @@ START_TEST (test_spout_protocol)
     sq_config_t *config = s_config (10);
     ck_assert_int_eq (sq_local_cluster_submit (cluster, "words", config, &topology), 0);
     ck_assert (s_wait_events ("ack", 20, 30));
+    json_t *handshake = s_first_event ("handshake");
+    char dir[PATH_MAX];
+    ck_assert_ptr_nonnull (realpath (s_dir, dir));
+    ck_assert_str_eq (json_string_value (json_object_get (handshake, "cwd")), dir);
+    json_decref (handshake);
     //  activate came first; the first emit asked for its task ids.
     ck_assert_int_eq (s_count_events ("activate"), 1);
     json_t *ids = s_first_event ("task_ids");
