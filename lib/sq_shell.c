@@ -40,6 +40,7 @@
 
 #include <czmq.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -131,6 +132,26 @@ s_remove_pid_file (sq_shell_t *self)
         unlink (path);
     }
     self->child_pid = 0;
+}
+
+//  Remove the pid directory with what is in it: pid files of children that
+//  never finished their handshake are there too.
+static void
+s_remove_pid_dir (sq_shell_t *self)
+{
+    if (!self->pid_dir[0])
+        return;
+    DIR *dir = opendir (self->pid_dir);
+    struct dirent *entry;
+    while (dir && (entry = readdir (dir)))
+        if (entry->d_name[0] != '.') {
+            char path[128];
+            snprintf (path, sizeof path, "%s/%.40s", self->pid_dir, entry->d_name);
+            unlink (path);
+        }
+    if (dir)
+        closedir (dir);
+    rmdir (self->pid_dir);
 }
 
 typedef struct {
@@ -751,8 +772,7 @@ s_close (void *state)
     sq_subprocess_destroy (&self->child);
     sq_multilang_reader_destroy (&self->reader);
     s_remove_pid_file (self);
-    if (self->pid_dir[0])
-        rmdir (self->pid_dir);
+    s_remove_pid_dir (self);
     //  Inputs still at the child are released by the executor with the
     //  task's held tuples; their trees time out and replay.
     sq_idmap_destroy (&self->inputs);

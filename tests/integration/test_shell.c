@@ -631,6 +631,13 @@ START_TEST (test_bad_handshake)
     sq_config_destroy (&config);
     ck_assert_int_eq (s_count_events ("handshake"), 1);
     s_assert_children_gone ();
+    //  The pid file it wrote went with its pid directory.
+    json_t *handshake = s_first_event ("handshake");
+    const char *pid_dir =
+        json_string_value (json_object_get (json_object_get (handshake, "setup"), "pidDir"));
+    ck_assert_ptr_nonnull (pid_dir);
+    ck_assert_int_ne (access (pid_dir, F_OK), 0);
+    json_decref (handshake);
 }
 END_TEST
 
@@ -756,6 +763,15 @@ END_TEST
 
 #define CLUSTER_MESSAGES 2000
 
+static cluster_harness_t *s_cluster; //  the running cluster, destroyed even when a test fails
+
+static void
+s_teardown_cluster (void)
+{
+    cluster_harness_destroy (&s_cluster);
+    s_teardown ();
+}
+
 static int
 s_probe_acked (const char *probe_dir)
 {
@@ -780,7 +796,14 @@ START_TEST (test_cluster_shell_child_killed)
     //  workers). One child is killed mid-run: its worker exits with the
     //  error, the supervisor restarts it, the trees in flight fail and
     //  replay, and every number is acked in the end.
-    cluster_harness_t *cluster = cluster_harness_new (1, 2);
+    //  A worker opens its tasks, and so starts its Python children, before
+    //  its first heartbeat: on a loaded machine that outlasts the default
+    //  5 s worker timeouts, so the cluster waits longer.
+    cluster_harness_options_t options = {.nimbus_config = "\"nimbus.task.timeout.secs\": 60",
+                                         .supervisor_config =
+                                             "\"supervisor.worker.timeout.secs\": 60"};
+    s_cluster = cluster_harness_new_with (1, 2, &options);
+    cluster_harness_t *cluster = s_cluster;
     ck_assert_msg (cluster != NULL, "the cluster did not start");
     char probe_dir[4200];
     snprintf (probe_dir, sizeof probe_dir, "%s/probe", cluster_harness_dir (cluster));
@@ -831,7 +854,7 @@ START_TEST (test_cluster_shell_child_killed)
     ck_assert_msg (s_wait_probe_acked (probe_dir, CLUSTER_MESSAGES, 150),
                    "only %d of %d numbers acked", s_probe_acked (probe_dir), CLUSTER_MESSAGES);
     ck_assert (s_process_gone (pid));
-    cluster_harness_destroy (&cluster);
+    cluster_harness_destroy (&s_cluster);
     //  Every child the workers started is gone with them.
     s_assert_children_gone ();
 }
@@ -862,7 +885,7 @@ main (void)
     tcase_add_test (failures, test_spout_child_dies);
     suite_add_tcase (suite, failures);
     TCase *cluster = tcase_create ("cluster");
-    tcase_add_checked_fixture (cluster, s_setup, s_teardown);
+    tcase_add_checked_fixture (cluster, s_setup, s_teardown_cluster);
     tcase_set_timeout (cluster, 300);
     tcase_add_test (cluster, test_cluster_shell_child_killed);
     suite_add_tcase (suite, cluster);
