@@ -366,8 +366,9 @@ sq_archive_extract (const char *archive_path, const char *dir, const sq_archive_
              archive_read_support_format_zip (self.archive) != ARCHIVE_OK)
         rc = sq_error_set ("cannot read package archives: %s", archive_error_string (self.archive));
     else if (archive_read_open_filename (self.archive, archive_path, S_BLOCK) != ARCHIVE_OK)
-        rc = sq_error_set ("cannot read package archive '%s': %s", archive_path,
-                           archive_error_string (self.archive));
+        rc = sq_error_set ("package archive '%s' is not a tar, tar.gz or zip archive, or is "
+                           "corrupt or truncated: %s",
+                           archive_path, archive_error_string (self.archive));
     size_t entries = 0;
     char last[128] = ""; //  the last entry unpacked, for errors
     while (rc == 0) {
