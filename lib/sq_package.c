@@ -88,7 +88,11 @@ s_ends_with (const char *name, const char *suffix)
 static sq_package_t *
 s_open_dir (const char *path, const char *dir)
 {
+    //  A directory whose parents the process may not search (nimbus's
+    //  validation in its scratch directory) keeps the name it was given.
     char *absolute = realpath (dir, NULL);
+    if (!absolute && errno == EACCES)
+        absolute = strdup (dir);
     DIR *listing = absolute ? opendir (absolute) : NULL;
     if (!listing) {
         sq_error_set ("cannot read topology package '%s': %s", path, strerror (errno));
