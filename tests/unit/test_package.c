@@ -326,8 +326,10 @@ END_TEST
 
 START_TEST (test_limits)
 {
-    s_entry_t many[] = {{"1", AE_IFREG, "a", NULL, NULL}, {"2", AE_IFREG, "b", NULL, NULL},
-                        {"3", AE_IFREG, "c", NULL, NULL}, {"4", AE_IFREG, "d", NULL, NULL},
+    s_entry_t many[] = {{"1", AE_IFREG, "a", NULL, NULL},
+                        {"2", AE_IFREG, "b", NULL, NULL},
+                        {"3", AE_IFREG, "c", NULL, NULL},
+                        {"4", AE_IFREG, "d", NULL, NULL},
                         {NULL, 0, 0, 0, 0}};
     sq_archive_limits_t three = {1000, 3};
     s_make_archive (s_at ("bad.tgz"), many, false);
