@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,14 +412,33 @@ sq_archive_extract (const char *archive_path, const char *dir, const sq_archive_
     return rc;
 }
 
-//  nftw callback: remove one entry (children come before their parent).
+//  Removes what the directory fd (taken) holds, walking by descriptor and
+//  never through a link, so an entry swapped for a link meanwhile cannot
+//  lead outside. 0, or -1 when something stayed.
 static int
-s_remove_entry (const char *path, const struct stat *info, int type, struct FTW *where)
+s_empty_dir (int fd)
 {
-    (void) info;
-    (void) where;
-    int rc = type == FTW_DP ? rmdir (path) : unlink (path);
-    return rc != 0 && errno != ENOENT ? 1 : 0;
+    DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+    if (!dir) {
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *entry;
+    while ((entry = readdir (dir))) {
+        const char *name = entry->d_name;
+        if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+            continue;
+        int child = openat (fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (child >= 0) {
+            if (s_empty_dir (child) || unlinkat (fd, name, AT_REMOVEDIR))
+                rc = -1;
+        } else if (unlinkat (fd, name, 0) != 0 && errno != ENOENT)
+            rc = -1;
+    }
+    closedir (dir);
+    return rc;
 }
 
 int
@@ -433,5 +451,6 @@ sq_archive_remove_tree (const char *path)
         return errno == ENOENT ? 0 : -1;
     if (!S_ISDIR (info.st_mode))
         return unlink (path) == 0 || errno == ENOENT ? 0 : -1;
-    return nftw (path, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+    int rc = s_empty_dir (open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    return rc == 0 && rmdir (path) == 0 ? 0 : -1;
 }

@@ -388,6 +388,30 @@ START_TEST (test_corrupt)
 }
 END_TEST
 
+START_TEST (test_remove_tree_follows_no_link)
+{
+    //  A tree holding links to a directory and a file outside it.
+    ck_assert_int_eq (mkdir (s_at ("outside"), 0700), 0);
+    s_write (s_at ("outside/keep.txt"), "keep", 0600);
+    ck_assert_int_eq (mkdir (s_at ("tree"), 0700), 0);
+    ck_assert_int_eq (mkdir (s_at ("tree/sub"), 0700), 0);
+    s_write (s_at ("tree/sub/file"), "x", 0600);
+    ck_assert_int_eq (symlink (s_at ("outside"), s_at ("tree/sub/dirlink")), 0);
+    ck_assert_int_eq (symlink (s_at ("outside/keep.txt"), s_at ("tree/filelink")), 0);
+    ck_assert_int_eq (sq_archive_remove_tree (s_at ("tree")), 0);
+    ck_assert_int_eq (access (s_at ("tree"), F_OK), -1);
+    char *text = s_read (s_at ("outside/keep.txt"));
+    ck_assert_str_eq (text, "keep");
+    free (text);
+    //  A link given as the tree: the link goes, not its target.
+    ck_assert_int_eq (symlink (s_at ("outside"), s_at ("link")), 0);
+    ck_assert_int_eq (sq_archive_remove_tree (s_at ("link")), 0);
+    ck_assert_int_eq (s_count (s_at ("outside")), 1);
+    ck_assert_int_eq (sq_archive_remove_tree (s_at ("missing")), 0);
+    ck_assert_int_eq (sq_archive_remove_tree (NULL), 0);
+}
+END_TEST
+
 //  Path of the built word count package.
 static char *
 s_wordcount (void)
@@ -505,6 +529,7 @@ main (void)
     tcase_add_test (tcase, test_limits);
     tcase_add_test (tcase, test_corrupt);
     tcase_add_test (tcase, test_package_forms);
+    tcase_add_test (tcase, test_remove_tree_follows_no_link);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
