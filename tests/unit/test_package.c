@@ -412,13 +412,15 @@ START_TEST (test_remove_tree_follows_no_link)
 }
 END_TEST
 
-//  Path of the built word count package.
+//  Path of the built resources topology (tests/integration): a package
+//  without process-wide state of its own, so that loading and unloading
+//  it three times leaks nothing.
 static char *
-s_wordcount (void)
+s_library (void)
 {
     const char *top = getenv ("top_builddir");
     char *path = malloc (PATH_MAX);
-    snprintf (path, PATH_MAX, "%s/topologies/.libs/wordcount.so", top ? top : ".");
+    snprintf (path, PATH_MAX, "%s/tests/integration/.libs/resources_topology.so", top ? top : ".");
     return path;
 }
 
@@ -440,16 +442,16 @@ s_copy (const char *from, const char *to)
 
 START_TEST (test_package_forms)
 {
-    char *wordcount = s_wordcount ();
+    char *library = s_library ();
     ck_assert_int_eq (mkdir (s_at ("pkg"), 0755), 0);
     ck_assert_int_eq (mkdir (s_at ("pkg/resources"), 0755), 0);
-    s_copy (wordcount, s_at ("pkg/wordcount.so"));
+    s_copy (library, s_at ("pkg/topology.so"));
     s_write (s_at ("pkg/resources/words.txt"), "apple\n", 0644);
     char *real = realpath (s_scratch, NULL);
     char expected[PATH_MAX];
 
     //  A bare shared object: no resources, its directory.
-    sq_package_t *package = sq_package_open (s_at ("pkg/wordcount.so"));
+    sq_package_t *package = sq_package_open (s_at ("pkg/topology.so"));
     ck_assert_ptr_nonnull (package);
     snprintf (expected, sizeof expected, "%s/pkg", real);
     ck_assert_str_eq (sq_package_dir (package), expected);
@@ -495,11 +497,11 @@ START_TEST (test_package_forms)
     free (dir);
 
     //  Two shared objects, or none.
-    s_copy (wordcount, s_at ("pkg/other.so"));
+    s_copy (library, s_at ("pkg/other.so"));
     ck_assert_ptr_null (sq_package_open (s_at ("pkg")));
     ck_assert_ptr_nonnull (strstr (sq_last_error (), "holds 2 shared objects"));
     unlink (s_at ("pkg/other.so"));
-    unlink (s_at ("pkg/wordcount.so"));
+    unlink (s_at ("pkg/topology.so"));
     ck_assert_ptr_null (sq_package_open (s_at ("pkg")));
     ck_assert_ptr_nonnull (strstr (sq_last_error (), "holds no shared object"));
 
@@ -512,7 +514,7 @@ START_TEST (test_package_forms)
     ck_assert_ptr_nonnull (strstr (sq_last_error (), "'../x.so'"));
     ck_assert_int_eq (s_count (s_at ("tmp")), 0);
     free (real);
-    free (wordcount);
+    free (library);
 }
 END_TEST
 
