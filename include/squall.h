@@ -649,12 +649,10 @@ SQ_EXPORT void sq_component_window_sliding_count (sq_component_t *self, int64_t 
                                                   int64_t interval);
 SQ_EXPORT void sq_component_window_sliding_duration (sq_component_t *self, int64_t length_ms,
                                                      int64_t interval_ms);
-SQ_EXPORT void sq_component_window_sliding_count_by_duration (sq_component_t *self,
-                                                              int64_t length,
+SQ_EXPORT void sq_component_window_sliding_count_by_duration (sq_component_t *self, int64_t length,
                                                               int64_t interval_ms);
 SQ_EXPORT void sq_component_window_sliding_duration_by_count (sq_component_t *self,
-                                                              int64_t length_ms,
-                                                              int64_t interval);
+                                                              int64_t length_ms, int64_t interval);
 //  Tumbling windows (Storm's withTumblingWindow): the interval is the length.
 SQ_EXPORT void sq_component_window_tumbling_count (sq_component_t *self, int64_t length);
 SQ_EXPORT void sq_component_window_tumbling_duration (sq_component_t *self, int64_t length_ms);
