@@ -125,6 +125,11 @@ s_anchor_edges (const sq_emit_t *emit, int target, int task_bits, sq_edge_t *edg
         sq_tuple_t *anchor = (sq_tuple_t *) emit->anchors[a];
         if (!anchor || anchor->edge_count == 0)
             continue;
+        //  A window tuple its bolt acked or failed already is done with
+        //  its trees: an edge anchored to it would never be acked.
+        if ((anchor->state & (SQ_TUPLE_WINDOWED | SQ_TUPLE_ACKED)) ==
+            (SQ_TUPLE_WINDOWED | SQ_TUPLE_ACKED))
+            continue;
         uint64_t edge = sq_ids_edge (target, task_bits);
         anchor->ack_val ^= edge;
         for (size_t e = 0; e < anchor->edge_count; e++) {

@@ -10,10 +10,11 @@
     it to the manager when it moved forward.
 
     Input flow: a tuple goes into the window flagged SQ_TUPLE_WINDOWED, so
-    that a fail by the author (allowed, as in Storm) marks it done without
-    freeing it; at expiry the adapter acks it, or only frees it when it was
-    failed. Emits inside the author's execute with a NULL anchor are
-    anchored to the window (sq_collector_t.window).
+    that an ack or fail by the author (allowed, as in Storm) marks it done
+    without freeing it; at expiry the adapter acks it, or only frees it
+    when the author did. Emits inside the author's execute with a NULL
+    anchor are anchored to the window (sq_collector_t.window), less the
+    tuples the author acked or failed.
 */
 #include "sq_windowed_bolt.h"
 #include "sq_config.h"
@@ -79,7 +80,7 @@ s_expire (void *arg, sq_tuple_t *tuple)
     s_task_window_t *self = arg;
     tuple->state &= (uint8_t) ~SQ_TUPLE_WINDOWED;
     if (tuple->state & SQ_TUPLE_ACKED)
-        sq_collector_release (self->task, tuple); //  the author failed it
+        sq_collector_release (self->task, tuple); //  the author acked or failed it
     else
         sq_collector_ack (self->collector, tuple);
 }
@@ -451,6 +452,27 @@ sq_windowed_bolt_check (const sq_component_t *component, const sq_config_t *conf
         return -1;
     if (spec)
         *spec = window;
+    return 0;
+}
+
+int
+sq_windowed_bolts_check (const sq_topology_t *topology, const sq_config_t *config)
+{
+    for (size_t c = 0; c < sq_topology_component_count (topology); c++) {
+        const sq_component_t *component = sq_topology_component_at (topology, c);
+        if (!component->windowed)
+            continue;
+        sq_config_t *merged = sq_config_dup (sq_topology_config ((sq_topology_t *) topology));
+        if (!merged)
+            return sq_error_set ("out of memory");
+        if (config)
+            sq_config_merge (merged, config);
+        sq_config_merge (merged, component->config);
+        int rc = sq_windowed_bolt_check (component, merged, NULL);
+        sq_config_destroy (&merged);
+        if (rc)
+            return -1;
+    }
     return 0;
 }
 

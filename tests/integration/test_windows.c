@@ -10,6 +10,7 @@
     on their stream or acked, and the refusals of validation.
 */
 #include "sq_window.h"
+#include "sq_windowed_bolt.h"
 #include "squall.h"
 
 #include <check.h>
@@ -253,6 +254,7 @@ static struct {
     _Atomic long sums;             //  sums seen by the sink
     long sum[MAX_WINDOWS];         //  each sum, in arrival order
     long fail_sum;                 //  the sink fails the tuple with this sum (0: none)
+    int fail_id;                   //  the windowed bolt fails this new input (0: none)
     _Atomic int late;              //  late tuples seen on the late stream
     int late_id[MAX_IDS];          //  their ids
 } s_probe;
@@ -379,6 +381,10 @@ s_window_execute (void *state, const sq_window_t *window)
     int64_t sum = 0;
     for (size_t i = 0; i < sq_window_count (window); i++)
         sum += sq_tuple_field_int (sq_window_tuple (window, i), "id");
+    for (size_t i = 0; i < sq_window_new_count (window); i++)
+        if (s_probe.fail_id &&
+            sq_tuple_field_int (sq_window_new_tuple (window, i), "id") == s_probe.fail_id)
+            sq_collector_fail (collector, sq_window_new_tuple (window, i));
     int n = atomic_load (&s_probe.windows);
     if (n < MAX_WINDOWS) {
         //  Event time: the end is the event time; print it too.
@@ -554,6 +560,29 @@ START_TEST (test_failed_output_fails_the_window_trees)
 }
 END_TEST
 
+START_TEST (test_bolt_may_fail_a_window_tuple)
+{
+    sq_component_t *window;
+    sq_topology_t *topology = s_sequence (9, &window);
+    s_probe.fail_id = 5;
+    sq_component_window_tumbling_count (window, 3);
+    sq_local_cluster_t *cluster = s_submit ("failing", &topology);
+    //  5 fails at once; 4 and 6 are acked when the third window expires
+    //  them, and the sum emitted from their window (anchored to 4 and 6
+    //  only) was acked by the sink. 5 is not acked again at expiry.
+    ck_assert (s_wait_for (&s_probe.fails[5], 1, 30));
+    ck_assert (s_wait_for (&s_probe.acks[6], 1, 30));
+    ck_assert (s_wait_for (&s_probe.acks[4], 1, 30));
+    ck_assert_int_eq (atomic_load (&s_probe.windows), 3);
+    ck_assert_str_eq (s_probe.window[1], "4,5,6|4,5,6|1,2,3");
+    ck_assert_int_eq (s_count (s_probe.acks, 1, 6), 5);
+    ck_assert_int_eq (s_probe.acks[5], 0);
+    ck_assert_int_eq (s_count (s_probe.fails, 1, 9), 1);
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "failing", 0), 0);
+    sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
 START_TEST (test_tumbling_duration_window_sees_each_tuple_once)
 {
     sq_component_t *window;
@@ -697,6 +726,26 @@ START_TEST (test_validation_refuses_windows_that_cannot_fit)
 }
 END_TEST
 
+//  What nimbus runs on a submitted package: the topology's config, the
+//  submit's over it, the component's over both.
+START_TEST (test_nimbus_check_uses_the_submit_config)
+{
+    s_reset ();
+    sq_component_t *window;
+    sq_topology_t *topology = s_topology (false, &window);
+    sq_component_window_sliding_duration (window, 40000, 1000);
+    ck_assert_int_eq (sq_windowed_bolts_check (topology, NULL), -1);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "41000 ms is more than"));
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.message.timeout.secs", 41);
+    ck_assert_int_eq (sq_windowed_bolts_check (topology, config), 0);
+    sq_config_set_int (sq_component_config (window), "topology.message.timeout.secs", 40);
+    ck_assert_int_eq (sq_windowed_bolts_check (topology, config), -1);
+    sq_config_destroy (&config);
+    sq_topology_destroy (&topology);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -717,10 +766,12 @@ main (void)
     tcase_add_test (local, test_count_window_acks_on_expiry);
     tcase_add_test (local, test_sliding_count_window_exact);
     tcase_add_test (local, test_failed_output_fails_the_window_trees);
+    tcase_add_test (local, test_bolt_may_fail_a_window_tuple);
     tcase_add_test (local, test_tumbling_duration_window_sees_each_tuple_once);
     tcase_add_test (local, test_watermarks_over_two_streams_late_to_stream);
     tcase_add_test (local, test_watermarks_late_tuples_logged_and_acked);
     tcase_add_test (local, test_validation_refuses_windows_that_cannot_fit);
+    tcase_add_test (local, test_nimbus_check_uses_the_submit_config);
     suite_add_tcase (suite, local);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
