@@ -48,7 +48,7 @@ struct _sq_tuple_t {
 };
 
 //  New tuple holding copies of the values and edges. Returns NULL when out
-//  of memory. Caller owns.
+//  of memory or given more than 65535 edges or values. Caller owns.
 sq_tuple_t *sq_tuple_new (const sq_stream_t *stream, int source_task, int dest_task,
                           const sq_edge_t *edges, size_t edge_count, const sq_value_t *values,
                           size_t value_count);

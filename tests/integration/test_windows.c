@@ -233,9 +233,10 @@ END_TEST
 //  window and emits (sum, count) anchored to it; the sink records sums
 //  and fails the one the test names; "late" records late tuples.
 
-#define MAX_IDS 256
+#define MAX_IDS 512
+#define WINDOW_TEXT 2048
 #define MAX_WINDOWS 64
-#define MAX_STEPS 16
+#define MAX_STEPS 300
 
 typedef struct {
     int ids[MAX_STEPS];    //  ids emitted at each step (ts = id unless ts set)
@@ -244,19 +245,19 @@ typedef struct {
 } s_script_t;
 
 static struct {
-    pthread_mutex_t lock;          //  guards the windows
-    s_script_t script[2];          //  spout a, spout b
-    _Atomic int allowed[2];        //  steps each spout may emit so far
-    _Atomic int acks[MAX_IDS];     //  spout ack calls per id
-    _Atomic int fails[MAX_IDS];    //  spout fail calls per id
-    _Atomic int windows;           //  windows recorded
-    char window[MAX_WINDOWS][256]; //  each as "ids|new|expired|end"
-    _Atomic long sums;             //  sums seen by the sink
-    long sum[MAX_WINDOWS];         //  each sum, in arrival order
-    long fail_sum;                 //  the sink fails the tuple with this sum (0: none)
-    int fail_id;                   //  the windowed bolt fails this new input (0: none)
-    _Atomic int late;              //  late tuples seen on the late stream
-    int late_id[MAX_IDS];          //  their ids
+    pthread_mutex_t lock;                  //  guards the windows
+    s_script_t script[2];                  //  spout a, spout b
+    _Atomic int allowed[2];                //  steps each spout may emit so far
+    _Atomic int acks[MAX_IDS];             //  spout ack calls per id
+    _Atomic int fails[MAX_IDS];            //  spout fail calls per id
+    _Atomic int windows;                   //  windows recorded
+    char window[MAX_WINDOWS][WINDOW_TEXT]; //  each as "ids|new|expired|end"
+    _Atomic long sums;                     //  sums seen by the sink
+    long sum[MAX_WINDOWS];                 //  each sum, in arrival order
+    long fail_sum;                         //  the sink fails the tuple with this sum (0: none)
+    int fail_id;                           //  the windowed bolt fails this new input (0: none)
+    _Atomic int late;                      //  late tuples seen on the late stream
+    int late_id[MAX_IDS];                  //  their ids
 } s_probe;
 
 static void
@@ -356,11 +357,17 @@ s_window_prepare (void **state_p, const sq_context_t *context, sq_collector_t *c
     return 0;
 }
 
+//  Append separator, then the ids of a list of the window, as far as
+//  they fit.
 static void
-s_join (char *text, size_t size, const sq_window_t *window, size_t (*count) (const sq_window_t *),
+s_join (char *text, size_t size, const char *separator, const sq_window_t *window,
+        size_t (*count) (const sq_window_t *),
         const sq_tuple_t *(*at) (const sq_window_t *, size_t))
 {
     size_t used = strlen (text);
+    if (used + strlen (separator) < size)
+        strcat (text, separator);
+    used = strlen (text);
     for (size_t i = 0; i < count (window) && used < size; i++) {
         int written = snprintf (text + used, size - used, "%s%lld", i ? "," : "",
                                 (long long) sq_tuple_field_int (at (window, i), "id"));
@@ -372,12 +379,10 @@ static void
 s_window_execute (void *state, const sq_window_t *window)
 {
     sq_collector_t *collector = state;
-    char text[256] = "";
-    s_join (text, sizeof text, window, sq_window_count, sq_window_tuple);
-    strcat (text, "|");
-    s_join (text, sizeof text, window, sq_window_new_count, sq_window_new_tuple);
-    strcat (text, "|");
-    s_join (text, sizeof text, window, sq_window_expired_count, sq_window_expired_tuple);
+    char text[WINDOW_TEXT] = "";
+    s_join (text, sizeof text, "", window, sq_window_count, sq_window_tuple);
+    s_join (text, sizeof text, "|", window, sq_window_new_count, sq_window_new_tuple);
+    s_join (text, sizeof text, "|", window, sq_window_expired_count, sq_window_expired_tuple);
     int64_t sum = 0;
     for (size_t i = 0; i < sq_window_count (window); i++)
         sum += sq_tuple_field_int (sq_window_tuple (window, i), "id");
@@ -560,6 +565,28 @@ START_TEST (test_failed_output_fails_the_window_trees)
 }
 END_TEST
 
+//  100 anchors: the emit finds roots through a hash table, not a scan.
+START_TEST (test_failed_output_of_a_large_window)
+{
+    sq_component_t *window;
+    sq_topology_t *topology = s_sequence (300, &window);
+    s_probe.fail_sum = (101 + 200) * 100 / 2; //  the second window's output
+    sq_component_window_tumbling_count (window, 100);
+    sq_local_cluster_t *cluster = s_submit ("large", &topology);
+    ck_assert (s_wait_for (&s_probe.windows, 3, 60));
+    int64_t deadline = s_now_ns () + 60 * NS_PER_S;
+    while ((s_count (s_probe.fails, 101, 200) < 100 || s_count (s_probe.acks, 1, 100) < 100) &&
+           s_now_ns () < deadline)
+        usleep (2000);
+    ck_assert_int_eq (s_count (s_probe.fails, 101, 200), 100);
+    ck_assert_int_eq (s_count (s_probe.acks, 1, 100), 100);
+    ck_assert_int_eq (s_count (s_probe.acks, 101, 300), 0);
+    ck_assert_int_eq (s_count (s_probe.fails, 1, 100) + s_count (s_probe.fails, 201, 300), 0);
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "large", 0), 0);
+    sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
 START_TEST (test_bolt_may_fail_a_window_tuple)
 {
     sq_component_t *window;
@@ -595,7 +622,7 @@ START_TEST (test_tumbling_duration_window_sees_each_tuple_once)
     ck_assert_int_eq (s_count (s_probe.acks, 1, 10), 10);
     int seen[11] = {0};
     for (int w = 0; w < atomic_load (&s_probe.windows); w++) {
-        char copy[256];
+        char copy[WINDOW_TEXT];
         memcpy (copy, s_probe.window[w], sizeof copy);
         *strchr (copy, '|') = 0;
         for (char *id = strtok (copy, ","); id; id = strtok (NULL, ","))
@@ -766,6 +793,7 @@ main (void)
     tcase_add_test (local, test_count_window_acks_on_expiry);
     tcase_add_test (local, test_sliding_count_window_exact);
     tcase_add_test (local, test_failed_output_fails_the_window_trees);
+    tcase_add_test (local, test_failed_output_of_a_large_window);
     tcase_add_test (local, test_bolt_may_fail_a_window_tuple);
     tcase_add_test (local, test_tumbling_duration_window_sees_each_tuple_once);
     tcase_add_test (local, test_watermarks_over_two_streams_late_to_stream);
