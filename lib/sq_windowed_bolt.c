@@ -166,8 +166,16 @@ s_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collecto
         free (self);
         return sq_error_set ("out of memory");
     }
-    for (size_t i = 0; i < self->input_count; i++)
-        self->stream_max[i] = INT64_MIN;
+    //  An input whose stream another input already is (or unknown) never
+    //  gets tuples of its own (sq_executor_input names the first): it must
+    //  not hold the watermark back.
+    const sq_stream_t *const *inputs = task->executor->inputs;
+    for (size_t i = 0; i < self->input_count; i++) {
+        self->stream_max[i] = inputs[i] ? INT64_MIN : INT64_MAX;
+        for (size_t j = 0; j < i; j++)
+            if (inputs[j] == inputs[i])
+                self->stream_max[i] = INT64_MAX;
+    }
     if (self->bolt->prepare && self->bolt->prepare (&self->state, context, collector)) {
         sq_window_manager_destroy (&self->manager);
         free (self->stream_max);
@@ -357,10 +365,12 @@ sq_component_window_late_tuple_stream (sq_component_t *self, const char *stream)
 //  ---------------------------------------------------------------------
 //  Validation (Storm's WindowedBoltExecutor.validate, and Squall's bounds)
 
-//  The timestamp field must be in every input stream.
+//  The timestamp field must be in every input stream, and the late-tuple
+//  stream (or NULL) must have as many fields as each.
 static int
-s_check_inputs (const sq_component_t *component, const char *field)
+s_check_inputs (const sq_component_t *component, const char *field, const char *late)
 {
+    const sq_stream_t *late_stream = late ? sq_component_stream (component, late) : NULL;
     for (size_t i = 0; i < component->subscription_count; i++) {
         const sq_subscription_t *input = &component->subscriptions[i];
         const sq_component_t *source = sq_topology_component (component->topology, input->source);
@@ -369,6 +379,12 @@ s_check_inputs (const sq_component_t *component, const char *field)
             return sq_error_set ("windowed bolt '%s': input stream '%s' of '%s' has no timestamp "
                                  "field '%s' (topology.bolts.tuple.timestamp.field.name)",
                                  component->id, input->stream, input->source, field);
+        if (stream && late_stream && late_stream->field_count != stream->field_count)
+            return sq_error_set ("windowed bolt '%s': late-tuple stream '%s' has %zu fields, but "
+                                 "input stream '%s' of '%s' has %zu; late tuples are emitted with "
+                                 "their own values",
+                                 component->id, late, late_stream->field_count, input->stream,
+                                 input->source, stream->field_count);
     }
     return 0;
 }
@@ -437,7 +453,7 @@ sq_windowed_bolt_check (const sq_component_t *component, const sq_config_t *conf
         return sq_error_set ("windowed bolt '%s': late-tuple stream '%s' is not declared by the "
                              "bolt",
                              id, late);
-    if (*field && s_check_inputs (component, field))
+    if (*field && s_check_inputs (component, field, *late ? late : NULL))
         return -1;
     if (*field && sq_config_int (config, "topology.bolts.watermark.event.interval.ms", 1000) < 1)
         return sq_error_set ("windowed bolt '%s': topology.bolts.watermark.event.interval.ms must "

@@ -410,6 +410,18 @@ static const sq_windowed_bolt_t s_window_bolt = {
     .execute = s_window_execute,
 };
 
+//  A windowed bolt whose late-tuple stream is narrower than its input.
+static void
+s_narrow_late_declare (sq_declarer_t *declarer)
+{
+    sq_declarer_stream (declarer, "late", "id");
+}
+
+static const sq_windowed_bolt_t s_narrow_late_bolt = {
+    .declare_outputs = s_narrow_late_declare,
+    .execute = s_window_execute,
+};
+
 static void
 s_sink_execute (void *state, const sq_tuple_t *input)
 {
@@ -741,6 +753,17 @@ START_TEST (test_validation_refuses_windows_that_cannot_fit)
     ck_assert_str_eq (sq_last_error (), "windowed bolt 'w': input stream 'default' of 'a' has no "
                                         "timestamp field 'when' "
                                         "(topology.bolts.tuple.timestamp.field.name)");
+    //  Late tuples keep their values: the stream must fit them.
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "a", &s_spout, 1);
+    window = sq_topology_set_windowed_bolt (topology, "w", &s_narrow_late_bolt, 1);
+    sq_component_global_grouping (window, "a", NULL);
+    sq_component_window_timestamp_field (window, "ts");
+    sq_component_window_late_tuple_stream (window, "late");
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "refused", NULL, &topology), -1);
+    ck_assert_str_eq (sq_last_error (), "windowed bolt 'w': late-tuple stream 'late' has 1 fields, "
+                                        "but input stream 'default' of 'a' has 2; late tuples are "
+                                        "emitted with their own values");
     sq_local_cluster_destroy (&cluster);
 }
 END_TEST
