@@ -596,16 +596,17 @@ SQ_EXPORT char *sq_local_cluster_metrics_json (sq_local_cluster_t *self, const c
 //  is set (with its values as they are) or logged, and acked either way.
 //
 //  Acking is the runtime's: a window tuple is acked when it leaves the
-//  window (expires), never by the bolt. Emits from execute with a NULL
-//  anchor are anchored to every tuple of the window, so a downstream
+//  window (expires); the bolt need not ack it. Emits from execute with a
+//  NULL anchor are anchored to every tuple of the window, so a downstream
 //  failure fails their trees. A bolt may still ack or fail a window tuple
 //  itself, as in Storm: that takes effect at once, and the window drops
-//  the tuple without acking it again when it expires. Every setter writes Storm's config keys into the
-//  component config; the same keys can be set directly. A window must fit
-//  the topology: its length plus sliding interval at most
-//  topology.message.timeout.secs (durations) or topology.max.spout.pending
-//  (counts, when that is set), and at most topology.bolts.window.max.tuples
-//  tuples held; the submit is refused otherwise.
+//  the tuple without acking it again when it expires. Every setter writes
+//  Storm's config keys into the component config; the same keys can be
+//  set directly. A window must fit the topology: its length plus sliding
+//  interval at most topology.message.timeout.secs (durations) or
+//  topology.max.spout.pending (counts, when that is set), and at most
+//  topology.bolts.window.max.tuples tuples held; the submit is refused
+//  otherwise.
 
 //  The tuples of one window activation, valid during execute only.
 typedef struct _sq_window_t sq_window_t;
