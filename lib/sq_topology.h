@@ -50,6 +50,8 @@ struct _sq_component_t {
     char **shell_argv;                //  shell components: command and args, NULL-ended; else NULL
     int (*idle) (void *state);        //  bolts: run between batches (shell bolts read their
                                       //  child); returns the ms the executor may wait at most
+
+    const sq_windowed_bolt_t *windowed; //  windowed bolts: the author's callbacks, else NULL
 };
 
 struct _sq_declarer_t {
