@@ -15,6 +15,10 @@
                                warm-up. local_unacked_ratio is to baseline.
     local_acked_words_per_s    the same with one acker: tracked sentences,
                                anchored words, every input acked.
+    local_unacked_spread       the fastest round over the slowest, acking
+    local_acked_spread         off and on: how steady the runtime is.
+                               `squall_bench throughput` runs only the
+                               rounds and these figures.
     local_acked_latency_p50_ms complete latency of the acked topology fed
     local_acked_latency_p99_ms at half its measured sentence rate. Tuple i
                                is due at start + i / rate; latency runs from
@@ -70,7 +74,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#define ROUNDS 3                  //  interleaved rounds of (a) and (b)
+#define ROUNDS 5                  //  interleaved rounds of (a) and (b)
 #define ROUND_SECS 2.0            //  measured time of each run
 #define WARMUP_SECS 0.5           //  topology time before the first sample
 #define BASELINE_CHECK_EVERY 1024 //  sentences between clock reads
@@ -233,6 +237,18 @@ s_median (double *values, size_t count)
 {
     qsort (values, count, sizeof (double), s_compare_doubles);
     return count % 2 ? values[count / 2] : (values[count / 2 - 1] + values[count / 2]) / 2;
+}
+
+//  The largest of values over the smallest: how far apart rounds are.
+static double
+s_spread (const double *values, size_t count)
+{
+    double low = values[0], high = values[0];
+    for (size_t i = 1; i < count; i++) {
+        low = values[i] < low ? values[i] : low;
+        high = values[i] > high ? values[i] : high;
+    }
+    return low > 0 ? high / low : 0;
 }
 
 static int
@@ -984,6 +1000,7 @@ main (int argc, char *argv[])
         sq_local_cluster_destroy (&cluster);
         return rc ? EXIT_FAILURE : EXIT_SUCCESS;
     }
+    bool throughput_only = argc > 1 && strcmp (argv[1], "throughput") == 0;
     printf ("squall_bench: word count with no runtime (a) and as a local-mode topology, "
             "acking off and on (b),\n%d interleaved rounds of %.0f s each, medians reported; "
             "then complete latency at half the acked rate (c) and acker memory (d).\n",
@@ -1020,6 +1037,10 @@ main (int argc, char *argv[])
         printf ("BENCH local_unacked_ratio %.3f ratio\n", unacked_median / baseline_median);
         printf ("BENCH local_acked_words_per_s %.0f words/s\n", acked_median);
         printf ("BENCH local_acked_ratio %.3f ratio\n", acked_median / baseline_median);
+        printf ("BENCH local_unacked_spread %.3f ratio\n", s_spread (unacked, ROUNDS));
+        printf ("BENCH local_acked_spread %.3f ratio\n", s_spread (acked, ROUNDS));
+        if (throughput_only)
+            return EXIT_SUCCESS;
         double p50, p99;
         const char *fixed_rate = getenv ("SQUALL_BENCH_LATENCY_RATE");
         double rate = fixed_rate && atof (fixed_rate) > 0 ? atof (fixed_rate)
