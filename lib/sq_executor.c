@@ -36,16 +36,121 @@ s_count (_Atomic uint64_t *counter, uint64_t amount)
                            memory_order_relaxed);
 }
 
-//  Move one destination's outbox to its queue. With wait, blocks while the
-//  queue is full; returns true when the buffer is empty afterwards.
-static bool
-s_flush_one (sq_executor_t *self, size_t destination, bool wait)
+//  ---------------------------------------------------------------------
+//  Outboxes: one per destination this executor has sent to, found through
+//  an open-addressing table keyed by destination, so an executor's memory
+//  grows with the destinations it uses, not with the executors of the
+//  process. The outboxes holding messages are also on the dirty list: a
+//  flush visits those, not every destination.
+
+//  The table slot of destination: its outbox, or the free slot it would
+//  take. The table is never full.
+static sq_outbox_t **
+s_outbox_slot (sq_executor_t *self, size_t destination)
 {
-    size_t count = self->outbox_count[destination];
+    size_t mask = self->outbox_slots - 1;
+    size_t slot = (destination * 0x9e3779b97f4a7c15ULL >> 20) & mask;
+    while (self->outboxes[slot] && self->outboxes[slot]->destination != destination)
+        slot = (slot + 1) & mask;
+    return &self->outboxes[slot];
+}
+
+//  The outbox of destination, or NULL when nothing was ever sent there.
+static sq_outbox_t *
+s_outbox_find (sq_executor_t *self, size_t destination)
+{
+    sq_outbox_t *last = self->last_outbox;
+    if (last && last->destination == destination)
+        return last;
+    return self->outbox_slots ? *s_outbox_slot (self, destination) : NULL;
+}
+
+//  Double the table (and the dirty list's room); returns 0 or -1.
+static int
+s_outboxes_grow (sq_executor_t *self)
+{
+    size_t slots = self->outbox_slots ? self->outbox_slots * 2 : 8;
+    sq_outbox_t **table = calloc (slots, sizeof (sq_outbox_t *));
+    sq_outbox_t **dirty = realloc (self->dirty, slots * sizeof (sq_outbox_t *));
+    if (!table || !dirty) {
+        free (table);
+        if (dirty)
+            self->dirty = dirty;
+        return -1;
+    }
+    sq_outbox_t **old = self->outboxes;
+    size_t old_slots = self->outbox_slots;
+    self->outboxes = table;
+    self->outbox_slots = slots;
+    self->dirty = dirty;
+    for (size_t i = 0; i < old_slots; i++)
+        if (old[i])
+            *s_outbox_slot (self, old[i]->destination) = old[i];
+    free (old);
+    return 0;
+}
+
+//  The outbox of destination, made on first use; NULL when out of memory.
+static sq_outbox_t *
+s_outbox_get (sq_executor_t *self, size_t destination)
+{
+    sq_outbox_t *outbox = s_outbox_find (self, destination);
+    if (!outbox) {
+        //  At most half full, so probes stay short.
+        if (2 * (self->outbox_count + 1) > self->outbox_slots && s_outboxes_grow (self))
+            return NULL;
+        outbox = calloc (1, sizeof (sq_outbox_t));
+        if (!outbox)
+            return NULL;
+        outbox->destination = destination;
+        *s_outbox_slot (self, destination) = outbox;
+        self->outbox_count++;
+    }
+    self->last_outbox = outbox;
+    return outbox;
+}
+
+void
+sq_executor_outboxes_destroy (sq_executor_t *self)
+{
+    for (size_t i = 0; i < self->outbox_slots; i++) {
+        sq_outbox_t *outbox = self->outboxes[i];
+        if (!outbox)
+            continue;
+        for (size_t m = 0; m < outbox->count; m++)
+            sq_tuple_destroy (&outbox->messages[m].tuple);
+        free (outbox->messages);
+        free (outbox);
+    }
+    free (self->outboxes);
+    free (self->dirty);
+    self->outboxes = NULL;
+    self->dirty = NULL;
+    self->outbox_slots = self->outbox_count = self->dirty_count = 0;
+    self->last_outbox = NULL;
+}
+
+//  The destination of a message for task: its local executor's index, or
+//  executor_count for a task in another process.
+static size_t
+s_destination (sq_executor_t *self, int task)
+{
+    sq_executor_t *local = self->runtime->task_executor[task];
+    return local ? (size_t) local->index : self->runtime->executor_count;
+}
+
+//  Move one outbox to its queue. With wait, blocks while the queue is
+//  full; returns true when the outbox is empty afterwards. The caller
+//  takes an emptied outbox off the dirty list.
+static bool
+s_flush_one (sq_executor_t *self, sq_outbox_t *outbox, bool wait)
+{
+    size_t count = outbox->count;
     if (count == 0)
         return true;
     sq_runtime_t *runtime = self->runtime;
-    sq_message_t *buffer = self->outbox[destination];
+    size_t destination = outbox->destination;
+    sq_message_t *buffer = outbox->messages;
     //  An executor never waits on its own queue: it is the one to drain it.
     bool may_wait = wait && destination != (size_t) self->index;
     size_t pushed;
@@ -65,78 +170,114 @@ s_flush_one (sq_executor_t *self, size_t destination, bool wait)
     }
     if (pushed && pushed < count)
         memmove (buffer, buffer + pushed, (count - pushed) * sizeof (sq_message_t));
-    self->outbox_count[destination] = count - pushed;
+    outbox->count = count - pushed;
     s_count (&self->stats.outbox, (uint64_t) 0 - pushed);
     return pushed == count;
 }
 
-//  Flush every destination (only those holding a full batch, with
-//  full_only); returns true when no destination is left holding a full
-//  batch or more.
+//  Take an emptied outbox off the dirty list: the last entry takes its place.
+static void
+s_undirty (sq_executor_t *self, sq_outbox_t *outbox)
+{
+    sq_outbox_t *moved = self->dirty[--self->dirty_count];
+    self->dirty[outbox->dirty_at] = moved;
+    moved->dirty_at = outbox->dirty_at;
+}
+
+//  Flush the outboxes holding messages (only those holding a full batch,
+//  with full_only); returns true when none is left holding a full batch or
+//  more. Work in proportion to the dirty outboxes, not the destinations.
 static bool
 s_flush_all (sq_executor_t *self, bool wait, bool full_only)
 {
     size_t batch_size = self->runtime->batch_size;
     bool clear = true;
-    for (size_t d = 0; d <= self->runtime->executor_count; d++) {
-        if (full_only && self->outbox_count[d] < batch_size)
-            continue;
-        s_flush_one (self, d, wait);
-        clear &= self->outbox_count[d] < batch_size;
+    size_t d = 0;
+    while (d < self->dirty_count) {
+        sq_outbox_t *outbox = self->dirty[d];
+        if (!full_only || outbox->count >= batch_size)
+            s_flush_one (self, outbox, wait);
+        clear &= outbox->count < batch_size;
+        if (outbox->count == 0)
+            s_undirty (self, outbox);
+        else
+            d++;
     }
     return clear;
+}
+
+//  Flush one outbox now, keeping the dirty list true.
+static void
+s_flush_now (sq_executor_t *self, sq_outbox_t *outbox, bool wait)
+{
+    if (outbox->count && s_flush_one (self, outbox, wait))
+        s_undirty (self, outbox);
 }
 
 void
 sq_executor_flush_for (sq_executor_t *self, int task)
 {
-    sq_executor_t *local = self->runtime->task_executor[task];
-    s_flush_one (self, local ? (size_t) local->index : self->runtime->executor_count, true);
+    sq_outbox_t *outbox = s_outbox_find (self, s_destination (self, task));
+    if (outbox)
+        s_flush_now (self, outbox, true);
 }
 
 bool
 sq_executor_merge_ack (sq_executor_t *self, const sq_message_t *message)
 {
-    sq_executor_t *local = self->runtime->task_executor[message->task];
-    size_t destination = local ? (size_t) local->index : self->runtime->executor_count;
-    size_t count = self->outbox_count[destination];
-    if (count == 0)
+    sq_outbox_t *outbox = s_outbox_find (self, s_destination (self, message->task));
+    if (!outbox || outbox->count == 0)
         return false;
-    sq_message_t *last = &self->outbox[destination][count - 1];
+    sq_message_t *last = &outbox->messages[outbox->count - 1];
     if (last->kind != SQ_MSG_ACK_ACK || last->task != message->task || last->root != message->root)
         return false;
     last->value ^= message->value;
     return true;
 }
 
+//  Drop a message that cannot be queued (out of memory), tuple and all.
+static void
+s_drop (sq_executor_t *self, const sq_message_t *message)
+{
+    zsys_error ("topology=%s task=%d out of memory queueing a message; dropped",
+                self->runtime->name, message->task);
+    sq_tuple_t *tuple = message->tuple;
+    sq_tuple_destroy (&tuple);
+    s_count (&self->stats.dropped, 1);
+}
+
 void
 sq_executor_send (sq_executor_t *self, const sq_message_t *message)
 {
     sq_runtime_t *runtime = self->runtime;
-    sq_executor_t *local = runtime->task_executor[message->task];
-    size_t destination = local ? (size_t) local->index : runtime->executor_count;
-    size_t count = self->outbox_count[destination];
-    if (count == self->outbox_capacity[destination]) {
+    sq_outbox_t *outbox = s_outbox_get (self, s_destination (self, message->task));
+    if (!outbox) {
+        s_drop (self, message);
+        return;
+    }
+    size_t count = outbox->count;
+    if (count == outbox->capacity) {
         size_t capacity = count ? count * 2 : runtime->batch_size;
-        sq_message_t *grown = realloc (self->outbox[destination], capacity * sizeof (sq_message_t));
+        sq_message_t *grown = realloc (outbox->messages, capacity * sizeof (sq_message_t));
         if (!grown) {
-            zsys_error ("topology=%s task=%d out of memory queueing a message; dropped",
-                        runtime->name, message->task);
-            sq_tuple_t *tuple = message->tuple;
-            sq_tuple_destroy (&tuple);
-            s_count (&self->stats.dropped, 1);
+            s_drop (self, message);
             return;
         }
-        self->outbox[destination] = grown;
-        self->outbox_capacity[destination] = capacity;
+        outbox->messages = grown;
+        outbox->capacity = capacity;
     }
-    self->outbox[destination][count] = *message;
-    self->outbox_count[destination] = count + 1;
+    //  The dirty list has room for every outbox: it grows with the table.
+    if (count == 0) {
+        outbox->dirty_at = self->dirty_count;
+        self->dirty[self->dirty_count++] = outbox;
+    }
+    outbox->messages[count] = *message;
+    outbox->count = count + 1;
     s_count (&self->stats.outbox, 1);
     //  Spouts keep emitting into the outbox and flush between calls; bolts
     //  and ackers send a full batch at once, waiting for room if need be.
     if (count + 1 >= runtime->batch_size && !self->component->spout)
-        s_flush_one (self, destination, true);
+        s_flush_now (self, outbox, true);
 }
 
 //  ---------------------------------------------------------------------

@@ -365,17 +365,6 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
     for (int id = 1; rc == 0 && id <= self->task_count; id++)
         if (self->tasks[id])
             rc = s_create_task_state (self, self->tasks[id]);
-    //  Each executor has an outbox per local executor, and one more for
-    //  the tasks of other processes.
-    size_t destinations = self->executor_count + 1;
-    for (size_t e = 0; rc == 0 && e < self->executor_count; e++) {
-        sq_executor_t *executor = self->executors[e];
-        executor->outbox = calloc (destinations, sizeof (sq_message_t *));
-        executor->outbox_count = calloc (destinations, sizeof (size_t));
-        executor->outbox_capacity = calloc (destinations, sizeof (size_t));
-        if (!executor->outbox || !executor->outbox_count || !executor->outbox_capacity)
-            rc = sq_error_set ("out of memory");
-    }
     if (rc) {
         char error[512];
         snprintf (error, sizeof error, "%s", sq_last_error ());
@@ -476,14 +465,7 @@ sq_runtime_destroy (sq_runtime_t **self_p)
             pthread_join (self->executors[e]->thread, NULL);
     for (size_t e = 0; e < self->executor_count; e++) {
         sq_executor_t *executor = self->executors[e];
-        for (size_t d = 0; executor->outbox && d <= self->executor_count; d++) {
-            for (size_t m = 0; m < executor->outbox_count[d]; m++)
-                sq_tuple_destroy (&executor->outbox[d][m].tuple);
-            free (executor->outbox[d]);
-        }
-        free (executor->outbox);
-        free (executor->outbox_count);
-        free (executor->outbox_capacity);
+        sq_executor_outboxes_destroy (executor);
         sq_queue_destroy (&executor->queue);
         sq_executor_metrics_destroy (&executor->metrics);
         free (executor->inputs);

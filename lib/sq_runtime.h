@@ -98,6 +98,16 @@ typedef struct {
     _Atomic uint64_t outbox;           //  messages waiting in the outbox
 } sq_executor_stats_t;
 
+//  What one executor has queued for one destination: a local executor,
+//  or the other processes (destination executor_count).
+typedef struct {
+    size_t destination;     //  executor index, or executor_count for remote tasks
+    size_t count;           //  messages queued
+    size_t capacity;        //  room in messages
+    size_t dirty_at;        //  its index in the executor's dirty list while count > 0
+    sq_message_t *messages; //  in the order sent
+} sq_outbox_t;
+
 struct _sq_executor_t {
     sq_runtime_t *runtime;           //  owner
     int index;                       //  index in the runtime's executor list
@@ -107,9 +117,12 @@ struct _sq_executor_t {
     sq_queue_t *queue;               //  input queue
     pthread_t thread;                //  the executor thread
     bool started;                    //  thread was created
-    sq_message_t **outbox;           //  per destination executor: messages to send
-    size_t *outbox_count;            //  per destination executor: how many
-    size_t *outbox_capacity;         //  per destination executor: room
+    sq_outbox_t **outboxes;          //  table by destination (sq_executor.c); NULL: free
+    size_t outbox_slots;             //  size of outboxes: 0 or a power of 2
+    size_t outbox_count;             //  destinations this executor has sent to
+    sq_outbox_t **dirty;             //  the outboxes holding messages (outbox_slots room)
+    size_t dirty_count;              //  entries in dirty
+    sq_outbox_t *last_outbox;        //  the outbox sent to last, NULL before the first
     int64_t next_tick_ns;            //  bolts: when the next tick tuple is due
     int64_t tick_interval_ns;        //  bolts: tick period, 0 for none
     int64_t next_rotation_ns;        //  spouts and ackers: next timeout rotation
@@ -275,6 +288,8 @@ void sq_executor_send (sq_executor_t *self, const sq_message_t *message);
 //  now rather than at the end of the batch, waiting for room: a reset
 //  timeout sent from inside a long execute must not wait for it to return.
 void sq_executor_flush_for (sq_executor_t *self, int task);
+//  Free an executor's outboxes and the tuples still in them (sq_executor.c).
+void sq_executor_outboxes_destroy (sq_executor_t *self);
 //  When the last message queued for the same acker task is an ack of the
 //  same root, fold this ack into it (XOR is associative, so the acker sees
 //  the same result) and return true; else false, and nothing changes.
