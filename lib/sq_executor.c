@@ -19,14 +19,16 @@
 */
 #include "sq_runtime.h"
 #include "sq_config.h"
+#include "sq_error.h"
 #include "sq_task_hook.h"
 
 #include <czmq.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#define SQ_POP_MAX 256           //  messages taken from the queue at once
-#define SQ_BOLT_IDLE_WAIT_MS 100 //  longest sleep of an idle bolt or acker
+#define SQ_POP_MAX 256 //  messages taken from the queue at once
 
 static void
 s_count (_Atomic uint64_t *counter, uint64_t amount)
@@ -278,6 +280,132 @@ sq_executor_send (sq_executor_t *self, const sq_message_t *message)
     //  and ackers send a full batch at once, waiting for room if need be.
     if (count + 1 >= runtime->batch_size && !self->component->spout)
         s_flush_now (self, outbox, true);
+}
+
+//  ---------------------------------------------------------------------
+//  Wait strategies: what an executor does with nothing to do
+
+//  Storm's class names of the strategies, taken as the short ones.
+#define SQ_STORM_PROGRESSIVE "org.apache.storm.policy.WaitStrategyProgressive"
+#define SQ_STORM_SLEEP "org.apache.storm.spout.SleepSpoutWaitStrategy"
+
+static bool
+s_is_strategy (const char *value, const char *name, const char *storm_name)
+{
+    return value && (strcmp (value, name) == 0 || strcmp (value, storm_name) == 0);
+}
+
+int
+sq_executor_check_wait_strategies (const sq_config_t *config)
+{
+    const char *spout = sq_config_string (config, "topology.spout.wait.strategy", "progressive");
+    if (!s_is_strategy (spout, "progressive", SQ_STORM_PROGRESSIVE) &&
+        !s_is_strategy (spout, "sleep", SQ_STORM_SLEEP))
+        return sq_error_set ("config key 'topology.spout.wait.strategy' must be \"progressive\" "
+                             "or \"sleep\", got \"%s\"",
+                             spout ? spout : "");
+    static const char *progressive_only[] = {"topology.bolt.wait.strategy",
+                                             "topology.backpressure.wait.strategy"};
+    for (size_t i = 0; i < sizeof progressive_only / sizeof *progressive_only; i++) {
+        const char *value = sq_config_string (config, progressive_only[i], "progressive");
+        if (!s_is_strategy (value, "progressive", SQ_STORM_PROGRESSIVE))
+            return sq_error_set ("config key '%s' must be \"progressive\", got \"%s\"",
+                                 progressive_only[i], value ? value : "");
+    }
+    return 0;
+}
+
+static int
+s_config_ms (const sq_config_t *config, const char *key, int64_t fallback)
+{
+    int64_t value = sq_config_int (config, key, fallback);
+    return value > INT_MAX / 4 ? INT_MAX / 4 : (int) value;
+}
+
+//  The progressive wait of situation ("spout", "bolt", "backpressure")
+//  from its topology.<situation>.wait.progressive.* keys.
+static sq_wait_t
+s_wait_progressive (const sq_config_t *config, const char *situation)
+{
+    char key[96];
+    sq_wait_t wait = {0};
+    snprintf (key, sizeof key, "topology.%s.wait.progressive.level1.count", situation);
+    wait.level1 = (uint32_t) s_config_ms (config, key, 0);
+    snprintf (key, sizeof key, "topology.%s.wait.progressive.level2.count", situation);
+    wait.level2 = (uint32_t) s_config_ms (config, key, 0);
+    snprintf (key, sizeof key, "topology.%s.wait.progressive.level3.sleep.millis", situation);
+    wait.level3_ms = s_config_ms (config, key, 1);
+    wait.max_ms = wait.level3_ms;
+    return wait;
+}
+
+//  Set the executor's wait strategies from its component's config.
+static void
+s_waits_init (sq_executor_t *self)
+{
+    const sq_config_t *config = self->tasks[0]->config;
+    if (self->component->spout) {
+        const char *strategy = sq_config_string (config, "topology.spout.wait.strategy", "");
+        if (s_is_strategy (strategy, "sleep", SQ_STORM_SLEEP)) {
+            //  Storm 1's fixed sleep between idle rounds.
+            int sleep_ms =
+                s_config_ms (config, "topology.sleep.spout.wait.strategy.time.ms", 1);
+            self->idle_wait = (sq_wait_t){.level3_ms = sleep_ms, .max_ms = sleep_ms};
+        } else {
+            self->idle_wait = s_wait_progressive (config, "spout");
+            int max_ms =
+                s_config_ms (config, "squall.spout.wait.progressive.max.sleep.millis", 100);
+            self->idle_wait.max_ms =
+                max_ms > self->idle_wait.level3_ms ? max_ms : self->idle_wait.level3_ms;
+        }
+        self->backpressure_wait = s_wait_progressive (config, "backpressure");
+    } else {
+        self->idle_wait = s_wait_progressive (config, "bolt");
+        self->idle_wait.max_ms = -1;
+    }
+}
+
+//  One idle round of a wait: returns how long to wait on the queue for
+//  input, in milliseconds (0: look again now; -1: until input arrives).
+//  Level 2 rounds sleep briefly first.
+static int
+s_wait_round (sq_wait_t *wait)
+{
+    uint64_t round = ++wait->rounds;
+    if (round <= wait->level1)
+        return 0;
+    if (round <= (uint64_t) wait->level1 + wait->level2) {
+        //  Storm's parkNanos(1): the shortest sleep the kernel gives (the
+        //  timer slack, some 50 us). Unlike sched_yield, it leaves the
+        //  core to others even when a thousand executors are in level 2.
+        nanosleep (&(struct timespec){0, 1000}, NULL);
+        return 0;
+    }
+    if (wait->max_ms < 0)
+        return -1;
+    uint64_t parks = round - wait->level1 - wait->level2; //  1 on the first park
+    int64_t ms = wait->level3_ms;
+    for (uint64_t p = 1; p < parks && ms < wait->max_ms; p++)
+        ms *= 2;
+    return (int) (ms < wait->max_ms ? ms : wait->max_ms);
+}
+
+//  The shorter of a wait (as s_wait_round gives it) and a timer due in
+//  timer_ms (-1: none).
+static int
+s_wait_until (int wait_ms, int timer_ms)
+{
+    if (wait_ms == 0 || timer_ms < 0)
+        return wait_ms;
+    return wait_ms < 0 || timer_ms < wait_ms ? timer_ms : wait_ms;
+}
+
+//  Milliseconds until due_ns, at least 1 (a wait of 0 would not wait).
+static int
+s_ms_until (int64_t due_ns, int64_t now)
+{
+    int64_t ms = (due_ns - now) / 1000000LL + 1;
+    return ms < 1 ? 1 : ms > INT_MAX / 4 ? INT_MAX / 4 : (int) ms;
 }
 
 //  ---------------------------------------------------------------------
@@ -558,13 +686,20 @@ s_spout_loop (sq_executor_t *self)
                           : called == 0 && self->task_count ? SQ_METRICS_HELD_PENDING
                                                             : -1);
         if (emitted == 0) {
-            //  Idle or held back: hand over what is buffered, then sleep
-            //  until an ack arrives or the wait strategy's time passes.
+            //  Idle or held back: hand over what is buffered, then wait as
+            //  the strategy says, woken early by an ack, never past the
+            //  next timeout rotation.
             s_flush_all (self, false, false);
-            received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, runtime->spout_wait_ms);
+            sq_wait_t *wait = clear ? &self->idle_wait : &self->backpressure_wait;
+            int wait_ms = s_wait_round (wait);
+            if (runtime->rotation_ns)
+                wait_ms = s_wait_until (
+                    wait_ms, s_ms_until (self->next_rotation_ns, sq_runtime_now_ns ()));
+            received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, wait_ms);
             for (size_t i = 0; i < received; i++)
                 s_dispatch_to_spout (self, &inbox[i]);
-        }
+        } else
+            self->idle_wait.rounds = self->backpressure_wait.rounds = 0;
     }
     //  Stopped after a deactivation (a kill): deactivate comes before close.
     if (!atomic_load (&runtime->active))
@@ -716,20 +851,20 @@ s_send_ticks (sq_executor_t *self)
     }
 }
 
-//  Run timers that are due; returns milliseconds until the next one.
+//  Run timers that are due; returns milliseconds until the next one, or
+//  -1 when the executor has none.
 static int
 s_bolt_timers (sq_executor_t *self)
 {
     sq_runtime_t *runtime = self->runtime;
     int64_t now = sq_runtime_now_ns ();
-    int64_t wait_ns = SQ_BOLT_IDLE_WAIT_MS * 1000000LL;
+    int64_t next = INT64_MAX;
     if (self->tick_interval_ns) {
         if (now >= self->next_tick_ns) {
             s_send_ticks (self);
             self->next_tick_ns = now + self->tick_interval_ns;
         }
-        if (self->next_tick_ns - now < wait_ns)
-            wait_ns = self->next_tick_ns - now;
+        next = self->next_tick_ns;
     }
     const sq_system_task_t *system = self->component->system;
     if (system && runtime->rotation_ns) {
@@ -738,10 +873,10 @@ s_bolt_timers (sq_executor_t *self)
                 system->rotate (self->tasks[t]->system_state);
             self->next_rotation_ns = now + runtime->rotation_ns;
         }
-        if (self->next_rotation_ns - now < wait_ns)
-            wait_ns = self->next_rotation_ns - now;
+        if (self->next_rotation_ns < next)
+            next = self->next_rotation_ns;
     }
-    return (int) (wait_ns / 1000000LL) + 1;
+    return next == INT64_MAX ? -1 : s_ms_until (next, now);
 }
 
 static void
@@ -750,12 +885,17 @@ s_bolt_loop (sq_executor_t *self)
     sq_runtime_t *runtime = self->runtime;
     sq_message_t inbox[SQ_POP_MAX];
     while (!atomic_load_explicit (&runtime->stopping, memory_order_relaxed)) {
-        int wait_ms = s_bolt_timers (self);
+        int timer_ms = s_bolt_timers (self);
         size_t received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, 0);
         if (received == 0) {
+            //  Nothing to do: hand over what is buffered, then wait as the
+            //  strategy says; parked, a push or the next timer wakes it.
             s_flush_all (self, true, false);
+            int wait_ms = s_wait_until (s_wait_round (&self->idle_wait), timer_ms);
             received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, wait_ms);
         }
+        if (received)
+            self->idle_wait.rounds = 0;
         int64_t clock = 0; //  a batch's executes share their clock reads
         for (size_t i = 0; i < received; i++)
             s_dispatch_to_bolt (self, &inbox[i], &clock);
@@ -776,6 +916,7 @@ sq_executor_run (void *argument)
         self->tick_interval_ns = tick_secs * 1000000000LL;
         self->next_tick_ns = now + self->tick_interval_ns;
     }
+    s_waits_init (self);
     if (s_start (self)) {
         if (self->component->spout)
             s_spout_loop (self);

@@ -101,7 +101,13 @@ size_t
 sq_queue_pop (sq_queue_t *self, sq_message_t *out, size_t max, int timeout_ms)
 {
     pthread_mutex_lock (&self->lock);
-    if (self->depth == 0 && timeout_ms > 0 && !self->closed) {
+    if (self->depth == 0 && timeout_ms < 0 && !self->closed) {
+        //  Parked until a producer or sq_queue_close wakes it.
+        self->waiting_consumers++;
+        while (self->depth == 0 && !self->closed)
+            pthread_cond_wait (&self->not_empty, &self->lock);
+        self->waiting_consumers--;
+    } else if (self->depth == 0 && timeout_ms > 0 && !self->closed) {
         struct timespec deadline;
         clock_gettime (CLOCK_MONOTONIC, &deadline);
         deadline.tv_sec += timeout_ms / 1000;

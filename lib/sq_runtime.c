@@ -29,12 +29,24 @@ s_check_config (const sq_config_t *config, const char *component)
         "topology.max.spout.pending",
         "topology.tick.tuple.freq.secs",
         "topology.sleep.spout.wait.strategy.time.ms",
+        "topology.spout.wait.progressive.level1.count",
+        "topology.spout.wait.progressive.level2.count",
+        "topology.spout.wait.progressive.level3.sleep.millis",
+        "squall.spout.wait.progressive.max.sleep.millis",
+        "topology.bolt.wait.progressive.level1.count",
+        "topology.bolt.wait.progressive.level2.count",
+        "topology.bolt.wait.progressive.level3.sleep.millis",
+        "topology.backpressure.wait.progressive.level1.count",
+        "topology.backpressure.wait.progressive.level2.count",
+        "topology.backpressure.wait.progressive.level3.sleep.millis",
     };
     for (size_t i = 0; i < sizeof non_negative / sizeof *non_negative; i++)
         if (sq_config_int (config, non_negative[i], 0) < 0)
             return sq_error_set ("config key '%s'%s must not be negative, got %lld",
                                  non_negative[i], owner,
                                  (long long) sq_config_int (config, non_negative[i], 0));
+    if (sq_executor_check_wait_strategies (config))
+        return sq_error_set ("%s%s", sq_last_error (), owner);
     static const char *positive[] = {"topology.executor.receive.buffer.size",
                                      "topology.producer.batch.size"};
     for (size_t i = 0; i < sizeof positive / sizeof *positive; i++)
@@ -345,8 +357,6 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
         self->acker_count = self->layout->acker_count;
     }
     self->batch_size = (size_t) sq_config_int (effective, "topology.producer.batch.size", 256);
-    self->spout_wait_ms =
-        (int) sq_config_int (effective, "topology.sleep.spout.wait.strategy.time.ms", 1);
     if (sq_config_bool (effective, "topology.enable.message.timeouts", true))
         self->rotation_ns = sq_config_int (effective, "topology.message.timeout.secs", 30) *
                             1000000000LL / (SQ_TIMEOUT_BUCKETS - 1);

@@ -108,6 +108,17 @@ typedef struct {
     sq_message_t *messages; //  in the order sent
 } sq_outbox_t;
 
+//  A progressive wait, Storm's WaitStrategyProgressive: idle rounds first
+//  return at once (level 1), then yield the core (level 2), then park on
+//  the executor's queue, which a producer wakes (level 3).
+typedef struct {
+    uint32_t level1; //  rounds that return at once
+    uint32_t level2; //  rounds after those that yield the core
+    int level3_ms;   //  first park, milliseconds; each next one twice as long
+    int max_ms;      //  longest park, milliseconds; -1: until woken or a timer is due
+    uint64_t rounds; //  idle rounds since the last one with work
+} sq_wait_t;
+
 struct _sq_executor_t {
     sq_runtime_t *runtime;           //  owner
     int index;                       //  index in the runtime's executor list
@@ -132,6 +143,8 @@ struct _sq_executor_t {
     uint32_t sample_span;            //  otherwise: executes between timed ones average this
     uint32_t sample_countdown;       //  executes until the next timed one
     uint64_t sample_random;          //  xorshift state drawing the countdowns
+    sq_wait_t idle_wait;             //  nothing to do: spout or bolt wait strategy
+    sq_wait_t backpressure_wait;     //  spouts: held back by full destination queues
     const sq_stream_t **inputs;      //  per input number: the source stream's schema
     size_t input_count;              //  number of inputs
     //  On cache lines of their own: written all the time by this thread,
@@ -172,7 +185,6 @@ struct _sq_runtime_t {
     int acker_count;                       //  acker tasks; 0 when acking is off
     size_t batch_size;                     //  topology.producer.batch.size
     int64_t rotation_ns;                   //  timeout bucket rotation period, 0 = off
-    int spout_wait_ms;                     //  idle spout sleep
     atomic_bool active;                    //  spouts may emit
     atomic_bool throttled;                 //  a worker is congested: spouts hold off
     atomic_bool stopping;                  //  executors must exit
@@ -288,6 +300,9 @@ void sq_executor_send (sq_executor_t *self, const sq_message_t *message);
 //  now rather than at the end of the batch, waiting for room: a reset
 //  timeout sent from inside a long execute must not wait for it to return.
 void sq_executor_flush_for (sq_executor_t *self, int task);
+//  0 when config's wait strategy keys name strategies the executors know;
+//  else -1 with sq_last_error() naming the key and value (sq_executor.c).
+int sq_executor_check_wait_strategies (const sq_config_t *config);
 //  Free an executor's outboxes and the tuples still in them (sq_executor.c).
 void sq_executor_outboxes_destroy (sq_executor_t *self);
 //  When the last message queued for the same acker task is an ack of the

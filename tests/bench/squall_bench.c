@@ -73,6 +73,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #define ROUNDS 5                  //  interleaved rounds of (a) and (b)
 #define ROUND_SECS 2.0            //  measured time of each run
@@ -101,6 +102,11 @@
 #define BUSY_SAMPLE_SECS 0.5      //  time the CPUs are watched before the run
 #define BUSY_QUIET 0.05           //  most CPU use by others on a quiet machine
 #define CACHE_LINE 64             //  bytes kept between counters of two threads
+#define IDLE_SETTLE_SECS 1.0      //  idle topology's time before its memory is read
+#define IDLE_CPU_SECS 10          //  seconds the CPU of idle executors is measured
+#define IDLE_WAKEUPS 3            //  first tuples after idling timed
+#define IDLE_BEFORE_WAKEUP_SECS 2.5 //  idle time before each of them
+#define IDLE_ACK_DEADLINE_SECS 10.0 //  longest wait for its ack
 
 static const char *s_sentences[] = {
     "the quick brown fox jumps over the lazy dog",
@@ -973,6 +979,192 @@ s_histogram_record_ns (void)
 
 //  Only the metrics_overhead_ratio figure (`squall_bench metrics [RATE]`,
 //  RATE the topology.stats.sample.rate to run with).
+//  ---------------------------------------------------------------------
+//  Idle executors: memory, CPU and the wake-up of the first tuple
+
+//  Spout "idle": emits nothing until main raises s_idle.fire, then one
+//  tracked tuple per raise; its ack records the time from emit to ack.
+static struct {
+    _Atomic int fire;          //  raised by main: tuples wanted
+    _Atomic int64_t emit_ns;   //  when the last one went out
+    _Atomic int64_t acked_ns;  //  when its ack came back; 0 until then
+    uint64_t emitted;          //  tuples emitted (spout thread only)
+} s_idle;
+
+static void
+s_idle_declare (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "n");
+}
+
+static int
+s_idle_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    *state_p = collector;
+    return 0;
+}
+
+static void
+s_idle_next (void *state)
+{
+    if (atomic_load (&s_idle.fire) == 0)
+        return;
+    atomic_fetch_sub (&s_idle.fire, 1);
+    s_idle.emitted++;
+    atomic_store (&s_idle.acked_ns, 0);
+    atomic_store (&s_idle.emit_ns, s_now_ns ());
+    sq_collector_emit_tracked (state, NULL, s_idle.emitted, SQ_VALUES (sq_int (1)));
+}
+
+static void
+s_idle_ack (void *state, uint64_t msg_id)
+{
+    atomic_store (&s_idle.acked_ns, s_now_ns ());
+}
+
+static const sq_spout_t s_idle_spout = {
+    .declare_outputs = s_idle_declare,
+    .open = s_idle_open,
+    .next_tuple = s_idle_next,
+    .ack = s_idle_ack,
+    .fail = s_spout_fail,
+};
+
+static int
+s_ack_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    *state_p = collector;
+    return 0;
+}
+
+static void
+s_ack_execute (void *state, const sq_tuple_t *input)
+{
+    sq_collector_ack (state, input);
+}
+
+static const sq_bolt_t s_ack_bolt = {
+    .prepare = s_ack_prepare,
+    .execute = s_ack_execute,
+};
+
+//  Resident set of this process in KiB, from /proc/self/statm; -1 if unknown.
+static double
+s_rss_kib (void)
+{
+    FILE *file = fopen ("/proc/self/statm", "r");
+    long pages = -1, resident = -1;
+    if (file) {
+        if (fscanf (file, "%ld %ld", &pages, &resident) != 2)
+            resident = -1;
+        fclose (file);
+    }
+    return resident < 0 ? -1 : (double) resident * (double) sysconf (_SC_PAGESIZE) / 1024;
+}
+
+//  Submit topology "idle": the idle spout and `bolts` bolt executors
+//  (each acking what it gets, all subscribed to the spout), acking on or
+//  off. Puts the RSS growth per bolt, once they are all waiting, in
+//  *kib_p. The topology keeps running; returns 0 or -1.
+static int
+s_idle_submit (sq_local_cluster_t *cluster, int bolts, bool acked, double *kib_p)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "idle", &s_idle_spout, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "ack", &s_ack_bolt, bolts),
+                                   "idle", NULL);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.acker.executors", acked ? 1 : 0);
+    double before = s_rss_kib ();
+    int rc = sq_local_cluster_submit (cluster, "idle", config, &topology);
+    sq_config_destroy (&config);
+    if (rc == -1) {
+        fprintf (stderr, "squall_bench: cannot run the idle topology: %s\n", sq_last_error ());
+        return -1;
+    }
+    //  Let every executor reach its wait before reading the memory.
+    s_sleep (IDLE_SETTLE_SECS);
+    *kib_p = (s_rss_kib () - before) / bolts;
+    return 0;
+}
+
+//  CPU this process uses over whole seconds, in percent of one core; the
+//  figure of each second goes to stdout too.
+static double
+s_cpu_percent (int seconds)
+{
+    double cpu_start = s_cpu_secs ();
+    int64_t start = s_now_ns ();
+    printf ("CPU per second:");
+    for (int second = 0; second < seconds; second++) {
+        double before = s_cpu_secs ();
+        s_sleep (1);
+        printf (" %.1f%%", 100 * (s_cpu_secs () - before));
+    }
+    printf ("\n");
+    return 100 * (s_cpu_secs () - cpu_start) / ((double) (s_now_ns () - start) / 1e9);
+}
+
+//  Milliseconds from emit to ack of one tuple sent after `idle_secs` of
+//  idling, the median of IDLE_WAKEUPS of them; -1 on a lost tuple.
+static double
+s_idle_wakeup_ms (sq_local_cluster_t *cluster)
+{
+    double kib, latencies[IDLE_WAKEUPS];
+    if (s_idle_submit (cluster, 1, true, &kib))
+        return -1;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < IDLE_WAKEUPS; i++) {
+        s_sleep (IDLE_BEFORE_WAKEUP_SECS);
+        atomic_store (&s_idle.acked_ns, 0);
+        atomic_store (&s_idle.fire, 1);
+        int64_t deadline = s_now_ns () + (int64_t) (IDLE_ACK_DEADLINE_SECS * 1e9);
+        while (atomic_load (&s_idle.acked_ns) == 0 && s_now_ns () < deadline)
+            s_sleep (0.001);
+        int64_t acked = atomic_load (&s_idle.acked_ns);
+        if (acked == 0) {
+            fprintf (stderr, "squall_bench: the idle topology's tuple was not acked in %.0f s\n",
+                     IDLE_ACK_DEADLINE_SECS);
+            rc = -1;
+        } else
+            latencies[i] = (double) (acked - atomic_load (&s_idle.emit_ns)) / 1e6;
+    }
+    sq_local_cluster_kill (cluster, "idle", 0);
+    if (rc)
+        return -1;
+    printf ("idle wake-ups (emit to ack after %.1f s idle):", IDLE_BEFORE_WAKEUP_SECS);
+    for (int i = 0; i < IDLE_WAKEUPS; i++)
+        printf (" %.3f", latencies[i]);
+    printf (" ms\n");
+    return s_median (latencies, IDLE_WAKEUPS);
+}
+
+//  The idle figures: memory per idle executor at 100, 1,000 and 5,000
+//  bolts in this process, CPU of 1,000 idle bolts, and the wake-up of the
+//  first tuple after idling.
+static int
+s_print_idle (sq_local_cluster_t *cluster)
+{
+    static const int sizes[] = {100, 1000, 5000};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        double kib;
+        if (s_idle_submit (cluster, sizes[i], false, &kib))
+            return -1;
+        if (sizes[i] == 1000) {
+            printf ("BENCH worker_rss_per_executor_kib %.1f KiB\n", kib);
+            printf ("BENCH idle_cpu_percent_1000_executors %.2f %%\n",
+                    s_cpu_percent (IDLE_CPU_SECS));
+        } else
+            printf ("BENCH worker_rss_per_executor_kib_%d %.1f KiB\n", sizes[i], kib);
+        sq_local_cluster_kill (cluster, "idle", 0);
+    }
+    double wakeup_ms = s_idle_wakeup_ms (cluster);
+    if (wakeup_ms < 0)
+        return -1;
+    printf ("BENCH idle_wakeup_latency_ms %.3f ms\n", wakeup_ms);
+    return 0;
+}
+
 static int
 s_metrics_only (const char *rate)
 {
@@ -994,6 +1186,12 @@ main (int argc, char *argv[])
     setvbuf (stdout, NULL, _IOLBF, 0);
     if (argc > 1 && strcmp (argv[1], "metrics") == 0)
         return s_metrics_only (argc > 2 ? argv[2] : NULL);
+    if (argc > 1 && strcmp (argv[1], "idle") == 0) {
+        sq_local_cluster_t *cluster = sq_local_cluster_new ();
+        int rc = s_print_idle (cluster);
+        sq_local_cluster_destroy (&cluster);
+        return rc ? EXIT_FAILURE : EXIT_SUCCESS;
+    }
     if (argc > 1 && strcmp (argv[1], "trace") == 0) {
         sq_local_cluster_t *cluster = sq_local_cluster_new ();
         int rc = s_print_trace_overhead (cluster);
