@@ -47,6 +47,19 @@
                                emit, flush and spout tree end, present in
                                both runs. `squall_bench trace` runs only
                                these figures.
+    worker_rss_per_executor_kib_100   growth of this process's resident
+    worker_rss_per_executor_kib       memory per executor, over 100, 1,000
+    worker_rss_per_executor_kib_5000  and 5,000 idle bolts (one idle spout
+                               feeding them, acking off), read 1 s after
+                               the topology started, after a 20-bolt
+                               topology ran once (allocator set-up).
+    idle_cpu_percent_1000_executors   CPU of this process over 10 s with
+                               the 1,000 idle bolts, percent of one core.
+    idle_wakeup_latency_ms     emit to ack of one tuple (spout -> bolt ->
+                               acker) after 2.5 s of idling, median of 3.
+                               `squall_bench idle` runs only these figures.
+                               SQUALL_BENCH_CONFIG="key=value ..." sets
+                               config keys on the throughput topologies.
     histogram_record_ns        one sq_histogram_record on one thread, the
                                executor's per-tuple cost of a latency
                                histogram: median of 5 runs of 4 M records
@@ -104,6 +117,7 @@
 #define CACHE_LINE 64             //  bytes kept between counters of two threads
 #define IDLE_SETTLE_SECS 1.0      //  idle topology's time before its memory is read
 #define IDLE_CPU_SECS 10          //  seconds the CPU of idle executors is measured
+#define IDLE_WARMUP_BOLTS 20      //  bolts of the topology run before the figures
 #define IDLE_WAKEUPS 3            //  first tuples after idling timed
 #define IDLE_BEFORE_WAKEUP_SECS 2.5 //  idle time before each of them
 #define IDLE_ACK_DEADLINE_SECS 10.0 //  longest wait for its ack
@@ -734,6 +748,29 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
     return 0;
 }
 
+//  Apply SQUALL_BENCH_CONFIG ("key=value key=value ...") to config, so
+//  two runtime settings can be compared with one build; 0 or -1.
+static int
+s_apply_overrides (sq_config_t *config)
+{
+    const char *overrides = getenv ("SQUALL_BENCH_CONFIG");
+    char *copy = overrides ? strdup (overrides) : NULL;
+    int rc = 0;
+    char *saved = NULL;
+    for (char *item = copy ? strtok_r (copy, " ", &saved) : NULL; rc == 0 && item;
+         item = strtok_r (NULL, " ", &saved)) {
+        char *equals = strchr (item, '=');
+        if (equals)
+            *equals = 0;
+        rc = equals ? sq_config_set (config, item, equals + 1) : -1;
+        if (rc)
+            fprintf (stderr, "squall_bench: SQUALL_BENCH_CONFIG: cannot set '%s': %s\n", item,
+                     equals ? sq_last_error () : "no '='");
+    }
+    free (copy);
+    return rc;
+}
+
 //  Throughput for measured_secs, acking on or off, executor metrics on or
 //  off (on is the default topologies run with).
 static int
@@ -747,6 +784,10 @@ s_run_throughput (sq_local_cluster_t *cluster, bool acked, bool metrics, double 
     if (s_probe.sample_rate > 0)
         sq_config_set_double (config, "topology.stats.sample.rate", s_probe.sample_rate);
     sq_config_set_double (config, "topology.trace.sample.rate", s_probe.trace_rate);
+    if (s_apply_overrides (config)) {
+        sq_config_destroy (&config);
+        return -1;
+    }
     int rc = s_run (cluster, &s_sentences_spout, config, WARMUP_SECS, measured_secs, words_p,
                     sentences_p);
     sq_config_destroy (&config);
@@ -1145,9 +1186,14 @@ s_idle_wakeup_ms (sq_local_cluster_t *cluster)
 static int
 s_print_idle (sq_local_cluster_t *cluster)
 {
+    //  A small topology first: what the first executor threads of a
+    //  process set up once (allocator arenas) is not a cost per executor.
+    double kib;
+    if (s_idle_submit (cluster, IDLE_WARMUP_BOLTS, false, &kib))
+        return -1;
+    sq_local_cluster_kill (cluster, "idle", 0);
     static const int sizes[] = {100, 1000, 5000};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
-        double kib;
         if (s_idle_submit (cluster, sizes[i], false, &kib))
             return -1;
         if (sizes[i] == 1000) {
