@@ -348,8 +348,7 @@ s_waits_init (sq_executor_t *self)
         const char *strategy = sq_config_string (config, "topology.spout.wait.strategy", "");
         if (s_is_strategy (strategy, "sleep", SQ_STORM_SLEEP)) {
             //  Storm 1's fixed sleep between idle rounds.
-            int sleep_ms =
-                s_config_ms (config, "topology.sleep.spout.wait.strategy.time.ms", 1);
+            int sleep_ms = s_config_ms (config, "topology.sleep.spout.wait.strategy.time.ms", 1);
             self->idle_wait = (sq_wait_t){.level3_ms = sleep_ms, .max_ms = sleep_ms};
         } else {
             self->idle_wait = s_wait_progressive (config, "spout");
@@ -693,8 +692,8 @@ s_spout_loop (sq_executor_t *self)
             sq_wait_t *wait = clear ? &self->idle_wait : &self->backpressure_wait;
             int wait_ms = s_wait_round (wait);
             if (runtime->rotation_ns)
-                wait_ms = s_wait_until (
-                    wait_ms, s_ms_until (self->next_rotation_ns, sq_runtime_now_ns ()));
+                wait_ms = s_wait_until (wait_ms,
+                                        s_ms_until (self->next_rotation_ns, sq_runtime_now_ns ()));
             received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, wait_ms);
             for (size_t i = 0; i < received; i++)
                 s_dispatch_to_spout (self, &inbox[i]);

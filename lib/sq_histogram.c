@@ -18,14 +18,14 @@
 #define OVERFLOW_INDEX (SQ_HISTOGRAM_BUCKETS - 1)
 #define JSON_INT_MAX 0x7fffffffffffffffULL //  largest json_int_t
 
+//  The buckets are allocated by the first write, so a histogram that never
+//  records (an idle executor's) holds no bucket memory.
+
 struct _sq_histogram_t {
-    _Atomic uint64_t count;                         //  values recorded
-    _Atomic uint64_t sum;                           //  their sum, saturating
-    _Atomic uint64_t max;                           //  largest value, 0 when empty
-    //  Count per bucket, SQ_HISTOGRAM_BUCKETS of them, made by the first
-    //  write: NULL while all are 0, so a histogram never written (an idle
-    //  executor's) holds no bucket memory.
-    _Atomic (_Atomic uint64_t *) buckets;
+    _Atomic uint64_t count;               //  values recorded
+    _Atomic uint64_t sum;                 //  their sum, saturating
+    _Atomic uint64_t max;                 //  largest value, 0 when empty
+    _Atomic (_Atomic uint64_t *) buckets; //  count per bucket; NULL until the first write
 };
 
 static inline uint64_t

@@ -9,8 +9,9 @@
     DESIGN: a ring buffer guarded by a mutex with two condition variables.
     Waiters are counted so that a push or pop signals only when somebody
     sleeps: a busy consumer costs its producers no system call, and an idle
-    one sleeps in the kernel until the first push. Closing wakes everyone: pushes stop waiting and pops stop
-    blocking, which is how executors shut down.
+    one sleeps in the kernel until the first push. Closing wakes everyone:
+    pushes stop waiting and pops stop blocking, which is how executors shut
+    down.
 */
 #ifndef SQ_QUEUE_H_INCLUDED
 #define SQ_QUEUE_H_INCLUDED

@@ -254,7 +254,7 @@ s_recovery (const char *probe_package, double *worker_s, double *supervisor_s)
 //  ---------------------------------------------------------------------
 //  Idle: a deployed topology with no input
 
-#define IDLE_SETTLE_MS 3000  //  after the spout's first call, before measuring
+#define IDLE_SETTLE_MS 3000   //  after the spout's first call, before measuring
 #define IDLE_MEASURE_MS 10000 //  the measured time
 
 //  CPU ticks (user and system) pid used so far; -1 when it is gone.
@@ -330,7 +330,8 @@ s_idle_cpu_percent (const char *probe_package)
             after[p] = s_process_ticks (pids[p]);
             alive = alive && before[p] >= 0 && after[p] >= before[p];
             total += after[p] - before[p];
-            printf (" %s %.2f%%", names[p], 100.0 * (double) (after[p] - before[p]) / tick / seconds);
+            printf (" %s %.2f%%", names[p],
+                    100.0 * (double) (after[p] - before[p]) / tick / seconds);
         }
         printf ("\n");
         if (alive && cluster_harness_worker_pid (cluster, 0, 0) == pids[2])

@@ -96,29 +96,29 @@
 //  share the cores (with the acker, 4 threads), and a second count task
 //  only adds switches and half-empty batches.
 #define COUNT_TASKS 1
-#define LATENCY_WARMUP_SECS 1.0   //  paced run: time before samples count
-#define LATENCY_WINDOW_SECS 4.0   //  paced run: tuples due in this window count
-#define LATENCY_GRACE_SECS 0.5    //  paced run: time for the last acks
-#define LATENCY_BURST_MAX 256     //  most overdue tuples one next_tuple emits
-#define LEDGER_TREES 100000       //  trees kept pending in the ledger
-#define LEDGER_STEPS 150000       //  trees completed (and begun) under churn
-#define LEDGER_ROTATE_EVERY 50000 //  steps between rotations: trees see 2
-#define METRICS_ROUNDS 15         //  rounds of metrics on / off runs
-#define METRICS_ROUND_SECS 1.0    //  measured time of each of those runs
-#define TRACE_ROUNDS 9            //  rounds of tracing off / sampled runs
-#define TRACE_ROUND_SECS 1.0      //  measured time of each of those runs
-#define TRACE_SAMPLED_RATE 0.01   //  topology.trace.sample.rate of the sampled runs
-#define HISTOGRAM_RUNS 5          //  timed runs of sq_histogram_record
-#define HISTOGRAM_RECORDS 4000000 //  records per run
-#define HISTOGRAM_VALUES 4096     //  latencies cycled through (a power of 2)
-#define WORD_SLOTS_INITIAL 64     //  slots of a new word table
-#define BUSY_SAMPLE_SECS 0.5      //  time the CPUs are watched before the run
-#define BUSY_QUIET 0.05           //  most CPU use by others on a quiet machine
-#define CACHE_LINE 64             //  bytes kept between counters of two threads
-#define IDLE_SETTLE_SECS 1.0      //  idle topology's time before its memory is read
-#define IDLE_CPU_SECS 10          //  seconds the CPU of idle executors is measured
-#define IDLE_WARMUP_BOLTS 20      //  bolts of the topology run before the figures
-#define IDLE_WAKEUPS 3            //  first tuples after idling timed
+#define LATENCY_WARMUP_SECS 1.0     //  paced run: time before samples count
+#define LATENCY_WINDOW_SECS 4.0     //  paced run: tuples due in this window count
+#define LATENCY_GRACE_SECS 0.5      //  paced run: time for the last acks
+#define LATENCY_BURST_MAX 256       //  most overdue tuples one next_tuple emits
+#define LEDGER_TREES 100000         //  trees kept pending in the ledger
+#define LEDGER_STEPS 150000         //  trees completed (and begun) under churn
+#define LEDGER_ROTATE_EVERY 50000   //  steps between rotations: trees see 2
+#define METRICS_ROUNDS 15           //  rounds of metrics on / off runs
+#define METRICS_ROUND_SECS 1.0      //  measured time of each of those runs
+#define TRACE_ROUNDS 9              //  rounds of tracing off / sampled runs
+#define TRACE_ROUND_SECS 1.0        //  measured time of each of those runs
+#define TRACE_SAMPLED_RATE 0.01     //  topology.trace.sample.rate of the sampled runs
+#define HISTOGRAM_RUNS 5            //  timed runs of sq_histogram_record
+#define HISTOGRAM_RECORDS 4000000   //  records per run
+#define HISTOGRAM_VALUES 4096       //  latencies cycled through (a power of 2)
+#define WORD_SLOTS_INITIAL 64       //  slots of a new word table
+#define BUSY_SAMPLE_SECS 0.5        //  time the CPUs are watched before the run
+#define BUSY_QUIET 0.05             //  most CPU use by others on a quiet machine
+#define CACHE_LINE 64               //  bytes kept between counters of two threads
+#define IDLE_SETTLE_SECS 1.0        //  idle topology's time before its memory is read
+#define IDLE_CPU_SECS 10            //  seconds the CPU of idle executors is measured
+#define IDLE_WARMUP_BOLTS 20        //  bolts of the topology run before the figures
+#define IDLE_WAKEUPS 3              //  first tuples after idling timed
 #define IDLE_BEFORE_WAKEUP_SECS 2.5 //  idle time before each of them
 #define IDLE_ACK_DEADLINE_SECS 10.0 //  longest wait for its ack
 
@@ -1026,10 +1026,10 @@ s_histogram_record_ns (void)
 //  Spout "idle": emits nothing until main raises s_idle.fire, then one
 //  tracked tuple per raise; its ack records the time from emit to ack.
 static struct {
-    _Atomic int fire;          //  raised by main: tuples wanted
-    _Atomic int64_t emit_ns;   //  when the last one went out
-    _Atomic int64_t acked_ns;  //  when its ack came back; 0 until then
-    uint64_t emitted;          //  tuples emitted (spout thread only)
+    _Atomic int fire;         //  raised by main: tuples wanted
+    _Atomic int64_t emit_ns;  //  when the last one went out
+    _Atomic int64_t acked_ns; //  when its ack came back; 0 until then
+    uint64_t emitted;         //  tuples emitted (spout thread only)
 } s_idle;
 
 static void
