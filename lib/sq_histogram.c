@@ -20,7 +20,6 @@
 
 //  The buckets are allocated by the first write, so a histogram that never
 //  records (an idle executor's) holds no bucket memory.
-
 struct _sq_histogram_t {
     _Atomic uint64_t count;               //  values recorded
     _Atomic uint64_t sum;                 //  their sum, saturating
