@@ -80,6 +80,7 @@
 #include "sq_ledger.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +148,10 @@ static const char *s_sentences[] = {
 };
 #define SENTENCE_COUNT (sizeof (s_sentences) / sizeof (s_sentences[0]))
 
+//  The executor threads of the word count whose CPU time is read apart.
+typedef enum { STAGE_SPOUT, STAGE_SPLIT, STAGE_COUNT, STAGES } stage_t;
+static const char *s_stage_names[STAGES + 1] = {"spout", "split", "count", "acker and rest"};
+
 //  A counter with one writer, alone on its cache line.
 typedef struct {
     _Alignas(CACHE_LINE) _Atomic uint64_t value; //  the count
@@ -154,21 +159,44 @@ typedef struct {
 
 //  What the components report; written by executor threads, read by main.
 static struct {
-    counter_t sentences;          //  inputs executed by split
-    counter_t words[COUNT_TASKS]; //  inputs executed by each count task
-    _Atomic int64_t counted;      //  words in the count tables, at cleanup
-    int64_t *latencies;           //  paced spout: latency samples, ns
-    size_t latency_capacity;      //  room in latencies
-    size_t latency_count;         //  samples taken
-    uint64_t latency_expected;    //  tuples due in the window
-    _Atomic uint64_t failed;      //  spout fail calls
-    double cpu_secs;              //  CPU time the process used in the last measured run
-    double sample_rate;           //  topology.stats.sample.rate to run with; 0: the default
-    double trace_rate;            //  topology.trace.sample.rate to run with
+    counter_t sentences;              //  inputs executed by split
+    counter_t words[COUNT_TASKS];     //  inputs executed by each count task
+    _Atomic int64_t counted;          //  words in the count tables, at cleanup
+    int64_t *latencies;               //  paced spout: latency samples, ns
+    size_t latency_capacity;          //  room in latencies
+    size_t latency_count;             //  samples taken
+    uint64_t latency_expected;        //  tuples due in the window
+    _Atomic uint64_t failed;          //  spout fail calls
+    double cpu_secs;                  //  CPU time the process used in the last measured run
+    clockid_t stage_clocks[STAGES];   //  CPU clock of each stage's thread, once known
+    _Atomic bool stage_known[STAGES]; //  stage_clocks[stage] is set
+    double stage_secs[STAGES + 1];    //  last measured run: CPU per stage, then the rest
+    uint64_t measured_words;          //  last measured run: words counted
+    double sample_rate;               //  topology.stats.sample.rate to run with; 0: the default
+    double trace_rate;                //  topology.trace.sample.rate to run with
 } s_probe;
 
 //  ---------------------------------------------------------------------
 //  Helpers
+
+//  Note the CPU clock of the calling thread, the executor of stage.
+static void
+s_stage_register (stage_t stage)
+{
+    if (pthread_getcpuclockid (pthread_self (), &s_probe.stage_clocks[stage]) == 0)
+        atomic_store (&s_probe.stage_known[stage], true);
+}
+
+//  CPU seconds the thread of stage used so far; 0 when unknown.
+static double
+s_stage_cpu (stage_t stage)
+{
+    struct timespec now;
+    if (!atomic_load (&s_probe.stage_known[stage]) ||
+        clock_gettime (s_probe.stage_clocks[stage], &now))
+        return 0;
+    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
+}
 
 //  CPU seconds (user and system) this process used so far.
 static double
@@ -497,6 +525,7 @@ s_sentences_open (void **state_p, const sq_context_t *context, sq_collector_t *c
     self->collector = collector;
     self->random = (uint64_t) s_now_ns ();
     self->tracked = sq_config_bool (sq_context_config (context), "bench.tracked", false);
+    s_stage_register (STAGE_SPOUT);
     *state_p = self;
     return 0;
 }
@@ -610,6 +639,7 @@ s_split_declare (sq_declarer_t *declarer)
 static int
 s_split_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
 {
+    s_stage_register (STAGE_SPLIT);
     *state_p = collector;
     return 0;
 }
@@ -651,6 +681,8 @@ s_count_prepare (void **state_p, const sq_context_t *context, sq_collector_t *co
     self->collector = collector;
     self->words = s_word_table_new ();
     self->counter = &s_probe.words[sq_context_task_index (context)].value;
+    if (sq_context_task_index (context) == 0)
+        s_stage_register (STAGE_COUNT);
     if (!self->words) {
         free (self);
         return -1;
@@ -710,6 +742,8 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
     atomic_store (&s_probe.sentences.value, 0);
     atomic_store (&s_probe.counted, 0);
     atomic_store (&s_probe.failed, 0);
+    for (int stage = 0; stage < STAGES; stage++)
+        atomic_store (&s_probe.stage_known[stage], false);
     sq_topology_t *topology = sq_topology_new ();
     sq_topology_set_spout (topology, "sentences", spout, 1);
     sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "split", &s_split_bolt, 1),
@@ -724,12 +758,21 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
     s_sleep (warmup_secs);
     int64_t start = s_now_ns ();
     double cpu_start = s_cpu_secs ();
+    double stage_start[STAGES];
+    for (int stage = 0; stage < STAGES; stage++)
+        stage_start[stage] = s_stage_cpu ((stage_t) stage);
     uint64_t words = s_words_counted ();
     uint64_t sentences = atomic_load (&s_probe.sentences.value);
     s_sleep (measured_secs);
     int64_t end = s_now_ns ();
     s_probe.cpu_secs = s_cpu_secs () - cpu_start;
+    s_probe.stage_secs[STAGES] = s_probe.cpu_secs;
+    for (int stage = 0; stage < STAGES; stage++) {
+        s_probe.stage_secs[stage] = s_stage_cpu ((stage_t) stage) - stage_start[stage];
+        s_probe.stage_secs[STAGES] -= s_probe.stage_secs[stage];
+    }
     words = s_words_counted () - words;
+    s_probe.measured_words = words;
     sentences = atomic_load (&s_probe.sentences.value) - sentences;
     sq_local_cluster_kill (cluster, "wordcount", 0);
     if (atomic_load (&s_probe.failed))
@@ -769,6 +812,16 @@ s_apply_overrides (sq_config_t *config)
     }
     free (copy);
     return rc;
+}
+
+//  Put the last run's CPU nanoseconds per word of each stage (and of the
+//  rest: ackers, the main thread) into costs[stage][round].
+static void
+s_stage_costs (double costs[STAGES + 1][ROUNDS], int round)
+{
+    double words = s_probe.measured_words ? (double) s_probe.measured_words : 1;
+    for (int stage = 0; stage <= STAGES; stage++)
+        costs[stage][round] = s_probe.stage_secs[stage] * 1e9 / words;
 }
 
 //  Throughput for measured_secs, acking on or off, executor metrics on or
@@ -1256,6 +1309,7 @@ main (int argc, char *argv[])
                 busy * 100);
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     double baseline[ROUNDS], unacked[ROUNDS], acked[ROUNDS], acked_sentences[ROUNDS];
+    double stage_ns[2][STAGES + 1][ROUNDS]; //  [acked][stage][round]: CPU ns per word
     int rc = 0;
     for (int round = 0; rc == 0 && round < ROUNDS; round++) {
         double sentences;
@@ -1264,8 +1318,12 @@ main (int argc, char *argv[])
         if (rc == 0)
             rc = s_run_throughput (cluster, false, true, ROUND_SECS, &unacked[round], &sentences);
         if (rc == 0)
+            s_stage_costs (stage_ns[0], round);
+        if (rc == 0)
             rc = s_run_throughput (cluster, true, true, ROUND_SECS, &acked[round],
                                    &acked_sentences[round]);
+        if (rc == 0)
+            s_stage_costs (stage_ns[1], round);
         if (rc == 0)
             printf ("round %d: baseline %.0f, unacked %.0f, acked %.0f words/s (%.0f "
                     "sentences/s)\n",
@@ -1283,6 +1341,18 @@ main (int argc, char *argv[])
         printf ("BENCH local_acked_ratio %.3f ratio\n", acked_median / baseline_median);
         printf ("BENCH local_unacked_spread %.3f ratio\n", s_spread (unacked, ROUNDS));
         printf ("BENCH local_acked_spread %.3f ratio\n", s_spread (acked, ROUNDS));
+        printf ("CPU ns per word by stage, medians (the hand loop: %.1f ns per word):\n",
+                1e9 / baseline_median);
+        for (int run = 0; run < 2; run++) {
+            printf ("  %s:", run ? "acked" : "unacked");
+            double total = 0;
+            for (int stage = 0; stage <= STAGES; stage++) {
+                double median = s_median (stage_ns[run][stage], ROUNDS);
+                total += median;
+                printf (" %s %.1f,", s_stage_names[stage], median);
+            }
+            printf (" sum %.1f\n", total);
+        }
         if (throughput_only)
             return EXIT_SUCCESS;
         double p50, p99;
