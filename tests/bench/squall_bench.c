@@ -1400,6 +1400,8 @@ main (int argc, char *argv[])
         if (rc == 0)
             printf ("BENCH histogram_record_ns %.2f ns\n", nanos);
     }
+    if (rc == 0)
+        rc = s_print_idle (cluster);
     sq_local_cluster_destroy (&cluster);
     return rc ? EXIT_FAILURE : EXIT_SUCCESS;
 }
