@@ -19,14 +19,16 @@
 */
 #include "sq_runtime.h"
 #include "sq_config.h"
+#include "sq_error.h"
 #include "sq_task_hook.h"
 
 #include <czmq.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#define SQ_POP_MAX 256           //  messages taken from the queue at once
-#define SQ_BOLT_IDLE_WAIT_MS 100 //  longest sleep of an idle bolt or acker
+#define SQ_POP_MAX 256 //  messages taken from the queue at once
 
 static void
 s_count (_Atomic uint64_t *counter, uint64_t amount)
@@ -36,16 +38,121 @@ s_count (_Atomic uint64_t *counter, uint64_t amount)
                            memory_order_relaxed);
 }
 
-//  Move one destination's outbox to its queue. With wait, blocks while the
-//  queue is full; returns true when the buffer is empty afterwards.
-static bool
-s_flush_one (sq_executor_t *self, size_t destination, bool wait)
+//  ---------------------------------------------------------------------
+//  Outboxes: one per destination this executor has sent to, found through
+//  an open-addressing table keyed by destination, so an executor's memory
+//  grows with the destinations it uses, not with the executors of the
+//  process. The outboxes holding messages are also on the dirty list: a
+//  flush visits those, not every destination.
+
+//  The table slot of destination: its outbox, or the free slot it would
+//  take. The table is never full.
+static sq_outbox_t **
+s_outbox_slot (sq_executor_t *self, size_t destination)
 {
-    size_t count = self->outbox_count[destination];
+    size_t mask = self->outbox_slots - 1;
+    size_t slot = (destination * 0x9e3779b97f4a7c15ULL >> 20) & mask;
+    while (self->outboxes[slot] && self->outboxes[slot]->destination != destination)
+        slot = (slot + 1) & mask;
+    return &self->outboxes[slot];
+}
+
+//  The outbox of destination, or NULL when nothing was ever sent there.
+static sq_outbox_t *
+s_outbox_find (sq_executor_t *self, size_t destination)
+{
+    sq_outbox_t *last = self->last_outbox;
+    if (last && last->destination == destination)
+        return last;
+    return self->outbox_slots ? *s_outbox_slot (self, destination) : NULL;
+}
+
+//  Double the table (and the dirty list's room); returns 0 or -1.
+static int
+s_outboxes_grow (sq_executor_t *self)
+{
+    size_t slots = self->outbox_slots ? self->outbox_slots * 2 : 8;
+    sq_outbox_t **table = calloc (slots, sizeof (sq_outbox_t *));
+    sq_outbox_t **dirty = realloc (self->dirty, slots * sizeof (sq_outbox_t *));
+    if (!table || !dirty) {
+        free (table);
+        if (dirty)
+            self->dirty = dirty;
+        return -1;
+    }
+    sq_outbox_t **old = self->outboxes;
+    size_t old_slots = self->outbox_slots;
+    self->outboxes = table;
+    self->outbox_slots = slots;
+    self->dirty = dirty;
+    for (size_t i = 0; i < old_slots; i++)
+        if (old[i])
+            *s_outbox_slot (self, old[i]->destination) = old[i];
+    free (old);
+    return 0;
+}
+
+//  The outbox of destination, made on first use; NULL when out of memory.
+static sq_outbox_t *
+s_outbox_get (sq_executor_t *self, size_t destination)
+{
+    sq_outbox_t *outbox = s_outbox_find (self, destination);
+    if (!outbox) {
+        //  At most half full, so probes stay short.
+        if (2 * (self->outbox_count + 1) > self->outbox_slots && s_outboxes_grow (self))
+            return NULL;
+        outbox = calloc (1, sizeof (sq_outbox_t));
+        if (!outbox)
+            return NULL;
+        outbox->destination = destination;
+        *s_outbox_slot (self, destination) = outbox;
+        self->outbox_count++;
+    }
+    self->last_outbox = outbox;
+    return outbox;
+}
+
+void
+sq_executor_outboxes_destroy (sq_executor_t *self)
+{
+    for (size_t i = 0; i < self->outbox_slots; i++) {
+        sq_outbox_t *outbox = self->outboxes[i];
+        if (!outbox)
+            continue;
+        for (size_t m = 0; m < outbox->count; m++)
+            sq_tuple_destroy (&outbox->messages[m].tuple);
+        free (outbox->messages);
+        free (outbox);
+    }
+    free (self->outboxes);
+    free (self->dirty);
+    self->outboxes = NULL;
+    self->dirty = NULL;
+    self->outbox_slots = self->outbox_count = self->dirty_count = 0;
+    self->last_outbox = NULL;
+}
+
+//  The destination of a message for task: its local executor's index, or
+//  executor_count for a task in another process.
+static size_t
+s_destination (sq_executor_t *self, int task)
+{
+    sq_executor_t *local = self->runtime->task_executor[task];
+    return local ? (size_t) local->index : self->runtime->executor_count;
+}
+
+//  Move one outbox to its queue. With wait, blocks while the queue is
+//  full; returns true when the outbox is empty afterwards. The caller
+//  takes an emptied outbox off the dirty list.
+static bool
+s_flush_one (sq_executor_t *self, sq_outbox_t *outbox, bool wait)
+{
+    size_t count = outbox->count;
     if (count == 0)
         return true;
     sq_runtime_t *runtime = self->runtime;
-    sq_message_t *buffer = self->outbox[destination];
+    size_t destination = outbox->destination;
+    sq_message_t *buffer = outbox->messages;
     //  An executor never waits on its own queue: it is the one to drain it.
     bool may_wait = wait && destination != (size_t) self->index;
     size_t pushed;
@@ -65,78 +172,239 @@ s_flush_one (sq_executor_t *self, size_t destination, bool wait)
     }
     if (pushed && pushed < count)
         memmove (buffer, buffer + pushed, (count - pushed) * sizeof (sq_message_t));
-    self->outbox_count[destination] = count - pushed;
+    outbox->count = count - pushed;
     s_count (&self->stats.outbox, (uint64_t) 0 - pushed);
     return pushed == count;
 }
 
-//  Flush every destination (only those holding a full batch, with
-//  full_only); returns true when no destination is left holding a full
-//  batch or more.
+//  Take an emptied outbox off the dirty list: the last entry takes its place.
+static void
+s_undirty (sq_executor_t *self, sq_outbox_t *outbox)
+{
+    sq_outbox_t *moved = self->dirty[--self->dirty_count];
+    self->dirty[outbox->dirty_at] = moved;
+    moved->dirty_at = outbox->dirty_at;
+}
+
+//  Flush the outboxes holding messages (only those holding a full batch,
+//  with full_only); returns true when none is left holding a full batch or
+//  more. Work in proportion to the dirty outboxes, not the destinations.
 static bool
 s_flush_all (sq_executor_t *self, bool wait, bool full_only)
 {
     size_t batch_size = self->runtime->batch_size;
     bool clear = true;
-    for (size_t d = 0; d <= self->runtime->executor_count; d++) {
-        if (full_only && self->outbox_count[d] < batch_size)
-            continue;
-        s_flush_one (self, d, wait);
-        clear &= self->outbox_count[d] < batch_size;
+    size_t d = 0;
+    while (d < self->dirty_count) {
+        sq_outbox_t *outbox = self->dirty[d];
+        if (!full_only || outbox->count >= batch_size)
+            s_flush_one (self, outbox, wait);
+        clear &= outbox->count < batch_size;
+        if (outbox->count == 0)
+            s_undirty (self, outbox);
+        else
+            d++;
     }
     return clear;
+}
+
+//  Flush one outbox now, keeping the dirty list true.
+static void
+s_flush_now (sq_executor_t *self, sq_outbox_t *outbox, bool wait)
+{
+    if (outbox->count && s_flush_one (self, outbox, wait))
+        s_undirty (self, outbox);
 }
 
 void
 sq_executor_flush_for (sq_executor_t *self, int task)
 {
-    sq_executor_t *local = self->runtime->task_executor[task];
-    s_flush_one (self, local ? (size_t) local->index : self->runtime->executor_count, true);
+    sq_outbox_t *outbox = s_outbox_find (self, s_destination (self, task));
+    if (outbox)
+        s_flush_now (self, outbox, true);
 }
 
 bool
 sq_executor_merge_ack (sq_executor_t *self, const sq_message_t *message)
 {
-    sq_executor_t *local = self->runtime->task_executor[message->task];
-    size_t destination = local ? (size_t) local->index : self->runtime->executor_count;
-    size_t count = self->outbox_count[destination];
-    if (count == 0)
+    sq_outbox_t *outbox = s_outbox_find (self, s_destination (self, message->task));
+    if (!outbox || outbox->count == 0)
         return false;
-    sq_message_t *last = &self->outbox[destination][count - 1];
+    sq_message_t *last = &outbox->messages[outbox->count - 1];
     if (last->kind != SQ_MSG_ACK_ACK || last->task != message->task || last->root != message->root)
         return false;
     last->value ^= message->value;
     return true;
 }
 
+//  Drop a message that cannot be queued (out of memory), tuple and all.
+static void
+s_drop (sq_executor_t *self, const sq_message_t *message)
+{
+    zsys_error ("topology=%s task=%d out of memory queueing a message; dropped",
+                self->runtime->name, message->task);
+    sq_tuple_t *tuple = message->tuple;
+    sq_tuple_destroy (&tuple);
+    s_count (&self->stats.dropped, 1);
+}
+
 void
 sq_executor_send (sq_executor_t *self, const sq_message_t *message)
 {
     sq_runtime_t *runtime = self->runtime;
-    sq_executor_t *local = runtime->task_executor[message->task];
-    size_t destination = local ? (size_t) local->index : runtime->executor_count;
-    size_t count = self->outbox_count[destination];
-    if (count == self->outbox_capacity[destination]) {
+    sq_outbox_t *outbox = s_outbox_get (self, s_destination (self, message->task));
+    if (!outbox) {
+        s_drop (self, message);
+        return;
+    }
+    size_t count = outbox->count;
+    if (count == outbox->capacity) {
         size_t capacity = count ? count * 2 : runtime->batch_size;
-        sq_message_t *grown = realloc (self->outbox[destination], capacity * sizeof (sq_message_t));
+        sq_message_t *grown = realloc (outbox->messages, capacity * sizeof (sq_message_t));
         if (!grown) {
-            zsys_error ("topology=%s task=%d out of memory queueing a message; dropped",
-                        runtime->name, message->task);
-            sq_tuple_t *tuple = message->tuple;
-            sq_tuple_destroy (&tuple);
-            s_count (&self->stats.dropped, 1);
+            s_drop (self, message);
             return;
         }
-        self->outbox[destination] = grown;
-        self->outbox_capacity[destination] = capacity;
+        outbox->messages = grown;
+        outbox->capacity = capacity;
     }
-    self->outbox[destination][count] = *message;
-    self->outbox_count[destination] = count + 1;
+    //  The dirty list has room for every outbox: it grows with the table.
+    if (count == 0) {
+        outbox->dirty_at = self->dirty_count;
+        self->dirty[self->dirty_count++] = outbox;
+    }
+    outbox->messages[count] = *message;
+    outbox->count = count + 1;
     s_count (&self->stats.outbox, 1);
     //  Spouts keep emitting into the outbox and flush between calls; bolts
     //  and ackers send a full batch at once, waiting for room if need be.
     if (count + 1 >= runtime->batch_size && !self->component->spout)
-        s_flush_one (self, destination, true);
+        s_flush_now (self, outbox, true);
+}
+
+//  ---------------------------------------------------------------------
+//  Wait strategies: what an executor does with nothing to do
+
+//  Storm's class names of the strategies, taken as the short ones.
+#define SQ_STORM_PROGRESSIVE "org.apache.storm.policy.WaitStrategyProgressive"
+#define SQ_STORM_SLEEP "org.apache.storm.spout.SleepSpoutWaitStrategy"
+
+static bool
+s_is_strategy (const char *value, const char *name, const char *storm_name)
+{
+    return value && (strcmp (value, name) == 0 || strcmp (value, storm_name) == 0);
+}
+
+int
+sq_executor_check_wait_strategies (const sq_config_t *config)
+{
+    const char *spout = sq_config_string (config, "topology.spout.wait.strategy", "progressive");
+    if (!s_is_strategy (spout, "progressive", SQ_STORM_PROGRESSIVE) &&
+        !s_is_strategy (spout, "sleep", SQ_STORM_SLEEP))
+        return sq_error_set ("config key 'topology.spout.wait.strategy' must be \"progressive\" "
+                             "or \"sleep\", got \"%s\"",
+                             spout ? spout : "");
+    static const char *progressive_only[] = {"topology.bolt.wait.strategy",
+                                             "topology.backpressure.wait.strategy"};
+    for (size_t i = 0; i < sizeof progressive_only / sizeof *progressive_only; i++) {
+        const char *value = sq_config_string (config, progressive_only[i], "progressive");
+        if (!s_is_strategy (value, "progressive", SQ_STORM_PROGRESSIVE))
+            return sq_error_set ("config key '%s' must be \"progressive\", got \"%s\"",
+                                 progressive_only[i], value ? value : "");
+    }
+    return 0;
+}
+
+static int
+s_config_ms (const sq_config_t *config, const char *key, int64_t fallback)
+{
+    int64_t value = sq_config_int (config, key, fallback);
+    return value > INT_MAX / 4 ? INT_MAX / 4 : (int) value;
+}
+
+//  The progressive wait of situation ("spout", "bolt", "backpressure")
+//  from its topology.<situation>.wait.progressive.* keys.
+static sq_wait_t
+s_wait_progressive (const sq_config_t *config, const char *situation)
+{
+    char key[96];
+    sq_wait_t wait = {0};
+    snprintf (key, sizeof key, "topology.%s.wait.progressive.level1.count", situation);
+    wait.level1 = (uint32_t) s_config_ms (config, key, 0);
+    snprintf (key, sizeof key, "topology.%s.wait.progressive.level2.count", situation);
+    wait.level2 = (uint32_t) s_config_ms (config, key, 0);
+    snprintf (key, sizeof key, "topology.%s.wait.progressive.level3.sleep.millis", situation);
+    wait.level3_ms = s_config_ms (config, key, 1);
+    wait.max_ms = wait.level3_ms;
+    return wait;
+}
+
+//  Set the executor's wait strategies from its component's config.
+static void
+s_waits_init (sq_executor_t *self)
+{
+    const sq_config_t *config = self->tasks[0]->config;
+    if (self->component->spout) {
+        const char *strategy = sq_config_string (config, "topology.spout.wait.strategy", "");
+        if (s_is_strategy (strategy, "sleep", SQ_STORM_SLEEP)) {
+            //  Storm 1's fixed sleep between idle rounds.
+            int sleep_ms = s_config_ms (config, "topology.sleep.spout.wait.strategy.time.ms", 1);
+            self->idle_wait = (sq_wait_t){.level3_ms = sleep_ms, .max_ms = sleep_ms};
+        } else {
+            self->idle_wait = s_wait_progressive (config, "spout");
+            int max_ms =
+                s_config_ms (config, "squall.spout.wait.progressive.max.sleep.millis", 100);
+            self->idle_wait.max_ms =
+                max_ms > self->idle_wait.level3_ms ? max_ms : self->idle_wait.level3_ms;
+        }
+        self->backpressure_wait = s_wait_progressive (config, "backpressure");
+    } else {
+        self->idle_wait = s_wait_progressive (config, "bolt");
+        self->idle_wait.max_ms = -1;
+    }
+}
+
+//  One idle round of a wait: returns how long to wait on the queue for
+//  input, in milliseconds (0: look again now; -1: until input arrives).
+//  Level 2 rounds sleep briefly first.
+static int
+s_wait_round (sq_wait_t *wait)
+{
+    uint64_t round = ++wait->rounds;
+    if (round <= wait->level1)
+        return 0;
+    if (round <= (uint64_t) wait->level1 + wait->level2) {
+        //  Storm's parkNanos(1): the shortest sleep the kernel gives (the
+        //  timer slack, some 50 us). Unlike sched_yield, it leaves the
+        //  core to others even when a thousand executors are in level 2.
+        nanosleep (&(struct timespec){0, 1000}, NULL);
+        return 0;
+    }
+    if (wait->max_ms < 0)
+        return -1;
+    uint64_t parks = round - wait->level1 - wait->level2; //  1 on the first park
+    int64_t ms = wait->level3_ms;
+    for (uint64_t p = 1; p < parks && ms < wait->max_ms; p++)
+        ms *= 2;
+    return (int) (ms < wait->max_ms ? ms : wait->max_ms);
+}
+
+//  The shorter of a wait (as s_wait_round gives it) and a timer due in
+//  timer_ms (-1: none).
+static int
+s_wait_until (int wait_ms, int timer_ms)
+{
+    if (wait_ms == 0 || timer_ms < 0)
+        return wait_ms;
+    return wait_ms < 0 || timer_ms < wait_ms ? timer_ms : wait_ms;
+}
+
+//  Milliseconds until due_ns, at least 1 (a wait of 0 would not wait).
+static int
+s_ms_until (int64_t due_ns, int64_t now)
+{
+    int64_t ms = (due_ns - now) / 1000000LL + 1;
+    return ms < 1 ? 1 : ms > INT_MAX / 4 ? INT_MAX / 4 : (int) ms;
 }
 
 //  ---------------------------------------------------------------------
@@ -417,13 +685,20 @@ s_spout_loop (sq_executor_t *self)
                           : called == 0 && self->task_count ? SQ_METRICS_HELD_PENDING
                                                             : -1);
         if (emitted == 0) {
-            //  Idle or held back: hand over what is buffered, then sleep
-            //  until an ack arrives or the wait strategy's time passes.
+            //  Idle or held back: hand over what is buffered, then wait as
+            //  the strategy says, woken early by an ack, never past the
+            //  next timeout rotation.
             s_flush_all (self, false, false);
-            received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, runtime->spout_wait_ms);
+            sq_wait_t *wait = clear ? &self->idle_wait : &self->backpressure_wait;
+            int wait_ms = s_wait_round (wait);
+            if (runtime->rotation_ns)
+                wait_ms = s_wait_until (wait_ms,
+                                        s_ms_until (self->next_rotation_ns, sq_runtime_now_ns ()));
+            received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, wait_ms);
             for (size_t i = 0; i < received; i++)
                 s_dispatch_to_spout (self, &inbox[i]);
-        }
+        } else
+            self->idle_wait.rounds = self->backpressure_wait.rounds = 0;
     }
     //  Stopped after a deactivation (a kill): deactivate comes before close.
     if (!atomic_load (&runtime->active))
@@ -577,20 +852,20 @@ s_send_ticks (sq_executor_t *self)
     }
 }
 
-//  Run timers that are due; returns milliseconds until the next one.
+//  Run timers that are due; returns milliseconds until the next one, or
+//  -1 when the executor has none.
 static int
 s_bolt_timers (sq_executor_t *self)
 {
     sq_runtime_t *runtime = self->runtime;
     int64_t now = sq_runtime_now_ns ();
-    int64_t wait_ns = SQ_BOLT_IDLE_WAIT_MS * 1000000LL;
+    int64_t next = INT64_MAX;
     if (self->tick_interval_ns) {
         if (now >= self->next_tick_ns) {
             s_send_ticks (self);
             self->next_tick_ns = now + self->tick_interval_ns;
         }
-        if (self->next_tick_ns - now < wait_ns)
-            wait_ns = self->next_tick_ns - now;
+        next = self->next_tick_ns;
     }
     for (size_t t = 0; t < self->task_count; t++) {
         sq_task_t *task = self->tasks[t];
@@ -598,15 +873,16 @@ s_bolt_timers (sq_executor_t *self)
             continue;
         if (now >= task->timer_due_ns)
             task->timer_due_ns = task->timer (task, now);
-        if (task->timer_due_ns - now < wait_ns)
-            wait_ns = task->timer_due_ns - now;
+        if (task->timer_due_ns < next)
+            next = task->timer_due_ns;
     }
+    //  Shell bolts read their children here, and say how soon to look again.
     if (self->component->idle)
         for (size_t t = 0; t < self->task_count; t++)
             if (self->tasks[t]->opened) {
-                int64_t idle_ns = self->component->idle (self->tasks[t]->state) * 1000000LL;
-                if (idle_ns < wait_ns)
-                    wait_ns = idle_ns;
+                int64_t due = now + self->component->idle (self->tasks[t]->state) * 1000000LL;
+                if (due < next)
+                    next = due;
             }
     const sq_system_task_t *system = self->component->system;
     if (system && runtime->rotation_ns) {
@@ -615,10 +891,10 @@ s_bolt_timers (sq_executor_t *self)
                 system->rotate (self->tasks[t]->system_state);
             self->next_rotation_ns = now + runtime->rotation_ns;
         }
-        if (self->next_rotation_ns - now < wait_ns)
-            wait_ns = self->next_rotation_ns - now;
+        if (self->next_rotation_ns < next)
+            next = self->next_rotation_ns;
     }
-    return (int) (wait_ns / 1000000LL) + 1;
+    return next == INT64_MAX ? -1 : s_ms_until (next, now);
 }
 
 static void
@@ -627,12 +903,17 @@ s_bolt_loop (sq_executor_t *self)
     sq_runtime_t *runtime = self->runtime;
     sq_message_t inbox[SQ_POP_MAX];
     while (!atomic_load_explicit (&runtime->stopping, memory_order_relaxed)) {
-        int wait_ms = s_bolt_timers (self);
+        int timer_ms = s_bolt_timers (self);
         size_t received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, 0);
         if (received == 0) {
+            //  Nothing to do: hand over what is buffered, then wait as the
+            //  strategy says; parked, a push or the next timer wakes it.
             s_flush_all (self, true, false);
+            int wait_ms = s_wait_until (s_wait_round (&self->idle_wait), timer_ms);
             received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, wait_ms);
         }
+        if (received)
+            self->idle_wait.rounds = 0;
         int64_t clock = 0; //  a batch's executes share their clock reads
         for (size_t i = 0; i < received; i++)
             s_dispatch_to_bolt (self, &inbox[i], &clock);
@@ -653,6 +934,7 @@ sq_executor_run (void *argument)
         self->tick_interval_ns = tick_secs * 1000000000LL;
         self->next_tick_ns = now + self->tick_interval_ns;
     }
+    s_waits_init (self);
     if (s_start (self)) {
         if (self->component->spout)
             s_spout_loop (self);

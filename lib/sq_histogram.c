@@ -18,11 +18,13 @@
 #define OVERFLOW_INDEX (SQ_HISTOGRAM_BUCKETS - 1)
 #define JSON_INT_MAX 0x7fffffffffffffffULL //  largest json_int_t
 
+//  The buckets are allocated by the first write, so a histogram that never
+//  records (an idle executor's) holds no bucket memory.
 struct _sq_histogram_t {
-    _Atomic uint64_t count;                         //  values recorded
-    _Atomic uint64_t sum;                           //  their sum, saturating
-    _Atomic uint64_t max;                           //  largest value, 0 when empty
-    _Atomic uint64_t buckets[SQ_HISTOGRAM_BUCKETS]; //  count per bucket
+    _Atomic uint64_t count;               //  values recorded
+    _Atomic uint64_t sum;                 //  their sum, saturating
+    _Atomic uint64_t max;                 //  largest value, 0 when empty
+    _Atomic (_Atomic uint64_t *) buckets; //  count per bucket; NULL until the first write
 };
 
 static inline uint64_t
@@ -44,10 +46,37 @@ s_add_saturating (uint64_t a, uint64_t b)
     return sum < a ? UINT64_MAX : sum;
 }
 
+//  The buckets to read; NULL means all are 0.
+static inline const _Atomic uint64_t *
+s_buckets (const sq_histogram_t *self)
+{
+    return atomic_load_explicit (&self->buckets, memory_order_acquire);
+}
+
+static inline uint64_t
+s_bucket (const _Atomic uint64_t *buckets, size_t index)
+{
+    return buckets ? s_load (&buckets[index]) : 0;
+}
+
+//  The buckets to write (the one writer's call), made all 0 on first use;
+//  NULL when out of memory.
+static _Atomic uint64_t *
+s_writable (sq_histogram_t *self)
+{
+    _Atomic uint64_t *buckets = atomic_load_explicit (&self->buckets, memory_order_relaxed);
+    if (!buckets) {
+        buckets = calloc (SQ_HISTOGRAM_BUCKETS, sizeof (_Atomic uint64_t));
+        if (buckets)
+            atomic_store_explicit (&self->buckets, buckets, memory_order_release);
+    }
+    return buckets;
+}
+
 sq_histogram_t *
 sq_histogram_new (void)
 {
-    sq_histogram_t *self = malloc (sizeof (sq_histogram_t));
+    sq_histogram_t *self = calloc (1, sizeof (sq_histogram_t));
     if (self)
         sq_histogram_reset (self);
     return self;
@@ -57,6 +86,8 @@ void
 sq_histogram_destroy (sq_histogram_t **self_p)
 {
     assert (self_p);
+    if (*self_p)
+        free ((void *) s_buckets (*self_p));
     free (*self_p);
     *self_p = NULL;
 }
@@ -68,8 +99,9 @@ sq_histogram_reset (sq_histogram_t *self)
     s_store (&self->count, 0);
     s_store (&self->sum, 0);
     s_store (&self->max, 0);
-    for (size_t index = 0; index < SQ_HISTOGRAM_BUCKETS; index++)
-        s_store (&self->buckets[index], 0);
+    _Atomic uint64_t *buckets = atomic_load_explicit (&self->buckets, memory_order_relaxed);
+    for (size_t index = 0; buckets && index < SQ_HISTOGRAM_BUCKETS; index++)
+        s_store (&buckets[index], 0);
 }
 
 size_t
@@ -110,7 +142,10 @@ sq_histogram_bucket_high (size_t index)
 void
 sq_histogram_record (sq_histogram_t *self, uint64_t value)
 {
-    _Atomic uint64_t *bucket = &self->buckets[sq_histogram_index (value)];
+    _Atomic uint64_t *buckets = s_writable (self);
+    if (!buckets)
+        return; //  out of memory: the value is not counted at all
+    _Atomic uint64_t *bucket = &buckets[sq_histogram_index (value)];
     s_store (bucket, s_load (bucket) + 1);
     s_store (&self->count, s_load (&self->count) + 1);
     s_store (&self->sum, s_add_saturating (s_load (&self->sum), value));
@@ -127,11 +162,18 @@ sq_histogram_snapshot (sq_histogram_t *dest, const sq_histogram_t *source)
     //  total, and max is kept inside the highest bucket copied, so the
     //  snapshot is a histogram the decoder accepts (a heartbeat carrying
     //  one it refused would be dropped whole).
+    const _Atomic uint64_t *from = s_buckets (source);
+    _Atomic uint64_t *to = from ? s_writable (dest) : NULL;
+    if (!to) {
+        //  Nothing recorded yet (or out of memory): an empty histogram.
+        sq_histogram_reset (dest);
+        return;
+    }
     uint64_t count = 0;
     size_t highest = SQ_HISTOGRAM_BUCKETS;
     for (size_t index = 0; index < SQ_HISTOGRAM_BUCKETS; index++) {
-        uint64_t value = s_load (&source->buckets[index]);
-        s_store (&dest->buckets[index], value);
+        uint64_t value = s_load (&from[index]);
+        s_store (&to[index], value);
         count = s_add_saturating (count, value);
         if (value)
             highest = index;
@@ -154,9 +196,12 @@ void
 sq_histogram_merge (sq_histogram_t *dest, const sq_histogram_t *source)
 {
     assert (dest && source);
-    for (size_t index = 0; index < SQ_HISTOGRAM_BUCKETS; index++)
-        s_store (&dest->buckets[index], s_add_saturating (s_load (&dest->buckets[index]),
-                                                          s_load (&source->buckets[index])));
+    const _Atomic uint64_t *from = s_buckets (source);
+    _Atomic uint64_t *to = from ? s_writable (dest) : NULL;
+    if (from && !to)
+        return; //  out of memory: source is left out whole
+    for (size_t index = 0; from && index < SQ_HISTOGRAM_BUCKETS; index++)
+        s_store (&to[index], s_add_saturating (s_load (&to[index]), s_load (&from[index])));
     s_store (&dest->count, s_add_saturating (s_load (&dest->count), s_load (&source->count)));
     s_store (&dest->sum, s_add_saturating (s_load (&dest->sum), s_load (&source->sum)));
     if (s_load (&source->max) > s_load (&dest->max))
@@ -171,13 +216,20 @@ sq_histogram_subtract (sq_histogram_t *dest, const sq_histogram_t *later,
     if (s_load (&later->count) < s_load (&earlier->count) ||
         s_load (&later->sum) < s_load (&earlier->sum))
         return -1;
+    const _Atomic uint64_t *later_buckets = s_buckets (later);
+    const _Atomic uint64_t *earlier_buckets = s_buckets (earlier);
     for (size_t index = 0; index < SQ_HISTOGRAM_BUCKETS; index++)
-        if (s_load (&later->buckets[index]) < s_load (&earlier->buckets[index]))
+        if (s_bucket (later_buckets, index) < s_bucket (earlier_buckets, index))
             return -1;
+    _Atomic uint64_t *to = later_buckets ? s_writable (dest) : NULL;
+    if (later_buckets && !to)
+        return -1; //  out of memory, dest untouched
+    if (!later_buckets)
+        sq_histogram_reset (dest);
     size_t highest = SQ_HISTOGRAM_BUCKETS;
-    for (size_t index = 0; index < SQ_HISTOGRAM_BUCKETS; index++) {
-        uint64_t value = s_load (&later->buckets[index]) - s_load (&earlier->buckets[index]);
-        s_store (&dest->buckets[index], value);
+    for (size_t index = 0; to && index < SQ_HISTOGRAM_BUCKETS; index++) {
+        uint64_t value = s_load (&later_buckets[index]) - s_bucket (earlier_buckets, index);
+        s_store (&to[index], value);
         if (value)
             highest = index;
     }
@@ -200,7 +252,10 @@ void
 sq_histogram_add_bucket (sq_histogram_t *self, size_t index, uint64_t count)
 {
     assert (self && index < SQ_HISTOGRAM_BUCKETS);
-    s_store (&self->buckets[index], s_add_saturating (s_load (&self->buckets[index]), count));
+    _Atomic uint64_t *buckets = s_writable (self);
+    if (!buckets)
+        return; //  out of memory: left out, count included
+    s_store (&buckets[index], s_add_saturating (s_load (&buckets[index]), count));
     s_store (&self->count, s_add_saturating (s_load (&self->count), count));
 }
 
@@ -216,7 +271,7 @@ sq_histogram_add_sum (sq_histogram_t *self, uint64_t sum, uint64_t max)
 size_t
 sq_histogram_bytes (void)
 {
-    return sizeof (sq_histogram_t);
+    return sizeof (sq_histogram_t) + SQ_HISTOGRAM_BUCKETS * sizeof (uint64_t);
 }
 
 uint64_t
@@ -252,7 +307,7 @@ uint64_t
 sq_histogram_bucket (const sq_histogram_t *self, size_t index)
 {
     assert (self && index < SQ_HISTOGRAM_BUCKETS);
-    return s_load (&self->buckets[index]);
+    return s_bucket (s_buckets (self), index);
 }
 
 uint64_t
@@ -266,9 +321,10 @@ sq_histogram_quantile (const sq_histogram_t *self, double q)
     double wanted = ceil (q * (double) count);
     uint64_t rank = wanted < 1.0 ? 1 : wanted >= (double) count ? count : (uint64_t) wanted;
     uint64_t max = s_load (&self->max);
+    const _Atomic uint64_t *buckets = s_buckets (self);
     uint64_t seen = 0;
-    for (size_t index = 0; index < SQ_HISTOGRAM_BUCKETS; index++) {
-        seen += s_load (&self->buckets[index]);
+    for (size_t index = 0; buckets && index < SQ_HISTOGRAM_BUCKETS; index++) {
+        seen += s_load (&buckets[index]);
         if (seen >= rank) {
             if (index == OVERFLOW_INDEX)
                 return max;
@@ -287,9 +343,10 @@ sq_histogram_count_at_most (const sq_histogram_t *self, uint64_t limit)
 {
     assert (self);
     size_t last = sq_histogram_index (limit);
+    const _Atomic uint64_t *buckets = s_buckets (self);
     uint64_t total = 0;
-    for (size_t index = 0; index <= last; index++)
-        total = s_add_saturating (total, s_load (&self->buckets[index]));
+    for (size_t index = 0; buckets && index <= last; index++)
+        total = s_add_saturating (total, s_load (&buckets[index]));
     return total;
 }
 
@@ -307,8 +364,9 @@ sq_histogram_encode (const sq_histogram_t *self)
 {
     assert (self);
     json_t *pairs = json_array ();
-    for (size_t index = 0; pairs && index < SQ_HISTOGRAM_BUCKETS; index++) {
-        uint64_t value = s_load (&self->buckets[index]);
+    const _Atomic uint64_t *buckets = s_buckets (self);
+    for (size_t index = 0; pairs && buckets && index < SQ_HISTOGRAM_BUCKETS; index++) {
+        uint64_t value = s_load (&buckets[index]);
         if (value && (json_array_append_new (pairs, json_integer ((json_int_t) index)) ||
                       json_array_append_new (pairs, json_integer (s_json_number (value))))) {
             json_decref (pairs);
@@ -379,7 +437,10 @@ s_decode (sq_histogram_t *self, const json_t *json)
         if (value <= 0)
             return sq_error_set_code (SQ_EMALFORMED, "histogram: bucket %lld has count %lld",
                                       (long long) index, (long long) value);
-        s_store (&self->buckets[index], (uint64_t) value);
+        _Atomic uint64_t *buckets = s_writable (self);
+        if (!buckets)
+            return sq_error_set_code (SQ_ENOMEM, "histogram: out of memory");
+        s_store (&buckets[index], (uint64_t) value);
         total = s_add_saturating (total, (uint64_t) value);
         highest = (size_t) index;
     }

@@ -10,8 +10,10 @@
     bucket each (exact). Each octave [2^m, 2^(m+1)) for m = 6..41 is cut
     into 32 buckets of width 2^(m-5). That covers 0 ns .. 2^42 ns (73
     minutes) with the bound above; larger values share one overflow
-    bucket, whose quantile is reported as the exact max. Memory: 1217
-    counters of 8 bytes plus count, sum and max: 9,760 bytes, fixed.
+    bucket, whose quantile is reported as the exact max. Memory: count,
+    sum and max, and from the first value recorded, 1217 counters of 8
+    bytes: 9,768 bytes in all (a histogram nothing was recorded in, such as
+    an idle executor's, holds 32).
 
     DESIGN: one writer, any number of readers. The writer (the executor's
     thread) records with relaxed atomic loads and stores, never with a
@@ -64,8 +66,9 @@ void sq_histogram_merge (sq_histogram_t *dest, const sq_histogram_t *source);
 //  Set dest to later - earlier, bucket by bucket, for two cumulative
 //  snapshots of one source. Returns 0, or -1 (dest untouched) when any
 //  bucket, the count or the sum of later is below earlier's, which means
-//  the source restarted. dest's max is later's max when that grew, else
-//  the top of dest's highest non-empty bucket, capped at later's max.
+//  the source restarted (or when out of memory). dest's max is later's
+//  max when that grew, else the top of dest's highest non-empty bucket,
+//  capped at later's max.
 int sq_histogram_subtract (sq_histogram_t *dest, const sq_histogram_t *later,
                            const sq_histogram_t *earlier);
 //  Add count values to bucket index and to the count, saturating: for
@@ -74,7 +77,7 @@ void sq_histogram_add_bucket (sq_histogram_t *self, size_t index, uint64_t count
 //  Add sum to the sum (saturating) and raise max to at least max: the
 //  rest of such a rebuild.
 void sq_histogram_add_sum (sq_histogram_t *self, uint64_t sum, uint64_t max);
-//  Heap bytes one histogram owns (fixed).
+//  Heap bytes one histogram owns once it holds a value.
 size_t sq_histogram_bytes (void);
 //  Number of values recorded.
 uint64_t sq_histogram_count (const sq_histogram_t *self);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#define SQ_CACHE_LINE 64 //  bytes of a cache line
+
 struct _sq_queue_t {
     pthread_mutex_t lock;     //  guards everything below
     pthread_cond_t not_empty; //  signalled when messages arrive
@@ -26,9 +28,14 @@ sq_queue_t *
 sq_queue_new (size_t capacity)
 {
     assert (capacity > 0);
-    sq_queue_t *self = calloc (1, sizeof (sq_queue_t));
+    //  On cache lines of its own: producers and the consumer take this
+    //  queue's lock all the time, and must not contend with the threads
+    //  of a neighbouring allocation (another executor's queue) for a line.
+    size_t size = (sizeof (sq_queue_t) + SQ_CACHE_LINE - 1) / SQ_CACHE_LINE * SQ_CACHE_LINE;
+    sq_queue_t *self = aligned_alloc (SQ_CACHE_LINE, size);
     if (!self)
         return NULL;
+    memset (self, 0, size);
     self->ring = calloc (capacity, sizeof (sq_message_t));
     if (!self->ring) {
         free (self);
@@ -101,7 +108,13 @@ size_t
 sq_queue_pop (sq_queue_t *self, sq_message_t *out, size_t max, int timeout_ms)
 {
     pthread_mutex_lock (&self->lock);
-    if (self->depth == 0 && timeout_ms > 0 && !self->closed) {
+    if (self->depth == 0 && timeout_ms < 0 && !self->closed) {
+        //  Parked until a producer or sq_queue_close wakes it.
+        self->waiting_consumers++;
+        while (self->depth == 0 && !self->closed)
+            pthread_cond_wait (&self->not_empty, &self->lock);
+        self->waiting_consumers--;
+    } else if (self->depth == 0 && timeout_ms > 0 && !self->closed) {
         struct timespec deadline;
         clock_gettime (CLOCK_MONOTONIC, &deadline);
         deadline.tv_sec += timeout_ms / 1000;

@@ -30,12 +30,24 @@ s_check_config (const sq_config_t *config, const char *component)
         "topology.max.spout.pending",
         "topology.tick.tuple.freq.secs",
         "topology.sleep.spout.wait.strategy.time.ms",
+        "topology.spout.wait.progressive.level1.count",
+        "topology.spout.wait.progressive.level2.count",
+        "topology.spout.wait.progressive.level3.sleep.millis",
+        "squall.spout.wait.progressive.max.sleep.millis",
+        "topology.bolt.wait.progressive.level1.count",
+        "topology.bolt.wait.progressive.level2.count",
+        "topology.bolt.wait.progressive.level3.sleep.millis",
+        "topology.backpressure.wait.progressive.level1.count",
+        "topology.backpressure.wait.progressive.level2.count",
+        "topology.backpressure.wait.progressive.level3.sleep.millis",
     };
     for (size_t i = 0; i < sizeof non_negative / sizeof *non_negative; i++)
         if (sq_config_int (config, non_negative[i], 0) < 0)
             return sq_error_set ("config key '%s'%s must not be negative, got %lld",
                                  non_negative[i], owner,
                                  (long long) sq_config_int (config, non_negative[i], 0));
+    if (sq_executor_check_wait_strategies (config))
+        return sq_error_set ("%s%s", sq_last_error (), owner);
     static const char *positive[] = {"topology.executor.receive.buffer.size",
                                      "topology.producer.batch.size"};
     for (size_t i = 0; i < sizeof positive / sizeof *positive; i++)
@@ -349,8 +361,6 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
         self->acker_count = self->layout->acker_count;
     }
     self->batch_size = (size_t) sq_config_int (effective, "topology.producer.batch.size", 256);
-    self->spout_wait_ms =
-        (int) sq_config_int (effective, "topology.sleep.spout.wait.strategy.time.ms", 1);
     if (sq_config_bool (effective, "topology.enable.message.timeouts", true))
         self->rotation_ns = sq_config_int (effective, "topology.message.timeout.secs", 30) *
                             1000000000LL / (SQ_TIMEOUT_BUCKETS - 1);
@@ -369,17 +379,6 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
     for (int id = 1; rc == 0 && id <= self->task_count; id++)
         if (self->tasks[id])
             rc = s_create_task_state (self, self->tasks[id]);
-    //  Each executor has an outbox per local executor, and one more for
-    //  the tasks of other processes.
-    size_t destinations = self->executor_count + 1;
-    for (size_t e = 0; rc == 0 && e < self->executor_count; e++) {
-        sq_executor_t *executor = self->executors[e];
-        executor->outbox = calloc (destinations, sizeof (sq_message_t *));
-        executor->outbox_count = calloc (destinations, sizeof (size_t));
-        executor->outbox_capacity = calloc (destinations, sizeof (size_t));
-        if (!executor->outbox || !executor->outbox_count || !executor->outbox_capacity)
-            rc = sq_error_set ("out of memory");
-    }
     if (rc) {
         char error[512];
         snprintf (error, sizeof error, "%s", sq_last_error ());
@@ -480,14 +479,7 @@ sq_runtime_destroy (sq_runtime_t **self_p)
             pthread_join (self->executors[e]->thread, NULL);
     for (size_t e = 0; e < self->executor_count; e++) {
         sq_executor_t *executor = self->executors[e];
-        for (size_t d = 0; executor->outbox && d <= self->executor_count; d++) {
-            for (size_t m = 0; m < executor->outbox_count[d]; m++)
-                sq_tuple_destroy (&executor->outbox[d][m].tuple);
-            free (executor->outbox[d]);
-        }
-        free (executor->outbox);
-        free (executor->outbox_count);
-        free (executor->outbox_capacity);
+        sq_executor_outboxes_destroy (executor);
         sq_queue_destroy (&executor->queue);
         sq_executor_metrics_destroy (&executor->metrics);
         free (executor->inputs);

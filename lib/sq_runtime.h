@@ -123,6 +123,27 @@ typedef struct {
     _Atomic uint64_t outbox;           //  messages waiting in the outbox
 } sq_executor_stats_t;
 
+//  What one executor has queued for one destination: a local executor,
+//  or the other processes (destination executor_count).
+typedef struct {
+    size_t destination;     //  executor index, or executor_count for remote tasks
+    size_t count;           //  messages queued
+    size_t capacity;        //  room in messages
+    size_t dirty_at;        //  its index in the executor's dirty list while count > 0
+    sq_message_t *messages; //  in the order sent
+} sq_outbox_t;
+
+//  A progressive wait, Storm's WaitStrategyProgressive: idle rounds first
+//  return at once (level 1), then yield the core (level 2), then park on
+//  the executor's queue, which a producer wakes (level 3).
+typedef struct {
+    uint32_t level1; //  rounds that return at once
+    uint32_t level2; //  rounds after those that yield the core
+    int level3_ms;   //  first park, milliseconds; each next one twice as long
+    int max_ms;      //  longest park, milliseconds; -1: until woken or a timer is due
+    uint64_t rounds; //  idle rounds since the last one with work
+} sq_wait_t;
+
 struct _sq_executor_t {
     sq_runtime_t *runtime;           //  owner
     int index;                       //  index in the runtime's executor list
@@ -132,9 +153,12 @@ struct _sq_executor_t {
     sq_queue_t *queue;               //  input queue
     pthread_t thread;                //  the executor thread
     bool started;                    //  thread was created
-    sq_message_t **outbox;           //  per destination executor: messages to send
-    size_t *outbox_count;            //  per destination executor: how many
-    size_t *outbox_capacity;         //  per destination executor: room
+    sq_outbox_t **outboxes;          //  table by destination (sq_executor.c); NULL: free
+    size_t outbox_slots;             //  size of outboxes: 0 or a power of 2
+    size_t outbox_count;             //  destinations this executor has sent to
+    sq_outbox_t **dirty;             //  the outboxes holding messages (outbox_slots room)
+    size_t dirty_count;              //  entries in dirty
+    sq_outbox_t *last_outbox;        //  the outbox sent to last, NULL before the first
     int64_t next_tick_ns;            //  bolts: when the next tick tuple is due
     int64_t tick_interval_ns;        //  bolts: tick period, 0 for none
     int64_t next_rotation_ns;        //  spouts and ackers: next timeout rotation
@@ -144,6 +168,8 @@ struct _sq_executor_t {
     uint32_t sample_span;            //  otherwise: executes between timed ones average this
     uint32_t sample_countdown;       //  executes until the next timed one
     uint64_t sample_random;          //  xorshift state drawing the countdowns
+    sq_wait_t idle_wait;             //  nothing to do: spout or bolt wait strategy
+    sq_wait_t backpressure_wait;     //  spouts: held back by full destination queues
     const sq_stream_t **inputs;      //  per input number: the source stream's schema
     size_t input_count;              //  number of inputs
     //  On cache lines of their own: written all the time by this thread,
@@ -184,7 +210,6 @@ struct _sq_runtime_t {
     int acker_count;                       //  acker tasks; 0 when acking is off
     size_t batch_size;                     //  topology.producer.batch.size
     int64_t rotation_ns;                   //  timeout bucket rotation period, 0 = off
-    int spout_wait_ms;                     //  idle spout sleep
     atomic_bool active;                    //  spouts may emit
     atomic_bool throttled;                 //  a worker is congested: spouts hold off
     atomic_bool stopping;                  //  executors must exit
@@ -313,6 +338,11 @@ void sq_executor_send (sq_executor_t *self, const sq_message_t *message);
 //  now rather than at the end of the batch, waiting for room: a reset
 //  timeout sent from inside a long execute must not wait for it to return.
 void sq_executor_flush_for (sq_executor_t *self, int task);
+//  0 when config's wait strategy keys name strategies the executors know;
+//  else -1 with sq_last_error() naming the key and value (sq_executor.c).
+int sq_executor_check_wait_strategies (const sq_config_t *config);
+//  Free an executor's outboxes and the tuples still in them (sq_executor.c).
+void sq_executor_outboxes_destroy (sq_executor_t *self);
 //  When the last message queued for the same acker task is an ack of the
 //  same root, fold this ack into it (XOR is associative, so the acker sees
 //  the same result) and return true; else false, and nothing changes.

@@ -15,7 +15,12 @@
     - seconds from kill -9 of the worker running the probe topology's spout
       until messages are acked again, and from the loss of its supervisor
       (kill -9 of it and its workers) until they are acked again elsewhere;
-      CLUSTER_BENCH_ONLY=recovery runs only this part.
+      CLUSTER_BENCH_ONLY=recovery runs only this part;
+    - idle_cpu_percent: the CPU of nimbus, one supervisor and its worker
+      over 10 s (from /proc/<pid>/stat), in percent of one core, with the
+      probe topology deployed and its spout emitting nothing (probe.messages
+      0), 3 s after the spout's first call; CLUSTER_BENCH_ONLY=idle runs
+      only this part.
 */
 #include "cluster_harness.h"
 #include "test_processes.h"
@@ -30,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define WARM_UP_MS 4000 //  before the first sample of a throughput run
 #define MEASURE_MS 8000 //  between the two samples
@@ -246,6 +252,99 @@ s_recovery (const char *probe_package, double *worker_s, double *supervisor_s)
     cluster_harness_destroy (&cluster);
 }
 
+//  ---------------------------------------------------------------------
+//  Idle: a deployed topology with no input
+
+#define IDLE_SETTLE_MS 3000   //  after the spout's first call, before measuring
+#define IDLE_MEASURE_MS 10000 //  the measured time
+
+//  CPU ticks (user and system) pid used so far; -1 when it is gone.
+static long long
+s_process_ticks (pid_t pid)
+{
+    char path[64], text[1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    size_t size = file ? fread (text, 1, sizeof text - 1, file) : 0;
+    if (file)
+        fclose (file);
+    text[size] = 0;
+    //  Fields after the command name (in parentheses, which may hold
+    //  spaces): state is field 3, utime 14 and stime 15.
+    char *after = strrchr (text, ')');
+    unsigned long long utime, stime;
+    if (!after || sscanf (after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                          &utime, &stime) != 2)
+        return -1;
+    return (long long) (utime + stime);
+}
+
+//  True once the probe spout's log holds a "next": its worker runs it.
+static bool
+s_spout_called (const char *spout_log)
+{
+    FILE *file = fopen (spout_log, "r");
+    char line[64];
+    bool called = false;
+    while (file && !called && fgets (line, sizeof line, file))
+        called = strncmp (line, "next", 4) == 0;
+    if (file)
+        fclose (file);
+    return called;
+}
+
+//  The idle_cpu_percent figure: CPU of nimbus, the supervisor and the
+//  worker over IDLE_MEASURE_MS, in percent of one core, with the probe
+//  topology deployed and its spout emitting nothing. -1 on failure.
+static double
+s_idle_cpu_percent (const char *probe_package)
+{
+    cluster_harness_t *cluster = cluster_harness_new (1, 1);
+    if (!cluster)
+        return -1;
+    char dir[4200], spout_log[4300];
+    snprintf (dir, sizeof dir, "probe.dir=%s", cluster_harness_dir (cluster));
+    snprintf (spout_log, sizeof spout_log, "%s/spout.log", cluster_harness_dir (cluster));
+    const char *submit[] = {probe_package, "probe", "-c", dir, "-c", "probe.messages=0", NULL};
+    double percent = -1;
+    int64_t deadline = zclock_mono () + 60000;
+    if (cluster_harness_cli (cluster, NULL, submit) == 0) {
+        while (!s_spout_called (spout_log) && zclock_mono () < deadline)
+            zclock_sleep (50);
+    }
+    pid_t pids[3] = {cluster_harness_nimbus_pid (cluster),
+                     cluster_harness_supervisor_pid (cluster, 0),
+                     cluster_harness_worker_pid (cluster, 0, 0)};
+    const char *names[3] = {"nimbus", "supervisor", "worker"};
+    if (s_spout_called (spout_log) && pids[2] > 0) {
+        zclock_sleep (IDLE_SETTLE_MS);
+        long long before[3], after[3], total = 0;
+        for (int p = 0; p < 3; p++)
+            before[p] = s_process_ticks (pids[p]);
+        int64_t start = zclock_mono ();
+        zclock_sleep (IDLE_MEASURE_MS);
+        double seconds = (double) (zclock_mono () - start) / 1000.0;
+        double tick = (double) sysconf (_SC_CLK_TCK);
+        bool alive = true;
+        printf ("cluster_bench: idle CPU over %.1f s:", seconds);
+        for (int p = 0; p < 3; p++) {
+            after[p] = s_process_ticks (pids[p]);
+            alive = alive && before[p] >= 0 && after[p] >= before[p];
+            total += after[p] - before[p];
+            printf (" %s %.2f%%", names[p],
+                    100.0 * (double) (after[p] - before[p]) / tick / seconds);
+        }
+        printf ("\n");
+        if (alive && cluster_harness_worker_pid (cluster, 0, 0) == pids[2])
+            percent = 100.0 * (double) total / tick / seconds;
+        else
+            printf ("cluster_bench: a process of the idle cluster restarted or died\n");
+    } else
+        printf ("cluster_bench: the idle topology's spout did not start in 60 s\n");
+    cluster_harness_destroy (&cluster);
+    return percent;
+}
+
 #define SECURE_RUNS 3 //  secured / unsecured pairs whose median ratio is reported
 
 static int
@@ -302,6 +401,13 @@ main (void)
         fprintf (stderr, "cluster_bench: build the packages first (make all check)\n");
         return 1;
     }
+    if (getenv ("CLUSTER_BENCH_ONLY") && strcmp (getenv ("CLUSTER_BENCH_ONLY"), "idle") == 0) {
+        double idle = s_idle_cpu_percent (probe);
+        printf ("BENCH idle_cpu_percent %.2f %%\n", idle);
+        free (wordcount);
+        free (probe);
+        return idle < 0;
+    }
     if (getenv ("CLUSTER_BENCH_ONLY") && strcmp (getenv ("CLUSTER_BENCH_ONLY"), "secure") == 0) {
         printf ("BENCH cluster_acked_secure_ratio %.3f ratio\n", s_secure_ratio (wordcount));
         free (wordcount);
@@ -338,6 +444,7 @@ main (void)
     double secure_ratio = s_secure_ratio (wordcount);
     double worker_s, supervisor_s;
     s_recovery (probe, &worker_s, &supervisor_s);
+    double idle = s_idle_cpu_percent (probe);
 
     printf ("BENCH local_package_unacked_words_per_s %.0f words/s\n", local_unacked);
     printf ("BENCH local_package_acked_words_per_s %.0f words/s\n", local_acked);
@@ -353,6 +460,7 @@ main (void)
             "(nimbus.supervisor.timeout.secs, 2 by default)\n");
     printf ("BENCH worker_recovery_s %.2f s\n", worker_s);
     printf ("BENCH supervisor_recovery_s %.2f s\n", supervisor_s);
+    printf ("BENCH idle_cpu_percent %.2f %%\n", idle);
     free (wordcount);
     free (probe);
     return 0;

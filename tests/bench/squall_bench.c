@@ -15,6 +15,10 @@
                                warm-up. local_unacked_ratio is to baseline.
     local_acked_words_per_s    the same with one acker: tracked sentences,
                                anchored words, every input acked.
+    local_unacked_spread       the fastest round over the slowest, acking
+    local_acked_spread         off and on: how steady the runtime is.
+                               `squall_bench throughput` runs only the
+                               rounds and these figures.
     local_acked_latency_p50_ms complete latency of the acked topology fed
     local_acked_latency_p99_ms at half its measured sentence rate. Tuple i
                                is due at start + i / rate; latency runs from
@@ -43,6 +47,20 @@
                                emit, flush and spout tree end, present in
                                both runs. `squall_bench trace` runs only
                                these figures.
+    worker_rss_per_executor_kib_100   growth of this process's resident
+    worker_rss_per_executor_kib       memory per executor, over 100, 1,000
+    worker_rss_per_executor_kib_5000  and 5,000 idle bolts (one idle spout
+                               feeding them, acking off), read once a
+                               second passed with under 2% CPU (start-up
+                               over; at most 30 s), after a 20-bolt
+                               topology ran once (allocator set-up).
+    idle_cpu_percent_1000_executors   CPU of this process over 10 s with
+                               the 1,000 idle bolts, percent of one core.
+    idle_wakeup_latency_ms     emit to ack of one tuple (spout -> bolt ->
+                               acker) after 2.5 s of idling, median of 3.
+                               `squall_bench idle` runs only these figures.
+                               SQUALL_BENCH_CONFIG="key=value ..." sets
+                               config keys on the throughput topologies.
     histogram_record_ns        one sq_histogram_record on one thread, the
                                executor's per-tuple cost of a latency
                                histogram: median of 5 runs of 4 M records
@@ -63,14 +81,16 @@
 #include "sq_ledger.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
-#define ROUNDS 3                  //  interleaved rounds of (a) and (b)
+#define ROUNDS 5                  //  interleaved rounds of (a) and (b)
 #define ROUND_SECS 2.0            //  measured time of each run
 #define WARMUP_SECS 0.5           //  topology time before the first sample
 #define BASELINE_CHECK_EVERY 1024 //  sentences between clock reads
@@ -78,25 +98,33 @@
 //  share the cores (with the acker, 4 threads), and a second count task
 //  only adds switches and half-empty batches.
 #define COUNT_TASKS 1
-#define LATENCY_WARMUP_SECS 1.0   //  paced run: time before samples count
-#define LATENCY_WINDOW_SECS 4.0   //  paced run: tuples due in this window count
-#define LATENCY_GRACE_SECS 0.5    //  paced run: time for the last acks
-#define LATENCY_BURST_MAX 256     //  most overdue tuples one next_tuple emits
-#define LEDGER_TREES 100000       //  trees kept pending in the ledger
-#define LEDGER_STEPS 150000       //  trees completed (and begun) under churn
-#define LEDGER_ROTATE_EVERY 50000 //  steps between rotations: trees see 2
-#define METRICS_ROUNDS 15         //  rounds of metrics on / off runs
-#define METRICS_ROUND_SECS 1.0    //  measured time of each of those runs
-#define TRACE_ROUNDS 9            //  rounds of tracing off / sampled runs
-#define TRACE_ROUND_SECS 1.0      //  measured time of each of those runs
-#define TRACE_SAMPLED_RATE 0.01   //  topology.trace.sample.rate of the sampled runs
-#define HISTOGRAM_RUNS 5          //  timed runs of sq_histogram_record
-#define HISTOGRAM_RECORDS 4000000 //  records per run
-#define HISTOGRAM_VALUES 4096     //  latencies cycled through (a power of 2)
-#define WORD_SLOTS_INITIAL 64     //  slots of a new word table
-#define BUSY_SAMPLE_SECS 0.5      //  time the CPUs are watched before the run
-#define BUSY_QUIET 0.05           //  most CPU use by others on a quiet machine
-#define CACHE_LINE 64             //  bytes kept between counters of two threads
+#define LATENCY_WARMUP_SECS 1.0     //  paced run: time before samples count
+#define LATENCY_WINDOW_SECS 4.0     //  paced run: tuples due in this window count
+#define LATENCY_GRACE_SECS 0.5      //  paced run: time for the last acks
+#define LATENCY_BURST_MAX 256       //  most overdue tuples one next_tuple emits
+#define LEDGER_TREES 100000         //  trees kept pending in the ledger
+#define LEDGER_STEPS 150000         //  trees completed (and begun) under churn
+#define LEDGER_ROTATE_EVERY 50000   //  steps between rotations: trees see 2
+#define METRICS_ROUNDS 15           //  rounds of metrics on / off runs
+#define METRICS_ROUND_SECS 1.0      //  measured time of each of those runs
+#define TRACE_ROUNDS 9              //  rounds of tracing off / sampled runs
+#define TRACE_ROUND_SECS 1.0        //  measured time of each of those runs
+#define TRACE_SAMPLED_RATE 0.01     //  topology.trace.sample.rate of the sampled runs
+#define HISTOGRAM_RUNS 5            //  timed runs of sq_histogram_record
+#define HISTOGRAM_RECORDS 4000000   //  records per run
+#define HISTOGRAM_VALUES 4096       //  latencies cycled through (a power of 2)
+#define WORD_SLOTS_INITIAL 64       //  slots of a new word table
+#define BUSY_SAMPLE_SECS 0.5        //  time the CPUs are watched before the run
+#define BUSY_QUIET 0.05             //  most CPU use by others on a quiet machine
+#define CACHE_LINE 64               //  bytes kept between counters of two threads
+#define IDLE_SETTLE_SECS 1.0        //  idle topology's time before its memory is read
+#define IDLE_QUIET_PERCENT 2.0      //  start-up is over: a second under this CPU
+#define IDLE_QUIET_DEADLINE_SECS 30 //  longest wait for such a second
+#define IDLE_CPU_SECS 10            //  seconds the CPU of idle executors is measured
+#define IDLE_WARMUP_BOLTS 20        //  bolts of the topology run before the figures
+#define IDLE_WAKEUPS 3              //  first tuples after idling timed
+#define IDLE_BEFORE_WAKEUP_SECS 2.5 //  idle time before each of them
+#define IDLE_ACK_DEADLINE_SECS 10.0 //  longest wait for its ack
 
 static const char *s_sentences[] = {
     "the quick brown fox jumps over the lazy dog",
@@ -123,6 +151,10 @@ static const char *s_sentences[] = {
 };
 #define SENTENCE_COUNT (sizeof (s_sentences) / sizeof (s_sentences[0]))
 
+//  The executor threads of the word count whose CPU time is read apart.
+typedef enum { STAGE_SPOUT, STAGE_SPLIT, STAGE_COUNT, STAGES } stage_t;
+static const char *s_stage_names[STAGES + 1] = {"spout", "split", "count", "acker and rest"};
+
 //  A counter with one writer, alone on its cache line.
 typedef struct {
     _Alignas(CACHE_LINE) _Atomic uint64_t value; //  the count
@@ -130,21 +162,44 @@ typedef struct {
 
 //  What the components report; written by executor threads, read by main.
 static struct {
-    counter_t sentences;          //  inputs executed by split
-    counter_t words[COUNT_TASKS]; //  inputs executed by each count task
-    _Atomic int64_t counted;      //  words in the count tables, at cleanup
-    int64_t *latencies;           //  paced spout: latency samples, ns
-    size_t latency_capacity;      //  room in latencies
-    size_t latency_count;         //  samples taken
-    uint64_t latency_expected;    //  tuples due in the window
-    _Atomic uint64_t failed;      //  spout fail calls
-    double cpu_secs;              //  CPU time the process used in the last measured run
-    double sample_rate;           //  topology.stats.sample.rate to run with; 0: the default
-    double trace_rate;            //  topology.trace.sample.rate to run with
+    counter_t sentences;              //  inputs executed by split
+    counter_t words[COUNT_TASKS];     //  inputs executed by each count task
+    _Atomic int64_t counted;          //  words in the count tables, at cleanup
+    int64_t *latencies;               //  paced spout: latency samples, ns
+    size_t latency_capacity;          //  room in latencies
+    size_t latency_count;             //  samples taken
+    uint64_t latency_expected;        //  tuples due in the window
+    _Atomic uint64_t failed;          //  spout fail calls
+    double cpu_secs;                  //  CPU time the process used in the last measured run
+    clockid_t stage_clocks[STAGES];   //  CPU clock of each stage's thread, once known
+    _Atomic bool stage_known[STAGES]; //  stage_clocks[stage] is set
+    double stage_secs[STAGES + 1];    //  last measured run: CPU per stage, then the rest
+    uint64_t measured_words;          //  last measured run: words counted
+    double sample_rate;               //  topology.stats.sample.rate to run with; 0: the default
+    double trace_rate;                //  topology.trace.sample.rate to run with
 } s_probe;
 
 //  ---------------------------------------------------------------------
 //  Helpers
+
+//  Note the CPU clock of the calling thread, the executor of stage.
+static void
+s_stage_register (stage_t stage)
+{
+    if (pthread_getcpuclockid (pthread_self (), &s_probe.stage_clocks[stage]) == 0)
+        atomic_store (&s_probe.stage_known[stage], true);
+}
+
+//  CPU seconds the thread of stage used so far; 0 when unknown.
+static double
+s_stage_cpu (stage_t stage)
+{
+    struct timespec now;
+    if (!atomic_load (&s_probe.stage_known[stage]) ||
+        clock_gettime (s_probe.stage_clocks[stage], &now))
+        return 0;
+    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
+}
 
 //  CPU seconds (user and system) this process used so far.
 static double
@@ -233,6 +288,18 @@ s_median (double *values, size_t count)
 {
     qsort (values, count, sizeof (double), s_compare_doubles);
     return count % 2 ? values[count / 2] : (values[count / 2 - 1] + values[count / 2]) / 2;
+}
+
+//  The largest of values over the smallest: how far apart rounds are.
+static double
+s_spread (const double *values, size_t count)
+{
+    double low = values[0], high = values[0];
+    for (size_t i = 1; i < count; i++) {
+        low = values[i] < low ? values[i] : low;
+        high = values[i] > high ? values[i] : high;
+    }
+    return low > 0 ? high / low : 0;
 }
 
 static int
@@ -461,6 +528,7 @@ s_sentences_open (void **state_p, const sq_context_t *context, sq_collector_t *c
     self->collector = collector;
     self->random = (uint64_t) s_now_ns ();
     self->tracked = sq_config_bool (sq_context_config (context), "bench.tracked", false);
+    s_stage_register (STAGE_SPOUT);
     *state_p = self;
     return 0;
 }
@@ -574,6 +642,7 @@ s_split_declare (sq_declarer_t *declarer)
 static int
 s_split_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
 {
+    s_stage_register (STAGE_SPLIT);
     *state_p = collector;
     return 0;
 }
@@ -615,6 +684,8 @@ s_count_prepare (void **state_p, const sq_context_t *context, sq_collector_t *co
     self->collector = collector;
     self->words = s_word_table_new ();
     self->counter = &s_probe.words[sq_context_task_index (context)].value;
+    if (sq_context_task_index (context) == 0)
+        s_stage_register (STAGE_COUNT);
     if (!self->words) {
         free (self);
         return -1;
@@ -674,6 +745,8 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
     atomic_store (&s_probe.sentences.value, 0);
     atomic_store (&s_probe.counted, 0);
     atomic_store (&s_probe.failed, 0);
+    for (int stage = 0; stage < STAGES; stage++)
+        atomic_store (&s_probe.stage_known[stage], false);
     sq_topology_t *topology = sq_topology_new ();
     sq_topology_set_spout (topology, "sentences", spout, 1);
     sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "split", &s_split_bolt, 1),
@@ -688,12 +761,21 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
     s_sleep (warmup_secs);
     int64_t start = s_now_ns ();
     double cpu_start = s_cpu_secs ();
+    double stage_start[STAGES];
+    for (int stage = 0; stage < STAGES; stage++)
+        stage_start[stage] = s_stage_cpu ((stage_t) stage);
     uint64_t words = s_words_counted ();
     uint64_t sentences = atomic_load (&s_probe.sentences.value);
     s_sleep (measured_secs);
     int64_t end = s_now_ns ();
     s_probe.cpu_secs = s_cpu_secs () - cpu_start;
+    s_probe.stage_secs[STAGES] = s_probe.cpu_secs;
+    for (int stage = 0; stage < STAGES; stage++) {
+        s_probe.stage_secs[stage] = s_stage_cpu ((stage_t) stage) - stage_start[stage];
+        s_probe.stage_secs[STAGES] -= s_probe.stage_secs[stage];
+    }
     words = s_words_counted () - words;
+    s_probe.measured_words = words;
     sentences = atomic_load (&s_probe.sentences.value) - sentences;
     sq_local_cluster_kill (cluster, "wordcount", 0);
     if (atomic_load (&s_probe.failed))
@@ -712,6 +794,39 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
     return 0;
 }
 
+//  Apply SQUALL_BENCH_CONFIG ("key=value key=value ...") to config, so
+//  two runtime settings can be compared with one build; 0 or -1.
+static int
+s_apply_overrides (sq_config_t *config)
+{
+    const char *overrides = getenv ("SQUALL_BENCH_CONFIG");
+    char *copy = overrides ? strdup (overrides) : NULL;
+    int rc = 0;
+    char *saved = NULL;
+    for (char *item = copy ? strtok_r (copy, " ", &saved) : NULL; rc == 0 && item;
+         item = strtok_r (NULL, " ", &saved)) {
+        char *equals = strchr (item, '=');
+        if (equals)
+            *equals = 0;
+        rc = equals ? sq_config_set (config, item, equals + 1) : -1;
+        if (rc)
+            fprintf (stderr, "squall_bench: SQUALL_BENCH_CONFIG: cannot set '%s': %s\n", item,
+                     equals ? sq_last_error () : "no '='");
+    }
+    free (copy);
+    return rc;
+}
+
+//  Put the last run's CPU nanoseconds per word of each stage (and of the
+//  rest: ackers, the main thread) into costs[stage][round].
+static void
+s_stage_costs (double costs[STAGES + 1][ROUNDS], int round)
+{
+    double words = s_probe.measured_words ? (double) s_probe.measured_words : 1;
+    for (int stage = 0; stage <= STAGES; stage++)
+        costs[stage][round] = s_probe.stage_secs[stage] * 1e9 / words;
+}
+
 //  Throughput for measured_secs, acking on or off, executor metrics on or
 //  off (on is the default topologies run with).
 static int
@@ -725,6 +840,10 @@ s_run_throughput (sq_local_cluster_t *cluster, bool acked, bool metrics, double 
     if (s_probe.sample_rate > 0)
         sq_config_set_double (config, "topology.stats.sample.rate", s_probe.sample_rate);
     sq_config_set_double (config, "topology.trace.sample.rate", s_probe.trace_rate);
+    if (s_apply_overrides (config)) {
+        sq_config_destroy (&config);
+        return -1;
+    }
     int rc = s_run (cluster, &s_sentences_spout, config, WARMUP_SECS, measured_secs, words_p,
                     sentences_p);
     sq_config_destroy (&config);
@@ -957,6 +1076,209 @@ s_histogram_record_ns (void)
 
 //  Only the metrics_overhead_ratio figure (`squall_bench metrics [RATE]`,
 //  RATE the topology.stats.sample.rate to run with).
+//  ---------------------------------------------------------------------
+//  Idle executors: memory, CPU and the wake-up of the first tuple
+
+//  Spout "idle": emits nothing until main raises s_idle.fire, then one
+//  tracked tuple per raise; its ack records the time from emit to ack.
+static struct {
+    _Atomic int fire;         //  raised by main: tuples wanted
+    _Atomic int64_t emit_ns;  //  when the last one went out
+    _Atomic int64_t acked_ns; //  when its ack came back; 0 until then
+    uint64_t emitted;         //  tuples emitted (spout thread only)
+} s_idle;
+
+static void
+s_idle_declare (sq_declarer_t *declarer)
+{
+    sq_declarer_fields (declarer, "n");
+}
+
+static int
+s_idle_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    *state_p = collector;
+    return 0;
+}
+
+static void
+s_idle_next (void *state)
+{
+    if (atomic_load (&s_idle.fire) == 0)
+        return;
+    atomic_fetch_sub (&s_idle.fire, 1);
+    s_idle.emitted++;
+    atomic_store (&s_idle.acked_ns, 0);
+    atomic_store (&s_idle.emit_ns, s_now_ns ());
+    sq_collector_emit_tracked (state, NULL, s_idle.emitted, SQ_VALUES (sq_int (1)));
+}
+
+static void
+s_idle_ack (void *state, uint64_t msg_id)
+{
+    atomic_store (&s_idle.acked_ns, s_now_ns ());
+}
+
+static const sq_spout_t s_idle_spout = {
+    .declare_outputs = s_idle_declare,
+    .open = s_idle_open,
+    .next_tuple = s_idle_next,
+    .ack = s_idle_ack,
+    .fail = s_spout_fail,
+};
+
+static int
+s_ack_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    *state_p = collector;
+    return 0;
+}
+
+static void
+s_ack_execute (void *state, const sq_tuple_t *input)
+{
+    sq_collector_ack (state, input);
+}
+
+static const sq_bolt_t s_ack_bolt = {
+    .prepare = s_ack_prepare,
+    .execute = s_ack_execute,
+};
+
+//  Resident set of this process in KiB, from /proc/self/statm; -1 if unknown.
+static double
+s_rss_kib (void)
+{
+    FILE *file = fopen ("/proc/self/statm", "r");
+    long pages = -1, resident = -1;
+    if (file) {
+        if (fscanf (file, "%ld %ld", &pages, &resident) != 2)
+            resident = -1;
+        fclose (file);
+    }
+    return resident < 0 ? -1 : (double) resident * (double) sysconf (_SC_PAGESIZE) / 1024;
+}
+
+//  Submit topology "idle": the idle spout and `bolts` bolt executors
+//  (each acking what it gets, all subscribed to the spout), acking on or
+//  off. Puts the RSS growth per bolt, once they are all waiting, in
+//  *kib_p. The topology keeps running; returns 0 or -1.
+static int
+s_idle_submit (sq_local_cluster_t *cluster, int bolts, bool acked, double *kib_p)
+{
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "idle", &s_idle_spout, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "ack", &s_ack_bolt, bolts),
+                                   "idle", NULL);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.acker.executors", acked ? 1 : 0);
+    double before = s_rss_kib ();
+    int rc = sq_local_cluster_submit (cluster, "idle", config, &topology);
+    sq_config_destroy (&config);
+    if (rc == -1) {
+        fprintf (stderr, "squall_bench: cannot run the idle topology: %s\n", sq_last_error ());
+        return -1;
+    }
+    //  Let every executor reach its wait before reading the memory: the
+    //  start-up is over once a whole second uses little CPU (on a loaded
+    //  machine the executors' short sleeps before parking take longer).
+    s_sleep (IDLE_SETTLE_SECS);
+    int64_t deadline = s_now_ns () + (int64_t) IDLE_QUIET_DEADLINE_SECS * 1000000000LL;
+    double busy = 100;
+    while (busy >= IDLE_QUIET_PERCENT && s_now_ns () < deadline) {
+        double cpu = s_cpu_secs ();
+        s_sleep (1);
+        busy = 100 * (s_cpu_secs () - cpu);
+    }
+    if (busy >= IDLE_QUIET_PERCENT)
+        printf ("note: %d idle bolts still used %.1f%% of a core after %d s\n", bolts, busy,
+                IDLE_QUIET_DEADLINE_SECS);
+    *kib_p = (s_rss_kib () - before) / bolts;
+    return 0;
+}
+
+//  CPU this process uses over whole seconds, in percent of one core; the
+//  figure of each second goes to stdout too.
+static double
+s_cpu_percent (int seconds)
+{
+    double cpu_start = s_cpu_secs ();
+    int64_t start = s_now_ns ();
+    printf ("CPU per second:");
+    for (int second = 0; second < seconds; second++) {
+        double before = s_cpu_secs ();
+        s_sleep (1);
+        printf (" %.1f%%", 100 * (s_cpu_secs () - before));
+    }
+    printf ("\n");
+    return 100 * (s_cpu_secs () - cpu_start) / ((double) (s_now_ns () - start) / 1e9);
+}
+
+//  Milliseconds from emit to ack of one tuple sent after `idle_secs` of
+//  idling, the median of IDLE_WAKEUPS of them; -1 on a lost tuple.
+static double
+s_idle_wakeup_ms (sq_local_cluster_t *cluster)
+{
+    double kib, latencies[IDLE_WAKEUPS];
+    if (s_idle_submit (cluster, 1, true, &kib))
+        return -1;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < IDLE_WAKEUPS; i++) {
+        s_sleep (IDLE_BEFORE_WAKEUP_SECS);
+        atomic_store (&s_idle.acked_ns, 0);
+        atomic_store (&s_idle.fire, 1);
+        int64_t deadline = s_now_ns () + (int64_t) (IDLE_ACK_DEADLINE_SECS * 1e9);
+        while (atomic_load (&s_idle.acked_ns) == 0 && s_now_ns () < deadline)
+            s_sleep (0.001);
+        int64_t acked = atomic_load (&s_idle.acked_ns);
+        if (acked == 0) {
+            fprintf (stderr, "squall_bench: the idle topology's tuple was not acked in %.0f s\n",
+                     IDLE_ACK_DEADLINE_SECS);
+            rc = -1;
+        } else
+            latencies[i] = (double) (acked - atomic_load (&s_idle.emit_ns)) / 1e6;
+    }
+    sq_local_cluster_kill (cluster, "idle", 0);
+    if (rc)
+        return -1;
+    printf ("idle wake-ups (emit to ack after %.1f s idle):", IDLE_BEFORE_WAKEUP_SECS);
+    for (int i = 0; i < IDLE_WAKEUPS; i++)
+        printf (" %.3f", latencies[i]);
+    printf (" ms\n");
+    return s_median (latencies, IDLE_WAKEUPS);
+}
+
+//  The idle figures: memory per idle executor at 100, 1,000 and 5,000
+//  bolts in this process, CPU of 1,000 idle bolts, and the wake-up of the
+//  first tuple after idling.
+static int
+s_print_idle (sq_local_cluster_t *cluster)
+{
+    //  A small topology first: what the first executor threads of a
+    //  process set up once (allocator arenas) is not a cost per executor.
+    double kib;
+    if (s_idle_submit (cluster, IDLE_WARMUP_BOLTS, false, &kib))
+        return -1;
+    sq_local_cluster_kill (cluster, "idle", 0);
+    static const int sizes[] = {100, 1000, 5000};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        if (s_idle_submit (cluster, sizes[i], false, &kib))
+            return -1;
+        if (sizes[i] == 1000) {
+            printf ("BENCH worker_rss_per_executor_kib %.1f KiB\n", kib);
+            printf ("BENCH idle_cpu_percent_1000_executors %.2f %%\n",
+                    s_cpu_percent (IDLE_CPU_SECS));
+        } else
+            printf ("BENCH worker_rss_per_executor_kib_%d %.1f KiB\n", sizes[i], kib);
+        sq_local_cluster_kill (cluster, "idle", 0);
+    }
+    double wakeup_ms = s_idle_wakeup_ms (cluster);
+    if (wakeup_ms < 0)
+        return -1;
+    printf ("BENCH idle_wakeup_latency_ms %.3f ms\n", wakeup_ms);
+    return 0;
+}
+
 static int
 s_metrics_only (const char *rate)
 {
@@ -978,12 +1300,19 @@ main (int argc, char *argv[])
     setvbuf (stdout, NULL, _IOLBF, 0);
     if (argc > 1 && strcmp (argv[1], "metrics") == 0)
         return s_metrics_only (argc > 2 ? argv[2] : NULL);
+    if (argc > 1 && strcmp (argv[1], "idle") == 0) {
+        sq_local_cluster_t *cluster = sq_local_cluster_new ();
+        int rc = s_print_idle (cluster);
+        sq_local_cluster_destroy (&cluster);
+        return rc ? EXIT_FAILURE : EXIT_SUCCESS;
+    }
     if (argc > 1 && strcmp (argv[1], "trace") == 0) {
         sq_local_cluster_t *cluster = sq_local_cluster_new ();
         int rc = s_print_trace_overhead (cluster);
         sq_local_cluster_destroy (&cluster);
         return rc ? EXIT_FAILURE : EXIT_SUCCESS;
     }
+    bool throughput_only = argc > 1 && strcmp (argv[1], "throughput") == 0;
     printf ("squall_bench: word count with no runtime (a) and as a local-mode topology, "
             "acking off and on (b),\n%d interleaved rounds of %.0f s each, medians reported; "
             "then complete latency at half the acked rate (c) and acker memory (d).\n",
@@ -995,6 +1324,7 @@ main (int argc, char *argv[])
                 busy * 100);
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     double baseline[ROUNDS], unacked[ROUNDS], acked[ROUNDS], acked_sentences[ROUNDS];
+    double stage_ns[2][STAGES + 1][ROUNDS]; //  [acked][stage][round]: CPU ns per word
     int rc = 0;
     for (int round = 0; rc == 0 && round < ROUNDS; round++) {
         double sentences;
@@ -1003,8 +1333,12 @@ main (int argc, char *argv[])
         if (rc == 0)
             rc = s_run_throughput (cluster, false, true, ROUND_SECS, &unacked[round], &sentences);
         if (rc == 0)
+            s_stage_costs (stage_ns[0], round);
+        if (rc == 0)
             rc = s_run_throughput (cluster, true, true, ROUND_SECS, &acked[round],
                                    &acked_sentences[round]);
+        if (rc == 0)
+            s_stage_costs (stage_ns[1], round);
         if (rc == 0)
             printf ("round %d: baseline %.0f, unacked %.0f, acked %.0f words/s (%.0f "
                     "sentences/s)\n",
@@ -1020,6 +1354,22 @@ main (int argc, char *argv[])
         printf ("BENCH local_unacked_ratio %.3f ratio\n", unacked_median / baseline_median);
         printf ("BENCH local_acked_words_per_s %.0f words/s\n", acked_median);
         printf ("BENCH local_acked_ratio %.3f ratio\n", acked_median / baseline_median);
+        printf ("BENCH local_unacked_spread %.3f ratio\n", s_spread (unacked, ROUNDS));
+        printf ("BENCH local_acked_spread %.3f ratio\n", s_spread (acked, ROUNDS));
+        printf ("CPU ns per word by stage, medians (the hand loop: %.1f ns per word):\n",
+                1e9 / baseline_median);
+        for (int run = 0; run < 2; run++) {
+            printf ("  %s:", run ? "acked" : "unacked");
+            double total = 0;
+            for (int stage = 0; stage <= STAGES; stage++) {
+                double median = s_median (stage_ns[run][stage], ROUNDS);
+                total += median;
+                printf (" %s %.1f,", s_stage_names[stage], median);
+            }
+            printf (" sum %.1f\n", total);
+        }
+        if (throughput_only)
+            return EXIT_SUCCESS;
         double p50, p99;
         const char *fixed_rate = getenv ("SQUALL_BENCH_LATENCY_RATE");
         double rate = fixed_rate && atof (fixed_rate) > 0 ? atof (fixed_rate)
@@ -1050,6 +1400,8 @@ main (int argc, char *argv[])
         if (rc == 0)
             printf ("BENCH histogram_record_ns %.2f ns\n", nanos);
     }
+    if (rc == 0)
+        rc = s_print_idle (cluster);
     sq_local_cluster_destroy (&cluster);
     return rc ? EXIT_FAILURE : EXIT_SUCCESS;
 }
