@@ -14,6 +14,7 @@ struct _sq_topology_t {
     sq_config_t *config;         //  the topology's default config
     char *first_error;           //  first builder mistake, or NULL
     int stream_count;            //  streams declared so far, for their indices
+    char *resources_dir;         //  where shell components run, or NULL
 };
 
 sq_topology_t *
@@ -54,9 +55,25 @@ sq_topology_destroy (sq_topology_t **self_p)
         free (self->components);
         sq_config_destroy (&self->config);
         free (self->first_error);
+        free (self->resources_dir);
         free (self);
         *self_p = NULL;
     }
+}
+
+void
+sq_topology_set_resources_dir (sq_topology_t *self, const char *dir)
+{
+    assert (self);
+    free (self->resources_dir);
+    self->resources_dir = dir ? strdup (dir) : NULL;
+}
+
+const char *
+sq_topology_resources_dir (const sq_topology_t *self)
+{
+    assert (self);
+    return self->resources_dir;
 }
 
 //  Remember the first builder mistake; later ones are usually its echoes.

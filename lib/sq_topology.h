@@ -62,6 +62,9 @@ struct _sq_declarer_t {
 //  ZooKeeper node name, a file name and part of a topology id: 1 to
 //  SQ_TOPOLOGY_MAX_NAME ASCII letters, digits, '_' and '-'.
 int sq_topology_check_name (const char *name);
+//  Directory shell components run in (the package's resources/); NULL: the current one.
+void sq_topology_set_resources_dir (sq_topology_t *self, const char *dir); // copies
+const char *sq_topology_resources_dir (const sq_topology_t *self);
 //  Number of components, and the component at index (in the order added).
 size_t sq_topology_component_count (const sq_topology_t *self);
 sq_component_t *sq_topology_component_at (const sq_topology_t *self, size_t index);
