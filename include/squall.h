@@ -582,6 +582,23 @@ SQ_EXPORT int sq_local_cluster_component_metrics (sq_local_cluster_t *self, cons
 SQ_EXPORT char *sq_local_cluster_metrics_json (sq_local_cluster_t *self, const char *name);
 
 //  ---------------------------------------------------------------------
+//  Shell components (Storm's ShellSpout / ShellBolt): each task runs
+//  `command` with `args` (NULL-terminated, may be NULL) as a child process
+//  speaking Storm's multilang protocol (doc/multilang.md), with the
+//  topology's resources directory as working directory. `fields` are the
+//  comma-separated fields of the default stream (NULL or "": none).
+SQ_EXPORT sq_component_t *sq_shell_spout (sq_topology_t *topology, const char *id,
+                                          const char *command, const char *const *args,
+                                          const char *fields, int parallelism);
+SQ_EXPORT sq_component_t *sq_shell_bolt (sq_topology_t *topology, const char *id,
+                                         const char *command, const char *const *args,
+                                         const char *fields, int parallelism);
+//  Declare one more output stream of a shell component (direct: a direct
+//  stream).
+SQ_EXPORT void sq_shell_stream (sq_component_t *component, const char *stream,
+                                const char *fields, bool direct);
+
+//  ---------------------------------------------------------------------
 //  Errors
 
 //  Text of the last error on this thread; never NULL.

@@ -57,15 +57,6 @@ s_outlet (sq_task_t *task, const char *stream)
     return NULL;
 }
 
-//  What one emit call asked for.
-typedef struct {
-    const char *stream;               //  stream name, NULL for default
-    const sq_tuple_t *const *anchors; //  bolts: inputs to anchor to
-    size_t anchor_count;              //  number of anchors
-    bool tracked;                     //  spouts: follow the tree
-    uint64_t msg_id;                  //  spouts: message id of a tracked emit
-    int direct_task;                  //  emit-direct target, 0 for groupings
-} sq_emit_t;
 
 //  A regular emit onto a stream that a bolt subscribes to with a direct
 //  grouping, which Storm refuses too. Names that bolt; returns -1.
@@ -215,6 +206,11 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
             zsys_error ("topology=%s task=%d out of memory emitting; tuple lost", runtime->name,
                         task->task_id);
     }
+    if (emit->targets_out) {
+        size_t copied = (size_t) target_count < emit->targets_room ? (size_t) target_count
+                                                                    : emit->targets_room;
+        memcpy (emit->targets_out, targets, copied * sizeof (int));
+    }
     if (task->hook_count)
         sq_task_hooks_emit (task, outlet->stream->name, values, count, targets, target_count);
     if (edges != stack_edges)
@@ -334,6 +330,14 @@ sq_collector_emit_direct_tracked (sq_collector_t *self, int task, const char *st
 {
     sq_emit_t emit = {.stream = stream, .tracked = true, .msg_id = msg_id, .direct_task = task};
     return s_emit_direct (self, &emit, values, count);
+}
+
+int
+sq_collector_emit_request (sq_collector_t *self, const sq_emit_t *emit, const sq_value_t *values,
+                           size_t count)
+{
+    return emit->direct_task ? s_emit_direct (self, emit, values, count)
+                             : s_emit_checked (self, emit, values, count);
 }
 
 int

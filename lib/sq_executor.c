@@ -590,6 +590,13 @@ s_bolt_timers (sq_executor_t *self)
         if (self->next_tick_ns - now < wait_ns)
             wait_ns = self->next_tick_ns - now;
     }
+    if (self->component->idle)
+        for (size_t t = 0; t < self->task_count; t++)
+            if (self->tasks[t]->opened) {
+                int64_t idle_ns = self->component->idle (self->tasks[t]->state) * 1000000LL;
+                if (idle_ns < wait_ns)
+                    wait_ns = idle_ns;
+            }
     const sq_system_task_t *system = self->component->system;
     if (system && runtime->rotation_ns) {
         if (now >= self->next_rotation_ns) {

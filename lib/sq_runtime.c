@@ -326,6 +326,7 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
     atomic_init (&self->active, true);
     atomic_init (&self->stopping, false);
     atomic_init (&self->throttled, false);
+    self->fatal_task_errors = options && options->fatal_task_errors;
 
     //  Numbered before the acker component is added: the layout puts the
     //  ackers last, where sq_topology_add_acker appends their component.
@@ -506,6 +507,7 @@ sq_runtime_destroy (sq_runtime_t **self_p)
     sq_topology_destroy (&self->topology);
     sq_config_destroy (&self->config);
     sq_trace_buffer_destroy (&self->traces);
+    free (self->fatal_error);
     free (self->name);
     free (self);
     *self_p = NULL;
@@ -876,4 +878,22 @@ sq_runtime_component_metrics (sq_runtime_t *self, sq_component_metrics_t *rows, 
     }
     sq_blame_destroy (&blame);
     return count;
+}
+
+void
+sq_runtime_fatal (sq_runtime_t *self, const char *error)
+{
+    pthread_mutex_lock (&self->start_lock);
+    if (!self->fatal_error)
+        self->fatal_error = strdup (error ? error : "fatal task error");
+    pthread_mutex_unlock (&self->start_lock);
+}
+
+char *
+sq_runtime_fatal_error (sq_runtime_t *self)
+{
+    pthread_mutex_lock (&self->start_lock);
+    char *copy = self->fatal_error ? strdup (self->fatal_error) : NULL;
+    pthread_mutex_unlock (&self->start_lock);
+    return copy;
 }

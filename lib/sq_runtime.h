@@ -42,6 +42,24 @@ struct _sq_collector_t {
     sq_task_t *task; //  the task this collector emits for
 };
 
+//  What one emit call asked for.
+typedef struct {
+    const char *stream;               //  stream name, NULL for default
+    const sq_tuple_t *const *anchors; //  bolts: inputs to anchor to
+    size_t anchor_count;              //  number of anchors
+    bool tracked;                     //  spouts: follow the tree
+    uint64_t msg_id;                  //  spouts: message id of a tracked emit
+    int direct_task;                  //  emit-direct target, 0 for groupings
+    int *targets_out;                 //  when not NULL: gets the task ids sent to
+    size_t targets_room;              //  entries targets_out has room for
+} sq_emit_t;
+
+//  Emit as the public emit calls do (sq_collector.c), with every option
+//  of sq_emit_t: the shell components' emits. Returns the number of tasks
+//  sent to, or -1 with sq_last_error set.
+int sq_collector_emit_request (sq_collector_t *self, const sq_emit_t *emit,
+                               const sq_value_t *values, size_t count);
+
 //  What the spout executor remembers of a tracked tuple in flight.
 typedef struct {
     uint64_t msg_id;  //  the spout's message id
@@ -172,12 +190,15 @@ struct _sq_runtime_t {
     size_t summary_count;                  //  entries in summaries
     _Atomic uint64_t trace_threshold;      //  sq_trace_threshold of the sample rate; 0: off
     sq_trace_buffer_t *traces;             //  events of traced trees, until reported
+    bool fatal_task_errors;                //  a task's fatal error stops the process (workers)
+    char *fatal_error;                     //  the first fatal task error, or NULL (start_lock)
 };
 
 //  What whoever assembles a runtime (local mode, a worker) supplies.
 typedef struct {
     const sq_placement_t *placement; //  tasks run here and the way to the others; NULL: all here
     const sq_system_task_t *acker;   //  runs the acker tasks (acker/sq_acker.h); NULL: none
+    bool fatal_task_errors;          //  workers: a shell child's failure stops the process
 } sq_runtime_options_t;
 
 //  Build the runtime of a validated topology. Takes ownership of the
@@ -226,6 +247,13 @@ void sq_runtime_trace_tuple (sq_runtime_t *self, sq_tuple_t *tuple, sq_trace_kin
 //  the tuples whose tree is traced (SQ_TUPLE_TRACED).
 size_t sq_runtime_push_traced (sq_runtime_t *self, sq_queue_t *queue, const sq_message_t *messages,
                                size_t count, bool wait, bool mark);
+//  A task cannot go on (a shell component's child failed): record error
+//  (the first one counts) for whoever runs the runtime to act on. Any
+//  thread.
+void sq_runtime_fatal (sq_runtime_t *self, const char *error);
+//  Copy of the first fatal task error, or NULL when there was none. Any
+//  thread. Caller frees (free()).
+char *sq_runtime_fatal_error (sq_runtime_t *self);
 //  Wait up to wait_secs until nothing is pending or queued.
 void sq_runtime_drain (sq_runtime_t *self, double wait_secs);
 //  Stop every executor (cleanup / close run on their threads) and destroy.

@@ -14,7 +14,7 @@ struct _sq_topology_t {
     sq_config_t *config;         //  the topology's default config
     char *first_error;           //  first builder mistake, or NULL
     int stream_count;            //  streams declared so far, for their indices
-    char *resources_dir;         //  where shell components run, or NULL
+    char *resources_dir;         //  where shell components run, or NULL: the current directory
 };
 
 sq_topology_t *
@@ -39,6 +39,9 @@ s_component_destroy (sq_component_t **self_p)
     }
     free (self->streams);
     free (self->subscriptions);
+    for (char **arg = self->shell_argv; arg && *arg; arg++)
+        free (*arg);
+    free (self->shell_argv);
     sq_config_destroy (&self->config);
     free (self->id);
     free (self);
@@ -59,21 +62,6 @@ sq_topology_destroy (sq_topology_t **self_p)
         free (self);
         *self_p = NULL;
     }
-}
-
-void
-sq_topology_set_resources_dir (sq_topology_t *self, const char *dir)
-{
-    assert (self);
-    free (self->resources_dir);
-    self->resources_dir = dir ? strdup (dir) : NULL;
-}
-
-const char *
-sq_topology_resources_dir (const sq_topology_t *self)
-{
-    assert (self);
-    return self->resources_dir;
 }
 
 //  Remember the first builder mistake; later ones are usually its echoes.
@@ -148,6 +136,21 @@ sq_topology_add_acker (sq_topology_t *self, int executors, const sq_system_task_
     if (component)
         component->system = acker;
     return component;
+}
+
+void
+sq_topology_set_resources_dir (sq_topology_t *self, const char *dir)
+{
+    free (self->resources_dir);
+    self->resources_dir = dir ? strdup (dir) : NULL;
+    if (dir && !self->resources_dir)
+        s_builder_error (self, "out of memory setting the resources directory");
+}
+
+const char *
+sq_topology_resources_dir (const sq_topology_t *self)
+{
+    return self->resources_dir;
 }
 
 sq_config_t *
@@ -309,6 +312,13 @@ sq_topology_stream_at (const sq_topology_t *self, int index)
             if (self->components[c]->streams[s]->index == index)
                 return self->components[c]->streams[s];
     return NULL;
+}
+
+void
+sq_component_declare (sq_component_t *self, const char *stream, const char *fields, bool direct)
+{
+    if (self)
+        s_declare (&(sq_declarer_t){self}, stream, fields, direct, false);
 }
 
 void

@@ -47,6 +47,9 @@ struct _sq_component_t {
     size_t stream_count;              //  number of streams
     sq_subscription_t *subscriptions; //  inputs (bolts only)
     size_t subscription_count;        //  number of inputs
+    char **shell_argv;                //  shell components: command and args, NULL-ended; else NULL
+    int (*idle) (void *state);        //  bolts: run between batches (shell bolts read their
+                                      //  child); returns the ms the executor may wait at most
 };
 
 struct _sq_declarer_t {
@@ -62,9 +65,6 @@ struct _sq_declarer_t {
 //  ZooKeeper node name, a file name and part of a topology id: 1 to
 //  SQ_TOPOLOGY_MAX_NAME ASCII letters, digits, '_' and '-'.
 int sq_topology_check_name (const char *name);
-//  Directory shell components run in (the package's resources/); NULL: the current one.
-void sq_topology_set_resources_dir (sq_topology_t *self, const char *dir); // copies
-const char *sq_topology_resources_dir (const sq_topology_t *self);
 //  Number of components, and the component at index (in the order added).
 size_t sq_topology_component_count (const sq_topology_t *self);
 sq_component_t *sq_topology_component_at (const sq_topology_t *self, size_t index);
@@ -81,6 +81,14 @@ sq_component_t *sq_topology_add_acker (sq_topology_t *self, int executors,
 const sq_stream_t *sq_topology_stream_at (const sq_topology_t *self, int index);
 //  Output stream of a component by name, or NULL.
 sq_stream_t *sq_component_stream (const sq_component_t *self, const char *stream);
+//  Directory shell components run in (the package's resources/); NULL: the
+//  current one.
+void sq_topology_set_resources_dir (sq_topology_t *self, const char *dir); // copies
+const char *sq_topology_resources_dir (const sq_topology_t *self);
+//  Declare a stream of a component from outside its declare_outputs (shell
+//  components), with the same rules.
+void sq_component_declare (sq_component_t *self, const char *stream, const char *fields,
+                           bool direct);
 //  Name of a grouping type, for messages.
 const char *sq_grouping_type_name (sq_grouping_type_t type);
 

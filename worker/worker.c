@@ -152,7 +152,8 @@ s_start_executors (worker_t *self, sq_topology_t **topology_p)
                                     .task_count = task_count,
                                     .send = worker_transfer_send,
                                     .arg = self->transfer};
-        sq_runtime_options_t options = {.placement = &placement, .acker = sq_acker_task ()};
+        sq_runtime_options_t options = {
+            .placement = &placement, .acker = sq_acker_task (), .fatal_task_errors = true};
         self->runtime = sq_runtime_new (self->name, topology_p, self->record->config, &options);
         rc = self->runtime ? 0 : -1;
     }
@@ -433,6 +434,15 @@ worker_run (worker_t *self, volatile int *interrupted)
             self->next_heartbeat_ms = now + self->heartbeat_interval_ms;
         }
         zpoller_wait (poller, WORKER_POLL_MS);
+        //  A shell component's child failed: exit non-zero so that the
+        //  supervisor restarts us and the trees in flight fail and replay.
+        char *fatal = sq_runtime_fatal_error (self->runtime);
+        if (fatal) {
+            zsys_error ("worker topology=%s port=%d: stopping: %s", self->name, self->port, fatal);
+            free (fatal);
+            result = -1;
+            break;
+        }
         sq_zk_event_t event;
         while (result == 1 && sq_zk_next_event (self->zk, &event) == 1)
             result = s_handle_event (self, &event);
