@@ -1,32 +1,51 @@
-/*  sq_package - loads a topology package (a shared object) and builds it */
+/*  sq_package - loads a topology package and builds it */
 #include "sq_package.h"
+#include "sq_archive.h"
 #include "sq_error.h"
+#include "sq_topology.h"
 
+#include <assert.h>
+#include <czmq.h>
+#include <dirent.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct _sq_package_t {
     char *path;                  //  where the package was loaded from
+    char *dir;                   //  absolute directory the package lives in
+    char *resources;             //  its resources/ directory, or NULL
+    bool temporary;              //  dir was unpacked here: remove it on destroy
     void *handle;                //  dlopen handle
     sq_topology_entry_fn *entry; //  the package's squall_topology
 };
 
-sq_package_t *
-sq_package_open (const char *path)
+//  True when the file at path starts with the ELF magic.
+static bool
+s_is_elf (const char *path)
 {
-    struct stat info;
-    if (stat (path, &info) != 0) {
-        sq_error_set ("topology package '%s' not found", path);
-        return NULL;
-    }
-    if (!S_ISREG (info.st_mode)) {
-        sq_error_set ("topology package '%s' is not a regular file", path);
-        return NULL;
-    }
+    unsigned char magic[4] = {0};
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    bool elf = fd >= 0 && read (fd, magic, sizeof magic) == (ssize_t) sizeof magic &&
+               memcmp (magic, "\177ELF", sizeof magic) == 0;
+    if (fd >= 0)
+        close (fd);
+    return elf;
+}
+
+//  Loads the shared object at library (the package being path) into a
+//  new package. NULL with the error set.
+static sq_package_t *
+s_load (const char *path, const char *library)
+{
     //  dlopen searches the library path for names without a slash.
-    char *full = strchr (path, '/') ? strdup (path) : realpath (path, NULL);
+    char *full = strchr (library, '/') ? strdup (library) : realpath (library, NULL);
     void *handle = full ? dlopen (full, RTLD_NOW | RTLD_LOCAL) : NULL;
     free (full);
     if (!handle) {
@@ -43,15 +62,142 @@ sq_package_open (const char *path)
         return NULL;
     }
     sq_package_t *self = calloc (1, sizeof (sq_package_t));
-    if (!self) {
+    self->path = self ? strdup (path) : NULL;
+    if (!self || !self->path) {
+        free (self);
         dlclose (handle);
         sq_error_set ("out of memory");
         return NULL;
     }
-    self->path = strdup (path);
     self->handle = handle;
     //  POSIX allows converting a dlsym result to a function pointer.
     memcpy (&self->entry, &symbol, sizeof symbol);
+    return self;
+}
+
+static bool
+s_ends_with (const char *name, const char *suffix)
+{
+    size_t length = strlen (name), tail = strlen (suffix);
+    return length > tail && strcmp (name + length - tail, suffix) == 0;
+}
+
+//  Opens the package directory dir (the package being path): the one
+//  shared object at its top, and resources/ when present. NULL with the
+//  error set.
+static sq_package_t *
+s_open_dir (const char *path, const char *dir)
+{
+    char *absolute = realpath (dir, NULL);
+    DIR *listing = absolute ? opendir (absolute) : NULL;
+    if (!listing) {
+        sq_error_set ("cannot read topology package '%s': %s", path, strerror (errno));
+        free (absolute);
+        return NULL;
+    }
+    char *library = NULL;
+    int found = 0;
+    struct dirent *entry;
+    while ((entry = readdir (listing))) {
+        struct stat info;
+        char *candidate = NULL;
+        if (!s_ends_with (entry->d_name, ".so") ||
+            asprintf (&candidate, "%s/%s", absolute, entry->d_name) < 0)
+            continue;
+        if (lstat (candidate, &info) == 0 && S_ISREG (info.st_mode) && ++found == 1) {
+            library = candidate;
+            candidate = NULL;
+        }
+        free (candidate);
+    }
+    closedir (listing);
+    sq_package_t *self = NULL;
+    if (found == 0)
+        sq_error_set ("topology package '%s' holds no shared object (*.so) at its top", path);
+    else if (found > 1)
+        sq_error_set ("topology package '%s' holds %d shared objects (*.so) at its top; a "
+                      "package has one",
+                      path, found);
+    else
+        self = s_load (path, library);
+    free (library);
+    if (!self) {
+        free (absolute);
+        return NULL;
+    }
+    self->dir = absolute;
+    struct stat info;
+    char *resources = NULL;
+    if (asprintf (&resources, "%s/resources", absolute) >= 0 && stat (resources, &info) == 0 &&
+        S_ISDIR (info.st_mode))
+        self->resources = resources;
+    else
+        free (resources);
+    return self;
+}
+
+//  Unpacks the archive at path into a new private directory and opens
+//  it. NULL with the error set (and nothing left on disk).
+static sq_package_t *
+s_open_archive (const char *path)
+{
+    const char *tmp = getenv ("TMPDIR");
+    char *dir = NULL;
+    if (asprintf (&dir, "%s/squall-package-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0) {
+        sq_error_set ("out of memory");
+        return NULL;
+    }
+    if (!mkdtemp (dir)) {
+        sq_error_set ("cannot make a directory to unpack topology package '%s' in: %s: %s",
+                      path, dir, strerror (errno));
+        free (dir);
+        return NULL;
+    }
+    sq_package_t *self = NULL;
+    if (sq_archive_extract (path, dir, NULL) == 0)
+        self = s_open_dir (path, dir);
+    else {
+        char reason[600];
+        snprintf (reason, sizeof reason, "%s", sq_last_error ());
+        sq_error_set ("topology package '%s' is neither a loadable shared object nor a valid "
+                      "package archive: %s",
+                      path, reason);
+    }
+    if (self)
+        self->temporary = true;
+    else
+        sq_archive_remove_tree (dir);
+    free (dir);
+    return self;
+}
+
+sq_package_t *
+sq_package_open (const char *path)
+{
+    struct stat info;
+    if (stat (path, &info) != 0) {
+        sq_error_set ("topology package '%s' not found", path);
+        return NULL;
+    }
+    if (S_ISDIR (info.st_mode))
+        return s_open_dir (path, path);
+    if (!S_ISREG (info.st_mode)) {
+        sq_error_set ("topology package '%s' is neither a regular file nor a directory", path);
+        return NULL;
+    }
+    if (!s_is_elf (path))
+        return s_open_archive (path);
+    sq_package_t *self = s_load (path, path);
+    char *absolute = self ? realpath (path, NULL) : NULL;
+    char *slash = absolute ? strrchr (absolute, '/') : NULL;
+    if (slash)
+        *slash = 0;
+    if (self && (!absolute || !slash))
+        sq_package_destroy (&self), sq_error_set ("out of memory");
+    if (self)
+        self->dir = absolute;
+    else
+        free (absolute);
     return self;
 }
 
@@ -59,11 +205,24 @@ void
 sq_package_destroy (sq_package_t **self_p)
 {
     if (self_p && *self_p) {
-        dlclose ((*self_p)->handle);
-        free ((*self_p)->path);
-        free (*self_p);
+        sq_package_t *self = *self_p;
+        dlclose (self->handle);
+        if (self->temporary && sq_archive_remove_tree (self->dir))
+            zsys_warning ("cannot remove the unpacked package %s: %s", self->dir,
+                          strerror (errno));
+        free (self->path);
+        free (self->dir);
+        free (self->resources);
+        free (self);
         *self_p = NULL;
     }
+}
+
+const char *
+sq_package_dir (const sq_package_t *self)
+{
+    assert (self);
+    return self->dir;
 }
 
 sq_topology_t *
@@ -74,6 +233,8 @@ sq_package_build (sq_package_t *self, const sq_config_t *config)
         sq_error_set ("out of memory");
         return NULL;
     }
+    if (self->resources)
+        sq_topology_set_resources_dir (topology, self->resources);
     sq_config_t *empty = config ? NULL : sq_config_new ();
     int rc = self->entry (topology, config ? config : empty);
     sq_config_destroy (&empty);
