@@ -3,6 +3,7 @@
 #include "submit_list.h"
 #include "sq_config.h"
 #include "sq_control.h"
+#include "sq_archive.h"
 #include "sq_error.h"
 #include "sq_package.h"
 #include "sq_sha256.h"
@@ -10,6 +11,8 @@
 #include <czmq.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct _submit_client_t {
     sq_control_t *control; //  the connection to nimbus
@@ -132,8 +135,30 @@ submit_client_submit (submit_client_t *self, const char *path, const char *name,
     *id_p = NULL;
     if (s_validate_locally (path, config))
         return -1;
+    //  A package directory goes to nimbus as one archive (doc/packages.md).
+    char *packed = NULL;
+    struct stat info;
+    if (stat (path, &info) == 0 && S_ISDIR (info.st_mode)) {
+        const char *tmp = getenv ("TMPDIR");
+        packed = zsys_sprintf ("%s/squall-submit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        int fd = packed ? mkstemp (packed) : -1;
+        if (fd < 0) {
+            zstr_free (&packed);
+            return sq_error_set ("cannot make a temporary file to pack '%s' into", path);
+        }
+        close (fd);
+        if (sq_archive_pack (path, packed)) {
+            unlink (packed);
+            zstr_free (&packed);
+            return -1;
+        }
+        path = packed;
+    }
     size_t size;
     void *package = s_read_file (path, &size);
+    if (packed)
+        unlink (packed);
+    zstr_free (&packed);
     if (!package)
         return -1;
     char checksum[SQ_SHA256_HEX_SIZE];

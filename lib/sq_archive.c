@@ -25,6 +25,22 @@ sq_archive_default_limits (void)
     return limits;
 }
 
+bool
+sq_archive_probe (const char *path)
+{
+    assert (path);
+    unsigned char head[262] = {0};
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd >= 0 ? read (fd, head, sizeof head) : -1;
+    if (fd >= 0)
+        close (fd);
+    if (got >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+        return true; //  gzip
+    if (got >= 4 && memcmp (head, "PK\003\004", 4) == 0)
+        return true; //  zip
+    return got >= 262 && memcmp (head + 257, "ustar", 5) == 0;
+}
+
 //  ---------------------------------------------------------------------
 //  Packing
 

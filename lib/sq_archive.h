@@ -21,6 +21,7 @@
 #ifndef SQ_ARCHIVE_H_INCLUDED
 #define SQ_ARCHIVE_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,10 @@ typedef struct {
 
 //  The default limits (SQ_ARCHIVE_MAX_BYTES, SQ_ARCHIVE_MAX_ENTRIES).
 sq_archive_limits_t sq_archive_default_limits (void);
+//  True when the file at path starts like an archive sq_archive_extract
+//  reads: gzip, zip or (at offset 257) tar's "ustar" magic. Says nothing
+//  of the rest of the file.
+bool sq_archive_probe (const char *path);
 //  Pack the regular files and directories under dir into a gzip-compressed
 //  tar at archive_path (created 0600, replaced if it exists), with names
 //  relative to dir, in sorted order and with zero times, so the same tree

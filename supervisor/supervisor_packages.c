@@ -1,6 +1,7 @@
 /*  supervisor_packages - topology packages fetched from nimbus */
 #include "supervisor_packages.h"
 #include "sq_cluster_config.h"
+#include "sq_archive.h"
 #include "sq_control.h"
 #include "sq_curve.h"
 #include "sq_error.h"
@@ -26,6 +27,7 @@
 //  What the store knows about one topology id.
 typedef struct {
     char *path;             //  the package file
+    char *open_path;        //  what workers open: path, or the archive unpacked
     char *checksum;         //  checksum it was verified against, NULL until verified
     int64_t next_attempt;   //  monotonic ms before which no download is tried
     int64_t retry_delay_ms; //  back-off after the next failure
@@ -45,6 +47,7 @@ s_package_destroy (void *item)
 {
     s_package_t *package = (s_package_t *) item;
     free (package->path);
+    free (package->open_path);
     free (package->checksum);
     free (package);
 }
@@ -154,10 +157,60 @@ s_write_file (const char *path, const void *data, size_t size)
 }
 
 char *
+supervisor_packages_file (const char *package_path)
+{
+    assert (package_path);
+    size_t length = strlen (package_path);
+    if (length > 4 && strcmp (package_path + length - 4, ".pkg") == 0)
+        return zsys_sprintf ("%.*s.so", (int) (length - 4), package_path);
+    return strdup (package_path);
+}
+
+char *
 supervisor_packages_key_path (const char *package_path)
 {
     assert (package_path);
-    return zsys_sprintf ("%s.key_secret", package_path);
+    char *file = supervisor_packages_file (package_path);
+    char *key_path = file ? zsys_sprintf ("%s.key_secret", file) : NULL;
+    free (file);
+    return key_path;
+}
+
+//  Sets what workers open for the verified package: the file itself unless
+//  it is an archive (a shared object, or bytes the worker will refuse),
+//  else the directory it unpacks to,
+//  <id>.pkg beside it, unpacked (through <id>.pkg.tmp, renamed when
+//  complete) unless there already. 0, or -1 with the error set.
+static int
+s_unpack (s_package_t *package)
+{
+    free (package->open_path);
+    package->open_path = NULL;
+    if (!sq_archive_probe (package->path)) {
+        package->open_path = strdup (package->path);
+        return package->open_path ? 0 : sq_error_set ("out of memory");
+    }
+    size_t length = strlen (package->path);
+    char *dir = zsys_sprintf ("%.*s.pkg", (int) (length - 3), package->path);
+    char *temporary = dir ? zsys_sprintf ("%s.tmp", dir) : NULL;
+    struct stat info;
+    int rc = temporary ? 0 : sq_error_set ("out of memory");
+    if (rc == 0 && (stat (dir, &info) != 0 || !S_ISDIR (info.st_mode))) {
+        if (sq_archive_remove_tree (temporary) || mkdir (temporary, 0700))
+            rc = sq_error_set ("cannot make '%s': %s", temporary, strerror (errno));
+        if (rc == 0)
+            rc = sq_archive_extract (package->path, temporary, NULL);
+        if (rc == 0 && (sq_archive_remove_tree (dir) || rename (temporary, dir)))
+            rc = sq_error_set ("cannot rename '%s' to '%s': %s", temporary, dir,
+                               strerror (errno));
+        if (rc)
+            sq_archive_remove_tree (temporary);
+    }
+    if (rc == 0)
+        package->open_path = dir, dir = NULL;
+    free (dir);
+    free (temporary);
+    return rc;
 }
 
 //  Keep the topology key pair a download's reply carries beside the
@@ -243,6 +296,19 @@ s_download (supervisor_packages_t *self, const char *topology_id, const char *ch
     return rc;
 }
 
+//  Log why the package is not ready and back off before the next attempt.
+static void
+s_failed (supervisor_packages_t *self, const char *topology_id, s_package_t *package)
+{
+    zsys_warning ("supervisor=%s topology-id=%s package not ready, retry in %lld ms: %s",
+                  self->supervisor_id, topology_id, (long long) package->retry_delay_ms,
+                  sq_last_error ());
+    package->next_attempt = zclock_mono () + package->retry_delay_ms;
+    package->retry_delay_ms = package->retry_delay_ms * 2 > S_RETRY_MAX_MS
+                                  ? S_RETRY_MAX_MS
+                                  : package->retry_delay_ms * 2;
+}
+
 const char *
 supervisor_packages_get (supervisor_packages_t *self, const char *topology_id, const char *checksum)
 {
@@ -251,7 +317,7 @@ supervisor_packages_get (supervisor_packages_t *self, const char *topology_id, c
     assert (checksum);
     s_package_t *package = (s_package_t *) zhash_lookup (self->packages, topology_id);
     if (package && package->checksum && strcasecmp (package->checksum, checksum) == 0)
-        return package->path;
+        return package->open_path;
     if (!package) {
         package = (s_package_t *) calloc (1, sizeof (s_package_t));
         if (package)
@@ -284,8 +350,12 @@ supervisor_packages_get (supervisor_packages_t *self, const char *topology_id, c
     bool missing;
     if (s_file_checksum (package->path, hex, &missing) == 0) {
         if (strcasecmp (hex, checksum) == 0 && !s_key_missing (self, package->path)) {
+            if (s_unpack (package)) {
+                s_failed (self, topology_id, package);
+                return NULL;
+            }
             package->checksum = strdup (checksum);
-            return package->checksum ? package->path : NULL;
+            return package->checksum ? package->open_path : NULL;
         }
         zsys_warning ("supervisor=%s topology-id=%s package on disk has checksum %s, not %s; "
                       "downloading it again",
@@ -297,20 +367,14 @@ supervisor_packages_get (supervisor_packages_t *self, const char *topology_id, c
     int64_t now = zclock_mono ();
     if (now < package->next_attempt)
         return NULL;
-    if (s_download (self, topology_id, checksum, package->path)) {
-        zsys_warning ("supervisor=%s topology-id=%s package not ready, retry in %lld ms: %s",
-                      self->supervisor_id, topology_id, (long long) package->retry_delay_ms,
-                      sq_last_error ());
-        package->next_attempt = zclock_mono () + package->retry_delay_ms;
-        package->retry_delay_ms = package->retry_delay_ms * 2 > S_RETRY_MAX_MS
-                                      ? S_RETRY_MAX_MS
-                                      : package->retry_delay_ms * 2;
+    if (s_download (self, topology_id, checksum, package->path) || s_unpack (package)) {
+        s_failed (self, topology_id, package);
         return NULL;
     }
     package->retry_delay_ms = S_RETRY_FIRST_MS;
     package->next_attempt = 0;
     package->checksum = strdup (checksum);
-    return package->checksum ? package->path : NULL;
+    return package->checksum ? package->open_path : NULL;
 }
 
 void
@@ -327,24 +391,25 @@ supervisor_packages_retain (supervisor_packages_t *self, zhash_t *keep)
     while ((entry = readdir (dir))) {
         const char *name = entry->d_name;
         size_t length = strlen (name);
-        //  <id>.so, its <id>.so.key_secret, and <id>.so.tmp left by a crash
-        //  during a download
-        const char *suffix = length > 3 && strcmp (name + length - 3, ".so") == 0       ? ".so"
-                             : length > 7 && strcmp (name + length - 7, ".so.tmp") == 0 ? ".so.tmp"
-                             : length > 14 && strcmp (name + length - 14, ".so.key_secret") == 0
-                                 ? ".so.key_secret"
-                                 : NULL;
+        //  <id>.so, its <id>.so.key_secret, the archive unpacked in
+        //  <id>.pkg, and <id>.so.tmp or <id>.pkg.tmp left by a crash
+        static const char *suffixes[] = {".so", ".so.tmp", ".so.key_secret", ".pkg", ".pkg.tmp"};
+        const char *suffix = NULL;
+        for (size_t i = 0; !suffix && i < sizeof suffixes / sizeof suffixes[0]; i++)
+            if (length > strlen (suffixes[i]) &&
+                strcmp (name + length - strlen (suffixes[i]), suffixes[i]) == 0)
+                suffix = suffixes[i];
         if (!suffix)
             continue;
         char *id = strndup (name, length - strlen (suffix));
-        if (id && (!zhash_lookup (keep, id) || strcmp (suffix, ".so.tmp") == 0))
+        if (id && (!zhash_lookup (keep, id) || strstr (suffix, ".tmp")))
             zlist_append (doomed, (void *) name);
         free (id);
     }
     closedir (dir);
     for (const char *name = zlist_first (doomed); name; name = zlist_next (doomed)) {
         char *path = zsys_sprintf ("%s/%s", self->directory, name);
-        if (path && unlink (path) == 0)
+        if (path && sq_archive_remove_tree (path) == 0)
             zsys_info ("supervisor=%s removed unused package path=%s", self->supervisor_id, path);
         free (path);
     }

@@ -1,7 +1,9 @@
 /*  supervisor_packages - topology packages fetched from nimbus
 
     A worker loads its topology's package from the supervisor's disk:
-    <storm.local.dir>/supervisor/packages/<topology id>.so. This class
+    <storm.local.dir>/supervisor/packages/<topology id>.so, or, when that
+    file is an archive (doc/packages.md), the directory <topology id>.pkg
+    it is unpacked to once, after its checksum is verified. This class
     downloads each package once per topology id from nimbus (the control
     verb `download`, doc/control.md), checks its SHA-256 against the
     checksum of the topology record, and stores it. A package found on disk
@@ -35,12 +37,17 @@ supervisor_packages_t *supervisor_packages_new (const sq_config_t *config,
 //  Destroy; keeps the files. NULL-safe; nulls the caller's pointer.
 void supervisor_packages_destroy (supervisor_packages_t **self_p);
 //  Path of the verified package of topology_id whose SHA-256 is checksum
-//  (hex), downloading it first when needed (blocks up to the download
-//  time limit). NULL when it is not available yet: the reason is logged
+//  (hex), downloading (and, for an archive, unpacking) it first when
+//  needed (blocks up to the download time limit); an archive's path is
+//  the directory it was unpacked to. NULL when it is not available yet: the reason is logged
 //  and a later call tries again once the back-off has passed. Borrowed:
 //  valid until the store is destroyed or retain removes the package.
 const char *supervisor_packages_get (supervisor_packages_t *self, const char *topology_id,
                                      const char *checksum);
+//  The downloaded file of the package at package_path (a path
+//  supervisor_packages_get returned): itself, or the archive a .pkg
+//  directory was unpacked from. Caller frees.
+char *supervisor_packages_file (const char *package_path);
 //  Where the topology key pair of the package at package_path is kept
 //  (secured clusters: nimbus sends it with the package). Caller frees.
 char *supervisor_packages_key_path (const char *package_path);

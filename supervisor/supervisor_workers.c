@@ -543,9 +543,12 @@ s_prepare_user (supervisor_workers_t *self, s_slot_t *slot, char **package_p, ch
     *config_p = why ? NULL : sq_slot_paths_worker_file (self->config, slot->port, "config.json");
     if (!why && (!*package_p || !*config_p))
         why = zsys_sprintf ("out of memory");
-    if (!why && (s_copy_for (slot->want_package, *package_p, user) ||
+    //  An archive's own file: the worker unpacks its private copy.
+    char *package_file = why ? NULL : supervisor_packages_file (slot->want_package);
+    if (!why && (!package_file || s_copy_for (package_file, *package_p, user) ||
                  s_copy_for (self->config_path, *config_p, user)))
-        why = zsys_sprintf ("%s", sq_last_error ());
+        why = zsys_sprintf ("%s", package_file ? sq_last_error () : "out of memory");
+    free (package_file);
     //  The worker rewrites its heartbeat in place: the file is its own,
     //  the directory stays the supervisor's (a directory the worker owned
     //  would let it swap the supervisor's files for links).

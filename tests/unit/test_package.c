@@ -251,6 +251,14 @@ START_TEST (test_zip_and_plain_tar)
     text = s_read (s_at ("out/b.txt"));
     ck_assert_str_eq (text, "tar");
     free (text);
+
+    //  What the supervisor unpacks: archives, not other files.
+    ck_assert (sq_archive_probe (s_at ("p.tar")));
+    ck_assert (sq_archive_probe (s_at ("p.zip")));
+    ck_assert_int_eq (sq_archive_pack (s_at ("out"), s_at ("p.tgz")), 0);
+    ck_assert (sq_archive_probe (s_at ("p.tgz")));
+    ck_assert (!sq_archive_probe (s_at ("out/b.txt")));
+    ck_assert (!sq_archive_probe (s_at ("missing")));
 }
 END_TEST
 
