@@ -19,8 +19,10 @@
 #include "sq_error.h"
 #include "sq_topology.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 //  Bounds on what a definition may hold.
@@ -942,4 +945,150 @@ sq_flux_build (sq_flux_t *self)
             s_subscribe (bolt, stream);
     }
     return topology;
+}
+
+//  Copy the regular file from to the new file to (0700 when from is
+//  executable by its owner, else 0600). 0, or -1 with the error set.
+static int
+s_copy_file (const char *from, const char *to, mode_t mode)
+{
+    int in = open (from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int out = in < 0 ? -1
+                     : open (to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                             (mode & S_IXUSR) ? 0700 : 0600);
+    int rc = in < 0 || out < 0 ? -1 : 0;
+    char buffer[65536];
+    ssize_t got = 0;
+    while (rc == 0 && (got = read (in, buffer, sizeof buffer)) > 0)
+        for (ssize_t done = 0, wrote; rc == 0 && done < got; done += wrote)
+            if ((wrote = write (out, buffer + done, (size_t) (got - done))) <= 0)
+                rc = -1;
+    if (got < 0)
+        rc = -1;
+    if (rc)
+        sq_error_set ("cannot copy '%s' to '%s': %s", from, to, strerror (errno));
+    if (in >= 0)
+        close (in);
+    if (out >= 0 && close (out) && rc == 0)
+        rc = sq_error_set ("cannot write '%s': %s", to, strerror (errno));
+    return rc;
+}
+
+//  Copy the tree under from (regular files and directories; anything else
+//  is refused) to the new directory to, at most SQ_FLUX_MAX_DEPTH deep.
+static int
+s_copy_tree (const char *from, const char *to, int depth)
+{
+    if (depth > SQ_FLUX_MAX_DEPTH)
+        return sq_error_set ("'%s' nests deeper than %d levels", from, SQ_FLUX_MAX_DEPTH);
+    if (mkdir (to, 0700))
+        return sq_error_set ("cannot make '%s': %s", to, strerror (errno));
+    DIR *listing = opendir (from);
+    if (!listing)
+        return sq_error_set ("cannot read '%s': %s", from, strerror (errno));
+    int rc = 0;
+    struct dirent *entry;
+    while (rc == 0 && (entry = readdir (listing))) {
+        if (!strcmp (entry->d_name, ".") || !strcmp (entry->d_name, ".."))
+            continue;
+        char *source = NULL, *target = NULL;
+        struct stat info;
+        if (asprintf (&source, "%s/%s", from, entry->d_name) < 0)
+            source = NULL;
+        if (asprintf (&target, "%s/%s", to, entry->d_name) < 0)
+            target = NULL;
+        if (!source || !target)
+            rc = sq_error_set ("out of memory");
+        else if (lstat (source, &info))
+            rc = sq_error_set ("cannot read '%s': %s", source, strerror (errno));
+        else if (S_ISDIR (info.st_mode))
+            rc = s_copy_tree (source, target, depth + 1);
+        else if (S_ISREG (info.st_mode))
+            rc = s_copy_file (source, target, info.st_mode);
+        else
+            rc = sq_error_set ("'%s' is neither a regular file nor a directory; a package "
+                               "holds only those",
+                               source);
+        free (source);
+        free (target);
+    }
+    closedir (listing);
+    return rc;
+}
+
+//  Copy the library `relative` (to the definition's directory) into the
+//  same place under dir, making the directories on its way.
+static int
+s_stage_library (const sq_flux_t *self, const char *relative, const char *dir)
+{
+    for (const char *part = relative; part; part = strchr (part, '/'), part = part ? part + 1 : NULL)
+        if (!strncmp (part, "..", 2) && (part[2] == '/' || part[2] == 0))
+            return sq_error_set ("%s: library '%s' lies outside the definition's directory, so "
+                                 "it cannot travel with it; move it under that directory",
+                                 self->path, relative);
+    char *source = NULL, *target = NULL;
+    int rc = 0;
+    if (asprintf (&source, "%s/%s", self->dir, relative) < 0)
+        source = NULL;
+    if (asprintf (&target, "%s/%s", dir, relative) < 0)
+        target = NULL;
+    if (!source || !target)
+        rc = sq_error_set ("out of memory");
+    for (char *slash = target ? strchr (target + strlen (dir) + 1, '/') : NULL; rc == 0 && slash;
+         slash = strchr (slash + 1, '/')) {
+        *slash = 0;
+        if (mkdir (target, 0700) && errno != EEXIST)
+            rc = sq_error_set ("cannot make '%s': %s", target, strerror (errno));
+        *slash = '/';
+    }
+    struct stat info;
+    if (rc == 0 && lstat (target, &info) == 0)
+        rc = 0; //  named twice, or already inside resources/
+    else if (rc == 0 && (lstat (source, &info) || !S_ISREG (info.st_mode)))
+        rc = sq_error_set ("%s: library '%s' is not a regular file", self->path, source);
+    else if (rc == 0)
+        rc = s_copy_file (source, target, info.st_mode);
+    free (source);
+    free (target);
+    return rc;
+}
+
+int
+sq_flux_stage (const char *path, const char *dir)
+{
+    sq_flux_t *self = sq_flux_load (path);
+    if (!self)
+        return -1;
+    char *target = NULL, *resources = NULL;
+    int rc = 0;
+    struct stat info;
+    if (asprintf (&target, "%s/%s", dir, SQ_FLUX_PACKAGE_FILE) < 0)
+        target = NULL;
+    if (asprintf (&resources, "%s/resources", self->dir) < 0)
+        resources = NULL;
+    if (!target || !resources)
+        rc = sq_error_set ("out of memory");
+    if (rc == 0 && (lstat (path, &info) || !S_ISREG (info.st_mode)))
+        rc = sq_error_set ("%s is not a regular file", path);
+    if (rc == 0)
+        rc = s_copy_file (path, target, 0600);
+    free (target);
+    target = NULL;
+    if (rc == 0 && lstat (resources, &info) == 0) {
+        if (!S_ISDIR (info.st_mode))
+            rc = sq_error_set ("'%s' is not a directory", resources);
+        else if (asprintf (&target, "%s/resources", dir) < 0)
+            rc = sq_error_set ("out of memory");
+        else
+            rc = s_copy_tree (resources, target, 1);
+    }
+    for (size_t index = 0; rc == 0 && index < self->component_count; index++) {
+        const char *library = self->components[index].library;
+        if (library && library[0] != '/')
+            rc = s_stage_library (self, library, dir);
+    }
+    free (target);
+    free (resources);
+    sq_flux_destroy (&self);
+    return rc;
 }

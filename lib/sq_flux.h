@@ -63,6 +63,15 @@ const char *sq_flux_name (const sq_flux_t *self);
 //  sq_last_error() naming the file, line and reason, when a C component's
 //  library cannot be loaded or lacks its symbol. Caller owns.
 sq_topology_t *sq_flux_build (sq_flux_t *self);
+//  Lay out the definition at path as a package directory in dir (which
+//  must exist, normally new and empty), as storm-submit does before it
+//  packs and uploads it: dir/topology.yaml (a copy of the file), a copy
+//  of the resources/ folder beside it, and a copy of every library its C
+//  components name by a relative path (absolute ones must exist where the
+//  topology runs). Only regular files and directories are copied. 0, or
+//  -1 with sq_last_error() naming the file at fault (a library outside
+//  the definition's directory, a link, an unreadable file).
+int sq_flux_stage (const char *path, const char *dir);
 //  True when path names a definition file (ends in .yaml or .yml).
 bool sq_flux_is_definition (const char *path);
 

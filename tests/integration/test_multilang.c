@@ -157,21 +157,20 @@ s_run_local (const char *relative, const char *language, const char *tag)
     free (path);
 }
 
-START_TEST (test_local_python)
-{
-    s_run_local ("topologies/wordcount-multilang", "python", "local-python");
-}
-END_TEST
+//  The three ways to run the word count with a shell split bolt.
+static const struct {
+    const char *package;  //  relative to the build tree
+    const char *language; //  wordcount.split, or NULL: as the package says
+    const char *name;     //  the topology's name
+} s_runs[] = {
+    {"topologies/wordcount-multilang", "python", "python"},
+    {"topologies/wordcount-multilang", "node", "node"},
+    {"topologies/wordcount-multilang/wordcount.yaml", NULL, "flux"},
+};
 
-START_TEST (test_local_node)
+START_TEST (test_local)
 {
-    s_run_local ("topologies/wordcount-multilang", "node", "local-node");
-}
-END_TEST
-
-START_TEST (test_local_flux)
-{
-    s_run_local ("topologies/wordcount-multilang/wordcount.yaml", NULL, "local-flux");
+    s_run_local (s_runs[_i].package, s_runs[_i].language, s_runs[_i].name);
 }
 END_TEST
 
@@ -249,21 +248,9 @@ s_run_cluster (const char *relative, const char *language, const char *name)
     s_check_counts (output);
 }
 
-START_TEST (test_cluster_python)
+START_TEST (test_cluster)
 {
-    s_run_cluster ("topologies/wordcount-multilang", "python", "cluster-python");
-}
-END_TEST
-
-START_TEST (test_cluster_node)
-{
-    s_run_cluster ("topologies/wordcount-multilang", "node", "cluster-node");
-}
-END_TEST
-
-START_TEST (test_cluster_flux)
-{
-    s_run_cluster ("topologies/wordcount-multilang/wordcount.yaml", NULL, "cluster-flux");
+    s_run_cluster (s_runs[_i].package, s_runs[_i].language, s_runs[_i].name);
 }
 END_TEST
 
@@ -294,16 +281,12 @@ main (void)
     Suite *suite = suite_create ("multilang");
     TCase *local = tcase_create ("local");
     tcase_set_timeout (local, 180);
-    tcase_add_test (local, test_local_python);
-    tcase_add_test (local, test_local_node);
-    tcase_add_test (local, test_local_flux);
+    tcase_add_loop_test (local, test_local, 0, (int) (sizeof s_runs / sizeof s_runs[0]));
     suite_add_tcase (suite, local);
     TCase *cluster = tcase_create ("cluster");
     tcase_set_timeout (cluster, 240);
     tcase_add_checked_fixture (cluster, s_cluster_setup, s_cluster_teardown);
-    tcase_add_test (cluster, test_cluster_python);
-    tcase_add_test (cluster, test_cluster_node);
-    tcase_add_test (cluster, test_cluster_flux);
+    tcase_add_loop_test (cluster, test_cluster, 0, (int) (sizeof s_runs / sizeof s_runs[0]));
     suite_add_tcase (suite, cluster);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define PATH "defs/flux.yaml"
 
@@ -417,6 +418,94 @@ START_TEST (test_files)
 }
 END_TEST
 
+//  Whether path is a regular file holding exactly text.
+static bool
+s_file_is (const char *path, const char *text)
+{
+    FILE *file = fopen (path, "r");
+    char buffer[256] = "";
+    size_t size = file ? fread (buffer, 1, sizeof buffer - 1, file) : 0;
+    if (file)
+        fclose (file);
+    return file && size == strlen (text) && !memcmp (buffer, text, size);
+}
+
+static void
+s_write (const char *dir, const char *name, const char *text)
+{
+    char path[1024];
+    snprintf (path, sizeof path, "%s/%s", dir, name);
+    FILE *file = fopen (path, "w");
+    ck_assert_msg (file, "cannot write %s", path);
+    fputs (text, file);
+    fclose (file);
+}
+
+START_TEST (test_stage)
+{
+    char dir[512], path[2048], staged[1024];
+    test_tempdir_make (dir, sizeof dir, "test_flux_stage");
+    snprintf (path, sizeof path, "%s/src", dir);
+    ck_assert_int_eq (mkdir (path, 0700), 0);
+    snprintf (path, sizeof path, "%s/src/resources", dir);
+    ck_assert_int_eq (mkdir (path, 0700), 0);
+    snprintf (path, sizeof path, "%s/src/resources/deep", dir);
+    ck_assert_int_eq (mkdir (path, 0700), 0);
+    snprintf (path, sizeof path, "%s/src/lib", dir);
+    ck_assert_int_eq (mkdir (path, 0700), 0);
+    snprintf (path, sizeof path, "%s/src", dir);
+    s_write (path, "resources/split.py", "print(1)\n");
+    s_write (path, "resources/deep/data.txt", "data\n");
+    s_write (path, "lib/libc.so", "not really\n");
+    s_write (path, "unrelated.txt", "stays home\n");
+    const char *definition = "spouts:\n"
+                             "  - {id: a, library: lib/libc.so, symbol: s}\n"
+                             "  - {id: b, library: /usr/lib/absolute.so, symbol: s}\n";
+    s_write (path, "wc.yaml", definition);
+    snprintf (staged, sizeof staged, "%s/staged", dir);
+    ck_assert_int_eq (mkdir (staged, 0700), 0);
+    snprintf (path, sizeof path, "%s/src/wc.yaml", dir);
+    ck_assert_msg (sq_flux_stage (path, staged) == 0, "%s", sq_last_error ());
+    snprintf (path, sizeof path, "%s/topology.yaml", staged);
+    ck_assert (s_file_is (path, definition));
+    snprintf (path, sizeof path, "%s/resources/split.py", staged);
+    ck_assert (s_file_is (path, "print(1)\n"));
+    snprintf (path, sizeof path, "%s/resources/deep/data.txt", staged);
+    ck_assert (s_file_is (path, "data\n"));
+    snprintf (path, sizeof path, "%s/lib/libc.so", staged);
+    ck_assert (s_file_is (path, "not really\n"));
+    snprintf (path, sizeof path, "%s/unrelated.txt", staged);
+    ck_assert_int_eq (access (path, F_OK), -1);
+
+    //  A library outside the definition's directory cannot travel.
+    snprintf (path, sizeof path, "%s/src", dir);
+    s_write (path, "out.yaml", "spouts:\n  - {id: a, library: ../x.so, symbol: s}\n");
+    snprintf (staged, sizeof staged, "%s/staged-out", dir);
+    ck_assert_int_eq (mkdir (staged, 0700), 0);
+    snprintf (path, sizeof path, "%s/src/out.yaml", dir);
+    ck_assert_int_eq (sq_flux_stage (path, staged), -1);
+    ck_assert_msg (strstr (sq_last_error (), "library '../x.so' lies outside"), "%s",
+                   sq_last_error ());
+    //  Nor does a link in resources/.
+    snprintf (path, sizeof path, "%s/src/resources/link", dir);
+    ck_assert_int_eq (symlink ("/etc/passwd", path), 0);
+    snprintf (staged, sizeof staged, "%s/staged-link", dir);
+    ck_assert_int_eq (mkdir (staged, 0700), 0);
+    snprintf (path, sizeof path, "%s/src/wc.yaml", dir);
+    ck_assert_int_eq (sq_flux_stage (path, staged), -1);
+    ck_assert_msg (strstr (sq_last_error (), "neither a regular file nor a directory"), "%s",
+                   sq_last_error ());
+    //  And a definition with mistakes is not staged at all.
+    snprintf (path, sizeof path, "%s/src", dir);
+    s_write (path, "bad.yaml", "spouts: 3\n");
+    snprintf (path, sizeof path, "%s/src/bad.yaml", dir);
+    ck_assert_int_eq (sq_flux_stage (path, staged), -1);
+    ck_assert_msg (strstr (sq_last_error (), "bad.yaml:1: 'spouts' must be a list"), "%s",
+                   sq_last_error ());
+    test_tempdir_remove (dir);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -433,6 +522,7 @@ main (void)
     tcase_add_test (tcase, test_components);
     tcase_add_test (tcase, test_config_and_name);
     tcase_add_test (tcase, test_files);
+    tcase_add_test (tcase, test_stage);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
