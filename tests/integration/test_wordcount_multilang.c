@@ -1,4 +1,4 @@
-/*  test_multilang - the word count with its split bolt in Python and in
+/*  test_wordcount_multilang - the word count with its split bolt in Python and in
     Node.js (Squall's adapters, multilang/), and as a Flux-style
     definition, in local mode and on a real cluster, with exact counts
 
@@ -269,15 +269,15 @@ s_have (const char *program)
 int
 main (void)
 {
-    s_dir = test_processes_suite_dir ("test_multilang");
+    s_dir = test_processes_suite_dir ("test_wordcount_multilang");
     if (!s_dir) {
-        fprintf (stderr, "test_multilang: cannot make the suite's directory\n");
+        fprintf (stderr, "test_wordcount_multilang: cannot make the suite's directory\n");
         return EXIT_FAILURE;
     }
     if (!s_have ("python3") || !s_have ("node"))
-        return zk_server_skip ("test_multilang", "python3 or node is not installed");
+        return zk_server_skip ("test_wordcount_multilang", "python3 or node is not installed");
     if (zk_server_missing ())
-        return zk_server_skip ("test_multilang", zk_server_missing ());
+        return zk_server_skip ("test_wordcount_multilang", zk_server_missing ());
     Suite *suite = suite_create ("multilang");
     TCase *local = tcase_create ("local");
     tcase_set_timeout (local, 180);
