@@ -49,6 +49,7 @@
 #define SQ_SHELL_BACKOFF_MAX_MS 2000 //  longest wait before restarting a child
 #define SQ_SHELL_READ_CHUNK 16384    //  bytes read from the child at once
 #define SQ_SHELL_BUSY_WAIT_MS 1      //  idle wait while the child holds work
+#define SQ_SHELL_HANDSHAKE_MIN_MS 30000 //  least time a child has to answer the handshake
 
 typedef struct {
     sq_task_t *task;                //  the task this shell serves
@@ -181,11 +182,15 @@ s_child_failed (sq_shell_t *self, const char *format, ...)
         ended = sq_subprocess_describe_exit (self->child);
         tail = sq_subprocess_stderr_tail (self->child);
     }
-    char *error = zsys_sprintf (
-        "topology=%s component=%s task=%d: shell %s '%s' (pid %d) failed: %s; the child %s; "
-        "its stderr ends with:\n%s",
-        task->runtime->name, task->component->id, task->task_id, self->spout ? "spout" : "bolt",
-        task->component->shell_argv[0], (int) pid, reason, ended, *tail ? tail : "(nothing)");
+    char *error =
+        self->child
+            ? zsys_sprintf ("shell %s %s task %d: child '%s' (pid %d) failed: %s; it %s; its "
+                            "stderr ends with:\n%s",
+                            self->spout ? "spout" : "bolt", task->component->id, task->task_id,
+                            task->component->shell_argv[0], (int) pid, reason, ended,
+                            *tail ? tail : "(nothing)")
+            : zsys_sprintf ("shell %s %s task %d: %s", self->spout ? "spout" : "bolt",
+                            task->component->id, task->task_id, reason);
     sq_error_set ("%s", error ? error : reason);
     sq_collector_report_error (&task->collector, error ? error : reason);
     sq_subprocess_destroy (&self->child);
@@ -249,18 +254,18 @@ s_pump (sq_shell_t *self, int wait_ms)
     return self->child ? 0 : -1;
 }
 
-//  Pump until *flag is true (or, with no flag, until everything queued
-//  was written), failing the child when it stays silent past the
-//  timeout. Returns 0, or -1 when the child failed.
+//  Pump until *flag is true, failing the child when it stays silent for
+//  timeout_ms. Returns 0, or -1 when the child failed.
 static int
-s_wait_for (sq_shell_t *self, const bool *flag, const char *what)
+s_wait_for (sq_shell_t *self, const bool *flag, const char *what, int64_t timeout_ms)
 {
-    while (self->child && !(flag ? *flag : self->out_size == 0)) {
-        int64_t left = self->last_heard_ms + self->timeout_ms - s_now_ms ();
+    while (self->child && !*flag) {
+        int64_t left = self->last_heard_ms + timeout_ms - s_now_ms ();
         if (left <= 0)
-            return s_child_failed (self, "no answer to %s within topology.subprocess.timeout.secs "
-                                         "(%lld s)",
-                                   what, (long long) (self->timeout_ms / 1000));
+            return s_child_failed (self,
+                                   "no answer to %s within %lld s "
+                                   "(topology.subprocess.timeout.secs)",
+                                   what, (long long) (timeout_ms / 1000));
         if (s_pump (self, left > 100 ? 100 : (int) left))
             return -1;
     }
@@ -368,6 +373,21 @@ s_context_json (sq_shell_t *self)
     return context;
 }
 
+//  The handshake's "conf": every key set, and the defaults of the known
+//  keys not set, as Storm sends its whole config. The ZooKeeper password
+//  stays out: a child has no use for it.
+static json_t *
+s_conf_json (const sq_config_t *config)
+{
+    json_t *conf = sq_config_to_json (config);
+    const sq_config_key_t *key;
+    for (size_t i = 0; conf && (key = sq_config_key_at (i)); i++)
+        if (!json_object_get (conf, key->name) && sq_config_json (config, key->name))
+            json_object_set (conf, key->name, (json_t *) sq_config_json (config, key->name));
+    json_object_del (conf, "storm.zookeeper.auth.payload");
+    return conf;
+}
+
 //  Start a child and do the handshake. Returns 0, or -1 (the child, if
 //  any, failed; the back-off is set).
 static int
@@ -382,7 +402,7 @@ s_start_child (sq_shell_t *self)
     if (!self->reader)
         return s_child_failed (self, "out of memory");
     json_t *setup = json_object ();
-    json_object_set_new (setup, "conf", sq_config_to_json (task->config));
+    json_object_set_new (setup, "conf", s_conf_json (task->config));
     json_object_set_new (setup, "pidDir", json_string (self->pid_dir));
     json_object_set_new (setup, "context", s_context_json (self));
     int rc = s_send (self, setup);
@@ -390,7 +410,10 @@ s_start_child (sq_shell_t *self)
     if (rc)
         return s_child_failed (self, "%s", sq_last_error ());
     self->last_heard_ms = s_now_ms ();
-    if (s_wait_for (self, &self->handshaken, "the handshake"))
+    //  Starting an interpreter may take longer than answering a tuple.
+    int64_t timeout_ms =
+        self->timeout_ms > SQ_SHELL_HANDSHAKE_MIN_MS ? self->timeout_ms : SQ_SHELL_HANDSHAKE_MIN_MS;
+    if (s_wait_for (self, &self->handshaken, "the handshake", timeout_ms))
         return -1;
     zsys_info ("topology=%s component=%s task=%d: shell child '%s' pid %d started",
                task->runtime->name, task->component->id, task->task_id,
@@ -698,12 +721,9 @@ s_open_task (void **state_p, const sq_context_t *context, bool spout)
                     task->runtime->name, task->component->id, task->task_id, strerror (errno));
         self->pid_dir[0] = '\0';
     }
-    if (!self->targets || (spout ? !self->messages : !self->inputs) || !self->pid_dir[0] ||
-        s_start_child (self)) {
-        zsys_error ("%s", sq_last_error ());
-        return -1;
-    }
-    return 0;
+    if (!self->targets || (spout ? !self->messages : !self->inputs) || !self->pid_dir[0])
+        return sq_error_set ("out of memory");
+    return s_start_child (self);
 }
 
 static void
@@ -767,7 +787,7 @@ s_spout_command (sq_shell_t *self, const char *command, const json_t *id)
     self->last_heard_ms = s_now_ms ();
     char what[32];
     snprintf (what, sizeof what, "\"%s\"", command);
-    s_wait_for (self, &self->synced, what);
+    s_wait_for (self, &self->synced, what, self->timeout_ms);
 }
 
 static void

@@ -199,12 +199,6 @@ sq_subprocess_exchange (sq_subprocess_t *self, const char *data, size_t size, si
         return 0;
     if (fds[2].revents)
         s_drain_stderr (self);
-    if (fds[0].revents & (POLLOUT | POLLERR | POLLHUP)) {
-        ssize_t sent = send (self->stdin_fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return sq_error_set ("writing to its stdin: %s", strerror (errno));
-        *written = sent > 0 ? (size_t) sent : 0;
-    }
     if (fds[1].revents & (POLLIN | POLLERR | POLLHUP)) {
         ssize_t got = read (self->stdout_fd, buffer, capacity);
         if (got == 0)
@@ -212,6 +206,16 @@ sq_subprocess_exchange (sq_subprocess_t *self, const char *data, size_t size, si
         if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             return sq_error_set ("reading its stdout: %s", strerror (errno));
         *read_p = got > 0 ? (size_t) got : 0;
+    }
+    //  Read first: a child that wrote its last words and exited is heard
+    //  before its closed stdin is noticed.
+    if (fds[0].revents & (POLLOUT | POLLERR | POLLHUP)) {
+        ssize_t sent = send (self->stdin_fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent < 0 && errno == EPIPE)
+            return sq_error_set ("it closed its stdin");
+        if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return sq_error_set ("writing to its stdin: %s", strerror (errno));
+        *written = sent > 0 ? (size_t) sent : 0;
     }
     return 0;
 }

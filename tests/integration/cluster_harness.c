@@ -626,3 +626,22 @@ cluster_harness_zk_dir (cluster_harness_t *self)
 {
     return zk_server_dir (self->zookeeper);
 }
+
+int
+cluster_harness_probe_acked (const char *probe_dir, int messages)
+{
+    bool *seen = calloc ((size_t) messages, sizeof (bool));
+    char path[4300];
+    snprintf (path, sizeof path, "%s/acked.log", probe_dir);
+    FILE *file = seen ? fopen (path, "r") : NULL;
+    int distinct = 0, number;
+    while (file && fscanf (file, "%d\n", &number) == 1)
+        if (number >= 0 && number < messages && !seen[number]) {
+            seen[number] = true;
+            distinct++;
+        }
+    if (file)
+        fclose (file);
+    free (seen);
+    return distinct;
+}

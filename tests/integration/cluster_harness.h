@@ -91,6 +91,9 @@ sq_control_t *cluster_harness_control (cluster_harness_t *self);
 int cluster_harness_nimbus_port (cluster_harness_t *self);
 //  Port of nimbus's HTTP server (Storm's UI REST API, /metrics).
 int cluster_harness_ui_port (cluster_harness_t *self);
+//  Distinct numbers 0 .. messages-1 in the acked log of the probe topology
+//  (tests/integration/probe_topology.c) whose probe.dir is probe_dir.
+int cluster_harness_probe_acked (const char *probe_dir, int messages);
 //  Path of a binary in the build tree ($top_builddir/name). Caller frees.
 char *cluster_harness_build_path (const char *name);
 

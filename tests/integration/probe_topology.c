@@ -39,6 +39,7 @@
 
     Config keys: probe.dir (required), probe.messages (1000),
     probe.per.call (numbers emitted per next_tuple at most, 10),
+    probe.shell.relay (a shell relay: see squall_topology),
     probe.rate (numbers per second at most, not counting replays of failed
     ones; 0, the default: no limit), probe.drop.every (0, the default:
     the sink drops nothing), probe.fail.every (0, the default: the sink
@@ -545,8 +546,18 @@ int
 squall_topology (sq_topology_t *topology, const sq_config_t *config)
 {
     sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
-    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "relay", &s_relay, 4), "numbers",
-                                   NULL);
+    //  With probe.shell.relay (the path of tests/multilang/scripted_child.py),
+    //  the relay is a shell bolt running it in relay mode, its transcript in
+    //  <probe.dir>/shell-transcript.
+    const char *shell = sq_config_string (config, "probe.shell.relay", "");
+    char transcript[4200];
+    snprintf (transcript, sizeof transcript, "%s/shell-transcript",
+              sq_config_string (config, "probe.dir", "."));
+    const char *args[] = {shell, "relay", transcript, NULL};
+    sq_component_t *relay = *shell
+                                ? sq_shell_bolt (topology, "relay", "python3", args, "number", 4)
+                                : sq_topology_set_bolt (topology, "relay", &s_relay, 4);
+    sq_component_shuffle_grouping (relay, "numbers", NULL);
     sq_component_fields_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "relay",
                                   NULL, "number");
     if (sq_config_bool (config, "probe.groupings", false)) {
