@@ -111,7 +111,11 @@ s_load_definition (const char *path, const char *file)
 static sq_package_t *
 s_open_dir (const char *path, const char *dir)
 {
+    //  A directory whose parents the process may not search (nimbus's
+    //  validation in its scratch directory) keeps the name it was given.
     char *absolute = realpath (dir, NULL);
+    if (!absolute && errno == EACCES)
+        absolute = strdup (dir);
     char *definition = NULL;
     struct stat definition_info;
     if (absolute && asprintf (&definition, "%s/%s", absolute, SQ_FLUX_PACKAGE_FILE) >= 0 &&

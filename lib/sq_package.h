@@ -37,7 +37,8 @@ void sq_package_destroy (sq_package_t **self_p);
 //  dir (sq_topology_resources_dir) is the package's resources/ when it has
 //  one. NULL when the entry refuses (returns non-zero). Caller owns.
 sq_topology_t *sq_package_build (sq_package_t *self, const sq_config_t *config);
-//  The absolute directory the package lives in: the directory given, the
+//  The directory the package lives in (absolute, unless its parents may
+//  not be searched): the directory given, the
 //  one an archive was unpacked to, or the one holding a bare shared
 //  object. Belongs to self.
 const char *sq_package_dir (const sq_package_t *self);

@@ -109,6 +109,10 @@ s_child (int fd, const char *path, void *arg)
 {
     const sq_config_t *config = arg;
     json_t *answer = NULL;
+    //  An archive is unpacked in the scratch directory, the working one:
+    //  named relative to it, since its parents may be closed to the
+    //  validation's user.
+    setenv ("TMPDIR", ".", 1);
     sq_package_t *package = sq_package_open (path);
     sq_topology_t *topology = package ? sq_package_build (package, config) : NULL;
     if (topology && sq_topology_validate (topology) == 0)
