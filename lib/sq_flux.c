@@ -91,13 +91,12 @@ struct _sq_flux_t {
 
 //  What the walk needs at hand.
 typedef struct {
-    const char *path;         //  file name for messages
-    yaml_document_t *doc;     //  the loaded document
-    sq_flux_t *flux;          //  what is being filled
+    const char *path;     //  file name for messages
+    yaml_document_t *doc; //  the loaded document
+    sq_flux_t *flux;      //  what is being filled
 } flux_walk_t;
 
-static int
-s_fail (flux_walk_t *walk, const yaml_node_t *node, const char *format, ...)
+static int s_fail (flux_walk_t *walk, const yaml_node_t *node, const char *format, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static int
@@ -137,8 +136,7 @@ static const char *
 s_string (flux_walk_t *walk, const yaml_node_t *node, const char *key)
 {
     if (node->type != YAML_SCALAR_NODE)
-        return s_fail (walk, node, "'%s' must be a string, not %s", key, s_node_kind (node)),
-               NULL;
+        return s_fail (walk, node, "'%s' must be a string, not %s", key, s_node_kind (node)), NULL;
     if (strlen ((const char *) node->data.scalar.value) != node->data.scalar.length)
         return s_fail (walk, node, "'%s' holds a NUL byte", key), NULL;
     return (const char *) node->data.scalar.value;
@@ -192,8 +190,8 @@ s_scalar_json (const yaml_node_t *node)
     const char *text = (const char *) node->data.scalar.value;
     if (!s_plain (node))
         return json_stringn (text, node->data.scalar.length);
-    if (!*text || !strcmp (text, "~") || !strcmp (text, "null") || !strcmp (text, "Null")
-        || !strcmp (text, "NULL"))
+    if (!*text || !strcmp (text, "~") || !strcmp (text, "null") || !strcmp (text, "Null") ||
+        !strcmp (text, "NULL"))
         return json_null ();
     if (!strcmp (text, "true") || !strcmp (text, "True") || !strcmp (text, "TRUE"))
         return json_true ();
@@ -235,24 +233,21 @@ s_value_json (flux_walk_t *walk, const yaml_node_t *node, const char *key, int d
                 return NULL;
             }
         }
-    }
-    else if (node->type == YAML_MAPPING_NODE) {
+    } else if (node->type == YAML_MAPPING_NODE) {
         yaml_node_pair_t *pair = node->data.mapping.pairs.start;
         if (node->data.mapping.pairs.top - pair > SQ_FLUX_MAX_CONFIG)
-            return s_fail (walk, node, "'%s' has more than %d keys", key, SQ_FLUX_MAX_CONFIG),
-                   NULL;
+            return s_fail (walk, node, "'%s' has more than %d keys", key, SQ_FLUX_MAX_CONFIG), NULL;
         value = json_object ();
         for (; value && pair < node->data.mapping.pairs.top; pair++) {
             const char *name = s_string (walk, s_node (walk, pair->key), key);
-            json_t *member = name ? s_value_json (walk, s_node (walk, pair->value), name, depth + 1)
-                                  : NULL;
+            json_t *member =
+                name ? s_value_json (walk, s_node (walk, pair->value), name, depth + 1) : NULL;
             if (!member || json_object_set_new (value, name, member)) {
                 json_decref (value);
                 return NULL;
             }
         }
-    }
-    else
+    } else
         return s_fail (walk, node, "'%s' has no value", key), NULL;
     if (!value)
         sq_error_set ("out of memory");
@@ -263,8 +258,8 @@ s_value_json (flux_walk_t *walk, const yaml_node_t *node, const char *key, int d
 //  and store the value node in nodes[index]. An unknown key, a key given
 //  twice or a key that is not a string is an error naming `what`.
 static int
-s_mapping (flux_walk_t *walk, const yaml_node_t *node, const char *what,
-           const char *const *keys, yaml_node_t **nodes)
+s_mapping (flux_walk_t *walk, const yaml_node_t *node, const char *what, const char *const *keys,
+           yaml_node_t **nodes)
 {
     if (node->type != YAML_MAPPING_NODE)
         return s_fail (walk, node, "%s must be a mapping, not %s", what, s_node_kind (node));
@@ -352,8 +347,8 @@ s_shell_args (flux_walk_t *walk, const yaml_node_t *node, flux_component_t *comp
                        "not %zu items",
                        count);
     yaml_node_t *command = s_node (walk, items[0]);
-    if (command->type != YAML_SEQUENCE_NODE
-        || command->data.sequence.items.top == command->data.sequence.items.start)
+    if (command->type != YAML_SEQUENCE_NODE ||
+        command->data.sequence.items.top == command->data.sequence.items.start)
         return s_fail (walk, command, "the command in 'constructorArgs' must be a non-empty list");
     size_t words = (size_t) (command->data.sequence.items.top - command->data.sequence.items.start);
     if (words > SQ_FLUX_MAX_LIST)
@@ -416,8 +411,8 @@ s_find (sq_flux_t *flux, const char *id)
 static int
 s_component (flux_walk_t *walk, const yaml_node_t *node, bool spout)
 {
-    static const char *const keys[] = {"id",          "className", "constructorArgs", "parallelism",
-                                       "numTasks",    "library",   "symbol",          NULL};
+    static const char *const keys[] = {"id",       "className", "constructorArgs", "parallelism",
+                                       "numTasks", "library",   "symbol",          NULL};
     enum { ID, CLASS, ARGS, PARALLELISM, TASKS, LIBRARY, SYMBOL };
     yaml_node_t *value[7];
     const char *what = spout ? "a spout" : "a bolt";
@@ -438,13 +433,11 @@ s_component (flux_walk_t *walk, const yaml_node_t *node, bool spout)
     if (other != component)
         return s_fail (walk, value[ID], "id '%s' is already used by the %s on line %zu",
                        component->id, other->spout ? "spout" : "bolt", other->line);
-    if (value[PARALLELISM]
-        && s_integer (walk, value[PARALLELISM], "parallelism", 1, SQ_FLUX_MAX_PARALLELISM,
-                      &component->parallelism))
+    if (value[PARALLELISM] && s_integer (walk, value[PARALLELISM], "parallelism", 1,
+                                         SQ_FLUX_MAX_PARALLELISM, &component->parallelism))
         return -1;
-    if (value[TASKS]
-        && s_integer (walk, value[TASKS], "numTasks", 0, SQ_FLUX_MAX_PARALLELISM,
-                      &component->num_tasks))
+    if (value[TASKS] && s_integer (walk, value[TASKS], "numTasks", 0, SQ_FLUX_MAX_PARALLELISM,
+                                   &component->num_tasks))
         return -1;
     if (value[LIBRARY] || value[SYMBOL]) {
         if (!value[LIBRARY] || !value[SYMBOL])
@@ -455,8 +448,8 @@ s_component (flux_walk_t *walk, const yaml_node_t *node, bool spout)
                            "%s '%s' from a C library takes no 'className' or 'constructorArgs'",
                            what, component->id);
         component->library = s_string_dup (walk, value[LIBRARY], "library");
-        component->symbol = component->library ? s_string_dup (walk, value[SYMBOL], "symbol")
-                                               : NULL;
+        component->symbol =
+            component->library ? s_string_dup (walk, value[SYMBOL], "symbol") : NULL;
         return component->symbol ? 0 : -1;
     }
     if (!value[CLASS])
@@ -473,8 +466,9 @@ s_component (flux_walk_t *walk, const yaml_node_t *node, bool spout)
                        "component ('library' and 'symbol'), not Java classes",
                        class_name, what, component->id, shell[0]);
     if (!value[ARGS])
-        return s_fail (walk, node, "%s '%s' needs 'constructorArgs': [[command, args...], [fields...]]",
-                       what, component->id);
+        return s_fail (walk, node,
+                       "%s '%s' needs 'constructorArgs': [[command, args...], [fields...]]", what,
+                       component->id);
     return s_shell_args (walk, value[ARGS], component);
 }
 
@@ -565,7 +559,9 @@ s_streams (flux_walk_t *walk, const yaml_node_t *node)
             return -1;
         if (!value[FROM] || !value[TO] || !value[GROUPING])
             return s_fail (walk, entry, "a stream without '%s'",
-                           !value[FROM] ? "from" : !value[TO] ? "to" : "grouping");
+                           !value[FROM] ? "from"
+                           : !value[TO] ? "to"
+                                        : "grouping");
         stream->from = s_string_dup (walk, value[FROM], "from");
         if (!stream->from)
             return -1;
@@ -618,15 +614,13 @@ s_config (flux_walk_t *walk, const yaml_node_t *node)
         else if (json_object_get (walk->flux->config, key)) {
             json_decref (value);
             rc = s_fail (walk, key_node, "config key '%s' given twice", key);
-        }
-        else if (sq_config_set_json (check, key, value)) {
+        } else if (sq_config_set_json (check, key, value)) {
             //  sq_last_error() says which type the key wants.
             char reason[256];
             snprintf (reason, sizeof reason, "%s", sq_last_error ());
             json_decref (value);
             rc = s_fail (walk, s_node (walk, pair->value), "%s", reason);
-        }
-        else if (json_object_set_new (walk->flux->config, key, value))
+        } else if (json_object_set_new (walk->flux->config, key, value))
             rc = sq_error_set ("out of memory");
     }
     sq_config_destroy (&check);
@@ -797,8 +791,8 @@ bool
 sq_flux_is_definition (const char *path)
 {
     size_t length = path ? strlen (path) : 0;
-    return (length > 5 && !strcmp (path + length - 5, ".yaml"))
-           || (length > 4 && !strcmp (path + length - 4, ".yml"));
+    return (length > 5 && !strcmp (path + length - 5, ".yaml")) ||
+           (length > 4 && !strcmp (path + length - 4, ".yml"));
 }
 
 //  The library's exported symbol (a spout or bolt table), loading the
@@ -832,8 +826,7 @@ s_symbol (sq_flux_t *self, const flux_component_t *component)
     const void *symbol = dlsym (handle, component->symbol);
     if (!symbol)
         sq_error_set ("%s:%zu: %s '%s': library '%s' exports no '%s'", self->path, component->line,
-                      component->spout ? "spout" : "bolt", component->id, path,
-                      component->symbol);
+                      component->spout ? "spout" : "bolt", component->id, path, component->symbol);
     free (path);
     return symbol;
 }
@@ -847,11 +840,11 @@ s_build_shell (sq_topology_t *topology, const flux_component_t *component)
         if (!strcmp (component->outputs[index].name, SQ_DEFAULT_STREAM))
             fields = component->outputs[index].fields;
     const char *const *args = (const char *const *) component->argv + 1;
-    sq_component_t *built
-        = component->spout ? sq_shell_spout (topology, component->id, component->argv[0], args,
-                                             fields, component->parallelism)
-                           : sq_shell_bolt (topology, component->id, component->argv[0], args,
-                                            fields, component->parallelism);
+    sq_component_t *built = component->spout
+                                ? sq_shell_spout (topology, component->id, component->argv[0], args,
+                                                  fields, component->parallelism)
+                                : sq_shell_bolt (topology, component->id, component->argv[0], args,
+                                                 fields, component->parallelism);
     for (size_t index = 0; built && index < component->output_count; index++)
         if (strcmp (component->outputs[index].name, SQ_DEFAULT_STREAM))
             sq_shell_stream (built, component->outputs[index].name,
@@ -915,9 +908,8 @@ sq_flux_build (sq_flux_t *self)
         sq_topology_destroy (&topology);
         return sq_error_set ("out of memory"), NULL;
     }
-    sq_topology_set_resources_dir (topology, stat (resources, &info) == 0 && S_ISDIR (info.st_mode)
-                                                 ? resources
-                                                 : self->dir);
+    sq_topology_set_resources_dir (
+        topology, stat (resources, &info) == 0 && S_ISDIR (info.st_mode) ? resources : self->dir);
     free (resources);
     for (size_t index = 0; index < self->component_count; index++) {
         const flux_component_t *component = &self->components[index];
@@ -928,12 +920,11 @@ sq_flux_build (sq_flux_t *self)
                 sq_topology_destroy (&topology);
                 return NULL;
             }
-            built = component->spout ? sq_topology_set_spout (topology, component->id, table,
-                                                              component->parallelism)
-                                     : sq_topology_set_bolt (topology, component->id, table,
-                                                             component->parallelism);
-        }
-        else
+            built =
+                component->spout
+                    ? sq_topology_set_spout (topology, component->id, table, component->parallelism)
+                    : sq_topology_set_bolt (topology, component->id, table, component->parallelism);
+        } else
             built = s_build_shell (topology, component);
         if (built && component->num_tasks >= 0)
             sq_component_set_num_tasks (built, component->num_tasks);
@@ -953,9 +944,9 @@ static int
 s_copy_file (const char *from, const char *to, mode_t mode)
 {
     int in = open (from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    int out = in < 0 ? -1
-                     : open (to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                             (mode & S_IXUSR) ? 0700 : 0600);
+    int out =
+        in < 0 ? -1
+               : open (to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode & S_IXUSR) ? 0700 : 0600);
     int rc = in < 0 || out < 0 ? -1 : 0;
     char buffer[65536];
     ssize_t got = 0;
@@ -1021,7 +1012,8 @@ s_copy_tree (const char *from, const char *to, int depth)
 static int
 s_stage_library (const sq_flux_t *self, const char *relative, const char *dir)
 {
-    for (const char *part = relative; part; part = strchr (part, '/'), part = part ? part + 1 : NULL)
+    for (const char *part = relative; part;
+         part = strchr (part, '/'), part = part ? part + 1 : NULL)
         if (!strncmp (part, "..", 2) && (part[2] == '/' || part[2] == 0))
             return sq_error_set ("%s: library '%s' lies outside the definition's directory, so "
                                  "it cannot travel with it; move it under that directory",

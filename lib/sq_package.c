@@ -236,8 +236,7 @@ sq_package_open (const char *path)
             free (absolute);
             sq_package_destroy (&self);
             sq_error_set ("out of memory");
-        }
-        else if (self)
+        } else if (self)
             self->dir = absolute;
         return self;
     }

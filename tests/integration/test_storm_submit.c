@@ -583,8 +583,8 @@ START_TEST (test_errors)
     fputs ("name: bad\nspouts:\n  - id: a\n    parallelism: many\n", file);
     fclose (file);
     char *expected = NULL;
-    ck_assert (asprintf (&expected, "%s:4: 'parallelism' must be an integer, not 'many'",
-                         definition) > 0);
+    ck_assert (
+        asprintf (&expected, "%s:4: 'parallelism' must be an integer, not 'many'", definition) > 0);
     s_expect_failure ("definition", (const char *[]){"--local", definition, "x", NULL}, 1,
                       expected);
     free (expected);

@@ -41,8 +41,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LINES 600        //  lines of the input file
-#define WORDS 6          //  words of its vocabulary
+#define LINES 600         //  lines of the input file
+#define WORDS 6           //  words of its vocabulary
 #define DEADLINE_MS 90000 //  longest a run may take to ack every line
 
 static const char *s_vocabulary[WORDS] = {"spout", "bolt", "adapter", "python", "node", "flux"};
@@ -147,8 +147,8 @@ s_run_local (const char *relative, const char *language, const char *tag)
         usleep (50000);
     }
     ck_assert_msg (stats.acked == LINES && stats.failed == 0 && stats.timed_out == 0,
-                   "%s: acked %" PRIu64 " of %d lines, failed %" PRIu64 ", timed out %" PRIu64,
-                   tag, stats.acked, LINES, stats.failed, stats.timed_out);
+                   "%s: acked %" PRIu64 " of %d lines, failed %" PRIu64 ", timed out %" PRIu64, tag,
+                   stats.acked, LINES, stats.failed, stats.timed_out);
     ck_assert_int_eq (sq_local_cluster_kill (cluster, tag, 1), 0);
     s_check_counts (output);
     sq_local_cluster_destroy (&cluster);
@@ -223,8 +223,8 @@ s_run_cluster (const char *relative, const char *language, const char *name)
     snprintf (output_option, sizeof output_option, "wordcount.output=%s", output);
     snprintf (split_option, sizeof split_option, "wordcount.split=%s", language ? language : "c");
     char *path = s_built (relative);
-    const char *args[] = {path,           name, "-c", input_option,          "-c", output_option,
-                          "-c",           split_option, "-c", "topology.workers=2", NULL};
+    const char *args[] = {path, name,         "-c", input_option,         "-c", output_option,
+                          "-c", split_option, "-c", "topology.workers=2", NULL};
     char *printed = NULL;
     int status = cluster_harness_cli (s_cluster, &printed, args);
     ck_assert_msg (status == 0, "storm-submit %s exited %d: %s", relative, status, printed);

@@ -45,8 +45,7 @@ s_library (void)
 {
     const char *top = getenv ("top_builddir");
     char relative[1024];
-    snprintf (relative, sizeof relative, "%s/tests/unit/.libs/flux_components.so",
-              top ? top : ".");
+    snprintf (relative, sizeof relative, "%s/tests/unit/.libs/flux_components.so", top ? top : ".");
     char *path = realpath (relative, NULL);
     ck_assert_msg (path, "no %s", relative);
     return path;
@@ -166,15 +165,15 @@ START_TEST (test_c_components)
               library);
     flux = s_parse (text);
     ck_assert_ptr_null (sq_flux_build (flux));
-    ck_assert_msg (strstr (sq_last_error (), PATH ":2: spout 'words'")
-                       && strstr (sq_last_error (), "exports no 'no_such_spout'"),
+    ck_assert_msg (strstr (sq_last_error (), PATH ":2: spout 'words'") &&
+                       strstr (sq_last_error (), "exports no 'no_such_spout'"),
                    "%s", sq_last_error ());
     sq_flux_destroy (&flux);
     flux = s_parse ("spouts:\n"
                     "  - {id: words, library: missing.so, symbol: s}\n");
     ck_assert_ptr_null (sq_flux_build (flux));
     ck_assert_msg (strstr (sq_last_error (), PATH ":2: spout 'words': library 'defs/missing.so' "
-                                             "cannot be loaded"),
+                                                  "cannot be loaded"),
                    "%s", sq_last_error ());
     sq_flux_destroy (&flux);
     free (library);
@@ -229,7 +228,8 @@ START_TEST (test_unknown_keys)
                                 "[[x]]}\nstreams:\n  - {from: words, to: b, grouping: {type: "
                                 "SHUFFLE, customClass: X}}\n",
                     8, "unknown key 'customClass' in a grouping");
-    s_assert_error ("name: a\nname: b\n" SHELL_SPOUT, 2, "key 'name' given twice in the definition");
+    s_assert_error ("name: a\nname: b\n" SHELL_SPOUT, 2,
+                    "key 'name' given twice in the definition");
 }
 END_TEST
 
@@ -249,11 +249,10 @@ START_TEST (test_missing_keys)
     const char *bolt = "bolts:\n  - {id: b, className: FluxShellBolt, constructorArgs: [[x]]}\n"
                        "streams:\n";
     char text[1024];
-    snprintf (text, sizeof text, "%s%s  - {to: b, grouping: {type: SHUFFLE}}\n", SHELL_SPOUT,
-              bolt);
+    snprintf (text, sizeof text, "%s%s  - {to: b, grouping: {type: SHUFFLE}}\n", SHELL_SPOUT, bolt);
     s_assert_error (text, 8, "a stream without 'from'");
-    snprintf (text, sizeof text, "%s%s  - {from: words, grouping: {type: SHUFFLE}}\n",
-              SHELL_SPOUT, bolt);
+    snprintf (text, sizeof text, "%s%s  - {from: words, grouping: {type: SHUFFLE}}\n", SHELL_SPOUT,
+              bolt);
     s_assert_error (text, 8, "a stream without 'to'");
     snprintf (text, sizeof text, "%s%s  - {from: words, to: b}\n", SHELL_SPOUT, bolt);
     s_assert_error (text, 8, "a stream without 'grouping'");
@@ -319,7 +318,8 @@ END_TEST
 
 START_TEST (test_components)
 {
-    s_assert_error ("spouts:\n  - id: a\n    className: org.apache.storm.testing.TestWordSpout\n", 3,
+    s_assert_error ("spouts:\n  - id: a\n    className: org.apache.storm.testing.TestWordSpout\n",
+                    3,
                     "className 'org.apache.storm.testing.TestWordSpout' of a spout 'a': Squall "
                     "runs org.apache.storm.flux.wrappers.spouts.FluxShellSpout");
     //  A bolt's class as a spout.

@@ -814,10 +814,10 @@ squall_topology (sq_topology_t *topology, const sq_config_t *config)
         split = sq_topology_set_bolt (topology, "split", &s_split_bolt, 2);
     else if (!strcmp (language, "python"))
         split = sq_shell_bolt (topology, "split", "python3",
-                               (const char *const[]) {"splitsentence.py", NULL}, "word", 2);
+                               (const char *const[]){"splitsentence.py", NULL}, "word", 2);
     else if (!strcmp (language, "node"))
         split = sq_shell_bolt (topology, "split", "node",
-                               (const char *const[]) {"splitsentence.js", NULL}, "word", 2);
+                               (const char *const[]){"splitsentence.js", NULL}, "word", 2);
     else {
         fprintf (stderr, "wordcount: wordcount.split must be c, python or node, not '%s'\n",
                  language);
