@@ -272,18 +272,24 @@ def rpcMetrics(name, params):
     sendMsgToParent({"command": "metrics", "name": name, "params": params})
 
 
-def _start(mode):
-    """What every run() does first: note the mode, keep print() off the
-    protocol, read the handshake."""
+def _serve(component, mode, step):
+    """What every run() does: note the mode, keep print() off the
+    protocol, read the handshake, initialize, then call step() for each
+    message until the parent closes stdin. An exception from the
+    component is reported and ends the process with status 1."""
     global MODE
     MODE = mode
     sys.stdout = sys.stderr
-    return initComponent()
-
-
-def _report_and_exit():
-    reportError(traceback.format_exc())
-    sys.exit(1)
+    conf, context = initComponent()
+    try:
+        component.initialize(conf, context)
+        while True:
+            step()
+    except EOFError:
+        return
+    except Exception:
+        reportError(traceback.format_exc())
+        sys.exit(1)
 
 
 class Bolt(object):
@@ -295,20 +301,15 @@ class Bolt(object):
     def process(self, tuple):
         pass
 
+    def _step(self):
+        tup = readTuple()
+        if tup.is_heartbeat_tuple():
+            sync()
+        else:
+            self.process(tup)
+
     def run(self):
-        conf, context = _start(Bolt)
-        try:
-            self.initialize(conf, context)
-            while True:
-                tup = readTuple()
-                if tup.is_heartbeat_tuple():
-                    sync()
-                else:
-                    self.process(tup)
-        except EOFError:
-            return
-        except Exception:
-            _report_and_exit()
+        _serve(self, Bolt, self._step)
 
 
 class BasicBolt(object):
@@ -322,29 +323,24 @@ class BasicBolt(object):
     def process(self, tuple):
         pass
 
-    def run(self):
+    def _step(self):
         global ANCHOR_TUPLE
-        conf, context = _start(Bolt)
-        try:
-            self.initialize(conf, context)
-            while True:
-                tup = readTuple()
-                if tup.is_heartbeat_tuple():
-                    sync()
-                    continue
-                ANCHOR_TUPLE = tup
-                try:
-                    self.process(tup)
-                    ack(tup)
-                except Exception:
-                    reportError(traceback.format_exc())
-                    fail(tup)
-                finally:
-                    ANCHOR_TUPLE = None
-        except EOFError:
+        tup = readTuple()
+        if tup.is_heartbeat_tuple():
+            sync()
             return
+        ANCHOR_TUPLE = tup
+        try:
+            self.process(tup)
+            ack(tup)
         except Exception:
-            _report_and_exit()
+            reportError(traceback.format_exc())
+            fail(tup)
+        finally:
+            ANCHOR_TUPLE = None
+
+    def run(self):
+        _serve(self, Bolt, self._step)
 
 
 class Spout(object):
@@ -369,27 +365,22 @@ class Spout(object):
     def deactivate(self):
         pass
 
+    def _step(self):
+        msg = readCommand()
+        command = msg.get("command")
+        if command == "next":
+            self.nextTuple()
+        elif command == "ack":
+            self.ack(msg["id"])
+        elif command == "fail":
+            self.fail(msg["id"])
+        elif command == "activate":
+            self.activate()
+        elif command == "deactivate":
+            self.deactivate()
+        else:
+            logWarn("storm: unknown command %r" % (command,))
+        sync()
+
     def run(self):
-        conf, context = _start(Spout)
-        try:
-            self.initialize(conf, context)
-            while True:
-                msg = readCommand()
-                command = msg.get("command")
-                if command == "next":
-                    self.nextTuple()
-                elif command == "ack":
-                    self.ack(msg["id"])
-                elif command == "fail":
-                    self.fail(msg["id"])
-                elif command == "activate":
-                    self.activate()
-                elif command == "deactivate":
-                    self.deactivate()
-                else:
-                    logWarn("storm: unknown command %r" % (command,))
-                sync()
-        except EOFError:
-            return
-        except Exception:
-            _report_and_exit()
+        _serve(self, Spout, self._step)
