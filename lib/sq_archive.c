@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,8 +68,8 @@ s_pack_entry (s_packer_t *self, const char *relative, const struct stat *info)
         return sq_error_set ("cannot pack '%s': more than %d files and directories", self->root,
                              SQ_ARCHIVE_MAX_ENTRIES);
     if (strlen (relative) > SQ_ARCHIVE_MAX_NAME)
-        return sq_error_set ("cannot pack '%s/%s': name longer than %d bytes", self->root,
-                             relative, SQ_ARCHIVE_MAX_NAME);
+        return sq_error_set ("cannot pack '%s/%s': name longer than %d bytes", self->root, relative,
+                             SQ_ARCHIVE_MAX_NAME);
     bool directory = S_ISDIR (info->st_mode);
     if (!directory && (self->bytes += info->st_size) > SQ_ARCHIVE_MAX_BYTES)
         return sq_error_set ("cannot pack '%s': more than %lld bytes", self->root,
@@ -190,11 +189,11 @@ sq_archive_pack (const char *dir, const char *archive_path)
 
 //  State of one extraction.
 typedef struct {
-    struct archive *archive;            //  the archive being read
-    const char *path;                   //  its path, for errors
-    int root;                           //  descriptor of the target directory
-    const sq_archive_limits_t *limits;  //  bounds
-    int64_t bytes;                      //  file bytes written so far
+    struct archive *archive;           //  the archive being read
+    const char *path;                  //  its path, for errors
+    int root;                          //  descriptor of the target directory
+    const sq_archive_limits_t *limits; //  bounds
+    int64_t bytes;                     //  file bytes written so far
 } s_unpacker_t;
 
 //  What kind of entry is refused, or NULL for a regular file or directory.
@@ -204,20 +203,20 @@ s_refused_kind (struct archive_entry *entry)
     if (archive_entry_hardlink (entry))
         return "is a hard link";
     switch (archive_entry_filetype (entry)) {
-        case AE_IFREG:
-        case AE_IFDIR:
-            return NULL;
-        case AE_IFLNK:
-            return "is a symbolic link";
-        case AE_IFCHR:
-        case AE_IFBLK:
-            return "is a device";
-        case AE_IFIFO:
-            return "is a fifo";
-        case AE_IFSOCK:
-            return "is a socket";
-        default:
-            return "is of an unknown type";
+    case AE_IFREG:
+    case AE_IFDIR:
+        return NULL;
+    case AE_IFLNK:
+        return "is a symbolic link";
+    case AE_IFCHR:
+    case AE_IFBLK:
+        return "is a device";
+    case AE_IFIFO:
+        return "is a fifo";
+    case AE_IFSOCK:
+        return "is a socket";
+    default:
+        return "is of an unknown type";
     }
 }
 
@@ -286,8 +285,8 @@ s_copy_data (s_unpacker_t *self, const char *name, int fd)
             if (written < 0 && errno == EINTR)
                 continue;
             if (written < 0)
-                return sq_error_set ("cannot unpack entry '%s' of package archive '%s': %s",
-                                     name, self->path, strerror (errno));
+                return sq_error_set ("cannot unpack entry '%s' of package archive '%s': %s", name,
+                                     self->path, strerror (errno));
             done += written;
         }
     }
@@ -318,8 +317,8 @@ s_write_entry (s_unpacker_t *self, struct archive_entry *entry, const char *name
         return 0;
     }
     mode_t mode = archive_entry_perm (entry) & S_IXUSR ? 0700 : 0600;
-    int file = openat (fd, parts[count - 1], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                       mode);
+    int file =
+        openat (fd, parts[count - 1], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     close (fd);
     if (file < 0)
         return sq_error_set ("cannot unpack entry '%s' of package archive '%s': %s", name,
@@ -327,8 +326,8 @@ s_write_entry (s_unpacker_t *self, struct archive_entry *entry, const char *name
                              errno == EEXIST ? "it is in the archive twice" : strerror (errno));
     int rc = s_copy_data (self, name, file);
     if (close (file) != 0 && rc == 0)
-        rc = sq_error_set ("cannot unpack entry '%s' of package archive '%s': %s", name,
-                           self->path, strerror (errno));
+        rc = sq_error_set ("cannot unpack entry '%s' of package archive '%s': %s", name, self->path,
+                           strerror (errno));
     return rc;
 }
 
@@ -398,10 +397,10 @@ sq_archive_extract (const char *archive_path, const char *dir, const sq_archive_
                                archive_path, entries ? " (after entry '" : "", last,
                                entries ? "')" : "", archive_error_string (self.archive));
         else if (++entries > self.limits->max_entries)
-            rc = sq_error_set ("package archive '%s' has more than %zu entries (at entry '%s')",
-                               archive_path, self.limits->max_entries,
-                               archive_entry_pathname (entry) ? archive_entry_pathname (entry)
-                                                              : "");
+            rc =
+                sq_error_set ("package archive '%s' has more than %zu entries (at entry '%s')",
+                              archive_path, self.limits->max_entries,
+                              archive_entry_pathname (entry) ? archive_entry_pathname (entry) : "");
         else
             rc = s_unpack_entry (&self, entry);
         if (rc == 0)
@@ -413,14 +412,33 @@ sq_archive_extract (const char *archive_path, const char *dir, const sq_archive_
     return rc;
 }
 
-//  nftw callback: remove one entry (children come before their parent).
+//  Removes what the directory fd (taken) holds, walking by descriptor and
+//  never through a link, so an entry swapped for a link meanwhile cannot
+//  lead outside. 0, or -1 when something stayed.
 static int
-s_remove_entry (const char *path, const struct stat *info, int type, struct FTW *where)
+s_empty_dir (int fd)
 {
-    (void) info;
-    (void) where;
-    int rc = type == FTW_DP ? rmdir (path) : unlink (path);
-    return rc != 0 && errno != ENOENT ? 1 : 0;
+    DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+    if (!dir) {
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *entry;
+    while ((entry = readdir (dir))) {
+        const char *name = entry->d_name;
+        if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+            continue;
+        int child = openat (fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (child >= 0) {
+            if (s_empty_dir (child) || unlinkat (fd, name, AT_REMOVEDIR))
+                rc = -1;
+        } else if (unlinkat (fd, name, 0) != 0 && errno != ENOENT)
+            rc = -1;
+    }
+    closedir (dir);
+    return rc;
 }
 
 int
@@ -433,5 +451,6 @@ sq_archive_remove_tree (const char *path)
         return errno == ENOENT ? 0 : -1;
     if (!S_ISDIR (info.st_mode))
         return unlink (path) == 0 || errno == ENOENT ? 0 : -1;
-    return nftw (path, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+    int rc = s_empty_dir (open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    return rc == 0 && rmdir (path) == 0 ? 0 : -1;
 }

@@ -56,8 +56,10 @@ int sq_archive_pack (const char *dir, const char *archive_path);
 //  with sq_archive_remove_tree), but nothing outside dir was written.
 int sq_archive_extract (const char *archive_path, const char *dir,
                         const sq_archive_limits_t *limits);
-//  Remove path and, when it is a directory, everything beneath it, without
-//  following symbolic links. 0, or -1 when something stayed. NULL-safe.
+//  Remove path and, when it is a directory, everything beneath it, walking
+//  by descriptor (openat, O_NOFOLLOW) so that no symbolic link is
+//  followed, even one swapped in during the walk. 0, or -1 when something
+//  stayed. NULL-safe.
 int sq_archive_remove_tree (const char *path);
 
 #endif

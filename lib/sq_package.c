@@ -189,8 +189,8 @@ s_open_archive (const char *path)
         return NULL;
     }
     if (!mkdtemp (dir)) {
-        sq_error_set ("cannot make a directory to unpack topology package '%s' in: %s: %s",
-                      path, dir, strerror (errno));
+        sq_error_set ("cannot make a directory to unpack topology package '%s' in: %s: %s", path,
+                      dir, strerror (errno));
         free (dir);
         return NULL;
     }
@@ -200,7 +200,7 @@ s_open_archive (const char *path)
     else {
         char reason[600];
         snprintf (reason, sizeof reason, "%s", sq_last_error ());
-        sq_error_set ("topology package '%s' is neither a loadable shared object nor a valid "
+        sq_error_set ("topology package '%s' is not a loadable shared object, nor a valid "
                       "package archive: %s",
                       path, reason);
     }
@@ -243,16 +243,21 @@ sq_package_open (const char *path)
     if (!s_is_elf (path))
         return s_open_archive (path);
     sq_package_t *self = s_load (path, path);
-    char *absolute = self ? realpath (path, NULL) : NULL;
+    if (!self)
+        return NULL;
+    //  A path realpath cannot resolve (a memory file's /proc/self/fd/N in
+    //  nimbus's validation) keeps the directory it names.
+    char *absolute = realpath (path, NULL);
+    if (!absolute)
+        absolute = strdup (path);
     char *slash = absolute ? strrchr (absolute, '/') : NULL;
     if (slash)
-        *slash = 0;
-    if (self && (!absolute || !slash))
-        sq_package_destroy (&self), sq_error_set ("out of memory");
-    if (self)
-        self->dir = absolute;
-    else
+        *(slash == absolute ? slash + 1 : slash) = 0;
+    self->dir = slash ? absolute : strdup (".");
+    if (!slash)
         free (absolute);
+    if (!self->dir)
+        sq_package_destroy (&self), sq_error_set ("out of memory");
     return self;
 }
 
@@ -265,8 +270,7 @@ sq_package_destroy (sq_package_t **self_p)
             dlclose (self->handle);
         sq_flux_destroy (&self->flux);
         if (self->temporary && sq_archive_remove_tree (self->dir))
-            zsys_warning ("cannot remove the unpacked package %s: %s", self->dir,
-                          strerror (errno));
+            zsys_warning ("cannot remove the unpacked package %s: %s", self->dir, strerror (errno));
         free (self->path);
         free (self->dir);
         free (self->resources);

@@ -201,8 +201,7 @@ s_unpack (s_package_t *package)
         if (rc == 0)
             rc = sq_archive_extract (package->path, temporary, NULL);
         if (rc == 0 && (sq_archive_remove_tree (dir) || rename (temporary, dir)))
-            rc = sq_error_set ("cannot rename '%s' to '%s': %s", temporary, dir,
-                               strerror (errno));
+            rc = sq_error_set ("cannot rename '%s' to '%s': %s", temporary, dir, strerror (errno));
         if (rc)
             sq_archive_remove_tree (temporary);
     }
@@ -304,9 +303,8 @@ s_failed (supervisor_packages_t *self, const char *topology_id, s_package_t *pac
                   self->supervisor_id, topology_id, (long long) package->retry_delay_ms,
                   sq_last_error ());
     package->next_attempt = zclock_mono () + package->retry_delay_ms;
-    package->retry_delay_ms = package->retry_delay_ms * 2 > S_RETRY_MAX_MS
-                                  ? S_RETRY_MAX_MS
-                                  : package->retry_delay_ms * 2;
+    package->retry_delay_ms =
+        package->retry_delay_ms * 2 > S_RETRY_MAX_MS ? S_RETRY_MAX_MS : package->retry_delay_ms * 2;
 }
 
 const char *

@@ -1,5 +1,6 @@
 /*  supervisor_workers - the worker processes of a supervisor's slots */
 #include "supervisor_workers.h"
+#include "sq_archive.h"
 #include "sq_child.h"
 #include "supervisor_packages.h"
 #include "sq_curve.h"
@@ -9,6 +10,7 @@
 #include "sq_user.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -492,6 +494,55 @@ s_copy_for (const char *from, const char *to, const sq_user_t *user)
     return rc;
 }
 
+//  Gives the tree under the directory fd (taken) to uid:gid, never
+//  following a link. 0 or -1.
+static int
+s_chown_tree (int fd, uid_t uid, gid_t gid)
+{
+    DIR *dir = fdopendir (fd);
+    if (!dir) {
+        close (fd);
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *entry;
+    while (rc == 0 && (entry = readdir (dir))) {
+        if (strcmp (entry->d_name, ".") == 0 || strcmp (entry->d_name, "..") == 0)
+            continue;
+        struct stat info;
+        if (fstatat (fd, entry->d_name, &info, AT_SYMLINK_NOFOLLOW) != 0)
+            rc = -1;
+        else if (S_ISDIR (info.st_mode))
+            rc = s_chown_tree (
+                openat (fd, entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), uid,
+                gid);
+        if (rc == 0 && fchownat (fd, entry->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+            rc = -1;
+    }
+    closedir (dir);
+    return rc;
+}
+
+//  Unpacks the archive at from into a new directory at to (replacing it)
+//  that only user may use: the worker's own copy of a package that is an
+//  archive (doc/packages.md). Everything is given to user only once it is
+//  all written. 0, or -1 with the error set.
+static int
+s_unpack_for (const char *from, const char *to, const sq_user_t *user)
+{
+    if (sq_archive_remove_tree (to) || mkdir (to, 0700))
+        return sq_error_set ("cannot make '%s': %s", to, strerror (errno));
+    int rc = sq_archive_extract (from, to, NULL);
+    int fd = rc == 0 ? open (to, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    if (rc == 0 && (fd < 0 || s_chown_tree (fd, sq_user_uid (user), sq_user_gid (user)) ||
+                    chown (to, sq_user_uid (user), sq_user_gid (user))))
+        rc = sq_error_set ("cannot give '%s' to user %s: %s", to, sq_user_name (user),
+                           strerror (errno));
+    if (rc)
+        sq_archive_remove_tree (to);
+    return rc;
+}
+
 //  Let other users pass through (not list) the worker's directory and the
 //  three above it (workers/, supervisor/, storm.local.dir), which Squall
 //  makes 0700: a worker running as its submitter reads its files there.
@@ -539,13 +590,18 @@ s_prepare_user (supervisor_workers_t *self, s_slot_t *slot, char **package_p, ch
                             slot->want_user);
     if (!why && s_let_workers_reach (slot->directory))
         why = zsys_sprintf ("%s", sq_last_error ());
-    *package_p = why ? NULL : sq_slot_paths_worker_file (self->config, slot->port, "package.so");
+    //  A package that was an archive: the worker's own unpacked copy.
+    char *package_file = why ? NULL : supervisor_packages_file (slot->want_package);
+    bool archive = package_file && strcmp (package_file, slot->want_package) != 0;
+    *package_p = why ? NULL
+                     : sq_slot_paths_worker_file (self->config, slot->port,
+                                                  archive ? "package" : "package.so");
     *config_p = why ? NULL : sq_slot_paths_worker_file (self->config, slot->port, "config.json");
     if (!why && (!*package_p || !*config_p))
         why = zsys_sprintf ("out of memory");
-    //  An archive's own file: the worker unpacks its private copy.
-    char *package_file = why ? NULL : supervisor_packages_file (slot->want_package);
-    if (!why && (!package_file || s_copy_for (package_file, *package_p, user) ||
+    if (!why && (!package_file ||
+                 (archive ? s_unpack_for (package_file, *package_p, user)
+                          : s_copy_for (package_file, *package_p, user)) ||
                  s_copy_for (self->config_path, *config_p, user)))
         why = zsys_sprintf ("%s", package_file ? sq_last_error () : "out of memory");
     free (package_file);

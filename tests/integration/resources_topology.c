@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_TICKS 100        //  ticks the spout emits
-#define S_MAX_SECRET 1024  //  bytes of secret.txt read at most
+#define S_TICKS 100       //  ticks the spout emits
+#define S_MAX_SECRET 1024 //  bytes of secret.txt read at most
 
 typedef struct {
     sq_collector_t *collector; //  where ticks go
@@ -63,10 +63,10 @@ s_ticks_close (void *state)
 }
 
 typedef struct {
-    sq_collector_t *collector; //  to ack ticks
-    char proof[4096];          //  <resources.proof.dir>/proof-<task>
+    sq_collector_t *collector;      //  to ack ticks
+    char proof[4096];               //  <resources.proof.dir>/proof-<task>
     char found[S_MAX_SECRET + 512]; //  the secret, or why it could not be read
-    bool written;              //  the proof is on disk
+    bool written;                   //  the proof is on disk
 } s_proof_t;
 
 //  What resources/secret.txt beside this shared object holds, into found.
@@ -81,8 +81,7 @@ s_read_secret (char *found, size_t size)
     char path[4096];
     const char *slash = strrchr (info.dli_fname, '/');
     int length = slash ? (int) (slash - info.dli_fname) : 1;
-    snprintf (path, sizeof path, "%.*s/resources/secret.txt", length,
-              slash ? info.dli_fname : ".");
+    snprintf (path, sizeof path, "%.*s/resources/secret.txt", length, slash ? info.dli_fname : ".");
     FILE *file = fopen (path, "r");
     if (!file) {
         snprintf (found, size, "missing: %s: %s", path, strerror (errno));

@@ -43,8 +43,7 @@ static cluster_harness_t *s_cluster; //  the cluster tests' cluster
 static char s_secret[64];            //  this run's line in resources/secret.txt
 
 //  A new string printf'd (caller frees).
-static char * __attribute__ ((format (printf, 1, 2)))
-s_format (const char *format, ...)
+static char *__attribute__ ((format (printf, 1, 2))) s_format (const char *format, ...)
 {
     va_list args;
     va_start (args, format);

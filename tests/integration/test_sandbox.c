@@ -240,6 +240,82 @@ s_remove_user (void)
         ck_assert (system ("userdel " S_TEST_USER " >/dev/null 2>&1") == 0);
 }
 
+//  Submit, as S_TEST_USER, a package directory whose resources/secret.txt
+//  the resources topology's bolt reads and copies to a proof file, and
+//  wait for that proof (written by uid) to match.
+static void
+s_expect_resources_read_as_user (uid_t uid)
+{
+    const char *dir = cluster_harness_dir (s_cluster);
+    char *library = cluster_harness_build_path ("tests/integration/.libs/resources_topology.so");
+    char *command =
+        zsys_sprintf ("mkdir -p %s/pkg/resources %s/proof && chmod 777 %s/proof && "
+                      "cp %s %s/pkg/ && echo 'secret of %d' > %s/pkg/resources/secret.txt",
+                      dir, dir, dir, library, dir, (int) getpid (), dir);
+    ck_assert_int_eq (system (command), 0);
+    //  A worker that runs all the way (not just starts) reads nimbus's
+    //  public certificate, which the harness keeps in a private directory.
+    char *keys = zsys_sprintf ("%s/keys", dir);
+    char *nimbus_cert = zsys_sprintf ("%s/keys/nimbus", dir);
+    ck_assert_int_eq (chmod (keys, 0711), 0);
+    ck_assert_int_eq (chmod (nimbus_cert, 0644), 0);
+    zstr_free (&nimbus_cert);
+    zstr_free (&keys);
+    char *pkg = zsys_sprintf ("%s/pkg", dir);
+    char *option = zsys_sprintf ("resources.proof.dir=%s/proof", dir);
+    char *output = NULL;
+    int status = cluster_harness_cli_as (s_cluster, S_TEST_USER, &output,
+                                         (const char *[]){pkg, "resources", "-c", option, NULL});
+    ck_assert_msg (status == 0, "submit: %s", output);
+    free (output);
+    char *expected = zsys_sprintf ("secret of %d\n", (int) getpid ());
+    char *proof_dir = zsys_sprintf ("%s/proof", dir);
+    bool found = false;
+    long long deadline = test_processes_now_ms () + WAIT_MS;
+    while (!found && test_processes_now_ms () < deadline) {
+        DIR *listing = opendir (proof_dir);
+        struct dirent *entry;
+        while (listing && !found && (entry = readdir (listing))) {
+            if (strncmp (entry->d_name, "proof-", 6) || strstr (entry->d_name, ".tmp"))
+                continue;
+            char *path = zsys_sprintf ("%s/%s", proof_dir, entry->d_name);
+            FILE *file = fopen (path, "r");
+            char line[256] = "";
+            if (file && fgets (line, sizeof line, file)) {
+                struct stat info;
+                ck_assert_msg (strcmp (line, expected) == 0, "the worker read '%s'", line);
+                ck_assert_int_eq (stat (path, &info), 0);
+                ck_assert_int_eq (info.st_uid, uid);
+                found = true;
+            }
+            if (file)
+                fclose (file);
+            zstr_free (&path);
+        }
+        if (listing)
+            closedir (listing);
+        if (!found)
+            usleep (50000);
+    }
+    if (!found) {
+        char *dump =
+            zsys_sprintf ("tail -n 5 %s/supervisor-0-local/supervisor/workers/*/worker.log", dir);
+        ck_assert_int_ge (system (dump), 0);
+        zstr_free (&dump);
+    }
+    ck_assert_msg (found, "no proof that the worker read its package's resources");
+    ck_assert_int_eq (
+        cluster_harness_cli_as (s_cluster, S_TEST_USER, NULL,
+                                (const char *[]){"kill", "resources", "-w", "0", NULL}),
+        0);
+    zstr_free (&proof_dir);
+    zstr_free (&expected);
+    zstr_free (&option);
+    zstr_free (&pkg);
+    zstr_free (&command);
+    free (library);
+}
+
 START_TEST (test_worker_runs_as_submitter)
 {
     s_remove_user ();
@@ -278,6 +354,10 @@ START_TEST (test_worker_runs_as_submitter)
     ck_assert_int_eq (cluster_harness_cli_as (s_cluster, S_TEST_USER, NULL,
                                               (const char *[]){"kill", "mine", "-w", "0", NULL}),
                       0);
+
+    //  A package directory with resources (doc/packages.md): the worker,
+    //  as the account, reads them from its own unpacked copy.
+    s_expect_resources_read_as_user (uid);
 
     //  A submitter with no account on this machine gets no worker, and
     //  the slot's worker.log says why.

@@ -326,8 +326,10 @@ END_TEST
 
 START_TEST (test_limits)
 {
-    s_entry_t many[] = {{"1", AE_IFREG, "a", NULL, NULL}, {"2", AE_IFREG, "b", NULL, NULL},
-                        {"3", AE_IFREG, "c", NULL, NULL}, {"4", AE_IFREG, "d", NULL, NULL},
+    s_entry_t many[] = {{"1", AE_IFREG, "a", NULL, NULL},
+                        {"2", AE_IFREG, "b", NULL, NULL},
+                        {"3", AE_IFREG, "c", NULL, NULL},
+                        {"4", AE_IFREG, "d", NULL, NULL},
                         {NULL, 0, 0, 0, 0}};
     sq_archive_limits_t three = {1000, 3};
     s_make_archive (s_at ("bad.tgz"), many, false);
@@ -383,6 +385,30 @@ START_TEST (test_corrupt)
     s_write (s_at ("bad.tgz"), "x", 0600);
     ck_assert_int_eq (sq_archive_extract (s_at ("bad.tgz"), s_at ("nowhere"), NULL), -1);
     ck_assert_ptr_nonnull (strstr (sq_last_error (), "nowhere"));
+}
+END_TEST
+
+START_TEST (test_remove_tree_follows_no_link)
+{
+    //  A tree holding links to a directory and a file outside it.
+    ck_assert_int_eq (mkdir (s_at ("outside"), 0700), 0);
+    s_write (s_at ("outside/keep.txt"), "keep", 0600);
+    ck_assert_int_eq (mkdir (s_at ("tree"), 0700), 0);
+    ck_assert_int_eq (mkdir (s_at ("tree/sub"), 0700), 0);
+    s_write (s_at ("tree/sub/file"), "x", 0600);
+    ck_assert_int_eq (symlink (s_at ("outside"), s_at ("tree/sub/dirlink")), 0);
+    ck_assert_int_eq (symlink (s_at ("outside/keep.txt"), s_at ("tree/filelink")), 0);
+    ck_assert_int_eq (sq_archive_remove_tree (s_at ("tree")), 0);
+    ck_assert_int_eq (access (s_at ("tree"), F_OK), -1);
+    char *text = s_read (s_at ("outside/keep.txt"));
+    ck_assert_str_eq (text, "keep");
+    free (text);
+    //  A link given as the tree: the link goes, not its target.
+    ck_assert_int_eq (symlink (s_at ("outside"), s_at ("link")), 0);
+    ck_assert_int_eq (sq_archive_remove_tree (s_at ("link")), 0);
+    ck_assert_int_eq (s_count (s_at ("outside")), 1);
+    ck_assert_int_eq (sq_archive_remove_tree (s_at ("missing")), 0);
+    ck_assert_int_eq (sq_archive_remove_tree (NULL), 0);
 }
 END_TEST
 
@@ -503,6 +529,7 @@ main (void)
     tcase_add_test (tcase, test_limits);
     tcase_add_test (tcase, test_corrupt);
     tcase_add_test (tcase, test_package_forms);
+    tcase_add_test (tcase, test_remove_tree_follows_no_link);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
