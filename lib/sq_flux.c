@@ -5,8 +5,10 @@
     shape by shape, into plain structs: nothing of the document survives
     the load, and every error is found with the node that caused it, so it
     can name the line. The walk has a fixed depth (config values, which may
-    nest, stop at SQ_FLUX_MAX_DEPTH), and every list it copies is bounded,
-    so aliases that point at one node many times cost at most the bounds.
+    nest, stop at SQ_FLUX_MAX_DEPTH), every list it copies is bounded, and
+    config values are counted as they are converted, each use of an alias
+    again, so aliases that point at one node many times cost at most the
+    bounds.
     The graph rules that C topologies have (fields a source never
     declared, groupings on unknown streams, names) stay in
     sq_topology_validate, so a definition and a C package are held to the
@@ -39,6 +41,7 @@
 #define SQ_FLUX_MAX_LIST 256
 #define SQ_FLUX_MAX_CONFIG 1024
 #define SQ_FLUX_MAX_DEPTH 16
+#define SQ_FLUX_MAX_VALUES 100000 //  config values in all, aliases counted each time
 #define SQ_FLUX_MAX_PARALLELISM 100000
 
 static const char *const s_shell_spout_classes[] = {
@@ -94,6 +97,7 @@ typedef struct {
     const char *path;     //  file name for messages
     yaml_document_t *doc; //  the loaded document
     sq_flux_t *flux;      //  what is being filled
+    size_t values;        //  config values converted so far
 } flux_walk_t;
 
 static int s_fail (flux_walk_t *walk, const yaml_node_t *node, const char *format, ...)
@@ -216,6 +220,14 @@ s_value_json (flux_walk_t *walk, const yaml_node_t *node, const char *key, int d
 {
     if (depth > SQ_FLUX_MAX_DEPTH)
         return s_fail (walk, node, "'%s' nests deeper than %d levels", key, SQ_FLUX_MAX_DEPTH),
+               NULL;
+    //  An alias repeats a node without repeating its text: count each use,
+    //  or a few lines of aliases could expand to billions of values.
+    if (++walk->values > SQ_FLUX_MAX_VALUES)
+        return s_fail (walk, node,
+                       "'config' holds more than %d values (aliases counted each "
+                       "time they are used)",
+                       SQ_FLUX_MAX_VALUES),
                NULL;
     json_t *value = NULL;
     if (node->type == YAML_SCALAR_NODE)

@@ -359,6 +359,19 @@ START_TEST (test_config_and_name)
                     "config key 'topology.debug' given twice");
     s_assert_error ("config:\n  a: [[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]\n" SHELL_SPOUT, 2,
                     "'a' nests deeper than 16 levels");
+    //  Aliases that would expand to 64^5 values stop at the bound.
+    char laughs[4096] = "config:\n  a0: &a0 [1, 2, 3, 4, 5, 6, 7, 8]\n";
+    for (int level = 1; level <= 5; level++) {
+        char line[1024];
+        int length = snprintf (line, sizeof line, "  a%d: &a%d [", level, level);
+        for (int copy = 0; copy < 64; copy++)
+            length += snprintf (line + length, sizeof line - (size_t) length, "%s*a%d",
+                                copy ? ", " : "", level - 1);
+        snprintf (line + length, sizeof line - (size_t) length, "]\n");
+        strncat (laughs, line, sizeof laughs - strlen (laughs) - 1);
+    }
+    strncat (laughs, SHELL_SPOUT, sizeof laughs - strlen (laughs) - 1);
+    s_assert_error (laughs, 2, "'config' holds more than 100000 values");
     s_assert_error ("name: \"a/b\"\n" SHELL_SPOUT, 1, "name: ");
     s_assert_error ("name: \"\"\n" SHELL_SPOUT, 1, "'name' must not be empty");
     //  Free keys take any value; known keys are parsed by type.
