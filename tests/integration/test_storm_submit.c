@@ -574,7 +574,7 @@ START_TEST (test_errors)
     fputs ("not a shared object\n", file);
     fclose (file);
     s_expect_failure ("text", (const char *[]){"--local", text, "x", NULL}, 1,
-                      "is neither a loadable shared object nor a valid package archive");
+                      "is not a loadable shared object");
 
     //  A Flux-style definition with a mistake: one line naming file, line and key.
     char *definition = s_file ("bad.yaml");
