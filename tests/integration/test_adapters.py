@@ -150,6 +150,14 @@ class Child(object):
         except subprocess.TimeoutExpired:
             raise Failure("%s did not exit within %d s" % (self.name, DEADLINE))
 
+    def end_cleanly(self):
+        """Close the child's stdin; it must exit 0 within DEADLINE."""
+        self.process.stdin.close()
+        status = self.wait_exit()
+        if status != 0:
+            raise Failure("%s exited %d at end of input; stderr: %s" %
+                          (self.name, status, self.stderr_tail()))
+
     def stderr_tail(self):
         if self.process.poll() is None:
             return "(still running)"
@@ -238,11 +246,7 @@ def check_basic_bolt(language):
         child.expect(emit(["y"], anchors=["106"], stream="other", need=False))
         child.expect({"command": "ack", "id": "106"})
         #   stdin closed: a clean exit.
-        child.process.stdin.close()
-        status = child.wait_exit()
-        if status != 0:
-            raise Failure("%s exited %d at end of input; stderr: %s" %
-                          (child.name, status, child.stderr_tail()))
+        child.end_cleanly()
     finally:
         child.close()
 
@@ -311,11 +315,7 @@ def check_spout(language):
             raise Failure("%s: expected a warning naming the command, got %s" %
                           (child.name, json.dumps(warning)))
         child.expect(SYNC)
-        child.process.stdin.close()
-        status = child.wait_exit()
-        if status != 0:
-            raise Failure("%s exited %d at end of input; stderr: %s" %
-                          (child.name, status, child.stderr_tail()))
+        child.end_cleanly()
     finally:
         child.close()
 
