@@ -595,8 +595,8 @@ SQ_EXPORT sq_component_t *sq_shell_bolt (sq_topology_t *topology, const char *id
                                          const char *fields, int parallelism);
 //  Declare one more output stream of a shell component (direct: a direct
 //  stream).
-SQ_EXPORT void sq_shell_stream (sq_component_t *component, const char *stream,
-                                const char *fields, bool direct);
+SQ_EXPORT void sq_shell_stream (sq_component_t *component, const char *stream, const char *fields,
+                                bool direct);
 
 //  ---------------------------------------------------------------------
 //  Errors

@@ -57,7 +57,6 @@ s_outlet (sq_task_t *task, const char *stream)
     return NULL;
 }
 
-
 //  A regular emit onto a stream that a bolt subscribes to with a direct
 //  grouping, which Storm refuses too. Names that bolt; returns -1.
 static int
@@ -207,8 +206,8 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
                         task->task_id);
     }
     if (emit->targets_out) {
-        size_t copied = (size_t) target_count < emit->targets_room ? (size_t) target_count
-                                                                    : emit->targets_room;
+        size_t copied =
+            (size_t) target_count < emit->targets_room ? (size_t) target_count : emit->targets_room;
         memcpy (emit->targets_out, targets, copied * sizeof (int));
     }
     if (task->hook_count)

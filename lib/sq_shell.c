@@ -40,45 +40,47 @@
 
 #include <czmq.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define SQ_SHELL_HEARTBEAT_MS 1000   //  between heartbeat tuples
-#define SQ_SHELL_BACKOFF_MIN_MS 100  //  first wait before restarting a child
-#define SQ_SHELL_BACKOFF_MAX_MS 2000 //  longest wait before restarting a child
-#define SQ_SHELL_READ_CHUNK 16384    //  bytes read from the child at once
-#define SQ_SHELL_BUSY_WAIT_MS 1      //  idle wait while the child holds work
+#define SQ_SHELL_HEARTBEAT_MS 1000      //  between heartbeat tuples
+#define SQ_SHELL_BACKOFF_MIN_MS 100     //  first wait before restarting a child
+#define SQ_SHELL_BACKOFF_MAX_MS 2000    //  longest wait before restarting a child
+#define SQ_SHELL_READ_CHUNK 16384       //  bytes read from the child at once
+#define SQ_SHELL_BUSY_WAIT_MS 1         //  idle wait while the child holds work
 #define SQ_SHELL_HANDSHAKE_MIN_MS 30000 //  least time a child has to answer the handshake
+#define SQ_SHELL_MAX_OUT (64u << 20)    //  most bytes waiting for a child that does not read
 
 typedef struct {
-    sq_task_t *task;                //  the task this shell serves
-    bool spout;                     //  a shell spout, else a shell bolt
-    sq_subprocess_t *child;         //  the running child, or NULL between restarts
-    sq_multilang_reader_t *reader;  //  what the child wrote, cut into messages
-    char *out;                      //  bytes waiting for the child's stdin
-    size_t out_size;                //  bytes in out
-    size_t out_capacity;            //  room in out
-    char pid_dir[64];               //  where children write their pid file ("" if none)
-    int64_t child_pid;              //  pid the child reported in the handshake, or 0
-    bool handshaken;                //  the child answered the handshake
-    int64_t timeout_ms;             //  topology.subprocess.timeout.secs
-    size_t max_pending;             //  bolts: topology.shellbolt.max.pending
-    int64_t last_heard_ms;          //  when the child last wrote, or was last asked
-    int64_t next_heartbeat_ms;      //  bolts: when the next heartbeat is due
-    bool heartbeat_out;             //  bolts: a heartbeat waits for its sync
-    bool synced;                    //  spouts: the sync ending a command came
-    sq_idmap_t *inputs;             //  bolts: tuple id -> input (sq_tuple_t *) at the child
-    sq_idmap_t *messages;           //  spouts: msg id -> the child's id (json_t *)
-    uint64_t next_id;               //  next tuple id (bolts) or msg id (spouts)
-    int *targets;                   //  room for the tasks of one emit
-    size_t target_room;             //  entries in targets
-    int64_t restart_at_ms;          //  local mode: when the next child may start
-    int backoff_ms;                 //  local mode: the next back-off
-    bool fatal;                     //  cluster: failed for good, the worker is exiting
-    uint64_t restarts;              //  children started after the first
-    sq_metric_t *metrics[8];        //  gauges the child set through "metrics"
-    char *metric_names[8];          //  their names
+    sq_task_t *task;               //  the task this shell serves
+    bool spout;                    //  a shell spout, else a shell bolt
+    sq_subprocess_t *child;        //  the running child, or NULL between restarts
+    sq_multilang_reader_t *reader; //  what the child wrote, cut into messages
+    char *out;                     //  bytes waiting for the child's stdin
+    size_t out_size;               //  bytes in out
+    size_t out_capacity;           //  room in out
+    char pid_dir[64];              //  where children write their pid file ("" if none)
+    int64_t child_pid;             //  pid the child reported in the handshake, or 0
+    bool handshaken;               //  the child answered the handshake
+    int64_t timeout_ms;            //  topology.subprocess.timeout.secs
+    size_t max_pending;            //  bolts: topology.shellbolt.max.pending
+    int64_t last_heard_ms;         //  when the child last wrote, or was last asked
+    int64_t next_heartbeat_ms;     //  bolts: when the next heartbeat is due
+    bool heartbeat_out;            //  bolts: a heartbeat waits for its sync
+    bool synced;                   //  spouts: the sync ending a command came
+    sq_idmap_t *inputs;            //  bolts: tuple id -> input (sq_tuple_t *) at the child
+    sq_idmap_t *messages;          //  spouts: msg id -> the child's id (json_t *)
+    uint64_t next_id;              //  next tuple id (bolts) or msg id (spouts)
+    int *targets;                  //  room for the tasks of one emit
+    size_t target_room;            //  entries in targets
+    int64_t restart_at_ms;         //  local mode: when the next child may start
+    int backoff_ms;                //  local mode: the next back-off
+    bool fatal;                    //  cluster: failed for good, the worker is exiting
+    uint64_t restarts;             //  children started after the first
+    sq_metric_t *metrics[8];       //  gauges the child set through "metrics"
+    char *metric_names[8];         //  their names
 } sq_shell_t;
 
 static int64_t
@@ -98,6 +100,10 @@ s_send (sq_shell_t *self, const json_t *message)
     char *text = sq_multilang_encode (message, &size);
     if (!text)
         return sq_error_set ("out of memory encoding a message");
+    if (self->out_size + size > SQ_SHELL_MAX_OUT) {
+        free (text);
+        return sq_error_set ("it does not read its stdin (%zu bytes wait for it)", self->out_size);
+    }
     if (self->out_size + size > self->out_capacity) {
         size_t capacity = self->out_capacity ? self->out_capacity : 4096;
         while (capacity < self->out_size + size)
@@ -128,10 +134,30 @@ s_remove_pid_file (sq_shell_t *self)
     self->child_pid = 0;
 }
 
+//  Remove the pid directory with what is in it: pid files of children that
+//  never finished their handshake are there too.
+static void
+s_remove_pid_dir (sq_shell_t *self)
+{
+    if (!self->pid_dir[0])
+        return;
+    DIR *dir = opendir (self->pid_dir);
+    struct dirent *entry;
+    while (dir && (entry = readdir (dir)))
+        if (entry->d_name[0] != '.') {
+            char path[128];
+            snprintf (path, sizeof path, "%s/%.40s", self->pid_dir, entry->d_name);
+            unlink (path);
+        }
+    if (dir)
+        closedir (dir);
+    rmdir (self->pid_dir);
+}
+
 typedef struct {
-    sq_shell_t *shell;    //  whose inputs are failed
-    sq_tuple_t **tuples;  //  the inputs collected
-    size_t count;         //  how many
+    sq_shell_t *shell;   //  whose inputs are failed
+    sq_tuple_t **tuples; //  the inputs collected
+    size_t count;        //  how many
 } sq_input_list_t;
 
 static void
@@ -204,9 +230,8 @@ s_child_failed (sq_shell_t *self, const char *format, ...)
         sq_runtime_fatal (task->runtime, error ? error : reason);
     } else {
         self->restart_at_ms = s_now_ms () + self->backoff_ms;
-        self->backoff_ms = self->backoff_ms * 2 > SQ_SHELL_BACKOFF_MAX_MS
-                               ? SQ_SHELL_BACKOFF_MAX_MS
-                               : self->backoff_ms * 2;
+        self->backoff_ms = self->backoff_ms * 2 > SQ_SHELL_BACKOFF_MAX_MS ? SQ_SHELL_BACKOFF_MAX_MS
+                                                                          : self->backoff_ms * 2;
     }
     zstr_free (&error);
     s_fail_inputs (self);
@@ -226,6 +251,10 @@ s_pump (sq_shell_t *self, int wait_ms)
     size_t written, got;
     int rc = sq_subprocess_exchange (self->child, self->out, self->out_size, &written, buffer,
                                      sizeof buffer, &got, wait_ms);
+    //  Handling messages may set the thread's last error: keep this one.
+    char pipe_error[256] = "";
+    if (rc)
+        snprintf (pipe_error, sizeof pipe_error, "%s", sq_last_error ());
     if (written) {
         memmove (self->out, self->out + written, self->out_size - written);
         self->out_size -= written;
@@ -248,8 +277,8 @@ s_pump (sq_shell_t *self, int wait_ms)
     if (rc && self->child) {
         if (sq_multilang_reader_partial (self->reader))
             return s_child_failed (self, "%s in the middle of a message (no \"end\" line)",
-                                   sq_last_error ());
-        return s_child_failed (self, "%s", sq_last_error ());
+                                   pipe_error);
+        return s_child_failed (self, "%s", pipe_error);
     }
     return self->child ? 0 : -1;
 }
@@ -363,8 +392,8 @@ s_context_json (sq_shell_t *self)
         const sq_subscription_t *subscription = &component->subscriptions[s];
         s_set2 (sources, subscription->source, subscription->stream,
                 s_grouping_json (subscription));
-        const sq_component_t *source = sq_topology_component (runtime->topology,
-                                                              subscription->source);
+        const sq_component_t *source =
+            sq_topology_component (runtime->topology, subscription->source);
         s_set2 (source_fields, subscription->source, subscription->stream,
                 s_fields_json (source ? sq_component_stream (source, subscription->stream) : NULL));
     }
@@ -492,7 +521,8 @@ s_handle_emit (sq_shell_t *self, json_t *message)
     sq_value_t values[SQ_MAX_FIELDS];
     char *texts[SQ_MAX_FIELDS];
     for (size_t i = 0; i < count; i++)
-        sq_multilang_value_from_json (json_array_get (tuple, i), &values[i], &texts[i]);
+        if (sq_multilang_value_from_json (json_array_get (tuple, i), &values[i], &texts[i]))
+            values[i] = sq_null (); //  out of memory for an array's text
     size_t anchor_count = self->spout ? 0 : json_array_size (anchors);
     const sq_tuple_t *stack_anchors[16];
     const sq_tuple_t **anchor_list =
@@ -518,8 +548,8 @@ s_handle_emit (sq_shell_t *self, json_t *message)
                       .anchor_count = anchor_list ? found : 0,
                       .tracked = tracked,
                       .msg_id = msg_id,
-                      .direct_task = json_is_integer (direct) ? (int) json_integer_value (direct)
-                                                              : 0,
+                      .direct_task =
+                          json_is_integer (direct) ? (int) json_integer_value (direct) : 0,
                       .targets_out = self->targets,
                       .targets_room = self->target_room};
     int sent = sq_collector_emit_request (&task->collector, &emit, values, count);
@@ -614,8 +644,8 @@ s_handle_metrics (sq_shell_t *self, json_t *message)
         self->metrics[slot] = sq_context_register_gauge (self->task, name);
         if (!self->metrics[slot]) {
             zsys_warning ("topology=%s component=%s task=%d: shell metric: %s",
-                          self->task->runtime->name, self->task->component->id,
-                          self->task->task_id, sq_last_error ());
+                          self->task->runtime->name, self->task->component->id, self->task->task_id,
+                          sq_last_error ());
             return;
         }
         self->metric_names[slot] = strdup (name);
@@ -742,8 +772,7 @@ s_close (void *state)
     sq_subprocess_destroy (&self->child);
     sq_multilang_reader_destroy (&self->reader);
     s_remove_pid_file (self);
-    if (self->pid_dir[0])
-        rmdir (self->pid_dir);
+    s_remove_pid_dir (self);
     //  Inputs still at the child are released by the executor with the
     //  task's held tuples; their trees time out and replay.
     sq_idmap_destroy (&self->inputs);
@@ -882,6 +911,8 @@ s_bolt_execute (void *state, const sq_tuple_t *input)
             sq_idmap_remove_entry (self->inputs, entry);
         json_decref (message);
         sq_collector_fail (collector, input);
+        if (entry && message)
+            s_child_failed (self, "%s", sq_last_error ());
         return;
     }
     json_decref (message);
@@ -894,8 +925,9 @@ s_bolt_execute (void *state, const sq_tuple_t *input)
     while (self->child && sq_idmap_size (self->inputs) >= self->max_pending) {
         int64_t left = self->last_heard_ms + self->timeout_ms - s_now_ms ();
         if (left <= 0) {
-            s_child_failed (self, "no answer within topology.subprocess.timeout.secs (%lld s) "
-                                  "with %zu tuples waiting at the child",
+            s_child_failed (self,
+                            "no answer within topology.subprocess.timeout.secs (%lld s) "
+                            "with %zu tuples waiting at the child",
                             (long long) (self->timeout_ms / 1000), sq_idmap_size (self->inputs));
             return;
         }
@@ -977,17 +1009,16 @@ sq_component_t *
 sq_shell_spout (sq_topology_t *topology, const char *id, const char *command,
                 const char *const *args, const char *fields, int parallelism)
 {
-    return s_configure (sq_topology_set_spout (topology, id, &s_shell_spout, parallelism),
-                        command, args, fields);
+    return s_configure (sq_topology_set_spout (topology, id, &s_shell_spout, parallelism), command,
+                        args, fields);
 }
 
 sq_component_t *
 sq_shell_bolt (sq_topology_t *topology, const char *id, const char *command,
                const char *const *args, const char *fields, int parallelism)
 {
-    sq_component_t *component =
-        s_configure (sq_topology_set_bolt (topology, id, &s_shell_bolt, parallelism), command,
-                     args, fields);
+    sq_component_t *component = s_configure (
+        sq_topology_set_bolt (topology, id, &s_shell_bolt, parallelism), command, args, fields);
     if (component)
         component->idle = s_bolt_idle;
     return component;

@@ -25,15 +25,15 @@
 #include <unistd.h>
 
 struct _sq_subprocess_t {
-    pid_t pid;                           //  the child's process id
-    bool reaped;                         //  waitpid returned it
-    int status;                          //  its wait status, once reaped
-    int stdin_fd;                        //  our end of its stdin (socket), or -1
-    int stdout_fd;                       //  read end of its stdout, or -1
-    int stderr_fd;                       //  read end of its stderr, or -1
-    char ring[SQ_SUBPROCESS_TAIL_BYTES]; //  last bytes of its stderr, circular
-    size_t ring_next;                    //  where the next stderr byte goes
-    size_t ring_size;                    //  bytes held in ring
+    pid_t pid;                               //  the child's process id
+    bool reaped;                             //  waitpid returned it
+    int status;                              //  its wait status, once reaped
+    int stdin_fd;                            //  our end of its stdin (socket), or -1
+    int stdout_fd;                           //  read end of its stdout, or -1
+    int stderr_fd;                           //  read end of its stderr, or -1
+    char ring[SQ_SUBPROCESS_TAIL_BYTES];     //  last bytes of its stderr, circular
+    size_t ring_next;                        //  where the next stderr byte goes
+    size_t ring_size;                        //  bytes held in ring
     char tail[SQ_SUBPROCESS_TAIL_BYTES + 1]; //  the tail handed out, in order
     char exit_text[64];                      //  how it ended, in words
 };
@@ -62,7 +62,7 @@ s_run_child (const char *const *argv, const char *dir, pid_t parent, int stdin_f
     if (dir && chdir (dir) < 0)
         goto failed;
     execvp (argv[0], (char *const *) argv);
-failed: {
+failed : {
     int error = errno;
     ssize_t ignored = write (report_fd, &error, sizeof error);
     (void) ignored;

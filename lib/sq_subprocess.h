@@ -39,9 +39,8 @@ pid_t sq_subprocess_pid (const sq_subprocess_t *self);
 //  buffer (*read_p gets the count). Returns 0, or -1 (sq_last_error set)
 //  when the child closed stdout or stdin or a pipe failed; bytes moved
 //  before that are still counted.
-int sq_subprocess_exchange (sq_subprocess_t *self, const char *data, size_t size,
-                            size_t *written, char *buffer, size_t capacity, size_t *read_p,
-                            int timeout_ms);
+int sq_subprocess_exchange (sq_subprocess_t *self, const char *data, size_t size, size_t *written,
+                            char *buffer, size_t capacity, size_t *read_p, int timeout_ms);
 //  Whether the child has exited; reaps it and fills *status (waitpid's)
 //  when it has. Never blocks.
 bool sq_subprocess_exited (sq_subprocess_t *self, int *status);

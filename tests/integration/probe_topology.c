@@ -554,9 +554,8 @@ squall_topology (sq_topology_t *topology, const sq_config_t *config)
     snprintf (transcript, sizeof transcript, "%s/shell-transcript",
               sq_config_string (config, "probe.dir", "."));
     const char *args[] = {shell, "relay", transcript, NULL};
-    sq_component_t *relay = *shell
-                                ? sq_shell_bolt (topology, "relay", "python3", args, "number", 4)
-                                : sq_topology_set_bolt (topology, "relay", &s_relay, 4);
+    sq_component_t *relay = *shell ? sq_shell_bolt (topology, "relay", "python3", args, "number", 4)
+                                   : sq_topology_set_bolt (topology, "relay", &s_relay, 4);
     sq_component_shuffle_grouping (relay, "numbers", NULL);
     sq_component_fields_grouping (sq_topology_set_bolt (topology, "sink", &s_sink, 2), "relay",
                                   NULL, "number");

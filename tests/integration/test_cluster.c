@@ -101,7 +101,20 @@ s_package (const char *name)
 static int
 s_probe_acked (void)
 {
-    return cluster_harness_probe_acked (s_probe_dir, PROBE_MESSAGES);
+    static bool seen[PROBE_MESSAGES];
+    memset (seen, 0, sizeof seen);
+    char path[4300];
+    snprintf (path, sizeof path, "%s/acked.log", s_probe_dir);
+    FILE *file = fopen (path, "r");
+    int distinct = 0, number;
+    while (file && fscanf (file, "%d\n", &number) == 1)
+        if (number >= 0 && number < PROBE_MESSAGES && !seen[number]) {
+            seen[number] = true;
+            distinct++;
+        }
+    if (file)
+        fclose (file);
+    return distinct;
 }
 
 static bool

@@ -13,6 +13,7 @@
     runs a shell bolt on a real cluster.
 */
 #include "cluster_harness.h"
+#include "sq_topology.h"
 #include "squall.h"
 
 #include <check.h>
@@ -51,9 +52,9 @@ static struct {
     _Atomic int fail_word;          //  words sink: message number to fail once (0: none)
 } s_probe;
 
-static char s_dir[64];         //  the test's scratch directory
+static char s_dir[64];          //  the test's scratch directory
 static char s_transcript[4400]; //  the child's transcript
-static char s_child[512];      //  path of scripted_child.py
+static char s_child[512];       //  path of scripted_child.py
 
 static void
 s_setup (void)
@@ -290,11 +291,11 @@ s_source_close (void *state)
 }
 
 static const sq_spout_t s_source = {.declare_outputs = s_declare_value,
-                                     .open = s_source_open,
-                                     .next_tuple = s_source_next,
-                                     .ack = s_source_ack,
-                                     .fail = s_source_fail,
-                                     .close = s_source_close};
+                                    .open = s_source_open,
+                                    .next_tuple = s_source_next,
+                                    .ack = s_source_ack,
+                                    .fail = s_source_fail,
+                                    .close = s_source_close};
 
 typedef struct {
     sq_collector_t *collector; //  for acks
@@ -406,8 +407,8 @@ START_TEST (test_bolt_protocol)
     ck_assert_ptr_nonnull (handshake);
     json_t *setup = json_object_get (handshake, "setup");
     int pid = (int) json_integer_value (json_object_get (handshake, "pid"));
-    ck_assert_int_eq (json_integer_value (json_object_get (
-                          json_object_get (setup, "conf"), "topology.subprocess.timeout.secs")),
+    ck_assert_int_eq (json_integer_value (json_object_get (json_object_get (setup, "conf"),
+                                                           "topology.subprocess.timeout.secs")),
                       10);
     //  Defaults come too, as Storm sends its whole config.
     ck_assert_int_eq (json_integer_value (json_object_get (json_object_get (setup, "conf"),
@@ -490,9 +491,24 @@ END_TEST
 START_TEST (test_spout_protocol)
 {
     s_probe.fail_word = 5;
+    //  The child runs in the topology's resources directory: a relative
+    //  script path is found there.
+    char copy[128];
+    snprintf (copy, sizeof copy, "%s/child.py", s_dir);
+    FILE *from = fopen (s_child, "r"), *to = fopen (copy, "w");
+    ck_assert (from && to);
+    char chunk[4096];
+    size_t size;
+    while ((size = fread (chunk, 1, sizeof chunk, from)) > 0)
+        ck_assert_int_eq (fwrite (chunk, 1, size, to), size);
+    fclose (from);
+    fclose (to);
     sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_resources_dir (topology, s_dir);
+    ck_assert_str_eq (sq_topology_resources_dir (topology), s_dir);
     const char *args[6];
     s_child_args (args, "words", "20", NULL);
+    args[0] = "child.py";
     sq_shell_spout (topology, "words", "python3", args, "word", 1);
     sq_component_t *sink = sq_topology_set_bolt (topology, "sink", &s_sink, 2);
     sq_component_shuffle_grouping (sink, "words", NULL);
@@ -500,6 +516,11 @@ START_TEST (test_spout_protocol)
     sq_config_t *config = s_config (10);
     ck_assert_int_eq (sq_local_cluster_submit (cluster, "words", config, &topology), 0);
     ck_assert (s_wait_events ("ack", 20, 30));
+    json_t *handshake = s_first_event ("handshake");
+    char dir[PATH_MAX];
+    ck_assert_ptr_nonnull (realpath (s_dir, dir));
+    ck_assert_str_eq (json_string_value (json_object_get (handshake, "cwd")), dir);
+    json_decref (handshake);
     //  activate came first; the first emit asked for its task ids.
     ck_assert_int_eq (s_count_events ("activate"), 1);
     json_t *ids = s_first_event ("task_ids");
@@ -610,6 +631,13 @@ START_TEST (test_bad_handshake)
     sq_config_destroy (&config);
     ck_assert_int_eq (s_count_events ("handshake"), 1);
     s_assert_children_gone ();
+    //  The pid file it wrote went with its pid directory.
+    json_t *handshake = s_first_event ("handshake");
+    const char *pid_dir =
+        json_string_value (json_object_get (json_object_get (handshake, "setup"), "pidDir"));
+    ck_assert_ptr_nonnull (pid_dir);
+    ck_assert_int_ne (access (pid_dir, F_OK), 0);
+    json_decref (handshake);
 }
 END_TEST
 
@@ -730,11 +758,19 @@ START_TEST (test_spout_child_dies)
 }
 END_TEST
 
-
 //  ---------------------------------------------------------------------
 //  A real cluster
 
 #define CLUSTER_MESSAGES 2000
+
+static cluster_harness_t *s_cluster; //  the running cluster, destroyed even when a test fails
+
+static void
+s_teardown_cluster (void)
+{
+    cluster_harness_destroy (&s_cluster);
+    s_teardown ();
+}
 
 static int
 s_probe_acked (const char *probe_dir)
@@ -760,7 +796,14 @@ START_TEST (test_cluster_shell_child_killed)
     //  workers). One child is killed mid-run: its worker exits with the
     //  error, the supervisor restarts it, the trees in flight fail and
     //  replay, and every number is acked in the end.
-    cluster_harness_t *cluster = cluster_harness_new (1, 2);
+    //  A worker opens its tasks, and so starts its Python children, before
+    //  its first heartbeat: on a loaded machine that outlasts the default
+    //  5 s worker timeouts, so the cluster waits longer.
+    cluster_harness_options_t options = {.nimbus_config = "\"nimbus.task.timeout.secs\": 60",
+                                         .supervisor_config =
+                                             "\"supervisor.worker.timeout.secs\": 60"};
+    s_cluster = cluster_harness_new_with (1, 2, &options);
+    cluster_harness_t *cluster = s_cluster;
     ck_assert_msg (cluster != NULL, "the cluster did not start");
     char probe_dir[4200];
     snprintf (probe_dir, sizeof probe_dir, "%s/probe", cluster_harness_dir (cluster));
@@ -773,9 +816,14 @@ START_TEST (test_cluster_shell_child_killed)
     snprintf (dir_option, sizeof dir_option, "probe.dir=%s", probe_dir);
     snprintf (shell_option, sizeof shell_option, "probe.shell.relay=%s", child);
     snprintf (messages_option, sizeof messages_option, "probe.messages=%d", CLUSTER_MESSAGES);
-    const char *args[] = {package, "shellprobe", "-c", dir_option, "-c", shell_option,
-                          "-c", messages_option, "-c", "topology.workers=2", "-c",
-                          "probe.rate=200", "-c", "topology.message.timeout.secs=5", NULL};
+    const char *args[] = {package, "shellprobe",
+                          "-c",    dir_option,
+                          "-c",    shell_option,
+                          "-c",    messages_option,
+                          "-c",    "topology.workers=2",
+                          "-c",    "probe.rate=200",
+                          "-c",    "topology.message.timeout.secs=5",
+                          NULL};
     char *output = NULL;
     int status = cluster_harness_cli (cluster, &output, args);
     ck_assert_msg (status == 0, "storm-submit exited %d: %s", status, output);
@@ -806,7 +854,7 @@ START_TEST (test_cluster_shell_child_killed)
     ck_assert_msg (s_wait_probe_acked (probe_dir, CLUSTER_MESSAGES, 150),
                    "only %d of %d numbers acked", s_probe_acked (probe_dir), CLUSTER_MESSAGES);
     ck_assert (s_process_gone (pid));
-    cluster_harness_destroy (&cluster);
+    cluster_harness_destroy (&s_cluster);
     //  Every child the workers started is gone with them.
     s_assert_children_gone ();
 }
@@ -837,7 +885,7 @@ main (void)
     tcase_add_test (failures, test_spout_child_dies);
     suite_add_tcase (suite, failures);
     TCase *cluster = tcase_create ("cluster");
-    tcase_add_checked_fixture (cluster, s_setup, s_teardown);
+    tcase_add_checked_fixture (cluster, s_setup, s_teardown_cluster);
     tcase_set_timeout (cluster, 300);
     tcase_add_test (cluster, test_cluster_shell_child_killed);
     suite_add_tcase (suite, cluster);

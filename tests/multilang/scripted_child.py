@@ -80,7 +80,7 @@ def handshake(misbehave_at_handshake=False):
     setup = read_message()
     pid = os.getpid()
     open(os.path.join(setup["pidDir"], str(pid)), "w").close()
-    record("handshake", setup=setup)
+    record("handshake", setup=setup, cwd=os.getcwd())
     if misbehave_at_handshake:
         send({"hello": "world"})
     else:

@@ -35,12 +35,10 @@ START_TEST (test_framing)
         while ((rc = sq_multilang_reader_next (reader, &message)) == 1) {
             found++;
             if (found == 1)
-                ck_assert_str_eq (json_string_value (json_object_get (message, "command")),
-                                  "sync");
+                ck_assert_str_eq (json_string_value (json_object_get (message, "command")), "sync");
             if (found == 2)
                 ck_assert_int_eq (
-                    json_integer_value (json_array_get (json_object_get (message, "tuple"), 0)),
-                    1);
+                    json_integer_value (json_array_get (json_object_get (message, "tuple"), 0)), 1);
             if (found == 3)
                 ck_assert_int_eq (json_array_size (message), 2);
             json_decref (message);
@@ -127,8 +125,8 @@ END_TEST
 START_TEST (test_values)
 {
     const unsigned char bytes[] = {0x00, 0x7f, 0x80, 0xff};
-    sq_value_t values[] = {sq_int (-42), sq_double (2.5), sq_strn ("a\0b", 3), sq_bool (true),
-                           sq_null (), sq_bytes (bytes, sizeof bytes)};
+    sq_value_t values[] = {sq_int (-42),   sq_double (2.5), sq_strn ("a\0b", 3),
+                           sq_bool (true), sq_null (),      sq_bytes (bytes, sizeof bytes)};
     json_t *array = json_array ();
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
         json_array_append_new (array, sq_multilang_value_to_json (&values[i]));
@@ -140,9 +138,8 @@ START_TEST (test_values)
     sq_value_t back[6];
     char *owned[6];
     for (size_t i = 0; i < 6; i++)
-        ck_assert_int_eq (sq_multilang_value_from_json (json_array_get (array, i), &back[i],
-                                                        &owned[i]),
-                          0);
+        ck_assert_int_eq (
+            sq_multilang_value_from_json (json_array_get (array, i), &back[i], &owned[i]), 0);
     ck_assert_int_eq (back[0].type, SQ_TYPE_INT);
     ck_assert_int_eq (back[0].as.i, -42);
     ck_assert_int_eq (back[1].type, SQ_TYPE_DOUBLE);
