@@ -20,6 +20,10 @@
     token prints a new 'TOKEN PRINCIPAL' line for nimbus's ui.tokens.file
     (nimbus_tokens_mint; doc/security.md) and talks to no one.
 
+    PKG.so may also be a package directory or archive (doc/packages.md) or
+    a Flux-style YAML definition (.yaml/.yml, doc/flux.md); a definition
+    goes to nimbus laid out as a package with its resources/.
+
     --local loads the topology package, builds its topology with the given
     config, validates it, and runs it in this process until the duration
     ends or SIGINT/SIGTERM arrives; then deactivates the spouts, waits up
@@ -114,7 +118,9 @@ s_usage (FILE *out)
              "                    [--count N]\n"
              "\n"
              "Run the topology in package PKG.so under NAME in this process (--local),\n"
-             "submit it to a cluster, or manage the topologies of a cluster.\n"
+             "submit it to a cluster, or manage the topologies of a cluster. PKG.so may\n"
+             "also be a package directory or archive, or a Flux-style YAML definition\n"
+             "(FILE.yaml or FILE.yml; doc/flux.md).\n"
              "\n"
              "options:\n"
              "  --local            run in local mode (one process, no cluster)\n"

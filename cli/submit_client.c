@@ -6,6 +6,7 @@
 #include "sq_control.h"
 #include "sq_archive.h"
 #include "sq_error.h"
+#include "sq_flux.h"
 #include "sq_sha256.h"
 
 #include <czmq.h>
@@ -117,6 +118,23 @@ submit_client_submit (submit_client_t *self, const char *path, const char *name,
     //  Check the package here first: it must load, build and validate.
     if (submit_isolation_check (path, config, self->timeout_ms))
         return -1;
+    //  A definition file goes as a package directory: laid out in a
+    //  temporary one (sq_flux_stage), which is then packed.
+    char *staged = NULL;
+    if (sq_flux_is_definition (path)) {
+        const char *tmp = getenv ("TMPDIR");
+        staged = zsys_sprintf ("%s/squall-definition-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!staged || !mkdtemp (staged)) {
+            zstr_free (&staged);
+            return sq_error_set ("cannot make a temporary directory to lay out '%s' in", path);
+        }
+        if (sq_flux_stage (path, staged)) {
+            sq_archive_remove_tree (staged);
+            zstr_free (&staged);
+            return -1;
+        }
+        path = staged;
+    }
     //  A package directory goes to nimbus as one archive (doc/packages.md).
     char *packed = NULL;
     struct stat info;
@@ -126,10 +144,17 @@ submit_client_submit (submit_client_t *self, const char *path, const char *name,
         int fd = packed ? mkstemp (packed) : -1;
         if (fd < 0) {
             zstr_free (&packed);
+            if (staged)
+                sq_archive_remove_tree (staged);
+            zstr_free (&staged);
             return sq_error_set ("cannot make a temporary file to pack '%s' into", path);
         }
         close (fd);
-        if (sq_archive_pack (path, packed)) {
+        int rc = sq_archive_pack (path, packed);
+        if (staged)
+            sq_archive_remove_tree (staged);
+        zstr_free (&staged);
+        if (rc) {
             unlink (packed);
             zstr_free (&packed);
             return -1;

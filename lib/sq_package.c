@@ -2,6 +2,7 @@
 #include "sq_package.h"
 #include "sq_archive.h"
 #include "sq_error.h"
+#include "sq_flux.h"
 #include "sq_topology.h"
 
 #include <assert.h>
@@ -24,6 +25,7 @@ struct _sq_package_t {
     bool temporary;              //  dir was unpacked here: remove it on destroy
     void *handle;                //  dlopen handle
     sq_topology_entry_fn *entry; //  the package's squall_topology
+    sq_flux_t *flux;             //  its definition, when it is one (then no handle)
 };
 
 //  True when the file at path starts with the ELF magic.
@@ -82,9 +84,30 @@ s_ends_with (const char *name, const char *suffix)
     return length > tail && strcmp (name + length - tail, suffix) == 0;
 }
 
-//  Opens the package directory dir (the package being path): the one
-//  shared object at its top, and resources/ when present. NULL with the
-//  error set.
+//  Loads the definition file `file` (the package being path) into a new
+//  package. NULL with the error set, naming the file and line.
+static sq_package_t *
+s_load_definition (const char *path, const char *file)
+{
+    sq_flux_t *flux = sq_flux_load (file);
+    if (!flux)
+        return NULL;
+    sq_package_t *self = calloc (1, sizeof (sq_package_t));
+    self->path = self ? strdup (path) : NULL;
+    if (!self || !self->path) {
+        free (self);
+        sq_flux_destroy (&flux);
+        sq_error_set ("out of memory");
+        return NULL;
+    }
+    self->flux = flux;
+    return self;
+}
+
+//  Opens the package directory dir (the package being path): its
+//  definition (SQ_FLUX_PACKAGE_FILE) when it has one at its top, else the
+//  one shared object at its top; and resources/ when present. NULL with
+//  the error set.
 static sq_package_t *
 s_open_dir (const char *path, const char *dir)
 {
@@ -93,6 +116,20 @@ s_open_dir (const char *path, const char *dir)
     char *absolute = realpath (dir, NULL);
     if (!absolute && errno == EACCES)
         absolute = strdup (dir);
+    char *definition = NULL;
+    struct stat definition_info;
+    if (absolute && asprintf (&definition, "%s/%s", absolute, SQ_FLUX_PACKAGE_FILE) >= 0 &&
+        lstat (definition, &definition_info) == 0 && S_ISREG (definition_info.st_mode)) {
+        sq_package_t *self = s_load_definition (path, definition);
+        free (definition);
+        if (!self) {
+            free (absolute);
+            return NULL;
+        }
+        self->dir = absolute;
+        return self;
+    }
+    free (definition);
     DIR *listing = absolute ? opendir (absolute) : NULL;
     if (!listing) {
         sq_error_set ("cannot read topology package '%s': %s", path, strerror (errno));
@@ -189,6 +226,20 @@ sq_package_open (const char *path)
         sq_error_set ("topology package '%s' is neither a regular file nor a directory", path);
         return NULL;
     }
+    if (sq_flux_is_definition (path)) {
+        sq_package_t *self = s_load_definition (path, path);
+        char *absolute = self ? realpath (path, NULL) : NULL;
+        char *slash = absolute ? strrchr (absolute, '/') : NULL;
+        if (slash)
+            *slash = 0;
+        if (self && !slash) {
+            free (absolute);
+            sq_package_destroy (&self);
+            sq_error_set ("out of memory");
+        } else if (self)
+            self->dir = absolute;
+        return self;
+    }
     if (!s_is_elf (path))
         return s_open_archive (path);
     sq_package_t *self = s_load (path, path);
@@ -215,7 +266,9 @@ sq_package_destroy (sq_package_t **self_p)
 {
     if (self_p && *self_p) {
         sq_package_t *self = *self_p;
-        dlclose (self->handle);
+        if (self->handle)
+            dlclose (self->handle);
+        sq_flux_destroy (&self->flux);
         if (self->temporary && sq_archive_remove_tree (self->dir))
             zsys_warning ("cannot remove the unpacked package %s: %s", self->dir, strerror (errno));
         free (self->path);
@@ -236,6 +289,9 @@ sq_package_dir (const sq_package_t *self)
 sq_topology_t *
 sq_package_build (sq_package_t *self, const sq_config_t *config)
 {
+    //  A definition's shell components run in its directory's resources/.
+    if (self->flux)
+        return sq_flux_build (self->flux);
     sq_topology_t *topology = sq_topology_new ();
     if (!topology) {
         sq_error_set ("out of memory");

@@ -6,7 +6,10 @@
     resources: files the topology reads, the programs shell components
     run); or an archive (tar, tar.gz, zip) of such a directory
     (doc/packages.md). A file is taken for a shared object when it starts
-    with the ELF magic, else for an archive.
+    with the ELF magic, else for an archive. A package may also be a
+    Flux-style definition (sq_flux, doc/flux.md): a .yaml / .yml file, or
+    a directory or archive with topology.yaml at its top (which then wins
+    over shared objects there: they are libraries its C components name).
 
     Loading opens the shared object, finds the entry, and lets it fill an
     empty topology. The shared object stays loaded while the package object

@@ -598,6 +598,20 @@ START_TEST (test_errors)
     s_expect_failure ("text", (const char *[]){"--local", text, "x", NULL}, 1,
                       "is not a loadable shared object");
 
+    //  A Flux-style definition with a mistake: one line naming file, line and key.
+    char *definition = s_file ("bad.yaml");
+    file = fopen (definition, "w");
+    ck_assert (file);
+    fputs ("name: bad\nspouts:\n  - id: a\n    parallelism: many\n", file);
+    fclose (file);
+    char *expected = NULL;
+    ck_assert (
+        asprintf (&expected, "%s:4: 'parallelism' must be an integer, not 'many'", definition) > 0);
+    s_expect_failure ("definition", (const char *[]){"--local", definition, "x", NULL}, 1,
+                      expected);
+    free (expected);
+    free (definition);
+
     char *bad = s_built ("tests/integration/.libs/bad_topology.so");
     s_expect_failure ("refuses", (const char *[]){"--local", bad, "x", NULL}, 1,
                       "refused to build its topology");

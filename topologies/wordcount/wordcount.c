@@ -19,6 +19,18 @@
                                     to FILE on cleanup, word<TAB>count
         wordcount.report.secs=N     how often report prints the top 10 (2)
         wordcount.count.executors=N count's executors, 1 to 256 (2)
+        wordcount.split=c|python|node
+                                    the split bolt in C (the default), or
+                                    a shell bolt running
+                                    resources/splitsentence.py (python3)
+                                    or resources/splitsentence.js (node)
+                                    through Squall's multilang adapters;
+                                    needs the package directory
+                                    topologies/wordcount-multilang
+
+    The spout and the count bolt are exported (wordcount_sentences_spout,
+    wordcount_count_bolt) for Flux-style definitions to name
+    (topologies/wordcount/wordcount.yaml).
 */
 #include <squall.h>
 
@@ -481,7 +493,8 @@ s_sentences_close (void *state)
     s_sentences_destroy (&self);
 }
 
-static const sq_spout_t s_sentences_spout = {
+//  Exported: a Flux-style definition names it (library, symbol).
+const sq_spout_t wordcount_sentences_spout = {
     .declare_outputs = s_sentences_declare,
     .open = s_sentences_open,
     .next_tuple = s_sentences_next_tuple,
@@ -638,7 +651,8 @@ s_count_cleanup (void *state)
     s_count_destroy (&self);
 }
 
-static const sq_bolt_t s_count_bolt = {
+//  Exported: a Flux-style definition names it (library, symbol).
+const sq_bolt_t wordcount_count_bolt = {
     .declare_outputs = s_count_declare,
     .prepare = s_count_prepare,
     .execute = s_count_execute,
@@ -803,10 +817,25 @@ squall_topology (sq_topology_t *topology, const sq_config_t *config)
                  COUNT_EXECUTORS_MAX, counts);
         return -1;
     }
-    sq_topology_set_spout (topology, "sentences", &s_sentences_spout, 1);
-    sq_component_t *split = sq_topology_set_bolt (topology, "split", &s_split_bolt, 2);
+    sq_topology_set_spout (topology, "sentences", &wordcount_sentences_spout, 1);
+    const char *language = sq_config_string (config, "wordcount.split", "c");
+    sq_component_t *split = NULL;
+    if (!strcmp (language, "c"))
+        split = sq_topology_set_bolt (topology, "split", &s_split_bolt, 2);
+    else if (!strcmp (language, "python"))
+        split = sq_shell_bolt (topology, "split", "python3",
+                               (const char *const[]){"splitsentence.py", NULL}, "word", 2);
+    else if (!strcmp (language, "node"))
+        split = sq_shell_bolt (topology, "split", "node",
+                               (const char *const[]){"splitsentence.js", NULL}, "word", 2);
+    else {
+        fprintf (stderr, "wordcount: wordcount.split must be c, python or node, not '%s'\n",
+                 language);
+        return -1;
+    }
     sq_component_shuffle_grouping (split, "sentences", NULL);
-    sq_component_t *count = sq_topology_set_bolt (topology, "count", &s_count_bolt, (int) counts);
+    sq_component_t *count =
+        sq_topology_set_bolt (topology, "count", &wordcount_count_bolt, (int) counts);
     sq_component_fields_grouping (count, "split", NULL, "word");
     sq_component_t *report = sq_topology_set_bolt (topology, "report", &s_report_bolt, 1);
     sq_component_global_grouping (report, "count", NULL);
