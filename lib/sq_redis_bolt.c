@@ -146,7 +146,7 @@ s_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collecto
     self->collector = collector;
     self->component = sq_context_component_id (context);
     self->key = strdup (key);
-    self->link = sq_redis_link_new (context);
+    self->link = sq_redis_link_for_task (context);
     if (maxlen > 0)
         snprintf (self->maxlen, sizeof self->maxlen, "%lld", (long long) maxlen);
     if (!self->key || !self->link) {

@@ -41,8 +41,10 @@ s_now_ms (void)
 
 //  Takes the link down for reason; logs when the reason is new.
 static void
-s_down (sq_redis_link_t *self, const char *reason)
+s_down (sq_redis_link_t *self, const char *why)
 {
+    char reason[sizeof self->reason];
+    snprintf (reason, sizeof reason, "%s", why && *why ? why : "connection lost");
     if (self->redis) {
         redisFree (self->redis);
         self->redis = NULL;
@@ -150,12 +152,11 @@ s_connect (sq_redis_link_t *self)
 }
 
 sq_redis_link_t *
-sq_redis_link_new (const sq_context_t *context)
+sq_redis_link_new (const sq_config_t *config, const char *who)
 {
     sq_redis_link_t *self = calloc (1, sizeof (sq_redis_link_t));
     if (!self)
         return NULL;
-    const sq_config_t *config = sq_context_config (context);
     const char *password = sq_config_string (config, "redis.password", "");
     self->host = strdup (sq_config_string (config, "redis.host", "127.0.0.1"));
     self->password = *password ? strdup (password) : NULL;
@@ -171,15 +172,22 @@ sq_redis_link_new (const sq_context_t *context)
     if (self->backoff_max_ms < self->backoff_initial_ms)
         self->backoff_max_ms = self->backoff_initial_ms;
     self->backoff_ms = self->backoff_initial_ms;
-    if (asprintf (&self->who, "topology=%s component=%s task=%d",
-                  sq_context_topology_name (context), sq_context_component_id (context),
-                  sq_context_task_id (context)) < 0)
-        self->who = NULL;
+    self->who = strdup (who);
     if (!self->host || !self->who || (*password && !self->password)) {
         sq_redis_link_destroy (&self);
         return NULL;
     }
     return self;
+}
+
+sq_redis_link_t *
+sq_redis_link_for_task (const sq_context_t *context)
+{
+    char who[512];
+    snprintf (who, sizeof who, "topology=%s component=%s task=%d",
+              sq_context_topology_name (context), sq_context_component_id (context),
+              sq_context_task_id (context));
+    return sq_redis_link_new (sq_context_config (context), who);
 }
 
 void

@@ -22,10 +22,13 @@
 
 typedef struct _sq_redis_link_t sq_redis_link_t;
 
-//  New link, not connected yet, for the task described by context (its
-//  config, and its identity in log lines). NULL when out of memory.
-//  Caller owns.
-sq_redis_link_t *sq_redis_link_new (const sq_context_t *context);
+//  New link, not connected yet, with the redis.* settings of config; who
+//  starts its log lines (e.g. "topology=t component=c task=3"). NULL when
+//  out of memory. Caller owns.
+sq_redis_link_t *sq_redis_link_new (const sq_config_t *config, const char *who);
+//  sq_redis_link_new for a task: its config, and its identity in log
+//  lines. NULL when out of memory. Caller owns.
+sq_redis_link_t *sq_redis_link_for_task (const sq_context_t *context);
 //  Close and destroy; NULL-safe; nulls the caller's pointer.
 void sq_redis_link_destroy (sq_redis_link_t **self_p);
 

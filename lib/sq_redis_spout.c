@@ -316,7 +316,8 @@ s_flush_dead (s_spout_t *self)
             return -1;
         }
         char deliveries[32];
-        snprintf (deliveries, sizeof deliveries, "%lld", (long long) slot->deliveries);
+        //  deliveries counts the delivery about to be made: one more than made.
+        snprintf (deliveries, sizeof deliveries, "%lld", (long long) slot->deliveries - 1);
         argv[0] = "XADD", argv[1] = self->dead_key, argv[2] = "*";
         for (size_t i = 0; i < slot->item_count; i++)
             argv[3 + i] = slot->items[i], lengths[3 + i] = slot->lengths[i];
@@ -352,10 +353,9 @@ s_flush_dead (s_spout_t *self)
             sq_redis_link_broken (self->link, "dead-letter MULTI/EXEC refused");
             return -1;
         }
-        zsys_warning ("redis spout consumer=%s stream=%s: entry %s delivered %lld times, moved "
+        zsys_warning ("redis spout consumer=%s stream=%s: entry %s delivered %s times, moved "
                       "to %s",
-                      self->consumer, self->key, slot->id, (long long) slot->deliveries,
-                      self->dead_key);
+                      self->consumer, self->key, slot->id, deliveries, self->dead_key);
         s_ring_drop (&self->dead, 1);
         s_slot_release (self, index);
     }
@@ -695,7 +695,7 @@ s_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
     self->key = strdup (key);
     self->group = strdup (sq_config_string (config, "redis.stream.group", "squall"));
     self->start_id = strdup (sq_config_string (config, "redis.stream.group.start.id", "0"));
-    self->link = sq_redis_link_new (context);
+    self->link = sq_redis_link_for_task (context);
     self->index = zhashx_new ();
     self->slots = calloc (self->max_pending, sizeof (s_slot_t));
     self->free = calloc (self->max_pending, sizeof (uint32_t));
