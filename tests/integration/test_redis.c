@@ -13,6 +13,7 @@
     Also the connection class alone: backoff against a port where nothing
     listens, and a wrong password.
 */
+#include "cluster_harness.h"
 #include "redis_server.h"
 #include "sq_redis_link.h"
 #include "test_processes.h"
@@ -20,6 +21,7 @@
 #include "squall.h"
 
 #include <check.h>
+#include <czmq.h>
 #include <hiredis/hiredis.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 #define MAX_ENTRIES 4000
@@ -146,31 +149,37 @@ s_word (int i)
     return words[i % 5];
 }
 
-//  Which entries of "in" (by n) reached "out", counted into counts.
-static void
+//  How many times each entry of "in" (by its n) reached "out", through
+//  the "source" field the relay sets to the entry's id. Returns the
+//  number of distinct entries of "in" seen in "out".
+static int
 s_read_out (redisContext *redis, int *counts, size_t max)
 {
     memset (counts, 0, max * sizeof (int));
-    redisReply *reply = redisCommand (redis, "XRANGE out - +");
-    ck_assert (reply && reply->type == REDIS_REPLY_ARRAY);
-    for (size_t i = 0; i < reply->elements; i++) {
-        const redisReply *body = reply->element[i]->element[1];
-        const char *source = NULL;
-        for (size_t f = 0; f + 1 < body->elements; f += 2)
-            if (strcmp (body->element[f]->str, "source") == 0)
-                source = body->element[f + 1]->str;
-        ck_assert_ptr_nonnull (source);
-        //  Find n through the source id in "in".
-        redisReply *entry = redisCommand (redis, "XRANGE in %s %s", source, source);
-        ck_assert (entry && entry->type == REDIS_REPLY_ARRAY && entry->elements == 1);
-        const redisReply *fields = entry->element[0]->element[1];
-        ck_assert_str_eq (fields->element[0]->str, "n");
-        int n = atoi (fields->element[1]->str);
-        if (n >= 0 && (size_t) n < max)
-            counts[n]++;
-        freeReplyObject (entry);
+    zhashx_t *numbers = zhashx_new (); //  entry id of "in" -> n + 1
+    redisReply *in = redisCommand (redis, "XRANGE in - +");
+    ck_assert (in && in->type == REDIS_REPLY_ARRAY);
+    for (size_t i = 0; i < in->elements; i++) {
+        const redisReply *body = in->element[i]->element[1];
+        ck_assert_str_eq (body->element[0]->str, "n");
+        zhashx_insert (numbers, in->element[i]->element[0]->str,
+                       (void *) (intptr_t) (atoi (body->element[1]->str) + 1));
     }
-    freeReplyObject (reply);
+    freeReplyObject (in);
+    redisReply *out = redisCommand (redis, "XRANGE out - +");
+    ck_assert (out && out->type == REDIS_REPLY_ARRAY);
+    int distinct = 0;
+    for (size_t i = 0; i < out->elements; i++) {
+        const redisReply *body = out->element[i]->element[1];
+        ck_assert_str_eq (body->element[0]->str, "source");
+        intptr_t n = (intptr_t) zhashx_lookup (numbers, body->element[1]->str) - 1;
+        ck_assert_msg (n >= 0, "out holds %s, which is not in in", body->element[1]->str);
+        if ((size_t) n < max && counts[n]++ == 0)
+            distinct++;
+    }
+    freeReplyObject (out);
+    zhashx_destroy (&numbers);
+    return distinct;
 }
 
 //  Polls until the condition holds or timeout_ms passes.
@@ -203,7 +212,6 @@ s_topology (int spouts, int port)
 static redis_server_t *
 s_server (void)
 {
-    test_processes_suite_dir ("test_redis");
     redis_server_t *server = redis_server_new (NULL);
     ck_assert_ptr_nonnull (server);
     return server;
@@ -425,6 +433,118 @@ START_TEST (test_redis_restart_mid_run)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  On a cluster: ZooKeeper, nimbus, two supervisors of two slots, four
+//  workers running redis_topology.so against the test's Redis. Entries
+//  keep arriving while a fault strikes mid-run; at the end every entry
+//  reached "out" at least once, the group delivered up to the last entry
+//  and nothing is pending (every entry was XACKed).
+
+typedef enum { S_KILL_WORKERS, S_RESTART_REDIS } s_fault_t;
+
+static void
+s_cluster_run (s_fault_t fault)
+{
+    s_setup_t t = s_begin ();
+    cluster_harness_t *cluster = cluster_harness_new (2, 2);
+    ck_assert_msg (cluster != NULL, "the cluster did not start");
+    const int total = 3000, batch = 100;
+    int pushed = 1000;
+    s_push (t.redis, 0, pushed, s_word);
+    char *package = cluster_harness_build_path ("tests/integration/.libs/redis_topology.so");
+    char port[64];
+    snprintf (port, sizeof port, "redis.port=%d", redis_server_port (t.server));
+    char *output = NULL;
+    int status =
+        cluster_harness_cli (cluster, &output,
+                             (const char *[]){package, "redis-e2e", "-c", "topology.workers=4",
+                                              "-c", port, "-c", "topology.message.timeout.secs=5",
+                                              "-c", "redis.stream.claim.idle.ms=10000", "-c",
+                                              "redis.backoff.max.ms=500", NULL});
+    ck_assert_msg (status == 0, "storm-submit exited %d: %s", status, output);
+    free (output);
+    free (package);
+    //  The rest arrives in batches; the fault strikes once a sixth is out.
+    bool struck = false;
+    long long deadline = test_processes_now_ms () + 120000;
+    while ((pushed < total || !struck) && test_processes_now_ms () < deadline) {
+        if (pushed < total) {
+            s_push (t.redis, pushed, batch, s_word);
+            pushed += batch;
+        }
+        long long out = s_integer (t.redis, "XLEN out");
+        if (!struck && out >= total / 6) {
+            ck_assert_msg (out < total, "the run was over before the fault: %lld out", out);
+            fprintf (stderr, "test_redis: %s with %lld of %d entries out\n",
+                     fault == S_KILL_WORKERS ? "kill -9 of two workers" : "Redis restart", out,
+                     total);
+            if (fault == S_KILL_WORKERS)
+                for (int slot = 0; slot < 2; slot++) {
+                    pid_t pid = cluster_harness_worker_pid (cluster, 0, slot);
+                    ck_assert_msg (pid > 0, "no worker on slot %d of supervisor 0", slot);
+                    kill (pid, SIGKILL);
+                }
+            else {
+                redisFree (t.redis);
+                ck_assert_int_eq (redis_server_stop (t.server), 0);
+                usleep (2000 * 1000); //  down for a while: the topology must wait, not end
+                ck_assert_int_eq (redis_server_start (t.server), 0);
+                t.redis = s_connect (t.server);
+            }
+            struck = true;
+        }
+        usleep (100 * 1000);
+    }
+    ck_assert_int_eq (pushed, total);
+    ck_assert (struck);
+    static int counts[MAX_ENTRIES];
+    int distinct = 0;
+    while (test_processes_now_ms () < deadline) {
+        distinct = s_read_out (t.redis, counts, MAX_ENTRIES);
+        if (distinct == total && s_pending (t.redis) == 0)
+            break;
+        usleep (500 * 1000);
+    }
+    for (int i = 0; i < total; i++)
+        ck_assert_msg (counts[i] >= 1, "entry %d never reached out (%d of %d did)", i, distinct,
+                       total);
+    ck_assert_int_eq (s_pending (t.redis), 0);
+    fprintf (stderr,
+             "test_redis: all %d entries out, %lld entries in out (duplicates from replays)\n",
+             total, s_integer (t.redis, "XLEN out"));
+    //  The group delivered everything: its last id is the last entry's.
+    redisReply *last = redisCommand (t.redis, "XREVRANGE in + - COUNT 1");
+    redisReply *groups = redisCommand (t.redis, "XINFO GROUPS in");
+    ck_assert (last && last->elements == 1 && groups && groups->elements == 1);
+    const redisReply *group = groups->element[0];
+    bool found = false;
+    for (size_t f = 0; f + 1 < group->elements; f += 2)
+        if (strcmp (group->element[f]->str, "last-delivered-id") == 0) {
+            ck_assert_str_eq (group->element[f + 1]->str, last->element[0]->element[0]->str);
+            found = true;
+        }
+    ck_assert (found);
+    freeReplyObject (last);
+    freeReplyObject (groups);
+    cluster_harness_destroy (&cluster);
+    sq_local_cluster_destroy (&t.cluster);
+    sq_config_destroy (&t.config);
+    redisFree (t.redis);
+    redis_server_destroy (&t.server);
+}
+
+START_TEST (test_cluster_workers_killed)
+{
+    s_cluster_run (S_KILL_WORKERS);
+}
+END_TEST
+
+START_TEST (test_cluster_redis_restarted)
+{
+    s_cluster_run (S_RESTART_REDIS);
+}
+END_TEST
+
 //  The connection alone: a port where nothing listens fails fast, and
 //  the next attempt waits out the backoff, which doubles up to its cap.
 START_TEST (test_link_backs_off)
@@ -491,10 +611,16 @@ int
 main (void)
 {
     const char *missing = redis_server_missing ();
+    if (!missing)
+        missing = zk_server_missing ();
     if (missing)
         return zk_server_skip ("test_redis", missing);
+    //  Every server and cluster of the suite lives in it, so nothing a
+    //  failed test leaves survives the suite.
+    if (!test_processes_suite_dir ("test_redis"))
+        return 99;
     Suite *suite = suite_create ("redis");
-    TCase *tcase = tcase_create ("redis streams");
+    TCase *tcase = tcase_create ("local");
     tcase_set_timeout (tcase, 90);
     tcase_add_test (tcase, test_link_backs_off);
     tcase_add_test (tcase, test_spout_to_sink_exact);
@@ -503,6 +629,11 @@ main (void)
     tcase_add_test (tcase, test_dead_letter_after_max_deliveries);
     tcase_add_test (tcase, test_redis_restart_mid_run);
     suite_add_tcase (suite, tcase);
+    TCase *cluster = tcase_create ("cluster");
+    tcase_set_timeout (cluster, 180);
+    tcase_add_test (cluster, test_cluster_workers_killed);
+    tcase_add_test (cluster, test_cluster_redis_restarted);
+    suite_add_tcase (suite, cluster);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
     int failed = srunner_ntests_failed (runner);
