@@ -582,6 +582,91 @@ SQ_EXPORT int sq_local_cluster_component_metrics (sq_local_cluster_t *self, cons
 SQ_EXPORT char *sq_local_cluster_metrics_json (sq_local_cluster_t *self, const char *name);
 
 //  ---------------------------------------------------------------------
+//  Windowed bolts (Storm's IWindowedBolt; doc/windows.md). The runtime
+//  keeps a window of the bolt's inputs and calls execute with the whole
+//  window each time it slides (the trigger), instead of once per tuple.
+//
+//  A window has a length and a sliding interval, each a count of tuples
+//  or a duration; a tumbling window slides by its own length. Time is the
+//  processing time (when the tuple arrived) unless a timestamp field is
+//  set: then it is the event time read from that field (an int, in ms),
+//  windows advance with watermarks (the smallest, over the input streams,
+//  of the largest timestamp seen, less the lag), and a tuple older than
+//  the last watermark is late: emitted on the late-tuple stream when one
+//  is set (with its values as they are) or logged, and acked either way.
+//
+//  Acking is the runtime's: a window tuple is acked when it leaves the
+//  window (expires), never by the bolt. Emits from execute with a NULL
+//  anchor are anchored to every tuple of the window, so a downstream
+//  failure fails their trees. A bolt may fail a window tuple (its tree
+//  fails at once, and the window drops it unacked when it expires); it
+//  must not ack one. Every setter writes Storm's config keys into the
+//  component config; the same keys can be set directly. A window must fit
+//  the topology: its length plus sliding interval at most
+//  topology.message.timeout.secs (durations) or topology.max.spout.pending
+//  (counts, when that is set), and at most topology.bolts.window.max.tuples
+//  tuples held; the submit is refused otherwise.
+
+//  The tuples of one window activation, valid during execute only.
+typedef struct _sq_window_t sq_window_t;
+
+//  Tuples in the window, oldest first, and the one at index (NULL when
+//  out of range).
+SQ_EXPORT size_t sq_window_count (const sq_window_t *self);
+SQ_EXPORT const sq_tuple_t *sq_window_tuple (const sq_window_t *self, size_t index);
+//  Tuples that entered the window since the last activation.
+SQ_EXPORT size_t sq_window_new_count (const sq_window_t *self);
+SQ_EXPORT const sq_tuple_t *sq_window_new_tuple (const sq_window_t *self, size_t index);
+//  Tuples that left the window since the last activation (they are acked
+//  after this execute returns).
+SQ_EXPORT size_t sq_window_expired_count (const sq_window_t *self);
+SQ_EXPORT const sq_tuple_t *sq_window_expired_tuple (const sq_window_t *self, size_t index);
+//  Start and end of the window in ms (Storm's TupleWindow getStartTimestamp
+//  and getEndTimestamp): the end is the trigger time (event time or
+//  processing time, ms since the epoch); the start is the end less the
+//  window length for duration windows, else 0.
+SQ_EXPORT int64_t sq_window_start_ts (const sq_window_t *self);
+SQ_EXPORT int64_t sq_window_end_ts (const sq_window_t *self);
+
+typedef struct {
+    void (*declare_outputs) (sq_declarer_t *declarer); //  output streams
+    //  Called once per task before any execute; returns 0 or -1 to stop.
+    int (*prepare) (void **state_p, const sq_context_t *context, sq_collector_t *collector);
+    //  Process one window activation; emit with a NULL anchor to anchor to
+    //  the whole window.
+    void (*execute) (void *state, const sq_window_t *window);
+    void (*cleanup) (void *state); //  last call; free state
+} sq_windowed_bolt_t;
+
+//  Add a windowed bolt with `parallelism` executors (and as many tasks).
+//  Without a window setter it is a sliding count window of length 1.
+SQ_EXPORT sq_component_t *sq_topology_set_windowed_bolt (sq_topology_t *self, const char *id,
+                                                         const sq_windowed_bolt_t *bolt,
+                                                         int parallelism);
+//  Sliding windows (Storm's withWindow): length and interval each in
+//  tuples (count) or in ms (duration), in the four combinations.
+SQ_EXPORT void sq_component_window_sliding_count (sq_component_t *self, int64_t length,
+                                                  int64_t interval);
+SQ_EXPORT void sq_component_window_sliding_duration (sq_component_t *self, int64_t length_ms,
+                                                     int64_t interval_ms);
+SQ_EXPORT void sq_component_window_sliding_count_by_duration (sq_component_t *self, int64_t length,
+                                                              int64_t interval_ms);
+SQ_EXPORT void sq_component_window_sliding_duration_by_count (sq_component_t *self,
+                                                              int64_t length_ms, int64_t interval);
+//  Tumbling windows (Storm's withTumblingWindow): the interval is the length.
+SQ_EXPORT void sq_component_window_tumbling_count (sq_component_t *self, int64_t length);
+SQ_EXPORT void sq_component_window_tumbling_duration (sq_component_t *self, int64_t length_ms);
+//  Event time from this int field of every input (withTimestampField).
+SQ_EXPORT void sq_component_window_timestamp_field (sq_component_t *self, const char *field);
+//  Most a timestamp may lag behind the newest one seen (withLag).
+SQ_EXPORT void sq_component_window_lag_ms (sq_component_t *self, int64_t ms);
+//  How often watermarks are computed (withWatermarkInterval).
+SQ_EXPORT void sq_component_window_watermark_interval_ms (sq_component_t *self, int64_t ms);
+//  Stream that late tuples are emitted on (withLateTupleStream); the bolt
+//  declares it, with as many fields as its inputs carry.
+SQ_EXPORT void sq_component_window_late_tuple_stream (sq_component_t *self, const char *stream);
+
+//  ---------------------------------------------------------------------
 //  Redis Streams (doc/redis.md): a spout that reads a stream through a
 //  consumer group, and a bolt that appends its inputs to a stream. Both
 //  read their settings from the component's config (the topology's, with

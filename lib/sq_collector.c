@@ -295,6 +295,10 @@ sq_collector_emit_stream (sq_collector_t *self, const char *stream, const sq_tup
                           const sq_value_t *values, size_t count)
 {
     sq_emit_t emit = {.stream = stream, .anchors = &anchor, .anchor_count = anchor != NULL};
+    if (!anchor && self->window) {
+        emit.anchors = self->window;
+        emit.anchor_count = self->window_count;
+    }
     return s_emit_checked (self, &emit, values, count);
 }
 
@@ -325,6 +329,10 @@ sq_collector_emit_direct (sq_collector_t *self, int task, const char *stream,
 {
     sq_emit_t emit = {
         .stream = stream, .anchors = &anchor, .anchor_count = anchor != NULL, .direct_task = task};
+    if (!anchor && self->window) {
+        emit.anchors = self->window;
+        emit.anchor_count = self->window_count;
+    }
     return s_emit_direct (self, &emit, values, count);
 }
 
@@ -344,12 +352,11 @@ sq_collector_emit_tracked (sq_collector_t *self, const char *stream, uint64_t ms
     return s_emit_checked (self, &emit, values, count);
 }
 
-//  Mark an input done; free it unless execute() is still running on it.
-static void
-s_release (sq_task_t *task, sq_tuple_t *tuple)
+void
+sq_collector_release (sq_task_t *task, sq_tuple_t *tuple)
 {
     tuple->state |= SQ_TUPLE_ACKED;
-    if (tuple->state & SQ_TUPLE_EXECUTING)
+    if (tuple->state & (SQ_TUPLE_EXECUTING | SQ_TUPLE_WINDOWED))
         return;
     if (tuple->held_prev)
         tuple->held_prev->held_next = tuple->held_next;
@@ -432,7 +439,7 @@ sq_collector_ack (sq_collector_t *self, const sq_tuple_t *input)
     if (tuple->state & SQ_TUPLE_TRACED)
         s_trace_done (self->task, tuple, true);
     s_input_done (self->task, tuple, true);
-    s_release (self->task, tuple);
+    sq_collector_release (self->task, tuple);
 }
 
 void
@@ -448,7 +455,7 @@ sq_collector_fail (sq_collector_t *self, const sq_tuple_t *input)
     if (tuple->state & SQ_TUPLE_TRACED)
         s_trace_done (self->task, tuple, false);
     s_input_done (self->task, tuple, false);
-    s_release (self->task, tuple);
+    sq_collector_release (self->task, tuple);
 }
 
 void

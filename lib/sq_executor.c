@@ -497,7 +497,9 @@ s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple, int64_t *clo
         sq_task_hooks_executed (task, tuple, end - start);
     if (self->metrics_on)
         s_executed (self, tuple, start, end);
-    if (tuple->state & SQ_TUPLE_ACKED)
+    //  A window's tuple stays, acked (failed by the bolt) or not: the
+    //  window frees it when it expires.
+    if ((tuple->state & (SQ_TUPLE_ACKED | SQ_TUPLE_WINDOWED)) == SQ_TUPLE_ACKED)
         sq_tuple_destroy (&tuple);
     else {
         //  The bolt keeps it to ack later: remember when its execute began,
@@ -589,6 +591,15 @@ s_bolt_timers (sq_executor_t *self)
         }
         if (self->next_tick_ns - now < wait_ns)
             wait_ns = self->next_tick_ns - now;
+    }
+    for (size_t t = 0; t < self->task_count; t++) {
+        sq_task_t *task = self->tasks[t];
+        if (!task->timer)
+            continue;
+        if (now >= task->timer_due_ns)
+            task->timer_due_ns = task->timer (task, now);
+        if (task->timer_due_ns - now < wait_ns)
+            wait_ns = task->timer_due_ns - now;
     }
     const sq_system_task_t *system = self->component->system;
     if (system && runtime->rotation_ns) {

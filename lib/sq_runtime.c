@@ -3,6 +3,7 @@
 #include "sq_config.h"
 #include "sq_error.h"
 #include "sq_task_layout.h"
+#include "sq_windowed_bolt.h"
 
 #include <assert.h>
 
@@ -58,6 +59,8 @@ s_check_configs (const sq_topology_t *topology, const sq_config_t *effective)
             return sq_error_set ("out of memory");
         sq_config_merge (merged, component->config);
         int rc = s_check_config (merged, component->id);
+        if (rc == 0 && component->windowed)
+            rc = sq_windowed_bolt_check (component, merged, NULL);
         sq_config_destroy (&merged);
         if (rc)
             return -1;

@@ -39,8 +39,14 @@ typedef struct {
 } sq_outlet_t;
 
 struct _sq_collector_t {
-    sq_task_t *task; //  the task this collector emits for
+    sq_task_t *task;                 //  the task this collector emits for
+    const sq_tuple_t *const *window; //  windowed bolts, in execute: NULL anchors mean these
+    size_t window_count;             //  tuples in window
 };
+
+//  A task's own timer (windowed bolts): run when due on the executor
+//  thread, returns when it is next due (sq_runtime_now_ns scale).
+typedef int64_t (sq_task_timer_fn) (sq_task_t *task, int64_t now_ns);
 
 //  What the spout executor remembers of a tracked tuple in flight.
 typedef struct {
@@ -80,6 +86,8 @@ struct _sq_context_t {
     size_t hook_count;               //  number of hooks; 0 (no cost) in most tasks
     int64_t execute_ns;              //  timed (hooks, metrics): start of the execute running now
     sq_idmap_t *held_starts;         //  timed inputs held past execute -> their execute's start
+    sq_task_timer_fn *timer;         //  bolts: the task's own timer, or NULL
+    int64_t timer_due_ns;            //  when timer is next due
 };
 
 //  Counters of one executor: written by its thread only, read by anyone.
@@ -269,6 +277,9 @@ void sq_executor_remember_start (sq_task_t *task, const sq_tuple_t *tuple, int64
 //  running execute's, or the one remembered (and forgotten now), or 0 when
 //  it was not timed.
 int64_t sq_executor_take_start (sq_task_t *task, const sq_tuple_t *tuple);
+//  Mark an input acked or failed and free it, unless execute() is running
+//  on it or a window holds it (sq_collector.c).
+void sq_collector_release (sq_task_t *task, sq_tuple_t *tuple);
 //  Queue a message for its destination task (sq_executor.c).
 void sq_executor_send (sq_executor_t *self, const sq_message_t *message);
 //  Hand what is queued for task's executor (or for the remote side) over

@@ -47,6 +47,8 @@ struct _sq_component_t {
     size_t stream_count;              //  number of streams
     sq_subscription_t *subscriptions; //  inputs (bolts only)
     size_t subscription_count;        //  number of inputs
+
+    const sq_windowed_bolt_t *windowed; //  windowed bolts: the author's callbacks, else NULL
 };
 
 struct _sq_declarer_t {

@@ -31,6 +31,7 @@ typedef struct {
 #define SQ_TUPLE_FAILED 0x04    //  with SQ_TUPLE_ACKED: it was failed, not acked
 #define SQ_TUPLE_TIMED 0x08     //  its execute was timed for the metrics
 #define SQ_TUPLE_TRACED 0x10    //  one of its trees is traced (sq_trace.h)
+#define SQ_TUPLE_WINDOWED 0x20  //  held by a window: a fail marks it done, the window frees it
 
 struct _sq_tuple_t {
     const sq_stream_t *stream; //  schema; NULL only while being decoded
