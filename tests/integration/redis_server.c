@@ -39,6 +39,7 @@ struct _redis_server_t {
     char *dir;      //  temporary directory: appendonly files and redis.log
     char *log_path; //  dir/redis.log
     int port;       //  loopback port the server listens on
+    bool everysec;  //  appendfsync everysec, not always
     pid_t pid;      //  server process, 0 when stopped
     pid_t owner;    //  process that started the server and must reap it
 };
@@ -244,8 +245,8 @@ redis_server_missing (void)
                    "SQ_REDIS_SERVER)";
 }
 
-redis_server_t *
-redis_server_new (const char *parent_dir)
+static redis_server_t *
+s_new (const char *parent_dir, bool everysec)
 {
     if (!parent_dir)
         parent_dir = getenv ("TMPDIR");
@@ -266,6 +267,7 @@ redis_server_new (const char *parent_dir)
     redis_server_t *self = calloc (1, sizeof (redis_server_t));
     if (!self)
         return NULL;
+    self->everysec = everysec;
     if (asprintf (&self->dir, "%s/squall-redis-XXXXXX", parent_dir) < 0) {
         free (self);
         return NULL;
@@ -288,6 +290,18 @@ redis_server_new (const char *parent_dir)
     s_print_log (self);
     redis_server_destroy (&self);
     return NULL;
+}
+
+redis_server_t *
+redis_server_new (const char *parent_dir)
+{
+    return s_new (parent_dir, false);
+}
+
+redis_server_t *
+redis_server_new_everysec (const char *parent_dir)
+{
+    return s_new (parent_dir, true);
 }
 
 void

@@ -35,6 +35,12 @@ const char *redis_server_missing (void);
 //  log) on stderr and removed what it made. Caller owns.
 redis_server_t *redis_server_new (const char *parent_dir);
 
+//  redis_server_new with fsync once a second (appendfsync everysec, as
+//  Redis ships) instead of on every write: for benchmarks, where a disk's
+//  fsync would be what is measured. A stop still loses nothing (SIGTERM
+//  flushes), a crash may lose the last second.
+redis_server_t *redis_server_new_everysec (const char *parent_dir);
+
 //  Stop the server if it runs, remove its directory, free. NULL-safe;
 //  nulls the caller's pointer.
 void redis_server_destroy (redis_server_t **self_p);
