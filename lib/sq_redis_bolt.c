@@ -27,7 +27,6 @@
 typedef struct {
     sq_collector_t *collector;                   //  acks and fails for this task
     sq_redis_link_t *link;                       //  the connection
-    const char *component;                       //  component id, for log lines
     char *key;                                   //  redis.stream.key
     char maxlen[24];                             //  redis.stream.maxlen as text, "" for none
     const char *argv[S_MAX_ARGS];                //  the XADD being built
@@ -107,9 +106,8 @@ s_execute (void *state, const sq_tuple_t *input)
         if (reply && strcmp (self->last_error, reply->str ? reply->str : "?") != 0) {
             snprintf (self->last_error, sizeof self->last_error, "%s",
                       reply->str ? reply->str : "?");
-            zsys_error ("redis bolt component=%s stream=%s: XADD refused: %s; failing inputs "
-                        "until it succeeds",
-                        self->component, self->key, self->last_error);
+            zsys_error ("%s stream=%s: XADD refused: %s; failing inputs until it succeeds",
+                        sq_redis_link_who (self->link), self->key, self->last_error);
         }
         sq_collector_fail (self->collector, input);
     }
@@ -144,7 +142,6 @@ s_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collecto
     if (!self)
         return -1;
     self->collector = collector;
-    self->component = sq_context_component_id (context);
     self->key = strdup (key);
     self->link = sq_redis_link_for_task (context);
     if (maxlen > 0)

@@ -138,10 +138,13 @@ s_connect (sq_redis_link_t *self)
     redisSetTimeout (self->redis, timeout);
     char database[16];
     snprintf (database, sizeof database, "%d", self->database);
+    //  PING last: a server still loading its data answers -LOADING, and the
+    //  link is not up until it serves.
     if ((self->password &&
          s_setup_command (self, 2, (const char *[]){"AUTH", self->password}) != 0) ||
         (self->database != 0 &&
-         s_setup_command (self, 2, (const char *[]){"SELECT", database}) != 0))
+         s_setup_command (self, 2, (const char *[]){"SELECT", database}) != 0) ||
+        s_setup_command (self, 1, (const char *[]){"PING"}) != 0)
         return -1;
     if (self->down)
         zsys_notice ("%s redis=%s:%d reachable again", self->who, self->host, self->port);
@@ -203,6 +206,12 @@ sq_redis_link_destroy (sq_redis_link_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+const char *
+sq_redis_link_who (const sq_redis_link_t *self)
+{
+    return self->who;
 }
 
 bool

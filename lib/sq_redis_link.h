@@ -32,6 +32,8 @@ sq_redis_link_t *sq_redis_link_for_task (const sq_context_t *context);
 //  Close and destroy; NULL-safe; nulls the caller's pointer.
 void sq_redis_link_destroy (sq_redis_link_t **self_p);
 
+//  The identity given to sq_redis_link_new, for the owner's log lines.
+const char *sq_redis_link_who (const sq_redis_link_t *self);
 //  True when the link is connected or may try to connect now; false while
 //  it backs off.
 bool sq_redis_link_ready (sq_redis_link_t *self);

@@ -399,6 +399,33 @@ START_TEST (test_dead_letter_after_max_deliveries)
 }
 END_TEST
 
+//  The sink's XADD refused (its key holds a string): every input is
+//  failed, never acked, so the spout replays each entry until it goes to
+//  the dead-letter stream, and nothing reaches "out".
+START_TEST (test_sink_refused_fails_inputs)
+{
+    s_setup_t t = s_begin ();
+    const int total = 50;
+    redisReply *reply = redisCommand (t.redis, "SET out not-a-stream");
+    ck_assert_int_eq (reply->type, REDIS_REPLY_STATUS);
+    freeReplyObject (reply);
+    s_push (t.redis, 0, total, s_word);
+    sq_config_set_int (t.config, "redis.stream.max.deliveries", 2);
+    s_submit (&t, "refused", 1);
+    WAIT_UNTIL (s_integer (t.redis, "XLEN in:dead") == total && s_pending (t.redis) == 0, 30000);
+    ck_assert_int_eq (s_integer (t.redis, "XLEN in:dead"), total);
+    ck_assert_int_eq (s_pending (t.redis), 0);
+    sq_topology_stats_t stats;
+    ck_assert_int_eq (sq_local_cluster_stats (t.cluster, "refused", &stats), 0);
+    ck_assert_uint_eq (stats.acked, 0);
+    ck_assert_uint_eq (stats.failed, 2 * total);
+    reply = redisCommand (t.redis, "GET out");
+    ck_assert_str_eq (reply->str, "not-a-stream");
+    freeReplyObject (reply);
+    s_end (&t, "refused");
+}
+END_TEST
+
 START_TEST (test_redis_restart_mid_run)
 {
     s_setup_t t = s_begin ();
@@ -627,6 +654,7 @@ main (void)
     tcase_add_test (tcase, test_pending_recovered_after_restart);
     tcase_add_test (tcase, test_autoclaim_from_dead_consumer);
     tcase_add_test (tcase, test_dead_letter_after_max_deliveries);
+    tcase_add_test (tcase, test_sink_refused_fails_inputs);
     tcase_add_test (tcase, test_redis_restart_mid_run);
     suite_add_tcase (suite, tcase);
     TCase *cluster = tcase_create ("cluster");
