@@ -184,10 +184,10 @@ static const sq_config_key_t s_keys[] = {
     {"redis.timeout.ms", SQ_CONFIG_INT, "2000",
      "milliseconds one connect or command to Redis may take"},
     {"redis.backoff.initial.ms", SQ_CONFIG_INT, "100",
-     "milliseconds before the first new attempt after Redis failed; each next one waits twice "
-     "as long"},
+     "milliseconds before the first new attempt after Redis failed, and before a failed "
+     "entry's first replay; each next one waits twice as long"},
     {"redis.backoff.max.ms", SQ_CONFIG_INT, "5000",
-     "longest wait in milliseconds between two attempts to reach Redis"},
+     "longest wait in milliseconds between two attempts to reach Redis, or before a replay"},
     {"redis.stream.key", SQ_CONFIG_STRING, "",
      "key of the stream the spout reads or the bolt appends to"},
     {"redis.stream.group", SQ_CONFIG_STRING, "squall",

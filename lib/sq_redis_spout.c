@@ -13,7 +13,9 @@
     A slot moves FREE -> EMITTED -> ACKED -> FREE when its tree completes
     (the XACK is batched into the next next_tuple and the slot freed only
     once Redis answered it), EMITTED -> REPLAY -> EMITTED when it fails
-    (re-emitted from memory: Redis is not asked again), and REPLAY -> DEAD
+    (re-emitted from memory after a delay that doubles with each delivery,
+    from redis.backoff.initial.ms up to redis.backoff.max.ms: Redis is not
+    asked again), and REPLAY -> DEAD
     -> FREE when it was delivered more than redis.stream.max.deliveries
     times (XADD to the dead-letter stream and XACK in one MULTI/EXEC, so
     the entry is either in both places or still pending). Redis's own
@@ -66,6 +68,7 @@ typedef struct {
     size_t *lengths;      //  length of each item
     size_t item_count;    //  number of items (twice the entry's fields)
     int64_t deliveries;   //  deliveries so far, Redis's count plus our replays
+    int64_t replay_at_ms; //  while S_REPLAY: monotonic time it may go out again
     uint32_t generation;  //  uses of this slot so far, in message ids
     s_slot_state_t state; //  where it is in its life
 } s_slot_t;
@@ -93,6 +96,8 @@ typedef struct {
     int block_ms;              //  redis.stream.block.ms
     int64_t claim_idle_ms;     //  redis.stream.claim.idle.ms, 0 off
     int64_t max_deliveries;    //  redis.stream.max.deliveries, 0 never
+    int64_t replay_initial_ms; //  redis.backoff.initial.ms: first replay delay
+    int64_t replay_max_ms;     //  redis.backoff.max.ms: longest replay delay
     s_slot_t *slots;           //  max_pending slots
     uint32_t max_pending;      //  redis.stream.max.pending
     uint32_t *free;            //  stack of free slot indexes
@@ -262,22 +267,54 @@ s_dispatch (s_spout_t *self, uint32_t index)
                                1 + self->field_count);
 }
 
-//  XACKs ids on the link; true when Redis answered (whatever it said).
-static bool
-s_xack (s_spout_t *self, const char **ids, size_t count)
+//  Queues an XACK of ids on the link; 0, or -1 when the link is down.
+static int
+s_xack_send (s_spout_t *self, const char **ids, size_t count)
 {
     const char *argv[3 + S_MAX_ACK_BATCH] = {"XACK", self->key, self->group};
     memcpy (argv + 3, ids, count * sizeof (char *));
-    redisReply *reply = sq_redis_link_command (self->link, (int) (3 + count), argv, NULL);
+    return sq_redis_link_append (self->link, (int) (3 + count), argv, NULL);
+}
+
+//  Takes the answer to an XACK; 0 when Redis answered (whatever it said),
+//  -1 when the link went down.
+static int
+s_xack_answer (s_spout_t *self)
+{
+    redisReply *reply = sq_redis_link_reply (self->link);
     if (!reply)
-        return false;
+        return -1;
     if (reply->type == REDIS_REPLY_ERROR)
         //  NOGROUP and such: the group that held them is gone, and with it
         //  the pending entries; nothing is left to acknowledge.
         zsys_warning ("redis spout consumer=%s stream=%s: XACK: %s", self->consumer, self->key,
                       reply->str);
     freeReplyObject (reply);
-    return true;
+    return 0;
+}
+
+//  The ids of the first count acked slots, into ids.
+static void
+s_acked_ids (const s_spout_t *self, const char **ids, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        ids[i] = self->slots[s_ring_peek (&self->acked, i)].id;
+}
+
+//  Frees the first count acked slots, which Redis has XACKed.
+static void
+s_acked_release (s_spout_t *self, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        s_slot_release (self, s_ring_peek (&self->acked, i));
+    s_ring_drop (&self->acked, count);
+}
+
+//  Acked slots the next XACK names.
+static size_t
+s_ack_batch (const s_spout_t *self)
+{
+    return self->acked.count < S_MAX_ACK_BATCH ? self->acked.count : S_MAX_ACK_BATCH;
 }
 
 //  XACKs the acked slots, in batches; frees each batch Redis answered.
@@ -286,15 +323,12 @@ static int
 s_flush_acks (s_spout_t *self)
 {
     while (self->acked.count > 0) {
-        size_t count = self->acked.count < S_MAX_ACK_BATCH ? self->acked.count : S_MAX_ACK_BATCH;
+        size_t count = s_ack_batch (self);
         const char *ids[S_MAX_ACK_BATCH];
-        for (size_t i = 0; i < count; i++)
-            ids[i] = self->slots[s_ring_peek (&self->acked, i)].id;
-        if (!s_xack (self, ids, count))
+        s_acked_ids (self, ids, count);
+        if (s_xack_send (self, ids, count) != 0 || s_xack_answer (self) != 0)
             return -1;
-        for (size_t i = 0; i < count; i++)
-            s_slot_release (self, s_ring_peek (&self->acked, i));
-        s_ring_drop (&self->acked, count);
+        s_acked_release (self, count);
     }
     return 0;
 }
@@ -446,7 +480,8 @@ s_take_entries (s_spout_t *self, const redisReply *entries, bool from_pel)
             deleted[deleted_count++] = gone;
     }
     int rc = (int) entries->elements;
-    if (deleted_count > 0 && !s_xack (self, deleted, deleted_count))
+    if (deleted_count > 0 &&
+        (s_xack_send (self, deleted, deleted_count) != 0 || s_xack_answer (self) != 0))
         rc = -1;
     if (rc >= 0 && from_pel && s_pending_counts (self, taken, taken_count) != 0)
         rc = -1;
@@ -470,8 +505,13 @@ s_room (const s_spout_t *self)
 static int
 s_read (s_spout_t *self)
 {
+    //  The acks since the last call go in the same round trip, first, so
+    //  the slots they free count as room for this read.
+    size_t acks = s_ack_batch (self);
+    size_t room = self->free_count + acks < (size_t) self->count ? self->free_count + acks
+                                                                 : (size_t) self->count;
     char count[16], block[16];
-    snprintf (count, sizeof count, "%d", s_room (self));
+    snprintf (count, sizeof count, "%zu", room);
     snprintf (block, sizeof block, "%d", self->block_ms);
     const char *argv[11] = {"XREADGROUP", "GROUP", self->group, self->consumer, "COUNT", count};
     int argc = 6;
@@ -480,9 +520,19 @@ s_read (s_spout_t *self)
     argv[argc++] = "STREAMS";
     argv[argc++] = self->key;
     argv[argc++] = self->history ? self->history_cursor : ">";
-    redisReply *reply = sq_redis_link_command (self->link, argc, argv, NULL);
-    if (!reply)
+    const char *ids[S_MAX_ACK_BATCH];
+    s_acked_ids (self, ids, acks);
+    if ((acks > 0 && s_xack_send (self, ids, acks) != 0) ||
+        sq_redis_link_append (self->link, argc, argv, NULL) != 0)
         return -1;
+    if (acks > 0) {
+        if (s_xack_answer (self) != 0)
+            return -1;
+        s_acked_release (self, acks);
+    }
+    redisReply *reply = sq_redis_link_reply (self->link);
+    if (!reply)
+        return -1; //  what Redis handed us is in our PEL: the next scan finds it
     int rc = 0;
     if (reply->type == REDIS_REPLY_ERROR) {
         if (strncmp (reply->str, "NOGROUP", 7) == 0)
@@ -552,7 +602,7 @@ s_next_tuple (void *state)
     s_spout_t *self = state;
     if (!sq_redis_link_ready (self->link))
         return;
-    if (s_flush_acks (self) != 0 || s_flush_dead (self) != 0)
+    if (s_flush_dead (self) != 0)
         return;
     if (sq_redis_link_fresh (self->link)) {
         //  A new connection (maybe a new server): check the group, and
@@ -561,26 +611,35 @@ s_next_tuple (void *state)
         self->history = true;
         snprintf (self->history_cursor, sizeof self->history_cursor, "0");
     }
-    size_t replays =
-        self->replay.count < (size_t) self->count ? self->replay.count : (size_t) self->count;
-    for (size_t i = 0; i < replays; i++) {
+    //  Failed entries whose delay is over go out again; the others go
+    //  back to the end of the queue.
+    int64_t now = s_now_ms ();
+    size_t replays = 0, waiting = self->replay.count;
+    for (size_t i = 0; i < waiting && replays < (size_t) self->count; i++) {
         uint32_t index = s_ring_peek (&self->replay, 0);
         s_ring_drop (&self->replay, 1);
+        if (self->slots[index].replay_at_ms > now) {
+            s_ring_push (&self->replay, index);
+            continue;
+        }
         self->slots[index].deliveries++;
         s_dispatch (self, index);
+        replays++;
     }
-    if (replays > 0)
+    //  Every way out but the read sends the acks on their own; the read
+    //  takes them along.
+    if (replays > 0) {
+        s_flush_acks (self);
         return;
-    if (!self->group_ready && s_ensure_group (self) != 0)
-        return;
-    if (s_room (self) == 0)
+    }
+    if (!self->group_ready && (s_flush_acks (self) != 0 || s_ensure_group (self) != 0))
         return;
     if (self->claim_idle_ms > 0 && s_now_ms () >= self->next_claim_ms) {
-        if (s_claim (self) != 0)
-            return;
-        if (s_room (self) == 0)
+        if (s_flush_acks (self) != 0 || (s_room (self) > 0 && s_claim (self) != 0))
             return;
     }
+    if (self->free_count + s_ack_batch (self) == 0)
+        return;
     s_read (self);
 }
 
@@ -612,6 +671,14 @@ s_fail (void *state, uint64_t msg_id)
     s_spout_t *self = state;
     s_slot_t *slot = s_slot_of (self, msg_id, S_EMITTED);
     if (slot) {
+        //  Wait before the replay, twice as long after each delivery: a
+        //  bolt that fails everything (its Redis is down, say) must not
+        //  use up an entry's deliveries in a few milliseconds.
+        int64_t delay = self->replay_initial_ms;
+        for (int64_t d = 1; d < slot->deliveries && delay < self->replay_max_ms; d++)
+            delay *= 2;
+        slot->replay_at_ms =
+            s_now_ms () + (delay < self->replay_max_ms ? delay : self->replay_max_ms);
         slot->state = S_REPLAY;
         s_ring_push (&self->replay, (uint32_t) msg_id);
     }
@@ -667,6 +734,12 @@ s_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
     self->block_ms = (int) sq_config_int (config, "redis.stream.block.ms", 2);
     self->claim_idle_ms = sq_config_int (config, "redis.stream.claim.idle.ms", 60000);
     self->max_deliveries = sq_config_int (config, "redis.stream.max.deliveries", 10);
+    self->replay_initial_ms = sq_config_int (config, "redis.backoff.initial.ms", 100);
+    self->replay_max_ms = sq_config_int (config, "redis.backoff.max.ms", 5000);
+    if (self->replay_initial_ms < 1)
+        self->replay_initial_ms = 1;
+    if (self->replay_max_ms < self->replay_initial_ms)
+        self->replay_max_ms = self->replay_initial_ms;
     int64_t max_pending = sq_config_int (config, "redis.stream.max.pending", 1000);
     int64_t timeout_ms = sq_config_int (config, "redis.timeout.ms", 2000);
     if (self->count < 1 || self->count > S_MAX_COUNT || max_pending < 1 || max_pending > 1000000 ||

@@ -75,9 +75,31 @@ s_fill (redisContext *redis)
     return 0;
 }
 
-//  Entries per second through the spout, acked; -1 on failure.
+//  CPU seconds (user + system) process pid has used, from /proc.
 static double
-s_spout_round (redisContext *redis, int port)
+s_cpu_secs (int pid)
+{
+    char path[64];
+    snprintf (path, sizeof path, "/proc/%d/stat", pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    char line[1024] = "";
+    char *got = fgets (line, sizeof line, file);
+    fclose (file);
+    const char *after = got ? strrchr (line, ')') : NULL;
+    unsigned long user = 0, system = 0;
+    //  After the command: state and fields 4..13, then utime and stime.
+    if (!after || sscanf (after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &user,
+                          &system) != 2)
+        return 0;
+    return (double) (user + system) / (double) sysconf (_SC_CLK_TCK);
+}
+
+//  Entries per second through the spout, acked; -1 on failure. Prints
+//  the CPU time this process and redis-server used meanwhile.
+static double
+s_spout_round (redisContext *redis, int port, int redis_pid)
 {
     if (s_fill (redis) != 0)
         return -1;
@@ -88,6 +110,7 @@ s_spout_round (redisContext *redis, int port)
     sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "ack", &s_ack_bolt, 1), "spout",
                                    NULL);
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    double own_cpu = s_cpu_secs (getpid ()), redis_cpu = s_cpu_secs (redis_pid);
     long long start = test_processes_now_ms ();
     if (sq_local_cluster_submit (cluster, "bench", NULL, &topology) != 0) {
         fprintf (stderr, "redis_bench: %s\n", sq_last_error ());
@@ -101,6 +124,8 @@ s_spout_round (redisContext *redis, int port)
         sq_local_cluster_stats (cluster, "bench", &stats);
     }
     long long elapsed = test_processes_now_ms () - start;
+    printf ("spout round: %.2f s, CPU of the topology's process %.2f s, of redis-server %.2f s\n",
+            elapsed / 1000.0, s_cpu_secs (getpid ()) - own_cpu, s_cpu_secs (redis_pid) - redis_cpu);
     sq_local_cluster_kill (cluster, "bench", 0);
     sq_local_cluster_destroy (&cluster);
     if (stats.acked < ENTRIES) {
@@ -112,8 +137,9 @@ s_spout_round (redisContext *redis, int port)
 }
 
 //  Entries per second through a bare client: XREADGROUP, then XACK.
+//  Prints the CPU time redis-server used meanwhile.
 static double
-s_client_round (redisContext *redis)
+s_client_round (redisContext *redis, int redis_pid)
 {
     if (s_fill (redis) != 0)
         return -1;
@@ -121,6 +147,7 @@ s_client_round (redisContext *redis)
     if (!reply)
         return -1;
     freeReplyObject (reply);
+    double redis_cpu = s_cpu_secs (redis_pid);
     long long start = test_processes_now_ms ();
     long taken = 0;
     while (taken < ENTRIES) {
@@ -139,6 +166,8 @@ s_client_round (redisContext *redis)
         freeReplyObject (acked);
     }
     long long elapsed = test_processes_now_ms () - start;
+    printf ("client round: %.2f s, CPU of redis-server %.2f s\n", elapsed / 1000.0,
+            s_cpu_secs (redis_pid) - redis_cpu);
     return taken == ENTRIES ? ENTRIES / (elapsed / 1000.0) : -1;
 }
 
@@ -173,8 +202,8 @@ main (void)
         return 1;
     double spout[ROUNDS], client[ROUNDS];
     for (int round = 0; round < ROUNDS; round++) {
-        spout[round] = s_spout_round (redis, redis_server_port (server));
-        client[round] = s_client_round (redis);
+        spout[round] = s_spout_round (redis, redis_server_port (server), redis_server_pid (server));
+        client[round] = s_client_round (redis, redis_server_pid (server));
         if (spout[round] < 0 || client[round] < 0)
             return 1;
     }

@@ -328,6 +328,12 @@ redis_server_port (redis_server_t *self)
     return self->port;
 }
 
+int
+redis_server_pid (redis_server_t *self)
+{
+    return self->pid;
+}
+
 const char *
 redis_server_dir (redis_server_t *self)
 {

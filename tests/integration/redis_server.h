@@ -48,6 +48,9 @@ void redis_server_destroy (redis_server_t **self_p);
 //  TCP port the server listens on; the same across restarts.
 int redis_server_port (redis_server_t *self);
 
+//  Pid of the server process, 0 while it is stopped.
+int redis_server_pid (redis_server_t *self);
+
 //  The server's directory (its append-only file and redis.log). Owned by
 //  self.
 const char *redis_server_dir (redis_server_t *self);
