@@ -20,10 +20,11 @@
                                    else: XREADGROUP COUNT 64 then XACK of
                                    those ids, until the stream is drained.
 
-    The spout's rate is bounded by its two round trips per next_tuple (an
-    XACK of what was acked since the last call, an XREADGROUP of up to 64
-    entries) on the executor thread, plus the runtime's per-tuple cost
-    (emit, acker, bolt) on the same two cores as redis-server.
+    Each spout round also prints the CPU time the topology's process and
+    redis-server used, to tell whether either was busy: on a loaded
+    machine neither is, and the round trips (one per next_tuple: the XACK
+    of the acks since the last call pipelined with an XREADGROUP of up to
+    64 entries) are what costs; doc/redis.md has the figures.
 */
 #include "redis_server.h"
 #include "squall.h"
