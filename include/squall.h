@@ -678,9 +678,10 @@ SQ_EXPORT void sq_component_window_late_tuple_stream (sq_component_t *self, cons
 //  the fields "id" (the entry id, a string such as "1700000000000-0")
 //  followed by `fields`: the values of those entry fields, as strings
 //  (null when the entry lacks the field). Each tuple is tracked; an ack
-//  XACKs the entry, a fail emits it again, and an entry delivered more
-//  than redis.stream.max.deliveries times is moved to the dead-letter
-//  stream. Each task reads as consumer <topology>-<component>-<task
+//  XACKs the entry, a fail emits it again after a delay that doubles with
+//  each delivery (redis.backoff.initial.ms up to redis.backoff.max.ms),
+//  and an entry delivered more than redis.stream.max.deliveries times is
+//  moved to the dead-letter stream. Each task reads as consumer <topology>-<component>-<task
 //  index> (redis.stream.consumer replaces the first two parts), so a
 //  restarted task finds its own pending entries again.
 
