@@ -598,9 +598,9 @@ SQ_EXPORT char *sq_local_cluster_metrics_json (sq_local_cluster_t *self, const c
 //  Acking is the runtime's: a window tuple is acked when it leaves the
 //  window (expires), never by the bolt. Emits from execute with a NULL
 //  anchor are anchored to every tuple of the window, so a downstream
-//  failure fails their trees. A bolt may fail a window tuple (its tree
-//  fails at once, and the window drops it unacked when it expires); it
-//  must not ack one. Every setter writes Storm's config keys into the
+//  failure fails their trees. A bolt may still ack or fail a window tuple
+//  itself, as in Storm: that takes effect at once, and the window drops
+//  the tuple without acking it again when it expires. Every setter writes Storm's config keys into the
 //  component config; the same keys can be set directly. A window must fit
 //  the topology: its length plus sliding interval at most
 //  topology.message.timeout.secs (durations) or topology.max.spout.pending

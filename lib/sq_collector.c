@@ -117,22 +117,45 @@ s_targets (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emit,
 //  the new tuple's edge for each of its roots: two anchors of one tree
 //  must not share an id, or the ids would cancel and the new tuple would
 //  drop out of its tree.
+//
+//  With `slots` (many anchors: a windowed bolt's emit anchors to its whole
+//  window), a root is found through a hash table of slot_count entries (a
+//  power of two, at least twice the edges) holding edge index + 1, not by
+//  scanning the edges: linear rather than quadratic in the anchors, and
+//  the same edges in the same order.
 static size_t
-s_anchor_edges (const sq_emit_t *emit, int target, int task_bits, sq_edge_t *edges)
+s_anchor_edges (const sq_emit_t *emit, int target, int task_bits, sq_edge_t *edges, uint32_t *slots,
+                size_t slot_count)
 {
+    if (slots)
+        memset (slots, 0, slot_count * sizeof (uint32_t));
     size_t count = 0;
     for (size_t a = 0; a < emit->anchor_count; a++) {
         sq_tuple_t *anchor = (sq_tuple_t *) emit->anchors[a];
         if (!anchor || anchor->edge_count == 0)
             continue;
+        //  A window tuple its bolt acked or failed already is done with
+        //  its trees: an edge anchored to it would never be acked.
+        if ((anchor->state & (SQ_TUPLE_WINDOWED | SQ_TUPLE_ACKED)) ==
+            (SQ_TUPLE_WINDOWED | SQ_TUPLE_ACKED))
+            continue;
         uint64_t edge = sq_ids_edge (target, task_bits);
         anchor->ack_val ^= edge;
         for (size_t e = 0; e < anchor->edge_count; e++) {
+            uint64_t root = anchor->edges[e].root;
             size_t i = 0;
-            while (i < count && edges[i].root != anchor->edges[e].root)
-                i++;
+            if (slots) {
+                size_t slot = (size_t) ((root * 0x9E3779B97F4A7C15ULL) >> 32) & (slot_count - 1);
+                while (slots[slot] && edges[slots[slot] - 1].root != root)
+                    slot = (slot + 1) & (slot_count - 1);
+                if (!slots[slot])
+                    slots[slot] = (uint32_t) count + 1;
+                i = slots[slot] - 1;
+            } else
+                while (i < count && edges[i].root != root)
+                    i++;
             if (i == count)
-                edges[count++] = (sq_edge_t){anchor->edges[e].root, 0};
+                edges[count++] = (sq_edge_t){root, 0};
             edges[i].edge ^= edge;
         }
     }
@@ -194,6 +217,14 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
     sq_edge_t stack_edges[SQ_LOCAL_EDGES];
     sq_edge_t *edges =
         edge_room <= SQ_LOCAL_EDGES ? stack_edges : malloc (edge_room * sizeof (sq_edge_t));
+    size_t slot_count = 0;
+    uint32_t *slots = NULL;
+    if (edge_room > SQ_LOCAL_EDGES && runtime->acker_count) {
+        slot_count = SQ_LOCAL_EDGES;
+        while (slot_count < 2 * edge_room)
+            slot_count *= 2;
+        slots = malloc (slot_count * sizeof (uint32_t));
+    }
     uint64_t init_xor = 0;
     uint64_t trace = atomic_load_explicit (&runtime->trace_threshold, memory_order_relaxed);
     for (int t = 0; edges && t < target_count; t++) {
@@ -203,7 +234,8 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
             init_xor ^= edges[0].edge;
             edge_count = 1;
         } else if (emit->anchor_count && runtime->acker_count)
-            edge_count = s_anchor_edges (emit, targets[t], runtime->edge_task_bits, edges);
+            edge_count = s_anchor_edges (emit, targets[t], runtime->edge_task_bits, edges, slots,
+                                         slot_count);
         sq_message_t message = {.kind = SQ_MSG_TUPLE, .task = targets[t]};
         message.tuple = sq_tuple_new (outlet->stream, task->task_id, targets[t], edges, edge_count,
                                       values, count);
@@ -219,6 +251,7 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
         sq_task_hooks_emit (task, outlet->stream->name, values, count, targets, target_count);
     if (edges != stack_edges)
         free (edges);
+    free (slots);
     if (targets != stack_targets)
         free (targets);
     sq_executor_t *executor = task->executor;

@@ -497,7 +497,7 @@ s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple, int64_t *clo
         sq_task_hooks_executed (task, tuple, end - start);
     if (self->metrics_on)
         s_executed (self, tuple, start, end);
-    //  A window's tuple stays, acked (failed by the bolt) or not: the
+    //  A window's tuple stays, whether or not its bolt acked or failed it: the
     //  window frees it when it expires.
     if ((tuple->state & (SQ_TUPLE_ACKED | SQ_TUPLE_WINDOWED)) == SQ_TUPLE_ACKED)
         sq_tuple_destroy (&tuple);

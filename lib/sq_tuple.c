@@ -15,6 +15,10 @@ sq_tuple_t *
 sq_tuple_new (const sq_stream_t *stream, int source_task, int dest_task, const sq_edge_t *edges,
               size_t edge_count, const sq_value_t *values, size_t value_count)
 {
+    //  Counts are 16 bits: more trees than that (an emit anchored to a
+    //  huge window of multi-rooted tuples) make no tuple.
+    if (edge_count > UINT16_MAX || value_count > UINT16_MAX)
+        return NULL;
     size_t payload = 0;
     for (size_t i = 0; i < value_count; i++)
         if (s_has_payload (&values[i]))

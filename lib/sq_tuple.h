@@ -31,7 +31,7 @@ typedef struct {
 #define SQ_TUPLE_FAILED 0x04    //  with SQ_TUPLE_ACKED: it was failed, not acked
 #define SQ_TUPLE_TIMED 0x08     //  its execute was timed for the metrics
 #define SQ_TUPLE_TRACED 0x10    //  one of its trees is traced (sq_trace.h)
-#define SQ_TUPLE_WINDOWED 0x20  //  held by a window: a fail marks it done, the window frees it
+#define SQ_TUPLE_WINDOWED 0x20  //  held by a window: an ack or fail marks it done, the window frees it
 
 struct _sq_tuple_t {
     const sq_stream_t *stream; //  schema; NULL only while being decoded
@@ -48,7 +48,7 @@ struct _sq_tuple_t {
 };
 
 //  New tuple holding copies of the values and edges. Returns NULL when out
-//  of memory. Caller owns.
+//  of memory or given more than 65535 edges or values. Caller owns.
 sq_tuple_t *sq_tuple_new (const sq_stream_t *stream, int source_task, int dest_task,
                           const sq_edge_t *edges, size_t edge_count, const sq_value_t *values,
                           size_t value_count);

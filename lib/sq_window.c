@@ -89,6 +89,14 @@ sq_window_manager_size (const sq_window_manager_t *self)
     return self->tail - self->head;
 }
 
+size_t
+sq_window_manager_bytes (const sq_window_manager_t *self)
+{
+    return sizeof (sq_window_manager_t) + self->capacity * sizeof (sq_window_entry_t) +
+           (self->view_capacity + self->fresh_capacity + self->expired_capacity) *
+               sizeof (sq_tuple_t *);
+}
+
 int64_t
 sq_window_manager_next_due (const sq_window_manager_t *self)
 {

@@ -92,5 +92,7 @@ int64_t sq_window_manager_next_due (const sq_window_manager_t *self);
 void sq_window_manager_watermark (sq_window_manager_t *self, int64_t watermark);
 //  Tuples held now.
 size_t sq_window_manager_size (const sq_window_manager_t *self);
+//  Heap bytes the manager owns (its arrays, not the tuples).
+size_t sq_window_manager_bytes (const sq_window_manager_t *self);
 
 #endif

@@ -10,10 +10,11 @@
     it to the manager when it moved forward.
 
     Input flow: a tuple goes into the window flagged SQ_TUPLE_WINDOWED, so
-    that a fail by the author (allowed, as in Storm) marks it done without
-    freeing it; at expiry the adapter acks it, or only frees it when it was
-    failed. Emits inside the author's execute with a NULL anchor are
-    anchored to the window (sq_collector_t.window).
+    that an ack or fail by the author (allowed, as in Storm) marks it done
+    without freeing it; at expiry the adapter acks it, or only frees it
+    when the author did. Emits inside the author's execute with a NULL
+    anchor are anchored to the window (sq_collector_t.window), less the
+    tuples the author acked or failed.
 */
 #include "sq_windowed_bolt.h"
 #include "sq_config.h"
@@ -79,7 +80,7 @@ s_expire (void *arg, sq_tuple_t *tuple)
     s_task_window_t *self = arg;
     tuple->state &= (uint8_t) ~SQ_TUPLE_WINDOWED;
     if (tuple->state & SQ_TUPLE_ACKED)
-        sq_collector_release (self->task, tuple); //  the author failed it
+        sq_collector_release (self->task, tuple); //  the author acked or failed it
     else
         sq_collector_ack (self->collector, tuple);
 }
@@ -165,8 +166,16 @@ s_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collecto
         free (self);
         return sq_error_set ("out of memory");
     }
-    for (size_t i = 0; i < self->input_count; i++)
-        self->stream_max[i] = INT64_MIN;
+    //  An input whose stream another input already is (or unknown) never
+    //  gets tuples of its own (sq_executor_input names the first): it must
+    //  not hold the watermark back.
+    const sq_stream_t *const *inputs = task->executor->inputs;
+    for (size_t i = 0; i < self->input_count; i++) {
+        self->stream_max[i] = inputs[i] ? INT64_MIN : INT64_MAX;
+        for (size_t j = 0; j < i; j++)
+            if (inputs[j] == inputs[i])
+                self->stream_max[i] = INT64_MAX;
+    }
     if (self->bolt->prepare && self->bolt->prepare (&self->state, context, collector)) {
         sq_window_manager_destroy (&self->manager);
         free (self->stream_max);
@@ -356,10 +365,12 @@ sq_component_window_late_tuple_stream (sq_component_t *self, const char *stream)
 //  ---------------------------------------------------------------------
 //  Validation (Storm's WindowedBoltExecutor.validate, and Squall's bounds)
 
-//  The timestamp field must be in every input stream.
+//  The timestamp field must be in every input stream, and the late-tuple
+//  stream (or NULL) must have as many fields as each.
 static int
-s_check_inputs (const sq_component_t *component, const char *field)
+s_check_inputs (const sq_component_t *component, const char *field, const char *late)
 {
+    const sq_stream_t *late_stream = late ? sq_component_stream (component, late) : NULL;
     for (size_t i = 0; i < component->subscription_count; i++) {
         const sq_subscription_t *input = &component->subscriptions[i];
         const sq_component_t *source = sq_topology_component (component->topology, input->source);
@@ -368,6 +379,12 @@ s_check_inputs (const sq_component_t *component, const char *field)
             return sq_error_set ("windowed bolt '%s': input stream '%s' of '%s' has no timestamp "
                                  "field '%s' (topology.bolts.tuple.timestamp.field.name)",
                                  component->id, input->stream, input->source, field);
+        if (stream && late_stream && late_stream->field_count != stream->field_count)
+            return sq_error_set ("windowed bolt '%s': late-tuple stream '%s' has %zu fields, but "
+                                 "input stream '%s' of '%s' has %zu; late tuples are emitted with "
+                                 "their own values",
+                                 component->id, late, late_stream->field_count, input->stream,
+                                 input->source, stream->field_count);
     }
     return 0;
 }
@@ -436,7 +453,7 @@ sq_windowed_bolt_check (const sq_component_t *component, const sq_config_t *conf
         return sq_error_set ("windowed bolt '%s': late-tuple stream '%s' is not declared by the "
                              "bolt",
                              id, late);
-    if (*field && s_check_inputs (component, field))
+    if (*field && s_check_inputs (component, field, *late ? late : NULL))
         return -1;
     if (*field && sq_config_int (config, "topology.bolts.watermark.event.interval.ms", 1000) < 1)
         return sq_error_set ("windowed bolt '%s': topology.bolts.watermark.event.interval.ms must "
@@ -451,6 +468,27 @@ sq_windowed_bolt_check (const sq_component_t *component, const sq_config_t *conf
         return -1;
     if (spec)
         *spec = window;
+    return 0;
+}
+
+int
+sq_windowed_bolts_check (const sq_topology_t *topology, const sq_config_t *config)
+{
+    for (size_t c = 0; c < sq_topology_component_count (topology); c++) {
+        const sq_component_t *component = sq_topology_component_at (topology, c);
+        if (!component->windowed)
+            continue;
+        sq_config_t *merged = sq_config_dup (sq_topology_config ((sq_topology_t *) topology));
+        if (!merged)
+            return sq_error_set ("out of memory");
+        if (config)
+            sq_config_merge (merged, config);
+        sq_config_merge (merged, component->config);
+        int rc = sq_windowed_bolt_check (component, merged, NULL);
+        sq_config_destroy (&merged);
+        if (rc)
+            return -1;
+    }
     return 0;
 }
 

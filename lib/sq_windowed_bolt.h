@@ -23,9 +23,14 @@
 //  sq_last_error() naming the component and the problem: no valid window,
 //  a window longer than the message timeout (durations) or than max spout
 //  pending (counts), beyond topology.bolts.window.max.tuples, a late-tuple
-//  stream without a timestamp field or not declared, or a timestamp field
-//  missing from an input stream.
+//  stream without a timestamp field, not declared or narrower or wider
+//  than an input stream, or a timestamp field missing from an input
+//  stream.
 int sq_windowed_bolt_check (const sq_component_t *component, const sq_config_t *config,
                             sq_window_spec_t *spec);
+//  sq_windowed_bolt_check for every windowed bolt of a topology, with the
+//  topology's config, then config (a submit's; may be NULL), then the
+//  component's own overrides: nimbus's check at submit. 0 or -1.
+int sq_windowed_bolts_check (const sq_topology_t *topology, const sq_config_t *config);
 
 #endif

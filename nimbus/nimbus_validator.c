@@ -9,6 +9,7 @@
 #include "sq_package.h"
 #include "sq_task_layout.h"
 #include "sq_topology.h"
+#include "sq_windowed_bolt.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -111,7 +112,8 @@ s_child (int fd, const char *path, void *arg)
     json_t *answer = NULL;
     sq_package_t *package = sq_package_open (path);
     sq_topology_t *topology = package ? sq_package_build (package, config) : NULL;
-    if (topology && sq_topology_validate (topology) == 0)
+    if (topology && sq_topology_validate (topology) == 0 &&
+        sq_windowed_bolts_check (topology, config) == 0)
         answer = s_child_answer (topology, config);
     if (!answer)
         answer = json_pack ("{s:s}", "error", sq_last_error ());

@@ -708,6 +708,13 @@ START_TEST (test_bad_requests)
     ck_assert (
         !s_submit_file (s_wordcount (), "typed", json_pack ("{s:s}", "topology.workers", "two")));
     ck_assert_msg (strstr (sq_last_error (), "invalid config"), "error: %s", sq_last_error ());
+    //  A window longer than the message timeout (doc/windows.md).
+    ck_assert (!s_submit_file (s_build_path ("topologies/.libs/windows.so"), "windowed",
+                               json_pack ("{s:i}", "topology.message.timeout.secs", 3)));
+    ck_assert_msg (strstr (sq_last_error (), "windowed bolt 'tumbling_avg': window duration "
+                                             "(length + sliding interval) 4000 ms is more than "
+                                             "topology.message.timeout.secs 3 s"),
+                   "error: %s", sq_last_error ());
     //  Unknown verb, missing and mistyped fields, an extra frame.
     s_expect_error (json_pack ("{s:s}", "verb", "sumbit"), NULL, 0, "unknown verb 'sumbit'");
     s_expect_error (json_pack ("{s:s}", "verb", "kill"), NULL, 0, "field 'name' is missing");

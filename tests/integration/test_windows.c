@@ -10,6 +10,7 @@
     on their stream or acked, and the refusals of validation.
 */
 #include "sq_window.h"
+#include "sq_windowed_bolt.h"
 #include "squall.h"
 
 #include <check.h>
@@ -232,9 +233,10 @@ END_TEST
 //  window and emits (sum, count) anchored to it; the sink records sums
 //  and fails the one the test names; "late" records late tuples.
 
-#define MAX_IDS 256
+#define MAX_IDS 512
+#define WINDOW_TEXT 2048
 #define MAX_WINDOWS 64
-#define MAX_STEPS 16
+#define MAX_STEPS 300
 
 typedef struct {
     int ids[MAX_STEPS];    //  ids emitted at each step (ts = id unless ts set)
@@ -243,18 +245,19 @@ typedef struct {
 } s_script_t;
 
 static struct {
-    pthread_mutex_t lock;          //  guards the windows
-    s_script_t script[2];          //  spout a, spout b
-    _Atomic int allowed[2];        //  steps each spout may emit so far
-    _Atomic int acks[MAX_IDS];     //  spout ack calls per id
-    _Atomic int fails[MAX_IDS];    //  spout fail calls per id
-    _Atomic int windows;           //  windows recorded
-    char window[MAX_WINDOWS][256]; //  each as "ids|new|expired|end"
-    _Atomic long sums;             //  sums seen by the sink
-    long sum[MAX_WINDOWS];         //  each sum, in arrival order
-    long fail_sum;                 //  the sink fails the tuple with this sum (0: none)
-    _Atomic int late;              //  late tuples seen on the late stream
-    int late_id[MAX_IDS];          //  their ids
+    pthread_mutex_t lock;                  //  guards the windows
+    s_script_t script[2];                  //  spout a, spout b
+    _Atomic int allowed[2];                //  steps each spout may emit so far
+    _Atomic int acks[MAX_IDS];             //  spout ack calls per id
+    _Atomic int fails[MAX_IDS];            //  spout fail calls per id
+    _Atomic int windows;                   //  windows recorded
+    char window[MAX_WINDOWS][WINDOW_TEXT]; //  each as "ids|new|expired|end"
+    _Atomic long sums;                     //  sums seen by the sink
+    long sum[MAX_WINDOWS];                 //  each sum, in arrival order
+    long fail_sum;                         //  the sink fails the tuple with this sum (0: none)
+    int fail_id;                           //  the windowed bolt fails this new input (0: none)
+    _Atomic int late;                      //  late tuples seen on the late stream
+    int late_id[MAX_IDS];                  //  their ids
 } s_probe;
 
 static void
@@ -346,19 +349,26 @@ s_window_declare (sq_declarer_t *declarer)
     sq_declarer_stream (declarer, "late", "id,ts");
 }
 
+//  The state of the window and sink bolts: their collector.
 static int
-s_window_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+s_keep_collector (void **state_p, const sq_context_t *context, sq_collector_t *collector)
 {
     (void) context;
     *state_p = collector;
     return 0;
 }
 
+//  Append separator, then the ids of a list of the window, as far as
+//  they fit.
 static void
-s_join (char *text, size_t size, const sq_window_t *window, size_t (*count) (const sq_window_t *),
+s_join (char *text, size_t size, const char *separator, const sq_window_t *window,
+        size_t (*count) (const sq_window_t *),
         const sq_tuple_t *(*at) (const sq_window_t *, size_t))
 {
     size_t used = strlen (text);
+    if (used + strlen (separator) < size)
+        strcat (text, separator);
+    used = strlen (text);
     for (size_t i = 0; i < count (window) && used < size; i++) {
         int written = snprintf (text + used, size - used, "%s%lld", i ? "," : "",
                                 (long long) sq_tuple_field_int (at (window, i), "id"));
@@ -370,15 +380,17 @@ static void
 s_window_execute (void *state, const sq_window_t *window)
 {
     sq_collector_t *collector = state;
-    char text[256] = "";
-    s_join (text, sizeof text, window, sq_window_count, sq_window_tuple);
-    strcat (text, "|");
-    s_join (text, sizeof text, window, sq_window_new_count, sq_window_new_tuple);
-    strcat (text, "|");
-    s_join (text, sizeof text, window, sq_window_expired_count, sq_window_expired_tuple);
+    char text[WINDOW_TEXT] = "";
+    s_join (text, sizeof text, "", window, sq_window_count, sq_window_tuple);
+    s_join (text, sizeof text, "|", window, sq_window_new_count, sq_window_new_tuple);
+    s_join (text, sizeof text, "|", window, sq_window_expired_count, sq_window_expired_tuple);
     int64_t sum = 0;
     for (size_t i = 0; i < sq_window_count (window); i++)
         sum += sq_tuple_field_int (sq_window_tuple (window, i), "id");
+    for (size_t i = 0; i < sq_window_new_count (window); i++)
+        if (s_probe.fail_id &&
+            sq_tuple_field_int (sq_window_new_tuple (window, i), "id") == s_probe.fail_id)
+            sq_collector_fail (collector, sq_window_new_tuple (window, i));
     int n = atomic_load (&s_probe.windows);
     if (n < MAX_WINDOWS) {
         //  Event time: the end is the event time; print it too.
@@ -394,17 +406,21 @@ s_window_execute (void *state, const sq_window_t *window)
 
 static const sq_windowed_bolt_t s_window_bolt = {
     .declare_outputs = s_window_declare,
-    .prepare = s_window_prepare,
+    .prepare = s_keep_collector,
     .execute = s_window_execute,
 };
 
-static int
-s_sink_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+//  A windowed bolt whose late-tuple stream is narrower than its input.
+static void
+s_narrow_late_declare (sq_declarer_t *declarer)
 {
-    (void) context;
-    *state_p = collector;
-    return 0;
+    sq_declarer_stream (declarer, "late", "id");
 }
+
+static const sq_windowed_bolt_t s_narrow_late_bolt = {
+    .declare_outputs = s_narrow_late_declare,
+    .execute = s_window_execute,
+};
 
 static void
 s_sink_execute (void *state, const sq_tuple_t *input)
@@ -430,7 +446,7 @@ s_sink_execute (void *state, const sq_tuple_t *input)
 }
 
 static const sq_bolt_t s_sink = {
-    .prepare = s_sink_prepare,
+    .prepare = s_keep_collector,
     .execute = s_sink_execute,
 };
 
@@ -535,21 +551,65 @@ START_TEST (test_sliding_count_window_exact)
 }
 END_TEST
 
+//  A tumbling window of `length` over 3 * length ids, the sink failing
+//  the second window's sum: exactly that window's trees fail, the first
+//  window's are acked, the third's are still held. Past 32 anchors the
+//  emit finds the roots through a hash table, not a scan.
+static void
+s_run_failed_output (int length)
+{
+    sq_component_t *window;
+    sq_topology_t *topology = s_sequence (3 * length, &window);
+    s_probe.fail_sum = (long) (length + 1 + 2 * length) * length / 2;
+    sq_component_window_tumbling_count (window, length);
+    sq_local_cluster_t *cluster = s_submit ("anchored", &topology);
+    ck_assert (s_wait_for (&s_probe.windows, 3, 60));
+    int64_t deadline = s_now_ns () + 60 * NS_PER_S;
+    while ((s_count (s_probe.fails, length + 1, 2 * length) < length ||
+            s_count (s_probe.acks, 1, length) < length) &&
+           s_now_ns () < deadline)
+        usleep (2000);
+    ck_assert_int_eq (s_count (s_probe.fails, length + 1, 2 * length), length);
+    ck_assert_int_eq (s_count (s_probe.acks, 1, length), length);
+    ck_assert_int_eq (s_count (s_probe.acks, length + 1, 3 * length), 0);
+    ck_assert_int_eq (s_count (s_probe.fails, 1, length) +
+                          s_count (s_probe.fails, 2 * length + 1, 3 * length),
+                      0);
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "anchored", 0), 0);
+    sq_local_cluster_destroy (&cluster);
+}
+
 START_TEST (test_failed_output_fails_the_window_trees)
+{
+    s_run_failed_output (3);
+}
+END_TEST
+
+START_TEST (test_failed_output_of_a_large_window)
+{
+    s_run_failed_output (100);
+}
+END_TEST
+
+START_TEST (test_bolt_may_fail_a_window_tuple)
 {
     sq_component_t *window;
     sq_topology_t *topology = s_sequence (9, &window);
-    s_probe.fail_sum = 4 + 5 + 6; //  the second window's output
+    s_probe.fail_id = 5;
     sq_component_window_tumbling_count (window, 3);
-    sq_local_cluster_t *cluster = s_submit ("anchored", &topology);
-    ck_assert (s_wait_for (&s_probe.fails[6], 1, 30));
-    ck_assert (s_wait_for (&s_probe.acks[3], 1, 30));
-    //  The failed sum was anchored to 4, 5 and 6: exactly their trees fail.
-    ck_assert_int_eq (s_count (s_probe.fails, 4, 6), 3);
-    ck_assert_int_eq (s_count (s_probe.fails, 1, 3) + s_count (s_probe.fails, 7, 9), 0);
-    ck_assert_int_eq (s_count (s_probe.acks, 1, 3), 3);
-    ck_assert_int_eq (s_count (s_probe.acks, 4, 6), 0);
-    ck_assert_int_eq (sq_local_cluster_kill (cluster, "anchored", 0), 0);
+    sq_local_cluster_t *cluster = s_submit ("failing", &topology);
+    //  5 fails at once; 4 and 6 are acked when the third window expires
+    //  them, and the sum emitted from their window (anchored to 4 and 6
+    //  only) was acked by the sink. 5 is not acked again at expiry.
+    ck_assert (s_wait_for (&s_probe.fails[5], 1, 30));
+    ck_assert (s_wait_for (&s_probe.acks[6], 1, 30));
+    ck_assert (s_wait_for (&s_probe.acks[4], 1, 30));
+    ck_assert_int_eq (atomic_load (&s_probe.windows), 3);
+    ck_assert_str_eq (s_probe.window[1], "4,5,6|4,5,6|1,2,3");
+    ck_assert_int_eq (s_count (s_probe.acks, 1, 6), 5);
+    ck_assert_int_eq (s_probe.acks[5], 0);
+    ck_assert_int_eq (s_count (s_probe.fails, 1, 9), 1);
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "failing", 0), 0);
     sq_local_cluster_destroy (&cluster);
 }
 END_TEST
@@ -566,7 +626,7 @@ START_TEST (test_tumbling_duration_window_sees_each_tuple_once)
     ck_assert_int_eq (s_count (s_probe.acks, 1, 10), 10);
     int seen[11] = {0};
     for (int w = 0; w < atomic_load (&s_probe.windows); w++) {
-        char copy[256];
+        char copy[WINDOW_TEXT];
         memcpy (copy, s_probe.window[w], sizeof copy);
         *strchr (copy, '|') = 0;
         for (char *id = strtok (copy, ","); id; id = strtok (NULL, ","))
@@ -693,7 +753,38 @@ START_TEST (test_validation_refuses_windows_that_cannot_fit)
     ck_assert_str_eq (sq_last_error (), "windowed bolt 'w': input stream 'default' of 'a' has no "
                                         "timestamp field 'when' "
                                         "(topology.bolts.tuple.timestamp.field.name)");
+    //  Late tuples keep their values: the stream must fit them.
+    topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "a", &s_spout, 1);
+    window = sq_topology_set_windowed_bolt (topology, "w", &s_narrow_late_bolt, 1);
+    sq_component_global_grouping (window, "a", NULL);
+    sq_component_window_timestamp_field (window, "ts");
+    sq_component_window_late_tuple_stream (window, "late");
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "refused", NULL, &topology), -1);
+    ck_assert_str_eq (sq_last_error (), "windowed bolt 'w': late-tuple stream 'late' has 1 fields, "
+                                        "but input stream 'default' of 'a' has 2; late tuples are "
+                                        "emitted with their own values");
     sq_local_cluster_destroy (&cluster);
+}
+END_TEST
+
+//  What nimbus runs on a submitted package: the topology's config, the
+//  submit's over it, the component's over both.
+START_TEST (test_nimbus_check_uses_the_submit_config)
+{
+    s_reset ();
+    sq_component_t *window;
+    sq_topology_t *topology = s_topology (false, &window);
+    sq_component_window_sliding_duration (window, 40000, 1000);
+    ck_assert_int_eq (sq_windowed_bolts_check (topology, NULL), -1);
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "41000 ms is more than"));
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.message.timeout.secs", 41);
+    ck_assert_int_eq (sq_windowed_bolts_check (topology, config), 0);
+    sq_config_set_int (sq_component_config (window), "topology.message.timeout.secs", 40);
+    ck_assert_int_eq (sq_windowed_bolts_check (topology, config), -1);
+    sq_config_destroy (&config);
+    sq_topology_destroy (&topology);
 }
 END_TEST
 
@@ -717,10 +808,13 @@ main (void)
     tcase_add_test (local, test_count_window_acks_on_expiry);
     tcase_add_test (local, test_sliding_count_window_exact);
     tcase_add_test (local, test_failed_output_fails_the_window_trees);
+    tcase_add_test (local, test_failed_output_of_a_large_window);
+    tcase_add_test (local, test_bolt_may_fail_a_window_tuple);
     tcase_add_test (local, test_tumbling_duration_window_sees_each_tuple_once);
     tcase_add_test (local, test_watermarks_over_two_streams_late_to_stream);
     tcase_add_test (local, test_watermarks_late_tuples_logged_and_acked);
     tcase_add_test (local, test_validation_refuses_windows_that_cannot_fit);
+    tcase_add_test (local, test_nimbus_check_uses_the_submit_config);
     suite_add_tcase (suite, local);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
