@@ -685,6 +685,40 @@ SQ_EXPORT void sq_component_window_watermark_interval_ms (sq_component_t *self, 
 SQ_EXPORT void sq_component_window_late_tuple_stream (sq_component_t *self, const char *stream);
 
 //  ---------------------------------------------------------------------
+//  Redis Streams (doc/redis.md): a spout that reads a stream through a
+//  consumer group, and a bolt that appends its inputs to a stream. Both
+//  read their settings from the component's config (the topology's, with
+//  sq_component_config's overrides): redis.host, redis.port,
+//  redis.stream.key, ... (doc/config.md). Both run on their executor's
+//  thread and never wait on Redis for longer than redis.timeout.ms.
+//
+//  The spout emits one tuple per stream entry on the default stream, with
+//  the fields "id" (the entry id, a string such as "1700000000000-0")
+//  followed by `fields`: the values of those entry fields, as strings
+//  (null when the entry lacks the field). Each tuple is tracked; an ack
+//  XACKs the entry, a fail emits it again after a delay that doubles with
+//  each delivery (redis.backoff.initial.ms up to redis.backoff.max.ms),
+//  and an entry delivered more than redis.stream.max.deliveries times is
+//  moved to the dead-letter stream. Each task reads as consumer <topology>-<component>-<task
+//  index> (redis.stream.consumer replaces the first two parts), so a
+//  restarted task finds its own pending entries again.
+
+//  Add a Redis Streams spout under `id` with `parallelism` executors;
+//  `fields` is a comma-separated list of entry field names (may be empty:
+//  only "id" is emitted). Returns the component, as sq_topology_set_spout.
+SQ_EXPORT sq_component_t *sq_topology_set_redis_spout (sq_topology_t *self, const char *id,
+                                                       const char *fields, int parallelism);
+//  Add a Redis Streams sink bolt: each input becomes one entry, XADDed to
+//  redis.stream.key, whose fields are the input's field names and whose
+//  values are its values as text (ints in decimal, doubles with 17
+//  significant digits, bools as true / false, null as the empty string).
+//  The input is acked once Redis replied with the new entry's id, and
+//  failed when Redis replied with an error or could not be reached. It
+//  declares no output stream.
+SQ_EXPORT sq_component_t *sq_topology_set_redis_bolt (sq_topology_t *self, const char *id,
+                                                      int parallelism);
+
+//  ---------------------------------------------------------------------
 //  Errors
 
 //  Text of the last error on this thread; never NULL.

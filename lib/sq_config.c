@@ -223,6 +223,47 @@ static const sq_config_key_t s_keys[] = {
      "largest message a worker accepts from another worker, in bytes"},
     {"ui.dir", SQ_CONFIG_STRING, "",
      "directory nimbus reads its web UI's files from; empty means where make install put them"},
+    //  The Redis Streams spout and bolt (doc/redis.md).
+    {"redis.host", SQ_CONFIG_STRING, "127.0.0.1",
+     "host of the Redis server the Redis Streams spout and bolt use"},
+    {"redis.port", SQ_CONFIG_INT, "6379", "port of that Redis server"},
+    {"redis.password", SQ_CONFIG_STRING, "",
+     "password sent with AUTH after connecting; empty sends none"},
+    {"redis.database", SQ_CONFIG_INT, "0", "database number selected after connecting"},
+    {"redis.timeout.ms", SQ_CONFIG_INT, "2000",
+     "milliseconds one connect or command to Redis may take"},
+    {"redis.backoff.initial.ms", SQ_CONFIG_INT, "100",
+     "milliseconds before the first new attempt after Redis failed, and before a failed "
+     "entry's first replay; each next one waits twice as long"},
+    {"redis.backoff.max.ms", SQ_CONFIG_INT, "5000",
+     "longest wait in milliseconds between two attempts to reach Redis, or before a replay"},
+    {"redis.stream.key", SQ_CONFIG_STRING, "",
+     "key of the stream the spout reads or the bolt appends to"},
+    {"redis.stream.group", SQ_CONFIG_STRING, "squall",
+     "consumer group the spout reads in (created with MKSTREAM when missing)"},
+    {"redis.stream.group.start.id", SQ_CONFIG_STRING, "0",
+     "id the consumer group starts after when the spout creates it: 0 for the whole stream, $ "
+     "for new entries only"},
+    {"redis.stream.consumer", SQ_CONFIG_STRING, "",
+     "prefix of the spout's consumer names, followed by -<task index>; empty means "
+     "<topology>-<component>"},
+    {"redis.stream.count", SQ_CONFIG_INT, "64",
+     "most entries one XREADGROUP or XAUTOCLAIM returns"},
+    {"redis.stream.block.ms", SQ_CONFIG_INT, "2",
+     "milliseconds an XREADGROUP waits for new entries when there are none; 0 means it does "
+     "not wait"},
+    {"redis.stream.max.pending", SQ_CONFIG_INT, "1000",
+     "most entries one spout task holds (emitted and not yet XACKed)"},
+    {"redis.stream.claim.idle.ms", SQ_CONFIG_INT, "60000",
+     "milliseconds a pending entry stays idle before the spout takes it over with XAUTOCLAIM; "
+     "0 turns claiming off"},
+    {"redis.stream.max.deliveries", SQ_CONFIG_INT, "10",
+     "deliveries after which a failed entry goes to the dead-letter stream; 0 means never"},
+    {"redis.stream.dead.letter.key", SQ_CONFIG_STRING, "",
+     "key of the dead-letter stream; empty means <redis.stream.key>:dead"},
+    {"redis.stream.maxlen", SQ_CONFIG_INT, "0",
+     "the bolt trims its stream to about this many entries (XADD MAXLEN ~); 0 means no "
+     "trimming"},
 };
 
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
@@ -301,6 +342,17 @@ static const s_range_t s_ranges[] = {
     {"ui.connection.memory.bytes", 1024, 16777216},
     {"ui.max.request.bytes", 1, 16777216},
     {"storm.messaging.max.message.bytes", 1024, 1073741824},
+    {"redis.port", 1, 65535},
+    {"redis.database", 0, 65535},
+    {"redis.timeout.ms", 1, 600000},
+    {"redis.backoff.initial.ms", 1, 600000},
+    {"redis.backoff.max.ms", 1, 3600000},
+    {"redis.stream.count", 1, 100000},
+    {"redis.stream.block.ms", 0, 60000},
+    {"redis.stream.max.pending", 1, 10000000},
+    {"redis.stream.claim.idle.ms", 0, 86400000},
+    {"redis.stream.max.deliveries", 1, 1000000},
+    {"redis.stream.maxlen", 0, 1000000000},
 };
 
 #define S_RANGE_COUNT (sizeof s_ranges / sizeof s_ranges[0])
