@@ -1,6 +1,7 @@
 /*  submit_isolation - a package's own code, run where it cannot harm storm-submit */
 #include "submit_isolation.h"
 
+#include "sq_archive.h"
 #include "sq_child.h"
 #include "sq_error.h"
 #include "sq_package.h"
@@ -18,10 +19,13 @@
 
 //  The child: check the package and write 'O', or 'E' and the error, on
 //  fd; then leave at once, running none of the package's exit handlers.
+//  An archive is unpacked under scratch, which the parent removes however
+//  the child ends.
 static void
-s_check_in_child (int fd, const char *path, const sq_config_t *config)
+s_check_in_child (int fd, const char *path, const sq_config_t *config, const char *scratch)
 {
     sq_child_reset_signals ();
+    setenv ("TMPDIR", scratch, 1);
     sq_package_t *package = sq_package_open (path);
     sq_topology_t *topology = package ? sq_package_build (package, config) : NULL;
     int rc = topology ? sq_topology_validate (topology) : -1;
@@ -65,10 +69,14 @@ s_read_answer (int fd, char *answer, size_t size, int64_t deadline)
     return (int) got;
 }
 
-int
-submit_isolation_check (const char *path, const sq_config_t *config, int timeout_ms)
+//  Run the check in a child. Returns 0 with its answer in answer (empty
+//  when it wrote none) and its wait status in *status_p, 1 when it did not
+//  end within timeout_ms (it is killed), or -1 with the error set when no
+//  child could start.
+static int
+s_run_child (const char *path, const sq_config_t *config, int timeout_ms, const char *scratch,
+             char *answer, size_t size, int *status_p)
 {
-    assert (path);
     int fds[2];
     if (pipe2 (fds, O_CLOEXEC))
         return sq_error_set ("cannot check package '%s': pipe: %s", path, strerror (errno));
@@ -82,24 +90,43 @@ submit_isolation_check (const char *path, const sq_config_t *config, int timeout
     }
     if (pid == 0) {
         close (fds[0]);
-        s_check_in_child (fds[1], path, config);
+        s_check_in_child (fds[1], path, config, scratch);
     }
     close (fds[1]);
-    char answer[S_MAX_ANSWER];
-    int got = s_read_answer (fds[0], answer, sizeof answer, zclock_mono () + timeout_ms);
+    int got = s_read_answer (fds[0], answer, size, zclock_mono () + timeout_ms);
     close (fds[0]);
     if (got < 0)
         kill (pid, SIGKILL);
-    int status = 0;
-    while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    while (waitpid (pid, status_p, 0) < 0 && errno == EINTR)
         ;
-    if (got < 0)
+    return got < 0 ? 1 : 0;
+}
+
+int
+submit_isolation_check (const char *path, const sq_config_t *config, int timeout_ms)
+{
+    assert (path);
+    const char *tmp = getenv ("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    char scratch[4096];
+    snprintf (scratch, sizeof scratch, "%s/squall-check-XXXXXX", tmp);
+    if (!mkdtemp (scratch))
+        return sq_error_set ("cannot check package '%s': cannot make a directory in %s: %s", path,
+                             tmp, strerror (errno));
+    char answer[S_MAX_ANSWER] = "";
+    int status = 0;
+    int rc = s_run_child (path, config, timeout_ms, scratch, answer, sizeof answer, &status);
+    sq_archive_remove_tree (scratch);
+    if (rc < 0)
+        return -1;
+    if (rc > 0)
         return sq_error_set ("package '%s': building its topology did not end within %.1f s "
                              "(squall_topology() loops or blocks?); stopped it",
                              path, timeout_ms / 1000.0);
-    if (got > 0 && answer[0] == 'O')
+    if (answer[0] == 'O')
         return 0;
-    if (got > 0 && answer[0] == 'E')
+    if (answer[0] == 'E')
         return sq_error_set ("%s", answer + 1);
     if (WIFSIGNALED (status))
         return sq_error_set ("package '%s' crashed while building its topology: signal %d (%s)",

@@ -455,7 +455,9 @@ s_child (int null_fd, int log_fd, const char *command, char **argv, const char *
 
 //  Point slot->log_path at the log of the wanted worker (one per topology
 //  and port under storm.log.dir, else the slot's worker.log) and make its
-//  directory. Returns 0, or -1 with the error set.
+//  directory when it is missing (an existing one keeps its mode: the
+//  slot's may have been opened to a worker run as its submitter). Returns
+//  0, or -1 with the error set.
 static int
 s_slot_log_path (supervisor_workers_t *self, s_slot_t *slot)
 {
@@ -468,9 +470,10 @@ s_slot_log_path (supervisor_workers_t *self, s_slot_t *slot)
     char *slash = directory ? strrchr (directory, '/') : NULL;
     if (slash)
         *slash = 0;
-    int rc = !directory ? sq_error_set ("out of memory")
-             : slash    ? sq_slot_paths_make_dirs (directory)
-                        : 0;
+    struct stat info;
+    int rc = !directory                               ? sq_error_set ("out of memory")
+             : slash && stat (directory, &info) != 0 ? sq_slot_paths_make_dirs (directory)
+                                                      : 0;
     free (directory);
     return rc;
 }
