@@ -419,6 +419,13 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
             arguments->interval_secs = 4;
     } else if (arguments->wait)
         wait_secs = s_parse_seconds ("--wait", arguments->wait);
+    //  The package must load, build and validate. Its code runs in a child
+    //  (submit_isolation), before this process has threads (ZeroMQ's) that
+    //  a fork could catch holding a lock.
+    if (is_submit && submit_isolation_check (argv[0], config, timeout_ms)) {
+        fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
+        return 1;
+    }
     sq_curve_t *curve = NULL;
     if (sq_curve_from_config (config, true, &curve)) {
         fprintf (stderr, "storm-submit: %s\n", sq_last_error ());

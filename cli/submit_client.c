@@ -1,6 +1,5 @@
 /*  submit_client - storm-submit's cluster commands, over the control protocol */
 #include "submit_client.h"
-#include "submit_isolation.h"
 #include "submit_list.h"
 #include "sq_config.h"
 #include "sq_control.h"
@@ -115,9 +114,6 @@ submit_client_submit (submit_client_t *self, const char *path, const char *name,
     assert (self);
     assert (id_p);
     *id_p = NULL;
-    //  Check the package here first: it must load, build and validate.
-    if (submit_isolation_check (path, config, self->timeout_ms))
-        return -1;
     //  A definition file goes as a package directory: laid out in a
     //  temporary one (sq_flux_stage), which is then packed.
     char *staged = NULL;

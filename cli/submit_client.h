@@ -1,9 +1,10 @@
 /*  submit_client - storm-submit's cluster commands, over the control protocol
 
     Each command is one request to nimbus (doc/control.md) through
-    sq_control, waiting up to the client's timeout. Submit loads, builds
-    and validates the package here first (the same checks as local mode),
-    so that a broken topology is refused before anything is sent. Errors
+    sq_control, waiting up to the client's timeout. storm-submit checks a
+    package before it submits it (submit_isolation: it loads, builds and
+    validates in a child process), so that a broken topology is refused
+    before anything is sent. Errors
     come back as -1 with sq_last_error() holding nimbus's sentence, or
     naming the endpoint when nimbus did not answer.
 */
@@ -26,8 +27,8 @@ submit_client_t *submit_client_new (const char *endpoint, int timeout_ms);
 int submit_client_set_curve (submit_client_t *self, const sq_curve_t *curve);
 //  Destroy; NULL-safe; nulls the caller's pointer.
 void submit_client_destroy (submit_client_t **self_p);
-//  Validate the package at path with config locally, then submit it as
-//  topology name, with options (NULL: the defaults; an inactive initial
+//  Submit the package at path (checked by submit_isolation) as topology
+//  name, with options (NULL: the defaults; an inactive initial
 //  status is sent as protocol version 2). Returns 0 with the new topology
 //  id in *id_p (caller frees), or -1.
 int submit_client_submit (submit_client_t *self, const char *path, const char *name,

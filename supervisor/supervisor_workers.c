@@ -883,6 +883,15 @@ s_heartbeat_late (supervisor_workers_t *self, s_slot_t *slot, int64_t now, int64
     return *age_p > self->timeout_ms;
 }
 
+//  A sanitizer build of the worker holds several times the memory of the
+//  same code built for use (shadow memory, freed blocks held back): the
+//  limit a topology sets is for the latter, so such a build stretches it.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define S_MEMORY_FACTOR 8
+#else
+#define S_MEMORY_FACTOR 1
+#endif
+
 //  True when the worker's resident memory, in *resident_mb_p, is over
 //  what its topology allows (topology.worker.max.heap.size.mb).
 static bool
@@ -896,7 +905,7 @@ s_over_memory (const s_slot_t *slot, int64_t *resident_mb_p)
     if (file)
         fclose (file);
     *resident_mb_p = read ? resident * (sysconf (_SC_PAGESIZE) / 1024) / 1024 : 0;
-    return read && slot->want_max_mb > 0 && *resident_mb_p > slot->want_max_mb;
+    return read && slot->want_max_mb > 0 && *resident_mb_p > slot->want_max_mb * S_MEMORY_FACTOR;
 }
 
 //  Kill the slot's worker for using resident_mb of memory, over its

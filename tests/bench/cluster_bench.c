@@ -215,7 +215,8 @@ static void
 s_recovery (const char *probe_package, double *worker_s, double *supervisor_s)
 {
     *worker_s = *supervisor_s = -1;
-    cluster_harness_t *cluster = cluster_harness_new (2, 2);
+    cluster_harness_t *cluster =
+        cluster_harness_new_with (2, 2, &(cluster_harness_options_t){.fast_loss_detection = true});
     if (!cluster)
         return;
     char dir[4200], acked_log[4300];

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #define HARNESS_MAX_SUPERVISORS 8
+#define HARNESS_LOSS_TIMEOUT_S 20 //  nimbus.supervisor.timeout.secs without fast_loss_detection
 #define HARNESS_MAX_SLOTS 8
 
 typedef struct {
@@ -341,6 +342,11 @@ cluster_harness_new_with (int supervisors, int slots, const cluster_harness_opti
               "\"storm.zookeeper.root\": \"/storm\", \"nimbus.host\": \"127.0.0.1\", "
               "\"nimbus.port\": %d, \"storm.local.hostname\": \"127.0.0.1\"",
               zk_server_port (self->zookeeper), self->nimbus_port);
+    if (!options || !options->fast_loss_detection) {
+        size_t used = strlen (common);
+        snprintf (common + used, sizeof common - used,
+                  ", \"nimbus.supervisor.timeout.secs\": %d", HARNESS_LOSS_TIMEOUT_S);
+    }
     if (options && options->zk_session_timeout_ms > 0) {
         size_t used = strlen (common);
         snprintf (common + used, sizeof common - used, ", \"storm.zookeeper.session.timeout\": %d",

@@ -30,6 +30,9 @@ typedef struct {
     bool secure; //  CURVE on every link (doc/security.md): key pairs for nimbus, each supervisor
                  //  and the principal "operator" (storm-submit's, cluster_harness_control's)
                  //  in <dir>/keys; the public certs nimbus accepts in <dir>/allowed
+    bool fast_loss_detection; //  nimbus.supervisor.timeout.secs at its default (2 s); else 20 s,
+                              //  so that a loaded machine's stalls (sanitizer builds, two
+                              //  cores) move no executors in suites about something else
 } cluster_harness_options_t;
 
 //  Start ZooKeeper, nimbus and `supervisors` supervisors of `slots` slots

@@ -37,7 +37,8 @@ static char s_acked_log[4300]; //  the probe's acked log
 static void
 s_setup (void)
 {
-    cluster_harness_options_t options = {.zk_session_timeout_ms = LIVENESS_SESSION_MS};
+    cluster_harness_options_t options = {.zk_session_timeout_ms = LIVENESS_SESSION_MS,
+                                         .fast_loss_detection = true};
     s_cluster = cluster_harness_new_with (2, 2, &options);
     ck_assert_msg (s_cluster != NULL, "the cluster did not start");
     snprintf (s_acked_log, sizeof s_acked_log, "%s/acked.log", cluster_harness_dir (s_cluster));

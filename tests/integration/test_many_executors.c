@@ -21,7 +21,15 @@
 #define MANY_EXECUTORS 5000     //  in the one worker
 #define MANY_MESSAGES 2000      //  the probe's numbers
 #define MANY_MEMORY_KIB 786432  //  768 MB, Storm's worker.heap.memory.mb default
-#define MANY_DEADLINE_MS 150000 //  until every message is acked
+#define MANY_DEADLINE_MS 400000 //  until every message is acked (a sanitizer build needs minutes)
+
+//  A sanitizer build holds several times the memory of the same code built
+//  for use: the bound on the worker's memory is checked without one only.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MANY_SANITIZED true
+#else
+#define MANY_SANITIZED false
+#endif
 
 //  Resident KiB of a process, or -1.
 static long
@@ -110,8 +118,8 @@ START_TEST (test_one_worker_of_5000_executors_acks_every_message_once)
     struct stat info;
     ck_assert_msg (stat (failed_log, &info) != 0 || info.st_size == 0, "messages failed");
     ck_assert_msg (most_kib > 0, "the worker's memory could not be read");
-    ck_assert_msg (most_kib <= MANY_MEMORY_KIB, "the worker held %ld KiB, more than %d", most_kib,
-                   MANY_MEMORY_KIB);
+    ck_assert_msg (MANY_SANITIZED || most_kib <= MANY_MEMORY_KIB,
+                   "the worker held %ld KiB, more than %d", most_kib, MANY_MEMORY_KIB);
     free (probe);
     cluster_harness_destroy (&cluster);
 }
@@ -124,7 +132,7 @@ main (void)
         return 99;
     Suite *suite = suite_create ("many_executors");
     TCase *tcase = tcase_create ("many_executors");
-    tcase_set_timeout (tcase, 240);
+    tcase_set_timeout (tcase, 480);
     tcase_add_test (tcase, test_one_worker_of_5000_executors_acks_every_message_once);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);

@@ -59,6 +59,11 @@ static char s_child[512];       //  path of scripted_child.py
 static void
 s_setup (void)
 {
+    //  czmq's own descriptors (its context, /dev/null) open before any
+    //  test counts descriptors. Here, in the test's own process, not in
+    //  main: a context made before Check forks is never destroyed in the
+    //  children, and the sanitizers count it as a leak.
+    zsys_init ();
     memset (&s_probe, 0, sizeof s_probe);
     snprintf (s_dir, sizeof s_dir, "/tmp/test_shell_XXXXXX");
     ck_assert_ptr_nonnull (mkdtemp (s_dir));
@@ -863,9 +868,6 @@ END_TEST
 int
 main (void)
 {
-    //  czmq's own descriptors (its context, /dev/null) open before any
-    //  test counts descriptors.
-    zsys_init ();
     Suite *suite = suite_create ("shell");
     TCase *protocol = tcase_create ("protocol");
     tcase_add_checked_fixture (protocol, s_setup, s_teardown);
