@@ -622,7 +622,8 @@ s_tree_json (s_tree_t *tree)
     double start = s_tree_start (tree);
     char root[17];
     s_hex (tree->root, root);
-    qsort (tree->hops, tree->hop_count, sizeof (s_hop_t), s_compare_hops);
+    if (tree->hop_count > 1) //  a tree known only by its spout has no hops array
+        qsort (tree->hops, tree->hop_count, sizeof (s_hop_t), s_compare_hops);
     json_t *hops = json_array ();
     for (size_t h = 0; hops && h < tree->hop_count; h++)
         if (json_array_append_new (hops, s_hop_json (&tree->hops[h], start))) {
