@@ -166,7 +166,11 @@ sq_archive_pack (const char *dir, const char *archive_path)
     int rc = 0;
     if (fd < 0)
         rc = sq_error_set ("cannot create '%s': %s", archive_path, strerror (errno));
+    //  No time in the gzip header either: the same directory packs to the
+    //  same bytes, whenever it is packed.
     else if (archive_write_add_filter_gzip (packer.archive) != ARCHIVE_OK ||
+             archive_write_set_filter_option (packer.archive, "gzip", "timestamp", NULL) !=
+                 ARCHIVE_OK ||
              archive_write_set_format_pax_restricted (packer.archive) != ARCHIVE_OK ||
              archive_write_open_fd (packer.archive, fd) != ARCHIVE_OK)
         rc = sq_error_set ("cannot write '%s': %s", archive_path,
