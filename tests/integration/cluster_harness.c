@@ -634,20 +634,29 @@ cluster_harness_zk_dir (cluster_harness_t *self)
 }
 
 int
-cluster_harness_probe_acked (const char *probe_dir, int messages)
+cluster_harness_probe_distinct (const char *probe_dir, const char *const *logs, int messages)
 {
     bool *seen = calloc ((size_t) messages, sizeof (bool));
-    char path[4300];
-    snprintf (path, sizeof path, "%s/acked.log", probe_dir);
-    FILE *file = seen ? fopen (path, "r") : NULL;
     int distinct = 0, number;
-    while (file && fscanf (file, "%d\n", &number) == 1)
-        if (number >= 0 && number < messages && !seen[number]) {
-            seen[number] = true;
-            distinct++;
-        }
-    if (file)
-        fclose (file);
+    for (size_t i = 0; seen && logs[i]; i++) {
+        char path[4300];
+        snprintf (path, sizeof path, "%s/%s", probe_dir, logs[i]);
+        FILE *file = fopen (path, "r");
+        while (file && fscanf (file, "%d\n", &number) == 1)
+            if (number >= 0 && number < messages && !seen[number]) {
+                seen[number] = true;
+                distinct++;
+            }
+        if (file)
+            fclose (file);
+    }
     free (seen);
     return distinct;
+}
+
+int
+cluster_harness_probe_acked (const char *probe_dir, int messages)
+{
+    return cluster_harness_probe_distinct (probe_dir, (const char *const[]){"acked.log", NULL},
+                                           messages);
 }

@@ -97,6 +97,9 @@ int cluster_harness_ui_port (cluster_harness_t *self);
 //  Distinct numbers 0 .. messages-1 in the acked log of the probe topology
 //  (tests/integration/probe_topology.c) whose probe.dir is probe_dir.
 int cluster_harness_probe_acked (const char *probe_dir, int messages);
+//  Distinct numbers 0 .. messages-1 over the probe's logs named in logs
+//  (NULL-terminated, e.g. its sink tasks' "sink-6.log"), in probe_dir.
+int cluster_harness_probe_distinct (const char *probe_dir, const char *const *logs, int messages);
 //  Path of a binary in the build tree ($top_builddir/name). Caller frees.
 char *cluster_harness_build_path (const char *name);
 

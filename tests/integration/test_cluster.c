@@ -124,32 +124,11 @@ s_package (const char *name)
     return path;
 }
 
-//  Count the distinct messages in the probe's log `name` into seen and
-//  return how many were new.
-static int
-s_probe_log_distinct (const char *name, bool *seen)
-{
-    char path[4300];
-    snprintf (path, sizeof path, "%s/%s", s_probe_dir, name);
-    FILE *file = fopen (path, "r");
-    int distinct = 0, number;
-    while (file && fscanf (file, "%d\n", &number) == 1)
-        if (number >= 0 && number < PROBE_MESSAGES && !seen[number]) {
-            seen[number] = true;
-            distinct++;
-        }
-    if (file)
-        fclose (file);
-    return distinct;
-}
-
 //  Distinct messages in the probe's acked log: what the spout saw acked.
 static int
 s_probe_acked (void)
 {
-    static bool seen[PROBE_MESSAGES];
-    memset (seen, 0, sizeof seen);
-    return s_probe_log_distinct ("acked.log", seen);
+    return cluster_harness_probe_acked (s_probe_dir, PROBE_MESSAGES);
 }
 
 //  Distinct messages in the logs of the sink (tasks 6 and 7): what was
@@ -158,9 +137,8 @@ s_probe_acked (void)
 static int
 s_probe_stored (void)
 {
-    static bool seen[PROBE_MESSAGES];
-    memset (seen, 0, sizeof seen);
-    return s_probe_log_distinct ("sink-6.log", seen) + s_probe_log_distinct ("sink-7.log", seen);
+    return cluster_harness_probe_distinct (
+        s_probe_dir, (const char *const[]){"sink-6.log", "sink-7.log", NULL}, PROBE_MESSAGES);
 }
 
 static bool

@@ -32,7 +32,6 @@
 #define LIVENESS_MOVE_MS 5000     //  a killed supervisor's executors move within this
 
 static cluster_harness_t *s_cluster;
-static char s_acked_log[4300]; //  the probe's acked log
 
 static void
 s_setup (void)
@@ -41,7 +40,6 @@ s_setup (void)
                                          .fast_loss_detection = true};
     s_cluster = cluster_harness_new_with (2, 2, &options);
     ck_assert_msg (s_cluster != NULL, "the cluster did not start");
-    snprintf (s_acked_log, sizeof s_acked_log, "%s/acked.log", cluster_harness_dir (s_cluster));
     char *probe = cluster_harness_build_path ("tests/integration/.libs/probe_topology.so");
     ck_assert_msg (probe != NULL, "probe_topology not built");
     char dir[4200], messages[64];
@@ -71,18 +69,7 @@ s_teardown (void)
 static int
 s_acked (void)
 {
-    static bool seen[LIVENESS_MESSAGES];
-    memset (seen, 0, sizeof seen);
-    FILE *file = fopen (s_acked_log, "r");
-    int distinct = 0, number;
-    while (file && fscanf (file, "%d\n", &number) == 1)
-        if (number >= 0 && number < LIVENESS_MESSAGES && !seen[number]) {
-            seen[number] = true;
-            distinct++;
-        }
-    if (file)
-        fclose (file);
-    return distinct;
+    return cluster_harness_probe_acked (cluster_harness_dir (s_cluster), LIVENESS_MESSAGES);
 }
 
 //  True once at least `count` numbers are acked, polling up to timeout_ms.
