@@ -14,22 +14,20 @@
 */
 #include "zk_server.h"
 
+#include "server_process.h"
+#include "test_processes.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define S_DEFAULT_CLASSPATH "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"
@@ -37,151 +35,17 @@
 #define S_READY_TIMEOUT_MS 30000  //  longest wait for a server to answer
 #define S_STOP_TIMEOUT_MS 5000    //  SIGTERM grace before SIGKILL
 #define S_START_ATTEMPTS 3        //  ports tried by zk_server_new
-#define S_MAX_SERVERS 16          //  servers one process may run at once
+#define S_LOG_TAIL_BYTES 4000     //  how much of the log a failed start prints
 #define S_DIR_PREFIX "squall-zk-" //  name of a server directory: prefix, pid, '-', mkdtemp
 
 struct _zk_server_t {
-    char *parent_dir;  //  where dir lives, swept for stale directories
-    char *dir;         //  temporary directory holding everything below
-    char *config_path; //  dir/zoo.cfg
-    char *log_path;    //  dir/zookeeper.log, the server's stdout and stderr
-    char endpoint[32]; //  "127.0.0.1:PORT"
-    int port;          //  loopback port the server listens on
-    pid_t pid;         //  server process, 0 when stopped
-    pid_t owner;       //  process that started the server and must reap it
+    char *parent_dir;          //  where dir lives, swept for stale directories
+    char *dir;                 //  temporary directory holding everything below
+    char *config_path;         //  dir/zoo.cfg
+    char endpoint[32];         //  "127.0.0.1:PORT"
+    int port;                  //  loopback port the server listens on
+    server_process_t *process; //  the java process, started and stopped
 };
-
-//  Servers alive in this process, for the atexit handler.
-static zk_server_t *s_servers[S_MAX_SERVERS];
-static bool s_atexit_registered;
-
-static int
-s_remove_entry (const char *path, const struct stat *stat, int flag, struct FTW *ftw)
-{
-    (void) stat;
-    (void) flag;
-    (void) ftw;
-    remove (path);
-    return 0;
-}
-
-//  Removes a directory tree; quiet when it is already gone.
-static void
-s_remove_tree (const char *dir)
-{
-    if (dir)
-        nftw (dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static long long
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (long long) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static void
-s_sleep_ms (int ms)
-{
-    struct timespec pause = {ms / 1000, (long) (ms % 1000) * 1000000L};
-    while (nanosleep (&pause, &pause) == -1 && errno == EINTR)
-        ;
-}
-
-//  waitpid without blocking (timeout_ms 0) or up to timeout_ms; returns
-//  true once the process is reaped.
-static bool
-s_reap (pid_t pid, int timeout_ms)
-{
-    long long deadline = s_now_ms () + timeout_ms;
-    while (true) {
-        int status;
-        pid_t rc = waitpid (pid, &status, WNOHANG);
-        if (rc == pid || (rc == -1 && errno == ECHILD))
-            return true;
-        if (s_now_ms () >= deadline)
-            return false;
-        s_sleep_ms (20);
-    }
-}
-
-//  Kills and reaps the server process, gently first when grace_ms > 0.
-static void
-s_kill (zk_server_t *self, int grace_ms)
-{
-    if (self->pid <= 0)
-        return;
-    if (grace_ms > 0) {
-        kill (self->pid, SIGTERM);
-        kill (self->pid, SIGCONT); //  a paused JVM must run to handle SIGTERM
-        if (s_reap (self->pid, grace_ms)) {
-            self->pid = 0;
-            return;
-        }
-    }
-    kill (self->pid, SIGKILL);
-    while (waitpid (self->pid, NULL, 0) == -1 && errno == EINTR)
-        ;
-    self->pid = 0;
-}
-
-static void
-s_atexit (void)
-{
-    for (int i = 0; i < S_MAX_SERVERS; i++) {
-        zk_server_t *server = s_servers[i];
-        if (server && server->owner == getpid ()) {
-            s_kill (server, 0);
-            s_remove_tree (server->dir);
-            s_servers[i] = NULL;
-        }
-    }
-}
-
-static int
-s_register (zk_server_t *self)
-{
-    if (!s_atexit_registered) {
-        if (atexit (s_atexit) != 0)
-            return -1;
-        s_atexit_registered = true;
-    }
-    for (int i = 0; i < S_MAX_SERVERS; i++) {
-        if (!s_servers[i]) {
-            s_servers[i] = self;
-            return 0;
-        }
-    }
-    fprintf (stderr, "zk_server: more than %d servers at once\n", S_MAX_SERVERS);
-    return -1;
-}
-
-static void
-s_unregister (zk_server_t *self)
-{
-    for (int i = 0; i < S_MAX_SERVERS; i++)
-        if (s_servers[i] == self)
-            s_servers[i] = NULL;
-}
-
-//  A loopback port nobody listens on now, or -1.
-static int
-s_free_port (void)
-{
-    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = 0};
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    socklen_t len = sizeof address;
-    int port = -1;
-    if (bind (fd, (struct sockaddr *) &address, sizeof address) == 0 &&
-        getsockname (fd, (struct sockaddr *) &address, &len) == 0)
-        port = ntohs (address.sin_port);
-    close (fd);
-    return port;
-}
 
 //  Asks the server for `srvr`; true when it says it serves.
 static bool
@@ -209,23 +73,6 @@ s_answers (int port)
     return strstr (reply, "Mode: standalone") != NULL;
 }
 
-//  Prints the end of the server's log to stderr.
-static void
-s_print_log (zk_server_t *self)
-{
-    FILE *file = fopen (self->log_path, "r");
-    if (!file)
-        return;
-    fseek (file, 0, SEEK_END);
-    long size = ftell (file);
-    fseek (file, size > 4000 ? size - 4000 : 0, SEEK_SET);
-    fprintf (stderr, "zk_server: end of %s:\n", self->log_path);
-    char line[1024];
-    while (fgets (line, sizeof line, file))
-        fputs (line, stderr);
-    fclose (file);
-}
-
 //  Writes zoo.cfg for the current port.
 static int
 s_write_config (zk_server_t *self)
@@ -250,29 +97,10 @@ s_write_config (zk_server_t *self)
     return fclose (file) == 0 ? 0 : -1;
 }
 
-//  Child side of the fork: never returns.
-static void
-s_exec_server (zk_server_t *self, pid_t parent)
+//  Starts the server and waits until it answers: server_process_launch.
+static int
+s_launch (zk_server_t *self, bool *exited)
 {
-    //  Die with the thread that started us, even when it gets SIGKILL.
-    prctl (PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid () != parent)
-        _exit (127);
-    int null_fd = open ("/dev/null", O_RDONLY);
-    int log_fd = open (self->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (null_fd < 0 || log_fd < 0)
-        _exit (127);
-    dup2 (null_fd, STDIN_FILENO);
-    dup2 (log_fd, STDOUT_FILENO);
-    dup2 (log_fd, STDERR_FILENO);
-    closefrom (3);
-    //  Undo what a test may have blocked or ignored.
-    sigset_t none;
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
-    signal (SIGTERM, SIG_DFL);
-    signal (SIGPIPE, SIG_DFL);
-
     const char *java = getenv ("SQ_ZK_JAVA");
     const char *classpath = getenv ("SQ_ZK_CLASSPATH");
     char *argv[] = {(char *) (java && *java ? java : "java"),
@@ -289,48 +117,8 @@ s_exec_server (zk_server_t *self, pid_t parent)
                     "org.apache.zookeeper.server.ZooKeeperServerMain",
                     self->config_path,
                     NULL};
-    execvp (argv[0], argv);
-    fprintf (stderr, "zk_server: cannot run %s: %s\n", argv[0], strerror (errno));
-    _exit (127);
-}
-
-//  Starts the server process and waits until it answers. Returns 0, or -1
-//  with the server stopped; *exited tells whether it quit on its own (as
-//  it does when its port is taken).
-static int
-s_launch (zk_server_t *self, bool *exited)
-{
-    *exited = false;
-    fflush (NULL); //  the child must not flush our buffers again
-    pid_t parent = getpid ();
-    pid_t pid = fork ();
-    if (pid < 0) {
-        fprintf (stderr, "zk_server: fork: %s\n", strerror (errno));
-        return -1;
-    }
-    if (pid == 0)
-        s_exec_server (self, parent);
-    self->pid = pid;
-    self->owner = parent;
-
-    long long deadline = s_now_ms () + S_READY_TIMEOUT_MS;
-    while (s_now_ms () < deadline) {
-        int status;
-        if (waitpid (pid, &status, WNOHANG) == pid) {
-            self->pid = 0;
-            *exited = true;
-            fprintf (stderr, "zk_server: server on port %d exited (status %d) before answering\n",
-                     self->port, WIFEXITED (status) ? WEXITSTATUS (status) : -WTERMSIG (status));
-            return -1;
-        }
-        if (s_answers (self->port))
-            return 0;
-        s_sleep_ms (50);
-    }
-    fprintf (stderr, "zk_server: server on port %d did not answer within %d ms\n", self->port,
-             S_READY_TIMEOUT_MS);
-    s_kill (self, S_STOP_TIMEOUT_MS);
-    return -1;
+    return server_process_launch (self->process, argv, self->port, s_answers,
+                                  S_READY_TIMEOUT_MS, exited);
 }
 
 //  Removes the directories that killed test processes left in parent_dir:
@@ -353,34 +141,10 @@ s_remove_stale (const char *parent_dir)
         if (kill ((pid_t) pid, 0) == -1 && errno == ESRCH) {
             char path[4096];
             snprintf (path, sizeof path, "%s/%s", parent_dir, name);
-            s_remove_tree (path);
+            server_process_remove_tree (path);
         }
     }
     closedir (dir);
-}
-
-//  True when java names a program that can be run: a path that is
-//  executable, or a name found on the PATH.
-static bool
-s_java_found (const char *java)
-{
-    if (strchr (java, '/'))
-        return access (java, X_OK) == 0;
-    const char *path = getenv ("PATH");
-    if (!path)
-        return false;
-    char *dirs = strdup (path);
-    if (!dirs)
-        return false;
-    bool found = false;
-    for (char *save = NULL, *dir = strtok_r (dirs, ":", &save); dir && !found;
-         dir = strtok_r (NULL, ":", &save)) {
-        char candidate[4096];
-        snprintf (candidate, sizeof candidate, "%s/%s", dir, java);
-        found = access (candidate, X_OK) == 0;
-    }
-    free (dirs);
-    return found;
 }
 
 const char *
@@ -392,8 +156,8 @@ zk_server_missing (void)
                "zookeeper, or set SQ_ZK_CLASSPATH)";
     const char *java = getenv ("SQ_ZK_JAVA");
     if (java && *java)
-        return s_java_found (java) ? NULL : "SQ_ZK_JAVA names no program that can be run";
-    return s_java_found ("java") ? NULL
+        return server_process_found (java) ? NULL : "SQ_ZK_JAVA names no program that can be run";
+    return server_process_found ("java") ? NULL
                                  : "no java on the PATH (install the Debian package zookeeper, "
                                    "which brings one, or set SQ_ZK_JAVA)";
 }
@@ -448,20 +212,22 @@ zk_server_new (const char *parent_dir)
         free (self);
         return NULL;
     }
-    char *data_dir = NULL;
+    char *data_dir = NULL, *log_path = NULL;
     if (asprintf (&self->config_path, "%s/zoo.cfg", self->dir) < 0 ||
-        asprintf (&self->log_path, "%s/zookeeper.log", self->dir) < 0 ||
+        asprintf (&log_path, "%s/zookeeper.log", self->dir) < 0 ||
         asprintf (&data_dir, "%s/data", self->dir) < 0 || mkdir (data_dir, 0755) != 0 ||
-        s_register (self) != 0) {
+        !(self->process = server_process_new ("zk_server", log_path, self->dir))) {
         fprintf (stderr, "zk_server: cannot prepare %s\n", self->dir);
         free (data_dir);
+        free (log_path);
         zk_server_destroy (&self);
         return NULL;
     }
     free (data_dir);
+    free (log_path);
 
     for (int attempt = 0; attempt < S_START_ATTEMPTS; attempt++) {
-        self->port = s_free_port ();
+        self->port = test_processes_free_port ();
         if (self->port < 0 || s_write_config (self) != 0) {
             fprintf (stderr, "zk_server: cannot pick a port or write %s\n", self->config_path);
             break;
@@ -473,7 +239,7 @@ zk_server_new (const char *parent_dir)
         if (!exited)
             break; //  hung, not a port clash: trying again would not help
     }
-    s_print_log (self);
+    server_process_print_log (self->process, S_LOG_TAIL_BYTES);
     zk_server_destroy (&self);
     return NULL;
 }
@@ -483,16 +249,13 @@ zk_server_destroy (zk_server_t **self_p)
 {
     if (self_p && *self_p) {
         zk_server_t *self = *self_p;
-        if (self->owner == getpid ())
-            s_kill (self, S_STOP_TIMEOUT_MS);
-        s_unregister (self);
-        s_remove_tree (self->dir);
+        server_process_destroy (&self->process, S_STOP_TIMEOUT_MS);
+        server_process_remove_tree (self->dir);
         //  Also what Check children killed on timeout left behind.
         s_remove_stale (self->parent_dir);
         free (self->parent_dir);
         free (self->dir);
         free (self->config_path);
-        free (self->log_path);
         free (self);
         *self_p = NULL;
     }
@@ -519,45 +282,44 @@ zk_server_dir (zk_server_t *self)
 int
 zk_server_stop (zk_server_t *self)
 {
-    if (self->pid <= 0 || self->owner != getpid ())
-        return -1;
-    s_kill (self, S_STOP_TIMEOUT_MS);
-    return 0;
+    return server_process_stop (self->process, S_STOP_TIMEOUT_MS);
 }
 
 int
 zk_server_start (zk_server_t *self)
 {
-    if (self->pid > 0)
+    if (server_process_running (self->process))
         return -1;
     bool exited;
     if (s_launch (self, &exited) != 0) {
-        s_print_log (self);
+        server_process_print_log (self->process, S_LOG_TAIL_BYTES);
         return -1;
     }
     return 0;
 }
 
+//  Sends signal to the server; 0, or -1 when it is not running.
+static int
+s_signal (zk_server_t *self, int signal)
+{
+    pid_t pid = server_process_pid (self->process);
+    return pid > 0 && kill (pid, signal) == 0 ? 0 : -1;
+}
+
 int
 zk_server_pause (zk_server_t *self)
 {
-    return self->pid > 0 && kill (self->pid, SIGSTOP) == 0 ? 0 : -1;
+    return s_signal (self, SIGSTOP);
 }
 
 int
 zk_server_resume (zk_server_t *self)
 {
-    return self->pid > 0 && kill (self->pid, SIGCONT) == 0 ? 0 : -1;
+    return s_signal (self, SIGCONT);
 }
 
 bool
 zk_server_running (zk_server_t *self)
 {
-    if (self->pid <= 0)
-        return false;
-    if (self->owner == getpid () && s_reap (self->pid, 0)) {
-        self->pid = 0;
-        return false;
-    }
-    return true;
+    return server_process_running (self->process);
 }
