@@ -74,6 +74,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SUBMIT_TABLE_ROWS 256 //  components the end-of-run table shows
 #define S_LOCAL_TRACES 5      //  sampled trees a local run prints at its end
@@ -91,10 +92,17 @@ typedef struct {
 
 static volatile sig_atomic_t s_interrupted;
 
+//  The first SIGINT or SIGTERM asks the run to end; a second one, while
+//  it is ending, ends the process at once.
 static void
 s_on_signal (int signal)
 {
-    (void) signal;
+    if (s_interrupted) {
+        static const char message[] = "storm-submit: interrupted again: exiting now\n";
+        ssize_t written = write (STDERR_FILENO, message, sizeof message - 1);
+        (void) written;
+        _exit (128 + signal);
+    }
     s_interrupted = 1;
 }
 
@@ -329,7 +337,17 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
             s_report (cluster, name, ran);
             s_report_traces (cluster, name, traces, wait_secs);
         }
-        sq_local_cluster_kill (cluster, name, wait_secs);
+        //  Executors get supervisor.worker.shutdown.sleep.secs to return
+        //  from their callbacks, as a supervisor gives a worker; one that
+        //  loops or blocks still runs the package's code, so the process
+        //  ends without unloading it or freeing what that thread uses.
+        double grace = (double) sq_config_int (config, "supervisor.worker.shutdown.sleep.secs", 3);
+        if (sq_local_cluster_stop (cluster, name, wait_secs, grace)) {
+            fprintf (stderr, "storm-submit: %s; exiting\n", sq_last_error ());
+            fflush (stdout);
+            fflush (stderr);
+            _exit (1);
+        }
     }
     sq_topology_destroy (&topology);
     sq_trace_store_destroy (&traces);
