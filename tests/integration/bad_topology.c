@@ -19,6 +19,7 @@
 
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -79,6 +80,8 @@ s_spin_execute (void *state, const sq_tuple_t *input)
 {
     (void) state;
     (void) input;
+    //  A test waits for this line before it asks the run to stop.
+    fputs ("bad_topology: execute of 'spin' loops from now on\n", stderr);
     //  Yields the core each turn: a stuck bolt, not a load on the machine.
     while (true)
         sched_yield ();
@@ -88,6 +91,7 @@ static void
 s_blocked_next (void *state)
 {
     (void) state;
+    fputs ("bad_topology: next_tuple of 'block' blocks from now on\n", stderr);
     while (true)
         pause ();
 }
