@@ -316,8 +316,8 @@ START_TEST (test_stuck_callbacks)
     ck_assert_int_eq (kill (pid, SIGTERM), 0);
     s_expect_stuck ("block-term", pid, "block", 1, "1");
 
-    pid = s_start ("loop-int", (const char *[]){"--local", bad, "loop", loop[0], loop[1], "-w",
-                                                "0.5", NULL});
+    pid = s_start ("loop-int",
+                   (const char *[]){"--local", bad, "loop", loop[0], loop[1], "-w", "0.5", NULL});
     s_wait_for_text ("loop-int.err", "execute of 'spin' loops");
     ck_assert_int_eq (kill (pid, SIGINT), 0);
     s_expect_stuck ("loop-int", pid, "spin", 2, "3");
