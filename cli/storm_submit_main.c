@@ -27,7 +27,10 @@
     --local loads the topology package, builds its topology with the given
     config, validates it, and runs it in this process until the duration
     ends or SIGINT/SIGTERM arrives; then deactivates the spouts, waits up
-    to --wait seconds for tuples in flight, and stops. It prints the
+    to --wait seconds for tuples in flight, and stops: an executor still
+    in a callback supervisor.worker.shutdown.sleep.secs after the stop is
+    named on stderr and the process exits 1 at once (sq_local_cluster_stop),
+    as does a second SIGINT/SIGTERM (status 128 + its number). It prints the
     topology's totals and a per-component table (submit_table) as they
     stand when the spouts are deactivated. With --ui-port it serves, while
     the run lasts, Storm's UI REST API for the topology on 127.0.0.1:PORT
