@@ -27,7 +27,10 @@
     --local loads the topology package, builds its topology with the given
     config, validates it, and runs it in this process until the duration
     ends or SIGINT/SIGTERM arrives; then deactivates the spouts, waits up
-    to --wait seconds for tuples in flight, and stops. It prints the
+    to --wait seconds for tuples in flight, and stops: an executor still
+    in a callback supervisor.worker.shutdown.sleep.secs after the stop is
+    named on stderr and the process exits 1 at once (sq_local_cluster_stop),
+    as does a second SIGINT/SIGTERM (status 128 + its number). It prints the
     topology's totals and a per-component table (submit_table) as they
     stand when the spouts are deactivated. With --ui-port it serves, while
     the run lasts, Storm's UI REST API for the topology on 127.0.0.1:PORT
@@ -74,6 +77,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SUBMIT_TABLE_ROWS 256 //  components the end-of-run table shows
 #define S_LOCAL_TRACES 5      //  sampled trees a local run prints at its end
@@ -91,10 +95,17 @@ typedef struct {
 
 static volatile sig_atomic_t s_interrupted;
 
+//  The first SIGINT or SIGTERM asks the run to end; a second one, while
+//  it is ending, ends the process at once.
 static void
 s_on_signal (int signal)
 {
-    (void) signal;
+    if (s_interrupted) {
+        static const char message[] = "storm-submit: interrupted again: exiting now\n";
+        ssize_t written = write (STDERR_FILENO, message, sizeof message - 1);
+        (void) written;
+        _exit (128 + signal);
+    }
     s_interrupted = 1;
 }
 
@@ -329,7 +340,17 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
             s_report (cluster, name, ran);
             s_report_traces (cluster, name, traces, wait_secs);
         }
-        sq_local_cluster_kill (cluster, name, wait_secs);
+        //  Executors get supervisor.worker.shutdown.sleep.secs to return
+        //  from their callbacks, as a supervisor gives a worker; one that
+        //  loops or blocks still runs the package's code, so the process
+        //  ends without unloading it or freeing what that thread uses.
+        double grace = (double) sq_config_int (config, "supervisor.worker.shutdown.sleep.secs", 3);
+        if (sq_local_cluster_stop (cluster, name, wait_secs, grace)) {
+            fprintf (stderr, "storm-submit: %s; exiting\n", sq_last_error ());
+            fflush (stdout);
+            fflush (stderr);
+            _exit (1);
+        }
     }
     sq_topology_destroy (&topology);
     sq_trace_store_destroy (&traces);

@@ -163,7 +163,8 @@ static const sq_config_key_t s_keys[] = {
     {"topology.worker.max.heap.size.mb", SQ_CONFIG_INT, "768",
      "resident memory in MB a worker may use; a supervisor kills a worker over it and restarts it"},
     {"supervisor.worker.shutdown.sleep.secs", SQ_CONFIG_INT, "3",
-     "seconds a supervisor waits after SIGTERM before it kills a worker with SIGKILL"},
+     "seconds a supervisor waits after SIGTERM before it kills a worker with SIGKILL; "
+     "workers (half of it) and local mode wait this long for callbacks to return"},
     {"nimbus.package.max.bytes", SQ_CONFIG_INT, "104857600",
      "largest topology package nimbus accepts, in bytes"},
     {"nimbus.max.connections.per.peer", SQ_CONFIG_INT, "32",

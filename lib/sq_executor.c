@@ -943,5 +943,6 @@ sq_executor_run (void *argument)
     }
     for (size_t t = 0; t < self->task_count; t++)
         s_close_task (self->tasks[t]);
+    atomic_store (&self->returned, true);
     return NULL;
 }

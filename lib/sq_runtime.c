@@ -464,18 +464,81 @@ s_task_destroy (sq_task_t **task_p)
     *task_p = NULL;
 }
 
+//  Tell the executors to stop: their loops check stopping, and a thread
+//  blocked on a queue (popping, or pushing to a full one) wakes up.
+static void
+s_signal_stop (sq_runtime_t *self)
+{
+    atomic_store (&self->stopping, true);
+    for (size_t e = 0; e < self->executor_count; e++)
+        if (self->executors[e]->queue)
+            sq_queue_close (self->executors[e]->queue);
+}
+
+//  Join the executor threads that have returned. Returns how many have not.
+static size_t
+s_join_returned (sq_runtime_t *self)
+{
+    size_t running = 0;
+    for (size_t e = 0; e < self->executor_count; e++) {
+        sq_executor_t *executor = self->executors[e];
+        if (!executor->started || executor->joined)
+            continue;
+        if (atomic_load (&executor->returned)) {
+            pthread_join (executor->thread, NULL);
+            executor->joined = true;
+        } else
+            running++;
+    }
+    return running;
+}
+
+//  "component 'spin' task 3" or "component 'spin' tasks 3, 4" for each
+//  executor still running, joined by "; ", into text (size bytes).
+static void
+s_describe_running (sq_runtime_t *self, char *text, size_t size)
+{
+    size_t used = 0;
+    text[0] = 0;
+    for (size_t e = 0; e < self->executor_count && used < size; e++) {
+        sq_executor_t *executor = self->executors[e];
+        if (!executor->started || executor->joined)
+            continue;
+        used += (size_t) snprintf (text + used, size - used, "%scomponent '%s' task%s ",
+                                   used ? "; " : "", executor->component->id,
+                                   executor->task_count > 1 ? "s" : "");
+        for (size_t t = 0; t < executor->task_count && used < size; t++)
+            used += (size_t) snprintf (text + used, size - used, "%s%d", t ? ", " : "",
+                                       executor->tasks[t]->task_id);
+    }
+}
+
+int
+sq_runtime_stop (sq_runtime_t *self, double grace_secs)
+{
+    assert (self);
+    s_signal_stop (self);
+    int64_t deadline = sq_runtime_now_ns () + (int64_t) (grace_secs * 1e9);
+    size_t running;
+    while ((running = s_join_returned (self)) > 0 && sq_runtime_now_ns () < deadline)
+        nanosleep (&(struct timespec){0, 10000000}, NULL);
+    if (running == 0)
+        return 0;
+    char stuck[1024];
+    s_describe_running (self, stuck, sizeof stuck);
+    return sq_error_set ("topology '%s': %s did not return within %g s of the stop", self->name,
+                         stuck, grace_secs);
+}
+
 void
 sq_runtime_destroy (sq_runtime_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     sq_runtime_t *self = *self_p;
-    atomic_store (&self->stopping, true);
+    s_signal_stop (self);
     for (size_t e = 0; e < self->executor_count; e++)
-        if (self->executors[e]->queue)
-            sq_queue_close (self->executors[e]->queue);
-    for (size_t e = 0; e < self->executor_count; e++)
-        if (self->executors[e]->started)
+        if (self->executors[e]->started && !self->executors[e]->joined)
             pthread_join (self->executors[e]->thread, NULL);
     for (size_t e = 0; e < self->executor_count; e++) {
         sq_executor_t *executor = self->executors[e];

@@ -153,6 +153,8 @@ struct _sq_executor_t {
     sq_queue_t *queue;               //  input queue
     pthread_t thread;                //  the executor thread
     bool started;                    //  thread was created
+    atomic_bool returned;            //  the thread closed its tasks and is ending
+    bool joined;                     //  the thread was joined
     sq_outbox_t **outboxes;          //  table by destination (sq_executor.c); NULL: free
     size_t outbox_slots;             //  size of outboxes: 0 or a power of 2
     size_t outbox_count;             //  destinations this executor has sent to
@@ -288,7 +290,15 @@ void sq_runtime_fatal (sq_runtime_t *self, const char *error);
 char *sq_runtime_fatal_error (sq_runtime_t *self);
 //  Wait up to wait_secs until nothing is pending or queued.
 void sq_runtime_drain (sq_runtime_t *self, double wait_secs);
-//  Stop every executor (cleanup / close run on their threads) and destroy.
+//  Stop every executor (close / cleanup run on their threads) and wait up
+//  to grace_secs for their threads to return. Returns 0 when all did, else
+//  -1 with sq_last_error() naming the components and tasks whose threads
+//  are still in a callback ("component 'spin' task 3 did not return within
+//  3 s of the stop"): those threads still use the runtime, so the caller
+//  must not destroy it, and ends the process instead. Any one thread.
+int sq_runtime_stop (sq_runtime_t *self, double grace_secs);
+//  Stop every executor (close / cleanup run on their threads), waiting as
+//  long as they take, and destroy.
 void sq_runtime_destroy (sq_runtime_t **self_p);
 //  Sum the counters.
 void sq_runtime_stats (sq_runtime_t *self, sq_topology_stats_t *stats);

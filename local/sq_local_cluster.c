@@ -104,8 +104,11 @@ sq_local_cluster_submit_with_options (sq_local_cluster_t *self, const char *name
     return 0;
 }
 
-int
-sq_local_cluster_kill (sq_local_cluster_t *self, const char *name, double wait_secs)
+//  Kill topology name: deactivate, drain up to wait_secs, stop. With
+//  grace_secs >= 0, executors still in a callback that long after the stop
+//  leave their runtime abandoned (see sq_local_cluster_stop).
+static int
+s_kill (sq_local_cluster_t *self, const char *name, double wait_secs, double grace_secs)
 {
     sq_runtime_t **slot = s_find (self, name);
     if (!slot)
@@ -114,9 +117,24 @@ sq_local_cluster_kill (sq_local_cluster_t *self, const char *name, double wait_s
     sq_runtime_set_active (runtime, false);
     sq_runtime_drain (runtime, wait_secs);
     *slot = self->runtimes[--self->runtime_count];
+    if (grace_secs >= 0 && sq_runtime_stop (runtime, grace_secs))
+        return -1;
     sq_runtime_destroy (&runtime);
     zsys_info ("topology=%s killed", name);
     return 0;
+}
+
+int
+sq_local_cluster_kill (sq_local_cluster_t *self, const char *name, double wait_secs)
+{
+    return s_kill (self, name, wait_secs, -1);
+}
+
+int
+sq_local_cluster_stop (sq_local_cluster_t *self, const char *name, double wait_secs,
+                       double grace_secs)
+{
+    return s_kill (self, name, wait_secs, grace_secs < 0 ? 0 : grace_secs);
 }
 
 static int

@@ -1,12 +1,16 @@
 /*  supervisor - the Squall supervisor daemon: argv, config and signals only
 
-    supervisor [--config FILE] [-c key=value ...] [--id ID]
+    supervisor [--config FILE] [-c key=value ...] [--id ID] [--pid-file PATH]
 
     Registers this machine's worker slots in ZooKeeper, runs the workers
     nimbus assigns to them, and restarts those that die or stop
     heartbeating (doc/supervisor.md). The id defaults to the host name and
     the first slot port ("host-6700"), so several supervisors on one
-    machine (with different ports) get different ids.
+    machine (with different ports) get different ids. Each needs a
+    storm.local.dir of its own: it first locks storm.local.dir/
+    supervisor.lock (sq_daemon_lock), and a second supervisor on the same
+    directory exits 1 naming the first one's pid. --pid-file writes its pid
+    there once it holds the lock, removed when it exits.
 
     Signals arrive through a signalfd that the server's loop polls with its
     ZooKeeper descriptor: SIGCHLD reaps workers, SIGTERM or SIGINT stops every
@@ -19,6 +23,7 @@
     get an empty mask and default handlers.
 */
 #include "sq_config.h"
+#include "sq_daemon_lock.h"
 #include "sq_log_file.h"
 #include "supervisor_server.h"
 
@@ -37,6 +42,7 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out, "usage: supervisor [--config FILE] [-c key=value ...] [--id ID]\n"
+                  "                  [--pid-file PATH]\n"
                   "\n"
                   "Run the workers nimbus assigns to this machine's slots.\n"
                   "\n"
@@ -45,6 +51,7 @@ s_usage (FILE *out)
                   "  -c key=value       set a config key (repeatable), e.g.\n"
                   "                     -c supervisor.slots.ports=6700,6701\n"
                   "  --id ID            supervisor id (default: host name and first slot port)\n"
+                  "  --pid-file PATH    write the supervisor's pid to PATH (removed at exit)\n"
                   "  -h, --help         show this help\n"
                   "  --version          print the version\n");
 }
@@ -94,15 +101,19 @@ main (int argc, char *argv[])
     zsys_set_logident ("supervisor");
     zsys_handler_set (NULL);
 
+    // clang-format off
     static const struct option options[] = {
         {"config", required_argument, NULL, 'f'},
         {"id", required_argument, NULL, 'i'},
+        {"pid-file", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
+    // clang-format on
     sq_config_t *config = sq_config_new ();
     char *id = NULL;
+    const char *pid_file = NULL;
     int option;
     while ((option = getopt_long (argc, argv, "c:h", options, NULL)) != -1) {
         switch (option) {
@@ -116,6 +127,9 @@ main (int argc, char *argv[])
         case 'i':
             free (id);
             id = strdup (optarg);
+            break;
+        case 'P':
+            pid_file = optarg;
             break;
         case 'h':
             s_usage (stdout);
@@ -143,15 +157,19 @@ main (int argc, char *argv[])
         fprintf (stderr, "supervisor: signalfd: %s\n", strerror (errno));
         return 1;
     }
+    //  Before anything else touches the directory, the log included.
+    sq_daemon_lock_t *lock = sq_daemon_lock_new (sq_config_string (config, "storm.local.dir", ""),
+                                                 "supervisor", pid_file);
     sq_log_file_t *log = NULL;
     supervisor_server_t *server = NULL;
-    if (sq_log_file_start (config, "supervisor.log", &log) == 0)
+    if (lock && sq_log_file_start (config, "supervisor.log", &log) == 0)
         server = supervisor_server_new (config, id);
     sq_config_destroy (&config);
     if (!server) {
         fprintf (stderr, "supervisor: %s\n", sq_last_error ());
         zsys_error ("supervisor=%s not started: %s", id, sq_last_error ());
         sq_log_file_destroy (&log);
+        sq_daemon_lock_destroy (&lock);
         free (id);
         close (signal_fd);
         return 1;
@@ -159,6 +177,7 @@ main (int argc, char *argv[])
     int rc = supervisor_server_run (server, signal_fd);
     supervisor_server_destroy (&server);
     sq_log_file_destroy (&log);
+    sq_daemon_lock_destroy (&lock);
     close (signal_fd);
     free (id);
     return rc == 0 ? 0 : 1;

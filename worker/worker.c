@@ -265,6 +265,18 @@ worker_new (const sq_config_t *config, const worker_identity_t *identity)
     return self;
 }
 
+int
+worker_stop (worker_t *self, double grace_secs)
+{
+    sq_runtime_set_active (self->runtime, false);
+    //  The executors first: closing their queues also frees a transfer
+    //  thread waiting to deliver into a full one.
+    if (sq_runtime_stop (self->runtime, grace_secs))
+        return -1;
+    worker_transfer_stop (self->transfer);
+    return 0;
+}
+
 void
 worker_destroy (worker_t **self_p)
 {

@@ -31,8 +31,15 @@ typedef struct {
 //  the executors. NULL with sq_last_error() set when any step fails.
 //  Caller owns.
 worker_t *worker_new (const sq_config_t *config, const worker_identity_t *identity);
-//  Stop the executors (cleanup and close run) and free; NULL-safe.
+//  Stop the executors (cleanup and close run) and free; NULL-safe. After a
+//  worker_stop that failed, do not call: end the process instead.
 void worker_destroy (worker_t **self_p);
+//  Deactivate the spouts, stop the executors and wait up to grace_secs for
+//  them to return from their callbacks, then stop the transfer threads.
+//  Returns 0, or -1 with sq_last_error() naming the components and tasks
+//  that did not return (sq_runtime_stop): their threads still run the
+//  package's code, so the caller logs that and ends the process.
+int worker_stop (worker_t *self, double grace_secs);
 //  Serve until *interrupted becomes non-zero or the worker's assignment
 //  changes; returns 0 for a normal stop, -1 when it must be restarted
 //  (assignment changed or ZooKeeper lost).

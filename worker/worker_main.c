@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static volatile int s_interrupted;
 
@@ -136,7 +137,20 @@ main (int argc, char *argv[])
                     identity.port, sq_last_error ());
     else {
         rc = worker_run (worker, &s_interrupted) == 0 ? 0 : 1;
-        //  Asked to stop: the supervisor kills us should the shutdown hang.
+        //  The supervisor sends SIGKILL supervisor.worker.shutdown.sleep.secs
+        //  after its SIGTERM: give the executors half of that to return
+        //  from their callbacks, and leave the other half to say which did
+        //  not before exiting on our own.
+        double grace =
+            (double) sq_config_int (config, "supervisor.worker.shutdown.sleep.secs", 3) / 2;
+        if (worker_stop (worker, grace)) {
+            zsys_error ("worker topology=%s port=%d: %s; exiting", identity.topology_name,
+                        identity.port, sq_last_error ());
+            SQ_COVERAGE_FLUSH ();
+            fflush (stdout);
+            fflush (stderr);
+            _exit (1);
+        }
         SQ_COVERAGE_FLUSH ();
         worker_destroy (&worker);
     }

@@ -7,11 +7,19 @@
                does not exist, so validation refuses it
       crash    dies of SIGSEGV, like a package with a bad pointer
       exit     calls exit(0), like a package that quits on an error
-    Any other value, or none, refuses to build (returns -1).
+      loop-bolt    builds a spout that emits numbers into bolt 'spin', whose
+                   execute never returns (a loop)
+      block-spout  builds spout 'block', whose next_tuple never returns
+                   (blocked in pause())
+    Any other value, or none, refuses to build (returns -1). The last two
+    let storm-submit --local and a worker show how they end a run whose
+    callbacks do not return (test_storm_submit, test_cluster).
 */
 #include <squall.h>
 
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,6 +43,75 @@ s_execute (void *state, const sq_tuple_t *input)
     (void) input;
 }
 
+typedef struct {
+    sq_collector_t *collector; //  where to emit
+    long next;                 //  next number
+} s_counter_t;
+
+static int
+s_counter_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    (void) context;
+    s_counter_t *self = calloc (1, sizeof (s_counter_t));
+    if (!self)
+        return -1;
+    self->collector = collector;
+    *state_p = self;
+    return 0;
+}
+
+static void
+s_counter_next (void *state)
+{
+    s_counter_t *self = state;
+    sq_collector_emit_tracked (self->collector, NULL, (uint64_t) self->next,
+                               SQ_VALUES (sq_int (self->next)));
+    self->next++;
+}
+
+static void
+s_counter_close (void *state)
+{
+    free (state);
+}
+
+static void
+s_spin_execute (void *state, const sq_tuple_t *input)
+{
+    (void) state;
+    (void) input;
+    //  A test waits for this line before it asks the run to stop.
+    fputs ("bad_topology: execute of 'spin' loops from now on\n", stderr);
+    //  Yields the core each turn: a stuck bolt, not a load on the machine.
+    while (true)
+        sched_yield ();
+}
+
+static void
+s_blocked_next (void *state)
+{
+    (void) state;
+    fputs ("bad_topology: next_tuple of 'block' blocks from now on\n", stderr);
+    while (true)
+        pause ();
+}
+
+static const sq_spout_t s_counter_spout = {
+    .declare_outputs = s_declare_line,
+    .open = s_counter_open,
+    .next_tuple = s_counter_next,
+    .close = s_counter_close,
+};
+
+static const sq_bolt_t s_spin_bolt = {
+    .execute = s_spin_execute,
+};
+
+static const sq_spout_t s_blocked_spout = {
+    .declare_outputs = s_declare_line,
+    .next_tuple = s_blocked_next,
+};
+
 static const sq_spout_t s_quiet_spout = {
     .declare_outputs = s_declare_line,
     .next_tuple = s_next_tuple,
@@ -55,6 +132,18 @@ squall_topology (sq_topology_t *topology, const sq_config_t *config)
         raise (SIGSEGV);
     if (strcmp (behaviour, "exit") == 0)
         exit (0);
+    if (strcmp (behaviour, "loop-bolt") == 0) {
+        sq_topology_set_spout (topology, "numbers", &s_counter_spout, 1);
+        sq_component_t *bolt = sq_topology_set_bolt (topology, "spin", &s_spin_bolt, 1);
+        sq_component_shuffle_grouping (bolt, "numbers", NULL);
+        return 0;
+    }
+    if (strcmp (behaviour, "block-spout") == 0) {
+        sq_topology_set_spout (topology, "block", &s_blocked_spout, 1);
+        sq_component_t *bolt = sq_topology_set_bolt (topology, "sink", &s_idle_bolt, 1);
+        sq_component_shuffle_grouping (bolt, "block", NULL);
+        return 0;
+    }
     if (strcmp (behaviour, "invalid") == 0) {
         sq_topology_set_spout (topology, "lines", &s_quiet_spout, 1);
         sq_component_t *bolt = sq_topology_set_bolt (topology, "sink", &s_idle_bolt, 1);

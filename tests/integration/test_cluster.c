@@ -52,6 +52,15 @@ s_setup (void)
     s_setup_with (false);
 }
 
+//  One supervisor with one slot: the worker of a one-worker topology is
+//  known without looking for it.
+static void
+s_setup_one_slot (void)
+{
+    s_cluster = cluster_harness_new (1, 1);
+    ck_assert_msg (s_cluster != NULL, "the cluster did not start");
+}
+
 //  CURVE on every link (doc/security.md).
 static void
 s_setup_secure (void)
@@ -280,6 +289,59 @@ START_TEST (test_worker_over_memory_limit_is_killed)
     ck_assert_msg (killer >= 0, "no supervisor killed the worker over its memory limit");
     ck_assert (s_file_has (paths[killer], "over topology.worker.max.heap.size.mb=64"));
     CLI_OK ("kill", "hog", "-w", "1");
+}
+END_TEST
+
+//  Path of the first file matching pattern into path (size bytes); false
+//  when none does.
+static bool
+s_glob_first (const char *pattern, char *path, size_t size)
+{
+    glob_t found;
+    bool any = glob (pattern, 0, NULL, &found) == 0 && found.gl_pathc > 0;
+    if (any)
+        snprintf (path, size, "%s", found.gl_pathv[0]);
+    globfree (&found);
+    return any;
+}
+
+//  A worker whose bolt never returns from execute still ends when its
+//  topology is killed: on its own, within half the shutdown sleep, saying
+//  which task did not return in its worker.log, and not by the
+//  supervisor's SIGKILL.
+START_TEST (test_stuck_bolt_does_not_keep_its_worker)
+{
+    char *package = s_package ("tests/integration/.libs/bad_topology");
+    CLI_OK (package, "stuck", "-c", "bad.behaviour=loop-bolt", "-c", "topology.workers=1", "-c",
+            "topology.acker.executors=0");
+    free (package);
+    char pattern[4400], log[4400], supervisor_log[4400];
+    snprintf (pattern, sizeof pattern, "%s/supervisor/workers/*/worker.log",
+              cluster_harness_local_dir (s_cluster, 0));
+    snprintf (supervisor_log, sizeof supervisor_log, "%s/supervisor-0.log",
+              cluster_harness_dir (s_cluster));
+    long long deadline = test_processes_now_ms () + 60000;
+    bool looping = false;
+    while (!looping && test_processes_now_ms () < deadline) {
+        looping =
+            s_glob_first (pattern, log, sizeof log) && s_file_has (log, "execute of 'spin' loops");
+        if (!looping)
+            usleep (100000);
+    }
+    ck_assert_msg (looping, "the bolt never got a tuple");
+    pid_t worker = cluster_harness_worker_pid (s_cluster, 0, 0);
+    ck_assert_int_gt (worker, 0);
+
+    CLI_OK ("kill", "stuck", "-w", "0");
+    deadline = test_processes_now_ms () + 60000;
+    while (test_processes_alive (worker) && test_processes_now_ms () < deadline)
+        usleep (100000);
+    ck_assert_msg (!test_processes_alive (worker), "the worker still runs a minute after the kill");
+    ck_assert_msg (s_file_has (log, "component 'spin' task 2 did not return within 1.5 s of the "
+                                    "stop; exiting"),
+                   "%s does not name the stuck task", log);
+    ck_assert_msg (!s_file_has (supervisor_log, "after SIGTERM; sending SIGKILL"),
+                   "the supervisor had to SIGKILL the worker");
 }
 END_TEST
 
@@ -1404,6 +1466,13 @@ main (void)
     tcase_set_timeout (tcase, 240);
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
     tcase_add_test (tcase, test_worker_over_memory_limit_is_killed);
+    suite_add_tcase (suite, tcase);
+
+    //  CK_RUN_CASE=stuck runs just it.
+    tcase = tcase_create ("stuck");
+    tcase_set_timeout (tcase, 240);
+    tcase_add_checked_fixture (tcase, s_setup_one_slot, s_teardown);
+    tcase_add_test (tcase, test_stuck_bolt_does_not_keep_its_worker);
     suite_add_tcase (suite, tcase);
 
     tcase = tcase_create ("logs");

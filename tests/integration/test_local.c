@@ -847,6 +847,61 @@ START_TEST (test_open_failure_stops_submit)
 }
 END_TEST
 
+static atomic_bool s_held_in_execute; //  the holding bolt is in execute
+static atomic_bool s_held_release;    //  the holding bolt may return
+
+//  Returns only once s_held_release is set: a bolt stuck in execute.
+static void
+s_holding_execute (void *state, const sq_tuple_t *input)
+{
+    (void) state, (void) input;
+    atomic_store (&s_held_in_execute, true);
+    while (!atomic_load (&s_held_release))
+        usleep (1000);
+}
+
+//  sq_runtime_stop waits for an executor stuck in a callback no longer
+//  than its grace, names its component and task, and can be called again
+//  once the callback returned; a kill then ends the topology as usual.
+START_TEST (test_stop_waits_for_a_stuck_callback_only_its_grace)
+{
+    static const sq_bolt_t holding = {.execute = s_holding_execute};
+    s_reset_probe (10);
+    atomic_store (&s_held_in_execute, false);
+    atomic_store (&s_held_release, false);
+    sq_config_t *config = sq_config_new ();
+    sq_config_set_int (config, "topology.acker.executors", 0);
+    sq_topology_t *topology = sq_topology_new ();
+    sq_topology_set_spout (topology, "numbers", &s_numbers, 1);
+    sq_component_shuffle_grouping (sq_topology_set_bolt (topology, "held", &holding, 1), "numbers",
+                                   NULL);
+    sq_local_cluster_t *cluster = sq_local_cluster_new ();
+    ck_assert_int_eq (sq_local_cluster_submit (cluster, "held", config, &topology), 0);
+    int64_t deadline = s_now_ns () + 30 * NS_PER_S;
+    while (!atomic_load (&s_held_in_execute) && s_now_ns () < deadline)
+        usleep (1000);
+    ck_assert (atomic_load (&s_held_in_execute));
+
+    sq_runtime_t *runtime = sq_local_cluster_runtime (cluster, "held");
+    ck_assert_ptr_nonnull (runtime);
+    int64_t start = s_now_ns ();
+    ck_assert_int_eq (sq_runtime_stop (runtime, 0.3), -1);
+    int64_t waited = s_now_ns () - start;
+    ck_assert_str_eq (sq_last_error (),
+                      "topology 'held': component 'held' task 2 did not return within 0.3 s of "
+                      "the stop");
+    ck_assert_int_ge (waited, 300 * 1000000LL);
+    ck_assert_msg (waited < 10 * NS_PER_S, "stop waited %lld ns", (long long) waited);
+
+    atomic_store (&s_held_release, true);
+    ck_assert_int_eq (sq_runtime_stop (runtime, 30), 0);
+    ck_assert_int_eq (sq_local_cluster_kill (cluster, "held", 0), 0);
+    ck_assert_ptr_null (sq_local_cluster_runtime (cluster, "held"));
+    sq_local_cluster_destroy (&cluster);
+    sq_config_destroy (&config);
+}
+END_TEST
+
 START_TEST (test_component_max_spout_pending_overrides_topology)
 {
     //  The spout's own 20 wins over the submitted 1000, as in Storm.
@@ -2770,6 +2825,7 @@ main (void)
     tcase_add_test (tcase, test_multi_anchored_trees_complete);
     tcase_add_test (tcase, test_diamond_fails_when_its_joined_tuple_fails);
     tcase_add_test (tcase, test_open_failure_stops_submit);
+    tcase_add_test (tcase, test_stop_waits_for_a_stuck_callback_only_its_grace);
     tcase_add_test (tcase, test_custom_and_partial_key_groupings);
     tcase_add_test (tcase, test_component_max_spout_pending_overrides_topology);
     tcase_add_test (tcase, test_activate_before_first_next_tuple_and_after_each_deactivate);

@@ -66,6 +66,7 @@ static char s_nimbus[64];       //  "tcp://127.0.0.1:<port>"
 static int s_port;              //  nimbus's port
 static int s_ui_port;           //  nimbus's HTTP port (ui.port)
 static pid_t s_nimbus_pid;      //  the nimbus process, 0 when stopped
+static const char *s_pid_file;  //  s_start_nimbus: its --pid-file, or NULL
 static sq_zk_t *s_zk;           //  the test's own ZooKeeper session
 static sq_zk_t *s_supervisor_2; //  a second session, for a second supervisor
 static sq_control_t *s_control; //  a client of nimbus
@@ -148,6 +149,10 @@ s_start_nimbus (const char *const *extra)
     const char *binary = s_build_path ("nimbus/nimbus");
     char *argv[32] = {(char *) binary, "--config", s_config};
     int argc = 3;
+    if (s_pid_file) {
+        argv[argc++] = "--pid-file";
+        argv[argc++] = (char *) s_pid_file;
+    }
     for (int i = 0; extra && extra[i] && argc < 29; i++) {
         argv[argc++] = "-c";
         argv[argc++] = (char *) extra[i];
@@ -914,6 +919,70 @@ START_TEST (test_kill)
     free (id);
     id = s_submit_wordcount ("wordcount", 1);
     free (id);
+}
+END_TEST
+
+//  A second nimbus on the same storm.local.dir (the same config) exits 1
+//  at once, naming the directory and the first one's pid, and the first
+//  keeps serving. A --pid-file holds nimbus's pid while it runs and is
+//  gone once SIGTERM stopped it.
+START_TEST (test_one_nimbus_per_local_dir)
+{
+    char log[600], expected[2048];
+    snprintf (log, sizeof log, "%s/second-nimbus.log", s_dir);
+    pid_t pid = fork ();
+    ck_assert (pid >= 0);
+    if (pid == 0) {
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        FILE *out = freopen (log, "w", stdout);
+        if (out)
+            dup2 (fileno (out), 2);
+        const char *binary = s_build_path ("nimbus/nimbus");
+        execl (binary, binary, "--config", s_config, (char *) NULL);
+        _exit (127);
+    }
+    int status = 0;
+    long long deadline = test_processes_now_ms () + WAIT_MS;
+    pid_t done;
+    while ((done = waitpid (pid, &status, WNOHANG)) == 0 && test_processes_now_ms () < deadline)
+        usleep (10000);
+    if (done == 0) {
+        kill (pid, SIGKILL);
+        waitpid (pid, &status, 0);
+        ck_abort_msg ("a second nimbus on the same storm.local.dir kept running");
+    }
+    ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 1, "status %d", status);
+    size_t size;
+    char *said = s_read_file (log, &size);
+    snprintf (expected, sizeof expected,
+              "nimbus: storm.local.dir '%s/local' is in use by another nimbus (pid %d holds "
+              "%s/local/nimbus.lock)\n",
+              s_dir, (int) s_nimbus_pid, s_dir);
+    ck_assert_str_eq (said, expected);
+    free (said);
+    json_t *reply = s_list ();
+    ck_assert_msg (reply, "the first nimbus stopped serving");
+    json_decref (reply);
+
+    char pid_file[600], pid_text[32];
+    snprintf (pid_file, sizeof pid_file, "%s/nimbus.pid", s_dir);
+    s_stop_nimbus (SIGTERM);
+    s_pid_file = pid_file;
+    s_start_nimbus (NULL);
+    s_pid_file = NULL;
+    said = s_read_file (pid_file, &size);
+    snprintf (pid_text, sizeof pid_text, "%d\n", (int) s_nimbus_pid);
+    ck_assert_str_eq (said, pid_text);
+    free (said);
+    kill (s_nimbus_pid, SIGTERM);
+    deadline = test_processes_now_ms () + WAIT_MS;
+    while ((done = waitpid (s_nimbus_pid, &status, WNOHANG)) == 0 &&
+           test_processes_now_ms () < deadline)
+        usleep (10000);
+    ck_assert_msg (done == s_nimbus_pid, "nimbus did not stop on SIGTERM");
+    s_nimbus_pid = 0;
+    ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "status %d", status);
+    ck_assert_msg (access (pid_file, F_OK) != 0, "%s is still there", pid_file);
 }
 END_TEST
 
@@ -1759,6 +1828,7 @@ main (void)
     tcase_add_test (tcase, test_validation_timeout);
     tcase_add_test (tcase, test_kill);
     tcase_add_test (tcase, test_restart);
+    tcase_add_test (tcase, test_one_nimbus_per_local_dir);
     tcase_add_test (tcase, test_rebalance);
     tcase_add_test (tcase, test_lost_supervisor);
     tcase_add_test (tcase, test_dead_worker);

@@ -4,7 +4,8 @@
     child process, its stdout and stderr in files of the suite's directory
     (test_processes_suite_dir), and checks what it printed, wrote and
     returned: the word count over a known input file, stopped by SIGTERM
-    once its report shows the last count, and the error paths (no package,
+    once its report shows the last count, runs whose callbacks never
+    return ended by --duration or a signal all the same, and the error paths (no package,
     a file that is not one, a package that refuses to build, a topology
     that does not validate, bad arguments), each a clear message and a
     nonzero exit status. The failing packages come from
@@ -244,6 +245,109 @@ START_TEST (test_duration)
     ck_assert_msg (strstr (out, "topology timed ran "), "summary: %s", out);
     free (out);
     free (package);
+}
+END_TEST
+
+#define STOP_MS 30000 //  longest a stuck run may take to end once told to
+
+//  Wait until <suite dir>/name contains text, at most RUN_MS.
+static void
+s_wait_for_text (const char *name, const char *text)
+{
+    long long deadline = test_processes_now_ms () + RUN_MS;
+    char *contents = s_contents (name);
+    while (!strstr (contents, text) && test_processes_now_ms () < deadline) {
+        free (contents);
+        usleep (20000);
+        contents = s_contents (name);
+    }
+    ck_assert_msg (strstr (contents, text), "%s lacks '%s' after %d ms: %s", name, text, RUN_MS,
+                   contents);
+    free (contents);
+}
+
+//  Expect the run tag (started earlier) to end within STOP_MS with status
+//  1 and, as its last line on stderr, the report naming component and
+//  task as not returning within grace.
+static void
+s_expect_stuck (const char *tag, pid_t pid, const char *component, int task, const char *grace)
+{
+    long long start = test_processes_now_ms ();
+    int status = s_wait (pid);
+    long long took = test_processes_now_ms () - start;
+    char *name = NULL, *expected = NULL;
+    ck_assert (asprintf (&name, "%s.err", tag) > 0);
+    ck_assert (asprintf (&expected,
+                         "component '%s' task %d did not return within %s s of the stop; "
+                         "exiting\n",
+                         component, task, grace) > 0);
+    char *err = s_contents (name);
+    ck_assert_msg (status == 1, "%s: exit status %d, expected 1; stderr: %s", tag, status, err);
+    ck_assert_msg (took < STOP_MS, "%s: took %lld ms to end", tag, took);
+    size_t length = strlen (err), tail = strlen (expected);
+    ck_assert_msg (length >= tail && strcmp (err + length - tail, expected) == 0,
+                   "%s: stderr does not end with '%s': %s", tag, expected, err);
+    free (err);
+    free (expected);
+    free (name);
+}
+
+//  A bolt whose execute never returns, and a spout whose next_tuple never
+//  returns: --duration, SIGTERM and SIGINT still end the run, within the
+//  grace period (supervisor.worker.shutdown.sleep.secs) of the stop,
+//  naming what did not return, with status 1. A second SIGINT does not
+//  wait for the grace period.
+START_TEST (test_stuck_callbacks)
+{
+    char *bad = s_built ("tests/integration/.libs/bad_topology.so");
+    const char *loop[] = {"-c", "bad.behaviour=loop-bolt"};
+    const char *block[] = {"-c", "bad.behaviour=block-spout"};
+    s_expect_stuck ("loop-duration",
+                    s_start ("loop-duration", (const char *[]){"--local", bad, "loop", loop[0],
+                                                               loop[1], "--duration", "2", NULL}),
+                    "spin", 2, "3");
+
+    //  The package says on stderr when its callback is stuck: a stop
+    //  before that would find every callback returning.
+    pid_t pid = s_start ("block-term",
+                         (const char *[]){"--local", bad, "block", block[0], block[1], "-w", "0",
+                                          "-c", "supervisor.worker.shutdown.sleep.secs=1", NULL});
+    s_wait_for_text ("block-term.err", "next_tuple of 'block' blocks");
+    ck_assert_int_eq (kill (pid, SIGTERM), 0);
+    s_expect_stuck ("block-term", pid, "block", 1, "1");
+
+    pid = s_start ("loop-int",
+                   (const char *[]){"--local", bad, "loop", loop[0], loop[1], "-w", "0.5", NULL});
+    s_wait_for_text ("loop-int.err", "execute of 'spin' loops");
+    ck_assert_int_eq (kill (pid, SIGINT), 0);
+    s_expect_stuck ("loop-int", pid, "spin", 2, "3");
+
+    //  With a grace of 10 minutes, only the second SIGINT can end it in
+    //  time: send one every 100 ms until it ends (two signals sent close
+    //  together may arrive as one).
+    pid = s_start ("loop-twice",
+                   (const char *[]){"--local", bad, "loop", loop[0], loop[1], "-w", "0", "-c",
+                                    "supervisor.worker.shutdown.sleep.secs=600", NULL});
+    s_wait_for_text ("loop-twice.err", "execute of 'spin' loops");
+    long long deadline = test_processes_now_ms () + STOP_MS;
+    int status;
+    pid_t done = 0;
+    while (test_processes_now_ms () < deadline && (done = waitpid (pid, &status, WNOHANG)) == 0) {
+        kill (pid, SIGINT);
+        usleep (100000);
+    }
+    if (done == 0) {
+        kill (pid, SIGKILL);
+        waitpid (pid, &status, 0);
+        ck_abort_msg ("a second SIGINT did not end the run within %d ms", STOP_MS);
+    }
+    ck_assert (WIFEXITED (status));
+    ck_assert_int_eq (WEXITSTATUS (status), 128 + SIGINT);
+    char *err = s_contents ("loop-twice.err");
+    ck_assert_msg (strstr (err, "storm-submit: interrupted again: exiting now\n"), "stderr: %s",
+                   err);
+    free (err);
+    free (bad);
 }
 END_TEST
 
@@ -672,6 +776,7 @@ main (void)
     tcase_add_test (tcase, test_wordcount);
     tcase_add_test (tcase, test_until_idle);
     tcase_add_test (tcase, test_duration);
+    tcase_add_test (tcase, test_stuck_callbacks);
     tcase_add_test (tcase, test_ui_port);
     tcase_add_test (tcase, test_local_traces);
     tcase_add_test (tcase, test_errors);

@@ -723,6 +723,40 @@ START_TEST (test_second_supervisor_with_the_same_id_takes_over)
 }
 END_TEST
 
+//  A second supervisor on the same storm.local.dir (another id, the same
+//  ZooKeeper root) exits 1 before it registers, naming the directory and
+//  the first one's pid; the first keeps its membership.
+START_TEST (test_second_supervisor_on_the_same_dir_is_refused)
+{
+    env_t first, second;
+    s_env_init (&first, "shared-dir-first");
+    s_start (&first);
+    WAIT_UNTIL (&first, s_registered (&first), WAIT_MS, "supervisor did not register");
+    s_env_init (&second, "shared-dir-second");
+    snprintf (second.root, sizeof second.root, "%s", first.root);
+    snprintf (second.local, sizeof second.local, "%s", first.local);
+    s_write_config (&second);
+    s_start (&second);
+    int status = s_wait_exit (&second, WAIT_MS);
+    if (status == -1)
+        s_dump_log (&second);
+    ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 1, "status %d", status);
+    char expected[2048];
+    snprintf (expected, sizeof expected,
+              "supervisor: storm.local.dir '%s' is in use by another supervisor (pid %d holds "
+              "%s/supervisor.lock)\n",
+              first.local, (int) first.pid, first.local);
+    ck_assert_msg (s_log_has (&second, expected), "no refusal naming the holder");
+    ck_assert (!s_registered (&second));
+    ck_assert (test_processes_alive (first.pid));
+    ck_assert (s_registered (&first));
+    status = s_stop (&first, SIGTERM);
+    ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "status %d", status);
+    s_env_destroy (&second);
+    s_env_destroy (&first);
+}
+END_TEST
+
 START_TEST (test_start_waits_for_zookeeper)
 {
     //  A ZooKeeper server of its own, down when the supervisor starts.
@@ -858,6 +892,7 @@ main (void)
     tcase_add_test (tcase, test_sigterm_stops_workers);
     tcase_add_test (tcase, test_sigkill_and_adopted_workers);
     tcase_add_test (tcase, test_second_supervisor_with_the_same_id_takes_over);
+    tcase_add_test (tcase, test_second_supervisor_on_the_same_dir_is_refused);
     tcase_add_test (tcase, test_start_waits_for_zookeeper);
     tcase_add_test (tcase, test_session_expiry);
     tcase_add_test (tcase, test_bad_input_and_killed_topology);
