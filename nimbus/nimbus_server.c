@@ -10,6 +10,7 @@
 #include "nimbus_monitor.h"
 #include "nimbus_principals.h"
 #include "nimbus_refusals.h"
+#include "nimbus_replica.h"
 #include "nimbus_request.h"
 #include "nimbus_rest.h"
 #include "nimbus_scheduler.h"
@@ -81,6 +82,7 @@ struct _nimbus_server_t {
     nimbus_history_t *history;       //  each topology's last points (the UI's plots)
     nimbus_traces_t *traces;         //  sampled trees of each topology, from heartbeats
     nimbus_leader_t *leader;         //  the election: whether this nimbus leads
+    nimbus_replica_t *replica;       //  a standby's copies of the leader's packages
 };
 
 static void s_on_topology (nimbus_topology_t *topology, nimbus_topology_event_t event, void *arg);
@@ -846,6 +848,12 @@ s_download (nimbus_server_t *self, nimbus_request_t *request, const char *princi
         s_refuse_action (self, request, principal, NIMBUS_ACTION_DOWNLOAD, record);
         return;
     }
+    if (!s_leads (self) && !nimbus_store_has (self->store, id)) {
+        char text[320];
+        nimbus_request_reply_error (request, self->router, "%s",
+                                    s_leader_text (self, text, sizeof text));
+        return;
+    }
     size_t size;
     char checksum[SQ_SHA256_HEX_SIZE];
     void *package = nimbus_store_get (self->store, id, &size, checksum);
@@ -1048,6 +1056,7 @@ s_view (nimbus_server_t *self, nimbus_rest_view_t *view)
         .connections_open = self->auth ? sq_curve_auth_open (self->auth) : 0,
         .http_requests = self->http ? nimbus_http_requests (self->http) : 0,
         .unauthorized = nimbus_refusals_total (self->refusals),
+        .leader = self->leader,
         .history = self->history,
         .traces = self->traces,
     };
@@ -1373,7 +1382,10 @@ s_adopt (nimbus_server_t *self, const sq_topology_record_t *record)
         zsys_info ("topology=%s id=%s: was being killed; removal in %d s", record->name, record->id,
                    nimbus_topology_message_timeout (topology));
         nimbus_topology_schedule_removal (topology, nimbus_topology_message_timeout (topology));
-    } else if (!nimbus_store_has (self->store, record->id))
+    } else if (!nimbus_store_has (self->store, record->id) && !s_leads (self))
+        zsys_info ("topology=%s id=%s: its package is to be copied from the leader", record->name,
+                   record->id);
+    else if (!nimbus_store_has (self->store, record->id))
         zsys_error ("topology=%s id=%s: its package is missing from this nimbus; it runs on but "
                     "cannot be rescheduled or downloaded",
                     record->name, record->id);
@@ -1496,6 +1508,30 @@ s_has_packages (nimbus_server_t *self)
     return names != NULL && all;
 }
 
+//  A standby copies the packages it lacks from the leader, and learns
+//  the executors of each (so that it can reschedule once it leads).
+static void
+s_replicate (nimbus_server_t *self)
+{
+    const char *leader = nimbus_leader_endpoint (self->leader);
+    if (!leader || strcmp (leader, self->endpoint) == 0)
+        return;
+    zlist_t *names = nimbus_cluster_topology_names (self->cluster);
+    for (const char *name = names ? zlist_first (names) : NULL; name; name = zlist_next (names)) {
+        const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, name);
+        if (record->status == SQ_TOPOLOGY_KILLED ||
+            nimbus_replica_fetch (self->replica, self->store, leader, record) != 1)
+            continue;
+        nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+        size_t count;
+        if (topology && !nimbus_topology_executors (topology, &count) &&
+            !nimbus_topology_validator (topology) &&
+            s_start_validation (self, topology, record->config))
+            zsys_error ("topology=%s: %s", name, sq_last_error ());
+    }
+    zlist_destroy (&names);
+}
+
 //  Take part in the election. A nimbus that starts leading reads the
 //  cluster afresh first (a standby's view may be old), so that its
 //  writes build on the last leader's: generations never go backwards.
@@ -1531,8 +1567,10 @@ s_on_monitor (zloop_t *loop, int timer_id, void *arg)
     if (!s_leads (self) && nimbus_cluster_check_session (self->cluster) == 0) {
         if (nimbus_cluster_reload (self->cluster))
             zsys_warning ("nimbus: cannot read the cluster: %s", sq_last_error ());
-        else
+        else {
             s_sync_topologies (self);
+            s_replicate (self);
+        }
     }
     s_check_leader (self);
     s_check_topologies (self);
@@ -1786,16 +1824,17 @@ nimbus_server_new (const sq_config_t *config)
     zloop_reader_set_tolerant (self->loop, self->router);
     self->leader = nimbus_leader_new (nimbus_cluster_zk (self->cluster), self->endpoint,
                                       sq_config_int (config, "ui.port", 8080));
-    if (!self->leader) {
+    self->replica = nimbus_replica_new (NULL);
+    if (!self->leader || !self->replica) {
         sq_error_set ("out of memory");
         nimbus_server_destroy (&self);
         return NULL;
     }
     s_check_leader (self);
     if (!s_leads (self))
-        zsys_info ("nimbus: standing by; %s leads",
-                   nimbus_leader_endpoint (self->leader) ? nimbus_leader_endpoint (self->leader)
-                                                         : "no nimbus");
+        zsys_info ("nimbus: standing by; %s leads", nimbus_leader_endpoint (self->leader)
+                                                        ? nimbus_leader_endpoint (self->leader)
+                                                        : "no nimbus");
     zsys_info ("nimbus listening on %s (%s)", self->endpoint,
                self->curve ? "CURVE: authenticated and encrypted" : "plain: no CURVE keys");
     s_start_http (self);
@@ -1814,6 +1853,7 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     nimbus_http_destroy (&self->http);
     nimbus_ui_files_destroy (&self->ui_files);
     nimbus_leader_destroy (&self->leader);
+    nimbus_replica_destroy (&self->replica);
     zhashx_destroy (&self->topologies);
     nimbus_history_destroy (&self->history);
     zloop_destroy (&self->loop);
