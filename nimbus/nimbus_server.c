@@ -1497,15 +1497,15 @@ s_check_topologies (nimbus_server_t *self)
 static bool
 s_has_packages (nimbus_server_t *self)
 {
-    bool all = true;
     zlist_t *names = nimbus_cluster_topology_names (self->cluster);
+    bool all = names != NULL;
     for (const char *name = names ? zlist_first (names) : NULL; all && name;
          name = zlist_next (names)) {
         const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, name);
         all = record->status == SQ_TOPOLOGY_KILLED || nimbus_store_has (self->store, record->id);
     }
     zlist_destroy (&names);
-    return names != NULL && all;
+    return all;
 }
 
 //  A standby copies the packages it lacks from the leader, and learns
