@@ -199,6 +199,23 @@ sq_nimbuses_download (sq_nimbuses_t *self, const char *topology_id, const char *
     return payload;
 }
 
+zcert_t *
+sq_nimbuses_topology_key (const json_t *reply)
+{
+    const char *public_key = json_string_value (json_object_get (reply, "topology_public_key"));
+    const char *secret_key = json_string_value (json_object_get (reply, "topology_secret_key"));
+    byte public_bytes[32], secret_bytes[32];
+    zcert_t *cert = public_key && secret_key && strlen (public_key) == 40 &&
+                            strlen (secret_key) == 40 &&
+                            zmq_z85_decode (public_bytes, public_key) &&
+                            zmq_z85_decode (secret_bytes, secret_key)
+                        ? zcert_new_from (public_bytes, secret_bytes)
+                        : NULL;
+    if (!cert)
+        sq_error_set ("nimbus sent no valid topology key pair with the package");
+    return cert;
+}
+
 const char *
 sq_nimbuses_current (sq_nimbuses_t *self)
 {

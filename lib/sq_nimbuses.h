@@ -47,6 +47,11 @@ json_t *sq_nimbuses_request (sq_nimbuses_t *self, json_t *request, const void *p
 //  the topology's key pair), or NULL with sq_last_error() set.
 void *sq_nimbuses_download (sq_nimbuses_t *self, const char *topology_id, const char *checksum,
                             int timeout_ms, size_t *size_p, json_t **reply_p);
+//  The topology key pair a download's reply carries over CURVE
+//  ("topology_public_key", "topology_secret_key", Z85), or NULL with
+//  sq_last_error() set when it has none or they do not decode. Caller
+//  owns.
+zcert_t *sq_nimbuses_topology_key (const json_t *reply);
 //  The endpoint of the nimbus that answered last (or the first). Borrowed.
 const char *sq_nimbuses_current (sq_nimbuses_t *self);
 

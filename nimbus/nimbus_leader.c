@@ -121,7 +121,7 @@ s_note_leader (nimbus_leader_t *self, const char *data, size_t size)
 static bool
 s_elect (nimbus_leader_t *self, int64_t session, bool eligible)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
+    for (int attempt = 0; attempt < 3; attempt++) {
         char *data = NULL;
         size_t size = 0;
         int rc = sq_zk_get (self->zk, S_LEADER_PATH, &data, &size, true);
@@ -129,7 +129,23 @@ s_elect (nimbus_leader_t *self, int64_t session, bool eligible)
             s_note_leader (self, data, size);
             free (data);
             int64_t owner = 0;
-            return sq_zk_owner (self->zk, S_LEADER_PATH, &owner) == 0 && owner == session;
+            if (sq_zk_owner (self->zk, S_LEADER_PATH, &owner) != 0)
+                return false;
+            if (owner == session)
+                return true;
+            //  Our own address in another session: this nimbus before a
+            //  crash (we hold its port now). Take the lock back at once
+            //  rather than wait for that session to expire.
+            if (!eligible || !self->leader_endpoint ||
+                strcmp (self->leader_endpoint + strlen ("tcp://"), self->name) != 0)
+                return false;
+            zsys_info ("leader: the lock is held by this nimbus's previous session 0x%llx; "
+                       "taking it back",
+                       (unsigned long long) owner);
+            if (sq_zk_delete (self->zk, S_LEADER_PATH, false) != 0 &&
+                sq_zk_exists (self->zk, S_LEADER_PATH, false))
+                return false;
+            continue;
         }
         free (self->leader_endpoint);
         self->leader_endpoint = NULL;
@@ -179,7 +195,9 @@ bool
 nimbus_leader_is_leader (nimbus_leader_t *self)
 {
     assert (self);
-    return self->leader;
+    //  The connection is checked live: fencing must not wait for the
+    //  owner to take the DISCONNECTED event from the queue.
+    return self->leader && sq_zk_connected (self->zk);
 }
 
 const char *

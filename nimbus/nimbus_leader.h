@@ -48,7 +48,8 @@ void nimbus_leader_destroy (nimbus_leader_t **self_p);
 //  when eligible. Call on every ZooKeeper event and now and then. Returns
 //  what changed.
 nimbus_leader_change_t nimbus_leader_check (nimbus_leader_t *self, bool eligible);
-//  True while this nimbus leads.
+//  True while this nimbus leads: it won the election and its ZooKeeper
+//  connection is up at this instant.
 bool nimbus_leader_is_leader (nimbus_leader_t *self);
 //  The leader's control endpoint ("tcp://host:port") as last read, or
 //  NULL when none is known. Borrowed until the next check.

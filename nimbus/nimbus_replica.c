@@ -79,9 +79,16 @@ nimbus_replica_fetch (nimbus_replica_t *self, nimbus_store_t *store, const char 
                                                 S_FETCH_TIMEOUT_MS, &size, &reply)
                         : NULL;
     sq_nimbuses_destroy (&nimbuses);
+    //  Over CURVE the topology's key pair comes along: keep it first, so
+    //  that a package stored always has its key.
+    zcert_t *key = package && self->curve ? sq_nimbuses_topology_key (reply) : NULL;
     json_decref (reply);
-    int rc = package ? nimbus_store_put (store, record->id, package, size, record->package_checksum)
-                     : -1;
+    int rc = package && (!self->curve || key) ? 0 : -1;
+    if (rc == 0 && key)
+        rc = nimbus_store_put_key (store, record->id, key);
+    if (rc == 0)
+        rc = nimbus_store_put (store, record->id, package, size, record->package_checksum);
+    zcert_destroy (&key);
     free (package);
     if (rc == 0) {
         zhashx_delete (self->backoffs, record->id);

@@ -17,7 +17,9 @@
 
 typedef struct _nimbus_replica_t nimbus_replica_t;
 
-//  New replica state; curve (NULL: plain) is copied for the downloads.
+//  New replica state; curve (NULL: plain) is copied for the downloads:
+//  this nimbus's own key pair and the leader's public key. Over CURVE the
+//  topology's key pair is kept with its package (nimbus_store_put_key).
 //  NULL when out of memory. Caller owns.
 nimbus_replica_t *nimbus_replica_new (const sq_curve_t *curve);
 //  Destroy; NULL-safe; nulls the caller's pointer.

@@ -164,7 +164,9 @@ s_key_make (nimbus_server_t *self, const char *id)
 static void
 s_key_adopt (nimbus_server_t *self, const char *name, const char *id)
 {
-    if (!self->curve || zhashx_lookup (self->topology_keys, id))
+    //  A standby that has not copied the package yet gets its key with it.
+    if (!self->curve || zhashx_lookup (self->topology_keys, id) ||
+        (!s_leads (self) && !nimbus_store_has (self->store, id)))
         return;
     zcert_t *cert = nimbus_store_get_key (self->store, id);
     if (!cert || s_key_keep (self, id, &cert))
@@ -1522,6 +1524,7 @@ s_replicate (nimbus_server_t *self)
         if (record->status == SQ_TOPOLOGY_KILLED ||
             nimbus_replica_fetch (self->replica, self->store, leader, record) != 1)
             continue;
+        s_key_adopt (self, name, record->id);
         nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
         size_t count;
         if (topology && !nimbus_topology_executors (topology, &count) &&
@@ -1824,7 +1827,16 @@ nimbus_server_new (const sq_config_t *config)
     zloop_reader_set_tolerant (self->loop, self->router);
     self->leader = nimbus_leader_new (nimbus_cluster_zk (self->cluster), self->endpoint,
                                       sq_config_int (config, "ui.port", 8080));
-    self->replica = nimbus_replica_new (NULL);
+    //  A standby fetches packages as a client of the leader: over CURVE
+    //  with its own keys and the leader's public key (the same as ours
+    //  when the nimbuses share a key pair).
+    sq_curve_t *client = NULL;
+    if (self->curve && sq_curve_from_config (config, true, &client)) {
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
+    self->replica = nimbus_replica_new (client);
+    sq_curve_destroy (&client);
     if (!self->leader || !self->replica) {
         sq_error_set ("out of memory");
         nimbus_server_destroy (&self);

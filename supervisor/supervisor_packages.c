@@ -214,17 +214,11 @@ s_unpack (s_package_t *package)
 static int
 s_save_key (supervisor_packages_t *self, json_t *reply, const char *path)
 {
-    const char *public_key = json_string_value (json_object_get (reply, "topology_public_key"));
-    const char *secret_key = json_string_value (json_object_get (reply, "topology_secret_key"));
     if (!self->curve)
         return 0;
-    if (!public_key || !secret_key || strlen (public_key) != 40 || strlen (secret_key) != 40)
-        return sq_error_set ("nimbus sent no valid topology key pair with the package");
-    byte public_bytes[32], secret_bytes[32];
-    zcert_t *cert =
-        zmq_z85_decode (public_bytes, public_key) && zmq_z85_decode (secret_bytes, secret_key)
-            ? zcert_new_from (public_bytes, secret_bytes)
-            : NULL;
+    zcert_t *cert = sq_nimbuses_topology_key (reply);
+    if (!cert)
+        return -1;
     char *key_path = supervisor_packages_key_path (path);
     int rc =
         cert && key_path ? sq_curve_save_secret (cert, key_path) : sq_error_set ("out of memory");
