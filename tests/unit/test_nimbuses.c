@@ -20,6 +20,7 @@
 //  How a fake nimbus answers.
 typedef struct {
     const char *error;  //  NULL: ok; else the error of every answer
+    char text[128];     //  the error, when it has one
     zsock_t *router;    //  its socket
     int port;           //  its port
     zactor_t *actor;    //  the thread that answers
@@ -71,13 +72,24 @@ static void
 s_fake_start (s_fake_t *fake, const char *error)
 {
     memset (fake, 0, sizeof *fake);
-    fake->error = error;
+    snprintf (fake->text, sizeof fake->text, "%s", error ? error : "");
+    fake->error = error ? fake->text : NULL;
     fake->router = zsock_new (ZMQ_ROUTER);
     ck_assert_ptr_nonnull (fake->router);
     fake->port = zsock_bind (fake->router, "tcp://127.0.0.1:*[49152-]");
     ck_assert_int_gt (fake->port, 0);
     fake->actor = zactor_new (s_fake_run, fake);
     ck_assert_ptr_nonnull (fake->actor);
+}
+
+//  Start a leader, and a standby that names it.
+static void
+s_fake_start_pair (s_fake_t *leader, s_fake_t *standby)
+{
+    s_fake_start (leader, NULL);
+    char error[128];
+    snprintf (error, sizeof error, "not the leader; leader is 127.0.0.1:%d", leader->port);
+    s_fake_start (standby, error);
 }
 
 //  Stop it; its counts may be read afterwards.
@@ -142,10 +154,7 @@ END_TEST
 START_TEST (test_standby_answer_is_followed_to_the_leader)
 {
     s_fake_t leader, standby;
-    s_fake_start (&leader, NULL);
-    char error[128];
-    snprintf (error, sizeof error, "not the leader; leader is 127.0.0.1:%d", leader.port);
-    s_fake_start (&standby, error);
+    s_fake_start_pair (&leader, &standby);
     char endpoints[128];
     snprintf (endpoints, sizeof endpoints, "tcp://127.0.0.1:%d", standby.port);
     sq_nimbuses_t *nimbuses = sq_nimbuses_new (NULL, endpoints);
@@ -240,10 +249,7 @@ START_TEST (test_heartbeats_reach_every_nimbus)
     //  over both links, each of which keeps its order, so both saw the
     //  heartbeat once the answer is in.
     s_fake_t leader, standby;
-    s_fake_start (&leader, NULL);
-    char error[128];
-    snprintf (error, sizeof error, "not the leader; leader is 127.0.0.1:%d", leader.port);
-    s_fake_start (&standby, error);
+    s_fake_start_pair (&leader, &standby);
     char endpoints[128];
     snprintf (endpoints, sizeof endpoints, "tcp://127.0.0.1:%d,tcp://127.0.0.1:%d", standby.port,
               leader.port);
