@@ -1828,10 +1828,11 @@ nimbus_server_new (const sq_config_t *config)
     self->leader = nimbus_leader_new (nimbus_cluster_zk (self->cluster), self->endpoint,
                                       sq_config_int (config, "ui.port", 8080));
     //  A standby fetches packages as a client of the leader: over CURVE
-    //  with its own keys and the leader's public key (the same as ours
-    //  when the nimbuses share a key pair).
+    //  with its own keys and the leader's public key
+    //  (squall.curve.server.public.key.file, else our own: nimbuses that
+    //  share a key pair).
     sq_curve_t *client = NULL;
-    if (self->curve && sq_curve_from_config (config, true, &client)) {
+    if (self->curve && sq_curve_from_config (config, false, &client)) {
         nimbus_server_destroy (&self);
         return NULL;
     }
