@@ -12,7 +12,9 @@
     within seconds, the workers keep running, the probe loses nothing
     (every acked number is in a sink log), the generation never goes
     backwards, a submit afterwards works, and the old leader, started
-    again, stands by.
+    again, stands by. Case "fencing": nimbus is frozen (SIGSTOP) past its
+    ZooKeeper session timeout; the standby takes over; thawed, the old
+    leader steps down, registers again and stands by, and nothing is lost.
 */
 #include "cluster_harness.h"
 #include "http_client.h"
@@ -350,6 +352,68 @@ START_TEST (test_leader_killed_standby_takes_over)
 }
 END_TEST
 
+//  Lines of nimbus index's log that hold needle.
+static int
+s_log_count (int index, const char *needle)
+{
+    char path[4400];
+    if (index == 0)
+        snprintf (path, sizeof path, "%s/nimbus.log", cluster_harness_dir (s_cluster));
+    else
+        snprintf (path, sizeof path, "%s/nimbus-%d.log", cluster_harness_dir (s_cluster), index);
+    FILE *file = fopen (path, "r");
+    int count = 0;
+    char line[4096];
+    while (file && fgets (line, sizeof line, file))
+        count += strstr (line, needle) != NULL;
+    if (file)
+        fclose (file);
+    return count;
+}
+
+//  A leader frozen past its session timeout loses the lock; thawed, it
+//  learns so, steps down without writing and stands by again.
+START_TEST (test_frozen_leader_is_fenced)
+{
+    ck_assert_int_eq (cluster_harness_leader (s_cluster), 0);
+    s_submit_probe (s_address (0), "probe", 200);
+    ck_assert_msg (s_wait_probe_acked (100, 60), "the probe did not start: %d acked",
+                   s_probe_acked ());
+    ck_assert_msg (s_wait_package (1, "probe", 30), "the standby did not copy the package");
+    pid_t frozen = cluster_harness_nimbus_pid_at (s_cluster, 0);
+    kill (frozen, SIGSTOP);
+    long long stopped = test_processes_now_ms ();
+    int leader = -1;
+    while (leader != 1 && test_processes_now_ms () - stopped < 30000) {
+        usleep (100000);
+        leader = cluster_harness_leader (s_cluster);
+    }
+    int64_t generation = s_generation ("probe");
+    int registrations = s_log_count (0, "leader: registered as");
+    kill (frozen, SIGCONT);
+    ck_assert_msg (leader == 1, "the standby did not take over from a frozen leader in 30 s");
+    //  Thawed: the session is gone; it steps down and registers again.
+    long long thawed = test_processes_now_ms ();
+    while ((s_log_count (0, "no longer leads") < 1 ||
+            s_log_count (0, "leader: registered as") <= registrations) &&
+           test_processes_now_ms () - thawed < 30000)
+        usleep (100000);
+    ck_assert_msg (s_log_count (0, "no longer leads") >= 1, "the thawed leader did not step down");
+    ck_assert_msg (s_log_count (0, "leader: registered as") > registrations,
+                   "the thawed leader did not register again");
+    ck_assert_int_eq (cluster_harness_leader (s_cluster), 1);
+    ck_assert_int_ge (s_generation ("probe"), generation);
+    //  And nothing was lost meanwhile.
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+    int stored = cluster_harness_probe_distinct (
+        s_probe_dir, (const char *const[]){"sink-6.log", "sink-7.log", NULL}, PROBE_MESSAGES);
+    ck_assert_msg (stored == PROBE_MESSAGES, "lost %d of %d acked messages: in no sink log",
+                   PROBE_MESSAGES - stored, PROBE_MESSAGES);
+    ck_assert_int_eq (cluster_harness_leader (s_cluster), 1);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -365,6 +429,11 @@ main (void)
     tcase_set_timeout (tcase, 300);
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
     tcase_add_test (tcase, test_leader_killed_standby_takes_over);
+    suite_add_tcase (suite, tcase);
+    tcase = tcase_create ("fencing");
+    tcase_set_timeout (tcase, 300);
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_add_test (tcase, test_frozen_leader_is_fenced);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
