@@ -201,17 +201,50 @@ s_count (const char *text, const char *needle)
     return count;
 }
 
+//  Submit the probe at nimbus, wait until it runs and the standby has
+//  copied its package.
+static void
+s_start_probe_run (const char *nimbus, int rate)
+{
+    s_submit_probe (nimbus, "probe", rate);
+    ck_assert_msg (s_wait_probe_acked (100, 60), "the probe did not start: %d acked",
+                   s_probe_acked ());
+    ck_assert_msg (s_wait_package (1, "probe", 30), "the standby did not copy the package");
+}
+
+//  Wait until nimbus index leads, 30 s at most from since (ms). Returns
+//  whether it does.
+static bool
+s_wait_leader (int index, long long since)
+{
+    while (cluster_harness_leader (s_cluster) != index) {
+        if (test_processes_now_ms () - since >= 30000)
+            return false;
+        usleep (100000);
+    }
+    return true;
+}
+
+//  Every number acked at the spout, and every acked number in a sink log.
+static void
+s_assert_nothing_lost (void)
+{
+    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
+                   s_probe_acked (), PROBE_MESSAGES);
+    int stored = cluster_harness_probe_distinct (
+        s_probe_dir, (const char *const[]){"sink-6.log", "sink-7.log", NULL}, PROBE_MESSAGES);
+    ck_assert_msg (stored == PROBE_MESSAGES, "lost %d of %d acked messages: in no sink log",
+                   PROBE_MESSAGES - stored, PROBE_MESSAGES);
+}
+
 START_TEST (test_standby_stands_by)
 {
     ck_assert_int_eq (cluster_harness_leader (s_cluster), 0);
     //  Submitted through the standby's address: it names the leader, and
     //  storm-submit goes there.
-    s_submit_probe (s_address (1), "probe", 300);
-    ck_assert_msg (s_wait_probe_acked (100, 60), "the probe did not start: %d acked",
-                   s_probe_acked ());
+    s_start_probe_run (s_address (1), 300);
     int64_t generation = s_generation ("probe");
     ck_assert_int_ge (generation, 1);
-    ck_assert_msg (s_wait_package (1, "probe", 30), "the standby did not copy the package");
 
     //  The verbs only the leader serves: a standby names the leader.
     char *package = cluster_harness_build_path ("tests/integration/.libs/probe_topology.so");
@@ -283,10 +316,7 @@ START_TEST (test_leader_killed_standby_takes_over)
 {
     ck_assert_int_eq (cluster_harness_leader (s_cluster), 0);
     //  200 numbers a second: the run outlasts the takeover.
-    s_submit_probe (s_address (0), "probe", 200);
-    ck_assert_msg (s_wait_probe_acked (100, 60), "the probe did not start: %d acked",
-                   s_probe_acked ());
-    ck_assert_msg (s_wait_package (1, "probe", 30), "the standby did not copy the package");
+    s_start_probe_run (s_address (0), 200);
     int acked = s_probe_acked ();
     ck_assert_msg (acked < PROBE_MESSAGES / 2, "the run is not mid-way: %d acked", acked);
     int64_t generation = s_generation ("probe");
@@ -296,25 +326,14 @@ START_TEST (test_leader_killed_standby_takes_over)
 
     cluster_harness_stop_nimbus_at (s_cluster, 0, SIGKILL);
     long long killed = test_processes_now_ms ();
-    int leader = -1;
-    while (leader != 1 && test_processes_now_ms () - killed < 30000) {
-        usleep (100000);
-        leader = cluster_harness_leader (s_cluster);
-    }
+    ck_assert_msg (s_wait_leader (1, killed), "the standby did not take over in 30 s");
     long long takeover_ms = test_processes_now_ms () - killed;
-    ck_assert_msg (leader == 1, "the standby did not take over in 30 s");
     fprintf (stderr,
              "test_nimbus_ha: the standby led %lld ms after the leader was killed "
              "(session timeout %d ms)\n",
              takeover_ms, SESSION_TIMEOUT_MS);
 
-    //  Nothing lost: every number acked, and every acked number stored.
-    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
-                   s_probe_acked (), PROBE_MESSAGES);
-    int stored = cluster_harness_probe_distinct (
-        s_probe_dir, (const char *const[]){"sink-6.log", "sink-7.log", NULL}, PROBE_MESSAGES);
-    ck_assert_msg (stored == PROBE_MESSAGES, "lost %d of %d acked messages: in no sink log",
-                   PROBE_MESSAGES - stored, PROBE_MESSAGES);
+    s_assert_nothing_lost ();
     //  The workers ran on, and the generation did not go backwards.
     for (int slot = 0; slot < 3; slot++)
         ck_assert_msg (cluster_harness_worker_pid (s_cluster, 0, slot) == workers[slot],
@@ -376,22 +395,14 @@ s_log_count (int index, const char *needle)
 START_TEST (test_frozen_leader_is_fenced)
 {
     ck_assert_int_eq (cluster_harness_leader (s_cluster), 0);
-    s_submit_probe (s_address (0), "probe", 200);
-    ck_assert_msg (s_wait_probe_acked (100, 60), "the probe did not start: %d acked",
-                   s_probe_acked ());
-    ck_assert_msg (s_wait_package (1, "probe", 30), "the standby did not copy the package");
+    s_start_probe_run (s_address (0), 200);
     pid_t frozen = cluster_harness_nimbus_pid_at (s_cluster, 0);
     kill (frozen, SIGSTOP);
-    long long stopped = test_processes_now_ms ();
-    int leader = -1;
-    while (leader != 1 && test_processes_now_ms () - stopped < 30000) {
-        usleep (100000);
-        leader = cluster_harness_leader (s_cluster);
-    }
+    bool taken_over = s_wait_leader (1, test_processes_now_ms ());
     int64_t generation = s_generation ("probe");
     int registrations = s_log_count (0, "leader: registered as");
     kill (frozen, SIGCONT);
-    ck_assert_msg (leader == 1, "the standby did not take over from a frozen leader in 30 s");
+    ck_assert_msg (taken_over, "the standby did not take over from a frozen leader in 30 s");
     //  Thawed: the session is gone; it steps down and registers again.
     long long thawed = test_processes_now_ms ();
     while ((s_log_count (0, "no longer leads") < 1 ||
@@ -404,12 +415,7 @@ START_TEST (test_frozen_leader_is_fenced)
     ck_assert_int_eq (cluster_harness_leader (s_cluster), 1);
     ck_assert_int_ge (s_generation ("probe"), generation);
     //  And nothing was lost meanwhile.
-    ck_assert_msg (s_wait_probe_acked (PROBE_MESSAGES, 120), "only %d of %d messages acked",
-                   s_probe_acked (), PROBE_MESSAGES);
-    int stored = cluster_harness_probe_distinct (
-        s_probe_dir, (const char *const[]){"sink-6.log", "sink-7.log", NULL}, PROBE_MESSAGES);
-    ck_assert_msg (stored == PROBE_MESSAGES, "lost %d of %d acked messages: in no sink log",
-                   PROBE_MESSAGES - stored, PROBE_MESSAGES);
+    s_assert_nothing_lost ();
     ck_assert_int_eq (cluster_harness_leader (s_cluster), 1);
 }
 END_TEST
