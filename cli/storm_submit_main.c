@@ -37,7 +37,9 @@
     (submit_ui; the wait then runs a zloop that also serves HTTP).
 
     The other forms talk to nimbus (submit_client): at --nimbus, else at
-    nimbus.host:nimbus.port of the config. --inactive submits the topology
+    the nimbuses nimbus.seeds lists, else at nimbus.host:nimbus.port of
+    the config; a standby's "not the leader; leader is HOST:PORT" is
+    followed to the leader. --inactive submits the topology
     inactive (Storm's TopologyInitialStatus.INACTIVE): its workers start
     and open their tasks, but no spout emits until `activate NAME`.
     monitor (Storm's `storm monitor`) asks nimbus for the topology's counts
@@ -330,8 +332,7 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
     else {
         int64_t start = zclock_mono ();
         rc = s_wait (cluster, name, duration, until_idle, ui_port,
-                     sq_config_string (config, "ui.dir", ""),
-                     traces)
+                     sq_config_string (config, "ui.dir", ""), traces)
                  ? 1
                  : 0;
         double ran = (double) (zclock_mono () - start) / 1000.0;
@@ -404,6 +405,25 @@ s_trace (submit_client_t *client, const char *name, const s_arguments_t *argumen
 }
 
 //  Run a cluster command: submit (PKG.so NAME) or a verb and its NAME.
+//  The nimbuses to try, from nimbus.seeds or nimbus.host:nimbus.port, as
+//  "tcp://host:port,..." (caller frees). NULL with the error set.
+static char *
+s_nimbus_endpoints (const sq_config_t *config)
+{
+    zlist_t *endpoints = sq_cluster_config_nimbuses (config);
+    char *joined = endpoints ? strdup ("") : NULL;
+    for (const char *endpoint = endpoints ? zlist_first (endpoints) : NULL; joined && endpoint;
+         endpoint = zlist_next (endpoints)) {
+        char *longer = zsys_sprintf ("%s%s%s", joined, *joined ? "," : "", endpoint);
+        free (joined);
+        joined = longer;
+    }
+    if (endpoints && !joined)
+        sq_error_set ("out of memory");
+    zlist_destroy (&endpoints);
+    return joined;
+}
+
 static int
 s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_config_t *config,
                s_arguments_t *arguments)
@@ -695,9 +715,8 @@ main (int argc, char *argv[])
     else if (rc == 0 && options.local) {
         const char *wait = options.arguments.wait;
         rc = s_run_local (argv[optind], argv[optind + 1], options.config, options.duration,
-                          options.until_idle,
-                          wait ? s_parse_seconds ("--wait", wait) : 2, options.ui_port,
-                          (int) (options.timeout_secs * 1000));
+                          options.until_idle, wait ? s_parse_seconds ("--wait", wait) : 2,
+                          options.ui_port, (int) (options.timeout_secs * 1000));
     } else if (rc == 0 && strcmp (argv[optind], "keygen") == 0) {
         if (argc - optind != 2) {
             s_usage (stderr);
@@ -713,8 +732,12 @@ main (int argc, char *argv[])
         //  Nothing to clean up while talking to nimbus: Ctrl-C just ends.
         signal (SIGINT, SIG_DFL);
         signal (SIGTERM, SIG_DFL);
-        if (!options.endpoint)
-            options.endpoint = sq_cluster_config_nimbus (options.config);
+        if (!options.endpoint && !(options.endpoint = s_nimbus_endpoints (options.config))) {
+            fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
+            free (options.endpoint);
+            sq_config_destroy (&options.config);
+            return 2;
+        }
         rc = s_run_cluster (options.endpoint, (int) (options.timeout_secs * 1000), argc - optind,
                             argv + optind, options.config, &options.arguments);
     }

@@ -2,7 +2,7 @@
 #include "submit_client.h"
 #include "submit_list.h"
 #include "sq_config.h"
-#include "sq_control.h"
+#include "sq_nimbuses.h"
 #include "sq_archive.h"
 #include "sq_error.h"
 #include "sq_flux.h"
@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 struct _submit_client_t {
-    sq_control_t *control; //  the connection to nimbus
-    int timeout_ms;        //  how long to wait for each answer
+    sq_nimbuses_t *control; //  the nimbuses, requests going to the leader
+    int timeout_ms;         //  how long to wait for each answer
 };
 
 submit_client_t *
@@ -26,7 +26,7 @@ submit_client_new (const char *endpoint, int timeout_ms)
     submit_client_t *self = calloc (1, sizeof (submit_client_t));
     if (!self)
         return NULL;
-    self->control = sq_control_new (endpoint);
+    self->control = sq_nimbuses_new (NULL, endpoint);
     if (!self->control) {
         free (self);
         return NULL;
@@ -39,7 +39,7 @@ int
 submit_client_set_curve (submit_client_t *self, const sq_curve_t *curve)
 {
     assert (self);
-    return sq_control_set_curve (self->control, curve);
+    return sq_nimbuses_set_curve (self->control, curve);
 }
 
 void
@@ -49,7 +49,7 @@ submit_client_destroy (submit_client_t **self_p)
     submit_client_t *self = *self_p;
     if (!self)
         return;
-    sq_control_destroy (&self->control);
+    sq_nimbuses_destroy (&self->control);
     free (self);
     *self_p = NULL;
 }
@@ -62,7 +62,7 @@ s_command (submit_client_t *self, json_t *request)
     if (!request)
         return sq_error_set ("out of memory");
     json_t *reply =
-        sq_control_request (self->control, request, NULL, 0, self->timeout_ms, NULL, NULL);
+        sq_nimbuses_request (self->control, request, NULL, 0, self->timeout_ms, NULL, NULL);
     json_decref (request);
     if (!reply)
         return -1;
@@ -181,8 +181,8 @@ submit_client_submit (submit_client_t *self, const char *path, const char *name,
         json_decref (request);
         request = NULL;
     }
-    json_t *reply = request ? sq_control_request (self->control, request, package, size,
-                                                  self->timeout_ms, NULL, NULL)
+    json_t *reply = request ? sq_nimbuses_request (self->control, request, package, size,
+                                                   self->timeout_ms, NULL, NULL)
                             : NULL;
     if (!request)
         sq_error_set ("out of memory");
@@ -201,9 +201,9 @@ submit_client_list (submit_client_t *self, FILE *out)
 {
     assert (self);
     json_t *request = json_pack ("{s:s}", "verb", "list");
-    json_t *reply =
-        request ? sq_control_request (self->control, request, NULL, 0, self->timeout_ms, NULL, NULL)
-                : NULL;
+    json_t *reply = request ? sq_nimbuses_request (self->control, request, NULL, 0,
+                                                   self->timeout_ms, NULL, NULL)
+                            : NULL;
     json_decref (request);
     if (!reply)
         return -1;
@@ -217,9 +217,9 @@ submit_client_list (submit_client_t *self, FILE *out)
 static int
 s_ask (submit_client_t *self, json_t *request, json_t **reply_p)
 {
-    *reply_p =
-        request ? sq_control_request (self->control, request, NULL, 0, self->timeout_ms, NULL, NULL)
-                : NULL;
+    *reply_p = request ? sq_nimbuses_request (self->control, request, NULL, 0, self->timeout_ms,
+                                              NULL, NULL)
+                       : NULL;
     if (!request)
         sq_error_set ("out of memory");
     json_decref (request);

@@ -19,8 +19,10 @@
 typedef struct _submit_client_t submit_client_t;
 typedef struct _sq_curve_t sq_curve_t;
 
-//  New client for the nimbus at endpoint ("tcp://host:port"), waiting up
-//  to timeout_ms for each answer. NULL when out of memory. Caller owns.
+//  New client for the nimbuses at endpoint ("tcp://host:port", or several
+//  separated by commas: requests go to the leader, sq_nimbuses), waiting
+//  up to timeout_ms for each nimbus's answer. NULL when out of memory.
+//  Caller owns.
 submit_client_t *submit_client_new (const char *endpoint, int timeout_ms);
 //  Talk CURVE with a copy of curve's keys (NULL: plain). Returns 0, or -1
 //  when out of memory.

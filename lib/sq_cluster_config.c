@@ -75,3 +75,48 @@ sq_cluster_config_nimbus (const sq_config_t *config)
     return zsys_sprintf ("tcp://%s:%lld", sq_config_string (config, "nimbus.host", "127.0.0.1"),
                          (long long) sq_config_int (config, "nimbus.port", 6627));
 }
+
+zlist_t *
+sq_cluster_config_nimbuses (const sq_config_t *config)
+{
+    zlist_t *endpoints = zlist_new ();
+    if (!endpoints) {
+        sq_error_set ("out of memory");
+        return NULL;
+    }
+    zlist_autofree (endpoints);
+    zlist_comparefn (endpoints, (zlist_compare_fn *) strcmp);
+    const json_t *seeds = sq_config_list (config, "nimbus.seeds");
+    int64_t default_port = sq_config_int (config, "nimbus.port", 6627);
+    size_t count = seeds ? json_array_size (seeds) : 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *seed = json_string_value (json_array_get (seeds, i));
+        const char *colon = seed ? strrchr (seed, ':') : NULL;
+        size_t host_size = colon ? (size_t) (colon - seed) : (seed ? strlen (seed) : 0);
+        char *end = NULL;
+        long long port = colon ? strtoll (colon + 1, &end, 10) : (long long) default_port;
+        if (!seed || host_size == 0 || host_size > 255 || (colon && (*end || end == colon + 1)) ||
+            port < 1 || port > 65535) {
+            zlist_destroy (&endpoints);
+            sq_error_set ("config key 'nimbus.seeds': entry %zu '%s' is not host or host:port "
+                          "(port 1..65535)",
+                          i, seed ? seed : "");
+            return NULL;
+        }
+        char *endpoint = zsys_sprintf ("tcp://%.*s:%lld", (int) host_size, seed, port);
+        if (endpoint && !zlist_exists (endpoints, endpoint))
+            zlist_append (endpoints, endpoint);
+        free (endpoint);
+    }
+    if (zlist_size (endpoints) == 0) {
+        char *endpoint = sq_cluster_config_nimbus (config);
+        if (endpoint)
+            zlist_append (endpoints, endpoint);
+        free (endpoint);
+    }
+    if (zlist_size (endpoints) == 0) {
+        zlist_destroy (&endpoints);
+        sq_error_set ("out of memory");
+    }
+    return endpoints;
+}

@@ -10,6 +10,8 @@
 #include "sq_zk.h"
 #include "squall.h"
 
+#include <czmq.h>
+
 //  "host:port,host:port" from storm.zookeeper.servers and
 //  storm.zookeeper.port (a server given as host:port keeps its port).
 //  Caller frees. NULL with sq_last_error() set when the list is empty.
@@ -28,5 +30,11 @@ char *sq_cluster_config_zookeeper (const sq_config_t *config);
 sq_zk_t *sq_cluster_config_connect (const sq_config_t *config);
 //  "tcp://<nimbus.host>:<nimbus.port>". Caller frees.
 char *sq_cluster_config_nimbus (const sq_config_t *config);
+//  The nimbuses to try, "tcp://host:port" each: those nimbus.seeds lists
+//  (a host alone gets nimbus.port), or the one sq_cluster_config_nimbus
+//  names when nimbus.seeds is empty; no endpoint twice. NULL with
+//  sq_last_error() set when a seed is malformed (empty, a port that is
+//  not 1..65535). Caller destroys the list.
+zlist_t *sq_cluster_config_nimbuses (const sq_config_t *config);
 
 #endif

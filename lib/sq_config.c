@@ -131,6 +131,8 @@ static const sq_config_key_t s_keys[] = {
      "the digest user:password inline (prefer storm.zookeeper.auth.payload.file)"},
     {"nimbus.host", SQ_CONFIG_STRING, "127.0.0.1", "host nimbus listens on and clients reach"},
     {"nimbus.port", SQ_CONFIG_INT, "6627", "port of nimbus's ZeroMQ endpoint"},
+    {"nimbus.seeds", SQ_CONFIG_STRING_LIST, "",
+     "nimbuses (host or host:port) clients, supervisors and workers try, to find the leader"},
     {"nimbus.task.timeout.secs", SQ_CONFIG_INT, "5",
      "seconds without heartbeats after which nimbus reassigns a worker's executors"},
     {"nimbus.monitor.freq.secs", SQ_CONFIG_INT, "1",

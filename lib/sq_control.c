@@ -25,6 +25,7 @@ struct _sq_control_t {
     char *connect_error;  //  why the last connect failed, or NULL
     int64_t next_request; //  number of the next request, from 1
     sq_curve_t *curve;    //  CURVE keys for the link, or NULL for none
+    bool answered;        //  the last request got a reply (ok or not)
 };
 
 //  (Re)create the socket. On failure dealer stays NULL and connect_error
@@ -205,6 +206,7 @@ sq_control_request (sq_control_t *self, json_t *request, const void *payload, si
         *payload_size_p = 0;
     int64_t request_number = self->next_request++;
     int64_t deadline = zclock_mono () + (timeout_ms > 0 ? timeout_ms : 0);
+    self->answered = false;
     if (s_send (self, request, request_number, payload, payload_size))
         return NULL;
     zmsg_t *msg = s_wait_reply (self, request_number, deadline, timeout_ms);
@@ -213,6 +215,7 @@ sq_control_request (sq_control_t *self, json_t *request, const void *payload, si
         s_connect (self);
         return NULL;
     }
+    self->answered = true;
     json_t *reply = sq_control_reply_decode (&msg, self->endpoint, payload_p, payload_size_p);
     if (reply)
         json_object_del (reply, "request");
@@ -280,4 +283,18 @@ sq_control_send (sq_control_t *self, json_t *message)
     assert (self);
     assert (json_is_object (message));
     return s_send (self, message, 0, NULL, 0);
+}
+
+bool
+sq_control_answered (sq_control_t *self)
+{
+    assert (self);
+    return self->answered;
+}
+
+const char *
+sq_control_endpoint (sq_control_t *self)
+{
+    assert (self);
+    return self->endpoint;
 }

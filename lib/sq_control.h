@@ -52,5 +52,10 @@ json_t *sq_control_reply_decode (zmsg_t **msg_p, const char *endpoint, void **pa
 //  Send a message that gets no reply (heartbeat); never blocks. Returns 0,
 //  or -1 when it could not be queued.
 int sq_control_send (sq_control_t *self, json_t *message);
+//  True when the last sq_control_request got a reply, ok or not; false
+//  when it could not be sent or nobody answered in time.
+bool sq_control_answered (sq_control_t *self);
+//  The endpoint self talks to. Borrowed.
+const char *sq_control_endpoint (sq_control_t *self);
 
 #endif

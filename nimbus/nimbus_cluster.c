@@ -307,6 +307,20 @@ nimbus_cluster_handle_events (nimbus_cluster_t *self)
 }
 
 int
+nimbus_cluster_reload (nimbus_cluster_t *self)
+{
+    assert (self);
+    return s_load (self);
+}
+
+sq_zk_t *
+nimbus_cluster_zk (nimbus_cluster_t *self)
+{
+    assert (self);
+    return self->zk;
+}
+
+int
 nimbus_cluster_check_session (nimbus_cluster_t *self)
 {
     assert (self);

@@ -24,6 +24,7 @@
 #include "nimbus_scheduler.h"
 #include "sq_assignment.h"
 #include "sq_topology_record.h"
+#include "sq_zk.h"
 
 #include <czmq.h>
 
@@ -45,6 +46,14 @@ int nimbus_cluster_handle_events (nimbus_cluster_t *self);
 //  Reconnect if an earlier reconnection failed (call now and then).
 //  Returns 0 while the session is fine, -1 while it is not.
 int nimbus_cluster_check_session (nimbus_cluster_t *self);
+
+//  Read every record and the supervisors again (a standby follows the
+//  leader's writes this way; a new leader starts from them). Returns 0,
+//  or -1 with sq_last_error() set (the view is left as it was).
+int nimbus_cluster_reload (nimbus_cluster_t *self);
+//  The ZooKeeper session, for the election (nimbus_leader) to share.
+//  Belongs to self.
+sq_zk_t *nimbus_cluster_zk (nimbus_cluster_t *self);
 
 //  Names of the topologies, sorted. Caller destroys the list.
 zlist_t *nimbus_cluster_topology_names (nimbus_cluster_t *self);

@@ -1164,16 +1164,42 @@ s_cluster_summary (const nimbus_rest_view_t *view)
     return answer;
 }
 
+//  One nimbus of the summary, with Storm's pretty uptime beside seconds.
+static json_t *
+s_nimbus_entry (const char *host, json_int_t port, const char *status, const char *version,
+                int64_t secs)
+{
+    char uptime[64], seconds[32];
+    nimbus_rest_pretty_duration (secs, uptime, sizeof uptime);
+    snprintf (seconds, sizeof seconds, "%lld", (long long) (secs > 0 ? secs : 0));
+    return json_pack ("{s:s, s:I, s:s, s:s, s:s, s:s}", "host", host, "port", port, "status",
+                      status, "version", version, "nimbusUpTime", uptime, "nimbusUpTimeSeconds",
+                      seconds);
+}
+
+//  Every nimbus registered in ZooKeeper with Storm's status ("Leader",
+//  "Not a Leader"); without an election (or when ZooKeeper cannot be
+//  read) this one, as leader.
 static json_t *
 s_nimbus_summary (const nimbus_rest_view_t *view)
 {
-    char uptime[64], seconds[32];
-    int64_t secs = view->now - view->started;
-    nimbus_rest_pretty_duration (secs, uptime, sizeof uptime);
-    snprintf (seconds, sizeof seconds, "%lld", (long long) (secs > 0 ? secs : 0));
-    return json_pack ("{s:[{s:s, s:i, s:s, s:s, s:s, s:s}]}", "nimbuses", "host", view->nimbus_host,
-                      "port", view->nimbus_port, "status", "Leader", "version", PACKAGE_VERSION,
-                      "nimbusUpTime", uptime, "nimbusUpTimeSeconds", seconds);
+    json_t *registered = view->leader ? nimbus_leader_nimbuses (view->leader, view->now) : NULL;
+    json_t *nimbuses = json_array ();
+    size_t index;
+    json_t *item;
+    json_array_foreach (registered, index, item) json_array_append_new (
+        nimbuses,
+        s_nimbus_entry (json_string_value (json_object_get (item, "host")),
+                        json_integer_value (json_object_get (item, "port")),
+                        json_string_value (json_object_get (item, "status")),
+                        json_string_value (json_object_get (item, "version")),
+                        json_integer_value (json_object_get (item, "nimbusUpTimeSeconds"))));
+    if (nimbuses && json_array_size (nimbuses) == 0)
+        json_array_append_new (nimbuses,
+                               s_nimbus_entry (view->nimbus_host, view->nimbus_port, "Leader",
+                                               PACKAGE_VERSION, view->now - view->started));
+    json_decref (registered);
+    return nimbuses ? json_pack ("{s:o}", "nimbuses", nimbuses) : NULL;
 }
 
 static json_t *

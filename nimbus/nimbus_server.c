@@ -4,11 +4,13 @@
 #include "nimbus_cluster.h"
 #include "nimbus_history.h"
 #include "nimbus_http.h"
+#include "nimbus_leader.h"
 #include "nimbus_ui_files.h"
 #include "nimbus_liveness.h"
 #include "nimbus_monitor.h"
 #include "nimbus_principals.h"
 #include "nimbus_refusals.h"
+#include "nimbus_replica.h"
 #include "nimbus_request.h"
 #include "nimbus_rest.h"
 #include "nimbus_scheduler.h"
@@ -79,9 +81,29 @@ struct _nimbus_server_t {
     uint64_t heartbeats_refused;     //  heartbeats not signed by their topology's key
     nimbus_history_t *history;       //  each topology's last points (the UI's plots)
     nimbus_traces_t *traces;         //  sampled trees of each topology, from heartbeats
+    nimbus_leader_t *leader;         //  the election: whether this nimbus leads
+    nimbus_replica_t *replica;       //  a standby's copies of the leader's packages
 };
 
 static void s_on_topology (nimbus_topology_t *topology, nimbus_topology_event_t event, void *arg);
+
+//  True while this nimbus leads: only the leader writes to ZooKeeper
+//  (nimbus_leader).
+static bool
+s_leads (nimbus_server_t *self)
+{
+    return self->leader && nimbus_leader_is_leader (self->leader);
+}
+
+//  The error a standby answers the verbs only the leader serves.
+static const char *
+s_leader_text (nimbus_server_t *self, char *buffer, size_t size)
+{
+    const char *leader = self->leader ? nimbus_leader_endpoint (self->leader) : NULL;
+    snprintf (buffer, size, "not the leader; leader is %s",
+              leader ? leader + strlen ("tcp://") : "unknown (no nimbus leads now)");
+    return buffer;
+}
 
 //  ---------------------------------------------------------------------
 //  Topology states (nimbus_topology), by submission id
@@ -142,7 +164,9 @@ s_key_make (nimbus_server_t *self, const char *id)
 static void
 s_key_adopt (nimbus_server_t *self, const char *name, const char *id)
 {
-    if (!self->curve || zhashx_lookup (self->topology_keys, id))
+    //  A standby that has not copied the package yet gets its key with it.
+    if (!self->curve || zhashx_lookup (self->topology_keys, id) ||
+        (!s_leads (self) && !nimbus_store_has (self->store, id)))
         return;
     zcert_t *cert = nimbus_store_get_key (self->store, id);
     if (!cert || s_key_keep (self, id, &cert))
@@ -231,6 +255,10 @@ s_remove (nimbus_server_t *self, nimbus_topology_t *topology)
 {
     const char *name = nimbus_topology_name (topology);
     const char *id = nimbus_topology_id (topology);
+    if (!s_leads (self)) {
+        nimbus_topology_schedule_removal (topology, S_RETRY_MS / 1000.0);
+        return;
+    }
     if (nimbus_cluster_remove (self->cluster, name)) {
         zsys_warning ("topology=%s: cannot remove it yet: %s", name, sq_last_error ());
         nimbus_topology_schedule_removal (topology, S_RETRY_MS / 1000.0);
@@ -296,7 +324,7 @@ s_end_rebalance (nimbus_server_t *self, nimbus_topology_t *topology)
         return;
     }
     size_t executor_count;
-    if (!nimbus_topology_executors (topology, &executor_count) ||
+    if (!s_leads (self) || !nimbus_topology_executors (topology, &executor_count) ||
         s_rebalance_now (self, topology, record)) {
         nimbus_topology_schedule_rebalance (topology, S_RETRY_MS);
         return;
@@ -822,6 +850,12 @@ s_download (nimbus_server_t *self, nimbus_request_t *request, const char *princi
         s_refuse_action (self, request, principal, NIMBUS_ACTION_DOWNLOAD, record);
         return;
     }
+    if (!s_leads (self) && !nimbus_store_has (self->store, id)) {
+        char text[320];
+        nimbus_request_reply_error (request, self->router, "%s",
+                                    s_leader_text (self, text, sizeof text));
+        return;
+    }
     size_t size;
     char checksum[SQ_SHA256_HEX_SIZE];
     void *package = nimbus_store_get (self->store, id, &size, checksum);
@@ -1024,6 +1058,7 @@ s_view (nimbus_server_t *self, nimbus_rest_view_t *view)
         .connections_open = self->auth ? sq_curve_auth_open (self->auth) : 0,
         .http_requests = self->http ? nimbus_http_requests (self->http) : 0,
         .unauthorized = nimbus_refusals_total (self->refusals),
+        .leader = self->leader,
         .history = self->history,
         .traces = self->traces,
     };
@@ -1035,6 +1070,11 @@ static json_t *
 s_http_action (nimbus_server_t *self, const nimbus_http_request_t *request,
                const nimbus_rest_route_t *route, const char *principal, int *status_p)
 {
+    if (!s_leads (self)) {
+        char text[320];
+        *status_p = 503;
+        return nimbus_rest_error (503, s_leader_text (self, text, sizeof text));
+    }
     const sq_topology_record_t *record =
         nimbus_cluster_topology_by_id (self->cluster, route->topology_id);
     if (!record) {
@@ -1277,6 +1317,15 @@ s_on_request (zloop_t *loop, zsock_t *router, void *arg)
         nimbus_request_destroy (&request);
         return 0;
     }
+    //  A standby serves what only reads; the rest goes to the leader.
+    if (!s_leads (self) && verb != NIMBUS_VERB_LIST && verb != NIMBUS_VERB_METRICS &&
+        verb != NIMBUS_VERB_DOWNLOAD && verb != NIMBUS_VERB_HEARTBEAT &&
+        verb != NIMBUS_VERB_SUPERVISOR) {
+        char text[320];
+        nimbus_request_reply_error (request, router, "%s", s_leader_text (self, text, sizeof text));
+        nimbus_request_destroy (&request);
+        return 0;
+    }
     switch (verb) {
     case NIMBUS_VERB_SUBMIT:
         s_submit (self, &request, principal);
@@ -1335,7 +1384,10 @@ s_adopt (nimbus_server_t *self, const sq_topology_record_t *record)
         zsys_info ("topology=%s id=%s: was being killed; removal in %d s", record->name, record->id,
                    nimbus_topology_message_timeout (topology));
         nimbus_topology_schedule_removal (topology, nimbus_topology_message_timeout (topology));
-    } else if (!nimbus_store_has (self->store, record->id))
+    } else if (!nimbus_store_has (self->store, record->id) && !s_leads (self))
+        zsys_info ("topology=%s id=%s: its package is to be copied from the leader", record->name,
+                   record->id);
+    else if (!nimbus_store_has (self->store, record->id))
         zsys_error ("topology=%s id=%s: its package is missing from this nimbus; it runs on but "
                     "cannot be rescheduled or downloaded",
                     record->name, record->id);
@@ -1432,7 +1484,7 @@ s_check_topology (nimbus_server_t *self, const sq_topology_record_t *record, int
 static void
 s_check_topologies (nimbus_server_t *self)
 {
-    if (nimbus_cluster_check_session (self->cluster))
+    if (nimbus_cluster_check_session (self->cluster) || !s_leads (self))
         return;
     s_sync_topologies (self);
     int64_t now = zclock_mono ();
@@ -1442,10 +1494,89 @@ s_check_topologies (nimbus_server_t *self)
     zlist_destroy (&names);
 }
 
+//  True when the store holds the package of every topology not being
+//  killed: only then may this nimbus lead (Storm's blobstore rule).
+static bool
+s_has_packages (nimbus_server_t *self)
+{
+    zlist_t *names = nimbus_cluster_topology_names (self->cluster);
+    bool all = names != NULL;
+    for (const char *name = names ? zlist_first (names) : NULL; all && name;
+         name = zlist_next (names)) {
+        const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, name);
+        all = record->status == SQ_TOPOLOGY_KILLED || nimbus_store_has (self->store, record->id);
+    }
+    zlist_destroy (&names);
+    return all;
+}
+
+//  A standby copies the packages it lacks from the leader, and learns
+//  the executors of each (so that it can reschedule once it leads).
+static void
+s_replicate (nimbus_server_t *self)
+{
+    const char *leader = nimbus_leader_endpoint (self->leader);
+    if (!leader || strcmp (leader, self->endpoint) == 0)
+        return;
+    zlist_t *names = nimbus_cluster_topology_names (self->cluster);
+    for (const char *name = names ? zlist_first (names) : NULL; name; name = zlist_next (names)) {
+        const sq_topology_record_t *record = nimbus_cluster_topology (self->cluster, name);
+        if (record->status == SQ_TOPOLOGY_KILLED ||
+            nimbus_replica_fetch (self->replica, self->store, leader, record) != 1)
+            continue;
+        s_key_adopt (self, name, record->id);
+        nimbus_topology_t *topology = zhashx_lookup (self->topologies, record->id);
+        size_t count;
+        if (topology && !nimbus_topology_executors (topology, &count) &&
+            !nimbus_topology_validator (topology) &&
+            s_start_validation (self, topology, record->config))
+            zsys_error ("topology=%s: %s", name, sq_last_error ());
+    }
+    zlist_destroy (&names);
+}
+
+//  Take part in the election. A nimbus that starts leading reads the
+//  cluster afresh first (a standby's view may be old), so that its
+//  writes build on the last leader's: generations never go backwards.
+static void
+s_check_leader (nimbus_server_t *self)
+{
+    bool session_ok = nimbus_cluster_check_session (self->cluster) == 0;
+    nimbus_leader_change_t change =
+        nimbus_leader_check (self->leader, session_ok && s_has_packages (self));
+    if (change != NIMBUS_LEADER_GAINED)
+        return;
+    if (nimbus_cluster_reload (self->cluster)) {
+        zsys_error ("nimbus: cannot read the cluster on taking over: %s", sq_last_error ());
+        return;
+    }
+    s_sync_topologies (self);
+    int64_t now = zclock_mono ();
+    zlist_t *names = nimbus_cluster_topology_names (self->cluster);
+    for (const char *name = names ? zlist_first (names) : NULL; name; name = zlist_next (names)) {
+        const sq_assignment_t *assignment = nimbus_cluster_assignment (self->cluster, name);
+        if (assignment)
+            nimbus_monitor_watch (self->monitor, assignment, now);
+    }
+    zlist_destroy (&names);
+}
+
 static int
 s_on_monitor (zloop_t *loop, int timer_id, void *arg)
 {
-    s_check_topologies ((nimbus_server_t *) arg);
+    nimbus_server_t *self = arg;
+    //  A standby follows the cluster by reading it again (only the
+    //  leader writes it, so nothing tells a standby of changes).
+    if (!s_leads (self) && nimbus_cluster_check_session (self->cluster) == 0) {
+        if (nimbus_cluster_reload (self->cluster))
+            zsys_warning ("nimbus: cannot read the cluster: %s", sq_last_error ());
+        else {
+            s_sync_topologies (self);
+            s_replicate (self);
+        }
+    }
+    s_check_leader (self);
+    s_check_topologies (self);
     return 0;
 }
 
@@ -1457,6 +1588,8 @@ static int
 s_on_liveness (zloop_t *loop, int timer_id, void *arg)
 {
     nimbus_server_t *self = arg;
+    if (!s_leads (self))
+        return 0;
     int64_t now = zclock_mono (), timeout = nimbus_liveness_timeout (self->liveness);
     bool lost_one = false;
     zlist_t *ids = nimbus_liveness_ids (self->liveness);
@@ -1512,7 +1645,10 @@ static int
 s_on_zookeeper (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     nimbus_server_t *self = arg;
-    if (nimbus_cluster_handle_events (self->cluster))
+    bool led = s_leads (self);
+    int changed = nimbus_cluster_handle_events (self->cluster);
+    s_check_leader (self);
+    if (changed || (!led && s_leads (self)))
         s_check_topologies (self);
     return 0;
 }
@@ -1689,6 +1825,29 @@ nimbus_server_new (const sq_config_t *config)
         return NULL;
     }
     zloop_reader_set_tolerant (self->loop, self->router);
+    self->leader = nimbus_leader_new (nimbus_cluster_zk (self->cluster), self->endpoint,
+                                      sq_config_int (config, "ui.port", 8080));
+    //  A standby fetches packages as a client of the leader: over CURVE
+    //  with its own keys and the leader's public key
+    //  (squall.curve.server.public.key.file, else our own: nimbuses that
+    //  share a key pair).
+    sq_curve_t *client = NULL;
+    if (self->curve && sq_curve_from_config (config, false, &client)) {
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
+    self->replica = nimbus_replica_new (client);
+    sq_curve_destroy (&client);
+    if (!self->leader || !self->replica) {
+        sq_error_set ("out of memory");
+        nimbus_server_destroy (&self);
+        return NULL;
+    }
+    s_check_leader (self);
+    if (!s_leads (self))
+        zsys_info ("nimbus: standing by; %s leads", nimbus_leader_endpoint (self->leader)
+                                                        ? nimbus_leader_endpoint (self->leader)
+                                                        : "no nimbus");
     zsys_info ("nimbus listening on %s (%s)", self->endpoint,
                self->curve ? "CURVE: authenticated and encrypted" : "plain: no CURVE keys");
     s_start_http (self);
@@ -1706,6 +1865,8 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     //  goes last.
     nimbus_http_destroy (&self->http);
     nimbus_ui_files_destroy (&self->ui_files);
+    nimbus_leader_destroy (&self->leader);
+    nimbus_replica_destroy (&self->replica);
     zhashx_destroy (&self->topologies);
     nimbus_history_destroy (&self->history);
     zloop_destroy (&self->loop);

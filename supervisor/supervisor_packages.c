@@ -2,7 +2,7 @@
 #include "supervisor_packages.h"
 #include "sq_cluster_config.h"
 #include "sq_archive.h"
-#include "sq_control.h"
+#include "sq_nimbuses.h"
 #include "sq_curve.h"
 #include "sq_error.h"
 #include "sq_sha256.h"
@@ -37,7 +37,6 @@ struct _supervisor_packages_t {
     const sq_config_t *config; //  the supervisor's config (borrowed)
     char *supervisor_id;       //  for logs
     char *directory;           //  <storm.local.dir>/supervisor/packages
-    char *endpoint;            //  nimbus's control endpoint
     zhash_t *packages;         //  topology id -> s_package_t
     sq_curve_t *curve;         //  CURVE keys towards nimbus, or NULL when unsecured
 };
@@ -65,9 +64,8 @@ supervisor_packages_new (const sq_config_t *config, const char *supervisor_id)
     char *dir = sq_slot_paths_dir (config);
     self->directory = dir ? zsys_sprintf ("%s/packages", dir) : NULL;
     free (dir);
-    self->endpoint = sq_cluster_config_nimbus (config);
     self->packages = zhash_new ();
-    if (!self->supervisor_id || !self->directory || !self->endpoint || !self->packages ||
+    if (!self->supervisor_id || !self->directory || !self->packages ||
         sq_curve_from_config (config, true, &self->curve))
         supervisor_packages_destroy (&self);
     return self;
@@ -82,7 +80,6 @@ supervisor_packages_destroy (supervisor_packages_t **self_p)
         return;
     zhash_destroy (&self->packages);
     sq_curve_destroy (&self->curve);
-    free (self->endpoint);
     free (self->directory);
     free (self->supervisor_id);
     free (self);
@@ -217,18 +214,11 @@ s_unpack (s_package_t *package)
 static int
 s_save_key (supervisor_packages_t *self, json_t *reply, const char *path)
 {
-    const char *public_key = json_string_value (json_object_get (reply, "topology_public_key"));
-    const char *secret_key = json_string_value (json_object_get (reply, "topology_secret_key"));
     if (!self->curve)
         return 0;
-    if (!public_key || !secret_key || strlen (public_key) != 40 || strlen (secret_key) != 40)
-        return sq_error_set ("nimbus at %s sent no valid topology key pair with the package",
-                             self->endpoint);
-    byte public_bytes[32], secret_bytes[32];
-    zcert_t *cert =
-        zmq_z85_decode (public_bytes, public_key) && zmq_z85_decode (secret_bytes, secret_key)
-            ? zcert_new_from (public_bytes, secret_bytes)
-            : NULL;
+    zcert_t *cert = sq_nimbuses_topology_key (reply);
+    if (!cert)
+        return -1;
     char *key_path = supervisor_packages_key_path (path);
     int rc =
         cert && key_path ? sq_curve_save_secret (cert, key_path) : sq_error_set ("out of memory");
@@ -258,35 +248,20 @@ s_download (supervisor_packages_t *self, const char *topology_id, const char *ch
 {
     if (sq_slot_paths_make_dirs (self->directory))
         return -1;
-    sq_control_t *control = sq_control_new (self->endpoint);
-    json_t *request = json_pack ("{s:s, s:s}", "verb", "download", "id", topology_id);
-    if (!control || !request || sq_control_set_curve (control, self->curve)) {
-        sq_control_destroy (&control);
-        json_decref (request);
-        return sq_error_set ("out of memory");
+    //  A new client each time: no late reply to an abandoned request.
+    sq_nimbuses_t *nimbuses = sq_nimbuses_new (self->config, NULL);
+    if (!nimbuses || sq_nimbuses_set_curve (nimbuses, self->curve)) {
+        sq_nimbuses_destroy (&nimbuses);
+        return -1;
     }
-    void *payload = NULL;
+    json_t *reply = NULL;
     size_t size = 0;
-    json_t *reply =
-        sq_control_request (control, request, NULL, 0, S_DOWNLOAD_TIMEOUT_MS, &payload, &size);
-    json_decref (request);
-    sq_control_destroy (&control);
-    int rc = 0;
-    if (!reply)
-        rc = sq_error_set ("download from nimbus at %s failed: %s", self->endpoint,
-                           sq_last_error ());
-    else if (!payload)
-        rc = sq_error_set ("nimbus at %s sent no package bytes", self->endpoint);
-    else {
-        char hex[SQ_SHA256_HEX_SIZE];
-        sq_sha256_hex (payload, size, hex);
-        if (strcasecmp (hex, checksum) != 0)
-            rc = sq_error_set ("package checksum mismatch: expected %s, got %s", checksum, hex);
-        else
-            rc = s_save_key (self, reply, path);
-        if (rc == 0)
-            rc = s_write_file (path, payload, size);
-    }
+    void *payload = sq_nimbuses_download (nimbuses, topology_id, checksum, S_DOWNLOAD_TIMEOUT_MS,
+                                          &size, &reply);
+    sq_nimbuses_destroy (&nimbuses);
+    int rc = payload ? s_save_key (self, reply, path) : -1;
+    if (rc == 0)
+        rc = s_write_file (path, payload, size);
     json_decref (reply);
     free (payload);
     if (rc == 0)

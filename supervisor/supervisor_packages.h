@@ -29,9 +29,9 @@
 typedef struct _supervisor_packages_t supervisor_packages_t;
 
 //  New package store of the supervisor supervisor_id, under the config's
-//  storm.local.dir, downloading from the config's nimbus.host and
-//  nimbus.port. The config is borrowed and must outlive the store. NULL
-//  when out of memory. Caller owns.
+//  storm.local.dir, downloading from the config's nimbuses (nimbus.seeds,
+//  or nimbus.host and nimbus.port: sq_nimbuses). The config is borrowed
+//  and must outlive the store. NULL when out of memory. Caller owns.
 supervisor_packages_t *supervisor_packages_new (const sq_config_t *config,
                                                 const char *supervisor_id);
 //  Destroy; keeps the files. NULL-safe; nulls the caller's pointer.

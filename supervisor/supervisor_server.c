@@ -5,6 +5,7 @@
 #include "sq_supervisor_info.h"
 #include "sq_config.h"
 #include "sq_control.h"
+#include "sq_nimbuses.h"
 #include "sq_curve.h"
 #include "sq_coverage.h"
 #include "sq_error.h"
@@ -40,7 +41,7 @@ struct _supervisor_server_t {
     supervisor_packages_t *packages;       //  downloaded packages
     supervisor_workers_t *workers;         //  worker processes
     int64_t next_zk_retry;                 //  monotonic ms before which failed zk work waits
-    sq_control_t *nimbus;                  //  our heartbeats go here
+    sq_nimbuses_t *nimbus;                 //  our heartbeats go to each nimbus here
     int64_t heartbeat_interval_ms;         //  supervisor.heartbeat.frequency.secs
     int64_t next_heartbeat_ms;             //  monotonic ms when the next heartbeat is due
     bool retain_pending;                   //  unused packages may wait for deletion
@@ -205,8 +206,9 @@ s_worker_command (supervisor_server_t *self)
     return command;
 }
 
-//  The client our heartbeats to nimbus go through (doc/control.md,
-//  "supervisor_heartbeat"), over CURVE when the cluster is secured.
+//  The clients our heartbeats to every nimbus (nimbus.seeds) go through
+//  (doc/control.md, "supervisor_heartbeat"), over CURVE when the cluster
+//  is secured.
 //  Returns 0 or -1 with the error.
 static int
 s_connect_nimbus (supervisor_server_t *self)
@@ -217,17 +219,13 @@ s_connect_nimbus (supervisor_server_t *self)
                              "0.01 to 3600, got %g",
                              secs);
     self->heartbeat_interval_ms = (int64_t) (secs * 1000);
-    char *endpoint = sq_cluster_config_nimbus (self->config);
     sq_curve_t *curve = NULL;
-    int rc = endpoint ? 0 : sq_error_set ("out of memory");
-    if (rc == 0)
-        rc = sq_curve_from_config (self->config, true, &curve);
-    if (rc == 0 && !(self->nimbus = sq_control_new (endpoint)))
-        rc = sq_error_set ("out of memory");
+    int rc = sq_curve_from_config (self->config, true, &curve);
+    if (rc == 0 && !(self->nimbus = sq_nimbuses_new (self->config, NULL)))
+        rc = -1;
     if (rc == 0 && curve)
-        rc = sq_control_set_curve (self->nimbus, curve);
+        rc = sq_nimbuses_set_curve (self->nimbus, curve);
     sq_curve_destroy (&curve);
-    free (endpoint);
     return rc;
 }
 
@@ -242,7 +240,7 @@ s_heartbeat (supervisor_server_t *self)
     self->next_heartbeat_ms = now + self->heartbeat_interval_ms;
     json_t *message =
         json_pack ("{s:s, s:s}", "verb", "supervisor_heartbeat", "supervisor", self->id);
-    if (!message || sq_control_send (self->nimbus, message))
+    if (!message || sq_nimbuses_send (self->nimbus, message))
         zsys_debug ("supervisor=%s heartbeat to nimbus not sent", self->id);
     json_decref (message);
 }
@@ -330,7 +328,7 @@ supervisor_server_destroy (supervisor_server_t **self_p)
     supervisor_packages_destroy (&self->packages);
     supervisor_assignments_destroy (&self->assignments);
     supervisor_registry_destroy (&self->registry);
-    sq_control_destroy (&self->nimbus);
+    sq_nimbuses_destroy (&self->nimbus);
     sq_zk_destroy (&self->zk);
     sq_config_destroy (&self->config);
     free (self->ports);

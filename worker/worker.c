@@ -7,7 +7,7 @@
 #include "sq_assignment.h"
 #include "sq_topology_record.h"
 #include "sq_config.h"
-#include "sq_control.h"
+#include "sq_nimbuses.h"
 #include "sq_error.h"
 #include "sq_package.h"
 #include "sq_runtime.h"
@@ -36,7 +36,7 @@ struct _worker_t {
     sq_runtime_t *runtime;         //  our executors
     int task_count;                //  tasks of the topology, ackers included
     worker_transfer_t *transfer;   //  tuples to and from other workers
-    sq_control_t *nimbus;          //  heartbeats go here
+    sq_nimbuses_t *nimbus;         //  heartbeats go to every nimbus here
     char *heartbeat_path;          //  file our supervisor watches
     int64_t started_ms;            //  monotonic start time
     int64_t heartbeat_interval_ms; //  worker.heartbeat.frequency.secs
@@ -193,7 +193,7 @@ s_load_keys (worker_t *self, const char *directory)
     char *name = zsys_sprintf ("topology/%s", self->id);
     int rc = self->curve && name ? 0 : -1;
     if (rc == 0)
-        rc = sq_control_set_curve (self->nimbus, nimbus);
+        rc = sq_nimbuses_set_curve (self->nimbus, nimbus);
     if (rc == 0) {
         self->auth = sq_curve_auth_new (NULL, "worker transfer");
         rc = self->auth ? sq_curve_auth_allow (self->auth, sq_curve_public_key (self->curve), name)
@@ -222,11 +222,9 @@ worker_new (const sq_config_t *config, const worker_identity_t *identity)
         sq_config_int (config, "worker.heartbeat.frequency.secs", 1) * 1000;
     char *directory = sq_slot_paths_worker_dir (config, identity->port);
     self->heartbeat_path = directory ? zsys_sprintf ("%s/heartbeat", directory) : NULL;
-    char *nimbus = sq_cluster_config_nimbus (config);
-    self->nimbus = sq_control_new (nimbus);
-    free (nimbus);
+    self->nimbus = sq_nimbuses_new (config, NULL);
 
-    int rc = self->heartbeat_path && self->nimbus ? 0 : sq_error_set ("out of memory");
+    int rc = !self->nimbus ? -1 : self->heartbeat_path ? 0 : sq_error_set ("out of memory");
     if (rc == 0)
         rc = s_load_keys (self, directory);
     free (directory);
@@ -294,7 +292,7 @@ worker_destroy (worker_t **self_p)
     sq_assignment_destroy (&self->assignment);
     sq_topology_record_destroy (&self->record);
     sq_zk_destroy (&self->zk);
-    sq_control_destroy (&self->nimbus);
+    sq_nimbuses_destroy (&self->nimbus);
     if (self->auth)
         zsys_info ("worker topology=%s port=%d: transfer handshakes refused=%llu "
                    "disconnects=%llu",
@@ -341,7 +339,7 @@ s_heartbeat (worker_t *self)
     if (traces)
         json_object_set_new (message, "traces", traces);
     if (message)
-        sq_control_send (self->nimbus, message);
+        sq_nimbuses_send (self->nimbus, message);
     json_decref (message);
     //  For the supervisor: the file's content is our uptime; its mtime counts.
     FILE *file = sq_slot_paths_fopen_private (self->heartbeat_path, "w");

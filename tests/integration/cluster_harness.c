@@ -27,6 +27,7 @@
 #define HARNESS_MAX_SUPERVISORS 8
 #define HARNESS_LOSS_TIMEOUT_S 20 //  nimbus.supervisor.timeout.secs without fast_loss_detection
 #define HARNESS_MAX_SLOTS 8
+#define HARNESS_MAX_NIMBUSES 4 //  nimbus and its standbys (cluster_harness_options_t)
 
 typedef struct {
     pid_t pid;                    //  the supervisor process, 0 when stopped
@@ -35,6 +36,15 @@ typedef struct {
     char local_dir[4096];         //  its storm.local.dir
     int ports[HARNESS_MAX_SLOTS]; //  its slot ports
 } harness_supervisor_t;
+
+//  A standby nimbus (nimbus high availability).
+typedef struct {
+    pid_t pid;            //  its process, 0 when stopped
+    char config[4096];    //  its config file
+    char local_dir[4096]; //  its storm.local.dir
+    int port;             //  port it listens on
+    int ui_port;          //  port of its REST API
+} harness_nimbus_t;
 
 struct _cluster_harness_t {
     char *dir;                //  temporary directory of everything
@@ -52,6 +62,8 @@ struct _cluster_harness_t {
     char *nimbus_user;        //  user nimbus runs as (cluster_harness_options_t), or NULL
     bool secure;              //  CURVE on every link, keys under <dir>/keys
     char client_config[4096]; //  storm-submit's --config when secure
+    harness_nimbus_t standbys[HARNESS_MAX_NIMBUSES]; //  nimbuses 1.. (index 0 is nimbus above)
+    int nimbus_count;                                //  1 + standby nimbuses
 };
 
 //  The harness alive in this process, destroyed at exit if a failed test
@@ -186,6 +198,112 @@ void
 cluster_harness_stop_nimbus (cluster_harness_t *self, int signal)
 {
     s_stop (&self->nimbus, signal);
+}
+
+int
+cluster_harness_start_nimbus_at (cluster_harness_t *self, int index)
+{
+    if (index == 0)
+        return cluster_harness_start_nimbus (self);
+    harness_nimbus_t *standby = &self->standbys[index];
+    char *binary = cluster_harness_build_path ("nimbus/nimbus");
+    char log[4200];
+    snprintf (log, sizeof log, "%s/nimbus-%d.log", self->dir, index);
+    char *argv[] = {binary, "--config", standby->config, NULL};
+    standby->pid = binary ? s_spawn (log, argv) : -1;
+    free (binary);
+    return standby->pid > 0 ? 0 : -1;
+}
+
+void
+cluster_harness_stop_nimbus_at (cluster_harness_t *self, int index, int signal)
+{
+    s_stop (index == 0 ? &self->nimbus : &self->standbys[index].pid, signal);
+}
+
+int
+cluster_harness_nimbus_count (cluster_harness_t *self)
+{
+    return self->nimbus_count;
+}
+
+pid_t
+cluster_harness_nimbus_pid_at (cluster_harness_t *self, int index)
+{
+    return index == 0 ? self->nimbus : self->standbys[index].pid;
+}
+
+int
+cluster_harness_nimbus_port_at (cluster_harness_t *self, int index)
+{
+    return index == 0 ? self->nimbus_port : self->standbys[index].port;
+}
+
+int
+cluster_harness_ui_port_at (cluster_harness_t *self, int index)
+{
+    return index == 0 ? self->ui_port : self->standbys[index].ui_port;
+}
+
+const char *
+cluster_harness_nimbus_local_at (cluster_harness_t *self, int index)
+{
+    return index == 0 ? self->nimbus_local : self->standbys[index].local_dir;
+}
+
+int
+cluster_harness_leader (cluster_harness_t *self)
+{
+    char *data = NULL;
+    size_t size = 0;
+    if (sq_zk_get (self->zk, "/leader", &data, &size, false) != 0)
+        return -1;
+    const char *port_field = strstr (data, "\"port\":");
+    int port = port_field ? atoi (port_field + strlen ("\"port\":")) : 0;
+    free (data);
+    for (int index = 0; port > 0 && index < self->nimbus_count; index++)
+        if (cluster_harness_nimbus_port_at (self, index) == port)
+            return index;
+    return -1;
+}
+
+static void s_print_file (const char *path);
+
+//  Start the standby nimbuses once nimbus leads, so that it is the
+//  leader the tests start from. Returns 0 or -1.
+static int
+s_start_standbys (cluster_harness_t *self, const char *common, const char *nimbus_extra)
+{
+    for (int waited = 0; self->nimbus_count > 1 && waited < 300; waited++) {
+        if (cluster_harness_leader (self) == 0)
+            break;
+        usleep (100000);
+    }
+    if (self->nimbus_count > 1 && cluster_harness_leader (self) != 0) {
+        fprintf (stderr, "cluster_harness: nimbus did not become the leader in 30 s\n");
+        char log[4200];
+        snprintf (log, sizeof log, "%s/nimbus.log", self->dir);
+        s_print_file (log);
+        return -1;
+    }
+    char port_key[64];
+    snprintf (port_key, sizeof port_key, "\"nimbus.port\": %d", self->nimbus_port);
+    const char *at = strstr (common, port_key);
+    for (int index = 1; at && index < self->nimbus_count; index++) {
+        harness_nimbus_t *standby = &self->standbys[index];
+        snprintf (standby->config, sizeof standby->config, "%s/nimbus-%d.json", self->dir, index);
+        snprintf (standby->local_dir, sizeof standby->local_dir, "%s/nimbus-%d-local", self->dir,
+                  index);
+        char json[16384];
+        snprintf (json, sizeof json,
+                  "{%.*s\"nimbus.port\": %d%s, \"storm.local.dir\": \"%s\", \"ui.port\": "
+                  "%d%s}\n",
+                  (int) (at - common), common, standby->port, at + strlen (port_key),
+                  standby->local_dir, standby->ui_port, nimbus_extra);
+        if (s_write_config (standby->config, json) || cluster_harness_start_nimbus_at (self, index))
+            return -1;
+    }
+    return at || self->nimbus_count == 1 ? 0 : -1;
 }
 
 static int
@@ -336,6 +454,22 @@ cluster_harness_new_with (int supervisors, int slots, const cluster_harness_opti
     }
     self->nimbus_port = test_processes_free_port ();
     self->ui_port = test_processes_free_port ();
+    self->nimbus_count = 1 + (options->standby_nimbuses > 0 ? options->standby_nimbuses : 0);
+    if (self->nimbus_count > HARNESS_MAX_NIMBUSES) {
+        cluster_harness_destroy (&self);
+        return NULL;
+    }
+    char seeds[512] = "";
+    for (int index = 0; self->nimbus_count > 1 && index < self->nimbus_count; index++) {
+        if (index > 0) {
+            self->standbys[index].port = test_processes_free_port ();
+            self->standbys[index].ui_port = test_processes_free_port ();
+        }
+        snprintf (seeds + strlen (seeds), sizeof seeds - strlen (seeds), "%s\"127.0.0.1:%d\"%s",
+                  index ? ", " : ", \"nimbus.seeds\": [",
+                  cluster_harness_nimbus_port_at (self, index),
+                  index + 1 == self->nimbus_count ? "]" : "");
+    }
     char common[8192];
     snprintf (common, sizeof common,
               "\"storm.zookeeper.servers\": [\"127.0.0.1\"], \"storm.zookeeper.port\": %d, "
@@ -344,9 +478,10 @@ cluster_harness_new_with (int supervisors, int slots, const cluster_harness_opti
               zk_server_port (self->zookeeper), self->nimbus_port);
     if (!options || !options->fast_loss_detection) {
         size_t used = strlen (common);
-        snprintf (common + used, sizeof common - used,
-                  ", \"nimbus.supervisor.timeout.secs\": %d", HARNESS_LOSS_TIMEOUT_S);
+        snprintf (common + used, sizeof common - used, ", \"nimbus.supervisor.timeout.secs\": %d",
+                  HARNESS_LOSS_TIMEOUT_S);
     }
+    strncat (common, seeds, sizeof common - strlen (common) - 1);
     if (options && options->zk_session_timeout_ms > 0) {
         size_t used = strlen (common);
         snprintf (common + used, sizeof common - used, ", \"storm.zookeeper.session.timeout\": %d",
@@ -381,6 +516,11 @@ cluster_harness_new_with (int supervisors, int slots, const cluster_harness_opti
     }
     if (rc == 0)
         rc = cluster_harness_start_nimbus (self);
+    char nimbus_extra[4200];
+    snprintf (nimbus_extra, sizeof nimbus_extra, "%s%s", options->nimbus_config ? ", " : "",
+              options->nimbus_config ? options->nimbus_config : "");
+    if (rc == 0)
+        rc = s_start_standbys (self, common, nimbus_extra);
     char *worker = cluster_harness_build_path ("squall-worker");
     for (int index = 0; rc == 0 && index < supervisors; index++) {
         harness_supervisor_t *supervisor = &self->supervisors[index];
@@ -441,6 +581,8 @@ cluster_harness_destroy (cluster_harness_t **self_p)
     for (int index = 0; index < self->supervisor_count; index++)
         s_stop (&self->supervisors[index].pid, SIGKILL);
     s_stop (&self->nimbus, SIGKILL);
+    for (int index = 1; index < self->nimbus_count; index++)
+        s_stop (&self->standbys[index].pid, SIGKILL);
     test_processes_kill_mentioning (self->dir, "ZooKeeperServerMain");
     sq_zk_destroy (&self->zk);
     zk_server_destroy (&self->zookeeper);
@@ -469,13 +611,14 @@ cluster_harness_zk (cluster_harness_t *self)
 
 //  Run storm-submit with client config (NULL: none) and args.
 static int
-s_cli (cluster_harness_t *self, const char *config, char **output_p, const char *const *args)
+s_cli_via (cluster_harness_t *self, const char *via, const char *config, char **output_p,
+           const char *const *args)
 {
     char *binary = cluster_harness_build_path ("storm-submit");
-    char nimbus[64];
-    snprintf (nimbus, sizeof nimbus, "127.0.0.1:%d", self->nimbus_port);
-    char *argv[64] = {binary, "--nimbus", nimbus, "--config", (char *) config};
-    int first = config ? 5 : 3;
+    char *argv[64] = {binary, "--nimbus", (char *) via, "--config", (char *) config};
+    if (!via)
+        argv[1] = "--config", argv[2] = (char *) config;
+    int first = (via ? 3 : 1) + (config ? 2 : 0);
     int argc = first;
     while (argc < 63 && args[argc - first])
         argv[argc] = (char *) args[argc - first], argc++;
@@ -498,6 +641,22 @@ s_cli (cluster_harness_t *self, const char *config, char **output_p, const char 
     }
     unlink (log);
     return pid > 0 && WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+//  Run storm-submit with client config (NULL: none) and args, at nimbus.
+static int
+s_cli (cluster_harness_t *self, const char *config, char **output_p, const char *const *args)
+{
+    char nimbus[64];
+    snprintf (nimbus, sizeof nimbus, "127.0.0.1:%d", self->nimbus_port);
+    return s_cli_via (self, nimbus, config, output_p, args);
+}
+
+int
+cluster_harness_cli_via (cluster_harness_t *self, const char *nimbus, char **output_p,
+                         const char *const *args)
+{
+    return s_cli_via (self, nimbus, self->secure ? self->client_config : NULL, output_p, args);
 }
 
 int

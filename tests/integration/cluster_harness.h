@@ -33,6 +33,9 @@ typedef struct {
     bool fast_loss_detection; //  nimbus.supervisor.timeout.secs at its default (2 s); else 20 s,
                               //  so that a loaded machine's stalls (sanitizer builds, two
                               //  cores) move no executors in suites about something else
+    int standby_nimbuses;     //  more nimbuses (at most 3), each on its own ports and
+                              //  storm.local.dir, started once nimbus leads; every daemon then
+                              //  gets nimbus.seeds naming them all (doc/operations.md)
 } cluster_harness_options_t;
 
 //  Start ZooKeeper, nimbus and `supervisors` supervisors of `slots` slots
@@ -92,6 +95,25 @@ int cluster_harness_slot_port (cluster_harness_t *self, int index, int slot);
 sq_control_t *cluster_harness_control (cluster_harness_t *self);
 //  Port nimbus listens on.
 int cluster_harness_nimbus_port (cluster_harness_t *self);
+//  Nimbuses of the cluster: 1 + standby_nimbuses. Index 0 is nimbus.
+int cluster_harness_nimbus_count (cluster_harness_t *self);
+//  Pid of nimbus index, 0 while it is stopped.
+pid_t cluster_harness_nimbus_pid_at (cluster_harness_t *self, int index);
+//  Control and REST ports of nimbus index.
+int cluster_harness_nimbus_port_at (cluster_harness_t *self, int index);
+int cluster_harness_ui_port_at (cluster_harness_t *self, int index);
+//  storm.local.dir of nimbus index.
+const char *cluster_harness_nimbus_local_at (cluster_harness_t *self, int index);
+//  Signal nimbus index and reap it; start it again (same config).
+void cluster_harness_stop_nimbus_at (cluster_harness_t *self, int index, int signal);
+int cluster_harness_start_nimbus_at (cluster_harness_t *self, int index);
+//  Index of the nimbus whose port the ZooKeeper node /leader names, or -1
+//  when none leads.
+int cluster_harness_leader (cluster_harness_t *self);
+//  cluster_harness_cli at nimbus ("host:port" for --nimbus), or with NULL
+//  without --nimbus (args then say where, e.g. -c nimbus.seeds=...).
+int cluster_harness_cli_via (cluster_harness_t *self, const char *nimbus, char **output_p,
+                             const char *const *args);
 //  Port of nimbus's HTTP server (Storm's UI REST API, /metrics).
 int cluster_harness_ui_port (cluster_harness_t *self);
 //  Distinct numbers 0 .. messages-1 in the acked log of the probe topology
