@@ -22,6 +22,7 @@
 #define NIMBUS_REST_H_INCLUDED
 
 #include "nimbus_cluster.h"
+#include "nimbus_failures.h"
 #include "nimbus_monitor.h"
 #include "nimbus_traces.h"
 #include "sq_assignment.h"
@@ -182,6 +183,8 @@ typedef struct {
     uint64_t unauthorized;     //  requests refused as not authenticated or not authorized
     nimbus_history_t *history; //  the topologies' last points, or NULL
     nimbus_traces_t *traces;   //  sampled trees, or NULL (none)
+
+    nimbus_failures_t *failures; //  latest worker failures, or NULL (none)
 } nimbus_rest_view_t;
 
 //  The answer to a routed GET, into *status_p (200, or 404 when the
