@@ -125,6 +125,8 @@ typedef struct {
     const sq_assignment_t *assignment; //  where its tasks run (error hosts), or NULL
     int64_t now;                       //  unix time (seconds) of the request
     uint64_t now_ms;                   //  metrics' clock (monotonic ms) now
+
+    nimbus_failures_t *failures; //  worker failures (a component's lastError), or NULL
 } nimbus_rest_source_t;
 
 //  Add up into stats (initialised here) the sources filter selects over
@@ -136,7 +138,9 @@ bool nimbus_rest_stats (const nimbus_rest_source_t *source, const nimbus_metrics
 json_t *nimbus_rest_topology_stats (const nimbus_rest_source_t *source,
                                     const nimbus_rest_route_t *route);
 //  A component's stats over the route's window into entry (a spouts or
-//  bolts entry of /topology/:id), with its lastError ("" when none).
+//  bolts entry of /topology/:id), with its lastError ("" when none): the
+//  newer of the errors its tasks reported and the failures of workers
+//  that named it (nimbus_failures).
 void nimbus_rest_set_component_stats (json_t *entry, const nimbus_rest_source_t *source,
                                       const nimbus_rest_route_t *route, const char *component,
                                       bool spout);

@@ -562,6 +562,7 @@ s_finish_submit (nimbus_server_t *self, nimbus_topology_t *topology)
         goto refused;
     }
     size_t workers = assignment->worker_count;
+    int asked = record->workers;
     if (nimbus_cluster_add (self->cluster, &record, &assignment)) {
         nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
         goto refused;
@@ -569,6 +570,17 @@ s_finish_submit (nimbus_server_t *self, nimbus_topology_t *topology)
     nimbus_monitor_watch (self->monitor, nimbus_cluster_assignment (self->cluster, name),
                           zclock_mono ());
     json_t *reply = json_pack ("{s:s}", "id", id);
+    //  Fewer free slots than topology.workers asks for: it runs on what
+    //  there is, and the submitter hears it (as the list does).
+    if (reply && (size_t) asked > workers) {
+        zsys_warning ("topology=%s id=%s: scheduled on %zu of the %d workers topology.workers "
+                      "asks for: not enough free slots",
+                      name, id, workers, asked);
+        json_object_set_new (reply, "warning",
+                             json_sprintf ("scheduled on %zu of the %d workers topology.workers "
+                                           "asks for: not enough free slots",
+                                           workers, asked));
+    }
     nimbus_request_reply (request, self->router, &reply, NULL, 0);
     zsys_info ("topology=%s id=%s: submitted workers=%zu executors=%zu status=%s", name, id,
                workers, executor_count,
@@ -605,6 +617,23 @@ s_summary (nimbus_server_t *self, const sq_topology_record_t *record)
                    "workers", (json_int_t) (assignment ? assignment->worker_count : 0), "executors",
                    (json_int_t) (assignment ? sq_assignment_executor_count (assignment) : 0),
                    "tasks", (json_int_t) tasks);
+    //  Workers heartbeat once every executor of theirs opened or
+    //  prepared: those heard within nimbus.task.timeout.secs run.
+    int64_t now = zclock_mono ();
+    int64_t timeout_ms = sq_config_int (self->config, "nimbus.task.timeout.secs", 5) * 1000;
+    json_int_t running = 0;
+    for (size_t w = 0; assignment && w < assignment->worker_count; w++) {
+        int64_t silence =
+            nimbus_monitor_silence (self->monitor, record->id, assignment->workers[w].supervisor_id,
+                                    assignment->workers[w].port, now);
+        running += silence >= 0 && silence <= timeout_ms;
+    }
+    if (summary && (json_object_set_new (summary, "requested_workers",
+                                         json_integer (record->workers)) ||
+                    json_object_set_new (summary, "running_workers", json_integer (running)))) {
+        json_decref (summary);
+        summary = NULL;
+    }
     //  The workers' counters, from their latest heartbeats: emitted,
     //  acked, failed, ... Workers name them: none replaces a field above.
     if (summary && totals)
@@ -675,6 +704,9 @@ s_metrics (nimbus_server_t *self, nimbus_request_t *request, const char *princip
     json_t *reply = counts ? json_pack ("{s:s, s:s, s:o}", "name", record->name, "id", record->id,
                                         "components", counts)
                            : NULL;
+    const json_t *failure = nimbus_failures_last (self->failures, record->id);
+    if (reply && failure)
+        json_object_set_new (reply, "last_failure", json_deep_copy (failure));
     if (reply)
         nimbus_request_reply (request, self->router, &reply, NULL, 0);
     else
