@@ -372,6 +372,13 @@ supervisor_workers_want (supervisor_workers_t *self, int port, const supervisor_
         s_same (slot->want_executors, want->executors) && s_same (slot->want_package, package) &&
         s_same (slot->want_user, want->submitter) && slot->want_max_mb == want->max_heap_mb)
         return;
+    //  Back-off is for the worker that kept failing: another topology's
+    //  (or another submission's) starts at once, however long the
+    //  pending restart had to wait.
+    if (!s_same (slot->want_id, want->topology_id)) {
+        slot->failures = 0;
+        slot->next_start = 0;
+    }
     s_slot_forget_want (slot);
     slot->want_name = strdup (want->topology_name);
     slot->want_id = strdup (want->topology_id);

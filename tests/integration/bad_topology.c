@@ -7,11 +7,17 @@
                does not exist, so validation refuses it
       crash    dies of SIGSEGV, like a package with a bad pointer
       exit     calls exit(0), like a package that quits on an error
+      prepare  builds a valid topology whose bolt "sink" fails in prepare
+               (returns -1) on every worker: a worker that cannot start
+      segv     builds a valid topology whose bolt "sink" dies of SIGSEGV
+               on its first tuple: a worker that crashes while it runs
+      idle     builds a valid topology that runs and does nothing
     Any other value, or none, refuses to build (returns -1).
 */
 #include <squall.h>
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,6 +41,55 @@ s_execute (void *state, const sq_tuple_t *input)
     (void) input;
 }
 
+//  The spout of "segv": one line now and then.
+static int
+s_open_emitting (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    (void) context;
+    *state_p = collector;
+    return 0;
+}
+
+static void
+s_next_line (void *state)
+{
+    sq_collector_emit (state, NULL, SQ_VALUES (sq_str ("line")));
+    usleep (10000);
+}
+
+static int
+s_prepare_fails (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    (void) state_p;
+    (void) context;
+    (void) collector;
+    fprintf (stderr, "bad_topology: sink refuses to prepare\n");
+    return -1;
+}
+
+static void
+s_execute_crashes (void *state, const sq_tuple_t *input)
+{
+    (void) state;
+    (void) input;
+    raise (SIGSEGV);
+}
+
+static const sq_spout_t s_emitting_spout = {
+    .declare_outputs = s_declare_line,
+    .open = s_open_emitting,
+    .next_tuple = s_next_line,
+};
+
+static const sq_bolt_t s_unprepared_bolt = {
+    .prepare = s_prepare_fails,
+    .execute = s_execute,
+};
+
+static const sq_bolt_t s_crashing_bolt = {
+    .execute = s_execute_crashes,
+};
+
 static const sq_spout_t s_quiet_spout = {
     .declare_outputs = s_declare_line,
     .next_tuple = s_next_tuple,
@@ -55,6 +110,17 @@ squall_topology (sq_topology_t *topology, const sq_config_t *config)
         raise (SIGSEGV);
     if (strcmp (behaviour, "exit") == 0)
         exit (0);
+    const sq_bolt_t *sink = strcmp (behaviour, "prepare") == 0 ? &s_unprepared_bolt
+                            : strcmp (behaviour, "segv") == 0  ? &s_crashing_bolt
+                            : strcmp (behaviour, "idle") == 0  ? &s_idle_bolt
+                                                               : NULL;
+    if (sink) {
+        sq_topology_set_spout (topology, "lines",
+                               sink == &s_crashing_bolt ? &s_emitting_spout : &s_quiet_spout, 1);
+        sq_component_t *bolt = sq_topology_set_bolt (topology, "sink", sink, 1);
+        sq_component_shuffle_grouping (bolt, "lines", NULL);
+        return 0;
+    }
     if (strcmp (behaviour, "invalid") == 0) {
         sq_topology_set_spout (topology, "lines", &s_quiet_spout, 1);
         sq_component_t *bolt = sq_topology_set_bolt (topology, "sink", &s_idle_bolt, 1);
