@@ -466,6 +466,9 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
         printf ("submitted topology '%s' with id %s%s\n", argv[1], id,
                 arguments->submit.initial_status == SQ_INITIAL_STATUS_INACTIVE ? " (inactive)"
                                                                                : "");
+    else if (named && !is_monitor && !is_trace)
+        printf ("topology '%s': %s%s\n", argv[1], verb,
+                strcmp (verb, "kill") == 0 || strcmp (verb, "rebalance") == 0 ? " requested" : "d");
     //  --wait: until it runs, or fails to start.
     if (rc == 0 && id && arguments->wait) {
         fflush (stdout);
@@ -474,9 +477,6 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
         if (rc)
             fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
     }
-    else if (named && !is_monitor && !is_trace)
-        printf ("topology '%s': %s%s\n", argv[1], verb,
-                strcmp (verb, "kill") == 0 || strcmp (verb, "rebalance") == 0 ? " requested" : "d");
     free (id);
     submit_client_destroy (&client);
     return rc ? 1 : 0;
@@ -702,9 +702,8 @@ main (int argc, char *argv[])
     else if (rc == 0 && options.local) {
         const char *wait = options.arguments.wait;
         rc = s_run_local (argv[optind], argv[optind + 1], options.config, options.duration,
-                          options.until_idle,
-                          wait && *wait ? s_parse_seconds ("--wait", wait) : 2, options.ui_port,
-                          (int) (options.timeout_secs * 1000));
+                          options.until_idle, wait && *wait ? s_parse_seconds ("--wait", wait) : 2,
+                          options.ui_port, (int) (options.timeout_secs * 1000));
     } else if (rc == 0 && strcmp (argv[optind], "keygen") == 0) {
         if (argc - optind != 2) {
             s_usage (stderr);

@@ -289,7 +289,8 @@ submit_client_wait_running (submit_client_t *self, const char *name, const char 
             if (running_since < 0)
                 running_since = now;
             if (now - running_since >= SUBMIT_CLIENT_SETTLE_MS) {
-                fprintf (out, "topology '%s' is running: %lld workers\n", name, (long long) workers);
+                fprintf (out, "topology '%s' is running: %lld workers\n", name,
+                         (long long) workers);
                 return 0;
             }
         } else

@@ -87,8 +87,9 @@ submit_list_print (const json_t *reply, FILE *out)
         json_int_t asked = json_integer_value (json_object_get (topology, "requested_workers"));
         json_int_t got = json_integer_value (json_object_get (topology, "workers"));
         if (asked > got)
-            fprintf (out, "  warning: %lld of the %lld workers asked for (topology.workers): not "
-                          "enough free slots\n",
+            fprintf (out,
+                     "  warning: %lld of the %lld workers asked for (topology.workers): not "
+                     "enough free slots\n",
                      (long long) got, (long long) asked);
         const json_t *failure = json_object_get (topology, "last_failure");
         if (failing && json_is_object (failure))
@@ -114,7 +115,8 @@ submit_list_print_failure (const json_t *failure, int64_t now, bool with_log, FI
     if (message && *message)
         fprintf (out, ": %s", message);
     json_int_t next = json_integer_value (json_object_get (failure, "next_restart_ms"));
-    fprintf (out, " (%lld in a row", (long long) json_integer_value (json_object_get (failure, "restarts")));
+    fprintf (out, " (%lld in a row",
+             (long long) json_integer_value (json_object_get (failure, "restarts")));
     if (next >= 0)
         fprintf (out, ", restart in %lld ms", (long long) next);
     fprintf (out, ")\n");

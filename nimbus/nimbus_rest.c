@@ -454,7 +454,8 @@ s_topology_summary (const nimbus_rest_view_t *view, const sq_topology_record_t *
         nimbus_rest_set_uptime (summary, "uptime", "uptimeSeconds", view->now - record->submitted);
     //  Squall's: the workers topology.workers asked for, and whether
     //  workers keep failing (with the latest failure).
-    if (summary && json_object_set_new (summary, "requestedWorkers", json_integer (record->workers)))
+    if (summary &&
+        json_object_set_new (summary, "requestedWorkers", json_integer (record->workers)))
         json_decref (summary), summary = NULL;
     if (summary && view->failures) {
         json_t *failures = json_object ();
@@ -754,9 +755,10 @@ nimbus_rest_set_component_stats (json_t *entry, const nimbus_rest_source_t *sour
         nimbus_metrics_stats_free (&stats);
     }
     json_t *errors = nimbus_metrics_errors (source->metrics, source->topology_id, component, 1);
-    const json_t *failure = source->failures ? nimbus_failures_last_of (
-                                                   source->failures, source->topology_id, component)
-                                             : NULL;
+    const json_t *failure =
+        source->failures
+            ? nimbus_failures_last_of (source->failures, source->topology_id, component)
+            : NULL;
     json_int_t error_ms =
         json_integer_value (json_object_get (json_array_get (errors, 0), "time_ms"));
     if (failure && (!json_array_size (errors) ||

@@ -628,9 +628,9 @@ s_summary (nimbus_server_t *self, const sq_topology_record_t *record)
                                     assignment->workers[w].port, now);
         running += silence >= 0 && silence <= timeout_ms;
     }
-    if (summary && (json_object_set_new (summary, "requested_workers",
-                                         json_integer (record->workers)) ||
-                    json_object_set_new (summary, "running_workers", json_integer (running)))) {
+    if (summary &&
+        (json_object_set_new (summary, "requested_workers", json_integer (record->workers)) ||
+         json_object_set_new (summary, "running_workers", json_integer (running)))) {
         json_decref (summary);
         summary = NULL;
     }

@@ -207,8 +207,8 @@ START_TEST (test_crash_loop_backs_off_and_frees_its_slot)
     //  topology at once, not after the delay.
     s_kill ("crashing");
     status = s_submit ("good", "idle", FAILURES_GOOD_WAIT, &output);
-    ck_assert_msg (status == 0, "the next topology did not run within %s s: %s",
-                   FAILURES_GOOD_WAIT, output);
+    ck_assert_msg (status == 0, "the next topology did not run within %s s: %s", FAILURES_GOOD_WAIT,
+                   output);
     ck_assert_msg (strstr (output, "is running"), "--wait said: %s", output);
     free (output);
     json_t *summary = s_rest_summary ("good");

@@ -12,11 +12,11 @@
 static json_t *
 s_record (const char *id, json_int_t time_ms)
 {
-    return json_pack ("{s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:i, s:i, s:s, s:s, s:i, s:s}", "id",
-                      id, "topology", "wc", "topology_id", "wc-1", "host", "h1", "port", 6700,
+    return json_pack ("{s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:i, s:i, s:s, s:s, s:i, s:s}", "id", id,
+                      "topology", "wc", "topology_id", "wc-1", "host", "h1", "port", 6700,
                       "time_ms", time_ms, "cause", "exit status 1", "restarts", 2,
-                      "next_restart_ms", 200, "log_tail", "line 1\nline 2\n", "component",
-                      "split", "task", 3, "message", "prepare failed");
+                      "next_restart_ms", 200, "log_tail", "line 1\nline 2\n", "component", "split",
+                      "task", 3, "message", "prepare failed");
 }
 
 //  Checks record after field key was set to value (stolen); returns the
@@ -133,8 +133,7 @@ START_TEST (test_kept_once_newest_first_bounded)
     ck_assert_uint_eq (json_array_size (list), NIMBUS_FAILURES_KEPT);
     ck_assert_str_eq (json_string_value (json_object_get (json_array_get (list, 0), "id")),
                       "s1:11");
-    ck_assert_str_eq (json_string_value (json_object_get (json_array_get (list, 4), "id")),
-                      "s1:7");
+    ck_assert_str_eq (json_string_value (json_object_get (json_array_get (list, 4), "id")), "s1:7");
     json_decref (list);
     //  A malformed record changes nothing.
     record = s_record ("s1:99", 99999);
@@ -163,9 +162,9 @@ START_TEST (test_summary_and_forget)
     ck_assert_ptr_null (nimbus_failures_last_of (failures, "wc-1", "count"));
     nimbus_failures_summarize (failures, "wc-1", 130, summary);
     ck_assert (json_is_true (json_object_get (summary, "failing")));
-    ck_assert_str_eq (json_string_value (json_object_get (
-                          json_object_get (summary, "last_failure"), "cause")),
-                      "exit status 1");
+    ck_assert_str_eq (
+        json_string_value (json_object_get (json_object_get (summary, "last_failure"), "cause")),
+        "exit status 1");
     //  A minute later without a new failure: no longer failing.
     nimbus_failures_summarize (failures, "wc-1", 100 + NIMBUS_FAILURES_FAILING_SECS, summary);
     ck_assert (json_is_false (json_object_get (summary, "failing")));
