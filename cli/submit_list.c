@@ -88,8 +88,8 @@ submit_list_print (const json_t *reply, FILE *out)
         json_int_t got = json_integer_value (json_object_get (topology, "workers"));
         if (asked > got)
             fprintf (out,
-                     "  warning: %lld of the %lld workers asked for (topology.workers): not "
-                     "enough free slots\n",
+                     "  warning: %lld of the %lld workers asked for (topology.workers): "
+                     "fewer free slots or executors\n",
                      (long long) got, (long long) asked);
         const json_t *failure = json_object_get (topology, "last_failure");
         if (failing && json_is_object (failure))

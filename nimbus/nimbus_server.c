@@ -570,15 +570,16 @@ s_finish_submit (nimbus_server_t *self, nimbus_topology_t *topology)
     nimbus_monitor_watch (self->monitor, nimbus_cluster_assignment (self->cluster, name),
                           zclock_mono ());
     json_t *reply = json_pack ("{s:s}", "id", id);
-    //  Fewer free slots than topology.workers asks for: it runs on what
-    //  there is, and the submitter hears it (as the list does).
+    //  Fewer free slots (or executors) than topology.workers asks for: it
+    //  runs on what there is, and the submitter hears it (as the list
+    //  does).
     if (reply && (size_t) asked > workers) {
         zsys_warning ("topology=%s id=%s: scheduled on %zu of the %d workers topology.workers "
-                      "asks for: not enough free slots",
+                      "asks for: fewer free slots or executors",
                       name, id, workers, asked);
         json_object_set_new (reply, "warning",
                              json_sprintf ("scheduled on %zu of the %d workers topology.workers "
-                                           "asks for: not enough free slots",
+                                           "asks for: fewer free slots or executors",
                                            workers, asked));
     }
     nimbus_request_reply (request, self->router, &reply, NULL, 0);

@@ -11,7 +11,9 @@
       signal; its worker is restarted with a growing back-off (the
       failure records count the restarts and the delay), and killing the
       topology frees the slot at once: a good topology submitted next
-      runs (--wait exits 0) well before the pending restart was due.
+      runs (--wait exits 0) well before the pending restart was due;
+    - a topology asking for two workers on one slot: the submit, list and
+      REST API say so.
 
     Every wait polls with a deadline; no assertion is on a time but for
     those generous deadlines.
@@ -220,6 +222,30 @@ START_TEST (test_crash_loop_backs_off_and_frees_its_slot)
 }
 END_TEST
 
+START_TEST (test_fewer_workers_than_asked_is_said)
+{
+    //  Two workers asked for, one slot in the cluster.
+    char *output;
+    const char *submit[] = {
+        s_package, "wide", "-c", "bad.behaviour=idle", "-c", "topology.workers=2", NULL};
+    int status = s_cli (&output, submit);
+    ck_assert_msg (status == 0, "submit exited %d: %s", status, output);
+    ck_assert_msg (strstr (output, "warning: scheduled on 1 of the 2 workers"),
+                   "submit does not warn: %s", output);
+    free (output);
+    const char *list[] = {"list", NULL};
+    status = s_cli (&output, list);
+    ck_assert_msg (status == 0 && strstr (output, "warning: 1 of the 2 workers asked for"),
+                   "list exited %d: %s", status, output);
+    free (output);
+    json_t *summary = s_rest_summary ("wide");
+    ck_assert_int_eq (json_integer_value (json_object_get (summary, "requestedWorkers")), 2);
+    ck_assert_int_eq (json_integer_value (json_object_get (summary, "workersTotal")), 1);
+    json_decref (summary);
+    s_kill ("wide");
+}
+END_TEST
+
 int
 main (void)
 {
@@ -229,6 +255,7 @@ main (void)
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
     tcase_add_test (tcase, test_prepare_failure_is_shown);
     tcase_add_test (tcase, test_crash_loop_backs_off_and_frees_its_slot);
+    tcase_add_test (tcase, test_fewer_workers_than_asked_is_said);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
