@@ -31,9 +31,9 @@
 
 #define FAILURES_WAIT "60"          //  storm-submit --wait of a topology that fails, seconds
 #define FAILURES_GONE_MS 30000      //  a killed topology leaves the list within this
-#define FAILURES_BACKOFF_MS 90000   //  the crash loop's back-off reaches its mark within this
-#define FAILURES_BACKOFF_MARK 12800 //  next_restart_ms the crash loop waits for, then is killed
-#define FAILURES_GOOD_WAIT "10"     //  --wait of the good topology: far below the mark's delay
+#define FAILURES_BACKOFF_MS 120000  //  the crash loop's back-off reaches its mark within this
+#define FAILURES_BACKOFF_MARK 25600 //  next_restart_ms the crash loop waits for, then is killed
+#define FAILURES_GOOD_WAIT "20"     //  --wait of the good topology: far below the mark's delay
 #define FAILURES_REQUEST_MS 10000   //  longest an HTTP request may take
 
 static cluster_harness_t *s_cluster;
@@ -183,9 +183,10 @@ START_TEST (test_crash_loop_backs_off_and_frees_its_slot)
     free (output);
 
     //  The restarts back off: the delay the failure records announce
-    //  grows until it reaches the mark.
+    //  grows until it reaches the mark (a worker that lived 5 s would
+    //  start it afresh: the deadline allows for a slow start or two).
     long long deadline = test_processes_now_ms () + FAILURES_BACKOFF_MS;
-    json_int_t delay = 0, restarts = 0, previous_delay = 0;
+    json_int_t delay = 0, restarts = 0;
     while (delay < FAILURES_BACKOFF_MARK) {
         ck_assert_msg (test_processes_now_ms () < deadline,
                        "the back-off did not reach %d ms: restarts=%lld next_restart_ms=%lld",
@@ -197,13 +198,10 @@ START_TEST (test_crash_loop_backs_off_and_frees_its_slot)
                        "cause: %s", json_string_value (json_object_get (last, "cause")));
         restarts = json_integer_value (json_object_get (last, "restarts"));
         delay = json_integer_value (json_object_get (last, "next_restart_ms"));
-        ck_assert_msg (delay >= previous_delay, "the delay went from %lld down to %lld ms",
-                       (long long) previous_delay, (long long) delay);
-        previous_delay = delay;
         json_decref (summary);
         usleep (200000);
     }
-    ck_assert_int_ge (restarts, 8); //  100 ms doubled to 12800 ms: the eighth in a row
+    ck_assert_int_ge (restarts, 9); //  100 ms doubled to 25600 ms: the ninth in a row
 
     //  Killed while its restart is pending, it leaves the slot to the next
     //  topology at once, not after the delay.
@@ -251,7 +249,7 @@ main (void)
 {
     Suite *suite = suite_create ("failures");
     TCase *tcase = tcase_create ("failures");
-    tcase_set_timeout (tcase, 170);
+    tcase_set_timeout (tcase, 240);
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
     tcase_add_test (tcase, test_prepare_failure_is_shown);
     tcase_add_test (tcase, test_crash_loop_backs_off_and_frees_its_slot);
