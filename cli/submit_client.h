@@ -35,7 +35,7 @@ int submit_client_submit (submit_client_t *self, const char *path, const char *n
                           const sq_config_t *config, const sq_submit_options_t *options,
                           char **id_p);
 #define SUBMIT_CLIENT_POLL_MS 250    //  --wait: between list requests
-#define SUBMIT_CLIENT_SETTLE_MS 3000 //  --wait: running this long without a failure counts
+#define SUBMIT_CLIENT_SETTLE_MS 5000 //  --wait: running this long without a failure counts
 //  Wait up to wait_secs until topology name (submission id) runs: every
 //  worker assigned has heartbeated and no failure came in
 //  SUBMIT_CLIENT_SETTLE_MS, polling nimbus's list. Returns 0 when it

@@ -59,6 +59,37 @@ s_submit (const char *name, const char *behaviour, const char *seconds, char **o
     return s_cli (output_p, args);
 }
 
+//  The last 3000 bytes of the supervisor's log and of its slot's
+//  worker.log, for the messages of failed checks (caller frees).
+static char *
+s_logs (void)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    ck_assert (out);
+    char paths[2][4200];
+    snprintf (paths[0], sizeof paths[0], "%s/supervisor-0.log", cluster_harness_dir (s_cluster));
+    snprintf (paths[1], sizeof paths[1], "%s/supervisor/workers/%d/worker.log",
+              cluster_harness_local_dir (s_cluster, 0),
+              cluster_harness_slot_port (s_cluster, 0, 0));
+    for (int i = 0; i < 2; i++) {
+        FILE *file = fopen (paths[i], "r");
+        fprintf (out, "\n---- end of %s%s\n", paths[i], file ? "" : " (none)");
+        if (!file)
+            continue;
+        fseek (file, 0, SEEK_END);
+        long length = ftell (file);
+        fseek (file, length > 3000 ? length - 3000 : 0, SEEK_SET);
+        int byte;
+        while ((byte = getc (file)) != EOF)
+            putc (byte, out);
+        fclose (file);
+    }
+    fclose (out);
+    return text;
+}
+
 //  GET path of nimbus's REST API, as JSON (caller decrefs).
 static json_t *
 s_rest (const char *path)
@@ -127,7 +158,8 @@ START_TEST (test_prepare_failure_is_shown)
 {
     char *output;
     int status = s_submit ("unprepared", "prepare", FAILURES_WAIT, &output);
-    ck_assert_msg (status != 0, "--wait exited 0 for a bolt that cannot prepare: %s", output);
+    ck_assert_msg (status != 0, "--wait exited 0 for a bolt that cannot prepare: %s%s", output,
+                   s_logs ());
     ck_assert_msg (strstr (output, "component sink") && strstr (output, "exit status 1") &&
                        strstr (output, "failed to open or prepare"),
                    "--wait does not name the component and the cause: %s", output);
@@ -177,7 +209,7 @@ START_TEST (test_crash_loop_backs_off_and_frees_its_slot)
 {
     char *output;
     int status = s_submit ("crashing", "segv", FAILURES_WAIT, &output);
-    ck_assert_msg (status != 0, "--wait exited 0 for a bolt that crashes: %s", output);
+    ck_assert_msg (status != 0, "--wait exited 0 for a bolt that crashes: %s%s", output, s_logs ());
     ck_assert_msg (strstr (output, "killed by signal 11 (SIGSEGV)"),
                    "--wait does not name the signal: %s", output);
     free (output);
@@ -207,8 +239,8 @@ START_TEST (test_crash_loop_backs_off_and_frees_its_slot)
     //  topology at once, not after the delay.
     s_kill ("crashing");
     status = s_submit ("good", "idle", FAILURES_GOOD_WAIT, &output);
-    ck_assert_msg (status == 0, "the next topology did not run within %s s: %s", FAILURES_GOOD_WAIT,
-                   output);
+    ck_assert_msg (status == 0, "the next topology did not run within %s s: %s%s",
+                   FAILURES_GOOD_WAIT, output, s_logs ());
     ck_assert_msg (strstr (output, "is running"), "--wait said: %s", output);
     free (output);
     json_t *summary = s_rest_summary ("good");
