@@ -412,10 +412,10 @@ sq_runtime_start (sq_runtime_t *self)
     pthread_cond_broadcast (&self->start_cond);
     pthread_mutex_unlock (&self->start_lock);
     if (failures && self->open_failed_component)
-        return sq_error_set ("topology '%s': component '%s' task %d failed to open or prepare "
-                             "(%d task(s) failed); see the log",
-                             self->name, self->open_failed_component, self->open_failed_task,
-                             failures);
+        return sq_error_set ("topology '%s': %d task(s) failed to open or prepare, the first "
+                             "of component '%s' task %d; see the log",
+                             self->name, failures, self->open_failed_component,
+                             self->open_failed_task);
     if (failures)
         return sq_error_set ("topology '%s': %d task(s) failed to open or prepare; see the log",
                              self->name, failures);

@@ -821,11 +821,28 @@ s_note_failure (supervisor_workers_t *self, s_slot_t *slot, const char *cause, i
                     self->supervisor_id, slot->port);
 }
 
+//  True when the end of the slot's worker (how: its exit status, as text)
+//  is a failure to report: a signal, a kill of ours, or an exit status but
+//  0 (a clean stop: its topology went) and 1 without a failure file (the
+//  worker asks to be restarted: its slot's executors changed, or its
+//  ZooKeeper session could not be renewed, as in a rebalance).
+static bool
+s_is_failure (const s_slot_t *slot, const char *how)
+{
+    if (slot->kill_reason)
+        return true;
+    if (strcmp (how, "exit-0") == 0)
+        return false;
+    if (strcmp (how, "exit-1") == 0)
+        return access (slot->failure_path, F_OK) == 0;
+    return true;
+}
+
 //  The slot's process is gone (how: its exit status, as text; cause: the
 //  same for people): restart it when it should still run, backing off
 //  when it keeps failing soon after its start. A worker that ends without
-//  being asked to, but for a clean exit (it saw its topology go first),
-//  leaves a failure record. Returns true when it was not asked to stop.
+//  being asked to, in a failure (s_is_failure), leaves a failure record.
+//  Returns true when it was not asked to stop.
 static bool
 s_slot_exited (supervisor_workers_t *self, s_slot_t *slot, const char *how, const char *cause)
 {
@@ -844,7 +861,7 @@ s_slot_exited (supervisor_workers_t *self, s_slot_t *slot, const char *how, cons
                 delay = S_BACKOFF_MAX_MS;
         }
         slot->next_start = now + delay;
-        if (slot->kill_reason || strcmp (how, "exit-0") != 0)
+        if (s_is_failure (slot, how))
             s_note_failure (self, slot, cause, s_runs_wanted (slot) ? delay : -1);
         if (s_runs_wanted (slot))
             zsys_warning ("supervisor=%s port=%d worker exited status=%s pid=%d "

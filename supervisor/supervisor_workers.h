@@ -13,8 +13,10 @@
 
     - a worker that exits while wanted is restarted at once, and again
       after a back-off (100 ms doubling to 30 s) when it keeps dying
-      within 5 s of its start; each such end but a clean exit leaves a
-      failure record (supervisor_failures) for the heartbeats to nimbus;
+      within 5 s of its start; each such end that is a failure (a signal,
+      a kill of ours, an exit status but 0 and a plain 1: a worker that
+      fails says why in its failure file and exits 1) leaves a failure
+      record (supervisor_failures) for the heartbeats to nimbus;
     - a worker whose heartbeat file is older than
       supervisor.worker.timeout.secs (counted from its start) gets SIGKILL
       and is restarted the same way;

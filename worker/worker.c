@@ -292,7 +292,8 @@ worker_new (const sq_config_t *config, const worker_identity_t *identity)
         int task = -1;
         const char *component =
             self->runtime ? sq_runtime_open_failure (self->runtime, &task) : NULL;
-        s_record_failure (self->config, self->port, component, task, error);
+        if (self->config)
+            s_record_failure (self->config, self->port, component, task, error);
         worker_destroy (&self);
         sq_error_set ("%s", error);
         return NULL;
