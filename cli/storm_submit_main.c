@@ -83,6 +83,7 @@
 
 #define SUBMIT_TABLE_ROWS 256 //  components the end-of-run table shows
 #define S_LOCAL_TRACES 5      //  sampled trees a local run prints at its end
+#define S_SUBMIT_WAIT_SECS 60 //  submit --wait without SECS: how long it waits
 
 //  What the options of a cluster command asked for.
 typedef struct {
@@ -458,8 +459,12 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
             arguments->monitor.stream = "default";
         if (arguments->interval_secs <= 0)
             arguments->interval_secs = 4;
-    } else if (arguments->wait)
+    } else if (arguments->wait && *arguments->wait)
         wait_secs = s_parse_seconds ("--wait", arguments->wait);
+    else if (arguments->wait && !is_submit) {
+        fprintf (stderr, "storm-submit: %s: --wait expects a number of seconds\n", verb);
+        return 2;
+    }
     //  The package must load, build and validate. Its code runs in a child
     //  (submit_isolation), before this process has threads (ZeroMQ's) that
     //  a fork could catch holding a lock.
@@ -505,6 +510,14 @@ s_run_cluster (const char *endpoint, int timeout_ms, int argc, char **argv, sq_c
     else if (named && !is_monitor && !is_trace)
         printf ("topology '%s': %s%s\n", argv[1], verb,
                 strcmp (verb, "kill") == 0 || strcmp (verb, "rebalance") == 0 ? " requested" : "d");
+    //  --wait: until it runs, or fails to start.
+    if (rc == 0 && id && arguments->wait) {
+        fflush (stdout);
+        rc = submit_client_wait_running (client, argv[1], id,
+                                         wait_secs >= 0 ? wait_secs : S_SUBMIT_WAIT_SECS, stdout);
+        if (rc)
+            fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
+    }
     free (id);
     submit_client_destroy (&client);
     return rc ? 1 : 0;
@@ -539,6 +552,17 @@ s_parse_integer (const char *option, const char *text, long low, long high, cons
     return 0;
 }
 
+//  True when text, after a --wait without '=', is its value: seconds, or
+//  monitor's watch item.
+static bool
+s_wait_value (const char *text)
+{
+    char *end;
+    strtod (text, &end);
+    return (*text && *end == 0) || strcmp (text, "emitted") == 0 ||
+           strcmp (text, "transferred") == 0;
+}
+
 //  Reads the options into self (from argv[1] to argv[optind - 1]).
 //  Returns 0 to go on, 1 when done (help, version) and 2 on a usage error,
 //  which it has reported.
@@ -550,7 +574,7 @@ s_parse_options (int argc, char *argv[], s_options_t *self)
     static const struct option options[] = {
         {"local", no_argument, NULL, 'l'},         {"duration", required_argument, NULL, 'd'},
         {"until-idle", no_argument, NULL, 'Y'},
-        {"wait", required_argument, NULL, 'w'},    {"config", required_argument, NULL, 'f'},
+        {"wait", optional_argument, NULL, 'w'},    {"config", required_argument, NULL, 'f'},
         {"nimbus", required_argument, NULL, 'N'},  {"workers", required_argument, NULL, 'n'},
         {"timeout", required_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},       {"inactive", no_argument, NULL, 'I'},
@@ -621,8 +645,12 @@ s_parse_options (int argc, char *argv[], s_options_t *self)
             self->until_idle = true;
             break;
         case 'w':
-            //  Seconds, or monitor's watch item: read with the verb.
-            arguments->wait = optarg;
+            //  Seconds, or monitor's watch item: read with the verb. Also
+            //  "--wait SECS" (as before the value became optional), and a
+            //  bare --wait ("": submit's default).
+            if (!optarg && optind < argc && s_wait_value (argv[optind]))
+                optarg = argv[optind++];
+            arguments->wait = optarg ? optarg : "";
             break;
         case 'T':
             self->timeout_secs = s_parse_seconds ("--timeout", optarg);
@@ -715,7 +743,7 @@ main (int argc, char *argv[])
     else if (rc == 0 && options.local) {
         const char *wait = options.arguments.wait;
         rc = s_run_local (argv[optind], argv[optind + 1], options.config, options.duration,
-                          options.until_idle, wait ? s_parse_seconds ("--wait", wait) : 2,
+                          options.until_idle, wait && *wait ? s_parse_seconds ("--wait", wait) : 2,
                           options.ui_port, (int) (options.timeout_secs * 1000));
     } else if (rc == 0 && strcmp (argv[optind], "keygen") == 0) {
         if (argc - optind != 2) {

@@ -192,6 +192,10 @@ submit_client_submit (submit_client_t *self, const char *path, const char *name,
         return -1;
     const char *id = json_string_value (json_object_get (reply, "id"));
     *id_p = id ? strdup (id) : NULL;
+    //  Submitted, but not as asked (fewer workers than topology.workers).
+    const char *warning = json_string_value (json_object_get (reply, "warning"));
+    if (warning)
+        fprintf (stderr, "storm-submit: warning: %.500s\n", warning);
     json_decref (reply);
     return *id_p ? 0 : sq_error_set ("nimbus accepted the topology without naming its id");
 }
@@ -224,6 +228,80 @@ s_ask (submit_client_t *self, json_t *request, json_t **reply_p)
         sq_error_set ("out of memory");
     json_decref (request);
     return *reply_p ? 0 : -1;
+}
+
+//  The summary of topology id in a list reply, or NULL.
+static const json_t *
+s_listed (const json_t *reply, const char *id)
+{
+    size_t index;
+    const json_t *topology;
+    json_array_foreach (json_object_get (reply, "topologies"), index, topology)
+    {
+        const char *listed = json_string_value (json_object_get (topology, "id"));
+        if (listed && strcmp (listed, id) == 0)
+            return topology;
+    }
+    return NULL;
+}
+
+int
+submit_client_wait_running (submit_client_t *self, const char *name, const char *id,
+                            double wait_secs, FILE *out)
+{
+    assert (self);
+    assert (name);
+    assert (id);
+    int64_t deadline = zclock_mono () + (int64_t) (wait_secs * 1000);
+    int64_t running_since = -1;
+    json_int_t running = 0, workers = 0;
+    while (true) {
+        json_t *reply = NULL;
+        int rc = s_ask (self, json_pack ("{s:s}", "verb", "list"), &reply);
+        const json_t *topology = rc == 0 ? s_listed (reply, id) : NULL;
+        const json_t *failure = json_object_get (topology, "last_failure");
+        int64_t now = zclock_mono ();
+        if (rc == 0 && !topology) {
+            json_decref (reply);
+            return sq_error_set ("topology '%s' (id %s) is gone from nimbus's list", name, id);
+        }
+        if (json_is_object (failure)) {
+            fprintf (out, "topology '%s' failed to start:\n", name);
+            struct timespec wall;
+            clock_gettime (CLOCK_REALTIME, &wall);
+            submit_list_print_failure (failure, (int64_t) wall.tv_sec, true, out);
+            const char *component = json_string_value (json_object_get (failure, "component"));
+            const char *cause = json_string_value (json_object_get (failure, "cause"));
+            sq_error_set ("topology '%s' is failing%s%s: %s", name, component ? ": component " : "",
+                          component ? component : "", cause ? cause : "?");
+            json_decref (reply);
+            return -1;
+        }
+        if (topology) {
+            running = json_integer_value (json_object_get (topology, "running_workers"));
+            workers = json_integer_value (json_object_get (topology, "workers"));
+        }
+        json_decref (reply);
+        //  Running once every worker heartbeated, and still without a
+        //  failure a settle time later: a component that crashes on its
+        //  first tuples shows in that time.
+        if (workers > 0 && running >= workers) {
+            if (running_since < 0)
+                running_since = now;
+            if (now - running_since >= SUBMIT_CLIENT_SETTLE_MS) {
+                fprintf (out, "topology '%s' is running: %lld workers\n", name,
+                         (long long) workers);
+                return 0;
+            }
+        } else
+            running_since = -1;
+        if (now >= deadline)
+            return sq_error_set ("topology '%s' not running after %g s: %lld of %lld workers "
+                                 "heartbeated%s",
+                                 name, wait_secs, (long long) running, (long long) workers,
+                                 rc ? " (nimbus did not answer)" : "");
+        zclock_sleep (SUBMIT_CLIENT_POLL_MS);
+    }
 }
 
 int

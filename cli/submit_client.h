@@ -36,6 +36,16 @@ void submit_client_destroy (submit_client_t **self_p);
 int submit_client_submit (submit_client_t *self, const char *path, const char *name,
                           const sq_config_t *config, const sq_submit_options_t *options,
                           char **id_p);
+#define SUBMIT_CLIENT_POLL_MS 250    //  --wait: between list requests
+#define SUBMIT_CLIENT_SETTLE_MS 5000 //  --wait: running this long without a failure counts
+//  Wait up to wait_secs until topology name (submission id) runs: every
+//  worker assigned has heartbeated and no failure came in
+//  SUBMIT_CLIENT_SETTLE_MS, polling nimbus's list. Returns 0 when it
+//  runs (said on out); -1 when a failure was recorded (printed on out
+//  with the worker log's last lines; sq_last_error() names the component
+//  and cause), at the deadline, or when the topology left the list.
+int submit_client_wait_running (submit_client_t *self, const char *name, const char *id,
+                                double wait_secs, FILE *out);
 //  Print the topologies as a table (submit_list) on out. Returns 0 or -1.
 int submit_client_list (submit_client_t *self, FILE *out);
 //  The counts per component of topology name (the metrics verb): nimbus's

@@ -1,10 +1,12 @@
 /*  submit_monitor - the throughput table of storm-submit monitor */
 #include "submit_monitor.h"
 #include "sq_error.h"
+#include "submit_list.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct _submit_monitor_t {
     char *name;          //  the topology's name
@@ -14,6 +16,7 @@ struct _submit_monitor_t {
     json_t *previous;    //  the components of the reply before, or NULL
     int64_t previous_ms; //  when it came
     bool headed;         //  the header is printed
+    char *failure_id;    //  id of the last worker failure printed, or NULL
 };
 
 submit_monitor_t *
@@ -44,6 +47,7 @@ submit_monitor_destroy (submit_monitor_t **self_p)
     free (self->component);
     free (self->stream);
     json_decref (self->previous);
+    free (self->failure_id);
     free (self);
     *self_p = NULL;
 }
@@ -144,6 +148,15 @@ submit_monitor_update (submit_monitor_t *self, const json_t *reply, int64_t now_
         return sq_error_set ("nimbus answered metrics without the components of '%s'", self->name);
     if (self->component && !json_object_get (components, self->component))
         return sq_error_set ("topology '%s' has no component '%s'", self->name, self->component);
+    //  A worker failure nimbus has not shown before: once, as it comes.
+    const json_t *failure = json_object_get (reply, "last_failure");
+    const char *failure_id = json_string_value (json_object_get (failure, "id"));
+    if (failure_id && !(self->failure_id && strcmp (self->failure_id, failure_id) == 0)) {
+        fprintf (out, "topology %s: a worker failed\n", self->name);
+        submit_list_print_failure (failure, (int64_t) time (NULL), false, out);
+        free (self->failure_id);
+        self->failure_id = strdup (failure_id);
+    }
     size_t count = 0;
     const char **ids = calloc (json_object_size (components) + 1, sizeof (char *));
     if (!ids)

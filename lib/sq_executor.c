@@ -439,12 +439,21 @@ static bool
 s_start (sq_executor_t *self)
 {
     int failures = 0;
+    const sq_task_t *first_failed = NULL;
     for (size_t t = 0; t < self->task_count; t++)
-        if (s_open_task (self->tasks[t]))
+        if (s_open_task (self->tasks[t])) {
             failures++;
+            if (!first_failed)
+                first_failed = self->tasks[t];
+        }
     sq_runtime_t *runtime = self->runtime;
     pthread_mutex_lock (&runtime->start_lock);
     runtime->open_failures += failures;
+    if (first_failed && !runtime->open_failed_component) {
+        //  Out of memory leaves it unnamed: the count still stops the start.
+        runtime->open_failed_component = strdup (first_failed->component->id);
+        runtime->open_failed_task = first_failed->task_id;
+    }
     runtime->prepared++;
     pthread_cond_broadcast (&runtime->start_cond);
     while (!runtime->go)

@@ -411,6 +411,11 @@ sq_runtime_start (sq_runtime_t *self)
     self->go = true;
     pthread_cond_broadcast (&self->start_cond);
     pthread_mutex_unlock (&self->start_lock);
+    if (failures && self->open_failed_component)
+        return sq_error_set ("topology '%s': %d task(s) failed to open or prepare, the first "
+                             "of component '%s' task %d; see the log",
+                             self->name, failures, self->open_failed_component,
+                             self->open_failed_task);
     if (failures)
         return sq_error_set ("topology '%s': %d task(s) failed to open or prepare; see the log",
                              self->name, failures);
@@ -566,6 +571,7 @@ sq_runtime_destroy (sq_runtime_t **self_p)
     sq_config_destroy (&self->config);
     sq_trace_buffer_destroy (&self->traces);
     free (self->fatal_error);
+    free (self->open_failed_component);
     free (self->name);
     free (self);
     *self_p = NULL;
@@ -945,6 +951,18 @@ sq_runtime_fatal (sq_runtime_t *self, const char *error)
     if (!self->fatal_error)
         self->fatal_error = strdup (error ? error : "fatal task error");
     pthread_mutex_unlock (&self->start_lock);
+}
+
+const char *
+sq_runtime_open_failure (sq_runtime_t *self, int *task_p)
+{
+    assert (self);
+    assert (task_p);
+    pthread_mutex_lock (&self->start_lock);
+    const char *component = self->open_failed_component;
+    *task_p = self->open_failed_task;
+    pthread_mutex_unlock (&self->start_lock);
+    return component;
 }
 
 char *

@@ -219,6 +219,8 @@ struct _sq_runtime_t {
     pthread_cond_t start_cond;             //  signals start-up progress
     int prepared;                          //  executors done with open/prepare
     int open_failures;                     //  tasks whose open/prepare failed
+    char *open_failed_component;           //  component of the first such task, or NULL
+    int open_failed_task;                  //  that task's id
     bool go;                               //  all prepared: run
     sq_executor_metrics_t **summaries;     //  per component: merged snapshots of the last summary
     size_t summary_count;                  //  entries in summaries
@@ -288,6 +290,10 @@ void sq_runtime_fatal (sq_runtime_t *self, const char *error);
 //  Copy of the first fatal task error, or NULL when there was none. Any
 //  thread. Caller frees (free()).
 char *sq_runtime_fatal_error (sq_runtime_t *self);
+//  The component of the first task whose open or prepare failed in
+//  sq_runtime_start, with its task id in *task_p; NULL when none failed.
+//  Owned by the runtime. Call after sq_runtime_start returned.
+const char *sq_runtime_open_failure (sq_runtime_t *self, int *task_p);
 //  Wait up to wait_secs until nothing is pending or queued.
 void sq_runtime_drain (sq_runtime_t *self, double wait_secs);
 //  Stop every executor (close / cleanup run on their threads) and wait up

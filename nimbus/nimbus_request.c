@@ -211,6 +211,9 @@ s_decode_fields (nimbus_request_t *self, zmsg_t *msg)
     case NIMBUS_VERB_DOWNLOAD:
         return s_string (self, "id", true, &fields->id);
     case NIMBUS_VERB_SUPERVISOR:
+        //  Checked by the server (nimbus_failures): bad records cost the
+        //  records only, never the supervisor's liveness.
+        fields->failures = json_object_get (self->body, "failures");
         return s_string (self, "supervisor", true, &fields->supervisor);
     case NIMBUS_VERB_HEARTBEAT: {
         if (s_string (self, "topology", true, &fields->topology) ||

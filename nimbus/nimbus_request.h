@@ -62,6 +62,7 @@ typedef struct {
     const char *traces_refused;  //  heartbeat: why its traces were dropped, or NULL
     double sample_pct;           //  trace: new trace sample percentage; -1 when not given
     int limit;                   //  trace: most trees in the reply; 0 when not given
+    json_t *failures;            //  supervisor_heartbeat: failure records, unchecked, or NULL
 } nimbus_request_fields_t;
 
 typedef struct _nimbus_request_t nimbus_request_t;

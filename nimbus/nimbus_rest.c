@@ -452,6 +452,22 @@ s_topology_summary (const nimbus_rest_view_t *view, const sq_topology_record_t *
         "replicationCount", 1, "schedulerDisplayResource", 0);
     if (summary)
         nimbus_rest_set_uptime (summary, "uptime", "uptimeSeconds", view->now - record->submitted);
+    //  Squall's: the workers topology.workers asked for, and whether
+    //  workers keep failing (with the latest failure).
+    if (summary &&
+        json_object_set_new (summary, "requestedWorkers", json_integer (record->workers)))
+        json_decref (summary), summary = NULL;
+    if (summary && view->failures) {
+        json_t *failures = json_object ();
+        if (failures) {
+            nimbus_failures_summarize (view->failures, record->id, view->now, failures);
+            json_object_set (summary, "failing", json_object_get (failures, "failing"));
+            if (json_object_get (failures, "last_failure"))
+                json_object_set (summary, "lastFailure",
+                                 json_object_get (failures, "last_failure"));
+        }
+        json_decref (failures);
+    }
     return summary;
 }
 
@@ -611,7 +627,8 @@ s_source (const nimbus_rest_view_t *view, const sq_topology_record_t *record)
                                   .topology_id = record->id,
                                   .assignment = s_assignment (view, record),
                                   .now = view->now,
-                                  .now_ms = (uint64_t) view->now_mono};
+                                  .now_ms = (uint64_t) view->now_mono,
+                                  .failures = view->failures};
 }
 
 //  nimbus_rest_stats of the heartbeats' metrics, now.
@@ -704,6 +721,26 @@ s_set_error (json_t *object, const nimbus_rest_source_t *source, const json_t *e
     }
 }
 
+//  Storm's error fields of a worker failure (nimbus_failures): lastError
+//  is its cause and message, the host and port those of the worker.
+static void
+s_set_failure (json_t *object, const nimbus_rest_source_t *source, const json_t *failure)
+{
+    const char *cause = json_string_value (json_object_get (failure, "cause"));
+    const char *message = json_string_value (json_object_get (failure, "message"));
+    json_int_t time_ms = json_integer_value (json_object_get (failure, "time_ms"));
+    json_object_set_new (object, "lastError",
+                         message && *message ? json_sprintf ("worker %s: %s", cause, message)
+                                             : json_sprintf ("worker %s", cause));
+    json_object_set_new (object, "errorTime", json_integer (time_ms));
+    json_int_t lapsed = source->now - time_ms / 1000;
+    json_object_set_new (object, "errorLapsedSecs", json_integer (lapsed > 0 ? lapsed : 0));
+    json_object_set (object, "errorHost", json_object_get (failure, "host"));
+    json_object_set (object, "errorPort", json_object_get (failure, "port"));
+    if (json_object_get (failure, "task"))
+        json_object_set (object, "errorTask", json_object_get (failure, "task"));
+}
+
 //  A component's stats over the route's window, into entry, with its last
 //  error (Storm's lastError and the error fields; "" when none).
 void
@@ -718,7 +755,16 @@ nimbus_rest_set_component_stats (json_t *entry, const nimbus_rest_source_t *sour
         nimbus_metrics_stats_free (&stats);
     }
     json_t *errors = nimbus_metrics_errors (source->metrics, source->topology_id, component, 1);
-    if (json_array_size (errors))
+    const json_t *failure =
+        source->failures
+            ? nimbus_failures_last_of (source->failures, source->topology_id, component)
+            : NULL;
+    json_int_t error_ms =
+        json_integer_value (json_object_get (json_array_get (errors, 0), "time_ms"));
+    if (failure && (!json_array_size (errors) ||
+                    json_integer_value (json_object_get (failure, "time_ms")) >= error_ms))
+        s_set_failure (entry, source, failure);
+    else if (json_array_size (errors))
         s_set_error (entry, source, json_array_get (errors, 0), "lastError");
     else
         json_object_set_new (entry, "lastError", json_string (""));

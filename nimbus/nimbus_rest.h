@@ -23,6 +23,7 @@
 
 #include "nimbus_cluster.h"
 #include "nimbus_leader.h"
+#include "nimbus_failures.h"
 #include "nimbus_monitor.h"
 #include "nimbus_traces.h"
 #include "sq_assignment.h"
@@ -125,6 +126,8 @@ typedef struct {
     const sq_assignment_t *assignment; //  where its tasks run (error hosts), or NULL
     int64_t now;                       //  unix time (seconds) of the request
     uint64_t now_ms;                   //  metrics' clock (monotonic ms) now
+
+    nimbus_failures_t *failures; //  worker failures (a component's lastError), or NULL
 } nimbus_rest_source_t;
 
 //  Add up into stats (initialised here) the sources filter selects over
@@ -136,7 +139,9 @@ bool nimbus_rest_stats (const nimbus_rest_source_t *source, const nimbus_metrics
 json_t *nimbus_rest_topology_stats (const nimbus_rest_source_t *source,
                                     const nimbus_rest_route_t *route);
 //  A component's stats over the route's window into entry (a spouts or
-//  bolts entry of /topology/:id), with its lastError ("" when none).
+//  bolts entry of /topology/:id), with its lastError ("" when none): the
+//  newer of the errors its tasks reported and the failures of workers
+//  that named it (nimbus_failures).
 void nimbus_rest_set_component_stats (json_t *entry, const nimbus_rest_source_t *source,
                                       const nimbus_rest_route_t *route, const char *component,
                                       bool spout);
@@ -184,6 +189,7 @@ typedef struct {
     nimbus_history_t *history; //  the topologies' last points, or NULL
     nimbus_traces_t *traces;   //  sampled trees, or NULL (none)
     nimbus_leader_t *leader;   //  the election (every nimbus, who leads), or NULL: this one leads
+    nimbus_failures_t *failures; //  latest worker failures, or NULL (none)
 } nimbus_rest_view_t;
 
 //  The answer to a routed GET, into *status_p (200, or 404 when the

@@ -2,6 +2,7 @@
 #include "nimbus_server.h"
 #include "nimbus_authorizer.h"
 #include "nimbus_cluster.h"
+#include "nimbus_failures.h"
 #include "nimbus_history.h"
 #include "nimbus_http.h"
 #include "nimbus_leader.h"
@@ -83,6 +84,7 @@ struct _nimbus_server_t {
     nimbus_traces_t *traces;         //  sampled trees of each topology, from heartbeats
     nimbus_leader_t *leader;         //  the election: whether this nimbus leads
     nimbus_replica_t *replica;       //  a standby's copies of the leader's packages
+    nimbus_failures_t *failures;     //  latest worker failures of each topology
 };
 
 static void s_on_topology (nimbus_topology_t *topology, nimbus_topology_event_t event, void *arg);
@@ -187,6 +189,7 @@ s_topology_forget (nimbus_server_t *self, nimbus_topology_t *topology)
     }
     nimbus_history_forget (self->history, id);
     nimbus_traces_forget (self->traces, id);
+    nimbus_failures_forget (self->failures, id);
     zhashx_delete (self->topologies, id);
 }
 
@@ -587,6 +590,7 @@ s_finish_submit (nimbus_server_t *self, nimbus_topology_t *topology)
         goto refused;
     }
     size_t workers = assignment->worker_count;
+    int asked = record->workers;
     if (nimbus_cluster_add (self->cluster, &record, &assignment)) {
         nimbus_request_reply_error (request, self->router, "%s", sq_last_error ());
         goto refused;
@@ -594,6 +598,18 @@ s_finish_submit (nimbus_server_t *self, nimbus_topology_t *topology)
     nimbus_monitor_watch (self->monitor, nimbus_cluster_assignment (self->cluster, name),
                           zclock_mono ());
     json_t *reply = json_pack ("{s:s}", "id", id);
+    //  Fewer free slots (or executors) than topology.workers asks for: it
+    //  runs on what there is, and the submitter hears it (as the list
+    //  does).
+    if (reply && (size_t) asked > workers) {
+        zsys_warning ("topology=%s id=%s: scheduled on %zu of the %d workers topology.workers "
+                      "asks for: fewer free slots or executors",
+                      name, id, workers, asked);
+        json_object_set_new (reply, "warning",
+                             json_sprintf ("scheduled on %zu of the %d workers topology.workers "
+                                           "asks for: fewer free slots or executors",
+                                           workers, asked));
+    }
     nimbus_request_reply (request, self->router, &reply, NULL, 0);
     zsys_info ("topology=%s id=%s: submitted workers=%zu executors=%zu status=%s", name, id,
                workers, executor_count,
@@ -630,11 +646,30 @@ s_summary (nimbus_server_t *self, const sq_topology_record_t *record)
                    "workers", (json_int_t) (assignment ? assignment->worker_count : 0), "executors",
                    (json_int_t) (assignment ? sq_assignment_executor_count (assignment) : 0),
                    "tasks", (json_int_t) tasks);
+    //  Workers heartbeat once every executor of theirs opened or
+    //  prepared: those heard within nimbus.task.timeout.secs run.
+    int64_t now = zclock_mono ();
+    int64_t timeout_ms = sq_config_int (self->config, "nimbus.task.timeout.secs", 5) * 1000;
+    json_int_t running = 0;
+    for (size_t w = 0; assignment && w < assignment->worker_count; w++) {
+        int64_t silence =
+            nimbus_monitor_silence (self->monitor, record->id, assignment->workers[w].supervisor_id,
+                                    assignment->workers[w].port, now);
+        running += silence >= 0 && silence <= timeout_ms;
+    }
+    if (summary &&
+        (json_object_set_new (summary, "requested_workers", json_integer (record->workers)) ||
+         json_object_set_new (summary, "running_workers", json_integer (running)))) {
+        json_decref (summary);
+        summary = NULL;
+    }
     //  The workers' counters, from their latest heartbeats: emitted,
     //  acked, failed, ... Workers name them: none replaces a field above.
     if (summary && totals)
         json_object_update_missing (summary, totals);
     json_decref (totals);
+    if (summary)
+        nimbus_failures_summarize (self->failures, record->id, (int64_t) time (NULL), summary);
     return summary;
 }
 
@@ -698,6 +733,9 @@ s_metrics (nimbus_server_t *self, nimbus_request_t *request, const char *princip
     json_t *reply = counts ? json_pack ("{s:s, s:s, s:o}", "name", record->name, "id", record->id,
                                         "components", counts)
                            : NULL;
+    const json_t *failure = nimbus_failures_last (self->failures, record->id);
+    if (reply && failure)
+        json_object_set_new (reply, "last_failure", json_deep_copy (failure));
     if (reply)
         nimbus_request_reply (request, self->router, &reply, NULL, 0);
     else
@@ -997,6 +1035,49 @@ s_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
         s_store_traces (self, fields);
 }
 
+//  Keep the failure records a supervisor's heartbeat carries: each checked
+//  (nimbus_failures), and only of topologies we know, under their names;
+//  a bad one is counted and logged as malformed, the rest are kept.
+static void
+s_take_failures (nimbus_server_t *self, nimbus_request_t *request)
+{
+    const nimbus_request_fields_t *fields = nimbus_request_fields (request);
+    const json_t *failures = fields->failures;
+    if (!failures)
+        return;
+    if (!json_is_array (failures) || json_array_size (failures) > NIMBUS_FAILURES_PER_HEARTBEAT) {
+        self->malformed++;
+        s_log_malformed (self, request,
+                         "supervisor_heartbeat: field 'failures' must be an array of at most "
+                         "16 records");
+        return;
+    }
+    size_t index;
+    const json_t *record;
+    json_array_foreach (failures, index, record)
+    {
+        const char *topology_id = json_string_value (json_object_get (record, "topology_id"));
+        const char *name = json_string_value (json_object_get (record, "topology"));
+        nimbus_topology_t *topology =
+            topology_id ? zhashx_lookup (self->topologies, topology_id) : NULL;
+        if (!topology || !name || strcmp (nimbus_topology_name (topology), name) != 0)
+            continue; //  a topology killed since, or never ours: nothing to show it on
+        int rc = nimbus_failures_add (self->failures, fields->supervisor, record);
+        if (rc < 0) {
+            self->malformed++;
+            s_log_malformed (self, request, sq_last_error ());
+        } else if (rc == 1)
+            zsys_warning ("topology=%s worker failed supervisor=%s port=%lld: %s%s%s", name,
+                          fields->supervisor,
+                          (long long) json_integer_value (json_object_get (record, "port")),
+                          json_string_value (json_object_get (record, "cause")),
+                          json_object_get (record, "component") ? " component=" : "",
+                          json_object_get (record, "component")
+                              ? json_string_value (json_object_get (record, "component"))
+                              : "");
+    }
+}
+
 //  A supervisor's heartbeat: only of a supervisor registered in ZooKeeper
 //  (memory stays bounded), and on a secured nimbus only from a named
 //  principal that may act as a supervisor (nimbus.supervisor.users, or an
@@ -1019,6 +1100,7 @@ s_supervisor_heartbeat (nimbus_server_t *self, nimbus_request_t *request)
         zsys_debug ("heartbeat of a supervisor not registered supervisor=%.200s", id);
         return;
     }
+    s_take_failures (self, request);
     int64_t now = zclock_mono ();
     int64_t silence = nimbus_liveness_silence (self->liveness, id, now);
     if (nimbus_liveness_heartbeat (self->liveness, id, now))
@@ -1061,6 +1143,7 @@ s_view (nimbus_server_t *self, nimbus_rest_view_t *view)
         .leader = self->leader,
         .history = self->history,
         .traces = self->traces,
+        .failures = self->failures,
     };
 }
 
@@ -1762,8 +1845,10 @@ nimbus_server_new (const sq_config_t *config)
     self->liveness = nimbus_liveness_new (
         supervisor_secs >= 0.1 ? (int64_t) (supervisor_secs * 1000) : S_LIVENESS_CHECK_MS);
     self->traces = nimbus_traces_new ();
+    self->failures = nimbus_failures_new ();
     self->cluster = self->store ? nimbus_cluster_new (config) : NULL;
-    if (!self->store || !self->monitor || !self->liveness || !self->traces || !self->cluster) {
+    if (!self->store || !self->monitor || !self->liveness || !self->traces || !self->failures ||
+        !self->cluster) {
         nimbus_server_destroy (&self);
         return NULL;
     }
@@ -1879,6 +1964,7 @@ nimbus_server_destroy (nimbus_server_t **self_p)
     nimbus_monitor_destroy (&self->monitor);
     nimbus_liveness_destroy (&self->liveness);
     nimbus_traces_destroy (&self->traces);
+    nimbus_failures_destroy (&self->failures);
     nimbus_store_destroy (&self->store);
     nimbus_sandbox_destroy (&self->sandbox);
     zhashx_destroy (&self->topology_keys);

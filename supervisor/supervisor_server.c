@@ -240,6 +240,10 @@ s_heartbeat (supervisor_server_t *self)
     self->next_heartbeat_ms = now + self->heartbeat_interval_ms;
     json_t *message =
         json_pack ("{s:s, s:s}", "verb", "supervisor_heartbeat", "supervisor", self->id);
+    json_t *failures = supervisor_workers_failures (self->workers);
+    if (message && json_array_size (failures))
+        json_object_set (message, "failures", failures);
+    json_decref (failures);
     if (!message || sq_nimbuses_send (self->nimbus, message))
         zsys_debug ("supervisor=%s heartbeat to nimbus not sent", self->id);
     json_decref (message);

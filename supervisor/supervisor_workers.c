@@ -2,6 +2,7 @@
 #include "supervisor_workers.h"
 #include "sq_archive.h"
 #include "sq_child.h"
+#include "supervisor_failures.h"
 #include "supervisor_packages.h"
 #include "sq_curve.h"
 #include "sq_coverage.h"
@@ -64,6 +65,8 @@ typedef struct {
     char *slot_path;      //  workers/<port>/slot: what the process runs
     char *heartbeat_path; //  workers/<port>/heartbeat
     char *log_path;       //  the log of the last worker started or refused
+    char *failure_path;   //  workers/<port>/failure.json: why the worker stopped, if it says
+    char *kill_reason;    //  why we killed the running worker, or NULL
 } s_slot_t;
 
 struct _supervisor_workers_t {
@@ -78,6 +81,7 @@ struct _supervisor_workers_t {
     int64_t monitor_ms;        //  supervisor.monitor.frequency.secs
     int64_t next_monitor;      //  monotonic ms of the next heartbeat check
     bool as_user;              //  supervisor.run.worker.as.user: workers run as their submitter
+    supervisor_failures_t *failures; //  the recent failures, for heartbeats to nimbus
 };
 
 static int64_t
@@ -101,6 +105,7 @@ s_slot_forget_process (s_slot_t *slot)
     slot->state = S_IDLE;
     slot->timed_out = false;
     slot->adopted = false;
+    zstr_free (&slot->kill_reason);
 }
 
 static void
@@ -146,7 +151,10 @@ supervisor_workers_new (const sq_config_t *config, const char *supervisor_id, co
                       "cluster; set supervisor.run.worker.as.user or run the supervisor as "
                       "an unprivileged user",
                       supervisor_id);
-    bool ok = self->supervisor_id && self->command && self->config_path && self->slots;
+    self->failures = supervisor_failures_new (
+        supervisor_id, sq_config_string (config, "storm.local.hostname", "127.0.0.1"));
+    bool ok =
+        self->supervisor_id && self->command && self->config_path && self->slots && self->failures;
     for (size_t i = 0; ok && i < port_count; i++) {
         s_slot_t *slot = &self->slots[i];
         slot->port = ports[i];
@@ -155,8 +163,9 @@ supervisor_workers_new (const sq_config_t *config, const char *supervisor_id, co
         slot->slot_path = sq_slot_paths_worker_file (config, ports[i], "slot");
         slot->heartbeat_path = sq_slot_paths_worker_file (config, ports[i], "heartbeat");
         slot->log_path = sq_slot_paths_worker_file (config, ports[i], "worker.log");
+        slot->failure_path = sq_slot_paths_worker_file (config, ports[i], "failure.json");
         ok = slot->directory && slot->pid_path && slot->slot_path && slot->heartbeat_path &&
-             slot->log_path;
+             slot->log_path && slot->failure_path;
     }
     if (!ok)
         supervisor_workers_destroy (&self);
@@ -179,7 +188,9 @@ supervisor_workers_destroy (supervisor_workers_t **self_p)
         free (slot->slot_path);
         free (slot->heartbeat_path);
         free (slot->log_path);
+        free (slot->failure_path);
     }
+    supervisor_failures_destroy (&self->failures);
     free (self->slots);
     free (self->supervisor_id);
     free (self->command);
@@ -361,6 +372,13 @@ supervisor_workers_want (supervisor_workers_t *self, int port, const supervisor_
         s_same (slot->want_executors, want->executors) && s_same (slot->want_package, package) &&
         s_same (slot->want_user, want->submitter) && slot->want_max_mb == want->max_heap_mb)
         return;
+    //  Back-off is for the worker that kept failing: another topology's
+    //  (or another submission's) starts at once, however long the
+    //  pending restart had to wait.
+    if (!s_same (slot->want_id, want->topology_id)) {
+        slot->failures = 0;
+        slot->next_start = 0;
+    }
     s_slot_forget_want (slot);
     slot->want_name = strdup (want->topology_name);
     slot->want_id = strdup (want->topology_id);
@@ -471,9 +489,9 @@ s_slot_log_path (supervisor_workers_t *self, s_slot_t *slot)
     if (slash)
         *slash = 0;
     struct stat info;
-    int rc = !directory                               ? sq_error_set ("out of memory")
+    int rc = !directory                              ? sq_error_set ("out of memory")
              : slash && stat (directory, &info) != 0 ? sq_slot_paths_make_dirs (directory)
-                                                      : 0;
+                                                     : 0;
     free (directory);
     return rc;
 }
@@ -687,8 +705,10 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
                     slot->port, sq_last_error ());
         return -1;
     }
-    //  A heartbeat of the previous worker must not count for this one.
+    //  A heartbeat or failure of the previous worker must not count for
+    //  this one.
     unlink (slot->heartbeat_path);
+    unlink (slot->failure_path);
     char *package = NULL, *config = NULL;
     sq_user_t *user = self->as_user ? s_prepare_user (self, slot, &package, &config) : NULL;
     if (self->as_user && !user)
@@ -702,9 +722,10 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
         return -1;
     }
     zstr_free (&slot->refused);
-    int log_fd = s_slot_log_path (self, slot) ? -1
-                 : open (slot->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                         0600);
+    int log_fd =
+        s_slot_log_path (self, slot)
+            ? -1
+            : open (slot->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     int null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
     char port_text[16];
     snprintf (port_text, sizeof port_text, "%d", slot->port);
@@ -781,11 +802,49 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
 //  ---------------------------------------------------------------------
 //  Reaping
 
-//  The slot's process is gone (how: its exit status, as text): restart it
-//  when it should still run, backing off when it keeps failing soon after
-//  its start. Returns true when it was not asked to stop.
+//  Keep the failure record of the slot's worker, which ended because of
+//  cause, to be restarted in delay ms.
+static void
+s_note_failure (supervisor_workers_t *self, s_slot_t *slot, const char *cause, int64_t delay)
+{
+    supervisor_failure_t failure = {.topology = slot->name,
+                                    .topology_id = slot->id,
+                                    .port = slot->port,
+                                    .cause = slot->kill_reason ? slot->kill_reason : cause,
+                                    .failure_path = slot->failure_path,
+                                    .log_path = slot->log_path,
+                                    .restarts = slot->failures,
+                                    .next_restart_ms = delay};
+    if (slot->name && slot->id &&
+        supervisor_failures_add (self->failures, &failure, zclock_mono ()))
+        zsys_error ("supervisor=%s port=%d out of memory recording a worker failure",
+                    self->supervisor_id, slot->port);
+}
+
+//  True when the end of the slot's worker (how: its exit status, as text)
+//  is a failure to report: a signal, a kill of ours, or an exit status but
+//  0 (a clean stop: its topology went) and 1 without a failure file (the
+//  worker asks to be restarted: its slot's executors changed, or its
+//  ZooKeeper session could not be renewed, as in a rebalance).
 static bool
-s_slot_exited (supervisor_workers_t *self, s_slot_t *slot, const char *how)
+s_is_failure (const s_slot_t *slot, const char *how)
+{
+    if (slot->kill_reason)
+        return true;
+    if (strcmp (how, "exit-0") == 0)
+        return false;
+    if (strcmp (how, "exit-1") == 0)
+        return access (slot->failure_path, F_OK) == 0;
+    return true;
+}
+
+//  The slot's process is gone (how: its exit status, as text; cause: the
+//  same for people): restart it when it should still run, backing off
+//  when it keeps failing soon after its start. A worker that ends without
+//  being asked to, in a failure (s_is_failure), leaves a failure record.
+//  Returns true when it was not asked to stop.
+static bool
+s_slot_exited (supervisor_workers_t *self, s_slot_t *slot, const char *how, const char *cause)
 {
     int64_t now = zclock_mono ();
     int64_t lived = now - slot->launched;
@@ -802,6 +861,8 @@ s_slot_exited (supervisor_workers_t *self, s_slot_t *slot, const char *how)
                 delay = S_BACKOFF_MAX_MS;
         }
         slot->next_start = now + delay;
+        if (s_is_failure (slot, how))
+            s_note_failure (self, slot, cause, s_runs_wanted (slot) ? delay : -1);
         if (s_runs_wanted (slot))
             zsys_warning ("supervisor=%s port=%d worker exited status=%s pid=%d "
                           "topology=%s lived-ms=%lld restarting in-ms=%lld",
@@ -821,6 +882,36 @@ s_slot_exited (supervisor_workers_t *self, s_slot_t *slot, const char *how)
     return unexpected;
 }
 
+//  The usual name of a signal a worker may die of ("SIGSEGV"), or "?".
+static const char *
+s_signal_name (int signal)
+{
+    switch (signal) {
+    case SIGSEGV:
+        return "SIGSEGV";
+    case SIGABRT:
+        return "SIGABRT";
+    case SIGBUS:
+        return "SIGBUS";
+    case SIGFPE:
+        return "SIGFPE";
+    case SIGILL:
+        return "SIGILL";
+    case SIGKILL:
+        return "SIGKILL";
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGINT:
+        return "SIGINT";
+    case SIGPIPE:
+        return "SIGPIPE";
+    case SIGXCPU:
+        return "SIGXCPU";
+    default:
+        return "?";
+    }
+}
+
 int
 supervisor_workers_reap (supervisor_workers_t *self)
 {
@@ -838,14 +929,19 @@ supervisor_workers_reap (supervisor_workers_t *self)
                         self->supervisor_id, (int) pid);
             continue;
         }
-        char how[32];
-        if (WIFEXITED (status))
+        char how[32], cause[64];
+        if (WIFEXITED (status)) {
             snprintf (how, sizeof how, "exit-%d", WEXITSTATUS (status));
-        else if (WIFSIGNALED (status))
+            snprintf (cause, sizeof cause, "exit status %d", WEXITSTATUS (status));
+        } else if (WIFSIGNALED (status)) {
             snprintf (how, sizeof how, "signal-%d", WTERMSIG (status));
-        else
+            snprintf (cause, sizeof cause, "killed by signal %d (%s)", WTERMSIG (status),
+                      s_signal_name (WTERMSIG (status)));
+        } else {
             snprintf (how, sizeof how, "0x%x", (unsigned) status);
-        unexpected += s_slot_exited (self, slot, how);
+            snprintf (cause, sizeof cause, "wait status 0x%x", (unsigned) status);
+        }
+        unexpected += s_slot_exited (self, slot, how, cause);
     }
     //  Adopted workers are not our children: their end shows in /proc only
     //  (a process of the same pid started since is not ours: its command
@@ -855,7 +951,7 @@ supervisor_workers_reap (supervisor_workers_t *self)
         if (slot->adopted && slot->state != S_IDLE &&
             !(s_process_alive (slot->pid) &&
               s_is_our_worker (slot->pid, self->supervisor_id, slot->port)))
-            unexpected += s_slot_exited (self, slot, "unknown");
+            unexpected += s_slot_exited (self, slot, "unknown", "ended (status unknown: adopted)");
     }
     return unexpected;
 }
@@ -917,6 +1013,10 @@ s_kill_over_memory (supervisor_workers_t *self, s_slot_t *slot, int64_t resident
     snprintf (why, sizeof why,
               "resident memory %lld MB is over topology.worker.max.heap.size.mb=%lld",
               (long long) resident_mb, (long long) slot->want_max_mb);
+    free (slot->kill_reason);
+    slot->kill_reason = zsys_sprintf ("killed: over topology.worker.max.heap.size.mb (%lld MiB, "
+                                      "using %lld MiB)",
+                                      (long long) slot->want_max_mb, (long long) resident_mb);
     zsys_error ("supervisor=%s port=%d worker pid=%d topology=%s killed: %s", self->supervisor_id,
                 slot->port, (int) slot->pid, slot->name, why);
     int fd = open (slot->log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
@@ -959,6 +1059,10 @@ supervisor_workers_check (supervisor_workers_t *self)
                 s_signal (slot->pid, SIGKILL);
                 slot->state = S_KILLED;
                 slot->timed_out = true;
+                free (slot->kill_reason);
+                slot->kill_reason = zsys_sprintf (
+                    "killed: no heartbeat for %lld ms (supervisor.worker.timeout.secs)",
+                    (long long) age);
             } else if (monitor && s_over_memory (slot, &resident_mb))
                 s_kill_over_memory (self, slot, resident_mb);
             break;
@@ -1010,6 +1114,13 @@ supervisor_workers_topology_ids (supervisor_workers_t *self, zhash_t *ids)
     for (size_t i = 0; i < self->slot_count; i++)
         if (self->slots[i].id)
             zhash_insert (ids, self->slots[i].id, (void *) "running");
+}
+
+json_t *
+supervisor_workers_failures (supervisor_workers_t *self)
+{
+    assert (self);
+    return supervisor_failures_recent (self->failures, zclock_mono ());
 }
 
 size_t

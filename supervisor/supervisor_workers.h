@@ -13,7 +13,10 @@
 
     - a worker that exits while wanted is restarted at once, and again
       after a back-off (100 ms doubling to 30 s) when it keeps dying
-      within 5 s of its start;
+      within 5 s of its start; each such end that is a failure (a signal,
+      a kill of ours, an exit status but 0 and a plain 1: a worker that
+      fails says why in its failure file and exits 1) leaves a failure
+      record (supervisor_failures) for the heartbeats to nimbus;
     - a worker whose heartbeat file is older than
       supervisor.worker.timeout.secs (counted from its start) gets SIGKILL
       and is restarted the same way;
@@ -47,6 +50,7 @@
 #include "supervisor_assignments.h"
 
 #include <czmq.h>
+#include <jansson.h>
 
 typedef struct _supervisor_workers_t supervisor_workers_t;
 
@@ -84,6 +88,10 @@ int supervisor_workers_timeout (supervisor_workers_t *self);
 //  Insert the topology ids of running workers as keys of ids (values are
 //  a non-NULL placeholder), e.g. to keep their packages.
 void supervisor_workers_topology_ids (supervisor_workers_t *self, zhash_t *ids);
+//  The failure records of workers that ended without being asked to, in
+//  the last minute (supervisor_failures), as a new array for a heartbeat
+//  to nimbus; NULL when out of memory. Caller owns.
+json_t *supervisor_workers_failures (supervisor_workers_t *self);
 //  Number of worker processes alive (not yet reaped).
 size_t supervisor_workers_alive (supervisor_workers_t *self);
 //  Process id of the worker on slot port, 0 when none.

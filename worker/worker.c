@@ -45,6 +45,39 @@ struct _worker_t {
     sq_curve_auth_t *auth;         //  lets in only that key, or NULL: unsecured
 };
 
+//  Leave why this worker stops for its supervisor, which reports it to
+//  nimbus with the exit status: workers/<port>/failure.json holds
+//  {"message", and "component" and "task" when one task's open or prepare
+//  failed}. Best effort: a worker that cannot write it still exits
+//  non-zero, and the supervisor reports the status alone.
+static void
+s_record_failure (const sq_config_t *config, int port, const char *component, int task,
+                  const char *message)
+{
+    char *path = sq_slot_paths_worker_file (config, port, "failure.json");
+    char *temporary = path ? zsys_sprintf ("%s.tmp", path) : NULL;
+    json_t *record = json_pack ("{s:s%}", "message", message ? message : "",
+                                message ? strnlen (message, 1024) : 0);
+    if (record && component) {
+        json_object_set_new (record, "component",
+                             json_stringn (component, strnlen (component, 256)));
+        json_object_set_new (record, "task", json_integer (task));
+    }
+    FILE *file = temporary ? sq_slot_paths_fopen_private (temporary, "w") : NULL;
+    bool ok = file && record && json_dumpf (record, file, JSON_COMPACT) == 0;
+    if (file && fclose (file) != 0)
+        ok = false;
+    if (!ok || rename (temporary, path) != 0) {
+        zsys_warning ("worker port=%d: cannot leave its failure in %s", port,
+                      path ? path : "its slot directory");
+        if (temporary)
+            unlink (temporary);
+    }
+    json_decref (record);
+    free (temporary);
+    free (path);
+}
+
 //  Read /topologies/<name> (arming a watch); NULL when absent or invalid.
 static sq_topology_record_t *
 s_read_record (worker_t *self)
@@ -254,6 +287,11 @@ worker_new (const sq_config_t *config, const worker_identity_t *identity)
     if (rc) {
         char error[512];
         snprintf (error, sizeof error, "%s", sq_last_error ());
+        int task = -1;
+        const char *component =
+            self->runtime ? sq_runtime_open_failure (self->runtime, &task) : NULL;
+        if (self->config)
+            s_record_failure (self->config, self->port, component, task, error);
         worker_destroy (&self);
         sq_error_set ("%s", error);
         return NULL;
@@ -449,6 +487,7 @@ worker_run (worker_t *self, volatile int *interrupted)
         char *fatal = sq_runtime_fatal_error (self->runtime);
         if (fatal) {
             zsys_error ("worker topology=%s port=%d: stopping: %s", self->name, self->port, fatal);
+            s_record_failure (self->config, self->port, NULL, -1, fatal);
             free (fatal);
             result = -1;
             break;

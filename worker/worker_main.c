@@ -6,7 +6,9 @@
     Exit status 0: stopped on request or because the topology or its
     assignment went away; 1: could not start, or must be restarted (its
     slot's executors changed, or the ZooKeeper session could not be
-    renewed); 2: a usage error.
+    renewed); 2: a usage error. A worker that could not start, or stops
+    because a task failed, says why in its slot's failure.json first
+    (its supervisor reports it to nimbus; a plain restart leaves none).
 */
 #include "sq_config.h"
 #include "sq_coverage.h"

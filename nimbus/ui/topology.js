@@ -52,7 +52,7 @@
         document.getElementById("name").textContent = t.name;
         document.getElementById("crumb-name").textContent = t.name;
         var status = document.getElementById("status");
-        status.textContent = t.status;
+        status.textContent = t.status + (t.failing ? " (failing)" : "");
         status.className = "status " + t.status;
         document.getElementById("uptime").textContent = t.uptime;
         document.getElementById("uptime").setAttribute("data-value", t.uptimeSeconds);
@@ -191,6 +191,13 @@
             if (!c.lastError) return;
             list.push({ component: c.spoutId || c.boltId, error: c.lastError, errorTime: c.errorTime, errorHost: c.errorHost, errorPort: c.errorPort, errorTask: c.errorTask });
         });
+        //  A worker failure that names no component (a crash) shows too,
+        //  with its log's last lines.
+        var f = t.lastFailure;
+        if (f && !f.component) {
+            var text = "worker " + f.cause + (f.message ? ": " + f.message : "") + (f.log_tail ? "\n" + f.log_tail : "");
+            list.push({ component: "worker", error: text, errorTime: f.time_ms, errorHost: f.host, errorPort: f.port });
+        }
         list.sort(function (a, b) { return sq.num(b.errorTime) - sq.num(a.errorTime); });
         sq.errors("errors", list);
     }

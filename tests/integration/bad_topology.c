@@ -11,9 +11,15 @@
                    execute never returns (a loop)
       block-spout  builds spout 'block', whose next_tuple never returns
                    (blocked in pause())
-    Any other value, or none, refuses to build (returns -1). The last two
-    let storm-submit --local and a worker show how they end a run whose
-    callbacks do not return (test_storm_submit, test_cluster).
+      prepare  builds a valid topology whose bolt "sink" fails in prepare
+               (returns -1) on every worker: a worker that cannot start
+      segv     builds a valid topology whose bolt "sink" dies of SIGSEGV
+               on its first tuple: a worker that crashes while it runs
+      idle     builds a valid topology that runs and does nothing
+    Any other value, or none, refuses to build (returns -1). loop-bolt and
+    block-spout let storm-submit --local and a worker show how they end a
+    run whose callbacks do not return (test_storm_submit, test_cluster);
+    prepare, segv and idle are the failing workers of test_failures.
 */
 #include <squall.h>
 
@@ -112,6 +118,55 @@ static const sq_spout_t s_blocked_spout = {
     .next_tuple = s_blocked_next,
 };
 
+//  The spout of "segv": one line now and then.
+static int
+s_open_emitting (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    (void) context;
+    *state_p = collector;
+    return 0;
+}
+
+static void
+s_next_line (void *state)
+{
+    sq_collector_emit (state, NULL, SQ_VALUES (sq_str ("line")));
+    usleep (10000);
+}
+
+static int
+s_prepare_fails (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    (void) state_p;
+    (void) context;
+    (void) collector;
+    fprintf (stderr, "bad_topology: sink refuses to prepare\n");
+    return -1;
+}
+
+static void
+s_execute_crashes (void *state, const sq_tuple_t *input)
+{
+    (void) state;
+    (void) input;
+    raise (SIGSEGV);
+}
+
+static const sq_spout_t s_emitting_spout = {
+    .declare_outputs = s_declare_line,
+    .open = s_open_emitting,
+    .next_tuple = s_next_line,
+};
+
+static const sq_bolt_t s_unprepared_bolt = {
+    .prepare = s_prepare_fails,
+    .execute = s_execute,
+};
+
+static const sq_bolt_t s_crashing_bolt = {
+    .execute = s_execute_crashes,
+};
+
 static const sq_spout_t s_quiet_spout = {
     .declare_outputs = s_declare_line,
     .next_tuple = s_next_tuple,
@@ -142,6 +197,17 @@ squall_topology (sq_topology_t *topology, const sq_config_t *config)
         sq_topology_set_spout (topology, "block", &s_blocked_spout, 1);
         sq_component_t *bolt = sq_topology_set_bolt (topology, "sink", &s_idle_bolt, 1);
         sq_component_shuffle_grouping (bolt, "block", NULL);
+        return 0;
+    }
+    const sq_bolt_t *sink = strcmp (behaviour, "prepare") == 0 ? &s_unprepared_bolt
+                            : strcmp (behaviour, "segv") == 0  ? &s_crashing_bolt
+                            : strcmp (behaviour, "idle") == 0  ? &s_idle_bolt
+                                                               : NULL;
+    if (sink) {
+        sq_topology_set_spout (topology, "lines",
+                               sink == &s_crashing_bolt ? &s_emitting_spout : &s_quiet_spout, 1);
+        sq_component_t *bolt = sq_topology_set_bolt (topology, "sink", sink, 1);
+        sq_component_shuffle_grouping (bolt, "lines", NULL);
         return 0;
     }
     if (strcmp (behaviour, "invalid") == 0) {

@@ -842,6 +842,7 @@ START_TEST (test_open_failure_stops_submit)
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     ck_assert_int_eq (sq_local_cluster_submit (cluster, "refused", NULL, &topology), -1);
     ck_assert_ptr_nonnull (strstr (sq_last_error (), "2 task(s) failed to open"));
+    ck_assert_ptr_nonnull (strstr (sq_last_error (), "the first of component 'numbers' task"));
     ck_assert_int_eq (sq_local_cluster_kill (cluster, "refused", 0), -1);
     sq_local_cluster_destroy (&cluster);
 }

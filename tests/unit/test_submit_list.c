@@ -71,6 +71,31 @@ START_TEST (test_table)
 }
 END_TEST
 
+START_TEST (test_failing_and_short_of_workers)
+{
+    char *table = s_print (
+        "{\"topologies\": [{\"name\": \"wc\", \"id\": \"wc-1\", \"status\": \"active\", "
+        "\"workers\": 6, \"requested_workers\": 7, \"failing\": true, \"last_failure\": "
+        "{\"id\": \"s:1\", \"host\": \"h1\", \"port\": 6700, \"time_ms\": 0, \"cause\": "
+        "\"exit status 1\", \"component\": \"split\", \"task\": 3, \"message\": \"no file\", "
+        "\"restarts\": 4, \"next_restart_ms\": 800, \"log_tail\": \"a\\nb\\n\"}}]}");
+    ck_assert_msg (strstr (table, "active (failing)"), "table:\n%s", table);
+    ck_assert_msg (strstr (table, "on h1:6700 component split task 3: exit status 1: no file "
+                                  "(4 in a row, restart in 800 ms)\n"),
+                   "table:\n%s", table);
+    ck_assert_msg (strstr (table, "warning: 6 of the 7 workers asked for"), "table:\n%s", table);
+    //  The log's tail is for --wait, not the list.
+    ck_assert_msg (!strstr (table, "worker log"), "table:\n%s", table);
+    free (table);
+    //  Not failing: no line, even with a failure kept.
+    table = s_print ("{\"topologies\": [{\"name\": \"wc\", \"status\": \"active\", "
+                     "\"failing\": false, \"last_failure\": {\"cause\": \"exit status 1\"}}]}");
+    ck_assert_msg (!strstr (table, "failing") && !strstr (table, "last failure"), "table:\n%s",
+                   table);
+    free (table);
+}
+END_TEST
+
 START_TEST (test_counters_from_outside)
 {
     //  The largest integer, and missing counters (an older nimbus), keep
@@ -92,6 +117,7 @@ main (void)
     TCase *tcase = tcase_create ("core");
     tcase_add_test (tcase, test_table);
     tcase_add_test (tcase, test_counters_from_outside);
+    tcase_add_test (tcase, test_failing_and_short_of_workers);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);

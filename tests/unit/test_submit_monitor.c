@@ -216,6 +216,42 @@ START_TEST (test_unknown_component_and_bad_replies)
 }
 END_TEST
 
+//  s_reply with a last_failure of id (and cause "killed by signal 11").
+static json_t *
+s_reply_failed (const char *id)
+{
+    json_t *reply = s_reply (0, 0, 0, 0);
+    json_object_set_new (reply, "last_failure",
+                         json_pack ("{s:s, s:s, s:i, s:I, s:s, s:i, s:i}", "id", id, "host", "h1",
+                                    "port", 6700, "time_ms", (json_int_t) 0, "cause",
+                                    "killed by signal 11 (SIGSEGV)", "restarts", 3,
+                                    "next_restart_ms", 400));
+    return reply;
+}
+
+START_TEST (test_each_failure_printed_once)
+{
+    submit_monitor_options_t options = {.stream = "default"};
+    submit_monitor_t *monitor = submit_monitor_new ("wc", &options);
+    int rc;
+    char *text = s_update (monitor, s_reply_failed ("s:1"), 0, &rc);
+    ck_assert_int_eq (rc, 0);
+    ck_assert_msg (strstr (text, "topology wc: a worker failed\n") &&
+                       strstr (text, "on h1:6700: killed by signal 11 (SIGSEGV) (3 in a row, "
+                                     "restart in 400 ms)\n"),
+                   "printed: %s", text);
+    free (text);
+    //  The same failure again: not printed; a new one is.
+    text = s_update (monitor, s_reply_failed ("s:1"), 1000, &rc);
+    ck_assert_msg (!strstr (text, "failed"), "printed: %s", text);
+    free (text);
+    text = s_update (monitor, s_reply_failed ("s:2"), 2000, &rc);
+    ck_assert_msg (strstr (text, "a worker failed"), "printed: %s", text);
+    free (text);
+    submit_monitor_destroy (&monitor);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -226,6 +262,7 @@ main (void)
     tcase_add_test (tcase, test_watch_transferred_and_other_stream);
     tcase_add_test (tcase, test_unknown_component_and_bad_replies);
     tcase_add_test (tcase, test_timeouts_held_and_fails_blamed_columns);
+    tcase_add_test (tcase, test_each_failure_printed_once);
     suite_add_tcase (suite, tcase);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
