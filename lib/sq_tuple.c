@@ -1,7 +1,6 @@
 /*  sq_tuple - the runtime's view of a tuple, and the public tuple getters */
 #include "sq_tuple.h"
 #include "sq_error.h"
-#include "sq_tuple_pool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +24,9 @@ sq_tuple_new (const sq_stream_t *stream, int source_task, int dest_task, const s
         if (s_has_payload (&values[i]))
             payload += values[i].as.s.len + 1;
     size_t head = sizeof (sq_tuple_t) + value_count * sizeof (sq_value_t);
-    uint8_t block_class;
-    sq_tuple_t *self =
-        sq_tuple_pool_take (head + edge_count * sizeof (sq_edge_t) + payload, &block_class);
+    sq_tuple_t *self = malloc (head + edge_count * sizeof (sq_edge_t) + payload);
     if (!self)
         return NULL;
-    self->block_class = block_class;
     self->stream = stream;
     self->source_task = source_task;
     self->dest_task = dest_task;
@@ -62,7 +58,7 @@ void
 sq_tuple_destroy (sq_tuple_t **self_p)
 {
     if (self_p && *self_p) {
-        sq_tuple_pool_give (*self_p, (*self_p)->block_class);
+        free (*self_p);
         *self_p = NULL;
     }
 }

@@ -41,7 +41,6 @@ struct _sq_tuple_t {
     uint16_t value_count;      //  number of values
     uint16_t edge_count;       //  number of trees this tuple belongs to
     uint8_t state;             //  SQ_TUPLE_* flags
-    uint8_t block_class;       //  sq_tuple_pool class of this allocation
     sq_tuple_t *held_prev;     //  list of tuples a bolt holds past execute
     sq_tuple_t *held_next;     //  (both NULL when not held)
     sq_edge_t *edges;          //  edge_count edges, inside this allocation

@@ -740,7 +740,8 @@ s_words_counted (void)
 //  Zero the probe's counts and submit the word count with this spout and
 //  config as "wordcount"; returns 0 or -1.
 static int
-s_submit_wordcount (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *config)
+s_submit_wordcount (sq_local_cluster_t *cluster, const sq_spout_t *spout,
+                    const sq_config_t *config)
 {
     for (int t = 0; t < COUNT_TASKS; t++)
         atomic_store (&s_probe.words[t].value, 0);
@@ -1382,7 +1383,7 @@ main (int argc, char *argv[])
     }
     if (argc > 1 && strcmp (argv[1], "work") == 0)
         return s_work (argc > 2 ? argv[2] : "", argc > 3 ? argv[3] : NULL) ? EXIT_FAILURE
-                                                                           : EXIT_SUCCESS;
+                                                                          : EXIT_SUCCESS;
     if (argc > 1 && strcmp (argv[1], "trace") == 0) {
         sq_local_cluster_t *cluster = sq_local_cluster_new ();
         int rc = s_print_trace_overhead (cluster);
