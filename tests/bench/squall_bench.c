@@ -179,6 +179,9 @@ static struct {
     _Atomic bool stage_known[STAGES]; //  stage_clocks[stage] is set
     double stage_secs[STAGES + 1];    //  last measured run: CPU per stage, then the rest
     uint64_t measured_words;          //  last measured run: words counted
+    double cores;                     //  last measured run: cores this process kept busy
+    double other_cores;               //  last measured run: cores the rest of the machine used
+    double switches_per_s;            //  last measured run: this process's context switches
     double sample_rate;               //  topology.stats.sample.rate to run with; 0: the default
     double trace_rate;                //  topology.trace.sample.rate to run with
 } s_probe;
@@ -342,6 +345,15 @@ s_cpu_ticks (uint64_t *busy_p, uint64_t *total_p)
         *total_p += ticks[i];
     *busy_p = *total_p - ticks[3] - ticks[4]; //  less idle and iowait
     return fields == 8;
+}
+
+//  Context switches of this process so far, voluntary and not.
+static uint64_t
+s_switches (void)
+{
+    struct rusage usage;
+    getrusage (RUSAGE_SELF, &usage);
+    return (uint64_t) usage.ru_nvcsw + (uint64_t) usage.ru_nivcsw;
 }
 
 //  Share of the machine's CPU time in use over the next `seconds` (by
@@ -740,8 +752,7 @@ s_words_counted (void)
 //  Zero the probe's counts and submit the word count with this spout and
 //  config as "wordcount"; returns 0 or -1.
 static int
-s_submit_wordcount (sq_local_cluster_t *cluster, const sq_spout_t *spout,
-                    const sq_config_t *config)
+s_submit_wordcount (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *config)
 {
     for (int t = 0; t < COUNT_TASKS; t++)
         atomic_store (&s_probe.words[t].value, 0);
@@ -781,9 +792,23 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
         stage_start[stage] = s_stage_cpu ((stage_t) stage);
     uint64_t words = s_words_counted ();
     uint64_t sentences = atomic_load (&s_probe.sentences.value);
+    uint64_t busy_start, total_start, busy_end, total_end;
+    bool ticks = s_cpu_ticks (&busy_start, &total_start);
+    uint64_t switches = s_switches ();
     s_sleep (measured_secs);
     int64_t end = s_now_ns ();
     s_probe.cpu_secs = s_cpu_secs () - cpu_start;
+    double seconds = (double) (end - start) / 1e9;
+    //  Where the time of a slow round went: cores this process used, cores
+    //  others took from it, and how often its threads were switched.
+    s_probe.switches_per_s = (double) (s_switches () - switches) / seconds;
+    s_probe.cores = s_probe.cpu_secs / seconds;
+    ticks = s_cpu_ticks (&busy_end, &total_end) && ticks && total_end > total_start;
+    s_probe.other_cores = ticks ? (double) (busy_end - busy_start) /
+                                          (double) (total_end - total_start) *
+                                          (double) sysconf (_SC_NPROCESSORS_ONLN) -
+                                      s_probe.cores
+                                : 0;
     s_probe.stage_secs[STAGES] = s_probe.cpu_secs;
     for (int stage = 0; stage < STAGES; stage++) {
         s_probe.stage_secs[stage] = s_stage_cpu ((stage_t) stage) - stage_start[stage];
@@ -803,7 +828,6 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
                  atomic_load (&s_probe.counted), s_words_counted ());
         return -1;
     }
-    double seconds = (double) (end - start) / 1e9;
     *words_p = (double) words / seconds;
     *sentences_p = (double) sentences / seconds;
     return 0;
@@ -833,13 +857,19 @@ s_apply_overrides (sq_config_t *config)
 }
 
 //  Put the last run's CPU nanoseconds per word of each stage (and of the
-//  rest: ackers, the main thread) into costs[stage][round].
+//  rest: ackers, the main thread) into costs[stage][round], and print
+//  them with the cores used and the context switches of the run.
 static void
-s_stage_costs (double costs[STAGES + 1][ROUNDS], int round)
+s_stage_costs (double costs[STAGES + 1][ROUNDS], int round, const char *run)
 {
     double words = s_probe.measured_words ? (double) s_probe.measured_words : 1;
-    for (int stage = 0; stage <= STAGES; stage++)
+    double sum = 0;
+    for (int stage = 0; stage <= STAGES; stage++) {
         costs[stage][round] = s_probe.stage_secs[stage] * 1e9 / words;
+        sum += costs[stage][round];
+    }
+    printf ("  %s: %.0f CPU ns per word, %.2f cores busy (other work %.2f), %.0f switches/s\n", run,
+            sum, s_probe.cores, s_probe.other_cores, s_probe.switches_per_s);
 }
 
 //  Throughput for measured_secs, acking on or off, executor metrics on or
@@ -1383,7 +1413,7 @@ main (int argc, char *argv[])
     }
     if (argc > 1 && strcmp (argv[1], "work") == 0)
         return s_work (argc > 2 ? argv[2] : "", argc > 3 ? argv[3] : NULL) ? EXIT_FAILURE
-                                                                          : EXIT_SUCCESS;
+                                                                           : EXIT_SUCCESS;
     if (argc > 1 && strcmp (argv[1], "trace") == 0) {
         sq_local_cluster_t *cluster = sq_local_cluster_new ();
         int rc = s_print_trace_overhead (cluster);
@@ -1411,12 +1441,12 @@ main (int argc, char *argv[])
         if (rc == 0)
             rc = s_run_throughput (cluster, false, true, ROUND_SECS, &unacked[round], &sentences);
         if (rc == 0)
-            s_stage_costs (stage_ns[0], round);
+            s_stage_costs (stage_ns[0], round, "unacked");
         if (rc == 0)
             rc = s_run_throughput (cluster, true, true, ROUND_SECS, &acked[round],
                                    &acked_sentences[round]);
         if (rc == 0)
-            s_stage_costs (stage_ns[1], round);
+            s_stage_costs (stage_ns[1], round, "acked");
         if (rc == 0)
             printf ("round %d: baseline %.0f, unacked %.0f, acked %.0f words/s (%.0f "
                     "sentences/s)\n",
