@@ -61,6 +61,7 @@
                                `squall_bench idle` runs only these figures.
                                SQUALL_BENCH_CONFIG="key=value ..." sets
                                config keys on the throughput topologies.
+    `squall_bench ledger` prints acker_bytes_per_pending_tree alone.
     `squall_bench work acked|unacked WORDS` runs the word count until the
     count bolt executed WORDS words and prints CPU ns per word by stage: a
     fixed amount of work to count with `perf stat` (doc/benchmarks.md).
@@ -1410,6 +1411,12 @@ main (int argc, char *argv[])
         int rc = s_print_idle (cluster);
         sq_local_cluster_destroy (&cluster);
         return rc ? EXIT_FAILURE : EXIT_SUCCESS;
+    }
+    if (argc > 1 && strcmp (argv[1], "ledger") == 0) {
+        double bytes = s_ledger_bytes_per_tree ();
+        if (bytes >= 0)
+            printf ("BENCH acker_bytes_per_pending_tree %.1f bytes\n", bytes);
+        return bytes < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
     }
     if (argc > 1 && strcmp (argv[1], "work") == 0)
         return s_work (argc > 2 ? argv[2] : "", argc > 3 ? argv[3] : NULL) ? EXIT_FAILURE
