@@ -150,7 +150,10 @@ sq_idmap_insert (sq_idmap_t *self, uint64_t key)
     uint64_t masked = key & self->key_mask;
     assert (masked != 0);
     if ((self->size + 1) * 4 > self->capacity * 3) {
-        size_t capacity = self->capacity ? self->capacity + self->capacity / 2 : S_MIN_CAPACITY;
+        //  By a third: the load lands at 9/16, clear of the shrink below
+        //  1/2 (by half the load lands on it, and a size that wavers
+        //  around one level grows and shrinks in turn).
+        size_t capacity = self->capacity ? self->capacity + self->capacity / 3 : S_MIN_CAPACITY;
         //  When the array cannot grow, fill it fuller as long as one slot
         //  stays empty to end probes.
         if (s_resize (self, capacity) != 0 && self->size + 2 > self->capacity)

@@ -15,8 +15,11 @@
     DESIGN: open addressing with linear probing; a key's home slot is its
     64-bit mix mapped onto the capacity with a multiply-high ("fastrange"),
     so the capacity need not be a power of two. Before an insert would push
-    the load above 3/4 the capacity grows by half; after a remove leaves it
-    below 1/2 the map shrinks so the load is back near 5/8. Once past the
+    the load above 3/4 the capacity grows by a third (to a load of 9/16);
+    after a remove leaves it below 1/2 the map shrinks so the load is back
+    near 5/8. After a growth a ninth of the entries must go before the map
+    shrinks, after a shrink a fifth must be added before it grows: a size
+    that wavers around one level does not resize in turn. Once past the
     smallest capacity (8 slots) the load thus stays within [1/2, 3/4] and an
     entry costs at most twice its slot. Removal shifts the following entries
     of the cluster back into the hole (no tombstones), so lookups never

@@ -6,8 +6,22 @@
 #include <sys/random.h>
 #include <time.h>
 
-static _Thread_local uint64_t s_state[4];
-static _Thread_local bool s_seeded;
+//  One thread's generator.
+typedef struct {
+    uint64_t state[4]; //  xoshiro256** state, never all zero once seeded
+    bool seeded;       //  state was seeded
+} s_generator_t;
+
+static _Thread_local s_generator_t s_generator;
+
+//  The calling thread's generator. Out of line, so that a call finds it
+//  once: the compiler repeats the lookup of thread-local storage in a
+//  library for each use otherwise.
+__attribute__ ((noinline)) static s_generator_t *
+s_generator_self (void)
+{
+    return &s_generator;
+}
 
 static uint64_t
 s_rotl (uint64_t x, int k)
@@ -16,41 +30,43 @@ s_rotl (uint64_t x, int k)
 }
 
 static void
-s_seed (void)
+s_seed (s_generator_t *self)
 {
-    if (getrandom (s_state, sizeof s_state, 0) != (ssize_t) sizeof s_state) {
+    if (getrandom (self->state, sizeof self->state, 0) != (ssize_t) sizeof self->state) {
         //  No entropy source: mix the clock and this thread's address, so
         //  threads still differ from each other.
         struct timespec now;
         clock_gettime (CLOCK_MONOTONIC, &now);
         uint64_t mix = (uint64_t) now.tv_nsec ^ ((uint64_t) now.tv_sec << 32) ^
-                       (uint64_t) (uintptr_t) &s_state;
+                       (uint64_t) (uintptr_t) &self->state;
         for (int i = 0; i < 4; i++) {
             mix += 0x9E3779B97F4A7C15ULL;
             uint64_t z = mix;
             z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
             z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-            s_state[i] = z ^ (z >> 31);
+            self->state[i] = z ^ (z >> 31);
         }
     }
-    if ((s_state[0] | s_state[1] | s_state[2] | s_state[3]) == 0)
-        s_state[0] = 1;
-    s_seeded = true;
+    if ((self->state[0] | self->state[1] | self->state[2] | self->state[3]) == 0)
+        self->state[0] = 1;
+    self->seeded = true;
 }
 
 uint64_t
 sq_ids_random (void)
 {
-    if (!s_seeded)
-        s_seed ();
-    uint64_t result = s_rotl (s_state[1] * 5, 7) * 9;
-    uint64_t t = s_state[1] << 17;
-    s_state[2] ^= s_state[0];
-    s_state[3] ^= s_state[1];
-    s_state[1] ^= s_state[2];
-    s_state[0] ^= s_state[3];
-    s_state[2] ^= t;
-    s_state[3] = s_rotl (s_state[3], 45);
+    s_generator_t *self = s_generator_self ();
+    if (!self->seeded)
+        s_seed (self);
+    uint64_t *state = self->state;
+    uint64_t result = s_rotl (state[1] * 5, 7) * 9;
+    uint64_t t = state[1] << 17;
+    state[2] ^= state[0];
+    state[3] ^= state[1];
+    state[1] ^= state[2];
+    state[0] ^= state[3];
+    state[2] ^= t;
+    state[3] = s_rotl (state[3], 45);
     return result;
 }
 

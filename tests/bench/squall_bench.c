@@ -61,6 +61,10 @@
                                `squall_bench idle` runs only these figures.
                                SQUALL_BENCH_CONFIG="key=value ..." sets
                                config keys on the throughput topologies.
+    `squall_bench ledger` prints acker_bytes_per_pending_tree alone.
+    `squall_bench work acked|unacked WORDS` runs the word count until the
+    count bolt executed WORDS words and prints CPU ns per word by stage: a
+    fixed amount of work to count with `perf stat` (doc/benchmarks.md).
     histogram_record_ns        one sq_histogram_record on one thread, the
                                executor's per-tuple cost of a latency
                                histogram: median of 5 runs of 4 M records
@@ -125,6 +129,7 @@
 #define IDLE_WAKEUPS 3              //  first tuples after idling timed
 #define IDLE_BEFORE_WAKEUP_SECS 2.5 //  idle time before each of them
 #define IDLE_ACK_DEADLINE_SECS 10.0 //  longest wait for its ack
+#define WORK_DEADLINE_SECS 300      //  longest run of `squall_bench work`
 
 static const char *s_sentences[] = {
     "the quick brown fox jumps over the lazy dog",
@@ -175,6 +180,9 @@ static struct {
     _Atomic bool stage_known[STAGES]; //  stage_clocks[stage] is set
     double stage_secs[STAGES + 1];    //  last measured run: CPU per stage, then the rest
     uint64_t measured_words;          //  last measured run: words counted
+    double cores;                     //  last measured run: cores this process kept busy
+    double other_cores;               //  last measured run: cores the rest of the machine used
+    double switches_per_s;            //  last measured run: this process's context switches
     double sample_rate;               //  topology.stats.sample.rate to run with; 0: the default
     double trace_rate;                //  topology.trace.sample.rate to run with
 } s_probe;
@@ -338,6 +346,15 @@ s_cpu_ticks (uint64_t *busy_p, uint64_t *total_p)
         *total_p += ticks[i];
     *busy_p = *total_p - ticks[3] - ticks[4]; //  less idle and iowait
     return fields == 8;
+}
+
+//  Context switches of this process so far, voluntary and not.
+static uint64_t
+s_switches (void)
+{
+    struct rusage usage;
+    getrusage (RUSAGE_SELF, &usage);
+    return (uint64_t) usage.ru_nvcsw + (uint64_t) usage.ru_nivcsw;
 }
 
 //  Share of the machine's CPU time in use over the next `seconds` (by
@@ -733,12 +750,10 @@ s_words_counted (void)
     return words;
 }
 
-//  Run the word count with this spout and config for warm-up plus
-//  measured seconds, then kill it. Words and sentences per second of the
-//  measured interval go to *words_p and *sentences_p. Returns 0 or -1.
+//  Zero the probe's counts and submit the word count with this spout and
+//  config as "wordcount"; returns 0 or -1.
 static int
-s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *config,
-       double warmup_secs, double measured_secs, double *words_p, double *sentences_p)
+s_submit_wordcount (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *config)
 {
     for (int t = 0; t < COUNT_TASKS; t++)
         atomic_store (&s_probe.words[t].value, 0);
@@ -758,6 +773,18 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
         fprintf (stderr, "squall_bench: cannot run the topology: %s\n", sq_last_error ());
         return -1;
     }
+    return 0;
+}
+
+//  Run the word count with this spout and config for warm-up plus
+//  measured seconds, then kill it. Words and sentences per second of the
+//  measured interval go to *words_p and *sentences_p. Returns 0 or -1.
+static int
+s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *config,
+       double warmup_secs, double measured_secs, double *words_p, double *sentences_p)
+{
+    if (s_submit_wordcount (cluster, spout, config))
+        return -1;
     s_sleep (warmup_secs);
     int64_t start = s_now_ns ();
     double cpu_start = s_cpu_secs ();
@@ -766,9 +793,23 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
         stage_start[stage] = s_stage_cpu ((stage_t) stage);
     uint64_t words = s_words_counted ();
     uint64_t sentences = atomic_load (&s_probe.sentences.value);
+    uint64_t busy_start, total_start, busy_end, total_end;
+    bool ticks = s_cpu_ticks (&busy_start, &total_start);
+    uint64_t switches = s_switches ();
     s_sleep (measured_secs);
     int64_t end = s_now_ns ();
     s_probe.cpu_secs = s_cpu_secs () - cpu_start;
+    double seconds = (double) (end - start) / 1e9;
+    //  Where the time of a slow round went: cores this process used, cores
+    //  others took from it, and how often its threads were switched.
+    s_probe.switches_per_s = (double) (s_switches () - switches) / seconds;
+    s_probe.cores = s_probe.cpu_secs / seconds;
+    ticks = s_cpu_ticks (&busy_end, &total_end) && ticks && total_end > total_start;
+    s_probe.other_cores = ticks ? (double) (busy_end - busy_start) /
+                                          (double) (total_end - total_start) *
+                                          (double) sysconf (_SC_NPROCESSORS_ONLN) -
+                                      s_probe.cores
+                                : 0;
     s_probe.stage_secs[STAGES] = s_probe.cpu_secs;
     for (int stage = 0; stage < STAGES; stage++) {
         s_probe.stage_secs[stage] = s_stage_cpu ((stage_t) stage) - stage_start[stage];
@@ -788,7 +829,6 @@ s_run (sq_local_cluster_t *cluster, const sq_spout_t *spout, const sq_config_t *
                  atomic_load (&s_probe.counted), s_words_counted ());
         return -1;
     }
-    double seconds = (double) (end - start) / 1e9;
     *words_p = (double) words / seconds;
     *sentences_p = (double) sentences / seconds;
     return 0;
@@ -818,20 +858,27 @@ s_apply_overrides (sq_config_t *config)
 }
 
 //  Put the last run's CPU nanoseconds per word of each stage (and of the
-//  rest: ackers, the main thread) into costs[stage][round].
+//  rest: ackers, the main thread) into costs[stage][round], and print
+//  them with the cores used and the context switches of the run.
 static void
-s_stage_costs (double costs[STAGES + 1][ROUNDS], int round)
+s_stage_costs (double costs[STAGES + 1][ROUNDS], int round, const char *run)
 {
     double words = s_probe.measured_words ? (double) s_probe.measured_words : 1;
-    for (int stage = 0; stage <= STAGES; stage++)
+    double sum = 0;
+    for (int stage = 0; stage <= STAGES; stage++) {
         costs[stage][round] = s_probe.stage_secs[stage] * 1e9 / words;
+        sum += costs[stage][round];
+    }
+    printf ("  %s: %.0f CPU ns per word, %.2f cores busy (other work %.2f), %.0f switches/s\n", run,
+            sum, s_probe.cores, s_probe.other_cores, s_probe.switches_per_s);
 }
 
 //  Throughput for measured_secs, acking on or off, executor metrics on or
 //  off (on is the default topologies run with).
-static int
-s_run_throughput (sq_local_cluster_t *cluster, bool acked, bool metrics, double measured_secs,
-                  double *words_p, double *sentences_p)
+//  The config of a throughput run, acking on or off, executor metrics
+//  on or off; NULL when SQUALL_BENCH_CONFIG is wrong. Caller owns.
+static sq_config_t *
+s_throughput_config (bool acked, bool metrics)
 {
     sq_config_t *config = sq_config_new ();
     sq_config_set_int (config, "topology.acker.executors", acked ? 1 : 0);
@@ -840,12 +887,71 @@ s_run_throughput (sq_local_cluster_t *cluster, bool acked, bool metrics, double 
     if (s_probe.sample_rate > 0)
         sq_config_set_double (config, "topology.stats.sample.rate", s_probe.sample_rate);
     sq_config_set_double (config, "topology.trace.sample.rate", s_probe.trace_rate);
-    if (s_apply_overrides (config)) {
+    if (s_apply_overrides (config))
         sq_config_destroy (&config);
+    return config;
+}
+
+//  Throughput for measured_secs, acking on or off, executor metrics on or
+//  off (on is the default topologies run with).
+static int
+s_run_throughput (sq_local_cluster_t *cluster, bool acked, bool metrics, double measured_secs,
+                  double *words_p, double *sentences_p)
+{
+    sq_config_t *config = s_throughput_config (acked, metrics);
+    if (!config)
         return -1;
-    }
     int rc = s_run (cluster, &s_sentences_spout, config, WARMUP_SECS, measured_secs, words_p,
                     sentences_p);
+    sq_config_destroy (&config);
+    return rc;
+}
+
+//  `squall_bench work acked|unacked WORDS`: a fixed amount of work, for
+//  counting instructions, cache misses and switches with `perf stat`
+//  rather than timing it on a busy machine. Runs the word count until
+//  the count bolt executed WORDS words, then prints the CPU nanoseconds
+//  per word of each stage since its thread started, and the wall time.
+static int
+s_work (const char *mode, const char *words_arg)
+{
+    bool acked = strcmp (mode, "acked") == 0;
+    long long target = words_arg ? atoll (words_arg) : 0;
+    if ((!acked && strcmp (mode, "unacked")) || target <= 0) {
+        fprintf (stderr, "usage: squall_bench work acked|unacked WORDS\n");
+        return -1;
+    }
+    sq_config_t *config = s_throughput_config (acked, true);
+    sq_local_cluster_t *cluster = config ? sq_local_cluster_new () : NULL;
+    int64_t start = s_now_ns ();
+    int rc = cluster ? s_submit_wordcount (cluster, &s_sentences_spout, config) : -1;
+    int64_t deadline = start + (int64_t) WORK_DEADLINE_SECS * 1000000000LL;
+    while (rc == 0 && s_words_counted () < (uint64_t) target && s_now_ns () < deadline)
+        s_sleep (0.001);
+    int64_t end = s_now_ns ();
+    uint64_t words = s_words_counted ();
+    double stage_secs[STAGES];
+    for (int stage = 0; stage < STAGES; stage++)
+        stage_secs[stage] = s_stage_cpu ((stage_t) stage);
+    double cpu_secs = s_cpu_secs ();
+    if (rc == 0 && words < (uint64_t) target) {
+        fprintf (stderr, "squall_bench: only %" PRIu64 " words counted in %d s\n", words,
+                 WORK_DEADLINE_SECS);
+        rc = -1;
+    }
+    if (rc == 0) {
+        sq_local_cluster_kill (cluster, "wordcount", 0);
+        printf ("work %s: %" PRIu64 " words in %.3f s; CPU ns per word:", mode, words,
+                (double) (end - start) / 1e9);
+        double rest = cpu_secs;
+        for (int stage = 0; stage < STAGES; stage++) {
+            printf (" %s %.1f,", s_stage_names[stage], stage_secs[stage] * 1e9 / (double) words);
+            rest -= stage_secs[stage];
+        }
+        printf (" %s %.1f, sum %.1f\n", s_stage_names[STAGES], rest * 1e9 / (double) words,
+                cpu_secs * 1e9 / (double) words);
+    }
+    sq_local_cluster_destroy (&cluster);
     sq_config_destroy (&config);
     return rc;
 }
@@ -1306,6 +1412,15 @@ main (int argc, char *argv[])
         sq_local_cluster_destroy (&cluster);
         return rc ? EXIT_FAILURE : EXIT_SUCCESS;
     }
+    if (argc > 1 && strcmp (argv[1], "ledger") == 0) {
+        double bytes = s_ledger_bytes_per_tree ();
+        if (bytes >= 0)
+            printf ("BENCH acker_bytes_per_pending_tree %.1f bytes\n", bytes);
+        return bytes < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+    }
+    if (argc > 1 && strcmp (argv[1], "work") == 0)
+        return s_work (argc > 2 ? argv[2] : "", argc > 3 ? argv[3] : NULL) ? EXIT_FAILURE
+                                                                           : EXIT_SUCCESS;
     if (argc > 1 && strcmp (argv[1], "trace") == 0) {
         sq_local_cluster_t *cluster = sq_local_cluster_new ();
         int rc = s_print_trace_overhead (cluster);
@@ -1333,12 +1448,12 @@ main (int argc, char *argv[])
         if (rc == 0)
             rc = s_run_throughput (cluster, false, true, ROUND_SECS, &unacked[round], &sentences);
         if (rc == 0)
-            s_stage_costs (stage_ns[0], round);
+            s_stage_costs (stage_ns[0], round, "unacked");
         if (rc == 0)
             rc = s_run_throughput (cluster, true, true, ROUND_SECS, &acked[round],
                                    &acked_sentences[round]);
         if (rc == 0)
-            s_stage_costs (stage_ns[1], round);
+            s_stage_costs (stage_ns[1], round, "acked");
         if (rc == 0)
             printf ("round %d: baseline %.0f, unacked %.0f, acked %.0f words/s (%.0f "
                     "sentences/s)\n",
