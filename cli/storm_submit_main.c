@@ -29,7 +29,9 @@
     ends or SIGINT/SIGTERM arrives; then deactivates the spouts, waits up
     to --wait seconds for tuples in flight, and stops: an executor still
     in a callback supervisor.worker.shutdown.sleep.secs after the stop is
-    named on stderr and the process exits 1 at once (sq_local_cluster_stop),
+    named on stderr and the process exits 1 at once (sq_local_cluster_stop;
+    the same for an open or prepare still running when the duration ends
+    or a signal comes before the run began: sq_local_cluster_submit_watched),
     as does a second SIGINT/SIGTERM (status 128 + its number). It prints the
     topology's totals and a per-component table (submit_table) as they
     stand when the spouts are deactivated. With --ui-port it serves, while
@@ -259,16 +261,25 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     return s_run_over ((s_run_end_t *) arg) ? -1 : 0;
 }
 
-//  Wait until the duration is over (duration <= 0: until a signal), or
-//  with until_idle until the run is idle, serving the REST API and the
-//  web UI (from ui_dir) on ui_port meanwhile when it is 0 or more.
-//  Returns 0, or -1 when the port cannot be served.
+//  True when a signal or the end of --duration (the monotonic ms at arg,
+//  0 for none) asks the run to end: a start watch's test.
+static bool
+s_start_abandoned (void *arg)
+{
+    int64_t deadline = *(int64_t *) arg;
+    return s_interrupted || (deadline > 0 && zclock_mono () >= deadline);
+}
+
+//  Wait until deadline (monotonic ms; 0: until a signal), or with
+//  until_idle until the run is idle, serving the REST API and the web UI
+//  (from ui_dir) on ui_port meanwhile when it is 0 or more. Returns 0, or
+//  -1 when the port cannot be served.
 static int
-s_wait (sq_local_cluster_t *cluster, const char *name, double duration, bool until_idle,
+s_wait (sq_local_cluster_t *cluster, const char *name, int64_t deadline, bool until_idle,
         int ui_port, const char *ui_dir, sq_trace_store_t *traces)
 {
     s_run_end_t end = {
-        .deadline = duration > 0 ? zclock_mono () + (int64_t) (duration * 1000) : 0,
+        .deadline = deadline,
         .idle = until_idle ? submit_idle_new (S_IDLE_QUIET_MS) : NULL,
         .cluster = cluster,
         .name = name,
@@ -304,6 +315,17 @@ s_wait (sq_local_cluster_t *cluster, const char *name, double duration, bool unt
     return 0;
 }
 
+//  A callback did not return once told to stop (sq_last_error names it):
+//  its thread still runs the package's code, so end the process now.
+static void
+s_exit_stuck (void)
+{
+    fprintf (stderr, "storm-submit: %s; exiting\n", sq_last_error ());
+    fflush (stdout);
+    fflush (stderr);
+    _exit (1);
+}
+
 static int
 s_run_local (const char *path, const char *name, sq_config_t *config, double duration,
              bool until_idle, double wait_secs, int ui_port, int timeout_ms)
@@ -324,15 +346,28 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     sq_topology_t *topology = sq_package_build (package, config);
     sq_trace_store_t *traces = sq_trace_store_new (SQ_TRACE_MAX_TREES, SQ_TRACE_MAX_HOPS);
+    //  --duration counts from here, so that it also ends a run whose
+    //  spouts' open or bolts' prepare never return. Executors get
+    //  supervisor.worker.shutdown.sleep.secs to return from their
+    //  callbacks once told to stop, as a supervisor gives a worker; one
+    //  that loops or blocks still runs the package's code, so the process
+    //  ends without unloading it or freeing what that thread uses.
+    int64_t deadline = duration > 0 ? zclock_mono () + (int64_t) (duration * 1000) : 0;
+    double grace = (double) sq_config_int (config, "supervisor.worker.shutdown.sleep.secs", 3);
+    sq_start_watch_t watch = {.abandoned = s_start_abandoned, .arg = &deadline, .grace_secs = grace};
+    int started = -1;
     if (!traces)
         fprintf (stderr, "storm-submit: out of memory\n");
     else if (!topology)
         fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
-    else if (sq_local_cluster_submit (cluster, name, config, &topology))
+    else if ((started = sq_local_cluster_submit_watched (cluster, name, config, &topology,
+                                                        &watch)) == SQ_RUNTIME_STUCK)
+        s_exit_stuck ();
+    else if (started)
         fprintf (stderr, "storm-submit: topology '%s' not started: %s\n", name, sq_last_error ());
     else {
         int64_t start = zclock_mono ();
-        rc = s_wait (cluster, name, duration, until_idle, ui_port,
+        rc = s_wait (cluster, name, deadline, until_idle, ui_port,
                      sq_config_string (config, "ui.dir", ""), traces)
                  ? 1
                  : 0;
@@ -342,17 +377,8 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
             s_report (cluster, name, ran);
             s_report_traces (cluster, name, traces, wait_secs);
         }
-        //  Executors get supervisor.worker.shutdown.sleep.secs to return
-        //  from their callbacks, as a supervisor gives a worker; one that
-        //  loops or blocks still runs the package's code, so the process
-        //  ends without unloading it or freeing what that thread uses.
-        double grace = (double) sq_config_int (config, "supervisor.worker.shutdown.sleep.secs", 3);
-        if (sq_local_cluster_stop (cluster, name, wait_secs, grace)) {
-            fprintf (stderr, "storm-submit: %s; exiting\n", sq_last_error ());
-            fflush (stdout);
-            fflush (stderr);
-            _exit (1);
-        }
+        if (sq_local_cluster_stop (cluster, name, wait_secs, grace))
+            s_exit_stuck ();
     }
     sq_topology_destroy (&topology);
     sq_trace_store_destroy (&traces);

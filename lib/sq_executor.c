@@ -446,6 +446,7 @@ s_start (sq_executor_t *self)
             if (!first_failed)
                 first_failed = self->tasks[t];
         }
+    atomic_store (&self->open_returned, true);
     sq_runtime_t *runtime = self->runtime;
     pthread_mutex_lock (&runtime->start_lock);
     runtime->open_failures += failures;

@@ -342,6 +342,8 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
     atomic_init (&self->stopping, false);
     atomic_init (&self->throttled, false);
     self->fatal_task_errors = options && options->fatal_task_errors;
+    if (options && options->start_watch)
+        self->start_watch = *options->start_watch;
 
     //  Numbered before the acker component is added: the layout puts the
     //  ackers last, where sq_topology_add_acker appends their component.
@@ -388,6 +390,72 @@ sq_runtime_new (const char *name, sq_topology_t **topology_p, const sq_config_t 
     return self;
 }
 
+//  True when the executor is still in a task's open or prepare.
+static bool
+s_opening (const sq_executor_t *executor)
+{
+    return executor->started && !atomic_load (&executor->open_returned);
+}
+
+//  True when the executor's thread is still running.
+static bool
+s_running (const sq_executor_t *executor)
+{
+    return executor->started && !executor->joined;
+}
+
+//  "component 'spin' task 3" or "component 'spin' tasks 3, 4" for each
+//  executor that is stuck, joined by "; ", into text (size bytes).
+static void
+s_describe (sq_runtime_t *self, bool (*stuck) (const sq_executor_t *), char *text, size_t size)
+{
+    size_t used = 0;
+    text[0] = 0;
+    for (size_t e = 0; e < self->executor_count && used < size; e++) {
+        sq_executor_t *executor = self->executors[e];
+        if (!stuck (executor))
+            continue;
+        used += (size_t) snprintf (text + used, size - used, "%scomponent '%s' task%s ",
+                                   used ? "; " : "", executor->component->id,
+                                   executor->task_count > 1 ? "s" : "");
+        for (size_t t = 0; t < executor->task_count && used < size; t++)
+            used += (size_t) snprintf (text + used, size - used, "%s%d", t ? ", " : "",
+                                       executor->tasks[t]->task_id);
+    }
+}
+
+//  Wait, holding start_lock, until every executor is done with open and
+//  prepare. With a start watch, poll it meanwhile; once it gives the start
+//  up, wait at most its grace. True when every executor is done; sets
+//  *given_up when the watch gave up.
+static bool
+s_wait_prepared (sq_runtime_t *self, bool *given_up)
+{
+    *given_up = false;
+    int64_t deadline = 0;
+    while (self->prepared < (int) self->executor_count) {
+        if (!self->start_watch.abandoned) {
+            pthread_cond_wait (&self->start_cond, &self->start_lock);
+            continue;
+        }
+        if (!*given_up && self->start_watch.abandoned (self->start_watch.arg)) {
+            *given_up = true;
+            deadline = sq_runtime_now_ns () + (int64_t) (self->start_watch.grace_secs * 1e9);
+        }
+        if (*given_up && sq_runtime_now_ns () >= deadline)
+            return false;
+        struct timespec until;
+        clock_gettime (CLOCK_REALTIME, &until);
+        until.tv_nsec += 50 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait (&self->start_cond, &self->start_lock, &until);
+    }
+    return true;
+}
+
 int
 sq_runtime_start (sq_runtime_t *self)
 {
@@ -403,14 +471,25 @@ sq_runtime_start (sq_runtime_t *self)
         executor->started = true;
     }
     pthread_mutex_lock (&self->start_lock);
-    while (self->prepared < (int) self->executor_count)
-        pthread_cond_wait (&self->start_cond, &self->start_lock);
+    bool given_up;
+    bool all_prepared = s_wait_prepared (self, &given_up);
     int failures = self->open_failures;
-    if (failures)
+    if (failures || given_up)
         atomic_store (&self->stopping, true);
     self->go = true;
     pthread_cond_broadcast (&self->start_cond);
     pthread_mutex_unlock (&self->start_lock);
+    if (!all_prepared) {
+        char stuck[1024];
+        s_describe (self, s_opening, stuck, sizeof stuck);
+        sq_error_set ("topology '%s': %s did not return from open or prepare within %g s of the "
+                      "stop",
+                      self->name, stuck, self->start_watch.grace_secs);
+        return SQ_RUNTIME_STUCK;
+    }
+    if (given_up)
+        return sq_error_set ("topology '%s': stopped while its spouts and bolts opened",
+                             self->name);
     if (failures && self->open_failed_component)
         return sq_error_set ("topology '%s': %d task(s) failed to open or prepare, the first "
                              "of component '%s' task %d; see the log",
@@ -498,26 +577,6 @@ s_join_returned (sq_runtime_t *self)
     return running;
 }
 
-//  "component 'spin' task 3" or "component 'spin' tasks 3, 4" for each
-//  executor still running, joined by "; ", into text (size bytes).
-static void
-s_describe_running (sq_runtime_t *self, char *text, size_t size)
-{
-    size_t used = 0;
-    text[0] = 0;
-    for (size_t e = 0; e < self->executor_count && used < size; e++) {
-        sq_executor_t *executor = self->executors[e];
-        if (!executor->started || executor->joined)
-            continue;
-        used += (size_t) snprintf (text + used, size - used, "%scomponent '%s' task%s ",
-                                   used ? "; " : "", executor->component->id,
-                                   executor->task_count > 1 ? "s" : "");
-        for (size_t t = 0; t < executor->task_count && used < size; t++)
-            used += (size_t) snprintf (text + used, size - used, "%s%d", t ? ", " : "",
-                                       executor->tasks[t]->task_id);
-    }
-}
-
 int
 sq_runtime_stop (sq_runtime_t *self, double grace_secs)
 {
@@ -530,7 +589,7 @@ sq_runtime_stop (sq_runtime_t *self, double grace_secs)
     if (running == 0)
         return 0;
     char stuck[1024];
-    s_describe_running (self, stuck, sizeof stuck);
+    s_describe (self, s_running, stuck, sizeof stuck);
     return sq_error_set ("topology '%s': %s did not return within %g s of the stop", self->name,
                          stuck, grace_secs);
 }

@@ -153,6 +153,7 @@ struct _sq_executor_t {
     sq_queue_t *queue;               //  input queue
     pthread_t thread;                //  the executor thread
     bool started;                    //  thread was created
+    atomic_bool open_returned;       //  every task's open or prepare returned
     atomic_bool returned;            //  the thread closed its tasks and is ending
     bool joined;                     //  the thread was joined
     sq_outbox_t **outboxes;          //  table by destination (sq_executor.c); NULL: free
@@ -193,6 +194,16 @@ typedef struct {
     void *arg;               //  argument of send
 } sq_placement_t;
 
+//  Who may give up a start while open and prepare callbacks still run
+//  (local mode: a stop asked for before the run began).
+typedef struct {
+    bool (*abandoned) (void *arg); //  polled while callbacks open: true gives the start up
+    void *arg;                     //  its argument
+    double grace_secs;             //  then how long the callbacks still get to return
+} sq_start_watch_t;
+
+#define SQ_RUNTIME_STUCK -2 //  sq_runtime_start: given up, and callbacks did not return
+
 struct _sq_runtime_t {
     char *name;                            //  topology name
     sq_topology_t *topology;               //  the topology (owned)
@@ -228,6 +239,7 @@ struct _sq_runtime_t {
     sq_trace_buffer_t *traces;             //  events of traced trees, until reported
     bool fatal_task_errors;                //  a task's fatal error stops the process (workers)
     char *fatal_error;                     //  the first fatal task error, or NULL (start_lock)
+    sq_start_watch_t start_watch;          //  who may give up the start; abandoned NULL: none
 };
 
 //  What whoever assembles a runtime (local mode, a worker) supplies.
@@ -235,6 +247,7 @@ typedef struct {
     const sq_placement_t *placement; //  tasks run here and the way to the others; NULL: all here
     const sq_system_task_t *acker;   //  runs the acker tasks (acker/sq_acker.h); NULL: none
     bool fatal_task_errors;          //  workers: a shell child's failure stops the process
+    const sq_start_watch_t *start_watch; //  may give up the start; NULL: wait as long as it takes
 } sq_runtime_options_t;
 
 //  Build the runtime of a validated topology. Takes ownership of the
@@ -256,7 +269,11 @@ int sq_runtime_executor_of (const sq_runtime_t *self, int task);
 size_t sq_runtime_push (sq_runtime_t *self, int executor, const sq_message_t *messages,
                         size_t count, bool wait);
 //  Start every executor; returns 0 once every task opened, else -1 (and the
-//  runtime has stopped again).
+//  runtime has stopped again). With a start watch that gives the start up,
+//  -1 when every open and prepare returned within its grace, else
+//  SQ_RUNTIME_STUCK with sq_last_error() naming the components and tasks
+//  still in one: their threads still use the runtime, so the caller must
+//  not destroy it, and ends the process instead.
 int sq_runtime_start (sq_runtime_t *self);
 //  Set whether spouts emit (activate / deactivate). A runtime starts
 //  active; set it inactive before sq_runtime_start to start with no

@@ -61,10 +61,12 @@ sq_local_cluster_submit (sq_local_cluster_t *self, const char *name, const sq_co
     return sq_local_cluster_submit_with_options (self, name, config, topology_p, NULL);
 }
 
-int
-sq_local_cluster_submit_with_options (sq_local_cluster_t *self, const char *name,
-                                      const sq_config_t *config, sq_topology_t **topology_p,
-                                      const sq_submit_options_t *options)
+//  Submit as sq_local_cluster_submit_with_options, the start watched by
+//  watch (may be NULL).
+static int
+s_submit (sq_local_cluster_t *self, const char *name, const sq_config_t *config,
+          sq_topology_t **topology_p, const sq_submit_options_t *options,
+          const sq_start_watch_t *watch)
 {
     bool inactive = options && options->initial_status == SQ_INITIAL_STATUS_INACTIVE;
     if (options && !inactive && options->initial_status != SQ_INITIAL_STATUS_ACTIVE) {
@@ -86,12 +88,15 @@ sq_local_cluster_submit_with_options (sq_local_cluster_t *self, const char *name
         return sq_error_set ("out of memory");
     }
     self->runtimes = grown;
-    sq_runtime_options_t runtime_options = {.acker = sq_acker_task ()};
+    sq_runtime_options_t runtime_options = {.acker = sq_acker_task (), .start_watch = watch};
     sq_runtime_t *runtime = sq_runtime_new (name, topology_p, config, &runtime_options);
     if (!runtime)
         return -1;
     sq_runtime_set_active (runtime, !inactive);
-    if (sq_runtime_start (runtime)) {
+    int started = sq_runtime_start (runtime);
+    if (started == SQ_RUNTIME_STUCK)
+        return started; //  threads still use it: left abandoned, as by sq_local_cluster_stop
+    if (started) {
         char error[512];
         snprintf (error, sizeof error, "%s", sq_last_error ());
         sq_runtime_destroy (&runtime);
@@ -102,6 +107,22 @@ sq_local_cluster_submit_with_options (sq_local_cluster_t *self, const char *name
                inactive ? " inactive" : "", runtime->executor_count, runtime->task_count,
                runtime->acker_count);
     return 0;
+}
+
+int
+sq_local_cluster_submit_with_options (sq_local_cluster_t *self, const char *name,
+                                      const sq_config_t *config, sq_topology_t **topology_p,
+                                      const sq_submit_options_t *options)
+{
+    return s_submit (self, name, config, topology_p, options, NULL);
+}
+
+int
+sq_local_cluster_submit_watched (sq_local_cluster_t *self, const char *name,
+                                 const sq_config_t *config, sq_topology_t **topology_p,
+                                 const sq_start_watch_t *watch)
+{
+    return s_submit (self, name, config, topology_p, NULL, watch);
 }
 
 //  Kill topology name: deactivate, drain up to wait_secs, stop. With

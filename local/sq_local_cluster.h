@@ -24,5 +24,14 @@ sq_runtime_t *sq_local_cluster_runtime (sq_local_cluster_t *self, const char *na
 //  rather than unload the package.
 int sq_local_cluster_stop (sq_local_cluster_t *self, const char *name, double wait_secs,
                            double grace_secs);
+//  sq_local_cluster_submit with its start watched: when watch gives the
+//  start up while open and prepare callbacks run, they get its grace to
+//  return. Returns 0; -1 with sq_last_error() set (also when the start was
+//  given up and every callback returned); or SQ_RUNTIME_STUCK, naming the
+//  components and tasks still in a callback, whose runtime is left
+//  abandoned as by sq_local_cluster_stop: end the process with _exit.
+int sq_local_cluster_submit_watched (sq_local_cluster_t *self, const char *name,
+                                     const sq_config_t *config, sq_topology_t **topology_p,
+                                     const sq_start_watch_t *watch);
 
 #endif

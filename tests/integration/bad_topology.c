@@ -11,14 +11,16 @@
                    execute never returns (a loop)
       block-spout  builds spout 'block', whose next_tuple never returns
                    (blocked in pause())
+      block-open   builds spout 'opening', whose open never returns
       prepare  builds a valid topology whose bolt "sink" fails in prepare
                (returns -1) on every worker: a worker that cannot start
       segv     builds a valid topology whose bolt "sink" dies of SIGSEGV
                on its first tuple: a worker that crashes while it runs
       idle     builds a valid topology that runs and does nothing
-    Any other value, or none, refuses to build (returns -1). loop-bolt and
-    block-spout let storm-submit --local and a worker show how they end a
-    run whose callbacks do not return (test_storm_submit, test_cluster);
+    Any other value, or none, refuses to build (returns -1). loop-bolt,
+    block-spout and block-open let storm-submit --local and a worker show
+    how they end a run whose callbacks do not return (test_storm_submit,
+    test_cluster);
     prepare, segv and idle are the failing workers of test_failures.
 */
 #include <squall.h>
@@ -102,11 +104,27 @@ s_blocked_next (void *state)
         pause ();
 }
 
+static int
+s_blocked_open (void **state_p, const sq_context_t *context, sq_collector_t *collector)
+{
+    (void) state_p, (void) context, (void) collector;
+    fputs ("bad_topology: open of 'opening' blocks from now on\n", stderr);
+    while (true)
+        pause ();
+    return 0;
+}
+
 static const sq_spout_t s_counter_spout = {
     .declare_outputs = s_declare_line,
     .open = s_counter_open,
     .next_tuple = s_counter_next,
     .close = s_counter_close,
+};
+
+static const sq_spout_t s_unopened_spout = {
+    .declare_outputs = s_declare_line,
+    .open = s_blocked_open,
+    .next_tuple = s_next_tuple,
 };
 
 static const sq_bolt_t s_spin_bolt = {
@@ -191,6 +209,12 @@ squall_topology (sq_topology_t *topology, const sq_config_t *config)
         sq_topology_set_spout (topology, "numbers", &s_counter_spout, 1);
         sq_component_t *bolt = sq_topology_set_bolt (topology, "spin", &s_spin_bolt, 1);
         sq_component_shuffle_grouping (bolt, "numbers", NULL);
+        return 0;
+    }
+    if (strcmp (behaviour, "block-open") == 0) {
+        sq_topology_set_spout (topology, "opening", &s_unopened_spout, 1);
+        sq_component_t *bolt = sq_topology_set_bolt (topology, "sink", &s_idle_bolt, 1);
+        sq_component_shuffle_grouping (bolt, "opening", NULL);
         return 0;
     }
     if (strcmp (behaviour, "block-spout") == 0) {

@@ -268,9 +268,11 @@ s_wait_for_text (const char *name, const char *text)
 
 //  Expect the run tag (started earlier) to end within STOP_MS with status
 //  1 and, as its last line on stderr, the report naming component and
-//  task as not returning within grace.
+//  task as not returning (from a callback: "" or "from open or prepare ")
+//  within grace.
 static void
-s_expect_stuck (const char *tag, pid_t pid, const char *component, int task, const char *grace)
+s_expect_stuck (const char *tag, pid_t pid, const char *component, int task, const char *from,
+                const char *grace)
 {
     long long start = test_processes_now_ms ();
     int status = s_wait (pid);
@@ -278,9 +280,9 @@ s_expect_stuck (const char *tag, pid_t pid, const char *component, int task, con
     char *name = NULL, *expected = NULL;
     ck_assert (asprintf (&name, "%s.err", tag) > 0);
     ck_assert (asprintf (&expected,
-                         "component '%s' task %d did not return within %s s of the stop; "
+                         "component '%s' task %d did not return %swithin %s s of the stop; "
                          "exiting\n",
-                         component, task, grace) > 0);
+                         component, task, from, grace) > 0);
     char *err = s_contents (name);
     ck_assert_msg (status == 1, "%s: exit status %d, expected 1; stderr: %s", tag, status, err);
     ck_assert_msg (took < STOP_MS, "%s: took %lld ms to end", tag, took);
@@ -292,11 +294,11 @@ s_expect_stuck (const char *tag, pid_t pid, const char *component, int task, con
     free (name);
 }
 
-//  A bolt whose execute never returns, and a spout whose next_tuple never
-//  returns: --duration, SIGTERM and SIGINT still end the run, within the
-//  grace period (supervisor.worker.shutdown.sleep.secs) of the stop,
-//  naming what did not return, with status 1. A second SIGINT does not
-//  wait for the grace period.
+//  A bolt whose execute never returns, and a spout whose next_tuple (or
+//  open) never returns: --duration, SIGTERM and SIGINT still end the run,
+//  within the grace period (supervisor.worker.shutdown.sleep.secs) of the
+//  stop, naming what did not return, with status 1. A second SIGINT does
+//  not wait for the grace period.
 START_TEST (test_stuck_callbacks)
 {
     char *bad = s_built ("tests/integration/.libs/bad_topology.so");
@@ -305,7 +307,7 @@ START_TEST (test_stuck_callbacks)
     s_expect_stuck ("loop-duration",
                     s_start ("loop-duration", (const char *[]){"--local", bad, "loop", loop[0],
                                                                loop[1], "--duration", "2", NULL}),
-                    "spin", 2, "3");
+                    "spin", 2, "", "3");
 
     //  The package says on stderr when its callback is stuck: a stop
     //  before that would find every callback returning.
@@ -314,13 +316,13 @@ START_TEST (test_stuck_callbacks)
                                           "-c", "supervisor.worker.shutdown.sleep.secs=1", NULL});
     s_wait_for_text ("block-term.err", "next_tuple of 'block' blocks");
     ck_assert_int_eq (kill (pid, SIGTERM), 0);
-    s_expect_stuck ("block-term", pid, "block", 1, "1");
+    s_expect_stuck ("block-term", pid, "block", 1, "", "1");
 
     pid = s_start ("loop-int",
                    (const char *[]){"--local", bad, "loop", loop[0], loop[1], "-w", "0.5", NULL});
     s_wait_for_text ("loop-int.err", "execute of 'spin' loops");
     ck_assert_int_eq (kill (pid, SIGINT), 0);
-    s_expect_stuck ("loop-int", pid, "spin", 2, "3");
+    s_expect_stuck ("loop-int", pid, "spin", 2, "", "3");
 
     //  With a grace of 10 minutes, only the second SIGINT can end it in
     //  time: send one every 100 ms until it ends (two signals sent close
@@ -347,6 +349,22 @@ START_TEST (test_stuck_callbacks)
     ck_assert_msg (strstr (err, "storm-submit: interrupted again: exiting now\n"), "stderr: %s",
                    err);
     free (err);
+
+    //  A spout whose open never returns: the run has not begun, yet
+    //  --duration and SIGTERM end it the same way.
+    const char *open[] = {"-c", "bad.behaviour=block-open"};
+    s_expect_stuck ("open-duration",
+                    s_start ("open-duration",
+                             (const char *[]){"--local", bad, "opening", open[0], open[1],
+                                              "--duration", "2", "-c",
+                                              "supervisor.worker.shutdown.sleep.secs=1", NULL}),
+                    "opening", 1, "from open or prepare ", "1");
+    pid = s_start ("open-term",
+                   (const char *[]){"--local", bad, "opening", open[0], open[1], "-c",
+                                    "supervisor.worker.shutdown.sleep.secs=1", NULL});
+    s_wait_for_text ("open-term.err", "open of 'opening' blocks");
+    ck_assert_int_eq (kill (pid, SIGTERM), 0);
+    s_expect_stuck ("open-term", pid, "opening", 1, "from open or prepare ", "1");
     free (bad);
 }
 END_TEST
