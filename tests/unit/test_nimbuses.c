@@ -274,7 +274,6 @@ END_TEST
 int
 main (void)
 {
-    zsys_init ();
     Suite *suite = suite_create ("nimbuses");
     TCase *tcase = tcase_create ("core");
     tcase_set_timeout (tcase, 60);

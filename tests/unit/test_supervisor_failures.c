@@ -89,6 +89,7 @@ START_TEST (test_records_take_the_workers_word)
     //  A failure file of the wrong shape adds nothing of its own.
     free (file);
     file = s_write (dir, "failure.json", "{\"component\": 7, \"task\": \"x\", \"message\": []}");
+    failure.failure_path = file;
     ck_assert_int_eq (supervisor_failures_add (failures, &failure, 2000), 0);
     recent = supervisor_failures_recent (failures, 2000);
     record = json_array_get (recent, 1);
