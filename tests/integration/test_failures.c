@@ -59,8 +59,9 @@ s_submit (const char *name, const char *behaviour, const char *seconds, char **o
     return s_cli (output_p, args);
 }
 
-//  The last 3000 bytes of the supervisor's log and of its slot's
-//  worker.log, for the messages of failed checks (caller frees).
+//  The last 1200 bytes of the supervisor's log and of its slot's
+//  worker.log, for the messages of failed checks (caller frees; with the
+//  rest of a message, within what Check can carry: 4 KiB).
 static char *
 s_logs (void)
 {
@@ -80,7 +81,7 @@ s_logs (void)
             continue;
         fseek (file, 0, SEEK_END);
         long length = ftell (file);
-        fseek (file, length > 3000 ? length - 3000 : 0, SEEK_SET);
+        fseek (file, length > 1200 ? length - 1200 : 0, SEEK_SET);
         int byte;
         while ((byte = getc (file)) != EOF)
             putc (byte, out);
@@ -158,7 +159,7 @@ START_TEST (test_prepare_failure_is_shown)
 {
     char *output;
     int status = s_submit ("unprepared", "prepare", FAILURES_WAIT, &output);
-    ck_assert_msg (status != 0, "--wait exited 0 for a bolt that cannot prepare: %s%s", output,
+    ck_assert_msg (status != 0, "--wait exited 0 for a bolt that cannot prepare: %.1000s%s", output,
                    s_logs ());
     ck_assert_msg (strstr (output, "component sink") && strstr (output, "exit status 1") &&
                        strstr (output, "failed to open or prepare"),
@@ -209,7 +210,8 @@ START_TEST (test_crash_loop_backs_off_and_frees_its_slot)
 {
     char *output;
     int status = s_submit ("crashing", "segv", FAILURES_WAIT, &output);
-    ck_assert_msg (status != 0, "--wait exited 0 for a bolt that crashes: %s%s", output, s_logs ());
+    ck_assert_msg (status != 0, "--wait exited 0 for a bolt that crashes: %.1000s%s", output,
+                   s_logs ());
     ck_assert_msg (strstr (output, "killed by signal 11 (SIGSEGV)"),
                    "--wait does not name the signal: %s", output);
     free (output);
@@ -239,7 +241,7 @@ START_TEST (test_crash_loop_backs_off_and_frees_its_slot)
     //  topology at once, not after the delay.
     s_kill ("crashing");
     status = s_submit ("good", "idle", FAILURES_GOOD_WAIT, &output);
-    ck_assert_msg (status == 0, "the next topology did not run within %s s: %s%s",
+    ck_assert_msg (status == 0, "the next topology did not run within %s s: %.1000s%s",
                    FAILURES_GOOD_WAIT, output, s_logs ());
     ck_assert_msg (strstr (output, "is running"), "--wait said: %s", output);
     free (output);
