@@ -8,7 +8,9 @@
     nanoseconds with a factor measured once per process against
     CLOCK_MONOTONIC (sq_clock_init, which sleeps 20 ms the first time and
     keeps the tightest of 16 bracketed reads at each end).
-    Elsewhere it is clock_gettime (CLOCK_MONOTONIC).
+    Elsewhere it is clock_gettime (CLOCK_MONOTONIC). sq_clock_deadline
+    turns a wait in milliseconds into the absolute time a condition
+    variable's timed wait takes.
 
     Its values are nanoseconds on a monotonic scale of their own, close
     to CLOCK_MONOTONIC but drifting from it by the calibration error (a
@@ -59,6 +61,23 @@ sq_clock_ns (void)
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
     return (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+//  The time ms milliseconds from now on clock, the absolute deadline
+//  pthread_cond_timedwait takes (on CLOCK_REALTIME, unless the condition
+//  was made with pthread_condattr_setclock).
+static inline struct timespec
+sq_clock_deadline (clockid_t clock, int64_t ms)
+{
+    struct timespec deadline;
+    clock_gettime (clock, &deadline);
+    deadline.tv_sec += (time_t) (ms / 1000);
+    deadline.tv_nsec += (long) (ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    return deadline;
 }
 
 #endif

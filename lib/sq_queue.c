@@ -1,6 +1,8 @@
 /*  sq_queue - bounded multi-producer, single-consumer queue of messages */
 #include "sq_queue.h"
 
+#include "sq_clock.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
@@ -115,14 +117,7 @@ sq_queue_pop (sq_queue_t *self, sq_message_t *out, size_t max, int timeout_ms)
             pthread_cond_wait (&self->not_empty, &self->lock);
         self->waiting_consumers--;
     } else if (self->depth == 0 && timeout_ms > 0 && !self->closed) {
-        struct timespec deadline;
-        clock_gettime (CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
+        struct timespec deadline = sq_clock_deadline (CLOCK_MONOTONIC, timeout_ms);
         self->waiting_consumers++;
         while (self->depth == 0 && !self->closed)
             if (pthread_cond_timedwait (&self->not_empty, &self->lock, &deadline) == ETIMEDOUT)

@@ -444,13 +444,7 @@ s_wait_prepared (sq_runtime_t *self, bool *given_up)
         }
         if (*given_up && sq_runtime_now_ns () >= deadline)
             return false;
-        struct timespec until;
-        clock_gettime (CLOCK_REALTIME, &until);
-        until.tv_nsec += 50 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = sq_clock_deadline (CLOCK_REALTIME, 50);
         pthread_cond_timedwait (&self->start_cond, &self->start_lock, &until);
     }
     return true;

@@ -28,6 +28,7 @@
 #undef zcert_t
 
 #include "sq_zk.h"
+#include "sq_clock.h"
 #include "sq_error.h"
 
 #include <assert.h>
@@ -195,21 +196,6 @@ s_watcher (zhandle_t *handle, int type, int state, const char *path, void *conte
     pthread_mutex_unlock (&self->mutex);
 }
 
-//  Now plus ms on the monotonic clock.
-static struct timespec
-s_deadline (int ms)
-{
-    struct timespec deadline;
-    clock_gettime (CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += ms / 1000;
-    deadline.tv_nsec += (long) (ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-    return deadline;
-}
-
 //  Closes the current handle, if any. Owner thread only.
 static void
 s_close (sq_zk_t *self)
@@ -286,7 +272,7 @@ s_connect (sq_zk_t *self)
                                                : strerror (error);
         return sq_error_set ("cannot connect to ZooKeeper at %s: %s", self->servers, reason);
     }
-    struct timespec deadline = s_deadline (self->connect_timeout_ms);
+    struct timespec deadline = sq_clock_deadline (CLOCK_MONOTONIC, self->connect_timeout_ms);
     while (!self->was_connected && !self->expired) {
         if (pthread_cond_timedwait (&self->changed, &self->mutex, &deadline) == ETIMEDOUT)
             break;
