@@ -235,12 +235,20 @@ typedef struct {
     const char *name;            //  its topology
 } s_run_end_t;
 
+//  True when a signal, or deadline (monotonic ms, 0 for none) passing by
+//  now, asks the run to end.
+static bool
+s_end_asked (int64_t deadline, int64_t now)
+{
+    return s_interrupted || (deadline > 0 && now >= deadline);
+}
+
 //  True when the run must end now.
 static bool
 s_run_over (s_run_end_t *end)
 {
     int64_t now = zclock_mono ();
-    if (s_interrupted || (end->deadline > 0 && now >= end->deadline))
+    if (s_end_asked (end->deadline, now))
         return true;
     sq_topology_stats_t stats;
     if (end->idle && sq_local_cluster_stats (end->cluster, end->name, &stats) == 0 &&
@@ -261,13 +269,11 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     return s_run_over ((s_run_end_t *) arg) ? -1 : 0;
 }
 
-//  True when a signal or the end of --duration (the monotonic ms at arg,
-//  0 for none) asks the run to end: a start watch's test.
+//  A start watch's test: s_end_asked of the deadline at arg.
 static bool
 s_start_abandoned (void *arg)
 {
-    int64_t deadline = *(int64_t *) arg;
-    return s_interrupted || (deadline > 0 && zclock_mono () >= deadline);
+    return s_end_asked (*(int64_t *) arg, zclock_mono ());
 }
 
 //  Wait until deadline (monotonic ms; 0: until a signal), or with
@@ -354,14 +360,15 @@ s_run_local (const char *path, const char *name, sq_config_t *config, double dur
     //  ends without unloading it or freeing what that thread uses.
     int64_t deadline = duration > 0 ? zclock_mono () + (int64_t) (duration * 1000) : 0;
     double grace = (double) sq_config_int (config, "supervisor.worker.shutdown.sleep.secs", 3);
-    sq_start_watch_t watch = {.abandoned = s_start_abandoned, .arg = &deadline, .grace_secs = grace};
+    sq_start_watch_t watch = {
+        .abandoned = s_start_abandoned, .arg = &deadline, .grace_secs = grace};
     int started = -1;
     if (!traces)
         fprintf (stderr, "storm-submit: out of memory\n");
     else if (!topology)
         fprintf (stderr, "storm-submit: %s\n", sq_last_error ());
     else if ((started = sq_local_cluster_submit_watched (cluster, name, config, &topology,
-                                                        &watch)) == SQ_RUNTIME_STUCK)
+                                                         &watch)) == SQ_RUNTIME_STUCK)
         s_exit_stuck ();
     else if (started)
         fprintf (stderr, "storm-submit: topology '%s' not started: %s\n", name, sq_last_error ());
