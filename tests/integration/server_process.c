@@ -25,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define S_MAX_SERVERS 16    //  servers one process may have at once
-#define S_POLL_MS 20        //  pause between readiness probes
+#define S_MAX_SERVERS 16     //  servers one process may have at once
+#define S_POLL_MS 20         //  pause between readiness probes
 #define S_STOP_GRACE_MS 5000 //  SIGTERM grace for a server that never answered
 
 struct _server_process_t {

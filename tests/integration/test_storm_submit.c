@@ -353,15 +353,14 @@ START_TEST (test_stuck_callbacks)
     //  A spout whose open never returns: the run has not begun, yet
     //  --duration and SIGTERM end it the same way.
     const char *open[] = {"-c", "bad.behaviour=block-open"};
-    s_expect_stuck ("open-duration",
-                    s_start ("open-duration",
-                             (const char *[]){"--local", bad, "opening", open[0], open[1],
-                                              "--duration", "2", "-c",
-                                              "supervisor.worker.shutdown.sleep.secs=1", NULL}),
-                    "opening", 1, "from open or prepare ", "1");
-    pid = s_start ("open-term",
-                   (const char *[]){"--local", bad, "opening", open[0], open[1], "-c",
-                                    "supervisor.worker.shutdown.sleep.secs=1", NULL});
+    s_expect_stuck (
+        "open-duration",
+        s_start ("open-duration",
+                 (const char *[]){"--local", bad, "opening", open[0], open[1], "--duration", "2",
+                                  "-c", "supervisor.worker.shutdown.sleep.secs=1", NULL}),
+        "opening", 1, "from open or prepare ", "1");
+    pid = s_start ("open-term", (const char *[]){"--local", bad, "opening", open[0], open[1], "-c",
+                                                 "supervisor.worker.shutdown.sleep.secs=1", NULL});
     s_wait_for_text ("open-term.err", "open of 'opening' blocks");
     ck_assert_int_eq (kill (pid, SIGTERM), 0);
     s_expect_stuck ("open-term", pid, "opening", 1, "from open or prepare ", "1");
@@ -694,7 +693,7 @@ START_TEST (test_until_idle)
     ck_assert (asprintf (&input_option, "wordcount.input=%s", input) > 0);
     char *package = s_built ("topologies/.libs/wordcount.so");
     ck_assert_int_eq (s_run ("idle", (const char *[]){"--local", package, "wc", "-c", input_option,
-                                                       "--until-idle", NULL}),
+                                                      "--until-idle", NULL}),
                       0);
     char *out = s_contents ("idle.out");
     ck_assert_msg (strstr (out, "ending the run (--until-idle)") &&
@@ -746,19 +745,19 @@ START_TEST (test_errors)
     //  The package's code runs in a child first: its crash, exit or loop
     //  is one error, not storm-submit's end.
     s_expect_failure ("crash",
-                      (const char *[]){"--local", bad, "bad", "-c", "bad.behaviour=crash", NULL},
-                      1, "crashed while building its topology: signal 11");
+                      (const char *[]){"--local", bad, "bad", "-c", "bad.behaviour=crash", NULL}, 1,
+                      "crashed while building its topology: signal 11");
     s_expect_failure ("exit",
                       (const char *[]){"--local", bad, "bad", "-c", "bad.behaviour=exit", NULL}, 1,
                       "exited with status 0 while building its topology");
-    s_expect_failure ("hang",
-                      (const char *[]){"--local", bad, "bad", "--timeout", "1", "-c",
-                                       "bad.behaviour=hang", NULL},
-                      1, "building its topology did not end within 1.0 s");
-    s_expect_failure ("submit-crash",
-                      (const char *[]){bad, "bad", "--nimbus", "127.0.0.1:1", "-c",
-                                       "bad.behaviour=crash", NULL},
-                      1, "crashed while building its topology: signal 11");
+    s_expect_failure (
+        "hang",
+        (const char *[]){"--local", bad, "bad", "--timeout", "1", "-c", "bad.behaviour=hang", NULL},
+        1, "building its topology did not end within 1.0 s");
+    s_expect_failure (
+        "submit-crash",
+        (const char *[]){bad, "bad", "--nimbus", "127.0.0.1:1", "-c", "bad.behaviour=crash", NULL},
+        1, "crashed while building its topology: signal 11");
 
     //  Arguments: status 2 with the usage or the reason.
     s_expect_failure ("one-argument", (const char *[]){"--local", bad, NULL}, 2, "usage:");

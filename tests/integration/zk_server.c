@@ -117,8 +117,8 @@ s_launch (zk_server_t *self, bool *exited)
                     "org.apache.zookeeper.server.ZooKeeperServerMain",
                     self->config_path,
                     NULL};
-    return server_process_launch (self->process, argv, self->port, s_answers,
-                                  S_READY_TIMEOUT_MS, exited);
+    return server_process_launch (self->process, argv, self->port, s_answers, S_READY_TIMEOUT_MS,
+                                  exited);
 }
 
 //  Removes the directories that killed test processes left in parent_dir:
@@ -157,9 +157,10 @@ zk_server_missing (void)
     const char *java = getenv ("SQ_ZK_JAVA");
     if (java && *java)
         return server_process_found (java) ? NULL : "SQ_ZK_JAVA names no program that can be run";
-    return server_process_found ("java") ? NULL
-                                 : "no java on the PATH (install the Debian package zookeeper, "
-                                   "which brings one, or set SQ_ZK_JAVA)";
+    return server_process_found ("java")
+               ? NULL
+               : "no java on the PATH (install the Debian package zookeeper, "
+                 "which brings one, or set SQ_ZK_JAVA)";
 }
 
 //  True when a suite that cannot run must fail rather than skip.
