@@ -118,3 +118,27 @@ sq_slot_paths_fopen_private (const char *path, const char *mode_text)
     }
     return file;
 }
+
+int
+sq_slot_paths_replace_private (const char *path, const char *text)
+{
+    assert (path && text);
+    char *temporary = zsys_sprintf ("%s.tmp", path);
+    if (!temporary) {
+        errno = ENOMEM;
+        return -1;
+    }
+    FILE *file = sq_slot_paths_fopen_private (temporary, "w");
+    int rc = file && fputs (text, file) >= 0 ? 0 : -1;
+    if (file && fclose (file) != 0)
+        rc = -1;
+    if (rc == 0 && rename (temporary, path) != 0)
+        rc = -1;
+    if (rc) {
+        int error = errno;
+        unlink (temporary);
+        errno = error;
+    }
+    free (temporary);
+    return rc;
+}

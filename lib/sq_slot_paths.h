@@ -62,5 +62,10 @@ int sq_slot_paths_make_dirs (const char *path);
 //  fdopen's ("w" or "a", "e" is added). NULL with errno set on failure.
 //  Caller closes.
 FILE *sq_slot_paths_fopen_private (const char *path, const char *mode_text);
+//  Replace path with text as only its owner may read it (0600), through
+//  <path>.tmp renamed into place, so that a reader sees the old contents
+//  or all of text, never part of it. 0, or -1 with errno set (the
+//  temporary file removed).
+int sq_slot_paths_replace_private (const char *path, const char *text);
 
 #endif

@@ -131,31 +131,25 @@ s_write_config (supervisor_server_t *self)
 {
     char *dir = sq_slot_paths_dir (self->config);
     char *path = dir ? zsys_sprintf ("%s/config.json", dir) : NULL;
-    char *temporary = path ? zsys_sprintf ("%s.tmp", path) : NULL;
     json_t *json = sq_config_to_json (self->config);
     free (dir);
     //  Workers have their topology's keys, not the supervisor's.
     json_object_del (json, "squall.curve.secret.key.file");
     json_object_del (json, "squall.curve.allowed.dir");
-    if (!temporary || !json) {
-        json_decref (json);
+    char *text = json ? json_dumps (json, JSON_INDENT (4) | JSON_SORT_KEYS) : NULL;
+    json_decref (json);
+    if (!path || !text) {
         free (path);
-        free (temporary);
+        free (text);
         sq_error_set ("out of memory");
         return NULL;
     }
     //  0600: the config may name credentials (storm.zookeeper.auth.*).
-    FILE *file = sq_slot_paths_fopen_private (temporary, "w");
-    int rc = file ? json_dumpf (json, file, JSON_INDENT (4) | JSON_SORT_KEYS) : -1;
-    if (file && fclose (file) != 0)
-        rc = -1;
-    if (rc != 0 || rename (temporary, path) != 0) {
+    if (sq_slot_paths_replace_private (path, text) != 0) {
         sq_error_set ("cannot write worker config '%s': %s", path, strerror (errno));
-        unlink (temporary);
         zstr_free (&path);
     }
-    json_decref (json);
-    free (temporary);
+    free (text);
     return path;
 }
 

@@ -409,18 +409,9 @@ s_runs_wanted (const s_slot_t *slot)
 static void
 s_write_file (supervisor_workers_t *self, s_slot_t *slot, const char *path, const char *text)
 {
-    char *temporary = zsys_sprintf ("%s.tmp", path);
-    FILE *file = temporary ? sq_slot_paths_fopen_private (temporary, "w") : NULL;
-    bool ok = file && fputs (text, file) >= 0;
-    if (file && fclose (file) != 0)
-        ok = false;
-    if (!ok || rename (temporary, path) != 0) {
+    if (sq_slot_paths_replace_private (path, text) != 0)
         zsys_warning ("supervisor=%s port=%d cannot write %s: %s", self->supervisor_id, slot->port,
                       path, strerror (errno));
-        if (temporary)
-            unlink (temporary);
-    }
-    free (temporary);
 }
 
 //  Records the started worker for a later run of the supervisor (adopt):

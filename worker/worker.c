@@ -55,7 +55,6 @@ s_record_failure (const sq_config_t *config, int port, const char *component, in
                   const char *message)
 {
     char *path = sq_slot_paths_worker_file (config, port, "failure.json");
-    char *temporary = path ? zsys_sprintf ("%s.tmp", path) : NULL;
     json_t *record = json_pack ("{s:s%}", "message", message ? message : "",
                                 message ? strnlen (message, 1024) : 0);
     if (record && component) {
@@ -63,18 +62,12 @@ s_record_failure (const sq_config_t *config, int port, const char *component, in
                              json_stringn (component, strnlen (component, 256)));
         json_object_set_new (record, "task", json_integer (task));
     }
-    FILE *file = temporary ? sq_slot_paths_fopen_private (temporary, "w") : NULL;
-    bool ok = file && record && json_dumpf (record, file, JSON_COMPACT) == 0;
-    if (file && fclose (file) != 0)
-        ok = false;
-    if (!ok || rename (temporary, path) != 0) {
+    char *text = record ? json_dumps (record, JSON_COMPACT) : NULL;
+    if (!path || !text || sq_slot_paths_replace_private (path, text) != 0)
         zsys_warning ("worker port=%d: cannot leave its failure in %s", port,
                       path ? path : "its slot directory");
-        if (temporary)
-            unlink (temporary);
-    }
     json_decref (record);
-    free (temporary);
+    free (text);
     free (path);
 }
 

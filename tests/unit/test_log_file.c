@@ -1,6 +1,7 @@
 /*  test_log_file - sq_log_file: output sent to the file, rotation by size
     (explicit and by the watcher), how many old files stay, the paths
-    under storm.log.dir, and a directory that cannot be made.
+    under storm.log.dir, and a directory that cannot be made; and
+    sq_slot_paths_replace_private, which writes the slot's other files.
 
     Each test runs in its own process (Check forks), so sending its stdout
     and stderr to a file touches no other test.
@@ -11,6 +12,7 @@
 
 #include <check.h>
 #include <czmq.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +166,32 @@ START_TEST (test_paths)
 }
 END_TEST
 
+//  A file replaced whole, private, with no temporary left; a directory
+//  that is not there fails with errno set and leaves nothing.
+START_TEST (test_replace_private)
+{
+    char path[400], temporary[420];
+    snprintf (path, sizeof path, "%s/failure.json", s_dir);
+    snprintf (temporary, sizeof temporary, "%s.tmp", path);
+    ck_assert_int_eq (sq_slot_paths_replace_private (path, "first, and longer"), 0);
+    ck_assert_int_eq (sq_slot_paths_replace_private (path, "second"), 0);
+    char text[64] = "";
+    FILE *file = fopen (path, "r");
+    ck_assert_ptr_nonnull (file);
+    ck_assert_ptr_nonnull (fgets (text, sizeof text, file));
+    fclose (file);
+    ck_assert_str_eq (text, "second");
+    struct stat info;
+    ck_assert_int_eq (stat (path, &info), 0);
+    ck_assert_int_eq (info.st_mode & 0777, 0600);
+    ck_assert_int_ne (access (temporary, F_OK), 0);
+    snprintf (path, sizeof path, "%s/missing/failure.json", s_dir);
+    errno = 0;
+    ck_assert_int_eq (sq_slot_paths_replace_private (path, "lost"), -1);
+    ck_assert_int_eq (errno, ENOENT);
+}
+END_TEST
+
 START_TEST (test_unwritable_directory_is_named)
 {
     char blocker[400], path[440];
@@ -191,6 +219,7 @@ main (void)
     tcase_add_test (tc, test_watcher_rotates_on_its_own);
     tcase_add_test (tc, test_paths);
     tcase_add_test (tc, test_unwritable_directory_is_named);
+    tcase_add_test (tc, test_replace_private);
     suite_add_tcase (suite, tc);
     SRunner *runner = srunner_create (suite);
     srunner_run_all (runner, CK_NORMAL);
