@@ -152,29 +152,37 @@ s_anchor_edges (const sq_emit_t *emit, int target, int task_bits, sq_edge_t *edg
     return count;
 }
 
+//  Why an emit onto outlet (NULL: not declared) cannot go out; returns -1.
 static int
-s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t count)
+s_emit_refused (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emit, size_t count)
 {
-    sq_runtime_t *runtime = task->runtime;
-    const sq_component_t *component = task->component;
-    sq_outlet_t *outlet = s_outlet (task, emit->stream);
+    const char *component = task->component->id;
     if (!outlet)
-        return sq_error_set ("'%s' emits on stream '%s', which it does not declare", component->id,
+        return sq_error_set ("'%s' emits on stream '%s', which it does not declare", component,
                              emit->stream ? emit->stream : SQ_DEFAULT_STREAM);
     //  Storm's declareStream (id, direct, fields): a direct stream takes
     //  only direct emits, and only a direct stream takes them.
     if (outlet->stream->direct && !emit->direct_task)
         return sq_error_set ("'%s' emits on stream '%s' without a target task, but the stream is "
                              "declared direct: emit with sq_collector_emit_direct",
-                             component->id, outlet->stream->name);
+                             component, outlet->stream->name);
     if (!outlet->stream->direct && emit->direct_task)
         return sq_error_set ("'%s' emits direct on stream '%s', which is not declared direct: "
                              "declare it with sq_declarer_direct_stream",
-                             component->id, outlet->stream->name);
-    if (count != outlet->stream->field_count)
-        return sq_error_set ("'%s' emits %zu values on stream '%s', which declares %zu fields",
-                             component->id, count, outlet->stream->name,
-                             outlet->stream->field_count);
+                             component, outlet->stream->name);
+    return sq_error_set ("'%s' emits %zu values on stream '%s', which declares %zu fields",
+                         component, count, outlet->stream->name, outlet->stream->field_count);
+}
+
+static int
+s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t count)
+{
+    sq_runtime_t *runtime = task->runtime;
+    const sq_component_t *component = task->component;
+    sq_outlet_t *outlet = s_outlet (task, emit->stream);
+    if (!outlet || outlet->stream->direct != (emit->direct_task != 0) ||
+        count != outlet->stream->field_count)
+        return s_emit_refused (task, outlet, emit, count);
     int stack_targets[16];
     int *targets =
         outlet->max_targets <= 16 ? stack_targets : malloc (outlet->max_targets * sizeof (int));
@@ -201,8 +209,10 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
             }
         }
     }
+    //  Anchors matter only to the acker: room for an edge per root of each.
+    bool anchored = !tracked && emit->anchor_count && runtime->acker_count;
     size_t edge_room = 1;
-    for (size_t a = 0; a < emit->anchor_count; a++)
+    for (size_t a = 0; anchored && a < emit->anchor_count; a++)
         edge_room += emit->anchors[a] ? emit->anchors[a]->edge_count : 0;
     sq_edge_t stack_edges[SQ_LOCAL_EDGES];
     sq_edge_t *edges =
@@ -223,17 +233,11 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
             edges[0] = (sq_edge_t){root, sq_ids_edge (targets[t], runtime->edge_task_bits)};
             init_xor ^= edges[0].edge;
             edge_count = 1;
-        } else if (emit->anchor_count && runtime->acker_count)
+        } else if (anchored)
             edge_count = s_anchor_edges (emit, targets[t], runtime->edge_task_bits, edges, slots,
                                          slot_count);
-        sq_message_t message = {.kind = SQ_MSG_TUPLE, .task = targets[t]};
-        message.tuple = sq_tuple_new (outlet->stream, task->task_id, targets[t], edges, edge_count,
-                                      values, count);
-        if (message.tuple && trace && edge_count)
-            sq_runtime_trace_tuple (runtime, message.tuple, SQ_TRACE_EMIT, trace);
-        if (message.tuple)
-            sq_executor_send (task->executor, &message);
-        else
+        if (!sq_executor_send_tuple (task->executor, outlet->stream, task->task_id, targets[t],
+                                     edges, edge_count, values, count, trace))
             zsys_error ("topology=%s task=%d out of memory emitting; tuple lost", runtime->name,
                         task->task_id);
     }
@@ -298,7 +302,7 @@ s_misuse (sq_collector_t *self)
     return -1;
 }
 
-static int
+static inline int
 s_emit_checked (sq_collector_t *self, const sq_emit_t *emit, const sq_value_t *values, size_t count)
 {
     if (self->task->component->spout && emit->anchor_count)
@@ -314,23 +318,32 @@ s_emit_checked (sq_collector_t *self, const sq_emit_t *emit, const sq_value_t *v
     return s_misuse (self);
 }
 
+//  An emit on stream anchored to *anchor_p (NULL: to the window the
+//  collector emits for, if any).
+static inline int
+s_emit_on (sq_collector_t *self, const char *stream, const sq_tuple_t *const *anchor_p,
+           const sq_value_t *values, size_t count)
+{
+    sq_emit_t emit = {.stream = stream, .anchors = anchor_p, .anchor_count = *anchor_p != NULL};
+    if (!*anchor_p && self->window) {
+        emit.anchors = self->window;
+        emit.anchor_count = self->window_count;
+    }
+    return s_emit_checked (self, &emit, values, count);
+}
+
 int
 sq_collector_emit (sq_collector_t *self, const sq_tuple_t *anchor, const sq_value_t *values,
                    size_t count)
 {
-    return sq_collector_emit_stream (self, NULL, anchor, values, count);
+    return s_emit_on (self, NULL, &anchor, values, count);
 }
 
 int
 sq_collector_emit_stream (sq_collector_t *self, const char *stream, const sq_tuple_t *anchor,
                           const sq_value_t *values, size_t count)
 {
-    sq_emit_t emit = {.stream = stream, .anchors = &anchor, .anchor_count = anchor != NULL};
-    if (!anchor && self->window) {
-        emit.anchors = self->window;
-        emit.anchor_count = self->window_count;
-    }
-    return s_emit_checked (self, &emit, values, count);
+    return s_emit_on (self, stream, &anchor, values, count);
 }
 
 int
@@ -406,9 +419,9 @@ sq_collector_release (sq_task_t *task, sq_tuple_t *tuple)
     sq_tuple_destroy (&tuple);
 }
 
-//  Checks an input handed to ack or fail; false (and logs) on misuse.
-static bool
-s_valid_input (sq_collector_t *self, const sq_tuple_t *input, const char *verb)
+//  Why an input handed to ack or fail is refused; logs it.
+static void
+s_invalid_input (sq_collector_t *self, const sq_tuple_t *input, const char *verb)
 {
     if (!input)
         sq_error_set ("%s of a NULL tuple", verb);
@@ -416,11 +429,20 @@ s_valid_input (sq_collector_t *self, const sq_tuple_t *input, const char *verb)
         sq_error_set ("spouts cannot %s tuples", verb);
     else if (input->dest_task != self->task->task_id)
         sq_error_set ("%s of a tuple that belongs to task %d", verb, input->dest_task);
-    else if (input->state & SQ_TUPLE_ACKED)
-        sq_error_set ("%s of a tuple that was already acked or failed", verb);
     else
-        return true;
+        sq_error_set ("%s of a tuple that was already acked or failed", verb);
     s_misuse (self);
+}
+
+//  Checks an input handed to ack or fail; false (and logs) on misuse.
+static inline bool
+s_valid_input (sq_collector_t *self, const sq_tuple_t *input, const char *verb)
+{
+    const sq_task_t *task = self->task;
+    if (input && input->dest_task == task->task_id && !(input->state & SQ_TUPLE_ACKED) &&
+        !task->component->spout)
+        return true;
+    s_invalid_input (self, input, verb);
     return false;
 }
 
@@ -438,7 +460,7 @@ s_trace_done (sq_task_t *task, sq_tuple_t *tuple, bool acked)
 //  inside execute when execute returns (sq_executor.c), with the clock
 //  read that ends it.
 static void
-s_input_done (sq_task_t *task, sq_tuple_t *tuple, bool acked)
+s_input_done_now (sq_task_t *task, sq_tuple_t *tuple, bool acked)
 {
     sq_executor_t *executor = task->executor;
     if (!acked)
@@ -467,6 +489,15 @@ s_input_done (sq_task_t *task, sq_tuple_t *tuple, bool acked)
         sq_executor_metrics_acked (executor->metrics, (size_t) number,
                                    timed ? (uint64_t) (latency_ns > 0 ? latency_ns : 0)
                                          : SQ_METRICS_UNTIMED);
+}
+
+//  s_input_done_now, but for the common case inline: an input acked
+//  inside its execute by a task without hooks has nothing to do now.
+static inline void
+s_input_done (sq_task_t *task, sq_tuple_t *tuple, bool acked)
+{
+    if (!acked || !(tuple->state & SQ_TUPLE_EXECUTING) || task->hook_count)
+        s_input_done_now (task, tuple, acked);
 }
 
 void

@@ -58,7 +58,7 @@ s_outbox_slot (sq_executor_t *self, size_t destination)
 }
 
 //  The outbox of destination, or NULL when nothing was ever sent there.
-static sq_outbox_t *
+static inline sq_outbox_t *
 s_outbox_find (sq_executor_t *self, size_t destination)
 {
     sq_outbox_t *last = self->last_outbox;
@@ -94,9 +94,9 @@ s_outboxes_grow (sq_executor_t *self)
 
 //  The outbox of destination, made on first use; NULL when out of memory.
 static sq_outbox_t *
-s_outbox_get (sq_executor_t *self, size_t destination)
+s_outbox_get_new (sq_executor_t *self, size_t destination)
 {
-    sq_outbox_t *outbox = s_outbox_find (self, destination);
+    sq_outbox_t *outbox = self->outbox_slots ? *s_outbox_slot (self, destination) : NULL;
     if (!outbox) {
         //  At most half full, so probes stay short.
         if (2 * (self->outbox_count + 1) > self->outbox_slots && s_outboxes_grow (self))
@@ -112,6 +112,15 @@ s_outbox_get (sq_executor_t *self, size_t destination)
     return outbox;
 }
 
+//  s_outbox_get_new, with the common case (the same destination as the
+//  last send) inline.
+static inline sq_outbox_t *
+s_outbox_get (sq_executor_t *self, size_t destination)
+{
+    sq_outbox_t *last = self->last_outbox;
+    return last && last->destination == destination ? last : s_outbox_get_new (self, destination);
+}
+
 void
 sq_executor_outboxes_destroy (sq_executor_t *self)
 {
@@ -121,6 +130,7 @@ sq_executor_outboxes_destroy (sq_executor_t *self)
             continue;
         for (size_t m = 0; m < outbox->count; m++)
             sq_tuple_destroy (&outbox->messages[m].tuple);
+        sq_tuple_block_retire (&outbox->block);
         free (outbox->messages);
         free (outbox);
     }
@@ -248,23 +258,17 @@ s_drop (sq_executor_t *self, const sq_message_t *message)
     s_count (&self->stats.dropped, 1);
 }
 
-void
-sq_executor_send (sq_executor_t *self, const sq_message_t *message)
+//  Append a message to outbox; false when out of memory (nothing changed).
+static bool
+s_outbox_append (sq_executor_t *self, sq_outbox_t *outbox, const sq_message_t *message)
 {
     sq_runtime_t *runtime = self->runtime;
-    sq_outbox_t *outbox = s_outbox_get (self, s_destination (self, message->task));
-    if (!outbox) {
-        s_drop (self, message);
-        return;
-    }
     size_t count = outbox->count;
     if (count == outbox->capacity) {
         size_t capacity = count ? count * 2 : runtime->batch_size;
         sq_message_t *grown = realloc (outbox->messages, capacity * sizeof (sq_message_t));
-        if (!grown) {
-            s_drop (self, message);
-            return;
-        }
+        if (!grown)
+            return false;
         outbox->messages = grown;
         outbox->capacity = capacity;
     }
@@ -280,6 +284,51 @@ sq_executor_send (sq_executor_t *self, const sq_message_t *message)
     //  and ackers send a full batch at once, waiting for room if need be.
     if (count + 1 >= runtime->batch_size && !self->component->spout)
         s_flush_now (self, outbox, true);
+    return true;
+}
+
+void
+sq_executor_send (sq_executor_t *self, const sq_message_t *message)
+{
+    sq_outbox_t *outbox = s_outbox_get (self, s_destination (self, message->task));
+    if (!outbox || !s_outbox_append (self, outbox, message))
+        s_drop (self, message);
+}
+
+bool
+sq_executor_send_tuple (sq_executor_t *self, const sq_stream_t *stream, int source_task,
+                        int dest_task, const sq_edge_t *edges, size_t edge_count,
+                        const sq_value_t *values, size_t value_count, uint64_t trace)
+{
+    sq_runtime_t *runtime = self->runtime;
+    sq_executor_t *reader = runtime->task_executor[dest_task];
+    sq_outbox_t *outbox =
+        s_outbox_get (self, reader ? (size_t) reader->index : runtime->executor_count);
+    if (!outbox) {
+        s_count (&self->stats.dropped, 1);
+        return false;
+    }
+    //  Tuples for other processes go to the transfer thread, which may
+    //  keep them while a peer is away: their own allocations, as tuples
+    //  for an executor that keeps its inputs.
+    sq_message_t message = {.kind = SQ_MSG_TUPLE, .task = dest_task};
+    if (reader && !atomic_load_explicit (&reader->keeps_inputs, memory_order_relaxed))
+        message.tuple = sq_tuple_new_in (&outbox->block, stream, source_task, dest_task, edges,
+                                         edge_count, values, value_count);
+    else
+        message.tuple =
+            sq_tuple_new (stream, source_task, dest_task, edges, edge_count, values, value_count);
+    if (!message.tuple) {
+        s_count (&self->stats.dropped, 1);
+        return false;
+    }
+    if (trace && edge_count)
+        sq_runtime_trace_tuple (runtime, message.tuple, SQ_TRACE_EMIT, trace);
+    if (s_outbox_append (self, outbox, &message))
+        return true;
+    sq_tuple_destroy (&message.tuple);
+    s_count (&self->stats.dropped, 1);
+    return false;
 }
 
 //  ---------------------------------------------------------------------
@@ -789,6 +838,8 @@ s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple, int64_t *clo
     else {
         //  The bolt keeps it to ack later: remember when its execute began,
         //  for its process latency.
+        if (tuple->block && !atomic_load_explicit (&self->keeps_inputs, memory_order_relaxed))
+            atomic_store_explicit (&self->keeps_inputs, true, memory_order_relaxed);
         if (clocked)
             sq_executor_remember_start (task, tuple, start);
         tuple->held_prev = NULL;

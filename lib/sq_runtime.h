@@ -126,11 +126,12 @@ typedef struct {
 //  What one executor has queued for one destination: a local executor,
 //  or the other processes (destination executor_count).
 typedef struct {
-    size_t destination;     //  executor index, or executor_count for remote tasks
-    size_t count;           //  messages queued
-    size_t capacity;        //  room in messages
-    size_t dirty_at;        //  its index in the executor's dirty list while count > 0
-    sq_message_t *messages; //  in the order sent
+    size_t destination;      //  executor index, or executor_count for remote tasks
+    size_t count;            //  messages queued
+    size_t capacity;         //  room in messages
+    size_t dirty_at;         //  its index in the executor's dirty list while count > 0
+    sq_message_t *messages;  //  in the order sent
+    sq_tuple_block_t *block; //  tuples for this destination are carved from it; may be NULL
 } sq_outbox_t;
 
 //  A progressive wait, Storm's WaitStrategyProgressive: idle rounds first
@@ -175,6 +176,10 @@ struct _sq_executor_t {
     sq_wait_t backpressure_wait;     //  spouts: held back by full destination queues
     const sq_stream_t **inputs;      //  per input number: the source stream's schema
     size_t input_count;              //  number of inputs
+    //  Set once a task here kept an input past its execute: from then on
+    //  tuples for this executor get allocations of their own, since one
+    //  kept tuple would keep the whole block it was carved from.
+    atomic_bool keeps_inputs;
     //  On cache lines of their own: written all the time by this thread,
     //  they must not share a line with another executor's fields.
     _Alignas(64) sq_executor_stats_t stats; //  counters
@@ -367,6 +372,14 @@ int64_t sq_executor_take_start (sq_task_t *task, const sq_tuple_t *tuple);
 void sq_collector_release (sq_task_t *task, sq_tuple_t *tuple);
 //  Queue a message for its destination task (sq_executor.c).
 void sq_executor_send (sq_executor_t *self, const sq_message_t *message);
+//  Make a tuple (sq_tuple_new's arguments) and queue it for dest_task,
+//  recording its emit when trace (the trace threshold) samples one of its
+//  trees. It is carved from a block shared with the other tuples for the
+//  same executor, unless that executor keeps its inputs or runs in
+//  another process. False when out of memory: no tuple was sent.
+bool sq_executor_send_tuple (sq_executor_t *self, const sq_stream_t *stream, int source_task,
+                             int dest_task, const sq_edge_t *edges, size_t edge_count,
+                             const sq_value_t *values, size_t value_count, uint64_t trace);
 //  Hand what is queued for task's executor (or for the remote side) over
 //  now rather than at the end of the batch, waiting for room: a reset
 //  timeout sent from inside a long execute must not wait for it to return.

@@ -2,63 +2,84 @@
 #include "sq_tuple.h"
 #include "sq_error.h"
 
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bool
-s_has_payload (const sq_value_t *value)
-{
-    return value->type == SQ_TYPE_STRING || value->type == SQ_TYPE_BYTES;
-}
+_Static_assert(offsetof (sq_tuple_block_t, data) % SQ_TUPLE_ALIGN == 0,
+               "tuples in a block must start aligned");
+
+static _Atomic size_t s_blocks_live; //  blocks allocated and not yet freed
 
 sq_tuple_t *
 sq_tuple_new (const sq_stream_t *stream, int source_task, int dest_task, const sq_edge_t *edges,
               size_t edge_count, const sq_value_t *values, size_t value_count)
 {
-    //  Counts are 16 bits: more trees than that (an emit anchored to a
-    //  huge window of multi-rooted tuples) make no tuple.
-    if (edge_count > UINT16_MAX || value_count > UINT16_MAX)
-        return NULL;
-    size_t payload = 0;
-    for (size_t i = 0; i < value_count; i++)
-        if (s_has_payload (&values[i]))
-            payload += values[i].as.s.len + 1;
-    size_t head = sizeof (sq_tuple_t) + value_count * sizeof (sq_value_t);
-    sq_tuple_t *self = malloc (head + edge_count * sizeof (sq_edge_t) + payload);
-    if (!self)
-        return NULL;
-    self->stream = stream;
-    self->source_task = source_task;
-    self->dest_task = dest_task;
-    self->ack_val = 0;
-    self->value_count = (uint16_t) value_count;
-    self->edge_count = (uint16_t) edge_count;
-    self->state = 0;
-    self->held_prev = NULL;
-    self->held_next = NULL;
-    self->edges = (sq_edge_t *) ((char *) self + head);
-    if (edge_count)
-        memcpy (self->edges, edges, edge_count * sizeof (sq_edge_t));
-    char *cursor = (char *) (self->edges + edge_count);
-    for (size_t i = 0; i < value_count; i++) {
-        self->values[i] = values[i];
-        if (s_has_payload (&values[i])) {
-            size_t len = values[i].as.s.len;
-            if (len)
-                memcpy (cursor, values[i].as.s.ptr, len);
-            cursor[len] = 0;
-            self->values[i].as.s.ptr = cursor;
-            cursor += len + 1;
-        }
+    size_t bytes = sq_tuple_bytes (edge_count, values, value_count);
+    void *memory = bytes ? malloc (bytes) : NULL;
+    return memory ? sq_tuple_fill (memory, NULL, stream, source_task, dest_task, edges, edge_count,
+                                   values, value_count)
+                  : NULL;
+}
+
+//  Take count tuples' references off block (a negative count adds them);
+//  frees it when none is left.
+static void
+s_block_release (sq_tuple_block_t *block, int64_t count)
+{
+    if (atomic_fetch_sub_explicit (&block->refs, count, memory_order_acq_rel) == count) {
+        free (block);
+        atomic_fetch_sub_explicit (&s_blocks_live, 1, memory_order_relaxed);
     }
-    return self;
+}
+
+size_t
+sq_tuple_blocks_live (void)
+{
+    return atomic_load_explicit (&s_blocks_live, memory_order_relaxed);
+}
+
+void
+sq_tuple_block_retire (sq_tuple_block_t **block_p)
+{
+    if (block_p && *block_p) {
+        sq_tuple_block_t *block = *block_p;
+        s_block_release (block, -block->carved);
+        *block_p = NULL;
+    }
+}
+
+sq_tuple_t *
+sq_tuple_new_in_next (sq_tuple_block_t **block_p, size_t bytes, const sq_stream_t *stream,
+                      int source_task, int dest_task, const sq_edge_t *edges, size_t edge_count,
+                      const sq_value_t *values, size_t value_count)
+{
+    if (bytes == 0 || bytes > SQ_TUPLE_BLOCK_LARGEST)
+        return sq_tuple_new (stream, source_task, dest_task, edges, edge_count, values,
+                             value_count);
+    sq_tuple_block_retire (block_p);
+    sq_tuple_block_t *block = malloc (SQ_TUPLE_BLOCK_BYTES);
+    if (!block)
+        return NULL;
+    atomic_fetch_add_explicit (&s_blocks_live, 1, memory_order_relaxed);
+    atomic_init (&block->refs, 0);
+    block->used = bytes;
+    block->carved = 1;
+    *block_p = block;
+    return sq_tuple_fill (block->data, block, stream, source_task, dest_task, edges, edge_count,
+                          values, value_count);
 }
 
 void
 sq_tuple_destroy (sq_tuple_t **self_p)
 {
     if (self_p && *self_p) {
-        free (*self_p);
+        sq_tuple_t *self = *self_p;
+        if (self->block)
+            s_block_release (self->block, 1);
+        else
+            free (self);
         *self_p = NULL;
     }
 }

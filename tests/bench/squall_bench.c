@@ -17,6 +17,8 @@
                                anchored words, every input acked.
     local_unacked_spread       the fastest round over the slowest, acking
     local_acked_spread         off and on: how steady the runtime is.
+    baseline_spread            the same for the hand loop, which has no
+                               runtime: how steady the machine is.
                                `squall_bench throughput` runs only the
                                rounds and these figures.
     local_acked_latency_p50_ms complete latency of the acked topology fed
@@ -869,8 +871,11 @@ s_stage_costs (double costs[STAGES + 1][ROUNDS], int round, const char *run)
         costs[stage][round] = s_probe.stage_secs[stage] * 1e9 / words;
         sum += costs[stage][round];
     }
-    printf ("  %s: %.0f CPU ns per word, %.2f cores busy (other work %.2f), %.0f switches/s\n", run,
-            sum, s_probe.cores, s_probe.other_cores, s_probe.switches_per_s);
+    printf ("  %s: %.0f CPU ns per word (", run, sum);
+    for (int stage = 0; stage <= STAGES; stage++)
+        printf ("%s%s %.0f", stage ? ", " : "", s_stage_names[stage], costs[stage][round]);
+    printf ("), %.2f cores busy (other work %.2f), %.0f switches/s\n", s_probe.cores,
+            s_probe.other_cores, s_probe.switches_per_s);
 }
 
 //  Throughput for measured_secs, acking on or off, executor metrics on or
@@ -1471,6 +1476,7 @@ main (int argc, char *argv[])
         printf ("BENCH local_acked_ratio %.3f ratio\n", acked_median / baseline_median);
         printf ("BENCH local_unacked_spread %.3f ratio\n", s_spread (unacked, ROUNDS));
         printf ("BENCH local_acked_spread %.3f ratio\n", s_spread (acked, ROUNDS));
+        printf ("BENCH baseline_spread %.3f ratio\n", s_spread (baseline, ROUNDS));
         printf ("CPU ns per word by stage, medians (the hand loop: %.1f ns per word):\n",
                 1e9 / baseline_median);
         for (int run = 0; run < 2; run++) {
