@@ -296,9 +296,8 @@ sq_executor_send (sq_executor_t *self, const sq_message_t *message)
 }
 
 bool
-sq_executor_send_tuple (sq_executor_t *self, const sq_stream_t *stream, int source_task,
-                        int dest_task, const sq_edge_t *edges, size_t edge_count,
-                        const sq_value_t *values, size_t value_count, uint64_t trace)
+sq_executor_send_tuple (sq_executor_t *self, const sq_emitted_t *emitted, int dest_task,
+                        const sq_edge_t *edges, size_t edge_count)
 {
     sq_runtime_t *runtime = self->runtime;
     sq_executor_t *reader = runtime->task_executor[dest_task];
@@ -313,17 +312,18 @@ sq_executor_send_tuple (sq_executor_t *self, const sq_stream_t *stream, int sour
     //  for an executor that keeps its inputs.
     sq_message_t message = {.kind = SQ_MSG_TUPLE, .task = dest_task};
     if (reader && !atomic_load_explicit (&reader->keeps_inputs, memory_order_relaxed))
-        message.tuple = sq_tuple_new_in (&outbox->block, stream, source_task, dest_task, edges,
-                                         edge_count, values, value_count);
-    else
         message.tuple =
-            sq_tuple_new (stream, source_task, dest_task, edges, edge_count, values, value_count);
+            sq_tuple_new_in (&outbox->block, emitted->stream, emitted->source_task, dest_task,
+                             edges, edge_count, emitted->values, emitted->value_count);
+    else
+        message.tuple = sq_tuple_new (emitted->stream, emitted->source_task, dest_task, edges,
+                                      edge_count, emitted->values, emitted->value_count);
     if (!message.tuple) {
         s_count (&self->stats.dropped, 1);
         return false;
     }
-    if (trace && edge_count)
-        sq_runtime_trace_tuple (runtime, message.tuple, SQ_TRACE_EMIT, trace);
+    if (emitted->trace && edge_count)
+        sq_runtime_trace_tuple (runtime, message.tuple, SQ_TRACE_EMIT, emitted->trace);
     if (s_outbox_append (self, outbox, &message))
         return true;
     sq_tuple_destroy (&message.tuple);

@@ -35,8 +35,12 @@ typedef struct {
     const sq_stream_t *stream; //  the output stream
     sq_grouping_t **groupings; //  one per subscribing bolt
     size_t grouping_count;     //  number of subscribers
+    size_t direct_groupings;   //  how many of them subscribe with a direct grouping
     size_t max_targets;        //  most tasks one emit can reach
+    bool plain;                //  not direct, no direct grouping, at most SQ_PLAIN_TARGETS
 } sq_outlet_t;
+
+#define SQ_PLAIN_TARGETS 16 //  most targets of an outlet emitted to by the short path
 
 struct _sq_collector_t {
     sq_task_t *task;                 //  the task this collector emits for
@@ -372,14 +376,22 @@ int64_t sq_executor_take_start (sq_task_t *task, const sq_tuple_t *tuple);
 void sq_collector_release (sq_task_t *task, sq_tuple_t *tuple);
 //  Queue a message for its destination task (sq_executor.c).
 void sq_executor_send (sq_executor_t *self, const sq_message_t *message);
-//  Make a tuple (sq_tuple_new's arguments) and queue it for dest_task,
-//  recording its emit when trace (the trace threshold) samples one of its
-//  trees. It is carved from a block shared with the other tuples for the
-//  same executor, unless that executor keeps its inputs or runs in
-//  another process. False when out of memory: no tuple was sent.
-bool sq_executor_send_tuple (sq_executor_t *self, const sq_stream_t *stream, int source_task,
-                             int dest_task, const sq_edge_t *edges, size_t edge_count,
-                             const sq_value_t *values, size_t value_count, uint64_t trace);
+//  What the tuples of one emit share, whatever task each goes to.
+typedef struct {
+    const sq_stream_t *stream; //  the stream emitted on
+    int source_task;           //  the emitting task
+    const sq_value_t *values;  //  the values, value_count of them
+    size_t value_count;
+    uint64_t trace; //  the trace threshold (sq_trace.h), 0 when tracing is off
+} sq_emitted_t;
+
+//  Make emitted's tuple for dest_task, with these edges, and queue it,
+//  recording its emit when the trace threshold samples one of its trees.
+//  It is carved from a block shared with the other tuples for the same
+//  executor, unless that executor keeps its inputs or runs in another
+//  process. False when out of memory: no tuple was sent.
+bool sq_executor_send_tuple (sq_executor_t *self, const sq_emitted_t *emitted, int dest_task,
+                             const sq_edge_t *edges, size_t edge_count);
 //  Hand what is queued for task's executor (or for the remote side) over
 //  now rather than at the end of the batch, waiting for room: a reset
 //  timeout sent from inside a long execute must not wait for it to return.
