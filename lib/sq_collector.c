@@ -184,6 +184,19 @@ s_emit_refused (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emi
                          component, count, outlet->stream->name, outlet->stream->field_count);
 }
 
+//  What the tuples of an emit of these values onto outlet share.
+static inline sq_emitted_t
+s_emitted (const sq_task_t *task, const sq_outlet_t *outlet, const sq_value_t *values,
+           size_t count)
+{
+    return (sq_emitted_t){
+        .stream = outlet->stream,
+        .source_task = task->task_id,
+        .values = values,
+        .value_count = count,
+        .trace = atomic_load_explicit (&task->runtime->trace_threshold, memory_order_relaxed)};
+}
+
 //  Send the emitted tuple to target with these edges.
 static inline void
 s_send (sq_task_t *task, const sq_emitted_t *emitted, int target, const sq_edge_t *edges,
@@ -311,12 +324,7 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
         slots = malloc (slot_count * sizeof (uint32_t));
     }
     uint64_t init_xor = 0;
-    sq_emitted_t emitted = {
-        .stream = outlet->stream,
-        .source_task = task->task_id,
-        .values = values,
-        .value_count = count,
-        .trace = atomic_load_explicit (&runtime->trace_threshold, memory_order_relaxed)};
+    sq_emitted_t emitted = s_emitted (task, outlet, values, count);
     for (int t = 0; edges && t < target_count; t++) {
         size_t edge_count = 0;
         if (tracked) {
@@ -396,12 +404,7 @@ s_emit_plain (sq_task_t *task, const sq_outlet_t *outlet, const sq_tuple_t *cons
     sq_runtime_t *runtime = task->runtime;
     size_t anchor_count = *anchor_p && runtime->acker_count ? 1 : 0;
     sq_edge_t edges[SQ_LOCAL_EDGES];
-    sq_emitted_t emitted = {
-        .stream = outlet->stream,
-        .source_task = task->task_id,
-        .values = values,
-        .value_count = count,
-        .trace = atomic_load_explicit (&runtime->trace_threshold, memory_order_relaxed)};
+    sq_emitted_t emitted = s_emitted (task, outlet, values, count);
     for (int t = 0; t < target_count; t++) {
         size_t edge_count = anchor_count ? s_anchor_edges (anchor_p, 1, targets[t],
                                                            runtime->edge_task_bits, edges, NULL, 0)
