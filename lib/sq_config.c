@@ -82,7 +82,7 @@ static const sq_config_key_t s_keys[] = {
      "what a bolt or acker executor with an empty queue does: \"progressive\""},
     {"topology.bolt.wait.progressive.level1.count", SQ_CONFIG_INT, "1",
      "rounds with an empty queue that look again at once"},
-    {"topology.bolt.wait.progressive.level2.count", SQ_CONFIG_INT, "100",
+    {"topology.bolt.wait.progressive.level2.count", SQ_CONFIG_INT, "0",
      "rounds after those that yield the core before parking"},
     {"topology.bolt.wait.progressive.level3.sleep.millis", SQ_CONFIG_INT, "1",
      "accepted for Storm; a bolt parks until input arrives or a timer is due"},
