@@ -75,22 +75,30 @@ s_direct_subscriber_error (sq_task_t *task, const sq_outlet_t *outlet,
                          task->component->id, outlet->stream->name, subscriber);
 }
 
+//  The targets that the groupings of an outlet without direct groupings
+//  choose for these values; returns how many, or -1.
+static inline int
+s_choose_targets (const sq_outlet_t *outlet, const sq_value_t *values, int *targets)
+{
+    int count = 0;
+    for (size_t g = 0; g < outlet->grouping_count; g++) {
+        int chosen = sq_grouping_choose (outlet->groupings[g], values, targets + count);
+        if (chosen < 0)
+            return -1;
+        count += chosen;
+    }
+    return count;
+}
+
 //  Collect the target tasks; returns how many, or -1.
 static int
 s_targets (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emit,
            const sq_value_t *values, int *targets)
 {
+    //  The common case: every subscriber's grouping chooses.
+    if (!emit->direct_task && outlet->direct_groupings == 0)
+        return s_choose_targets (outlet, values, targets);
     size_t count = 0;
-    if (!emit->direct_task && outlet->direct_groupings == 0) {
-        //  The common case: every subscriber's grouping chooses.
-        for (size_t g = 0; g < outlet->grouping_count; g++) {
-            int chosen = sq_grouping_choose (outlet->groupings[g], values, targets + count);
-            if (chosen < 0)
-                return -1;
-            count += (size_t) chosen;
-        }
-        return (int) count;
-    }
     for (size_t g = 0; g < outlet->grouping_count; g++) {
         sq_grouping_t *grouping = outlet->groupings[g];
         bool direct = sq_grouping_type (grouping) == SQ_GROUPING_DIRECT;
@@ -186,8 +194,7 @@ s_emit_refused (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emi
 
 //  What the tuples of an emit of these values onto outlet share.
 static inline sq_emitted_t
-s_emitted (const sq_task_t *task, const sq_outlet_t *outlet, const sq_value_t *values,
-           size_t count)
+s_emitted (const sq_task_t *task, const sq_outlet_t *outlet, const sq_value_t *values, size_t count)
 {
     return (sq_emitted_t){
         .stream = outlet->stream,
@@ -395,13 +402,9 @@ s_emit_plain (sq_task_t *task, const sq_outlet_t *outlet, const sq_tuple_t *cons
               const sq_value_t *values, size_t count)
 {
     int targets[SQ_PLAIN_TARGETS];
-    int target_count = 0;
-    for (size_t g = 0; g < outlet->grouping_count; g++) {
-        int chosen = sq_grouping_choose (outlet->groupings[g], values, targets + target_count);
-        if (chosen < 0)
-            return -1;
-        target_count += chosen;
-    }
+    int target_count = s_choose_targets (outlet, values, targets);
+    if (target_count < 0)
+        return -1;
     sq_runtime_t *runtime = task->runtime;
     size_t anchor_count = *anchor_p && runtime->acker_count ? 1 : 0;
     sq_edge_t edges[SQ_LOCAL_EDGES];

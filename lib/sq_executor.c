@@ -301,8 +301,7 @@ sq_executor_send_tuple (sq_executor_t *self, const sq_emitted_t *emitted, int de
 {
     sq_runtime_t *runtime = self->runtime;
     sq_executor_t *reader = runtime->task_executor[dest_task];
-    sq_outbox_t *outbox =
-        s_outbox_get (self, reader ? (size_t) reader->index : runtime->executor_count);
+    sq_outbox_t *outbox = s_outbox_get (self, s_destination (self, dest_task));
     if (!outbox) {
         s_count (&self->stats.dropped, 1);
         return false;

@@ -230,7 +230,6 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
     for (size_t s = 0; s < source->stream_count; s++) {
         sq_outlet_t *outlet = &task->outlets[s];
         outlet->stream = source->streams[s];
-        outlet->plain = !outlet->stream->direct;
         if (strcmp (outlet->stream->name, SQ_DEFAULT_STREAM) == 0)
             task->default_outlet = outlet;
         for (size_t c = 0; c < component_count; c++) {
@@ -279,10 +278,10 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
                 outlet->groupings[outlet->grouping_count++] = grouping;
                 outlet->direct_groupings += sq_grouping_type (grouping) == SQ_GROUPING_DIRECT;
                 outlet->max_targets += sq_grouping_max_targets (grouping);
-                outlet->plain = !outlet->stream->direct && outlet->direct_groupings == 0 &&
-                                outlet->max_targets <= SQ_PLAIN_TARGETS;
             }
         }
+        outlet->plain = !outlet->stream->direct && outlet->direct_groupings == 0 &&
+                        outlet->max_targets <= SQ_PLAIN_TARGETS;
     }
     return 0;
 }
