@@ -167,13 +167,15 @@ s_dump_log (env_t *env)
 }
 
 //  Waits until cond holds, for up to timeout_ms; else prints the
-//  supervisor's log and fails with the message.
+//  supervisor's log and fails with the message. The verdict is the last
+//  evaluation's: a second one could see the world changed since.
 #define WAIT_UNTIL(env, cond, timeout_ms, ...)                                                     \
     do {                                                                                           \
-        long long deadline_ = test_processes_now_ms () + (timeout_ms);                                          \
-        while (!(cond) && test_processes_now_ms () < deadline_)                                                 \
+        long long deadline_ = test_processes_now_ms () + (timeout_ms);                             \
+        bool met_;                                                                                 \
+        while (!(met_ = (cond)) && test_processes_now_ms () < deadline_)                           \
             usleep (20 * 1000);                                                                    \
-        if (!(cond)) {                                                                             \
+        if (!met_) {                                                                               \
             s_dump_log (env);                                                                      \
             ck_abort_msg (__VA_ARGS__);                                                            \
         }                                                                                          \
@@ -323,6 +325,16 @@ s_running_worker (env_t *env, int port)
 {
     int pid = s_worker_pid (env, port);
     return test_processes_alive (pid) ? pid : 0;
+}
+
+//  The pid of the slot's running worker when it is not `old`, or 0. One
+//  read of the pid file: reading it twice races with old's death (the
+//  first read sees old alive, the second sees no worker at all).
+static int
+s_replacement_worker (env_t *env, int port, int old)
+{
+    int pid = s_running_worker (env, port);
+    return pid != old ? pid : 0;
 }
 
 //  Lines in the slot's `starts` file: how many workers started there.
@@ -511,8 +523,8 @@ START_TEST (test_worker_lifecycle)
     //  kill -9: back within RESTART_LIMIT_MS, without a new download.
     long long killed = test_processes_now_ms ();
     ck_assert_int_eq (kill (pid1, SIGKILL), 0);
-    WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0 && s_running_worker (&env, p0) != pid1,
-                WAIT_MS, "worker not restarted after kill -9");
+    WAIT_UNTIL (&env, s_replacement_worker (&env, p0, pid1) > 0, WAIT_MS,
+                "worker not restarted after kill -9");
     long long took = test_processes_now_ms () - killed;
     ck_assert_msg (took <= RESTART_LIMIT_MS, "restart took %lld ms", took);
     ck_assert_int_eq (s_downloads (&env), 1);
@@ -525,8 +537,8 @@ START_TEST (test_worker_lifecycle)
     long long hung = test_processes_now_ms ();
     WAIT_UNTIL (&env, s_running_worker (&env, p0) != pid2, WAIT_MS, "hung worker not killed");
     s_remove_worker_file (&env, p0, "hang");
-    ck_assert_msg (test_processes_now_ms () - hung >= WORKER_TIMEOUT_S * 1000 - 300, "killed after %lld ms",
-                   test_processes_now_ms () - hung);
+    ck_assert_msg (test_processes_now_ms () - hung >= WORKER_TIMEOUT_S * 1000 - 300,
+                   "killed after %lld ms", test_processes_now_ms () - hung);
     ck_assert (!test_processes_alive (pid2));
     ck_assert (s_log_has (&env, "heartbeat timed out"));
     WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0, WAIT_MS, "hung worker not restarted");
@@ -538,8 +550,8 @@ START_TEST (test_worker_lifecycle)
     //  A new generation of the assignment replaces the worker.
     int starts = s_worker_starts (&env, p0);
     s_assign (&env, "wc", "wc-1-1000", 2, SQ_TOPOLOGY_ACTIVE, &p0, 1);
-    WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0 && s_running_worker (&env, p0) != pid3,
-                WAIT_MS, "worker not replaced after a new generation");
+    WAIT_UNTIL (&env, s_replacement_worker (&env, p0, pid3) > 0, WAIT_MS,
+                "worker not replaced after a new generation");
     ck_assert (!test_processes_alive (pid3));
     //  The new worker notes its start a moment after its pid file appears.
     WAIT_UNTIL (&env, s_worker_starts (&env, p0) >= starts + 1, WAIT_MS,
@@ -649,8 +661,8 @@ START_TEST (test_sigkill_and_adopted_workers)
     //  An adopted worker is not the supervisor's child; its death is
     //  noticed all the same, and it is restarted.
     kill (pid1, SIGKILL);
-    WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0 && s_running_worker (&env, p0) != pid1,
-                WAIT_MS, "adopted worker not restarted after it died");
+    WAIT_UNTIL (&env, s_replacement_worker (&env, p0, pid1) > 0, WAIT_MS,
+                "adopted worker not restarted after it died");
     int pid2 = s_running_worker (&env, p0);
 
     //  A worker whose record does not say what it runs is killed.
@@ -659,8 +671,7 @@ START_TEST (test_sigkill_and_adopted_workers)
     s_start (&env);
     WAIT_UNTIL (&env, !test_processes_alive (pid2), WAIT_MS, "unrecorded worker not killed");
     ck_assert (s_log_has (&env, "does not say what it runs"));
-    WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0 && s_running_worker (&env, p0) != pid2,
-                WAIT_MS, "no new worker");
+    WAIT_UNTIL (&env, s_replacement_worker (&env, p0, pid2) > 0, WAIT_MS, "no new worker");
     int pid3 = s_running_worker (&env, p0);
 
     //  Restarted within the session timeout: the new supervisor replaces
@@ -769,11 +780,13 @@ START_TEST (test_start_waits_for_zookeeper)
     s_endpoint = suite_endpoint;
     ck_assert_int_eq (zk_server_stop (late), 0);
     s_start (&env);
-    WAIT_UNTIL (&env, s_log_has (&env, "trying again"), WAIT_MS, "no retry while ZooKeeper is down");
+    WAIT_UNTIL (&env, s_log_has (&env, "trying again"), WAIT_MS,
+                "no retry while ZooKeeper is down");
     ck_assert (test_processes_alive (env.pid));
     ck_assert_int_eq (zk_server_start (late), 0);
-    WAIT_UNTIL (&env, s_registered (&env), 4 * WAIT_MS, "supervisor did not register once "
-                                                         "ZooKeeper was up");
+    WAIT_UNTIL (&env, s_registered (&env), 4 * WAIT_MS,
+                "supervisor did not register once "
+                "ZooKeeper was up");
     int status = s_stop (&env, SIGTERM);
     ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "status %d", status);
     s_env_destroy (&env);
@@ -804,8 +817,8 @@ START_TEST (test_session_expiry)
 
     //  Its watches are armed again: a new generation reaches it.
     s_assign (&env, "wc", "wc-1-1000", 2, SQ_TOPOLOGY_ACTIVE, &p0, 1);
-    WAIT_UNTIL (&env, s_running_worker (&env, p0) > 0 && s_running_worker (&env, p0) != pid,
-                WAIT_MS, "assignment change not seen after the new session");
+    WAIT_UNTIL (&env, s_replacement_worker (&env, p0, pid) > 0, WAIT_MS,
+                "assignment change not seen after the new session");
 
     int status = s_stop (&env, SIGTERM);
     ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "status %d", status);
