@@ -244,17 +244,14 @@ s_emit_report (sq_task_t *task, const sq_emit_t *emit, const sq_outlet_t *outlet
         sq_task_hooks_emit (task, outlet->stream->name, values, count, targets, target_count);
 }
 
-//  A spout's tracked emit went out: its tree is pending (entry pending,
-//  made for root), and the acker learns the XOR of its edges.
+//  A spout's tracked emit of the tree of root went out: the acker learns
+//  the XOR of its edges.
 static void
-s_emit_tracked (sq_task_t *task, const sq_emit_t *emit, uint64_t root, uint64_t *pending,
-                uint64_t init_xor, uint32_t stream)
+s_emit_tracked (sq_task_t *task, uint64_t root, uint64_t init_xor)
 {
     sq_executor_stats_t *stats = &task->executor->stats;
-    *(sq_pending_t *) sq_idmap_value (pending) =
-        (sq_pending_t){emit->msg_id, sq_runtime_now_ns (), stream};
     s_count (&stats->pending, 1);
-    uint64_t in_flight = sq_rotating_map_size (task->pending);
+    uint64_t in_flight = sq_pending_trees_size (task->pending);
     if (in_flight > atomic_load_explicit (&stats->max_pending, memory_order_relaxed))
         atomic_store_explicit (&stats->max_pending, in_flight, memory_order_relaxed);
     s_tell_acker (task, SQ_MSG_ACK_INIT, root, init_xor);
@@ -300,18 +297,19 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
     }
     bool tracked = emit->tracked && runtime->acker_count > 0;
     uint64_t root = 0;
-    uint64_t *pending = NULL;
-    while (tracked && !pending) {
+    if (tracked) {
+        sq_pending_t pending = {emit->msg_id, sq_runtime_now_ns (),
+                                (uint32_t) (outlet - task->outlets)};
         //  A root id still in flight comes up again only by a 1 in 2^46
         //  chance; draw another then.
-        root = sq_ids_root (task->task_id);
-        if (!sq_rotating_map_find (task->pending, root)) {
-            pending = sq_rotating_map_insert (task->pending, root);
-            if (!pending) {
-                if (targets != stack_targets)
-                    free (targets);
-                return sq_error_set ("out of memory tracking a spout tuple");
-            }
+        int added;
+        do
+            root = sq_ids_root (task->task_id);
+        while ((added = sq_pending_trees_add (task->pending, root, &pending)) == 1);
+        if (added < 0) {
+            if (targets != stack_targets)
+                free (targets);
+            return sq_error_set ("out of memory tracking a spout tuple");
         }
     }
     //  Anchors matter only to the acker: room for an edge per root of each.
@@ -355,7 +353,7 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
         free (targets);
     uint32_t stream = s_emit_counted (task, outlet, target_count);
     if (tracked)
-        s_emit_tracked (task, emit, root, pending, init_xor, stream);
+        s_emit_tracked (task, root, init_xor);
     else if (emit->tracked && s_emit_ack_now (task, emit, stream))
         return -1;
     return target_count;

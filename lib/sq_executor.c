@@ -553,11 +553,9 @@ s_trace_outcome (sq_runtime_t *runtime, sq_task_t *task, uint64_t root, sq_trace
 static void
 s_spout_tree_ended (sq_executor_t *self, sq_task_t *task, uint64_t root, bool completed)
 {
-    uint64_t *entry = task->pending ? sq_rotating_map_find (task->pending, root) : NULL;
-    if (!entry)
+    sq_pending_t pending;
+    if (!task->pending || sq_pending_trees_take (task->pending, root, &pending))
         return; //  already timed out, or a duplicate report
-    sq_pending_t pending = *(sq_pending_t *) sq_idmap_value (entry);
-    sq_rotating_map_remove_entry (task->pending, entry);
     s_count (&self->stats.pending, (uint64_t) -1);
     const sq_spout_t *spout = task->component->spout;
     int64_t latency_ns = 0;
@@ -593,14 +591,13 @@ typedef struct {
 } sq_expiry_t;
 
 static void
-s_spout_tree_expired (uint64_t *entry, void *arg)
+s_spout_tree_expired (uint64_t root, const sq_pending_t *pending, void *arg)
 {
     sq_expiry_t *expiry = arg;
-    const sq_pending_t *pending = sq_idmap_value (entry);
     sq_runtime_t *runtime = expiry->executor->runtime;
     uint64_t threshold = atomic_load_explicit (&runtime->trace_threshold, memory_order_relaxed);
-    if (threshold && sq_trace_sampled (*entry, threshold))
-        s_trace_outcome (runtime, expiry->task, *entry, SQ_TRACE_TIMED_OUT,
+    if (threshold && sq_trace_sampled (root, threshold))
+        s_trace_outcome (runtime, expiry->task, root, SQ_TRACE_TIMED_OUT,
                          sq_runtime_now_ns () - pending->start_ns);
     s_count (&expiry->executor->stats.pending, (uint64_t) -1);
     s_count (&expiry->executor->stats.timed_out, 1);
@@ -624,7 +621,7 @@ s_dispatch_to_spout (sq_executor_t *self, sq_message_t *message)
         //  The acker moved its entry to its newest bucket: do the same, so
         //  the spout does not time the tree out on its own clock.
         if (task->pending)
-            sq_rotating_map_refresh (task->pending, message->root);
+            sq_pending_trees_refresh (task->pending, message->root);
     } else {
         sq_tuple_destroy (&message->tuple);
         s_count (&self->stats.dropped, 1);
@@ -662,7 +659,7 @@ s_spout_emit_round (sq_executor_t *self, size_t *called)
     for (size_t t = 0; t < self->task_count; t++) {
         sq_task_t *task = self->tasks[t];
         const sq_spout_t *spout = task->component->spout;
-        size_t in_flight = task->pending ? sq_rotating_map_size (task->pending) : 0;
+        size_t in_flight = task->pending ? sq_pending_trees_size (task->pending) : 0;
         if (task->max_spout_pending && in_flight >= (size_t) task->max_spout_pending)
             continue;
         (*called)++;
@@ -687,7 +684,7 @@ s_rotate_spout_timeouts (sq_executor_t *self)
         sq_task_t *task = self->tasks[t];
         if (task->pending) {
             sq_expiry_t expiry = {self, task};
-            sq_rotating_map_rotate (task->pending, s_spout_tree_expired, &expiry);
+            sq_pending_trees_rotate (task->pending, s_spout_tree_expired, &expiry);
         }
     }
 }

@@ -292,7 +292,7 @@ s_create_task_state (sq_runtime_t *self, sq_task_t *task)
     if (s_create_outlets (self, task))
         return -1;
     if (task->component->spout && self->acker_count) {
-        task->pending = sq_rotating_map_new (SQ_TIMEOUT_BUCKETS, sizeof (sq_pending_t), ~0ULL);
+        task->pending = sq_pending_trees_new (SQ_TIMEOUT_BUCKETS);
         if (!task->pending)
             return sq_error_set ("out of memory");
     }
@@ -535,7 +535,7 @@ s_task_destroy (sq_task_t **task_p)
         free (task->outlets[s].groupings);
     }
     free (task->outlets);
-    sq_rotating_map_destroy (&task->pending);
+    sq_pending_trees_destroy (&task->pending);
     sq_idmap_destroy (&task->held_starts);
     if (task->component->system)
         task->component->system->destroy (&task->system_state);

@@ -17,8 +17,9 @@
 #include "sq_clock.h"
 #include "sq_executor_metrics.h"
 #include "sq_grouping.h"
+#include "sq_idmap.h"
 #include "sq_queue.h"
-#include "sq_rotating_map.h"
+#include "sq_pending_trees.h"
 #include "sq_system_task.h"
 #include "sq_task_layout.h"
 #include "sq_trace.h"
@@ -69,13 +70,6 @@ int sq_collector_emit_request (sq_collector_t *self, const sq_emit_t *emit,
 //  thread, returns when it is next due (sq_runtime_now_ns scale).
 typedef int64_t (sq_task_timer_fn) (sq_task_t *task, int64_t now_ns);
 
-//  What the spout executor remembers of a tracked tuple in flight.
-typedef struct {
-    uint64_t msg_id;  //  the spout's message id
-    int64_t start_ns; //  monotonic time of the emit
-    uint32_t stream;  //  number of the stream it was emitted on (metrics)
-} sq_pending_t;
-
 //  One task hook: its table and its state (sq_task_hook.h).
 typedef struct {
     const sq_task_hook_t *hook; //  callbacks; outlives the task
@@ -95,7 +89,7 @@ struct _sq_context_t {
     bool opened;                     //  open / prepare succeeded
     sq_outlet_t *outlets;            //  one per output stream of the component
     sq_outlet_t *default_outlet;     //  the outlet of the default stream, or NULL
-    sq_rotating_map_t *pending;      //  spouts: root id -> sq_pending_t
+    sq_pending_trees_t *pending;     //  spouts: trees in flight
     uint64_t *ack_now;               //  spouts, acking off: msg ids to ack
     size_t ack_now_count;            //  entries in ack_now
     size_t ack_now_capacity;         //  room in ack_now

@@ -583,10 +583,7 @@ s_suite (void)
 int
 main (void)
 {
-    const char *seed = getenv ("SQ_TEST_SEED");
-    if (seed)
-        s_seed = strtoull (seed, NULL, 0);
-    printf ("test_idmap: SQ_TEST_SEED=0x%016" PRIx64 "\n", s_seed);
+    s_seed = test_random_seed ("test_idmap", s_seed);
     SRunner *runner = srunner_create (s_suite ());
     srunner_run_all (runner, CK_NORMAL);
     int failed = srunner_ntests_failed (runner);

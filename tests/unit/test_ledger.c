@@ -423,7 +423,8 @@ START_TEST (test_diamond_needs_an_id_per_anchor)
     for (int shared = 0; shared < 2; shared++) {
         uint64_t root = s_new_root ();
         uint64_t a = sq_ids_edge (1, 16), b = sq_ids_edge (1, 16);
-        uint64_t x = sq_ids_edge (1, 16), y = shared ? x : sq_ids_edge (1, 16), d = sq_ids_edge (1, 16);
+        uint64_t x = sq_ids_edge (1, 16), y = shared ? x : sq_ids_edge (1, 16),
+                 d = sq_ids_edge (1, 16);
         uint64_t c = x ^ y; //  c's edge: the XOR of its anchors' ids
         CHECK_INT (sq_ledger_init (ledger, root, a ^ b), ==, SQ_LEDGER_NONE);
         CHECK_INT (sq_ledger_ack (ledger, root, a ^ x), ==, SQ_LEDGER_NONE);
@@ -937,10 +938,7 @@ s_suite (void)
 int
 main (void)
 {
-    const char *seed = getenv ("SQ_TEST_SEED");
-    if (seed)
-        s_seed = strtoull (seed, NULL, 0);
-    printf ("test_ledger: SQ_TEST_SEED=0x%016" PRIx64 "\n", s_seed);
+    s_seed = test_random_seed ("test_ledger", s_seed);
     SRunner *runner = srunner_create (s_suite ());
     srunner_run_all (runner, CK_NORMAL);
     int failed = srunner_ntests_failed (runner);

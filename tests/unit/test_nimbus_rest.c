@@ -481,10 +481,7 @@ END_TEST
 int
 main (void)
 {
-    const char *seed = getenv ("SQ_TEST_SEED");
-    if (seed)
-        s_seed = strtoull (seed, NULL, 0);
-    printf ("test_nimbus_rest: SQ_TEST_SEED=0x%016" PRIx64 "\n", s_seed);
+    s_seed = test_random_seed ("test_nimbus_rest", s_seed);
     Suite *suite = suite_create ("nimbus_rest");
     TCase *tcase = tcase_create ("route");
     tcase_add_test (tcase, test_storm_paths);

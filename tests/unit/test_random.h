@@ -5,8 +5,11 @@
 #ifndef TEST_RANDOM_H_INCLUDED
 #define TEST_RANDOM_H_INCLUDED
 
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 static uint64_t s_rng; //  generator state; set it to the seed
 
@@ -25,6 +28,17 @@ static inline size_t
 s_below (size_t bound)
 {
     return (size_t) (s_random () % bound);
+}
+
+//  The seed of a run: SQ_TEST_SEED when set, else fallback. Printed with
+//  the program's name, so that a failing run can be replayed.
+static inline uint64_t
+test_random_seed (const char *program, uint64_t fallback)
+{
+    const char *given = getenv ("SQ_TEST_SEED");
+    uint64_t seed = given ? strtoull (given, NULL, 0) : fallback;
+    printf ("%s: SQ_TEST_SEED=0x%016" PRIx64 "\n", program, seed);
+    return seed;
 }
 
 #endif
