@@ -29,8 +29,9 @@ void sq_queue_destroy (sq_queue_t **self_p);
 //  Returns how many were pushed (the caller keeps the rest).
 size_t sq_queue_push (sq_queue_t *self, const sq_message_t *messages, size_t count, bool wait);
 //  Move up to max messages into out; when the queue is empty, waits up to
-//  timeout_ms (0: do not wait; negative: until a push or sq_queue_close).
-//  Returns how many were moved.
+//  timeout_ms (0: do not wait, nor take the lock when the queue looks
+//  empty; negative: until a push or sq_queue_close). Returns how many
+//  were moved.
 size_t sq_queue_pop (sq_queue_t *self, sq_message_t *out, size_t max, int timeout_ms);
 //  Wake every waiter and make pushes and pops stop waiting.
 void sq_queue_close (sq_queue_t *self);
