@@ -29,6 +29,10 @@
 #include <time.h>
 
 #define SQ_POP_MAX 256 //  messages taken from the queue at once
+//  Emit rounds a spout runs between two looks at its inputs, the clock,
+//  the topology's status and its outboxes: a look costs about as much as
+//  the emit of a small tuple.
+#define SQ_SPOUT_ROUNDS 8
 
 static void
 s_count (_Atomic uint64_t *counter, uint64_t amount)
@@ -730,9 +734,15 @@ s_spout_loop (sq_executor_t *self)
         bool clear = s_flush_all (self, false, true) &&
                      !atomic_load_explicit (&runtime->throttled, memory_order_relaxed);
         uint64_t emitted = 0;
-        size_t called = 0;
-        if (clear && active)
-            emitted = s_spout_emit_round (self, &called);
+        size_t called = 0, called_again;
+        if (clear && active) {
+            //  More rounds while they emit; the first says who was held.
+            uint64_t more = emitted = s_spout_emit_round (self, &called);
+            for (int round = 1; round < SQ_SPOUT_ROUNDS && more; round++) {
+                more = s_spout_emit_round (self, &called_again);
+                emitted += more;
+            }
+        }
         if (self->metrics_on)
             s_spout_held (self, &held,
                           !active                           ? SQ_METRICS_HELD_INACTIVE
