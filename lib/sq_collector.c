@@ -121,10 +121,10 @@ s_targets (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emit,
 }
 
 //  Edges of a new tuple anchored to these anchors, one per distinct
-//  root. Each anchor gets its own edge id, XORed into its ack_val and into
-//  the new tuple's edge for each of its roots: two anchors of one tree
-//  must not share an id, or the ids would cancel and the new tuple would
-//  drop out of its tree.
+//  root. Each anchor gets its own edge id, drawn from ids, XORed into its
+//  ack_val and into the new tuple's edge for each of its roots: two
+//  anchors of one tree must not share an id, or the ids would cancel and
+//  the new tuple would drop out of its tree.
 //
 //  With `slots` (many anchors: a windowed bolt's emit anchors to its whole
 //  window), a root is found through a hash table of slot_count entries (a
@@ -132,8 +132,8 @@ s_targets (sq_task_t *task, const sq_outlet_t *outlet, const sq_emit_t *emit,
 //  scanning the edges: linear rather than quadratic in the anchors, and
 //  the same edges in the same order.
 static size_t
-s_anchor_edges (const sq_tuple_t *const *anchors, size_t anchor_count, int target, int task_bits,
-                sq_edge_t *edges, uint32_t *slots, size_t slot_count)
+s_anchor_edges (sq_ids_source_t *ids, const sq_tuple_t *const *anchors, size_t anchor_count,
+                int target, int task_bits, sq_edge_t *edges, uint32_t *slots, size_t slot_count)
 {
     if (slots)
         memset (slots, 0, slot_count * sizeof (uint32_t));
@@ -147,7 +147,7 @@ s_anchor_edges (const sq_tuple_t *const *anchors, size_t anchor_count, int targe
         if ((anchor->state & (SQ_TUPLE_WINDOWED | SQ_TUPLE_ACKED)) ==
             (SQ_TUPLE_WINDOWED | SQ_TUPLE_ACKED))
             continue;
-        uint64_t edge = sq_ids_edge (target, task_bits);
+        uint64_t edge = sq_ids_edge_from (ids, target, task_bits);
         anchor->ack_val ^= edge;
         for (size_t e = 0; e < anchor->edge_count; e++) {
             uint64_t root = anchor->edges[e].root;
@@ -304,7 +304,7 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
         //  chance; draw another then.
         int added;
         do
-            root = sq_ids_root (task->task_id);
+            root = sq_ids_root_from (&task->executor->ids, task->task_id);
         while ((added = sq_pending_trees_add (task->pending, root, &pending)) == 1);
         if (added < 0) {
             if (targets != stack_targets)
@@ -333,12 +333,14 @@ s_emit (sq_task_t *task, const sq_emit_t *emit, const sq_value_t *values, size_t
     for (int t = 0; edges && t < target_count; t++) {
         size_t edge_count = 0;
         if (tracked) {
-            edges[0] = (sq_edge_t){root, sq_ids_edge (targets[t], runtime->edge_task_bits)};
+            edges[0] = (sq_edge_t){
+                root, sq_ids_edge_from (&task->executor->ids, targets[t], runtime->edge_task_bits)};
             init_xor ^= edges[0].edge;
             edge_count = 1;
         } else if (anchored)
-            edge_count = s_anchor_edges (emit->anchors, emit->anchor_count, targets[t],
-                                         runtime->edge_task_bits, edges, slots, slot_count);
+            edge_count =
+                s_anchor_edges (&task->executor->ids, emit->anchors, emit->anchor_count, targets[t],
+                                runtime->edge_task_bits, edges, slots, slot_count);
         s_send (task, &emitted, targets[t], edges, edge_count);
     }
     if (emit->targets_out || task->hook_count)
@@ -408,9 +410,10 @@ s_emit_plain (sq_task_t *task, const sq_outlet_t *outlet, const sq_tuple_t *cons
     sq_edge_t edges[SQ_LOCAL_EDGES];
     sq_emitted_t emitted = s_emitted (task, outlet, values, count);
     for (int t = 0; t < target_count; t++) {
-        size_t edge_count = anchor_count ? s_anchor_edges (anchor_p, 1, targets[t],
-                                                           runtime->edge_task_bits, edges, NULL, 0)
-                                         : 0;
+        size_t edge_count = anchor_count
+                                ? s_anchor_edges (&task->executor->ids, anchor_p, 1, targets[t],
+                                                  runtime->edge_task_bits, edges, NULL, 0)
+                                : 0;
         s_send (task, &emitted, targets[t], edges, edge_count);
     }
     s_emit_counted (task, outlet, target_count);

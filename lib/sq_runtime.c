@@ -139,6 +139,7 @@ s_create_metrics (sq_runtime_t *self, sq_executor_t *executor)
             executor->time_all ? 1 : (uint32_t) (1.0 / shape.latency_sample_rate + 0.5);
         executor->sample_random = 0x9e3779b97f4a7c15ULL * (uint64_t) shape.first_task;
         executor->sample_countdown = 1;
+        sq_ids_source_seed (&executor->ids);
         rc = executor->metrics ? 0 : -1;
     }
     free (streams);

@@ -18,6 +18,7 @@
 #include "sq_executor_metrics.h"
 #include "sq_grouping.h"
 #include "sq_idmap.h"
+#include "sq_ids.h"
 #include "sq_queue.h"
 #include "sq_pending_trees.h"
 #include "sq_system_task.h"
@@ -170,6 +171,7 @@ struct _sq_executor_t {
     uint32_t sample_span;            //  otherwise: executes between timed ones average this
     uint32_t sample_countdown;       //  executes until the next timed one
     uint64_t sample_random;          //  xorshift state drawing the countdowns
+    sq_ids_source_t ids;             //  draws the ids of the tuples its tasks emit
     sq_wait_t idle_wait;             //  nothing to do: spout or bolt wait strategy
     sq_wait_t backpressure_wait;     //  spouts: held back by full destination queues
     const sq_stream_t **inputs;      //  per input number: the source stream's schema
