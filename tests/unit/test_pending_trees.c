@@ -35,10 +35,18 @@ s_setup (void)
     s_rng = s_seed;
 }
 
+//  The start time remembered for tree n: any value, as long as it is
+//  within int64_t for every n.
+static int64_t
+s_start_ns (uint64_t n)
+{
+    return (int64_t) (n % 1000003) * 11;
+}
+
 static sq_pending_t
 s_pending (uint64_t n)
 {
-    return (sq_pending_t){.msg_id = n * 7, .start_ns = (int64_t) n * 11, .stream = (uint32_t) n};
+    return (sq_pending_t){.msg_id = n * 7, .start_ns = s_start_ns (n), .stream = (uint32_t) n};
 }
 
 //  Roots reported by rotate, and whether each report was well formed.
@@ -203,7 +211,7 @@ s_random_run (size_t universe, size_t steps, size_t rotate_one_in)
             CHECK_INT (rc, ==, reference.epoch[i] >= 0 ? 0 : -1);
             if (rc == 0) {
                 CHECK_INT (pending.msg_id, ==, root * 7);
-                CHECK_INT (pending.start_ns, ==, (int64_t) root * 11);
+                CHECK_INT (pending.start_ns, ==, s_start_ns (root));
                 reference.epoch[i] = -1;
                 size--;
             }
