@@ -140,12 +140,11 @@ s_chain_free (sq_pending_trees_t *self, size_t from, size_t to)
         self->free_first = (uint32_t) from;
 }
 
-//  Make every head an empty list.
+//  Make the list of head empty.
 static void
-s_heads_empty (s_entry_t *entries, uint32_t bucket_count)
+s_head_empty (s_entry_t *entries, uint32_t head)
 {
-    for (uint32_t head = 0; head < bucket_count; head++)
-        entries[head] = (s_entry_t){.prev = head, .next = head};
+    entries[head] = (s_entry_t){.prev = head, .next = head};
 }
 
 //  A free entry's position, growing the slab when none is free; 0 when
@@ -210,9 +209,9 @@ s_compact (sq_pending_trees_t *self)
         free (index);
         return;
     }
-    s_heads_empty (entries, self->bucket_count);
     uint32_t used = self->bucket_count;
-    for (uint32_t head = 0; head < self->bucket_count; head++)
+    for (uint32_t head = 0; head < self->bucket_count; head++) {
+        s_head_empty (entries, head);
         for (uint32_t old = self->entries[head].next; old != head; old = self->entries[old].next) {
             entries[used] = self->entries[old];
             s_link (entries, head, used);
@@ -220,6 +219,7 @@ s_compact (sq_pending_trees_t *self)
                            (uint64_t) s_tag (entries[used].root) << 32 | used);
             used++;
         }
+    }
     free (self->entries);
     free (self->index);
     self->entries = entries;
@@ -245,7 +245,8 @@ sq_pending_trees_new (size_t buckets)
         sq_pending_trees_destroy (&self);
         return NULL;
     }
-    s_heads_empty (self->entries, self->bucket_count);
+    for (uint32_t head = 0; head < self->bucket_count; head++)
+        s_head_empty (self->entries, head);
     s_chain_free (self, buckets, self->entry_count);
     return self;
 }
@@ -340,7 +341,7 @@ sq_pending_trees_rotate (sq_pending_trees_t *self, sq_pending_trees_expired_fn *
         count++;
         position = next;
     }
-    self->entries[oldest] = (s_entry_t){.prev = oldest, .next = oldest};
+    s_head_empty (self->entries, oldest);
     self->newest = oldest;
     self->size -= count;
     s_index_shrink (self);
