@@ -64,8 +64,8 @@ s_calibrate (void)
 #if defined(__x86_64__)
     if (!s_tsc_is_steady ())
         return;
-    uint64_t start, end;
-    int64_t start_ns, end_ns;
+    uint64_t start = 0, end = 0;
+    int64_t start_ns = 0, end_ns = 0;
     s_read_pair (&start, &start_ns);
     struct timespec pause = {0, CALIBRATION_NS};
     while (nanosleep (&pause, &pause) != 0)
