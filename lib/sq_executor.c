@@ -283,6 +283,9 @@ s_outbox_append (sq_executor_t *self, sq_outbox_t *outbox, const sq_message_t *m
     }
     outbox->messages[count] = *message;
     outbox->count = count + 1;
+    //  The next cache line of messages, for this outbox's next appends:
+    //  with many destinations it is long out of cache by then.
+    __builtin_prefetch (&outbox->messages[count + 2], 1);
     s_count (&self->stats.outbox, 1);
     //  Spouts keep emitting into the outbox and flush between calls; bolts
     //  and ackers send a full batch at once, waiting for room if need be.
