@@ -94,19 +94,28 @@ size_t
 sq_queue_push (sq_queue_t *self, const sq_message_t *messages, size_t count, bool wait)
 {
     size_t pushed = 0;
+    bool wake_consumer = false;
     pthread_mutex_lock (&self->lock);
     while (!self->closed) {
         size_t taken = s_append (self, messages + pushed, count - pushed);
         pushed += taken;
-        if (taken && self->waiting_consumers)
-            pthread_cond_signal (&self->not_empty);
+        wake_consumer = taken && self->waiting_consumers;
         if (pushed == count || !wait)
             break;
+        //  Full: the consumer must run to make room before this waits.
+        if (wake_consumer)
+            pthread_cond_signal (&self->not_empty);
+        wake_consumer = false;
         self->waiting_producers++;
         pthread_cond_wait (&self->not_full, &self->lock);
         self->waiting_producers--;
     }
     pthread_mutex_unlock (&self->lock);
+    //  Signalled after the unlock: woken while the lock is still held, the
+    //  consumer would only block on it again (one more switch per wake).
+    //  The queue outlives its producers (sq_runtime.c joins them first).
+    if (wake_consumer)
+        pthread_cond_signal (&self->not_empty);
     return pushed;
 }
 
@@ -142,9 +151,10 @@ sq_queue_pop (sq_queue_t *self, sq_message_t *out, size_t max, int timeout_ms)
     atomic_store_explicit (&self->filled, self->depth, memory_order_relaxed);
     //  Wake waiting producers only once a good share of the queue is free,
     //  so that they move a lot at once instead of a little at a time.
-    if (taken && self->waiting_producers && self->depth <= self->capacity / 2)
-        pthread_cond_broadcast (&self->not_full);
+    bool wake_producers = taken && self->waiting_producers && self->depth <= self->capacity / 2;
     pthread_mutex_unlock (&self->lock);
+    if (wake_producers)
+        pthread_cond_broadcast (&self->not_full);
     return taken;
 }
 
