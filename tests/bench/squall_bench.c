@@ -29,6 +29,8 @@
                                SQUALL_BENCH_LATENCY_RATE=N feeds N sentences/s
                                instead: the same load for two builds compared
                                side by side, whatever their throughput.
+                               `squall_bench latency N` runs only these two
+                               figures, at N sentences/s.
     acker_bytes_per_pending_tree  ledger memory with 100000 trees pending
                                under churn.
     metrics_overhead_ratio     acked words/s with topology.metrics.enabled
@@ -1080,6 +1082,18 @@ s_run_latency (sq_local_cluster_t *cluster, double rate, double *p50_p, double *
     return rc;
 }
 
+//  Print the complete latency percentiles at rate sentences/s; 0 or -1.
+static int
+s_print_latency (sq_local_cluster_t *cluster, double rate)
+{
+    double p50, p99;
+    if (s_run_latency (cluster, rate, &p50, &p99))
+        return -1;
+    printf ("BENCH local_acked_latency_p50_ms %.3f ms\n", p50);
+    printf ("BENCH local_acked_latency_p99_ms %.3f ms\n", p99);
+    return 0;
+}
+
 //  ---------------------------------------------------------------------
 //  (d) Acker memory: LEDGER_TREES trees pending under churn
 
@@ -1432,6 +1446,17 @@ main (int argc, char *argv[])
         sq_local_cluster_destroy (&cluster);
         return rc ? EXIT_FAILURE : EXIT_SUCCESS;
     }
+    if (argc > 1 && strcmp (argv[1], "latency") == 0) {
+        double rate = argc > 2 ? atof (argv[2]) : 0;
+        if (rate <= 0) {
+            fprintf (stderr, "usage: squall_bench latency SENTENCES_PER_S\n");
+            return EXIT_FAILURE;
+        }
+        sq_local_cluster_t *cluster = sq_local_cluster_new ();
+        int rc = s_print_latency (cluster, rate);
+        sq_local_cluster_destroy (&cluster);
+        return rc ? EXIT_FAILURE : EXIT_SUCCESS;
+    }
     bool throughput_only = argc > 1 && strcmp (argv[1], "throughput") == 0;
     printf ("squall_bench: word count with no runtime (a) and as a local-mode topology, "
             "acking off and on (b),\n%d interleaved rounds of %.0f s each, medians reported; "
@@ -1491,15 +1516,10 @@ main (int argc, char *argv[])
         }
         if (throughput_only)
             return EXIT_SUCCESS;
-        double p50, p99;
         const char *fixed_rate = getenv ("SQUALL_BENCH_LATENCY_RATE");
         double rate = fixed_rate && atof (fixed_rate) > 0 ? atof (fixed_rate)
                                                           : s_median (acked_sentences, ROUNDS) / 2;
-        rc = s_run_latency (cluster, rate, &p50, &p99);
-        if (rc == 0) {
-            printf ("BENCH local_acked_latency_p50_ms %.3f ms\n", p50);
-            printf ("BENCH local_acked_latency_p99_ms %.3f ms\n", p99);
-        }
+        rc = s_print_latency (cluster, rate);
     }
     if (rc == 0) {
         double bytes = s_ledger_bytes_per_tree ();
