@@ -763,6 +763,11 @@ s_spout_loop (sq_executor_t *self)
                 wait_ms = s_wait_until (wait_ms,
                                         s_ms_until (self->next_rotation_ns, sq_runtime_now_ns ()));
             received = sq_queue_pop (self->queue, inbox, SQ_POP_MAX, wait_ms);
+            //  Woken by an ack before the sleep ran out: the topology is
+            //  busy, so the next sleep is no longer than this one. Only
+            //  sleeps that run out double.
+            if (received && wait_ms > 0)
+                wait->rounds--;
             for (size_t i = 0; i < received; i++)
                 s_dispatch_to_spout (self, &inbox[i]);
         } else
