@@ -31,6 +31,9 @@
                                side by side, whatever their throughput.
                                `squall_bench latency N` runs only these two
                                figures, at N sentences/s.
+    local_acked_latency_2k_p50_ms  the same at 2,000 sentences/s: a
+    local_acked_latency_2k_p99_ms  topology that idles between tuples, where
+                               the executors' waits decide the latency.
     acker_bytes_per_pending_tree  ledger memory with 100000 trees pending
                                under churn.
     metrics_overhead_ratio     acked words/s with topology.metrics.enabled
@@ -110,6 +113,7 @@
 #define LATENCY_WINDOW_SECS 4.0     //  paced run: tuples due in this window count
 #define LATENCY_GRACE_SECS 0.5      //  paced run: time for the last acks
 #define LATENCY_BURST_MAX 256       //  most overdue tuples one next_tuple emits
+#define LATENCY_LOW_RATE 2000.0     //  sentences/s of the low-rate latency run
 #define LEDGER_TREES 100000         //  trees kept pending in the ledger
 #define LEDGER_STEPS 150000         //  trees completed (and begun) under churn
 #define LEDGER_ROTATE_EVERY 50000   //  steps between rotations: trees see 2
@@ -1082,15 +1086,16 @@ s_run_latency (sq_local_cluster_t *cluster, double rate, double *p50_p, double *
     return rc;
 }
 
-//  Print the complete latency percentiles at rate sentences/s; 0 or -1.
+//  Print the complete latency percentiles at rate sentences/s, as
+//  local_acked_latency<infix>_p50_ms and _p99_ms; 0 or -1.
 static int
-s_print_latency (sq_local_cluster_t *cluster, double rate)
+s_print_latency (sq_local_cluster_t *cluster, double rate, const char *infix)
 {
     double p50, p99;
     if (s_run_latency (cluster, rate, &p50, &p99))
         return -1;
-    printf ("BENCH local_acked_latency_p50_ms %.3f ms\n", p50);
-    printf ("BENCH local_acked_latency_p99_ms %.3f ms\n", p99);
+    printf ("BENCH local_acked_latency%s_p50_ms %.3f ms\n", infix, p50);
+    printf ("BENCH local_acked_latency%s_p99_ms %.3f ms\n", infix, p99);
     return 0;
 }
 
@@ -1453,14 +1458,15 @@ main (int argc, char *argv[])
             return EXIT_FAILURE;
         }
         sq_local_cluster_t *cluster = sq_local_cluster_new ();
-        int rc = s_print_latency (cluster, rate);
+        int rc = s_print_latency (cluster, rate, "");
         sq_local_cluster_destroy (&cluster);
         return rc ? EXIT_FAILURE : EXIT_SUCCESS;
     }
     bool throughput_only = argc > 1 && strcmp (argv[1], "throughput") == 0;
     printf ("squall_bench: word count with no runtime (a) and as a local-mode topology, "
             "acking off and on (b),\n%d interleaved rounds of %.0f s each, medians reported; "
-            "then complete latency at half the acked rate (c) and acker memory (d).\n",
+            "then complete latency at half the acked rate and at 2000 sentences/s (c),\n"
+            "acker memory (d).\n",
             ROUNDS, ROUND_SECS);
     double busy = s_cpu_busy (BUSY_SAMPLE_SECS);
     if (busy > BUSY_QUIET)
@@ -1519,7 +1525,9 @@ main (int argc, char *argv[])
         const char *fixed_rate = getenv ("SQUALL_BENCH_LATENCY_RATE");
         double rate = fixed_rate && atof (fixed_rate) > 0 ? atof (fixed_rate)
                                                           : s_median (acked_sentences, ROUNDS) / 2;
-        rc = s_print_latency (cluster, rate);
+        rc = s_print_latency (cluster, rate, "");
+        if (rc == 0)
+            rc = s_print_latency (cluster, LATENCY_LOW_RATE, "_2k");
     }
     if (rc == 0) {
         double bytes = s_ledger_bytes_per_tree ();
