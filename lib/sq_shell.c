@@ -52,6 +52,7 @@
 #define SQ_SHELL_BUSY_WAIT_MS 1         //  idle wait while the child holds work
 #define SQ_SHELL_HANDSHAKE_MIN_MS 30000 //  least time a child has to answer the handshake
 #define SQ_SHELL_MAX_OUT (64u << 20)    //  most bytes waiting for a child that does not read
+#define SQ_PID_DIR_MAX 1024             //  longest pid directory; a longer $TMPDIR: /tmp
 
 typedef struct {
     sq_task_t *task;               //  the task this shell serves
@@ -61,7 +62,7 @@ typedef struct {
     char *out;                     //  bytes waiting for the child's stdin
     size_t out_size;               //  bytes in out
     size_t out_capacity;           //  room in out
-    char pid_dir[64];              //  where children write their pid file ("" if none)
+    char pid_dir[SQ_PID_DIR_MAX];  //  where children write their pid file ("" if none)
     int64_t child_pid;             //  pid the child reported in the handshake, or 0
     bool handshaken;               //  the child answered the handshake
     int64_t timeout_ms;            //  topology.subprocess.timeout.secs
@@ -127,7 +128,7 @@ static void
 s_remove_pid_file (sq_shell_t *self)
 {
     if (self->pid_dir[0] && self->child_pid > 0) {
-        char path[96];
+        char path[SQ_PID_DIR_MAX + 32];
         snprintf (path, sizeof path, "%s/%lld", self->pid_dir, (long long) self->child_pid);
         unlink (path);
     }
@@ -145,7 +146,7 @@ s_remove_pid_dir (sq_shell_t *self)
     struct dirent *entry;
     while (dir && (entry = readdir (dir)))
         if (entry->d_name[0] != '.') {
-            char path[128];
+            char path[SQ_PID_DIR_MAX + 64];
             snprintf (path, sizeof path, "%s/%.40s", self->pid_dir, entry->d_name);
             unlink (path);
         }
@@ -745,7 +746,7 @@ s_open_task (void **state_p, const sq_context_t *context, bool spout)
         self->inputs = sq_idmap_new (sizeof (sq_tuple_t *), ~(uint64_t) 0);
     const char *tmp = getenv ("TMPDIR");
     snprintf (self->pid_dir, sizeof self->pid_dir, "%s/squall-shell-XXXXXX",
-              tmp && *tmp && strlen (tmp) < 32 ? tmp : "/tmp");
+              tmp && *tmp && strlen (tmp) < SQ_PID_DIR_MAX - 32 ? tmp : "/tmp");
     if (!mkdtemp (self->pid_dir)) {
         zsys_error ("topology=%s component=%s task=%d: cannot make a pid directory: %s",
                     task->runtime->name, task->component->id, task->task_id, strerror (errno));
