@@ -8,6 +8,7 @@
       workers/<port>/slot       what that worker runs: topology name, id, executors
       workers/<port>/heartbeat  rewritten by that worker; its mtime is the heartbeat
       workers/<port>/failure.json  why that worker stopped on an error, if it could say
+      workers/<port>/tmp/       the worker's $TMPDIR, emptied when the worker ends
       workers/<port>/worker.log the worker's stdout and stderr, appended
                                 (without storm.log.dir; see sq_log_file)
       workers/<port>/package.so, config.json

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #define S_HEALTHY_MS 5000      //  a worker that lived this long starts its back-off afresh
 #define S_BACKOFF_FIRST_MS 100 //  delay before the second restart in a row
 #define S_BACKOFF_MAX_MS 30000 //  longest delay between restarts
@@ -66,6 +68,7 @@ typedef struct {
     char *heartbeat_path; //  workers/<port>/heartbeat
     char *log_path;       //  the log of the last worker started or refused
     char *failure_path;   //  workers/<port>/failure.json: why the worker stopped, if it says
+    char *tmp_path;       //  workers/<port>/tmp: the worker's $TMPDIR, emptied when it ends
     char *kill_reason;    //  why we killed the running worker, or NULL
 } s_slot_t;
 
@@ -164,8 +167,9 @@ supervisor_workers_new (const sq_config_t *config, const char *supervisor_id, co
         slot->heartbeat_path = sq_slot_paths_worker_file (config, ports[i], "heartbeat");
         slot->log_path = sq_slot_paths_worker_file (config, ports[i], "worker.log");
         slot->failure_path = sq_slot_paths_worker_file (config, ports[i], "failure.json");
+        slot->tmp_path = sq_slot_paths_worker_file (config, ports[i], "tmp");
         ok = slot->directory && slot->pid_path && slot->slot_path && slot->heartbeat_path &&
-             slot->log_path && slot->failure_path;
+             slot->log_path && slot->failure_path && slot->tmp_path;
     }
     if (!ok)
         supervisor_workers_destroy (&self);
@@ -189,6 +193,7 @@ supervisor_workers_destroy (supervisor_workers_t **self_p)
         free (slot->heartbeat_path);
         free (slot->log_path);
         free (slot->failure_path);
+        free (slot->tmp_path);
     }
     supervisor_failures_destroy (&self->failures);
     free (self->slots);
@@ -433,7 +438,7 @@ s_record_worker (supervisor_workers_t *self, s_slot_t *slot)
 //  for coverage builds' counters: libgcov writes files with malloc and
 //  stdio, which glibc makes usable again in a forked child).
 static void
-s_child (int null_fd, int log_fd, const char *command, char **argv, const char *failure,
+s_child (int null_fd, int log_fd, const char *command, char **argv, char **env, const char *failure,
          const sq_user_t *user)
 {
     setpgid (0, 0);
@@ -455,7 +460,7 @@ s_child (int null_fd, int log_fd, const char *command, char **argv, const char *
             close ((int) fd);
     }
     SQ_COVERAGE_FLUSH ();
-    execv (command, argv);
+    execve (command, argv, env);
     ssize_t ignored = write (2, failure, strlen (failure));
     (void) ignored;
     SQ_COVERAGE_FLUSH ();
@@ -687,6 +692,56 @@ s_give_key (s_slot_t *slot, const sq_user_t *user)
     return rc;
 }
 
+//  Make the slot's tmp directory anew and empty (what an earlier worker
+//  left there goes), 0700 and owned by user when the worker runs as one.
+//  0, or -1 with the error set.
+static int
+s_fresh_tmp (s_slot_t *slot, const sq_user_t *user)
+{
+    if (sq_archive_remove_tree (slot->tmp_path) || mkdir (slot->tmp_path, 0700))
+        return sq_error_set ("cannot make '%s': %s", slot->tmp_path, strerror (errno));
+    if (user && chown (slot->tmp_path, sq_user_uid (user), sq_user_gid (user)))
+        return sq_error_set ("cannot give '%s' to user %s: %s", slot->tmp_path, sq_user_name (user),
+                             strerror (errno));
+    return 0;
+}
+
+//  The supervisor's environment with TMPDIR=<tmp_path> in place of its
+//  own: what the worker and its multilang subprocesses leave in $TMPDIR
+//  goes with the slot's tmp directory, also when the worker is killed.
+//  The strings are environ's but the first; NULL when out of memory.
+//  Free with s_worker_env_destroy.
+static char **
+s_worker_env (const s_slot_t *slot)
+{
+    size_t count = 0;
+    while (environ[count])
+        count++;
+    char **env = calloc (count + 2, sizeof (char *));
+    char *tmpdir = zsys_sprintf ("TMPDIR=%s", slot->tmp_path);
+    if (!env || !tmpdir) {
+        free (env);
+        zstr_free (&tmpdir);
+        return NULL;
+    }
+    size_t kept = 0;
+    env[kept++] = tmpdir;
+    for (size_t i = 0; i < count; i++)
+        if (strncmp (environ[i], "TMPDIR=", 7) != 0)
+            env[kept++] = environ[i];
+    return env;
+}
+
+static void
+s_worker_env_destroy (char ***env_p)
+{
+    if (*env_p) {
+        zstr_free (&(*env_p)[0]);
+        free (*env_p);
+        *env_p = NULL;
+    }
+}
+
 //  Starts the slot's wanted worker. Returns 0 or -1 (logged; retried later).
 static int
 s_start (supervisor_workers_t *self, s_slot_t *slot)
@@ -704,7 +759,7 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
     sq_user_t *user = self->as_user ? s_prepare_user (self, slot, &package, &config) : NULL;
     if (self->as_user && !user)
         return -1;
-    if (s_give_key (slot, user)) {
+    if (s_give_key (slot, user) || s_fresh_tmp (slot, user)) {
         zsys_error ("supervisor=%s port=%d cannot start worker: %s", self->supervisor_id,
                     slot->port, sq_last_error ());
         zstr_free (&package);
@@ -736,8 +791,12 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
                     NULL};
     char *failure =
         zsys_sprintf ("supervisor: cannot execute worker command '%s'\n", self->command);
+    char **env = s_worker_env (slot);
     pid_t pid = -1;
-    if (log_fd < 0 || null_fd < 0 || !failure)
+    if (!env)
+        zsys_error ("supervisor=%s port=%d cannot start worker: out of memory", self->supervisor_id,
+                    slot->port);
+    else if (log_fd < 0 || null_fd < 0 || !failure)
         zsys_error ("supervisor=%s port=%d cannot start worker: cannot open %s: %s",
                     self->supervisor_id, slot->port, log_fd < 0 ? slot->log_path : "/dev/null",
                     strerror (errno));
@@ -754,7 +813,7 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
         pid = fork ();
         if (pid == 0) {
             SQ_COVERAGE_FORKED ();
-            s_child (null_fd, log_fd, self->command, argv, failure, user);
+            s_child (null_fd, log_fd, self->command, argv, env, failure, user);
         }
         if (pid < 0)
             zsys_error ("supervisor=%s port=%d cannot fork a worker: %s", self->supervisor_id,
@@ -765,6 +824,7 @@ s_start (supervisor_workers_t *self, s_slot_t *slot)
     if (null_fd >= 0)
         close (null_fd);
     free (failure);
+    s_worker_env_destroy (&env);
     zstr_free (&package);
     zstr_free (&config);
     bool as_user = user != NULL;
@@ -841,6 +901,9 @@ s_slot_exited (supervisor_workers_t *self, s_slot_t *slot, const char *how, cons
     int64_t lived = now - slot->launched;
     bool unexpected = slot->state == S_RUNNING || slot->timed_out;
     unlink (slot->pid_path);
+    if (sq_archive_remove_tree (slot->tmp_path))
+        zsys_warning ("supervisor=%s port=%d cannot empty %s after its worker: %s",
+                      self->supervisor_id, slot->port, slot->tmp_path, strerror (errno));
     if (unexpected) {
         slot->failures = lived >= S_HEALTHY_MS ? 1 : slot->failures + 1;
         int64_t delay = 0;

@@ -313,20 +313,7 @@ s_start_supervisor (cluster_harness_t *self, int index)
     char *binary = cluster_harness_build_path ("supervisor/supervisor");
     char log[4200];
     snprintf (log, sizeof log, "%s/supervisor-%d.log", self->dir, index);
-    //  Its workers' temporary files (a shell task's pid directory) go
-    //  where the cluster's directory takes them away: a worker killed with
-    //  the cluster removes nothing itself. Open to all, as /tmp is, for
-    //  workers run as their submitters.
-    char tmp[4200], tmpdir[4300];
-    snprintf (tmp, sizeof tmp, "%s/supervisor-%d-tmp", self->dir, index);
-    snprintf (tmpdir, sizeof tmpdir, "TMPDIR=%s", tmp);
-    if ((mkdir (tmp, 0700) != 0 && errno != EEXIST) || chmod (tmp, 01777) != 0) {
-        fprintf (stderr, "cluster_harness: cannot make %s: %s\n", tmp, strerror (errno));
-        free (binary);
-        return -1;
-    }
-    char *argv[] = {"/usr/bin/env",     tmpdir, binary,         "--config",
-                    supervisor->config, "--id", supervisor->id, NULL};
+    char *argv[] = {binary, "--config", supervisor->config, "--id", supervisor->id, NULL};
     supervisor->pid = binary ? s_spawn (log, argv) : -1;
     free (binary);
     return supervisor->pid > 0 ? 0 : -1;

@@ -795,6 +795,60 @@ s_wait_probe_acked (const char *probe_dir, int messages, double seconds)
     return true;
 }
 
+//  The slot (0 or 1) of supervisor 0 whose tmp directory holds path, or -1.
+static int
+s_slot_holding (cluster_harness_t *cluster, const char *path)
+{
+    for (int slot = 0; slot < 2; slot++) {
+        char tmp[4400];
+        snprintf (tmp, sizeof tmp, "%s/supervisor/workers/%d/tmp/",
+                  cluster_harness_local_dir (cluster, 0),
+                  cluster_harness_slot_port (cluster, 0, slot));
+        if (strncmp (path, tmp, strlen (tmp)) == 0)
+            return slot;
+    }
+    return -1;
+}
+
+//  Paths of the shell pid directories in supervisor 0's slot tmp
+//  directory, as a JSON array (empty when there is none or no directory).
+static json_t *
+s_pid_dirs_of_slot (cluster_harness_t *cluster, int slot)
+{
+    char tmp[4400];
+    snprintf (tmp, sizeof tmp, "%s/supervisor/workers/%d/tmp",
+              cluster_harness_local_dir (cluster, 0), cluster_harness_slot_port (cluster, 0, slot));
+    json_t *paths = json_array ();
+    DIR *dir = opendir (tmp);
+    struct dirent *entry;
+    while (dir && (entry = readdir (dir)))
+        if (strncmp (entry->d_name, "squall-shell-", 13) == 0) {
+            char path[4800];
+            snprintf (path, sizeof path, "%s/%s", tmp, entry->d_name);
+            json_array_append_new (paths, json_string (path));
+        }
+    if (dir)
+        closedir (dir);
+    return paths;
+}
+
+//  True once none of paths exists, within seconds.
+static bool
+s_wait_all_gone (json_t *paths, double seconds)
+{
+    int64_t deadline = s_now_ns () + (int64_t) (seconds * NS_PER_S);
+    while (true) {
+        size_t i, left = 0;
+        json_t *path;
+        json_array_foreach (paths, i, path) left += access (json_string_value (path), F_OK) == 0;
+        if (left == 0)
+            return true;
+        if (s_now_ns () > deadline)
+            return false;
+        usleep (50000);
+    }
+}
+
 START_TEST (test_cluster_shell_child_killed)
 {
     //  The probe topology with its relay a shell bolt (4 tasks over 2
@@ -859,6 +913,26 @@ START_TEST (test_cluster_shell_child_killed)
     ck_assert_msg (s_wait_probe_acked (probe_dir, CLUSTER_MESSAGES, 150),
                    "only %d of %d numbers acked", s_probe_acked (probe_dir), CLUSTER_MESSAGES);
     ck_assert (s_process_gone (pid));
+    //  Workers keep temporary files in their slot's tmp directory ($TMPDIR),
+    //  which the supervisor empties when the worker ends, however it ends:
+    //  the killed child's pid directory went with its worker, and a worker
+    //  killed outright leaves none of its own behind either.
+    json_t *first = s_first_event ("handshake");
+    const char *first_dir =
+        json_string_value (json_object_get (json_object_get (first, "setup"), "pidDir"));
+    int slot = first_dir ? s_slot_holding (cluster, first_dir) : -1;
+    ck_assert_msg (slot >= 0, "pid directory %s is not in a slot's tmp directory",
+                   first_dir ? first_dir : "(none)");
+    ck_assert_msg (access (first_dir, F_OK) != 0, "%s outlived its worker", first_dir);
+    json_decref (first);
+    json_t *pid_dirs = s_pid_dirs_of_slot (cluster, slot);
+    ck_assert_msg (json_array_size (pid_dirs) > 0, "the restarted worker has no pid directory");
+    pid_t worker = cluster_harness_worker_pid (cluster, 0, slot);
+    ck_assert_int_gt (worker, 0);
+    ck_assert_int_eq (kill (worker, SIGKILL), 0);
+    ck_assert_msg (s_wait_all_gone (pid_dirs, 30),
+                   "a worker killed with SIGKILL left its pid directories behind");
+    json_decref (pid_dirs);
     cluster_harness_destroy (&s_cluster);
     //  Every child the workers started is gone with them.
     s_assert_children_gone ();
