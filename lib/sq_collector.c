@@ -41,7 +41,7 @@ s_tell_acker (sq_task_t *task, sq_message_kind_t kind, uint64_t root, uint64_t v
     //  A bolt acking many inputs of one tree in a row sends one message.
     if (kind == SQ_MSG_ACK_ACK && sq_executor_merge_ack (task->executor, &message))
         return;
-    sq_executor_send (task->executor, &message);
+    sq_executor_send_ack (task->executor, kind, message.task, root, value);
     s_count (&task->executor->stats.acker_messages, 1);
 }
 

@@ -251,37 +251,52 @@ sq_executor_merge_ack (sq_executor_t *self, const sq_message_t *message)
     return true;
 }
 
-//  Drop a message that cannot be queued (out of memory), tuple and all.
+//  Drop an acking message for task that cannot be queued (out of memory).
 static void
-s_drop (sq_executor_t *self, const sq_message_t *message)
+s_drop_ack (sq_executor_t *self, int task)
 {
     zsys_error ("topology=%s task=%d out of memory queueing a message; dropped",
-                self->runtime->name, message->task);
-    sq_tuple_t *tuple = message->tuple;
-    sq_tuple_destroy (&tuple);
+                self->runtime->name, task);
     s_count (&self->stats.dropped, 1);
 }
 
-//  Append a message to outbox; false when out of memory (nothing changed).
+//  Grow outbox's messages for one more; false when out of memory (nothing
+//  changed).
 static bool
-s_outbox_append (sq_executor_t *self, sq_outbox_t *outbox, const sq_message_t *message)
+s_outbox_grow (sq_executor_t *self, sq_outbox_t *outbox)
 {
-    sq_runtime_t *runtime = self->runtime;
+    size_t capacity = outbox->count ? outbox->count * 2 : self->runtime->batch_size;
+    sq_message_t *grown = realloc (outbox->messages, capacity * sizeof (sq_message_t));
+    if (!grown)
+        return false;
+    outbox->messages = grown;
+    outbox->capacity = capacity;
+    return true;
+}
+
+//  Where outbox's next message goes, NULL when out of memory. The caller
+//  writes the message there field by field, then s_outbox_add counts it.
+//  (A message built elsewhere and copied whole is read back in wider
+//  pieces than it was written in, which the store buffer cannot forward:
+//  perf put a tenth of a word count's samples on that wait.)
+static inline sq_message_t *
+s_outbox_next (sq_executor_t *self, sq_outbox_t *outbox)
+{
+    if (outbox->count == outbox->capacity && !s_outbox_grow (self, outbox))
+        return NULL;
+    return &outbox->messages[outbox->count];
+}
+
+//  Count the message just written at s_outbox_next.
+static inline void
+s_outbox_add (sq_executor_t *self, sq_outbox_t *outbox)
+{
     size_t count = outbox->count;
-    if (count == outbox->capacity) {
-        size_t capacity = count ? count * 2 : runtime->batch_size;
-        sq_message_t *grown = realloc (outbox->messages, capacity * sizeof (sq_message_t));
-        if (!grown)
-            return false;
-        outbox->messages = grown;
-        outbox->capacity = capacity;
-    }
     //  The dirty list has room for every outbox: it grows with the table.
     if (count == 0) {
         outbox->dirty_at = self->dirty_count;
         self->dirty[self->dirty_count++] = outbox;
     }
-    outbox->messages[count] = *message;
     outbox->count = count + 1;
     //  The next cache line of messages, for this outbox's next appends:
     //  with many destinations it is long out of cache by then.
@@ -289,17 +304,22 @@ s_outbox_append (sq_executor_t *self, sq_outbox_t *outbox, const sq_message_t *m
     s_count (&self->stats.outbox, 1);
     //  Spouts keep emitting into the outbox and flush between calls; bolts
     //  and ackers send a full batch at once, waiting for room if need be.
-    if (count + 1 >= runtime->batch_size && !self->component->spout)
+    if (count + 1 >= self->runtime->batch_size && !self->component->spout)
         s_flush_now (self, outbox, true);
-    return true;
 }
 
 void
-sq_executor_send (sq_executor_t *self, const sq_message_t *message)
+sq_executor_send_ack (sq_executor_t *self, sq_message_kind_t kind, int task, uint64_t root,
+                      uint64_t value)
 {
-    sq_outbox_t *outbox = s_outbox_get (self, s_destination (self, message->task));
-    if (!outbox || !s_outbox_append (self, outbox, message))
-        s_drop (self, message);
+    sq_outbox_t *outbox = s_outbox_get (self, s_destination (self, task));
+    sq_message_t *next = outbox ? s_outbox_next (self, outbox) : NULL;
+    if (!next) {
+        s_drop_ack (self, task);
+        return;
+    }
+    *next = (sq_message_t){.kind = kind, .task = task, .root = root, .value = value};
+    s_outbox_add (self, outbox);
 }
 
 bool
@@ -316,25 +336,27 @@ sq_executor_send_tuple (sq_executor_t *self, const sq_emitted_t *emitted, int de
     //  Tuples for other processes go to the transfer thread, which may
     //  keep them while a peer is away: their own allocations, as tuples
     //  for an executor that keeps its inputs.
-    sq_message_t message = {.kind = SQ_MSG_TUPLE, .task = dest_task};
+    sq_message_t *next = s_outbox_next (self, outbox);
+    if (!next) {
+        s_count (&self->stats.dropped, 1);
+        return false;
+    }
+    sq_tuple_t *tuple;
     if (reader && !atomic_load_explicit (&reader->keeps_inputs, memory_order_relaxed))
-        message.tuple =
-            sq_tuple_new_in (&outbox->block, emitted->stream, emitted->source_task, dest_task,
-                             edges, edge_count, emitted->values, emitted->value_count);
+        tuple = sq_tuple_new_in (&outbox->block, emitted->stream, emitted->source_task, dest_task,
+                                 edges, edge_count, emitted->values, emitted->value_count);
     else
-        message.tuple = sq_tuple_new (emitted->stream, emitted->source_task, dest_task, edges,
-                                      edge_count, emitted->values, emitted->value_count);
-    if (!message.tuple) {
+        tuple = sq_tuple_new (emitted->stream, emitted->source_task, dest_task, edges, edge_count,
+                              emitted->values, emitted->value_count);
+    if (!tuple) {
         s_count (&self->stats.dropped, 1);
         return false;
     }
     if (emitted->trace && edge_count)
-        sq_runtime_trace_tuple (runtime, message.tuple, SQ_TRACE_EMIT, emitted->trace);
-    if (s_outbox_append (self, outbox, &message))
-        return true;
-    sq_tuple_destroy (&message.tuple);
-    s_count (&self->stats.dropped, 1);
-    return false;
+        sq_runtime_trace_tuple (runtime, tuple, SQ_TRACE_EMIT, emitted->trace);
+    *next = (sq_message_t){.kind = SQ_MSG_TUPLE, .task = dest_task, .tuple = tuple};
+    s_outbox_add (self, outbox);
+    return true;
 }
 
 //  ---------------------------------------------------------------------
@@ -848,7 +870,7 @@ s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple, int64_t *clo
     //  A window's tuple stays, whether or not its bolt acked or failed it: the
     //  window frees it when it expires.
     if ((tuple->state & (SQ_TUPLE_ACKED | SQ_TUPLE_WINDOWED)) == SQ_TUPLE_ACKED)
-        sq_tuple_destroy (&tuple);
+        sq_tuple_destroy_gathered (&tuple, &self->releases);
     else {
         //  The bolt keeps it to ack later: remember when its execute began,
         //  for its process latency.
@@ -901,7 +923,7 @@ s_dispatch_to_bolt (sq_executor_t *self, sq_message_t *message, int64_t *clock)
         sq_message_t report;
         int rc = self->component->system->handle (task->system_state, message, &report);
         if (rc == 1)
-            sq_executor_send (self, &report);
+            sq_executor_send_ack (self, report.kind, report.task, report.root, report.value);
         else if (rc < 0) {
             sq_tuple_destroy (&message->tuple);
             s_count (&self->stats.dropped, 1);
@@ -992,6 +1014,7 @@ s_bolt_loop (sq_executor_t *self)
         int64_t clock = 0; //  a batch's executes share their clock reads
         for (size_t i = 0; i < received; i++)
             s_dispatch_to_bolt (self, &inbox[i], &clock);
+        sq_tuple_releases_flush (&self->releases);
         if (received < SQ_POP_MAX)
             s_flush_all (self, true, false);
     }

@@ -183,6 +183,7 @@ struct _sq_executor_t {
     //  On cache lines of their own: written all the time by this thread,
     //  they must not share a line with another executor's fields.
     _Alignas(64) sq_executor_stats_t stats; //  counters
+    sq_tuple_releases_t releases; //  inputs destroyed in this batch, off their blocks after it
 };
 
 //  Carries messages to tasks that run in other processes. Returns how many
@@ -370,8 +371,9 @@ int64_t sq_executor_take_start (sq_task_t *task, const sq_tuple_t *tuple);
 //  Mark an input acked or failed and free it, unless execute() is running
 //  on it or a window holds it (sq_collector.c).
 void sq_collector_release (sq_task_t *task, sq_tuple_t *tuple);
-//  Queue a message for its destination task (sq_executor.c).
-void sq_executor_send (sq_executor_t *self, const sq_message_t *message);
+//  Queue an acking message, one without a tuple, for task (sq_executor.c).
+void sq_executor_send_ack (sq_executor_t *self, sq_message_kind_t kind, int task, uint64_t root,
+                           uint64_t value);
 //  What the tuples of one emit share, whatever task each goes to.
 typedef struct {
     const sq_stream_t *stream; //  the stream emitted on

@@ -84,6 +84,31 @@ sq_tuple_destroy (sq_tuple_t **self_p)
     }
 }
 
+void
+sq_tuple_destroy_gathered (sq_tuple_t **self_p, sq_tuple_releases_t *releases)
+{
+    sq_tuple_t *self = self_p ? *self_p : NULL;
+    if (!self || !self->block) {
+        sq_tuple_destroy (self_p);
+        return;
+    }
+    if (self->block != releases->block) {
+        sq_tuple_releases_flush (releases);
+        releases->block = self->block;
+    }
+    releases->count++;
+    *self_p = NULL;
+}
+
+void
+sq_tuple_releases_flush (sq_tuple_releases_t *releases)
+{
+    if (releases->block)
+        s_block_release (releases->block, releases->count);
+    releases->block = NULL;
+    releases->count = 0;
+}
+
 static char *s_tick_fields[] = {"rate_secs"}; //  Storm's name for the period
 static const sq_stream_t s_tick_stream = {
     .component = SQ_SYSTEM_COMPONENT,
