@@ -334,9 +334,13 @@ def screenshot(driver, path):
         driver.set_window_size(1280, 1000)
 
 
-def click(driver, selector, what):
-    """Click the element selector matches (found again if redrawn)."""
-    poll(what, lambda: css(driver, selector)[0].click() or True, deadline=10)
+def click(driver, selector, what, deadline=10):
+    """Click the element selector matches (found again if redrawn); Failure
+    when none matches within deadline seconds."""
+    def first_clicked():
+        found = css(driver, selector)
+        return found and (found[0].click() or True)
+    poll(what, first_clicked, deadline=deadline)
 
 
 def wait_topology(cluster, name):
@@ -489,7 +493,10 @@ def open_tree(driver, cluster, topology_id, status):
     while time.monotonic() < end:
         root = poll(f"a {status} tree listed in #traces",
                     lambda: attributes(driver, item, "data-root-id"), deadline=45)[0][0]
-        click(driver, f'#traces [data-root-id="{root}"]', f"click tree {root}")
+        try:
+            click(driver, f'#traces [data-root-id="{root}"]', f"click tree {root}", deadline=2)
+        except Failure:
+            continue  # it left the page's list before the click: choose another
         try:
             tree = poll(f"the timeline of tree {root}: one row with a bar per REST hop",
                         lambda: matches(root), deadline=20)
