@@ -795,16 +795,23 @@ s_wait_probe_acked (const char *probe_dir, int messages, double seconds)
     return true;
 }
 
+//  The tmp directory of supervisor 0's slot (0 or 1), into tmp.
+static void
+s_slot_tmp (cluster_harness_t *cluster, int slot, char *tmp, size_t size)
+{
+    snprintf (tmp, size, "%s/supervisor/workers/%d/tmp", cluster_harness_local_dir (cluster, 0),
+              cluster_harness_slot_port (cluster, 0, slot));
+}
+
 //  The slot (0 or 1) of supervisor 0 whose tmp directory holds path, or -1.
 static int
 s_slot_holding (cluster_harness_t *cluster, const char *path)
 {
     for (int slot = 0; slot < 2; slot++) {
         char tmp[4400];
-        snprintf (tmp, sizeof tmp, "%s/supervisor/workers/%d/tmp/",
-                  cluster_harness_local_dir (cluster, 0),
-                  cluster_harness_slot_port (cluster, 0, slot));
-        if (strncmp (path, tmp, strlen (tmp)) == 0)
+        s_slot_tmp (cluster, slot, tmp, sizeof tmp);
+        size_t length = strlen (tmp);
+        if (strncmp (path, tmp, length) == 0 && path[length] == '/')
             return slot;
     }
     return -1;
@@ -816,8 +823,7 @@ static json_t *
 s_pid_dirs_of_slot (cluster_harness_t *cluster, int slot)
 {
     char tmp[4400];
-    snprintf (tmp, sizeof tmp, "%s/supervisor/workers/%d/tmp",
-              cluster_harness_local_dir (cluster, 0), cluster_harness_slot_port (cluster, 0, slot));
+    s_slot_tmp (cluster, slot, tmp, sizeof tmp);
     json_t *paths = json_array ();
     DIR *dir = opendir (tmp);
     struct dirent *entry;
