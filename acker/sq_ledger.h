@@ -9,7 +9,7 @@
     DESIGN: entries live in a rotating map (sq_rotating_map) of 16-byte
     slots: the root id, whose two low bits (always 0 in a root id, see
     sq_ids.h) hold the INIT_SEEN and FAILED flags, then the 64-bit XOR. With
-    the map's load kept within [1/2, 3/4], a pending tree costs at most 32
+    the map's load kept within [1/4, 3/4], a pending tree costs at most 64
     bytes of ledger memory whatever the size of the tree. Timeouts are the
     rotation of the buckets: an entry is forgotten, with no scan, by the
     N-th rotation after its first message. A failed tree is reported once

@@ -150,9 +150,8 @@ sq_idmap_insert (sq_idmap_t *self, uint64_t key)
     uint64_t masked = key & self->key_mask;
     assert (masked != 0);
     if ((self->size + 1) * 4 > self->capacity * 3) {
-        //  By a third: the load lands at 9/16, clear of the shrink below
-        //  1/2 (by half the load lands on it, and a size that wavers
-        //  around one level grows and shrinks in turn).
+        //  By a third: the load lands at 9/16, and more than half the
+        //  entries must go before the shrink below 1/4.
         size_t capacity = self->capacity ? self->capacity + self->capacity / 3 : S_MIN_CAPACITY;
         //  When the array cannot grow, fill it fuller as long as one slot
         //  stays empty to end probes.
@@ -200,9 +199,10 @@ sq_idmap_remove_entry (sq_idmap_t *self, uint64_t *entry)
     memset (s_slot (self, hole), 0, slot_bytes);
     self->size--;
 
-    if (self->capacity > S_MIN_CAPACITY && self->size * 2 < self->capacity) {
-        //  Back to a load of about 5/8. A failed shrink costs only memory.
-        size_t capacity = self->size + (self->size * 3 + 4) / 5;
+    if (self->capacity > S_MIN_CAPACITY && self->size * 4 < self->capacity) {
+        //  Back to a load of 1/2: half as many entries again before the
+        //  next growth. A failed shrink costs only memory.
+        size_t capacity = self->size * 2;
         if (capacity < S_MIN_CAPACITY)
             capacity = S_MIN_CAPACITY;
         if (capacity < self->capacity)

@@ -76,7 +76,7 @@ s_new_keys (size_t count)
     return keys;
 }
 
-//  Load stays within [1/2, 3/4] once past the smallest capacity.
+//  Load stays within [1/4, 3/4] once past the smallest capacity.
 static void
 s_assert_load (const sq_idmap_t *map)
 {
@@ -84,7 +84,7 @@ s_assert_load (const sq_idmap_t *map)
     size_t capacity = sq_idmap_capacity (map);
     CHECK_UINT (size * 4, <=, capacity * 3);
     if (capacity > 8)
-        CHECK_UINT (size * 2, >=, capacity);
+        CHECK_UINT (size * 4, >=, capacity);
 }
 
 //  ---------------------------------------------------------------------
@@ -155,7 +155,8 @@ START_TEST (test_random_against_reference)
     size_t size = 0, max_capacity = 0, shrinks = 0;
     for (size_t op = 0; op < OPS; op++) {
         //  Phases of 50000 operations alternate between mostly inserting
-        //  and mostly removing.
+        //  and mostly removing: the map swings between about 14,500 and
+        //  2,200 entries, wide enough to cross the shrink at a load of 1/4.
         bool growing = (op / 50000) % 2 == 0;
         size_t which = s_below (UNIVERSE);
         uint64_t query = keys[which] | (s_random () & FLAG_MASK);
@@ -168,7 +169,7 @@ START_TEST (test_random_against_reference)
             CHECK_UINT (value[1], ==, values[which][1]);
         }
         size_t roll = s_below (10);
-        if (!entry && roll < (growing ? 8u : 3u)) {
+        if (!entry && roll < (growing ? 8u : 1u)) {
             flags[which] = s_random () & FLAG_MASK;
             entry = sq_idmap_insert (map, keys[which] | flags[which]);
             CHECK (entry != NULL);
@@ -208,7 +209,8 @@ START_TEST (test_random_against_reference)
         }
     }
     CHECK_UINT (max_capacity, >, 10000);
-    CHECK_UINT (shrinks, >, 5);
+    //  Each of the four shrinking phases falls below a load of 1/4.
+    CHECK_UINT (shrinks, >=, 4);
     sq_idmap_destroy (&map);
     free (keys);
     free (present);
@@ -362,8 +364,10 @@ START_TEST (test_foreach_and_clear)
 }
 END_TEST
 
-//  Bytes per entry: at most twice the slot once the map is past its
-//  smallest size, for every value size.
+//  Bytes per entry, for every value size, once the map is past its
+//  smallest size: at most twice the slot while it grows (a growth lands
+//  at a load of 9/16), at most four times while it shrinks (not below a
+//  load of 1/4).
 START_TEST (test_bytes)
 {
     for (size_t value_size = 0; value_size <= 24; value_size += 8) {
@@ -380,9 +384,9 @@ START_TEST (test_bytes)
             sq_idmap_remove (map, key);
             size_t size = 100000 - key;
             if (sq_idmap_capacity (map) > 8)
-                CHECK_UINT (sq_idmap_bytes (map) - header, <=, 2 * slot * size);
+                CHECK_UINT (sq_idmap_bytes (map) - header, <=, 4 * slot * size);
         }
-        CHECK_UINT (sq_idmap_capacity (map), <=, 20);
+        CHECK_UINT (sq_idmap_capacity (map), <=, 4 * 10 + 3);
         sq_idmap_destroy (&map);
     }
 }
