@@ -32,12 +32,14 @@
 #include <x86intrin.h>
 #endif
 
-//  The calibration; read through sq_clock_ns only.
+//  The calibration; read through sq_clock_ns only. It fills a cache line
+//  of its own, so that no counter another thread writes shares it: every
+//  clock read would then miss.
 typedef struct {
-    bool tsc;        //  read the time-stamp counter
-    uint64_t mult;   //  nanoseconds per tick, times 2^32
-    uint64_t base;   //  counter value at calibration
-    int64_t base_ns; //  CLOCK_MONOTONIC at calibration
+    _Alignas(64) bool tsc; //  read the time-stamp counter
+    uint64_t mult;         //  nanoseconds per tick, times 2^32
+    uint64_t base;         //  counter value at calibration
+    int64_t base_ns;       //  CLOCK_MONOTONIC at calibration
 } sq_clock_calibration_t;
 
 extern sq_clock_calibration_t sq_clock_calibration;
