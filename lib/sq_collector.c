@@ -222,7 +222,7 @@ s_emit_counted (sq_task_t *task, const sq_outlet_t *outlet, int target_count)
     sq_executor_t *executor = task->executor;
     uint32_t stream = (uint32_t) (outlet - task->outlets);
     if (executor->metrics_on)
-        sq_executor_metrics_emitted (executor->metrics, stream, (uint64_t) target_count);
+        sq_metrics_emits_add (outlet->emits, (uint64_t) target_count);
     s_count (&executor->stats.emitted, 1);
     if (task->component->spout)
         s_count (&executor->stats.spout_emitted, 1);

@@ -24,8 +24,7 @@
 //  Figures of one output stream.
 typedef struct {
     char *id;                         //  stream id
-    _Atomic uint64_t emitted;         //  emit calls
-    _Atomic uint64_t transferred;     //  tuples sent (targets of the emits)
+    sq_metrics_emits_t emits;         //  emit calls and tuples sent
     _Atomic uint64_t acked;           //  spouts: trees completed
     _Atomic uint64_t failed;          //  spouts: trees failed explicitly
     _Atomic uint64_t timed_out;       //  spouts: trees timed out
@@ -178,12 +177,11 @@ sq_executor_metrics_destroy (sq_executor_metrics_t **self_p)
 //  ---------------------------------------------------------------------
 //  Recording
 
-void
-sq_executor_metrics_emitted (sq_executor_metrics_t *self, size_t stream, uint64_t targets)
+sq_metrics_emits_t *
+sq_executor_metrics_emits (sq_executor_metrics_t *self, size_t stream)
 {
     assert (stream < self->stream_count);
-    s_add (&self->streams[stream].emitted, 1);
-    s_add (&self->streams[stream].transferred, targets);
+    return &self->streams[stream].emits;
 }
 
 void
@@ -409,8 +407,8 @@ sq_executor_metrics_snapshot (sq_executor_metrics_t *self, size_t queue_populati
     copy->uptime_ns = now_ns > self->created_ns ? now_ns - self->created_ns : 0;
     for (size_t s = 0; s < self->stream_count; s++) {
         s_stream_t *from = &self->streams[s], *to = &copy->streams[s];
-        s_store (&to->emitted, s_load (&from->emitted));
-        s_store (&to->transferred, s_load (&from->transferred));
+        s_store (&to->emits.emitted, s_load (&from->emits.emitted));
+        s_store (&to->emits.transferred, s_load (&from->emits.transferred));
         s_store (&to->acked, s_load (&from->acked));
         s_store (&to->failed, s_load (&from->failed));
         s_store (&to->timed_out, s_load (&from->timed_out));
@@ -498,8 +496,8 @@ sq_executor_metrics_merge (sq_executor_metrics_t *dest, const sq_executor_metric
     for (size_t s = 0; s < dest->stream_count; s++) {
         s_stream_t *to = &dest->streams[s];
         const s_stream_t *from = &source->streams[s];
-        s_add (&to->emitted, s_load (&from->emitted));
-        s_add (&to->transferred, s_load (&from->transferred));
+        s_add (&to->emits.emitted, s_load (&from->emits.emitted));
+        s_add (&to->emits.transferred, s_load (&from->emits.transferred));
         s_add (&to->acked, s_load (&from->acked));
         s_add (&to->failed, s_load (&from->failed));
         s_add (&to->timed_out, s_load (&from->timed_out));
@@ -581,8 +579,8 @@ sq_executor_metrics_summary (const sq_executor_metrics_t *self, sq_component_met
     sq_histogram_t *complete = sq_histogram_new ();
     for (size_t s = 0; s < self->stream_count; s++) {
         const s_stream_t *stream = &self->streams[s];
-        row->emitted += s_load (&stream->emitted);
-        row->transferred += s_load (&stream->transferred);
+        row->emitted += s_load (&stream->emits.emitted);
+        row->transferred += s_load (&stream->emits.transferred);
         if (self->spout) {
             row->acked += s_load (&stream->acked);
             row->failed += s_load (&stream->failed);
@@ -631,9 +629,9 @@ sq_executor_metrics_stream_count (const sq_executor_metrics_t *self, size_t stre
     const s_stream_t *entry = &self->streams[stream];
     switch (which) {
     case SQ_METRICS_EMITTED:
-        return s_load (&entry->emitted);
+        return s_load (&entry->emits.emitted);
     case SQ_METRICS_TRANSFERRED:
-        return s_load (&entry->transferred);
+        return s_load (&entry->emits.transferred);
     case SQ_METRICS_ACKED:
         return s_load (&entry->acked);
     case SQ_METRICS_FAILED:
@@ -713,8 +711,8 @@ s_encode_stream (const sq_executor_metrics_t *self, const s_stream_t *stream)
 {
     json_t *json = json_object ();
     bool ok = s_set (json, "stream", json_string (stream->id)) &&
-              s_set_int (json, "emitted", s_load (&stream->emitted)) &&
-              s_set_int (json, "transferred", s_load (&stream->transferred));
+              s_set_int (json, "emitted", s_load (&stream->emits.emitted)) &&
+              s_set_int (json, "transferred", s_load (&stream->emits.transferred));
     if (ok && self->spout)
         ok = s_set_int (json, "acked", s_load (&stream->acked)) &&
              s_set_int (json, "failed", s_load (&stream->failed)) &&

@@ -30,6 +30,7 @@
 #include "squall.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,12 @@
 #define SQ_METRICS_BLAME_MAX 65535    //  most [task, count] pairs in a report's blame lists
 
 typedef struct _sq_executor_metrics_t sq_executor_metrics_t;
+
+//  The counts of one output stream that every emit moves.
+typedef struct {
+    _Atomic uint64_t emitted;     //  emit calls
+    _Atomic uint64_t transferred; //  tuples sent (targets of the emits)
+} sq_metrics_emits_t;
 
 //  Why a spout executor did not call next_tuple.
 typedef enum {
@@ -80,8 +87,19 @@ void sq_executor_metrics_destroy (sq_executor_metrics_t **self_p);
 //  Recording: the executor's thread only. `stream` and `input` are the
 //  numbers of the shape; out-of-range numbers are programmer errors.
 
-//  One emit on stream, sent to `targets` tasks.
-void sq_executor_metrics_emitted (sq_executor_metrics_t *self, size_t stream, uint64_t targets);
+//  Where the emit counts of stream are, for as long as the metrics live:
+//  the emit path keeps this and counts through sq_metrics_emits_add,
+//  inline, with no call and no lookup per emit.
+sq_metrics_emits_t *sq_executor_metrics_emits (sq_executor_metrics_t *self, size_t stream);
+//  One emit, sent to `targets` tasks.
+static inline void
+sq_metrics_emits_add (sq_metrics_emits_t *self, uint64_t targets)
+{
+    uint64_t emitted = atomic_load_explicit (&self->emitted, memory_order_relaxed);
+    uint64_t transferred = atomic_load_explicit (&self->transferred, memory_order_relaxed);
+    atomic_store_explicit (&self->emitted, emitted + 1, memory_order_relaxed);
+    atomic_store_explicit (&self->transferred, transferred + targets, memory_order_relaxed);
+}
 //  Spouts: a tree of stream completed after complete_ns.
 void sq_executor_metrics_spout_acked (sq_executor_metrics_t *self, size_t stream,
                                       uint64_t complete_ns);

@@ -231,6 +231,7 @@ s_create_outlets (sq_runtime_t *self, sq_task_t *task)
     for (size_t s = 0; s < source->stream_count; s++) {
         sq_outlet_t *outlet = &task->outlets[s];
         outlet->stream = source->streams[s];
+        outlet->emits = sq_executor_metrics_emits (task->executor->metrics, s);
         if (strcmp (outlet->stream->name, SQ_DEFAULT_STREAM) == 0)
             task->default_outlet = outlet;
         for (size_t c = 0; c < component_count; c++) {

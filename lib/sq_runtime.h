@@ -40,6 +40,7 @@ typedef struct {
     size_t direct_groupings;   //  how many of them subscribe with a direct grouping
     size_t max_targets;        //  most tasks one emit can reach
     bool plain;                //  not direct, no direct grouping, at most SQ_PLAIN_TARGETS
+    sq_metrics_emits_t *emits; //  the stream's emit counts in the executor's metrics
 } sq_outlet_t;
 
 #define SQ_PLAIN_TARGETS 16 //  most targets of an outlet emitted to by the short path

@@ -65,9 +65,9 @@ START_TEST (test_exact_counts)
             sq_executor_metrics_failed (bolt, (size_t) (i % 2));
         else
             sq_executor_metrics_acked (bolt, (size_t) (i % 2), 2000);
-        sq_executor_metrics_emitted (bolt, 1, 3);
+        sq_metrics_emits_add (sq_executor_metrics_emits (bolt, 1), 3);
     }
-    sq_executor_metrics_emitted (bolt, 0, 0);
+    sq_metrics_emits_add (sq_executor_metrics_emits (bolt, 0), 0);
     sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (bolt, 17, 1000 + 5000000);
     ck_assert_ptr_nonnull (copy);
     ck_assert_uint_eq (sq_executor_metrics_input_count (copy, 0, SQ_METRICS_EXECUTED), 500);
@@ -137,14 +137,14 @@ START_TEST (test_spout_streams)
 {
     sq_executor_metrics_t *spout = s_spout ();
     for (int i = 0; i < 100; i++)
-        sq_executor_metrics_emitted (spout, 0, 2);
+        sq_metrics_emits_add (sq_executor_metrics_emits (spout, 0), 2);
     for (int i = 0; i < 90; i++)
         sq_executor_metrics_spout_acked (spout, 0, 1000000);
     for (int i = 0; i < 7; i++)
         sq_executor_metrics_spout_failed (spout, 0);
     for (int i = 0; i < 3; i++)
         sq_executor_metrics_spout_timed_out (spout, 0);
-    sq_executor_metrics_emitted (spout, 1, 1);
+    sq_metrics_emits_add (sq_executor_metrics_emits (spout, 1), 1);
     sq_executor_metrics_spout_timed_out (spout, 1);
     sq_executor_metrics_held (spout, SQ_METRICS_HELD_PENDING, 5);
     sq_executor_metrics_held (spout, SQ_METRICS_HELD_PENDING, 6);
@@ -331,7 +331,7 @@ s_writer (void *argument)
     uint64_t written = 0;
     while (!atomic_load (&writer->stop) || written < 100000) {
         sq_executor_metrics_executed (writer->metrics, 0, written % 5000);
-        sq_executor_metrics_emitted (writer->metrics, 0, 2);
+        sq_metrics_emits_add (sq_executor_metrics_emits (writer->metrics, 0), 2);
         written++;
     }
     writer->written = written;

@@ -259,7 +259,7 @@ s_valid_metrics (void)
     sq_executor_metrics_t *metrics = sq_executor_metrics_new (&shape);
     sq_executor_metrics_executed (metrics, 0, 1500);
     sq_executor_metrics_acked (metrics, 0, 1600);
-    sq_executor_metrics_emitted (metrics, 0, 2);
+    sq_metrics_emits_add (sq_executor_metrics_emits (metrics, 0), 2);
     sq_executor_metrics_error (metrics, 2, 1700000000000, "bad input");
     sq_executor_metrics_t *copy = sq_executor_metrics_snapshot (metrics, 3, 1000);
     json_t *report = json_pack ("{s:i, s:[o], s:i}", "v", 1, "executors",
