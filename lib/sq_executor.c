@@ -811,10 +811,14 @@ s_executed (sq_executor_t *self, const sq_tuple_t *tuple, int64_t start, int64_t
     int number = sq_executor_input (self, tuple->stream);
     if (number < 0)
         return; //  tick tuples have no input
-    uint64_t latency = tuple->state & SQ_TUPLE_TIMED ? (uint64_t) (end > start ? end - start : 0)
-                                                     : SQ_METRICS_UNTIMED;
+    bool acked = (tuple->state & (SQ_TUPLE_ACKED | SQ_TUPLE_FAILED)) == SQ_TUPLE_ACKED;
+    if (!(tuple->state & SQ_TUPLE_TIMED)) {
+        sq_metrics_runs_add (self->input_runs[number], acked);
+        return;
+    }
+    uint64_t latency = (uint64_t) (end > start ? end - start : 0);
     sq_executor_metrics_executed (self->metrics, (size_t) number, latency);
-    if ((tuple->state & (SQ_TUPLE_ACKED | SQ_TUPLE_FAILED)) == SQ_TUPLE_ACKED)
+    if (acked)
         sq_executor_metrics_acked (self->metrics, (size_t) number, latency);
 }
 

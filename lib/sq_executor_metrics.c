@@ -35,8 +35,7 @@ typedef struct {
 typedef struct {
     char *component;                 //  source component id
     char *stream;                    //  source stream id
-    _Atomic uint64_t executed;       //  execute calls
-    _Atomic uint64_t acked;          //  inputs acked
+    sq_metrics_runs_t runs;          //  execute calls and inputs acked
     _Atomic uint64_t failed;         //  inputs failed
     sq_histogram_t *execute_latency; //  time in execute
     sq_histogram_t *process_latency; //  execute start to ack
@@ -177,6 +176,13 @@ sq_executor_metrics_destroy (sq_executor_metrics_t **self_p)
 //  ---------------------------------------------------------------------
 //  Recording
 
+sq_metrics_runs_t *
+sq_executor_metrics_runs (sq_executor_metrics_t *self, size_t input)
+{
+    assert (input < self->input_count);
+    return &self->inputs[input].runs;
+}
+
 sq_metrics_emits_t *
 sq_executor_metrics_emits (sq_executor_metrics_t *self, size_t stream)
 {
@@ -210,7 +216,7 @@ void
 sq_executor_metrics_executed (sq_executor_metrics_t *self, size_t input, uint64_t execute_ns)
 {
     assert (input < self->input_count);
-    s_add (&self->inputs[input].executed, 1);
+    s_add (&self->inputs[input].runs.executed, 1);
     if (execute_ns != SQ_METRICS_UNTIMED)
         sq_histogram_record (self->inputs[input].execute_latency, execute_ns);
 }
@@ -219,7 +225,7 @@ void
 sq_executor_metrics_acked (sq_executor_metrics_t *self, size_t input, uint64_t process_ns)
 {
     assert (input < self->input_count);
-    s_add (&self->inputs[input].acked, 1);
+    s_add (&self->inputs[input].runs.acked, 1);
     if (process_ns != SQ_METRICS_UNTIMED)
         sq_histogram_record (self->inputs[input].process_latency, process_ns);
 }
@@ -417,8 +423,8 @@ sq_executor_metrics_snapshot (sq_executor_metrics_t *self, size_t queue_populati
     }
     for (size_t i = 0; i < self->input_count; i++) {
         s_input_t *from = &self->inputs[i], *to = &copy->inputs[i];
-        s_store (&to->executed, s_load (&from->executed));
-        s_store (&to->acked, s_load (&from->acked));
+        s_store (&to->runs.executed, s_load (&from->runs.executed));
+        s_store (&to->runs.acked, s_load (&from->runs.acked));
         s_store (&to->failed, s_load (&from->failed));
         sq_histogram_snapshot (to->execute_latency, from->execute_latency);
         sq_histogram_snapshot (to->process_latency, from->process_latency);
@@ -507,8 +513,8 @@ sq_executor_metrics_merge (sq_executor_metrics_t *dest, const sq_executor_metric
     for (size_t i = 0; i < dest->input_count; i++) {
         s_input_t *to = &dest->inputs[i];
         const s_input_t *from = &source->inputs[i];
-        s_add (&to->executed, s_load (&from->executed));
-        s_add (&to->acked, s_load (&from->acked));
+        s_add (&to->runs.executed, s_load (&from->runs.executed));
+        s_add (&to->runs.acked, s_load (&from->runs.acked));
         s_add (&to->failed, s_load (&from->failed));
         sq_histogram_merge (to->execute_latency, from->execute_latency);
         sq_histogram_merge (to->process_latency, from->process_latency);
@@ -591,8 +597,8 @@ sq_executor_metrics_summary (const sq_executor_metrics_t *self, sq_component_met
     }
     for (size_t i = 0; i < self->input_count; i++) {
         const s_input_t *input = &self->inputs[i];
-        row->executed += s_load (&input->executed);
-        row->acked += s_load (&input->acked);
+        row->executed += s_load (&input->runs.executed);
+        row->acked += s_load (&input->runs.acked);
         row->failed += s_load (&input->failed);
         if (execute)
             sq_histogram_merge (execute, input->execute_latency);
@@ -651,9 +657,9 @@ sq_executor_metrics_input_count (const sq_executor_metrics_t *self, size_t input
     const s_input_t *entry = &self->inputs[input];
     switch (which) {
     case SQ_METRICS_EXECUTED:
-        return s_load (&entry->executed);
+        return s_load (&entry->runs.executed);
     case SQ_METRICS_ACKED:
-        return s_load (&entry->acked);
+        return s_load (&entry->runs.acked);
     case SQ_METRICS_FAILED:
         return s_load (&entry->failed);
     default:
@@ -729,8 +735,8 @@ s_encode_input (const s_input_t *input)
     json_t *json = json_object ();
     bool ok = s_set (json, "component", json_string (input->component)) &&
               s_set (json, "stream", json_string (input->stream)) &&
-              s_set_int (json, "executed", s_load (&input->executed)) &&
-              s_set_int (json, "acked", s_load (&input->acked)) &&
+              s_set_int (json, "executed", s_load (&input->runs.executed)) &&
+              s_set_int (json, "acked", s_load (&input->runs.acked)) &&
               s_set_int (json, "failed", s_load (&input->failed)) &&
               s_set (json, "execute_latency", sq_histogram_encode (input->execute_latency)) &&
               s_set (json, "process_latency", sq_histogram_encode (input->process_latency));

@@ -54,6 +54,12 @@ typedef struct {
     _Atomic uint64_t transferred; //  tuples sent (targets of the emits)
 } sq_metrics_emits_t;
 
+//  The counts of one input that every execute and its ack move.
+typedef struct {
+    _Atomic uint64_t executed; //  execute calls
+    _Atomic uint64_t acked;    //  inputs acked
+} sq_metrics_runs_t;
+
 //  Why a spout executor did not call next_tuple.
 typedef enum {
     SQ_METRICS_HELD_PENDING,      //  every task had topology.max.spout.pending trees in flight
@@ -99,6 +105,22 @@ sq_metrics_emits_add (sq_metrics_emits_t *self, uint64_t targets)
     uint64_t transferred = atomic_load_explicit (&self->transferred, memory_order_relaxed);
     atomic_store_explicit (&self->emitted, emitted + 1, memory_order_relaxed);
     atomic_store_explicit (&self->transferred, transferred + targets, memory_order_relaxed);
+}
+//  Where the execute and ack counts of input are, for as long as the
+//  metrics live: an untimed execute counts through sq_metrics_runs_add,
+//  inline (a timed one through sq_executor_metrics_executed and _acked,
+//  which also record its latencies).
+sq_metrics_runs_t *sq_executor_metrics_runs (sq_executor_metrics_t *self, size_t input);
+//  One untimed execute, its input acked in it or not.
+static inline void
+sq_metrics_runs_add (sq_metrics_runs_t *self, bool acked)
+{
+    uint64_t executed = atomic_load_explicit (&self->executed, memory_order_relaxed);
+    atomic_store_explicit (&self->executed, executed + 1, memory_order_relaxed);
+    if (acked) {
+        uint64_t count = atomic_load_explicit (&self->acked, memory_order_relaxed);
+        atomic_store_explicit (&self->acked, count + 1, memory_order_relaxed);
+    }
 }
 //  Spouts: a tree of stream completed after complete_ns.
 void sq_executor_metrics_spout_acked (sq_executor_metrics_t *self, size_t stream,

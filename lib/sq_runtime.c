@@ -132,6 +132,9 @@ s_create_metrics (sq_runtime_t *self, sq_executor_t *executor)
             .created_ns = sq_runtime_now_ns (),
             .latency_sample_rate = s_sample_rate (executor->tasks[0]->config)};
         executor->metrics = sq_executor_metrics_new (&shape);
+        executor->input_runs = calloc (inputs + 1, sizeof (sq_metrics_runs_t *));
+        for (size_t i = 0; executor->metrics && executor->input_runs && i < inputs; i++)
+            executor->input_runs[i] = sq_executor_metrics_runs (executor->metrics, i);
         const sq_config_t *config = executor->tasks[0]->config;
         executor->metrics_on = sq_config_bool (config, "topology.metrics.enabled", true);
         executor->time_all = shape.latency_sample_rate >= 1;
@@ -140,7 +143,7 @@ s_create_metrics (sq_runtime_t *self, sq_executor_t *executor)
         executor->sample_random = 0x9e3779b97f4a7c15ULL * (uint64_t) shape.first_task;
         executor->sample_countdown = 1;
         sq_ids_source_seed (&executor->ids);
-        rc = executor->metrics ? 0 : -1;
+        rc = executor->metrics && executor->input_runs ? 0 : -1;
     }
     free (streams);
     free (sources);
@@ -609,6 +612,7 @@ sq_runtime_destroy (sq_runtime_t **self_p)
         sq_queue_destroy (&executor->queue);
         sq_executor_metrics_destroy (&executor->metrics);
         free (executor->inputs);
+        free (executor->input_runs);
         free (executor->tasks);
         free (executor);
     }

@@ -176,6 +176,7 @@ struct _sq_executor_t {
     sq_wait_t idle_wait;             //  nothing to do: spout or bolt wait strategy
     sq_wait_t backpressure_wait;     //  spouts: held back by full destination queues
     const sq_stream_t **inputs;      //  per input number: the source stream's schema
+    sq_metrics_runs_t **input_runs;  //  per input number: its counts in the metrics
     size_t input_count;              //  number of inputs
     //  Set once a task here kept an input past its execute: from then on
     //  tuples for this executor get allocations of their own, since one
