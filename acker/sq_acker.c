@@ -1,5 +1,6 @@
 /*  sq_acker - what an acker task does with one acking message */
 #include "sq_acker.h"
+#include "sq_counter.h"
 #include "sq_error.h"
 #include "sq_ids.h"
 
@@ -55,22 +56,15 @@ sq_acker_handle (sq_ledger_t *ledger, const sq_message_t *message, sq_message_t 
 //  thread only and read by any: relaxed atomics, no read-modify-write.
 
 typedef struct {
-    sq_ledger_t *ledger;                      //  pending trees
-    int task_count;                           //  tasks of the topology
-    int task_bits;                            //  task field of edge ids
-    _Atomic uint64_t *timeouts_held;          //  by task id: expired trees it held
-    _Atomic uint64_t *fails_by;               //  by task id: trees it failed
-    _Atomic uint64_t timeouts_unattributed;   //  expired trees naming no one task
-    _Atomic uint64_t fails_unattributed;      //  fails naming no task
-    _Atomic uint64_t expired_without_init;    //  entries expired before their init
+    sq_ledger_t *ledger;                    //  pending trees
+    int task_count;                         //  tasks of the topology
+    int task_bits;                          //  task field of edge ids
+    _Atomic uint64_t *timeouts_held;        //  by task id: expired trees it held
+    _Atomic uint64_t *fails_by;             //  by task id: trees it failed
+    _Atomic uint64_t timeouts_unattributed; //  expired trees naming no one task
+    _Atomic uint64_t fails_unattributed;    //  fails naming no task
+    _Atomic uint64_t expired_without_init;  //  entries expired before their init
 } s_acker_t;
-
-static void
-s_bump (_Atomic uint64_t *counter)
-{
-    atomic_store_explicit (counter, atomic_load_explicit (counter, memory_order_relaxed) + 1,
-                           memory_order_relaxed);
-}
 
 static void
 s_destroy (void **state_p)
@@ -113,9 +107,9 @@ s_handle (void *state, const sq_message_t *message, sq_message_t *report)
     if (rc == 1 && message->kind == SQ_MSG_ACK_FAIL) {
         uint64_t task = message->value;
         if (task >= 1 && task <= (uint64_t) self->task_count)
-            s_bump (&self->fails_by[task]);
+            sq_counter_add (&self->fails_by[task], 1);
         else
-            s_bump (&self->fails_unattributed);
+            sq_counter_add (&self->fails_unattributed, 1);
     }
     return rc;
 }
@@ -129,14 +123,14 @@ s_expired (void *arg, uint64_t root, uint64_t residual, bool init_seen)
     //  No init: late acks of a tree that expired already (counted then),
     //  or a tree whose init was lost, whose XOR names nothing.
     if (!init_seen) {
-        s_bump (&self->expired_without_init);
+        sq_counter_add (&self->expired_without_init, 1);
         return;
     }
     int task = sq_ids_edge_task (residual, self->task_bits);
     if (task >= 1 && task <= self->task_count)
-        s_bump (&self->timeouts_held[task]);
+        sq_counter_add (&self->timeouts_held[task], 1);
     else
-        s_bump (&self->timeouts_unattributed);
+        sq_counter_add (&self->timeouts_unattributed, 1);
 }
 
 static void

@@ -24,13 +24,6 @@
 
 #define SQ_LOCAL_EDGES 32 //  edges built on the stack before using the heap
 
-static void
-s_count (_Atomic uint64_t *counter, uint64_t amount)
-{
-    atomic_store_explicit (counter, atomic_load_explicit (counter, memory_order_relaxed) + amount,
-                           memory_order_relaxed);
-}
-
 //  Ask the acker of root to apply a message.
 static void
 s_tell_acker (sq_task_t *task, sq_message_kind_t kind, uint64_t root, uint64_t value)
@@ -42,7 +35,7 @@ s_tell_acker (sq_task_t *task, sq_message_kind_t kind, uint64_t root, uint64_t v
     if (kind == SQ_MSG_ACK_ACK && sq_executor_merge_ack (task->executor, &message))
         return;
     sq_executor_send_ack (task->executor, kind, message.task, root, value);
-    s_count (&task->executor->stats.acker_messages, 1);
+    sq_counter_add (&task->executor->stats.acker_messages, 1);
 }
 
 static sq_outlet_t *
@@ -223,9 +216,9 @@ s_emit_counted (sq_task_t *task, const sq_outlet_t *outlet, int target_count)
     uint32_t stream = (uint32_t) (outlet - task->outlets);
     if (executor->metrics_on)
         sq_metrics_emits_add (outlet->emits, (uint64_t) target_count);
-    s_count (&executor->stats.emitted, 1);
+    sq_counter_add (&executor->stats.emitted, 1);
     if (task->component->spout)
-        s_count (&executor->stats.spout_emitted, 1);
+        sq_counter_add (&executor->stats.spout_emitted, 1);
     return stream;
 }
 
@@ -250,7 +243,7 @@ static void
 s_emit_tracked (sq_task_t *task, uint64_t root, uint64_t init_xor)
 {
     sq_executor_stats_t *stats = &task->executor->stats;
-    s_count (&stats->pending, 1);
+    sq_counter_add (&stats->pending, 1);
     uint64_t in_flight = sq_pending_trees_size (task->pending);
     if (in_flight > atomic_load_explicit (&stats->max_pending, memory_order_relaxed))
         atomic_store_explicit (&stats->max_pending, in_flight, memory_order_relaxed);

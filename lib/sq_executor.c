@@ -34,14 +34,6 @@
 //  the emit of a small tuple.
 #define SQ_SPOUT_ROUNDS 8
 
-static void
-s_count (_Atomic uint64_t *counter, uint64_t amount)
-{
-    //  One writer per counter: a plain load and store is enough.
-    atomic_store_explicit (counter, atomic_load_explicit (counter, memory_order_relaxed) + amount,
-                           memory_order_relaxed);
-}
-
 //  ---------------------------------------------------------------------
 //  Outboxes: one per destination this executor has sent to, found through
 //  an open-addressing table keyed by destination, so an executor's memory
@@ -181,13 +173,13 @@ s_flush_one (sq_executor_t *self, sq_outbox_t *outbox, bool wait)
         //  Closed while waiting: the topology is stopping.
         for (size_t i = pushed; i < count; i++)
             sq_tuple_destroy (&buffer[i].tuple);
-        s_count (&self->stats.dropped, count - pushed);
+        sq_counter_add (&self->stats.dropped, count - pushed);
         pushed = count;
     }
     if (pushed && pushed < count)
         memmove (buffer, buffer + pushed, (count - pushed) * sizeof (sq_message_t));
     outbox->count = count - pushed;
-    s_count (&self->stats.outbox, (uint64_t) 0 - pushed);
+    sq_counter_add (&self->stats.outbox, (uint64_t) 0 - pushed);
     return pushed == count;
 }
 
@@ -257,7 +249,7 @@ s_drop_ack (sq_executor_t *self, int task)
 {
     zsys_error ("topology=%s task=%d out of memory queueing a message; dropped",
                 self->runtime->name, task);
-    s_count (&self->stats.dropped, 1);
+    sq_counter_add (&self->stats.dropped, 1);
 }
 
 //  Grow outbox's messages for one more; false when out of memory (nothing
@@ -301,7 +293,7 @@ s_outbox_add (sq_executor_t *self, sq_outbox_t *outbox)
     //  The next cache line of messages, for this outbox's next appends:
     //  with many destinations it is long out of cache by then.
     __builtin_prefetch (&outbox->messages[count + 2], 1);
-    s_count (&self->stats.outbox, 1);
+    sq_counter_add (&self->stats.outbox, 1);
     //  Spouts keep emitting into the outbox and flush between calls; bolts
     //  and ackers send a full batch at once, waiting for room if need be.
     if (count + 1 >= self->runtime->batch_size && !self->component->spout)
@@ -330,7 +322,7 @@ sq_executor_send_tuple (sq_executor_t *self, const sq_emitted_t *emitted, int de
     sq_executor_t *reader = runtime->task_executor[dest_task];
     sq_outbox_t *outbox = s_outbox_get (self, s_destination (self, dest_task));
     if (!outbox) {
-        s_count (&self->stats.dropped, 1);
+        sq_counter_add (&self->stats.dropped, 1);
         return false;
     }
     //  Tuples for other processes go to the transfer thread, which may
@@ -338,7 +330,7 @@ sq_executor_send_tuple (sq_executor_t *self, const sq_emitted_t *emitted, int de
     //  for an executor that keeps its inputs.
     sq_message_t *next = s_outbox_next (self, outbox);
     if (!next) {
-        s_count (&self->stats.dropped, 1);
+        sq_counter_add (&self->stats.dropped, 1);
         return false;
     }
     sq_tuple_t *tuple;
@@ -349,7 +341,7 @@ sq_executor_send_tuple (sq_executor_t *self, const sq_emitted_t *emitted, int de
         tuple = sq_tuple_new (emitted->stream, emitted->source_task, dest_task, edges, edge_count,
                               emitted->values, emitted->value_count);
     if (!tuple) {
-        s_count (&self->stats.dropped, 1);
+        sq_counter_add (&self->stats.dropped, 1);
         return false;
     }
     if (emitted->trace && edge_count)
@@ -585,7 +577,7 @@ s_spout_tree_ended (sq_executor_t *self, sq_task_t *task, uint64_t root, bool co
     sq_pending_t pending;
     if (!task->pending || sq_pending_trees_take (task->pending, root, &pending))
         return; //  already timed out, or a duplicate report
-    s_count (&self->stats.pending, (uint64_t) -1);
+    sq_counter_add (&self->stats.pending, (uint64_t) -1);
     const sq_spout_t *spout = task->component->spout;
     int64_t latency_ns = 0;
     uint64_t threshold =
@@ -595,14 +587,14 @@ s_spout_tree_ended (sq_executor_t *self, sq_task_t *task, uint64_t root, bool co
                          sq_runtime_now_ns () - pending.start_ns);
     if (completed) {
         latency_ns = sq_runtime_now_ns () - pending.start_ns;
-        s_count (&self->stats.acked, 1);
-        s_count (&self->stats.latency_ns_total, (uint64_t) latency_ns);
+        sq_counter_add (&self->stats.acked, 1);
+        sq_counter_add (&self->stats.latency_ns_total, (uint64_t) latency_ns);
         if (self->metrics_on)
             sq_executor_metrics_spout_acked (self->metrics, pending.stream, (uint64_t) latency_ns);
         if (spout->ack)
             spout->ack (task->state, pending.msg_id);
     } else {
-        s_count (&self->stats.failed, 1);
+        sq_counter_add (&self->stats.failed, 1);
         if (self->metrics_on)
             sq_executor_metrics_spout_failed (self->metrics, pending.stream);
         if (spout->fail)
@@ -628,8 +620,8 @@ s_spout_tree_expired (uint64_t root, const sq_pending_t *pending, void *arg)
     if (threshold && sq_trace_sampled (root, threshold))
         s_trace_outcome (runtime, expiry->task, root, SQ_TRACE_TIMED_OUT,
                          sq_runtime_now_ns () - pending->start_ns);
-    s_count (&expiry->executor->stats.pending, (uint64_t) -1);
-    s_count (&expiry->executor->stats.timed_out, 1);
+    sq_counter_add (&expiry->executor->stats.pending, (uint64_t) -1);
+    sq_counter_add (&expiry->executor->stats.timed_out, 1);
     if (expiry->executor->metrics_on)
         sq_executor_metrics_spout_timed_out (expiry->executor->metrics, pending->stream);
     const sq_spout_t *spout = expiry->task->component->spout;
@@ -653,7 +645,7 @@ s_dispatch_to_spout (sq_executor_t *self, sq_message_t *message)
             sq_pending_trees_refresh (task->pending, message->root);
     } else {
         sq_tuple_destroy (&message->tuple);
-        s_count (&self->stats.dropped, 1);
+        sq_counter_add (&self->stats.dropped, 1);
     }
 }
 
@@ -695,7 +687,7 @@ s_spout_emit_round (sq_executor_t *self, size_t *called)
         spout->next_tuple (task->state);
         //  Acking is off: tracked tuples count as acked once emitted.
         for (size_t i = 0; i < task->ack_now_count; i++) {
-            s_count (&self->stats.acked, 1);
+            sq_counter_add (&self->stats.acked, 1);
             if (spout->ack)
                 spout->ack (task->state, task->ack_now[i]);
             if (task->hook_count)
@@ -849,7 +841,7 @@ static void
 s_execute (sq_executor_t *self, sq_task_t *task, sq_tuple_t *tuple, int64_t *clock)
 {
     tuple->state |= SQ_TUPLE_EXECUTING;
-    s_count (&self->stats.executed, 1);
+    sq_counter_add (&self->stats.executed, 1);
     if (tuple->state & SQ_TUPLE_TRACED)
         sq_runtime_trace_tuple (
             self->runtime, tuple, SQ_TRACE_EXECUTE,
@@ -930,11 +922,11 @@ s_dispatch_to_bolt (sq_executor_t *self, sq_message_t *message, int64_t *clock)
             sq_executor_send_ack (self, report.kind, report.task, report.root, report.value);
         else if (rc < 0) {
             sq_tuple_destroy (&message->tuple);
-            s_count (&self->stats.dropped, 1);
+            sq_counter_add (&self->stats.dropped, 1);
         }
     } else {
         sq_tuple_destroy (&message->tuple);
-        s_count (&self->stats.dropped, 1);
+        sq_counter_add (&self->stats.dropped, 1);
     }
 }
 

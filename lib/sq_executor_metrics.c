@@ -87,12 +87,6 @@ s_load (const _Atomic uint64_t *field)
 }
 
 static inline void
-s_add (_Atomic uint64_t *field, uint64_t amount)
-{
-    atomic_store_explicit (field, s_load (field) + amount, memory_order_relaxed);
-}
-
-static inline void
 s_store (_Atomic uint64_t *field, uint64_t value)
 {
     atomic_store_explicit (field, value, memory_order_relaxed);
@@ -194,7 +188,7 @@ void
 sq_executor_metrics_spout_acked (sq_executor_metrics_t *self, size_t stream, uint64_t complete_ns)
 {
     assert (stream < self->stream_count && self->spout);
-    s_add (&self->streams[stream].acked, 1);
+    sq_counter_add (&self->streams[stream].acked, 1);
     sq_histogram_record (self->streams[stream].complete_latency, complete_ns);
 }
 
@@ -202,21 +196,21 @@ void
 sq_executor_metrics_spout_failed (sq_executor_metrics_t *self, size_t stream)
 {
     assert (stream < self->stream_count);
-    s_add (&self->streams[stream].failed, 1);
+    sq_counter_add (&self->streams[stream].failed, 1);
 }
 
 void
 sq_executor_metrics_spout_timed_out (sq_executor_metrics_t *self, size_t stream)
 {
     assert (stream < self->stream_count);
-    s_add (&self->streams[stream].timed_out, 1);
+    sq_counter_add (&self->streams[stream].timed_out, 1);
 }
 
 void
 sq_executor_metrics_executed (sq_executor_metrics_t *self, size_t input, uint64_t execute_ns)
 {
     assert (input < self->input_count);
-    s_add (&self->inputs[input].runs.executed, 1);
+    sq_counter_add (&self->inputs[input].runs.executed, 1);
     if (execute_ns != SQ_METRICS_UNTIMED)
         sq_histogram_record (self->inputs[input].execute_latency, execute_ns);
 }
@@ -225,7 +219,7 @@ void
 sq_executor_metrics_acked (sq_executor_metrics_t *self, size_t input, uint64_t process_ns)
 {
     assert (input < self->input_count);
-    s_add (&self->inputs[input].runs.acked, 1);
+    sq_counter_add (&self->inputs[input].runs.acked, 1);
     if (process_ns != SQ_METRICS_UNTIMED)
         sq_histogram_record (self->inputs[input].process_latency, process_ns);
 }
@@ -234,14 +228,14 @@ void
 sq_executor_metrics_failed (sq_executor_metrics_t *self, size_t input)
 {
     assert (input < self->input_count);
-    s_add (&self->inputs[input].failed, 1);
+    sq_counter_add (&self->inputs[input].failed, 1);
 }
 
 void
 sq_executor_metrics_held (sq_executor_metrics_t *self, sq_metrics_held_t reason, uint64_t held_ns)
 {
     assert (reason < SQ_METRICS_HELD_REASONS);
-    s_add (&self->held_ns[reason], held_ns);
+    sq_counter_add (&self->held_ns[reason], held_ns);
 }
 
 //  Keep one error: in a free slot while its task has fewer than
@@ -345,7 +339,7 @@ void
 sq_metric_inc (sq_metric_t *self, uint64_t amount)
 {
     assert (self && self->type == SQ_METRIC_COUNTER);
-    s_add (&self->value, amount);
+    sq_counter_add (&self->value, amount);
 }
 
 void
@@ -502,25 +496,25 @@ sq_executor_metrics_merge (sq_executor_metrics_t *dest, const sq_executor_metric
     for (size_t s = 0; s < dest->stream_count; s++) {
         s_stream_t *to = &dest->streams[s];
         const s_stream_t *from = &source->streams[s];
-        s_add (&to->emits.emitted, s_load (&from->emits.emitted));
-        s_add (&to->emits.transferred, s_load (&from->emits.transferred));
-        s_add (&to->acked, s_load (&from->acked));
-        s_add (&to->failed, s_load (&from->failed));
-        s_add (&to->timed_out, s_load (&from->timed_out));
+        sq_counter_add (&to->emits.emitted, s_load (&from->emits.emitted));
+        sq_counter_add (&to->emits.transferred, s_load (&from->emits.transferred));
+        sq_counter_add (&to->acked, s_load (&from->acked));
+        sq_counter_add (&to->failed, s_load (&from->failed));
+        sq_counter_add (&to->timed_out, s_load (&from->timed_out));
         if (to->complete_latency)
             sq_histogram_merge (to->complete_latency, from->complete_latency);
     }
     for (size_t i = 0; i < dest->input_count; i++) {
         s_input_t *to = &dest->inputs[i];
         const s_input_t *from = &source->inputs[i];
-        s_add (&to->runs.executed, s_load (&from->runs.executed));
-        s_add (&to->runs.acked, s_load (&from->runs.acked));
-        s_add (&to->failed, s_load (&from->failed));
+        sq_counter_add (&to->runs.executed, s_load (&from->runs.executed));
+        sq_counter_add (&to->runs.acked, s_load (&from->runs.acked));
+        sq_counter_add (&to->failed, s_load (&from->failed));
         sq_histogram_merge (to->execute_latency, from->execute_latency);
         sq_histogram_merge (to->process_latency, from->process_latency);
     }
     for (int r = 0; r < SQ_METRICS_HELD_REASONS; r++)
-        s_add (&dest->held_ns[r], s_load (&source->held_ns[r]));
+        sq_counter_add (&dest->held_ns[r], s_load (&source->held_ns[r]));
     dest->queue_population += source->queue_population;
     dest->queue_capacity += source->queue_capacity;
     if (source->uptime_ns > dest->uptime_ns)
@@ -551,7 +545,7 @@ sq_executor_metrics_merge (sq_executor_metrics_t *dest, const sq_executor_metric
         if (!to)
             continue; //  full, or another type under that name: dropped from the sum
         if (from->type == SQ_METRIC_COUNTER)
-            s_add (&to->value, s_load (&from->value));
+            sq_counter_add (&to->value, s_load (&from->value));
         else if (from->type == SQ_METRIC_GAUGE)
             s_store (&to->value, s_load (&from->value));
         else

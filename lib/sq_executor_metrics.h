@@ -27,10 +27,10 @@
 #ifndef SQ_EXECUTOR_METRICS_H_INCLUDED
 #define SQ_EXECUTOR_METRICS_H_INCLUDED
 
+#include "sq_counter.h"
 #include "squall.h"
 
 #include <jansson.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -101,10 +101,8 @@ sq_metrics_emits_t *sq_executor_metrics_emits (sq_executor_metrics_t *self, size
 static inline void
 sq_metrics_emits_add (sq_metrics_emits_t *self, uint64_t targets)
 {
-    uint64_t emitted = atomic_load_explicit (&self->emitted, memory_order_relaxed);
-    uint64_t transferred = atomic_load_explicit (&self->transferred, memory_order_relaxed);
-    atomic_store_explicit (&self->emitted, emitted + 1, memory_order_relaxed);
-    atomic_store_explicit (&self->transferred, transferred + targets, memory_order_relaxed);
+    sq_counter_add (&self->emitted, 1);
+    sq_counter_add (&self->transferred, targets);
 }
 //  Where the execute and ack counts of input are, for as long as the
 //  metrics live: an untimed execute counts through sq_metrics_runs_add,
@@ -115,12 +113,9 @@ sq_metrics_runs_t *sq_executor_metrics_runs (sq_executor_metrics_t *self, size_t
 static inline void
 sq_metrics_runs_add (sq_metrics_runs_t *self, bool acked)
 {
-    uint64_t executed = atomic_load_explicit (&self->executed, memory_order_relaxed);
-    atomic_store_explicit (&self->executed, executed + 1, memory_order_relaxed);
-    if (acked) {
-        uint64_t count = atomic_load_explicit (&self->acked, memory_order_relaxed);
-        atomic_store_explicit (&self->acked, count + 1, memory_order_relaxed);
-    }
+    sq_counter_add (&self->executed, 1);
+    if (acked)
+        sq_counter_add (&self->acked, 1);
 }
 //  Spouts: a tree of stream completed after complete_ns.
 void sq_executor_metrics_spout_acked (sq_executor_metrics_t *self, size_t stream,
