@@ -25,6 +25,8 @@
 #ifndef SQ_CLOCK_H_INCLUDED
 #define SQ_CLOCK_H_INCLUDED
 
+#include "sq_cache_line.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -36,10 +38,10 @@
 //  of its own, so that no counter another thread writes shares it: every
 //  clock read would then miss.
 typedef struct {
-    _Alignas(64) bool tsc; //  read the time-stamp counter
-    uint64_t mult;         //  nanoseconds per tick, times 2^32
-    uint64_t base;         //  counter value at calibration
-    int64_t base_ns;       //  CLOCK_MONOTONIC at calibration
+    _Alignas(SQ_CACHE_LINE) bool tsc; //  read the time-stamp counter
+    uint64_t mult;                    //  nanoseconds per tick, times 2^32
+    uint64_t base;                    //  counter value at calibration
+    int64_t base_ns;                  //  CLOCK_MONOTONIC at calibration
 } sq_clock_calibration_t;
 
 extern sq_clock_calibration_t sq_clock_calibration;

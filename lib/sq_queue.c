@@ -1,6 +1,7 @@
 /*  sq_queue - bounded multi-producer, single-consumer queue of messages */
 #include "sq_queue.h"
 
+#include "sq_cache_line.h"
 #include "sq_clock.h"
 
 #include <assert.h>
@@ -10,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define SQ_CACHE_LINE 64 //  bytes of a cache line
 
 struct _sq_queue_t {
     pthread_mutex_t lock;     //  guards everything below

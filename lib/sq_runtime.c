@@ -186,7 +186,7 @@ s_create_tasks (sq_runtime_t *self, const sq_placement_t *placement)
         if (local_tasks != range->last_task - range->first_task + 1)
             return sq_error_set ("the placement splits the executor of tasks %d-%d of '%s'",
                                  range->first_task, range->last_task, component->id);
-        sq_executor_t *executor = aligned_alloc (64, sizeof (sq_executor_t));
+        sq_executor_t *executor = aligned_alloc (SQ_CACHE_LINE, sizeof (sq_executor_t));
         if (!executor)
             return sq_error_set ("out of memory");
         memset (executor, 0, sizeof (sq_executor_t));

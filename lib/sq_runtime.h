@@ -14,6 +14,7 @@
 #ifndef SQ_RUNTIME_H_INCLUDED
 #define SQ_RUNTIME_H_INCLUDED
 
+#include "sq_cache_line.h"
 #include "sq_clock.h"
 #include "sq_executor_metrics.h"
 #include "sq_grouping.h"
@@ -184,7 +185,7 @@ struct _sq_executor_t {
     atomic_bool keeps_inputs;
     //  On cache lines of their own: written all the time by this thread,
     //  they must not share a line with another executor's fields.
-    _Alignas(64) sq_executor_stats_t stats; //  counters
+    _Alignas(SQ_CACHE_LINE) sq_executor_stats_t stats; //  counters
     sq_tuple_releases_t releases; //  inputs destroyed in this batch, off their blocks after it
 };
 

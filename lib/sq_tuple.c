@@ -14,7 +14,7 @@ _Static_assert(offsetof (sq_tuple_block_t, data) % SQ_TUPLE_ALIGN == 0,
 //  threads that make and free blocks write it, and the linker had put the
 //  clock's calibration in the same line, which every clock read loads.
 static struct {
-    _Alignas(SQ_TUPLE_CACHE_LINE) _Atomic size_t count;
+    _Alignas(SQ_CACHE_LINE) _Atomic size_t count;
 } s_blocks_live;
 
 sq_tuple_t *

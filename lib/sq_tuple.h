@@ -18,6 +18,7 @@
 #ifndef SQ_TUPLE_H_INCLUDED
 #define SQ_TUPLE_H_INCLUDED
 
+#include "sq_cache_line.h"
 #include "squall.h"
 
 #include <stdatomic.h>
@@ -117,7 +118,6 @@ int sq_stream_field_index (const sq_stream_t *self, const char *field);
 
 #define SQ_TUPLE_BLOCK_BYTES 8192 //  size of a tuple block, header included
 #define SQ_TUPLE_ALIGN 8          //  tuples in a block start at multiples of this
-#define SQ_TUPLE_CACHE_LINE 64    //  keeps the maker's fields off the readers' line
 
 //  refs is written by the threads that destroy a block's tuples, the rest
 //  only by the thread that carves: a cache line apart. (Padding, not
@@ -127,7 +127,7 @@ struct _sq_tuple_block_t {
     //  tuples destroyed: the block is freed when it comes back to zero.
     //  Before the retirement it is at most zero, so it cannot get there.
     _Atomic int64_t refs;
-    char apart[SQ_TUPLE_CACHE_LINE - sizeof (int64_t)];
+    char apart[SQ_CACHE_LINE - sizeof (int64_t)];
     size_t used;    //  bytes of data carved
     int64_t carved; //  tuples carved
     char data[];    //  the tuples, from an offset a multiple of SQ_TUPLE_ALIGN
@@ -219,7 +219,7 @@ sq_tuple_new_in (sq_tuple_block_t **block_p, const sq_stream_t *stream, int sour
     block->carved++;
     //  Where the maker's next tuple goes: with many destinations, each
     //  carving from a block of its own, it is long out of cache by then.
-    __builtin_prefetch (block->data + block->used + SQ_TUPLE_CACHE_LINE, 1);
+    __builtin_prefetch (block->data + block->used + SQ_CACHE_LINE, 1);
     return sq_tuple_fill (memory, block, stream, source_task, dest_task, edges, edge_count, values,
                           value_count);
 }
