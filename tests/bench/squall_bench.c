@@ -19,6 +19,16 @@
     local_acked_spread         off and on: how steady the runtime is.
     baseline_spread            the same for the hand loop, which has no
                                runtime: how steady the machine is.
+    baseline_pipeline_words_per_s  the hand loop's work on two threads, no
+    baseline_pipeline_spread   runtime: one picks and splits sentences, the
+                               other counts, joined by a ring of 16384
+                               words published 256 at a time, both spinning.
+                               Its words cross cores as the topology's do,
+                               so its spread says how steady the machine is
+                               for that work; a single core's hand loop
+                               does not see the cost of moving cache lines
+                               between cores, which swings on a shared
+                               host (doc/runtime.md, session 13).
                                `squall_bench throughput` runs only the
                                rounds and these figures.
     local_acked_latency_p50_ms complete latency of the acked topology fed
@@ -91,6 +101,7 @@
 #include "sq_ids.h"
 #include "sq_ledger.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -105,6 +116,8 @@
 #define ROUND_SECS 2.0            //  measured time of each run
 #define WARMUP_SECS 0.5           //  topology time before the first sample
 #define BASELINE_CHECK_EVERY 1024 //  sentences between clock reads
+#define PIPELINE_SLOTS 16384      //  hand pipeline ring: the runtime's default queue size
+#define PIPELINE_BATCH 256        //  hand pipeline: words per publication, the default batch
 //  Count tasks. On 2 cores 1 beats 2: the spout, split and count already
 //  share the cores (with the acker, 4 threads), and a second count task
 //  only adds switches and half-empty batches.
@@ -525,6 +538,100 @@ s_baseline (double seconds)
     int64_t words = s_word_table_total (table);
     s_word_table_destroy (&table);
     return rc ? -1 : (double) words / ((double) (now - start) / 1e9);
+}
+
+//  ---------------------------------------------------------------------
+//  (a) The hand pipeline: the baseline's work on two threads, no runtime
+
+//  A word in the ring, copied as the topology copies it into a tuple, so
+//  that its bytes cross cores too. The sentences have no longer word.
+#define PIPELINE_WORD_MAX 31
+typedef struct {
+    uint8_t length;
+    char word[PIPELINE_WORD_MAX];
+} pipeline_slot_t;
+
+//  The ring between the splitting thread and the counting one. Each
+//  position counter has one writer and a cache line of its own.
+typedef struct {
+    pipeline_slot_t *ring;                          //  PIPELINE_SLOTS slots
+    _Alignas(CACHE_LINE) _Atomic uint64_t written;  //  words published by the splitter
+    _Alignas(CACHE_LINE) _Atomic uint64_t consumed; //  words the counter is done with
+    _Alignas(CACHE_LINE) _Atomic bool done;         //  the splitter published its last
+    int64_t counted; //  the counter's words at the end; -1 when out of memory
+} pipeline_t;
+
+//  The counting thread: counts published words until the splitter is done
+//  and the ring is empty.
+static void *
+s_pipeline_count (void *argument)
+{
+    pipeline_t *self = argument;
+    word_table_t *table = s_word_table_new ();
+    int rc = table ? 0 : -1;
+    uint64_t consumed = 0;
+    while (true) {
+        //  done before written: once done is seen, written is final.
+        bool done = atomic_load_explicit (&self->done, memory_order_acquire);
+        uint64_t written = atomic_load_explicit (&self->written, memory_order_acquire);
+        if (done && consumed == written)
+            break;
+        for (; consumed < written; consumed++) {
+            const pipeline_slot_t *slot = &self->ring[consumed % PIPELINE_SLOTS];
+            if (table)
+                rc |= s_word_table_count (table, slot->word, slot->length);
+        }
+        atomic_store_explicit (&self->consumed, consumed, memory_order_release);
+    }
+    self->counted = rc ? -1 : s_word_table_total (table);
+    s_word_table_destroy (&table);
+    return NULL;
+}
+
+//  Words counted per second over `seconds` by the splitting thread (this
+//  one) and a counting thread, or -1 when out of memory or threads.
+static double
+s_pipeline_baseline (double seconds)
+{
+    pipeline_t self = {.ring = calloc (PIPELINE_SLOTS, sizeof (pipeline_slot_t))};
+    pthread_t counter;
+    if (!self.ring || pthread_create (&counter, NULL, s_pipeline_count, &self)) {
+        free (self.ring);
+        return -1;
+    }
+    uint64_t random = (uint64_t) s_now_ns ();
+    uint64_t written = 0, published = 0, consumed = 0;
+    int64_t start = s_now_ns ();
+    int64_t end = start + (int64_t) (seconds * 1e9);
+    do {
+        for (int i = 0; i < BASELINE_CHECK_EVERY; i++) {
+            const char *cursor = s_pick_sentence (&random);
+            const char *word;
+            size_t length;
+            while ((word = s_next_word (&cursor, &length))) {
+                assert (length <= PIPELINE_WORD_MAX); //  the sentences are this file's
+                //  Full: hand over what is written, wait for the counter.
+                while (written - consumed == PIPELINE_SLOTS) {
+                    atomic_store_explicit (&self.written, written, memory_order_release);
+                    published = written;
+                    consumed = atomic_load_explicit (&self.consumed, memory_order_acquire);
+                }
+                pipeline_slot_t *slot = &self.ring[written % PIPELINE_SLOTS];
+                slot->length = (uint8_t) length;
+                memcpy (slot->word, word, length);
+                if (++written - published == PIPELINE_BATCH) {
+                    atomic_store_explicit (&self.written, written, memory_order_release);
+                    published = written;
+                }
+            }
+        }
+    } while (s_now_ns () < end);
+    atomic_store_explicit (&self.written, written, memory_order_release);
+    atomic_store_explicit (&self.done, true, memory_order_release);
+    pthread_join (counter, NULL);
+    int64_t now = s_now_ns ();
+    free (self.ring);
+    return self.counted < 0 ? -1 : (double) self.counted / ((double) (now - start) / 1e9);
 }
 
 //  ---------------------------------------------------------------------
@@ -1463,7 +1570,8 @@ main (int argc, char *argv[])
         return rc ? EXIT_FAILURE : EXIT_SUCCESS;
     }
     bool throughput_only = argc > 1 && strcmp (argv[1], "throughput") == 0;
-    printf ("squall_bench: word count with no runtime (a) and as a local-mode topology, "
+    printf ("squall_bench: word count with no runtime, on one thread and on two (a), and as a "
+            "local-mode topology, "
             "acking off and on (b),\n%d interleaved rounds of %.0f s each, medians reported; "
             "then complete latency at half the acked rate and at 2000 sentences/s (c),\n"
             "acker memory (d).\n",
@@ -1474,13 +1582,15 @@ main (int argc, char *argv[])
                 "figures\n",
                 busy * 100);
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
-    double baseline[ROUNDS], unacked[ROUNDS], acked[ROUNDS], acked_sentences[ROUNDS];
+    double baseline[ROUNDS], pipeline[ROUNDS], unacked[ROUNDS], acked[ROUNDS],
+        acked_sentences[ROUNDS];
     double stage_ns[2][STAGES + 1][ROUNDS]; //  [acked][stage][round]: CPU ns per word
     int rc = 0;
     for (int round = 0; rc == 0 && round < ROUNDS; round++) {
         double sentences;
         baseline[round] = s_baseline (ROUND_SECS);
-        rc = baseline[round] < 0 ? -1 : 0;
+        pipeline[round] = s_pipeline_baseline (ROUND_SECS);
+        rc = baseline[round] < 0 || pipeline[round] < 0 ? -1 : 0;
         if (rc == 0)
             rc = s_run_throughput (cluster, false, true, ROUND_SECS, &unacked[round], &sentences);
         if (rc == 0)
@@ -1491,9 +1601,9 @@ main (int argc, char *argv[])
         if (rc == 0)
             s_stage_costs (stage_ns[1], round, "acked");
         if (rc == 0)
-            printf ("round %d: baseline %.0f, unacked %.0f, acked %.0f words/s (%.0f "
-                    "sentences/s)\n",
-                    round + 1, baseline[round], unacked[round], acked[round],
+            printf ("round %d: baseline %.0f, pipeline %.0f, unacked %.0f, acked %.0f words/s "
+                    "(%.0f sentences/s)\n",
+                    round + 1, baseline[round], pipeline[round], unacked[round], acked[round],
                     acked_sentences[round]);
     }
     if (rc == 0) {
@@ -1508,6 +1618,8 @@ main (int argc, char *argv[])
         printf ("BENCH local_unacked_spread %.3f ratio\n", s_spread (unacked, ROUNDS));
         printf ("BENCH local_acked_spread %.3f ratio\n", s_spread (acked, ROUNDS));
         printf ("BENCH baseline_spread %.3f ratio\n", s_spread (baseline, ROUNDS));
+        printf ("BENCH baseline_pipeline_words_per_s %.0f words/s\n", s_median (pipeline, ROUNDS));
+        printf ("BENCH baseline_pipeline_spread %.3f ratio\n", s_spread (pipeline, ROUNDS));
         printf ("CPU ns per word by stage, medians (the hand loop: %.1f ns per word):\n",
                 1e9 / baseline_median);
         for (int run = 0; run < 2; run++) {
