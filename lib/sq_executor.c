@@ -805,7 +805,7 @@ s_executed (sq_executor_t *self, const sq_tuple_t *tuple, int64_t start, int64_t
         return; //  tick tuples have no input
     bool acked = (tuple->state & (SQ_TUPLE_ACKED | SQ_TUPLE_FAILED)) == SQ_TUPLE_ACKED;
     if (!(tuple->state & SQ_TUPLE_TIMED)) {
-        sq_metrics_runs_add (self->input_runs[number], acked);
+        sq_metrics_runs_add (self->inputs[number].runs, acked);
         return;
     }
     uint64_t latency = (uint64_t) (end > start ? end - start : 0);

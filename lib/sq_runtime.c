@@ -102,7 +102,7 @@ s_create_metrics (sq_runtime_t *self, sq_executor_t *executor)
     const char **streams = calloc (component->stream_count + 1, sizeof (char *));
     const char **sources = calloc (inputs + 1, sizeof (char *));
     const char **source_streams = calloc (inputs + 1, sizeof (char *));
-    executor->inputs = calloc (inputs + 1, sizeof (sq_stream_t *));
+    executor->inputs = calloc (inputs + 1, sizeof (sq_executor_input_t));
     int rc = streams && sources && source_streams && executor->inputs ? 0 : -1;
     for (size_t s = 0; rc == 0 && s < component->stream_count; s++)
         streams[s] = component->streams[s]->name;
@@ -113,7 +113,7 @@ s_create_metrics (sq_runtime_t *self, sq_executor_t *executor)
         const sq_component_t *source = sq_topology_component (self->topology, input->source);
         for (size_t s = 0; source && s < source->stream_count; s++)
             if (strcmp (source->streams[s]->name, input->stream) == 0)
-                executor->inputs[i] = source->streams[s];
+                executor->inputs[i].schema = source->streams[s];
     }
     executor->input_count = inputs;
     if (rc == 0) {
@@ -132,9 +132,8 @@ s_create_metrics (sq_runtime_t *self, sq_executor_t *executor)
             .created_ns = sq_runtime_now_ns (),
             .latency_sample_rate = s_sample_rate (executor->tasks[0]->config)};
         executor->metrics = sq_executor_metrics_new (&shape);
-        executor->input_runs = calloc (inputs + 1, sizeof (sq_metrics_runs_t *));
-        for (size_t i = 0; executor->metrics && executor->input_runs && i < inputs; i++)
-            executor->input_runs[i] = sq_executor_metrics_runs (executor->metrics, i);
+        for (size_t i = 0; executor->metrics && i < inputs; i++)
+            executor->inputs[i].runs = sq_executor_metrics_runs (executor->metrics, i);
         const sq_config_t *config = executor->tasks[0]->config;
         executor->metrics_on = sq_config_bool (config, "topology.metrics.enabled", true);
         executor->time_all = shape.latency_sample_rate >= 1;
@@ -143,7 +142,7 @@ s_create_metrics (sq_runtime_t *self, sq_executor_t *executor)
         executor->sample_random = 0x9e3779b97f4a7c15ULL * (uint64_t) shape.first_task;
         executor->sample_countdown = 1;
         sq_ids_source_seed (&executor->ids);
-        rc = executor->metrics && executor->input_runs ? 0 : -1;
+        rc = executor->metrics ? 0 : -1;
     }
     free (streams);
     free (sources);
@@ -612,7 +611,6 @@ sq_runtime_destroy (sq_runtime_t **self_p)
         sq_queue_destroy (&executor->queue);
         sq_executor_metrics_destroy (&executor->metrics);
         free (executor->inputs);
-        free (executor->input_runs);
         free (executor->tasks);
         free (executor);
     }

@@ -146,6 +146,13 @@ typedef struct {
     uint64_t rounds; //  idle rounds since the last one with work
 } sq_wait_t;
 
+//  One input of an executor: the source's schema, whose pointer a tuple's
+//  stream is, and where the metrics count its executes and acks.
+typedef struct {
+    const sq_stream_t *schema; //  NULL when the source has no such stream
+    sq_metrics_runs_t *runs;   //  its counts in the executor's metrics
+} sq_executor_input_t;
+
 struct _sq_executor_t {
     sq_runtime_t *runtime;           //  owner
     int index;                       //  index in the runtime's executor list
@@ -176,8 +183,7 @@ struct _sq_executor_t {
     sq_ids_source_t ids;             //  draws the ids of the tuples its tasks emit
     sq_wait_t idle_wait;             //  nothing to do: spout or bolt wait strategy
     sq_wait_t backpressure_wait;     //  spouts: held back by full destination queues
-    const sq_stream_t **inputs;      //  per input number: the source stream's schema
-    sq_metrics_runs_t **input_runs;  //  per input number: its counts in the metrics
+    sq_executor_input_t *inputs;     //  by input number, in subscription order
     size_t input_count;              //  number of inputs
     //  Set once a task here kept an input past its execute: from then on
     //  tuples for this executor get allocations of their own, since one
@@ -413,7 +419,7 @@ static inline int
 sq_executor_input (const sq_executor_t *self, const sq_stream_t *stream)
 {
     for (size_t i = 0; i < self->input_count; i++)
-        if (self->inputs[i] == stream)
+        if (self->inputs[i].schema == stream)
             return (int) i;
     return -1;
 }

@@ -169,11 +169,11 @@ s_prepare (void **state_p, const sq_context_t *context, sq_collector_t *collecto
     //  An input whose stream another input already is (or unknown) never
     //  gets tuples of its own (sq_executor_input names the first): it must
     //  not hold the watermark back.
-    const sq_stream_t *const *inputs = task->executor->inputs;
+    const sq_executor_input_t *inputs = task->executor->inputs;
     for (size_t i = 0; i < self->input_count; i++) {
-        self->stream_max[i] = inputs[i] ? INT64_MIN : INT64_MAX;
+        self->stream_max[i] = inputs[i].schema ? INT64_MIN : INT64_MAX;
         for (size_t j = 0; j < i; j++)
-            if (inputs[j] == inputs[i])
+            if (inputs[j].schema == inputs[i].schema)
                 self->stream_max[i] = INT64_MAX;
     }
     if (self->bolt->prepare && self->bolt->prepare (&self->state, context, collector)) {
