@@ -29,6 +29,19 @@
                                does not see the cost of moving cache lines
                                between cores, which swings on a shared
                                host (doc/runtime.md, session 13).
+    host_slowdown_spread       how much the host slowed the CPUs in the
+                               worst run of the rounds over the quietest.
+                               A thread pinned to each CPU times a fixed
+                               loop every 50 ms (cpu_probe.c); a run's
+                               figure is the mean time of its slowest CPU,
+                               printed on each round's line (ns per loop).
+                               The host of a virtual machine can take its
+                               CPUs away for part of the time, for seconds,
+                               with no steal time in the guest: the loop
+                               then seems to run slower, and so does every
+                               stage of the topology (doc/runtime.md,
+                               session 14). 1 on a machine of its own.
+                               SQUALL_BENCH_CPU_PROBE=0 runs without it.
                                `squall_bench throughput` runs only the
                                rounds and these figures.
     local_acked_latency_p50_ms complete latency of the acked topology fed
@@ -96,6 +109,7 @@
     checked against the counted words at the end so none of the work can be
     optimized away.
 */
+#include "cpu_probe.h"
 #include "squall.h"
 #include "sq_histogram.h"
 #include "sq_ids.h"
@@ -180,6 +194,8 @@ static const char *s_sentences[] = {
 //  The executor threads of the word count whose CPU time is read apart.
 typedef enum { STAGE_SPOUT, STAGE_SPLIT, STAGE_COUNT, STAGES } stage_t;
 static const char *s_stage_names[STAGES + 1] = {"spout", "split", "count", "acker and rest"};
+//  The runs of a throughput round.
+typedef enum { RUN_HAND_LOOP, RUN_HAND_PIPELINE, RUN_UNACKED, RUN_ACKED, RUN_KINDS } run_kind_t;
 
 //  A counter with one writer, alone on its cache line.
 typedef struct {
@@ -1531,6 +1547,24 @@ s_metrics_only (const char *rate)
     return ratio < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+//  How much more the host slowed the CPUs in the worst run of the rounds
+//  than in the quietest (slowest: the CPU probe's figure for each run).
+static void
+s_print_host_slowdown (double slowest[RUN_KINDS][ROUNDS])
+{
+    double quietest = 0, worst = 0;
+    for (int run = 0; run < RUN_KINDS; run++)
+        for (int round = 0; round < ROUNDS; round++) {
+            double figure = slowest[run][round];
+            quietest = figure > 0 && (quietest == 0 || figure < quietest) ? figure : quietest;
+            worst = figure > worst ? figure : worst;
+        }
+    if (quietest > 0)
+        printf ("BENCH host_slowdown_spread %.3f ratio\n", worst / quietest);
+    else
+        printf ("note: no CPU probe figure (SQUALL_BENCH_CPU_PROBE=0, or no sample taken)\n");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1581,31 +1615,47 @@ main (int argc, char *argv[])
         printf ("note: other work kept the CPUs %.0f%% busy just before the run; it skews the "
                 "figures\n",
                 busy * 100);
+    const char *probe_setting = getenv ("SQUALL_BENCH_CPU_PROBE");
+    bool probe_off = probe_setting && strcmp (probe_setting, "0") == 0;
+    cpu_probe_t *cpu_probe = probe_off ? NULL : cpu_probe_start ();
+    if (!cpu_probe && !probe_off) {
+        fprintf (stderr, "squall_bench: cannot start the CPU probe's threads\n");
+        return EXIT_FAILURE;
+    }
     sq_local_cluster_t *cluster = sq_local_cluster_new ();
     double baseline[ROUNDS], pipeline[ROUNDS], unacked[ROUNDS], acked[ROUNDS],
         acked_sentences[ROUNDS];
+    double slowest[RUN_KINDS][ROUNDS];      //  each run's CPU probe figure: its slowest CPU's mean
     double stage_ns[2][STAGES + 1][ROUNDS]; //  [acked][stage][round]: CPU ns per word
     int rc = 0;
+    cpu_probe_period_end (cpu_probe);
     for (int round = 0; rc == 0 && round < ROUNDS; round++) {
         double sentences;
         baseline[round] = s_baseline (ROUND_SECS);
+        slowest[RUN_HAND_LOOP][round] = cpu_probe_period_end (cpu_probe);
         pipeline[round] = s_pipeline_baseline (ROUND_SECS);
+        slowest[RUN_HAND_PIPELINE][round] = cpu_probe_period_end (cpu_probe);
         rc = baseline[round] < 0 || pipeline[round] < 0 ? -1 : 0;
         if (rc == 0)
             rc = s_run_throughput (cluster, false, true, ROUND_SECS, &unacked[round], &sentences);
+        slowest[RUN_UNACKED][round] = cpu_probe_period_end (cpu_probe);
         if (rc == 0)
             s_stage_costs (stage_ns[0], round, "unacked");
         if (rc == 0)
             rc = s_run_throughput (cluster, true, true, ROUND_SECS, &acked[round],
                                    &acked_sentences[round]);
+        slowest[RUN_ACKED][round] = cpu_probe_period_end (cpu_probe);
         if (rc == 0)
             s_stage_costs (stage_ns[1], round, "acked");
         if (rc == 0)
             printf ("round %d: baseline %.0f, pipeline %.0f, unacked %.0f, acked %.0f words/s "
-                    "(%.0f sentences/s)\n",
+                    "(%.0f sentences/s); CPU probe %.2f, %.2f, %.2f, %.2f ns a loop\n",
                     round + 1, baseline[round], pipeline[round], unacked[round], acked[round],
-                    acked_sentences[round]);
+                    acked_sentences[round], slowest[RUN_HAND_LOOP][round],
+                    slowest[RUN_HAND_PIPELINE][round], slowest[RUN_UNACKED][round],
+                    slowest[RUN_ACKED][round]);
     }
+    cpu_probe_stop (&cpu_probe);
     if (rc == 0) {
         double baseline_median = s_median (baseline, ROUNDS);
         double unacked_median = s_median (unacked, ROUNDS);
@@ -1620,6 +1670,7 @@ main (int argc, char *argv[])
         printf ("BENCH baseline_spread %.3f ratio\n", s_spread (baseline, ROUNDS));
         printf ("BENCH baseline_pipeline_words_per_s %.0f words/s\n", s_median (pipeline, ROUNDS));
         printf ("BENCH baseline_pipeline_spread %.3f ratio\n", s_spread (pipeline, ROUNDS));
+        s_print_host_slowdown (slowest);
         printf ("CPU ns per word by stage, medians (the hand loop: %.1f ns per word):\n",
                 1e9 / baseline_median);
         for (int run = 0; run < 2; run++) {
